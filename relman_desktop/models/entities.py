@@ -1,0 +1,619 @@
+"""SQLAlchemy 2.0 entities for every fact of PRODUCT.md §3.
+
+Portable SQL only: nothing here is SQLite-specific (the plan-file module owns that), so the
+same schema serves a PostgreSQL server later. Times are stored as naive UTC and handed back
+timezone-aware (``UTCDateTime``); enumerations are CHECK-constrained strings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from . import enums as E
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out; stored as naive UTC (portable)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: times must carry a time zone")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC)
+
+
+def enum_col(enum_cls: type[StrEnum], name: str) -> Enum:
+    """A CHECK-constrained string column holding the enum's values (not its member names)."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# --- people -------------------------------------------------------------------------------
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str | None] = mapped_column(String(200))
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    __table_args__ = (
+        CheckConstraint("length(email) > 2", name="email_not_empty"),
+        CheckConstraint("length(name) > 0", name="name_not_empty"),
+    )
+
+
+# --- configuration items ----------------------------------------------------------------------
+
+ci_relations = Table(
+    "ci_relations",
+    Base.metadata,
+    Column("parent_id", ForeignKey("configuration_items.id", ondelete="CASCADE"), primary_key=True),
+    Column("child_id", ForeignKey("configuration_items.id", ondelete="CASCADE"), primary_key=True),
+    CheckConstraint("parent_id <> child_id", name="not_self"),
+)
+
+
+class ConfigurationItem(Base):
+    __tablename__ = "configuration_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    ci_class: Mapped[E.CIClass] = mapped_column(enum_col(E.CIClass, "ci_class"))
+    environment: Mapped[str | None] = mapped_column(String(100))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    criticality: Mapped[E.Level] = mapped_column(enum_col(E.Level, "criticality"), default=E.Level.MEDIUM)
+    requires_maintenance_window: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    parents: Mapped[list[ConfigurationItem]] = relationship(
+        secondary=ci_relations,
+        primaryjoin=lambda: ConfigurationItem.id == ci_relations.c.child_id,
+        secondaryjoin=lambda: ConfigurationItem.id == ci_relations.c.parent_id,
+        back_populates="children",
+    )
+    children: Mapped[list[ConfigurationItem]] = relationship(
+        secondary=ci_relations,
+        primaryjoin=lambda: ConfigurationItem.id == ci_relations.c.parent_id,
+        secondaryjoin=lambda: ConfigurationItem.id == ci_relations.c.child_id,
+        back_populates="parents",
+    )
+
+    __table_args__ = (CheckConstraint("length(name) > 0", name="name_not_empty"),)
+
+
+# --- workflow ---------------------------------------------------------------------------------
+
+
+class WorkflowState(Base):
+    __tablename__ = "workflow_states"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    position: Mapped[int] = mapped_column(Integer)
+    category: Mapped[E.StateCategory] = mapped_column(enum_col(E.StateCategory, "state_category"))
+    color: Mapped[str | None] = mapped_column(String(16))
+
+
+class WorkflowTransition(Base):
+    """From a state to a state, with the guards it needs.
+
+    ``from_state_id`` NULL means "from any open state" (On Hold, Cancelled); ``to_state_id``
+    NULL means "back to the state the release was in before" (leaving On Hold).
+    ``guards`` is a list of ``{"guard": name, "param": str|None, "soft": bool}``.
+    """
+
+    __tablename__ = "workflow_transitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_state_id: Mapped[int | None] = mapped_column(ForeignKey("workflow_states.id", ondelete="CASCADE"))
+    to_state_id: Mapped[int | None] = mapped_column(ForeignKey("workflow_states.id", ondelete="CASCADE"))
+    label: Mapped[str | None] = mapped_column(String(100))
+    guards: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    from_state: Mapped[WorkflowState | None] = relationship(foreign_keys=[from_state_id])
+    to_state: Mapped[WorkflowState | None] = relationship(foreign_keys=[to_state_id])
+
+    __table_args__ = (
+        UniqueConstraint("from_state_id", "to_state_id", name="uq_workflow_transitions_pair"),
+        CheckConstraint("from_state_id IS NOT NULL OR to_state_id IS NOT NULL", name="has_an_end"),
+    )
+
+
+# --- templates and rules ------------------------------------------------------------------------
+
+
+class Template(Base):
+    """A release pattern. ``body`` holds tasks (offsets and durations in working days,
+    dependencies, phase, role), approval stages, required test kinds and rollback rehearsal age."""
+
+    __tablename__ = "templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    release_type: Mapped[E.ReleaseType] = mapped_column(enum_col(E.ReleaseType, "release_type"))
+    default_duration_days: Mapped[int] = mapped_column(Integer, default=10)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (CheckConstraint("default_duration_days >= 1", name="duration_positive"),)
+
+
+class Rule(Base):
+    """Declarative when/if/then: ``conditions`` and ``actions`` are data, never code."""
+
+    __tablename__ = "rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    event: Mapped[E.RuleEvent] = mapped_column(enum_col(E.RuleEvent, "rule_event"))
+    conditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    actions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- releases -----------------------------------------------------------------------------------
+
+
+class Release(Base):
+    __tablename__ = "releases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    version: Mapped[str | None] = mapped_column(String(64))
+    type: Mapped[E.ReleaseType] = mapped_column(enum_col(E.ReleaseType, "release_type"))
+    priority: Mapped[E.Level] = mapped_column(enum_col(E.Level, "priority"), default=E.Level.MEDIUM)
+    risk: Mapped[E.Level] = mapped_column(enum_col(E.Level, "risk"), default=E.Level.MEDIUM)
+    application: Mapped[str | None] = mapped_column(String(200), index=True)
+    status_id: Mapped[int] = mapped_column(ForeignKey("workflow_states.id", ondelete="RESTRICT"), index=True)
+    previous_status_id: Mapped[int | None] = mapped_column(ForeignKey("workflow_states.id", ondelete="SET NULL"))
+    scope: Mapped[str | None] = mapped_column(Text)
+    objectives: Mapped[str | None] = mapped_column(Text)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    planned_start: Mapped[dt.date | None] = mapped_column(Date)
+    planned_end: Mapped[dt.date | None] = mapped_column(Date)
+    deploy_start: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    deploy_end: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    actual_start: Mapped[dt.date | None] = mapped_column(Date)
+    actual_end: Mapped[dt.date | None] = mapped_column(Date)
+    strategy: Mapped[E.StrategyKind | None] = mapped_column(enum_col(E.StrategyKind, "strategy"))
+    waves: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    rollback_plan: Mapped[str | None] = mapped_column(Text)
+    rollback_minutes: Mapped[int | None] = mapped_column(Integer)
+    rollback_rehearsed_on: Mapped[dt.date | None] = mapped_column(Date)
+    communication_plan: Mapped[str | None] = mapped_column(Text)
+    implementation_plan: Mapped[str | None] = mapped_column(Text)
+    required_tests: Mapped[list[str]] = mapped_column(JSON, default=list)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id", ondelete="SET NULL"))
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("templates.id", ondelete="SET NULL"))
+    closure_code: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    status: Mapped[WorkflowState] = relationship(foreign_keys=[status_id])
+    previous_status: Mapped[WorkflowState | None] = relationship(foreign_keys=[previous_status_id])
+    manager: Mapped[Person | None] = relationship()
+    template: Mapped[Template | None] = relationship()
+    parent: Mapped[Release | None] = relationship(remote_side=[id])
+    changes: Mapped[list[Change]] = relationship(back_populates="release", order_by="Change.key")
+    tasks: Mapped[list[Task]] = relationship(
+        back_populates="release", cascade="all, delete-orphan", order_by="Task.position"
+    )
+    stages: Mapped[list[ApprovalStage]] = relationship(
+        back_populates="release", cascade="all, delete-orphan", order_by="ApprovalStage.position"
+    )
+    test_runs: Mapped[list[TestRun]] = relationship(
+        back_populates="release", cascade="all, delete-orphan", order_by="TestRun.run_at"
+    )
+    deployments: Mapped[list[Deployment]] = relationship(
+        back_populates="release", cascade="all, delete-orphan", order_by="Deployment.started_at"
+    )
+    review: Mapped[Review | None] = relationship(back_populates="release", cascade="all, delete-orphan")
+    links: Mapped[list[LinkedRecord]] = relationship(back_populates="release", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        CheckConstraint("length(key) > 0", name="key_not_empty"),
+        CheckConstraint("length(title) > 0", name="title_not_empty"),
+        CheckConstraint("planned_end IS NULL OR planned_start IS NULL OR planned_end >= planned_start", name="planned_order"),
+        CheckConstraint("deploy_end IS NULL OR deploy_start IS NULL OR deploy_end >= deploy_start", name="deploy_order"),
+        CheckConstraint("actual_end IS NULL OR actual_start IS NULL OR actual_end >= actual_start", name="actual_order"),
+        CheckConstraint("rollback_minutes IS NULL OR rollback_minutes >= 0", name="rollback_minutes_positive"),
+        CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+    )
+
+
+class ReleaseDependency(Base):
+    """``release`` depends on ``prerequisite``: the prerequisite deploys first (or together)."""
+
+    __tablename__ = "release_dependencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    prerequisite_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[E.DependencyKind] = mapped_column(
+        enum_col(E.DependencyKind, "dependency_kind"), default=E.DependencyKind.BEFORE
+    )
+
+    __table_args__ = (
+        UniqueConstraint("release_id", "prerequisite_id", name="uq_release_dependencies_pair"),
+        CheckConstraint("release_id <> prerequisite_id", name="not_self"),
+    )
+
+
+change_cis = Table(
+    "change_cis",
+    Base.metadata,
+    Column("change_id", ForeignKey("changes.id", ondelete="CASCADE"), primary_key=True),
+    Column("ci_id", ForeignKey("configuration_items.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Change(Base):
+    __tablename__ = "changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    type: Mapped[E.ChangeType] = mapped_column(enum_col(E.ChangeType, "change_type"))
+    category: Mapped[E.ChangeCategory] = mapped_column(enum_col(E.ChangeCategory, "change_category"))
+    approval: Mapped[E.ChangeApproval] = mapped_column(
+        enum_col(E.ChangeApproval, "change_approval"), default=E.ChangeApproval.PENDING
+    )
+    risk: Mapped[E.Level] = mapped_column(enum_col(E.Level, "risk"), default=E.Level.MEDIUM)
+    requester_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    release_note: Mapped[str | None] = mapped_column(Text)
+    known_issues: Mapped[str | None] = mapped_column(Text)
+    caused_incident: Mapped[bool] = mapped_column(Boolean, default=False)
+    release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id", ondelete="SET NULL"), index=True)
+    external_ref: Mapped[str | None] = mapped_column(String(500))
+
+    release: Mapped[Release | None] = relationship(back_populates="changes")
+    requester: Mapped[Person | None] = relationship()
+    cis: Mapped[list[ConfigurationItem]] = relationship(secondary=change_cis, order_by=ConfigurationItem.name)
+
+    __table_args__ = (
+        CheckConstraint("length(key) > 0", name="key_not_empty"),
+        CheckConstraint("length(title) > 0", name="title_not_empty"),
+    )
+
+
+class LinkedRecord(Base):
+    __tablename__ = "linked_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[E.LinkKind] = mapped_column(enum_col(E.LinkKind, "link_kind"))
+    external_key: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(300))
+    url: Mapped[str | None] = mapped_column(String(1000))
+    relation: Mapped[E.LinkRelation] = mapped_column(enum_col(E.LinkRelation, "link_relation"))
+
+    release: Mapped[Release] = relationship(back_populates="links")
+
+    __table_args__ = (
+        UniqueConstraint("release_id", "kind", "external_key", name="uq_linked_records_key"),
+        CheckConstraint("length(external_key) > 0", name="key_not_empty"),
+    )
+
+
+# --- tasks --------------------------------------------------------------------------------------
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    local_id: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(300))
+    phase: Mapped[E.Phase] = mapped_column(enum_col(E.Phase, "phase"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    status: Mapped[E.TaskStatus] = mapped_column(enum_col(E.TaskStatus, "task_status"), default=E.TaskStatus.TODO)
+    start: Mapped[dt.date | None] = mapped_column(Date)
+    end: Mapped[dt.date | None] = mapped_column(Date)
+    effort_hours: Mapped[float | None] = mapped_column(Float)
+    percent_complete: Mapped[int] = mapped_column(Integer, default=0)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    release: Mapped[Release] = relationship(back_populates="tasks")
+    assignee: Mapped[Person | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("release_id", "local_id", name="uq_tasks_local_id"),
+        CheckConstraint("length(title) > 0", name="title_not_empty"),
+        CheckConstraint('"end" IS NULL OR start IS NULL OR "end" >= start', name="dates_order"),
+        CheckConstraint("percent_complete >= 0 AND percent_complete <= 100", name="percent_range"),
+        CheckConstraint("effort_hours IS NULL OR effort_hours >= 0", name="effort_positive"),
+    )
+
+
+class TaskDependency(Base):
+    __tablename__ = "task_dependencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    predecessor_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    successor_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    type: Mapped[E.LinkType] = mapped_column(enum_col(E.LinkType, "link_type"), default=E.LinkType.FS)
+    lag_days: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("predecessor_id", "successor_id", name="uq_task_dependencies_pair"),
+        CheckConstraint("predecessor_id <> successor_id", name="not_self"),
+    )
+
+
+# --- evidence, approvals, deployment, review ------------------------------------------------------
+
+
+class TestRun(Base):
+    __tablename__ = "test_runs"
+    __test__ = False  # not a pytest class
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[E.TestKind] = mapped_column(enum_col(E.TestKind, "test_kind"))
+    environment: Mapped[str | None] = mapped_column(String(100))
+    passed: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    run_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str | None] = mapped_column(String(500))
+    verdict: Mapped[E.Verdict] = mapped_column(enum_col(E.Verdict, "verdict"))
+
+    release: Mapped[Release] = relationship(back_populates="test_runs")
+
+    __table_args__ = (
+        CheckConstraint("passed >= 0 AND failed >= 0 AND skipped >= 0", name="counts_positive"),
+    )
+
+
+class ApprovalStage(Base):
+    __tablename__ = "approval_stages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    rule: Mapped[E.StageRule] = mapped_column(enum_col(E.StageRule, "stage_rule"))
+    percent: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[E.StageStatus] = mapped_column(enum_col(E.StageStatus, "stage_status"), default=E.StageStatus.PENDING)
+
+    release: Mapped[Release] = relationship(back_populates="stages")
+    approvals: Mapped[list[Approval]] = relationship(
+        back_populates="stage", cascade="all, delete-orphan", order_by="Approval.id"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("release_id", "name", name="uq_approval_stages_name"),
+        CheckConstraint("length(name) > 0", name="name_not_empty"),
+        CheckConstraint(
+            "(rule = 'percent' AND percent BETWEEN 1 AND 100) OR (rule <> 'percent' AND percent IS NULL)",
+            name="percent_with_rule",
+        ),
+    )
+
+
+class Approval(Base):
+    __tablename__ = "approvals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("approval_stages.id", ondelete="CASCADE"), index=True)
+    approver_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))
+    decision: Mapped[E.Decision] = mapped_column(enum_col(E.Decision, "decision"), default=E.Decision.PENDING)
+    comment: Mapped[str | None] = mapped_column(Text)
+    requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    delegated_to_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+
+    stage: Mapped[ApprovalStage] = relationship(back_populates="approvals")
+    approver: Mapped[Person] = relationship(foreign_keys=[approver_id])
+    delegated_to: Mapped[Person | None] = relationship(foreign_keys=[delegated_to_id])
+
+    __table_args__ = (
+        UniqueConstraint("stage_id", "approver_id", name="uq_approvals_approver"),
+        CheckConstraint(
+            "decided_at IS NULL OR requested_at IS NULL OR decided_at >= requested_at", name="decided_after_requested"
+        ),
+    )
+
+
+window_cis = Table(
+    "window_cis",
+    Base.metadata,
+    Column("window_id", ForeignKey("calendar_windows.id", ondelete="CASCADE"), primary_key=True),
+    Column("ci_id", ForeignKey("configuration_items.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class CalendarWindow(Base):
+    __tablename__ = "calendar_windows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[E.WindowKind] = mapped_column(enum_col(E.WindowKind, "window_kind"))
+    hard: Mapped[bool] = mapped_column(Boolean, default=True)
+    start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    end: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    rrule: Mapped[str | None] = mapped_column(String(500))
+    scope_environment: Mapped[str | None] = mapped_column(String(100))
+
+    cis: Mapped[list[ConfigurationItem]] = relationship(secondary=window_cis, order_by=ConfigurationItem.name)
+
+    __table_args__ = (
+        CheckConstraint('"end" > start', name="end_after_start"),
+        CheckConstraint("length(title) > 0", name="title_not_empty"),
+    )
+
+
+class Deployment(Base):
+    __tablename__ = "deployments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    environment: Mapped[str] = mapped_column(String(100))
+    wave: Mapped[str | None] = mapped_column(String(100))
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[E.Outcome | None] = mapped_column(enum_col(E.Outcome, "outcome"))
+    incidents: Mapped[int] = mapped_column(Integer, default=0)
+    failure_detected_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    restored_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    hotfix: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    release: Mapped[Release] = relationship(back_populates="deployments")
+
+    __table_args__ = (
+        CheckConstraint("finished_at IS NULL OR started_at IS NULL OR finished_at >= started_at", name="finish_order"),
+        CheckConstraint(
+            "restored_at IS NULL OR failure_detected_at IS NULL OR restored_at >= failure_detected_at",
+            name="restore_order",
+        ),
+        CheckConstraint("incidents >= 0", name="incidents_positive"),
+    )
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), unique=True)
+    outcome: Mapped[E.ReviewOutcome] = mapped_column(enum_col(E.ReviewOutcome, "review_outcome"))
+    incidents: Mapped[int] = mapped_column(Integer, default=0)
+    lessons_learned: Mapped[str | None] = mapped_column(Text)
+    user_feedback: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+
+    release: Mapped[Release] = relationship(back_populates="review")
+    closed_by: Mapped[Person | None] = relationship()
+
+    __table_args__ = (CheckConstraint("incidents >= 0", name="incidents_positive"),)
+
+
+# --- audit, baselines, overrides, plan metadata --------------------------------------------------
+
+
+class AuditEvent(Base):
+    """Append-only; ``hash`` = sha256(previous hash + canonical content), so any edit, deletion
+    or reordering of events breaks the chain."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(254))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(200))
+    release_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class PlanMeta(Base):
+    """Marks a SQLite file as a plan; also holds plan-wide settings (key/value)."""
+
+    __tablename__ = "plan_meta"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+Index("ix_tasks_release_position", Task.release_id, Task.position)
+
+
+class Baseline(Base):
+    """A named snapshot of the plan's dates (releases and tasks), to compare plan with actual.
+
+    ``snapshot``: ``{release_key: {"planned_start", "planned_end", "deploy_start", "deploy_end",
+    "tasks": {local_id: [start, end]}}}`` with ISO strings."""
+
+    __tablename__ = "baselines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (CheckConstraint("length(name) > 0", name="name_not_empty"),)
+
+
+class GuardOverride(Base):
+    """A soft guard a release manager overrode, with the reason, for one transition."""
+
+    __tablename__ = "guard_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    from_state: Mapped[str] = mapped_column(String(100))
+    to_state: Mapped[str] = mapped_column(String(100))
+    guard: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(254))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("length(reason) > 0", name="reason_not_empty"),)

@@ -1,0 +1,196 @@
+"""The domain's enumerations, as the lower-case words of PRODUCT.md (plan-format.md spelling).
+
+Each is a plain ``str`` enum so values compare equal to the words stored in the plan file and
+written in plan JSON. The database checks them with CHECK constraints (see ``entities``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    RELEASE_MANAGER = "release_manager"
+    RELEASE_TEAM = "release_team"
+    STAKEHOLDER = "stakeholder"
+    CAB_MEMBER = "cab_member"
+    APPROVER = "approver"
+
+
+class ReleaseType(StrEnum):
+    MAJOR = "major"
+    MINOR = "minor"
+    PATCH = "patch"
+    EMERGENCY = "emergency"
+    STANDARD = "standard"
+
+
+class Level(StrEnum):
+    """Priority, risk and criticality share one scale."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class StrategyKind(StrEnum):
+    BIG_BANG = "big_bang"
+    BLUE_GREEN = "blue_green"
+    CANARY = "canary"
+    ROLLING = "rolling"
+    FEATURE_FLAG = "feature_flag"
+
+
+class DependencyKind(StrEnum):
+    """Release A depends on B: B deploys first ("before"), or both deploy together."""
+
+    BEFORE = "before"
+    TOGETHER = "together"
+
+
+class ChangeType(StrEnum):
+    STANDARD = "standard"
+    NORMAL = "normal"
+    EMERGENCY = "emergency"
+
+
+class ChangeCategory(StrEnum):
+    FEATURE = "feature"
+    FIX = "fix"
+    SECURITY = "security"
+    CONFIGURATION = "configuration"
+    INFRASTRUCTURE = "infrastructure"
+    DOCUMENTATION = "documentation"
+
+
+class ChangeApproval(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class LinkKind(StrEnum):
+    REQUEST = "request"
+    PROBLEM = "problem"
+    INCIDENT = "incident"
+    KNOWLEDGE_ARTICLE = "knowledge_article"
+
+
+class LinkRelation(StrEnum):
+    INITIATED_BY = "initiated_by"
+    FIXES = "fixes"
+    CAUSED_BY = "caused_by"
+    DOCUMENTS = "documents"
+
+
+class CIClass(StrEnum):
+    SERVICE = "service"
+    APPLICATION = "application"
+    SERVER = "server"
+    DATABASE = "database"
+    NETWORK = "network"
+    STORAGE = "storage"
+    MIDDLEWARE = "middleware"
+    OTHER = "other"
+
+
+class Phase(StrEnum):
+    PLAN = "plan"
+    BUILD = "build"
+    TEST = "test"
+    APPROVE = "approve"
+    DEPLOY = "deploy"
+    VERIFY = "verify"
+    ROLLBACK = "rollback"
+    REVIEW = "review"
+
+
+class TaskStatus(StrEnum):
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    BLOCKED = "blocked"
+    CANCELLED = "cancelled"
+
+
+class LinkType(StrEnum):
+    """Task dependency types: finish-to-start, start-to-start, finish-to-finish, start-to-finish."""
+
+    FS = "FS"
+    SS = "SS"
+    FF = "FF"
+    SF = "SF"
+
+
+class TestKind(StrEnum):
+    __test__ = False  # not a pytest class
+
+    UNIT = "unit"
+    INTEGRATION = "integration"
+    PERFORMANCE = "performance"
+    SECURITY = "security"
+    UAT = "uat"
+    REGRESSION = "regression"
+
+
+class Verdict(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+class StageRule(StrEnum):
+    ANY = "any"
+    ALL = "all"
+    MAJORITY = "majority"
+    PERCENT = "percent"
+    FIRST_RESPONSE = "first_response"
+
+
+class StageStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Decision(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    MORE_INFO = "more_info"
+
+
+class WindowKind(StrEnum):
+    MAINTENANCE = "maintenance"
+    FREEZE = "freeze"
+    BUSINESS_EVENT = "business_event"
+    HOLIDAY = "holiday"
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    FAILED = "failed"
+    ROLLED_BACK = "rolled_back"
+    PARTIAL = "partial"
+
+
+class ReviewOutcome(StrEnum):
+    SUCCESSFUL = "successful"
+    SUCCESSFUL_WITH_ISSUES = "successful_with_issues"
+    FAILED = "failed"
+    ROLLED_BACK = "rolled_back"
+
+
+class RuleEvent(StrEnum):
+    ON_CREATE = "on_create"
+    ON_STATUS_CHANGE = "on_status_change"
+    ON_TESTS_RECORDED = "on_tests_recorded"
+    ON_SCHEDULE_CHANGE = "on_schedule_change"
+
+
+class StateCategory(StrEnum):
+    """Open states can be held or cancelled; terminal states end a release; hold parks one."""
+
+    OPEN = "open"
+    HOLD = "hold"
+    TERMINAL = "terminal"

@@ -1,0 +1,369 @@
+"""Opening, creating and upgrading plan files.
+
+This is the only module that knows a plan is SQLite: pragmas, locking, header checks and the
+translation of SQLite's errors into one-line messages a person understands (``PlanError``).
+Everything above it talks to ``Plan.read()`` / ``Plan.write()`` sessions and portable SQL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import sqlite3
+import stat
+import tempfile
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from alembic import command
+
+from . import defaults
+from .entities import PlanMeta
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+PLAN_FORMAT = "relman-plan"
+PLAN_SUFFIX = ".relman"
+APP_NAME = "relman-desktop"
+
+
+class PlanError(Exception):
+    """A known, user-facing problem with a plan file: the message is one line, ready to show."""
+
+
+def default_plan_path() -> Path:
+    """The plan a user gets when they name none: a file in their data folder."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / f"plan{PLAN_SUFFIX}"
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("relman_desktop.models") / "migrations"))
+    return cfg
+
+
+def schema_head() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _known_revisions() -> set[str]:
+    script = ScriptDirectory.from_config(_alembic_config())
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+def known_error(exc: BaseException, path: Path | str) -> PlanError | None:
+    """SQLite's error for a thing the user can act on, as one line; None for a bug."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    name = Path(path).name if path else "the plan"
+    if "locked" in text or "busy" in text:
+        return PlanError(f"{name} is locked by another process; try again once it has finished (nothing was saved)")
+    if "disk is full" in text or "database or disk is full" in text:
+        return PlanError(f"the disk holding {name} is full; free some space and try again (nothing was saved)")
+    if "readonly" in text or "read-only" in text:
+        return PlanError(f"{name} is read-only; save a copy elsewhere to work on it")
+    if "malformed" in text or "not a database" in text or "file is encrypted" in text:
+        return PlanError(f"{name} is damaged or not a SQLite database; restore it from a backup")
+    if "unable to open" in text:
+        return PlanError(f"{name} cannot be opened: check that its folder exists and may be written")
+    return None
+
+
+class Plan:
+    """An open plan file: a read engine, a write engine (BEGIN IMMEDIATE) and their sessions."""
+
+    def __init__(self, path: Path, *, busy_timeout: float = 5.0) -> None:
+        self.path = path
+        self.url = f"sqlite+pysqlite:///{path}"
+        self._busy_timeout = busy_timeout
+        self.read_engine = self._engine(immediate=False)
+        self.write_engine = self._engine(immediate=True)
+        self._read = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+
+    def _engine(self, *, immediate: bool) -> Engine:
+        engine = create_engine(self.url, connect_args={"timeout": self._busy_timeout})
+        timeout_ms = int(self._busy_timeout * 1000)
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+            dbapi_conn.isolation_level = None  # transactions are begun below, explicitly
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA busy_timeout={timeout_ms}")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: object) -> None:
+            # A writer takes the write lock up front, so two processes never deadlock upgrading
+            # a read lock, and the audit chain is extended by one writer at a time.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")  # type: ignore[attr-defined]
+
+        return engine
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        try:
+            with self._read() as session, session.begin():
+                yield session
+        except (OperationalError, DBAPIError) as exc:
+            raise (known_error(exc, self.path) or exc) from exc
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Session]:
+        """One short transaction for one user action: all of it lands, or none of it."""
+        try:
+            with self._write() as session, session.begin():
+                yield session
+        except (OperationalError, DBAPIError) as exc:
+            known = known_error(exc, self.path)
+            if known is None or _is_integrity(exc):
+                raise
+            raise known from exc
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        with self.read() as s:
+            row = s.get(PlanMeta, key)
+            return row.value if row else default
+
+    def close(self) -> None:
+        self.read_engine.dispose()
+        self.write_engine.dispose()
+
+    def __enter__(self) -> Plan:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _is_integrity(exc: BaseException) -> bool:
+    from sqlalchemy.exc import IntegrityError
+
+    return isinstance(exc, IntegrityError)
+
+
+# --- opening -----------------------------------------------------------------------------------
+
+
+def _inspect(path: Path) -> tuple[set[str], dict[str, str], str | None]:
+    """Tables, plan_meta and schema revision, read without changing a byte of the file."""
+    uri = f"file:{path}?mode=ro"
+    try:
+        con = sqlite3.connect(uri, uri=True, timeout=2)
+    except sqlite3.Error as exc:
+        raise known_error(exc, path) or PlanError(f"{path.name} cannot be read: {exc}") from exc
+    try:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        meta: dict[str, str] = {}
+        if "plan_meta" in tables:
+            meta = dict(con.execute("SELECT key, value FROM plan_meta").fetchall())
+        rev = None
+        if "alembic_version" in tables:
+            row = con.execute("SELECT version_num FROM alembic_version").fetchone()
+            rev = row[0] if row else None
+        return tables, meta, rev
+    except sqlite3.Error as exc:
+        raise known_error(exc, path) or PlanError(f"{path.name} cannot be read: {exc}") from exc
+    finally:
+        con.close()
+
+
+def _check_writable(path: Path) -> None:
+    st = path.stat()
+    if not os.access(path, os.W_OK) or not (st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)):
+        raise PlanError(f"{path.name} is read-only; save a copy elsewhere to work on it")
+    folder = path.parent
+    fst = folder.stat()
+    if not os.access(folder, os.W_OK) or not (fst.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)):
+        raise PlanError(f"the folder of {path.name} is read-only, and a plan needs to write its journal beside it")
+
+
+def backup_path_for(path: Path, revision: str) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return path.with_name(f"{path.stem}.backup-{revision}-{stamp}{path.suffix}")
+
+
+def sqlite_copy(src: Path, dst: Path) -> None:
+    """A consistent copy of a live plan (WAL included), through SQLite's backup API."""
+    s = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+    d = sqlite3.connect(dst)
+    try:
+        s.backup(d)
+    finally:
+        d.close()
+        s.close()
+
+
+def _upgrade(path: Path, rev: str) -> Path:
+    backup = backup_path_for(path, rev)
+    try:
+        sqlite_copy(path, backup)
+    except sqlite3.Error as exc:
+        with contextlib.suppress(OSError):
+            backup.unlink()
+        raise known_error(exc, path) or PlanError(f"{path.name} could not be backed up before upgrading: {exc}") from exc
+    plan = Plan(path)
+    try:
+        with plan.write_engine.connect() as conn:
+            cfg = _alembic_config()
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            conn.commit()
+    except (OperationalError, DBAPIError) as exc:
+        raise known_error(exc, path) or exc from exc
+    finally:
+        plan.close()
+    return backup
+
+
+def _create(path: Path, *, busy_timeout: float) -> None:
+    """Build a new plan in a temporary file beside the target, then move it into place:
+    a failure (full disk, say) leaves nothing half-written behind."""
+    folder = path.parent
+    if not folder.exists():
+        raise PlanError(f"the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise PlanError(f"the folder {folder} is read-only; choose another place for the plan")
+    fd, tmpname = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".creating", dir=folder)
+    os.close(fd)
+    tmp = Path(tmpname)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a plan gets the usual file mode
+    try:
+        plan = Plan(tmp, busy_timeout=busy_timeout)
+        try:
+            with plan.write_engine.connect() as conn:
+                cfg = _alembic_config()
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                conn.commit()
+            with plan.write() as s:
+                s.add(PlanMeta(key="format", value=PLAN_FORMAT))
+                s.add(PlanMeta(key="created_at", value=dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
+                defaults.install_default_workflow(s)
+        finally:
+            plan.close()  # the last connection to close checkpoints the WAL into the file
+        os.replace(tmp, path)
+    except (OperationalError, DBAPIError) as exc:
+        raise known_error(exc, path) or exc from exc
+    except OSError as exc:
+        raise PlanError(f"{path.name} could not be created: {exc.strerror or exc}") from exc
+    finally:
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def open_plan(path: str | os.PathLike[str] | None = None, *, create: bool = False, busy_timeout: float = 5.0) -> Plan:
+    """Open the plan at ``path`` (default: the user's data folder), creating it if asked.
+
+    Refuses, with one line and without touching the file: a folder, a missing file (unless
+    ``create``), a file that is not SQLite, a SQLite file that is not a plan, a plan written by
+    a newer version, a read-only file, a plan locked by another process. An older plan is
+    copied to a backup beside it, then upgraded.
+    """
+    is_default = path is None
+    p = Path(path).expanduser() if path is not None else default_plan_path()
+    p = p.absolute()
+    if p.is_dir():
+        raise PlanError(f"{p} is a folder, not a plan file")
+    if not p.exists() or (create and p.stat().st_size == 0):
+        if not create:
+            raise PlanError(f"there is no plan file at {p}; create one with 'relman --plan {p} init'")
+        if is_default:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        _create(p, busy_timeout=busy_timeout)
+        plan = Plan(p, busy_timeout=busy_timeout)
+        plan.backup_made = None  # type: ignore[attr-defined]
+        return plan
+
+    try:
+        with p.open("rb") as fh:
+            header = fh.read(16)
+    except OSError as exc:
+        raise PlanError(f"{p.name} cannot be read: {exc.strerror or exc}") from exc
+    if len(header) == 0:
+        raise PlanError(f"{p.name} is empty, not a plan file")
+    if header != SQLITE_HEADER:
+        raise PlanError(f"{p.name} is not a plan file (it is not a SQLite database)")
+    tables, meta, rev = _inspect(p)
+    if meta.get("format") != PLAN_FORMAT:
+        raise PlanError(f"{p.name} is a SQLite database but not a Release Manager plan")
+    if rev is None:
+        raise PlanError(f"{p.name} has no schema version; it was not written by Release Manager Desktop")
+    if rev not in _known_revisions():
+        raise PlanError(
+            f"{p.name} was written by a newer version of Release Manager Desktop (schema {rev}); "
+            "upgrade the app to open it"
+        )
+    _check_writable(p)
+    _check_lock(p, busy_timeout)
+    backup = None
+    if rev != schema_head():
+        backup = _upgrade(p, rev)
+    plan = Plan(p, busy_timeout=busy_timeout)
+    plan.backup_made = backup  # type: ignore[attr-defined]
+    return plan
+
+
+def _check_lock(path: Path, busy_timeout: float) -> None:
+    """Fail fast, with a clear line, when another process holds the plan's write lock."""
+    con = sqlite3.connect(path, timeout=min(busy_timeout, 2.0), isolation_level=None)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("ROLLBACK")
+    except sqlite3.Error as exc:
+        raise known_error(exc, path) or PlanError(f"{path.name} cannot be opened: {exc}") from exc
+    finally:
+        con.close()
+
+
+def save_copy(plan: Plan, dest: str | os.PathLike[str]) -> Path:
+    """A consistent copy of the open plan (File > Save a Copy As, Back Up Now)."""
+    target = Path(dest).expanduser().absolute()
+    if not target.parent.exists():
+        raise PlanError(f"the folder {target.parent} does not exist")
+    tmp = target.with_name(f".{target.name}.copying")
+    try:
+        sqlite_copy(plan.path, tmp)
+        os.replace(tmp, target)
+    except sqlite3.Error as exc:
+        raise known_error(exc, target) or PlanError(f"{target.name} could not be written: {exc}") from exc
+    except OSError as exc:
+        raise PlanError(f"{target.name} could not be written: {exc.strerror or exc}") from exc
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    return target
+
+
+def current_revision(plan: Plan) -> str | None:
+    with plan.read_engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+__all__ = [
+    "Plan",
+    "PlanError",
+    "default_plan_path",
+    "open_plan",
+    "save_copy",
+    "schema_head",
+    "current_revision",
+]

@@ -1,0 +1,283 @@
+"""What every service shares: the context of a user action, its transaction, its errors and
+the audit trail that every write extends.
+
+A service function takes a ``Ctx`` (the open plan and who is acting), does one short
+transaction, and returns plain data (dataclasses, dicts, ids) — never live ORM objects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import getpass
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from relman_desktop.models.entities import AuditEvent, PlanMeta
+from relman_desktop.models.planfile import Plan, PlanError
+
+GENESIS_HASH = "0" * 64
+
+
+class ServiceError(Exception):
+    """A user's mistake or a refused action, with a one-line message ready to show."""
+
+
+class NotFound(ServiceError):
+    pass
+
+
+class ValidationError(ServiceError):
+    """Bad input. ``field`` names what is wrong (a form field, or a JSON path)."""
+
+    def __init__(self, message: str, field: str | None = None, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.problems = problems or [message]
+
+
+class CycleError(ValidationError):
+    """A dependency that would close a loop; ``loop`` lists it, first node repeated last."""
+
+    def __init__(self, loop: list[str], what: str = "dependency") -> None:
+        self.loop = loop
+        super().__init__(f"that {what} would close a loop: {' → '.join(loop)}")
+
+
+class GuardRefused(ServiceError):
+    """A transition refused: ``unmet`` holds each unmet guard (see lifecycle.GuardResult)."""
+
+    def __init__(self, message: str, unmet: list[Any]) -> None:
+        super().__init__(message)
+        self.unmet = unmet
+
+
+__all__ = [
+    "Ctx",
+    "CycleError",
+    "GuardRefused",
+    "NotFound",
+    "PlanError",
+    "ServiceError",
+    "Tx",
+    "ValidationError",
+    "jsonable",
+]
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers; the audit still needs someone
+        return "unknown"
+
+
+@dataclass
+class Ctx:
+    """Who acts on which plan. ``clock`` is injectable so tests and demo data control time."""
+
+    plan: Plan
+    actor: str = field(default_factory=default_actor)
+    clock: Any = None
+    run_rules: bool = True
+
+    def now(self) -> dt.datetime:
+        if self.clock is not None:
+            return self.clock()
+        return dt.datetime.now(dt.UTC)
+
+    def today(self) -> dt.date:
+        return self.now().date()
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        with self.plan.read() as s:
+            yield s
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Tx]:
+        """One user action: its changes and their audit events land together, or not at all."""
+        try:
+            with self.plan.write() as s:
+                tx = Tx(s, self)
+                yield tx
+                tx.finish()
+        except IntegrityError as exc:
+            raise ValidationError(describe_integrity_error(exc)) from exc
+
+
+def describe_integrity_error(exc: IntegrityError) -> str:
+    """A constraint the services did not check first: still a clear line, naming the rule."""
+    text = str(exc.orig)
+    if "UNIQUE" in text.upper():
+        what = text.split(":", 1)[-1].strip()
+        return f"that would duplicate an existing value ({what})"
+    if "FOREIGN KEY" in text.upper():
+        return "that refers to something that does not exist (or is still in use)"
+    if "CHECK" in text.upper():
+        rule = text.split(":", 1)[-1].strip()
+        return f"that breaks the rule {rule}"
+    if "NOT NULL" in text.upper():
+        what = text.split(":", 1)[-1].strip()
+        return f"a required value is missing ({what})"
+    return f"the plan refused the change: {text}"
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values for audit payloads and --json output (dates as ISO 8601)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dt.datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    return str(value)
+
+
+@dataclass
+class _Pending:
+    entity: str
+    entity_id: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    release_key: str | None
+
+
+class Tx:
+    """An open write: the session, plus the audit events to append when it finishes."""
+
+    def __init__(self, session: Session, ctx: Ctx) -> None:
+        self.session = session
+        self.ctx = ctx
+        self._events: list[_Pending] = []
+        self.rule_events: list[tuple[str, int]] = []
+
+    def audit(
+        self,
+        entity: str,
+        entity_id: Any,
+        action: str,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        release_key: str | None = None,
+    ) -> None:
+        self._events.append(
+            _Pending(entity, str(entity_id), action, jsonable(before), jsonable(after), release_key)
+        )
+
+    def finish(self) -> None:
+        if self.ctx.run_rules and self.rule_events:
+            from . import rules  # rules act through the same transaction
+
+            rules.run_pending(self)
+        self.session.flush()
+        if self._events:
+            append_events(self.session, self._events, actor=self.ctx.actor, at=self.ctx.now())
+            self._events = []
+
+
+def event_hash(prev_hash: str, content: dict[str, Any]) -> str:
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+
+
+def event_content(ev: AuditEvent | dict[str, Any]) -> dict[str, Any]:
+    get = ev.get if isinstance(ev, dict) else lambda k: getattr(ev, k)
+    at = get("at")
+    return {
+        "seq": get("seq"),
+        "at": jsonable(at),
+        "actor": get("actor"),
+        "entity": get("entity"),
+        "entity_id": get("entity_id"),
+        "release_key": get("release_key"),
+        "action": get("action"),
+        "before": get("before"),
+        "after": get("after"),
+    }
+
+
+def append_events(session: Session, events: list[_Pending], *, actor: str, at: dt.datetime) -> None:
+    """Extend the chain. The caller holds the plan's write lock, so no other writer interleaves."""
+    last = session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    seq, prev = (last[0], last[1]) if last else (0, GENESIS_HASH)
+    at = at.replace(microsecond=(at.microsecond // 1000) * 1000)  # what every database keeps
+    rows = []
+    for ev in events:
+        seq += 1
+        row = {
+            "seq": seq,
+            "at": at,
+            "actor": actor,
+            "entity": ev.entity,
+            "entity_id": ev.entity_id,
+            "release_key": ev.release_key,
+            "action": ev.action,
+            "before": ev.before,
+            "after": ev.after,
+        }
+        row["prev_hash"] = prev
+        row["hash"] = prev = event_hash(prev, event_content(row))
+        rows.append(row)
+    from sqlalchemy import insert
+
+    session.execute(insert(AuditEvent), rows)
+    head = session.get(PlanMeta, "audit_head")
+    value = f"{seq}:{prev}"
+    if head is None:
+        session.add(PlanMeta(key="audit_head", value=value))
+    else:
+        head.value = value
+
+
+def count(session: Session, stmt: Any) -> int:
+    return int(session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one())
+
+
+def release_by_key(session: Session, key: str) -> Any:
+    """The release with this key, or NotFound naming it."""
+    from relman_desktop.models.entities import Release
+
+    rel = session.execute(select(Release).where(Release.key == key)).scalar_one_or_none()
+    if rel is None:
+        raise NotFound(f"no release {key!r} in this plan")
+    return rel
+
+
+def person_by_email(session: Session, email: str, *, field: str | None = None) -> Any:
+    from relman_desktop.models.entities import Person
+
+    person = session.execute(select(Person).where(Person.email == email)).scalar_one_or_none()
+    if person is None:
+        raise ValidationError(f"unknown person {email!r}", field=field)
+    return person
+
+
+def state_by_name(session: Session, name: str) -> Any:
+    from relman_desktop.models.entities import WorkflowState
+
+    state = session.execute(select(WorkflowState).where(WorkflowState.name == name)).scalar_one_or_none()
+    if state is None:
+        names = ", ".join(session.execute(select(WorkflowState.name).order_by(WorkflowState.position)).scalars())
+        raise ValidationError(f"no workflow state {name!r} (states: {names})")
+    return state
