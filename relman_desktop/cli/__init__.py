@@ -36,6 +36,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"relman: error: {message}\n")
 
 
+def group(sub: Any, name: str, help: str) -> Any:
+    """The shared sub-command group ``relman NAME …`` (``export``, ``import``, ``screenshot``),
+    created by whichever module asks first, so every module can add its own kinds to it."""
+    groups: dict[str, Any] = sub.__dict__.setdefault("_relman_groups", {})
+    if name not in groups:
+        parser = sub.add_parser(name, help=help)
+        kinds = parser.add_subparsers(dest=f"{name}_kind", metavar="KIND", parser_class=_Parser)
+        kinds.required = True
+        groups[name] = kinds
+    return groups[name]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="relman", description="Release Manager Desktop, from the command line.")
     parser.add_argument("--plan", metavar="FILE", help="the plan file (default: the plan in your data folder)")
