@@ -21,6 +21,10 @@ from relman_desktop.services.base import Ctx, ServiceError, jsonable
 # Modules that add commands. Each has ``register(subparsers) -> None``.
 COMMAND_MODULES = [
     "relman_desktop.cli.plan_cmds",
+    "relman_desktop.cli.gui_cmds",
+    "relman_desktop.cli.calendar_cmds",
+    "relman_desktop.cli.release_cmds",
+    "relman_desktop.cli.kpi_cmds",
 ]
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -81,6 +85,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except SystemExit as exc:
         return int(exc.code or 0)
     handler: Callable[[argparse.Namespace, TextIO], int] = args.handler
+    args.err = err  # handlers that print several lines of refusal write them here
     try:
         return handler(args, out)
     except (PlanError, ServiceError, UsageError) as exc:

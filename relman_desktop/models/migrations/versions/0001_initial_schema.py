@@ -1,14 +1,14 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-27 10:57:43.724043
 """
 
-from alembic import op
 import sqlalchemy as sa
-import relman_desktop.models.entities
+from alembic import op
 
+import relman_desktop.models.entities
 
 revision = '0001'
 down_revision = None

@@ -5,10 +5,10 @@ Revises: 0001
 Create Date: 2026-11-27 10:57:49.401490
 """
 
-from alembic import op
 import sqlalchemy as sa
-import relman_desktop.models.entities
+from alembic import op
 
+import relman_desktop.models.entities
 
 revision = '0002'
 down_revision = '0001'

@@ -1,0 +1,245 @@
+"""Changes and their bundling into releases.
+
+Only approved changes can be bundled. When a release's scope changes (a change added or
+removed) after any of its approvals were given, those approvals go back to pending.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from relman_desktop.models import enums as E
+from relman_desktop.models.entities import Change, ConfigurationItem, Release
+
+from .base import Ctx, NotFound, ValidationError, person_by_email, release_by_key
+
+
+@dataclass
+class ChangeRow:
+    id: int
+    key: str
+    title: str
+    description: str | None
+    type: str
+    category: str
+    approval: str
+    risk: str
+    requester_email: str | None
+    created_at: dt.datetime | None
+    release_note: str | None
+    known_issues: str | None
+    caused_incident: bool
+    release: str | None
+    cis: list[str] = field(default_factory=list)
+    external_ref: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def bundle_refusal(self) -> str | None:
+        """Why this change cannot be bundled into a release, or None if it can."""
+        if self.approval != E.ChangeApproval.APPROVED:
+            return f"{self.key} is {self.approval}, and only approved changes can be bundled"
+        return None
+
+
+FIELDS: dict[str, Any] = {
+    "key": str,
+    "title": str,
+    "description": str,
+    "type": E.ChangeType,
+    "category": E.ChangeCategory,
+    "approval": E.ChangeApproval,
+    "risk": E.Level,
+    "requester_email": str,
+    "created_at": dt.datetime,
+    "release_note": str,
+    "known_issues": str,
+    "caused_incident": bool,
+    "cis": list,
+    "external_ref": str,
+}
+
+
+def _row(c: Change) -> ChangeRow:
+    return ChangeRow(
+        id=c.id, key=c.key, title=c.title, description=c.description, type=c.type.value,
+        category=c.category.value, approval=c.approval.value, risk=c.risk.value,
+        requester_email=c.requester.email if c.requester else None, created_at=c.created_at,
+        release_note=c.release_note, known_issues=c.known_issues, caused_incident=bool(c.caused_incident),
+        release=c.release.key if c.release else None, cis=[ci.name for ci in c.cis], external_ref=c.external_ref,
+    )
+
+
+def list_changes(ctx: Ctx, release_key: str | None = None, *, unbundled_only: bool = False) -> list[ChangeRow]:
+    with ctx.read() as s:
+        stmt = select(Change).options(
+            selectinload(Change.cis), selectinload(Change.release), selectinload(Change.requester)
+        ).order_by(Change.key)
+        if release_key is not None:
+            stmt = stmt.where(Change.release_id == release_by_key(s, release_key).id)
+        if unbundled_only:
+            stmt = stmt.where(Change.release_id.is_(None))
+        return [_row(c) for c in s.execute(stmt).scalars()]
+
+
+def get_change(ctx: Ctx, key: str) -> ChangeRow:
+    with ctx.read() as s:
+        return _row(_change(s, key))
+
+
+def _change(s: Session, key: str) -> Change:
+    c = s.execute(select(Change).where(Change.key == key)).scalar_one_or_none()
+    if c is None:
+        raise NotFound(f"no change {key!r} in this plan")
+    return c
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = FIELDS.get(name)
+    if kind is None:
+        raise ValidationError(f"unknown change field {name!r}", field=name)
+    if value is None or (isinstance(value, str) and not value.strip() and name not in ("key", "title")):
+        return [] if kind is list else None
+    try:
+        if kind is str:
+            return str(value).strip()
+        if kind is bool:
+            if isinstance(value, str):
+                return value.strip().lower() in ("1", "true", "yes")
+            return bool(value)
+        if kind is list:
+            return [str(v) for v in value]
+        if kind is dt.datetime:
+            moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                raise ValueError
+            return moment
+        return kind(value)
+    except (TypeError, ValueError):
+        pass
+    if isinstance(kind, type) and issubclass(kind, E.StrEnum):
+        raise ValidationError(
+            f"{name.replace('_', ' ').capitalize()}: {value!r} is not one of {', '.join(m.value for m in kind)}", field=name
+        )
+    raise ValidationError(f"{name.replace('_', ' ').capitalize()}: {value!r} is not valid", field=name)
+
+
+def _apply(s: Session, c: Change, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        if name == "requester_email":
+            c.requester = person_by_email(s, value, field=name) if value else None
+        elif name == "cis":
+            cis = []
+            for ci_name in value:
+                ci = s.execute(select(ConfigurationItem).where(ConfigurationItem.name == ci_name)).scalar_one_or_none()
+                if ci is None:
+                    raise ValidationError(f"CIs: no configuration item {ci_name!r}", field="cis")
+                cis.append(ci)
+            c.cis = cis
+        else:
+            setattr(c, name, value)
+    for required in ("key", "title"):
+        if not getattr(c, required):
+            raise ValidationError(f"{required.capitalize()} must not be empty", field=required)
+
+
+def create_change(ctx: Ctx, fields: dict[str, Any]) -> str:
+    values = {n: _coerce(n, v) for n, v in fields.items()}
+    for required in ("key", "title", "type", "category"):
+        if not values.get(required):
+            raise ValidationError(f"{required.capitalize()} must not be empty", field=required)
+    with ctx.write() as tx:
+        s = tx.session
+        if s.execute(select(Change.id).where(Change.key == values["key"])).first():
+            raise ValidationError(f"Key: {values['key']} is already used by another change", field="key")
+        c = Change(caused_incident=False)
+        _apply(s, c, values)
+        s.add(c)
+        s.flush()
+        tx.audit("change", c.key, "create", None, _row(c).as_dict())
+        return c.key
+
+
+def update_change(ctx: Ctx, key: str, fields: dict[str, Any]) -> ChangeRow:
+    values = {n: _coerce(n, v) for n, v in fields.items()}
+    with ctx.write() as tx:
+        s = tx.session
+        c = _change(s, key)
+        before = _row(c).as_dict()
+        if values.get("key") and values["key"] != key:
+            if s.execute(select(Change.id).where(Change.key == values["key"])).first():
+                raise ValidationError(f"Key: {values['key']} is already used by another change", field="key")
+        was_approved = c.approval == E.ChangeApproval.APPROVED
+        _apply(s, c, values)
+        s.flush()
+        after = _row(c).as_dict()
+        changed = {k for k in values if before.get(k) != after.get(k)}
+        if changed:
+            tx.audit("change", c.key, "update", {k: before[k] for k in changed}, {k: after[k] for k in changed},
+                     release_key=after["release"])
+        if was_approved and c.approval != E.ChangeApproval.APPROVED and c.release is not None:
+            # A bundled change that loses its approval changes what the release was approved with.
+            _reset_approvals(tx, c.release, f"{c.key} is no longer approved")
+        return _row(c)
+
+
+def delete_change(ctx: Ctx, key: str) -> dict[str, Any]:
+    with ctx.write() as tx:
+        s = tx.session
+        c = _change(s, key)
+        before = _row(c).as_dict()
+        release = c.release
+        s.delete(c)
+        if release is not None:
+            _reset_approvals(tx, release, f"{key} was deleted from its scope")
+        tx.audit("change", key, "delete", before, None, release_key=before["release"])
+        return before
+
+
+def bundle_change(ctx: Ctx, change_key: str, release_key: str) -> None:
+    """Add an approved change to a release's scope."""
+    with ctx.write() as tx:
+        s = tx.session
+        c = _change(s, change_key)
+        rel = release_by_key(s, release_key)
+        refusal = _row(c).bundle_refusal
+        if refusal:
+            raise ValidationError(refusal, field="changes")
+        if c.release_id == rel.id:
+            raise ValidationError(f"{change_key} is already in {release_key}", field="changes")
+        if c.release is not None:
+            raise ValidationError(
+                f"{change_key} is already bundled into {c.release.key}; remove it there first", field="changes"
+            )
+        c.release = rel
+        s.flush()
+        tx.audit("change", change_key, "bundle", {"release": None}, {"release": release_key}, release_key=release_key)
+        _reset_approvals(tx, rel, f"{change_key} was added to the scope")
+
+
+def unbundle_change(ctx: Ctx, change_key: str) -> str | None:
+    """Take a change out of its release; returns the release it was in (for undo)."""
+    with ctx.write() as tx:
+        s = tx.session
+        c = _change(s, change_key)
+        rel = c.release
+        if rel is None:
+            return None
+        c.release = None
+        s.flush()
+        tx.audit("change", change_key, "unbundle", {"release": rel.key}, {"release": None}, release_key=rel.key)
+        _reset_approvals(tx, rel, f"{change_key} was removed from the scope")
+        return rel.key
+
+
+def _reset_approvals(tx: Any, release: Release, why: str) -> None:
+    from . import approvals
+
+    approvals.reset_for_scope_change(tx, release, why)

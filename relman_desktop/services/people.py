@@ -1,0 +1,110 @@
+"""People: who manages, approves, works on and hears about releases."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from relman_desktop.models import enums as E
+from relman_desktop.models.entities import Person
+
+from .base import Ctx, NotFound, ValidationError
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass
+class PersonRow:
+    id: int
+    email: str
+    name: str
+    team: str | None
+    roles: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _row(p: Person) -> PersonRow:
+    return PersonRow(p.id, p.email, p.name, p.team, list(p.roles or []))
+
+
+def list_people(ctx: Ctx, role: str | None = None) -> list[PersonRow]:
+    with ctx.read() as s:
+        rows = [_row(p) for p in s.execute(select(Person).order_by(Person.name)).scalars()]
+    return [r for r in rows if role is None or role in r.roles]
+
+
+def _validated(fields: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name not in ("email", "name", "team", "roles"):
+            raise ValidationError(f"unknown person field {name!r}", field=name)
+        if name == "roles":
+            roles = list(value or [])
+            for role in roles:
+                if role not in {r.value for r in E.Role}:
+                    allowed = ", ".join(r.value for r in E.Role)
+                    raise ValidationError(f"Roles: {role!r} is not one of {allowed}", field="roles")
+            out[name] = roles
+        else:
+            text = (value or "").strip() if isinstance(value, str) or value is None else str(value)
+            out[name] = text or None
+    if "email" in out and (not out["email"] or not EMAIL_RE.match(out["email"])):
+        raise ValidationError(f"Email: {fields.get('email')!r} is not an email address", field="email")
+    if "name" in out and not out["name"]:
+        raise ValidationError("Name must not be empty", field="name")
+    return out
+
+
+def create_person(ctx: Ctx, fields: dict[str, Any]) -> str:
+    values = _validated(fields)
+    for required in ("email", "name"):
+        if not values.get(required):
+            raise ValidationError(f"{required.capitalize()} must not be empty", field=required)
+    with ctx.write() as tx:
+        s = tx.session
+        if s.execute(select(Person.id).where(Person.email == values["email"])).first():
+            raise ValidationError(f"Email: {values['email']} already belongs to someone", field="email")
+        p = Person(**{"roles": [], **values})
+        s.add(p)
+        s.flush()
+        tx.audit("person", p.email, "create", None, _row(p).as_dict())
+        return p.email
+
+
+def update_person(ctx: Ctx, email: str, fields: dict[str, Any]) -> PersonRow:
+    values = _validated(fields)
+    with ctx.write() as tx:
+        s = tx.session
+        p = s.execute(select(Person).where(Person.email == email)).scalar_one_or_none()
+        if p is None:
+            raise NotFound(f"no person with email {email!r}")
+        if values.get("email") and values["email"] != email:
+            if s.execute(select(Person.id).where(Person.email == values["email"])).first():
+                raise ValidationError(f"Email: {values['email']} already belongs to someone", field="email")
+        before = _row(p).as_dict()
+        for k, v in values.items():
+            setattr(p, k, v)
+        s.flush()
+        after = _row(p).as_dict()
+        changed = [k for k in values if before[k] != after[k]]
+        if changed:
+            tx.audit("person", p.email, "update", {k: before[k] for k in changed}, {k: after[k] for k in changed})
+        return _row(p)
+
+
+def delete_person(ctx: Ctx, email: str) -> dict[str, Any]:
+    with ctx.write() as tx:
+        s = tx.session
+        p = s.execute(select(Person).where(Person.email == email)).scalar_one_or_none()
+        if p is None:
+            raise NotFound(f"no person with email {email!r}")
+        before = _row(p).as_dict()
+        s.delete(p)
+        s.flush()
+        tx.audit("person", email, "delete", before, None)
+        return before

@@ -1,0 +1,311 @@
+"""A release's tasks and the dependencies between them (FS/SS/FF/SF with lag)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import networkx as nx
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from relman_desktop.models import enums as E
+from relman_desktop.models.entities import Person, Release, Task, TaskDependency
+
+from .base import Ctx, CycleError, NotFound, ValidationError, person_by_email, release_by_key
+
+
+@dataclass
+class TaskRow:
+    id: int
+    local_id: str
+    position: int
+    title: str
+    phase: str
+    assignee_email: str | None
+    assignee: str | None
+    status: str
+    start: dt.date | None
+    end: dt.date | None
+    effort_hours: float | None
+    percent_complete: int
+    notes: str | None
+    predecessors: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+FIELDS: dict[str, Any] = {
+    "title": str,
+    "phase": E.Phase,
+    "assignee_email": str,
+    "status": E.TaskStatus,
+    "start": dt.date,
+    "end": dt.date,
+    "effort_hours": float,
+    "percent_complete": int,
+    "notes": str,
+    "local_id": str,
+    "position": int,
+}
+LABELS = {"assignee_email": "Assignee", "percent_complete": "% complete", "effort_hours": "Effort (hours)",
+          "local_id": "Task id"}
+LOCAL_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+
+
+def _label(name: str) -> str:
+    return LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def list_tasks(ctx: Ctx, key: str) -> list[TaskRow]:
+    with ctx.read() as s:
+        rel = release_by_key(s, key)
+        return _rows(s, rel.id)
+
+
+def _rows(s: Session, release_id: int) -> list[TaskRow]:
+    pred = aliased(Task)
+    links: dict[int, list[dict[str, Any]]] = {}
+    for succ_id, pred_local, kind, lag in s.execute(
+        select(TaskDependency.successor_id, pred.local_id, TaskDependency.type, TaskDependency.lag_days)
+        .join(pred, pred.id == TaskDependency.predecessor_id)
+        .where(pred.release_id == release_id)
+        .order_by(pred.position, pred.id)
+    ):
+        links.setdefault(succ_id, []).append({"task": pred_local, "type": kind.value, "lag_days": lag})
+    rows = s.execute(
+        select(Task, Person.email, Person.name)
+        .outerjoin(Person, Person.id == Task.assignee_id)
+        .where(Task.release_id == release_id)
+        .order_by(Task.position, Task.id)
+    ).all()
+    return [
+        TaskRow(
+            id=t.id, local_id=t.local_id, position=t.position, title=t.title, phase=t.phase.value,
+            assignee_email=email, assignee=name, status=t.status.value, start=t.start, end=t.end,
+            effort_hours=t.effort_hours, percent_complete=t.percent_complete, notes=t.notes,
+            predecessors=links.get(t.id, []),
+        )
+        for t, email, name in rows
+    ]
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = FIELDS.get(name)
+    if kind is None:
+        raise ValidationError(f"unknown task field {name!r}", field=name)
+    if value is None or (isinstance(value, str) and value.strip() == "" and name != "title"):
+        return None
+    try:
+        if kind is str:
+            return str(value).strip()
+        if kind is dt.date:
+            return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value).strip())
+        if kind is float:
+            number = float(value)
+            if number < 0:
+                raise ValueError
+            return number
+        if kind is int:
+            number = int(value)
+            if name == "percent_complete" and not 0 <= number <= 100:
+                raise ValidationError(f"% complete must be between 0 and 100, not {number}", field=name)
+            return number
+        return kind(value)
+    except ValidationError:
+        raise
+    except (TypeError, ValueError):
+        pass
+    if isinstance(kind, type) and issubclass(kind, E.StrEnum):
+        allowed = ", ".join(m.value for m in kind)
+        raise ValidationError(f"{_label(name)}: {value!r} is not one of {allowed}", field=name)
+    what = {dt.date: "a date (YYYY-MM-DD)", float: "a number of hours (0 or more)", int: "a whole number"}[kind]
+    raise ValidationError(f"{_label(name)}: {value!r} is not {what}", field=name)
+
+
+def _apply(s: Session, task: Task, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        if name == "assignee_email":
+            task.assignee = person_by_email(s, value, field=name) if value else None
+        elif name == "percent_complete" and value is None:
+            task.percent_complete = 0
+        else:
+            setattr(task, name, value)
+    if task.title is None or not task.title.strip():
+        raise ValidationError("Title must not be empty", field="title")
+    if task.start and task.end and task.end < task.start:
+        raise ValidationError(f"End ({task.end}) is before start ({task.start})", field="end")
+
+
+def _task(s: Session, rel: Release, local_id: str) -> Task:
+    task = s.execute(select(Task).where(Task.release_id == rel.id, Task.local_id == local_id)).scalar_one_or_none()
+    if task is None:
+        raise NotFound(f"no task {local_id!r} in release {rel.key}")
+    return task
+
+
+def _next_local_id(s: Session, release_id: int) -> str:
+    ids = s.execute(select(Task.local_id).where(Task.release_id == release_id)).scalars().all()
+    numbers = [int(m.group(1)) for i in ids if (m := re.fullmatch(r"T(\d+)", i))]
+    return f"T{max(numbers, default=0) + 1}"
+
+
+def add_task(ctx: Ctx, key: str, fields: dict[str, Any]) -> str:
+    """A new task at the end of the release (or at ``position``); returns its task id."""
+    values = {n: _coerce(n, v) for n, v in fields.items()}
+    with ctx.write() as tx:
+        s = tx.session
+        rel = release_by_key(s, key)
+        local_id = values.pop("local_id", None) or _next_local_id(s, rel.id)
+        if not LOCAL_ID_RE.match(local_id):
+            raise ValidationError(f"Task id {local_id!r} may hold only letters, digits, '-', '_' and '.'", field="local_id")
+        if s.execute(select(Task.id).where(Task.release_id == rel.id, Task.local_id == local_id)).first():
+            raise ValidationError(f"Task id {local_id} is already used in {key}", field="local_id")
+        position = values.pop("position", None)
+        if position is None:
+            position = (s.execute(select(func.max(Task.position)).where(Task.release_id == rel.id)).scalar() or 0) + 1
+        else:  # make room
+            for t in s.execute(select(Task).where(Task.release_id == rel.id, Task.position >= position)).scalars():
+                t.position += 1
+        values.setdefault("phase", E.Phase.BUILD)
+        values.setdefault("status", E.TaskStatus.TODO)
+        task = Task(release_id=rel.id, local_id=local_id, position=position, title="", percent_complete=0)
+        task.title = values.pop("title", None) or ""
+        with s.no_autoflush:
+            _apply(s, task, values)
+        s.add(task)
+        s.flush()
+        tx.audit("task", f"{key}/{local_id}", "create", None, _row(s, task).as_dict(), release_key=key)
+        return local_id
+
+
+def _row(s: Session, task: Task) -> TaskRow:
+    return next(r for r in _rows(s, task.release_id) if r.id == task.id)
+
+
+def update_task(ctx: Ctx, key: str, local_id: str, fields: dict[str, Any]) -> TaskRow:
+    values = {n: _coerce(n, v) for n, v in fields.items()}
+    with ctx.write() as tx:
+        s = tx.session
+        rel = release_by_key(s, key)
+        task = _task(s, rel, local_id)
+        before = _row(s, task).as_dict()
+        new_id = values.get("local_id")
+        if new_id and new_id != local_id:
+            if not LOCAL_ID_RE.match(new_id):
+                raise ValidationError(f"Task id {new_id!r} may hold only letters, digits, '-', '_' and '.'", field="local_id")
+            if s.execute(select(Task.id).where(Task.release_id == rel.id, Task.local_id == new_id)).first():
+                raise ValidationError(f"Task id {new_id} is already used in {key}", field="local_id")
+        if "title" in values and not values["title"]:
+            raise ValidationError("Title must not be empty", field="title")
+        _apply(s, task, values)
+        s.flush()
+        after = _row(s, task)
+        changed = {k for k in values if before.get(k) != after.as_dict().get(k)}
+        if changed:
+            tx.audit("task", f"{key}/{after.local_id}", "update",
+                     {k: before.get(k) for k in changed}, {k: after.as_dict().get(k) for k in changed}, release_key=key)
+        return after
+
+
+def delete_task(ctx: Ctx, key: str, local_id: str) -> dict[str, Any]:
+    """Remove a task and its links; returns what undo needs to put it back (row + links)."""
+    with ctx.write() as tx:
+        s = tx.session
+        rel = release_by_key(s, key)
+        task = _task(s, rel, local_id)
+        row = _row(s, task).as_dict()
+        succ = aliased(Task)
+        row["successors"] = [
+            {"task": local, "type": kind.value, "lag_days": lag}
+            for local, kind, lag in s.execute(
+                select(succ.local_id, TaskDependency.type, TaskDependency.lag_days)
+                .join(succ, succ.id == TaskDependency.successor_id)
+                .where(TaskDependency.predecessor_id == task.id)
+            )
+        ]
+        s.delete(task)
+        tx.audit("task", f"{key}/{local_id}", "delete", row, None, release_key=key)
+        return row
+
+
+def restore_task(ctx: Ctx, key: str, row: dict[str, Any]) -> str:
+    """Undo of delete_task: the task at its old position with its links in both directions."""
+    fields = {n: row.get(n) for n in FIELDS if n in row}
+    local_id = add_task(ctx, key, fields)
+    for link in row.get("predecessors", []):
+        add_task_dependency(ctx, key, link["task"], local_id, link["type"], link["lag_days"])
+    for link in row.get("successors", []):
+        add_task_dependency(ctx, key, local_id, link["task"], link["type"], link["lag_days"])
+    return local_id
+
+
+def task_graph(s: Session, release_id: int) -> nx.DiGraph:
+    pred, succ = aliased(Task), aliased(Task)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(s.execute(select(Task.local_id).where(Task.release_id == release_id)).scalars())
+    graph.add_edges_from(
+        s.execute(
+            select(pred.local_id, succ.local_id)
+            .join(TaskDependency, TaskDependency.predecessor_id == pred.id)
+            .join(succ, succ.id == TaskDependency.successor_id)
+            .where(pred.release_id == release_id)
+        ).all()
+    )
+    return graph
+
+
+def add_task_dependency(
+    ctx: Ctx, key: str, predecessor: str, successor: str, type: str = "FS", lag_days: int = 0
+) -> None:
+    """``successor`` waits on ``predecessor``; a link that closes a loop is refused, naming it."""
+    try:
+        link_type = E.LinkType(str(type).upper())
+    except ValueError:
+        raise ValidationError(f"dependency type {type!r} is not one of FS, SS, FF, SF", field="type") from None
+    try:
+        lag = int(lag_days)
+    except (TypeError, ValueError):
+        raise ValidationError(f"lag {lag_days!r} is not a whole number of days", field="lag_days") from None
+    with ctx.write() as tx:
+        s = tx.session
+        rel = release_by_key(s, key)
+        if predecessor == successor:
+            raise CycleError([predecessor, predecessor], "task dependency")
+        pred, succ = _task(s, rel, predecessor), _task(s, rel, successor)
+        existing = s.execute(
+            select(TaskDependency).where(
+                TaskDependency.predecessor_id == pred.id, TaskDependency.successor_id == succ.id
+            )
+        ).scalar_one_or_none()
+        if existing is not None:
+            raise ValidationError(f"{successor} already depends on {predecessor}")
+        graph = task_graph(s, rel.id)
+        if nx.has_path(graph, successor, predecessor):
+            path = nx.shortest_path(graph, successor, predecessor)
+            raise CycleError([*path, successor], "task dependency")
+        s.add(TaskDependency(predecessor_id=pred.id, successor_id=succ.id, type=link_type, lag_days=lag))
+        tx.audit("task_dependency", f"{key}/{predecessor}->{successor}", "create", None,
+                 {"predecessor": predecessor, "successor": successor, "type": link_type.value, "lag_days": lag},
+                 release_key=key)
+
+
+def remove_task_dependency(ctx: Ctx, key: str, predecessor: str, successor: str) -> dict[str, Any]:
+    with ctx.write() as tx:
+        s = tx.session
+        rel = release_by_key(s, key)
+        pred, succ = _task(s, rel, predecessor), _task(s, rel, successor)
+        link = s.execute(
+            select(TaskDependency).where(
+                TaskDependency.predecessor_id == pred.id, TaskDependency.successor_id == succ.id
+            )
+        ).scalar_one_or_none()
+        if link is None:
+            raise NotFound(f"{successor} does not depend on {predecessor}")
+        before = {"predecessor": predecessor, "successor": successor, "type": link.type.value, "lag_days": link.lag_days}
+        s.delete(link)
+        tx.audit("task_dependency", f"{key}/{predecessor}->{successor}", "delete", before, None, release_key=key)
+        return before
