@@ -1,0 +1,229 @@
+"""Moving a release through its workflow (PRODUCT.md §4).
+
+The workflow is data: transitions name the guards they need. A hard guard that is not met
+refuses the move; a soft one may be overridden by a release manager with a written reason,
+which is kept as a ``GuardOverride`` and audited. ``On Hold`` remembers where the release was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from relman_desktop.models import enums as E
+from relman_desktop.models.entities import GuardOverride, Release, WorkflowState, WorkflowTransition
+
+from .base import Ctx, GuardRefused, ServiceError, ValidationError, release_by_key
+from .guards import check_guard, guard_title
+
+BACK = "back"
+
+
+@dataclass(frozen=True)
+class TransitionOption:
+    to_state: str
+    label: str
+    guards: list[dict[str, Any]] = field(default_factory=list)
+    transition_id: int = 0
+    back: bool = False  # leaves On Hold for the state the release was in
+
+
+@dataclass(frozen=True)
+class UnmetGuard:
+    guard: str
+    param: str | None
+    soft: bool
+    messages: list[str]
+    jump_to: str
+
+    @property
+    def title(self) -> str:
+        return guard_title(self.guard, self.param)
+
+
+@dataclass(frozen=True)
+class TransitionCheck:
+    allowed: bool  # every guard is met: the move needs no reason
+    from_state: str
+    to_state: str
+    unmet: list[UnmetGuard] = field(default_factory=list)
+
+    @property
+    def overridable(self) -> bool:
+        """Only soft guards are unmet: a reason lets the move through."""
+        return bool(self.unmet) and all(u.soft for u in self.unmet)
+
+
+# --- resolving a transition ------------------------------------------------------------------------
+
+
+def _options(s: Session, release: Release) -> list[tuple[WorkflowTransition, WorkflowState]]:
+    """The transitions out of the release's state with their targets, in workflow order.
+    A transition out of this very state wins over a generic "from any open state" one."""
+    current = release.status
+    chosen: dict[int, tuple[WorkflowTransition, WorkflowState]] = {}
+    for t in s.execute(select(WorkflowTransition).order_by(WorkflowTransition.id)).scalars():
+        if t.from_state_id == current.id:
+            specific = True
+        elif t.from_state_id is None and current.category == E.StateCategory.OPEN:
+            specific = False
+        else:
+            continue
+        target = t.to_state if t.to_state_id is not None else release.previous_status
+        if target is None or target.id == current.id:
+            continue
+        if target.id in chosen and not specific:
+            continue
+        chosen[target.id] = (t, target)
+    return sorted(chosen.values(), key=lambda pair: (pair[1].position, pair[1].id))
+
+
+def _label(t: WorkflowTransition, target: WorkflowState) -> str:
+    if t.label:
+        return t.label
+    return f"Back to {target.name}" if t.to_state_id is None else target.name
+
+
+def _resolve(s: Session, release: Release, to_state: str) -> tuple[WorkflowTransition, WorkflowState]:
+    wanted = (to_state or "").strip().lower()
+    options = _options(s, release)
+    for t, target in options:
+        names = {target.name.lower()}
+        if t.label:
+            names.add(t.label.lower())
+        if t.to_state_id is None:
+            names.add(BACK)
+        if wanted in names:
+            return t, target
+    current = release.status.name
+    allowed = ", ".join(target.name for _, target in options)
+    where = f"from {current} {release.key} can move to {allowed}" if allowed else f"{current} allows no further move"
+    exists = s.execute(select(WorkflowState.id).where(WorkflowState.name == to_state)).first()
+    if not exists and wanted != BACK:
+        raise ServiceError(f"no workflow state {to_state!r}; {where}")
+    raise ServiceError(f"{release.key} cannot move from {current} to {to_state}: {where}")
+
+
+def _unmet(s: Session, release: Release, t: WorkflowTransition, today: Any) -> list[UnmetGuard]:
+    unmet = []
+    for spec in t.guards or []:
+        name = spec.get("guard", "")
+        param = spec.get("param")
+        result = check_guard(s, release, name, param, today)
+        if not result.met:
+            unmet.append(UnmetGuard(name, param, bool(spec.get("soft", False)), list(result.messages), result.jump_to))
+    return unmet
+
+
+def _refusal(key: str, src: str, dst: str, unmet: list[UnmetGuard]) -> str:
+    parts = []
+    for u in unmet:
+        how = "may be overridden with a reason" if u.soft else "cannot be overridden"
+        parts.append(f"{'; '.join(u.messages)} [{u.title}, {how}]")
+    text = f"{key} cannot move from {src} to {dst}: " + "; ".join(parts)
+    if all(u.soft for u in unmet):
+        text += ". Give a reason to override."
+    return text
+
+
+# --- public API ------------------------------------------------------------------------------------
+
+
+def available_transitions(ctx: Ctx, key: str) -> list[TransitionOption]:
+    with ctx.read() as s:
+        rel = release_by_key(s, key)
+        return [
+            TransitionOption(
+                to_state=target.name,
+                label=_label(t, target),
+                guards=[dict(g) for g in t.guards or []],
+                transition_id=t.id,
+                back=t.to_state_id is None,
+            )
+            for t, target in _options(s, rel)
+        ]
+
+
+def can_transition(ctx: Ctx, key: str, to_state: str) -> TransitionCheck:
+    """Would this move go through? Lists every unmet guard (hard and soft)."""
+    with ctx.read() as s:
+        rel = release_by_key(s, key)
+        t, target = _resolve(s, rel, to_state)
+        unmet = _unmet(s, rel, t, ctx.today())
+        return TransitionCheck(not unmet, rel.status.name, target.name, unmet)
+
+
+def transition(ctx: Ctx, key: str, to_state: str, reason: str | None = None) -> str:
+    """Move the release to ``to_state``; returns the name of the state it is now in.
+
+    Refused (GuardRefused) when a hard guard is unmet, or a soft one is unmet and no reason is
+    given. With a reason each unmet soft guard is overridden, recorded and audited."""
+    if reason is not None and not reason.strip():
+        raise ValidationError("Reason: an override needs a written reason, not an empty one", field="reason")
+    reason = reason.strip() if reason else None
+    with ctx.write() as tx:
+        s = tx.session
+        rel = release_by_key(s, key)
+        t, target = _resolve(s, rel, to_state)
+        current = rel.status
+        unmet = _unmet(s, rel, t, ctx.today())
+        if any(not u.soft for u in unmet) or (unmet and reason is None):
+            raise GuardRefused(_refusal(rel.key, current.name, target.name, unmet), unmet)
+        for u in unmet:
+            guard = f"{u.guard}({u.param})" if u.param else u.guard
+            s.add(GuardOverride(release_id=rel.id, from_state=current.name, to_state=target.name, guard=guard,
+                                reason=reason, actor=ctx.actor, at=ctx.now()))
+            tx.audit(
+                "release",
+                rel.key,
+                "override",
+                None,
+                {"guard": u.guard, "param": u.param, "missing": u.messages, "reason": reason,
+                 "from": current.name, "to": target.name},
+                release_key=rel.key,
+            )
+        if target.category == E.StateCategory.HOLD:
+            rel.previous_status = current
+        elif t.to_state_id is None or current.category == E.StateCategory.HOLD:
+            rel.previous_status = None
+        rel.status = target
+        after: dict[str, Any] = {"status": target.name}
+        if reason:
+            after["reason"] = reason
+        tx.audit("release", rel.key, "transition", {"status": current.name}, after, release_key=rel.key)
+        tx.rule_events.append(("on_status_change", rel.id))
+        return target.name
+
+
+def restore_status(ctx: Ctx, key: str, status: str, previous_status: str | None = None) -> str:
+    """Put a release back in a state without guards (undo of a transition, restores); audited.
+    Does not raise a status-change event: rules already acted on the move being undone."""
+    from .base import state_by_name
+
+    with ctx.write() as tx:
+        s = tx.session
+        rel = release_by_key(s, key)
+        before = {"status": rel.status.name, "previous_status": rel.previous_status.name if rel.previous_status else None}
+        rel.status = state_by_name(s, status)
+        rel.previous_status = state_by_name(s, previous_status) if previous_status else None
+        after = {"status": rel.status.name, "previous_status": previous_status}
+        if after != before:
+            tx.audit("release", rel.key, "restore_status", before, after, release_key=rel.key)
+        return rel.status.name
+
+
+def overrides(ctx: Ctx, key: str) -> list[dict[str, Any]]:
+    """The guards overridden on this release, oldest first, as plain rows."""
+    with ctx.read() as s:
+        rel = release_by_key(s, key)
+        rows = s.execute(
+            select(GuardOverride).where(GuardOverride.release_id == rel.id).order_by(GuardOverride.at, GuardOverride.id)
+        ).scalars()
+        return [
+            {"from_state": o.from_state, "to_state": o.to_state, "guard": o.guard, "reason": o.reason,
+             "actor": o.actor, "at": o.at}
+            for o in rows
+        ]

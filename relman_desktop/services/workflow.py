@@ -1,0 +1,330 @@
+"""Editing the workflow (Settings): states, their order, transitions and each transition's guards.
+
+A transition's ``from_state`` None means "from any open state"; its ``to_state`` None means
+"back to the state the release was in before" (leaving On Hold).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from relman_desktop.models import enums as E
+from relman_desktop.models.entities import Release, WorkflowState, WorkflowTransition
+
+from .base import Ctx, NotFound, ValidationError, state_by_name
+from .guards import GUARD_NAMES, GUARDS_WITH_PHASE
+
+ANY_OPEN = "any open state"
+PREVIOUS = "the previous state"
+
+
+@dataclass(frozen=True)
+class StateInfo:
+    id: int
+    name: str
+    position: int
+    category: str
+    color: str | None
+    release_count: int
+
+
+@dataclass(frozen=True)
+class TransitionInfo:
+    id: int
+    from_state: str | None  # None: from any open state
+    to_state: str | None  # None: back to the previous state
+    label: str | None
+    guards: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def description(self) -> str:
+        return f"{self.from_state or ANY_OPEN} → {self.to_state or PREVIOUS}"
+
+
+def _state_infos(s: Session) -> list[StateInfo]:
+    counts = dict(s.execute(select(Release.status_id, func.count()).group_by(Release.status_id)).all())
+    return [
+        StateInfo(st.id, st.name, st.position, E.StateCategory(st.category).value, st.color, int(counts.get(st.id, 0)))
+        for st in s.execute(select(WorkflowState).order_by(WorkflowState.position, WorkflowState.id)).scalars()
+    ]
+
+
+def _transition_info(t: WorkflowTransition) -> TransitionInfo:
+    return TransitionInfo(
+        t.id,
+        t.from_state.name if t.from_state else None,
+        t.to_state.name if t.to_state else None,
+        t.label,
+        [dict(g) for g in t.guards or []],
+    )
+
+
+def list_states(ctx: Ctx) -> list[StateInfo]:
+    with ctx.read() as s:
+        return _state_infos(s)
+
+
+def list_transitions(ctx: Ctx) -> list[TransitionInfo]:
+    with ctx.read() as s:
+        rows = s.execute(select(WorkflowTransition)).scalars().all()
+
+        def order(t: WorkflowTransition) -> tuple[int, int, int]:
+            a = t.from_state.position if t.from_state else 10_000
+            b = t.to_state.position if t.to_state else 10_000
+            return (a, b, t.id)
+
+        return [_transition_info(t) for t in sorted(rows, key=order)]
+
+
+# --- validation -----------------------------------------------------------------------------------
+
+
+def _state_name(s: Session, value: Any, *, except_id: int | None = None) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError("State name must not be empty", field="name")
+    name = value.strip()
+    if name.lower() == "back":
+        raise ValidationError("State name: 'back' is reserved for leaving On Hold", field="name")
+    q = select(WorkflowState.id).where(func.lower(WorkflowState.name) == name.lower())
+    if except_id is not None:
+        q = q.where(WorkflowState.id != except_id)
+    if s.execute(q).first():
+        raise ValidationError(f"State name: a state {name!r} already exists", field="name")
+    return name
+
+
+def validate_guards(guards: Any) -> list[dict[str, Any]]:
+    """Guards as ``{"guard", "param", "soft"}``, checked against the nine guard names and phases."""
+    if guards is None:
+        return []
+    if not isinstance(guards, list):
+        raise ValidationError("guards: must be a list", field="guards")
+    phases = [p.value for p in E.Phase]
+    out: list[dict[str, Any]] = []
+    seen: set[tuple[str, Any]] = set()
+    for i, g in enumerate(guards):
+        where = f"guards[{i}]"
+        if not isinstance(g, dict):
+            raise ValidationError(f"{where}: must be an object with guard, param and soft", field=where)
+        extra = sorted(set(g) - {"guard", "param", "soft"})
+        if extra:
+            raise ValidationError(f"{where}.{extra[0]}: unknown key (a guard has guard, param and soft)",
+                                  field=f"{where}.{extra[0]}")
+        name = g.get("guard")
+        if name not in GUARD_NAMES:
+            raise ValidationError(f"{where}.guard: {name!r} is not one of {', '.join(GUARD_NAMES)}",
+                                  field=f"{where}.guard")
+        param = g.get("param")
+        if name in GUARDS_WITH_PHASE:
+            if param not in phases:
+                raise ValidationError(f"{where}.param: {name} needs a phase ({', '.join(phases)}), not {param!r}",
+                                      field=f"{where}.param")
+        elif param is not None:
+            raise ValidationError(f"{where}.param: {name} takes no parameter", field=f"{where}.param")
+        soft = g.get("soft", False)
+        if not isinstance(soft, bool):
+            raise ValidationError(f"{where}.soft: true or false, not {soft!r}", field=f"{where}.soft")
+        if (name, param) in seen:
+            raise ValidationError(f"{where}: {name}{f' ({param})' if param else ''} is listed twice", field=where)
+        seen.add((name, param))
+        out.append({"guard": name, "param": param, "soft": soft})
+    return out
+
+
+def _category(value: Any) -> E.StateCategory:
+    try:
+        return E.StateCategory(value)
+    except ValueError:
+        words = ", ".join(c.value for c in E.StateCategory)
+        raise ValidationError(f"Category: {value!r} is not one of {words}", field="category") from None
+
+
+# --- states ------------------------------------------------------------------------------------------------
+
+
+def _renumber(states: Sequence[WorkflowState]) -> None:
+    for i, st in enumerate(states):
+        st.position = i
+
+
+def _ordered(s: Session) -> list[WorkflowState]:
+    return list(s.execute(select(WorkflowState).order_by(WorkflowState.position, WorkflowState.id)).scalars())
+
+
+def add_state(ctx: Ctx, name: str, category: str = "open", color: str | None = None,
+              position: int | None = None) -> int:
+    """A new state, placed at ``position`` (default: last)."""
+    with ctx.write() as tx:
+        s = tx.session
+        state = WorkflowState(name=_state_name(s, name), category=_category(category), color=color, position=0)
+        states = _ordered(s)
+        at = len(states) if position is None else max(0, min(position, len(states)))
+        states.insert(at, state)
+        s.add(state)
+        _renumber(states)
+        s.flush()
+        tx.audit("workflow_state", state.id, "create", None,
+                 {"name": state.name, "category": state.category, "position": state.position})
+        return state.id
+
+
+def rename_state(ctx: Ctx, old_name: str, new_name: str) -> None:
+    with ctx.write() as tx:
+        s = tx.session
+        state = state_by_name(s, old_name)
+        new = _state_name(s, new_name, except_id=state.id)
+        if new == state.name:
+            return
+        state.name = new
+        tx.audit("workflow_state", state.id, "rename", {"name": old_name}, {"name": new})
+
+
+def reorder_states(ctx: Ctx, names: Sequence[str]) -> None:
+    """Put the states in this order (every state, each once)."""
+    with ctx.write() as tx:
+        s = tx.session
+        states = _ordered(s)
+        by_name = {st.name: st for st in states}
+        if sorted(names) != sorted(by_name):
+            missing = sorted(set(by_name) - set(names))
+            unknown = sorted(set(names) - set(by_name))
+            detail = "; ".join(
+                part for part in (
+                    f"missing: {', '.join(missing)}" if missing else "",
+                    f"unknown: {', '.join(unknown)}" if unknown else "",
+                    "a state is listed twice" if len(names) != len(set(names)) else "",
+                ) if part
+            )
+            raise ValidationError(f"Order: give every state exactly once ({detail})", field="order")
+        before = [st.name for st in states]
+        _renumber([by_name[n] for n in names])
+        if before != list(names):
+            tx.audit("workflow", "states", "reorder", {"states": before}, {"states": list(names)})
+
+
+def set_state_category(ctx: Ctx, name: str, category: str) -> None:
+    with ctx.write() as tx:
+        state = state_by_name(tx.session, name)
+        value = _category(category)
+        before = E.StateCategory(state.category).value
+        if before != value:
+            state.category = value
+            tx.audit("workflow_state", state.id, "update", {"category": before}, {"category": value.value})
+
+
+def delete_state(ctx: Ctx, name: str) -> None:
+    """Refused while any release is in the state (or would return to it from On Hold)."""
+    with ctx.write() as tx:
+        s = tx.session
+        state = state_by_name(s, name)
+        keys = list(
+            s.execute(
+                select(Release.key)
+                .where(or_(Release.status_id == state.id, Release.previous_status_id == state.id))
+                .order_by(Release.key)
+            ).scalars()
+        )
+        if keys:
+            shown = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+            noun = "release is" if len(keys) == 1 else "releases are"
+            raise ValidationError(
+                f"cannot delete state {state.name}: {len(keys)} {noun} in it ({shown}); move them to another state first",
+                field="name",
+            )
+        remaining = [st for st in _ordered(s) if st.id != state.id]
+        if not remaining:
+            raise ValidationError("cannot delete the last state of the workflow", field="name")
+        transitions = s.execute(
+            select(WorkflowTransition).where(
+                or_(WorkflowTransition.from_state_id == state.id, WorkflowTransition.to_state_id == state.id)
+            )
+        ).scalars().all()
+        for t in transitions:
+            tx.audit("workflow_transition", t.id, "delete", _audit_view(t), None)
+            s.delete(t)
+        tx.audit("workflow_state", state.id, "delete",
+                 {"name": state.name, "category": state.category, "position": state.position}, None)
+        s.delete(state)
+        _renumber(remaining)
+
+
+# --- transitions ---------------------------------------------------------------------------------------------
+
+
+def _audit_view(t: WorkflowTransition) -> dict[str, Any]:
+    info = _transition_info(t)
+    return {"from": info.from_state, "to": info.to_state, "label": info.label, "guards": info.guards}
+
+
+def _transition(s: Session, transition_id: int) -> WorkflowTransition:
+    t = s.get(WorkflowTransition, transition_id)
+    if t is None:
+        raise NotFound(f"no workflow transition #{transition_id}")
+    return t
+
+
+def add_transition(
+    ctx: Ctx,
+    from_state: str | None,
+    to_state: str | None,
+    guards: list[dict[str, Any]] | None = None,
+    label: str | None = None,
+) -> int:
+    """From ``from_state`` (None: any open state) to ``to_state`` (None: back to the previous state)."""
+    with ctx.write() as tx:
+        s = tx.session
+        if from_state is None and to_state is None:
+            raise ValidationError("a transition needs a from state or a to state", field="to_state")
+        src = state_by_name(s, from_state) if from_state is not None else None
+        dst = state_by_name(s, to_state) if to_state is not None else None
+        if src is not None and dst is not None and src.id == dst.id:
+            raise ValidationError(f"To state: a transition from {src.name} to itself does nothing", field="to_state")
+        if src is not None and E.StateCategory(src.category) == E.StateCategory.TERMINAL:
+            raise ValidationError(f"From state: {src.name} is a terminal state; nothing leaves it", field="from_state")
+        dup = s.execute(
+            select(WorkflowTransition.id).where(
+                WorkflowTransition.from_state_id.is_(None) if src is None else WorkflowTransition.from_state_id == src.id,
+                WorkflowTransition.to_state_id.is_(None) if dst is None else WorkflowTransition.to_state_id == dst.id,
+            )
+        ).first()
+        if dup:
+            raise ValidationError(
+                f"the transition {from_state or ANY_OPEN} → {to_state or PREVIOUS} exists already", field="to_state"
+            )
+        t = WorkflowTransition(from_state=src, to_state=dst, guards=validate_guards(guards),
+                               label=(label or "").strip() or None)
+        s.add(t)
+        s.flush()
+        tx.audit("workflow_transition", t.id, "create", None, _audit_view(t))
+        return t.id
+
+
+def remove_transition(ctx: Ctx, transition_id: int) -> None:
+    with ctx.write() as tx:
+        t = _transition(tx.session, transition_id)
+        tx.audit("workflow_transition", t.id, "delete", _audit_view(t), None)
+        tx.session.delete(t)
+
+
+def set_transition_guards(ctx: Ctx, transition_id: int, guards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    with ctx.write() as tx:
+        t = _transition(tx.session, transition_id)
+        clean = validate_guards(guards)
+        before = [dict(g) for g in t.guards or []]
+        if clean != before:
+            t.guards = clean
+            tx.audit("workflow_transition", t.id, "set_guards", {"guards": before}, {"guards": clean})
+        return clean
+
+
+def transition_id(ctx: Ctx, from_state: str | None, to_state: str | None) -> int:
+    """The id of the transition between two states (None as in ``add_transition``)."""
+    for t in list_transitions(ctx):
+        if t.from_state == from_state and t.to_state == to_state:
+            return t.id
+    raise NotFound(f"no transition {from_state or ANY_OPEN} → {to_state or PREVIOUS}")
