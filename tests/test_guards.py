@@ -294,3 +294,10 @@ def test_review_recorded(ctx):
 def test_unknown_guard_is_reported_not_crashed(ctx):
     make_ready_release(ctx, KEY)
     assert guard(ctx, "sun_is_shining").messages == ["unknown guard 'sun_is_shining' in the workflow"]
+
+
+def test_approvals_complete_needs_at_least_one_stage(ctx):
+    make_release(ctx, KEY, title="Payments")
+    result = guard(ctx, "approvals_complete")
+    assert not result.met
+    assert result.messages == ["no approval stage is set up for this release"]

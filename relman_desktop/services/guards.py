@@ -123,6 +123,9 @@ def approvals_complete(session: Session, release: Release, param: Any, today: dt
         .scalars()
         .all()
     )
+    if not stages:
+        # Nobody approving is not the same as everybody approving: governance needs a stage.
+        return ["no approval stage is set up for this release"]
     problems = []
     for stage in stages:
         status, why = stage_outcome(stage)
