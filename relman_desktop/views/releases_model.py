@@ -1,0 +1,292 @@
+"""The releases list as a Qt table: a row cache of ``ReleaseRow``s and a filtering proxy.
+
+``data()`` reads only the cache. Sorting happens in the source model with Python's sort over
+precomputed keys (one pass, ~10 ms at 10,000 rows) instead of the proxy's per-comparison
+``lessThan`` calls into Python; the proxy only filters, against precomputed lowercase text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QFont
+
+KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # the release key of a row
+ROW_ROLE = Qt.ItemDataRole.UserRole + 2  # the whole ReleaseRow
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    title: str
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("key", "Key"),
+    Column("title", "Title"),
+    Column("status", "Status"),
+    Column("type", "Type"),
+    Column("risk", "Risk"),
+    Column("priority", "Priority"),
+    Column("application", "Application"),
+    Column("manager", "Manager"),
+    Column("planned_start", "Planned start"),
+    Column("planned_end", "Planned end"),
+    Column("deployment_window", "Deployment window"),
+)
+COLUMN_INDEX = {c.name: i for i, c in enumerate(COLUMNS)}
+_LEVEL_ORDER = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+
+def words(value: str | None) -> str:
+    """An enum word as people read it: ``in_progress`` → ``In progress``."""
+    if not value:
+        return ""
+    return value.replace("_", " ").capitalize() if value.islower() else value
+
+
+def local_time(value: dt.datetime | None) -> dt.datetime | None:
+    return value.astimezone() if value is not None else None
+
+
+def deployment_window_text(start: dt.datetime | None, end: dt.datetime | None) -> str:
+    a, b = local_time(start), local_time(end)
+    if a is None and b is None:
+        return ""
+    if a is None:
+        return f"until {b:%Y-%m-%d %H:%M}"
+    if b is None:
+        return f"from {a:%Y-%m-%d %H:%M}"
+    if a.date() == b.date():
+        return f"{a:%Y-%m-%d %H:%M}–{b:%H:%M}"
+    return f"{a:%Y-%m-%d %H:%M} – {b:%Y-%m-%d %H:%M}"
+
+
+def search_text(row: Any) -> str:
+    parts = (row.key, row.title, row.version, row.status, row.type, row.risk, row.priority,
+             row.application, row.manager, row.manager_email)
+    return "\x1f".join(p for p in parts if p).lower()
+
+
+def _sort_key(name: str) -> Any:
+    def text(attr: str) -> Any:
+        return lambda r: (getattr(r, attr) is None, (getattr(r, attr) or "").casefold())
+
+    def ordered(attr: str) -> Any:
+        return lambda r: (getattr(r, attr) is None, getattr(r, attr) or dt.date.min)
+
+    if name in ("risk", "priority"):
+        return lambda r: _LEVEL_ORDER.get(getattr(r, name), 9)
+    if name in ("planned_start", "planned_end"):
+        return ordered(name)
+    if name == "deployment_window":
+        return lambda r: (r.deploy_start is None, r.deploy_start or dt.datetime.min.replace(tzinfo=dt.UTC))
+    return text(name)
+
+
+class ReleasesModel(QAbstractTableModel):
+    """Releases by row; ``rows`` is the cache (plain ReleaseRow values, never ORM objects)."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.rows: list[Any] = []
+        self.search: list[str] = []
+        self._sorted: tuple[int, Qt.SortOrder] | None = None
+
+    # --- filling the cache ------------------------------------------------------------------
+
+    def set_rows(self, rows: Iterable[Any]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        if self._sorted is not None:
+            column, order = self._sorted
+            self.rows.sort(key=_sort_key(COLUMNS[column].name), reverse=order == Qt.SortOrder.DescendingOrder)
+        self.search = [search_text(r) for r in self.rows]
+        self.endResetModel()
+
+    def row_of_key(self, key: str) -> int:
+        for i, r in enumerate(self.rows):
+            if r.key == key:
+                return i
+        return -1
+
+    def row_of_id(self, release_id: int) -> int:
+        for i, r in enumerate(self.rows):
+            if r.id == release_id:
+                return i
+        return -1
+
+    def update_row(self, row_value: Any) -> None:
+        """One release changed: replace its cached row (found by id, so a new key is fine)."""
+        i = self.row_of_id(row_value.id)
+        if i < 0:
+            return
+        self.rows[i] = row_value
+        self.search[i] = search_text(row_value)
+        self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+
+    # --- the model --------------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return COLUMNS[section].title
+        elif orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
+            return section + 1
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.rows):
+            return None
+        r = self.rows[index.row()]
+        name = COLUMNS[index.column()].name
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self._display(r, name)
+        if role == KEY_ROLE:
+            return r.key
+        if role == ROW_ROLE:
+            return r
+        if role == Qt.ItemDataRole.FontRole and name == "risk" and r.risk in ("high", "critical"):
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{COLUMNS[index.column()].title}: {self._display(r, name) or 'none'}"
+        return None
+
+    @staticmethod
+    def _display(r: Any, name: str) -> str:
+        if name == "deployment_window":
+            return deployment_window_text(r.deploy_start, r.deploy_end)
+        value = getattr(r, name)
+        if value is None:
+            return ""
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if name in ("type", "risk", "priority"):
+            return words(value)
+        return str(value)
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(COLUMNS):
+            return
+        self._sorted = (column, order)
+        self.layoutAboutToBeChanged.emit()
+        old_ids = [r.id for r in self.rows]
+        row_key = _sort_key(COLUMNS[column].name)
+        keyed = sorted(
+            range(len(self.rows)),
+            key=lambda i: row_key(self.rows[i]),
+            reverse=order == Qt.SortOrder.DescendingOrder,
+        )
+        self.rows = [self.rows[i] for i in keyed]
+        self.search = [self.search[i] for i in keyed]
+        new_row_of_id = {r.id: i for i, r in enumerate(self.rows)}
+        persistent = self.persistentIndexList()
+        if persistent:
+            moved = [
+                self.index(new_row_of_id[old_ids[p.row()]], p.column()) if p.row() < len(old_ids) else QModelIndex()
+                for p in persistent
+            ]
+            self.changePersistentIndexList(persistent, moved)
+        self.layoutChanged.emit()
+
+
+@dataclass
+class ReleaseFilter:
+    """What the list shows. Empty sets mean "any"; text matches every word, anywhere."""
+
+    statuses: set[str] = field(default_factory=set)
+    types: set[str] = field(default_factory=set)
+    risks: set[str] = field(default_factory=set)
+    managers: set[str] = field(default_factory=set)  # names or emails
+    applications: set[str] = field(default_factory=set)
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    text: str = ""
+
+    def is_empty(self) -> bool:
+        return not (self.statuses or self.types or self.risks or self.managers or self.applications
+                    or self.date_from or self.date_to or self.text.strip())
+
+
+class ReleasesFilterProxy(QSortFilterProxyModel):
+    """Filters the releases; sorting is handed to the source model (see the module docstring)."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._filter = ReleaseFilter()
+        self._words: list[str] = []
+        self.setDynamicSortFilter(False)
+
+    @property
+    def current_filter(self) -> ReleaseFilter:
+        return self._filter
+
+    def set_filter(self, value: ReleaseFilter) -> None:
+        self.beginFilterChange()
+        self._filter = value
+        self._words = value.text.lower().split()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def update_filter(self, **changes: Any) -> None:
+        values = {**self._filter.__dict__, **changes}
+        self.set_filter(ReleaseFilter(**values))
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        source = self.sourceModel()
+        if source is not None:
+            source.sort(column, order)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:  # noqa: N802
+        model: ReleasesModel = self.sourceModel()  # type: ignore[assignment]
+        f = self._filter
+        r = model.rows[source_row]
+        if f.statuses and r.status not in f.statuses:
+            return False
+        if f.types and r.type not in f.types:
+            return False
+        if f.risks and r.risk not in f.risks:
+            return False
+        if f.managers and r.manager not in f.managers and r.manager_email not in f.managers:
+            return False
+        if f.applications and r.application not in f.applications:
+            return False
+        if f.date_from is not None or f.date_to is not None:
+            start = r.planned_start or r.planned_end
+            end = r.planned_end or r.planned_start
+            if start is None:
+                return False
+            if f.date_from is not None and end < f.date_from:
+                return False
+            if f.date_to is not None and start > f.date_to:
+                return False
+        if self._words:
+            text = model.search[source_row]
+            for w in self._words:
+                if w not in text:
+                    return False
+        return True

@@ -1,0 +1,104 @@
+"""Render the main window showing one view to a PNG, offscreen (``relman screenshot``).
+
+``register_screenshot_view(name, prepare)`` adds a view: ``prepare(window, release_key)`` puts
+the window in the state to photograph (``release_key`` is ``--release`` or the first release).
+Every navigator page is a view already (``calendar``, ``kpis``…) by its page name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+Prepare = Callable[[Any, str | None], None]
+SCREENSHOT_VIEWS: dict[str, Prepare] = {}
+DEFAULT_SIZE = (1366, 768)
+
+
+def register_screenshot_view(name: str, prepare: Prepare) -> None:
+    SCREENSHOT_VIEWS[name] = prepare
+
+
+def _release_tab(tab: str) -> Prepare:
+    def prepare(window: Any, key: str | None) -> None:
+        if key is None:
+            raise LookupError("the plan has no release to show; give --release KEY or use another plan")
+        window.open_release(key, tab)
+
+    return prepare
+
+
+register_screenshot_view("releases", lambda window, key: (window.show_page("releases"),
+                                                          key and window.releases_view.select_key(key)))
+register_screenshot_view("release", _release_tab("Overview"))
+register_screenshot_view("tasks", _release_tab("Tasks"))
+register_screenshot_view("approvals", _release_tab("Approvals"))
+register_screenshot_view("settings", lambda window, _key: window.show_page("settings"))
+
+
+def known_views() -> list[str]:
+    from .pages import page_names
+
+    return sorted(set(SCREENSHOT_VIEWS) | set(page_names()))
+
+
+def ensure_app() -> Any:
+    """The QApplication, made offscreen unless a platform was asked for."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(["relman-screenshot"])
+    return app
+
+
+def render(ctx: Any, view: str, out: str | Path, *, release: str | None = None,
+           size: tuple[int, int] = DEFAULT_SIZE, theme: str = "light") -> Path:
+    """Photograph ``view`` of the plan in ``ctx`` at ``size``; returns the PNG's path.
+    Raises LookupError for an unknown view or release (one line, for the CLI to show)."""
+    app = ensure_app()
+    from .main_window import MainWindow
+    from .settings import Settings
+    from .store import Store
+    from .theme import apply_theme
+
+    if view not in known_views():
+        raise LookupError(f"no view {view!r}; views: {', '.join(known_views())}")
+    settings = Settings.in_memory()
+    settings.theme = theme
+    apply_theme(app, theme, 0)
+    store = Store(ctx)
+    window = MainWindow(store, settings)
+    try:
+        window.store.set_ctx(ctx)
+        key = release
+        if key is None:
+            rows = window.releases_view.model.rows
+            key = rows[0].key if rows else None
+        elif window.releases_view.model.row_of_key(key) < 0:
+            raise LookupError(f"no release {key!r} in this plan")
+        window.resize(*size)
+        window.show()
+        prepare = SCREENSHOT_VIEWS.get(view)
+        if prepare is not None:
+            prepare(window, key)
+        else:
+            window.show_page(view)
+        window.resize(*size)
+        for _ in range(3):
+            app.processEvents()
+        image = window.grab()
+        target = Path(out)
+        if not image.save(str(target), "PNG"):
+            raise OSError(f"could not write {target}")
+        return target
+    finally:
+        from PySide6.QtCore import QCoreApplication, QEvent
+
+        window.close()
+        window.deleteLater()
+        # deleteLater outside an event loop waits for one; a CLI run never starts one.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

@@ -1,0 +1,129 @@
+"""One typed wrapper over QSettings: preferences in one file, window geometry in another.
+
+Geometry and dock layout change on every resize and belong to one screen; preferences are the
+user's choices. Keeping them apart means "reset window layout" never loses a preference, and
+a screenshot or a test can run with throw-away settings (``Settings.in_memory()``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+THEMES = ("light", "dark", "high-contrast")
+MAX_RECENT = 10
+TEXT_SIZE_RANGE = (-4, 12)  # steps of one point around the platform's default size
+
+
+def _config_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("relman-desktop", appauthor=False))
+
+
+class _MemoryStore:
+    """A dict that answers like QSettings, for screenshots and tests that must not persist."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, object] = {}
+
+    def value(self, key: str, default: object = None) -> object:
+        return self._values.get(key, default)
+
+    def setValue(self, key: str, value: object) -> None:  # noqa: N802 - QSettings' spelling
+        self._values[key] = value
+
+    def remove(self, key: str) -> None:
+        self._values.pop(key, None)
+
+    def sync(self) -> None:
+        pass
+
+
+class Settings:
+    """Typed access to the app's settings. ``folder`` defaults to the user's config folder."""
+
+    def __init__(self, folder: Path | None = None, *, memory: bool = False) -> None:
+        if memory:
+            self._prefs: QSettings | _MemoryStore = _MemoryStore()
+            self._state: QSettings | _MemoryStore = _MemoryStore()
+            return
+        folder = folder or _config_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        self._prefs = QSettings(str(folder / "preferences.ini"), QSettings.Format.IniFormat)
+        self._state = QSettings(str(folder / "window-state.ini"), QSettings.Format.IniFormat)
+
+    @classmethod
+    def in_memory(cls) -> Settings:
+        return cls(memory=True)
+
+    # --- preferences ------------------------------------------------------------------------
+
+    @property
+    def theme(self) -> str:
+        value = str(self._prefs.value("appearance/theme", "light"))
+        return value if value in THEMES else "light"
+
+    @theme.setter
+    def theme(self, value: str) -> None:
+        if value not in THEMES:
+            raise ValueError(f"unknown theme {value!r}; themes: {', '.join(THEMES)}")
+        self._prefs.setValue("appearance/theme", value)
+
+    @property
+    def text_size_delta(self) -> int:
+        try:
+            value = int(self._prefs.value("appearance/text_size_delta", 0))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return 0
+        lo, hi = TEXT_SIZE_RANGE
+        return max(lo, min(hi, value))
+
+    @text_size_delta.setter
+    def text_size_delta(self, value: int) -> None:
+        lo, hi = TEXT_SIZE_RANGE
+        self._prefs.setValue("appearance/text_size_delta", max(lo, min(hi, int(value))))
+
+    @property
+    def recent_plans(self) -> list[str]:
+        value = self._prefs.value("files/recent", [])
+        if isinstance(value, str):  # QSettings returns a lone string for a one-item list
+            value = [value]
+        return [str(v) for v in (value or []) if v][:MAX_RECENT]
+
+    def add_recent_plan(self, path: str | Path) -> None:
+        text = str(Path(path).absolute())
+        recent = [p for p in self.recent_plans if p != text]
+        self._prefs.setValue("files/recent", [text, *recent][:MAX_RECENT])
+
+    def remove_recent_plan(self, path: str | Path) -> None:
+        text = str(Path(path).absolute())
+        self._prefs.setValue("files/recent", [p for p in self.recent_plans if p != text])
+
+    def clear_recent_plans(self) -> None:
+        self._prefs.setValue("files/recent", [])
+
+    # --- window state (kept apart) ----------------------------------------------------------
+
+    @property
+    def window_geometry(self) -> QByteArray | None:
+        value = self._state.value("main_window/geometry")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    @window_geometry.setter
+    def window_geometry(self, value: QByteArray) -> None:
+        self._state.setValue("main_window/geometry", value)
+
+    @property
+    def window_state(self) -> QByteArray | None:
+        value = self._state.value("main_window/state")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    @window_state.setter
+    def window_state(self, value: QByteArray) -> None:
+        self._state.setValue("main_window/state", value)
+
+    def sync(self) -> None:
+        self._prefs.sync()
+        self._state.sync()
