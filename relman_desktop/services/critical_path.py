@@ -1,0 +1,325 @@
+"""Critical path (CPM) over a release's tasks, and over a chain of dependent releases.
+
+Time is counted in working days, Monday to Friday. An activity occupies whole days: one planned
+from Monday to Wednesday lasts 3 days (early start Monday, early finish Wednesday).
+
+Links, with ``lag`` in working days (may be negative), from predecessor P to successor S:
+
+| type | constraint |
+|------|------------|
+| FS | S starts ``lag`` days after the day P finishes (FS 0: the next working day) |
+| SS | S starts ``lag`` days after P starts |
+| FF | S finishes ``lag`` days after P finishes |
+| SF | S finishes ``lag`` days after P starts (SF 0: S finishes the day before P starts) |
+
+Forward pass: an activity with predecessors starts as soon as they allow (never before the
+project start); one without keeps its planned start (or the project start when it has none).
+Backward pass from the latest early finish. Total slack = late start − early start; the
+critical activities are those with no slack. Loops are refused with ``CycleError`` naming them.
+
+Release level: releases linked by ReleaseDependency, from planned start/end (else the date of
+the deployment window); "before" is FS 0 from the prerequisite, "together" SS 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import networkx as nx
+from sqlalchemy import select
+
+from relman_desktop.models import enums as E
+from relman_desktop.models.entities import (
+    Release,
+    ReleaseDependency,
+    Task,
+    TaskDependency,
+    WorkflowState,
+)
+
+from .base import Ctx, CycleError, ValidationError, release_by_key
+
+__all__ = [
+    "Activity",
+    "Link",
+    "Schedule",
+    "Scheduled",
+    "compute_cpm",
+    "release_critical_path",
+    "task_critical_path",
+]
+
+_MONDAY = dt.date(2001, 1, 1)  # a Monday: working-day numbers count from here
+
+
+@dataclass(frozen=True)
+class Activity:
+    """A task or a release: planned dates (inclusive) or a duration in working days."""
+
+    id: str
+    title: str
+    start: dt.date | None = None
+    end: dt.date | None = None
+    duration: int | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    predecessor: str
+    successor: str
+    type: str = "FS"
+    lag: int = 0
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    id: str
+    title: str
+    duration_days: int
+    early_start: dt.date
+    early_finish: dt.date
+    late_start: dt.date
+    late_finish: dt.date
+    total_slack: int
+    critical: bool
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The result of a CPM pass; ``critical`` lists critical ids by early start."""
+
+    start: dt.date | None
+    finish: dt.date | None
+    items: list[Scheduled]
+    critical: list[str]
+
+    def by_id(self) -> dict[str, Scheduled]:
+        return {s.id: s for s in self.items}
+
+
+def _number(day: dt.date) -> int:
+    """Working-day number of ``day``; a weekend day gets the number of the Monday after."""
+    weeks, weekday = divmod((day - _MONDAY).days, 7)
+    return weeks * 5 + min(weekday, 5)
+
+
+def _date(number: int) -> dt.date:
+    weeks, weekday = divmod(number, 5)
+    return _MONDAY + dt.timedelta(days=weeks * 7 + weekday)
+
+
+def _duration(a: Activity) -> int:
+    if a.start is not None and a.end is not None:
+        return max(1, _number(a.end + dt.timedelta(days=1)) - _number(a.start))
+    return max(1, a.duration or 1)
+
+
+def _check_acyclic(graph: nx.DiGraph, what: str) -> list[str]:
+    try:
+        return list(nx.topological_sort(graph))
+    except nx.NetworkXUnfeasible:
+        edges = nx.find_cycle(graph, orientation="original")
+        loop = [str(u) for u, *_ in edges] + [str(edges[0][0])]
+        raise CycleError(loop, what=what) from None
+
+
+def compute_cpm(
+    activities: Sequence[Activity],
+    links: Sequence[Link],
+    *,
+    project_start: dt.date | None = None,
+    what: str = "task dependency",
+) -> Schedule:
+    """Forward and backward pass (see the module doc). Raises CycleError on a loop."""
+    if not activities:
+        return Schedule(None, None, [], [])
+    acts = {a.id: a for a in activities}
+    for link in links:
+        for end in (link.predecessor, link.successor):
+            if end not in acts:
+                raise ValidationError(
+                    f"the {what} {link.predecessor} → {link.successor} names no activity {end!r}"
+                )
+        if link.type not in ("FS", "SS", "FF", "SF"):
+            raise ValidationError(f"unknown dependency type {link.type!r} (FS, SS, FF or SF)")
+    graph = nx.DiGraph()
+    graph.add_nodes_from(acts)
+    graph.add_edges_from((lk.predecessor, lk.successor) for lk in links)
+    order = _check_acyclic(graph, what)
+
+    starts = [a.start for a in activities if a.start is not None]
+    anchor = project_start or (min(starts) if starts else dt.date.today())
+    zero = _number(anchor)
+    dur = {i: _duration(a) for i, a in acts.items()}
+    incoming: dict[str, list[Link]] = {i: [] for i in acts}
+    outgoing: dict[str, list[Link]] = {i: [] for i in acts}
+    for lk in links:
+        incoming[lk.successor].append(lk)
+        outgoing[lk.predecessor].append(lk)
+
+    es: dict[str, int] = {}
+    ef: dict[str, int] = {}
+    for i in order:  # day numbers relative to the anchor; finish numbers are exclusive
+        if incoming[i]:
+            bounds = []
+            for lk in incoming[i]:
+                p = lk.predecessor
+                if lk.type == "FS":
+                    bounds.append(ef[p] + lk.lag)
+                elif lk.type == "SS":
+                    bounds.append(es[p] + lk.lag)
+                elif lk.type == "FF":
+                    bounds.append(ef[p] + lk.lag - dur[i])
+                else:  # SF
+                    bounds.append(es[p] + lk.lag - dur[i])
+            es[i] = max(0, *bounds)
+        else:
+            start = acts[i].start
+            es[i] = max(0, _number(start) - zero) if start is not None else 0
+        ef[i] = es[i] + dur[i]
+
+    finish = max(ef.values())
+    lf: dict[str, int] = {}
+    ls: dict[str, int] = {}
+    for i in reversed(order):
+        bounds = []
+        for lk in outgoing[i]:
+            s = lk.successor
+            if lk.type == "FS":
+                bounds.append(ls[s] - lk.lag)
+            elif lk.type == "SS":
+                bounds.append(ls[s] - lk.lag + dur[i])
+            elif lk.type == "FF":
+                bounds.append(lf[s] - lk.lag)
+            else:  # SF
+                bounds.append(lf[s] - lk.lag + dur[i])
+        lf[i] = min([finish, *bounds])
+        ls[i] = lf[i] - dur[i]
+
+    items = []
+    for i in order:
+        slack = ls[i] - es[i]
+        items.append(
+            Scheduled(
+                id=i,
+                title=acts[i].title,
+                duration_days=dur[i],
+                early_start=_date(zero + es[i]),
+                early_finish=_date(zero + ef[i] - 1),
+                late_start=_date(zero + ls[i]),
+                late_finish=_date(zero + lf[i] - 1),
+                total_slack=slack,
+                critical=slack <= 0,
+            )
+        )
+    items.sort(key=lambda s: (s.early_start, s.early_finish, s.id))
+    critical = [s.id for s in items if s.critical]
+    return Schedule(
+        start=_date(zero), finish=_date(zero + finish - 1), items=items, critical=critical
+    )
+
+
+def task_critical_path(ctx: Ctx, key: str) -> Schedule:
+    """CPM over release ``key``'s tasks (by task id, e.g. ``T1``); cancelled tasks are left out."""
+    with ctx.read() as s:
+        rel = release_by_key(s, key)
+        rows = s.execute(
+            select(Task.id, Task.local_id, Task.title, Task.start, Task.end, Task.effort_hours)
+            .where(Task.release_id == rel.id, Task.status != E.TaskStatus.CANCELLED)
+            .order_by(Task.position, Task.id)
+        ).all()
+        local = {r.id: r.local_id for r in rows}
+        deps = s.execute(
+            select(
+                TaskDependency.predecessor_id,
+                TaskDependency.successor_id,
+                TaskDependency.type,
+                TaskDependency.lag_days,
+            ).where(
+                TaskDependency.successor_id.in_(local), TaskDependency.predecessor_id.in_(local)
+            )
+        ).all()
+        project_start = rel.planned_start
+    activities = [
+        Activity(
+            id=r.local_id,
+            title=r.title,
+            start=r.start,
+            end=r.end,
+            duration=math.ceil(r.effort_hours / 8) if r.effort_hours else None,
+        )
+        for r in rows
+    ]
+    links = [
+        Link(
+            local[d.predecessor_id],
+            local[d.successor_id],
+            E.LinkType(d.type).value,
+            d.lag_days or 0,
+        )
+        for d in deps
+    ]
+    starts = [a.start for a in activities if a.start is not None]
+    anchor = min([d for d in (project_start, *starts) if d is not None], default=ctx.today())
+    return compute_cpm(activities, links, project_start=anchor, what="task dependency")
+
+
+def release_critical_path(ctx: Ctx, key: str | None = None) -> Schedule:
+    """CPM over releases linked by dependencies: the chain holding ``key`` (default: every
+    release of the plan). Cancelled releases are left out."""
+    with ctx.read() as s:
+        rows = s.execute(
+            select(
+                Release.id,
+                Release.key,
+                Release.title,
+                Release.planned_start,
+                Release.planned_end,
+                Release.deploy_start,
+                WorkflowState.name,
+            )
+            .join(WorkflowState, WorkflowState.id == Release.status_id)
+            .where(WorkflowState.name != "Cancelled")
+        ).all()
+        deps = s.execute(
+            select(
+                ReleaseDependency.release_id,
+                ReleaseDependency.prerequisite_id,
+                ReleaseDependency.kind,
+            )
+        ).all()
+        if key is not None:
+            release_by_key(s, key)
+    keys = {r.id: r.key for r in rows}
+    links = [
+        Link(
+            keys[d.prerequisite_id],
+            keys[d.release_id],
+            "FS" if E.DependencyKind(d.kind) == E.DependencyKind.BEFORE else "SS",
+            0,
+        )
+        for d in deps
+        if d.release_id in keys and d.prerequisite_id in keys
+    ]
+    wanted = set(keys.values())
+    if key is not None:
+        graph = nx.Graph()
+        graph.add_nodes_from(keys.values())
+        graph.add_edges_from((lk.predecessor, lk.successor) for lk in links)
+        wanted = nx.node_connected_component(graph, key) if key in graph else {key}
+    activities = []
+    for r in rows:
+        if r.key not in wanted:
+            continue
+        start, end = r.planned_start, r.planned_end
+        if start is None and r.deploy_start is not None:
+            start = r.deploy_start.date()
+        if end is None and start is not None:
+            end = max(start, r.deploy_start.date()) if r.deploy_start is not None else start
+        activities.append(Activity(id=r.key, title=r.title, start=start, end=end))
+    links = [lk for lk in links if lk.predecessor in wanted and lk.successor in wanted]
+    anchor = min((a.start for a in activities if a.start is not None), default=ctx.today())
+    return compute_cpm(activities, links, project_start=anchor, what="release dependency")

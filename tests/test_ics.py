@@ -1,0 +1,189 @@
+"""The .ics export: read back with icalendar, it has the events, their TZID and RRULE."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from zoneinfo import ZoneInfo
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from relman_desktop.cli import main
+from relman_desktop.exports.ics import export_ics
+from relman_desktop.models import enums as E
+from relman_desktop.models.entities import Release, WorkflowState
+from relman_desktop.services import windows as W
+from relman_desktop.services.base import ValidationError
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def berlin(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=BERLIN)
+
+
+@pytest.fixture
+def calendar_plan(ctx):
+    with ctx.write() as tx:
+        s = tx.session
+        state = s.execute(
+            select(WorkflowState).where(WorkflowState.name == "Approved")
+        ).scalar_one()
+        s.add(
+            Release(
+                key="REL-2026-001",
+                title="Billing 2.4",
+                type=E.ReleaseType.MINOR,
+                status=state,
+                deploy_start=berlin(2026, 12, 12, 22, 30),
+                deploy_end=berlin(2026, 12, 13, 1, 30),
+                strategy=E.StrategyKind.CANARY,
+                waves=[{"percent": 10, "bake_minutes": 60}, {"percent": 100}],
+                rollback_plan="Redeploy 2.3.7 from the artefact store",
+                rollback_minutes=45,
+            )
+        )
+        s.add(
+            Release(key="REL-2026-002", title="Unscheduled", type=E.ReleaseType.PATCH, status=state)
+        )
+    W.create_window(
+        ctx,
+        title="Saturday night maintenance",
+        kind="maintenance",
+        start=berlin(2026, 12, 5, 22),
+        end=berlin(2026, 12, 6, 4),
+        timezone="Europe/Berlin",
+        rrule="FREQ=WEEKLY;COUNT=26",
+        environment="production",
+    )
+    W.create_window(
+        ctx,
+        title="Year-end freeze",
+        kind="freeze",
+        start=berlin(2026, 12, 19),
+        end=berlin(2027, 1, 4),
+        timezone="Europe/Berlin",
+    )
+    W.create_window(
+        ctx,
+        title="Black Friday",
+        kind="business_event",
+        start=dt.datetime(2026, 11, 27, 5, tzinfo=dt.UTC),
+        end=dt.datetime(2026, 11, 28, 5, tzinfo=dt.UTC),
+        timezone="America/New_York",
+        hard=False,
+    )
+    return ctx
+
+
+def _events(path):
+    cal = Calendar.from_ical(path.read_bytes())
+    return cal, {str(e["SUMMARY"]): e for e in cal.walk("VEVENT")}
+
+
+def test_export_writes_deployments_and_windows_with_zones_and_recurrence(calendar_plan, tmp_path):
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "calendar.ics"
+    result = export_ics(calendar_plan, target)
+    assert (result.deployments, result.windows) == (1, 3)
+    cal, events = _events(target)
+    assert set(events) == {
+        "REL-2026-001 Billing 2.4 \u2014 deployment",
+        "Saturday night maintenance",
+        "Year-end freeze",
+        "Black Friday",
+    }
+
+    deploy = events["REL-2026-001 Billing 2.4 \u2014 deployment"]
+    assert str(deploy["UID"]) == "REL-2026-001-deployment@relman-desktop"
+    assert deploy.decoded("DTSTART") == dt.datetime(2026, 12, 12, 21, 30, tzinfo=dt.UTC)
+    assert deploy.decoded("DTEND") == dt.datetime(2026, 12, 13, 0, 30, tzinfo=dt.UTC)
+    description = str(deploy["DESCRIPTION"])
+    assert "Strategy: canary (waves: 10% bake 60 min, 100%)" in description
+    assert "Rollback: Redeploy 2.3.7 from the artefact store (45 minutes)" in description
+
+    night = events["Saturday night maintenance"]
+    assert night["DTSTART"].params["TZID"] == "Europe/Berlin"
+    assert night.decoded("DTSTART") == berlin(2026, 12, 5, 22)
+    assert night.decoded("DTEND").astimezone(BERLIN).hour == 4
+    assert night["RRULE"].to_ical() == b"FREQ=WEEKLY;COUNT=26"
+    assert night["CATEGORIES"].cats == ["maintenance"]
+
+    freeze = events["Year-end freeze"]
+    assert "RRULE" not in freeze
+    assert freeze["CATEGORIES"].cats == ["freeze", "hard"]
+    assert events["Black Friday"]["DTSTART"].params["TZID"] == "America/New_York"
+    assert events["Black Friday"]["CATEGORIES"].cats == ["business_event"]
+
+    assert {tz.tz_name for tz in cal.timezones} == {"Europe/Berlin", "America/New_York"}
+    assert cal.get_missing_tzids() == set()
+    assert sorted(p.name for p in target.parent.iterdir()) == [
+        "calendar.ics"
+    ]  # no temp file left behind
+
+
+def test_uid_is_stable_across_exports(calendar_plan, tmp_path):
+    export_ics(calendar_plan, tmp_path / "a.ics")
+    export_ics(calendar_plan, tmp_path / "b.ics")
+    uids = [
+        sorted(str(e["UID"]) for e in Calendar.from_ical(p.read_bytes()).walk("VEVENT"))
+        for p in (tmp_path / "a.ics", tmp_path / "b.ics")
+    ]
+    assert uids[0] == uids[1]
+    assert (tmp_path / "a.ics").read_bytes() == (tmp_path / "b.ics").read_bytes()
+
+
+def test_an_existing_file_is_replaced(calendar_plan, tmp_path):
+    target = tmp_path / "calendar.ics"
+    target.write_text("old")
+    export_ics(calendar_plan, target)
+    assert target.read_bytes().startswith(b"BEGIN:VCALENDAR")
+
+
+def test_a_missing_folder_is_one_clear_line(calendar_plan, tmp_path, plan_path):
+    with pytest.raises(ValidationError, match="the folder .*nowhere does not exist"):
+        export_ics(calendar_plan, tmp_path / "nowhere" / "calendar.ics")
+    err = io.StringIO()
+    code = main(
+        ["--plan", str(plan_path), "export", "ics", str(tmp_path / "nowhere" / "c.ics")],
+        out=io.StringIO(),
+        err=err,
+    )
+    assert code == 2
+    assert err.getvalue().count("\n") == 1 and "does not exist" in err.getvalue()
+
+
+def test_cli_export_ics(calendar_plan, tmp_path, plan_path):
+    out = io.StringIO()
+    target = tmp_path / "cli.ics"
+    assert main(["--plan", str(plan_path), "export", "ics", str(target)], out=out) == 0
+    assert out.getvalue() == f"wrote {target}: 1 deployment window(s), 3 calendar window(s)\n"
+    _, events = _events(target)
+    assert len(events) == 4
+
+
+def test_a_local_until_becomes_utc_and_holidays_carry_their_kind():
+    from relman_desktop.exports.ics import build_calendar
+    from relman_desktop.services.windows import WindowInfo
+
+    holiday = WindowInfo(
+        id=7,
+        title="Christmas Day",
+        kind="holiday",
+        hard=True,
+        start=berlin(2026, 12, 25),
+        end=berlin(2026, 12, 26),
+        timezone="Europe/Berlin",
+        rrule="FREQ=YEARLY;UNTIL=20301225T000000",
+        environment=None,
+        cis=(),
+    )
+    stamp = dt.datetime(2026, 11, 27, 9, tzinfo=dt.UTC)
+    cal = Calendar.from_ical(build_calendar([], [holiday], stamp=stamp).to_ical())
+    [event] = cal.walk("VEVENT")
+    assert event["RRULE"].to_ical() == b"FREQ=YEARLY;UNTIL=20301224T230000Z"
+    assert event["CATEGORIES"].cats == ["holiday"]
+    assert str(event["DESCRIPTION"]) == "Holiday; applies to everything."
+    assert str(event["UID"]) == "window-7@relman-desktop"

@@ -1,0 +1,293 @@
+"""The scheduling assistant: free slots and moving a deployment window."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import sys
+import types
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+import relman_desktop.services as services_pkg
+from relman_desktop.cli import main
+from relman_desktop.models import enums as E
+from relman_desktop.models.entities import (
+    AuditEvent,
+    CalendarWindow,
+    Change,
+    ConfigurationItem,
+    PlanMeta,
+    Release,
+    ReleaseDependency,
+    WorkflowState,
+)
+from relman_desktop.services import scheduling as S
+from relman_desktop.services.base import NotFound, ValidationError
+
+BERLIN = ZoneInfo("Europe/Berlin")
+UTC = dt.UTC
+
+
+def berlin(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=BERLIN)
+
+
+def local(slots):
+    return [
+        (
+            s.start.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M"),
+            s.end.astimezone(BERLIN).strftime("%H:%M"),
+        )
+        for s in slots
+    ]
+
+
+def _release(s, key, start=None, end=None, cis=(), status="Approved"):
+    state = s.execute(select(WorkflowState).where(WorkflowState.name == status)).scalar_one()
+    rel = Release(
+        key=key,
+        title=f"Release {key}",
+        type=E.ReleaseType.MINOR,
+        status=state,
+        deploy_start=start,
+        deploy_end=end,
+    )
+    s.add(rel)
+    s.flush()
+    if cis:
+        change = Change(
+            key=f"CHG-{key}",
+            title="change",
+            type=E.ChangeType.NORMAL,
+            category=E.ChangeCategory.FIX,
+            release=rel,
+        )
+        change.cis = list(cis)
+        s.add(change)
+    return rel
+
+
+@pytest.fixture
+def billing(ctx):
+    """billing-db needs a maintenance window: Saturdays 22:00–04:00 Berlin from 5 December;
+    a hard year-end freeze; REL-1 (90 minutes) is badly placed inside the freeze."""
+    with ctx.write() as tx:
+        s = tx.session
+        db = ConfigurationItem(
+            name="billing-db",
+            ci_class=E.CIClass.DATABASE,
+            environment="production",
+            requires_maintenance_window=True,
+        )
+        s.add(db)
+        s.add(
+            CalendarWindow(
+                title="Saturday night maintenance",
+                kind=E.WindowKind.MAINTENANCE,
+                start=berlin(2026, 12, 5, 22),
+                end=berlin(2026, 12, 6, 4),
+                timezone="Europe/Berlin",
+                rrule="FREQ=WEEKLY;COUNT=26",
+                scope_environment="production",
+            )
+        )
+        s.add(
+            CalendarWindow(
+                title="Year-end freeze",
+                kind=E.WindowKind.FREEZE,
+                start=berlin(2026, 12, 19),
+                end=berlin(2027, 1, 4),
+                timezone="Europe/Berlin",
+            )
+        )
+        _release(s, "REL-1", berlin(2026, 12, 20, 22), berlin(2026, 12, 20, 23, 30), cis=[db])
+    return ctx
+
+
+def _add(ctx, fn):
+    with ctx.write() as tx:
+        db = tx.session.execute(
+            select(ConfigurationItem).where(ConfigurationItem.name == "billing-db")
+        ).scalar_one()
+        fn(tx.session, db)
+
+
+def test_slots_fall_inside_maintenance_windows_and_skip_the_freeze(billing):
+    slots = S.free_slots(billing, "REL-1", count=3, days=45)
+    assert local(slots) == [
+        ("2026-12-05 22:00", "23:30"),
+        ("2026-12-12 22:00", "23:30"),
+        ("2027-01-09 22:00", "23:30"),
+    ]
+    assert {s.window_title for s in slots} == {"Saturday night maintenance"}
+
+
+def test_slots_move_past_another_release_on_the_same_ci(billing):
+    _add(
+        billing,
+        lambda s, db: _release(
+            s, "REL-2", berlin(2026, 12, 5, 21), berlin(2026, 12, 5, 23, 45), cis=[db]
+        ),
+    )
+    assert local(S.free_slots(billing, "REL-1", count=2)) == [
+        ("2026-12-05 23:45", "01:15"),
+        ("2026-12-12 22:00", "23:30"),
+    ]
+
+
+def test_slots_wait_for_a_prerequisite(billing):
+    def plan(s, db):
+        pre = _release(s, "REL-API", berlin(2026, 12, 12, 22), berlin(2026, 12, 12, 23, 15))
+        rel = s.execute(select(Release).where(Release.key == "REL-1")).scalar_one()
+        s.add(ReleaseDependency(release_id=rel.id, prerequisite_id=pre.id))
+
+    _add(billing, plan)
+    assert local(S.free_slots(billing, "REL-1", count=2, days=45)) == [
+        ("2026-12-12 23:15", "00:45"),
+        ("2027-01-09 22:00", "23:30"),
+    ]
+
+
+def test_slots_keep_local_wall_time_across_dst(billing):
+    slots = S.free_slots(billing, "REL-1", count=3, start=dt.datetime(2027, 3, 20, tzinfo=UTC))
+    assert local(slots) == [
+        ("2027-03-20 22:00", "23:30"),
+        ("2027-03-27 22:00", "23:30"),
+        ("2027-04-03 22:00", "23:30"),
+    ]
+    assert [s.start.hour for s in slots] == [21, 21, 20]  # UTC moves, local time does not
+
+
+def test_without_maintenance_needs_slots_are_working_day_evenings(ctx):
+    with ctx.write() as tx:
+        s = tx.session
+        s.add(PlanMeta(key="timezone", value="Europe/Berlin"))
+        wiki = ConfigurationItem(
+            name="wiki", ci_class=E.CIClass.APPLICATION, environment="production"
+        )
+        s.add(wiki)
+        _release(s, "REL-W", cis=[wiki])
+        s.add(
+            CalendarWindow(
+                title="Soft freeze",
+                kind=E.WindowKind.FREEZE,
+                start=berlin(2026, 11, 30),
+                end=berlin(2026, 12, 1),
+                timezone="Europe/Berlin",
+                hard=False,
+            )
+        )
+        s.add(
+            CalendarWindow(
+                title="Hard freeze",
+                kind=E.WindowKind.FREEZE,
+                start=berlin(2026, 12, 1),
+                end=berlin(2026, 12, 2),
+                timezone="Europe/Berlin",
+            )
+        )
+    # Friday 27 November 09:00 UTC: Friday evening, then Monday (a soft freeze is only a warning);
+    # Tuesday is in a hard freeze, so Wednesday. No deployment window yet: 2 hours.
+    slots = S.free_slots(ctx, "REL-W", count=3)
+    assert local(slots) == [
+        ("2026-11-27 20:00", "22:00"),
+        ("2026-11-30 20:00", "22:00"),
+        ("2026-12-02 20:00", "22:00"),
+    ]
+    assert [s.window_title for s in slots] == [None, None, None]
+
+
+def test_slot_search_limits_and_errors(billing):
+    assert S.free_slots(billing, "REL-1", count=5, days=10) == [
+        S.free_slots(billing, "REL-1", count=1)[0]
+    ]
+    with pytest.raises(NotFound, match="REL-NOPE"):
+        S.free_slots(billing, "REL-NOPE")
+    with pytest.raises(ValidationError):
+        S.free_slots(billing, "REL-1", count=0)
+    with pytest.raises(ValidationError):
+        S.free_slots(billing, "REL-1", start=dt.datetime(2026, 12, 1))
+
+
+def test_move_release_is_audited_and_raises_the_schedule_change_event(billing, monkeypatch):
+    seen = []
+    fake = types.ModuleType("relman_desktop.services.rules")
+    fake.run_pending = lambda tx: (seen.extend(tx.rule_events), tx.rule_events.clear())
+    monkeypatch.setitem(sys.modules, "relman_desktop.services.rules", fake)
+    monkeypatch.setattr(services_pkg, "rules", fake, raising=False)
+
+    moved = S.move_release(billing, "REL-1", berlin(2026, 12, 12, 22), berlin(2026, 12, 12, 23, 30))
+    assert (moved.key, moved.start, moved.end) == (
+        "REL-1",
+        berlin(2026, 12, 12, 22),
+        berlin(2026, 12, 12, 23, 30),
+    )
+    with billing.read() as s:
+        rel = s.execute(select(Release).where(Release.key == "REL-1")).scalar_one()
+        assert rel.deploy_start == dt.datetime(2026, 12, 12, 21, tzinfo=UTC)
+        event = s.execute(select(AuditEvent).where(AuditEvent.action == "move")).scalar_one()
+    assert event.release_key == "REL-1"
+    assert event.before == {
+        "deploy_start": "2026-12-20T21:00:00Z",
+        "deploy_end": "2026-12-20T22:30:00Z",
+    }
+    assert event.after == {
+        "deploy_start": "2026-12-12T21:00:00Z",
+        "deploy_end": "2026-12-12T22:30:00Z",
+    }
+    assert seen == [("on_schedule_change", rel.id)]
+
+
+def test_move_release_refuses_bad_windows(billing):
+    with pytest.raises(ValidationError, match="end after it starts"):
+        S.move_release(billing, "REL-1", berlin(2026, 12, 12, 22), berlin(2026, 12, 12, 22))
+    with pytest.raises(ValidationError, match="time zone"):
+        S.move_release(
+            billing, "REL-1", dt.datetime(2026, 12, 12, 22), dt.datetime(2026, 12, 12, 23)
+        )
+    with pytest.raises(NotFound):
+        S.move_release(billing, "REL-NOPE", berlin(2026, 12, 12, 22), berlin(2026, 12, 12, 23))
+
+
+def test_cli_slots_and_conflicts(billing, plan_path):
+    out = io.StringIO()
+    assert (
+        main(["--plan", str(plan_path), "slots", "REL-1", "--count", "2", "--json"], out=out) == 0
+    )
+    data = json.loads(out.getvalue())
+    assert data[0] == {
+        "start": "2026-12-05T21:00:00Z",
+        "end": "2026-12-05T22:30:00Z",
+        "window": "Saturday night maintenance",
+    }
+    assert len(data) == 2
+
+    out = io.StringIO()
+    assert main(["--plan", str(plan_path), "slots", "REL-1", "--count", "2"], out=out) == 0
+    lines = out.getvalue().splitlines()
+    assert lines[0].split("  ")[0] == "2026-12-05 22:00–23:30"
+    assert len(lines) == 2 and lines[0].index("Europe/Berlin") == lines[1].index("Europe/Berlin")
+
+    out = io.StringIO()
+    assert main(["--plan", str(plan_path), "conflicts", "--json"], out=out) == 0
+    found = json.loads(out.getvalue())
+    assert [(c["rule"], c["severity"], c["releases"]) for c in found] == [
+        ("C1", "error", ["REL-1"]),
+        ("C2", "error", ["REL-1"]),  # a Sunday, not a Saturday night
+    ]
+    assert set(found[0]) >= {"message", "cis", "windows", "people", "suggestion"}
+    assert found[0]["suggestion"].startswith("move REL-1 to 2026-12-05 22:00–23:30")
+
+    out = io.StringIO()
+    assert main(["--plan", str(plan_path), "conflicts"], out=out) == 0
+    assert out.getvalue().startswith(
+        "C1  error  REL-1  REL-1 deploys 2026-12-20 22:00–23:30 inside the hard freeze"
+    )
+
+    err = io.StringIO()
+    assert main(["--plan", str(plan_path), "slots", "REL-NOPE"], out=io.StringIO(), err=err) == 2
+    assert err.getvalue() == "relman: no release 'REL-NOPE' in this plan\n"
