@@ -202,19 +202,32 @@ class WinInfo:
 class PlanIndex:
     """Everything the conflict rules and the scheduling assistant read, loaded at once."""
 
-    def __init__(self, session: Session) -> None:
-        state_rows = session.execute(
-            select(
-                Release.id,
-                Release.key,
-                Release.title,
-                Release.deploy_start,
-                Release.deploy_end,
-                Release.rollback_minutes,
-                WorkflowState.name,
-                WorkflowState.category,
-            ).join(WorkflowState, WorkflowState.id == Release.status_id)
-        ).all()
+    def __init__(self, session: Session, around: Any = None) -> None:
+        """The whole plan, or — with ``around`` (a Release with a deployment window) — only
+        what can conflict with it: releases deploying at an overlapping time and the releases
+        it depends on or that depend on it. A guard on one release then reads a few rows,
+        not the whole plan."""
+        release_stmt = select(
+            Release.id,
+            Release.key,
+            Release.title,
+            Release.deploy_start,
+            Release.deploy_end,
+            Release.rollback_minutes,
+            WorkflowState.name,
+            WorkflowState.category,
+        ).join(WorkflowState, WorkflowState.id == Release.status_id)
+        if around is not None:
+            related = select(ReleaseDependency.prerequisite_id).where(ReleaseDependency.release_id == around.id).union(
+                select(ReleaseDependency.release_id).where(ReleaseDependency.prerequisite_id == around.id)
+            )
+            release_stmt = release_stmt.where(
+                (Release.id == around.id)
+                | Release.id.in_(related)
+                | ((Release.deploy_start < around.deploy_end) & (Release.deploy_end > around.deploy_start))
+            )
+        state_rows = session.execute(release_stmt).all()
+        wanted = {r.id for r in state_rows} if around is not None else None
         self.cis: dict[int, CIInfo] = {
             r.id: CIInfo(r.id, r.name, r.environment, bool(r.requires_maintenance_window))
             for r in session.execute(
@@ -235,11 +248,14 @@ class PlanIndex:
             self.neighbours[child].add(parent)
             self.parents[child].add(parent)
         direct: dict[int, set[int]] = defaultdict(set)
-        for release_id, ci_id in session.execute(
+        touched_stmt = (
             select(Change.release_id, change_cis.c.ci_id)
             .join(change_cis, change_cis.c.change_id == Change.id)
             .where(Change.release_id.is_not(None))
-        ):
+        )
+        if wanted is not None:
+            touched_stmt = touched_stmt.where(Change.release_id.in_(wanted))
+        for release_id, ci_id in session.execute(touched_stmt):
             direct[release_id].add(ci_id)
 
         self.releases: dict[int, RelInfo] = {}
@@ -412,8 +428,8 @@ class PlanIndex:
         return self._tasks
 
 
-def load_index(session: Session) -> PlanIndex:
-    return PlanIndex(session)
+def load_index(session: Session, around: Any = None) -> PlanIndex:
+    return PlanIndex(session, around)
 
 
 # --- wording ----------------------------------------------------------------------------------------
@@ -720,7 +736,7 @@ def _c5(index: PlanIndex, focus: set[int] | None) -> list[Conflict]:
     return found
 
 
-def _detect(index: PlanIndex, focus: set[int] | None) -> list[Conflict]:
+def _detect(index: PlanIndex, focus: set[int] | None, *, errors_only: bool = False) -> list[Conflict]:
     if focus is None:
         rels = [r for r in index.releases.values() if r.active]
     else:
@@ -729,9 +745,11 @@ def _detect(index: PlanIndex, focus: set[int] | None) -> list[Conflict]:
     found = _overlap_rule(index, rels, E.WindowKind.FREEZE, "C1")
     found += _c2_c7(index, rels)
     found += _c3(index, focus)
-    found += _c4(index, focus)
+    if not errors_only:  # C4 and C6 only ever warn
+        found += _c4(index, focus)
     found += _c5(index, focus)
-    found += _overlap_rule(index, rels, E.WindowKind.BUSINESS_EVENT, "C6")
+    if not errors_only:
+        found += _overlap_rule(index, rels, E.WindowKind.BUSINESS_EVENT, "C6")
     return found
 
 
@@ -819,6 +837,6 @@ def window_clear_problems(
     if release.deploy_start is None or release.deploy_end is None:
         return [f"{release.key} has no deployment window set"]
     session.flush()
-    index = load_index(session)
+    index = load_index(session, around=release)
     rel = index.by_key[release.key]
-    return [c.message for c in _order(_detect(index, {rel.id})) if c.severity == ERROR]
+    return [c.message for c in _order(_detect(index, {rel.id}, errors_only=True)) if c.severity == ERROR]
