@@ -65,6 +65,18 @@ class UTCDateTime(TypeDecorator):
             return None
         return value.replace(tzinfo=dt.UTC)
 
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        # SQLite hands back the stored ISO text: one C call makes the aware datetime (the
+        # releases list reads 20,000 of these).
+        parse = dt.datetime.fromisoformat
+
+        def process(value: str | None) -> dt.datetime | None:
+            return None if value is None else parse(value + "+00:00")
+
+        return process
+
 
 def enum_col(enum_cls: type[StrEnum], name: str) -> Enum:
     """A CHECK-constrained string column holding the enum's values (not its member names)."""
@@ -617,3 +629,105 @@ class GuardOverride(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (CheckConstraint("length(reason) > 0", name="reason_not_empty"),)
+
+
+# --- CAB meetings ----------------------------------------------------------------------------------
+# Their enumerations live here, not in ``enums``: plan JSON (whose fixture spells every value of
+# ``enums``) does not carry meetings.
+
+
+class CabMeetingStatus(StrEnum):
+    PLANNED = "planned"
+    RUNNING = "running"
+    CLOSED = "closed"
+
+
+class CabDecision(StrEnum):
+    """What the Change Advisory Board decides about one agenda item."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    DEFER = "defer"
+    MORE_INFO = "more_info"
+
+
+
+class CabMeeting(Base):
+    """A Change Advisory Board meeting. Its agenda is chosen by ``filter`` and frozen at
+    ``cutoff_at`` (``frozen_at`` says when the items were written down); releases that become
+    eligible later go to the next meeting."""
+
+    __tablename__ = "cab_meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    held_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    cutoff_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    frozen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    chair_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    status: Mapped[CabMeetingStatus] = mapped_column(
+        enum_col(CabMeetingStatus, "cab_meeting_status"), default=CabMeetingStatus.PLANNED
+    )
+    filter: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    chair: Mapped[Person | None] = relationship()
+    attendees: Mapped[list[CabAttendee]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan", order_by="CabAttendee.id"
+    )
+    items: Mapped[list[CabAgendaItem]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan", order_by="CabAgendaItem.position"
+    )
+
+    __table_args__ = (
+        CheckConstraint("length(title) > 0", name="title_not_empty"),
+        CheckConstraint("cutoff_at <= held_at", name="cutoff_before_meeting"),
+    )
+
+
+class CabAttendee(Base):
+    __tablename__ = "cab_attendees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("cab_meetings.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    meeting: Mapped[CabMeeting] = relationship(back_populates="attendees")
+    person: Mapped[Person] = relationship()
+
+    __table_args__ = (UniqueConstraint("meeting_id", "person_id", name="uq_cab_attendees_pair"),)
+
+
+class CabAgendaItem(Base):
+    """One release on a meeting's agenda and what the board decided about it.
+
+    ``undo_log`` is a stack of the states before each decision (the item's own fields and the
+    CAB approvals it changed), so the last decision can be taken back exactly."""
+
+    __tablename__ = "cab_agenda_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("cab_meetings.id", ondelete="CASCADE"), index=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[CabDecision | None] = mapped_column(enum_col(CabDecision, "cab_decision"))
+    rationale: Mapped[str | None] = mapped_column(Text)
+    conditions: Mapped[str | None] = mapped_column(Text)
+    seconds_spent: Mapped[int] = mapped_column(Integer, default=0)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    undo_log: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    meeting: Mapped[CabMeeting] = relationship(back_populates="items")
+    release: Mapped[Release] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "release_id", name="uq_cab_agenda_items_pair"),
+        CheckConstraint("position >= 0", name="position_positive"),
+        CheckConstraint("seconds_spent >= 0", name="seconds_positive"),
+        CheckConstraint(
+            "decision IS NULL OR decision = 'approve' OR (rationale IS NOT NULL AND length(rationale) > 0)",
+            name="rationale_required",
+        ),
+        CheckConstraint("(decision IS NULL) = (decided_at IS NULL)", name="decided_at_with_decision"),
+    )
