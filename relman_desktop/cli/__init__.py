@@ -25,6 +25,8 @@ COMMAND_MODULES = [
     "relman_desktop.cli.calendar_cmds",
     "relman_desktop.cli.release_cmds",
     "relman_desktop.cli.kpi_cmds",
+    "relman_desktop.cli.cab_cmds",
+    "relman_desktop.cli.graph_cmds",
 ]
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2

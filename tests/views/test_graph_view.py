@@ -1,0 +1,161 @@
+"""The Dependencies view, driven with the mouse and keys as a user would (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import pytest
+from graph_plan import load_graph_plan
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QUndoStack
+
+from relman_desktop.services import graph as G
+from relman_desktop.services.releases import get_release
+
+
+@pytest.fixture
+def gview(ctx, qtbot):
+    from relman_desktop.views.graph_view import GraphView
+
+    load_graph_plan(ctx)
+    stack = QUndoStack()
+    view = GraphView(ctx, stack)
+    qtbot.addWidget(view)
+    view.resize(1200, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    view.canvas.fit()
+    view.stack = stack  # keep the stack alive with the view
+    return view
+
+
+def _at(view, key: str) -> QPoint:
+    return view.canvas.mapFromScene(view.nodes[key].scenePos())
+
+
+def _drag(qtbot, view, source: str, target: str) -> None:
+    port = view.canvas.viewport()
+    a, b = _at(view, source), _at(view, target)
+    qtbot.mousePress(port, Qt.MouseButton.LeftButton, pos=a)
+    qtbot.mouseMove(port, pos=(a + b) / 2)
+    qtbot.mouseMove(port, pos=b)
+    qtbot.mouseRelease(port, Qt.MouseButton.LeftButton, pos=b)
+
+
+def _deps(ctx) -> set[tuple[str, str, str]]:
+    return {(e.prerequisite, e.dependent, e.kind) for e in G.release_graph(ctx, with_conflicts=False).edges}
+
+
+def test_draws_every_linked_release_and_arrow_without_overlap(gview):
+    from relman_desktop.views.graph_layout import overlapping_pairs
+
+    assert set(gview.nodes) == {"REL-A", "REL-B", "REL-C", "REL-D"}
+    assert set(gview.edges) == {("REL-A", "REL-B"), ("REL-A", "REL-C"), ("REL-B", "REL-D")}
+    assert overlapping_pairs(gview.layout_result) == []
+    # prerequisites left of dependents
+    assert gview.nodes["REL-A"].x() < gview.nodes["REL-B"].x() < gview.nodes["REL-D"].x()
+    assert gview.edges[("REL-B", "REL-D")].edge.kind == "together"
+    assert gview.nodes["REL-A"].critical and gview.nodes["REL-C"].critical  # the critical chain
+
+
+def test_drag_from_one_release_to_another_adds_the_dependency_and_undo_removes_it(gview, qtbot, ctx):
+    _drag(qtbot, gview, "REL-C", "REL-D")
+    assert ("REL-C", "REL-D", "before") in _deps(ctx)
+    assert ("REL-C", "REL-D") in gview.edges
+    assert gview.stack.count() == 1
+    gview.stack.undo()
+    assert ("REL-C", "REL-D", "before") not in _deps(ctx)
+    assert ("REL-C", "REL-D") not in gview.edges
+    gview.stack.redo()
+    assert ("REL-C", "REL-D", "before") in _deps(ctx)
+
+
+def test_a_drag_that_closes_a_loop_is_refused_and_names_it(gview, qtbot, ctx):
+    before = _deps(ctx)
+    _drag(qtbot, gview, "REL-D", "REL-A")  # REL-A would depend on REL-D
+    assert "REL-A → REL-D → REL-B → REL-A" in gview.message.text()
+    assert gview.message.text().startswith("Refused")
+    assert _deps(ctx) == before
+    assert gview.stack.count() == 0
+
+
+def test_click_selects_the_release(gview, qtbot):
+    port = gview.canvas.viewport()
+    with qtbot.waitSignal(gview.release_selected) as sig:
+        qtbot.mouseClick(port, Qt.MouseButton.LeftButton, pos=_at(gview, "REL-B"))
+    assert sig.args == ["REL-B"]
+    assert gview.nodes["REL-B"].isSelected()
+
+
+def test_delete_removes_the_selected_arrow_undoably(gview, qtbot, ctx):
+    edge = gview.edges[("REL-A", "REL-C")]
+    edge.setSelected(True)
+    gview.canvas.setFocus()
+    qtbot.keyClick(gview.canvas, Qt.Key.Key_Delete)
+    assert ("REL-A", "REL-C", "before") not in _deps(ctx)
+    gview.stack.undo()
+    assert ("REL-A", "REL-C", "before") in _deps(ctx)
+
+
+def test_what_if_then_cancel_leaves_the_plan_unchanged(gview, ctx):
+    before = get_release(ctx, "REL-B").deploy_start
+    result = gview.show_what_if("REL-A", 3)
+    assert {m.key for m in result.moved if m.kind == "release"} == {"REL-A", "REL-B", "REL-D"}
+    assert gview.nodes["REL-B"].moved_days == 2 and gview.nodes["REL-C"].moved_days is None
+    assert gview.apply_button.isEnabled()
+    gview.cancel_button.click()
+    assert get_release(ctx, "REL-B").deploy_start == before
+    assert gview.what_if is None and gview.nodes["REL-B"].moved_days is None
+    assert "unchanged" in gview.message.text()
+    assert gview.stack.count() == 0
+
+
+def test_what_if_apply_is_one_undo_step(gview, ctx):
+    before = {k: get_release(ctx, k).deploy_start for k in ("REL-A", "REL-B", "REL-D")}
+    gview.show_what_if("REL-A", 3)
+    gview.apply_button.click()
+    assert gview.stack.count() == 1
+    assert get_release(ctx, "REL-B").deploy_start != before["REL-B"]
+    gview.stack.undo()
+    assert {k: get_release(ctx, k).deploy_start for k in before} == before
+
+
+def test_what_if_shows_new_conflicts_and_violations(gview):
+    gview.show_what_if("REL-B", -5)
+    assert gview.nodes["REL-B"].violated and gview.edges[("REL-A", "REL-B")].violated
+    assert gview.nodes["REL-B"].new_conflicts >= 1
+    assert "REL-B (needs REL-A)" in gview.message.text()
+
+
+def test_focus_levels_and_application_filter(gview):
+    gview.focus_on("REL-D", up=1, down=0)
+    assert set(gview.nodes) == {"REL-B", "REL-D"}
+    gview.focus_on(None)
+    gview.set_application("Billing")
+    assert set(gview.nodes) == {"REL-A", "REL-B"}
+
+
+def test_zoom_keys_and_fit(gview, qtbot):
+    scale = gview.canvas.scale_factor()
+    gview.canvas.setFocus()
+    qtbot.keyClick(gview.canvas, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    assert gview.canvas.scale_factor() > scale
+    qtbot.keyClick(gview.canvas, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(gview.canvas, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    assert gview.canvas.scale_factor() < scale
+    qtbot.keyClick(gview.canvas, Qt.Key.Key_F)
+    assert gview.canvas.scale_factor() == pytest.approx(scale)
+
+
+@pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")])
+def test_exports(gview, tmp_path, suffix, magic):
+    target = gview.export(tmp_path / f"graph{suffix}")
+    assert target.read_bytes().startswith(magic)
+    if suffix == ".svg":
+        assert "REL-A" in target.read_text(encoding="utf-8")
+
+
+def test_registered_as_the_dependencies_page_and_screenshot(gview):
+    from relman_desktop.views.pages import PAGE_REGISTRY
+    from relman_desktop.views.screenshot import SCREENSHOT_VIEWS
+
+    assert next(p for p in PAGE_REGISTRY if p.name == "dependencies").factory is not None
+    assert "dependencies" in SCREENSHOT_VIEWS
