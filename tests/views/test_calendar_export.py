@@ -1,0 +1,86 @@
+"""The calendar leaves the app as a PNG and as a tiled multi-page PDF with repeated labels."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtGui import QColor, QImage
+
+from relman_desktop.services import releases
+
+
+@pytest.fixture(autouse=True)
+def _keep_page_registry():
+    """Importing calendar_view registers the Calendar page for the session; other tests still
+    expect the registry as they found it (the lead wires the page for good)."""
+    from relman_desktop.views import pages, screenshot
+
+    saved = [(spec, spec.title, spec.factory, spec.description) for spec in pages.PAGE_REGISTRY]
+    views = dict(screenshot.SCREENSHOT_VIEWS)
+    yield
+    pages.PAGE_REGISTRY[:] = [spec for spec, *_ in saved]
+    for spec, title, factory, description in saved:
+        spec.title, spec.factory, spec.description = title, factory, description
+    screenshot.SCREENSHOT_VIEWS.clear()
+    screenshot.SCREENSHOT_VIEWS.update(views)
+
+def test_png_holds_every_row_and_the_range(releases_ctx, tmp_path, qapp):
+    from relman_desktop.views.calendar_export import LABEL_WIDTH, export_calendar_png
+    from relman_desktop.views.gantt_render import THEMES, ZOOMS, header_height_for, row_height_for
+
+    out = export_calendar_png(releases_ctx, tmp_path / "cal.png", zoom="day",
+                              start=dt.date(2026, 11, 1), end=dt.date(2026, 11, 30))
+    image = QImage(str(out))
+    from PySide6.QtGui import QFont
+
+    font = QFont()
+    assert image.width() == LABEL_WIDTH + int(30 * ZOOMS["day"])
+    assert image.height() == header_height_for(font) + 3 * row_height_for(font)
+    # REL-2026-002 (row 2, 1–5 Nov) is a bar at the start of the range.
+    y = header_height_for(font) + row_height_for(font) + int(row_height_for(font) * 0.25)
+    assert image.pixelColor(LABEL_WIDTH + int(4.5 * ZOOMS["day"]), y).name() == QColor(THEMES["light"].bar).name()
+
+
+def test_pdf_tiles_a_wide_range_across_pages(releases_ctx, tmp_path, qapp):
+    from relman_desktop.views.calendar_export import export_calendar_pdf, pdf_page_count
+
+    for n in range(4, 70):
+        releases.create_release(releases_ctx, {"key": f"REL-2026-{n:03d}", "title": f"Release {n}", "type": "patch",
+                                               "planned_start": "2026-11-01", "planned_end": "2026-11-09"})
+    result = export_calendar_pdf(releases_ctx, tmp_path / "cal.pdf", zoom="day",
+                                 start=dt.date(2026, 10, 1), end=dt.date(2027, 1, 31))
+    assert result.columns > 1 and result.bands > 1  # across time and down the rows
+    assert result.pages == result.columns * result.bands
+    data = (tmp_path / "cal.pdf").read_bytes()
+    assert data.startswith(b"%PDF")
+    assert pdf_page_count(tmp_path / "cal.pdf") == result.pages
+
+
+def test_pdf_of_a_short_range_is_one_page(releases_ctx, tmp_path, qapp):
+    from relman_desktop.views.calendar_export import export_calendar_pdf, pdf_page_count
+
+    result = export_calendar_pdf(releases_ctx, tmp_path / "one.pdf", zoom="month",
+                                 start=dt.date(2026, 11, 1), end=dt.date(2027, 1, 31))
+    assert result.pages == 1 == pdf_page_count(result.path)
+
+
+def test_export_from_the_view_uses_its_filters_and_expansion(releases_ctx, tmp_path, qtbot):
+    from relman_desktop.services import tasks
+    from relman_desktop.views.calendar_export import export_calendar_png
+    from relman_desktop.views.calendar_view import CalendarView
+    from relman_desktop.views.store import Store
+
+    tasks.add_task(releases_ctx, "REL-2026-001", {"title": "Build", "phase": "build",
+                                                  "start": "2026-12-01", "end": "2026-12-03"})
+    view = CalendarView(Store(releases_ctx))
+    qtbot.addWidget(view)
+    view.set_filter(manager="Ann Lee")
+    view.expand_key("REL-2026-001")
+    out = export_calendar_png(view, tmp_path / "v.png", zoom=None)
+    from PySide6.QtGui import QFont
+
+    from relman_desktop.views.gantt_render import header_height_for, row_height_for
+
+    font = QFont()
+    assert QImage(str(out)).height() == header_height_for(font) + 3 * row_height_for(font)  # 2 releases + 1 task
