@@ -1,0 +1,138 @@
+"""The KPIs page: a chart per KPI with the values of compute_kpis, filters recompute off the GUI
+thread, charts leave the app as PNG (file or clipboard), data-quality gaps are listed."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QGuiApplication, QImage
+
+from relman_desktop.services import kpis
+from relman_desktop.views.kpi_dashboard import KPI_SPECS, KpiDashboard, fmt_rate, tier_bands
+from relman_desktop.views.store import Store
+from relman_desktop.views.worker import Worker
+
+
+@pytest.fixture
+def demo_ctx(ctx):
+    from relman_desktop.services.demo import generate_demo
+
+    generate_demo(ctx)
+    return ctx
+
+
+@pytest.fixture
+def worker(qtbot):
+    w = Worker()
+    yield w
+    assert w.drain(10_000)
+
+
+@pytest.fixture
+def page(demo_ctx, worker, qtbot):
+    p = KpiDashboard(Store(demo_ctx), worker=worker)
+    qtbot.addWidget(p)
+    p.resize(1200, 900)
+    with qtbot.waitSignal(p.updated, timeout=20_000):
+        p.show()  # the first show computes, off the GUI thread
+    return p
+
+
+def test_a_chart_per_kpi_with_the_values_of_compute_kpis(page, demo_ctx):
+    expected = kpis.compute_kpis(demo_ctx)
+    assert list(page.charts) == [spec.name for spec in KPI_SPECS] and len(page.charts) == 7
+    periods = [row["period"] for row in expected["series"]]
+    for spec in KPI_SPECS:
+        chart = page.charts[spec.name]
+        assert chart.periods == periods
+        assert chart.values == [row[spec.series_key] for row in expected["series"]]
+        assert chart.axes.lines, f"{spec.title} has no trend line"
+    assert page.charts["release_success_rate"].value_label.text() == fmt_rate(expected["release_success_rate"])
+    tier = expected["tiers"]["change_failure_rate"]
+    assert f"DORA 2023: {tier}" in page.charts["change_failure_rate"].tier_label.text()
+    assert "No DORA tier" in page.charts["on_time_delivery"].tier_label.text()
+
+
+def test_changing_the_period_recomputes(page, demo_ctx, qtbot):
+    with qtbot.waitSignal(page.updated, timeout=20_000):
+        page.period.setCurrentIndex(page.period.findData("week"))
+    expected = kpis.compute_kpis(demo_ctx, by="week")
+    chart = page.charts["deployment_frequency"]
+    assert chart.periods[0].count("-W") == 1
+    assert chart.periods == [row["period"] for row in expected["series"]]
+    assert chart.values == [row["deployments"] for row in expected["series"]]
+    assert page.filters()["by"] == "week"
+
+
+def test_the_application_and_report_year_filters(page, demo_ctx, qtbot):
+    app = page.application.itemData(1)
+    assert app, "the application list is filled from the plan"
+    with qtbot.waitSignal(page.updated, timeout=20_000):
+        page.set_filters(application=app, report_year=2019)
+    expected = kpis.compute_kpis(demo_ctx, application=app, report_year=2019)
+    assert page.report["application"] == app
+    assert page.charts["lead_time"].values == [r["lead_time_hours_median"] for r in expected["series"]]
+    assert "DORA 2019" in page.charts["mttr"].tier_label.text()
+
+
+def test_tier_bands_follow_the_dora_reference():
+    spec = next(s for s in KPI_SPECS if s.name == "change_failure_rate")
+    report = {"tiers": {"report_year": 2023}, "by": "month"}
+    assert tier_bands(spec, report) == [(0.0, 0.05, "elite"), (0.05, 0.10, "high"), (0.10, 0.15, "medium"),
+                                        (0.15, 1.0, "low")]
+    mttr = next(s for s in KPI_SPECS if s.name == "mttr")
+    # 2019: high and medium are both "less than one day": the band belongs to the better tier.
+    assert [b[2] for b in tier_bands(mttr, {"tiers": {"report_year": 2019}, "by": "month"})] == [
+        "elite", "high", "low"]
+    assert tier_bands(next(s for s in KPI_SPECS if s.name == "on_time_delivery"), report) == []
+
+
+def test_a_chart_saves_as_png_and_copies_to_the_clipboard(page, tmp_path):
+    target = page.save_chart("change_failure_rate", tmp_path / "cfr.png")
+    assert target is not None and target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    image = QImage(str(target))
+    assert image.width() > 300 and image.height() > 150
+    copied = page.copy_chart("lead_time")
+    assert not copied.isNull()
+    assert QGuiApplication.clipboard().image().size() == copied.size()
+
+
+def test_saving_into_a_missing_folder_says_so(page, tmp_path):
+    assert page.save_chart("mttr", tmp_path / "nowhere" / "mttr.png") is None
+    assert "does not exist" in page.status.text()
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_data_quality_gaps_are_listed(demo_ctx, worker, qtbot):
+    from sqlalchemy import select
+
+    from relman_desktop.models.entities import Deployment
+
+    with demo_ctx.plan.write() as s:
+        dep = s.execute(select(Deployment).where(Deployment.failure_detected_at.is_not(None))).scalars().first()
+        dep.restored_at = None
+    p = KpiDashboard(Store(demo_ctx), worker=worker)
+    qtbot.addWidget(p)
+    with qtbot.waitSignal(p.updated, timeout=20_000):
+        p.show()
+    texts = [p.quality.item(i).text() for i in range(p.quality.count())]
+    assert any("no restored time" in t and "MTTR" in t for t in texts), texts
+    assert "Data quality (1 record" in p.quality_title.text()
+
+
+def test_an_edit_in_the_store_recomputes_while_visible(page, qtbot):
+    with qtbot.waitSignal(page.updated, timeout=20_000):
+        page.store.evidence_changed.emit("REL-X")
+
+
+def test_charts_follow_the_theme(page, qapp):
+    from matplotlib.colors import to_hex
+
+    from relman_desktop.views.theme import THEME_COLORS, apply_theme
+
+    try:
+        apply_theme(qapp, "dark")
+        chart = page.charts["mttr"]
+        assert to_hex(chart.figure.get_facecolor()) == THEME_COLORS["dark"].base
+    finally:
+        apply_theme(qapp, "light")
+    assert to_hex(page.charts["mttr"].figure.get_facecolor()) == THEME_COLORS["light"].base
