@@ -306,3 +306,84 @@ def remove_link(ctx: Ctx, link_id: int) -> None:
         link.release.links.remove(link)
         tx.session.delete(link)
         tx.audit("linked_record", link_id, "delete", before, None, release_key=key)
+
+
+# --- reading back, and deleting (the editor tabs' lists and the undo of "record") ------------------------
+
+
+def list_deployments(ctx: Ctx, key: str) -> list[dict[str, Any]]:
+    """The release's deployments, earliest first (unstarted ones last), as plain rows."""
+    with ctx.read() as s:
+        rel = release_by_key(s, key)
+        rows = []
+        for d in sorted(rel.deployments, key=lambda d: (d.started_at is None, d.started_at, d.id)):
+            row = {name: getattr(d, name) for name in DEPLOYMENT_FIELDS}
+            row["outcome"] = d.outcome.value if d.outcome is not None else None
+            row["id"] = d.id
+            rows.append(row)
+        return rows
+
+
+def get_review(ctx: Ctx, key: str) -> dict[str, Any] | None:
+    with ctx.read() as s:
+        r = release_by_key(s, key).review
+        if r is None:
+            return None
+        return {"id": r.id, "outcome": r.outcome.value, "incidents": r.incidents,
+                "lessons_learned": r.lessons_learned, "user_feedback": r.user_feedback,
+                "closed_at": r.closed_at, "closed_by_email": r.closed_by.email if r.closed_by else None}
+
+
+def list_links(ctx: Ctx, key: str) -> list[dict[str, Any]]:
+    with ctx.read() as s:
+        rel = release_by_key(s, key)
+        return [
+            {"id": link.id, "kind": link.kind.value, "external_key": link.external_key, "title": link.title,
+             "url": link.url, "relation": link.relation.value}
+            for link in sorted(rel.links, key=lambda link: (link.kind.value, link.external_key))
+        ]
+
+
+def delete_test_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
+    """Remove a test run recorded by mistake; returns it, so it can be recorded again."""
+    with ctx.write() as tx:
+        run = tx.session.get(TestRun, run_id)
+        if run is None:
+            raise NotFound(f"no test run #{run_id} in this plan")
+        before = {"kind": run.kind.value, "environment": run.environment, "passed": run.passed,
+                  "failed": run.failed, "skipped": run.skipped, "run_at": run.run_at, "source": run.source}
+        key = run.release.key
+        run.release.test_runs.remove(run)
+        tx.session.delete(run)
+        tx.audit("test_run", run_id, "delete", before, None, release_key=key)
+        tx.rule_events.append(("on_tests_recorded", run.release_id))
+        return before
+
+
+def delete_deployment(ctx: Ctx, deployment_id: int) -> dict[str, Any]:
+    with ctx.write() as tx:
+        dep = tx.session.get(Deployment, deployment_id)
+        if dep is None:
+            raise NotFound(f"no deployment #{deployment_id} in this plan")
+        before = {name: getattr(dep, name) for name in DEPLOYMENT_FIELDS}
+        key = dep.release.key
+        dep.release.deployments.remove(dep)
+        tx.session.delete(dep)
+        tx.audit("deployment", deployment_id, "delete", before, None, release_key=key)
+        return before
+
+
+def delete_review(ctx: Ctx, key: str) -> dict[str, Any] | None:
+    """Remove the release's post-release review; returns what it held (None if there was none)."""
+    with ctx.write() as tx:
+        rel = release_by_key(tx.session, key)
+        r = rel.review
+        if r is None:
+            return None
+        before = {"outcome": r.outcome.value, "incidents": r.incidents, "lessons_learned": r.lessons_learned,
+                  "user_feedback": r.user_feedback, "closed_at": r.closed_at,
+                  "closed_by_email": r.closed_by.email if r.closed_by else None}
+        rel.review = None
+        tx.session.flush()
+        tx.audit("review", key, "delete", before, None, release_key=key)
+        return before

@@ -52,6 +52,8 @@ class Store(QObject):
     cis_changed = Signal()
     calendar_changed = Signal()
     workflow_changed = Signal()
+    templates_changed = Signal()  # release templates (Settings)
+    rules_changed = Signal()  # when/if/then rules (Settings)
     error = Signal(str)  # a refused action, one line
     message = Signal(str)  # a note for the status bar
 
