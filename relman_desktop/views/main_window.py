@@ -35,7 +35,10 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.models.planfile import PLAN_SUFFIX, default_plan_path
 
+# Each of these registers its navigator page (and screenshot view) when imported.
+from . import cab_presenter, calendar_view, graph_view, kpi_dashboard  # noqa: F401
 from .commands import CallCommand, ServiceCall
+from .exports_menu import install as install_file_transfers
 from .pages import PAGE_REGISTRY, PageSpec, PlaceholderPage
 from .release_editor import ReleaseEditor
 from .releases_model import words
@@ -324,6 +327,7 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self._connect()
+        self.file_transfers = install_file_transfers(self)  # File > Import/Export, conflict count
         self._restore_geometry()
         self.show_welcome() if not self.store.has_plan else self._plan_opened(str(self.store.plan_path))
 

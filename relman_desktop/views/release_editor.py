@@ -750,3 +750,7 @@ class ReleaseEditor(QWidget):
         if key == self.key:
             self.back_requested.emit()
 
+
+from . import settings_page, tab_evidence, tab_history  # noqa: E402, F401  (register their tabs and the Settings page)
+
+from . import tab_approvals, tab_changes, tab_tasks  # noqa: E402, F401  # isort: skip  (each registers its tab)
