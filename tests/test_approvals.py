@@ -255,3 +255,19 @@ def test_reset_for_scope_change_sets_decided_approvals_back_to_pending(ctx, rele
         stage_events = s.execute(select(AuditEvent).where(AuditEvent.entity == "approval_stage",
                                                           AuditEvent.action == "status")).scalars().all()
         assert (stage_events[-1].before, stage_events[-1].after["status"]) == ({"status": "approved"}, "pending")
+
+
+def test_restore_approval_puts_a_decision_and_a_delegation_back(ctx, release):
+    A.add_stage(ctx, KEY, "CAB", "any", [ANN, BOB])
+    ann = A.approval_id_for(ctx, KEY, "CAB", ANN)
+    before = A.approval_state(ctx, ann)
+    assert before == {"decision": "pending", "comment": None, "decided_at": None, "delegated_to": None}
+    A.delegate(ctx, ann, DEE)
+    assert A.decide(ctx, ann, "approved", "ship it") == "approved"
+    assert A.restore_approval(ctx, ann, before) == "pending"
+    row = A.list_stages(ctx, KEY)[0]
+    assert (row.status, row.approvers[0].decision, row.approvers[0].comment, row.approvers[0].delegated_to_email) == (
+        "pending", "pending", None, None)
+    with ctx.read() as s:
+        last = s.execute(select(AuditEvent).where(AuditEvent.action == "restore")).scalar_one()
+    assert (last.action, last.before["decision"], last.after["decision"]) == ("restore", "approved", "pending")

@@ -419,6 +419,39 @@ def delegate(ctx: Ctx, approval_id: int, to_email: str) -> None:
                  release_key=stage.release.key)
 
 
+def approval_state(ctx: Ctx, approval_id: int) -> dict[str, Any]:
+    """What an approval holds now (decision, comment, when, delegate): taken before an edit,
+    it is what ``restore_approval`` puts back on undo."""
+    with ctx.read() as s:
+        approval = s.get(Approval, approval_id)
+        if approval is None:
+            raise NotFound(f"no approval #{approval_id} in this plan")
+        return _approval_snapshot(approval)
+
+
+def restore_approval(ctx: Ctx, approval_id: int, state: dict[str, Any]) -> str:
+    """Put an approval back as ``approval_state`` saw it (the undo of a decision or a
+    delegation); audited as "restore". Returns the stage's status afterwards."""
+    try:
+        decision = E.Decision(state.get("decision", "pending"))
+    except ValueError:
+        raise ValidationError(f"Decision: {state.get('decision')!r} is not a decision", field="decision") from None
+    with ctx.write() as tx:
+        approval = _approval(tx, approval_id)
+        before = _approval_snapshot(approval)
+        approval.decision = decision
+        approval.comment = state.get("comment")
+        decided = state.get("decided_at")
+        if isinstance(decided, str):
+            decided = dt.datetime.fromisoformat(decided.replace("Z", "+00:00"))
+        approval.decided_at = decided
+        delegate_email = state.get("delegated_to")
+        approval.delegated_to = person_by_email(tx.session, delegate_email) if delegate_email else None
+        tx.audit("approval", approval.id, "restore", before, _approval_snapshot(approval),
+                 release_key=approval.stage.release.key)
+        return refresh_stage(tx, approval.stage).value
+
+
 def reset_for_scope_change(tx: Tx, release: Release, why: str) -> int:
     """Scope changed after approval (a change added or removed): every decided approval goes
     back to pending, each reset audited. Returns how many were reset."""

@@ -49,8 +49,6 @@ HERE = "relman_desktop.views.tab_approvals"
 _Index = QModelIndex | QPersistentModelIndex
 RULES = tuple(r.value for r in E.StageRule)
 DECISIONS = (("approved", "Approve"), ("rejected", "Reject"), ("more_info", "Ask for more info"))
-NOT_UNDOABLE = ("It cannot be undone: the approvals service has no way to put back a previous "
-                "decision or delegation.")
 
 
 # --- service calls by stage name (what the undo stack replays) ---------------------------------
@@ -91,6 +89,45 @@ def add_approver_named(ctx: Ctx, key: str, stage: str, email: str) -> int:
 
 def remove_approver_named(ctx: Ctx, key: str, stage: str, email: str) -> None:
     approvals.remove_approver(ctx, stage_id(ctx, key, stage), email)
+
+
+def approval_named(ctx: Ctx, key: str, stage: str, email: str) -> int:
+    return approvals.approval_id_for(ctx, key, stage, email)
+
+
+def decide_named(ctx: Ctx, key: str, stage: str, email: str, decision: str, comment: str | None) -> str:
+    return approvals.decide(ctx, approval_named(ctx, key, stage, email), decision, comment)
+
+
+def delegate_named(ctx: Ctx, key: str, stage: str, email: str, to_email: str) -> None:
+    approvals.delegate(ctx, approval_named(ctx, key, stage, email), to_email)
+
+
+def restore_named(ctx: Ctx, key: str, stage: str, email: str, state: dict[str, Any]) -> str:
+    return approvals.restore_approval(ctx, approval_named(ctx, key, stage, email), state)
+
+
+def state_of(a: Any) -> dict[str, Any]:
+    """An approver row's decision as ``approvals.restore_approval`` takes it."""
+    return {"decision": a.decision, "comment": a.comment, "decided_at": a.decided_at,
+            "delegated_to": a.delegated_to_email}
+
+
+def readd_stage_named(ctx: Ctx, key: str, name: str, rule: str, approvers: Sequence[str], percent: int | None,
+                      position: int | None, states: dict[str, dict[str, Any]]) -> str:
+    """Undo of removing a stage: the stage, its approvers and each one's decision."""
+    add_stage_named(ctx, key, name, rule, approvers, percent, position)
+    for email, state in states.items():
+        if state.get("decision") != "pending" or state.get("delegated_to"):
+            restore_named(ctx, key, name, email, state)
+    return name
+
+
+def readd_approver_named(ctx: Ctx, key: str, stage: str, email: str, state: dict[str, Any]) -> None:
+    """Undo of removing an approver: the approver and their decision."""
+    add_approver_named(ctx, key, stage, email)
+    if state.get("decision") != "pending" or state.get("delegated_to"):
+        restore_named(ctx, key, stage, email, state)
 
 
 def rule_text(rule: str, percent: int | None) -> str:
@@ -383,8 +420,7 @@ class ApprovalsTab(QScrollArea):
         self.add_approver_button.clicked.connect(self.add_approver)
         self.delegate_button = QPushButton("Delegate to")
         self.delegate_button.setObjectName("delegate")
-        self.delegate_button.setToolTip("Hand the selected approver's pending approval to the chosen person. "
-                                        + NOT_UNDOABLE)
+        self.delegate_button.setToolTip("Hand the selected approver's pending approval to the chosen person.")
         self.delegate_button.clicked.connect(self.delegate)
         self.remove_approver_button = QPushButton("Remove")
         self.remove_approver_button.setObjectName("remove_approver")
@@ -411,7 +447,7 @@ class ApprovalsTab(QScrollArea):
         self.comment.returnPressed.connect(self.record_decision)
         self.decide_button = QPushButton("Record decision")
         self.decide_button.setObjectName("record_decision")
-        self.decide_button.setToolTip("Record the selected approver's decision. " + NOT_UNDOABLE)
+        self.decide_button.setToolTip("Record the selected approver's decision (Undo puts the previous one back).")
         self.decide_button.clicked.connect(self.record_decision)
         decide_box = QGroupBox("Decision of the selected approver")
         dg = QGridLayout(decide_box)
@@ -651,17 +687,11 @@ class ApprovalsTab(QScrollArea):
             return False
         key, row = self.key, self.stages.currentIndex().row()
         emails = tuple(a.email for a in stage.approvers)
-        decided = [a.name for a in stage.approvers if a.decision != "pending"]
+        states = {a.email: state_of(a) for a in stage.approvers}
         step = Step(call(HERE, "remove_stage_named", key, stage.name),
-                    lambda _r: call(HERE, "add_stage_named", key, stage.name, stage.rule, emails, stage.percent,
-                                    row))
-        text = f"remove approval stage {stage.name}"
-        note = ""
-        if decided:
-            text += " (undo brings back its approvers, not their decisions)"
-            note = (f"Removed {stage.name}. Undo puts the stage and its approvers back, but not the decisions "
-                    f"of {', '.join(decided)}: the approvals service cannot restore a decision.")
-        return self._run(text, [step], self.stage_notice, note)
+                    lambda _r: call(HERE, "readd_stage_named", key, stage.name, stage.rule, emails, stage.percent,
+                                    row, states))
+        return self._run(f"remove approval stage {stage.name}", [step], self.stage_notice)
 
     def add_approver(self, email: str | None = None) -> bool:
         stage = self.current_stage()
@@ -681,45 +711,49 @@ class ApprovalsTab(QScrollArea):
         if stage is None or approver is None or not self.key:
             return False
         key, name, email = self.key, stage.name, approver.email
+        state = state_of(approver)
         step = Step(call(HERE, "remove_approver_named", key, name, email),
-                    lambda _r: call(HERE, "add_approver_named", key, name, email))
-        text, note = f"remove approver {email} from {name}", ""
-        if approver.decision != "pending":
-            text += " (undo brings the approver back, not the decision)"
-            note = (f"Removed {approver.name}. Undo puts {approver.name} back as an approver, but their decision "
-                    f"({approver.decision}) cannot be restored.")
-        return self._run(text, [step], self.approver_notice, note)
+                    lambda _r: call(HERE, "readd_approver_named", key, name, email, state))
+        return self._run(f"remove approver {email} from {name}", [step], self.approver_notice)
 
-    # --- not undoable -------------------------------------------------------------------------------
+    # --- decisions: undo puts the approval back as it was ------------------------------------------
 
     def record_decision(self) -> bool:
         stage, approver = self.current_stage(), self.current_approver()
-        if stage is None or approver is None:
+        if stage is None or approver is None or not self.key:
             return False
         decision = self.decision.currentData()
-        status, reason = attempt(self.store, approvals.decide, approver.approval_id, decision, self.comment.text())
+        key, name, email = self.key, stage.name, approver.email
+        before, reason = attempt(self.store, approvals.approval_state, approver.approval_id)
         if reason:
             self.approver_notice.show_error(reason)
             return False
         who = approver.delegated_to_name or approver.name
         verb = dict(DECISIONS)[decision].lower()
+        step = Step(call(HERE, "decide_named", key, name, email, decision, self.comment.text()),
+                    lambda _r: call(HERE, "restore_named", key, name, email, before))
+        if not self._run(f"record {who}'s decision ({verb}) on {name}", [step], self.approver_notice):
+            return False
         self.comment.clear()
-        self.store.approvals_changed.emit(self.key)
-        self.store.message.emit(f"{who}: {verb} recorded for {stage.name}")
-        self.approver_notice.show_note(f"Recorded: {who} — {verb}; {stage.name} is now {status}. {NOT_UNDOABLE}")
+        self.store.message.emit(f"{who}: {verb} recorded for {name}")
+        self.approver_notice.show_note(f"Recorded: {who} — {verb} on {name}.")
         return True
 
     def delegate(self, email: str | None = None) -> bool:
-        approver = self.current_approver()
+        stage, approver = self.current_stage(), self.current_approver()
         email = email or self.person.currentData()
-        if approver is None or not email:
+        if stage is None or approver is None or not email or not self.key:
             return False
-        _r, reason = attempt(self.store, approvals.delegate, approver.approval_id, email)
+        key, name, who = self.key, stage.name, approver.email
+        before, reason = attempt(self.store, approvals.approval_state, approver.approval_id)
         if reason:
             self.approver_notice.show_error(reason)
             return False
-        self.store.approvals_changed.emit(self.key)
-        self.approver_notice.show_note(f"{approver.name}'s approval is delegated to {email}. {NOT_UNDOABLE}")
+        step = Step(call(HERE, "delegate_named", key, name, who, email),
+                    lambda _r: call(HERE, "restore_named", key, name, who, before))
+        if not self._run(f"delegate {approver.name}'s approval on {name} to {email}", [step], self.approver_notice):
+            return False
+        self.approver_notice.show_note(f"{approver.name}'s approval is delegated to {email}.")
         return True
 
 

@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt
 from relman_desktop.models.entities import Person
 from relman_desktop.services import approvals
 from relman_desktop.views.tab_approvals import (
-    NOT_UNDOABLE,
     ApprovalsTab,
     ApproversModel,
     StagesModel,
@@ -154,7 +153,7 @@ def test_reject_without_comment_is_refused_with_the_reason(tab, qtbot, store):
     assert stages(store)[0].approvers[0].decision == "pending"
 
 
-def test_decide_records_the_decision_updates_the_outcome_and_says_it_cannot_be_undone(tab, qtbot, store):
+def test_decide_records_the_decision_updates_the_outcome_and_undo_puts_it_back(tab, qtbot, store):
     add_stage_by_typing(qtbot, tab, "CAB", "any")  # something on the undo stack before
     tab.select_stage("QA sign-off")
     for row in (0, 1):
@@ -168,11 +167,15 @@ def test_decide_records_the_decision_updates_the_outcome_and_says_it_cannot_be_u
     assert qa.approvers[1].comment == "looks good"
     assert tab.outcome.text() == "Passes under the rule “all”: 2 of 2 approvers approved, all 2 must approve."
     assert tab.stages_model.index(0, 3).data() == "Passes"
-    assert NOT_UNDOABLE in tab.approver_notice.shown_text
-    assert store.undo_stack.count() == 1  # only the stage: a decision is not pretended undoable
+    assert store.undo_stack.count() == 3  # the stage, then one step per decision
     store.undo_stack.undo()
-    assert names(store) == ["QA sign-off"]
+    qa = stages(store)[0]
+    assert [a.decision for a in qa.approvers] == ["approved", "pending"]
+    assert qa.approvers[1].comment is None
+    assert tab.stages_model.index(0, 3).data() != "Passes"
+    store.undo_stack.redo()
     assert [a.decision for a in stages(store)[0].approvers] == ["approved", "approved"]
+    assert stages(store)[0].approvers[1].comment == "looks good"
 
 
 def test_more_info_needs_a_comment_then_shows_in_the_reason(tab, store):
@@ -192,8 +195,11 @@ def test_delegate_to_another_person(tab, store):
     bo = stages(store)[0].approvers[1]
     assert bo.delegated_to_email == "cy@example.com"
     assert tab.approvers_model.index(1, 4).data() == "Cy Diaz"
-    assert NOT_UNDOABLE in tab.approver_notice.shown_text
-    assert store.undo_stack.count() == 0
+    assert store.undo_stack.count() == 1
+    store.undo_stack.undo()
+    assert stages(store)[0].approvers[1].delegated_to_email is None
+    store.undo_stack.redo()
+    assert stages(store)[0].approvers[1].delegated_to_email == "cy@example.com"
     # delegating to someone who is already an approver is refused with the reason
     tab.approvers.setCurrentIndex(tab.approvers_model.index(0, 0))  # Ann
     tab.person.setCurrentIndex(tab.person.findData("bo@example.com"))
@@ -201,12 +207,13 @@ def test_delegate_to_another_person(tab, store):
     assert "already an approver" in tab.approver_notice.shown_text
 
 
-def test_removing_a_stage_with_decisions_says_undo_cannot_bring_them_back(tab, store):
-    approvals.decide(store.ctx, stages(store)[0].approvers[0].approval_id, "approved")
+def test_removing_a_stage_with_decisions_then_undo_brings_the_decisions_back(tab, store):
+    approvals.decide(store.ctx, stages(store)[0].approvers[0].approval_id, "approved", "fine by QA")
     tab.reload()
     tab.remove_stage_button.click()
     assert names(store) == []
-    assert "not the decisions of Ann Lee" in tab.stage_notice.shown_text
     store.undo_stack.undo()
-    assert [a.email for a in stages(store)[0].approvers] == ["ann@example.com", "bo@example.com"]
-    assert [a.decision for a in stages(store)[0].approvers] == ["pending", "pending"]
+    back = stages(store)[0].approvers
+    assert [a.email for a in back] == ["ann@example.com", "bo@example.com"]
+    assert [a.decision for a in back] == ["approved", "pending"]
+    assert back[0].comment == "fine by QA"
