@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTableWidget,
@@ -36,7 +37,7 @@ from PySide6.QtWidgets import (
 from relman_desktop.models.planfile import PLAN_SUFFIX, default_plan_path
 
 # Each of these registers its navigator page (and screenshot view) when imported.
-from . import cab_presenter, calendar_view, graph_view, kpi_dashboard  # noqa: F401
+from . import cab_presenter, calendar_view, changes_page, cis_page, graph_view, kpi_dashboard  # noqa: F401
 from .commands import CallCommand, ServiceCall
 from .exports_menu import install as install_file_transfers
 from .pages import PAGE_REGISTRY, PageSpec, PlaceholderPage
@@ -343,7 +344,14 @@ class MainWindow(QMainWindow):
         else:
             widget = PlaceholderPage(spec.title, spec.description)
         self.page_widgets[spec.name] = widget
-        self.pages.addWidget(widget)
+        # A page wider or taller than the window scrolls instead of forcing the whole window to
+        # grow past a small laptop's screen (the CAB page alone wants ~810 px).
+        holder = QScrollArea()
+        holder.setObjectName(f"page_{spec.name}")
+        holder.setWidgetResizable(True)
+        holder.setFrameShape(QFrame.Shape.NoFrame)
+        holder.setWidget(widget)
+        self.pages.addWidget(holder)
         item = QListWidgetItem(spec.title)
         item.setData(Qt.ItemDataRole.UserRole, spec.name)
         item.setSizeHint(QSize(0, self.fontMetrics().height() + 14))
