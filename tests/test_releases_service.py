@@ -151,3 +151,30 @@ def test_deleted_task_comes_back_with_its_links(ctx: Ctx) -> None:
 def test_missing_release_is_named(ctx: Ctx) -> None:
     with pytest.raises(NotFound, match="no release 'REL-404' in this plan"):
         releases.get_release(ctx, "REL-404")
+
+
+def test_deleted_release_comes_back_whole(tmp_path) -> None:
+    """Undo of a deletion: state, tasks and links, stages with their decisions, evidence,
+    review, bundled changes and dependencies in both directions."""
+    from relman_desktop.exports.plan_json import export_plan
+    from relman_desktop.importers.plan_json import restore_release
+    from relman_desktop.models.planfile import open_plan
+    from relman_desktop.services import audit, demo
+
+    plan = open_plan(tmp_path / "demo.relman", create=True)
+    try:
+        ctx = Ctx(plan, actor="tester")
+        demo.generate_demo(ctx, releases=40, seed=3, today=dt.date(2026, 11, 27))
+        before = export_plan(ctx)
+        with_deps = {d["release"] for r in before["releases"] for d in r["depends_on"]}
+        key = next(r["key"] for r in before["releases"]
+                   if r["key"] in with_deps and r["changes"] and r["approval_stages"] and r["tasks"])
+        snapshot = releases.delete_release(ctx, key)
+        assert key not in {r.key for r in releases.list_releases(ctx)}
+        assert restore_release(ctx, snapshot) == key
+        after = export_plan(ctx)
+        assert after["releases"] == before["releases"]
+        assert after["changes"] == before["changes"]
+        assert audit.verify(ctx).ok
+    finally:
+        plan.close()

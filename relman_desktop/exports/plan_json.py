@@ -212,43 +212,56 @@ def _releases(
     state_name: dict[int, str],
     template_name: dict[int, str],
     changes_of: dict[int, list[str]],
+    only: set[int] | None = None,
 ) -> list[dict[str, Any]]:
+    """``only``: read just these releases' rows (one release's snapshot, not the whole plan)."""
+
     def person(pid: int | None) -> str | None:
         return email.get(pid) if pid else None
 
+    def of(stmt: Any, column: Any) -> Any:
+        return stmt if only is None else stmt.where(column.in_(only))
+
     deps: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for d in s.execute(select(M.ReleaseDependency)).scalars():
+    for d in s.execute(of(select(M.ReleaseDependency), M.ReleaseDependency.release_id)).scalars():
         deps[d.release_id].append(
             {"release": release_key[d.prerequisite_id], "kind": _enum(d.kind)}
         )
 
     tasks_of: dict[int, list[M.Task]] = defaultdict(list)
     task_by_id: dict[int, M.Task] = {}
-    for t in s.execute(select(M.Task)).scalars():
+    for t in s.execute(of(select(M.Task), M.Task.release_id)).scalars():
         tasks_of[t.release_id].append(t)
         task_by_id[t.id] = t
     preds: dict[int, list[tuple[M.Task, M.TaskDependency]]] = defaultdict(list)
-    for td in s.execute(select(M.TaskDependency)).scalars():
-        pred = task_by_id[td.predecessor_id]
+    dep_stmt = select(M.TaskDependency)
+    if only is not None:
+        dep_stmt = dep_stmt.where(M.TaskDependency.successor_id.in_(list(task_by_id)))
+    for td in s.execute(dep_stmt).scalars():
+        pred = task_by_id.get(td.predecessor_id)
         succ = task_by_id[td.successor_id]
-        if pred.release_id == succ.release_id:  # the format links tasks within their release
+        if pred is not None and pred.release_id == succ.release_id:  # links within a release
             preds[td.successor_id].append((pred, td))
 
     stages_of: dict[int, list[M.ApprovalStage]] = defaultdict(list)
-    for st in s.execute(select(M.ApprovalStage)).scalars():
+    for st in s.execute(of(select(M.ApprovalStage), M.ApprovalStage.release_id)).scalars():
         stages_of[st.release_id].append(st)
     approvals_of: dict[int, list[M.Approval]] = defaultdict(list)
-    for a in s.execute(select(M.Approval)).scalars():
+    stage_ids = {st.id for group in stages_of.values() for st in group}
+    approval_stmt = select(M.Approval)
+    if only is not None:
+        approval_stmt = approval_stmt.where(M.Approval.stage_id.in_(stage_ids))
+    for a in s.execute(approval_stmt).scalars():
         approvals_of[a.stage_id].append(a)
     runs_of: dict[int, list[M.TestRun]] = defaultdict(list)
-    for run in s.execute(select(M.TestRun)).scalars():
+    for run in s.execute(of(select(M.TestRun), M.TestRun.release_id)).scalars():
         runs_of[run.release_id].append(run)
     deployments_of: dict[int, list[M.Deployment]] = defaultdict(list)
-    for dep in s.execute(select(M.Deployment)).scalars():
+    for dep in s.execute(of(select(M.Deployment), M.Deployment.release_id)).scalars():
         deployments_of[dep.release_id].append(dep)
-    review_of = {rv.release_id: rv for rv in s.execute(select(M.Review)).scalars()}
+    review_of = {rv.release_id: rv for rv in s.execute(of(select(M.Review), M.Review.release_id)).scalars()}
     links_of: dict[int, list[M.LinkedRecord]] = defaultdict(list)
-    for link in s.execute(select(M.LinkedRecord)).scalars():
+    for link in s.execute(of(select(M.LinkedRecord), M.LinkedRecord.release_id)).scalars():
         links_of[link.release_id].append(link)
 
     out = []
@@ -452,6 +465,18 @@ def _workflow(s: Session, states: Any) -> dict[str, Any]:
             for t in transitions
         ],
     }
+
+
+def release_snapshot(s: Session, release: Any) -> dict[str, Any]:
+    """One release as its plan-JSON object (tasks, stages with decisions, evidence, review,
+    links, changes, what it depends on), read from the open session: what undoing its
+    deletion puts back."""
+    email = dict(s.execute(select(M.Person.id, M.Person.email)).all())
+    state_name = dict(s.execute(select(M.WorkflowState.id, M.WorkflowState.name)).all())
+    template_name = dict(s.execute(select(M.Template.id, M.Template.name)).all())
+    release_key = dict(s.execute(select(M.Release.id, M.Release.key)).all())
+    changes_of = {release.id: sorted(c.key for c in release.changes)}
+    return _releases(s, [release], release_key, email, state_name, template_name, changes_of, only={release.id})[0]
 
 
 def dumps_plan(doc: dict[str, Any]) -> str:

@@ -699,29 +699,65 @@ def import_plan(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     """
     if not isinstance(data, dict):
         raise ValidationError('the plan JSON must be an object with "format": "relman-plan"')
-    problems = schema_problems(data)
     with ctx.write() as tx:
-        existing = _Existing.load(tx.session)
-        has_releases = bool(existing.releases)
-        replace_workflow = data.get("workflow") is not None and not has_releases
-        check = _Check(data, existing, replace_workflow)
-        check.run()
-        problems = _unique(problems + check.problems)
-        if problems:
-            n = len(problems)
-            raise ValidationError(
-                f"the plan JSON has {n} problem{'s' if n != 1 else ''}:",
-                field=None,
-                problems=problems,
-            )
-        summary = _Writer(tx, data, existing, replace_workflow).run()
-        summary["workflow"] = (
-            "replaced"
-            if replace_workflow
-            else ("kept" if data.get("workflow") is not None else "unchanged")
+        return import_into(tx, data)
+
+
+def import_into(tx: Tx, data: dict[str, Any]) -> dict[str, Any]:
+    """``import_plan`` inside a transaction the caller holds (undo of a deletion uses it)."""
+    problems = schema_problems(data)
+    existing = _Existing.load(tx.session)
+    has_releases = bool(existing.releases)
+    replace_workflow = data.get("workflow") is not None and not has_releases
+    check = _Check(data, existing, replace_workflow)
+    check.run()
+    problems = _unique(problems + check.problems)
+    if problems:
+        n = len(problems)
+        raise ValidationError(
+            f"the plan JSON has {n} problem{'s' if n != 1 else ''}:",
+            field=None,
+            problems=problems,
         )
-        tx.audit("plan", "plan", "import plan", after=summary)
+    summary = _Writer(tx, data, existing, replace_workflow).run()
+    summary["workflow"] = (
+        "replaced"
+        if replace_workflow
+        else ("kept" if data.get("workflow") is not None else "unchanged")
+    )
+    tx.audit("plan", "plan", "import plan", after=summary)
     return summary
+
+
+def restore_release(ctx: Ctx, snapshot: dict[str, Any]) -> str:
+    """Undo of ``releases.delete_release``: the release as it was (state, tasks, stages and
+    decisions, evidence, review, links, dependencies both ways) and its changes re-bundled
+    without resetting approvals, in one transaction. Returns its key."""
+    from relman_desktop.models.entities import Change, Release, ReleaseDependency
+
+    release = dict(snapshot["release"])
+    change_keys = list(release.get("changes") or [])
+    release["changes"] = []
+    doc = {"format": "relman-plan", "version": 1, "releases": [release]}
+    with ctx.write() as tx:
+        s = tx.session
+        try:
+            import_into(tx, doc)
+        except ValidationError as exc:
+            raise ValidationError(
+                f"{release.get('key')} cannot be put back: {'; '.join(exc.problems)}"
+            ) from None
+        rel = s.execute(select(Release).where(Release.key == release["key"])).scalar_one()
+        for key in change_keys:
+            change = s.execute(select(Change).where(Change.key == key)).scalar_one_or_none()
+            if change is not None and change.release_id is None:
+                change.release_id = rel.id
+        for dep in snapshot.get("dependents") or []:
+            other = s.execute(select(Release).where(Release.key == dep["release"])).scalar_one_or_none()
+            if other is not None:
+                s.add(ReleaseDependency(release_id=other.id, prerequisite_id=rel.id, kind=dep["kind"]))
+        tx.audit("release", rel.key, "restore", None, {"changes": change_keys}, release_key=rel.key)
+        return str(rel.key)
 
 
 class _Writer:

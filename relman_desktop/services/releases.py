@@ -390,14 +390,28 @@ def update_release(ctx: Ctx, key: str, fields: dict[str, Any]) -> ReleaseDetail:
 
 def delete_release(ctx: Ctx, key: str) -> dict[str, Any]:
     """Delete a release with its tasks, stages, evidence; its changes are unbundled, not deleted.
-    Returns the plain data needed to recreate it (for undo, through plan import of one release)."""
+
+    Returns a snapshot — ``{"release": <plan-JSON release object>, "dependents": [...]}`` —
+    from which ``importers.plan_json.restore_release`` puts all of it back (undo)."""
+    from relman_desktop.exports.plan_json import release_snapshot
+
     with ctx.write() as tx:
         s = tx.session
         rel = release_by_key(s, key)
-        before = _detail(s, rel).as_dict()
+        snapshot = {
+            "release": release_snapshot(s, rel),
+            "dependents": [
+                {"release": k, "kind": kind.value}
+                for k, kind in s.execute(
+                    select(Release.key, ReleaseDependency.kind)
+                    .join(ReleaseDependency, ReleaseDependency.release_id == Release.id)
+                    .where(ReleaseDependency.prerequisite_id == rel.id)
+                )
+            ],
+        }
         s.delete(rel)
-        tx.audit("release", key, "delete", before, None, release_key=key)
-        return before
+        tx.audit("release", key, "delete", snapshot, None, release_key=key)
+        return snapshot
 
 
 def set_status_direct(tx: Any, rel: Release, state_name: str) -> None:

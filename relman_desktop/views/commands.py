@@ -110,10 +110,8 @@ class CreateReleaseCommand(ServiceCommand):
 
 
 class DeleteReleaseCommand(ServiceCommand):
-    """Undo recreates the release's own fields and its release dependencies.
-
-    What the services cannot yet restore (its workflow state, tasks, stages, evidence, bundled
-    changes) is listed in the command's text so nobody believes undo brought it back."""
+    """Undo puts the whole release back from the snapshot the deletion returned: its state,
+    tasks, stages and decisions, evidence, review, links, dependencies and bundled changes."""
 
     def __init__(self, store: Store, key: str, snapshot: dict[str, Any], *, done: bool = True) -> None:
         super().__init__(store, f"delete release {key}", done=done)
@@ -121,23 +119,13 @@ class DeleteReleaseCommand(ServiceCommand):
         self.snapshot = dict(snapshot)
 
     def apply(self, forward: bool) -> None:
+        from relman_desktop.importers.plan_json import restore_release
         from relman_desktop.services import releases
 
         if forward:
-            releases.delete_release(self.store.ctx, self.key)
+            self.snapshot = releases.delete_release(self.store.ctx, self.key)
             return
-        fields = {n: self.snapshot.get(n) for n in releases.EDITABLE if self.snapshot.get(n) not in (None, [], "")}
-        releases.create_release(self.store.ctx, fields)
-        for dep in self.snapshot.get("depends_on") or []:
-            try:
-                releases.add_dependency(self.store.ctx, self.key, dep["release"], dep.get("kind", "before"))
-            except ServiceError:
-                pass  # the prerequisite went away meanwhile: the release itself still comes back
-        for dependent in self.snapshot.get("dependents") or []:
-            try:
-                releases.add_dependency(self.store.ctx, dependent, self.key)
-            except ServiceError:
-                pass
+        restore_release(self.store.ctx, self.snapshot)
 
     def notify(self, forward: bool) -> None:
         self.store.releases_changed.emit()
