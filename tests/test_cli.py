@@ -99,3 +99,15 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and proc.stderr.startswith("relman: there is no plan file")
+
+
+def test_export_calendar_as_tiled_pdf_and_refusals(demo_plan: Path, tmp_path: Path) -> None:
+    from relman_desktop.views.calendar_export import pdf_page_count
+
+    pdf = tmp_path / "calendar.pdf"
+    assert run("--plan", str(demo_plan), "export", "calendar", str(pdf), "--zoom", "week") == (0, f"wrote {pdf}\n", "")
+    assert pdf_page_count(pdf) > 1
+    code, _, err = run("--plan", str(demo_plan), "export", "calendar", str(tmp_path / "c.gif"))
+    assert (code, err) == (2, "relman: c.gif: the calendar can be written as .png or .pdf, not .gif\n")
+    code, _, err = run("--plan", str(demo_plan), "export", "calendar", str(tmp_path / "c.png"), "--from", "2026-02-30")
+    assert (code, err) == (2, "relman: --from: '2026-02-30' is not a date (YYYY-MM-DD)\n")

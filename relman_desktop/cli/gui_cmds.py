@@ -32,6 +32,15 @@ def register(sub: Any) -> None:
     _add_arguments(p)
     for name in VIEW_KINDS:
         add_view_kind(shots, name)
+    cal = group(sub, "export", "write a document or file from the plan").add_parser(
+        "calendar", help="the Gantt calendar as a picture (.png) or a multi-page PDF (.pdf) with row labels on each page"
+    )
+    cal.add_argument("file", metavar="FILE", help="where to write it (.png or .pdf)")
+    cal.add_argument("--zoom", choices=("day", "week", "month", "quarter"), default="week")
+    cal.add_argument("--from", dest="start", metavar="DATE", help="first day shown (YYYY-MM-DD)")
+    cal.add_argument("--to", dest="end", metavar="DATE", help="last day shown (YYYY-MM-DD)")
+    cal.add_argument("--theme", choices=THEMES, default="light")
+    cal.set_defaults(handler=cmd_export_calendar)
 
 
 def add_view_kind(shots: Any, name: str) -> None:
@@ -47,6 +56,29 @@ def _add_arguments(p: argparse.ArgumentParser, view: str | None = None) -> None:
     p.add_argument("--size", type=_size, default=(1366, 768), metavar="WxH", help="window size (default 1366x768)")
     p.add_argument("--theme", choices=THEMES, default="light", help="colour theme (default light)")
     p.set_defaults(handler=cmd_screenshot, view_name=view)
+
+
+def _date(text: str | None, what: str) -> Any:
+    import datetime as dt
+
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{what}: {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def cmd_export_calendar(args: argparse.Namespace, out: TextIO) -> int:
+    start, end = _date(args.start, "--from"), _date(args.end, "--to")
+    if start and end and end < start:
+        raise UsageError(f"--to {end} is before --from {start}")
+    ctx = open_ctx(args)
+    from relman_desktop.views.calendar_export import export_calendar_file
+
+    target = export_calendar_file(ctx, args.file, zoom=args.zoom, start=start, end=end, theme=args.theme)
+    out.write(f"wrote {target}\n")
+    return 0
 
 
 def cmd_screenshot(args: argparse.Namespace, out: TextIO) -> int:

@@ -203,3 +203,23 @@ def pdf_page_count(path: str | Path) -> int:
 
 
 __all__ = ["PdfResult", "export_calendar_pdf", "export_calendar_png", "pdf_page_count"]
+
+
+def export_calendar_file(source: Any, path: str | Path, **options: Any) -> Path:
+    """File > Export > Calendar Picture and ``relman export calendar``: a .png or a tiled .pdf,
+    by the file's extension. ``source`` may also be the main window (its calendar page is used,
+    with the zoom, filters and baseline shown there)."""
+    from relman_desktop.services.base import ServiceError
+
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in (".png", ".pdf"):
+        raise ServiceError(f"{target.name}: the calendar can be written as .png or .pdf, not {suffix or 'no extension'}")
+    if not target.parent.exists():
+        raise ServiceError(f"the folder {target.parent} does not exist")
+    page = getattr(source, "page_widgets", {}).get("calendar") if hasattr(source, "page_widgets") else None
+    if page is not None:
+        source = page
+    if suffix == ".png":
+        return export_calendar_png(source, target, **options)
+    return export_calendar_pdf(source, target, **options).path

@@ -13,8 +13,6 @@ GUI thread a moment after the last edit (a single-shot timer on the store's chan
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,10 +33,6 @@ from PySide6.QtWidgets import (
 )
 
 from .worker import DebouncedTask, Job, Task, Worker, shared_worker
-
-CALENDAR_EXPORT_MODULE = "relman_desktop.views.calendar_export"
-# What views/calendar_export.py may call its entry point (``fn(window, path)``), in order.
-CALENDAR_EXPORT_FUNCTIONS = ("export_calendar_file", "export_calendar", "export_gantt_file", "export_gantt")
 
 
 class TransferPanel(QWidget):
@@ -195,24 +189,9 @@ class FileTransfers(QObject):
         exp.aboutToShow.connect(self._update_menu)
         self._update_menu()
 
-    def calendar_exporter(self) -> Callable[..., Any] | None:
-        """The calendar picture export of views/calendar_export.py, once that module exists."""
-        if importlib.util.find_spec(CALENDAR_EXPORT_MODULE) is None:
-            return None
-        module = importlib.import_module(CALENDAR_EXPORT_MODULE)
-        for name in CALENDAR_EXPORT_FUNCTIONS:
-            fn = getattr(module, name, None)
-            if callable(fn):
-                return fn
-        return None
-
     def _update_menu(self) -> None:
         has_plan = self.store.has_plan
-        picture = self.actions["export_calendar_picture"]
-        available = self.calendar_exporter() is not None
-        picture.setEnabled(has_plan and available)
-        picture.setText("Calendar &Picture (PNG/PDF)…" if available
-                        else "Calendar Picture (PNG/PDF) — not available in this build")
+        self.actions["export_calendar_picture"].setEnabled(has_plan)
         self.actions["notes_template_clear"].setVisible(self.template is not None)
         template = self.actions["notes_template"]
         template.setText(f"Word Style &Template: {Path(self.template).name}…" if self.template
@@ -357,12 +336,18 @@ class FileTransfers(QObject):
         return self._run("Plan (JSON)", run, lambda p: f"Wrote {p}")
 
     def export_calendar_picture(self, path: str | Path) -> Any:
-        """Calls views/calendar_export.py (another engineer's; GUI-thread painting, so not a job)."""
-        fn = self.calendar_exporter()
-        if fn is None:
-            self.store.error.emit("the calendar picture export is not available in this build")
+        """The Gantt as PNG or tiled PDF (GUI-thread painting, so not a worker job)."""
+        from relman_desktop.services.base import ServiceError
+
+        from .calendar_export import export_calendar_file
+
+        try:
+            target = export_calendar_file(self.window, path)
+        except (ServiceError, OSError) as exc:
+            self.store.error.emit(str(exc))
             return None
-        return fn(self.window, path)
+        self.store.message.emit(f"Wrote {target}")
+        return target
 
     # --- import ------------------------------------------------------------------------------
 

@@ -62,10 +62,21 @@ def test_the_file_menu_holds_the_exports_and_the_import(win):
     exports = [a.text().replace("&", "") for a in win.export_menu.actions() if not a.isSeparator()]
     assert "Release Notes, Business (.docx)…" in exports and "Release Notes, Technical (.docx)…" in exports
     assert {"KPI Workbook (.xlsx)…", "Calendar (.ics)…", "Plan (JSON)…"} <= set(exports)
-    picture = win.file_transfers.actions["export_calendar_picture"]
-    if win.file_transfers.calendar_exporter() is None:
-        assert not picture.isEnabled() and "not available" in picture.text()
+    assert "Calendar Picture (PNG/PDF)…" in exports
     assert [a.text().replace("&", "") for a in win.import_menu.actions()] == ["Plan (JSON)…"]
+
+
+def test_calendar_picture_export_writes_png_and_tiled_pdf(win, demo_ctx, tmp_path):
+    from PySide6.QtGui import QImage
+
+    from relman_desktop.views.calendar_export import pdf_page_count
+
+    png = win.file_transfers.export_calendar_picture(tmp_path / "calendar.png")
+    assert png is not None and QImage(str(png)).width() > 800
+    pdf = win.file_transfers.export_calendar_picture(tmp_path / "calendar.pdf")
+    assert pdf is not None and pdf_page_count(pdf) > 1
+    assert win.file_transfers.export_calendar_picture(tmp_path / "missing" / "c.png") is None
+    assert not (tmp_path / "missing").exists()
 
 
 def test_file_dialogs_open_without_blocking(win, qtbot):
