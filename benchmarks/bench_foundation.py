@@ -31,7 +31,8 @@ from relman_desktop.services.demo import generate_demo  # noqa: E402
 # The columns of the releases list (services.releases.ReleaseRow), as one plain SELECT.
 RAW_LIST_SQL = """
 SELECT r.id, r.key, r.title, r.version, r.type, r.priority, r.risk, s.name, r.application,
-       m.name, m.email, r.planned_start, r.planned_end, r.deploy_start, r.deploy_end
+       m.name, m.email, r.planned_start, r.planned_end, r.deploy_start, r.deploy_end,
+       r.actual_start, r.actual_end
 FROM releases r
 JOIN workflow_states s ON s.id = r.status_id
 LEFT JOIN people m ON m.id = r.manager_id

@@ -49,6 +49,8 @@ class ReleaseRow:
     planned_end: dt.date | None
     deploy_start: dt.datetime | None
     deploy_end: dt.datetime | None
+    actual_start: dt.date | None = None
+    actual_end: dt.date | None = None
 
 
 @dataclass
@@ -174,6 +176,8 @@ def list_releases(ctx: Ctx) -> list[ReleaseRow]:
             Release.planned_end,
             Release.deploy_start,
             Release.deploy_end,
+            Release.actual_start,
+            Release.actual_end,
         )
         .join(WorkflowState, WorkflowState.id == Release.status_id)
         .outerjoin(manager, manager.id == Release.manager_id)

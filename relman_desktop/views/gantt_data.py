@@ -1,11 +1,8 @@
 """What the calendar shows, loaded once per change as plain data (no Qt, no live ORM objects).
 
-Everything comes through the services: releases, tasks, windows (expanded in their own time
-zone), conflicts, the critical path across releases and over a release's tasks, and the
-dependency edges. Two facts have no service yet and are read here in one short query each
-(reported as gaps): a release's *actual* dates (``ReleaseRow`` has none) and the saved
-baselines. When ``releases.list_releases`` grows ``actual_start``/``actual_end`` and a
-``baselines`` service appears, the loader uses them instead.
+Everything comes through the services: releases (with actual dates), tasks, windows (expanded
+in their own time zone), conflicts, the critical path across releases and over a release's
+tasks, the dependency edges and the saved baselines.
 """
 
 from __future__ import annotations
@@ -130,35 +127,11 @@ def _service(name: str) -> Any | None:
         return None
 
 
-def _actual_dates(ctx: Any) -> dict[str, tuple[dt.date | None, dt.date | None]]:
-    # Gap: ReleaseRow carries no actual dates; one read instead of a get_release per row.
-    from sqlalchemy import select
-
-    from relman_desktop.models.entities import Release
-
-    with ctx.read() as s:
-        rows = s.execute(select(Release.key, Release.actual_start, Release.actual_end)).all()
-    return {k: (a, b) for k, a, b in rows}
-
-
 def load_baselines(ctx: Any) -> dict[str, dict[str, Any]]:
     """Saved baselines by name: ``{release_key: {planned_start, planned_end, deploy_*, tasks}}``."""
-    service = _service("baselines")
-    if service is not None and hasattr(service, "list_baselines"):
-        out = {}
-        for b in service.list_baselines(ctx):
-            name = b["name"] if isinstance(b, dict) else b.name
-            snap = b["snapshot"] if isinstance(b, dict) else b.snapshot
-            out[name] = snap
-        return out
-    # Gap: no baselines service yet; read the snapshots in one query.
-    from sqlalchemy import select
+    from relman_desktop.services import baselines
 
-    from relman_desktop.models.entities import Baseline
-
-    with ctx.read() as s:
-        rows = s.execute(select(Baseline.name, Baseline.snapshot).order_by(Baseline.created_at)).all()
-    return {name: dict(snapshot or {}) for name, snapshot in rows}
+    return {b.name: b.snapshot for b in baselines.list_baselines(ctx)}
 
 
 def load(ctx: Any, *, with_conflicts: bool = True, with_critical: bool = True) -> GanttData:
@@ -168,17 +141,13 @@ def load(ctx: Any, *, with_conflicts: bool = True, with_critical: bool = True) -
     from relman_desktop.services import windows as W
 
     rows = R.list_releases(ctx)
-    actual = {} if rows and hasattr(rows[0], "actual_start") else _actual_dates(ctx)
     out: list[GanttRelease] = []
     for r in rows:
-        a_start, a_end = (
-            (r.actual_start, r.actual_end) if hasattr(r, "actual_start") else actual.get(r.key, (None, None))
-        )
         out.append(GanttRelease(
             key=r.key, title=r.title, status=r.status, application=r.application, manager=r.manager,
             planned_start=r.planned_start, planned_end=r.planned_end,
             deploy_start=_utc(r.deploy_start), deploy_end=_utc(r.deploy_end),
-            actual_start=a_start, actual_end=a_end,
+            actual_start=r.actual_start, actual_end=r.actual_end,
         ))
     today = ctx.today()
     spans = [s for s in (r.span() for r in out) if s is not None]
