@@ -1,0 +1,229 @@
+"""The Changes page: the sortable, filtered list; creating and editing a change through its form
+(a refused value shown under its field, nothing saved); delete, bundle and remove, each undoable."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from relman_desktop.services import approvals, changes
+from relman_desktop.views.changes_page import COLUMN, ChangesPage, PageChangesModel
+
+KEY = "REL-2026-001"
+
+
+@pytest.fixture
+def page(store, qtbot):
+    ctx = store.ctx
+    for key, title, approval, category in (("CHG-001", "Checkout API v2", "approved", "feature"),
+                                           ("CHG-002", "Card vault migration", "pending", "security"),
+                                           ("CHG-003", "Drop legacy endpoint", "rejected", "fix"),
+                                           ("CHG-004", "Fraud rules update", "approved", "configuration")):
+        changes.create_change(ctx, {"key": key, "title": title, "type": "normal", "category": category,
+                                    "approval": approval, "risk": "medium", "requester_email": "ann@example.com"})
+    changes.bundle_change(ctx, "CHG-004", KEY)
+    approvals.add_stage(ctx, KEY, "CAB", "all", ["ann@example.com"])
+    approvals.decide(ctx, approvals.approval_id_for(ctx, KEY, "CAB", "ann@example.com"), "approved")
+    w = ChangesPage(store)
+    qtbot.addWidget(w)
+    w.resize(1300, 760)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def keys(store) -> list[str]:
+    return [c.key for c in changes.list_changes(store.ctx)]
+
+
+def fill(page: ChangesPage, **values: str) -> None:
+    for name, text in values.items():
+        editor = page.form.editors[name]
+        if hasattr(editor, "findData") and editor.findData(text) >= 0:
+            editor.setCurrentIndex(editor.findData(text))
+        elif hasattr(editor, "setPlainText"):
+            editor.setPlainText(text)
+        else:
+            editor.setText(text)
+
+
+def test_model_passes_qtmodeltester(page, qtmodeltester):
+    qtmodeltester.check(page.model)
+    qtmodeltester.check(page.proxy)
+    qtmodeltester.check(PageChangesModel())
+
+
+def test_lists_every_change_with_every_column(page):
+    m = page.model
+    assert [m.headerData(i, Qt.Orientation.Horizontal) for i in range(m.columnCount())] == [
+        "Key", "Title", "Type", "Category", "Approval", "Risk", "Release", "CIs", "Requester", "Created"]
+    row = m.row_of("CHG-004")
+    assert m.index(row, COLUMN["release"]).data() == KEY
+    assert m.index(row, COLUMN["requester"]).data() == "Ann Lee"
+    assert page.count_label.text() == "4 changes"
+
+
+def test_filters_and_search(page):
+    page.set_filter(page.approval_filter, "approved")
+    assert page.shown_keys() == ["CHG-001", "CHG-004"]
+    page.set_filter(page.bundled_filter, "no")
+    assert page.shown_keys() == ["CHG-001"]
+    page.clear_filters()
+    page.set_filter(page.release_filter, KEY)
+    assert page.shown_keys() == ["CHG-004"]
+    page.clear_filters()
+    page.set_filter(page.category_filter, "security")
+    assert page.shown_keys() == ["CHG-002"]
+    page.clear_filters()
+    page.search.setText("legacy")
+    assert page.shown_keys() == ["CHG-003"]
+    assert page.count_label.text() == "1 of 4 changes shown"
+
+
+def test_sorts_by_risk_and_by_title(page, store):
+    changes.update_change(store.ctx, "CHG-002", {"risk": "critical"})
+    changes.update_change(store.ctx, "CHG-003", {"risk": "low"})
+    page.reload()
+    page.table.sortByColumn(COLUMN["risk"], Qt.SortOrder.AscendingOrder)
+    assert page.shown_keys()[0] == "CHG-003" and page.shown_keys()[-1] == "CHG-002"
+    page.table.sortByColumn(COLUMN["title"], Qt.SortOrder.AscendingOrder)
+    assert page.shown_keys() == ["CHG-002", "CHG-001", "CHG-003", "CHG-004"]
+
+
+def test_create_a_change_through_the_form_and_undo_redo(page, store, qtbot):
+    qtbot.mouseClick(page.new_button, Qt.MouseButton.LeftButton)
+    fill(page, key="CHG-010", title="Rotate TLS certificates", type="standard", category="security",
+         approval="approved", risk="high", requester_email="bo@example.com", created_at="2026-10-01 09:30",
+         external_ref="JIRA-77", release_note="Certificates rotated.")
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    row = changes.get_change(store.ctx, "CHG-010")
+    assert (row.title, row.type, row.category, row.approval, row.risk) == (
+        "Rotate TLS certificates", "standard", "security", "approved", "high")
+    assert row.requester_email == "bo@example.com" and row.external_ref == "JIRA-77"
+    assert row.release_note == "Certificates rotated." and row.created_at is not None
+    assert page.current.key == "CHG-010" and page.save_button.text() == "Save changes"
+    store.undo_stack.undo()
+    assert "CHG-010" not in keys(store)
+    assert page.model.row_of("CHG-010") < 0
+    store.undo_stack.redo()
+    assert changes.get_change(store.ctx, "CHG-010").title == "Rotate TLS certificates"
+
+
+@pytest.mark.parametrize(("field", "text", "reason"), [
+    ("requester_email", "nobody@example.com", "unknown person 'nobody@example.com'"),
+    ("cis", "no-such-ci", "CIs: no configuration item 'no-such-ci'"),
+    ("key", "CHG-001", "Key: CHG-001 is already used by another change"),
+    ("created_at", "tomorrow", "Created: 'tomorrow' is not a date and time (YYYY-MM-DD HH:MM)"),
+])
+def test_a_bad_value_is_refused_under_its_field_and_nothing_is_saved(page, store, field, text, reason):
+    page.new()
+    fill(page, key="CHG-020", title="Something")
+    fill(page, **{field: text})
+    depth = store.undo_stack.count()
+    assert page.save() is False
+    assert page.form.error_text(field) == reason
+    assert page.form.errors[field].isVisible()
+    assert keys(store) == ["CHG-001", "CHG-002", "CHG-003", "CHG-004"]
+    assert store.undo_stack.count() == depth
+
+
+def test_edit_a_change_and_undo_redo(page, store):
+    assert page.select_key("CHG-001")
+    fill(page, title="Checkout API v3", risk="high", cis="")
+    assert page.save()
+    assert (changes.get_change(store.ctx, "CHG-001").title, changes.get_change(store.ctx, "CHG-001").risk) == (
+        "Checkout API v3", "high")
+    assert store.undo_stack.undoText() == "edit change CHG-001"
+    store.undo_stack.undo()
+    row = changes.get_change(store.ctx, "CHG-001")
+    assert (row.title, row.risk) == ("Checkout API v2", "medium")
+    assert page.form.editors["title"].text() == "Checkout API v2"  # the form follows the undo
+    store.undo_stack.redo()
+    assert changes.get_change(store.ctx, "CHG-001").title == "Checkout API v3"
+
+
+def test_an_empty_title_is_refused_on_edit(page, store):
+    page.select_key("CHG-001")
+    fill(page, title="")
+    assert page.save() is False
+    assert page.form.error_text("title") == "Title must not be empty"
+    assert changes.get_change(store.ctx, "CHG-001").title == "Checkout API v2"
+
+
+def test_delete_and_undo_brings_it_back_into_its_release(page, store):
+    page.select_key("CHG-004")
+    assert page.delete()
+    assert "CHG-004" not in keys(store)
+    store.undo_stack.undo()
+    row = changes.get_change(store.ctx, "CHG-004")
+    assert (row.title, row.release, row.category, row.requester_email) == (
+        "Fraud rules update", KEY, "configuration", "ann@example.com")
+    store.undo_stack.redo()
+    assert "CHG-004" not in keys(store)
+
+
+def test_delete_of_a_pending_change_in_a_release_is_undone_with_its_approval(page, store):
+    changes.update_change(store.ctx, "CHG-001", {"approval": "approved"})
+    changes.bundle_change(store.ctx, "CHG-001", KEY)
+    changes.update_change(store.ctx, "CHG-001", {"approval": "pending"})
+    page.reload()
+    page.select_key("CHG-001")
+    assert page.delete()
+    store.undo_stack.undo()
+    row = changes.get_change(store.ctx, "CHG-001")
+    assert (row.release, row.approval) == (KEY, "pending")
+
+
+def test_bundle_an_approved_change_and_undo_redo(page, store, qtbot):
+    page.select_key("CHG-001")
+    assert page.bundle_button.isVisible() and page.bundle_button.isEnabled()
+    page.release_choice.setCurrentIndex(page.release_choice.findData("REL-2026-002"))
+    qtbot.mouseClick(page.bundle_button, Qt.MouseButton.LeftButton)
+    assert changes.get_change(store.ctx, "CHG-001").release == "REL-2026-002"
+    assert page.release_label.text() == "In REL-2026-002"
+    store.undo_stack.undo()
+    assert changes.get_change(store.ctx, "CHG-001").release is None
+    store.undo_stack.redo()
+    assert changes.get_change(store.ctx, "CHG-001").release == "REL-2026-002"
+
+
+def test_a_change_that_is_not_approved_cannot_be_bundled_and_says_why(page, store):
+    page.select_key("CHG-002")
+    assert not page.bundle_button.isEnabled()
+    assert page.bundle_reason.text() == (
+        "It cannot be bundled: CHG-002 is pending, and only approved changes can be bundled.")
+    assert page.bundle(KEY) is False  # even when asked directly, the service's reason is shown
+    assert page.bundle_error.text() == "CHG-002 is pending, and only approved changes can be bundled"
+    assert changes.get_change(store.ctx, "CHG-002").release is None
+
+
+def test_remove_from_its_release_resets_approvals_and_undo_redo(page, store):
+    page.select_key("CHG-004")
+    assert page.unbundle_button.isVisible()
+    assert page.unbundle()
+    assert changes.get_change(store.ctx, "CHG-004").release is None
+    assert approvals.list_stages(store.ctx, KEY)[0].approvers[0].decision == "pending"
+    store.undo_stack.undo()
+    assert changes.get_change(store.ctx, "CHG-004").release == KEY
+    store.undo_stack.redo()
+    assert changes.get_change(store.ctx, "CHG-004").release is None
+
+
+def test_double_click_on_the_release_opens_it_in_the_editor(window, store, qtbot):
+    changes.create_change(store.ctx, {"key": "CHG-100", "title": "T", "type": "normal", "category": "fix",
+                                      "approval": "approved"})
+    changes.bundle_change(store.ctx, "CHG-100", KEY)
+    window.show()
+    assert window.show_page("changes")
+    page = window.page_widgets["changes"]
+    assert isinstance(page, ChangesPage)
+    page.select_key("CHG-100")
+    index = page.proxy.index(0, COLUMN["release"])
+    page.table.scrollTo(index)
+    qtbot.waitUntil(lambda: page.table.viewport().rect().contains(page.table.visualRect(index).center()), timeout=2000)
+    rect = page.table.visualRect(index)
+    # A real double-click is a press, a release, then the double-click (the view compares them).
+    qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.current_page() == "releases"
+    assert window.editor.key == KEY
