@@ -239,3 +239,12 @@ def test_two_processes_writing_at_once_never_corrupt_the_plan(plan_path: Path) -
             assert s.execute(text("PRAGMA integrity_check")).scalar() == "ok"
     finally:
         plan.close()
+
+
+def test_the_known_revisions_match_the_migrations_shipped() -> None:
+    from relman_desktop.models.migrations.revisions import HEAD, KNOWN_REVISIONS
+    from relman_desktop.models.planfile import alembic_revisions
+
+    revisions, head = alembic_revisions()
+    assert list(KNOWN_REVISIONS) == revisions, "add the new migration's revision to revisions.py"
+    assert HEAD == head

@@ -16,11 +16,8 @@ import tempfile
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -28,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from . import defaults
 from .entities import PlanMeta
+from .migrations.revisions import HEAD, KNOWN_REVISIONS
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 PLAN_FORMAT = "relman-plan"
@@ -46,21 +44,29 @@ def default_plan_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / f"plan{PLAN_SUFFIX}"
 
 
-def _alembic_config() -> Config:
+def _alembic_config() -> Any:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("relman_desktop.models") / "migrations"))
     return cfg
 
 
 def schema_head() -> str:
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    return HEAD
 
 
 def _known_revisions() -> set[str]:
+    return set(KNOWN_REVISIONS)
+
+
+def alembic_revisions() -> tuple[list[str], str | None]:
+    """Alembic's own view of the migrations (oldest first) and head: what ``revisions.py``
+    must agree with."""
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(_alembic_config())
-    return {rev.revision for rev in script.walk_revisions()}
+    return [r.revision for r in reversed(list(script.walk_revisions()))], script.get_current_head()
 
 
 def known_error(exc: BaseException, path: Path | str) -> PlanError | None:
@@ -219,6 +225,8 @@ def _upgrade(path: Path, rev: str) -> Path:
     plan = Plan(path)
     try:
         with plan.write_engine.connect() as conn:
+            from alembic import command
+
             cfg = _alembic_config()
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
@@ -248,6 +256,8 @@ def _create(path: Path, *, busy_timeout: float) -> None:
         plan = Plan(tmp, busy_timeout=busy_timeout)
         try:
             with plan.write_engine.connect() as conn:
+                from alembic import command
+
                 cfg = _alembic_config()
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
@@ -354,6 +364,8 @@ def save_copy(plan: Plan, dest: str | os.PathLike[str]) -> Path:
 
 def current_revision(plan: Plan) -> str | None:
     with plan.read_engine.connect() as conn:
+        from alembic.runtime.migration import MigrationContext
+
         return MigrationContext.configure(conn).get_current_revision()
 
 

@@ -989,9 +989,15 @@ class CabPage(QWidget):
     def _has_plan(self) -> bool:
         return bool(getattr(self.store, "has_plan", True))
 
-    def refresh(self) -> None:
+    def refresh(self, *, force: bool = False) -> None:
+        """Re-read the meetings; while the page is hidden this waits until it is shown (the
+        preview agenda reads every eligible release, which a big plan should not pay for at start)."""
         if not self._has_plan():
             return
+        if not force and self.parentWidget() is not None and not self.isVisible():
+            self._stale = True
+            return
+        self._stale = False
         try:
             rows = cab.list_meetings(self.store.ctx)
         except (ServiceError, PlanError) as exc:
@@ -1007,6 +1013,11 @@ class CabPage(QWidget):
         chosen = wanted if wanted in ids and not first else (rows[0].id if rows else None)
         self.meetings.setCurrentIndex(ids.index(chosen))
         self._show_meeting(chosen)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if getattr(self, "_stale", False):
+            self.refresh(force=True)
 
     def _show_meeting(self, meeting_id: int | None) -> None:
         if self.presenter is not None and self.presenter.meeting_id == meeting_id:

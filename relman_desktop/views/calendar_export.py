@@ -55,6 +55,8 @@ def _chart(source: Any, *, zoom: str | float, start: dt.date | None, end: dt.dat
 
     view = source if isinstance(source, CalendarView) else None
     if view is not None:
+        if getattr(view, "_stale", False):  # a page not shown since the plan changed
+            view.reload(force=True)
         data = view.data
         rows = list(view.renderer.rows)
         ppd = view.renderer.geom.ppd if zoom is None else None

@@ -384,6 +384,11 @@ class CalendarView(QWidget):
         self._connect()
         self.reload()
 
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if getattr(self, "_stale", False):
+            self.reload(force=True)
+
     def _tree_width(self) -> int:
         bold = self.font()
         bold.setBold(True)
@@ -449,10 +454,17 @@ class CalendarView(QWidget):
             self.show_message(f"Could not load the tasks of {key}: {exc}", error=True)
             return []
 
-    def reload(self) -> None:
-        """Read the plan again (after any edit): rows, conflicts, windows, critical path."""
+    def reload(self, *, force: bool = False) -> None:
+        """Read the plan again (after any edit): rows, conflicts, windows, critical path.
+
+        A calendar page the user is not looking at only notes that it is out of date and reads
+        the plan when it is next shown, so opening a big plan does not wait for it."""
         if not self._has_plan():
             return
+        if not force and self.parentWidget() is not None and not self.isVisible():
+            self._stale = True
+            return
+        self._stale = False
         try:
             data = D.load(self.ctx)
         except Exception as exc:
@@ -1112,7 +1124,7 @@ def prepare_screenshot(window: Any, key: str | None) -> None:
     view: CalendarView | None = getattr(window, "calendar_view", None)
     if view is None:
         return
-    view.reload()
+    view.reload(force=True)
     rows = view.model.rows
     if key is None or (rows and key == rows[0].key):
         # The default (first) release is often long closed: show the most telling one instead.

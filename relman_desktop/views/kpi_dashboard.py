@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from relman_desktop.services import kpis
 from relman_desktop.services.base import ServiceError
 
+from .theme import THEME_COLORS
 from .worker import DebouncedTask, Task, Worker, shared_worker
 
 if TYPE_CHECKING:
@@ -249,12 +250,10 @@ class KpiChart(QFrame):
         self.redraw()
 
     def redraw(self) -> None:
-        pal = self.palette()
+        # The app's theme decides (a palette inherited by this widget may lag a theme switch).
         theme = _theme_name()
-        face = pal.color(QPalette.ColorRole.Base).name()
-        text = pal.color(QPalette.ColorRole.Text).name()
-        grid = pal.color(QPalette.ColorRole.Mid).name()
-        line = pal.color(QPalette.ColorRole.Link).name()
+        colors = THEME_COLORS[theme]
+        face, text, grid, line = colors.base, colors.text, colors.mid, colors.link
         ax = self.axes
         ax.clear()
         self.figure.set_facecolor(face)

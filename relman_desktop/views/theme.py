@@ -131,13 +131,14 @@ def apply_theme(app: QApplication, name: str, text_size_delta: int = 0) -> None:
         fusion = QStyleFactory.create("Fusion")
         if fusion is not None:
             app.setStyle(fusion)
+    # First, so widgets redrawing on the palette change below already see the new theme's name.
+    app.setProperty("relman_theme", name)
     app.setPalette(palette_for(name))
     base = _BASE_POINT_SIZE.setdefault("size", app.font().pointSizeF() if app.font().pointSizeF() > 0 else 10.0)
     font = QFont(app.font())
     font.setPointSizeF(max(6.0, base + text_size_delta))
     app.setFont(font)
     app.setStyleSheet(stylesheet_for(name, font.pointSizeF()))
-    app.setProperty("relman_theme", name)
 
 
 def error_color(name: str | None = None) -> QColor:
