@@ -66,6 +66,7 @@ from .gantt_render import (
 RELEASES = "relman_desktop.services.releases"
 TASKS = "relman_desktop.services.tasks"
 SCHEDULING = "relman_desktop.services.scheduling"
+BASELINES = "relman_desktop.services.baselines"
 ALL = "(all)"
 EDGE_GRAB = 5  # pixels either side of a bar's end that start a resize
 
@@ -334,6 +335,9 @@ class CalendarView(QWidget):
         self.baseline_combo = QComboBox()
         self.baseline_combo.setObjectName("calendar_baseline")
         self.baseline_combo.setAccessibleName("Baseline")
+        self.save_baseline_button = QPushButton("Save baseline")
+        self.save_baseline_button.setObjectName("calendar_save_baseline")
+        self.save_baseline_button.setToolTip("Keep today's planned dates under a name, to compare the plan against them later")
         self.status_filter = self._filter_combo("calendar_status_filter", "Status")
         self.app_filter = self._filter_combo("calendar_app_filter", "Application")
         self.manager_filter = self._filter_combo("calendar_manager_filter", "Release manager")
@@ -355,6 +359,7 @@ class CalendarView(QWidget):
         bar1.addSpacing(12)
         bar1.addWidget(QLabel("Baseline:"))
         bar1.addWidget(self.baseline_combo)
+        bar1.addWidget(self.save_baseline_button)
         bar1.addStretch(1)
         bar2 = QHBoxLayout()
         for label, combo in (("Status:", self.status_filter), ("Application:", self.app_filter),
@@ -422,6 +427,7 @@ class CalendarView(QWidget):
         self.today_button.clicked.connect(lambda: self.scroll_to_date(self.data.today))
         self.slots_button.clicked.connect(lambda: self.show_free_slots())
         self.baseline_combo.currentIndexChanged.connect(lambda _i: self.set_baseline(self.baseline_combo.currentData()))
+        self.save_baseline_button.clicked.connect(lambda: self.save_baseline())
         for combo in (self.status_filter, self.app_filter, self.manager_filter):
             combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
         s = self.store
@@ -945,6 +951,22 @@ class CalendarView(QWidget):
         if ok:
             self.show_message(f"Moved the deployment of {key} to {slot.start:%a %d %b %H:%M} UTC (Ctrl+Z to undo)")
         return ok
+
+    def save_baseline(self, name: str | None = None) -> str | None:
+        """Freeze the plan's dates now (one undoable step) and overlay them."""
+        name = name or f"Baseline {dt.datetime.now():%Y-%m-%d %H:%M}"
+        command = CallCommand(
+            self.store, f"save baseline {name}",
+            ServiceCall(BASELINES, "create_baseline", (name,)),
+            ServiceCall(BASELINES, "delete_baseline", (name,)),
+            notify=[("calendar_changed", ())], done=False)
+        self.store.push(command)
+        if getattr(command, "last_result", None) is None:
+            return None
+        self.reload(force=True)
+        self.set_baseline(name)
+        self.show_message(f"Saved the plan's dates as “{name}”; ghost bars show them (Ctrl+Z to undo)")
+        return name
 
     # --- messages ---------------------------------------------------------------------------
 

@@ -305,3 +305,17 @@ def test_screenshot_calendar(plan_ctx, tmp_path):
 
     image = QImage(str(out))
     assert image.width() == 1366 and image.height() == 768
+
+
+def test_save_baseline_overlays_todays_dates_and_undo_removes_it(view):
+    from relman_desktop.services import baselines, releases
+
+    assert view.save_baseline("Before the slip") == "Before the slip"
+    assert view.renderer.baseline is not None and "REL-2026-001" in view.renderer.baseline
+    assert view.baseline_combo.currentData() == "Before the slip"
+    before = view.renderer.baseline["REL-2026-001"]["planned_end"]
+    releases.update_release(view.store.ctx, "REL-2026-001", {"planned_end": "2027-02-26"})
+    assert baselines.list_baselines(view.store.ctx)[0].snapshot["REL-2026-001"]["planned_end"] == before
+    view.store.undo_stack.undo()
+    assert baselines.list_baselines(view.store.ctx) == []
+    assert view.save_baseline("Before the slip") and view.save_baseline("Before the slip") is None
