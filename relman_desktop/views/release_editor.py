@@ -9,7 +9,7 @@ placeholders that say what they will hold, until their module registers the real
 from __future__ import annotations
 
 import datetime as dt
-import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -150,7 +150,7 @@ FIELD_GROUPS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
     )),
     ("Deployment and rollback", (
         FieldSpec("strategy", "Deployment strategy", "choice", _choices(E.StrategyKind, blank=True)),
-        FieldSpec("waves", "Waves", "waves", hint='JSON list, e.g. [{"percent": 10, "bake_minutes": 60}]'),
+        FieldSpec("waves", "Waves", "waves", hint="e.g. 10% bake 60 min; 50% bake 30 min abort: error rate > 2%; 100%"),
         FieldSpec("rollback_minutes", "Rollback duration (minutes)", "int"),
         FieldSpec("rollback_rehearsed_on", "Rollback last rehearsed", "date", hint="YYYY-MM-DD"),
         FieldSpec("rollback_plan", "Rollback plan", "multiline"),
@@ -177,6 +177,52 @@ class PlainTextField(QPlainTextEdit):
     def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802
         super().focusOutEvent(event)
         self.editingFinished.emit()
+
+
+_WAVE_RE = re.compile(
+    r"^(?:(?P<percent>\d{1,3})\s*%|batch\s+(?:of\s+)?(?P<batch>\d+))"
+    r"(?:\s+bake\s+(?P<bake>\d+)\s*(?:min|minutes?|m)?)?"
+    r"(?:\s+abort:\s*(?P<abort>.+))?$",
+    re.IGNORECASE,
+)
+
+
+def waves_text(waves: list[dict[str, Any]]) -> str:
+    """Waves as a release manager writes them: ``10% bake 60 min; batch of 2 abort: …``."""
+    parts = []
+    for w in waves:
+        text = f"{w['percent']}%" if w.get("percent") is not None else f"batch of {w.get('batch')}"
+        if w.get("bake_minutes"):
+            text += f" bake {w['bake_minutes']} min"
+        if w.get("abort_criteria"):
+            text += f" abort: {w['abort_criteria']}"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def parse_waves(text: str) -> list[dict[str, Any]]:
+    """The reverse of ``waves_text``; a wave it cannot read is named with what it expects."""
+    waves: list[dict[str, Any]] = []
+    for n, part in enumerate((p.strip() for p in text.split(";")), start=1):
+        if not part:
+            continue
+        m = _WAVE_RE.match(part)
+        if m is None:
+            raise ValueError(f"wave {n} ({part!r}): write it like “10% bake 60 min” or “batch of 2 abort: …”")
+        wave: dict[str, Any] = {}
+        if m["percent"] is not None:
+            percent = int(m["percent"])
+            if not 1 <= percent <= 100:
+                raise ValueError(f"wave {n}: {percent}% is not between 1 and 100")
+            wave["percent"] = percent
+        else:
+            wave["batch"] = int(m["batch"])
+        if m["bake"] is not None:
+            wave["bake_minutes"] = int(m["bake"])
+        if m["abort"]:
+            wave["abort_criteria"] = m["abort"].strip()
+        waves.append(wave)
+    return waves
 
 
 class _LocalError(Exception):
@@ -354,7 +400,7 @@ class OverviewTab(QScrollArea):
         if spec.kind == "date":
             return value.isoformat()
         if spec.kind == "waves":
-            return json.dumps(value) if value else ""
+            return waves_text(value or [])
         return str(value)
 
     # --- reading what the user typed --------------------------------------------------------
@@ -373,15 +419,10 @@ class OverviewTab(QScrollArea):
         if spec.kind == "datetime":
             return _parse_local_datetime(text)
         if spec.kind == "waves":
-            if not text.strip():
-                return []
             try:
-                waves = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise _LocalError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
-            if not isinstance(waves, list) or not all(isinstance(x, dict) for x in waves):
-                raise _LocalError('give a list of waves, e.g. [{"percent": 10}]')
-            return waves
+                return parse_waves(text)
+            except ValueError as exc:
+                raise _LocalError(str(exc)) from None
         return text
 
     def _unchanged(self, name: str) -> bool:

@@ -66,7 +66,8 @@ def test_end_before_start_is_shown_inline_and_nothing_is_saved(editor, qtbot, st
         ("key", "REL-2026-002", "already used"),
         ("manager_email", "nobody@example.com", "unknown person"),
         ("rollback_minutes", "soon", "whole number"),
-        ("waves", "[{", "not valid JSON"),
+        ("waves", "10% bake 60 min; soon", "wave 2 ('soon'): write it like"),
+        ("waves", "150%", "wave 1: 150% is not between 1 and 100"),
     ],
 )
 def test_refused_values_show_their_reason_and_save_nothing(editor, qtbot, store, name, text, reason):
@@ -78,6 +79,19 @@ def test_refused_values_show_their_reason_and_save_nothing(editor, qtbot, store,
     assert reason in editor.overview.error_text(name)
     assert get_release(store.ctx, "REL-2026-001") == before
     assert store.undo_stack.count() == 0
+
+
+def test_waves_are_typed_as_words_and_saved_as_data(editor, qtbot, store):
+    text = "10% bake 60 min abort: error rate above 2%; batch of 2 bake 15 min; 100%"
+    type_into(qtbot, editor.overview.editors["waves"], text)
+    assert get_release(store.ctx, "REL-2026-001").waves == [
+        {"percent": 10, "bake_minutes": 60, "abort_criteria": "error rate above 2%"},
+        {"batch": 2, "bake_minutes": 15},
+        {"percent": 100},
+    ]
+    editor.set_release("REL-2026-001")
+    assert editor.overview.editors["waves"].text() == (
+        "10% bake 60 min abort: error rate above 2%; batch of 2 bake 15 min; 100%")
 
 
 def test_a_valid_edit_lands_and_undo_redo_restore_it(editor, qtbot, store):
