@@ -62,8 +62,6 @@ from relman_desktop.models.planfile import PlanError
 from relman_desktop.services import graph as G
 from relman_desktop.services.base import CycleError, ServiceError
 
-from .graph_layout import GraphLayout, layered_layout
-
 CRITICAL = QColor("#d9480f")
 MOVED = QColor("#1c7ed6")
 CONFLICT = QColor("#c92a2a")
@@ -516,7 +514,7 @@ class GraphView(QWidget):
         self.undo_stack = undo_stack if undo_stack is not None else getattr(source, "undo_stack", None) or QUndoStack(self)
         self.on_changed = on_changed
         self.graph: G.ReleaseGraph = G.ReleaseGraph([], [])
-        self.layout_result = GraphLayout()
+        self.layout_result: Any = None  # a graph_layout.GraphLayout once the graph is drawn
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[tuple[str, str], EdgeItem] = {}
         self.selected_key: str | None = None
@@ -686,6 +684,8 @@ class GraphView(QWidget):
         self.scene.clear()
         self.canvas._rubber = None
         self.nodes, self.edges = {}, {}
+        from .graph_layout import layered_layout  # grandalf (and numpy): loaded when first drawn
+
         lay = layered_layout([n.key for n in sub.nodes], [(e.prerequisite, e.dependent) for e in sub.edges])
         self.layout_result = lay
         chain = set(self.graph.critical_chain)
