@@ -640,3 +640,141 @@ def test_thousands_of_releases_are_checked_quickly(ctx):
     elapsed = time.perf_counter() - started
     assert {c.rule for c in found} >= {"C1", "C2", "C3", "C7"}
     assert elapsed < 6.0, f"{n} releases took {elapsed:.2f}s"  # ~0.3 s on an idle laptop
+
+
+# --- plans imported from plan JSON ----------------------------------------------------------------------
+
+
+def _json_release(key, start, end, changes, status="Approved"):
+    return {
+        "key": key,
+        "title": f"Release {key}",
+        "type": "minor",
+        "status": status,
+        "deployment_window": {"start": start, "end": end},
+        "changes": changes,
+    }
+
+
+def test_imported_plan_parent_and_child_cis_meet_in_c1_c2_c3(ctx):
+    """A hand-built plan JSON: billing-service with children billing-db (needs a maintenance
+    window) and billing-cache. A release on the parent clashes with one on a child (C3) and
+    needs the child's maintenance window (C2); a freeze scoped to the parent stops a release on
+    the child (C1); siblings do not clash, and a CI outside the family is untouched."""
+    from relman_desktop.importers.plan_json import import_plan
+
+    def ci(name, parents=(), needs_window=False):
+        return {
+            "name": name,
+            "class": "service",
+            "environment": "production",
+            "requires_maintenance_window": needs_window,
+            "parents": list(parents),
+        }
+
+    def change(key, cis):
+        return {"key": key, "title": key, "type": "normal", "category": "fix", "cis": cis}
+
+    import_plan(
+        ctx,
+        {
+            "format": "relman-plan",
+            "version": 1,
+            "configuration_items": [
+                ci("billing-service"),
+                ci("billing-db", ["billing-service"], needs_window=True),
+                ci("billing-cache", ["billing-service"]),
+                ci("hr-portal"),
+            ],
+            "windows": [
+                {
+                    "title": "DB night",
+                    "kind": "maintenance",
+                    "start": "2026-12-05T22:00:00+01:00",
+                    "end": "2026-12-06T04:00:00+01:00",
+                    "timezone": "Europe/Berlin",
+                    "rrule": "FREQ=WEEKLY",
+                    "scope": {"environment": None, "cis": ["billing-db"]},
+                },
+                {
+                    "title": "Billing freeze",
+                    "kind": "freeze",
+                    "hard": True,
+                    "start": "2026-12-19T00:00:00+01:00",
+                    "end": "2026-12-21T00:00:00+01:00",
+                    "timezone": "Europe/Berlin",
+                    "scope": {"environment": None, "cis": ["billing-service"]},
+                },
+            ],
+            "changes": [
+                change("CHG-SVC", ["billing-service"]),
+                change("CHG-DB", ["billing-db"]),
+                change("CHG-CACHE", ["billing-cache"]),
+                change("CHG-SVC-2", ["billing-service"]),
+                change("CHG-DB-2", ["billing-db"]),
+                change("CHG-HR", ["hr-portal"]),
+            ],
+            "releases": [
+                # Saturday 12 December, all inside the DB night.
+                _json_release("REL-PARENT", "2026-12-12T22:00:00+01:00", "2026-12-12T23:00:00+01:00", ["CHG-SVC"]),
+                _json_release("REL-DB", "2026-12-12T22:30:00+01:00", "2026-12-12T23:30:00+01:00", ["CHG-DB"]),
+                # overlaps REL-DB (a sibling: no clash), touches REL-PARENT's end (no overlap)
+                _json_release("REL-CACHE", "2026-12-12T23:00:00+01:00", "2026-12-13T00:00:00+01:00", ["CHG-CACHE"]),
+                # Sunday morning: the parent's change needs its child's window, and it is closed
+                _json_release("REL-SUNDAY", "2026-12-13T10:00:00+01:00", "2026-12-13T11:00:00+01:00", ["CHG-SVC-2"]),
+                # Saturday 19 December, inside the DB night but in the parent's freeze
+                _json_release("REL-FROZEN", "2026-12-19T22:00:00+01:00", "2026-12-19T23:00:00+01:00", ["CHG-DB-2"]),
+                _json_release("REL-HR", "2026-12-19T22:00:00+01:00", "2026-12-19T23:00:00+01:00", ["CHG-HR"]),
+            ],
+        },
+    )
+
+    found = rules(ctx)
+    assert [(c.rule, c.releases) for c in found if c.severity == "error"] == [
+        ("C1", ["REL-FROZEN"]),
+        ("C2", ["REL-SUNDAY"]),
+        ("C3", ["REL-DB", "REL-PARENT"]),
+    ]
+    c1, c2, c3 = (next(c for c in found if c.rule == r) for r in ("C1", "C2", "C3"))
+    assert c1.windows == ["Billing freeze"]
+    assert (c2.cis, c2.windows) == (["billing-db"], ["DB night"])
+    assert c3.cis == ["billing-db", "billing-service"]
+    assert "REL-DB changes billing-db, REL-PARENT its parent billing-service" in c3.message
+    assert not any("REL-HR" in c.releases or "REL-CACHE" in c.releases for c in found)
+
+
+# --- a recurring window, far from its first occurrence -------------------------------------------------
+
+
+def test_c2_holds_inside_the_tenth_weekly_occurrence_across_dst_and_not_after_it(ctx, build):
+    """Saturdays 22:00–04:00 Berlin, ten times from 30 January 2027: the 10th occurrence is
+    3 April, after the switch to summer time (20:00Z, not 21:00Z like the first)."""
+
+    def plan(b):
+        b.ci("billing-db", needs_window=True)
+        b.window(
+            "Saturday night",
+            "maintenance",
+            berlin(2027, 1, 30, 22),
+            berlin(2027, 1, 31, 4),
+            rrule="FREQ=WEEKLY;COUNT=10",
+            cis=["billing-db"],
+        )
+        # inside the 10th occurrence, up to its very end
+        b.release("REL-10TH", berlin(2027, 4, 3, 22), berlin(2027, 4, 4, 4), cis=["billing-db"])
+        # one hour after the 10th occurrence has closed
+        b.release("REL-AFTER", berlin(2027, 4, 4, 5), berlin(2027, 4, 4, 6), cis=["billing-db"])
+        # the same Saturday evening a week later: there is no 11th occurrence
+        b.release("REL-11TH", berlin(2027, 4, 10, 22), berlin(2027, 4, 10, 23), cis=["billing-db"])
+        # the hour before it opens (21:00–22:00 Berlin = 19:00–20:00Z); an expansion that kept
+        # the first occurrence's 21:00Z would also fail REL-10TH, which starts at 20:00Z
+        b.release(
+            "REL-EARLY",
+            dt.datetime(2027, 4, 3, 19, tzinfo=UTC),
+            dt.datetime(2027, 4, 3, 20, tzinfo=UTC),
+            cis=["billing-db"],
+        )
+
+    build(plan)
+    assert sorted(c.releases[0] for c in rules(ctx, "C2")) == ["REL-11TH", "REL-AFTER", "REL-EARLY"]
+    assert C.conflicts_for_release(ctx, "REL-10TH", suggest=False) == []

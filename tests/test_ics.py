@@ -187,3 +187,64 @@ def test_a_local_until_becomes_utc_and_holidays_carry_their_kind():
     assert event["CATEGORIES"].cats == ["holiday"]
     assert str(event["DESCRIPTION"]) == "Holiday; applies to everything."
     assert str(event["UID"]) == "window-7@relman-desktop"
+
+
+def test_events_open_at_the_right_utc_instants_in_winter_and_summer(calendar_plan, tmp_path):
+    """Europe/Berlin 22:00 is 21:00Z in winter and 20:00Z in summer: for a deployment exported
+    in each season, and for the weekly maintenance window's occurrences expanded from the
+    exported DTSTART/RRULE the way a calendar program does (local wall time, then UTC)."""
+    from dateutil.rrule import rrulestr
+
+    with calendar_plan.write() as tx:
+        s = tx.session
+        state = s.execute(
+            select(WorkflowState).where(WorkflowState.name == "Approved")
+        ).scalar_one()
+        for key, start in (("REL-WINTER", berlin(2027, 1, 16, 22)), ("REL-SUMMER", berlin(2027, 6, 12, 22))):
+            s.add(
+                Release(
+                    key=key,
+                    title=key.title(),
+                    type=E.ReleaseType.MINOR,
+                    status=state,
+                    deploy_start=start,
+                    deploy_end=start + dt.timedelta(hours=2),
+                )
+            )
+    target = tmp_path / "calendar.ics"
+    export_ics(calendar_plan, target)
+    _, events = _events(target)
+
+    def utc(event, prop):
+        return event.decoded(prop).astimezone(dt.UTC)
+
+    winter = events["REL-WINTER Rel-Winter \u2014 deployment"]
+    summer = events["REL-SUMMER Rel-Summer \u2014 deployment"]
+    assert utc(winter, "DTSTART") == dt.datetime(2027, 1, 16, 21, tzinfo=dt.UTC)
+    assert utc(winter, "DTEND") == dt.datetime(2027, 1, 16, 23, tzinfo=dt.UTC)
+    assert utc(summer, "DTSTART") == dt.datetime(2027, 6, 12, 20, tzinfo=dt.UTC)
+    assert utc(summer, "DTEND") == dt.datetime(2027, 6, 12, 22, tzinfo=dt.UTC)
+
+    night = events["Saturday night maintenance"]
+    first, length = night.decoded("DTSTART"), night.decoded("DTEND") - night.decoded("DTSTART")
+    assert first.astimezone(dt.UTC) == dt.datetime(2026, 12, 5, 21, tzinfo=dt.UTC)
+    starts = list(rrulestr(night["RRULE"].to_ical().decode(), dtstart=first))
+    assert len(starts) == 26
+    by_day = {s.date(): (s.astimezone(dt.UTC), (s + length).astimezone(dt.UTC)) for s in starts}
+    # the last winter night, the night of the switch to summer time (28 March 2027) — only its
+    # start: how long it lasts depends on reading DTEND−DTSTART as wall-clock or exact hours —
+    # and the first summer night
+    assert by_day[dt.date(2027, 3, 20)] == (
+        dt.datetime(2027, 3, 20, 21, tzinfo=dt.UTC),
+        dt.datetime(2027, 3, 21, 3, tzinfo=dt.UTC),
+    )
+    assert by_day[dt.date(2027, 3, 27)][0] == dt.datetime(2027, 3, 27, 21, tzinfo=dt.UTC)
+    assert by_day[dt.date(2027, 4, 3)] == (
+        dt.datetime(2027, 4, 3, 20, tzinfo=dt.UTC),
+        dt.datetime(2027, 4, 4, 2, tzinfo=dt.UTC),
+    )
+    assert max(by_day) == dt.date(2027, 5, 29)  # the 26th Saturday
+
+    freeze = events["Year-end freeze"]
+    assert utc(freeze, "DTSTART") == dt.datetime(2026, 12, 18, 23, tzinfo=dt.UTC)
+    assert utc(freeze, "DTEND") == dt.datetime(2027, 1, 3, 23, tzinfo=dt.UTC)

@@ -386,3 +386,60 @@ def test_cli_bad_date_is_one_line_and_exit_2(kpi_ctx, plan_path):
     assert err.count("\n") == 1 and "not a date" in err
     code, _, err = run_cli("--plan", str(plan_path), "kpis", "--report-year", "2020")
     assert code == 2
+
+
+def test_a_change_whose_release_deploys_across_two_periods_counts_once_in_the_later(ctx):
+    """REL-W deploys in two production waves: the first finishes on 31 October, the second on
+    2 November (the release is deployed then). Its change CHG-W, created 30 October 12:00, lands
+    in both months' deployments but counts once, in November, with its lead time to 2 November."""
+    from sqlalchemy import select
+
+    from relman_desktop.models.entities import Change, Deployment, Release, WorkflowState
+
+    with ctx.plan.write() as s:
+        state = s.execute(
+            select(WorkflowState).where(WorkflowState.name == "Deployed")
+        ).scalar_one()
+        rel = Release(
+            key="REL-W",
+            title="Waves",
+            type="minor",
+            application="billing",
+            status=state,
+            planned_end=dt.date(2026, 11, 1),
+        )
+        for wave, finished in (("1", T(10, 31, 22)), ("2", T(11, 2, 12))):
+            rel.deployments.append(
+                Deployment(
+                    environment="production",
+                    wave=wave,
+                    started_at=finished - dt.timedelta(hours=1),
+                    finished_at=finished,
+                    outcome="success",
+                )
+            )
+        rel.changes.append(
+            Change(key="CHG-W", title="W", type="normal", category="fix", created_at=T(10, 30, 12))
+        )
+        s.add(rel)
+
+    k = compute_kpis(ctx, by="month")
+    assert (k["releases_deployed"], k["changes_deployed"]) == (1, 1)
+    assert k["deployment_frequency"]["count"] == 2
+    assert k["lead_time_hours"]["median"] == pytest.approx(72)  # 10-30 12:00 → 11-02 12:00
+    assert k["on_time_delivery"] == 0  # deployed on 11-02, planned to end on 11-01
+    october, november = k["series"]
+    assert (october["period"], november["period"]) == ("2026-10", "2026-11")
+    assert (october["deployments"], november["deployments"]) == (1, 1)
+    assert (october["releases_deployed"], november["releases_deployed"]) == (0, 1)
+    assert (october["changes_deployed"], november["changes_deployed"]) == (0, 1)
+    assert october["lead_time_hours_median"] is None
+    assert november["lead_time_hours_median"] == pytest.approx(72)
+    assert november["release_success_rate"] == 1
+
+    # cut the range at the end of October: the first wave counts, the release and its change
+    # do not (they are deployed only when the last wave finishes)
+    k = compute_kpis(ctx, end="2026-10-31")
+    assert k["deployment_frequency"]["count"] == 1
+    assert (k["releases_deployed"], k["changes_deployed"]) == (0, 0)
+    assert [c.key for c in collect(ctx, start="2026-11-01").changes] == ["CHG-W"]

@@ -291,3 +291,57 @@ def test_cli_slots_and_conflicts(billing, plan_path):
     err = io.StringIO()
     assert main(["--plan", str(plan_path), "slots", "REL-NOPE"], out=io.StringIO(), err=err) == 2
     assert err.getvalue() == "relman: no release 'REL-NOPE' in this plan\n"
+
+
+def test_every_slot_offered_satisfies_every_rule(billing):
+    """Around REL-1: another release on billing-db, one on its parent, a prerequisite, a release
+    that must come after, a soft freeze and the hard year-end freeze. Moving REL-1 into each slot
+    offered leaves it with no error-level conflict (C1, C2, C3, C5)."""
+    from relman_desktop.services.conflicts import conflicts_for_release
+
+    def plan(s, db):
+        svc = ConfigurationItem(
+            name="billing-service", ci_class=E.CIClass.SERVICE, environment="production"
+        )
+        s.add(svc)
+        db.parents.append(svc)
+        _release(s, "REL-DB", berlin(2026, 12, 12, 22, 30), berlin(2026, 12, 13, 0, 30), cis=[db])
+        _release(s, "REL-SVC", berlin(2027, 1, 9, 21, 30), berlin(2027, 1, 10, 0, 30), cis=[svc])
+        pre = _release(s, "REL-API", berlin(2026, 12, 12, 22), berlin(2026, 12, 12, 23, 15))
+        after = _release(s, "REL-UI", berlin(2027, 2, 20, 22), berlin(2027, 2, 20, 23))
+        rel = s.execute(select(Release).where(Release.key == "REL-1")).scalar_one()
+        s.add(ReleaseDependency(release_id=rel.id, prerequisite_id=pre.id))
+        s.add(ReleaseDependency(release_id=after.id, prerequisite_id=rel.id))
+        s.add(
+            CalendarWindow(
+                title="Soft January freeze",
+                kind=E.WindowKind.FREEZE,
+                hard=False,
+                start=berlin(2027, 1, 16),
+                end=berlin(2027, 1, 18),
+                timezone="Europe/Berlin",
+            )
+        )
+
+    _add(billing, plan)
+    slots = S.free_slots(billing, "REL-1", count=6, days=90)
+    assert len(slots) >= 4
+    for slot in slots:
+        S.move_release(billing, "REL-1", slot.start, slot.end)
+        errors = [
+            (c.rule, c.message)
+            for c in conflicts_for_release(billing, "REL-1", suggest=False)
+            if c.severity == "error"
+        ]
+        assert errors == [], f"slot {slot.start:%Y-%m-%d %H:%M}Z: {errors}"
+    # the obstacles shaped the offer: nothing before REL-API (12 Dec), then past REL-DB on the
+    # same CI; no slot in the hard freeze; past REL-SVC on the parent CI; the soft freeze does
+    # not block; nothing that would end after REL-UI starts (20 Feb 22:00)
+    assert local(slots) == [
+        ("2026-12-13 00:30", "02:00"),
+        ("2027-01-10 00:30", "02:00"),
+        ("2027-01-16 22:00", "23:30"),
+        ("2027-01-23 22:00", "23:30"),
+        ("2027-01-30 22:00", "23:30"),
+        ("2027-02-06 22:00", "23:30"),
+    ]

@@ -1,0 +1,346 @@
+"""KPIs and the documents stakeholders receive, on large inputs (issue 6).
+
+Run from the project root:
+
+    .venv/bin/python benchmarks/bench_kpis.py                        # generates the plan (~10-15 s)
+    .venv/bin/python benchmarks/bench_kpis.py --plan /tmp/big.relman  # reuses a plan
+
+Prints one table. Aims: ``compute_kpis`` on the 10,000-release demo plan ≤ 200 ms, measured next
+to one raw SQL aggregate query computing the release success rate (the floor) and checked to
+give the same rate; the KPI workbook for that plan ≤ 5 s; release notes for a release with
+1,000 changes ≤ 2 s (the release is imported into a temporary plan through the plan JSON
+importer). ``--profile`` adds cProfile's top entries for each service. See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import gc
+import io
+import os
+import platform
+import pstats
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from relman_desktop.models.planfile import open_plan  # noqa: E402
+from relman_desktop.services.base import Ctx  # noqa: E402
+
+TODAY = dt.date(2026, 11, 27)
+NOW = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
+KPIS_AIM = 0.200
+WORKBOOK_AIM = 5.0
+NOTES_AIM = 2.0
+CATEGORIES = ("feature", "fix", "security", "configuration", "infrastructure", "documentation")
+
+# The release success rate of services.kpis in one statement: releases with a finished production
+# deployment, and among them those none of whose finished production deployments failed (failed:
+# outcome failed or rolled back, incidents, a hotfix, or a detected failure).
+SUCCESS_RATE_SQL = """
+SELECT count(*), sum(failed = 0), avg(failed = 0)
+FROM (
+    SELECT release_id,
+           max(outcome IN ('failed', 'rolled_back') OR coalesce(incidents, 0) > 0
+               OR coalesce(hotfix, 0) OR failure_detected_at IS NOT NULL) AS failed
+    FROM deployments
+    WHERE lower(trim(environment)) = 'production' AND finished_at IS NOT NULL
+    GROUP BY release_id
+)
+"""
+
+
+def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
+    """Best wall time of ``repeat`` runs (seconds) and the last result."""
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def fmt_time(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 1:
+        return f"{seconds * 1000:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+def verdict(seconds: float, aim: float) -> str:
+    return f"aim ≤ {fmt_time(aim)}: {'met' if seconds <= aim else 'MISSED'}"
+
+
+def profile_top(fn: Callable[[], Any], limit: int = 15) -> str:
+    """cProfile's ``limit`` most expensive entries (own time) for one call of ``fn``."""
+    prof = cProfile.Profile()
+    prof.enable()
+    fn()
+    prof.disable()
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).strip_dirs().sort_stats("tottime").print_stats(limit)
+    return out.getvalue()
+
+
+def raw_success_rate(path: Path) -> tuple[int, int, float | None]:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(SUCCESS_RATE_SQL).fetchone()
+    finally:
+        con.close()
+
+
+# --- a release with 1,000 changes ------------------------------------------------------------------
+
+
+def big_release_document(changes: int) -> dict[str, Any]:
+    """A plan JSON document: one release as a careful release manager fills it in, with
+    ``changes`` changes over six categories touching 40 CIs (parents and children), release-note
+    text on each and known issues on one in twenty; two approval stages, test runs, waves."""
+    people = [
+        {"email": f"{n.lower()}@example.com", "name": f"{n} Example", "roles": roles}
+        for n, roles in (("Ana", ["release_manager"]), ("Bo", ["cab_member"]), ("Cy", ["cab_member"]),
+                         ("Di", ["approver"]), ("Ed", ["release_team"]))
+    ]
+    cis = []
+    for i in range(40):
+        parent = [f"service-{i // 8}"] if i % 8 else []
+        name = f"service-{i // 8}" if i % 8 == 0 else f"component-{i}"
+        cis.append({"name": name, "class": "service" if not parent else "application",
+                    "environment": "production", "requires_maintenance_window": i % 8 == 0,
+                    "parents": parent})
+    names = [c["name"] for c in cis]
+    change_docs = []
+    for i in range(changes):
+        category = CATEGORIES[i % len(CATEGORIES)]
+        change_docs.append({
+            "key": f"CHG-{10000 + i}",
+            "title": f"{category.capitalize()} {i}: adjust invoice handling step {i % 37}",
+            "type": "normal" if i % 10 else "standard",
+            "category": category,
+            "approval": "approved",
+            "risk": ("low", "medium", "high")[i % 3],
+            "requester": people[i % len(people)]["email"],
+            "created_at": (dt.datetime(2026, 9, 1, 9, tzinfo=dt.UTC) + dt.timedelta(hours=i)).isoformat(),
+            "release_note": f"Customers see the improved invoice handling in area {i % 37} "
+                            f"(change {i}); no action is needed.",
+            "known_issues": f"Area {i % 37}: a rare rounding difference remains." if i % 20 == 0 else None,
+            "cis": [names[i % 40]] + ([names[(i * 7 + 3) % 40]] if i % 3 == 0 else []),
+        })
+
+    def approvals(stage: int) -> list[dict[str, Any]]:
+        return [{"approver": p["email"], "decision": "approved", "comment": "ok",
+                 "requested_at": f"2026-11-{10 + stage:02d}T08:00:00Z",
+                 "decided_at": f"2026-11-{10 + stage:02d}T1{k}:00:00Z"}
+                for k, p in enumerate(people[1:4])]
+
+    release = {
+        "key": "REL-BIG-1000",
+        "title": "Billing platform 3.0",
+        "version": "3.0.0",
+        "type": "major",
+        "priority": "high",
+        "risk": "high",
+        "status": "Planning",
+        "manager": people[0]["email"],
+        "application": "Billing",
+        "scope": "The billing platform rewrite: 1,000 changes across invoicing, payments and tax",
+        "objectives": "Faster invoicing, fewer payment tickets",
+        "planned_start": "2026-11-02",
+        "planned_end": "2026-12-12",
+        "deployment_window": {"start": "2026-12-12T22:00:00+01:00", "end": "2026-12-13T02:00:00+01:00"},
+        "strategy": {"kind": "canary", "waves": [{"percent": 5, "bake_minutes": 60},
+                                                  {"percent": 25, "bake_minutes": 60},
+                                                  {"percent": 100, "bake_minutes": 0}]},
+        "rollback": {"plan": "Redeploy 2.9.4 from the artefact store and restore the schema snapshot",
+                     "duration_minutes": 60, "rehearsed_on": "2026-12-01"},
+        "communication_plan": "Mail to finance and support two days before; status page during the window",
+        "implementation_plan": "Runbook RB-300",
+        "changes": [c["key"] for c in change_docs],
+        "approval_stages": [{"name": name, "order": n + 1, "rule": "all", "approvals": approvals(n)}
+                            for n, name in enumerate(("Technical review", "CAB"))],
+        "test_runs": [{"kind": kind, "environment": "staging", "passed": 900 + k, "failed": 0,
+                       "skipped": k, "run_at": f"2026-12-0{k + 5}T16:00:00Z"}
+                      for k, kind in enumerate(("unit", "integration", "regression", "performance"))],
+    }
+    return {"format": "relman-plan", "version": 1, "people": people, "configuration_items": cis,
+            "changes": change_docs, "releases": [release]}
+
+
+def docx_text(path: Path) -> str:
+    """All paragraph and table text of a .docx (to check the notes name every change)."""
+    from docx import Document
+
+    doc = Document(str(path))
+    parts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts)
+
+
+# --- main ----------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--plan", metavar="PATH", help="measure this plan (default: generate a demo plan)")
+    parser.add_argument("--releases", type=int, default=10_000, help="demo releases to generate (default 10000)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--changes", type=int, default=1_000, help="changes in the release-notes release")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best counts")
+    parser.add_argument("--profile", action="store_true", help="print cProfile's top entries for each service")
+    args = parser.parse_args(argv)
+
+    from relman_desktop.exports.kpi_workbook import build_kpi_workbook, write_kpi_workbook
+    from relman_desktop.exports.release_notes import write_release_notes
+    from relman_desktop.importers.plan_json import import_plan
+    from relman_desktop.services.kpis import collect, compute_kpis
+    from relman_desktop.services.release_report import release_report
+
+    rows: list[tuple[str, str, str]] = []
+    profiles: list[tuple[str, str]] = []
+    problems: list[str] = []
+
+    def clock() -> dt.datetime:
+        return NOW
+
+    tmp = tempfile.TemporaryDirectory(prefix="relman-bench-")
+    out_dir = Path(tmp.name)
+    try:
+        # 1. Release notes for a release with 1,000 changes, in a plan of its own.
+        notes_plan = open_plan(out_dir / "notes.relman", create=True)
+        try:
+            nctx = Ctx(notes_plan, actor="bench@example.com", clock=clock)
+            doc = big_release_document(args.changes)
+            t_imp, _ = timed(lambda: import_plan(nctx, doc))
+            rows.append((f"setup: import a release with {args.changes:,} changes", fmt_time(t_imp),
+                         "plan JSON importer, one transaction (not measured against an aim)"))
+            key = doc["releases"][0]["key"]
+            t_rep, report = timed(lambda: release_report(nctx, key), args.repeat)
+            rows.append(("release notes: release_report (read)", fmt_time(t_rep),
+                         f"{len(report.changes):,} changes, {len(report.cis)} CIs"))
+            for variant in ("technical", "business"):
+                target = out_dir / f"notes-{variant}.docx"
+
+                def notes(variant: str = variant, target: Path = target) -> Path:
+                    return write_release_notes(release_report(nctx, key), target, variant=variant)
+
+                t_notes, written = timed(notes, args.repeat)
+                text = docx_text(written)
+                missing = [c["key"] for c in doc["changes"] if c["key"] not in text]
+                if missing:
+                    problems.append(f"{variant} notes miss {len(missing)} change keys, e.g. {missing[:3]}")
+                rows.append((f"release notes: report + write_release_notes ({variant})", fmt_time(t_notes),
+                             f"{written.stat().st_size / 1e3:,.0f} kB, "
+                             f"{'every change key found' if not missing else f'{len(missing)} keys MISSING'}"
+                             f"; {verdict(t_notes, NOTES_AIM)}"))
+                if t_notes > NOTES_AIM or args.profile:
+                    profiles.append((f"release notes ({variant})", profile_top(notes)))
+        finally:
+            notes_plan.close()
+
+        # 2. The 10,000-release plan.
+        if args.plan:
+            path = Path(args.plan).absolute()
+            source = f"plan {path}"
+        else:
+            from relman_desktop.services.demo import generate_demo
+
+            path = out_dir / "bench.relman"
+            plan = open_plan(path, create=True)
+            t_gen, summary = timed(lambda: generate_demo(
+                Ctx(plan, actor="bench@example.com", clock=clock), releases=args.releases, seed=args.seed,
+                today=TODAY))
+            plan.close()
+            source = f"demo plan, seed {args.seed}, today {TODAY.isoformat()}"
+            rows.append((f"setup: generate demo --releases {args.releases}", fmt_time(t_gen),
+                         f"{summary['releases']:,} releases, {summary['changes']:,} changes "
+                         "(not measured against an aim)"))
+
+        plan = open_plan(path)
+        ctx = Ctx(plan, actor="bench@example.com", clock=clock)
+        try:
+            t_sql, (deployed, succeeded, rate) = timed(lambda: raw_success_rate(path), args.repeat)
+            rows.append(("KPIs: one SQL aggregate, success rate (floor)", fmt_time(t_sql),
+                         f"{succeeded:,} of {deployed:,} deployed releases succeeded = {rate:.4f}"))
+            t_kpis, kpis = timed(lambda: compute_kpis(ctx), args.repeat)
+            same = kpis["releases_deployed"] == deployed and (
+                rate is None if kpis["release_success_rate"] is None
+                else abs(kpis["release_success_rate"] - rate) < 1e-12
+            )
+            if not same:
+                problems.append(f"compute_kpis says {kpis['release_success_rate']} of "
+                                f"{kpis['releases_deployed']}, the SQL {rate} of {deployed}")
+            rows.append(("KPIs: compute_kpis (all KPIs, monthly series)", fmt_time(t_kpis),
+                         f"success rate {kpis['release_success_rate']:.4f} "
+                         f"({'same as the SQL' if same else 'DIFFERS from the SQL'}), "
+                         f"{len(kpis['series'])} periods, {len(kpis['data_quality']):,} data-quality notes; "
+                         f"{t_kpis / t_sql:.0f}× the floor; {verdict(t_kpis, KPIS_AIM)}"))
+
+            def paused() -> Any:
+                gc.disable()
+                try:
+                    return compute_kpis(ctx)
+                finally:
+                    gc.enable()
+
+            t_nogc, _ = timed(paused, args.repeat)
+            rows.append(("  same call with the cyclic GC paused", fmt_time(t_nogc),
+                         f"diagnostic: the cyclic GC costs {fmt_time(max(t_kpis - t_nogc, 0))} of the call"))
+            t_collect, data = timed(lambda: collect(ctx), args.repeat)
+            rows.append(("  of which: collect (reading the rows)", fmt_time(t_collect),
+                         f"{len(data.deployments):,} deployments, {len(data.releases):,} releases, "
+                         f"{len(data.changes):,} changes, {len(data.approvals):,} approvals"))
+            if t_kpis > KPIS_AIM or args.profile:
+                profiles.append(("compute_kpis", profile_top(lambda: compute_kpis(ctx))))
+
+            target = out_dir / "kpis.xlsx"
+
+            def workbook() -> Path:
+                return write_kpi_workbook(collect(ctx), target)
+
+            t_wb, written = timed(workbook, args.repeat)
+            rows.append(("KPI workbook: collect + write_kpi_workbook", fmt_time(t_wb),
+                         f"{written.stat().st_size / 1e6:.1f} MB; {verdict(t_wb, WORKBOOK_AIM)}"))
+            t_build, wb = timed(lambda: build_kpi_workbook(data), args.repeat)
+            rows.append(("  of which: build_kpi_workbook (openpyxl objects)", fmt_time(t_build),
+                         f"{len(wb.sheetnames)} sheets"))
+            t_save, _ = timed(lambda: wb.save(str(out_dir / "kpis-save.xlsx")), args.repeat)
+            rows.append(("  of which: Workbook.save (zip + XML)", fmt_time(t_save), ""))
+            if t_wb > WORKBOOK_AIM or args.profile:
+                profiles.append(("KPI workbook", profile_top(workbook)))
+        finally:
+            plan.close()
+    finally:
+        tmp.cleanup()
+
+    print(f"Release Manager Desktop — KPI & documents benchmark ({platform.python_implementation()} "
+          f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs)")
+    print(f"best of {args.repeat} unless noted; {source}")
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    print(f"{'step':<{w0}}  {'time':>{w1}}  notes")
+    print(f"{'-' * w0}  {'-' * w1}  {'-' * 5}")
+    for step, t, note in rows:
+        print(f"{step:<{w0}}  {t:>{w1}}  {note}")
+    for name, text in profiles:
+        print(f"\ncProfile, one call of {name} (top entries by own time):")
+        print(text.rstrip())
+    for p in problems:
+        print(f"\nPROBLEM: {p}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
