@@ -53,7 +53,7 @@ from relman_desktop.models.entities import (
 )
 
 from . import windows as W
-from .base import Ctx, NotFound, jsonable
+from .base import Ctx, NotFound, gc_paused, jsonable
 
 __all__ = [
     "Conflict",
@@ -804,7 +804,7 @@ def all_conflicts(
 ) -> list[Conflict]:
     """Every conflict in the plan, errors first. ``today`` only sets where suggested slots are
     searched from (default: now)."""
-    with ctx.read() as s:
+    with ctx.read() as s, gc_paused():
         index = load_index(s)
         found = _order(_detect(index, None))
         if suggest:
