@@ -53,7 +53,7 @@ from relman_desktop.models.entities import (
 )
 
 from . import workdays as W
-from .base import Ctx, NotFound, ValidationError, jsonable, release_by_key
+from .base import Ctx, NotFound, ValidationError, gc_paused, jsonable, release_by_key
 
 __all__ = [
     "ImpactResult",
@@ -584,7 +584,7 @@ def impact(ctx: Ctx, key: str, shift_days: int, *, conflicts: bool = True) -> Im
     ``conflicts=False`` skips the conflict rules (new_conflicts and freezes_hit stay empty):
     on a 10,000-release plan, indexing the plan for them is most of the time.
     Reads only: the plan is not changed."""
-    with ctx.read() as s:
+    with ctx.read() as s, gc_paused():
         plan = _plan_shift(s, key, shift_days)
         found = _new_conflicts(s, plan) if conflicts else []
     result = ImpactResult(
