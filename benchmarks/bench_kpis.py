@@ -15,22 +15,20 @@ importer). ``--profile`` adds cProfile's top entries for each service. See bench
 from __future__ import annotations
 
 import argparse
-import cProfile
 import datetime as dt
 import gc
-import io
 import os
 import platform
-import pstats
 import sqlite3
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchkit import fmt_time, profile_top, timed, verdict  # noqa: E402
 
 from relman_desktop.models.planfile import open_plan  # noqa: E402
 from relman_desktop.services.base import Ctx  # noqa: E402
@@ -58,38 +56,6 @@ FROM (
 """
 
 
-def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
-    """Best wall time of ``repeat`` runs (seconds) and the last result."""
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        gc.collect()
-        t0 = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, result
-
-
-def fmt_time(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    if seconds < 1:
-        return f"{seconds * 1000:.1f} ms"
-    return f"{seconds:.2f} s"
-
-
-def verdict(seconds: float, aim: float) -> str:
-    return f"aim ≤ {fmt_time(aim)}: {'met' if seconds <= aim else 'MISSED'}"
-
-
-def profile_top(fn: Callable[[], Any], limit: int = 15) -> str:
-    """cProfile's ``limit`` most expensive entries (own time) for one call of ``fn``."""
-    prof = cProfile.Profile()
-    prof.enable()
-    fn()
-    prof.disable()
-    out = io.StringIO()
-    pstats.Stats(prof, stream=out).strip_dirs().sort_stats("tottime").print_stats(limit)
-    return out.getvalue()
 
 
 def raw_success_rate(path: Path) -> tuple[int, int, float | None]:
