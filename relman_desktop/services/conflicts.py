@@ -267,7 +267,7 @@ class PlanIndex:
             touched = set(d)
             for c in d:
                 touched |= self.neighbours.get(c, set())
-            envs = frozenset({self.cis[c].environment for c in touched} - {None})  # type: ignore[arg-type]
+            envs = frozenset(e for c in touched if (e := self.cis[c].environment) is not None)
             info = RelInfo(
                 id=r.id,
                 key=r.key,
@@ -472,7 +472,7 @@ def _overlap_rule(
     index: PlanIndex, rels: Iterable[RelInfo], kind: E.WindowKind, rule: str
 ) -> list[Conflict]:
     """C1 (freeze) and C6 (business event): the deployment overlaps a window in scope."""
-    found = []
+    found: list[Conflict] = []
     wins = index.windows_of(kind)
     if not wins:
         return found

@@ -587,12 +587,11 @@ class _Demo:
             if app.idx < len(default_cast):
                 app.manager, app.team_member, app.stakeholders = default_cast[app.idx]
             else:
-                k = app.idx
-                app.manager = managers[k % len(managers)]
-                app.team_member = teams[k % len(teams)]
-                first = holders[k % len(holders)]
-                second = holders[(k + 1) % len(holders)]
-                app.stakeholders = [first, second] if first != second else [first]
+                i = app.idx
+                app.manager = managers[i % len(managers)]
+                app.team_member = teams[i % len(teams)]
+                one, other = holders[i % len(holders)], holders[(i + 1) % len(holders)]
+                app.stakeholders = [one, other] if one != other else [one]
 
     def _cis(self) -> None:
         table = ConfigurationItem.__table__
@@ -1426,7 +1425,7 @@ class _Demo:
     # --- writing -----------------------------------------------------------------------------------
 
     def _write(self) -> None:
-        order = [
+        order: list[Any] = [
             Person.__table__, ConfigurationItem.__table__, ci_relations, Template.__table__, Rule.__table__,
             CalendarWindow.__table__, window_cis, Release.__table__, ReleaseDependency.__table__,
             Change.__table__, change_cis, Task.__table__, TaskDependency.__table__, TestRun.__table__,

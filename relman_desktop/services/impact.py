@@ -152,10 +152,12 @@ class _Rel:
             return self.deploy_start + delta, self.deploy_end + delta
         start = _midnight(self.planned_start) if self.planned_start else None
         end = _midnight(self.planned_end + DAY) if self.planned_end else None
-        if start is None and end is None:
-            return None
-        start = start or end - DAY  # type: ignore[operator]
-        end = end or start + DAY
+        if start is None:
+            if end is None:
+                return None
+            start = end - DAY
+        if end is None:
+            end = start + DAY
         return start + delta, end + delta
 
 
@@ -197,7 +199,7 @@ def _day(value: Any) -> dt.date | None:
 def _load_releases(s: Session) -> tuple[dict[int, _Rel], list[tuple[int, int, str]]]:
     raw = [type_coerce(c, String) for c in (Release.planned_start, Release.planned_end, Release.deploy_start,
                                             Release.deploy_end, Release.actual_end, WorkflowState.category)]
-    rows = s.execute(
+    rows: list[Any] = s.execute(  # type: ignore[assignment]
         select(Release.id, Release.key, WorkflowState.name, *raw)
         .join(WorkflowState, WorkflowState.id == Release.status_id)
     ).all()

@@ -184,7 +184,7 @@ def list_releases(ctx: Ctx) -> list[ReleaseRow]:
         .order_by(Release.key)
     )
     with ctx.read() as s:
-        rows = s.connection().execute(stmt).all()
+        rows: list[Any] = list(s.connection().execute(stmt).all())
     return [ReleaseRow(*r) for r in rows]
 
 

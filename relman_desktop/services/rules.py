@@ -344,9 +344,9 @@ def condition_holds(cond: dict[str, Any], known: dict[str, Any]) -> bool:
     if op == "ne":
         return bool(have != want)
     if op == "in":
-        return have in want
+        return have in (want or ())
     if op == "not_in":
-        return have not in want
+        return have not in (want or ())
     a, b = _rank(name, have), _rank(name, want)
     if a is None or b is None:
         return False
@@ -404,7 +404,7 @@ def _apply(tx: Tx, rule: Rule, release: Release, action: dict[str, Any]) -> str:
         name, value = action["field"], action.get("value")
         before = getattr(release, name)
         if name in ("priority", "risk"):
-            value = E.Level(value)
+            value = E.Level(str(value))
         elif name == "strategy" and value is not None:
             value = E.StrategyKind(value)
         if before == value:
