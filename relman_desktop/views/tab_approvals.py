@@ -11,7 +11,7 @@ puts a previous decision or delegation back, and the tab says so rather than pre
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -43,7 +43,7 @@ from relman_desktop.services.base import Ctx, NotFound, ServiceError
 from .release_editor import register_tab
 from .releases_model import words
 from .store import Store
-from .tab_support import Notice, Step, attempt, call, run_steps
+from .tab_support import NamedColumnsModel, Notice, Step, attempt, call, run_steps
 
 HERE = "relman_desktop.views.tab_approvals"
 _Index = QModelIndex | QPersistentModelIndex
@@ -139,39 +139,22 @@ def rule_text(rule: str, percent: int | None) -> str:
 # --- models ----------------------------------------------------------------------------------------
 
 
-class StagesModel(QAbstractTableModel):
+class StagesModel(NamedColumnsModel):
     """The release's stages in order: rule, outcome and the one-sentence reason."""
 
     COLUMNS = (("position", "#"), ("name", "Stage"), ("rule", "Rule"), ("status", "Outcome"), ("explanation", "Why"))
 
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.rows: list[Any] = []
-
-    def set_rows(self, rows: Iterable[Any]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
+        super().__init__(self.COLUMNS, parent)
 
     def row_of(self, name: str) -> int:
         return next((i for i, r in enumerate(self.rows) if r.name.lower() == name.lower()), -1)
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section][1]
-        return None
-
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.rows) or index.column() >= len(self.COLUMNS):
+        found = self.cell(index)
+        if found is None:
             return None
-        r = self.rows[index.row()]
-        name = self.COLUMNS[index.column()][0]
+        r, name = found
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return str(index.row() + 1) if name == "position" else self.display(r, name)
         if role == Qt.ItemDataRole.FontRole and name == "status":
@@ -179,7 +162,7 @@ class StagesModel(QAbstractTableModel):
             font.setBold(True)
             return font
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{self.COLUMNS[index.column()][1]}: {self.data(index)}"
+            return f"{self.columns[index.column()][1]}: {self.data(index)}"
         return None
 
     @staticmethod
@@ -192,52 +175,31 @@ class StagesModel(QAbstractTableModel):
             return {"approved": "Passes", "rejected": "Fails", "pending": "Pending"}.get(r.status, words(r.status))
         return str(getattr(r, name) or "")
 
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
 
-class ApproversModel(QAbstractTableModel):
+class ApproversModel(NamedColumnsModel):
     """The approvers of one stage and what each decided."""
 
     COLUMNS = (("name", "Approver"), ("decision", "Decision"), ("comment", "Comment"), ("decided_at", "Decided"),
                ("delegated", "Delegated to"))
 
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.rows: list[Any] = []
-
-    def set_rows(self, rows: Iterable[Any]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
+        super().__init__(self.COLUMNS, parent)
 
     def row_of(self, email: str) -> int:
         return next((i for i, r in enumerate(self.rows) if r.email == email), -1)
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section][1]
-        return None
-
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.rows) or index.column() >= len(self.COLUMNS):
+        found = self.cell(index)
+        if found is None:
             return None
-        r = self.rows[index.row()]
-        name = self.COLUMNS[index.column()][0]
+        r, name = found
         if role == Qt.ItemDataRole.DisplayRole:
             return self.display(r, name)
         if role == Qt.ItemDataRole.ToolTipRole:
             return r.email if name == "name" else (r.delegated_to_email or "") if name == "delegated" else self.display(r, name)
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{self.COLUMNS[index.column()][1]}: {self.display(r, name) or 'none'}"
+            return f"{self.columns[index.column()][1]}: {self.display(r, name) or 'none'}"
         return None
 
     @staticmethod
@@ -250,10 +212,6 @@ class ApproversModel(QAbstractTableModel):
             return r.delegated_to_name or ""
         return str(getattr(r, name) or "")
 
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
 
 class ListTable(QTableView):

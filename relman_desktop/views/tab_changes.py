@@ -6,11 +6,9 @@ already given back to pending; the tab says so when it happens. Both are undoabl
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -39,7 +37,7 @@ from .release_editor import register_tab
 from .releases_model import words
 from .screenshot import register_screenshot_view
 from .store import Store
-from .tab_support import Notice, Step, call, run_steps
+from .tab_support import NamedColumnsModel, Notice, Step, call, run_steps
 
 CHANGES = "relman_desktop.services.changes"
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -51,43 +49,24 @@ PICKER_COLUMNS = (("key", "Key"), ("title", "Title"), ("approval", "Approval"), 
                   ("category", "Category"), ("risk", "Risk"), ("cis", "CIs"))
 
 
-class ChangesModel(QAbstractTableModel):
+class ChangesModel(NamedColumnsModel):
     """Changes by row from a cache of ``ChangeRow``s. As a picker (``picker=True``) it adds a
     column saying why a change cannot be added, and such rows are disabled."""
 
-    def __init__(self, picker: bool = False, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.picker = picker
-        self.columns = PICKER_COLUMNS if picker else COLUMNS
-        self.rows: list[Any] = []
+    numbered_rows = True
 
-    def set_rows(self, rows: Iterable[Any]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
+    def __init__(self, picker: bool = False, parent: Any = None) -> None:
+        super().__init__(PICKER_COLUMNS if picker else COLUMNS, parent)
+        self.picker = picker
 
     def row_of(self, key: str) -> int:
         return next((i for i, r in enumerate(self.rows) if r.key == key), -1)
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole:
-            if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
-                return self.columns[section][1]
-            if orientation == Qt.Orientation.Vertical and 0 <= section < len(self.rows):
-                return str(section + 1)
-        return None
-
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.rows) or index.column() >= len(self.columns):
+        found = self.cell(index)
+        if found is None:
             return None
-        r = self.rows[index.row()]
-        name = self.columns[index.column()][0]
+        r, name = found
         if role == Qt.ItemDataRole.DisplayRole:
             return self.display(r, name)
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 from relman_desktop.models.planfile import PlanError
@@ -22,6 +22,51 @@ from .commands import CallCommand, ServiceCall
 from .store import Store
 
 Notify = list[tuple[str, tuple[Any, ...]]]
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class NamedColumnsModel(QAbstractTableModel):
+    """A table over a cache of plain rows whose columns are ``(field, title)`` pairs: the
+    plumbing the Changes and Approvals tables share. Subclasses say what a cell shows
+    (``data``) and, if need be, which rows are enabled (``flags``)."""
+
+    numbered_rows = False  # the vertical header counts rows
+
+    def __init__(self, columns: tuple[tuple[str, str], ...], parent: Any = None) -> None:
+        super().__init__(parent)
+        self.columns = columns
+        self.rows: list[Any] = []
+
+    def set_rows(self, rows: Any) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def cell(self, index: _Index) -> tuple[Any, str] | None:
+        """The row and the field name behind ``index``, or None outside the table."""
+        if not index.isValid() or index.row() >= len(self.rows) or index.column() >= len(self.columns):
+            return None
+        return self.rows[index.row()], self.columns[index.column()][0]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
+            return self.columns[section][1]
+        if self.numbered_rows and orientation == Qt.Orientation.Vertical and 0 <= section < len(self.rows):
+            return str(section + 1)
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
 
 @dataclass
