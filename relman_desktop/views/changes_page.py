@@ -15,6 +15,7 @@ import datetime as dt
 from typing import Any
 
 from PySide6.QtCore import (
+    QEvent,
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
@@ -359,6 +360,20 @@ class ChangesPage(QWidget):
                    "created": "2026-12-31"}
         for name, sample in samples.items():
             self.table.setColumnWidth(COLUMN[name], fm.horizontalAdvance(sample) + 24)
+        self._title_width = self.table.columnWidth(COLUMN["title"])
+        self.table.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt name)
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_title()
+        return super().eventFilter(watched, event)
+
+    def _fit_title(self) -> None:
+        """Width the other columns leave over goes to the title, which is what gets cut."""
+        header = self.table.horizontalHeader()
+        title = COLUMN["title"]
+        others = sum(header.sectionSize(i) for i in range(header.count()) if i != title)
+        header.resizeSection(title, max(self._title_width, self.table.viewport().width() - others))
 
     # --- reading --------------------------------------------------------------------------------
 

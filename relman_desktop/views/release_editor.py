@@ -388,6 +388,7 @@ class OverviewTab(QScrollArea):
                 w.setPlainText(value or "")  # type: ignore[attr-defined]
             else:
                 w.setText(self._text(spec, value))  # type: ignore[attr-defined]
+                w.setCursorPosition(0)  # type: ignore[attr-defined]  # a long value shows its start
         finally:
             w.blockSignals(False)
 

@@ -360,6 +360,8 @@ class Form(QWidget):
                 w.setText(", ".join(value or []))  # type: ignore[attr-defined]
             else:
                 w.setText("" if value is None else str(value))  # type: ignore[attr-defined]
+            if isinstance(w, QLineEdit):
+                w.setCursorPosition(0)  # a long value shows its start, not its end
         finally:
             w.blockSignals(False)
 

@@ -99,7 +99,8 @@ QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"] {{ border: {bw + 1}px 
 QPushButton[role="link"] {{ border: none; color: {c.link}; text-decoration: underline; text-align: left; padding: 0; }}
 QTableView {{ gridline-color: {c.mid}; }}
 QToolTip {{ color: {c.tooltip_text}; background: {c.tooltip_base}; border: 1px solid {c.mid}; }}
-""" + (_HIGH_CONTRAST_EXTRA.format(c=c) if name == "high-contrast" else "")
+""" + (_HIGH_CONTRAST_EXTRA.format(c=c) if name == "high-contrast" else "") + (
+        _DARK_EXTRA.format(c=c) if name == "dark" else "")
 
 
 # Fusion draws field frames in shades the high-contrast palette flattens to black on black:
@@ -117,6 +118,16 @@ QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px; }}
 QCheckBox::indicator {{ width: 14px; height: 14px; border: 2px solid {c.mid}; background: {c.base}; }}
 QCheckBox::indicator:checked {{ background: {c.highlight}; }}
 QPushButton[role="link"] {{ border: none; }}
+"""
+
+
+# Fusion outlines an unchecked box in a darker shade of the window colour: on the dark theme's
+# near-black that outline disappears, so the box does too.
+_DARK_EXTRA = """
+QCheckBox::indicator {{ width: 13px; height: 13px; border: 1px solid {c.disabled_text}; border-radius: 2px;
+    background: {c.base}; }}
+QCheckBox::indicator:checked {{ background: {c.highlight}; border-color: {c.highlight}; }}
+QCheckBox::indicator:disabled {{ border-color: {c.mid}; }}
 """
 
 
