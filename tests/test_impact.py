@@ -127,3 +127,62 @@ def test_cli_impact_json_shape(gctx, plan_path):
     conflicts = json.loads(out2.getvalue())["new_conflicts"]
     assert conflicts[0]["rule"] == "C1"
     assert set(conflicts[0]) >= {"rule", "severity", "releases", "message", "windows", "suggestion"}
+
+
+@pytest.fixture(scope="module")
+def demo_ctx(tmp_path_factory):
+    """A generated plan with tasks, task links, CIs, windows and release dependencies."""
+    import datetime as dt
+
+    from relman_desktop.models.planfile import open_plan
+    from relman_desktop.services.base import Ctx
+    from relman_desktop.services.demo import generate_demo
+
+    now = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
+    p = open_plan(tmp_path_factory.mktemp("demo") / "demo.relman", create=True)
+    ctx = Ctx(p, actor="test", clock=lambda: now)
+    generate_demo(ctx, releases=120, seed=3)
+    yield ctx
+    p.close()
+
+
+def _linked_releases(ctx) -> list[str]:
+    """The releases with a release dependency either way, then a few without."""
+    from relman_desktop.services import graph as G
+
+    g = G.release_graph(ctx, with_conflicts=False).digraph()
+    linked = sorted(n for n in g.nodes if g.degree(n))
+    return linked + sorted(n for n in g.nodes if not g.degree(n))[:4]
+
+
+def _same_but_conflicts(a: I.ImpactResult, b: I.ImpactResult) -> bool:
+    blank = {"new_conflicts": [], "freezes_hit": []}
+    return a.as_dict() | blank == b.as_dict() | blank
+
+
+@pytest.mark.parametrize("plan_kind", ["hand-built", "hand-built, planned days only", "demo"])
+def test_impact_with_and_without_the_conflict_index_moves_the_same(plan_kind, gctx, demo_ctx, monkeypatch):
+    """The conflict index's rows stand in for a second read of the releases, and many moving
+    releases read their tasks in one pass: neither changes what moves, why, or what breaks."""
+    ctx = demo_ctx if plan_kind == "demo" else gctx
+    if plan_kind == "hand-built, planned days only":  # no deployment windows: the planned days move
+        from relman_desktop.services.releases import list_releases, update_release
+
+        for row in list_releases(ctx):
+            update_release(ctx, row.key, {"deploy_start": None, "deploy_end": None})
+    cases = [(k, d) for k in _linked_releases(ctx) for d in (5, 20, -3)]
+    cases += [(f"{k}/T1", d) for k in _linked_releases(ctx)[:6] for d in (2, 7)]
+    full = {}
+    for case in cases:
+        try:
+            full[case] = I.impact(ctx, *case)
+        except (ValidationError, NotFound):  # no dates, cancelled, no such task
+            continue
+    assert sum(1 for r in full.values() if len(r.moved_releases()) > 1) >= 2  # real propagation
+    if plan_kind != "hand-built, planned days only":  # conflicts need deployment windows
+        assert sum(len(r.new_conflicts) for r in full.values()) > 0
+    for case, result in full.items():
+        assert _same_but_conflicts(I.impact(ctx, *case, conflicts=False), result), case
+    monkeypatch.setattr(I, "ONE_PASS_RELEASES", 0)  # every shift now reads its tasks in one pass
+    for case, result in full.items():
+        assert I.impact(ctx, *case).as_dict() == result.as_dict(), case

@@ -262,31 +262,40 @@ class PlanIndex:
         self.by_key: dict[str, RelInfo] = {}
         span_lo: dt.datetime | None = None
         span_hi: dt.datetime | None = None
-        for r in state_rows:
-            d = direct.get(r.id, set())
-            touched = set(d)
-            for c in d:
-                touched |= self.neighbours.get(c, set())
-            envs = frozenset(e for c in touched if (e := self.cis[c].environment) is not None)
+        terminal = E.StateCategory.TERMINAL
+        cis = self.cis
+        nothing: frozenset[Any] = frozenset()
+        for rid, key, title, start, end, rollback, state, category in state_rows:
+            d = direct.get(rid)
+            if d:
+                touched = set(d)
+                for c in d:
+                    touched |= self.neighbours.get(c, set())
+                direct_ids, touched_ids = frozenset(d), frozenset(touched)
+                envs = frozenset(e for c in touched if (e := cis[c].environment) is not None)
+            else:  # a release that touches no CI: one shared empty set
+                direct_ids = touched_ids = envs = nothing
             info = RelInfo(
-                id=r.id,
-                key=r.key,
-                title=r.title,
-                start=r.deploy_start,
-                end=r.deploy_end,
-                status=r.name,
-                terminal=E.StateCategory(r.category) == E.StateCategory.TERMINAL,
-                rollback_minutes=r.rollback_minutes,
-                direct=frozenset(d),
-                touched=frozenset(touched),
+                id=rid,
+                key=key,
+                title=title,
+                start=start,
+                end=end,
+                status=state,
+                terminal=category == terminal,
+                rollback_minutes=rollback,
+                direct=direct_ids,
+                touched=touched_ids,
                 envs=envs,
             )
-            self.releases[r.id] = info
-            self.by_key[r.key] = info
+            self.releases[rid] = info
+            self.by_key[key] = info
             if info.active:
-                assert info.start is not None and info.end is not None
-                span_lo = info.start if span_lo is None or info.start < span_lo else span_lo
-                span_hi = info.end if span_hi is None or info.end > span_hi else span_hi
+                assert start is not None and end is not None
+                if span_lo is None or start < span_lo:
+                    span_lo = start
+                if span_hi is None or end > span_hi:
+                    span_hi = end
         self.span: Interval | None = (span_lo, span_hi) if span_lo and span_hi else None
 
         wcis: dict[int, set[int]] = defaultdict(set)

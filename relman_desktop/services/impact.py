@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -66,6 +67,10 @@ __all__ = [
 ]
 
 DAY = dt.timedelta(days=1)
+_UNSET = object()
+# Tasks of more moving releases than this are read in one pass over the tasks table rather
+# than 500 releases at a time.
+ONE_PASS_RELEASES = 2000
 # A release in one of these states has deployed: it neither moves nor holds its dependents back.
 DEPLOYED_STATES = frozenset({"Deployed", "In Review", "Closed"})
 
@@ -144,21 +149,39 @@ class _Rel:
     status: str
     frozen: bool  # deployed, closed, cancelled or finished: never moves
     cancelled: bool
+    _base: object = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._base = _UNSET
 
     def interval(self, shift: int = 0) -> tuple[dt.datetime, dt.datetime] | None:
         """Its deployment window (else its planned days), moved ``shift`` days."""
+        base = self._interval()
+        if base is None or not shift:
+            return base
         delta = shift * DAY
+        return base[0] + delta, base[1] + delta
+
+    def _interval(self) -> tuple[dt.datetime, dt.datetime] | None:
+        if self._base is not _UNSET:  # the dates never change once read
+            return self._base  # type: ignore[return-value]
+        base: tuple[dt.datetime, dt.datetime] | None
         if self.deploy_start is not None and self.deploy_end is not None:
-            return self.deploy_start + delta, self.deploy_end + delta
-        start = _midnight(self.planned_start) if self.planned_start else None
-        end = _midnight(self.planned_end + DAY) if self.planned_end else None
-        if start is None:
-            if end is None:
-                return None
-            start = end - DAY
-        if end is None:
-            end = start + DAY
-        return start + delta, end + delta
+            base = self.deploy_start, self.deploy_end
+        else:
+            start = _midnight(self.planned_start) if self.planned_start else None
+            end = _midnight(self.planned_end + DAY) if self.planned_end else None
+            if start is None and end is None:
+                base = None
+            else:
+                if start is None:
+                    assert end is not None
+                    start = end - DAY
+                if end is None:
+                    end = start + DAY
+                base = start, end
+        self._base = base
+        return base
 
 
 @dataclass
@@ -186,7 +209,10 @@ def _utc(value: Any) -> dt.datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
+        try:  # the stored naive UTC text: one C call makes the aware datetime
+            return dt.datetime.fromisoformat(value + "+00:00")
+        except ValueError:
+            value = dt.datetime.fromisoformat(value)
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
@@ -196,15 +222,30 @@ def _day(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def _load_releases(s: Session) -> tuple[dict[int, _Rel], list[tuple[int, int, str]]]:
+def _load_releases(s: Session, index: Any = None) -> tuple[dict[int, _Rel], list[tuple[int, int, str]]]:
+    """Every release as a shift needs it, and the release dependencies. With ``index`` (the
+    conflict service's PlanIndex, already read for the new-conflicts check) the keys, states,
+    deployment windows and dependencies come from it: only the planned days are read again."""
+    terminal = E.StateCategory.TERMINAL.value
+    rels = {}
+    if index is not None:
+        days: Any = s.execute(select(Release.id, type_coerce(Release.planned_start, String),
+                                     type_coerce(Release.planned_end, String),
+                                     type_coerce(Release.actual_end, String)))
+        for rid, p_start, p_end, a_end in days:
+            info = index.releases[rid]
+            rels[rid] = _Rel(
+                rid, info.key, _day(p_start), _day(p_end), info.start, info.end, info.status,
+                frozen=info.terminal or info.status in DEPLOYED_STATES or a_end is not None,
+                cancelled=info.status == "Cancelled",
+            )
+        return rels, [(release_id, prereq_id, kind.value) for release_id, prereq_id, kind in index.dependencies]
     raw = [type_coerce(c, String) for c in (Release.planned_start, Release.planned_end, Release.deploy_start,
                                             Release.deploy_end, Release.actual_end, WorkflowState.category)]
     rows: list[Any] = s.execute(  # type: ignore[assignment]
         select(Release.id, Release.key, WorkflowState.name, *raw)
         .join(WorkflowState, WorkflowState.id == Release.status_id)
     ).all()
-    terminal = E.StateCategory.TERMINAL.value
-    rels = {}
     for rid, key, state, p_start, p_end, d_start, d_end, a_end, category in rows:
         rels[rid] = _Rel(
             rid, key, _day(p_start), _day(p_end), _utc(d_start), _utc(d_end), state,
@@ -221,31 +262,42 @@ def _load_releases(s: Session) -> tuple[dict[int, _Rel], list[tuple[int, int, st
     return rels, deps
 
 
-def _load_tasks(s: Session, release_ids: list[int]) -> tuple[list[_Task], list[tuple[int, int, str, int]]]:
+def _load_tasks(s: Session, release_ids: list[int], *, links: bool = True
+                ) -> tuple[list[_Task], list[tuple[int, int, str, int]]]:
+    """The tasks of ``release_ids`` (by release, in their order) and, with ``links``, the task
+    links into them. Many releases (a shift at the root of a big plan) are read in one pass."""
     tasks: list[_Task] = []
-    links: list[tuple[int, int, str, int]] = []
-    for i in range(0, len(release_ids), 500):
-        chunk = release_ids[i:i + 500]
-        for r in s.execute(
-            select(Task.id, Task.release_id, Task.local_id, Task.title, Task.start, Task.end, Task.status,
-                   Person.email)
-            .outerjoin(Person, Person.id == Task.assignee_id)
-            .where(Task.release_id.in_(chunk))
-            .order_by(Task.release_id, Task.position, Task.id)
-        ):
-            tasks.append(_Task(r.id, r.release_id, r.local_id, r.title, r.start, r.end,
-                               E.TaskStatus(r.status).value, r.email))
+    found: list[tuple[int, int, str, int]] = []
+    stmt = (
+        select(Task.id, Task.release_id, Task.local_id, Task.title, type_coerce(Task.start, String),
+               type_coerce(Task.end, String), type_coerce(Task.status, String), Person.email)
+        .outerjoin(Person, Person.id == Task.assignee_id)
+        .order_by(Task.release_id, Task.position, Task.id)
+    )
+    if len(release_ids) > ONE_PASS_RELEASES:
+        chunks: Iterable[Any] = [s.execute(stmt)]
+    else:
+        chunks = (s.execute(stmt.where(Task.release_id.in_(release_ids[i:i + 500])))
+                  for i in range(0, len(release_ids), 500))
+    by_release: dict[int, list[_Task]] = defaultdict(list)
+    for rows in chunks:
+        for tid, rid, local_id, title, start, end, status, email in rows:
+            by_release[rid].append(_Task(tid, rid, local_id, title, _day(start), _day(end), status, email))
+    for rid in release_ids:  # only these, in the caller's order (a shift: the order they move in)
+        tasks += by_release.get(rid, ())
+    if not links:
+        return tasks, found
     ids = [t.id for t in tasks]
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
-        links += [
+        found += [
             (p, q, E.LinkType(t).value, lag or 0)
             for p, q, t, lag in s.execute(
                 select(TaskDependency.predecessor_id, TaskDependency.successor_id, TaskDependency.type,
                        TaskDependency.lag_days).where(TaskDependency.successor_id.in_(chunk))
             )
         ]
-    return tasks, links
+    return tasks, found
 
 
 # --- the shift, computed -------------------------------------------------------------------------
@@ -263,6 +315,31 @@ class _Plan:
     tasks: dict[int, _Task] = field(default_factory=dict)
     moves: list[Move] = field(default_factory=list)
     holidays: frozenset[dt.date] = frozenset()
+    _workdays: dict[tuple[dt.date, int], int] = field(default_factory=dict)
+    _spans: dict[int, tuple[tuple[dt.datetime, dt.datetime], tuple[dt.datetime, dt.datetime]] | None] = field(
+        default_factory=dict)
+
+    def span(self, rid: int) -> tuple[tuple[dt.datetime, dt.datetime], tuple[dt.datetime, dt.datetime]] | None:
+        """A release's interval before and after the shift (its start kept when only its end
+        moves), or None when it has no dates. Only asked once the release's shift is final."""
+        if rid not in self._spans:
+            rel = self.rels[rid]
+            old, new = rel.interval(), rel.interval(self.release_shift.get(rid, 0))
+            if old is None or new is None:
+                self._spans[rid] = None
+            else:
+                if rid in self.release_end_only and rel.deploy_start is None:
+                    new = (old[0], new[1])
+                self._spans[rid] = (old, new)
+        return self._spans[rid]
+
+    def workdays(self, anchor: dt.date, days: int) -> int:
+        """``days`` calendar days from ``anchor`` counted in working days (many releases share
+        an anchor day: each pair is counted once)."""
+        found = self._workdays.get((anchor, days))
+        if found is None:
+            found = self._workdays[(anchor, days)] = W.workdays_between(anchor, anchor + days * DAY, self.holidays)
+        return found
 
 
 def _holidays(s: Session, around: list[dt.date], extra_days: int) -> frozenset[dt.date]:
@@ -280,12 +357,12 @@ def _parse_key(key: str) -> tuple[str, str | None]:
     return key.strip(), None
 
 
-def _plan_shift(s: Session, key: str, shift: int) -> _Plan:
+def _plan_shift(s: Session, key: str, shift: int, index: Any = None) -> _Plan:
     if not isinstance(shift, int) or isinstance(shift, bool):
         raise ValidationError(f"the shift must be a whole number of days, not {shift!r}", field="days")
     rel_key, task_id = _parse_key(key)
     source = release_by_key(s, rel_key)
-    rels, deps = _load_releases(s)
+    rels, deps = _load_releases(s, index)
     plan = _Plan(rels, deps)
     src = rels[source.id]
     around = src.interval()
@@ -319,12 +396,11 @@ def _has_task_dates(s: Session, release_id: int) -> bool:
 
 def _record_release(plan: _Plan, rel: _Rel, days: int, reason: str) -> None:
     end_only = rel.id in plan.release_end_only
-    old = rel.interval()
-    new = rel.interval(days)
-    if old is not None and new is not None and end_only and rel.deploy_start is None:
-        new = (old[0], new[1])
+    assert plan.release_shift.get(rel.id) == days, "record a release once its shift is decided"
+    both = plan.span(rel.id)
+    old, new = both if both is not None else (None, None)
     anchor = (old[1] if end_only else old[0]).date() if old else None
-    work = W.workdays_between(anchor, anchor + days * DAY, plan.holidays) if anchor else 0
+    work = plan.workdays(anchor, days) if anchor else 0
     plan.moves.append(Move(
         key=rel.key, kind="release", days=days, working_days=work,
         old_start=old[0] if old else None, new_start=new[0] if new else None,
@@ -342,12 +418,12 @@ def _propagate_releases(s: Session, plan: _Plan, source_id: int) -> None:
         prereqs[release_id].append((prereq_id, kind))
     if source_id not in graph:
         return
-    down = nx.descendants(graph, source_id)
-    if not down:
-        return
-    order = [n for n in nx.topological_sort(graph) if n in down]  # faster than a subgraph view
+    # the releases downstream of the source, prerequisites first: a depth-first postorder from
+    # the source, reversed, is a topological order of what it reaches (one pass, not two)
+    order = list(nx.dfs_postorder_nodes(graph, source_id))
+    order.reverse()
     moved: list[int] = []
-    for rid in order:
+    for rid in order[1:]:
         rel = rels[rid]
         if rel.frozen or rel.cancelled:
             continue
@@ -361,11 +437,10 @@ def _propagate_releases(s: Session, plan: _Plan, source_id: int) -> None:
             pre = rels[pid]
             if d <= 0 or pre.cancelled:
                 continue
-            old_p, new_p = pre.interval(), pre.interval(d)
-            if old_p is None or new_p is None:
+            both = plan.span(pid)  # its shift is final: it came earlier in the order
+            if both is None:
                 continue
-            if pid in plan.release_end_only and pre.deploy_start is None:
-                new_p = (old_p[0], new_p[1])
+            old_p, new_p = both
             anchor = 1 if kind == "before" else 0  # must start after its end / with its start
             before_gap = max(dt.timedelta(0), old_p[anchor] - here[0])
             after_gap = max(dt.timedelta(0), new_p[anchor] - here[0])
@@ -386,7 +461,7 @@ def _slide_tasks(s: Session, plan: _Plan, release_ids: list[int]) -> None:
     """The tasks of releases that move whole, by the release's calendar days."""
     if not release_ids:
         return
-    tasks, _links = _load_tasks(s, release_ids)
+    tasks, _links = _load_tasks(s, release_ids, links=False)
     keys = {rid: plan.rels[rid].key for rid in release_ids}
     hol = plan.holidays
     for t in tasks:
@@ -519,10 +594,10 @@ def _violations(plan: _Plan) -> list[PrerequisiteViolation]:
         rel, pre = rels[release_id], rels[prereq_id]
         if rel.cancelled or pre.cancelled or pre.status in DEPLOYED_STATES:
             continue
-        old_r, old_p = rel.interval(), pre.interval()
-        new_r, new_p = _shifted(plan, rel), _shifted(plan, pre)
-        if not (old_r and old_p and new_r and new_p):
+        r_span, p_span = plan.span(release_id), plan.span(prereq_id)
+        if r_span is None or p_span is None:
             continue
+        (old_r, new_r), (old_p, new_p) = r_span, p_span
         if new_r[0] < new_p[1] and not old_r[0] < old_p[1]:
             found.append(PrerequisiteViolation(
                 release=rel.key, prerequisite=pre.key, kind=kind, release_start=new_r[0],
@@ -533,27 +608,19 @@ def _violations(plan: _Plan) -> list[PrerequisiteViolation]:
     return sorted(found, key=lambda v: (v.release, v.prerequisite))
 
 
-def _shifted(plan: _Plan, rel: _Rel) -> tuple[dt.datetime, dt.datetime] | None:
-    days = plan.release_shift.get(rel.id, 0)
-    old, new = rel.interval(), rel.interval(days)
-    if old and new and rel.id in plan.release_end_only and rel.deploy_start is None:
-        return old[0], new[1]
-    return new
-
-
 def _conflict_key(c: Any) -> tuple[Any, ...]:
     return (c.rule, tuple(c.releases), tuple(c.windows), tuple(c.cis), tuple(c.people))
 
 
-def _new_conflicts(s: Session, plan: _Plan) -> list[Any]:
+def _new_conflicts(plan: _Plan, index: Any) -> list[Any]:
     """Run the conflict rules on the shifted plan, in memory, for the releases that move (and
-    those whose tasks move); whatever was not there before is new."""
+    those whose tasks move); whatever was not there before is new. ``index`` (the conflict
+    service's PlanIndex of the current plan) is shifted in place: it is not usable afterwards."""
     from . import conflicts as C
 
     moved_ids = set(plan.release_shift) | {t.release_id for t in plan.tasks.values()}
     if not moved_ids:
         return []
-    index = C.load_index(s)
     before = {_conflict_key(c) for c in C._detect(index, moved_ids)}
     for rid, days in plan.release_shift.items():
         info = index.releases.get(rid)
@@ -586,9 +653,13 @@ def impact(ctx: Ctx, key: str, shift_days: int, *, conflicts: bool = True) -> Im
     ``conflicts=False`` skips the conflict rules (new_conflicts and freezes_hit stay empty):
     on a 10,000-release plan, indexing the plan for them is most of the time.
     Reads only: the plan is not changed."""
+    from . import conflicts as C
+
     with ctx.read() as s, gc_paused():
-        plan = _plan_shift(s, key, shift_days)
-        found = _new_conflicts(s, plan) if conflicts else []
+        # one read of the plan serves both: the conflict index, then the shift built on its rows
+        index = C.load_index(s) if conflicts else None
+        plan = _plan_shift(s, key, shift_days, index)
+        found = _new_conflicts(plan, index) if index is not None else []
     result = ImpactResult(
         key=key, shift_days=shift_days, unit="working days" if "/" in key else "calendar days",
         moved=plan.moves, prerequisite_violations=_violations(plan), new_conflicts=found,
