@@ -40,7 +40,7 @@ from relman_desktop.models.entities import (
     WorkflowState,
 )
 
-from .base import Ctx, CycleError, ValidationError, release_by_key
+from .base import Ctx, CycleError, ValidationError, gc_paused, release_by_key
 
 __all__ = [
     "Activity",
@@ -136,6 +136,14 @@ def compute_cpm(
     """Forward and backward pass (see the module doc). Raises CycleError on a loop."""
     if not activities:
         return Schedule(None, None, [], [])
+    # tens of thousands of small dicts (the graph's adjacency) and results, no cycles among them
+    with gc_paused():
+        return _compute_cpm(activities, links, project_start, what)
+
+
+def _compute_cpm(
+    activities: Sequence[Activity], links: Sequence[Link], project_start: dt.date | None, what: str
+) -> Schedule:
     acts = {a.id: a for a in activities}
     for link in links:
         for end in (link.predecessor, link.successor):
@@ -199,6 +207,14 @@ def compute_cpm(
         lf[i] = min([finish, *bounds])
         ls[i] = lf[i] - dur[i]
 
+    dates: dict[int, dt.date] = {}  # a few hundred distinct days for thousands of activities
+
+    def day(number: int) -> dt.date:
+        found = dates.get(number)
+        if found is None:
+            found = dates[number] = _date(zero + number)
+        return found
+
     items = []
     for i in order:
         slack = ls[i] - es[i]
@@ -207,10 +223,10 @@ def compute_cpm(
                 id=i,
                 title=acts[i].title,
                 duration_days=dur[i],
-                early_start=_date(zero + es[i]),
-                early_finish=_date(zero + ef[i] - 1),
-                late_start=_date(zero + ls[i]),
-                late_finish=_date(zero + lf[i] - 1),
+                early_start=day(es[i]),
+                early_finish=day(ef[i] - 1),
+                late_start=day(ls[i]),
+                late_finish=day(lf[i] - 1),
                 total_slack=slack,
                 critical=slack <= 0,
             )
