@@ -62,10 +62,10 @@ def _heading(text: str) -> QLabel:
 class ReleasesPage(QStackedWidget):
     """The releases list, and the release editor over it (Esc goes back)."""
 
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, parent: QWidget | None = None, *, settings: Settings | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("releases_page")
-        self.list = ReleasesView(store)
+        self.list = ReleasesView(store, settings=settings)
         self.editor = ReleaseEditor(store)
         self.addWidget(self.list)
         self.addWidget(self.editor)
@@ -336,7 +336,7 @@ class MainWindow(QMainWindow):
 
     def _add_page(self, spec: PageSpec) -> None:
         if spec.name == "releases":
-            widget: QWidget = ReleasesPage(self.store)
+            widget: QWidget = ReleasesPage(self.store, settings=self.settings)
         elif spec.factory is not None:
             widget = spec.factory(self.store, self)
         elif spec.name == "settings":

@@ -27,17 +27,22 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.models import enums as E
 
+from .columns import ColumnChooser
 from .releases_model import (
     COLUMN_INDEX,
+    COLUMNS,
     KEY_ROLE,
     ReleaseFilter,
     ReleasesFilterProxy,
     ReleasesModel,
     words,
 )
+from .settings import Settings
 from .store import Store
 
 ANY = ""
+# Hidden first when the table is wider than its window (the Inspector shows them all).
+RELEASES_DROP_ORDER = ("priority", "planned_start", "type", "manager", "planned_end", "application", "risk")
 
 
 def row_from_detail(detail: Any) -> Any:
@@ -64,7 +69,7 @@ class ReleasesView(QWidget):
     open_release = Signal(str)  # key
     current_release_changed = Signal(str)  # key, or "" when nothing is selected
 
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, parent: QWidget | None = None, *, settings: Settings | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("releases_view")
         self.store = store
@@ -126,6 +131,10 @@ class ReleasesView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
         self._size_columns()
+        self.columns = ColumnChooser(
+            self.table, "releases", [c.name for c in COLUMNS], [c.title for c in COLUMNS],
+            always=("key",), drop_order=RELEASES_DROP_ORDER, stretch="title", settings=settings,
+        )
         self.table.setAccessibleName("Releases")
         self.table.doubleClicked.connect(self._open_index)
         self.table.open_requested.connect(self._open_index)
@@ -178,7 +187,7 @@ class ReleasesView(QWidget):
                   "deployment_window": "2026-12-31 22:00–23:30"}
         for name, sample in widths.items():
             self.table.setColumnWidth(COLUMN_INDEX[name], fm.horizontalAdvance(sample) + 24)
-        self.table.setColumnWidth(COLUMN_INDEX["title"], fm.horizontalAdvance("Quarterly security patch (phase 2)") + 24)
+        self.table.setColumnWidth(COLUMN_INDEX["title"], fm.horizontalAdvance("Quarterly security patch") + 24)
 
     @staticmethod
     def _refill(combo: QComboBox, values: list[str]) -> None:

@@ -124,6 +124,20 @@ class Settings:
     def window_state(self, value: QByteArray) -> None:
         self._state.setValue("main_window/state", value)
 
+    def hidden_columns(self, table: str) -> list[str] | None:
+        """The columns the user hid in ``table`` (``[]``: they chose to show all), or None when
+        they never chose (the table fits its window)."""
+        value = self._state.value(f"columns/{table}")
+        if value is None:
+            return None
+        return [n for n in str(value).split(",") if n]
+
+    def set_hidden_columns(self, table: str, names: list[str] | None) -> None:
+        if names is None:
+            self._state.remove(f"columns/{table}")
+        else:  # one comma-separated string: an INI file reads a one-item list back as a string
+            self._state.setValue(f"columns/{table}", ",".join(names))
+
     def sync(self) -> None:
         self._prefs.sync()
         self._state.sync()

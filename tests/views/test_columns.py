@@ -1,0 +1,93 @@
+"""Table columns: what fits a narrow window, the header menu, and the choice kept in settings."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _releases_view(store, settings, qtbot, width: int):
+    from relman_desktop.views.releases_view import ReleasesView
+
+    view = ReleasesView(store, settings=settings)
+    qtbot.addWidget(view)
+    view.resize(width, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def _shown(view) -> list[str]:
+    from relman_desktop.views.releases_model import COLUMNS
+
+    return [c.name for i, c in enumerate(COLUMNS) if not view.table.isColumnHidden(i)]
+
+
+@pytest.fixture
+def settings():
+    from relman_desktop.views.settings import Settings
+
+    return Settings.in_memory()
+
+
+def test_a_narrow_window_hides_the_least_important_columns_and_scrolls_no_sideways(store, settings, qtbot):
+    view = _releases_view(store, settings, qtbot, 900)
+    shown = _shown(view)
+    assert shown[:2] == ["key", "title"] and "status" in shown and "deployment_window" in shown
+    assert "priority" not in shown  # the first to go
+    assert view.table.horizontalScrollBar().maximum() == 0
+    # the window grows: the hidden columns come back, and the title takes what is left
+    view.resize(2200, 500)
+    qtbot.waitUntil(lambda: "priority" in _shown(view))
+    from relman_desktop.views.releases_model import COLUMN_INDEX, COLUMNS
+
+    assert _shown(view) == [c.name for c in COLUMNS]
+    assert view.table.horizontalScrollBar().maximum() == 0
+    header = view.table.horizontalHeader()
+    assert header.sectionViewportPosition(len(COLUMNS) - 1) + header.sectionSize(len(COLUMNS) - 1) == \
+        view.table.viewport().width()
+    assert view.table.columnWidth(COLUMN_INDEX["title"]) > view.columns.natural["title"]
+
+
+def test_the_header_menu_hides_a_column_and_the_choice_survives_a_new_window(store, settings, qtbot):
+    view = _releases_view(store, settings, qtbot, 2200)
+    menu = view.columns.menu()
+    entries = {a.data(): a for a in menu.actions() if a.data()}
+    assert not entries["key"].isEnabled()  # the key always shows
+    assert entries["manager"].isChecked()
+    entries["manager"].trigger()  # unchecks it
+    assert "manager" not in _shown(view)
+    assert settings.hidden_columns("releases") == ["manager"]
+
+    again = _releases_view(store, settings, qtbot, 700)  # a choice is kept at any width
+    assert "manager" not in _shown(again)
+    assert "priority" in _shown(again) and not again.columns.fitting
+    assert again.table.horizontalScrollBar().maximum() > 0  # the user chose more than fits
+
+    fit = next(a for a in again.columns.menu().actions() if a.text() == "Fit columns to the window")
+    assert not fit.isChecked()
+    fit.trigger()
+    assert again.columns.fitting and settings.hidden_columns("releases") is None
+    qtbot.waitUntil(lambda: again.table.horizontalScrollBar().maximum() == 0)
+
+
+def test_a_column_the_user_widens_keeps_its_width_when_the_table_refits(store, settings, qtbot):
+    from relman_desktop.views.releases_model import COLUMN_INDEX
+
+    view = _releases_view(store, settings, qtbot, 2200)
+    view.table.horizontalHeader().resizeSection(COLUMN_INDEX["status"], 300)
+    view.resize(2100, 500)
+    qtbot.waitUntil(lambda: view.table.viewport().width() < 2100)
+    assert view.table.columnWidth(COLUMN_INDEX["status"]) == 300
+
+
+def test_hidden_columns_round_trip_through_an_ini_file(tmp_path):
+    from relman_desktop.views.settings import Settings
+
+    first = Settings(tmp_path)
+    first.set_hidden_columns("releases", ["priority"])  # one item: INI would read a bare string
+    first.set_hidden_columns("changes", [])
+    first.sync()
+    second = Settings(tmp_path)
+    assert second.hidden_columns("releases") == ["priority"]
+    assert second.hidden_columns("changes") == []
+    assert second.hidden_columns("never") is None
