@@ -15,7 +15,7 @@ from relman_desktop.exports.ics import export_ics
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Release, WorkflowState
 from relman_desktop.services import windows as W
-from relman_desktop.services.base import ValidationError
+from relman_desktop.services.base import ServiceError
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -79,8 +79,9 @@ def calendar_plan(ctx):
 
 
 def _events(path):
+    """The calendar and its events by summary (overrides of one occurrence left out)."""
     cal = Calendar.from_ical(path.read_bytes())
-    return cal, {str(e["SUMMARY"]): e for e in cal.walk("VEVENT")}
+    return cal, {str(e["SUMMARY"]): e for e in cal.walk("VEVENT") if "RECURRENCE-ID" not in e}
 
 
 def test_export_writes_deployments_and_windows_with_zones_and_recurrence(calendar_plan, tmp_path):
@@ -143,7 +144,7 @@ def test_an_existing_file_is_replaced(calendar_plan, tmp_path):
 
 
 def test_a_missing_folder_is_one_clear_line(calendar_plan, tmp_path, plan_path):
-    with pytest.raises(ValidationError, match="the folder .*nowhere does not exist"):
+    with pytest.raises(ServiceError, match="the folder .*nowhere does not exist"):
         export_ics(calendar_plan, tmp_path / "nowhere" / "calendar.ics")
     err = io.StringIO()
     code = main(
@@ -248,3 +249,55 @@ def test_events_open_at_the_right_utc_instants_in_winter_and_summer(calendar_pla
     freeze = events["Year-end freeze"]
     assert utc(freeze, "DTSTART") == dt.datetime(2026, 12, 18, 23, tzinfo=dt.UTC)
     assert utc(freeze, "DTEND") == dt.datetime(2027, 1, 3, 23, tzinfo=dt.UTC)
+
+
+def _exact(event) -> dt.timedelta:
+    """Real hours between DTSTART and DTEND (same-zone aware datetimes subtract as wall time)."""
+    return event.decoded("DTEND").astimezone(dt.UTC) - event.decoded("DTSTART").astimezone(dt.UTC)
+
+
+def test_a_night_the_clocks_change_gets_an_override_that_keeps_its_local_end(calendar_plan, tmp_path):
+    """The app closes the 22:00–04:00 Berlin window at 04:00 local on 27/28 March 2027 (5 hours);
+    RFC 5545 would repeat the first night's 6 exact hours (05:00). That one occurrence is
+    overridden by RECURRENCE-ID with its own DTEND; the ordinary nights are not."""
+    from dateutil.rrule import rrulestr
+
+    target = tmp_path / "calendar.ics"
+    export_ics(calendar_plan, target)
+    cal = Calendar.from_ical(target.read_bytes())
+    nights = [e for e in cal.walk("VEVENT") if str(e["SUMMARY"]) == "Saturday night maintenance"]
+    master = next(e for e in nights if "RECURRENCE-ID" not in e)
+    overrides = [e for e in nights if "RECURRENCE-ID" in e]
+    assert len(overrides) == 1  # 26 Saturdays from December: one spring-forward night, no fall-back
+    [spring] = overrides
+    assert str(spring["UID"]) == str(master["UID"])
+    assert "RRULE" not in spring
+    assert spring.decoded("RECURRENCE-ID") == berlin(2027, 3, 27, 22)
+    assert spring["RECURRENCE-ID"].params["TZID"] == "Europe/Berlin"
+    assert spring.decoded("DTSTART") == berlin(2027, 3, 27, 22)
+    assert spring.decoded("DTEND") == berlin(2027, 3, 28, 4)
+    assert _exact(spring) == dt.timedelta(hours=5)
+    assert "still ends at 04:00 local time (5 hours)" in str(spring["DESCRIPTION"])
+    # the overridden start is one the master's rule produces, as RFC 5545 requires
+    first = master.decoded("DTSTART")
+    assert spring.decoded("RECURRENCE-ID") in list(rrulestr(master["RRULE"].to_ical().decode(), dtstart=first))
+
+
+def test_an_endless_rule_gets_overrides_for_both_changes_of_each_year_up_to_the_horizon():
+    from relman_desktop.exports.ics import OVERRIDE_YEARS, build_calendar
+    from relman_desktop.services.windows import WindowInfo
+
+    nightly = WindowInfo(
+        id=3, title="Nightly", kind="maintenance", hard=False, start=berlin(2026, 12, 1, 22),
+        end=berlin(2026, 12, 2, 4), timezone="Europe/Berlin", rrule="FREQ=DAILY", environment=None, cis=(),
+    )
+    stamp = dt.datetime(2026, 11, 27, 9, tzinfo=dt.UTC)
+    cal = Calendar.from_ical(build_calendar([], [nightly], stamp=stamp).to_ical())
+    overrides = [e for e in cal.walk("VEVENT") if "RECURRENCE-ID" in e]
+    lengths = sorted({_exact(e) for e in overrides})
+    assert lengths == [dt.timedelta(hours=5), dt.timedelta(hours=7)]
+    assert len(overrides) == 2 * OVERRIDE_YEARS  # a spring and an autumn night per year
+    autumn = min((e for e in overrides if _exact(e) == dt.timedelta(hours=7)),
+                 key=lambda e: e.decoded("DTSTART"))
+    assert autumn.decoded("DTSTART") == berlin(2027, 10, 30, 22)
+    assert autumn.decoded("DTEND").replace(tzinfo=None) == dt.datetime(2027, 10, 31, 4)

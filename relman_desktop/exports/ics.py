@@ -2,30 +2,38 @@
 
 One VEVENT per release deployment window (UTC; UID stable per release key) and one per
 calendar window (maintenance, freeze, business event, holiday) in the window's own time zone
-(TZID plus a generated VTIMEZONE), with its RRULE kept so the recurrence — and its behaviour
-across DST — is the calendar tool's to expand. CATEGORIES carry the kind.
+(TZID plus a generated VTIMEZONE), with its RRULE kept so the recurrence is the calendar
+tool's to expand. CATEGORIES carry the kind.
+
+Across a DST change the app keeps a window's local times: a 22:00–04:00 window ends at 04:00
+local on the night the clocks go forward (5 hours) or back (7 hours). RFC 5545 gives every
+occurrence the first one's exact length instead (§3.8.5.3), which would show 05:00 or 03:00.
+So each occurrence whose length differs gets an override: a VEVENT with the same UID, a
+RECURRENCE-ID naming the occurrence, and its own DTEND — for occurrences up to
+``OVERRIDE_YEARS`` after the export (or the rule's end, if sooner).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from icalendar import Calendar, Event, vRecur
 
-from relman_desktop.services.base import Ctx, ValidationError
+from relman_desktop.services.base import Ctx
 from relman_desktop.services.scheduling import DeploymentWindow, deployment_windows
-from relman_desktop.services.windows import WindowInfo, list_windows, zone
+from relman_desktop.services.windows import WindowInfo, expand, list_windows, zone
+
+from .safe_write import write_atomically
 
 __all__ = ["IcsResult", "build_calendar", "export_ics"]
 
 PRODID = "-//Release Manager Desktop//relman-desktop//EN"
 UID_DOMAIN = "relman-desktop"
+OVERRIDE_YEARS = 5
 KIND_WORDS = {
     "maintenance": "maintenance window",
     "freeze": "freeze",
@@ -82,23 +90,46 @@ def _rrule(text: str, tz: dt.tzinfo) -> vRecur:
     return rule
 
 
-def _window_event(w: WindowInfo, stamp: dt.datetime) -> Event:
+def _window_event(w: WindowInfo, stamp: dt.datetime) -> list[Event]:
+    """The window's VEVENT, then one override per occurrence a DST change makes shorter or
+    longer than the first (see the module doc)."""
     tz = zone(w.timezone or "UTC")
-    event = Event()
-    event.add("uid", f"window-{w.id}@{UID_DOMAIN}")
-    event.add("dtstamp", stamp)
-    event.add("dtstart", w.start.astimezone(tz))
-    event.add("dtend", w.end.astimezone(tz))
-    event.add("summary", w.title)
     kind = KIND_WORDS.get(w.kind, w.kind)
     hardness = "hard" if w.hard else "soft"
     label = f"{hardness} {kind}" if w.kind == "freeze" else kind
-    event.add("description", f"{label[:1].upper()}{label[1:]}; applies to {w.scope_text}.")
-    if w.rrule:
-        event.add("rrule", _rrule(w.rrule, tz))
-    event.add("categories", [w.kind] + ([hardness] if w.kind == "freeze" else []))
-    event.add("transp", "OPAQUE" if w.kind in ("freeze", "business_event") else "TRANSPARENT")
-    return event
+    description = f"{label[:1].upper()}{label[1:]}; applies to {w.scope_text}."
+
+    def event(start: dt.datetime, end: dt.datetime, text: str) -> Event:
+        e = Event()
+        e.add("uid", f"window-{w.id}@{UID_DOMAIN}")
+        e.add("dtstamp", stamp)
+        e.add("dtstart", start.astimezone(tz))
+        e.add("dtend", end.astimezone(tz))
+        e.add("summary", w.title)
+        e.add("description", text)
+        return e
+
+    def tail(e: Event) -> Event:
+        e.add("categories", [w.kind] + ([hardness] if w.kind == "freeze" else []))
+        e.add("transp", "OPAQUE" if w.kind in ("freeze", "business_event") else "TRANSPARENT")
+        return e
+
+    master = event(w.start, w.end, description)
+    if not w.rrule:
+        return [tail(master)]
+    master.add("rrule", _rrule(w.rrule, tz))
+    events = [tail(master)]
+    exact = w.end - w.start
+    horizon = max(stamp, w.start) + dt.timedelta(days=366 * OVERRIDE_YEARS)
+    for start, end in expand(w.start, w.end, w.timezone or "UTC", w.rrule, w.start, horizon):
+        if end - start == exact or start < w.start:
+            continue
+        hours = (end - start) / dt.timedelta(hours=1)
+        override = event(start, end, f"{description} The clocks change during this one: it still ends at "
+                                     f"{end.astimezone(tz):%H:%M} local time ({hours:g} hours).")
+        override.add("recurrence-id", start.astimezone(tz))
+        events.append(tail(override))
+    return events
 
 
 def build_calendar(
@@ -112,46 +143,16 @@ def build_calendar(
     for d in deployments:
         cal.add_component(_deployment_event(d, stamp))
     for w in windows:
-        cal.add_component(_window_event(w, stamp))
+        for event in _window_event(w, stamp):
+            cal.add_component(event)
     cal.add_missing_timezones()
     return cal
 
 
-def _check_target(path: Path) -> None:
-    if path.is_dir():
-        raise ValidationError(
-            f"cannot write {path}: it is a folder; name a file such as calendar.ics"
-        )
-    if not path.parent.is_dir():
-        raise ValidationError(f"cannot write {path}: the folder {path.parent} does not exist")
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    _check_target(path)
-    folder = path.parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise ValidationError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def export_ics(ctx: Ctx, path: str | os.PathLike[str]) -> IcsResult:
     """Write the plan's calendar to ``path`` (replaced atomically)."""
-    target = Path(path)
-    _check_target(target)
     deployments = deployment_windows(ctx)
     windows = list_windows(ctx)
-    cal = build_calendar(deployments, windows, stamp=ctx.now().astimezone(dt.UTC))
-    _write_atomically(target, cal.to_ical())
+    data = build_calendar(deployments, windows, stamp=ctx.now().astimezone(dt.UTC)).to_ical()
+    target = write_atomically(path, lambda tmp: tmp.write_bytes(data))
     return IcsResult(target, len(deployments), len(windows))
