@@ -16,7 +16,7 @@ window (it snaps to maintenance-window occurrences); while dragging the chart sh
 dates, the releases that would have to move and the conflicts that would appear. Keyboard:
 ←/→ move the selected bar a day, Shift+←/→ move its end, Alt+←/→ move the deployment window to
 the previous/next maintenance window, ↑/↓ select, +/− zoom, F fit the release, T today.
-Every change is one undoable step on the store's stack (``CallCommand`` through the services).
+Every change is one undoable step on the store's stack (``commands.edit`` through the services).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from . import gantt_data as D
-from .commands import CallCommand, ServiceCall
+from .commands import Refused, Step, call, edit
 from .gantt_model import Filters, GanttTreeModel
 from .gantt_render import (
     MAX_PPD,
@@ -852,23 +852,27 @@ class CalendarView(QWidget):
         row = self.renderer.rows[i]
         if row.task is not None:
             key, local = row.release.key, row.task.local_id
-            command = CallCommand(
-                self.store, f"move task {row.key} to {new['start']} → {new['end']}",
-                ServiceCall(TASKS, "update_task", (key, local, new)),
-                ServiceCall(TASKS, "update_task", (key, local, old)),
-                notify=[("tasks_changed", (key,))], done=False)
+            text = f"move task {row.key} to {new['start']} → {new['end']}"
+            step = Step(call(TASKS, "update_task", key, local, new), call(TASKS, "update_task", key, local, old))
+            notify = [("tasks_changed", (key,))]
         else:
             key = row.release.key
-            command = CallCommand(
-                self.store, _describe(key, old, new),
-                ServiceCall(RELEASES, "update_release", (key, new)),
-                ServiceCall(RELEASES, "update_release", (key, old)),
-                notify=[("release_changed", (key,))], done=False)
-        self.store.push(command)
-        ok = getattr(command, "last_result", None) is not None
-        if ok:
-            self.show_message(f"{command.text() if _alive(command) else key} (Ctrl+Z to undo)")
-        return ok
+            text = _describe(key, old, new)
+            step = Step(call(RELEASES, "update_release", key, new), call(RELEASES, "update_release", key, old))
+            notify = [("release_changed", (key,))]
+        if not self._edit(text, step, notify):
+            return False
+        self.show_message(f"{text} (Ctrl+Z to undo)")
+        return True
+
+    def _edit(self, text: str, step: Step, notify: list[tuple[str, tuple[Any, ...]]]) -> bool:
+        """One undoable edit; a refusal goes to the status bar, and nothing is pushed."""
+        try:
+            edit(self.store, text, step, notify, saved_message=False)
+        except Refused as exc:
+            self.store.error.emit(str(exc))
+            return False
+        return True
 
     def move_item(self, key: str, days: int) -> bool:
         """Move a release (planned dates and deployment window) or task by ``days``."""
@@ -941,27 +945,18 @@ class CalendarView(QWidget):
         if rel is None:
             return False
         old = {"deploy_start": rel.deploy_start, "deploy_end": rel.deploy_end}
-        command = CallCommand(
-            self.store, f"move the deployment of {key} to {slot.start:%Y-%m-%d %H:%M} UTC",
-            ServiceCall(SCHEDULING, "move_release", (key, slot.start, slot.end)),
-            ServiceCall(RELEASES, "update_release", (key, old)),
-            notify=[("release_changed", (key,))], done=False)
-        self.store.push(command)
-        ok = getattr(command, "last_result", None) is not None
-        if ok:
-            self.show_message(f"Moved the deployment of {key} to {slot.start:%a %d %b %H:%M} UTC (Ctrl+Z to undo)")
-        return ok
+        step = Step(call(SCHEDULING, "move_release", key, slot.start, slot.end), call(RELEASES, "update_release", key, old))
+        if not self._edit(f"move the deployment of {key} to {slot.start:%Y-%m-%d %H:%M} UTC", step,
+                          [("release_changed", (key,))]):
+            return False
+        self.show_message(f"Moved the deployment of {key} to {slot.start:%a %d %b %H:%M} UTC (Ctrl+Z to undo)")
+        return True
 
     def save_baseline(self, name: str | None = None) -> str | None:
         """Freeze the plan's dates now (one undoable step) and overlay them."""
         name = name or f"Baseline {dt.datetime.now():%Y-%m-%d %H:%M}"
-        command = CallCommand(
-            self.store, f"save baseline {name}",
-            ServiceCall(BASELINES, "create_baseline", (name,)),
-            ServiceCall(BASELINES, "delete_baseline", (name,)),
-            notify=[("calendar_changed", ())], done=False)
-        self.store.push(command)
-        if getattr(command, "last_result", None) is None:
+        step = Step(call(BASELINES, "create_baseline", name), call(BASELINES, "delete_baseline", name))
+        if not self._edit(f"save baseline {name}", step, [("calendar_changed", ())]):
             return None
         self.reload(force=True)
         self.set_baseline(name)
@@ -1084,14 +1079,6 @@ class Legend(QWidget):
             p.drawText(QRectF(x + sw + 4, 0, tw + 2, h), Qt.AlignmentFlag.AlignVCenter, label)
             p.restore()
         p.end()
-
-
-def _alive(obj: Any) -> bool:
-    try:
-        obj.text()
-        return True
-    except RuntimeError:
-        return False
 
 
 def _fmt(value: Any) -> str:

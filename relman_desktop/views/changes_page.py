@@ -1,7 +1,7 @@
 """The Changes page (navigator "Changes"): every change in the plan in a sortable, filterable
 table, and beside it the selected change's form.
 
-Create, edit and delete are one undoable step each (``tab_undo.edit``); a value the service
+Create, edit and delete are one undoable step each (``commands.edit``); a value the service
 refuses is shown under its field and nothing is saved. A change is bundled into a release or
 taken out of it here too; only approved changes can be bundled, and the page says why a change
 cannot. Double-clicking a change's release opens that release in the editor.
@@ -43,13 +43,13 @@ from PySide6.QtWidgets import (
 from relman_desktop.models import enums as E
 from relman_desktop.services import changes
 
+from .commands import Call, Refused, Step, edit, service
 from .pages import register_page
 from .releases_model import words
 from .screenshot import register_screenshot_view
 from .store import Store
 from .tab_changes import KEY_ROLE, ChangesModel, ChangeTable
 from .tab_forms import Field, Form, LocalError, choices_of, show_moment
-from .tab_undo import Call, Refused, edit, service
 
 _Index = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole + 3
@@ -559,8 +559,10 @@ class ChangesPage(QWidget):
 
     def _create(self, values: dict[str, Any]) -> str:
         fields = {k: v for k, v in values.items() if v not in (None, "", [])}
-        return edit(self.store, f"add change {fields.get('key') or ''}".strip(), service("changes", "create_change", fields),
-                    None, self._notify(), backward_from=lambda key: service("changes", "delete_change", key))
+        return edit(self.store, f"add change {fields.get('key') or ''}".strip(),
+                    Step(service("changes", "create_change", fields),
+                         backward_from=lambda key: service("changes", "delete_change", key)),
+                    self._notify())
 
     def _update(self, record: Any, values: dict[str, Any]) -> str:
         old = {n: getattr(record, n) for n in FORM_NAMES}
@@ -573,8 +575,10 @@ class ChangesPage(QWidget):
             self.store.message.emit(f"{record.key}: nothing to save")
             return record.key
         new_key = diff.get("key") or record.key
-        edit(self.store, f"edit change {record.key}", service("changes", "update_change", record.key, diff),
-             service("changes", "update_change", new_key, {k: old[k] for k in diff}), self._notify(record.release))
+        edit(self.store, f"edit change {record.key}",
+             Step(service("changes", "update_change", record.key, diff),
+                  service("changes", "update_change", new_key, {k: old[k] for k in diff})),
+             self._notify(record.release))
         return new_key
 
     def delete(self) -> bool:
@@ -584,8 +588,9 @@ class ChangesPage(QWidget):
         if record is None:
             return False
         try:
-            edit(self.store, f"delete change {record.key}", service("changes", "delete_change", record.key), None,
-                 self._notify(record.release), backward_from=_recreate)
+            edit(self.store, f"delete change {record.key}",
+                 Step(service("changes", "delete_change", record.key), backward_from=_recreate),
+                 self._notify(record.release))
         except Refused as exc:
             self.form.show_error(None, str(exc))
             return False
@@ -601,8 +606,10 @@ class ChangesPage(QWidget):
         if record is None or not target:
             return False
         try:
-            edit(self.store, f"add {record.key} to {target}", service("changes", "bundle_change", record.key, target),
-                 service("changes", "unbundle_change", record.key), self._notify(target))
+            edit(self.store, f"add {record.key} to {target}",
+                 Step(service("changes", "bundle_change", record.key, target),
+                      service("changes", "unbundle_change", record.key)),
+                 self._notify(target))
         except Refused as exc:
             self._bundle_refused(str(exc))
             return False
@@ -615,7 +622,8 @@ class ChangesPage(QWidget):
             return False
         try:
             edit(self.store, f"remove {record.key} from {record.release}",
-                 service("changes", "unbundle_change", record.key), _rebundle(record.key, record.approval, record.release),
+                 Step(service("changes", "unbundle_change", record.key),
+                      _rebundle(record.key, record.approval, record.release)),
                  self._notify(record.release))
         except Refused as exc:
             self._bundle_refused(str(exc))

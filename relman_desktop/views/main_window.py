@@ -38,7 +38,7 @@ from relman_desktop.models.planfile import PLAN_SUFFIX, default_plan_path
 
 # Each of these registers its navigator page (and screenshot view) when imported.
 from . import cab_presenter, calendar_view, changes_page, cis_page, graph_view, kpi_dashboard  # noqa: F401
-from .commands import CallCommand, ServiceCall
+from .commands import Refused, Step, edit, service
 from .exports_menu import install as install_file_transfers
 from .pages import PAGE_REGISTRY, PageSpec, PlaceholderPage
 from .release_editor import ReleaseEditor
@@ -622,13 +622,14 @@ class MainWindow(QMainWindow):
 
     def new_release_from_template(self, template: str) -> str | None:
         key = self.store.next_release_key()
-        forward = ServiceCall("relman_desktop.services.templates", "create_release_from_template", (template,),
-                              {"key": key, "title": f"New {template} release", "start": dt.date.today()})
-        backward = ServiceCall("relman_desktop.services.releases", "delete_release", (key,))
-        before = self.store.undo_stack.count()
-        self.store.push(CallCommand(self.store, f"create release {key} from {template}", forward, backward,
-                                    notify=[("releases_changed", ()), ("release_created", (key,))]))
-        if self.store.undo_stack.count() == before:
+        forward = service("templates", "create_release_from_template", template,
+                          key=key, title=f"New {template} release", start=dt.date.today())
+        backward = service("releases", "delete_release", key)
+        try:
+            edit(self.store, f"create release {key} from {template}", Step(forward, backward),
+                 [("releases_changed", ()), ("release_created", (key,))], saved_message=False)
+        except Refused as exc:
+            self.store.error.emit(str(exc))
             return None
         self.open_release(key, "Overview")
         return key

@@ -6,10 +6,10 @@ from typing import Any
 
 from relman_desktop.models import enums as E
 
+from .commands import Refused, Step, edit, service
 from .releases_model import words
 from .settings_section import RecordSection, changed
 from .tab_forms import Column, Field, choices_of
-from .tab_undo import Refused, edit, service
 
 PEOPLE = "people"
 CIS = "cis"
@@ -45,9 +45,10 @@ class PeopleSection(RecordSection):
         return f"{record.name} <{record.email}>"
 
     def create(self, values: dict[str, Any]) -> Any:
-        email = edit(self.store, f"add person {values.get('email') or ''}", service(PEOPLE, "create_person", values),
-                     None, [("people_changed", ())],
-                     backward_from=lambda email: service(PEOPLE, "delete_person", email))
+        email = edit(self.store, f"add person {values.get('email') or ''}",
+                     Step(service(PEOPLE, "create_person", values),
+                          backward_from=lambda email: service(PEOPLE, "delete_person", email)),
+                     [("people_changed", ())])
         return email
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
@@ -57,15 +58,16 @@ class PeopleSection(RecordSection):
             return record.email
         new_email = diff.get("email", record.email)
         edit(self.store, f"edit person {record.email}",
-             service(PEOPLE, "update_person", record.email, diff),
-             service(PEOPLE, "update_person", new_email, {k: old[k] for k in diff}),
+             Step(service(PEOPLE, "update_person", record.email, diff),
+                  service(PEOPLE, "update_person", new_email, {k: old[k] for k in diff})),
              [("people_changed", ()), ("releases_changed", ())])
         return new_email
 
     def remove(self, record: Any) -> None:
         before = {k: v for k, v in self.form_values(record).items() if k != "id"}
-        edit(self.store, f"delete person {record.email}", service(PEOPLE, "delete_person", record.email),
-             service(PEOPLE, "create_person", before), [("people_changed", ()), ("releases_changed", ())])
+        edit(self.store, f"delete person {record.email}",
+             Step(service(PEOPLE, "delete_person", record.email), service(PEOPLE, "create_person", before)),
+             [("people_changed", ()), ("releases_changed", ())])
 
 
 class CISection(RecordSection):
@@ -116,8 +118,9 @@ class CISection(RecordSection):
 
     def create(self, values: dict[str, Any]) -> Any:
         try:
-            return edit(self.store, f"add CI {values.get('name') or ''}", service(CIS, "create_ci", values), None,
-                        [("cis_changed", ())], backward_from=lambda name: service(CIS, "delete_ci", name))
+            return edit(self.store, f"add CI {values.get('name') or ''}",
+                        Step(service(CIS, "create_ci", values), backward_from=lambda name: service(CIS, "delete_ci", name)),
+                        [("cis_changed", ())])
         except Refused as exc:
             raise _loop_under_parents(exc) from None
 
@@ -130,8 +133,9 @@ class CISection(RecordSection):
             return record.name
         new_name = diff.get("name", record.name)
         try:
-            edit(self.store, f"edit CI {record.name}", service(CIS, "update_ci", record.name, diff),
-                 service(CIS, "update_ci", new_name, {k: old[k] for k in diff}), [("cis_changed", ())])
+            edit(self.store, f"edit CI {record.name}",
+                 Step(service(CIS, "update_ci", record.name, diff), service(CIS, "update_ci", new_name, {k: old[k] for k in diff})),
+                 [("cis_changed", ())])
         except Refused as exc:
             raise _loop_under_parents(exc) from None
         return new_name
@@ -143,7 +147,7 @@ class CISection(RecordSection):
         back = [service(CIS, "create_ci", before)]
         back += [service(CIS, "update_ci", child, {"parents": parents_of.get(child, [record.name])})
                  for child in record.children]
-        edit(self.store, f"delete CI {record.name}", service(CIS, "delete_ci", record.name), back,
+        edit(self.store, f"delete CI {record.name}", Step(service(CIS, "delete_ci", record.name), back),
              [("cis_changed", ())])
 
 

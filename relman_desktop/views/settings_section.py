@@ -1,6 +1,6 @@
 """One Settings section: a table of records on the left, the selected record's form on the right,
 with New / Save / Delete. Subclasses say which columns and fields, how to read the records, and
-which undoable edit each button makes (``tab_undo.edit``); a refused value is shown under the
+which undoable edit each button makes (``commands.edit``); a refused value is shown under the
 field the service names, and nothing is saved."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .commands import Refused
 from .store import Store
 from .tab_forms import (
     Column,
@@ -32,7 +33,6 @@ from .tab_forms import (
     selected_row,
     table_view,
 )
-from .tab_undo import Refused
 
 
 class RecordSection(QWidget):

@@ -16,11 +16,11 @@ from PySide6.QtWidgets import QLabel
 
 from relman_desktop.models import enums as E
 
+from .commands import Ref, Refused, Step, edit, ref, service
 from .releases_model import words
 from .settings_rows import Row, RowList, combo, line, set_combo
 from .settings_section import RecordSection
 from .tab_forms import Column, Field, LocalError, choices_of
-from .tab_undo import Ref, Refused, edit, ref, service
 
 TEMPLATES = "templates"
 RULES = "rules"
@@ -121,26 +121,29 @@ class TemplatesSection(RecordSection):
     def create(self, values: dict[str, Any]) -> Any:
         name = values.get("name") or ""
         edit(self.store, f"add template {name}",
-             service(TEMPLATES, "create_template", name, values["release_type"], values["body"] or {},
-                     values["default_duration_days"]),
-             service(TEMPLATES, "delete_template", name), [("templates_changed", ())])
+             Step(service(TEMPLATES, "create_template", name, values["release_type"], values["body"] or {},
+                          values["default_duration_days"]),
+                  service(TEMPLATES, "delete_template", name)),
+             [("templates_changed", ())])
         return name
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
         new_name = values.get("name") or ""
         old = self.form_values(record)
         edit(self.store, f"edit template {record.name}",
-             service(TEMPLATES, "update_template", record.name, new_name=new_name, release_type=values["release_type"],
-                     body=values["body"] or {}, default_duration_days=values["default_duration_days"]),
-             service(TEMPLATES, "update_template", new_name, new_name=record.name, release_type=old["release_type"],
-                     body=old["body"], default_duration_days=old["default_duration_days"]),
+             Step(service(TEMPLATES, "update_template", record.name, new_name=new_name,
+                          release_type=values["release_type"], body=values["body"] or {},
+                          default_duration_days=values["default_duration_days"]),
+                  service(TEMPLATES, "update_template", new_name, new_name=record.name, release_type=old["release_type"],
+                          body=old["body"], default_duration_days=old["default_duration_days"])),
              [("templates_changed", ())])
         return new_name
 
     def remove(self, record: Any) -> None:
-        edit(self.store, f"delete template {record.name}", service(TEMPLATES, "delete_template", record.name),
-             service(TEMPLATES, "create_template", record.name, record.release_type, record.body,
-                     record.default_duration_days),
+        edit(self.store, f"delete template {record.name}",
+             Step(service(TEMPLATES, "delete_template", record.name),
+                  service(TEMPLATES, "create_template", record.name, record.release_type, record.body,
+                          record.default_duration_days)),
              [("templates_changed", ())])
 
 
@@ -336,17 +339,17 @@ class RulesSection(RecordSection):
         forward = service(RULES, "create_rule", values.get("name") or "", values["event"], values["conditions"],
                           values["actions"], enabled=values["enabled"])
         forward.rebinds = target
-        edit(self.store, f"add rule {values.get('name') or ''}", forward, service(RULES, "delete_rule", target),
+        edit(self.store, f"add rule {values.get('name') or ''}", Step(forward, service(RULES, "delete_rule", target)),
              [("rules_changed", ())])
         return target.id
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
         target = ref(self.store, "rule", record.id)
         edit(self.store, f"edit rule {record.name}",
-             service(RULES, "update_rule", target, name=values.get("name") or "", event=values["event"],
-                     conditions=values["conditions"], actions=values["actions"], enabled=values["enabled"]),
-             service(RULES, "update_rule", target, name=record.name, event=record.event,
-                     conditions=record.conditions, actions=record.actions, enabled=record.enabled),
+             Step(service(RULES, "update_rule", target, name=values.get("name") or "", event=values["event"],
+                          conditions=values["conditions"], actions=values["actions"], enabled=values["enabled"]),
+                  service(RULES, "update_rule", target, name=record.name, event=record.event,
+                          conditions=record.conditions, actions=record.actions, enabled=record.enabled)),
              [("rules_changed", ())])
         return target.id
 
@@ -355,5 +358,5 @@ class RulesSection(RecordSection):
         back = service(RULES, "create_rule", record.name, record.event, record.conditions, record.actions,
                        enabled=record.enabled, position=record.position)
         back.rebinds = target
-        edit(self.store, f"delete rule {record.name}", service(RULES, "delete_rule", target), back,
+        edit(self.store, f"delete rule {record.name}", Step(service(RULES, "delete_rule", target), back),
              [("rules_changed", ())])

@@ -10,12 +10,12 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, 
 
 from relman_desktop.models import enums as E
 
+from .commands import Call, Ref, Refused, Step, edit, ref, service
 from .releases_model import words
 from .settings_rows import Row, RowList, check, combo, set_combo
 from .settings_section import RecordSection
 from .store import Store
 from .tab_forms import Column, Field, choices_of
-from .tab_undo import Call, Ref, Refused, edit, ref, service
 
 WORKFLOW = "workflow"
 ANY_OPEN = "any open state"
@@ -87,8 +87,9 @@ class StatesSection(RecordSection):
 
     def create(self, values: dict[str, Any]) -> Any:
         name = values.get("name") or ""
-        edit(self.store, f"add state {name}", service(WORKFLOW, "add_state", name, values["category"]),
-             service(WORKFLOW, "delete_state", name), NOTIFY)
+        edit(self.store, f"add state {name}",
+             Step(service(WORKFLOW, "add_state", name, values["category"]), service(WORKFLOW, "delete_state", name)),
+             NOTIFY)
         return name
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
@@ -102,7 +103,7 @@ class StatesSection(RecordSection):
             forward.append(service(WORKFLOW, "set_state_category", name, values["category"]))
             backward.insert(0, service(WORKFLOW, "set_state_category", name, record.category))
         if forward:
-            edit(self.store, f"edit state {record.name}", forward, backward, NOTIFY)
+            edit(self.store, f"edit state {record.name}", Step(forward, backward), NOTIFY)
         return name
 
     def remove(self, record: Any) -> None:
@@ -116,7 +117,8 @@ class StatesSection(RecordSection):
             call = service(WORKFLOW, "add_transition", t.from_state, t.to_state, t.guards, t.label)
             call.rebinds = ref(self.store, "workflow_transition", t.id)
             back.append(call)
-        edit(self.store, f"delete state {record.name}", service(WORKFLOW, "delete_state", record.name), back, NOTIFY)
+        edit(self.store, f"delete state {record.name}", Step(service(WORKFLOW, "delete_state", record.name), back),
+             NOTIFY)
 
     def move(self, step: int) -> bool:
         if self.current is None:
@@ -130,7 +132,7 @@ class StatesSection(RecordSection):
         order[i], order[j] = order[j], order[i]
         try:
             edit(self.store, f"move state {self.current.name} {'up' if step < 0 else 'down'}",
-                 service(WORKFLOW, "reorder_states", order), service(WORKFLOW, "reorder_states", names), NOTIFY)
+                 Step(service(WORKFLOW, "reorder_states", order), service(WORKFLOW, "reorder_states", names)), NOTIFY)
         except Refused as exc:
             self.show_refusal(exc)
             return False
@@ -228,7 +230,7 @@ class TransitionsSection(RecordSection):
     def create(self, values: dict[str, Any]) -> Any:
         target = Ref("workflow_transition", -1)
         text = f"add transition {values['from_state'] or ANY_OPEN} → {values['to_state'] or PREVIOUS}"
-        edit(self.store, text, self._add(values, target), service(WORKFLOW, "remove_transition", target), NOTIFY)
+        edit(self.store, text, Step(self._add(values, target), service(WORKFLOW, "remove_transition", target)), NOTIFY)
         return target.id
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
@@ -241,22 +243,24 @@ class TransitionsSection(RecordSection):
             if values["guards"] == record.guards:
                 return record.id
             edit(self.store, f"set guards of {self.describe(record)}",
-                 service(WORKFLOW, "set_transition_guards", target, values["guards"]),
-                 service(WORKFLOW, "set_transition_guards", target, record.guards), NOTIFY)
+                 Step(service(WORKFLOW, "set_transition_guards", target, values["guards"]),
+                      service(WORKFLOW, "set_transition_guards", target, record.guards)),
+                 NOTIFY)
             return target.id
         # No service changes a transition's states or label: replace it (undo swaps it back).
         edit(self.store, f"edit transition {self.describe(record)}",
-             [service(WORKFLOW, "remove_transition", target), self._add(values, target)],
-             [service(WORKFLOW, "remove_transition", target), self._add(old, target)], NOTIFY,
-             rollback=[self._add(old, target)])
+             Step([service(WORKFLOW, "remove_transition", target), self._add(values, target)],
+                  [service(WORKFLOW, "remove_transition", target), self._add(old, target)],
+                  rollback=[self._add(old, target)]),
+             NOTIFY)
         return target.id
 
     def remove(self, record: Any) -> None:
         target = ref(self.store, "workflow_transition", record.id)
         old = {"from_state": record.from_state, "to_state": record.to_state, "label": record.label,
                "guards": record.guards}
-        edit(self.store, f"remove transition {self.describe(record)}", service(WORKFLOW, "remove_transition", target),
-             self._add(old, target), NOTIFY)
+        edit(self.store, f"remove transition {self.describe(record)}",
+             Step(service(WORKFLOW, "remove_transition", target), self._add(old, target)), NOTIFY)
 
 
 class WorkflowSection(QWidget):

@@ -20,9 +20,11 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from relman_desktop.models.planfile import PlanError, open_plan, save_copy
 from relman_desktop.services.base import Ctx, ServiceError
 
-from .commands import CreateReleaseCommand, DeleteReleaseCommand, UpdateReleaseCommand
+from .commands import Call, EditCommand, call
 
 _FAILED = object()
+RELEASES = "relman_desktop.services.releases"
+PLAN_JSON = "relman_desktop.importers.plan_json"
 
 
 def optional_service(name: str) -> Any | None:
@@ -124,6 +126,11 @@ class Store(QObject):
     def push(self, command: QUndoCommand) -> None:
         self.undo_stack.push(command)
 
+    def _record(self, command: EditCommand) -> None:
+        """Push an edit that already ran, and announce it."""
+        self.push(command)
+        command.announce(True)
+
     # --- reading ----------------------------------------------------------------------------
 
     def releases(self) -> list[Any]:
@@ -201,10 +208,13 @@ class Store(QObject):
         changed = [n for n in fields if old[n] != new[n]]
         if not changed:
             return True
-        command = UpdateReleaseCommand(self, key, {n: old[n] for n in changed}, {n: new[n] for n in changed})
-        self.push(command)
-        command.notify(True)
-        self.message.emit(f"Saved {command.text()}")
+        old, new = {n: old[n] for n in changed}, {n: new[n] for n in changed}
+        key_after = str(new.get("key", key))
+        text = f"edit {', '.join(_field_label(n) for n in new)} of {key}"
+        self._record(EditCommand(self, text, call(RELEASES, "update_release", key, new),
+                                 call(RELEASES, "update_release", key_after, old), _changed(key, key_after),
+                                 notify_back=_changed(key_after, key)))
+        self.message.emit(f"Saved {text}")
         return True
 
     def create_release(self, fields: dict[str, Any]) -> str | None:
@@ -213,9 +223,10 @@ class Store(QObject):
         key = self.call(releases.create_release, fields)
         if key is _FAILED:
             return None
-        command = CreateReleaseCommand(self, key, fields)
-        self.push(command)
-        command.notify(True)
+        self._record(EditCommand(self, f"create release {key}", call(RELEASES, "create_release", dict(fields)),
+                                 call(RELEASES, "delete_release", key),
+                                 [("releases_changed", ()), ("release_created", (key,))],
+                                 notify_back=[("releases_changed", ()), ("release_deleted", (key,))]))
         return key
 
     def delete_release(self, key: str) -> bool:
@@ -224,9 +235,13 @@ class Store(QObject):
         snapshot = self.call(releases.delete_release, key)
         if snapshot is _FAILED:
             return False
-        command = DeleteReleaseCommand(self, key, snapshot)
-        self.push(command)
-        command.notify(True)
+        # Undo puts the whole release back from the snapshot the deletion returned (its state, tasks,
+        # stages and decisions, evidence, review, links, dependencies, bundled changes); each redo
+        # takes a fresh one.
+        self._record(EditCommand(self, f"delete release {key}", call(RELEASES, "delete_release", key),
+                                 _restore(snapshot), [("releases_changed", ()), ("release_deleted", (key,))],
+                                 notify_back=[("releases_changed", ()), ("release_created", (key,))],
+                                 backward_from=_restore))
         return True
 
     def next_release_key(self, year: int | None = None) -> str:
@@ -284,3 +299,19 @@ def _state_name(item: Any) -> str:
         if value:
             return str(value)
     return str(item)
+
+
+def _changed(before: str, after: str) -> list[tuple[str, tuple[Any, ...]]]:
+    """The signals for an edit of one release that took its key from ``before`` to ``after``."""
+    renamed = [("release_renamed", (before, after))] if before != after else []
+    return [*renamed, ("release_changed", (after,))]
+
+
+def _restore(snapshot: dict[str, Any]) -> Call:
+    return call(PLAN_JSON, "restore_release", snapshot)
+
+
+def _field_label(name: str) -> str:
+    from relman_desktop.services.releases import LABELS
+
+    return LABELS.get(name, name.replace("_", " ")).lower()

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QGridLayout,
-        QGroupBox,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -40,10 +40,11 @@ from relman_desktop.models.planfile import PlanError
 from relman_desktop.services import approvals
 from relman_desktop.services.base import Ctx, NotFound, ServiceError
 
+from .commands import Refused, Step, attempt, call, edit, service
 from .release_editor import register_tab
 from .releases_model import words
 from .store import Store
-from .tab_support import NamedColumnsModel, Notice, Step, attempt, call, run_steps
+from .tab_support import NamedColumnsModel, Notice
 
 HERE = "relman_desktop.views.tab_approvals"
 _Index = QModelIndex | QPersistentModelIndex
@@ -556,9 +557,11 @@ class ApprovalsTab(QScrollArea):
     # --- undoable edits -----------------------------------------------------------------------------
 
     def _run(self, text: str, steps: list[Step], notice: Notice, note: str = "") -> bool:
-        _results, reason = run_steps(self.store, text, steps, [("approvals_changed", (self.key,))])
-        if reason:
-            notice.show_error(reason)
+        try:
+            edit(self.store, text, steps, [("approvals_changed", (self.key,))], saved_message=False)
+        except Refused as exc:
+            self.store.error.emit(str(exc))
+            notice.show_error(str(exc))
             return False
         if note:
             notice.show_note(note)
@@ -572,7 +575,7 @@ class ApprovalsTab(QScrollArea):
         key, name = self.key, name.strip()
         position = len(self.stages_model.rows)
         step = Step(call(HERE, "add_stage_named", key, name, rule, tuple(approvers), percent, position),
-                    lambda _r: call(HERE, "remove_stage_named", key, name))
+                    call(HERE, "remove_stage_named", key, name))
         if not self._run(f"add approval stage {name}", [step], self.stage_notice):
             return False
         self.select_stage(name)
@@ -591,7 +594,7 @@ class ApprovalsTab(QScrollArea):
         if new == old:
             return True
         step = Step(call(HERE, "rename_stage_named", key, old, new),
-                    lambda _r: call(HERE, "rename_stage_named", key, new, old))
+                    call(HERE, "rename_stage_named", key, new, old))
         if not self._run(f"rename approval stage {old} to {new}", [step], self.stage_notice):
             self.stage_name.setText(old)
             return False
@@ -610,7 +613,7 @@ class ApprovalsTab(QScrollArea):
             return True
         key, name = self.key, stage.name
         step = Step(call(HERE, "set_rule_named", key, name, rule, percent),
-                    lambda _r: call(HERE, "set_rule_named", key, name, stage.rule, stage.percent))
+                    call(HERE, "set_rule_named", key, name, stage.rule, stage.percent))
         return self._run(f"set the rule of {name} to {rule_text(rule, percent)}", [step], self.stage_notice)
 
     def _rule_from_fields(self) -> None:
@@ -633,7 +636,7 @@ class ApprovalsTab(QScrollArea):
         new[i], new[j] = new[j], new[i]
         key = self.key
         step = Step(call(HERE, "reorder_stages_named", key, tuple(new)),
-                    lambda _r: call(HERE, "reorder_stages_named", key, tuple(names)))
+                    call(HERE, "reorder_stages_named", key, tuple(names)))
         if not self._run(f"move approval stage {stage.name} {'up' if delta < 0 else 'down'}", [step], self.stage_notice):
             return False
         self.select_stage(stage.name)
@@ -647,8 +650,7 @@ class ApprovalsTab(QScrollArea):
         emails = tuple(a.email for a in stage.approvers)
         states = {a.email: state_of(a) for a in stage.approvers}
         step = Step(call(HERE, "remove_stage_named", key, stage.name),
-                    lambda _r: call(HERE, "readd_stage_named", key, stage.name, stage.rule, emails, stage.percent,
-                                    row, states))
+                    call(HERE, "readd_stage_named", key, stage.name, stage.rule, emails, stage.percent, row, states))
         return self._run(f"remove approval stage {stage.name}", [step], self.stage_notice)
 
     def add_approver(self, email: str | None = None) -> bool:
@@ -658,7 +660,7 @@ class ApprovalsTab(QScrollArea):
             return False
         key, name = self.key, stage.name
         step = Step(call(HERE, "add_approver_named", key, name, email),
-                    lambda _r: call(HERE, "remove_approver_named", key, name, email))
+                    call(HERE, "remove_approver_named", key, name, email))
         if not self._run(f"add approver {email} to {name}", [step], self.approver_notice):
             return False
         self.select_stage(name, email)
@@ -671,10 +673,20 @@ class ApprovalsTab(QScrollArea):
         key, name, email = self.key, stage.name, approver.email
         state = state_of(approver)
         step = Step(call(HERE, "remove_approver_named", key, name, email),
-                    lambda _r: call(HERE, "readd_approver_named", key, name, email, state))
+                    call(HERE, "readd_approver_named", key, name, email, state))
         return self._run(f"remove approver {email} from {name}", [step], self.approver_notice)
 
     # --- decisions: undo puts the approval back as it was ------------------------------------------
+
+    def _approval_state(self, approver: Any) -> dict[str, Any] | None:
+        """What ``approver``'s approval holds now (what undo puts back); None, with the reason
+        shown, when it cannot be read."""
+        try:
+            return attempt(self.store, service("approvals", "approval_state", approver.approval_id))
+        except Refused as exc:
+            self.store.error.emit(str(exc))
+            self.approver_notice.show_error(str(exc))
+            return None
 
     def record_decision(self) -> bool:
         stage, approver = self.current_stage(), self.current_approver()
@@ -682,14 +694,13 @@ class ApprovalsTab(QScrollArea):
             return False
         decision = self.decision.currentData()
         key, name, email = self.key, stage.name, approver.email
-        before, reason = attempt(self.store, approvals.approval_state, approver.approval_id)
-        if reason:
-            self.approver_notice.show_error(reason)
+        before = self._approval_state(approver)
+        if before is None:
             return False
         who = approver.delegated_to_name or approver.name
         verb = dict(DECISIONS)[decision].lower()
         step = Step(call(HERE, "decide_named", key, name, email, decision, self.comment.text()),
-                    lambda _r: call(HERE, "restore_named", key, name, email, before))
+                    call(HERE, "restore_named", key, name, email, before))
         if not self._run(f"record {who}'s decision ({verb}) on {name}", [step], self.approver_notice):
             return False
         self.comment.clear()
@@ -703,12 +714,11 @@ class ApprovalsTab(QScrollArea):
         if stage is None or approver is None or not email or not self.key:
             return False
         key, name, who = self.key, stage.name, approver.email
-        before, reason = attempt(self.store, approvals.approval_state, approver.approval_id)
-        if reason:
-            self.approver_notice.show_error(reason)
+        before = self._approval_state(approver)
+        if before is None:
             return False
         step = Step(call(HERE, "delegate_named", key, name, who, email),
-                    lambda _r: call(HERE, "restore_named", key, name, who, before))
+                    call(HERE, "restore_named", key, name, who, before))
         if not self._run(f"delegate {approver.name}'s approval on {name} to {email}", [step], self.approver_notice):
             return False
         self.approver_notice.show_note(f"{approver.name}'s approval is delegated to {email}.")

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from relman_desktop.models import enums as E
 from relman_desktop.services import evidence as ev
 
+from .commands import Call, Ref, Refused, Step, edit, ref, service
 from .release_editor import register_tab
 from .releases_model import words
 from .screenshot import register_screenshot_view
@@ -41,9 +42,12 @@ from .tab_forms import (
     show_moment,
     table_view,
 )
-from .tab_undo import Ref, Refused, edit, evidence, ref
 
 EVIDENCE_SIGNALS = ("evidence_changed", "release_changed", "approvals_changed")
+
+
+def evidence(function: str, /, *args: Any, **kwargs: Any) -> Call:
+    return service("evidence", function, *args, **kwargs)
 
 
 def _signals(key: str) -> list[tuple[str, tuple[Any, ...]]]:
@@ -239,7 +243,7 @@ class TestsTab(EvidenceTab):
         call.rebinds = target
         text = f"record {_kind_word(v['kind'])} test run of {self.key}"
         try:
-            edit(self.store, text, call, evidence("delete_test_run", target), _signals(self.key))
+            edit(self.store, text, Step(call, evidence("delete_test_run", target)), _signals(self.key))
         except Refused as exc:
             self.form.show_error(exc.field, str(exc))
             return False
@@ -344,7 +348,7 @@ class DeploymentsTab(EvidenceTab):
                 forward = evidence("record_deployment", key, environment, **v)
                 forward.rebinds = target
                 new_id = edit(self.store, f"record deployment of {key} to {environment or '?'}",
-                              forward, evidence("delete_deployment", target), _signals(key))
+                              Step(forward, evidence("delete_deployment", target)), _signals(key))
                 self.editing = new_id
                 self.load()
                 return True
@@ -357,8 +361,9 @@ class DeploymentsTab(EvidenceTab):
                 return True
             names = ", ".join(f.label.lower() for f in DEPLOYMENT_FIELDS if f.name in changed)
             edit(self.store, f"edit {names} of the {old['environment']} deployment of {key}",
-                 evidence("update_deployment", self.editing, **changed),
-                 evidence("update_deployment", self.editing, **{n: old.get(n) for n in changed}), _signals(key))
+                 Step(evidence("update_deployment", self.editing, **changed),
+                      evidence("update_deployment", self.editing, **{n: old.get(n) for n in changed})),
+                 _signals(key))
         except Refused as exc:
             self.form.show_error(exc.field, str(exc))
             return False
@@ -442,7 +447,7 @@ class ReviewTab(EvidenceTab):
                                 closed_by_email=old["closed_by_email"], closed_at=old["closed_at"])
         verb = "edit" if old is not None else "record"
         try:
-            edit(self.store, f"{verb} the review of {self.key}", forward, backward, _signals(self.key))
+            edit(self.store, f"{verb} the review of {self.key}", Step(forward, backward), _signals(self.key))
         except Refused as exc:
             self.form.show_error(exc.field, str(exc))
             return False
@@ -515,7 +520,7 @@ class LinksTab(EvidenceTab):
         forward = evidence("add_link", *args, **kwargs)
         forward.rebinds = target
         try:
-            edit(self.store, f"link {v['key']} to {self.key}", forward, evidence("remove_link", target),
+            edit(self.store, f"link {v['key']} to {self.key}", Step(forward, evidence("remove_link", target)),
                  _signals(self.key))
         except Refused as exc:
             self.form.show_error(exc.field, str(exc))
@@ -533,8 +538,8 @@ class LinksTab(EvidenceTab):
                         title=row["title"], url=row["url"])
         back.rebinds = target
         try:
-            edit(self.store, f"unlink {row['external_key']} from {self.key}", evidence("remove_link", target), back,
-                 _signals(self.key))
+            edit(self.store, f"unlink {row['external_key']} from {self.key}",
+                 Step(evidence("remove_link", target), back), _signals(self.key))
         except Refused as exc:
             self.form.show_error(None, str(exc))
             return False

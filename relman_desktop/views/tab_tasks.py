@@ -37,10 +37,11 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.services import critical_path
 
+from .commands import Refused, Step, call, edit
 from .release_editor import register_tab
 from .releases_model import words
 from .store import Store
-from .tab_support import Notice, Step, call, run_steps
+from .tab_support import Notice
 from .task_model import (
     COLUMN_INDEX,
     COLUMNS,
@@ -431,9 +432,11 @@ class TasksTab(QScrollArea):
 
     def _run(self, text: str, steps: list[Step], notice: Notice | None = None) -> bool:
         notice = notice or self.notice
-        _results, reason = run_steps(self.store, text, steps, self._notify())
-        if reason:
-            notice.show_error(reason)
+        try:
+            edit(self.store, text, steps, self._notify(), saved_message=False)
+        except Refused as exc:
+            self.store.error.emit(str(exc))
+            notice.show_error(str(exc))
             return False
         notice.clear_notice()
         return True
@@ -442,7 +445,7 @@ class TasksTab(QScrollArea):
         key = self.key
         after_id = value if field == "local_id" else local_id
         return Step(call(TASKS, "update_task", key, local_id, {field: value}),
-                    lambda _row: call(TASKS, "update_task", key, after_id, {field: old}))
+                    call(TASKS, "update_task", key, after_id, {field: old}))
 
     def _next_local_id(self) -> str:
         numbers = [int(r.local_id[1:]) for r in self.model.rows if r.local_id[:1] == "T" and r.local_id[1:].isdigit()]
@@ -451,7 +454,8 @@ class TasksTab(QScrollArea):
     def _add_step(self, fields: dict[str, Any]) -> Step:
         key = self.key
         fields = {"local_id": self._next_local_id(), **fields}
-        return Step(call(TASKS, "add_task", key, fields), lambda local_id: call(TASKS, "delete_task", key, local_id))
+        return Step(call(TASKS, "add_task", key, fields),
+                    backward_from=lambda local_id: call(TASKS, "delete_task", key, local_id))
 
     def _commit(self, local_id: str | None, field: str, value: Any) -> bool:
         """A cell edit from the table (``local_id`` None: typed into the empty row)."""
@@ -497,11 +501,11 @@ class TasksTab(QScrollArea):
             w = wanted.get(pred)
             if w is None or (w.type, w.lag_days) != (kind, lag):
                 steps.append(Step(call(TASKS, "remove_task_dependency", key, pred, successor),
-                                  lambda _b, p=pred, k=kind, g=lag: call(TASKS, "add_task_dependency", key, p, successor, k, g)))
+                                  call(TASKS, "add_task_dependency", key, pred, successor, kind, lag)))
         for pred, w in wanted.items():
             if have.get(pred) != (w.type, w.lag_days):
                 steps.append(Step(call(TASKS, "add_task_dependency", key, pred, successor, w.type, w.lag_days),
-                                  lambda _r, p=pred: call(TASKS, "remove_task_dependency", key, p, successor)))
+                                  call(TASKS, "remove_task_dependency", key, pred, successor)))
         return steps
 
     # --- rows ------------------------------------------------------------------------------------
@@ -533,8 +537,8 @@ class TasksTab(QScrollArea):
         key = self.key
         first = self.model.row_of(tasks[0].local_id)
         column = max(0, self.table.currentIndex().column())
-        steps = [Step(call(TASKS, "delete_task", key, t.local_id), lambda row: call(TASKS, "restore_task", key, row))
-                 for t in tasks]
+        steps = [Step(call(TASKS, "delete_task", key, t.local_id),
+                      backward_from=lambda row: call(TASKS, "restore_task", key, row)) for t in tasks]
         text = f"delete task {tasks[0].local_id}" if len(tasks) == 1 else f"delete {len(tasks)} tasks"
         if self._run(text, steps):
             self.table.move_to(first, column)
@@ -569,7 +573,7 @@ class TasksTab(QScrollArea):
             return False
         key, successor = self.key, task.local_id
         step = Step(call(TASKS, "add_task_dependency", key, predecessor, successor, link_type, lag),
-                    lambda _r: call(TASKS, "remove_task_dependency", key, predecessor, successor))
+                    call(TASKS, "remove_task_dependency", key, predecessor, successor))
         return self._run(f"link {predecessor} → {successor} ({link_type})", [step], self.links.notice)
 
     def remove_link(self, predecessor: str) -> bool:
@@ -578,8 +582,8 @@ class TasksTab(QScrollArea):
             return False
         key, successor = self.key, task.local_id
         step = Step(call(TASKS, "remove_task_dependency", key, predecessor, successor),
-                    lambda b: call(TASKS, "add_task_dependency", key, b["predecessor"], b["successor"],
-                                   b["type"], b["lag_days"]))
+                    backward_from=lambda b: call(TASKS, "add_task_dependency", key, b["predecessor"], b["successor"],
+                                                 b["type"], b["lag_days"]))
         return self._run(f"unlink {predecessor} → {successor}", [step], self.links.notice)
 
 
