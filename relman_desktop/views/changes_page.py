@@ -15,12 +15,12 @@ import datetime as dt
 from typing import Any
 
 from PySide6.QtCore import (
-    QEvent,
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 from relman_desktop.models import enums as E
 from relman_desktop.services import changes
 
+from .columns import ColumnChooser
 from .commands import Call, Refused, Step, edit, service
 from .pages import register_page
 from .releases_model import words
@@ -162,7 +163,15 @@ class ChangeFilterProxy(QSortFilterProxyModel):
         return all(w in text for w in self._words)
 
 
+# Hidden first when the table is wider than its window (the form beside it shows them all).
+CHANGES_DROP_ORDER = ("created", "requester", "cis", "type", "category", "risk")
+
+
 class ChangesPage(QWidget):
+    # the release the selected change is bundled into: the main window's releases list follows
+    # it, so the Inspector shows that release
+    release_selected = Signal(str)
+
     def __init__(self, store: Store, window: Any = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("changes_page")
@@ -220,6 +229,11 @@ class ChangesPage(QWidget):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         self._size_columns()
+        self.columns = ColumnChooser(
+            self.table, "changes", [n for n, _t in PAGE_COLUMNS], [t for _n, t in PAGE_COLUMNS],
+            always=("key",), drop_order=CHANGES_DROP_ORDER, stretch="title",
+            settings=getattr(window, "settings", None),
+        )
         self.table.doubleClicked.connect(self._double_clicked)
         self.table.delete_pressed.connect(self.delete)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selected())
@@ -360,20 +374,6 @@ class ChangesPage(QWidget):
                    "created": "2026-12-31"}
         for name, sample in samples.items():
             self.table.setColumnWidth(COLUMN[name], fm.horizontalAdvance(sample) + 24)
-        self._title_width = self.table.columnWidth(COLUMN["title"])
-        self.table.viewport().installEventFilter(self)
-
-    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt name)
-        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
-            self._fit_title()
-        return super().eventFilter(watched, event)
-
-    def _fit_title(self) -> None:
-        """Width the other columns leave over goes to the title, which is what gets cut."""
-        header = self.table.horizontalHeader()
-        title = COLUMN["title"]
-        others = sum(header.sectionSize(i) for i in range(header.count()) if i != title)
-        header.resizeSection(title, max(self._title_width, self.table.viewport().width() - others))
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -488,6 +488,8 @@ class ChangesPage(QWidget):
         if row < 0:
             return
         self.current = self.model.rows[row]
+        if self.current.release:
+            self.release_selected.emit(self.current.release)
         values = self.current.as_dict()
         self.form.set_values({n: values.get(n) for n in FORM_NAMES})
         self._show_mode()
@@ -676,7 +678,11 @@ def _recreate(before: dict[str, Any]) -> list[Call]:
 
 
 def _page(store: Store, window: Any) -> ChangesPage:
-    return ChangesPage(store, window)
+    page = ChangesPage(store, window)
+    releases_view = getattr(window, "releases_view", None)
+    if releases_view is not None and hasattr(releases_view, "select_key"):
+        page.release_selected.connect(releases_view.select_key)
+    return page
 
 
 def _prepare_screenshot(window: Any, _key: str | None) -> None:

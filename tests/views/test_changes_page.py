@@ -227,3 +227,32 @@ def test_double_click_on_the_release_opens_it_in_the_editor(window, store, qtbot
     qtbot.mouseDClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.current_page() == "releases"
     assert window.editor.key == KEY
+
+
+def test_selecting_a_bundled_change_shows_its_release_in_the_inspector(window, store, qtbot):
+    changes.create_change(store.ctx, {"key": "CHG-200", "title": "Bundled", "type": "normal", "category": "fix",
+                                      "approval": "approved"})
+    changes.create_change(store.ctx, {"key": "CHG-201", "title": "Loose", "type": "normal", "category": "fix",
+                                      "approval": "approved"})
+    changes.bundle_change(store.ctx, "CHG-200", "REL-2026-003")
+    window.show()
+    assert window.show_page("changes")
+    page = window.page_widgets["changes"]
+    page.reload()
+    assert page.select_key("CHG-200")
+    assert window.inspector.values["key"].text() == "REL-2026-003"
+    assert window.inspector.title.text() == "Invoice export to PDF"
+    assert page.select_key("CHG-201")  # in no release: the inspector keeps the last release
+    assert window.inspector.values["key"].text() == "REL-2026-003"
+
+
+def test_the_changes_table_fits_a_laptop_screen_with_the_inspector_open(window, store, qtbot):
+    window.resize(1366, 768)
+    window.show()
+    assert window.show_page("changes")
+    page = window.page_widgets["changes"]
+    qtbot.waitExposed(page)
+    shown = [name for name, i in COLUMN.items() if not page.table.isColumnHidden(i)]
+    assert {"key", "title", "approval", "release"} <= set(shown)
+    assert "created" not in shown  # the first to go
+    qtbot.waitUntil(lambda: page.table.horizontalScrollBar().maximum() == 0)
