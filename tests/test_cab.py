@@ -206,6 +206,35 @@ def test_undo_restores_the_previous_approval_states(ctx, meeting):
     assert cab.undo_last_decision(ctx, meeting.id) == []
 
 
+def test_a_decision_undone_is_recorded_again_the_same(ctx, meeting):
+    """Redo on the app's undo stack: the same decisions recorded again after their undo."""
+    bulk = [cab.ItemDecision("REL-2026-001", "approve", conditions="Monitor for 24 h", seconds_spent=95),
+            cab.ItemDecision("REL-2026-002", "reject", "Rollback never rehearsed", seconds_spent=40)]
+    cab.record_decisions(ctx, meeting.id, bulk)
+    first = {k: decisions_of(ctx, k) for k in ("REL-2026-001", "REL-2026-002")}
+    cab.undo_last_decision(ctx, meeting.id, expect=["REL-2026-002", "REL-2026-001"])
+    cab.record_decisions(ctx, meeting.id, bulk)
+    assert {k: decisions_of(ctx, k) for k in first} == first
+    items = cab.get_meeting(ctx, meeting.id).items
+    assert [(i.decision, i.rationale, i.conditions, i.seconds_spent) for i in items[:2]] == [
+        ("approve", None, "Monitor for 24 h", 95), ("reject", "Rollback never rehearsed", None, 40)]
+    assert len(cab.undo_last_decision(ctx, meeting.id)) == 2  # and it is one step again
+    assert all(i.decision is None for i in cab.get_meeting(ctx, meeting.id).items)
+
+
+def test_an_undo_expecting_another_decision_is_refused_and_changes_nothing(ctx, meeting):
+    cab.record_decision(ctx, meeting.id, "REL-2026-001", "approve")
+    cab.record_decision(ctx, meeting.id, "REL-2026-002", "reject", "Rollback never rehearsed")
+    with pytest.raises(ValidationError, match="last decision in 'Weekly CAB' is on REL-2026-002, not REL-2026-001"):
+        cab.undo_last_decision(ctx, meeting.id, expect=["REL-2026-001"])
+    assert [i.decision for i in cab.get_meeting(ctx, meeting.id).items[:2]] == ["approve", "reject"]
+    assert [u.release_key for u in cab.undo_last_decision(ctx, meeting.id, expect=["REL-2026-002"])] == ["REL-2026-002"]
+    cab.undo_last_decision(ctx, meeting.id, expect=["REL-2026-001"])
+    with pytest.raises(ValidationError, match="no decision on REL-2026-001 left to take back"):
+        cab.undo_last_decision(ctx, meeting.id, expect=["REL-2026-001"])
+    assert cab.undo_last_decision(ctx, meeting.id) == []  # without expect: nothing to undo is no error
+
+
 def test_defer_after_approve_puts_the_approvals_back(ctx, meeting):
     cab.record_decision(ctx, meeting.id, "REL-2026-002", "approve")
     cab.record_decision(ctx, meeting.id, "REL-2026-002", "defer", "Postpone to January")

@@ -22,6 +22,9 @@ in the meeting only.
 **Undo.** Each decision pushes the state before it (the item's fields and the CAB approvals it
 changed) onto the item's ``undo_log``; ``undo_last_decision`` pops the most recent one in the
 meeting and puts everything back. A bulk decision is one step: undo takes all of it back.
+Redo is recording the same decisions again. An undo that must take back one particular decision
+(the app's undo stack, where the last decision may since have been recorded elsewhere or lost
+with its release) names its releases in ``expect`` and is refused when the last one differs.
 """
 
 from __future__ import annotations
@@ -676,15 +679,25 @@ def record_decision(ctx: Ctx, meeting_id: int, item: int | str, decision: str, r
     return record_decisions(ctx, meeting_id, [ItemDecision(item, decision, rationale, conditions, seconds_spent)])[0]
 
 
-def undo_last_decision(ctx: Ctx, meeting_id: int) -> list[AgendaItemRow]:
+def undo_last_decision(ctx: Ctx, meeting_id: int, *, expect: Iterable[str] | None = None) -> list[AgendaItemRow]:
     """Take back the meeting's most recent decision (or bulk decision): the items and the CAB
-    approvals return to what they were. Returns the items put back ([] when nothing to undo)."""
+    approvals return to what they were. Returns the items put back ([] when nothing to undo).
+    ``expect``: the release keys that decision must be about; when it is about others (or there
+    is none), nothing changes and the undo is refused."""
     with ctx.write() as tx:
         s = tx.session
         meeting = _meeting(s, meeting_id)
         if meeting.status == CabMeetingStatus.CLOSED:
             raise ValidationError(f"the meeting {meeting.title!r} is closed; its decisions can no longer change")
         last = max((it.undo_log[-1].get("seq", 0) for it in meeting.items if it.undo_log), default=None)
+        if expect is not None:
+            wanted = sorted(set(expect))
+            found = sorted(it.release.key for it in meeting.items if it.undo_log and it.undo_log[-1].get("seq") == last)
+            if found != wanted:
+                if not found:
+                    raise ValidationError(f"{meeting.title!r} has no decision on {', '.join(wanted)} left to take back")
+                raise ValidationError(f"the last decision in {meeting.title!r} is on {', '.join(found)}, not "
+                                      f"{', '.join(wanted)}: the meeting's decisions changed since")
         if last is None:
             return []
         stage_name = (meeting.filter or DEFAULT_FILTER).get("stage", CAB_STAGE)

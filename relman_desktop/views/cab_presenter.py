@@ -3,13 +3,15 @@ from the keyboard (PRODUCT.md §8, issue 7).
 
 ``CabPresenter(ctx_or_store, meeting_id)`` is the shared-screen widget; it can be embedded or
 shown full screen (``present_full_screen``). It reads and writes only through ``CabBackend``,
-a small adapter over ``services.cab`` that accepts either a ``Ctx`` or the app's ``Store``
-(then refusals also go to ``store.error`` and decisions announce ``approvals_changed``).
+a small adapter over ``services.cab`` and the app's ``Store`` (given a bare ``Ctx`` it makes a
+store of its own). Each decision, and each bulk decision, is one step on the store's undo stack
+("CAB: approve REL-2026-014"): undo is the service's undo of that decision, redo records it
+again with the same outcome and rationale. The presenter's Ctrl+Z is Edit > Undo.
 
 Keys: A approve · R reject · D defer · I more info (the rationale box takes focus when the
 decision needs one; Enter confirms, Esc cancels) · C conditions · N / → next · P / ← previous ·
 Space selects the item for a bulk decision · B opens the bulk panel (each item its own decision
-and reason; Ctrl+Enter records all) · Ctrl+Z undoes the last decision · F11 full screen ·
+and reason; Ctrl+Enter records all) · Ctrl+Z undo (the app's last step) · F11 full screen ·
 Esc leaves (``left`` signal).
 
 ``CabPage`` is the navigator's CAB page (meeting chooser, new meeting, present, minutes, close);
@@ -47,6 +49,9 @@ from relman_desktop.models.planfile import PlanError
 from relman_desktop.services import cab
 from relman_desktop.services.base import Ctx, ServiceError
 
+from .commands import Refused, Step, edit, service
+from .store import Store
+
 # Symbols say the decision without colour (colour only repeats it).
 SYMBOL = {"approve": "✔", "reject": "✘", "defer": "↷", "more_info": "?", None: "○"}
 WORD = {"approve": "APPROVED", "reject": "REJECTED", "defer": "DEFERRED", "more_info": "MORE INFORMATION NEEDED",
@@ -67,25 +72,27 @@ def _colours(dark: bool) -> dict[str | None, str]:
 # --- the adapter ------------------------------------------------------------------------------------
 
 
-class CabBackend:
-    """``services.cab`` for the presenter, over a ``Ctx`` or the app's ``Store``."""
+def decisions_text(decisions: list[cab.ItemDecision]) -> str:
+    """What the undo stack calls a decision, or a bulk decision: "CAB: approve REL-2026-014"."""
+    parts = [f"{cab.parse_decision(d.decision).value.replace('_', ' ')} {d.item}" for d in decisions]
+    if len(parts) > 3:
+        return f"CAB: {len(parts)} decisions ({', '.join(parts[:2])}, …)"
+    return "CAB: " + ", ".join(parts)
 
-    def __init__(self, source: Any) -> None:
-        self.store = source if hasattr(source, "undo_stack") and hasattr(source, "call") else None
-        self._ctx: Ctx | None = None if self.store is not None else source
+
+class CabBackend:
+    """``services.cab`` for the presenter, over the app's ``Store`` (or a ``Ctx``, given a store
+    of its own): decisions are steps on the store's undo stack."""
+
+    def __init__(self, source: Store | Ctx) -> None:
+        self.store = source if isinstance(source, Store) else Store(source)
 
     @property
     def ctx(self) -> Ctx:
-        return self.store.ctx if self.store is not None else self._ctx  # type: ignore[return-value]
+        return self.store.ctx
 
     def refused(self, message: str) -> None:
-        if self.store is not None:
-            self.store.error.emit(message)
-
-    def changed(self, keys: list[str]) -> None:
-        if self.store is not None:
-            for key in keys:
-                self.store.approvals_changed.emit(key)
+        self.store.error.emit(message)
 
     def meeting(self, meeting_id: int | None) -> cab.Meeting:
         if meeting_id is None:
@@ -96,14 +103,35 @@ class CabBackend:
         return load_item_detail(self.ctx, key)
 
     def decide(self, meeting_id: int, decisions: list[cab.ItemDecision]) -> list[cab.AgendaItemRow]:
-        rows = cab.record_decisions(self.ctx, meeting_id, decisions)
-        self.changed([r.release_key for r in rows])
-        return rows
+        """Record the decisions now, as one undo step; ``Refused`` when the service refuses."""
+        decisions = list(decisions)
+        # Undo takes back exactly these decisions, or is refused when the meeting's last decision
+        # is another (recorded elsewhere since, or gone with its release).
+        step = Step(service("cab", "record_decisions", meeting_id, decisions),
+                    backward_from=lambda rows: service("cab", "undo_last_decision", meeting_id,
+                                                       expect=[r.release_key for r in rows]))
+        keys = [d.item for d in decisions if isinstance(d.item, str)]
+        return edit(self.store, decisions_text(decisions), step,
+                    [("approvals_changed", (key,)) for key in keys], saved_message=False)
 
-    def undo(self, meeting_id: int) -> list[cab.AgendaItemRow]:
-        rows = cab.undo_last_decision(self.ctx, meeting_id)
-        self.changed([r.release_key for r in rows])
-        return rows
+    def undo(self) -> tuple[str, str | None] | None:
+        """Undo the app's last step (Edit > Undo): its text and the refusal, if it was refused;
+        None when there is nothing to undo."""
+        stack = self.store.undo_stack
+        if not stack.canUndo():
+            return None
+        text = stack.undoText()
+        refusals: list[str] = []
+
+        def heard(message: str) -> None:
+            refusals.append(message)
+
+        self.store.error.connect(heard)
+        try:
+            stack.undo()
+        finally:
+            self.store.error.disconnect(heard)
+        return text, refusals[-1] if refusals else None
 
     def record_time(self, meeting_id: int, key: str, seconds: int) -> bool:
         cab.record_time(self.ctx, meeting_id, key, seconds)
@@ -292,6 +320,9 @@ class CabPresenter(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAutoFillBackground(True)
         self.backend = CabBackend(source)
+        self.backend.store.approvals_changed.connect(self._approvals_changed)
+        self._recording = False
+        self._stale = False
         self.meeting_id = meeting_id
         self.meeting: cab.Meeting | None = None
         self.index = 0
@@ -391,9 +422,9 @@ class CabPresenter(QWidget):
         self.conditions_edit.setObjectName("cab_conditions")
         self.conditions_edit.setAccessibleName("Conditions")
         self.conditions_edit.setPlaceholderText("Conditions (optional)")
-        for edit in (self.rationale_edit, self.conditions_edit):
-            edit.installEventFilter(self)
-            edit.returnPressed.connect(self._confirm)
+        for line in (self.rationale_edit, self.conditions_edit):
+            line.installEventFilter(self)
+            line.returnPressed.connect(self._confirm)
         self.rationale_label = QLabel("Rationale")
         self.rationale_label.setProperty("cab", "h3")
         self.rationale_label.setBuddy(self.rationale_edit)
@@ -448,10 +479,20 @@ class CabPresenter(QWidget):
     def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
         try:
             return fn(*args)
-        except (ServiceError, PlanError) as exc:
+        except (ServiceError, PlanError, Refused) as exc:
             self.show_message(f"⚠ {exc}", error=True)
             self.backend.refused(str(exc))
             return None
+
+    def _approvals_changed(self, key: str) -> None:
+        """An undo or redo from anywhere (Edit > Undo) of a decision on this agenda: show it (when
+        next shown, if hidden)."""
+        if self._recording or all(i.release_key != key for i in self.items):
+            return
+        if self.isVisible():
+            self.reload()
+        else:
+            self._stale = True
 
     def reload(self) -> None:
         """Read the meeting again (keeps the item on screen)."""
@@ -662,9 +703,8 @@ class CabPresenter(QWidget):
             self.rationale_edit.setFocus()
             return
         seconds = self.seconds.get(item.release_key, 0)
-        rows = self._call(self.backend.decide, self.meeting.id,
-                          [cab.ItemDecision(item.release_key, decision, rationale,
-                                            self.conditions_edit.text().strip() or None, seconds)])
+        rows = self._record([cab.ItemDecision(item.release_key, decision, rationale,
+                                              self.conditions_edit.text().strip() or None, seconds)])
         if rows is None:
             return
         self._saved_seconds[item.release_key] = seconds
@@ -685,18 +725,29 @@ class CabPresenter(QWidget):
             self._paint_banner()
             self.show_message("")
 
+    def _record(self, decisions: list[cab.ItemDecision]) -> list[cab.AgendaItemRow] | None:
+        assert self.meeting is not None
+        self._recording = True  # the presenter reloads once afterwards, not once per item announced
+        try:
+            return self._call(self.backend.decide, self.meeting.id, decisions)
+        finally:
+            self._recording = False
+
     def undo(self) -> None:
+        """Ctrl+Z: the app's Edit > Undo (the last decision, when that is the last step)."""
         if self.meeting is None or self.meeting.id == 0:
             return
-        rows = self._call(self.backend.undo, self.meeting.id)
-        if rows is None:
-            return
-        if not rows:
+        self._cancel_pending()
+        done = self.backend.undo()
+        if done is None:
             self.show_message("Nothing to undo.")
             return
         self.reload()
-        what = ", ".join(f"{r.release_key} back to {cab.decision_word(r.decision).lower()}" for r in rows)
-        self.show_message(f"↶ Undone: {what}")
+        text, refusal = done
+        if refusal is not None:
+            self.show_message(f"⚠ {refusal}", error=True)
+        else:
+            self.show_message(f"↶ Undone: {text}")
 
     def toggle_selected(self) -> None:
         item = self.current
@@ -758,7 +809,7 @@ class CabPresenter(QWidget):
         decisions = [cab.ItemDecision(key, combo.currentData(), reason.text().strip() or None,
                                       None, self.seconds.get(key))
                      for key, combo, reason in self.bulk_rows]
-        rows = self._call(self.backend.decide, self.meeting.id, decisions)
+        rows = self._record(decisions)
         if rows is None:
             return
         for r in rows:
@@ -927,6 +978,9 @@ class CabPresenter(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
         self._restyle()
+        if self._stale:
+            self._stale = False
+            self.reload()
         if self.meeting is not None and self.meeting.id:
             self.timer.start()
         self.setFocus()

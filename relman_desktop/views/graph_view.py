@@ -22,7 +22,7 @@ Exports: PNG, SVG (QSvgGenerator) and PDF (QPdfWriter) of the whole scene.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +38,6 @@ from PySide6.QtGui import (
     QPainterPathStroker,
     QPen,
     QPolygonF,
-    QUndoCommand,
-    QUndoStack,
 )
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -60,7 +58,11 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.models.planfile import PlanError
 from relman_desktop.services import graph as G
-from relman_desktop.services.base import CycleError, ServiceError
+from relman_desktop.services import impact
+from relman_desktop.services.base import ServiceError
+
+from .commands import Refused, Step, call, edit, service
+from .store import Store
 
 CRITICAL = QColor("#d9480f")
 MOVED = QColor("#1c7ed6")
@@ -68,11 +70,6 @@ CONFLICT = QColor("#c92a2a")
 EDGE = QColor("#5c6773")
 SELECTED = QColor("#2f6fb3")
 ALL_APPS = "All applications"
-
-
-def _ctx_of(source: Any) -> Any:
-    """A Ctx, or an object holding one as ``.ctx`` (the store)."""
-    return source.ctx if hasattr(source, "ctx") and not hasattr(source, "plan") else source
 
 
 # --- scene items --------------------------------------------------------------------------------
@@ -278,85 +275,18 @@ class EdgeItem(QGraphicsPathItem):
 
 # --- undoable edits -----------------------------------------------------------------------------
 
-
-class _GraphCommand(QUndoCommand):
-    """Calls a service forward or backward; a refusal shows in the view and drops the command."""
-
-    def __init__(self, view: GraphView, text: str) -> None:
-        super().__init__(text)
-        self.view = view
-
-    def forward(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def backward(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _run(self, fn: Callable[[], None], verb: str) -> None:
-        try:
-            fn()
-        except (ServiceError, PlanError) as exc:
-            self.view.show_message(f"{verb} of “{self.text()}” was refused: {exc}", error=True)
-            self.setObsolete(True)
-        self.view.reload()
-
-    def redo(self) -> None:
-        self._run(self.forward, "Redo")
-
-    def undo(self) -> None:
-        self._run(self.backward, "Undo")
+HERE = "relman_desktop.views.graph_view"
 
 
-class AddDependencyCommand(_GraphCommand):
-    def __init__(self, view: GraphView, key: str, prerequisite: str, kind: str = "before") -> None:
-        super().__init__(view, f"make {key} depend on {prerequisite}")
-        self.key, self.prerequisite, self.kind = key, prerequisite, kind
-
-    def forward(self) -> None:
-        G.add_dependency(self.view.ctx, self.key, self.prerequisite, self.kind)
-        self.view.notify(self.key)
-
-    def backward(self) -> None:
-        G.remove_dependency(self.view.ctx, self.key, self.prerequisite)
-        self.view.notify(self.key)
+def reapply_shift(ctx: Any, applied: impact.ShiftApplied) -> impact.ShiftApplied:
+    """Redo of an applied what-if: the dates it wrote, put back (not a new plan of the shift, which
+    could move other things now); answers ``applied`` again, which the next undo restores from."""
+    impact.restore_dates(ctx, applied.after)
+    return applied
 
 
-class RemoveDependencyCommand(_GraphCommand):
-    def __init__(self, view: GraphView, key: str, prerequisite: str, kind: str) -> None:
-        super().__init__(view, f"remove {key}'s dependency on {prerequisite}")
-        self.key, self.prerequisite, self.kind = key, prerequisite, kind
-
-    def forward(self) -> None:
-        G.remove_dependency(self.view.ctx, self.key, self.prerequisite)
-        self.view.notify(self.key)
-
-    def backward(self) -> None:
-        G.add_dependency(self.view.ctx, self.key, self.prerequisite, self.kind)
-        self.view.notify(self.key)
-
-
-class ApplyShiftCommand(_GraphCommand):
-    """One undo step for a whole "what if" shift; undo restores every date it changed."""
-
-    def __init__(self, view: GraphView, key: str, days: int) -> None:
-        super().__init__(view, f"shift {key} by {days:+d} days")
-        self.key, self.days = key, days
-        self.applied: Any = None
-
-    def forward(self) -> None:
-        from relman_desktop.services import impact
-
-        if self.applied is None:
-            self.applied = impact.apply_shift(self.view.ctx, self.key, self.days)
-        else:
-            impact.restore_dates(self.view.ctx, self.applied.after)
-        self.view.notify(*[m.key for m in self.applied.moved if m.kind == "release"])
-
-    def backward(self) -> None:
-        from relman_desktop.services import impact
-
-        impact.restore_dates(self.view.ctx, self.applied.before)
-        self.view.notify(*[m.key for m in self.applied.moved if m.kind == "release"])
+def _announce(keys: Iterable[str], task_keys: Iterable[str] = ()) -> list[tuple[str, tuple[Any, ...]]]:
+    return [("release_changed", (key,)) for key in keys] + [("tasks_changed", (key,)) for key in task_keys]
 
 
 # --- the canvas ------------------------------------------------------------------------------------
@@ -501,18 +431,15 @@ class GraphCanvas(QGraphicsView):
 
 
 class GraphView(QWidget):
-    """The Dependencies page. ``source`` is a Ctx or an object with ``.ctx`` (the store); edits
-    go on ``undo_stack`` (default: the store's). ``on_changed(keys)`` is called after an edit."""
+    """The Dependencies page over the app's ``store``: its edits are steps on the store's one
+    undo stack (``commands.edit``), so Edit > Undo takes them back from any page."""
 
     release_selected = Signal(str)
 
-    def __init__(self, source: Any, undo_stack: QUndoStack | None = None, parent: QWidget | None = None,
-                 *, on_changed: Callable[[list[str]], None] | None = None) -> None:
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("graph_view")
-        self.source = source
-        self.undo_stack = undo_stack if undo_stack is not None else getattr(source, "undo_stack", None) or QUndoStack(self)
-        self.on_changed = on_changed
+        self.store = store
         self.graph: G.ReleaseGraph = G.ReleaseGraph([], [])
         self.layout_result: Any = None  # a graph_layout.GraphLayout once the graph is drawn
         self.nodes: dict[str, NodeItem] = {}
@@ -596,7 +523,7 @@ class GraphView(QWidget):
         self.apply_button.clicked.connect(self.apply_what_if)
         self.cancel_button.clicked.connect(self.cancel_what_if)
         self.fit_button.clicked.connect(self.canvas.fit)
-        self._listen(source)
+        self._listen(store)
         self._set_what_if_buttons()
         self.reload(fit=True)
 
@@ -604,33 +531,30 @@ class GraphView(QWidget):
 
     @property
     def ctx(self) -> Any:
-        return _ctx_of(self.source)
+        return self.store.ctx
 
-    def _listen(self, source: Any) -> None:
-        for name in ("releases_changed", "calendar_changed", "plan_opened"):
-            signal = getattr(source, name, None)
-            if signal is not None and hasattr(signal, "connect"):
-                signal.connect(lambda *_a: self.reload())
-        changed = getattr(source, "release_changed", None)
-        if changed is not None and hasattr(changed, "connect"):
-            changed.connect(self._release_changed)
+    def _listen(self, store: Store) -> None:
+        for signal in (store.releases_changed, store.calendar_changed, store.plan_opened):
+            signal.connect(lambda *_a: self.reload())
+        store.release_changed.connect(self._release_changed)
 
     def _release_changed(self, _key: str) -> None:
-        if not getattr(self, "_notifying", False):
+        if not getattr(self, "_editing", False):
             self.reload()
 
-    def notify(self, *keys: str) -> None:
-        """After an edit: tell the rest of the app (the store's signals) and the callback."""
-        self._notifying = True
+    def _edit(self, text: str, step: Step, keys: Iterable[str], task_keys: Iterable[str] = ()) -> bool:
+        """One undoable step on the store's stack; a refusal is shown in the message line and
+        nothing is pushed. The graph is read once afterwards, not once per release announced."""
+        self._editing = True
         try:
-            signal = getattr(self.source, "release_changed", None)
-            if signal is not None and hasattr(signal, "emit"):
-                for key in keys:
-                    signal.emit(key)
+            edit(self.store, text, step, _announce(keys, task_keys), saved_message=False)
+        except Refused as exc:
+            self.show_message(str(exc), error=True)
+            return False
         finally:
-            self._notifying = False
-        if self.on_changed is not None:
-            self.on_changed(list(keys))
+            self._editing = False
+        self.reload()
+        return True
 
     def reload(self, *, fit: bool = False, force: bool = False) -> None:
         """Read the graph again (one service call) and redraw; while the view is hidden this
@@ -756,37 +680,30 @@ class GraphView(QWidget):
     # --- edits ----------------------------------------------------------------------------------------
 
     def connect_releases(self, prerequisite: str, dependent: str, kind: str = "before") -> bool:
-        """``dependent`` depends on ``prerequisite`` (a drag from the first box to the second)."""
-        try:
-            loop = G.loop_if_added(self.ctx, dependent, prerequisite)
-        except (ServiceError, PlanError) as exc:
-            self.show_message(str(exc), error=True)
+        """``dependent`` depends on ``prerequisite`` (a drag from the first box to the second).
+        The service refuses a loop (naming it) or a dependency that is already there."""
+        step = Step(service("graph", "add_dependency", dependent, prerequisite, kind),
+                    service("graph", "remove_dependency", dependent, prerequisite))
+        if not self._edit(f"make {dependent} depend on {prerequisite}", step, [dependent]):
             return False
-        if loop is not None:
-            self.show_message(str(CycleError(loop, "release dependency")), error=True)
-            return False
-        if any(e.prerequisite == prerequisite and e.dependent == dependent for e in self.graph.edges):
-            self.show_message(f"{dependent} already depends on {prerequisite}", error=True)
-            return False
-        before = self.undo_stack.count()
-        self.undo_stack.push(AddDependencyCommand(self, dependent, prerequisite, kind))
-        if self.undo_stack.count() > before:
-            self.show_message(f"{dependent} now depends on {prerequisite} (Ctrl+Z to undo)")
+        self.show_message(f"{dependent} now depends on {prerequisite} (Ctrl+Z to undo)")
         return True
 
-    def remove_dependency(self, prerequisite: str, dependent: str) -> None:
+    def remove_dependency(self, prerequisite: str, dependent: str) -> bool:
         edge = next((e for e in self.graph.edges if e.prerequisite == prerequisite and e.dependent == dependent), None)
         if edge is None:
-            return
-        self.undo_stack.push(RemoveDependencyCommand(self, dependent, prerequisite, edge.kind))
+            return False
+        step = Step(service("graph", "remove_dependency", dependent, prerequisite),
+                    service("graph", "add_dependency", dependent, prerequisite, edge.kind))
+        if not self._edit(f"remove {dependent}'s dependency on {prerequisite}", step, [dependent]):
+            return False
         self.show_message(f"{dependent} no longer depends on {prerequisite} (Ctrl+Z to undo)")
+        return True
 
     # --- what if ----------------------------------------------------------------------------------------
 
     def show_what_if(self, key: str | None, days: int) -> Any:
         """Highlight what moves and what breaks if ``key`` slips ``days``; writes nothing."""
-        from relman_desktop.services import impact
-
         if not key:
             self.show_message("Select a release first, then press What if…", error=True)
             return None
@@ -833,9 +750,17 @@ class GraphView(QWidget):
         if self.what_if is None:
             return False
         result, self.what_if = self.what_if, None
-        self.undo_stack.push(ApplyShiftCommand(self, result.key, result.shift_days))
-        self.show_message(f"Shifted {result.key} by {result.shift_days:+d} days (Ctrl+Z to undo)")
         self._set_what_if_buttons()
+        # One step for the whole shift: undo restores every date it wrote, redo writes them again.
+        step = Step(service("impact", "apply_shift", result.key, result.shift_days),
+                    backward_from=lambda applied: service("impact", "restore_dates", applied.before),
+                    replay=lambda applied: call(HERE, "reapply_shift", applied))
+        releases = result.moved_releases()
+        tasks = dict.fromkeys(m.key.split("/", 1)[0] for m in result.moved if m.kind == "task")
+        if not self._edit(f"shift {result.key} by {result.shift_days:+d} days", step, releases, tasks):
+            self._rebuild()  # the what-if outlines go; the refusal stays in the message line
+            return False
+        self.show_message(f"Shifted {result.key} by {result.shift_days:+d} days (Ctrl+Z to undo)")
         return True
 
     def cancel_what_if(self) -> None:
@@ -909,7 +834,7 @@ def export_graph_file(ctx: Any, path: str | Path, *, keys: Iterable[str] | None 
     from .screenshot import ensure_app
 
     ensure_app()
-    view = GraphView(ctx, QUndoStack())
+    view = GraphView(Store(ctx))
     view.reload(force=True)
     try:
         if keys is not None:
@@ -926,7 +851,7 @@ def export_graph_file(ctx: Any, path: str | Path, *, keys: Iterable[str] | None 
 
 
 def _page_factory(store: Any, window: Any) -> QWidget:
-    view = GraphView(store, getattr(store, "undo_stack", None))
+    view = GraphView(store)
     releases_view = getattr(window, "releases_view", None)
     if releases_view is not None and hasattr(releases_view, "select_key"):
         view.release_selected.connect(releases_view.select_key)
@@ -955,11 +880,9 @@ def register() -> None:
 register()
 
 __all__ = [
-    "AddDependencyCommand",
-    "ApplyShiftCommand",
     "GraphCanvas",
     "GraphView",
-    "RemoveDependencyCommand",
     "export_graph_file",
     "export_scene",
+    "reapply_shift",
 ]

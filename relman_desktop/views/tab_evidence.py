@@ -271,7 +271,9 @@ class DeploymentsTab(EvidenceTab):
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(store, parent)
         self.setObjectName("deployments_tab")
-        self.editing: int | None = None  # the deployment id the form edits; None: a new one
+        # The deployment the form edits (None: a new one), as the Ref every command about it shares:
+        # undoing its deletion re-creates it under a new id, and the form and the stack follow.
+        self.editing: Ref | None = None
         self.model = RowsModel([
             Column("Environment", lambda r: r["environment"]),
             Column("Wave", lambda r: r["wave"]),
@@ -301,7 +303,7 @@ class DeploymentsTab(EvidenceTab):
         self.model.set_rows(self.read(ev.list_deployments, []))
         fit_columns(self.table)
         if keep is not None:
-            self.select(keep)
+            self.select(keep.id)
 
     def reset_form(self) -> None:
         self.editing = None
@@ -326,7 +328,7 @@ class DeploymentsTab(EvidenceTab):
         if i < 0:
             return
         row = self.model.row(i)
-        self.editing = row["id"]
+        self.editing = ref(self.store, "deployment", row["id"])
         self.form.set_values(row)
         self.box.setTitle(f"Deployment to {row['environment']}" + (f", wave {row['wave']}" if row["wave"] else ""))
         self.save_button.setText("Save changes")
@@ -347,12 +349,13 @@ class DeploymentsTab(EvidenceTab):
                 target = Ref("deployment", -1)
                 forward = evidence("record_deployment", key, environment, **v)
                 forward.rebinds = target
-                new_id = edit(self.store, f"record deployment of {key} to {environment or '?'}",
-                              Step(forward, evidence("delete_deployment", target)), _signals(key))
-                self.editing = new_id
+                edit(self.store, f"record deployment of {key} to {environment or '?'}",
+                     Step(forward, evidence("delete_deployment", target)), _signals(key))
+                self.editing = target
                 self.load()
                 return True
-            old = next((r for r in self.model.rows if r["id"] == self.editing), None)
+            target = self.editing
+            old = next((r for r in self.model.rows if r["id"] == target.id), None)
             if old is None:
                 self.reset_form()
                 return False
@@ -361,8 +364,8 @@ class DeploymentsTab(EvidenceTab):
                 return True
             names = ", ".join(f.label.lower() for f in DEPLOYMENT_FIELDS if f.name in changed)
             edit(self.store, f"edit {names} of the {old['environment']} deployment of {key}",
-                 Step(evidence("update_deployment", self.editing, **changed),
-                      evidence("update_deployment", self.editing, **{n: old.get(n) for n in changed})),
+                 Step(evidence("update_deployment", target, **changed),
+                      evidence("update_deployment", target, **{n: old.get(n) for n in changed})),
                  _signals(key))
         except Refused as exc:
             self.form.show_error(exc.field, str(exc))

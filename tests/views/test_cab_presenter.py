@@ -136,6 +136,110 @@ def test_ctrl_z_undoes_the_last_decision(qtbot, ctx, presenter, meeting_id):
     assert "NOT DECIDED" in w.decision_banner.text() and "Undone" in w.message.text()
 
 
+@pytest.fixture
+def cab_store(ctx, meeting_id):
+    from relman_desktop.views.store import Store
+
+    return Store(ctx)
+
+
+@pytest.fixture
+def on_store(qtbot, cab_store, meeting_id):
+    """The presenter over the app's store, as the CAB page builds it."""
+    w = CabPresenter(cab_store, meeting_id)
+    qtbot.addWidget(w)
+    w.resize(1366, 768)
+    w.show()
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is w)
+    return w
+
+
+def _decisions(ctx, meeting_id) -> list:
+    return [(i.decision, i.rationale) for i in cab.get_meeting(ctx, meeting_id).items]
+
+
+def test_each_decision_is_one_step_on_the_apps_undo_stack(qtbot, ctx, on_store, cab_store, meeting_id):
+    w, stack = on_store, cab_store.undo_stack
+    press(qtbot, Qt.Key.Key_A)
+    assert stack.undoText() == "CAB: approve REL-2026-001"
+    press(qtbot, Qt.Key.Key_N)
+    press(qtbot, Qt.Key.Key_R)
+    press(qtbot, None, "Rollback never rehearsed")
+    press(qtbot, Qt.Key.Key_Return)
+    assert stack.count() == 2 and stack.undoText() == "CAB: reject REL-2026-002"
+
+    stack.undo()  # Edit > Undo: the presenter on screen shows it
+    assert _decisions(ctx, meeting_id)[:2] == [("approve", None), (None, None)]
+    assert {a.decision for a in approvals.list_stages(ctx, "REL-2026-002")[0].approvers} == {"pending"}
+    assert "NOT DECIDED" in w.decision_banner.text() and w.chips[1].text() == "2 ○"
+    stack.redo()  # recorded again, with the same outcome and rationale
+    assert _decisions(ctx, meeting_id)[:2] == [("approve", None), ("reject", "Rollback never rehearsed")]
+    rejected = approvals.list_stages(ctx, "REL-2026-002")[0].approvers
+    assert all(a.decision == "rejected" and "Rollback never rehearsed" in a.comment for a in rejected)
+    assert w.decision_banner.text().startswith("✘ REJECTED — Rollback never rehearsed")
+
+    # the presenter's Ctrl+Z is that same undo
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert stack.index() == 1 and stack.redoText() == "CAB: reject REL-2026-002"
+    assert _decisions(ctx, meeting_id)[1] == (None, None)
+    assert w.message.text() == "↶ Undone: CAB: reject REL-2026-002"
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert _decisions(ctx, meeting_id)[0] == (None, None) and stack.index() == 0
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert w.message.text() == "Nothing to undo."
+
+
+def test_a_bulk_decision_is_one_step_undone_and_redone_whole(qtbot, ctx, on_store, cab_store, meeting_id):
+    w, stack = on_store, cab_store.undo_stack
+    press(qtbot, Qt.Key.Key_B)  # nothing selected: every undecided item
+    (_, _c1, reason1), (_, combo2, reason2), (_, combo3, reason3) = w.bulk_rows
+    reason1.setText("Low risk")
+    combo2.setCurrentIndex(combo2.findData("reject"))
+    reason2.setText("Clashes with the payroll run")
+    combo3.setCurrentIndex(combo3.findData("more_info"))
+    reason3.setText("Which database version?")
+    w.record_bulk()
+    assert stack.count() == 1
+    assert stack.undoText() == ("CAB: approve REL-2026-001, reject REL-2026-002, more info REL-2026-003")
+    decided = _decisions(ctx, meeting_id)
+    stack.undo()
+    assert _decisions(ctx, meeting_id) == [(None, None)] * 3
+    assert [c.text() for c in w.chips] == ["1 ○", "2 ○", "3 ○"]
+    stack.redo()
+    assert _decisions(ctx, meeting_id) == decided
+
+
+def test_an_undo_of_a_decision_no_longer_the_last_is_refused_on_screen(qtbot, ctx, on_store, cab_store, meeting_id):
+    w = on_store
+    press(qtbot, Qt.Key.Key_A)
+    cab.record_decision(ctx, meeting_id, "REL-2026-003", "defer", "Vendor patch")  # meanwhile, elsewhere
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert w.message.text() == (
+        "⚠ Undo of “CAB: approve REL-2026-001” was refused: the last decision in 'Weekly CAB' is on "
+        "REL-2026-003, not REL-2026-001: the meeting's decisions changed since")
+    assert _decisions(ctx, meeting_id) == [("approve", None), (None, None), ("defer", "Vendor patch")]
+    assert cab_store.undo_stack.count() == 0  # dropped, not left half-applied
+
+
+def test_edit_undo_in_the_main_window_takes_back_a_cab_decision(qtbot, ctx, cab_store, meeting_id):
+    from relman_desktop.views.main_window import MainWindow
+    from relman_desktop.views.settings import Settings
+
+    win = MainWindow(cab_store, Settings.in_memory())
+    qtbot.addWidget(win)
+    win.resize(1366, 768)
+    win.show()
+    win.show_page("cab")
+    page = win.page_widgets["cab"]
+    page.presenter.request("approve")
+    undo = win.actions_by_name["undo"]
+    assert undo.text() == "&Undo CAB: approve REL-2026-001"
+    undo.trigger()
+    assert _decisions(ctx, meeting_id)[0] == (None, None)
+    assert "NOT DECIDED" in page.presenter.decision_banner.text()
+
+
 def test_bulk_decision_each_with_its_own_reason(qtbot, ctx, presenter, meeting_id):
     w = presenter
     press(qtbot, Qt.Key.Key_Space)  # select item 1

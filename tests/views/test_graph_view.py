@@ -5,25 +5,30 @@ from __future__ import annotations
 import pytest
 from graph_plan import load_graph_plan
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QUndoStack
 
 from relman_desktop.services import graph as G
 from relman_desktop.services.releases import get_release
 
 
 @pytest.fixture
-def gview(ctx, qtbot):
-    from relman_desktop.views.graph_view import GraphView
+def graph_store(ctx):
+    from relman_desktop.views.store import Store
 
     load_graph_plan(ctx)
-    stack = QUndoStack()
-    view = GraphView(ctx, stack)
+    return Store(ctx)
+
+
+@pytest.fixture
+def gview(graph_store, qtbot):
+    from relman_desktop.views.graph_view import GraphView
+
+    view = GraphView(graph_store)
     qtbot.addWidget(view)
     view.resize(1200, 700)
     view.show()
     qtbot.waitExposed(view)
     view.canvas.fit()
-    view.stack = stack  # keep the stack alive with the view
+    view.stack = graph_store.undo_stack  # the app's one stack
     return view
 
 
@@ -61,6 +66,8 @@ def test_drag_from_one_release_to_another_adds_the_dependency_and_undo_removes_i
     assert ("REL-C", "REL-D", "before") in _deps(ctx)
     assert ("REL-C", "REL-D") in gview.edges
     assert gview.stack.count() == 1
+    assert gview.stack.undoText() == "make REL-D depend on REL-C"  # what Edit > Undo shows
+    assert "REL-D now depends on REL-C" in gview.message.text()
     gview.stack.undo()
     assert ("REL-C", "REL-D", "before") not in _deps(ctx)
     assert ("REL-C", "REL-D") not in gview.edges
@@ -91,8 +98,30 @@ def test_delete_removes_the_selected_arrow_undoably(gview, qtbot, ctx):
     gview.canvas.setFocus()
     qtbot.keyClick(gview.canvas, Qt.Key.Key_Delete)
     assert ("REL-A", "REL-C", "before") not in _deps(ctx)
+    assert ("REL-A", "REL-C") not in gview.edges
+    assert gview.stack.undoText() == "remove REL-C's dependency on REL-A"
     gview.stack.undo()
     assert ("REL-A", "REL-C", "before") in _deps(ctx)
+    assert ("REL-A", "REL-C") in gview.edges
+
+
+def test_a_drag_onto_an_existing_dependency_is_refused_and_nothing_pushed(gview, qtbot, ctx):
+    before = _deps(ctx)
+    _drag(qtbot, gview, "REL-A", "REL-B")
+    assert gview.message.text() == "Refused: REL-B already depends on REL-A"
+    assert _deps(ctx) == before and gview.stack.count() == 0
+
+
+def test_an_undo_the_plan_no_longer_allows_is_reported_to_the_app(gview, qtbot, ctx, graph_store):
+    """The graph's steps are ordinary steps of the app's stack: a refused undo reaches the status
+    bar (the store's error line) even when the Dependencies page is not on screen."""
+    _drag(qtbot, gview, "REL-C", "REL-D")
+    G.remove_dependency(ctx, "REL-D", "REL-C")  # e.g. from the command line, meanwhile
+    gview.hide()
+    with qtbot.waitSignal(graph_store.error) as said:
+        graph_store.undo_stack.undo()
+    assert said.args == ["Undo of “make REL-D depend on REL-C” was refused: REL-D does not depend on REL-C"]
+    assert graph_store.undo_stack.count() == 0  # dropped, not left half-applied
 
 
 def test_what_if_then_cancel_leaves_the_plan_unchanged(gview, ctx):
@@ -113,9 +142,39 @@ def test_what_if_apply_is_one_undo_step(gview, ctx):
     gview.show_what_if("REL-A", 3)
     gview.apply_button.click()
     assert gview.stack.count() == 1
-    assert get_release(ctx, "REL-B").deploy_start != before["REL-B"]
+    assert gview.stack.undoText() == "shift REL-A by +3 days"
+    shifted = {k: get_release(ctx, k).deploy_start for k in before}
+    assert shifted["REL-B"] != before["REL-B"]
+    assert gview.what_if is None and gview.nodes["REL-B"].moved_days is None
     gview.stack.undo()
     assert {k: get_release(ctx, k).deploy_start for k in before} == before
+    gview.stack.redo()  # the same dates again
+    assert {k: get_release(ctx, k).deploy_start for k in before} == shifted
+    gview.stack.undo()
+    assert {k: get_release(ctx, k).deploy_start for k in before} == before
+
+
+def test_graph_edits_are_undone_from_another_page_with_edit_undo(qtbot, ctx, graph_store):
+    from relman_desktop.views.main_window import MainWindow
+    from relman_desktop.views.settings import Settings
+
+    win = MainWindow(graph_store, Settings.in_memory())
+    qtbot.addWidget(win)
+    win.resize(1366, 768)
+    win.show()
+    win.show_page("dependencies")
+    view = win.graph_view
+    assert view.connect_releases("REL-C", "REL-D")
+    graph_store.update_release("REL-A", {"title": "Billing 2.5"})  # an edit on another page, after it
+    undo = win.actions_by_name["undo"]
+    win.show_page("releases")
+    undo.trigger()
+    assert get_release(ctx, "REL-A").title == "Billing 2.4"
+    assert undo.text() == "&Undo make REL-D depend on REL-C"
+    undo.trigger()
+    assert ("REL-C", "REL-D", "before") not in _deps(ctx)
+    win.show_page("dependencies")
+    assert ("REL-C", "REL-D") not in view.edges  # redrawn when shown again
 
 
 def test_what_if_shows_new_conflicts_and_violations(gview):

@@ -108,7 +108,7 @@ def test_record_and_edit_a_deployment_with_undo_and_redo(editor, qtbot, store, q
     deps.table.selectRow(0)
 
     # the recorded row stays selected: the form now edits it
-    assert deps.editing == rows[0]["id"] and deps.save_button.text() == "Save changes"
+    assert deps.editing.id == rows[0]["id"] and deps.save_button.text() == "Save changes"
     type_into(qtbot, form.editors["incidents"], "2")
     choose(form.editors["outcome"], "partial")
     qtbot.mouseClick(deps.save_button, Qt.MouseButton.LeftButton)
@@ -122,6 +122,77 @@ def test_record_and_edit_a_deployment_with_undo_and_redo(editor, qtbot, store, q
     store.undo_stack.redo()
     row = evidence.list_deployments(store.ctx, KEY)[0]
     assert (row["incidents"], row["outcome"]) == (2, "partial")
+
+
+def _record_and_edit_a_deployment(deps, qtbot, store) -> int:
+    """Record a production deployment through the form, then edit it (2 incidents, partial)."""
+    form = deps.form
+    type_into(qtbot, form.editors["environment"], "production")
+    choose(form.editors["outcome"], "success")
+    qtbot.mouseClick(deps.save_button, Qt.MouseButton.LeftButton)
+    [row] = evidence.list_deployments(store.ctx, KEY)
+    deps.table.selectRow(0)
+    type_into(qtbot, form.editors["incidents"], "2")
+    choose(form.editors["outcome"], "partial")
+    qtbot.mouseClick(deps.save_button, Qt.MouseButton.LeftButton)
+    assert store.undo_stack.undoText() == "edit outcome, incidents of the production deployment of REL-2026-001"
+    return row["id"]
+
+
+def _deployment(store) -> tuple:
+    [row] = [r for r in evidence.list_deployments(store.ctx, KEY) if r["environment"] == "production"]
+    return row["id"], row["incidents"], row["outcome"]
+
+
+def test_an_edit_still_undoes_after_its_deployment_is_deleted_and_brought_back(editor, qtbot, store):
+    from relman_desktop.views.commands import Step, edit, ref, service
+
+    deps = tab(editor, "Deployments")
+    old_id = _record_and_edit_a_deployment(deps, qtbot, store)
+    errors = []
+    store.error.connect(errors.append)
+    # Deleted as any delete of the row is (the tab has no delete button): a step naming it by the
+    # Ref every command about it shares, whose undo records it again.
+    row = ref(store, "deployment", old_id)
+
+    def record_again(before: dict) -> object:
+        again = service("evidence", "record_deployment", KEY, **before)
+        again.rebinds = row
+        return again
+
+    edit(store, "delete the production deployment", Step(service("evidence", "delete_deployment", row),
+                                                         backward_from=record_again))
+    evidence.record_deployment(store.ctx, KEY, "staging")  # meanwhile: the old id is not free again
+    store.undo_stack.undo()  # the delete: the deployment comes back under a new id
+    new_id, incidents, outcome = _deployment(store)
+    assert new_id != old_id and (incidents, outcome) == (2, "partial")
+
+    store.undo_stack.undo()  # the edit, made before the delete, still reaches it
+    assert _deployment(store) == (new_id, 0, "success")
+    assert errors == [] and store.undo_stack.index() == 1
+    shown = [deps.model.data(deps.model.index(i, 4)) for i in range(deps.model.rowCount())
+             if deps.model.data(deps.model.index(i, 0)) == "production"]
+    assert shown == ["Success"]
+
+
+def test_an_edit_redone_after_its_deployment_was_recorded_again_reaches_it(editor, qtbot, store):
+    deps = tab(editor, "Deployments")
+    old_id = _record_and_edit_a_deployment(deps, qtbot, store)
+    errors = []
+    store.error.connect(errors.append)
+    store.undo_stack.undo()  # the edit
+    store.undo_stack.undo()  # the recording: the deployment is deleted
+    evidence.record_deployment(store.ctx, KEY, "staging")
+    store.undo_stack.redo()  # recorded again, under a new id
+    new_id = _deployment(store)[0]
+    assert new_id != old_id
+    assert deps.editing.id == new_id  # the form still edits it
+
+    store.undo_stack.redo()  # the edit
+    assert _deployment(store) == (new_id, 2, "partial")
+    store.undo_stack.undo()
+    assert _deployment(store) == (new_id, 0, "success")
+    assert errors == []
 
 
 def test_finished_before_started_shows_the_reason_and_saves_nothing(editor, qtbot, store):
