@@ -487,6 +487,7 @@ class CabPresenter(QWidget):
     def _approvals_changed(self, key: str) -> None:
         """An undo or redo from anywhere (Edit > Undo) of a decision on this agenda: show it (when
         next shown, if hidden)."""
+        self._details.pop(key, None)  # its "Approvals so far" changed, whoever decided
         if self._recording or all(i.release_key != key for i in self.items):
             return
         if self.isVisible():

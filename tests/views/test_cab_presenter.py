@@ -312,3 +312,17 @@ def test_cab_page_previews_the_next_agenda_and_embeds_the_presenter(qtbot, ctx, 
     page.meetings.setCurrentIndex(0)
     page._show_meeting(None)
     assert page.presenter.meeting.id == 0  # preview: what is eligible now
+
+
+def test_approvals_so_far_follow_a_decision_and_its_undo(qtbot, ctx, on_store, cab_store, meeting_id):
+    """The item's "Approvals so far" section is read again after a decision and after Edit > Undo,
+    not kept from when the item was first shown."""
+    w = on_store
+    shown = w.section_labels["Approvals so far"]
+    assert ": approved" not in shown.text() and ": pending" in shown.text()
+    press(qtbot, Qt.Key.Key_A)  # approve REL-2026-001: the CAB stage's approvers say so
+    press(qtbot, Qt.Key.Key_P)  # back to it (a decision moves on to the next item)
+    assert w.current.release_key == "REL-2026-001"
+    assert ": approved" in shown.text() and ": pending" not in shown.text()
+    cab_store.undo_stack.undo()
+    assert ": approved" not in shown.text() and ": pending" in shown.text()
