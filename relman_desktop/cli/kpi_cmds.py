@@ -77,9 +77,10 @@ def _fmt(value: Any, kind: str) -> str:
 
 
 def cmd_kpis(args: argparse.Namespace, out: TextIO) -> int:
-    ctx, data = _collect(args)
-    try:
-        report = kpis.compute_from(data)
+    ctx = open_ctx(args)
+    try:  # the aggregate path: no row objects, as the dashboard reads them
+        report = kpis.compute_kpis(ctx, start=args.start, end=args.end, by=args.by,
+                                   application=args.application, report_year=args.report_year)
     finally:
         ctx.plan.close()
     if args.json:
