@@ -1,9 +1,10 @@
 """Settings: release templates and when/if/then rules.
 
 A template's body (tasks with working-day offsets, durations and dependencies; approval stages;
-required tests) is edited as JSON beside a readable outline of it; the service checks it and names
-the first bad field by its path (``tasks[2].duration_days``), shown under the editor. Rules are
-edited as structured rows: conditions (field, comparison, value) and actions (what, details).
+required tests; rollback rehearsal age) is edited as a structured form (``template_body``), with
+a readable outline of it beside the list; the service checks it and names the first bad field by
+its path (``tasks[2].duration_days``), which the form shows at that row and cell. Rules are edited
+as structured rows: conditions (field, comparison, value) and actions (what, details).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import html
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QScrollArea
 
 from relman_desktop.models import enums as E
 
@@ -21,13 +22,10 @@ from .releases_model import words
 from .settings_rows import Row, RowList, combo, line, set_combo
 from .settings_section import RecordSection
 from .tab_forms import Column, Field, LocalError, choices_of
+from .template_body import EMPTY_BODY, TemplateBodyEditor
 
 TEMPLATES = "templates"
 RULES = "rules"
-EMPTY_BODY = {"tasks": [], "approval_stages": [], "required_tests": [], "rollback_rehearsal_days": None}
-BODY_HINT = ('{"tasks": [{"id": "build", "title": "Build", "phase": "build", "offset_days": 0, "duration_days": 2, '
-             '"depends_on": []}], "approval_stages": [{"name": "CAB", "rule": "all", "approvers": []}], '
-             '"required_tests": ["unit"]}')
 
 
 def outline(body: Any) -> str:
@@ -81,34 +79,41 @@ class TemplatesSection(RecordSection):
         Field("name", "Name"),
         Field("release_type", "Release type", "choice", choices_of(E.ReleaseType)),
         Field("default_duration_days", "Default duration (days)", "int", default=10),
-        Field("body", "Body (JSON)", "json", hint=BODY_HINT, default=EMPTY_BODY),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.body = TemplateBodyEditor()
+        self.extra.addWidget(self.body)
+        # The outline sums the template up in words under the list, where it does not push the form down.
         self.outline = QLabel()
         self.outline.setObjectName("template_outline")
         self.outline.setWordWrap(True)
         self.outline.setTextFormat(Qt.TextFormat.RichText)
         self.outline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.extra.addWidget(self.outline)
-        self.form.edited.connect(self._refresh_outline)
-        self._refresh_outline()
-        self.splitter.setSizes([2000, 3000])  # the body needs the room more than the list does
+        self.outline.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.outline.setMargin(4)
+        outline_scroll = QScrollArea()
+        outline_scroll.setObjectName("template_outline_scroll")
+        outline_scroll.setWidgetResizable(True)
+        outline_scroll.setWidget(self.outline)
+        left = self.splitter.widget(0).layout()
+        left.setStretchFactor(self.table, 1)
+        left.addWidget(outline_scroll, 3)
+        self.body.edited.connect(self._refresh_outline)
+        self.body.set_value(EMPTY_BODY)
+        self.splitter.setSizes([1500, 3500])  # the body's tables need the room more than the list does
 
     def _refresh_outline(self) -> None:
-        try:
-            body = self.form.value("body")
-        except LocalError:
-            return  # the outline keeps the last readable body while the JSON is being typed
-        self.outline.setText(outline(body if body is not None else EMPTY_BODY))
+        self.outline.setText(outline(self.body.draft()))
 
     def record_selected(self, record: Any) -> None:
-        self._refresh_outline()
+        self.body.set_value(record.body if record is not None else EMPTY_BODY)
 
     def records(self) -> list[Any]:
         from relman_desktop.services import templates
 
+        self.body.set_people(self.store.people() if self.store.has_plan else [])
         return self.read(templates.list_templates)
 
     def identity(self, record: Any) -> Any:
@@ -117,6 +122,14 @@ class TemplatesSection(RecordSection):
     def form_values(self, record: Any) -> dict[str, Any]:
         return {"name": record.name, "release_type": record.release_type,
                 "default_duration_days": record.default_duration_days, "body": record.body}
+
+    def check(self, values: dict[str, Any]) -> None:
+        values["body"] = self.body.value()
+
+    def show_refusal(self, exc: Refused) -> None:
+        self.body.clear_errors()
+        if not self.body.show_refusal(exc.field, str(exc)):
+            super().show_refusal(exc)
 
     def create(self, values: dict[str, Any]) -> Any:
         name = values.get("name") or ""

@@ -115,19 +115,21 @@ QTabBar::tab {{ padding: 4px 10px; margin-right: 2px; }}
 QTabBar::tab:selected {{ background: {c.highlight}; color: {c.highlighted_text}; }}
 QGroupBox {{ margin-top: 1.4em; padding-top: 6px; }}
 QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px; }}
-QCheckBox::indicator {{ width: 14px; height: 14px; border: 2px solid {c.mid}; background: {c.base}; }}
-QCheckBox::indicator:checked {{ background: {c.highlight}; }}
+QCheckBox::indicator, QAbstractItemView::indicator {{ width: 14px; height: 14px; border: 2px solid {c.mid};
+    background: {c.base}; }}
+QCheckBox::indicator:checked, QAbstractItemView::indicator:checked {{ background: {c.highlight}; }}
 QPushButton[role="link"] {{ border: none; }}
 """
 
 
 # Fusion outlines an unchecked box in a darker shade of the window colour: on the dark theme's
-# near-black that outline disappears, so the box does too.
+# near-black that outline disappears, so the box does too (a check box's, and a checkable list item's).
 _DARK_EXTRA = """
-QCheckBox::indicator {{ width: 13px; height: 13px; border: 1px solid {c.disabled_text}; border-radius: 2px;
-    background: {c.base}; }}
-QCheckBox::indicator:checked {{ background: {c.highlight}; border-color: {c.highlight}; }}
-QCheckBox::indicator:disabled {{ border-color: {c.mid}; }}
+QCheckBox::indicator, QAbstractItemView::indicator {{ width: 13px; height: 13px; border: 1px solid {c.disabled_text};
+    border-radius: 2px; background: {c.base}; }}
+QCheckBox::indicator:checked, QAbstractItemView::indicator:checked {{ background: {c.highlight};
+    border-color: {c.highlight}; }}
+QCheckBox::indicator:disabled, QAbstractItemView::indicator:disabled {{ border-color: {c.mid}; }}
 """
 
 

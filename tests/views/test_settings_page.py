@@ -163,25 +163,30 @@ def test_a_window_with_a_bad_rrule_is_refused_and_a_good_one_saved(page, qtbot, 
 
 
 def test_a_template_body_error_is_named_by_its_path(page, qtbot, store):
+    """The service's path (``tasks[1].title``) becomes that task's row and cell; JSON stays an
+    escape hatch whose errors are shown in its dialog. The structured editor has its own tests in
+    test_settings_templates.py."""
     section = open_section(page, "Templates")
-    form = section.form
+    form, body = section.form, section.body
     type_into(qtbot, form.editors["name"], "Standard patch")
     choose(form.editors["release_type"], "patch")
-    form.editors["body"].setPlainText(
-        '{"tasks": [{"id": "build", "title": "Build", "phase": "build", "duration_days": 2},'
-        ' {"id": "deploy", "title": "Deploy", "phase": "deploy", "duration_days": -1}]}')
+    body.set_value({"tasks": [{"id": "build", "title": "Build", "phase": "build", "duration_days": 2},
+                              {"id": "deploy", "title": "", "phase": "deploy"}]})
     click(qtbot, section.save_button)
-    assert "tasks[1].duration_days" in form.error_text("body")
+    assert body.tasks.error.shown_text == "Task 2 (deploy), title: must be non-empty text"
+    index = body.tasks.table.currentIndex()
+    assert (index.row(), index.column()) == (1, body.tasks_model.column("title"))
     assert templates.list_templates(store.ctx) == []
 
-    form.editors["body"].setPlainText('{"tasks": [')
-    click(qtbot, section.save_button)
-    assert "not valid JSON" in form.error_text("body")
-
-    form.editors["body"].setPlainText(
+    click(qtbot, body.json_button)
+    body.json_dialog.text.setPlainText('{"tasks": [')
+    click(qtbot, body.json_dialog.ok_button)
+    assert "Not valid JSON" in body.json_dialog.error.shown_text
+    body.json_dialog.text.setPlainText(
         '{"tasks": [{"id": "build", "title": "Build", "phase": "build", "duration_days": 2},'
         ' {"id": "deploy", "title": "Deploy", "phase": "deploy", "offset_days": 2,'
         '  "depends_on": [{"task": "build", "type": "FS"}]}], "required_tests": ["unit"]}')
+    click(qtbot, body.json_dialog.ok_button)
     click(qtbot, section.save_button)
     [t] = templates.list_templates(store.ctx)
     assert t.name == "Standard patch" and t.release_type == "patch"
