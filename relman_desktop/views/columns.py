@@ -112,6 +112,12 @@ class ColumnChooser(QObject):
         finally:
             self._fitting = False
 
+    def contents_sized(self) -> None:
+        """The table just sized its columns to their contents (``resizeColumnsToContents``):
+        those widths are now the natural ones, the stretch column's included; fit again."""
+        self.natural = {n: self.table.columnWidth(i) or self.natural[n] for i, n in enumerate(self.names)}
+        self.fit()
+
     def _resized_by_user(self, index: int, _old: int, new: int) -> None:
         """A column the user widened or narrowed keeps that width as its natural one."""
         if self._fitting or new == 0 or not 0 <= index < len(self.names):

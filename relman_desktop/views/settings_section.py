@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .columns import ColumnChooser
 from .commands import Refused
 from .store import Store
 from .tab_forms import (
@@ -52,6 +53,13 @@ class RecordSection(QWidget):
         self.current: Any = None  # the record the form edits; None: a new one
         self.model = RowsModel(self.columns, self)
         self.table = table_view(self.model, f"{self.noun.replace(' ', '_')}_table")
+        # the first column names the record: it takes the spare width, the last ones hide first
+        self.table.horizontalHeader().setStretchLastSection(False)
+        titles = [c.title for c in self.columns]
+        self.column_fit = ColumnChooser(
+            self.table, f"settings_{self.noun.replace(' ', '_')}", titles, titles,
+            always=titles[:1], drop_order=titles[:0:-1], stretch=titles[0] if titles else None,
+        )
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selected())
         self.form = self.make_form()
         self.new_button = QPushButton(f"New {self.noun}")
@@ -168,6 +176,7 @@ class RecordSection(QWidget):
         keep = self.identity(self.current) if self.current is not None else None
         self.model.set_rows(self.records() if self.store.has_plan else [])
         fit_columns(self.table, maximum=self.column_width)
+        self.column_fit.contents_sized()
         self.before_reload_selection()
         if keep is not None and self.select(keep):
             return

@@ -91,3 +91,22 @@ def test_hidden_columns_round_trip_through_an_ini_file(tmp_path):
     assert second.hidden_columns("releases") == ["priority"]
     assert second.hidden_columns("changes") == []
     assert second.hidden_columns("never") is None
+
+
+@pytest.mark.parametrize("section", ["Templates", "CIs", "Calendar windows"])
+def test_settings_lists_fit_beside_their_form_on_a_laptop_screen(window, qtbot, section):
+    """Each Settings list keeps its first column (the record's name) and hides its last columns
+    until the rest fit beside the form: no sideways scrolling at 1366×768 with the Inspector."""
+    window.resize(1366, 768)
+    window.show()
+    assert window.show_page("settings")
+    page = window.page_widgets["settings"]
+    assert page.show_section(section)
+    records = page.sections[section]
+    records.reload()
+    qtbot.waitExposed(records.table)
+    table = records.table
+    assert not table.isColumnHidden(0)
+    qtbot.waitUntil(lambda: table.horizontalScrollBar().maximum() == 0)
+    shown = [c for c in range(table.model().columnCount()) if not table.isColumnHidden(c)]
+    assert shown == list(range(len(shown)))  # the last columns go first
