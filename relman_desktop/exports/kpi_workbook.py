@@ -439,7 +439,8 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
                 c.deployed_at,
                 c.period,
                 c.caused_incident,
-                "=SUMPRODUCT((Rel_Key=D{r})*(Rel_FailedDeployments>0))>0",
+                # a lookup (spreadsheets cache these), not a scan of every release per change
+                "=IFERROR(INDEX(Rel_FailedDeployments,MATCH(D{r},Rel_Key,0))>0,FALSE)",
                 "=IF(OR(I{r}=TRUE,J{r}=TRUE),1,0)",
                 '=IF(AND(ISNUMBER(F{r}),ISNUMBER(G{r})),IF(G{r}>=F{r},(G{r}-F{r})*24,""),"")',
             ]
