@@ -170,9 +170,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="print cProfile's top entries for each service")
     args = parser.parse_args(argv)
 
-    from relman_desktop.exports.kpi_workbook import build_kpi_workbook, write_kpi_workbook
+    from relman_desktop.exports.kpi_workbook import (
+        ZIP_LEVEL,
+        build_kpi_workbook,
+        save_workbook_fast,
+        write_kpi_workbook,
+    )
     from relman_desktop.exports.release_notes import write_release_notes
     from relman_desktop.importers.plan_json import import_plan
+    from relman_desktop.services.base import gc_paused
     from relman_desktop.services.kpis import collect, compute_from, compute_kpis
     from relman_desktop.services.release_report import release_report
 
@@ -290,8 +296,13 @@ def main(argv: list[str] | None = None) -> int:
             t_build, wb = timed(lambda: build_kpi_workbook(data), args.repeat)
             rows.append(("  of which: build_kpi_workbook (openpyxl objects)", fmt_time(t_build),
                          f"{len(wb.sheetnames)} sheets"))
-            t_save, _ = timed(lambda: wb.save(str(out_dir / "kpis-save.xlsx")), args.repeat)
-            rows.append(("  of which: Workbook.save (zip + XML)", fmt_time(t_save), ""))
+            def save() -> None:  # as write_kpi_workbook saves: its zip level, the GC paused
+                with gc_paused():
+                    save_workbook_fast(wb, out_dir / "kpis-save.xlsx")
+
+            t_save, _ = timed(save, args.repeat)
+            rows.append(("  of which: save_workbook_fast (zip + XML)", fmt_time(t_save),
+                         f"zip level {ZIP_LEVEL}"))
             if t_wb > WORKBOOK_AIM or args.profile:
                 profiles.append(("KPI workbook", profile_top(workbook)))
         finally:
