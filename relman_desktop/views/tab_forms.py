@@ -472,3 +472,11 @@ def _field_of(name: str | None, fields: dict[str, Any]) -> str | None:
         if candidate in fields and head in ("tasks", "approval_stages", "required_tests", "rollback_rehearsal_days"):
             return candidate
     return None
+
+
+def place_cell_editor(editor: QWidget, rect: Any) -> None:
+    """Put an item delegate's editor over its cell (``option.rect``): combo boxes, spin boxes and
+    date editors keep their own height and width, centred on a row that is shorter."""
+    height = max(rect.height(), editor.sizeHint().height())
+    width = max(rect.width(), editor.minimumSizeHint().width())
+    editor.setGeometry(rect.x(), max(0, rect.y() - (height - rect.height()) // 2), width, height)

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from relman_desktop.models import enums as E
 
 from .releases_model import words
+from .tab_forms import place_cell_editor
 
 _Index = QModelIndex | QPersistentModelIndex
 LOCAL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -424,8 +425,4 @@ class TaskDelegate(QStyledItemDelegate):
         model.setData(index, value, Qt.ItemDataRole.EditRole)
 
     def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem, index: _Index) -> None:  # noqa: N802
-        rect = option.rect
-        # Combo boxes and date editors need their own height; never squeeze them into a short row.
-        height = max(rect.height(), editor.sizeHint().height())
-        width = max(rect.width(), editor.minimumSizeHint().width())
-        editor.setGeometry(rect.x(), max(0, rect.y() - (height - rect.height()) // 2), width, height)
+        place_cell_editor(editor, option.rect)

@@ -57,7 +57,7 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.models import enums as E
 
-from .tab_forms import LocalError, choices_of
+from .tab_forms import LocalError, choices_of, place_cell_editor
 from .tab_support import Notice
 from .template_body_model import (
     EMPTY_BODY,
@@ -160,11 +160,7 @@ class BodyDelegate(QStyledItemDelegate):
         model.setData(index, value, Qt.ItemDataRole.EditRole)
 
     def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem, index: _Index) -> None:  # noqa: N802
-        rect = option.rect
-        # Combo and spin boxes need their own height; never squeeze them into a short row.
-        height = max(rect.height(), editor.sizeHint().height())
-        width = max(rect.width(), editor.minimumSizeHint().width())
-        editor.setGeometry(rect.x(), max(0, rect.y() - (height - rect.height()) // 2), width, height)
+        place_cell_editor(editor, option.rect)
 
 
 class BodyTable(QTableView):
