@@ -107,6 +107,9 @@ class TemplatesSection(RecordSection):
     def _refresh_outline(self) -> None:
         self.outline.setText(outline(self.body.draft()))
 
+    def draft_state(self) -> Any:
+        return self.body.draft()
+
     def record_selected(self, record: Any) -> None:
         self.body.set_value(record.body if record is not None else EMPTY_BODY)
 
