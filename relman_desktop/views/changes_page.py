@@ -51,6 +51,7 @@ from .screenshot import register_screenshot_view
 from .store import Store
 from .tab_changes import KEY_ROLE, ChangesModel, ChangeTable
 from .tab_forms import Field, Form, LocalError, choices_of, show_moment
+from .unsaved import Draft
 
 _Index = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole + 3
@@ -247,6 +248,7 @@ class ChangesPage(QWidget):
 
         # --- the form ----------------------------------------------------------------------
         self.form = Form(FIELDS)
+        self.draft = Draft(self, self.form, self.save, self._editing)
         self.form.setObjectName("change_form")
         self.box = QGroupBox("New change")
         self.box.setObjectName("change_box")
@@ -380,6 +382,7 @@ class ChangesPage(QWidget):
     def _plan_opened(self) -> None:
         self.current = None
         self.form.clear()
+        self.draft.filled()
         self._show_mode()
         self.refresh()
 
@@ -416,6 +419,7 @@ class ChangesPage(QWidget):
         if keep is not None and not self.select_key(keep):
             self.current = None  # it went away (deleted, or its creation undone)
             self.form.clear()
+            self.draft.filled()
             self._show_mode()
         elif keep is not None:
             self._selected()
@@ -487,12 +491,44 @@ class ChangesPage(QWidget):
         row = self.model.row_of(index.data(KEY_ROLE))
         if row < 0:
             return
-        self.current = self.model.rows[row]
+        chosen = self.model.rows[row]
+        if self.draft.unsaved():
+            if self.current is not None and chosen.key == self.current.key:
+                self.current = chosen  # the list was read again: keep what is being typed
+                self._show_mode()
+                return
+            self._hold_selection()
+            self.draft.ask(lambda: self.select_key(chosen.key))
+            return
+        self.current = chosen
         if self.current.release:
             self.release_selected.emit(self.current.release)
         values = self.current.as_dict()
         self.form.set_values({n: values.get(n) for n in FORM_NAMES})
+        self.draft.filled()
         self._show_mode()
+
+    def _editing(self) -> str:
+        return self.current.key if self.current is not None else "The new change"
+
+    @property
+    def unsaved_prompt(self) -> Any:
+        return self.draft.prompt
+
+    def _hold_selection(self) -> None:
+        """Another change was chosen while this one has unsaved edits: the selection stays."""
+        selection = self.table.selectionModel()
+        selection.blockSignals(True)
+        back = self.model.row_of(self.current.key) if self.current is not None else -1
+        index = self.proxy.mapFromSource(self.model.index(back, 0)) if back >= 0 else QModelIndex()
+        if index.isValid():
+            selection.setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        else:
+            selection.clearSelection()
+            selection.setCurrentIndex(QModelIndex(), QItemSelectionModel.SelectionFlag.NoUpdate)
+        selection.blockSignals(False)
+        self.table.viewport().update()
 
     def _show_mode(self) -> None:
         c = self.current
@@ -527,10 +563,17 @@ class ChangesPage(QWidget):
         self.bundle_reason.setText(reason)
 
     def new(self) -> None:
-        self.table.selectionModel().clearSelection()
+        if self.draft.unsaved():
+            self.draft.ask(self.new)
+            return
+        selection = self.table.selectionModel()
+        selection.blockSignals(True)
+        selection.clearSelection()
         self.table.setCurrentIndex(QModelIndex())
+        selection.blockSignals(False)
         self.current = None
         self.form.set_values({"created_at": dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)})
+        self.draft.filled()
         self._show_mode()
         self.form.editors["key"].setFocus()
 
@@ -553,6 +596,7 @@ class ChangesPage(QWidget):
         except Refused as exc:
             self.form.show_error(exc.field, str(exc))
             return False
+        self.draft.forget()  # saved: the form is filled again from what the plan now holds
         self.current = None
         self.reload()
         if key:
@@ -598,6 +642,7 @@ class ChangesPage(QWidget):
             return False
         self.current = None
         self.form.clear()
+        self.draft.filled()
         self._show_mode()
         self.reload()
         return True

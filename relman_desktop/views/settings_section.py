@@ -5,25 +5,19 @@ field the service names, and nothing is saved."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractButton,
-    QAbstractSpinBox,
-    QComboBox,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSplitter,
-    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +35,7 @@ from .tab_forms import (
     selected_row,
     table_view,
 )
+from .unsaved import Draft
 
 
 class RecordSection(QWidget):
@@ -58,8 +53,6 @@ class RecordSection(QWidget):
         self.store = store
         self.setObjectName(f"settings_{self.noun.replace(' ', '_')}s")
         self.current: Any = None  # the record the form edits; None: a new one
-        self._baseline: Any = None  # what the form held when filled: unsaved edits differ from it
-        self.unsaved_prompt: QMessageBox | None = None
         self.model = RowsModel(self.columns, self)
         self.table = table_view(self.model, f"{self.noun.replace(' ', '_')}_table")
         # the first column names the record: it takes the spare width, the last ones hide first
@@ -94,6 +87,7 @@ class RecordSection(QWidget):
             lv.addWidget(intro)
         lv.addWidget(self.table, 1)
         self.box = QGroupBox()
+        self.draft = Draft(self, self.box, self.save, self._editing, self.draft_state)
         bv = QVBoxLayout(self.box)
         bv.addWidget(self.form)
         self.extra = QVBoxLayout()
@@ -130,7 +124,7 @@ class RecordSection(QWidget):
         self.current = None
         self.form.clear()
         self.record_selected(None)
-        self._baseline = self._editor_snapshot()
+        self.draft.filled()
         self._show_mode()
         self.refresh()
 
@@ -194,7 +188,7 @@ class RecordSection(QWidget):
             self.current = None
             self.form.clear()
             self.record_selected(None)
-            self._baseline = self._editor_snapshot()
+            self.draft.filled()
             self._show_mode()
 
     def before_reload_selection(self) -> None:
@@ -222,21 +216,16 @@ class RecordSection(QWidget):
                 return
             wanted = self.identity(row)
             self._hold_selection()
-            self._ask(lambda: self.select(wanted))
+            self.draft.ask(lambda: self.select(wanted))
             return
         self.current = row
         self.form.set_values(self.form_values(self.current))
         self.record_selected(self.current)
-        self._baseline = self._editor_snapshot()
+        self.draft.filled()
         self.fit_form()
         self._show_mode()
 
     # --- unsaved edits ------------------------------------------------------------------------
-
-    def _editor_snapshot(self) -> Any:
-        """What the form's editors hold now (text as typed, nothing parsed or checked, so no
-        error is shown), and what a section's own editors hold (``draft_state``)."""
-        return editor_state(self.box), self.draft_state()
 
     def draft_state(self) -> Any:
         """A section's editors that are not plain input widgets (tables over models): their
@@ -245,7 +234,11 @@ class RecordSection(QWidget):
 
     def unsaved(self) -> bool:
         """Has the user changed the form since it was filled (or cleared for a new record)?"""
-        return self._baseline is not None and self._editor_snapshot() != self._baseline
+        return self.draft.unsaved()
+
+    @property
+    def unsaved_prompt(self) -> QMessageBox | None:
+        return self.draft.prompt
 
     def _hold_selection(self) -> None:
         """Another record was chosen while this one has unsaved edits: the selection stays."""
@@ -259,35 +252,6 @@ class RecordSection(QWidget):
             self.table.clearSelection()
         model.blockSignals(False)
         self.table.viewport().update()
-
-    def _ask(self, then: Callable[[], Any]) -> None:
-        """Ask what to do with the unsaved edits (Save, Discard, or Cancel to keep editing), then
-        — unless cancelled or the save was refused — do ``then``. The question does not block."""
-        if self.unsaved_prompt is not None:
-            return  # already asking
-        what = self.describe(self.current) if self.current is not None else f"the new {self.noun}"
-        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved changes",
-                          f"{what} has changes that are not saved.", parent=self)
-        box.setObjectName("unsaved_prompt")
-        box.setInformativeText("Save them before opening another record?")
-        box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-                               | QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(QMessageBox.StandardButton.Save)
-        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
-        box.finished.connect(lambda _r: self._answered(box, then))
-        self.unsaved_prompt = box
-        box.open()
-
-    def _answered(self, box: QMessageBox, then: Callable[[], Any]) -> None:
-        self.unsaved_prompt = None
-        button = box.standardButton(box.clickedButton()) if box.clickedButton() else QMessageBox.StandardButton.Cancel
-        box.deleteLater()
-        if button == QMessageBox.StandardButton.Cancel:
-            return
-        if button == QMessageBox.StandardButton.Save and not self.save():
-            return  # refused: the reason is beside its field, the edits are still there
-        self._baseline = None  # saved or discarded: nothing left to keep
-        then()
 
     def record_selected(self, record: Any) -> None:
         pass
@@ -304,11 +268,14 @@ class RecordSection(QWidget):
     def describe(self, record: Any) -> str:
         return f"{self.noun.capitalize()} {self.identity(record)}"
 
+    def _editing(self) -> str:
+        return self.describe(self.current) if self.current is not None else f"The new {self.noun}"
+
     # --- editing ------------------------------------------------------------------------------
 
     def new(self) -> None:
         if self.unsaved():
-            self._ask(self.new)
+            self.draft.ask(self.new)
             return
         self.table.selectionModel().blockSignals(True)
         self.table.clearSelection()
@@ -316,7 +283,7 @@ class RecordSection(QWidget):
         self.current = None
         self.form.clear()
         self.record_selected(None)
-        self._baseline = self._editor_snapshot()
+        self.draft.filled()
         self._show_mode()
         first = next(iter(self.form.editors.values()), None)
         if first is not None:
@@ -339,7 +306,7 @@ class RecordSection(QWidget):
         except LocalError as exc:
             self.form.show_error(None, str(exc))
             return False
-        self._baseline = None  # saved: the form is filled again from what the plan now holds
+        self.draft.forget()  # saved: the form is filled again from what the plan now holds
         if identity is not None:
             self.current = None
             self.reload()
@@ -364,7 +331,7 @@ class RecordSection(QWidget):
         self.current = None
         self.form.clear()
         self.record_selected(None)
-        self._baseline = self._editor_snapshot()
+        self.draft.filled()
         self._show_mode()
         self.reload()
         return True
@@ -377,23 +344,6 @@ class RecordSection(QWidget):
 
     def remove(self, record: Any) -> None:  # pragma: no cover - each section
         raise NotImplementedError
-
-
-def editor_state(root: QWidget) -> list[Any]:
-    """The state of every input widget under ``root``, in order: what was typed or chosen."""
-    state: list[Any] = []
-    for w in root.findChildren(QWidget):
-        if isinstance(w, QLineEdit) and not isinstance(w.parent(), (QComboBox, QAbstractSpinBox)):
-            state.append(w.text())
-        elif isinstance(w, (QPlainTextEdit, QTextEdit)):
-            state.append(w.toPlainText())
-        elif isinstance(w, QComboBox):
-            state.append((w.currentIndex(), w.currentText()))
-        elif isinstance(w, QAbstractSpinBox):
-            state.append(w.text())
-        elif isinstance(w, QAbstractButton) and w.isCheckable():
-            state.append(w.isChecked())
-    return state
 
 
 def changed(values: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:

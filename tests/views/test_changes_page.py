@@ -256,3 +256,27 @@ def test_the_changes_table_fits_a_laptop_screen_with_the_inspector_open(window, 
     assert {"key", "title", "approval", "release"} <= set(shown)
     assert "created" not in shown  # the first to go
     qtbot.waitUntil(lambda: page.table.horizontalScrollBar().maximum() == 0)
+
+
+def test_unsaved_edits_to_a_change_are_kept_until_the_user_says_save_or_discard(page, store, qtbot):
+    from PySide6.QtWidgets import QMessageBox
+
+    assert page.select_key("CHG-001")
+    fill(page, title="Checkout API v3")
+    assert page.select_key("CHG-002")  # another change chosen with the title edited
+    assert page.current.key == "CHG-001" and page.form.editors["title"].text() == "Checkout API v3"
+    box = page.unsaved_prompt
+    assert box is not None and "CHG-001 has changes that are not saved" in box.text()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    assert page.current.key == "CHG-001" and page.form.editors["title"].text() == "Checkout API v3"
+
+    page.new()  # New asks too; Save keeps the edit, then the empty form opens
+    page.unsaved_prompt.button(QMessageBox.StandardButton.Save).click()
+    assert {c.key: c.title for c in changes.list_changes(store.ctx)}["CHG-001"] == "Checkout API v3"
+    assert page.current is None and page.form.editors["key"].text() == ""
+
+    fill(page, key="CHG-009", title="Half typed")
+    assert page.select_key("CHG-003")
+    page.unsaved_prompt.button(QMessageBox.StandardButton.Discard).click()
+    assert page.current.key == "CHG-003"
+    assert "CHG-009" not in keys(store)
