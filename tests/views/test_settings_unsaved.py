@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from relman_desktop.services import people
 
-from .test_settings_page import click, open_section, page, select, type_into  # noqa: F401
+from .test_settings_page import click, open_section, select, type_into
 
 
 def _row_of(section, email: str) -> int:
@@ -33,11 +33,18 @@ def _answer(qtbot, section, button: QMessageBox.StandardButton) -> None:
 
 
 @pytest.fixture
-def people_section(page, qtbot, store):
+def people_section(qtbot, store):
+    from relman_desktop.views.settings_page import SettingsPage
+
+    page = SettingsPage(store)
+    qtbot.addWidget(page)
+    page.resize(1280, 760)
+    page.show()
+    qtbot.waitExposed(page)
     section = open_section(page, "People")
     section.reload()
     select(section, "ann@example.com")
-    return section
+    yield section  # the page stays alive (and shown) for the test
 
 
 def _team(store, email: str) -> str | None:
