@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import String, cast, select, type_coerce
 from sqlalchemy.orm import Session
 
 from relman_desktop.models import enums as E
@@ -317,13 +317,14 @@ class PlanIndex:
                 ).order_by(CalendarWindow.start, CalendarWindow.id)
             )
         ]
+        kinds = {k.value: k for k in E.DependencyKind}  # the stored word → its member, once
         self.dependencies: list[tuple[int, int, E.DependencyKind]] = [
-            (r.release_id, r.prerequisite_id, E.DependencyKind(r.kind))
-            for r in session.execute(
+            (release_id, prereq_id, kinds[kind])
+            for release_id, prereq_id, kind in session.execute(
                 select(
                     ReleaseDependency.release_id,
                     ReleaseDependency.prerequisite_id,
-                    ReleaseDependency.kind,
+                    type_coerce(ReleaseDependency.kind, String),
                 )
             )
         ]

@@ -67,6 +67,7 @@ __all__ = [
 ]
 
 DAY = dt.timedelta(days=1)
+NO_TIME = dt.timedelta(0)
 _UNSET = object()
 # Tasks of more moving releases than this are read in one pass over the tasks table rather
 # than 500 releases at a time.
@@ -442,10 +443,10 @@ def _propagate_releases(s: Session, plan: _Plan, source_id: int) -> None:
                 continue
             old_p, new_p = both
             anchor = 1 if kind == "before" else 0  # must start after its end / with its start
-            before_gap = max(dt.timedelta(0), old_p[anchor] - here[0])
-            after_gap = max(dt.timedelta(0), new_p[anchor] - here[0])
+            before_gap = max(NO_TIME, old_p[anchor] - here[0])
+            after_gap = max(NO_TIME, new_p[anchor] - here[0])
             lacking = after_gap - before_gap
-            days = math.ceil(lacking / DAY) if lacking > dt.timedelta(0) else 0
+            days = math.ceil(lacking / DAY) if lacking > NO_TIME else 0
             if days > need:
                 need = days
                 what = "deploys" if kind == "before" else "starts deploying"
