@@ -47,6 +47,7 @@ from .releases_view import ReleasesView
 from .settings import THEMES, Settings
 from .store import Store, optional_service
 from .theme import apply_theme
+from .unsaved import settle_drafts, unsaved_drafts
 
 APP_TITLE = "Release Manager Desktop"
 PLAN_FILTER = f"Release Manager plans (*{PLAN_SUFFIX});;All files (*)"
@@ -546,6 +547,11 @@ class MainWindow(QMainWindow):
     # --- plans --------------------------------------------------------------------------------
 
     def open_plan(self, path: str | Path | None, *, create: bool = False) -> bool:
+        """Open (or create) a plan. A form with unsaved edits is asked about first (Save,
+        Discard, Cancel): then the plan opens once they are settled, and this answers False."""
+        if unsaved_drafts(self):
+            settle_drafts(self, lambda: self.store.open_plan(path, create=create), "opening another plan")
+            return False
         return self.store.open_plan(path, create=create)
 
     def start(self, plan: str | Path | None) -> None:
@@ -734,5 +740,9 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if unsaved_drafts(self):  # never quit over unsaved edits: ask, then close again
+            event.ignore()
+            settle_drafts(self, self.close, "closing the window")
+            return
         self.save_geometry()
         super().closeEvent(event)

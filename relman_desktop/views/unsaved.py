@@ -74,14 +74,15 @@ class Draft:
     def unsaved(self) -> bool:
         return self.baseline is not None and self.snapshot() != self.baseline
 
-    def ask(self, then: Callable[[], Any]) -> None:
-        """Ask what to do with the unsaved edits, then (unless cancelled or refused) ``then()``."""
+    def ask(self, then: Callable[[], Any], *, before: str = "opening another record") -> None:
+        """Ask what to do with the unsaved edits, then (unless cancelled or refused) ``then()``.
+        ``before``: what waits for the answer, in the question ("closing the window")."""
         if self.prompt is not None:
             return  # already asking
         box = QMessageBox(QMessageBox.Icon.Question, "Unsaved changes",
                           f"{self._describe()} has changes that are not saved.", parent=self.owner)
         box.setObjectName("unsaved_prompt")
-        box.setInformativeText("Save them before opening another record?")
+        box.setInformativeText(f"Save them before {before}?")
         box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
                                | QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Save)
@@ -101,3 +102,19 @@ class Draft:
             return  # refused: the reason is beside its field, the edits are still there
         self.forget()
         then()
+
+
+def unsaved_drafts(root: QWidget) -> list[Draft]:
+    """The forms under ``root`` (a window) holding unsaved edits."""
+    drafts = [getattr(w, "draft", None) for w in root.findChildren(QWidget)]
+    return [d for d in drafts if isinstance(d, Draft) and d.unsaved()]
+
+
+def settle_drafts(root: QWidget, then: Callable[[], Any], before: str) -> None:
+    """Ask about each form under ``root`` with unsaved edits, one after the other; when every
+    one is saved or discarded, ``then()``. Cancel (or a refused save) stops there."""
+    pending = unsaved_drafts(root)
+    if not pending:
+        then()
+        return
+    pending[0].ask(lambda: settle_drafts(root, then, before), before=before)

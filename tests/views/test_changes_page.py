@@ -280,3 +280,36 @@ def test_unsaved_edits_to_a_change_are_kept_until_the_user_says_save_or_discard(
     page.unsaved_prompt.button(QMessageBox.StandardButton.Discard).click()
     assert page.current.key == "CHG-003"
     assert "CHG-009" not in keys(store)
+
+
+def test_closing_the_window_or_opening_another_plan_asks_about_unsaved_edits(window, store, qtbot, tmp_path):
+    from PySide6.QtWidgets import QMessageBox
+
+    changes.create_change(store.ctx, {"key": "CHG-001", "title": "Checkout API v2", "type": "normal",
+                                      "category": "feature", "approval": "approved"})
+    window.show()
+    assert window.show_page("changes")
+    page = window.page_widgets["changes"]
+    page.reload()
+    assert page.select_key("CHG-001")
+    fill(page, title="Typed, not saved")
+
+    window.close()  # refused while the edit is unsaved: the window stays, a question is asked
+    assert window.isVisible()
+    box = page.unsaved_prompt
+    assert box is not None and "before closing the window" in box.informativeText()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    assert window.isVisible() and page.form.editors["title"].text() == "Typed, not saved"
+
+    other = tmp_path / "other.relman"
+    assert window.open_plan(other, create=True) is False  # waits for the answer
+    assert store.plan_path != other
+    box = page.unsaved_prompt
+    assert "before opening another plan" in box.informativeText()
+    old_ctx = store.ctx
+    box.button(QMessageBox.StandardButton.Save).click()
+    assert {c.key: c.title for c in changes.list_changes(old_ctx)}["CHG-001"] == "Typed, not saved"
+    assert store.plan_path == other  # saved first, in the old plan; then the other plan opened
+
+    window.close()  # nothing unsaved now: it closes at once
+    assert not window.isVisible()
