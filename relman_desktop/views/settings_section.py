@@ -46,6 +46,7 @@ class RecordSection(QWidget):
     fields: Sequence[Field] = ()
     form_columns = 1
     column_width = 240  # the widest a column starts (the full text is in its tooltip)
+    stretch_column: str | None = None  # the column given the spare width (default: the first)
     signals: Sequence[str] = ()  # store signals that mean "re-read"
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
@@ -55,12 +56,14 @@ class RecordSection(QWidget):
         self.current: Any = None  # the record the form edits; None: a new one
         self.model = RowsModel(self.columns, self)
         self.table = table_view(self.model, f"{self.noun.replace(' ', '_')}_table")
-        # the first column names the record: it takes the spare width, the last ones hide first
+        # the wide column (by default the first, which names the record) takes the spare width;
+        # the columns after it hide first, from the last
         self.table.horizontalHeader().setStretchLastSection(False)
         titles = [c.title for c in self.columns]
+        wide = self.stretch_column or (titles[0] if titles else None)
         self.column_fit = ColumnChooser(
             self.table, f"settings_{self.noun.replace(' ', '_')}", titles, titles,
-            always=titles[:1], drop_order=titles[:0:-1], stretch=titles[0] if titles else None,
+            always=titles[:1] + ([wide] if wide else []), drop_order=titles[:0:-1], stretch=wide,
         )
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selected())
         self.form = self.make_form()

@@ -299,6 +299,7 @@ class RulesSection(RecordSection):
     noun = "rule"
     intro = "When something happens to a release, if its facts match, then act — in list order, each rule once per release."
     signals = ("rules_changed", "workflow_changed", "people_changed")
+    stretch_column = "Name"
     columns = (
         Column("On", lambda r: r.enabled),
         Column("Name", lambda r: r.name),

@@ -41,6 +41,7 @@ class StatesSection(RecordSection):
     noun = "state"
     intro = "The states a release moves through, in order. A state with releases in it cannot be deleted."
     signals = ("workflow_changed",)
+    stretch_column = "State"
     columns = (
         Column("#", lambda s: s.position + 1, True),
         Column("State", lambda s: s.name),
@@ -177,6 +178,7 @@ class TransitionsSection(RecordSection):
     noun = "transition"
     intro = "Which state may follow which, and what each move checks first."
     signals = ("workflow_changed",)
+    stretch_column = "Guards"
     columns = (
         Column("From", lambda t: t.from_state or ANY_OPEN),
         Column("To", lambda t: t.to_state or PREVIOUS),

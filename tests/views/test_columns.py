@@ -110,3 +110,20 @@ def test_settings_lists_fit_beside_their_form_on_a_laptop_screen(window, qtbot, 
     qtbot.waitUntil(lambda: table.horizontalScrollBar().maximum() == 0)
     shown = [c for c in range(table.model().columnCount()) if not table.isColumnHidden(c)]
     assert shown == list(range(len(shown)))  # the last columns go first
+
+
+def test_a_settings_list_gives_the_spare_width_to_its_naming_column(window, qtbot):
+    """The workflow states list starts with a narrow "#": the state's name takes the width."""
+    window.resize(1366, 768)
+    window.show()
+    assert window.show_page("settings")
+    page = window.page_widgets["settings"]
+    assert page.show_section("Workflow")
+    from relman_desktop.views.settings_section import RecordSection
+
+    states = next(s for s in page.findChildren(RecordSection) if s.noun == "state")
+    states.reload()
+    qtbot.waitExposed(states.table)
+    table = states.table
+    qtbot.waitUntil(lambda: table.columnWidth(1) > 2 * table.columnWidth(0))
+    assert table.columnWidth(0) < 80  # "#" stays as narrow as its numbers
