@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
-import os
-import platform
 import random
 import sqlite3
 import sys
@@ -30,7 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchkit import fmt_time, profile_top, timed, verdict  # noqa: E402
+from benchkit import fmt_time, profile_top, report, timed, verdict  # noqa: E402
 
 from relman_desktop.models.planfile import open_plan  # noqa: E402
 from relman_desktop.services.base import Ctx  # noqa: E402
@@ -312,21 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         tmp.cleanup()
 
     rows += cpm_rows
-    print(f"Release Manager Desktop — conflicts & critical path benchmark ({platform.python_implementation()} "
-          f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs)")
-    print(f"best of {args.repeat} unless noted; {source}")
-    w0 = max(len(r[0]) for r in rows)
-    w1 = max(len(r[1]) for r in rows)
-    print(f"{'step':<{w0}}  {'time':>{w1}}  notes")
-    print(f"{'-' * w0}  {'-' * w1}  {'-' * 5}")
-    for step, t, note in rows:
-        print(f"{step:<{w0}}  {t:>{w1}}  {note}")
-    for name, text in profiles:
-        print(f"\ncProfile, one call of {name} (top entries by own time):")
-        print(text.rstrip())
-    for p in problems:
-        print(f"\nPROBLEM: {p}")
-    return 1 if problems else 0
+    return report("conflicts & critical path benchmark", f"best of {args.repeat} unless noted; {source}", rows, profiles, problems)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
-import os
-import platform
 import sqlite3
 import sys
 import tempfile
@@ -30,7 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchkit import fmt_time, profile_top, timed, verdict  # noqa: E402
+from benchkit import fmt_time, profile_top, report, timed, verdict  # noqa: E402
 
 from relman_desktop.models.planfile import open_plan  # noqa: E402
 from relman_desktop.services.base import Ctx  # noqa: E402
@@ -201,9 +199,9 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((f"setup: import a release with {args.changes:,} changes", fmt_time(t_imp),
                          "plan JSON importer, one transaction (not measured against an aim)"))
             key = doc["releases"][0]["key"]
-            t_rep, report = timed(lambda: release_report(nctx, key), args.repeat)
+            t_rep, notes_data = timed(lambda: release_report(nctx, key), args.repeat)
             rows.append(("release notes: release_report (read)", fmt_time(t_rep),
-                         f"{len(report.changes):,} changes, {len(report.cis)} CIs"))
+                         f"{len(notes_data.changes):,} changes, {len(notes_data.cis)} CIs"))
             for variant in ("technical", "business"):
                 target = out_dir / f"notes-{variant}.docx"
 
@@ -310,21 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         tmp.cleanup()
 
-    print(f"Release Manager Desktop — KPI & documents benchmark ({platform.python_implementation()} "
-          f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs)")
-    print(f"best of {args.repeat} unless noted; {source}")
-    w0 = max(len(r[0]) for r in rows)
-    w1 = max(len(r[1]) for r in rows)
-    print(f"{'step':<{w0}}  {'time':>{w1}}  notes")
-    print(f"{'-' * w0}  {'-' * w1}  {'-' * 5}")
-    for step, t, note in rows:
-        print(f"{step:<{w0}}  {t:>{w1}}  {note}")
-    for name, text in profiles:
-        print(f"\ncProfile, one call of {name} (top entries by own time):")
-        print(text.rstrip())
-    for p in problems:
-        print(f"\nPROBLEM: {p}")
-    return 1 if problems else 0
+    return report("KPI & documents benchmark", f"best of {args.repeat} unless noted; {source}", rows, profiles, problems)
 
 
 if __name__ == "__main__":
