@@ -63,6 +63,19 @@ def window(store, qtbot):
     return win
 
 
+@pytest.fixture
+def settings_page(store, qtbot):
+    """The Settings page on its own, shown at a desktop size."""
+    from relman_desktop.views.settings_page import SettingsPage
+
+    page = SettingsPage(store)
+    qtbot.addWidget(page)
+    page.resize(1280, 760)
+    page.show()
+    qtbot.waitExposed(page)
+    return page
+
+
 def bulk_releases(plan, n: int) -> None:
     """n releases in one INSERT … VALUES batch: seconds, not the minutes of n service calls."""
     from sqlalchemy import insert, select

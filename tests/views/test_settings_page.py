@@ -14,13 +14,8 @@ from relman_desktop.views.settings_page import SettingsPage
 
 
 @pytest.fixture
-def page(store, qtbot):
-    p = SettingsPage(store)
-    qtbot.addWidget(p)
-    p.resize(1280, 760)
-    p.show()
-    qtbot.waitExposed(p)
-    return p
+def page(settings_page):
+    return settings_page
 
 
 def open_section(page, title):

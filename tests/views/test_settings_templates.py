@@ -10,17 +10,11 @@ from PySide6.QtWidgets import QAbstractItemView, QComboBox, QLineEdit, QSpinBox
 
 from relman_desktop.services import templates
 from relman_desktop.views.commands import Refused
-from relman_desktop.views.settings_page import SettingsPage
 
 
 @pytest.fixture
-def page(store, qtbot):
-    p = SettingsPage(store)
-    qtbot.addWidget(p)
-    p.resize(1280, 760)
-    p.show()
-    qtbot.waitExposed(p)
-    return p
+def page(settings_page):
+    return settings_page
 
 
 @pytest.fixture

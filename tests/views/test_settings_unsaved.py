@@ -33,18 +33,11 @@ def _answer(qtbot, section, button: QMessageBox.StandardButton) -> None:
 
 
 @pytest.fixture
-def people_section(qtbot, store):
-    from relman_desktop.views.settings_page import SettingsPage
-
-    page = SettingsPage(store)
-    qtbot.addWidget(page)
-    page.resize(1280, 760)
-    page.show()
-    qtbot.waitExposed(page)
-    section = open_section(page, "People")
+def people_section(settings_page):
+    section = open_section(settings_page, "People")
     section.reload()
     select(section, "ann@example.com")
-    yield section  # the page stays alive (and shown) for the test
+    return section
 
 
 def _team(store, email: str) -> str | None:
