@@ -94,9 +94,20 @@ def test_hidden_columns_round_trip_through_an_ini_file(tmp_path):
 
 
 @pytest.mark.parametrize("section", ["Templates", "CIs", "Calendar windows"])
-def test_settings_lists_fit_beside_their_form_on_a_laptop_screen(window, qtbot, section):
+def test_settings_lists_fit_beside_their_form_on_a_laptop_screen(window, store, qtbot, section):
     """Each Settings list keeps its first column (the record's name) and hides its last columns
     until the rest fit beside the form: no sideways scrolling at 1366×768 with the Inspector."""
+    import datetime as dt
+
+    from relman_desktop.services import cis, templates, windows
+
+    long = "payments-settlement-gateway-eu-west-primary"  # rows as wide as real ones
+    templates.create_template(store.ctx, "Quarterly platform upgrade with security review", "major",
+                              {"tasks": [], "approval_stages": [], "required_tests": ["unit", "integration", "regression"]})
+    cis.create_ci(store.ctx, {"name": long, "environment": "production", "owner_email": "ann@example.com"})
+    windows.create_window(store.ctx, title="Year-end change freeze for every production system", kind="freeze",
+                          start=dt.datetime(2026, 12, 19), end=dt.datetime(2027, 1, 4), timezone="Europe/Berlin",
+                          environment="production", cis=[long])
     window.resize(1366, 768)
     window.show()
     assert window.show_page("settings")
@@ -110,6 +121,7 @@ def test_settings_lists_fit_beside_their_form_on_a_laptop_screen(window, qtbot, 
     qtbot.waitUntil(lambda: table.horizontalScrollBar().maximum() == 0)
     shown = [c for c in range(table.model().columnCount()) if not table.isColumnHidden(c)]
     assert shown == list(range(len(shown)))  # the last columns go first
+    assert len(shown) < table.model().columnCount()  # these rows are too wide for every column
 
 
 def test_a_settings_list_gives_the_spare_width_to_its_naming_column(window, qtbot):
