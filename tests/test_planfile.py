@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, text
 
+from relman_desktop.exports.plan_copy import save_copy
 from relman_desktop.models.planfile import (
     PlanError,
     _alembic_config,
     current_revision,
     default_plan_path,
     open_plan,
-    save_copy,
     schema_head,
 )
 from relman_desktop.services import releases

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from relman_desktop.models.planfile import Plan, PlanError, open_plan
+from relman_desktop.models.planfile import Plan, PlanError, PlanNotWritable, open_plan
 from relman_desktop.services.base import Ctx, ServiceError, jsonable
 
 # Modules that add commands. Each has ``register(subparsers) -> None``.
@@ -66,7 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def open_ctx(args: argparse.Namespace, *, create: bool = False) -> Ctx:
-    plan: Plan = open_plan(Path(args.plan) if args.plan else None, create=create)
+    """The plan named by ``--plan``. A plan that cannot be written (a read-only medium, a full
+    disk) is opened read-only: reading needs neither, and a write is refused with the reason."""
+    path = Path(args.plan) if args.plan else None
+    try:
+        plan: Plan = open_plan(path, create=create)
+    except PlanNotWritable as exc:
+        if create:
+            raise
+        plan = open_plan(path, read_only=True)
+        plan.why_read_only = str(exc).rstrip(".")
     ctx = Ctx(plan)
     if getattr(args, "actor", None):
         ctx.actor = args.actor
@@ -76,6 +85,23 @@ def open_ctx(args: argparse.Namespace, *, create: bool = False) -> Ctx:
 def print_json(data: Any, out: TextIO) -> None:
     json.dump(jsonable(data), out, indent=2, ensure_ascii=False)
     out.write("\n")
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for a file-system refusal that no service turned into a message itself."""
+    import errno
+
+    reasons = {
+        errno.ENAMETOOLONG: "the name is longer than the file system allows",
+        errno.ENOSPC: "the disk is full",
+        errno.EROFS: "the file system is read-only",
+        errno.EACCES: "permission denied (read-only folder or file?)",
+    }
+    reason = reasons.get(exc.errno or 0, exc.strerror or str(exc))
+    name = str(exc.filename or "")
+    if len(name) > 80:
+        name = name[:77] + "…"
+    return f"{name}: {reason}" if name else reason
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -98,6 +124,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # the file system refused (a name too long, a read-only folder)
+        err.write(f"relman: {describe_os_error(exc)}\n")
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover

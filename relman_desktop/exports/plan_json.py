@@ -8,11 +8,9 @@ Audit events are not part of the format: an import writes its own.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from relman_desktop.exports.safe_write import write_atomically
 from relman_desktop.models import entities as M
 from relman_desktop.services.base import Ctx, ValidationError
 
@@ -492,25 +491,6 @@ def write_plan_file(ctx: Ctx, path: str | os.PathLike[str]) -> Path:
         raise ValidationError(f"{target} is a folder; name the JSON file to write")
     if not target.parent.is_dir():
         raise ValidationError(f"the folder {target.parent} does not exist; create it first")
-    text = dumps_plan(export_plan(ctx))
-    try:
-        fd, tmpname = tempfile.mkstemp(
-            prefix=f".{target.name}-", suffix=".writing", dir=target.parent
-        )
-    except OSError as exc:
-        raise ValidationError(f"{target.name} could not be written: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmpname, 0o666 & ~umask)  # mkstemp makes it private; an export is an ordinary file
-        os.replace(tmpname, target)
-    except OSError as exc:
-        raise ValidationError(f"{target.name} could not be written: {exc.strerror or exc}") from exc
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmpname)
+    data = dumps_plan(export_plan(ctx)).encode("utf-8")
+    write_atomically(target, lambda tmp: tmp.write_bytes(data), protect=[ctx.plan.path])
     return target

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -170,6 +171,9 @@ def load_plan_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     if p.is_dir():
         raise ValidationError(f"{p} is a folder, not a plan JSON file")
     try:
+        # a FIFO with no writer would block the read for ever; a device never ends
+        if p.exists() and not stat.S_ISREG(p.stat().st_mode):
+            raise ValidationError(f"{p.name} is not a regular file (a pipe or a device); name a file")
         text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ValidationError(f"there is no file at {p}") from None

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import os
 import sqlite3
 import stat
 import tempfile
+import urllib.parse
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -26,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import defaults
 from .entities import PlanMeta
 from .migrations.revisions import HEAD, KNOWN_REVISIONS
+from .tempfiles import remove_stale_temp_files, temp_prefix
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 PLAN_FORMAT = "relman-plan"
@@ -35,6 +38,10 @@ APP_NAME = "relman-desktop"
 
 class PlanError(Exception):
     """A known, user-facing problem with a plan file: the message is one line, ready to show."""
+
+
+class PlanNotWritable(PlanError):
+    """The plan (or its folder, or the disk) cannot be written; it may still be read."""
 
 
 def default_plan_path() -> Path:
@@ -86,29 +93,52 @@ def known_error(exc: BaseException, path: Path | str) -> PlanError | None:
     return None
 
 
+_PLANS_OPENED: dict[Path, None] = {}  # an ordered set; a plan closed is still the user's plan
+
+
+def open_plan_paths() -> list[Path]:
+    """The plan files this process has opened (open now, or earlier): what no export, copy or
+    backup may write over, even once the command has closed the plan to write its file."""
+    return list(_PLANS_OPENED)
+
+
 class Plan:
     """An open plan file: a read engine, a write engine (BEGIN IMMEDIATE) and their sessions."""
 
-    def __init__(self, path: Path, *, busy_timeout: float = 5.0) -> None:
+    def __init__(self, path: Path, *, busy_timeout: float = 5.0, read_uri: str | None = None) -> None:
         self.path = path
+        _PLANS_OPENED[path] = None
         self.url = f"sqlite+pysqlite:///{path}"
         self._busy_timeout = busy_timeout
+        # Opened read-only (a read-only medium, a full disk): every connection uses this URI,
+        # and a write is refused by SQLite itself ("read-only"), before anything changes.
+        self.read_uri = read_uri
+        self.why_read_only = f"{path.name} is open read-only"
         self.read_engine = self._engine(immediate=False)
         self.write_engine = self._engine(immediate=True)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
 
     def _engine(self, *, immediate: bool) -> Engine:
-        engine = create_engine(self.url, connect_args={"timeout": self._busy_timeout})
+        if self.read_uri is not None:
+            uri, timeout = self.read_uri, self._busy_timeout
+            engine = create_engine(
+                "sqlite+pysqlite://",
+                creator=lambda: sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False),
+            )
+        else:
+            engine = create_engine(self.url, connect_args={"timeout": self._busy_timeout})
         timeout_ms = int(self._busy_timeout * 1000)
+        read_only = self.read_uri is not None
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
             dbapi_conn.isolation_level = None  # transactions are begun below, explicitly
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            if not read_only:  # the file already says WAL; setting it would be a write
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute(f"PRAGMA busy_timeout={timeout_ms}")
             cur.close()
 
@@ -131,6 +161,8 @@ class Plan:
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
         """One short transaction for one user action: all of it lands, or none of it."""
+        if self.read_uri is not None:
+            raise PlanNotWritable(f"{self.why_read_only}; nothing was changed")
         try:
             with self._write() as session, session.begin():
                 yield session
@@ -165,9 +197,40 @@ def _is_integrity(exc: BaseException) -> bool:
 # --- opening -----------------------------------------------------------------------------------
 
 
+def read_only_uri(path: Path) -> str:
+    """A URI that reads ``path`` without writing a byte, beside it or in it.
+
+    ``mode=ro`` first: it still sees what a writer left in the write-ahead log, but SQLite
+    needs to create the ``-shm`` index to read a WAL plan, which a read-only folder or a full
+    disk refuses. Then, only when no write-ahead log holds anything (so nothing would be
+    missed), ``immutable=1``: the file is read as it is, with no index and no locks.
+    """
+    quoted = urllib.parse.quote(str(path))
+    ro = f"file:{quoted}?mode=ro"
+    try:
+        con = sqlite3.connect(ro, uri=True, timeout=2)
+        try:
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return ro
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        text = str(exc).lower()
+        if not any(w in text for w in ("disk i/o", "unable to open", "readonly", "read-only")):
+            raise known_error(exc, path) or PlanError(f"{path.name} cannot be read: {exc}") from exc
+        wal = Path(f"{path}-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise PlanError(
+                f"{path.name} cannot be read here: its latest changes are still in {wal.name}, "
+                "and its folder or disk cannot be written to read them; free some space or "
+                "open it where it may be written"
+            ) from exc
+    return f"file:{quoted}?immutable=1"
+
+
 def _inspect(path: Path) -> tuple[set[str], dict[str, str], str | None]:
     """Tables, plan_meta and schema revision, read without changing a byte of the file."""
-    uri = f"file:{path}?mode=ro"
+    uri = read_only_uri(path)
     try:
         con = sqlite3.connect(uri, uri=True, timeout=2)
     except sqlite3.Error as exc:
@@ -191,11 +254,11 @@ def _inspect(path: Path) -> tuple[set[str], dict[str, str], str | None]:
 def _check_writable(path: Path) -> None:
     st = path.stat()
     if not os.access(path, os.W_OK) or not (st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)):
-        raise PlanError(f"{path.name} is read-only; save a copy elsewhere to work on it")
+        raise PlanNotWritable(f"{path.name} is read-only; save a copy elsewhere to work on it")
     folder = path.parent
     fst = folder.stat()
     if not os.access(folder, os.W_OK) or not (fst.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)):
-        raise PlanError(f"the folder of {path.name} is read-only, and a plan needs to write its journal beside it")
+        raise PlanNotWritable(f"the folder of {path.name} is read-only, and a plan needs to write its journal beside it")
 
 
 def backup_path_for(path: Path, revision: str) -> Path:
@@ -246,7 +309,8 @@ def _create(path: Path, *, busy_timeout: float) -> None:
         raise PlanError(f"the folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
         raise PlanError(f"the folder {folder} is read-only; choose another place for the plan")
-    fd, tmpname = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".creating", dir=folder)
+    remove_stale_temp_files(folder)
+    fd, tmpname = tempfile.mkstemp(prefix=temp_prefix(path.name), dir=folder)
     os.close(fd)
     tmp = Path(tmpname)
     umask = os.umask(0)
@@ -279,20 +343,32 @@ def _create(path: Path, *, busy_timeout: float) -> None:
                 leftover.unlink()
 
 
-def open_plan(path: str | os.PathLike[str] | None = None, *, create: bool = False, busy_timeout: float = 5.0) -> Plan:
+def open_plan(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    create: bool = False,
+    busy_timeout: float = 5.0,
+    read_only: bool = False,
+) -> Plan:
     """Open the plan at ``path`` (default: the user's data folder), creating it if asked.
 
     Refuses, with one line and without touching the file: a folder, a missing file (unless
     ``create``), a file that is not SQLite, a SQLite file that is not a plan, a plan written by
     a newer version, a read-only file, a plan locked by another process. An older plan is
     copied to a backup beside it, then upgraded.
+
+    ``read_only`` opens the plan for reading only, writing nothing (no journal, no index
+    file): what a read-only medium or a full disk still allows. An older plan cannot be read
+    that way (it would need upgrading first), and a write through it is refused.
     """
     is_default = path is None
     p = Path(path).expanduser() if path is not None else default_plan_path()
-    p = p.absolute()
-    if p.is_dir():
+    p, st = _locate(p.absolute())
+    if st is not None and stat.S_ISDIR(st.st_mode):
         raise PlanError(f"{p} is a folder, not a plan file")
-    if not p.exists() or (create and p.stat().st_size == 0):
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise PlanError(f"{p} is a device, pipe or socket, not a plan file; name a file")
+    if st is None or (create and st.st_size == 0):
         if not create:
             raise PlanError(f"there is no plan file at {p}; create one with 'relman --plan {p} init'")
         if is_default:
@@ -321,6 +397,15 @@ def open_plan(path: str | os.PathLike[str] | None = None, *, create: bool = Fals
             f"{p.name} was written by a newer version of Release Manager Desktop (schema {rev}); "
             "upgrade the app to open it"
         )
+    if read_only:
+        if rev != schema_head():
+            raise PlanNotWritable(
+                f"{p.name} is from an older version and must be upgraded before it can be read, "
+                "which needs it (and its folder) writable"
+            )
+        plan = Plan(p, busy_timeout=busy_timeout, read_uri=read_only_uri(p))
+        plan.backup_made = None  # type: ignore[attr-defined]
+        return plan
     _check_writable(p)
     _check_lock(p, busy_timeout)
     backup = None
@@ -331,6 +416,26 @@ def open_plan(path: str | os.PathLike[str] | None = None, *, create: bool = Fals
     return plan
 
 
+def _locate(p: Path) -> tuple[Path, os.stat_result | None]:
+    """The file a plan path names (a symbolic link's target, so a new plan is written through
+    the link, not over it) and its status (None when there is no file yet); a path the file
+    system cannot hold is one clear line."""
+    shown = p.name if len(p.name) <= 60 else p.name[:57] + "…"
+    try:
+        if p.is_symlink():
+            p = Path(os.path.realpath(p))
+        return p, p.stat()
+    except FileNotFoundError:
+        return p, None
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise PlanError(
+                f"the plan path ({len(str(p))} characters, {shown}) is longer than the file "
+                "system allows; choose a shorter name"
+            ) from None
+        raise PlanError(f"{shown} cannot be opened: {exc.strerror or exc}") from None
+
+
 def _check_lock(path: Path, busy_timeout: float) -> None:
     """Fail fast, with a clear line, when another process holds the plan's write lock."""
     con = sqlite3.connect(path, timeout=min(busy_timeout, 2.0), isolation_level=None)
@@ -338,28 +443,14 @@ def _check_lock(path: Path, busy_timeout: float) -> None:
         con.execute("BEGIN IMMEDIATE")
         con.execute("ROLLBACK")
     except sqlite3.Error as exc:
-        raise known_error(exc, path) or PlanError(f"{path.name} cannot be opened: {exc}") from exc
+        known = known_error(exc, path)
+        if known is None and "disk i/o" in str(exc).lower():  # a full disk refuses the WAL index
+            known = PlanNotWritable(f"{path.name} cannot be written: disk I/O error (is the disk full?)")
+        elif known is not None and "locked" not in str(known) and "damaged" not in str(known):
+            known = PlanNotWritable(str(known))
+        raise known or PlanError(f"{path.name} cannot be opened: {exc}") from exc
     finally:
         con.close()
-
-
-def save_copy(plan: Plan, dest: str | os.PathLike[str]) -> Path:
-    """A consistent copy of the open plan (File > Save a Copy As, Back Up Now)."""
-    target = Path(dest).expanduser().absolute()
-    if not target.parent.exists():
-        raise PlanError(f"the folder {target.parent} does not exist")
-    tmp = target.with_name(f".{target.name}.copying")
-    try:
-        sqlite_copy(plan.path, tmp)
-        os.replace(tmp, target)
-    except sqlite3.Error as exc:
-        raise known_error(exc, target) or PlanError(f"{target.name} could not be written: {exc}") from exc
-    except OSError as exc:
-        raise PlanError(f"{target.name} could not be written: {exc.strerror or exc}") from exc
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-    return target
 
 
 def current_revision(plan: Plan) -> str | None:
@@ -372,9 +463,9 @@ def current_revision(plan: Plan) -> str | None:
 __all__ = [
     "Plan",
     "PlanError",
+    "PlanNotWritable",
     "default_plan_path",
     "open_plan",
-    "save_copy",
     "schema_head",
     "current_revision",
 ]

@@ -112,10 +112,12 @@ def export_calendar_png(source: Any, path: str | Path, *, zoom: str | float = "w
         r.paint_body(p, QRectF(chart.x0, 0, chart.x1 - chart.x0, rows * r.geom.row_h), QPointF(LABEL_WIDTH, hh))
     finally:
         p.end()
-    target = Path(path)
-    if not image.save(str(target), "PNG"):
-        raise OSError(f"could not write {target}")
-    return target
+    from relman_desktop.exports.safe_write import write_atomically
+
+    from .screenshot import png_bytes
+
+    data = png_bytes(image)
+    return write_atomically(path, lambda tmp: tmp.write_bytes(data), complete=True)
 
 
 @dataclass
@@ -124,6 +126,7 @@ class PdfResult:
     pages: int
     columns: int  # tiles across time
     bands: int  # tiles down the rows
+    painted: bool = True  # the painter finished the file (False: the writer failed)
 
 
 def export_calendar_pdf(source: Any, path: str | Path, *, zoom: str | float = "week",
@@ -131,7 +134,26 @@ def export_calendar_pdf(source: Any, path: str | Path, *, zoom: str | float = "w
                         expand: bool | list[str] = False, baseline: str | None = None,
                         filters: Filters | None = None, page_size: str = "A4",
                         landscape: bool = True, title: str = "Release calendar") -> PdfResult:
-    """The chart tiled across pages; each page repeats the time scale and the row labels."""
+    """The chart tiled across pages; each page repeats the time scale and the row labels.
+    Written beside ``path`` and renamed once complete (``exports.safe_write``)."""
+    from relman_desktop.exports.safe_write import write_atomically
+
+    results: list[PdfResult] = []
+
+    def paint(tmp: Path) -> bool:
+        results.append(_paint_pdf(source, tmp, zoom=zoom, start=start, end=end, theme=theme,
+                                  expand=expand, baseline=baseline, filters=filters,
+                                  page_size=page_size, landscape=landscape, title=title))
+        return results[-1].painted
+
+    target = write_atomically(path, paint, complete=True)
+    done = results[-1]
+    return PdfResult(target, done.pages, done.columns, done.bands)
+
+
+def _paint_pdf(source: Any, path: Path, *, zoom: str | float, start: dt.date | None,
+               end: dt.date | None, theme: str, expand: bool | list[str], baseline: str | None,
+               filters: Filters | None, page_size: str, landscape: bool, title: str) -> PdfResult:
     from .screenshot import ensure_app
 
     ensure_app()
@@ -178,8 +200,8 @@ def export_calendar_pdf(source: Any, path: str | Path, *, zoom: str | float = "w
                     r.paint_body(p, QRectF(x, first * r.geom.row_h, w, body_h), QPointF(label_w, hh))
                 _footer(p, r, n, pages, first, last, x, w, QRectF(0, page_h - foot, page_w, foot), title)
     finally:
-        p.end()
-    return PdfResult(Path(path), pages, columns, bands)
+        painted = p.end()
+    return PdfResult(Path(path), pages, columns, bands, painted)
 
 
 def _footer(p: QPainter, r: GanttRenderer, n: int, pages: int, first: int, last: int, x: float, w: float,

@@ -781,9 +781,18 @@ class GraphView(QWidget):
 
 
 def export_scene(scene: QGraphicsScene, path: str | Path) -> Path:
-    """The whole scene to ``path``: .png (2× for sharpness, capped), .svg or .pdf."""
-    target = Path(path)
-    suffix = target.suffix.lower()
+    """The whole scene to ``path``: .png (2× for sharpness, capped), .svg or .pdf, written
+    beside it and renamed once complete (``exports.safe_write``)."""
+    from relman_desktop.exports.safe_write import write_atomically
+
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".png", ".svg", ".pdf"):
+        raise ValueError(f"{Path(path).name}: export to .png, .svg or .pdf")
+    return write_atomically(path, lambda tmp: _render_scene(scene, tmp, suffix), complete=True)
+
+
+def _render_scene(scene: QGraphicsScene, target: Path, suffix: str) -> bool:
+    """Paint the scene into ``target`` as ``suffix``; False when the writer failed."""
     source = scene.itemsBoundingRect().adjusted(-20, -20, 20, 20)
     if source.isEmpty():
         source = QRectF(0, 0, 200, 100)
@@ -796,9 +805,11 @@ def export_scene(scene: QGraphicsScene, path: str | Path) -> Path:
         painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         scene.render(painter, QRectF(image.rect()), source)
         painter.end()
-        if not image.save(str(target), "PNG"):
-            raise OSError(f"could not write {target}")
-    elif suffix == ".svg":
+        from .screenshot import png_bytes
+
+        target.write_bytes(png_bytes(image))
+        return True
+    if suffix == ".svg":
         from PySide6.QtSvg import QSvgGenerator
 
         gen = QSvgGenerator()
@@ -808,8 +819,8 @@ def export_scene(scene: QGraphicsScene, path: str | Path) -> Path:
         gen.setTitle("Release dependencies")
         painter = QPainter(gen)
         scene.render(painter, QRectF(0, 0, source.width(), source.height()), source)
-        painter.end()
-    elif suffix == ".pdf":
+        return painter.end()
+    if suffix == ".pdf":
         from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter
 
         writer = QPdfWriter(str(target))
@@ -821,12 +832,8 @@ def export_scene(scene: QGraphicsScene, path: str | Path) -> Path:
         painter = QPainter(writer)
         page = QRectF(painter.viewport())
         scene.render(painter, page, source, Qt.AspectRatioMode.KeepAspectRatio)
-        painter.end()
-    else:
-        raise ValueError(f"{target.name}: export to .png, .svg or .pdf")
-    if not target.exists():
-        raise OSError(f"could not write {target}")
-    return target
+        return painter.end()
+    return False
 
 
 def export_graph_file(ctx: Any, path: str | Path, *, keys: Iterable[str] | None = None) -> Path:

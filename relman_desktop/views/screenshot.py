@@ -44,6 +44,20 @@ def known_views() -> list[str]:
     return sorted(set(SCREENSHOT_VIEWS) | set(page_names()))
 
 
+def png_bytes(image: Any) -> bytes:
+    """A QImage as PNG bytes, encoded in memory: the file is then written by Python, so a
+    full disk is an ``OSError`` that says so (libpng writing to a file only prints an error)."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise OSError("the picture could not be encoded as PNG")
+    buffer.close()
+    return bytes(data.data())
+
+
 def ensure_app() -> Any:
     """The QApplication, made offscreen unless a platform was asked for."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -91,10 +105,10 @@ def render(ctx: Any, view: str, out: str | Path, *, release: str | None = None,
         for _ in range(3):
             app.processEvents()
         image = window.grab()
-        target = Path(out)
-        if not image.save(str(target), "PNG"):
-            raise OSError(f"could not write {target}")
-        return target
+        from relman_desktop.exports.safe_write import write_atomically
+
+        data = png_bytes(image)
+        return write_atomically(out, lambda tmp: tmp.write_bytes(data), complete=True)
     finally:
         from PySide6.QtCore import QCoreApplication, QEvent
 

@@ -17,7 +17,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from relman_desktop.models.planfile import PlanError, open_plan, save_copy
+from relman_desktop.exports.plan_copy import save_copy
+from relman_desktop.models.planfile import PlanError, open_plan
 from relman_desktop.services.base import Ctx, ServiceError
 
 from .commands import Call, EditCommand, call
@@ -274,7 +275,7 @@ class Store(QObject):
     def save_copy(self, dest: str | Path) -> Path | None:
         try:
             target = save_copy(self.ctx.plan, dest)
-        except PlanError as exc:
+        except (PlanError, ServiceError) as exc:
             self.error.emit(str(exc))
             return None
         self.message.emit(f"Saved a copy as {target}")
