@@ -129,14 +129,17 @@ def cmd_kpis(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_export_notes(args: argparse.Namespace, out: TextIO) -> int:
     from relman_desktop.exports.release_notes import write_release_notes
+    from relman_desktop.services.audit import head
     from relman_desktop.services.release_report import release_report
 
     ctx = open_ctx(args)
     try:
         report = release_report(ctx, args.key)
+        audit_head = head(ctx).text
     finally:
         ctx.plan.close()
-    path = write_release_notes(report, args.file, variant=args.variant, template=args.template)
+    path = write_release_notes(report, args.file, variant=args.variant, template=args.template,
+                               audit_head=audit_head)
     out.write(f"release notes written: {path}\n")
     return 0
 

@@ -40,7 +40,12 @@ def register(sub: Any) -> None:
     kinds.required = True
     v = kinds.add_parser("verify", help="check that no audit event was edited, removed or reordered")
     v.add_argument("--json", action="store_true")
+    v.add_argument("--against", metavar="HASH", type=_head_hash,
+                   help="a head hash recorded earlier (relman audit head): prove the history up to it is unchanged")
     v.set_defaults(handler=cmd_audit_verify)
+    hd = kinds.add_parser("head", help="the hash of the trail's last event, to keep outside the plan")
+    hd.add_argument("--json", action="store_true")
+    hd.set_defaults(handler=cmd_audit_head)
     h = kinds.add_parser("log", help="print the audit trail, newest first")
     h.add_argument("--release", metavar="KEY")
     h.add_argument("--limit", type=int, default=50)
@@ -214,15 +219,45 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _head_hash(text: str) -> str:
+    value = text.strip().lower().rpartition(":")[2]  # "SEQ:HASH" as printed is accepted too
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a head hash (64 hex digits, from relman audit head)")
+    return value
+
+
+def cmd_audit_head(args: argparse.Namespace, out: TextIO) -> int:
+    from relman_desktop.services import audit
+
+    ctx = open_ctx(args)
+    try:
+        head = audit.head(ctx)
+    finally:
+        ctx.plan.close()
+    if args.json:
+        print_json({"seq": head.seq, "hash": head.hash}, out)
+    else:
+        out.write(f"{head.hash}  (event {head.seq})\n")
+    return 0
+
+
 def cmd_audit_verify(args: argparse.Namespace, out: TextIO) -> int:
     from relman_desktop.services import audit
 
     ctx = open_ctx(args)
-    result = audit.verify(ctx)
+    try:
+        result = audit.verify(ctx, against=args.against)
+    finally:
+        ctx.plan.close()
     if args.json:
-        print_json({"ok": result.ok, "events": result.events, "problems": result.problems}, out)
+        data: dict[str, Any] = {"ok": result.ok, "events": result.events, "problems": result.problems}
+        if args.against:
+            data["anchored_at"] = result.anchored_at
+        print_json(data, out)
     elif result.ok:
         out.write(f"audit trail intact: {result.events} events\n")
+        if args.against:
+            out.write(f"unchanged up to event {result.anchored_at} (hash {args.against[:16]}…)\n")
     if not result.ok:
         if not args.json:
             args.err.write(f"relman: the audit trail has been tampered with ({len(result.problems)} problems):\n")
@@ -236,6 +271,15 @@ def cmd_audit_log(args: argparse.Namespace, out: TextIO) -> int:
     from relman_desktop.services import audit
 
     ctx = open_ctx(args)
-    for row in audit.history(ctx, args.release, limit=args.limit):
+    try:
+        rows = audit.history(ctx, args.release, limit=args.limit)
+        if args.release and not rows:
+            from relman_desktop.services.base import release_by_key
+
+            with ctx.read() as s:
+                release_by_key(s, args.release)  # no such release, and no event names it: exit 2
+    finally:
+        ctx.plan.close()
+    for row in rows:
         out.write(f"{row.seq:>6}  {row.at:%Y-%m-%d %H:%M}  {row.summary}\n")
     return 0

@@ -20,6 +20,7 @@ from docx.shared import Inches
 from relman_desktop.services import cab
 from relman_desktop.services.base import Ctx
 
+from .audit_stamp import stamp_audit_head
 from .release_notes import _Writer, clean
 from .safe_write import write_atomically
 
@@ -121,12 +122,18 @@ def build_minutes(meeting: cab.Meeting, *, generated_at: dt.datetime | None = No
 
 def write_minutes(meeting: cab.Meeting, target: str | os.PathLike[str], *,
                   generated_at: dt.datetime | None = None,
-                  cancelled: Callable[[], bool] | None = None) -> Path:
-    """Build the minutes and save them to ``target`` atomically; return the path."""
+                  cancelled: Callable[[], bool] | None = None,
+                  audit_head: str | None = None) -> Path:
+    """Build the minutes and save them to ``target`` atomically; return the path.
+    ``audit_head`` ("SEQ:HASH") is stamped into the document (``audit_stamp``)."""
     doc = build_minutes(meeting, generated_at=generated_at)
+    stamp_audit_head(doc, audit_head)
     return write_atomically(target, lambda tmp: doc.save(str(tmp)), cancelled=cancelled)
 
 
 def export_minutes(ctx: Ctx, meeting_id: int, target: str | os.PathLike[str]) -> Path:
     """Read the meeting from the plan and write its minutes (``relman export minutes``)."""
-    return write_minutes(cab.get_meeting(ctx, meeting_id), target, generated_at=ctx.now())
+    from relman_desktop.services.audit import head
+
+    return write_minutes(cab.get_meeting(ctx, meeting_id), target, generated_at=ctx.now(),
+                         audit_head=head(ctx).text)

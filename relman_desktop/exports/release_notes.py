@@ -33,6 +33,7 @@ from docx.shared import Inches
 from relman_desktop.services.base import ServiceError
 from relman_desktop.services.release_report import ReleaseReport
 
+from .audit_stamp import stamp_audit_head
 from .safe_write import write_atomically
 
 VARIANTS = ("business", "technical")
@@ -504,9 +505,12 @@ def write_release_notes(
     variant: str = "technical",
     template: str | os.PathLike[str] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    audit_head: str | None = None,
 ) -> Path:
-    """Build the release notes and save them to ``target`` atomically; return the path."""
+    """Build the release notes and save them to ``target`` atomically; return the path.
+    ``audit_head`` ("SEQ:HASH") is stamped into the document (``audit_stamp``)."""
     doc = build_release_notes(report, variant=variant, template=template)
+    stamp_audit_head(doc, audit_head)
     return write_atomically(target, lambda tmp: doc.save(str(tmp)), cancelled=cancelled)
 
 

@@ -280,10 +280,14 @@ class FileTransfers(QObject):
             from relman_desktop.services.release_report import release_report
 
             task.progress(10, f"reading {key}")
+            from relman_desktop.services.audit import head
+
             report = release_report(ctx, key)
+            audit_head = head(ctx).text
             task.check()
             task.progress(40, "writing the Word document")
-            return write_release_notes(report, path, variant=variant, template=template, cancelled=task.cancelled)
+            return write_release_notes(report, path, variant=variant, template=template,
+                                       cancelled=task.cancelled, audit_head=audit_head)
 
         return self._run(f"Release notes of {key} ({variant})", run, lambda p: f"Wrote {p}")
 
