@@ -1,6 +1,7 @@
 """CAB commands: ``cab list|new|show|decide|undo|close`` and ``export minutes MEETING FILE``.
 
-Times on the command line are read in the plan's time zone (its ``timezone`` setting, else UTC).
+Times on the command line without a zone are read in the plan's time zone (its ``timezone``
+setting) or, when the plan has none, in the user's local zone; they are stored in UTC.
 """
 
 from __future__ import annotations
@@ -68,18 +69,33 @@ def register(sub: Any) -> None:
         cab_shot.set_defaults(handler=cmd_screenshot_cab)
 
 
-def parse_time(text: str, zone: ZoneInfo, *, default_hour: int) -> dt.datetime:
+def parse_time(text: str, zone: ZoneInfo | None, *, default_hour: int) -> dt.datetime:
+    """``text`` as an aware UTC time; without a zone it is read in ``zone`` (the plan's) or,
+    when that is None, in the user's local time zone."""
     value = text.strip()
     if value.lower() == "now":
         return dt.datetime.now(dt.UTC)
     try:
         if len(value) == 10:
-            day = dt.date.fromisoformat(value)
-            return dt.datetime.combine(day, dt.time(default_hour), zone)
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
+            parsed = dt.datetime.combine(dt.date.fromisoformat(value), dt.time(default_hour))
+        else:
+            parsed = dt.datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            # astimezone() on a naive time reads it as the system's local time
+            parsed = parsed.replace(tzinfo=zone) if zone is not None else parsed.astimezone()
+        return parsed.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
         raise UsageError(f"{text!r} is not a date like 2026-12-01 or 2026-12-01T14:00") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+
+
+def input_zone(ctx: Any) -> ZoneInfo | None:
+    """The zone a time typed without one is read in: the plan's, if it names one."""
+    from relman_desktop.models.entities import PlanMeta
+    from relman_desktop.services import cab
+
+    with ctx.read() as s:
+        named = s.get(PlanMeta, "timezone")
+    return cab.display_zone(ctx) if named is not None and named.value else None
 
 
 def _when(value: dt.datetime, zone: ZoneInfo) -> str:
@@ -149,8 +165,9 @@ def cmd_new(args: argparse.Namespace, out: TextIO) -> int:
     ctx = open_ctx(args)
     try:
         zone = cab.display_zone(ctx)
-        held = parse_time(args.date, zone, default_hour=10) if args.date else None
-        cutoff = parse_time(args.cutoff, zone, default_hour=0) if args.cutoff else None
+        typed_in = input_zone(ctx)
+        held = parse_time(args.date, typed_in, default_hour=10) if args.date else None
+        cutoff = parse_time(args.cutoff, typed_in, default_hour=0) if args.cutoff else None
         if cutoff is None and held is not None:
             cutoff = min(held, ctx.now())
         meeting = cab.create_meeting(ctx, held_at=held, cutoff_at=cutoff, chair=args.chair, title=args.title,

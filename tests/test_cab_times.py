@@ -1,0 +1,51 @@
+"""A CAB meeting time typed without a zone is the plan's (or the user's) local time, stored in
+UTC (issue 20)."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from relman_desktop.cli import main
+from relman_desktop.models.entities import PlanMeta
+from relman_desktop.services.base import Ctx
+
+
+@pytest.fixture
+def new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def new_meeting(plan_path: Path, *argv: str) -> dict:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--plan", str(plan_path), "cab", "new", *argv, "--json"], out, err)
+    assert code == 0, err.getvalue()
+    return json.loads(out.getvalue())
+
+
+def test_a_naive_time_is_the_users_local_time(ctx: Ctx, plan_path: Path, new_york: None) -> None:
+    meeting = new_meeting(plan_path, "--date", "2027-01-05T10:00")
+    assert meeting["held_at"] == "2027-01-05T15:00:00Z"  # 10:00 in New York (EST, UTC-5)
+    meeting = new_meeting(plan_path, "--date", "2027-07-05")  # a date alone is 10:00, in summer
+    assert meeting["held_at"] == "2027-07-05T14:00:00Z"
+
+
+def test_the_plans_zone_wins_over_the_users(ctx: Ctx, plan_path: Path, new_york: None) -> None:
+    with ctx.plan.write() as s:
+        s.add(PlanMeta(key="timezone", value="Europe/Berlin"))
+    meeting = new_meeting(plan_path, "--date", "2027-01-05T10:00")
+    assert meeting["held_at"] == "2027-01-05T09:00:00Z"
+
+
+def test_a_time_with_an_offset_is_taken_as_written(ctx: Ctx, plan_path: Path, new_york: None) -> None:
+    meeting = new_meeting(plan_path, "--date", "2027-01-05T10:00+01:00")
+    assert meeting["held_at"] == "2027-01-05T09:00:00Z"
