@@ -79,7 +79,18 @@ def open_ctx(args: argparse.Namespace, *, create: bool = False) -> Ctx:
     ctx = Ctx(plan)
     if getattr(args, "actor", None):
         ctx.actor = args.actor
+    _contexts.append(ctx)
     return ctx
+
+
+_contexts: list[Ctx] = []  # this run's: their notices (a rule skipped) are printed at the end
+
+
+def _print_notices(err: TextIO) -> None:
+    for ctx in _contexts:
+        for notice in dict.fromkeys(ctx.notices):
+            err.write(f"relman: note: {notice}\n")
+    _contexts.clear()
 
 
 def print_json(data: Any, out: TextIO) -> None:
@@ -114,6 +125,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return int(exc.code or 0)
     handler: Callable[[argparse.Namespace, TextIO], int] = args.handler
     args.err = err  # handlers that print several lines of refusal write them here
+    _contexts.clear()
     try:
         return handler(args, out)
     except (PlanError, ServiceError, UsageError) as exc:
@@ -127,6 +139,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except OSError as exc:  # the file system refused (a name too long, a read-only folder)
         err.write(f"relman: {describe_os_error(exc)}\n")
         return EXIT_USAGE
+    finally:
+        _print_notices(err)
 
 
 if __name__ == "__main__":  # pragma: no cover

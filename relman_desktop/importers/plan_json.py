@@ -311,6 +311,7 @@ class _Check:
             for j, parent in enumerate(_list(ci.get("parents"))):
                 self._ci(f"configuration_items[{i}].parents[{j}]", parent)
         self._ci_loops()
+        self._rules()
         for i, w in enumerate(_list(d.get("windows"))):
             self._window(i, _dict(w))
         for i, c in enumerate(_list(d.get("changes"))):
@@ -345,6 +346,28 @@ class _Check:
             if value in existing:
                 self.add(path, f"{noun} {_show(value)} already exists in the plan")
         return set(seen)
+
+    def _rules(self) -> None:
+        """Each rule through the rule editor's own validation (``services.rules``): a rule that
+        sets the status, a key or an id, or lacks what evaluation needs, is refused here; the
+        rules are then stored as the editor stores them."""
+        from relman_desktop.services import rules as R
+
+        emails = set(self.file_people) | set(self.existing.people)
+        cleaned: list[Any] = []
+        for i, rule in enumerate(_list(self.data.get("rules"))):
+            rule = _dict(rule)
+            try:
+                conditions = R.validate_conditions(None, rule.get("conditions"), states=self.states)
+                actions = R.validate_actions(None, rule.get("actions"), emails=emails)
+            except ValidationError as exc:
+                self.add(f"rules[{i}].{exc.field}" if exc.field else f"rules[{i}]",
+                         str(exc).split(": ", 1)[-1])
+                cleaned.append(rule)
+                continue
+            cleaned.append({**rule, "conditions": conditions, "actions": actions})
+        if "rules" in self.data and isinstance(self.data["rules"], list):
+            self.data["rules"] = cleaned
 
     def _person(self, path: str, email: Any) -> None:
         if (
@@ -710,6 +733,7 @@ def import_plan(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
 def import_into(tx: Tx, data: dict[str, Any]) -> dict[str, Any]:
     """``import_plan`` inside a transaction the caller holds (undo of a deletion uses it)."""
     problems = schema_problems(data)
+    data = dict(data)  # the checks store the rules as validated; the caller's dict stays as it was
     existing = _Existing.load(tx.session)
     has_releases = bool(existing.releases)
     replace_workflow = data.get("workflow") is not None and not has_releases

@@ -88,6 +88,9 @@ def known_error(exc: BaseException, path: Path | str) -> PlanError | None:
         return PlanError(f"{name} is read-only; save a copy elsewhere to work on it")
     if "malformed" in text or "not a database" in text or "file is encrypted" in text:
         return PlanError(f"{name} is damaged or not a SQLite database; restore it from a backup")
+    if "no such table" in text or "no such column" in text:
+        what = str(getattr(exc, "orig", exc)).split(":", 1)[-1].strip()
+        return PlanError(f"{name} is damaged: {what} is missing (dropped outside the app?); restore it from a backup")
     if "unable to open" in text:
         return PlanError(f"{name} cannot be opened: check that its folder exists and may be written")
     return None
@@ -251,6 +254,20 @@ def _inspect(path: Path) -> tuple[set[str], dict[str, str], str | None]:
         con.close()
 
 
+def _check_tables(path: Path, tables: set[str]) -> None:
+    """A plan at the current schema holds every table: one dropped by hand is damage, said at
+    once (not an empty list of releases later)."""
+    from .entities import Base
+
+    missing = sorted(set(Base.metadata.tables) - tables)
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise PlanError(
+            f"{path.name} is damaged: its table{'s' if len(missing) > 1 else ''} {shown} "
+            f"{'are' if len(missing) > 1 else 'is'} missing; restore it from a backup"
+        )
+
+
 def _check_writable(path: Path) -> None:
     st = path.stat()
     if not os.access(path, os.W_OK) or not (st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)):
@@ -397,6 +414,8 @@ def open_plan(
             f"{p.name} was written by a newer version of Release Manager Desktop (schema {rev}); "
             "upgrade the app to open it"
         )
+    if rev == schema_head():
+        _check_tables(p, tables)
     if read_only:
         if rev != schema_head():
             raise PlanNotWritable(

@@ -89,6 +89,7 @@ class Ctx:
     actor: str = field(default_factory=default_actor)
     clock: Any = None
     run_rules: bool = True
+    notices: list[str] = field(default_factory=list)  # from finished writes, for the person acting
 
     def now(self) -> dt.datetime:
         if self.clock is not None:
@@ -171,6 +172,7 @@ class Tx:
         self.ctx = ctx
         self._events: list[_Pending] = []
         self.rule_events: list[tuple[str, int]] = []
+        self.notices: list[str] = []  # what the person acting should hear (a rule skipped)
 
     def audit(
         self,
@@ -194,6 +196,7 @@ class Tx:
         if self._events:
             append_events(self.session, self._events, actor=self.ctx.actor, at=self.ctx.now())
             self._events = []
+        self.ctx.notices.extend(self.notices)
 
 
 def event_hash(prev_hash: str, content: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import (
     ApprovalStage,
+    AuditEvent,
     Change,
     ConfigurationItem,
     Person,
@@ -67,17 +68,21 @@ def _bad(where: str, message: str) -> ValidationError:
     return ValidationError(f"{where}: {message}", field=where)
 
 
-def _allowed_values(s: Session, name: str) -> list[str] | None:
+def _allowed_values(s: Session | None, name: str, states: list[str] | None = None) -> list[str] | None:
     if name == "type":
         return [t.value for t in E.ReleaseType]
     if name in LEVEL_FIELDS:
         return LEVELS
     if name == "status":
+        if states is not None:
+            return list(states)
+        assert s is not None
         return list(s.execute(select(WorkflowState.name).order_by(WorkflowState.position)).scalars())
     return None
 
 
-def _check_scalar(s: Session, name: str, value: Any, where: str) -> Any:
+def _check_scalar(s: Session | None, name: str, value: Any, where: str,
+                  states: list[str] | None = None) -> Any:
     if name == "tests_passed":
         if not isinstance(value, bool):
             raise _bad(where, f"tests_passed is true or false, not {value!r}")
@@ -88,13 +93,17 @@ def _check_scalar(s: Session, name: str, value: Any, where: str) -> Any:
         return value
     if not isinstance(value, str):
         raise _bad(where, f"{name} is text, not {value!r}")
-    allowed = _allowed_values(s, name)
+    allowed = _allowed_values(s, name, states)
     if allowed is not None and value not in allowed:
         raise _bad(where, f"{value!r} is not one of {', '.join(allowed)}")
     return value
 
 
-def validate_conditions(s: Session, conditions: Any) -> list[dict[str, Any]]:
+def validate_conditions(s: Session | None, conditions: Any, *,
+                        states: list[str] | None = None) -> list[dict[str, Any]]:
+    """The conditions as stored (``op`` filled in), or ``ValidationError`` naming the first
+    problem. ``states`` (the workflow's state names) stands in for the session, for an import
+    that brings its own workflow."""
     if conditions is None:
         return []
     if not isinstance(conditions, list):
@@ -121,19 +130,26 @@ def validate_conditions(s: Session, conditions: Any) -> list[dict[str, Any]]:
         if op in ("in", "not_in"):
             if not isinstance(value, list) or not value:
                 raise _bad(f"{where}.value", f"{op} needs a non-empty list of values")
-            value = [_check_scalar(s, name, v, f"{where}.value") for v in value]
+            value = [_check_scalar(s, name, v, f"{where}.value", states) for v in value]
         elif value is None and name in ("application", "max_ci_criticality"):
             pass  # "no application" / "touches no CI" are facts too
         else:
-            value = _check_scalar(s, name, value, f"{where}.value")
+            value = _check_scalar(s, name, value, f"{where}.value", states)
         out.append({"field": name, "op": op, "value": value})
     return out
 
 
-def validate_actions(s: Session, actions: Any) -> list[dict[str, Any]]:
+def validate_actions(s: Session | None, actions: Any, *,
+                     emails: set[str] | None = None) -> list[dict[str, Any]]:
+    """The actions as stored, or ``ValidationError`` naming the first problem. ``set_field``
+    may set only ``SAFE_FIELDS``: never the status (that moves through transitions and their
+    guards), a key, an id or a reference. ``emails`` (the people known) stands in for the
+    session, for an import that brings its own people."""
     if not isinstance(actions, list) or not actions:
         raise _bad("actions", "a rule needs at least one action")
-    emails = set(s.execute(select(Person.email)).scalars())
+    if emails is None:
+        assert s is not None
+        emails = set(s.execute(select(Person.email)).scalars())
     out = []
     for i, a in enumerate(actions):
         where = f"actions[{i}]"
@@ -422,6 +438,7 @@ def run_pending(tx: Tx) -> None:
     the event it listens to cannot loop."""
     s = tx.session
     fired: set[tuple[int, int]] = set()
+    checked: dict[int, tuple[list[dict[str, Any]], list[dict[str, Any]]] | None] = {}
     rounds = 0
     while tx.rule_events and rounds < MAX_ROUNDS:
         rounds += 1
@@ -439,12 +456,18 @@ def run_pending(tx: Tx) -> None:
             for rule in rules:
                 if (rule.id, release_id) in fired:
                     continue
+                if rule.id not in checked:
+                    checked[rule.id] = _stored_rule(tx, rule)
+                body = checked[rule.id]
+                if body is None:
+                    continue
+                conditions, actions = body
                 s.flush()
-                if not matches(rule.conditions or [], facts(s, release, tx.ctx.today())):
+                if not matches(conditions, facts(s, release, tx.ctx.today())):
                     continue
                 fired.add((rule.id, release_id))
                 done = []
-                for action in rule.actions or []:
+                for action in actions:
                     try:
                         done.append(_apply(tx, rule, release, action))
                     except ValidationError as exc:
@@ -452,6 +475,26 @@ def run_pending(tx: Tx) -> None:
                 tx.audit("rule", rule.id, "fired", None, {"rule": rule.name, "event": event, "done": done},
                          release_key=release.key)
     tx.rule_events.clear()
+
+
+def _stored_rule(tx: Tx, rule: Rule) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+    """A rule as the rule editor would accept it, or None when it cannot be evaluated (edited
+    by hand, or written by an older version): it is skipped, the action that raised its event
+    goes on, and it is reported once — to whoever acts now, and in the audit trail."""
+    try:
+        return (validate_conditions(tx.session, rule.conditions or []),
+                validate_actions(tx.session, rule.actions or []))
+    except ValidationError as exc:
+        reason = str(exc)
+    notice = f"rule {rule.name!r} was skipped: {reason}; fix it in Settings > Rules"
+    tx.notices.append(notice)
+    already = tx.session.execute(
+        select(AuditEvent.id).where(AuditEvent.entity == "rule", AuditEvent.entity_id == str(rule.id),
+                                    AuditEvent.action == "skipped").limit(1)
+    ).first()
+    if already is None:
+        tx.audit("rule", rule.id, "skipped", None, {"rule": rule.name, "reason": reason})
+    return None
 
 
 def rule_facts(ctx: Ctx, key: str) -> dict[str, Any]:

@@ -121,6 +121,12 @@ class Store(QObject):
         except (ServiceError, PlanError) as exc:
             self.error.emit(str(exc))
             return _FAILED
+        finally:
+            notices = getattr(self.ctx, "notices", None)
+            if notices:  # a rule skipped during the write: said once, to whoever acted
+                for notice in dict.fromkeys(notices):
+                    self.error.emit(notice[:1].upper() + notice[1:])
+                notices.clear()
 
     FAILED = _FAILED
 
