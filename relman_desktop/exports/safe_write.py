@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import stat
 import tempfile
@@ -146,19 +147,30 @@ def _through_links(path: Path, name: str) -> Path:
         raise ServiceError(f"cannot write {name}: {_reason(exc)}") from None
 
 
-def _same(a: Path, b: Path) -> bool:
-    if os.path.realpath(a) == os.path.realpath(b):
-        return True
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
+@functools.lru_cache(maxsize=256)
+def _plan_real(plan: str) -> str:
+    return os.path.realpath(plan)
 
 
 def _refuse_unsafe_target(real: Path, name: str, plans: list[Path], *, allow_plan_files: bool) -> None:
+    target = os.path.realpath(real)  # another spelling, or a link to the plan, ends here
+    try:
+        found = os.stat(target)
+        target_id: tuple[int, int] | None = (found.st_dev, found.st_ino)
+    except OSError:
+        target_id = None
     for plan in plans:
+        base = _plan_real(str(plan))
         for suffix in _PLAN_COMPANIONS:
-            if _same(real, Path(f"{plan}{suffix}")):
+            companion = f"{base}{suffix}"
+            same = target == companion
+            if not same and target_id is not None:  # a hard link has another name
+                try:
+                    st = os.stat(companion)
+                    same = (st.st_dev, st.st_ino) == target_id
+                except OSError:
+                    same = False
+            if same:
                 what = "the open plan" if not suffix else f"the open plan's {suffix[1:]} file"
                 raise ServiceError(
                     f"cannot write {name}: it is {what} ({plan.name}); choose another file name"
