@@ -35,6 +35,11 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert code == 0, err
     code, _, err = run("--plan", str(path), "cab", "new", "--date", "2026-12-01T10:00")
     assert code == 0, err
+    import sqlite3
+
+    con = sqlite3.connect(path)  # everything into the main file: the tests copy only that
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
     return path
 
 

@@ -213,7 +213,10 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     if args.releases < 1:
         raise ValidationError(f"--releases must be 1 or more, not {args.releases}")
     ctx = open_ctx(args, create=True)
-    summary = demo.generate_demo(ctx, releases=args.releases, seed=args.seed)
+    try:
+        summary = demo.generate_demo(ctx, releases=args.releases, seed=args.seed)
+    finally:
+        ctx.plan.close()  # the last connection checkpoints the WAL into the plan file
     counts = ", ".join(f"{v} {k}" for k, v in summary.items() if isinstance(v, int))
     out.write(f"demo plan written to {ctx.plan.path}: {counts}\n")
     return 0
