@@ -1,0 +1,76 @@
+"""The DevOps toolchain as release evidence: ``relman import tests|git|pipeline|incidents``.
+
+Every import first shows what it would do (``--dry-run`` stops there and writes nothing),
+then applies it in one transaction; ``--json`` prints the preview, or the result, as JSON
+(shapes in docs/cli.md). A file that cannot be used is named on one line, exit status 2, and
+nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, TextIO
+
+from relman_desktop.cli import group, open_ctx, print_json
+from relman_desktop.importers.preview import ImportPreview
+from relman_desktop.models.enums import TestKind
+from relman_desktop.services.base import ValidationError
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dry-run", action="store_true", help="show what would be imported; write nothing")
+    p.add_argument("--json", action="store_true", help="print the preview (or the result) as JSON")
+
+
+def register(sub: Any) -> None:
+    imports = group(sub, "import", "read a file into the plan")
+    p = imports.add_parser("tests", help="test reports (JUnit/xUnit XML, NUnit 3 XML) as test runs")
+    p.add_argument("files", nargs="+", metavar="FILE", help="the report files, one test run each")
+    p.add_argument("--release", required=True, metavar="KEY", help="the release the runs are evidence for")
+    p.add_argument("--kind", choices=[k.value for k in TestKind], default="unit",
+                   help="what kind of testing (default: unit)")
+    p.add_argument("--env", metavar="NAME", help="the environment the tests ran in")
+    _common(p)
+    p.set_defaults(handler=cmd_import_tests)
+
+
+def refuse(args: argparse.Namespace, exc: ValidationError) -> int:
+    """Each problem on its own line, exit status 2."""
+    err = getattr(args, "err", None) or sys.stderr
+    for problem in exc.problems or [str(exc)]:
+        err.write(f"relman: {problem}\n")
+    return 2
+
+
+def print_preview(preview: ImportPreview, out: TextIO, *, what: str, dry_run: bool) -> None:
+    out.write(f"{what}: {preview.summary()}\n")
+    width = max((len(r.key) for r in preview.rows), default=0)
+    for r in preview.rows:
+        why = f" — {r.reason}" if r.reason and r.action != "create" else ""
+        out.write(f"  {r.action:<6}  {r.kind:<10}  {r.key:<{width}}  {r.title}{why}\n")
+    for warning in preview.warnings:
+        out.write(f"  note: {warning}\n")
+    if dry_run:
+        out.write("dry run: nothing was written\n")
+
+
+def cmd_import_tests(args: argparse.Namespace, out: TextIO) -> int:
+    from relman_desktop.importers.test_reports import plan_test_import
+
+    ctx = open_ctx(args)
+    try:
+        try:
+            job = plan_test_import(ctx, args.release, args.files, args.kind, args.env)
+        except ValidationError as exc:
+            return refuse(args, exc)
+        ids = [] if args.dry_run else job.apply(ctx)
+    finally:
+        ctx.plan.close()
+    if args.json:
+        print_json(job.as_json(ids) | {"dry_run": args.dry_run}, out)
+        return 0
+    print_preview(job.preview, out, what=f"test reports for {args.release}", dry_run=args.dry_run)
+    if not args.dry_run:
+        out.write(f"recorded {len(ids)} test run{'s' if len(ids) != 1 else ''} for {args.release}\n")
+    return 0

@@ -1,0 +1,165 @@
+"""Recording what the toolchain left behind (test reports, git history, pipeline runs,
+incidents) as release evidence: each import lands in ONE transaction, audited, and is
+idempotent by the source's own identity (a report file's sha256, a commit sha, a CI run id,
+an incident id), kept in ``imported_sources`` (test runs carry their file's sha256 directly).
+
+The importers (``relman_desktop/importers/``) read and validate the files and build the
+preview; these functions take the plain data they produce and write it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from relman_desktop.models import enums as E
+from relman_desktop.models.entities import (
+    Change,
+    Deployment,
+    ImportedSource,
+    Incident,
+    Release,
+    TestRun,
+)
+
+from .base import Ctx, Tx, ValidationError, release_by_key
+
+__all__ = [
+    "add_test_runs",
+    "known_sources",
+    "known_test_reports",
+    "list_incidents",
+    "release_exists",
+]
+
+
+def release_exists(ctx: Ctx, key: str) -> None:
+    """NotFound (exit 2 on the command line) when the plan has no release ``key``."""
+    with ctx.read() as s:
+        release_by_key(s, key)
+
+
+# --- test runs --------------------------------------------------------------------------------------------
+
+
+def known_test_reports(ctx: Ctx, sha256s: list[str]) -> dict[str, str]:
+    """For each report sha256 already recorded: where, in words ("REL-1, unit test run #4")."""
+    if not sha256s:
+        return {}
+    with ctx.read() as s:
+        rows = s.execute(
+            select(TestRun.source_sha256, TestRun.id, TestRun.kind, Release.key)
+            .join(Release, Release.id == TestRun.release_id)
+            .where(TestRun.source_sha256.in_(sorted(set(sha256s))))
+        ).all()
+    return {str(sha): f"{key} ({E.TestKind(kind).value} test run #{run_id})" for sha, run_id, kind, key in rows}
+
+
+RUN_FIELDS = ("kind", "environment", "passed", "failed", "errored", "skipped", "run_at", "source",
+              "source_sha256", "failures", "duration_seconds", "note")
+
+
+def _run_values(run: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(run) - set(RUN_FIELDS))
+    if unknown:
+        raise ValidationError(f"unknown test run field {unknown[0]!r}", field=unknown[0])
+    try:
+        kind = E.TestKind(run["kind"])
+    except ValueError:
+        raise ValidationError(
+            f"Kind: {run['kind']!r} is not one of {', '.join(k.value for k in E.TestKind)}", field="kind"
+        ) from None
+    run_at = run.get("run_at")
+    if not isinstance(run_at, dt.datetime) or run_at.tzinfo is None:
+        raise ValidationError("Run at: a date and time with a time zone is required", field="run_at")
+    values = dict(run)
+    values["kind"] = kind
+    values["verdict"] = E.Verdict.FAILED if run.get("failed") else E.Verdict.PASSED
+    values.setdefault("failures", [])
+    values.setdefault("errored", 0)
+    return values
+
+
+def add_test_runs(tx: Tx, key: str, runs: list[dict[str, Any]]) -> list[int]:
+    """Record test runs read from report files, inside the caller's transaction."""
+    rel = release_by_key(tx.session, key)
+    ids = []
+    for run in runs:
+        values = _run_values(run)
+        test_run = TestRun(**values)
+        rel.test_runs.append(test_run)
+        tx.session.flush()
+        tx.audit("test_run", test_run.id, "import", None, values, release_key=rel.key)
+        ids.append(test_run.id)
+    if ids:
+        tx.rule_events.append(("on_tests_recorded", rel.id))
+    return ids
+
+
+# --- sources already imported (commits, pipeline runs, incidents) -----------------------------------------
+
+_ENTITIES: dict[str, Any] = {"change": Change, "deployment": Deployment, "incident": Incident,
+                             "release": Release, "test_run": TestRun}
+
+
+def known_sources(ctx: Ctx, kind: str, identities: list[str]) -> dict[str, dict[str, Any]]:
+    """The identities of ``kind`` already imported, each with what it became and into which
+    release. A record whose entity was deleted since does not count (it may be imported again)."""
+    if not identities:
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    with ctx.read() as s:
+        wanted = sorted(set(identities))
+        for start in range(0, len(wanted), 500):
+            rows = s.execute(
+                select(ImportedSource, Release.key)
+                .outerjoin(Release, Release.id == ImportedSource.release_id)
+                .where(ImportedSource.kind == kind, ImportedSource.identity.in_(wanted[start:start + 500]))
+            ).all()
+            for src, release_key in rows:
+                found[src.identity] = {"entity": src.entity, "entity_id": src.entity_id,
+                                       "release": release_key, "label": src.label}
+    return found
+
+
+def remember_source(tx: Tx, kind: str, identity: str, entity: str, entity_id: Any,
+                    release_id: int | None, label: str | None) -> None:
+    """Note that ``identity`` was imported (replacing a record whose entity is gone)."""
+    s = tx.session
+    old = s.execute(
+        select(ImportedSource).where(ImportedSource.kind == kind, ImportedSource.identity == identity)
+    ).scalar_one_or_none()
+    if old is not None:
+        s.delete(old)
+        s.flush()
+    s.add(ImportedSource(kind=kind, identity=identity, entity=entity, entity_id=str(entity_id),
+                         release_id=release_id, label=(label or "")[:500] or None, imported_at=tx.ctx.now()))
+
+
+def entity_exists(ctx: Ctx, entity: str, entity_id: str) -> bool:
+    model = _ENTITIES.get(entity)
+    if model is None:
+        return False
+    with ctx.read() as s:
+        if entity in ("change", "release"):
+            return s.execute(select(model.id).where(model.key == entity_id)).first() is not None
+        return s.get(model, int(entity_id)) is not None
+
+
+# --- incidents --------------------------------------------------------------------------------------------
+
+
+def list_incidents(ctx: Ctx, key: str | None = None) -> list[dict[str, Any]]:
+    with ctx.read() as s:
+        stmt = select(Incident).order_by(Incident.detected_at, Incident.id)
+        if key is not None:
+            stmt = stmt.where(Incident.release_id == release_by_key(s, key).id)
+        return [
+            {"id": i.id, "key": i.key, "title": i.title, "severity": i.severity, "service": i.service,
+             "environment": i.environment, "detected_at": i.detected_at, "restored_at": i.restored_at,
+             "release": i.release.key if i.release else None, "deployment_id": i.deployment_id,
+             "source": i.source}
+            for i in s.execute(stmt).scalars()
+        ]
