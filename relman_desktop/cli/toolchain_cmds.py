@@ -34,6 +34,24 @@ def register(sub: Any) -> None:
     _common(p)
     p.set_defaults(handler=cmd_import_tests)
 
+    p = imports.add_parser("git", help="git history: changes, commit range and authors of a release")
+    p.add_argument("repository", metavar="REPO", help="a repository folder or a bundle file")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--release", metavar="KEY", help="the release whose history this is")
+    which.add_argument("--tags", action="store_true", help="propose one release per version tag")
+    p.add_argument("--from", dest="from_rev", metavar="REV",
+                   help="first commit left out (default: the version tag before the release's)")
+    p.add_argument("--to", dest="to_rev", metavar="REV",
+                   help="last commit taken (default: the release's version tag, else HEAD)")
+    p.add_argument("--change-pattern", metavar="REGEX", help=r"change keys in messages (default: CHG-\d+)")
+    p.add_argument("--issue-pattern", metavar="REGEX", help="issue keys in messages (default: ABC-123)")
+    p.add_argument("--category", default="feature", help="category of issue commits with no type (default: feature)")
+    p.add_argument("--include-merges", action="store_true", help="count merge commits too")
+    p.add_argument("--include-bots", action="store_true", help="count commits by bots too")
+    p.add_argument("--application", metavar="NAME", help="with --tags: the application of the new releases")
+    _common(p)
+    p.set_defaults(handler=cmd_import_git)
+
 
 def refuse(args: argparse.Namespace, exc: ValidationError) -> int:
     """Each problem on its own line, exit status 2."""
@@ -47,7 +65,7 @@ def print_preview(preview: ImportPreview, out: TextIO, *, what: str, dry_run: bo
     out.write(f"{what}: {preview.summary()}\n")
     width = max((len(r.key) for r in preview.rows), default=0)
     for r in preview.rows:
-        why = f" — {r.reason}" if r.reason and r.action != "create" else ""
+        why = f" — {r.reason}" if r.reason else ""
         out.write(f"  {r.action:<6}  {r.kind:<10}  {r.key:<{width}}  {r.title}{why}\n")
     for warning in preview.warnings:
         out.write(f"  note: {warning}\n")
@@ -73,4 +91,46 @@ def cmd_import_tests(args: argparse.Namespace, out: TextIO) -> int:
     print_preview(job.preview, out, what=f"test reports for {args.release}", dry_run=args.dry_run)
     if not args.dry_run:
         out.write(f"recorded {len(ids)} test run{'s' if len(ids) != 1 else ''} for {args.release}\n")
+    return 0
+
+
+def cmd_import_git(args: argparse.Namespace, out: TextIO) -> int:
+    from relman_desktop.importers import git_history as gh
+
+    if args.tags and (args.from_rev or args.to_rev):
+        return refuse(args, ValidationError("--tags reads every version tag; --from and --to go with --release"))
+    options = gh.Options(include_merges=args.include_merges, include_bots=args.include_bots,
+                         default_category=args.category)
+    if args.change_pattern:
+        options.change_pattern = args.change_pattern
+    if args.issue_pattern:
+        options.issue_pattern = args.issue_pattern
+    ctx = open_ctx(args)
+    try:
+        try:
+            if args.tags:
+                tag_job = gh.plan_tag_import(ctx, args.repository, args.application)
+                created = [] if args.dry_run else tag_job.apply(ctx)
+            else:
+                job = gh.plan_git_import(ctx, args.repository, args.release, args.from_rev, args.to_rev, options)
+                result = None if args.dry_run else job.apply(ctx)
+        except ValidationError as exc:
+            return refuse(args, exc)
+    finally:
+        ctx.plan.close()
+    if args.tags:
+        if args.json:
+            print_json(tag_job.as_json(None if args.dry_run else created) | {"dry_run": args.dry_run}, out)
+            return 0
+        print_preview(tag_job.preview, out, what=f"version tags in {args.repository}", dry_run=args.dry_run)
+        if not args.dry_run:
+            out.write(f"created {len(created)} release{'s' if len(created) != 1 else ''}\n")
+        return 0
+    if args.json:
+        print_json(job.as_json(result) | {"dry_run": args.dry_run}, out)
+        return 0
+    print_preview(job.preview, out, what=f"git history {job.range_label} for {args.release}", dry_run=args.dry_run)
+    if result is not None:
+        out.write(f"{len(job.counted)} commits; created {len(result['changes_created'])} draft changes, "
+                  f"attached commits to {len(result['changes_updated'])}\n")
     return 0

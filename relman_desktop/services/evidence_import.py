@@ -163,3 +163,69 @@ def list_incidents(ctx: Ctx, key: str | None = None) -> list[dict[str, Any]]:
              "source": i.source}
             for i in s.execute(stmt).scalars()
         ]
+
+
+# --- git history ------------------------------------------------------------------------------------------
+
+
+def apply_git(tx: Tx, key: str, release_fields: dict[str, Any], drafts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Create the draft changes a release's git history proposes, attach commits to existing
+    changes (a change's committed time becomes its earliest commit's), set the release's
+    commit range, count and authors; every commit is remembered by its sha."""
+    from .changes import _row, create_change_tx
+
+    s = tx.session
+    rel = release_by_key(s, key)
+    created, updated = [], []
+    for d in drafts:
+        earliest = min(c["when"] for c in d["commits"])
+        if d["existing"]:
+            change = s.execute(select(Change).where(Change.key == d["key"])).scalar_one()
+            before = _row(change).as_dict()
+            if change.created_at is None or earliest < change.created_at:
+                change.created_at = earliest
+            if not change.external_ref:
+                change.external_ref = d["external_ref"]
+            s.flush()
+            after = _row(change).as_dict()
+            changed = sorted(k for k in after if after[k] != before[k])
+            tx.audit("change", change.key, "attach_commits", {k: before[k] for k in changed},
+                     {k: after[k] for k in changed} | {"commits": [c["sha"] for c in d["commits"]]},
+                     release_key=change.release.key if change.release else None)
+            updated.append(change.key)
+        else:
+            fields = {"key": d["key"], "title": d["title"][:300], "type": "normal", "category": d["category"],
+                      "approval": "pending", "release_note": d["release_note"], "external_ref": d["external_ref"],
+                      "created_at": earliest, "risk": "high" if d["breaking"] else "medium"}
+            if d["breaking"]:
+                fields["known_issues"] = "Breaking change: see the commit message."
+            create_change_tx(tx, fields, rel)
+            created.append(d["key"])
+        for c in d["commits"]:
+            remember_source(tx, "commit", c["sha"], "change", d["key"], rel.id, c["subject"])
+    if release_fields:
+        before = {n: getattr(rel, n) for n in release_fields}
+        for name, value in release_fields.items():
+            setattr(rel, name, value)
+        tx.audit("release", rel.key, "update", before, dict(release_fields), release_key=rel.key)
+    return {"changes_created": created, "changes_updated": updated, "release_updated": bool(release_fields)}
+
+
+def create_releases_from_tags(tx: Tx, proposals: list[dict[str, Any]]) -> list[str]:
+    """Releases proposed by a repository's version tags (``relman import git --tags``)."""
+    from .releases import create_release_tx
+
+    created = []
+    extra = ("commit_range", "commit_count", "commit_authors", "tag", "annotated", "identity")
+    for p in proposals:
+        fields = {k: v for k, v in p.items() if k not in extra and v is not None}
+        key = create_release_tx(tx, fields)
+        rel = release_by_key(tx.session, key)
+        rel.commit_range, rel.commit_count, rel.commit_authors = (
+            p["commit_range"], p["commit_count"], p["commit_authors"])
+        tx.audit("release", key, "update", None,
+                 {"commit_range": p["commit_range"], "commit_count": p["commit_count"],
+                  "commit_authors": p["commit_authors"], "tag": p["tag"]}, release_key=key)
+        remember_source(tx, "tag", p["identity"], "release", key, rel.id, p["tag"])
+        created.append(key)
+    return created
