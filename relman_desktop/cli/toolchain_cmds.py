@@ -52,6 +52,40 @@ def register(sub: Any) -> None:
     _common(p)
     p.set_defaults(handler=cmd_import_git)
 
+    p = imports.add_parser("pipeline", help="a saved Jenkins build, GitHub Actions run or GitLab pipeline")
+    p.add_argument("file", metavar="FILE", help="the run's JSON as the CI tool wrote it")
+    p.add_argument("--release", required=True, metavar="KEY", help="the release the run deployed or built")
+    p.add_argument("--env", metavar="NAME", help="the environment deployed to (default: what the run says)")
+    _common(p)
+    p.set_defaults(handler=cmd_import_pipeline)
+
+    dep = sub.add_parser("deployment", help="record a deployment as a pipeline runs it")
+    steps = dep.add_subparsers(dest="deployment_step", metavar="STEP", required=True)
+    p = steps.add_parser("start", help="a deployment of the release starts now")
+    p.add_argument("key", metavar="KEY", help="the release")
+    p.add_argument("--env", required=True, metavar="NAME", help="the environment, e.g. production")
+    p.add_argument("--wave", metavar="NAME", help="the wave or step of a canary/rolling deployment")
+    p.add_argument("--url", metavar="URL", help="the pipeline run's address")
+    p.add_argument("--at", metavar="TIME", help="when it started, ISO 8601 with a zone (default: now)")
+    p.add_argument("--json", action="store_true", help="print the deployment as JSON")
+    p.set_defaults(handler=cmd_deployment_start)
+    p = steps.add_parser("finish", help="the deployment in progress ends with an outcome")
+    p.add_argument("key", metavar="KEY", help="the release")
+    p.add_argument("--outcome", required=True, choices=("success", "failed", "rolled_back", "partial"))
+    p.add_argument("--env", metavar="NAME", help="which deployment, when several are in progress")
+    p.add_argument("--at", metavar="TIME", help="when it finished, ISO 8601 with a zone (default: now)")
+    p.add_argument("--json", action="store_true", help="print the deployment as JSON")
+    p.set_defaults(handler=cmd_deployment_finish)
+
+    p = sub.add_parser("approve", help="record an approver's decision on a release's approval stage")
+    p.add_argument("key", metavar="KEY", help="the release")
+    p.add_argument("--stage", required=True, metavar="NAME", help="the approval stage, e.g. CAB")
+    p.add_argument("--as", dest="approver", required=True, metavar="EMAIL", help="the approver deciding")
+    p.add_argument("--decision", choices=("approved", "rejected", "more_info"), default="approved")
+    p.add_argument("--comment", metavar="TEXT", help="why (required to reject or ask for more information)")
+    p.add_argument("--json", action="store_true", help="print the decision as JSON")
+    p.set_defaults(handler=cmd_approve)
+
 
 def refuse(args: argparse.Namespace, exc: ValidationError) -> int:
     """Each problem on its own line, exit status 2."""
@@ -133,4 +167,93 @@ def cmd_import_git(args: argparse.Namespace, out: TextIO) -> int:
     if result is not None:
         out.write(f"{len(job.counted)} commits; created {len(result['changes_created'])} draft changes, "
                   f"attached commits to {len(result['changes_updated'])}\n")
+    return 0
+
+
+def cmd_import_pipeline(args: argparse.Namespace, out: TextIO) -> int:
+    from relman_desktop.importers.pipelines import plan_pipeline_import
+
+    ctx = open_ctx(args)
+    try:
+        try:
+            job = plan_pipeline_import(ctx, args.file, args.release, args.env)
+            dep_id = None if args.dry_run else job.apply(ctx)
+        except ValidationError as exc:
+            return refuse(args, exc)
+    finally:
+        ctx.plan.close()
+    if args.json:
+        print_json(job.as_json(dep_id) | {"dry_run": args.dry_run}, out)
+        return 0
+    print_preview(job.preview, out, what=f"pipeline run for {args.release}", dry_run=args.dry_run)
+    if dep_id is not None:
+        out.write(f"deployment #{dep_id} of {args.release}: {job.run.label}\n")
+    return 0
+
+
+def _moment(text: str | None, what: str) -> Any:
+    import datetime as dt
+
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(f"{what}: {text!r} is not an ISO 8601 date and time") from None
+    if moment.tzinfo is None:
+        raise ValidationError(f"{what}: {text!r} has no time zone (add Z or +01:00)")
+    return moment
+
+
+def _print_deployment(row: dict[str, Any], verb: str, out: TextIO, as_json: bool) -> None:
+    if as_json:
+        print_json(row, out)
+        return
+    wave = f" ({row['wave']})" if row.get("wave") else ""
+    outcome = f": {row['outcome']}" if row.get("outcome") else ""
+    out.write(f"{row['release']} deployment #{row['id']} to {row['environment']}{wave} {verb}{outcome}\n")
+
+
+def cmd_deployment_start(args: argparse.Namespace, out: TextIO) -> int:
+    from relman_desktop.services import evidence_import
+
+    at = _moment(args.at, "--at")
+    ctx = open_ctx(args)
+    try:
+        row = evidence_import.start_deployment(ctx, args.key, args.env, at=at, wave=args.wave, url=args.url)
+    finally:
+        ctx.plan.close()
+    _print_deployment(row, "started", out, args.json)
+    return 0
+
+
+def cmd_deployment_finish(args: argparse.Namespace, out: TextIO) -> int:
+    from relman_desktop.services import evidence_import
+
+    at = _moment(args.at, "--at")
+    ctx = open_ctx(args)
+    try:
+        row = evidence_import.finish_deployment(ctx, args.key, args.outcome, environment=args.env, at=at)
+    finally:
+        ctx.plan.close()
+    _print_deployment(row, "finished", out, args.json)
+    return 0
+
+
+def cmd_approve(args: argparse.Namespace, out: TextIO) -> int:
+    from relman_desktop.services import approvals
+
+    ctx = open_ctx(args)
+    try:
+        approval_id = approvals.approval_id_for(ctx, args.key, args.stage, args.approver)
+        stage_status = approvals.decide(ctx, approval_id, args.decision, args.comment)
+    finally:
+        ctx.plan.close()
+    result = {"release": args.key, "stage": args.stage, "approver": args.approver, "decision": args.decision,
+              "comment": args.comment, "stage_status": stage_status}
+    if args.json:
+        print_json(result, out)
+    else:
+        out.write(f"{args.approver} {args.decision.replace('_', ' ')} stage {args.stage} of {args.key}; "
+                  f"the stage is {stage_status}\n")
     return 0
