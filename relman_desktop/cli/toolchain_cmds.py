@@ -59,6 +59,18 @@ def register(sub: Any) -> None:
     _common(p)
     p.set_defaults(handler=cmd_import_pipeline)
 
+    p = imports.add_parser("incidents", help="incidents (CSV export, Alertmanager/Prometheus alerts JSON)")
+    p.add_argument("file", metavar="FILE", help="a CSV with a header row, or alerts JSON")
+    p.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
+                   help="read COLUMN as FIELD (key, title, severity, service, environment, detected_at, "
+                        "restored_at, release); repeatable")
+    p.add_argument("--timezone", default="UTC", metavar="ZONE", help="zone of times written without one (default: UTC)")
+    p.add_argument("--release", metavar="KEY", help="every incident was caused by this release")
+    p.add_argument("--window", type=float, default=24.0, metavar="HOURS",
+                   help="how long after a deployment an incident is blamed on it (default: 24)")
+    _common(p)
+    p.set_defaults(handler=cmd_import_incidents)
+
     dep = sub.add_parser("deployment", help="record a deployment as a pipeline runs it")
     steps = dep.add_subparsers(dest="deployment_step", metavar="STEP", required=True)
     p = steps.add_parser("start", help="a deployment of the release starts now")
@@ -256,4 +268,27 @@ def cmd_approve(args: argparse.Namespace, out: TextIO) -> int:
     else:
         out.write(f"{args.approver} {args.decision.replace('_', ' ')} stage {args.stage} of {args.key}; "
                   f"the stage is {stage_status}\n")
+    return 0
+
+
+def cmd_import_incidents(args: argparse.Namespace, out: TextIO) -> int:
+    from relman_desktop.importers.incidents import plan_incident_import
+
+    ctx = open_ctx(args)
+    try:
+        try:
+            job = plan_incident_import(ctx, args.file, mapping=args.map, timezone=args.timezone,
+                                       release=args.release, window_hours=args.window)
+            result = None if args.dry_run else job.apply(ctx)
+        except ValidationError as exc:
+            return refuse(args, exc)
+    finally:
+        ctx.plan.close()
+    if args.json:
+        print_json(job.as_json(result) | {"dry_run": args.dry_run}, out)
+        return 0
+    print_preview(job.preview, out, what=f"incidents in {args.file}", dry_run=args.dry_run)
+    if result is not None:
+        out.write(f"created {len(result['created'])}, updated {len(result['updated'])} incidents; "
+                  f"{len(result['deployments'])} deployments now carry them\n")
     return 0

@@ -349,3 +349,115 @@ def finish_deployment(ctx: Ctx, key: str, outcome: str, *, environment: str | No
         tx.audit("deployment", dep.id, "finish", {k: before[k] for k in changed}, {k: after[k] for k in changed},
                  release_key=rel.key)
         return _deployment_row(dep, rel.key)
+
+
+# --- incidents and the deployments that caused them ----------------------------------------------------
+
+
+def release_keys(ctx: Ctx) -> set[str]:
+    with ctx.read() as s:
+        return set(s.execute(select(Release.key)).scalars())
+
+
+def deployments_for_linking(ctx: Ctx) -> list[dict[str, Any]]:
+    """Every deployment with what an incident is matched on: release, application, the CIs of
+    the release's changes (lower-case names), environment and times."""
+    from relman_desktop.models.entities import ConfigurationItem, change_cis
+
+    with ctx.read() as s:
+        cis: dict[int, set[str]] = {}
+        for release_id, name in s.execute(
+            select(Change.release_id, ConfigurationItem.name)
+            .join(change_cis, change_cis.c.change_id == Change.id)
+            .join(ConfigurationItem, ConfigurationItem.id == change_cis.c.ci_id)
+            .where(Change.release_id.is_not(None))
+        ).all():
+            if release_id is not None:
+                cis.setdefault(release_id, set()).add(name.lower())
+        rows = s.execute(
+            select(Deployment.id, Release.id, Release.key, Release.application, Deployment.environment,
+                   Deployment.started_at, Deployment.finished_at)
+            .join(Release, Release.id == Deployment.release_id)
+        ).all()
+        return [{"id": d_id, "release": key, "application": app, "environment": env, "started_at": started,
+                 "finished_at": finished, "cis": cis.get(r_id, set())}
+                for d_id, r_id, key, app, env, started, finished in rows]
+
+
+INCIDENT_FIELDS = ("title", "severity", "service", "environment", "detected_at", "restored_at", "deployment_id")
+
+
+def existing_incidents(ctx: Ctx, keys: list[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    with ctx.read() as s:
+        wanted = sorted(set(keys))
+        for start in range(0, len(wanted), 500):
+            for inc in s.execute(select(Incident).where(Incident.key.in_(wanted[start:start + 500]))).scalars():
+                found[inc.key] = {n: getattr(inc, n) for n in INCIDENT_FIELDS}
+    return found
+
+
+def _incident_view(i: Incident) -> dict[str, Any]:
+    return {n: getattr(i, n) for n in INCIDENT_FIELDS} | {"key": i.key,
+                                                          "release": i.release.key if i.release else None}
+
+
+def record_incidents(tx: Tx, incidents: list[dict[str, Any]], source: str) -> dict[str, Any]:
+    """Create or update incidents (by key), then recompute each deployment they point at (or
+    pointed at before): its incident count, failure-detected and restored times."""
+    s = tx.session
+    releases = {k: i for k, i in s.execute(select(Release.key, Release.id)).all()}
+    touched: set[int] = set()
+    created, updated = [], []
+    for values in incidents:
+        inc = s.execute(select(Incident).where(Incident.key == values["key"])).scalar_one_or_none()
+        release_id = releases.get(str(values["release"])) if values.get("release") else None
+        if values.get("release") and release_id is None:
+            raise ValidationError(f"incident {values['key']}: release {values['release']} is not in this plan")
+        fields = {n: values.get(n) for n in INCIDENT_FIELDS} | {"release_id": release_id, "source": source}
+        if inc is None:
+            inc = Incident(key=values["key"], **fields)
+            s.add(inc)
+            s.flush()
+            tx.audit("incident", inc.key, "import", None, _incident_view(inc), release_key=values.get("release"))
+            created.append(inc.key)
+        else:
+            before = _incident_view(inc)
+            if inc.deployment_id is not None:
+                touched.add(inc.deployment_id)
+            for name, value in fields.items():
+                setattr(inc, name, value)
+            s.flush()
+            after = _incident_view(inc)
+            changed = sorted(k for k in after if after[k] != before[k])
+            tx.audit("incident", inc.key, "import_update", {k: before[k] for k in changed},
+                     {k: after[k] for k in changed}, release_key=values.get("release"))
+            updated.append(inc.key)
+        if inc.deployment_id is not None:
+            touched.add(inc.deployment_id)
+    for dep_id in sorted(touched):
+        _refresh_deployment(tx, dep_id)
+    return {"created": created, "updated": updated, "deployments": sorted(touched)}
+
+
+def _refresh_deployment(tx: Tx, deployment_id: int) -> None:
+    s = tx.session
+    dep = s.get(Deployment, deployment_id)
+    if dep is None:
+        return
+    linked = list(s.execute(select(Incident).where(Incident.deployment_id == deployment_id)).scalars())
+    before = _deployment_snapshot(dep)
+    if linked:
+        dep.incidents = len(linked)
+        dep.failure_detected_at = min(i.detected_at for i in linked)
+        restores = [i.restored_at for i in linked]
+        dep.restored_at = None if any(r is None for r in restores) else max(r for r in restores if r is not None)
+    else:
+        dep.incidents = 0
+        dep.failure_detected_at = dep.restored_at = None
+    s.flush()
+    after = _deployment_snapshot(dep)
+    changed = sorted(k for k in after if after[k] != before[k])
+    if changed:
+        tx.audit("deployment", dep.id, "incidents_linked", {k: before[k] for k in changed},
+                 {k: after[k] for k in changed}, release_key=dep.release.key)
