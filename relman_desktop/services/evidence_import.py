@@ -171,44 +171,87 @@ def list_incidents(ctx: Ctx, key: str | None = None) -> list[dict[str, Any]]:
 def apply_git(tx: Tx, key: str, release_fields: dict[str, Any], drafts: list[dict[str, Any]]) -> dict[str, Any]:
     """Create the draft changes a release's git history proposes, attach commits to existing
     changes (a change's committed time becomes its earliest commit's), set the release's
-    commit range, count and authors; every commit is remembered by its sha."""
-    from .changes import _row, create_change_tx
+    commit range, count and authors; every commit is remembered by its sha.
+
+    A thousand commits are one flush of new changes and one insert of their shas, not a
+    round trip each."""
+    from .approvals import reset_for_scope_change
+    from .changes import _coerce, _row
 
     s = tx.session
     rel = release_by_key(s, key)
     created, updated = [], []
-    for d in drafts:
+    new = [d for d in drafts if not d["existing"]]
+    taken = _existing_change_keys(s, [d["key"] for d in new])
+    if taken:
+        raise ValidationError(f"Key: {sorted(taken)[0]} is already used by another change; import again")
+    fresh = []
+    for d in new:
         earliest = min(c["when"] for c in d["commits"])
-        if d["existing"]:
-            change = s.execute(select(Change).where(Change.key == d["key"])).scalar_one()
-            before = _row(change).as_dict()
-            if change.created_at is None or earliest < change.created_at:
-                change.created_at = earliest
-            if not change.external_ref:
-                change.external_ref = d["external_ref"]
-            s.flush()
-            after = _row(change).as_dict()
-            changed = sorted(k for k in after if after[k] != before[k])
-            tx.audit("change", change.key, "attach_commits", {k: before[k] for k in changed},
-                     {k: after[k] for k in changed} | {"commits": [c["sha"] for c in d["commits"]]},
-                     release_key=change.release.key if change.release else None)
-            updated.append(change.key)
-        else:
-            fields = {"key": d["key"], "title": d["title"][:300], "type": "normal", "category": d["category"],
-                      "approval": "pending", "release_note": d["release_note"], "external_ref": d["external_ref"],
-                      "created_at": earliest, "risk": "high" if d["breaking"] else "medium"}
-            if d["breaking"]:
-                fields["known_issues"] = "Breaking change: see the commit message."
-            create_change_tx(tx, fields, rel)
-            created.append(d["key"])
-        for c in d["commits"]:
-            remember_source(tx, "commit", c["sha"], "change", d["key"], rel.id, c["subject"])
+        fields = {"key": d["key"], "title": d["title"][:300], "type": "normal", "category": d["category"],
+                  "approval": "pending", "release_note": d["release_note"], "external_ref": d["external_ref"],
+                  "created_at": earliest, "risk": "high" if d["breaking"] else "medium",
+                  "known_issues": "Breaking change: see the commit message." if d["breaking"] else None}
+        values = {n: _coerce(n, v) for n, v in fields.items()}
+        fresh.append(Change(caused_incident=False, release_id=rel.id, cis=[], **values))
+    s.add_all(fresh)
+    s.flush()
+    for c in fresh:
+        tx.audit("change", c.key, "create", None, _row(c).as_dict(), release_key=rel.key)
+        created.append(c.key)
+    if fresh:
+        reset_for_scope_change(tx, rel, f"{len(fresh)} changes from git history were added to the scope")
+    for d in drafts:
+        if not d["existing"]:
+            continue
+        earliest = min(c["when"] for c in d["commits"])
+        change = s.execute(select(Change).where(Change.key == d["key"])).scalar_one()
+        before = _row(change).as_dict()
+        if change.created_at is None or earliest < change.created_at:
+            change.created_at = earliest
+        if not change.external_ref:
+            change.external_ref = d["external_ref"]
+        s.flush()
+        after = _row(change).as_dict()
+        changed = sorted(k for k in after if after[k] != before[k])
+        tx.audit("change", change.key, "attach_commits", {k: before[k] for k in changed},
+                 {k: after[k] for k in changed} | {"commits": [c["sha"] for c in d["commits"]]},
+                 release_key=change.release.key if change.release else None)
+        updated.append(change.key)
+    remember_sources(tx, "commit", [(c["sha"], "change", d["key"], rel.id, c["subject"])
+                                    for d in drafts for c in d["commits"]])
     if release_fields:
         before = {n: getattr(rel, n) for n in release_fields}
         for name, value in release_fields.items():
             setattr(rel, name, value)
         tx.audit("release", rel.key, "update", before, dict(release_fields), release_key=rel.key)
     return {"changes_created": created, "changes_updated": updated, "release_updated": bool(release_fields)}
+
+
+def _existing_change_keys(s: Any, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        found.update(s.execute(select(Change.key).where(Change.key.in_(keys[start:start + 500]))).scalars())
+    return found
+
+
+def remember_sources(tx: Tx, kind: str, rows: list[tuple[str, str, Any, int | None, str | None]]) -> None:
+    """:func:`remember_source` for many identities at once: (identity, entity, id, release id, label)."""
+    from sqlalchemy import delete, insert
+
+    if not rows:
+        return
+    s = tx.session
+    identities = [r[0] for r in rows]
+    for start in range(0, len(identities), 500):
+        s.execute(delete(ImportedSource).where(ImportedSource.kind == kind,
+                                               ImportedSource.identity.in_(identities[start:start + 500])))
+    now = tx.ctx.now()
+    s.execute(insert(ImportedSource), [
+        {"kind": kind, "identity": identity, "entity": entity, "entity_id": str(entity_id), "release_id": rid,
+         "label": (label or "")[:500] or None, "imported_at": now}
+        for identity, entity, entity_id, rid, label in rows
+    ])
 
 
 def create_releases_from_tags(tx: Tx, proposals: list[dict[str, Any]]) -> list[str]:
