@@ -254,6 +254,7 @@ class GitImport:
     drafts: list[Draft] = field(default_factory=list)
     release_fields: dict[str, Any] = field(default_factory=dict)  # commit_range/count/authors to set
     skipped: list[tuple[Commit, str]] = field(default_factory=list)
+    receipt: dict[str, Any] = field(default_factory=evidence_import.new_receipt)
 
     def apply(self, ctx: Ctx) -> dict[str, Any]:
         if not self.drafts and not self.release_fields:
@@ -264,7 +265,7 @@ class GitImport:
                  "external_ref": d.external_ref, "breaking": d.breaking, "existing": d.existing,
                  "commits": [{"sha": c.sha, "subject": c.subject, "when": c.when} for c in d.commits]}
                 for d in self.drafts
-            ])
+            ], self.receipt)
 
     def as_json(self, result: dict[str, Any] | None = None) -> dict[str, Any]:
         data = self.preview.as_json()
@@ -435,12 +436,13 @@ class TagImport:
     repository: str
     preview: ImportPreview
     releases: list[dict[str, Any]] = field(default_factory=list)
+    receipt: dict[str, Any] = field(default_factory=evidence_import.new_receipt)
 
     def apply(self, ctx: Ctx) -> list[str]:
         if not self.releases:
             return []
         with ctx.write() as tx:
-            return evidence_import.create_releases_from_tags(tx, self.releases)
+            return evidence_import.create_releases_from_tags(tx, self.releases, self.receipt)
 
     def as_json(self, created: list[str] | None = None) -> dict[str, Any]:
         data = self.preview.as_json()

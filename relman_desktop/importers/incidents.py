@@ -306,12 +306,13 @@ class IncidentImport:
     preview: ImportPreview
     links: dict[str, int | None] = field(default_factory=dict)  # incident key -> deployment id
     writes: list[dict[str, Any]] = field(default_factory=list)
+    receipt: dict[str, Any] = field(default_factory=evidence_import.new_receipt)
 
     def apply(self, ctx: Ctx) -> dict[str, Any]:
         if not self.writes:
             return {"created": [], "updated": [], "deployments": []}
         with ctx.write() as tx:
-            return evidence_import.record_incidents(tx, self.writes, self.source)
+            return evidence_import.record_incidents(tx, self.writes, self.source, self.receipt)
 
     def as_json(self, result: dict[str, Any] | None = None) -> dict[str, Any]:
         data = self.preview.as_json()

@@ -204,13 +204,14 @@ class PipelineImport:
     preview: ImportPreview
     deployment_id: int | None = None  # the deployment to update (a run imported while running)
     values: dict[str, Any] = field(default_factory=dict)
+    receipt: dict[str, Any] = field(default_factory=evidence_import.new_receipt)
 
     def apply(self, ctx: Ctx) -> int | None:
         if not self.values:
             return self.deployment_id
         with ctx.write() as tx:
             return evidence_import.record_pipeline_run(tx, self.release, self.run.identity, self.run.label,
-                                                       self.values, self.deployment_id)
+                                                       self.values, self.deployment_id, self.receipt)
 
     def as_json(self, deployment_id: int | None = None) -> dict[str, Any]:
         data = self.preview.as_json()

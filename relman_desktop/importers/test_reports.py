@@ -415,6 +415,7 @@ class TestImport:
     environment: str | None
     reports: list[TestReport]
     preview: ImportPreview
+    receipt: dict[str, Any] = field(default_factory=evidence_import.new_receipt)
 
     def new_reports(self) -> list[TestReport]:
         # preview_rows makes one row per report, in order
@@ -435,7 +436,7 @@ class TestImport:
         if not runs:
             return []
         with ctx.write() as tx:
-            return evidence_import.add_test_runs(tx, self.release, runs)
+            return evidence_import.add_test_runs(tx, self.release, runs, self.receipt)
 
     def as_json(self, ids: list[int] | None = None) -> dict[str, Any]:
         new_ids = iter(ids or [])

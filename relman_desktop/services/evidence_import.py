@@ -41,6 +41,13 @@ def release_exists(ctx: Ctx, key: str) -> None:
         release_by_key(s, key)
 
 
+def new_receipt() -> dict[str, Any]:
+    """What one import wrote, so that it can be taken back as one undo step: rows it created
+    (ids or keys), sources it remembered, and the values it replaced (``*_before``)."""
+    return {"test_runs": [], "changes": [], "releases": [], "deployments": [], "incidents": [], "sources": [],
+            "changes_before": {}, "releases_before": {}, "deployments_before": {}, "incidents_before": {}}
+
+
 # --- test runs --------------------------------------------------------------------------------------------
 
 
@@ -82,7 +89,7 @@ def _run_values(run: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def add_test_runs(tx: Tx, key: str, runs: list[dict[str, Any]]) -> list[int]:
+def add_test_runs(tx: Tx, key: str, runs: list[dict[str, Any]], receipt: dict[str, Any] | None = None) -> list[int]:
     """Record test runs read from report files, inside the caller's transaction."""
     rel = release_by_key(tx.session, key)
     ids = []
@@ -95,6 +102,8 @@ def add_test_runs(tx: Tx, key: str, runs: list[dict[str, Any]]) -> list[int]:
         ids.append(test_run.id)
     if ids:
         tx.rule_events.append(("on_tests_recorded", rel.id))
+    if receipt is not None:
+        receipt["test_runs"].extend(ids)
     return ids
 
 
@@ -168,7 +177,8 @@ def list_incidents(ctx: Ctx, key: str | None = None) -> list[dict[str, Any]]:
 # --- git history ------------------------------------------------------------------------------------------
 
 
-def apply_git(tx: Tx, key: str, release_fields: dict[str, Any], drafts: list[dict[str, Any]]) -> dict[str, Any]:
+def apply_git(tx: Tx, key: str, release_fields: dict[str, Any], drafts: list[dict[str, Any]],
+              receipt: dict[str, Any] | None = None) -> dict[str, Any]:
     """Create the draft changes a release's git history proposes, attach commits to existing
     changes (a change's committed time becomes its earliest commit's), set the release's
     commit range, count and authors; every commit is remembered by its sha.
@@ -207,6 +217,9 @@ def apply_git(tx: Tx, key: str, release_fields: dict[str, Any], drafts: list[dic
         earliest = min(c["when"] for c in d["commits"])
         change = s.execute(select(Change).where(Change.key == d["key"])).scalar_one()
         before = _row(change).as_dict()
+        if receipt is not None:
+            receipt["changes_before"].setdefault(change.key, {"created_at": change.created_at,
+                                                              "external_ref": change.external_ref})
         if change.created_at is None or earliest < change.created_at:
             change.created_at = earliest
         if not change.external_ref:
@@ -220,8 +233,13 @@ def apply_git(tx: Tx, key: str, release_fields: dict[str, Any], drafts: list[dic
         updated.append(change.key)
     remember_sources(tx, "commit", [(c["sha"], "change", d["key"], rel.id, c["subject"])
                                     for d in drafts for c in d["commits"]])
+    if receipt is not None:
+        receipt["changes"].extend(created)
+        receipt["sources"].extend(["commit", c["sha"]] for d in drafts for c in d["commits"])
     if release_fields:
         before = {n: getattr(rel, n) for n in release_fields}
+        if receipt is not None:
+            receipt["releases_before"][rel.key] = dict(before)
         for name, value in release_fields.items():
             setattr(rel, name, value)
         tx.audit("release", rel.key, "update", before, dict(release_fields), release_key=rel.key)
@@ -254,7 +272,8 @@ def remember_sources(tx: Tx, kind: str, rows: list[tuple[str, str, Any, int | No
     ])
 
 
-def create_releases_from_tags(tx: Tx, proposals: list[dict[str, Any]]) -> list[str]:
+def create_releases_from_tags(tx: Tx, proposals: list[dict[str, Any]],
+                              receipt: dict[str, Any] | None = None) -> list[str]:
     """Releases proposed by a repository's version tags (``relman import git --tags``)."""
     from .releases import create_release_tx
 
@@ -271,6 +290,9 @@ def create_releases_from_tags(tx: Tx, proposals: list[dict[str, Any]]) -> list[s
                   "commit_authors": p["commit_authors"], "tag": p["tag"]}, release_key=key)
         remember_source(tx, "tag", p["identity"], "release", key, rel.id, p["tag"])
         created.append(key)
+        if receipt is not None:
+            receipt["releases"].append(key)
+            receipt["sources"].append(["tag", p["identity"]])
     return created
 
 
@@ -308,7 +330,7 @@ def _checked_deployment(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def record_pipeline_run(tx: Tx, key: str, identity: str, label: str, values: dict[str, Any],
-                        deployment_id: int | None = None) -> int:
+                        deployment_id: int | None = None, receipt: dict[str, Any] | None = None) -> int:
     """A CI run as a deployment of the release (or the update of the one it made before)."""
     s = tx.session
     rel = release_by_key(s, key)
@@ -317,6 +339,8 @@ def record_pipeline_run(tx: Tx, key: str, identity: str, label: str, values: dic
         if dep is None:
             raise ValidationError(f"deployment #{deployment_id} is gone; import the run again")
         before = _deployment_snapshot(dep)
+        if receipt is not None:
+            receipt["deployments_before"][dep.id] = {n: getattr(dep, n) for n in values}
         merged = {n: getattr(dep, n) for n in ("environment", "started_at", "finished_at", "outcome")} | values
         checked = _checked_deployment({k: v for k, v in merged.items() if k in RUN_DEPLOYMENT_FIELDS})
         for name in values:
@@ -334,6 +358,9 @@ def record_pipeline_run(tx: Tx, key: str, identity: str, label: str, values: dic
     tx.audit("deployment", dep.id, "import", None, _deployment_snapshot(dep) | {"run": identity},
              release_key=rel.key)
     remember_source(tx, "pipeline_run", identity, "deployment", dep.id, rel.id, label)
+    if receipt is not None:
+        receipt["deployments"].append(dep.id)
+        receipt["sources"].append(["pipeline_run", identity])
     return dep.id
 
 
@@ -445,7 +472,8 @@ def _incident_view(i: Incident) -> dict[str, Any]:
                                                           "release": i.release.key if i.release else None}
 
 
-def record_incidents(tx: Tx, incidents: list[dict[str, Any]], source: str) -> dict[str, Any]:
+def record_incidents(tx: Tx, incidents: list[dict[str, Any]], source: str,
+                     receipt: dict[str, Any] | None = None) -> dict[str, Any]:
     """Create or update incidents (by key), then recompute each deployment they point at (or
     pointed at before): its incident count, failure-detected and restored times."""
     s = tx.session
@@ -466,6 +494,8 @@ def record_incidents(tx: Tx, incidents: list[dict[str, Any]], source: str) -> di
             created.append(inc.key)
         else:
             before = _incident_view(inc)
+            if receipt is not None:
+                receipt["incidents_before"].setdefault(inc.key, {n: getattr(inc, n) for n in fields})
             if inc.deployment_id is not None:
                 touched.add(inc.deployment_id)
             for name, value in fields.items():
@@ -479,7 +509,15 @@ def record_incidents(tx: Tx, incidents: list[dict[str, Any]], source: str) -> di
         if inc.deployment_id is not None:
             touched.add(inc.deployment_id)
     for dep_id in sorted(touched):
+        if receipt is not None:
+            dep = s.get(Deployment, dep_id)
+            if dep is not None:
+                receipt["deployments_before"].setdefault(dep_id, {
+                    "incidents": dep.incidents, "failure_detected_at": dep.failure_detected_at,
+                    "restored_at": dep.restored_at})
         _refresh_deployment(tx, dep_id)
+    if receipt is not None:
+        receipt["incidents"].extend(created)
     return {"created": created, "updated": updated, "deployments": sorted(touched)}
 
 
@@ -504,3 +542,76 @@ def _refresh_deployment(tx: Tx, deployment_id: int) -> None:
     if changed:
         tx.audit("deployment", dep.id, "incidents_linked", {k: before[k] for k in changed},
                  {k: after[k] for k in changed}, release_key=dep.release.key)
+
+
+# --- taking an import back (the app's undo) --------------------------------------------------------------
+
+
+def revert_import(ctx: Ctx, receipt: dict[str, Any]) -> None:
+    """Undo one import from its receipt, in one transaction: delete what it created, put back
+    what it replaced, forget the sources it remembered (so the import can be redone)."""
+    from sqlalchemy import delete
+
+    with ctx.write() as tx:
+        s = tx.session
+        for key in receipt["incidents"]:
+            inc = s.execute(select(Incident).where(Incident.key == key)).scalar_one_or_none()
+            if inc is not None:
+                tx.audit("incident", key, "import_undo", _incident_view(inc), None,
+                         release_key=inc.release.key if inc.release else None)
+                s.delete(inc)
+        for key, before in receipt["incidents_before"].items():
+            inc = s.execute(select(Incident).where(Incident.key == key)).scalar_one_or_none()
+            if inc is not None:
+                for name, value in before.items():
+                    setattr(inc, name, value)
+                tx.audit("incident", key, "import_undo", None, _incident_view(inc))
+        s.flush()
+        for dep_id, before in receipt["deployments_before"].items():
+            dep = s.get(Deployment, int(dep_id))
+            if dep is not None:
+                for name, value in before.items():
+                    setattr(dep, name, value)
+                tx.audit("deployment", dep.id, "import_undo", None, _deployment_snapshot(dep),
+                         release_key=dep.release.key)
+        for dep_id in receipt["deployments"]:
+            dep = s.get(Deployment, int(dep_id))
+            if dep is not None:
+                tx.audit("deployment", dep.id, "import_undo", _deployment_snapshot(dep), None,
+                         release_key=dep.release.key)
+                s.delete(dep)
+        released = set()
+        for run_id in receipt["test_runs"]:
+            run = s.get(TestRun, int(run_id))
+            if run is not None:
+                tx.audit("test_run", run.id, "import_undo", {"source": run.source, "sha256": run.source_sha256},
+                         None, release_key=run.release.key)
+                released.add(run.release_id)
+                s.delete(run)
+        for release_id in released:
+            tx.rule_events.append(("on_tests_recorded", release_id))
+        for key in receipt["changes"]:
+            change = s.execute(select(Change).where(Change.key == key)).scalar_one_or_none()
+            if change is not None:
+                tx.audit("change", key, "import_undo", {"title": change.title}, None,
+                         release_key=change.release.key if change.release else None)
+                s.delete(change)
+        for key, before in receipt["changes_before"].items():
+            change = s.execute(select(Change).where(Change.key == key)).scalar_one_or_none()
+            if change is not None:
+                for name, value in before.items():
+                    setattr(change, name, value)
+                tx.audit("change", key, "import_undo", None, dict(before))
+        for key, before in receipt["releases_before"].items():
+            rel = s.execute(select(Release).where(Release.key == key)).scalar_one_or_none()
+            if rel is not None:
+                for name, value in before.items():
+                    setattr(rel, name, value)
+                tx.audit("release", key, "import_undo", None, dict(before), release_key=key)
+        for key in receipt["releases"]:
+            rel = s.execute(select(Release).where(Release.key == key)).scalar_one_or_none()
+            if rel is not None:
+                tx.audit("release", key, "import_undo", {"key": key}, None, release_key=key)
+                s.delete(rel)
+        for kind, identity in receipt["sources"]:
+            s.execute(delete(ImportedSource).where(ImportedSource.kind == kind, ImportedSource.identity == identity))
