@@ -36,7 +36,7 @@ from relman_desktop.importers.preview import ImportPreview, PreviewRow
 from .commands import EditCommand, call, service
 
 Index = QModelIndex | QPersistentModelIndex
-COLUMNS = ("Action", "What", "Key", "Title", "Why", "From")
+COLUMNS = ("Action", "What", "Key", "Title", "From", "Why")  # "Why" last: it takes the spare width
 WHAT = {"tests": "test reports", "git": "git history", "tags": "releases from git tags",
         "pipeline": "pipeline run", "incidents": "incidents"}
 
@@ -58,7 +58,7 @@ class PreviewModel(QAbstractTableModel):
         if not index.isValid() or index.row() >= len(self.rows):
             return None
         row = self.rows[index.row()]
-        values = (row.action, row.kind.replace("_", " "), row.key, row.title, row.reason, row.source)
+        values = (row.action, row.kind.replace("_", " "), row.key, row.title, row.source, row.reason)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return values[index.column()]
         if role == Qt.ItemDataRole.AccessibleTextRole:
@@ -88,9 +88,11 @@ class ImportPreviewDialog(QDialog):
         self.table.setAlternatingRowColors(True)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)  # the full text is the tooltip
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.warnings = QLabel("\n".join(preview.warnings))
         self.warnings.setObjectName("import_warnings")
         self.warnings.setWordWrap(True)

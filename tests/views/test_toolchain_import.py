@@ -37,7 +37,9 @@ def test_the_preview_lists_what_will_happen_and_writes_nothing(imports, store, q
     qtmodeltester.check(dialog.model)
     m = dialog.model
     cells = [[m.index(r, c).data() for c in range(m.columnCount())] for r in range(m.rowCount())]
-    assert cells[0][:4] == ["create", "test run", "pytest_junitxml.xml", "unit: 6 passed, 2 failed, 2 skipped"]
+    assert cells[0][:5] == ["create", "test run", "pytest_junitxml.xml", "unit: 6 passed, 2 failed, 2 skipped",
+                           "pytest_junitxml.xml"]
+    assert cells[0][5].startswith("suite pytest says tests=15 (counted 10)")
     assert cells[1][2:4] == ["go-junit-report_001.xml", "unit: 2 passed, 1 failed, 2 skipped"]
     assert "tests=15 (counted 10)" in dialog.warnings.text()
     assert evidence.list_test_runs(store.ctx, KEY) == []  # nothing written until Apply
