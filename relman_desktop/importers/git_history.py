@@ -114,7 +114,8 @@ def open_repository(path: str) -> Iterator[pygit2.Repository]:
             done = subprocess.run([git, "clone", "--quiet", "--mirror", str(p), tmp], capture_output=True,
                                   text=True, check=False)
             if done.returncode != 0:
-                raise GitError(f"{path}: the bundle cannot be read ({done.stderr.strip().splitlines()[-1:]})")
+                why = (done.stderr.strip().splitlines() or ["git clone failed"])[-1]
+                raise GitError(f"{path}: the bundle cannot be read ({why})")
             yield pygit2.Repository(tmp)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
