@@ -219,7 +219,8 @@ def test_every_bad_file_gets_its_own_line(plan_file: Path, tmp_path: Path) -> No
     assert code == 2
     assert err.splitlines() == [
         f"relman: {tmp_path / 'a.xml'}: <a> is not a test report this app reads; expected a JUnit/xUnit XML "
-        "report (<testsuites> or <testsuite>) or an NUnit 3 report (<test-run>)",
+        "report (<testsuites> or <testsuite>), an NUnit 3 report (<test-run>) or an xUnit.net v2 report "
+        "(<assemblies>)",
         f"relman: {tmp_path / 'missing.xml'}: no such file",
     ]
 
@@ -243,3 +244,19 @@ def test_a_flaky_test_that_passed_on_rerun_leaves_the_run_passed(plan_file: Path
     finally:
         plan.close()
     assert verdicts == ["passed"]  # a flaky test that passed on rerun does not fail the run
+
+
+def test_an_xunit_net_report_is_read() -> None:
+    report = read_report(Path(__file__).parent / "fixtures" / "reports" / "xunit2_dotnet.xml")
+    assert (report.format, report.total, report.passed, report.failed, report.skipped) == ("xunit2", 5, 3, 1, 1)
+    assert [(f.name, f.message) for f in report.failures] == [
+        ("Billing.Tests.InvoiceTests.Vat_is_rounded(rate: 0.07)", "Assert.Equal() Failure")]
+    assert report.run_at is not None and report.run_at.isoformat() == "2026-12-01T21:40:02+00:00"
+    assert report.note is None
+
+
+def test_a_report_with_no_test_cases_says_so(tmp_path: Path) -> None:
+    f = tmp_path / "empty.xml"
+    f.write_text('<testsuite name="none" tests="0" timestamp="2026-12-01T10:00:00"/>')
+    report = read_report(f)
+    assert (report.total, report.note) == (0, "the report holds no test cases")

@@ -1,5 +1,6 @@
 """Test reports from any CI: JUnit/xUnit XML (Maven Surefire, pytest, Jest's jest-junit,
-go-junit-report, PHPUnit, TestNG, Jenkins) and NUnit 3 XML, read into test-run evidence.
+go-junit-report, PHPUnit, TestNG, Jenkins), NUnit 3 XML and xUnit.net v2 XML, read into
+test-run evidence.
 
 What a careful user of the producing tool would see is what counts:
 
@@ -41,7 +42,8 @@ from relman_desktop.services.base import Ctx, ValidationError
 
 __all__ = ["ReportError", "TestImport", "TestReport", "parse_report", "plan_test_import", "read_report"]
 
-EXPECTED = "a JUnit/xUnit XML report (<testsuites> or <testsuite>) or an NUnit 3 report (<test-run>)"
+EXPECTED = ("a JUnit/xUnit XML report (<testsuites> or <testsuite>), an NUnit 3 report (<test-run>) "
+            "or an xUnit.net v2 report (<assemblies>)")
 MESSAGE_LIMIT = 500
 
 
@@ -163,13 +165,17 @@ def parse_report(data: bytes, name: str, *, path: str | None = None,
     elif tag == "test-run":
         report.format = "nunit3"
         _read_nunit3(root, report)
+    elif tag in ("assemblies", "assembly"):
+        report.format = "xunit2"
+        _read_xunit2(root, report)
     else:
         hint = {
             "test-results": " (this looks like NUnit 2, which is not read; NUnit 3 is)",
-            "assemblies": " (this looks like xUnit.net's own format; ask it for JUnit XML)",
             "TestRun": " (this looks like a Visual Studio TRX file; ask for JUnit or NUnit 3 XML)",
         }.get(tag, "")
         raise ReportError(f"{shown}: <{tag}> is not a test report this app reads{hint}; expected {EXPECTED}")
+    if report.total == 0:
+        report.notes.append("the report holds no test cases")
     if report.run_at is None:
         if fallback_time is None:
             raise ReportError(f"{shown}: the report does not say when it ran")
@@ -339,6 +345,52 @@ def _read_nunit3(root: Any, report: TestReport) -> None:
         report.notes.append(f"the report's header says {differ}; the test cases present are counted")
     report.run_at = _timestamp(root.get("start-time")) or (min(times) if times else None)
     report.duration_seconds = _seconds(root.get("duration"))
+
+
+# --- xUnit.net v2 ------------------------------------------------------------------------------------------
+
+
+def _read_xunit2(root: Any, report: TestReport) -> None:
+    """``dotnet test --logger xunit`` / the xUnit.net console's ``-xml``: assemblies of
+    collections of ``<test result="Pass|Fail|Skip|NotRun">``."""
+    assemblies = [root] if _local(root.tag) == "assembly" else [a for a in root if _local(a.tag) == "assembly"]
+    said = {"tests": 0, "failed": 0, "skipped": 0}
+    for assembly in assemblies:
+        for name, attr in (("tests", "total"), ("failed", "failed"), ("skipped", "skipped")):
+            value = assembly.get(attr)
+            if value is not None and value.isdigit():
+                said[name] += int(value)
+        if report.run_at is None and assembly.get("run-date"):
+            report.run_at = _timestamp(f"{assembly.get('run-date')}T{assembly.get('run-time') or '00:00:00'}")
+        for errors in (e for e in assembly if _local(e.tag) == "errors"):
+            for err in errors:  # a class or collection that failed outside any test (a fixture)
+                name = err.get("name") or err.get("type") or "assembly"
+                failure = next((c for c in err if _local(c.tag) == "failure"), None)
+                report.failed += 1
+                report.errored += 1
+                report.failures.append(FailedTest(f"{name} ({err.get('type') or 'error'})", "", "error",
+                                                  _message(failure) if failure is not None else ""))
+        for test in assembly.iter("test"):
+            result = (test.get("result") or "").strip().lower()
+            name = (test.get("name") or "unnamed test").strip()
+            classname = (test.get("type") or "").strip()
+            if result == "fail":
+                report.failed += 1
+                failure = next((c for c in test if _local(c.tag) == "failure"), None)
+                report.failures.append(FailedTest(name, classname, "failure",
+                                                  _message(failure) if failure is not None else ""))
+            elif result in ("skip", "notrun"):
+                report.skipped += 1
+            else:
+                report.passed += 1
+    secs = [_seconds(a.get("time")) for a in assemblies]
+    known = [x for x in secs if x is not None]
+    report.duration_seconds = round(sum(known), 3) if known else None
+    if assemblies and any(a.get("total") is not None for a in assemblies):
+        counted = {"tests": report.total, "failed": report.failed - report.errored, "skipped": report.skipped}
+        differ = _header_differs({k: str(v) for k, v in said.items()}, counted)
+        if differ:
+            report.notes.append(f"the report's header says {differ}; the test cases present are counted")
 
 
 # --- values -----------------------------------------------------------------------------------------------
