@@ -188,3 +188,18 @@ def test_approve_by_someone_who_is_no_approver_is_refused(plan_file: Path) -> No
     code, _, err = run("--plan", str(plan_file), "approve", "REL-1", "--stage", "CAB", "--as", "ana@example.com",
                        "--decision", "rejected")
     assert code == 2 and err.startswith("relman: Comment: a comment is required")
+
+
+def test_a_test_job_does_not_make_a_run_a_deployment_to_test(plan_file: Path, tmp_path: Path) -> None:
+    data = json.loads((PIPELINES / "github_run.json").read_text())
+    data["workflowName"] = data["name"] = data["displayTitle"] = "CI"
+    data["jobs"] = [dict(data["jobs"][0], name="unit test"), dict(data["jobs"][0], name="lint")]
+    ci = tmp_path / "ci.json"
+    ci.write_text(json.dumps(data))
+    code, out, _ = run("--plan", str(plan_file), "import", "pipeline", str(ci), "--release", "REL-1", "--json")
+    assert code == 0 and json.loads(out)["run"]["environment"] is None  # a build, not a deployment
+    data["jobs"].append(dict(data["jobs"][0], name="Deploy to staging"))
+    ci.write_text(json.dumps(data))
+    code, out, _ = run("--plan", str(plan_file), "import", "pipeline", str(ci), "--release", "REL-1", "--json",
+                       "--dry-run")
+    assert json.loads(out)["run"]["environment"] == "staging"

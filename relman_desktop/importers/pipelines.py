@@ -74,14 +74,16 @@ def _iso(value: Any) -> dt.datetime | None:
     return moment.astimezone(dt.UTC)
 
 
+DEPLOY_WORDS = re.compile(r"deploy|release|rollout|promot|publish|ship", re.I)
+
+
 def _env_from_words(*texts: Any) -> str | None:
-    for text in texts:
-        if not isinstance(text, str):
-            continue
-        words = re.split(r"[^a-z0-9]+", text.lower())
-        for word, env in ENV_WORDS:
-            if word in words:
-                return env
+    """The environment a run's names mention, the most production-like first: a workflow with
+    a ``test`` job and a ``deploy-staging`` job deployed to staging."""
+    words = [set(re.split(r"[^a-z0-9]+", t.lower())) for t in texts if isinstance(t, str)]
+    for word, env in ENV_WORDS:
+        if any(word in w for w in words):
+            return env
     return None
 
 
@@ -129,7 +131,9 @@ def _github(data: dict[str, Any], name: str) -> PipelineRun:
     attempt = data.get("attempt") or 1
     workflow = data.get("workflowName") or data.get("name") or "workflow"
     jobs = [j for j in data.get("jobs") or [] if isinstance(j, dict)]
-    env = _env_from_words(*(j.get("name") for j in jobs), workflow, data.get("displayTitle"))
+    # only deployment jobs say where the run deployed ("test" in a CI job's name is a test step)
+    deploy_jobs = [j.get("name") for j in jobs if DEPLOY_WORDS.search(str(j.get("name") or ""))]
+    env = _env_from_words(*deploy_jobs, workflow, data.get("displayTitle"))
     started = _iso(data.get("startedAt")) or _iso(data.get("createdAt"))
     done = str(data.get("status") or "").lower() == "completed"
     ends = [_iso(j.get("completedAt")) for j in jobs]
