@@ -195,3 +195,19 @@ def test_not_a_repository_and_unknown_release_are_refused(plan_file: Path, repo,
     assert run("--plan", str(plan_file), "import", "git", str(repo.repo.workdir), "--release", "REL-9") == (
         2, "", "relman: no release 'REL-9' in this plan\n")
     assert audit_count(plan_file) == before
+
+
+def test_standards_shaped_like_issue_keys_are_no_issues(plan_file: Path, tmp_path: Path) -> None:
+    from git_repos import RepoBuilder
+
+    b = RepoBuilder(tmp_path / "r")
+    b.commit("a", "Initial\n")
+    b.commit("b", "fix: read UTF-8 file names\n")
+    b.commit("c", "fix: verify SHA-256 sums\n")
+    b.commit("d", "Store dates as ISO-8601\n")
+    code, out, _ = run("--plan", str(plan_file), "import", "git", str(tmp_path / "r"), "--release", "REL-1",
+                       "--dry-run", "--json")
+    data = json.loads(out)
+    # two separate fixes (not one change for "UTF-8"), and the ISO commit is neither issue nor type
+    assert [(c["title"], c["external_ref"]) for c in data["changes"]] == [
+        ("read UTF-8 file names", b.shas["b"][:12]), ("verify SHA-256 sums", b.shas["c"][:12])]

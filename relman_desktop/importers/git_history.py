@@ -61,6 +61,10 @@ CATEGORY_OF_TYPE = {
     "config": ChangeCategory.CONFIGURATION,
 }
 NOT_RELEASE_NOTES = ("chore", "refactor", "style", "test", "tests", "wip")
+# Words shaped like an issue key that name standards, not tickets ("UTF-8", "SHA-256", "ISO-8601")
+NOT_ISSUE_PREFIXES = frozenset({"UTF", "SHA", "ISO", "RFC", "CVE", "CWE", "TLS", "SSL", "HTTP", "MD", "AES", "RSA",
+                                "UUID", "IPV", "PEP", "ECMA", "ES", "WCAG", "GPL", "LGPL", "AGPL", "MPL", "CC",
+                                "BSD", "HTML", "CSS", "X", "UCS", "WIN", "IEEE", "ANSI", "DIN", "EN"})
 
 
 class GitError(ValidationError):
@@ -388,7 +392,8 @@ def _classify(ctx: Ctx, key: str, repository: str, range_label: str, commits: li
                                            c.sha[:12], breaking, existing=exists)
                 d.commits.append(c)
             continue
-        issues = [i for i in dict.fromkeys(issue_re.findall(c.message)) if not change_re.fullmatch(i)]
+        issues = [i for i in dict.fromkeys(issue_re.findall(c.message))
+                  if not change_re.fullmatch(i) and i.split("-", 1)[0].upper() not in NOT_ISSUE_PREFIXES]
         if not issues and (cc_type is None or cc_type not in CATEGORY_OF_TYPE) and not breaking:
             reason = (f"{cc_type}: not release-note material" if cc_type in NOT_RELEASE_NOTES
                       else "names no change or issue and is no Conventional Commit")
