@@ -94,7 +94,7 @@ def test_counts_come_from_the_test_cases_present(name: str) -> None:
     report = read_report(CORPUS / name)
     assert (report.total, report.passed, report.failed, report.errored, report.skipped) == (
         tests, passed, failed, errored, skipped)
-    assert [f.name for f in report.failures] == failed_names
+    assert [f.full_name for f in report.failures] == failed_names
     assert len(report.sha256) == 64
 
 
@@ -105,10 +105,18 @@ def test_a_header_that_disagrees_with_the_elements_is_noted() -> None:
     assert read_report(CORPUS / "jest-junit_jest-repo.xml").note is None  # header agrees
 
 
+def test_jest_failures_keep_their_own_name_and_the_suite() -> None:
+    jest = read_report(CORPUS / "jest-junit_jest-repo.xml").failures
+    assert [(f.name, f.suite) for f in jest] == [
+        ("gets changed files for hg", "e2e/__tests__/jestChangedFiles.test.ts"),
+        ("gets changed files for hg", "e2e/__tests__/onlyChanged.test.ts"),
+    ]
+
+
 def test_failure_messages_are_kept() -> None:
     testng = read_report(CORPUS / "testng_TEST-org.apache.pulsar.AddMissingPatchVersionTest.xml")
     assert testng.failures[0].message == "expected [1.2.1] but found [1.2.0]"
-    nunit = {f.name.rsplit(".", 1)[-1]: f for f in read_report(CORPUS / "nunit3_dotnet-nunit.xml").failures}
+    nunit = {f.name: f for f in read_report(CORPUS / "nunit3_dotnet-nunit.xml").failures}
     assert nunit["Exception_In_Test"].kind == "error"
     assert nunit["Exception_In_Test"].message == "System.Exception : Test"
     assert nunit["Timeout_Test"].message == "Test exceeded Timeout value 1ms."
@@ -144,7 +152,9 @@ def test_import_records_each_report_with_its_evidence(plan_file: Path, ctx: Ctx)
         runs = {r["source"]: r for r in evidence.list_test_runs(Ctx(plan), "REL-1")}
         with plan.read() as s:
             stored = s.execute(select(TestRun).where(TestRun.source == "pytest_junitxml.xml")).scalar_one()
-            assert [f["name"] for f in stored.failures] == EXPECTED["pytest_junitxml.xml"][5]
+            assert [f["full_name"] for f in stored.failures] == EXPECTED["pytest_junitxml.xml"][5]
+            assert [(f["name"], f["classname"]) for f in stored.failures] == [
+                ("test_always_fail", "tests.test_lib"), ("test_error", "tests.test_lib")]
             assert stored.source_sha256 == read_report(CORPUS / "pytest_junitxml.xml").sha256
             assert "tests=15" in (stored.note or "")
     finally:
@@ -249,7 +259,7 @@ def test_a_flaky_test_that_passed_on_rerun_leaves_the_run_passed(plan_file: Path
 def test_an_xunit_net_report_is_read() -> None:
     report = read_report(Path(__file__).parent / "fixtures" / "reports" / "xunit2_dotnet.xml")
     assert (report.format, report.total, report.passed, report.failed, report.skipped) == ("xunit2", 5, 3, 1, 1)
-    assert [(f.name, f.message) for f in report.failures] == [
+    assert [(f.full_name, f.message) for f in report.failures] == [
         ("Billing.Tests.InvoiceTests.Vat_is_rounded(rate: 0.07)", "Assert.Equal() Failure")]
     assert report.run_at is not None and report.run_at.isoformat() == "2026-12-01T21:40:02+00:00"
     assert report.note is None

@@ -51,7 +51,7 @@ def test_evidence_round_trips_through_the_plan_format(ctx: Ctx, plan_path: Path,
     assert rel["commits"] == {"range": "v1.0.0..v1.1.0", "count": 7,
                               "authors": ["Alice Adams", "Bob Brown", "Carol Chen", "Dave Diaz"]}
     run0 = rel["test_runs"][0]
-    assert [f["name"] for f in run0["failures"]] == ["tests.test_lib.test_always_fail", "tests.test_lib.test_error"]
+    assert [f["full_name"] for f in run0["failures"]] == ["tests.test_lib.test_always_fail", "tests.test_lib.test_error"]
     assert len(run0["source_sha256"]) == 64 and "tests=15" in run0["note"]
     dep = rel["deployments"][0]
     assert dep["url"] == "https://github.com/acme/billing/actions/runs/12817263541"

@@ -53,13 +53,22 @@ class ReportError(ValidationError):
 
 @dataclass
 class FailedTest:
-    name: str
+    """A failed or errored test: ``name`` as the report writes it, ``full_name`` as a person
+    tells it apart (``classname.name``, or ``suite › name`` when the class is empty)."""
+
+    full_name: str
     classname: str
     kind: str  # "failure" or "error"
     message: str
+    name: str = ""
+    suite: str = ""
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.full_name
 
     def as_json(self) -> dict[str, str]:
-        return {"name": self.name, "classname": self.classname, "kind": self.kind, "message": self.message}
+        return {"name": self.name, "full_name": self.full_name, "classname": self.classname, "suite": self.suite,
+                "kind": self.kind, "message": self.message}
 
 
 @dataclass
@@ -253,7 +262,7 @@ def _walk_suite(suite: Any, report: TestReport, times: list[dt.datetime], disagr
             name = suite_name or "unnamed suite"
             report.failed += 1
             report.errored += 1
-            report.failures.append(FailedTest(f"{name} (suite error)", name, "error", _message(el)))
+            report.failures.append(FailedTest(f"{name} (suite error)", name, "error", _message(el), suite=name))
             report.notes.append(f"suite {name} reported an error outside any test case; counted as one errored test")
     after = _tally(report)
     counted = {k: after[k] - before[k] for k in after}
@@ -290,7 +299,8 @@ def _read_case(case: Any, report: TestReport, times: list[dt.datetime], suite_na
         kind = "failure" if failure is not None else "error"
         if kind == "error":
             report.errored += 1
-        report.failures.append(FailedTest(full, classname, kind, _message(failure if failure is not None else error)))
+        report.failures.append(FailedTest(full, classname, kind, _message(failure if failure is not None else error),
+                                          name=name, suite=suite_name))
     elif skipped is not None:
         report.skipped += 1
     else:
@@ -327,6 +337,7 @@ def _read_nunit3(root: Any, report: TestReport) -> None:
             times.append(stamp)
         classname = (case.get("classname") or "").strip()
         full = (case.get("fullname") or case.get("name") or "unnamed test").strip()
+        own = (case.get("name") or "").strip()
         if result == "failed":
             kind = "error" if label in ("error", "cancelled", "invalid") else "failure"
             report.failed += 1
@@ -334,7 +345,7 @@ def _read_nunit3(root: Any, report: TestReport) -> None:
                 report.errored += 1
             failure = next((c for c in case if _local(c.tag) in ("failure", "reason")), None)
             message = _message(failure) if failure is not None else ""
-            report.failures.append(FailedTest(full, classname, kind, message or (case.get("label") or "")))
+            report.failures.append(FailedTest(full, classname, kind, message or (case.get("label") or ""), name=own))
         elif result in ("skipped", "inconclusive"):
             report.skipped += 1
         else:  # Passed, Warning

@@ -154,7 +154,7 @@ def _now_text() -> str:
 
 def _failed_tests(run: dict[str, Any]) -> str | None:
     """The first failed tests of a run read from a report (the rest counted)."""
-    names = [f.get("name", "") for f in run.get("failures") or []]
+    names = [f.get("full_name") or f.get("name", "") for f in run.get("failures") or []]
     if not names:
         return None
     shown = ", ".join(names[:3])
