@@ -270,3 +270,14 @@ def test_a_report_with_no_test_cases_says_so(tmp_path: Path) -> None:
     f.write_text('<testsuite name="none" tests="0" timestamp="2026-12-01T10:00:00"/>')
     report = read_report(f)
     assert (report.total, report.note) == (0, "the report holds no test cases")
+
+
+def test_the_text_output_names_each_failed_test(plan_file: Path) -> None:
+    code, out, _ = run("--plan", str(plan_file), "import", "tests", str(CORPUS / "pytest_junitxml.xml"),
+                       "--release", "REL-1", "--dry-run")
+    assert code == 0
+    assert out.splitlines()[-3:] == [
+        "  failure pytest_junitxml.xml: tests.test_lib.test_always_fail — assert False",
+        "  failure pytest_junitxml.xml: tests.test_lib.test_error — Exception: error",
+        "dry run: nothing was written",
+    ]

@@ -134,8 +134,16 @@ def cmd_import_tests(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         print_json(job.as_json(ids) | {"dry_run": args.dry_run}, out)
         return 0
-    print_preview(job.preview, out, what=f"test reports for {args.release}", dry_run=args.dry_run)
-    if not args.dry_run:
+    print_preview(job.preview, out, what=f"test reports for {args.release}", dry_run=False)
+    for report in job.reports:
+        for f in report.failures[:20]:
+            message = f" — {f.message}" if f.message else ""
+            out.write(f"  {f.kind:<7} {report.file}: {f.full_name}{message}\n")
+        if len(report.failures) > 20:
+            out.write(f"  … and {len(report.failures) - 20} more failed tests in {report.file} (--json lists all)\n")
+    if args.dry_run:
+        out.write("dry run: nothing was written\n")
+    else:
         out.write(f"recorded {len(ids)} test run{'s' if len(ids) != 1 else ''} for {args.release}\n")
     return 0
 
