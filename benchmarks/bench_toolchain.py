@@ -32,14 +32,21 @@ def junit_report(path: Path, tests: int) -> None:
             n += 1
             body = ""
             if i % 100 == 7:
-                body = ('<failure message="expected 3 but was 4" type="AssertionError">'
-                        + "at com.example.Suite.test(Suite.java:42)\n" * 20 + "</failure>")
+                body = (
+                    '<failure message="expected 3 but was 4" type="AssertionError">'
+                    + "at com.example.Suite.test(Suite.java:42)\n" * 20
+                    + "</failure>"
+                )
             elif i % 50 == 3:
                 body = '<skipped message="not on this platform"/>'
-            cases.append(f'<testcase classname="com.example.Suite{s}" name="test_{i}" time="0.004">{body}'
-                         "<system-out>log line\nlog line</system-out></testcase>")
-        parts.append(f'<testsuite name="com.example.Suite{s}" tests="{len(cases)}" '
-                     f'timestamp="2026-12-01T10:00:00" time="1.0">{"".join(cases)}</testsuite>')
+            cases.append(
+                f'<testcase classname="com.example.Suite{s}" name="test_{i}" time="0.004">{body}'
+                "<system-out>log line\nlog line</system-out></testcase>"
+            )
+        parts.append(
+            f'<testsuite name="com.example.Suite{s}" tests="{len(cases)}" '
+            f'timestamp="2026-12-01T10:00:00" time="1.0">{"".join(cases)}</testsuite>'
+        )
     parts.append("</testsuites>")
     path.write_text("\n".join(parts), encoding="utf-8")
 
@@ -72,8 +79,11 @@ def main() -> int:
         long_repo(repo_path, args.commits)
 
         def fresh_plan(name: str) -> Ctx:
-            ctx = Ctx(open_plan(folder / name, create=True), actor="bench",
-                      clock=lambda: dt.datetime(2026, 12, 3, tzinfo=dt.UTC))
+            ctx = Ctx(
+                open_plan(folder / name, create=True),
+                actor="bench",
+                clock=lambda: dt.datetime(2026, 12, 3, tzinfo=dt.UTC),
+            )
             releases.create_release(ctx, {"key": "REL-1", "title": "Bench", "type": "minor"})
             return ctx
 
@@ -83,7 +93,9 @@ def main() -> int:
             return sum(1 for _ in root.iter("testcase"))
 
         t_lib, count = timed(lxml_alone, args.repeat)
-        rows.append((f"lxml alone: parse + count {count:,} <testcase>", fmt_time(t_lib), "the floor"))
+        rows.append(
+            (f"lxml alone: parse + count {count:,} <testcase>", fmt_time(t_lib), "the floor")
+        )
 
         plans = iter(range(1000))
 
@@ -101,14 +113,23 @@ def main() -> int:
         def import_report_timed() -> float:
             ctx = fresh_plan(f"t{next(plans)}.relman")
             try:
-                t, _ = timed(lambda: plan_test_import(ctx, "REL-1", [str(xml)], "regression", "staging").apply(ctx))
+                t, _ = timed(
+                    lambda: plan_test_import(
+                        ctx, "REL-1", [str(xml)], "regression", "staging"
+                    ).apply(ctx)
+                )
             finally:
                 ctx.plan.close()
             return t
 
         t_imp = min(import_report_timed() for _ in range(args.repeat))
-        rows.append((f"import tests: {args.tests:,}-test report (read, preview, record)", fmt_time(t_imp),
-                     f"{t_imp / t_lib:.1f}× lxml alone; {verdict(t_imp, AIM_REPORT)}"))
+        rows.append(
+            (
+                f"import tests: {args.tests:,}-test report (read, preview, record)",
+                fmt_time(t_imp),
+                f"{t_imp / t_lib:.1f}× lxml alone; {verdict(t_imp, AIM_REPORT)}",
+            )
+        )
         if t_imp > AIM_REPORT:
             problems.append(f"importing a {args.tests}-test report took {fmt_time(t_imp)}")
             profiles.append(("import_report", profile_top(import_report)))
@@ -117,14 +138,21 @@ def main() -> int:
         def pygit2_alone() -> int:
             repo = pygit2.Repository(str(repo_path))
             n = 0
-            for c in repo.walk(repo.head.target, pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.TIME):
+            for c in repo.walk(
+                repo.head.target, pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.TIME
+            ):
                 _ = (c.message, c.author.name, c.author.email, c.commit_time, c.parent_ids)
                 n += 1
             return n
 
         t_git, n = timed(pygit2_alone, args.repeat)
-        rows.append((f"pygit2 alone: walk {n:,} commits (message, author, time, parents)", fmt_time(t_git),
-                     "the floor"))
+        rows.append(
+            (
+                f"pygit2 alone: walk {n:,} commits (message, author, time, parents)",
+                fmt_time(t_git),
+                "the floor",
+            )
+        )
 
         def import_git_timed() -> float:
             ctx = fresh_plan(f"g{next(plans)}.relman")
@@ -136,13 +164,23 @@ def main() -> int:
             return t
 
         t_gimp = min(import_git_timed() for _ in range(args.repeat))
-        rows.append((f"import git: {args.commits:,} commits (read, classify, preview, record)", fmt_time(t_gimp),
-                     f"{t_gimp / t_git:.1f}× pygit2 alone; {verdict(t_gimp, AIM_COMMITS)}"))
+        rows.append(
+            (
+                f"import git: {args.commits:,} commits (read, classify, preview, record)",
+                fmt_time(t_gimp),
+                f"{t_gimp / t_git:.1f}× pygit2 alone; {verdict(t_gimp, AIM_COMMITS)}",
+            )
+        )
         if t_gimp > AIM_COMMITS:
             problems.append(f"importing {args.commits} commits took {fmt_time(t_gimp)}")
 
-    return report("toolchain imports", f"{args.tests:,}-test JUnit report, {args.commits:,} commits, "
-                  f"best of {args.repeat}", rows, profiles, problems)
+    return report(
+        "toolchain imports",
+        f"{args.tests:,}-test JUnit report, {args.commits:,} commits, best of {args.repeat}",
+        rows,
+        profiles,
+        problems,
+    )
 
 
 if __name__ == "__main__":

@@ -30,8 +30,14 @@ class RepoBuilder:
         when = BASE + dt.timedelta(hours=self.hours)
         return pygit2.Signature(name, email, int(when.timestamp()), 0)
 
-    def commit(self, label: str, message: str, who: str = "alice", parents: list[str] | None = None,
-               ref: str | None = "HEAD") -> str:
+    def commit(
+        self,
+        label: str,
+        message: str,
+        who: str = "alice",
+        parents: list[str] | None = None,
+        ref: str | None = "HEAD",
+    ) -> str:
         blob = self.repo.create_blob(f"{label}\n".encode())
         builder = self.repo.TreeBuilder()
         builder.insert(f"{label}.txt", blob, pygit2.enums.FileMode.BLOB)
@@ -39,14 +45,21 @@ class RepoBuilder:
         if parents is None:
             parents = [] if self.repo.head_is_unborn else [str(self.repo.head.target)]
         sig = self.sign(who)
-        oid = self.repo.create_commit(ref, sig, sig, message, tree, [pygit2.Oid(hex=p) for p in parents])
+        oid = self.repo.create_commit(
+            ref, sig, sig, message, tree, [pygit2.Oid(hex=p) for p in parents]
+        )
         self.shas[label] = str(oid)
         return str(oid)
 
     def tag(self, name: str, sha: str, *, annotated: bool) -> None:
         if annotated:
-            self.repo.create_tag(name, pygit2.Oid(hex=sha), pygit2.enums.ObjectType.COMMIT, self.sign("alice"),
-                                 f"Release {name}\n")
+            self.repo.create_tag(
+                name,
+                pygit2.Oid(hex=sha),
+                pygit2.enums.ObjectType.COMMIT,
+                self.sign("alice"),
+                f"Release {name}\n",
+            )
         else:
             self.repo.references.create(f"refs/tags/{name}", pygit2.Oid(hex=sha))
 
@@ -81,7 +94,14 @@ def billing_repo(path: Path) -> RepoBuilder:
 def long_repo(path: Path, commits: int) -> RepoBuilder:
     """``commits`` linear commits, every third naming an issue, the others Conventional Commits."""
     b = RepoBuilder(path)
-    kinds = ["feat: add report {i}", "fix: correct total {i}", "PAY-{i} adjust export", "chore: tidy {i}"]
+    kinds = [
+        "feat: add report {i}",
+        "fix: correct total {i}",
+        "PAY-{i} adjust export",
+        "chore: tidy {i}",
+    ]
     for i in range(commits):
-        b.commit(f"c{i}", kinds[i % len(kinds)].format(i=i) + "\n", who=("alice", "bob", "carol")[i % 3])
+        b.commit(
+            f"c{i}", kinds[i % len(kinds)].format(i=i) + "\n", who=("alice", "bob", "carol")[i % 3]
+        )
     return b

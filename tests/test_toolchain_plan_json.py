@@ -28,18 +28,42 @@ def run(*argv: str) -> None:
     assert main(list(argv), out=out, err=err) == 0, err.getvalue()
 
 
-def test_evidence_round_trips_through_the_plan_format(ctx: Ctx, plan_path: Path, tmp_path: Path) -> None:
-    releases.create_release(ctx, {"key": "REL-1", "title": "Billing 1.1", "type": "minor", "version": "1.1.0",
-                                  "application": "Billing"})
+def test_evidence_round_trips_through_the_plan_format(
+    ctx: Ctx, plan_path: Path, tmp_path: Path
+) -> None:
+    releases.create_release(
+        ctx,
+        {
+            "key": "REL-1",
+            "title": "Billing 1.1",
+            "type": "minor",
+            "version": "1.1.0",
+            "application": "Billing",
+        },
+    )
     ctx.plan.close()
     p = str(plan_path)
     repo = billing_repo(tmp_path / "repo")
     run("--plan", p, "import", "git", str(repo.repo.workdir), "--release", "REL-1")
     run("--plan", p, "import", "tests", str(CORPUS / "pytest_junitxml.xml"), "--release", "REL-1")
-    run("--plan", p, "import", "pipeline", str(HERE / "fixtures" / "pipelines" / "github_run.json"),
-        "--release", "REL-1")
-    run("--plan", p, "import", "incidents", str(HERE / "fixtures" / "incidents" / "servicenow_incidents.csv"),
-        "--release", "REL-1")
+    run(
+        "--plan",
+        p,
+        "import",
+        "pipeline",
+        str(HERE / "fixtures" / "pipelines" / "github_run.json"),
+        "--release",
+        "REL-1",
+    )
+    run(
+        "--plan",
+        p,
+        "import",
+        "incidents",
+        str(HERE / "fixtures" / "incidents" / "servicenow_incidents.csv"),
+        "--release",
+        "REL-1",
+    )
 
     plan = open_plan(plan_path)
     try:
@@ -48,14 +72,24 @@ def test_evidence_round_trips_through_the_plan_format(ctx: Ctx, plan_path: Path,
         plan.close()
     assert not list(Draft202012Validator(load_schema()).iter_errors(first))
     rel = next(r for r in first["releases"] if r["key"] == "REL-1")
-    assert rel["commits"] == {"range": "v1.0.0..v1.1.0", "count": 7,
-                              "authors": ["Alice Adams", "Bob Brown", "Carol Chen", "Dave Diaz"]}
+    assert rel["commits"] == {
+        "range": "v1.0.0..v1.1.0",
+        "count": 7,
+        "authors": ["Alice Adams", "Bob Brown", "Carol Chen", "Dave Diaz"],
+    }
     run0 = rel["test_runs"][0]
-    assert [f["full_name"] for f in run0["failures"]] == ["tests.test_lib.test_always_fail", "tests.test_lib.test_error"]
+    assert [f["full_name"] for f in run0["failures"]] == [
+        "tests.test_lib.test_always_fail",
+        "tests.test_lib.test_error",
+    ]
     assert len(run0["source_sha256"]) == 64 and "tests=15" in run0["note"]
     dep = rel["deployments"][0]
     assert dep["url"] == "https://github.com/acme/billing/actions/runs/12817263541"
-    assert [i["key"] for i in dep["incident_records"]] == ["INC0010001", "INC0010003", "INC0010002"]  # by detection
+    assert [i["key"] for i in dep["incident_records"]] == [
+        "INC0010001",
+        "INC0010003",
+        "INC0010002",
+    ]  # by detection
 
     other = Ctx(open_plan(tmp_path / "copy.relman", create=True), actor="t")
     try:

@@ -43,7 +43,9 @@ __all__ = ["Commit", "GitImport", "plan_git_import", "plan_tag_import", "read_co
 DEFAULT_CHANGE_PATTERN = r"\bCHG-\d+\b"
 DEFAULT_ISSUE_PATTERN = r"\b[A-Z][A-Z0-9]{1,9}-\d+\b"
 BOT = re.compile(r"\[bot\]|^dependabot|^renovate|^github-actions|^greenkeeper|^snyk-bot", re.I)
-CONVENTIONAL = re.compile(r"^(?P<type>[a-zA-Z]+)(?:\((?P<scope>[^)]*)\))?(?P<breaking>!)?:\s*(?P<text>.+)$")
+CONVENTIONAL = re.compile(
+    r"^(?P<type>[a-zA-Z]+)(?:\((?P<scope>[^)]*)\))?(?P<breaking>!)?:\s*(?P<text>.+)$"
+)
 # Conventional Commits types that make release-note material, and the change category of each.
 CATEGORY_OF_TYPE = {
     "feat": ChangeCategory.FEATURE,
@@ -62,9 +64,43 @@ CATEGORY_OF_TYPE = {
 }
 NOT_RELEASE_NOTES = ("chore", "refactor", "style", "test", "tests", "wip")
 # Words shaped like an issue key that name standards, not tickets ("UTF-8", "SHA-256", "ISO-8601")
-NOT_ISSUE_PREFIXES = frozenset({"UTF", "SHA", "ISO", "RFC", "CVE", "CWE", "TLS", "SSL", "HTTP", "MD", "AES", "RSA",
-                                "UUID", "IPV", "PEP", "ECMA", "ES", "WCAG", "GPL", "LGPL", "AGPL", "MPL", "CC",
-                                "BSD", "HTML", "CSS", "X", "UCS", "WIN", "IEEE", "ANSI", "DIN", "EN"})
+NOT_ISSUE_PREFIXES = frozenset(
+    {
+        "UTF",
+        "SHA",
+        "ISO",
+        "RFC",
+        "CVE",
+        "CWE",
+        "TLS",
+        "SSL",
+        "HTTP",
+        "MD",
+        "AES",
+        "RSA",
+        "UUID",
+        "IPV",
+        "PEP",
+        "ECMA",
+        "ES",
+        "WCAG",
+        "GPL",
+        "LGPL",
+        "AGPL",
+        "MPL",
+        "CC",
+        "BSD",
+        "HTML",
+        "CSS",
+        "X",
+        "UCS",
+        "WIN",
+        "IEEE",
+        "ANSI",
+        "DIN",
+        "EN",
+    }
+)
 
 
 class GitError(ValidationError):
@@ -112,11 +148,17 @@ def open_repository(path: str) -> Iterator[pygit2.Repository]:
             raise GitError(f"{path}: not a git repository or bundle")
         git = shutil.which("git")
         if git is None:
-            raise GitError(f"{path}: reading a bundle needs the git program, which is not installed")
+            raise GitError(
+                f"{path}: reading a bundle needs the git program, which is not installed"
+            )
         tmp = tempfile.mkdtemp(prefix="relman-bundle-")
         try:
-            done = subprocess.run([git, "clone", "--quiet", "--mirror", str(p), tmp], capture_output=True,
-                                  text=True, check=False)
+            done = subprocess.run(
+                [git, "clone", "--quiet", "--mirror", str(p), tmp],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if done.returncode != 0:
                 why = (done.stderr.strip().splitlines() or ["git clone failed"])[-1]
                 raise GitError(f"{path}: the bundle cannot be read ({why})")
@@ -139,8 +181,12 @@ def _when(seconds: int, offset_minutes: int) -> dt.datetime:
 def _commit(c: Any) -> Commit:
     message = c.message or ""
     return Commit(
-        sha=str(c.id), subject=message.split("\n", 1)[0].strip(), message=message,
-        author=c.author.name, email=c.author.email, when=_when(c.commit_time, c.commit_time_offset),
+        sha=str(c.id),
+        subject=message.split("\n", 1)[0].strip(),
+        message=message,
+        author=c.author.name,
+        email=c.author.email,
+        when=_when(c.commit_time, c.commit_time_offset),
         parents=len(c.parent_ids),
     )
 
@@ -159,7 +205,7 @@ def version_tags(repo: pygit2.Repository) -> list[VersionTag]:
     for ref_name in repo.references:
         if not ref_name.startswith("refs/tags/"):
             continue
-        name = ref_name[len("refs/tags/"):]
+        name = ref_name[len("refs/tags/") :]
         version = parse_version(name)
         if version is None:
             continue
@@ -177,7 +223,9 @@ def version_tags(repo: pygit2.Repository) -> list[VersionTag]:
     return sorted(tags, key=lambda t: (t.version, t.when))
 
 
-_VERSION_IN_TAG = re.compile(r"^(?:[A-Za-z][A-Za-z_-]*?[-_/])?[vV]?(\d+(?:\.\d+)*(?:[-.+]?[0-9A-Za-z.+-]*)?)$")
+_VERSION_IN_TAG = re.compile(
+    r"^(?:[A-Za-z][A-Za-z_-]*?[-_/])?[vV]?(\d+(?:\.\d+)*(?:[-.+]?[0-9A-Za-z.+-]*)?)$"
+)
 
 
 def parse_version(text: str | None) -> Version | None:
@@ -199,7 +247,9 @@ def _walk(repo: pygit2.Repository, to: Any, hide: Any | None) -> Iterator[Any]:
     yield from walker
 
 
-def read_commits(repo: pygit2.Repository, to_rev: str, from_rev: str | None, repo_name: str) -> list[Commit]:
+def read_commits(
+    repo: pygit2.Repository, to_rev: str, from_rev: str | None, repo_name: str
+) -> list[Commit]:
     """The commits reachable from ``to_rev`` and not from ``from_rev``, newest first."""
     to = _resolve(repo, to_rev, repo_name)
     hide = _resolve(repo, from_rev, repo_name) if from_rev else None
@@ -221,11 +271,15 @@ class Options:
         try:
             change = re.compile(self.change_pattern)
         except re.error as exc:
-            raise ValidationError(f"--change-pattern: {self.change_pattern!r} is not a valid pattern ({exc})") from None
+            raise ValidationError(
+                f"--change-pattern: {self.change_pattern!r} is not a valid pattern ({exc})"
+            ) from None
         try:
             issue = re.compile(self.issue_pattern)
         except re.error as exc:
-            raise ValidationError(f"--issue-pattern: {self.issue_pattern!r} is not a valid pattern ({exc})") from None
+            raise ValidationError(
+                f"--issue-pattern: {self.issue_pattern!r} is not a valid pattern ({exc})"
+            ) from None
         return change, issue
 
 
@@ -257,7 +311,9 @@ class GitImport:
     preview: ImportPreview
     counted: list[Commit] = field(default_factory=list)  # in range, merges and bots left out
     drafts: list[Draft] = field(default_factory=list)
-    release_fields: dict[str, Any] = field(default_factory=dict)  # commit_range/count/authors to set
+    release_fields: dict[str, Any] = field(
+        default_factory=dict
+    )  # commit_range/count/authors to set
     skipped: list[tuple[Commit, str]] = field(default_factory=list)
     receipt: dict[str, Any] = field(default_factory=evidence_import.new_receipt)
 
@@ -265,26 +321,52 @@ class GitImport:
         if not self.drafts and not self.release_fields:
             return {"changes_created": [], "changes_updated": [], "release_updated": False}
         with ctx.write() as tx:
-            return evidence_import.apply_git(tx, self.release, self.release_fields, [
-                {"key": d.key, "title": d.title, "category": d.category, "release_note": d.release_note,
-                 "external_ref": d.external_ref, "breaking": d.breaking, "existing": d.existing,
-                 "commits": [{"sha": c.sha, "subject": c.subject, "when": c.when} for c in d.commits]}
-                for d in self.drafts
-            ], self.receipt)
+            return evidence_import.apply_git(
+                tx,
+                self.release,
+                self.release_fields,
+                [
+                    {
+                        "key": d.key,
+                        "title": d.title,
+                        "category": d.category,
+                        "release_note": d.release_note,
+                        "external_ref": d.external_ref,
+                        "breaking": d.breaking,
+                        "existing": d.existing,
+                        "commits": [
+                            {"sha": c.sha, "subject": c.subject, "when": c.when} for c in d.commits
+                        ],
+                    }
+                    for d in self.drafts
+                ],
+                self.receipt,
+            )
 
     def as_json(self, result: dict[str, Any] | None = None) -> dict[str, Any]:
         data = self.preview.as_json()
-        data.update({
-            "release": self.release,
-            "range": self.range_label,
-            "commits": len(self.counted),
-            "authors": self.release_fields.get("commit_authors", sorted({c.author for c in self.counted})),
-            "changes": [
-                {"key": d.key, "title": d.title, "category": d.category, "existing": d.existing,
-                 "external_ref": d.external_ref, "breaking": d.breaking, "commits": [c.sha for c in d.commits]}
-                for d in self.drafts
-            ],
-        })
+        data.update(
+            {
+                "release": self.release,
+                "range": self.range_label,
+                "commits": len(self.counted),
+                "authors": self.release_fields.get(
+                    "commit_authors", sorted({c.author for c in self.counted})
+                ),
+                "changes": [
+                    {
+                        "key": d.key,
+                        "title": d.title,
+                        "category": d.category,
+                        "existing": d.existing,
+                        "external_ref": d.external_ref,
+                        "breaking": d.breaking,
+                        "commits": [c.sha for c in d.commits],
+                    }
+                    for d in self.drafts
+                ],
+            }
+        )
         if result is not None:
             data["result"] = result
         return data
@@ -301,18 +383,29 @@ def _default_range(tags: list[VersionTag], version: Version | None) -> tuple[str
     return (below[-1].name if below else None), "HEAD", "HEAD"
 
 
-def plan_git_import(ctx: Ctx, repository: str, key: str, from_rev: str | None = None, to_rev: str | None = None,
-                    options: Options | None = None) -> GitImport:
+def plan_git_import(
+    ctx: Ctx,
+    repository: str,
+    key: str,
+    from_rev: str | None = None,
+    to_rev: str | None = None,
+    options: Options | None = None,
+) -> GitImport:
     options = options or Options()
     change_re, issue_re = options.compiled()
     if options.default_category not in {c.value for c in ChangeCategory}:
-        raise ValidationError(f"--category: {options.default_category!r} is not one of "
-                              f"{', '.join(c.value for c in ChangeCategory)}")
+        raise ValidationError(
+            f"--category: {options.default_category!r} is not one of "
+            f"{', '.join(c.value for c in ChangeCategory)}"
+        )
     with ctx.read() as s:
         rel = release_by_key(s, key)
         version = parse_version(rel.version)
-        release_now = {"commit_range": rel.commit_range, "commit_count": rel.commit_count,
-                       "commit_authors": list(rel.commit_authors or [])}
+        release_now = {
+            "commit_range": rel.commit_range,
+            "commit_count": rel.commit_count,
+            "commit_authors": list(rel.commit_authors or []),
+        }
     with open_repository(repository) as repo:
         tags = version_tags(repo)
         default_from, default_to, _ = _default_range(tags, version)
@@ -323,7 +416,9 @@ def plan_git_import(ctx: Ctx, repository: str, key: str, from_rev: str | None = 
             range_label = f"{_short(repo, end)} (all history)"
         else:
             range_label = f"{_short(repo, start)}..{_short(repo, end)}"
-    return _classify(ctx, key, repository, range_label, commits, release_now, change_re, issue_re, options)
+    return _classify(
+        ctx, key, repository, range_label, commits, release_now, change_re, issue_re, options
+    )
 
 
 def _short(repo: pygit2.Repository, rev: str) -> str:
@@ -344,23 +439,43 @@ def _next_change_keys(ctx: Ctx) -> Iterator[str]:
         yield f"CHG-{n}"
 
 
-def _classify(ctx: Ctx, key: str, repository: str, range_label: str, commits: list[Commit],
-              release_now: dict[str, Any], change_re: re.Pattern[str], issue_re: re.Pattern[str],
-              options: Options) -> GitImport:
-    job = GitImport(key, repository, range_label, ImportPreview(source=f"{repository} {range_label}"))
+def _classify(
+    ctx: Ctx,
+    key: str,
+    repository: str,
+    range_label: str,
+    commits: list[Commit],
+    release_now: dict[str, Any],
+    change_re: re.Pattern[str],
+    issue_re: re.Pattern[str],
+    options: Options,
+) -> GitImport:
+    job = GitImport(
+        key, repository, range_label, ImportPreview(source=f"{repository} {range_label}")
+    )
     known = evidence_import.known_sources(ctx, "commit", [c.sha for c in commits])
     with ctx.read() as s:
         named = set()
         for c in commits:
             named.update(change_re.findall(c.message))
-        existing_changes = {
-            k: (title, ref) for k, title, ref in s.execute(
-                select(M.Change.key, M.Change.title, M.Change.external_ref).where(M.Change.key.in_(sorted(named)))
-            ).all()
-        } if named else {}
+        existing_changes = (
+            {
+                k: (title, ref)
+                for k, title, ref in s.execute(
+                    select(M.Change.key, M.Change.title, M.Change.external_ref).where(
+                        M.Change.key.in_(sorted(named))
+                    )
+                ).all()
+            }
+            if named
+            else {}
+        )
         by_ref = {
-            ref: k for k, ref in s.execute(
-                select(M.Change.key, M.Change.external_ref).where(M.Change.external_ref.is_not(None))
+            ref: k
+            for k, ref in s.execute(
+                select(M.Change.key, M.Change.external_ref).where(
+                    M.Change.external_ref.is_not(None)
+                )
             ).all()
         }
     new_keys = _next_change_keys(ctx)
@@ -375,7 +490,9 @@ def _classify(ctx: Ctx, key: str, repository: str, range_label: str, commits: li
             continue
         job.counted.append(c)
         if c.sha in known:
-            job.skipped.append((c, f"already imported ({known[c.sha]['entity']} {known[c.sha]['entity_id']})"))
+            job.skipped.append(
+                (c, f"already imported ({known[c.sha]['entity']} {known[c.sha]['entity_id']})")
+            )
             continue
         cc = CONVENTIONAL.match(c.subject)
         cc_type = cc.group("type").lower() if cc else None
@@ -387,50 +504,98 @@ def _classify(ctx: Ctx, key: str, repository: str, range_label: str, commits: li
                 d = drafts.get(ck)
                 if d is None:
                     exists = ck in existing_changes
-                    category = CATEGORY_OF_TYPE.get(cc_type or "", ChangeCategory(options.default_category)).value
-                    d = drafts[ck] = Draft(ck, existing_changes[ck][0] if exists else text, category, text,
-                                           c.sha[:12], breaking, existing=exists)
+                    category = CATEGORY_OF_TYPE.get(
+                        cc_type or "", ChangeCategory(options.default_category)
+                    ).value
+                    d = drafts[ck] = Draft(
+                        ck,
+                        existing_changes[ck][0] if exists else text,
+                        category,
+                        text,
+                        c.sha[:12],
+                        breaking,
+                        existing=exists,
+                    )
                 d.commits.append(c)
             continue
-        issues = [i for i in dict.fromkeys(issue_re.findall(c.message))
-                  if not change_re.fullmatch(i) and i.split("-", 1)[0].upper() not in NOT_ISSUE_PREFIXES]
+        issues = [
+            i
+            for i in dict.fromkeys(issue_re.findall(c.message))
+            if not change_re.fullmatch(i) and i.split("-", 1)[0].upper() not in NOT_ISSUE_PREFIXES
+        ]
         if not issues and (cc_type is None or cc_type not in CATEGORY_OF_TYPE) and not breaking:
-            reason = (f"{cc_type}: not release-note material" if cc_type in NOT_RELEASE_NOTES
-                      else "names no change or issue and is no Conventional Commit")
+            reason = (
+                f"{cc_type}: not release-note material"
+                if cc_type in NOT_RELEASE_NOTES
+                else "names no change or issue and is no Conventional Commit"
+            )
             job.skipped.append((c, reason))
             continue
         ref = issues[0] if issues else c.sha[:12]
         d = draft_of_ref.get(ref)
         if d is None and ref in by_ref:
-            d = drafts.get(by_ref[ref]) or Draft(by_ref[ref], text, "", text, ref, breaking, existing=True)
+            d = drafts.get(by_ref[ref]) or Draft(
+                by_ref[ref], text, "", text, ref, breaking, existing=True
+            )
             drafts[d.key] = draft_of_ref[ref] = d
         if d is None:
-            category = CATEGORY_OF_TYPE.get(cc_type or "", ChangeCategory(options.default_category)).value
+            category = CATEGORY_OF_TYPE.get(
+                cc_type or "", ChangeCategory(options.default_category)
+            ).value
             d = Draft(next(new_keys), text, category, text, ref, breaking)
             drafts[d.key] = draft_of_ref[ref] = d
         d.commits.append(c)
     job.drafts = list(drafts.values())
     authors = sorted({c.author for c in job.counted})
-    wanted = {"commit_range": range_label, "commit_count": len(job.counted), "commit_authors": authors}
+    wanted = {
+        "commit_range": range_label,
+        "commit_count": len(job.counted),
+        "commit_authors": authors,
+    }
     rows = job.preview.rows
     for d in job.drafts:
         shas = ", ".join(c.short for c in d.commits[:5]) + (" …" if len(d.commits) > 5 else "")
         if d.existing:
-            rows.append(PreviewRow("update", "change", d.key, d.title,
-                                   f"attach {len(d.commits)} commit{'s' if len(d.commits) != 1 else ''}", shas))
+            rows.append(
+                PreviewRow(
+                    "update",
+                    "change",
+                    d.key,
+                    d.title,
+                    f"attach {len(d.commits)} commit{'s' if len(d.commits) != 1 else ''}",
+                    shas,
+                )
+            )
         else:
-            why = f"draft {d.category} change from {d.external_ref}" + (" (breaking)" if d.breaking else "")
+            why = f"draft {d.category} change from {d.external_ref}" + (
+                " (breaking)" if d.breaking else ""
+            )
             rows.append(PreviewRow("create", "change", d.key, d.title, why, shas))
     for c, why in job.skipped:
         rows.append(PreviewRow("skip", "commit", c.short, c.subject, why, f"commit {c.short}"))
     if wanted != release_now:
         job.release_fields = wanted
-        rows.append(PreviewRow("update", "release", key,
-                               f"{range_label}: {len(job.counted)} commits by {len(authors)} authors",
-                               "commit range, count and authors", repository))
+        rows.append(
+            PreviewRow(
+                "update",
+                "release",
+                key,
+                f"{range_label}: {len(job.counted)} commits by {len(authors)} authors",
+                "commit range, count and authors",
+                repository,
+            )
+        )
     else:
-        rows.append(PreviewRow("skip", "release", key, f"{range_label}: {len(job.counted)} commits",
-                               "commit range, count and authors unchanged", repository))
+        rows.append(
+            PreviewRow(
+                "skip",
+                "release",
+                key,
+                f"{range_label}: {len(job.counted)} commits",
+                "commit range, count and authors unchanged",
+                repository,
+            )
+        )
     return job
 
 
@@ -452,9 +617,7 @@ class TagImport:
 
     def as_json(self, created: list[str] | None = None) -> dict[str, Any]:
         data = self.preview.as_json()
-        data["releases"] = [
-            {k: v for k, v in r.items() if k != "identity"} for r in self.releases
-        ]
+        data["releases"] = [{k: v for k, v in r.items() if k != "identity"} for r in self.releases]
         if created is not None:
             data["created"] = created
         return data
@@ -482,7 +645,9 @@ def plan_tag_import(ctx: Ctx, repository: str, application: str | None = None) -
             counts.append((t, previous, kept))
             previous = t
     with ctx.read() as s:
-        by_version = {v: k for k, v in s.execute(select(M.Release.key, M.Release.version)).all() if v}
+        by_version = {
+            v: k for k, v in s.execute(select(M.Release.key, M.Release.version)).all() if v
+        }
         keys = set(s.execute(select(M.Release.key)).scalars())
     known = evidence_import.known_sources(ctx, "tag", [f"{t.name}@{t.sha}" for t, _, _ in counts])
     for t, prev, kept in counts:
@@ -491,26 +656,54 @@ def plan_tag_import(ctx: Ctx, repository: str, application: str | None = None) -
         first = min((c.when for c in kept), default=t.when)
         start = (prev.when if prev else first).date()
         fields = {
-            "key": key, "title": f"{application or name} {version}", "version": version,
+            "key": key,
+            "title": f"{application or name} {version}",
+            "version": version,
             "type": _release_type(prev.version if prev else None, t.version),
-            "application": application, "planned_start": min(start, t.when.date()), "planned_end": t.when.date(),
-            "actual_start": min(start, t.when.date()), "actual_end": t.when.date(),
+            "application": application,
+            "planned_start": min(start, t.when.date()),
+            "planned_end": t.when.date(),
+            "actual_start": min(start, t.when.date()),
+            "actual_end": t.when.date(),
             "commit_range": f"{prev.name}..{t.name}" if prev else f"{t.name} (all history)",
-            "commit_count": len(kept), "commit_authors": sorted({c.author for c in kept}),
-            "tag": t.name, "annotated": t.annotated, "identity": f"{t.name}@{t.sha}",
+            "commit_count": len(kept),
+            "commit_authors": sorted({c.author for c in kept}),
+            "tag": t.name,
+            "annotated": t.annotated,
+            "identity": f"{t.name}@{t.sha}",
         }
         label = f"{t.name} ({'annotated' if t.annotated else 'lightweight'}, {t.when:%Y-%m-%d})"
         if fields["identity"] in known:
-            job.preview.rows.append(PreviewRow("skip", "release", key, label, "already imported", t.name))
+            job.preview.rows.append(
+                PreviewRow("skip", "release", key, label, "already imported", t.name)
+            )
         elif version in by_version or str(t.version) in by_version:
-            job.preview.rows.append(PreviewRow("skip", "release", key, label,
-                                               f"{by_version.get(version)} has version {version} already", t.name))
+            job.preview.rows.append(
+                PreviewRow(
+                    "skip",
+                    "release",
+                    key,
+                    label,
+                    f"{by_version.get(version)} has version {version} already",
+                    t.name,
+                )
+            )
         elif key in keys:
-            job.preview.rows.append(PreviewRow("skip", "release", key, label, f"{key} exists already", t.name))
+            job.preview.rows.append(
+                PreviewRow("skip", "release", key, label, f"{key} exists already", t.name)
+            )
         else:
             job.releases.append(fields)
-            job.preview.rows.append(PreviewRow("create", "release", key, label,
-                                               f"{fields['commit_count']} commits, {fields['type']}", t.name))
+            job.preview.rows.append(
+                PreviewRow(
+                    "create",
+                    "release",
+                    key,
+                    label,
+                    f"{fields['commit_count']} commits, {fields['type']}",
+                    t.name,
+                )
+            )
     if not tags:
         job.preview.warnings.append(f"{repository}: no version tags (such as v1.2.0)")
     return job

@@ -38,21 +38,83 @@ from relman_desktop.services.base import Ctx, ValidationError
 
 __all__ = ["IncidentImport", "IncidentRecord", "plan_incident_import", "read_incidents"]
 
-FIELDS = ("key", "title", "severity", "service", "environment", "detected_at", "restored_at", "release")
+FIELDS = (
+    "key",
+    "title",
+    "severity",
+    "service",
+    "environment",
+    "detected_at",
+    "restored_at",
+    "release",
+)
 REQUIRED = ("key", "detected_at")
 HEADER_NAMES = {
-    "key": ("key", "id", "number", "incident", "incident id", "incident_id", "incident number", "issue key",
-            "ticket", "alias"),
-    "title": ("title", "summary", "short description", "short_description", "description", "name", "subject"),
+    "key": (
+        "key",
+        "id",
+        "number",
+        "incident",
+        "incident id",
+        "incident_id",
+        "incident number",
+        "issue key",
+        "ticket",
+        "alias",
+    ),
+    "title": (
+        "title",
+        "summary",
+        "short description",
+        "short_description",
+        "description",
+        "name",
+        "subject",
+    ),
     "severity": ("severity", "priority", "sev", "urgency", "impact"),
-    "service": ("service", "service name", "cmdb_ci", "configuration item", "ci", "application", "app",
-                "affected service", "component"),
+    "service": (
+        "service",
+        "service name",
+        "cmdb_ci",
+        "configuration item",
+        "ci",
+        "application",
+        "app",
+        "affected service",
+        "component",
+    ),
     "environment": ("environment", "env"),
-    "detected_at": ("detected_at", "detected", "detected at", "opened_at", "opened", "opened at", "created",
-                    "created_at", "created at", "start", "started_at", "started", "sys_created_on", "triggered at",
-                    "created on"),
-    "restored_at": ("restored_at", "restored", "restored at", "resolved_at", "resolved", "resolved at",
-                    "service restored", "end", "ended_at", "closed_at", "closed", "mitigated at"),
+    "detected_at": (
+        "detected_at",
+        "detected",
+        "detected at",
+        "opened_at",
+        "opened",
+        "opened at",
+        "created",
+        "created_at",
+        "created at",
+        "start",
+        "started_at",
+        "started",
+        "sys_created_on",
+        "triggered at",
+        "created on",
+    ),
+    "restored_at": (
+        "restored_at",
+        "restored",
+        "restored at",
+        "resolved_at",
+        "resolved",
+        "resolved at",
+        "service restored",
+        "end",
+        "ended_at",
+        "closed_at",
+        "closed",
+        "mitigated at",
+    ),
     "release": ("release", "release key", "release_key", "caused by release", "caused_by_release"),
 }
 EXPECTED_JSON = "Alertmanager alerts (/api/v2/alerts or a webhook payload) or Prometheus alerts (/api/v1/alerts)"
@@ -75,9 +137,16 @@ class IncidentRecord:
     where: str = ""  # "row 4", "alert 2"
 
     def as_json(self) -> dict[str, Any]:
-        return {"key": self.key, "title": self.title, "severity": self.severity, "service": self.service,
-                "environment": self.environment, "detected_at": self.detected_at, "restored_at": self.restored_at,
-                "release": self.release}
+        return {
+            "key": self.key,
+            "title": self.title,
+            "severity": self.severity,
+            "service": self.service,
+            "environment": self.environment,
+            "detected_at": self.detected_at,
+            "restored_at": self.restored_at,
+            "release": self.release,
+        }
 
 
 def _norm(header: str) -> str:
@@ -145,12 +214,16 @@ def _csv(text: str, name: str, mapping: dict[str, str], zone: dt.tzinfo) -> list
     missing = [f for f in REQUIRED if f not in columns]
     unmapped = [c for c in mapping if c not in {_norm(h) for h in header}]
     if unmapped:
-        raise IncidentError(f"{name}: --map names column {unmapped[0]!r}, which the header does not have "
-                            f"(it has: {', '.join(h.strip() for h in header)})")
+        raise IncidentError(
+            f"{name}: --map names column {unmapped[0]!r}, which the header does not have "
+            f"(it has: {', '.join(h.strip() for h in header)})"
+        )
     if missing:
         looked = ", ".join(HEADER_NAMES[missing[0]][:6])
-        raise IncidentError(f"{name}: no column for {missing[0]} (looked for {looked} …); "
-                            f"name one with --map COLUMN={missing[0]}")
+        raise IncidentError(
+            f"{name}: no column for {missing[0]} (looked for {looked} …); "
+            f"name one with --map COLUMN={missing[0]}"
+        )
     records, problems = [], []
     for line, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
@@ -169,7 +242,9 @@ def _csv(text: str, name: str, mapping: dict[str, str], zone: dt.tzinfo) -> list
             try:
                 times[f] = _moment(cell[f], zone)
             except ValueError:
-                problems.append(f"{name} {where}: {header[columns[f]].strip()} {cell[f]!r} is not a date and time")
+                problems.append(
+                    f"{name} {where}: {header[columns[f]].strip()} {cell[f]!r} is not a date and time"
+                )
                 bad = True
         if bad:
             continue
@@ -180,11 +255,19 @@ def _csv(text: str, name: str, mapping: dict[str, str], zone: dt.tzinfo) -> list
         if restored is not None and restored < times["detected_at"]:  # type: ignore[operator]
             problems.append(f"{name} {where}: restored ({restored:%Y-%m-%d %H:%M}) before detected")
             continue
-        records.append(IncidentRecord(
-            key=cell["key"], title=cell.get("title") or cell["key"], detected_at=times["detected_at"],  # type: ignore[arg-type]
-            restored_at=restored, severity=cell.get("severity") or None, service=cell.get("service") or None,
-            environment=cell.get("environment") or None, release=cell.get("release") or None, where=where,
-        ))
+        records.append(
+            IncidentRecord(
+                key=cell["key"],
+                title=cell.get("title") or cell["key"],
+                detected_at=times["detected_at"],  # type: ignore[arg-type]
+                restored_at=restored,
+                severity=cell.get("severity") or None,
+                service=cell.get("service") or None,
+                environment=cell.get("environment") or None,
+                release=cell.get("release") or None,
+                where=where,
+            )
+        )
     if problems:
         raise IncidentError(problems[0], problems=problems)
     return records
@@ -196,7 +279,11 @@ def _csv(text: str, name: str, mapping: dict[str, str], zone: dt.tzinfo) -> list
 def _alerts(data: Any, name: str) -> list[IncidentRecord]:
     if isinstance(data, dict) and isinstance(data.get("alerts"), list):
         alerts = data["alerts"]  # Alertmanager webhook payload
-    elif isinstance(data, dict) and isinstance(data.get("data"), dict) and isinstance(data["data"].get("alerts"), list):
+    elif (
+        isinstance(data, dict)
+        and isinstance(data.get("data"), dict)
+        and isinstance(data["data"].get("alerts"), list)
+    ):
         alerts = data["data"]["alerts"]  # Prometheus /api/v1/alerts
     elif isinstance(data, list) and all(isinstance(a, dict) and "labels" in a for a in data):
         alerts = data  # Alertmanager /api/v2/alerts
@@ -219,34 +306,49 @@ def _alerts(data: Any, name: str) -> list[IncidentRecord]:
             problems.append(f"{name} {where}: startsAt {start_text!r} is not a date and time")
             continue
         status = alert.get("status")
-        state = (status.get("state") if isinstance(status, dict) else status) or alert.get("state") or ""
+        state = (
+            (status.get("state") if isinstance(status, dict) else status)
+            or alert.get("state")
+            or ""
+        )
         restored = None
         if str(state).lower() == "resolved":
             try:
                 restored = _moment(str(alert.get("endsAt") or ""), dt.UTC)
             except ValueError:
                 restored = None
-        fingerprint = alert.get("fingerprint") or hashlib.sha256(
-            json.dumps(labels, sort_keys=True).encode()).hexdigest()[:16]
+        fingerprint = (
+            alert.get("fingerprint")
+            or hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()[:16]
+        )
         alertname = labels.get("alertname", "alert")
-        records.append(IncidentRecord(
-            key=f"{alertname}:{fingerprint}@{start:%Y-%m-%dT%H:%M:%SZ}",
-            title=str(notes.get("summary") or notes.get("description") or alertname),
-            detected_at=start, restored_at=restored, severity=labels.get("severity"),
-            service=labels.get("service") or labels.get("app") or labels.get("job"),
-            environment=labels.get("env") or labels.get("environment"),
-            release=labels.get("release"), where=where,
-        ))
+        records.append(
+            IncidentRecord(
+                key=f"{alertname}:{fingerprint}@{start:%Y-%m-%dT%H:%M:%SZ}",
+                title=str(notes.get("summary") or notes.get("description") or alertname),
+                detected_at=start,
+                restored_at=restored,
+                severity=labels.get("severity"),
+                service=labels.get("service") or labels.get("app") or labels.get("job"),
+                environment=labels.get("env") or labels.get("environment"),
+                release=labels.get("release"),
+                where=where,
+            )
+        )
     if problems:
         raise IncidentError(problems[0], problems=problems)
     return records
 
 
-def read_incidents(path: str, mapping: list[str] | None = None, timezone: str = "UTC") -> list[IncidentRecord]:
+def read_incidents(
+    path: str, mapping: list[str] | None = None, timezone: str = "UTC"
+) -> list[IncidentRecord]:
     try:
         zone: dt.tzinfo = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise IncidentError(f"--timezone: {timezone!r} is not a time zone name such as Europe/Berlin") from None
+        raise IncidentError(
+            f"--timezone: {timezone!r} is not a time zone name such as Europe/Berlin"
+        ) from None
     p = Path(path)
     if not p.is_file():
         raise IncidentError(f"{path}: no such file")
@@ -259,7 +361,9 @@ def read_incidents(path: str, mapping: list[str] | None = None, timezone: str = 
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise IncidentError(f"{path}: not JSON (line {exc.lineno}: {exc.msg}); expected {EXPECTED_JSON}") from None
+            raise IncidentError(
+                f"{path}: not JSON (line {exc.lineno}: {exc.msg}); expected {EXPECTED_JSON}"
+            ) from None
         if mapping:
             raise IncidentError("--map applies to CSV files; alert JSON has fixed fields")
         records = _alerts(data, path)
@@ -268,7 +372,9 @@ def read_incidents(path: str, mapping: list[str] | None = None, timezone: str = 
     keys: dict[str, str] = {}
     for r in records:
         if r.key in keys:
-            raise IncidentError(f"{path} {r.where}: incident {r.key} appears again (first at {keys[r.key]})")
+            raise IncidentError(
+                f"{path} {r.where}: incident {r.key} appears again (first at {keys[r.key]})"
+            )
         keys[r.key] = r.where
     return records
 
@@ -276,27 +382,45 @@ def read_incidents(path: str, mapping: list[str] | None = None, timezone: str = 
 # --- linking to deployments -------------------------------------------------------------------------------
 
 
-def match_deployment(incident: IncidentRecord, deployments: list[dict[str, Any]], window: dt.timedelta) -> tuple[
-        dict[str, Any] | None, str]:
+def match_deployment(
+    incident: IncidentRecord, deployments: list[dict[str, Any]], window: dt.timedelta
+) -> tuple[dict[str, Any] | None, str]:
     """The deployment that most likely caused ``incident``, and why (or why none)."""
     env = (incident.environment or "production").strip().lower()
-    before = [d for d in deployments if d["started_at"] is not None and d["started_at"] <= incident.detected_at]
+    before = [
+        d
+        for d in deployments
+        if d["started_at"] is not None and d["started_at"] <= incident.detected_at
+    ]
     if incident.release:
         own = [d for d in before if d["release"] == incident.release]
         if not own:
-            return None, f"names release {incident.release}, which has no deployment before it was detected"
+            return (
+                None,
+                f"names release {incident.release}, which has no deployment before it was detected",
+            )
         best = max(own, key=lambda d: d["started_at"])
         return best, f"named release {incident.release}"
-    near = [d for d in before if (d["environment"] or "").lower() == env
-            and incident.detected_at - (d["finished_at"] or d["started_at"]) <= window]
+    near = [
+        d
+        for d in before
+        if (d["environment"] or "").lower() == env
+        and incident.detected_at - (d["finished_at"] or d["started_at"]) <= window
+    ]
     if incident.service:
         svc = incident.service.strip().lower()
         near = [d for d in near if svc == (d["application"] or "").lower() or svc in d["cis"]]
     if not near:
         what = f" of {incident.service}" if incident.service else ""
-        return None, f"no {env} deployment{what} in the {window.total_seconds() / 3600:g} h before it"
+        return (
+            None,
+            f"no {env} deployment{what} in the {window.total_seconds() / 3600:g} h before it",
+        )
     best = max(near, key=lambda d: d["started_at"])
-    return best, f"{best['release']} deployed to {best['environment']} {best['started_at']:%Y-%m-%d %H:%M} UTC"
+    return (
+        best,
+        f"{best['release']} deployed to {best['environment']} {best['started_at']:%Y-%m-%d %H:%M} UTC",
+    )
 
 
 @dataclass
@@ -316,14 +440,23 @@ class IncidentImport:
 
     def as_json(self, result: dict[str, Any] | None = None) -> dict[str, Any]:
         data = self.preview.as_json()
-        data["incidents"] = [r.as_json() | {"deployment_id": self.links.get(r.key)} for r in self.records]
+        data["incidents"] = [
+            r.as_json() | {"deployment_id": self.links.get(r.key)} for r in self.records
+        ]
         if result is not None:
             data["result"] = result
         return data
 
 
-def plan_incident_import(ctx: Ctx, path: str, *, mapping: list[str] | None = None, timezone: str = "UTC",
-                         release: str | None = None, window_hours: float = 24.0) -> IncidentImport:
+def plan_incident_import(
+    ctx: Ctx,
+    path: str,
+    *,
+    mapping: list[str] | None = None,
+    timezone: str = "UTC",
+    release: str | None = None,
+    window_hours: float = 24.0,
+) -> IncidentImport:
     if window_hours <= 0:
         raise IncidentError(f"--window: {window_hours:g} hours; give a number above 0")
     records = read_incidents(path, mapping, timezone)
@@ -342,21 +475,52 @@ def plan_incident_import(ctx: Ctx, path: str, *, mapping: list[str] | None = Non
         dep, why = match_deployment(r, deployments, window)
         dep_id = dep["id"] if dep else None
         job.links[r.key] = dep_id
-        values = {"key": r.key, "title": r.title[:500], "severity": r.severity, "service": r.service,
-                  "environment": r.environment, "detected_at": r.detected_at, "restored_at": r.restored_at,
-                  "deployment_id": dep_id, "release": dep["release"] if dep else r.release}
+        values = {
+            "key": r.key,
+            "title": r.title[:500],
+            "severity": r.severity,
+            "service": r.service,
+            "environment": r.environment,
+            "detected_at": r.detected_at,
+            "restored_at": r.restored_at,
+            "deployment_id": dep_id,
+            "release": dep["release"] if dep else r.release,
+        }
         linked = f"→ {dep['release']} deployment #{dep_id} ({why})" if dep else f"not linked: {why}"
         old = existing.get(r.key)
         if old is None:
             job.writes.append(values)
-            job.preview.rows.append(PreviewRow("create", "incident", r.key, r.title, linked, r.where))
+            job.preview.rows.append(
+                PreviewRow("create", "incident", r.key, r.title, linked, r.where)
+            )
             continue
-        differ = sorted(k for k in ("title", "severity", "service", "environment", "detected_at", "restored_at",
-                                    "deployment_id") if old.get(k) != values[k])
+        differ = sorted(
+            k
+            for k in (
+                "title",
+                "severity",
+                "service",
+                "environment",
+                "detected_at",
+                "restored_at",
+                "deployment_id",
+            )
+            if old.get(k) != values[k]
+        )
         if differ:
             job.writes.append(values)
-            job.preview.rows.append(PreviewRow("update", "incident", r.key, r.title,
-                                               f"{', '.join(differ)} changed; {linked}", r.where))
+            job.preview.rows.append(
+                PreviewRow(
+                    "update",
+                    "incident",
+                    r.key,
+                    r.title,
+                    f"{', '.join(differ)} changed; {linked}",
+                    r.where,
+                )
+            )
         else:
-            job.preview.rows.append(PreviewRow("skip", "incident", r.key, r.title, "already imported", r.where))
+            job.preview.rows.append(
+                PreviewRow("skip", "incident", r.key, r.title, "already imported", r.where)
+            )
     return job

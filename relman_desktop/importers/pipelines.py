@@ -25,13 +25,31 @@ from relman_desktop.services.base import Ctx, ValidationError
 
 __all__ = ["PipelineImport", "PipelineRun", "parse_pipeline", "plan_pipeline_import"]
 
-EXPECTED = ("a Jenkins build (…/api/json), a GitHub Actions run (gh run view --json) "
-            "or a GitLab pipeline (the pipelines API)")
+EXPECTED = (
+    "a Jenkins build (…/api/json), a GitHub Actions run (gh run view --json) "
+    "or a GitLab pipeline (the pipelines API)"
+)
 BUILD = "build"
-ENV_PARAMETERS = ("environment", "env", "deploy_env", "deploy_environment", "target_env", "target_environment",
-                  "stage", "target")
-ENV_WORDS = (("production", "production"), ("prod", "production"), ("staging", "staging"), ("stage", "staging"),
-             ("uat", "uat"), ("qa", "qa"), ("test", "test"), ("dev", "development"))
+ENV_PARAMETERS = (
+    "environment",
+    "env",
+    "deploy_env",
+    "deploy_environment",
+    "target_env",
+    "target_environment",
+    "stage",
+    "target",
+)
+ENV_WORDS = (
+    ("production", "production"),
+    ("prod", "production"),
+    ("staging", "staging"),
+    ("stage", "staging"),
+    ("uat", "uat"),
+    ("qa", "qa"),
+    ("test", "test"),
+    ("dev", "development"),
+)
 
 
 class PipelineError(ValidationError):
@@ -51,9 +69,16 @@ class PipelineRun:
     notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"tool": self.tool, "run_id": self.identity, "label": self.label, "environment": self.environment,
-                "started_at": self.started_at, "finished_at": self.finished_at, "outcome": self.outcome,
-                "url": self.url}
+        return {
+            "tool": self.tool,
+            "run_id": self.identity,
+            "label": self.label,
+            "environment": self.environment,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "outcome": self.outcome,
+            "url": self.url,
+        }
 
 
 def _ms(value: Any) -> dt.datetime | None:
@@ -89,8 +114,13 @@ def _env_from_words(*texts: Any) -> str | None:
 
 # --- Jenkins ---------------------------------------------------------------------------------------------
 
-JENKINS_OUTCOME = {"SUCCESS": "success", "FAILURE": "failed", "UNSTABLE": "partial", "ABORTED": "failed",
-                   "NOT_BUILT": None}
+JENKINS_OUTCOME = {
+    "SUCCESS": "success",
+    "FAILURE": "failed",
+    "UNSTABLE": "partial",
+    "ABORTED": "failed",
+    "NOT_BUILT": None,
+}
 
 
 def _jenkins(data: dict[str, Any], name: str) -> PipelineRun:
@@ -112,8 +142,16 @@ def _jenkins(data: dict[str, Any], name: str) -> PipelineRun:
         finished = started + dt.timedelta(milliseconds=duration)
     result = data.get("result")
     outcome = None if building else JENKINS_OUTCOME.get(str(result).upper(), "failed")
-    run = PipelineRun("jenkins", f"jenkins:{url or title}:{number}", f"Jenkins {title}", env, started, finished,
-                      outcome, url)
+    run = PipelineRun(
+        "jenkins",
+        f"jenkins:{url or title}:{number}",
+        f"Jenkins {title}",
+        env,
+        started,
+        finished,
+        outcome,
+        url,
+    )
     if str(result).upper() == "ABORTED":
         run.notes.append("the build was aborted: recorded as failed")
     return run
@@ -121,9 +159,17 @@ def _jenkins(data: dict[str, Any], name: str) -> PipelineRun:
 
 # --- GitHub Actions --------------------------------------------------------------------------------------
 
-GITHUB_OUTCOME = {"success": "success", "failure": "failed", "timed_out": "failed", "cancelled": "failed",
-                  "startup_failure": "failed", "action_required": None, "neutral": "success", "skipped": None,
-                  "stale": None}
+GITHUB_OUTCOME = {
+    "success": "success",
+    "failure": "failed",
+    "timed_out": "failed",
+    "cancelled": "failed",
+    "startup_failure": "failed",
+    "action_required": None,
+    "neutral": "success",
+    "skipped": None,
+    "stale": None,
+}
 
 
 def _github(data: dict[str, Any], name: str) -> PipelineRun:
@@ -137,11 +183,21 @@ def _github(data: dict[str, Any], name: str) -> PipelineRun:
     started = _iso(data.get("startedAt")) or _iso(data.get("createdAt"))
     done = str(data.get("status") or "").lower() == "completed"
     ends = [_iso(j.get("completedAt")) for j in jobs]
-    finished = max((e for e in ends if e is not None), default=None) or (_iso(data.get("updatedAt")) if done else None)
+    finished = max((e for e in ends if e is not None), default=None) or (
+        _iso(data.get("updatedAt")) if done else None
+    )
     conclusion = str(data.get("conclusion") or "").lower()
     outcome = GITHUB_OUTCOME.get(conclusion, "failed") if done and conclusion else None
-    run = PipelineRun("github", f"github:{run_id}:{attempt}", f"GitHub Actions {workflow} run {run_id}", env,
-                      started, finished if done else None, outcome, data.get("url"))
+    run = PipelineRun(
+        "github",
+        f"github:{run_id}:{attempt}",
+        f"GitHub Actions {workflow} run {run_id}",
+        env,
+        started,
+        finished if done else None,
+        outcome,
+        data.get("url"),
+    )
     if conclusion == "cancelled":
         run.notes.append("the run was cancelled: recorded as failed")
     return run
@@ -149,9 +205,22 @@ def _github(data: dict[str, Any], name: str) -> PipelineRun:
 
 # --- GitLab ----------------------------------------------------------------------------------------------
 
-GITLAB_OUTCOME = {"success": "success", "failed": "failed", "canceled": "failed", "cancelled": "failed",
-                  "skipped": None}
-GITLAB_RUNNING = ("created", "waiting_for_resource", "preparing", "pending", "running", "manual", "scheduled")
+GITLAB_OUTCOME = {
+    "success": "success",
+    "failed": "failed",
+    "canceled": "failed",
+    "cancelled": "failed",
+    "skipped": None,
+}
+GITLAB_RUNNING = (
+    "created",
+    "waiting_for_resource",
+    "preparing",
+    "pending",
+    "running",
+    "manual",
+    "scheduled",
+)
 
 
 def _gitlab(data: dict[str, Any], name: str) -> PipelineRun:
@@ -164,23 +233,36 @@ def _gitlab(data: dict[str, Any], name: str) -> PipelineRun:
     finished = None if running else _iso(data.get("finished_at"))
     outcome = None if running else GITLAB_OUTCOME.get(status, "failed")
     project = data.get("project_id", "")
-    return PipelineRun("gitlab", f"gitlab:{project}:{data.get('id')}", f"GitLab pipeline {data.get('id')}",
-                       env if isinstance(env, str) and env.strip() else _env_from_words(data.get("ref")),
-                       started, finished, outcome, data.get("web_url"))
+    return PipelineRun(
+        "gitlab",
+        f"gitlab:{project}:{data.get('id')}",
+        f"GitLab pipeline {data.get('id')}",
+        env if isinstance(env, str) and env.strip() else _env_from_words(data.get("ref")),
+        started,
+        finished,
+        outcome,
+        data.get("web_url"),
+    )
 
 
 def parse_pipeline(data: Any, name: str) -> PipelineRun:
     if not isinstance(data, dict):
-        raise PipelineError(f"{name}: a JSON {type(data).__name__}, not a pipeline run; expected {EXPECTED}")
+        raise PipelineError(
+            f"{name}: a JSON {type(data).__name__}, not a pipeline run; expected {EXPECTED}"
+        )
     cls = str(data.get("_class") or "")
-    if ("hudson" in cls or "jenkins" in cls or {"number", "timestamp", "result"} <= data.keys()) and "number" in data:
+    if (
+        "hudson" in cls or "jenkins" in cls or {"number", "timestamp", "result"} <= data.keys()
+    ) and "number" in data:
         return _jenkins(data, name)
     if "databaseId" in data or {"conclusion", "workflowName"} <= data.keys():
         return _github(data, name)
     if {"id", "status", "web_url"} <= data.keys() and ("sha" in data or "ref" in data):
         return _gitlab(data, name)
-    raise PipelineError(f"{name}: JSON of another shape (keys {', '.join(sorted(map(str, data))[:6])}…); "
-                        f"expected {EXPECTED}")
+    raise PipelineError(
+        f"{name}: JSON of another shape (keys {', '.join(sorted(map(str, data))[:6])}…); "
+        f"expected {EXPECTED}"
+    )
 
 
 def read_pipeline(path: str) -> PipelineRun:
@@ -194,7 +276,9 @@ def read_pipeline(path: str) -> PipelineRun:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise PipelineError(f"{path}: not JSON (line {exc.lineno}: {exc.msg}); expected {EXPECTED}") from None
+        raise PipelineError(
+            f"{path}: not JSON (line {exc.lineno}: {exc.msg}); expected {EXPECTED}"
+        ) from None
     return parse_pipeline(data, path)
 
 
@@ -214,8 +298,15 @@ class PipelineImport:
         if not self.values:
             return self.deployment_id
         with ctx.write() as tx:
-            return evidence_import.record_pipeline_run(tx, self.release, self.run.identity, self.run.label,
-                                                       self.values, self.deployment_id, self.receipt)
+            return evidence_import.record_pipeline_run(
+                tx,
+                self.release,
+                self.run.identity,
+                self.run.label,
+                self.values,
+                self.deployment_id,
+                self.receipt,
+            )
 
     def as_json(self, deployment_id: int | None = None) -> dict[str, Any]:
         data = self.preview.as_json()
@@ -225,38 +316,70 @@ class PipelineImport:
         return data
 
 
-def plan_pipeline_import(ctx: Ctx, path: str, key: str, environment: str | None = None) -> PipelineImport:
+def plan_pipeline_import(
+    ctx: Ctx, path: str, key: str, environment: str | None = None
+) -> PipelineImport:
     run = read_pipeline(path)
     if environment:
         run.environment = environment.strip()
     evidence_import.release_exists(ctx, key)
     env = run.environment or BUILD
-    values = {"environment": env, "started_at": run.started_at, "finished_at": run.finished_at,
-              "outcome": run.outcome, "url": run.url, "source": run.label}
+    values = {
+        "environment": env,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "outcome": run.outcome,
+        "url": run.url,
+        "source": run.label,
+    }
     if run.started_at and run.finished_at and run.finished_at < run.started_at:
-        raise PipelineError(f"{path}: the run finishes ({run.finished_at:%Y-%m-%d %H:%M}) before it starts")
+        raise PipelineError(
+            f"{path}: the run finishes ({run.finished_at:%Y-%m-%d %H:%M}) before it starts"
+        )
     job = PipelineImport(key, run, ImportPreview(source=path), values=values)
     job.preview.warnings.extend(f"{path}: {n}" for n in run.notes)
     if not run.environment:
-        job.preview.warnings.append(f"{path}: the run names no environment: recorded as a build "
-                                    "(give --env NAME for a deployment)")
+        job.preview.warnings.append(
+            f"{path}: the run names no environment: recorded as a build "
+            "(give --env NAME for a deployment)"
+        )
     what = "build" if env == BUILD else f"deployment to {env}"
     title = f"{what}, {run.outcome or 'in progress'}"
     known = evidence_import.known_sources(ctx, "pipeline_run", [run.identity]).get(run.identity)
     current = evidence_import.deployment_values(ctx, int(known["entity_id"])) if known else None
     if known and current is not None:
         if known["release"] != key:
-            raise PipelineError(f"{path}: {run.label} is already recorded for {known['release']}, not {key}")
+            raise PipelineError(
+                f"{path}: {run.label} is already recorded for {known['release']}, not {key}"
+            )
         job.deployment_id = int(known["entity_id"])
         differ = sorted(k for k, v in values.items() if current.get(k) != v)
         if differ:
             job.values = {k: values[k] for k in differ}
-            job.preview.rows.append(PreviewRow("update", "deployment", run.label, title,
-                                               "changed since the last import: " + ", ".join(differ), path))
+            job.preview.rows.append(
+                PreviewRow(
+                    "update",
+                    "deployment",
+                    run.label,
+                    title,
+                    "changed since the last import: " + ", ".join(differ),
+                    path,
+                )
+            )
         else:
             job.values = {}
-            job.preview.rows.append(PreviewRow("skip", "deployment", run.label, title,
-                                               f"already imported (deployment #{job.deployment_id})", path))
+            job.preview.rows.append(
+                PreviewRow(
+                    "skip",
+                    "deployment",
+                    run.label,
+                    title,
+                    f"already imported (deployment #{job.deployment_id})",
+                    path,
+                )
+            )
     else:
-        job.preview.rows.append(PreviewRow("create", "deployment", run.label, title, run.url or "", path))
+        job.preview.rows.append(
+            PreviewRow("create", "deployment", run.label, title, run.url or "", path)
+        )
     return job

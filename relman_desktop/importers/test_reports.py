@@ -40,10 +40,19 @@ from relman_desktop.models.enums import TestKind
 from relman_desktop.services import evidence_import
 from relman_desktop.services.base import Ctx, ValidationError
 
-__all__ = ["ReportError", "TestImport", "TestReport", "parse_report", "plan_test_import", "read_report"]
+__all__ = [
+    "ReportError",
+    "TestImport",
+    "TestReport",
+    "parse_report",
+    "plan_test_import",
+    "read_report",
+]
 
-EXPECTED = ("a JUnit/xUnit XML report (<testsuites> or <testsuite>), an NUnit 3 report (<test-run>) "
-            "or an xUnit.net v2 report (<assemblies>)")
+EXPECTED = (
+    "a JUnit/xUnit XML report (<testsuites> or <testsuite>), an NUnit 3 report (<test-run>) "
+    "or an xUnit.net v2 report (<assemblies>)"
+)
 MESSAGE_LIMIT = 500
 
 
@@ -67,8 +76,14 @@ class FailedTest:
         self.name = self.name or self.full_name
 
     def as_json(self) -> dict[str, str]:
-        return {"name": self.name, "full_name": self.full_name, "classname": self.classname, "suite": self.suite,
-                "kind": self.kind, "message": self.message}
+        return {
+            "name": self.name,
+            "full_name": self.full_name,
+            "classname": self.classname,
+            "suite": self.suite,
+            "kind": self.kind,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -121,8 +136,14 @@ class TestReport:
 
 def _parser() -> etree.XMLParser:
     # No entity expansion, no DTD or network fetches: a report is data, never instructions.
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
-                           remove_comments=True, remove_pis=True)
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=True,
+        remove_comments=True,
+        remove_pis=True,
+    )
 
 
 _DECLARATION = re.compile(rb"^\s*(?:\xef\xbb\xbf)?<\?xml[^>]*\?>", re.S)
@@ -145,7 +166,9 @@ def _root(data: bytes, name: str) -> Any:
     line = getattr(first, "lineno", None)
     where = f" at line {line}" if line else ""
     reason = str(first.msg if hasattr(first, "msg") else first).split(", line")[0]
-    raise ReportError(f"{name}: not well-formed XML{where} ({reason}); expected {EXPECTED}") from None
+    raise ReportError(
+        f"{name}: not well-formed XML{where} ({reason}); expected {EXPECTED}"
+    ) from None
 
 
 def read_report(path: str | os.PathLike[str]) -> TestReport:
@@ -163,12 +186,15 @@ def read_report(path: str | os.PathLike[str]) -> TestReport:
     return parse_report(data, p.name, path=str(p), fallback_time=mtime)
 
 
-def parse_report(data: bytes, name: str, *, path: str | None = None,
-                 fallback_time: dt.datetime | None = None) -> TestReport:
+def parse_report(
+    data: bytes, name: str, *, path: str | None = None, fallback_time: dt.datetime | None = None
+) -> TestReport:
     shown = path or name  # refusals name the file as the user gave it
     root = _root(data, shown)
     tag = _local(root.tag)
-    report = TestReport(file=name, path=path or name, sha256=hashlib.sha256(data).hexdigest(), format="junit")
+    report = TestReport(
+        file=name, path=path or name, sha256=hashlib.sha256(data).hexdigest(), format="junit"
+    )
     if tag in ("testsuites", "testsuite"):
         _read_junit(root, report)
     elif tag == "test-run":
@@ -182,7 +208,9 @@ def parse_report(data: bytes, name: str, *, path: str | None = None,
             "test-results": " (this looks like NUnit 2, which is not read; NUnit 3 is)",
             "TestRun": " (this looks like a Visual Studio TRX file; ask for JUnit or NUnit 3 XML)",
         }.get(tag, "")
-        raise ReportError(f"{shown}: <{tag}> is not a test report this app reads{hint}; expected {EXPECTED}")
+        raise ReportError(
+            f"{shown}: <{tag}> is not a test report this app reads{hint}; expected {EXPECTED}"
+        )
     if report.total == 0:
         report.notes.append("the report holds no test cases")
     if report.run_at is None:
@@ -222,30 +250,45 @@ def _read_junit(root: Any, report: TestReport) -> None:
     disagreements: list[str] = []
     _walk_suite(root, report, times, disagreements)
     if report.flaky:
-        report.notes.append(f"{report.flaky} test{'s' if report.flaky != 1 else ''} passed on a rerun (flaky)")
+        report.notes.append(
+            f"{report.flaky} test{'s' if report.flaky != 1 else ''} passed on a rerun (flaky)"
+        )
     if disagreements:
         shown = disagreements[:3]
         more = len(disagreements) - len(shown)
-        report.notes.append("; ".join(shown) + (f"; and {more} more suites" if more else "")
-                            + "; the test cases present are counted")
+        report.notes.append(
+            "; ".join(shown)
+            + (f"; and {more} more suites" if more else "")
+            + "; the test cases present are counted"
+        )
     stamp = _timestamp(root.get("timestamp"))
     report.run_at = stamp or (min(times) if times else None)
     root_time = _seconds(root.get("time"))
     if root_time is not None:
         report.duration_seconds = root_time
     else:
-        suites = [s for s in root if _local(s.tag) == "testsuite"] if _local(root.tag) == "testsuites" else []
+        suites = (
+            [s for s in root if _local(s.tag) == "testsuite"]
+            if _local(root.tag) == "testsuites"
+            else []
+        )
         secs = [_seconds(s.get("time")) for s in suites]
         known = [s for s in secs if s is not None]
         report.duration_seconds = round(sum(known), 3) if known else None
 
 
 def _tally(report: TestReport) -> dict[str, int]:
-    return {"tests": report.total, "failures": report.failed - report.errored, "errors": report.errored,
-            "skipped": report.skipped}
+    return {
+        "tests": report.total,
+        "failures": report.failed - report.errored,
+        "errors": report.errored,
+        "skipped": report.skipped,
+    }
 
 
-def _walk_suite(suite: Any, report: TestReport, times: list[dt.datetime], disagreements: list[str]) -> None:
+def _walk_suite(
+    suite: Any, report: TestReport, times: list[dt.datetime], disagreements: list[str]
+) -> None:
     suite_name = (suite.get("name") or "").strip()
     before = _tally(report)
     stamp = _timestamp(suite.get("timestamp"))
@@ -262,13 +305,21 @@ def _walk_suite(suite: Any, report: TestReport, times: list[dt.datetime], disagr
             name = suite_name or "unnamed suite"
             report.failed += 1
             report.errored += 1
-            report.failures.append(FailedTest(f"{name} (suite error)", name, "error", _message(el), suite=name))
-            report.notes.append(f"suite {name} reported an error outside any test case; counted as one errored test")
+            report.failures.append(
+                FailedTest(f"{name} (suite error)", name, "error", _message(el), suite=name)
+            )
+            report.notes.append(
+                f"suite {name} reported an error outside any test case; counted as one errored test"
+            )
     after = _tally(report)
     counted = {k: after[k] - before[k] for k in after}
     differ = _header_differs({k: suite.get(k) for k in counted}, counted)
     if differ:
-        who = "the report's header" if suite.getparent() is None else f"suite {suite_name or '(unnamed)'}"
+        who = (
+            "the report's header"
+            if suite.getparent() is None
+            else f"suite {suite_name or '(unnamed)'}"
+        )
         disagreements.append(f"{who} says {differ}")
 
 
@@ -299,8 +350,16 @@ def _read_case(case: Any, report: TestReport, times: list[dt.datetime], suite_na
         kind = "failure" if failure is not None else "error"
         if kind == "error":
             report.errored += 1
-        report.failures.append(FailedTest(full, classname, kind, _message(failure if failure is not None else error),
-                                          name=name, suite=suite_name))
+        report.failures.append(
+            FailedTest(
+                full,
+                classname,
+                kind,
+                _message(failure if failure is not None else error),
+                name=name,
+                suite=suite_name,
+            )
+        )
     elif skipped is not None:
         report.skipped += 1
     else:
@@ -345,15 +404,25 @@ def _read_nunit3(root: Any, report: TestReport) -> None:
                 report.errored += 1
             failure = next((c for c in case if _local(c.tag) in ("failure", "reason")), None)
             message = _message(failure) if failure is not None else ""
-            report.failures.append(FailedTest(full, classname, kind, message or (case.get("label") or ""), name=own))
+            report.failures.append(
+                FailedTest(full, classname, kind, message or (case.get("label") or ""), name=own)
+            )
         elif result in ("skipped", "inconclusive"):
             report.skipped += 1
         else:  # Passed, Warning
             report.passed += 1
-    header = {"tests": root.get("total"), "failed": root.get("failed"), "skipped": root.get("skipped")}
-    differ = _header_differs(header, {"tests": report.total, "failed": report.failed, "skipped": report.skipped})
+    header = {
+        "tests": root.get("total"),
+        "failed": root.get("failed"),
+        "skipped": root.get("skipped"),
+    }
+    differ = _header_differs(
+        header, {"tests": report.total, "failed": report.failed, "skipped": report.skipped}
+    )
     if differ:
-        report.notes.append(f"the report's header says {differ}; the test cases present are counted")
+        report.notes.append(
+            f"the report's header says {differ}; the test cases present are counted"
+        )
     report.run_at = _timestamp(root.get("start-time")) or (min(times) if times else None)
     report.duration_seconds = _seconds(root.get("duration"))
 
@@ -364,7 +433,11 @@ def _read_nunit3(root: Any, report: TestReport) -> None:
 def _read_xunit2(root: Any, report: TestReport) -> None:
     """``dotnet test --logger xunit`` / the xUnit.net console's ``-xml``: assemblies of
     collections of ``<test result="Pass|Fail|Skip|NotRun">``."""
-    assemblies = [root] if _local(root.tag) == "assembly" else [a for a in root if _local(a.tag) == "assembly"]
+    assemblies = (
+        [root]
+        if _local(root.tag) == "assembly"
+        else [a for a in root if _local(a.tag) == "assembly"]
+    )
     said = {"tests": 0, "failed": 0, "skipped": 0}
     for assembly in assemblies:
         for name, attr in (("tests", "total"), ("failed", "failed"), ("skipped", "skipped")):
@@ -372,15 +445,23 @@ def _read_xunit2(root: Any, report: TestReport) -> None:
             if value is not None and value.isdigit():
                 said[name] += int(value)
         if report.run_at is None and assembly.get("run-date"):
-            report.run_at = _timestamp(f"{assembly.get('run-date')}T{assembly.get('run-time') or '00:00:00'}")
+            report.run_at = _timestamp(
+                f"{assembly.get('run-date')}T{assembly.get('run-time') or '00:00:00'}"
+            )
         for errors in (e for e in assembly if _local(e.tag) == "errors"):
             for err in errors:  # a class or collection that failed outside any test (a fixture)
                 name = err.get("name") or err.get("type") or "assembly"
                 failure = next((c for c in err if _local(c.tag) == "failure"), None)
                 report.failed += 1
                 report.errored += 1
-                report.failures.append(FailedTest(f"{name} ({err.get('type') or 'error'})", "", "error",
-                                                  _message(failure) if failure is not None else ""))
+                report.failures.append(
+                    FailedTest(
+                        f"{name} ({err.get('type') or 'error'})",
+                        "",
+                        "error",
+                        _message(failure) if failure is not None else "",
+                    )
+                )
         for test in assembly.iter("test"):
             result = (test.get("result") or "").strip().lower()
             name = (test.get("name") or "unnamed test").strip()
@@ -388,8 +469,11 @@ def _read_xunit2(root: Any, report: TestReport) -> None:
             if result == "fail":
                 report.failed += 1
                 failure = next((c for c in test if _local(c.tag) == "failure"), None)
-                report.failures.append(FailedTest(name, classname, "failure",
-                                                  _message(failure) if failure is not None else ""))
+                report.failures.append(
+                    FailedTest(
+                        name, classname, "failure", _message(failure) if failure is not None else ""
+                    )
+                )
             elif result in ("skip", "notrun"):
                 report.skipped += 1
             else:
@@ -398,10 +482,16 @@ def _read_xunit2(root: Any, report: TestReport) -> None:
     known = [x for x in secs if x is not None]
     report.duration_seconds = round(sum(known), 3) if known else None
     if assemblies and any(a.get("total") is not None for a in assemblies):
-        counted = {"tests": report.total, "failed": report.failed - report.errored, "skipped": report.skipped}
+        counted = {
+            "tests": report.total,
+            "failed": report.failed - report.errored,
+            "skipped": report.skipped,
+        }
         differ = _header_differs({k: str(v) for k, v in said.items()}, counted)
         if differ:
-            report.notes.append(f"the report's header says {differ}; the test cases present are counted")
+            report.notes.append(
+                f"the report's header says {differ}; the test cases present are counted"
+            )
 
 
 # --- values -----------------------------------------------------------------------------------------------
@@ -451,14 +541,27 @@ def preview_rows(reports: list[TestReport], known: dict[str, str], kind: str) ->
     for r in reports:
         title = f"{kind}: {r.passed} passed, {r.failed} failed, {r.skipped} skipped"
         if r.sha256 in known:
-            preview.rows.append(PreviewRow("skip", "test_run", r.file, title,
-                                           f"already imported into {known[r.sha256]}", r.file))
+            preview.rows.append(
+                PreviewRow(
+                    "skip",
+                    "test_run",
+                    r.file,
+                    title,
+                    f"already imported into {known[r.sha256]}",
+                    r.file,
+                )
+            )
         elif r.sha256 in seen:
-            preview.rows.append(PreviewRow("skip", "test_run", r.file, title,
-                                           f"same content as {seen[r.sha256]}", r.file))
+            preview.rows.append(
+                PreviewRow(
+                    "skip", "test_run", r.file, title, f"same content as {seen[r.sha256]}", r.file
+                )
+            )
         else:
             seen[r.sha256] = r.file
-            preview.rows.append(PreviewRow("create", "test_run", r.file, title, r.note or "", r.file))
+            preview.rows.append(
+                PreviewRow("create", "test_run", r.file, title, r.note or "", r.file)
+            )
             if r.note:
                 preview.warnings.append(f"{r.file}: {r.note}")
     return preview
@@ -482,14 +585,28 @@ class TestImport:
 
     def new_reports(self) -> list[TestReport]:
         # preview_rows makes one row per report, in order
-        return [r for r, row in zip(self.reports, self.preview.rows, strict=True) if row.action == "create"]
+        return [
+            r
+            for r, row in zip(self.reports, self.preview.rows, strict=True)
+            if row.action == "create"
+        ]
 
     def runs(self) -> list[dict[str, Any]]:
         return [
-            {"kind": self.kind, "environment": self.environment, "passed": r.passed, "failed": r.failed,
-             "errored": r.errored, "skipped": r.skipped, "run_at": r.run_at, "source": r.file,
-             "source_sha256": r.sha256, "failures": [f.as_json() for f in r.failures],
-             "duration_seconds": r.duration_seconds, "note": r.note}
+            {
+                "kind": self.kind,
+                "environment": self.environment,
+                "passed": r.passed,
+                "failed": r.failed,
+                "errored": r.errored,
+                "skipped": r.skipped,
+                "run_at": r.run_at,
+                "source": r.file,
+                "source_sha256": r.sha256,
+                "failures": [f.as_json() for f in r.failures],
+                "duration_seconds": r.duration_seconds,
+                "note": r.note,
+            }
             for r in self.new_reports()
         ]
 
@@ -508,17 +625,27 @@ class TestImport:
         data["test_runs"] = []
         for r, row in zip(self.reports, self.preview.rows, strict=True):
             run_id = next(new_ids, None) if row.action == "create" else None
-            data["test_runs"].append(r.as_json() | {"action": row.action, "id": run_id, "kind": self.kind,
-                                                    "environment": self.environment})
+            data["test_runs"].append(
+                r.as_json()
+                | {
+                    "action": row.action,
+                    "id": run_id,
+                    "kind": self.kind,
+                    "environment": self.environment,
+                }
+            )
         return data
 
 
-def plan_test_import(ctx: Ctx, key: str, paths: list[str], kind: str = "unit",
-                     environment: str | None = None) -> TestImport:
+def plan_test_import(
+    ctx: Ctx, key: str, paths: list[str], kind: str = "unit", environment: str | None = None
+) -> TestImport:
     """Read every report and compare with the plan, writing nothing. Every unreadable file is
     named (one problem each) in the :class:`ValidationError` raised."""
     if kind not in {k.value for k in TestKind}:
-        raise ValidationError(f"--kind: {kind!r} is not one of {', '.join(k.value for k in TestKind)}")
+        raise ValidationError(
+            f"--kind: {kind!r} is not one of {', '.join(k.value for k in TestKind)}"
+        )
     reports, problems = [], []
     for path in paths:
         try:

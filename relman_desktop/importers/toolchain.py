@@ -19,12 +19,19 @@ def plan_import(ctx: Ctx, kind: str, params: dict[str, Any]) -> Any:
     if kind == "tests":
         from .test_reports import plan_test_import
 
-        return plan_test_import(ctx, params["release"], list(params["paths"]), params.get("kind", "unit"),
-                                params.get("environment"))
+        return plan_test_import(
+            ctx,
+            params["release"],
+            list(params["paths"]),
+            params.get("kind", "unit"),
+            params.get("environment"),
+        )
     if kind == "git":
         from .git_history import plan_git_import
 
-        return plan_git_import(ctx, params["path"], params["release"], params.get("from_rev"), params.get("to_rev"))
+        return plan_git_import(
+            ctx, params["path"], params["release"], params.get("from_rev"), params.get("to_rev")
+        )
     if kind == "tags":
         from .git_history import plan_tag_import
 
@@ -32,7 +39,9 @@ def plan_import(ctx: Ctx, kind: str, params: dict[str, Any]) -> Any:
     if kind == "pipeline":
         from .pipelines import plan_pipeline_import
 
-        return plan_pipeline_import(ctx, params["path"], params["release"], params.get("environment"))
+        return plan_pipeline_import(
+            ctx, params["path"], params["release"], params.get("environment")
+        )
     if kind == "incidents":
         from .incidents import plan_incident_import
 

@@ -37,8 +37,13 @@ from .commands import EditCommand, call, service
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Action", "What", "Key", "Title", "From", "Why")  # "Why" last: it takes the spare width
-WHAT = {"tests": "test reports", "git": "git history", "tags": "releases from git tags",
-        "pipeline": "pipeline run", "incidents": "incidents"}
+WHAT = {
+    "tests": "test reports",
+    "git": "git history",
+    "tags": "releases from git tags",
+    "pipeline": "pipeline run",
+    "incidents": "incidents",
+}
 
 
 class PreviewModel(QAbstractTableModel):
@@ -58,15 +63,28 @@ class PreviewModel(QAbstractTableModel):
         if not index.isValid() or index.row() >= len(self.rows):
             return None
         row = self.rows[index.row()]
-        values = (row.action, row.kind.replace("_", " "), row.key, row.title, row.source, row.reason)
+        values = (
+            row.action,
+            row.kind.replace("_", " "),
+            row.key,
+            row.title,
+            row.source,
+            row.reason,
+        )
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return values[index.column()]
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{COLUMNS[index.column()]}: {values[index.column()]}"
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(COLUMNS)
+        ):
             return COLUMNS[section]
         return None
 
@@ -98,12 +116,16 @@ class ImportPreviewDialog(QDialog):
         self.warnings.setWordWrap(True)
         self.warnings.setProperty("role", "subtle")
         self.warnings.setVisible(bool(preview.warnings))
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Apply | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Apply | QDialogButtonBox.StandardButton.Cancel
+        )
         apply = self.buttons.button(QDialogButtonBox.StandardButton.Apply)
         apply.setDefault(True)
         nothing = not any(r.action != "skip" for r in preview.rows)
         apply.setEnabled(not nothing)
-        apply.setToolTip("Nothing to import: every row is skipped" if nothing else "Write this import (undoable)")
+        apply.setToolTip(
+            "Nothing to import: every row is skipped" if nothing else "Write this import (undoable)"
+        )
         apply.clicked.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -128,16 +150,36 @@ class ToolchainImports(QObject):
         menu = window.import_menu
         menu.addSeparator()
         for name, text, slot, tip in (
-            ("import_tests", "&Test Reports (JUnit, NUnit XML)…", self.tests_dialog,
-             "Test reports of any CI as test runs of the selected release"),
-            ("import_git", "&Git History of the Release…", lambda: self.repository_dialog("git"),
-             "Commits of a repository as changes, commit range and authors of the selected release"),
-            ("import_tags", "Releases from Git &Tags…", lambda: self.repository_dialog("tags"),
-             "One release per version tag of a repository"),
-            ("import_pipeline", "P&ipeline Run (Jenkins, GitHub, GitLab JSON)…", self.pipeline_dialog,
-             "A saved CI run as a deployment of the selected release"),
-            ("import_incidents", "&Incidents (CSV, Alertmanager JSON)…", self.incidents_dialog,
-             "Incidents linked to the deployments that caused them"),
+            (
+                "import_tests",
+                "&Test Reports (JUnit, NUnit XML)…",
+                self.tests_dialog,
+                "Test reports of any CI as test runs of the selected release",
+            ),
+            (
+                "import_git",
+                "&Git History of the Release…",
+                lambda: self.repository_dialog("git"),
+                "Commits of a repository as changes, commit range and authors of the selected release",
+            ),
+            (
+                "import_tags",
+                "Releases from Git &Tags…",
+                lambda: self.repository_dialog("tags"),
+                "One release per version tag of a repository",
+            ),
+            (
+                "import_pipeline",
+                "P&ipeline Run (Jenkins, GitHub, GitLab JSON)…",
+                self.pipeline_dialog,
+                "A saved CI run as a deployment of the selected release",
+            ),
+            (
+                "import_incidents",
+                "&Incidents (CSV, Alertmanager JSON)…",
+                self.incidents_dialog,
+                "Incidents linked to the deployments that caused them",
+            ),
         ):
             action = QAction(text, window)
             action.setObjectName(f"action_{name}")
@@ -162,15 +204,24 @@ class ToolchainImports(QObject):
 
     # --- choosing files (non-modal) ------------------------------------------------------------------
 
-    def _files(self, title: str, name_filter: str, on_chosen: Callable[[list[str]], Any], *,
-               many: bool = False, folder: bool = False) -> QFileDialog:
+    def _files(
+        self,
+        title: str,
+        name_filter: str,
+        on_chosen: Callable[[list[str]], Any],
+        *,
+        many: bool = False,
+        folder: bool = False,
+    ) -> QFileDialog:
         dialog = QFileDialog(self.window, title)
         if folder:
             dialog.setFileMode(QFileDialog.FileMode.Directory)
             dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
         else:
             dialog.setNameFilter(name_filter)
-            dialog.setFileMode(QFileDialog.FileMode.ExistingFiles if many else QFileDialog.FileMode.ExistingFile)
+            dialog.setFileMode(
+                QFileDialog.FileMode.ExistingFiles if many else QFileDialog.FileMode.ExistingFile
+            )
         dialog.filesSelected.connect(lambda files: on_chosen(list(files)))
         self._keep(dialog)
         dialog.open()
@@ -178,32 +229,48 @@ class ToolchainImports(QObject):
 
     def _keep(self, dialog: QDialog) -> None:
         self._open.append(dialog)
-        dialog.finished.connect(lambda _r, d=dialog: self._open.remove(d) if d in self._open else None)
+        dialog.finished.connect(
+            lambda _r, d=dialog: self._open.remove(d) if d in self._open else None
+        )
 
     def tests_dialog(self) -> QFileDialog | None:
         key = self._release()
         if not key:
             return None
-        return self._files("Import test reports", "Test reports (*.xml);;All files (*)",
-                           lambda files: self.preview("tests", {"paths": files, "release": key}), many=True)
+        return self._files(
+            "Import test reports",
+            "Test reports (*.xml);;All files (*)",
+            lambda files: self.preview("tests", {"paths": files, "release": key}),
+            many=True,
+        )
 
     def repository_dialog(self, kind: str) -> QFileDialog | None:
         key = self._release() if kind == "git" else ""
         if kind == "git" and not key:
             return None
-        return self._files("Choose the git repository", "", lambda files: self.preview(
-            kind, {"path": files[0], "release": key}), folder=True)
+        return self._files(
+            "Choose the git repository",
+            "",
+            lambda files: self.preview(kind, {"path": files[0], "release": key}),
+            folder=True,
+        )
 
     def pipeline_dialog(self) -> QFileDialog | None:
         key = self._release()
         if not key:
             return None
-        return self._files("Import a pipeline run", "Pipeline JSON (*.json);;All files (*)",
-                           lambda files: self.preview("pipeline", {"path": files[0], "release": key}))
+        return self._files(
+            "Import a pipeline run",
+            "Pipeline JSON (*.json);;All files (*)",
+            lambda files: self.preview("pipeline", {"path": files[0], "release": key}),
+        )
 
     def incidents_dialog(self) -> QFileDialog:
-        return self._files("Import incidents", "Incidents (*.csv *.json);;All files (*)",
-                           lambda files: self.preview("incidents", {"path": files[0]}))
+        return self._files(
+            "Import incidents",
+            "Incidents (*.csv *.json);;All files (*)",
+            lambda files: self.preview("incidents", {"path": files[0]}),
+        )
 
     # --- preview, then apply as one undo step ----------------------------------------------------------
 
@@ -226,12 +293,19 @@ class ToolchainImports(QObject):
         release = str(params.get("release") or "")
         notify: list[tuple[str, tuple[Any, ...]]] = [("releases_changed", ())]
         if release:
-            notify += [("evidence_changed", (release,)), ("changes_changed", (release,)),
-                       ("release_changed", (release,))]
+            notify += [
+                ("evidence_changed", (release,)),
+                ("changes_changed", (release,)),
+                ("release_changed", (release,)),
+            ]
         forward = call("relman_desktop.importers.toolchain", "run_import", kind, params)
         command = EditCommand(
-            self.store, f"Import {WHAT[kind]}", forward, service("evidence_import", "revert_import", job.receipt),
-            notify, backward_from=lambda receipt: service("evidence_import", "revert_import", receipt),
+            self.store,
+            f"Import {WHAT[kind]}",
+            forward,
+            service("evidence_import", "revert_import", job.receipt),
+            notify,
+            backward_from=lambda receipt: service("evidence_import", "revert_import", receipt),
         )
         self.store._record(command)
         counts = job.preview.counts()

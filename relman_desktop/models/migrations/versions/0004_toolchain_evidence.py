@@ -30,7 +30,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("source_sha256", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("duration_seconds", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("note", sa.Text(), nullable=True))
-        batch_op.create_index(batch_op.f("ix_test_runs_source_sha256"), ["source_sha256"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_test_runs_source_sha256"), ["source_sha256"], unique=False
+        )
     with op.batch_alter_table("deployments", schema=None) as batch_op:
         batch_op.add_column(sa.Column("source", sa.String(length=500), nullable=True))
         batch_op.add_column(sa.Column("url", sa.String(length=1000), nullable=True))
@@ -50,20 +52,28 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=500), nullable=True),
         sa.CheckConstraint("length(key) > 0", name=op.f("ck_incidents_key_not_empty")),
         sa.CheckConstraint(
-            "restored_at IS NULL OR restored_at >= detected_at", name=op.f("ck_incidents_restore_order")
+            "restored_at IS NULL OR restored_at >= detected_at",
+            name=op.f("ck_incidents_restore_order"),
         ),
         sa.ForeignKeyConstraint(
-            ["deployment_id"], ["deployments.id"],
-            name=op.f("fk_incidents_deployment_id_deployments"), ondelete="SET NULL",
+            ["deployment_id"],
+            ["deployments.id"],
+            name=op.f("fk_incidents_deployment_id_deployments"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["release_id"], ["releases.id"], name=op.f("fk_incidents_release_id_releases"), ondelete="SET NULL"
+            ["release_id"],
+            ["releases.id"],
+            name=op.f("fk_incidents_release_id_releases"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_incidents")),
         sa.UniqueConstraint("key", name=op.f("uq_incidents_key")),
     )
     with op.batch_alter_table("incidents", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_incidents_deployment_id"), ["deployment_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_incidents_deployment_id"), ["deployment_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_incidents_release_id"), ["release_id"], unique=False)
 
     op.create_table(
@@ -77,14 +87,18 @@ def upgrade() -> None:
         sa.Column("label", sa.String(length=500), nullable=True),
         sa.Column("imported_at", relman_desktop.models.entities.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["release_id"], ["releases.id"], name=op.f("fk_imported_sources_release_id_releases"),
+            ["release_id"],
+            ["releases.id"],
+            name=op.f("fk_imported_sources_release_id_releases"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_imported_sources")),
         sa.UniqueConstraint("kind", "identity", name="uq_imported_sources_identity"),
     )
     with op.batch_alter_table("imported_sources", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_imported_sources_release_id"), ["release_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_imported_sources_release_id"), ["release_id"], unique=False
+        )
 
 
 def downgrade() -> None:
