@@ -315,3 +315,22 @@ def test_bad_input_is_one_line_and_writes_nothing(
     code, out, err = run("--plan", str(plan_file), "import", "incidents", str(f), *extra)
     assert (code, out, err) == (2, "", f"relman: {expected.format(f=f)}\n")
     assert audit_count(plan_file) == before
+
+
+def test_the_likeliest_column_wins_whatever_its_place(plan_file: Path, tmp_path: Path) -> None:
+    f = tmp_path / "jira.csv"
+    f.write_text(
+        "Summary,Issue key,Closed,Resolved,Created\n"
+        "Checkout down,OPS-7,2026-12-03 09:00,2026-12-02 01:00,2026-12-01 23:00\n"
+    )
+    code, out, err = run(
+        "--plan", str(plan_file), "import", "incidents", str(f), "--json", "--dry-run"
+    )
+    assert code == 0, err
+    inc = json.loads(out)["incidents"][0]
+    assert (inc["key"], inc["title"], inc["detected_at"], inc["restored_at"]) == (
+        "OPS-7",
+        "Checkout down",
+        "2026-12-01T23:00:00Z",
+        "2026-12-02T01:00:00Z",
+    )

@@ -59,7 +59,11 @@ HEADER_NAMES = {
         "incident_id",
         "incident number",
         "issue key",
+        "incident key",
         "ticket",
+        "ticket id",
+        "reference",
+        "ref",
         "alias",
     ),
     "title": (
@@ -70,13 +74,16 @@ HEADER_NAMES = {
         "description",
         "name",
         "subject",
+        "message",
     ),
     "severity": ("severity", "priority", "sev", "urgency", "impact"),
     "service": (
         "service",
         "service name",
+        "business service",
         "cmdb_ci",
         "configuration item",
+        "affected ci",
         "ci",
         "application",
         "app",
@@ -91,29 +98,43 @@ HEADER_NAMES = {
         "opened_at",
         "opened",
         "opened at",
+        "opened on",
         "created",
         "created_at",
         "created at",
+        "created on",
+        "createdat",
         "start",
+        "start time",
         "started_at",
         "started",
+        "begin",
+        "began",
         "sys_created_on",
+        "triggered",
         "triggered at",
-        "created on",
+        "alert time",
     ),
     "restored_at": (
         "restored_at",
         "restored",
         "restored at",
+        "restore time",
         "resolved_at",
         "resolved",
         "resolved at",
+        "resolved on",
         "service restored",
+        "recovered at",
         "end",
+        "end time",
         "ended_at",
+        "ended",
         "closed_at",
         "closed",
+        "closed on",
         "mitigated at",
+        "fixed at",
     ),
     "release": ("release", "release key", "release_key", "caused by release", "caused_by_release"),
 }
@@ -204,11 +225,20 @@ def _csv(text: str, name: str, mapping: dict[str, str], zone: dt.tzinfo) -> list
         wanted = mapping.get(_norm(h))
         if wanted:
             columns[wanted] = i
+    normalised = [_norm(h) for h in header]
     for f, names in HEADER_NAMES.items():
         if f in columns:
             continue
-        for i, h in enumerate(header):
-            if _norm(h) in {_norm(n) for n in names} and i not in columns.values():
+        for alias in names:  # the likeliest name first: resolved_at wins over closed_at
+            i = next(
+                (
+                    i
+                    for i, h in enumerate(normalised)
+                    if h == _norm(alias) and i not in columns.values()
+                ),
+                None,
+            )
+            if i is not None:
                 columns[f] = i
                 break
     missing = [f for f in REQUIRED if f not in columns]
