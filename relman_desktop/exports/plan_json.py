@@ -258,6 +258,13 @@ def _releases(
     deployments_of: dict[int, list[M.Deployment]] = defaultdict(list)
     for dep in s.execute(of(select(M.Deployment), M.Deployment.release_id)).scalars():
         deployments_of[dep.release_id].append(dep)
+    incidents_of_dep: dict[int, list[M.Incident]] = defaultdict(list)
+    incidents_of_rel: dict[int, list[M.Incident]] = defaultdict(list)
+    for inc in s.execute(of(select(M.Incident), M.Incident.release_id)).scalars():
+        if inc.deployment_id is not None:
+            incidents_of_dep[inc.deployment_id].append(inc)
+        elif inc.release_id is not None:
+            incidents_of_rel[inc.release_id].append(inc)
     review_of = {rv.release_id: rv for rv in s.execute(of(select(M.Review), M.Review.release_id)).scalars()}
     links_of: dict[int, list[M.LinkedRecord]] = defaultdict(list)
     for link in s.execute(of(select(M.LinkedRecord), M.LinkedRecord.release_id)).scalars():
@@ -387,6 +394,7 @@ def _releases(
                         "source": t.source,
                         "verdict": _enum(t.verdict),
                     }
+                    | _report_evidence(t)
                     for t in runs
                 ],
                 "deployments": [
@@ -401,6 +409,11 @@ def _releases(
                         "restored_at": utc_text(d.restored_at),
                         "hotfix": bool(d.hotfix),
                     }
+                    | _present(
+                        source=d.source,
+                        url=d.url,
+                        incident_records=_incidents(incidents_of_dep.get(d.id, [])),
+                    )
                     for d in deployments
                 ],
                 "review": None
@@ -413,6 +426,16 @@ def _releases(
                     "closed_at": utc_text(review.closed_at),
                     "closed_by": person(review.closed_by_id),
                 },
+                **_present(
+                    commits=None
+                    if r.commit_range is None and r.commit_count is None
+                    else {
+                        "range": r.commit_range,
+                        "count": r.commit_count,
+                        "authors": list(r.commit_authors or []),
+                    },
+                    incidents=_incidents(incidents_of_rel.get(r.id, [])),
+                ),
                 "links": [
                     {
                         "kind": _enum(link.kind),
@@ -464,6 +487,38 @@ def _workflow(s: Session, states: Any) -> dict[str, Any]:
             for t in transitions
         ],
     }
+
+
+def _present(**fields: Any) -> dict[str, Any]:
+    """The toolchain-evidence fields (issue 13) that hold something: absent when empty, so a
+    plan without imported evidence exports exactly as before."""
+    return {k: v for k, v in fields.items() if v not in (None, [], 0)}
+
+
+def _report_evidence(t: M.TestRun) -> dict[str, Any]:
+    return _present(
+        errored=t.errored or 0,
+        failures=[dict(f) for f in (t.failures or [])],
+        source_sha256=t.source_sha256,
+        duration_seconds=_number(t.duration_seconds),
+        note=t.note,
+    )
+
+
+def _incidents(incidents: list[M.Incident]) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": i.key,
+            "title": i.title,
+            "severity": i.severity,
+            "service": i.service,
+            "environment": i.environment,
+            "detected_at": utc_text(i.detected_at),
+            "restored_at": utc_text(i.restored_at),
+            "source": i.source,
+        }
+        for i in sorted(incidents, key=lambda i: (i.detected_at, i.key))
+    ]
 
 
 def release_snapshot(s: Session, release: Any) -> dict[str, Any]:

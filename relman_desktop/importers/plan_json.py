@@ -253,6 +253,7 @@ class _Existing:
     states: dict[str, int]
     state_order: list[str]
     next_rule_position: int
+    incidents: set[str] = field(default_factory=set)
 
     @classmethod
     def load(cls, s: Session) -> _Existing:
@@ -273,6 +274,7 @@ class _Existing:
                 s.execute(select(func.coalesce(func.max(M.Rule.position), -1))).scalar_one()
             )
             + 1,
+            incidents=set(s.execute(select(M.Incident.key)).scalars()),
         )
 
 
@@ -288,6 +290,7 @@ class _Check:
     existing: _Existing
     replace_workflow: bool
     problems: list[str] = field(default_factory=list)
+    incident_paths: dict[str, str] = field(default_factory=dict)
 
     def add(self, path: str, message: str) -> None:
         self.problems.append(_at(path, message))
@@ -561,6 +564,8 @@ class _Check:
             dpath = f"{path}.deployments[{j}]"
             self._dates(dpath, dep, "started_at", "finished_at", kind="datetime")
             self._dates(dpath, dep, "failure_detected_at", "restored_at", kind="datetime")
+            self._incidents(f"{dpath}.incident_records", _list(dep.get("incident_records")))
+        self._incidents(f"{path}.incidents", _list(r.get("incidents")))
         review = _dict(r.get("review"))
         self._datetime(f"{path}.review.closed_at", review.get("closed_at"))
         self._person(f"{path}.review.closed_by", review.get("closed_by"))
@@ -576,6 +581,18 @@ class _Check:
                     f"duplicate link {pair[0]} {pair[1]} (also links[{seen_links[pair]}])",
                 )
             seen_links.setdefault(pair, j)
+
+    def _incidents(self, path: str, incidents: list[Any]) -> None:
+        for j, inc in enumerate(incidents):
+            inc = _dict(inc)
+            ipath = f"{path}[{j}]"
+            self._dates(ipath, inc, "detected_at", "restored_at", kind="datetime")
+            key = _str(inc.get("key"))
+            if key is None:
+                continue
+            if key in self.incident_paths:
+                self.add(f"{ipath}.key", f"incident {_show(key)} is listed twice (also {self.incident_paths[key]})")
+            self.incident_paths.setdefault(key, ipath)
 
     def _tasks(self, path: str, key: str, tasks: list[Any]) -> None:
         ids: dict[str, int] = {}
@@ -678,6 +695,21 @@ class _Check:
             self.add(where, f"dependency loop {' → '.join(loop)}")
         for loop, where in _loops(parents):
             self.add(where, f"parent loop {' → '.join(loop)}")
+
+
+def _incident_row(inc: dict[str, Any], release_id: int, deployment_id: int | None) -> dict[str, Any]:
+    return {
+        "key": inc["key"],
+        "title": _or(inc.get("title"), inc["key"]),
+        "severity": inc.get("severity"),
+        "service": inc.get("service"),
+        "environment": inc.get("environment"),
+        "detected_at": parse_datetime(inc["detected_at"]),
+        "restored_at": parse_datetime(inc.get("restored_at")),
+        "release_id": release_id,
+        "deployment_id": deployment_id,
+        "source": inc.get("source"),
+    }
 
 
 def _text(value: Any) -> str:
@@ -1122,6 +1154,9 @@ class _Writer:
             "template_id": template[r["template"]] if r.get("template") else None,
             "closure_code": r.get("closure_code"),
             "created_at": parse_datetime(r.get("created_at")) or self.now,
+            "commit_range": _dict(r.get("commits")).get("range"),
+            "commit_count": _dict(r.get("commits")).get("count"),
+            "commit_authors": _or(_dict(r.get("commits")).get("authors"), []),
         }
 
     def _release_parts(
@@ -1130,6 +1165,8 @@ class _Writer:
         task_rows, task_keys = [], []
         stage_rows, stage_approvals = [], []
         run_rows, deployment_rows, review_rows, link_rows = [], [], [], []
+        incident_rows: list[dict[str, Any]] = []
+        deployment_incidents: list[tuple[int, list[Any]]] = []
         for r in releases:
             rid = release[r["key"]]
             for position, t in enumerate(_or(r.get("tasks"), [])):
@@ -1175,6 +1212,11 @@ class _Writer:
                         "run_at": parse_datetime(run["run_at"]),
                         "source": run.get("source"),
                         "verdict": _or(run.get("verdict"), "failed" if failed else "passed"),
+                        "errored": _or(run.get("errored"), 0),
+                        "failures": _or(run.get("failures"), []),
+                        "source_sha256": run.get("source_sha256"),
+                        "duration_seconds": run.get("duration_seconds"),
+                        "note": run.get("note"),
                     }
                 )
             for d in _or(r.get("deployments"), []):
@@ -1190,8 +1232,13 @@ class _Writer:
                         "failure_detected_at": parse_datetime(d.get("failure_detected_at")),
                         "restored_at": parse_datetime(d.get("restored_at")),
                         "hotfix": bool(d.get("hotfix")),
+                        "source": d.get("source"),
+                        "url": d.get("url"),
                     }
                 )
+                deployment_incidents.append((rid, _or(d.get("incident_records"), [])))
+            for inc in _or(r.get("incidents"), []):
+                incident_rows.append(_incident_row(inc, rid, None))
             review = r.get("review")
             if review:
                 review_rows.append(
@@ -1246,7 +1293,16 @@ class _Writer:
         ]
         self.insert_plain(M.Approval, approval_rows)
         self.insert_plain(M.TestRun, run_rows)
-        self.insert_plain(M.Deployment, deployment_rows)
+        deployment_ids = self.insert(M.Deployment, deployment_rows)
+        for dep_id, (rid, incidents) in zip(deployment_ids, deployment_incidents, strict=True):
+            incident_rows.extend(_incident_row(inc, rid, dep_id) for inc in incidents)
+        # an incident already in the plan (left behind when its release was deleted, or
+        # imported from monitoring before) is linked again rather than duplicated
+        known = [row for row in incident_rows if row["key"] in self.existing.incidents]
+        for row in known:
+            self.s.execute(update(M.Incident).where(M.Incident.key == row["key"]).values(
+                {k: v for k, v in row.items() if k != "key"}))
+        self.insert_plain(M.Incident, [row for row in incident_rows if row["key"] not in self.existing.incidents])
         self.insert_plain(M.Review, review_rows)
         self.insert_plain(M.LinkedRecord, link_rows)
         return {
@@ -1256,6 +1312,7 @@ class _Writer:
             "approvals": len(approval_rows),
             "test_runs": len(run_rows),
             "deployments": len(deployment_rows),
+            "incidents": len(incident_rows),
             "reviews": len(review_rows),
             "links": len(link_rows),
         }

@@ -258,6 +258,11 @@ class Release(Base):
     template_id: Mapped[int | None] = mapped_column(ForeignKey("templates.id", ondelete="SET NULL"))
     closure_code: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What ``relman import git`` found: "v1.2.0..v1.3.0" (or "<sha>..<sha>"), how many commits
+    # (merges and bots left out) and who wrote them.
+    commit_range: Mapped[str | None] = mapped_column(String(200))
+    commit_count: Mapped[int | None] = mapped_column(Integer)
+    commit_authors: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     status: Mapped[WorkflowState] = relationship(foreign_keys=[status_id])
     previous_status: Mapped[WorkflowState | None] = relationship(foreign_keys=[previous_status_id])
@@ -431,6 +436,14 @@ class TestRun(Base):
     run_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     source: Mapped[str | None] = mapped_column(String(500))
     verdict: Mapped[E.Verdict] = mapped_column(enum_col(E.Verdict, "verdict"))
+    # Evidence read from a report file (relman import tests): ``failed`` counts failures and
+    # errors alike; ``errored`` says how many of them were errors. ``failures`` lists each
+    # failed or errored test: {"name", "classname", "kind": "failure"|"error", "message"}.
+    errored: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    source_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
 
     release: Mapped[Release] = relationship(back_populates="test_runs")
 
@@ -532,6 +545,9 @@ class Deployment(Base):
     failure_detected_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     restored_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     hotfix: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where it came from: a CI run ("GitHub Actions run 123"), the run's URL, or "relman cli".
+    source: Mapped[str | None] = mapped_column(String(500))
+    url: Mapped[str | None] = mapped_column(String(1000))
 
     release: Mapped[Release] = relationship(back_populates="deployments")
 
@@ -543,6 +559,55 @@ class Deployment(Base):
         ),
         CheckConstraint("incidents >= 0", name="incidents_positive"),
     )
+
+
+class Incident(Base):
+    """An incident from a monitoring or ITSM export, linked to the deployment that caused it.
+
+    A linked incident makes its deployment failed (KPIs: change failure rate) and sets the
+    deployment's failure-detected and restored times (MTTR) from the incidents' own."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    severity: Mapped[str | None] = mapped_column(String(64))
+    service: Mapped[str | None] = mapped_column(String(200))
+    environment: Mapped[str | None] = mapped_column(String(100))
+    detected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    restored_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id", ondelete="SET NULL"), index=True)
+    deployment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deployments.id", ondelete="SET NULL"), index=True
+    )
+    source: Mapped[str | None] = mapped_column(String(500))
+
+    release: Mapped[Release | None] = relationship()
+    deployment: Mapped[Deployment | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("length(key) > 0", name="key_not_empty"),
+        CheckConstraint("restored_at IS NULL OR restored_at >= detected_at", name="restore_order"),
+    )
+
+
+class ImportedSource(Base):
+    """What an import has already read, by its identity in the source tool (a commit sha, a
+    report file's sha256, a CI run id, an incident id): importing it again changes nothing."""
+
+    __tablename__ = "imported_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # commit, test_report, pipeline_run, incident
+    identity: Mapped[str] = mapped_column(String(200))
+    entity: Mapped[str] = mapped_column(String(64))  # what it became: change, test_run, ...
+    entity_id: Mapped[str] = mapped_column(String(200))
+    release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str | None] = mapped_column(String(500))  # the file name, the commit subject
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("kind", "identity", name="uq_imported_sources_identity"),)
 
 
 class Review(Base):

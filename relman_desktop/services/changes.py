@@ -156,15 +156,34 @@ def create_change(ctx: Ctx, fields: dict[str, Any]) -> str:
         if not values.get(required):
             raise ValidationError(f"{required.capitalize()} must not be empty", field=required)
     with ctx.write() as tx:
-        s = tx.session
-        if s.execute(select(Change.id).where(Change.key == values["key"])).first():
-            raise ValidationError(f"Key: {values['key']} is already used by another change", field="key")
-        c = Change(caused_incident=False)
-        _apply(s, c, values)
-        s.add(c)
-        s.flush()
-        tx.audit("change", c.key, "create", None, _row(c).as_dict())
-        return c.key
+        return _create(tx, values)
+
+
+def create_change_tx(tx: Any, fields: dict[str, Any], release: Release | None = None) -> str:
+    """:func:`create_change` inside the caller's transaction, optionally straight into a
+    release's scope (a draft change found in its git history; approvals given reset)."""
+    values = {n: _coerce(n, v) for n, v in fields.items()}
+    for required in ("key", "title", "type", "category"):
+        if not values.get(required):
+            raise ValidationError(f"{required.capitalize()} must not be empty", field=required)
+    key = _create(tx, values, release)
+    if release is not None:
+        _reset_approvals(tx, release, f"{key} was added to the scope")
+    return key
+
+
+def _create(tx: Any, values: dict[str, Any], release: Release | None = None) -> str:
+    s = tx.session
+    if s.execute(select(Change.id).where(Change.key == values["key"])).first():
+        raise ValidationError(f"Key: {values['key']} is already used by another change", field="key")
+    c = Change(caused_incident=False)
+    _apply(s, c, values)
+    if release is not None:
+        c.release = release
+    s.add(c)
+    s.flush()
+    tx.audit("change", c.key, "create", None, _row(c).as_dict(), release_key=release.key if release else None)
+    return c.key
 
 
 def update_change(ctx: Ctx, key: str, fields: dict[str, Any]) -> ChangeRow:

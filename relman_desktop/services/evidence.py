@@ -116,7 +116,9 @@ def list_test_runs(ctx: Ctx, key: str) -> list[dict[str, Any]]:
         return [
             {"id": r.id, "kind": E.TestKind(r.kind).value, "environment": r.environment, "passed": r.passed,
              "failed": r.failed, "skipped": r.skipped, "run_at": r.run_at, "source": r.source,
-             "verdict": E.Verdict(r.verdict).value}
+             "verdict": E.Verdict(r.verdict).value,
+             # read from a report file (relman import tests): which tests failed, the file's hash
+             "failures": list(r.failures or []), "source_sha256": r.source_sha256, "note": r.note}
             for r in sorted(rel.test_runs, key=lambda r: (r.run_at, r.id))
         ]
 
@@ -320,6 +322,7 @@ def list_deployments(ctx: Ctx, key: str) -> list[dict[str, Any]]:
             row = {name: getattr(d, name) for name in DEPLOYMENT_FIELDS}
             row["outcome"] = d.outcome.value if d.outcome is not None else None
             row["id"] = d.id
+            row["source"], row["url"] = d.source, d.url  # a CI run it was imported from
             rows.append(row)
         return rows
 

@@ -23,6 +23,7 @@ from .base import (
     Ctx,
     CycleError,
     NotFound,
+    Tx,
     ValidationError,
     person_by_email,
     release_by_key,
@@ -361,16 +362,21 @@ def _snapshot(rel_detail: ReleaseDetail, names: Any) -> dict[str, Any]:
 def create_release(ctx: Ctx, fields: dict[str, Any]) -> str:
     """A new release in the workflow's first state; returns its key."""
     with ctx.write() as tx:
-        s = tx.session
-        values = _checked(s, fields, {}, None)
-        first = s.execute(select(WorkflowState).order_by(WorkflowState.position).limit(1)).scalar_one()
-        rel = Release(status=first, waves=[], required_tests=[], created_at=ctx.now())
-        _apply(s, rel, values)
-        s.add(rel)
-        s.flush()
-        tx.audit("release", rel.key, "create", None, _snapshot(_detail(s, rel), values.keys()), release_key=rel.key)
-        tx.rule_events.append(("on_create", rel.id))
-        return rel.key
+        return create_release_tx(tx, fields)
+
+
+def create_release_tx(tx: Tx, fields: dict[str, Any]) -> str:
+    """:func:`create_release` inside a transaction the caller holds (an import of several)."""
+    s = tx.session
+    values = _checked(s, fields, {}, None)
+    first = s.execute(select(WorkflowState).order_by(WorkflowState.position).limit(1)).scalar_one()
+    rel = Release(status=first, waves=[], required_tests=[], created_at=tx.ctx.now())
+    _apply(s, rel, values)
+    s.add(rel)
+    s.flush()
+    tx.audit("release", rel.key, "create", None, _snapshot(_detail(s, rel), values.keys()), release_key=rel.key)
+    tx.rule_events.append(("on_create", rel.id))
+    return rel.key
 
 
 def update_release(ctx: Ctx, key: str, fields: dict[str, Any]) -> ReleaseDetail:

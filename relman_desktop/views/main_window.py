@@ -47,6 +47,7 @@ from .releases_view import ReleasesView
 from .settings import THEMES, Settings
 from .store import Store, optional_service
 from .theme import apply_theme
+from .toolchain_import import install as install_toolchain_imports
 from .unsaved import settle_drafts, unsaved_drafts
 
 APP_TITLE = "Release Manager Desktop"
@@ -330,6 +331,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self.file_transfers = install_file_transfers(self)  # File > Import/Export, conflict count
+        self.toolchain_imports = install_toolchain_imports(self)  # File > Import: tests, git, CI, incidents
         self._restore_geometry()
         self.show_welcome() if not self.store.has_plan else self._plan_opened(str(self.store.plan_path))
 

@@ -152,6 +152,15 @@ def _now_text() -> str:
 # --- Tests ------------------------------------------------------------------------------------------------
 
 
+def _failed_tests(run: dict[str, Any]) -> str | None:
+    """The first failed tests of a run read from a report (the rest counted)."""
+    names = [f.get("full_name") or f.get("name", "") for f in run.get("failures") or []]
+    if not names:
+        return None
+    shown = ", ".join(names[:3])
+    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
 class TestsTab(EvidenceTab):
     __test__ = False  # not a pytest class
 
@@ -181,6 +190,7 @@ class TestsTab(EvidenceTab):
             Column("Skipped", lambda r: r["skipped"], True),
             Column("Verdict", lambda r: words(r["verdict"])),
             Column("Source", lambda r: r["source"]),
+            Column("Failed tests", _failed_tests),
         ], self)
         self.table = table_view(self.model, "test_runs_table")
         self.form = Form(self.FIELDS, columns=3)
@@ -284,6 +294,7 @@ class DeploymentsTab(EvidenceTab):
             Column("Failure detected", lambda r: show_moment(r["failure_detected_at"]) or None),
             Column("Restored", lambda r: show_moment(r["restored_at"]) or None),
             Column("Hotfix", lambda r: r["hotfix"]),
+            Column("Source", lambda r: r.get("source") or r.get("url")),
         ], self)
         self.table = table_view(self.model, "deployments_table")
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selected())
