@@ -335,6 +335,9 @@ class Change(Base):
     release_note: Mapped[str | None] = mapped_column(Text)
     known_issues: Mapped[str | None] = mapped_column(Text)
     caused_incident: Mapped[bool] = mapped_column(Boolean, default=False)
+    audience: Mapped[E.ChangeAudience] = mapped_column(
+        enum_col(E.ChangeAudience, "change_audience"), default=E.ChangeAudience.TECHNICAL
+    )
     release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id", ondelete="SET NULL"), index=True)
     external_ref: Mapped[str | None] = mapped_column(String(500))
 

@@ -1,0 +1,240 @@
+"""What every Word document the app writes shares: tables that Word and LibreOffice draw as
+drawn here, local times, readable words for stored values, honest document properties.
+
+Tables: a fixed layout whose grid (``w:tblGrid``) equals the sum of the cell widths and fits the
+text width of the section, rows that never split across a page (``w:cantSplit``) and a header
+row repeated on every page (``w:tblHeader``). Word and LibreOffice take the grid over the cell
+widths when the two disagree, so both are written from the same numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from docx.document import Document as DocxDocument
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Emu, Inches
+
+# Stored values a reader sees, in their words (anything else: underscores become spaces).
+WORDS = {
+    "big_bang": "big bang",
+    "blue_green": "blue-green",
+    "feature_flag": "feature flag",
+    "uat": "user acceptance",
+    "more_info": "more information requested",
+    "first_response": "first response",
+    "rolled_back": "rolled back",
+    "successful_with_issues": "successful with issues",
+    "in_progress": "in progress",
+    "business_event": "business event",
+    "release_manager": "release manager",
+}
+TWIPS_PER_EMU = 1 / 635
+
+
+def words(value: Any, empty: str = "—") -> str:
+    """A stored word (``blue_green``, ``uat``) as a reader writes it; ``None`` as ``empty``."""
+    if value is None or value == "":
+        return empty
+    text = str(getattr(value, "value", value))
+    return WORDS.get(text, WORDS.get(text.lower(), text.replace("_", " ")))
+
+
+def capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def zone_label(zone: ZoneInfo) -> str:
+    return "UTC" if zone.key in ("UTC", "Etc/UTC") else zone.key
+
+
+def fmt_local(value: dt.datetime | None, zone: ZoneInfo, *, with_zone: bool = True) -> str:
+    """``2026-12-12 22:30 CET`` in the plan's zone (the abbreviation says summer or winter)."""
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    local = value.astimezone(zone)
+    text = f"{local:%Y-%m-%d %H:%M}"
+    return f"{text} {local.tzname() or zone_label(zone)}" if with_zone else text
+
+
+def fmt_range(start: dt.datetime | None, end: dt.datetime | None, zone: ZoneInfo) -> str:
+    """One window in local time; the end shows only its time when it falls on the same day."""
+    if start is None:
+        return "—"
+    if end is None:
+        return f"from {fmt_local(start, zone)}"
+    s, e = start.astimezone(zone), end.astimezone(zone)
+    if s.date() == e.date():
+        return f"{s:%Y-%m-%d %H:%M} – {e:%H:%M} {e.tzname()}"
+    return f"{s:%Y-%m-%d %H:%M} {s.tzname()} – {e:%Y-%m-%d %H:%M} {e.tzname()}"
+
+
+def fmt_duration(delta: dt.timedelta | None) -> str:
+    if delta is None:
+        return "—"
+    minutes = int(delta.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return f"{hours} h {minutes:02d} min"
+    return f"{hours} h" if hours else f"{minutes} min"
+
+
+# --- tables ------------------------------------------------------------------------------------------
+
+
+def text_width(doc: DocxDocument) -> int:
+    """The last section's text width in EMU (page width less the margins)."""
+    section = doc.sections[-1]
+    width = (section.page_width or Inches(8.5)) - (section.left_margin or 0) - (
+        section.right_margin or 0
+    )
+    return int(width)
+
+
+def _fit(weights: Sequence[float], total: int) -> list[int]:
+    """Column widths in EMU proportional to ``weights``, summing to exactly ``total``."""
+    whole = sum(weights) or 1.0
+    widths = [int(total * w / whole) for w in weights]
+    widths[-1] += total - sum(widths)
+    return widths
+
+
+def _set(parent: Any, tag: str, **attrs: str) -> Any:
+    el = parent.find(qn(tag))
+    if el is None:
+        el = OxmlElement(tag)
+        parent.append(el)
+    for name, value in attrs.items():
+        el.set(qn(f"w:{name}"), value)
+    return el
+
+
+def _tc_width(cell: Any, emu: int) -> None:
+    cell.width = Emu(emu)
+
+
+def repeat_header(row: Any) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
+    _set(tr_pr, "w:tblHeader", val="true")
+
+
+def keep_row_together(row: Any) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
+    # cantSplit must come before tblHeader in CT_TrPr's sequence
+    flag = tr_pr.find(qn("w:cantSplit"))
+    if flag is None:
+        flag = OxmlElement("w:cantSplit")
+        tr_pr.insert(0, flag)
+    flag.set(qn("w:val"), "true")
+
+
+def fix_layout(table: Any, weights: Sequence[float], total: int) -> list[int]:
+    """Give ``table`` a fixed layout whose grid, table width and cell widths agree and sum to
+    ``total`` EMU; every row is kept on one page. Returns the column widths (EMU)."""
+    widths = _fit(weights, total)
+    tbl = table._tbl
+    tbl_pr = tbl.tblPr
+    _set(tbl_pr, "w:tblW", w=str(round(total * TWIPS_PER_EMU)), type="dxa")
+    _set(tbl_pr, "w:tblLayout", type="fixed")
+    table.autofit = False
+    grid = tbl.tblGrid
+    for col in list(grid):
+        grid.remove(col)
+    twips = [round(w * TWIPS_PER_EMU) for w in widths]
+    twips[-1] += round(total * TWIPS_PER_EMU) - sum(twips)
+    for tw in twips:
+        col = OxmlElement("w:gridCol")
+        col.set(qn("w:w"), str(tw))
+        grid.append(col)
+    for row in table.rows:
+        keep_row_together(row)
+        for cell, tw in zip(row.cells, twips, strict=True):
+            tc_pr = cell._tc.get_or_add_tcPr()
+            _set(tc_pr, "w:tcW", w=str(tw), type="dxa")
+    return widths
+
+
+def add_table(
+    doc: DocxDocument,
+    header: Sequence[str] | None,
+    rows: Iterable[Sequence[Any]],
+    weights: Sequence[float],
+    *,
+    style: str | None = None,
+    clean: Any = str,
+    bold_first_column: bool = False,
+) -> Any:
+    """A table over the full text width: ``header`` (bold, repeated on each page) or none,
+    then ``rows``; columns share the width in proportion to ``weights``."""
+    rows = [list(r) for r in rows]
+    cols = len(header) if header is not None else len(weights)
+    table = doc.add_table(rows=0, cols=cols)
+    if style:
+        table.style = style
+    if header is not None:
+        cells = table.add_row().cells
+        for cell, name in zip(cells, header, strict=True):
+            cell.paragraphs[0].add_run(clean(name)).bold = True
+        repeat_header(table.rows[0])
+    for values in rows:
+        cells = table.add_row().cells
+        for i, (cell, value) in enumerate(zip(cells, values, strict=True)):
+            run = cell.paragraphs[0].add_run(clean(value))
+            if bold_first_column and i == 0:
+                run.bold = True
+    fix_layout(table, weights, text_width(doc))
+    return table
+
+
+def banner(doc: DocxDocument, title: str, body: str, fill: str, clean: Any = str) -> Any:
+    """A one-cell shaded box: the release's status or outcome, first thing a reader sees."""
+    table = doc.add_table(rows=1, cols=1)
+    cell = table.rows[0].cells[0]
+    tc_pr = cell._tc.get_or_add_tcPr()
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), fill)
+    tc_pr.append(shd)
+    p = cell.paragraphs[0]
+    p.add_run(clean(title)).bold = True
+    if body:
+        cell.add_paragraph(clean(body))
+    fix_layout(table, [1.0], text_width(doc))
+    return table
+
+
+# --- document properties -------------------------------------------------------------------------
+
+
+def set_properties(
+    doc: DocxDocument,
+    *,
+    title: str,
+    subject: str,
+    author: str,
+    created: dt.datetime,
+    keywords: str = "",
+    category: str = "",
+    comments: str = "",
+) -> None:
+    """Core properties a reader sees under File > Properties: who exported it, when, what."""
+    props = doc.core_properties
+    props.title = title
+    props.subject = subject
+    props.author = author
+    props.last_modified_by = author
+    created = created if created.tzinfo else created.replace(tzinfo=dt.UTC)
+    props.created = created.astimezone(dt.UTC).replace(tzinfo=None)
+    props.modified = props.created
+    props.last_printed = None  # type: ignore[assignment]
+    props.revision = 1
+    props.keywords = keywords
+    props.category = category
+    props.comments = comments
