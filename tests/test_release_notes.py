@@ -30,6 +30,7 @@ TECHNICAL_HEADINGS = [
     ("Heading 1", "Rollback plan"),
     ("Heading 1", "Test summary"),
     ("Heading 1", "Approval sign-off"),
+    ("Heading 2", "Approvers"),
     ("Heading 1", "Communication plan"),
 ]
 
@@ -126,7 +127,7 @@ def notes_ctx(ctx):
                 verdict="passed",
             )
         ]
-        stage = ApprovalStage(position=1, name="CAB", rule="majority", status="approved")
+        stage = ApprovalStage(position=1, name="CAB", rule="any", status="approved")
         stage.approvals = [
             Approval(
                 approver=bo,
@@ -139,6 +140,9 @@ def notes_ctx(ctx):
         ]
         rel.stages = [stage]
         s.add(rel)
+    from relman_desktop.services.plan_zone import set_plan_zone
+
+    set_plan_zone(ctx, "Europe/Berlin")
     return ctx
 
 
@@ -175,16 +179,19 @@ def test_technical_notes_have_every_section_as_real_headings(notes_ctx, tmp_path
     assert headings(doc) == TECHNICAL_HEADINGS
     assert doc.paragraphs[0].style.name == "Title"
     assert doc.paragraphs[0].text == "REL-2026-014 — Billing 2.4"
-    cover = doc.tables[0]
+    assert doc.tables[0].rows[0].cells[0].text.startswith("Planned")  # the status banner
+    cover = doc.tables[1]
     rows = {r.cells[0].text: r.cells[1].text for r in cover.rows}
     assert rows["Version"] == "2.4.0"
     assert rows["Release manager"] == "Ana Silva <ana@example.com>"
-    assert rows["Deployment window"] == "2026-12-12 21:30 UTC – 2026-12-13 00:30 UTC"
+    # stored in UTC, shown in the plan's zone (Europe/Berlin, winter: CET)
+    assert rows["Deployment window"] == "2026-12-12 22:30 CET – 2026-12-13 01:30 CET"
+    assert rows["Risk"] == "Medium" and rows["Type"] == "Minor"
 
 
 def test_changes_tables_list_each_change_by_category_with_its_note(notes_ctx, tmp_path):
     target = tmp_path / "notes.docx"
-    write_release_notes(release_report(notes_ctx, "REL-2026-014"), target)
+    write_release_notes(release_report(notes_ctx, "REL-2026-014"), target, variant="technical")
     doc = Document(target)
     features = table_after(doc, "New features")
     assert [c.text for c in features.rows[0].cells][:2] == ["Change", "Title"]
@@ -200,14 +207,35 @@ def test_changes_tables_list_each_change_by_category_with_its_note(notes_ctx, tm
     cis = table_after(doc, "Affected configuration items and downtime")
     assert [r.cells[0].text for r in cis.rows[1:]] == ["billing-db", "billing-service"]
     text = all_text(doc)
-    assert "Expected downtime (at most): 3 h 00 min" in text
+    assert (
+        "Expected downtime: none expected: a canary deployment keeps the service running" in text
+    )
     waves = table_after(doc, "Waves")
     assert [c.text for c in waves.rows[1].cells] == ["1", "10 %", "60 min", "error rate > 1 %"]
     tests = table_after(doc, "Test summary")
-    assert [c.text for c in tests.rows[1].cells][:5] == ["regression", "staging", "412", "0", "3"]
+    assert [c.text for c in tests.rows[1].cells][:5] == ["Regression", "staging", "412", "0", "3"]
+    assert tests.rows[1].cells[6].text == "2026-12-08 17:00 CET"
     sign = table_after(doc, "Approval sign-off")
-    assert [c.text for c in sign.rows[1].cells][:3] == ["CAB", "Bo Berg", "approved"]
-    assert [c.text for c in sign.rows[2].cells][:4] == ["CAB", "Ana Silva", "pending", "—"]
+    assert [c.text for c in sign.rows[0].cells] == ["Stage", "Rule", "Result"]
+    assert [c.text for c in sign.rows[1].cells] == [
+        "CAB",
+        "Any one approver",
+        "Approved — 1 of 2 approvers approved, any one approval is enough",
+    ]
+    approvers = table_after(doc, "Approvers")
+    assert [c.text for c in approvers.rows[1].cells][:4] == [
+        "CAB",
+        "Bo Berg",
+        "Approved",
+        "2026-12-09 11:00 CET",
+    ]
+    # a pending vote on a decided stage is not left reading "pending"
+    assert [c.text for c in approvers.rows[2].cells][:4] == [
+        "CAB",
+        "Ana Silva",
+        "Not needed (stage approved)",
+        "—",
+    ]
 
 
 def test_business_variant_leaves_out_technical_detail(notes_ctx, tmp_path):
@@ -225,7 +253,7 @@ def test_business_variant_leaves_out_technical_detail(notes_ctx, tmp_path):
         assert technical not in names
     for kept in (
         "Summary and objectives",
-        "Changes",
+        "What changes",
         "Known issues",
         "Service availability",
         "Approval sign-off",
@@ -236,8 +264,13 @@ def test_business_variant_leaves_out_technical_detail(notes_ctx, tmp_path):
     assert "billing-db" not in text and "412" not in text and "artefact store" not in text
     assert "error rate" not in text
     assert "Invoices now show the VAT breakdown." in text
-    assert "Expected downtime (at most): 3 h 00 min" in text
-    assert [c.text for c in table_after(doc, "Testing").rows[1].cells] == ["Regression", "passed"]
+    assert "none expected: a canary deployment keeps the service running" in text
+    assert [c.text for c in table_after(doc, "Testing").rows[1].cells] == [
+        "Regression testing",
+        "Passed",
+    ]
+    # no change keys, no engineering titles unless the change is marked for business readers
+    assert "CHG-" not in text and "TLS" not in text and "Invoice PDF layout" not in text
 
 
 def test_footer_page_numbers_and_toc_are_word_fields(notes_ctx, tmp_path):
@@ -262,7 +295,9 @@ def test_template_styles_are_kept_and_its_body_replaced(notes_ctx, tmp_path):
     template.save(path)
 
     target = tmp_path / "notes.docx"
-    write_release_notes(release_report(notes_ctx, "REL-2026-014"), target, template=path)
+    write_release_notes(
+        release_report(notes_ctx, "REL-2026-014"), target, template=path, variant="technical"
+    )
     doc = Document(target)
     assert doc.styles["Heading 1"].font.size == Pt(30)
     assert doc.styles["Heading 1"].font.color.rgb == RGBColor(0x80, 0x00, 0x40)
@@ -292,7 +327,7 @@ def test_dotx_template_and_template_missing_styles(notes_ctx, tmp_path):
     write_release_notes(release_report(notes_ctx, "REL-2026-014"), target, template=dotx)
     doc = Document(target)
     assert ("Heading 2", "New features") in headings(doc)
-    assert doc.tables[0].style.name == "Table Grid"
+    assert doc.tables[1].style.name == "Table Grid"
 
 
 def test_bad_template_and_unknown_release_are_clear_errors(notes_ctx, tmp_path):

@@ -233,7 +233,8 @@ def set_properties(
     created = created if created.tzinfo else created.replace(tzinfo=dt.UTC)
     props.created = created.astimezone(dt.UTC).replace(tzinfo=None)
     props.modified = props.created
-    props.last_printed = None  # type: ignore[assignment]
+    for stale in props._element.findall(qn("cp:lastPrinted")):  # the template's, from 2013
+        props._element.remove(stale)
     props.revision = 1
     props.keywords = keywords
     props.category = category

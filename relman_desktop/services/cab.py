@@ -214,11 +214,14 @@ def _zone(session: Session) -> ZoneInfo:
             return ZoneInfo(meta.value)
         except (ZoneInfoNotFoundError, ValueError):
             pass
-    return ZoneInfo("UTC")
+    from .plan_zone import machine_zone_name
+
+    return ZoneInfo(machine_zone_name())
 
 
 def display_zone(ctx: Ctx) -> ZoneInfo:
-    """The zone meeting times are shown in: the plan's ``timezone`` setting, else UTC."""
+    """The zone meeting times are shown in: the plan's ``timezone`` setting, else the
+    machine's zone (as every document)."""
     with ctx.read() as s:
         return _zone(s)
 
