@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from docx.document import Document as DocxDocument
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Emu, Inches
+from docx.shared import Emu, Inches, Pt
 
 # Stored values a reader sees, in their words (anything else: underscores become spaces).
 WORDS = {
@@ -105,6 +105,62 @@ def _fit(weights: Sequence[float], total: int) -> list[int]:
     return widths
 
 
+# Average character widths at the body size (11 pt) in EMU, bold a little wider, and the cell's
+# left + right margins: enough to size columns so that no word has to break.
+_CHAR = int(Inches(0.09))
+_CHAR_BOLD = int(Inches(0.115))
+_PAD = int(Inches(0.2))
+SMALL_PT = 8.5  # wide tables (seven columns of dates and counts) set in a smaller size
+
+
+def fit_columns(
+    header: Sequence[str] | None,
+    rows: Sequence[Sequence[str]],
+    weights: Sequence[float],
+    total: int,
+    scale: float = 1.0,
+) -> list[float]:
+    """Column weights that give every column room for its longest word (so Word and
+    LibreOffice never break "Configurati/on"), then share the rest by the wanted weights.
+    ``scale`` is the font size relative to 11 pt."""
+    char, bold, pad = int(_CHAR * scale), int(_CHAR_BOLD * scale), _PAD
+    cols = len(weights)
+    least = [0] * cols
+    want = [0] * cols
+    for values in [header] if header is not None else []:
+        for i, text in enumerate(values):
+            longest = max((len(w) for w in str(text).split()), default=0)
+            least[i] = max(least[i], longest * bold + pad)
+            want[i] = max(want[i], least[i])
+    for values in rows:
+        for i, text in enumerate(values):
+            text = str(text)
+            longest = max((len(w) for w in text.split()), default=0)
+            least[i] = max(least[i], longest * char + pad)
+            want[i] = max(want[i], min(len(text), 48) * char + pad)
+    whole = sum(weights) or 1.0
+    if sum(want) <= total:
+        spare = total - sum(want)
+        return [want[i] + spare * weights[i] / whole for i in range(cols)]
+    if sum(least) <= total:
+        spare = total - sum(least)
+        extra = [want[i] - least[i] for i in range(cols)]
+        gap = sum(extra) or 1
+        return [least[i] + spare * extra[i] / gap for i in range(cols)]
+    return [float(x) for x in least]
+
+
+def needs_room(header: Sequence[str] | None, rows: Sequence[Sequence[str]], total: int) -> bool:
+    """True when the longest words of the columns do not fit side by side at 11 pt."""
+    cols = len(header) if header is not None else len(rows[0]) if rows else 0
+    longest = [0] * cols
+    for values in [*([header] if header is not None else []), *rows]:
+        for i, text in enumerate(values):
+            size = max((len(w) for w in str(text).split()), default=0)
+            longest[i] = max(longest[i], size)
+    return sum(n * _CHAR_BOLD + _PAD for n in longest) > total
+
+
 def _set(parent: Any, tag: str, **attrs: str) -> Any:
     el = parent.find(qn(tag))
     if el is None:
@@ -153,7 +209,11 @@ def fix_layout(table: Any, weights: Sequence[float], total: int) -> list[int]:
         col.set(qn("w:w"), str(tw))
         grid.append(col)
     for row in table.rows:
-        keep_row_together(row)
+        # Body rows only: LibreOffice drops the rows after a repeated header row that is also
+        # marked cantSplit when the table starts at a page foot (a header row is one line anyway).
+        tr_pr = row._tr.trPr
+        if tr_pr is None or tr_pr.find(qn("w:tblHeader")) is None:
+            keep_row_together(row)
         for cell, tw in zip(row.cells, twips, strict=True):
             tc_pr = cell._tc.get_or_add_tcPr()
             _set(tc_pr, "w:tcW", w=str(tw), type="dxa")
@@ -172,23 +232,31 @@ def add_table(
 ) -> Any:
     """A table over the full text width: ``header`` (bold, repeated on each page) or none,
     then ``rows``; columns share the width in proportion to ``weights``."""
-    rows = [list(r) for r in rows]
+    rows = [[clean(v) for v in r] for r in rows]
     cols = len(header) if header is not None else len(weights)
+    total = text_width(doc)
+    size = SMALL_PT if needs_room(header, rows, total) else None
+    weights = fit_columns(header, rows, weights, total, (size or 11) / 11)
     table = doc.add_table(rows=0, cols=cols)
     if style:
         table.style = style
     if header is not None:
         cells = table.add_row().cells
         for cell, name in zip(cells, header, strict=True):
-            cell.paragraphs[0].add_run(clean(name)).bold = True
+            run = cell.paragraphs[0].add_run(clean(name))
+            run.bold = True
+            if size:
+                run.font.size = Pt(size)
         repeat_header(table.rows[0])
     for values in rows:
         cells = table.add_row().cells
         for i, (cell, value) in enumerate(zip(cells, values, strict=True)):
-            run = cell.paragraphs[0].add_run(clean(value))
+            run = cell.paragraphs[0].add_run(value)
             if bold_first_column and i == 0:
                 run.bold = True
-    fix_layout(table, weights, text_width(doc))
+            if size:
+                run.font.size = Pt(size)
+    fix_layout(table, weights, total)
     return table
 
 

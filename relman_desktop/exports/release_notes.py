@@ -298,12 +298,10 @@ def status_banner(report: ReleaseReport, zone: ZoneInfo) -> tuple[str, str, str]
             body += f" The window {window} is not confirmed."
     elif status == "Rolled Back":
         body = "Users are back on the previous version."
-        if last is not None and last.finished_at:
-            body = (
-                f"Deployed to {last.environment} and rolled back "
-                f"({K.words(last.outcome)}), {K.fmt_local(last.restored_at or last.finished_at, zone)}."
-                f" {body}"
-            )
+        back = next((d for d in reversed(report.deployments) if d.outcome == "rolled_back"), last)
+        if back is not None and (back.restored_at or back.finished_at):
+            when = K.fmt_local(back.restored_at or back.finished_at, zone)
+            body = f"Rolled back in {back.environment}, {when}. {body}"
         incidents = sum(d.incidents for d in report.deployments)
         if incidents:
             body += f" {incidents} incident{'s' if incidents != 1 else ''} recorded."
@@ -647,7 +645,7 @@ def _deployments(w: _Writer, report: ReleaseReport, technical: bool, zone: ZoneI
     lines = []
     for d in report.deployments:
         when = K.fmt_local(d.finished_at or d.started_at, zone)
-        lines.append(f"{d.environment}: {K.words(d.outcome, 'in progress')}, {when}")
+        lines.append(f"{K.capital(d.environment)}: {K.words(d.outcome, 'in progress')}, {when}")
     w.bullets(lines)
     w.text(
         f"{incidents} incident{'s' if incidents != 1 else ''} recorded during deployment."

@@ -695,6 +695,8 @@ class CabAttendee(Base):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("cab_meetings.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     present: Mapped[bool] = mapped_column(Boolean, default=True)
+    # not present, but sent apologies beforehand (minutes list them apart from the absent)
+    apologies: Mapped[bool] = mapped_column(Boolean, default=False)
 
     meeting: Mapped[CabMeeting] = relationship(back_populates="attendees")
     person: Mapped[Person] = relationship()

@@ -1,4 +1,5 @@
-"""Documents: who reads about a change (changes.audience) (issue 15)
+"""Documents: who reads about a change (changes.audience), apologies in CAB attendance
+(cab_attendees.apologies) (issue 15)
 
 Existing changes become ``technical``: the business release notes then show them only through
 their release note, never by key or engineering title, until someone marks them ``business``.
@@ -26,8 +27,14 @@ def upgrade() -> None:
             nullable=False,
             server_default='technical',
         ))
+    with op.batch_alter_table('cab_attendees', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('apologies', sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('cab_attendees', schema=None) as batch_op:
+        batch_op.drop_column('apologies')
     with op.batch_alter_table('changes', schema=None) as batch_op:
         batch_op.drop_column('audience')
