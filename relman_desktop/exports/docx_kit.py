@@ -153,12 +153,13 @@ def fit_columns(
 def needs_room(header: Sequence[str] | None, rows: Sequence[Sequence[str]], total: int) -> bool:
     """True when the longest words of the columns do not fit side by side at 11 pt."""
     cols = len(header) if header is not None else len(rows[0]) if rows else 0
-    longest = [0] * cols
-    for values in [*([header] if header is not None else []), *rows]:
+    least = [0] * cols
+    for values, width in [*([(header, _CHAR_BOLD)] if header is not None else []),
+                          *((r, _CHAR) for r in rows)]:
         for i, text in enumerate(values):
             size = max((len(w) for w in str(text).split()), default=0)
-            longest[i] = max(longest[i], size)
-    return sum(n * _CHAR_BOLD + _PAD for n in longest) > total
+            least[i] = max(least[i], size * width + _PAD)
+    return sum(least) > total
 
 
 def _set(parent: Any, tag: str, **attrs: str) -> Any:
@@ -229,6 +230,7 @@ def add_table(
     style: str | None = None,
     clean: Any = str,
     bold_first_column: bool = False,
+    keep_together: bool = False,
 ) -> Any:
     """A table over the full text width: ``header`` (bold, repeated on each page) or none,
     then ``rows``; columns share the width in proportion to ``weights``."""
@@ -257,7 +259,18 @@ def add_table(
             if size:
                 run.font.size = Pt(size)
     fix_layout(table, weights, total)
+    if keep_together:
+        keep_on_one_page(table)
     return table
+
+
+def keep_on_one_page(table: Any) -> None:
+    """Keep a short table on one page (and with the heading before it): every paragraph but
+    the last row's keeps with the next, which is how Word keeps a table together."""
+    for row in table.rows[:-1]:
+        for cell in row.cells:
+            for p in cell.paragraphs:
+                p.paragraph_format.keep_with_next = True
 
 
 def banner(doc: DocxDocument, title: str, body: str, fill: str, clean: Any = str) -> Any:

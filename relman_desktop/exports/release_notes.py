@@ -240,6 +240,7 @@ class _Writer:
         widths: list[float] | None = None,
         *,
         bold_first_column: bool = False,
+        keep_together: bool = False,
     ) -> Any:
         """A table over the text width; ``widths`` are relative column weights (equal if none).
         The grid equals the cell widths, rows never split, the header repeats on each page."""
@@ -253,13 +254,16 @@ class _Writer:
             style=self.table_style,
             clean=clean,
             bold_first_column=bold_first_column,
+            keep_together=keep_together,
         )
         self.doc.add_paragraph()
         return t
 
     def facts(self, rows: list[list[str]], widths: tuple[float, float] = (1.9, 4.6)) -> Any:
         """Labelled facts: two columns, bold labels, no header row."""
-        return self.table(None, rows, list(widths), bold_first_column=True)
+        return self.table(
+            None, rows, list(widths), bold_first_column=True, keep_together=len(rows) <= 12
+        )
 
 
 def _repeat_header(row: Any) -> None:
