@@ -76,7 +76,10 @@ ALL_APPS = "All applications"
 
 
 class NodeItem(QGraphicsItem):
-    """One release: a box painted directly (no child items), cheap at 1,000 releases."""
+    """One release: a box painted directly (no child items), cheap at 1,000 releases.
+
+    Its fonts are sized in pixels, i.e. scene units like the box itself: a PDF or a zoomed view
+    scales text and box together, so the key is never clipped nor the status line outside."""
 
     def __init__(self, node: G.GraphNode, w: float, h: float) -> None:
         super().__init__()
@@ -142,7 +145,7 @@ class NodeItem(QGraphicsItem):
             return  # an overview: colour, outline and badges are enough
         if lod < 0.5:  # too small for the title: the key alone, large
             font = QFont(painter.font())
-            font.setPointSizeF(15)
+            font.setPixelSize(20)
             font.setBold(True)
             painter.setFont(font)
             painter.setPen(text)
@@ -152,16 +155,17 @@ class NodeItem(QGraphicsItem):
             return
         inner = rect.adjusted(16, 4, -8, -4)
         font = QFont(painter.font())
-        font.setPointSizeF(10)
+        font.setPixelSize(13)
         font.setBold(True)
         painter.setFont(font)
         painter.setPen(text)
         fm = QFontMetricsF(font)
         line_h = fm.height()
-        painter.drawText(QRectF(inner.left(), inner.top(), inner.width() - 34, line_h),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.key)
+        painter.drawText(QRectF(inner.left(), inner.top(), inner.width(), line_h),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         fm.elidedText(self.key, Qt.TextElideMode.ElideRight, inner.width()))
         font.setBold(False)
-        font.setPointSizeF(9)
+        font.setPixelSize(12)
         painter.setFont(font)
         fm2 = QFontMetricsF(font)
         title = fm2.elidedText(self.node.title, Qt.TextElideMode.ElideRight, inner.width())
@@ -187,7 +191,7 @@ class NodeItem(QGraphicsItem):
         if self.moved_days is not None:
             badges.append((f"{self.moved_days:+d} d", MOVED))
         font.setBold(True)
-        font.setPointSizeF(8.5)
+        font.setPixelSize(11)
         painter.setFont(font)
         fm = QFontMetricsF(font)
         x = rect.right() - 4
@@ -259,7 +263,7 @@ class EdgeItem(QGraphicsPathItem):
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         if self.edge.kind == "together" and lod >= 0.35:
             font = QFont(painter.font())
-            font.setPointSizeF(8)
+            font.setPixelSize(11)
             painter.setFont(font)
             fm = QFontMetricsF(font)
             label = "together"
