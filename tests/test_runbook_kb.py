@@ -164,3 +164,17 @@ def test_runbook_tables_repeat_their_header(night, tmp_path):
     steps = _table(doc, "#")
     tr_pr = steps._tbl.findall(qn("w:tr"))[0].find(qn("w:trPr"))
     assert tr_pr.find(qn("w:tblHeader")) is not None
+
+
+def test_cli_timezone_shows_and_sets_the_plan_zone(ctx, plan_path):
+    ctx.plan.close()
+
+    def run(*argv):
+        out, err = io.StringIO(), io.StringIO()
+        return main(["--plan", str(plan_path), "timezone", *argv], out, err), out.getvalue(), err.getvalue()
+
+    assert run("America/New_York")[:2] == (0, "the plan's time zone is now America/New_York\n")
+    assert run() == (0, "America/New_York\n", "")
+    code, _, err = run("Mars/Base")
+    assert code == 2 and err == "relman: Time zone: 'Mars/Base' is not an IANA time zone (e.g. Europe/Berlin)\n"
+    assert run()[1] == "America/New_York\n"  # a refused zone changes nothing

@@ -1,5 +1,6 @@
-"""Documents for the night and for the knowledge base:
-``relman export runbook KEY FILE.docx``, ``relman export kb KEY DIR``, ``relman export kb --all DIR``."""
+"""Documents for the night and for the knowledge base, and the zone their times are in:
+``relman export runbook KEY FILE.docx``, ``relman export kb KEY DIR``, ``relman export kb --all
+DIR``, ``relman timezone [ZONE]``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ from relman_desktop.cli import UsageError, group, open_ctx
 
 
 def register(sub: Any) -> None:
+    p = sub.add_parser("timezone", help="show or set the plan's time zone (documents and views)")
+    p.add_argument("zone", metavar="ZONE", nargs="?", help="an IANA zone, e.g. Europe/Berlin")
+    p.set_defaults(handler=cmd_timezone)
+
     export = group(sub, "export", "write a document or file from the plan")
     p = export.add_parser("runbook", help="the deployment runbook of a release (.docx)")
     p.add_argument("key", metavar="KEY", help="the release, e.g. REL-2026-014")
@@ -60,6 +65,20 @@ def cmd_export_kb(args: argparse.Namespace, out: TextIO) -> int:
         else:
             paths = write_kb_release(ctx, args.key, args.dir, variant=args.variant)
             out.write("".join(f"written: {p}\n" for p in paths))
+    finally:
+        ctx.plan.close()
+    return 0
+
+
+def cmd_timezone(args: argparse.Namespace, out: TextIO) -> int:
+    from relman_desktop.services.plan_zone import plan_zone_name, set_plan_zone
+
+    ctx = open_ctx(args)
+    try:
+        if args.zone:
+            out.write(f"the plan's time zone is now {set_plan_zone(ctx, args.zone)}\n")
+        else:
+            out.write(f"{plan_zone_name(ctx)}\n")
     finally:
         ctx.plan.close()
     return 0
