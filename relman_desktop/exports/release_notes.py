@@ -392,7 +392,7 @@ def build_release_notes(
         manager = f"{report.manager} <{report.manager_email}>"
     window_label = "Deployment window" if technical else "Go-live window"
     if not_deployed and report.deploy_start:
-        window = f"{window} (not used: {status.lower()})"
+        window += " (not used: cancelled)" if status == "Cancelled" else " (not confirmed: on hold)"
     cover = [
         ["Release", report.key],
         ["Version", report.version or "—"],
@@ -429,7 +429,7 @@ def build_release_notes(
     if issues and technical:
         w.table(["Change", "Known issue"], [[c.key, c.known_issues] for c in issues], [1.2, 5.2])
     elif issues:
-        w.bullets(c.known_issues or "" for c in issues)
+        w.bullets(dict.fromkeys((c.known_issues or "").strip() for c in issues))
     else:
         w.text(None, "No known issues.")
 
@@ -499,7 +499,8 @@ def build_release_notes(
             w.text("The release went live and was withdrawn; users are on the previous version.")
         else:
             w.label(window_label, window)
-            if report.rollback_plan:
+            live = status in ("Deploying", "Deployed", "In Review", "Closed")
+            if report.rollback_plan and not live:
                 w.text("A rollback plan is in place should the release need to be withdrawn.")
 
     _deployments(w, report, technical, zone)
@@ -594,28 +595,24 @@ def _changes(w: _Writer, report: ReleaseReport, technical: bool) -> None:
             )
         return
     # business readers: a change marked for them by its title and note; any other only by its
-    # release note (no key, no engineering title); the rest are counted.
+    # release note (no key, no engineering title), listed after; the rest are counted.
     shown = 0
     hidden = 0
     for category in order:
         items = by_category.get(category) or []
-        rows = []
-        for c in items:
-            note = (c.release_note or "").strip()
-            if c.audience == "business":
-                rows.append([c.title, note or "—"])
-            elif note:
-                rows.append([note, ""])
-            else:
-                hidden += 1
-        if not rows:
+        marked = [[c.title, (c.release_note or "").strip() or "—"] for c in items
+                  if c.audience == "business"]
+        notes = [(c.release_note or "").strip() for c in items if c.audience != "business"]
+        hidden += sum(1 for n in notes if not n)
+        notes = list(dict.fromkeys(n for n in notes if n))  # one line per distinct note
+        if not marked and not notes:
             continue
-        shown += len(rows)
+        shown += len(marked) + len(notes)
         w.heading(CATEGORY_TITLES.get(category, K.capital(K.words(category))), 2)
-        if all(r[1] == "" for r in rows):
-            w.bullets(r[0] for r in rows)
-        else:
-            w.table(["What changes", "What it means for you"], rows, [2.4, 4.0])
+        if marked:
+            w.table(["What changes", "What it means for you"], marked, [2.4, 4.0])
+        if notes:
+            w.bullets(notes)
     if hidden:
         w.text(
             f"{'Also' if shown else 'This release makes'} {hidden} technical "
