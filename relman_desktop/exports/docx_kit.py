@@ -12,12 +12,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from docx.document import Document as DocxDocument
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Emu, Inches, Pt
+
+# re-exported: every document formats times through these (views use plan_zone directly)
+from relman_desktop.services.plan_zone import fmt_local as fmt_local
+from relman_desktop.services.plan_zone import fmt_range as fmt_range
+from relman_desktop.services.plan_zone import zone_label as zone_label
 
 # Stored values a reader sees, in their words (anything else: underscores become spaces).
 WORDS = {
@@ -46,33 +50,6 @@ def words(value: Any, empty: str = "—") -> str:
 
 def capital(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def zone_label(zone: ZoneInfo) -> str:
-    return "UTC" if zone.key in ("UTC", "Etc/UTC") else zone.key
-
-
-def fmt_local(value: dt.datetime | None, zone: ZoneInfo, *, with_zone: bool = True) -> str:
-    """``2026-12-12 22:30 CET`` in the plan's zone (the abbreviation says summer or winter)."""
-    if value is None:
-        return "—"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    local = value.astimezone(zone)
-    text = f"{local:%Y-%m-%d %H:%M}"
-    return f"{text} {local.tzname() or zone_label(zone)}" if with_zone else text
-
-
-def fmt_range(start: dt.datetime | None, end: dt.datetime | None, zone: ZoneInfo) -> str:
-    """One window in local time; the end shows only its time when it falls on the same day."""
-    if start is None:
-        return "—"
-    if end is None:
-        return f"from {fmt_local(start, zone)}"
-    s, e = start.astimezone(zone), end.astimezone(zone)
-    if s.date() == e.date():
-        return f"{s:%Y-%m-%d %H:%M} – {e:%H:%M} {e.tzname()}"
-    return f"{s:%Y-%m-%d %H:%M} {s.tzname()} – {e:%Y-%m-%d %H:%M} {e.tzname()}"
 
 
 def fmt_duration(delta: dt.timedelta | None) -> str:

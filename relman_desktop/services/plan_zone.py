@@ -6,6 +6,7 @@ the plan reads the same local times; a plan that names none uses the machine's z
 
 from __future__ import annotations
 
+import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from relman_desktop.models.entities import PlanMeta
@@ -14,7 +15,16 @@ from .base import Ctx, ValidationError
 
 META_KEY = "timezone"
 
-__all__ = ["machine_zone_name", "plan_zone", "plan_zone_name", "set_plan_zone", "valid_zone"]
+__all__ = [
+    "fmt_local",
+    "fmt_range",
+    "machine_zone_name",
+    "plan_zone",
+    "plan_zone_name",
+    "set_plan_zone",
+    "valid_zone",
+    "zone_label",
+]
 
 
 def machine_zone_name() -> str:
@@ -77,3 +87,33 @@ def set_plan_zone(ctx: Ctx, name: str) -> str:
 def all_zone_names() -> list[str]:
     """Every IANA zone this machine knows, sorted (for the Settings chooser)."""
     return sorted(n for n in available_timezones() if "/" in n or n == "UTC")
+
+
+# --- times as a reader sees them --------------------------------------------------------------
+
+
+def zone_label(zone: ZoneInfo) -> str:
+    return "UTC" if zone.key in ("UTC", "Etc/UTC") else zone.key
+
+
+def fmt_local(value: dt.datetime | None, zone: ZoneInfo, *, with_zone: bool = True) -> str:
+    """``2026-12-12 22:30 CET`` in the plan's zone (the abbreviation says summer or winter)."""
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    local = value.astimezone(zone)
+    text = f"{local:%Y-%m-%d %H:%M}"
+    return f"{text} {local.tzname() or zone_label(zone)}" if with_zone else text
+
+
+def fmt_range(start: dt.datetime | None, end: dt.datetime | None, zone: ZoneInfo) -> str:
+    """One window in local time; the end shows only its time when it falls on the same day."""
+    if start is None:
+        return "—"
+    if end is None:
+        return f"from {fmt_local(start, zone)}"
+    s, e = start.astimezone(zone), end.astimezone(zone)
+    if s.date() == e.date():
+        return f"{s:%Y-%m-%d %H:%M} – {e:%H:%M} {e.tzname()}"
+    return f"{s:%Y-%m-%d %H:%M} {s.tzname()} – {e:%Y-%m-%d %H:%M} {e.tzname()}"

@@ -81,8 +81,9 @@ class NodeItem(QGraphicsItem):
     Its fonts are sized in pixels, i.e. scene units like the box itself: a PDF or a zoomed view
     scales text and box together, so the key is never clipped nor the status line outside."""
 
-    def __init__(self, node: G.GraphNode, w: float, h: float) -> None:
+    def __init__(self, node: G.GraphNode, w: float, h: float, zone: str = "UTC") -> None:
         super().__init__()
+        self.zone = zone
         self.node = node
         self.key = node.key
         self.w, self.h = w, h
@@ -101,7 +102,11 @@ class NodeItem(QGraphicsItem):
         if n.application:
             lines.append(f"Application: {n.application}")
         if n.start and n.end:
-            lines.append(f"Deploys {n.start:%Y-%m-%d %H:%M} → {n.end:%Y-%m-%d %H:%M} UTC")
+            from zoneinfo import ZoneInfo
+
+            from relman_desktop.services.plan_zone import fmt_range
+
+            lines.append(f"Deploys {fmt_range(n.start, n.end, ZoneInfo(self.zone))}")
         if n.conflicts:
             lines.append(f"Conflicts: {n.conflicts} ({', '.join(n.conflict_rules)})")
         return "\n".join(lines)
@@ -618,8 +623,11 @@ class GraphView(QWidget):
         self.layout_result = lay
         chain = set(self.graph.critical_chain)
         critical_edges = self.graph.critical_edges()
+        from relman_desktop.services.plan_zone import plan_zone_name
+
+        zone = plan_zone_name(self.store.ctx) if self.store.has_plan else "UTC"
         for n in sub.nodes:
-            item = NodeItem(n, lay.node_w, lay.node_h)
+            item = NodeItem(n, lay.node_w, lay.node_h, zone)
             item.critical = n.key in chain
             item.setPos(*lay.positions[n.key])
             self.scene.addItem(item)
