@@ -16,7 +16,7 @@ from typing import Any
 from docx.document import Document as DocxDocument
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Emu, Inches, Pt
+from docx.shared import Inches, Pt
 
 # re-exported: every document formats times through these (views use plan_zone directly)
 from relman_desktop.services.plan_zone import fmt_local as fmt_local
@@ -147,10 +147,6 @@ def _set(parent: Any, tag: str, **attrs: str) -> Any:
     for name, value in attrs.items():
         el.set(qn(f"w:{name}"), value)
     return el
-
-
-def _tc_width(cell: Any, emu: int) -> None:
-    cell.width = Emu(emu)
 
 
 def repeat_header(row: Any) -> None:

@@ -266,10 +266,6 @@ class _Writer:
         )
 
 
-def _repeat_header(row: Any) -> None:
-    K.repeat_header(row)
-
-
 # --- status ---------------------------------------------------------------------------------------
 
 # (banner fill, headline) per final or parked state; anything else is "planned" or "deployed".

@@ -24,7 +24,7 @@ from docx.shared import Inches
 from relman_desktop.services.release_report import ReleaseReport, TaskItem
 
 from . import docx_kit as K
-from .release_notes import _footer, _wave_row, _Writer, clean, status_banner
+from .release_notes import _footer, _wave_row, _Writer, clean, rule_words, status_banner
 from .safe_write import write_atomically
 
 __all__ = ["RunbookStep", "build_runbook", "runbook_steps", "write_runbook"]
@@ -124,10 +124,11 @@ def build_runbook(report: ReleaseReport) -> DocxDocument:
         "Before the first step: every approval stage is approved, the rollback is ready, and the "
         "people below are on the bridge."
     )
+    doc.paragraphs[-1].paragraph_format.keep_with_next = True  # with its table
     w.table(
         ["Checkpoint", "Result", "Who", "Time", "Signed"],
         [
-            [s.name, f"{K.capital(K.words(s.status))} ({K.words(s.rule)})", "", "", BOX]
+            [s.name, f"{K.capital(K.words(s.status))} ({rule_words(s)})", "", "", BOX]
             for s in report.stages
         ]
         + [["Go decision", "", report.manager or "", "", BOX]],
