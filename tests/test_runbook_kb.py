@@ -178,3 +178,12 @@ def test_cli_timezone_shows_and_sets_the_plan_zone(ctx, plan_path):
     code, _, err = run("Mars/Base")
     assert code == 2 and err == "relman: Time zone: 'Mars/Base' is not an IANA time zone (e.g. Europe/Berlin)\n"
     assert run()[1] == "America/New_York\n"  # a refused zone changes nothing
+
+
+def test_a_plan_without_a_zone_uses_the_machines(ctx):
+    from relman_desktop.services.plan_zone import machine_zone_name, plan_zone_name
+
+    assert machine_zone_name() == "UTC"  # TZ=UTC in tests/conftest.py
+    assert plan_zone_name(ctx) == "UTC"
+    set_plan_zone(ctx, "Asia/Tokyo")
+    assert plan_zone_name(ctx) == "Asia/Tokyo"
