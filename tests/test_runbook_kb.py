@@ -187,3 +187,29 @@ def test_a_plan_without_a_zone_uses_the_machines(ctx):
     assert plan_zone_name(ctx) == "UTC"
     set_plan_zone(ctx, "Asia/Tokyo")
     assert plan_zone_name(ctx) == "Asia/Tokyo"
+
+
+def test_a_bare_release_reads_cleanly_in_every_document(ctx, tmp_path):
+    """No window, no manager, no tasks, no stages: every document still says so in words."""
+    from helpers_builders import make_release
+
+    from relman_desktop.exports.kb import kb_blocks, page_markdown
+    from relman_desktop.exports.release_notes import write_release_notes
+    from relman_desktop.exports.runbook import write_runbook
+
+    make_release(ctx, "REL-2026-099", title="Bare")
+    report = release_report(ctx, "REL-2026-099")
+    for name, write in (
+        ("business.docx", lambda p: write_release_notes(report, p, variant="business")),
+        ("technical.docx", lambda p: write_release_notes(report, p, variant="technical")),
+        ("runbook.docx", lambda p: write_runbook(report, p)),
+    ):
+        doc = Document(write(tmp_path / name))
+        text = all_text(doc)
+        assert enum_leaks(text) == [], name
+        check_tables(doc)
+    runbook = all_text(Document(tmp_path / "runbook.docx"))
+    assert "No deployment steps recorded" in runbook and "No rollback plan recorded." in runbook
+    notes = all_text(Document(tmp_path / "business.docx"))
+    assert "Expected downtime: not known: no deployment window is scheduled" in notes
+    assert enum_leaks(page_markdown(kb_blocks(report, "technical"))) == []
