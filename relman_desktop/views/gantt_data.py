@@ -104,6 +104,7 @@ class GanttData:
     last_day: dt.date
     conflicts: list[Any] = field(default_factory=list)
     by_key: dict[str, GanttRelease] = field(default_factory=dict)
+    zone: str = "UTC"  # the plan's time zone (services.plan_zone)
 
     def __post_init__(self) -> None:
         self.by_key = {r.key: r for r in self.releases}
@@ -208,7 +209,7 @@ def load(ctx: Any, *, with_conflicts: bool = True, with_critical: bool = True) -
         baselines = load_baselines(ctx)
     except Exception:  # an older plan without the table: no overlay offered
         baselines = {}
-    return GanttData(out, edges, bands, baselines, today, first, last, found)
+    return GanttData(out, edges, bands, baselines, today, first, last, found, zone=zone)
 
 
 def load_tasks(ctx: Any, key: str) -> list[GanttTask]:
