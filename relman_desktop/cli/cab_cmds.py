@@ -1,6 +1,6 @@
 """CAB commands: ``cab list|new|show|decide|undo|close`` and ``export minutes MEETING FILE``.
 
-Times on the command line are read in the plan's time zone (its ``timezone`` setting, else UTC).
+Times on the command line are read in the plan's time zone (its ``timezone`` setting, else the machine's zone).
 """
 
 from __future__ import annotations
