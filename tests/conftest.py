@@ -8,6 +8,9 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# A plan that names no time zone uses the machine's (tzlocal reads TZ first): tests see the
+# same times on every developer's machine and in CI.
+os.environ["TZ"] = "UTC"
 
 import pytest  # noqa: E402
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from docx import Document
@@ -302,6 +303,49 @@ def test_minutes_list_the_meeting_attendees_and_decisions(ctx, meeting, tmp_path
     assert "REL-2026-001" in text and "Approved" in cells and "Monitor for 24 h" in cells and "2 min 05 s" in cells
     assert "Rejected" in cells and "No rollback rehearsal" in cells
     assert "Not decided" in cells  # REL-2026-003 and 004
+
+
+def test_minutes_read_as_a_chair_would_sign_them(ctx, clock, meeting, tmp_path):
+    from relman_desktop.exports.cab_minutes import export_minutes
+    from relman_desktop.services.plan_zone import set_plan_zone
+    from tests.docx_checks import all_text, check_tables, enum_leaks
+
+    set_plan_zone(ctx, "Europe/Berlin")
+    cab.set_attendance(ctx, meeting.id, "sofia@example.com", False, apologies=True)
+    cab.set_attendance(ctx, meeting.id, "david@example.com", False)
+    clock.now = meeting.held_at + dt.timedelta(minutes=20)
+    cab.record_decision(ctx, meeting.id, "REL-2026-001", "approve", conditions="Monitor for 24 h")
+    cab.record_decision(ctx, meeting.id, "REL-2026-003", "more_info", "Need the load-test report")
+    nxt = cab.create_meeting(ctx, held_at=meeting.held_at + dt.timedelta(days=7),
+                             cutoff_at=meeting.held_at + dt.timedelta(days=6), title="Next CAB")
+    doc = Document(str(export_minutes(ctx, meeting.id, tmp_path / "minutes.docx")))
+    text = all_text(doc)
+    facts = {r.cells[0].text: r.cells[1].text for r in doc.tables[0].rows}
+    zone = ZoneInfo("Europe/Berlin")
+    held = meeting.held_at.astimezone(zone)
+    assert facts["Held"].startswith(f"{held:%Y-%m-%d %H:%M}")
+    assert "Decisions recorded" not in facts  # the decisions fall in the meeting, not before it
+    decided = clock.now.astimezone(zone)
+    assert f"Decided at\n{decided:%H:%M} {decided.tzname()}" in "\n".join(
+        f"{r.cells[0].text}\n{r.cells[1].text}" for t in doc.tables for r in t.rows
+    )
+    attendance = {r.cells[0].text: r.cells[3].text for r in doc.tables[1].rows[1:]}
+    assert attendance == {"Marta Kowalski": "Present", "Sofia Rossi": "Apologies",
+                          "David Okafor": "Absent"}
+    actions = next(t for t in doc.tables if [c.text for c in t.rows[0].cells][2:] == ["Action", "Owner", "Due"])
+    rows = [[c.text for c in r.cells] for r in actions.rows[1:]]
+    assert rows[0][1] == "REL-2026-001" and "Monitor for 24 h" in rows[0][2]
+    assert rows[0][3] != "—" and rows[0][4]
+    assert any(r[1] == "REL-2026-003" and "load-test report" in r[2] for r in rows)
+    assert any(r[1] == "REL-2026-002" and r[4].startswith("next meeting, ") for r in rows)
+    assert "carry over to the agenda of the next meeting" in text
+    assert f"Next CAB, {nxt.held_at.astimezone(zone):%Y-%m-%d %H:%M}" in text
+    footer = doc.sections[0].footer._element.xml
+    assert "PAGE" in footer and "NUMPAGES" in footer
+    assert doc.core_properties.author == "tester@example.com"
+    assert doc.core_properties.created == clock.now
+    check_tables(doc)
+    assert enum_leaks(text) == []
 
 
 # --- command line ------------------------------------------------------------------------------------

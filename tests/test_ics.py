@@ -187,7 +187,7 @@ def test_a_local_until_becomes_utc_and_holidays_carry_their_kind():
     assert event["RRULE"].to_ical() == b"FREQ=YEARLY;UNTIL=20301224T230000Z"
     assert event["CATEGORIES"].cats == ["holiday"]
     assert str(event["DESCRIPTION"]) == "Holiday; applies to everything."
-    assert str(event["UID"]) == "window-7@relman-desktop"
+    assert str(event["UID"]) == "holiday-20261224T2300Z@relman-desktop"  # not the database id
 
 
 def test_events_open_at_the_right_utc_instants_in_winter_and_summer(calendar_plan, tmp_path):
@@ -301,3 +301,93 @@ def test_an_endless_rule_gets_overrides_for_both_changes_of_each_year_up_to_the_
                  key=lambda e: e.decoded("DTSTART"))
     assert autumn.decoded("DTSTART") == berlin(2027, 10, 30, 22)
     assert autumn.decoded("DTEND").replace(tzinfo=None) == dt.datetime(2027, 10, 31, 4)
+
+
+# --- what a calendar program shows: status, local times in every parser, UIDs across plans -----
+
+
+def _set_state(ctx, key, name):
+    with ctx.plan.write() as s:
+        rel = s.execute(select(Release).where(Release.key == key)).scalar_one()
+        rel.status = s.execute(select(WorkflowState).where(WorkflowState.name == name)).scalar_one()
+
+
+@pytest.mark.parametrize(
+    ("state", "status", "prefix"),
+    [("Approved", "CONFIRMED", ""), ("Cancelled", "CANCELLED", "Cancelled: "),
+     ("On Hold", "TENTATIVE", "On hold: ")],
+)
+def test_a_cancelled_or_held_deployment_does_not_look_real(calendar_plan, tmp_path, state, status,
+                                                           prefix):
+    _set_state(calendar_plan, "REL-2026-001", state)
+    export_ics(calendar_plan, tmp_path / "c.ics")
+    cal = Calendar.from_ical((tmp_path / "c.ics").read_bytes())
+    [deploy] = [e for e in cal.walk("VEVENT") if "deployment" in str(e["SUMMARY"])]
+    assert str(deploy["STATUS"]) == status
+    assert str(deploy["SUMMARY"]).startswith(f"{prefix}REL-2026-001")
+
+
+def test_icalendar_and_vobject_read_the_same_local_times_in_summer_and_winter(calendar_plan,
+                                                                                tmp_path):
+    import vobject
+
+    from relman_desktop.services.plan_zone import set_plan_zone
+
+    set_plan_zone(calendar_plan, "Europe/Berlin")
+    W.create_window(calendar_plan, title="Summer window", kind="maintenance",
+                    start=berlin(2027, 7, 10, 22), end=berlin(2027, 7, 11, 2),
+                    timezone="Europe/Berlin")
+    with calendar_plan.plan.write() as s:
+        rel = s.execute(select(Release).where(Release.key == "REL-2026-002")).scalar_one()
+        rel.deploy_start, rel.deploy_end = berlin(2027, 6, 19, 21, 0), berlin(2027, 6, 19, 23, 0)
+    target = tmp_path / "c.ics"
+    export_ics(calendar_plan, target)
+    text = target.read_text(encoding="utf-8")
+    by_icalendar = {
+        str(e["SUMMARY"]): (e.decoded("DTSTART"), e.decoded("DTEND"))
+        for e in Calendar.from_ical(text).walk("VEVENT") if "RECURRENCE-ID" not in e
+    }
+    by_vobject = {
+        ev.summary.value: (ev.dtstart.value, ev.dtend.value)
+        for ev in vobject.readOne(text).vevent_list if not hasattr(ev, "recurrence_id")
+    }
+    wanted = {
+        "Summer window": ("2027-07-10 22:00 +0200", "2027-07-11 02:00 +0200"),
+        "Year-end freeze": ("2026-12-19 00:00 +0100", "2027-01-04 00:00 +0100"),
+        "REL-2026-002 Unscheduled \u2014 deployment": ("2027-06-19 21:00 +0200",
+                                                        "2027-06-19 23:00 +0200"),
+        "REL-2026-001 Billing 2.4 \u2014 deployment": ("2026-12-12 22:30 +0100",
+                                                       "2026-12-13 01:30 +0100"),
+    }
+    for summary, (start, end) in wanted.items():
+        for reader in (by_icalendar, by_vobject):
+            got = tuple(f"{v:%Y-%m-%d %H:%M %z}" for v in reader[summary])
+            assert got == (start, end), (summary, reader is by_vobject)
+    # deployments are written in the plan's zone, not UTC
+    assert "DTSTART;TZID=Europe/Berlin:20261212T223000" in text
+
+
+def test_window_uids_survive_export_and_import_into_another_plan(calendar_plan, tmp_path):
+    from relman_desktop.exports.plan_json import export_plan
+    from relman_desktop.importers.plan_json import import_plan
+    from relman_desktop.models.planfile import open_plan
+    from relman_desktop.services.base import Ctx
+
+    W.create_window(calendar_plan, title="Boxing Day", kind="holiday",
+                    start=berlin(2026, 12, 26), end=berlin(2026, 12, 27), timezone="Europe/Berlin")
+    W.create_window(calendar_plan, title="Late freeze", kind="freeze",
+                    start=berlin(2026, 12, 1), end=berlin(2026, 12, 2), timezone="Europe/Berlin")
+    export_ics(calendar_plan, tmp_path / "a.ics")
+    other = Ctx(open_plan(tmp_path / "other.relman", create=True), actor="t")
+    import_plan(other, export_plan(calendar_plan))
+    export_ics(other, tmp_path / "b.ics")
+    other.plan.close()
+
+    def uids(path):
+        cal = Calendar.from_ical(path.read_bytes())
+        return {str(e["SUMMARY"]): str(e["UID"]) for e in cal.walk("VEVENT")
+                if "RECURRENCE-ID" not in e}
+
+    first, second = uids(tmp_path / "a.ics"), uids(tmp_path / "b.ics")
+    assert first == second
+    assert first["Boxing Day"] == "holiday-20261225T2300Z@relman-desktop"

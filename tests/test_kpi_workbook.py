@@ -106,6 +106,25 @@ def test_each_kpi_sheet_has_its_series_as_formulas_and_a_chart(workbook):
     assert "SUMPRODUCT" in workbook["Deployment frequency"]["D2"].value
 
 
+def test_charted_series_give_na_for_an_empty_period_so_charts_leave_a_gap(workbook):
+    """A period without data must not be charted as 0 % success or 0 h to restore: every
+    charted rate or median is #N/A there (NA()), which Excel and LibreOffice leave out."""
+    charted = 0
+    for title in KPI_SHEETS:
+        ws = workbook[title]
+        [chart] = ws._charts
+        for series in chart.series:
+            ref = series.val.numRef.f  # e.g. 'Release success'!$F$1:$F$3
+            col = ref.split("!$")[1].split("$")[0]
+            text = ws[f"{col}2"].value
+            text = text.text if isinstance(text, ArrayFormula) else text
+            if "SUMPRODUCT(--(" in text and "IF(" not in text:
+                continue  # a count: 0 is the true value of an empty period
+            charted += 1
+            assert "NA()" in text and '""' not in text, (title, col, text)
+    assert charted == 7
+
+
 def test_raw_sheets_are_excel_tables_with_frozen_headers_and_formats(workbook):
     expected = {
         "Deployments": ("tblDeployments", "A1:N8"),

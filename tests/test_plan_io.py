@@ -325,7 +325,7 @@ BAD_INPUTS: list[tuple[str, Mutation, str]] = [
         "unknown top-level key",
         _set(["extras"], {}),
         "extras: unknown top-level key (allowed: format, version, people, configuration_items, "
-        "windows, changes, releases, templates, rules, workflow, baselines)",
+        "windows, changes, releases, templates, rules, workflow, baselines, timezone)",
     ),
     (
         "misspelt field",
@@ -500,7 +500,7 @@ def test_cli_refusal_prints_every_problem_and_exits_2(tmp_path: Path) -> None:
             'changes[0].requester: no person "zoe@example.com" in this file or the plan',
             "releases[0].planned_end: 2026-11-01 is before planned_start 2026-12-01",
             "bogus: unknown top-level key (allowed: format, version, people, configuration_items, "
-            "windows, changes, releases, templates, rules, workflow, baselines)",
+            "windows, changes, releases, templates, rules, workflow, baselines, timezone)",
         ]
     )
     assert not plan_file.exists()  # a refused import leaves no empty plan behind

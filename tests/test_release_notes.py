@@ -30,6 +30,7 @@ TECHNICAL_HEADINGS = [
     ("Heading 1", "Rollback plan"),
     ("Heading 1", "Test summary"),
     ("Heading 1", "Approval sign-off"),
+    ("Heading 2", "Approvers"),
     ("Heading 1", "Communication plan"),
 ]
 
@@ -126,7 +127,7 @@ def notes_ctx(ctx):
                 verdict="passed",
             )
         ]
-        stage = ApprovalStage(position=1, name="CAB", rule="majority", status="approved")
+        stage = ApprovalStage(position=1, name="CAB", rule="any", status="approved")
         stage.approvals = [
             Approval(
                 approver=bo,
@@ -139,6 +140,9 @@ def notes_ctx(ctx):
         ]
         rel.stages = [stage]
         s.add(rel)
+    from relman_desktop.services.plan_zone import set_plan_zone
+
+    set_plan_zone(ctx, "Europe/Berlin")
     return ctx
 
 
@@ -175,16 +179,19 @@ def test_technical_notes_have_every_section_as_real_headings(notes_ctx, tmp_path
     assert headings(doc) == TECHNICAL_HEADINGS
     assert doc.paragraphs[0].style.name == "Title"
     assert doc.paragraphs[0].text == "REL-2026-014 — Billing 2.4"
-    cover = doc.tables[0]
+    assert doc.tables[0].rows[0].cells[0].text.startswith("Planned")  # the status banner
+    cover = doc.tables[1]
     rows = {r.cells[0].text: r.cells[1].text for r in cover.rows}
     assert rows["Version"] == "2.4.0"
     assert rows["Release manager"] == "Ana Silva <ana@example.com>"
-    assert rows["Deployment window"] == "2026-12-12 21:30 UTC – 2026-12-13 00:30 UTC"
+    # stored in UTC, shown in the plan's zone (Europe/Berlin, winter: CET)
+    assert rows["Deployment window"] == "2026-12-12 22:30 CET – 2026-12-13 01:30 CET"
+    assert rows["Risk"] == "Medium" and rows["Type"] == "Minor"
 
 
 def test_changes_tables_list_each_change_by_category_with_its_note(notes_ctx, tmp_path):
     target = tmp_path / "notes.docx"
-    write_release_notes(release_report(notes_ctx, "REL-2026-014"), target)
+    write_release_notes(release_report(notes_ctx, "REL-2026-014"), target, variant="technical")
     doc = Document(target)
     features = table_after(doc, "New features")
     assert [c.text for c in features.rows[0].cells][:2] == ["Change", "Title"]
@@ -200,14 +207,35 @@ def test_changes_tables_list_each_change_by_category_with_its_note(notes_ctx, tm
     cis = table_after(doc, "Affected configuration items and downtime")
     assert [r.cells[0].text for r in cis.rows[1:]] == ["billing-db", "billing-service"]
     text = all_text(doc)
-    assert "Expected downtime (at most): 3 h 00 min" in text
+    assert (
+        "Expected downtime: none expected: a canary deployment keeps the service running" in text
+    )
     waves = table_after(doc, "Waves")
     assert [c.text for c in waves.rows[1].cells] == ["1", "10 %", "60 min", "error rate > 1 %"]
     tests = table_after(doc, "Test summary")
-    assert [c.text for c in tests.rows[1].cells][:5] == ["regression", "staging", "412", "0", "3"]
+    assert [c.text for c in tests.rows[1].cells][:5] == ["Regression", "staging", "412", "0", "3"]
+    assert tests.rows[1].cells[6].text == "2026-12-08 17:00 CET"
     sign = table_after(doc, "Approval sign-off")
-    assert [c.text for c in sign.rows[1].cells][:3] == ["CAB", "Bo Berg", "approved"]
-    assert [c.text for c in sign.rows[2].cells][:4] == ["CAB", "Ana Silva", "pending", "—"]
+    assert [c.text for c in sign.rows[0].cells] == ["Stage", "Rule", "Result"]
+    assert [c.text for c in sign.rows[1].cells] == [
+        "CAB",
+        "Any one approver",
+        "Approved — 1 of 2 approvers approved, any one approval is enough",
+    ]
+    approvers = table_after(doc, "Approvers")
+    assert [c.text for c in approvers.rows[1].cells][:4] == [
+        "CAB",
+        "Bo Berg",
+        "Approved",
+        "2026-12-09 11:00 CET",
+    ]
+    # a pending vote on a decided stage is not left reading "pending"
+    assert [c.text for c in approvers.rows[2].cells][:4] == [
+        "CAB",
+        "Ana Silva",
+        "Not needed (stage approved)",
+        "—",
+    ]
 
 
 def test_business_variant_leaves_out_technical_detail(notes_ctx, tmp_path):
@@ -225,7 +253,7 @@ def test_business_variant_leaves_out_technical_detail(notes_ctx, tmp_path):
         assert technical not in names
     for kept in (
         "Summary and objectives",
-        "Changes",
+        "What changes",
         "Known issues",
         "Service availability",
         "Approval sign-off",
@@ -236,8 +264,13 @@ def test_business_variant_leaves_out_technical_detail(notes_ctx, tmp_path):
     assert "billing-db" not in text and "412" not in text and "artefact store" not in text
     assert "error rate" not in text
     assert "Invoices now show the VAT breakdown." in text
-    assert "Expected downtime (at most): 3 h 00 min" in text
-    assert [c.text for c in table_after(doc, "Testing").rows[1].cells] == ["Regression", "passed"]
+    assert "none expected: a canary deployment keeps the service running" in text
+    assert [c.text for c in table_after(doc, "Testing").rows[1].cells] == [
+        "Regression testing",
+        "Passed",
+    ]
+    # no change keys, no engineering titles unless the change is marked for business readers
+    assert "CHG-" not in text and "TLS" not in text and "Invoice PDF layout" not in text
 
 
 def test_footer_page_numbers_and_toc_are_word_fields(notes_ctx, tmp_path):
@@ -262,7 +295,9 @@ def test_template_styles_are_kept_and_its_body_replaced(notes_ctx, tmp_path):
     template.save(path)
 
     target = tmp_path / "notes.docx"
-    write_release_notes(release_report(notes_ctx, "REL-2026-014"), target, template=path)
+    write_release_notes(
+        release_report(notes_ctx, "REL-2026-014"), target, template=path, variant="technical"
+    )
     doc = Document(target)
     assert doc.styles["Heading 1"].font.size == Pt(30)
     assert doc.styles["Heading 1"].font.color.rgb == RGBColor(0x80, 0x00, 0x40)
@@ -292,7 +327,7 @@ def test_dotx_template_and_template_missing_styles(notes_ctx, tmp_path):
     write_release_notes(release_report(notes_ctx, "REL-2026-014"), target, template=dotx)
     doc = Document(target)
     assert ("Heading 2", "New features") in headings(doc)
-    assert doc.tables[0].style.name == "Table Grid"
+    assert doc.tables[1].style.name == "Table Grid"
 
 
 def test_bad_template_and_unknown_release_are_clear_errors(notes_ctx, tmp_path):
@@ -347,3 +382,160 @@ def test_cli_export_notes(notes_ctx, plan_path, tmp_path):
         err=err,
     )
     assert code == 2 and "does not exist" in err.getvalue()
+
+
+# --- what a reader notices: tables, status, downtime, audience, properties ------------------------
+
+
+def _set_status(ctx, key, state, previous=None):
+    from sqlalchemy import select
+
+    from relman_desktop.models.entities import Release, WorkflowState
+
+    with ctx.plan.write() as s:
+        rel = s.execute(select(Release).where(Release.key == key)).scalar_one()
+        by_name = {st.name: st for st in s.execute(select(WorkflowState)).scalars()}
+        rel.status = by_name[state]
+        rel.previous_status = by_name[previous] if previous else None
+
+
+def _notes(ctx, tmp_path, variant, name="notes.docx"):
+    target = tmp_path / name
+    write_release_notes(release_report(ctx, "REL-2026-014"), target, variant=variant)
+    return Document(target)
+
+
+@pytest.mark.parametrize("variant", ["business", "technical"])
+def test_every_table_keeps_its_columns_on_the_page_and_no_stored_word_leaks(
+    notes_ctx, tmp_path, variant
+):
+    from tests.docx_checks import all_text, check_tables, enum_leaks, header_repeats
+
+    doc = _notes(notes_ctx, tmp_path, variant)
+    assert check_tables(doc) >= 5
+    assert header_repeats(table_after(doc, "Approval sign-off"))
+    assert enum_leaks(all_text(doc)) == []
+
+
+STATES = {
+    # state: (banner headline, words the banner says, words no reader of that state may see)
+    "Cancelled": (
+        "Cancelled — this release will not be deployed",
+        "no downtime",
+        "A rollback plan is in place",
+    ),
+    "On Hold": ("On hold — the schedule below is suspended", "put on hold while in Approved", ""),
+    "Rolled Back": (
+        "Rolled back — the release was withdrawn after deployment",
+        "Rolled back in production, 2026-12-12 23:40 CET",
+        "A rollback plan is in place",
+    ),
+    "Closed": (
+        "Closed — the release is complete and reviewed",
+        "Review outcome: successful with issues",
+        "",
+    ),
+}
+
+
+@pytest.mark.parametrize("state", sorted(STATES))
+@pytest.mark.parametrize("variant", ["business", "technical"])
+def test_the_status_banner_says_how_the_release_ended(notes_ctx, tmp_path, state, variant):
+    from sqlalchemy import select
+
+    from relman_desktop.models.entities import Deployment, Release, Review
+    from tests.docx_checks import all_text, check_tables, enum_leaks
+
+    T = dt.datetime
+    with notes_ctx.plan.write() as s:
+        rel = s.execute(select(Release).where(Release.key == "REL-2026-014")).scalar_one()
+        if state in ("Rolled Back", "Closed"):
+            rel.deployments = [
+                Deployment(
+                    environment="production",
+                    started_at=T(2026, 12, 12, 21, 30, tzinfo=dt.UTC),
+                    finished_at=T(2026, 12, 12, 22, 40, tzinfo=dt.UTC),
+                    outcome="rolled_back" if state == "Rolled Back" else "success",
+                    incidents=1,
+                )
+            ]
+        if state == "Closed":
+            rel.review = Review(outcome="successful_with_issues", incidents=1,
+                                lessons_learned="Rehearse the canary step.")
+    _set_status(notes_ctx, "REL-2026-014", state, "Approved" if state == "On Hold" else None)
+    doc = _notes(notes_ctx, tmp_path, variant)
+    banner = doc.tables[0].rows[0].cells[0].text
+    headline, says, never = STATES[state]
+    assert banner.startswith(headline)
+    assert says in banner
+    text = all_text(doc)
+    if never:
+        assert never not in text
+    if state == "Cancelled":
+        assert "Expected downtime: none — the release is cancelled" in text
+    if state in ("Rolled Back", "Closed"):
+        assert "Deployments and incidents" in [h for _, h in headings(doc)]
+    if state == "Closed":
+        assert "Post-implementation review" in [h for _, h in headings(doc)]
+        assert ("Rehearse the canary step." in text) == (variant == "technical")
+    check_tables(doc)
+    assert enum_leaks(text) == []
+
+
+@pytest.mark.parametrize(
+    ("strategy", "plan_text", "expected"),
+    [
+        ("blue_green", None, "none expected: a blue-green deployment keeps the service running"),
+        ("rolling", None, "none expected: a rolling deployment keeps the service running"),
+        ("big_bang", "Stop the service. Expected downtime: 45 minutes.",
+         "45 min — the figure stated in the implementation plan"),
+        ("big_bang", "Runbook RB-12",
+         "3 h — at most the whole deployment window (a big-bang deployment)"),
+        (None, None, "3 h — at most the whole deployment window (no deployment strategy is set)"),
+    ],
+)
+def test_expected_downtime_follows_the_strategy_and_says_how_it_was_derived(
+    notes_ctx, tmp_path, strategy, plan_text, expected
+):
+    from sqlalchemy import select
+
+    from relman_desktop.models.entities import Release
+
+    with notes_ctx.plan.write() as s:
+        rel = s.execute(select(Release).where(Release.key == "REL-2026-014")).scalar_one()
+        rel.strategy = strategy
+        rel.implementation_plan = plan_text
+    text = "\n".join(p.text for p in _notes(notes_ctx, tmp_path, "business").paragraphs)
+    assert f"Expected downtime: {expected}" in text
+
+
+def test_business_readers_see_titles_only_of_changes_marked_for_them(notes_ctx, tmp_path):
+    from sqlalchemy import update
+
+    from relman_desktop.models.entities import Change
+    from tests.docx_checks import all_text
+
+    with notes_ctx.plan.write() as s:
+        s.execute(update(Change).where(Change.key == "CHG-1001").values(audience="business"))
+    doc = _notes(notes_ctx, tmp_path, "business")
+    features = table_after(doc, "New features")
+    assert [c.text for c in features.rows[1].cells] == [
+        "Invoice PDF layout",
+        "Invoices now show the VAT breakdown.",
+    ]
+    text = all_text(doc)
+    assert "Older ciphers are refused." in text  # a technical change, by its release note only
+    assert "TLS" not in text and "VAT rounding" not in text and "CHG-" not in text
+
+
+def test_document_properties_name_the_release_the_exporter_and_the_export_time(
+    notes_ctx, tmp_path
+):
+    from tests.conftest import FIXED_NOW
+
+    props = _notes(notes_ctx, tmp_path, "business").core_properties
+    assert props.title == "REL-2026-014 Billing 2.4"
+    assert props.author == "tester@example.com"
+    assert props.created == FIXED_NOW
+    assert props.created.year != 2013 and props.last_printed is None
+    assert "Release notes" in props.subject and props.category == "Release notes"

@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "relman_desktop.cli.cab_cmds",
     "relman_desktop.cli.graph_cmds",
     "relman_desktop.cli.toolchain_cmds",
+    "relman_desktop.cli.document_cmds",
 ]
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2

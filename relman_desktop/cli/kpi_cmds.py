@@ -39,7 +39,7 @@ def register(sub: Any) -> None:
     p = export.add_parser("notes", help="release notes as a Word document (.docx)")
     p.add_argument("key", metavar="KEY", help="the release, e.g. REL-2026-014")
     p.add_argument("file", metavar="FILE", help="the .docx to write")
-    p.add_argument("--variant", choices=("business", "technical"), default="technical")
+    p.add_argument("--variant", choices=("business", "technical"), default="business")
     p.add_argument("--template", metavar="STYLE.docx", help="a Word document whose styles to use")
     p.set_defaults(handler=cmd_export_notes)
 

@@ -9,6 +9,8 @@ as ``Dep_Period``), using only functions Excel and LibreOffice both compute: SUM
 counts, MEDIAN/AVERAGE of a column, and MEDIAN(IF(…)) array formulas for per-period medians.
 Helper columns in the raw sheets (failed, hours, on time) are formulas over the row's own
 cells; the period label is written by the app (ISO week labels are not portable formulas).
+A charted rate or median of a period without data is ``#N/A`` (``NA()``), never "" — a chart
+draws "" as 0 (0 % success, 0 h to restore), and leaves #N/A out.
 
 Text that came from users never becomes a formula: a value starting with = + - @ (or a tab
 or carriage return) is stored as a string cell with Excel's quote prefix.
@@ -494,7 +496,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
             [
                 ("Releases deployed", "=SUMPRODUCT(--(Rel_Period=$A{r}))", "0", False),
                 ("Succeeded", "=SUMPRODUCT((Rel_Period=$A{r})*(Rel_Succeeded=1))", "0", False),
-                ("Success rate", '=IF(D{r}=0,"",E{r}/D{r})', PERCENT, False),
+                ("Success rate", '=IF(D{r}=0,NA(),E{r}/D{r})', PERCENT, False),
             ],
             [6],
             "line",
@@ -518,7 +520,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
             [
                 ("Changes deployed", "=SUMPRODUCT(--(Chg_Period=$A{r}))", "0", False),
                 ("Failed changes", "=SUMPRODUCT((Chg_Period=$A{r})*(Chg_Failed=1))", "0", False),
-                ("Change failure rate", '=IF(D{r}=0,"",E{r}/D{r})', PERCENT, False),
+                ("Change failure rate", '=IF(D{r}=0,NA(),E{r}/D{r})', PERCENT, False),
             ],
             [6],
             "line",
@@ -538,13 +540,13 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
                 ),
                 (
                     "Mean hours",
-                    '=IFERROR(AVERAGE(IF((Dep_Period=$A{r})*ISNUMBER(Dep_RestoreHours),Dep_RestoreHours)),"")',
+                    '=IFERROR(AVERAGE(IF((Dep_Period=$A{r})*ISNUMBER(Dep_RestoreHours),Dep_RestoreHours)),NA())',
                     HOURS,
                     True,
                 ),
                 (
                     "Median hours",
-                    '=IFERROR(MEDIAN(IF((Dep_Period=$A{r})*ISNUMBER(Dep_RestoreHours),Dep_RestoreHours)),"")',
+                    '=IFERROR(MEDIAN(IF((Dep_Period=$A{r})*ISNUMBER(Dep_RestoreHours),Dep_RestoreHours)),NA())',
                     HOURS,
                     True,
                 ),
@@ -567,7 +569,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
                 ),
                 (
                     "Median hours",
-                    '=IFERROR(MEDIAN(IF((Chg_Period=$A{r})*ISNUMBER(Chg_LeadHours),Chg_LeadHours)),"")',
+                    '=IFERROR(MEDIAN(IF((Chg_Period=$A{r})*ISNUMBER(Chg_LeadHours),Chg_LeadHours)),NA())',
                     HOURS,
                     True,
                 ),
@@ -589,7 +591,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
                     False,
                 ),
                 ("On time", "=SUMPRODUCT((Rel_Period=$A{r})*(Rel_OnTime=1))", "0", False),
-                ("On-time delivery", '=IF(D{r}=0,"",E{r}/D{r})', PERCENT, False),
+                ("On-time delivery", '=IF(D{r}=0,NA(),E{r}/D{r})', PERCENT, False),
             ],
             [6],
             "line",
@@ -604,7 +606,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
                 ("Decided approvals", "=SUMPRODUCT(--(Apr_Period=$A{r}))", "0", False),
                 (
                     "Median hours",
-                    '=IFERROR(MEDIAN(IF((Apr_Period=$A{r})*ISNUMBER(Apr_CycleHours),Apr_CycleHours)),"")',
+                    '=IFERROR(MEDIAN(IF((Apr_Period=$A{r})*ISNUMBER(Apr_CycleHours),Apr_CycleHours)),NA())',
                     HOURS,
                     True,
                 ),

@@ -140,6 +140,8 @@ def _export(s: Session) -> dict[str, Any]:
         {"name": b.name, "created_at": utc_text(b.created_at), "snapshot": b.snapshot or {}}
         for b in baselines
     ]
+    zone = s.get(M.PlanMeta, "timezone")
+    doc["timezone"] = zone.value if zone is not None and zone.value else None
     return doc
 
 
@@ -196,6 +198,7 @@ def _changes(
                 "release_note": c.release_note,
                 "known_issues": c.known_issues,
                 "caused_incident": bool(c.caused_incident),
+                "audience": _enum(c.audience),
                 "cis": sorted(change_cis.get(c.id, [])),
                 "external_ref": c.external_ref,
             }

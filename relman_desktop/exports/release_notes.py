@@ -5,8 +5,13 @@ styles (navigation pane, table of contents), a TOC field, tables in a table styl
 numbers from PAGE/NUMPAGES fields in the footer. With the user's own .docx (or .dotx) as
 template its styles, page setup, headers and footers are kept and only its body is replaced.
 
-Two variants: ``technical`` for the release team, ``business`` for stakeholders, which
-leaves out the technical detail (configuration items, waves, test counts, rollback internals).
+Two variants: ``business`` (the default) for stakeholders — no change keys, no engineering
+titles unless a change is marked for business readers (``audience``), no configuration items,
+waves, test counts or rollback internals — and ``technical`` for the release team.
+
+Both open with the release's status: a cancelled, on-hold or rolled-back release says so first
+and does not announce a go-live; deployments, incidents and the review follow when there are
+any. Every time is in the plan's time zone; tables keep their columns (see ``docx_kit``).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -28,11 +34,11 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Inches
 
 from relman_desktop.services.base import ServiceError
-from relman_desktop.services.release_report import ReleaseReport
+from relman_desktop.services.release_report import ReleaseReport, StageItem
 
+from . import docx_kit as K
 from .audit_stamp import stamp_audit_head
 from .safe_write import write_atomically
 
@@ -62,24 +68,12 @@ def clean(text: Any) -> str:
     return _XML_ILLEGAL.sub("", str(text)).replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _fmt_dt(value: dt.datetime | None) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "—"
-
-
 def _fmt_date(value: dt.date | None) -> str:
     return value.isoformat() if value else "—"
 
 
-def _fmt_duration(delta: dt.timedelta | None) -> str:
-    if delta is None:
-        return "—"
-    minutes = int(delta.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
-
-
 def _words(value: str | None) -> str:
-    return value.replace("_", " ") if value else "—"
+    return K.words(value)
 
 
 # --- the document and its template ---------------------------------------------------------------
@@ -183,7 +177,7 @@ def _update_fields_on_open(doc: DocxDocument) -> None:
         settings.append(flag)
 
 
-def _footer(doc: DocxDocument, report: ReleaseReport) -> None:
+def _footer(doc: DocxDocument, label: str) -> None:
     for section in doc.sections:
         footer = section.footer
         xml = footer._element.xml if not footer.is_linked_to_previous else ""
@@ -194,7 +188,7 @@ def _footer(doc: DocxDocument, report: ReleaseReport) -> None:
         if p.text.strip():
             p = footer.add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        p.add_run(f"{clean(report.key)} release notes · page ")
+        p.add_run(f"{clean(label)} · page ")
         _field(p, "PAGE", "1")
         p.add_run(" of ")
         _field(p, "NUMPAGES", "1")
@@ -232,35 +226,125 @@ class _Writer:
         p.add_run(f"{name}: ").bold = True
         p.add_run(clean(value))
 
+    def bullets(self, items: Iterable[str]) -> None:
+        style = "List Bullet" if "List Bullet" in {s.name for s in self.doc.styles} else None
+        for item in items:
+            if style:
+                self.doc.add_paragraph(clean(item), style=style)
+            else:
+                self.doc.add_paragraph(clean(f"• {item}"))
+
     def table(
-        self, header: list[str], rows: Iterable[list[Any]], widths: list[float] | None = None
+        self,
+        header: list[str] | None,
+        rows: Iterable[list[Any]],
+        widths: list[float] | None = None,
+        *,
+        bold_first_column: bool = False,
+        keep_together: bool = False,
     ) -> Any:
-        rows = list(rows)
-        t = self.doc.add_table(rows=1, cols=len(header))
-        if self.table_style:
-            t.style = self.table_style
-        for cell, name in zip(t.rows[0].cells, header, strict=True):
-            cell.text = ""
-            cell.paragraphs[0].add_run(name).bold = True
-        _repeat_header(t.rows[0])
-        for row in rows:
-            cells = t.add_row().cells
-            for cell, value in zip(cells, row, strict=True):
-                cell.text = clean(value)
-        if widths:
-            t.autofit = False
-            for r in t.rows:
-                for cell, width in zip(r.cells, widths, strict=True):
-                    cell.width = Inches(width)
+        """A table over the text width; ``widths`` are relative column weights (equal if none).
+        The grid equals the cell widths, rows never split, the header repeats on each page."""
+        rows = [list(r) for r in rows]
+        cols = len(header) if header is not None else len(rows[0])
+        t = K.add_table(
+            self.doc,
+            header,
+            rows,
+            widths or [1.0] * cols,
+            style=self.table_style,
+            clean=clean,
+            bold_first_column=bold_first_column,
+            keep_together=keep_together,
+        )
         self.doc.add_paragraph()
         return t
 
+    def facts(self, rows: list[list[str]], widths: tuple[float, float] = (1.9, 4.6)) -> Any:
+        """Labelled facts: two columns, bold labels, no header row."""
+        return self.table(
+            None, rows, list(widths), bold_first_column=True, keep_together=len(rows) <= 12
+        )
 
-def _repeat_header(row: Any) -> None:
-    tr_pr = row._tr.get_or_add_trPr()
-    flag = OxmlElement("w:tblHeader")
-    flag.set(qn("w:val"), "true")
-    tr_pr.append(flag)
+
+# --- status ---------------------------------------------------------------------------------------
+
+# (banner fill, headline) per final or parked state; anything else is "planned" or "deployed".
+_BANNERS = {
+    "Cancelled": ("F4D6D6", "Cancelled — this release will not be deployed"),
+    "On Hold": ("FBE8C8", "On hold — the schedule below is suspended"),
+    "Rolled Back": ("F4D6D6", "Rolled back — the release was withdrawn after deployment"),
+    "Closed": ("DCEFE0", "Closed — the release is complete and reviewed"),
+    "Deployed": ("DCEFE0", "Deployed"),
+    "In Review": ("DCEFE0", "Deployed — in review"),
+    "Deploying": ("FFF3C4", "Deploying now"),
+}
+_NOT_DEPLOYED = ("Cancelled", "On Hold")
+
+
+def status_banner(report: ReleaseReport, zone: ZoneInfo) -> tuple[str, str, str]:
+    """(fill colour, headline, one or two sentences) saying where the release stands."""
+    status = report.status
+    window = K.fmt_range(report.deploy_start, report.deploy_end, zone)
+    fill, headline = _BANNERS.get(status, ("DDE7F3", f"Planned — {status.lower()}"))
+    last = report.deployments[-1] if report.deployments else None
+    if status == "Cancelled":
+        body = "Nothing changes for users and there is no downtime."
+        if report.deploy_start:
+            body += f" The deployment window {window} will not be used."
+    elif status == "On Hold":
+        before = f" while in {report.previous_status}" if report.previous_status else ""
+        body = f"The release was put on hold{before}; no go-live is scheduled until it resumes."
+        if report.deploy_start:
+            body += f" The window {window} is not confirmed."
+    elif status == "Rolled Back":
+        body = "Users are back on the previous version."
+        back = next((d for d in reversed(report.deployments) if d.outcome == "rolled_back"), last)
+        if back is not None and (back.restored_at or back.finished_at):
+            when = K.fmt_local(back.restored_at or back.finished_at, zone)
+            body = f"Rolled back in {back.environment}, {when}. {body}"
+        incidents = sum(d.incidents for d in report.deployments)
+        if incidents:
+            body += f" {incidents} incident{'s' if incidents != 1 else ''} recorded."
+    elif status == "Closed":
+        if report.review is not None:
+            body = f"Review outcome: {K.words(report.review.outcome)}"
+            if report.review.closed_at:
+                body += f", closed {K.fmt_local(report.review.closed_at, zone)}"
+            body += "."
+        else:
+            body = "The release is closed."
+        if report.closure_code:
+            body += f" Closure code: {K.words(report.closure_code)}."
+    elif status in ("Deployed", "In Review", "Deploying"):
+        body = f"Deployment window {window}." if report.deploy_start else ""
+        if last is not None and last.outcome:
+            body += f" Last deployment: {last.environment}, {K.words(last.outcome)}."
+    else:
+        body = (
+            f"Go-live window {window}." if report.deploy_start else "No go-live window is scheduled yet."
+        )
+    return fill, headline, body.strip()
+
+
+_RULES = {
+    "any": "any one approver",
+    "all": "all approvers",
+    "majority": "a majority of approvers",
+    "first_response": "the first response decides",
+}
+
+
+def rule_words(stage: StageItem) -> str:
+    if stage.rule == "percent":
+        return f"at least {stage.percent} % of approvers"
+    return _RULES.get(stage.rule, K.words(stage.rule))
+
+
+def _decision_words(decision: str, stage_status: str) -> str:
+    if decision == "pending" and stage_status != "pending":
+        return f"Not needed (stage {stage_status})"
+    return K.capital(K.words(decision))
 
 
 # --- the document -----------------------------------------------------------------------------------
@@ -269,44 +353,57 @@ def _repeat_header(row: Any) -> None:
 def build_release_notes(
     report: ReleaseReport,
     *,
-    variant: str = "technical",
+    variant: str = "business",
     template: str | os.PathLike[str] | None = None,
 ) -> DocxDocument:
     """The release notes as a python-docx ``Document`` (not yet saved)."""
     if variant not in VARIANTS:
         raise ServiceError(f"variant {variant!r} is not one of {', '.join(VARIANTS)}")
     technical = variant == "technical"
+    zone = ZoneInfo(report.zone)
     doc = _open_template(template)
     _ensure_styles(doc)
     w = _Writer(doc)
-
-    # cover
-    doc.add_paragraph(clean(f"{report.key} — {report.title}"), style="Title")
-    audience = "technical release notes" if technical else "release notes"
-    doc.add_paragraph(clean(f"Version {report.version or '—'} · {audience}"), style="Subtitle")
-    window = (
-        f"{_fmt_dt(report.deploy_start)} – {_fmt_dt(report.deploy_end)}"
-        if report.deploy_start
+    status = report.status
+    not_deployed = status in _NOT_DEPLOYED
+    window = K.fmt_range(report.deploy_start, report.deploy_end, zone)
+    planned = (
+        f"{_fmt_date(report.planned_start)} – {_fmt_date(report.planned_end)}"
+        if report.planned_start or report.planned_end
         else "—"
     )
+
+    # cover
+    if technical:
+        doc.add_paragraph(clean(f"{report.key} — {report.title}"), style="Title")
+    else:
+        doc.add_paragraph(clean(report.title), style="Title")
+    audience = "technical release notes" if technical else "release notes"
+    version = f"Version {report.version} · " if report.version else ""
+    doc.add_paragraph(clean(f"{version}{audience} · {report.key}"), style="Subtitle")
+    fill, headline, body = status_banner(report, zone)
+    K.banner(doc, headline, body, fill, clean=clean)
+    doc.add_paragraph()
     manager = report.manager or "—"
     if report.manager and report.manager_email and technical:
         manager = f"{report.manager} <{report.manager_email}>"
+    window_label = "Deployment window" if technical else "Go-live window"
+    if not_deployed and report.deploy_start:
+        window += " (not used: cancelled)" if status == "Cancelled" else " (not confirmed: on hold)"
     cover = [
         ["Release", report.key],
-        ["Title", report.title],
         ["Version", report.version or "—"],
         ["Application", report.application or "—"],
-        ["Type", _words(report.type)],
-        ["Status", report.status],
-        ["Planned", f"{_fmt_date(report.planned_start)} – {_fmt_date(report.planned_end)}"],
-        ["Deployment window", window],
+        ["Type", K.capital(K.words(report.type))],
+        ["Status", status],
+        ["Planned", planned],
+        [window_label, window],
         ["Release manager", manager],
-        ["Issued", _fmt_dt(report.generated_at)],
+        ["Issued", f"{K.fmt_local(report.generated_at, zone)} by {report.exported_by or '—'}"],
     ]
     if technical:
-        cover.insert(5, ["Risk", report.risk])
-    w.table(["Item", "Value"], cover, [1.8, 4.6])
+        cover.insert(4, ["Risk", K.capital(K.words(report.risk))])
+    w.facts(cover)
 
     toc_title = doc.add_paragraph()
     toc_title.add_run("Contents").bold = True
@@ -321,39 +418,15 @@ def build_release_notes(
     w.heading("Objectives", 2)
     w.text(report.objectives, "No objectives recorded.")
 
-    # changes by category
-    w.heading("Changes")
-    if not report.changes:
-        w.text(None, "This release bundles no changes.")
-    by_category: dict[str, list[Any]] = {}
-    for c in report.changes:
-        by_category.setdefault(c.category, []).append(c)
-    for category in [*CATEGORY_TITLES, *sorted(set(by_category) - set(CATEGORY_TITLES))]:
-        items = by_category.get(category)
-        if not items:
-            continue
-        w.heading(CATEGORY_TITLES.get(category, _words(category).capitalize()), 2)
-        if technical:
-            w.table(
-                ["Change", "Title", "Type", "Risk", "Configuration items", "Release note"],
-                [
-                    [c.key, c.title, c.type, c.risk, ", ".join(c.cis) or "—", c.release_note or ""]
-                    for c in items
-                ],
-                [0.9, 1.2, 0.7, 0.6, 1.1, 1.9],
-            )
-        else:
-            w.table(
-                ["Change", "Title", "What changes for you"],
-                [[c.key, c.title, c.release_note or ""] for c in items],
-                [1.0, 1.9, 3.5],
-            )
+    _changes(w, report, technical)
 
     # known issues
     w.heading("Known issues")
     issues = [c for c in report.changes if (c.known_issues or "").strip()]
-    if issues:
-        w.table(["Change", "Known issue"], [[c.key, c.known_issues] for c in issues], [1.0, 5.4])
+    if issues and technical:
+        w.table(["Change", "Known issue"], [[c.key, c.known_issues] for c in issues], [1.2, 5.2])
+    elif issues:
+        w.bullets(dict.fromkeys((c.known_issues or "").strip() for c in issues))
     else:
         w.text(None, "No known issues.")
 
@@ -366,31 +439,41 @@ def build_release_notes(
                 [
                     [
                         ci.name,
-                        ci.ci_class,
+                        K.words(ci.ci_class),
                         ci.environment or "—",
-                        ci.criticality,
+                        K.words(ci.criticality),
                         "required" if ci.requires_maintenance_window else "not required",
                     ]
                     for ci in report.cis
                 ],
+                [2.0, 1.1, 1.2, 1.0, 1.2],
             )
         else:
             w.text(None, "No configuration items are recorded on the changes.")
     else:
         w.heading("Service availability")
-    w.label("Deployment window", window)
-    w.label("Expected downtime (at most)", _fmt_duration(report.downtime))
+    downtime, how = report.expected_downtime()
+    if not_deployed:
+        w.label("Expected downtime", f"none — the release is {status.lower()}")
+    elif downtime is None:
+        w.label("Expected downtime", how)
+    elif downtime == dt.timedelta(0):
+        w.label("Expected downtime", how)
+    else:
+        w.label("Expected downtime", f"{K.fmt_duration(downtime)} — {how}")
+    w.label(window_label, window)
 
     # deployment plan / schedule
     if technical:
         w.heading("Deployment plan")
-        w.label("Strategy", _words(report.strategy))
+        w.label("Strategy", K.capital(K.words(report.strategy, "not set")))
         w.label("Window", window)
         if report.waves:
             w.heading("Waves", 2)
             w.table(
                 ["Wave", "Share", "Bake time", "Abort criteria"],
                 [_wave_row(i, wave) for i, wave in enumerate(report.waves, 1)],
+                [1.2, 1.0, 1.0, 3.2],
             )
         if (report.implementation_plan or "").strip():
             w.heading("Implementation", 2)
@@ -404,10 +487,21 @@ def build_release_notes(
         w.label("Last rehearsed", _fmt_date(report.rollback_rehearsed_on))
     else:
         w.heading("Schedule")
-        w.label("Planned", f"{_fmt_date(report.planned_start)} – {_fmt_date(report.planned_end)}")
-        w.label("Go-live window", window)
-        if report.rollback_plan:
-            w.text("A rollback plan is in place should the release need to be withdrawn.")
+        w.label("Planned", planned)
+        if status == "Cancelled":
+            w.text("The release is cancelled: it will not go live.")
+        elif status == "On Hold":
+            w.text("The release is on hold: a new go-live date will be announced when it resumes.")
+        elif status == "Rolled Back":
+            w.text("The release went live and was withdrawn; users are on the previous version.")
+        else:
+            w.label(window_label, window)
+            live = status in ("Deploying", "Deployed", "In Review", "Closed")
+            if report.rollback_plan and not live:
+                w.text("A rollback plan is in place should the release need to be withdrawn.")
+
+    _deployments(w, report, technical, zone)
+    _review(w, report, technical, zone)
 
     # tests
     if technical:
@@ -417,16 +511,17 @@ def build_release_notes(
                 ["Kind", "Environment", "Passed", "Failed", "Skipped", "Verdict", "Run at"],
                 [
                     [
-                        t.kind,
+                        K.capital(K.words(t.kind)),
                         t.environment or "—",
                         t.passed,
                         t.failed,
                         t.skipped,
-                        t.verdict,
-                        _fmt_dt(t.run_at),
+                        K.capital(K.words(t.verdict)),
+                        K.fmt_local(t.run_at, zone),
                     ]
                     for t in report.tests
                 ],
+                [1.1, 1.1, 0.7, 0.7, 0.7, 0.8, 1.5],
             )
         else:
             w.text(None, "No test runs recorded.")
@@ -437,42 +532,175 @@ def build_release_notes(
             for t in report.tests:  # the latest run of each kind decides
                 verdicts[t.kind] = t.verdict
             w.table(
-                ["Testing", "Result"], [[_words(k).capitalize(), v] for k, v in verdicts.items()]
+                ["Testing", "Result"],
+                [[K.capital(K.words(k)) + " testing", K.capital(K.words(v))] for k, v in verdicts.items()],
+                [3.0, 3.0],
             )
         else:
             w.text(None, "No test results recorded.")
 
-    # approvals
-    w.heading("Approval sign-off")
-    if report.sign_offs:
-        w.table(
-            ["Stage", "Approver", "Decision", "Date", "Comment"],
-            [
-                [
-                    s.stage,
-                    s.approver + (f" (delegated to {s.delegated_to})" if s.delegated_to else ""),
-                    _words(s.decision),
-                    _fmt_dt(s.decided_at) if s.decided_at else "—",
-                    s.comment or "",
-                ]
-                for s in report.sign_offs
-            ],
-        )
-    else:
-        w.text(None, "No approval stages recorded.")
+    _sign_off(w, report, technical, zone)
 
     # communication
     w.heading("Communication plan")
     w.text(report.communication_plan, "No communication plan recorded.")
 
     _fill_toc_placeholder(toc, w.headings)
-    _footer(doc, report)
+    _footer(doc, f"{report.key} {audience}")
     _update_fields_on_open(doc)
-    doc.core_properties.title = clean(f"{report.key} release notes")
-    doc.core_properties.subject = clean(report.title)
-    if report.manager:
-        doc.core_properties.author = clean(report.manager)
+    K.set_properties(
+        doc,
+        title=clean(f"{report.key} {report.title}"),
+        subject=clean(f"{audience.capitalize()}" + (f", plan {report.plan_name}" if report.plan_name else "")),
+        author=clean(report.exported_by or report.manager or ""),
+        created=report.generated_at or dt.datetime.now(dt.UTC),
+        keywords=clean(", ".join(x for x in (report.key, report.application or "", status) if x)),
+        category="Release notes",
+    )
     return doc
+
+
+def _changes(w: _Writer, report: ReleaseReport, technical: bool) -> None:
+    w.heading("Changes" if technical else "What changes")
+    if not report.changes:
+        w.text(None, "This release bundles no changes.")
+        return
+    by_category: dict[str, list[Any]] = {}
+    for c in report.changes:
+        by_category.setdefault(c.category, []).append(c)
+    order = [*CATEGORY_TITLES, *sorted(set(by_category) - set(CATEGORY_TITLES))]
+    if technical:
+        for category in order:
+            items = by_category.get(category)
+            if not items:
+                continue
+            w.heading(CATEGORY_TITLES.get(category, K.capital(K.words(category))), 2)
+            w.table(
+                ["Change", "Title", "Type", "Risk", "Configuration items", "Release note"],
+                [
+                    [
+                        c.key,
+                        c.title,
+                        K.words(c.type),
+                        K.words(c.risk),
+                        ", ".join(c.cis) or "—",
+                        c.release_note or "",
+                    ]
+                    for c in items
+                ],
+                [1.0, 1.5, 0.8, 0.7, 1.3, 2.2],
+            )
+        return
+    # business readers: a change marked for them by its title and note; any other only by its
+    # release note (no key, no engineering title), listed after; the rest are counted.
+    shown = 0
+    hidden = 0
+    for category in order:
+        items = by_category.get(category) or []
+        marked = [[c.title, (c.release_note or "").strip() or "—"] for c in items
+                  if c.audience == "business"]
+        notes = [(c.release_note or "").strip() for c in items if c.audience != "business"]
+        hidden += sum(1 for n in notes if not n)
+        notes = list(dict.fromkeys(n for n in notes if n))  # one line per distinct note
+        if not marked and not notes:
+            continue
+        shown += len(marked) + len(notes)
+        w.heading(CATEGORY_TITLES.get(category, K.capital(K.words(category))), 2)
+        if marked:
+            w.table(["What changes", "What it means for you"], marked, [2.4, 4.0])
+        if notes:
+            w.bullets(notes)
+    if hidden:
+        w.text(
+            f"{'Also' if shown else 'This release makes'} {hidden} technical "
+            f"change{'s' if hidden != 1 else ''} with no visible effect for users."
+        )
+
+
+def _deployments(w: _Writer, report: ReleaseReport, technical: bool, zone: ZoneInfo) -> None:
+    if not report.deployments:
+        return
+    w.heading("Deployments and incidents")
+    if technical:
+        w.table(
+            ["Environment", "Wave", "Started", "Finished", "Outcome", "Incidents", "Restored"],
+            [
+                [
+                    d.environment + (" (hotfix)" if d.hotfix else ""),
+                    d.wave or "—",
+                    K.fmt_local(d.started_at, zone),
+                    K.fmt_local(d.finished_at, zone),
+                    K.capital(K.words(d.outcome, "in progress")),
+                    d.incidents,
+                    K.fmt_local(d.restored_at, zone),
+                ]
+                for d in report.deployments
+            ],
+            [1.2, 0.8, 1.3, 1.3, 1.0, 0.8, 1.3],
+        )
+        return
+    incidents = sum(d.incidents for d in report.deployments)
+    lines = []
+    for d in report.deployments:
+        when = K.fmt_local(d.finished_at or d.started_at, zone)
+        lines.append(f"{K.capital(d.environment)}: {K.words(d.outcome, 'in progress')}, {when}")
+    w.bullets(lines)
+    w.text(
+        f"{incidents} incident{'s' if incidents != 1 else ''} recorded during deployment."
+        if incidents
+        else "No incidents were recorded during deployment."
+    )
+
+
+def _review(w: _Writer, report: ReleaseReport, technical: bool, zone: ZoneInfo) -> None:
+    r = report.review
+    if r is None:
+        return
+    w.heading("Post-implementation review")
+    rows = [
+        ["Outcome", K.capital(K.words(r.outcome))],
+        ["Incidents", str(r.incidents)],
+        ["Closed", f"{K.fmt_local(r.closed_at, zone)}" + (f" by {r.closed_by}" if r.closed_by else "")],
+    ]
+    if r.user_feedback:
+        rows.append(["User feedback", r.user_feedback])
+    if technical and r.lessons_learned:
+        rows.append(["Lessons learned", r.lessons_learned])
+    w.facts(rows)
+
+
+def _sign_off(w: _Writer, report: ReleaseReport, technical: bool, zone: ZoneInfo) -> None:
+    w.heading("Approval sign-off")
+    if not report.stages:
+        w.text(None, "No approval stages recorded.")
+        return
+    w.table(
+        ["Stage", "Rule", "Result"],
+        [
+            [
+                s.name,
+                K.capital(rule_words(s)),
+                f"{K.capital(K.words(s.status))} — {s.explanation}",
+            ]
+            for s in report.stages
+        ],
+        [1.3, 1.7, 3.4],
+    )
+    rows = []
+    for s in report.stages:
+        for so in s.sign_offs:
+            who = so.approver + (f" (delegated to {so.delegated_to})" if so.delegated_to else "")
+            row = [s.name, who, _decision_words(so.decision, s.status), K.fmt_local(so.decided_at, zone)]
+            if technical:
+                row.append(so.comment or "")
+            rows.append(row)
+    if not rows:
+        return
+    w.heading("Approvers", 2)
+    if technical:
+        w.table(["Stage", "Approver", "Decision", "Decided", "Comment"], rows, [1.0, 1.5, 1.2, 1.3, 1.4])
+    else:
+        w.table(["Stage", "Approver", "Decision", "Decided"], rows, [1.3, 1.9, 1.6, 1.6])
 
 
 def _wave_row(number: int, wave: dict[str, Any]) -> list[str]:
@@ -502,7 +730,7 @@ def write_release_notes(
     report: ReleaseReport,
     target: str | os.PathLike[str],
     *,
-    variant: str = "technical",
+    variant: str = "business",
     template: str | os.PathLike[str] | None = None,
     cancelled: Callable[[], bool] | None = None,
     audit_head: str | None = None,

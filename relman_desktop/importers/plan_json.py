@@ -43,6 +43,7 @@ TOP_LEVEL_KEYS = (
     "rules",
     "workflow",
     "baselines",
+    "timezone",
 )
 
 
@@ -305,6 +306,12 @@ class _Check:
         self.file_releases = self._keys("releases", "key", "release", self.existing.releases)
         self.file_templates = self._keys("templates", "name", "template", self.existing.templates)
         self._keys("rules", "name", "rule", self.existing.rules)
+        tz = d.get("timezone")
+        if isinstance(tz, str):
+            try:
+                ZoneInfo(tz)
+            except (ZoneInfoNotFoundError, ValueError):
+                self.add("timezone", f"{_show(tz)} is not an IANA time zone (e.g. Europe/Berlin)")
         self._keys("baselines", "name", "baseline", self.existing.baselines)
         self.states = self._workflow() if self.replace_workflow else list(self.existing.state_order)
 
@@ -1014,6 +1021,7 @@ class _Writer:
                     "release_note": c.get("release_note"),
                     "known_issues": c.get("known_issues"),
                     "caused_incident": bool(c.get("caused_incident")),
+                    "audience": _or(c.get("audience"), "technical"),
                     "release_id": release[release_of_change[c["key"]]]
                     if c["key"] in release_of_change
                     else None,
@@ -1045,6 +1053,13 @@ class _Writer:
                 for b in baselines
             ],
         )
+        zone = self.data.get("timezone")
+        if isinstance(zone, str) and zone:
+            meta = self.tx.session.get(M.PlanMeta, "timezone")
+            if meta is None:
+                self.tx.session.add(M.PlanMeta(key="timezone", value=zone))
+            else:
+                meta.value = zone
 
         for r in releases:
             self.tx.audit(

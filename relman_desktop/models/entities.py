@@ -340,6 +340,9 @@ class Change(Base):
     release_note: Mapped[str | None] = mapped_column(Text)
     known_issues: Mapped[str | None] = mapped_column(Text)
     caused_incident: Mapped[bool] = mapped_column(Boolean, default=False)
+    audience: Mapped[E.ChangeAudience] = mapped_column(
+        enum_col(E.ChangeAudience, "change_audience"), default=E.ChangeAudience.TECHNICAL
+    )
     release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id", ondelete="SET NULL"), index=True)
     external_ref: Mapped[str | None] = mapped_column(String(500))
 
@@ -757,6 +760,8 @@ class CabAttendee(Base):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("cab_meetings.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     present: Mapped[bool] = mapped_column(Boolean, default=True)
+    # not present, but sent apologies beforehand (minutes list them apart from the absent)
+    apologies: Mapped[bool] = mapped_column(Boolean, default=False)
 
     meeting: Mapped[CabMeeting] = relationship(back_populates="attendees")
     person: Mapped[Person] = relationship()

@@ -64,6 +64,15 @@ class ChangeCategory(StrEnum):
     DOCUMENTATION = "documentation"
 
 
+class ChangeAudience(StrEnum):
+    """Who reads about a change in the release notes: ``business`` changes appear in the
+    business variant under their own title; ``technical`` ones only through their release note
+    (no key, no engineering title) or not at all."""
+
+    BUSINESS = "business"
+    TECHNICAL = "technical"
+
+
 class ChangeApproval(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"

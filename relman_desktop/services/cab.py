@@ -116,6 +116,12 @@ class AttendeeRow:
     email: str
     present: bool
     is_chair: bool = False
+    apologies: bool = False
+
+    @property
+    def attendance(self) -> str:
+        """``present``, ``apologies`` (absent, excused beforehand) or ``absent``."""
+        return "present" if self.present else ("apologies" if self.apologies else "absent")
 
 
 @dataclass(frozen=True)
@@ -214,11 +220,14 @@ def _zone(session: Session) -> ZoneInfo:
             return ZoneInfo(meta.value)
         except (ZoneInfoNotFoundError, ValueError):
             pass
-    return ZoneInfo("UTC")
+    from .plan_zone import machine_zone_name
+
+    return ZoneInfo(machine_zone_name())
 
 
 def display_zone(ctx: Ctx) -> ZoneInfo:
-    """The zone meeting times are shown in: the plan's ``timezone`` setting, else UTC."""
+    """The zone meeting times are shown in: the plan's ``timezone`` setting, else the
+    machine's zone (as every document)."""
     with ctx.read() as s:
         return _zone(s)
 
@@ -384,7 +393,8 @@ def _meeting_data(session: Session, meeting: CabMeeting, now: dt.datetime) -> Me
         rels = _eligible(session, flt, min(now, meeting.cutoff_at), meeting.id)
         items = [_provisional_row(session, i, r, stage_name) for i, r in enumerate(rels)]
     attendees = sorted(
-        (AttendeeRow(a.person.id, a.person.name, a.person.email, bool(a.present), a.person_id == meeting.chair_id)
+        (AttendeeRow(a.person.id, a.person.name, a.person.email, bool(a.present),
+                     a.person_id == meeting.chair_id, bool(a.apologies) and not a.present)
          for a in meeting.attendees),
         key=lambda a: (not a.is_chair, a.name.lower()),
     )
@@ -487,20 +497,24 @@ def create_meeting(
         return _meeting_data(s, meeting, now)
 
 
-def set_attendance(ctx: Ctx, meeting_id: int, email: str, present: bool) -> None:
-    """Mark someone present or absent (adding them to the attendees if they were not invited)."""
+def set_attendance(ctx: Ctx, meeting_id: int, email: str, present: bool, *, apologies: bool = False) -> None:
+    """Mark someone present, absent with apologies, or absent (adding them to the attendees if
+    they were not invited)."""
+    apologies = bool(apologies) and not present
     with ctx.write() as tx:
         meeting = _meeting(tx.session, meeting_id)
         person = person_by_email(tx.session, email, field="email")
         row = next((a for a in meeting.attendees if a.person_id == person.id), None)
-        before = None if row is None else {"present": bool(row.present)}
+        before = None if row is None else {"present": bool(row.present), "apologies": bool(row.apologies)}
         if row is None:
-            meeting.attendees.append(CabAttendee(person=person, present=present))
-        elif bool(row.present) == present:
+            meeting.attendees.append(CabAttendee(person=person, present=present, apologies=apologies))
+        elif bool(row.present) == present and bool(row.apologies) == apologies:
             return
         else:
             row.present = present
-        tx.audit("cab_meeting", meeting.id, "attendance", before, {"person": person.email, "present": present})
+            row.apologies = apologies
+        tx.audit("cab_meeting", meeting.id, "attendance", before,
+                 {"person": person.email, "present": present, "apologies": apologies})
 
 
 def _start(tx: Tx, meeting: CabMeeting) -> None:
@@ -512,6 +526,11 @@ def _start(tx: Tx, meeting: CabMeeting) -> None:
         if now < meeting.cutoff_at:
             tx.audit("cab_meeting", meeting.id, "move_cutoff", {"cutoff_at": meeting.cutoff_at}, {"cutoff_at": now})
             meeting.cutoff_at = now
+    if meeting.status == CabMeetingStatus.PLANNED and tx.ctx.now() < meeting.held_at:
+        # Held early: the meeting takes place now, so its minutes and decisions agree on the day.
+        now = tx.ctx.now()
+        tx.audit("cab_meeting", meeting.id, "move_held_at", {"held_at": meeting.held_at}, {"held_at": now})
+        meeting.held_at = now
         _freeze(tx, meeting, meeting.cutoff_at)
     if meeting.status == CabMeetingStatus.PLANNED:
         meeting.status = CabMeetingStatus.RUNNING

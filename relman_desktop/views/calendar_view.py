@@ -25,6 +25,7 @@ import bisect
 import datetime as dt
 from dataclasses import replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QFontMetricsF, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
@@ -43,6 +44,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from relman_desktop.services.plan_zone import fmt_local, fmt_range
 
 from . import gantt_data as D
 from .commands import Refused, Step, call, edit
@@ -933,12 +936,16 @@ class CalendarView(QWidget):
             action.setEnabled(False)
         for slot in slots:
             where = f"  ({slot.window_title})" if slot.window_title else ""
-            text = f"{slot.start:%a %d %b %Y %H:%M} – {slot.end:%H:%M} UTC{where}"
+            text = f"{fmt_range(slot.start, slot.end, self._zone())}{where}"
             action = menu.addAction(text)
             action.triggered.connect(lambda _c=False, s=slot: self.move_to_slot(key, s))
         self.slots_menu = menu
         menu.popup(self.slots_button.mapToGlobal(QPoint(0, self.slots_button.height())))
         return menu
+
+    def _zone(self) -> ZoneInfo:
+        """The plan's zone, for the times this page writes in words."""
+        return ZoneInfo(self.data.zone)
 
     def move_to_slot(self, key: str, slot: Any) -> bool:
         rel = self.data.by_key.get(key)
@@ -946,10 +953,10 @@ class CalendarView(QWidget):
             return False
         old = {"deploy_start": rel.deploy_start, "deploy_end": rel.deploy_end}
         step = Step(call(SCHEDULING, "move_release", key, slot.start, slot.end), call(RELEASES, "update_release", key, old))
-        if not self._edit(f"move the deployment of {key} to {slot.start:%Y-%m-%d %H:%M} UTC", step,
-                          [("release_changed", (key,))]):
+        when = fmt_local(slot.start, self._zone())
+        if not self._edit(f"move the deployment of {key} to {when}", step, [("release_changed", (key,))]):
             return False
-        self.show_message(f"Moved the deployment of {key} to {slot.start:%a %d %b %H:%M} UTC (Ctrl+Z to undo)")
+        self.show_message(f"Moved the deployment of {key} to {when} (Ctrl+Z to undo)")
         return True
 
     def save_baseline(self, name: str | None = None) -> str | None:

@@ -172,6 +172,10 @@ class FileTransfers(QObject):
         self._add(exp, "export_notes_technical", "Release Notes, &Technical (.docx)…",
                   lambda: self.release_notes_dialog("technical"),
                   "Word release notes of the selected release with deployment and rollback detail")
+        self._add(exp, "export_runbook", "Deployment &Runbook (.docx)…", self.runbook_dialog,
+                  "The selected release's deployment runbook: steps, owners, times, waves, rollback, sign-off")
+        self._add(exp, "export_kb", "Knowledge &Base Pages (folder)…", self.kb_dialog,
+                  "Every release's notes as Markdown and printable HTML, with an index page")
         self._add(exp, "notes_template", "Word Style &Template for Release Notes…", self.template_dialog,
                   "Use your own .docx as the style template of the release notes")
         self._add(exp, "notes_template_clear", "Use the Built-in Release Notes Style", self.clear_template,
@@ -266,7 +270,7 @@ class FileTransfers(QObject):
 
     # --- exports (each takes the target path; the dialogs call these) ------------------------
 
-    def export_release_notes(self, path: str | Path, *, key: str | None = None, variant: str = "technical",
+    def export_release_notes(self, path: str | Path, *, key: str | None = None, variant: str = "business",
                              template: str | Path | None = None) -> Job | None:
         key = key or self._key()
         if not key:
@@ -290,6 +294,36 @@ class FileTransfers(QObject):
                                        cancelled=task.cancelled, audit_head=audit_head)
 
         return self._run(f"Release notes of {key} ({variant})", run, lambda p: f"Wrote {p}")
+
+    def export_runbook(self, path: str | Path, *, key: str | None = None) -> Job | None:
+        key = key or self._key()
+        if not key:
+            self.store.error.emit("select a release first (in the releases list or the editor)")
+            return None
+        ctx = self.store.ctx
+
+        def run(task: Task) -> Path:
+            from relman_desktop.exports.runbook import write_runbook
+            from relman_desktop.services.release_report import release_report
+
+            task.progress(10, f"reading {key}")
+            report = release_report(ctx, key)
+            task.check()
+            task.progress(40, "writing the Word document")
+            return write_runbook(report, path, cancelled=task.cancelled)
+
+        return self._run(f"Runbook of {key}", run, lambda p: f"Wrote {p}")
+
+    def export_kb(self, folder: str | Path) -> Job | None:
+        ctx = self.store.ctx
+
+        def run(task: Task) -> Any:
+            from relman_desktop.exports.kb import write_kb_site
+
+            task.progress(10, "writing the knowledge-base pages")
+            return write_kb_site(ctx, folder)
+
+        return self._run("Knowledge-base pages", run, lambda r: f"Wrote {r.index} ({r.pages} releases)")
 
     def kpi_filters(self) -> dict[str, Any]:
         page = getattr(self.window, "kpi_dashboard", None)
@@ -408,6 +442,26 @@ class FileTransfers(QObject):
         return self._dialog(f"Release notes of {key} ({variant})", "Word documents (*.docx)", "docx",
                             lambda p: self.export_release_notes(p, key=key, variant=variant),
                             file_name=f"{key}-release-notes-{variant}.docx")
+
+    def runbook_dialog(self) -> QFileDialog | None:
+        key = self._key()
+        if not key:
+            self.store.error.emit("select a release first (in the releases list or the editor)")
+            return None
+        return self._dialog(f"Runbook of {key}", "Word documents (*.docx)", "docx",
+                            lambda p: self.export_runbook(p, key=key), file_name=f"{key}-runbook.docx")
+
+    def kb_dialog(self) -> QFileDialog:
+        dialog = QFileDialog(self.window, "Folder for the knowledge-base pages")
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        if self.store.plan_path:
+            dialog.setDirectory(str(self.store.plan_path.parent))
+        dialog.fileSelected.connect(self.export_kb)
+        dialog.finished.connect(lambda _r, d=dialog: self._dialogs.remove(d) if d in self._dialogs else None)
+        self._dialogs.append(dialog)
+        dialog.open()
+        return dialog
 
     def template_dialog(self) -> QFileDialog:
         return self._dialog("Word style template for release notes", "Word documents (*.docx *.dotx)", "docx",

@@ -50,6 +50,7 @@ class GanttRelease:
     actual_end: dt.date | None = None
     conflicts: list[Any] = field(default_factory=list)  # conflicts.Conflict
     critical: bool = False
+    zone: str = "UTC"  # the plan's zone, for the times a reader sees (tooltips)
 
     def span(self) -> tuple[dt.date, dt.date] | None:
         """First and last day the release occupies on the chart (planned, else its window)."""
@@ -103,6 +104,7 @@ class GanttData:
     last_day: dt.date
     conflicts: list[Any] = field(default_factory=list)
     by_key: dict[str, GanttRelease] = field(default_factory=dict)
+    zone: str = "UTC"  # the plan's time zone (services.plan_zone)
 
     def __post_init__(self) -> None:
         self.by_key = {r.key: r for r in self.releases}
@@ -139,15 +141,17 @@ def load(ctx: Any, *, with_conflicts: bool = True, with_critical: bool = True) -
     windows expanded over the shown range, baselines."""
     from relman_desktop.services import releases as R
     from relman_desktop.services import windows as W
+    from relman_desktop.services.plan_zone import plan_zone_name
 
     rows = R.list_releases(ctx)
+    zone = plan_zone_name(ctx)
     out: list[GanttRelease] = []
     for r in rows:
         out.append(GanttRelease(
             key=r.key, title=r.title, status=r.status, application=r.application, manager=r.manager,
             planned_start=r.planned_start, planned_end=r.planned_end,
             deploy_start=_utc(r.deploy_start), deploy_end=_utc(r.deploy_end),
-            actual_start=r.actual_start, actual_end=r.actual_end,
+            actual_start=r.actual_start, actual_end=r.actual_end, zone=zone,
         ))
     today = ctx.today()
     spans = [s for s in (r.span() for r in out) if s is not None]
@@ -205,7 +209,7 @@ def load(ctx: Any, *, with_conflicts: bool = True, with_critical: bool = True) -
         baselines = load_baselines(ctx)
     except Exception:  # an older plan without the table: no overlay offered
         baselines = {}
-    return GanttData(out, edges, bands, baselines, today, first, last, found)
+    return GanttData(out, edges, bands, baselines, today, first, last, found, zone=zone)
 
 
 def load_tasks(ctx: Any, key: str) -> list[GanttTask]:

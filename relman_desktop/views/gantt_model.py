@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QFont
@@ -218,8 +219,10 @@ def _release_tip(rel: GanttRelease) -> str:
     if rel.planned_start or rel.planned_end:
         lines.append(f"Planned: {rel.planned_start or '?'} → {rel.planned_end or '?'}")
     if rel.deploy_start:
-        end = rel.deploy_end.strftime("%Y-%m-%d %H:%M") if rel.deploy_end else "?"
-        lines.append(f"Deployment window: {rel.deploy_start:%Y-%m-%d %H:%M} → {end} UTC")
+        from relman_desktop.services.plan_zone import fmt_range
+
+        window = fmt_range(rel.deploy_start, rel.deploy_end, ZoneInfo(rel.zone))
+        lines.append(f"Deployment window: {window}")
     if rel.actual_start:
         lines.append(f"Actual: {rel.actual_start} → {rel.actual_end or 'ongoing'}")
     if rel.manager:

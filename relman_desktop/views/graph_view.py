@@ -76,10 +76,14 @@ ALL_APPS = "All applications"
 
 
 class NodeItem(QGraphicsItem):
-    """One release: a box painted directly (no child items), cheap at 1,000 releases."""
+    """One release: a box painted directly (no child items), cheap at 1,000 releases.
 
-    def __init__(self, node: G.GraphNode, w: float, h: float) -> None:
+    Its fonts are sized in pixels, i.e. scene units like the box itself: a PDF or a zoomed view
+    scales text and box together, so the key is never clipped nor the status line outside."""
+
+    def __init__(self, node: G.GraphNode, w: float, h: float, zone: str = "UTC") -> None:
         super().__init__()
+        self.zone = zone
         self.node = node
         self.key = node.key
         self.w, self.h = w, h
@@ -98,7 +102,11 @@ class NodeItem(QGraphicsItem):
         if n.application:
             lines.append(f"Application: {n.application}")
         if n.start and n.end:
-            lines.append(f"Deploys {n.start:%Y-%m-%d %H:%M} → {n.end:%Y-%m-%d %H:%M} UTC")
+            from zoneinfo import ZoneInfo
+
+            from relman_desktop.services.plan_zone import fmt_range
+
+            lines.append(f"Deploys {fmt_range(n.start, n.end, ZoneInfo(self.zone))}")
         if n.conflicts:
             lines.append(f"Conflicts: {n.conflicts} ({', '.join(n.conflict_rules)})")
         return "\n".join(lines)
@@ -142,7 +150,7 @@ class NodeItem(QGraphicsItem):
             return  # an overview: colour, outline and badges are enough
         if lod < 0.5:  # too small for the title: the key alone, large
             font = QFont(painter.font())
-            font.setPointSizeF(15)
+            font.setPixelSize(20)
             font.setBold(True)
             painter.setFont(font)
             painter.setPen(text)
@@ -152,16 +160,17 @@ class NodeItem(QGraphicsItem):
             return
         inner = rect.adjusted(16, 4, -8, -4)
         font = QFont(painter.font())
-        font.setPointSizeF(10)
+        font.setPixelSize(13)
         font.setBold(True)
         painter.setFont(font)
         painter.setPen(text)
         fm = QFontMetricsF(font)
         line_h = fm.height()
-        painter.drawText(QRectF(inner.left(), inner.top(), inner.width() - 34, line_h),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.key)
+        painter.drawText(QRectF(inner.left(), inner.top(), inner.width(), line_h),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         fm.elidedText(self.key, Qt.TextElideMode.ElideRight, inner.width()))
         font.setBold(False)
-        font.setPointSizeF(9)
+        font.setPixelSize(12)
         painter.setFont(font)
         fm2 = QFontMetricsF(font)
         title = fm2.elidedText(self.node.title, Qt.TextElideMode.ElideRight, inner.width())
@@ -187,7 +196,7 @@ class NodeItem(QGraphicsItem):
         if self.moved_days is not None:
             badges.append((f"{self.moved_days:+d} d", MOVED))
         font.setBold(True)
-        font.setPointSizeF(8.5)
+        font.setPixelSize(11)
         painter.setFont(font)
         fm = QFontMetricsF(font)
         x = rect.right() - 4
@@ -259,7 +268,7 @@ class EdgeItem(QGraphicsPathItem):
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         if self.edge.kind == "together" and lod >= 0.35:
             font = QFont(painter.font())
-            font.setPointSizeF(8)
+            font.setPixelSize(11)
             painter.setFont(font)
             fm = QFontMetricsF(font)
             label = "together"
@@ -614,8 +623,11 @@ class GraphView(QWidget):
         self.layout_result = lay
         chain = set(self.graph.critical_chain)
         critical_edges = self.graph.critical_edges()
+        from relman_desktop.services.plan_zone import plan_zone_name
+
+        zone = plan_zone_name(self.store.ctx) if self.store.has_plan else "UTC"
         for n in sub.nodes:
-            item = NodeItem(n, lay.node_w, lay.node_h)
+            item = NodeItem(n, lay.node_w, lay.node_h, zone)
             item.critical = n.key in chain
             item.setPos(*lay.positions[n.key])
             self.scene.addItem(item)

@@ -17,9 +17,10 @@ from .screenshot import register_screenshot_view
 from .settings_section import RecordSection
 from .store import Store
 
-SECTIONS = ("General", "People", "CIs", "Calendar windows", "Templates", "Rules", "Workflow")
-SECTION_IDS = {"general": "General", "people": "People", "cis": "CIs", "windows": "Calendar windows",
-               "templates": "Templates", "rules": "Rules", "workflow": "Workflow"}
+SECTIONS = ("General", "Time zone", "People", "CIs", "Calendar windows", "Templates", "Rules", "Workflow")
+SECTION_IDS = {"general": "General", "timezone": "Time zone", "people": "People", "cis": "CIs",
+               "windows": "Calendar windows", "templates": "Templates", "rules": "Rules",
+               "workflow": "Workflow"}
 
 
 class SettingsPage(QWidget):
@@ -41,6 +42,10 @@ class SettingsPage(QWidget):
         general = _general(store, window)
         if general is not None:
             self._add("General", general)
+        from .settings_timezone import TimeZoneSection
+
+        self.timezone = TimeZoneSection(store)
+        self._add("Time zone", self.timezone)
         self.people = PeopleSection(store)
         self.cis = CISection(store)
         self.windows = WindowsSection(store)

@@ -319,3 +319,19 @@ def test_save_baseline_overlays_todays_dates_and_undo_removes_it(view):
     view.store.undo_stack.undo()
     assert baselines.list_baselines(view.store.ctx) == []
     assert view.save_baseline("Before the slip") and view.save_baseline("Before the slip") is None
+
+
+def test_free_slots_read_in_the_plans_time_zone(view, plan_ctx):
+    from zoneinfo import ZoneInfo
+
+    from relman_desktop.services.plan_zone import set_plan_zone
+
+    set_plan_zone(plan_ctx, "Europe/Berlin")
+    view.reload(force=True)
+    slots = view.free_slots("REL-2026-002")
+    menu = view.show_free_slots("REL-2026-002")
+    first = slots[0].start.astimezone(ZoneInfo("Europe/Berlin"))
+    text = menu.actions()[0].text()
+    assert text.startswith(f"{first:%Y-%m-%d %H:%M}") and first.tzname() in text
+    assert "UTC" not in text
+    menu.close()

@@ -63,6 +63,7 @@ def test_the_file_menu_holds_the_exports_and_the_import(win):
     assert "Release Notes, Business (.docx)…" in exports and "Release Notes, Technical (.docx)…" in exports
     assert {"KPI Workbook (.xlsx)…", "Calendar (.ics)…", "Plan (JSON)…"} <= set(exports)
     assert "Calendar Picture (PNG/PDF)…" in exports
+    assert {"Deployment Runbook (.docx)…", "Knowledge Base Pages (folder)…"} <= set(exports)
     imports = [a.text().replace("&", "") for a in win.import_menu.actions() if not a.isSeparator()]
     assert imports[0] == "Plan (JSON)…"  # the toolchain imports follow (tests/views/test_toolchain_import.py)
 
@@ -104,6 +105,25 @@ def test_release_notes_run_through_the_worker_and_read_back(win, demo_ctx, qtbot
     assert all(k in text for k in change_keys)
     assert win.file_transfers.panel.bar.value() == 100
     assert str(target) in win.file_transfers.panel.message.text()
+
+
+def test_runbook_and_knowledge_base_run_through_the_worker(win, demo_ctx, qtbot, tmp_path):
+    import docx
+
+    key, _ = _release_with_changes(demo_ctx)
+    job = win.file_transfers.export_runbook(tmp_path / "runbook.docx", key=key)
+    with qtbot.waitSignal(job.finished, timeout=20_000):
+        pass
+    assert job.state == "succeeded", job.error
+    assert docx.Document(str(tmp_path / "runbook.docx")).paragraphs[0].text == (
+        f"Deployment runbook — {key}"
+    )
+    job = win.file_transfers.export_kb(tmp_path / "kb")
+    with qtbot.waitSignal(job.finished, timeout=30_000):
+        pass
+    assert job.state == "succeeded", job.error
+    assert (tmp_path / "kb" / "index.html").exists() and (tmp_path / "kb" / f"{key}.md").exists()
+    assert "index.html" in win.file_transfers.panel.message.text()
 
 
 def test_the_kpi_workbook_takes_the_dashboards_filters(win, qtbot, tmp_path):

@@ -218,3 +218,42 @@ def test_registered_as_the_dependencies_page_and_screenshot(gview):
 
     assert next(p for p in PAGE_REGISTRY if p.name == "dependencies").factory is not None
     assert "dependencies" in SCREENSHOT_VIEWS
+
+
+def test_node_text_stays_inside_its_box_on_a_high_resolution_page(qapp):
+    """A PDF page has many more dots per inch than the screen: text sized in points came out
+    three times too big there ("REL-2026-0(" clipped, the status line below the box)."""
+    from PySide6.QtGui import QColor, QImage, QPainter
+    from PySide6.QtWidgets import QStyleOptionGraphicsItem
+
+    from relman_desktop.services.graph import GraphNode
+    from relman_desktop.views.graph_layout import NODE_H, NODE_W
+    from relman_desktop.views.graph_view import NodeItem
+
+    node = GraphNode("REL-2026-001", "Billing 3.0 – VAT breakdown on invoices", "Awaiting Approval",
+                     "#c28a00", "Billing", None, None)
+    item = NodeItem(node, NODE_W, NODE_H)
+    scale = 3.0
+    image = QImage(int(300 * scale), int(120 * scale), QImage.Format.Format_ARGB32)
+    image.setDotsPerMeterX(int(image.dotsPerMeterX() * scale))  # a 288-dpi device, as a PDF
+    image.setDotsPerMeterY(int(image.dotsPerMeterY() * scale))
+    image.fill(QColor("white"))
+    p = QPainter(image)
+    p.scale(scale, scale)
+    p.translate(150, 60)
+    option = QStyleOptionGraphicsItem()
+    item.paint(p, option)
+    p.end()
+    box = item.box().translated(150, 60)
+    bottom = int((box.bottom() + 2) * scale)
+    dark_below = [
+        (x, y) for y in range(bottom, image.height(), 2) for x in range(0, image.width(), 2)
+        if image.pixelColor(x, y).lightness() < 100
+    ]
+    assert dark_below == []  # nothing drawn under the box
+    right = int((box.right() + 2) * scale)
+    dark_right = [
+        (x, y) for y in range(0, image.height(), 2) for x in range(right, image.width(), 2)
+        if image.pixelColor(x, y).lightness() < 100
+    ]
+    assert dark_right == []
