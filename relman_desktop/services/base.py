@@ -89,6 +89,8 @@ class Ctx:
     actor: str = field(default_factory=default_actor)
     clock: Any = None
     run_rules: bool = True
+    # Open ``recording()`` blocks: each committed write adds its change set to every one.
+    _recorders: list[list[Any]] = field(default_factory=list, repr=False, compare=False)
 
     def now(self) -> dt.datetime:
         if self.clock is not None:
@@ -113,6 +115,19 @@ class Ctx:
                 tx.finish()
         except IntegrityError as exc:
             raise ValidationError(describe_integrity_error(exc)) from exc
+        if tx.changes is not None:  # committed: tell whoever records what changed
+            for recorder in self._recorders:
+                recorder.append(tx.changes)
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[list[Any]]:
+        """Collect the change set (``changeset.ChangeSet``) of every write committed inside."""
+        recorded: list[Any] = []
+        self._recorders.append(recorded)
+        try:
+            yield recorded
+        finally:
+            self._recorders.remove(recorded)
 
 
 def describe_integrity_error(exc: IntegrityError) -> str:
@@ -161,6 +176,7 @@ class _Pending:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     release_key: str | None
+    seq: int = 0
 
 
 class Tx:
@@ -171,6 +187,7 @@ class Tx:
         self.ctx = ctx
         self._events: list[_Pending] = []
         self.rule_events: list[tuple[str, int]] = []
+        self.changes: Any = None  # the ChangeSet, once finished
 
     def audit(
         self,
@@ -191,9 +208,12 @@ class Tx:
 
             rules.run_pending(self)
         self.session.flush()
+        from .changeset import ChangeSet  # derived from the events, here and nowhere else
+
         if self._events:
             append_events(self.session, self._events, actor=self.ctx.actor, at=self.ctx.now())
-            self._events = []
+        self.changes = ChangeSet.from_events(self._events)
+        self._events = []
 
 
 def event_hash(prev_hash: str, content: dict[str, Any]) -> str:
@@ -225,6 +245,7 @@ def append_events(session: Session, events: list[_Pending], *, actor: str, at: d
     rows = []
     for ev in events:
         seq += 1
+        ev.seq = seq
         row = {
             "seq": seq,
             "at": at,

@@ -49,7 +49,7 @@ from relman_desktop.models.planfile import PlanError
 from relman_desktop.services import cab
 from relman_desktop.services.base import Ctx, ServiceError
 
-from .commands import Refused, Step, edit, service
+from .commands import Refused, Step, op
 from .store import Store
 
 # Symbols say the decision without colour (colour only repeats it).
@@ -107,12 +107,10 @@ class CabBackend:
         decisions = list(decisions)
         # Undo takes back exactly these decisions, or is refused when the meeting's last decision
         # is another (recorded elsewhere since, or gone with its release).
-        step = Step(service("cab", "record_decisions", meeting_id, decisions),
-                    backward_from=lambda rows: service("cab", "undo_last_decision", meeting_id,
+        step = Step(op(cab.record_decisions, meeting_id, decisions),
+                    backward_from=lambda rows: op(cab.undo_last_decision, meeting_id,
                                                        expect=[r.release_key for r in rows]))
-        keys = [d.item for d in decisions if isinstance(d.item, str)]
-        return edit(self.store, decisions_text(decisions), step,
-                    [("approvals_changed", (key,)) for key in keys], saved_message=False)
+        return self.store.edit(decisions_text(decisions), step, saved_message=False)
 
     def undo(self) -> tuple[str, str | None] | None:
         """Undo the app's last step (Edit > Undo): its text and the refusal, if it was refused;
@@ -134,8 +132,8 @@ class CabBackend:
         return text, refusals[-1] if refusals else None
 
     def record_time(self, meeting_id: int, key: str, seconds: int) -> bool:
-        cab.record_time(self.ctx, meeting_id, key, seconds)
-        return True
+        """The time spent on an item (not an undo step; announced like every write)."""
+        return self.store.run(cab.record_time, meeting_id, key, seconds) is not Store.FAILED
 
 
 def preview_meeting(ctx: Ctx) -> cab.Meeting:

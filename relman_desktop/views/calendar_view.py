@@ -44,8 +44,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from relman_desktop.services import baselines, releases, scheduling, tasks
+
 from . import gantt_data as D
-from .commands import Refused, Step, call, edit
+from .commands import Refused, Step, op
 from .gantt_model import Filters, GanttTreeModel
 from .gantt_render import (
     MAX_PPD,
@@ -63,10 +65,6 @@ from .gantt_render import (
     row_height_for,
 )
 
-RELEASES = "relman_desktop.services.releases"
-TASKS = "relman_desktop.services.tasks"
-SCHEDULING = "relman_desktop.services.scheduling"
-BASELINES = "relman_desktop.services.baselines"
 ALL = "(all)"
 EDGE_GRAB = 5  # pixels either side of a bar's end that start a resize
 
@@ -853,22 +851,20 @@ class CalendarView(QWidget):
         if row.task is not None:
             key, local = row.release.key, row.task.local_id
             text = f"move task {row.key} to {new['start']} → {new['end']}"
-            step = Step(call(TASKS, "update_task", key, local, new), call(TASKS, "update_task", key, local, old))
-            notify = [("tasks_changed", (key,))]
+            step = Step(op(tasks.update_task, key, local, new), op(tasks.update_task, key, local, old))
         else:
             key = row.release.key
             text = _describe(key, old, new)
-            step = Step(call(RELEASES, "update_release", key, new), call(RELEASES, "update_release", key, old))
-            notify = [("release_changed", (key,))]
-        if not self._edit(text, step, notify):
+            step = Step(op(releases.update_release, key, new), op(releases.update_release, key, old))
+        if not self._edit(text, step):
             return False
         self.show_message(f"{text} (Ctrl+Z to undo)")
         return True
 
-    def _edit(self, text: str, step: Step, notify: list[tuple[str, tuple[Any, ...]]]) -> bool:
+    def _edit(self, text: str, step: Step) -> bool:
         """One undoable edit; a refusal goes to the status bar, and nothing is pushed."""
         try:
-            edit(self.store, text, step, notify, saved_message=False)
+            self.store.edit(text, step, saved_message=False)
         except Refused as exc:
             self.store.error.emit(str(exc))
             return False
@@ -945,9 +941,8 @@ class CalendarView(QWidget):
         if rel is None:
             return False
         old = {"deploy_start": rel.deploy_start, "deploy_end": rel.deploy_end}
-        step = Step(call(SCHEDULING, "move_release", key, slot.start, slot.end), call(RELEASES, "update_release", key, old))
-        if not self._edit(f"move the deployment of {key} to {slot.start:%Y-%m-%d %H:%M} UTC", step,
-                          [("release_changed", (key,))]):
+        step = Step(op(scheduling.move_release, key, slot.start, slot.end), op(releases.update_release, key, old))
+        if not self._edit(f"move the deployment of {key} to {slot.start:%Y-%m-%d %H:%M} UTC", step):
             return False
         self.show_message(f"Moved the deployment of {key} to {slot.start:%a %d %b %H:%M} UTC (Ctrl+Z to undo)")
         return True
@@ -955,8 +950,8 @@ class CalendarView(QWidget):
     def save_baseline(self, name: str | None = None) -> str | None:
         """Freeze the plan's dates now (one undoable step) and overlay them."""
         name = name or f"Baseline {dt.datetime.now():%Y-%m-%d %H:%M}"
-        step = Step(call(BASELINES, "create_baseline", name), call(BASELINES, "delete_baseline", name))
-        if not self._edit(f"save baseline {name}", step, [("calendar_changed", ())]):
+        step = Step(op(baselines.create_baseline, name), op(baselines.delete_baseline, name))
+        if not self._edit(f"save baseline {name}", step):
             return None
         self.reload(force=True)
         self.set_baseline(name)
@@ -1122,9 +1117,11 @@ def _page_factory(store: Any, window: Any) -> QWidget:
     window.calendar_view = view
     if hasattr(window, "set_conflict_counts"):
         view.conflicts_counted.connect(window.set_conflict_counts)
-    releases_view = getattr(window, "releases_view", None)
-    if releases_view is not None and hasattr(releases_view, "select_key"):
-        view.release_selected.connect(lambda key: releases_view.select_key(key))
+    # The one selection: a bar picked here is the current release everywhere, and the release
+    # picked elsewhere is the bar selected here.
+    view.release_selected.connect(store.selection.set)
+    store.selection.changed.connect(lambda key: view.select_key(key, scroll=False)
+                                    if key and key != view.selected_key() else None)
     return view
 
 

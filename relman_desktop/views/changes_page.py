@@ -44,7 +44,7 @@ from relman_desktop.models import enums as E
 from relman_desktop.services import changes
 
 from .columns import ColumnChooser
-from .commands import Call, Refused, Step, edit, service
+from .commands import Call, Refused, Step, op
 from .pages import register_page
 from .releases_model import words
 from .screenshot import register_screenshot_view
@@ -605,10 +605,9 @@ class ChangesPage(QWidget):
 
     def _create(self, values: dict[str, Any]) -> str:
         fields = {k: v for k, v in values.items() if v not in (None, "", [])}
-        return edit(self.store, f"add change {fields.get('key') or ''}".strip(),
-                    Step(service("changes", "create_change", fields),
-                         backward_from=lambda key: service("changes", "delete_change", key)),
-                    self._notify())
+        return self.store.edit(f"add change {fields.get('key') or ''}".strip(),
+                    Step(op(changes.create_change, fields),
+                         backward_from=lambda key: op(changes.delete_change, key)))
 
     def _update(self, record: Any, values: dict[str, Any]) -> str:
         old = {n: getattr(record, n) for n in FORM_NAMES}
@@ -621,10 +620,9 @@ class ChangesPage(QWidget):
             self.store.message.emit(f"{record.key}: nothing to save")
             return record.key
         new_key = diff.get("key") or record.key
-        edit(self.store, f"edit change {record.key}",
-             Step(service("changes", "update_change", record.key, diff),
-                  service("changes", "update_change", new_key, {k: old[k] for k in diff})),
-             self._notify(record.release))
+        self.store.edit(f"edit change {record.key}",
+             Step(op(changes.update_change, record.key, diff),
+                  op(changes.update_change, new_key, {k: old[k] for k in diff})))
         return new_key
 
     def delete(self) -> bool:
@@ -634,9 +632,8 @@ class ChangesPage(QWidget):
         if record is None:
             return False
         try:
-            edit(self.store, f"delete change {record.key}",
-                 Step(service("changes", "delete_change", record.key), backward_from=_recreate),
-                 self._notify(record.release))
+            self.store.edit(f"delete change {record.key}",
+                 Step(op(changes.delete_change, record.key), backward_from=_recreate))
         except Refused as exc:
             self.form.show_error(None, str(exc))
             return False
@@ -653,10 +650,9 @@ class ChangesPage(QWidget):
         if record is None or not target:
             return False
         try:
-            edit(self.store, f"add {record.key} to {target}",
-                 Step(service("changes", "bundle_change", record.key, target),
-                      service("changes", "unbundle_change", record.key)),
-                 self._notify(target))
+            self.store.edit(f"add {record.key} to {target}",
+                 Step(op(changes.bundle_change, record.key, target),
+                      op(changes.unbundle_change, record.key)))
         except Refused as exc:
             self._bundle_refused(str(exc))
             return False
@@ -668,10 +664,9 @@ class ChangesPage(QWidget):
         if record is None or record.release is None:
             return False
         try:
-            edit(self.store, f"remove {record.key} from {record.release}",
-                 Step(service("changes", "unbundle_change", record.key),
-                      _rebundle(record.key, record.approval, record.release)),
-                 self._notify(record.release))
+            self.store.edit(f"remove {record.key} from {record.release}",
+                 Step(op(changes.unbundle_change, record.key),
+                      _rebundle(record.key, record.approval, record.release)))
         except Refused as exc:
             self._bundle_refused(str(exc))
             return False
@@ -707,16 +702,16 @@ def _rebundle(key: str, approval: str, release: str) -> list[Call]:
     changes, so a change that was in a release while pending (or rejected) is approved for the
     moment it is put back, then given its own approval status again."""
     if approval == E.ChangeApproval.APPROVED:
-        return [service("changes", "bundle_change", key, release)]
-    return [service("changes", "update_change", key, {"approval": "approved"}),
-            service("changes", "bundle_change", key, release),
-            service("changes", "update_change", key, {"approval": approval})]
+        return [op(changes.bundle_change, key, release)]
+    return [op(changes.update_change, key, {"approval": "approved"}),
+            op(changes.bundle_change, key, release),
+            op(changes.update_change, key, {"approval": approval})]
 
 
 def _recreate(before: dict[str, Any]) -> list[Call]:
     """Undo of a delete: the change again from the fields ``delete_change`` returned."""
     fields = {k: v for k, v in before.items() if k not in ("id", "release") and v not in (None, "", [])}
-    calls = [service("changes", "create_change", fields)]
+    calls = [op(changes.create_change, fields)]
     if before.get("release"):
         calls += _rebundle(before["key"], before["approval"], before["release"])
     return calls

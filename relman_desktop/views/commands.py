@@ -1,11 +1,17 @@
-"""Undoable edits: service calls run at once, and put on the store's one undo stack if accepted.
+"""Undoable edits: service operations run at once, and put on the store's one undo stack if
+accepted.
 
-An edit is one or more ``Step``s, each pairing forward service calls with the calls that take
+An edit is one or more ``Step``s, each pairing forward operations with the operations that take
 them back. ``edit()`` runs the steps now. When the services refuse one, what the edit had already
 changed is put back and ``Refused`` is raised (with the service's ``field``, for a form to show
 beside that field), so a refused edit never reaches the stack. Otherwise the steps go on the stack
-as one undo step (one ``EditCommand``, or a macro of several) holding plain data: calls by module
-and function name, with plain arguments. Nothing here touches the database directly.
+as one undo step (one ``EditCommand``, or a macro of several) holding plain data: the service
+operation itself (a function, checked by mypy and found by "go to definition", never a name
+looked up at run time) with plain arguments. Nothing here touches the database directly.
+
+No edit says which signals to emit: every operation is run while the plan's context records the
+change set of each transaction it commits (``services.changeset``), and the store announces
+exactly that, the same way for a first run, an undo, a redo and a change made elsewhere.
 
 Qt calls redo() on push; that first redo is skipped, since the edit already ran. If a later
 undo/redo is refused (the plan moved on underneath), the error is reported and the command made
@@ -19,7 +25,6 @@ stack still reach it.
 
 from __future__ import annotations
 
-import importlib
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,11 +34,10 @@ from PySide6.QtGui import QUndoCommand
 
 from relman_desktop.models.planfile import PlanError
 from relman_desktop.services.base import ServiceError
+from relman_desktop.services.changeset import ChangeSet
 
 if TYPE_CHECKING:
     from .store import Store
-
-Notify = Sequence[tuple[str, tuple[Any, ...]]]  # store signals to emit: (signal name, arguments)
 
 
 # --- rows whose id changes ------------------------------------------------------------------------
@@ -86,33 +90,30 @@ def _resolve(value: Any) -> Any:
 
 @dataclass
 class Call:
-    """``module.function(ctx, *args, **kwargs)`` with any ``Ref`` argument read at call time.
-    ``rebinds``: a ``Ref`` that the call's result (a new id) re-points."""
+    """``fn(ctx, *args, **kwargs)``, a service operation, with any ``Ref`` argument read at call
+    time. ``rebinds``: a ``Ref`` that the call's result (a new id) re-points."""
 
-    module: str
-    function: str
+    fn: Callable[..., Any]
     args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
     rebinds: Ref | None = None
     result_id: Callable[[Any], int] | None = None  # the id inside the result, when not the result itself
 
     def __call__(self, store: Store) -> Any:
-        fn = getattr(importlib.import_module(self.module), self.function)
-        result = fn(store.ctx, *_resolve(self.args), **_resolve(self.kwargs))
+        result = self.fn(store.ctx, *_resolve(self.args), **_resolve(self.kwargs))
         if self.rebinds is not None:
             new_id = self.result_id(result) if self.result_id else result
             rebind(store, self.rebinds, int(new_id))
         return result
 
+    @property
+    def name(self) -> str:
+        return getattr(self.fn, "__name__", "operation")
 
-def call(module: str, function: str, /, *args: Any, **kwargs: Any) -> Call:
-    """A call into the module at path ``module`` (a service, or a view's own service helpers)."""
-    return Call(module, function, args, kwargs)
 
-
-def service(module: str, function: str, /, *args: Any, **kwargs: Any) -> Call:
-    """A call into ``relman_desktop.services.<module>``."""
-    return call(f"relman_desktop.services.{module}", function, *args, **kwargs)
+def op(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Call:
+    """The service operation ``fn`` with its arguments (the plan's context comes first, later)."""
+    return Call(fn, args, kwargs)
 
 
 Calls = Call | list[Call]
@@ -124,9 +125,18 @@ def _calls(value: Calls | None) -> list[Call]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def emit_all(store: Store, signals: Notify) -> None:
-    for name, args in signals:
-        getattr(store, name).emit(*args)
+def _recorded(store: Store, calls: list[Call]) -> tuple[Any, ChangeSet]:
+    """Run ``calls`` in order; what the last answered, and what they all changed. A refusal
+    raises after the transactions already committed are announced."""
+    result = None
+    with store.ctx.recording() as recorded:
+        try:
+            for one in calls:
+                result = one(store)
+        except BaseException:
+            store.announce(ChangeSet.merge(recorded))
+            raise
+    return result, ChangeSet.merge(recorded)
 
 
 # --- the command ------------------------------------------------------------------------------------
@@ -134,47 +144,71 @@ def emit_all(store: Store, signals: Notify) -> None:
 
 class EditCommand(QUndoCommand):
     """One undoable edit, pushed after its first application: redo runs ``forward``, undo runs
-    ``backward``, each followed by the store signals in ``notify`` (``notify_back`` after an undo,
-    when the signals differ by direction). ``backward_from(result)``, when given, rebuilds the
-    undo from what each redo's last call answered (a fresh snapshot of the row it deleted)."""
+    ``backward``; the store then announces what they changed. ``backward_from(result)``, when
+    given, rebuilds the undo from what each redo's last call answered (a fresh snapshot of the
+    row it deleted).
 
-    def __init__(self, store: Store, text: str, forward: Calls, backward: Calls, notify: Notify = (), *,
-                 notify_back: Notify | None = None, backward_from: Callable[[Any], Calls] | None = None) -> None:
+    Undo respects the lifecycle: an undo that would leave a release in a state whose entry
+    guards no longer hold (the review of a Closed release) is refused with one line saying why,
+    and put back (see ``lifecycle.broken_entry_guards``). A ``transition`` command is exempt: its
+    undo moves the release itself back."""
+
+    def __init__(self, store: Store, text: str, forward: Calls, backward: Calls, *,
+                 backward_from: Callable[[Any], Calls] | None = None, transition: bool = False) -> None:
         super().__init__(text)
         self.store = store
         self.forward = _calls(forward)
         self.backward = _calls(backward)
-        self.signals = list(notify)
-        self.signals_back = self.signals if notify_back is None else list(notify_back)
         self.backward_from = backward_from
-        self._skip_first_redo = True
+        self.transition = transition
+        self.releases: set[str] = set()  # the releases the edit touched, from its change set
+        self.skip_next_redo = True  # Qt redoes on push; the edit already ran
+        self.skip_next_undo = False
 
     def redo(self) -> None:
-        if self._skip_first_redo:
-            self._skip_first_redo = False
+        if self.skip_next_redo:
+            self.skip_next_redo = False
             return
         self._run(True)
 
     def undo(self) -> None:
+        if self.skip_next_undo:
+            self.skip_next_undo = False
+            return
         self._run(False)
 
     def _run(self, forward: bool) -> None:
+        verb = "Redo" if forward else "Undo"
         try:
-            result = None
-            for one in self.forward if forward else self.backward:
-                result = one(self.store)
+            before = {} if self.transition else self.store.broken_guards(self.releases)
+            result, changes = _recorded(self.store, self.forward if forward else self.backward)
         except (ServiceError, PlanError) as exc:
-            verb = "Redo" if forward else "Undo"
             self.store.error.emit(f"{verb} of “{self.text()}” was refused: {exc}")
             self.setObsolete(True)
-            self.store.refresh_all()
             return
         if forward and self.backward_from is not None:
             self.backward = _calls(self.backward_from(result))
-        self.announce(forward)
-
-    def announce(self, forward: bool) -> None:
-        emit_all(self.store, self.signals if forward else self.signals_back)
+        self.releases |= changes.releases()
+        broken = {} if self.transition else self.store.broken_guards(self.releases)
+        newly = {k: v for k, v in broken.items() if k not in before}
+        if newly:
+            # Put it back as it was (the opposite direction), and say why in one line.
+            try:
+                answer, back = _recorded(self.store, self.backward if forward else self.forward)
+                if not forward and self.backward_from is not None:
+                    self.backward = _calls(self.backward_from(answer))
+                changes = changes | back
+            except (ServiceError, PlanError) as exc:
+                self.store.error.emit(f"could not put back “{self.text()}”: {exc}")
+                self.setObsolete(True)
+            key, why = next(iter(newly.items()))
+            self.store.announce(changes)
+            self.store.error.emit(f"{verb} of “{self.text()}” was refused: {key} {why}; "
+                                  f"move {key} back through its lifecycle first")
+            if not self.isObsolete():
+                self.store.refuse_step(self, forward)
+            return
+        self.store.announce(changes)
 
 
 # --- running an edit now ---------------------------------------------------------------------------
@@ -220,54 +254,61 @@ def attempt(store: Store, one: Call) -> Any:
         raise Refused(str(exc)) from None
 
 
-def edit(store: Store, text: str, steps: Step | Sequence[Step], notify: Notify = (), *,
-         saved_message: bool = True) -> Any:
+def edit(store: Store, text: str, steps: Step | Sequence[Step], *, saved_message: bool = True,
+         transition: bool = False) -> Any:
     """Run ``steps`` now and, if the services accept every call, push them as one undo step named
-    ``text`` (a macro when there are several steps) and emit ``notify``. Returns what the last
-    call answered. ``saved_message``: say "Saved: <text>" in the status bar.
+    ``text`` (a macro when there are several steps); the store announces what they changed.
+    Returns what the last call answered. ``saved_message``: say "Saved: <text>" in the status
+    bar. ``transition``: the edit moves a release through its lifecycle (see ``EditCommand``).
 
     Raises ``Refused`` when a call is refused; what the edit had changed is put back first (the
     refused step's earlier calls through its ``rollback``, the steps before it through their
-    undo, latest first) and ``notify`` tells everyone to re-read. If no step can be undone the
-    edit is saved but nothing is pushed, and the status bar says so."""
+    undo, latest first), and announced. If no step can be undone the edit is saved but nothing
+    is pushed, and the status bar says so."""
     steps = [steps] if isinstance(steps, Step) else list(steps)
     done: list[tuple[Step, Any]] = []
     result = None
-    for step in steps:
-        for i, forward in enumerate(_calls(step.forward)):
-            try:
-                result = attempt(store, forward)
-            except Refused:
-                undo = list(step.rollback) if i else []
-                for earlier, answer in reversed(done):
-                    undo += earlier.undo_for(answer) or []
-                _put_back(store, text, undo)
-                if i or done:
-                    emit_all(store, notify)
-                raise
-        done.append((step, result))
+    if not store.has_plan:
+        raise Refused("no plan is open")
+    with store.ctx.recording() as recorded:
+        for step in steps:
+            for i, forward in enumerate(_calls(step.forward)):
+                try:
+                    result = attempt(store, forward)
+                except Refused:
+                    undo = list(step.rollback) if i else []
+                    for earlier, answer in reversed(done):
+                        undo += earlier.undo_for(answer) or []
+                    _put_back(store, text, undo)
+                    store.announce(ChangeSet.merge(recorded))
+                    raise
+            done.append((step, result))
+    changes = ChangeSet.merge(recorded)
     if not done:
         return None
+    if not changes:  # the services wrote nothing (the value was already so): no undo step
+        return result
     undos = [step.undo_for(answer) for step, answer in done]
     if any(undo is None for undo in undos):
-        emit_all(store, notify)
+        store.announce(changes)
         if saved_message:
             store.message.emit(f"Saved: {text} (this cannot be undone)")
         return result
     commands = [
-        EditCommand(store, text, step.replay(answer) if step.replay else step.forward, undo or [], notify,
-                    backward_from=step.backward_from)
+        EditCommand(store, text, step.replay(answer) if step.replay else step.forward, undo or [],
+                    backward_from=step.backward_from, transition=transition)
         for (step, answer), undo in zip(done, undos, strict=True)
     ]
+    for command in commands:
+        command.releases = changes.releases()
     if len(commands) == 1:
         store.push(commands[0])
     else:
         store.undo_stack.beginMacro(text)
         for command in commands:
-            # Each child announces on its own undo/redo: a few cheap reloads of one release.
             store.push(command)
         store.undo_stack.endMacro()
-    emit_all(store, notify)
+    store.announce(changes)
     if saved_message:
         store.message.emit(f"Saved: {text}")
     return result

@@ -20,9 +20,11 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
+    QDialog,
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QListWidget,
     QMenu,
@@ -31,6 +33,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from relman_desktop.services import changeset
+from relman_desktop.services.changeset import Outcome
 
 from .worker import DebouncedTask, Job, Task, Worker, shared_worker
 
@@ -128,7 +133,7 @@ class FileTransfers(QObject):
         self._worker = worker
         self.job: Job | None = None
         self.template: str | None = None  # the Word style template for release notes
-        self._dialogs: list[QFileDialog] = []
+        self._dialogs: list[QDialog] = []
         self.actions: dict[str, QAction] = {}
 
         self.panel = TransferPanel()
@@ -261,8 +266,8 @@ class FileTransfers(QObject):
         self.finished.emit("cancelled", message)
 
     def _key(self) -> str:
-        current = getattr(self.window, "_current_key", None)
-        return str(current() or "") if callable(current) else ""
+        """The one current release (Store.selection): what File > Export writes about."""
+        return self.store.selection.key or ""
 
     # --- exports (each takes the target path; the dialogs call these) ------------------------
 
@@ -354,23 +359,20 @@ class FileTransfers(QObject):
     def import_plan(self, path: str | Path) -> Job | None:
         ctx = self.store.ctx
 
-        def run(task: Task) -> dict[str, Any]:
+        def run(task: Task) -> Outcome[dict[str, Any]]:
             from relman_desktop.importers.plan_json import import_plan, load_plan_file
 
             task.progress(10, f"reading {Path(path).name}")
             data = load_plan_file(path)
             task.check()
             task.progress(40, "checking every record, then importing")
-            return import_plan(ctx, data)
+            return changeset.run(ctx, import_plan, data)
 
         return self._run(f"Import {Path(path).name}", run, self._imported)
 
-    def _imported(self, summary: dict[str, Any]) -> str:
-        s = self.store
-        s.refresh_all()
-        for signal in (s.people_changed, s.cis_changed, s.calendar_changed, s.workflow_changed):
-            signal.emit()
-        s.changes_changed.emit("")
+    def _imported(self, outcome: Outcome[dict[str, Any]]) -> str:
+        self.store.announce(outcome.changes)  # an import changes the whole plan: every view re-reads
+        summary = outcome.result
         counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in summary.items()
                            if isinstance(v, int) and v)
         return f"Imported {counts or 'nothing new'}"
@@ -396,14 +398,39 @@ class FileTransfers(QObject):
         dialog.open()
         return dialog
 
-    def release_notes_dialog(self, variant: str) -> QFileDialog | None:
+    def release_notes_dialog(self, variant: str) -> QDialog | None:
+        """The file dialog for the selected release's notes; with none selected, first asks
+        which release (that choice becomes the selection)."""
         key = self._key()
         if not key:
-            self.store.error.emit("select a release first (in the releases list or the editor)")
-            return None
+            return self.ask_release(f"Release notes ({variant})", lambda: self.release_notes_dialog(variant))
         return self._dialog(f"Release notes of {key} ({variant})", "Word documents (*.docx)", "docx",
                             lambda p: self.export_release_notes(p, key=key, variant=variant),
                             file_name=f"{key}-release-notes-{variant}.docx")
+
+    def ask_release(self, title: str, then: Callable[[], Any]) -> QInputDialog | None:
+        """Which release? A non-modal list of the plan's releases; picking one selects it
+        (Store.selection) and runs ``then``."""
+        rows = self.store.releases()
+        if not rows:
+            self.store.error.emit("this plan has no release to export yet")
+            return None
+        dialog = QInputDialog(self.window)
+        dialog.setObjectName("ask_release")
+        dialog.setWindowTitle(title)
+        dialog.setLabelText("No release is selected. Which release?")
+        dialog.setComboBoxItems([f"{r.key} — {r.title}" for r in rows])
+        dialog.setComboBoxEditable(False)
+
+        def chosen(text: str) -> None:
+            self.store.selection.set(text.split(" — ", 1)[0])
+            then()
+
+        dialog.textValueSelected.connect(chosen)
+        dialog.finished.connect(lambda _r, d=dialog: self._dialogs.remove(d) if d in self._dialogs else None)
+        self._dialogs.append(dialog)
+        dialog.open()
+        return dialog
 
     def template_dialog(self) -> QFileDialog:
         return self._dialog("Word style template for release notes", "Word documents (*.docx *.dotx)", "docx",

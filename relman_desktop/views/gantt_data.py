@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,13 +119,6 @@ class GanttData:
         return [w for w in self.windows if w.kind == "maintenance"]
 
 
-def _service(name: str) -> Any | None:
-    try:
-        return importlib.import_module(f"relman_desktop.services.{name}")
-    except ModuleNotFoundError:
-        return None
-
-
 def load_baselines(ctx: Any) -> dict[str, dict[str, Any]]:
     """Saved baselines by name: ``{release_key: {planned_start, planned_end, deploy_*, tasks}}``."""
     from relman_desktop.services import baselines
@@ -137,6 +129,8 @@ def load_baselines(ctx: Any) -> dict[str, dict[str, Any]]:
 def load(ctx: Any, *, with_conflicts: bool = True, with_critical: bool = True) -> GanttData:
     """The whole calendar: releases with their conflicts and critical flag, dependency edges,
     windows expanded over the shown range, baselines."""
+    from relman_desktop.services import conflicts, graph
+    from relman_desktop.services import critical_path as cp
     from relman_desktop.services import releases as R
     from relman_desktop.services import windows as W
 
@@ -157,15 +151,12 @@ def load(ctx: Any, *, with_conflicts: bool = True, with_critical: bool = True) -
 
     edges: list[tuple[str, str, str]] = []
     chain: list[str] = []
-    graph = _service("graph")
-    if graph is not None and hasattr(graph, "release_graph"):
-        g = graph.release_graph(ctx, with_conflicts=False)
-        edges = [(e.prerequisite, e.dependent, e.kind) for e in g.edges]
-        chain = list(g.critical_chain)
+    g = graph.release_graph(ctx, with_conflicts=False)
+    edges = [(e.prerequisite, e.dependent, e.kind) for e in g.edges]
+    chain = list(g.critical_chain)
 
     found: list[Any] = []
-    conflicts = _service("conflicts")
-    if with_conflicts and conflicts is not None:
+    if with_conflicts:
         found = conflicts.all_conflicts(ctx, suggest=False)
         by_key = {r.key: r for r in out}
         for c in found:
@@ -174,8 +165,7 @@ def load(ctx: Any, *, with_conflicts: bool = True, with_critical: bool = True) -
                     by_key[key].conflicts.append(c)
 
     if with_critical:
-        cp = _service("critical_path")
-        if cp is not None and edges:
+        if edges:
             try:
                 critical = set(cp.release_critical_path(ctx).critical)
             except Exception:  # a loop the services refuse elsewhere: no highlight, not a crash
@@ -210,12 +200,12 @@ def load(ctx: Any, *, with_conflicts: bool = True, with_critical: bool = True) -
 
 def load_tasks(ctx: Any, key: str) -> list[GanttTask]:
     """A release's tasks, with the critical ones over its task links marked."""
+    from relman_desktop.services import critical_path as cp
     from relman_desktop.services import tasks as T
 
     rows = T.list_tasks(ctx, key)
     critical: set[str] = set()
-    cp = _service("critical_path")
-    if cp is not None and rows:
+    if rows:
         try:
             critical = set(cp.task_critical_path(ctx, key).critical)
         except Exception:

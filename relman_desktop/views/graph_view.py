@@ -57,11 +57,11 @@ from PySide6.QtWidgets import (
 )
 
 from relman_desktop.models.planfile import PlanError
+from relman_desktop.services import graph, impact
 from relman_desktop.services import graph as G
-from relman_desktop.services import impact
 from relman_desktop.services.base import ServiceError
 
-from .commands import Refused, Step, call, edit, service
+from .commands import Refused, Step, op
 from .store import Store
 
 CRITICAL = QColor("#d9480f")
@@ -275,18 +275,6 @@ class EdgeItem(QGraphicsPathItem):
 
 # --- undoable edits -----------------------------------------------------------------------------
 
-HERE = "relman_desktop.views.graph_view"
-
-
-def reapply_shift(ctx: Any, applied: impact.ShiftApplied) -> impact.ShiftApplied:
-    """Redo of an applied what-if: the dates it wrote, put back (not a new plan of the shift, which
-    could move other things now); answers ``applied`` again, which the next undo restores from."""
-    impact.restore_dates(ctx, applied.after)
-    return applied
-
-
-def _announce(keys: Iterable[str], task_keys: Iterable[str] = ()) -> list[tuple[str, tuple[Any, ...]]]:
-    return [("release_changed", (key,)) for key in keys] + [("tasks_changed", (key,)) for key in task_keys]
 
 
 # --- the canvas ------------------------------------------------------------------------------------
@@ -542,12 +530,12 @@ class GraphView(QWidget):
         if not getattr(self, "_editing", False):
             self.reload()
 
-    def _edit(self, text: str, step: Step, keys: Iterable[str], task_keys: Iterable[str] = ()) -> bool:
+    def _edit(self, text: str, step: Step) -> bool:
         """One undoable step on the store's stack; a refusal is shown in the message line and
         nothing is pushed. The graph is read once afterwards, not once per release announced."""
         self._editing = True
         try:
-            edit(self.store, text, step, _announce(keys, task_keys), saved_message=False)
+            self.store.edit(text, step, saved_message=False)
         except Refused as exc:
             self.show_message(str(exc), error=True)
             return False
@@ -682,9 +670,9 @@ class GraphView(QWidget):
     def connect_releases(self, prerequisite: str, dependent: str, kind: str = "before") -> bool:
         """``dependent`` depends on ``prerequisite`` (a drag from the first box to the second).
         The service refuses a loop (naming it) or a dependency that is already there."""
-        step = Step(service("graph", "add_dependency", dependent, prerequisite, kind),
-                    service("graph", "remove_dependency", dependent, prerequisite))
-        if not self._edit(f"make {dependent} depend on {prerequisite}", step, [dependent]):
+        step = Step(op(graph.add_dependency, dependent, prerequisite, kind),
+                    op(graph.remove_dependency, dependent, prerequisite))
+        if not self._edit(f"make {dependent} depend on {prerequisite}", step):
             return False
         self.show_message(f"{dependent} now depends on {prerequisite} (Ctrl+Z to undo)")
         return True
@@ -693,9 +681,9 @@ class GraphView(QWidget):
         edge = next((e for e in self.graph.edges if e.prerequisite == prerequisite and e.dependent == dependent), None)
         if edge is None:
             return False
-        step = Step(service("graph", "remove_dependency", dependent, prerequisite),
-                    service("graph", "add_dependency", dependent, prerequisite, edge.kind))
-        if not self._edit(f"remove {dependent}'s dependency on {prerequisite}", step, [dependent]):
+        step = Step(op(graph.remove_dependency, dependent, prerequisite),
+                    op(graph.add_dependency, dependent, prerequisite, edge.kind))
+        if not self._edit(f"remove {dependent}'s dependency on {prerequisite}", step):
             return False
         self.show_message(f"{dependent} no longer depends on {prerequisite} (Ctrl+Z to undo)")
         return True
@@ -752,12 +740,10 @@ class GraphView(QWidget):
         result, self.what_if = self.what_if, None
         self._set_what_if_buttons()
         # One step for the whole shift: undo restores every date it wrote, redo writes them again.
-        step = Step(service("impact", "apply_shift", result.key, result.shift_days),
-                    backward_from=lambda applied: service("impact", "restore_dates", applied.before),
-                    replay=lambda applied: call(HERE, "reapply_shift", applied))
-        releases = result.moved_releases()
-        tasks = dict.fromkeys(m.key.split("/", 1)[0] for m in result.moved if m.kind == "task")
-        if not self._edit(f"shift {result.key} by {result.shift_days:+d} days", step, releases, tasks):
+        step = Step(op(impact.apply_shift, result.key, result.shift_days),
+                    backward_from=lambda applied: op(impact.restore_dates, applied.before),
+                    replay=lambda applied: op(impact.reapply_shift, applied))
+        if not self._edit(f"shift {result.key} by {result.shift_days:+d} days", step):
             self._rebuild()  # the what-if outlines go; the refusal stays in the message line
             return False
         self.show_message(f"Shifted {result.key} by {result.shift_days:+d} days (Ctrl+Z to undo)")
@@ -852,9 +838,9 @@ def export_graph_file(ctx: Any, path: str | Path, *, keys: Iterable[str] | None 
 
 def _page_factory(store: Any, window: Any) -> QWidget:
     view = GraphView(store)
-    releases_view = getattr(window, "releases_view", None)
-    if releases_view is not None and hasattr(releases_view, "select_key"):
-        view.release_selected.connect(releases_view.select_key)
+    view.release_selected.connect(store.selection.set)  # the one selection (see Store.selection)
+    store.selection.changed.connect(lambda key: view.select_release(key)
+                                    if key and key != view.selected_key and key in view.nodes else None)
     window.graph_view = view
     return view
 
@@ -884,5 +870,4 @@ __all__ = [
     "GraphView",
     "export_graph_file",
     "export_scene",
-    "reapply_shift",
 ]

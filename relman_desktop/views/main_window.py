@@ -35,17 +35,18 @@ from PySide6.QtWidgets import (
 )
 
 from relman_desktop.models.planfile import PLAN_SUFFIX, default_plan_path
+from relman_desktop.services import demo, releases, templates
 
 # Each of these registers its navigator page (and screenshot view) when imported.
 from . import cab_presenter, calendar_view, changes_page, cis_page, graph_view, kpi_dashboard  # noqa: F401
-from .commands import Refused, Step, edit, service
+from .commands import Refused, Step, op
 from .exports_menu import install as install_file_transfers
 from .pages import PAGE_REGISTRY, PageSpec, PlaceholderPage
 from .release_editor import ReleaseEditor
 from .releases_model import words
 from .releases_view import ReleasesView
 from .settings import THEMES, Settings
-from .store import Store, optional_service
+from .store import Store
 from .theme import apply_theme
 from .unsaved import settle_drafts, unsaved_drafts
 
@@ -81,7 +82,7 @@ class ReleasesPage(QStackedWidget):
         self.setCurrentWidget(self.editor)
 
     def show_list(self) -> None:
-        key = self.editor.key
+        key = self.editor.key or self.list.store.selection.key
         self.setCurrentWidget(self.list)
         if key:
             self.list.select_key(key)
@@ -139,7 +140,7 @@ class WelcomePage(QWidget):
     new_requested = Signal()
     open_requested = Signal()
 
-    def __init__(self, demo_available: bool, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("welcome_page")
         intro = QLabel(
@@ -149,10 +150,8 @@ class WelcomePage(QWidget):
         intro.setWordWrap(True)
         self.demo_button = QPushButton("Explore the demo plan")
         self.demo_button.setObjectName("welcome_demo")
-        self.demo_button.setEnabled(demo_available)
         demo_note = QLabel(
             "A realistic plan with releases, changes, tasks and approvals to try things out."
-            if demo_available else "The demo plan is not available in this build."
         )
         self.new_button = QPushButton("Start a new, empty plan")
         self.new_button.setObjectName("welcome_new")
@@ -287,7 +286,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_TITLE)
 
         self.central = QStackedWidget()
-        self.welcome = WelcomePage(demo_available=self._demo_generator() is not None)
+        self.welcome = WelcomePage()
         self.error_page = PlanErrorPage()
         self.workspace = QSplitter(Qt.Orientation.Horizontal)
         self.navigator = QListWidget()
@@ -496,8 +495,7 @@ class MainWindow(QMainWindow):
 
     def _fill_templates(self) -> None:
         self.template_menu.clear()
-        templates = optional_service("templates")
-        infos = self.store.call(templates.list_templates) if templates and self.store.has_plan else []
+        infos = self.store.call(templates.list_templates) if self.store.has_plan else []
         if infos is Store.FAILED:
             infos = []
         for info in infos:
@@ -515,8 +513,11 @@ class MainWindow(QMainWindow):
         s.plan_closed.connect(self.show_welcome)
         s.error.connect(lambda msg: self.statusBar().showMessage(f"⚠ {msg}", 15000))
         s.message.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
-        self.releases_view.current_release_changed.connect(lambda _k: self.inspector.show_release(self.releases_view.current_row()))
-        s.release_changed.connect(lambda _k: self.inspector.show_release(self.releases_view.current_row()))
+        # The inspector shows the one current release (Store.selection), from the list's row cache.
+        s.selection.changed.connect(lambda _k: self._inspect())
+        s.release_changed.connect(lambda _k: self._inspect())
+        s.releases_changed.connect(self._inspect)
+        s.plan_closed.connect(self._inspect)
         self.welcome.demo_requested.connect(self.open_demo)
         self.welcome.new_requested.connect(lambda: self.open_plan(None, create=True))
         self.welcome.open_requested.connect(self.open_plan_dialog)
@@ -563,23 +564,14 @@ class MainWindow(QMainWindow):
         else:
             self.show_welcome()
 
-    @staticmethod
-    def _demo_generator() -> Any | None:
-        demo = optional_service("demo")
-        return getattr(demo, "generate_demo", None) if demo else None
-
     def open_demo(self) -> None:
-        generate = self._demo_generator()
-        if generate is None:
-            self.statusBar().showMessage("The demo plan is not available in this build", 8000)
-            return
         path = default_plan_path().with_name(f"demo{PLAN_SUFFIX}")
         path.parent.mkdir(parents=True, exist_ok=True)
         fresh = not path.exists()
         if not self.open_plan(path, create=True):
             return
-        if fresh and self.store.call(generate) is not Store.FAILED:
-            self.store.refresh_all()
+        if fresh and self.store.run(demo.generate_demo) is not Store.FAILED:
+            self.store.refresh_all()  # the demo is written in bulk, without an audit event per row
 
     def _file_dialog(self, title: str, *, save: bool, on_selected: Any) -> QFileDialog:
         dialog = QFileDialog(self, title)
@@ -628,12 +620,11 @@ class MainWindow(QMainWindow):
 
     def new_release_from_template(self, template: str) -> str | None:
         key = self.store.next_release_key()
-        forward = service("templates", "create_release_from_template", template,
+        forward = op(templates.create_release_from_template, template,
                           key=key, title=f"New {template} release", start=dt.date.today())
-        backward = service("releases", "delete_release", key)
+        backward = op(releases.delete_release, key)
         try:
-            edit(self.store, f"create release {key} from {template}", Step(forward, backward),
-                 [("releases_changed", ()), ("release_created", (key,))], saved_message=False)
+            self.store.edit(f"create release {key} from {template}", Step(forward, backward), saved_message=False)
         except Refused as exc:
             self.store.error.emit(str(exc))
             return None
@@ -641,9 +632,11 @@ class MainWindow(QMainWindow):
         return key
 
     def _current_key(self) -> str:
-        if self.releases_page.currentWidget() is self.editor and self.editor.key:
-            return self.editor.key
-        return self.releases_view.current_key()
+        """The one current release (Store.selection), "" when none is selected."""
+        return self.store.selection.key or ""
+
+    def _inspect(self) -> None:
+        self.inspector.show_release(self.releases_view.row_of(self.store.selection.key or ""))
 
     def transition_current(self) -> None:
         key = self._current_key()

@@ -357,21 +357,76 @@ class OverviewTab(QScrollArea):
 
     def set_release(self, key: str | None) -> None:
         self.key = key
+        if key:
+            self.store.selection.set(key)
         self.reload()
 
     def reload(self) -> None:
+        """Show the release as the plan has it now. A field the user is typing in (a draft: its
+        text differs from what was loaded) keeps the typing; if the same field was changed
+        underneath (another window, the ``relman`` command), the field says so instead of the
+        draft silently overwriting it, or it silently losing the draft."""
+        old = self.detail if self.detail is not None and self.detail.key == self.key else None
+        drafts = self._drafts() if old is not None else {}
         self.detail = self.store.release(self.key) if self.key else None
         self._people.setStringList([p.email for p in self.store.people()])
         self._release_keys.setStringList([r.key for r in self.store.releases() if r.key != self.key])
         self._loading = True
+        clashes = []
         try:
             for name in FIELDS:
                 self._show_value(name, getattr(self.detail, name, None) if self.detail else None)
                 self._set_error(name, "")
             self._error_source.clear()
+            for name, text in drafts.items():
+                if self.detail is None:
+                    break
+                if self._shown_text(name) == text:
+                    continue  # what was typed is what the plan now holds (this very edit, saved)
+                self._show_draft(name, text)
+                theirs = getattr(self.detail, name, None)
+                if theirs != getattr(old, name, None):
+                    clashes.append(name)
+                    self._set_error(name, f"{FIELDS[name].label} was changed elsewhere to "
+                                          f"“{self._text(FIELDS[name], theirs) or '(empty)'}” while you were "
+                                          "typing; your text is kept here: leave the field to save it over "
+                                          "theirs, or Esc to drop yours")
         finally:
             self._loading = False
         self.setEnabled(self.detail is not None)
+        if clashes:
+            labels = ", ".join(FIELDS[n].label for n in clashes)
+            self.store.error.emit(f"{self.key} was changed elsewhere while you were editing {labels}: "
+                                  "nothing of yours was saved over it yet")
+
+    def _drafts(self) -> dict[str, str]:
+        """Text fields whose text differs from the value loaded: what the user is typing."""
+        found = {}
+        for name, spec in FIELDS.items():
+            if spec.kind in ("choice", "tests"):
+                continue  # saved the moment they are picked: never a draft
+            try:
+                unchanged = self._unchanged(name)
+            except Exception:  # text that does not parse yet is a draft too
+                unchanged = False
+            if not unchanged:
+                found[name] = self._shown_text(name)
+        return found
+
+    def _shown_text(self, name: str) -> str:
+        w = self.editors[name]
+        return w.toPlainText() if FIELDS[name].kind == "multiline" else w.text()  # type: ignore[attr-defined]
+
+    def _show_draft(self, name: str, text: str) -> None:
+        w = self.editors[name]
+        w.blockSignals(True)
+        try:
+            if FIELDS[name].kind == "multiline":
+                w.setPlainText(text)  # type: ignore[attr-defined]
+            else:
+                w.setText(text)  # type: ignore[attr-defined]
+        finally:
+            w.blockSignals(False)
 
     def _show_value(self, name: str, value: Any) -> None:
         spec = FIELDS[name]
@@ -639,6 +694,8 @@ class LifecycleBar(QWidget):
 
     def set_release(self, key: str | None) -> None:
         self.key = key
+        if key:
+            self.store.selection.set(key)
         self.panel.hide()
         self.refresh()
 
@@ -731,6 +788,10 @@ class ReleaseEditor(QWidget):
         store.release_changed.connect(self._changed)
         store.release_renamed.connect(self._renamed)
         store.release_deleted.connect(self._deleted)
+        # Another plan (or none): nothing of the old plan's release stays open, so no edit in
+        # progress can land in the new plan's release of the same key.
+        store.plan_opened.connect(lambda _path: self._plan_gone())
+        store.plan_closed.connect(self._plan_gone)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         # Esc that no field wanted (fields ignore it) goes back to the list.
@@ -746,6 +807,8 @@ class ReleaseEditor(QWidget):
 
     def set_release(self, key: str | None) -> None:
         self.key = key
+        if key:
+            self.store.selection.set(key)
         self._refresh_header()
         self.lifecycle.set_release(key)
         for widget in self.tab_widgets.values():
@@ -791,6 +854,12 @@ class ReleaseEditor(QWidget):
     def _deleted(self, key: str) -> None:
         if key == self.key:
             self.back_requested.emit()
+
+    def _plan_gone(self) -> None:
+        if self.key is None:
+            return
+        self.set_release(None)
+        self.back_requested.emit()
 
 
 from . import settings_page, tab_evidence, tab_history  # noqa: E402, F401  (register their tabs and the Settings page)

@@ -163,6 +163,7 @@ class ReleasesView(QWidget):
         store.releases_changed.connect(self.reload)
         store.release_changed.connect(self._release_changed)
         store.plan_closed.connect(lambda: self.model.set_rows([]))
+        store.selection.changed.connect(self._selection_changed)
         self.reload()
 
     # --- building ---------------------------------------------------------------------------
@@ -204,7 +205,7 @@ class ReleasesView(QWidget):
     # --- data -------------------------------------------------------------------------------
 
     def reload(self) -> None:
-        key = self.current_key()
+        key = self.store.selection.key  # the one current release (none after another plan opens)
         rows = self.store.releases()
         self.model.set_rows(rows)
         self._refill(self.status_filter, sorted({r.status for r in rows}))
@@ -328,4 +329,17 @@ class ReleasesView(QWidget):
             self.open_release.emit(str(index.data(KEY_ROLE)))
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        self.current_release_changed.emit(str(current.data(KEY_ROLE)) if current.isValid() else "")
+        key = str(current.data(KEY_ROLE)) if current.isValid() else ""
+        if key:
+            self.store.selection.set(key)
+        self.current_release_changed.emit(key)
+
+    def _selection_changed(self, key: str) -> None:
+        """The current release chosen elsewhere (calendar, graph, editor): the list follows."""
+        if key and key != self.current_key():
+            self.select_key(key)
+
+    def row_of(self, key: str) -> Any | None:
+        """The cached row of release ``key`` (no query), or None."""
+        i = self.model.row_of_key(key) if key else -1
+        return self.model.rows[i] if i >= 0 else None

@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from relman_desktop.models import enums as E
+from relman_desktop.services import cis, people
 
-from .commands import Refused, Step, edit, service
+from .commands import Refused, Step, op
 from .releases_model import words
 from .settings_section import RecordSection, changed
 from .tab_forms import Column, Field, choices_of
-
-PEOPLE = "people"
-CIS = "cis"
 
 
 class PeopleSection(RecordSection):
@@ -45,10 +43,9 @@ class PeopleSection(RecordSection):
         return f"{record.name} <{record.email}>"
 
     def create(self, values: dict[str, Any]) -> Any:
-        email = edit(self.store, f"add person {values.get('email') or ''}",
-                     Step(service(PEOPLE, "create_person", values),
-                          backward_from=lambda email: service(PEOPLE, "delete_person", email)),
-                     [("people_changed", ())])
+        email = self.store.edit(f"add person {values.get('email') or ''}",
+                     Step(op(people.create_person, values),
+                          backward_from=lambda email: op(people.delete_person, email)))
         return email
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
@@ -57,17 +54,15 @@ class PeopleSection(RecordSection):
         if not diff:
             return record.email
         new_email = diff.get("email", record.email)
-        edit(self.store, f"edit person {record.email}",
-             Step(service(PEOPLE, "update_person", record.email, diff),
-                  service(PEOPLE, "update_person", new_email, {k: old[k] for k in diff})),
-             [("people_changed", ()), ("releases_changed", ())])
+        self.store.edit(f"edit person {record.email}",
+             Step(op(people.update_person, record.email, diff),
+                  op(people.update_person, new_email, {k: old[k] for k in diff})))
         return new_email
 
     def remove(self, record: Any) -> None:
         before = {k: v for k, v in self.form_values(record).items() if k != "id"}
-        edit(self.store, f"delete person {record.email}",
-             Step(service(PEOPLE, "delete_person", record.email), service(PEOPLE, "create_person", before)),
-             [("people_changed", ()), ("releases_changed", ())])
+        self.store.edit(f"delete person {record.email}",
+             Step(op(people.delete_person, record.email), op(people.create_person, before)))
 
 
 class CISection(RecordSection):
@@ -118,9 +113,8 @@ class CISection(RecordSection):
 
     def create(self, values: dict[str, Any]) -> Any:
         try:
-            return edit(self.store, f"add CI {values.get('name') or ''}",
-                        Step(service(CIS, "create_ci", values), backward_from=lambda name: service(CIS, "delete_ci", name)),
-                        [("cis_changed", ())])
+            return self.store.edit(f"add CI {values.get('name') or ''}",
+                        Step(op(cis.create_ci, values), backward_from=lambda name: op(cis.delete_ci, name)))
         except Refused as exc:
             raise _loop_under_parents(exc) from None
 
@@ -133,9 +127,8 @@ class CISection(RecordSection):
             return record.name
         new_name = diff.get("name", record.name)
         try:
-            edit(self.store, f"edit CI {record.name}",
-                 Step(service(CIS, "update_ci", record.name, diff), service(CIS, "update_ci", new_name, {k: old[k] for k in diff})),
-                 [("cis_changed", ())])
+            self.store.edit(f"edit CI {record.name}",
+                 Step(op(cis.update_ci, record.name, diff), op(cis.update_ci, new_name, {k: old[k] for k in diff})))
         except Refused as exc:
             raise _loop_under_parents(exc) from None
         return new_name
@@ -144,11 +137,10 @@ class CISection(RecordSection):
         before = self.form_values(record)
         # Undo brings the CI back with its parents, and puts it back above each of its children.
         parents_of = {r.name: list(r.parents) for r in self.model.rows}
-        back = [service(CIS, "create_ci", before)]
-        back += [service(CIS, "update_ci", child, {"parents": parents_of.get(child, [record.name])})
+        back = [op(cis.create_ci, before)]
+        back += [op(cis.update_ci, child, {"parents": parents_of.get(child, [record.name])})
                  for child in record.children]
-        edit(self.store, f"delete CI {record.name}", Step(service(CIS, "delete_ci", record.name), back),
-             [("cis_changed", ())])
+        self.store.edit(f"delete CI {record.name}", Step(op(cis.delete_ci, record.name), back))
 
 
 def _loop_under_parents(exc: Refused) -> Refused:

@@ -16,16 +16,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QScrollArea
 
 from relman_desktop.models import enums as E
+from relman_desktop.services import rules, templates
 
-from .commands import Ref, Refused, Step, edit, ref, service
+from .commands import Ref, Refused, Step, op, ref
 from .releases_model import words
 from .settings_rows import Row, RowList, combo, line, set_combo
 from .settings_section import RecordSection
 from .tab_forms import Column, Field, LocalError, choices_of
 from .template_body import EMPTY_BODY, TemplateBodyEditor
-
-TEMPLATES = "templates"
-RULES = "rules"
 
 
 def outline(body: Any) -> str:
@@ -136,31 +134,28 @@ class TemplatesSection(RecordSection):
 
     def create(self, values: dict[str, Any]) -> Any:
         name = values.get("name") or ""
-        edit(self.store, f"add template {name}",
-             Step(service(TEMPLATES, "create_template", name, values["release_type"], values["body"] or {},
+        self.store.edit(f"add template {name}",
+             Step(op(templates.create_template, name, values["release_type"], values["body"] or {},
                           values["default_duration_days"]),
-                  service(TEMPLATES, "delete_template", name)),
-             [("templates_changed", ())])
+                  op(templates.delete_template, name)))
         return name
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
         new_name = values.get("name") or ""
         old = self.form_values(record)
-        edit(self.store, f"edit template {record.name}",
-             Step(service(TEMPLATES, "update_template", record.name, new_name=new_name,
+        self.store.edit(f"edit template {record.name}",
+             Step(op(templates.update_template, record.name, new_name=new_name,
                           release_type=values["release_type"], body=values["body"] or {},
                           default_duration_days=values["default_duration_days"]),
-                  service(TEMPLATES, "update_template", new_name, new_name=record.name, release_type=old["release_type"],
-                          body=old["body"], default_duration_days=old["default_duration_days"])),
-             [("templates_changed", ())])
+                  op(templates.update_template, new_name, new_name=record.name, release_type=old["release_type"],
+                          body=old["body"], default_duration_days=old["default_duration_days"])))
         return new_name
 
     def remove(self, record: Any) -> None:
-        edit(self.store, f"delete template {record.name}",
-             Step(service(TEMPLATES, "delete_template", record.name),
-                  service(TEMPLATES, "create_template", record.name, record.release_type, record.body,
-                          record.default_duration_days)),
-             [("templates_changed", ())])
+        self.store.edit(f"delete template {record.name}",
+             Step(op(templates.delete_template, record.name),
+                  op(templates.create_template, record.name, record.release_type, record.body,
+                          record.default_duration_days)))
 
 
 # --- rules ------------------------------------------------------------------------------------------------
@@ -353,27 +348,24 @@ class RulesSection(RecordSection):
 
     def create(self, values: dict[str, Any]) -> Any:
         target = Ref("rule", -1)
-        forward = service(RULES, "create_rule", values.get("name") or "", values["event"], values["conditions"],
+        forward = op(rules.create_rule, values.get("name") or "", values["event"], values["conditions"],
                           values["actions"], enabled=values["enabled"])
         forward.rebinds = target
-        edit(self.store, f"add rule {values.get('name') or ''}", Step(forward, service(RULES, "delete_rule", target)),
-             [("rules_changed", ())])
+        self.store.edit(f"add rule {values.get('name') or ''}", Step(forward, op(rules.delete_rule, target)))
         return target.id
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
         target = ref(self.store, "rule", record.id)
-        edit(self.store, f"edit rule {record.name}",
-             Step(service(RULES, "update_rule", target, name=values.get("name") or "", event=values["event"],
+        self.store.edit(f"edit rule {record.name}",
+             Step(op(rules.update_rule, target, name=values.get("name") or "", event=values["event"],
                           conditions=values["conditions"], actions=values["actions"], enabled=values["enabled"]),
-                  service(RULES, "update_rule", target, name=record.name, event=record.event,
-                          conditions=record.conditions, actions=record.actions, enabled=record.enabled)),
-             [("rules_changed", ())])
+                  op(rules.update_rule, target, name=record.name, event=record.event,
+                          conditions=record.conditions, actions=record.actions, enabled=record.enabled)))
         return target.id
 
     def remove(self, record: Any) -> None:
         target = ref(self.store, "rule", record.id)
-        back = service(RULES, "create_rule", record.name, record.event, record.conditions, record.actions,
+        back = op(rules.create_rule, record.name, record.event, record.conditions, record.actions,
                        enabled=record.enabled, position=record.position)
         back.rebinds = target
-        edit(self.store, f"delete rule {record.name}", Step(service(RULES, "delete_rule", target), back),
-             [("rules_changed", ())])
+        self.store.edit(f"delete rule {record.name}", Step(op(rules.delete_rule, target), back))

@@ -12,13 +12,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from relman_desktop.models import enums as E
+from relman_desktop.services import windows
 
-from .commands import Ref, Step, edit, ref, service
+from .commands import Ref, Step, op, ref
 from .releases_model import words
 from .settings_section import RecordSection
 from .tab_forms import Column, Field, LocalError, choices_of
 
-WINDOWS = "windows"
 WALL_HINT = "YYYY-MM-DD HH:MM, in the window's time zone"
 
 
@@ -120,23 +120,21 @@ class WindowsSection(RecordSection):
 
     def create(self, values: dict[str, Any]) -> Any:
         target = Ref("calendar_window", -1)
-        forward = service(WINDOWS, "create_window", **self._fields(values))
+        forward = op(windows.create_window, **self._fields(values))
         forward.rebinds, forward.result_id = target, lambda info: info.id
-        edit(self.store, f"add window {values.get('title') or ''}",
-             Step(forward, service(WINDOWS, "delete_window", target)), [("calendar_changed", ())])
+        self.store.edit(f"add window {values.get('title') or ''}",
+             Step(forward, op(windows.delete_window, target)))
         return target.id
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
         target = ref(self.store, "calendar_window", record.id)
-        edit(self.store, f"edit window {record.title}",
-             Step(service(WINDOWS, "update_window", target, **self._fields(values)),
-                  service(WINDOWS, "update_window", target, **self._snapshot(record))),
-             [("calendar_changed", ())])
+        self.store.edit(f"edit window {record.title}",
+             Step(op(windows.update_window, target, **self._fields(values)),
+                  op(windows.update_window, target, **self._snapshot(record))))
         return target.id
 
     def remove(self, record: Any) -> None:
         target = ref(self.store, "calendar_window", record.id)
-        back = service(WINDOWS, "create_window", **self._snapshot(record))
+        back = op(windows.create_window, **self._snapshot(record))
         back.rebinds, back.result_id = target, lambda info: info.id
-        edit(self.store, f"delete window {record.title}", Step(service(WINDOWS, "delete_window", target), back),
-             [("calendar_changed", ())])
+        self.store.edit(f"delete window {record.title}", Step(op(windows.delete_window, target), back))

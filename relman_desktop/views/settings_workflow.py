@@ -9,18 +9,17 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from relman_desktop.models import enums as E
+from relman_desktop.services import workflow
 
-from .commands import Call, Ref, Refused, Step, edit, ref, service
+from .commands import Call, Ref, Refused, Step, op, ref
 from .releases_model import words
 from .settings_rows import Row, RowList, check, combo, set_combo
 from .settings_section import RecordSection
 from .store import Store
 from .tab_forms import Column, Field, choices_of
 
-WORKFLOW = "workflow"
 ANY_OPEN = "any open state"
 PREVIOUS = "the previous state"
-NOTIFY = [("workflow_changed", ()), ("releases_changed", ())]
 
 
 def _guard_names() -> tuple[tuple[str, ...], frozenset[str], dict[str, str]]:
@@ -88,9 +87,8 @@ class StatesSection(RecordSection):
 
     def create(self, values: dict[str, Any]) -> Any:
         name = values.get("name") or ""
-        edit(self.store, f"add state {name}",
-             Step(service(WORKFLOW, "add_state", name, values["category"]), service(WORKFLOW, "delete_state", name)),
-             NOTIFY)
+        self.store.edit(f"add state {name}",
+             Step(op(workflow.add_state, name, values["category"]), op(workflow.delete_state, name)))
         return name
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
@@ -98,13 +96,13 @@ class StatesSection(RecordSection):
         forward: list[Call] = []
         backward: list[Call] = []
         if name != record.name:
-            forward.append(service(WORKFLOW, "rename_state", record.name, name))
-            backward.insert(0, service(WORKFLOW, "rename_state", name, record.name))
+            forward.append(op(workflow.rename_state, record.name, name))
+            backward.insert(0, op(workflow.rename_state, name, record.name))
         if values["category"] != record.category:
-            forward.append(service(WORKFLOW, "set_state_category", name, values["category"]))
-            backward.insert(0, service(WORKFLOW, "set_state_category", name, record.category))
+            forward.append(op(workflow.set_state_category, name, values["category"]))
+            backward.insert(0, op(workflow.set_state_category, name, record.category))
         if forward:
-            edit(self.store, f"edit state {record.name}", Step(forward, backward), NOTIFY)
+            self.store.edit(f"edit state {record.name}", Step(forward, backward))
         return name
 
     def remove(self, record: Any) -> None:
@@ -113,13 +111,12 @@ class StatesSection(RecordSection):
         # Deleting a state deletes its transitions too; undo puts both back.
         gone = [t for t in self.read(workflow.list_transitions)
                 if record.name in (t.from_state, t.to_state)]
-        back: list[Call] = [service(WORKFLOW, "add_state", record.name, record.category, record.color, record.position)]
+        back: list[Call] = [op(workflow.add_state, record.name, record.category, record.color, record.position)]
         for t in gone:
-            call = service(WORKFLOW, "add_transition", t.from_state, t.to_state, t.guards, t.label)
+            call = op(workflow.add_transition, t.from_state, t.to_state, t.guards, t.label)
             call.rebinds = ref(self.store, "workflow_transition", t.id)
             back.append(call)
-        edit(self.store, f"delete state {record.name}", Step(service(WORKFLOW, "delete_state", record.name), back),
-             NOTIFY)
+        self.store.edit(f"delete state {record.name}", Step(op(workflow.delete_state, record.name), back))
 
     def move(self, step: int) -> bool:
         if self.current is None:
@@ -132,8 +129,8 @@ class StatesSection(RecordSection):
         order = list(names)
         order[i], order[j] = order[j], order[i]
         try:
-            edit(self.store, f"move state {self.current.name} {'up' if step < 0 else 'down'}",
-                 Step(service(WORKFLOW, "reorder_states", order), service(WORKFLOW, "reorder_states", names)), NOTIFY)
+            self.store.edit(f"move state {self.current.name} {'up' if step < 0 else 'down'}",
+                 Step(op(workflow.reorder_states, order), op(workflow.reorder_states, names)))
         except Refused as exc:
             self.show_refusal(exc)
             return False
@@ -224,7 +221,7 @@ class TransitionsSection(RecordSection):
             super().show_refusal(exc)
 
     def _add(self, values: dict[str, Any], target: Ref) -> Call:
-        call = service(WORKFLOW, "add_transition", values["from_state"], values["to_state"], values["guards"],
+        call = op(workflow.add_transition, values["from_state"], values["to_state"], values["guards"],
                        values["label"])
         call.rebinds = target
         return call
@@ -232,7 +229,7 @@ class TransitionsSection(RecordSection):
     def create(self, values: dict[str, Any]) -> Any:
         target = Ref("workflow_transition", -1)
         text = f"add transition {values['from_state'] or ANY_OPEN} → {values['to_state'] or PREVIOUS}"
-        edit(self.store, text, Step(self._add(values, target), service(WORKFLOW, "remove_transition", target)), NOTIFY)
+        self.store.edit(text, Step(self._add(values, target), op(workflow.remove_transition, target)))
         return target.id
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
@@ -244,25 +241,23 @@ class TransitionsSection(RecordSection):
         if same_ends:
             if values["guards"] == record.guards:
                 return record.id
-            edit(self.store, f"set guards of {self.describe(record)}",
-                 Step(service(WORKFLOW, "set_transition_guards", target, values["guards"]),
-                      service(WORKFLOW, "set_transition_guards", target, record.guards)),
-                 NOTIFY)
+            self.store.edit(f"set guards of {self.describe(record)}",
+                 Step(op(workflow.set_transition_guards, target, values["guards"]),
+                      op(workflow.set_transition_guards, target, record.guards)))
             return target.id
         # No service changes a transition's states or label: replace it (undo swaps it back).
-        edit(self.store, f"edit transition {self.describe(record)}",
-             Step([service(WORKFLOW, "remove_transition", target), self._add(values, target)],
-                  [service(WORKFLOW, "remove_transition", target), self._add(old, target)],
-                  rollback=[self._add(old, target)]),
-             NOTIFY)
+        self.store.edit(f"edit transition {self.describe(record)}",
+             Step([op(workflow.remove_transition, target), self._add(values, target)],
+                  [op(workflow.remove_transition, target), self._add(old, target)],
+                  rollback=[self._add(old, target)]))
         return target.id
 
     def remove(self, record: Any) -> None:
         target = ref(self.store, "workflow_transition", record.id)
         old = {"from_state": record.from_state, "to_state": record.to_state, "label": record.label,
                "guards": record.guards}
-        edit(self.store, f"remove transition {self.describe(record)}",
-             Step(service(WORKFLOW, "remove_transition", target), self._add(old, target)), NOTIFY)
+        self.store.edit(f"remove transition {self.describe(record)}",
+             Step(op(workflow.remove_transition, target), self._add(old, target)))
 
 
 class WorkflowSection(QWidget):

@@ -37,98 +37,24 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.models import enums as E
 from relman_desktop.models.planfile import PlanError
-from relman_desktop.services import approvals
-from relman_desktop.services.base import Ctx, NotFound, ServiceError
+from relman_desktop.services import approvals, stages
+from relman_desktop.services.base import ServiceError
 
-from .commands import Refused, Step, attempt, call, edit, service
+from .commands import Refused, Step, attempt, op
 from .release_editor import register_tab
 from .releases_model import words
 from .store import Store
 from .tab_support import NamedColumnsModel, Notice
 
-HERE = "relman_desktop.views.tab_approvals"
 _Index = QModelIndex | QPersistentModelIndex
 RULES = tuple(r.value for r in E.StageRule)
 DECISIONS = (("approved", "Approve"), ("rejected", "Reject"), ("more_info", "Ask for more info"))
-
-
-# --- service calls by stage name (what the undo stack replays) ---------------------------------
-
-
-def stage_id(ctx: Ctx, key: str, name: str) -> int:
-    for st in approvals.list_stages(ctx, key):
-        if st.name.lower() == name.lower():
-            return st.id
-    raise NotFound(f"{key} has no approval stage {name!r} any more")
-
-
-def add_stage_named(ctx: Ctx, key: str, name: str, rule: str, approvers: Sequence[str] = (),
-                    percent: int | None = None, position: int | None = None) -> str:
-    approvals.add_stage(ctx, key, name, rule, list(approvers), percent=percent, position=position)
-    return name
-
-
-def remove_stage_named(ctx: Ctx, key: str, name: str) -> None:
-    approvals.remove_stage(ctx, stage_id(ctx, key, name))
-
-
-def rename_stage_named(ctx: Ctx, key: str, name: str, new: str) -> None:
-    approvals.rename_stage(ctx, stage_id(ctx, key, name), new)
-
-
-def reorder_stages_named(ctx: Ctx, key: str, names: Sequence[str]) -> None:
-    approvals.reorder_stages(ctx, key, [stage_id(ctx, key, n) for n in names])
-
-
-def set_rule_named(ctx: Ctx, key: str, name: str, rule: str, percent: int | None = None) -> str:
-    return approvals.set_stage_rule(ctx, stage_id(ctx, key, name), rule, percent)
-
-
-def add_approver_named(ctx: Ctx, key: str, stage: str, email: str) -> int:
-    return approvals.add_approver(ctx, stage_id(ctx, key, stage), email)
-
-
-def remove_approver_named(ctx: Ctx, key: str, stage: str, email: str) -> None:
-    approvals.remove_approver(ctx, stage_id(ctx, key, stage), email)
-
-
-def approval_named(ctx: Ctx, key: str, stage: str, email: str) -> int:
-    return approvals.approval_id_for(ctx, key, stage, email)
-
-
-def decide_named(ctx: Ctx, key: str, stage: str, email: str, decision: str, comment: str | None) -> str:
-    return approvals.decide(ctx, approval_named(ctx, key, stage, email), decision, comment)
-
-
-def delegate_named(ctx: Ctx, key: str, stage: str, email: str, to_email: str) -> None:
-    approvals.delegate(ctx, approval_named(ctx, key, stage, email), to_email)
-
-
-def restore_named(ctx: Ctx, key: str, stage: str, email: str, state: dict[str, Any]) -> str:
-    return approvals.restore_approval(ctx, approval_named(ctx, key, stage, email), state)
 
 
 def state_of(a: Any) -> dict[str, Any]:
     """An approver row's decision as ``approvals.restore_approval`` takes it."""
     return {"decision": a.decision, "comment": a.comment, "decided_at": a.decided_at,
             "delegated_to": a.delegated_to_email}
-
-
-def readd_stage_named(ctx: Ctx, key: str, name: str, rule: str, approvers: Sequence[str], percent: int | None,
-                      position: int | None, states: dict[str, dict[str, Any]]) -> str:
-    """Undo of removing a stage: the stage, its approvers and each one's decision."""
-    add_stage_named(ctx, key, name, rule, approvers, percent, position)
-    for email, state in states.items():
-        if state.get("decision") != "pending" or state.get("delegated_to"):
-            restore_named(ctx, key, name, email, state)
-    return name
-
-
-def readd_approver_named(ctx: Ctx, key: str, stage: str, email: str, state: dict[str, Any]) -> None:
-    """Undo of removing an approver: the approver and their decision."""
-    add_approver_named(ctx, key, stage, email)
-    if state.get("decision") != "pending" or state.get("delegated_to"):
-        restore_named(ctx, key, stage, email, state)
 
 
 def rule_text(rule: str, percent: int | None) -> str:
@@ -558,7 +484,7 @@ class ApprovalsTab(QScrollArea):
 
     def _run(self, text: str, steps: list[Step], notice: Notice, note: str = "") -> bool:
         try:
-            edit(self.store, text, steps, [("approvals_changed", (self.key,))], saved_message=False)
+            self.store.edit(text, steps, saved_message=False)
         except Refused as exc:
             self.store.error.emit(str(exc))
             notice.show_error(str(exc))
@@ -574,8 +500,8 @@ class ApprovalsTab(QScrollArea):
             return False
         key, name = self.key, name.strip()
         position = len(self.stages_model.rows)
-        step = Step(call(HERE, "add_stage_named", key, name, rule, tuple(approvers), percent, position),
-                    call(HERE, "remove_stage_named", key, name))
+        step = Step(op(stages.add_stage, key, name, rule, tuple(approvers), percent, position),
+                    op(stages.remove_stage, key, name))
         if not self._run(f"add approval stage {name}", [step], self.stage_notice):
             return False
         self.select_stage(name)
@@ -593,8 +519,8 @@ class ApprovalsTab(QScrollArea):
         key, old, new = self.key, stage.name, new.strip()
         if new == old:
             return True
-        step = Step(call(HERE, "rename_stage_named", key, old, new),
-                    call(HERE, "rename_stage_named", key, new, old))
+        step = Step(op(stages.rename_stage, key, old, new),
+                    op(stages.rename_stage, key, new, old))
         if not self._run(f"rename approval stage {old} to {new}", [step], self.stage_notice):
             self.stage_name.setText(old)
             return False
@@ -612,8 +538,8 @@ class ApprovalsTab(QScrollArea):
         if (rule, percent) == (stage.rule, stage.percent):
             return True
         key, name = self.key, stage.name
-        step = Step(call(HERE, "set_rule_named", key, name, rule, percent),
-                    call(HERE, "set_rule_named", key, name, stage.rule, stage.percent))
+        step = Step(op(stages.set_rule, key, name, rule, percent),
+                    op(stages.set_rule, key, name, stage.rule, stage.percent))
         return self._run(f"set the rule of {name} to {rule_text(rule, percent)}", [step], self.stage_notice)
 
     def _rule_from_fields(self) -> None:
@@ -635,8 +561,8 @@ class ApprovalsTab(QScrollArea):
         new = list(names)
         new[i], new[j] = new[j], new[i]
         key = self.key
-        step = Step(call(HERE, "reorder_stages_named", key, tuple(new)),
-                    call(HERE, "reorder_stages_named", key, tuple(names)))
+        step = Step(op(stages.reorder_stages, key, tuple(new)),
+                    op(stages.reorder_stages, key, tuple(names)))
         if not self._run(f"move approval stage {stage.name} {'up' if delta < 0 else 'down'}", [step], self.stage_notice):
             return False
         self.select_stage(stage.name)
@@ -649,8 +575,8 @@ class ApprovalsTab(QScrollArea):
         key, row = self.key, self.stages.currentIndex().row()
         emails = tuple(a.email for a in stage.approvers)
         states = {a.email: state_of(a) for a in stage.approvers}
-        step = Step(call(HERE, "remove_stage_named", key, stage.name),
-                    call(HERE, "readd_stage_named", key, stage.name, stage.rule, emails, stage.percent, row, states))
+        step = Step(op(stages.remove_stage, key, stage.name),
+                    op(stages.readd_stage, key, stage.name, stage.rule, emails, stage.percent, row, states))
         return self._run(f"remove approval stage {stage.name}", [step], self.stage_notice)
 
     def add_approver(self, email: str | None = None) -> bool:
@@ -659,8 +585,8 @@ class ApprovalsTab(QScrollArea):
         if stage is None or not self.key or not email:
             return False
         key, name = self.key, stage.name
-        step = Step(call(HERE, "add_approver_named", key, name, email),
-                    call(HERE, "remove_approver_named", key, name, email))
+        step = Step(op(stages.add_approver, key, name, email),
+                    op(stages.remove_approver, key, name, email))
         if not self._run(f"add approver {email} to {name}", [step], self.approver_notice):
             return False
         self.select_stage(name, email)
@@ -672,8 +598,8 @@ class ApprovalsTab(QScrollArea):
             return False
         key, name, email = self.key, stage.name, approver.email
         state = state_of(approver)
-        step = Step(call(HERE, "remove_approver_named", key, name, email),
-                    call(HERE, "readd_approver_named", key, name, email, state))
+        step = Step(op(stages.remove_approver, key, name, email),
+                    op(stages.readd_approver, key, name, email, state))
         return self._run(f"remove approver {email} from {name}", [step], self.approver_notice)
 
     # --- decisions: undo puts the approval back as it was ------------------------------------------
@@ -682,7 +608,7 @@ class ApprovalsTab(QScrollArea):
         """What ``approver``'s approval holds now (what undo puts back); None, with the reason
         shown, when it cannot be read."""
         try:
-            return attempt(self.store, service("approvals", "approval_state", approver.approval_id))
+            return attempt(self.store, op(approvals.approval_state, approver.approval_id))
         except Refused as exc:
             self.store.error.emit(str(exc))
             self.approver_notice.show_error(str(exc))
@@ -699,8 +625,8 @@ class ApprovalsTab(QScrollArea):
             return False
         who = approver.delegated_to_name or approver.name
         verb = dict(DECISIONS)[decision].lower()
-        step = Step(call(HERE, "decide_named", key, name, email, decision, self.comment.text()),
-                    call(HERE, "restore_named", key, name, email, before))
+        step = Step(op(stages.decide, key, name, email, decision, self.comment.text()),
+                    op(stages.restore, key, name, email, before))
         if not self._run(f"record {who}'s decision ({verb}) on {name}", [step], self.approver_notice):
             return False
         self.comment.clear()
@@ -717,8 +643,8 @@ class ApprovalsTab(QScrollArea):
         before = self._approval_state(approver)
         if before is None:
             return False
-        step = Step(call(HERE, "delegate_named", key, name, who, email),
-                    call(HERE, "restore_named", key, name, who, before))
+        step = Step(op(stages.delegate, key, name, who, email),
+                    op(stages.restore, key, name, who, before))
         if not self._run(f"delegate {approver.name}'s approval on {name} to {email}", [step], self.approver_notice):
             return False
         self.approver_notice.show_note(f"{approver.name}'s approval is delegated to {email}.")

@@ -33,14 +33,13 @@ from relman_desktop.models.planfile import PlanError
 from relman_desktop.services import approvals, changes
 from relman_desktop.services.base import ServiceError
 
-from .commands import Refused, Step, call, edit
+from .commands import Refused, Step, op
 from .release_editor import register_tab
 from .releases_model import words
 from .screenshot import register_screenshot_view
 from .store import Store
 from .tab_support import NamedColumnsModel, Notice
 
-CHANGES = "relman_desktop.services.changes"
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -284,7 +283,7 @@ class ChangesTab(QWidget):
             return False
         key = self.key
         decided = self._decided_approvals()
-        steps = [Step(call(CHANGES, "bundle_change", ck, key), call(CHANGES, "unbundle_change", ck)) for ck in keys]
+        steps = [Step(op(changes.bundle_change, ck, key), op(changes.unbundle_change, ck)) for ck in keys]
         text = f"add {keys[0]} to {key}" if len(keys) == 1 else f"add {len(keys)} changes to {key}"
         return self._run(text, steps, decided, "Adding " + ", ".join(keys))
 
@@ -293,13 +292,13 @@ class ChangesTab(QWidget):
             return False
         key = self.key
         decided = self._decided_approvals()
-        steps = [Step(call(CHANGES, "unbundle_change", ck), call(CHANGES, "bundle_change", ck, key)) for ck in keys]
+        steps = [Step(op(changes.unbundle_change, ck), op(changes.bundle_change, ck, key)) for ck in keys]
         text = f"remove {keys[0]} from {key}" if len(keys) == 1 else f"remove {len(keys)} changes from {key}"
         return self._run(text, steps, decided, "Removing " + ", ".join(keys))
 
     def _run(self, text: str, steps: list[Step], decided: int, doing: str) -> bool:
         try:
-            edit(self.store, text, steps, self._notify(), saved_message=False)
+            self.store.edit(text, steps, saved_message=False)
         except Refused as exc:
             self.store.error.emit(str(exc))
             self.notice.show_error(str(exc))

@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.models import enums as E
 from relman_desktop.services import evidence as ev
+from relman_desktop.services import evidence as evidence_service
 
-from .commands import Call, Ref, Refused, Step, edit, ref, service
+from .commands import Ref, Refused, Step, op, ref
 from .release_editor import register_tab
 from .releases_model import words
 from .screenshot import register_screenshot_view
@@ -42,16 +43,6 @@ from .tab_forms import (
     show_moment,
     table_view,
 )
-
-EVIDENCE_SIGNALS = ("evidence_changed", "release_changed", "approvals_changed")
-
-
-def evidence(function: str, /, *args: Any, **kwargs: Any) -> Call:
-    return service("evidence", function, *args, **kwargs)
-
-
-def _signals(key: str) -> list[tuple[str, tuple[Any, ...]]]:
-    return [(name, (key,)) for name in EVIDENCE_SIGNALS]
 
 
 def _kind_word(value: str | None) -> str:
@@ -238,12 +229,12 @@ class TestsTab(EvidenceTab):
             self.form.show_error("run_at", "Run at: a date and time is required")
             return False
         target = Ref("test_run", -1)
-        call = evidence("record_test_run", self.key, v["kind"], v["environment"], v["passed"], v["failed"],
+        call = op(evidence_service.record_test_run, self.key, v["kind"], v["environment"], v["passed"], v["failed"],
                         v["skipped"], v["run_at"], v["source"])
         call.rebinds = target
         text = f"record {_kind_word(v['kind'])} test run of {self.key}"
         try:
-            edit(self.store, text, Step(call, evidence("delete_test_run", target)), _signals(self.key))
+            self.store.edit(text, Step(call, op(evidence_service.delete_test_run, target)))
         except Refused as exc:
             self.form.show_error(exc.field, str(exc))
             return False
@@ -347,10 +338,10 @@ class DeploymentsTab(EvidenceTab):
             if self.editing is None:
                 environment = v.pop("environment")
                 target = Ref("deployment", -1)
-                forward = evidence("record_deployment", key, environment, **v)
+                forward = op(evidence_service.record_deployment, key, environment, **v)
                 forward.rebinds = target
-                edit(self.store, f"record deployment of {key} to {environment or '?'}",
-                     Step(forward, evidence("delete_deployment", target)), _signals(key))
+                self.store.edit(f"record deployment of {key} to {environment or '?'}",
+                     Step(forward, op(evidence_service.delete_deployment, target)))
                 self.editing = target
                 self.load()
                 return True
@@ -363,10 +354,9 @@ class DeploymentsTab(EvidenceTab):
             if not changed:
                 return True
             names = ", ".join(f.label.lower() for f in DEPLOYMENT_FIELDS if f.name in changed)
-            edit(self.store, f"edit {names} of the {old['environment']} deployment of {key}",
-                 Step(evidence("update_deployment", target, **changed),
-                      evidence("update_deployment", target, **{n: old.get(n) for n in changed})),
-                 _signals(key))
+            self.store.edit(f"edit {names} of the {old['environment']} deployment of {key}",
+                 Step(op(evidence_service.update_deployment, target, **changed),
+                      op(evidence_service.update_deployment, target, **{n: old.get(n) for n in changed})))
         except Refused as exc:
             self.form.show_error(exc.field, str(exc))
             return False
@@ -441,16 +431,16 @@ class ReviewTab(EvidenceTab):
         kwargs = {"incidents": v["incidents"] or 0, "lessons_learned": v["lessons_learned"],
                   "user_feedback": v["user_feedback"], "closed_by_email": v["closed_by"],
                   "closed_at": v["closed_at"]}
-        forward = evidence("record_review", self.key, v["outcome"], **kwargs)
-        backward = evidence("delete_review", self.key)
+        forward = op(evidence_service.record_review, self.key, v["outcome"], **kwargs)
+        backward = op(evidence_service.delete_review, self.key)
         old = self.current
         if old is not None:
-            backward = evidence("record_review", self.key, old["outcome"], incidents=old["incidents"],
+            backward = op(evidence_service.record_review, self.key, old["outcome"], incidents=old["incidents"],
                                 lessons_learned=old["lessons_learned"], user_feedback=old["user_feedback"],
                                 closed_by_email=old["closed_by_email"], closed_at=old["closed_at"])
         verb = "edit" if old is not None else "record"
         try:
-            edit(self.store, f"{verb} the review of {self.key}", Step(forward, backward), _signals(self.key))
+            self.store.edit(f"{verb} the review of {self.key}", Step(forward, backward))
         except Refused as exc:
             self.form.show_error(exc.field, str(exc))
             return False
@@ -520,11 +510,10 @@ class LinksTab(EvidenceTab):
         target = Ref("linked_record", -1)
         args = (self.key, v["kind"], v["key"] or "", v["relation"])
         kwargs = {"title": v["title"], "url": v["url"]}
-        forward = evidence("add_link", *args, **kwargs)
+        forward = op(evidence_service.add_link, *args, **kwargs)
         forward.rebinds = target
         try:
-            edit(self.store, f"link {v['key']} to {self.key}", Step(forward, evidence("remove_link", target)),
-                 _signals(self.key))
+            self.store.edit(f"link {v['key']} to {self.key}", Step(forward, op(evidence_service.remove_link, target)))
         except Refused as exc:
             self.form.show_error(exc.field, str(exc))
             return False
@@ -537,12 +526,12 @@ class LinksTab(EvidenceTab):
             return False
         row = self.model.row(i)
         target = ref(self.store, "linked_record", row["id"])
-        back = evidence("add_link", self.key, row["kind"], row["external_key"], row["relation"],
+        back = op(evidence_service.add_link, self.key, row["kind"], row["external_key"], row["relation"],
                         title=row["title"], url=row["url"])
         back.rebinds = target
         try:
-            edit(self.store, f"unlink {row['external_key']} from {self.key}",
-                 Step(evidence("remove_link", target), back), _signals(self.key))
+            self.store.edit(f"unlink {row['external_key']} from {self.key}",
+                 Step(op(evidence_service.remove_link, target), back))
         except Refused as exc:
             self.form.show_error(None, str(exc))
             return False

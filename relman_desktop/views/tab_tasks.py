@@ -35,9 +35,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from relman_desktop.services import critical_path
+from relman_desktop.services import critical_path, tasks
 
-from .commands import Refused, Step, call, edit
+from .commands import Refused, Step, op
 from .release_editor import register_tab
 from .releases_model import words
 from .store import Store
@@ -55,7 +55,6 @@ from .task_model import (
     parse_links,
 )
 
-TASKS = "relman_desktop.services.tasks"
 NEW_TITLE = "New task"
 
 
@@ -433,7 +432,7 @@ class TasksTab(QScrollArea):
     def _run(self, text: str, steps: list[Step], notice: Notice | None = None) -> bool:
         notice = notice or self.notice
         try:
-            edit(self.store, text, steps, self._notify(), saved_message=False)
+            self.store.edit(text, steps, saved_message=False)
         except Refused as exc:
             self.store.error.emit(str(exc))
             notice.show_error(str(exc))
@@ -444,8 +443,8 @@ class TasksTab(QScrollArea):
     def _update_step(self, local_id: str, field: str, value: Any, old: Any) -> Step:
         key = self.key
         after_id = value if field == "local_id" else local_id
-        return Step(call(TASKS, "update_task", key, local_id, {field: value}),
-                    call(TASKS, "update_task", key, after_id, {field: old}))
+        return Step(op(tasks.update_task, key, local_id, {field: value}),
+                    op(tasks.update_task, key, after_id, {field: old}))
 
     def _next_local_id(self) -> str:
         numbers = [int(r.local_id[1:]) for r in self.model.rows if r.local_id[:1] == "T" and r.local_id[1:].isdigit()]
@@ -454,8 +453,8 @@ class TasksTab(QScrollArea):
     def _add_step(self, fields: dict[str, Any]) -> Step:
         key = self.key
         fields = {"local_id": self._next_local_id(), **fields}
-        return Step(call(TASKS, "add_task", key, fields),
-                    backward_from=lambda local_id: call(TASKS, "delete_task", key, local_id))
+        return Step(op(tasks.add_task, key, fields),
+                    backward_from=lambda local_id: op(tasks.delete_task, key, local_id))
 
     def _commit(self, local_id: str | None, field: str, value: Any) -> bool:
         """A cell edit from the table (``local_id`` None: typed into the empty row)."""
@@ -500,12 +499,12 @@ class TasksTab(QScrollArea):
         for pred, (kind, lag) in have.items():
             w = wanted.get(pred)
             if w is None or (w.type, w.lag_days) != (kind, lag):
-                steps.append(Step(call(TASKS, "remove_task_dependency", key, pred, successor),
-                                  call(TASKS, "add_task_dependency", key, pred, successor, kind, lag)))
+                steps.append(Step(op(tasks.remove_task_dependency, key, pred, successor),
+                                  op(tasks.add_task_dependency, key, pred, successor, kind, lag)))
         for pred, w in wanted.items():
             if have.get(pred) != (w.type, w.lag_days):
-                steps.append(Step(call(TASKS, "add_task_dependency", key, pred, successor, w.type, w.lag_days),
-                                  call(TASKS, "remove_task_dependency", key, pred, successor)))
+                steps.append(Step(op(tasks.add_task_dependency, key, pred, successor, w.type, w.lag_days),
+                                  op(tasks.remove_task_dependency, key, pred, successor)))
         return steps
 
     # --- rows ------------------------------------------------------------------------------------
@@ -531,15 +530,15 @@ class TasksTab(QScrollArea):
             self.table.move_to(self.model.row_of(new_id), COLUMN_INDEX["title"], edit=True)
 
     def delete_selected(self) -> None:
-        tasks = self.selected_tasks()
-        if not tasks or not self.key:
+        chosen = self.selected_tasks()
+        if not chosen or not self.key:
             return
         key = self.key
-        first = self.model.row_of(tasks[0].local_id)
+        first = self.model.row_of(chosen[0].local_id)
         column = max(0, self.table.currentIndex().column())
-        steps = [Step(call(TASKS, "delete_task", key, t.local_id),
-                      backward_from=lambda row: call(TASKS, "restore_task", key, row)) for t in tasks]
-        text = f"delete task {tasks[0].local_id}" if len(tasks) == 1 else f"delete {len(tasks)} tasks"
+        steps = [Step(op(tasks.delete_task, key, t.local_id),
+                      backward_from=lambda row: op(tasks.restore_task, key, row)) for t in chosen]
+        text = f"delete task {chosen[0].local_id}" if len(chosen) == 1 else f"delete {len(chosen)} tasks"
         if self._run(text, steps):
             self.table.move_to(first, column)
 
@@ -553,12 +552,12 @@ class TasksTab(QScrollArea):
 
     def set_for_selected(self, field: str, value: Any) -> bool:
         """One field of every selected task, as one undo step."""
-        tasks = self.selected_tasks()
-        if not tasks:
+        chosen = self.selected_tasks()
+        if not chosen:
             self.notice.show_error("Select the tasks to change first (Shift or Ctrl with the arrows or the mouse).")
             return False
         steps = [self._update_step(t.local_id, field, value, getattr(t, field))
-                 for t in tasks if getattr(t, field) != value]
+                 for t in chosen if getattr(t, field) != value]
         if not steps:
             return True
         label = {"assignee_email": "assignee"}.get(field, field)
@@ -572,8 +571,8 @@ class TasksTab(QScrollArea):
         if task is None or not self.key:
             return False
         key, successor = self.key, task.local_id
-        step = Step(call(TASKS, "add_task_dependency", key, predecessor, successor, link_type, lag),
-                    call(TASKS, "remove_task_dependency", key, predecessor, successor))
+        step = Step(op(tasks.add_task_dependency, key, predecessor, successor, link_type, lag),
+                    op(tasks.remove_task_dependency, key, predecessor, successor))
         return self._run(f"link {predecessor} → {successor} ({link_type})", [step], self.links.notice)
 
     def remove_link(self, predecessor: str) -> bool:
@@ -581,8 +580,8 @@ class TasksTab(QScrollArea):
         if task is None or not self.key:
             return False
         key, successor = self.key, task.local_id
-        step = Step(call(TASKS, "remove_task_dependency", key, predecessor, successor),
-                    backward_from=lambda b: call(TASKS, "add_task_dependency", key, b["predecessor"], b["successor"],
+        step = Step(op(tasks.remove_task_dependency, key, predecessor, successor),
+                    backward_from=lambda b: op(tasks.add_task_dependency, key, b["predecessor"], b["successor"],
                                                  b["type"], b["lag_days"]))
         return self._run(f"unlink {predecessor} → {successor}", [step], self.links.notice)
 
