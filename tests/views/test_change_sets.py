@@ -10,6 +10,7 @@ from relman_desktop.models.planfile import open_plan
 from relman_desktop.services import evidence, lifecycle, releases, rules
 from relman_desktop.services.base import Ctx
 from relman_desktop.services.changeset import Kind
+from relman_desktop.views.shell.commands import Step, op
 
 KEY = "REL-2026-001"
 WAIT_MS = 2500  # the 2 s, and a margin for a loaded machine
@@ -78,7 +79,7 @@ def test_one_selection_is_shared_by_the_list_the_inspector_and_file_export(windo
 
 def test_undo_after_close_reopens_the_release_and_keeps_its_review(window, store):
     ready_to_close(store)
-    from relman_desktop.views.commands import Step, op
+
 
     store.edit("record the review of REL-2026-001",
                Step(op(evidence.record_review, KEY, "successful"), op(evidence.delete_review, KEY)))
@@ -95,7 +96,7 @@ def test_undo_after_close_reopens_the_release_and_keeps_its_review(window, store
 
 def test_undoing_a_review_a_closed_release_needs_is_refused_in_one_line(store, qtbot):
     ready_to_close(store)
-    from relman_desktop.views.commands import Step, op
+
 
     errors: list[str] = []
     store.error.connect(errors.append)
@@ -165,7 +166,7 @@ def test_every_signal_comes_from_the_change_set(store):
     tasks_heard: list[str] = []
     store.tasks_changed.connect(tasks_heard.append)
     from relman_desktop.services import tasks
-    from relman_desktop.views.commands import Step, op
+
 
     store.edit("add task", Step(op(tasks.add_task, KEY, {"title": "Deploy"}),
                                 backward_from=lambda lid: op(tasks.delete_task, KEY, lid)))

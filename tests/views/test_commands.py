@@ -1,4 +1,4 @@
-"""The one undo mechanism (views/commands.py): an edit runs now and goes on the stack only if the
+"""The one undo mechanism (views/shell/commands.py): an edit runs now and goes on the stack only if the
 services accept it; a refused one is put back and never reaches the stack; an undo the plan no
 longer allows is reported and dropped; rows re-created by an undo are found again through a Ref."""
 
@@ -9,8 +9,8 @@ import datetime as dt
 import pytest
 
 from relman_desktop.services import tasks, windows
-from relman_desktop.views.commands import Ref, Refused, Step, edit, op, ref
-from relman_desktop.views.store import Store
+from relman_desktop.views.shell.commands import Ref, Refused, Step, edit, op, ref
+from relman_desktop.views.shell.store import Store
 
 KEY = "REL-2026-001"
 
