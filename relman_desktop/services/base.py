@@ -12,6 +12,7 @@ import datetime as dt
 import getpass
 import hashlib
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -89,8 +90,16 @@ class Ctx:
     actor: str = field(default_factory=default_actor)
     clock: Any = None
     run_rules: bool = True
-    # Open ``recording()`` blocks: each committed write adds its change set to every one.
-    _recorders: list[list[Any]] = field(default_factory=list, repr=False, compare=False)
+    # Open ``recording()`` blocks of each thread: each write committed in that thread adds its
+    # change set to every one (a background export's writes are not the GUI's edit's).
+    _threads: threading.local = field(default_factory=threading.local, repr=False, compare=False)
+
+    @property
+    def _recorders(self) -> list[list[Any]]:
+        stack = getattr(self._threads, "recorders", None)
+        if stack is None:
+            stack = self._threads.recorders = []
+        return stack
 
     def now(self) -> dt.datetime:
         if self.clock is not None:

@@ -22,7 +22,6 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from relman_desktop.importers import plan_json
 from relman_desktop.models.planfile import PlanError, open_plan, save_copy
 from relman_desktop.services import changeset, lifecycle, people, releases, tasks
 from relman_desktop.services.base import Ctx, ServiceError
@@ -264,10 +263,11 @@ class Store(QObject):
         self._own_seqs = {n for n in self._own_seqs if n > self._seen_seq}
         if not changes:
             return None
+        # Said first: a view that finds an edit in progress clashing says so after, and stays.
+        self.message.emit(f"Changed elsewhere: {changes.summary()}")
         self.announce(changes)
         self._own_seqs -= changes.seqs
         self.outside_change.emit(changes)
-        self.message.emit(f"Changed elsewhere: {changes.summary()}")
         return changes
 
     # --- calling services -------------------------------------------------------------------
@@ -371,7 +371,9 @@ class Store(QObject):
     def delete_release(self, key: str) -> bool:
         # Undo puts the whole release back from the snapshot the deletion returned (its state, tasks,
         # stages and decisions, evidence, review, links, dependencies, bundled changes); each redo
-        # takes a fresh one.
+        # takes a fresh one. (Imported here: the importer is not needed to start the app.)
+        from relman_desktop.importers import plan_json
+
         result = self._edit(f"delete release {key}", Step(
             op(releases.delete_release, key),
             backward_from=lambda snapshot: op(plan_json.restore_release, snapshot)))
