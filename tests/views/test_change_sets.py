@@ -254,3 +254,21 @@ def test_file_export_with_no_release_selected_asks_which_one(window, store, qtbo
     assert [d.windowTitle() for d in files] == ["Release notes of REL-2026-003 (business)"]
     for d in list(window.file_transfers._dialogs):
         d.reject()
+
+
+def test_a_transition_made_by_the_relman_command_shows_in_the_open_window(window, store, qtbot):
+    import subprocess
+    import sys
+
+    window.show()
+    window.open_release("REL-2026-002")
+    relman = "import sys; from relman_desktop.cli import main; sys.exit(main())"
+    done = subprocess.run([sys.executable, "-c", relman, "--plan", str(store.ctx.plan.path),
+                           "--actor", "cli@example.com", "transition", "REL-2026-002", "On Hold"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+    model = window.releases_view.model
+    qtbot.waitUntil(lambda: model.rows[model.row_of_key("REL-2026-002")].status == "On Hold", timeout=WAIT_MS)
+    assert "On Hold" in window.editor.status.text()  # the open editor's status line too
+    assert window.inspector.values["status"].text() == "On Hold"
