@@ -272,3 +272,21 @@ def test_a_transition_made_by_the_relman_command_shows_in_the_open_window(window
     qtbot.waitUntil(lambda: model.rows[model.row_of_key("REL-2026-002")].status == "On Hold", timeout=WAIT_MS)
     assert "On Hold" in window.editor.status.text()  # the open editor's status line too
     assert window.inspector.values["status"].text() == "On Hold"
+
+
+def test_a_change_to_many_releases_is_one_reload_not_a_query_per_release(store, elsewhere):
+    for n in range(60):
+        releases.create_release(elsewhere, {"key": f"REL-2027-{n:03d}", "title": f"Imported {n}", "type": "minor"})
+    releases.update_release(elsewhere, KEY, {"title": "Renamed in the same batch"})
+    store.selection.set(KEY)
+    reloads: list[None] = []
+    one_by_one: list[str] = []
+    store.releases_changed.connect(lambda: reloads.append(None))
+    store.release_created.connect(one_by_one.append)
+    store.release_changed.connect(one_by_one.append)
+
+    changes = store.check_outside_changes()
+
+    assert changes is not None and len(changes.created(Kind.RELEASES)) == 60
+    assert len(reloads) == 1
+    assert one_by_one == [KEY]  # the current release's editor and inspector still hear of it

@@ -106,10 +106,6 @@ class Call:
             rebind(store, self.rebinds, int(new_id))
         return result
 
-    @property
-    def name(self) -> str:
-        return getattr(self.fn, "__name__", "operation")
-
 
 def op(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Call:
     """The service operation ``fn`` with its arguments (the plan's context comes first, later)."""

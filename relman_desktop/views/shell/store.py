@@ -31,6 +31,7 @@ from .commands import EditCommand, Step, edit, op
 
 _FAILED = object()
 POLL_MS = 500  # how often the plan file is asked whether someone else wrote to it
+MANY_RELEASES = 50  # past this many releases in one change set, views reload once instead
 
 
 class Selection(QObject):
@@ -162,11 +163,19 @@ class Store(QObject):
         created = changes.created(Kind.RELEASES)
         gone = changes.deleted(Kind.RELEASES) - {new for _old, new in changes.renamed}
         gone -= {old for old, _new in changes.renamed}
-        if everything or created or gone or changes.renamed or changes.ids(Kind.PEOPLE) - changes.created(Kind.PEOPLE):
+        # A change to many releases (an import, a shift of a long chain) is one reload of every
+        # view, not a query per release: per-release signals then go to the current release only.
+        bulk = everything or len(changes.releases() | created | gone) > MANY_RELEASES
+        current = self.selection.key
+
+        def each(keys: set[str]) -> list[str]:
+            return sorted(k for k in keys if not bulk or k == current)
+
+        if bulk or created or gone or changes.renamed or changes.ids(Kind.PEOPLE) - changes.created(Kind.PEOPLE):
             self.releases_changed.emit()
-        for key in sorted(created):
+        for key in each(created):
             self.release_created.emit(key)
-        for key in sorted(gone):
+        for key in each(gone):
             self.release_deleted.emit(key)
         dropped = gone | {old for old, _new in changes.renamed}
         per_release = (
@@ -175,14 +184,14 @@ class Store(QObject):
             (Kind.EVIDENCE, self.evidence_changed),
         )
         for kind, signal in per_release:
-            for key in sorted(changes.releases(kind) - dropped):
+            for key in each(changes.releases(kind) - dropped):
                 signal.emit(key)
         if Kind.CHANGES in changes:
             self.changes_changed.emit("")
-            for key in sorted(changes.releases(Kind.CHANGES) - dropped):
+            for key in each(changes.releases(Kind.CHANGES) - dropped):
                 self.changes_changed.emit(key)
                 self.approvals_changed.emit(key)  # bundling a change can add its approvers
-        for key in sorted(changes.releases() - dropped):
+        for key in each(changes.releases() - dropped):
             self.release_changed.emit(key)  # its status line, hints, inspector and guards
         plan_wide = (
             (Kind.PEOPLE, self.people_changed),
