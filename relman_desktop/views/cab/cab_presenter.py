@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from relman_desktop.models.planfile import PlanError
-from relman_desktop.services import cab
+from relman_desktop.services import cab, changeset
 from relman_desktop.services.base import Ctx, ServiceError
 
 from ..shell.commands import Refused, Step, op
@@ -97,7 +97,10 @@ class CabBackend:
     def meeting(self, meeting_id: int | None) -> cab.Meeting:
         if meeting_id is None:
             return preview_meeting(self.ctx)
-        return cab.get_meeting(self.ctx, meeting_id)
+        # Reading a meeting past its cut-off freezes its agenda (a write): announced as any write.
+        outcome = changeset.run(self.ctx, cab.get_meeting, meeting_id)
+        self.store.announce(outcome.changes)
+        return outcome.result
 
     def item_detail(self, key: str) -> ItemDetail:
         return load_item_detail(self.ctx, key)
@@ -1033,10 +1036,19 @@ class CabPage(QWidget):
         self.present_button.clicked.connect(self.present)
         self.minutes_button.clicked.connect(self.write_minutes)
         self.close_button.clicked.connect(self.close_meeting)
-        for name in ("plan_opened", "releases_changed", "approvals_changed"):
+        for name in ("releases_changed", "approvals_changed"):
             signal = getattr(store, name, None)
             if signal is not None:
                 signal.connect(lambda *_a: self.refresh())
+        # Meetings changed (here or by `relman cab`): re-read once the current step is done,
+        # since reading a meeting can itself freeze its agenda and announce that.
+        store.cab_changed.connect(lambda: QTimer.singleShot(0, self.refresh))
+        store.plan_opened.connect(lambda _p: self._plan_opened())
+        self.refresh()
+
+    def _plan_opened(self) -> None:
+        """Another plan: no meeting of the old one stays chosen (ids repeat across plans)."""
+        self.meetings.clear()
         self.refresh()
 
     def _has_plan(self) -> bool:
@@ -1086,10 +1098,8 @@ class CabPage(QWidget):
         self.close_button.setEnabled(has_meeting)
 
     def new_meeting(self) -> None:
-        try:
-            m = cab.create_meeting(self.store.ctx)
-        except (ServiceError, PlanError) as exc:
-            self.store.error.emit(str(exc))
+        m = self.store.run(cab.create_meeting)
+        if m is Store.FAILED:
             return
         self.store.message.emit(f"CAB meeting #{m.id} created; its agenda of {len(m.items)} item(s) is frozen")
         self.meetings.addItem(m.title, m.id)
@@ -1129,12 +1139,8 @@ class CabPage(QWidget):
         meeting_id = self.meetings.currentData()
         if meeting_id is None:
             return
-        try:
-            cab.close_meeting(self.store.ctx, meeting_id)
-        except (ServiceError, PlanError) as exc:
-            self.store.error.emit(str(exc))
-            return
-        self.refresh()
+        if self.store.run(cab.close_meeting, meeting_id) is not Store.FAILED:
+            self.refresh()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
         if event.key() == Qt.Key.Key_F5:
