@@ -1036,10 +1036,8 @@ class CabPage(QWidget):
         self.present_button.clicked.connect(self.present)
         self.minutes_button.clicked.connect(self.write_minutes)
         self.close_button.clicked.connect(self.close_meeting)
-        for name in ("releases_changed", "approvals_changed"):
-            signal = getattr(store, name, None)
-            if signal is not None:
-                signal.connect(lambda *_a: self.refresh())
+        for signal in (store.releases_changed, store.approvals_changed):
+            signal.connect(lambda *_a: self.refresh())
         # Meetings changed (here or by `relman cab`): re-read once the current step is done,
         # since reading a meeting can itself freeze its agenda and announce that.
         store.cab_changed.connect(lambda: QTimer.singleShot(0, self.refresh))
@@ -1052,7 +1050,7 @@ class CabPage(QWidget):
         self.refresh()
 
     def _has_plan(self) -> bool:
-        return bool(getattr(self.store, "has_plan", True))
+        return self.store.has_plan
 
     def refresh(self, *, force: bool = False) -> None:
         """Re-read the meetings; while the page is hidden this waits until it is shown (the

@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 from relman_desktop.services import baselines, releases, scheduling, tasks
 
 from ..shell.commands import Refused, Step, op
+from ..shell.store import Store
 from . import gantt_data as D
 from .gantt_model import Filters, GanttTreeModel
 from .gantt_render import (
@@ -429,25 +430,20 @@ class CalendarView(QWidget):
         for combo in (self.status_filter, self.app_filter, self.manager_filter):
             combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
         s = self.store
-        for signal in ("plan_opened", "releases_changed", "calendar_changed", "cis_changed", "changes_changed"):
-            sig = getattr(s, signal, None)
-            if sig is not None:
-                sig.connect(lambda *_a: self.reload())
-        if hasattr(s, "release_changed"):
-            s.release_changed.connect(lambda _k: self.reload())
-        if hasattr(s, "tasks_changed"):
-            s.tasks_changed.connect(self._tasks_changed)
-        if hasattr(s, "plan_closed"):
-            s.plan_closed.connect(self._plan_closed)
+        for sig in (s.plan_opened, s.releases_changed, s.calendar_changed, s.cis_changed, s.changes_changed):
+            sig.connect(lambda *_a: self.reload())
+        s.release_changed.connect(lambda _k: self.reload())
+        s.tasks_changed.connect(self._tasks_changed)
+        s.plan_closed.connect(self._plan_closed)
 
     # --- loading ----------------------------------------------------------------------------
 
     @property
     def ctx(self) -> Any:
-        return self.store.ctx if hasattr(self.store, "ctx") else self.store
+        return self.store.ctx
 
     def _has_plan(self) -> bool:
-        return bool(getattr(self.store, "has_plan", True))
+        return self.store.has_plan
 
     def _load_tasks(self, key: str) -> list[D.GanttTask]:
         if not self._has_plan():
@@ -909,11 +905,8 @@ class CalendarView(QWidget):
     # --- scheduling assistant -------------------------------------------------------------------
 
     def free_slots(self, key: str, count: int = 5, days: int = 60) -> list[Any]:
-        from relman_desktop.services import scheduling
-
-        result = self.store.call(scheduling.free_slots, key, count, days) if hasattr(self.store, "call") \
-            else scheduling.free_slots(self.ctx, key, count, days)
-        return [] if result is getattr(self.store, "FAILED", object()) else list(result)
+        result = self.store.call(scheduling.free_slots, key, count, days)
+        return [] if result is Store.FAILED else list(result)
 
     def show_free_slots(self, key: str | None = None) -> QMenu | None:
         """A non-modal menu of the next free slots; picking one moves the release (undoable)."""
