@@ -290,3 +290,20 @@ def test_a_change_to_many_releases_is_one_reload_not_a_query_per_release(store, 
     assert changes is not None and len(changes.created(Kind.RELEASES)) == 60
     assert len(reloads) == 1
     assert one_by_one == [KEY]  # the current release's editor and inspector still hear of it
+
+
+def test_a_redone_transition_asks_its_guards_again(store):
+    ready_to_close(store)
+    evidence.record_review(store.ctx, KEY, "successful")
+    errors: list[str] = []
+    store.error.connect(errors.append)
+    assert store.transition(KEY, "Closed")
+    store.undo_stack.undo()
+    evidence.delete_review(store.ctx, KEY)  # meanwhile, elsewhere: the review goes
+
+    store.undo_stack.redo()
+
+    assert store.release(KEY).status == "In Review"
+    assert errors == [f"Redo of “move {KEY} to Closed” was refused: {KEY} cannot move from In Review to Closed: "
+                      "no post-release review recorded [review recorded, cannot be overridden]"]
+    assert not store.undo_stack.canRedo()  # dropped, not left half-applied
