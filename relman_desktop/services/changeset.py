@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import func, select
 
 from relman_desktop.models.entities import AuditEvent
 
-from .base import Ctx
+if TYPE_CHECKING:  # base derives change sets from this module: no import back at run time
+    from .base import Ctx
 
 T = TypeVar("T")
 
