@@ -68,8 +68,8 @@ def measure(path: Path, repeat: int, expand_all: bool) -> tuple[float, float, in
 
     from relman_desktop.models.planfile import open_plan
     from relman_desktop.services.base import Ctx
-    from relman_desktop.views.calendar_view import CalendarView
-    from relman_desktop.views.store import Store
+    from relman_desktop.views.calendar.calendar_view import CalendarView
+    from relman_desktop.views.shell.store import Store
 
     plan = open_plan(path)
     ctx = Ctx(plan, clock=lambda: dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
@@ -78,7 +78,7 @@ def measure(path: Path, repeat: int, expand_all: bool) -> tuple[float, float, in
         view.resize(1920, 1080)
         view.show()
         if expand_all:
-            from relman_desktop.views import gantt_data as D
+            from relman_desktop.views.calendar import gantt_data as D
 
             for rel in view.model.rows:  # bulk-load tasks as the tree would on expanding each
                 view.model.tasks[rel.key] = []
@@ -127,7 +127,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
-    from relman_desktop.views.screenshot import ensure_app
+    from relman_desktop.views.shell.screenshot import ensure_app
 
     ensure_app()
     cases = [("releases", 100, 0, False), ("releases", 10_000, 0, False),

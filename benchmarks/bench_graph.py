@@ -27,7 +27,7 @@ from relman_desktop.models.entities import Release, ReleaseDependency, WorkflowS
 from relman_desktop.models.planfile import open_plan  # noqa: E402
 from relman_desktop.services import impact as I  # noqa: E402
 from relman_desktop.services.base import Ctx  # noqa: E402
-from relman_desktop.views.graph_layout import layered_layout, overlapping_pairs  # noqa: E402
+from relman_desktop.views.graph.graph_layout import layered_layout, overlapping_pairs  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
 

@@ -99,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
-    from relman_desktop.views.releases_view import ReleasesView
-    from relman_desktop.views.store import Store
+    from relman_desktop.views.releases.releases_view import ReleasesView
+    from relman_desktop.views.shell.store import Store
 
     app = QApplication.instance() or QApplication([])
     plan = open_plan(plan_path)

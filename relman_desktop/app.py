@@ -30,9 +30,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def build_window(plan: str | None = None, *, app: QApplication | None = None) -> Any:
     """The main window on ``plan`` (or the default plan / welcome page), themed and shown."""
-    from relman_desktop.views.main_window import MainWindow
-    from relman_desktop.views.settings import Settings
-    from relman_desktop.views.theme import apply_theme
+    from relman_desktop.views.shell.main_window import MainWindow
+    from relman_desktop.views.shell.settings import Settings
+    from relman_desktop.views.shell.theme import apply_theme
 
     app = app or QApplication.instance()  # type: ignore[assignment]
     settings = Settings()

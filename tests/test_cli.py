@@ -102,7 +102,7 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
 
 
 def test_export_calendar_as_tiled_pdf_and_refusals(demo_plan: Path, tmp_path: Path) -> None:
-    from relman_desktop.views.calendar_export import pdf_page_count
+    from relman_desktop.views.calendar.calendar_export import pdf_page_count
 
     pdf = tmp_path / "calendar.pdf"
     assert run("--plan", str(demo_plan), "export", "calendar", str(pdf), "--zoom", "week") == (0, f"wrote {pdf}\n", "")

@@ -160,7 +160,7 @@ def cmd_ci_impact(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_export_graph(args: argparse.Namespace, out: TextIO) -> int:
-    from relman_desktop.views.graph_view import export_graph_file
+    from relman_desktop.views.graph.graph_view import export_graph_file
 
     ctx = open_ctx(args)
     try:

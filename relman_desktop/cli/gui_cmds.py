@@ -13,7 +13,7 @@ from relman_desktop.cli import UsageError, group, open_ctx
 
 THEMES = ("light", "dark", "high-contrast")
 # Views that are a kind of their own: ``relman screenshot calendar out.png``. A view registered
-# later in views/screenshot.py is reachable at once as ``relman screenshot view NAME out.png``;
+# later in views/shell/screenshot.py is reachable at once as ``relman screenshot view NAME out.png``;
 # add its name here (or call ``add_view_kind``) for the short form.
 VIEW_KINDS = ["releases", "release", "tasks", "approvals", "settings", "calendar", "dependencies",
               "changes", "cis", "kpis", "cab"]
@@ -74,7 +74,7 @@ def cmd_export_calendar(args: argparse.Namespace, out: TextIO) -> int:
     if start and end and end < start:
         raise UsageError(f"--to {end} is before --from {start}")
     ctx = open_ctx(args)
-    from relman_desktop.views.calendar_export import export_calendar_file
+    from relman_desktop.views.calendar.calendar_export import export_calendar_file
 
     target = export_calendar_file(ctx, args.file, zoom=args.zoom, start=start, end=end, theme=args.theme)
     out.write(f"wrote {target}\n")
@@ -82,7 +82,7 @@ def cmd_export_calendar(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_screenshot(args: argparse.Namespace, out: TextIO) -> int:
-    from relman_desktop.views.screenshot import render
+    from relman_desktop.views.shell.screenshot import render
 
     view = args.view_name or args.view
     ctx = open_ctx(args)

@@ -55,3 +55,10 @@ def run_import(ctx: Ctx, kind: str, params: dict[str, Any]) -> dict[str, Any]:
     job.apply(ctx)
     receipt: dict[str, Any] = job.receipt
     return receipt
+
+
+def apply_job(ctx: Ctx, job: Any) -> dict[str, Any]:
+    """Apply an import already previewed (what the user saw is what is written); its receipt."""
+    job.apply(ctx)
+    receipt: dict[str, Any] = job.receipt
+    return receipt

@@ -121,6 +121,7 @@ class Plan:
         self.write_engine = self._engine(immediate=True)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._watcher: sqlite3.Connection | None = None
 
     def _engine(self, *, immediate: bool) -> Engine:
         if self.read_uri is not None:
@@ -175,12 +176,25 @@ class Plan:
                 raise
             raise known from exc
 
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version`` on a connection kept for asking it: the number moves
+        whenever another connection (this process's writer, another process) commits."""
+        if self._watcher is None:
+            self._watcher = sqlite3.connect(self.path, timeout=self._busy_timeout)
+        try:
+            return int(self._watcher.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise (known_error(exc, self.path) or PlanError(f"{self.path.name} cannot be read: {exc}")) from exc
+
     def meta(self, key: str, default: str | None = None) -> str | None:
         with self.read() as s:
             row = s.get(PlanMeta, key)
             return row.value if row else default
 
     def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
         self.read_engine.dispose()
         self.write_engine.dispose()
 

@@ -325,18 +325,22 @@ def set_stage_rule(ctx: Ctx, stage_id: int, rule: str, percent: int | None = Non
 
 def add_approver(ctx: Ctx, stage_id: int, email: str) -> int:
     with ctx.write() as tx:
-        stage = _stage(tx, stage_id)
-        person = person_by_email(tx.session, email, field="email")
-        if any(a.approver_id == person.id for a in stage.approvals):
-            raise ValidationError(f"Approver: {person.name} is already an approver of stage {stage.name}",
-                                  field="email")
-        approval = Approval(approver=person, requested_at=ctx.now())
-        stage.approvals.append(approval)
-        tx.session.flush()
-        tx.audit("approval", approval.id, "create", None, {"stage": stage.name, "approver": person.email},
-                 release_key=stage.release.key)
-        refresh_stage(tx, stage)
-        return approval.id
+        return add_approver_tx(tx, _stage(tx, stage_id), email).id
+
+
+def add_approver_tx(tx: Tx, stage: ApprovalStage, email: str) -> Approval:
+    """``add_approver`` inside an open transaction."""
+    person = person_by_email(tx.session, email, field="email")
+    if any(a.approver_id == person.id for a in stage.approvals):
+        raise ValidationError(f"Approver: {person.name} is already an approver of stage {stage.name}",
+                              field="email")
+    approval = Approval(approver=person, requested_at=tx.ctx.now())
+    stage.approvals.append(approval)
+    tx.session.flush()
+    tx.audit("approval", approval.id, "create", None, {"stage": stage.name, "approver": person.email},
+             release_key=stage.release.key)
+    refresh_stage(tx, stage)
+    return approval
 
 
 def remove_approver(ctx: Ctx, stage_id: int, email: str) -> None:
@@ -432,24 +436,32 @@ def approval_state(ctx: Ctx, approval_id: int) -> dict[str, Any]:
 def restore_approval(ctx: Ctx, approval_id: int, state: dict[str, Any]) -> str:
     """Put an approval back as ``approval_state`` saw it (the undo of a decision or a
     delegation); audited as "restore". Returns the stage's status afterwards."""
+    _decision_of(state)
+    with ctx.write() as tx:
+        return restore_approval_tx(tx, _approval(tx, approval_id), state)
+
+
+def _decision_of(state: dict[str, Any]) -> E.Decision:
     try:
-        decision = E.Decision(state.get("decision", "pending"))
+        return E.Decision(state.get("decision", "pending"))
     except ValueError:
         raise ValidationError(f"Decision: {state.get('decision')!r} is not a decision", field="decision") from None
-    with ctx.write() as tx:
-        approval = _approval(tx, approval_id)
-        before = _approval_snapshot(approval)
-        approval.decision = decision
-        approval.comment = state.get("comment")
-        decided = state.get("decided_at")
-        if isinstance(decided, str):
-            decided = dt.datetime.fromisoformat(decided.replace("Z", "+00:00"))
-        approval.decided_at = decided
-        delegate_email = state.get("delegated_to")
-        approval.delegated_to = person_by_email(tx.session, delegate_email) if delegate_email else None
-        tx.audit("approval", approval.id, "restore", before, _approval_snapshot(approval),
-                 release_key=approval.stage.release.key)
-        return refresh_stage(tx, approval.stage).value
+
+
+def restore_approval_tx(tx: Tx, approval: Approval, state: dict[str, Any]) -> str:
+    """``restore_approval`` inside an open transaction."""
+    before = _approval_snapshot(approval)
+    approval.decision = _decision_of(state)
+    approval.comment = state.get("comment")
+    decided = state.get("decided_at")
+    if isinstance(decided, str):
+        decided = dt.datetime.fromisoformat(decided.replace("Z", "+00:00"))
+    approval.decided_at = decided
+    delegate_email = state.get("delegated_to")
+    approval.delegated_to = person_by_email(tx.session, delegate_email) if delegate_email else None
+    tx.audit("approval", approval.id, "restore", before, _approval_snapshot(approval),
+             release_key=approval.stage.release.key)
+    return refresh_stage(tx, approval.stage).value
 
 
 def reset_for_scope_change(tx: Tx, release: Release, why: str) -> int:

@@ -12,6 +12,7 @@ import datetime as dt
 import getpass
 import hashlib
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -90,6 +91,16 @@ class Ctx:
     clock: Any = None
     run_rules: bool = True
     notices: list[str] = field(default_factory=list)  # from finished writes, for the person acting
+    # Open ``recording()`` blocks of each thread: each write committed in that thread adds its
+    # change set to every one (a background export's writes are not the GUI's edit's).
+    _threads: threading.local = field(default_factory=threading.local, repr=False, compare=False)
+
+    @property
+    def _recorders(self) -> list[list[Any]]:
+        stack = getattr(self._threads, "recorders", None)
+        if stack is None:
+            stack = self._threads.recorders = []
+        return stack
 
     def now(self) -> dt.datetime:
         if self.clock is not None:
@@ -114,6 +125,19 @@ class Ctx:
                 tx.finish()
         except IntegrityError as exc:
             raise ValidationError(describe_integrity_error(exc)) from exc
+        if tx.changes is not None:  # committed: tell whoever records what changed
+            for recorder in self._recorders:
+                recorder.append(tx.changes)
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[list[Any]]:
+        """Collect the change set (``changeset.ChangeSet``) of every write committed inside."""
+        recorded: list[Any] = []
+        self._recorders.append(recorded)
+        try:
+            yield recorded
+        finally:
+            self._recorders.remove(recorded)
 
 
 def describe_integrity_error(exc: IntegrityError) -> str:
@@ -162,6 +186,7 @@ class _Pending:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     release_key: str | None
+    seq: int = 0
 
 
 class Tx:
@@ -173,6 +198,7 @@ class Tx:
         self._events: list[_Pending] = []
         self.rule_events: list[tuple[str, int]] = []
         self.notices: list[str] = []  # what the person acting should hear (a rule skipped)
+        self.changes: Any = None  # the ChangeSet, once finished
 
     def audit(
         self,
@@ -193,9 +219,12 @@ class Tx:
 
             rules.run_pending(self)
         self.session.flush()
+        from .changeset import ChangeSet  # derived from the events, here and nowhere else
+
         if self._events:
             append_events(self.session, self._events, actor=self.ctx.actor, at=self.ctx.now())
-            self._events = []
+        self.changes = ChangeSet.from_events(self._events)
+        self._events = []
         self.ctx.notices.extend(self.notices)
 
 
@@ -228,6 +257,7 @@ def append_events(session: Session, events: list[_Pending], *, actor: str, at: d
     rows = []
     for ev in events:
         seq += 1
+        ev.seq = seq
         row = {
             "seq": seq,
             "at": at,

@@ -11,7 +11,6 @@ earlier in the same transaction are always seen.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,16 +163,9 @@ def rehearsal_days(release: Release) -> int | None:
 def window_clear(session: Session, release: Release, param: Any, today: dt.date) -> list[str]:
     if release.deploy_start is None or release.deploy_end is None:
         return ["no deployment window set"]
-    try:
-        conflicts = importlib.import_module("relman_desktop.services.conflicts")
-    except ModuleNotFoundError as exc:
-        if exc.name != "relman_desktop.services.conflicts":
-            raise
-        return []  # conflict detection is not installed: a set window is all we can check
-    check = getattr(conflicts, "window_clear_problems", None)
-    if check is None:
-        return []
-    return list(check(session, release, today))
+    from . import conflicts  # imported here: conflicts reads guards' neighbours at import
+
+    return list(conflicts.window_clear_problems(session, release, today))
 
 
 def dependencies_met(session: Session, release: Release, param: Any, today: dt.date) -> list[str]:

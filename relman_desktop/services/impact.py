@@ -753,3 +753,10 @@ def restore_dates(ctx: Ctx, dates: dict[str, Any]) -> None:
             # set both before the flush so the start <= end check sees the final pair
             task.start, task.end = start, end
             tx.audit("task", name, "restore dates", old_t, values, release_key=rel_key)
+
+
+def reapply_shift(ctx: Ctx, applied: ShiftApplied) -> ShiftApplied:
+    """Redo of an applied what-if: the dates it wrote, put back (not a new plan of the shift, which
+    could move other things now); answers ``applied`` again, which the next undo restores from."""
+    restore_dates(ctx, applied.after)
+    return applied

@@ -7,6 +7,7 @@ which is kept as a ``GuardOverride`` and audited. ``On Hold`` remembers where th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -227,3 +228,56 @@ def overrides(ctx: Ctx, key: str) -> list[dict[str, Any]]:
              "actor": o.actor, "at": o.at}
             for o in rows
         ]
+
+
+def undo_transition(ctx: Ctx, key: str, status: str, previous_status: str | None = None) -> str:
+    """Undo a move: the release goes back to ``status`` (and the state On Hold would return to),
+    audited as a restore. Rules that acted on the move are not run again."""
+    return restore_status(ctx, key, status, previous_status)
+
+
+def broken_entry_guards(ctx: Ctx, keys: Iterable[str]) -> dict[str, str]:
+    """For each release (of ``keys``) whose current state was entered through a guarded move,
+    the first guard of that move that no longer holds, as "is Closed, which needs …: <why>".
+
+    The undo stack asks this before and after an undo: an undo that breaks a guard (removing
+    the review of a Closed release) is refused, so no release sits in a state it could not
+    have reached. Soft guards overridden with a reason on that move are not asked again."""
+    from relman_desktop.models.entities import AuditEvent
+
+    broken: dict[str, str] = {}
+    with ctx.read() as s:
+        for key in sorted(set(keys)):
+            rel = s.execute(select(Release).where(Release.key == key)).scalar_one_or_none()
+            if rel is None:
+                continue
+            last = s.execute(
+                select(AuditEvent)
+                .where(AuditEvent.release_key == key, AuditEvent.entity == "release",
+                       AuditEvent.action.in_(("transition", "restore_status", "create", "import")))
+                .order_by(AuditEvent.seq.desc()).limit(1)
+            ).scalar_one_or_none()
+            if last is None or last.action != "transition" or (last.after or {}).get("status") != rel.status.name:
+                continue
+            source = s.execute(select(WorkflowState).where(WorkflowState.name == (last.before or {}).get("status"))
+                               ).scalar_one_or_none()
+            moves = s.execute(select(WorkflowTransition).where(WorkflowTransition.to_state_id == rel.status.id)
+                              .order_by(WorkflowTransition.id)).scalars().all()
+            move = (next((t for t in moves if source is not None and t.from_state_id == source.id), None)
+                    or next((t for t in moves if t.from_state_id is None), None))
+            if move is None:
+                continue
+            overridden = bool((last.after or {}).get("reason"))
+            for u in _unmet(s, rel, move, ctx.today()):
+                if u.soft and overridden:
+                    continue
+                broken[key] = f"is {rel.status.name}, which needs {u.title}: {'; '.join(u.messages)}"
+                break
+    return broken
+
+
+def status_of(ctx: Ctx, key: str) -> tuple[str, str | None]:
+    """The release's state, and the state On Hold would return it to (None unless held)."""
+    with ctx.read() as s:
+        rel = release_by_key(s, key)
+        return rel.status.name, rel.previous_status.name if rel.previous_status else None

@@ -47,15 +47,15 @@ def releases_ctx(people_ctx):
 
 @pytest.fixture
 def store(releases_ctx, qtbot):
-    from relman_desktop.views.store import Store
+    from relman_desktop.views.shell.store import Store
 
     return Store(releases_ctx)
 
 
 @pytest.fixture
 def window(store, qtbot):
-    from relman_desktop.views.main_window import MainWindow
-    from relman_desktop.views.settings import Settings
+    from relman_desktop.views.shell.main_window import MainWindow
+    from relman_desktop.views.shell.settings import Settings
 
     win = MainWindow(store, Settings.in_memory())
     qtbot.addWidget(win)
@@ -66,7 +66,7 @@ def window(store, qtbot):
 @pytest.fixture
 def settings_page(store, qtbot):
     """The Settings page on its own, shown at a desktop size."""
-    from relman_desktop.views.settings_page import SettingsPage
+    from relman_desktop.views.settings.settings_page import SettingsPage
 
     page = SettingsPage(store)
     qtbot.addWidget(page)

@@ -19,7 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from relman_desktop.services import approvals, cab
-from relman_desktop.views.cab_presenter import CabPage, CabPresenter, high_contrast
+from relman_desktop.views.cab.cab_presenter import CabPage, CabPresenter, high_contrast
 
 BOARD = ["marta@example.com", "david@example.com", "sofia@example.com"]
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
@@ -138,7 +138,7 @@ def test_ctrl_z_undoes_the_last_decision(qtbot, ctx, presenter, meeting_id):
 
 @pytest.fixture
 def cab_store(ctx, meeting_id):
-    from relman_desktop.views.store import Store
+    from relman_desktop.views.shell.store import Store
 
     return Store(ctx)
 
@@ -223,8 +223,8 @@ def test_an_undo_of_a_decision_no_longer_the_last_is_refused_on_screen(qtbot, ct
 
 
 def test_edit_undo_in_the_main_window_takes_back_a_cab_decision(qtbot, ctx, cab_store, meeting_id):
-    from relman_desktop.views.main_window import MainWindow
-    from relman_desktop.views.settings import Settings
+    from relman_desktop.views.shell.main_window import MainWindow
+    from relman_desktop.views.shell.settings import Settings
 
     win = MainWindow(cab_store, Settings.in_memory())
     qtbot.addWidget(win)
@@ -302,7 +302,7 @@ def test_presenter_renders_large_and_unclipped_in_high_contrast(qtbot, ctx, meet
 
 
 def test_cab_page_previews_the_next_agenda_and_embeds_the_presenter(qtbot, ctx, meeting_id):
-    from relman_desktop.views.store import Store
+    from relman_desktop.views.shell.store import Store
 
     store = Store(ctx)
     page = CabPage(store)

@@ -14,7 +14,7 @@ from relman_desktop.services import releases
 def _keep_page_registry():
     """Importing calendar_view registers the Calendar page for the session; other tests still
     expect the registry as they found it (the lead wires the page for good)."""
-    from relman_desktop.views import pages, screenshot
+    from relman_desktop.views.shell import pages, screenshot
 
     saved = [(spec, spec.title, spec.factory, spec.description) for spec in pages.PAGE_REGISTRY]
     views = dict(screenshot.SCREENSHOT_VIEWS)
@@ -26,8 +26,13 @@ def _keep_page_registry():
     screenshot.SCREENSHOT_VIEWS.update(views)
 
 def test_png_holds_every_row_and_the_range(releases_ctx, tmp_path, qapp):
-    from relman_desktop.views.calendar_export import LABEL_WIDTH, export_calendar_png
-    from relman_desktop.views.gantt_render import THEMES, ZOOMS, header_height_for, row_height_for
+    from relman_desktop.views.calendar.calendar_export import LABEL_WIDTH, export_calendar_png
+    from relman_desktop.views.calendar.gantt_render import (
+        THEMES,
+        ZOOMS,
+        header_height_for,
+        row_height_for,
+    )
 
     out = export_calendar_png(releases_ctx, tmp_path / "cal.png", zoom="day",
                               start=dt.date(2026, 11, 1), end=dt.date(2026, 11, 30))
@@ -44,7 +49,7 @@ def test_png_holds_every_row_and_the_range(releases_ctx, tmp_path, qapp):
 
 
 def test_pdf_tiles_a_wide_range_across_pages(releases_ctx, tmp_path, qapp):
-    from relman_desktop.views.calendar_export import export_calendar_pdf, pdf_page_count
+    from relman_desktop.views.calendar.calendar_export import export_calendar_pdf, pdf_page_count
 
     for n in range(4, 70):
         releases.create_release(releases_ctx, {"key": f"REL-2026-{n:03d}", "title": f"Release {n}", "type": "patch",
@@ -69,7 +74,7 @@ def test_pdf_pages_carry_a_legend_of_the_marks(releases_ctx, tmp_path, qapp):
     from PySide6.QtCore import QRectF
     from PySide6.QtGui import QFont, QPainter
 
-    from relman_desktop.views.calendar_export import _chart, _legend
+    from relman_desktop.views.calendar.calendar_export import _chart, _legend
 
     chart = _chart(releases_ctx, zoom="week", start=None, end=None, theme="light", font=QFont(),
                    expand=False, baseline=None, filters=None)
@@ -85,7 +90,7 @@ def test_pdf_pages_carry_a_legend_of_the_marks(releases_ctx, tmp_path, qapp):
 
 
 def test_pdf_of_a_short_range_is_one_page(releases_ctx, tmp_path, qapp):
-    from relman_desktop.views.calendar_export import export_calendar_pdf, pdf_page_count
+    from relman_desktop.views.calendar.calendar_export import export_calendar_pdf, pdf_page_count
 
     result = export_calendar_pdf(releases_ctx, tmp_path / "one.pdf", zoom="month",
                                  start=dt.date(2026, 11, 1), end=dt.date(2027, 1, 31))
@@ -94,9 +99,9 @@ def test_pdf_of_a_short_range_is_one_page(releases_ctx, tmp_path, qapp):
 
 def test_export_from_the_view_uses_its_filters_and_expansion(releases_ctx, tmp_path, qtbot):
     from relman_desktop.services import tasks
-    from relman_desktop.views.calendar_export import export_calendar_png
-    from relman_desktop.views.calendar_view import CalendarView
-    from relman_desktop.views.store import Store
+    from relman_desktop.views.calendar.calendar_export import export_calendar_png
+    from relman_desktop.views.calendar.calendar_view import CalendarView
+    from relman_desktop.views.shell.store import Store
 
     tasks.add_task(releases_ctx, "REL-2026-001", {"title": "Build", "phase": "build",
                                                   "start": "2026-12-01", "end": "2026-12-03"})
@@ -107,7 +112,7 @@ def test_export_from_the_view_uses_its_filters_and_expansion(releases_ctx, tmp_p
     out = export_calendar_png(view, tmp_path / "v.png", zoom=None)
     from PySide6.QtGui import QFont
 
-    from relman_desktop.views.gantt_render import header_height_for, row_height_for
+    from relman_desktop.views.calendar.gantt_render import header_height_for, row_height_for
 
     font = QFont()
     assert QImage(str(out)).height() == header_height_for(font) + 3 * row_height_for(font)  # 2 releases + 1 task

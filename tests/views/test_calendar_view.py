@@ -19,7 +19,7 @@ UTC = dt.UTC
 def _keep_page_registry():
     """Importing calendar_view registers the Calendar page for the session; other tests still
     expect the registry as they found it (the lead wires the page for good)."""
-    from relman_desktop.views import pages, screenshot
+    from relman_desktop.views.shell import pages, screenshot
 
     saved = [(spec, spec.title, spec.factory, spec.description) for spec in pages.PAGE_REGISTRY]
     views = dict(screenshot.SCREENSHOT_VIEWS)
@@ -54,8 +54,8 @@ def plan_ctx(releases_ctx):
 
 @pytest.fixture
 def view(plan_ctx, qtbot):
-    from relman_desktop.views.calendar_view import CalendarView
-    from relman_desktop.views.store import Store
+    from relman_desktop.views.calendar.calendar_view import CalendarView
+    from relman_desktop.views.shell.store import Store
 
     store = Store(plan_ctx)
     v = CalendarView(store)
@@ -78,7 +78,7 @@ def chart_pixel(view, x, y) -> str:
 
 @pytest.mark.parametrize("zoom", ["day", "week", "month", "quarter"])
 def test_a_bar_sits_where_its_dates_say_at_each_zoom(view, zoom):
-    from relman_desktop.views.gantt_render import ZOOMS
+    from relman_desktop.views.calendar.gantt_render import ZOOMS
 
     view.set_zoom(zoom)
     view.select_key("REL-2026-002")  # planned 2026-11-01 → 2026-11-05: five days
@@ -188,7 +188,7 @@ def test_a_release_in_a_freeze_has_a_badge_naming_the_rule(view):
     assert any(c.rule == "C1" for c in rel.conflicts)
     from PySide6.QtGui import QFontMetricsF
 
-    from relman_desktop.views.gantt_render import badge_rect
+    from relman_desktop.views.calendar.gantt_render import badge_rect
 
     i = view.renderer.row_of("REL-2026-001")
     g = view.renderer.geom
@@ -295,8 +295,8 @@ def test_the_tree_model_passes_the_model_tester(view, qtmodeltester):
 
 
 def test_screenshot_calendar(plan_ctx, tmp_path):
-    from relman_desktop.views import calendar_view
-    from relman_desktop.views.screenshot import render
+    from relman_desktop.views.calendar import calendar_view
+    from relman_desktop.views.shell.screenshot import render
 
     calendar_view.register()  # undone after the test by _keep_page_registry
 

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from relman_desktop.services import approvals, changes
-from relman_desktop.views.changes_page import COLUMN, ChangesPage, PageChangesModel
+from relman_desktop.views.changes.changes_page import COLUMN, ChangesPage, PageChangesModel
 
 KEY = "REL-2026-001"
 

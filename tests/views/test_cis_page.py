@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
 from relman_desktop.services import changes, cis
-from relman_desktop.views.cis_page import NAME_ROLE, CIsPage, CITreeModel
+from relman_desktop.views.cis.cis_page import NAME_ROLE, CIsPage, CITreeModel
 
 KEY = "REL-2026-001"
 

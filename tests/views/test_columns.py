@@ -6,7 +6,7 @@ import pytest
 
 
 def _releases_view(store, settings, qtbot, width: int):
-    from relman_desktop.views.releases_view import ReleasesView
+    from relman_desktop.views.releases.releases_view import ReleasesView
 
     view = ReleasesView(store, settings=settings)
     qtbot.addWidget(view)
@@ -17,14 +17,14 @@ def _releases_view(store, settings, qtbot, width: int):
 
 
 def _shown(view) -> list[str]:
-    from relman_desktop.views.releases_model import COLUMNS
+    from relman_desktop.views.releases.releases_model import COLUMNS
 
     return [c.name for i, c in enumerate(COLUMNS) if not view.table.isColumnHidden(i)]
 
 
 @pytest.fixture
 def settings():
-    from relman_desktop.views.settings import Settings
+    from relman_desktop.views.shell.settings import Settings
 
     return Settings.in_memory()
 
@@ -38,7 +38,7 @@ def test_a_narrow_window_hides_the_least_important_columns_and_scrolls_no_sidewa
     # the window grows: the hidden columns come back, and the title takes what is left
     view.resize(2200, 500)
     qtbot.waitUntil(lambda: "priority" in _shown(view))
-    from relman_desktop.views.releases_model import COLUMN_INDEX, COLUMNS
+    from relman_desktop.views.releases.releases_model import COLUMN_INDEX, COLUMNS
 
     assert _shown(view) == [c.name for c in COLUMNS]
     assert view.table.horizontalScrollBar().maximum() == 0
@@ -71,7 +71,7 @@ def test_the_header_menu_hides_a_column_and_the_choice_survives_a_new_window(sto
 
 
 def test_a_column_the_user_widens_keeps_its_width_when_the_table_refits(store, settings, qtbot):
-    from relman_desktop.views.releases_model import COLUMN_INDEX
+    from relman_desktop.views.releases.releases_model import COLUMN_INDEX
 
     view = _releases_view(store, settings, qtbot, 2200)
     view.table.horizontalHeader().resizeSection(COLUMN_INDEX["status"], 300)
@@ -81,7 +81,7 @@ def test_a_column_the_user_widens_keeps_its_width_when_the_table_refits(store, s
 
 
 def test_hidden_columns_round_trip_through_an_ini_file(tmp_path):
-    from relman_desktop.views.settings import Settings
+    from relman_desktop.views.shell.settings import Settings
 
     first = Settings(tmp_path)
     first.set_hidden_columns("releases", ["priority"])  # one item: INI would read a bare string
@@ -131,7 +131,7 @@ def test_a_settings_list_gives_the_spare_width_to_its_naming_column(window, qtbo
     assert window.show_page("settings")
     page = window.page_widgets["settings"]
     assert page.show_section("Workflow")
-    from relman_desktop.views.settings_section import RecordSection
+    from relman_desktop.views.settings.settings_section import RecordSection
 
     states = next(s for s in page.findChildren(RecordSection) if s.noun == "state")
     states.reload()

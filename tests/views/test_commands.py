@@ -1,4 +1,4 @@
-"""The one undo mechanism (views/commands.py): an edit runs now and goes on the stack only if the
+"""The one undo mechanism (views/shell/commands.py): an edit runs now and goes on the stack only if the
 services accept it; a refused one is put back and never reaches the stack; an undo the plan no
 longer allows is reported and dropped; rows re-created by an undo are found again through a Ref."""
 
@@ -9,8 +9,8 @@ import datetime as dt
 import pytest
 
 from relman_desktop.services import tasks, windows
-from relman_desktop.views.commands import Ref, Refused, Step, call, edit, ref, service
-from relman_desktop.views.store import Store
+from relman_desktop.views.shell.commands import Ref, Refused, Step, edit, op, ref
+from relman_desktop.views.shell.store import Store
 
 KEY = "REL-2026-001"
 
@@ -37,16 +37,13 @@ def titles(store) -> dict[str, str]:
 
 
 def retitle(local_id: str, new: str, old: str) -> Step:
-    return Step(service("tasks", "update_task", KEY, local_id, {"title": new}),
-                service("tasks", "update_task", KEY, local_id, {"title": old}))
-
-
-NOTIFY = [("tasks_changed", (KEY,))]
+    return Step(op(tasks.update_task, KEY, local_id, {"title": new}),
+                op(tasks.update_task, KEY, local_id, {"title": old}))
 
 
 def test_an_accepted_edit_is_saved_at_once_and_is_one_undo_step(two_tasks, heard):
     store = two_tasks
-    edit(store, "edit title of task T1", retitle("T1", "Build it", "Build"), NOTIFY)
+    edit(store, "edit title of task T1", retitle("T1", "Build it", "Build"))
 
     assert titles(store)["T1"] == "Build it"
     assert store.undo_stack.count() == 1
@@ -63,8 +60,8 @@ def test_an_accepted_edit_is_saved_at_once_and_is_one_undo_step(two_tasks, heard
 
 
 def test_pushing_does_not_run_the_edit_a_second_time(store):
-    local_id = edit(store, "add task", Step(service("tasks", "add_task", KEY, {"title": "Deploy"}),
-                                            backward_from=lambda lid: service("tasks", "delete_task", KEY, lid)))
+    local_id = edit(store, "add task", Step(op(tasks.add_task, KEY, {"title": "Deploy"}),
+                                            backward_from=lambda lid: op(tasks.delete_task, KEY, lid)))
     assert local_id == "T1"
     assert titles(store) == {"T1": "Deploy"}  # one task, not two: Qt's redo on push was skipped
     store.undo_stack.undo()
@@ -74,7 +71,7 @@ def test_pushing_does_not_run_the_edit_a_second_time(store):
 def test_a_refused_edit_never_reaches_the_stack_and_names_its_field(two_tasks, heard):
     store = two_tasks
     with pytest.raises(Refused) as refused:
-        edit(store, "edit title of task T1", retitle("T1", "", "Build"), NOTIFY)
+        edit(store, "edit title of task T1", retitle("T1", "", "Build"))
 
     assert str(refused.value) == "Title must not be empty"
     assert refused.value.field == "title"
@@ -91,7 +88,7 @@ def test_no_plan_open_is_a_refusal(qtbot):
 def test_a_step_refused_part_way_puts_back_the_steps_before_it(two_tasks, heard):
     store = two_tasks
     with pytest.raises(Refused, match="Title must not be empty"):
-        edit(store, "set title of 2 tasks", [retitle("T1", "Renamed", "Build"), retitle("T2", "", "Test")], NOTIFY)
+        edit(store, "set title of 2 tasks", [retitle("T1", "Renamed", "Build"), retitle("T2", "", "Test")])
 
     assert titles(store) == {"T1": "Build", "T2": "Test"}
     assert store.undo_stack.count() == 0
@@ -101,13 +98,13 @@ def test_a_step_refused_part_way_puts_back_the_steps_before_it(two_tasks, heard)
 
 def test_a_call_refused_inside_one_step_is_rolled_back(two_tasks, heard):
     store = two_tasks
-    step = Step([service("tasks", "update_task", KEY, "T1", {"title": "Renamed"}),
-                 service("tasks", "update_task", KEY, "T2", {"title": ""})],
-                [service("tasks", "update_task", KEY, "T2", {"title": "Test"}),
-                 service("tasks", "update_task", KEY, "T1", {"title": "Build"})],
-                rollback=[service("tasks", "update_task", KEY, "T1", {"title": "Build"})])
+    step = Step([op(tasks.update_task, KEY, "T1", {"title": "Renamed"}),
+                 op(tasks.update_task, KEY, "T2", {"title": ""})],
+                [op(tasks.update_task, KEY, "T2", {"title": "Test"}),
+                 op(tasks.update_task, KEY, "T1", {"title": "Build"})],
+                rollback=[op(tasks.update_task, KEY, "T1", {"title": "Build"})])
     with pytest.raises(Refused):
-        edit(store, "rename both", step, NOTIFY)
+        edit(store, "rename both", step)
 
     assert titles(store) == {"T1": "Build", "T2": "Test"}
     assert store.undo_stack.count() == 0
@@ -116,7 +113,7 @@ def test_a_call_refused_inside_one_step_is_rolled_back(two_tasks, heard):
 
 def test_several_steps_are_one_undo_step(two_tasks):
     store = two_tasks
-    edit(store, "set title of 2 tasks", [retitle("T1", "A", "Build"), retitle("T2", "B", "Test")], NOTIFY,
+    edit(store, "set title of 2 tasks", [retitle("T1", "A", "Build"), retitle("T2", "B", "Test")],
          saved_message=False)
 
     assert titles(store) == {"T1": "A", "T2": "B"}
@@ -130,7 +127,7 @@ def test_several_steps_are_one_undo_step(two_tasks):
 
 def test_an_undo_the_plan_no_longer_allows_is_reported_and_dropped(two_tasks, heard):
     store = two_tasks
-    edit(store, "edit title of task T1", retitle("T1", "Build it", "Build"), NOTIFY)
+    edit(store, "edit title of task T1", retitle("T1", "Build it", "Build"))
     tasks.delete_task(store.ctx, KEY, "T1")  # the plan moved on underneath the stack
 
     store.undo_stack.undo()
@@ -143,7 +140,7 @@ def test_an_undo_the_plan_no_longer_allows_is_reported_and_dropped(two_tasks, he
 
 def test_a_step_without_an_undo_is_saved_but_not_pushed(two_tasks, heard):
     store = two_tasks
-    edit(store, "edit title of task T1", Step(service("tasks", "update_task", KEY, "T1", {"title": "Final"})), NOTIFY)
+    edit(store, "edit title of task T1", Step(op(tasks.update_task, KEY, "T1", {"title": "Final"})))
 
     assert titles(store)["T1"] == "Final"
     assert store.undo_stack.count() == 0
@@ -158,20 +155,20 @@ def _window(title: str) -> dict:
 
 def test_a_ref_follows_a_row_recreated_by_undoing_its_delete(store):
     target = Ref("calendar_window", -1)
-    add = service("windows", "create_window", **_window("Saturday"))
+    add = op(windows.create_window, **_window("Saturday"))
     add.rebinds, add.result_id = target, lambda info: info.id
-    edit(store, "add window Saturday", Step(add, service("windows", "delete_window", target)))
+    edit(store, "add window Saturday", Step(add, op(windows.delete_window, target)))
     first_id = target.id
     assert [w.id for w in windows.list_windows(store.ctx)] == [first_id]
 
     same = ref(store, "calendar_window", first_id)
     assert same is target  # every command about the row shares one Ref
-    edit(store, "edit window Saturday", Step(service("windows", "update_window", same, title="Sunday"),
-                                             service("windows", "update_window", same, title="Saturday")))
+    edit(store, "edit window Saturday", Step(op(windows.update_window, same, title="Sunday"),
+                                             op(windows.update_window, same, title="Saturday")))
     other = windows.create_window(store.ctx, **_window("Other")).id  # so the row cannot get its old id back
-    back = service("windows", "create_window", **_window("Sunday"))
+    back = op(windows.create_window, **_window("Sunday"))
     back.rebinds, back.result_id = same, lambda info: info.id
-    edit(store, "delete window Sunday", Step(service("windows", "delete_window", same), back))
+    edit(store, "delete window Sunday", Step(op(windows.delete_window, same), back))
     assert [w.id for w in windows.list_windows(store.ctx)] == [other]
 
     store.undo_stack.undo()  # the delete: the window comes back under a new id
@@ -187,9 +184,9 @@ def test_a_ref_follows_a_row_recreated_by_undoing_its_delete(store):
 
 
 def test_redo_runs_the_replay_and_undo_follows_what_it_answered(store):
-    step = Step(call("relman_desktop.services.tasks", "add_task", KEY, {"title": "Deploy"}),
-                backward_from=lambda lid: service("tasks", "delete_task", KEY, lid),
-                replay=lambda lid: service("tasks", "add_task", KEY, {"local_id": lid, "title": "Deploy"}))
+    step = Step(op(tasks.add_task, KEY, {"title": "Deploy"}),
+                backward_from=lambda lid: op(tasks.delete_task, KEY, lid),
+                replay=lambda lid: op(tasks.add_task, KEY, {"local_id": lid, "title": "Deploy"}))
     assert edit(store, "add task", step) == "T1"
     store.undo_stack.undo()
     tasks.add_task(store.ctx, KEY, {"local_id": "T5", "title": "Elsewhere"})  # the next free id is now T6

@@ -10,10 +10,10 @@ import threading
 import pytest
 from PySide6.QtWidgets import QFileDialog
 
-from relman_desktop.views.main_window import MainWindow
-from relman_desktop.views.settings import Settings
-from relman_desktop.views.store import Store
-from relman_desktop.views.worker import Worker
+from relman_desktop.views.shell.main_window import MainWindow
+from relman_desktop.views.shell.settings import Settings
+from relman_desktop.views.shell.store import Store
+from relman_desktop.views.shell.worker import Worker
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def test_the_file_menu_holds_the_exports_and_the_import(win):
 def test_calendar_picture_export_writes_png_and_tiled_pdf(win, demo_ctx, tmp_path):
     from PySide6.QtGui import QImage
 
-    from relman_desktop.views.calendar_export import pdf_page_count
+    from relman_desktop.views.calendar.calendar_export import pdf_page_count
 
     png = win.file_transfers.export_calendar_picture(tmp_path / "calendar.png")
     assert png is not None and QImage(str(png)).width() > 800

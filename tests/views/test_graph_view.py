@@ -12,7 +12,7 @@ from relman_desktop.services.releases import get_release
 
 @pytest.fixture
 def graph_store(ctx):
-    from relman_desktop.views.store import Store
+    from relman_desktop.views.shell.store import Store
 
     load_graph_plan(ctx)
     return Store(ctx)
@@ -20,7 +20,7 @@ def graph_store(ctx):
 
 @pytest.fixture
 def gview(graph_store, qtbot):
-    from relman_desktop.views.graph_view import GraphView
+    from relman_desktop.views.graph.graph_view import GraphView
 
     view = GraphView(graph_store)
     qtbot.addWidget(view)
@@ -50,7 +50,7 @@ def _deps(ctx) -> set[tuple[str, str, str]]:
 
 
 def test_draws_every_linked_release_and_arrow_without_overlap(gview):
-    from relman_desktop.views.graph_layout import overlapping_pairs
+    from relman_desktop.views.graph.graph_layout import overlapping_pairs
 
     assert set(gview.nodes) == {"REL-A", "REL-B", "REL-C", "REL-D"}
     assert set(gview.edges) == {("REL-A", "REL-B"), ("REL-A", "REL-C"), ("REL-B", "REL-D")}
@@ -155,8 +155,8 @@ def test_what_if_apply_is_one_undo_step(gview, ctx):
 
 
 def test_graph_edits_are_undone_from_another_page_with_edit_undo(qtbot, ctx, graph_store):
-    from relman_desktop.views.main_window import MainWindow
-    from relman_desktop.views.settings import Settings
+    from relman_desktop.views.shell.main_window import MainWindow
+    from relman_desktop.views.shell.settings import Settings
 
     win = MainWindow(graph_store, Settings.in_memory())
     qtbot.addWidget(win)
@@ -213,8 +213,8 @@ def test_exports(gview, tmp_path, suffix, magic):
 
 
 def test_registered_as_the_dependencies_page_and_screenshot(gview):
-    from relman_desktop.views.pages import PAGE_REGISTRY
-    from relman_desktop.views.screenshot import SCREENSHOT_VIEWS
+    from relman_desktop.views.shell.pages import PAGE_REGISTRY
+    from relman_desktop.views.shell.screenshot import SCREENSHOT_VIEWS
 
     assert next(p for p in PAGE_REGISTRY if p.name == "dependencies").factory is not None
     assert "dependencies" in SCREENSHOT_VIEWS
@@ -227,8 +227,8 @@ def test_node_text_stays_inside_its_box_on_a_high_resolution_page(qapp):
     from PySide6.QtWidgets import QStyleOptionGraphicsItem
 
     from relman_desktop.services.graph import GraphNode
-    from relman_desktop.views.graph_layout import NODE_H, NODE_W
-    from relman_desktop.views.graph_view import NodeItem
+    from relman_desktop.views.graph.graph_layout import NODE_H, NODE_W
+    from relman_desktop.views.graph.graph_view import NodeItem
 
     node = GraphNode("REL-2026-001", "Billing 3.0 – VAT breakdown on invoices", "Awaiting Approval",
                      "#c28a00", "Billing", None, None)

@@ -7,9 +7,9 @@ import pytest
 from PySide6.QtGui import QGuiApplication, QImage
 
 from relman_desktop.services import kpis
-from relman_desktop.views.kpi_dashboard import KPI_SPECS, KpiDashboard, fmt_rate, tier_bands
-from relman_desktop.views.store import Store
-from relman_desktop.views.worker import Worker
+from relman_desktop.views.kpis.kpi_dashboard import KPI_SPECS, KpiDashboard, fmt_rate, tier_bands
+from relman_desktop.views.shell.store import Store
+from relman_desktop.views.shell.worker import Worker
 
 
 @pytest.fixture
@@ -127,7 +127,7 @@ def test_an_edit_in_the_store_recomputes_while_visible(page, qtbot):
 def test_charts_follow_the_theme(page, qapp):
     from matplotlib.colors import to_hex
 
-    from relman_desktop.views.theme import THEME_COLORS, apply_theme
+    from relman_desktop.views.shell.theme import THEME_COLORS, apply_theme
 
     try:
         apply_theme(qapp, "dark")

@@ -7,10 +7,10 @@ import time
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import QApplication
 
-from relman_desktop.views.main_window import MainWindow
-from relman_desktop.views.pages import PAGE_REGISTRY, PlaceholderPage
-from relman_desktop.views.settings import Settings
-from relman_desktop.views.store import Store
+from relman_desktop.views.shell.main_window import MainWindow
+from relman_desktop.views.shell.pages import PAGE_REGISTRY, PlaceholderPage
+from relman_desktop.views.shell.settings import Settings
+from relman_desktop.views.shell.store import Store
 
 
 def test_first_start_shows_the_welcome_page_inside_the_window(qtbot):

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from relman_desktop.services.releases import get_release
-from relman_desktop.views.release_editor import (
+from relman_desktop.views.releases.release_editor import (
     TAB_ORDER,
     TAB_REGISTRY,
     LifecycleBar,

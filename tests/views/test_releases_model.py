@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from relman_desktop.services.releases import ReleaseRow
-from relman_desktop.views.releases_model import (
+from relman_desktop.views.releases.releases_model import (
     COLUMN_INDEX,
     KEY_ROLE,
     ReleaseFilter,

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from relman_desktop.services import cis, people, rules, templates, windows, workflow
-from relman_desktop.views.settings_page import SettingsPage
+from relman_desktop.views.settings.settings_page import SettingsPage
 
 
 @pytest.fixture
@@ -279,7 +279,7 @@ def test_workflow_states_add_move_and_delete_with_undo(page, qtbot, store):
 def test_screenshots_of_the_new_views_render(releases_ctx, tmp_path, qapp, view):
     from PySide6.QtGui import QImage
 
-    from relman_desktop.views.screenshot import render
+    from relman_desktop.views.shell.screenshot import render
 
     rules.create_rule(releases_ctx, "Pre-approve standard", "on_tests_recorded",
                       [{"field": "type", "op": "eq", "value": "standard"}],

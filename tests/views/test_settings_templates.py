@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QLineEdit, QSpinBox
 
 from relman_desktop.services import templates
-from relman_desktop.views.commands import Refused
+from relman_desktop.views.shell.commands import Refused
 
 
 @pytest.fixture

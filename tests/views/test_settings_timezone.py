@@ -6,7 +6,7 @@ from relman_desktop.services.plan_zone import plan_zone_name
 
 
 def test_setting_the_plan_zone_is_one_undoable_step(store, qtbot):
-    from relman_desktop.views.settings_timezone import TimeZoneSection
+    from relman_desktop.views.settings.settings_timezone import TimeZoneSection
 
     section = TimeZoneSection(store)
     qtbot.addWidget(section)

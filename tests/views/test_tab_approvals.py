@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 
 from relman_desktop.models.entities import Person
 from relman_desktop.services import approvals
-from relman_desktop.views.tab_approvals import (
+from relman_desktop.views.releases.tab_approvals import (
     ApprovalsTab,
     ApproversModel,
     StagesModel,

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from relman_desktop.services import approvals, changes
-from relman_desktop.views.tab_changes import ChangesModel, ChangesTab
+from relman_desktop.views.releases.tab_changes import ChangesModel, ChangesTab
 
 KEY = "REL-2026-001"
 

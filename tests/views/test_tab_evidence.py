@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from relman_desktop.services import evidence
-from relman_desktop.views.release_editor import ReleaseEditor
-from relman_desktop.views.tab_evidence import DeploymentsTab, LinksTab, ReviewTab, TestsTab
+from relman_desktop.views.releases.release_editor import ReleaseEditor
+from relman_desktop.views.releases.tab_evidence import DeploymentsTab, LinksTab, ReviewTab, TestsTab
 
 KEY = "REL-2026-001"
 
@@ -145,7 +145,7 @@ def _deployment(store) -> tuple:
 
 
 def test_an_edit_still_undoes_after_its_deployment_is_deleted_and_brought_back(editor, qtbot, store):
-    from relman_desktop.views.commands import Step, edit, ref, service
+    from relman_desktop.views.shell.commands import Step, edit, op, ref
 
     deps = tab(editor, "Deployments")
     old_id = _record_and_edit_a_deployment(deps, qtbot, store)
@@ -156,11 +156,11 @@ def test_an_edit_still_undoes_after_its_deployment_is_deleted_and_brought_back(e
     row = ref(store, "deployment", old_id)
 
     def record_again(before: dict) -> object:
-        again = service("evidence", "record_deployment", KEY, **before)
+        again = op(evidence.record_deployment, KEY, **before)
         again.rebinds = row
         return again
 
-    edit(store, "delete the production deployment", Step(service("evidence", "delete_deployment", row),
+    edit(store, "delete the production deployment", Step(op(evidence.delete_deployment, row),
                                                          backward_from=record_again))
     evidence.record_deployment(store.ctx, KEY, "staging")  # meanwhile: the old id is not free again
     store.undo_stack.undo()  # the delete: the deployment comes back under a new id

@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from relman_desktop.services import evidence
-from relman_desktop.views.release_editor import ReleaseEditor
-from relman_desktop.views.tab_history import HistoryTab
+from relman_desktop.views.releases.release_editor import ReleaseEditor
+from relman_desktop.views.releases.tab_history import HistoryTab
 
 KEY = "REL-2026-001"
 

@@ -10,8 +10,13 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QDateEdit, QLineEdit
 
 from relman_desktop.services import tasks
-from relman_desktop.views.tab_tasks import TasksTab
-from relman_desktop.views.task_model import COLUMN_INDEX, LinkSyntaxError, TaskModel, parse_links
+from relman_desktop.views.releases.tab_tasks import TasksTab
+from relman_desktop.views.releases.task_model import (
+    COLUMN_INDEX,
+    LinkSyntaxError,
+    TaskModel,
+    parse_links,
+)
 
 KEY = "REL-2026-001"
 

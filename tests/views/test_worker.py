@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from relman_desktop.services.base import ValidationError
-from relman_desktop.views.worker import DebouncedTask, Worker
+from relman_desktop.views.shell.worker import DebouncedTask, Worker
 
 
 @pytest.fixture

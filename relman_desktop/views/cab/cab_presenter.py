@@ -1,0 +1,1185 @@
+"""CAB presenter mode: one agenda item per screen, readable from the back of the room, driven
+from the keyboard (PRODUCT.md §8, issue 7).
+
+``CabPresenter(ctx_or_store, meeting_id)`` is the shared-screen widget; it can be embedded or
+shown full screen (``present_full_screen``). It reads and writes only through ``CabBackend``,
+a small adapter over ``services.cab`` and the app's ``Store`` (given a bare ``Ctx`` it makes a
+store of its own). Each decision, and each bulk decision, is one step on the store's undo stack
+("CAB: approve REL-2026-014"): undo is the service's undo of that decision, redo records it
+again with the same outcome and rationale. The presenter's Ctrl+Z is Edit > Undo.
+
+Keys: A approve · R reject · D defer · I more info (the rationale box takes focus when the
+decision needs one; Enter confirms, Esc cancels) · C conditions · N / → next · P / ← previous ·
+Space selects the item for a bulk decision · B opens the bulk panel (each item its own decision
+and reason; Ctrl+Enter records all) · Ctrl+Z undo (the app's last step) · F11 full screen ·
+Esc leaves (``left`` signal).
+
+``CabPage`` is the navigator's CAB page (meeting chooser, new meeting, present, minutes, close);
+importing this module registers it (``pages.register_page``) and the ``cab`` screenshot view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QPalette, QResizeEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from relman_desktop.models.planfile import PlanError
+from relman_desktop.services import cab, changeset
+from relman_desktop.services.base import Ctx, ServiceError
+
+from ..shell.commands import Refused, Step, op
+from ..shell.store import Store
+
+# Symbols say the decision without colour (colour only repeats it).
+SYMBOL = {"approve": "✔", "reject": "✘", "defer": "↷", "more_info": "?", None: "○"}
+WORD = {"approve": "APPROVED", "reject": "REJECTED", "defer": "DEFERRED", "more_info": "MORE INFORMATION NEEDED",
+        None: "NOT DECIDED YET"}
+KEY_DECISION = {Qt.Key.Key_A: "approve", Qt.Key.Key_R: "reject", Qt.Key.Key_D: "defer", Qt.Key.Key_I: "more_info"}
+DECISION_LABEL = {"approve": "Approve", "reject": "Reject", "defer": "Defer", "more_info": "More info"}
+HELP_TEXT = ("A approve · R reject · D defer · I more info · C conditions · N/→ next · P/← previous · "
+             "Space select · B bulk · Ctrl+Z undo · Esc leave")
+LEGEND = "✔ approved  ✘ rejected  ↷ deferred  ? more info  ○ open  ■ selected"
+
+
+def _colours(dark: bool) -> dict[str | None, str]:
+    if dark:  # on black / dark grey: light tints, all above 7:1 against black
+        return {"approve": "#7dff7d", "reject": "#ff9e9e", "defer": "#ffd54f", "more_info": "#80d8ff", None: "#ffffff"}
+    return {"approve": "#1f6b34", "reject": "#a4161a", "defer": "#7a4b00", "more_info": "#0b4f9c", None: "#1b1f24"}
+
+
+# --- the adapter ------------------------------------------------------------------------------------
+
+
+def decisions_text(decisions: list[cab.ItemDecision]) -> str:
+    """What the undo stack calls a decision, or a bulk decision: "CAB: approve REL-2026-014"."""
+    parts = [f"{cab.parse_decision(d.decision).value.replace('_', ' ')} {d.item}" for d in decisions]
+    if len(parts) > 3:
+        return f"CAB: {len(parts)} decisions ({', '.join(parts[:2])}, …)"
+    return "CAB: " + ", ".join(parts)
+
+
+class CabBackend:
+    """``services.cab`` for the presenter, over the app's ``Store`` (or a ``Ctx``, given a store
+    of its own): decisions are steps on the store's undo stack."""
+
+    def __init__(self, source: Store | Ctx) -> None:
+        self.store = source if isinstance(source, Store) else Store(source)
+
+    @property
+    def ctx(self) -> Ctx:
+        return self.store.ctx
+
+    def refused(self, message: str) -> None:
+        self.store.error.emit(message)
+
+    def meeting(self, meeting_id: int | None) -> cab.Meeting:
+        if meeting_id is None:
+            return preview_meeting(self.ctx)
+        # Reading a meeting past its cut-off freezes its agenda (a write): announced as any write.
+        outcome = changeset.run(self.ctx, cab.get_meeting, meeting_id)
+        self.store.announce(outcome.changes)
+        return outcome.result
+
+    def item_detail(self, key: str) -> ItemDetail:
+        return load_item_detail(self.ctx, key)
+
+    def decide(self, meeting_id: int, decisions: list[cab.ItemDecision]) -> list[cab.AgendaItemRow]:
+        """Record the decisions now, as one undo step; ``Refused`` when the service refuses."""
+        decisions = list(decisions)
+        # Undo takes back exactly these decisions, or is refused when the meeting's last decision
+        # is another (recorded elsewhere since, or gone with its release).
+        step = Step(op(cab.record_decisions, meeting_id, decisions),
+                    backward_from=lambda rows: op(cab.undo_last_decision, meeting_id,
+                                                       expect=[r.release_key for r in rows]))
+        return self.store.edit(decisions_text(decisions), step, saved_message=False)
+
+    def undo(self) -> tuple[str, str | None] | None:
+        """Undo the app's last step (Edit > Undo): its text and the refusal, if it was refused;
+        None when there is nothing to undo."""
+        stack = self.store.undo_stack
+        if not stack.canUndo():
+            return None
+        text = stack.undoText()
+        refusals: list[str] = []
+
+        def heard(message: str) -> None:
+            refusals.append(message)
+
+        self.store.error.connect(heard)
+        try:
+            stack.undo()
+        finally:
+            self.store.error.disconnect(heard)
+        return text, refusals[-1] if refusals else None
+
+    def record_time(self, meeting_id: int, key: str, seconds: int) -> bool:
+        """The time spent on an item (not an undo step; announced like every write)."""
+        return self.store.run(cab.record_time, meeting_id, key, seconds) is not Store.FAILED
+
+
+def preview_meeting(ctx: Ctx) -> cab.Meeting:
+    """What the next meeting's agenda would hold now (nothing stored; decisions need a meeting)."""
+    zone = cab.display_zone(ctx)
+    keys = cab.eligible_releases(ctx)
+    items = []
+    from relman_desktop.services.release_report import release_report
+
+    for i, key in enumerate(keys):
+        r = release_report(ctx, key)
+        stage = next((s.stage_status for s in r.sign_offs if s.stage.lower() == "cab"), None)
+        items.append(cab.AgendaItemRow(0, i, key, r.title, r.type, r.risk, r.status, None, None, None, 0, None, stage))
+    now = ctx.now()
+    return cab.Meeting(0, "Next CAB (preview)", now, now, None, "planned", None, None, dict(cab.DEFAULT_FILTER),
+                       [], items, str(zone))
+
+
+# --- what one screen shows ---------------------------------------------------------------------------
+
+
+@dataclass
+class ItemDetail:
+    report: Any
+    conflicts: list[Any] = field(default_factory=list)
+    conflicts_error: str | None = None
+
+
+def load_item_detail(ctx: Ctx, key: str) -> ItemDetail:
+    from relman_desktop.services.release_report import release_report
+
+    detail = ItemDetail(release_report(ctx, key))
+    try:
+        from relman_desktop.services.conflicts import conflicts_for_release
+
+        detail.conflicts = list(conflicts_for_release(ctx, key, suggest=False))
+    except ServiceError as exc:
+        detail.conflicts_error = str(exc)
+    except Exception as exc:  # the conflict service is still moving; the meeting must go on
+        detail.conflicts_error = f"conflicts could not be checked ({type(exc).__name__})"
+    return detail
+
+
+def _esc(text: Any) -> str:
+    return html.escape(str(text)) if text not in (None, "") else "—"
+
+
+def _when(value: dt.datetime | None, zone: ZoneInfo) -> str:
+    if value is None:
+        return "—"
+    return f"{value.astimezone(zone):%a %Y-%m-%d %H:%M}"
+
+
+def _words(value: str | None) -> str:
+    return value.replace("_", " ") if value else "—"
+
+
+def _clock(seconds: int) -> str:
+    m, s = divmod(max(0, seconds), 60)
+    return f"{m:02d}:{s:02d}"
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _list(lines: list[str], limit: int) -> str:
+    shown = lines[:limit]
+    if len(lines) > limit:
+        shown.append(f"<i>… and {len(lines) - limit} more</i>")
+    return "<br>".join(shown) if shown else "—"
+
+
+def sections_for(detail: ItemDetail, zone: ZoneInfo) -> dict[str, str]:
+    """The screen's sections as rich text (user text escaped), by heading."""
+    r = detail.report
+    tz = zone.key
+    changes = [f"<b>{_esc(c.key)}</b> {_esc(c.title)} <span>({_words(c.category)}, {_esc(c.risk)} risk, "
+               f"{_esc(c.approval)})</span>" for c in r.changes]
+    cis = [f"{_esc(ci.name)} ({_words(ci.ci_class)}, {_esc(ci.criticality)}"
+           f"{', needs a maintenance window' if ci.requires_maintenance_window else ''})" for ci in r.cis]
+    downtime = r.downtime
+    if downtime is not None:
+        minutes = int(downtime.total_seconds() // 60)
+        down = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+        cis.insert(0, f"<b>Downtime:</b> up to {down} (the deployment window)")
+    else:
+        cis.insert(0, "<b>Downtime:</b> unknown — no deployment window")
+    if detail.conflicts_error:
+        conflicts = [f"⚠ {_esc(detail.conflicts_error)}"]
+    elif detail.conflicts:
+        conflicts = [f"{'✘ error' if c.severity == 'error' else '⚠ warning'} <b>{_esc(c.rule)}</b> {_esc(c.message)}"
+                     for c in detail.conflicts]
+    else:
+        conflicts = ["✔ no conflicts"]
+    tests = [f"{'✔' if t.verdict == 'passed' else '✘'} <b>{_esc(t.kind.upper() if t.kind == 'uat' else t.kind)}</b> "
+             f"{t.verdict}: {t.passed} passed, {t.failed} failed, {t.skipped} skipped "
+             f"({_esc(t.environment)}, {t.run_at.astimezone(zone):%Y-%m-%d})" for t in r.tests]
+    window = (f"{_when(r.deploy_start, zone)} → {_when(r.deploy_end, zone)} {tz}" if r.deploy_start else "not scheduled")
+    deploy = [f"<b>Window:</b> {window}", f"<b>Strategy:</b> {_words(r.strategy)}"]
+    for n, wave in enumerate(r.waves or [], 1):
+        if wave.get("percent") is not None:
+            share = f"{_esc(wave['percent'])} %"
+        elif wave.get("batch") is not None:
+            share = f"batch of {_esc(wave['batch'])}"
+        else:
+            share = _esc(wave.get("name") or "")
+        bake = wave.get("bake_minutes")
+        deploy.append(f"wave {n}: {share}{f', bake {_esc(bake)} min' if bake else ''}")
+    rollback = [_esc(r.rollback_plan) if r.rollback_plan else "⚠ <b>no rollback plan</b>"]
+    if r.rollback_minutes is not None:
+        rollback.append(f"<b>Rollback takes:</b> {r.rollback_minutes} min")
+        if r.deploy_end is not None:
+            pnr = r.deploy_end - dt.timedelta(minutes=r.rollback_minutes)
+            rollback.append(f"<b>Point of no return:</b> {_when(pnr, zone)} {tz} "
+                            "(a rollback started later cannot finish inside the window)")
+    else:
+        rollback.append("⚠ <b>no rollback duration</b>: point of no return unknown")
+    rollback.append(f"<b>Last rehearsed:</b> {r.rollback_rehearsed_on.isoformat() if r.rollback_rehearsed_on else 'never'}")
+    # Approvers of one stage with the same decision and comment (the board's) share one line.
+    groups: list[tuple[str, str, str | None, list[str]]] = []
+    for so in r.sign_offs:
+        comment = so.comment if so.decision != "pending" else None
+        if groups and groups[-1][:3] == (so.stage, so.decision, comment):
+            groups[-1][3].append(so.approver)
+        else:
+            groups.append((so.stage, so.decision, comment, [so.approver]))
+    symbol_of = {"approved": "approve", "rejected": "reject", "more_info": "more_info"}
+    approvals = [f"{SYMBOL.get(symbol_of.get(decision))} <b>{_esc(stage)}</b> · {_esc(', '.join(names))}: "
+                 f"{_words(decision)}" + (f" — <i>{_esc(_short(comment, 90))}</i>" if comment else "")
+                 for stage, decision, comment, names in groups]
+    return {
+        "Changes": _list(changes, 6),
+        "Affected CIs and downtime": _list(cis, 6),
+        "Conflicts": _list(conflicts, 4),
+        "Test evidence": _list(tests, 6) if tests else "⚠ no test runs recorded",
+        "Deployment": _list(deploy, 6),
+        "Rollback": "<br>".join(rollback),
+        "Approvals so far": _list(approvals, 8) if approvals else "no approval stages",
+    }
+
+
+SECTIONS = ("Changes", "Affected CIs and downtime", "Conflicts", "Test evidence", "Deployment", "Rollback",
+            "Approvals so far")
+# Which sections share a column, by the number of columns the width allows.
+COLUMNS = {
+    2: (("Changes", "Affected CIs and downtime", "Conflicts", "Test evidence"),
+        ("Deployment", "Rollback", "Approvals so far")),
+    3: (("Changes", "Affected CIs and downtime"), ("Conflicts", "Test evidence", "Deployment"),
+        ("Rollback", "Approvals so far")),
+}
+
+
+# --- the presenter ----------------------------------------------------------------------------------
+
+
+class _Chip(QLabel):
+    clicked = Signal(int)
+
+    def __init__(self, index: int) -> None:
+        super().__init__()
+        self.index = index
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def mousePressEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)
+        self.clicked.emit(self.index)
+
+
+class CabPresenter(QWidget):
+    """The shared screen of a CAB meeting (``meeting_id`` None: a preview of the next agenda)."""
+
+    left = Signal()  # Esc: the user leaves presenter mode
+    decision_recorded = Signal(str)  # release key
+    current_changed = Signal(int)  # index of the item on screen
+
+    def __init__(self, source: Any, meeting_id: int | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("cab_presenter")
+        self.setAccessibleName("CAB presenter")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAutoFillBackground(True)
+        self.backend = CabBackend(source)
+        self.backend.store.approvals_changed.connect(self._approvals_changed)
+        self._recording = False
+        self._stale = False
+        self.meeting_id = meeting_id
+        self.meeting: cab.Meeting | None = None
+        self.index = 0
+        self.pending: str | None = None  # a decision waiting for its rationale
+        self.selected: set[str] = set()
+        self.seconds: dict[str, int] = {}
+        self._saved_seconds: dict[str, int] = {}
+        self._details: dict[str, ItemDetail] = {}
+        self._body_pt = 0.0
+        self._styling = False
+        self.zone = ZoneInfo("UTC")
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(1000)
+        self.timer.timeout.connect(self._tick)
+
+        # header: meeting · item n of m · timer
+        self.meeting_label = QLabel()
+        self.meeting_label.setProperty("cab", "meta")
+        self.position_label = QLabel()
+        self.position_label.setProperty("cab", "meta")
+        self.timer_label = QLabel()
+        self.timer_label.setProperty("cab", "timer")
+        self.timer_label.setAccessibleName("Time on this item")
+        header = QHBoxLayout()
+        header.addWidget(self.meeting_label, 1)
+        header.addWidget(self.position_label)
+        header.addSpacing(24)
+        header.addWidget(self.timer_label)
+
+        # progress strip
+        self.strip = QWidget()
+        self.strip_layout = QHBoxLayout(self.strip)
+        self.strip_layout.setContentsMargins(0, 0, 0, 0)
+        self.strip_layout.setSpacing(6)
+        self.chips: list[_Chip] = []
+        self.legend = QLabel(LEGEND)
+        self.legend.setProperty("cab", "small")
+
+        # the release and its decision
+        self.title_label = QLabel()
+        self.title_label.setProperty("cab", "h1")
+        self.title_label.setWordWrap(True)
+        self.facts_label = QLabel()
+        self.facts_label.setProperty("cab", "facts")
+        self.facts_label.setWordWrap(True)
+        self.decision_banner = QLabel()
+        self.decision_banner.setObjectName("cab_decision_banner")
+        self.decision_banner.setWordWrap(True)
+        self.decision_banner.setAccessibleName("Decision")
+
+        # sections, in a scroll area so nothing is ever cut off
+        self.section_labels: dict[str, QLabel] = {}
+        self.section_heads: dict[str, QLabel] = {}
+        self.content = QWidget()
+        self.content_layout = QHBoxLayout(self.content)
+        self.content_layout.setContentsMargins(0, 0, 8, 0)
+        self.content_layout.setSpacing(36)
+        self.columns = 0
+        for name in SECTIONS:
+            head = QLabel(name)
+            head.setProperty("cab", "h2")
+            body = QLabel()
+            body.setWordWrap(True)
+            body.setTextFormat(Qt.TextFormat.RichText)
+            body.setProperty("cab", "body")
+            body.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            body.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+            self.section_heads[name] = head
+            self.section_labels[name] = body
+        self._arrange(2)
+        self.scroll = QScrollArea()
+        self.scroll.setWidget(self.content)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        # bulk panel
+        self.bulk = QWidget()
+        self.bulk_layout = QGridLayout(self.bulk)
+        self.bulk_rows: list[tuple[str, QComboBox, QLineEdit]] = []
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.scroll)
+        bulk_scroll = QScrollArea()
+        bulk_scroll.setWidget(self.bulk)
+        bulk_scroll.setWidgetResizable(True)
+        bulk_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.stack.addWidget(bulk_scroll)
+
+        # rationale and conditions
+        self.rationale_edit = QLineEdit()
+        self.rationale_edit.setObjectName("cab_rationale")
+        self.rationale_edit.setAccessibleName("Rationale")
+        self.rationale_edit.setPlaceholderText("Rationale (required to reject, defer or ask for more information)")
+        self.conditions_edit = QLineEdit()
+        self.conditions_edit.setObjectName("cab_conditions")
+        self.conditions_edit.setAccessibleName("Conditions")
+        self.conditions_edit.setPlaceholderText("Conditions (optional)")
+        for line in (self.rationale_edit, self.conditions_edit):
+            line.installEventFilter(self)
+            line.returnPressed.connect(self._confirm)
+        self.rationale_label = QLabel("Rationale")
+        self.rationale_label.setProperty("cab", "h3")
+        self.rationale_label.setBuddy(self.rationale_edit)
+        conditions_label = QLabel("Conditions")
+        conditions_label.setProperty("cab", "h3")
+        conditions_label.setBuddy(self.conditions_edit)
+        form = QHBoxLayout()
+        form.addWidget(self.rationale_label)
+        form.addWidget(self.rationale_edit, 3)
+        form.addSpacing(12)
+        form.addWidget(conditions_label)
+        form.addWidget(self.conditions_edit, 2)
+
+        self.message = QLabel()
+        self.message.setObjectName("cab_message")
+        self.message.setWordWrap(True)
+        self.message.setProperty("cab", "message")
+        self.message.setVisible(False)
+        self.keys_help = QLabel(HELP_TEXT)
+        self.keys_help.setWordWrap(True)
+        self.keys_help.setProperty("cab", "small")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 18, 28, 14)
+        layout.setSpacing(8)
+        strip_row = QHBoxLayout()
+        strip_row.addWidget(self.strip, 1)
+        strip_row.addWidget(self.legend)
+        layout.addLayout(header)
+        layout.addLayout(strip_row)
+        layout.addWidget(_rule())
+        layout.addWidget(self.title_label)
+        layout.addWidget(self.facts_label)
+        layout.addWidget(self.decision_banner)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.keys_help)
+
+        self.reload()
+
+    # --- data -------------------------------------------------------------------------------
+
+    @property
+    def items(self) -> list[cab.AgendaItemRow]:
+        return self.meeting.items if self.meeting is not None else []
+
+    @property
+    def current(self) -> cab.AgendaItemRow | None:
+        return self.items[self.index] if 0 <= self.index < len(self.items) else None
+
+    def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except (ServiceError, PlanError, Refused) as exc:
+            self.show_message(f"⚠ {exc}", error=True)
+            self.backend.refused(str(exc))
+            return None
+
+    def _approvals_changed(self, key: str) -> None:
+        """An undo or redo from anywhere (Edit > Undo) of a decision on this agenda: show it (when
+        next shown, if hidden)."""
+        self._details.pop(key, None)  # its "Approvals so far" changed, whoever decided
+        if self._recording or all(i.release_key != key for i in self.items):
+            return
+        if self.isVisible():
+            self.reload()
+        else:
+            self._stale = True
+
+    def reload(self) -> None:
+        """Read the meeting again (keeps the item on screen)."""
+        key = self.current.release_key if self.current else None
+        meeting = self._call(self.backend.meeting, self.meeting_id)
+        if meeting is None:
+            return
+        self.meeting = meeting
+        self.zone = ZoneInfo(meeting.timezone)
+        for item in meeting.items:
+            self.seconds.setdefault(item.release_key, item.seconds_spent)
+            self._saved_seconds.setdefault(item.release_key, item.seconds_spent)
+        keys = [i.release_key for i in meeting.items]
+        self.selected &= set(keys)
+        self.index = keys.index(key) if key in keys else min(self.index, max(0, len(keys) - 1))
+        self._build_chips()
+        self._show_item()
+
+    def detail(self, key: str) -> ItemDetail | None:
+        if key not in self._details:
+            found = self._call(self.backend.item_detail, key)
+            if found is None:
+                return None
+            self._details[key] = found
+        return self._details[key]
+
+    # --- painting the state -------------------------------------------------------------------
+
+    def _build_chips(self) -> None:
+        while self.strip_layout.count():
+            taken = self.strip_layout.takeAt(0)
+            if taken is not None and taken.widget() is not None:
+                taken.widget().hide()  # gone at once, not only when the event loop deletes it
+                taken.widget().deleteLater()
+        self.chips = []
+        for i, _item in enumerate(self.items):
+            chip = _Chip(i)
+            chip.clicked.connect(self.go_to)
+            self.chips.append(chip)
+            self.strip_layout.addWidget(chip)
+        self.strip_layout.addStretch(1)
+        self._paint_chips()
+
+    def _dark(self) -> bool:
+        return self.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+    def _paint_chips(self) -> None:
+        colours = _colours(self._dark())
+        pal = self.palette()
+        fg = pal.color(QPalette.ColorRole.WindowText).name()
+        hl = pal.color(QPalette.ColorRole.Highlight).name()
+        hl_text = pal.color(QPalette.ColorRole.HighlightedText).name()
+        for chip, item in zip(self.chips, self.items, strict=False):
+            mark = "■ " if item.release_key in self.selected else ""
+            chip.setText(f"{mark}{item.position + 1} {SYMBOL[item.decision]}")
+            chip.setToolTip(f"{item.release_key}: {cab.decision_word(item.decision)}")
+            chip.setAccessibleName(f"Item {item.position + 1}, {item.release_key}, {cab.decision_word(item.decision)}")
+            if chip.index == self.index:
+                chip.setStyleSheet(f"QLabel {{ background: {hl}; color: {hl_text}; border: 3px solid {hl};"
+                                   " border-radius: 4px; padding: 2px 8px; font-weight: bold; }")
+            else:
+                colour = colours[item.decision] if item.decision else fg
+                chip.setStyleSheet(f"QLabel {{ color: {colour}; border: 2px solid {colour}; border-radius: 4px;"
+                                   " padding: 2px 8px; }")
+
+    def _show_item(self) -> None:
+        m = self.meeting
+        if m is None:
+            return
+        chair = f" · chair {m.chair_name}" if m.chair_name else ""
+        frozen = "" if m.frozen or m.id == 0 else " · agenda provisional until the cut-off"
+        self.meeting_label.setText(f"{m.title} · {_when(m.held_at, self.zone)}{chair}{frozen}")
+        item = self.current
+        self._paint_chips()
+        self.stack.setCurrentIndex(0)
+        if item is None:
+            self.position_label.setText("No items")
+            self.title_label.setText("The agenda is empty")
+            self.facts_label.setText("No release awaits the board's approval." if m.id else
+                                     "No release awaits approval with a CAB stage.")
+            self.decision_banner.setText("")
+            self.decision_banner.setStyleSheet("")
+            for label in self.section_labels.values():
+                label.setText("")
+            self._update_timer()
+            return
+        decided = m.decided
+        self.position_label.setText(f"Item {self.index + 1} of {len(self.items)} · {decided} decided")
+        self.title_label.setText(f"{item.release_key} — {item.release_title}")
+        cab_stage = f"CAB stage {item.cab_stage_status}" if item.cab_stage_status else "no CAB stage"
+        self.facts_label.setText(f"Type: {_words(item.release_type)} · Risk: {item.risk.upper()} · "
+                                 f"Status: {item.release_status} · {cab_stage}")
+        self._paint_banner()
+        detail = self.detail(item.release_key)
+        if detail is not None:
+            for name, text in sections_for(detail, self.zone).items():
+                self.section_labels[name].setText(text)
+        self.scroll.verticalScrollBar().setValue(0)
+        self._update_timer()
+        self.current_changed.emit(self.index)
+
+    def _paint_banner(self) -> None:
+        item = self.current
+        if item is None:
+            return
+        colours = _colours(self._dark())
+        state = self.pending if self.pending else item.decision
+        colour = colours[state]
+        if self.pending:
+            text = (f"{SYMBOL[self.pending]} {DECISION_LABEL[self.pending].upper()}? Type the rationale and press "
+                    "Enter (Esc cancels)")
+            style = "dashed"
+        elif item.decision:
+            text = f"{SYMBOL[item.decision]} {WORD[item.decision]}"
+            if item.rationale:
+                text += f" — {item.rationale}"
+            if item.conditions:
+                text += f" · Conditions: {item.conditions}"
+            style = "solid"
+        else:
+            text = f"{SYMBOL[None]} {WORD[None]} — press A, R, D or I"
+            style = "dotted"
+        self.decision_banner.setText(text)
+        self.decision_banner.setProperty("decision", state or "none")
+        self.decision_banner.setStyleSheet(
+            f"QLabel#cab_decision_banner {{ color: {colour}; border: 4px {style} {colour}; padding: 6px 14px;"
+            f" font-weight: bold; }}")
+
+    def show_message(self, text: str, *, error: bool = False) -> None:
+        colours = _colours(self._dark())
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+        self.message.setStyleSheet(f"color: {colours['reject']}; font-weight: bold;" if error else "")
+
+    # --- the timer -----------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        item = self.current
+        if item is not None and self.isVisible():
+            self.seconds[item.release_key] = self.seconds.get(item.release_key, 0) + 1
+            self._update_timer()
+
+    def _update_timer(self) -> None:
+        item = self.current
+        seconds = self.seconds.get(item.release_key, 0) if item else 0
+        self.timer_label.setText(f"◷ {_clock(seconds)}")
+
+    def _save_time(self) -> None:
+        item = self.current
+        if item is None or self.meeting is None or self.meeting.id == 0 or self.meeting.status == "closed":
+            return
+        seconds = self.seconds.get(item.release_key, 0)
+        if seconds != self._saved_seconds.get(item.release_key) and self._call(
+                self.backend.record_time, self.meeting.id, item.release_key, seconds):
+            self._saved_seconds[item.release_key] = seconds
+
+    # --- actions -------------------------------------------------------------------------------
+
+    def go_to(self, index: int) -> None:
+        if not self.items:
+            return
+        index = max(0, min(index, len(self.items) - 1))
+        if index == self.index:
+            return
+        self._save_time()
+        self._cancel_pending()
+        self.index = index
+        self.rationale_edit.clear()
+        self.conditions_edit.clear()
+        self._show_item()
+        self.setFocus()
+
+    def next_item(self) -> None:
+        self.go_to(self.index + 1)
+
+    def previous_item(self) -> None:
+        self.go_to(self.index - 1)
+
+    def request(self, decision: str) -> None:
+        """A decision key: record now, or ask for the rationale first when one is needed."""
+        if self.current is None:
+            return
+        if self.meeting is not None and self.meeting.id == 0:
+            self.show_message("⚠ This is a preview of the next agenda: create the meeting to record decisions.",
+                              error=True)
+            return
+        needs = cab.parse_decision(decision) in cab.NEEDS_RATIONALE
+        if needs and not self.rationale_edit.text().strip():
+            self.pending = decision
+            self._paint_banner()
+            self.show_message(f"{DECISION_LABEL[decision]}: a rationale is required — type it and press Enter.")
+            self.rationale_edit.setProperty("invalid", True)
+            self.rationale_edit.setFocus()
+            return
+        self.pending = decision
+        self._confirm()
+
+    def _confirm(self) -> None:
+        item, decision = self.current, self.pending
+        if item is None or self.meeting is None:
+            return
+        if decision is None:
+            self.setFocus()  # Enter with no decision waiting: back to the keys
+            return
+        rationale = self.rationale_edit.text().strip() or None
+        if cab.parse_decision(decision) in cab.NEEDS_RATIONALE and rationale is None:
+            self.show_message(f"⚠ {DECISION_LABEL[decision]} needs a rationale.", error=True)
+            self.rationale_edit.setFocus()
+            return
+        seconds = self.seconds.get(item.release_key, 0)
+        rows = self._record([cab.ItemDecision(item.release_key, decision, rationale,
+                                              self.conditions_edit.text().strip() or None, seconds)])
+        if rows is None:
+            return
+        self._saved_seconds[item.release_key] = seconds
+        self.pending = None
+        self.rationale_edit.setProperty("invalid", False)
+        self.rationale_edit.clear()
+        self.conditions_edit.clear()
+        self.reload()
+        self.show_message(f"{SYMBOL[decision]} Recorded: {item.release_key} {cab.decision_word(decision).lower()}"
+                          " · Ctrl+Z undoes")
+        self.decision_recorded.emit(item.release_key)
+        self.setFocus()
+
+    def _cancel_pending(self) -> None:
+        if self.pending is not None:
+            self.pending = None
+            self.rationale_edit.setProperty("invalid", False)
+            self._paint_banner()
+            self.show_message("")
+
+    def _record(self, decisions: list[cab.ItemDecision]) -> list[cab.AgendaItemRow] | None:
+        assert self.meeting is not None
+        self._recording = True  # the presenter reloads once afterwards, not once per item announced
+        try:
+            return self._call(self.backend.decide, self.meeting.id, decisions)
+        finally:
+            self._recording = False
+
+    def undo(self) -> None:
+        """Ctrl+Z: the app's Edit > Undo (the last decision, when that is the last step)."""
+        if self.meeting is None or self.meeting.id == 0:
+            return
+        self._cancel_pending()
+        done = self.backend.undo()
+        if done is None:
+            self.show_message("Nothing to undo.")
+            return
+        self.reload()
+        text, refusal = done
+        if refusal is not None:
+            self.show_message(f"⚠ {refusal}", error=True)
+        else:
+            self.show_message(f"↶ Undone: {text}")
+
+    def toggle_selected(self) -> None:
+        item = self.current
+        if item is None:
+            return
+        self.selected ^= {item.release_key}
+        self._paint_chips()
+        n = len(self.selected)
+        self.show_message(f"■ {n} item{'s' if n != 1 else ''} selected for a bulk decision · B opens it" if n else
+                          "No item selected.")
+
+    def open_bulk(self) -> None:
+        """The bulk panel: every selected item (or every undecided one) with its own decision and reason."""
+        keys = [i.release_key for i in self.items if i.release_key in self.selected]
+        if not keys:
+            keys = [i.release_key for i in self.items if not i.decided]
+        if not keys or self.meeting is None or self.meeting.id == 0:
+            self.show_message("⚠ Nothing to decide in bulk: select items with Space first.", error=True)
+            return
+        while self.bulk_layout.count():
+            taken = self.bulk_layout.takeAt(0)
+            if taken is not None and taken.widget() is not None:
+                taken.widget().hide()
+                taken.widget().deleteLater()
+        self.bulk_rows = []
+        head = QLabel(f"Bulk decision — {len(keys)} items · each with its own reason · Ctrl+Enter records all · "
+                      "Esc cancels")
+        head.setProperty("cab", "h2")
+        head.setWordWrap(True)
+        self.bulk_layout.addWidget(head, 0, 0, 1, 3)
+        by_key = {i.release_key: i for i in self.items}
+        for row, key in enumerate(keys, 1):
+            item = by_key[key]
+            label = QLabel(f"{key} — {item.release_title}")
+            label.setWordWrap(True)
+            combo = QComboBox()
+            combo.setAccessibleName(f"Decision for {key}")
+            for value, text in DECISION_LABEL.items():
+                combo.addItem(f"{SYMBOL[value]} {text}", value)
+            reason = QLineEdit()
+            reason.setAccessibleName(f"Reason for {key}")
+            reason.setPlaceholderText("Reason (required unless approving)")
+            reason.installEventFilter(self)
+            combo.installEventFilter(self)
+            self.bulk_layout.addWidget(label, row, 0)
+            self.bulk_layout.addWidget(combo, row, 1)
+            self.bulk_layout.addWidget(reason, row, 2)
+            self.bulk_rows.append((key, combo, reason))
+        self.bulk_layout.setColumnStretch(0, 2)
+        self.bulk_layout.setColumnStretch(2, 3)
+        self.bulk_layout.setRowStretch(len(keys) + 1, 1)
+        self.stack.setCurrentIndex(1)
+        self.bulk_rows[0][1].setFocus()
+        self.show_message("Bulk: choose each decision (↑/↓), Tab to its reason, Ctrl+Enter records all.")
+
+    def record_bulk(self) -> None:
+        if self.meeting is None or not self.bulk_rows:
+            return
+        decisions = [cab.ItemDecision(key, combo.currentData(), reason.text().strip() or None,
+                                      None, self.seconds.get(key))
+                     for key, combo, reason in self.bulk_rows]
+        rows = self._record(decisions)
+        if rows is None:
+            return
+        for r in rows:
+            self._saved_seconds[r.release_key] = self.seconds.get(r.release_key, 0)
+        self.selected.clear()
+        self.bulk_rows = []
+        self.reload()
+        self.show_message(f"Recorded {len(rows)} decisions in one go · Ctrl+Z undoes all of them")
+        for r in rows:
+            self.decision_recorded.emit(r.release_key)
+        self.setFocus()
+
+    def close_bulk(self) -> None:
+        self.bulk_rows = []
+        self.stack.setCurrentIndex(0)
+        self.show_message("")
+        self.setFocus()
+
+    def present_full_screen(self) -> None:
+        self.showFullScreen()
+        self.activateWindow()
+        self.setFocus()
+
+    # --- keys ----------------------------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
+        key, mods = event.key(), event.modifiers()
+        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+        if self.stack.currentIndex() == 1:  # the bulk panel
+            if key == Qt.Key.Key_Escape:
+                self.close_bulk()
+            elif ctrl and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.record_bulk()
+            else:
+                super().keyPressEvent(event)
+            return
+        if ctrl and key == Qt.Key.Key_Z:
+            self.undo()
+        elif ctrl:
+            super().keyPressEvent(event)
+        elif key in KEY_DECISION:
+            self.request(KEY_DECISION[key])
+        elif key in (Qt.Key.Key_N, Qt.Key.Key_Right, Qt.Key.Key_PageDown):
+            self.next_item()
+        elif key in (Qt.Key.Key_P, Qt.Key.Key_Left, Qt.Key.Key_PageUp):
+            self.previous_item()
+        elif key == Qt.Key.Key_Home:
+            self.go_to(0)
+        elif key == Qt.Key.Key_End:
+            self.go_to(len(self.items) - 1)
+        elif key == Qt.Key.Key_Down:
+            bar = self.scroll.verticalScrollBar()
+            bar.setValue(bar.value() + bar.singleStep() * 3)
+        elif key == Qt.Key.Key_Up:
+            bar = self.scroll.verticalScrollBar()
+            bar.setValue(bar.value() - bar.singleStep() * 3)
+        elif key == Qt.Key.Key_Space:
+            self.toggle_selected()
+        elif key == Qt.Key.Key_B:
+            self.open_bulk()
+        elif key == Qt.Key.Key_C:
+            self.conditions_edit.setFocus()
+        elif key == Qt.Key.Key_F11:
+            if self.isWindow():
+                self.showNormal() if self.isFullScreen() else self.showFullScreen()
+        elif key == Qt.Key.Key_Escape:
+            if self.pending:
+                self._cancel_pending()
+            else:
+                self._save_time()
+                if self.isWindow() and self.isFullScreen():
+                    self.showNormal()
+                self.left.emit()
+        else:
+            super().keyPressEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            key = event.key()
+            if self.stack.currentIndex() == 1:
+                if key == Qt.Key.Key_Escape or (
+                        event.modifiers() & Qt.KeyboardModifier.ControlModifier
+                        and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+                    self.keyPressEvent(event)
+                    return True
+                return False
+            if key == Qt.Key.Key_Escape and watched in (self.rationale_edit, self.conditions_edit):
+                self._cancel_pending()
+                self.setFocus()
+                return True
+        return super().eventFilter(watched, event)
+
+    # --- size and type -------------------------------------------------------------------------
+
+    def body_point_size(self) -> float:
+        return self._body_pt
+
+    def _restyle(self) -> None:
+        """Type scales with the screen: 20 pt body at 1080 lines (≥ 18 pt), headings larger."""
+        height = max(self.height(), 400)
+        body = round(max(13.0, min(28.0, height / 54)), 1)
+        if body == self._body_pt:
+            return
+        self._body_pt = body
+        pal = self.palette()
+        fg = pal.color(QPalette.ColorRole.WindowText).name()
+        mid = pal.color(QPalette.ColorRole.Mid).name()
+        base = pal.color(QPalette.ColorRole.Base).name()
+        focus = pal.color(QPalette.ColorRole.Highlight).name()
+        bg = pal.color(QPalette.ColorRole.Window).name()
+        self._styling = True
+        self.setStyleSheet(f"""
+#cab_presenter, #cab_presenter QWidget {{ font-size: {body}pt; color: {fg}; background: {bg}; }}
+#cab_presenter QComboBox, #cab_presenter QComboBox QAbstractItemView {{ border: 2px solid {mid};
+    selection-background-color: {focus}; selection-color: {pal.color(QPalette.ColorRole.HighlightedText).name()}; }}
+#cab_presenter QComboBox:focus {{ border: 4px solid {focus}; }}
+#cab_presenter QLabel[cab="h1"] {{ font-size: {round(body * 1.8, 1)}pt; font-weight: bold; }}
+#cab_presenter QLabel[cab="h2"] {{ font-size: {round(body * 1.25, 1)}pt; font-weight: bold; }}
+#cab_presenter QLabel[cab="h3"] {{ font-weight: bold; }}
+#cab_presenter QLabel[cab="facts"] {{ font-size: {round(body * 1.1, 1)}pt; }}
+#cab_presenter QLabel[cab="meta"] {{ font-size: {round(body * 0.9, 1)}pt; }}
+#cab_presenter QLabel[cab="timer"] {{ font-size: {round(body * 1.25, 1)}pt; font-weight: bold; }}
+#cab_presenter QLabel[cab="small"] {{ font-size: {round(max(12.0, body * 0.75), 1)}pt; }}
+#cab_presenter QLabel#cab_decision_banner {{ font-size: {round(body * 1.3, 1)}pt; }}
+#cab_presenter QLineEdit {{ color: {fg}; background: {base}; border: 2px solid {mid}; padding: 4px 8px; }}
+#cab_presenter QLineEdit:focus {{ border: 4px solid {focus}; }}
+#cab_presenter QLineEdit[invalid="true"] {{ border: 4px solid {_colours(self._dark())['reject']}; }}
+""")
+        self._styling = False
+        self._paint_chips()
+        self._paint_banner()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt name)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and not self._styling:
+            self._body_pt = 0.0  # the theme changed: colours come from the new palette
+            self._restyle()
+
+    def _arrange(self, columns: int) -> None:
+        """Lay the sections out in 2 or 3 columns (3 when the screen is wide enough)."""
+        if columns == self.columns:
+            return
+        self.columns = columns
+        while self.content_layout.count():
+            taken = self.content_layout.takeAt(0)
+            if taken is not None and taken.layout() is not None:
+                inner = taken.layout()
+                while inner.count():
+                    inner.takeAt(0)
+                inner.deleteLater()
+        for names in COLUMNS[columns]:
+            col = QVBoxLayout()
+            col.setSpacing(4)
+            for name in names:
+                col.addWidget(self.section_heads[name])
+                col.addWidget(self.section_labels[name])
+                col.addSpacing(10)
+            col.addStretch(1)
+            self.content_layout.addLayout(col, 1)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._arrange(3 if self.width() >= 1200 else 2)
+        self._restyle()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        self._restyle()
+        if self._stale:
+            self._stale = False
+            self.reload()
+        if self.meeting is not None and self.meeting.id:
+            self.timer.start()
+        self.setFocus()
+
+    def hideEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)
+        self.timer.stop()
+        super().hideEvent(event)
+
+
+def _rule() -> QFrame:
+    line = QFrame()
+    line.setFrameShape(QFrame.Shape.HLine)
+    line.setFrameShadow(QFrame.Shadow.Plain)
+    line.setLineWidth(2)
+    return line
+
+
+# --- the navigator page -------------------------------------------------------------------------------
+
+
+class CabPage(QWidget):
+    """The main window's CAB page: pick a meeting (or preview the next agenda), start a new one,
+    present it full screen, write its minutes, close it. The presenter is embedded below."""
+
+    def __init__(self, store: Any, window: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("cab_page")
+        self.store = store
+        self.window_ref = window
+        self.full_screen: CabPresenter | None = None
+        self.meetings = QComboBox()
+        self.meetings.setAccessibleName("CAB meeting")
+        self.meetings.setMinimumContentsLength(28)
+        self.new_button = QPushButton("&New meeting")
+        self.present_button = QPushButton("&Present full screen (F5)")
+        self.minutes_button = QPushButton("Write &minutes…")
+        self.close_button = QPushButton("C&lose meeting")
+        bar = QHBoxLayout()
+        for w in (QLabel("Meeting:"), self.meetings, self.new_button, self.present_button, self.minutes_button,
+                  self.close_button):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        self.holder = QVBoxLayout()
+        self.presenter: CabPresenter | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 0)
+        layout.addLayout(bar)
+        layout.addLayout(self.holder, 1)
+        self.meetings.activated.connect(lambda _i: self._show_meeting(self.meetings.currentData()))
+        self.new_button.clicked.connect(self.new_meeting)
+        self.present_button.clicked.connect(self.present)
+        self.minutes_button.clicked.connect(self.write_minutes)
+        self.close_button.clicked.connect(self.close_meeting)
+        for signal in (store.releases_changed, store.approvals_changed):
+            signal.connect(lambda *_a: self.refresh())
+        # Meetings changed (here or by `relman cab`): re-read once the current step is done,
+        # since reading a meeting can itself freeze its agenda and announce that.
+        store.cab_changed.connect(lambda: QTimer.singleShot(0, self.refresh))
+        store.plan_opened.connect(lambda _p: self._plan_opened())
+        self.refresh()
+
+    def _plan_opened(self) -> None:
+        """Another plan: no meeting of the old one stays chosen (ids repeat across plans)."""
+        self.meetings.clear()
+        self.refresh()
+
+    def _has_plan(self) -> bool:
+        return self.store.has_plan
+
+    def refresh(self, *, force: bool = False) -> None:
+        """Re-read the meetings; while the page is hidden this waits until it is shown (the
+        preview agenda reads every eligible release, which a big plan should not pay for at start)."""
+        if not self._has_plan():
+            return
+        if not force and self.parentWidget() is not None and not self.isVisible():
+            self._stale = True
+            return
+        self._stale = False
+        try:
+            rows = cab.list_meetings(self.store.ctx)
+        except (ServiceError, PlanError) as exc:
+            self.store.error.emit(str(exc))
+            return
+        first = self.meetings.count() == 0
+        wanted = self.meetings.currentData()
+        self.meetings.clear()
+        self.meetings.addItem("Next agenda (preview)", None)
+        for r in rows:
+            self.meetings.addItem(f"#{r.id} {r.title} · {r.status} · {r.decided}/{r.items} decided", r.id)
+        ids = [None] + [r.id for r in rows]
+        chosen = wanted if wanted in ids and not first else (rows[0].id if rows else None)
+        self.meetings.setCurrentIndex(ids.index(chosen))
+        self._show_meeting(chosen)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if getattr(self, "_stale", False):
+            self.refresh(force=True)
+
+    def _show_meeting(self, meeting_id: int | None) -> None:
+        if self.presenter is not None and self.presenter.meeting_id == meeting_id:
+            self.presenter.reload()
+            return
+        if self.presenter is not None:
+            self.presenter.deleteLater()
+        self.presenter = CabPresenter(self.store, meeting_id)
+        self.presenter.left.connect(lambda: self.meetings.setFocus())
+        self.holder.addWidget(self.presenter)
+        has_meeting = meeting_id is not None
+        self.minutes_button.setEnabled(has_meeting)
+        self.close_button.setEnabled(has_meeting)
+
+    def new_meeting(self) -> None:
+        m = self.store.run(cab.create_meeting)
+        if m is Store.FAILED:
+            return
+        self.store.message.emit(f"CAB meeting #{m.id} created; its agenda of {len(m.items)} item(s) is frozen")
+        self.meetings.addItem(m.title, m.id)
+        self.meetings.setCurrentIndex(self.meetings.count() - 1)
+        self.refresh()
+
+    def present(self) -> None:
+        meeting_id = self.meetings.currentData()
+        self.full_screen = CabPresenter(self.store, meeting_id)
+        self.full_screen.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.full_screen.setWindowTitle("CAB presenter")
+        self.full_screen.left.connect(self.full_screen.close)
+        self.full_screen.destroyed.connect(lambda *_a: self.refresh())
+        self.full_screen.present_full_screen()
+
+    def write_minutes(self) -> None:
+        meeting_id = self.meetings.currentData()
+        if meeting_id is None:
+            return
+        dialog = QFileDialog(self, "Write CAB minutes", f"cab-minutes-{meeting_id}.docx", "Word documents (*.docx)")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("docx")
+        dialog.fileSelected.connect(lambda path: self._write_minutes(meeting_id, path))
+        dialog.open()  # never exec(): the page keeps running
+
+    def _write_minutes(self, meeting_id: int, path: str) -> None:
+        from relman_desktop.exports.cab_minutes import export_minutes
+
+        try:
+            target = export_minutes(self.store.ctx, meeting_id, path)
+        except (ServiceError, PlanError) as exc:
+            self.store.error.emit(str(exc))
+            return
+        self.store.message.emit(f"Minutes written to {target}")
+
+    def close_meeting(self) -> None:
+        meeting_id = self.meetings.currentData()
+        if meeting_id is None:
+            return
+        if self.store.run(cab.close_meeting, meeting_id) is not Store.FAILED:
+            self.refresh()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
+        if event.key() == Qt.Key.Key_F5:
+            self.present()
+        else:
+            super().keyPressEvent(event)
+
+
+# --- registration -------------------------------------------------------------------------------------
+
+
+def prepare_screenshot(window: Any, _key: str | None) -> None:
+    """``relman screenshot cab``: the CAB page presenting the first agenda item of the latest
+    meeting (or of the next agenda, when the plan has no meeting yet)."""
+    window.show_page("cab")
+    page = getattr(window, "page_widgets", {}).get("cab")
+    if isinstance(page, CabPage) and page.presenter is not None:
+        page.presenter.go_to(0)
+
+
+def register_screenshot() -> None:
+    """Add the CAB page to the navigator and the ``cab`` screenshot view (idempotent)."""
+    from ..shell.pages import register_page
+    from ..shell.screenshot import register_screenshot_view
+
+    register_page("cab", "CAB", lambda store, window: CabPage(store, window),
+                  "Presenter mode for the Change Advisory Board.")
+    register_screenshot_view("cab", prepare_screenshot)
+
+
+register_screenshot()
+
+
+def high_contrast(widget: QWidget) -> None:
+    """Give one widget the high-contrast palette (tests and screenshots, without restyling the app)."""
+    from ..shell.theme import palette_for
+
+    widget.setPalette(palette_for("high-contrast"))
+    if isinstance(widget, CabPresenter):
+        widget._body_pt = 0.0
+        widget._restyle()
+
+
+__all__ = ["CabBackend", "CabPage", "CabPresenter", "high_contrast", "prepare_screenshot", "register_screenshot"]

@@ -1,0 +1,1164 @@
+"""The Calendar page: a release tree on the left kept in step with a Gantt chart on the right.
+
+Rows are releases (filtered by status, application, manager), expandable to their tasks. The
+chart (``GanttChart``, a QAbstractScrollArea) paints only the visible rows and days through
+``gantt_render.GanttRenderer``: planned bars, a thin actual bar, a diamond for the deployment
+window, maintenance windows shaded, freezes hatched, business events and holidays marked, a
+today line, dependency arrows, the critical path (thick outline + "critical"), conflict badges
+naming the rules (the tooltip gives each finding's evidence) and, on request, a saved baseline
+as dashed ghost bars.
+
+The tree and chart share one vertical scroll position, one row height and one header height,
+and expand/collapse and selection are mirrored, so row *n* of the tree is row *n* of the chart.
+
+Editing: drag a bar to move it, drag an end to resize, drag the diamond to move the deployment
+window (it snaps to maintenance-window occurrences); while dragging the chart shows the new
+dates, the releases that would have to move and the conflicts that would appear. Keyboard:
+←/→ move the selected bar a day, Shift+←/→ move its end, Alt+←/→ move the deployment window to
+the previous/next maintenance window, ↑/↓ select, +/− zoom, F fit the release, T today.
+Every change is one undoable step on the store's stack (``commands.edit`` through the services).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from dataclasses import replace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QFontMetricsF, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractScrollArea,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QToolTip,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from relman_desktop.services import baselines, releases, scheduling, tasks
+from relman_desktop.services.plan_zone import fmt_local, fmt_range
+
+from ..shell.commands import Refused, Step, op
+from ..shell.store import Store
+from . import gantt_data as D
+from .gantt_model import Filters, GanttTreeModel
+from .gantt_render import (
+    MAX_PPD,
+    MIN_PPD,
+    ZOOMS,
+    GanttRenderer,
+    Geometry,
+    Preview,
+    Row,
+    badge_rect,
+    badge_tooltip,
+    colors_for,
+    current_theme,
+    header_height_for,
+    row_height_for,
+)
+
+ALL = "(all)"
+EDGE_GRAB = 5  # pixels either side of a bar's end that start a resize
+
+
+class GanttChart(QAbstractScrollArea):
+    """The time chart. Its vertical scroll bar mirrors the tree's; it owns the horizontal one."""
+
+    def __init__(self, view: CalendarView) -> None:
+        super().__init__(view)
+        self.view = view
+        self.setObjectName("calendar_chart")
+        self.setAccessibleName("Release calendar chart")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.viewport().setMouseTracking(True)
+        self.horizontalScrollBar().valueChanged.connect(lambda _v: self.viewport().update())
+        self._drag: dict[str, Any] | None = None
+
+    # --- coordinates ----------------------------------------------------------------------
+
+    @property
+    def renderer(self) -> GanttRenderer:
+        return self.view.renderer
+
+    def header_height(self) -> int:
+        return self.view.header_h
+
+    def x_offset(self) -> int:
+        return self.horizontalScrollBar().value()
+
+    def y_offset(self) -> int:
+        return self.view.tree.verticalScrollBar().value()
+
+    def to_view(self, rect: QRectF) -> QRectF:
+        """Content rectangle → viewport coordinates."""
+        return rect.translated(-self.x_offset(), self.header_height() - self.y_offset())
+
+    def row_at(self, y: float) -> int:
+        if y < self.header_height():
+            return -1
+        i = int((y - self.header_height() + self.y_offset()) // self.renderer.geom.row_h)
+        return i if 0 <= i < len(self.renderer.rows) else -1
+
+    def update_scroll_range(self) -> None:
+        bar = self.horizontalScrollBar()
+        width = self.viewport().width()
+        bar.setRange(0, max(0, int(self.renderer.content_width()) - width))
+        bar.setPageStep(max(1, width))
+        bar.setSingleStep(max(1, int(self.renderer.geom.ppd)))
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.update_scroll_range()
+
+    # --- painting: only what is visible --------------------------------------------------------
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802
+        p = QPainter(self.viewport())
+        try:
+            self.paint_visible(p, self.viewport().width(), self.viewport().height())
+        finally:
+            p.end()
+
+    def paint_visible(self, p: QPainter, width: int, height: int) -> None:
+        hh = self.header_height()
+        x, y = self.x_offset(), self.y_offset()
+        self.renderer.paint_body(p, QRectF(x, y, width, max(0, height - hh)), QPointF(0, hh))
+        self.renderer.paint_header(p, x, width, QRectF(0, 0, width, hh))
+
+    # --- mouse ------------------------------------------------------------------------------
+
+    def hit(self, pos: QPointF) -> tuple[int, str]:
+        """(row, part) under ``pos``: part is body / start / end / deploy / badge / "" (row only)."""
+        i = self.row_at(pos.y())
+        if i < 0:
+            return -1, ""
+        row, g = self.renderer.rows[i], self.renderer.geom
+        x = pos.x() + self.x_offset()
+        if row.task is None:
+            rel = row.release
+            deploy = g.deploy_rect(i, rel)
+            if deploy is not None and deploy.adjusted(-2, -4, 2, 4).contains(QPointF(x, deploy.center().y())):
+                return i, "deploy"
+            if rel.conflicts:
+                right = max(r.right() for r in (g.planned_rect(i, rel), g.actual_rect(i, rel, self.renderer.data.today), deploy) if r is not None)
+                fm = QFontMetricsF(self.renderer.small)
+                badge = badge_rect(fm, rel, right + 5, g.row_top(i), g.row_h)
+                if badge.left() <= x <= badge.right():
+                    return i, "badge"
+        bar = g.bar_rect(i, row)
+        if bar is not None:
+            if abs(x - bar.right()) <= EDGE_GRAB and bar.width() > 2 * EDGE_GRAB:
+                return i, "end"
+            if abs(x - bar.left()) <= EDGE_GRAB and bar.width() > 2 * EDGE_GRAB:
+                return i, "start"
+            if bar.left() <= x <= bar.right():
+                return i, "body"
+        return i, ""
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pos = event.position()
+        i, part = self.hit(pos)
+        if i >= 0:
+            self.view.select_row(i)
+        if event.button() == Qt.MouseButton.LeftButton and part in ("body", "start", "end", "deploy"):
+            self._drag = {"row": i, "part": part, "x": pos.x(), "days": None}
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pos = event.position()
+        if self._drag is None:
+            _i, part = self.hit(pos)
+            shape = {"start": Qt.CursorShape.SizeHorCursor, "end": Qt.CursorShape.SizeHorCursor,
+                     "body": Qt.CursorShape.OpenHandCursor, "deploy": Qt.CursorShape.PointingHandCursor}
+            self.viewport().setCursor(shape.get(part, Qt.CursorShape.ArrowCursor))
+            return
+        delta = (pos.x() - self._drag["x"]) / self.renderer.geom.ppd
+        self.view.drag_to(self._drag["row"], self._drag["part"], delta)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._drag is None:
+            super().mouseReleaseEvent(event)
+            return
+        delta = (event.position().x() - self._drag["x"]) / self.renderer.geom.ppd
+        drag, self._drag = self._drag, None
+        self.view.drop(drag["row"], drag["part"], delta)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        i, _part = self.hit(event.position())
+        if i >= 0:
+            self.view.toggle_row(i)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        dy = event.angleDelta().y()
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            factor = 1.25 if dy > 0 else 0.8
+            self.view.zoom_by(factor, anchor_x=event.position().x())
+        elif event.modifiers() & Qt.KeyboardModifier.ShiftModifier or event.angleDelta().x():
+            bar = self.horizontalScrollBar()
+            bar.setValue(bar.value() - (dy or event.angleDelta().x()))
+        else:
+            bar = self.view.tree.verticalScrollBar()
+            bar.setValue(bar.value() - dy)
+        event.accept()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            pos = self.viewport().mapFromGlobal(event.globalPos())  # type: ignore[attr-defined]
+            text = self.tooltip_at(QPointF(pos))
+            if text:
+                QToolTip.showText(event.globalPos(), text, self)  # type: ignore[attr-defined]
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(event)
+
+    def tooltip_at(self, pos: QPointF) -> str:
+        i, part = self.hit(pos)
+        if i < 0:
+            return ""
+        row = self.renderer.rows[i]
+        if part == "badge":
+            return badge_tooltip(row.release)
+        if part:
+            return self.view.model.data(self.view.model.index_of_key(row.key), Qt.ItemDataRole.ToolTipRole) or ""
+        return ""
+
+    # --- keyboard -----------------------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        key, mods = event.key(), event.modifiers()
+        K, M = Qt.Key, Qt.KeyboardModifier
+        if key in (K.Key_Left, K.Key_Right):
+            step = -1 if key == K.Key_Left else 1
+            if mods & M.AltModifier:
+                self.view.step_deploy_window(step)
+            elif mods & M.ShiftModifier:
+                self.view.resize_selected(step)
+            else:
+                self.view.nudge_selected(step)
+        elif key in (K.Key_Up, K.Key_Down):
+            self.view.select_row(max(0, min(len(self.renderer.rows) - 1,
+                                            self.view.selected_row + (-1 if key == K.Key_Up else 1))))
+        elif key in (K.Key_Plus, K.Key_Equal):
+            self.view.zoom_by(1.25)
+        elif key in (K.Key_Minus, K.Key_Underscore):
+            self.view.zoom_by(0.8)
+        elif key == K.Key_F:
+            self.view.fit_release()
+        elif key == K.Key_T:
+            self.view.scroll_to_date(self.renderer.data.today)
+        elif key in (K.Key_Return, K.Key_Enter, K.Key_Space):
+            self.view.toggle_row(self.view.selected_row)
+        elif key == K.Key_Escape and self._drag is not None:
+            self._drag = None
+            self.view.cancel_preview()
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+
+class CalendarView(QWidget):
+    """The Calendar page. ``source`` is the Store (edits go on its undo stack)."""
+
+    release_selected = Signal(str)
+    conflicts_counted = Signal(int, int)  # errors, warnings (for the status bar)
+
+    def __init__(self, store: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("calendar_view")
+        self.store = store
+        self.data = D.GanttData([], [], [], {}, dt.date.today(), dt.date.today(), dt.date.today())
+        self.expanded: set[str] = set()
+        self.selected_row = -1
+        self.zoom_name = "week"
+        self._impact_cache: dict[tuple[str, int], Any] = {}
+        self._syncing = False
+
+        self.model = GanttTreeModel(self._load_tasks, self)
+        self.tree = QTreeView()
+        self.tree.setObjectName("calendar_tree")
+        self.tree.setAccessibleName("Releases and tasks")
+        self.tree.setModel(self.model)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.tree.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setAllColumnsShowFocus(True)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.tree.header().setStretchLastSection(True)
+        self.tree.header().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
+
+        font = self.font()
+        self.header_h = header_height_for(font)
+        self.model.row_height = row_height_for(font)
+        self.tree.header().setFixedHeight(self.header_h)
+        self.renderer = GanttRenderer(self.data, [], Geometry(self.data.first_day, ZOOMS["week"], self.model.row_height),
+                                      colors_for(current_theme()), font)
+        self.chart = GanttChart(self)
+
+        # --- controls ---
+        self.zoom_combo = QComboBox()
+        self.zoom_combo.setObjectName("calendar_zoom")
+        self.zoom_combo.setAccessibleName("Zoom")
+        for name in ZOOMS:
+            self.zoom_combo.addItem(name.capitalize(), name)
+        self.zoom_combo.setCurrentIndex(list(ZOOMS).index("week"))
+        self.zoom_in = QPushButton("+")
+        self.zoom_out = QPushButton("−")
+        for b, tip in ((self.zoom_in, "Zoom in (+, Ctrl+wheel)"), (self.zoom_out, "Zoom out (−, Ctrl+wheel)")):
+            b.setToolTip(tip)
+            b.setFixedWidth(b.fontMetrics().horizontalAdvance("+") + 28)
+        self.fit_button = QPushButton("Fit release")
+        self.fit_button.setToolTip("Zoom to the selected release's dates (F)")
+        self.today_button = QPushButton("Today")
+        self.today_button.setToolTip("Scroll to today (T)")
+        self.slots_button = QPushButton("Next free slots…")
+        self.slots_button.setObjectName("calendar_slots")
+        self.slots_button.setToolTip("The next free deployment slots for the selected release; pick one to move it there")
+        self.baseline_combo = QComboBox()
+        self.baseline_combo.setObjectName("calendar_baseline")
+        self.baseline_combo.setAccessibleName("Baseline")
+        self.save_baseline_button = QPushButton("Save baseline")
+        self.save_baseline_button.setObjectName("calendar_save_baseline")
+        self.save_baseline_button.setToolTip("Keep today's planned dates under a name, to compare the plan against them later")
+        self.status_filter = self._filter_combo("calendar_status_filter", "Status")
+        self.app_filter = self._filter_combo("calendar_app_filter", "Application")
+        self.manager_filter = self._filter_combo("calendar_manager_filter", "Release manager")
+        self.message = QLabel("")
+        self.message.setObjectName("calendar_message")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.slots_menu: QMenu | None = None
+
+        bar1 = QHBoxLayout()
+        bar1.addWidget(QLabel("Zoom:"))
+        bar1.addWidget(self.zoom_combo)
+        bar1.addWidget(self.zoom_out)
+        bar1.addWidget(self.zoom_in)
+        bar1.addWidget(self.fit_button)
+        bar1.addWidget(self.today_button)
+        bar1.addSpacing(12)
+        bar1.addWidget(self.slots_button)
+        bar1.addSpacing(12)
+        bar1.addWidget(QLabel("Baseline:"))
+        bar1.addWidget(self.baseline_combo)
+        bar1.addWidget(self.save_baseline_button)
+        bar1.addStretch(1)
+        bar2 = QHBoxLayout()
+        for label, combo in (("Status:", self.status_filter), ("Application:", self.app_filter),
+                             ("Manager:", self.manager_filter)):
+            bar2.addWidget(QLabel(label))
+            bar2.addWidget(combo)
+        bar2.addStretch(1)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(self.chart)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.legend = Legend(self)
+        self.splitter.setSizes([self._tree_width(), 1600])
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
+        layout.addLayout(bar1)
+        layout.addLayout(bar2)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.message)
+        layout.addWidget(self.legend)
+
+        self._connect()
+        self.reload()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if getattr(self, "_stale", False):
+            self.reload(force=True)
+
+    def _tree_width(self) -> int:
+        bold = self.font()
+        bold.setBold(True)
+        key_w = int(QFontMetricsF(bold).horizontalAdvance("REL-2026-000")) + self.tree.indentation() + 34
+        self.tree.setColumnWidth(0, key_w)
+        return key_w + self.fontMetrics().horizontalAdvance("M" * 16) + 16
+
+    def _filter_combo(self, name: str, what: str) -> QComboBox:
+        combo = QComboBox()
+        combo.setObjectName(name)
+        combo.setAccessibleName(f"Filter by {what.lower()}")
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        combo.setMinimumContentsLength(10)
+        return combo
+
+    def _connect(self) -> None:
+        tree_bar, chart_bar = self.tree.verticalScrollBar(), self.chart.verticalScrollBar()
+        tree_bar.rangeChanged.connect(lambda lo, hi: (chart_bar.setRange(lo, hi), chart_bar.setPageStep(tree_bar.pageStep())))
+        tree_bar.valueChanged.connect(self._tree_scrolled)
+        chart_bar.valueChanged.connect(tree_bar.setValue)
+        self.tree.expanded.connect(self._expanded)
+        self.tree.collapsed.connect(self._collapsed)
+        self.model.rowsInserted.connect(lambda *_a: self.rebuild_rows())
+        self.model.rowsRemoved.connect(lambda *_a: self.rebuild_rows())
+        self.model.modelReset.connect(self.rebuild_rows)
+        self.tree.selectionModel().currentChanged.connect(self._tree_current)
+        self.zoom_combo.currentIndexChanged.connect(lambda _i: self.set_zoom(self.zoom_combo.currentData()))
+        self.zoom_in.clicked.connect(lambda: self.zoom_by(1.25))
+        self.zoom_out.clicked.connect(lambda: self.zoom_by(0.8))
+        self.fit_button.clicked.connect(self.fit_release)
+        self.today_button.clicked.connect(lambda: self.scroll_to_date(self.data.today))
+        self.slots_button.clicked.connect(lambda: self.show_free_slots())
+        self.baseline_combo.currentIndexChanged.connect(lambda _i: self.set_baseline(self.baseline_combo.currentData()))
+        self.save_baseline_button.clicked.connect(lambda: self.save_baseline())
+        for combo in (self.status_filter, self.app_filter, self.manager_filter):
+            combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
+        s = self.store
+        for sig in (s.plan_opened, s.releases_changed, s.calendar_changed, s.cis_changed, s.changes_changed):
+            sig.connect(lambda *_a: self.reload())
+        s.release_changed.connect(lambda _k: self.reload())
+        s.tasks_changed.connect(self._tasks_changed)
+        s.plan_closed.connect(self._plan_closed)
+
+    # --- loading ----------------------------------------------------------------------------
+
+    @property
+    def ctx(self) -> Any:
+        return self.store.ctx
+
+    def _has_plan(self) -> bool:
+        return self.store.has_plan
+
+    def _load_tasks(self, key: str) -> list[D.GanttTask]:
+        if not self._has_plan():
+            return []
+        try:
+            return D.load_tasks(self.ctx, key)
+        except Exception as exc:  # a refused read shows on the message line, never a crash
+            self.show_message(f"Could not load the tasks of {key}: {exc}", error=True)
+            return []
+
+    def reload(self, *, force: bool = False) -> None:
+        """Read the plan again (after any edit): rows, conflicts, windows, critical path.
+
+        A calendar page the user is not looking at only notes that it is out of date and reads
+        the plan when it is next shown, so opening a big plan does not wait for it."""
+        if not self._has_plan():
+            return
+        if not force and self.parentWidget() is not None and not self.isVisible():
+            self._stale = True
+            return
+        self._stale = False
+        try:
+            data = D.load(self.ctx)
+        except Exception as exc:
+            self.show_message(f"Could not read the calendar: {exc}", error=True)
+            return
+        selected = self.selected_key()
+        first_load = not self.data.releases
+        old_origin = self.data.first_day
+        self.data = data
+        self.renderer.data = data
+        if self.renderer.geom.origin != data.first_day:
+            shift = (data.first_day - old_origin).days * self.renderer.geom.ppd
+            self.renderer.geom = Geometry(data.first_day, self.renderer.geom.ppd, self.model.row_height)
+            if not first_load:
+                bar = self.chart.horizontalScrollBar()
+                bar.setValue(int(bar.value() - shift))
+        self._impact_cache.clear()
+        self._fill_filters()
+        self._fill_baselines()
+        if not self.model.update_in_place(data.releases):
+            self.model.set_releases(data.releases)
+            self._restore_expansion()
+        self.rebuild_rows()
+        if self.renderer.baseline is not None:
+            self.set_baseline(self.baseline_combo.currentData())
+        if selected:
+            self.select_key(selected, scroll=False)
+        if first_load:
+            self.scroll_to_date(data.today - dt.timedelta(days=21), left=True)
+        self.conflicts_counted.emit(sum(c.severity == "error" for c in data.conflicts),
+                                    sum(c.severity != "error" for c in data.conflicts))
+
+    def _plan_closed(self) -> None:
+        self.data = D.GanttData([], [], [], {}, dt.date.today(), dt.date.today(), dt.date.today())
+        self.renderer.data = self.data
+        self.expanded.clear()
+        self.model.set_releases([])
+
+    def _tasks_changed(self, key: str) -> None:
+        if key in self.model.tasks:
+            self.model.replace_tasks(key, self._load_tasks(key))
+            if key in self.expanded:
+                self.tree.expand(self.model.index_of_key(key))
+        self.reload()
+
+    def _restore_expansion(self) -> None:
+        for key in list(self.expanded):
+            index = self.model.index_of_key(key)
+            if index.isValid():
+                self.tree.expand(index)
+
+    def rebuild_rows(self) -> None:
+        rows: list[Row] = []
+        for i, rel in enumerate(self.model.rows):
+            rows.append(Row(rel, None, i))
+            if rel.key in self.expanded:
+                for j, task in enumerate(self.model.tasks.get(rel.key) or []):
+                    rows.append(Row(rel, task, i, j))
+        self.renderer.set_rows(rows)
+        current = self.tree.currentIndex()
+        self.selected_row = self.row_of_index(current) if current.isValid() else -1
+        self.renderer.selected = self.selected_row
+        self.chart.update_scroll_range()
+        self.chart.viewport().update()
+
+    def _expanded(self, index: QModelIndex) -> None:
+        item = self.model.item(index)
+        if isinstance(item, D.GanttRelease):
+            self.expanded.add(item.key)
+            if self.model.canFetchMore(index):  # a hidden tree lays out (and fetches) later
+                self.model.fetchMore(index)
+            self.rebuild_rows()
+
+    def _collapsed(self, index: QModelIndex) -> None:
+        item = self.model.item(index)
+        if isinstance(item, D.GanttRelease):
+            self.expanded.discard(item.key)
+            self.rebuild_rows()
+
+    def _fill_combo(self, combo: QComboBox, values: list[str], all_label: str) -> None:
+        current = combo.currentData()
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem(all_label, None)
+        for v in values:
+            combo.addItem(v, v)
+        i = combo.findData(current) if current is not None else 0
+        combo.setCurrentIndex(max(0, i))
+        combo.blockSignals(False)
+
+    def _fill_filters(self) -> None:
+        self._fill_combo(self.status_filter, self.data.statuses(), "All statuses")
+        self._fill_combo(self.app_filter, self.data.applications(), "All applications")
+        self._fill_combo(self.manager_filter, self.data.managers(), "All managers")
+        self.model.filters = self._filters()
+
+    def _fill_baselines(self) -> None:
+        self._fill_combo(self.baseline_combo, list(self.data.baselines), "None")
+
+    def _filters(self) -> Filters:
+        return Filters(self.status_filter.currentData(), self.app_filter.currentData(), self.manager_filter.currentData())
+
+    def apply_filters(self) -> None:
+        selected = self.selected_key()
+        self.model.set_filters(self._filters())
+        self._restore_expansion()
+        self.rebuild_rows()
+        if selected:
+            self.select_key(selected, scroll=False)
+        shown, total = len(self.model.rows), len(self.data.releases)
+        self.show_message(f"Showing {shown} of {total} releases" if shown != total else "")
+
+    def set_filter(self, *, status: str | None = None, application: str | None = None,
+                   manager: str | None = None) -> None:
+        for combo, value in ((self.status_filter, status), (self.app_filter, application), (self.manager_filter, manager)):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(max(0, combo.findData(value)) if value is not None else 0)
+            combo.blockSignals(False)
+        self.apply_filters()
+
+    def set_baseline(self, name: str | None) -> None:
+        self.renderer.baseline = self.data.baselines.get(name) if name else None
+        if name and self.baseline_combo.currentData() != name:
+            self.baseline_combo.blockSignals(True)
+            self.baseline_combo.setCurrentIndex(max(0, self.baseline_combo.findData(name)))
+            self.baseline_combo.blockSignals(False)
+        self.chart.viewport().update()
+
+    # --- rows, selection, scrolling -----------------------------------------------------------
+
+    def row_of_index(self, index: QModelIndex) -> int:
+        item = self.model.item(index)
+        return self.renderer.row_of(item.key) if item is not None else -1
+
+    def index_of_row(self, i: int) -> QModelIndex:
+        if not 0 <= i < len(self.renderer.rows):
+            return QModelIndex()
+        row = self.renderer.rows[i]
+        parent = self.model.index(row.release_row, 0)
+        return parent if row.task is None else self.model.index(row.task_row, 0, parent)
+
+    def selected_key(self) -> str | None:
+        if 0 <= self.selected_row < len(self.renderer.rows):
+            return self.renderer.rows[self.selected_row].key
+        return None
+
+    def select_row(self, i: int) -> None:
+        index = self.index_of_row(i)
+        if index.isValid():
+            self.tree.setCurrentIndex(index)
+            self.tree.scrollTo(index)
+
+    def select_key(self, key: str, *, scroll: bool = True) -> bool:
+        index = self.model.index_of_key(key)
+        if not index.isValid():
+            return False
+        self.tree.setCurrentIndex(index)
+        if scroll:
+            self.tree.scrollTo(index)
+            i = self.row_of_index(index)
+            bar = self.renderer.geom.bar_rect(i, self.renderer.rows[i]) if i >= 0 else None
+            if bar is not None and not self._x_visible(bar):
+                self.scroll_to_x(bar.left() - 60)
+        return True
+
+    def _x_visible(self, rect: QRectF) -> bool:
+        x = self.chart.x_offset()
+        return rect.left() >= x and rect.right() <= x + self.chart.viewport().width()
+
+    def _tree_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.selected_row = self.row_of_index(current)
+        self.renderer.selected = self.selected_row
+        self.chart.viewport().update()
+        key = self.selected_key()
+        if key and "/" not in key:
+            self.release_selected.emit(key)
+
+    def _tree_scrolled(self, value: int) -> None:
+        bar = self.chart.verticalScrollBar()
+        if bar.value() != value:
+            bar.blockSignals(True)
+            bar.setValue(value)
+            bar.blockSignals(False)
+        self.chart.viewport().update()
+
+    def toggle_row(self, i: int) -> None:
+        index = self.index_of_row(i)
+        if index.isValid() and not index.parent().isValid():
+            self.tree.setExpanded(index, not self.tree.isExpanded(index))
+
+    def expand_key(self, key: str, expanded: bool = True) -> None:
+        index = self.model.index_of_key(key)
+        if index.isValid():
+            self.tree.setExpanded(index, expanded)
+
+    def scroll_to_x(self, x: float) -> None:
+        self.chart.horizontalScrollBar().setValue(int(x))
+
+    def scroll_to_date(self, day: dt.date, *, left: bool = False) -> None:
+        x = self.renderer.geom.x_of_date(day)
+        width = self.chart.viewport().width()
+        self.scroll_to_x(x if left else x - width / 3)
+
+    # --- zoom -------------------------------------------------------------------------------
+
+    def set_zoom(self, name: str | None) -> None:
+        if name not in ZOOMS:
+            return
+        self.zoom_name = name
+        self.set_ppd(ZOOMS[name])
+
+    def set_ppd(self, ppd: float, anchor_x: float | None = None) -> None:
+        """Pixels per day, keeping the day under ``anchor_x`` (viewport x) where it is."""
+        g = self.renderer.geom
+        ppd = max(MIN_PPD, min(MAX_PPD, ppd))
+        anchor = self.chart.viewport().width() / 2 if anchor_x is None else anchor_x
+        day_at = (self.chart.x_offset() + anchor) / g.ppd
+        self.renderer.geom = Geometry(g.origin, ppd, g.row_h)
+        self.chart.update_scroll_range()
+        self.scroll_to_x(day_at * ppd - anchor)
+        nearest = min(ZOOMS, key=lambda n: abs(ZOOMS[n] - ppd) / ZOOMS[n])
+        self.zoom_combo.blockSignals(True)
+        self.zoom_combo.setCurrentIndex(list(ZOOMS).index(nearest))
+        self.zoom_combo.blockSignals(False)
+        self.chart.viewport().update()
+
+    def zoom_by(self, factor: float, anchor_x: float | None = None) -> None:
+        self.set_ppd(self.renderer.geom.ppd * factor, anchor_x)
+
+    def fit_release(self, key: str | None = None) -> bool:
+        key = key or self.selected_key()
+        if key is None:
+            self.show_message("Select a release to fit it in view.")
+            return False
+        rel = self.data.by_key.get(key.split("/", 1)[0])
+        span = rel.span() if rel is not None else None
+        if span is None:
+            self.show_message(f"{key} has no dates to fit.")
+            return False
+        days = (span[1] - span[0]).days + 1
+        width = max(100, self.chart.viewport().width() - 180)
+        self.set_ppd(width / days)
+        self.scroll_to_x(self.renderer.geom.x_of_date(span[0]) - 40)
+        return True
+
+    # --- geometry for tests and exports ----------------------------------------------------------
+
+    def bar_rect(self, key: str, part: str = "planned") -> QRectF | None:
+        """Where ``key``'s bar is drawn, in chart viewport coordinates (None if not shown)."""
+        i = self.renderer.row_of(key)
+        if i < 0:
+            return None
+        row, g = self.renderer.rows[i], self.renderer.geom
+        if part == "deploy":
+            rect = g.deploy_rect(i, row.release)
+        elif part == "actual":
+            rect = g.actual_rect(i, row.release, self.data.today)
+        else:
+            rect = g.bar_rect(i, row)
+        return self.chart.to_view(rect) if rect is not None else None
+
+    # --- editing ------------------------------------------------------------------------------
+
+    def _release_of(self, i: int) -> D.GanttRelease | None:
+        if not 0 <= i < len(self.renderer.rows):
+            return None
+        row = self.renderer.rows[i]
+        return row.release if row.task is None else None
+
+    def candidate(self, i: int, part: str, delta: float) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """(old, new) schedule fields for dragging ``part`` of row ``i`` by ``delta`` days."""
+        row = self.renderer.rows[i]
+        days = round(delta)
+        if row.task is not None:
+            t = row.task
+            if t.start is None or t.end is None:
+                return None
+            step = dt.timedelta(days=days)
+            old = {"start": t.start, "end": t.end}
+            if part == "body":
+                new = {"start": t.start + step, "end": t.end + step}
+            elif part == "start":
+                new = {"start": min(t.start + step, t.end), "end": t.end}
+            elif part == "end":
+                new = {"start": t.start, "end": max(t.end + step, t.start)}
+            else:
+                return None
+            return old, new
+        rel = row.release
+        if part == "deploy":
+            if rel.deploy_start is None or rel.deploy_end is None:
+                return None
+            start, end = self.snap_deploy(rel, rel.deploy_start + dt.timedelta(days=delta))
+            return ({"deploy_start": rel.deploy_start, "deploy_end": rel.deploy_end},
+                    {"deploy_start": start, "deploy_end": end})
+        if part == "body":
+            new = D.shifted_dates(rel, days)
+            return D.schedule_fields(rel, new), new
+        if rel.planned_start is None or rel.planned_end is None:
+            return None
+        step = dt.timedelta(days=days)
+        if part == "start":
+            return ({"planned_start": rel.planned_start},
+                    {"planned_start": min(rel.planned_start + step, rel.planned_end)})
+        if part == "end":
+            return ({"planned_end": rel.planned_end},
+                    {"planned_end": max(rel.planned_end + step, rel.planned_start)})
+        return None
+
+    def snap_deploy(self, rel: D.GanttRelease, start: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        """The nearest maintenance-window occurrence start (within 4 days), else a whole-hour
+        move by whole days; the window keeps its length."""
+        assert rel.deploy_start is not None and rel.deploy_end is not None
+        length = rel.deploy_end - rel.deploy_start
+        starts = sorted(s for band in self.data.maintenance() for s, _e in band.occurrences)
+        if starts:
+            k = bisect.bisect_left(starts, start)
+            near = [starts[j] for j in (k - 1, k) if 0 <= j < len(starts)]
+            best = min(near, key=lambda s: abs(s - start))
+            if abs(best - start) <= dt.timedelta(days=4):
+                return best, best + length
+        days = round((start - rel.deploy_start) / dt.timedelta(days=1))
+        moved = rel.deploy_start + dt.timedelta(days=days)
+        return moved, moved + length
+
+    def drag_to(self, i: int, part: str, delta: float) -> None:
+        """Show the candidate dates while dragging: the ghost bar, what else would move, which
+        conflicts would appear. Nothing is written."""
+        pair = self.candidate(i, part, delta)
+        if pair is None:
+            return
+        old, new = pair
+        row = self.renderer.rows[i]
+        preview = Preview(row.key)
+        if row.task is not None:
+            preview.task = replace(row.task, start=new["start"], end=new["end"], critical=False)
+            preview.text = f"{row.key}: {new['start']} → {new['end']}"
+        else:
+            preview.release = replace(row.release, **new)
+            preview.text = _describe(row.release.key, old, new)
+            days = round(delta)
+            if part == "body" and days:
+                result = self.impact(row.release.key, days)
+                if result is not None:
+                    preview.moved = {m.key: m.days for m in result.moved
+                                     if m.kind == "release" and m.key != row.release.key}
+                    preview.text += _impact_text(result)
+        self.renderer.preview = preview
+        self.show_message(preview.text)
+        self.chart.viewport().update()
+
+    def impact(self, key: str, days: int) -> Any:
+        """What moves and which conflicts appear if ``key`` moves ``days`` (read only, cached)."""
+        cache_key = (key, days)
+        if cache_key not in self._impact_cache:
+            try:
+                from relman_desktop.services import impact
+
+                self._impact_cache[cache_key] = impact.impact(self.ctx, key, days)
+            except Exception:  # the preview is a help, never a blocker
+                self._impact_cache[cache_key] = None
+        return self._impact_cache[cache_key]
+
+    def cancel_preview(self) -> None:
+        self.renderer.preview = None
+        self.show_message("")
+        self.chart.viewport().update()
+
+    def drop(self, i: int, part: str, delta: float) -> bool:
+        pair = self.candidate(i, part, delta)
+        self.renderer.preview = None
+        self.chart.viewport().update()
+        if pair is None or pair[0] == pair[1]:
+            self.show_message("")
+            return False
+        return self._push_edit(i, *pair)
+
+    def _push_edit(self, i: int, old: dict[str, Any], new: dict[str, Any]) -> bool:
+        row = self.renderer.rows[i]
+        if row.task is not None:
+            key, local = row.release.key, row.task.local_id
+            text = f"move task {row.key} to {new['start']} → {new['end']}"
+            step = Step(op(tasks.update_task, key, local, new), op(tasks.update_task, key, local, old))
+        else:
+            key = row.release.key
+            text = _describe(key, old, new)
+            step = Step(op(releases.update_release, key, new), op(releases.update_release, key, old))
+        if not self._edit(text, step):
+            return False
+        self.show_message(f"{text} (Ctrl+Z to undo)")
+        return True
+
+    def _edit(self, text: str, step: Step) -> bool:
+        """One undoable edit; a refusal goes to the status bar, and nothing is pushed."""
+        try:
+            self.store.edit(text, step, saved_message=False)
+        except Refused as exc:
+            self.store.error.emit(str(exc))
+            return False
+        return True
+
+    def move_item(self, key: str, days: int) -> bool:
+        """Move a release (planned dates and deployment window) or task by ``days``."""
+        i = self.renderer.row_of(key)
+        pair = self.candidate(i, "body", days) if i >= 0 else None
+        return pair is not None and pair[0] != pair[1] and self._push_edit(i, *pair)
+
+    def resize_item(self, key: str, days: int, edge: str = "end") -> bool:
+        i = self.renderer.row_of(key)
+        pair = self.candidate(i, edge, days) if i >= 0 else None
+        return pair is not None and pair[0] != pair[1] and self._push_edit(i, *pair)
+
+    def nudge_selected(self, days: int) -> bool:
+        key = self.selected_key()
+        return key is not None and self.move_item(key, days)
+
+    def resize_selected(self, days: int) -> bool:
+        key = self.selected_key()
+        return key is not None and self.resize_item(key, days, "end")
+
+    def step_deploy_window(self, direction: int) -> bool:
+        """Move the selected release's deployment window to the previous/next maintenance
+        window occurrence (or a day when there is none)."""
+        rel = self._release_of(self.selected_row)
+        if rel is None or rel.deploy_start is None or rel.deploy_end is None:
+            return False
+        starts = sorted(s for band in self.data.maintenance() for s, _e in band.occurrences)
+        length = rel.deploy_end - rel.deploy_start
+        if direction > 0:
+            later = [s for s in starts if s > rel.deploy_start]
+            start = later[0] if later else rel.deploy_start + dt.timedelta(days=1)
+        else:
+            earlier = [s for s in starts if s < rel.deploy_start]
+            start = earlier[-1] if earlier else rel.deploy_start - dt.timedelta(days=1)
+        old = {"deploy_start": rel.deploy_start, "deploy_end": rel.deploy_end}
+        return self._push_edit(self.selected_row, old, {"deploy_start": start, "deploy_end": start + length})
+
+    # --- scheduling assistant -------------------------------------------------------------------
+
+    def free_slots(self, key: str, count: int = 5, days: int = 60) -> list[Any]:
+        result = self.store.call(scheduling.free_slots, key, count, days)
+        return [] if result is Store.FAILED else list(result)
+
+    def show_free_slots(self, key: str | None = None) -> QMenu | None:
+        """A non-modal menu of the next free slots; picking one moves the release (undoable)."""
+        key = (key or self.selected_key() or "").split("/", 1)[0]
+        if not key:
+            self.show_message("Select a release to look for free deployment slots.")
+            return None
+        slots = self.free_slots(key)
+        menu = QMenu(self)
+        menu.setObjectName("calendar_slots_menu")
+        if not slots:
+            action = menu.addAction(f"No free slot for {key} in the next 60 days")
+            action.setEnabled(False)
+        for slot in slots:
+            where = f"  ({slot.window_title})" if slot.window_title else ""
+            text = f"{fmt_range(slot.start, slot.end, self._zone())}{where}"
+            action = menu.addAction(text)
+            action.triggered.connect(lambda _c=False, s=slot: self.move_to_slot(key, s))
+        self.slots_menu = menu
+        menu.popup(self.slots_button.mapToGlobal(QPoint(0, self.slots_button.height())))
+        return menu
+
+    def _zone(self) -> ZoneInfo:
+        """The plan's zone, for the times this page writes in words."""
+        return ZoneInfo(self.data.zone)
+
+    def move_to_slot(self, key: str, slot: Any) -> bool:
+        rel = self.data.by_key.get(key)
+        if rel is None:
+            return False
+        old = {"deploy_start": rel.deploy_start, "deploy_end": rel.deploy_end}
+        step = Step(op(scheduling.move_release, key, slot.start, slot.end), op(releases.update_release, key, old))
+        when = fmt_local(slot.start, self._zone())
+        if not self._edit(f"move the deployment of {key} to {when}", step):
+            return False
+        self.show_message(f"Moved the deployment of {key} to {when} (Ctrl+Z to undo)")
+        return True
+
+    def save_baseline(self, name: str | None = None) -> str | None:
+        """Freeze the plan's dates now (one undoable step) and overlay them."""
+        name = name or f"Baseline {dt.datetime.now():%Y-%m-%d %H:%M}"
+        step = Step(op(baselines.create_baseline, name), op(baselines.delete_baseline, name))
+        if not self._edit(f"save baseline {name}", step):
+            return None
+        self.reload(force=True)
+        self.set_baseline(name)
+        self.show_message(f"Saved the plan's dates as “{name}”; ghost bars show them (Ctrl+Z to undo)")
+        return name
+
+    # --- messages ---------------------------------------------------------------------------
+
+    def show_message(self, text: str, *, error: bool = False) -> None:
+        self.message.setProperty("role", "error" if error else "")
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+        self.message.setText(text)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+            self.renderer.colors = colors_for(current_theme())
+            self.legend.update()
+            self.chart.viewport().update()
+        super().changeEvent(event)
+
+
+class Legend(QWidget):
+    """What each mark means, drawn with the same painter as the chart (patterns included)."""
+
+    ITEMS = ("planned", "actual", "deploy", "maintenance", "freeze", "event", "holiday", "today",
+             "critical", "baseline", "conflict")
+
+    def __init__(self, view: CalendarView) -> None:
+        super().__init__(view)
+        self.view = view
+        self.setObjectName("calendar_legend")
+        self.line_h = int(QFontMetricsF(self.font()).height() * 1.6)
+        self.setMinimumHeight(self.line_h)
+
+    def _layout(self, width: float) -> list[tuple[str, float, float]]:
+        """(item, x, y) for each item, wrapping onto a new line when the next would not fit."""
+        fm = QFontMetricsF(self.font())
+        out, x, y = [], 4.0, 0.0
+        for name in self.ITEMS:
+            w = 22 + 4 + fm.horizontalAdvance(self.labels()[name]) + 12
+            if x + w > width and x > 4:
+                x, y = 4.0, y + self.line_h
+            out.append((name, x, y))
+            x += w + 4
+        return out
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        lines = 1 + int(max(y for _n, _x, y in self._layout(self.width())) // self.line_h)
+        if self.minimumHeight() != lines * self.line_h:
+            self.setMinimumHeight(lines * self.line_h)
+        super().resizeEvent(event)
+
+    def labels(self) -> dict[str, str]:
+        return {"planned": "planned", "actual": "actual", "deploy": "deployment window",
+                "maintenance": "maintenance", "freeze": "freeze", "event": "business event",
+                "holiday": "holiday", "today": "today", "critical": "critical path",
+                "baseline": "baseline", "conflict": "conflict (✖ error, ⚠ warning)"}
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802
+        from .gantt_render import _c, _deploy_marker
+
+        c = self.view.renderer.colors
+        p = QPainter(self)
+        fm = QFontMetricsF(self.font())
+        h = self.line_h
+        sw = 22.0
+        for name, x, top in self._layout(self.width()):
+            label = self.labels()[name]
+            p.save()
+            p.translate(0, top)
+            box = QRectF(x, h / 2 - 7, sw, 14)
+            if name == "planned":
+                p.setPen(_c(c.bar_border))
+                p.setBrush(_c(c.bar))
+                p.drawRoundedRect(box.adjusted(0, 2, 0, -2), 2, 2)
+            elif name == "actual":
+                p.fillRect(QRectF(box.x(), box.center().y() - 2, sw, 4), _c(c.actual))
+            elif name == "deploy":
+                _deploy_marker(p, QRectF(box.center().x() - 7, box.y(), 14, 14), c, False)
+            elif name == "maintenance":
+                p.fillRect(box, _c(c.maintenance))
+                p.fillRect(QRectF(box.x(), box.bottom() - 3, sw, 3), _c(c.maintenance_border))
+            elif name == "freeze":
+                from PySide6.QtGui import QBrush
+
+                p.fillRect(box, QBrush(_c(c.freeze), Qt.BrushStyle.BDiagPattern))
+                p.setPen(_c(c.freeze))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawRect(box)
+            elif name == "event":
+                p.fillRect(box, _c(c.event))
+            elif name == "holiday":
+                p.fillRect(box, _c(c.holiday))
+            elif name == "today":
+                from PySide6.QtGui import QPen
+
+                p.setPen(QPen(_c(c.today), 2, Qt.PenStyle.DashLine))
+                p.drawLine(QPointF(box.center().x(), box.top()), QPointF(box.center().x(), box.bottom()))
+            elif name == "critical":
+                from PySide6.QtGui import QPen
+
+                p.setPen(QPen(_c(c.critical), 3))
+                p.setBrush(_c(c.bar))
+                p.drawRect(box.adjusted(1, 3, -1, -3))
+            elif name == "baseline":
+                from PySide6.QtGui import QPen
+
+                p.setPen(QPen(_c(c.baseline), 1.5, Qt.PenStyle.DashLine))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawRect(box.adjusted(1, 2, -1, -2))
+            elif name == "conflict":
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(_c(c.error))
+                p.drawRoundedRect(box, 3, 3)
+                p.setPen(_c(c.error_text))
+                p.drawText(box, Qt.AlignmentFlag.AlignCenter, "✖")
+            p.setPen(self.palette().windowText().color())
+            tw = fm.horizontalAdvance(label)
+            p.drawText(QRectF(x + sw + 4, 0, tw + 2, h), Qt.AlignmentFlag.AlignVCenter, label)
+            p.restore()
+        p.end()
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def _describe(key: str, old: dict[str, Any], new: dict[str, Any]) -> str:
+    parts = []
+    if "planned_start" in new and "planned_end" in new:
+        parts.append(f"planned {new['planned_start']} → {new['planned_end']}")
+    elif "planned_start" in new:
+        parts.append(f"planned start {new['planned_start']}")
+    elif "planned_end" in new:
+        parts.append(f"planned end {new['planned_end']}")
+    if "deploy_start" in new:
+        parts.append(f"deployment {_fmt(new['deploy_start'])} UTC")
+    return f"move {key}: " + ", ".join(parts) if parts else f"edit {key}"
+
+
+def _impact_text(result: Any) -> str:
+    out = []
+    others = [m for m in result.moved if m.kind == "release" and m.key != result.key]
+    if others:
+        out.append("would also move: " + ", ".join(f"{m.key} ({m.days:+d} d)" for m in others[:6])
+                   + (" …" if len(others) > 6 else ""))
+    if result.new_conflicts:
+        out.append("new conflicts: " + "; ".join(f"{c.rule} {c.severity}: {c.message}" for c in result.new_conflicts[:3])
+                   + (" …" if len(result.new_conflicts) > 3 else ""))
+    else:
+        out.append("no new conflicts")
+    return " — " + " — ".join(out)
+
+
+# --- registration -----------------------------------------------------------------------------------
+
+
+def _page_factory(store: Any, window: Any) -> QWidget:
+    view = CalendarView(store)
+    window.calendar_view = view
+    if hasattr(window, "set_conflict_counts"):
+        view.conflicts_counted.connect(window.set_conflict_counts)
+    # The one selection: a bar picked here is the current release everywhere, and the release
+    # picked elsewhere is the bar selected here.
+    view.release_selected.connect(store.selection.set)
+    store.selection.changed.connect(lambda key: view.select_key(key, scroll=False)
+                                    if key and key != view.selected_key() else None)
+    return view
+
+
+def prepare_screenshot(window: Any, key: str | None) -> None:
+    window.show_page("calendar")
+    view: CalendarView | None = getattr(window, "calendar_view", None)
+    if view is None:
+        return
+    view.reload(force=True)
+    rows = view.model.rows
+    if key is None or (rows and key == rows[0].key):
+        # The default (first) release is often long closed: show the most telling one instead.
+        today = view.data.today
+        near = [r for r in rows if (span := r.span()) is not None
+                and span[1] >= today - dt.timedelta(days=7) and span[0] <= today + dt.timedelta(days=21)]
+        pick = next((r for r in near if r.conflicts), None) or (near[0] if near else None)
+        key = pick.key if pick is not None else key
+    view.set_zoom("week")
+    if key:
+        view.select_key(key)
+        view.expand_key(key)
+        i = view.renderer.row_of(key)
+        view.tree.verticalScrollBar().setValue(max(0, (i - 6) * view.model.row_height))
+    view.set_baseline(next(iter(view.data.baselines), None))
+    view.scroll_to_date(view.data.today - dt.timedelta(days=28), left=True)
+
+
+def register() -> None:
+    """Make this the Calendar page and the ``calendar`` screenshot view."""
+    from ..shell.pages import register_page
+    from ..shell.screenshot import register_screenshot_view
+
+    register_page("calendar", "Calendar", _page_factory,
+                  "Gantt rows of releases and tasks with windows, freezes, conflicts and the critical path.")
+    register_screenshot_view("calendar", prepare_screenshot)
+
+
+register()
+
+__all__ = ["CalendarView", "GanttChart", "Legend", "prepare_screenshot", "register"]

@@ -1,0 +1,740 @@
+"""The Changes page (navigator "Changes"): every change in the plan in a sortable, filterable
+table, and beside it the selected change's form.
+
+Create, edit and delete are one undoable step each (``commands.edit``); a value the service
+refuses is shown under its field and nothing is saved. A change is bundled into a release or
+taken out of it here too; only approved changes can be bundled, and the page says why a change
+cannot. Double-clicking a change's release opens that release in the editor.
+
+Importing this module registers the page and the ``changes`` screenshot view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from relman_desktop.models import enums as E
+from relman_desktop.services import changes
+
+from ..common.columns import ColumnChooser
+from ..common.tab_forms import Field, Form, LocalError, choices_of, show_moment
+from ..releases.releases_model import words
+from ..releases.tab_changes import KEY_ROLE, ChangesModel, ChangeTable
+from ..shell.commands import Call, Refused, Step, op
+from ..shell.pages import register_page
+from ..shell.screenshot import register_screenshot_view
+from ..shell.store import Store
+from ..shell.unsaved import Draft
+
+_Index = QModelIndex | QPersistentModelIndex
+SORT_ROLE = Qt.ItemDataRole.UserRole + 3
+ANY = ""
+
+PAGE_COLUMNS = (("key", "Key"), ("title", "Title"), ("type", "Type"), ("category", "Category"),
+                ("approval", "Approval"), ("risk", "Risk"), ("release", "Release"), ("cis", "CIs"),
+                ("requester", "Requester"), ("created", "Created"))
+COLUMN = {name: i for i, (name, _t) in enumerate(PAGE_COLUMNS)}
+_LEVELS = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+FIELDS = (
+    Field("key", "Key", hint="CHG-…"),
+    Field("title", "Title"),
+    Field("type", "Type", "choice", choices_of(E.ChangeType), default="normal"),
+    Field("category", "Category", "choice", choices_of(E.ChangeCategory), default="feature"),
+    Field("approval", "Approval", "choice", choices_of(E.ChangeApproval), default="pending"),
+    Field("risk", "Risk", "choice", choices_of(E.Level), default="medium"),
+    Field("requester_email", "Requester", hint="e-mail of a person in the plan"),
+    Field("created_at", "Created", "moment"),
+    Field("cis", "CIs", "list", hint="names of CIs, separated by commas"),
+    Field("external_ref", "External ref.", hint="ticket id, URL or commit"),
+    Field("caused_incident", "Incident", "bool", hint="caused an incident"),
+    Field("description", "Description", "multiline"),
+    Field("release_note", "Release note", "multiline", hint="what customers read in the release notes"),
+    Field("known_issues", "Known issues", "multiline"),
+)
+FORM_NAMES = tuple(f.name for f in FIELDS)
+
+
+class PageChangesModel(ChangesModel):
+    """The Changes tab's row-cache model with every column the page shows; requester names
+    come from a lookup made once per reload, so ``data()`` never queries."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent=parent)
+        self.columns = PAGE_COLUMNS
+        self.people: dict[str, str] = {}
+        self.search: list[str] = []
+
+    def set_rows(self, rows: Any, people: dict[str, str] | None = None) -> None:
+        if people is not None:
+            self.people = people
+        rows = list(rows)
+        self.search = [self._search_text(r) for r in rows]
+        super().set_rows(rows)
+
+    def _search_text(self, r: Any) -> str:
+        parts = (r.key, r.title, r.type, r.category, r.approval, r.risk, r.release, ", ".join(r.cis),
+                 r.requester_email, self.people.get(r.requester_email or ""), r.external_ref, r.description)
+        return "\x1f".join(p for p in parts if p).lower()
+
+    def display(self, r: Any, name: str) -> str:  # type: ignore[override]
+        if name == "requester":
+            email = r.requester_email or ""
+            return self.people.get(email, email)
+        if name == "created":
+            return show_moment(r.created_at)[:10] if r.created_at else ""
+        return ChangesModel.display(r, name)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == SORT_ROLE and index.isValid() and index.row() < len(self.rows):
+            r = self.rows[index.row()]
+            name = self.columns[index.column()][0]
+            if name == "risk":
+                return _LEVELS.get(r.risk, 9)
+            if name == "created":
+                return r.created_at.isoformat() if r.created_at else ""
+            return self.display(r, name).casefold()
+        if role == Qt.ItemDataRole.ToolTipRole and index.isValid() and index.row() < len(self.rows):
+            r = self.rows[index.row()]
+            name = self.columns[index.column()][0]
+            if name == "release" and r.release:
+                return f"{r.release} — double-click to open it"
+            if name == "requester":
+                return r.requester_email or ""
+            if name == "created" and r.created_at:
+                return show_moment(r.created_at)
+        return super().data(index, role)
+
+
+class ChangeFilterProxy(QSortFilterProxyModel):
+    """Filters by approval, category, type, bundled or not, release and free text (every word)."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.filters: dict[str, str] = {}
+        self._words: list[str] = []
+        self.setSortRole(SORT_ROLE)
+
+    def set_filters(self, text: str = "", **filters: str) -> None:
+        self.beginFilterChange()
+        self.filters = {k: v for k, v in filters.items() if v}
+        self._words = text.lower().split()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:  # noqa: N802
+        model: PageChangesModel = self.sourceModel()  # type: ignore[assignment]
+        r = model.rows[source_row]
+        f = self.filters
+        for name in ("approval", "category", "type"):
+            if f.get(name) and getattr(r, name) != f[name]:
+                return False
+        bundled = f.get("bundled")
+        if bundled == "yes" and not r.release or bundled == "no" and r.release:
+            return False
+        if f.get("release") and r.release != f["release"]:
+            return False
+        text = model.search[source_row]
+        return all(w in text for w in self._words)
+
+
+# Hidden first when the table is wider than its window (the form beside it shows them all).
+CHANGES_DROP_ORDER = ("created", "requester", "cis", "type", "category", "risk")
+
+
+class ChangesPage(QWidget):
+    # the release the selected change is bundled into: the main window's releases list follows
+    # it, so the Inspector shows that release
+    release_selected = Signal(str)
+
+    def __init__(self, store: Store, window: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("changes_page")
+        self.store = store
+        self.window_ = window
+        self.current: Any = None  # the ChangeRow the form edits; None: a new change
+        self._stale = True
+
+        # --- the list ----------------------------------------------------------------------
+        self.model = PageChangesModel(self)
+        self.proxy = ChangeFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.search = QLineEdit(placeholderText="Search key, title, CI, requester…")
+        self.search.setObjectName("change_search")
+        self.search.setAccessibleName("Search changes")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda _t: self.apply_filters())
+        self.count_label = QLabel()
+        self.count_label.setProperty("role", "subtle")
+        self.clear_button = QPushButton("Clear filters")
+        self.clear_button.clicked.connect(self.clear_filters)
+        self.approval_filter = self._combo("Approval", [(words(v.value), v.value) for v in E.ChangeApproval])
+        self.category_filter = self._combo("Category", [(words(v.value), v.value) for v in E.ChangeCategory])
+        self.type_filter = self._combo("Type", [(words(v.value), v.value) for v in E.ChangeType])
+        self.bundled_filter = self._combo("Bundling", [("In a release", "yes"), ("In no release", "no")],
+                                          any_text="Bundled or not")
+        self.release_filter = self._combo("Release", [])
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.count_label)
+        top.addWidget(self.clear_button)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        for combo in self.filter_combos():
+            bar.addWidget(combo, 1)
+        filters = QWidget()
+        filters.setLayout(bar)
+        filter_area = QScrollArea()  # on a narrow window the filters scroll instead of clipping
+        filter_area.setObjectName("change_filter_area")
+        filter_area.setWidget(filters)
+        filter_area.setWidgetResizable(True)
+        filter_area.setFrameShape(QFrame.Shape.NoFrame)
+        filter_area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        filter_area.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        filter_area.setMinimumHeight(filters.sizeHint().height())
+        filter_area.setMaximumHeight(filters.sizeHint().height() + filter_area.horizontalScrollBar().sizeHint().height())
+
+        self.table = ChangeTable("changes_table")
+        self.table.setModel(self.proxy)
+        self.table.setAccessibleName("Changes")
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(COLUMN["key"], Qt.SortOrder.AscendingOrder)
+        self.table.horizontalHeader().setStretchLastSection(False)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self._size_columns()
+        self.columns = ColumnChooser(
+            self.table, "changes", [n for n, _t in PAGE_COLUMNS], [t for _n, t in PAGE_COLUMNS],
+            always=("key",), drop_order=CHANGES_DROP_ORDER, stretch="title",
+            settings=getattr(window, "settings", None),
+        )
+        self.table.doubleClicked.connect(self._double_clicked)
+        self.table.delete_pressed.connect(self.delete)
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selected())
+
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addLayout(top)
+        lv.addWidget(filter_area)
+        lv.addWidget(self.table, 1)
+
+        # --- the form ----------------------------------------------------------------------
+        self.form = Form(FIELDS)
+        self.draft = Draft(self, self.form, self.save, self._editing)
+        self.form.setObjectName("change_form")
+        self.box = QGroupBox("New change")
+        self.box.setObjectName("change_box")
+        self.new_button = QPushButton("New change")
+        self.new_button.setObjectName("new_change")
+        self.new_button.clicked.connect(self.new)
+        self.save_button = QPushButton("Add change")
+        self.save_button.setObjectName("save_change")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self.save)
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.setObjectName("delete_change")
+        self.delete_button.setToolTip("Delete this change (Delete in the table); Undo brings it back")
+        self.delete_button.clicked.connect(self.delete)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.delete_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.new_button)
+        buttons.addWidget(self.save_button)
+
+        # Bundling: the release this change is in, or a release to put it in.
+        self.bundle_box = QGroupBox("Release")
+        self.bundle_box.setObjectName("bundle_box")
+        self.release_label = QLabel()
+        self.release_label.setObjectName("change_release")
+        self.release_label.setWordWrap(True)
+        self.release_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.release_choice = QComboBox()
+        self.release_choice.setObjectName("bundle_release")
+        self.release_choice.setAccessibleName("Release to bundle into")
+        self.release_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.release_choice.setMinimumContentsLength(14)
+        self.bundle_button = QPushButton("Bundle into release")
+        self.bundle_button.setObjectName("bundle_change")
+        self.bundle_button.clicked.connect(self.bundle)
+        self.unbundle_button = QPushButton("Remove from release")
+        self.unbundle_button.setObjectName("unbundle_change")
+        self.unbundle_button.clicked.connect(self.unbundle)
+        self.open_release_button = QPushButton("Open release")
+        self.open_release_button.setObjectName("open_change_release")
+        self.open_release_button.clicked.connect(lambda: self.open_release(self.current.release if self.current else None))
+        self.bundle_reason = QLabel()
+        self.bundle_reason.setObjectName("bundle_reason")
+        self.bundle_reason.setProperty("role", "subtle")
+        self.bundle_reason.setWordWrap(True)
+        self.bundle_reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.bundle_error = QLabel()
+        self.bundle_error.setObjectName("bundle_error")
+        self.bundle_error.setProperty("role", "error")
+        self.bundle_error.setWordWrap(True)
+        self.bundle_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.bundle_error.hide()
+        in_row = QHBoxLayout()
+        in_row.addWidget(self.open_release_button)
+        in_row.addWidget(self.unbundle_button)
+        in_row.addStretch(1)
+        out_row = QHBoxLayout()
+        out_row.addWidget(self.release_choice, 1)
+        out_row.addWidget(self.bundle_button)
+        bv = QVBoxLayout(self.bundle_box)
+        bv.addWidget(self.release_label)
+        bv.addLayout(in_row)
+        bv.addLayout(out_row)
+        bv.addWidget(self.bundle_reason)
+        bv.addWidget(self.bundle_error)
+
+        fv = QVBoxLayout(self.box)
+        fv.addWidget(self.form)
+        fv.addLayout(buttons)
+        fv.addWidget(self.bundle_box)
+        fv.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("change_form_area")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.box)
+        # Never narrower than the form's widest row: the form does not scroll sideways.
+        self.box.layout().activate()
+        self.scroll.setMinimumWidth(self.box.minimumSizeHint().width()
+                                    + self.scroll.verticalScrollBar().sizeHint().width() + 4)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.scroll)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([3000, 1000])  # the form keeps its minimum; the table gets the rest
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 4)
+        layout.addWidget(self.splitter)
+
+        for signal in (store.changes_changed, store.cis_changed, store.people_changed):
+            signal.connect(lambda *_a: self.refresh())
+        store.releases_changed.connect(self.refresh)
+        store.release_renamed.connect(lambda *_a: self.refresh())
+        store.plan_opened.connect(lambda _p: self._plan_opened())
+        store.plan_closed.connect(self._plan_opened)
+        self._show_mode()
+
+    # --- building -------------------------------------------------------------------------------
+
+    def filter_combos(self) -> list[QComboBox]:
+        return [self.approval_filter, self.category_filter, self.type_filter, self.bundled_filter, self.release_filter]
+
+    def _combo(self, label: str, items: list[tuple[str, str]], any_text: str | None = None) -> QComboBox:
+        combo = QComboBox()
+        combo.setObjectName(f"{label.lower()}_filter")
+        combo.setAccessibleName(f"{label} filter")
+        combo.setToolTip(f"Show only changes with this {label.lower()}")
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(8)
+        combo.addItem(any_text or f"Any {label.lower()}", ANY)
+        for text, value in items:
+            combo.addItem(text, value)
+        combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
+        return combo
+
+    def _size_columns(self) -> None:
+        fm = self.fontMetrics()
+        samples = {"key": "CHG-00000", "title": "Upgrade OpenSSL (CVE-2026-1", "type": "Emergency",
+                   "category": "Infrastructure", "approval": "Approved", "risk": "Critical",
+                   "release": "REL-2026-000", "cis": "billing-service", "requester": "Claire Dubois",
+                   "created": "2026-12-31"}
+        for name, sample in samples.items():
+            self.table.setColumnWidth(COLUMN[name], fm.horizontalAdvance(sample) + 24)
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def _plan_opened(self) -> None:
+        self.current = None
+        self.form.clear()
+        self.draft.filled()
+        self._show_mode()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read now when shown; otherwise the next time the page is shown (a plan of 10,000
+        releases opens without this page reading anything)."""
+        self._stale = True
+        if self.isVisible():
+            self.reload()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale:
+            self.reload()
+
+    def reload(self) -> None:
+        self._stale = False
+        keep = self.current.key if self.current is not None else None
+        if not self.store.has_plan:
+            self.model.set_rows([], {})
+            self._update_count()
+            return
+        result = self.store.call(changes.list_changes)
+        rows = [] if result is Store.FAILED else result
+        people = {p.email: p.name for p in self.store.people()}
+        self.model.set_rows(rows, people)
+        self.form.set_completions("requester_email", sorted(people))
+        self.form.set_completions("cis", self._ci_names())
+        releases = self.store.releases()
+        self._fill(self.release_filter, [(r.key, r.key) for r in sorted(releases, key=lambda r: r.key)])
+        self._fill(self.release_choice, [(f"{r.key} — {r.title}", r.key) for r in sorted(releases, key=lambda r: r.key)],
+                   keep_first=False)
+        self.apply_filters()
+        if keep is not None and not self.select_key(keep):
+            self.current = None  # it went away (deleted, or its creation undone)
+            self.form.clear()
+            self.draft.filled()
+            self._show_mode()
+        elif keep is not None:
+            self._selected()
+
+    def _ci_names(self) -> list[str]:
+        from relman_desktop.services import cis
+
+        result = self.store.call(cis.list_cis)
+        return [] if result is Store.FAILED else [c.name for c in result]
+
+    @staticmethod
+    def _fill(combo: QComboBox, items: list[tuple[str, str]], *, keep_first: bool = True) -> None:
+        current = combo.currentData()
+        combo.blockSignals(True)
+        while combo.count() > (1 if keep_first else 0):
+            combo.removeItem(combo.count() - 1)
+        for text, value in items:
+            combo.addItem(text, value)
+        combo.setCurrentIndex(max(0, combo.findData(current)))
+        combo.blockSignals(False)
+
+    # --- filters --------------------------------------------------------------------------------
+
+    def apply_filters(self) -> None:
+        self.proxy.set_filters(self.search.text(), approval=self.approval_filter.currentData(),
+                               category=self.category_filter.currentData(), type=self.type_filter.currentData(),
+                               bundled=self.bundled_filter.currentData(), release=self.release_filter.currentData())
+        self._update_count()
+
+    def set_filter(self, combo: QComboBox, value: str) -> None:
+        combo.setCurrentIndex(max(0, combo.findData(value)))
+
+    def clear_filters(self) -> None:
+        for combo in self.filter_combos():
+            combo.blockSignals(True)
+            combo.setCurrentIndex(0)
+            combo.blockSignals(False)
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.apply_filters()
+
+    def _update_count(self) -> None:
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        noun = "change" if total == 1 else "changes"
+        self.count_label.setText(f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun} shown")
+
+    def shown_keys(self) -> list[str]:
+        return [self.proxy.index(i, 0).data(KEY_ROLE) for i in range(self.proxy.rowCount())]
+
+    # --- selection --------------------------------------------------------------------------------
+
+    def select_key(self, key: str) -> bool:
+        row = self.model.row_of(key)
+        if row < 0:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not index.isValid():
+            return False
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.scrollTo(index)
+        return True
+
+    def _selected(self) -> None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return
+        row = self.model.row_of(index.data(KEY_ROLE))
+        if row < 0:
+            return
+        chosen = self.model.rows[row]
+        if self.draft.unsaved():
+            if self.current is not None and chosen.key == self.current.key:
+                self.current = chosen  # the list was read again: keep what is being typed
+                self._show_mode()
+                return
+            self._hold_selection()
+            self.draft.ask(lambda: self.select_key(chosen.key))
+            return
+        self.current = chosen
+        if self.current.release:
+            self.release_selected.emit(self.current.release)
+        values = self.current.as_dict()
+        self.form.set_values({n: values.get(n) for n in FORM_NAMES})
+        self.draft.filled()
+        self._show_mode()
+
+    def _editing(self) -> str:
+        return self.current.key if self.current is not None else "The new change"
+
+    @property
+    def unsaved_prompt(self) -> Any:
+        return self.draft.prompt
+
+    def _hold_selection(self) -> None:
+        """Another change was chosen while this one has unsaved edits: the selection stays."""
+        selection = self.table.selectionModel()
+        selection.blockSignals(True)
+        back = self.model.row_of(self.current.key) if self.current is not None else -1
+        index = self.proxy.mapFromSource(self.model.index(back, 0)) if back >= 0 else QModelIndex()
+        if index.isValid():
+            selection.setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        else:
+            selection.clearSelection()
+            selection.setCurrentIndex(QModelIndex(), QItemSelectionModel.SelectionFlag.NoUpdate)
+        selection.blockSignals(False)
+        self.table.viewport().update()
+
+    def _show_mode(self) -> None:
+        c = self.current
+        if c is None:
+            self.box.setTitle("New change")
+            self.save_button.setText("Add change")
+        else:
+            title = c.title if len(c.title) <= 36 else c.title[:35] + "…"  # a group box title never wraps
+            self.box.setTitle(f"{c.key}: {title}")
+            self.box.setToolTip(f"{c.key}: {c.title}")
+            self.save_button.setText("Save changes")
+        self.delete_button.setEnabled(c is not None)
+        self.bundle_box.setVisible(c is not None)
+        self.bundle_error.hide()
+        if c is None:
+            return
+        in_release = c.release is not None
+        self.release_label.setText(f"In {c.release}" if in_release else "In no release yet")
+        self.open_release_button.setVisible(in_release and self._can_open_release())
+        self.unbundle_button.setVisible(in_release)
+        self.release_choice.setVisible(not in_release)
+        self.bundle_button.setVisible(not in_release)
+        refusal = None if in_release else c.bundle_refusal
+        self.bundle_button.setEnabled(not in_release and refusal is None and self.release_choice.count() > 0)
+        self.bundle_button.setToolTip(refusal or "Add this change to the chosen release's scope")
+        if in_release:
+            reason = "Removing it changes the release's scope: approvals already given go back to pending."
+        elif refusal:
+            reason = f"It cannot be bundled: {refusal}."
+        else:
+            reason = "Adding it changes the release's scope: approvals already given go back to pending."
+        self.bundle_reason.setText(reason)
+
+    def new(self) -> None:
+        if self.draft.unsaved():
+            self.draft.ask(self.new)
+            return
+        selection = self.table.selectionModel()
+        selection.blockSignals(True)
+        selection.clearSelection()
+        self.table.setCurrentIndex(QModelIndex())
+        selection.blockSignals(False)
+        self.current = None
+        self.form.set_values({"created_at": dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)})
+        self.draft.filled()
+        self._show_mode()
+        self.form.editors["key"].setFocus()
+
+    # --- editing ----------------------------------------------------------------------------------
+
+    def _notify(self, *releases: str | None) -> list[tuple[str, tuple[Any, ...]]]:
+        signals: list[tuple[str, tuple[Any, ...]]] = [("changes_changed", ("",))]
+        for key in dict.fromkeys(r for r in releases if r):
+            signals += [("changes_changed", (key,)), ("approvals_changed", (key,))]
+        return signals
+
+    def save(self) -> bool:
+        """Add the new change, or save the edited fields of the selected one, as one undo step."""
+        try:
+            values = self.form.values()
+        except LocalError:
+            return False
+        try:
+            key = self._create(values) if self.current is None else self._update(self.current, values)
+        except Refused as exc:
+            self.form.show_error(exc.field, str(exc))
+            return False
+        self.draft.forget()  # saved: the form is filled again from what the plan now holds
+        self.current = None
+        self.reload()
+        if key:
+            self.select_key(key)
+        return True
+
+    def _create(self, values: dict[str, Any]) -> str:
+        fields = {k: v for k, v in values.items() if v not in (None, "", [])}
+        return self.store.edit(f"add change {fields.get('key') or ''}".strip(),
+                    Step(op(changes.create_change, fields),
+                         backward_from=lambda key: op(changes.delete_change, key)))
+
+    def _update(self, record: Any, values: dict[str, Any]) -> str:
+        old = {n: getattr(record, n) for n in FORM_NAMES}
+        diff = {k: v for k, v in values.items() if v != old[k]}
+        if "created_at" in diff and show_moment(diff["created_at"]) == show_moment(old["created_at"]):
+            del diff["created_at"]  # the form shows minutes: the same minute is no change
+        if "cis" in diff and sorted(diff["cis"]) == sorted(old["cis"]):
+            del diff["cis"]
+        if not diff:
+            self.store.message.emit(f"{record.key}: nothing to save")
+            return record.key
+        new_key = diff.get("key") or record.key
+        self.store.edit(f"edit change {record.key}",
+             Step(op(changes.update_change, record.key, diff),
+                  op(changes.update_change, new_key, {k: old[k] for k in diff})))
+        return new_key
+
+    def delete(self) -> bool:
+        """Delete the selected change; undo creates it again from what the service returned
+        (and puts it back into its release)."""
+        record = self.current
+        if record is None:
+            return False
+        try:
+            self.store.edit(f"delete change {record.key}",
+                 Step(op(changes.delete_change, record.key), backward_from=_recreate))
+        except Refused as exc:
+            self.form.show_error(None, str(exc))
+            return False
+        self.current = None
+        self.form.clear()
+        self.draft.filled()
+        self._show_mode()
+        self.reload()
+        return True
+
+    def bundle(self, release_key: str | None = None) -> bool:
+        record = self.current
+        target = release_key or self.release_choice.currentData()
+        if record is None or not target:
+            return False
+        try:
+            self.store.edit(f"add {record.key} to {target}",
+                 Step(op(changes.bundle_change, record.key, target),
+                      op(changes.unbundle_change, record.key)))
+        except Refused as exc:
+            self._bundle_refused(str(exc))
+            return False
+        self.reload()
+        return True
+
+    def unbundle(self) -> bool:
+        record = self.current
+        if record is None or record.release is None:
+            return False
+        try:
+            self.store.edit(f"remove {record.key} from {record.release}",
+                 Step(op(changes.unbundle_change, record.key),
+                      _rebundle(record.key, record.approval, record.release)))
+        except Refused as exc:
+            self._bundle_refused(str(exc))
+            return False
+        self.reload()
+        return True
+
+    def _bundle_refused(self, reason: str) -> None:
+        self.bundle_error.setText(reason)
+        self.bundle_error.show()
+
+    # --- opening a release --------------------------------------------------------------------------
+
+    def _can_open_release(self) -> bool:
+        return callable(getattr(self.window_, "open_release", None))
+
+    def _double_clicked(self, index: QModelIndex) -> None:
+        if index.column() == COLUMN["release"]:
+            row = self.model.row_of(index.data(KEY_ROLE))
+            if row >= 0:
+                self.open_release(self.model.rows[row].release)
+                return
+        self.form.editors["title"].setFocus()
+
+    def open_release(self, key: str | None) -> bool:
+        if not key or not self._can_open_release():
+            return False
+        self.window_.open_release(key, "Changes")
+        return True
+
+
+def _rebundle(key: str, approval: str, release: str) -> list[Call]:
+    """The calls that put change ``key`` back into ``release``. The service bundles only approved
+    changes, so a change that was in a release while pending (or rejected) is approved for the
+    moment it is put back, then given its own approval status again."""
+    if approval == E.ChangeApproval.APPROVED:
+        return [op(changes.bundle_change, key, release)]
+    return [op(changes.update_change, key, {"approval": "approved"}),
+            op(changes.bundle_change, key, release),
+            op(changes.update_change, key, {"approval": approval})]
+
+
+def _recreate(before: dict[str, Any]) -> list[Call]:
+    """Undo of a delete: the change again from the fields ``delete_change`` returned."""
+    fields = {k: v for k, v in before.items() if k not in ("id", "release") and v not in (None, "", [])}
+    calls = [op(changes.create_change, fields)]
+    if before.get("release"):
+        calls += _rebundle(before["key"], before["approval"], before["release"])
+    return calls
+
+
+def _page(store: Store, window: Any) -> ChangesPage:
+    page = ChangesPage(store, window)
+    releases_view = getattr(window, "releases_view", None)
+    if releases_view is not None and hasattr(releases_view, "select_key"):
+        page.release_selected.connect(releases_view.select_key)
+    return page
+
+
+def _prepare_screenshot(window: Any, _key: str | None) -> None:
+    window.show_page("changes")
+    page = window.page_widgets.get("changes")
+    if isinstance(page, ChangesPage):
+        page.reload()
+        if page.proxy.rowCount():
+            page.table.selectRow(0)
+
+
+register_page("changes", "Changes", _page,
+              "Every change (CHG-…) with its type, category, approval status, risk and the release it is "
+              "bundled into; bundle approved changes into a release or take them out.")
+register_screenshot_view("changes", _prepare_screenshot)

@@ -1,0 +1,892 @@
+"""The Dependencies view: a layered drawing of the release dependency graph.
+
+Prerequisites on the left, dependents on the right (laid out by ``graph_layout``: grandalf's
+Sugiyama layering with crossing reduction). A box shows the key, the title, the status (a
+colour stripe *and* its name) and, when conflicts name the release, a badge with a warning
+sign and their count. Arrows run prerequisite → dependent: solid for "before", dashed and
+labelled "together" for "deploy together". The critical chain (the longest dependency chain
+by dates) is drawn thick, with a "critical" tag on its boxes.
+
+Mouse and keys: drag the background to pan; wheel or Ctrl+= / Ctrl+- to zoom; F to fit; click
+a box to select the release (``release_selected``); drag from one box to another to make the
+second depend on the first (undoable; a loop is refused and named in the message line);
+click an arrow and press Delete to remove that dependency (undoable).
+
+"What if": pick a release and a shift in days, press *What if*: the releases and tasks that
+would move are outlined with their shift, new conflicts get a "NEW" badge, nothing is written.
+*Apply* writes it as one undo step; *Cancel* leaves the plan as it was.
+
+Exports: PNG, SVG (QSvgGenerator) and PDF (QPdfWriter) of the whole scene.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+    QPolygonF,
+)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGraphicsItem,
+    QGraphicsLineItem,
+    QGraphicsPathItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QStyleOptionGraphicsItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from relman_desktop.models.planfile import PlanError
+from relman_desktop.services import graph, impact
+from relman_desktop.services import graph as G
+from relman_desktop.services.base import ServiceError
+
+from ..shell.commands import Refused, Step, op
+from ..shell.store import Store
+
+CRITICAL = QColor("#d9480f")
+MOVED = QColor("#1c7ed6")
+CONFLICT = QColor("#c92a2a")
+EDGE = QColor("#5c6773")
+SELECTED = QColor("#2f6fb3")
+ALL_APPS = "All applications"
+
+
+# --- scene items --------------------------------------------------------------------------------
+
+
+class NodeItem(QGraphicsItem):
+    """One release: a box painted directly (no child items), cheap at 1,000 releases.
+
+    Its fonts are sized in pixels, i.e. scene units like the box itself: a PDF or a zoomed view
+    scales text and box together, so the key is never clipped nor the status line outside."""
+
+    def __init__(self, node: G.GraphNode, w: float, h: float, zone: str = "UTC") -> None:
+        super().__init__()
+        self.zone = zone
+        self.node = node
+        self.key = node.key
+        self.w, self.h = w, h
+        self.critical = False
+        self.moved_days: int | None = None
+        self.new_conflicts = 0
+        self.violated = False
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
+        self.setAcceptHoverEvents(True)
+        self.setToolTip(self._tooltip())
+        self.setZValue(2)
+
+    def _tooltip(self) -> str:
+        n = self.node
+        lines = [f"{n.key} — {n.title}", f"Status: {n.status}"]
+        if n.application:
+            lines.append(f"Application: {n.application}")
+        if n.start and n.end:
+            from zoneinfo import ZoneInfo
+
+            from relman_desktop.services.plan_zone import fmt_range
+
+            lines.append(f"Deploys {fmt_range(n.start, n.end, ZoneInfo(self.zone))}")
+        if n.conflicts:
+            lines.append(f"Conflicts: {n.conflicts} ({', '.join(n.conflict_rules)})")
+        return "\n".join(lines)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return QRectF(-self.w / 2 - 6, -self.h / 2 - 12, self.w + 12, self.h + 24)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRect(QRectF(-self.w / 2, -self.h / 2, self.w, self.h))
+        return path
+
+    def box(self) -> QRectF:
+        return QRectF(-self.w / 2, -self.h / 2, self.w, self.h)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: Any = None) -> None:
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        pal = widget.palette() if widget is not None else None
+        base = pal.base().color() if pal else QColor("#ffffff")
+        text = pal.text().color() if pal else QColor("#1b1f24")
+        rect = self.box()
+        status = QColor(self.node.status_color or "#6b7b8c")
+        outline = QPen(EDGE, 1.2)
+        if self.critical:
+            outline = QPen(CRITICAL, 3)
+        if self.moved_days is not None:
+            outline = QPen(MOVED, 3, Qt.PenStyle.DashLine)
+        if self.isSelected():
+            outline = QPen(SELECTED, 4)
+        painter.setPen(outline)
+        painter.setBrush(QBrush(base))
+        painter.drawRoundedRect(rect, 6, 6)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(status)
+        stripe = QRectF(rect.left() + 1.5, rect.top() + 1.5, 9, rect.height() - 3)
+        painter.drawRoundedRect(stripe, 3, 3)
+        if self.node.terminal:  # closed/cancelled: a hatched stripe, and the status says so
+            painter.setBrush(QBrush(base, Qt.BrushStyle.BDiagPattern))
+            painter.drawRoundedRect(stripe, 3, 3)
+        if lod < 0.2:
+            return  # an overview: colour, outline and badges are enough
+        if lod < 0.5:  # too small for the title: the key alone, large
+            font = QFont(painter.font())
+            font.setPixelSize(20)
+            font.setBold(True)
+            painter.setFont(font)
+            painter.setPen(text)
+            painter.drawText(rect.adjusted(14, 0, -4, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             self.key)
+            self._badges(painter, rect, font)
+            return
+        inner = rect.adjusted(16, 4, -8, -4)
+        font = QFont(painter.font())
+        font.setPixelSize(13)
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(text)
+        fm = QFontMetricsF(font)
+        line_h = fm.height()
+        painter.drawText(QRectF(inner.left(), inner.top(), inner.width(), line_h),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         fm.elidedText(self.key, Qt.TextElideMode.ElideRight, inner.width()))
+        font.setBold(False)
+        font.setPixelSize(12)
+        painter.setFont(font)
+        fm2 = QFontMetricsF(font)
+        title = fm2.elidedText(self.node.title, Qt.TextElideMode.ElideRight, inner.width())
+        painter.drawText(QRectF(inner.left(), inner.top() + line_h, inner.width(), fm2.height()),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+        font.setItalic(True)
+        painter.setFont(font)
+        status_text = self.node.status + ("  · critical" if self.critical else "")
+        painter.drawText(QRectF(inner.left(), inner.top() + line_h + fm2.height(), inner.width(), fm2.height()),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         fm2.elidedText(status_text, Qt.TextElideMode.ElideRight, inner.width()))
+        font.setItalic(False)
+        self._badges(painter, rect, font)
+
+    def _badges(self, painter: QPainter, rect: QRectF, font: QFont) -> None:
+        badges: list[tuple[str, QColor]] = []
+        if self.node.conflicts:
+            badges.append((f"⚠ {self.node.conflicts}", CONFLICT))
+        if self.new_conflicts:
+            badges.append((f"NEW ⚠ {self.new_conflicts}", CONFLICT))
+        if self.violated:
+            badges.append(("before prereq!", CONFLICT))
+        if self.moved_days is not None:
+            badges.append((f"{self.moved_days:+d} d", MOVED))
+        font.setBold(True)
+        font.setPixelSize(11)
+        painter.setFont(font)
+        fm = QFontMetricsF(font)
+        x = rect.right() - 4
+        for label, colour in badges:
+            w = fm.horizontalAdvance(label) + 10
+            badge = QRectF(x - w, rect.top() - 9, w, 17)
+            painter.setPen(QPen(QColor("#ffffff"), 1))
+            painter.setBrush(colour)
+            painter.drawRoundedRect(badge, 8, 8)
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
+            x -= w + 4
+
+
+class EdgeItem(QGraphicsPathItem):
+    """prerequisite → dependent, following the layout's bends; the head is part of the path."""
+
+    def __init__(self, edge: G.GraphEdge, points: list[QPointF], critical: bool) -> None:
+        super().__init__()
+        self.edge = edge
+        self.critical = critical
+        self.violated = False
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
+        self.setZValue(3 if critical else 1)
+        self.setToolTip(f"{edge.dependent} depends on {edge.prerequisite} ({edge.kind}) — select and press Delete to remove")
+        path = QPainterPath(points[0])
+        for a, b in zip(points, points[1:], strict=False):
+            if a.x() == b.x() or a.y() == b.y():
+                path.lineTo(b)
+            else:  # a gentle S between columns
+                mid = (a.x() + b.x()) / 2
+                path.cubicTo(QPointF(mid, a.y()), QPointF(mid, b.y()), b)
+        self.setPath(path)
+        self.tip = points[-1]
+        before = points[-2]
+        self.angle = math.atan2(self.tip.y() - before.y(), self.tip.x() - before.x())
+        if before.y() != self.tip.y() and before.x() != self.tip.x():
+            self.angle = 0.0  # curves arrive horizontally
+        self.label_at = path.pointAtPercent(0.5)
+
+    def shape(self) -> QPainterPath:
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)
+        return stroker.createStroke(self.path())
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return super().boundingRect().adjusted(-40, -14, 40, 14)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: Any = None) -> None:
+        colour = CRITICAL if self.critical else EDGE
+        if self.violated:
+            colour = CONFLICT
+        width = 3.2 if self.critical else 1.6
+        if self.isSelected():
+            colour, width = SELECTED, 4.0
+        style = Qt.PenStyle.DashLine if self.edge.kind == "together" else Qt.PenStyle.SolidLine
+        painter.setPen(QPen(colour, width, style, Qt.PenCapStyle.RoundCap))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self.path())
+        size = 9 + width
+        a = self.angle
+        head = QPolygonF([
+            self.tip,
+            self.tip - QPointF(math.cos(a - 0.4) * size, math.sin(a - 0.4) * size),
+            self.tip - QPointF(math.cos(a + 0.4) * size, math.sin(a + 0.4) * size),
+        ])
+        painter.setPen(QPen(colour, 1))
+        painter.setBrush(colour)
+        painter.drawPolygon(head)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if self.edge.kind == "together" and lod >= 0.35:
+            font = QFont(painter.font())
+            font.setPixelSize(11)
+            painter.setFont(font)
+            fm = QFontMetricsF(font)
+            label = "together"
+            r = QRectF(0, 0, fm.horizontalAdvance(label) + 8, fm.height() + 2)
+            r.moveCenter(self.label_at)
+            pal = widget.palette() if widget is not None else None
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(pal.base().color() if pal else QColor("#ffffff"))
+            painter.drawRoundedRect(r, 4, 4)
+            painter.setPen(colour)
+            painter.drawText(r, Qt.AlignmentFlag.AlignCenter, label)
+
+
+# --- undoable edits -----------------------------------------------------------------------------
+
+
+
+# --- the canvas ------------------------------------------------------------------------------------
+
+
+class GraphCanvas(QGraphicsView):
+    """Pan, zoom, fit, click to select, drag box-to-box to connect, Delete to remove an arrow."""
+
+    node_clicked = Signal(str)
+    connect_requested = Signal(str, str)  # prerequisite, dependent
+    delete_requested = Signal(str, str)  # prerequisite, dependent
+
+    MIN_SCALE, MAX_SCALE = 0.05, 4.0
+
+    def __init__(self, scene: QGraphicsScene, parent: QWidget | None = None) -> None:
+        super().__init__(scene, parent)
+        self.setObjectName("dependency_canvas")
+        self.setAccessibleName("Dependency graph")
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._from: NodeItem | None = None
+        self._rubber: QGraphicsLineItem | None = None
+
+    # zoom
+    def zoom(self, factor: float) -> None:
+        current = self.transform().m11()
+        factor = max(self.MIN_SCALE / current, min(self.MAX_SCALE / current, factor))
+        self.scale(factor, factor)
+
+    READABLE = 0.75  # the smallest scale at which a box's title can be read
+
+    def fit(self) -> None:
+        """The whole graph in the window (an overview when it is large)."""
+        rect = self.scene().itemsBoundingRect().adjusted(-20, -20, 20, 20)
+        if rect.isEmpty():
+            return
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.transform().m11() > 1.0:  # never blow a small graph up past its natural size
+            self.resetTransform()
+            self.centerOn(rect.center())
+
+    def fit_readable(self) -> None:
+        """Fit when the whole graph stays readable; otherwise a readable scale from the top left
+        (where the first prerequisites are), the rest a pan or an F away."""
+        self.fit()
+        if self.transform().m11() >= self.READABLE:
+            return
+        rect = self.scene().itemsBoundingRect().adjusted(-20, -20, 20, 20)
+        self.resetTransform()
+        self.scale(self.READABLE, self.READABLE)
+        view_w = self.viewport().width() / self.READABLE
+        view_h = self.viewport().height() / self.READABLE
+        self.centerOn(QPointF(rect.left() + view_w / 2, rect.top() + view_h / 2))
+
+    def scale_factor(self) -> float:
+        return self.transform().m11()
+
+    def wheelEvent(self, event: Any) -> None:  # noqa: N802
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.zoom(1.15 ** steps)
+        event.accept()
+
+    def keyPressEvent(self, event: Any) -> None:  # noqa: N802
+        key, mods = event.key(), event.modifiers()
+        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+        if ctrl and key in (Qt.Key.Key_Equal, Qt.Key.Key_Plus):
+            self.zoom(1.25)
+        elif ctrl and key == Qt.Key.Key_Minus:
+            self.zoom(0.8)
+        elif key == Qt.Key.Key_F and not ctrl:
+            self.fit()
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            edges = [i for i in self.scene().selectedItems() if isinstance(i, EdgeItem)]
+            for e in edges:
+                self.delete_requested.emit(e.edge.prerequisite, e.edge.dependent)
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    # mouse
+    def _node_at(self, pos: Any) -> NodeItem | None:
+        for item in self.items(pos):
+            if isinstance(item, NodeItem):
+                return item
+        return None
+
+    def mousePressEvent(self, event: Any) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            node = self._node_at(event.position().toPoint())
+            if node is not None:
+                self._from = node
+                self.scene().clearSelection()
+                node.setSelected(True)
+                event.accept()
+                return
+            edge = next((i for i in self.items(event.position().toPoint()) if isinstance(i, EdgeItem)), None)
+            if edge is not None:
+                self.scene().clearSelection()
+                edge.setSelected(True)
+                self.setFocus()
+                event.accept()
+                return
+            self.scene().clearSelection()
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: Any) -> None:  # noqa: N802
+        if self._from is not None:
+            start = self._from.scenePos() + QPointF(self._from.w / 2, 0)
+            end = self.mapToScene(event.position().toPoint())
+            if self._rubber is None:
+                self._rubber = QGraphicsLineItem()
+                self._rubber.setPen(QPen(SELECTED, 2, Qt.PenStyle.DashLine))
+                self._rubber.setZValue(10)
+                self.scene().addItem(self._rubber)
+            self._rubber.setLine(start.x(), start.y(), end.x(), end.y())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: Any) -> None:  # noqa: N802
+        if self._from is not None:
+            source, self._from = self._from, None
+            if self._rubber is not None:
+                self.scene().removeItem(self._rubber)
+                self._rubber = None
+            target = self._node_at(event.position().toPoint())
+            if target is None or target is source:
+                self.node_clicked.emit(source.key)
+            else:
+                self.connect_requested.emit(source.key, target.key)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+
+# --- the view ----------------------------------------------------------------------------------------
+
+
+class GraphView(QWidget):
+    """The Dependencies page over the app's ``store``: its edits are steps on the store's one
+    undo stack (``commands.edit``), so Edit > Undo takes them back from any page."""
+
+    release_selected = Signal(str)
+
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("graph_view")
+        self.store = store
+        self.graph: G.ReleaseGraph = G.ReleaseGraph([], [])
+        self.layout_result: Any = None  # a graph_layout.GraphLayout once the graph is drawn
+        self.nodes: dict[str, NodeItem] = {}
+        self.edges: dict[tuple[str, str], EdgeItem] = {}
+        self.selected_key: str | None = None
+        self.what_if: Any = None  # the ImpactResult shown, if any
+        self.focus_key: str | None = None
+        self.hidden_isolated = 0
+
+        self.scene = QGraphicsScene(self)
+        self.canvas = GraphCanvas(self.scene, self)
+        self.app_filter = QComboBox()
+        self.app_filter.setObjectName("graph_app_filter")
+        self.app_filter.setAccessibleName("Filter by application")
+        self.show_isolated = QCheckBox("Releases without dependencies")
+        self.show_isolated.setToolTip("Also show releases that neither depend on nor are depended on by another")
+        self.up_levels, self.down_levels = QSpinBox(), QSpinBox()
+        for box, what in ((self.up_levels, "prerequisites"), (self.down_levels, "dependents")):
+            box.setRange(0, 20)
+            box.setValue(2)
+            box.setToolTip(f"Levels of {what} to show around the focused release")
+        self.focus_button = QPushButton("Focus")
+        self.focus_button.setToolTip("Show only the selected release with N levels up and down")
+        self.unfocus_button = QPushButton("Show all")
+        self.shift_days = QSpinBox()
+        self.shift_days.setRange(-365, 365)
+        self.shift_days.setValue(3)
+        self.shift_days.setSuffix(" d")
+        self.shift_days.setAccessibleName("What-if shift in days")
+        self.what_if_button = QPushButton("What if…")
+        self.what_if_button.setToolTip("Show what moves and what breaks if the selected release slips")
+        self.apply_button = QPushButton("Apply")
+        self.cancel_button = QPushButton("Cancel")
+        self.fit_button = QPushButton("Fit")
+        self.legend = QLabel("→ before   ⇢ together   ━ critical chain   ⚠ conflicts")
+        self.legend.setProperty("role", "subtle")
+        self.message = QLabel("")
+        self.message.setObjectName("graph_message")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        bar = QHBoxLayout()  # what to show
+        bar.addWidget(self.app_filter)
+        bar.addWidget(self.show_isolated)
+        bar.addSpacing(8)
+        bar.addWidget(QLabel("Up"))
+        bar.addWidget(self.up_levels)
+        bar.addWidget(QLabel("Down"))
+        bar.addWidget(self.down_levels)
+        bar.addWidget(self.focus_button)
+        bar.addWidget(self.unfocus_button)
+        bar.addStretch(1)
+        bar.addWidget(self.fit_button)
+        bar2 = QHBoxLayout()  # what if
+        bar2.addWidget(QLabel("What if the selected release slips"))
+        bar2.addWidget(self.shift_days)
+        bar2.addWidget(self.what_if_button)
+        bar2.addWidget(self.apply_button)
+        bar2.addWidget(self.cancel_button)
+        bar2.addSpacing(12)
+        bar2.addWidget(self.legend, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(bar)
+        layout.addLayout(bar2)
+        layout.addWidget(self.message)
+        layout.addWidget(self.canvas, 1)
+        # the window decides the width: the toolbars may be clipped, never widen the window
+        self.setMinimumSize(320, 240)
+        self.legend.setMinimumWidth(10)
+        self.message.setMinimumWidth(10)
+
+        self.canvas.node_clicked.connect(self.select_release)
+        self.canvas.connect_requested.connect(self.connect_releases)
+        self.canvas.delete_requested.connect(self.remove_dependency)
+        self.app_filter.currentIndexChanged.connect(lambda _i: self._rebuild(fit=True))
+        self.show_isolated.toggled.connect(lambda _on: self._rebuild(fit=True))
+        self.focus_button.clicked.connect(lambda: self.focus_on(self.selected_key))
+        self.unfocus_button.clicked.connect(lambda: self.focus_on(None))
+        self.what_if_button.clicked.connect(lambda: self.show_what_if(self.selected_key, self.shift_days.value()))
+        self.apply_button.clicked.connect(self.apply_what_if)
+        self.cancel_button.clicked.connect(self.cancel_what_if)
+        self.fit_button.clicked.connect(self.canvas.fit)
+        self._listen(store)
+        self._set_what_if_buttons()
+        self.reload(fit=True)
+
+    # --- data ---------------------------------------------------------------------------------
+
+    @property
+    def ctx(self) -> Any:
+        return self.store.ctx
+
+    def _listen(self, store: Store) -> None:
+        for signal in (store.releases_changed, store.calendar_changed, store.plan_opened):
+            signal.connect(lambda *_a: self.reload())
+        store.release_changed.connect(self._release_changed)
+
+    def _release_changed(self, _key: str) -> None:
+        if not getattr(self, "_editing", False):
+            self.reload()
+
+    def _edit(self, text: str, step: Step) -> bool:
+        """One undoable step on the store's stack; a refusal is shown in the message line and
+        nothing is pushed. The graph is read once afterwards, not once per release announced."""
+        self._editing = True
+        try:
+            self.store.edit(text, step, saved_message=False)
+        except Refused as exc:
+            self.show_message(str(exc), error=True)
+            return False
+        finally:
+            self._editing = False
+        self.reload()
+        return True
+
+    def reload(self, *, fit: bool = False, force: bool = False) -> None:
+        """Read the graph again (one service call) and redraw; while the view is hidden this
+        only marks it stale, and it reloads when shown (the store signals every edit)."""
+        if not force and not self.isVisible():
+            self._stale = True
+            self._fit_when_shown = getattr(self, "_fit_when_shown", False) or fit
+            return
+        self._stale = False
+        try:
+            self.graph = G.release_graph(self.ctx)
+        except (ServiceError, PlanError) as exc:
+            self.graph = G.ReleaseGraph([], [])
+            self.show_message(str(exc), error=True)
+        apps = self.graph.applications()
+        current = self.app_filter.currentText()
+        self.app_filter.blockSignals(True)
+        self.app_filter.clear()
+        self.app_filter.addItems([ALL_APPS, *apps])
+        self.app_filter.setCurrentIndex(max(0, self.app_filter.findText(current)))
+        self.app_filter.blockSignals(False)
+        self._rebuild(fit=fit)
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        super().showEvent(event)
+        if getattr(self, "_stale", False):
+            fit, self._fit_when_shown = getattr(self, "_fit_when_shown", False), False
+            self.reload(fit=fit, force=True)
+
+    def visible_keys(self) -> set[str]:
+        g = self.graph
+        keys = {n.key for n in g.nodes}
+        app = self.app_filter.currentText()
+        if app and app != ALL_APPS:
+            keys = {n.key for n in g.nodes if n.application == app}
+        if self.focus_key is not None and g.node(self.focus_key) is not None:
+            keys &= G.neighbourhood(g.digraph(), self.focus_key, self.up_levels.value(), self.down_levels.value())
+        linked = {e.prerequisite for e in g.edges if e.dependent in keys} | {
+            e.dependent for e in g.edges if e.prerequisite in keys}
+        self.hidden_isolated = 0
+        many = len(keys) > 300  # a grid of thousands of unlinked boxes helps nobody
+        if not self.show_isolated.isChecked() and (g.edges or many) and self.focus_key is None:
+            isolated = {k for k in keys if k not in linked}
+            self.hidden_isolated = len(isolated)
+            keys -= isolated
+        return keys
+
+    def _rebuild(self, *, fit: bool = False) -> None:
+        keys = self.visible_keys()
+        sub = self.graph.subgraph(keys)
+        self.scene.clear()
+        self.canvas._rubber = None
+        self.nodes, self.edges = {}, {}
+        from .graph_layout import layered_layout  # grandalf (and numpy): loaded when first drawn
+
+        lay = layered_layout([n.key for n in sub.nodes], [(e.prerequisite, e.dependent) for e in sub.edges])
+        self.layout_result = lay
+        chain = set(self.graph.critical_chain)
+        critical_edges = self.graph.critical_edges()
+        from relman_desktop.services.plan_zone import plan_zone_name
+
+        zone = plan_zone_name(self.store.ctx) if self.store.has_plan else "UTC"
+        for n in sub.nodes:
+            item = NodeItem(n, lay.node_w, lay.node_h, zone)
+            item.critical = n.key in chain
+            item.setPos(*lay.positions[n.key])
+            self.scene.addItem(item)
+            self.nodes[n.key] = item
+        half = lay.node_w / 2
+        for e in sub.edges:
+            a, b = lay.positions[e.prerequisite], lay.positions[e.dependent]
+            points = [QPointF(a[0] + half, a[1])]
+            for x, y in lay.routes.get((e.prerequisite, e.dependent), []):
+                # through a column straight, in the gap grandalf left for it, never across a box
+                points += [QPointF(x - half, y), QPointF(x + half, y)]
+            points.append(QPointF(b[0] - half, b[1]))
+            item = EdgeItem(e, points, (e.prerequisite, e.dependent) in critical_edges)
+            self.scene.addItem(item)
+            self.edges[(e.prerequisite, e.dependent)] = item
+        self.scene.setSceneRect(QRectF(-40, -40, lay.width + 80, lay.height + 80))
+        if self.selected_key in self.nodes:
+            self.nodes[self.selected_key].setSelected(True)
+        if self.what_if is not None:
+            self._paint_what_if()
+        if self.hidden_isolated and not self.message.property("sticky"):
+            self.show_message(f"{self.hidden_isolated} releases without dependencies are hidden "
+                              "(tick “Releases without dependencies” to show them).", sticky=False)
+        if fit:
+            self.canvas.fit_readable()
+
+    # --- messages ----------------------------------------------------------------------------------
+
+    def show_message(self, text: str, *, error: bool = False, sticky: bool = True) -> None:
+        """A one-line note above the graph (never a dialog); errors are marked in words too."""
+        self.message.setText(("Refused: " if error and not text.startswith(("Refused", "Undo", "Redo")) else "") + text)
+        self.message.setProperty("role", "error" if error else "subtle")
+        self.message.setProperty("sticky", sticky)
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+
+    # --- selection, focus --------------------------------------------------------------------------
+
+    def select_release(self, key: str) -> None:
+        self.selected_key = key
+        item = self.nodes.get(key)
+        if item is not None and not item.isSelected():
+            self.scene.clearSelection()
+            item.setSelected(True)
+        self.release_selected.emit(key)
+
+    def focus_on(self, key: str | None, up: int | None = None, down: int | None = None) -> None:
+        """Only ``key`` with ``up`` levels of prerequisites and ``down`` of dependents (None: all)."""
+        if up is not None:
+            self.up_levels.setValue(up)
+        if down is not None:
+            self.down_levels.setValue(down)
+        self.focus_key = key
+        self._rebuild(fit=True)
+        if key is not None:
+            self.select_release(key)
+
+    def set_application(self, app: str | None) -> None:
+        index = self.app_filter.findText(app or ALL_APPS)
+        self.app_filter.setCurrentIndex(max(0, index))
+
+    # --- edits ----------------------------------------------------------------------------------------
+
+    def connect_releases(self, prerequisite: str, dependent: str, kind: str = "before") -> bool:
+        """``dependent`` depends on ``prerequisite`` (a drag from the first box to the second).
+        The service refuses a loop (naming it) or a dependency that is already there."""
+        step = Step(op(graph.add_dependency, dependent, prerequisite, kind),
+                    op(graph.remove_dependency, dependent, prerequisite))
+        if not self._edit(f"make {dependent} depend on {prerequisite}", step):
+            return False
+        self.show_message(f"{dependent} now depends on {prerequisite} (Ctrl+Z to undo)")
+        return True
+
+    def remove_dependency(self, prerequisite: str, dependent: str) -> bool:
+        edge = next((e for e in self.graph.edges if e.prerequisite == prerequisite and e.dependent == dependent), None)
+        if edge is None:
+            return False
+        step = Step(op(graph.remove_dependency, dependent, prerequisite),
+                    op(graph.add_dependency, dependent, prerequisite, edge.kind))
+        if not self._edit(f"remove {dependent}'s dependency on {prerequisite}", step):
+            return False
+        self.show_message(f"{dependent} no longer depends on {prerequisite} (Ctrl+Z to undo)")
+        return True
+
+    # --- what if ----------------------------------------------------------------------------------------
+
+    def show_what_if(self, key: str | None, days: int) -> Any:
+        """Highlight what moves and what breaks if ``key`` slips ``days``; writes nothing."""
+        if not key:
+            self.show_message("Select a release first, then press What if…", error=True)
+            return None
+        try:
+            result = impact.impact(self.ctx, key, days)
+        except (ServiceError, PlanError) as exc:
+            self.show_message(str(exc), error=True)
+            return None
+        self.what_if = result
+        self._rebuild()
+        releases = [m for m in result.moved if m.kind == "release"]
+        tasks = [m for m in result.moved if m.kind == "task"]
+        parts = [f"What if {key} slips {days:+d} days: {len(releases)} release(s) and {len(tasks)} task(s) move"]
+        if result.new_conflicts:
+            parts.append(f"{len(result.new_conflicts)} new conflict(s): "
+                         + "; ".join(f"{c.rule} {', '.join(c.releases)}" for c in result.new_conflicts[:4]))
+        if result.prerequisite_violations:
+            parts.append("deploys before its prerequisite: "
+                         + ", ".join(f"{v.release} (needs {v.prerequisite})" for v in result.prerequisite_violations))
+        if result.freezes_hit:
+            parts.append("freeze hit: " + ", ".join(f"{f['release']} in {f['window']}" for f in result.freezes_hit))
+        self.show_message(". ".join(parts) + ". Apply or Cancel.", error=False)
+        self._set_what_if_buttons()
+        return result
+
+    def _paint_what_if(self) -> None:
+        result = self.what_if
+        for m in result.moved:
+            if m.kind == "release" and m.key in self.nodes:
+                self.nodes[m.key].moved_days = m.days
+        for c in result.new_conflicts:
+            for k in c.releases:
+                if k in self.nodes:
+                    self.nodes[k].new_conflicts += 1
+        for v in result.prerequisite_violations:
+            if v.release in self.nodes:
+                self.nodes[v.release].violated = True
+            edge = self.edges.get((v.prerequisite, v.release))
+            if edge is not None:
+                edge.violated = True
+        self.scene.update()
+
+    def apply_what_if(self) -> bool:
+        if self.what_if is None:
+            return False
+        result, self.what_if = self.what_if, None
+        self._set_what_if_buttons()
+        # One step for the whole shift: undo restores every date it wrote, redo writes them again.
+        step = Step(op(impact.apply_shift, result.key, result.shift_days),
+                    backward_from=lambda applied: op(impact.restore_dates, applied.before),
+                    replay=lambda applied: op(impact.reapply_shift, applied))
+        if not self._edit(f"shift {result.key} by {result.shift_days:+d} days", step):
+            self._rebuild()  # the what-if outlines go; the refusal stays in the message line
+            return False
+        self.show_message(f"Shifted {result.key} by {result.shift_days:+d} days (Ctrl+Z to undo)")
+        return True
+
+    def cancel_what_if(self) -> None:
+        self.what_if = None
+        self.show_message("What-if cancelled: the plan is unchanged.")
+        self._set_what_if_buttons()
+        self._rebuild()
+
+    def _set_what_if_buttons(self) -> None:
+        active = self.what_if is not None
+        self.apply_button.setEnabled(active)
+        self.cancel_button.setEnabled(active)
+
+    # --- export -------------------------------------------------------------------------------------------
+
+    def export(self, path: str | Path) -> Path:
+        return export_scene(self.scene, path)
+
+
+def export_scene(scene: QGraphicsScene, path: str | Path) -> Path:
+    """The whole scene to ``path``: .png (2× for sharpness, capped), .svg or .pdf, written
+    beside it and renamed once complete (``exports.safe_write``)."""
+    from relman_desktop.exports.safe_write import write_atomically
+
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".png", ".svg", ".pdf"):
+        raise ValueError(f"{Path(path).name}: export to .png, .svg or .pdf")
+    return write_atomically(path, lambda tmp: _render_scene(scene, tmp, suffix), complete=True)
+
+
+def _render_scene(scene: QGraphicsScene, target: Path, suffix: str) -> bool:
+    """Paint the scene into ``target`` as ``suffix``; False when the writer failed."""
+    source = scene.itemsBoundingRect().adjusted(-20, -20, 20, 20)
+    if source.isEmpty():
+        source = QRectF(0, 0, 200, 100)
+    if suffix == ".png":
+        scale = min(2.0, 16000 / max(source.width(), source.height()))
+        image = QImage(QSize(max(1, int(source.width() * scale)), max(1, int(source.height() * scale))),
+                       QImage.Format.Format_ARGB32)
+        image.fill(QColor("#ffffff"))
+        painter = QPainter(image)
+        painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        scene.render(painter, QRectF(image.rect()), source)
+        painter.end()
+        from ..shell.screenshot import png_bytes
+
+        target.write_bytes(png_bytes(image))
+        return True
+    if suffix == ".svg":
+        from PySide6.QtSvg import QSvgGenerator
+
+        gen = QSvgGenerator()
+        gen.setFileName(str(target))
+        gen.setSize(QSize(int(source.width()), int(source.height())))
+        gen.setViewBox(QRectF(0, 0, source.width(), source.height()))
+        gen.setTitle("Release dependencies")
+        painter = QPainter(gen)
+        scene.render(painter, QRectF(0, 0, source.width(), source.height()), source)
+        return painter.end()
+    if suffix == ".pdf":
+        from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter
+
+        writer = QPdfWriter(str(target))
+        writer.setTitle("Release dependencies")
+        writer.setPageSize(QPageSize(QPageSize.PageSizeId.A3))
+        landscape = source.width() >= source.height()
+        writer.setPageOrientation(QPageLayout.Orientation.Landscape if landscape else QPageLayout.Orientation.Portrait)
+        writer.setResolution(150)
+        painter = QPainter(writer)
+        page = QRectF(painter.viewport())
+        scene.render(painter, page, source, Qt.AspectRatioMode.KeepAspectRatio)
+        return painter.end()
+    return False
+
+
+def export_graph_file(ctx: Any, path: str | Path, *, keys: Iterable[str] | None = None) -> Path:
+    """Headless export for ``relman export graph``: the view built offscreen, its scene saved."""
+    from ..shell.screenshot import ensure_app
+
+    ensure_app()
+    view = GraphView(Store(ctx))
+    view.reload(force=True)
+    try:
+        if keys is not None:
+            wanted = set(keys)
+            view.show_isolated.setChecked(True)
+            view.graph = view.graph.subgraph(wanted)
+            view._rebuild()
+        return view.export(path)
+    finally:
+        view.deleteLater()
+
+
+# --- registration in the main window -----------------------------------------------------------------
+
+
+def _page_factory(store: Any, window: Any) -> QWidget:
+    view = GraphView(store)
+    view.release_selected.connect(store.selection.set)  # the one selection (see Store.selection)
+    store.selection.changed.connect(lambda key: view.select_release(key)
+                                    if key and key != view.selected_key and key in view.nodes else None)
+    window.graph_view = view
+    return view
+
+
+def _prepare_screenshot(window: Any, key: str | None) -> None:
+    window.show_page("dependencies")
+    view = getattr(window, "graph_view", None)
+    if view is not None:
+        view.reload()
+        view.canvas.fit_readable()
+
+
+def register() -> None:
+    """Make this the Dependencies page and the ``dependencies`` screenshot view."""
+    from ..shell.pages import register_page
+    from ..shell.screenshot import register_screenshot_view
+
+    register_page("dependencies", "Dependencies", _page_factory,
+                  "A layered graph of releases and their dependencies; what slips if this slips.")
+    register_screenshot_view("dependencies", _prepare_screenshot)
+
+
+register()
+
+__all__ = [
+    "GraphCanvas",
+    "GraphView",
+    "export_graph_file",
+    "export_scene",
+]

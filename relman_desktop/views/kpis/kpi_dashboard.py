@@ -1,0 +1,746 @@
+"""The KPIs page: one matplotlib chart per KPI (PRODUCT.md §6), with DORA tier bands.
+
+Filters (dates, period, application, DORA report year) recompute the KPIs off the GUI thread
+through the worker helper (``services.kpis.compute_kpis``); a newer answer replaces an older
+one. Each chart is a ``FigureCanvasQTAgg(Figure())`` — never pyplot — that can be copied to the
+clipboard or saved as PNG. matplotlib is imported when the page is first drawn, not when the
+app starts. Importing this module registers the ``kpis`` page and screenshot view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QDate, QSize, Signal
+from PySide6.QtGui import QGuiApplication, QImage, QPalette, QResizeEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from relman_desktop.services import kpis
+from relman_desktop.services.base import ServiceError
+
+from ..shell.theme import THEME_COLORS
+from ..shell.worker import DebouncedTask, Task, Worker, shared_worker
+
+if TYPE_CHECKING:
+    from ..shell.store import Store
+
+NO_DATE = QDate(2000, 1, 1)  # the date edits' "no limit" value (shown as their special text)
+PERIOD_DAYS = {"week": 7.0, "month": 30.44, "quarter": 91.31}
+
+
+@dataclass(frozen=True)
+class KpiSpec:
+    name: str
+    title: str
+    series_key: str  # the key in each ``series`` entry
+    kind: str  # rate | hours | count
+    tier_metric: str | None  # key in DORA_TIERS[year], or None: no DORA tier
+    what: str  # one sentence: the definition
+
+
+KPI_SPECS: tuple[KpiSpec, ...] = (
+    KpiSpec("release_success_rate", "Release success rate", "release_success_rate", "rate", None,
+            "Deployed releases without a failed production deployment ÷ deployed releases."),
+    KpiSpec("deployment_frequency", "Deployment frequency", "deployments", "count", "deployment_frequency",
+            "Finished production deployments per period."),
+    KpiSpec("change_failure_rate", "Change failure rate", "change_failure_rate", "rate", "change_failure_rate",
+            "Deployed changes that degraded service ÷ deployed changes."),
+    KpiSpec("mttr", "Time to restore (MTTR)", "mttr_hours_median", "hours", "mttr",
+            "Restored at − failure detected at, over failed deployments (median; mean dashed)."),
+    KpiSpec("lead_time", "Lead time for changes", "lead_time_hours_median", "hours", "lead_time",
+            "Release deployed at − change created at (median)."),
+    KpiSpec("on_time_delivery", "On-time delivery", "on_time_delivery", "rate", None,
+            "Releases deployed by their planned end ÷ deployed releases."),
+    KpiSpec("approval_cycle", "Approval cycle time", "approval_cycle_hours_median", "hours", None,
+            "Decided at − requested at, over decided approvals (median)."),
+)
+
+TIER_COLORS = {
+    "light": {"elite": "#1b7f3b", "high": "#1f5fa8", "medium": "#b7791f", "low": "#b3261e"},
+    "dark": {"elite": "#5ccf7e", "high": "#6ea8ff", "medium": "#f0b54a", "low": "#ff7b72"},
+    "high-contrast": {"elite": "#00ff00", "high": "#00ffff", "medium": "#ffff00", "low": "#ff6060"},
+}
+BAND_ALPHA = {"light": 0.13, "dark": 0.2, "high-contrast": 0.28}
+
+
+# --- numbers as people read them ------------------------------------------------------------------
+
+
+def fmt_rate(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f} %"
+
+
+def fmt_hours(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value < 1:
+        return f"{value * 60:.0f} min"
+    if value < 48:
+        return f"{value:.1f} h"
+    return f"{value / 24:.1f} days"
+
+
+def headline(spec: KpiSpec, report: dict[str, Any]) -> tuple[str, str]:
+    """The big number of one KPI and the line under it."""
+    if spec.name == "release_success_rate":
+        return fmt_rate(report["release_success_rate"]), f"{report['releases_deployed']} deployed releases"
+    if spec.name == "deployment_frequency":
+        df = report["deployment_frequency"]
+        per_week = df.get("per_week")
+        value = f"{per_week:.1f} / week" if per_week is not None else "—"
+        bucket = df.get("bucket")
+        return value, f"{df['count']} production deployments" + (f" · {bucket}" if bucket else "")
+    if spec.name == "change_failure_rate":
+        return fmt_rate(report["change_failure_rate"]), f"{report['changes_deployed']} deployed changes"
+    if spec.name == "mttr":
+        m = report["mttr_hours"]
+        return fmt_hours(m["median"]), f"median · mean {fmt_hours(m['mean'])} · {m['failed_deployments']} failed"
+    if spec.name == "lead_time":
+        return fmt_hours(report["lead_time_hours"]["median"]), f"median over {report['changes_deployed']} changes"
+    if spec.name == "on_time_delivery":
+        return fmt_rate(report["on_time_delivery"]), f"{report['releases_deployed']} deployed releases"
+    a = report["approval_cycle_hours"]
+    return fmt_hours(a["median"]), f"median over {a['decided']} decisions"
+
+
+def tier_text(spec: KpiSpec, report: dict[str, Any]) -> str:
+    if spec.tier_metric is None:
+        return "No DORA tier for this KPI"
+    tiers = report["tiers"]
+    year = tiers["report_year"]
+    tier = tiers.get(spec.tier_metric)
+    if tier is None:
+        return f"DORA {year}: no data to rate"
+    reference = tiers["reference"][spec.tier_metric][tier]
+    return f"DORA {year}: {tier} — {reference}"
+
+
+def series_values(spec: KpiSpec, report: dict[str, Any]) -> list[float | None]:
+    """The plotted values per period, in the KPI's own unit (rates as fractions, hours)."""
+    return [row.get(spec.series_key) for row in report["series"]]
+
+
+def tier_bands(spec: KpiSpec, report: dict[str, Any]) -> list[tuple[float, float, str]]:
+    """``(low, high, tier)`` bands in the KPI's unit (rates as fractions, hours, deployments per
+    period), classified as ``kpis.tier_for`` classifies; tiers with identical limits merge."""
+    if spec.tier_metric is None:
+        return []
+    year = report["tiers"]["report_year"]
+    ref = kpis.DORA_TIERS[year][spec.tier_metric]
+    bands: list[tuple[float, float, str]] = []
+    if spec.tier_metric == "deployment_frequency":
+        days = PERIOD_DAYS.get(report["by"], 30.44)
+        edges = {"daily": (3 * days / 7, math.inf), "weekly": (days / 7, 3 * days / 7),
+                 "monthly": (days / 30.44, days / 7), "yearly": (0.0, days / 30.44)}
+        for bucket in ("yearly", "monthly", "weekly", "daily"):
+            lo, hi = edges[bucket]
+            tier = ref["by_bucket"].get(bucket)
+            if tier is None or hi <= lo:
+                continue
+            if bands and bands[-1][2] == tier:
+                bands[-1] = (bands[-1][0], hi, tier)
+            else:
+                bands.append((lo, hi, tier))
+        return bands
+    limits = ref["limits"] if spec.tier_metric == "change_failure_rate" else ref["limits_hours"]
+    lo = 0.0
+    for tier in kpis.TIER_NAMES:
+        hi = float(limits[tier])
+        if hi > lo:
+            bands.append((lo, hi, tier))
+            lo = hi
+    return bands
+
+
+# --- one chart ---------------------------------------------------------------------------------
+
+
+def _theme_name() -> str:
+    app = QApplication.instance()
+    name = app.property("relman_theme") if app is not None else None
+    return str(name) if name in TIER_COLORS else "light"
+
+
+class KpiChart(QFrame):
+    """A KPI's card: title, headline, DORA tier, the trend chart, Copy and Save PNG."""
+
+    def __init__(self, spec: KpiSpec, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from matplotlib.figure import Figure
+
+        self.spec = spec
+        self.setObjectName(f"kpi_card_{spec.name}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.report: dict[str, Any] | None = None
+        self.values: list[float | None] = []
+        self.periods: list[str] = []
+        self.title = QLabel(spec.title)
+        self.title.setStyleSheet("font-weight: 600;")
+        self.title.setToolTip(spec.what)
+        self.value_label = QLabel("—")
+        self.value_label.setObjectName(f"kpi_value_{spec.name}")
+        font = self.value_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setBold(True)
+        self.value_label.setFont(font)
+        self.detail_label = QLabel("")
+        self.detail_label.setWordWrap(True)
+        self.tier_label = QLabel("")
+        self.tier_label.setObjectName(f"kpi_tier_{spec.name}")
+        self.tier_label.setWordWrap(True)
+        self.tier_label.setProperty("role", "subtle")
+        self.figure = Figure(figsize=(4.0, 2.2), layout="constrained")
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas.setMinimumHeight(190)
+        self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.canvas.setAccessibleName(f"{spec.title} chart")
+        self.axes = self.figure.add_subplot()
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy this chart to the clipboard as a picture")
+        self.save_button = QPushButton("Save PNG…")
+        self.save_button.setToolTip("Save this chart as a PNG image")
+        for b in (self.copy_button, self.save_button):
+            b.setAccessibleName(f"{b.text().rstrip('…')} {spec.title} chart")
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.copy_button)
+        top.addWidget(self.save_button)
+        numbers = QHBoxLayout()
+        numbers.addWidget(self.value_label)
+        numbers.addSpacing(8)
+        numbers.addWidget(self.detail_label, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addLayout(numbers)
+        layout.addWidget(self.tier_label)
+        layout.addWidget(self.canvas, 1)
+
+    def show_report(self, report: dict[str, Any]) -> None:
+        self.report = report
+        value, detail = headline(self.spec, report)
+        self.value_label.setText(value)
+        self.detail_label.setText(detail)
+        self.tier_label.setText(tier_text(self.spec, report))
+        self.values = series_values(self.spec, report)
+        self.periods = [row["period"] for row in report["series"]]
+        self.redraw()
+
+    def redraw(self) -> None:
+        # The app's theme decides (a palette inherited by this widget may lag a theme switch).
+        theme = _theme_name()
+        colors = THEME_COLORS[theme]
+        face, text, grid, line = colors.base, colors.text, colors.mid, colors.link
+        ax = self.axes
+        ax.clear()
+        self.figure.set_facecolor(face)
+        ax.set_facecolor(face)
+        for side in ax.spines.values():
+            side.set_color(grid)
+        ax.tick_params(colors=text, labelsize=7.5)
+        ax.grid(True, axis="y", color=grid, linewidth=0.5, alpha=0.6)
+        report = self.report
+        if report is None or not self.periods:
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.text(0.5, 0.5, "No data in this range", ha="center", va="center", color=text,
+                    transform=ax.transAxes, fontsize=9)
+            self.canvas.draw_idle()
+            return
+        scale, unit = self._scale()
+        ys = [math.nan if v is None else v * scale for v in self.values]
+        xs = list(range(len(ys)))
+        present = [y for y in ys if not math.isnan(y)]
+        top = self._top(present, scale)
+        colors = TIER_COLORS[theme]
+        for lo, hi, tier in tier_bands(self.spec, report):
+            lo_s, hi_s = lo * scale, min(hi * scale, top * 4)
+            if lo_s >= top:
+                continue
+            ax.axhspan(lo_s, hi_s, color=colors[tier], alpha=BAND_ALPHA[theme], linewidth=0,
+                       hatch="//" if theme == "high-contrast" and tier == "low" else None)
+            visible = min(hi_s, top) - lo_s
+            if visible < top * 0.07:  # too thin to label without overlapping its neighbour
+                continue
+            mid = (lo_s + min(hi_s, top)) / 2
+            ax.text(0.995, mid, tier, transform=ax.get_yaxis_transform(), ha="right", va="center",
+                    fontsize=7, color=colors[tier], fontweight="bold")
+        ax.plot(xs, ys, color=line, marker="o", markersize=3.5, linewidth=1.8)
+        if self.spec.name == "mttr":
+            means = [math.nan if r.get("mttr_hours_mean") is None else r["mttr_hours_mean"] * scale
+                     for r in report["series"]]
+            ax.plot(xs, means, color=line, linestyle="--", linewidth=1, alpha=0.8)
+        ax.set_ylim(0, top)
+        ax.set_xlim(-0.5, len(xs) - 0.5)
+        step = max(1, math.ceil(len(xs) / 8))
+        ax.set_xticks(xs[::step])
+        ax.set_xticklabels(self.periods[::step], rotation=30 if len(xs[::step]) > 5 else 0,
+                           ha="right" if len(xs[::step]) > 5 else "center")
+        ax.set_ylabel(unit, color=text, fontsize=7.5)
+        self.canvas.draw_idle()
+
+    def _scale(self) -> tuple[float, str]:
+        if self.spec.kind == "rate":
+            return 100.0, "%"
+        if self.spec.kind == "count":
+            return 1.0, f"deployments / {self.report['by'] if self.report else 'period'}"
+        present = [v for v in self.values if v is not None]
+        if present and max(present) >= 72:
+            return 1 / 24, "days"
+        return 1.0, "hours"
+
+    def _top(self, present: list[float], scale: float) -> float:
+        if self.spec.kind == "rate" and self.spec.tier_metric is None:
+            return 105.0
+        if self.spec.kind == "rate":  # change failure rate: the tier limits sit low on the scale
+            return min(105.0, max(25.0, max(present, default=0.0) * 1.3))
+        top = max(present) * 1.25 if present else 0.0
+        if top <= 0:
+            bands = tier_bands(self.spec, self.report or {})
+            top = bands[1][0] * scale * 1.5 if len(bands) > 1 else 1.0
+        return max(top, 1.0 if self.spec.kind == "count" else 0.1)
+
+    # --- leaving the app --------------------------------------------------------------------------
+
+    def png_bytes(self, dpi: int = 150) -> bytes:
+        """The chart with its title and headline, as PNG."""
+        title = self.figure.suptitle(f"{self.spec.title}: {self.value_label.text()}",
+                                     color=self.palette().color(QPalette.ColorRole.Text).name(), fontsize=10)
+        try:
+            buffer = io.BytesIO()
+            self.figure.savefig(buffer, format="png", dpi=dpi, facecolor=self.figure.get_facecolor())
+            return buffer.getvalue()
+        finally:
+            title.remove()
+            self.canvas.draw_idle()
+
+    def copy_to_clipboard(self) -> QImage:
+        image = QImage.fromData(self.png_bytes())
+        QGuiApplication.clipboard().setImage(image)
+        return image
+
+    def save_png(self, path: str | Path) -> Path:
+        """Write the chart to ``path`` (atomically; a missing folder is a ``ServiceError``)."""
+        from relman_desktop.exports.safe_write import write_atomically
+
+        data = self.png_bytes()
+        return write_atomically(path, lambda tmp: tmp.write_bytes(data))
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+
+class KpiDashboard(QWidget):
+    """The KPIs page."""
+
+    updated = Signal()  # new KPIs are on screen
+    failed = Signal(str)
+
+    def __init__(self, store: Store, window: Any = None, parent: QWidget | None = None, *,
+                 worker: Worker | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("kpi_dashboard")
+        self.store = store
+        self.window_ = window
+        self._worker = worker
+        self.report: dict[str, Any] | None = None
+        self.charts: dict[str, KpiChart] = {}
+        self._dirty = True
+        self._columns = 0
+        self._dialogs: list[QFileDialog] = []
+
+        heading = QLabel("KPIs")
+        heading.setProperty("role", "heading")
+        self.date_from = self._date_edit("earliest")
+        self.date_to = self._date_edit("latest")
+        self.period = QComboBox()
+        for p in kpis.PERIODS:
+            self.period.addItem(p.capitalize(), p)
+        self.period.setCurrentIndex(self.period.findData("month"))
+        self.application = QComboBox()
+        self.application.addItem("All applications", None)
+
+        self.report_year = QComboBox()
+        for year in kpis.REPORT_YEARS:
+            self.report_year.addItem(f"DORA {year}", year)
+        self.report_year.setCurrentIndex(self.report_year.count() - 1)
+        for combo in (self.period, self.application, self.report_year):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(7)
+        self.application.setMinimumContentsLength(12)
+        reset = QPushButton("All dates")
+        reset.setToolTip("Clear the date range: every deployment and decision in the plan")
+        reset.clicked.connect(self.clear_dates)
+        # Two short rows rather than one long one: the page must fit beside the navigator and
+        # the inspector at 1366 px, in the high-contrast theme's wider controls too.
+        dates, choices = QHBoxLayout(), QHBoxLayout()
+        for row, fields in ((dates, (("From", self.date_from), ("to", self.date_to))),
+                            (choices, (("Period", self.period), ("Application", self.application),
+                                       ("Tiers", self.report_year)))):
+            row.setSpacing(6)
+            for label, widget in fields:
+                caption = QLabel(label)
+                caption.setBuddy(widget)
+                row.addWidget(caption)
+                row.addWidget(widget)
+                row.addSpacing(6)
+        dates.addWidget(reset)
+        dates.addStretch(1)
+        self.status = QLabel("")
+        self.status.setObjectName("kpi_status")
+        self.status.setWordWrap(True)
+        self.status.setProperty("role", "subtle")
+
+        self.quality_title = QLabel("Data quality")
+        self.quality_title.setStyleSheet("font-weight: 600;")
+        self.quality = QListWidget()
+        self.quality.setObjectName("kpi_data_quality")
+        self.quality.setAccessibleName("Data quality")
+        self.quality.setWordWrap(True)
+        self.quality.setMaximumHeight(self.fontMetrics().height() * 4 + 14)
+
+        self.grid_host = QWidget()
+        self.grid = QGridLayout(self.grid_host)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(10)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(self.grid_host)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 8)
+        layout.setSpacing(6)
+        head = QHBoxLayout()
+        head.addWidget(heading)
+        head.addSpacing(16)
+        head.addLayout(dates, 1)
+        layout.addLayout(head)
+        choices.addWidget(self.status, 1)
+        layout.addLayout(choices)
+        layout.addWidget(self.quality_title)
+        layout.addWidget(self.quality)
+        layout.addWidget(self.scroll, 1)
+
+        self.recompute = DebouncedTask(self._job, delay_ms=150, worker=worker, parent=self)
+        self.recompute.result.connect(self._show)
+        self.recompute.error.connect(self._failed)
+        for w in (self.period, self.application, self.report_year):
+            w.currentIndexChanged.connect(self._filters_changed)
+        for d in (self.date_from, self.date_to):
+            d.dateChanged.connect(self._filters_changed)
+        for signal in (store.plan_opened, store.releases_changed, store.release_changed, store.evidence_changed,
+                       store.approvals_changed, store.changes_changed):
+            signal.connect(self._plan_changed)
+        store.plan_closed.connect(self._plan_closed)
+        self._restyle()
+
+    # --- filters ----------------------------------------------------------------------------------
+
+    def _date_edit(self, special: str) -> QDateEdit:
+        edit = QDateEdit()
+        edit.setCalendarPopup(True)
+        edit.setDisplayFormat("yyyy-MM-dd")
+        edit.setMinimumDate(NO_DATE)
+        edit.setSpecialValueText(special)
+        edit.setDate(NO_DATE)
+        edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("2026-12-31") + 44)
+        return edit
+
+    def clear_dates(self) -> None:
+        self.date_from.setDate(NO_DATE)
+        self.date_to.setDate(NO_DATE)
+
+    @staticmethod
+    def _date_of(edit: QDateEdit) -> dt.date | None:
+        q = edit.date()
+        return None if q == NO_DATE else dt.date(q.year(), q.month(), q.day())
+
+    def filters(self) -> dict[str, Any]:
+        """The chosen filters, as ``compute_kpis`` / ``kpis.collect`` take them."""
+        return {"start": self._date_of(self.date_from), "end": self._date_of(self.date_to),
+                "by": self.period.currentData(), "application": self.application.currentData(),
+                "report_year": self.report_year.currentData()}
+
+    def set_filters(self, *, start: dt.date | None = None, end: dt.date | None = None, by: str | None = None,
+                    application: str | None = None, report_year: int | None = None) -> None:
+        if start is not None:
+            self.date_from.setDate(QDate(start.year, start.month, start.day))
+        if end is not None:
+            self.date_to.setDate(QDate(end.year, end.month, end.day))
+        if by is not None:
+            self.period.setCurrentIndex(self.period.findData(by))
+        if application is not None:
+            i = self.application.findData(application)
+            if i < 0:
+                self.application.addItem(application, application)
+                i = self.application.count() - 1
+            self.application.setCurrentIndex(i)
+        if report_year is not None:
+            self.report_year.setCurrentIndex(self.report_year.findData(report_year))
+
+    def _filters_changed(self, *_args: Any) -> None:
+        self._dirty = True
+        if self.isVisible():
+            self.status.setText("Recomputing…")
+            self.recompute.trigger()
+
+    def _plan_changed(self, *_args: Any) -> None:
+        self._dirty = True
+        if self.isVisible():
+            self.recompute.trigger()
+
+    def _plan_closed(self) -> None:
+        self.recompute.stop()
+        self.report = None
+        self._dirty = True
+
+    # --- computing --------------------------------------------------------------------------------
+
+    @property
+    def worker(self) -> Worker:
+        return self._worker or shared_worker()
+
+    def _job(self) -> Any:
+        if not self.store.has_plan:
+            return None
+        ctx, filters = self.store.ctx, self.filters()
+
+        def compute(task: Task) -> dict[str, Any]:
+            from relman_desktop.services import releases
+
+            task.progress(10, "reading the plan")
+            report = kpis.compute_kpis(ctx, **filters)
+            task.check()
+            apps = sorted({r.application for r in releases.list_releases(ctx) if r.application},
+                          key=str.lower)
+            task.progress(100, "done")
+            return {"report": report, "applications": apps, "filters": filters}
+
+        return compute
+
+    def refresh_now(self) -> Any:
+        """Recompute at once (no debounce); returns the job, or None without a plan."""
+        self._dirty = False
+        self.status.setText("Computing…")
+        return self.recompute.run_now()
+
+    def compute_here(self) -> None:
+        """Compute on this thread (the screenshot command has no event loop to wait in)."""
+        fn = self._job()
+        if fn is None:
+            return
+        self._dirty = False
+        job = Worker(synchronous=True).submit(fn, name="kpis")
+        if job.state == "succeeded":
+            self._show(job.result)
+        else:
+            self._failed(job.error or "cancelled")
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._dirty and self.store.has_plan:
+            self.refresh_now()
+
+    def _failed(self, message: str) -> None:
+        self.status.setText(f"⚠ {message}")
+        self.status.setProperty("role", "error")
+        self.status.style().unpolish(self.status)
+        self.status.style().polish(self.status)
+        self.failed.emit(message)
+
+    def _show(self, result: dict[str, Any]) -> None:
+        report = result["report"]
+        self.report = report
+        self._fill_applications(result["applications"])
+        self._ensure_charts()
+        for chart in self.charts.values():
+            chart.show_report(report)
+        rng = report["range"]
+        span = f"{rng['start']} to {rng['end']}" if rng["start"] else "no deployments or decisions yet"
+        app = report["application"] or "all applications"
+        self.status.setProperty("role", "subtle")
+        self.status.style().unpolish(self.status)
+        self.status.style().polish(self.status)
+        self.status.setText(f"{span} · per {report['by']} · {app} · DORA {report['report_year']} tiers")
+        self._fill_quality(report["data_quality"])
+        self.updated.emit()
+
+    def _fill_applications(self, apps: list[str]) -> None:
+        current = self.application.currentData()
+        known = [self.application.itemData(i) for i in range(1, self.application.count())]
+        if known == apps:
+            return
+        self.application.blockSignals(True)
+        self.application.clear()
+        self.application.addItem("All applications", None)
+        for a in apps:
+            self.application.addItem(a, a)
+        if current and current not in apps:
+            self.application.addItem(current, current)
+        self.application.setCurrentIndex(max(0, self.application.findData(current)))
+        self.application.blockSignals(False)
+
+    def _fill_quality(self, issues: list[dict[str, str]]) -> None:
+        self.quality.clear()
+        self.quality_title.setText(f"Data quality ({len(issues)} record{'s' if len(issues) != 1 else ''} "
+                                   "not counted everywhere)" if issues else "Data quality")
+        if not issues:
+            item = QListWidgetItem("No gaps: every deployment, change and approval in range could be counted.")
+            self.quality.addItem(item)
+        for issue in issues:
+            self.quality.addItem(QListWidgetItem(f"{issue['record']}: {issue['issue']}"))
+        rows = max(1, min(4, len(issues)))
+        self.quality.setMaximumHeight(self.fontMetrics().height() * rows + 8 + 6 * rows)
+
+    # --- charts -----------------------------------------------------------------------------------
+
+    def _ensure_charts(self) -> None:
+        if self.charts:
+            return
+        for spec in KPI_SPECS:
+            chart = KpiChart(spec)
+            chart.copy_button.clicked.connect(lambda _c=False, n=spec.name: self.copy_chart(n))
+            chart.save_button.clicked.connect(lambda _c=False, n=spec.name: self.save_chart_dialog(n))
+            self.charts[spec.name] = chart
+        self._layout_charts(force=True)
+
+    def _layout_charts(self, *, force: bool = False) -> None:
+        width = self.scroll.viewport().width() or self.width()
+        columns = 3 if width >= 1250 else 2 if width >= 700 else 1
+        if columns == self._columns and not force:
+            return
+        self._columns = columns
+        for chart in self.charts.values():
+            self.grid.removeWidget(chart)
+        for i, chart in enumerate(self.charts.values()):
+            self.grid.addWidget(chart, i // columns, i % columns)
+        for c in range(3):
+            self.grid.setColumnStretch(c, 1 if c < columns else 0)
+        height = max(300, min(360, (self.scroll.viewport().height() - 10) // 2))
+        for chart in self.charts.values():
+            chart.setMinimumHeight(height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.charts:
+            self._layout_charts()
+
+    def changeEvent(self, event: Any) -> None:  # noqa: N802
+        super().changeEvent(event)
+        from PySide6.QtCore import QEvent
+
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._restyle()
+            for chart in self.charts.values():
+                chart.redraw()
+
+    def _restyle(self) -> None:
+        # The high-contrast sheet outlines line edits and combos but not date edits.
+        mid = self.palette().color(QPalette.ColorRole.Mid).name()
+        sheet = (f"QDateEdit {{ border: 2px solid {mid}; padding: 2px 4px; }}"
+                 if _theme_name() == "high-contrast" else "")
+        for edit in (self.date_from, self.date_to):
+            if edit.styleSheet() != sheet:
+                edit.setStyleSheet(sheet)
+
+    def copy_chart(self, name: str) -> QImage:
+        image = self.charts[name].copy_to_clipboard()
+        self._note(f"Copied the {self.charts[name].spec.title.lower()} chart to the clipboard")
+        return image
+
+    def save_chart(self, name: str, path: str | Path) -> Path | None:
+        """Save one chart as PNG; a refused write is shown (and returns None)."""
+        try:
+            target = self.charts[name].save_png(path)
+        except ServiceError as exc:
+            self._failed(str(exc))
+            return None
+        self._note(f"Saved {Path(target).name}")
+        return target
+
+    def save_chart_dialog(self, name: str) -> QFileDialog:
+        dialog = QFileDialog(self, f"Save the {self.charts[name].spec.title.lower()} chart")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilter("PNG images (*.png)")
+        dialog.setDefaultSuffix("png")
+        dialog.selectFile(f"{name}.png")
+        if self.store.plan_path:
+            dialog.setDirectory(str(self.store.plan_path.parent))
+        dialog.fileSelected.connect(lambda path, n=name: self.save_chart(n, path))
+        dialog.finished.connect(lambda _r, d=dialog: self._dialogs.remove(d) if d in self._dialogs else None)
+        self._dialogs.append(dialog)
+        dialog.open()
+        return dialog
+
+    def _note(self, message: str) -> None:
+        window = self.window_
+        if window is not None and hasattr(window, "statusBar"):
+            window.statusBar().showMessage(message, 8000)
+        else:
+            self.store.message.emit(message)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(900, 700)
+
+
+# --- registration ------------------------------------------------------------------------------
+
+
+def _page_factory(store: Store, window: Any) -> QWidget:
+    page = KpiDashboard(store, window)
+    if window is not None:
+        window.kpi_dashboard = page
+    return page
+
+
+def _prepare_screenshot(window: Any, _key: str | None) -> None:
+    page = window.page_widgets.get("kpis")
+    if isinstance(page, KpiDashboard):
+        page._dirty = False  # no background job: compute here, before the picture is taken
+    window.show_page("kpis")
+    if isinstance(page, KpiDashboard):
+        page.compute_here()
+    status = getattr(window, "conflict_status", None)
+    if status is not None:
+        status.count_here()
+        QApplication.processEvents()
+        page._layout_charts(force=True)
+
+
+def register() -> None:
+    from ..shell.pages import register_page
+    from ..shell.screenshot import register_screenshot_view
+
+    register_page("kpis", "KPIs", _page_factory,
+                  "Release success rate, deployment frequency, change failure rate, time to restore, lead "
+                  "time for changes, on-time delivery and approval cycle time, with DORA tiers.")
+    register_screenshot_view("kpis", _prepare_screenshot)
+
+
+register()
+
+__all__ = ["KPI_SPECS", "KpiChart", "KpiDashboard", "KpiSpec", "headline", "series_values", "tier_bands"]

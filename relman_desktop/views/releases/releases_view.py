@@ -1,0 +1,345 @@
+"""The releases list: filters, free-text search, a sortable table; Enter or double-click opens
+a release. It reads only the store's row cache and reloads when the store says so."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from relman_desktop.models import enums as E
+
+from ..common.columns import ColumnChooser
+from ..shell.settings import Settings
+from ..shell.store import Store
+from .releases_model import (
+    COLUMN_INDEX,
+    COLUMNS,
+    KEY_ROLE,
+    ReleaseFilter,
+    ReleasesFilterProxy,
+    ReleasesModel,
+    words,
+)
+
+ANY = ""
+# Hidden first when the table is wider than its window (the Inspector shows them all).
+RELEASES_DROP_ORDER = ("priority", "planned_start", "type", "manager", "planned_end", "application", "risk")
+
+
+def row_from_detail(detail: Any) -> Any:
+    """The list row of a release, from its detail (after an edit: no second query)."""
+    from relman_desktop.services.releases import ReleaseRow
+
+    return ReleaseRow(**{f.name: getattr(detail, f.name) for f in dataclasses.fields(ReleaseRow)})
+
+
+class ReleasesTable(QTableView):
+    """Enter opens the current release (on every platform, not only where the style says so)."""
+
+    open_requested = Signal(QModelIndex)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self.open_requested.emit(self.currentIndex())
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class ReleasesView(QWidget):
+    open_release = Signal(str)  # key
+    current_release_changed = Signal(str)  # key, or "" when nothing is selected
+
+    def __init__(self, store: Store, parent: QWidget | None = None, *, settings: Settings | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("releases_view")
+        self.store = store
+        self.model = ReleasesModel(self)
+        self.proxy = ReleasesFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+
+        self.search = QLineEdit(placeholderText="Search key, title, application, manager…")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Search releases")
+        self._search_timer = QTimer(self, singleShot=True, interval=120)
+        self._search_timer.timeout.connect(self._apply_text)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search.returnPressed.connect(self._apply_text)
+
+        self.status_filter = self._combo("Status")
+        self.type_filter = self._combo("Type", [(words(t.value), t.value) for t in E.ReleaseType])
+        self.risk_filter = self._combo("Risk", [(words(v.value), v.value) for v in E.Level])
+        self.manager_filter = self._combo("Manager")
+        self.application_filter = self._combo("Application")
+        self.date_from = QLineEdit(placeholderText="from YYYY-MM-DD")
+        self.date_to = QLineEdit(placeholderText="to YYYY-MM-DD")
+        for edit, label in ((self.date_from, "Planned from"), (self.date_to, "Planned until")):
+            edit.setAccessibleName(label)
+            edit.setToolTip(f"{label} (YYYY-MM-DD): releases whose planned dates overlap the range")
+            edit.setMinimumWidth(self.fontMetrics().horizontalAdvance("YYYY-MM-DD") + 16)
+            edit.setMaximumWidth(self.fontMetrics().horizontalAdvance("from YYYY-MM-DD") + 40)
+            edit.textChanged.connect(self._apply_filters)
+        self.clear_button = QPushButton("Clear filters")
+        self.clear_button.clicked.connect(self.clear_filters)
+        self.count_label = QLabel()
+        self.count_label.setProperty("role", "subtle")
+
+        self.search.setMinimumWidth(self.fontMetrics().horizontalAdvance("Search key, title") + 40)
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.count_label)
+        top.addWidget(self.clear_button)
+        bar = QHBoxLayout()
+        for w in (self.status_filter, self.type_filter, self.risk_filter, self.manager_filter, self.application_filter):
+            bar.addWidget(w, 1)
+        bar.addWidget(QLabel("Planned:"))
+        bar.addWidget(self.date_from, 1)
+        bar.addWidget(self.date_to, 1)
+
+        self.table = ReleasesTable()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(COLUMN_INDEX["key"], Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        self._size_columns()
+        self.columns = ColumnChooser(
+            self.table, "releases", [c.name for c in COLUMNS], [c.title for c in COLUMNS],
+            always=("key",), drop_order=RELEASES_DROP_ORDER, stretch="title", settings=settings,
+        )
+        self.table.setAccessibleName("Releases")
+        self.table.doubleClicked.connect(self._open_index)
+        self.table.open_requested.connect(self._open_index)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 4)
+        # On a narrow window the filter row scrolls sideways instead of widening the window.
+        filters = QWidget()
+        filters.setLayout(bar)
+        bar.setContentsMargins(0, 0, 0, 0)
+        filter_area = QScrollArea()
+        filter_area.setObjectName("filter_area")
+        filter_area.setWidget(filters)
+        filter_area.setWidgetResizable(True)
+        filter_area.setFrameShape(QFrame.Shape.NoFrame)
+        filter_area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        filter_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        filter_area.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        filter_area.setMinimumHeight(filters.sizeHint().height())
+        filter_area.setMaximumHeight(filters.sizeHint().height() + filter_area.horizontalScrollBar().sizeHint().height())
+        layout.addLayout(top)
+        layout.addWidget(filter_area)
+        layout.addWidget(self.table, 1)
+
+        store.releases_changed.connect(self.reload)
+        store.release_changed.connect(self._release_changed)
+        store.plan_closed.connect(lambda: self.model.set_rows([]))
+        store.selection.changed.connect(self._selection_changed)
+        self.reload()
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _combo(self, label: str, items: list[tuple[str, str]] | None = None) -> QComboBox:
+        combo = QComboBox()
+        combo.setAccessibleName(f"{label} filter")
+        combo.setToolTip(f"Show only releases with this {label.lower()}")
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(5)
+        combo.addItem(f"Any {label.lower()}", ANY)
+        for text, value in items or []:
+            combo.addItem(text, value)
+        combo.currentIndexChanged.connect(self._apply_filters)
+        return combo
+
+    def _size_columns(self) -> None:
+        fm = self.fontMetrics()
+        widths = {"key": "REL-2026-0000", "status": "Awaiting Approval", "type": "Emergency", "risk": "Critical",
+                  "priority": "Critical", "application": "Payments Gateway", "manager": "Alexandra Smith",
+                  "planned_start": "2026-12-31", "planned_end": "2026-12-31",
+                  "deployment_window": "2026-12-31 22:00–23:30"}
+        for name, sample in widths.items():
+            self.table.setColumnWidth(COLUMN_INDEX[name], fm.horizontalAdvance(sample) + 24)
+        self.table.setColumnWidth(COLUMN_INDEX["title"], fm.horizontalAdvance("Quarterly security patch") + 24)
+
+    @staticmethod
+    def _refill(combo: QComboBox, values: list[str]) -> None:
+        current = combo.currentData()
+        combo.blockSignals(True)
+        while combo.count() > 1:
+            combo.removeItem(1)
+        for v in values:
+            combo.addItem(v, v)
+        i = combo.findData(current)
+        combo.setCurrentIndex(max(0, i))
+        combo.blockSignals(False)
+
+    # --- data -------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        key = self.store.selection.key  # the one current release (none after another plan opens)
+        rows = self.store.releases()
+        self.model.set_rows(rows)
+        self._refill(self.status_filter, sorted({r.status for r in rows}))
+        self._refill(self.manager_filter, sorted({r.manager for r in rows if r.manager}))
+        self._refill(self.application_filter, sorted({r.application for r in rows if r.application}))
+        self._apply_filters()
+        if key:
+            self.select_key(key)
+
+    def _release_changed(self, key: str) -> None:
+        detail = self.store.release(key)
+        if detail is None:
+            self.reload()
+            return
+        if self.model.row_of_id(detail.id) < 0:
+            self.reload()
+            return
+        self.model.update_row(row_from_detail(detail))
+        self._update_count()
+
+    def current_key(self) -> str:
+        index = self.table.currentIndex()
+        return str(index.data(KEY_ROLE)) if index.isValid() else ""
+
+    def current_row(self) -> Any | None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return None
+        return self.model.rows[self.proxy.mapToSource(index).row()]
+
+    def select_key(self, key: str) -> bool:
+        row = self.model.row_of_key(key)
+        if row < 0:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not index.isValid():
+            return False
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.table.scrollTo(index)
+        return True
+
+    # --- filters ----------------------------------------------------------------------------
+
+    def _apply_text(self) -> None:
+        self._search_timer.stop()
+        self._apply_filters()
+
+    def _apply_filters(self) -> None:
+        def chosen(combo: QComboBox) -> set[str]:
+            value = combo.currentData()
+            return {value} if value else set()
+
+        date_from = self._date(self.date_from)
+        date_to = self._date(self.date_to)
+        self.proxy.set_filter(
+            ReleaseFilter(
+                statuses=chosen(self.status_filter),
+                types=chosen(self.type_filter),
+                risks=chosen(self.risk_filter),
+                managers=chosen(self.manager_filter),
+                applications=chosen(self.application_filter),
+                date_from=date_from,
+                date_to=date_to,
+                text=self.search.text(),
+            )
+        )
+        self._update_count()
+
+    @staticmethod
+    def _date(edit: QLineEdit) -> dt.date | None:
+        text = edit.text().strip()
+        if not text:
+            edit.setProperty("invalid", False)
+            edit.setToolTip(edit.accessibleName() + " (YYYY-MM-DD)")
+            value = None
+        else:
+            try:
+                value = dt.date.fromisoformat(text)
+                edit.setProperty("invalid", False)
+            except ValueError:
+                edit.setProperty("invalid", True)
+                edit.setToolTip(f"{text!r} is not a date (YYYY-MM-DD); the filter ignores it")
+                value = None
+        edit.style().unpolish(edit)
+        edit.style().polish(edit)
+        return value
+
+    def clear_filters(self) -> None:
+        for combo in (self.status_filter, self.type_filter, self.risk_filter, self.manager_filter, self.application_filter):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(0)
+            combo.blockSignals(False)
+        for edit in (self.search, self.date_from, self.date_to):
+            edit.blockSignals(True)
+            edit.clear()
+            edit.blockSignals(False)
+        self._apply_filters()
+
+    def set_search_text(self, text: str) -> None:
+        """Search now (no typing delay): Edit > Find and tests."""
+        self.search.setText(text)
+        self._apply_text()
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def _update_count(self) -> None:
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        if shown == total:
+            self.count_label.setText(f"{total:,} releases")
+        else:
+            self.count_label.setText(f"{shown:,} of {total:,} releases shown")
+
+    # --- opening ----------------------------------------------------------------------------
+
+    def _open_index(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.open_release.emit(str(index.data(KEY_ROLE)))
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        key = str(current.data(KEY_ROLE)) if current.isValid() else ""
+        if key:
+            self.store.selection.set(key)
+        self.current_release_changed.emit(key)
+
+    def _selection_changed(self, key: str) -> None:
+        """The current release chosen elsewhere (calendar, graph, editor): the list follows."""
+        if key and key != self.current_key():
+            self.select_key(key)
+
+    def row_of(self, key: str) -> Any | None:
+        """The cached row of release ``key`` (no query), or None."""
+        i = self.model.row_of_key(key) if key else -1
+        return self.model.rows[i] if i >= 0 else None

@@ -1,0 +1,140 @@
+"""Settings: calendar windows — maintenance windows, freezes, business events, holidays.
+
+Start and end are wall-clock times in the window's own time zone (the service stores UTC beside
+the zone name); a recurrence is one RFC 5545 RRULE line, checked by the service before saving.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from relman_desktop.models import enums as E
+from relman_desktop.services import windows
+
+from ..common.tab_forms import Column, Field, LocalError, choices_of
+from ..releases.releases_model import words
+from ..shell.commands import Ref, Step, op, ref
+from .settings_section import RecordSection
+
+WALL_HINT = "YYYY-MM-DD HH:MM, in the window's time zone"
+
+
+@functools.lru_cache(maxsize=1)
+def _zones() -> list[str]:
+    return sorted(available_timezones())
+
+
+def _wall(value: dt.datetime | None, tzname: str) -> str:
+    if value is None:
+        return ""
+    try:
+        tz = ZoneInfo(tzname)
+    except Exception:  # an unknown zone in an old plan: show UTC rather than nothing
+        tz = ZoneInfo("UTC")
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _parse_wall(text: str | None, label: str) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise LocalError(f"{label}: {text!r} is not a date and time (YYYY-MM-DD HH:MM)") from None
+
+
+def _scope(w: Any) -> str:
+    return str(w.scope_text)
+
+
+class WindowsSection(RecordSection):
+    title = "Calendar windows"
+    noun = "window"
+    intro = ("Maintenance windows, freezes, business events and holidays. A hard window refuses deployments "
+             "that clash with it; a soft one warns. Leave the scope empty for a window that applies to everything.")
+    signals = ("calendar_changed", "cis_changed")
+    form_columns = 1
+    columns = (
+        Column("Title", lambda w: w.title),
+        Column("Kind", lambda w: words(w.kind)),
+        Column("Hard", lambda w: "hard" if w.hard else "soft"),
+        Column("Start", lambda w: _wall(w.start, w.timezone)),
+        Column("End", lambda w: _wall(w.end, w.timezone)),
+        Column("Time zone", lambda w: w.timezone),
+        Column("Repeats", lambda w: w.rrule),
+        Column("Scope", _scope),
+    )
+    fields = (
+        Field("title", "Title"),
+        Field("kind", "Kind", "choice", choices_of(E.WindowKind)),
+        Field("hard", "Hard", "bool", hint="refuse deployments inside it", default=True),
+        Field("timezone", "Time zone", hint="an IANA name, e.g. Europe/Berlin", default="UTC"),
+        Field("start", "Start", hint=WALL_HINT),
+        Field("end", "End", hint=WALL_HINT),
+        Field("rrule", "Repeats (RRULE)", hint="e.g. FREQ=WEEKLY;BYDAY=SA;COUNT=26 — empty: once"),
+        Field("environment", "Scope: environment", hint="e.g. production"),
+        Field("cis", "Scope: CIs", "list", hint="CI names, separated by commas"),
+    )
+
+    def records(self) -> list[Any]:
+        from relman_desktop.services import cis, windows
+
+        self.form.set_completions("timezone", _zones())
+        self.form.set_completions("cis", [c.name for c in self.read(cis.list_cis)])
+        return self.read(windows.list_windows)
+
+    def describe(self, record: Any) -> str:
+        return f"{words(record.kind)}: {record.title}"
+
+    def form_values(self, record: Any) -> dict[str, Any]:
+        return {"title": record.title, "kind": record.kind, "hard": record.hard, "timezone": record.timezone,
+                "start": _wall(record.start, record.timezone), "end": _wall(record.end, record.timezone),
+                "rrule": record.rrule, "environment": record.environment, "cis": list(record.cis)}
+
+    def _fields(self, values: dict[str, Any]) -> dict[str, Any]:
+        out = dict(values)
+        out["timezone"] = values.get("timezone") or "UTC"
+        out["start"] = _parse_wall(values.get("start"), "Start")
+        out["end"] = _parse_wall(values.get("end"), "End")
+        return out
+
+    def check(self, values: dict[str, Any]) -> None:
+        for name, label in (("start", "Start"), ("end", "End")):
+            try:
+                if _parse_wall(values.get(name), label) is None:
+                    self.form.show_error(name, f"{label}: a window needs a {name} ({WALL_HINT})")
+                    raise LocalError(name)
+            except LocalError as exc:
+                if not self.form.error_text(name):
+                    self.form.show_error(name, str(exc))
+                raise
+
+    @staticmethod
+    def _snapshot(record: Any) -> dict[str, Any]:
+        return {"title": record.title, "kind": record.kind, "hard": record.hard, "start": record.start,
+                "end": record.end, "timezone": record.timezone, "rrule": record.rrule,
+                "environment": record.environment, "cis": list(record.cis)}
+
+    def create(self, values: dict[str, Any]) -> Any:
+        target = Ref("calendar_window", -1)
+        forward = op(windows.create_window, **self._fields(values))
+        forward.rebinds, forward.result_id = target, lambda info: info.id
+        self.store.edit(f"add window {values.get('title') or ''}",
+             Step(forward, op(windows.delete_window, target)))
+        return target.id
+
+    def update(self, record: Any, values: dict[str, Any]) -> Any:
+        target = ref(self.store, "calendar_window", record.id)
+        self.store.edit(f"edit window {record.title}",
+             Step(op(windows.update_window, target, **self._fields(values)),
+                  op(windows.update_window, target, **self._snapshot(record))))
+        return target.id
+
+    def remove(self, record: Any) -> None:
+        target = ref(self.store, "calendar_window", record.id)
+        back = op(windows.create_window, **self._snapshot(record))
+        back.rebinds, back.result_id = target, lambda info: info.id
+        self.store.edit(f"delete window {record.title}", Step(op(windows.delete_window, target), back))

@@ -1,0 +1,748 @@
+"""The main window: menus, the navigator and its pages, the inspector, the status bar; and
+the welcome and "could not open" pages shown inside the window (never a modal dialog)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDialog,
+    QDockWidget,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from relman_desktop.models.planfile import PLAN_SUFFIX, default_plan_path
+from relman_desktop.services import demo, releases, templates
+
+# Each of these registers its navigator page (and screenshot view) when imported.
+from ..cab import cab_presenter  # noqa: F401
+from ..calendar import calendar_view  # noqa: F401
+from ..changes import changes_page  # noqa: F401
+from ..cis import cis_page  # noqa: F401
+from ..graph import graph_view  # noqa: F401
+from ..kpis import kpi_dashboard  # noqa: F401
+from ..releases.release_editor import ReleaseEditor
+from ..releases.releases_model import words
+from ..releases.releases_view import ReleasesView
+from .commands import Refused, Step, op
+from .exports_menu import install as install_file_transfers
+from .pages import PAGE_REGISTRY, PageSpec, PlaceholderPage
+from .settings import THEMES, Settings
+from .store import Store
+from .theme import apply_theme
+from .toolchain_import import install as install_toolchain_imports
+from .unsaved import settle_drafts, unsaved_drafts
+
+APP_TITLE = "Release Manager Desktop"
+PLAN_FILTER = f"Release Manager plans (*{PLAN_SUFFIX});;All files (*)"
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setProperty("role", "heading")
+    label.setWordWrap(True)
+    return label
+
+
+class ReleasesPage(QStackedWidget):
+    """The releases list, and the release editor over it (Esc goes back)."""
+
+    def __init__(self, store: Store, parent: QWidget | None = None, *, settings: Settings | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("releases_page")
+        self.list = ReleasesView(store, settings=settings)
+        self.editor = ReleaseEditor(store)
+        self.addWidget(self.list)
+        self.addWidget(self.editor)
+        self.list.open_release.connect(self.open_release)
+        self.editor.back_requested.connect(self.show_list)
+
+    def open_release(self, key: str, tab: str | None = None) -> None:
+        self.list.select_key(key)
+        self.editor.set_release(key)
+        if tab:
+            self.editor.show_tab(tab)
+        self.setCurrentWidget(self.editor)
+
+    def show_list(self) -> None:
+        key = self.editor.key or self.list.store.selection.key
+        self.setCurrentWidget(self.list)
+        if key:
+            self.list.select_key(key)
+        self.list.table.setFocus()
+
+
+class Inspector(QWidget):
+    """A summary of the selected release, from the list's row cache (no query)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel("Nothing selected")
+        self.title.setWordWrap(True)
+        self.title.setStyleSheet("font-weight: 600;")
+        self.form = QFormLayout()
+        self.values: dict[str, QLabel] = {}
+        for name, label in (("key", "Key"), ("status", "Status"), ("type", "Type"), ("risk", "Risk"),
+                            ("priority", "Priority"), ("application", "Application"), ("manager", "Manager"),
+                            ("planned_start", "Planned start"), ("planned_end", "Planned end"),
+                            ("window_start", "Window start"), ("window_end", "Window end")):
+            value = QLabel()
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.values[name] = value
+            self.form.addRow(label + ":", value)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(self.form)
+        layout.addStretch(1)
+
+    def show_release(self, row: Any | None) -> None:
+        if row is None:
+            self.title.setText("Nothing selected")
+            for v in self.values.values():
+                v.setText("")
+            return
+        self.title.setText(row.title)
+        def when(value: Any) -> str:
+            if value is None:
+                return "—"
+            if isinstance(value, dt.datetime):
+                return f"{value.astimezone():%Y-%m-%d %H:%M}"
+            return value.isoformat()
+
+        for name, text in (("key", row.key), ("status", row.status), ("type", words(row.type)),
+                           ("risk", words(row.risk)), ("priority", words(row.priority)),
+                           ("application", row.application or "—"), ("manager", row.manager or "—"),
+                           ("planned_start", when(row.planned_start)), ("planned_end", when(row.planned_end)),
+                           ("window_start", when(row.deploy_start)), ("window_end", when(row.deploy_end))):
+            self.values[name].setText(text)
+
+
+class WelcomePage(QWidget):
+    demo_requested = Signal()
+    new_requested = Signal()
+    open_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("welcome_page")
+        intro = QLabel(
+            "Plan releases, bundle approved changes, schedule them into maintenance windows and track "
+            "tasks and approvals — all offline, in one plan file you choose like a document."
+        )
+        intro.setWordWrap(True)
+        self.demo_button = QPushButton("Explore the demo plan")
+        self.demo_button.setObjectName("welcome_demo")
+        demo_note = QLabel(
+            "A realistic plan with releases, changes, tasks and approvals to try things out."
+        )
+        self.new_button = QPushButton("Start a new, empty plan")
+        self.new_button.setObjectName("welcome_new")
+        new_note = QLabel(f"Kept in your data folder: {default_plan_path()}")
+        self.open_button = QPushButton("Open an existing plan…")
+        self.open_button.setObjectName("welcome_open")
+        open_note = QLabel("A .relman file from a colleague, a backup or another folder.")
+        for note in (demo_note, new_note, open_note):
+            note.setProperty("role", "subtle")
+            note.setWordWrap(True)
+        self.demo_button.clicked.connect(self.demo_requested)
+        self.new_button.clicked.connect(self.new_requested)
+        self.open_button.clicked.connect(self.open_requested)
+
+        card = QFrame()
+        card.setMaximumWidth(720)
+        v = QVBoxLayout(card)
+        v.addWidget(_heading(f"Welcome to {APP_TITLE}"))
+        v.addWidget(intro)
+        v.addSpacing(16)
+        for button, note in ((self.demo_button, demo_note), (self.new_button, new_note), (self.open_button, open_note)):
+            button.setMinimumHeight(button.sizeHint().height() + 12)
+            v.addWidget(button)
+            v.addWidget(note)
+            v.addSpacing(8)
+        outer = QHBoxLayout(self)
+        outer.addStretch(1)
+        column = QVBoxLayout()
+        column.addStretch(1)
+        column.addWidget(card)
+        column.addStretch(2)
+        outer.addLayout(column, 4)
+        outer.addStretch(1)
+
+
+class PlanErrorPage(QWidget):
+    """Why a plan could not be opened, in the app's words, with the ways forward."""
+
+    open_requested = Signal()
+    new_requested = Signal()
+    back_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("plan_error_page")
+        self.message = QLabel()
+        self.message.setObjectName("plan_error_message")
+        self.message.setProperty("role", "error")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        open_button = QPushButton("Open another plan…")
+        new_button = QPushButton("Create a new plan…")
+        self.back_button = QPushButton("Back to the open plan")
+        open_button.clicked.connect(self.open_requested)
+        new_button.clicked.connect(self.new_requested)
+        self.back_button.clicked.connect(self.back_requested)
+        buttons = QHBoxLayout()
+        buttons.addWidget(open_button)
+        buttons.addWidget(new_button)
+        buttons.addWidget(self.back_button)
+        buttons.addStretch(1)
+        card = QFrame()
+        card.setMaximumWidth(760)
+        v = QVBoxLayout(card)
+        v.addWidget(_heading("This plan could not be opened"))
+        v.addWidget(self.message)
+        v.addSpacing(12)
+        v.addLayout(buttons)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(48, 48, 48, 48)
+        outer.addWidget(card)
+        outer.addStretch(1)
+
+    def show_error(self, message: str, *, can_go_back: bool) -> None:
+        self.message.setText(message)
+        self.back_button.setVisible(can_go_back)
+
+
+class SettingsPage(QWidget):
+    """Appearance and the plan file; workflow, templates and rules editing come later."""
+
+    def __init__(self, store: Store, window: MainWindow, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settings_page")
+        self.window_ = window
+        self.theme = QComboBox()
+        for name in THEMES:
+            self.theme.addItem(name.replace("-", " ").capitalize(), name)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(window.settings.theme)))
+        self.theme.activated.connect(lambda _i: window.set_theme(self.theme.currentData()))
+        size_row = QHBoxLayout()
+        for text, step in (("Smaller", -1), ("Reset", 0), ("Bigger", 1)):
+            button = QPushButton(text)
+            button.clicked.connect(lambda _c=False, s=step: window.change_text_size(s))
+            size_row.addWidget(button)
+        size_row.addStretch(1)
+        self.plan_path = QLabel()
+        self.plan_path.setWordWrap(True)
+        self.plan_path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        backup = QPushButton("Back up now")
+        backup.clicked.connect(window.back_up_now)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        form.addRow("Theme:", self.theme)
+        form.addRow("Text size:", size_row)
+        form.addRow("Plan file:", self.plan_path)
+        form.addRow("", backup)
+        later = QLabel("Workflow states and guards, release templates, rules and people will be edited here.")
+        later.setProperty("role", "subtle")
+        later.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 24, 32, 24)
+        layout.addWidget(_heading("Settings"))
+        layout.addLayout(form)
+        layout.addSpacing(16)
+        layout.addWidget(later)
+        layout.addStretch(1)
+        store.plan_opened.connect(self.plan_path.setText)
+        if store.plan_path:
+            self.plan_path.setText(str(store.plan_path))
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, store: Store | None = None, settings: Settings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("main_window")
+        self.store = store or Store(parent=self)
+        self.settings = settings or Settings()
+        self.actions_by_name: dict[str, QAction] = {}
+        self._dialogs: list[Any] = []  # non-modal dialogs kept alive while open
+        self.resize(1280, 800)
+        self.setWindowTitle(APP_TITLE)
+
+        self.central = QStackedWidget()
+        self.welcome = WelcomePage()
+        self.error_page = PlanErrorPage()
+        self.workspace = QSplitter(Qt.Orientation.Horizontal)
+        self.navigator = QListWidget()
+        self.navigator.setObjectName("navigator")
+        self.navigator.setAccessibleName("Navigator")
+        self.pages = QStackedWidget()
+        self.page_widgets: dict[str, QWidget] = {}
+        for spec in PAGE_REGISTRY:
+            self._add_page(spec)
+        self.navigator.setSpacing(1)
+        nav_width = self.fontMetrics().horizontalAdvance("Dependencies") + 56
+        self.navigator.setMinimumWidth(nav_width)
+        self.navigator.setMaximumWidth(nav_width + 80)
+        self.navigator.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.navigator.setCurrentRow(0)
+        self.workspace.addWidget(self.navigator)
+        self.workspace.addWidget(self.pages)
+        self.workspace.setStretchFactor(0, 0)
+        self.workspace.setStretchFactor(1, 1)
+        self.workspace.setSizes([nav_width, 10_000])
+        self.workspace.setCollapsible(1, False)
+        for w in (self.welcome, self.error_page, self.workspace):
+            self.central.addWidget(w)
+        self.setCentralWidget(self.central)
+
+        self.inspector = Inspector()
+        self.inspector_dock = QDockWidget("Inspector", self)
+        self.inspector_dock.setObjectName("inspector_dock")
+        self.inspector_dock.setWidget(self.inspector)
+        self.inspector_dock.setMinimumWidth(self.fontMetrics().horizontalAdvance("Window start: 2026-12-31") + 24)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector_dock)
+
+        self.plan_label = QLabel("No plan open")
+        self.plan_label.setObjectName("plan_path_label")
+        self.conflicts_label = QLabel("Conflicts: not checked")
+        self.conflicts_label.setObjectName("conflicts_label")
+        self.statusBar().addPermanentWidget(self.conflicts_label)
+        self.statusBar().addPermanentWidget(self.plan_label)
+
+        self._build_menus()
+        self._connect()
+        self.file_transfers = install_file_transfers(self)  # File > Import/Export, conflict count
+        self.toolchain_imports = install_toolchain_imports(self)  # File > Import: tests, git, CI, incidents
+        self._restore_geometry()
+        self.show_welcome() if not self.store.has_plan else self._plan_opened(str(self.store.plan_path))
+
+    # --- pages --------------------------------------------------------------------------------
+
+    def _add_page(self, spec: PageSpec) -> None:
+        if spec.name == "releases":
+            widget: QWidget = ReleasesPage(self.store, settings=self.settings)
+        elif spec.factory is not None:
+            widget = spec.factory(self.store, self)
+        elif spec.name == "settings":
+            widget = SettingsPage(self.store, self)
+        else:
+            widget = PlaceholderPage(spec.title, spec.description)
+        self.page_widgets[spec.name] = widget
+        # A page wider or taller than the window scrolls instead of forcing the whole window to
+        # grow past a small laptop's screen (the CAB page alone wants ~810 px).
+        holder = QScrollArea()
+        holder.setObjectName(f"page_{spec.name}")
+        holder.setWidgetResizable(True)
+        holder.setFrameShape(QFrame.Shape.NoFrame)
+        holder.setWidget(widget)
+        self.pages.addWidget(holder)
+        item = QListWidgetItem(spec.title)
+        item.setData(Qt.ItemDataRole.UserRole, spec.name)
+        item.setSizeHint(QSize(0, self.fontMetrics().height() + 14))
+        self.navigator.addItem(item)
+
+    @property
+    def releases_page(self) -> ReleasesPage:
+        return self.page_widgets["releases"]  # type: ignore[return-value]
+
+    @property
+    def releases_view(self) -> ReleasesView:
+        return self.releases_page.list
+
+    @property
+    def editor(self) -> ReleaseEditor:
+        return self.releases_page.editor
+
+    def show_page(self, name: str) -> bool:
+        for i in range(self.navigator.count()):
+            if self.navigator.item(i).data(Qt.ItemDataRole.UserRole) == name:
+                self.navigator.setCurrentRow(i)
+                self.central.setCurrentWidget(self.workspace)
+                return True
+        return False
+
+    def current_page(self) -> str:
+        item = self.navigator.currentItem()
+        return str(item.data(Qt.ItemDataRole.UserRole)) if item else ""
+
+    def open_release(self, key: str, tab: str | None = None) -> None:
+        self.show_page("releases")
+        self.releases_page.open_release(key, tab)
+
+    def show_welcome(self) -> None:
+        self.central.setCurrentWidget(self.welcome)
+        self._set_plan_actions(False)
+
+    # --- menus --------------------------------------------------------------------------------
+
+    def _action(self, name: str, text: str, slot: Any = None, shortcut: Any = None, *, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(f"action_{name}")
+        if shortcut is not None:
+            if isinstance(shortcut, QKeySequence.StandardKey):
+                action.setShortcuts(shortcut)
+            else:
+                action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        if slot is not None:
+            action.triggered.connect(lambda _checked=False: slot())
+        self.actions_by_name[name] = action
+        return action
+
+    def _build_menus(self) -> None:
+        SK = QKeySequence.StandardKey
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        file.addAction(self._action("new_plan", "&New Plan…", self.new_plan_dialog, SK.New))
+        file.addAction(self._action("open", "&Open…", self.open_plan_dialog, SK.Open))
+        self.recent_menu = QMenu("Open &Recent", self)
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file.addMenu(self.recent_menu)
+        file.addSeparator()
+        file.addAction(self._action("save_copy", "Save a Copy &As…", self.save_copy_dialog, SK.SaveAs))
+        file.addAction(self._action("backup", "&Back Up Now", self.back_up_now,
+                                    tip="Copy the plan beside itself, with the date and time in its name"))
+        file.addSeparator()
+        self.import_menu = file.addMenu("&Import")
+        self.export_menu = file.addMenu("&Export")
+        for menu, what in ((self.import_menu, "importers"), (self.export_menu, "exports")):
+            placeholder = menu.addAction(f"No {what} yet")
+            placeholder.setEnabled(False)
+        file.addSeparator()
+        file.addAction(self._action("quit", "&Quit", self.close, SK.Quit))
+
+        edit = bar.addMenu("&Edit")
+        undo = self.store.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcuts(SK.Undo)
+        undo.setObjectName("action_undo")
+        redo = self.store.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcuts(SK.Redo)
+        redo.setObjectName("action_redo")
+        self.actions_by_name["undo"], self.actions_by_name["redo"] = undo, redo
+        edit.addAction(undo)
+        edit.addAction(redo)
+        edit.addSeparator()
+        edit.addAction(self._action("find", "&Find…", self.find, SK.Find))
+
+        view = bar.addMenu("&View")
+        themes = QActionGroup(self)
+        for name in THEMES:
+            action = self._action(f"theme_{name}", name.replace("-", " ").capitalize() + " theme",
+                                  lambda n=name: self.set_theme(n))
+            action.setCheckable(True)
+            action.setChecked(name == self.settings.theme)
+            themes.addAction(action)
+            view.addAction(action)
+        view.addSeparator()
+        view.addAction(self._action("text_bigger", "&Bigger Text", lambda: self.change_text_size(1), SK.ZoomIn))
+        view.addAction(self._action("text_smaller", "&Smaller Text", lambda: self.change_text_size(-1), SK.ZoomOut))
+        view.addAction(self._action("text_reset", "&Reset Text Size", lambda: self.change_text_size(0), "Ctrl+0"))
+        view.addSeparator()
+        full = self._action("full_screen", "&Full Screen", self.toggle_full_screen,
+                            SK.FullScreen if QKeySequence.keyBindings(SK.FullScreen) else "F11")
+        full.setCheckable(True)
+        view.addAction(full)
+        view.addAction(self.inspector_dock.toggleViewAction())
+
+        release = bar.addMenu("&Release")
+        release.addAction(self._action("new_release", "&New Release", self.new_release, "Ctrl+Shift+N"))
+        self.template_menu = QMenu("New from &Template", self)
+        self.template_menu.aboutToShow.connect(self._fill_templates)
+        release.addMenu(self.template_menu)
+        release.addAction(self._action("transition", "&Transition…", self.transition_current, "Ctrl+T",
+                                       tip="Open the selected release at its lifecycle buttons"))
+        release.addSeparator()
+        release.addAction(self._action("delete_release", "&Delete Release", self.delete_current))
+
+        help_ = bar.addMenu("&Help")
+        help_.addAction(self._action("shortcuts", "&Keyboard Shortcuts", self.show_shortcuts, SK.HelpContents))
+        help_.addAction(self._action("about", "&About", self.show_about))
+
+    def _set_plan_actions(self, enabled: bool) -> None:
+        for name in ("save_copy", "backup", "find", "new_release", "transition", "delete_release"):
+            self.actions_by_name[name].setEnabled(enabled)
+        self.template_menu.setEnabled(enabled)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent_plans
+        for path in recent:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _c=False, p=path: self.open_plan(p))
+        if not recent:
+            self.recent_menu.addAction("No recent plans").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear the list", self.settings.clear_recent_plans)
+
+    def _fill_templates(self) -> None:
+        self.template_menu.clear()
+        infos = self.store.call(templates.list_templates) if self.store.has_plan else []
+        if infos is Store.FAILED:
+            infos = []
+        for info in infos:
+            name = str(getattr(info, "name", info))
+            self.template_menu.addAction(name, lambda n=name: self.new_release_from_template(n))
+        if not infos:
+            self.template_menu.addAction("No templates in this plan").setEnabled(False)
+
+    # --- store wiring -------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        s = self.store
+        s.plan_opened.connect(self._plan_opened)
+        s.plan_failed.connect(self._plan_failed)
+        s.plan_closed.connect(self.show_welcome)
+        s.error.connect(lambda msg: self.statusBar().showMessage(f"⚠ {msg}", 15000))
+        s.message.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
+        # The inspector shows the one current release (Store.selection), from the list's row cache.
+        s.selection.changed.connect(lambda _k: self._inspect())
+        s.release_changed.connect(lambda _k: self._inspect())
+        s.releases_changed.connect(self._inspect)
+        s.plan_closed.connect(self._inspect)
+        self.welcome.demo_requested.connect(self.open_demo)
+        self.welcome.new_requested.connect(lambda: self.open_plan(None, create=True))
+        self.welcome.open_requested.connect(self.open_plan_dialog)
+        self.error_page.open_requested.connect(self.open_plan_dialog)
+        self.error_page.new_requested.connect(self.new_plan_dialog)
+        self.error_page.back_requested.connect(lambda: self.central.setCurrentWidget(self.workspace))
+
+    def _plan_opened(self, path: str) -> None:
+        self.plan_label.setText(path)
+        self.plan_label.setToolTip(f"The plan file: {path}")
+        self.setWindowTitle(f"{Path(path).name} — {APP_TITLE}")
+        self.settings.add_recent_plan(path)
+        self.central.setCurrentWidget(self.workspace)
+        self._set_plan_actions(True)
+
+    def _plan_failed(self, message: str) -> None:
+        self.error_page.show_error(message, can_go_back=self.store.has_plan)
+        self.central.setCurrentWidget(self.error_page)
+
+    def set_conflict_counts(self, errors: int | None, warnings: int | None = None) -> None:
+        """The status bar's conflict count (the conflicts view fills it in)."""
+        if errors is None:
+            self.conflicts_label.setText("Conflicts: not checked")
+            return
+        self.conflicts_label.setText(f"Conflicts: {errors} error{'s' if errors != 1 else ''}, "
+                                     f"{warnings or 0} warning{'s' if warnings != 1 else ''}")
+
+    # --- plans --------------------------------------------------------------------------------
+
+    def open_plan(self, path: str | Path | None, *, create: bool = False) -> bool:
+        """Open (or create) a plan. A form with unsaved edits is asked about first (Save,
+        Discard, Cancel): then the plan opens once they are settled, and this answers False."""
+        if unsaved_drafts(self):
+            settle_drafts(self, lambda: self.store.open_plan(path, create=create), "opening another plan")
+            return False
+        return self.store.open_plan(path, create=create)
+
+    def start(self, plan: str | Path | None) -> None:
+        """The first screen: the given plan, the default plan, or (first start) the welcome."""
+        if plan is not None:
+            self.open_plan(plan)
+        elif default_plan_path().exists():
+            self.open_plan(None)
+        else:
+            self.show_welcome()
+
+    def open_demo(self) -> None:
+        path = default_plan_path().with_name(f"demo{PLAN_SUFFIX}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = not path.exists()
+        if not self.open_plan(path, create=True):
+            return
+        if fresh and self.store.run(demo.generate_demo) is not Store.FAILED:
+            self.store.refresh_all()  # the demo is written in bulk, without an audit event per row
+
+    def _file_dialog(self, title: str, *, save: bool, on_selected: Any) -> QFileDialog:
+        dialog = QFileDialog(self, title)
+        dialog.setNameFilter(PLAN_FILTER)
+        dialog.setDefaultSuffix(PLAN_SUFFIX.lstrip("."))
+        if save:
+            dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        else:
+            dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        if self.store.plan_path:
+            dialog.setDirectory(str(self.store.plan_path.parent))
+        dialog.fileSelected.connect(on_selected)
+        dialog.finished.connect(lambda _r: self._dialogs.remove(dialog) if dialog in self._dialogs else None)
+        self._dialogs.append(dialog)
+        dialog.open()
+        return dialog
+
+    def open_plan_dialog(self) -> QFileDialog:
+        return self._file_dialog("Open a plan", save=False, on_selected=lambda p: self.open_plan(p))
+
+    def new_plan_dialog(self) -> QFileDialog:
+        def create(path: str) -> None:
+            p = Path(path)
+            if p.exists():
+                self.store.error.emit(f"{p.name} already exists; open it with File > Open, or choose another name")
+                return
+            self.open_plan(p, create=True)
+
+        return self._file_dialog("New plan", save=True, on_selected=create)
+
+    def save_copy_dialog(self) -> QFileDialog:
+        return self._file_dialog("Save a copy of the plan", save=True, on_selected=self.store.save_copy)
+
+    def back_up_now(self) -> None:
+        if self.store.has_plan:
+            self.store.back_up_now()
+
+    # --- releases -----------------------------------------------------------------------------
+
+    def new_release(self) -> str | None:
+        key = self.store.create_release({"key": self.store.next_release_key(), "title": "New release", "type": "minor"})
+        if key:
+            self.open_release(key, "Overview")
+            self.editor.overview.editors["title"].setFocus()
+        return key
+
+    def new_release_from_template(self, template: str) -> str | None:
+        key = self.store.next_release_key()
+        forward = op(templates.create_release_from_template, template,
+                          key=key, title=f"New {template} release", start=dt.date.today())
+        backward = op(releases.delete_release, key)
+        try:
+            self.store.edit(f"create release {key} from {template}", Step(forward, backward), saved_message=False)
+        except Refused as exc:
+            self.store.error.emit(str(exc))
+            return None
+        self.open_release(key, "Overview")
+        return key
+
+    def _current_key(self) -> str:
+        """The one current release (Store.selection), "" when none is selected."""
+        return self.store.selection.key or ""
+
+    def _inspect(self) -> None:
+        self.inspector.show_release(self.releases_view.row_of(self.store.selection.key or ""))
+
+    def transition_current(self) -> None:
+        key = self._current_key()
+        if not key:
+            self.statusBar().showMessage("Select a release first", 5000)
+            return
+        self.open_release(key)
+        buttons = list(self.editor.lifecycle.buttons.values())
+        if buttons:
+            buttons[0].setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def delete_current(self) -> None:
+        key = self._current_key()
+        if key and self.store.delete_release(key):
+            self.statusBar().showMessage(f"Deleted {key} (Undo brings back its fields and dependencies)", 10000)
+
+    def find(self) -> None:
+        self.show_page("releases")
+        self.releases_page.show_list()
+        self.releases_view.focus_search()
+
+    # --- view ---------------------------------------------------------------------------------
+
+    def set_theme(self, name: str) -> None:
+        self.settings.theme = name
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, name, self.settings.text_size_delta)
+        action = self.actions_by_name.get(f"theme_{name}")
+        if action:
+            action.setChecked(True)
+
+    def change_text_size(self, step: int) -> None:
+        self.settings.text_size_delta = 0 if step == 0 else self.settings.text_size_delta + step
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, self.settings.theme, self.settings.text_size_delta)
+
+    def toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def show_shortcuts(self) -> QDialog:
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Keyboard shortcuts")
+        dialog.setObjectName("shortcuts_dialog")
+        rows = [(a.text().replace("&", ""), a.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
+                for a in self.actions_by_name.values() if not a.shortcut().isEmpty()]
+        rows += [("Open the selected release", "Enter"), ("Back to the releases list", "Esc")]
+        table = QTableWidget(len(rows), 2)
+        table.setHorizontalHeaderLabels(["Action", "Shortcut"])
+        table.verticalHeader().setVisible(False)
+        for i, (text, keys) in enumerate(rows):
+            table.setItem(i, 0, QTableWidgetItem(text))
+            table.setItem(i, 1, QTableWidgetItem(keys))
+        table.resizeColumnsToContents()
+        table.horizontalHeader().setStretchLastSection(True)
+        close = QPushButton("Close")
+        close.clicked.connect(dialog.close)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(table)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignRight)
+        dialog.resize(460, 520)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def show_about(self) -> QMessageBox:
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as package_version
+
+        try:
+            version = package_version("relman-desktop")
+        except PackageNotFoundError:
+            version = ""
+        box = QMessageBox(QMessageBox.Icon.Information, f"About {APP_TITLE}",
+                          f"<b>{APP_TITLE}</b> {version}<br>Offline planning and governance of software "
+                          "releases (ITSM release management).", QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
+
+    # --- geometry -----------------------------------------------------------------------------
+
+    def _restore_geometry(self) -> None:
+        geometry, state = self.settings.window_geometry, self.settings.window_state
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def save_geometry(self) -> None:
+        self.settings.window_geometry = QByteArray(self.saveGeometry())
+        self.settings.window_state = QByteArray(self.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if unsaved_drafts(self):  # never quit over unsaved edits: ask, then close again
+            event.ignore()
+            settle_drafts(self, self.close, "closing the window")
+            return
+        self.save_geometry()
+        super().closeEvent(event)
