@@ -23,10 +23,9 @@ def test_save_copy_onto_the_open_plan_is_refused_and_the_plan_kept(store, qtbot)
 def test_file_export_onto_the_open_plan_is_refused(store, qtbot) -> None:
     """File > Export goes through the same writers: the plan JSON, the calendar (.ics) and the
     KPI workbook aimed at the open plan fail with the reason, and the plan is kept."""
-    from relman_desktop.views.shell.worker import Worker
-
-    from relman_desktop.views.settings import Settings
     from relman_desktop.views.shell.main_window import MainWindow
+    from relman_desktop.views.shell.settings import Settings
+    from relman_desktop.views.shell.worker import Worker
 
     worker = Worker()
     window = MainWindow(store, Settings.in_memory())
