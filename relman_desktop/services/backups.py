@@ -77,7 +77,8 @@ def list_backups(plan_path: Path, *, root: Path | None = None, count: bool = Fal
     if not folder.is_dir():
         return []
     found = [b for p in folder.iterdir() if (b := _parse(p)) is not None]
-    found.sort(key=lambda b: (b.taken_at, b.path.name), reverse=True)
+    # names carry the second; within one second the file's own time orders them
+    found.sort(key=lambda b: (b.taken_at, b.path.stat().st_mtime_ns, b.path.name), reverse=True)
     if count:
         found = [_counted(b) for b in found]
     return found

@@ -34,11 +34,10 @@ class AutoBackups(QObject):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
         self.store.plan_opened.connect(self._opened)
+        # An edit moves the undo stack; a transition (not undoable) announces its release.
+        # (releases_changed is also a mere refresh, so it does not count as editing.)
         self.store.undo_stack.indexChanged.connect(self._mark)
-        for name in ("release_changed", "releases_changed"):
-            signal = getattr(self.store, name, None)
-            if signal is not None:
-                signal.connect(self._mark)
+        self.store.release_changed.connect(self._mark)
 
     def _mark(self, *_args: object) -> None:
         self.edited = True
