@@ -47,20 +47,22 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
     global _fault_file
     logger = logging.getLogger(LOGGER)
     logger.setLevel(level)
-    for handler in list(logger.handlers):  # called again (tests, a second window): start afresh
-        if getattr(handler, "_relman", False):
-            logger.removeHandler(handler)
-            handler.close()
+    for old in list(logger.handlers):  # called again (tests, a second window): start afresh
+        if getattr(old, "_relman", False):
+            logger.removeHandler(old)
+            old.close()
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    path: Path | None = log_file()
+    target = log_file()
+    path: Path | None = target
+    handler: logging.Handler
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            target, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
         )
     except OSError as exc:
-        print(f"relman-desktop: cannot write the log in {path.parent} ({exc.strerror or exc}); logging to stderr",
-              file=sys.stderr)
+        print(f"relman-desktop: cannot write the log in {target.parent} ({exc.strerror or exc}); "
+              "logging to stderr", file=sys.stderr)
         handler, path = logging.StreamHandler(sys.stderr), None
     handler.setFormatter(fmt)
     handler._relman = True  # type: ignore[attr-defined]

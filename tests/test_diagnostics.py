@@ -10,8 +10,8 @@ import logging.handlers
 import sqlite3
 import subprocess
 import sys
-from pathlib import Path
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
