@@ -65,7 +65,7 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
               "logging to stderr", file=sys.stderr)
         handler, path = logging.StreamHandler(sys.stderr), None
     handler.setFormatter(fmt)
-    handler._relman = True  # type: ignore[attr-defined]
+    setattr(handler, "_relman", True)  # noqa: B010 - marks the handlers this module added
     logger.addHandler(handler)
     if path is not None:
         try:
