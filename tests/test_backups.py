@@ -202,3 +202,9 @@ def test_cli_backup_backups_and_restore_speak_json(demo, tmp_path):
 def test_backups_of_a_missing_plan_say_so(tmp_path):
     code, _, err = run("--plan", str(tmp_path / "none.relman"), "backup")
     assert code == 2 and err == f"relman: there is no plan file at {tmp_path / 'none.relman'}\n"
+
+
+def test_a_backup_is_one_self_contained_file_even_after_it_was_listed(demo):
+    b = backups.take_backup(demo)
+    backups.list_backups(demo, count=True)
+    assert sorted(p.name for p in b.path.parent.iterdir()) == [b.path.name]

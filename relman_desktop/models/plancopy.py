@@ -46,6 +46,9 @@ def copy_plan(src: Path, dst: Path) -> Path:
         dst_con = sqlite3.connect(tmp)
         try:
             src_con.backup(dst_con)
+            # The copy carries the plan's WAL flag; a copy in rollback mode is one self-contained
+            # file that read-only looks (backup lists) never give a -wal/-shm pair to.
+            dst_con.execute("PRAGMA journal_mode=DELETE")
         finally:
             dst_con.close()
         _publish(tmp, dst)
