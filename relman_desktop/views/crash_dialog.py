@@ -60,7 +60,8 @@ class CrashDialog(QDialog):
         self.log_label.setObjectName("crash_log_path")
         self.log_label.setWordWrap(True)
         self.log_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        reassure = QLabel("Your plan is safe: every edit was saved when you made it. You can go on working; "
+        reassure = QLabel("Your plan is safe: every finished edit was saved when you made it, and open forms keep "
+                          "what you typed. You can go on working; "
                           "please send the details to whoever looks after the app.")
         reassure.setWordWrap(True)
         self.details = QPlainTextEdit()
