@@ -25,6 +25,8 @@ APP_NAME = "relman-desktop"
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="relman-desktop", description="Release Manager Desktop")
     parser.add_argument("plan", nargs="?", metavar="PLAN", help="the plan file to open (default: your plan)")
+    parser.add_argument("--version", action="store_true",
+                        help="print the versions, the plan's schema, where the log and backups are")
     args, _qt_args = parser.parse_known_args(list(argv))
     return args
 
@@ -47,6 +49,10 @@ def build_window(plan: str | None = None, *, app: QApplication | None = None) ->
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else argv)
     args = parse_args(argv[1:])
+    if args.version:  # no display needed
+        from relman_desktop.cli import main as relman
+
+        return relman([*(["--plan", args.plan] if args.plan else []), "version"])
     from relman_desktop import display_check
     from relman_desktop.logging_setup import setup_logging
 

@@ -138,3 +138,13 @@ def test_the_real_xcb_plugin_is_found_and_ldd_answers():
     assert plugin is not None and plugin.name == "libqxcb.so"
     missing = display_check.missing_x_libraries(plugin)
     assert all(name.startswith("lib") and ".so" in name for name in missing)
+
+
+def test_relman_desktop_version_needs_no_display(monkeypatch, capsys):
+    from relman_desktop import app
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    monkeypatch.setattr(display_check, "check", lambda env=None: pytest.fail("--version must not check the display"))
+    assert app.main(["relman-desktop", "--version"]) == 0
+    assert f"Release Manager Desktop  {version('relman-desktop')}" in capsys.readouterr().out
