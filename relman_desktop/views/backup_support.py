@@ -14,6 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QSpinBox
 
 from relman_desktop.services import backups
 
@@ -47,6 +48,13 @@ class AutoBackups(QObject):
         self.edited = False
         self.timer.start(self.settings.backup_interval_minutes * 60_000)
 
+    def set_interval(self, minutes: int) -> None:
+        """A new interval (Settings) applies at once, not after the current one has run out."""
+        self.settings.backup_interval_minutes = minutes
+        self.settings.sync()
+        if self.timer.isActive():
+            self.timer.start(self.settings.backup_interval_minutes * 60_000)
+
     def tick(self) -> None:
         self.timer.setInterval(self.settings.backup_interval_minutes * 60_000)  # a changed setting
         if self.edited and self.store.has_plan:
@@ -78,7 +86,8 @@ class AutoBackups(QObject):
         if plan is None:
             self.store.error.emit("open a plan first: backups are listed per plan")
             return None
-        dialog = RestoreDialog(Path(plan), self.settings, self._restored, self.window)
+        dialog = RestoreDialog(Path(plan), self.settings, self._restored, self.window,
+                               on_interval=self.set_interval)
         dialog.show()  # non-modal
         return dialog
 
@@ -87,6 +96,27 @@ class AutoBackups(QObject):
         if self.window.open_plan(path):
             self.store.message.emit(f"Opened the restored plan {path.name}; {Path(old).name if old else 'the plan'} "
                                     "is unchanged")
+
+
+def interval_box(window: Any) -> QSpinBox:
+    """The "back up every N minutes of editing" setting, for the Settings page's form."""
+    box = QSpinBox()
+    box.setObjectName("backup_interval")
+    box.setRange(1, 24 * 60)
+    box.setSuffix(" minutes of editing")
+    box.setMinimumWidth(box.fontMetrics().horizontalAdvance("1440 minutes of editing") + 48)
+    box.setValue(window.settings.backup_interval_minutes)
+    box.setToolTip("A backup is also taken each time a plan opens; File > Restore from Backup lists them")
+
+    def changed(minutes: int) -> None:
+        support = getattr(window, "backups", None)
+        if isinstance(support, AutoBackups):
+            support.set_interval(minutes)
+        else:
+            window.settings.backup_interval_minutes = minutes
+
+    box.valueChanged.connect(changed)
+    return box
 
 
 def install(window: Any) -> AutoBackups:
@@ -98,8 +128,6 @@ def install(window: Any) -> AutoBackups:
     window.actions_by_name["restore_backup"] = restore
     backup_action = window.actions_by_name.get("backup")
     menu = backup_action.associatedObjects()[-1] if backup_action is not None else None
-    from PySide6.QtWidgets import QMenu
-
     if isinstance(menu, QMenu):
         actions = menu.actions()
         index = actions.index(backup_action)

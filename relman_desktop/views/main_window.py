@@ -260,6 +260,12 @@ class SettingsPage(QWidget):
         form.addRow("Text size:", size_row)
         form.addRow("Plan file:", self.plan_path)
         form.addRow("", backup)
+        from .backup_support import interval_box
+
+        restore = QPushButton("Restore from a backup…")
+        restore.clicked.connect(lambda: window.backups.restore_dialog())
+        form.addRow("Back up every:", interval_box(window))
+        form.addRow("", restore)
         later = QLabel("Workflow states and guards, release templates, rules and people will be edited here.")
         later.setProperty("role", "subtle")
         later.setWordWrap(True)

@@ -42,6 +42,8 @@ class RestoreDialog(QDialog):
         settings: Settings,
         on_restored: Callable[[Path], None],
         parent: QWidget | None = None,
+        *,
+        on_interval: Callable[[int], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("restore_dialog")
@@ -49,6 +51,7 @@ class RestoreDialog(QDialog):
         self.plan = plan
         self.settings = settings
         self.on_restored = on_restored
+        self.on_interval = on_interval
         self.folder = backups.backup_folder(plan)
         intro = QLabel(f"Backups of <b>{plan.name}</b>, newest first. A backup is restored into a new "
                        "file, which then opens; the plan you have open is left as it is.")
@@ -102,7 +105,10 @@ class RestoreDialog(QDialog):
         self.reload()
 
     def _save_settings(self) -> None:
-        self.settings.backup_interval_minutes = self.interval.value()
+        if self.on_interval is not None:
+            self.on_interval(self.interval.value())
+        else:
+            self.settings.backup_interval_minutes = self.interval.value()
         self.settings.backups_kept = self.kept.value()
         self.settings.sync()
 

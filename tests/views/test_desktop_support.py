@@ -136,3 +136,19 @@ def test_restore_from_backup_lists_backups_and_restores_into_a_new_file(window, 
     assert restored == target and releases_in(target) == 3
     assert store.plan_path == target  # the restored copy is open …
     assert releases_in(plan) == 4  # … and the plan that was open is as it was
+
+
+def test_the_backup_interval_is_a_setting_that_applies_at_once(window, store, tmp_path, qtbot):
+    from relman_desktop.models.planfile import save_copy
+
+    other = tmp_path / "other.relman"
+    save_copy(store.ctx.plan, other)
+    window.open_plan(other)
+    assert window.backups.timer.isActive() and window.backups.timer.interval() == 30 * 60_000
+    from PySide6.QtWidgets import QSpinBox
+
+    box = window.findChild(QSpinBox, "backup_interval")
+    assert box is not None and box.value() == 30
+    box.setValue(5)
+    assert window.settings.backup_interval_minutes == 5
+    assert window.backups.timer.interval() == 5 * 60_000
