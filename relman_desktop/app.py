@@ -2,17 +2,18 @@
 
 With no PLAN the default plan in the user's data folder opens; on the very first start (no
 default plan yet) the window shows its welcome page instead. A plan that cannot be opened is
-explained inside the window; an unexpected error is reported in the status bar and on stderr,
-never as a crash to the desktop.
+explained inside the window. Before Qt starts, a machine without the X libraries Qt needs gets
+one line naming them (``display_check``), not Qt's abort. The log goes to the platform's log
+folder (``logging_setup``); an unexpected error is logged and shown in a non-modal dialog
+(``views/shell/crash_dialog.py``), never as a crash to the desktop.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
-import traceback
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
@@ -24,6 +25,8 @@ APP_NAME = "relman-desktop"
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="relman-desktop", description="Release Manager Desktop")
     parser.add_argument("plan", nargs="?", metavar="PLAN", help="the plan file to open (default: your plan)")
+    parser.add_argument("--version", action="store_true",
+                        help="print the versions, the plan's schema, where the log and backups are")
     args, _qt_args = parser.parse_known_args(list(argv))
     return args
 
@@ -43,29 +46,38 @@ def build_window(plan: str | None = None, *, app: QApplication | None = None) ->
     return window
 
 
-def _install_excepthook(window: Any) -> None:
-    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        traceback.print_exception(kind, exc, tb)
-        try:
-            window.statusBar().showMessage(f"⚠ Internal error (please report it): {kind.__name__}: {exc}", 30000)
-        except RuntimeError:
-            pass
-
-    sys.excepthook = hook
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else argv)
     args = parse_args(argv[1:])
+    if args.version:  # no display needed
+        from relman_desktop.cli import main as relman
+
+        return relman([*(["--plan", args.plan] if args.plan else []), "version"])
+    from relman_desktop import display_check
+    from relman_desktop.logging_setup import setup_logging
+
+    problem = display_check.check()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    log_path = setup_logging()
+    log = logging.getLogger("relman_desktop.app")
+    log.info("starting (plan: %s)", args.plan or "default")
     QCoreApplication.setOrganizationName(APP_NAME)
     QCoreApplication.setApplicationName(APP_NAME)
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationDisplayName("Release Manager Desktop")
+    from relman_desktop.views.shell import crash_dialog
+    from relman_desktop.views.shell.about_dialog import facts_for, facts_text
+
+    reporter = crash_dialog.install(None, log_path)  # errors while the first plan opens, too
     window = build_window(args.plan, app=app)  # type: ignore[arg-type]
-    _install_excepthook(window)
+    reporter.window = window
+    reporter.facts = lambda: facts_text(facts_for(window.store.plan_path))
     window.show()
     code = app.exec()
     window.store.close_plan(announce=False)
+    log.info("quit (status %s)", code)
     return int(code)
 
 

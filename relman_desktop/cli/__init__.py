@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "relman_desktop.cli.graph_cmds",
     "relman_desktop.cli.toolchain_cmds",
     "relman_desktop.cli.document_cmds",
+    "relman_desktop.cli.maintenance_cmds",
 ]
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -60,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="relman", description="Release Manager Desktop, from the command line.")
     parser.add_argument("--plan", metavar="FILE", help="the plan file (default: the plan in your data folder)")
     parser.add_argument("--actor", metavar="NAME", help="who is acting, for the audit trail (default: your login)")
+    from relman_desktop.cli.maintenance_cmds import VersionAction
+
+    parser.add_argument("--version", action=VersionAction,
+                        help="versions, the plan's schema, where the log and backups are")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in COMMAND_MODULES:

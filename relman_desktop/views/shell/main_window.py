@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -47,6 +46,7 @@ from ..kpis import kpi_dashboard  # noqa: F401
 from ..releases.release_editor import ReleaseEditor
 from ..releases.releases_model import words
 from ..releases.releases_view import ReleasesView
+from .backup_support import install as install_backups
 from .commands import Refused, Step, op
 from .exports_menu import install as install_file_transfers
 from .pages import PAGE_REGISTRY, PageSpec, PlaceholderPage
@@ -265,6 +265,12 @@ class SettingsPage(QWidget):
         form.addRow("Text size:", size_row)
         form.addRow("Plan file:", self.plan_path)
         form.addRow("", backup)
+        from .backup_support import interval_box
+
+        restore = QPushButton("Restore from a backup…")
+        restore.clicked.connect(lambda: window.backups.restore_dialog())
+        form.addRow("Back up every:", interval_box(window))
+        form.addRow("", restore)
         later = QLabel("Workflow states and guards, release templates, rules and people will be edited here.")
         later.setProperty("role", "subtle")
         later.setWordWrap(True)
@@ -336,6 +342,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.file_transfers = install_file_transfers(self)  # File > Import/Export, conflict count
         self.toolchain_imports = install_toolchain_imports(self)  # File > Import: tests, git, CI, incidents
+        self.backups = install_backups(self)  # automatic backups, File > Restore from Backup
         self._restore_geometry()
         self.show_welcome() if not self.store.has_plan else self._plan_opened(str(self.store.plan_path))
 
@@ -426,7 +433,7 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         file.addAction(self._action("save_copy", "Save a Copy &As…", self.save_copy_dialog, SK.SaveAs))
         file.addAction(self._action("backup", "&Back Up Now", self.back_up_now,
-                                    tip="Copy the plan beside itself, with the date and time in its name"))
+                                    tip="Copy the plan into its backup folder now (File > Restore from Backup lists them)"))
         file.addSeparator()
         self.import_menu = file.addMenu("&Import")
         self.export_menu = file.addMenu("&Export")
@@ -614,7 +621,7 @@ class MainWindow(QMainWindow):
 
     def back_up_now(self) -> None:
         if self.store.has_plan:
-            self.store.back_up_now()
+            self.backups.back_up_now()
 
     # --- releases -----------------------------------------------------------------------------
 
@@ -710,20 +717,12 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
-    def show_about(self) -> QMessageBox:
-        from importlib.metadata import PackageNotFoundError
-        from importlib.metadata import version as package_version
+    def show_about(self) -> QDialog:
+        from .about_dialog import AboutDialog
 
-        try:
-            version = package_version("relman-desktop")
-        except PackageNotFoundError:
-            version = ""
-        box = QMessageBox(QMessageBox.Icon.Information, f"About {APP_TITLE}",
-                          f"<b>{APP_TITLE}</b> {version}<br>Offline planning and governance of software "
-                          "releases (ITSM release management).", QMessageBox.StandardButton.Ok, self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-        return box
+        dialog = AboutDialog(self.store.plan_path, self)
+        dialog.open()
+        return dialog
 
     # --- geometry -----------------------------------------------------------------------------
 

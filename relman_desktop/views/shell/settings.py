@@ -104,6 +104,33 @@ class Settings:
     def clear_recent_plans(self) -> None:
         self._prefs.setValue("files/recent", [])
 
+    # --- backups ------------------------------------------------------------------------------
+
+    @property
+    def backup_interval_minutes(self) -> int:
+        """Minutes of editing between automatic backups (also taken when a plan opens)."""
+        return self._int("backups/interval_minutes", 30, 1, 24 * 60)
+
+    @backup_interval_minutes.setter
+    def backup_interval_minutes(self, value: int) -> None:
+        self._prefs.setValue("backups/interval_minutes", max(1, min(24 * 60, int(value))))
+
+    @property
+    def backups_kept(self) -> int:
+        """Automatic backups kept besides one a day for a week."""
+        return self._int("backups/kept", 10, 1, 1000)
+
+    @backups_kept.setter
+    def backups_kept(self, value: int) -> None:
+        self._prefs.setValue("backups/kept", max(1, min(1000, int(value))))
+
+    def _int(self, key: str, default: int, lo: int, hi: int) -> int:
+        try:
+            value = int(self._prefs.value(key, default))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return default
+        return max(lo, min(hi, value))
+
     # --- window state (kept apart) ----------------------------------------------------------
 
     @property
