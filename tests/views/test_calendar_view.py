@@ -15,21 +15,6 @@ UTC = dt.UTC
 
 
 
-@pytest.fixture(autouse=True)
-def _keep_page_registry():
-    """Importing calendar_view registers the Calendar page for the session; other tests still
-    expect the registry as they found it (the lead wires the page for good)."""
-    from relman_desktop.views.shell import pages, screenshot
-
-    saved = [(spec, spec.title, spec.factory, spec.description) for spec in pages.PAGE_REGISTRY]
-    views = dict(screenshot.SCREENSHOT_VIEWS)
-    yield
-    pages.PAGE_REGISTRY[:] = [spec for spec, *_ in saved]
-    for spec, title, factory, description in saved:
-        spec.title, spec.factory, spec.description = title, factory, description
-    screenshot.SCREENSHOT_VIEWS.clear()
-    screenshot.SCREENSHOT_VIEWS.update(views)
-
 @pytest.fixture
 def plan_ctx(releases_ctx):
     """Three releases (fixture) plus: 001 deploys inside a hard year-end freeze, 003 depends on
@@ -295,10 +280,7 @@ def test_the_tree_model_passes_the_model_tester(view, qtmodeltester):
 
 
 def test_screenshot_calendar(plan_ctx, tmp_path):
-    from relman_desktop.views.calendar import calendar_view
     from relman_desktop.views.shell.screenshot import render
-
-    calendar_view.register()  # undone after the test by _keep_page_registry
 
     out = render(plan_ctx, "calendar", tmp_path / "c.png", size=(1366, 768), theme="high-contrast")
     from PySide6.QtGui import QImage

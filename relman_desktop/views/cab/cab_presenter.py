@@ -15,7 +15,7 @@ and reason; Ctrl+Enter records all) · Ctrl+Z undo (the app's last step) · F11 
 Esc leaves (``left`` signal).
 
 ``CabPage`` is the navigator's CAB page (meeting chooser, new meeting, present, minutes, close);
-importing this module registers it (``pages.register_page``) and the ``cab`` screenshot view.
+the shell's composition root (``views/shell/screens.py``) lists it and the ``cab`` screenshot view.
 """
 
 from __future__ import annotations
@@ -1145,7 +1145,7 @@ class CabPage(QWidget):
             super().keyPressEvent(event)
 
 
-# --- registration -------------------------------------------------------------------------------------
+# --- the page and its screenshot -------------------------------------------------------------------------------------
 
 
 def prepare_screenshot(window: Any, _key: str | None) -> None:
@@ -1157,17 +1157,9 @@ def prepare_screenshot(window: Any, _key: str | None) -> None:
         page.presenter.go_to(0)
 
 
-def register_screenshot() -> None:
-    """Add the CAB page to the navigator and the ``cab`` screenshot view (idempotent)."""
-    from ..shell.pages import register_page
-    from ..shell.screenshot import register_screenshot_view
+def page_factory(store: Store, window: Any) -> CabPage:
+    return CabPage(store, window)
 
-    register_page("cab", "CAB", lambda store, window: CabPage(store, window),
-                  "Presenter mode for the Change Advisory Board.")
-    register_screenshot_view("cab", prepare_screenshot)
-
-
-register_screenshot()
 
 
 def high_contrast(widget: QWidget) -> None:
@@ -1180,4 +1172,4 @@ def high_contrast(widget: QWidget) -> None:
         widget._restyle()
 
 
-__all__ = ["CabBackend", "CabPage", "CabPresenter", "high_contrast", "prepare_screenshot", "register_screenshot"]
+__all__ = ["CabBackend", "CabPage", "CabPresenter", "high_contrast", "page_factory", "prepare_screenshot"]

@@ -1117,7 +1117,7 @@ def _impact_text(result: Any) -> str:
 # --- registration -----------------------------------------------------------------------------------
 
 
-def _page_factory(store: Any, window: Any) -> QWidget:
+def page_factory(store: Any, window: Any) -> QWidget:
     view = CalendarView(store)
     window.calendar_view = view
     if hasattr(window, "set_conflict_counts"):
@@ -1152,16 +1152,4 @@ def prepare_screenshot(window: Any, key: str | None) -> None:
     view.scroll_to_date(view.data.today - dt.timedelta(days=28), left=True)
 
 
-def register() -> None:
-    """Make this the Calendar page and the ``calendar`` screenshot view."""
-    from ..shell.pages import register_page
-    from ..shell.screenshot import register_screenshot_view
-
-    register_page("calendar", "Calendar", _page_factory,
-                  "Gantt rows of releases and tasks with windows, freezes, conflicts and the critical path.")
-    register_screenshot_view("calendar", prepare_screenshot)
-
-
-register()
-
-__all__ = ["CalendarView", "GanttChart", "Legend", "prepare_screenshot", "register"]
+__all__ = ["CalendarView", "GanttChart", "Legend", "page_factory", "prepare_screenshot"]

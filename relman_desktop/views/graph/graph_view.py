@@ -850,7 +850,7 @@ def export_graph_file(ctx: Any, path: str | Path, *, keys: Iterable[str] | None 
 # --- registration in the main window -----------------------------------------------------------------
 
 
-def _page_factory(store: Any, window: Any) -> QWidget:
+def page_factory(store: Any, window: Any) -> QWidget:
     view = GraphView(store)
     releases_view = getattr(window, "releases_view", None)
     if releases_view is not None and hasattr(releases_view, "select_key"):
@@ -859,7 +859,7 @@ def _page_factory(store: Any, window: Any) -> QWidget:
     return view
 
 
-def _prepare_screenshot(window: Any, key: str | None) -> None:
+def prepare_screenshot(window: Any, key: str | None) -> None:
     window.show_page("dependencies")
     view = getattr(window, "graph_view", None)
     if view is not None:
@@ -867,22 +867,12 @@ def _prepare_screenshot(window: Any, key: str | None) -> None:
         view.canvas.fit_readable()
 
 
-def register() -> None:
-    """Make this the Dependencies page and the ``dependencies`` screenshot view."""
-    from ..shell.pages import register_page
-    from ..shell.screenshot import register_screenshot_view
-
-    register_page("dependencies", "Dependencies", _page_factory,
-                  "A layered graph of releases and their dependencies; what slips if this slips.")
-    register_screenshot_view("dependencies", _prepare_screenshot)
-
-
-register()
-
 __all__ = [
     "GraphCanvas",
     "GraphView",
     "export_graph_file",
     "export_scene",
+    "page_factory",
+    "prepare_screenshot",
     "reapply_shift",
 ]

@@ -1,16 +1,16 @@
 """The release editor: a header, the lifecycle buttons, and one tab per aspect of a release.
 
-Tabs are pluggable: ``register_tab(title, factory)`` adds or replaces one. A factory takes
-``(store, editor)`` and returns a QWidget; if the widget has ``set_release(key)`` the editor
-calls it whenever the release shown changes. Overview is built here; the other tabs start as
-placeholders that say what they will hold, until their module registers the real widget.
+The editor builds the tabs it is given, in order: a ``TabSpec`` pairs a title with a factory
+taking ``(store, editor)`` and returning a QWidget; if the widget has ``set_release(key)`` the
+editor calls it whenever the release shown changes. The shell's composition root
+(``views/shell/screens.py``) lists the app's tabs; Overview is built here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,67 +48,6 @@ TabFactory = Callable[[Store, "ReleaseEditor"], QWidget]
 class TabSpec:
     title: str
     factory: TabFactory
-
-
-TAB_ORDER = ("Overview", "Changes", "Tasks", "Approvals", "Tests", "Deployments", "Review", "Links", "History")
-
-PLACEHOLDER_TEXT = {
-    "Changes": "The changes bundled into this release: add or remove approved changes, see their "
-               "approval status, category and the CIs they touch.",
-    "Tasks": "This release's tasks by phase, with assignees, dates, effort, % complete and their "
-             "dependencies (FS/SS/FF/SF with lag).",
-    "Approvals": "The approval stages (QA sign-off, CAB, Business) with their rules, each approver's "
-                 "decision, comments and delegation.",
-    "Tests": "Test runs by kind (unit, integration, performance, security, UAT, regression): counts, "
-             "verdicts and imported JUnit reports; the required test kinds.",
-    "Deployments": "Deployments by environment and wave, their outcomes, incidents and recovery "
-                   "times; the rollback plan and its rehearsal.",
-    "Review": "The post-release review: outcome, incidents, lessons learned, user feedback, closure.",
-    "Links": "Linked records from other systems: requests, problems, incidents and knowledge "
-             "articles, with their relation to this release.",
-    "History": "The audit trail of this release: every change, transition and override, who made "
-               "it and when, with the tamper-evident hash chain.",
-}
-
-
-class PlaceholderTab(QWidget):
-    """Says what the tab will hold, so nobody mistakes an unbuilt tab for an empty release."""
-
-    def __init__(self, title: str, text: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName(f"placeholder_{title.lower()}")
-        heading = QLabel(title)
-        heading.setProperty("role", "heading")
-        body = QLabel(text)
-        body.setWordWrap(True)
-        note = QLabel("This tab is not built yet.")
-        note.setProperty("role", "subtle")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(24, 24, 24, 24)
-        layout.addWidget(heading)
-        layout.addWidget(body)
-        layout.addWidget(note)
-        layout.addStretch(1)
-
-
-def _placeholder_factory(title: str) -> TabFactory:
-    return lambda _store, _editor: PlaceholderTab(title, PLACEHOLDER_TEXT.get(title, ""))
-
-
-TAB_REGISTRY: list[TabSpec] = [
-    TabSpec("Overview", lambda store, editor: OverviewTab(store, editor)),
-    *(TabSpec(t, _placeholder_factory(t)) for t in TAB_ORDER[1:]),
-]
-
-
-def register_tab(title: str, factory: TabFactory) -> None:
-    """Add a release-editor tab, or replace the one with this title (e.g. the Tasks placeholder).
-    Editors created afterwards show it; call at import time of the module that builds the tab."""
-    for spec in TAB_REGISTRY:
-        if spec.title.lower() == title.lower():
-            spec.factory = factory
-            return
-    TAB_REGISTRY.append(TabSpec(title, factory))
 
 
 # --- Overview ---------------------------------------------------------------------------------
@@ -698,7 +637,7 @@ class LifecycleBar(QWidget):
 class ReleaseEditor(QWidget):
     back_requested = Signal()
 
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, tabs: Sequence[TabSpec], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("release_editor")
         self.store = store
@@ -718,7 +657,7 @@ class ReleaseEditor(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tab_widgets: dict[str, QWidget] = {}
-        for spec in TAB_REGISTRY:
+        for spec in tabs:
             widget = spec.factory(store, self)
             self.tab_widgets[spec.title] = widget
             self.tabs.addTab(widget, spec.title)
@@ -791,9 +730,3 @@ class ReleaseEditor(QWidget):
     def _deleted(self, key: str) -> None:
         if key == self.key:
             self.back_requested.emit()
-
-
-from ..settings import settings_page  # noqa: E402, F401  (register their tabs and the Settings page)
-from . import tab_evidence, tab_history  # noqa: E402, F401  (register their tabs and the Settings page)
-
-from . import tab_approvals, tab_changes, tab_tasks  # noqa: E402, F401  # isort: skip  (each registers its tab)
