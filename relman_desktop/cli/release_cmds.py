@@ -56,6 +56,7 @@ def release_json(row: Any) -> dict[str, Any]:
         "priority": row.priority,
         "risk": row.risk,
         "status": row.status,
+        "status_role": row.status_role,
         "application": row.application,
         "manager": row.manager_email,
         "planned_start": jsonable(row.planned_start),

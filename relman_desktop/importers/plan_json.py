@@ -25,6 +25,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from relman_desktop.models import entities as M
+from relman_desktop.models.defaults import ROLE_OF_DEFAULT_NAME
 from relman_desktop.services.base import Ctx, Tx, ValidationError
 
 __all__ = ["import_plan", "load_plan_file", "load_schema", "schema_path", "schema_problems"]
@@ -1025,6 +1026,8 @@ class _Writer:
                     "position": n,
                     "category": st["category"],
                     "color": st.get("color"),
+                    # A file from before roles: a default state's name gives its role.
+                    "role": st["role"] if "role" in st else ROLE_OF_DEFAULT_NAME.get(st["name"].strip().lower()),
                 }
                 for n, st in enumerate(states)
             ],

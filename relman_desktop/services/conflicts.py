@@ -65,8 +65,6 @@ __all__ = [
 ]
 
 ERROR, WARNING = "error", "warning"
-# Once a prerequisite reached one of these, releases depending on it may deploy any time.
-DEPLOYED_STATES = frozenset({"Deployed", "In Review", "Closed"})
 Interval = tuple[dt.datetime, dt.datetime]
 
 
@@ -106,12 +104,18 @@ class RelInfo:
     direct: frozenset[int] = frozenset()
     touched: frozenset[int] = frozenset()
     envs: frozenset[str] = frozenset()
+    role: E.StateRole | None = None  # what its state means (never asked by the state's name)
     scheduled: bool = field(init=False)
     active: bool = field(init=False)
 
     def __post_init__(self) -> None:
         self.scheduled = self.start is not None and self.end is not None and self.end > self.start
         self.active = self.scheduled and not self.terminal
+
+    @property
+    def deployed(self) -> bool:
+        """Once a prerequisite is deployed, releases depending on it may deploy any time."""
+        return self.role in E.DEPLOYED_ROLES
 
 
 @dataclass
@@ -216,6 +220,7 @@ class PlanIndex:
             Release.rollback_minutes,
             WorkflowState.name,
             WorkflowState.category,
+            WorkflowState.role,
         ).join(WorkflowState, WorkflowState.id == Release.status_id)
         if around is not None:
             related = select(ReleaseDependency.prerequisite_id).where(ReleaseDependency.release_id == around.id).union(
@@ -265,7 +270,7 @@ class PlanIndex:
         terminal = E.StateCategory.TERMINAL
         cis = self.cis
         nothing: frozenset[Any] = frozenset()
-        for rid, key, title, start, end, rollback, state, category in state_rows:
+        for rid, key, title, start, end, rollback, state, category, role in state_rows:
             d = direct.get(rid)
             if d:
                 touched = set(d)
@@ -287,6 +292,7 @@ class PlanIndex:
                 direct=direct_ids,
                 touched=touched_ids,
                 envs=envs,
+                role=role,
             )
             self.releases[rid] = info
             self.by_key[key] = info
@@ -727,7 +733,7 @@ def _c5(index: PlanIndex, focus: set[int] | None) -> list[Conflict]:
         if focus is not None and release_id not in focus and prereq_id not in focus:
             continue
         rel, pre = index.releases[release_id], index.releases[prereq_id]
-        if not rel.active or not pre.active or pre.status in DEPLOYED_STATES:
+        if not rel.active or not pre.active or pre.deployed:
             continue
         assert rel.start and rel.end and pre.start and pre.end
         if rel.start < pre.end:

@@ -51,6 +51,12 @@ class ReleaseRow:
     deploy_end: dt.datetime | None
     actual_start: dt.date | None = None
     actual_end: dt.date | None = None
+    status_role: str | None = None  # what its state means (StateRole value); None: a custom state
+
+    @property
+    def read_only(self) -> bool:
+        """Closed or Cancelled (by role): no edit until a transition reopens it."""
+        return self.status_role in E.READ_ONLY_ROLES
 
 
 @dataclass
@@ -89,6 +95,12 @@ class ReleaseDetail:
     closure_code: str | None
     depends_on: list[dict[str, str]] = field(default_factory=list)
     dependents: list[str] = field(default_factory=list)
+    status_role: str | None = None  # what its state means (StateRole value); None: a custom state
+
+    @property
+    def read_only(self) -> bool:
+        """Closed or Cancelled (by role): no edit until a transition reopens it."""
+        return self.status_role in E.READ_ONLY_ROLES
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -178,6 +190,7 @@ def list_releases(ctx: Ctx) -> list[ReleaseRow]:
             Release.deploy_end,
             Release.actual_start,
             Release.actual_end,
+            type_coerce(WorkflowState.role, String),
         )
         .join(WorkflowState, WorkflowState.id == Release.status_id)
         .outerjoin(manager, manager.id == Release.manager_id)
@@ -215,6 +228,7 @@ def _detail(s: Session, rel: Release) -> ReleaseDetail:
         priority=rel.priority.value,
         risk=rel.risk.value,
         status=rel.status.name,
+        status_role=rel.status.role.value if rel.status.role else None,
         application=rel.application,
         scope=rel.scope,
         objectives=rel.objectives,

@@ -97,7 +97,7 @@ def _blocked(
         later(other.end)  # type: ignore[arg-type]
     for prereq_id in index.prerequisites(rel.id):
         pre = index.releases[prereq_id]
-        if pre.active and pre.status not in C.DEPLOYED_STATES and a < pre.end:  # type: ignore[operator]
+        if pre.active and not pre.deployed and a < pre.end:  # type: ignore[operator]
             later(pre.end)  # type: ignore[arg-type]
     for release_id in index.dependents(rel.id):
         dep = index.releases[release_id]

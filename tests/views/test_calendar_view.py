@@ -301,3 +301,42 @@ def test_save_baseline_overlays_todays_dates_and_undo_removes_it(view):
     view.store.undo_stack.undo()
     assert baselines.list_baselines(view.store.ctx) == []
     assert view.save_baseline("Before the slip") and view.save_baseline("Before the slip") is None
+
+
+def test_a_closed_release_cannot_be_dragged_resized_or_nudged(plan_ctx, qtbot):
+    """Closed (by its state's role, here renamed "Done") is read-only on the calendar too."""
+    from relman_desktop.services import workflow
+    from relman_desktop.services.lifecycle import restore_status
+    from relman_desktop.views.calendar.calendar_view import CalendarView
+    from relman_desktop.views.shell.store import Store
+
+    workflow.rename_state(plan_ctx, "Closed", "Done")
+    restore_status(plan_ctx, "REL-2026-002", "Done")
+    store = Store(plan_ctx)
+    view = CalendarView(store)
+    qtbot.addWidget(view)
+    view.resize(1400, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_zoom("day")
+    view.select_key("REL-2026-002")
+    before = dates(plan_ctx, "REL-2026-002")
+    line = "REL-2026-002 is Done: reopen it through a workflow transition to edit it"
+    rect = view.bar_rect("REL-2026-002")
+    vp = view.chart.viewport()
+    start = QPoint(int(rect.center().x()), int(rect.center().y()))
+    end = start + QPoint(int(3 * view.renderer.geom.ppd), 0)
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(vp, end)
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=end)
+    assert view.message.text() == line
+    view.message.setText("")
+    view.chart.setFocus()
+    qtbot.keyClick(view.chart, Qt.Key.Key_Right)  # nudge
+    assert view.message.text() == line
+    qtbot.keyClick(view.chart, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)  # resize
+    assert not view.resize_item("REL-2026-002", 2)
+    assert dates(plan_ctx, "REL-2026-002") == before
+    assert store.undo_stack.count() == 0
+    # An open release beside it still moves.
+    assert view.move_item("REL-2026-003", 1)

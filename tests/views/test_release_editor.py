@@ -227,3 +227,23 @@ def test_an_allowed_move_goes_through(editor, qtbot, store):
     assert get_release(store.ctx, "REL-2026-001").status == "Build"
     assert "Build" in editor.status.text()
     assert not editor.lifecycle.panel.isVisible()
+
+
+def test_a_cancelled_release_opens_read_only_until_reopened(store, qtbot):
+    from relman_desktop.services.lifecycle import transition
+
+    ed = ReleaseEditor(store, RELEASE_TABS)
+    qtbot.addWidget(ed)
+    ed.set_release("REL-2026-001")
+    ed.show()
+    assert not ed.read_only_notice.isVisible() and ed.overview.isEnabled()
+    transition(store.ctx, "REL-2026-001", "Cancelled")  # while it is open in the editor
+    store.release_changed.emit("REL-2026-001")
+    assert ed.read_only_notice.isVisible()
+    assert ed.read_only_notice.text() == "REL-2026-001 is Cancelled: reopen it through a workflow transition to edit it"
+    assert not ed.overview.isEnabled() and not ed.tab_widgets["Tasks"].isEnabled()
+    assert ed.tab_widgets["History"].isEnabled() and ed.lifecycle.isEnabled()
+    transition(store.ctx, "REL-2026-001", "Reopen")
+    store.release_changed.emit("REL-2026-001")
+    assert not ed.read_only_notice.isVisible()
+    assert ed.overview.isEnabled() and ed.tab_widgets["Tasks"].isEnabled()

@@ -173,6 +173,9 @@ class GanttChart(QAbstractScrollArea):
         if i >= 0:
             self.view.select_row(i)
         if event.button() == Qt.MouseButton.LeftButton and part in ("body", "start", "end", "deploy"):
+            if self.view.refuse_read_only(i):  # a closed or cancelled release does not move
+                event.accept()
+                return
             self._drag = {"row": i, "part": part, "x": pos.x(), "days": None}
             event.accept()
             return
@@ -848,7 +851,21 @@ class CalendarView(QWidget):
             return False
         return self._push_edit(i, *pair)
 
+    def refuse_read_only(self, i: int) -> bool:
+        """True (and the reason shown) when row ``i`` belongs to a Closed or Cancelled release
+        (by its state's role): dragging, resizing and nudging it are refused until reopened."""
+        if not 0 <= i < len(self.renderer.rows):
+            return False
+        rel = self.renderer.rows[i].release
+        if not rel.read_only:
+            return False
+        self.show_message(f"{rel.key} is {rel.status}: reopen it through a workflow transition to edit it",
+                          error=True)
+        return True
+
     def _push_edit(self, i: int, old: dict[str, Any], new: dict[str, Any]) -> bool:
+        if self.refuse_read_only(i):
+            return False
         row = self.renderer.rows[i]
         if row.task is not None:
             key, local = row.release.key, row.task.local_id
@@ -942,7 +959,7 @@ class CalendarView(QWidget):
 
     def move_to_slot(self, key: str, slot: Any) -> bool:
         rel = self.data.by_key.get(key)
-        if rel is None:
+        if rel is None or self.refuse_read_only(self.renderer.row_of(key)):
             return False
         old = {"deploy_start": rel.deploy_start, "deploy_end": rel.deploy_end}
         step = Step(call(SCHEDULING, "move_release", key, slot.start, slot.end), call(RELEASES, "update_release", key, old))

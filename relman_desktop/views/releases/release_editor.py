@@ -654,6 +654,13 @@ class ReleaseEditor(QWidget):
         top.addWidget(self.heading, 1)
         top.addWidget(self.status)
         self.lifecycle = LifecycleBar(store)
+        # Closed or Cancelled (by role): the tabs are read-only until a transition reopens it.
+        self.read_only_notice = QLabel()
+        self.read_only_notice.setObjectName("read_only_notice")
+        self.read_only_notice.setProperty("role", "error")
+        self.read_only_notice.setWordWrap(True)
+        self.read_only_notice.hide()
+        self.read_only = False
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tab_widgets: dict[str, QWidget] = {}
@@ -666,6 +673,7 @@ class ReleaseEditor(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(top)
         layout.addWidget(self.lifecycle)
+        layout.addWidget(self.read_only_notice)
         layout.addWidget(self.tabs, 1)
         store.release_changed.connect(self._changed)
         store.release_renamed.connect(self._renamed)
@@ -685,21 +693,35 @@ class ReleaseEditor(QWidget):
 
     def set_release(self, key: str | None) -> None:
         self.key = key
-        self._refresh_header()
         self.lifecycle.set_release(key)
         for widget in self.tab_widgets.values():
             setter = getattr(widget, "set_release", None)
             if callable(setter):
                 setter(key)
+        self._refresh_header()  # after the tabs: a read-only release disables what they enabled
 
     def _refresh_header(self) -> None:
         detail = self.store.release(self.key) if self.key else None
         if detail is None:
             self.heading.setText("No release")
             self.status.setText("")
+            self._set_read_only(None)
             return
         self.heading.setText(f"{detail.key} — {detail.title}")
         self.status.setText(f"Status: <b>{_html(detail.status)}</b>")
+        self._set_read_only(detail)
+
+    def _set_read_only(self, detail: Any) -> None:
+        """A Closed or Cancelled release (by its state's role) is shown, not edited: every tab
+        but History is disabled and a line says how to edit it again (the lifecycle bar)."""
+        self.read_only = bool(detail is not None and getattr(detail, "read_only", False))
+        if self.read_only:
+            self.read_only_notice.setText(
+                f"{detail.key} is {detail.status}: reopen it through a workflow transition to edit it")
+        self.read_only_notice.setVisible(self.read_only)
+        for title, widget in self.tab_widgets.items():
+            if title != "History":
+                widget.setEnabled(not self.read_only)
 
     def show_tab(self, title: str) -> bool:
         for i in range(self.tabs.count()):
@@ -714,11 +736,11 @@ class ReleaseEditor(QWidget):
     def _changed(self, key: str) -> None:
         if key != self.key:
             return
-        self._refresh_header()
         self.lifecycle.refresh()
         overview = self.tab_widgets.get("Overview")
         if isinstance(overview, OverviewTab):
             overview.reload()
+        self._refresh_header()  # last: closing it makes what the reload enabled read-only
 
     def _renamed(self, old: str, new: str) -> None:
         if old == self.key:
