@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     QCoreApplication.setOrganizationName(APP_NAME)
     QCoreApplication.setApplicationName(APP_NAME)
     app = QApplication.instance() or QApplication(argv)
-    app.setApplicationDisplayName("Release Manager Desktop")
+    QApplication.setApplicationDisplayName("Release Manager Desktop")
     window = build_window(args.plan, app=app)  # type: ignore[arg-type]
     _install_excepthook(window)
     window.show()

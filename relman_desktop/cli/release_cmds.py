@@ -78,7 +78,7 @@ def cmd_releases(args: argparse.Namespace, out: TextIO) -> int:
     if not rows:
         out.write("no releases in this plan\n")
         return 0
-    table = [("KEY", "STATUS", "TYPE", "RISK", "PLANNED", "TITLE")]
+    table: list[tuple[str, ...]] = [("KEY", "STATUS", "TYPE", "RISK", "PLANNED", "TITLE")]
     for r in rows:
         planned = f"{r.planned_start or '?'} → {r.planned_end or '?'}" if (r.planned_start or r.planned_end) else ""
         table.append((r.key, r.status, r.type, r.risk, planned, r.title))

@@ -24,7 +24,7 @@ class ExportCancelled(ServiceError):
 
 def write_atomically(
     target: str | os.PathLike[str],
-    write: Callable[[Path], None],
+    write: Callable[[Path], object],
     *,
     cancelled: Callable[[], bool] | None = None,
 ) -> Path:

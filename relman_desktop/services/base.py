@@ -211,10 +211,8 @@ class Tx:
         )
 
     def finish(self) -> None:
-        if self.ctx.run_rules and self.rule_events:
-            from . import rules  # rules act through the same transaction
-
-            rules.run_pending(self)
+        if self.rule_events:  # a service raised rule events and did not run them: a bug
+            raise RuntimeError(f"rule events {self.rule_events} were raised but not run (rules.run_pending)")
         self.session.flush()
         if self._events:
             append_events(self.session, self._events, actor=self.ctx.actor, at=self.ctx.now())

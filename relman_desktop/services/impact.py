@@ -53,6 +53,7 @@ from relman_desktop.models.entities import (
     WorkflowState,
 )
 
+from . import rules
 from . import workdays as W
 from .base import Ctx, NotFound, ValidationError, gc_paused, jsonable, release_by_key
 
@@ -726,6 +727,7 @@ def apply_shift(ctx: Ctx, key: str, shift_days: int) -> ShiftApplied:
             after["tasks"][name] = jsonable({"start": start, "end": end})
             tx.audit("task", name, "shift", old_t, {"start": start, "end": end}, release_key=rel_key)
         s.flush()
+        rules.run_pending(tx)  # the rules this write raised act in the same transaction
     return ShiftApplied(key, shift_days, plan.moves, before, after)
 
 
@@ -755,3 +757,4 @@ def restore_dates(ctx: Ctx, dates: dict[str, Any]) -> None:
             # set both before the flush so the start <= end check sees the final pair
             task.start, task.end = start, end
             tx.audit("task", name, "restore dates", old_t, values, release_key=rel_key)
+        rules.run_pending(tx)  # the rules this write raised act in the same transaction

@@ -19,6 +19,7 @@ from relman_desktop.models.entities import (
     WorkflowState,
 )
 
+from . import rules
 from .base import (
     Ctx,
     CycleError,
@@ -384,6 +385,7 @@ def create_release(ctx: Ctx, fields: dict[str, Any]) -> str:
         s.flush()
         tx.audit("release", rel.key, "create", None, _snapshot(_detail(s, rel), values.keys()), release_key=rel.key)
         tx.rule_events.append(("on_create", rel.id))
+        rules.run_pending(tx)  # the rules this write raised act in the same transaction
         return rel.key
 
 
@@ -403,6 +405,7 @@ def update_release(ctx: Ctx, key: str, fields: dict[str, Any]) -> ReleaseDetail:
         tx.audit("release", after.key, "update", _snapshot(before, changed), _snapshot(after, changed), release_key=after.key)
         if SCHEDULE_FIELDS & changed.keys():
             tx.rule_events.append(("on_schedule_change", rel.id))
+            rules.run_pending(tx)  # the rules this write raised act in the same transaction
         return after
 
 

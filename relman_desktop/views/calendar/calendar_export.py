@@ -113,7 +113,7 @@ def export_calendar_png(source: Any, path: str | Path, *, zoom: str | float = "w
     finally:
         p.end()
     target = Path(path)
-    if not image.save(str(target), "PNG"):
+    if not image.save(str(target), "PNG"):  # type: ignore[call-overload]  # the stubs want bytes; PySide6 takes str
         raise OSError(f"could not write {target}")
     return target
 

@@ -628,9 +628,9 @@ class GraphView(QWidget):
                 # through a column straight, in the gap grandalf left for it, never across a box
                 points += [QPointF(x - half, y), QPointF(x + half, y)]
             points.append(QPointF(b[0] - half, b[1]))
-            item = EdgeItem(e, points, (e.prerequisite, e.dependent) in critical_edges)
-            self.scene.addItem(item)
-            self.edges[(e.prerequisite, e.dependent)] = item
+            edge = EdgeItem(e, points, (e.prerequisite, e.dependent) in critical_edges)
+            self.scene.addItem(edge)
+            self.edges[(e.prerequisite, e.dependent)] = edge
         self.scene.setSceneRect(QRectF(-40, -40, lay.width + 80, lay.height + 80))
         if self.selected_key in self.nodes:
             self.nodes[self.selected_key].setSelected(True)
@@ -796,7 +796,7 @@ def export_scene(scene: QGraphicsScene, path: str | Path) -> Path:
         painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         scene.render(painter, QRectF(image.rect()), source)
         painter.end()
-        if not image.save(str(target), "PNG"):
+        if not image.save(str(target), "PNG"):  # type: ignore[call-overload]  # the stubs want bytes; PySide6 takes str
             raise OSError(f"could not write {target}")
     elif suffix == ".svg":
         from PySide6.QtSvg import QSvgGenerator

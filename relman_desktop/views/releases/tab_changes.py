@@ -266,6 +266,8 @@ class ChangesTab(QWidget):
     # --- editing -------------------------------------------------------------------------------
 
     def _decided_approvals(self) -> int:
+        if self.key is None:
+            return 0
         try:
             stages = approvals.list_stages(self.store.ctx, self.key)
         except (ServiceError, PlanError):

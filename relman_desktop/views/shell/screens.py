@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QWidget
 
-from ..cab import cab_presenter
+from ..cab import cab_page
 from ..calendar import calendar_view
 from ..changes import changes_page
 from ..cis import cis_page
@@ -60,7 +60,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("kpis", "KPIs", kpi_dashboard.page_factory,
              "Release success rate, deployment frequency, change failure rate, time to restore, lead "
              "time for changes, on-time delivery and approval cycle time, with DORA tiers."),
-    PageSpec("cab", "CAB", cab_presenter.page_factory,
+    PageSpec("cab", "CAB", cab_page.page_factory,
              "Presenter mode for the Change Advisory Board."),
     PageSpec("settings", "Settings", settings_page.page_factory,
              "Appearance, the plan file, people, CIs, calendar windows, templates, rules and the workflow."),
@@ -116,7 +116,7 @@ SCREENSHOT_VIEWS: dict[str, Prepare] = {
     "changes": changes_page.prepare_screenshot,
     "cis": cis_page.prepare_screenshot,
     "kpis": kpi_dashboard.prepare_screenshot,
-    "cab": cab_presenter.prepare_screenshot,
+    "cab": cab_page.prepare_screenshot,
     "settings": settings_page.prepare_screenshot(None),
     **{f"settings-{section}": settings_page.prepare_screenshot(section)
        for section in settings_page.SECTION_IDS},
