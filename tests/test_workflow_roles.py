@@ -310,3 +310,23 @@ def test_plan_json_round_trips_roles_and_old_files_get_them_by_name(ctx, tmp_pat
         assert roles["Live"] is None  # an unknown name gets no role; Settings > Workflow gives one
     finally:
         other.plan.close()
+
+
+def test_a_rule_on_a_renamed_state_still_fires(ctx):
+    """Rules name states in their conditions; a rename carries them along."""
+    from relman_desktop.services import rules
+
+    make_ready_release(ctx, KEY)
+    rules.create_rule(ctx, "raise priority when building", "on_status_change",
+                      [{"field": "status", "op": "eq", "value": "Build"}],
+                      [{"action": "set_field", "field": "priority", "value": "high"}])
+    rules.create_rule(ctx, "note leaving planning", "on_status_change",
+                      [{"field": "status", "op": "in", "value": ["Build", "Testing"]}],
+                      [{"action": "require_test", "kind": "uat"}])
+    workflow.rename_state(ctx, "Build", "Make")
+    conditions = {r.name: r.conditions for r in rules.list_rules(ctx)}
+    assert conditions["raise priority when building"][0]["value"] == "Make"
+    assert conditions["note leaving planning"][0]["value"] == ["Make", "Testing"]
+    transition(ctx, KEY, "Make")
+    detail = releases.get_release(ctx, KEY)
+    assert (detail.priority, detail.required_tests) == ("high", ["uat"])

@@ -19,9 +19,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from relman_desktop.models import enums as E
-from relman_desktop.models.entities import Release, WorkflowState, WorkflowTransition
+from relman_desktop.models.entities import (
+    CabMeeting,
+    Release,
+    Rule,
+    WorkflowState,
+    WorkflowTransition,
+)
 
-from .base import Ctx, NotFound, ValidationError, state_by_name
+from .base import Ctx, NotFound, Tx, ValidationError, state_by_name
 from .guards import GUARDS
 
 ANY_OPEN = "any open state"
@@ -202,6 +208,34 @@ def rename_state(ctx: Ctx, old_name: str, new_name: str) -> None:
             return
         state.name = new
         tx.audit("workflow_state", state.id, "rename", {"name": old_name}, {"name": new})
+        _follow_rename(tx, old_name, new)
+
+
+def _renamed(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, list):
+        return [new if v == old else v for v in value]
+    return new if value == old else value
+
+
+def _follow_rename(tx: Tx, old: str, new: str) -> None:
+    """What names a state by its name follows the rename, so renaming changes no behaviour:
+    rule conditions on ``status`` and CAB meeting filters that list ``states``."""
+    s = tx.session
+    for rule in s.execute(select(Rule)).scalars():
+        conditions = [
+            {**c, "value": _renamed(c.get("value"), old, new)} if c.get("field") == "status" else c
+            for c in rule.conditions or []
+        ]
+        if conditions != (rule.conditions or []):
+            tx.audit("rule", rule.id, "update", {"conditions": rule.conditions}, {"conditions": conditions})
+            rule.conditions = conditions
+    for meeting in s.execute(select(CabMeeting)).scalars():
+        flt = dict(meeting.filter or {})
+        if old in (flt.get("states") or []):
+            before = dict(flt)
+            flt["states"] = _renamed(list(flt["states"]), old, new)
+            tx.audit("cab_meeting", meeting.id, "update", {"filter": before}, {"filter": flt})
+            meeting.filter = flt
 
 
 def reorder_states(ctx: Ctx, names: Sequence[str]) -> None:
