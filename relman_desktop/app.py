@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     QCoreApplication.setOrganizationName(APP_NAME)
     QCoreApplication.setApplicationName(APP_NAME)
     app = QApplication.instance() or QApplication(argv)
-    app.setApplicationDisplayName("Release Manager Desktop")
+    QApplication.setApplicationDisplayName("Release Manager Desktop")
     from relman_desktop.views.shell import crash_dialog
     from relman_desktop.views.shell.about_dialog import facts_for, facts_text
 

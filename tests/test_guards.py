@@ -21,7 +21,7 @@ from helpers_builders import (  # noqa: F401  (plan, plan_template: fixtures)
 )
 
 from relman_desktop.services.base import release_by_key
-from relman_desktop.services.guards import GUARD_NAMES, JUMP_TO, check_guard
+from relman_desktop.services.guards import GUARDS, check_guard, guard_title
 from relman_desktop.services.templates import create_template
 
 UTC = dt.UTC
@@ -34,9 +34,12 @@ def guard(ctx, name, param=None, key=KEY):
 
 
 def test_there_are_nine_guards_each_with_a_tab():
-    assert len(GUARD_NAMES) == 9
-    assert set(JUMP_TO) == set(GUARD_NAMES)
-    assert set(JUMP_TO.values()) <= {"Overview", "Changes", "Tasks", "Approvals", "Tests", "Deployments", "Review"}
+    assert len(GUARDS) == 9
+    assert {g.jump_to for g in GUARDS.values()} <= {
+        "Overview", "Changes", "Tasks", "Approvals", "Tests", "Deployments", "Review"}
+    assert [g.name for g in GUARDS.values() if g.takes_phase] == ["phase_tasks_done"]
+    assert guard_title("phase_tasks_done", "build") == "build tasks done"
+    assert guard_title("window_clear") == "deployment window clear"
 
 
 # --- scope_defined --------------------------------------------------------------------------

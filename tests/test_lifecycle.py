@@ -98,7 +98,7 @@ def test_full_walk_from_planning_to_closed(ctx, release):
     evidence.record_review(ctx, KEY, "successful", lessons_learned="Smooth")
     set_task_status(ctx, review, "done")
     assert transition(ctx, KEY, "Closed") == "Closed"
-    assert available_transitions(ctx, KEY) == []
+    assert [(o.to_state, o.label) for o in available_transitions(ctx, KEY)] == [("In Review", "Reopen")]
 
     moves = [(b["status"], a["status"]) for _, b, a in audit(ctx, "transition")]
     assert moves == [
@@ -201,7 +201,7 @@ def test_on_hold_cannot_jump_elsewhere(ctx, release):
 def test_cancelled_from_any_open_state(ctx, release, state):
     set_release(ctx, KEY, status=state)
     assert transition(ctx, KEY, "Cancelled") == "Cancelled"
-    assert available_transitions(ctx, KEY) == []
+    assert [(o.to_state, o.label) for o in available_transitions(ctx, KEY)] == [("Planning", "Reopen")]
 
 
 def test_rolled_back_path(ctx, release):
@@ -241,11 +241,12 @@ def test_unknown_state_names_the_allowed_states(ctx, release):
     )
 
 
-def test_closed_allows_no_move(ctx, release):
+def test_closed_allows_only_reopening(ctx, release):
     set_release(ctx, KEY, status="Closed")
     with pytest.raises(ServiceError) as info:
         transition(ctx, KEY, "Build")
-    assert str(info.value) == "REL-2026-014 cannot move from Closed to Build: Closed allows no further move"
+    assert str(info.value) == "REL-2026-014 cannot move from Closed to Build: from Closed REL-2026-014 can move to In Review"
+    assert transition(ctx, KEY, "Reopen") == "In Review"
 
 
 def test_transition_raises_a_status_change_event_for_rules(ctx, release):
@@ -329,9 +330,9 @@ def test_workflow_editing_refusals(ctx, release):
     with pytest.raises(ValidationError) as loop:
         workflow.add_transition(ctx, "Build", "Build")
     assert str(loop.value) == "To state: a transition from Build to itself does nothing"
-    with pytest.raises(ValidationError) as terminal:
-        workflow.add_transition(ctx, "Closed", "Build")
-    assert str(terminal.value) == "From state: Closed is a terminal state; nothing leaves it"
+    with pytest.raises(ValidationError) as reopen:  # a terminal state is left only by a reopen transition
+        workflow.add_transition(ctx, "Closed", "In Review")
+    assert str(reopen.value) == "the transition Closed → In Review exists already"
     with pytest.raises(ValidationError) as unknown:
         workflow.add_transition(ctx, "Planning", "Shipped")
     assert str(unknown.value).startswith("no workflow state 'Shipped' (states: Planning, Build")

@@ -181,6 +181,7 @@ def test_schema_enumerations_match_the_model() -> None:
             E.DependencyKind,
         ),
         "task.phase": (values(d["task"]["properties"]["phase"]), E.Phase),
+        "workflow_state.role": (values(d["workflow_state"]["properties"]["role"]), E.StateRole),
         "task.status": (values(d["task"]["properties"]["status"]), E.TaskStatus),
         "task_dependency.type": (values(d["task_dependency"]["properties"]["type"]), E.LinkType),
         "stage.rule": (values(d["approval_stage"]["properties"]["rule"]), E.StageRule),

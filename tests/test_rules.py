@@ -173,6 +173,7 @@ def test_rules_run_in_position_order_and_each_fires_once(ctx, release):
     with ctx.write() as tx:
         rid = release_by_key(tx.session, KEY).id
         tx.rule_events.extend([("on_create", rid), ("on_create", rid)])
+        rules.run_pending(tx)  # what every service that raises an event does at its end
     assert [f["rule"] for f in fired(ctx)] == ["first", "second"]
     with ctx.read() as s:
         assert release_by_key(s, KEY).version == "B"
@@ -189,6 +190,7 @@ def test_a_rule_retriggering_its_own_event_does_not_loop(ctx, release, monkeypat
     monkeypatch.setattr(rules, "_apply", apply_and_retrigger)
     with ctx.write() as tx:
         tx.rule_events.append(("on_schedule_change", release_by_key(tx.session, KEY).id))
+        rules.run_pending(tx)
     assert [f["rule"] for f in fired(ctx)] == ["echo"]
 
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import sys
 import types
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-import relman_desktop.services as services_pkg
 from relman_desktop.cli import main
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import (
@@ -215,10 +213,8 @@ def test_slot_search_limits_and_errors(billing):
 
 def test_move_release_is_audited_and_raises_the_schedule_change_event(billing, monkeypatch):
     seen = []
-    fake = types.ModuleType("relman_desktop.services.rules")
-    fake.run_pending = lambda tx: (seen.extend(tx.rule_events), tx.rule_events.clear())
-    monkeypatch.setitem(sys.modules, "relman_desktop.services.rules", fake)
-    monkeypatch.setattr(services_pkg, "rules", fake, raising=False)
+    fake = types.SimpleNamespace(run_pending=lambda tx: (seen.extend(tx.rule_events), tx.rule_events.clear()))
+    monkeypatch.setattr(S, "rules", fake)  # the rules the move raises run through scheduling's import
 
     moved = S.move_release(billing, "REL-1", berlin(2026, 12, 12, 22), berlin(2026, 12, 12, 23, 30))
     assert (moved.key, moved.start, moved.end) == (

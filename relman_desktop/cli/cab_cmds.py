@@ -249,7 +249,6 @@ def cmd_export_minutes(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_screenshot_cab(args: argparse.Namespace, out: TextIO) -> int:
-    import relman_desktop.views.cab.cab_presenter  # noqa: F401  (registers the CAB page and its screenshot)
     from relman_desktop.cli.gui_cmds import cmd_screenshot
 
     return int(cmd_screenshot(args, out))

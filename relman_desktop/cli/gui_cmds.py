@@ -12,9 +12,9 @@ from typing import Any, TextIO
 from relman_desktop.cli import UsageError, group, open_ctx
 
 THEMES = ("light", "dark", "high-contrast")
-# Views that are a kind of their own: ``relman screenshot calendar out.png``. A view registered
-# later in views/shell/screenshot.py is reachable at once as ``relman screenshot view NAME out.png``;
-# add its name here (or call ``add_view_kind``) for the short form.
+# Views that are a kind of their own: ``relman screenshot calendar out.png``. Every view listed in
+# the shell's composition root (views/shell/screens.py) is reachable as
+# ``relman screenshot view NAME out.png``; add its name here for the short form.
 VIEW_KINDS = ["releases", "release", "tasks", "approvals", "settings", "calendar", "dependencies",
               "changes", "cis", "kpis", "cab"]
 

@@ -86,13 +86,16 @@ def cmd_restore(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def qt_version() -> str | None:
-    """PySide6's and Qt's versions, when Qt can be loaded (never the display)."""
-    try:
-        import PySide6
-        from PySide6.QtCore import qVersion
-    except ImportError:
-        return None
-    return f"{qVersion()} (PySide6 {PySide6.__version__})"
+    """PySide6's version (Qt's is the same) from the installed package's metadata: the command
+    line never loads Qt itself, nor needs a display, to say which one it would use."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    for dist in ("PySide6-Essentials", "PySide6"):
+        try:
+            return f"{version(dist)} ({dist})"
+        except PackageNotFoundError:
+            continue
+    return None
 
 
 def facts(args: argparse.Namespace) -> diagnostics.AboutFacts:

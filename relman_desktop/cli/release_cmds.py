@@ -61,6 +61,7 @@ def release_json(row: Any) -> dict[str, Any]:
         "priority": row.priority,
         "risk": row.risk,
         "status": row.status,
+        "status_role": row.status_role,
         "application": row.application,
         "manager": row.manager_email,
         "planned_start": jsonable(row.planned_start),
@@ -82,7 +83,7 @@ def cmd_releases(args: argparse.Namespace, out: TextIO) -> int:
     if not rows:
         out.write("no releases in this plan\n")
         return 0
-    table = [("KEY", "STATUS", "TYPE", "RISK", "PLANNED", "TITLE")]
+    table: list[tuple[str, ...]] = [("KEY", "STATUS", "TYPE", "RISK", "PLANNED", "TITLE")]
     for r in rows:
         planned = f"{r.planned_start or '?'} → {r.planned_end or '?'}" if (r.planned_start or r.planned_end) else ""
         table.append((r.key, r.status, r.type, r.risk, planned, r.title))

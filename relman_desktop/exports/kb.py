@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from relman_desktop.services.base import Ctx, ServiceError
@@ -196,6 +197,7 @@ def _md_cell(text: object) -> str:
 def page_markdown(blocks: Iterable[Block]) -> str:
     out: list[str] = []
     for kind, value in blocks:
+        value = cast(Any, value)
         if kind == "h1":
             out.append(f"# {_md(value)}")
         elif kind == "h2":
@@ -203,12 +205,12 @@ def page_markdown(blocks: Iterable[Block]) -> str:
         elif kind == "p":
             out.append("\n\n".join(_md(p) for p in re.split(r"\n\s*\n", str(value))))
         elif kind == "ul":
-            out.append("\n".join(f"- {_md(i).replace(chr(10), ' ')}" for i in value))  # type: ignore[attr-defined]
+            out.append("\n".join(f"- {_md(i).replace(chr(10), ' ')}" for i in value))
         elif kind == "banner":
-            _fill, headline, body = value  # type: ignore[misc]
+            _fill, headline, body = value
             out.append(f"> **{_md(headline)}**" + (f"  \n> {_md(body)}" if body else ""))
         elif kind in ("table", "facts"):
-            header, rows = value if kind == "table" else (["", ""], value)  # type: ignore[misc]
+            header, rows = value if kind == "table" else (["", ""], value)
             lines = ["| " + " | ".join(_md_cell(h) for h in header) + " |"]
             lines.append("|" + "|".join("---" for _ in header) + "|")
             lines += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows]
@@ -247,6 +249,7 @@ def _h(text: object) -> str:
 def page_html(blocks: Iterable[Block], *, title: str, nav: str = "", footer: str = "") -> str:
     body: list[str] = []
     for kind, value in blocks:
+        value = cast(Any, value)
         if kind == "h1":
             body.append(f"<h1>{_h(value)}</h1>")
         elif kind == "h2":
@@ -254,15 +257,15 @@ def page_html(blocks: Iterable[Block], *, title: str, nav: str = "", footer: str
         elif kind == "p":
             body += [f"<p>{_h(p)}</p>" for p in re.split(r"\n\s*\n", clean(value))]
         elif kind == "ul":
-            body.append("<ul>" + "".join(f"<li>{_h(i)}</li>" for i in value) + "</ul>")  # type: ignore[attr-defined]
+            body.append("<ul>" + "".join(f"<li>{_h(i)}</li>" for i in value) + "</ul>")
         elif kind == "banner":
-            fill, headline, text = value  # type: ignore[misc]
+            fill, headline, text = value
             body.append(
                 f'<div class="banner" role="status" style="background:#{fill}">'
                 f"<strong>{_h(headline)}</strong><br>{_h(text)}</div>"
             )
         elif kind == "table":
-            header, rows = value  # type: ignore[misc]
+            header, rows = value
             head = "".join(f'<th scope="col">{_h(h)}</th>' for h in header)
             rows_html = "".join(
                 "<tr>" + "".join(f"<td>{_h(c)}</td>" for c in r) + "</tr>" for r in rows
@@ -271,7 +274,7 @@ def page_html(blocks: Iterable[Block], *, title: str, nav: str = "", footer: str
         elif kind == "facts":
             rows_html = "".join(
                 f'<tr><th scope="row">{_h(k)}</th><td>{_h(v)}</td></tr>'
-                for k, v in value  # type: ignore[attr-defined]
+                for k, v in value
             )
             body.append(f'<table class="facts"><tbody>{rows_html}</tbody></table>')
     return (

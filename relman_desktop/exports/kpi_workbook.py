@@ -281,8 +281,8 @@ def _series_sheet(
     chart.y_axis.delete = False
     chart.height, chart.width = 9, 18
     last = max(n + 1, 2)
-    for col in chart_cols:
-        data = Reference(ws, min_col=col, min_row=1, max_row=last)
+    for chart_col in chart_cols:
+        data = Reference(ws, min_col=chart_col, min_row=1, max_row=last)
         chart.add_data(data, titles_from_data=True)
     if chart_kind == "line":
         for s in chart.series:  # straight segments: a smoothed curve overshoots (MTTR below 0)

@@ -471,7 +471,8 @@ def _workflow(s: Session, states: Any) -> dict[str, Any]:
     transitions = sorted(s.execute(select(M.WorkflowTransition)).scalars().all(), key=order)
     return {
         "states": [
-            {"name": st.name, "category": _enum(st.category), "color": st.color} for st in states
+            {"name": st.name, "category": _enum(st.category), "color": st.color, "role": _enum(st.role)}
+            for st in states
         ],
         "transitions": [
             {

@@ -230,7 +230,7 @@ def _csv(text: str, name: str, mapping: dict[str, str], zone: dt.tzinfo) -> list
         if f in columns:
             continue
         for alias in names:  # the likeliest name first: resolved_at wins over closed_at
-            i = next(
+            found = next(
                 (
                     i
                     for i, h in enumerate(normalised)
@@ -238,8 +238,8 @@ def _csv(text: str, name: str, mapping: dict[str, str], zone: dt.tzinfo) -> list
                 ),
                 None,
             )
-            if i is not None:
-                columns[f] = i
+            if found is not None:
+                columns[f] = found
                 break
     missing = [f for f in REQUIRED if f not in columns]
     unmapped = [c for c in mapping if c not in {_norm(h) for h in header}]
@@ -326,7 +326,8 @@ def _alerts(data: Any, name: str) -> list[IncidentRecord]:
             problems.append(f"{name} {where}: no labels; expected {EXPECTED_JSON}")
             continue
         labels = {str(k): str(v) for k, v in alert["labels"].items()}
-        notes = alert.get("annotations") if isinstance(alert.get("annotations"), dict) else {}
+        annotations = alert.get("annotations")
+        notes: dict[str, Any] = annotations if isinstance(annotations, dict) else {}
         start_text = alert.get("startsAt") or alert.get("activeAt")
         try:
             start = _moment(str(start_text or ""), dt.UTC)

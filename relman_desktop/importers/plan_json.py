@@ -26,6 +26,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from relman_desktop.models import entities as M
+from relman_desktop.models.defaults import ROLE_OF_DEFAULT_NAME
 from relman_desktop.services.base import Ctx, Tx, ValidationError
 
 __all__ = ["import_plan", "load_plan_file", "load_schema", "schema_path", "schema_problems"]
@@ -119,8 +120,8 @@ def _describe(error: jsonschema.ValidationError) -> list[str]:
             if k not in error.instance
         ]
     if kind == "enum":
-        allowed = ", ".join("null" if v is None else str(v) for v in error.validator_value)
-        return [_at(path, f"{_show(error.instance)} is not one of: {allowed}")]
+        choices = ", ".join("null" if v is None else str(v) for v in error.validator_value)
+        return [_at(path, f"{_show(error.instance)} is not one of: {choices}")]
     if kind == "const":
         return [_at(path, f"must be {_show(error.validator_value)}, not {_show(error.instance)}")]
     if kind == "type":
@@ -129,7 +130,7 @@ def _describe(error: jsonschema.ValidationError) -> list[str]:
             if isinstance(error.validator_value, list)
             else [error.validator_value]
         )
-        words = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+        words = " or ".join(str(_TYPE_WORDS.get(t, t)) for t in types)
         return [_at(path, f"expected {words}, got {_show(error.instance)}")]
     if kind == "anyOf" and path.rsplit("[", 1)[0].endswith("depends_on"):
         return [
@@ -857,7 +858,7 @@ class _Writer:
     def run(self) -> dict[str, Any]:
         if self.replace_workflow:
             states = self._workflow()
-            first_state = states[self.data["workflow"]["states"][0]["name"]]
+            first_state: int | None = states[self.data["workflow"]["states"][0]["name"]]
         else:
             states = dict(self.existing.states)
             first_state = (
@@ -1100,6 +1101,8 @@ class _Writer:
                     "position": n,
                     "category": st["category"],
                     "color": st.get("color"),
+                    # A file from before roles: a default state's name gives its role.
+                    "role": st["role"] if "role" in st else ROLE_OF_DEFAULT_NAME.get(st["name"].strip().lower()),
                 }
                 for n, st in enumerate(states)
             ],

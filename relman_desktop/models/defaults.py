@@ -12,24 +12,28 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .entities import WorkflowState, WorkflowTransition
-from .enums import StateCategory
+from .enums import StateCategory, StateRole
 
 OPEN, HOLD, TERMINAL = StateCategory.OPEN, StateCategory.HOLD, StateCategory.TERMINAL
 
-DEFAULT_STATES: list[tuple[str, StateCategory, str]] = [
-    ("Planning", OPEN, "#6b7b8c"),
-    ("Build", OPEN, "#3b6fb6"),
-    ("Testing", OPEN, "#7a5bb5"),
-    ("Awaiting Approval", OPEN, "#c28a00"),
-    ("Approved", OPEN, "#2e8b57"),
-    ("Deploying", OPEN, "#d2691e"),
-    ("Deployed", OPEN, "#1f7a3a"),
-    ("In Review", OPEN, "#4f7f8f"),
-    ("Closed", TERMINAL, "#4d4d4d"),
-    ("On Hold", HOLD, "#8c6d4f"),
-    ("Cancelled", TERMINAL, "#8b1e1e"),
-    ("Rolled Back", OPEN, "#b22222"),
+R = StateRole
+
+# (name, category, colour, role): the name is the user's to change; the role is what it means.
+DEFAULT_STATES: list[tuple[str, StateCategory, str, StateRole]] = [
+    ("Planning", OPEN, "#6b7b8c", R.PLANNING),
+    ("Build", OPEN, "#3b6fb6", R.BUILD),
+    ("Testing", OPEN, "#7a5bb5", R.TESTING),
+    ("Awaiting Approval", OPEN, "#c28a00", R.AWAITING_APPROVAL),
+    ("Approved", OPEN, "#2e8b57", R.APPROVED),
+    ("Deploying", OPEN, "#d2691e", R.DEPLOYING),
+    ("Deployed", OPEN, "#1f7a3a", R.DEPLOYED),
+    ("In Review", OPEN, "#4f7f8f", R.IN_REVIEW),
+    ("Closed", TERMINAL, "#4d4d4d", R.CLOSED),
+    ("On Hold", HOLD, "#8c6d4f", R.ON_HOLD),
+    ("Cancelled", TERMINAL, "#8b1e1e", R.CANCELLED),
+    ("Rolled Back", OPEN, "#b22222", R.ROLLED_BACK),
 ]
+ROLE_OF_DEFAULT_NAME: dict[str, StateRole] = {name.lower(): role for name, _c, _col, role in DEFAULT_STATES}
 
 
 def g(name: str, param: str | None = None, *, soft: bool) -> dict[str, Any]:
@@ -63,11 +67,17 @@ DEFAULT_TRANSITIONS: list[tuple[str | None, str | None, list[dict[str, Any]]]] =
     ("On Hold", None, []),
 ]
 
+# Closed and Cancelled releases are read-only; these transitions are how one is reopened.
+REOPEN_TRANSITIONS: list[tuple[str, str, str]] = [
+    ("Closed", "In Review", "Reopen"),
+    ("Cancelled", "Planning", "Reopen"),
+]
+
 
 def install_default_workflow(session: Session) -> None:
     states: dict[str, WorkflowState] = {}
-    for position, (name, category, color) in enumerate(DEFAULT_STATES):
-        states[name] = WorkflowState(name=name, position=position, category=category, color=color)
+    for position, (name, category, color, role) in enumerate(DEFAULT_STATES):
+        states[name] = WorkflowState(name=name, position=position, category=category, color=color, role=role)
         session.add(states[name])
     session.flush()
     for src, dst, guards in DEFAULT_TRANSITIONS:
@@ -78,4 +88,6 @@ def install_default_workflow(session: Session) -> None:
                 guards=guards,
             )
         )
+    for src, dst, label in REOPEN_TRANSITIONS:
+        session.add(WorkflowTransition(from_state=states[src], to_state=states[dst], label=label, guards=[]))
     session.flush()

@@ -162,6 +162,8 @@ class WorkflowState(Base):
     position: Mapped[int] = mapped_column(Integer)
     category: Mapped[E.StateCategory] = mapped_column(enum_col(E.StateCategory, "state_category"))
     color: Mapped[str | None] = mapped_column(String(16))
+    # What the state means (StateRole); None: a custom state no built-in rule recognises.
+    role: Mapped[E.StateRole | None] = mapped_column(enum_col(E.StateRole, "state_role"), nullable=True)
 
 
 class WorkflowTransition(Base):

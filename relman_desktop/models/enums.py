@@ -203,3 +203,40 @@ class StateCategory(StrEnum):
     OPEN = "open"
     HOLD = "hold"
     TERMINAL = "terminal"
+
+
+class StateRole(StrEnum):
+    """What a workflow state *means*, whatever it is called. Guards, impact, conflicts, the
+    critical path, CAB eligibility and the calendar ask for roles, never for state names, so
+    renaming "Deployed" to "Live" changes no behaviour. A state may have no role (None): a
+    custom step no built-in rule needs to recognise."""
+
+    PLANNING = "planning"
+    BUILD = "build"
+    TESTING = "testing"
+    AWAITING_APPROVAL = "awaiting_approval"
+    APPROVED = "approved"
+    DEPLOYING = "deploying"
+    DEPLOYED = "deployed"
+    IN_REVIEW = "in_review"
+    CLOSED = "closed"
+    ON_HOLD = "on_hold"
+    CANCELLED = "cancelled"
+    ROLLED_BACK = "rolled_back"
+
+
+# A prerequisite counts as deployed in these roles (dependencies_met, impact, conflicts).
+DEPLOYED_ROLES = frozenset({StateRole.DEPLOYED, StateRole.IN_REVIEW, StateRole.CLOSED})
+# A "deploy together" partner must at least be approved for deployment.
+READY_TO_DEPLOY_ROLES = frozenset({StateRole.APPROVED, StateRole.DEPLOYING}) | DEPLOYED_ROLES
+# Releases in these roles are read-only in every service and view until a transition reopens them.
+READ_ONLY_ROLES = frozenset({StateRole.CLOSED, StateRole.CANCELLED})
+# No longer under way: the calendar draws no "ongoing" bar past today for these.
+FINISHED_ROLES = frozenset({StateRole.CLOSED, StateRole.CANCELLED, StateRole.ROLLED_BACK})
+
+
+def state_role(value: object) -> StateRole | None:
+    """A stored role (enum, string or None) as a ``StateRole``; None for no role."""
+    if value is None or value == "":
+        return None
+    return StateRole(str(value))

@@ -62,12 +62,17 @@ class GuardRefused(ServiceError):
         self.unmet = unmet
 
 
+class ReadOnlyRelease(ServiceError):
+    """A write to a release whose state's role is closed or cancelled: one line naming it."""
+
+
 __all__ = [
     "Ctx",
     "CycleError",
     "GuardRefused",
     "NotFound",
     "PlanError",
+    "ReadOnlyRelease",
     "ServiceError",
     "Tx",
     "ValidationError",
@@ -189,8 +194,20 @@ class _Pending:
     seq: int = 0
 
 
+# Audit actions that may touch a read-only (closed, cancelled) release: moving it through the
+# workflow (reopening it included) and putting a state back. Creating, importing, restoring or deleting
+# the release itself is allowed too; anything else in it is refused.
+LIFECYCLE_ACTIONS = frozenset({"transition", "restore_status", "override"})
+RELEASE_ACTIONS = frozenset({"create", "import", "restore", "delete"})
+
+
 class Tx:
-    """An open write: the session, plus the audit events to append when it finishes."""
+    """An open write: the session, plus the audit events to append when it finishes.
+
+    Every write to a release is audited with its ``release_key``; that is where a write to a
+    Closed or Cancelled release (by its state's role) is refused, in one place for every
+    service. A release moved through the workflow in this transaction (and what the rules
+    did because of the move) is not refused: the move is what reopens or closes it."""
 
     def __init__(self, session: Session, ctx: Ctx) -> None:
         self.session = session
@@ -199,6 +216,7 @@ class Tx:
         self.rule_events: list[tuple[str, int]] = []
         self.notices: list[str] = []  # what the person acting should hear (a rule skipped)
         self.changes: Any = None  # the ChangeSet, once finished
+        self._writable: set[str] = set()  # release keys checked, or moved, in this transaction
 
     def audit(
         self,
@@ -209,15 +227,20 @@ class Tx:
         after: dict[str, Any] | None = None,
         release_key: str | None = None,
     ) -> None:
+        if release_key is not None and release_key not in self._writable:
+            if action in LIFECYCLE_ACTIONS or (entity == "release" and action in RELEASE_ACTIONS):
+                if action != "override":
+                    self._writable.add(release_key)
+            else:
+                refuse_if_read_only(self.session, release_key)
+                self._writable.add(release_key)
         self._events.append(
             _Pending(entity, str(entity_id), action, jsonable(before), jsonable(after), release_key)
         )
 
     def finish(self) -> None:
-        if self.ctx.run_rules and self.rule_events:
-            from . import rules  # rules act through the same transaction
-
-            rules.run_pending(self)
+        if self.rule_events:  # a service raised rule events and did not run them: a bug
+            raise RuntimeError(f"rule events {self.rule_events} were raised but not run (rules.run_pending)")
         self.session.flush()
         from .changeset import ChangeSet  # derived from the events, here and nowhere else
 
@@ -295,6 +318,20 @@ def release_by_key(session: Session, key: str) -> Any:
     if rel is None:
         raise NotFound(f"no release {key!r} in this plan")
     return rel
+
+
+def refuse_if_read_only(session: Session, key: str) -> None:
+    """ReadOnlyRelease if release ``key`` is in a state whose role is closed or cancelled."""
+    from relman_desktop.models.entities import Release, WorkflowState
+    from relman_desktop.models.enums import READ_ONLY_ROLES
+
+    row = session.execute(
+        select(WorkflowState.name, WorkflowState.role)
+        .join(Release, Release.status_id == WorkflowState.id)
+        .where(Release.key == key)
+    ).first()
+    if row is not None and row.role in READ_ONLY_ROLES:
+        raise ReadOnlyRelease(f"{key} is {row.name}: reopen it through a workflow transition to edit it")
 
 
 def person_by_email(session: Session, email: str, *, field: str | None = None) -> Any:

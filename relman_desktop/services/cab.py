@@ -81,8 +81,10 @@ __all__ = [
 ]
 
 CAB_STAGE = "CAB"
-AWAITING_APPROVAL = "Awaiting Approval"
-DEFAULT_FILTER: dict[str, Any] = {"states": [AWAITING_APPROVAL], "stage": CAB_STAGE, "undecided_only": True}
+# Eligible: releases whose state's role is awaiting_approval, whatever the state is called.
+# A filter may instead name ``states`` (the user's own choice of state names).
+DEFAULT_FILTER: dict[str, Any] = {"roles": [E.StateRole.AWAITING_APPROVAL.value], "stage": CAB_STAGE,
+                                  "undecided_only": True}
 
 NEEDS_RATIONALE = {CabDecision.REJECT, CabDecision.DEFER, CabDecision.MORE_INFO}
 APPROVAL_FOR = {
@@ -294,14 +296,16 @@ def _booked_elsewhere(session: Session, meeting_id: int | None) -> set[int]:
 
 def _eligible(session: Session, flt: dict[str, Any], as_of: dt.datetime | None,
               meeting_id: int | None) -> list[Release]:
-    states = list(flt.get("states") or [AWAITING_APPROVAL])
+    states = list(flt.get("states") or [])
+    roles = list(flt.get("roles") or ([] if states else [E.StateRole.AWAITING_APPROVAL.value]))
     stage_name = flt.get("stage", CAB_STAGE)
     undecided_only = bool(flt.get("undecided_only", True))
     types = set(flt.get("types") or [])
     risks = set(flt.get("risks") or [])
     booked = _booked_elsewhere(session, meeting_id)
+    in_state = WorkflowState.name.in_(states) if states else WorkflowState.role.in_(roles)
     releases = session.execute(
-        select(Release).join(WorkflowState, WorkflowState.id == Release.status_id).where(WorkflowState.name.in_(states))
+        select(Release).join(WorkflowState, WorkflowState.id == Release.status_id).where(in_state)
     ).scalars().all()
     chosen = []
     for rel in releases:

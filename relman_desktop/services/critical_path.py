@@ -279,7 +279,7 @@ def release_critical_path(ctx: Ctx, key: str | None = None) -> Schedule:
                 WorkflowState.name,
             )
             .join(WorkflowState, WorkflowState.id == Release.status_id)
-            .where(WorkflowState.name != "Cancelled")
+            .where(WorkflowState.role.is_distinct_from(E.StateRole.CANCELLED))  # by role; NULL role kept
         ).all()
         deps = s.execute(
             select(

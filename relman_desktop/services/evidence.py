@@ -16,6 +16,7 @@ from sqlalchemy import select
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Deployment, LinkedRecord, Review, TestRun
 
+from . import rules
 from .base import Ctx, NotFound, ValidationError, jsonable, person_by_email, release_by_key
 
 LABELS = {
@@ -107,6 +108,7 @@ def record_test_run(
         tx.session.flush()
         tx.audit("test_run", run.id, "create", None, values, release_key=rel.key)
         tx.rule_events.append(("on_tests_recorded", rel.id))
+        rules.run_pending(tx)  # the rules this write raised act in the same transaction
         return run.id
 
 
@@ -360,6 +362,7 @@ def delete_test_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
         tx.session.delete(run)
         tx.audit("test_run", run_id, "delete", before, None, release_key=key)
         tx.rule_events.append(("on_tests_recorded", run.release_id))
+        rules.run_pending(tx)  # the rules this write raised act in the same transaction
         return before
 
 

@@ -24,6 +24,7 @@ from relman_desktop.models.entities import (
     TestRun,
 )
 
+from . import rules
 from .base import Ctx, Tx, ValidationError, release_by_key
 
 __all__ = [
@@ -132,6 +133,7 @@ def add_test_runs(
         ids.append(test_run.id)
     if ids:
         tx.rule_events.append(("on_tests_recorded", rel.id))
+        rules.run_pending(tx)  # the rules this write raised act in the same transaction
     if receipt is not None:
         receipt["test_runs"].extend(ids)
     return ids
@@ -894,6 +896,7 @@ def revert_import(ctx: Ctx, receipt: dict[str, Any]) -> None:
                 s.delete(run)
         for release_id in released:
             tx.rule_events.append(("on_tests_recorded", release_id))
+        rules.run_pending(tx)
         for key in receipt["changes"]:
             change = s.execute(select(Change).where(Change.key == key)).scalar_one_or_none()
             if change is not None:

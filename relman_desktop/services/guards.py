@@ -31,11 +31,6 @@ from relman_desktop.models.entities import (
 
 GuardFn = Callable[[Session, Release, Any, dt.date], list[str]]
 
-# A prerequisite counts as deployed in these states of the (default) workflow.
-DEPLOYED_STATES = ("Deployed", "In Review", "Closed")
-# A "deploy together" partner must at least be approved for deployment.
-READY_TO_DEPLOY_STATES = ("Approved", "Deploying", *DEPLOYED_STATES)
-
 TEST_KIND_WORDS = {"uat": "UAT"}
 
 
@@ -177,11 +172,12 @@ def dependencies_met(session: Session, release: Release, param: Any, today: dt.d
     ).all()
     problems = []
     for kind, pre in rows:
-        state = pre.status.name
+        # Asked by role, not by name: a workflow that calls "Deployed" "Live" behaves the same.
+        state, role = pre.status.name, E.state_role(pre.status.role)
         if kind == E.DependencyKind.TOGETHER:
-            if state not in READY_TO_DEPLOY_STATES:
+            if role not in E.READY_TO_DEPLOY_ROLES:
                 problems.append(f"{pre.key} (deploys together with this release) is {state}, not approved yet")
-        elif state not in DEPLOYED_STATES:
+        elif role not in E.DEPLOYED_ROLES:
             problems.append(f"{pre.key} (a prerequisite) is {state}, not deployed or closed")
     return problems
 
@@ -193,51 +189,43 @@ def review_recorded(session: Session, release: Release, param: Any, today: dt.da
 
 # --- registry ----------------------------------------------------------------------------------
 
-GUARDS: dict[str, GuardFn] = {
-    "scope_defined": scope_defined,
-    "changes_approved": changes_approved,
-    "phase_tasks_done": phase_tasks_done,
-    "tests_passed": tests_passed,
-    "approvals_complete": approvals_complete,
-    "rollback_ready": rollback_ready,
-    "window_clear": window_clear,
-    "dependencies_met": dependencies_met,
-    "review_recorded": review_recorded,
-}
-GUARD_NAMES: tuple[str, ...] = tuple(GUARDS)
-GUARDS_WITH_PHASE = frozenset({"phase_tasks_done"})
 
-# The release-editor tab where what is missing can be put right.
-JUMP_TO: dict[str, str] = {
-    "scope_defined": "Overview",
-    "changes_approved": "Changes",
-    "phase_tasks_done": "Tasks",
-    "tests_passed": "Tests",
-    "approvals_complete": "Approvals",
-    "rollback_ready": "Deployments",
-    "window_clear": "Deployments",
-    "dependencies_met": "Overview",
-    "review_recorded": "Review",
-}
+@dataclass(frozen=True)
+class Guard:
+    """One guard: its check, its name for people, the release-editor tab where what is missing
+    can be put right, and whether it takes a task phase as its parameter."""
 
-GUARD_TITLES: dict[str, str] = {
-    "scope_defined": "scope defined",
-    "changes_approved": "changes approved",
-    "phase_tasks_done": "tasks done",
-    "tests_passed": "tests passed",
-    "approvals_complete": "approvals complete",
-    "rollback_ready": "rollback ready",
-    "window_clear": "deployment window clear",
-    "dependencies_met": "dependencies met",
-    "review_recorded": "review recorded",
+    name: str
+    check: GuardFn
+    title: str
+    jump_to: str
+    takes_phase: bool = False
+
+
+GUARDS: dict[str, Guard] = {
+    g.name: g
+    for g in (
+        Guard("scope_defined", scope_defined, "scope defined", "Overview"),
+        Guard("changes_approved", changes_approved, "changes approved", "Changes"),
+        Guard("phase_tasks_done", phase_tasks_done, "tasks done", "Tasks", takes_phase=True),
+        Guard("tests_passed", tests_passed, "tests passed", "Tests"),
+        Guard("approvals_complete", approvals_complete, "approvals complete", "Approvals"),
+        Guard("rollback_ready", rollback_ready, "rollback ready", "Deployments"),
+        Guard("window_clear", window_clear, "deployment window clear", "Deployments"),
+        Guard("dependencies_met", dependencies_met, "dependencies met", "Overview"),
+        Guard("review_recorded", review_recorded, "review recorded", "Review"),
+    )
 }
 
 
 def guard_title(name: str, param: str | None = None) -> str:
     """A guard's name for people: "build tasks done", "tests passed"."""
-    if name == "phase_tasks_done" and param:
-        return f"{param} tasks done"
-    return GUARD_TITLES.get(name, name)
+    guard = GUARDS.get(name)
+    if guard is None:
+        return name
+    if guard.takes_phase and param:
+        return f"{param} {guard.title}"
+    return guard.title
 
 
 @dataclass(frozen=True)
@@ -253,7 +241,7 @@ class GuardResult:
 
 
 def check_guard(session: Session, release: Release, name: str, param: str | None, today: dt.date) -> GuardResult:
-    fn = GUARDS.get(name)
-    if fn is None:
+    guard = GUARDS.get(name)
+    if guard is None:
         return GuardResult(name, param, [f"unknown guard {name!r} in the workflow"], "Overview")
-    return GuardResult(name, param, fn(session, release, param, today), JUMP_TO[name])
+    return GuardResult(name, param, guard.check(session, release, param, today), guard.jump_to)

@@ -53,6 +53,7 @@ from relman_desktop.models.entities import (
     WorkflowState,
 )
 
+from . import rules
 from . import workdays as W
 from .base import Ctx, NotFound, ValidationError, gc_paused, jsonable, release_by_key
 
@@ -73,7 +74,6 @@ _UNSET = object()
 # than 500 releases at a time.
 ONE_PASS_RELEASES = 2000
 # A release in one of these states has deployed: it neither moves nor holds its dependents back.
-DEPLOYED_STATES = frozenset({"Deployed", "In Review", "Closed"})
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,7 @@ class _Rel:
     status: str
     frozen: bool  # deployed, closed, cancelled or finished: never moves
     cancelled: bool
+    deployed: bool = False  # its state's role is deployed, in review or closed
     _base: object = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -237,21 +238,23 @@ def _load_releases(s: Session, index: Any = None) -> tuple[dict[int, _Rel], list
             info = index.releases[rid]
             rels[rid] = _Rel(
                 rid, info.key, _day(p_start), _day(p_end), info.start, info.end, info.status,
-                frozen=info.terminal or info.status in DEPLOYED_STATES or a_end is not None,
-                cancelled=info.status == "Cancelled",
+                frozen=info.terminal or info.deployed or a_end is not None,
+                cancelled=info.role == E.StateRole.CANCELLED, deployed=info.deployed,
             )
         return rels, [(release_id, prereq_id, kind.value) for release_id, prereq_id, kind in index.dependencies]
     raw = [type_coerce(c, String) for c in (Release.planned_start, Release.planned_end, Release.deploy_start,
-                                            Release.deploy_end, Release.actual_end, WorkflowState.category)]
+                                            Release.deploy_end, Release.actual_end, WorkflowState.category,
+                                            WorkflowState.role)]
     rows: list[Any] = s.execute(  # type: ignore[assignment]
         select(Release.id, Release.key, WorkflowState.name, *raw)
         .join(WorkflowState, WorkflowState.id == Release.status_id)
     ).all()
-    for rid, key, state, p_start, p_end, d_start, d_end, a_end, category in rows:
+    for rid, key, state, p_start, p_end, d_start, d_end, a_end, category, role in rows:
+        deployed = role in E.DEPLOYED_ROLES  # by role, never by the state's (editable) name
         rels[rid] = _Rel(
             rid, key, _day(p_start), _day(p_end), _utc(d_start), _utc(d_end), state,
-            frozen=category == terminal or state in DEPLOYED_STATES or a_end is not None,
-            cancelled=state == "Cancelled",
+            frozen=category == terminal or deployed or a_end is not None,
+            cancelled=role == E.StateRole.CANCELLED, deployed=deployed,
         )
     deps = [
         (release_id, prereq_id, str(kind))
@@ -593,7 +596,7 @@ def _violations(plan: _Plan) -> list[PrerequisiteViolation]:
         if kind != "before" or (release_id not in shift and prereq_id not in shift):
             continue
         rel, pre = rels[release_id], rels[prereq_id]
-        if rel.cancelled or pre.cancelled or pre.status in DEPLOYED_STATES:
+        if rel.cancelled or pre.cancelled or pre.deployed:
             continue
         r_span, p_span = plan.span(release_id), plan.span(prereq_id)
         if r_span is None or p_span is None:
@@ -724,6 +727,7 @@ def apply_shift(ctx: Ctx, key: str, shift_days: int) -> ShiftApplied:
             after["tasks"][name] = jsonable({"start": start, "end": end})
             tx.audit("task", name, "shift", old_t, {"start": start, "end": end}, release_key=rel_key)
         s.flush()
+        rules.run_pending(tx)  # the rules this write raised act in the same transaction
     return ShiftApplied(key, shift_days, plan.moves, before, after)
 
 
@@ -753,6 +757,7 @@ def restore_dates(ctx: Ctx, dates: dict[str, Any]) -> None:
             # set both before the flush so the start <= end check sees the final pair
             task.start, task.end = start, end
             tx.audit("task", name, "restore dates", old_t, values, release_key=rel_key)
+        rules.run_pending(tx)  # the rules this write raised act in the same transaction
 
 
 def reapply_shift(ctx: Ctx, applied: ShiftApplied) -> ShiftApplied:

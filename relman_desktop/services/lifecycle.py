@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import GuardOverride, Release, WorkflowState, WorkflowTransition
 
+from . import rules
 from .base import Ctx, GuardRefused, ServiceError, ValidationError, release_by_key
 from .guards import check_guard, guard_title
 
@@ -196,6 +197,7 @@ def transition(ctx: Ctx, key: str, to_state: str, reason: str | None = None) -> 
             after["reason"] = reason
         tx.audit("release", rel.key, "transition", {"status": current.name}, after, release_key=rel.key)
         tx.rule_events.append(("on_status_change", rel.id))
+        rules.run_pending(tx)  # the rules this write raised act in the same transaction
         return target.name
 
 

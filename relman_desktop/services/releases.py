@@ -19,6 +19,7 @@ from relman_desktop.models.entities import (
     WorkflowState,
 )
 
+from . import rules
 from .base import (
     Ctx,
     CycleError,
@@ -52,6 +53,12 @@ class ReleaseRow:
     deploy_end: dt.datetime | None
     actual_start: dt.date | None = None
     actual_end: dt.date | None = None
+    status_role: str | None = None  # what its state means (StateRole value); None: a custom state
+
+    @property
+    def read_only(self) -> bool:
+        """Closed or Cancelled (by role): no edit until a transition reopens it."""
+        return self.status_role in E.READ_ONLY_ROLES
 
 
 @dataclass
@@ -90,6 +97,12 @@ class ReleaseDetail:
     closure_code: str | None
     depends_on: list[dict[str, str]] = field(default_factory=list)
     dependents: list[str] = field(default_factory=list)
+    status_role: str | None = None  # what its state means (StateRole value); None: a custom state
+
+    @property
+    def read_only(self) -> bool:
+        """Closed or Cancelled (by role): no edit until a transition reopens it."""
+        return self.status_role in E.READ_ONLY_ROLES
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -179,6 +192,7 @@ def list_releases(ctx: Ctx) -> list[ReleaseRow]:
             Release.deploy_end,
             Release.actual_start,
             Release.actual_end,
+            type_coerce(WorkflowState.role, String),
         )
         .join(WorkflowState, WorkflowState.id == Release.status_id)
         .outerjoin(manager, manager.id == Release.manager_id)
@@ -216,6 +230,7 @@ def _detail(s: Session, rel: Release) -> ReleaseDetail:
         priority=rel.priority.value,
         risk=rel.risk.value,
         status=rel.status.name,
+        status_role=rel.status.role.value if rel.status.role else None,
         application=rel.application,
         scope=rel.scope,
         objectives=rel.objectives,
@@ -376,6 +391,7 @@ def create_release_tx(tx: Tx, fields: dict[str, Any]) -> str:
     s.flush()
     tx.audit("release", rel.key, "create", None, _snapshot(_detail(s, rel), values.keys()), release_key=rel.key)
     tx.rule_events.append(("on_create", rel.id))
+    rules.run_pending(tx)  # the rules this write raised act in the same transaction
     return rel.key
 
 
@@ -395,6 +411,7 @@ def update_release(ctx: Ctx, key: str, fields: dict[str, Any]) -> ReleaseDetail:
         tx.audit("release", after.key, "update", _snapshot(before, changed), _snapshot(after, changed), release_key=after.key)
         if SCHEDULE_FIELDS & changed.keys():
             tx.rule_events.append(("on_schedule_change", rel.id))
+            rules.run_pending(tx)  # the rules this write raised act in the same transaction
         return after
 
 

@@ -435,7 +435,11 @@ def run_pending(tx: Tx) -> None:
     """Apply the enabled rules to every queued (event, release) pair, in position order.
 
     Each rule fires at most once per release per transaction, so a rule whose actions raise
-    the event it listens to cannot loop."""
+    the event it listens to cannot loop. The service that raised the events calls this at the
+    end of its transaction (``ctx.run_rules`` False: the events are dropped, as on import)."""
+    if not tx.ctx.run_rules:
+        tx.rule_events.clear()
+        return
     s = tx.session
     fired: set[tuple[int, int]] = set()
     checked: dict[int, tuple[list[dict[str, Any]], list[dict[str, Any]]] | None] = {}

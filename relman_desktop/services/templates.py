@@ -29,6 +29,7 @@ from relman_desktop.models.entities import (
     WorkflowState,
 )
 
+from . import rules
 from .approvals import add_stage_tx, check_rule
 from .base import Ctx, CycleError, NotFound, ValidationError, person_by_email
 from .workdays import add_workdays, holiday_dates, next_workday
@@ -393,4 +394,5 @@ def create_release_from_template(
         for st in body["approval_stages"]:
             add_stage_tx(tx, rel, st["name"], st["rule"], st["percent"], st["approvers"])
         tx.rule_events.append(("on_create", rel.id))
+        rules.run_pending(tx)  # the rules this write raised act in the same transaction
         return rel.key

@@ -1,7 +1,12 @@
 """Editing the workflow (Settings): states, their order, transitions and each transition's guards.
 
 A transition's ``from_state`` None means "from any open state"; its ``to_state`` None means
-"back to the state the release was in before" (leaving On Hold).
+"back to the state the release was in before" (leaving On Hold). "Any open state" never
+includes a terminal one: a Closed or Cancelled release is left only by a transition that names
+its state (the default workflow's "Reopen").
+
+Each state has a role (``StateRole``): what it means, whatever it is called. Every built-in
+behaviour reads the role, so renaming a state changes nothing but its name.
 """
 
 from __future__ import annotations
@@ -14,10 +19,16 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from relman_desktop.models import enums as E
-from relman_desktop.models.entities import Release, WorkflowState, WorkflowTransition
+from relman_desktop.models.entities import (
+    CabMeeting,
+    Release,
+    Rule,
+    WorkflowState,
+    WorkflowTransition,
+)
 
-from .base import Ctx, NotFound, ValidationError, state_by_name
-from .guards import GUARD_NAMES, GUARDS_WITH_PHASE
+from .base import Ctx, NotFound, Tx, ValidationError, state_by_name
+from .guards import GUARDS
 
 ANY_OPEN = "any open state"
 PREVIOUS = "the previous state"
@@ -31,6 +42,7 @@ class StateInfo:
     category: str
     color: str | None
     release_count: int
+    role: str | None = None  # StateRole value: what the state means; None for a custom state
 
 
 @dataclass(frozen=True)
@@ -49,7 +61,8 @@ class TransitionInfo:
 def _state_infos(s: Session) -> list[StateInfo]:
     counts = dict(s.execute(select(Release.status_id, func.count()).group_by(Release.status_id)).all())
     return [
-        StateInfo(st.id, st.name, st.position, E.StateCategory(st.category).value, st.color, int(counts.get(st.id, 0)))
+        StateInfo(st.id, st.name, st.position, E.StateCategory(st.category).value, st.color,
+                  int(counts.get(st.id, 0)), st.role.value if st.role else None)
         for st in s.execute(select(WorkflowState).order_by(WorkflowState.position, WorkflowState.id)).scalars()
     ]
 
@@ -116,11 +129,11 @@ def validate_guards(guards: Any) -> list[dict[str, Any]]:
             raise ValidationError(f"{where}.{extra[0]}: unknown key (a guard has guard, param and soft)",
                                   field=f"{where}.{extra[0]}")
         name = g.get("guard")
-        if name not in GUARD_NAMES:
-            raise ValidationError(f"{where}.guard: {name!r} is not one of {', '.join(GUARD_NAMES)}",
+        if name not in GUARDS:
+            raise ValidationError(f"{where}.guard: {name!r} is not one of {', '.join(GUARDS)}",
                                   field=f"{where}.guard")
         param = g.get("param")
-        if name in GUARDS_WITH_PHASE:
+        if GUARDS[name].takes_phase:
             if param not in phases:
                 raise ValidationError(f"{where}.param: {name} needs a phase ({', '.join(phases)}), not {param!r}",
                                       field=f"{where}.param")
@@ -144,6 +157,18 @@ def _category(value: Any) -> E.StateCategory:
         raise ValidationError(f"Category: {value!r} is not one of {words}", field="category") from None
 
 
+def _role(value: Any) -> E.StateRole | None:
+    """A role by its value ("deployed"), its words ("Awaiting approval"), or none ("", None)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip().lower().replace(" ", "_").replace("-", "_")
+    try:
+        return E.StateRole(text)
+    except ValueError:
+        words = ", ".join(r.value for r in E.StateRole)
+        raise ValidationError(f"Role: {value!r} is not one of {words} (or none)", field="role") from None
+
+
 # --- states ------------------------------------------------------------------------------------------------
 
 
@@ -157,11 +182,12 @@ def _ordered(s: Session) -> list[WorkflowState]:
 
 
 def add_state(ctx: Ctx, name: str, category: str = "open", color: str | None = None,
-              position: int | None = None) -> int:
-    """A new state, placed at ``position`` (default: last)."""
+              position: int | None = None, role: str | None = None) -> int:
+    """A new state, placed at ``position`` (default: last), meaning ``role`` (default: none)."""
     with ctx.write() as tx:
         s = tx.session
-        state = WorkflowState(name=_state_name(s, name), category=_category(category), color=color, position=0)
+        state = WorkflowState(name=_state_name(s, name), category=_category(category), color=color, position=0,
+                              role=_role(role))
         states = _ordered(s)
         at = len(states) if position is None else max(0, min(position, len(states)))
         states.insert(at, state)
@@ -169,7 +195,7 @@ def add_state(ctx: Ctx, name: str, category: str = "open", color: str | None = N
         _renumber(states)
         s.flush()
         tx.audit("workflow_state", state.id, "create", None,
-                 {"name": state.name, "category": state.category, "position": state.position})
+                 {"name": state.name, "category": state.category, "position": state.position, "role": state.role})
         return state.id
 
 
@@ -182,6 +208,34 @@ def rename_state(ctx: Ctx, old_name: str, new_name: str) -> None:
             return
         state.name = new
         tx.audit("workflow_state", state.id, "rename", {"name": old_name}, {"name": new})
+        _follow_rename(tx, old_name, new)
+
+
+def _renamed(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, list):
+        return [new if v == old else v for v in value]
+    return new if value == old else value
+
+
+def _follow_rename(tx: Tx, old: str, new: str) -> None:
+    """What names a state by its name follows the rename, so renaming changes no behaviour:
+    rule conditions on ``status`` and CAB meeting filters that list ``states``."""
+    s = tx.session
+    for rule in s.execute(select(Rule)).scalars():
+        conditions = [
+            {**c, "value": _renamed(c.get("value"), old, new)} if c.get("field") == "status" else c
+            for c in rule.conditions or []
+        ]
+        if conditions != (rule.conditions or []):
+            tx.audit("rule", rule.id, "update", {"conditions": rule.conditions}, {"conditions": conditions})
+            rule.conditions = conditions
+    for meeting in s.execute(select(CabMeeting)).scalars():
+        flt = dict(meeting.filter or {})
+        if old in (flt.get("states") or []):
+            before = dict(flt)
+            flt["states"] = _renamed(list(flt["states"]), old, new)
+            tx.audit("cab_meeting", meeting.id, "update", {"filter": before}, {"filter": flt})
+            meeting.filter = flt
 
 
 def reorder_states(ctx: Ctx, names: Sequence[str]) -> None:
@@ -215,6 +269,18 @@ def set_state_category(ctx: Ctx, name: str, category: str) -> None:
         if before != value:
             state.category = value
             tx.audit("workflow_state", state.id, "update", {"category": before}, {"category": value.value})
+
+
+def set_state_role(ctx: Ctx, name: str, role: str | None) -> None:
+    """What the state means (a ``StateRole`` value, or None for no role). Guards, impact,
+    conflicts, the critical path, CAB eligibility and the calendar read it; never the name."""
+    with ctx.write() as tx:
+        state = state_by_name(tx.session, name)
+        value = _role(role)
+        before = state.role.value if state.role else None
+        if before != (value.value if value else None):
+            state.role = value
+            tx.audit("workflow_state", state.id, "update", {"role": before}, {"role": value})
 
 
 def delete_state(ctx: Ctx, name: str) -> None:
@@ -284,8 +350,6 @@ def add_transition(
         dst = state_by_name(s, to_state) if to_state is not None else None
         if src is not None and dst is not None and src.id == dst.id:
             raise ValidationError(f"To state: a transition from {src.name} to itself does nothing", field="to_state")
-        if src is not None and E.StateCategory(src.category) == E.StateCategory.TERMINAL:
-            raise ValidationError(f"From state: {src.name} is a terminal state; nothing leaves it", field="from_state")
         dup = s.execute(
             select(WorkflowTransition.id).where(
                 WorkflowTransition.from_state_id.is_(None) if src is None else WorkflowTransition.from_state_id == src.id,

@@ -19,7 +19,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from relman_desktop.services import approvals, cab
-from relman_desktop.views.cab.cab_presenter import CabPage, CabPresenter, high_contrast
+from relman_desktop.views.cab.cab_page import CabPage
+from relman_desktop.views.cab.cab_presenter import CabPresenter, high_contrast
 
 BOARD = ["marta@example.com", "david@example.com", "sofia@example.com"]
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"

@@ -4,26 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from PySide6.QtGui import QColor, QImage
 
 from relman_desktop.services import releases
 
-
-@pytest.fixture(autouse=True)
-def _keep_page_registry():
-    """Importing calendar_view registers the Calendar page for the session; other tests still
-    expect the registry as they found it (the lead wires the page for good)."""
-    from relman_desktop.views.shell import pages, screenshot
-
-    saved = [(spec, spec.title, spec.factory, spec.description) for spec in pages.PAGE_REGISTRY]
-    views = dict(screenshot.SCREENSHOT_VIEWS)
-    yield
-    pages.PAGE_REGISTRY[:] = [spec for spec, *_ in saved]
-    for spec, title, factory, description in saved:
-        spec.title, spec.factory, spec.description = title, factory, description
-    screenshot.SCREENSHOT_VIEWS.clear()
-    screenshot.SCREENSHOT_VIEWS.update(views)
 
 def test_png_holds_every_row_and_the_range(releases_ctx, tmp_path, qapp):
     from relman_desktop.views.calendar.calendar_export import LABEL_WIDTH, export_calendar_png

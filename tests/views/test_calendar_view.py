@@ -15,21 +15,6 @@ UTC = dt.UTC
 
 
 
-@pytest.fixture(autouse=True)
-def _keep_page_registry():
-    """Importing calendar_view registers the Calendar page for the session; other tests still
-    expect the registry as they found it (the lead wires the page for good)."""
-    from relman_desktop.views.shell import pages, screenshot
-
-    saved = [(spec, spec.title, spec.factory, spec.description) for spec in pages.PAGE_REGISTRY]
-    views = dict(screenshot.SCREENSHOT_VIEWS)
-    yield
-    pages.PAGE_REGISTRY[:] = [spec for spec, *_ in saved]
-    for spec, title, factory, description in saved:
-        spec.title, spec.factory, spec.description = title, factory, description
-    screenshot.SCREENSHOT_VIEWS.clear()
-    screenshot.SCREENSHOT_VIEWS.update(views)
-
 @pytest.fixture
 def plan_ctx(releases_ctx):
     """Three releases (fixture) plus: 001 deploys inside a hard year-end freeze, 003 depends on
@@ -295,10 +280,7 @@ def test_the_tree_model_passes_the_model_tester(view, qtmodeltester):
 
 
 def test_screenshot_calendar(plan_ctx, tmp_path):
-    from relman_desktop.views.calendar import calendar_view
     from relman_desktop.views.shell.screenshot import render
-
-    calendar_view.register()  # undone after the test by _keep_page_registry
 
     out = render(plan_ctx, "calendar", tmp_path / "c.png", size=(1366, 768), theme="high-contrast")
     from PySide6.QtGui import QImage
@@ -335,3 +317,40 @@ def test_free_slots_read_in_the_plans_time_zone(view, plan_ctx):
     assert text.startswith(f"{first:%Y-%m-%d %H:%M}") and first.tzname() in text
     assert "UTC" not in text
     menu.close()
+def test_a_closed_release_cannot_be_dragged_resized_or_nudged(plan_ctx, qtbot):
+    """Closed (by its state's role, here renamed "Done") is read-only on the calendar too."""
+    from relman_desktop.services import workflow
+    from relman_desktop.services.lifecycle import restore_status
+    from relman_desktop.views.calendar.calendar_view import CalendarView
+    from relman_desktop.views.shell.store import Store
+
+    workflow.rename_state(plan_ctx, "Closed", "Done")
+    restore_status(plan_ctx, "REL-2026-002", "Done")
+    store = Store(plan_ctx)
+    view = CalendarView(store)
+    qtbot.addWidget(view)
+    view.resize(1400, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_zoom("day")
+    view.select_key("REL-2026-002")
+    before = dates(plan_ctx, "REL-2026-002")
+    line = "REL-2026-002 is Done: reopen it through a workflow transition to edit it"
+    rect = view.bar_rect("REL-2026-002")
+    vp = view.chart.viewport()
+    start = QPoint(int(rect.center().x()), int(rect.center().y()))
+    end = start + QPoint(int(3 * view.renderer.geom.ppd), 0)
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(vp, end)
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=end)
+    assert view.message.text() == line
+    view.message.setText("")
+    view.chart.setFocus()
+    qtbot.keyClick(view.chart, Qt.Key.Key_Right)  # nudge
+    assert view.message.text() == line
+    qtbot.keyClick(view.chart, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)  # resize
+    assert not view.resize_item("REL-2026-002", 2)
+    assert dates(plan_ctx, "REL-2026-002") == before
+    assert store.undo_stack.count() == 0
+    # An open release beside it still moves.
+    assert view.move_item("REL-2026-003", 1)

@@ -213,11 +213,11 @@ def test_exports(gview, tmp_path, suffix, magic):
 
 
 def test_registered_as_the_dependencies_page_and_screenshot(gview):
-    from relman_desktop.views.shell.pages import PAGE_REGISTRY
-    from relman_desktop.views.shell.screenshot import SCREENSHOT_VIEWS
+    from relman_desktop.views.graph import graph_view
+    from relman_desktop.views.shell.screens import PAGES, SCREENSHOT_VIEWS
 
-    assert next(p for p in PAGE_REGISTRY if p.name == "dependencies").factory is not None
-    assert "dependencies" in SCREENSHOT_VIEWS
+    assert next(p for p in PAGES if p.name == "dependencies").factory is graph_view.page_factory
+    assert SCREENSHOT_VIEWS["dependencies"] is graph_view.prepare_screenshot
 
 
 def test_node_text_stays_inside_its_box_on_a_high_resolution_page(qapp):

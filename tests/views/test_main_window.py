@@ -8,7 +8,7 @@ from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import QApplication
 
 from relman_desktop.views.shell.main_window import MainWindow
-from relman_desktop.views.shell.pages import PAGE_REGISTRY, PlaceholderPage
+from relman_desktop.views.shell.screens import PAGES, SCREENSHOT_VIEWS
 from relman_desktop.views.shell.settings import Settings
 from relman_desktop.views.shell.store import Store
 
@@ -54,13 +54,12 @@ def test_opening_a_plan_shows_the_releases_and_remembers_it(window, store):
     assert window.windowTitle().startswith("test.relman")
 
 
-def test_navigator_switches_to_every_view_and_none_is_a_placeholder(window):
+def test_navigator_switches_to_every_view(window):
     names = [window.navigator.item(i).text() for i in range(window.navigator.count())]
     assert names == ["Releases", "Calendar", "Dependencies", "Changes", "CIs", "KPIs", "CAB", "Settings"]
     for name, page in window.page_widgets.items():
         assert window.show_page(name) and window.current_page() == name
         assert window.pages.currentWidget().widget() is page
-        assert not isinstance(page, PlaceholderPage), f"{name} is still a placeholder"
 
 
 def test_double_click_and_enter_open_the_release_editor(window, qtbot):
@@ -171,6 +170,8 @@ def test_the_window_opens_on_a_plan_of_10000_releases(qtbot, big_plan_file):
     win.store.close_plan()
 
 
-def test_pages_registry_names_every_navigator_entry():
-    assert [p.name for p in PAGE_REGISTRY] == [
+def test_the_composition_root_lists_every_navigator_page_and_its_screenshot():
+    assert [p.name for p in PAGES] == [
         "releases", "calendar", "dependencies", "changes", "cis", "kpis", "cab", "settings"]
+    assert {p.name for p in PAGES} <= set(SCREENSHOT_VIEWS)
+    assert {"release", "tasks", "approvals", "release-changes", "history", "settings-workflow"} <= set(SCREENSHOT_VIEWS)

@@ -9,19 +9,13 @@ import pytest
 from PySide6.QtCore import Qt
 
 from relman_desktop.services.releases import get_release
-from relman_desktop.views.releases.release_editor import (
-    TAB_ORDER,
-    TAB_REGISTRY,
-    LifecycleBar,
-    PlaceholderTab,
-    ReleaseEditor,
-    register_tab,
-)
+from relman_desktop.views.releases.release_editor import LifecycleBar, ReleaseEditor, TabSpec
+from relman_desktop.views.shell.screens import RELEASE_TABS
 
 
 @pytest.fixture
 def editor(store, qtbot):
-    ed = ReleaseEditor(store)
+    ed = ReleaseEditor(store, RELEASE_TABS)
     qtbot.addWidget(ed)
     ed.set_release("REL-2026-001")
     ed.resize(1200, 800)
@@ -39,8 +33,8 @@ def type_into(qtbot, line, text: str, *, finish: bool = True) -> None:
 
 
 def test_editor_has_every_tab_in_order(editor):
-    assert [editor.tabs.tabText(i) for i in range(editor.tabs.count())] == list(TAB_ORDER)
-    assert not any(isinstance(w, PlaceholderTab) for w in editor.tab_widgets.values() if w is not editor.overview)
+    assert [editor.tabs.tabText(i) for i in range(editor.tabs.count())] == [
+        "Overview", "Changes", "Tasks", "Approvals", "Tests", "Deployments", "Review", "Links", "History"]
     assert editor.overview.editors["title"].text() == "Payments checkout redesign"
     assert editor.overview.editors["manager_email"].text() == "ann@example.com"
 
@@ -134,19 +128,20 @@ def test_a_key_change_follows_through_undo(editor, qtbot, store):
     assert editor.overview.editors["key"].text() == "REL-2026-001"
 
 
-def test_register_tab_replaces_a_placeholder(store, qtbot):
+def test_the_editor_builds_exactly_the_tabs_it_is_given(store, qtbot):
+    """The composition root decides the tabs: an editor given two shows those two, in order,
+    and tells each the release it shows."""
     from PySide6.QtWidgets import QLabel
 
-    saved = [(s.title, s.factory) for s in TAB_REGISTRY]
-    try:
-        register_tab("Tasks", lambda _store, _editor: QLabel("real tasks"))
-        register_tab("Risks", lambda _store, _editor: QLabel("risks"))
-        ed = ReleaseEditor(store)
-        qtbot.addWidget(ed)
-        assert ed.tab_widgets["Tasks"].text() == "real tasks"
-        assert ed.tabs.tabText(ed.tabs.count() - 1) == "Risks"
-    finally:
-        TAB_REGISTRY[:] = [type(TAB_REGISTRY[0])(t, f) for t, f in saved]
+    class KeyLabel(QLabel):
+        def set_release(self, key):
+            self.setText(key or "")
+
+    ed = ReleaseEditor(store, (RELEASE_TABS[0], TabSpec("Risks", lambda _store, _editor: KeyLabel())))
+    qtbot.addWidget(ed)
+    ed.set_release("REL-2026-001")
+    assert [ed.tabs.tabText(i) for i in range(ed.tabs.count())] == ["Overview", "Risks"]
+    assert ed.tab_widgets["Risks"].text() == "REL-2026-001"
 
 
 # --- lifecycle ------------------------------------------------------------------------------
@@ -232,3 +227,23 @@ def test_an_allowed_move_goes_through(editor, qtbot, store):
     assert get_release(store.ctx, "REL-2026-001").status == "Build"
     assert "Build" in editor.status.text()
     assert not editor.lifecycle.panel.isVisible()
+
+
+def test_a_cancelled_release_opens_read_only_until_reopened(store, qtbot):
+    from relman_desktop.services.lifecycle import transition
+
+    ed = ReleaseEditor(store, RELEASE_TABS)
+    qtbot.addWidget(ed)
+    ed.set_release("REL-2026-001")
+    ed.show()
+    assert not ed.read_only_notice.isVisible() and ed.overview.isEnabled()
+    transition(store.ctx, "REL-2026-001", "Cancelled")  # while it is open in the editor
+    store.release_changed.emit("REL-2026-001")
+    assert ed.read_only_notice.isVisible()
+    assert ed.read_only_notice.text() == "REL-2026-001 is Cancelled: reopen it through a workflow transition to edit it"
+    assert not ed.overview.isEnabled() and not ed.tab_widgets["Tasks"].isEnabled()
+    assert ed.tab_widgets["History"].isEnabled() and ed.lifecycle.isEnabled()
+    transition(store.ctx, "REL-2026-001", "Reopen")
+    store.release_changed.emit("REL-2026-001")
+    assert not ed.read_only_notice.isVisible()
+    assert ed.overview.isEnabled() and ed.tab_widgets["Tasks"].isEnabled()

@@ -275,6 +275,26 @@ def test_workflow_states_add_move_and_delete_with_undo(page, qtbot, store):
     assert "cannot delete state" in states.form.error_text()
 
 
+def test_a_state_role_is_shown_and_edited_with_undo(page, qtbot, store):
+    states = open_section(page, "Workflow").states
+    select(states, "Deployed")
+    row = states.model.rows.index(states.current)
+    role_column = [c.title for c in states.columns].index("Role")
+    assert states.model.data(states.model.index(row, role_column)) == "Deployed"
+    assert states.form.editors["role"].currentData() == "deployed"
+    type_into(qtbot, states.form.editors["name"], "Live")  # renamed: the role stays
+    choose(states.form.editors["role"], "")  # and then no role at all
+    click(qtbot, states.save_button)
+    live = {s.name: s for s in workflow.list_states(store.ctx)}["Live"]
+    assert live.role is None
+    store.undo_stack.undo()
+    assert {s.name: s.role for s in workflow.list_states(store.ctx)}["Deployed"] == "deployed"
+    select(states, "Deployed")
+    choose(states.form.editors["role"], "in_review")
+    click(qtbot, states.save_button)
+    assert {s.name: s.role for s in workflow.list_states(store.ctx)}["Deployed"] == "in_review"
+
+
 @pytest.mark.parametrize("view", ["settings-rules", "deployments", "history"])
 def test_screenshots_of_the_new_views_render(releases_ctx, tmp_path, qapp, view):
     from PySide6.QtGui import QImage

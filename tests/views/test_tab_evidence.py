@@ -11,13 +11,14 @@ from PySide6.QtCore import Qt
 from relman_desktop.services import evidence
 from relman_desktop.views.releases.release_editor import ReleaseEditor
 from relman_desktop.views.releases.tab_evidence import DeploymentsTab, LinksTab, ReviewTab, TestsTab
+from relman_desktop.views.shell.screens import RELEASE_TABS
 
 KEY = "REL-2026-001"
 
 
 @pytest.fixture
 def editor(store, qtbot):
-    ed = ReleaseEditor(store)
+    ed = ReleaseEditor(store, RELEASE_TABS)
     qtbot.addWidget(ed)
     ed.set_release(KEY)
     ed.resize(1200, 760)

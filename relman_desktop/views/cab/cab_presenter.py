@@ -15,15 +15,12 @@ and reason; Ctrl+Enter records all) · Ctrl+Z undo (the app's last step) · F11 
 Esc leaves (``left`` signal).
 
 ``CabPage`` is the navigator's CAB page (meeting chooser, new meeting, present, minutes, close);
-importing this module registers it (``pages.register_page``) and the ``cab`` screenshot view.
+the shell's composition root (``views/shell/screens.py``) lists it and the ``cab`` screenshot view.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import html
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,13 +28,11 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPalette, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QScrollArea,
     QSizePolicy,
     QStackedWidget,
@@ -51,9 +46,18 @@ from relman_desktop.services.base import Ctx, ServiceError
 
 from ..shell.commands import Refused, Step, op
 from ..shell.store import Store
+from .agenda_item import (
+    COLUMNS,
+    SECTIONS,
+    SYMBOL,
+    ItemDetail,
+    _clock,
+    _when,
+    _words,
+    load_item_detail,
+    sections_for,
+)
 
-# Symbols say the decision without colour (colour only repeats it).
-SYMBOL = {"approve": "✔", "reject": "✘", "defer": "↷", "more_info": "?", None: "○"}
 WORD = {"approve": "APPROVED", "reject": "REJECTED", "defer": "DEFERRED", "more_info": "MORE INFORMATION NEEDED",
         None: "NOT DECIDED YET"}
 KEY_DECISION = {Qt.Key.Key_A: "approve", Qt.Key.Key_R: "reject", Qt.Key.Key_D: "defer", Qt.Key.Key_I: "more_info"}
@@ -153,142 +157,6 @@ def preview_meeting(ctx: Ctx) -> cab.Meeting:
     now = ctx.now()
     return cab.Meeting(0, "Next CAB (preview)", now, now, None, "planned", None, None, dict(cab.DEFAULT_FILTER),
                        [], items, str(zone))
-
-
-# --- what one screen shows ---------------------------------------------------------------------------
-
-
-@dataclass
-class ItemDetail:
-    report: Any
-    conflicts: list[Any] = field(default_factory=list)
-    conflicts_error: str | None = None
-
-
-def load_item_detail(ctx: Ctx, key: str) -> ItemDetail:
-    from relman_desktop.services.release_report import release_report
-
-    detail = ItemDetail(release_report(ctx, key))
-    try:
-        from relman_desktop.services.conflicts import conflicts_for_release
-
-        detail.conflicts = list(conflicts_for_release(ctx, key, suggest=False))
-    except ServiceError as exc:
-        detail.conflicts_error = str(exc)
-    except Exception as exc:  # the conflict service is still moving; the meeting must go on
-        detail.conflicts_error = f"conflicts could not be checked ({type(exc).__name__})"
-    return detail
-
-
-def _esc(text: Any) -> str:
-    return html.escape(str(text)) if text not in (None, "") else "—"
-
-
-def _when(value: dt.datetime | None, zone: ZoneInfo) -> str:
-    if value is None:
-        return "—"
-    return f"{value.astimezone(zone):%a %Y-%m-%d %H:%M}"
-
-
-def _words(value: str | None) -> str:
-    return value.replace("_", " ") if value else "—"
-
-
-def _clock(seconds: int) -> str:
-    m, s = divmod(max(0, seconds), 60)
-    return f"{m:02d}:{s:02d}"
-
-
-def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _list(lines: list[str], limit: int) -> str:
-    shown = lines[:limit]
-    if len(lines) > limit:
-        shown.append(f"<i>… and {len(lines) - limit} more</i>")
-    return "<br>".join(shown) if shown else "—"
-
-
-def sections_for(detail: ItemDetail, zone: ZoneInfo) -> dict[str, str]:
-    """The screen's sections as rich text (user text escaped), by heading."""
-    r = detail.report
-    tz = zone.key
-    changes = [f"<b>{_esc(c.key)}</b> {_esc(c.title)} <span>({_words(c.category)}, {_esc(c.risk)} risk, "
-               f"{_esc(c.approval)})</span>" for c in r.changes]
-    cis = [f"{_esc(ci.name)} ({_words(ci.ci_class)}, {_esc(ci.criticality)}"
-           f"{', needs a maintenance window' if ci.requires_maintenance_window else ''})" for ci in r.cis]
-    downtime = r.downtime
-    if downtime is not None:
-        minutes = int(downtime.total_seconds() // 60)
-        down = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
-        cis.insert(0, f"<b>Downtime:</b> up to {down} (the deployment window)")
-    else:
-        cis.insert(0, "<b>Downtime:</b> unknown — no deployment window")
-    if detail.conflicts_error:
-        conflicts = [f"⚠ {_esc(detail.conflicts_error)}"]
-    elif detail.conflicts:
-        conflicts = [f"{'✘ error' if c.severity == 'error' else '⚠ warning'} <b>{_esc(c.rule)}</b> {_esc(c.message)}"
-                     for c in detail.conflicts]
-    else:
-        conflicts = ["✔ no conflicts"]
-    tests = [f"{'✔' if t.verdict == 'passed' else '✘'} <b>{_esc(t.kind.upper() if t.kind == 'uat' else t.kind)}</b> "
-             f"{t.verdict}: {t.passed} passed, {t.failed} failed, {t.skipped} skipped "
-             f"({_esc(t.environment)}, {t.run_at.astimezone(zone):%Y-%m-%d})" for t in r.tests]
-    window = (f"{_when(r.deploy_start, zone)} → {_when(r.deploy_end, zone)} {tz}" if r.deploy_start else "not scheduled")
-    deploy = [f"<b>Window:</b> {window}", f"<b>Strategy:</b> {_words(r.strategy)}"]
-    for n, wave in enumerate(r.waves or [], 1):
-        if wave.get("percent") is not None:
-            share = f"{_esc(wave['percent'])} %"
-        elif wave.get("batch") is not None:
-            share = f"batch of {_esc(wave['batch'])}"
-        else:
-            share = _esc(wave.get("name") or "")
-        bake = wave.get("bake_minutes")
-        deploy.append(f"wave {n}: {share}{f', bake {_esc(bake)} min' if bake else ''}")
-    rollback = [_esc(r.rollback_plan) if r.rollback_plan else "⚠ <b>no rollback plan</b>"]
-    if r.rollback_minutes is not None:
-        rollback.append(f"<b>Rollback takes:</b> {r.rollback_minutes} min")
-        if r.deploy_end is not None:
-            pnr = r.deploy_end - dt.timedelta(minutes=r.rollback_minutes)
-            rollback.append(f"<b>Point of no return:</b> {_when(pnr, zone)} {tz} "
-                            "(a rollback started later cannot finish inside the window)")
-    else:
-        rollback.append("⚠ <b>no rollback duration</b>: point of no return unknown")
-    rollback.append(f"<b>Last rehearsed:</b> {r.rollback_rehearsed_on.isoformat() if r.rollback_rehearsed_on else 'never'}")
-    # Approvers of one stage with the same decision and comment (the board's) share one line.
-    groups: list[tuple[str, str, str | None, list[str]]] = []
-    for so in r.sign_offs:
-        comment = so.comment if so.decision != "pending" else None
-        if groups and groups[-1][:3] == (so.stage, so.decision, comment):
-            groups[-1][3].append(so.approver)
-        else:
-            groups.append((so.stage, so.decision, comment, [so.approver]))
-    symbol_of = {"approved": "approve", "rejected": "reject", "more_info": "more_info"}
-    approvals = [f"{SYMBOL.get(symbol_of.get(decision))} <b>{_esc(stage)}</b> · {_esc(', '.join(names))}: "
-                 f"{_words(decision)}" + (f" — <i>{_esc(_short(comment, 90))}</i>" if comment else "")
-                 for stage, decision, comment, names in groups]
-    return {
-        "Changes": _list(changes, 6),
-        "Affected CIs and downtime": _list(cis, 6),
-        "Conflicts": _list(conflicts, 4),
-        "Test evidence": _list(tests, 6) if tests else "⚠ no test runs recorded",
-        "Deployment": _list(deploy, 6),
-        "Rollback": "<br>".join(rollback),
-        "Approvals so far": _list(approvals, 8) if approvals else "no approval stages",
-    }
-
-
-SECTIONS = ("Changes", "Affected CIs and downtime", "Conflicts", "Test evidence", "Deployment", "Rollback",
-            "Approvals so far")
-# Which sections share a column, by the number of columns the width allows.
-COLUMNS = {
-    2: (("Changes", "Affected CIs and downtime", "Conflicts", "Test evidence"),
-        ("Deployment", "Rollback", "Approvals so far")),
-    3: (("Changes", "Affected CIs and downtime"), ("Conflicts", "Test evidence", "Deployment"),
-        ("Rollback", "Approvals so far")),
-}
 
 
 # --- the presenter ----------------------------------------------------------------------------------
@@ -1000,178 +868,6 @@ def _rule() -> QFrame:
     return line
 
 
-# --- the navigator page -------------------------------------------------------------------------------
-
-
-class CabPage(QWidget):
-    """The main window's CAB page: pick a meeting (or preview the next agenda), start a new one,
-    present it full screen, write its minutes, close it. The presenter is embedded below."""
-
-    def __init__(self, store: Any, window: Any = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("cab_page")
-        self.store = store
-        self.window_ref = window
-        self.full_screen: CabPresenter | None = None
-        self.meetings = QComboBox()
-        self.meetings.setAccessibleName("CAB meeting")
-        self.meetings.setMinimumContentsLength(28)
-        self.new_button = QPushButton("&New meeting")
-        self.present_button = QPushButton("&Present full screen (F5)")
-        self.minutes_button = QPushButton("Write &minutes…")
-        self.close_button = QPushButton("C&lose meeting")
-        bar = QHBoxLayout()
-        for w in (QLabel("Meeting:"), self.meetings, self.new_button, self.present_button, self.minutes_button,
-                  self.close_button):
-            bar.addWidget(w)
-        bar.addStretch(1)
-        self.holder = QVBoxLayout()
-        self.presenter: CabPresenter | None = None
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 0)
-        layout.addLayout(bar)
-        layout.addLayout(self.holder, 1)
-        self.meetings.activated.connect(lambda _i: self._show_meeting(self.meetings.currentData()))
-        self.new_button.clicked.connect(self.new_meeting)
-        self.present_button.clicked.connect(self.present)
-        self.minutes_button.clicked.connect(self.write_minutes)
-        self.close_button.clicked.connect(self.close_meeting)
-        for signal in (store.releases_changed, store.approvals_changed):
-            signal.connect(lambda *_a: self.refresh())
-        # Meetings changed (here or by `relman cab`): re-read once the current step is done,
-        # since reading a meeting can itself freeze its agenda and announce that.
-        store.cab_changed.connect(lambda: QTimer.singleShot(0, self.refresh))
-        store.plan_opened.connect(lambda _p: self._plan_opened())
-        self.refresh()
-
-    def _plan_opened(self) -> None:
-        """Another plan: no meeting of the old one stays chosen (ids repeat across plans)."""
-        self.meetings.clear()
-        self.refresh()
-
-    def _has_plan(self) -> bool:
-        return self.store.has_plan
-
-    def refresh(self, *, force: bool = False) -> None:
-        """Re-read the meetings; while the page is hidden this waits until it is shown (the
-        preview agenda reads every eligible release, which a big plan should not pay for at start)."""
-        if not self._has_plan():
-            return
-        if not force and self.parentWidget() is not None and not self.isVisible():
-            self._stale = True
-            return
-        self._stale = False
-        try:
-            rows = cab.list_meetings(self.store.ctx)
-        except (ServiceError, PlanError) as exc:
-            self.store.error.emit(str(exc))
-            return
-        first = self.meetings.count() == 0
-        wanted = self.meetings.currentData()
-        self.meetings.clear()
-        self.meetings.addItem("Next agenda (preview)", None)
-        for r in rows:
-            self.meetings.addItem(f"#{r.id} {r.title} · {r.status} · {r.decided}/{r.items} decided", r.id)
-        ids = [None] + [r.id for r in rows]
-        chosen = wanted if wanted in ids and not first else (rows[0].id if rows else None)
-        self.meetings.setCurrentIndex(ids.index(chosen))
-        self._show_meeting(chosen)
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt name)
-        super().showEvent(event)
-        if getattr(self, "_stale", False):
-            self.refresh(force=True)
-
-    def _show_meeting(self, meeting_id: int | None) -> None:
-        if self.presenter is not None and self.presenter.meeting_id == meeting_id:
-            self.presenter.reload()
-            return
-        if self.presenter is not None:
-            self.presenter.deleteLater()
-        self.presenter = CabPresenter(self.store, meeting_id)
-        self.presenter.left.connect(lambda: self.meetings.setFocus())
-        self.holder.addWidget(self.presenter)
-        has_meeting = meeting_id is not None
-        self.minutes_button.setEnabled(has_meeting)
-        self.close_button.setEnabled(has_meeting)
-
-    def new_meeting(self) -> None:
-        m = self.store.run(cab.create_meeting)
-        if m is Store.FAILED:
-            return
-        self.store.message.emit(f"CAB meeting #{m.id} created; its agenda of {len(m.items)} item(s) is frozen")
-        self.meetings.addItem(m.title, m.id)
-        self.meetings.setCurrentIndex(self.meetings.count() - 1)
-        self.refresh()
-
-    def present(self) -> None:
-        meeting_id = self.meetings.currentData()
-        self.full_screen = CabPresenter(self.store, meeting_id)
-        self.full_screen.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.full_screen.setWindowTitle("CAB presenter")
-        self.full_screen.left.connect(self.full_screen.close)
-        self.full_screen.destroyed.connect(lambda *_a: self.refresh())
-        self.full_screen.present_full_screen()
-
-    def write_minutes(self) -> None:
-        meeting_id = self.meetings.currentData()
-        if meeting_id is None:
-            return
-        dialog = QFileDialog(self, "Write CAB minutes", f"cab-minutes-{meeting_id}.docx", "Word documents (*.docx)")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setDefaultSuffix("docx")
-        dialog.fileSelected.connect(lambda path: self._write_minutes(meeting_id, path))
-        dialog.open()  # never exec(): the page keeps running
-
-    def _write_minutes(self, meeting_id: int, path: str) -> None:
-        from relman_desktop.exports.cab_minutes import export_minutes
-
-        try:
-            target = export_minutes(self.store.ctx, meeting_id, path)
-        except (ServiceError, PlanError) as exc:
-            self.store.error.emit(str(exc))
-            return
-        self.store.message.emit(f"Minutes written to {target}")
-
-    def close_meeting(self) -> None:
-        meeting_id = self.meetings.currentData()
-        if meeting_id is None:
-            return
-        if self.store.run(cab.close_meeting, meeting_id) is not Store.FAILED:
-            self.refresh()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
-        if event.key() == Qt.Key.Key_F5:
-            self.present()
-        else:
-            super().keyPressEvent(event)
-
-
-# --- registration -------------------------------------------------------------------------------------
-
-
-def prepare_screenshot(window: Any, _key: str | None) -> None:
-    """``relman screenshot cab``: the CAB page presenting the first agenda item of the latest
-    meeting (or of the next agenda, when the plan has no meeting yet)."""
-    window.show_page("cab")
-    page = getattr(window, "page_widgets", {}).get("cab")
-    if isinstance(page, CabPage) and page.presenter is not None:
-        page.presenter.go_to(0)
-
-
-def register_screenshot() -> None:
-    """Add the CAB page to the navigator and the ``cab`` screenshot view (idempotent)."""
-    from ..shell.pages import register_page
-    from ..shell.screenshot import register_screenshot_view
-
-    register_page("cab", "CAB", lambda store, window: CabPage(store, window),
-                  "Presenter mode for the Change Advisory Board.")
-    register_screenshot_view("cab", prepare_screenshot)
-
-
-register_screenshot()
-
-
 def high_contrast(widget: QWidget) -> None:
     """Give one widget the high-contrast palette (tests and screenshots, without restyling the app)."""
     from ..shell.theme import palette_for
@@ -1182,4 +878,4 @@ def high_contrast(widget: QWidget) -> None:
         widget._restyle()
 
 
-__all__ = ["CabBackend", "CabPage", "CabPresenter", "high_contrast", "prepare_screenshot", "register_screenshot"]
+__all__ = ["CabBackend", "CabPresenter", "high_contrast"]

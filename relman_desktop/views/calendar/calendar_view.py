@@ -27,11 +27,10 @@ from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QEvent, QModelIndex, QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QFontMetricsF, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRectF, Qt, Signal
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QAbstractScrollArea,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -39,7 +38,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QSplitter,
-    QToolTip,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -51,6 +49,7 @@ from relman_desktop.services.plan_zone import fmt_local, fmt_range
 from ..shell.commands import Refused, Step, op
 from ..shell.store import Store
 from . import gantt_data as D
+from .gantt_chart import GanttChart
 from .gantt_model import Filters, GanttTreeModel
 from .gantt_render import (
     MAX_PPD,
@@ -60,217 +59,14 @@ from .gantt_render import (
     Geometry,
     Preview,
     Row,
-    badge_rect,
-    badge_tooltip,
     colors_for,
     current_theme,
     header_height_for,
     row_height_for,
 )
+from .legend import Legend
 
 ALL = "(all)"
-EDGE_GRAB = 5  # pixels either side of a bar's end that start a resize
-
-
-class GanttChart(QAbstractScrollArea):
-    """The time chart. Its vertical scroll bar mirrors the tree's; it owns the horizontal one."""
-
-    def __init__(self, view: CalendarView) -> None:
-        super().__init__(view)
-        self.view = view
-        self.setObjectName("calendar_chart")
-        self.setAccessibleName("Release calendar chart")
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
-        self.viewport().setMouseTracking(True)
-        self.horizontalScrollBar().valueChanged.connect(lambda _v: self.viewport().update())
-        self._drag: dict[str, Any] | None = None
-
-    # --- coordinates ----------------------------------------------------------------------
-
-    @property
-    def renderer(self) -> GanttRenderer:
-        return self.view.renderer
-
-    def header_height(self) -> int:
-        return self.view.header_h
-
-    def x_offset(self) -> int:
-        return self.horizontalScrollBar().value()
-
-    def y_offset(self) -> int:
-        return self.view.tree.verticalScrollBar().value()
-
-    def to_view(self, rect: QRectF) -> QRectF:
-        """Content rectangle → viewport coordinates."""
-        return rect.translated(-self.x_offset(), self.header_height() - self.y_offset())
-
-    def row_at(self, y: float) -> int:
-        if y < self.header_height():
-            return -1
-        i = int((y - self.header_height() + self.y_offset()) // self.renderer.geom.row_h)
-        return i if 0 <= i < len(self.renderer.rows) else -1
-
-    def update_scroll_range(self) -> None:
-        bar = self.horizontalScrollBar()
-        width = self.viewport().width()
-        bar.setRange(0, max(0, int(self.renderer.content_width()) - width))
-        bar.setPageStep(max(1, width))
-        bar.setSingleStep(max(1, int(self.renderer.geom.ppd)))
-
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self.update_scroll_range()
-
-    # --- painting: only what is visible --------------------------------------------------------
-
-    def paintEvent(self, event: Any) -> None:  # noqa: N802
-        p = QPainter(self.viewport())
-        try:
-            self.paint_visible(p, self.viewport().width(), self.viewport().height())
-        finally:
-            p.end()
-
-    def paint_visible(self, p: QPainter, width: int, height: int) -> None:
-        hh = self.header_height()
-        x, y = self.x_offset(), self.y_offset()
-        self.renderer.paint_body(p, QRectF(x, y, width, max(0, height - hh)), QPointF(0, hh))
-        self.renderer.paint_header(p, x, width, QRectF(0, 0, width, hh))
-
-    # --- mouse ------------------------------------------------------------------------------
-
-    def hit(self, pos: QPointF) -> tuple[int, str]:
-        """(row, part) under ``pos``: part is body / start / end / deploy / badge / "" (row only)."""
-        i = self.row_at(pos.y())
-        if i < 0:
-            return -1, ""
-        row, g = self.renderer.rows[i], self.renderer.geom
-        x = pos.x() + self.x_offset()
-        if row.task is None:
-            rel = row.release
-            deploy = g.deploy_rect(i, rel)
-            if deploy is not None and deploy.adjusted(-2, -4, 2, 4).contains(QPointF(x, deploy.center().y())):
-                return i, "deploy"
-            if rel.conflicts:
-                right = max(r.right() for r in (g.planned_rect(i, rel), g.actual_rect(i, rel, self.renderer.data.today), deploy) if r is not None)
-                fm = QFontMetricsF(self.renderer.small)
-                badge = badge_rect(fm, rel, right + 5, g.row_top(i), g.row_h)
-                if badge.left() <= x <= badge.right():
-                    return i, "badge"
-        bar = g.bar_rect(i, row)
-        if bar is not None:
-            if abs(x - bar.right()) <= EDGE_GRAB and bar.width() > 2 * EDGE_GRAB:
-                return i, "end"
-            if abs(x - bar.left()) <= EDGE_GRAB and bar.width() > 2 * EDGE_GRAB:
-                return i, "start"
-            if bar.left() <= x <= bar.right():
-                return i, "body"
-        return i, ""
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        pos = event.position()
-        i, part = self.hit(pos)
-        if i >= 0:
-            self.view.select_row(i)
-        if event.button() == Qt.MouseButton.LeftButton and part in ("body", "start", "end", "deploy"):
-            self._drag = {"row": i, "part": part, "x": pos.x(), "days": None}
-            event.accept()
-            return
-        super().mousePressEvent(event)
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        pos = event.position()
-        if self._drag is None:
-            _i, part = self.hit(pos)
-            shape = {"start": Qt.CursorShape.SizeHorCursor, "end": Qt.CursorShape.SizeHorCursor,
-                     "body": Qt.CursorShape.OpenHandCursor, "deploy": Qt.CursorShape.PointingHandCursor}
-            self.viewport().setCursor(shape.get(part, Qt.CursorShape.ArrowCursor))
-            return
-        delta = (pos.x() - self._drag["x"]) / self.renderer.geom.ppd
-        self.view.drag_to(self._drag["row"], self._drag["part"], delta)
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if self._drag is None:
-            super().mouseReleaseEvent(event)
-            return
-        delta = (event.position().x() - self._drag["x"]) / self.renderer.geom.ppd
-        drag, self._drag = self._drag, None
-        self.view.drop(drag["row"], drag["part"], delta)
-
-    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        i, _part = self.hit(event.position())
-        if i >= 0:
-            self.view.toggle_row(i)
-
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
-        dy = event.angleDelta().y()
-        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            factor = 1.25 if dy > 0 else 0.8
-            self.view.zoom_by(factor, anchor_x=event.position().x())
-        elif event.modifiers() & Qt.KeyboardModifier.ShiftModifier or event.angleDelta().x():
-            bar = self.horizontalScrollBar()
-            bar.setValue(bar.value() - (dy or event.angleDelta().x()))
-        else:
-            bar = self.view.tree.verticalScrollBar()
-            bar.setValue(bar.value() - dy)
-        event.accept()
-
-    def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip:
-            pos = self.viewport().mapFromGlobal(event.globalPos())  # type: ignore[attr-defined]
-            text = self.tooltip_at(QPointF(pos))
-            if text:
-                QToolTip.showText(event.globalPos(), text, self)  # type: ignore[attr-defined]
-            else:
-                QToolTip.hideText()
-            return True
-        return super().event(event)
-
-    def tooltip_at(self, pos: QPointF) -> str:
-        i, part = self.hit(pos)
-        if i < 0:
-            return ""
-        row = self.renderer.rows[i]
-        if part == "badge":
-            return badge_tooltip(row.release)
-        if part:
-            return self.view.model.data(self.view.model.index_of_key(row.key), Qt.ItemDataRole.ToolTipRole) or ""
-        return ""
-
-    # --- keyboard -----------------------------------------------------------------------------
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        key, mods = event.key(), event.modifiers()
-        K, M = Qt.Key, Qt.KeyboardModifier
-        if key in (K.Key_Left, K.Key_Right):
-            step = -1 if key == K.Key_Left else 1
-            if mods & M.AltModifier:
-                self.view.step_deploy_window(step)
-            elif mods & M.ShiftModifier:
-                self.view.resize_selected(step)
-            else:
-                self.view.nudge_selected(step)
-        elif key in (K.Key_Up, K.Key_Down):
-            self.view.select_row(max(0, min(len(self.renderer.rows) - 1,
-                                            self.view.selected_row + (-1 if key == K.Key_Up else 1))))
-        elif key in (K.Key_Plus, K.Key_Equal):
-            self.view.zoom_by(1.25)
-        elif key in (K.Key_Minus, K.Key_Underscore):
-            self.view.zoom_by(0.8)
-        elif key == K.Key_F:
-            self.view.fit_release()
-        elif key == K.Key_T:
-            self.view.scroll_to_date(self.renderer.data.today)
-        elif key in (K.Key_Return, K.Key_Enter, K.Key_Space):
-            self.view.toggle_row(self.view.selected_row)
-        elif key == K.Key_Escape and self._drag is not None:
-            self._drag = None
-            self.view.cancel_preview()
-        else:
-            super().keyPressEvent(event)
-            return
-        event.accept()
 
 
 class CalendarView(QWidget):
@@ -412,7 +208,11 @@ class CalendarView(QWidget):
 
     def _connect(self) -> None:
         tree_bar, chart_bar = self.tree.verticalScrollBar(), self.chart.verticalScrollBar()
-        tree_bar.rangeChanged.connect(lambda lo, hi: (chart_bar.setRange(lo, hi), chart_bar.setPageStep(tree_bar.pageStep())))
+        def follow_range(lo: int, hi: int) -> None:
+            chart_bar.setRange(lo, hi)
+            chart_bar.setPageStep(tree_bar.pageStep())
+
+        tree_bar.rangeChanged.connect(follow_range)
         tree_bar.valueChanged.connect(self._tree_scrolled)
         chart_bar.valueChanged.connect(tree_bar.setValue)
         self.tree.expanded.connect(self._expanded)
@@ -844,7 +644,21 @@ class CalendarView(QWidget):
             return False
         return self._push_edit(i, *pair)
 
+    def refuse_read_only(self, i: int) -> bool:
+        """True (and the reason shown) when row ``i`` belongs to a Closed or Cancelled release
+        (by its state's role): dragging, resizing and nudging it are refused until reopened."""
+        if not 0 <= i < len(self.renderer.rows):
+            return False
+        rel = self.renderer.rows[i].release
+        if not rel.read_only:
+            return False
+        self.show_message(f"{rel.key} is {rel.status}: reopen it through a workflow transition to edit it",
+                          error=True)
+        return True
+
     def _push_edit(self, i: int, old: dict[str, Any], new: dict[str, Any]) -> bool:
+        if self.refuse_read_only(i):
+            return False
         row = self.renderer.rows[i]
         if row.task is not None:
             key, local = row.release.key, row.task.local_id
@@ -937,7 +751,7 @@ class CalendarView(QWidget):
 
     def move_to_slot(self, key: str, slot: Any) -> bool:
         rel = self.data.by_key.get(key)
-        if rel is None:
+        if rel is None or self.refuse_read_only(self.renderer.row_of(key)):
             return False
         old = {"deploy_start": rel.deploy_start, "deploy_end": rel.deploy_end}
         step = Step(op(scheduling.move_release, key, slot.start, slot.end), op(releases.update_release, key, old))
@@ -972,108 +786,6 @@ class CalendarView(QWidget):
             self.legend.update()
             self.chart.viewport().update()
         super().changeEvent(event)
-
-
-class Legend(QWidget):
-    """What each mark means, drawn with the same painter as the chart (patterns included)."""
-
-    ITEMS = ("planned", "actual", "deploy", "maintenance", "freeze", "event", "holiday", "today",
-             "critical", "baseline", "conflict")
-
-    def __init__(self, view: CalendarView) -> None:
-        super().__init__(view)
-        self.view = view
-        self.setObjectName("calendar_legend")
-        self.line_h = int(QFontMetricsF(self.font()).height() * 1.6)
-        self.setMinimumHeight(self.line_h)
-
-    def _layout(self, width: float) -> list[tuple[str, float, float]]:
-        """(item, x, y) for each item, wrapping onto a new line when the next would not fit."""
-        fm = QFontMetricsF(self.font())
-        out, x, y = [], 4.0, 0.0
-        for name in self.ITEMS:
-            w = 22 + 4 + fm.horizontalAdvance(self.labels()[name]) + 12
-            if x + w > width and x > 4:
-                x, y = 4.0, y + self.line_h
-            out.append((name, x, y))
-            x += w + 4
-        return out
-
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802
-        lines = 1 + int(max(y for _n, _x, y in self._layout(self.width())) // self.line_h)
-        if self.minimumHeight() != lines * self.line_h:
-            self.setMinimumHeight(lines * self.line_h)
-        super().resizeEvent(event)
-
-    def labels(self) -> dict[str, str]:
-        return {"planned": "planned", "actual": "actual", "deploy": "deployment window",
-                "maintenance": "maintenance", "freeze": "freeze", "event": "business event",
-                "holiday": "holiday", "today": "today", "critical": "critical path",
-                "baseline": "baseline", "conflict": "conflict (✖ error, ⚠ warning)"}
-
-    def paintEvent(self, event: Any) -> None:  # noqa: N802
-        from .gantt_render import _c, _deploy_marker
-
-        c = self.view.renderer.colors
-        p = QPainter(self)
-        fm = QFontMetricsF(self.font())
-        h = self.line_h
-        sw = 22.0
-        for name, x, top in self._layout(self.width()):
-            label = self.labels()[name]
-            p.save()
-            p.translate(0, top)
-            box = QRectF(x, h / 2 - 7, sw, 14)
-            if name == "planned":
-                p.setPen(_c(c.bar_border))
-                p.setBrush(_c(c.bar))
-                p.drawRoundedRect(box.adjusted(0, 2, 0, -2), 2, 2)
-            elif name == "actual":
-                p.fillRect(QRectF(box.x(), box.center().y() - 2, sw, 4), _c(c.actual))
-            elif name == "deploy":
-                _deploy_marker(p, QRectF(box.center().x() - 7, box.y(), 14, 14), c, False)
-            elif name == "maintenance":
-                p.fillRect(box, _c(c.maintenance))
-                p.fillRect(QRectF(box.x(), box.bottom() - 3, sw, 3), _c(c.maintenance_border))
-            elif name == "freeze":
-                from PySide6.QtGui import QBrush
-
-                p.fillRect(box, QBrush(_c(c.freeze), Qt.BrushStyle.BDiagPattern))
-                p.setPen(_c(c.freeze))
-                p.setBrush(Qt.BrushStyle.NoBrush)
-                p.drawRect(box)
-            elif name == "event":
-                p.fillRect(box, _c(c.event))
-            elif name == "holiday":
-                p.fillRect(box, _c(c.holiday))
-            elif name == "today":
-                from PySide6.QtGui import QPen
-
-                p.setPen(QPen(_c(c.today), 2, Qt.PenStyle.DashLine))
-                p.drawLine(QPointF(box.center().x(), box.top()), QPointF(box.center().x(), box.bottom()))
-            elif name == "critical":
-                from PySide6.QtGui import QPen
-
-                p.setPen(QPen(_c(c.critical), 3))
-                p.setBrush(_c(c.bar))
-                p.drawRect(box.adjusted(1, 3, -1, -3))
-            elif name == "baseline":
-                from PySide6.QtGui import QPen
-
-                p.setPen(QPen(_c(c.baseline), 1.5, Qt.PenStyle.DashLine))
-                p.setBrush(Qt.BrushStyle.NoBrush)
-                p.drawRect(box.adjusted(1, 2, -1, -2))
-            elif name == "conflict":
-                p.setPen(Qt.PenStyle.NoPen)
-                p.setBrush(_c(c.error))
-                p.drawRoundedRect(box, 3, 3)
-                p.setPen(_c(c.error_text))
-                p.drawText(box, Qt.AlignmentFlag.AlignCenter, "✖")
-            p.setPen(self.palette().windowText().color())
-            tw = fm.horizontalAdvance(label)
-            p.drawText(QRectF(x + sw + 4, 0, tw + 2, h), Qt.AlignmentFlag.AlignVCenter, label)
-            p.restore()
-        p.end()
 
 
 def _fmt(value: Any) -> str:
@@ -1112,7 +824,7 @@ def _impact_text(result: Any) -> str:
 # --- registration -----------------------------------------------------------------------------------
 
 
-def _page_factory(store: Any, window: Any) -> QWidget:
+def page_factory(store: Any, window: Any) -> QWidget:
     view = CalendarView(store)
     window.calendar_view = view
     if hasattr(window, "set_conflict_counts"):
@@ -1149,16 +861,4 @@ def prepare_screenshot(window: Any, key: str | None) -> None:
     view.scroll_to_date(view.data.today - dt.timedelta(days=28), left=True)
 
 
-def register() -> None:
-    """Make this the Calendar page and the ``calendar`` screenshot view."""
-    from ..shell.pages import register_page
-    from ..shell.screenshot import register_screenshot_view
-
-    register_page("calendar", "Calendar", _page_factory,
-                  "Gantt rows of releases and tasks with windows, freezes, conflicts and the critical path.")
-    register_screenshot_view("calendar", prepare_screenshot)
-
-
-register()
-
-__all__ = ["CalendarView", "GanttChart", "Legend", "prepare_screenshot", "register"]
+__all__ = ["CalendarView", "GanttChart", "Legend", "page_factory", "prepare_screenshot"]

@@ -12,6 +12,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from relman_desktop.models import enums as E
+
 DAY = dt.timedelta(days=1)
 
 
@@ -50,6 +52,17 @@ class GanttRelease:
     conflicts: list[Any] = field(default_factory=list)  # conflicts.Conflict
     critical: bool = False
     zone: str = "UTC"  # the plan's zone, for the times a reader sees (tooltips)
+    role: str | None = None  # what its state means (StateRole value), never read from its name
+
+    @property
+    def read_only(self) -> bool:
+        """Closed or Cancelled: the chart refuses to move or resize it."""
+        return self.role in E.READ_ONLY_ROLES
+
+    @property
+    def finished(self) -> bool:
+        """Closed, cancelled or rolled back: no longer under way."""
+        return self.role in E.FINISHED_ROLES
 
     def span(self) -> tuple[dt.date, dt.date] | None:
         """First and last day the release occupies on the chart (planned, else its window)."""
@@ -145,7 +158,7 @@ def load(ctx: Any, *, with_conflicts: bool = True, with_critical: bool = True) -
             key=r.key, title=r.title, status=r.status, application=r.application, manager=r.manager,
             planned_start=r.planned_start, planned_end=r.planned_end,
             deploy_start=_utc(r.deploy_start), deploy_end=_utc(r.deploy_end),
-            actual_start=r.actual_start, actual_end=r.actual_end, zone=zone,
+            actual_start=r.actual_start, actual_end=r.actual_end, zone=zone, role=r.status_role,
         ))
     today = ctx.today()
     spans = [s for s in (r.span() for r in out) if s is not None]

@@ -177,7 +177,7 @@ class Geometry:
         if rel.actual_start is None:
             return None
         # An open release runs on to today; a closed or cancelled one without an end stops where it began.
-        ongoing = rel.status not in ("Closed", "Cancelled", "Rolled Back")
+        ongoing = not rel.finished
         end = rel.actual_end or (max(rel.actual_start, today) if ongoing else rel.actual_start)
         x0, x1 = self.x_of_date(rel.actual_start), self.x_of_date(end + dt.timedelta(days=1))
         y = self.row_top(index)

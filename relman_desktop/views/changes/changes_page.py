@@ -48,8 +48,6 @@ from ..common.tab_forms import Field, Form, LocalError, choices_of, show_moment
 from ..releases.releases_model import words
 from ..releases.tab_changes import KEY_ROLE, ChangesModel, ChangeTable
 from ..shell.commands import Call, Refused, Step, op
-from ..shell.pages import register_page
-from ..shell.screenshot import register_screenshot_view
 from ..shell.store import Store
 from ..shell.unsaved import Draft
 
@@ -717,7 +715,7 @@ def _recreate(before: dict[str, Any]) -> list[Call]:
     return calls
 
 
-def _page(store: Store, window: Any) -> ChangesPage:
+def page_factory(store: Store, window: Any) -> ChangesPage:
     page = ChangesPage(store, window)
     releases_view = getattr(window, "releases_view", None)
     if releases_view is not None and hasattr(releases_view, "select_key"):
@@ -725,7 +723,7 @@ def _page(store: Store, window: Any) -> ChangesPage:
     return page
 
 
-def _prepare_screenshot(window: Any, _key: str | None) -> None:
+def prepare_screenshot(window: Any, _key: str | None) -> None:
     window.show_page("changes")
     page = window.page_widgets.get("changes")
     if isinstance(page, ChangesPage):
@@ -733,8 +731,3 @@ def _prepare_screenshot(window: Any, _key: str | None) -> None:
         if page.proxy.rowCount():
             page.table.selectRow(0)
 
-
-register_page("changes", "Changes", _page,
-              "Every change (CHG-…) with its type, category, approval status, risk and the release it is "
-              "bundled into; bundle approved changes into a release or take them out.")
-register_screenshot_view("changes", _prepare_screenshot)

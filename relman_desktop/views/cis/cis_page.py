@@ -40,8 +40,6 @@ from relman_desktop.services import cis, graph
 
 from ..common.tab_forms import Column, RowsModel, table_view
 from ..releases.releases_model import words
-from ..shell.pages import register_page
-from ..shell.screenshot import register_screenshot_view
 from ..shell.store import Store
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -523,11 +521,11 @@ class CIsPage(QWidget):
                 page.select_key(key)
 
 
-def _page(store: Store, window: Any) -> CIsPage:
+def page_factory(store: Store, window: Any) -> CIsPage:
     return CIsPage(store, window)
 
 
-def _prepare_screenshot(window: Any, _key: str | None) -> None:
+def prepare_screenshot(window: Any, _key: str | None) -> None:
     window.show_page("cis")
     page = window.page_widgets.get("cis")
     if isinstance(page, CIsPage):
@@ -541,8 +539,3 @@ def _prepare_screenshot(window: Any, _key: str | None) -> None:
         if best is not None:
             page.select(best)
 
-
-register_page("cis", "CIs", _page,
-              "Configuration items by class and environment with owner, criticality, maintenance-window "
-              "needs and parent/child relations, and the releases that touch each one.")
-register_screenshot_view("cis", _prepare_screenshot)

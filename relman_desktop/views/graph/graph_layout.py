@@ -75,7 +75,7 @@ class _EdgeView:
 class _Sugiyama(SugiyamaLayout):
     def _detect_alignment_conflicts(self) -> None:  # type: ignore[override]
         super()._detect_alignment_conflicts()
-        self.conflicts = set(self.conflicts)  # looked up once per aligned pair
+        self.conflicts = set(self.conflicts)  # type: ignore[has-type]  # looked up once per aligned pair
 
 
 def _core(vertices: list[Vertex], edges: list[Edge]) -> graph_core:

@@ -628,9 +628,9 @@ class GraphView(QWidget):
                 # through a column straight, in the gap grandalf left for it, never across a box
                 points += [QPointF(x - half, y), QPointF(x + half, y)]
             points.append(QPointF(b[0] - half, b[1]))
-            item = EdgeItem(e, points, (e.prerequisite, e.dependent) in critical_edges)
-            self.scene.addItem(item)
-            self.edges[(e.prerequisite, e.dependent)] = item
+            edge = EdgeItem(e, points, (e.prerequisite, e.dependent) in critical_edges)
+            self.scene.addItem(edge)
+            self.edges[(e.prerequisite, e.dependent)] = edge
         self.scene.setSceneRect(QRectF(-40, -40, lay.width + 80, lay.height + 80))
         if self.selected_key in self.nodes:
             self.nodes[self.selected_key].setSelected(True)
@@ -855,7 +855,7 @@ def export_graph_file(ctx: Any, path: str | Path, *, keys: Iterable[str] | None 
 # --- registration in the main window -----------------------------------------------------------------
 
 
-def _page_factory(store: Any, window: Any) -> QWidget:
+def page_factory(store: Any, window: Any) -> QWidget:
     view = GraphView(store)
     view.release_selected.connect(store.selection.set)  # the one selection (see Store.selection)
     store.selection.changed.connect(lambda key: view.select_release(key)
@@ -864,7 +864,7 @@ def _page_factory(store: Any, window: Any) -> QWidget:
     return view
 
 
-def _prepare_screenshot(window: Any, key: str | None) -> None:
+def prepare_screenshot(window: Any, key: str | None) -> None:
     window.show_page("dependencies")
     view = getattr(window, "graph_view", None)
     if view is not None:
@@ -872,21 +872,11 @@ def _prepare_screenshot(window: Any, key: str | None) -> None:
         view.canvas.fit_readable()
 
 
-def register() -> None:
-    """Make this the Dependencies page and the ``dependencies`` screenshot view."""
-    from ..shell.pages import register_page
-    from ..shell.screenshot import register_screenshot_view
-
-    register_page("dependencies", "Dependencies", _page_factory,
-                  "A layered graph of releases and their dependencies; what slips if this slips.")
-    register_screenshot_view("dependencies", _prepare_screenshot)
-
-
-register()
-
 __all__ = [
     "GraphCanvas",
     "GraphView",
     "export_graph_file",
     "export_scene",
+    "page_factory",
+    "prepare_screenshot",
 ]

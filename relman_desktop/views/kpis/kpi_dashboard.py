@@ -710,14 +710,14 @@ class KpiDashboard(QWidget):
 # --- registration ------------------------------------------------------------------------------
 
 
-def _page_factory(store: Store, window: Any) -> QWidget:
+def page_factory(store: Store, window: Any) -> QWidget:
     page = KpiDashboard(store, window)
     if window is not None:
         window.kpi_dashboard = page
     return page
 
 
-def _prepare_screenshot(window: Any, _key: str | None) -> None:
+def prepare_screenshot(window: Any, _key: str | None) -> None:
     page = window.page_widgets.get("kpis")
     if isinstance(page, KpiDashboard):
         page._dirty = False  # no background job: compute here, before the picture is taken
@@ -731,16 +731,4 @@ def _prepare_screenshot(window: Any, _key: str | None) -> None:
         page._layout_charts(force=True)
 
 
-def register() -> None:
-    from ..shell.pages import register_page
-    from ..shell.screenshot import register_screenshot_view
-
-    register_page("kpis", "KPIs", _page_factory,
-                  "Release success rate, deployment frequency, change failure rate, time to restore, lead "
-                  "time for changes, on-time delivery and approval cycle time, with DORA tiers.")
-    register_screenshot_view("kpis", _prepare_screenshot)
-
-
-register()
-
-__all__ = ["KPI_SPECS", "KpiChart", "KpiDashboard", "KpiSpec", "headline", "series_values", "tier_bands"]
+__all__ = ["KPI_SPECS", "KpiChart", "KpiDashboard", "KpiSpec", "headline", "page_factory", "prepare_screenshot", "series_values", "tier_bands"]

@@ -1,16 +1,16 @@
 """The release editor: a header, the lifecycle buttons, and one tab per aspect of a release.
 
-Tabs are pluggable: ``register_tab(title, factory)`` adds or replaces one. A factory takes
-``(store, editor)`` and returns a QWidget; if the widget has ``set_release(key)`` the editor
-calls it whenever the release shown changes. Overview is built here; the other tabs start as
-placeholders that say what they will hold, until their module registers the real widget.
+The editor builds the tabs it is given, in order: a ``TabSpec`` pairs a title with a factory
+taking ``(store, editor)`` and returning a QWidget; if the widget has ``set_release(key)`` the
+editor calls it whenever the release shown changes. The shell's composition root
+(``views/shell/screens.py``) lists the app's tabs; Overview is built here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,67 +48,6 @@ TabFactory = Callable[[Store, "ReleaseEditor"], QWidget]
 class TabSpec:
     title: str
     factory: TabFactory
-
-
-TAB_ORDER = ("Overview", "Changes", "Tasks", "Approvals", "Tests", "Deployments", "Review", "Links", "History")
-
-PLACEHOLDER_TEXT = {
-    "Changes": "The changes bundled into this release: add or remove approved changes, see their "
-               "approval status, category and the CIs they touch.",
-    "Tasks": "This release's tasks by phase, with assignees, dates, effort, % complete and their "
-             "dependencies (FS/SS/FF/SF with lag).",
-    "Approvals": "The approval stages (QA sign-off, CAB, Business) with their rules, each approver's "
-                 "decision, comments and delegation.",
-    "Tests": "Test runs by kind (unit, integration, performance, security, UAT, regression): counts, "
-             "verdicts and imported JUnit reports; the required test kinds.",
-    "Deployments": "Deployments by environment and wave, their outcomes, incidents and recovery "
-                   "times; the rollback plan and its rehearsal.",
-    "Review": "The post-release review: outcome, incidents, lessons learned, user feedback, closure.",
-    "Links": "Linked records from other systems: requests, problems, incidents and knowledge "
-             "articles, with their relation to this release.",
-    "History": "The audit trail of this release: every change, transition and override, who made "
-               "it and when, with the tamper-evident hash chain.",
-}
-
-
-class PlaceholderTab(QWidget):
-    """Says what the tab will hold, so nobody mistakes an unbuilt tab for an empty release."""
-
-    def __init__(self, title: str, text: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName(f"placeholder_{title.lower()}")
-        heading = QLabel(title)
-        heading.setProperty("role", "heading")
-        body = QLabel(text)
-        body.setWordWrap(True)
-        note = QLabel("This tab is not built yet.")
-        note.setProperty("role", "subtle")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(24, 24, 24, 24)
-        layout.addWidget(heading)
-        layout.addWidget(body)
-        layout.addWidget(note)
-        layout.addStretch(1)
-
-
-def _placeholder_factory(title: str) -> TabFactory:
-    return lambda _store, _editor: PlaceholderTab(title, PLACEHOLDER_TEXT.get(title, ""))
-
-
-TAB_REGISTRY: list[TabSpec] = [
-    TabSpec("Overview", lambda store, editor: OverviewTab(store, editor)),
-    *(TabSpec(t, _placeholder_factory(t)) for t in TAB_ORDER[1:]),
-]
-
-
-def register_tab(title: str, factory: TabFactory) -> None:
-    """Add a release-editor tab, or replace the one with this title (e.g. the Tasks placeholder).
-    Editors created afterwards show it; call at import time of the module that builds the tab."""
-    for spec in TAB_REGISTRY:
-        if spec.title.lower() == title.lower():
-            spec.factory = factory
-            return
-    TAB_REGISTRY.append(TabSpec(title, factory))
 
 
 # --- Overview ---------------------------------------------------------------------------------
@@ -755,7 +694,7 @@ class LifecycleBar(QWidget):
 class ReleaseEditor(QWidget):
     back_requested = Signal()
 
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, tabs: Sequence[TabSpec], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("release_editor")
         self.store = store
@@ -772,10 +711,17 @@ class ReleaseEditor(QWidget):
         top.addWidget(self.heading, 1)
         top.addWidget(self.status)
         self.lifecycle = LifecycleBar(store)
+        # Closed or Cancelled (by role): the tabs are read-only until a transition reopens it.
+        self.read_only_notice = QLabel()
+        self.read_only_notice.setObjectName("read_only_notice")
+        self.read_only_notice.setProperty("role", "error")
+        self.read_only_notice.setWordWrap(True)
+        self.read_only_notice.hide()
+        self.read_only = False
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tab_widgets: dict[str, QWidget] = {}
-        for spec in TAB_REGISTRY:
+        for spec in tabs:
             widget = spec.factory(store, self)
             self.tab_widgets[spec.title] = widget
             self.tabs.addTab(widget, spec.title)
@@ -784,6 +730,7 @@ class ReleaseEditor(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(top)
         layout.addWidget(self.lifecycle)
+        layout.addWidget(self.read_only_notice)
         layout.addWidget(self.tabs, 1)
         store.release_changed.connect(self._changed)
         store.release_renamed.connect(self._renamed)
@@ -809,21 +756,35 @@ class ReleaseEditor(QWidget):
         self.key = key
         if key:
             self.store.selection.set(key)
-        self._refresh_header()
         self.lifecycle.set_release(key)
         for widget in self.tab_widgets.values():
             setter = getattr(widget, "set_release", None)
             if callable(setter):
                 setter(key)
+        self._refresh_header()  # after the tabs: a read-only release disables what they enabled
 
     def _refresh_header(self) -> None:
         detail = self.store.release(self.key) if self.key else None
         if detail is None:
             self.heading.setText("No release")
             self.status.setText("")
+            self._set_read_only(None)
             return
         self.heading.setText(f"{detail.key} — {detail.title}")
         self.status.setText(f"Status: <b>{_html(detail.status)}</b>")
+        self._set_read_only(detail)
+
+    def _set_read_only(self, detail: Any) -> None:
+        """A Closed or Cancelled release (by its state's role) is shown, not edited: every tab
+        but History is disabled and a line says how to edit it again (the lifecycle bar)."""
+        self.read_only = bool(detail is not None and getattr(detail, "read_only", False))
+        if self.read_only:
+            self.read_only_notice.setText(
+                f"{detail.key} is {detail.status}: reopen it through a workflow transition to edit it")
+        self.read_only_notice.setVisible(self.read_only)
+        for title, widget in self.tab_widgets.items():
+            if title != "History":
+                widget.setEnabled(not self.read_only)
 
     def show_tab(self, title: str) -> bool:
         for i in range(self.tabs.count()):
@@ -838,11 +799,11 @@ class ReleaseEditor(QWidget):
     def _changed(self, key: str) -> None:
         if key != self.key:
             return
-        self._refresh_header()
         self.lifecycle.refresh()
         overview = self.tab_widgets.get("Overview")
         if isinstance(overview, OverviewTab):
             overview.reload()
+        self._refresh_header()  # last: closing it makes what the reload enabled read-only
 
     def _renamed(self, old: str, new: str) -> None:
         if old == self.key:
@@ -862,7 +823,4 @@ class ReleaseEditor(QWidget):
         self.back_requested.emit()
 
 
-from ..settings import settings_page  # noqa: E402, F401  (register their tabs and the Settings page)
-from . import tab_evidence, tab_history  # noqa: E402, F401  (register their tabs and the Settings page)
 
-from . import tab_approvals, tab_changes, tab_tasks  # noqa: E402, F401  # isort: skip  (each registers its tab)

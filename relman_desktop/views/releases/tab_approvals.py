@@ -43,7 +43,6 @@ from relman_desktop.services.base import ServiceError
 from ..common.tab_support import NamedColumnsModel, Notice
 from ..shell.commands import Refused, Step, attempt, op
 from ..shell.store import Store
-from .release_editor import register_tab
 from .releases_model import words
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -650,5 +649,3 @@ class ApprovalsTab(QScrollArea):
         self.approver_notice.show_note(f"{approver.name}'s approval is delegated to {email}.")
         return True
 
-
-register_tab("Approvals", lambda store, editor: ApprovalsTab(store, editor))

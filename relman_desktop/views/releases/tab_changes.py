@@ -35,9 +35,7 @@ from relman_desktop.services.base import ServiceError
 
 from ..common.tab_support import NamedColumnsModel, Notice
 from ..shell.commands import Refused, Step, op
-from ..shell.screenshot import register_screenshot_view
 from ..shell.store import Store
-from .release_editor import register_tab
 from .releases_model import words
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -267,6 +265,8 @@ class ChangesTab(QWidget):
     # --- editing -------------------------------------------------------------------------------
 
     def _decided_approvals(self) -> int:
+        if self.key is None:
+            return 0
         try:
             stages = approvals.list_stages(self.store.ctx, self.key)
         except (ServiceError, PlanError):
@@ -324,10 +324,7 @@ class ChangesTab(QWidget):
         return self.remove_changes([k for k in keys if k])
 
 
-register_tab("Changes", lambda store, editor: ChangesTab(store, editor))
-
-
-def _screenshot(window: Any, key: str | None) -> None:
+def prepare_screenshot(window: Any, key: str | None) -> None:
     if key is None:
         raise LookupError("the plan has no release to show; give --release KEY or use another plan")
     window.open_release(key, "Changes")
@@ -335,5 +332,3 @@ def _screenshot(window: Any, key: str | None) -> None:
     if tab is not None:
         tab.show_picker()
 
-
-register_screenshot_view("release-changes", _screenshot)

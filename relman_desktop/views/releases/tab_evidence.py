@@ -39,9 +39,7 @@ from ..common.tab_forms import (
     table_view,
 )
 from ..shell.commands import Ref, Refused, Step, op, ref
-from ..shell.screenshot import register_screenshot_view
 from ..shell.store import Store
-from .release_editor import register_tab
 from .releases_model import words
 
 
@@ -548,21 +546,3 @@ class LinksTab(EvidenceTab):
             return False
         return True
 
-
-register_tab("Tests", lambda store, _editor: TestsTab(store))
-register_tab("Deployments", lambda store, _editor: DeploymentsTab(store))
-register_tab("Review", lambda store, _editor: ReviewTab(store))
-register_tab("Links", lambda store, _editor: LinksTab(store))
-
-
-def _release_tab(tab: str) -> Any:
-    def prepare(window: Any, key: str | None) -> None:
-        if key is None:
-            raise LookupError("the plan has no release to show; give --release KEY or use another plan")
-        window.open_release(key, tab)
-
-    return prepare
-
-
-for _title in ("Tests", "Deployments", "Review", "Links"):
-    register_screenshot_view(_title.lower(), _release_tab(_title))

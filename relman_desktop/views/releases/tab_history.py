@@ -24,9 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..common.tab_forms import Column, RowsModel, fit_columns, selected_row, table_view
-from ..shell.screenshot import register_screenshot_view
 from ..shell.store import Store
-from .release_editor import register_tab
 
 
 def when_text(at: dt.datetime) -> str:
@@ -182,13 +180,8 @@ class HistoryTab(QWidget):
         return [self.model.data(self.model.index(r, 2)) for r in range(self.model.rowCount())]
 
 
-register_tab("History", lambda store, _editor: HistoryTab(store))
-
-
-def _prepare(window: Any, key: str | None) -> None:
+def prepare_screenshot(window: Any, key: str | None) -> None:
     if key is None:
         raise LookupError("the plan has no release to show; give --release KEY or use another plan")
     window.open_release(key, "History")
 
-
-register_screenshot_view("history", _prepare)

@@ -40,7 +40,6 @@ from relman_desktop.services import critical_path, tasks
 from ..common.tab_support import Notice
 from ..shell.commands import Refused, Step, op
 from ..shell.store import Store
-from .release_editor import register_tab
 from .releases_model import words
 from .task_model import (
     COLUMN_INDEX,
@@ -585,5 +584,3 @@ class TasksTab(QScrollArea):
                                                  b["type"], b["lag_days"]))
         return self._run(f"unlink {predecessor} → {successor}", [step], self.links.notice)
 
-
-register_tab("Tasks", lambda store, editor: TasksTab(store, editor))

@@ -2,8 +2,8 @@
 settings — people, CIs, calendar windows, templates, rules and the workflow — each section with
 add / edit / delete, reasons shown inline, and every edit one step on the store's undo stack.
 
-Importing this module makes it the navigator's Settings page and registers the screenshot views
-``settings`` and ``settings-<section>`` (``settings-workflow``, ``settings-cis``…).
+The shell (``views/shell/screens.py``) builds it and its screenshot views ``settings`` and
+``settings-<section>`` (``settings-workflow``, ``settings-cis``…).
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
-from ..shell.pages import register_page
-from ..shell.screenshot import register_screenshot_view
 from ..shell.store import Store
+from .general import GeneralSettings
 from .settings_section import RecordSection
 
 SECTIONS = ("General", "Time zone", "People", "CIs", "Calendar windows", "Templates", "Rules", "Workflow")
@@ -86,24 +85,17 @@ def _general(store: Store, window: Any) -> QWidget | None:
     """Appearance and the plan file: the main window's own settings form, when there is a window."""
     if window is None or not hasattr(window, "settings"):
         return None
-    from ..shell.main_window import SettingsPage as GeneralSettings
-
     general = GeneralSettings(store, window)
     general.setObjectName("settings_general")
-    path = getattr(general, "plan_path", None)
-    if isinstance(path, QLabel):  # wrapped, a path breaks at "/" and the form shows only its first line
-        path.setWordWrap(False)
-    for child in general.findChildren(QLabel):  # this page has the heading, and edits what that note promises
-        if (child.property("role") == "heading" and child.text() == "Settings") or "will be edited here" in child.text():
-            child.hide()
     return general
 
 
-register_page("settings", "Settings", lambda store, window: SettingsPage(store, window),
-              "Appearance, the plan file, people, CIs, calendar windows, templates, rules and the workflow.")
+def page_factory(store: Store, window: Any) -> SettingsPage:
+    return SettingsPage(store, window)
 
 
-def _prepare(section: str | None) -> Any:
+def prepare_screenshot(section: str | None) -> Any:
+    """The Settings page, on ``section`` (one of ``SECTION_IDS``) or on its first."""
     def prepare(window: Any, _key: str | None) -> None:
         window.show_page("settings")
         page = window.page_widgets.get("settings")
@@ -113,7 +105,3 @@ def _prepare(section: str | None) -> Any:
 
     return prepare
 
-
-register_screenshot_view("settings", _prepare(None))
-for _id in SECTION_IDS:
-    register_screenshot_view(f"settings-{_id}", _prepare(_id))

@@ -23,9 +23,10 @@ PREVIOUS = "the previous state"
 
 
 def _guard_names() -> tuple[tuple[str, ...], frozenset[str], dict[str, str]]:
-    from relman_desktop.services.guards import GUARD_NAMES, GUARD_TITLES, GUARDS_WITH_PHASE
+    from relman_desktop.services.guards import GUARDS
 
-    return GUARD_NAMES, GUARDS_WITH_PHASE, dict(GUARD_TITLES)
+    return (tuple(GUARDS), frozenset(g.name for g in GUARDS.values() if g.takes_phase),
+            {g.name: g.title for g in GUARDS.values()})
 
 
 def guard_text(g: dict[str, Any]) -> str:
@@ -38,18 +39,23 @@ def guard_text(g: dict[str, Any]) -> str:
 class StatesSection(RecordSection):
     title = "States"
     noun = "state"
-    intro = "The states a release moves through, in order. A state with releases in it cannot be deleted."
+    intro = ("The states a release moves through, in order. A state's role says what it means (guards, "
+             "conflicts, CAB and the calendar read the role, not the name). A state with releases in it "
+             "cannot be deleted.")
     signals = ("workflow_changed",)
     stretch_column = "State"
     columns = (
         Column("#", lambda s: s.position + 1, True),
         Column("State", lambda s: s.name),
         Column("Category", lambda s: words(s.category)),
+        Column("Role", lambda s: words(s.role) if s.role else "—"),
         Column("Releases", lambda s: s.release_count, True),
     )
     fields = (
         Field("name", "Name"),
         Field("category", "Category", "choice", choices_of(E.StateCategory)),
+        Field("role", "Role", "choice", choices_of(E.StateRole, blank="— none (a custom state)"),
+              hint="What the state means: renaming it changes nothing, its role does"),
     )
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
@@ -79,7 +85,7 @@ class StatesSection(RecordSection):
         return f"State: {record.name}"
 
     def form_values(self, record: Any) -> dict[str, Any]:
-        return {"name": record.name, "category": record.category}
+        return {"name": record.name, "category": record.category, "role": record.role or ""}
 
     def record_selected(self, record: Any) -> None:
         for b in (self.up_button, self.down_button):
@@ -88,7 +94,8 @@ class StatesSection(RecordSection):
     def create(self, values: dict[str, Any]) -> Any:
         name = values.get("name") or ""
         self.store.edit(f"add state {name}",
-             Step(op(workflow.add_state, name, values["category"]), op(workflow.delete_state, name)))
+             Step(op(workflow.add_state, name, values["category"], None, None, values.get("role") or None),
+                  op(workflow.delete_state, name)))
         return name
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
@@ -101,6 +108,10 @@ class StatesSection(RecordSection):
         if values["category"] != record.category:
             forward.append(op(workflow.set_state_category, name, values["category"]))
             backward.insert(0, op(workflow.set_state_category, name, record.category))
+        role = values.get("role") or None
+        if role != record.role:
+            forward.append(op(workflow.set_state_role, name, role))
+            backward.insert(0, op(workflow.set_state_role, name, record.role))
         if forward:
             self.store.edit(f"edit state {record.name}", Step(forward, backward))
         return name
@@ -111,7 +122,8 @@ class StatesSection(RecordSection):
         # Deleting a state deletes its transitions too; undo puts both back.
         gone = [t for t in self.read(workflow.list_transitions)
                 if record.name in (t.from_state, t.to_state)]
-        back: list[Call] = [op(workflow.add_state, record.name, record.category, record.color, record.position)]
+        back: list[Call] = [op(workflow.add_state, record.name, record.category, record.color, record.position,
+                               record.role)]
         for t in gone:
             call = op(workflow.add_transition, t.from_state, t.to_state, t.guards, t.label)
             call.rebinds = ref(self.store, "workflow_transition", t.id)

@@ -11,7 +11,6 @@ from PySide6.QtCore import QByteArray, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
-    QComboBox,
     QDialog,
     QDockWidget,
     QFileDialog,
@@ -36,20 +35,13 @@ from PySide6.QtWidgets import (
 from relman_desktop.models.planfile import PLAN_SUFFIX, default_plan_path
 from relman_desktop.services import demo, releases, templates
 
-# Each of these registers its navigator page (and screenshot view) when imported.
-from ..cab import cab_presenter  # noqa: F401
-from ..calendar import calendar_view  # noqa: F401
-from ..changes import changes_page  # noqa: F401
-from ..cis import cis_page  # noqa: F401
-from ..graph import graph_view  # noqa: F401
-from ..kpis import kpi_dashboard  # noqa: F401
 from ..releases.release_editor import ReleaseEditor
 from ..releases.releases_model import words
 from ..releases.releases_view import ReleasesView
 from .backup_support import install as install_backups
 from .commands import Refused, Step, op
 from .exports_menu import install as install_file_transfers
-from .pages import PAGE_REGISTRY, PageSpec, PlaceholderPage
+from .screens import PAGES, RELEASE_TABS, PageSpec
 from .settings import THEMES, Settings
 from .store import Store
 from .theme import apply_theme
@@ -74,7 +66,7 @@ class ReleasesPage(QStackedWidget):
         super().__init__(parent)
         self.setObjectName("releases_page")
         self.list = ReleasesView(store, settings=settings)
-        self.editor = ReleaseEditor(store)
+        self.editor = ReleaseEditor(store, RELEASE_TABS)
         self.addWidget(self.list)
         self.addWidget(self.editor)
         self.list.open_release.connect(self.open_release)
@@ -236,56 +228,6 @@ class PlanErrorPage(QWidget):
         self.back_button.setVisible(can_go_back)
 
 
-class SettingsPage(QWidget):
-    """Appearance and the plan file; workflow, templates and rules editing come later."""
-
-    def __init__(self, store: Store, window: MainWindow, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("settings_page")
-        self.window_ = window
-        self.theme = QComboBox()
-        for name in THEMES:
-            self.theme.addItem(name.replace("-", " ").capitalize(), name)
-        self.theme.setCurrentIndex(max(0, self.theme.findData(window.settings.theme)))
-        self.theme.activated.connect(lambda _i: window.set_theme(self.theme.currentData()))
-        size_row = QHBoxLayout()
-        for text, step in (("Smaller", -1), ("Reset", 0), ("Bigger", 1)):
-            button = QPushButton(text)
-            button.clicked.connect(lambda _c=False, s=step: window.change_text_size(s))
-            size_row.addWidget(button)
-        size_row.addStretch(1)
-        self.plan_path = QLabel()
-        self.plan_path.setWordWrap(True)
-        self.plan_path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        backup = QPushButton("Back up now")
-        backup.clicked.connect(window.back_up_now)
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
-        form.addRow("Theme:", self.theme)
-        form.addRow("Text size:", size_row)
-        form.addRow("Plan file:", self.plan_path)
-        form.addRow("", backup)
-        from .backup_support import interval_box
-
-        restore = QPushButton("Restore from a backup…")
-        restore.clicked.connect(lambda: window.backups.restore_dialog())
-        form.addRow("Back up every:", interval_box(window))
-        form.addRow("", restore)
-        later = QLabel("Workflow states and guards, release templates, rules and people will be edited here.")
-        later.setProperty("role", "subtle")
-        later.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(32, 24, 32, 24)
-        layout.addWidget(_heading("Settings"))
-        layout.addLayout(form)
-        layout.addSpacing(16)
-        layout.addWidget(later)
-        layout.addStretch(1)
-        store.plan_opened.connect(self.plan_path.setText)
-        if store.plan_path:
-            self.plan_path.setText(str(store.plan_path))
-
-
 class MainWindow(QMainWindow):
     def __init__(self, store: Store | None = None, settings: Settings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -306,7 +248,7 @@ class MainWindow(QMainWindow):
         self.navigator.setAccessibleName("Navigator")
         self.pages = QStackedWidget()
         self.page_widgets: dict[str, QWidget] = {}
-        for spec in PAGE_REGISTRY:
+        for spec in PAGES:
             self._add_page(spec)
         self.navigator.setSpacing(1)
         nav_width = self.fontMetrics().horizontalAdvance("Dependencies") + 56
@@ -349,14 +291,10 @@ class MainWindow(QMainWindow):
     # --- pages --------------------------------------------------------------------------------
 
     def _add_page(self, spec: PageSpec) -> None:
-        if spec.name == "releases":
+        if spec.factory is None:  # the shell's own page: the releases list and editor
             widget: QWidget = ReleasesPage(self.store, settings=self.settings)
-        elif spec.factory is not None:
-            widget = spec.factory(self.store, self)
-        elif spec.name == "settings":
-            widget = SettingsPage(self.store, self)
         else:
-            widget = PlaceholderPage(spec.title, spec.description)
+            widget = spec.factory(self.store, self)
         self.page_widgets[spec.name] = widget
         # A page wider or taller than the window scrolls instead of forcing the whole window to
         # grow past a small laptop's screen (the CAB page alone wants ~810 px).
@@ -368,6 +306,7 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(holder)
         item = QListWidgetItem(spec.title)
         item.setData(Qt.ItemDataRole.UserRole, spec.name)
+        item.setToolTip(spec.description)
         item.setSizeHint(QSize(0, self.fontMetrics().height() + 14))
         self.navigator.addItem(item)
 

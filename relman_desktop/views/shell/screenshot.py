@@ -1,47 +1,23 @@
 """Render the main window showing one view to a PNG, offscreen (``relman screenshot``).
 
-``register_screenshot_view(name, prepare)`` adds a view: ``prepare(window, release_key)`` puts
-the window in the state to photograph (``release_key`` is ``--release`` or the first release).
-Every navigator page is a view already (``calendar``, ``kpis``…) by its page name.
+The views are listed in the shell's composition root (``screens.SCREENSHOT_VIEWS``): each
+``prepare(window, release_key)`` puts the window in the state to photograph (``release_key`` is
+``--release`` or the first release). Every navigator page is a view by its page name.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-Prepare = Callable[[Any, str | None], None]
-SCREENSHOT_VIEWS: dict[str, Prepare] = {}
 DEFAULT_SIZE = (1366, 768)
 
 
-def register_screenshot_view(name: str, prepare: Prepare) -> None:
-    SCREENSHOT_VIEWS[name] = prepare
-
-
-def _release_tab(tab: str) -> Prepare:
-    def prepare(window: Any, key: str | None) -> None:
-        if key is None:
-            raise LookupError("the plan has no release to show; give --release KEY or use another plan")
-        window.open_release(key, tab)
-
-    return prepare
-
-
-register_screenshot_view("releases", lambda window, key: (window.show_page("releases"),
-                                                          key and window.releases_view.select_key(key)))
-register_screenshot_view("release", _release_tab("Overview"))
-register_screenshot_view("tasks", _release_tab("Tasks"))
-register_screenshot_view("approvals", _release_tab("Approvals"))
-register_screenshot_view("settings", lambda window, _key: window.show_page("settings"))
-
-
 def known_views() -> list[str]:
-    from .pages import page_names
+    from .screens import SCREENSHOT_VIEWS
 
-    return sorted(set(SCREENSHOT_VIEWS) | set(page_names()))
+    return sorted(SCREENSHOT_VIEWS)
 
 
 def png_bytes(image: Any) -> bytes:
@@ -75,6 +51,7 @@ def render(ctx: Any, view: str, out: str | Path, *, release: str | None = None,
     Raises LookupError for an unknown view or release (one line, for the CLI to show)."""
     app = ensure_app()
     from .main_window import MainWindow
+    from .screens import SCREENSHOT_VIEWS
     from .settings import Settings
     from .store import Store
     from .theme import apply_theme
@@ -96,11 +73,7 @@ def render(ctx: Any, view: str, out: str | Path, *, release: str | None = None,
             raise LookupError(f"no release {key!r} in this plan")
         window.resize(*size)
         window.show()
-        prepare = SCREENSHOT_VIEWS.get(view)
-        if prepare is not None:
-            prepare(window, key)
-        else:
-            window.show_page(view)
+        SCREENSHOT_VIEWS[view](window, key)
         window.resize(*size)
         for _ in range(3):
             app.processEvents()

@@ -74,7 +74,7 @@ class Settings:
     @property
     def text_size_delta(self) -> int:
         try:
-            value = int(self._prefs.value("appearance/text_size_delta", 0))  # type: ignore[arg-type]
+            value = int(str(self._prefs.value("appearance/text_size_delta", 0)))
         except (TypeError, ValueError):
             return 0
         lo, hi = TEXT_SIZE_RANGE
@@ -90,7 +90,8 @@ class Settings:
         value = self._prefs.value("files/recent", [])
         if isinstance(value, str):  # QSettings returns a lone string for a one-item list
             value = [value]
-        return [str(v) for v in (value or []) if v][:MAX_RECENT]
+        items = value if isinstance(value, list | tuple) else []
+        return [str(v) for v in items if v][:MAX_RECENT]
 
     def add_recent_plan(self, path: str | Path) -> None:
         text = str(Path(path).absolute())
@@ -126,7 +127,7 @@ class Settings:
 
     def _int(self, key: str, default: int, lo: int, hi: int) -> int:
         try:
-            value = int(self._prefs.value(key, default))  # type: ignore[arg-type]
+            value = int(self._prefs.value(key, default))  # type: ignore[arg-type,call-overload]
         except (TypeError, ValueError):
             return default
         return max(lo, min(hi, value))

@@ -22,6 +22,7 @@ waits for the pool (called on ``QCoreApplication.aboutToQuit`` for the shared he
 from __future__ import annotations
 
 import atexit
+import functools
 import sys
 import threading
 import traceback
@@ -322,8 +323,8 @@ class DebouncedTask(QObject):
         generation = self._generation
         job = self.worker.submit(
             fn, name="recompute",
-            on_result=lambda value, g=generation: self._deliver(g, "result", value),
-            on_error=lambda message, g=generation: self._deliver(g, "error", message))
+            on_result=functools.partial(self._deliver, generation, "result"),
+            on_error=functools.partial(self._deliver, generation, "error"))
         self.running = None if job.done else job
         return job
 

@@ -1,0 +1,190 @@
+"""The navigator's CAB page: meeting chooser, new meeting, present, minutes, close; and the
+``cab`` screenshot view. The presenter itself is ``cab_presenter.CabPresenter``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeyEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from relman_desktop.models.planfile import PlanError
+from relman_desktop.services import cab
+from relman_desktop.services.base import ServiceError
+
+from ..shell.store import Store
+from .cab_presenter import CabPresenter
+
+# --- the navigator page -------------------------------------------------------------------------------
+
+
+class CabPage(QWidget):
+    """The main window's CAB page: pick a meeting (or preview the next agenda), start a new one,
+    present it full screen, write its minutes, close it. The presenter is embedded below."""
+
+    def __init__(self, store: Any, window: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("cab_page")
+        self.store = store
+        self.window_ref = window
+        self.full_screen: CabPresenter | None = None
+        self.meetings = QComboBox()
+        self.meetings.setAccessibleName("CAB meeting")
+        self.meetings.setMinimumContentsLength(28)
+        self.new_button = QPushButton("&New meeting")
+        self.present_button = QPushButton("&Present full screen (F5)")
+        self.minutes_button = QPushButton("Write &minutes…")
+        self.close_button = QPushButton("C&lose meeting")
+        bar = QHBoxLayout()
+        for w in (QLabel("Meeting:"), self.meetings, self.new_button, self.present_button, self.minutes_button,
+                  self.close_button):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        self.holder = QVBoxLayout()
+        self.presenter: CabPresenter | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 0)
+        layout.addLayout(bar)
+        layout.addLayout(self.holder, 1)
+        self.meetings.activated.connect(lambda _i: self._show_meeting(self.meetings.currentData()))
+        self.new_button.clicked.connect(self.new_meeting)
+        self.present_button.clicked.connect(self.present)
+        self.minutes_button.clicked.connect(self.write_minutes)
+        self.close_button.clicked.connect(self.close_meeting)
+        for signal in (store.releases_changed, store.approvals_changed):
+            signal.connect(lambda *_a: self.refresh())
+        # Meetings changed (here or by `relman cab`): re-read once the current step is done,
+        # since reading a meeting can itself freeze its agenda and announce that.
+        store.cab_changed.connect(lambda: QTimer.singleShot(0, self.refresh))
+        store.plan_opened.connect(lambda _p: self._plan_opened())
+        self.refresh()
+
+    def _plan_opened(self) -> None:
+        """Another plan: no meeting of the old one stays chosen (ids repeat across plans)."""
+        self.meetings.clear()
+        self.refresh()
+
+    def _has_plan(self) -> bool:
+        return self.store.has_plan
+
+    def refresh(self, *, force: bool = False) -> None:
+        """Re-read the meetings; while the page is hidden this waits until it is shown (the
+        preview agenda reads every eligible release, which a big plan should not pay for at start)."""
+        if not self._has_plan():
+            return
+        if not force and self.parentWidget() is not None and not self.isVisible():
+            self._stale = True
+            return
+        self._stale = False
+        try:
+            rows = cab.list_meetings(self.store.ctx)
+        except (ServiceError, PlanError) as exc:
+            self.store.error.emit(str(exc))
+            return
+        first = self.meetings.count() == 0
+        wanted = self.meetings.currentData()
+        self.meetings.clear()
+        self.meetings.addItem("Next agenda (preview)", None)
+        for r in rows:
+            self.meetings.addItem(f"#{r.id} {r.title} · {r.status} · {r.decided}/{r.items} decided", r.id)
+        ids = [None] + [r.id for r in rows]
+        chosen = wanted if wanted in ids and not first else (rows[0].id if rows else None)
+        self.meetings.setCurrentIndex(ids.index(chosen))
+        self._show_meeting(chosen)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if getattr(self, "_stale", False):
+            self.refresh(force=True)
+
+    def _show_meeting(self, meeting_id: int | None) -> None:
+        if self.presenter is not None and self.presenter.meeting_id == meeting_id:
+            self.presenter.reload()
+            return
+        if self.presenter is not None:
+            self.presenter.deleteLater()
+        self.presenter = CabPresenter(self.store, meeting_id)
+        self.presenter.left.connect(lambda: self.meetings.setFocus())
+        self.holder.addWidget(self.presenter)
+        has_meeting = meeting_id is not None
+        self.minutes_button.setEnabled(has_meeting)
+        self.close_button.setEnabled(has_meeting)
+
+    def new_meeting(self) -> None:
+        m = self.store.run(cab.create_meeting)
+        if m is Store.FAILED:
+            return
+        self.store.message.emit(f"CAB meeting #{m.id} created; its agenda of {len(m.items)} item(s) is frozen")
+        self.meetings.addItem(m.title, m.id)
+        self.meetings.setCurrentIndex(self.meetings.count() - 1)
+        self.refresh()
+
+    def present(self) -> None:
+        meeting_id = self.meetings.currentData()
+        self.full_screen = CabPresenter(self.store, meeting_id)
+        self.full_screen.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.full_screen.setWindowTitle("CAB presenter")
+        self.full_screen.left.connect(self.full_screen.close)
+        self.full_screen.destroyed.connect(lambda *_a: self.refresh())
+        self.full_screen.present_full_screen()
+
+    def write_minutes(self) -> None:
+        meeting_id = self.meetings.currentData()
+        if meeting_id is None:
+            return
+        dialog = QFileDialog(self, "Write CAB minutes", f"cab-minutes-{meeting_id}.docx", "Word documents (*.docx)")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("docx")
+        dialog.fileSelected.connect(lambda path: self._write_minutes(meeting_id, path))
+        dialog.open()  # never exec(): the page keeps running
+
+    def _write_minutes(self, meeting_id: int, path: str) -> None:
+        from relman_desktop.exports.cab_minutes import export_minutes
+
+        try:
+            target = export_minutes(self.store.ctx, meeting_id, path)
+        except (ServiceError, PlanError) as exc:
+            self.store.error.emit(str(exc))
+            return
+        self.store.message.emit(f"Minutes written to {target}")
+
+    def close_meeting(self) -> None:
+        meeting_id = self.meetings.currentData()
+        if meeting_id is None:
+            return
+        if self.store.run(cab.close_meeting, meeting_id) is not Store.FAILED:
+            self.refresh()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
+        if event.key() == Qt.Key.Key_F5:
+            self.present()
+        else:
+            super().keyPressEvent(event)
+
+
+# --- the page and its screenshot -------------------------------------------------------------------------------------
+
+
+def prepare_screenshot(window: Any, _key: str | None) -> None:
+    """``relman screenshot cab``: the CAB page presenting the first agenda item of the latest
+    meeting (or of the next agenda, when the plan has no meeting yet)."""
+    window.show_page("cab")
+    page = getattr(window, "page_widgets", {}).get("cab")
+    if isinstance(page, CabPage) and page.presenter is not None:
+        page.presenter.go_to(0)
+
+
+def page_factory(store: Store, window: Any) -> CabPage:
+    return CabPage(store, window)
+
+
+__all__ = ["CabPage", "page_factory", "prepare_screenshot"]

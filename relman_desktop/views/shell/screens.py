@@ -1,0 +1,123 @@
+"""The composition root: every navigator page, release-editor tab and screenshot view the app
+builds, listed here and nowhere else.
+
+No module registers itself by being imported. A new screen is a module with a factory
+``(store, window) -> QWidget`` (a tab: ``(store, editor)``) and, if it wants a picture,
+a ``prepare(window, release_key)`` for ``relman screenshot``; it appears once it is listed below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QWidget
+
+from ..cab import cab_page
+from ..calendar import calendar_view
+from ..changes import changes_page
+from ..cis import cis_page
+from ..graph import graph_view
+from ..kpis import kpi_dashboard
+from ..releases import tab_changes, tab_history
+from ..releases.release_editor import OverviewTab, TabSpec
+from ..releases.tab_approvals import ApprovalsTab
+from ..releases.tab_changes import ChangesTab
+from ..releases.tab_evidence import DeploymentsTab, LinksTab, ReviewTab, TestsTab
+from ..releases.tab_history import HistoryTab
+from ..releases.tab_tasks import TasksTab
+from ..settings import settings_page
+
+if TYPE_CHECKING:
+    from .store import Store
+
+PageFactory = Callable[["Store", Any], QWidget]
+Prepare = Callable[[Any, "str | None"], None]
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    name: str  # stable id, also the screenshot view's name: "calendar"
+    title: str  # what the navigator shows: "Calendar"
+    factory: PageFactory | None  # None: the shell's own page (the releases list and editor)
+    description: str = ""  # the navigator entry's tooltip
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("releases", "Releases", None,
+             "All releases, filtered and sorted; Enter opens the release editor."),
+    PageSpec("calendar", "Calendar", calendar_view.page_factory,
+             "Gantt rows of releases and tasks with windows, freezes, conflicts and the critical path."),
+    PageSpec("dependencies", "Dependencies", graph_view.page_factory,
+             "A layered graph of releases and their dependencies; what slips if this slips."),
+    PageSpec("changes", "Changes", changes_page.page_factory,
+             "Every change (CHG-…) with its type, category, approval status, risk and the release it "
+             "is bundled into; bundle approved changes into a release or take them out."),
+    PageSpec("cis", "CIs", cis_page.page_factory,
+             "Configuration items by class and environment with owner, criticality, maintenance-window "
+             "needs and parent/child relations, and the releases that touch each one."),
+    PageSpec("kpis", "KPIs", kpi_dashboard.page_factory,
+             "Release success rate, deployment frequency, change failure rate, time to restore, lead "
+             "time for changes, on-time delivery and approval cycle time, with DORA tiers."),
+    PageSpec("cab", "CAB", cab_page.page_factory,
+             "Presenter mode for the Change Advisory Board."),
+    PageSpec("settings", "Settings", settings_page.page_factory,
+             "Appearance, the plan file, people, CIs, calendar windows, templates, rules and the workflow."),
+)
+
+RELEASE_TABS: tuple[TabSpec, ...] = (
+    TabSpec("Overview", lambda store, editor: OverviewTab(store, editor)),
+    TabSpec("Changes", lambda store, editor: ChangesTab(store, editor)),
+    TabSpec("Tasks", lambda store, editor: TasksTab(store, editor)),
+    TabSpec("Approvals", lambda store, editor: ApprovalsTab(store, editor)),
+    TabSpec("Tests", lambda store, _editor: TestsTab(store)),
+    TabSpec("Deployments", lambda store, _editor: DeploymentsTab(store)),
+    TabSpec("Review", lambda store, _editor: ReviewTab(store)),
+    TabSpec("Links", lambda store, _editor: LinksTab(store)),
+    TabSpec("History", lambda store, _editor: HistoryTab(store)),
+)
+
+
+def _page(name: str) -> Prepare:
+    return lambda window, _key: window.show_page(name)
+
+
+def _release_tab(tab: str) -> Prepare:
+    def prepare(window: Any, key: str | None) -> None:
+        if key is None:
+            raise LookupError("the plan has no release to show; give --release KEY or use another plan")
+        window.open_release(key, tab)
+
+    return prepare
+
+
+def _releases(window: Any, key: str | None) -> None:
+    window.show_page("releases")
+    if key:
+        window.releases_view.select_key(key)
+
+
+# ``relman screenshot VIEW``: a page by its name, or one of these states of the window.
+SCREENSHOT_VIEWS: dict[str, Prepare] = {
+    **{spec.name: _page(spec.name) for spec in PAGES},
+    "releases": _releases,
+    "release": _release_tab("Overview"),
+    "tasks": _release_tab("Tasks"),
+    "approvals": _release_tab("Approvals"),
+    "release-changes": tab_changes.prepare_screenshot,
+    "tests": _release_tab("Tests"),
+    "deployments": _release_tab("Deployments"),
+    "review": _release_tab("Review"),
+    "links": _release_tab("Links"),
+    "history": tab_history.prepare_screenshot,
+    "calendar": calendar_view.prepare_screenshot,
+    "dependencies": graph_view.prepare_screenshot,
+    "changes": changes_page.prepare_screenshot,
+    "cis": cis_page.prepare_screenshot,
+    "kpis": kpi_dashboard.prepare_screenshot,
+    "cab": cab_page.prepare_screenshot,
+    "settings": settings_page.prepare_screenshot(None),
+    **{f"settings-{section}": settings_page.prepare_screenshot(section)
+       for section in settings_page.SECTION_IDS},
+}
