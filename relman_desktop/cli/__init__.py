@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from relman_desktop.models.planfile import Plan, PlanError, open_plan
 from relman_desktop.services.base import Ctx, ServiceError, jsonable
+from relman_desktop.services.text import for_terminal
 
 # Modules that add commands. Each has ``register(subparsers) -> None``.
 COMMAND_MODULES = [
@@ -36,10 +37,31 @@ class UsageError(Exception):
     """A mistake on the command line (a missing file, a bad date): one line, exit 2."""
 
 
+class _ArgumentError(Exception):
+    """argparse refused the command line; main() prints it as one line."""
+
+
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's own exit code is 2 as well
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"relman: error: {message}\n")
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # One line, through main()'s safe stream, instead of usage + error on raw stderr.
+        raise _ArgumentError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+class _SafeStream:
+    """What the commands print, made safe for the terminal it lands on: escape sequences in
+    titles or actor names are shown, not obeyed, and characters the terminal's encoding lacks
+    (an arrow on an ISO-8859-1 console) degrade to '?' instead of a UnicodeEncodeError."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        encoding = getattr(stream, "encoding", None)
+        self._encoding = encoding if isinstance(encoding, str) else None
+
+    def write(self, text: str) -> int:
+        return self._stream.write(for_terminal(text, self._encoding))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def group(sub: Any, name: str, help: str) -> Any:
@@ -55,9 +77,11 @@ def group(sub: Any, name: str, help: str) -> Any:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from relman_desktop.cli import values
+
     parser = _Parser(prog="relman", description="Release Manager Desktop, from the command line.")
     parser.add_argument("--plan", metavar="FILE", help="the plan file (default: the plan in your data folder)")
-    parser.add_argument("--actor", metavar="NAME", help="who is acting, for the audit trail (default: your login)")
+    parser.add_argument("--actor", metavar="NAME", type=values.actor, help="who is acting, for the audit trail (default: your login)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in COMMAND_MODULES:
@@ -79,13 +103,16 @@ def print_json(data: Any, out: TextIO) -> None:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    out = out or sys.stdout
-    err = err or sys.stderr
+    out = _SafeStream(out or sys.stdout)  # type: ignore[assignment]
+    err = _SafeStream(err or sys.stderr)  # type: ignore[assignment]
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    except _ArgumentError as exc:
+        err.write(f"{exc}\n")
+        return EXIT_USAGE
     handler: Callable[[argparse.Namespace, TextIO], int] = args.handler
     args.err = err  # handlers that print several lines of refusal write them here
     try:
