@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -168,16 +169,26 @@ def raw_mutations(base: Doc) -> list[tuple[str, str]]:
     text = json.dumps(base)
     deep = "[" * 5000 + "]" * 5000
     deep_obj = '{"a":' * 5000 + "1" + "}" * 5000
+
+    def value(field: str, raw: str) -> str:
+        return re.sub(rf'"{field}": [^,}}]+', f'"{field}": {raw}', text, count=1)
+
     return [
         ("5,000-deep list in a rule", text.replace('"conditions": [', f'"conditions": [{deep}, ', 1)),
         ("5,000-deep object in template body", text.replace('"body": {', f'"body": {{"x": {deep_obj}, ', 1)),
         ("5,000-deep top level", deep),
-        ("5,000-digit number", text.replace('"duration_minutes": ', '"duration_minutes": ' + "9" * 5000 + ", \"x\": ", 1)),
-        ("5,000-digit float", text.replace('"effort_hours": ', '"effort_hours": 1' + "0" * 5000 + ".5, \"y\": ", 1)),
-        ("NaN literal", text.replace('"effort_hours": ', '"effort_hours": NaN, "z": ', 1)),
-        ("Infinity literal", text.replace('"effort_hours": ', '"effort_hours": Infinity, "z": ', 1)),
+        ("100-deep object in a baseline", text.replace('"snapshot": {', '"snapshot": {"x": ' + '{"a":' * 100
+                                                       + "1" + "}" * 100 + ", ", 1)),
+        ("5,000-digit number", value("duration_minutes", "9" * 5000)),
+        ("5,000-digit float", value("effort_hours", "1" + "0" * 5000 + ".5")),
+        ("NaN literal", value("effort_hours", "NaN")),
+        ("Infinity literal", value("effort_hours", "Infinity")),
+        ("-Infinity literal", value("lag_days", "-Infinity")),
         ("truncated document", text[: len(text) // 2]),
         ("lone surrogate escape", text.replace('"title": "', '"title": "\\udc00', 1)),
+        ("not an object", "[]"),
+        ("empty file", ""),
+        ("byte order mark and junk", "\ufeff\x00\x01"),
     ]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,11 +26,14 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from relman_desktop.models import entities as M
+from relman_desktop.services import limits
 from relman_desktop.services.base import Ctx, Tx, ValidationError
+from relman_desktop.services.text import MAX_TEXT, text_problem
 
 __all__ = ["import_plan", "load_plan_file", "load_schema", "schema_path", "schema_problems"]
 
 SCHEMA_FILE = "plan-v1.schema.json"
+MAX_DEPTH = 64  # nesting of lists and objects; a plan document needs about ten
 TOP_LEVEL_KEYS = (
     "format",
     "version",
@@ -143,6 +147,13 @@ def _describe(error: jsonschema.ValidationError) -> list[str]:
     if kind in ("minLength", "maxLength"):
         word = "at least" if kind == "minLength" else "at most"
         return [_at(path, f"must be {word} {error.validator_value} characters long")]
+    if kind == "pattern":
+        if error.validator_value == load_schema()["$defs"]["date"]["pattern"]:
+            return [_at(path, f"{_show(error.instance)} is outside the years "
+                              f"{limits.EARLIEST_YEAR}–{limits.LATEST_YEAR}")]
+        rule = error.schema.get("description", "")
+        return [_at(path, f"{_show(error.instance)} is not allowed here ({rule})" if rule
+                    else f"{_show(error.instance)} is not allowed here")]
     if kind == "minItems":
         return [_at(path, f"needs at least {error.validator_value} item(s)")]
     return [_at(path, error.message)]
@@ -184,6 +195,15 @@ def load_plan_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise ValidationError(
             f"{p.name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise ValidationError(
+            f"{p.name} nests lists or objects thousands of levels deep; a plan nests at most "
+            f"{MAX_DEPTH}"
+        ) from None
+    except ValueError as exc:  # a number of more digits than Python converts (4,300)
+        raise ValidationError(
+            f"{p.name} holds a number of thousands of digits ({exc}); no plan value is that long"
         ) from None
     if not isinstance(data, dict):
         kind = {list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(
@@ -290,6 +310,8 @@ class _Check:
 
     def run(self) -> None:
         d = self.data
+        self._values()
+        self._template_bodies()
         self.file_people = self._keys("people", "email", "person", self.existing.people)
         self.file_cis = self._keys(
             "configuration_items", "name", "configuration item", self.existing.cis
@@ -322,6 +344,49 @@ class _Check:
         self._release_loops()
         for i, b in enumerate(_list(d.get("baselines"))):
             self._datetime(f"baselines[{i}].created_at", _dict(b).get("created_at"))
+
+    # every value, wherever it sits (free-form bodies, conditions and snapshots included)
+
+    def _values(self) -> None:
+        """Text a plan may not hold, numbers that are not numbers, and nesting no plan needs,
+        each at its JSON path. Iterative: a deep document must not exhaust Python's stack."""
+        stack: list[tuple[tuple[Any, ...], Any]] = [((), self.data)]
+        while stack:
+            parts, value = stack.pop()
+            if isinstance(value, dict | list):
+                if len(parts) > MAX_DEPTH:
+                    self.add(json_path(parts), f"nests more than {MAX_DEPTH} levels deep")
+                    continue
+                items = value.items() if isinstance(value, dict) else enumerate(value)
+                for k, v in items:
+                    if isinstance(k, str) and (problem := text_problem(k, max_length=200)):
+                        self.add(json_path(parts), f"a field name {problem}")
+                    stack.append(((*parts, k), v))
+            elif isinstance(value, str):
+                if problem := text_problem(value, max_length=MAX_TEXT):
+                    self.add(json_path(parts), problem)
+            elif isinstance(value, float) and not math.isfinite(value):
+                word = "NaN" if math.isnan(value) else ("-" if value < 0 else "") + "Infinity"
+                self.add(json_path(parts), f"{word} is not a number a plan can hold")
+            elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+                digits = len(str(abs(value)))
+                self.add(json_path(parts), f"a number of {digits} digits is more than a plan holds")
+
+    def _template_bodies(self) -> None:
+        """A template's body is free-form in the schema; the templates service knows its shape."""
+        from relman_desktop.services.templates import validate_body
+
+        for i, t in enumerate(_list(self.data.get("templates"))):
+            body = _dict(t).get("body")
+            if body is None:
+                continue
+            try:
+                validate_body(body)
+            except ValidationError as exc:
+                where = (exc.field or "").removeprefix("body").lstrip(".")
+                message = str(exc).removeprefix(f"{exc.field}: ") if exc.field else str(exc)
+                self.add(json_path(["templates", i, "body", *where.split(".")]) if where
+                         else f"templates[{i}].body", message)
 
     # keys and references
 
@@ -365,6 +430,8 @@ class _Check:
             parsed = parse_date(value)
             if parsed is None:
                 self.add(path, f"{_show(value)} is not a date (YYYY-MM-DD)")
+            elif limits.date_problem(parsed) is not None:
+                return None  # the schema's pattern names it; nothing below may compute with it
             return parsed
         return None
 
@@ -377,6 +444,8 @@ class _Check:
                     f"{_show(value)} is not an ISO 8601 date-time with an offset "
                     "(e.g. 2026-12-12T22:00:00+01:00 or 2026-12-12T21:00:00Z)",
                 )
+            elif limits.date_problem(parsed) is not None:
+                return None
             return parsed
         return None
 
@@ -453,7 +522,9 @@ class _Check:
                     f"{path}.timezone", f"{_show(tz)} is not an IANA time zone (e.g. Europe/Berlin)"
                 )
         rrule = w.get("rrule")
-        if isinstance(rrule, str) and start is not None:
+        if isinstance(rrule, str) and (problem := limits.rrule_problem(rrule)) is not None:
+            self.add(f"{path}.rrule", problem)
+        elif isinstance(rrule, str) and start is not None:
             from dateutil.rrule import rrulestr
 
             try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any
 
 from relman_desktop.services.base import ValidationError
@@ -52,8 +53,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "order": (0, MAX_ORDER),
     "default_duration_days": (1, MAX_DURATION_DAYS),
     "offset_days": (0, MAX_DURATION_DAYS),
-    "duration_days": (1, MAX_DURATION_DAYS),
-    "rehearsal_max_age_days": (1, MAX_DURATION_DAYS),
+    "duration_days": (0, MAX_DURATION_DAYS),
+    "rollback_rehearsal_days": (1, MAX_DURATION_DAYS),
 }
 
 
@@ -121,8 +122,60 @@ def rrule_problem(text: str) -> str | None:
         name, raw = name.strip().upper(), raw.strip()
         if name == "FREQ" and raw.upper() in finer:
             return f"FREQ={raw.upper()} repeats more often than daily; windows recur daily at most"
+        if name == "UNTIL":
+            year = raw[:4]
+            if not year.isdigit() or not EARLIEST_YEAR <= int(year) <= LATEST_YEAR:
+                return f"UNTIL={raw} is outside the years {EARLIEST_YEAR}–{LATEST_YEAR}"
         if name in ("INTERVAL", "COUNT"):
             most = MAX_RRULE_INTERVAL if name == "INTERVAL" else MAX_RRULE_COUNT
             if not raw.isdigit() or len(raw) > 9 or not 1 <= int(raw) <= most:
                 return f"{name}={raw} must be a whole number from 1 to {most:,}"
     return None
+
+
+# Fields holding one line of short text (titles, names, keys); other text may run to pages.
+SHORT_TEXT = {
+    "key", "title", "name", "version", "application", "environment", "local_id", "closure_code",
+    "wave", "manager_email", "assignee_email", "requester_email", "external_ref", "source",
+}
+COLOR_RE = re.compile(r"#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})")
+
+
+def checked(name: str, value: Any, label: str | None = None) -> Any:
+    """One field's coerced value held to the plan's bounds: numbers to ``BOUNDS``, dates to the
+    years a plan holds, text to ``text.text_problem``. The services' field coercions end here,
+    so a form, the command line and an import refuse the same values with the field's name."""
+    from relman_desktop.services.text import MAX_TEXT, MAX_TITLE, text_problem
+
+    label = label or name.replace("_", " ").capitalize()
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        bound = "rollback_minutes" if name == "duration_minutes" else name
+        if bound in BOUNDS:
+            return check_number(bound, value, label, whole=isinstance(value, int))
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValidationError(f"{label}: {value} is not a number", field=name)
+        return value
+    if isinstance(value, dt.date):
+        return check_date(name, value, label)
+    if isinstance(value, str):
+        short = name in SHORT_TEXT
+        problem = text_problem(value, max_length=MAX_TITLE if short else MAX_TEXT, single_line=short)
+        if problem:
+            raise ValidationError(f"{label}: {problem}", field=name)
+        return value
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, str) and (problem := text_problem(item, max_length=MAX_TITLE)):
+                raise ValidationError(f"{label}: {problem}", field=name)
+    return value
+
+
+def check_color(value: str | None, field: str = "color") -> str | None:
+    """A workflow state's colour: ``#rgb`` or ``#rrggbb``, or None."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not COLOR_RE.fullmatch(value.strip()):
+        raise ValidationError(f"Colour: {value!r} is not a colour like #3b6fb6", field=field)
+    return value.strip()

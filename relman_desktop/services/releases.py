@@ -19,6 +19,7 @@ from relman_desktop.models.entities import (
     WorkflowState,
 )
 
+from . import limits
 from .base import (
     Ctx,
     CycleError,
@@ -246,6 +247,11 @@ def _detail(s: Session, rel: Release) -> ReleaseDetail:
 
 
 def _coerce(name: str, value: Any) -> Any:
+    """One field's value in the type the plan stores, within the plan's bounds."""
+    return limits.checked(name, _coerce_type(name, value), _label(name))
+
+
+def _coerce_type(name: str, value: Any) -> Any:
     """One field's value in the type the plan stores, or ValidationError naming the field."""
     kind = EDITABLE[name]
     if value is None or (isinstance(value, str) and value.strip() == "" and name not in REQUIRED):

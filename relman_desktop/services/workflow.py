@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Release, WorkflowState, WorkflowTransition
 
+from . import limits
 from .base import Ctx, NotFound, ValidationError, state_by_name
 from .guards import GUARD_NAMES, GUARDS_WITH_PHASE
 
@@ -161,6 +162,7 @@ def add_state(ctx: Ctx, name: str, category: str = "open", color: str | None = N
     """A new state, placed at ``position`` (default: last)."""
     with ctx.write() as tx:
         s = tx.session
+        color = limits.check_color(color)
         state = WorkflowState(name=_state_name(s, name), category=_category(category), color=color, position=0)
         states = _ordered(s)
         at = len(states) if position is None else max(0, min(position, len(states)))
