@@ -32,6 +32,7 @@ from docx.shared import Inches
 
 from relman_desktop.services.base import ServiceError
 from relman_desktop.services.release_report import ReleaseReport
+from relman_desktop.services.text import clean_text
 
 from .safe_write import write_atomically
 
@@ -46,19 +47,22 @@ CATEGORY_TITLES = {
     "documentation": "Documentation",
 }
 
-# Characters XML 1.0 cannot hold (python-docx refuses them): C0 controls except tab, newline
-# and carriage return, lone surrogates, and the two non-characters U+FFFE/U+FFFF.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
 _TABLE_STYLES = ("Light Grid Accent 1", "Table Grid")
 _NEEDED_STYLES = ("Title", "Subtitle", "Heading 1", "Heading 2", "Table Grid")
 
 
 def clean(text: Any) -> str:
-    """User text made safe for a Word document: no XML-breaking control characters."""
+    """User text made safe for a Word document (``services.text.clean_text``: no character XML
+    1.0 refuses); python-docx escapes the rest."""
     if text is None:
         return ""
-    return _XML_ILLEGAL.sub("", str(text)).replace("\r\n", "\n").replace("\r", "\n")
+    return clean_text(str(text)).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _property(text: Any) -> str:
+    """A document property (title, subject, author): one line of at most 255 characters, the
+    limit python-docx and Word set for core properties."""
+    return clean_text(str(text or ""), max_length=255, single_line=True)
 
 
 def _fmt_dt(value: dt.datetime | None) -> str:
@@ -467,10 +471,10 @@ def build_release_notes(
     _fill_toc_placeholder(toc, w.headings)
     _footer(doc, report)
     _update_fields_on_open(doc)
-    doc.core_properties.title = clean(f"{report.key} release notes")
-    doc.core_properties.subject = clean(report.title)
+    doc.core_properties.title = _property(f"{report.key} release notes")
+    doc.core_properties.subject = _property(report.title)
     if report.manager:
-        doc.core_properties.author = clean(report.manager)
+        doc.core_properties.author = _property(report.manager)
     return doc
 
 

@@ -7,8 +7,8 @@ Two directions, one definition of "unfit":
   refuse with the field's name or JSON path;
 - going out (Word, Excel, iCalendar, PDF, a terminal): ``clean_text`` turns whatever a plan
   holds (written by an older version, edited with raw SQL) into text every format can carry:
-  characters XML 1.0 forbids, lone surrogates and noncharacters become U+FFFD, and an optional
-  length bound cuts with an ellipsis. Each writer then adds its own escaping (python-docx,
+  characters XML 1.0 forbids, C1 controls, lone surrogates and noncharacters are dropped, and an
+  optional length bound cuts with an ellipsis. Each writer then adds its own escaping (python-docx,
   openpyxl and icalendar escape for their formats; a terminal gets ``for_terminal``).
 
 No Qt here: services, importers and exporters all use it.
@@ -73,10 +73,13 @@ def text_problem(value: str, *, max_length: int = MAX_TEXT, single_line: bool = 
     return None
 
 
-def clean_text(value: str, *, max_length: int | None = None, single_line: bool = False) -> str:
-    """``value`` with every unfit character replaced by U+FFFD; line breaks folded to one space
-    when ``single_line``; cut to ``max_length`` characters (the last one an ellipsis)."""
-    text = _UNFIT.sub(REPLACEMENT, value)
+def clean_text(
+    value: str, *, max_length: int | None = None, single_line: bool = False, replacement: str = ""
+) -> str:
+    """``value`` without the characters no format may carry (or with ``replacement`` for each,
+    e.g. ``REPLACEMENT``); line breaks folded to one space when ``single_line``; cut to
+    ``max_length`` characters (the last one an ellipsis)."""
+    text = _UNFIT.sub(replacement, value)
     if single_line:
         text = _LINE_BREAKS.sub(" ", text)
     if max_length is not None and len(text) > max_length:
