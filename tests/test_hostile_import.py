@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from hostile_inputs import MUTATIONS, mutated, raw_mutations
+
 from relman_desktop.cli import main
 from relman_desktop.importers.plan_json import load_schema
 from relman_desktop.models.planfile import open_plan
