@@ -29,11 +29,13 @@ from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Inches
+from lxml import etree
 
 from relman_desktop.services.base import ServiceError
 from relman_desktop.services.release_report import ReleaseReport
 from relman_desktop.services.text import clean_text
 
+from .docx_template import vetted_template
 from .safe_write import write_atomically
 
 VARIANTS = ("business", "technical")
@@ -95,11 +97,13 @@ def _open_template(template: str | os.PathLike[str] | None) -> DocxDocument:
     if not path.is_file():
         raise ServiceError(f"the style template {path} does not exist")
     try:
-        data = path.read_bytes()
+        data = vetted_template(path, path.read_bytes())
         if path.suffix.lower() in (".dotx", ".dotm"):
             data = _template_as_document(data)
         doc = Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError):
+    except OSError as exc:
+        raise ServiceError(f"the style template {path.name} cannot be read: {exc.strerror or exc}") from None
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, etree.LxmlError):
         raise ServiceError(
             f"the style template {path.name} is not a Word document (.docx or .dotx)"
         ) from None
