@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -31,6 +32,7 @@ COMMAND_MODULES = [
 ]
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+EXIT_BUG = 70  # EX_SOFTWARE: the program, not the input, is at fault
 
 
 class UsageError(Exception):
@@ -125,6 +127,42 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the promise is one line, even for the unforeseen
+        if os.environ.get("RELMAN_TRACEBACK"):
+            raise
+        damaged = _damage_of(args, exc)
+        if damaged:
+            err.write(f"relman: {damaged}\n")
+            return EXIT_USAGE
+        reason = " ".join(str(exc).split())[:200]
+        err.write(f"relman: internal error ({type(exc).__name__}: {reason}); this is a bug, please "
+                  "report it (RELMAN_TRACEBACK=1 shows where)\n")
+        return EXIT_BUG
+
+
+def _damage_of(args: argparse.Namespace, exc: Exception) -> str | None:
+    """When a command failed in a way no check foresaw, is the plan file damaged? SQLite's
+    quick_check says, and a damaged plan is the user's to restore, not a bug to report."""
+    import sqlite3
+
+    path = Path(args.plan).expanduser() if getattr(args, "plan", None) else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
+        try:
+            con.text_factory = lambda data: data.decode("utf-8", "replace")
+            verdict = con.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        verdict = str(exc)
+    if verdict == "ok":
+        if isinstance(exc, LookupError) and "not among the defined enum values" in str(exc):
+            value = " ".join(str(exc).split())[:120]
+            return f"{path.name} holds a value this version does not know ({value}); it was damaged or edited by hand"
+        return None
+    return f"{path.name} is damaged ({' '.join(str(verdict).split())[:120]}); restore it from a backup"
 
 
 if __name__ == "__main__":  # pragma: no cover

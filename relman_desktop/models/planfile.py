@@ -108,6 +108,9 @@ class Plan:
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
             dbapi_conn.isolation_level = None  # transactions are begun below, explicitly
+            # Text that is not UTF-8 (a raw edit, a damaged page) reads with U+FFFD in place of
+            # the bad bytes instead of failing the whole query; writers then clean it as usual.
+            dbapi_conn.text_factory = _text_from_bytes
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
@@ -170,6 +173,10 @@ class Plan:
         self.close()
 
 
+def _text_from_bytes(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
 def _is_integrity(exc: BaseException) -> bool:
     from sqlalchemy.exc import IntegrityError
 
@@ -186,6 +193,7 @@ def _inspect(path: Path) -> tuple[set[str], dict[str, str], str | None]:
         con = sqlite3.connect(uri, uri=True, timeout=2)
     except sqlite3.Error as exc:
         raise known_error(exc, path) or PlanError(f"{path.name} cannot be read: {exc}") from exc
+    con.text_factory = _text_from_bytes
     try:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         meta: dict[str, str] = {}
@@ -198,6 +206,8 @@ def _inspect(path: Path) -> tuple[set[str], dict[str, str], str | None]:
         return tables, meta, rev
     except sqlite3.Error as exc:
         raise known_error(exc, path) or PlanError(f"{path.name} cannot be read: {exc}") from exc
+    except (ValueError, TypeError) as exc:  # a header or catalogue damaged into nonsense
+        raise PlanError(f"{path.name} is damaged or not a SQLite database; restore it from a backup") from exc
     finally:
         con.close()
 
