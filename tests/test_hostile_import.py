@@ -144,6 +144,8 @@ def test_the_services_refuse_what_the_import_refuses(sctx: Ctx) -> None:
         lambda: windows.create_window(sctx, title="w", kind="maintenance", start=NOW,
                                       end=dt.datetime(9999, 12, 31, tzinfo=dt.UTC), rrule="FREQ=WEEKLY"),
         lambda: workflow.add_state(sctx, "Parked", "hold", color="#zzzzzz"),
+        lambda: releases.update_release(sctx, "REL-1", {"strategy": "canary", "waves": [{"bake_minutes": 2**64}]}),
+        lambda: releases.update_release(sctx, "REL-1", {"strategy": "canary", "waves": [{"percent": 10, "x": 1}]}),
     ]
     for attempt in refused:
         with pytest.raises(ValidationError):

@@ -179,3 +179,25 @@ def check_color(value: str | None, field: str = "color") -> str | None:
     if not isinstance(value, str) or not COLOR_RE.fullmatch(value.strip()):
         raise ValidationError(f"Colour: {value!r} is not a colour like #3b6fb6", field=field)
     return value.strip()
+
+
+WAVE_FIELDS = {"percent", "batch", "bake_minutes", "abort_criteria"}
+
+
+def check_waves(waves: list[Any], field: str = "waves") -> list[Any]:
+    """A canary or rolling strategy's waves, as the plan format describes them."""
+    for i, wave in enumerate(waves):
+        where = f"Waves[{i}]"
+        if not isinstance(wave, dict):
+            raise ValidationError(f"{where}: must be an object with percent, batch, bake_minutes", field=field)
+        unknown = sorted(set(wave) - WAVE_FIELDS)
+        if unknown:
+            raise ValidationError(f"{where}.{unknown[0]}: unknown field", field=field)
+        for name in ("percent", "batch", "bake_minutes"):
+            if wave.get(name) is not None:
+                checked(name, wave[name], f"{where}.{name}")
+        if wave.get("abort_criteria") is not None:
+            if not isinstance(wave["abort_criteria"], str):
+                raise ValidationError(f"{where}.abort_criteria: must be text", field=field)
+            checked("abort_criteria", wave["abort_criteria"], f"{where}.abort_criteria")
+    return waves

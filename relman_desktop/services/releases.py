@@ -312,6 +312,8 @@ def _checked(s: Session, fields: dict[str, Any], current: dict[str, Any], key: s
     if unknown:
         raise ValidationError(f"unknown release field {unknown[0]!r}", field=unknown[0])
     values = {name: _coerce(name, v) for name, v in fields.items()}
+    if values.get("waves"):
+        limits.check_waves(values["waves"])
     merged = {**current, **values}
     for name in REQUIRED:
         if not merged.get(name):
