@@ -163,3 +163,20 @@ def test_the_services_refuse_what_the_import_refuses(sctx: Ctx) -> None:
     assert [w.title for w in windows.list_windows(sctx)] == []
     releases.update_release(sctx, "REL-1", {"rollback_minutes": 7 * 24 * 60, "planned_start": "2199-12-31"})
     assert releases.get_release(sctx, "REL-1").rollback_minutes == 7 * 24 * 60
+
+
+def test_undo_of_a_deletion_puts_back_what_an_older_version_allowed(sctx: Ctx) -> None:
+    """Bounds apply to new input; a release from before them still comes back on undo."""
+    from sqlalchemy import text as sql
+
+    from relman_desktop.importers.plan_json import restore_release
+
+    releases.create_release(sctx, {"key": "REL-OLD", "title": "Old", "type": "minor"})
+    legacy_title = "Legacy \x07 " + "t" * 400
+    with sctx.plan.write() as s:
+        s.execute(sql("UPDATE releases SET title = :t, rollback_minutes = 20000 WHERE key = 'REL-OLD'"),
+                  {"t": legacy_title})
+    snapshot = releases.delete_release(sctx, "REL-OLD")
+    assert restore_release(sctx, snapshot) == "REL-OLD"
+    back = releases.get_release(sctx, "REL-OLD")
+    assert (back.title, back.rollback_minutes) == (legacy_title, 20000)

@@ -159,10 +159,19 @@ def _describe(error: jsonschema.ValidationError) -> list[str]:
     return [_at(path, error.message)]
 
 
-def schema_problems(data: Any) -> list[str]:
-    """Every way ``data`` breaks the JSON Schema, one path-prefixed line each."""
+# The schema's bounds (as opposed to its shape): what a plan written by an older version may
+# already hold, so putting back a deleted release (undo) does not hold it to them.
+BOUND_KEYWORDS = frozenset({"maximum", "minimum", "maxLength", "pattern"})
+
+
+def schema_problems(data: Any, *, ignore: frozenset[str] = frozenset()) -> list[str]:
+    """Every way ``data`` breaks the JSON Schema, one path-prefixed line each (``ignore``: schema
+    keywords whose failures do not count)."""
     problems: list[str] = []
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted(
+        (e for e in _validator().iter_errors(data) if e.validator not in ignore),
+        key=lambda e: list(map(str, e.absolute_path)),
+    )
     for error in errors:
         problems.extend(_describe(error))
     return _unique(problems)
@@ -303,6 +312,7 @@ class _Check:
     data: dict[str, Any]
     existing: _Existing
     replace_workflow: bool
+    restoring: bool = False
     problems: list[str] = field(default_factory=list)
 
     def add(self, path: str, message: str) -> None:
@@ -310,7 +320,8 @@ class _Check:
 
     def run(self) -> None:
         d = self.data
-        self._values()
+        if not self.restoring:
+            self._values()
         self._template_bodies()
         self.file_people = self._keys("people", "email", "person", self.existing.people)
         self.file_cis = self._keys(
@@ -774,13 +785,14 @@ def import_plan(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         return import_into(tx, data)
 
 
-def import_into(tx: Tx, data: dict[str, Any]) -> dict[str, Any]:
-    """``import_plan`` inside a transaction the caller holds (undo of a deletion uses it)."""
-    problems = schema_problems(data)
+def import_into(tx: Tx, data: dict[str, Any], *, restoring: bool = False) -> dict[str, Any]:
+    """``import_plan`` inside a transaction the caller holds (undo of a deletion uses it, with
+    ``restoring``: what the plan held a moment ago goes back even if it predates the bounds)."""
+    problems = schema_problems(data, ignore=BOUND_KEYWORDS if restoring else frozenset())
     existing = _Existing.load(tx.session)
     has_releases = bool(existing.releases)
     replace_workflow = data.get("workflow") is not None and not has_releases
-    check = _Check(data, existing, replace_workflow)
+    check = _Check(data, existing, replace_workflow, restoring=restoring)
     check.run()
     problems = _unique(problems + check.problems)
     if problems:
@@ -813,7 +825,7 @@ def restore_release(ctx: Ctx, snapshot: dict[str, Any]) -> str:
     with ctx.write() as tx:
         s = tx.session
         try:
-            import_into(tx, doc)
+            import_into(tx, doc, restoring=True)
         except ValidationError as exc:
             raise ValidationError(
                 f"{release.get('key')} cannot be put back: {'; '.join(exc.problems)}"
