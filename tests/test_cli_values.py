@@ -54,6 +54,9 @@ HOSTILE = [
     (["graph", "--up", str(10**19)], "must be from 0 to 1,000"),
     (["demo", "--releases", str(10**19)], "must be from 1 to 100,000"),
     (["--actor", "evil\x1b[2J", "releases"], "holds a control character (U+001B)"),
+    (["cab", "new", "--date", "0001-01-01"], "outside the years 1900–2199"),
+    (["cab", "new", "--date", "9999-12-31T23:59-05:00"], "outside the years 1900–2199"),
+    (["cab", "new", "--title", "CAB \x1b]0;x\x07"], "holds a control character (U+001B)"),
     (["releases", "--no-such-option"], "unrecognized arguments"),
 ]
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from relman_desktop.cli import UsageError, _Parser, group, open_ctx, print_json
 from relman_desktop.cli.values import record_id
+from relman_desktop.services import limits
 
 
 def register(sub: Any) -> None:
@@ -76,11 +77,16 @@ def parse_time(text: str, zone: ZoneInfo, *, default_hour: int) -> dt.datetime:
     try:
         if len(value) == 10:
             day = dt.date.fromisoformat(value)
+            if problem := limits.date_problem(day):
+                raise UsageError(problem)
             return dt.datetime.combine(day, dt.time(default_hour), zone)
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         raise UsageError(f"{text!r} is not a date like 2026-12-01 or 2026-12-01T14:00") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+    moment = parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+    if problem := limits.date_problem(moment):
+        raise UsageError(problem)
+    return moment
 
 
 def _when(value: dt.datetime, zone: ZoneInfo) -> str:
