@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from relman_desktop.models.entities import Approval, ApprovalStage, Change, Release
+from relman_desktop.services.text import MAX_TITLE, clean_text
 
 from .base import Ctx, NotFound
 
@@ -144,7 +145,7 @@ def release_report(ctx: Ctx, key: str) -> ReleaseReport:
             changes.append(
                 ChangeItem(
                     key=c.key,
-                    title=c.title,
+                    title=clean_text(c.title, max_length=MAX_TITLE, single_line=True),
                     category=c.category.value,
                     type=c.type.value,
                     risk=c.risk.value,
@@ -187,7 +188,7 @@ def release_report(ctx: Ctx, key: str) -> ReleaseReport:
         ]
         return ReleaseReport(
             key=rel.key,
-            title=rel.title,
+            title=clean_text(rel.title, max_length=MAX_TITLE, single_line=True),  # a heading
             version=rel.version,
             type=rel.type.value,
             risk=rel.risk.value,
