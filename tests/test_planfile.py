@@ -147,7 +147,7 @@ def test_full_disk_gives_one_line_and_saves_nothing(plan: object, ctx: Ctx) -> N
     ctx.plan.write_engine.dispose()
     with pytest.raises(PlanError, match="the disk holding test.relman is full; .* \\(nothing was saved\\)"):
         releases.create_release(ctx, {"key": "REL-2", "title": "x" * 250, "type": "minor",
-                                      "scope": "y" * 200_000})
+                                      "scope": "y" * 90_000})
     event.remove(ctx.plan.write_engine, "connect", _tiny_disk)
     ctx.plan.write_engine.dispose()
     assert [r.key for r in releases.list_releases(ctx)] == ["REL-1"]

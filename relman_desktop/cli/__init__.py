@@ -10,13 +10,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, TextIO, cast
 
 from relman_desktop.models.planfile import Plan, PlanError, PlanNotWritable, open_plan
 from relman_desktop.services.base import Ctx, ServiceError, jsonable
+from relman_desktop.services.text import for_terminal
 
 # Modules that add commands. Each has ``register(subparsers) -> None``.
 COMMAND_MODULES = [
@@ -33,16 +35,38 @@ COMMAND_MODULES = [
 ]
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+EXIT_BUG = 70  # EX_SOFTWARE: the program, not the input, is at fault
 
 
 class UsageError(Exception):
     """A mistake on the command line (a missing file, a bad date): one line, exit 2."""
 
 
+class _ArgumentError(Exception):
+    """argparse refused the command line; main() prints it as one line."""
+
+
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # argparse's own exit code is 2 as well
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"relman: error: {message}\n")
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # One line, through main()'s safe stream, instead of usage + error on raw stderr.
+        raise _ArgumentError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+class _SafeStream:
+    """What the commands print, made safe for the terminal it lands on: escape sequences in
+    titles or actor names are shown, not obeyed, and characters the terminal's encoding lacks
+    (an arrow on an ISO-8859-1 console) degrade to '?' instead of a UnicodeEncodeError."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        encoding = getattr(stream, "encoding", None)
+        self._encoding = encoding if isinstance(encoding, str) else None
+
+    def write(self, text: str) -> int:
+        return self._stream.write(for_terminal(text, self._encoding))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def group(sub: Any, name: str, help: str) -> Any:
@@ -58,9 +82,11 @@ def group(sub: Any, name: str, help: str) -> Any:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from relman_desktop.cli import values
+
     parser = _Parser(prog="relman", description="Release Manager Desktop, from the command line.")
     parser.add_argument("--plan", metavar="FILE", help="the plan file (default: the plan in your data folder)")
-    parser.add_argument("--actor", metavar="NAME", help="who is acting, for the audit trail (default: your login)")
+    parser.add_argument("--actor", metavar="NAME", type=values.actor, help="who is acting, for the audit trail (default: your login)")
     from relman_desktop.cli.maintenance_cmds import VersionAction
 
     parser.add_argument("--version", action=VersionAction,
@@ -123,13 +149,16 @@ def describe_os_error(exc: OSError) -> str:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    out = out or sys.stdout
-    err = err or sys.stderr
+    out = cast(TextIO, _SafeStream(out or sys.stdout))
+    err = cast(TextIO, _SafeStream(err or sys.stderr))
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    except _ArgumentError as exc:
+        err.write(f"{exc}\n")
+        return EXIT_USAGE
     handler: Callable[[argparse.Namespace, TextIO], int] = args.handler
     args.err = err  # handlers that print several lines of refusal write them here
     _contexts.clear()
@@ -146,8 +175,44 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except OSError as exc:  # the file system refused (a name too long, a read-only folder)
         err.write(f"relman: {describe_os_error(exc)}\n")
         return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - the promise is one line, even for the unforeseen
+        if os.environ.get("RELMAN_TRACEBACK"):
+            raise
+        damaged = _damage_of(args, exc)
+        if damaged:
+            err.write(f"relman: {damaged}\n")
+            return EXIT_USAGE
+        reason = " ".join(str(exc).split())[:200]
+        err.write(f"relman: internal error ({type(exc).__name__}: {reason}); this is a bug, please "
+                  "report it (RELMAN_TRACEBACK=1 shows where)\n")
+        return EXIT_BUG
     finally:
         _print_notices(err)
+
+
+def _damage_of(args: argparse.Namespace, exc: Exception) -> str | None:
+    """When a command failed in a way no check foresaw, is the plan file damaged? SQLite's
+    quick_check says, and a damaged plan is the user's to restore, not a bug to report."""
+    import sqlite3
+
+    path = Path(args.plan).expanduser() if getattr(args, "plan", None) else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
+        try:
+            con.text_factory = lambda data: data.decode("utf-8", "replace")
+            verdict = con.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error as error:  # not ``exc``: that name is the failure being explained
+        verdict = str(error)
+    if verdict == "ok":
+        if isinstance(exc, LookupError) and "not among the defined enum values" in str(exc):
+            value = " ".join(str(exc).split())[:120]
+            return f"{path.name} holds a value this version does not know ({value}); it was damaged or edited by hand"
+        return None
+    return f"{path.name} is damaged ({' '.join(str(verdict).split())[:120]}); restore it from a backup"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,6 +12,8 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from relman_desktop.cli import UsageError, _Parser, group, open_ctx, print_json
+from relman_desktop.cli.values import record_id
+from relman_desktop.services import limits
 
 
 def register(sub: Any) -> None:
@@ -36,12 +38,12 @@ def register(sub: Any) -> None:
     c.set_defaults(handler=cmd_new)
 
     c = kinds.add_parser("show", help="one meeting: attendees and agenda with decisions")
-    c.add_argument("meeting", type=int, metavar="MEETING", help="the meeting id")
+    c.add_argument("meeting", type=record_id, metavar="MEETING", help="the meeting id")
     c.add_argument("--json", action="store_true", help="print JSON")
     c.set_defaults(handler=cmd_show)
 
     c = kinds.add_parser("decide", help="record the board's decision on an agenda item")
-    c.add_argument("meeting", type=int, metavar="MEETING", help="the meeting id")
+    c.add_argument("meeting", type=record_id, metavar="MEETING", help="the meeting id")
     c.add_argument("key", metavar="KEY", help="the release on the agenda")
     c.add_argument("decision", metavar="DECISION", help="approve, reject, defer or more_info")
     c.add_argument("--rationale", metavar="TEXT", help="why (required for reject, defer and more_info)")
@@ -49,16 +51,16 @@ def register(sub: Any) -> None:
     c.set_defaults(handler=cmd_decide)
 
     c = kinds.add_parser("undo", help="take back the meeting's last decision")
-    c.add_argument("meeting", type=int, metavar="MEETING", help="the meeting id")
+    c.add_argument("meeting", type=record_id, metavar="MEETING", help="the meeting id")
     c.set_defaults(handler=cmd_undo)
 
     c = kinds.add_parser("close", help="end the meeting (undecided items go to the next one)")
-    c.add_argument("meeting", type=int, metavar="MEETING", help="the meeting id")
+    c.add_argument("meeting", type=record_id, metavar="MEETING", help="the meeting id")
     c.set_defaults(handler=cmd_close)
 
     export = group(sub, "export", "write a document or file from the plan")
     e = export.add_parser("minutes", help="the minutes of a CAB meeting as a Word (.docx) document")
-    e.add_argument("meeting", type=int, metavar="MEETING", help="the meeting id (see: relman cab list)")
+    e.add_argument("meeting", type=record_id, metavar="MEETING", help="the meeting id (see: relman cab list)")
     e.add_argument("file", metavar="FILE", help="the .docx file to write (replaced if it exists)")
     e.set_defaults(handler=cmd_export_minutes)
 
@@ -77,15 +79,20 @@ def parse_time(text: str, zone: ZoneInfo | None, *, default_hour: int) -> dt.dat
         return dt.datetime.now(dt.UTC)
     try:
         if len(value) == 10:
-            parsed = dt.datetime.combine(dt.date.fromisoformat(value), dt.time(default_hour))
+            day = dt.date.fromisoformat(value)
+            if problem := limits.date_problem(day):
+                raise UsageError(problem)
+            parsed = dt.datetime.combine(day, dt.time(default_hour))
         else:
             parsed = dt.datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            # astimezone() on a naive time reads it as the system's local time
-            parsed = parsed.replace(tzinfo=zone) if zone is not None else parsed.astimezone()
-        return parsed.astimezone(dt.UTC)
     except (ValueError, OverflowError):
         raise UsageError(f"{text!r} is not a date like 2026-12-01 or 2026-12-01T14:00") from None
+    if parsed.tzinfo is None:
+        # astimezone() on a naive time reads it as the system's local time
+        parsed = parsed.replace(tzinfo=zone) if zone is not None else parsed.astimezone()
+    if problem := limits.date_problem(parsed):
+        raise UsageError(problem)
+    return parsed.astimezone(dt.UTC)
 
 
 def input_zone(ctx: Any) -> ZoneInfo | None:

@@ -6,6 +6,8 @@ import argparse
 from typing import Any, TextIO
 
 from relman_desktop.cli import group, open_ctx, print_json
+from relman_desktop.cli.values import whole_number
+from relman_desktop.services import limits
 
 
 def register(sub: Any) -> None:
@@ -23,23 +25,13 @@ def register(sub: Any) -> None:
     p = sub.add_parser("slots", help="the next free deployment slots for a release")
     p.add_argument("key", metavar="KEY", help="the release key, e.g. REL-2026-014")
     p.add_argument(
-        "--count", type=_positive, default=3, metavar="N", help="how many slots (default 3)"
+        "--count", type=whole_number(1, 1000), default=3, metavar="N", help="how many slots (default 3)"
     )
     p.add_argument(
-        "--days", type=_positive, default=30, metavar="D", help="how many days ahead (default 30)"
+        "--days", type=whole_number(1, limits.MAX_DURATION_DAYS), default=30, metavar="D", help="how many days ahead (default 30)"
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of one line per slot")
     p.set_defaults(handler=cmd_slots)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
 
 
 def _table(rows: list[list[str]], out: TextIO) -> None:

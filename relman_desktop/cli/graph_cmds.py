@@ -13,12 +13,15 @@ import argparse
 from typing import Any, TextIO
 
 from relman_desktop.cli import EXIT_REFUSED, UsageError, group, open_ctx, print_json
+from relman_desktop.cli.values import shift_days, whole_number
+
+levels = whole_number(0, 1000)
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("impact", help="what moves and what breaks if a release (KEY) or task (KEY/T3) slips")
     p.add_argument("key", metavar="KEY", help="a release key, or KEY/TASK for one task (e.g. REL-7/T3)")
-    p.add_argument("--days", type=int, required=True, metavar="N",
+    p.add_argument("--days", type=shift_days, required=True, metavar="N",
                    help="the slip: calendar days for a release, working days for a task (negative: earlier)")
     p.add_argument("--apply", action="store_true", help="write the shift to the plan (audited)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -34,8 +37,8 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("graph", help="the release dependency graph (edges prerequisite → dependent)")
     p.add_argument("--release", metavar="KEY", help="only this release and its neighbourhood")
-    p.add_argument("--up", type=int, default=2, metavar="N", help="levels of prerequisites (with --release)")
-    p.add_argument("--down", type=int, default=2, metavar="N", help="levels of dependents (with --release)")
+    p.add_argument("--up", type=levels, default=2, metavar="N", help="levels of prerequisites (with --release)")
+    p.add_argument("--down", type=levels, default=2, metavar="N", help="levels of dependents (with --release)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_graph)
 
@@ -49,8 +52,8 @@ def register(sub: Any) -> None:
     )
     p.add_argument("out", metavar="OUT")
     p.add_argument("--release", metavar="KEY", help="only this release and its neighbourhood")
-    p.add_argument("--up", type=int, default=2, metavar="N")
-    p.add_argument("--down", type=int, default=2, metavar="N")
+    p.add_argument("--up", type=levels, default=2, metavar="N")
+    p.add_argument("--down", type=levels, default=2, metavar="N")
     p.set_defaults(handler=cmd_export_graph)
 
 

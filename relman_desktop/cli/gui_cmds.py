@@ -10,6 +10,7 @@ import re
 from typing import Any, TextIO
 
 from relman_desktop.cli import UsageError, group, open_ctx
+from relman_desktop.cli.values import day
 
 THEMES = ("light", "dark", "high-contrast")
 # Views that are a kind of their own: ``relman screenshot calendar out.png``. Every view listed in
@@ -37,8 +38,8 @@ def register(sub: Any) -> None:
     )
     cal.add_argument("file", metavar="FILE", help="where to write it (.png or .pdf)")
     cal.add_argument("--zoom", choices=("day", "week", "month", "quarter"), default="week")
-    cal.add_argument("--from", dest="start", metavar="DATE", help="first day shown (YYYY-MM-DD)")
-    cal.add_argument("--to", dest="end", metavar="DATE", help="last day shown (YYYY-MM-DD)")
+    cal.add_argument("--from", dest="start", type=day, metavar="DATE", help="first day shown (YYYY-MM-DD)")
+    cal.add_argument("--to", dest="end", type=day, metavar="DATE", help="last day shown (YYYY-MM-DD)")
     cal.add_argument("--theme", choices=THEMES, default="light")
     cal.set_defaults(handler=cmd_export_calendar)
 
@@ -58,19 +59,8 @@ def _add_arguments(p: argparse.ArgumentParser, view: str | None = None) -> None:
     p.set_defaults(handler=cmd_screenshot, view_name=view)
 
 
-def _date(text: str | None, what: str) -> Any:
-    import datetime as dt
-
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{what}: {text!r} is not a date (YYYY-MM-DD)") from None
-
-
 def cmd_export_calendar(args: argparse.Namespace, out: TextIO) -> int:
-    start, end = _date(args.start, "--from"), _date(args.end, "--to")
+    start, end = args.start, args.end
     if start and end and end < start:
         raise UsageError(f"--to {end} is before --from {start}")
     ctx = open_ctx(args)

@@ -7,15 +7,16 @@ import argparse
 from typing import Any, TextIO
 
 from relman_desktop.cli import group, open_ctx, print_json
+from relman_desktop.cli.values import day
 from relman_desktop.services import kpis
 from relman_desktop.services.base import ValidationError
 
 
 def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--from", dest="start", metavar="DATE", help="first day counted (YYYY-MM-DD, UTC)"
+        "--from", dest="start", type=day, metavar="DATE", help="first day counted (YYYY-MM-DD, UTC)"
     )
-    p.add_argument("--to", dest="end", metavar="DATE", help="last day counted (YYYY-MM-DD, UTC)")
+    p.add_argument("--to", dest="end", type=day, metavar="DATE", help="last day counted (YYYY-MM-DD, UTC)")
     p.add_argument(
         "--by", choices=kpis.PERIODS, default="month", help="period of the series (default: month)"
     )

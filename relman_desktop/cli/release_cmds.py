@@ -10,6 +10,7 @@ import argparse
 from typing import Any, TextIO
 
 from relman_desktop.cli import EXIT_REFUSED, open_ctx, print_json
+from relman_desktop.cli.values import whole_number
 from relman_desktop.services.base import GuardRefused, ValidationError, jsonable
 
 
@@ -31,8 +32,8 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_transition)
 
     p = sub.add_parser("demo", help="fill a new plan with a realistic demo plan")
-    p.add_argument("--releases", type=int, default=40, metavar="N", help="how many releases (default 40)")
-    p.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (default 1)")
+    p.add_argument("--releases", type=whole_number(1, 100_000), default=40, metavar="N", help="how many releases (default 40)")
+    p.add_argument("--seed", type=whole_number(0, 2**32 - 1), default=1, metavar="S", help="random seed (default 1)")
     p.set_defaults(handler=cmd_demo)
 
     p = sub.add_parser("audit", help="the audit trail")
@@ -48,7 +49,7 @@ def register(sub: Any) -> None:
     hd.set_defaults(handler=cmd_audit_head)
     h = kinds.add_parser("log", help="print the audit trail, newest first")
     h.add_argument("--release", metavar="KEY")
-    h.add_argument("--limit", type=int, default=50)
+    h.add_argument("--limit", type=whole_number(1, 10_000_000), default=50)
     h.set_defaults(handler=cmd_audit_log)
 
 

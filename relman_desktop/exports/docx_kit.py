@@ -267,6 +267,14 @@ def banner(doc: DocxDocument, title: str, body: str, fill: str, clean: Any = str
 # --- document properties -------------------------------------------------------------------------
 
 
+def _property(text: str) -> str:
+    """A core property: one line of at most 255 characters, the limit python-docx and Word set
+    (a longer title would stop the export)."""
+    from relman_desktop.services.text import clean_text
+
+    return clean_text(text or "", max_length=255, single_line=True)
+
+
 def set_properties(
     doc: DocxDocument,
     *,
@@ -280,6 +288,8 @@ def set_properties(
 ) -> None:
     """Core properties a reader sees under File > Properties: who exported it, when, what."""
     props = doc.core_properties
+    title, subject, author = _property(title), _property(subject), _property(author)
+    keywords, category, comments = _property(keywords), _property(category), _property(comments)
     props.title = title
     props.subject = subject
     props.author = author

@@ -33,6 +33,7 @@ from icalendar import Calendar, Event, Timezone, vRecur
 from relman_desktop.services.base import Ctx
 from relman_desktop.services.plan_zone import plan_zone_name
 from relman_desktop.services.scheduling import DeploymentWindow, deployment_windows
+from relman_desktop.services.text import clean_text
 from relman_desktop.services.windows import WindowInfo, expand, list_windows, zone
 
 from . import docx_kit as K
@@ -226,8 +227,11 @@ def export_ics(ctx: Ctx, path: str | os.PathLike[str]) -> IcsResult:
     """Write the plan's calendar to ``path`` (replaced atomically)."""
     deployments = deployment_windows(ctx)
     windows = list_windows(ctx)
-    data = build_calendar(
+    ical = build_calendar(
         deployments, windows, stamp=ctx.now().astimezone(dt.UTC), timezone=plan_zone_name(ctx)
     ).to_ical()
+    # icalendar escapes line breaks, commas and semicolons in text (no title can start its own
+    # VEVENT); characters no calendar reader accepts are the text-hygiene rule's to drop.
+    data = clean_text(ical.decode("utf-8", "surrogatepass")).encode("utf-8")
     target = write_atomically(path, lambda tmp: tmp.write_bytes(data))
     return IcsResult(target, len(deployments), len(windows))

@@ -29,7 +29,7 @@ from typing import Any
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import ERROR_CODES, Cell
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
@@ -43,6 +43,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from relman_desktop.services.base import gc_paused
 from relman_desktop.services.kpis import DORA_TIERS, TIER_NAMES, KpiData, compute_from
+from relman_desktop.services.text import clean_text
 
 from .safe_write import ExportCancelled, write_atomically
 
@@ -64,7 +65,7 @@ def put_text(ws: Worksheet, row: int, col: int, value: Any) -> Any:
     cell = ws.cell(row=row, column=col)
     if value is None:
         return cell
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    text = clean_text(str(value))
     cell.value = text
     if text.startswith(FORMULA_TRIGGERS) or text in _ERROR_CODES:
         # openpyxl turned "=…" into a formula ("#N/A" into an error): text again
@@ -119,7 +120,7 @@ MAX_TEXT = 32767  # Excel's longest cell text; openpyxl cuts there too
 def _clean_text(value: Any) -> tuple[str, bool]:
     """``put_text``'s rules for one value: the text, and whether it needs the quote prefix
     (it starts like a formula)."""
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    text = clean_text(str(value))
     # A title that reads "#N/A" is still someone's text, not a spreadsheet error.
     quoted = text.startswith(FORMULA_TRIGGERS) or text in _ERROR_CODES
     return text[:MAX_TEXT], quoted

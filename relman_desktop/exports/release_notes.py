@@ -34,12 +34,15 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from lxml import etree
 
 from relman_desktop.services.base import ServiceError
 from relman_desktop.services.release_report import ReleaseReport, StageItem
+from relman_desktop.services.text import clean_text
 
 from . import docx_kit as K
 from .audit_stamp import stamp_audit_head
+from .docx_template import vetted_template
 from .safe_write import write_atomically
 
 VARIANTS = ("business", "technical")
@@ -53,19 +56,16 @@ CATEGORY_TITLES = {
     "documentation": "Documentation",
 }
 
-# Characters XML 1.0 cannot hold (python-docx refuses them): C0 controls except tab, newline
-# and carriage return, lone surrogates, and the two non-characters U+FFFE/U+FFFF.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
 _TABLE_STYLES = ("Light Grid Accent 1", "Table Grid")
 _NEEDED_STYLES = ("Title", "Subtitle", "Heading 1", "Heading 2", "Table Grid")
 
 
 def clean(text: Any) -> str:
-    """User text made safe for a Word document: no XML-breaking control characters."""
+    """User text made safe for a Word document (``services.text.clean_text``: no character XML
+    1.0 refuses); python-docx escapes the rest."""
     if text is None:
         return ""
-    return _XML_ILLEGAL.sub("", str(text)).replace("\r\n", "\n").replace("\r", "\n")
+    return clean_text(str(text)).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _fmt_date(value: dt.date | None) -> str:
@@ -86,11 +86,13 @@ def _open_template(template: str | os.PathLike[str] | None) -> DocxDocument:
     if not path.is_file():
         raise ServiceError(f"the style template {path} does not exist")
     try:
-        data = path.read_bytes()
+        data = vetted_template(path, path.read_bytes())
         if path.suffix.lower() in (".dotx", ".dotm"):
             data = _template_as_document(data)
         doc = Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError):
+    except OSError as exc:
+        raise ServiceError(f"the style template {path.name} cannot be read: {exc.strerror or exc}") from None
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, etree.LxmlError):
         raise ServiceError(
             f"the style template {path.name} is not a Word document (.docx or .dotx)"
         ) from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import stat
 from collections.abc import Iterable
@@ -27,11 +28,14 @@ from sqlalchemy.orm import Session
 
 from relman_desktop.models import entities as M
 from relman_desktop.models.defaults import ROLE_OF_DEFAULT_NAME
+from relman_desktop.services import limits
 from relman_desktop.services.base import Ctx, Tx, ValidationError
+from relman_desktop.services.text import MAX_TEXT, text_problem
 
 __all__ = ["import_plan", "load_plan_file", "load_schema", "schema_path", "schema_problems"]
 
 SCHEMA_FILE = "plan-v1.schema.json"
+MAX_DEPTH = 64  # nesting of lists and objects; a plan document needs about ten
 TOP_LEVEL_KEYS = (
     "format",
     "version",
@@ -146,15 +150,31 @@ def _describe(error: jsonschema.ValidationError) -> list[str]:
     if kind in ("minLength", "maxLength"):
         word = "at least" if kind == "minLength" else "at most"
         return [_at(path, f"must be {word} {error.validator_value} characters long")]
+    if kind == "pattern":
+        if error.validator_value == load_schema()["$defs"]["date"]["pattern"]:
+            return [_at(path, f"{_show(error.instance)} is outside the years "
+                              f"{limits.EARLIEST_YEAR}–{limits.LATEST_YEAR}")]
+        rule = error.schema.get("description", "")
+        return [_at(path, f"{_show(error.instance)} is not allowed here ({rule})" if rule
+                    else f"{_show(error.instance)} is not allowed here")]
     if kind == "minItems":
         return [_at(path, f"needs at least {error.validator_value} item(s)")]
     return [_at(path, error.message)]
 
 
-def schema_problems(data: Any) -> list[str]:
-    """Every way ``data`` breaks the JSON Schema, one path-prefixed line each."""
+# The schema's bounds (as opposed to its shape): what a plan written by an older version may
+# already hold, so putting back a deleted release (undo) does not hold it to them.
+BOUND_KEYWORDS = frozenset({"maximum", "minimum", "maxLength", "pattern"})
+
+
+def schema_problems(data: Any, *, ignore: frozenset[str] = frozenset()) -> list[str]:
+    """Every way ``data`` breaks the JSON Schema, one path-prefixed line each (``ignore``: schema
+    keywords whose failures do not count)."""
     problems: list[str] = []
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted(
+        (e for e in _validator().iter_errors(data) if e.validator not in ignore),
+        key=lambda e: list(map(str, e.absolute_path)),
+    )
     for error in errors:
         problems.extend(_describe(error))
     return _unique(problems)
@@ -190,6 +210,15 @@ def load_plan_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise ValidationError(
             f"{p.name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise ValidationError(
+            f"{p.name} nests lists or objects thousands of levels deep; a plan nests at most "
+            f"{MAX_DEPTH}"
+        ) from None
+    except ValueError as exc:  # a number of more digits than Python converts (4,300)
+        raise ValidationError(
+            f"{p.name} holds a number of thousands of digits ({exc}); no plan value is that long"
         ) from None
     if not isinstance(data, dict):
         kind = {list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(
@@ -291,6 +320,7 @@ class _Check:
     data: dict[str, Any]
     existing: _Existing
     replace_workflow: bool
+    restoring: bool = False
     problems: list[str] = field(default_factory=list)
     incident_paths: dict[str, str] = field(default_factory=dict)
 
@@ -299,6 +329,9 @@ class _Check:
 
     def run(self) -> None:
         d = self.data
+        if not self.restoring:
+            self._values()
+        self._template_bodies()
         self.file_people = self._keys("people", "email", "person", self.existing.people)
         self.file_cis = self._keys(
             "configuration_items", "name", "configuration item", self.existing.cis
@@ -338,6 +371,49 @@ class _Check:
         self._release_loops()
         for i, b in enumerate(_list(d.get("baselines"))):
             self._datetime(f"baselines[{i}].created_at", _dict(b).get("created_at"))
+
+    # every value, wherever it sits (free-form bodies, conditions and snapshots included)
+
+    def _values(self) -> None:
+        """Text a plan may not hold, numbers that are not numbers, and nesting no plan needs,
+        each at its JSON path. Iterative: a deep document must not exhaust Python's stack."""
+        stack: list[tuple[tuple[Any, ...], Any]] = [((), self.data)]
+        while stack:
+            parts, value = stack.pop()
+            if isinstance(value, dict | list):
+                if len(parts) > MAX_DEPTH:
+                    self.add(json_path(parts), f"nests more than {MAX_DEPTH} levels deep")
+                    continue
+                items = value.items() if isinstance(value, dict) else enumerate(value)
+                for k, v in items:
+                    if isinstance(k, str) and (problem := text_problem(k, max_length=200)):
+                        self.add(json_path(parts), f"a field name {problem}")
+                    stack.append(((*parts, k), v))
+            elif isinstance(value, str):
+                if problem := text_problem(value, max_length=MAX_TEXT):
+                    self.add(json_path(parts), problem)
+            elif isinstance(value, float) and not math.isfinite(value):
+                word = "NaN" if math.isnan(value) else ("-" if value < 0 else "") + "Infinity"
+                self.add(json_path(parts), f"{word} is not a number a plan can hold")
+            elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+                digits = len(str(abs(value)))
+                self.add(json_path(parts), f"a number of {digits} digits is more than a plan holds")
+
+    def _template_bodies(self) -> None:
+        """A template's body is free-form in the schema; the templates service knows its shape."""
+        from relman_desktop.services.templates import validate_body
+
+        for i, t in enumerate(_list(self.data.get("templates"))):
+            body = _dict(t).get("body")
+            if body is None:
+                continue
+            try:
+                validate_body(body)
+            except ValidationError as exc:
+                where = (exc.field or "").removeprefix("body").lstrip(".")
+                message = str(exc).removeprefix(f"{exc.field}: ") if exc.field else str(exc)
+                self.add(json_path(["templates", i, "body", *where.split(".")]) if where
+                         else f"templates[{i}].body", message)
 
     # keys and references
 
@@ -403,6 +479,8 @@ class _Check:
             parsed = parse_date(value)
             if parsed is None:
                 self.add(path, f"{_show(value)} is not a date (YYYY-MM-DD)")
+            elif limits.date_problem(parsed) is not None:
+                return None  # the schema's pattern names it; nothing below may compute with it
             return parsed
         return None
 
@@ -415,6 +493,8 @@ class _Check:
                     f"{_show(value)} is not an ISO 8601 date-time with an offset "
                     "(e.g. 2026-12-12T22:00:00+01:00 or 2026-12-12T21:00:00Z)",
                 )
+            elif limits.date_problem(parsed) is not None:
+                return None
             return parsed
         return None
 
@@ -491,7 +571,9 @@ class _Check:
                     f"{path}.timezone", f"{_show(tz)} is not an IANA time zone (e.g. Europe/Berlin)"
                 )
         rrule = w.get("rrule")
-        if isinstance(rrule, str) and start is not None:
+        if isinstance(rrule, str) and (problem := limits.rrule_problem(rrule)) is not None:
+            self.add(f"{path}.rrule", problem)
+        elif isinstance(rrule, str) and start is not None:
             from dateutil.rrule import rrulestr
 
             try:
@@ -770,14 +852,15 @@ def import_plan(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
         return import_into(tx, data)
 
 
-def import_into(tx: Tx, data: dict[str, Any]) -> dict[str, Any]:
-    """``import_plan`` inside a transaction the caller holds (undo of a deletion uses it)."""
-    problems = schema_problems(data)
+def import_into(tx: Tx, data: dict[str, Any], *, restoring: bool = False) -> dict[str, Any]:
+    """``import_plan`` inside a transaction the caller holds (undo of a deletion uses it, with
+    ``restoring``: what the plan held a moment ago goes back even if it predates the bounds)."""
+    problems = schema_problems(data, ignore=BOUND_KEYWORDS if restoring else frozenset())
     data = dict(data)  # the checks store the rules as validated; the caller's dict stays as it was
     existing = _Existing.load(tx.session)
     has_releases = bool(existing.releases)
     replace_workflow = data.get("workflow") is not None and not has_releases
-    check = _Check(data, existing, replace_workflow)
+    check = _Check(data, existing, replace_workflow, restoring=restoring)
     check.run()
     problems = _unique(problems + check.problems)
     if problems:
@@ -810,7 +893,7 @@ def restore_release(ctx: Ctx, snapshot: dict[str, Any]) -> str:
     with ctx.write() as tx:
         s = tx.session
         try:
-            import_into(tx, doc)
+            import_into(tx, doc, restoring=True)
         except ValidationError as exc:
             raise ValidationError(
                 f"{release.get('key')} cannot be put back: {'; '.join(exc.problems)}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import json
 import os
 import sqlite3
 import stat
@@ -129,15 +130,21 @@ class Plan:
             engine = create_engine(
                 "sqlite+pysqlite://",
                 creator=lambda: sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False),
+                json_deserializer=self._json_value,
             )
         else:
-            engine = create_engine(self.url, connect_args={"timeout": self._busy_timeout})
+            engine = create_engine(
+                self.url, connect_args={"timeout": self._busy_timeout}, json_deserializer=self._json_value
+            )
         timeout_ms = int(self._busy_timeout * 1000)
         read_only = self.read_uri is not None
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
             dbapi_conn.isolation_level = None  # transactions are begun below, explicitly
+            # Text that is not UTF-8 (a raw edit, a damaged page) reads with U+FFFD in place of
+            # the bad bytes instead of failing the whole query; writers then clean it as usual.
+            dbapi_conn.text_factory = _text_from_bytes
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             if not read_only:  # the file already says WAL; setting it would be a write
@@ -153,6 +160,17 @@ class Plan:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")  # type: ignore[attr-defined]
 
         return engine
+
+    def _json_value(self, text: str) -> Any:
+        """A JSON column as stored; a value that is not JSON means the file was damaged (cut
+        short, edited by hand), which is one line for the user, not a decoder's traceback."""
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise PlanError(
+                f"{self.path.name} is damaged (a stored value is not readable: {exc}); "
+                "restore it from a backup"
+            ) from exc
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
@@ -205,6 +223,10 @@ class Plan:
         self.close()
 
 
+def _text_from_bytes(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
 def _is_integrity(exc: BaseException) -> bool:
     from sqlalchemy.exc import IntegrityError
 
@@ -252,6 +274,7 @@ def _inspect(path: Path) -> tuple[set[str], dict[str, str], str | None]:
         con = sqlite3.connect(uri, uri=True, timeout=2)
     except sqlite3.Error as exc:
         raise known_error(exc, path) or PlanError(f"{path.name} cannot be read: {exc}") from exc
+    con.text_factory = _text_from_bytes
     try:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         meta: dict[str, str] = {}
@@ -264,6 +287,8 @@ def _inspect(path: Path) -> tuple[set[str], dict[str, str], str | None]:
         return tables, meta, rev
     except sqlite3.Error as exc:
         raise known_error(exc, path) or PlanError(f"{path.name} cannot be read: {exc}") from exc
+    except (ValueError, TypeError) as exc:  # a header or catalogue damaged into nonsense
+        raise PlanError(f"{path.name} is damaged or not a SQLite database; restore it from a backup") from exc
     finally:
         con.close()
 
@@ -279,6 +304,37 @@ def _check_tables(path: Path, tables: set[str]) -> None:
         raise PlanError(
             f"{path.name} is damaged: its table{'s' if len(missing) > 1 else ''} {shown} "
             f"{'are' if len(missing) > 1 else 'is'} missing; restore it from a backup"
+        )
+
+
+def _check_length(path: Path) -> None:
+    """Refuse a plan that was cut short (a copy interrupted, a truncated download).
+
+    SQLite's header records how many pages the file holds. When no write-ahead log is beside it
+    (a log may hold pages not yet copied back), a file shorter than that lost its end, and
+    reading it would fail somewhere in the middle of a command.
+    """
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(100)
+        size = path.stat().st_size
+    except OSError as exc:
+        raise PlanError(f"{path.name} cannot be read: {exc.strerror or exc}") from exc
+    if len(header) < 100:
+        raise PlanError(f"{path.name} is cut short ({size} bytes); restore it from a backup")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # The page count is trustworthy only when written by a SQLite that also stamped it valid.
+    if header[24:28] != header[92:96] or pages == 0:
+        return
+    if size < pages * page_size:
+        raise PlanError(
+            f"{path.name} is cut short ({size:,} of {pages * page_size:,} bytes); "
+            "restore it from a backup"
         )
 
 
@@ -309,6 +365,12 @@ def sqlite_copy(src: Path, dst: Path) -> None:
 
 
 def _upgrade(path: Path, rev: str) -> Path:
+    """Back the plan up, then upgrade it in one transaction (SQLite's DDL is transactional).
+
+    A failed upgrade rolls back, so the plan is left as it was; the backup it no longer needs is
+    removed again, so retrying never piles up one backup per attempt; and the failure is one line
+    naming the revision it stopped at and why.
+    """
     backup = backup_path_for(path, rev)
     try:
         sqlite_copy(path, backup)
@@ -325,8 +387,17 @@ def _upgrade(path: Path, rev: str) -> Path:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
             conn.commit()
-    except (OperationalError, DBAPIError) as exc:
-        raise known_error(exc, path) or exc from exc
+    except Exception as exc:  # noqa: BLE001 - any failure of a migration is reported, not raised
+        with contextlib.suppress(OSError):
+            backup.unlink()
+        known = known_error(exc, path)
+        if known is not None:
+            raise known from exc
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:200] or type(exc).__name__
+        raise PlanError(
+            f"{path.name} could not be upgraded from schema {rev} to {HEAD}: {reason}; "
+            "the plan was left as it was"
+        ) from exc
     finally:
         plan.close()
     return backup
@@ -418,6 +489,7 @@ def open_plan(
         raise PlanError(f"{p.name} is empty, not a plan file")
     if header != SQLITE_HEADER:
         raise PlanError(f"{p.name} is not a plan file (it is not a SQLite database)")
+    _check_length(p)
     tables, meta, rev = _inspect(p)
     if meta.get("format") != PLAN_FORMAT:
         raise PlanError(f"{p.name} is a SQLite database but not a Release Manager plan")

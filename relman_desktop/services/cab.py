@@ -54,6 +54,7 @@ from relman_desktop.models.entities import (
     WorkflowState,
 )
 
+from . import limits
 from .approvals import decide_tx, refresh_stage, stage_outcome
 from .base import Ctx, NotFound, Tx, ValidationError, person_by_email
 
@@ -482,7 +483,8 @@ def create_meeting(
             people.insert(0, chair_person)
         seen: set[int] = set()
         meeting = CabMeeting(
-            title=_clean(title) or f"CAB {held_at.astimezone(_zone(s)):%Y-%m-%d}",
+            title=limits.checked("title", _clean(title), "Title")
+            or f"CAB {held_at.astimezone(_zone(s)):%Y-%m-%d}",
             held_at=held_at, cutoff_at=cutoff_at, chair=chair_person,
             status=CabMeetingStatus.PLANNED, filter=flt, created_at=now,
         )
@@ -574,7 +576,7 @@ def _find_item(meeting: CabMeeting, item: int | str) -> CabAgendaItem:
 def _validated(meeting: CabMeeting, d: ItemDecision) -> tuple[CabAgendaItem, CabDecision, str | None, str | None]:
     item = _find_item(meeting, d.item)
     value = parse_decision(d.decision)
-    rationale = _clean(d.rationale)
+    rationale = limits.checked("rationale", _clean(d.rationale), "Rationale")
     if value in NEEDS_RATIONALE and rationale is None:
         raise ValidationError(
             f"Rationale: {decision_word(value.value).lower()} {item.release.key} needs a rationale "
@@ -583,7 +585,7 @@ def _validated(meeting: CabMeeting, d: ItemDecision) -> tuple[CabAgendaItem, Cab
         )
     if d.seconds_spent is not None and d.seconds_spent < 0:
         raise ValidationError("Time spent cannot be negative", field="seconds_spent")
-    return item, value, rationale, _clean(d.conditions)
+    return item, value, rationale, limits.checked("conditions", _clean(d.conditions), "Conditions")
 
 
 def _approval_state(a: Approval) -> dict[str, Any]:

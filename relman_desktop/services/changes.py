@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Change, ConfigurationItem, Release
 
+from . import limits
 from .base import Ctx, NotFound, ValidationError, person_by_email, release_by_key
 
 
@@ -102,6 +103,11 @@ def _change(s: Session, key: str) -> Change:
 
 
 def _coerce(name: str, value: Any) -> Any:
+    """One field's value in the type the plan stores, within the plan's bounds."""
+    return limits.checked(name, _coerce_type(name, value), name.replace('_', ' ').capitalize())
+
+
+def _coerce_type(name: str, value: Any) -> Any:
     kind = FIELDS.get(name)
     if kind is None:
         raise ValidationError(f"unknown change field {name!r}", field=name)

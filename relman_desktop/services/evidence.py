@@ -16,7 +16,7 @@ from sqlalchemy import select
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Deployment, LinkedRecord, Review, TestRun
 
-from . import rules
+from . import limits, rules
 from .base import Ctx, NotFound, ValidationError, jsonable, person_by_email, release_by_key
 
 LABELS = {
@@ -44,7 +44,7 @@ def _enum(cls: type[StrEnum], value: Any, name: str) -> Any:
 def _count(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValidationError(f"{_label(name)}: must be a whole number 0 or more, not {value!r}", field=name)
-    return value
+    return limits.check_number(name, value, _label(name)) if name in limits.BOUNDS else value
 
 
 def _when(value: Any, name: str, *, required: bool = False) -> dt.datetime | None:
@@ -56,7 +56,7 @@ def _when(value: Any, name: str, *, required: bool = False) -> dt.datetime | Non
         raise ValidationError(f"{_label(name)}: {value!r} is not a date and time", field=name)
     if value.tzinfo is None:
         raise ValidationError(f"{_label(name)}: give a time zone with the time", field=name)
-    return value
+    return limits.check_date(name, value, _label(name))
 
 
 def _text(value: Any, name: str, *, required: bool = False) -> str | None:
@@ -66,7 +66,7 @@ def _text(value: Any, name: str, *, required: bool = False) -> str | None:
         return None
     if not isinstance(value, str):
         raise ValidationError(f"{_label(name)}: {value!r} is not text", field=name)
-    return value.strip()
+    return str(limits.checked(name, value.strip(), _label(name)))
 
 
 def _order(values: dict[str, Any], first: str, then: str, what: str) -> None:

@@ -56,6 +56,7 @@ from relman_desktop.models.entities import (
 from . import rules
 from . import workdays as W
 from .base import Ctx, NotFound, ValidationError, gc_paused, jsonable, release_by_key
+from .limits import MAX_SHIFT_DAYS
 
 __all__ = [
     "ImpactResult",
@@ -364,6 +365,10 @@ def _parse_key(key: str) -> tuple[str, str | None]:
 def _plan_shift(s: Session, key: str, shift: int, index: Any = None) -> _Plan:
     if not isinstance(shift, int) or isinstance(shift, bool):
         raise ValidationError(f"the shift must be a whole number of days, not {shift!r}", field="days")
+    if abs(shift) > MAX_SHIFT_DAYS:
+        raise ValidationError(
+            f"the shift must be at most {MAX_SHIFT_DAYS:,} days either way, not {shift:,}", field="days"
+        )
     rel_key, task_id = _parse_key(key)
     source = release_by_key(s, rel_key)
     rels, deps = _load_releases(s, index)

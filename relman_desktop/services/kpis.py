@@ -345,14 +345,18 @@ def deployment_failed(d: Deployment) -> bool:
 
 
 def _parse_date(value: dt.date | str | None, what: str) -> dt.date | None:
+    from relman_desktop.services.limits import check_date
+
     if value is None or isinstance(value, dt.date):
-        return value.date() if isinstance(value, dt.datetime) else value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValidationError(
-            f"{what} date {value!r} is not a date like 2026-11-30", field=what
-        ) from None
+        day = value.date() if isinstance(value, dt.datetime) else value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValidationError(
+                f"{what} date {value!r} is not a date like 2026-11-30", field=what
+            ) from None
+    return check_date(what, day, f"{what.capitalize()} date")
 
 
 def _check_args(

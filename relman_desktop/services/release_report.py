@@ -24,6 +24,7 @@ from relman_desktop.models.entities import (
     Task,
     TaskDependency,
 )
+from relman_desktop.services.text import MAX_TITLE, clean_text
 
 from .approvals import stage_outcome
 from .base import Ctx, NotFound
@@ -302,7 +303,7 @@ def _build(
         changes.append(
             ChangeItem(
                 key=c.key,
-                title=c.title,
+                title=clean_text(c.title, max_length=MAX_TITLE, single_line=True),
                 category=c.category.value,
                 type=c.type.value,
                 risk=c.risk.value,
@@ -419,7 +420,7 @@ def _build(
                 )
     return ReleaseReport(
         key=rel.key,
-        title=rel.title,
+        title=clean_text(rel.title, max_length=MAX_TITLE, single_line=True),  # a heading
         version=rel.version,
         type=rel.type.value,
         risk=rel.risk.value,

@@ -19,7 +19,7 @@ from relman_desktop.models.entities import (
     WorkflowState,
 )
 
-from . import rules
+from . import limits, rules
 from .base import (
     Ctx,
     CycleError,
@@ -262,6 +262,11 @@ def _detail(s: Session, rel: Release) -> ReleaseDetail:
 
 
 def _coerce(name: str, value: Any) -> Any:
+    """One field's value in the type the plan stores, within the plan's bounds."""
+    return limits.checked(name, _coerce_type(name, value), _label(name))
+
+
+def _coerce_type(name: str, value: Any) -> Any:
     """One field's value in the type the plan stores, or ValidationError naming the field."""
     kind = EDITABLE[name]
     if value is None or (isinstance(value, str) and value.strip() == "" and name not in REQUIRED):
@@ -322,6 +327,8 @@ def _checked(s: Session, fields: dict[str, Any], current: dict[str, Any], key: s
     if unknown:
         raise ValidationError(f"unknown release field {unknown[0]!r}", field=unknown[0])
     values = {name: _coerce(name, v) for name, v in fields.items()}
+    if values.get("waves"):
+        limits.check_waves(values["waves"])
     merged = {**current, **values}
     for name in REQUIRED:
         if not merged.get(name):

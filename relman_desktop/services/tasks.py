@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Person, Release, Task, TaskDependency
 
+from . import limits
 from .base import Ctx, CycleError, NotFound, ValidationError, person_by_email, release_by_key
 
 
@@ -94,6 +95,11 @@ def _rows(s: Session, release_id: int) -> list[TaskRow]:
 
 
 def _coerce(name: str, value: Any) -> Any:
+    """One field's value in the type the plan stores, within the plan's bounds."""
+    return limits.checked(name, _coerce_type(name, value), _label(name))
+
+
+def _coerce_type(name: str, value: Any) -> Any:
     kind = FIELDS.get(name)
     if kind is None:
         raise ValidationError(f"unknown task field {name!r}", field=name)
@@ -270,6 +276,7 @@ def add_task_dependency(
         lag = int(lag_days)
     except (TypeError, ValueError):
         raise ValidationError(f"lag {lag_days!r} is not a whole number of days", field="lag_days") from None
+    limits.check_number("lag_days", lag, "Lag (days)")
     with ctx.write() as tx:
         s = tx.session
         rel = release_by_key(s, key)

@@ -29,7 +29,7 @@ from relman_desktop.models.entities import (
     WorkflowState,
 )
 
-from . import rules
+from . import limits, rules
 from .approvals import add_stage_tx, check_rule
 from .base import Ctx, CycleError, NotFound, ValidationError, person_by_email
 from .workdays import add_workdays, holiday_dates, next_workday
@@ -60,6 +60,9 @@ def _whole(value: Any, where: str, *, minimum: int | None = None) -> int:
         raise ValidationError(f"{where}: {value!r} is not a whole number", field=where)
     if minimum is not None and value < minimum:
         raise ValidationError(f"{where}: must be {minimum} or more, not {value}", field=where)
+    bounds = limits.BOUNDS.get(where.rsplit(".", 1)[-1])
+    if bounds is not None and (problem := limits.number_problem(value, *bounds)):
+        raise ValidationError(f"{where}: {problem}", field=where)
     return value
 
 

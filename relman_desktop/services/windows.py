@@ -34,6 +34,7 @@ from relman_desktop.models.entities import (
     ci_relations,
 )
 
+from . import limits
 from .base import Ctx, NotFound, ValidationError
 
 __all__ = [
@@ -351,6 +352,7 @@ def _apply(session: Session, window: CalendarWindow, fields: dict[str, Any]) -> 
     title = fields.get("title", window.title)
     if not title or not str(title).strip():
         raise ValidationError("a window needs a title", field="title")
+    limits.checked("title", str(title).strip(), "Title")
     kind = _kind(fields.get("kind", window.kind))
     start = _aware(fields["start"], tz, "start") if "start" in fields else window.start
     end = _aware(fields["end"], tz, "end") if "end" in fields else window.end
@@ -358,6 +360,8 @@ def _apply(session: Session, window: CalendarWindow, fields: dict[str, Any]) -> 
         raise ValidationError(
             "a window needs a start and an end", field="start" if start is None else "end"
         )
+    limits.check_date("start", start, "Start")
+    limits.check_date("end", end, "End")
     if end <= start:
         raise ValidationError(
             f"the window ends ({end:%Y-%m-%d %H:%M} UTC) before or when it starts ({start:%Y-%m-%d %H:%M} UTC)",
@@ -367,6 +371,8 @@ def _apply(session: Session, window: CalendarWindow, fields: dict[str, Any]) -> 
     rrule = rrule.strip() if isinstance(rrule, str) else rrule
     rrule = rrule or None
     if rrule is not None:
+        if problem := limits.rrule_problem(rrule):
+            raise ValidationError(f"Recurrence: {problem}", field="rrule")
         parse_rrule(rrule, start, tzname)
         if rrule.upper().startswith("RRULE:"):
             rrule = rrule[6:]

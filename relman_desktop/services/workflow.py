@@ -27,6 +27,7 @@ from relman_desktop.models.entities import (
     WorkflowTransition,
 )
 
+from . import limits
 from .base import Ctx, NotFound, Tx, ValidationError, state_by_name
 from .guards import GUARDS
 
@@ -186,6 +187,7 @@ def add_state(ctx: Ctx, name: str, category: str = "open", color: str | None = N
     """A new state, placed at ``position`` (default: last), meaning ``role`` (default: none)."""
     with ctx.write() as tx:
         s = tx.session
+        color = limits.check_color(color)
         state = WorkflowState(name=_state_name(s, name), category=_category(category), color=color, position=0,
                               role=_role(role))
         states = _ordered(s)

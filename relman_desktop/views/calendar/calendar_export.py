@@ -22,6 +22,8 @@ from typing import Any
 from PySide6.QtCore import QMarginsF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 
+from relman_desktop.services.base import ServiceError
+
 from . import gantt_data as D
 from .gantt_model import Filters
 from .gantt_render import (
@@ -102,6 +104,10 @@ def _chart(source: Any, *, zoom: str | float, start: dt.date | None, end: dt.dat
     return _Chart(renderer, geom.x_of_date(first), geom.x_of_date(last + dt.timedelta(days=1)))
 
 
+MAX_PICTURE_SIDE = 32_767  # wider PNGs are refused by common viewers and by QImage itself
+MAX_PDF_PAGES = 2_000
+
+
 def export_calendar_png(source: Any, path: str | Path, *, zoom: str | float = "week",
                         start: dt.date | None = None, end: dt.date | None = None, theme: str = "light",
                         expand: bool | list[str] = False, baseline: str | None = None,
@@ -119,6 +125,11 @@ def export_calendar_png(source: Any, path: str | Path, *, zoom: str | float = "w
     hh = header_height_for(font)
     width = int(LABEL_WIDTH + chart.x1 - chart.x0)
     height = int(hh + max(1, rows) * r.geom.row_h)
+    if width > MAX_PICTURE_SIDE:
+        raise ServiceError(
+            f"a picture {width:,} pixels wide is more than viewers open (at most "
+            f"{MAX_PICTURE_SIDE:,}): choose a shorter --from/--to range, a coarser --zoom, or a .pdf"
+        )
     image = QImage(width, height, QImage.Format.Format_ARGB32)
     image.fill(QColor(r.colors.base))
     p = QPainter(image)
@@ -178,20 +189,16 @@ def _paint_pdf(source: Any, path: Path, *, zoom: str | float, start: dt.date | N
     from ..shell.screenshot import ensure_app
 
     ensure_app()
-    writer = QPdfWriter(str(path))
-    writer.setTitle(title)
-    writer.setCreator("Release Manager Desktop")
     size = {"A4": QPageSize.PageSizeId.A4, "A3": QPageSize.PageSizeId.A3,
             "Letter": QPageSize.PageSizeId.Letter}.get(page_size, QPageSize.PageSizeId.A4)
     orientation = QPageLayout.Orientation.Landscape if landscape else QPageLayout.Orientation.Portrait
-    writer.setPageLayout(QPageLayout(QPageSize(size), orientation, QMarginsF(10, 10, 10, 10), QPageLayout.Unit.Millimeter))
-    writer.setResolution(96)  # one device unit = one screen pixel: the chart's own sizes
+    layout = QPageLayout(QPageSize(size), orientation, QMarginsF(10, 10, 10, 10), QPageLayout.Unit.Millimeter)
     font = QFont()
     font.setPointSizeF(8.5)
     chart = _chart(source, zoom=zoom, start=start, end=end, theme=theme, font=font, expand=expand,
                    baseline=baseline, filters=filters)
     r = chart.renderer
-    paint = writer.pageLayout().paintRectPixels(writer.resolution())
+    paint = layout.paintRectPixels(96)  # one device unit = one screen pixel: the chart's own sizes
     page_w, page_h = paint.width(), paint.height()
     hh = header_height_for(font)
     foot = 22
@@ -202,6 +209,11 @@ def _paint_pdf(source: Any, path: Path, *, zoom: str | float, start: dt.date | N
     total_w = chart.x1 - chart.x0
     columns = max(1, math.ceil(total_w / tile_w))
     bands = max(1, math.ceil(len(r.rows) / rows_per_page))
+    if columns * bands > MAX_PDF_PAGES:
+        raise ServiceError(
+            f"the calendar would take {columns * bands:,} pages (at most {MAX_PDF_PAGES:,}): choose a shorter "
+            "--from/--to range or a coarser --zoom"
+        )
     tiles = []
     for band in range(bands):
         first = band * rows_per_page
@@ -215,6 +227,11 @@ def _paint_pdf(source: Any, path: Path, *, zoom: str | float, start: dt.date | N
     if not tiles:  # nothing to draw at all: one page that says so
         tiles.append((0, min(len(r.rows), rows_per_page) - 1, chart.x0, min(tile_w, total_w)))
     pages = len(tiles)
+    writer = QPdfWriter(str(path))
+    writer.setTitle(title)
+    writer.setCreator("Release Manager Desktop")
+    writer.setPageLayout(layout)
+    writer.setResolution(96)
     p = QPainter(writer)
     try:
         for n, (first, last, x, w) in enumerate(tiles, 1):
