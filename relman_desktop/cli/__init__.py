@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "relman_desktop.cli.kpi_cmds",
     "relman_desktop.cli.cab_cmds",
     "relman_desktop.cli.graph_cmds",
+    "relman_desktop.cli.interchange_cmds",
 ]
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2

@@ -1,0 +1,309 @@
+"""A release's tasks as Microsoft Project XML (MSPDI), for Project, ProjectLibre and GanttProject.
+
+Each task keeps the same UID and GUID in every export (the UID is the task's row id in the plan,
+the GUID its source GUID when it came from a Project file, else one derived from the row id), so
+a project manager who re-imports an updated export into Project sees the same tasks, not copies.
+Outline groups become summary tasks; links keep their type and lag (whole working days, written
+as LagFormat 7); each assignee becomes a resource with an assignment; the plan's holidays become
+exceptions of the Standard calendar. Written through ``safe_write.write_atomically``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from relman_desktop.exports.safe_write import write_atomically
+from relman_desktop.importers.schedule import EXPORT_NAMESPACE, export_guid
+from relman_desktop.models import enums as E
+from relman_desktop.models.entities import Person, Task, TaskDependency
+from relman_desktop.services.base import Ctx, release_by_key
+from relman_desktop.services.workdays import holiday_dates, is_workday
+
+NS = "http://schemas.microsoft.com/project"
+LINK_CODES = {E.LinkType.FF: 0, E.LinkType.FS: 1, E.LinkType.SF: 2, E.LinkType.SS: 3}
+MINUTES_PER_DAY = 480
+WORK_TIMES = (("08:00:00", "12:00:00"), ("13:00:00", "17:00:00"))
+
+
+@dataclass
+class ExportTask:
+    uid: int
+    guid: str
+    name: str
+    outline: list[str]
+    start: dt.date
+    end: dt.date
+    milestone: bool
+    percent: int
+    effort_hours: float | None
+    assignee: int | None
+    links: list[tuple[int, E.LinkType, int]] = field(default_factory=list)  # (pred uid, type, lag)
+
+
+@dataclass
+class ExportProject:
+    key: str
+    title: str
+    start: dt.date
+    end: dt.date
+    tasks: list[ExportTask]
+    people: dict[int, tuple[str, str]]  # id → (name, email)
+    holidays: list[dt.date]
+
+
+def collect(ctx: Ctx, key: str) -> ExportProject:
+    """Plain data for one release's export (one read)."""
+    with ctx.read() as s:
+        rel = release_by_key(s, key)
+        rows = s.execute(select(Task).where(Task.release_id == rel.id)
+                         .order_by(Task.position, Task.id)).scalars().all()
+        default_day = rel.planned_start or next((t.start for t in rows if t.start), None) or ctx.today()
+        tasks: dict[int, ExportTask] = {}
+        for t in rows:
+            start = t.start or t.end or default_day
+            end = t.end or start
+            guid = (t.external_uid or "").removeprefix("guid:") if (
+                t.external_uid or "").startswith("guid:") else export_guid(t.id)
+            tasks[t.id] = ExportTask(t.id, guid.upper(), t.title, [p.strip() for p in (
+                t.outline or "").split(" / ") if p.strip()], start, max(end, start),
+                bool(t.milestone), t.percent_complete, t.effort_hours, t.assignee_id)
+        pred = aliased(Task)
+        for pred_id, succ_id, kind, lag in s.execute(
+            select(TaskDependency.predecessor_id, TaskDependency.successor_id, TaskDependency.type,
+                   TaskDependency.lag_days)
+            .join(pred, pred.id == TaskDependency.predecessor_id).where(pred.release_id == rel.id)
+            .order_by(TaskDependency.id)
+        ):
+            if succ_id in tasks:
+                tasks[succ_id].links.append((pred_id, kind, lag))
+        ids = {t.assignee for t in tasks.values() if t.assignee}
+        people = {pid: (name, email) for pid, name, email in s.execute(
+            select(Person.id, Person.name, Person.email).where(Person.id.in_(ids)))} if ids else {}
+        starts = [t.start for t in tasks.values()] or [rel.planned_start or default_day]
+        ends = [t.end for t in tasks.values()] or [rel.planned_end or rel.planned_start or default_day]
+        first, last = min(starts), max(ends)
+        if rel.planned_start:
+            first = min(first, rel.planned_start)
+        if rel.planned_end:
+            last = max(last, rel.planned_end)
+        holidays = sorted(holiday_dates(s, first - dt.timedelta(days=31), last + dt.timedelta(days=366)))
+        return ExportProject(rel.key, rel.title, first, last, list(tasks.values()), people, holidays)
+
+
+def _workdays(start: dt.date, end: dt.date, holidays: set[dt.date]) -> int:
+    days, day = 0, start
+    while day <= end:
+        if is_workday(day, holidays):
+            days += 1
+        day += dt.timedelta(days=1)
+    return days
+
+
+def _hours(hours: float) -> str:
+    whole = int(hours)
+    minutes = int(round((hours - whole) * 60))
+    return f"PT{whole}H{minutes}M0S"
+
+
+def build_document(project: ExportProject) -> etree._ElementTree:
+    holidays = set(project.holidays)
+    root = etree.Element(f"{{{NS}}}Project", nsmap={None: NS})
+
+    def sub(parent: etree._Element, tag: str, text: object = None) -> etree._Element:
+        el = etree.SubElement(parent, f"{{{NS}}}{tag}")
+        if text is not None:
+            el.text = str(text)
+        return el
+
+    for tag, value in (
+        ("SaveVersion", 14), ("Name", f"{project.key}.xml"),
+        ("GUID", str(uuid.uuid5(EXPORT_NAMESPACE, f"release:{project.key}")).upper()),
+        ("Title", project.title), ("ScheduleFromStart", 1),
+        ("StartDate", f"{project.start}T08:00:00"), ("FinishDate", f"{project.end}T17:00:00"),
+        ("FYStartDate", 1), ("CriticalSlackLimit", 0), ("CurrencyDigits", 2),
+        ("CurrencySymbol", "$"), ("CurrencySymbolPosition", 0), ("CalendarUID", 1),
+        ("DefaultStartTime", "08:00:00"), ("DefaultFinishTime", "17:00:00"),
+        ("MinutesPerDay", MINUTES_PER_DAY), ("MinutesPerWeek", MINUTES_PER_DAY * 5),
+        ("DaysPerMonth", 20), ("DefaultTaskType", 0), ("DefaultFixedCostAccrual", 3),
+        ("DurationFormat", 7), ("WorkFormat", 2), ("HonorConstraints", 0),
+        ("NewTasksEffortDriven", 0), ("NewTasksEstimated", 0), ("WeekStartDay", 1),
+        ("NewTasksAreManual", 0),
+    ):
+        sub(root, tag, value)
+
+    calendars = sub(root, "Calendars")
+    cal = sub(calendars, "Calendar")
+    sub(cal, "UID", 1)
+    sub(cal, "Name", "Standard")
+    sub(cal, "IsBaseCalendar", 1)
+    sub(cal, "IsBaselineCalendar", 0)
+    sub(cal, "BaseCalendarUID", -1)
+    weekdays = sub(cal, "WeekDays")
+    for day_type in range(1, 8):  # 1 = Sunday … 7 = Saturday
+        wd = sub(weekdays, "WeekDay")
+        sub(wd, "DayType", day_type)
+        working = day_type not in (1, 7)
+        sub(wd, "DayWorking", int(working))
+        if working:
+            times = sub(wd, "WorkingTimes")
+            for a, b in WORK_TIMES:
+                wt = sub(times, "WorkingTime")
+                sub(wt, "FromTime", a)
+                sub(wt, "ToTime", b)
+    if holidays:
+        exceptions = sub(cal, "Exceptions")
+        for day in project.holidays:
+            ex = sub(exceptions, "Exception")
+            sub(ex, "EnteredByOccurrences", 0)
+            period = sub(ex, "TimePeriod")
+            sub(period, "FromDate", f"{day}T00:00:00")
+            sub(period, "ToDate", f"{day}T23:59:00")
+            sub(ex, "Occurrences", 1)
+            sub(ex, "Name", "Holiday")
+            sub(ex, "Type", 1)
+            sub(ex, "DayWorking", 0)
+
+    tasks_el = sub(root, "Tasks")
+    next_id = 0
+
+    def task_el(uid: int, guid: str, name: str, level: int, outline_number: str, start: dt.date,
+                end: dt.date, *, summary: bool, milestone: bool, percent: int,
+                effort: float | None) -> etree._Element:
+        nonlocal next_id
+        el = sub(tasks_el, "Task")
+        sub(el, "UID", uid)
+        sub(el, "GUID", guid)
+        sub(el, "ID", next_id)
+        next_id += 1
+        sub(el, "Name", name)
+        sub(el, "Active", 1)
+        sub(el, "Manual", 0)
+        sub(el, "Type", 1 if summary else 0)
+        sub(el, "IsNull", 0)
+        sub(el, "WBS", outline_number)
+        sub(el, "OutlineNumber", outline_number)
+        sub(el, "OutlineLevel", level)
+        sub(el, "Priority", 500)
+        finish_time = "08:00:00" if milestone else "17:00:00"
+        sub(el, "Start", f"{start}T08:00:00")
+        sub(el, "Finish", f"{end}T{finish_time}")
+        days = 0 if milestone else max(1, _workdays(start, end, holidays))
+        sub(el, "Duration", _hours(days * MINUTES_PER_DAY / 60))
+        sub(el, "DurationFormat", 7)
+        sub(el, "Work", _hours(effort or 0.0))
+        sub(el, "Estimated", 0)
+        sub(el, "Milestone", int(milestone))
+        sub(el, "Summary", int(summary))
+        sub(el, "PercentComplete", percent)
+        sub(el, "ConstraintType", 0 if summary else 4)  # 4: start no earlier than
+        sub(el, "CalendarUID", -1)
+        if not summary:
+            sub(el, "ConstraintDate", f"{start}T08:00:00")
+        return el
+
+    # summary tasks for each outline group, in the order their first task appears
+    order: list[tuple[str, ...]] = []
+    members: dict[tuple[str, ...], list[ExportTask]] = {}
+    for t in project.tasks:
+        path = tuple(t.outline)
+        if path not in members:
+            members[path] = []
+            order.append(path)
+        members[path].append(t)
+    tree: dict[tuple[str, ...], list[tuple[str, ...]]] = {(): []}
+    for path in order:
+        for depth in range(1, len(path) + 1):
+            prefix, parent = path[:depth], path[: depth - 1]
+            tree.setdefault(prefix, [])
+            if prefix not in tree[parent]:
+                tree[parent].append(prefix)
+    used_uids = {t.uid for t in project.tasks}
+
+    def group_uid(path: tuple[str, ...]) -> int:
+        uid = 1_000_000_000 + zlib.crc32("\x1f".join(path).encode()) % 1_000_000_000
+        while uid in used_uids:
+            uid += 1
+        used_uids.add(uid)
+        return uid
+
+    def span(path: tuple[str, ...]) -> tuple[dt.date, dt.date]:
+        inside = [t for p, ts in members.items() if p[: len(path)] == path for t in ts]
+        return min(t.start for t in inside), max(t.end for t in inside)
+
+    exported: list[tuple[ExportTask, etree._Element]] = []
+
+    def emit(path: tuple[str, ...], number: str) -> None:
+        n = 0
+        for t in members.get(path, []):
+            n += 1
+            num = f"{number}.{n}" if number else str(n)
+            el = task_el(t.uid, t.guid, t.name, len(path) + 1, num, t.start, t.end, summary=False,
+                         milestone=t.milestone, percent=t.percent, effort=t.effort_hours)
+            exported.append((t, el))
+        for child in tree.get(path, []):
+            n += 1
+            num = f"{number}.{n}" if number else str(n)
+            first, last = span(child)
+            task_el(group_uid(child), str(uuid.uuid5(EXPORT_NAMESPACE, f"group:{project.key}:"
+                                                     + "\x1f".join(child))).upper(),
+                    child[-1], len(child), num, first, last, summary=True, milestone=False,
+                    percent=0, effort=None)
+            emit(child, num)
+
+    task_el(0, str(uuid.uuid5(EXPORT_NAMESPACE, f"project:{project.key}")).upper(),
+                              project.title, 0, "0", project.start, project.end, summary=True,
+                              milestone=False, percent=0, effort=None)
+    emit((), "")
+    for t, el in exported:  # PredecessorLink goes after the task's own fields, as in the schema
+        for pred_uid, kind, lag in t.links:
+            link = sub(el, "PredecessorLink")
+            sub(link, "PredecessorUID", pred_uid)
+            sub(link, "Type", LINK_CODES[kind])
+            sub(link, "CrossProject", 0)
+            sub(link, "LinkLag", lag * MINUTES_PER_DAY * 10)
+            sub(link, "LagFormat", 7)
+
+    resources = sub(root, "Resources")
+    for pid, (name, email) in sorted(project.people.items()):
+        res = sub(resources, "Resource")
+        sub(res, "UID", pid)
+        sub(res, "ID", pid)
+        sub(res, "Name", name)
+        sub(res, "Type", 1)
+        sub(res, "IsNull", 0)
+        sub(res, "EmailAddress", email)
+        sub(res, "MaxUnits", "1.00")
+    assignments = sub(root, "Assignments")
+    for t, _ in exported:
+        if t.assignee is None:
+            continue
+        a = sub(assignments, "Assignment")
+        sub(a, "UID", t.uid)
+        sub(a, "TaskUID", t.uid)
+        sub(a, "ResourceUID", t.assignee)
+        sub(a, "PercentWorkComplete", t.percent)
+        sub(a, "Finish", f"{t.end}T{'08:00:00' if t.milestone else '17:00:00'}")
+        sub(a, "Start", f"{t.start}T08:00:00")
+        sub(a, "Units", 1)
+        sub(a, "Work", _hours(t.effort_hours or 0.0))
+    return etree.ElementTree(root)
+
+
+def write_mspdi(ctx: Ctx, key: str, target: str | Path) -> tuple[Path, int]:
+    """Write release ``key`` as MSPDI to ``target``; returns the file and the task count."""
+    project = collect(ctx, key)
+    document = build_document(project)
+
+    def write(path: Path) -> None:
+        document.write(str(path), xml_declaration=True, encoding="UTF-8", standalone=True,
+                       pretty_print=True)
+
+    return write_atomically(target, write), len(project.tasks)

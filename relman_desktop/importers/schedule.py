@@ -1,0 +1,397 @@
+"""A schedule from another planning tool (MS Project XML, GanttProject), read into plain data,
+then previewed against a release and applied as one audited transaction.
+
+Readers (``msproject.read_mspdi``, ``ganttproject.read_gan``) turn a file into a
+:class:`Schedule`: work tasks with their outline (the summary tasks above them become the
+task's outline text and phase, never work of their own), links with lags in whole days, the
+resources each task names, and non-working days. :func:`preview_schedule` compares it with the
+release without writing; :func:`apply_schedule` writes exactly what the preview shows, in one
+transaction, each task and link audited. Tasks are matched by their source identity (MSPDI GUID
+or UID, .gan task id), so importing the same file again updates instead of duplicating.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+from sqlalchemy import func, select
+
+from relman_desktop.importers.preview import ImportPreview, PreviewRow
+from relman_desktop.models import enums as E
+from relman_desktop.models.entities import CalendarWindow, Person, Release, Task, TaskDependency
+from relman_desktop.services.base import Ctx, ValidationError, release_by_key
+
+# Stable GUIDs for what the app exports (tasks, summary groups): same task, same GUID, every time.
+EXPORT_NAMESPACE = uuid.UUID("6f1c2f0e-8b7d-4e53-9a55-2b1f1d7c0e14")
+
+
+@dataclass
+class SourceTask:
+    identity: str  # "guid:…", "uid:12", "gan:7": how a re-import finds it again
+    name: str
+    source: str  # where it is in the file, for the preview: "task UID 12"
+    outline: str | None = None  # the names of the summary tasks above it, " / " between
+    phase: E.Phase = E.Phase.BUILD
+    start: dt.date | None = None
+    end: dt.date | None = None
+    milestone: bool = False
+    percent_complete: int = 0
+    effort_hours: float | None = None
+    resources: list[str] = field(default_factory=list)  # resource keys, best first
+    notes: str | None = None
+
+
+@dataclass
+class SourceLink:
+    predecessor: str  # SourceTask.identity
+    successor: str
+    type: E.LinkType
+    lag_days: int
+
+
+@dataclass
+class SourceResource:
+    key: str
+    name: str
+    email: str | None = None
+
+
+@dataclass
+class NonWorkingDays:
+    identity: str  # "mspdi:<project>:<calendar>:<first day>"
+    title: str
+    first: dt.date
+    last: dt.date
+
+
+@dataclass
+class Schedule:
+    source: str  # the file as the user named it
+    title: str
+    tasks: list[SourceTask] = field(default_factory=list)
+    links: list[SourceLink] = field(default_factory=list)
+    resources: dict[str, SourceResource] = field(default_factory=dict)
+    non_working: list[NonWorkingDays] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def check_loops(self) -> None:
+        """Predecessor links that go round in a circle cannot be scheduled: refuse the file."""
+        graph = nx.DiGraph()
+        graph.add_edges_from((link.predecessor, link.successor) for link in self.links)
+        try:
+            cycle = nx.find_cycle(graph)
+        except nx.NetworkXNoCycle:
+            return
+        names = {t.identity: t.name for t in self.tasks}
+        loop = [names.get(a, a) for a, _ in cycle] + [names.get(cycle[0][0], cycle[0][0])]
+        raise ValidationError(f"{self.source}: the predecessor links form a loop: {' → '.join(loop)}")
+
+
+# --- phases from the outline ---------------------------------------------------------------------
+
+PHASE_WORDS: list[tuple[E.Phase, tuple[str, ...]]] = [
+    (E.Phase.ROLLBACK, ("rollback", "roll back", "roll-back", "backout", "back out", "fallback")),
+    (E.Phase.APPROVE, ("approv", "sign-off", "signoff", "sign off", "cab", "authori")),
+    (E.Phase.TEST, ("test", "qa", "uat", "validat", "pilot", "prototype")),
+    (E.Phase.DEPLOY, ("deploy", "rollout", "roll-out", "roll out", "launch", "install", "cutover",
+                      "go-live", "go live", "release", "migrat")),
+    (E.Phase.VERIFY, ("verif", "monitor", "stabili", "hypercare")),
+    (E.Phase.REVIEW, ("review", "retrospective", "closure", "close-out", "lessons", "post-")),
+    (E.Phase.PLAN, ("plan", "design", "envision", "scope", "requirement", "analys", "initiat",
+                    "specif", "concept")),
+    (E.Phase.BUILD, ("build", "develop", "implement", "construct", "code", "manufactur")),
+]
+
+
+def phase_for(names: list[str]) -> E.Phase:
+    """The phase the nearest matching name suggests (own name first, then each summary above it,
+    innermost first); build when none says."""
+    for name in names:
+        lowered = name.lower()
+        for phase, words in PHASE_WORDS:
+            if any(re.search(r"\b" + re.escape(w), lowered) for w in words):
+                return phase
+    return E.Phase.BUILD
+
+
+def status_for(percent: int) -> E.TaskStatus:
+    if percent >= 100:
+        return E.TaskStatus.DONE
+    return E.TaskStatus.IN_PROGRESS if percent > 0 else E.TaskStatus.TODO
+
+
+def export_guid(task_id: int) -> str:
+    return str(uuid.uuid5(EXPORT_NAMESPACE, f"task:{task_id}")).upper()
+
+
+# --- preview and apply ---------------------------------------------------------------------------
+
+TASK_FIELDS = ("title", "outline", "phase", "start", "end", "milestone", "percent_complete",
+               "effort_hours", "assignee")
+
+
+@dataclass
+class _Plan:
+    """What the import will do, worked out in a read; applied as is in one write."""
+
+    preview: ImportPreview
+    release_key: str | None
+    new_release: dict[str, Any] | None
+    creates: list[tuple[SourceTask, dict[str, Any]]] = field(default_factory=list)
+    updates: list[tuple[int, SourceTask, dict[str, Any]]] = field(default_factory=list)
+    links: list[SourceLink] = field(default_factory=list)
+    windows: list[NonWorkingDays] = field(default_factory=list)
+
+
+def _values(task: SourceTask, assignee: int | None) -> dict[str, Any]:
+    return {
+        "title": task.name[:300], "outline": task.outline[:500] if task.outline else None,
+        "phase": task.phase, "start": task.start, "end": task.end, "milestone": task.milestone,
+        "percent_complete": task.percent_complete, "effort_hours": task.effort_hours,
+        "assignee": assignee,
+    }
+
+
+def _people(session: Any, schedule: Schedule, preview: ImportPreview) -> dict[str, int]:
+    """Resource key → person id, by e-mail first, then by name (case-insensitive)."""
+    by_email: dict[str, int] = {}
+    by_name: dict[str, int] = {}
+    for pid, email, name in session.execute(select(Person.id, Person.email, Person.name)):
+        by_email[email.lower()] = pid
+        by_name.setdefault(name.strip().lower(), pid)
+    used: dict[str, int] = {}
+    for task in schedule.tasks:
+        for key in task.resources:
+            used[key] = used.get(key, 0) + 1
+    found: dict[str, int] = {}
+    for key, count in used.items():
+        res = schedule.resources.get(key)
+        if res is None:
+            continue
+        pid = by_email.get((res.email or "").lower()) if res.email else None
+        if pid is None:
+            pid = by_name.get(res.name.strip().lower())
+        if pid is not None:
+            found[key] = pid
+            continue
+        label = f"{res.name} <{res.email}>" if res.email else res.name
+        preview.rows.append(PreviewRow("skip", "person", label, res.name,
+                                       f"no person in the plan has this e-mail or name; "
+                                       f"its {count} task(s) are left unassigned", f"resource {key}"))
+        preview.warnings.append(f"resource {label!r} matches no person by e-mail or name: "
+                                f"{count} task(s) left unassigned")
+    return found
+
+
+def preview_schedule(
+    ctx: Ctx, schedule: Schedule, *, release_key: str | None = None,
+    new_release: dict[str, Any] | None = None,
+) -> _Plan:
+    """Work out, without writing, what importing ``schedule`` into the release would do."""
+    schedule.check_loops()
+    preview = ImportPreview(schedule.source, warnings=list(schedule.warnings))
+    plan = _Plan(preview, release_key, new_release)
+    with ctx.read() as s:
+        existing: dict[str, Task] = {}
+        release_id: int | None = None
+        if new_release is not None:
+            if s.execute(select(Release.id).where(Release.key == new_release["key"])).first():
+                raise ValidationError(f"a release {new_release['key']} already exists: "
+                                      f"use --release {new_release['key']} to update it")
+            preview.rows.append(PreviewRow("create", "release", new_release["key"], new_release["title"],
+                                           source=schedule.source))
+        else:
+            assert release_key is not None
+            rel = release_by_key(s, release_key)
+            release_id = rel.id
+            for t in s.execute(select(Task).where(Task.release_id == rel.id)).scalars():
+                existing.setdefault(export_guid(t.id).lower(), t)
+                if t.external_uid:
+                    existing[t.external_uid.lower()] = t
+        people = _people(s, schedule, preview)
+        for task in schedule.tasks:
+            assignee = next((people[k] for k in task.resources if k in people), None)
+            values = _values(task, assignee)
+            current = existing.get(task.identity.lower())
+            if current is None:
+                plan.creates.append((task, values))
+                preview.rows.append(PreviewRow("create", "task", task.name, task.outline or "",
+                                               source=task.source))
+                continue
+            now = {"title": current.title, "outline": current.outline, "phase": current.phase,
+                   "start": current.start, "end": current.end, "milestone": current.milestone,
+                   "percent_complete": current.percent_complete,
+                   "effort_hours": current.effort_hours, "assignee": current.assignee_id}
+            differs = [n for n in TASK_FIELDS if now[n] != values[n]]
+            if differs:
+                plan.updates.append((current.id, task, {n: values[n] for n in differs}))
+                preview.rows.append(PreviewRow("update", "task", task.name, task.outline or "",
+                                               f"{current.local_id}: {', '.join(differs)} differ",
+                                               task.source))
+            else:
+                preview.rows.append(PreviewRow("skip", "task", task.name, task.outline or "",
+                                               f"{current.local_id} is already the same", task.source))
+        # links: the file's links replace the links between the tasks it holds
+        names = {t.identity: t.name for t in schedule.tasks}
+        have: dict[tuple[int, int], tuple[str, int]] = {}
+        if release_id is not None:
+            for pred, succ, kind, lag in s.execute(
+                select(TaskDependency.predecessor_id, TaskDependency.successor_id,
+                       TaskDependency.type, TaskDependency.lag_days)
+                .join(Task, Task.id == TaskDependency.successor_id)
+                .where(Task.release_id == release_id)
+            ):
+                have[(pred, succ)] = (kind.value, lag)
+        for link in schedule.links:
+            label = f"{names[link.predecessor]} → {names[link.successor]}"
+            detail = f"{link.type.value} {link.lag_days:+d}d"
+            pred_task = existing.get(link.predecessor.lower())
+            succ_task = existing.get(link.successor.lower())
+            now_link = have.get((pred_task.id, succ_task.id)) if pred_task and succ_task else None
+            if now_link == (link.type.value, link.lag_days):
+                preview.rows.append(PreviewRow("skip", "task_link", label, detail, "already linked"))
+                continue
+            plan.links.append(link)
+            action = "update" if now_link else "create"
+            reason = f"was {now_link[0]} {now_link[1]:+d}d" if now_link else ""
+            preview.rows.append(PreviewRow(action, "task_link", label, detail, reason))
+        # the project calendar's non-working days become holiday windows
+        known = {
+            uid: (title, start, end)
+            for uid, title, start, end in s.execute(
+                select(CalendarWindow.external_uid, CalendarWindow.title, CalendarWindow.start,
+                       CalendarWindow.end).where(CalendarWindow.external_uid.is_not(None))
+            )
+        }
+        for days in schedule.non_working:
+            span = f"{days.first}" if days.first == days.last else f"{days.first} – {days.last}"
+            if days.identity in known:
+                title, start, end = known[days.identity]
+                same = (title == days.title and start.date() == days.first
+                        and (end - dt.timedelta(seconds=1)).date() == days.last)
+                if same:
+                    preview.rows.append(PreviewRow("skip", "window", span, days.title,
+                                                   "already a holiday window"))
+                    continue
+                preview.rows.append(PreviewRow("update", "window", span, days.title, "dates differ"))
+            else:
+                preview.rows.append(PreviewRow("create", "window", span, days.title,
+                                               "non-working day of the project calendar"))
+            plan.windows.append(days)
+    return plan
+
+
+def apply_schedule(ctx: Ctx, plan: _Plan) -> ImportPreview:
+    """Write what ``plan`` previewed, all in one transaction; returns the preview it applied."""
+    from relman_desktop.services import releases as release_service
+
+    with ctx.write() as tx:
+        s = tx.session
+        if plan.new_release is not None:
+            values = release_service._checked(s, plan.new_release, {}, None)
+            first = s.execute(select(release_service.WorkflowState)
+                              .order_by(release_service.WorkflowState.position).limit(1)).scalar_one()
+            rel = Release(status=first, waves=[], required_tests=[], created_at=ctx.now())
+            release_service._apply(s, rel, values)
+            s.add(rel)
+            s.flush()
+            tx.audit("release", rel.key, "create", None, {**values, "imported_from": plan.preview.source},
+                     release_key=rel.key)
+        else:
+            assert plan.release_key is not None
+            rel = release_by_key(s, plan.release_key)
+        key = rel.key
+        used = set(s.execute(select(Task.local_id).where(Task.release_id == rel.id)).scalars())
+        numbers = [int(m.group(1)) for i in used if (m := re.fullmatch(r"T(\d+)", i))]
+        next_number = max(numbers, default=0) + 1
+        position = (s.execute(select(func.max(Task.position)).where(Task.release_id == rel.id)).scalar() or 0)
+        by_identity: dict[str, Task] = {}
+        for t in s.execute(select(Task).where(Task.release_id == rel.id)).scalars():
+            by_identity.setdefault(export_guid(t.id).lower(), t)
+            if t.external_uid:
+                by_identity[t.external_uid.lower()] = t
+        for task_id, source, values in plan.updates:
+            task = s.get(Task, task_id)
+            assert task is not None
+            before = {n: getattr(task, "assignee_id" if n == "assignee" else n) for n in values}
+            for name, value in values.items():
+                setattr(task, "assignee_id" if name == "assignee" else name, value)
+            task.status = status_for(task.percent_complete)
+            tx.audit("task", f"{key}/{task.local_id}", "update", before, values, release_key=key)
+            by_identity[source.identity.lower()] = task
+        new_tasks: list[Task] = []
+        for source, values in plan.creates:
+            while f"T{next_number}" in used:
+                next_number += 1
+            position += 1
+            task = Task(release_id=rel.id, local_id=f"T{next_number}", position=position,
+                        title=values["title"], outline=values["outline"], phase=values["phase"],
+                        start=values["start"], end=values["end"], milestone=values["milestone"],
+                        percent_complete=values["percent_complete"],
+                        effort_hours=values["effort_hours"], assignee_id=values["assignee"],
+                        status=status_for(values["percent_complete"]),
+                        external_uid=source.identity)
+            used.add(task.local_id)
+            next_number += 1
+            new_tasks.append(task)
+            by_identity[source.identity.lower()] = task
+        s.add_all(new_tasks)
+        s.flush()
+        for task in new_tasks:
+            tx.audit("task", f"{key}/{task.local_id}", "create", None,
+                     {"title": task.title, "outline": task.outline, "phase": task.phase,
+                      "start": task.start, "end": task.end, "milestone": task.milestone,
+                      "percent_complete": task.percent_complete, "source": task.external_uid},
+                     release_key=key)
+        for link in plan.links:
+            pred, succ = by_identity[link.predecessor.lower()], by_identity[link.successor.lower()]
+            row = s.execute(select(TaskDependency).where(TaskDependency.predecessor_id == pred.id,
+                                                         TaskDependency.successor_id == succ.id)
+                            ).scalar_one_or_none()
+            after = {"predecessor": pred.local_id, "successor": succ.local_id,
+                     "type": link.type.value, "lag_days": link.lag_days}
+            if row is None:
+                s.add(TaskDependency(predecessor_id=pred.id, successor_id=succ.id, type=link.type,
+                                     lag_days=link.lag_days))
+                tx.audit("task_dependency", f"{key}/{pred.local_id}->{succ.local_id}", "create",
+                         None, after, release_key=key)
+            else:
+                before = {"type": row.type.value, "lag_days": row.lag_days}
+                row.type, row.lag_days = link.type, link.lag_days
+                tx.audit("task_dependency", f"{key}/{pred.local_id}->{succ.local_id}", "update",
+                         before, after, release_key=key)
+        s.flush()
+        from relman_desktop.services.tasks import task_graph
+
+        graph = task_graph(s, rel.id)  # links already in the plan may close a loop with the file's
+        try:
+            cycle = nx.find_cycle(graph)
+        except nx.NetworkXNoCycle:
+            cycle = None
+        if cycle:
+            loop = " → ".join([a for a, _ in cycle] + [cycle[0][0]])
+            raise ValidationError(f"{plan.preview.source}: with the links already in {key} the "
+                                  f"tasks would form a loop: {loop}")
+        for days in plan.windows:
+            start = dt.datetime.combine(days.first, dt.time(0), dt.UTC)
+            end = dt.datetime.combine(days.last + dt.timedelta(days=1), dt.time(0), dt.UTC)
+            window = s.execute(select(CalendarWindow).where(CalendarWindow.external_uid == days.identity)
+                               ).scalar_one_or_none()
+            after_w = {"title": days.title, "kind": "holiday", "start": start, "end": end}
+            if window is None:
+                window = CalendarWindow(title=days.title, kind=E.WindowKind.HOLIDAY, hard=True,
+                                        start=start, end=end, timezone="UTC",
+                                        external_uid=days.identity)
+                s.add(window)
+                s.flush()
+                tx.audit("window", window.id, "create", None, after_w)
+            else:
+                before_w = {"title": window.title, "start": window.start, "end": window.end}
+                window.title, window.start, window.end = days.title, start, end
+                tx.audit("window", window.id, "update", before_w, after_w)
+        return plan.preview
