@@ -151,7 +151,7 @@ def read_mspdi(path: str | Path) -> Schedule:
     hours_of: dict[str, float] = {}
     open_uids: list[str] = []  # the summaries above the current row
     leaves_of: dict[str, list[SourceTask]] = {}  # summary uid → the work tasks under it
-    for i, (el, f) in enumerate(rows):
+    for i, (_el, f) in enumerate(rows):
         uid = f["UID"].strip()
         level = levels[i]
         title = (f.get("Name") or "").strip()

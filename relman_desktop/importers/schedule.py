@@ -97,7 +97,7 @@ class Schedule:
 PHASE_WORDS: list[tuple[E.Phase, tuple[str, ...]]] = [
     (E.Phase.ROLLBACK, ("rollback", "roll back", "roll-back", "backout", "back out", "fallback")),
     (E.Phase.APPROVE, ("approv", "sign-off", "signoff", "sign off", "cab", "authori")),
-    (E.Phase.TEST, ("test", "qa", "uat", "validat", "pilot", "prototype")),
+    (E.Phase.TEST, ("test", "qa", "uat", "validat", "pilot")),
     (E.Phase.DEPLOY, ("deploy", "rollout", "roll-out", "roll out", "launch", "install", "cutover",
                       "go-live", "go live", "release", "migrat")),
     (E.Phase.VERIFY, ("verif", "monitor", "stabili", "hypercare")),
@@ -210,7 +210,7 @@ def preview_schedule(
             rel = release_by_key(s, release_key)
             release_id = rel.id
             for t in s.execute(select(Task).where(Task.release_id == rel.id)).scalars():
-                existing.setdefault(export_guid(t.id).lower(), t)
+                existing.setdefault(f"guid:{export_guid(t.id)}".lower(), t)
                 if t.external_uid:
                     existing[t.external_uid.lower()] = t
         people = _people(s, schedule, preview)
@@ -312,7 +312,7 @@ def apply_schedule(ctx: Ctx, plan: _Plan) -> ImportPreview:
         position = (s.execute(select(func.max(Task.position)).where(Task.release_id == rel.id)).scalar() or 0)
         by_identity: dict[str, Task] = {}
         for t in s.execute(select(Task).where(Task.release_id == rel.id)).scalars():
-            by_identity.setdefault(export_guid(t.id).lower(), t)
+            by_identity.setdefault(f"guid:{export_guid(t.id)}".lower(), t)
             if t.external_uid:
                 by_identity[t.external_uid.lower()] = t
         for task_id, source, values in plan.updates:
