@@ -389,9 +389,9 @@ def apply_schedule(ctx: Ctx, plan: _Plan) -> ImportPreview:
                                         external_uid=days.identity)
                 s.add(window)
                 s.flush()
-                tx.audit("window", window.id, "create", None, after_w)
+                tx.audit("calendar_window", window.id, "create", None, after_w)
             else:
                 before_w = {"title": window.title, "start": window.start, "end": window.end}
                 window.title, window.start, window.end = days.title, start, end
-                tx.audit("window", window.id, "update", before_w, after_w)
+                tx.audit("calendar_window", window.id, "update", before_w, after_w)
         return plan.preview
