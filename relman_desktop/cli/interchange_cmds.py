@@ -21,8 +21,8 @@ def register(sub: Any) -> None:
     p.add_argument("file", metavar="FILE", help="the .xml file saved by Project, ProjectLibre, MPXJ…")
     _schedule_args(p)
     p.set_defaults(handler=cmd_import_msproject)
-    p = imports.add_parser("gantt", help="a GanttProject .gan file's tasks into a release")
-    p.add_argument("file", metavar="FILE", help="the .gan file")
+    p = imports.add_parser("gantt", help="a GanttProject .gan (or GNOME Planner .planner) file's tasks into a release")
+    p.add_argument("file", metavar="FILE", help="the .gan or .planner file")
     _schedule_args(p)
     p.set_defaults(handler=cmd_import_gantt)
     p = imports.add_parser("ics", help="calendar events (.ics) as maintenance, freeze, holiday or event windows")
@@ -128,9 +128,9 @@ def cmd_import_msproject(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_import_gantt(args: argparse.Namespace, out: TextIO) -> int:
-    from relman_desktop.importers.ganttproject import read_gan
+    from relman_desktop.importers.ganttproject import read_schedule
 
-    return _import_schedule(args, out, read_gan(args.file))
+    return _import_schedule(args, out, read_schedule(args.file))
 
 
 def cmd_export_msproject(args: argparse.Namespace, out: TextIO) -> int:
