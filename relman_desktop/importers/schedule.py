@@ -13,13 +13,15 @@ or UID, .gan task id), so importing the same file again updates instead of dupli
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import aliased
 
 from relman_desktop.importers.preview import ImportPreview, PreviewRow
 from relman_desktop.models import enums as E
@@ -108,14 +110,25 @@ PHASE_WORDS: list[tuple[E.Phase, tuple[str, ...]]] = [
 ]
 
 
+_PHASE_PATTERNS = [
+    (phase, re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + ")"))
+    for phase, words in PHASE_WORDS
+]
+
+
+@functools.lru_cache(maxsize=4096)
+def _phase_of(name: str) -> E.Phase | None:
+    lowered = name.lower()
+    return next((phase for phase, pattern in _PHASE_PATTERNS if pattern.search(lowered)), None)
+
+
 def phase_for(names: list[str]) -> E.Phase:
     """The phase the nearest matching name suggests (own name first, then each summary above it,
     innermost first); build when none says."""
     for name in names:
-        lowered = name.lower()
-        for phase, words in PHASE_WORDS:
-            if any(re.search(r"\b" + re.escape(w), lowered) for w in words):
-                return phase
+        phase = _phase_of(name)
+        if phase is not None:
+            return phase
     return E.Phase.BUILD
 
 
@@ -197,7 +210,7 @@ def preview_schedule(
     preview = ImportPreview(schedule.source, warnings=list(schedule.warnings))
     plan = _Plan(preview, release_key, new_release)
     with ctx.read() as s:
-        existing: dict[str, Task] = {}
+        existing: dict[str, Any] = {}  # identity → the task's row
         release_id: int | None = None
         if new_release is not None:
             if s.execute(select(Release.id).where(Release.key == new_release["key"])).first():
@@ -209,7 +222,11 @@ def preview_schedule(
             assert release_key is not None
             rel = release_by_key(s, release_key)
             release_id = rel.id
-            for t in s.execute(select(Task).where(Task.release_id == rel.id)).scalars():
+            for t in s.execute(
+                select(Task.id, Task.local_id, Task.title, Task.outline, Task.phase, Task.start,
+                       Task.end, Task.milestone, Task.percent_complete, Task.effort_hours,
+                       Task.assignee_id, Task.external_uid).where(Task.release_id == rel.id)
+            ):
                 existing.setdefault(f"guid:{export_guid(t.id)}".lower(), t)
                 if t.external_uid:
                     existing[t.external_uid.lower()] = t
@@ -310,11 +327,19 @@ def apply_schedule(ctx: Ctx, plan: _Plan) -> ImportPreview:
         numbers = [int(m.group(1)) for i in used if (m := re.fullmatch(r"T(\d+)", i))]
         next_number = max(numbers, default=0) + 1
         position = (s.execute(select(func.max(Task.position)).where(Task.release_id == rel.id)).scalar() or 0)
-        by_identity: dict[str, Task] = {}
-        for t in s.execute(select(Task).where(Task.release_id == rel.id)).scalars():
-            by_identity.setdefault(f"guid:{export_guid(t.id)}".lower(), t)
-            if t.external_uid:
-                by_identity[t.external_uid.lower()] = t
+        # identity → (row id, task id) of every task the links may name
+        by_identity: dict[str, tuple[int, str]] = {}
+        for tid, local_id, external in s.execute(
+            select(Task.id, Task.local_id, Task.external_uid).where(Task.release_id == rel.id)
+        ):
+            by_identity.setdefault(f"guid:{export_guid(tid)}".lower(), (tid, local_id))
+            if external:
+                by_identity[external.lower()] = (tid, local_id)
+        # One audit event for the whole import: a 10,000-task schedule would otherwise add 20,000
+        # events; this one lists every task and link it created or changed, before and after.
+        record: dict[str, Any] = {"source": plan.preview.source, "tasks_created": [],
+                                  "tasks_updated": [], "links_created": [], "links_updated": [],
+                                  "windows": []}
         for task_id, source, values in plan.updates:
             task = s.get(Task, task_id)
             assert task is not None
@@ -322,57 +347,72 @@ def apply_schedule(ctx: Ctx, plan: _Plan) -> ImportPreview:
             for name, value in values.items():
                 setattr(task, "assignee_id" if name == "assignee" else name, value)
             task.status = status_for(task.percent_complete)
-            tx.audit("task", f"{key}/{task.local_id}", "update", before, values, release_key=key)
-            by_identity[source.identity.lower()] = task
-        new_tasks: list[Task] = []
+            record["tasks_updated"].append({"task": task.local_id, "before": before, "after": values})
+            by_identity[source.identity.lower()] = (task.id, task.local_id)
+        rows: list[dict[str, Any]] = []
         for source, values in plan.creates:
             while f"T{next_number}" in used:
                 next_number += 1
             position += 1
-            task = Task(release_id=rel.id, local_id=f"T{next_number}", position=position,
-                        title=values["title"], outline=values["outline"], phase=values["phase"],
-                        start=values["start"], end=values["end"], milestone=values["milestone"],
-                        percent_complete=values["percent_complete"],
-                        effort_hours=values["effort_hours"], assignee_id=values["assignee"],
-                        status=status_for(values["percent_complete"]),
-                        external_uid=source.identity)
-            used.add(task.local_id)
+            local_id = f"T{next_number}"
+            used.add(local_id)
             next_number += 1
-            new_tasks.append(task)
-            by_identity[source.identity.lower()] = task
-        s.add_all(new_tasks)
+            rows.append({"release_id": rel.id, "local_id": local_id, "position": position,
+                         "title": values["title"], "outline": values["outline"],
+                         "phase": values["phase"], "start": values["start"], "end": values["end"],
+                         "milestone": values["milestone"],
+                         "percent_complete": values["percent_complete"],
+                         "effort_hours": values["effort_hours"], "assignee_id": values["assignee"],
+                         "status": status_for(values["percent_complete"]),
+                         "external_uid": source.identity})
+            record["tasks_created"].append(
+                {"task": local_id, "title": values["title"], "outline": values["outline"],
+                 "start": values["start"], "end": values["end"], "source": source.identity})
         s.flush()
-        for task in new_tasks:
-            tx.audit("task", f"{key}/{task.local_id}", "create", None,
-                     {"title": task.title, "outline": task.outline, "phase": task.phase,
-                      "start": task.start, "end": task.end, "milestone": task.milestone,
-                      "percent_complete": task.percent_complete, "source": task.external_uid},
-                     release_key=key)
+        if rows:
+            s.execute(insert(Task), rows)
+            for tid, local_id, external in s.execute(
+                select(Task.id, Task.local_id, Task.external_uid)
+                .where(Task.release_id == rel.id, Task.local_id.in_([r["local_id"] for r in rows]))
+            ) if len(rows) < 900 else s.execute(
+                select(Task.id, Task.local_id, Task.external_uid).where(Task.release_id == rel.id)
+            ):
+                if external:
+                    by_identity[external.lower()] = (tid, local_id)
+        succ_task = aliased(Task)
+        links_now = {
+            (row.predecessor_id, row.successor_id): row
+            for row in s.execute(
+                select(TaskDependency).join(succ_task, succ_task.id == TaskDependency.successor_id)
+                .where(succ_task.release_id == rel.id)
+            ).scalars()
+        }
+        new_links: list[dict[str, Any]] = []
         for link in plan.links:
-            pred, succ = by_identity[link.predecessor.lower()], by_identity[link.successor.lower()]
-            row = s.execute(select(TaskDependency).where(TaskDependency.predecessor_id == pred.id,
-                                                         TaskDependency.successor_id == succ.id)
-                            ).scalar_one_or_none()
-            after = {"predecessor": pred.local_id, "successor": succ.local_id,
+            (pred_id, pred_local) = by_identity[link.predecessor.lower()]
+            (succ_id, succ_local) = by_identity[link.successor.lower()]
+            row = links_now.get((pred_id, succ_id))
+            after = {"predecessor": pred_local, "successor": succ_local,
                      "type": link.type.value, "lag_days": link.lag_days}
             if row is None:
-                s.add(TaskDependency(predecessor_id=pred.id, successor_id=succ.id, type=link.type,
-                                     lag_days=link.lag_days))
-                tx.audit("task_dependency", f"{key}/{pred.local_id}->{succ.local_id}", "create",
-                         None, after, release_key=key)
+                new_links.append({"predecessor_id": pred_id, "successor_id": succ_id,
+                                  "type": link.type, "lag_days": link.lag_days})
+                record["links_created"].append(after)
             else:
-                before = {"type": row.type.value, "lag_days": row.lag_days}
+                record["links_updated"].append(
+                    {**after, "before": {"type": row.type.value, "lag_days": row.lag_days}})
                 row.type, row.lag_days = link.type, link.lag_days
-                tx.audit("task_dependency", f"{key}/{pred.local_id}->{succ.local_id}", "update",
-                         before, after, release_key=key)
+        if new_links:
+            s.execute(insert(TaskDependency), new_links)
         s.flush()
         from relman_desktop.services.tasks import task_graph
 
-        graph = task_graph(s, rel.id)  # links already in the plan may close a loop with the file's
-        try:
-            cycle = nx.find_cycle(graph)
-        except nx.NetworkXNoCycle:
-            cycle = None
+        cycle = None
+        if links_now and new_links:  # links already in the plan may close a loop with the file's
+            try:
+                cycle = nx.find_cycle(task_graph(s, rel.id))
+            except nx.NetworkXNoCycle:
+                cycle = None
         if cycle:
             loop = " → ".join([a for a, _ in cycle] + [cycle[0][0]])
             raise ValidationError(f"{plan.preview.source}: with the links already in {key} the "
@@ -389,9 +429,10 @@ def apply_schedule(ctx: Ctx, plan: _Plan) -> ImportPreview:
                                         external_uid=days.identity)
                 s.add(window)
                 s.flush()
-                tx.audit("calendar_window", window.id, "create", None, after_w)
+                record["windows"].append({"window": window.id, "after": after_w})
             else:
                 before_w = {"title": window.title, "start": window.start, "end": window.end}
                 window.title, window.start, window.end = days.title, start, end
-                tx.audit("calendar_window", window.id, "update", before_w, after_w)
+                record["windows"].append({"window": window.id, "before": before_w, "after": after_w})
+        tx.audit("release", key, "import", None, record, release_key=key)
         return plan.preview
