@@ -334,3 +334,48 @@ def test_mpxj_and_the_importer_agree_on_every_corpus_file(mpxj_reader) -> None:
                         and not t.getNull())
         ours = sorted(t.name.strip() for t in read_mspdi(CORPUS / name).tasks)
         assert ours == theirs, name
+
+
+@pytest.mark.parametrize(
+    ("link_lag", "lag_format", "days"),
+    [
+        (4800, 7, 1),  # days: tenths of a minute over an 8-hour working day
+        (4800, 3, 1),  # minutes
+        (4800, 5, 1),  # hours
+        (24000, 9, 5),  # weeks: one working week
+        (96000, 11, 20),  # months: 20 working days
+        (14400, 8, 1),  # elapsed days: 24-hour days
+        (14400, 4, 1),  # elapsed minutes
+        (14400, 6, 1),  # elapsed hours
+        (100800, 10, 7),  # elapsed weeks
+        (-4800, 39, -1),  # estimated days ("1d?")
+        (9600, 53, 2),  # 53: no format given, still tenths of a minute over the working day
+        (50, 19, 1),  # 50 % of a 2-day predecessor
+    ],
+)
+def test_every_lag_format_becomes_days(tmp_path: Path, link_lag: int, lag_format: int, days: int) -> None:
+    text = (CORPUS / "msproject2007_relations.xml").read_text(encoding="utf-8")
+    # Task 1 (UID 1) lasts one day; make it two so that a percentage lag has something to work on
+    first = text.index("<UID>1</UID>", text.index("<Tasks>"))
+    text = text[:first] + text[first:].replace("<Duration>PT8H0M0S</Duration>",
+                                               "<Duration>PT16H0M0S</Duration>", 1)
+    # the FS link Task 1 → Task 2 gets the lag under test
+    link = text.index("<PredecessorUID>1</PredecessorUID>")
+    end = text.index("</PredecessorLink>", link)
+    text = text[:link] + (f"<PredecessorUID>1</PredecessorUID><Type>1</Type><LinkLag>{link_lag}"
+                          f"</LinkLag><LagFormat>{lag_format}</LagFormat>") + text[end:]
+    changed = tmp_path / "lag.xml"
+    changed.write_text(text, encoding="utf-8")
+    schedule = read_mspdi(changed)
+    names = {t.identity: t.name for t in schedule.tasks}
+    link = next(x for x in schedule.links if names[x.predecessor] == "Task 1")
+    assert (link.type.value, link.lag_days) == ("FS", days)
+
+
+def test_the_import_is_audited(tmp_path: Path) -> None:
+    plan = tmp_path / "p.relman"
+    run(plan, "import", "msproject", str(CORPUS / "msproject2007_relations.xml"), "--new-release")
+    code, out, _ = run(plan, "audit", "log", "--release", "REL-2006-001")
+    assert code == 0
+    assert "import" in out and "create" in out  # the release, then the import of its tasks
+    assert json.loads(run(plan, "audit", "verify", "--json")[1])["ok"] is True
