@@ -379,3 +379,11 @@ def test_the_import_is_audited(tmp_path: Path) -> None:
     assert code == 0
     assert "import" in out and "create" in out  # the release, then the import of its tasks
     assert json.loads(run(plan, "audit", "verify", "--json")[1])["ok"] is True
+
+
+def test_an_unknown_release_leaves_no_new_plan_behind(tmp_path: Path) -> None:
+    plan = tmp_path / "p.relman"
+    code, out, err = run(plan, "import", "msproject", str(CORPUS / "msproject2007_relations.xml"),
+                         "--release", "REL-404")
+    assert code == 2 and err.strip() == "relman: no release 'REL-404' in this plan"
+    assert not plan.exists()

@@ -8,7 +8,10 @@ one transaction. ``--json`` prints the preview as JSON (docs/cli.md) instead of 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, TextIO
 
 from relman_desktop.cli import group, open_ctx, print_json
@@ -86,6 +89,25 @@ def report(preview: ImportPreview, args: argparse.Namespace, out: TextIO, *, app
     return 0
 
 
+@contextlib.contextmanager
+def _plan_for_import(args: argparse.Namespace) -> Iterator[Any]:
+    """The plan to import into, created when absent unless this is a dry run; a refused import
+    leaves no plan behind that the user did not ask for."""
+    path = Path(args.plan).expanduser() if args.plan else None
+    new_plan = path is not None and not path.exists()
+    ctx = open_ctx(args, create=not args.dry_run)
+    try:
+        yield ctx
+    except BaseException:
+        ctx.plan.close()
+        if new_plan:
+            for leftover in (ctx.plan.path, *(Path(f"{ctx.plan.path}-{x}") for x in ("wal", "shm"))):
+                leftover.unlink(missing_ok=True)
+        raise
+    else:
+        ctx.plan.close()
+
+
 def _new_release_fields(ctx: Any, schedule: Any) -> dict[str, Any]:
     from sqlalchemy import select
 
@@ -109,16 +131,13 @@ def _import_schedule(args: argparse.Namespace, out: TextIO, schedule: Any) -> in
     from relman_desktop.importers.schedule import apply_schedule, preview_schedule
 
     schedule.check_loops()  # before opening: a refused file creates no plan
-    ctx = open_ctx(args, create=not args.dry_run)
-    try:
+    with _plan_for_import(args) as ctx:
         new_release = _new_release_fields(ctx, schedule) if args.new_release else None
         plan = preview_schedule(ctx, schedule, release_key=args.release, new_release=new_release)
         key = new_release["key"] if new_release else args.release
         if not args.dry_run:
             apply_schedule(ctx, plan)
-        return report(plan.preview, args, out, applied=not args.dry_run, release=key)
-    finally:
-        ctx.plan.close()
+    return report(plan.preview, args, out, applied=not args.dry_run, release=key)
 
 
 def cmd_import_msproject(args: argparse.Namespace, out: TextIO) -> int:
@@ -161,15 +180,12 @@ def cmd_import_ics(args: argparse.Namespace, out: TextIO) -> int:
 
     since, until = day(args.since, "--from"), day(args.until, "--until")
     feed = read_ics(args.file)  # before opening: a refused file creates no plan
-    ctx = open_ctx(args, create=not args.dry_run)
-    try:
+    with _plan_for_import(args) as ctx:
         plan = preview_windows(ctx, feed, kind=args.kind, cis=args.ci, hard=not args.soft,
                                since=since, until=until)
         if not args.dry_run:
             apply_windows(ctx, plan)
-        return report(plan.preview, args, out, applied=not args.dry_run)
-    finally:
-        ctx.plan.close()
+    return report(plan.preview, args, out, applied=not args.dry_run, release=None)
 
 
 def cmd_import_changes(args: argparse.Namespace, out: TextIO) -> int:
@@ -182,11 +198,8 @@ def cmd_import_changes(args: argparse.Namespace, out: TextIO) -> int:
 
     mapping = parse_mapping(args.map)
     table = read_table(args.file, mapping)  # before opening: a refused file creates no plan
-    ctx = open_ctx(args, create=not args.dry_run)
-    try:
+    with _plan_for_import(args) as ctx:
         plan = preview_changes(ctx, table, release_key=args.release)
         if not args.dry_run:
             apply_changes(ctx, plan)
-        return report(plan.preview, args, out, applied=not args.dry_run, release=args.release)
-    finally:
-        ctx.plan.close()
+    return report(plan.preview, args, out, applied=not args.dry_run, release=args.release)
