@@ -155,6 +155,7 @@ class WindowPlan:
     cis: list[str]
     creates: list[Occurrence] = field(default_factory=list)
     updates: list[tuple[int, Occurrence]] = field(default_factory=list)
+    applied: dict[str, Any] | None = None  # what apply_windows did: what undo_windows reverses
 
 
 def preview_windows(ctx: Ctx, feed: Feed, *, kind: str, cis: list[str] | None = None,
@@ -228,10 +229,12 @@ def apply_windows(ctx: Ctx, plan: WindowPlan) -> ImportPreview:
                     "end": w.end, "timezone": w.timezone, "cis": sorted(c.name for c in w.cis),
                     "source": w.external_uid}
 
+        applied: dict[str, Any] = {"created": [], "updated": []}
         for window_id, occ in plan.updates:
             window = s.get(CalendarWindow, window_id)
             assert window is not None
             before = view(window)
+            applied["updated"].append((window.id, before))
             window.title, window.start, window.end = occ.title, occ.start, occ.end
             window.timezone, window.kind, window.hard = occ.timezone, plan.kind, plan.hard
             window.cis = list(cis)
@@ -246,4 +249,26 @@ def apply_windows(ctx: Ctx, plan: WindowPlan) -> ImportPreview:
         s.flush()
         for window in new:
             tx.audit("calendar_window", window.id, "create", None, view(window))
+            applied["created"].append(window.id)
+    plan.applied = applied
     return plan.preview
+
+
+def undo_windows(ctx: Ctx, applied: dict[str, Any]) -> None:
+    """Put the windows back as they were before ``apply_windows``, in one audited transaction."""
+    with ctx.write() as tx:
+        s = tx.session
+        for window_id in applied["created"]:
+            window = s.get(CalendarWindow, window_id)
+            if window is not None:
+                tx.audit("calendar_window", window_id, "delete", {"source": window.external_uid}, None)
+                s.delete(window)
+        for window_id, before in applied["updated"]:
+            window = s.get(CalendarWindow, window_id)
+            if window is None:
+                continue
+            window.title, window.start, window.end = before["title"], before["start"], before["end"]
+            window.timezone, window.kind, window.hard = before["timezone"], before["kind"], before["hard"]
+            window.cis = list(s.execute(select(ConfigurationItem).where(
+                ConfigurationItem.name.in_(before["cis"]))).scalars()) if before["cis"] else []
+            tx.audit("calendar_window", window_id, "update", None, {"restored": before})

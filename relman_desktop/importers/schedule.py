@@ -159,6 +159,7 @@ class _Plan:
     updates: list[tuple[int, SourceTask, dict[str, Any]]] = field(default_factory=list)
     links: list[SourceLink] = field(default_factory=list)
     windows: list[NonWorkingDays] = field(default_factory=list)
+    applied: dict[str, Any] | None = None  # what apply_schedule did: what undo_schedule reverses
 
 
 def _values(task: SourceTask, assignee: int | None) -> dict[str, Any]:
@@ -435,4 +436,55 @@ def apply_schedule(ctx: Ctx, plan: _Plan) -> ImportPreview:
                 window.title, window.start, window.end = days.title, start, end
                 record["windows"].append({"window": window.id, "before": before_w, "after": after_w})
         tx.audit("release", key, "import", None, record, release_key=key)
+        plan.applied = {**record, "release": key, "release_created": plan.new_release is not None}
         return plan.preview
+
+
+def undo_schedule(ctx: Ctx, applied: dict[str, Any]) -> None:
+    """Put the plan back as it was before ``apply_schedule`` (its ``plan.applied``), in one
+    audited transaction: the undo of the app's File > Import."""
+    with ctx.write() as tx:
+        s = tx.session
+        key = applied["release"]
+        rel = release_by_key(s, key)
+        tasks = {t.local_id: t for t in s.execute(select(Task).where(Task.release_id == rel.id)).scalars()}
+        for entry in applied["windows"]:
+            window = s.get(CalendarWindow, entry["window"])
+            if window is None:
+                continue
+            if "before" in entry:
+                window.title = entry["before"]["title"]
+                window.start, window.end = entry["before"]["start"], entry["before"]["end"]
+            else:
+                s.delete(window)
+        if applied["release_created"]:
+            s.delete(rel)
+        else:
+            for link in applied["links_created"]:
+                pred, succ = tasks.get(link["predecessor"]), tasks.get(link["successor"])
+                if pred is not None and succ is not None:
+                    s.execute(TaskDependency.__table__.delete().where(
+                        TaskDependency.predecessor_id == pred.id, TaskDependency.successor_id == succ.id))
+            for link in applied["links_updated"]:
+                pred, succ = tasks.get(link["predecessor"]), tasks.get(link["successor"])
+                if pred is None or succ is None:
+                    continue
+                row = s.execute(select(TaskDependency).where(
+                    TaskDependency.predecessor_id == pred.id, TaskDependency.successor_id == succ.id)
+                ).scalar_one_or_none()
+                if row is not None:
+                    row.type = E.LinkType(link["before"]["type"])
+                    row.lag_days = link["before"]["lag_days"]
+            for entry in applied["tasks_created"]:
+                task = tasks.get(entry["task"])
+                if task is not None:
+                    s.delete(task)
+            for entry in applied["tasks_updated"]:
+                task = tasks.get(entry["task"])
+                if task is None:
+                    continue
+                for name, value in entry["before"].items():
+                    setattr(task, "assignee_id" if name == "assignee" else name, value)
+                task.status = status_for(task.percent_complete)
+        tx.audit("release", key, "import_undone", None, {"source": applied["source"]},
+                 release_key=key)

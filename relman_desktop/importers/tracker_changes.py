@@ -205,6 +205,7 @@ class ChangePlan:
     creates: list[dict[str, Any]] = field(default_factory=list)
     updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     bundles: list[tuple[str, str]] = field(default_factory=list)  # (change key, release key)
+    applied: dict[str, Any] | None = None  # what apply_changes did: what undo_changes reverses
 
 
 def preview_changes(ctx: Ctx, table: Table, *, release_key: str | None = None) -> ChangePlan:
@@ -332,6 +333,7 @@ def apply_changes(ctx: Ctx, plan: ChangePlan) -> ImportPreview:
     """Create, update and bundle in one transaction, each step audited."""
     from relman_desktop.services import changes as change_service
 
+    applied: dict[str, Any] = {"created": [], "updated": [], "bundled": []}
     with ctx.write() as tx:
         s = tx.session
         for values in plan.creates:
@@ -340,6 +342,7 @@ def apply_changes(ctx: Ctx, plan: ChangePlan) -> ImportPreview:
             s.add(change)
             s.flush()
             tx.audit("change", change.key, "create", None, change_service._row(change).as_dict())
+            applied["created"].append(change.key)
         for key, values in plan.updates:
             change = change_service._change(s, key)
             before = change_service._row(change).as_dict()
@@ -348,6 +351,7 @@ def apply_changes(ctx: Ctx, plan: ChangePlan) -> ImportPreview:
             after = change_service._row(change).as_dict()
             tx.audit("change", key, "update", {n: before.get(n) for n in values},
                      {n: after.get(n) for n in values}, release_key=after.get("release"))
+            applied["updated"].append((key, {n: before.get(n) for n in values}))
         for key, release_key in plan.bundles:
             change = change_service._change(s, key)
             release = s.execute(select(Release).where(Release.key == release_key)).scalar_one()
@@ -356,4 +360,31 @@ def apply_changes(ctx: Ctx, plan: ChangePlan) -> ImportPreview:
             tx.audit("change", key, "bundle", {"release": None}, {"release": release_key},
                      release_key=release_key)
             change_service._reset_approvals(tx, release, f"{key} was added to the scope")
+            applied["bundled"].append(key)
+    plan.applied = applied
     return plan.preview
+
+
+def undo_changes(ctx: Ctx, applied: dict[str, Any]) -> None:
+    """Put the changes back as they were before ``apply_changes``, in one audited transaction."""
+    from relman_desktop.services import changes as change_service
+
+    with ctx.write() as tx:
+        s = tx.session
+        for key in applied["bundled"]:
+            change = change_service._change(s, key)
+            release = change.release
+            change.release = None
+            s.flush()
+            if release is not None:
+                tx.audit("change", key, "unbundle", {"release": release.key}, {"release": None},
+                         release_key=release.key)
+                change_service._reset_approvals(tx, release, f"{key} was removed from the scope")
+        for key, before in applied["updated"]:
+            change = change_service._change(s, key)
+            change_service._apply(s, change, {n: change_service._coerce(n, v) for n, v in before.items()})
+            tx.audit("change", key, "update", None, before)
+        for key in applied["created"]:
+            change = change_service._change(s, key)
+            tx.audit("change", key, "delete", change_service._row(change).as_dict(), None)
+            s.delete(change)
