@@ -62,7 +62,12 @@ def test_new_release_import_undoes_to_no_release(ctx) -> None:
 
 
 def test_calendar_import_undoes(ctx) -> None:
-    from relman_desktop.importers.ics_windows import apply_windows, preview_windows, read_ics, undo_windows
+    from relman_desktop.importers.ics_windows import (
+        apply_windows,
+        preview_windows,
+        read_ics,
+        undo_windows,
+    )
 
     feed = read_ics(CORPUS / "ics" / "thunderbird_europe-london.ics")
     plan = preview_windows(ctx, feed, kind="freeze", since=dt.date(2025, 4, 1), until=dt.date(2025, 4, 30))

@@ -79,6 +79,7 @@ class Table:
     columns: dict[int, tuple[str, str]]  # column index → (header, field)
     rows: list[tuple[int, list[Any]]]  # (spreadsheet row number, cells)
     dropped: list[str] = field(default_factory=list)  # headers read by no field
+    headers: list[str] = field(default_factory=list)  # every header, in the file's order
 
 
 def parse_mapping(pairs: list[str]) -> dict[str, str]:
@@ -124,8 +125,10 @@ def _cells(path: Path) -> list[list[Any]]:
     return [row for row in csv.reader(io.StringIO(text, newline=""), dialect)]
 
 
-def read_table(path: str | Path, mapping: dict[str, str] | None = None) -> Table:
-    """The file's rows with each column assigned a change field; refuses a file without a key."""
+def read_table(path: str | Path, mapping: dict[str, str] | None = None, *,
+               require_key: bool = True) -> Table:
+    """The file's rows with each column assigned a change field; refuses a file without a key
+    column (unless ``require_key`` is false: the app's mapping step picks one)."""
     file = Path(path).expanduser()
     if not file.is_file():
         raise ValidationError(f"{path}: no such file")
@@ -160,13 +163,48 @@ def read_table(path: str | Path, mapping: dict[str, str] | None = None) -> Table
     if unknown_maps:
         raise ValidationError(f"{file.name} has no column {unknown_maps[0]!r} (its columns: "
                               f"{', '.join(h for h in headers if h)})")
-    if "key" not in {f for _, f in columns.values()}:
+    if require_key and "key" not in {f for _, f in columns.values()}:
         raise ValidationError(
             f"{file.name} has no key column: none of its columns ({', '.join(h for h in headers if h)}) "
             f"is a change key (Jira 'Issue key', ServiceNow 'number'); name one with --map COLUMN=key")
     data = [(first + n + 2, r) for n, r in enumerate(rows[first + 1:])
             if any(str(c or "").strip() for c in r)]
-    return Table(file.name, layout, columns, data, dropped)
+    return Table(file.name, layout, columns, data, dropped, headers)
+
+
+def table_headers(path: str | Path) -> list[str]:
+    """The header row of a sheet (for the app's mapping step)."""
+    return read_table(path, require_key=False).headers
+
+
+def last_mapping(ctx: Ctx) -> dict[str, str]:
+    """The column mapping last used in this plan's change imports (lower-case column → field)."""
+    import json
+
+    from relman_desktop.models.entities import PlanMeta
+
+    with ctx.read() as s:
+        meta = s.get(PlanMeta, "import.changes.mapping")
+        try:
+            value = json.loads(meta.value) if meta is not None else {}
+        except ValueError:
+            return {}
+    return {str(k): str(v) for k, v in value.items() if v in FIELDS} if isinstance(value, dict) else {}
+
+
+def remember_mapping(ctx: Ctx, mapping: dict[str, str]) -> None:
+    """Keep ``mapping`` for the next change import into this plan (a preference, not audited)."""
+    import json
+
+    from relman_desktop.models.entities import PlanMeta
+
+    with ctx.write() as tx:
+        meta = tx.session.get(PlanMeta, "import.changes.mapping")
+        text = json.dumps(mapping, sort_keys=True)
+        if meta is None:
+            tx.session.add(PlanMeta(key="import.changes.mapping", value=text))
+        else:
+            meta.value = text
 
 
 def _date(value: Any) -> dt.datetime:

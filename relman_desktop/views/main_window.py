@@ -40,6 +40,7 @@ from relman_desktop.models.planfile import PLAN_SUFFIX, default_plan_path
 from . import cab_presenter, calendar_view, changes_page, cis_page, graph_view, kpi_dashboard  # noqa: F401
 from .commands import Refused, Step, edit, service
 from .exports_menu import install as install_file_transfers
+from .interchange_import import install as install_interchange
 from .pages import PAGE_REGISTRY, PageSpec, PlaceholderPage
 from .release_editor import ReleaseEditor
 from .releases_model import words
@@ -330,6 +331,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self.file_transfers = install_file_transfers(self)  # File > Import/Export, conflict count
+        self.interchange = install_interchange(self)  # MS Project, GanttProject, .ics, tracker sheets
         self._restore_geometry()
         self.show_welcome() if not self.store.has_plan else self._plan_opened(str(self.store.plan_path))
 
