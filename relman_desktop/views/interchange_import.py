@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QListWidget,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -175,10 +176,9 @@ class PreviewDialog(QDialog):
 
             mapped = {header: name for header, name in self.source.columns.values()}
             remembered = self.interchange.remembered_mapping()
-            row = QHBoxLayout()
             grid = QFormLayout()
             for header in self.source.headers:
-                if not header:
+                if not header or header in self.columns:  # Jira repeats "Component/s" columns
                     continue
                 box = QComboBox()
                 box.setObjectName(f"map_{header}")
@@ -190,8 +190,15 @@ class PreviewDialog(QDialog):
                 box.currentIndexChanged.connect(self.refresh)
                 self.columns[header] = box
                 grid.addRow(f"{header}:", box)
-            row.addLayout(grid)
-            self.options.addRow(f"Columns ({self.source.layout} layout):", row)
+            inner = QWidget()
+            inner.setLayout(grid)
+            scroll = QScrollArea()
+            scroll.setObjectName("import_mapping")
+            scroll.setWidget(inner)
+            scroll.setWidgetResizable(True)
+            # a Jira export has a hundred columns: the mapping scrolls, the preview keeps its room
+            scroll.setMaximumHeight(self.fontMetrics().height() * 11)
+            self.options.addRow(f"Columns ({self.source.layout} layout):", scroll)
 
     def mapping(self) -> dict[str, str]:
         return {h.lower(): box.currentData() for h, box in self.columns.items()}
