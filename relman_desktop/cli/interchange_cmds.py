@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -108,31 +107,16 @@ def _plan_for_import(args: argparse.Namespace) -> Iterator[Any]:
         ctx.plan.close()
 
 
-def _new_release_fields(ctx: Any, schedule: Any) -> dict[str, Any]:
-    from sqlalchemy import select
-
-    from relman_desktop.models.entities import Release
-
-    starts = [t.start for t in schedule.tasks if t.start]
-    ends = [t.end or t.start for t in schedule.tasks if t.end or t.start]
-    year = min(starts).year if starts else ctx.today().year
-    with ctx.read() as s:
-        keys = set(s.execute(select(Release.key).where(Release.key.like(f"REL-{year}-%"))).scalars())
-    numbers = [int(m.group(1)) for k in keys if (m := re.fullmatch(rf"REL-{year}-(\d+)", k))]
-    fields: dict[str, Any] = {"key": f"REL-{year}-{max(numbers, default=0) + 1:03d}",
-                              "title": schedule.title[:300] or schedule.source, "type": "minor"}
-    if starts:
-        fields["planned_start"] = min(starts)
-        fields["planned_end"] = max(ends)
-    return fields
-
-
 def _import_schedule(args: argparse.Namespace, out: TextIO, schedule: Any) -> int:
-    from relman_desktop.importers.schedule import apply_schedule, preview_schedule
+    from relman_desktop.importers.schedule import (
+        apply_schedule,
+        new_release_fields,
+        preview_schedule,
+    )
 
     schedule.check_loops()  # before opening: a refused file creates no plan
     with _plan_for_import(args) as ctx:
-        new_release = _new_release_fields(ctx, schedule) if args.new_release else None
+        new_release = new_release_fields(ctx, schedule) if args.new_release else None
         plan = preview_schedule(ctx, schedule, release_key=args.release, new_release=new_release)
         key = new_release["key"] if new_release else args.release
         if not args.dry_run:

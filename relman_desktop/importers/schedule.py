@@ -304,6 +304,23 @@ def preview_schedule(
     return plan
 
 
+def new_release_fields(ctx: Ctx, schedule: Schedule) -> dict[str, Any]:
+    """A new release for an imported schedule: named after the project, dated by its tasks, keyed
+    REL-<year of its first task>-NNN (the next free number)."""
+    starts = [t.start for t in schedule.tasks if t.start]
+    ends = [t.end or t.start for t in schedule.tasks if t.end or t.start]
+    year = min(starts).year if starts else ctx.today().year
+    with ctx.read() as s:
+        keys = set(s.execute(select(Release.key).where(Release.key.like(f"REL-{year}-%"))).scalars())
+    numbers = [int(m.group(1)) for k in keys if (m := re.fullmatch(rf"REL-{year}-(\d+)", k))]
+    fields: dict[str, Any] = {"key": f"REL-{year}-{max(numbers, default=0) + 1:03d}",
+                              "title": schedule.title[:300] or schedule.source, "type": "minor"}
+    if starts:
+        fields["planned_start"] = min(starts)
+        fields["planned_end"] = max(ends)
+    return fields
+
+
 def apply_schedule(ctx: Ctx, plan: _Plan) -> ImportPreview:
     """Write what ``plan`` previewed, all in one transaction; returns the preview it applied."""
     from relman_desktop.services import releases as release_service

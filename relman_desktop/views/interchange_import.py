@@ -236,13 +236,12 @@ class PreviewDialog(QDialog):
     def _preview(self) -> Any:
         ctx = self.store.ctx
         if self.kind in ("msproject", "gantt"):
-            from relman_desktop.cli.interchange_cmds import _new_release_fields
-            from relman_desktop.importers.schedule import preview_schedule
+            from relman_desktop.importers.schedule import new_release_fields, preview_schedule
 
             key = self.target.currentData()
             if key:
                 return preview_schedule(ctx, self.source, release_key=key)
-            return preview_schedule(ctx, self.source, new_release=_new_release_fields(ctx, self.source))
+            return preview_schedule(ctx, self.source, new_release=new_release_fields(ctx, self.source))
         if self.kind == "ics":
             from relman_desktop.importers.ics_windows import preview_windows
 
