@@ -385,3 +385,21 @@ def test_an_unknown_release_leaves_no_new_plan_behind(tmp_path: Path) -> None:
                          "--release", "REL-404")
     assert code == 2 and err.strip() == "relman: no release 'REL-404' in this plan"
     assert not plan.exists()
+
+
+def test_mpxj_sees_the_plans_holidays_as_calendar_exceptions(release_with_tasks, tmp_path: Path,
+                                                             mpxj_reader) -> None:
+    from relman_desktop.exports.msproject import write_mspdi
+    from relman_desktop.services import windows
+
+    ctx = release_with_tasks
+    windows.create_window(ctx, title="Spring holiday", kind="holiday",
+                          start=dt.datetime(2026, 3, 16), end=dt.datetime(2026, 3, 17))
+    out = tmp_path / "rel9.xml"
+    write_mspdi(ctx, "REL-9", out)
+    calendar = mpxj_reader.read(str(out)).getDefaultCalendar()
+    exceptions = [(str(e.getFromDate()), str(e.getToDate()), bool(e.getWorking()))
+                  for e in calendar.getCalendarExceptions()]
+    assert exceptions == [("2026-03-16", "2026-03-16", False)]
+    # and the importer reads it back as the same day off
+    assert [(d.first, d.last) for d in read_mspdi(out).non_working] == [(D(2026, 3, 16), D(2026, 3, 16))]
