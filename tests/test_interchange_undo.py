@@ -97,3 +97,19 @@ def test_change_import_undoes(ctx, tmp_path: Path) -> None:
     assert second.applied is not None
     undo_changes(ctx, second.applied)
     assert {c.key: c.risk for c in change_service.list_changes(ctx)} == {"OPS-1": "high"}
+
+
+def test_deleting_an_imported_task_and_undoing_keeps_its_outline(ctx) -> None:
+    from relman_desktop.importers.ganttproject import read_schedule
+    from relman_desktop.importers.schedule import apply_schedule, preview_schedule
+
+    apply_schedule(ctx, preview_schedule(
+        ctx, read_schedule(CORPUS / "schedules" / "ganttproject_HouseBuildingSample.gan"),
+        new_release={"key": "HOUSE", "title": "House", "type": "major"}))
+    roof = next(t for t in tasks.list_tasks(ctx, "HOUSE") if t.title == "Roof")
+    done = next(t for t in tasks.list_tasks(ctx, "HOUSE") if t.title == "Construction completed")
+    assert (roof.outline, roof.milestone, done.milestone) == ("Construction phase", False, True)
+    row = tasks.delete_task(ctx, "HOUSE", done.local_id)
+    tasks.restore_task(ctx, "HOUSE", row)
+    back = next(t for t in tasks.list_tasks(ctx, "HOUSE") if t.title == "Construction completed")
+    assert (back.outline, back.milestone) == ("Construction phase", True)
