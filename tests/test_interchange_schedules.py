@@ -82,3 +82,18 @@ def test_not_a_schedule_is_refused(tmp_path: Path) -> None:
     assert code == 2 and out == ""
     assert "is XML but not a GanttProject file" in err and len(err.strip().splitlines()) == 1
     assert not plan.exists()
+
+
+def test_outline_and_milestones_survive_the_plan_json_round_trip(tmp_path: Path) -> None:
+    plan, copy, doc = tmp_path / "p.relman", tmp_path / "copy.relman", tmp_path / "plan.json"
+    run(plan, "import", "gantt", str(CORPUS / "ganttproject_HouseBuildingSample.gan"), "--new-release")
+    assert run(plan, "export", "plan", str(doc))[0] == 0
+    tasks = json.loads(doc.read_text(encoding="utf-8"))["releases"][0]["tasks"]
+    roof = next(t for t in tasks if t["title"] == "Roof")
+    assert roof["outline"] == "Construction phase" and "milestone" not in roof
+    assert next(t for t in tasks if t["title"] == "Bring your family here")["milestone"] is True
+    code, _, err = run(copy, "import", "plan", str(doc))
+    assert code == 0, err
+    assert run(copy, "export", "plan", str(tmp_path / "again.json"))[0] == 0
+    again = json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))["releases"][0]["tasks"]
+    assert again == tasks
