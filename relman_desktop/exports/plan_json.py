@@ -353,6 +353,9 @@ def _releases(
                         "effort_hours": _number(t.effort_hours),
                         "percent_complete": t.percent_complete,
                         "notes": t.notes,
+                        # only when an imported schedule set them: other plans export as before
+                        **({"outline": t.outline} if t.outline else {}),
+                        **({"milestone": True} if t.milestone else {}),
                         "depends_on": [
                             {"task": pred.local_id, "type": _enum(td.type), "lag_days": td.lag_days}
                             for pred, td in sorted(

@@ -1286,6 +1286,8 @@ class _Writer:
                         "effort_hours": t.get("effort_hours"),
                         "percent_complete": _or(t.get("percent_complete"), 0),
                         "notes": t.get("notes"),
+                        "outline": t.get("outline"),
+                        "milestone": bool(t.get("milestone") or False),
                     }
                 )
             for n, st in enumerate(_or(r.get("approval_stages"), [])):

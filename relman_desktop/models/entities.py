@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -396,12 +397,19 @@ class Task(Base):
     effort_hours: Mapped[float | None] = mapped_column(Float)
     percent_complete: Mapped[int] = mapped_column(Integer, default=0)
     notes: Mapped[str | None] = mapped_column(Text)
+    # Interchange (issue 14): the summary tasks above it in the source schedule ("Design / Build"),
+    # a zero-length checkpoint, and the source's identity (MSPDI GUID or "uid:N", .gan id) so that
+    # importing the same file again updates the task instead of adding it twice.
+    outline: Mapped[str | None] = mapped_column(String(500))
+    milestone: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    external_uid: Mapped[str | None] = mapped_column(String(200))
 
     release: Mapped[Release] = relationship(back_populates="tasks")
     assignee: Mapped[Person | None] = relationship()
 
     __table_args__ = (
         UniqueConstraint("release_id", "local_id", name="uq_tasks_local_id"),
+        UniqueConstraint("release_id", "external_uid", name="uq_tasks_external_uid"),
         CheckConstraint("length(title) > 0", name="title_not_empty"),
         CheckConstraint('"end" IS NULL OR start IS NULL OR "end" >= start', name="dates_order"),
         CheckConstraint("percent_complete >= 0 AND percent_complete <= 100", name="percent_range"),
@@ -527,6 +535,9 @@ class CalendarWindow(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     rrule: Mapped[str | None] = mapped_column(String(500))
     scope_environment: Mapped[str | None] = mapped_column(String(100))
+    # Interchange (issue 14): where an imported window came from (an ICS event's UID and
+    # occurrence, an MSPDI calendar exception), so a re-import updates it instead of duplicating.
+    external_uid: Mapped[str | None] = mapped_column(String(300), unique=True)
 
     cis: Mapped[list[ConfigurationItem]] = relationship(secondary=window_cis, order_by=ConfigurationItem.name)
 

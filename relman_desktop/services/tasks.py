@@ -34,6 +34,8 @@ class TaskRow:
     percent_complete: int
     notes: str | None
     predecessors: list[dict[str, Any]] = field(default_factory=list)
+    outline: str | None = None  # the summary tasks above it in an imported schedule
+    milestone: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,6 +53,8 @@ FIELDS: dict[str, Any] = {
     "notes": str,
     "local_id": str,
     "position": int,
+    "outline": str,
+    "milestone": bool,
 }
 LABELS = {"assignee_email": "Assignee", "percent_complete": "% complete", "effort_hours": "Effort (hours)",
           "local_id": "Task id"}
@@ -88,7 +92,7 @@ def _rows(s: Session, release_id: int) -> list[TaskRow]:
             id=t.id, local_id=t.local_id, position=t.position, title=t.title, phase=t.phase.value,
             assignee_email=email, assignee=name, status=t.status.value, start=t.start, end=t.end,
             effort_hours=t.effort_hours, percent_complete=t.percent_complete, notes=t.notes,
-            predecessors=links.get(t.id, []),
+            predecessors=links.get(t.id, []), outline=t.outline, milestone=bool(t.milestone),
         )
         for t, email, name in rows
     ]
@@ -108,6 +112,10 @@ def _coerce_type(name: str, value: Any) -> Any:
     try:
         if kind is str:
             return str(value).strip()
+        if kind is bool:
+            if isinstance(value, str):
+                return value.strip().lower() in ("1", "true", "yes")
+            return bool(value)
         if kind is dt.date:
             return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value).strip())
         if kind is float:
@@ -138,6 +146,8 @@ def _apply(s: Session, task: Task, values: dict[str, Any]) -> None:
             task.assignee = person_by_email(s, value, field=name) if value else None
         elif name == "percent_complete" and value is None:
             task.percent_complete = 0
+        elif name == "milestone":
+            task.milestone = bool(value)
         else:
             setattr(task, name, value)
     if task.title is None or not task.title.strip():

@@ -66,6 +66,7 @@ def test_the_file_menu_holds_the_exports_and_the_import(win):
     assert {"Deployment Runbook (.docx)…", "Knowledge Base Pages (folder)…"} <= set(exports)
     imports = [a.text().replace("&", "") for a in win.import_menu.actions() if not a.isSeparator()]
     assert imports[0] == "Plan (JSON)…"  # the toolchain imports follow (tests/views/test_toolchain_import.py)
+    assert {"Microsoft Project (XML)…", "Calendar Events (.ics)…"} <= set(imports)  # interchange
 
 
 def test_calendar_picture_export_writes_png_and_tiled_pdf(win, demo_ctx, tmp_path):

@@ -41,6 +41,7 @@ from ..releases.releases_view import ReleasesView
 from .backup_support import install as install_backups
 from .commands import Refused, Step, op
 from .exports_menu import install as install_file_transfers
+from .interchange_import import install as install_interchange
 from .screens import PAGES, RELEASE_TABS, PageSpec
 from .settings import THEMES, Settings
 from .store import Store
@@ -285,6 +286,7 @@ class MainWindow(QMainWindow):
         self.file_transfers = install_file_transfers(self)  # File > Import/Export, conflict count
         self.toolchain_imports = install_toolchain_imports(self)  # File > Import: tests, git, CI, incidents
         self.backups = install_backups(self)  # automatic backups, File > Restore from Backup
+        self.interchange = install_interchange(self)  # MS Project, GanttProject, .ics, tracker sheets
         self._restore_geometry()
         self.show_welcome() if not self.store.has_plan else self._plan_opened(str(self.store.plan_path))
 
