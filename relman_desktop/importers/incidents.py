@@ -174,7 +174,23 @@ def _norm(header: str) -> str:
     return re.sub(r"[\s_]+", " ", header.strip().lower().lstrip("\ufeff"))
 
 
-def _moment(text: str, zone: dt.tzinfo) -> dt.datetime | None:
+_DOTTED = re.compile(r"^\s*\d{1,2}\.\d{1,2}\.\d{2,4}\b")
+_SLASHED = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/\d{2,4}\b")
+
+
+def day_first(values: list[str]) -> bool:
+    """Whether a column's ``dd/mm/yyyy`` dates put the day first: yes when one of them could
+    only be read that way (``13/05/2024``); month first (dateutil's, and US exports') otherwise."""
+    for value in values:
+        m = _SLASHED.match(value)
+        if m and int(m.group(1)) > 12:
+            return True
+        if m and int(m.group(2)) > 12:
+            return False
+    return False
+
+
+def _moment(text: str, zone: dt.tzinfo, dayfirst: bool = False) -> dt.datetime | None:
     value = text.strip()
     if not value:
         return None
@@ -184,7 +200,8 @@ def _moment(text: str, zone: dt.tzinfo) -> dt.datetime | None:
         try:
             from dateutil import parser as du
 
-            moment = du.parse(value)
+            # 01.05.2024 is 1 May wherever dots are written (de, fr, ru, ...)
+            moment = du.parse(value, dayfirst=dayfirst or bool(_DOTTED.match(value)))
         except (ValueError, OverflowError):
             raise ValueError(value) from None
     if moment.tzinfo is None:
@@ -254,8 +271,19 @@ def _csv(text: str, name: str, mapping: dict[str, str], zone: dt.tzinfo) -> list
             f"{name}: no column for {missing[0]} (looked for {looked} …); "
             f"name one with --map COLUMN={missing[0]}"
         )
+    rows = list(reader)
+    # one reading for the whole file: its dates come from one tool in one locale
+    dayfirst = day_first(
+        [
+            r[i]
+            for f, i in columns.items()
+            if f in ("detected_at", "restored_at")
+            for r in rows
+            if i < len(r)
+        ]
+    )
     records, problems = [], []
-    for line, row in enumerate(reader, start=2):
+    for line, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
             continue
         cell = {f: (row[i].strip() if i < len(row) else "") for f, i in columns.items()}
@@ -270,7 +298,7 @@ def _csv(text: str, name: str, mapping: dict[str, str], zone: dt.tzinfo) -> list
                 times[f] = None
                 continue
             try:
-                times[f] = _moment(cell[f], zone)
+                times[f] = _moment(cell[f], zone, dayfirst)
             except ValueError:
                 problems.append(
                     f"{name} {where}: {header[columns[f]].strip()} {cell[f]!r} is not a date and time"
