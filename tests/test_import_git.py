@@ -350,3 +350,37 @@ def test_standards_shaped_like_issue_keys_are_no_issues(plan_file: Path, tmp_pat
         ("read UTF-8 file names", b.shas["b"][:12]),
         ("verify SHA-256 sums", b.shas["c"][:12]),
     ]
+
+
+def rc_repo(path: Path):
+    """1.1.0, then two commits tagged v1.2.0-rc.1, a fix, and 1.2.0 tagged twice (v1.2.0 and
+    1.2.0, as teams that changed their tag style have)."""
+    from git_repos import RepoBuilder
+
+    b = RepoBuilder(path)
+    b.tag("v1.1.0", b.commit("base", "initial"), annotated=True)
+    b.commit("feat", "feat: export to PDF")
+    b.tag("v1.2.0-rc.1", b.commit("perf", "perf: faster export"), annotated=False)
+    final = b.commit("fix", "fix: export crash found in the rc")
+    b.tag("v1.2.0", final, annotated=True)
+    b.tag("1.2.0", final, annotated=False)
+    return b
+
+
+def test_a_final_release_reaches_back_past_its_own_release_candidates(
+    ctx: Ctx, plan_path: Path, tmp_path: Path
+) -> None:
+    releases.create_release(
+        ctx, {"key": "REL-2", "title": "Billing 1.2", "type": "minor", "version": "1.2.0"}
+    )
+    ctx.plan.close()
+    b = rc_repo(tmp_path / "rc")
+    code, out, err = run(
+        "--plan", str(plan_path), "import", "git", str(b.repo.workdir), "--release", "REL-2",
+        "--dry-run", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out)
+    # 1.2.0 follows 1.1.0: the rc's commits are part of it
+    assert (data["range"], data["commits"]) == ("v1.1.0..v1.2.0", 3)
+

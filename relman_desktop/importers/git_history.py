@@ -372,15 +372,28 @@ class GitImport:
         return data
 
 
+def previous_release(tags: list[VersionTag], version: Version | None) -> VersionTag | None:
+    """The tag of the release before ``version``: the highest version below it, leaving out
+    pre-releases (``v1.2.0-rc.1``) when ``version`` is a final release: 1.2.0 follows 1.1.0,
+    and its release candidates' commits are part of it."""
+    below = [
+        t
+        for t in tags
+        if version is None
+        or (t.version < version and (version.is_prerelease or not t.version.is_prerelease))
+    ]
+    return below[-1] if below else None
+
+
 def _default_range(tags: list[VersionTag], version: Version | None) -> tuple[str | None, str, str]:
     """(from, to, label) for a release of ``version``."""
     own = [t for t in tags if version is not None and t.version == version]
     if own:
         to = own[-1]
-        before = [t for t in tags if t.version < to.version]
-        return (before[-1].name if before else None), to.name, to.name
-    below = [t for t in tags if version is None or t.version < version]
-    return (below[-1].name if below else None), "HEAD", "HEAD"
+        before = previous_release(tags, to.version)
+        return (before.name if before else None), to.name, to.name
+    below = previous_release(tags, version)
+    return (below.name if below else None), "HEAD", "HEAD"
 
 
 def plan_git_import(
