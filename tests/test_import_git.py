@@ -384,3 +384,27 @@ def test_a_final_release_reaches_back_past_its_own_release_candidates(
     # 1.2.0 follows 1.1.0: the rc's commits are part of it
     assert (data["range"], data["commits"]) == ("v1.1.0..v1.2.0", 3)
 
+
+def test_tags_naming_one_version_twice_propose_one_release_typed_against_the_last_final(
+    ctx: Ctx, plan_path: Path, tmp_path: Path
+) -> None:
+    releases.create_release(
+        ctx, {"key": "REL-OLD", "title": "Billing 1.1", "type": "minor", "version": "v1.1"}
+    )
+    ctx.plan.close()
+    b = rc_repo(tmp_path / "rc")
+    code, out, err = run("--plan", str(plan_path), "import", "git", str(b.repo.workdir), "--tags")
+    assert code == 0, err
+    data = read(
+        plan_path,
+        lambda s: {
+            r.key: (r.version, r.type.value, r.commit_range, r.commit_count)
+            for r in s.execute(select(Release)).scalars()
+        },
+    )
+    assert data == {
+        "REL-OLD": ("v1.1", "minor", None, None),  # v1.1.0 is the same version: not twice
+        "REL-1.2.0-rc.1": ("1.2.0-rc.1", "minor", "v1.1.0..v1.2.0-rc.1", 2),
+        "REL-1.2.0": ("1.2.0", "minor", "v1.1.0..v1.2.0", 3),
+    }
+    assert "tag v1.2.0 names the same version" in out

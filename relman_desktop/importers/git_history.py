@@ -228,6 +228,12 @@ _VERSION_IN_TAG = re.compile(
 )
 
 
+def version_text(tag: str) -> str:
+    """The version as the tag writes it (``v1.2.0-rc.1`` → ``1.2.0-rc.1``), for a person."""
+    m = _VERSION_IN_TAG.match(tag.strip())
+    return m.group(1) if m else tag
+
+
 def parse_version(text: str | None) -> Version | None:
     if not text:
         return None
@@ -651,20 +657,25 @@ def plan_tag_import(ctx: Ctx, repository: str, application: str | None = None) -
     with open_repository(repository) as repo:
         tags = version_tags(repo)
         counts = []
-        previous: VersionTag | None = None
+        same: dict[Version, VersionTag] = {}  # v1.2.0 and 1.2.0 naming one version: one release
         for t in tags:
-            commits = read_commits(repo, t.sha, previous.sha if previous else None, repository)
+            prev = previous_release(tags, t.version)
+            commits = read_commits(repo, t.sha, prev.sha if prev else None, repository)
             kept = [c for c in commits if c.parents <= 1 and not is_bot(c)]
-            counts.append((t, previous, kept))
-            previous = t
+            counts.append((t, prev, kept))
+    for t, _, _ in counts:  # the annotated tag names the release, else the latest
+        if t.version not in same or t.annotated or not same[t.version].annotated:
+            same[t.version] = t
     with ctx.read() as s:
-        by_version = {
-            v: k for k, v in s.execute(select(M.Release.key, M.Release.version)).all() if v
-        }
+        by_version: dict[Version, str] = {}
+        for k, v in s.execute(select(M.Release.key, M.Release.version)).all():
+            parsed = parse_version(v)
+            if parsed is not None:
+                by_version.setdefault(parsed, k)
         keys = set(s.execute(select(M.Release.key)).scalars())
     known = evidence_import.known_sources(ctx, "tag", [f"{t.name}@{t.sha}" for t, _, _ in counts])
     for t, prev, kept in counts:
-        version = str(t.version)
+        version = version_text(t.name)
         key = f"REL-{version}"
         first = min((c.when for c in kept), default=t.when)
         start = (prev.when if prev else first).date()
@@ -690,14 +701,25 @@ def plan_tag_import(ctx: Ctx, repository: str, application: str | None = None) -
             job.preview.rows.append(
                 PreviewRow("skip", "release", key, label, "already imported", t.name)
             )
-        elif version in by_version or str(t.version) in by_version:
+        elif same[t.version] is not t:
             job.preview.rows.append(
                 PreviewRow(
                     "skip",
                     "release",
                     key,
                     label,
-                    f"{by_version.get(version)} has version {version} already",
+                    f"tag {same[t.version].name} names the same version",
+                    t.name,
+                )
+            )
+        elif t.version in by_version:
+            job.preview.rows.append(
+                PreviewRow(
+                    "skip",
+                    "release",
+                    key,
+                    label,
+                    f"{by_version[t.version]} has version {version} already",
                     t.name,
                 )
             )
