@@ -130,6 +130,30 @@ def test_a_running_gitlab_pipeline_is_updated_when_imported_finished(
     assert rows[0][2:4] == (dt.datetime(2026, 12, 2, 10, 12, 30, tzinfo=dt.UTC), "success")
 
 
+def test_a_snapshot_saved_while_running_does_not_undo_the_finished_run(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    args = ("--plan", str(plan_file), "import", "pipeline")
+    finished = json.loads((PIPELINES / "gitlab_pipeline.json").read_text())
+    finished.update(status="success", finished_at="2026-12-02T10:12:30.000Z", duration=748)
+    later = tmp_path / "pipeline.json"
+    later.write_text(json.dumps(finished))
+    code, _, err = run(*args, str(later), "--release", "REL-1", "--env", "staging")
+    assert code == 0, err
+    before = audit_count(plan_file)
+    # the earlier, running snapshot is imported last (files copied out of order)
+    code, out, err = run(
+        *args, str(PIPELINES / "gitlab_pipeline.json"), "--release", "REL-1", "--env", "staging"
+    )
+    assert code == 0, err
+    assert "has finished already" in out
+    assert deployments(plan_file)[0][2:4] == (
+        dt.datetime(2026, 12, 2, 10, 12, 30, tzinfo=dt.UTC),
+        "success",
+    )
+    assert audit_count(plan_file) == before
+
+
 def test_importing_the_same_run_again_changes_nothing(plan_file: Path) -> None:
     args = (
         "--plan",

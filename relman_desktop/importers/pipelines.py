@@ -354,7 +354,22 @@ def plan_pipeline_import(
             )
         job.deployment_id = int(known["entity_id"])
         differ = sorted(k for k, v in values.items() if current.get(k) != v)
-        if differ:
+        if differ and current.get("finished_at") and not values.get("finished_at"):
+            # a snapshot saved while the run was going, read after the finished one: it must
+            # not undo the recorded outcome
+            job.values = {}
+            job.preview.rows.append(
+                PreviewRow(
+                    "skip",
+                    "deployment",
+                    run.label,
+                    title,
+                    f"deployment #{job.deployment_id} has finished already; "
+                    "this file was saved while the run was going",
+                    path,
+                )
+            )
+        elif differ:
             job.values = {k: values[k] for k in differ}
             job.preview.rows.append(
                 PreviewRow(
