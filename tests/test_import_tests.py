@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from relman_desktop.cli import main
-from relman_desktop.importers.test_reports import read_report
+from relman_desktop.importers.test_reports import parse_report, read_report
 from relman_desktop.models.entities import AuditEvent, TestRun
 from relman_desktop.services import evidence, releases
 from relman_desktop.services.base import Ctx
@@ -425,3 +425,36 @@ def test_the_text_output_names_each_failed_test(plan_file: Path) -> None:
         "  failure pytest_junitxml.xml: tests.test_lib.test_error — Exception: error",
         "dry run: nothing was written",
     ]
+
+
+@pytest.mark.parametrize(
+    "case, suite, expected",
+    [
+        # mocha-junit-reporter (Mocha, Cypress): the title as class, the full title as name
+        (
+            '<testcase name="Login rejects bad password" classname="rejects bad password">',
+            "Login",
+            "Login rejects bad password",
+        ),
+        # ctest --output-junit: class and name are both the test's name
+        ('<testcase name="unit_b" classname="unit_b" status="fail">', "Linux-c++", "unit_b"),
+        # Bazel test.xml: no class, the one case named after its suite (the target)
+        ('<testcase name="//pkg:foo_test" status="run">', "//pkg:foo_test", "//pkg:foo_test"),
+        # the usual JUnit shapes are unchanged
+        (
+            '<testcase name="bad()" classname="com.x.FooTest">',
+            "com.x.FooTest",
+            "com.x.FooTest.bad()",
+        ),
+        ('<testcase name="renders">', "src/App.test.js", "src/App.test.js › renders"),
+    ],
+)
+def test_a_failed_test_is_named_once_whatever_tool_wrote_it(
+    case: str, suite: str, expected: str
+) -> None:
+    xml = (
+        f'<testsuite name="{suite}" timestamp="2026-05-01T10:00:00">'
+        f'{case}<failure message="boom"/></testcase></testsuite>'
+    )
+    report = parse_report(xml.encode(), "report.xml")
+    assert [f.full_name for f in report.failures] == [expected]

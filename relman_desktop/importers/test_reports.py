@@ -342,9 +342,15 @@ def _read_case(case: Any, report: TestReport, times: list[dt.datetime], suite_na
     classname = (case.get("classname") or case.get("class") or "").strip()
     name = (case.get("name") or "").strip() or "unnamed test"
     if classname:
-        full = name if name.startswith(classname + ".") else f"{classname}.{name}"
-    else:  # jest-junit leaves classname empty: the suite (the test file) tells the tests apart
-        full = f"{suite_name} › {name}" if suite_name else name
+        # mocha-junit-reporter (Mocha, Cypress) writes the test's title as the class and its
+        # full title as the name: "Login rejects bad password", not "rejects….Login rejects…"
+        contained = name.startswith(classname + ".") or name.endswith(" " + classname)
+        full = name if contained or name == classname else f"{classname}.{name}"
+    elif suite_name and suite_name != name:
+        # jest-junit leaves classname empty: the suite (the test file) tells the tests apart
+        full = f"{suite_name} › {name}"
+    else:  # Bazel names its one test case after the suite, the target
+        full = name
     if failure is not None or error is not None:
         report.failed += 1
         kind = "failure" if failure is not None else "error"
