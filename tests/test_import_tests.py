@@ -458,3 +458,22 @@ def test_a_failed_test_is_named_once_whatever_tool_wrote_it(
     )
     report = parse_report(xml.encode(), "report.xml")
     assert [f.full_name for f in report.failures] == [expected]
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        b"<!DOCTYPE html><html><head><title>Test Report</title></head><body>3 passed<br></body>",
+        b"\xef\xbb\xbf<!-- surefire-report --><html lang='en'><body><p>3 passed</p></body></html>",
+    ],
+)
+def test_an_html_report_is_refused_as_a_page_not_as_broken_xml(
+    plan_file: Path, tmp_path: Path, page: bytes
+) -> None:
+    f = tmp_path / "index.html"
+    f.write_bytes(page)
+    before = state(plan_file)
+    code, out, err = run("--plan", str(plan_file), "import", "tests", str(f), "--release", "REL-1")
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith(f"relman: {f}: an HTML page")
+    assert state(plan_file) == before

@@ -146,12 +146,20 @@ def _parser() -> etree.XMLParser:
     )
 
 
+_HTML = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S
+)
 _DECLARATION = re.compile(rb"^\s*(?:\xef\xbb\xbf)?<\?xml[^>]*\?>", re.S)
 
 
 def _root(data: bytes, name: str) -> Any:
     if not data.strip():
         raise ReportError(f"{name}: the file is empty; expected {EXPECTED}")
+    if _HTML.match(data):
+        raise ReportError(
+            f"{name}: an HTML page (a rendered test report?), not the XML the test tool writes; "
+            f"expected {EXPECTED}"
+        )
     try:
         return etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
