@@ -363,6 +363,14 @@ def test_approve_by_someone_who_is_no_approver_is_refused(plan_file: Path) -> No
     assert code == 2 and err.startswith("relman: Comment: a comment is required")
 
 
+def test_approve_of_a_stage_the_release_has_not_names_its_stages(plan_file: Path) -> None:
+    before = audit_count(plan_file)
+    assert run(
+        "--plan", str(plan_file), "approve", "REL-1", "--stage", "cab", "--as", "ana@example.com"
+    ) == (2, "", "relman: REL-1 has no approval stage 'cab' (its stages: CAB)\n")
+    assert audit_count(plan_file) == before
+
+
 def test_a_test_job_does_not_make_a_run_a_deployment_to_test(
     plan_file: Path, tmp_path: Path
 ) -> None:
