@@ -408,3 +408,25 @@ def test_tags_naming_one_version_twice_propose_one_release_typed_against_the_las
         "REL-1.2.0": ("1.2.0", "minor", "v1.1.0..v1.2.0", 3),
     }
     assert "tag v1.2.0 names the same version" in out
+
+
+def test_a_shallow_clone_is_refused_when_the_range_runs_into_its_cut(
+    plan_file: Path, repo, tmp_path: Path
+) -> None:
+    # what a CI checkout holds by default: the last commits, and only the tags among them
+    clone = tmp_path / "ci-checkout"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "2", f"file://{repo.repo.workdir}", str(clone)],
+        check=True,
+        capture_output=True,
+    )
+    before = audit_count(plan_file)
+    args = ("--plan", str(plan_file), "import", "git", str(clone), "--release", "REL-1")
+    code, out, err = run(*args)
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith(f"relman: {clone}: a shallow clone, and v1.1.0 (all history) reaches")
+    assert audit_count(plan_file) == before
+    # a range the clone holds in full is read
+    code, out, err = run(*args, "--from", "v1.1.0", "--to", "HEAD", "--json")
+    assert code == 0, err
+    assert json.loads(out)["commits"] == 1

@@ -253,13 +253,36 @@ def _walk(repo: pygit2.Repository, to: Any, hide: Any | None) -> Iterator[Any]:
     yield from walker
 
 
+def _abbrev(rev: str) -> str:
+    return rev[:12] if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", rev) else rev
+
+
+def _shallow_cut(repo: pygit2.Repository) -> set[str]:
+    """The commits a shallow clone holds without their parents (git's ``shallow`` file; libgit2
+    shows them as root commits)."""
+    try:
+        return set((Path(repo.path) / "shallow").read_text().split())
+    except OSError:
+        return set()
+
+
 def read_commits(
     repo: pygit2.Repository, to_rev: str, from_rev: str | None, repo_name: str
 ) -> list[Commit]:
     """The commits reachable from ``to_rev`` and not from ``from_rev``, newest first."""
     to = _resolve(repo, to_rev, repo_name)
     hide = _resolve(repo, from_rev, repo_name) if from_rev else None
-    return [_commit(c) for c in _walk(repo, to, hide)]
+    walked = list(_walk(repo, to, hide))
+    if repo.is_shallow and _shallow_cut(repo) & {str(c.id) for c in walked}:
+        # A CI checkout (actions/checkout fetches one commit by default): the range runs into
+        # the cut, and its count, authors and changes would be short without a word.
+        start, end = (_abbrev(r) for r in (from_rev or "", to_rev))
+        span = f"{start}..{end}" if start else f"{end} (all history)"
+        raise GitError(
+            f"{repo_name}: a shallow clone, and {span} reaches past the history it holds; "
+            "fetch the whole history (git fetch --unshallow --tags, or fetch-depth: 0)"
+        )
+    return [_commit(c) for c in walked]
 
 
 # --- classifying commits --------------------------------------------------------------------------------
