@@ -430,3 +430,16 @@ def test_a_shallow_clone_is_refused_when_the_range_runs_into_its_cut(
     code, out, err = run(*args, "--from", "v1.1.0", "--to", "HEAD", "--json")
     assert code == 0, err
     assert json.loads(out)["commits"] == 1
+
+
+def test_an_empty_repository_says_it_has_no_commits(plan_file: Path, tmp_path: Path) -> None:
+    import pygit2
+
+    empty = tmp_path / "new-project"
+    pygit2.init_repository(str(empty), initial_head="main")
+    before = audit_count(plan_file)
+    code, out, err = run(
+        "--plan", str(plan_file), "import", "git", str(empty), "--release", "REL-1"
+    )
+    assert (code, out, err) == (2, "", f"relman: {empty}: the repository has no commits yet\n")
+    assert audit_count(plan_file) == before

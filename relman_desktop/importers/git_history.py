@@ -196,6 +196,8 @@ def _resolve(repo: pygit2.Repository, rev: str, repo_name: str) -> Any:
         obj = repo.revparse_single(rev)
         return obj.peel(pygit2.Commit)
     except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+        if repo.head_is_unborn and not any(r.startswith("refs/") for r in repo.references):
+            raise GitError(f"{repo_name}: the repository has no commits yet") from None
         raise GitError(f"{repo_name}: revision {rev!r} does not exist") from None
 
 
