@@ -3,6 +3,7 @@ producing tool would count it; re-imports change nothing; bad files are refused 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -477,3 +478,24 @@ def test_an_html_report_is_refused_as_a_page_not_as_broken_xml(
     assert code == 2
     assert err.count("\n") == 1 and err.startswith(f"relman: {f}: an HTML page")
     assert state(plan_file) == before
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        b"\x1b[31mexpected 1, got 2\x1b[0m",  # a raw escape, as ctest copies a test's output
+        b"&#27;[31mexpected 1, got 2&#x1b;[0m",  # the same as character references
+        b"expected 1, got 2\x07",  # a stray bell
+    ],
+)
+def test_terminal_colours_in_a_report_do_not_make_it_unreadable(message: bytes) -> None:
+    xml = (
+        b'<testsuite name="S" tests="2" timestamp="2026-05-01T10:00:00">'
+        b'<testcase classname="A" name="ok"/>'
+        b'<testcase classname="A" name="bad"><failure message="' + message + b'">x</failure>'
+        b"</testcase></testsuite>"
+    )
+    report = parse_report(xml, "ctest.xml")
+    assert (report.total, report.failed) == (2, 1)
+    assert [f.message for f in report.failures] == ["expected 1, got 2"]
+    assert report.sha256 == hashlib.sha256(xml).hexdigest()  # the file as written is the identity
