@@ -366,3 +366,23 @@ def test_local_date_formats_are_read_the_way_the_file_writes_them(
     )
     assert code == 0, err
     assert [i["detected_at"] for i in json.loads(out)["incidents"]] == detected
+
+
+@pytest.mark.parametrize(
+    "encoding, sep",
+    [("cp1252", ";"), ("utf-16", "\t"), ("utf-8-sig", ",")],
+    ids=["excel-csv-windows", "excel-unicode-text", "utf8-bom"],
+)
+def test_excel_saved_exports_are_read_in_their_encoding(
+    plan_file: Path, tmp_path: Path, encoding: str, sep: str
+) -> None:
+    f = tmp_path / "export.csv"
+    rows = [["Key", "Summary", "Created"], ["INC-9", "Störung Zahlung", "2026-05-01 10:30"]]
+    f.write_bytes("\n".join(sep.join(r) for r in rows).encode(encoding))
+    code, out, err = run(
+        "--plan", str(plan_file), "import", "incidents", str(f), "--timezone", "UTC", "--json"
+    )
+    assert code == 0, err
+    assert [(i["key"], i["title"]) for i in json.loads(out)["incidents"]] == [
+        ("INC-9", "Störung Zahlung")
+    ]

@@ -398,6 +398,26 @@ def _alerts(data: Any, name: str) -> list[IncidentRecord]:
     return records
 
 
+def _decode(data: bytes, path: str) -> str:
+    """The file's text as Excel and ITSM tools save it: UTF-8 (with or without a BOM), UTF-16
+    with its BOM (Excel's "Unicode Text"), or Windows-1252 (Excel's "CSV" on Windows)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif data.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"
+    else:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            encoding = "cp1252"
+    if b"\x00" in data and encoding != "utf-16":
+        raise IncidentError(f"{path}: not a text file (CSV or JSON expected)")
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        raise IncidentError(f"{path}: not a text file (CSV or JSON expected)") from None
+
+
 def read_incidents(
     path: str, mapping: list[str] | None = None, timezone: str = "UTC"
 ) -> list[IncidentRecord]:
@@ -410,10 +430,7 @@ def read_incidents(
     p = Path(path)
     if not p.is_file():
         raise IncidentError(f"{path}: no such file")
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise IncidentError(f"{path}: not a text file (CSV or JSON expected)") from None
+    text = _decode(p.read_bytes(), path)
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
