@@ -397,3 +397,26 @@ def test_a_test_job_does_not_make_a_run_a_deployment_to_test(
         "--dry-run",
     )
     assert json.loads(out)["run"]["environment"] == "staging"
+
+
+@pytest.mark.parametrize(
+    "tool, change, note",
+    [
+        ("gitlab_pipeline.json", {"status": "canceled"}, "the pipeline was canceled"),
+        ("jenkins_build.json", {"result": "ABORTED", "building": False}, "the build was aborted"),
+    ],
+)
+def test_a_stopped_run_says_why_it_is_recorded_as_failed(
+    plan_file: Path, tmp_path: Path, tool: str, change: dict, note: str
+) -> None:
+    data = json.loads((PIPELINES / tool).read_text())
+    data.update(change)
+    f = tmp_path / tool
+    f.write_text(json.dumps(data))
+    code, out, err = run(
+        "--plan", str(plan_file), "import", "pipeline", str(f), "--release", "REL-1", "--json"
+    )
+    assert code == 0, err
+    preview = json.loads(out)
+    assert preview["run"]["outcome"] == "failed"
+    assert any(note in w for w in preview["warnings"])

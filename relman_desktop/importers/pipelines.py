@@ -233,7 +233,7 @@ def _gitlab(data: dict[str, Any], name: str) -> PipelineRun:
     finished = None if running else _iso(data.get("finished_at"))
     outcome = None if running else GITLAB_OUTCOME.get(status, "failed")
     project = data.get("project_id", "")
-    return PipelineRun(
+    run = PipelineRun(
         "gitlab",
         f"gitlab:{project}:{data.get('id')}",
         f"GitLab pipeline {data.get('id')}",
@@ -243,6 +243,9 @@ def _gitlab(data: dict[str, Any], name: str) -> PipelineRun:
         outcome,
         data.get("web_url"),
     )
+    if status in ("canceled", "cancelled"):  # as GitHub's cancelled and Jenkins's ABORTED say
+        run.notes.append("the pipeline was canceled: recorded as failed")
+    return run
 
 
 def parse_pipeline(data: Any, name: str) -> PipelineRun:
