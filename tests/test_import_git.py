@@ -350,3 +350,96 @@ def test_standards_shaped_like_issue_keys_are_no_issues(plan_file: Path, tmp_pat
         ("read UTF-8 file names", b.shas["b"][:12]),
         ("verify SHA-256 sums", b.shas["c"][:12]),
     ]
+
+
+def rc_repo(path: Path):
+    """1.1.0, then two commits tagged v1.2.0-rc.1, a fix, and 1.2.0 tagged twice (v1.2.0 and
+    1.2.0, as teams that changed their tag style have)."""
+    from git_repos import RepoBuilder
+
+    b = RepoBuilder(path)
+    b.tag("v1.1.0", b.commit("base", "initial"), annotated=True)
+    b.commit("feat", "feat: export to PDF")
+    b.tag("v1.2.0-rc.1", b.commit("perf", "perf: faster export"), annotated=False)
+    final = b.commit("fix", "fix: export crash found in the rc")
+    b.tag("v1.2.0", final, annotated=True)
+    b.tag("1.2.0", final, annotated=False)
+    return b
+
+
+def test_a_final_release_reaches_back_past_its_own_release_candidates(
+    ctx: Ctx, plan_path: Path, tmp_path: Path
+) -> None:
+    releases.create_release(
+        ctx, {"key": "REL-2", "title": "Billing 1.2", "type": "minor", "version": "1.2.0"}
+    )
+    ctx.plan.close()
+    b = rc_repo(tmp_path / "rc")
+    code, out, err = run(
+        "--plan", str(plan_path), "import", "git", str(b.repo.workdir), "--release", "REL-2",
+        "--dry-run", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out)
+    # 1.2.0 follows 1.1.0: the rc's commits are part of it
+    assert (data["range"], data["commits"]) == ("v1.1.0..v1.2.0", 3)
+
+
+def test_tags_naming_one_version_twice_propose_one_release_typed_against_the_last_final(
+    ctx: Ctx, plan_path: Path, tmp_path: Path
+) -> None:
+    releases.create_release(
+        ctx, {"key": "REL-OLD", "title": "Billing 1.1", "type": "minor", "version": "v1.1"}
+    )
+    ctx.plan.close()
+    b = rc_repo(tmp_path / "rc")
+    code, out, err = run("--plan", str(plan_path), "import", "git", str(b.repo.workdir), "--tags")
+    assert code == 0, err
+    data = read(
+        plan_path,
+        lambda s: {
+            r.key: (r.version, r.type.value, r.commit_range, r.commit_count)
+            for r in s.execute(select(Release)).scalars()
+        },
+    )
+    assert data == {
+        "REL-OLD": ("v1.1", "minor", None, None),  # v1.1.0 is the same version: not twice
+        "REL-1.2.0-rc.1": ("1.2.0-rc.1", "minor", "v1.1.0..v1.2.0-rc.1", 2),
+        "REL-1.2.0": ("1.2.0", "minor", "v1.1.0..v1.2.0", 3),
+    }
+    assert "tag v1.2.0 names the same version" in out
+
+
+def test_a_shallow_clone_is_refused_when_the_range_runs_into_its_cut(
+    plan_file: Path, repo, tmp_path: Path
+) -> None:
+    # what a CI checkout holds by default: the last commits, and only the tags among them
+    clone = tmp_path / "ci-checkout"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "2", f"file://{repo.repo.workdir}", str(clone)],
+        check=True,
+        capture_output=True,
+    )
+    before = audit_count(plan_file)
+    args = ("--plan", str(plan_file), "import", "git", str(clone), "--release", "REL-1")
+    code, out, err = run(*args)
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith(f"relman: {clone}: a shallow clone, and v1.1.0 (all history) reaches")
+    assert audit_count(plan_file) == before
+    # a range the clone holds in full is read
+    code, out, err = run(*args, "--from", "v1.1.0", "--to", "HEAD", "--json")
+    assert code == 0, err
+    assert json.loads(out)["commits"] == 1
+
+
+def test_an_empty_repository_says_it_has_no_commits(plan_file: Path, tmp_path: Path) -> None:
+    import pygit2
+
+    empty = tmp_path / "new-project"
+    pygit2.init_repository(str(empty), initial_head="main")
+    before = audit_count(plan_file)
+    code, out, err = run(
+        "--plan", str(plan_file), "import", "git", str(empty), "--release", "REL-1"
+    )
+    assert (code, out, err) == (2, "", f"relman: {empty}: the repository has no commits yet\n")
+    assert audit_count(plan_file) == before

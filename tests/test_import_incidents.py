@@ -334,3 +334,55 @@ def test_the_likeliest_column_wins_whatever_its_place(plan_file: Path, tmp_path:
         "2026-12-01T23:00:00Z",
         "2026-12-02T01:00:00Z",
     )
+
+
+@pytest.mark.parametrize(
+    "rows, detected",
+    [
+        # a German export: dotted dates are day first, whatever else the file holds
+        (
+            ["INC-1;DB down;01.05.2026 10:30;01.05.2026 11:45"],
+            ["2026-05-01T10:30:00Z"],
+        ),
+        # 13/06 can only be day first, so 05/06 in the same file is 5 June, not 6 May
+        (
+            ["INC-1;a;05/06/2026 10:00;05/06/2026 11:00", "INC-2;b;13/06/2026 09:00;"],
+            ["2026-06-05T10:00:00Z", "2026-06-13T09:00:00Z"],
+        ),
+        # 06/13 can only be month first (a US export)
+        (
+            ["INC-1;a;05/06/2026 10:00;", "INC-2;b;06/13/2026 09:00;"],
+            ["2026-05-06T10:00:00Z", "2026-06-13T09:00:00Z"],
+        ),
+    ],
+)
+def test_local_date_formats_are_read_the_way_the_file_writes_them(
+    plan_file: Path, tmp_path: Path, rows: list[str], detected: list[str]
+) -> None:
+    f = tmp_path / "export.csv"
+    f.write_bytes(("\ufeffKey;Summary;Created;Resolved\n" + "\n".join(rows) + "\n").encode())
+    code, out, err = run(
+        "--plan", str(plan_file), "import", "incidents", str(f), "--timezone", "UTC", "--json"
+    )
+    assert code == 0, err
+    assert [i["detected_at"] for i in json.loads(out)["incidents"]] == detected
+
+
+@pytest.mark.parametrize(
+    "encoding, sep",
+    [("cp1252", ";"), ("utf-16", "\t"), ("utf-8-sig", ",")],
+    ids=["excel-csv-windows", "excel-unicode-text", "utf8-bom"],
+)
+def test_excel_saved_exports_are_read_in_their_encoding(
+    plan_file: Path, tmp_path: Path, encoding: str, sep: str
+) -> None:
+    f = tmp_path / "export.csv"
+    rows = [["Key", "Summary", "Created"], ["INC-9", "Störung Zahlung", "2026-05-01 10:30"]]
+    f.write_bytes("\n".join(sep.join(r) for r in rows).encode(encoding))
+    code, out, err = run(
+        "--plan", str(plan_file), "import", "incidents", str(f), "--timezone", "UTC", "--json"
+    )
+    assert code == 0, err
+    assert [(i["key"], i["title"]) for i in json.loads(out)["incidents"]] == [
+        ("INC-9", "Störung Zahlung")
+    ]

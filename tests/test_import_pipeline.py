@@ -130,6 +130,30 @@ def test_a_running_gitlab_pipeline_is_updated_when_imported_finished(
     assert rows[0][2:4] == (dt.datetime(2026, 12, 2, 10, 12, 30, tzinfo=dt.UTC), "success")
 
 
+def test_a_snapshot_saved_while_running_does_not_undo_the_finished_run(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    args = ("--plan", str(plan_file), "import", "pipeline")
+    finished = json.loads((PIPELINES / "gitlab_pipeline.json").read_text())
+    finished.update(status="success", finished_at="2026-12-02T10:12:30.000Z", duration=748)
+    later = tmp_path / "pipeline.json"
+    later.write_text(json.dumps(finished))
+    code, _, err = run(*args, str(later), "--release", "REL-1", "--env", "staging")
+    assert code == 0, err
+    before = audit_count(plan_file)
+    # the earlier, running snapshot is imported last (files copied out of order)
+    code, out, err = run(
+        *args, str(PIPELINES / "gitlab_pipeline.json"), "--release", "REL-1", "--env", "staging"
+    )
+    assert code == 0, err
+    assert "has finished already" in out
+    assert deployments(plan_file)[0][2:4] == (
+        dt.datetime(2026, 12, 2, 10, 12, 30, tzinfo=dt.UTC),
+        "success",
+    )
+    assert audit_count(plan_file) == before
+
+
 def test_importing_the_same_run_again_changes_nothing(plan_file: Path) -> None:
     args = (
         "--plan",
@@ -339,6 +363,14 @@ def test_approve_by_someone_who_is_no_approver_is_refused(plan_file: Path) -> No
     assert code == 2 and err.startswith("relman: Comment: a comment is required")
 
 
+def test_approve_of_a_stage_the_release_has_not_names_its_stages(plan_file: Path) -> None:
+    before = audit_count(plan_file)
+    assert run(
+        "--plan", str(plan_file), "approve", "REL-1", "--stage", "cab", "--as", "ana@example.com"
+    ) == (2, "", "relman: REL-1 has no approval stage 'cab' (its stages: CAB)\n")
+    assert audit_count(plan_file) == before
+
+
 def test_a_test_job_does_not_make_a_run_a_deployment_to_test(
     plan_file: Path, tmp_path: Path
 ) -> None:
@@ -365,3 +397,26 @@ def test_a_test_job_does_not_make_a_run_a_deployment_to_test(
         "--dry-run",
     )
     assert json.loads(out)["run"]["environment"] == "staging"
+
+
+@pytest.mark.parametrize(
+    "tool, change, note",
+    [
+        ("gitlab_pipeline.json", {"status": "canceled"}, "the pipeline was canceled"),
+        ("jenkins_build.json", {"result": "ABORTED", "building": False}, "the build was aborted"),
+    ],
+)
+def test_a_stopped_run_says_why_it_is_recorded_as_failed(
+    plan_file: Path, tmp_path: Path, tool: str, change: dict, note: str
+) -> None:
+    data = json.loads((PIPELINES / tool).read_text())
+    data.update(change)
+    f = tmp_path / tool
+    f.write_text(json.dumps(data))
+    code, out, err = run(
+        "--plan", str(plan_file), "import", "pipeline", str(f), "--release", "REL-1", "--json"
+    )
+    assert code == 0, err
+    preview = json.loads(out)
+    assert preview["run"]["outcome"] == "failed"
+    assert any(note in w for w in preview["warnings"])

@@ -3,6 +3,7 @@ producing tool would count it; re-imports change nothing; bad files are refused 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from relman_desktop.cli import main
-from relman_desktop.importers.test_reports import read_report
+from relman_desktop.importers.test_reports import parse_report, read_report
 from relman_desktop.models.entities import AuditEvent, TestRun
 from relman_desktop.services import evidence, releases
 from relman_desktop.services.base import Ctx
@@ -425,3 +426,76 @@ def test_the_text_output_names_each_failed_test(plan_file: Path) -> None:
         "  failure pytest_junitxml.xml: tests.test_lib.test_error — Exception: error",
         "dry run: nothing was written",
     ]
+
+
+@pytest.mark.parametrize(
+    "case, suite, expected",
+    [
+        # mocha-junit-reporter (Mocha, Cypress): the title as class, the full title as name
+        (
+            '<testcase name="Login rejects bad password" classname="rejects bad password">',
+            "Login",
+            "Login rejects bad password",
+        ),
+        # ctest --output-junit: class and name are both the test's name
+        ('<testcase name="unit_b" classname="unit_b" status="fail">', "Linux-c++", "unit_b"),
+        # Bazel test.xml: no class, the one case named after its suite (the target)
+        ('<testcase name="//pkg:foo_test" status="run">', "//pkg:foo_test", "//pkg:foo_test"),
+        # the usual JUnit shapes are unchanged
+        (
+            '<testcase name="bad()" classname="com.x.FooTest">',
+            "com.x.FooTest",
+            "com.x.FooTest.bad()",
+        ),
+        ('<testcase name="renders">', "src/App.test.js", "src/App.test.js › renders"),
+    ],
+)
+def test_a_failed_test_is_named_once_whatever_tool_wrote_it(
+    case: str, suite: str, expected: str
+) -> None:
+    xml = (
+        f'<testsuite name="{suite}" timestamp="2026-05-01T10:00:00">'
+        f'{case}<failure message="boom"/></testcase></testsuite>'
+    )
+    report = parse_report(xml.encode(), "report.xml")
+    assert [f.full_name for f in report.failures] == [expected]
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        b"<!DOCTYPE html><html><head><title>Test Report</title></head><body>3 passed<br></body>",
+        b"\xef\xbb\xbf<!-- surefire-report --><html lang='en'><body><p>3 passed</p></body></html>",
+    ],
+)
+def test_an_html_report_is_refused_as_a_page_not_as_broken_xml(
+    plan_file: Path, tmp_path: Path, page: bytes
+) -> None:
+    f = tmp_path / "index.html"
+    f.write_bytes(page)
+    before = state(plan_file)
+    code, out, err = run("--plan", str(plan_file), "import", "tests", str(f), "--release", "REL-1")
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith(f"relman: {f}: an HTML page")
+    assert state(plan_file) == before
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        b"\x1b[31mexpected 1, got 2\x1b[0m",  # a raw escape, as ctest copies a test's output
+        b"&#27;[31mexpected 1, got 2&#x1b;[0m",  # the same as character references
+        b"expected 1, got 2\x07",  # a stray bell
+    ],
+)
+def test_terminal_colours_in_a_report_do_not_make_it_unreadable(message: bytes) -> None:
+    xml = (
+        b'<testsuite name="S" tests="2" timestamp="2026-05-01T10:00:00">'
+        b'<testcase classname="A" name="ok"/>'
+        b'<testcase classname="A" name="bad"><failure message="' + message + b'">x</failure>'
+        b"</testcase></testsuite>"
+    )
+    report = parse_report(xml, "ctest.xml")
+    assert (report.total, report.failed) == (2, 1)
+    assert [f.message for f in report.failures] == ["expected 1, got 2"]
+    assert report.sha256 == hashlib.sha256(xml).hexdigest()  # the file as written is the identity

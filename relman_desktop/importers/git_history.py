@@ -196,6 +196,8 @@ def _resolve(repo: pygit2.Repository, rev: str, repo_name: str) -> Any:
         obj = repo.revparse_single(rev)
         return obj.peel(pygit2.Commit)
     except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+        if repo.head_is_unborn and not any(r.startswith("refs/") for r in repo.references):
+            raise GitError(f"{repo_name}: the repository has no commits yet") from None
         raise GitError(f"{repo_name}: revision {rev!r} does not exist") from None
 
 
@@ -228,6 +230,12 @@ _VERSION_IN_TAG = re.compile(
 )
 
 
+def version_text(tag: str) -> str:
+    """The version as the tag writes it (``v1.2.0-rc.1`` → ``1.2.0-rc.1``), for a person."""
+    m = _VERSION_IN_TAG.match(tag.strip())
+    return m.group(1) if m else tag
+
+
 def parse_version(text: str | None) -> Version | None:
     if not text:
         return None
@@ -247,13 +255,36 @@ def _walk(repo: pygit2.Repository, to: Any, hide: Any | None) -> Iterator[Any]:
     yield from walker
 
 
+def _abbrev(rev: str) -> str:
+    return rev[:12] if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", rev) else rev
+
+
+def _shallow_cut(repo: pygit2.Repository) -> set[str]:
+    """The commits a shallow clone holds without their parents (git's ``shallow`` file; libgit2
+    shows them as root commits)."""
+    try:
+        return set((Path(repo.path) / "shallow").read_text().split())
+    except OSError:
+        return set()
+
+
 def read_commits(
     repo: pygit2.Repository, to_rev: str, from_rev: str | None, repo_name: str
 ) -> list[Commit]:
     """The commits reachable from ``to_rev`` and not from ``from_rev``, newest first."""
     to = _resolve(repo, to_rev, repo_name)
     hide = _resolve(repo, from_rev, repo_name) if from_rev else None
-    return [_commit(c) for c in _walk(repo, to, hide)]
+    walked = list(_walk(repo, to, hide))
+    if repo.is_shallow and _shallow_cut(repo) & {str(c.id) for c in walked}:
+        # A CI checkout (actions/checkout fetches one commit by default): the range runs into
+        # the cut, and its count, authors and changes would be short without a word.
+        start, end = (_abbrev(r) for r in (from_rev or "", to_rev))
+        span = f"{start}..{end}" if start else f"{end} (all history)"
+        raise GitError(
+            f"{repo_name}: a shallow clone, and {span} reaches past the history it holds; "
+            "fetch the whole history (git fetch --unshallow --tags, or fetch-depth: 0)"
+        )
+    return [_commit(c) for c in walked]
 
 
 # --- classifying commits --------------------------------------------------------------------------------
@@ -372,15 +403,28 @@ class GitImport:
         return data
 
 
+def previous_release(tags: list[VersionTag], version: Version | None) -> VersionTag | None:
+    """The tag of the release before ``version``: the highest version below it, leaving out
+    pre-releases (``v1.2.0-rc.1``) when ``version`` is a final release: 1.2.0 follows 1.1.0,
+    and its release candidates' commits are part of it."""
+    below = [
+        t
+        for t in tags
+        if version is None
+        or (t.version < version and (version.is_prerelease or not t.version.is_prerelease))
+    ]
+    return below[-1] if below else None
+
+
 def _default_range(tags: list[VersionTag], version: Version | None) -> tuple[str | None, str, str]:
     """(from, to, label) for a release of ``version``."""
     own = [t for t in tags if version is not None and t.version == version]
     if own:
         to = own[-1]
-        before = [t for t in tags if t.version < to.version]
-        return (before[-1].name if before else None), to.name, to.name
-    below = [t for t in tags if version is None or t.version < version]
-    return (below[-1].name if below else None), "HEAD", "HEAD"
+        before = previous_release(tags, to.version)
+        return (before.name if before else None), to.name, to.name
+    below = previous_release(tags, version)
+    return (below.name if below else None), "HEAD", "HEAD"
 
 
 def plan_git_import(
@@ -638,20 +682,25 @@ def plan_tag_import(ctx: Ctx, repository: str, application: str | None = None) -
     with open_repository(repository) as repo:
         tags = version_tags(repo)
         counts = []
-        previous: VersionTag | None = None
+        same: dict[Version, VersionTag] = {}  # v1.2.0 and 1.2.0 naming one version: one release
         for t in tags:
-            commits = read_commits(repo, t.sha, previous.sha if previous else None, repository)
+            prev = previous_release(tags, t.version)
+            commits = read_commits(repo, t.sha, prev.sha if prev else None, repository)
             kept = [c for c in commits if c.parents <= 1 and not is_bot(c)]
-            counts.append((t, previous, kept))
-            previous = t
+            counts.append((t, prev, kept))
+    for t, _, _ in counts:  # the annotated tag names the release, else the latest
+        if t.version not in same or t.annotated or not same[t.version].annotated:
+            same[t.version] = t
     with ctx.read() as s:
-        by_version = {
-            v: k for k, v in s.execute(select(M.Release.key, M.Release.version)).all() if v
-        }
+        by_version: dict[Version, str] = {}
+        for k, v in s.execute(select(M.Release.key, M.Release.version)).all():
+            parsed = parse_version(v)
+            if parsed is not None:
+                by_version.setdefault(parsed, k)
         keys = set(s.execute(select(M.Release.key)).scalars())
     known = evidence_import.known_sources(ctx, "tag", [f"{t.name}@{t.sha}" for t, _, _ in counts])
     for t, prev, kept in counts:
-        version = str(t.version)
+        version = version_text(t.name)
         key = f"REL-{version}"
         first = min((c.when for c in kept), default=t.when)
         start = (prev.when if prev else first).date()
@@ -677,14 +726,25 @@ def plan_tag_import(ctx: Ctx, repository: str, application: str | None = None) -
             job.preview.rows.append(
                 PreviewRow("skip", "release", key, label, "already imported", t.name)
             )
-        elif version in by_version or str(t.version) in by_version:
+        elif same[t.version] is not t:
             job.preview.rows.append(
                 PreviewRow(
                     "skip",
                     "release",
                     key,
                     label,
-                    f"{by_version.get(version)} has version {version} already",
+                    f"tag {same[t.version].name} names the same version",
+                    t.name,
+                )
+            )
+        elif t.version in by_version:
+            job.preview.rows.append(
+                PreviewRow(
+                    "skip",
+                    "release",
+                    key,
+                    label,
+                    f"{by_version[t.version]} has version {version} already",
                     t.name,
                 )
             )

@@ -174,7 +174,23 @@ def _norm(header: str) -> str:
     return re.sub(r"[\s_]+", " ", header.strip().lower().lstrip("\ufeff"))
 
 
-def _moment(text: str, zone: dt.tzinfo) -> dt.datetime | None:
+_DOTTED = re.compile(r"^\s*\d{1,2}\.\d{1,2}\.\d{2,4}\b")
+_SLASHED = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/\d{2,4}\b")
+
+
+def day_first(values: list[str]) -> bool:
+    """Whether a column's ``dd/mm/yyyy`` dates put the day first: yes when one of them could
+    only be read that way (``13/05/2024``); month first (dateutil's, and US exports') otherwise."""
+    for value in values:
+        m = _SLASHED.match(value)
+        if m and int(m.group(1)) > 12:
+            return True
+        if m and int(m.group(2)) > 12:
+            return False
+    return False
+
+
+def _moment(text: str, zone: dt.tzinfo, dayfirst: bool = False) -> dt.datetime | None:
     value = text.strip()
     if not value:
         return None
@@ -184,7 +200,8 @@ def _moment(text: str, zone: dt.tzinfo) -> dt.datetime | None:
         try:
             from dateutil import parser as du
 
-            moment = du.parse(value)
+            # 01.05.2024 is 1 May wherever dots are written (de, fr, ru, ...)
+            moment = du.parse(value, dayfirst=dayfirst or bool(_DOTTED.match(value)))
         except (ValueError, OverflowError):
             raise ValueError(value) from None
     if moment.tzinfo is None:
@@ -254,8 +271,19 @@ def _csv(text: str, name: str, mapping: dict[str, str], zone: dt.tzinfo) -> list
             f"{name}: no column for {missing[0]} (looked for {looked} …); "
             f"name one with --map COLUMN={missing[0]}"
         )
+    rows = list(reader)
+    # one reading for the whole file: its dates come from one tool in one locale
+    dayfirst = day_first(
+        [
+            r[i]
+            for f, i in columns.items()
+            if f in ("detected_at", "restored_at")
+            for r in rows
+            if i < len(r)
+        ]
+    )
     records, problems = [], []
-    for line, row in enumerate(reader, start=2):
+    for line, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
             continue
         cell = {f: (row[i].strip() if i < len(row) else "") for f, i in columns.items()}
@@ -270,7 +298,7 @@ def _csv(text: str, name: str, mapping: dict[str, str], zone: dt.tzinfo) -> list
                 times[f] = None
                 continue
             try:
-                times[f] = _moment(cell[f], zone)
+                times[f] = _moment(cell[f], zone, dayfirst)
             except ValueError:
                 problems.append(
                     f"{name} {where}: {header[columns[f]].strip()} {cell[f]!r} is not a date and time"
@@ -371,6 +399,26 @@ def _alerts(data: Any, name: str) -> list[IncidentRecord]:
     return records
 
 
+def _decode(data: bytes, path: str) -> str:
+    """The file's text as Excel and ITSM tools save it: UTF-8 (with or without a BOM), UTF-16
+    with its BOM (Excel's "Unicode Text"), or Windows-1252 (Excel's "CSV" on Windows)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif data.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"
+    else:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            encoding = "cp1252"
+    if b"\x00" in data and encoding != "utf-16":
+        raise IncidentError(f"{path}: not a text file (CSV or JSON expected)")
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        raise IncidentError(f"{path}: not a text file (CSV or JSON expected)") from None
+
+
 def read_incidents(
     path: str, mapping: list[str] | None = None, timezone: str = "UTC"
 ) -> list[IncidentRecord]:
@@ -383,10 +431,7 @@ def read_incidents(
     p = Path(path)
     if not p.is_file():
         raise IncidentError(f"{path}: no such file")
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise IncidentError(f"{path}: not a text file (CSV or JSON expected)") from None
+    text = _decode(p.read_bytes(), path)
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:

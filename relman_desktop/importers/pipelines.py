@@ -233,7 +233,7 @@ def _gitlab(data: dict[str, Any], name: str) -> PipelineRun:
     finished = None if running else _iso(data.get("finished_at"))
     outcome = None if running else GITLAB_OUTCOME.get(status, "failed")
     project = data.get("project_id", "")
-    return PipelineRun(
+    run = PipelineRun(
         "gitlab",
         f"gitlab:{project}:{data.get('id')}",
         f"GitLab pipeline {data.get('id')}",
@@ -243,6 +243,9 @@ def _gitlab(data: dict[str, Any], name: str) -> PipelineRun:
         outcome,
         data.get("web_url"),
     )
+    if status in ("canceled", "cancelled"):  # as GitHub's cancelled and Jenkins's ABORTED say
+        run.notes.append("the pipeline was canceled: recorded as failed")
+    return run
 
 
 def parse_pipeline(data: Any, name: str) -> PipelineRun:
@@ -354,7 +357,22 @@ def plan_pipeline_import(
             )
         job.deployment_id = int(known["entity_id"])
         differ = sorted(k for k, v in values.items() if current.get(k) != v)
-        if differ:
+        if differ and current.get("finished_at") and not values.get("finished_at"):
+            # a snapshot saved while the run was going, read after the finished one: it must
+            # not undo the recorded outcome
+            job.values = {}
+            job.preview.rows.append(
+                PreviewRow(
+                    "skip",
+                    "deployment",
+                    run.label,
+                    title,
+                    f"deployment #{job.deployment_id} has finished already; "
+                    "this file was saved while the run was going",
+                    path,
+                )
+            )
+        elif differ:
             job.values = {k: values[k] for k in differ}
             job.preview.rows.append(
                 PreviewRow(

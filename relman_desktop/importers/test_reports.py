@@ -15,6 +15,8 @@ What a careful user of the producing tool would see is what counts:
   failed to load) counts as one errored test named after the suite, as Jenkins shows it;
 - suites nest to any depth; a file of several ``<testsuite>`` elements with no root is read as
   if they had one;
+- terminal colours and other control characters XML 1.0 forbids (raw or as ``&#27;``), which
+  ctest and go test output carry into reports, are dropped rather than failing the file;
 - odd timestamps (``2021-03-07T10:36:56 UTC``, ``2024-01-03T 12:40:13``, no zone, a date only)
   are read; a time without a zone is taken as UTC.
 
@@ -146,16 +148,39 @@ def _parser() -> etree.XMLParser:
     )
 
 
+_HTML = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S
+)
+_ANSI = re.compile(rb"(?:\x1b|&#0*27;|&#[xX]0*1[bB];)\[[0-9;]*[A-Za-z]")
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CONTROL_REF = re.compile(
+    rb"&#(?:0*(?:[0-8]|1[124-9]|2[0-9]|3[01])|[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]));"
+)
 _DECLARATION = re.compile(rb"^\s*(?:\xef\xbb\xbf)?<\?xml[^>]*\?>", re.S)
 
 
 def _root(data: bytes, name: str) -> Any:
     if not data.strip():
         raise ReportError(f"{name}: the file is empty; expected {EXPECTED}")
+    if _HTML.match(data):
+        raise ReportError(
+            f"{name}: an HTML page (a rendered test report?), not the XML the test tool writes; "
+            f"expected {EXPECTED}"
+        )
     try:
         return etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         first = exc
+    # Terminal colours (ESC, raw or as &#27;) and other control characters XML 1.0 forbids,
+    # copied from a test's output by ctest, go-junit-report and the like: the report is
+    # otherwise sound, so read it without them (never in UTF-16, where such bytes are text).
+    if not data.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" not in data[:4]:
+        clean = _CONTROL_REF.sub(b"", _CONTROL.sub(b"", _ANSI.sub(b"", data)))
+        if clean != data:
+            try:
+                return _root(clean, name)
+            except ReportError:
+                pass
     # Several <testsuite> elements one after the other, with no root (old Ant/Jenkins merges).
     if b"<testsuite" in data and "Extra content at the end of the document" in str(first):
         body = _DECLARATION.sub(b"", data, count=1)
@@ -342,9 +367,15 @@ def _read_case(case: Any, report: TestReport, times: list[dt.datetime], suite_na
     classname = (case.get("classname") or case.get("class") or "").strip()
     name = (case.get("name") or "").strip() or "unnamed test"
     if classname:
-        full = name if name.startswith(classname + ".") else f"{classname}.{name}"
-    else:  # jest-junit leaves classname empty: the suite (the test file) tells the tests apart
-        full = f"{suite_name} › {name}" if suite_name else name
+        # mocha-junit-reporter (Mocha, Cypress) writes the test's title as the class and its
+        # full title as the name: "Login rejects bad password", not "rejects….Login rejects…"
+        contained = name.startswith(classname + ".") or name.endswith(" " + classname)
+        full = name if contained or name == classname else f"{classname}.{name}"
+    elif suite_name and suite_name != name:
+        # jest-junit leaves classname empty: the suite (the test file) tells the tests apart
+        full = f"{suite_name} › {name}"
+    else:  # Bazel names its one test case after the suite, the target
+        full = name
     if failure is not None or error is not None:
         report.failed += 1
         kind = "failure" if failure is not None else "error"

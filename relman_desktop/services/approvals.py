@@ -529,5 +529,15 @@ def approval_id_for(ctx: Ctx, key: str, stage_name: str, email: str) -> int:
             .where(ApprovalStage.release_id == rel.id, ApprovalStage.name == stage_name, Person.email == email)
         ).first()
         if row is None:
+            stages = list(
+                s.execute(
+                    select(ApprovalStage.name)
+                    .where(ApprovalStage.release_id == rel.id)
+                    .order_by(ApprovalStage.position)
+                ).scalars()
+            )
+            if stage_name not in stages:  # a mistyped stage is not the approver's fault
+                has = f"its stages: {', '.join(stages)}" if stages else "it has no approval stages"
+                raise NotFound(f"{key} has no approval stage {stage_name!r} ({has})")
             raise NotFound(f"{email} is not an approver of stage {stage_name!r} of {key}")
         return int(row[0])
