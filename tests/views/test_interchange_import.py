@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from relman_desktop.views.worker import Worker
+
+from relman_desktop.views.shell.worker import Worker
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"  # shared/ beside the repo
 
