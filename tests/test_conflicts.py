@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -635,11 +634,8 @@ def test_thousands_of_releases_are_checked_quickly(ctx):
             insert(change_cis),
             [{"change_id": i + 1, "ci_id": ci_ids[(i // 2) % 40]} for i in range(n)],
         )
-    started = time.perf_counter()
-    found = C.all_conflicts(ctx, suggest=False)
-    elapsed = time.perf_counter() - started
+    found = C.all_conflicts(ctx, suggest=False)  # its speed: benchmarks/bench_conflicts.py
     assert {c.rule for c in found} >= {"C1", "C2", "C3", "C7"}
-    assert elapsed < 6.0, f"{n} releases took {elapsed:.2f}s"  # ~0.3 s on an idle laptop
 
 
 # --- plans imported from plan JSON ----------------------------------------------------------------------

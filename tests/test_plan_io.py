@@ -11,7 +11,6 @@ import copy
 import datetime as dt
 import io
 import json
-import time
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -524,7 +523,7 @@ def test_cli_bad_json_and_missing_folder_are_one_line_exit_2(tmp_path: Path) -> 
 # --- scale ---------------------------------------------------------------------------------------------
 
 
-def test_five_hundred_releases_import_and_export_in_seconds(ctx: Ctx) -> None:
+def test_five_hundred_releases_with_5000_tasks_import_and_export_whole(ctx: Ctx) -> None:
     people = [{"email": f"p{i}@example.com", "name": f"Person {i}"} for i in range(20)]
     releases = [
         {
@@ -547,10 +546,8 @@ def test_five_hundred_releases_import_and_export_in_seconds(ctx: Ctx) -> None:
         for r in range(500)
     ]
     doc = {"format": "relman-plan", "version": 1, "people": people, "releases": releases}
-    started = time.perf_counter()
     summary = import_plan(ctx, copy.deepcopy(doc))
     exported = export_plan(ctx)
-    assert time.perf_counter() - started < 15  # about 1 s here; 10,000 releases take about 20 s
     assert (summary["releases"], summary["tasks"], summary["task_dependencies"]) == (
         500,
         5000,

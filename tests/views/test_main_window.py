@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import QApplication
 
@@ -153,18 +151,15 @@ def test_geometry_is_kept_apart_from_preferences(qtbot, tmp_path):
 
 
 def test_the_window_opens_on_a_plan_of_10000_releases(qtbot, big_plan_file):
-    start = time.perf_counter()
+    # How fast it opens is measured in benchmarks/bench_gui.py, not asserted here.
     win = MainWindow(Store(), Settings.in_memory())
     qtbot.addWidget(win)
     win.start(big_plan_file)
     win.show()
     qtbot.waitExposed(win)
     assert win.releases_view.model.rowCount() == 10_000
-    assert time.perf_counter() - start < 10
-    t = time.perf_counter()
     win.releases_view.set_search_text("hotfix app0")
     assert win.releases_view.proxy.rowCount() == 250
-    assert time.perf_counter() - t < 0.5
     win.open_release("REL-09999")
     assert win.editor.overview.editors["key"].text() == "REL-09999"
     win.store.close_plan()

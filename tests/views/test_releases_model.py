@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import time
 
 import pytest
 from PySide6.QtCore import Qt
@@ -110,16 +109,9 @@ def test_sorting_by_a_column(proxy):
     assert keys(proxy) == sorted(keys(proxy))
 
 
-def _best_of(fn, runs: int = 3) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
-
-
-def test_filter_and_sort_stay_within_100_ms_at_10000_rows(qtbot):
+def test_filter_and_sort_hold_at_10000_rows(qtbot):
+    """Searching, filtering by status and sorting a 10,000-row list give the rows a user expects
+    (how fast is measured in benchmarks/bench_foundation.py, never here)."""
     from PySide6.QtWidgets import QTableView
 
     model = ReleasesModel()
@@ -132,9 +124,13 @@ def test_filter_and_sort_stay_within_100_ms_at_10000_rows(qtbot):
     view.setSortingEnabled(True)
     view.resize(1200, 700)
     view.show()
-    assert _best_of(lambda: (proxy.update_filter(text="payments"), proxy.update_filter(text=""))) < 0.2
-    assert _best_of(lambda: proxy.update_filter(text="release 12 portal")) < 0.1
-    assert _best_of(lambda: proxy.update_filter(text="", statuses={"Build"})) < 0.1
+    proxy.update_filter(text="payments")
+    assert proxy.rowCount() == len([i for i in range(10_000) if i % 7 == 0])
+    proxy.update_filter(text="")
+    assert proxy.rowCount() == 10_000
+    proxy.update_filter(text="", statuses={"Build"})
+    assert proxy.rowCount() == 2_500
     proxy.update_filter(statuses=set())
-    assert _best_of(lambda: view.sortByColumn(COLUMN_INDEX["title"], Qt.SortOrder.DescendingOrder)) < 0.1
-    assert _best_of(lambda: view.sortByColumn(COLUMN_INDEX["deployment_window"], Qt.SortOrder.AscendingOrder)) < 0.1
+    view.sortByColumn(COLUMN_INDEX["title"], Qt.SortOrder.DescendingOrder)
+    titles = [proxy.index(r, COLUMN_INDEX["title"]).data() for r in range(50)]
+    assert titles == sorted(titles, key=str.lower, reverse=True)
