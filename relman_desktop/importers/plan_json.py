@@ -357,6 +357,9 @@ class _Check:
         cleaned: list[Any] = []
         for i, rule in enumerate(_list(self.data.get("rules"))):
             rule = _dict(rule)
+            name = rule.get("name")
+            if isinstance(name, str) and not name.strip():
+                self.add(f"rules[{i}].name", "a rule needs a name (the rule editor refuses a blank one)")
             try:
                 conditions = R.validate_conditions(None, rule.get("conditions"), states=self.states)
                 actions = R.validate_actions(None, rule.get("actions"), emails=emails)
