@@ -284,5 +284,6 @@ def cmd_audit_log(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         ctx.plan.close()
     for row in rows:
-        out.write(f"{row.seq:>6}  {row.at:%Y-%m-%d %H:%M}  {row.summary}\n")
+        when = f"{row.at:%Y-%m-%d %H:%M}" if row.at is not None else "????-??-?? ??:??"
+        out.write(f"{row.seq:>6}  {when}  {row.summary}\n")
     return 0

@@ -29,7 +29,9 @@ from .store import Store
 from .tab_forms import Column, RowsModel, fit_columns, selected_row, table_view
 
 
-def when_text(at: dt.datetime) -> str:
+def when_text(at: dt.datetime | None) -> str:
+    if at is None:  # a time garbled by hand (the event says it is damaged)
+        return "?"
     if at.tzinfo is None:
         at = at.replace(tzinfo=dt.UTC)
     return at.astimezone().strftime("%Y-%m-%d %H:%M")
