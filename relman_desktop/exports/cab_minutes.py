@@ -22,7 +22,7 @@ from relman_desktop.services.base import Ctx
 
 from .audit_stamp import stamp_audit_head
 from .release_notes import _Writer, clean
-from .safe_write import write_atomically
+from .safe_write import in_memory, write_atomically
 
 __all__ = ["build_minutes", "export_minutes", "fmt_seconds", "write_minutes"]
 
@@ -128,7 +128,7 @@ def write_minutes(meeting: cab.Meeting, target: str | os.PathLike[str], *,
     ``audit_head`` ("SEQ:HASH") is stamped into the document (``audit_stamp``)."""
     doc = build_minutes(meeting, generated_at=generated_at)
     stamp_audit_head(doc, audit_head)
-    return write_atomically(target, lambda tmp: doc.save(str(tmp)), cancelled=cancelled)
+    return write_atomically(target, in_memory(doc.save), cancelled=cancelled)
 
 
 def export_minutes(ctx: Ctx, meeting_id: int, target: str | os.PathLike[str]) -> Path:
