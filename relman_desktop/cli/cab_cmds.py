@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from relman_desktop.cli import UsageError, _Parser, group, open_ctx, print_json
+from relman_desktop.cli.numbers import record_id
 
 
 def register(sub: Any) -> None:
@@ -36,12 +37,12 @@ def register(sub: Any) -> None:
     c.set_defaults(handler=cmd_new)
 
     c = kinds.add_parser("show", help="one meeting: attendees and agenda with decisions")
-    c.add_argument("meeting", type=int, metavar="MEETING", help="the meeting id")
+    c.add_argument("meeting", type=record_id, metavar="MEETING", help="the meeting id")
     c.add_argument("--json", action="store_true", help="print JSON")
     c.set_defaults(handler=cmd_show)
 
     c = kinds.add_parser("decide", help="record the board's decision on an agenda item")
-    c.add_argument("meeting", type=int, metavar="MEETING", help="the meeting id")
+    c.add_argument("meeting", type=record_id, metavar="MEETING", help="the meeting id")
     c.add_argument("key", metavar="KEY", help="the release on the agenda")
     c.add_argument("decision", metavar="DECISION", help="approve, reject, defer or more_info")
     c.add_argument("--rationale", metavar="TEXT", help="why (required for reject, defer and more_info)")
@@ -49,16 +50,16 @@ def register(sub: Any) -> None:
     c.set_defaults(handler=cmd_decide)
 
     c = kinds.add_parser("undo", help="take back the meeting's last decision")
-    c.add_argument("meeting", type=int, metavar="MEETING", help="the meeting id")
+    c.add_argument("meeting", type=record_id, metavar="MEETING", help="the meeting id")
     c.set_defaults(handler=cmd_undo)
 
     c = kinds.add_parser("close", help="end the meeting (undecided items go to the next one)")
-    c.add_argument("meeting", type=int, metavar="MEETING", help="the meeting id")
+    c.add_argument("meeting", type=record_id, metavar="MEETING", help="the meeting id")
     c.set_defaults(handler=cmd_close)
 
     export = group(sub, "export", "write a document or file from the plan")
     e = export.add_parser("minutes", help="the minutes of a CAB meeting as a Word (.docx) document")
-    e.add_argument("meeting", type=int, metavar="MEETING", help="the meeting id (see: relman cab list)")
+    e.add_argument("meeting", type=record_id, metavar="MEETING", help="the meeting id (see: relman cab list)")
     e.add_argument("file", metavar="FILE", help="the .docx file to write (replaced if it exists)")
     e.set_defaults(handler=cmd_export_minutes)
 

@@ -13,12 +13,13 @@ import argparse
 from typing import Any, TextIO
 
 from relman_desktop.cli import EXIT_REFUSED, UsageError, group, open_ctx, print_json
+from relman_desktop.cli.numbers import MAX_SLIP_DAYS, whole_number
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("impact", help="what moves and what breaks if a release (KEY) or task (KEY/T3) slips")
     p.add_argument("key", metavar="KEY", help="a release key, or KEY/TASK for one task (e.g. REL-7/T3)")
-    p.add_argument("--days", type=int, required=True, metavar="N",
+    p.add_argument("--days", type=whole_number(-MAX_SLIP_DAYS, MAX_SLIP_DAYS), required=True, metavar="N",
                    help="the slip: calendar days for a release, working days for a task (negative: earlier)")
     p.add_argument("--apply", action="store_true", help="write the shift to the plan (audited)")
     p.add_argument("--json", action="store_true", help="machine-readable output")

@@ -10,6 +10,7 @@ import argparse
 from typing import Any, TextIO
 
 from relman_desktop.cli import EXIT_REFUSED, open_ctx, print_json
+from relman_desktop.cli.numbers import record_id
 from relman_desktop.services.base import GuardRefused, ValidationError, jsonable
 
 
@@ -48,7 +49,8 @@ def register(sub: Any) -> None:
     hd.set_defaults(handler=cmd_audit_head)
     h = kinds.add_parser("log", help="print the audit trail, newest first")
     h.add_argument("--release", metavar="KEY")
-    h.add_argument("--limit", type=int, default=50)
+    h.add_argument("--limit", type=record_id, default=50, metavar="N",
+                   help="at most N events (default 50)")
     h.set_defaults(handler=cmd_audit_log)
 
 
@@ -276,7 +278,7 @@ def cmd_audit_log(args: argparse.Namespace, out: TextIO) -> int:
     ctx = open_ctx(args)
     try:
         rows = audit.history(ctx, args.release, limit=args.limit)
-        if args.release and not rows:
+        if args.release is not None and not rows:
             from relman_desktop.services.base import release_by_key
 
             with ctx.read() as s:
