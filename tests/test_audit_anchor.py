@@ -129,8 +129,8 @@ def test_a_truncated_tail_fails_against_the_anchor(trail: Ctx, plan_path: Path) 
 
 def test_an_anchor_that_is_not_a_hash_is_a_usage_error(trail: Ctx, plan_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, _ = run(plan_path, "audit", "verify", "--against", "deadbeef")
-    assert code == 2 and "'deadbeef' is not a head hash" in capsys.readouterr().err
+    code, _, err = run(plan_path, "audit", "verify", "--against", "deadbeef")
+    assert code == 2 and "'deadbeef' is not a head hash" in err + capsys.readouterr().err
 
 
 def test_audit_log_of_an_unknown_release_exits_2(trail: Ctx, plan_path: Path) -> None:
@@ -155,3 +155,46 @@ def test_release_notes_and_minutes_carry_the_head(trail: Ctx, plan_path: Path, t
         assert doc.core_properties.identifier == f"relman-audit-head {expected.seq}:{expected.hash}"
         assert expected.hash in doc.paragraphs[-1].text
         assert f"event {expected.seq}," in doc.paragraphs[-1].text
+
+
+UNTYPED = (  # the same table without NOT NULL or types, as someone editing the file by hand can make it
+    'CREATE TABLE ae2 (id INTEGER PRIMARY KEY, seq, at, actor, entity, entity_id, release_key, action, '
+    '"before", "after", prev_hash, hash)',
+    "INSERT INTO ae2 SELECT * FROM audit_events",
+    "DROP TABLE audit_events",
+    "ALTER TABLE ae2 RENAME TO audit_events",
+)
+
+
+@pytest.mark.parametrize(("edit", "says"), [
+    ("UPDATE audit_events SET after = '5' WHERE seq = 3", "event 3 "),
+    ("UPDATE audit_events SET after = '[1, 2]' WHERE seq = 3", "event 3 "),
+    ("UPDATE audit_events SET at = at || '+05:00' WHERE seq = 3", "event 3 "),  # another instant
+    ("UPDATE audit_events SET seq = NULL WHERE seq = 3", "event 4 does not follow"),
+    ("UPDATE audit_events SET seq = 'three' WHERE seq = 3", "its number 'three' is not a number"),
+    ("UPDATE audit_events SET seq = 3.5 WHERE seq = 3", "its number 3.5 is not a number"),
+    ("UPDATE audit_events SET prev_hash = NULL WHERE seq = 3", "its prev_hash None is not a hash"),
+    ("UPDATE audit_events SET at = NULL WHERE seq = 3", "its time None is not a time"),
+    ("UPDATE audit_events SET entity = NULL, actor = 5 WHERE seq = 3", "event 3 "),
+    ("UPDATE audit_events SET after = x'00ff' WHERE seq = 3", "its 'after' data is not valid JSON"),
+])
+def test_garbled_rows_of_any_type_are_tampering_and_the_log_still_reads(
+        trail: Ctx, plan_path: Path, edit: str, says: str) -> None:
+    trail.plan.close()
+    sql(plan_path, *UNTYPED, edit)
+    code, out, err = run(plan_path, "audit", "verify")
+    assert code == 1 and "Traceback" not in err and says in err, err
+    code, out, err = run(plan_path, "audit", "log")
+    assert code == 0 and err == "", err
+    assert len(out.splitlines()) == 5  # every event listed, the garbled one marked
+    if "NULL" not in edit or "seq" not in edit:
+        assert out.count("[damaged: ") == (0 if "+05:00" in edit else 1), out
+
+
+def test_head_of_a_trail_whose_last_number_is_garbled_is_one_line(trail: Ctx, plan_path: Path) -> None:
+    trail.plan.close()
+    sql(plan_path, *UNTYPED, "UPDATE audit_events SET seq = 'x' WHERE seq = 5")
+    code, out, err = run(plan_path, "audit", "head")
+    assert code == 2 and out == ""
+    assert err.startswith("relman: the audit trail's last event is damaged (number 'x', hash ")
+    assert err.endswith("run relman audit verify\n") and err.count("\n") == 1

@@ -47,3 +47,15 @@ def test_a_fresh_plan_has_every_table(tmp_path: Path) -> None:
     plan = open_plan(tmp_path / "new.relman", create=True)
     plan.close()
     open_plan(tmp_path / "new.relman").close()  # would say "damaged" if a table were missing
+
+
+def test_a_disk_io_error_is_one_line_not_a_traceback() -> None:
+    """A full disk under a plan's -shm/-wal can fail a query after the plan opened (seen on a
+    512-byte file-size limit): SQLite says only "disk I/O error"."""
+    import sqlite3
+
+    from relman_desktop.models.planfile import known_error
+
+    said = known_error(sqlite3.OperationalError("disk I/O error"), "p.relman")
+    assert said is not None
+    assert str(said).startswith("p.relman could not be read or written: the disk reported an I/O error")

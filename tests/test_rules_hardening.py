@@ -96,3 +96,62 @@ def test_cli_import_of_a_rule_that_moves_releases_is_refused(tmp_path: Path) -> 
     code = main(["--plan", str(tmp_path / "p.relman"), "import", "plan", str(doc)], out, err)
     assert code == 2 and "rules[0].actions[0].field" in err.getvalue()
     assert not (tmp_path / "p.relman").exists()
+
+
+@pytest.mark.parametrize("action", [
+    {"action": "assign_phase", "phase": ["deploy"], "person": "ana@example.com"},
+    {"action": "assign_phase", "phase": {"deploy": 1}, "person": "ana@example.com"},
+    {"action": "require_test", "kind": ["regression"]},
+    {"action": "require_test", "kind": {"regression": True}},
+    {"action": "add_stage", "name": "S", "rule": "all", "approvers": [["ana@example.com"]]},
+    {"action": "add_stage", "name": "S", "rule": "all", "approvers": [{"email": "x"}]},
+    {"action": "set_field", "field": ["priority"], "value": "high"},
+    {"action": ["set_field"], "field": "priority", "value": "high"},
+])
+def test_nested_junk_in_an_action_is_a_problem_not_a_crash(ctx: Ctx, action: dict) -> None:
+    with pytest.raises(ValidationError) as refused:
+        import_plan(ctx, rule_doc(action))
+    assert len(refused.value.problems) == 1 and refused.value.problems[0].startswith("rules[0].actions[0].")
+    with pytest.raises(ValidationError):
+        rules.create_rule(ctx, "junk", "on_status_change", [], [action])
+    assert rules.list_rules(ctx) == []
+
+
+def test_nested_junk_in_a_stored_rule_is_skipped_and_the_transition_goes_on(ctx: Ctx, plan_path: Path) -> None:
+    make_ready_release(ctx, KEY)
+    with ctx.plan.write() as s:  # edited by hand
+        s.add(Rule(name="junk", event="on_status_change", position=5, enabled=True, conditions=[],
+                   actions=[{"action": "require_test", "kind": ["regression"]}]))
+    ctx.plan.close()
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--plan", str(plan_path), "transition", KEY, "Build"], out, err) == 0, err.getvalue()
+    assert out.getvalue() == f"{KEY} is now Build\n"
+    assert "rule 'junk' was skipped: actions[0].kind" in err.getvalue()
+
+
+def test_an_action_key_the_rule_does_not_know_is_refused_not_dropped(ctx: Ctx) -> None:
+    action = {"action": "set_field", "field": "priority", "value": "high", "status": "Closed"}
+    with pytest.raises(ValidationError) as refused:
+        import_plan(ctx, rule_doc(action))
+    assert refused.value.problems == [
+        "rules[0].actions[0].status: unknown key (a set_field action has field, value)"]
+    with pytest.raises(ValidationError, match=r"actions\[0\]\.status: unknown key"):
+        rules.create_rule(ctx, "typo", "on_status_change", [], [action])
+
+
+def test_a_rule_sets_a_version_no_longer_than_the_column(ctx: Ctx) -> None:
+    with pytest.raises(ValidationError, match="at most 64 characters"):
+        rules.create_rule(ctx, "long", "on_status_change", [],
+                          [{"action": "set_field", "field": "version", "value": "9" * 65}])
+    rules.create_rule(ctx, "ok", "on_status_change", [],
+                      [{"action": "set_field", "field": "version", "value": "9" * 64}])
+
+
+def test_an_imported_rule_with_a_blank_name_is_refused(ctx: Ctx) -> None:
+    doc = rule_doc({"action": "set_field", "field": "priority", "value": "high"})
+    doc["rules"][0]["name"] = "   "
+    with pytest.raises(ValidationError) as refused:
+        import_plan(ctx, doc)
+    assert len(refused.value.problems) == 1
+    assert refused.value.problems[0].startswith('rules[0].name: "   " is not allowed here')
+    assert rules.list_rules(ctx) == []

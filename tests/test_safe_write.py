@@ -3,9 +3,11 @@ device, and a file system that refuses gets one clear line (issues 18 and 20).""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -183,6 +185,28 @@ def test_a_full_disk_says_so_and_keeps_the_old_file(demo: Path, tmp_path: Path, 
     assert "disk is full" in done.stderr or "incomplete" in done.stderr, done.stderr
     assert target.read_bytes() == good
     assert list(tmp_path.glob(".*relman-tmp*")) == []  # no temporary file left behind
+
+
+@pytest.mark.parametrize(("kind", "limit"), [("notes", 512), ("minutes", 512), ("kpis", 4096)])
+def test_a_full_disk_under_a_word_or_excel_export_is_one_line(demo: Path, tmp_path: Path, kind: str,
+                                                              limit: int) -> None:
+    """python-docx and openpyxl write through zip and lxml writers: a full disk inside them
+    was an lxml SerialisationError traceback, or the right line followed by "Exception
+    ignored" tracebacks from their half-closed archives."""
+    target = tmp_path / ("out.xlsx" if kind == "kpis" else "out.docx")
+    if kind == "minutes":
+        assert run("--plan", str(demo), "cab", "new", "--date", "2027-01-05T10:00")[0] == 0
+        with contextlib.closing(sqlite3.connect(demo)) as con:  # the meeting into the file itself:
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # this test is about the export
+    args = {"notes": ["notes", first_key(demo)], "minutes": ["minutes", "1"], "kpis": ["kpis"]}[kind]
+    assert run("--plan", str(demo), "export", *args, str(target))[0] == 0
+    good = target.read_bytes()
+    done = run_on_full_disk(limit, "--plan", str(demo), "export", *args, str(target))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (f"relman: cannot write {target.name}: the disk is full; nothing was "
+                           "written and any earlier file was kept\n")
+    assert target.read_bytes() == good
+    assert list(tmp_path.glob(".*relman-tmp*")) == []
 
 
 def test_read_commands_work_on_a_full_disk_and_writes_are_refused(demo: Path) -> None:

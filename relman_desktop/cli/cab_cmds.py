@@ -88,8 +88,16 @@ def parse_time(text: str, zone: ZoneInfo | None, *, default_hour: int) -> dt.dat
     except (ValueError, OverflowError):
         raise UsageError(f"{text!r} is not a date like 2026-12-01 or 2026-12-01T14:00") from None
     if parsed.tzinfo is None:
+        wall = parsed
         # astimezone() on a naive time reads it as the system's local time
         parsed = parsed.replace(tzinfo=zone) if zone is not None else parsed.astimezone()
+        back = parsed.astimezone(dt.UTC).astimezone(zone)  # zone None: the local zone
+        if back.replace(tzinfo=None) != wall:
+            name = zone.key if zone is not None else (back.tzname() or "your time zone")
+            raise UsageError(
+                f"{text!r} does not exist in {name}: the clocks skip that time (summer time "
+                "begins); choose another time, or add the UTC offset you mean (e.g. +01:00)"
+            )
     if problem := limits.date_problem(parsed):
         raise UsageError(problem)
     return parsed.astimezone(dt.UTC)

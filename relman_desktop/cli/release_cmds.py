@@ -49,7 +49,8 @@ def register(sub: Any) -> None:
     hd.set_defaults(handler=cmd_audit_head)
     h = kinds.add_parser("log", help="print the audit trail, newest first")
     h.add_argument("--release", metavar="KEY")
-    h.add_argument("--limit", type=whole_number(1, 10_000_000), default=50)
+    h.add_argument("--limit", type=whole_number(1, 10_000_000), default=50, metavar="N",
+                   help="at most N events (default 50)")
     h.set_defaults(handler=cmd_audit_log)
 
 
@@ -278,7 +279,7 @@ def cmd_audit_log(args: argparse.Namespace, out: TextIO) -> int:
     ctx = open_ctx(args)
     try:
         rows = audit.history(ctx, args.release, limit=args.limit)
-        if args.release and not rows:
+        if args.release is not None and not rows:
             from relman_desktop.services.base import release_by_key
 
             with ctx.read() as s:
@@ -286,5 +287,6 @@ def cmd_audit_log(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         ctx.plan.close()
     for row in rows:
-        out.write(f"{row.seq:>6}  {row.at:%Y-%m-%d %H:%M}  {row.summary}\n")
+        when = f"{row.at:%Y-%m-%d %H:%M}" if row.at is not None else "????-??-?? ??:??"
+        out.write(f"{row.seq:>6}  {when}  {row.summary}\n")
     return 0

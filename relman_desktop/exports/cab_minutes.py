@@ -26,7 +26,7 @@ from relman_desktop.services.base import Ctx, NotFound
 from . import docx_kit as K
 from .audit_stamp import stamp_audit_head
 from .release_notes import _footer, _Writer, clean
-from .safe_write import write_atomically
+from .safe_write import in_memory, write_atomically
 
 __all__ = [
     "Action",
@@ -286,7 +286,7 @@ def write_minutes(
     ``audit_head`` ("SEQ:HASH") is stamped into the document (``audit_stamp``)."""
     doc = build_minutes(meeting, generated_at=generated_at, around=around)
     stamp_audit_head(doc, audit_head)
-    return write_atomically(target, lambda tmp: doc.save(str(tmp)), cancelled=cancelled)
+    return write_atomically(target, in_memory(doc.save), cancelled=cancelled)
 
 
 def minutes_context(ctx: Ctx, meeting: cab.Meeting) -> MinutesContext:

@@ -19,13 +19,16 @@ or carriage return) is stored as a string cell with Excel's quote prefix.
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import gc
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain, product
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
@@ -45,7 +48,7 @@ from relman_desktop.services.base import gc_paused
 from relman_desktop.services.kpis import DORA_TIERS, TIER_NAMES, KpiData, compute_from
 from relman_desktop.services.text import clean_text
 
-from .safe_write import ExportCancelled, write_atomically
+from .safe_write import ExportCancelled, in_memory, write_atomically
 
 PERCENT = "0.0%"
 HOURS = '0.0 "h"'
@@ -805,7 +808,7 @@ def write_kpi_workbook(
         wb = build_kpi_workbook(data, cancelled=cancelled)
         try:
             return write_atomically(
-                target, lambda tmp: save_workbook_fast(wb, tmp), cancelled=cancelled
+                target, in_memory(lambda fh: _save_or_oserror(wb, fh)), cancelled=cancelled
             )
         finally:
             _release(wb)
@@ -817,11 +820,39 @@ def write_kpi_workbook(
 ZIP_LEVEL = 1
 
 
-def save_workbook_fast(wb: Workbook, path: str | os.PathLike[str]) -> None:
+def save_workbook_fast(wb: Workbook, path: str | os.PathLike[str] | IO[bytes]) -> None:
     """``Workbook.save`` (openpyxl's ``save_workbook``) with the archive at ``ZIP_LEVEL``."""
     with ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=ZIP_LEVEL) as archive:
         wb.properties.modified = dt.datetime.now(tz=dt.UTC).replace(tzinfo=None)
         ExcelWriter(wb, archive).write_data()
+
+
+def _save_or_oserror(wb: Workbook, out: IO[bytes]) -> None:
+    """``save_workbook_fast``, with a full disk said as the ``OSError`` it is. openpyxl streams
+    each sheet through a file in the system's temporary folder with lxml, which reports a full
+    disk as ``SerialisationError('IO_ENOSPC')`` and leaves a half-closed writer whose collection
+    raises the same error again (printed as "Exception ignored …" after the command's own line):
+    that echo is collected here, quietly, before the error is reported once."""
+    from lxml import etree
+
+    hook = sys.unraisablehook
+
+    def quiet(info: Any) -> None:
+        if not isinstance(info.exc_value, etree.SerialisationError):
+            hook(info)
+
+    sys.unraisablehook = quiet
+    try:
+        try:
+            save_workbook_fast(wb, out)
+            return
+        except etree.SerialisationError as exc:
+            reason = str(exc)
+        gc.collect()  # the failed sheet writer, now, while its echo is silenced
+    finally:
+        sys.unraisablehook = hook
+    code = getattr(errno, reason.removeprefix("IO_"), errno.EIO)
+    raise OSError(code, os.strerror(code) if isinstance(code, int) else reason)
 
 
 def _release(wb: Workbook) -> None:

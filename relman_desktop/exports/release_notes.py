@@ -43,7 +43,7 @@ from relman_desktop.services.text import clean_text
 from . import docx_kit as K
 from .audit_stamp import stamp_audit_head
 from .docx_template import vetted_template
-from .safe_write import write_atomically
+from .safe_write import in_memory, write_atomically
 
 VARIANTS = ("business", "technical")
 
@@ -741,7 +741,7 @@ def write_release_notes(
     ``audit_head`` ("SEQ:HASH") is stamped into the document (``audit_stamp``)."""
     doc = build_release_notes(report, variant=variant, template=template)
     stamp_audit_head(doc, audit_head)
-    return write_atomically(target, lambda tmp: doc.save(str(tmp)), cancelled=cancelled)
+    return write_atomically(target, in_memory(doc.save), cancelled=cancelled)
 
 
 __all__ = ["VARIANTS", "build_release_notes", "clean", "write_release_notes"]

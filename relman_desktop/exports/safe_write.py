@@ -25,12 +25,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import io
 import os
 import stat
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import IO
 
 from relman_desktop.models.planfile import SQLITE_HEADER, open_plan_paths
 from relman_desktop.models.tempfiles import remove_stale_temp_files, temp_prefix
@@ -125,6 +127,21 @@ def write_atomically(
             with contextlib.suppress(OSError):
                 leftover.unlink()
     return path
+
+
+def in_memory(save: Callable[[IO[bytes]], object]) -> Callable[[Path], None]:
+    """A writer for ``write_atomically`` that builds the file in memory, then writes it in one
+    go. For the zip-based documents (python-docx, openpyxl): a full disk then fails in one plain
+    write, said as such, and never inside the library's zip or XML writer, which raises its own
+    errors (lxml's ``SerialisationError``) and leaves a half-written archive whose collection
+    prints a traceback after the command has said what went wrong."""
+
+    def write(tmp: Path) -> None:
+        buffer = io.BytesIO()
+        save(buffer)
+        tmp.write_bytes(buffer.getbuffer())
+
+    return write
 
 
 def _reason(exc: OSError) -> str:

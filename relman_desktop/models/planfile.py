@@ -87,6 +87,9 @@ def known_error(exc: BaseException, path: Path | str) -> PlanError | None:
         return PlanError(f"the disk holding {name} is full; free some space and try again (nothing was saved)")
     if "readonly" in text or "read-only" in text:
         return PlanError(f"{name} is read-only; save a copy elsewhere to work on it")
+    if "disk i/o error" in text:  # a full disk under the -shm/-wal, a removed or failing medium
+        return PlanError(f"{name} could not be read or written: the disk reported an I/O error (is it full, "
+                         "or was it removed?); free some space or check the medium, and try again (nothing was saved)")
     if "malformed" in text or "not a database" in text or "file is encrypted" in text:
         return PlanError(f"{name} is damaged or not a SQLite database; restore it from a backup")
     if "no such table" in text or "no such column" in text:
@@ -549,7 +552,7 @@ def _check_lock(path: Path, busy_timeout: float) -> None:
         con.execute("ROLLBACK")
     except sqlite3.Error as exc:
         known = known_error(exc, path)
-        if known is None and "disk i/o" in str(exc).lower():  # a full disk refuses the WAL index
+        if "disk i/o" in str(exc).lower():  # a full disk refuses the WAL index
             known = PlanNotWritable(f"{path.name} cannot be written: disk I/O error (is the disk full?)")
         elif known is not None and "locked" not in str(known) and "damaged" not in str(known):
             known = PlanNotWritable(str(known))

@@ -42,6 +42,15 @@ LEVEL_FIELDS = {"risk", "priority", "max_ci_criticality"}
 FIELDS = ("type", "risk", "priority", "application", "status", "tests_passed", "max_ci_criticality", "change_count")
 ACTIONS = ("auto_approve_stage", "add_stage", "assign_phase", "require_test", "set_field")
 SAFE_FIELDS = ("priority", "risk", "application", "version", "strategy")
+# What each action holds besides "action": a key outside these is refused, not silently dropped
+ACTION_KEYS = {
+    "auto_approve_stage": {"stage"},
+    "add_stage": {"name", "rule", "percent", "approvers"},
+    "assign_phase": {"phase", "person"},
+    "require_test": {"kind"},
+    "set_field": {"field", "value"},
+}
+TEXT_LIMITS = {"application": 200, "version": 64}  # the columns' lengths
 MAX_ROUNDS = 10  # events raised by rules' own actions; each rule fires once per release anyway
 
 
@@ -150,14 +159,18 @@ def validate_actions(s: Session | None, actions: Any, *,
     if emails is None:
         assert s is not None
         emails = set(s.execute(select(Person.email)).scalars())
-    out = []
+    out: list[dict[str, Any]] = []
     for i, a in enumerate(actions):
         where = f"actions[{i}]"
         if not isinstance(a, dict):
             raise _bad(where, "must be an object with an action")
         kind = a.get("action")
-        if kind not in ACTIONS:
+        if not isinstance(kind, str) or kind not in ACTIONS:
             raise _bad(f"{where}.action", f"{kind!r} is not one of {', '.join(ACTIONS)}")
+        extra = sorted(set(a) - ACTION_KEYS[kind] - {"action"})
+        if extra:
+            raise _bad(f"{where}.{extra[0]}", f"unknown key (a {kind} action has "
+                       f"{', '.join(sorted(ACTION_KEYS[kind]))})")
 
         def text(key: str, where: str = where, a: dict[str, Any] = a) -> str:
             v = a.get(key)
@@ -173,13 +186,13 @@ def validate_actions(s: Session | None, actions: Any, *,
             if not isinstance(approvers, list):
                 raise _bad(f"{where}.approvers", "must be a list of e-mail addresses")
             for e in approvers:
-                if e not in emails:
+                if not isinstance(e, str) or e not in emails:
                     raise _bad(f"{where}.approvers", f"unknown person {e!r}")
             out.append({"action": kind, "name": text("name"), "rule": rule.value, "percent": pct,
                         "approvers": list(approvers)})
         elif kind == "assign_phase":
             phase = a.get("phase")
-            if phase not in {p.value for p in E.Phase}:
+            if not isinstance(phase, str) or phase not in {p.value for p in E.Phase}:
                 raise _bad(f"{where}.phase", f"{phase!r} is not one of {', '.join(p.value for p in E.Phase)}")
             person = text("person")
             if person not in emails:
@@ -187,12 +200,12 @@ def validate_actions(s: Session | None, actions: Any, *,
             out.append({"action": kind, "phase": phase, "person": person})
         elif kind == "require_test":
             test = a.get("kind")
-            if test not in {k.value for k in E.TestKind}:
+            if not isinstance(test, str) or test not in {k.value for k in E.TestKind}:
                 raise _bad(f"{where}.kind", f"{test!r} is not one of {', '.join(k.value for k in E.TestKind)}")
             out.append({"action": kind, "kind": test})
         else:  # set_field
             name = a.get("field")
-            if name not in SAFE_FIELDS:
+            if not isinstance(name, str) or name not in SAFE_FIELDS:
                 raise _bad(f"{where}.field", f"a rule may set only {', '.join(SAFE_FIELDS)}, not {name!r}")
             out.append({"action": kind, "field": name, "value": _safe_value(name, a.get("value"), f"{where}.value")})
     return out
@@ -206,8 +219,8 @@ def _safe_value(name: str, value: Any, where: str) -> Any:
         kinds = [k.value for k in E.StrategyKind]
         if value is not None and value not in kinds:
             raise _bad(where, f"{value!r} is not one of {', '.join(kinds)}")
-    elif value is not None and (not isinstance(value, str) or len(value) > 200):
-        raise _bad(where, "must be text of at most 200 characters")
+    elif value is not None and (not isinstance(value, str) or len(value) > TEXT_LIMITS[name]):
+        raise _bad(where, f"must be text of at most {TEXT_LIMITS[name]} characters")
     return value
 
 

@@ -27,7 +27,9 @@ from ..common.tab_forms import Column, RowsModel, fit_columns, selected_row, tab
 from ..shell.store import Store
 
 
-def when_text(at: dt.datetime) -> str:
+def when_text(at: dt.datetime | None) -> str:
+    if at is None:  # a time garbled by hand (the event says it is damaged)
+        return "?"
     if at.tzinfo is None:
         at = at.replace(tzinfo=dt.UTC)
     return at.astimezone().strftime("%Y-%m-%d %H:%M")
