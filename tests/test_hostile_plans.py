@@ -55,6 +55,9 @@ def _downgraded(src: Path, dst: Path, revision: str) -> None:
         from alembic import command
 
         with plan.write_engine.connect() as conn:
+            # batch steps copy tables that others point at: foreign keys off, as Alembic advises
+            # for SQLite (outside any transaction, where SQLite honours the pragma)
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             cfg = _alembic_config()
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, revision)

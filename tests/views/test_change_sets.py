@@ -106,9 +106,8 @@ def test_undoing_a_review_a_closed_release_needs_is_refused_in_one_line(store, q
 
     store.undo_stack.undo()
 
-    assert errors == [f"Undo of “record the review of REL-2026-001” was refused: {KEY} is Closed, which "
-                      "needs review recorded: no post-release review recorded; move REL-2026-001 back "
-                      "through its lifecycle first"]
+    assert errors == ["Undo of “record the review of REL-2026-001” was refused: REL-2026-001 is Closed: reopen it "
+                      "through a workflow transition to edit it"]
     assert evidence.get_review(store.ctx, KEY) is not None
     assert store.release(KEY).status == "Closed"
     qtbot.waitUntil(lambda: store.undo_stack.index() == 1, timeout=1000)  # still undoable later

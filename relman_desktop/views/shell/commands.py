@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtGui import QUndoCommand
 
 from relman_desktop.models.planfile import PlanError
-from relman_desktop.services.base import ServiceError
+from relman_desktop.services.base import ReadOnlyRelease, ServiceError
 from relman_desktop.services.changeset import ChangeSet
 
 if TYPE_CHECKING:
@@ -178,6 +178,12 @@ class EditCommand(QUndoCommand):
         try:
             before = {} if self.transition else self.store.broken_guards(self.releases)
             result, changes = _recorded(self.store, self.forward if forward else self.backward)
+        except ReadOnlyRelease as exc:
+            # Closed or Cancelled: nothing was written, and once the release is reopened the same
+            # step applies again, so it stays on the stack where it was.
+            self.store.error.emit(f"{verb} of “{self.text()}” was refused: {exc}")
+            self.store.refuse_step(self, forward)
+            return
         except (ServiceError, PlanError) as exc:
             self.store.error.emit(f"{verb} of “{self.text()}” was refused: {exc}")
             self.setObsolete(True)

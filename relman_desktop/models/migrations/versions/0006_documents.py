@@ -37,4 +37,5 @@ def downgrade() -> None:
     with op.batch_alter_table('cab_attendees', schema=None) as batch_op:
         batch_op.drop_column('apologies')
     with op.batch_alter_table('changes', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_changes_change_audience'), type_='check')  # with its column
         batch_op.drop_column('audience')
