@@ -33,31 +33,62 @@ def build_plan(path: Path, n: int, tasks_per_release: int = 0) -> None:
     base = dt.date(2026, 1, 1)
     try:
         with plan.write() as s:
-            s.execute(insert(Person), [{"email": f"p{i}@example.com", "name": f"Person {i}", "roles": []} for i in range(20)])
+            s.execute(
+                insert(Person),
+                [
+                    {"email": f"p{i}@example.com", "name": f"Person {i}", "roles": []}
+                    for i in range(20)
+                ],
+            )
             people = list(s.execute(select(Person.id)).scalars())
-            states = list(s.execute(select(WorkflowState.id).order_by(WorkflowState.position)).scalars())[:8]
+            states = list(
+                s.execute(select(WorkflowState.id).order_by(WorkflowState.position)).scalars()
+            )[:8]
             rows = []
             for i in range(n):
                 start = base + dt.timedelta(days=(i * 7) % 365)
                 win = dt.datetime.combine(start + dt.timedelta(days=7), dt.time(22), tzinfo=dt.UTC)
-                rows.append({
-                    "key": f"REL-{i:05d}", "title": f"Release {i} for app{i % 40}", "type": "minor",
-                    "priority": "medium", "risk": "low", "application": f"app{i % 40}",
-                    "status_id": states[i % len(states)], "manager_id": people[i % len(people)],
-                    "planned_start": start, "planned_end": start + dt.timedelta(days=10),
-                    "deploy_start": win, "deploy_end": win + dt.timedelta(hours=2), "waves": [],
-                    "required_tests": [], "created_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-                })
+                rows.append(
+                    {
+                        "key": f"REL-{i:05d}",
+                        "title": f"Release {i} for app{i % 40}",
+                        "type": "minor",
+                        "priority": "medium",
+                        "risk": "low",
+                        "application": f"app{i % 40}",
+                        "status_id": states[i % len(states)],
+                        "manager_id": people[i % len(people)],
+                        "planned_start": start,
+                        "planned_end": start + dt.timedelta(days=10),
+                        "deploy_start": win,
+                        "deploy_end": win + dt.timedelta(hours=2),
+                        "waves": [],
+                        "required_tests": [],
+                        "created_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                    }
+                )
             s.execute(insert(Release), rows)
             if tasks_per_release:
-                ids = list(s.execute(select(Release.id, Release.planned_start).order_by(Release.id)))
+                ids = list(
+                    s.execute(select(Release.id, Release.planned_start).order_by(Release.id))
+                )
                 task_rows = []
                 for rid, start in ids:
                     for k in range(tasks_per_release):
                         day = start + dt.timedelta(days=k % 10)
-                        task_rows.append({"release_id": rid, "local_id": f"T{k + 1}", "position": k,
-                                          "title": f"Task {k + 1}", "phase": "build", "status": "todo",
-                                          "start": day, "end": day + dt.timedelta(days=1), "percent_complete": 0})
+                        task_rows.append(
+                            {
+                                "release_id": rid,
+                                "local_id": f"T{k + 1}",
+                                "position": k,
+                                "title": f"Task {k + 1}",
+                                "phase": "build",
+                                "status": "todo",
+                                "start": day,
+                                "end": day + dt.timedelta(days=1),
+                                "percent_complete": 0,
+                            }
+                        )
                 s.execute(insert(Task), task_rows)
     finally:
         plan.close()
@@ -85,7 +116,9 @@ def measure(path: Path, repeat: int, expand_all: bool) -> tuple[float, float, in
             tasks_by_release = _all_tasks(ctx)
             view.model.beginResetModel()
             for key, tasks in tasks_by_release.items():
-                view.model.tasks[key] = [D.GanttTask(key, t[0], t[1], "build", "todo", t[2], t[3]) for t in tasks]
+                view.model.tasks[key] = [
+                    D.GanttTask(key, t[0], t[1], "build", "todo", t[2], t[3]) for t in tasks
+                ]
             view.model.endResetModel()
             view.expanded = {r.key for r in view.model.rows}
             view.rebuild_rows()
@@ -117,7 +150,8 @@ def _all_tasks(ctx) -> dict[str, list[tuple]]:
     with ctx.read() as s:
         for key, local, title, start, end in s.execute(
             select(Release.key, Task.local_id, Task.title, Task.start, Task.end)
-            .join(Task, Task.release_id == Release.id).order_by(Release.key, Task.position)
+            .join(Task, Task.release_id == Release.id)
+            .order_by(Release.key, Task.position)
         ):
             out.setdefault(key, []).append((local, title, start, end))
     return out
@@ -130,8 +164,12 @@ def main() -> int:
     from relman_desktop.views.shell.screenshot import ensure_app
 
     ensure_app()
-    cases = [("releases", 100, 0, False), ("releases", 10_000, 0, False),
-             ("task rows", 100, 10, True), ("task rows", 10_000, 10, True)]
+    cases = [
+        ("releases", 100, 0, False),
+        ("releases", 10_000, 0, False),
+        ("task rows", 100, 10, True),
+        ("task rows", 10_000, 10, True),
+    ]
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for what, n, per, expand in cases:
@@ -141,11 +179,15 @@ def main() -> int:
             results.append((what, n, rows, median, best))
     print(f"{'case':<34}{'rows in chart':>14}{'median ms':>12}{'best ms':>10}")
     for what, n, rows, median, best in results:
-        print(f"{f'{n:,} releases' + (' + tasks expanded' if what == 'task rows' else ''):<34}{rows:>14,}{median:>12.2f}{best:>10.2f}")
+        print(
+            f"{f'{n:,} releases' + (' + tasks expanded' if what == 'task rows' else ''):<34}{rows:>14,}{median:>12.2f}{best:>10.2f}"
+        )
     r1 = results[1][3] / results[0][3]
     r2 = results[3][3] / results[2][3]
-    print(f"\nratio 10,000 / 100 releases: {r1:.2f}   ratio {results[3][2]:,} / {results[2][2]:,} rows: {r2:.2f}"
-          f"   (aim ≤ 1.5; frame aim ≤ 16 ms)")
+    print(
+        f"\nratio 10,000 / 100 releases: {r1:.2f}   ratio {results[3][2]:,} / {results[2][2]:,} rows: {r2:.2f}"
+        f"   (aim ≤ 1.5; frame aim ≤ 16 ms)"
+    )
     return 0
 
 

@@ -52,8 +52,6 @@ WHERE c.release_id IS NOT NULL
 RAW_RELATIONS_SQL = "SELECT parent_id, child_id FROM ci_relations"
 
 
-
-
 # --- the naive C3 check ----------------------------------------------------------------------------
 
 
@@ -84,7 +82,9 @@ def naive_c3_load(path: Path) -> list[tuple[str, str, str, frozenset[int], froze
     return out
 
 
-def naive_c3_pairs(rels: list[tuple[str, str, str, frozenset[int], frozenset[int]]]) -> set[tuple[str, str]]:
+def naive_c3_pairs(
+    rels: list[tuple[str, str, str, frozenset[int], frozenset[int]]],
+) -> set[tuple[str, str]]:
     """Every pair of releases, no sorting: half-open windows overlap and one release changes a
     CI the other touches (the same CI, or its parent or child; siblings do not clash)."""
     found = set()
@@ -114,7 +114,9 @@ def cpm_network(n: int, seed: int) -> tuple[list[Any], list[Any]]:
     activities = []
     for i in range(n):
         if rnd.random() < 0.8:
-            start = base + dt.timedelta(days=(i // stream) % 80 * 7 + (i % stream) * 2 + rnd.randrange(0, 5))
+            start = base + dt.timedelta(
+                days=(i // stream) % 80 * 7 + (i % stream) * 2 + rnd.randrange(0, 5)
+            )
             end = start + dt.timedelta(days=rnd.randrange(0, 10))
             activities.append(Activity(id=f"T{i}", title=f"Task {i}", start=start, end=end))
         else:
@@ -123,7 +125,9 @@ def cpm_network(n: int, seed: int) -> tuple[list[Any], list[Any]]:
     links = []
     for j in range(n):
         first = j - j % stream
-        preds = set(rnd.sample(range(max(first, j - 10), j), k=min(j - first, rnd.choice((1, 1, 2)))))
+        preds = set(
+            rnd.sample(range(max(first, j - 10), j), k=min(j - first, rnd.choice((1, 1, 2))))
+        )
         if first >= stream and rnd.random() < 0.05:
             preds.add(rnd.randrange(first - stream, first))
         for i in sorted(preds):
@@ -158,7 +162,9 @@ def crowded_copy(source: Path, target: Path, seed: int, nights: int = 14) -> int
             length = dt.datetime.fromisoformat(end) - dt.datetime.fromisoformat(start)
             new = first + dt.timedelta(weeks=rnd.randrange(nights), minutes=15 * rnd.randrange(11))
             updates.append((new.strftime(fmt), (new + length).strftime(fmt), rid))
-        dst.executemany("UPDATE releases SET deploy_start = ?, deploy_end = ? WHERE id = ?", updates)
+        dst.executemany(
+            "UPDATE releases SET deploy_start = ?, deploy_end = ? WHERE id = ?", updates
+        )
         dst.commit()
     finally:
         dst.close()
@@ -169,13 +175,25 @@ def crowded_copy(source: Path, target: Path, seed: int, nights: int = 14) -> int
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--plan", metavar="PATH", help="measure this plan (default: generate a demo plan)")
-    parser.add_argument("--releases", type=int, default=10_000, help="demo releases to generate (default 10000)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--plan", metavar="PATH", help="measure this plan (default: generate a demo plan)"
+    )
+    parser.add_argument(
+        "--releases", type=int, default=10_000, help="demo releases to generate (default 10000)"
+    )
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--tasks", type=int, default=10_000, help="tasks in the CPM network (default 10000)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best counts")
-    parser.add_argument("--profile", action="store_true", help="print cProfile's top entries for each service")
+    parser.add_argument(
+        "--tasks", type=int, default=10_000, help="tasks in the CPM network (default 10000)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per measurement; the best counts"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="print cProfile's top entries for each service"
+    )
     args = parser.parse_args(argv)
 
     from relman_desktop.services import conflicts as C
@@ -201,10 +219,15 @@ def main(argv: list[str] | None = None) -> int:
                 note += f"; {verdict(t_all, CONFLICTS_AIM)}"
             rows.append((f"{label}: all_conflicts(suggest=False)", fmt_time(t_all), note))
             if (aim and t_all > CONFLICTS_AIM) or args.profile:
-                profiles.append((f"all_conflicts(suggest=False) on the {label}",
-                                 profile_top(lambda: C.all_conflicts(ctx, suggest=False))))
+                profiles.append(
+                    (
+                        f"all_conflicts(suggest=False) on the {label}",
+                        profile_top(lambda: C.all_conflicts(ctx, suggest=False)),
+                    )
+                )
 
             if aim:
+
                 def paused() -> Any:
                     gc.disable()
                     try:
@@ -213,8 +236,13 @@ def main(argv: list[str] | None = None) -> int:
                         gc.enable()
 
                 t_nogc, _ = timed(paused, args.repeat)
-                rows.append(("  same call with the cyclic GC paused", fmt_time(t_nogc),
-                             f"diagnostic: the cyclic GC costs {fmt_time(max(t_all - t_nogc, 0))} of the call"))
+                rows.append(
+                    (
+                        "  same call with the cyclic GC paused",
+                        fmt_time(t_nogc),
+                        f"diagnostic: the cyclic GC costs {fmt_time(max(t_all - t_nogc, 0))} of the call",
+                    )
+                )
 
             def load() -> Any:
                 with ctx.read() as s:
@@ -224,13 +252,22 @@ def main(argv: list[str] | None = None) -> int:
 
             t_load, index = timed(load, args.repeat)
             active = sum(1 for r in index.releases.values() if r.active)
-            rows.append(("  of which: load_index + C4's task rows", fmt_time(t_load),
-                         f"{len(index.releases):,} releases ({active:,} open with a window), "
-                         f"{len(index.tasks()):,} assigned open tasks"))
+            rows.append(
+                (
+                    "  of which: load_index + C4's task rows",
+                    fmt_time(t_load),
+                    f"{len(index.releases):,} releases ({active:,} open with a window), "
+                    f"{len(index.tasks()):,} assigned open tasks",
+                )
+            )
             t_c4, c4 = timed(lambda: C._c4(index, None), args.repeat)
-            rows.append(("  of which: C4 sweep (people)", fmt_time(t_c4), f"{len(c4):,} C4 findings"))
+            rows.append(
+                ("  of which: C4 sweep (people)", fmt_time(t_c4), f"{len(c4):,} C4 findings")
+            )
             t_sweep, swept = timed(lambda: C._c3(index, None), args.repeat)
-            rows.append(("  of which: C3 sweep (CIs)", fmt_time(t_sweep), f"{len(swept):,} C3 pairs"))
+            rows.append(
+                ("  of which: C3 sweep (CIs)", fmt_time(t_sweep), f"{len(swept):,} C3 pairs")
+            )
 
             t_nload, naive_rels = timed(lambda: naive_c3_load(path), args.repeat)
             t_pairs, naive = timed(lambda: naive_c3_pairs(naive_rels))
@@ -242,17 +279,27 @@ def main(argv: list[str] | None = None) -> int:
                     f"{label}: C3 pairs differ — only the service: {sorted(service_pairs - naive)[:5]}, "
                     f"only naive: {sorted(naive - service_pairs)[:5]}"
                 )
-            rows.append((f"{label}: naive all-pairs C3", fmt_time(t_nload + t_pairs),
-                         f"sqlite3 read {fmt_time(t_nload)} + {n * (n - 1) // 2:,} pairs {fmt_time(t_pairs)} "
-                         f"→ {len(naive):,} C3 pairs, "
-                         f"{'the same as the service' if agree else 'NOT the same as the service'}; "
-                         f"{(t_nload + t_pairs) / t_all:.1f}× all_conflicts, pair loop {t_pairs / t_sweep:.0f}× "
-                         "the C3 sweep"))
+            rows.append(
+                (
+                    f"{label}: naive all-pairs C3",
+                    fmt_time(t_nload + t_pairs),
+                    f"sqlite3 read {fmt_time(t_nload)} + {n * (n - 1) // 2:,} pairs {fmt_time(t_pairs)} "
+                    f"→ {len(naive):,} C3 pairs, "
+                    f"{'the same as the service' if agree else 'NOT the same as the service'}; "
+                    f"{(t_nload + t_pairs) / t_all:.1f}× all_conflicts, pair loop {t_pairs / t_sweep:.0f}× "
+                    "the C3 sweep",
+                )
+            )
 
             t_sugg, found_s = timed(lambda: C.all_conflicts(ctx, suggest=True, today=TODAY))
             with_fix = sum(1 for c in found_s if c.suggested_start is not None)
-            rows.append((f"{label}: all_conflicts(suggest=True), once", fmt_time(t_sugg),
-                         f"as `relman conflicts` runs it; {with_fix:,} findings with a suggested slot (no aim)"))
+            rows.append(
+                (
+                    f"{label}: all_conflicts(suggest=True), once",
+                    fmt_time(t_sugg),
+                    f"as `relman conflicts` runs it; {with_fix:,} findings with a suggested slot (no aim)",
+                )
+            )
         finally:
             plan.close()
 
@@ -261,10 +308,16 @@ def main(argv: list[str] | None = None) -> int:
     activities, links = cpm_network(args.tasks, args.seed)
     kinds = Counter(lk.type for lk in links)
     t_cpm, schedule = timed(lambda: compute_cpm(activities, links), args.repeat)
-    cpm_rows.append((f"critical path: compute_cpm, {args.tasks:,} tasks", fmt_time(t_cpm),
-                 f"{len(links):,} links (" + ", ".join(f"{k} {kinds[k]:,}" for k in ("FS", "SS", "FF", "SF"))
-                 + f"), lag −2…+5; {len(schedule.critical):,} critical, {schedule.start} → {schedule.finish}; "
-                 + verdict(t_cpm, CPM_AIM)))
+    cpm_rows.append(
+        (
+            f"critical path: compute_cpm, {args.tasks:,} tasks",
+            fmt_time(t_cpm),
+            f"{len(links):,} links ("
+            + ", ".join(f"{k} {kinds[k]:,}" for k in ("FS", "SS", "FF", "SF"))
+            + f"), lag −2…+5; {len(schedule.critical):,} critical, {schedule.start} → {schedule.finish}; "
+            + verdict(t_cpm, CPM_AIM),
+        )
+    )
 
     def graph_only() -> Any:
         import networkx as nx
@@ -275,8 +328,13 @@ def main(argv: list[str] | None = None) -> int:
         return list(nx.topological_sort(graph))
 
     t_graph, _ = timed(graph_only, args.repeat)
-    cpm_rows.append(("  of which: networkx DiGraph + topological sort", fmt_time(t_graph),
-                 "the cycle check compute_cpm starts with"))
+    cpm_rows.append(
+        (
+            "  of which: networkx DiGraph + topological sort",
+            fmt_time(t_graph),
+            "the cycle check compute_cpm starts with",
+        )
+    )
     if t_cpm > CPM_AIM or args.profile:
         profiles.append(("compute_cpm", profile_top(lambda: compute_cpm(activities, links))))
 
@@ -290,27 +348,45 @@ def main(argv: list[str] | None = None) -> int:
 
             path = Path(tmp.name) / "bench.relman"
             plan = open_plan(path, create=True)
-            t_gen, summary = timed(lambda: generate_demo(
-                Ctx(plan, actor="bench@example.com", clock=clock), releases=args.releases, seed=args.seed,
-                today=TODAY))
+            t_gen, summary = timed(
+                lambda: generate_demo(
+                    Ctx(plan, actor="bench@example.com", clock=clock),
+                    releases=args.releases,
+                    seed=args.seed,
+                    today=TODAY,
+                )
+            )
             plan.close()
             source = f"demo plan, seed {args.seed}, today {TODAY.isoformat()}"
-            rows.append((f"setup: generate demo --releases {args.releases}", fmt_time(t_gen),
-                         f"{summary['releases']:,} releases, {summary['tasks']:,} tasks, "
-                         f"{summary['changes']:,} changes (not measured against an aim)"))
+            rows.append(
+                (
+                    f"setup: generate demo --releases {args.releases}",
+                    fmt_time(t_gen),
+                    f"{summary['releases']:,} releases, {summary['tasks']:,} tasks, "
+                    f"{summary['changes']:,} changes (not measured against an aim)",
+                )
+            )
 
         # 1. The plan as it is (the demo keeps releases apart, so C3 finds nothing there) ...
         measure(path, "plan", aim=True)
         # ... and a copy where the open releases are crowded into 14 nights, so C3 has pairs to find.
         crowded = Path(tmp.name) / "crowded.relman"
         moved = crowded_copy(path, crowded, args.seed)
-        rows.append(("setup: crowded copy", "", f"{moved:,} open releases moved into 14 Saturday nights"))
+        rows.append(
+            ("setup: crowded copy", "", f"{moved:,} open releases moved into 14 Saturday nights")
+        )
         measure(crowded, "crowded", aim=False)
     finally:
         tmp.cleanup()
 
     rows += cpm_rows
-    return report("conflicts & critical path benchmark", f"best of {args.repeat} unless noted; {source}", rows, profiles, problems)
+    return report(
+        "conflicts & critical path benchmark",
+        f"best of {args.repeat} unless noted; {source}",
+        rows,
+        profiles,
+        problems,
+    )
 
 
 if __name__ == "__main__":

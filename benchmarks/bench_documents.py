@@ -68,8 +68,9 @@ def _add_tasks(ctx: Ctx, key: str, n: int) -> None:
         ]
         s.execute(insert(Task), rows)
         ids = list(
-            s.execute(select(Task.id).where(Task.release_id == rel.id).order_by(Task.position))
-            .scalars()
+            s.execute(
+                select(Task.id).where(Task.release_id == rel.id).order_by(Task.position)
+            ).scalars()
         )
         s.execute(
             insert(TaskDependency),

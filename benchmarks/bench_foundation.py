@@ -71,11 +71,19 @@ def raw_list(path: Path) -> list[tuple[Any, ...]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--releases", type=int, default=10_000, help="demo releases to generate (default 10000)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--releases", type=int, default=10_000, help="demo releases to generate (default 10000)"
+    )
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=3, help="runs per read measurement; the best counts")
-    parser.add_argument("--keep", metavar="PATH", help="write the plan here and keep it (default: a temp file)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per read measurement; the best counts"
+    )
+    parser.add_argument(
+        "--keep", metavar="PATH", help="write the plan here and keep it (default: a temp file)"
+    )
     args = parser.parse_args(argv)
 
     tmp = None
@@ -95,12 +103,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # 1. A new plan and the demo in it.
         t_create, plan = timed(lambda: open_plan(path, create=True))
-        rows.append(("create empty plan (open_plan create=True)", fmt_time(t_create), "schema + default workflow"))
+        rows.append(
+            (
+                "create empty plan (open_plan create=True)",
+                fmt_time(t_create),
+                "schema + default workflow",
+            )
+        )
         ctx = Ctx(plan, actor="bench@example.com", clock=clock)
-        t_gen, summary = timed(lambda: generate_demo(ctx, releases=args.releases, seed=args.seed, today=TODAY))
-        note = (f"{summary['releases']:,} releases, {summary['tasks']:,} tasks, "
-                f"{summary['task_dependencies']:,} links, {summary['changes']:,} changes, "
-                f"{summary['approvals']:,} approvals")
+        t_gen, summary = timed(
+            lambda: generate_demo(ctx, releases=args.releases, seed=args.seed, today=TODAY)
+        )
+        note = (
+            f"{summary['releases']:,} releases, {summary['tasks']:,} tasks, "
+            f"{summary['task_dependencies']:,} links, {summary['changes']:,} changes, "
+            f"{summary['approvals']:,} approvals"
+        )
         rows.append((f"generate demo --releases {args.releases}", fmt_time(t_gen), note))
         plan.close()
         size_mb = path.stat().st_size / 1e6
@@ -112,19 +130,30 @@ def main(argv: list[str] | None = None) -> int:
 
         # 3. The releases list: the service against the floor of a raw SELECT of the same columns.
         t_raw, raw = timed(lambda: raw_list(path), args.repeat)
-        rows.append(("list releases: raw sqlite3 SELECT (floor)", fmt_time(t_raw), f"{len(raw):,} rows"))
+        rows.append(
+            ("list releases: raw sqlite3 SELECT (floor)", fmt_time(t_raw), f"{len(raw):,} rows")
+        )
         try:
             from relman_desktop.services.releases import list_releases
         except ImportError as exc:
-            rows.append(("list releases: services.releases.list_releases", "skipped", f"import failed: {exc}"))
+            rows.append(
+                (
+                    "list releases: services.releases.list_releases",
+                    "skipped",
+                    f"import failed: {exc}",
+                )
+            )
         else:
             t_svc, listed = timed(lambda: list_releases(ctx), args.repeat)
             ratio = t_svc / t_raw if t_raw else float("nan")
             verdict = "ok" if ratio <= 3 else "over the 3× aim"
-            rows.append((
-                "list releases: services.releases.list_releases", fmt_time(t_svc),
-                f"{len(listed):,} rows, {ratio:.1f}× the floor ({verdict})",
-            ))
+            rows.append(
+                (
+                    "list releases: services.releases.list_releases",
+                    fmt_time(t_svc),
+                    f"{len(listed):,} rows, {ratio:.1f}× the floor ({verdict})",
+                )
+            )
 
         # 4. One transition check on a release that is ready to deploy (the most guards).
         try:
@@ -155,10 +184,14 @@ def main(argv: list[str] | None = None) -> int:
         if tmp is not None:
             tmp.cleanup()
 
-    print(f"Release Manager Desktop — foundation benchmark ({platform.python_implementation()} "
-          f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs)")
-    print(f"best of {args.repeat} for reads; seed {args.seed}; today {TODAY.isoformat()}"
-          + (f"; plan kept at {path}" if args.keep else ""))
+    print(
+        f"Release Manager Desktop — foundation benchmark ({platform.python_implementation()} "
+        f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs)"
+    )
+    print(
+        f"best of {args.repeat} for reads; seed {args.seed}; today {TODAY.isoformat()}"
+        + (f"; plan kept at {path}" if args.keep else "")
+    )
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
     print(f"{'step':<{w0}}  {'time':>{w1}}  notes")

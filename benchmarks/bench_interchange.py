@@ -55,7 +55,13 @@ def generate(path: Path, tasks: int) -> None:
     start = dt.date(2027, 1, 4)
     uid = 0
     t = sub(tasks_el, "Task")
-    for tag, value in (("UID", 0), ("ID", 0), ("Name", "Bench"), ("OutlineLevel", 0), ("Summary", 1)):
+    for tag, value in (
+        ("UID", 0),
+        ("ID", 0),
+        ("Name", "Bench"),
+        ("OutlineLevel", 0),
+        ("Summary", 1),
+    ):
         sub(t, tag, value)
     per_group = 100
     lag_formats = [(0, 7), (4800, 7), (24000, 9), (14400, 8), (9600, 5)]
@@ -65,8 +71,13 @@ def generate(path: Path, tasks: int) -> None:
         group += 1
         uid += 1
         s = sub(tasks_el, "Task")
-        for tag, value in (("UID", uid), ("ID", uid), ("Name", f"Phase {group}"), ("OutlineLevel", 1),
-                           ("Summary", 1)):
+        for tag, value in (
+            ("UID", uid),
+            ("ID", uid),
+            ("Name", f"Phase {group}"),
+            ("OutlineLevel", 1),
+            ("Summary", 1),
+        ):
             sub(s, tag, value)
         previous = None
         for i in range(min(per_group, tasks - n)):
@@ -75,10 +86,17 @@ def generate(path: Path, tasks: int) -> None:
             day = start + dt.timedelta(days=(group * 7 + i) % 300)
             t = sub(tasks_el, "Task")
             for tag, value in (
-                ("UID", uid), ("GUID", f"00000000-0000-4000-8000-{uid:012d}"), ("ID", uid),
-                ("Name", f"Task {group}.{i + 1}"), ("OutlineLevel", 2),
-                ("Start", f"{day}T08:00:00"), ("Finish", f"{day + dt.timedelta(days=2)}T17:00:00"),
-                ("Duration", "PT24H0M0S"), ("Work", "PT24H0M0S"), ("Milestone", 0), ("Summary", 0),
+                ("UID", uid),
+                ("GUID", f"00000000-0000-4000-8000-{uid:012d}"),
+                ("ID", uid),
+                ("Name", f"Task {group}.{i + 1}"),
+                ("OutlineLevel", 2),
+                ("Start", f"{day}T08:00:00"),
+                ("Finish", f"{day + dt.timedelta(days=2)}T17:00:00"),
+                ("Duration", "PT24H0M0S"),
+                ("Work", "PT24H0M0S"),
+                ("Milestone", 0),
+                ("Summary", 0),
                 ("PercentComplete", (i * 7) % 101),
             ):
                 sub(t, tag, value)
@@ -102,7 +120,9 @@ def generate(path: Path, tasks: int) -> None:
         sub(el, "UID", a)
         sub(el, "TaskUID", task_uid)
         sub(el, "ResourceUID", 1 + a % 50)
-    etree.ElementTree(root).write(str(path), xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    etree.ElementTree(root).write(
+        str(path), xml_declaration=True, encoding="UTF-8", pretty_print=True
+    )
 
 
 def main() -> int:
@@ -130,7 +150,9 @@ def main() -> int:
         parse_s, _ = timed(lambda: etree.parse(str(source)), args.repeat)
         rows.append(("lxml parse alone (baseline)", fmt_time(parse_s), f"{size:.1f} MB file"))
         read_s, schedule = timed(lambda: read_mspdi(source), args.repeat)
-        rows.append(("read_mspdi (parse + map)", fmt_time(read_s), f"{read_s / parse_s:.1f}× baseline"))
+        rows.append(
+            ("read_mspdi (parse + map)", fmt_time(read_s), f"{read_s / parse_s:.1f}× baseline")
+        )
 
         counter = iter(range(1000))
 
@@ -138,11 +160,14 @@ def main() -> int:
             plan = open_plan(folder / f"plan{next(counter)}.relman", create=True)
             ctx = Ctx(plan, actor="bench")
             for r in range(1, 51):
-                people.create_person(ctx, {"email": f"person{r}@example.com", "name": f"Person {r}"})
+                people.create_person(
+                    ctx, {"email": f"person{r}@example.com", "name": f"Person {r}"}
+                )
             t0 = __import__("time").perf_counter()
             sched = read_mspdi(source)
-            plan_ = preview_schedule(ctx, sched, new_release={"key": "BIG", "title": sched.title,
-                                                              "type": "major"})
+            plan_ = preview_schedule(
+                ctx, sched, new_release={"key": "BIG", "title": sched.title, "type": "major"}
+            )
             apply_schedule(ctx, plan_)
             ctx.elapsed = __import__("time").perf_counter() - t0  # type: ignore[attr-defined]
             return ctx
@@ -154,23 +179,49 @@ def main() -> int:
             ctx = import_once()
             best = min(best, ctx.elapsed)  # type: ignore[attr-defined]
         assert ctx is not None
-        rows.append((f"import {args.tasks:,} tasks (read + preview + apply)", fmt_time(best),
-                     f"{best / parse_s:.1f}× baseline; {verdict(best, 3.0)}"))
+        rows.append(
+            (
+                f"import {args.tasks:,} tasks (read + preview + apply)",
+                fmt_time(best),
+                f"{best / parse_s:.1f}× baseline; {verdict(best, 3.0)}",
+            )
+        )
         if best > 3.0:
             problems.append(f"import took {best:.2f} s (aim 3 s)")
-        reimport_s, _ = timed(lambda: preview_schedule(ctx, read_mspdi(source), release_key="BIG"), 1)
-        rows.append(("re-import preview (all unchanged)", fmt_time(reimport_s),
-                     f"{reimport_s / parse_s:.1f}× baseline"))
+        reimport_s, _ = timed(
+            lambda: preview_schedule(ctx, read_mspdi(source), release_key="BIG"), 1
+        )
+        rows.append(
+            (
+                "re-import preview (all unchanged)",
+                fmt_time(reimport_s),
+                f"{reimport_s / parse_s:.1f}× baseline",
+            )
+        )
         out = folder / "out.xml"
         export_s, _ = timed(lambda: write_mspdi(ctx, "BIG", out), args.repeat)
-        rows.append((f"export {args.tasks:,} tasks", fmt_time(export_s),
-                     f"{export_s / parse_s:.1f}× baseline; {verdict(export_s, 2.0)}"))
+        rows.append(
+            (
+                f"export {args.tasks:,} tasks",
+                fmt_time(export_s),
+                f"{export_s / parse_s:.1f}× baseline; {verdict(export_s, 2.0)}",
+            )
+        )
         if export_s > 2.0:
             problems.append(f"export took {export_s:.2f} s (aim 2 s)")
-        profiles = [("write_mspdi", profile_top(lambda: write_mspdi(ctx, "BIG", out)))] if "--profile" in sys.argv else []
+        profiles = (
+            [("write_mspdi", profile_top(lambda: write_mspdi(ctx, "BIG", out)))]
+            if "--profile" in sys.argv
+            else []
+        )
         ctx.plan.close()
-    return report("MS Project XML interchange", f"{args.tasks:,} tasks, best of {args.repeat}",
-                  rows, profiles, problems)
+    return report(
+        "MS Project XML interchange",
+        f"{args.tasks:,} tasks, best of {args.repeat}",
+        rows,
+        profiles,
+        problems,
+    )
 
 
 if __name__ == "__main__":

@@ -48,12 +48,19 @@ def profile_top(fn: Callable[[], Any], limit: int = 15) -> str:
     return out.getvalue()
 
 
-def report(title: str, header: str, rows: list[tuple[str, str, str]], profiles: list[tuple[str, str]],
-           problems: list[str]) -> int:
+def report(
+    title: str,
+    header: str,
+    rows: list[tuple[str, str, str]],
+    profiles: list[tuple[str, str]],
+    problems: list[str],
+) -> int:
     """Print the table (step, time, notes) under a line naming the machine, then the profiles
     and problems; the exit status: 1 when there is a problem."""
-    print(f"Release Manager Desktop — {title} ({platform.python_implementation()} "
-          f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs)")
+    print(
+        f"Release Manager Desktop — {title} ({platform.python_implementation()} "
+        f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs)"
+    )
     print(header)
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)

@@ -24,9 +24,14 @@ APP_NAME = "relman-desktop"
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="relman-desktop", description="Release Manager Desktop")
-    parser.add_argument("plan", nargs="?", metavar="PLAN", help="the plan file to open (default: your plan)")
-    parser.add_argument("--version", action="store_true",
-                        help="print the versions, the plan's schema, where the log and backups are")
+    parser.add_argument(
+        "plan", nargs="?", metavar="PLAN", help="the plan file to open (default: your plan)"
+    )
+    parser.add_argument(
+        "--version",
+        action="store_true",
+        help="print the versions, the plan's schema, where the log and backups are",
+    )
     args, _qt_args = parser.parse_known_args(list(argv))
     return args
 

@@ -89,7 +89,9 @@ def missing_x_libraries(plugin: Path | None = None) -> list[str]:
     if plugin is None or ldd is None:
         return []
     try:
-        done = subprocess.run([ldd, str(plugin)], capture_output=True, text=True, timeout=10, check=False)
+        done = subprocess.run(
+            [ldd, str(plugin)], capture_output=True, text=True, timeout=10, check=False
+        )
     except (OSError, subprocess.SubprocessError):
         return []
     return missing_from_ldd(done.stdout)
@@ -112,6 +114,8 @@ def check(env: Mapping[str, str] | None = None) -> str | None:
     if missing:
         return problem_line(missing)
     if not env.get("DISPLAY") and not env.get("QT_QPA_PLATFORM"):
-        return ("relman-desktop: cannot start: no display (DISPLAY is not set); run it in a desktop "
-                "session, or use the relman command line")
+        return (
+            "relman-desktop: cannot start: no display (DISPLAY is not set); run it in a desktop "
+            "session, or use the relman command line"
+        )
     return None

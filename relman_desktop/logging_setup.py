@@ -61,8 +61,11 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
             target, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
         )
     except OSError as exc:
-        print(f"relman-desktop: cannot write the log in {target.parent} ({exc.strerror or exc}); "
-              "logging to stderr", file=sys.stderr)
+        print(
+            f"relman-desktop: cannot write the log in {target.parent} ({exc.strerror or exc}); "
+            "logging to stderr",
+            file=sys.stderr,
+        )
         handler, path = logging.StreamHandler(sys.stderr), None
     handler.setFormatter(fmt)
     setattr(handler, "_relman", True)  # noqa: B010 - marks the handlers this module added

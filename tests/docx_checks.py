@@ -42,8 +42,10 @@ def check_tables(doc: Any) -> int:
         assert sum(grid) == tbl_w, f"table {n}: grid {sum(grid)} != table width {tbl_w}"
         assert abs(tbl_w - width) <= len(grid), f"table {n}: {tbl_w} twips, text width {width}"
         for r, tr in enumerate(tbl.findall(qn("w:tr"))):
-            cells = [int(tc.find(qn("w:tcPr")).find(qn("w:tcW")).get(qn("w:w")))
-                     for tc in tr.findall(qn("w:tc"))]
+            cells = [
+                int(tc.find(qn("w:tcPr")).find(qn("w:tcW")).get(qn("w:w")))
+                for tc in tr.findall(qn("w:tc"))
+            ]
             assert cells == grid, f"table {n} row {r}: cells {cells} != grid {grid}"
             tr_pr = tr.find(qn("w:trPr"))
             header = tr_pr is not None and tr_pr.find(qn("w:tblHeader")) is not None

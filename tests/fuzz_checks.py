@@ -130,15 +130,24 @@ def reopen(path: Path) -> None:
 
 
 TEXT_COLUMNS = [
-    ("releases", "title"), ("releases", "scope"), ("releases", "rollback_plan"),
-    ("releases", "application"), ("releases", "version"), ("changes", "title"),
-    ("changes", "release_note"), ("changes", "known_issues"), ("calendar_windows", "title"),
-    ("people", "name"), ("tasks", "title"), ("cab_meetings", "title"),
+    ("releases", "title"),
+    ("releases", "scope"),
+    ("releases", "rollback_plan"),
+    ("releases", "application"),
+    ("releases", "version"),
+    ("changes", "title"),
+    ("changes", "release_note"),
+    ("changes", "known_issues"),
+    ("calendar_windows", "title"),
+    ("people", "name"),
+    ("tasks", "title"),
+    ("cab_meetings", "title"),
 ]
 
 
-def check_exports(base_plan: Path, folder: Path, column: tuple[str, str], text: str,
-                  pictures: bool = False) -> str:
+def check_exports(
+    base_plan: Path, folder: Path, column: tuple[str, str], text: str, pictures: bool = False
+) -> str:
     """``text`` stored (as an older version or raw SQL could) in one column of every row, then
     every document written and reopened by the library that reads it."""
     from relman_desktop.models.planfile import sqlite_copy
@@ -150,7 +159,10 @@ def check_exports(base_plan: Path, folder: Path, column: tuple[str, str], text: 
     try:
         table, name = column
         if _has_surrogate(text):  # what a raw edit can leave: text that is not valid UTF-8
-            con.execute(f"UPDATE {table} SET {name} = CAST(? AS TEXT)", (text.encode("utf-8", "surrogatepass"),))
+            con.execute(
+                f"UPDATE {table} SET {name} = CAST(? AS TEXT)",
+                (text.encode("utf-8", "surrogatepass"),),
+            )
         else:
             con.execute(f"UPDATE {table} SET {name} = ?", (text,))
         con.commit()
@@ -161,11 +173,18 @@ def check_exports(base_plan: Path, folder: Path, column: tuple[str, str], text: 
     out = folder / "docs"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
-    argvs = [["export", "notes", "REL-2026-001", f"{out}/n.docx"], ["export", "kpis", f"{out}/k.xlsx"],
-             ["export", "ics", f"{out}/c.ics"], ["export", "minutes", "1", f"{out}/m.docx"],
-             ["releases"]]
+    argvs = [
+        ["export", "notes", "REL-2026-001", f"{out}/n.docx"],
+        ["export", "kpis", f"{out}/k.xlsx"],
+        ["export", "ics", f"{out}/c.ics"],
+        ["export", "minutes", "1", f"{out}/m.docx"],
+        ["releases"],
+    ]
     if pictures:
-        argvs += [["export", "calendar", f"{out}/cal.pdf"], ["export", "calendar", f"{out}/cal.png"]]
+        argvs += [
+            ["export", "calendar", f"{out}/cal.pdf"],
+            ["export", "calendar", f"{out}/cal.png"],
+        ]
     for argv in argvs:
         rc, _, err = run("--plan", str(plan), *argv)
         assert rc == 0 or (rc == 2 and err.count("\n") == 1), (argv, rc, err[:300])
@@ -190,7 +209,9 @@ def leaf_paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return paths
 
 
-def with_value(doc: dict[str, Any], path: tuple[Any, ...], change: Callable[[Any], Any]) -> dict[str, Any]:
+def with_value(
+    doc: dict[str, Any], path: tuple[Any, ...], change: Callable[[Any], Any]
+) -> dict[str, Any]:
     new = copy.deepcopy(doc)
     node: Any = new
     for part in path[:-1]:

@@ -61,11 +61,21 @@ def plan(plan_template: Path, plan_path: Path):
     p.close()
 
 
-def make_person(ctx: Ctx, email: str, name: str | None = None, *, team: str | None = None,
-                roles: Iterable[str] = ()) -> int:
+def make_person(
+    ctx: Ctx,
+    email: str,
+    name: str | None = None,
+    *,
+    team: str | None = None,
+    roles: Iterable[str] = (),
+) -> int:
     with ctx.write() as tx:
-        p = Person(email=email, name=name or email.split("@")[0].replace(".", " ").title(), team=team,
-                   roles=list(roles))
+        p = Person(
+            email=email,
+            name=name or email.split("@")[0].replace(".", " ").title(),
+            team=team,
+            roles=list(roles),
+        )
         tx.session.add(p)
         tx.session.flush()
         return p.id
@@ -110,8 +120,14 @@ def make_release(
         return rel.key
 
 
-def make_ready_release(ctx: Ctx, key: str = "REL-2026-001", *, manager_email: str = "rm@example.com",
-                       status: str = "Planning", **fields: Any) -> str:
+def make_ready_release(
+    ctx: Ctx,
+    key: str = "REL-2026-001",
+    *,
+    manager_email: str = "rm@example.com",
+    status: str = "Planning",
+    **fields: Any,
+) -> str:
     """A release whose scope is defined (title, scope, planned dates, manager)."""
     with ctx.read() as s:
         known = s.execute(select(Person.id).where(Person.email == manager_email)).first()
@@ -171,11 +187,23 @@ def set_task_status(ctx: Ctx, task_id: int, status: str) -> None:
         task.status = E.TaskStatus(status)
 
 
-def make_ci(ctx: Ctx, name: str, *, criticality: str = "medium", ci_class: str = "application",
-            environment: str | None = "production", requires_maintenance_window: bool = False) -> int:
+def make_ci(
+    ctx: Ctx,
+    name: str,
+    *,
+    criticality: str = "medium",
+    ci_class: str = "application",
+    environment: str | None = "production",
+    requires_maintenance_window: bool = False,
+) -> int:
     with ctx.write() as tx:
-        ci = ConfigurationItem(name=name, ci_class=E.CIClass(ci_class), criticality=E.Level(criticality),
-                               environment=environment, requires_maintenance_window=requires_maintenance_window)
+        ci = ConfigurationItem(
+            name=name,
+            ci_class=E.CIClass(ci_class),
+            criticality=E.Level(criticality),
+            environment=environment,
+            requires_maintenance_window=requires_maintenance_window,
+        )
         tx.session.add(ci)
         tx.session.flush()
         return ci.id
@@ -201,7 +229,10 @@ def make_change(
             category=E.ChangeCategory(category),
             approval=E.ChangeApproval(approval),
             release=release_by_key(s, release_key) if release_key else None,
-            cis=[s.execute(select(ConfigurationItem).where(ConfigurationItem.name == n)).scalar_one() for n in cis],
+            cis=[
+                s.execute(select(ConfigurationItem).where(ConfigurationItem.name == n)).scalar_one()
+                for n in cis
+            ],
         )
         s.add(change)
         s.flush()
@@ -230,8 +261,13 @@ def make_stage(
     with ctx.write() as tx:
         s = tx.session
         rel = release_by_key(s, release_key)
-        stage = ApprovalStage(name=name, rule=E.StageRule(rule), percent=percent, position=len(rel.stages),
-                              status=E.StageStatus.PENDING)
+        stage = ApprovalStage(
+            name=name,
+            rule=E.StageRule(rule),
+            percent=percent,
+            position=len(rel.stages),
+            status=E.StageStatus.PENDING,
+        )
         rel.stages.append(stage)
         now = ctx.now()
         for email in approvers:
@@ -249,12 +285,27 @@ def make_stage(
         return stage.id
 
 
-def make_test_run(ctx: Ctx, release_key: str, kind: str, *, passed: int = 10, failed: int = 0,
-                  run_at: dt.datetime | None = None, environment: str = "staging") -> int:
+def make_test_run(
+    ctx: Ctx,
+    release_key: str,
+    kind: str,
+    *,
+    passed: int = 10,
+    failed: int = 0,
+    run_at: dt.datetime | None = None,
+    environment: str = "staging",
+) -> int:
     with ctx.write() as tx:
         rel = release_by_key(tx.session, release_key)
-        run = TestRun(kind=E.TestKind(kind), passed=passed, failed=failed, skipped=0, environment=environment,
-                      run_at=run_at or ctx.now(), verdict=E.Verdict.FAILED if failed else E.Verdict.PASSED)
+        run = TestRun(
+            kind=E.TestKind(kind),
+            passed=passed,
+            failed=failed,
+            skipped=0,
+            environment=environment,
+            run_at=run_at or ctx.now(),
+            verdict=E.Verdict.FAILED if failed else E.Verdict.PASSED,
+        )
         rel.test_runs.append(run)
         tx.session.flush()
         return run.id
@@ -263,9 +314,11 @@ def make_test_run(ctx: Ctx, release_key: str, kind: str, *, passed: int = 10, fa
 def make_dependency(ctx: Ctx, release_key: str, prerequisite_key: str, kind: str = "before") -> int:
     with ctx.write() as tx:
         s = tx.session
-        dep = ReleaseDependency(release_id=release_by_key(s, release_key).id,
-                                prerequisite_id=release_by_key(s, prerequisite_key).id,
-                                kind=E.DependencyKind(kind))
+        dep = ReleaseDependency(
+            release_id=release_by_key(s, release_key).id,
+            prerequisite_id=release_by_key(s, prerequisite_key).id,
+            kind=E.DependencyKind(kind),
+        )
         s.add(dep)
         s.flush()
         return dep.id
@@ -280,26 +333,55 @@ def make_review(ctx: Ctx, release_key: str, outcome: str = "successful") -> int:
         return review.id
 
 
-def make_deployment(ctx: Ctx, release_key: str, environment: str = "production", *,
-                    outcome: str | None = "success", started_at: dt.datetime | None = None,
-                    finished_at: dt.datetime | None = None) -> int:
+def make_deployment(
+    ctx: Ctx,
+    release_key: str,
+    environment: str = "production",
+    *,
+    outcome: str | None = "success",
+    started_at: dt.datetime | None = None,
+    finished_at: dt.datetime | None = None,
+) -> int:
     with ctx.write() as tx:
         rel = release_by_key(tx.session, release_key)
-        dep = Deployment(environment=environment, outcome=E.Outcome(outcome) if outcome else None,
-                         started_at=started_at, finished_at=finished_at)
+        dep = Deployment(
+            environment=environment,
+            outcome=E.Outcome(outcome) if outcome else None,
+            started_at=started_at,
+            finished_at=finished_at,
+        )
         rel.deployments.append(dep)
         tx.session.flush()
         return dep.id
 
 
-def make_window(ctx: Ctx, title: str, kind: str, start: dt.datetime, end: dt.datetime, *, hard: bool = True,
-                rrule: str | None = None, timezone: str = "UTC", cis: Iterable[str] = ()) -> int:
+def make_window(
+    ctx: Ctx,
+    title: str,
+    kind: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    hard: bool = True,
+    rrule: str | None = None,
+    timezone: str = "UTC",
+    cis: Iterable[str] = (),
+) -> int:
     with ctx.write() as tx:
         s = tx.session
-        w = CalendarWindow(title=title, kind=E.WindowKind(kind), start=start, end=end, hard=hard, rrule=rrule,
-                           timezone=timezone,
-                           cis=[s.execute(select(ConfigurationItem).where(ConfigurationItem.name == n)).scalar_one()
-                                for n in cis])
+        w = CalendarWindow(
+            title=title,
+            kind=E.WindowKind(kind),
+            start=start,
+            end=end,
+            hard=hard,
+            rrule=rrule,
+            timezone=timezone,
+            cis=[
+                s.execute(select(ConfigurationItem).where(ConfigurationItem.name == n)).scalar_one()
+                for n in cis
+            ],
+        )
         s.add(w)
         s.flush()
         return w.id

@@ -140,8 +140,13 @@ MUTATIONS: list[tuple[str, Callable[[Doc], None]]] = [
     ("planned end year 9999", _set("releases.0.planned_end", "9999-12-31")),
     ("window start year 1 offset", _window(start="0001-01-01T00:30:00+05:00")),
     ("window end 9999 offset", _window(end="9999-12-31T23:30:00-05:00")),
-    ("deploy window year 1", _set("releases.0.deployment_window", {
-        "start": "0001-01-01T00:00:00+01:00", "end": "0001-01-01T03:00:00+01:00"})),
+    (
+        "deploy window year 1",
+        _set(
+            "releases.0.deployment_window",
+            {"start": "0001-01-01T00:00:00+01:00", "end": "0001-01-01T03:00:00+01:00"},
+        ),
+    ),
     ("run at year 1 offset", _in_first("test_runs", "run_at", "0001-01-01T00:10:00+01:00")),
     ("created at 9999 negative offset", _set("releases.0.created_at", "9999-12-31T23:59:59-01:00")),
     # recurrence
@@ -160,7 +165,10 @@ MUTATIONS: list[tuple[str, Callable[[Doc], None]]] = [
     ("unknown guard", _guard("no_such_guard")),
     ("unknown colour", _set("workflow.states.0.color", "#zzzzzz")),
     ("colour word", _set("workflow.states.0.color", "url(x)")),
-    ("baseline snapshot junk", _set("baselines.0.snapshot", {"REL-X": {"tasks": {"T1": [BIG, "x"]}}})),
+    (
+        "baseline snapshot junk",
+        _set("baselines.0.snapshot", {"REL-X": {"tasks": {"T1": [BIG, "x"]}}}),
+    ),
 ]
 
 
@@ -174,11 +182,21 @@ def raw_mutations(base: Doc) -> list[tuple[str, str]]:
         return re.sub(rf'"{field}": [^,}}]+', f'"{field}": {raw}', text, count=1)
 
     return [
-        ("5,000-deep list in a rule", text.replace('"conditions": [', f'"conditions": [{deep}, ', 1)),
-        ("5,000-deep object in template body", text.replace('"body": {', f'"body": {{"x": {deep_obj}, ', 1)),
+        (
+            "5,000-deep list in a rule",
+            text.replace('"conditions": [', f'"conditions": [{deep}, ', 1),
+        ),
+        (
+            "5,000-deep object in template body",
+            text.replace('"body": {', f'"body": {{"x": {deep_obj}, ', 1),
+        ),
         ("5,000-deep top level", deep),
-        ("100-deep object in a baseline", text.replace('"snapshot": {', '"snapshot": {"x": ' + '{"a":' * 100
-                                                       + "1" + "}" * 100 + ", ", 1)),
+        (
+            "100-deep object in a baseline",
+            text.replace(
+                '"snapshot": {', '"snapshot": {"x": ' + '{"a":' * 100 + "1" + "}" * 100 + ", ", 1
+            ),
+        ),
         ("5,000-digit number", value("duration_minutes", "9" * 5000)),
         ("5,000-digit float", value("effort_hours", "1" + "0" * 5000 + ".5")),
         ("NaN literal", value("effort_hours", "NaN")),

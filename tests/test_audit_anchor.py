@@ -50,10 +50,14 @@ def rebuild_chain(ctx: Ctx, plan_path: Path) -> None:
     for new_seq, (ev, content) in enumerate(zip(events, contents, strict=True), 1):
         content["seq"] = new_seq
         new_hash = event_hash(prev, content)
-        con.execute("UPDATE audit_events SET seq = ?, prev_hash = ?, hash = ? WHERE id = ?",
-                    (new_seq, prev, new_hash, ev.id))
+        con.execute(
+            "UPDATE audit_events SET seq = ?, prev_hash = ?, hash = ? WHERE id = ?",
+            (new_seq, prev, new_hash, ev.id),
+        )
         prev = new_hash
-    con.execute("UPDATE plan_meta SET value = ? WHERE key = 'audit_head'", (f"{len(events)}:{prev}",))
+    con.execute(
+        "UPDATE plan_meta SET value = ? WHERE key = 'audit_head'", (f"{len(events)}:{prev}",)
+    )
     con.commit()
     con.close()
 
@@ -68,7 +72,9 @@ def test_a_wiped_trail_is_tampered(trail: Ctx, plan_path: Path) -> None:
 
 def test_a_plan_with_releases_and_no_events_is_tampered(ctx: Ctx, plan_path: Path) -> None:
     assert run(plan_path, "audit", "verify")[0] == 0  # a new plan: no events, nothing held
-    sql(plan_path, "INSERT INTO people (name, email, roles) VALUES ('Eve', 'eve@example.com', '[]')")
+    sql(
+        plan_path, "INSERT INTO people (name, email, roles) VALUES ('Eve', 'eve@example.com', '[]')"
+    )
     code, _, err = run(plan_path, "audit", "verify")
     assert code == 1 and "1 people but no audit events" in err
 
@@ -81,8 +87,9 @@ def test_a_plan_with_releases_and_no_events_is_tampered(ctx: Ctx, plan_path: Pat
         ("at", "yesterday-ish", "is not a time"),
     ],
 )
-def test_malformed_event_rows_are_reported_by_event(trail: Ctx, plan_path: Path, column: str,
-                                                    value: str, reason: str) -> None:
+def test_malformed_event_rows_are_reported_by_event(
+    trail: Ctx, plan_path: Path, column: str, value: str, reason: str
+) -> None:
     sql(plan_path, f"""UPDATE audit_events SET "{column}" = '{value}' WHERE seq = 3""")
     code, out, err = run(plan_path, "audit", "verify")
     assert code == 1 and "Traceback" not in err
@@ -109,7 +116,9 @@ def test_verify_against_an_anchor_proves_the_history_up_to_it(trail: Ctx, plan_p
     assert code == 0 and json.loads(out)["anchored_at"] == 5
 
 
-def test_a_deleted_event_with_the_chain_rebuilt_fails_against_the_anchor(trail: Ctx, plan_path: Path) -> None:
+def test_a_deleted_event_with_the_chain_rebuilt_fails_against_the_anchor(
+    trail: Ctx, plan_path: Path
+) -> None:
     anchor = audit.head(trail).hash
     sql(plan_path, "DELETE FROM audit_events WHERE seq = 2")
     rebuild_chain(trail, plan_path)
@@ -127,8 +136,9 @@ def test_a_truncated_tail_fails_against_the_anchor(trail: Ctx, plan_path: Path) 
     assert code == 1 and "cut short" in err
 
 
-def test_an_anchor_that_is_not_a_hash_is_a_usage_error(trail: Ctx, plan_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_anchor_that_is_not_a_hash_is_a_usage_error(
+    trail: Ctx, plan_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = run(plan_path, "audit", "verify", "--against", "deadbeef")
     assert code == 2 and "'deadbeef' is not a head hash" in err + capsys.readouterr().err
 
@@ -140,7 +150,9 @@ def test_audit_log_of_an_unknown_release_exits_2(trail: Ctx, plan_path: Path) ->
     assert code == 0 and len(out.splitlines()) == 2
 
 
-def test_release_notes_and_minutes_carry_the_head(trail: Ctx, plan_path: Path, tmp_path: Path) -> None:
+def test_release_notes_and_minutes_carry_the_head(
+    trail: Ctx, plan_path: Path, tmp_path: Path
+) -> None:
     from docx import Document
 
     head = audit.head(trail)
@@ -158,7 +170,7 @@ def test_release_notes_and_minutes_carry_the_head(trail: Ctx, plan_path: Path, t
 
 
 UNTYPED = (  # the same table without NOT NULL or types, as someone editing the file by hand can make it
-    'CREATE TABLE ae2 (id INTEGER PRIMARY KEY, seq, at, actor, entity, entity_id, release_key, action, '
+    "CREATE TABLE ae2 (id INTEGER PRIMARY KEY, seq, at, actor, entity, entity_id, release_key, action, "
     '"before", "after", prev_hash, hash)',
     "INSERT INTO ae2 SELECT * FROM audit_events",
     "DROP TABLE audit_events",
@@ -166,20 +178,36 @@ UNTYPED = (  # the same table without NOT NULL or types, as someone editing the 
 )
 
 
-@pytest.mark.parametrize(("edit", "says"), [
-    ("UPDATE audit_events SET after = '5' WHERE seq = 3", "event 3 "),
-    ("UPDATE audit_events SET after = '[1, 2]' WHERE seq = 3", "event 3 "),
-    ("UPDATE audit_events SET at = at || '+05:00' WHERE seq = 3", "event 3 "),  # another instant
-    ("UPDATE audit_events SET seq = NULL WHERE seq = 3", "event 4 does not follow"),
-    ("UPDATE audit_events SET seq = 'three' WHERE seq = 3", "its number 'three' is not a number"),
-    ("UPDATE audit_events SET seq = 3.5 WHERE seq = 3", "its number 3.5 is not a number"),
-    ("UPDATE audit_events SET prev_hash = NULL WHERE seq = 3", "its prev_hash None is not a hash"),
-    ("UPDATE audit_events SET at = NULL WHERE seq = 3", "its time None is not a time"),
-    ("UPDATE audit_events SET entity = NULL, actor = 5 WHERE seq = 3", "event 3 "),
-    ("UPDATE audit_events SET after = x'00ff' WHERE seq = 3", "its 'after' data is not valid JSON"),
-])
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        ("UPDATE audit_events SET after = '5' WHERE seq = 3", "event 3 "),
+        ("UPDATE audit_events SET after = '[1, 2]' WHERE seq = 3", "event 3 "),
+        (
+            "UPDATE audit_events SET at = at || '+05:00' WHERE seq = 3",
+            "event 3 ",
+        ),  # another instant
+        ("UPDATE audit_events SET seq = NULL WHERE seq = 3", "event 4 does not follow"),
+        (
+            "UPDATE audit_events SET seq = 'three' WHERE seq = 3",
+            "its number 'three' is not a number",
+        ),
+        ("UPDATE audit_events SET seq = 3.5 WHERE seq = 3", "its number 3.5 is not a number"),
+        (
+            "UPDATE audit_events SET prev_hash = NULL WHERE seq = 3",
+            "its prev_hash None is not a hash",
+        ),
+        ("UPDATE audit_events SET at = NULL WHERE seq = 3", "its time None is not a time"),
+        ("UPDATE audit_events SET entity = NULL, actor = 5 WHERE seq = 3", "event 3 "),
+        (
+            "UPDATE audit_events SET after = x'00ff' WHERE seq = 3",
+            "its 'after' data is not valid JSON",
+        ),
+    ],
+)
 def test_garbled_rows_of_any_type_are_tampering_and_the_log_still_reads(
-        trail: Ctx, plan_path: Path, edit: str, says: str) -> None:
+    trail: Ctx, plan_path: Path, edit: str, says: str
+) -> None:
     trail.plan.close()
     sql(plan_path, *UNTYPED, edit)
     code, out, err = run(plan_path, "audit", "verify")
@@ -191,7 +219,9 @@ def test_garbled_rows_of_any_type_are_tampering_and_the_log_still_reads(
         assert out.count("[damaged: ") == (0 if "+05:00" in edit else 1), out
 
 
-def test_head_of_a_trail_whose_last_number_is_garbled_is_one_line(trail: Ctx, plan_path: Path) -> None:
+def test_head_of_a_trail_whose_last_number_is_garbled_is_one_line(
+    trail: Ctx, plan_path: Path
+) -> None:
     trail.plan.close()
     sql(plan_path, *UNTYPED, "UPDATE audit_events SET seq = 'x' WHERE seq = 5")
     code, out, err = run(plan_path, "audit", "head")

@@ -56,11 +56,14 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def test_a_backup_taken_while_another_process_writes_opens_and_its_audit_chain_verifies(demo, tmp_path):
+def test_a_backup_taken_while_another_process_writes_opens_and_its_audit_chain_verifies(
+    demo, tmp_path
+):
     before = releases_in(demo)
     taken = []
-    with subprocess.Popen([sys.executable, "-c", WRITER, str(demo), "150"], stdout=subprocess.PIPE,
-                          text=True) as writer:
+    with subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(demo), "150"], stdout=subprocess.PIPE, text=True
+    ) as writer:
         assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
         while writer.poll() is None and len(taken) < 40:
             taken.append(backups.take_backup(demo, reason="manual"))
@@ -94,7 +97,9 @@ def test_retention_keeps_the_last_k_and_the_newest_of_each_of_the_last_seven_day
     kept = backups.list_backups(demo)
     autos = [b.taken_at for b in kept if b.reason == "auto"]
     latest_today = sorted(now - dt.timedelta(minutes=5 * m) for m in (1, 2, 3))
-    newest_of_days = [now - dt.timedelta(days=d, hours=2) for d in range(1, 7)]  # today + 6 days back
+    newest_of_days = [
+        now - dt.timedelta(days=d, hours=2) for d in range(1, 7)
+    ]  # today + 6 days back
     assert sorted(autos) == sorted(newest_of_days + latest_today)
     assert manual.path in [b.path for b in kept]  # taken by hand: never pruned
 
@@ -104,7 +109,9 @@ def test_restore_writes_a_new_file_and_never_replaces_one(demo, tmp_path):
     target = backups.restore(b.path, tmp_path / "again.relman")
     assert releases_in(target) == releases_in(demo) == 12
     before = demo.read_bytes()
-    with pytest.raises(backups.BackupError, match="team.relman already exists; restore into a new file"):
+    with pytest.raises(
+        backups.BackupError, match="team.relman already exists; restore into a new file"
+    ):
         backups.restore(b.path, demo)
     assert demo.read_bytes() == before
 
@@ -113,7 +120,7 @@ def test_a_damaged_backup_is_refused_in_one_line_and_nothing_is_written(demo, tm
     b = backups.take_backup(demo)
     data = bytearray(b.path.read_bytes())
     for offset in range(4096 * 2, len(data), 4096):  # scribble over every page after the first two
-        data[offset + 100: offset + 400] = b"\xff" * 300
+        data[offset + 100 : offset + 400] = b"\xff" * 300
     b.path.write_bytes(bytes(data))
     code, out, err = run("restore", str(b.path), str(tmp_path / "x.relman"))
     assert code == 2 and out == ""
@@ -136,7 +143,9 @@ def test_a_backup_from_a_newer_version_is_refused(demo, tmp_path):
     assert not (tmp_path / "x.relman").exists()
 
 
-def test_a_backup_folder_that_cannot_be_made_is_one_line_and_the_plan_is_untouched(demo, tmp_path, monkeypatch):
+def test_a_backup_folder_that_cannot_be_made_is_one_line_and_the_plan_is_untouched(
+    demo, tmp_path, monkeypatch
+):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the backup folder should be")
     monkeypatch.setenv("RELMAN_BACKUP_DIR", str(blocker))
@@ -153,7 +162,9 @@ def test_a_read_only_backup_folder_is_refused(demo, tmp_path, monkeypatch):
     folder = backups.backup_folder(demo)
     folder.mkdir(parents=True)
     real_access = os.access
-    monkeypatch.setattr(backups.os, "access", lambda p, mode: False if Path(p) == folder else real_access(p, mode))
+    monkeypatch.setattr(
+        backups.os, "access", lambda p, mode: False if Path(p) == folder else real_access(p, mode)
+    )
     with pytest.raises(backups.BackupError, match="is read-only; no backup was taken"):
         backups.take_backup(demo)
     assert list(folder.iterdir()) == []
@@ -179,7 +190,9 @@ def test_a_full_backup_folder_leaves_no_partial_file(demo, monkeypatch):
         return FullDisk(con) if "mode=ro" in str(database) else con  # the plan, read to be copied
 
     monkeypatch.setattr(plancopy.sqlite3, "connect", connect)
-    with pytest.raises(backups.BackupError, match=r"no backup was taken: the folder .* is full; free some space"):
+    with pytest.raises(
+        backups.BackupError, match=r"no backup was taken: the folder .* is full; free some space"
+    ):
         backups.take_backup(demo)
     assert list(backups.backup_folder(demo).iterdir()) == []
 
@@ -194,8 +207,12 @@ def test_cli_backup_backups_and_restore_speak_json(demo, tmp_path):
     assert listed["plan"] == str(demo) and [b["path"] for b in listed["backups"]] == [taken["path"]]
     assert listed["backups"][0]["releases"] == 12 and listed["backups"][0]["schema"] == HEAD
     code, out, _ = run("restore", taken["path"], str(tmp_path / "copy.relman"), "--json")
-    assert code == 0 and json.loads(out) == {"backup": taken["path"], "plan": str(tmp_path / "copy.relman"),
-                                             "releases": 12, "schema": HEAD}
+    assert code == 0 and json.loads(out) == {
+        "backup": taken["path"],
+        "plan": str(tmp_path / "copy.relman"),
+        "releases": 12,
+        "schema": HEAD,
+    }
     code, out, _ = run("--plan", str(demo), "backups")
     assert "manual" in out and "12 releases" in out
 

@@ -9,8 +9,16 @@ from relman_desktop.services.base import Ctx, ValidationError
 
 
 def test_a_baseline_keeps_the_dates_of_the_day_it_was_taken(ctx: Ctx) -> None:
-    releases.create_release(ctx, {"key": "REL-1", "title": "Billing", "type": "minor",
-                                  "planned_start": "2026-12-01", "planned_end": "2026-12-10"})
+    releases.create_release(
+        ctx,
+        {
+            "key": "REL-1",
+            "title": "Billing",
+            "type": "minor",
+            "planned_start": "2026-12-01",
+            "planned_end": "2026-12-10",
+        },
+    )
     tasks.add_task(ctx, "REL-1", {"title": "Build", "start": "2026-12-01", "end": "2026-12-03"})
     assert baselines.create_baseline(ctx, "Q4 plan") == "Q4 plan"
     releases.update_release(ctx, "REL-1", {"planned_end": "2026-12-17"})

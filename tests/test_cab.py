@@ -51,8 +51,14 @@ def board(ctx):
 
 
 def awaiting(ctx, key: str, *, rule: str = "majority", cab_stage: bool = True, **fields) -> str:
-    make_ready_release(ctx, key, status="Awaiting Approval", rollback_plan="Redeploy 2.3", rollback_minutes=30,
-                       **fields)
+    make_ready_release(
+        ctx,
+        key,
+        status="Awaiting Approval",
+        rollback_plan="Redeploy 2.3",
+        rollback_minutes=30,
+        **fields,
+    )
     make_change(ctx, f"CHG-{key[-3:]}", key)
     if cab_stage:
         make_stage(ctx, key, "CAB", rule, BOARD)
@@ -73,7 +79,9 @@ def test_default_agenda_takes_releases_awaiting_approval_with_a_cab_stage(ctx, c
     make_ready_release(ctx, "REL-2026-003", status="Testing")
     make_stage(ctx, "REL-2026-003", "cab", "all", BOARD)  # not awaiting approval yet
     awaiting(ctx, "REL-2026-004", cab_stage=False)
-    make_stage(ctx, "REL-2026-004", "cab", "all", BOARD)  # the stage name is matched case-insensitively
+    make_stage(
+        ctx, "REL-2026-004", "cab", "all", BOARD
+    )  # the stage name is matched case-insensitively
     meeting = cab.create_meeting(ctx, chair="marta@example.com")
     assert meeting.frozen
     assert [i.release_key for i in meeting.items] == ["REL-2026-001", "REL-2026-004"]
@@ -98,16 +106,24 @@ def test_agenda_freezes_at_the_cutoff_and_later_releases_go_to_the_next_meeting(
     assert [i.release_key for i in frozen.items] == ["REL-2026-001"]
     assert all(i.id > 0 for i in frozen.items)
 
-    nxt = cab.create_meeting(ctx, held_at=held + dt.timedelta(days=7), cutoff_at=held, chair="marta@example.com")
-    assert [i.release_key for i in nxt.items] == ["REL-2026-002"]  # 001 is booked on the first meeting
+    nxt = cab.create_meeting(
+        ctx, held_at=held + dt.timedelta(days=7), cutoff_at=held, chair="marta@example.com"
+    )
+    assert [i.release_key for i in nxt.items] == [
+        "REL-2026-002"
+    ]  # 001 is booked on the first meeting
     cab.close_meeting(ctx, meeting.id)  # 001 stayed undecided: free for a later meeting
     assert cab.eligible_releases(ctx) == ["REL-2026-001"]
-    assert [i.release_key for i in cab.get_meeting(ctx, meeting.id).items] == ["REL-2026-001"]  # frozen
+    assert [i.release_key for i in cab.get_meeting(ctx, meeting.id).items] == [
+        "REL-2026-001"
+    ]  # frozen
 
 
 def test_starting_early_freezes_the_agenda_then_and_there(ctx, clock, board):
     awaiting(ctx, "REL-2026-001")
-    meeting = cab.create_meeting(ctx, held_at=T0 + dt.timedelta(hours=2), cutoff_at=T0 + dt.timedelta(hours=1))
+    meeting = cab.create_meeting(
+        ctx, held_at=T0 + dt.timedelta(hours=2), cutoff_at=T0 + dt.timedelta(hours=1)
+    )
     started = cab.start_meeting(ctx, meeting.id)
     assert started.frozen and started.status == "running" and started.cutoff_at == T0
     clock.now = T0 + dt.timedelta(minutes=5)
@@ -134,7 +150,14 @@ def meeting(ctx, clock, board):
 
 
 def test_each_decision_becomes_the_cab_approvals_with_a_comment(ctx, meeting):
-    cab.record_decision(ctx, meeting.id, "REL-2026-001", "approve", conditions="Only after the backup", seconds_spent=95)
+    cab.record_decision(
+        ctx,
+        meeting.id,
+        "REL-2026-001",
+        "approve",
+        conditions="Only after the backup",
+        seconds_spent=95,
+    )
     cab.record_decision(ctx, meeting.id, "REL-2026-002", "reject", "Rollback never rehearsed")
     cab.record_decision(ctx, meeting.id, "REL-2026-003", "more_info", "Need the load-test report")
     cab.record_decision(ctx, meeting.id, "REL-2026-004", "defer", "Wait for the vendor patch")
@@ -148,14 +171,21 @@ def test_each_decision_becomes_the_cab_approvals_with_a_comment(ctx, meeting):
     assert {d for d, _ in rejected.values()} == {"rejected"}
     assert all("Rollback never rehearsed" in c for _, c in rejected.values())
     assert {d for d, _ in decisions_of(ctx, "REL-2026-003").values()} == {"more_info"}
-    assert {d for d, _ in decisions_of(ctx, "REL-2026-004").values()} == {"pending"}  # deferred: untouched
+    assert {d for d, _ in decisions_of(ctx, "REL-2026-004").values()} == {
+        "pending"
+    }  # deferred: untouched
 
     m = cab.get_meeting(ctx, meeting.id)
     by_key = {i.release_key: i for i in m.items}
-    assert by_key["REL-2026-001"].decision == "approve" and by_key["REL-2026-001"].seconds_spent == 95
+    assert (
+        by_key["REL-2026-001"].decision == "approve" and by_key["REL-2026-001"].seconds_spent == 95
+    )
     assert by_key["REL-2026-001"].cab_stage_status == "approved"
     assert by_key["REL-2026-002"].cab_stage_status == "rejected"
-    assert by_key["REL-2026-004"].decision == "defer" and by_key["REL-2026-004"].rationale == "Wait for the vendor patch"
+    assert (
+        by_key["REL-2026-004"].decision == "defer"
+        and by_key["REL-2026-004"].rationale == "Wait for the vendor patch"
+    )
     assert m.status == "running"
 
     with ctx.read() as s:
@@ -209,8 +239,12 @@ def test_undo_restores_the_previous_approval_states(ctx, meeting):
 
 def test_a_decision_undone_is_recorded_again_the_same(ctx, meeting):
     """Redo on the app's undo stack: the same decisions recorded again after their undo."""
-    bulk = [cab.ItemDecision("REL-2026-001", "approve", conditions="Monitor for 24 h", seconds_spent=95),
-            cab.ItemDecision("REL-2026-002", "reject", "Rollback never rehearsed", seconds_spent=40)]
+    bulk = [
+        cab.ItemDecision(
+            "REL-2026-001", "approve", conditions="Monitor for 24 h", seconds_spent=95
+        ),
+        cab.ItemDecision("REL-2026-002", "reject", "Rollback never rehearsed", seconds_spent=40),
+    ]
     cab.record_decisions(ctx, meeting.id, bulk)
     first = {k: decisions_of(ctx, k) for k in ("REL-2026-001", "REL-2026-002")}
     cab.undo_last_decision(ctx, meeting.id, expect=["REL-2026-002", "REL-2026-001"])
@@ -218,7 +252,9 @@ def test_a_decision_undone_is_recorded_again_the_same(ctx, meeting):
     assert {k: decisions_of(ctx, k) for k in first} == first
     items = cab.get_meeting(ctx, meeting.id).items
     assert [(i.decision, i.rationale, i.conditions, i.seconds_spent) for i in items[:2]] == [
-        ("approve", None, "Monitor for 24 h", 95), ("reject", "Rollback never rehearsed", None, 40)]
+        ("approve", None, "Monitor for 24 h", 95),
+        ("reject", "Rollback never rehearsed", None, 40),
+    ]
     assert len(cab.undo_last_decision(ctx, meeting.id)) == 2  # and it is one step again
     assert all(i.decision is None for i in cab.get_meeting(ctx, meeting.id).items)
 
@@ -226,14 +262,20 @@ def test_a_decision_undone_is_recorded_again_the_same(ctx, meeting):
 def test_an_undo_expecting_another_decision_is_refused_and_changes_nothing(ctx, meeting):
     cab.record_decision(ctx, meeting.id, "REL-2026-001", "approve")
     cab.record_decision(ctx, meeting.id, "REL-2026-002", "reject", "Rollback never rehearsed")
-    with pytest.raises(ValidationError, match="last decision in 'Weekly CAB' is on REL-2026-002, not REL-2026-001"):
+    with pytest.raises(
+        ValidationError, match="last decision in 'Weekly CAB' is on REL-2026-002, not REL-2026-001"
+    ):
         cab.undo_last_decision(ctx, meeting.id, expect=["REL-2026-001"])
     assert [i.decision for i in cab.get_meeting(ctx, meeting.id).items[:2]] == ["approve", "reject"]
-    assert [u.release_key for u in cab.undo_last_decision(ctx, meeting.id, expect=["REL-2026-002"])] == ["REL-2026-002"]
+    assert [
+        u.release_key for u in cab.undo_last_decision(ctx, meeting.id, expect=["REL-2026-002"])
+    ] == ["REL-2026-002"]
     cab.undo_last_decision(ctx, meeting.id, expect=["REL-2026-001"])
     with pytest.raises(ValidationError, match="no decision on REL-2026-001 left to take back"):
         cab.undo_last_decision(ctx, meeting.id, expect=["REL-2026-001"])
-    assert cab.undo_last_decision(ctx, meeting.id) == []  # without expect: nothing to undo is no error
+    assert (
+        cab.undo_last_decision(ctx, meeting.id) == []
+    )  # without expect: nothing to undo is no error
 
 
 def test_defer_after_approve_puts_the_approvals_back(ctx, meeting):
@@ -243,27 +285,38 @@ def test_defer_after_approve_puts_the_approvals_back(ctx, meeting):
 
 
 def test_bulk_decision_each_with_its_own_reason_and_one_undo(ctx, meeting):
-    rows = cab.record_decisions(ctx, meeting.id, [
-        cab.ItemDecision("REL-2026-001", "approve"),
-        cab.ItemDecision("REL-2026-002", "reject", "Conflicts with the payroll run"),
-        cab.ItemDecision("REL-2026-003", "defer", "Vendor patch pending"),
-    ])
+    rows = cab.record_decisions(
+        ctx,
+        meeting.id,
+        [
+            cab.ItemDecision("REL-2026-001", "approve"),
+            cab.ItemDecision("REL-2026-002", "reject", "Conflicts with the payroll run"),
+            cab.ItemDecision("REL-2026-003", "defer", "Vendor patch pending"),
+        ],
+    )
     assert [(r.release_key, r.decision, r.rationale) for r in rows] == [
         ("REL-2026-001", "approve", None),
         ("REL-2026-002", "reject", "Conflicts with the payroll run"),
         ("REL-2026-003", "defer", "Vendor patch pending"),
     ]
-    assert "Conflicts with the payroll run" in decisions_of(ctx, "REL-2026-002")["sofia@example.com"][1]
+    assert (
+        "Conflicts with the payroll run"
+        in decisions_of(ctx, "REL-2026-002")["sofia@example.com"][1]
+    )
     assert len(cab.undo_last_decision(ctx, meeting.id)) == 3
     assert all(i.decision is None for i in cab.get_meeting(ctx, meeting.id).items)
 
 
 def test_a_bulk_with_one_bad_item_records_nothing(ctx, meeting):
     with pytest.raises(ValidationError, match="REL-2026-002 needs a rationale"):
-        cab.record_decisions(ctx, meeting.id, [
-            cab.ItemDecision("REL-2026-001", "approve"),
-            cab.ItemDecision("REL-2026-002", "reject"),
-        ])
+        cab.record_decisions(
+            ctx,
+            meeting.id,
+            [
+                cab.ItemDecision("REL-2026-001", "approve"),
+                cab.ItemDecision("REL-2026-002", "reject"),
+            ],
+        )
     assert all(i.decision is None for i in cab.get_meeting(ctx, meeting.id).items)
 
 
@@ -292,7 +345,9 @@ def test_minutes_list_the_meeting_attendees_and_decisions(ctx, meeting, tmp_path
     from relman_desktop.exports.cab_minutes import export_minutes
 
     cab.set_attendance(ctx, meeting.id, "sofia@example.com", False)
-    cab.record_decision(ctx, meeting.id, "REL-2026-001", "approve", conditions="Monitor for 24 h", seconds_spent=125)
+    cab.record_decision(
+        ctx, meeting.id, "REL-2026-001", "approve", conditions="Monitor for 24 h", seconds_spent=125
+    )
     cab.record_decision(ctx, meeting.id, "REL-2026-002", "reject", "No rollback rehearsal")
     out = export_minutes(ctx, meeting.id, tmp_path / "minutes.docx")
     doc = Document(str(out))
@@ -300,7 +355,12 @@ def test_minutes_list_the_meeting_attendees_and_decisions(ctx, meeting, tmp_path
     cells = "\n".join(c.text for t in doc.tables for row in t.rows for c in row.cells)
     assert "Weekly CAB" in text and "Marta Kowalski" in text
     assert "Sofia Rossi" in cells and "Absent" in cells
-    assert "REL-2026-001" in text and "Approved" in cells and "Monitor for 24 h" in cells and "2 min 05 s" in cells
+    assert (
+        "REL-2026-001" in text
+        and "Approved" in cells
+        and "Monitor for 24 h" in cells
+        and "2 min 05 s" in cells
+    )
     assert "Rejected" in cells and "No rollback rehearsal" in cells
     assert "Not decided" in cells  # REL-2026-003 and 004
 
@@ -316,8 +376,12 @@ def test_minutes_read_as_a_chair_would_sign_them(ctx, clock, meeting, tmp_path):
     clock.now = meeting.held_at + dt.timedelta(minutes=20)
     cab.record_decision(ctx, meeting.id, "REL-2026-001", "approve", conditions="Monitor for 24 h")
     cab.record_decision(ctx, meeting.id, "REL-2026-003", "more_info", "Need the load-test report")
-    nxt = cab.create_meeting(ctx, held_at=meeting.held_at + dt.timedelta(days=7),
-                             cutoff_at=meeting.held_at + dt.timedelta(days=6), title="Next CAB")
+    nxt = cab.create_meeting(
+        ctx,
+        held_at=meeting.held_at + dt.timedelta(days=7),
+        cutoff_at=meeting.held_at + dt.timedelta(days=6),
+        title="Next CAB",
+    )
     doc = Document(str(export_minutes(ctx, meeting.id, tmp_path / "minutes.docx")))
     text = all_text(doc)
     facts = {r.cells[0].text: r.cells[1].text for r in doc.tables[0].rows}
@@ -330,9 +394,14 @@ def test_minutes_read_as_a_chair_would_sign_them(ctx, clock, meeting, tmp_path):
         f"{r.cells[0].text}\n{r.cells[1].text}" for t in doc.tables for r in t.rows
     )
     attendance = {r.cells[0].text: r.cells[3].text for r in doc.tables[1].rows[1:]}
-    assert attendance == {"Marta Kowalski": "Present", "Sofia Rossi": "Apologies",
-                          "David Okafor": "Absent"}
-    actions = next(t for t in doc.tables if [c.text for c in t.rows[0].cells][2:] == ["Action", "Owner", "Due"])
+    assert attendance == {
+        "Marta Kowalski": "Present",
+        "Sofia Rossi": "Apologies",
+        "David Okafor": "Absent",
+    }
+    actions = next(
+        t for t in doc.tables if [c.text for c in t.rows[0].cells][2:] == ["Action", "Owner", "Due"]
+    )
     rows = [[c.text for c in r.cells] for r in actions.rows[1:]]
     assert rows[0][1] == "REL-2026-001" and "Monitor for 24 h" in rows[0][2]
     assert rows[0][3] != "—" and rows[0][4]
@@ -365,9 +434,23 @@ def test_cli_new_list_decide_and_minutes(ctx, clock, board, plan_path, tmp_path)
         code = main(["--plan", str(plan_path), *argv], out, err)
         return code, out.getvalue(), err.getvalue()
 
-    code, out, _ = run("cab", "new", "--date", "2030-01-10T14:00", "--cutoff", "2030-01-09",
-                       "--chair", "marta@example.com", "--title", "Weekly CAB")
-    assert code == 0 and "meeting 1: Weekly CAB" in out and "agenda provisional until the cut-off" in out
+    code, out, _ = run(
+        "cab",
+        "new",
+        "--date",
+        "2030-01-10T14:00",
+        "--cutoff",
+        "2030-01-09",
+        "--chair",
+        "marta@example.com",
+        "--title",
+        "Weekly CAB",
+    )
+    assert (
+        code == 0
+        and "meeting 1: Weekly CAB" in out
+        and "agenda provisional until the cut-off" in out
+    )
     code, out, _ = run("cab", "new", "--chair", "marta@example.com")
     assert code == 0 and "meeting 2" in out and "agenda frozen" in out and "REL-2026-001" in out
     code, out, _ = run("cab", "list", "--json")
@@ -375,11 +458,15 @@ def test_cli_new_list_decide_and_minutes(ctx, clock, board, plan_path, tmp_path)
     assert [(r["id"], r["frozen"]) for r in rows] == [(1, False), (2, True)]
     code, _, err = run("cab", "decide", "2", "REL-2026-001", "reject")
     assert code == 2 and "needs a rationale" in err
-    code, out, _ = run("cab", "decide", "2", "REL-2026-001", "reject", "--rationale", "No rehearsal")
+    code, out, _ = run(
+        "cab", "decide", "2", "REL-2026-001", "reject", "--rationale", "No rehearsal"
+    )
     assert code == 0 and "Rejected; CAB stage rejected" in out
     code, out, _ = run("export", "minutes", "2", str(tmp_path / "m.docx"))
     assert code == 0 and (tmp_path / "m.docx").is_file()
-    cells = [c.text for t in Document(str(tmp_path / "m.docx")).tables for r in t.rows for c in r.cells]
+    cells = [
+        c.text for t in Document(str(tmp_path / "m.docx")).tables for r in t.rows for c in r.cells
+    ]
     assert "No rehearsal" in cells
     code, _, err = run("export", "minutes", "9", str(tmp_path / "x.docx"))
     assert code == 2 and "no CAB meeting #9" in err

@@ -47,17 +47,23 @@ def test_the_plans_zone_wins_over_the_users(ctx: Ctx, plan_path: Path, new_york:
     assert meeting["held_at"] == "2027-01-05T09:00:00Z"
 
 
-def test_a_time_with_an_offset_is_taken_as_written(ctx: Ctx, plan_path: Path, new_york: None) -> None:
+def test_a_time_with_an_offset_is_taken_as_written(
+    ctx: Ctx, plan_path: Path, new_york: None
+) -> None:
     meeting = new_meeting(plan_path, "--date", "2027-01-05T10:00+01:00")
     assert meeting["held_at"] == "2027-01-05T09:00:00Z"
 
 
-@pytest.mark.parametrize(("plan_zone", "typed"), [
-    (None, "2027-03-14T02:30"),  # New York, the user's zone: 02:00 jumps to 03:00
-    ("Europe/London", "2027-03-28T01:30"),  # the plan's zone: 01:00 jumps to 02:00
-])
-def test_a_time_the_clocks_skip_is_refused(ctx: Ctx, plan_path: Path, new_york: None,
-                                           plan_zone: str | None, typed: str) -> None:
+@pytest.mark.parametrize(
+    ("plan_zone", "typed"),
+    [
+        (None, "2027-03-14T02:30"),  # New York, the user's zone: 02:00 jumps to 03:00
+        ("Europe/London", "2027-03-28T01:30"),  # the plan's zone: 01:00 jumps to 02:00
+    ],
+)
+def test_a_time_the_clocks_skip_is_refused(
+    ctx: Ctx, plan_path: Path, new_york: None, plan_zone: str | None, typed: str
+) -> None:
     """It was stored an hour earlier than typed (01:30 in New York, 00:30 in London)."""
     if plan_zone:
         with ctx.plan.write() as s:

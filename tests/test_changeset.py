@@ -36,9 +36,13 @@ def test_a_refused_operation_raises_and_records_nothing(ctx):
 def test_what_a_rule_did_in_the_same_transaction_is_in_the_change_set(ctx):
     make_person(ctx, "cab@example.com", "Cara")
     make_ready_release(ctx, KEY, risk="high")
-    rules.create_rule(ctx, "high risk gets a CAB", "on_status_change",
-                      [{"field": "risk", "op": "gte", "value": "high"}],
-                      [{"action": "add_stage", "name": "CAB", "rule": "all", "approvers": ["cab@example.com"]}])
+    rules.create_rule(
+        ctx,
+        "high risk gets a CAB",
+        "on_status_change",
+        [{"field": "risk", "op": "gte", "value": "high"}],
+        [{"action": "add_stage", "name": "CAB", "rule": "all", "approvers": ["cab@example.com"]}],
+    )
 
     outcome = changeset.run(ctx, lifecycle.transition, KEY, "Build")
 
@@ -79,7 +83,15 @@ def test_writes_by_another_process_are_summed_up_from_the_audit_trail(ctx, plan_
 
 def test_an_unknown_entity_counts_as_a_change_to_the_whole_plan():
     class Ev:
-        seq, entity, entity_id, action, release_key, before, after = 7, "gizmo", "1", "create", None, None, None
+        seq, entity, entity_id, action, release_key, before, after = (
+            7,
+            "gizmo",
+            "1",
+            "create",
+            None,
+            None,
+            None,
+        )
 
     cs = ChangeSet.from_events([Ev()])
     assert cs.whole_plan

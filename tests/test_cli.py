@@ -43,19 +43,38 @@ def test_not_a_plan_is_one_line_exit_2(tmp_path: Path) -> None:
     bogus = tmp_path / "x.relman"
     bogus.write_text("hello")
     assert run("--plan", str(bogus), "releases") == (
-        2, "", "relman: x.relman is not a plan file (it is not a SQLite database)\n")
+        2,
+        "",
+        "relman: x.relman is not a plan file (it is not a SQLite database)\n",
+    )
 
 
 def test_unknown_release_is_one_line_exit_2(demo_plan: Path) -> None:
-    assert run("--plan", str(demo_plan), "show", "REL-404") == (2, "", "relman: no release 'REL-404' in this plan\n")
+    assert run("--plan", str(demo_plan), "show", "REL-404") == (
+        2,
+        "",
+        "relman: no release 'REL-404' in this plan\n",
+    )
 
 
 def test_releases_json_shape(demo_plan: Path) -> None:
     code, out, _ = run("--plan", str(demo_plan), "releases", "--json")
     data = json.loads(out)
     assert code == 0 and len(data) == 40
-    assert set(data[0]) >= {"key", "title", "version", "type", "priority", "risk", "status", "application",
-                            "manager", "planned_start", "planned_end", "deployment_window"}
+    assert set(data[0]) >= {
+        "key",
+        "title",
+        "version",
+        "type",
+        "priority",
+        "risk",
+        "status",
+        "application",
+        "manager",
+        "planned_start",
+        "planned_end",
+        "deployment_window",
+    }
 
 
 def test_show_json_lists_next_states_with_unmet_guards(demo_plan: Path) -> None:
@@ -95,20 +114,41 @@ def test_usage_mistake_exits_2(tmp_path: Path) -> None:
 
 
 def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "relman_desktop", "--plan", str(tmp_path / "n.relman"), "releases"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "relman_desktop", "--plan", str(tmp_path / "n.relman"), "releases"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr and proc.stderr.startswith("relman: there is no plan file")
+    assert "Traceback" not in proc.stderr and proc.stderr.startswith(
+        "relman: there is no plan file"
+    )
 
 
 def test_export_calendar_as_tiled_pdf_and_refusals(demo_plan: Path, tmp_path: Path) -> None:
     from relman_desktop.views.calendar.calendar_export import pdf_page_count
 
     pdf = tmp_path / "calendar.pdf"
-    assert run("--plan", str(demo_plan), "export", "calendar", str(pdf), "--zoom", "week") == (0, f"wrote {pdf}\n", "")
+    assert run("--plan", str(demo_plan), "export", "calendar", str(pdf), "--zoom", "week") == (
+        0,
+        f"wrote {pdf}\n",
+        "",
+    )
     assert pdf_page_count(pdf) > 1
     code, _, err = run("--plan", str(demo_plan), "export", "calendar", str(tmp_path / "c.gif"))
-    assert (code, err) == (2, "relman: c.gif: the calendar can be written as .png or .pdf, not .gif\n")
-    code, _, err = run("--plan", str(demo_plan), "export", "calendar", str(tmp_path / "c.png"), "--from", "2026-02-30")
+    assert (code, err) == (
+        2,
+        "relman: c.gif: the calendar can be written as .png or .pdf, not .gif\n",
+    )
+    code, _, err = run(
+        "--plan",
+        str(demo_plan),
+        "export",
+        "calendar",
+        str(tmp_path / "c.png"),
+        "--from",
+        "2026-02-30",
+    )
     assert code == 2 and err.count("\n") == 1
     assert "argument --from: '2026-02-30' is not a date like 2026-11-30" in err

@@ -36,12 +36,32 @@ HOSTILE = [
     (["kpis", "--from", "0001-01-01"], "outside the years 1900–2199"),
     (["kpis", "--to", "9999-12-31", "--by", "week"], "outside the years 1900–2199"),
     (["kpis", "--from", "2026-13-01"], "is not a date"),
-    (["export", "kpis", "{tmp}/k.xlsx", "--from", "0001-01-01", "--to", "9999-12-31", "--by", "week"],
-     "outside the years"),
-    (["export", "calendar", "{tmp}/c.png", "--from", "0001-01-01", "--to", "9999-12-31"], "outside the years"),
-    (["export", "calendar", "{tmp}/c.png", "--from", "1900-01-01", "--to", "2199-12-31"],
-     "pixels wide is more than viewers open"),
-    (["export", "calendar", "{tmp}/c.pdf", "--from", "1900-01-01", "--to", "2199-12-31"], "pages (at most"),
+    (
+        [
+            "export",
+            "kpis",
+            "{tmp}/k.xlsx",
+            "--from",
+            "0001-01-01",
+            "--to",
+            "9999-12-31",
+            "--by",
+            "week",
+        ],
+        "outside the years",
+    ),
+    (
+        ["export", "calendar", "{tmp}/c.png", "--from", "0001-01-01", "--to", "9999-12-31"],
+        "outside the years",
+    ),
+    (
+        ["export", "calendar", "{tmp}/c.png", "--from", "1900-01-01", "--to", "2199-12-31"],
+        "pixels wide is more than viewers open",
+    ),
+    (
+        ["export", "calendar", "{tmp}/c.pdf", "--from", "1900-01-01", "--to", "2199-12-31"],
+        "pages (at most",
+    ),
     (["impact", "{key}", "--days", "10000000"], "must be from -3,650 to 3,650"),
     (["impact", "{key}", "--days", "-800000"], "must be from -3,650 to 3,650"),
     (["impact", "{key}", "--days", str(2**63)], "must be from -3,650 to 3,650"),
@@ -72,14 +92,37 @@ def test_a_value_no_one_could_mean_is_one_line_and_exit_2(
     assert list(tmp_path.iterdir()) == []  # nothing half-written
 
 
-def test_the_widest_allowed_values_still_give_a_result(demo_plan: Path, a_key: str, tmp_path: Path) -> None:
+def test_the_widest_allowed_values_still_give_a_result(
+    demo_plan: Path, a_key: str, tmp_path: Path
+) -> None:
     assert run("--plan", str(demo_plan), "impact", a_key, "--days", "3650")[0] == 0
     assert run("--plan", str(demo_plan), "impact", a_key, "--days", "-3650")[0] == 0
-    rc, out, _ = run("--plan", str(demo_plan), "kpis", "--from", "1900-01-01", "--to", "2199-12-31", "--by", "week")
+    rc, out, _ = run(
+        "--plan",
+        str(demo_plan),
+        "kpis",
+        "--from",
+        "1900-01-01",
+        "--to",
+        "2199-12-31",
+        "--by",
+        "week",
+    )
     assert rc == 0 and out.startswith("KPIs 1900-01-01 – 2199-12-31")
     pdf = tmp_path / "c.pdf"
-    rc, _, _ = run("--plan", str(demo_plan), "export", "calendar", str(pdf),
-                   "--from", "1990-01-01", "--to", "2199-12-31", "--zoom", "quarter")
+    rc, _, _ = run(
+        "--plan",
+        str(demo_plan),
+        "export",
+        "calendar",
+        str(pdf),
+        "--from",
+        "1990-01-01",
+        "--to",
+        "2199-12-31",
+        "--zoom",
+        "quarter",
+    )
     assert rc == 0 and pdf.read_bytes().startswith(b"%PDF")
 
 
@@ -106,18 +149,24 @@ def test_a_terminal_that_is_not_utf8_gets_plain_spellings_not_an_encoding_error(
     demo_plan: Path, a_key: str, encoding: str, command: list[str]
 ) -> None:
     console = _Console(encoding)
-    rc, out, err = run("--plan", str(demo_plan), *[c.format(key=a_key) for c in command], out=console)
+    rc, out, err = run(
+        "--plan", str(demo_plan), *[c.format(key=a_key) for c in command], out=console
+    )
     assert (rc, err) == (0, "")
     assert a_key in out or command[0] in ("kpis", "conflicts")
     if command == ["releases"]:
         assert " -> " in out and "→" not in out
 
 
-def test_escape_sequences_in_stored_titles_and_actors_are_shown_not_obeyed(demo_plan: Path, tmp_path: Path) -> None:
+def test_escape_sequences_in_stored_titles_and_actors_are_shown_not_obeyed(
+    demo_plan: Path, tmp_path: Path
+) -> None:
     plan = tmp_path / "esc.relman"
     sqlite_copy(demo_plan, plan)
     con = sqlite3.connect(plan)
-    con.execute("UPDATE releases SET title = 'Bad \x1b]0;owned\x07 \x1b[2J\x9b31m title' WHERE id = 1")
+    con.execute(
+        "UPDATE releases SET title = 'Bad \x1b]0;owned\x07 \x1b[2J\x9b31m title' WHERE id = 1"
+    )
     con.execute("UPDATE audit_events SET actor = 'x\x1b[31mred' WHERE id = 1")
     con.commit()
     con.close()

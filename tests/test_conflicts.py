@@ -712,15 +712,39 @@ def test_imported_plan_parent_and_child_cis_meet_in_c1_c2_c3(ctx):
             ],
             "releases": [
                 # Saturday 12 December, all inside the DB night.
-                _json_release("REL-PARENT", "2026-12-12T22:00:00+01:00", "2026-12-12T23:00:00+01:00", ["CHG-SVC"]),
-                _json_release("REL-DB", "2026-12-12T22:30:00+01:00", "2026-12-12T23:30:00+01:00", ["CHG-DB"]),
+                _json_release(
+                    "REL-PARENT",
+                    "2026-12-12T22:00:00+01:00",
+                    "2026-12-12T23:00:00+01:00",
+                    ["CHG-SVC"],
+                ),
+                _json_release(
+                    "REL-DB", "2026-12-12T22:30:00+01:00", "2026-12-12T23:30:00+01:00", ["CHG-DB"]
+                ),
                 # overlaps REL-DB (a sibling: no clash), touches REL-PARENT's end (no overlap)
-                _json_release("REL-CACHE", "2026-12-12T23:00:00+01:00", "2026-12-13T00:00:00+01:00", ["CHG-CACHE"]),
+                _json_release(
+                    "REL-CACHE",
+                    "2026-12-12T23:00:00+01:00",
+                    "2026-12-13T00:00:00+01:00",
+                    ["CHG-CACHE"],
+                ),
                 # Sunday morning: the parent's change needs its child's window, and it is closed
-                _json_release("REL-SUNDAY", "2026-12-13T10:00:00+01:00", "2026-12-13T11:00:00+01:00", ["CHG-SVC-2"]),
+                _json_release(
+                    "REL-SUNDAY",
+                    "2026-12-13T10:00:00+01:00",
+                    "2026-12-13T11:00:00+01:00",
+                    ["CHG-SVC-2"],
+                ),
                 # Saturday 19 December, inside the DB night but in the parent's freeze
-                _json_release("REL-FROZEN", "2026-12-19T22:00:00+01:00", "2026-12-19T23:00:00+01:00", ["CHG-DB-2"]),
-                _json_release("REL-HR", "2026-12-19T22:00:00+01:00", "2026-12-19T23:00:00+01:00", ["CHG-HR"]),
+                _json_release(
+                    "REL-FROZEN",
+                    "2026-12-19T22:00:00+01:00",
+                    "2026-12-19T23:00:00+01:00",
+                    ["CHG-DB-2"],
+                ),
+                _json_release(
+                    "REL-HR", "2026-12-19T22:00:00+01:00", "2026-12-19T23:00:00+01:00", ["CHG-HR"]
+                ),
             ],
         },
     )

@@ -52,8 +52,12 @@ def _check(plan_path: Path, reported: list[str]) -> None:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         keys = {k for (k,) in con.execute("SELECT key FROM releases")}
         titles = dict(con.execute("SELECT key, title FROM releases"))
-        task_of = {k for (k,) in con.execute(
-            "SELECT r.key FROM tasks t JOIN releases r ON r.id = t.release_id")}
+        task_of = {
+            k
+            for (k,) in con.execute(
+                "SELECT r.key FROM tasks t JOIN releases r ON r.id = t.release_id"
+            )
+        }
     finally:
         con.close()
     for line in reported:
@@ -81,8 +85,13 @@ def test_kill_9_at_random_moments_loses_nothing_reported_done(tmp_path: Path) ->
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     next_number = 1
     for _ in range(KILLS):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(plan_path), str(next_number)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(plan_path), str(next_number)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         assert proc.stdout is not None
         wanted = rng.randint(1, 12)
         lines = []

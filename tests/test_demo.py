@@ -22,9 +22,26 @@ BERLIN = ZoneInfo("Europe/Berlin")
 TODAY = dt.date(2026, 11, 27)  # the clock of tests/conftest.py
 
 PAST_STATES = {"Closed", "Deployed", "In Review", "Rolled Back", "Cancelled"}
-FUTURE_STATES = {"Planning", "Build", "Testing", "Awaiting Approval", "Approved", "On Hold", "Cancelled"}
-OPEN_PATH = ["Planning", "Build", "Testing", "Awaiting Approval", "Approved", "Deploying", "Deployed",
-             "In Review", "Closed"]
+FUTURE_STATES = {
+    "Planning",
+    "Build",
+    "Testing",
+    "Awaiting Approval",
+    "Approved",
+    "On Hold",
+    "Cancelled",
+}
+OPEN_PATH = [
+    "Planning",
+    "Build",
+    "Testing",
+    "Awaiting Approval",
+    "Approved",
+    "Deploying",
+    "Deployed",
+    "In Review",
+    "Closed",
+]
 
 
 def _db(plan) -> sqlite3.Connection:
@@ -61,10 +78,16 @@ def demo(demo_ctx):
 def test_default_demo_has_forty_releases_across_five_applications(demo):
     summary, con = demo
     assert summary["releases"] == 40
-    rows = con.execute("SELECT key, application, manager_id, version, scope, rollback_plan FROM releases").fetchall()
+    rows = con.execute(
+        "SELECT key, application, manager_id, version, scope, rollback_plan FROM releases"
+    ).fetchall()
     assert len(rows) == 40
     assert Counter(r["application"] for r in rows).keys() == {
-        "Billing", "Customer Portal", "Mobile App", "Data Platform", "Identity",
+        "Billing",
+        "Customer Portal",
+        "Mobile App",
+        "Data Platform",
+        "Identity",
     }
     assert all(r["manager_id"] and r["version"] and r["scope"] and r["rollback_plan"] for r in rows)
     assert all(r["key"].startswith("REL-20") and len(r["key"]) >= len("REL-2026-001") for r in rows)
@@ -72,16 +95,26 @@ def test_default_demo_has_forty_releases_across_five_applications(demo):
     assert 12 <= len(people) <= 20
     assert all(p["email"].endswith("@example.com") for p in people)
     roles = Counter(role for p in people for role in json.loads(p["roles"]))
-    assert {"release_manager", "release_team", "cab_member", "approver", "stakeholder"} <= roles.keys()
+    assert {
+        "release_manager",
+        "release_team",
+        "cab_member",
+        "approver",
+        "stakeholder",
+    } <= roles.keys()
     # CIs: services with servers and databases beneath them, in production and staging.
     assert con.execute("SELECT count(*) FROM ci_relations").fetchone()[0] >= 10
     envs = {r[0] for r in con.execute("SELECT DISTINCT environment FROM configuration_items")}
     assert envs == {"production", "staging"}
-    assert con.execute("SELECT count(*) FROM configuration_items WHERE requires_maintenance_window").fetchone()[0]
+    assert con.execute(
+        "SELECT count(*) FROM configuration_items WHERE requires_maintenance_window"
+    ).fetchone()[0]
     # Every change key CHG-1001…; some changes wait outside any release.
     keys = [r[0] for r in con.execute("SELECT key FROM changes ORDER BY id")]
     assert keys[0] == "CHG-1001"
-    unbundled = Counter(r[0] for r in con.execute("SELECT approval FROM changes WHERE release_id IS NULL"))
+    unbundled = Counter(
+        r[0] for r in con.execute("SELECT approval FROM changes WHERE release_id IS NULL")
+    )
     assert unbundled["pending"] and unbundled["rejected"]
     assert len({r[0] for r in con.execute("SELECT category FROM changes")}) == 6
 
@@ -104,14 +137,25 @@ def test_calendar_has_weekly_maintenance_year_end_freeze_event_and_holiday(demo)
 
 def test_deployment_windows_sit_in_the_maintenance_window_outside_freeze_and_event(demo):
     _, con = demo
-    blocked = [(_utc(r["start"]), _utc(r["end"])) for r in
-               con.execute("SELECT start, \"end\" FROM calendar_windows WHERE kind IN ('freeze', 'business_event')")]
+    blocked = [
+        (_utc(r["start"]), _utc(r["end"]))
+        for r in con.execute(
+            "SELECT start, \"end\" FROM calendar_windows WHERE kind IN ('freeze', 'business_event')"
+        )
+    ]
     per_night: Counter[tuple[str, str]] = Counter()
-    for r in con.execute("SELECT application, deploy_start, deploy_end, rollback_minutes FROM releases"):
-        start, end = _utc(r["deploy_start"]).astimezone(BERLIN), _utc(r["deploy_end"]).astimezone(BERLIN)
+    for r in con.execute(
+        "SELECT application, deploy_start, deploy_end, rollback_minutes FROM releases"
+    ):
+        start, end = (
+            _utc(r["deploy_start"]).astimezone(BERLIN),
+            _utc(r["deploy_end"]).astimezone(BERLIN),
+        )
         assert start.weekday() == 5 and start.hour >= 22
         window_end = dt.datetime.combine(start.date() + dt.timedelta(days=1), dt.time(4), BERLIN)
-        assert end + dt.timedelta(minutes=r["rollback_minutes"]) <= window_end  # the rollback fits (C7)
+        assert (
+            end + dt.timedelta(minutes=r["rollback_minutes"]) <= window_end
+        )  # the rollback fits (C7)
         assert not any(start < b1 and b0 < end for b0, b1 in blocked)
         per_night[(r["application"], start.date().isoformat())] += 1
     assert max(per_night.values()) == 1  # one application never deploys twice in a night
@@ -121,12 +165,19 @@ def test_every_approval_decision_is_present(demo):
     _, con = demo
     decisions = Counter(r[0] for r in con.execute("SELECT decision FROM approvals"))
     assert {"pending", "approved", "rejected", "more_info"} <= decisions.keys()
-    assert con.execute("SELECT count(*) FROM approvals WHERE delegated_to_id IS NOT NULL").fetchone()[0] >= 1
+    assert (
+        con.execute("SELECT count(*) FROM approvals WHERE delegated_to_id IS NOT NULL").fetchone()[
+            0
+        ]
+        >= 1
+    )
     rules = {r[0] for r in con.execute("SELECT DISTINCT rule FROM approval_stages")}
     assert {"all", "majority", "first_response", "percent"} <= rules
     names = {r[0] for r in con.execute("SELECT DISTINCT name FROM approval_stages")}
     assert names == {"QA sign-off", "CAB", "Business"}
-    bad = con.execute("SELECT count(*) FROM approvals WHERE decided_at < requested_at").fetchone()[0]
+    bad = con.execute("SELECT count(*) FROM approvals WHERE decided_at < requested_at").fetchone()[
+        0
+    ]
     assert bad == 0
     undated = con.execute(
         "SELECT count(*) FROM approvals WHERE decision <> 'pending' AND (decided_at IS NULL OR requested_at IS NULL)"
@@ -147,7 +198,10 @@ def test_stage_status_agrees_with_the_approvals_service(demo_ctx):
 
 def test_deployments_have_each_outcome_and_failures_have_recovery_times(demo):
     _, con = demo
-    outcomes = Counter(r[0] for r in con.execute("SELECT outcome FROM deployments WHERE environment = 'production'"))
+    outcomes = Counter(
+        r[0]
+        for r in con.execute("SELECT outcome FROM deployments WHERE environment = 'production'")
+    )
     assert {"success", "failed", "rolled_back", "partial"} <= outcomes.keys()
     broken = con.execute(
         "SELECT * FROM deployments WHERE outcome IN ('failed', 'rolled_back', 'partial') OR incidents > 0 OR hotfix"
@@ -161,8 +215,14 @@ def test_deployments_have_each_outcome_and_failures_have_recovery_times(demo):
     assert con.execute("SELECT count(*) FROM changes WHERE caused_incident").fetchone()[0] >= 1
     # Nothing has happened after "now".
     now = dt.datetime.combine(TODAY, dt.time(9), dt.UTC)
-    for table, column in [("deployments", "restored_at"), ("deployments", "finished_at"), ("test_runs", "run_at"),
-                          ("approvals", "decided_at"), ("changes", "created_at"), ("reviews", "closed_at")]:
+    for table, column in [
+        ("deployments", "restored_at"),
+        ("deployments", "finished_at"),
+        ("test_runs", "run_at"),
+        ("approvals", "decided_at"),
+        ("changes", "created_at"),
+        ("reviews", "closed_at"),
+    ]:
         latest = con.execute(f"SELECT max({column}) FROM {table}").fetchone()[0]
         assert latest is None or _utc(latest) <= now, (table, column, latest)
 
@@ -174,7 +234,7 @@ def test_tasks_follow_a_realistic_sequence_with_dependencies(demo):
     phases = {r[0] for r in con.execute("SELECT DISTINCT phase FROM tasks")}
     assert {"plan", "build", "test", "approve", "deploy", "verify", "review", "rollback"} <= phases
     links = con.execute(
-        "SELECT d.type, d.lag_days, p.start AS ps, p.\"end\" AS pe, s.start AS ss, p.release_id AS pr, "
+        'SELECT d.type, d.lag_days, p.start AS ps, p."end" AS pe, s.start AS ss, p.release_id AS pr, '
         "s.release_id AS sr FROM task_dependencies d JOIN tasks p ON p.id = d.predecessor_id "
         "JOIN tasks s ON s.id = d.successor_id"
     ).fetchall()
@@ -206,8 +266,17 @@ def test_statuses_fit_the_dates(demo):
     statuses = Counter(r["status"] for r in rows)
     assert statuses == Counter(summary["statuses"])
     _check_status_dates(rows)
-    assert {"Closed", "Deployed", "In Review", "Rolled Back", "Testing", "Awaiting Approval", "Approved",
-            "Build", "Planning"} <= statuses.keys()
+    assert {
+        "Closed",
+        "Deployed",
+        "In Review",
+        "Rolled Back",
+        "Testing",
+        "Awaiting Approval",
+        "Approved",
+        "Build",
+        "Planning",
+    } <= statuses.keys()
     assert 1 <= statuses["Cancelled"] <= 3 and 1 <= statuses["On Hold"] <= 3
     # Further from deployment, less far along: every Approved release deploys no later than any in Planning.
     first_planning = min(r["deploy_start"] for r in rows if r["status"] == "Planning")
@@ -238,7 +307,9 @@ def _entry_guards(status: str, previous: str | None) -> list[tuple[str, str | No
     return found
 
 
-@pytest.mark.parametrize("today", [TODAY, dt.date(2026, 3, 14), dt.date(2026, 12, 27), dt.date(2027, 1, 3)])
+@pytest.mark.parametrize(
+    "today", [TODAY, dt.date(2026, 3, 14), dt.date(2026, 12, 27), dt.date(2027, 1, 3)]
+)
 def test_every_release_meets_the_entry_guards_of_its_state(tmp_path, today):
     guards = pytest.importorskip("relman_desktop.services.guards")
     ctx = _new_ctx(tmp_path / "g.relman", today)
@@ -259,16 +330,28 @@ def test_every_release_meets_the_entry_guards_of_its_state(tmp_path, today):
 
 def test_templates_rule_baseline_links_reviews_and_tests(demo):
     _, con = demo
-    templates = {r["name"]: json.loads(r["body"]) for r in con.execute("SELECT name, body FROM templates")}
+    templates = {
+        r["name"]: json.loads(r["body"]) for r in con.execute("SELECT name, body FROM templates")
+    }
     assert templates.keys() == {"Standard minor release", "Emergency patch"}
     for body in templates.values():
         assert body["rollback_rehearsal_days"] == 90 and body["required_tests"]
         ids = {t["id"] for t in body["tasks"]}
         for task in body["tasks"]:
-            assert {"id", "title", "phase", "role", "offset_days", "duration_days", "depends_on"} <= task.keys()
+            assert {
+                "id",
+                "title",
+                "phase",
+                "role",
+                "offset_days",
+                "duration_days",
+                "depends_on",
+            } <= task.keys()
             assert all(d["task"] in ids and d["type"] in ("FS", "SS") for d in task["depends_on"])
         for stage in body["approval_stages"]:
-            assert stage["approvers"] and all(a.endswith("@example.com") for a in stage["approvers"])
+            assert stage["approvers"] and all(
+                a.endswith("@example.com") for a in stage["approvers"]
+            )
     rule = con.execute("SELECT * FROM rules").fetchone()
     assert rule["event"] == "on_tests_recorded"
     assert json.loads(rule["conditions"]) == [
@@ -282,7 +365,9 @@ def test_templates_rule_baseline_links_reviews_and_tests(demo):
     assert {"request", "problem", "incident"} <= kinds
     verdicts = {r[0] for r in con.execute("SELECT DISTINCT verdict FROM test_runs")}
     assert verdicts == {"passed", "failed"}
-    assert con.execute("SELECT count(*) FROM releases WHERE template_id IS NOT NULL").fetchone()[0] > 0
+    assert (
+        con.execute("SELECT count(*) FROM releases WHERE template_id IS NOT NULL").fetchone()[0] > 0
+    )
     assert con.execute("SELECT count(*) FROM release_dependencies").fetchone()[0] >= 3
     audit = con.execute("SELECT entity, action, after FROM audit_events").fetchall()
     assert [(a["entity"], a["action"]) for a in audit] == [("plan", "generate demo")]
@@ -292,9 +377,13 @@ def test_templates_rule_baseline_links_reviews_and_tests(demo):
 def _dump(path: Path) -> dict[str, list[tuple]]:
     con = sqlite3.connect(path)
     try:
-        tables = [r[0] for r in con.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN "
-            "('audit_events', 'plan_meta', 'alembic_version') ORDER BY name")]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN "
+                "('audit_events', 'plan_meta', 'alembic_version') ORDER BY name"
+            )
+        ]
         return {t: con.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
     finally:
         con.close()
@@ -348,11 +437,16 @@ def test_five_hundred_releases(ctx):
     con = _db(ctx.plan)
     try:
         assert con.execute("SELECT count(DISTINCT key) FROM releases").fetchone()[0] == 500
-        assert con.execute("SELECT count(*) FROM releases WHERE application IS NULL").fetchone()[0] == 0
-        _check_status_dates(con.execute(
-            "SELECT r.key, s.name AS status, r.deploy_start, r.planned_start, r.planned_end FROM releases r "
-            "JOIN workflow_states s ON s.id = r.status_id"
-        ).fetchall())
+        assert (
+            con.execute("SELECT count(*) FROM releases WHERE application IS NULL").fetchone()[0]
+            == 0
+        )
+        _check_status_dates(
+            con.execute(
+                "SELECT r.key, s.name AS status, r.deploy_start, r.planned_start, r.planned_end FROM releases r "
+                "JOIN workflow_states s ON s.id = r.status_id"
+            ).fetchall()
+        )
         nights = con.execute(
             "SELECT application, date(deploy_start), count(*) AS n FROM releases GROUP BY 1, 2 HAVING n > 1"
         ).fetchall()

@@ -57,16 +57,23 @@ def test_version_names_the_app_python_qt_sqlite_schema_log_and_backups(tmp_path,
 
 
 def test_relman_version_is_a_top_level_option(tmp_path):
-    done = subprocess.run([str(Path(sys.executable).with_name("relman")), "--version"], capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("relman")), "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0 and "SQLite" in done.stdout and "Backups" in done.stdout
 
 
 def test_the_log_rotates_in_the_log_folder(logs):
     path = setup_logging()
     assert path == log_file() == logs / "relman-desktop.log"
-    handler = next(h for h in logging.getLogger("relman_desktop").handlers
-                   if isinstance(h, logging.handlers.RotatingFileHandler))
+    handler = next(
+        h
+        for h in logging.getLogger("relman_desktop").handlers
+        if isinstance(h, logging.handlers.RotatingFileHandler)
+    )
     handler.maxBytes = 2000  # rotate quickly for the test
     for i in range(100):
         logging.getLogger("relman_desktop.test").info("line %d of a long session", i)
@@ -75,10 +82,14 @@ def test_the_log_rotates_in_the_log_folder(logs):
 
 
 def test_a_hard_crash_leaves_its_stack_in_the_crash_log(logs, tmp_path):
-    code = ("from relman_desktop.logging_setup import setup_logging; setup_logging(); "
-            "import faulthandler; faulthandler._sigsegv()")
+    code = (
+        "from relman_desktop.logging_setup import setup_logging; setup_logging(); "
+        "import faulthandler; faulthandler._sigsegv()"
+    )
     env = {"RELMAN_LOG_DIR": str(logs), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
     assert done.returncode != 0
     text = crash_file().read_text()
     assert "Fatal Python error: Segmentation fault" in text
@@ -112,11 +123,14 @@ def test_missing_x_libraries_are_named_in_one_line_with_the_packages():
     assert display_check.problem_line(missing) == (
         "relman-desktop: cannot start: the X11 libraries libxcb-cursor.so.0, libxcb-icccm.so.4, "
         "libxcb-keysyms.so.1 are missing; on Debian/Ubuntu: sudo apt-get install libxcb-cursor0 "
-        "libxcb-icccm4 libxcb-keysyms1")
+        "libxcb-icccm4 libxcb-keysyms1"
+    )
 
 
 def test_the_check_runs_only_for_x11(monkeypatch):
-    monkeypatch.setattr(display_check, "missing_x_libraries", lambda plugin=None: ["libxcb-icccm.so.4"])
+    monkeypatch.setattr(
+        display_check, "missing_x_libraries", lambda plugin=None: ["libxcb-icccm.so.4"]
+    )
     assert display_check.check({"QT_QPA_PLATFORM": "offscreen"}) is None
     assert display_check.check({"WAYLAND_DISPLAY": "wayland-0"}) is None
     line = display_check.check({"DISPLAY": ":0"})
@@ -129,9 +143,15 @@ def test_the_check_runs_only_for_x11(monkeypatch):
 def test_the_app_prints_the_line_and_exits_before_qt_starts(monkeypatch, capsys):
     from relman_desktop import app
 
-    monkeypatch.setattr(display_check, "check", lambda env=None: "relman-desktop: cannot start: the X11 libraries x are missing")
+    monkeypatch.setattr(
+        display_check,
+        "check",
+        lambda env=None: "relman-desktop: cannot start: the X11 libraries x are missing",
+    )
     assert app.main(["relman-desktop"]) == 2
-    assert capsys.readouterr().err == "relman-desktop: cannot start: the X11 libraries x are missing\n"
+    assert (
+        capsys.readouterr().err == "relman-desktop: cannot start: the X11 libraries x are missing\n"
+    )
 
 
 def test_the_real_xcb_plugin_is_found_and_ldd_answers():
@@ -146,6 +166,8 @@ def test_relman_desktop_version_needs_no_display(monkeypatch, capsys):
 
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
-    monkeypatch.setattr(display_check, "check", lambda env=None: pytest.fail("--version must not check the display"))
+    monkeypatch.setattr(
+        display_check, "check", lambda env=None: pytest.fail("--version must not check the display")
+    )
     assert app.main(["relman-desktop", "--version"]) == 0
     assert f"Release Manager Desktop  {version('relman-desktop')}" in capsys.readouterr().out

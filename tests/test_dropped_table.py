@@ -28,12 +28,17 @@ def test_the_cli_names_the_missing_table(ctx: Ctx, plan_path: Path, table: str) 
     releases.create_release(ctx, {"key": "REL-1", "title": "One", "type": "minor"})
     ctx.plan.close()
     drop(plan_path, table)
-    for argv in (("releases",), ("audit", "verify"), ("export", "plan", str(plan_path.with_suffix(".json")))):
+    for argv in (
+        ("releases",),
+        ("audit", "verify"),
+        ("export", "plan", str(plan_path.with_suffix(".json"))),
+    ):
         out, err = io.StringIO(), io.StringIO()
         code = main(["--plan", str(plan_path), *argv], out, err)
         assert code == 2 and out.getvalue() == ""
         assert err.getvalue() == (
-            f"relman: {plan_path.name} is damaged: its table {table} is missing; restore it from a backup\n")
+            f"relman: {plan_path.name} is damaged: its table {table} is missing; restore it from a backup\n"
+        )
 
 
 def test_a_table_dropped_while_the_plan_is_open_is_a_clear_error(ctx: Ctx, plan_path: Path) -> None:
@@ -58,4 +63,6 @@ def test_a_disk_io_error_is_one_line_not_a_traceback() -> None:
 
     said = known_error(sqlite3.OperationalError("disk I/O error"), "p.relman")
     assert said is not None
-    assert str(said).startswith("p.relman could not be read or written: the disk reported an I/O error")
+    assert str(said).startswith(
+        "p.relman could not be read or written: the disk reported an I/O error"
+    )

@@ -22,7 +22,10 @@ def test_release_graph_has_every_release_edges_prerequisite_to_dependent_and_kin
     g = G.release_graph(gctx)
     assert [n.key for n in g.nodes] == ["REL-A", "REL-B", "REL-C", "REL-D"]
     assert {(e.prerequisite, e.dependent, e.kind) for e in g.edges} == {
-        ("REL-A", "REL-B", "before"), ("REL-A", "REL-C", "before"), ("REL-B", "REL-D", "together")}
+        ("REL-A", "REL-B", "before"),
+        ("REL-A", "REL-C", "before"),
+        ("REL-B", "REL-D", "together"),
+    }
     assert g.node("REL-A").status == "Planning" and g.node("REL-A").status_color
     assert g.applications() == ["Billing", "Mobile", "Platform"]
 
@@ -44,7 +47,9 @@ def test_add_and_remove_a_dependency(gctx):
     assert G.loop_if_added(gctx, "REL-C", "REL-D") is None
     G.add_dependency(gctx, "REL-C", "REL-D", "together")
     g = G.release_graph(gctx, with_conflicts=False)
-    assert ("REL-D", "REL-C", "together") in {(e.prerequisite, e.dependent, e.kind) for e in g.edges}
+    assert ("REL-D", "REL-C", "together") in {
+        (e.prerequisite, e.dependent, e.kind) for e in g.edges
+    }
     assert G.remove_dependency(gctx, "REL-C", "REL-D") == "together"
     with pytest.raises(NotFound):
         G.remove_dependency(gctx, "REL-C", "REL-D")
@@ -67,8 +72,11 @@ def test_ci_impact_reaches_through_parents_and_children(gctx):
         "REL-C": [{"ci": "platform", "relation": "parent"}],
     }
     changes = {c["key"]: (c["release"], c["via"][0]["relation"]) for c in result.changes}
-    assert changes == {"CHG-1": ("REL-A", "itself"), "CHG-2": ("REL-C", "parent"),
-                       "CHG-3": (None, "child")}
+    assert changes == {
+        "CHG-1": ("REL-A", "itself"),
+        "CHG-2": ("REL-C", "parent"),
+        "CHG-3": (None, "child"),
+    }
     assert "REL-D" not in releases  # touches crm only
     child = G.ci_impact(gctx, "billing-db")
     assert {r["key"] for r in child.releases} == {"REL-A"}  # through its parent billing-service
@@ -79,13 +87,20 @@ def test_ci_impact_reaches_through_parents_and_children(gctx):
 def test_task_graph_with_types_lags_and_slack(gctx):
     tg = G.task_graph(gctx, "REL-A")
     assert {(e.predecessor, e.successor, e.type, e.lag_days) for e in tg.edges} >= {
-        ("T1", "T3", "FS", 2), ("T1", "T4", "SS", 1), ("T2", "T5", "FF", 0), ("T4", "T6", "SF", 0)}
+        ("T1", "T3", "FS", 2),
+        ("T1", "T4", "SS", 1),
+        ("T2", "T5", "FF", 0),
+        ("T4", "T6", "SF", 0),
+    }
     assert {n.id for n in tg.nodes} == {f"T{i}" for i in range(1, 7)}
 
 
 def test_ci_graph_parent_to_child(gctx):
     cg = G.ci_graph(gctx)
-    assert ("platform", "billing-service") in cg.edges and ("billing-service", "billing-db") in cg.edges
+    assert ("platform", "billing-service") in cg.edges and (
+        "billing-service",
+        "billing-db",
+    ) in cg.edges
 
 
 def test_cli_depend_refuses_a_loop_and_names_it(gctx, plan_path):

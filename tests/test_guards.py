@@ -36,7 +36,14 @@ def guard(ctx, name, param=None, key=KEY):
 def test_there_are_nine_guards_each_with_a_tab():
     assert len(GUARDS) == 9
     assert {g.jump_to for g in GUARDS.values()} <= {
-        "Overview", "Changes", "Tasks", "Approvals", "Tests", "Deployments", "Review"}
+        "Overview",
+        "Changes",
+        "Tasks",
+        "Approvals",
+        "Tests",
+        "Deployments",
+        "Review",
+    }
     assert [g.name for g in GUARDS.values() if g.takes_phase] == ["phase_tasks_done"]
     assert guard_title("phase_tasks_done", "build") == "build tasks done"
     assert guard_title("window_clear") == "deployment window clear"
@@ -48,7 +55,12 @@ def test_there_are_nine_guards_each_with_a_tab():
 def test_scope_defined_names_every_missing_field(ctx):
     make_release(ctx, KEY, title="Payments")
     result = guard(ctx, "scope_defined")
-    assert result.messages == ["no scope", "no planned start", "no planned end", "no release manager"]
+    assert result.messages == [
+        "no scope",
+        "no planned start",
+        "no planned end",
+        "no release manager",
+    ]
     assert result.jump_to == "Overview"
 
 
@@ -109,7 +121,9 @@ def test_phase_tasks_done_names_the_open_tasks(ctx):
 def test_phase_tasks_done_singular(ctx):
     make_ready_release(ctx, KEY)
     make_task(ctx, KEY, "Smoke test", "test", status="blocked")
-    assert guard(ctx, "phase_tasks_done", "test").messages == ["1 of 1 test task is not done: Smoke test"]
+    assert guard(ctx, "phase_tasks_done", "test").messages == [
+        "1 of 1 test task is not done: Smoke test"
+    ]
 
 
 def test_phase_tasks_done_met_when_all_done_or_there_are_none(ctx):
@@ -155,17 +169,25 @@ def test_tests_passed_ignores_kinds_not_required(ctx):
 
 @pytest.fixture
 def approvers(ctx):
-    for email, name in [("ann@example.com", "Ann"), ("bob@example.com", "Bob"), ("cy@example.com", "Cy")]:
+    for email, name in [
+        ("ann@example.com", "Ann"),
+        ("bob@example.com", "Bob"),
+        ("cy@example.com", "Cy"),
+    ]:
         make_person(ctx, email, name)
     return ["ann@example.com", "bob@example.com", "cy@example.com"]
 
 
 def test_approvals_complete_explains_the_rule(ctx, approvers):
     make_ready_release(ctx, KEY)
-    make_stage(ctx, KEY, "QA sign-off", "any", approvers[:1], decisions={"ann@example.com": "approved"})
+    make_stage(
+        ctx, KEY, "QA sign-off", "any", approvers[:1], decisions={"ann@example.com": "approved"}
+    )
     make_stage(ctx, KEY, "CAB", "majority", approvers, decisions={"ann@example.com": "approved"})
     result = guard(ctx, "approvals_complete")
-    assert result.messages == ["stage CAB is not approved: 1 of 3 approvers approved, majority needs 2"]
+    assert result.messages == [
+        "stage CAB is not approved: 1 of 3 approvers approved, majority needs 2"
+    ]
     assert result.jump_to == "Approvals"
 
 
@@ -179,8 +201,14 @@ def test_approvals_complete_rejected_stage(ctx, approvers):
 
 def test_approvals_complete_met(ctx, approvers):
     make_ready_release(ctx, KEY)
-    make_stage(ctx, KEY, "CAB", "majority", approvers,
-               decisions={"ann@example.com": "approved", "cy@example.com": "approved"})
+    make_stage(
+        ctx,
+        KEY,
+        "CAB",
+        "majority",
+        approvers,
+        decisions={"ann@example.com": "approved", "cy@example.com": "approved"},
+    )
     assert guard(ctx, "approvals_complete").met
 
 
@@ -206,8 +234,12 @@ def test_rollback_rehearsal_age_comes_from_the_template(ctx):
         "rollback never rehearsed (the template asks for a rehearsal within 90 days)"
     ]
     set_release(ctx, KEY, rollback_rehearsed_on=dt.date(2026, 3, 1))
-    assert guard(ctx, "rollback_ready").messages == ["rollback last rehearsed 2026-03-01, more than 90 days ago"]
-    set_release(ctx, KEY, rollback_rehearsed_on=dt.date(2026, 8, 29))  # exactly 90 days before today
+    assert guard(ctx, "rollback_ready").messages == [
+        "rollback last rehearsed 2026-03-01, more than 90 days ago"
+    ]
+    set_release(
+        ctx, KEY, rollback_rehearsed_on=dt.date(2026, 8, 29)
+    )  # exactly 90 days before today
     assert guard(ctx, "rollback_ready").met
 
 
@@ -231,9 +263,15 @@ def test_window_clear_asks_the_conflict_service(ctx, monkeypatch):
     from relman_desktop.services import conflicts
 
     monkeypatch.setattr(conflicts, "window_clear_problems", window_clear_problems)
-    make_ready_release(ctx, KEY, deploy_start=dt.datetime(2026, 12, 5, 22, tzinfo=UTC),
-                       deploy_end=dt.datetime(2026, 12, 6, 2, tzinfo=UTC))
-    assert guard(ctx, "window_clear").messages == ["the deployment window overlaps freeze Year-end freeze (hard)"]
+    make_ready_release(
+        ctx,
+        KEY,
+        deploy_start=dt.datetime(2026, 12, 5, 22, tzinfo=UTC),
+        deploy_end=dt.datetime(2026, 12, 6, 2, tzinfo=UTC),
+    )
+    assert guard(ctx, "window_clear").messages == [
+        "the deployment window overlaps freeze Year-end freeze (hard)"
+    ]
     assert calls == [(KEY, dt.date(2026, 11, 27))]
 
 
@@ -283,7 +321,9 @@ def test_review_recorded(ctx):
 
 def test_unknown_guard_is_reported_not_crashed(ctx):
     make_ready_release(ctx, KEY)
-    assert guard(ctx, "sun_is_shining").messages == ["unknown guard 'sun_is_shining' in the workflow"]
+    assert guard(ctx, "sun_is_shining").messages == [
+        "unknown guard 'sun_is_shining' in the workflow"
+    ]
 
 
 def test_approvals_complete_needs_at_least_one_stage(ctx):

@@ -24,7 +24,7 @@ HOSTILE_TITLES = {
     "noncharacters": "X \ufffe \uffff \ufdd0 end",
     "300 characters": "L" * 300,
     "a VEVENT of its own": "Evil\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:Injected\r\nDTSTART:20261201T000000Z",
-    "formula": "=HYPERLINK(\"http://example.invalid\",\"x\")",
+    "formula": '=HYPERLINK("http://example.invalid","x")',
 }
 
 
@@ -37,7 +37,19 @@ def run(*argv: str) -> tuple[int, str, str]:
 def demo_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("exports") / "demo.relman"
     assert run("--plan", str(path), "demo", "--releases", "4", "--seed", "2")[0] == 0
-    assert run("--plan", str(path), "cab", "new", "--date", "2026-12-01T10:00", "--cutoff", "2026-11-30")[0] == 0
+    assert (
+        run(
+            "--plan",
+            str(path),
+            "cab",
+            "new",
+            "--date",
+            "2026-12-01T10:00",
+            "--cutoff",
+            "2026-11-30",
+        )[0]
+        == 0
+    )
     return path
 
 
@@ -45,12 +57,16 @@ def hostile_copy(demo_plan: Path, folder: Path, title: str) -> tuple[Path, str]:
     plan = folder / "hostile.relman"
     sqlite_copy(demo_plan, plan)
     con = sqlite3.connect(plan)
-    con.execute("UPDATE releases SET title = ?, scope = ?, rollback_plan = ?", (title, title, title))
+    con.execute(
+        "UPDATE releases SET title = ?, scope = ?, rollback_plan = ?", (title, title, title)
+    )
     con.execute("UPDATE changes SET title = ?, release_note = ?", (title, title))
     con.execute("UPDATE calendar_windows SET title = ?", (title,))
     con.execute("UPDATE cab_meetings SET title = ?", (title,))
-    con.execute("UPDATE cab_agenda_items SET decision = 'defer', rationale = ?, decided_at = '2026-12-01 10:05:00'",
-                (title,))
+    con.execute(
+        "UPDATE cab_agenda_items SET decision = 'defer', rationale = ?, decided_at = '2026-12-01 10:05:00'",
+        (title,),
+    )
     key = con.execute("SELECT key FROM releases ORDER BY key LIMIT 1").fetchone()[0]
     con.commit()
     con.close()
@@ -58,7 +74,9 @@ def hostile_copy(demo_plan: Path, folder: Path, title: str) -> tuple[Path, str]:
 
 
 @pytest.mark.parametrize("kind", list(HOSTILE_TITLES))
-def test_every_document_opens_again_whatever_the_titles_hold(demo_plan: Path, tmp_path: Path, kind: str) -> None:
+def test_every_document_opens_again_whatever_the_titles_hold(
+    demo_plan: Path, tmp_path: Path, kind: str
+) -> None:
     title = HOSTILE_TITLES[kind]
     plan, key = hostile_copy(demo_plan, tmp_path, title)
     shown = clean_text(title)
@@ -75,10 +93,18 @@ def test_every_document_opens_again_whatever_the_titles_hold(demo_plan: Path, tm
     workbook = tmp_path / "kpis.xlsx"
     assert run("--plan", str(plan), "export", "kpis", str(workbook))[0] == 0
     wb = openpyxl.load_workbook(workbook)
-    texts = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    texts = [
+        c.value
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str)
+    ]
     assert all(text_problem(t, max_length=32_767) is None for t in texts)
     if kind == "formula":
-        cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value == title]
+        cells = [
+            c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value == title
+        ]
         assert cells and all(c.data_type == "s" for c in cells)
 
     ics = tmp_path / "plan.ics"
@@ -87,7 +113,9 @@ def test_every_document_opens_again_whatever_the_titles_hold(demo_plan: Path, tm
     assert run("--plan", str(demo_plan), "export", "ics", str(clean_ics))[0] == 0
     cal = icalendar.Calendar.from_ical(ics.read_bytes())
     events = list(cal.walk("VEVENT"))
-    assert len(events) == len(list(icalendar.Calendar.from_ical(clean_ics.read_bytes()).walk("VEVENT")))
+    assert len(events) == len(
+        list(icalendar.Calendar.from_ical(clean_ics.read_bytes()).walk("VEVENT"))
+    )
     assert not any(str(e.get("summary")) == "Injected" for e in events)
     summaries = [str(e.get("summary")).replace("\r", "") for e in events]
     assert any(shown.replace("\r", "")[:50] in summary for summary in summaries)
@@ -101,7 +129,9 @@ def test_every_document_opens_again_whatever_the_titles_hold(demo_plan: Path, tm
 
 
 def test_pictures_of_a_hostile_plan_are_written(demo_plan: Path, tmp_path: Path) -> None:
-    plan, _ = hostile_copy(demo_plan, tmp_path, HOSTILE_TITLES["control characters"] + HOSTILE_TITLES["noncharacters"])
+    plan, _ = hostile_copy(
+        demo_plan, tmp_path, HOSTILE_TITLES["control characters"] + HOSTILE_TITLES["noncharacters"]
+    )
     pdf, png = tmp_path / "c.pdf", tmp_path / "c.png"
     assert run("--plan", str(plan), "export", "calendar", str(pdf))[0] == 0
     assert run("--plan", str(plan), "export", "calendar", str(png))[0] == 0
@@ -113,9 +143,17 @@ def test_pictures_of_a_hostile_plan_are_written(demo_plan: Path, tmp_path: Path)
 
 def test_the_one_rule_names_what_is_wrong_and_cleans_it_away() -> None:
     assert text_problem("fine\ttext\nwith lines") is None
-    assert text_problem("one\nline", single_line=True) == "holds a control character (U+000A) at character 4"
-    assert text_problem("x\ud800") == "holds a lone surrogate (U+D800), which is not a character at character 2"
-    assert text_problem("x" * 301, max_length=300) == "is 301 characters long; at most 300 are allowed"
+    assert (
+        text_problem("one\nline", single_line=True)
+        == "holds a control character (U+000A) at character 4"
+    )
+    assert (
+        text_problem("x\ud800")
+        == "holds a lone surrogate (U+D800), which is not a character at character 2"
+    )
+    assert (
+        text_problem("x" * 301, max_length=300) == "is 301 characters long; at most 300 are allowed"
+    )
     assert text_problem("\U0010ffff") == "holds U+10FFFF, which is not a character at character 1"
     assert clean_text("a\x00b\ufffec\ud800d\x9be") == "abcde"
     assert clean_text("a\r\nb", single_line=True) == "a b"

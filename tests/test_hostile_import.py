@@ -36,11 +36,11 @@ EXPECTED = {
     "title U+FFFE": "releases[0].title: holds U+FFFE, which is not a character",
     "title escape sequence": "releases[0].title: holds a control character (U+001B)",
     "window start year 1 offset": 'windows[0].start: "0001-01-01T00:30:00+05:00" is outside the years 1900–2199',
-    "run at year 1 offset": ".test_runs[0].run_at: \"0001-01-01T00:10:00+01:00\" is outside the years",
+    "run at year 1 offset": '.test_runs[0].run_at: "0001-01-01T00:10:00+01:00" is outside the years',
     "rrule SECONDLY": 'windows[0].rrule: "FREQ=SECONDLY" is not allowed here',
     "rrule MINUTELY": "windows[0].rrule:",
     "rrule INTERVAL=0": 'windows[0].rrule: "FREQ=DAILY;INTERVAL=0" is not allowed here',
-    "window to 9999 with rrule": "windows[0].end: \"9999-12-31T00:00:00Z\" is outside the years",
+    "window to 9999 with rrule": 'windows[0].end: "9999-12-31T00:00:00Z" is outside the years',
     "unknown guard": 'guards[0].guard: "no_such_guard" is not one of: scope_defined',
     "unknown colour": 'workflow.states[0].color: "#zzzzzz" is not allowed here (#rgb or #rrggbb)',
     "template task duration 10**9": "templates[0].body.tasks[0].duration_days: must be between 0 and 3,650",
@@ -112,7 +112,9 @@ def test_the_schema_states_the_same_bounds_as_the_services() -> None:
     assert d["count"]["maximum"] == limits.MAX_COUNT == limits.BOUNDS["passed"][1]
     assert d["wave"]["properties"]["bake_minutes"]["maximum"] == limits.BOUNDS["bake_minutes"][1]
     assert d["approval_stage"]["properties"]["order"]["maximum"] == limits.BOUNDS["order"][1]
-    assert d["template"]["properties"]["default_duration_days"]["maximum"] == limits.MAX_DURATION_DAYS
+    assert (
+        d["template"]["properties"]["default_duration_days"]["maximum"] == limits.MAX_DURATION_DAYS
+    )
     assert d["text"]["maxLength"] == MAX_TITLE and d["text_or_null"]["maxLength"] == MAX_TEXT
     assert d["date"]["pattern"] == "^(19|20|21)[0-9]{2}-"
     assert (limits.EARLIEST_YEAR, limits.LATEST_YEAR) == (1900, 2199)
@@ -129,23 +131,57 @@ def sctx(tmp_path: Path) -> Ctx:
 def test_the_services_refuse_what_the_import_refuses(sctx: Ctx) -> None:
     releases.create_release(sctx, {"key": "REL-1", "title": "Fine", "type": "minor"})
     refused = [
-        lambda: releases.create_release(sctx, {"key": "REL-2", "title": "x" * 100_000, "type": "minor"}),
-        lambda: releases.create_release(sctx, {"key": "REL-2", "title": "Bad \x1b[2J", "type": "minor"}),
-        lambda: releases.create_release(sctx, {"key": "REL-2", "title": "Bad \ufffe", "type": "minor"}),
+        lambda: releases.create_release(
+            sctx, {"key": "REL-2", "title": "x" * 100_000, "type": "minor"}
+        ),
+        lambda: releases.create_release(
+            sctx, {"key": "REL-2", "title": "Bad \x1b[2J", "type": "minor"}
+        ),
+        lambda: releases.create_release(
+            sctx, {"key": "REL-2", "title": "Bad \ufffe", "type": "minor"}
+        ),
         lambda: releases.update_release(sctx, "REL-1", {"rollback_minutes": 2**64}),
         lambda: releases.update_release(sctx, "REL-1", {"rollback_minutes": 7 * 24 * 60 + 1}),
         lambda: releases.update_release(sctx, "REL-1", {"planned_start": "0001-01-01"}),
-        lambda: releases.update_release(sctx, "REL-1", {"deploy_start": "9999-12-31T23:00:00-05:00",
-                                                        "deploy_end": "9999-12-31T23:30:00-05:00"}),
-        lambda: windows.create_window(sctx, title="w", kind="maintenance", rrule="FREQ=SECONDLY",
-                                      start=NOW, end=NOW + dt.timedelta(hours=2)),
-        lambda: windows.create_window(sctx, title="w", kind="maintenance", rrule="FREQ=DAILY;INTERVAL=0",
-                                      start=NOW, end=NOW + dt.timedelta(hours=2)),
-        lambda: windows.create_window(sctx, title="w", kind="maintenance", start=NOW,
-                                      end=dt.datetime(9999, 12, 31, tzinfo=dt.UTC), rrule="FREQ=WEEKLY"),
+        lambda: releases.update_release(
+            sctx,
+            "REL-1",
+            {
+                "deploy_start": "9999-12-31T23:00:00-05:00",
+                "deploy_end": "9999-12-31T23:30:00-05:00",
+            },
+        ),
+        lambda: windows.create_window(
+            sctx,
+            title="w",
+            kind="maintenance",
+            rrule="FREQ=SECONDLY",
+            start=NOW,
+            end=NOW + dt.timedelta(hours=2),
+        ),
+        lambda: windows.create_window(
+            sctx,
+            title="w",
+            kind="maintenance",
+            rrule="FREQ=DAILY;INTERVAL=0",
+            start=NOW,
+            end=NOW + dt.timedelta(hours=2),
+        ),
+        lambda: windows.create_window(
+            sctx,
+            title="w",
+            kind="maintenance",
+            start=NOW,
+            end=dt.datetime(9999, 12, 31, tzinfo=dt.UTC),
+            rrule="FREQ=WEEKLY",
+        ),
         lambda: workflow.add_state(sctx, "Parked", "hold", color="#zzzzzz"),
-        lambda: releases.update_release(sctx, "REL-1", {"strategy": "canary", "waves": [{"bake_minutes": 2**64}]}),
-        lambda: releases.update_release(sctx, "REL-1", {"strategy": "canary", "waves": [{"percent": 10, "x": 1}]}),
+        lambda: releases.update_release(
+            sctx, "REL-1", {"strategy": "canary", "waves": [{"bake_minutes": 2**64}]}
+        ),
+        lambda: releases.update_release(
+            sctx, "REL-1", {"strategy": "canary", "waves": [{"percent": 10, "x": 1}]}
+        ),
     ]
     for attempt in refused:
         with pytest.raises(ValidationError):
@@ -161,7 +197,9 @@ def test_the_services_refuse_what_the_import_refuses(sctx: Ctx) -> None:
     detail = releases.get_release(sctx, "REL-1")
     assert detail.title == "Fine" and detail.rollback_minutes is None
     assert [w.title for w in windows.list_windows(sctx)] == []
-    releases.update_release(sctx, "REL-1", {"rollback_minutes": 7 * 24 * 60, "planned_start": "2199-12-31"})
+    releases.update_release(
+        sctx, "REL-1", {"rollback_minutes": 7 * 24 * 60, "planned_start": "2199-12-31"}
+    )
     assert releases.get_release(sctx, "REL-1").rollback_minutes == 7 * 24 * 60
 
 
@@ -174,8 +212,10 @@ def test_undo_of_a_deletion_puts_back_what_an_older_version_allowed(sctx: Ctx) -
     releases.create_release(sctx, {"key": "REL-OLD", "title": "Old", "type": "minor"})
     legacy_title = "Legacy \x07 " + "t" * 400
     with sctx.plan.write() as s:
-        s.execute(sql("UPDATE releases SET title = :t, rollback_minutes = 20000 WHERE key = 'REL-OLD'"),
-                  {"t": legacy_title})
+        s.execute(
+            sql("UPDATE releases SET title = :t, rollback_minutes = 20000 WHERE key = 'REL-OLD'"),
+            {"t": legacy_title},
+        )
     snapshot = releases.delete_release(sctx, "REL-OLD")
     assert restore_release(sctx, snapshot) == "REL-OLD"
     back = releases.get_release(sctx, "REL-OLD")

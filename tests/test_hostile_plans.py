@@ -115,7 +115,9 @@ def test_a_failed_upgrade_says_why_in_one_line_and_leaves_the_plan_and_no_backup
 
 
 @pytest.mark.parametrize("fraction", [0.0003, 0.1, 0.5, 0.9, 0.99])
-def test_a_plan_cut_short_is_refused_by_every_command(demo_plan: Path, tmp_path: Path, fraction: float) -> None:
+def test_a_plan_cut_short_is_refused_by_every_command(
+    demo_plan: Path, tmp_path: Path, fraction: float
+) -> None:
     whole = tmp_path / "whole.relman"
     sqlite_copy(demo_plan, whole)
     data = whole.read_bytes()

@@ -201,7 +201,10 @@ def test_events_open_at_the_right_utc_instants_in_winter_and_summer(calendar_pla
         state = s.execute(
             select(WorkflowState).where(WorkflowState.name == "Approved")
         ).scalar_one()
-        for key, start in (("REL-WINTER", berlin(2027, 1, 16, 22)), ("REL-SUMMER", berlin(2027, 6, 12, 22))):
+        for key, start in (
+            ("REL-WINTER", berlin(2027, 1, 16, 22)),
+            ("REL-SUMMER", berlin(2027, 6, 12, 22)),
+        ):
             s.add(
                 Release(
                     key=key,
@@ -256,7 +259,9 @@ def _exact(event) -> dt.timedelta:
     return event.decoded("DTEND").astimezone(dt.UTC) - event.decoded("DTSTART").astimezone(dt.UTC)
 
 
-def test_a_night_the_clocks_change_gets_an_override_that_keeps_its_local_end(calendar_plan, tmp_path):
+def test_a_night_the_clocks_change_gets_an_override_that_keeps_its_local_end(
+    calendar_plan, tmp_path
+):
     """The app closes the 22:00–04:00 Berlin window at 04:00 local on 27/28 March 2027 (5 hours);
     RFC 5545 would repeat the first night's 6 exact hours (05:00). That one occurrence is
     overridden by RECURRENCE-ID with its own DTEND; the ordinary nights are not."""
@@ -280,7 +285,9 @@ def test_a_night_the_clocks_change_gets_an_override_that_keeps_its_local_end(cal
     assert "still ends at 04:00 local time (5 hours)" in str(spring["DESCRIPTION"])
     # the overridden start is one the master's rule produces, as RFC 5545 requires
     first = master.decoded("DTSTART")
-    assert spring.decoded("RECURRENCE-ID") in list(rrulestr(master["RRULE"].to_ical().decode(), dtstart=first))
+    assert spring.decoded("RECURRENCE-ID") in list(
+        rrulestr(master["RRULE"].to_ical().decode(), dtstart=first)
+    )
 
 
 def test_an_endless_rule_gets_overrides_for_both_changes_of_each_year_up_to_the_horizon():
@@ -288,8 +295,16 @@ def test_an_endless_rule_gets_overrides_for_both_changes_of_each_year_up_to_the_
     from relman_desktop.services.windows import WindowInfo
 
     nightly = WindowInfo(
-        id=3, title="Nightly", kind="maintenance", hard=False, start=berlin(2026, 12, 1, 22),
-        end=berlin(2026, 12, 2, 4), timezone="Europe/Berlin", rrule="FREQ=DAILY", environment=None, cis=(),
+        id=3,
+        title="Nightly",
+        kind="maintenance",
+        hard=False,
+        start=berlin(2026, 12, 1, 22),
+        end=berlin(2026, 12, 2, 4),
+        timezone="Europe/Berlin",
+        rrule="FREQ=DAILY",
+        environment=None,
+        cis=(),
     )
     stamp = dt.datetime(2026, 11, 27, 9, tzinfo=dt.UTC)
     cal = Calendar.from_ical(build_calendar([], [nightly], stamp=stamp).to_ical())
@@ -297,8 +312,10 @@ def test_an_endless_rule_gets_overrides_for_both_changes_of_each_year_up_to_the_
     lengths = sorted({_exact(e) for e in overrides})
     assert lengths == [dt.timedelta(hours=5), dt.timedelta(hours=7)]
     assert len(overrides) == 2 * OVERRIDE_YEARS  # a spring and an autumn night per year
-    autumn = min((e for e in overrides if _exact(e) == dt.timedelta(hours=7)),
-                 key=lambda e: e.decoded("DTSTART"))
+    autumn = min(
+        (e for e in overrides if _exact(e) == dt.timedelta(hours=7)),
+        key=lambda e: e.decoded("DTSTART"),
+    )
     assert autumn.decoded("DTSTART") == berlin(2027, 10, 30, 22)
     assert autumn.decoded("DTEND").replace(tzinfo=None) == dt.datetime(2027, 10, 31, 4)
 
@@ -314,11 +331,15 @@ def _set_state(ctx, key, name):
 
 @pytest.mark.parametrize(
     ("state", "status", "prefix"),
-    [("Approved", "CONFIRMED", ""), ("Cancelled", "CANCELLED", "Cancelled: "),
-     ("On Hold", "TENTATIVE", "On hold: ")],
+    [
+        ("Approved", "CONFIRMED", ""),
+        ("Cancelled", "CANCELLED", "Cancelled: "),
+        ("On Hold", "TENTATIVE", "On hold: "),
+    ],
 )
-def test_a_cancelled_or_held_deployment_does_not_look_real(calendar_plan, tmp_path, state, status,
-                                                           prefix):
+def test_a_cancelled_or_held_deployment_does_not_look_real(
+    calendar_plan, tmp_path, state, status, prefix
+):
     _set_state(calendar_plan, "REL-2026-001", state)
     export_ics(calendar_plan, tmp_path / "c.ics")
     cal = Calendar.from_ical((tmp_path / "c.ics").read_bytes())
@@ -327,16 +348,22 @@ def test_a_cancelled_or_held_deployment_does_not_look_real(calendar_plan, tmp_pa
     assert str(deploy["SUMMARY"]).startswith(f"{prefix}REL-2026-001")
 
 
-def test_icalendar_and_vobject_read_the_same_local_times_in_summer_and_winter(calendar_plan,
-                                                                                tmp_path):
+def test_icalendar_and_vobject_read_the_same_local_times_in_summer_and_winter(
+    calendar_plan, tmp_path
+):
     import vobject
 
     from relman_desktop.services.plan_zone import set_plan_zone
 
     set_plan_zone(calendar_plan, "Europe/Berlin")
-    W.create_window(calendar_plan, title="Summer window", kind="maintenance",
-                    start=berlin(2027, 7, 10, 22), end=berlin(2027, 7, 11, 2),
-                    timezone="Europe/Berlin")
+    W.create_window(
+        calendar_plan,
+        title="Summer window",
+        kind="maintenance",
+        start=berlin(2027, 7, 10, 22),
+        end=berlin(2027, 7, 11, 2),
+        timezone="Europe/Berlin",
+    )
     with calendar_plan.plan.write() as s:
         rel = s.execute(select(Release).where(Release.key == "REL-2026-002")).scalar_one()
         rel.deploy_start, rel.deploy_end = berlin(2027, 6, 19, 21, 0), berlin(2027, 6, 19, 23, 0)
@@ -345,19 +372,25 @@ def test_icalendar_and_vobject_read_the_same_local_times_in_summer_and_winter(ca
     text = target.read_text(encoding="utf-8")
     by_icalendar = {
         str(e["SUMMARY"]): (e.decoded("DTSTART"), e.decoded("DTEND"))
-        for e in Calendar.from_ical(text).walk("VEVENT") if "RECURRENCE-ID" not in e
+        for e in Calendar.from_ical(text).walk("VEVENT")
+        if "RECURRENCE-ID" not in e
     }
     by_vobject = {
         ev.summary.value: (ev.dtstart.value, ev.dtend.value)
-        for ev in vobject.readOne(text).vevent_list if not hasattr(ev, "recurrence_id")
+        for ev in vobject.readOne(text).vevent_list
+        if not hasattr(ev, "recurrence_id")
     }
     wanted = {
         "Summer window": ("2027-07-10 22:00 +0200", "2027-07-11 02:00 +0200"),
         "Year-end freeze": ("2026-12-19 00:00 +0100", "2027-01-04 00:00 +0100"),
-        "REL-2026-002 Unscheduled \u2014 deployment": ("2027-06-19 21:00 +0200",
-                                                        "2027-06-19 23:00 +0200"),
-        "REL-2026-001 Billing 2.4 \u2014 deployment": ("2026-12-12 22:30 +0100",
-                                                       "2026-12-13 01:30 +0100"),
+        "REL-2026-002 Unscheduled \u2014 deployment": (
+            "2027-06-19 21:00 +0200",
+            "2027-06-19 23:00 +0200",
+        ),
+        "REL-2026-001 Billing 2.4 \u2014 deployment": (
+            "2026-12-12 22:30 +0100",
+            "2026-12-13 01:30 +0100",
+        ),
     }
     for summary, (start, end) in wanted.items():
         for reader in (by_icalendar, by_vobject):
@@ -373,10 +406,22 @@ def test_window_uids_survive_export_and_import_into_another_plan(calendar_plan, 
     from relman_desktop.models.planfile import open_plan
     from relman_desktop.services.base import Ctx
 
-    W.create_window(calendar_plan, title="Boxing Day", kind="holiday",
-                    start=berlin(2026, 12, 26), end=berlin(2026, 12, 27), timezone="Europe/Berlin")
-    W.create_window(calendar_plan, title="Late freeze", kind="freeze",
-                    start=berlin(2026, 12, 1), end=berlin(2026, 12, 2), timezone="Europe/Berlin")
+    W.create_window(
+        calendar_plan,
+        title="Boxing Day",
+        kind="holiday",
+        start=berlin(2026, 12, 26),
+        end=berlin(2026, 12, 27),
+        timezone="Europe/Berlin",
+    )
+    W.create_window(
+        calendar_plan,
+        title="Late freeze",
+        kind="freeze",
+        start=berlin(2026, 12, 1),
+        end=berlin(2026, 12, 2),
+        timezone="Europe/Berlin",
+    )
     export_ics(calendar_plan, tmp_path / "a.ics")
     other = Ctx(open_plan(tmp_path / "other.relman", create=True), actor="t")
     import_plan(other, export_plan(calendar_plan))
@@ -385,8 +430,9 @@ def test_window_uids_survive_export_and_import_into_another_plan(calendar_plan, 
 
     def uids(path):
         cal = Calendar.from_ical(path.read_bytes())
-        return {str(e["SUMMARY"]): str(e["UID"]) for e in cal.walk("VEVENT")
-                if "RECURRENCE-ID" not in e}
+        return {
+            str(e["SUMMARY"]): str(e["UID"]) for e in cal.walk("VEVENT") if "RECURRENCE-ID" not in e
+        }
 
     first, second = uids(tmp_path / "a.ics"), uids(tmp_path / "b.ics")
     assert first == second

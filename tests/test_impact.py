@@ -53,8 +53,14 @@ def test_task_shift_moves_successors_by_exactly_what_their_slack_does_not_absorb
 def test_task_shift_reports_the_freeze_it_now_hits_as_a_new_conflict(gctx):
     result = I.impact(gctx, "REL-A/T1", 2)
     assert [(c.rule, c.releases) for c in result.new_conflicts] == [("C1", ["REL-A"])]
-    assert result.freezes_hit == [{"release": "REL-A", "window": "Year-end freeze", "severity": "error",
-                                   "message": result.new_conflicts[0].message}]
+    assert result.freezes_hit == [
+        {
+            "release": "REL-A",
+            "window": "Year-end freeze",
+            "severity": "error",
+            "message": result.new_conflicts[0].message,
+        }
+    ]
 
 
 def test_release_shift_pushes_dependents_that_lack_slack_and_their_together_partners(gctx):
@@ -75,8 +81,13 @@ def test_release_shift_pushes_dependents_that_lack_slack_and_their_together_part
 
 def test_a_release_pulled_before_its_prerequisite_is_reported(gctx):
     result = I.impact(gctx, "REL-B", -5)
-    assert [(v.release, v.prerequisite) for v in result.prerequisite_violations] == [("REL-B", "REL-A")]
-    assert "REL-B would deploy 2026-12-13 08:00–09:00 but depends on REL-A" in result.prerequisite_violations[0].message
+    assert [(v.release, v.prerequisite) for v in result.prerequisite_violations] == [
+        ("REL-B", "REL-A")
+    ]
+    assert (
+        "REL-B would deploy 2026-12-13 08:00–09:00 but depends on REL-A"
+        in result.prerequisite_violations[0].message
+    )
     assert any(c.rule == "C5" and c.releases == ["REL-B", "REL-A"] for c in result.new_conflicts)
     assert "REL-D" not in _moves(result)  # nothing is pulled earlier
 
@@ -116,14 +127,20 @@ def test_cli_impact_json_shape(gctx, plan_path):
     from relman_desktop.cli import main
 
     out, err = io.StringIO(), io.StringIO()
-    code = main(["--plan", str(plan_path), "impact", "REL-A", "--days", "3", "--json"], out=out, err=err)
+    code = main(
+        ["--plan", str(plan_path), "impact", "REL-A", "--days", "3", "--json"], out=out, err=err
+    )
     assert code == 0, err.getvalue()
     data = json.loads(out.getvalue())
     assert {"moved", "new_conflicts", "prerequisite_violations", "freezes_hit"} <= data.keys()
-    assert {"key": "REL-B", "days": 2} == {k: v for k, v in data["moved"][-2].items() if k in ("key", "days")}
+    assert {"key": "REL-B", "days": 2} == {
+        k: v for k, v in data["moved"][-2].items() if k in ("key", "days")
+    }
     assert any(m["key"] == "REL-A/T3" for m in data["moved"])
     out2 = io.StringIO()
-    main(["--plan", str(plan_path), "impact", "REL-A/T1", "--days", "2", "--json"], out=out2, err=err)
+    main(
+        ["--plan", str(plan_path), "impact", "REL-A/T1", "--days", "2", "--json"], out=out2, err=err
+    )
     conflicts = json.loads(out2.getvalue())["new_conflicts"]
     assert conflicts[0]["rule"] == "C1"
     assert set(conflicts[0]) >= {"rule", "severity", "releases", "message", "windows", "suggestion"}
@@ -161,7 +178,9 @@ def _same_but_conflicts(a: I.ImpactResult, b: I.ImpactResult) -> bool:
 
 
 @pytest.mark.parametrize("plan_kind", ["hand-built", "hand-built, planned days only", "demo"])
-def test_impact_with_and_without_the_conflict_index_moves_the_same(plan_kind, gctx, demo_ctx, monkeypatch):
+def test_impact_with_and_without_the_conflict_index_moves_the_same(
+    plan_kind, gctx, demo_ctx, monkeypatch
+):
     """The conflict index's rows stand in for a second read of the releases, and many moving
     releases read their tasks in one pass: neither changes what moves, why, or what breaks."""
     ctx = demo_ctx if plan_kind == "demo" else gctx

@@ -18,10 +18,26 @@ Cache tuning,BILL-104,10004,Improvement,To Do,Low,,,,03/04/2024
 """
 SNOW = [
     ["number", "short_description", "type", "risk", "state", "cmdb_ci", "start_date", "end_date"],
-    ["CHG0030001", "Patch DB cluster", "Normal", "Moderate", "Scheduled", "billing-db",
-     "2024-03-20 22:00:00", "2024-03-21 01:00:00"],
-    ["CHG0030002", "Replace core switch", "Emergency", "Very High", "Assess", "",
-     "2024-03-22 22:00:00", "2024-03-23 01:00:00"],
+    [
+        "CHG0030001",
+        "Patch DB cluster",
+        "Normal",
+        "Moderate",
+        "Scheduled",
+        "billing-db",
+        "2024-03-20 22:00:00",
+        "2024-03-21 01:00:00",
+    ],
+    [
+        "CHG0030002",
+        "Replace core switch",
+        "Emergency",
+        "Very High",
+        "Assess",
+        "",
+        "2024-03-22 22:00:00",
+        "2024-03-23 01:00:00",
+    ],
 ]
 
 
@@ -41,8 +57,9 @@ def plan_file(tmp_path: Path) -> Path:
     ctx = Ctx(open_plan(plan, create=True), actor="tester")
     for name in ("billing-web", "billing-db"):
         cis.create_ci(ctx, {"name": name, "ci_class": "application"})
-    releases.create_release(ctx, {"key": "REL-1", "title": "Billing 2.4", "type": "minor",
-                                  "version": "2.4.0"})
+    releases.create_release(
+        ctx, {"key": "REL-1", "title": "Billing 2.4", "type": "minor", "version": "2.4.0"}
+    )
     ctx.plan.close()
     return plan
 
@@ -95,7 +112,10 @@ def test_servicenow_xlsx_by_its_headers_and_an_update(plan_file: Path, tmp_path:
     assert "columns not read: start_date, end_date" in out
     got = changes(plan_file)
     assert (got["CHG0030001"].type, got["CHG0030001"].risk, got["CHG0030001"].approval) == (
-        "normal", "medium", "approved")
+        "normal",
+        "medium",
+        "approved",
+    )
     assert got["CHG0030001"].cis == ["billing-db"]
     assert (got["CHG0030002"].type, got["CHG0030002"].risk) == ("emergency", "critical")
     book.active["E3"] = "Scheduled"
@@ -114,9 +134,20 @@ def test_other_layouts_through_map(plan_file: Path, tmp_path: Path) -> None:
     assert code == 2
     assert err.strip() == (
         "relman: tracker.csv has no key column: none of its columns (Ticket, Headline, Severity) is a "
-        "change key (Jira 'Issue key', ServiceNow 'number'); name one with --map COLUMN=key")
-    code, out, err = run(plan_file, "import", "changes", str(csv_file), "--map", "Ticket=key",
-                         "--map", "Headline=title", "--map", "severity=risk")
+        "change key (Jira 'Issue key', ServiceNow 'number'); name one with --map COLUMN=key"
+    )
+    code, out, err = run(
+        plan_file,
+        "import",
+        "changes",
+        str(csv_file),
+        "--map",
+        "Ticket=key",
+        "--map",
+        "Headline=title",
+        "--map",
+        "severity=risk",
+    )
     assert code == 0, err
     assert changes(plan_file)["OPS-7"].risk == "low"
     code, _, err = run(plan_file, "import", "changes", str(csv_file), "--map", "Ticket=owner")

@@ -11,7 +11,9 @@ import pytest
 
 from relman_desktop.cli import main
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "ics"  # shared/ beside the repo
+CORPUS = (
+    Path(__file__).resolve().parents[2] / "shared" / "corpus" / "ics"
+)  # shared/ beside the repo
 UTC = dt.UTC
 
 
@@ -58,9 +60,20 @@ def test_every_corpus_file_is_covered() -> None:
 
 
 @pytest.mark.parametrize(("name", "since", "until", "count"), COUNTS)
-def test_each_feed_imports_and_reimports_without_duplicates(plan_file: Path, name: str, since: str,
-                                                            until: str, count: int) -> None:
-    argv = ["import", "ics", str(CORPUS / name), "--as", "holiday", "--from", since, "--until", until]
+def test_each_feed_imports_and_reimports_without_duplicates(
+    plan_file: Path, name: str, since: str, until: str, count: int
+) -> None:
+    argv = [
+        "import",
+        "ics",
+        str(CORPUS / name),
+        "--as",
+        "holiday",
+        "--from",
+        since,
+        "--until",
+        until,
+    ]
     code, out, err = run(plan_file, *argv, "--json")
     assert code == 0, err
     first = json.loads(out)
@@ -75,8 +88,18 @@ def test_each_feed_imports_and_reimports_without_duplicates(plan_file: Path, nam
 
 
 def test_weekly_rule_with_exdates_in_chicago_time(plan_file: Path) -> None:
-    code, _, err = run(plan_file, "import", "ics", str(CORPUS / "google_school_america-chicago.ics"),
-                       "--as", "event", "--from", "2020-11-16", "--until", "2020-11-30")
+    code, _, err = run(
+        plan_file,
+        "import",
+        "ics",
+        str(CORPUS / "google_school_america-chicago.ics"),
+        "--as",
+        "event",
+        "--from",
+        "2020-11-16",
+        "--until",
+        "2020-11-30",
+    )
     assert code == 0, err
     ctx = ctx_for(plan_file)
     try:
@@ -92,8 +115,18 @@ def test_weekly_rule_with_exdates_in_chicago_time(plan_file: Path) -> None:
 
 
 def test_moved_occurrence_lands_where_it_was_moved(plan_file: Path) -> None:
-    code, _, err = run(plan_file, "import", "ics", str(CORPUS / "google_machbar-public_europe-berlin.ics"),
-                       "--as", "event", "--from", "2019-02-01", "--until", "2019-02-28")
+    code, _, err = run(
+        plan_file,
+        "import",
+        "ics",
+        str(CORPUS / "google_machbar-public_europe-berlin.ics"),
+        "--as",
+        "event",
+        "--from",
+        "2019-02-01",
+        "--until",
+        "2019-02-28",
+    )
     assert code == 0, err
     ctx = ctx_for(plan_file)
     try:
@@ -103,27 +136,51 @@ def test_moved_occurrence_lands_where_it_was_moved(plan_file: Path) -> None:
     # the monthly (3rd Saturday) series' 2019-02-16 11:00 occurrence has RECURRENCE-ID and was
     # moved to Sunday 2019-02-24 11:00 Berlin (10:00 UTC); another series of the same name
     # (monthly on the 2nd Saturday from 2019-01-12) gives 2019-02-09
-    assert [w.start for w in cafe] == [dt.datetime(2019, 2, 9, 10, 0, tzinfo=UTC),
-                                       dt.datetime(2019, 2, 24, 10, 0, tzinfo=UTC)]
+    assert [w.start for w in cafe] == [
+        dt.datetime(2019, 2, 9, 10, 0, tzinfo=UTC),
+        dt.datetime(2019, 2, 24, 10, 0, tzinfo=UTC),
+    ]
 
 
 def test_thunderbird_overrides_and_london_zone(plan_file: Path) -> None:
-    run(plan_file, "import", "ics", str(CORPUS / "thunderbird_europe-london.ics"), "--as", "maintenance",
-        "--from", "2025-04-01", "--until", "2025-04-30")
+    run(
+        plan_file,
+        "import",
+        "ics",
+        str(CORPUS / "thunderbird_europe-london.ics"),
+        "--as",
+        "maintenance",
+        "--from",
+        "2025-04-01",
+        "--until",
+        "2025-04-30",
+    )
     ctx = ctx_for(plan_file)
     try:
         starts = [w.start for w in windows(ctx)]
     finally:
         ctx.plan.close()
     # daily 09:00 London (BST, UTC+1); the 24th moved to 11:00
-    assert starts == [dt.datetime(2025, 4, d, h, 0, tzinfo=UTC)
-                      for d, h in ((23, 8), (24, 10), (25, 8), (26, 8), (27, 8))]
+    assert starts == [
+        dt.datetime(2025, 4, d, h, 0, tzinfo=UTC)
+        for d, h in ((23, 8), (24, 10), (25, 8), (26, 8), (27, 8))
+    ]
 
 
 def test_awkward_holiday_feed_gives_whole_days(plan_file: Path) -> None:
     """Bare DTSTART:20190101 dates, DTEND equal to DTSTART, and an empty RRULE: line each."""
-    run(plan_file, "import", "ics", str(CORPUS / "calendarlabs_germany-holidays.ics"), "--as", "holiday",
-        "--from", "2019-01-01", "--until", "2019-01-01")
+    run(
+        plan_file,
+        "import",
+        "ics",
+        str(CORPUS / "calendarlabs_germany-holidays.ics"),
+        "--as",
+        "holiday",
+        "--from",
+        "2019-01-01",
+        "--until",
+        "2019-01-01",
+    )
     ctx = ctx_for(plan_file)
     try:
         (new_year,) = windows(ctx)
@@ -138,10 +195,32 @@ def test_reimport_updates_a_changed_event_by_uid(plan_file: Path, tmp_path: Path
     feed = tmp_path / "feed.ics"
     text = (CORPUS / "confluence-calendar_america-los-angeles.ics").read_text(encoding="utf-8")
     feed.write_text(text, encoding="utf-8")
-    run(plan_file, "import", "ics", str(feed), "--as", "freeze", "--from", "2021-01-01", "--until", "2021-12-31")
+    run(
+        plan_file,
+        "import",
+        "ics",
+        str(feed),
+        "--as",
+        "freeze",
+        "--from",
+        "2021-01-01",
+        "--until",
+        "2021-12-31",
+    )
     feed.write_text(text.replace("SUMMARY:test", "SUMMARY:Year-end freeze"), encoding="utf-8")
-    code, out, _ = run(plan_file, "import", "ics", str(feed), "--as", "freeze", "--from", "2021-01-01",
-                       "--until", "2021-12-31", "--json")
+    code, out, _ = run(
+        plan_file,
+        "import",
+        "ics",
+        str(feed),
+        "--as",
+        "freeze",
+        "--from",
+        "2021-01-01",
+        "--until",
+        "2021-12-31",
+        "--json",
+    )
     preview = json.loads(out)
     assert preview["counts"] == {"create": 0, "update": 1, "skip": 0}
     assert preview["rows"][0]["reason"] == "title differ"
@@ -153,26 +232,52 @@ def test_reimport_updates_a_changed_event_by_uid(plan_file: Path, tmp_path: Path
 
 
 def test_dry_run_and_default_range_warning(plan_file: Path) -> None:
-    code, out, _ = run(plan_file, "import", "ics", str(CORPUS / "outlook_officeholidays-germany.ics"),
-                       "--as", "holiday", "--from", "2030-01-01", "--until", "2030-12-31", "--dry-run")
+    code, out, _ = run(
+        plan_file,
+        "import",
+        "ics",
+        str(CORPUS / "outlook_officeholidays-germany.ics"),
+        "--as",
+        "holiday",
+        "--from",
+        "2030-01-01",
+        "--until",
+        "2030-12-31",
+        "--dry-run",
+    )
     assert code == 0
     assert "no event falls between 2030-01-01 and 2030-12-31" in out
     assert "from 2008-01-01 to 2020-12-26" in out
 
 
 def test_not_a_calendar_is_refused_in_one_line(plan_file: Path, tmp_path: Path) -> None:
-    junit = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "junit" / "pytest_junitxml.xml"
+    junit = (
+        Path(__file__).resolve().parents[2] / "shared" / "corpus" / "junit" / "pytest_junitxml.xml"
+    )
     code, out, err = run(plan_file, "import", "ics", str(junit), "--as", "holiday")
     assert code == 2 and out == ""
-    assert err.strip() == ("relman: pytest_junitxml.xml is not an iCalendar file: it does not begin "
-                           "with BEGIN:VCALENDAR")
+    assert err.strip() == (
+        "relman: pytest_junitxml.xml is not an iCalendar file: it does not begin "
+        "with BEGIN:VCALENDAR"
+    )
     fresh = tmp_path / "none.relman"
     assert run(fresh, "import", "ics", str(junit), "--as", "holiday")[0] == 2
     assert not fresh.exists()
 
 
 def test_unknown_ci_is_refused_before_writing(plan_file: Path) -> None:
-    code, _, err = run(plan_file, "import", "ics", str(CORPUS / "thunderbird_europe-london.ics"),
-                       "--as", "maintenance", "--ci", "billing-db", "--from", "2025-04-01",
-                       "--until", "2025-04-30")
+    code, _, err = run(
+        plan_file,
+        "import",
+        "ics",
+        str(CORPUS / "thunderbird_europe-london.ics"),
+        "--as",
+        "maintenance",
+        "--ci",
+        "billing-db",
+        "--from",
+        "2025-04-01",
+        "--until",
+        "2025-04-30",
+    )
     assert code == 2 and "unknown CI 'billing-db'" in err

@@ -13,7 +13,9 @@ import pytest
 from relman_desktop.cli import main
 from relman_desktop.importers.ganttproject import read_schedule
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "schedules"  # shared/ beside the repo
+CORPUS = (
+    Path(__file__).resolve().parents[2] / "shared" / "corpus" / "schedules"
+)  # shared/ beside the repo
 D = dt.date
 
 
@@ -26,7 +28,9 @@ def run(plan: Path, *argv: str) -> tuple[int, str, str]:
 def test_every_schedule_file_is_covered() -> None:
     # TaskJuggler .tjp is a programming language, not a file format: it is not read (docs say so)
     assert sorted(p.name for p in CORPUS.iterdir() if p.is_file()) == [
-        "ganttproject_HouseBuildingSample.gan", "planner_project1.planner"]
+        "ganttproject_HouseBuildingSample.gan",
+        "planner_project1.planner",
+    ]
 
 
 def test_ganttproject_sample() -> None:
@@ -34,12 +38,17 @@ def test_ganttproject_sample() -> None:
     # 20 <task> elements, 4 of them hold others: 16 work tasks, 4 with meeting="true"
     assert len(schedule.tasks) == 16
     assert sorted(t.name for t in schedule.tasks if t.milestone) == [
-        "Agreement on architectural plan", "Bring your family here", "Construction completed",
-        "GanttProject 3.3"]
+        "Agreement on architectural plan",
+        "Bring your family here",
+        "Construction completed",
+        "GanttProject 3.3",
+    ]
     tasks = {t.name: t for t in schedule.tasks}
     # start 2024-07-01, 15 working days: ends Friday 2024-07-19
     assert (tasks["Foundation building"].start, tasks["Foundation building"].end) == (
-        D(2024, 7, 1), D(2024, 7, 19))
+        D(2024, 7, 1),
+        D(2024, 7, 19),
+    )
     assert tasks["Roof"].outline == "Construction phase"
     assert tasks["Create draft of architecture"].percent_complete == 100
     names = {t.identity: t.name for t in schedule.tasks}
@@ -58,10 +67,13 @@ def test_planner_sample() -> None:
     assert len(schedule.tasks) == 29  # 30 tasks, 'Task Four' holds another
     assert sum(t.milestone for t in schedule.tasks) == 1
     assert Counter((link.type.value, link.lag_days) for link in schedule.links) == Counter(
-        {("FS", 0): 1, ("FS", 1): 1, ("FF", 0): 1, ("SS", 0): 1, ("SF", 0): 1})
+        {("FS", 0): 1, ("FS", 1): 1, ("FF", 0): 1, ("SS", 0): 1, ("SF", 0): 1}
+    )
 
 
-@pytest.mark.parametrize("name", ["ganttproject_HouseBuildingSample.gan", "planner_project1.planner"])
+@pytest.mark.parametrize(
+    "name", ["ganttproject_HouseBuildingSample.gan", "planner_project1.planner"]
+)
 def test_import_and_reimport(tmp_path: Path, name: str) -> None:
     plan = tmp_path / "p.relman"
     code, out, err = run(plan, "import", "gantt", str(CORPUS / name), "--new-release", "--json")
@@ -86,7 +98,13 @@ def test_not_a_schedule_is_refused(tmp_path: Path) -> None:
 
 def test_outline_and_milestones_survive_the_plan_json_round_trip(tmp_path: Path) -> None:
     plan, copy, doc = tmp_path / "p.relman", tmp_path / "copy.relman", tmp_path / "plan.json"
-    run(plan, "import", "gantt", str(CORPUS / "ganttproject_HouseBuildingSample.gan"), "--new-release")
+    run(
+        plan,
+        "import",
+        "gantt",
+        str(CORPUS / "ganttproject_HouseBuildingSample.gan"),
+        "--new-release",
+    )
     assert run(plan, "export", "plan", str(doc))[0] == 0
     tasks = json.loads(doc.read_text(encoding="utf-8"))["releases"][0]["tasks"]
     roof = next(t for t in tasks if t["title"] == "Roof")
@@ -95,5 +113,7 @@ def test_outline_and_milestones_survive_the_plan_json_round_trip(tmp_path: Path)
     code, _, err = run(copy, "import", "plan", str(doc))
     assert code == 0, err
     assert run(copy, "export", "plan", str(tmp_path / "again.json"))[0] == 0
-    again = json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))["releases"][0]["tasks"]
+    again = json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))["releases"][0][
+        "tasks"
+    ]
     assert again == tasks

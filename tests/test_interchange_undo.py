@@ -37,8 +37,12 @@ def test_update_by_reimport_undoes_to_the_old_values(ctx, tmp_path: Path) -> Non
     source = CORPUS / "mspdi" / "msproject2007_relations.xml"
     apply_schedule(ctx, preview_schedule(ctx, read_mspdi(source), release_key="R1"))
     moved = tmp_path / "moved.xml"
-    moved.write_text(source.read_text(encoding="utf-8").replace(
-        "<Name>Task 3</Name>", "<Name>Task 3, renamed</Name>"), encoding="utf-8")
+    moved.write_text(
+        source.read_text(encoding="utf-8").replace(
+            "<Name>Task 3</Name>", "<Name>Task 3, renamed</Name>"
+        ),
+        encoding="utf-8",
+    )
     plan = preview_schedule(ctx, read_mspdi(moved), release_key="R1")
     assert plan.preview.counts()["update"] == 1
     apply_schedule(ctx, plan)
@@ -52,8 +56,11 @@ def test_new_release_import_undoes_to_no_release(ctx) -> None:
     from relman_desktop.importers.ganttproject import read_schedule
     from relman_desktop.importers.schedule import apply_schedule, preview_schedule, undo_schedule
 
-    plan = preview_schedule(ctx, read_schedule(CORPUS / "schedules" / "ganttproject_HouseBuildingSample.gan"),
-                            new_release={"key": "HOUSE", "title": "House", "type": "major"})
+    plan = preview_schedule(
+        ctx,
+        read_schedule(CORPUS / "schedules" / "ganttproject_HouseBuildingSample.gan"),
+        new_release={"key": "HOUSE", "title": "House", "type": "major"},
+    )
     apply_schedule(ctx, plan)
     assert [w.title for w in windows.list_windows(ctx)] == ["Holiday (GanttProject calendar)"]
     assert plan.applied is not None
@@ -70,7 +77,9 @@ def test_calendar_import_undoes(ctx) -> None:
     )
 
     feed = read_ics(CORPUS / "ics" / "thunderbird_europe-london.ics")
-    plan = preview_windows(ctx, feed, kind="freeze", since=dt.date(2025, 4, 1), until=dt.date(2025, 4, 30))
+    plan = preview_windows(
+        ctx, feed, kind="freeze", since=dt.date(2025, 4, 1), until=dt.date(2025, 4, 30)
+    )
     apply_windows(ctx, plan)
     assert len(windows.list_windows(ctx)) == 5
     assert plan.applied is not None
@@ -90,10 +99,15 @@ def test_change_import_undoes(ctx, tmp_path: Path) -> None:
     sheet.write_text("Issue key,Summary,Priority\nOPS-1,Rotate keys,High\n", encoding="utf-8")
     plan = preview_changes(ctx, read_table(sheet))
     apply_changes(ctx, plan)
-    sheet.write_text("Issue key,Summary,Priority\nOPS-1,Rotate keys,Low\nOPS-2,Patch,Low\n", encoding="utf-8")
+    sheet.write_text(
+        "Issue key,Summary,Priority\nOPS-1,Rotate keys,Low\nOPS-2,Patch,Low\n", encoding="utf-8"
+    )
     second = preview_changes(ctx, read_table(sheet))
     apply_changes(ctx, second)
-    assert {c.key: c.risk for c in change_service.list_changes(ctx)} == {"OPS-1": "low", "OPS-2": "low"}
+    assert {c.key: c.risk for c in change_service.list_changes(ctx)} == {
+        "OPS-1": "low",
+        "OPS-2": "low",
+    }
     assert second.applied is not None
     undo_changes(ctx, second.applied)
     assert {c.key: c.risk for c in change_service.list_changes(ctx)} == {"OPS-1": "high"}
@@ -103,9 +117,14 @@ def test_deleting_an_imported_task_and_undoing_keeps_its_outline(ctx) -> None:
     from relman_desktop.importers.ganttproject import read_schedule
     from relman_desktop.importers.schedule import apply_schedule, preview_schedule
 
-    apply_schedule(ctx, preview_schedule(
-        ctx, read_schedule(CORPUS / "schedules" / "ganttproject_HouseBuildingSample.gan"),
-        new_release={"key": "HOUSE", "title": "House", "type": "major"}))
+    apply_schedule(
+        ctx,
+        preview_schedule(
+            ctx,
+            read_schedule(CORPUS / "schedules" / "ganttproject_HouseBuildingSample.gan"),
+            new_release={"key": "HOUSE", "title": "House", "type": "major"},
+        ),
+    )
     roof = next(t for t in tasks.list_tasks(ctx, "HOUSE") if t.title == "Roof")
     done = next(t for t in tasks.list_tasks(ctx, "HOUSE") if t.title == "Construction completed")
     assert (roof.outline, roof.milestone, done.milestone) == ("Construction phase", False, True)

@@ -31,8 +31,20 @@ from relman_desktop.services.base import Ctx, GuardRefused, ServiceError
 from relman_desktop.services.releases import dependency_graph
 
 NOW = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
-STATES = ["Planning", "Build", "Testing", "Awaiting Approval", "Approved", "Deploying", "Deployed",
-          "In Review", "Closed", "On Hold", "Cancelled", "Rolled Back"]
+STATES = [
+    "Planning",
+    "Build",
+    "Testing",
+    "Awaiting Approval",
+    "Approved",
+    "Deploying",
+    "Deployed",
+    "In Review",
+    "Closed",
+    "On Hold",
+    "Cancelled",
+    "Rolled Back",
+]
 PHASES = ["plan", "build", "test", "approve", "deploy", "verify", "review"]
 
 
@@ -42,7 +54,10 @@ class PlanMachine(RuleBasedStateMachine):
         self.dir = Path(tempfile.mkdtemp(prefix="relman-hyp-"))
         self.plan = open_plan(self.dir / "p.relman", create=True)
         self.ctx = Ctx(self.plan, actor="hypothesis", clock=lambda: NOW)
-        people.create_person(self.ctx, {"email": "rm@example.com", "name": "Rita Manager", "roles": ["release_manager"]})
+        people.create_person(
+            self.ctx,
+            {"email": "rm@example.com", "name": "Rita Manager", "roles": ["release_manager"]},
+        )
         self.keys: list[str] = []
         self.changes: list[str] = []
 
@@ -55,13 +70,23 @@ class PlanMachine(RuleBasedStateMachine):
         key = f"REL-{len(self.keys) + 1}"
         fields: dict = {"key": key, "title": f"Release {key}", "type": "minor"}
         if full:
-            fields |= {"scope": "Scope", "planned_start": "2026-12-01", "planned_end": "2026-12-10",
-                       "manager_email": "rm@example.com", "rollback_plan": "Redeploy", "rollback_minutes": 30}
+            fields |= {
+                "scope": "Scope",
+                "planned_start": "2026-12-01",
+                "planned_end": "2026-12-10",
+                "manager_email": "rm@example.com",
+                "rollback_plan": "Redeploy",
+                "rollback_minutes": 30,
+            }
         releases.create_release(self.ctx, fields)
         self.keys.append(key)
 
     @precondition(lambda self: self.keys)
-    @rule(data=st.data(), phase=st.sampled_from(PHASES), status=st.sampled_from(["todo", "done", "cancelled"]))
+    @rule(
+        data=st.data(),
+        phase=st.sampled_from(PHASES),
+        status=st.sampled_from(["todo", "done", "cancelled"]),
+    )
     def add_task(self, data: st.DataObject, phase: str, status: str) -> None:
         key = data.draw(st.sampled_from(self.keys))
         tasks.add_task(self.ctx, key, {"title": f"{phase} work", "phase": phase, "status": status})
@@ -91,15 +116,27 @@ class PlanMachine(RuleBasedStateMachine):
     @rule(approved=st.booleans())
     def create_change(self, approved: bool) -> None:
         key = f"CHG-{len(self.changes) + 1}"
-        changes.create_change(self.ctx, {"key": key, "title": "A change", "type": "normal", "category": "fix",
-                                         "approval": "approved" if approved else "pending"})
+        changes.create_change(
+            self.ctx,
+            {
+                "key": key,
+                "title": "A change",
+                "type": "normal",
+                "category": "fix",
+                "approval": "approved" if approved else "pending",
+            },
+        )
         self.changes.append(key)
 
     @precondition(lambda self: self.keys and self.changes)
     @rule(data=st.data())
     def bundle(self, data: st.DataObject) -> None:
         try:
-            changes.bundle_change(self.ctx, data.draw(st.sampled_from(self.changes)), data.draw(st.sampled_from(self.keys)))
+            changes.bundle_change(
+                self.ctx,
+                data.draw(st.sampled_from(self.changes)),
+                data.draw(st.sampled_from(self.keys)),
+            )
         except ServiceError:
             pass
 
@@ -108,11 +145,18 @@ class PlanMachine(RuleBasedStateMachine):
     def stage_and_decide(self, data: st.DataObject, decision: str) -> None:
         key = data.draw(st.sampled_from(self.keys))
         try:
-            stage = approvals.add_stage(self.ctx, key, f"Stage {len(approvals.list_stages(self.ctx, key)) + 1}",
-                                        "any", ["rm@example.com"])
+            stage = approvals.add_stage(
+                self.ctx,
+                key,
+                f"Stage {len(approvals.list_stages(self.ctx, key)) + 1}",
+                "any",
+                ["rm@example.com"],
+            )
         except ServiceError:
             return
-        approval = approvals.approval_id_for(self.ctx, key, approvals.list_stages(self.ctx, key)[-1].name, "rm@example.com")
+        approval = approvals.approval_id_for(
+            self.ctx, key, approvals.list_stages(self.ctx, key)[-1].name, "rm@example.com"
+        )
         assert stage
         approvals.decide(self.ctx, approval, decision, "recorded by hypothesis")
 
@@ -140,7 +184,11 @@ class PlanMachine(RuleBasedStateMachine):
             return
         # It went through: every guard was met, or each unmet one was soft and is now overridden.
         assert all(u.soft for u in check.unmet)
-        recorded = {o["guard"] for o in lifecycle.overrides(self.ctx, key) if o["to_state"] == check.to_state}
+        recorded = {
+            o["guard"]
+            for o in lifecycle.overrides(self.ctx, key)
+            if o["to_state"] == check.to_state
+        }
         for u in check.unmet:
             assert reason is not None
             assert (f"{u.guard}({u.param})" if u.param else u.guard) in recorded
@@ -166,7 +214,9 @@ class PlanMachine(RuleBasedStateMachine):
 
 
 PlanMachine.TestCase.settings = settings(
-    max_examples=12, stateful_step_count=25, deadline=None,
+    max_examples=12,
+    stateful_step_count=25,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 TestPlanInvariants = PlanMachine.TestCase

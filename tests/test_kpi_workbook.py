@@ -378,7 +378,9 @@ def test_line_charts_draw_straight_segments_and_sheets_print_one_page_wide(workb
     import re
 
     with ZipFile(workbook_path) as archive:
-        charts = [archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/charts/chart")]
+        charts = [
+            archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/charts/chart")
+        ]
     lines = [c for c in charts if re.search(r"<(c:)?lineChart>", c)]
     assert lines, "no line chart"
     for xml in lines:  # the chart namespace may be the default one or prefixed c:

@@ -75,18 +75,26 @@ def test_full_walk_from_planning_to_closed(ctx, release):
     assert can_transition(ctx, KEY, "Testing").allowed
     assert transition(ctx, KEY, "Testing") == "Testing"
 
-    evidence.record_test_run(ctx, KEY, "regression", "staging", 120, 0, 2, dt.datetime(2026, 11, 26, tzinfo=UTC))
+    evidence.record_test_run(
+        ctx, KEY, "regression", "staging", 120, 0, 2, dt.datetime(2026, 11, 26, tzinfo=UTC)
+    )
     set_task_status(ctx, test, "done")
     assert transition(ctx, KEY, "Awaiting Approval") == "Awaiting Approval"
 
     [approval] = approvals.list_stages(ctx, KEY)[0].approvers
     assert approvals.decide(ctx, approval.approval_id, "approved", "fine") == "approved"
     assert stage
-    set_release(ctx, KEY, rollback_plan="Redeploy 2.3.1 from the artifact store", rollback_minutes=20)
+    set_release(
+        ctx, KEY, rollback_plan="Redeploy 2.3.1 from the artifact store", rollback_minutes=20
+    )
     assert transition(ctx, KEY, "Approved") == "Approved"
 
-    set_release(ctx, KEY, deploy_start=dt.datetime(2026, 12, 5, 22, tzinfo=UTC),
-                deploy_end=dt.datetime(2026, 12, 6, 2, tzinfo=UTC))
+    set_release(
+        ctx,
+        KEY,
+        deploy_start=dt.datetime(2026, 12, 5, 22, tzinfo=UTC),
+        deploy_end=dt.datetime(2026, 12, 6, 2, tzinfo=UTC),
+    )
     assert can_transition(ctx, KEY, "Deploying").unmet == []
     assert transition(ctx, KEY, "Deploying") == "Deploying"
 
@@ -98,13 +106,20 @@ def test_full_walk_from_planning_to_closed(ctx, release):
     evidence.record_review(ctx, KEY, "successful", lessons_learned="Smooth")
     set_task_status(ctx, review, "done")
     assert transition(ctx, KEY, "Closed") == "Closed"
-    assert [(o.to_state, o.label) for o in available_transitions(ctx, KEY)] == [("In Review", "Reopen")]
+    assert [(o.to_state, o.label) for o in available_transitions(ctx, KEY)] == [
+        ("In Review", "Reopen")
+    ]
 
     moves = [(b["status"], a["status"]) for _, b, a in audit(ctx, "transition")]
     assert moves == [
-        ("Planning", "Build"), ("Build", "Testing"), ("Testing", "Awaiting Approval"),
-        ("Awaiting Approval", "Approved"), ("Approved", "Deploying"), ("Deploying", "Deployed"),
-        ("Deployed", "In Review"), ("In Review", "Closed"),
+        ("Planning", "Build"),
+        ("Build", "Testing"),
+        ("Testing", "Awaiting Approval"),
+        ("Awaiting Approval", "Approved"),
+        ("Approved", "Deploying"),
+        ("Deploying", "Deployed"),
+        ("Deployed", "In Review"),
+        ("In Review", "Closed"),
     ]
     assert overrides(ctx, KEY) == []
 
@@ -114,7 +129,12 @@ def test_hard_guard_refuses_and_lists_every_unmet_guard(ctx):
     check = can_transition(ctx, KEY, "Build")
     assert not check.allowed and not check.overridable
     assert [(u.guard, u.soft, u.messages, u.jump_to) for u in check.unmet] == [
-        ("scope_defined", False, ["no scope", "no planned start", "no planned end", "no release manager"], "Overview")
+        (
+            "scope_defined",
+            False,
+            ["no scope", "no planned start", "no planned end", "no release manager"],
+            "Overview",
+        )
     ]
     with pytest.raises(GuardRefused) as info:
         transition(ctx, KEY, "Build", reason="the CAB said so")
@@ -133,7 +153,12 @@ def test_build_to_testing_lists_hard_and_soft_guards(ctx, release):
     check = can_transition(ctx, KEY, "Testing")
     assert [(u.guard, u.param, u.soft, u.messages) for u in check.unmet] == [
         ("changes_approved", None, False, ["no change is linked to this release"]),
-        ("phase_tasks_done", "build", True, ["2 of 2 build tasks are not done: Build image, Tag repo"]),
+        (
+            "phase_tasks_done",
+            "build",
+            True,
+            ["2 of 2 build tasks are not done: Build image, Tag repo"],
+        ),
     ]
     with pytest.raises(GuardRefused) as info:
         transition(ctx, KEY, "Testing", reason="hotfix")
@@ -166,20 +191,34 @@ def test_soft_guard_needs_a_reason_then_is_overridden_and_audited(ctx, release):
     with ctx.read() as s:
         [row] = s.execute(select(GuardOverride)).scalars().all()
         assert (row.from_state, row.to_state, row.guard, row.reason, row.actor) == (
-            "Build", "Testing", "phase_tasks_done(build)", "tagging is done by the pipeline", "tester@example.com")
+            "Build",
+            "Testing",
+            "phase_tasks_done(build)",
+            "tagging is done by the pipeline",
+            "tester@example.com",
+        )
     [(action, before, after)] = audit(ctx, "override")
     assert after == {
-        "guard": "phase_tasks_done", "param": "build", "missing": ["1 of 1 build task is not done: Tag repo"],
-        "reason": "tagging is done by the pipeline", "from": "Build", "to": "Testing",
+        "guard": "phase_tasks_done",
+        "param": "build",
+        "missing": ["1 of 1 build task is not done: Tag repo"],
+        "reason": "tagging is done by the pipeline",
+        "from": "Build",
+        "to": "Testing",
     }
-    assert audit(ctx, "transition")[-1][2] == {"status": "Testing", "reason": "tagging is done by the pipeline"}
+    assert audit(ctx, "transition")[-1][2] == {
+        "status": "Testing",
+        "reason": "tagging is done by the pipeline",
+    }
 
 
 def test_on_hold_and_back_to_where_it_was(ctx, release):
     set_release(ctx, KEY, status="Testing")
     assert transition(ctx, KEY, "On Hold") == "On Hold"
     options = available_transitions(ctx, KEY)
-    assert [(o.to_state, o.label, o.back) for o in options] == [("Testing", "Back to Testing", True)]
+    assert [(o.to_state, o.label, o.back) for o in options] == [
+        ("Testing", "Back to Testing", True)
+    ]
     assert transition(ctx, KEY, "Testing") == "Testing"  # named by the previous state
     transition(ctx, KEY, "On Hold")
     assert transition(ctx, KEY, "back") == "Testing"
@@ -194,20 +233,29 @@ def test_on_hold_cannot_jump_elsewhere(ctx, release):
     transition(ctx, KEY, "On Hold")
     with pytest.raises(ServiceError) as info:
         transition(ctx, KEY, "Cancelled")
-    assert str(info.value) == "REL-2026-014 cannot move from On Hold to Cancelled: from On Hold REL-2026-014 can move to Build"
+    assert (
+        str(info.value)
+        == "REL-2026-014 cannot move from On Hold to Cancelled: from On Hold REL-2026-014 can move to Build"
+    )
 
 
 @pytest.mark.parametrize("state", ["Planning", "Approved", "Deployed", "Rolled Back"])
 def test_cancelled_from_any_open_state(ctx, release, state):
     set_release(ctx, KEY, status=state)
     assert transition(ctx, KEY, "Cancelled") == "Cancelled"
-    assert [(o.to_state, o.label) for o in available_transitions(ctx, KEY)] == [("Planning", "Reopen")]
+    assert [(o.to_state, o.label) for o in available_transitions(ctx, KEY)] == [
+        ("Planning", "Reopen")
+    ]
 
 
 def test_rolled_back_path(ctx, release):
     set_release(ctx, KEY, status="Deploying")
     assert transition(ctx, KEY, "Rolled Back") == "Rolled Back"
-    assert [o.to_state for o in available_transitions(ctx, KEY)] == ["In Review", "On Hold", "Cancelled"]
+    assert [o.to_state for o in available_transitions(ctx, KEY)] == [
+        "In Review",
+        "On Hold",
+        "Cancelled",
+    ]
     assert transition(ctx, KEY, "In Review") == "In Review"
     with pytest.raises(GuardRefused) as info:
         transition(ctx, KEY, "Closed", reason="x")
@@ -245,16 +293,23 @@ def test_closed_allows_only_reopening(ctx, release):
     set_release(ctx, KEY, status="Closed")
     with pytest.raises(ServiceError) as info:
         transition(ctx, KEY, "Build")
-    assert str(info.value) == "REL-2026-014 cannot move from Closed to Build: from Closed REL-2026-014 can move to In Review"
+    assert (
+        str(info.value)
+        == "REL-2026-014 cannot move from Closed to Build: from Closed REL-2026-014 can move to In Review"
+    )
     assert transition(ctx, KEY, "Reopen") == "In Review"
 
 
 def test_transition_raises_a_status_change_event_for_rules(ctx, release):
     from relman_desktop.services.rules import create_rule
 
-    create_rule(ctx, "raise priority when building", "on_status_change",
-                [{"field": "status", "op": "eq", "value": "Build"}],
-                [{"action": "set_field", "field": "priority", "value": "high"}])
+    create_rule(
+        ctx,
+        "raise priority when building",
+        "on_status_change",
+        [{"field": "status", "op": "eq", "value": "Build"}],
+        [{"action": "set_field", "field": "priority", "value": "high"}],
+    )
     transition(ctx, KEY, "Build")
     with ctx.read() as s:
         from relman_desktop.services.base import release_by_key
@@ -267,8 +322,14 @@ def test_awaiting_approval_to_approved_hard_guards(ctx, release):
     make_person(ctx, "bob@example.com", "Bob")
     make_person(ctx, "cy@example.com", "Cy")
     set_release(ctx, KEY, status="Awaiting Approval")
-    make_stage(ctx, KEY, "CAB", "majority", ["ann@example.com", "bob@example.com", "cy@example.com"],
-               decisions={"ann@example.com": "approved"})
+    make_stage(
+        ctx,
+        KEY,
+        "CAB",
+        "majority",
+        ["ann@example.com", "bob@example.com", "cy@example.com"],
+        decisions={"ann@example.com": "approved"},
+    )
     check = can_transition(ctx, KEY, "Approved")
     assert [u.messages for u in check.unmet] == [
         ["stage CAB is not approved: 1 of 3 approvers approved, majority needs 2"],
@@ -293,9 +354,14 @@ def test_list_states_and_transitions(ctx, release):
 
 def test_add_rename_reorder_states_and_transitions(ctx, release):
     sid = workflow.add_state(ctx, "Security Review", position=3)
-    assert [s.name for s in workflow.list_states(ctx)][2:5] == ["Testing", "Security Review", "Awaiting Approval"]
-    tid = workflow.add_transition(ctx, "Testing", "Security Review",
-                                  [{"guard": "tests_passed", "param": None, "soft": False}])
+    assert [s.name for s in workflow.list_states(ctx)][2:5] == [
+        "Testing",
+        "Security Review",
+        "Awaiting Approval",
+    ]
+    tid = workflow.add_transition(
+        ctx, "Testing", "Security Review", [{"guard": "tests_passed", "param": None, "soft": False}]
+    )
     workflow.add_transition(ctx, "Security Review", "Awaiting Approval")
     workflow.rename_state(ctx, "Security Review", "Sec Review")
     set_release(ctx, KEY, status="Testing", required_tests=["security"])
@@ -313,7 +379,8 @@ def test_workflow_editing_refusals(ctx, release):
     with pytest.raises(ValidationError) as busy:
         workflow.delete_state(ctx, "Planning")
     assert str(busy.value) == (
-        "cannot delete state Planning: 1 release is in it (REL-2026-014); move them to another state first")
+        "cannot delete state Planning: 1 release is in it (REL-2026-014); move them to another state first"
+    )
     set_release(ctx, KEY, status="On Hold", previous_status_id=workflow.list_states(ctx)[1].id)
     with pytest.raises(ValidationError) as held:
         workflow.delete_state(ctx, "Build")
@@ -330,7 +397,9 @@ def test_workflow_editing_refusals(ctx, release):
     with pytest.raises(ValidationError) as loop:
         workflow.add_transition(ctx, "Build", "Build")
     assert str(loop.value) == "To state: a transition from Build to itself does nothing"
-    with pytest.raises(ValidationError) as reopen:  # a terminal state is left only by a reopen transition
+    with pytest.raises(
+        ValidationError
+    ) as reopen:  # a terminal state is left only by a reopen transition
         workflow.add_transition(ctx, "Closed", "In Review")
     assert str(reopen.value) == "the transition Closed → In Review exists already"
     with pytest.raises(ValidationError) as unknown:
@@ -338,19 +407,31 @@ def test_workflow_editing_refusals(ctx, release):
     assert str(unknown.value).startswith("no workflow state 'Shipped' (states: Planning, Build")
     with pytest.raises(ValidationError) as order:
         workflow.reorder_states(ctx, ["Planning", "Build"])
-    assert str(order.value).startswith("Order: give every state exactly once (missing: Approved, Awaiting Approval")
+    assert str(order.value).startswith(
+        "Order: give every state exactly once (missing: Approved, Awaiting Approval"
+    )
 
     tid = workflow.transition_id(ctx, "Build", "Testing")
     for guards, message in [
-        ([{"guard": "moon_phase", "soft": True}],
-         "guards[0].guard: 'moon_phase' is not one of scope_defined, changes_approved, phase_tasks_done, "
-         "tests_passed, approvals_complete, rollback_ready, window_clear, dependencies_met, review_recorded"),
-        ([{"guard": "phase_tasks_done", "param": "lunch", "soft": True}],
-         "guards[0].param: phase_tasks_done needs a phase (plan, build, test, approve, deploy, verify, rollback, "
-         "review), not 'lunch'"),
-        ([{"guard": "tests_passed", "param": "unit", "soft": True}], "guards[0].param: tests_passed takes no parameter"),
+        (
+            [{"guard": "moon_phase", "soft": True}],
+            "guards[0].guard: 'moon_phase' is not one of scope_defined, changes_approved, phase_tasks_done, "
+            "tests_passed, approvals_complete, rollback_ready, window_clear, dependencies_met, review_recorded",
+        ),
+        (
+            [{"guard": "phase_tasks_done", "param": "lunch", "soft": True}],
+            "guards[0].param: phase_tasks_done needs a phase (plan, build, test, approve, deploy, verify, rollback, "
+            "review), not 'lunch'",
+        ),
+        (
+            [{"guard": "tests_passed", "param": "unit", "soft": True}],
+            "guards[0].param: tests_passed takes no parameter",
+        ),
         ([{"guard": "tests_passed", "soft": "yes"}], "guards[0].soft: true or false, not 'yes'"),
-        ([{"guard": "tests_passed"}, {"guard": "tests_passed"}], "guards[1]: tests_passed is listed twice"),
+        (
+            [{"guard": "tests_passed"}, {"guard": "tests_passed"}],
+            "guards[1]: tests_passed is listed twice",
+        ),
     ]:
         with pytest.raises(ValidationError) as info:
             workflow.set_transition_guards(ctx, tid, guards)
@@ -370,7 +451,11 @@ def test_delete_an_unused_state_removes_its_transitions(ctx, release):
 def test_restore_status_undoes_a_move_without_guards(ctx, release):
     transition(ctx, KEY, "On Hold")
     assert restore_status(ctx, KEY, "Planning") == "Planning"
-    assert [o.to_state for o in available_transitions(ctx, KEY)] == ["Build", "On Hold", "Cancelled"]
+    assert [o.to_state for o in available_transitions(ctx, KEY)] == [
+        "Build",
+        "On Hold",
+        "Cancelled",
+    ]
     assert restore_status(ctx, KEY, "On Hold", previous_status="Planning") == "On Hold"
     assert transition(ctx, KEY, "back") == "Planning"
     assert [a for a, _, _ in audit(ctx)].count("restore_status") == 2

@@ -40,8 +40,17 @@ def test_desktop_entry_mime_type_and_metainfo_agree_on_the_plan_type():
 
 
 def test_the_icon_renders_at_the_usual_sizes(tmp_path):
-    done = subprocess.run([sys.executable, str(PKG / "make_icons.py"), str(ROOT / "resources" / "relman-desktop.svg"),
-                           str(tmp_path)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(PKG / "make_icons.py"),
+            str(ROOT / "resources" / "relman-desktop.svg"),
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     from PySide6.QtGui import QImage
 

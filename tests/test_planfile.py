@@ -36,11 +36,22 @@ def test_new_plan_is_created_stamped_and_holds_the_default_workflow(plan_path: P
         assert current_revision(plan) == schema_head()
         assert plan.meta("format") == "relman-plan"
         with plan.read() as s:
-            states = [r[0] for r in s.execute(text("SELECT name FROM workflow_states ORDER BY position"))]
+            states = [
+                r[0] for r in s.execute(text("SELECT name FROM workflow_states ORDER BY position"))
+            ]
             fk = s.execute(text("PRAGMA foreign_keys")).scalar()
             journal = s.execute(text("PRAGMA journal_mode")).scalar()
-        assert states[:9] == ["Planning", "Build", "Testing", "Awaiting Approval", "Approved",
-                              "Deploying", "Deployed", "In Review", "Closed"]
+        assert states[:9] == [
+            "Planning",
+            "Build",
+            "Testing",
+            "Awaiting Approval",
+            "Approved",
+            "Deploying",
+            "Deployed",
+            "In Review",
+            "Closed",
+        ]
         assert {"On Hold", "Cancelled", "Rolled Back"} <= set(states)
         assert fk == 1 and journal == "wal"
     finally:
@@ -72,7 +83,9 @@ def test_text_file_is_not_a_plan_and_is_left_untouched(tmp_path: Path) -> None:
     bogus = tmp_path / "notes.relman"
     bogus.write_text("these are my meeting notes\n")
     before = digest(bogus)
-    with pytest.raises(PlanError, match="notes.relman is not a plan file \\(it is not a SQLite database\\)"):
+    with pytest.raises(
+        PlanError, match="notes.relman is not a plan file \\(it is not a SQLite database\\)"
+    ):
         open_plan(bogus)
     assert digest(bogus) == before
 
@@ -84,7 +97,9 @@ def test_other_sqlite_database_is_not_a_plan(tmp_path: Path) -> None:
     con.commit()
     con.close()
     before = digest(other)
-    with pytest.raises(PlanError, match="other.db is a SQLite database but not a Release Manager plan"):
+    with pytest.raises(
+        PlanError, match="other.db is a SQLite database but not a Release Manager plan"
+    ):
         open_plan(other)
     assert digest(other) == before
     assert not Path(f"{other}-wal").exists()
@@ -109,7 +124,9 @@ def test_newer_plan_is_refused_and_unchanged(plan_path: Path) -> None:
     con.commit()
     con.close()
     before = digest(plan_path)
-    with pytest.raises(PlanError, match=r"written by a newer version of Release Manager Desktop \(schema 9999\)"):
+    with pytest.raises(
+        PlanError, match=r"written by a newer version of Release Manager Desktop \(schema 9999\)"
+    ):
         open_plan(plan_path)
     assert digest(plan_path) == before
 
@@ -145,9 +162,12 @@ def test_full_disk_gives_one_line_and_saves_nothing(plan: object, ctx: Ctx) -> N
         dbapi_conn.execute(f"PRAGMA max_page_count = {pages}")
 
     ctx.plan.write_engine.dispose()
-    with pytest.raises(PlanError, match="the disk holding test.relman is full; .* \\(nothing was saved\\)"):
-        releases.create_release(ctx, {"key": "REL-2", "title": "x" * 250, "type": "minor",
-                                      "scope": "y" * 90_000})
+    with pytest.raises(
+        PlanError, match="the disk holding test.relman is full; .* \\(nothing was saved\\)"
+    ):
+        releases.create_release(
+            ctx, {"key": "REL-2", "title": "x" * 250, "type": "minor", "scope": "y" * 90_000}
+        )
     event.remove(ctx.plan.write_engine, "connect", _tiny_disk)
     ctx.plan.write_engine.dispose()
     assert [r.key for r in releases.list_releases(ctx)] == ["REL-1"]
@@ -163,11 +183,17 @@ def _make_revision_0001_plan(path: Path) -> None:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0001")
         conn.execute(text("INSERT INTO plan_meta (key, value) VALUES ('format', 'relman-plan')"))
-        conn.execute(text("INSERT INTO workflow_states (name, position, category) VALUES ('Planning', 0, 'open')"))
-        conn.execute(text(
-            "INSERT INTO releases (key, title, type, priority, risk, status_id, waves, required_tests, created_at) "
-            "VALUES ('REL-OLD', 'Made by an older version', 'minor', 'low', 'low', 1, '[]', '[]', '2026-01-01 00:00:00')"
-        ))
+        conn.execute(
+            text(
+                "INSERT INTO workflow_states (name, position, category) VALUES ('Planning', 0, 'open')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO releases (key, title, type, priority, risk, status_id, waves, required_tests, created_at) "
+                "VALUES ('REL-OLD', 'Made by an older version', 'minor', 'low', 'low', 1, '[]', '[]', '2026-01-01 00:00:00')"
+            )
+        )
         conn.commit()
     engine.dispose()
 
@@ -186,7 +212,9 @@ def test_older_plan_is_backed_up_then_upgraded(tmp_path: Path) -> None:
         assert "baselines" not in {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
         con.close()
         with plan.read() as s:
-            assert s.execute(text("SELECT title FROM releases")).scalar() == "Made by an older version"
+            assert (
+                s.execute(text("SELECT title FROM releases")).scalar() == "Made by an older version"
+            )
             assert s.execute(text("SELECT count(*) FROM baselines")).scalar() == 0
     finally:
         plan.close()
@@ -220,7 +248,9 @@ WRITER = textwrap.dedent(
 def test_two_processes_writing_at_once_never_corrupt_the_plan(plan_path: Path) -> None:
     open_plan(plan_path, create=True).close()
     procs = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(plan_path), who], stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(plan_path), who], stderr=subprocess.PIPE
+        )
         for who in ("a", "b")
     ]
     for p in procs:

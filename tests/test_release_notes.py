@@ -207,9 +207,7 @@ def test_changes_tables_list_each_change_by_category_with_its_note(notes_ctx, tm
     cis = table_after(doc, "Affected configuration items and downtime")
     assert [r.cells[0].text for r in cis.rows[1:]] == ["billing-db", "billing-service"]
     text = all_text(doc)
-    assert (
-        "Expected downtime: none expected: a canary deployment keeps the service running" in text
-    )
+    assert "Expected downtime: none expected: a canary deployment keeps the service running" in text
     waves = table_after(doc, "Waves")
     assert [c.text for c in waves.rows[1].cells] == ["1", "10 %", "60 min", "error rate > 1 %"]
     tests = table_after(doc, "Test summary")
@@ -460,8 +458,11 @@ def test_the_status_banner_says_how_the_release_ended(notes_ctx, tmp_path, state
                 )
             ]
         if state == "Closed":
-            rel.review = Review(outcome="successful_with_issues", incidents=1,
-                                lessons_learned="Rehearse the canary step.")
+            rel.review = Review(
+                outcome="successful_with_issues",
+                incidents=1,
+                lessons_learned="Rehearse the canary step.",
+            )
     _set_status(notes_ctx, "REL-2026-014", state, "Approved" if state == "On Hold" else None)
     doc = _notes(notes_ctx, tmp_path, variant)
     banner = doc.tables[0].rows[0].cells[0].text
@@ -487,10 +488,16 @@ def test_the_status_banner_says_how_the_release_ended(notes_ctx, tmp_path, state
     [
         ("blue_green", None, "none expected: a blue-green deployment keeps the service running"),
         ("rolling", None, "none expected: a rolling deployment keeps the service running"),
-        ("big_bang", "Stop the service. Expected downtime: 45 minutes.",
-         "45 min — the figure stated in the implementation plan"),
-        ("big_bang", "Runbook RB-12",
-         "3 h — at most the whole deployment window (a big-bang deployment)"),
+        (
+            "big_bang",
+            "Stop the service. Expected downtime: 45 minutes.",
+            "45 min — the figure stated in the implementation plan",
+        ),
+        (
+            "big_bang",
+            "Runbook RB-12",
+            "3 h — at most the whole deployment window (a big-bang deployment)",
+        ),
         (None, None, "3 h — at most the whole deployment window (no deployment strategy is set)"),
     ],
 )
@@ -528,9 +535,7 @@ def test_business_readers_see_titles_only_of_changes_marked_for_them(notes_ctx, 
     assert "TLS" not in text and "VAT rounding" not in text and "CHG-" not in text
 
 
-def test_document_properties_name_the_release_the_exporter_and_the_export_time(
-    notes_ctx, tmp_path
-):
+def test_document_properties_name_the_release_the_exporter_and_the_export_time(notes_ctx, tmp_path):
     from tests.conftest import FIXED_NOW
 
     props = _notes(notes_ctx, tmp_path, "business").core_properties

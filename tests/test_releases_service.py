@@ -12,28 +12,60 @@ from relman_desktop.services.base import Ctx, CycleError, NotFound, ValidationEr
 
 @pytest.fixture
 def ana(ctx: Ctx) -> str:
-    return people.create_person(ctx, {"email": "ana@example.com", "name": "Ana Silva", "roles": ["release_manager"]})
+    return people.create_person(
+        ctx, {"email": "ana@example.com", "name": "Ana Silva", "roles": ["release_manager"]}
+    )
 
 
 def make(ctx: Ctx, key: str, **fields: object) -> str:
-    return releases.create_release(ctx, {"key": key, "title": f"Release {key}", "type": "minor", **fields})
+    return releases.create_release(
+        ctx, {"key": key, "title": f"Release {key}", "type": "minor", **fields}
+    )
 
 
 def test_create_and_read_back_every_field(ctx: Ctx, ana: str) -> None:
-    window = (dt.datetime(2026, 12, 12, 22, 30, tzinfo=dt.timezone(dt.timedelta(hours=1))),
-              dt.datetime(2026, 12, 13, 1, 30, tzinfo=dt.timezone(dt.timedelta(hours=1))))
-    key = make(ctx, "REL-2026-001", version="2.4.0", risk="low", priority="high", manager_email=ana,
-               application="Billing", scope="Invoice layout", planned_start="2026-12-01", planned_end="2026-12-12",
-               deploy_start=window[0], deploy_end=window[1], strategy="canary",
-               waves=[{"percent": 10, "bake_minutes": 60}], rollback_plan="Redeploy 2.3.7", rollback_minutes=45,
-               required_tests=["regression"])
+    window = (
+        dt.datetime(2026, 12, 12, 22, 30, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+        dt.datetime(2026, 12, 13, 1, 30, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+    )
+    key = make(
+        ctx,
+        "REL-2026-001",
+        version="2.4.0",
+        risk="low",
+        priority="high",
+        manager_email=ana,
+        application="Billing",
+        scope="Invoice layout",
+        planned_start="2026-12-01",
+        planned_end="2026-12-12",
+        deploy_start=window[0],
+        deploy_end=window[1],
+        strategy="canary",
+        waves=[{"percent": 10, "bake_minutes": 60}],
+        rollback_plan="Redeploy 2.3.7",
+        rollback_minutes=45,
+        required_tests=["regression"],
+    )
     d = releases.get_release(ctx, key)
-    assert (d.status, d.manager, d.application, d.strategy) == ("Planning", "Ana Silva", "Billing", "canary")
+    assert (d.status, d.manager, d.application, d.strategy) == (
+        "Planning",
+        "Ana Silva",
+        "Billing",
+        "canary",
+    )
     assert d.planned_start == dt.date(2026, 12, 1)
-    assert d.deploy_start == dt.datetime(2026, 12, 12, 21, 30, tzinfo=dt.UTC)  # stored and returned in UTC
+    assert d.deploy_start == dt.datetime(
+        2026, 12, 12, 21, 30, tzinfo=dt.UTC
+    )  # stored and returned in UTC
     assert d.waves == [{"percent": 10, "bake_minutes": 60}]
     row = releases.list_releases(ctx)[0]
-    assert (row.key, row.manager_email, row.risk, row.status) == ("REL-2026-001", ana, "low", "Planning")
+    assert (row.key, row.manager_email, row.risk, row.status) == (
+        "REL-2026-001",
+        ana,
+        "low",
+        "Planning",
+    )
 
 
 @pytest.mark.parametrize(
@@ -41,19 +73,42 @@ def test_create_and_read_back_every_field(ctx: Ctx, ana: str) -> None:
     [
         ({"title": ""}, "title", "Title must not be empty"),
         ({"title": "   "}, "title", "Title must not be empty"),
-        ({"planned_start": "2026-12-10", "planned_end": "2026-12-01"}, "planned_end",
-         "Planned end (2026-12-01) is before planned start (2026-12-10)"),
-        ({"manager_email": "nobody@example.com"}, "manager_email", "unknown person 'nobody@example.com'"),
-        ({"type": "huge"}, "type", "Type: 'huge' is not one of major, minor, patch, emergency, standard"),
-        ({"planned_start": "12/01/2026"}, "planned_start", "Planned start: '12/01/2026' is not a date (YYYY-MM-DD)"),
-        ({"rollback_minutes": -5}, "rollback_minutes", "Rollback duration: -5 is not a whole number of 0 or more"),
+        (
+            {"planned_start": "2026-12-10", "planned_end": "2026-12-01"},
+            "planned_end",
+            "Planned end (2026-12-01) is before planned start (2026-12-10)",
+        ),
+        (
+            {"manager_email": "nobody@example.com"},
+            "manager_email",
+            "unknown person 'nobody@example.com'",
+        ),
+        (
+            {"type": "huge"},
+            "type",
+            "Type: 'huge' is not one of major, minor, patch, emergency, standard",
+        ),
+        (
+            {"planned_start": "12/01/2026"},
+            "planned_start",
+            "Planned start: '12/01/2026' is not a date (YYYY-MM-DD)",
+        ),
+        (
+            {"rollback_minutes": -5},
+            "rollback_minutes",
+            "Rollback duration: -5 is not a whole number of 0 or more",
+        ),
         ({"deploy_start": "2026-12-12T22:00"}, "deploy_start", "give a time zone offset"),
         ({"key": "REL 1"}, "key", "may hold only letters, digits"),
     ],
 )
-def test_bad_fields_are_refused_naming_the_field(ctx: Ctx, fields: dict, field: str, message: str) -> None:
+def test_bad_fields_are_refused_naming_the_field(
+    ctx: Ctx, fields: dict, field: str, message: str
+) -> None:
     make(ctx, "REL-1")
-    with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
+    with pytest.raises(
+        ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")
+    ) as info:
         releases.update_release(ctx, "REL-1", fields)
     assert info.value.field == field
     assert releases.validate_release_fields(ctx, fields, "REL-1") == {field: str(info.value)}
@@ -73,7 +128,11 @@ def test_update_is_audited_with_before_and_after(ctx: Ctx) -> None:
     make(ctx, "REL-1")
     releases.update_release(ctx, "REL-1", {"title": "Billing 2.4"})
     ev = audit.history(ctx, "REL-1")[0]
-    assert (ev.action, ev.before, ev.after) == ("update", {"title": "Release REL-1"}, {"title": "Billing 2.4"})
+    assert (ev.action, ev.before, ev.after) == (
+        "update",
+        {"title": "Release REL-1"},
+        {"title": "Billing 2.4"},
+    )
     assert "changed release REL-1 (title: Release REL-1 → Billing 2.4)" in ev.summary
 
 
@@ -96,8 +155,18 @@ def test_release_dependency_cycle_is_refused_naming_the_loop(ctx: Ctx) -> None:
 
 def test_tasks_fill_in_like_a_list_and_refuse_loops(ctx: Ctx, ana: str) -> None:
     make(ctx, "REL-1")
-    t1 = tasks.add_task(ctx, "REL-1", {"title": "Build image", "phase": "build", "assignee_email": ana,
-                                       "start": "2026-12-01", "end": "2026-12-02", "effort_hours": "6"})
+    t1 = tasks.add_task(
+        ctx,
+        "REL-1",
+        {
+            "title": "Build image",
+            "phase": "build",
+            "assignee_email": ana,
+            "start": "2026-12-01",
+            "end": "2026-12-02",
+            "effort_hours": "6",
+        },
+    )
     t2 = tasks.add_task(ctx, "REL-1", {"title": "Regression run", "phase": "test"})
     t3 = tasks.add_task(ctx, "REL-1", {"title": "Deploy", "phase": "deploy"})
     assert (t1, t2, t3) == ("T1", "T2", "T3")
@@ -118,7 +187,10 @@ def test_tasks_fill_in_like_a_list_and_refuse_loops(ctx: Ctx, ana: str) -> None:
     [
         ({"end": "2026-11-30"}, r"End \(2026-11-30\) is before start \(2026-12-01\)"),
         ({"percent_complete": 120}, "% complete must be between 0 and 100, not 120"),
-        ({"status": "finished"}, "Status: 'finished' is not one of todo, in_progress, done, blocked, cancelled"),
+        (
+            {"status": "finished"},
+            "Status: 'finished' is not one of todo, in_progress, done, blocked, cancelled",
+        ),
         ({"title": ""}, "Title must not be empty"),
         ({"assignee_email": "ghost@example.com"}, "unknown person 'ghost@example.com'"),
         ({"effort_hours": "lots"}, r"Effort \(hours\): 'lots' is not a number of hours"),
@@ -167,8 +239,11 @@ def test_deleted_release_comes_back_whole(tmp_path) -> None:
         demo.generate_demo(ctx, releases=40, seed=3, today=dt.date(2026, 11, 27))
         before = export_plan(ctx)
         with_deps = {d["release"] for r in before["releases"] for d in r["depends_on"]}
-        key = next(r["key"] for r in before["releases"]
-                   if r["key"] in with_deps and r["changes"] and r["approval_stages"] and r["tasks"])
+        key = next(
+            r["key"]
+            for r in before["releases"]
+            if r["key"] in with_deps and r["changes"] and r["approval_stages"] and r["tasks"]
+        )
         snapshot = releases.delete_release(ctx, key)
         assert key not in {r.key for r in releases.list_releases(ctx)}
         assert restore_release(ctx, snapshot) == key

@@ -38,10 +38,14 @@ def night(ctx):
         rollback_plan="Route all traffic back to 2.3.",
         rollback_minutes=40,
     )
-    set_release(ctx, KEY, waves=[
-        {"percent": 10, "bake_minutes": 30, "abort_criteria": "error rate above 2 %"},
-        {"percent": 100, "bake_minutes": 0},
-    ])
+    set_release(
+        ctx,
+        KEY,
+        waves=[
+            {"percent": 10, "bake_minutes": 30, "abort_criteria": "error rate above 2 %"},
+            {"percent": 100, "bake_minutes": 0},
+        ],
+    )
     make_task(ctx, KEY, "Build artefact", "build", assignee_email="ops@example.com")
     make_task(ctx, KEY, "Deploy canary", "deploy", assignee_email="ops@example.com")
     make_task(ctx, KEY, "Promote to all pods", "deploy", assignee_email="ops@example.com")
@@ -64,16 +68,24 @@ def _runbook(ctx, tmp_path):
 
 
 def _table(doc, first_header):
-    return next(t for t in doc.tables if t.rows[0].cells[0].text == first_header
-                and len(t.rows[0].cells) > 1 and t.rows[0].cells[1].text in ("Step", "Share",
-                                                                            "Rollback step"))
+    return next(
+        t
+        for t in doc.tables
+        if t.rows[0].cells[0].text == first_header
+        and len(t.rows[0].cells) > 1
+        and t.rows[0].cells[1].text in ("Step", "Share", "Rollback step")
+    )
 
 
 def test_runbook_lists_the_steps_in_order_with_owners_and_local_planned_times(night, tmp_path):
     doc = _runbook(night, tmp_path)
     steps = _table(doc, "#")
     rows = [[c.text for c in r.cells] for r in steps.rows[1:]]
-    assert [r[1].split(" (")[0] for r in rows] == ["Deploy canary", "Promote to all pods", "Smoke tests"]
+    assert [r[1].split(" (")[0] for r in rows] == [
+        "Deploy canary",
+        "Promote to all pods",
+        "Smoke tests",
+    ]
     assert [r[2] for r in rows] == ["Olga Ops", "Olga Ops", "Quinn QA"]
     # the window opens 22:00 CEST; each step starts when the one before has taken its effort
     assert [r[3] for r in rows] == ["2026-07-11 22:00", "2026-07-11 23:00", "2026-07-12 00:30"]
@@ -84,11 +96,20 @@ def test_runbook_lists_the_steps_in_order_with_owners_and_local_planned_times(ni
     assert "past the point of no return" in rows[2][1] and "past" not in rows[1][1]
     assert "steps from #3 on are past it" in text
     waves = _table(doc, "Wave")
-    assert [c.text for c in waves.rows[1].cells] == ["1", "10 %", "30 min", "error rate above 2 %", "☐"]
-    rollback = next(t for t in doc.tables
-                    if len(t.columns) > 1 and t.rows[0].cells[1].text == "Rollback step")
+    assert [c.text for c in waves.rows[1].cells] == [
+        "1",
+        "10 %",
+        "30 min",
+        "error rate above 2 %",
+        "☐",
+    ]
+    rollback = next(
+        t for t in doc.tables if len(t.columns) > 1 and t.rows[0].cells[1].text == "Rollback step"
+    )
     assert rollback.rows[1].cells[1].text == "Switch traffic back"
-    contacts = next(t for t in doc.tables if [c.text for c in t.rows[0].cells] == ["Name", "Role", "E-mail"])
+    contacts = next(
+        t for t in doc.tables if [c.text for c in t.rows[0].cells] == ["Name", "Role", "E-mail"]
+    )
     assert {r.cells[0].text for r in contacts.rows[1:]} >= {"Rita Manager", "Olga Ops", "Quinn QA"}
     assert "Go decision" in text and "Verification passed" in text
     check_tables(doc)
@@ -104,8 +125,11 @@ def test_cli_runbook_and_its_mistakes(night, plan_path, tmp_path):
     assert main(["--plan", str(plan_path), "export", "runbook", KEY, str(target)], out, err) == 0
     assert "runbook written" in out.getvalue() and target.exists()
     out, err = io.StringIO(), io.StringIO()
-    code = main(["--plan", str(plan_path), "export", "runbook", "REL-404", str(tmp_path / "x.docx")],
-                out, err)
+    code = main(
+        ["--plan", str(plan_path), "export", "runbook", "REL-404", str(tmp_path / "x.docx")],
+        out,
+        err,
+    )
     assert code == 2 and "REL-404" in err.getvalue() and not (tmp_path / "x.docx").exists()
 
 
@@ -135,8 +159,14 @@ def test_kb_site_indexes_every_release(night, plan_path, tmp_path):
     assert main(["--plan", str(plan_path), "export", "kb", "--all", str(site)], out, err) == 0
     assert "(2 releases)" in out.getvalue()
     names = sorted(p.name for p in site.iterdir())
-    assert names == ["REL-2026-014.html", "REL-2026-014.md", "REL-2026-015.html",
-                     "REL-2026-015.md", "index.html", "index.md"]
+    assert names == [
+        "REL-2026-014.html",
+        "REL-2026-014.md",
+        "REL-2026-015.html",
+        "REL-2026-015.md",
+        "index.html",
+        "index.md",
+    ]
     index = (site / "index.html").read_text(encoding="utf-8")
     assert 'href="REL-2026-014.html"' in index and 'href="REL-2026-015.html"' in index
     assert "Portal &lt;b&gt;&amp; friends&lt;/b&gt;" in index  # escaped, never markup
@@ -171,12 +201,19 @@ def test_cli_timezone_shows_and_sets_the_plan_zone(ctx, plan_path):
 
     def run(*argv):
         out, err = io.StringIO(), io.StringIO()
-        return main(["--plan", str(plan_path), "timezone", *argv], out, err), out.getvalue(), err.getvalue()
+        return (
+            main(["--plan", str(plan_path), "timezone", *argv], out, err),
+            out.getvalue(),
+            err.getvalue(),
+        )
 
     assert run("America/New_York")[:2] == (0, "the plan's time zone is now America/New_York\n")
     assert run() == (0, "America/New_York\n", "")
     code, _, err = run("Mars/Base")
-    assert code == 2 and err == "relman: Time zone: 'Mars/Base' is not an IANA time zone (e.g. Europe/Berlin)\n"
+    assert (
+        code == 2
+        and err == "relman: Time zone: 'Mars/Base' is not an IANA time zone (e.g. Europe/Berlin)\n"
+    )
     assert run()[1] == "America/New_York\n"  # a refused zone changes nothing
 
 

@@ -76,7 +76,9 @@ EXPORTS = {
 
 @pytest.mark.parametrize("kind", sorted(EXPORTS))
 @pytest.mark.parametrize("companion", ["", "-wal", "-shm", "-journal"])
-def test_no_export_writes_over_the_plan_or_its_journal(demo: Path, kind: str, companion: str) -> None:
+def test_no_export_writes_over_the_plan_or_its_journal(
+    demo: Path, kind: str, companion: str
+) -> None:
     target = Path(f"{demo}{companion}")
     argv = EXPORTS[kind](demo, str(target))
     code, out, err = run("--plan", str(demo), *argv)
@@ -90,8 +92,14 @@ def test_no_export_writes_over_the_plan_or_its_journal(demo: Path, kind: str, co
 def test_another_spelling_a_hard_link_or_a_symlink_of_the_plan_is_refused(demo: Path) -> None:
     os.link(demo, demo.with_name("hard.json"))
     demo.with_name("soft.xlsx").symlink_to(demo.name)
-    for target in (f"{demo.parent}/./{demo.name}", demo.with_name("hard.json"), demo.with_name("soft.xlsx")):
-        code, _, err = run("--plan", str(demo), "export", "plan" if "json" in str(target) else "kpis", str(target))
+    for target in (
+        f"{demo.parent}/./{demo.name}",
+        demo.with_name("hard.json"),
+        demo.with_name("soft.xlsx"),
+    ):
+        code, _, err = run(
+            "--plan", str(demo), "export", "plan" if "json" in str(target) else "kpis", str(target)
+        )
         assert code == 2 and "open plan" in err, (target, err)
     assert demo.with_name("soft.xlsx").is_symlink()
     plan_intact(demo)
@@ -133,7 +141,9 @@ def test_special_files_are_refused(demo: Path, tmp_path: Path, kind: str) -> Non
     for target in (fifo, folder, Path(os.devnull)):
         code, _, err = run("--plan", str(demo), "export", kind, str(target))
         assert code == 2 and err.count("\n") == 1, (target, err)
-        assert any(w in err for w in ("pipe", "folder", "device", "can be written as", "export to")), err
+        assert any(
+            w in err for w in ("pipe", "folder", "device", "can be written as", "export to")
+        ), err
     assert Path(os.devnull).is_char_device()
     assert fifo.is_fifo() and folder.is_dir()
 
@@ -168,7 +178,9 @@ FULL_DISK = textwrap.dedent(
 def run_on_full_disk(limit: int, *argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", FULL_DISK, str(limit), *argv],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -188,8 +200,9 @@ def test_a_full_disk_says_so_and_keeps_the_old_file(demo: Path, tmp_path: Path, 
 
 
 @pytest.mark.parametrize(("kind", "limit"), [("notes", 512), ("minutes", 512), ("kpis", 4096)])
-def test_a_full_disk_under_a_word_or_excel_export_is_one_line(demo: Path, tmp_path: Path, kind: str,
-                                                              limit: int) -> None:
+def test_a_full_disk_under_a_word_or_excel_export_is_one_line(
+    demo: Path, tmp_path: Path, kind: str, limit: int
+) -> None:
     """python-docx and openpyxl write through zip and lxml writers: a full disk inside them
     was an lxml SerialisationError traceback, or the right line followed by "Exception
     ignored" tracebacks from their half-closed archives."""
@@ -198,13 +211,17 @@ def test_a_full_disk_under_a_word_or_excel_export_is_one_line(demo: Path, tmp_pa
         assert run("--plan", str(demo), "cab", "new", "--date", "2027-01-05T10:00")[0] == 0
         with contextlib.closing(sqlite3.connect(demo)) as con:  # the meeting into the file itself:
             con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # this test is about the export
-    args = {"notes": ["notes", first_key(demo)], "minutes": ["minutes", "1"], "kpis": ["kpis"]}[kind]
+    args = {"notes": ["notes", first_key(demo)], "minutes": ["minutes", "1"], "kpis": ["kpis"]}[
+        kind
+    ]
     assert run("--plan", str(demo), "export", *args, str(target))[0] == 0
     good = target.read_bytes()
     done = run_on_full_disk(limit, "--plan", str(demo), "export", *args, str(target))
     assert done.returncode == 2, done.stderr
-    assert done.stderr == (f"relman: cannot write {target.name}: the disk is full; nothing was "
-                           "written and any earlier file was kept\n")
+    assert done.stderr == (
+        f"relman: cannot write {target.name}: the disk is full; nothing was "
+        "written and any earlier file was kept\n"
+    )
     assert target.read_bytes() == good
     assert list(tmp_path.glob(".*relman-tmp*")) == []
 
@@ -228,7 +245,9 @@ def test_read_commands_work_on_a_read_only_plan(demo: Path, tmp_path: Path) -> N
     try:
         code, out, err = run("--plan", str(demo), "releases")
         assert code == 0 and len(out.splitlines()) == 5, err
-        code, out, err = run("--plan", str(demo), "export", "ics", str(tmp_path.parent / f"{tmp_path.name}.ics"))
+        code, out, err = run(
+            "--plan", str(demo), "export", "ics", str(tmp_path.parent / f"{tmp_path.name}.ics")
+        )
         assert code == 0, err
         code, _, err = run("--plan", str(demo), "cab", "new", "--date", "2027-01-05")
         assert code == 2 and "read-only" in err and err.count("\n") == 1, err
@@ -238,7 +257,9 @@ def test_read_commands_work_on_a_read_only_plan(demo: Path, tmp_path: Path) -> N
         (tmp_path.parent / f"{tmp_path.name}.ics").unlink(missing_ok=True)
 
 
-def test_a_read_only_folder_is_one_line(demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_read_only_folder_is_one_line(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import tempfile
 
     def refused(*args: object, **kwargs: object) -> object:  # what a read-only folder answers
@@ -252,9 +273,15 @@ def test_a_read_only_folder_is_one_line(demo: Path, tmp_path: Path, monkeypatch:
         assert not target.exists()
 
 
-def test_leftovers_of_a_killed_export_are_removed_on_the_next_run(demo: Path, tmp_path: Path) -> None:
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+def test_leftovers_of_a_killed_export_are_removed_on_the_next_run(
+    demo: Path, tmp_path: Path
+) -> None:
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     dead = int(gone.stdout)
     stale = tmp_path / f".cal.pdf.relman-tmp-{dead}-abcd1234"
     stale.write_bytes(b"%PDF-1.4 half")
@@ -320,7 +347,9 @@ def test_init_through_a_symlink_writes_the_plan_at_its_target(tmp_path: Path) ->
     link = tmp_path / "link.relman"
     link.symlink_to("real.relman")
     assert run("--plan", str(link), "init")[0] == 0
-    assert link.is_symlink() and (tmp_path / "real.relman").read_bytes().startswith(b"SQLite format 3")
+    assert link.is_symlink() and (tmp_path / "real.relman").read_bytes().startswith(
+        b"SQLite format 3"
+    )
 
 
 def test_import_from_a_fifo_with_no_writer_does_not_hang(demo: Path, tmp_path: Path) -> None:
@@ -328,7 +357,9 @@ def test_import_from_a_fifo_with_no_writer_does_not_hang(demo: Path, tmp_path: P
     os.mkfifo(fifo)
     done = subprocess.run(
         [sys.executable, "-m", "relman_desktop", "--plan", str(demo), "import", "plan", str(fifo)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2 and "not a regular file" in done.stderr, done.stderr
 
@@ -337,7 +368,9 @@ def test_a_path_longer_than_the_file_system_allows_is_one_line(demo: Path, tmp_p
     long = tmp_path / ("a" * 300 + ".relman")
     for argv in (("releases",), ("init",)):
         code, _, err = run("--plan", str(long), *argv)
-        assert code == 2 and err.count("\n") == 1 and "longer than the file system allows" in err, err
+        assert code == 2 and err.count("\n") == 1 and "longer than the file system allows" in err, (
+            err
+        )
     code, _, err = run("--plan", str(demo), "export", "ics", str(tmp_path / ("b" * 300 + ".ics")))
     assert code == 2 and err.count("\n") == 1 and "longer than the file system allows" in err, err
 

@@ -213,8 +213,12 @@ def test_slot_search_limits_and_errors(billing):
 
 def test_move_release_is_audited_and_raises_the_schedule_change_event(billing, monkeypatch):
     seen = []
-    fake = types.SimpleNamespace(run_pending=lambda tx: (seen.extend(tx.rule_events), tx.rule_events.clear()))
-    monkeypatch.setattr(S, "rules", fake)  # the rules the move raises run through scheduling's import
+    fake = types.SimpleNamespace(
+        run_pending=lambda tx: (seen.extend(tx.rule_events), tx.rule_events.clear())
+    )
+    monkeypatch.setattr(
+        S, "rules", fake
+    )  # the rules the move raises run through scheduling's import
 
     moved = S.move_release(billing, "REL-1", berlin(2026, 12, 12, 22), berlin(2026, 12, 12, 23, 30))
     assert (moved.key, moved.start, moved.end) == (

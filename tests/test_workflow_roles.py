@@ -50,15 +50,36 @@ UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 KEY, PRE, TOGETHER, OTHER = "REL-2026-014", "REL-2026-010", "REL-2026-011", "REL-2026-012"
 
-DEFAULT = {r: n for n, r in (
-    ("Planning", "planning"), ("Build", "build"), ("Testing", "testing"),
-    ("Awaiting Approval", "awaiting_approval"), ("Approved", "approved"), ("Deploying", "deploying"),
-    ("Deployed", "deployed"), ("In Review", "in_review"), ("Closed", "closed"), ("On Hold", "on_hold"),
-    ("Cancelled", "cancelled"), ("Rolled Back", "rolled_back"))}
+DEFAULT = {
+    r: n
+    for n, r in (
+        ("Planning", "planning"),
+        ("Build", "build"),
+        ("Testing", "testing"),
+        ("Awaiting Approval", "awaiting_approval"),
+        ("Approved", "approved"),
+        ("Deploying", "deploying"),
+        ("Deployed", "deployed"),
+        ("In Review", "in_review"),
+        ("Closed", "closed"),
+        ("On Hold", "on_hold"),
+        ("Cancelled", "cancelled"),
+        ("Rolled Back", "rolled_back"),
+    )
+}
 RENAMED = {
-    "planning": "Idea", "build": "Make", "testing": "Verify", "awaiting_approval": "Waiting for CAB",
-    "approved": "Go", "deploying": "Rolling out", "deployed": "Live", "in_review": "Retro",
-    "closed": "Done", "on_hold": "Parked", "cancelled": "Dropped", "rolled_back": "Reverted",
+    "planning": "Idea",
+    "build": "Make",
+    "testing": "Verify",
+    "awaiting_approval": "Waiting for CAB",
+    "approved": "Go",
+    "deploying": "Rolling out",
+    "deployed": "Live",
+    "in_review": "Retro",
+    "closed": "Done",
+    "on_hold": "Parked",
+    "cancelled": "Dropped",
+    "rolled_back": "Reverted",
 }
 
 
@@ -83,9 +104,11 @@ def every_guard(ctx: Ctx, key: str) -> list[tuple[str, str | None, list[str]]]:
 
     with ctx.read() as s:
         rel = release_by_key(s, key)
-        return [(name, param, check_guard(s, rel, name, param, ctx.today()).messages)
-                for name, g in GUARDS.items()
-                for param in ((p.value for p in E.Phase) if g.takes_phase else (None,))]
+        return [
+            (name, param, check_guard(s, rel, name, param, ctx.today()).messages)
+            for name, g in GUARDS.items()
+            for param in ((p.value for p in E.Phase) if g.takes_phase else (None,))
+        ]
 
 
 def lifecycle(ctx: Ctx, n: dict[str, str]) -> list[str]:
@@ -98,12 +121,21 @@ def lifecycle(ctx: Ctx, n: dict[str, str]) -> list[str]:
     make_person(ctx, "cab@example.com", "Carla CAB")
     make_ci(ctx, "payments-db")
     for key in (KEY, PRE, TOGETHER, OTHER):
-        make_ready_release(ctx, key, status=n["planning"], deploy_start=dt.datetime(2026, 12, 5, 22, tzinfo=UTC),
-                           deploy_end=dt.datetime(2026, 12, 6, 2, tzinfo=UTC))
+        make_ready_release(
+            ctx,
+            key,
+            status=n["planning"],
+            deploy_start=dt.datetime(2026, 12, 5, 22, tzinfo=UTC),
+            deploy_end=dt.datetime(2026, 12, 6, 2, tzinfo=UTC),
+        )
     make_dependency(ctx, KEY, PRE, "before")
     make_dependency(ctx, KEY, TOGETHER, "together")
-    set_release(ctx, PRE, deploy_start=dt.datetime(2026, 12, 4, 22, tzinfo=UTC),
-                deploy_end=dt.datetime(2026, 12, 6, 1, tzinfo=UTC))
+    set_release(
+        ctx,
+        PRE,
+        deploy_start=dt.datetime(2026, 12, 4, 22, tzinfo=UTC),
+        deploy_end=dt.datetime(2026, 12, 6, 1, tzinfo=UTC),
+    )
     build = make_task(ctx, KEY, "Compile image", "build")
     deploy = make_task(ctx, KEY, "Ship to prod", "deploy")
     set_release(ctx, KEY, required_tests=["regression"])
@@ -136,7 +168,10 @@ def lifecycle(ctx: Ctx, n: dict[str, str]) -> list[str]:
     set_release(ctx, PRE, status=n["deployed"])
     set_release(ctx, TOGETHER, status=n["approved"])
     see("guards once the prerequisite is deployed", every_guard(ctx, KEY))
-    see("conflicts after", sorted((c.rule, c.message) for c in conflicts.conflicts_for_release(ctx, KEY)))
+    see(
+        "conflicts after",
+        sorted((c.rule, c.message) for c in conflicts.conflicts_for_release(ctx, KEY)),
+    )
     see("impact after", [(m.key, m.days) for m in impact.impact(ctx, PRE, 3).moved])
     see("to deploying", transition(ctx, KEY, n["deploying"]))
     set_task_status(ctx, deploy, "done")
@@ -179,14 +214,24 @@ def test_renaming_every_state_changes_no_behaviour(tmp_path):
     said = "\n".join(by_default)
     # What the transcript holds is what a user would notice, not an empty agreement:
     assert f"{PRE} (a prerequisite) is <planning>, not deployed or closed" in said
-    assert f"{TOGETHER} (deploys together with this release) is <planning>, not approved yet" in said
+    assert (
+        f"{TOGETHER} (deploys together with this release) is <planning>, not approved yet" in said
+    )
     assert f"CAB eligible | ['{KEY}']" in said
     assert "CAB eligible after | []" in said
     assert "to closed | <closed>" in said
-    assert f"closed edit | {KEY} is <closed>: reopen it through a workflow transition to edit it" in said
+    assert (
+        f"closed edit | {KEY} is <closed>: reopen it through a workflow transition to edit it"
+        in said
+    )
     assert "reopen | <in_review>" in said and "edit after reopen | Renamed" in said
-    assert f"cancelled edit | {OTHER} is <cancelled>: reopen it through a workflow transition to edit it" in said
-    guards_after = next(line for line in by_default if line.startswith("guards once the prerequisite"))
+    assert (
+        f"cancelled edit | {OTHER} is <cancelled>: reopen it through a workflow transition to edit it"
+        in said
+    )
+    guards_after = next(
+        line for line in by_default if line.startswith("guards once the prerequisite")
+    )
     assert "('dependencies_met', None, [])" in guards_after
 
 
@@ -220,13 +265,26 @@ def test_a_custom_state_without_a_role_is_an_ordinary_open_state(ctx):
 
 def test_every_write_to_a_closed_release_is_refused_with_one_line(ctx):
     make_person(ctx, "cab@example.com")
-    make_ready_release(ctx, KEY, deploy_start=dt.datetime(2026, 12, 5, 22, tzinfo=UTC),
-                       deploy_end=dt.datetime(2026, 12, 6, 2, tzinfo=UTC))
+    make_ready_release(
+        ctx,
+        KEY,
+        deploy_start=dt.datetime(2026, 12, 5, 22, tzinfo=UTC),
+        deploy_end=dt.datetime(2026, 12, 6, 2, tzinfo=UTC),
+    )
     make_ready_release(ctx, PRE)
     task = tasks.add_task(ctx, KEY, {"title": "Build image", "phase": "build"})
     stage = approvals.add_stage(ctx, KEY, "CAB", "all", ["cab@example.com"])
-    change = changes.create_change(ctx, {"key": "CHG-7", "title": "Schema", "type": "normal",
-                                         "category": "fix", "risk": "low", "approval": "approved"})
+    change = changes.create_change(
+        ctx,
+        {
+            "key": "CHG-7",
+            "title": "Schema",
+            "type": "normal",
+            "category": "fix",
+            "risk": "low",
+            "approval": "approved",
+        },
+    )
     set_release(ctx, KEY, status="Closed")
     line = f"{KEY} is Closed: reopen it through a workflow transition to edit it"
     writes = {
@@ -240,8 +298,12 @@ def test_every_write_to_a_closed_release_is_refused_with_one_line(ctx):
         "test run": lambda: evidence.record_test_run(ctx, KEY, "unit", None, 1, 0, 0, NOW),
         "review": lambda: evidence.record_review(ctx, KEY, "successful"),
         "dependency": lambda: releases.add_dependency(ctx, KEY, PRE),
-        "move": lambda: scheduling.move_release(ctx, KEY, dt.datetime(2026, 12, 12, 22, tzinfo=UTC),
-                                                dt.datetime(2026, 12, 13, 1, tzinfo=UTC)),
+        "move": lambda: scheduling.move_release(
+            ctx,
+            KEY,
+            dt.datetime(2026, 12, 12, 22, tzinfo=UTC),
+            dt.datetime(2026, 12, 13, 1, tzinfo=UTC),
+        ),
     }
     before = releases.get_release(ctx, KEY)
     for what, write in writes.items():
@@ -270,18 +332,32 @@ def test_older_plan_gets_roles_from_default_names(tmp_path):
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0003")
         conn.execute(text("INSERT INTO plan_meta (key, value) VALUES ('format', 'relman-plan')"))
-        for i, (name, category) in enumerate((("Planning", "open"), ("Live", "open"), ("closed", "terminal"),
-                                              ("Parked", "hold"), ("In Review", "open"))):
-            conn.execute(text("INSERT INTO workflow_states (name, position, category) VALUES (:n, :p, :c)"),
-                         {"n": name, "p": i, "c": category})
+        for i, (name, category) in enumerate(
+            (
+                ("Planning", "open"),
+                ("Live", "open"),
+                ("closed", "terminal"),
+                ("Parked", "hold"),
+                ("In Review", "open"),
+            )
+        ):
+            conn.execute(
+                text("INSERT INTO workflow_states (name, position, category) VALUES (:n, :p, :c)"),
+                {"n": name, "p": i, "c": category},
+            )
         conn.commit()
     engine.dispose()
     plan = open_plan(path)
     try:
         ctx = Ctx(plan)
         roles = {s.name: s.role for s in workflow.list_states(ctx)}
-        assert roles == {"Planning": "planning", "Live": None, "closed": "closed", "Parked": "on_hold",
-                         "In Review": "in_review"}
+        assert roles == {
+            "Planning": "planning",
+            "Live": None,
+            "closed": "closed",
+            "Parked": "on_hold",
+            "In Review": "in_review",
+        }
         reopen = [t for t in workflow.list_transitions(ctx) if t.label == "Reopen"]
         assert [(t.from_state, t.to_state) for t in reopen] == [("closed", "In Review")]
     finally:
@@ -317,12 +393,20 @@ def test_a_rule_on_a_renamed_state_still_fires(ctx):
     from relman_desktop.services import rules
 
     make_ready_release(ctx, KEY)
-    rules.create_rule(ctx, "raise priority when building", "on_status_change",
-                      [{"field": "status", "op": "eq", "value": "Build"}],
-                      [{"action": "set_field", "field": "priority", "value": "high"}])
-    rules.create_rule(ctx, "note leaving planning", "on_status_change",
-                      [{"field": "status", "op": "in", "value": ["Build", "Testing"]}],
-                      [{"action": "require_test", "kind": "uat"}])
+    rules.create_rule(
+        ctx,
+        "raise priority when building",
+        "on_status_change",
+        [{"field": "status", "op": "eq", "value": "Build"}],
+        [{"action": "set_field", "field": "priority", "value": "high"}],
+    )
+    rules.create_rule(
+        ctx,
+        "note leaving planning",
+        "on_status_change",
+        [{"field": "status", "op": "in", "value": ["Build", "Testing"]}],
+        [{"action": "require_test", "kind": "uat"}],
+    )
     workflow.rename_state(ctx, "Build", "Make")
     conditions = {r.name: r.conditions for r in rules.list_rules(ctx)}
     assert conditions["raise priority when building"][0]["value"] == "Make"

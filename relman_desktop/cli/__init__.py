@@ -86,12 +86,22 @@ def build_parser() -> argparse.ArgumentParser:
     from relman_desktop.cli import values
 
     parser = _Parser(prog="relman", description="Release Manager Desktop, from the command line.")
-    parser.add_argument("--plan", metavar="FILE", help="the plan file (default: the plan in your data folder)")
-    parser.add_argument("--actor", metavar="NAME", type=values.actor, help="who is acting, for the audit trail (default: your login)")
+    parser.add_argument(
+        "--plan", metavar="FILE", help="the plan file (default: the plan in your data folder)"
+    )
+    parser.add_argument(
+        "--actor",
+        metavar="NAME",
+        type=values.actor,
+        help="who is acting, for the audit trail (default: your login)",
+    )
     from relman_desktop.cli.maintenance_cmds import VersionAction
 
-    parser.add_argument("--version", action=VersionAction,
-                        help="versions, the plan's schema, where the log and backups are")
+    parser.add_argument(
+        "--version",
+        action=VersionAction,
+        help="versions, the plan's schema, where the log and backups are",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in COMMAND_MODULES:
@@ -149,7 +159,9 @@ def describe_os_error(exc: OSError) -> str:
     return f"{name}: {reason}" if name else reason
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     out = cast(TextIO, _SafeStream(out or sys.stdout))
     err = cast(TextIO, _SafeStream(err or sys.stderr))
     parser = build_parser()
@@ -184,8 +196,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             err.write(f"relman: {damaged}\n")
             return EXIT_USAGE
         reason = " ".join(str(exc).split())[:200]
-        err.write(f"relman: internal error ({type(exc).__name__}: {reason}); this is a bug, please "
-                  "report it (RELMAN_TRACEBACK=1 shows where)\n")
+        err.write(
+            f"relman: internal error ({type(exc).__name__}: {reason}); this is a bug, please "
+            "report it (RELMAN_TRACEBACK=1 shows where)\n"
+        )
         return EXIT_BUG
     finally:
         _print_notices(err)
@@ -213,7 +227,9 @@ def _damage_of(args: argparse.Namespace, exc: Exception) -> str | None:
             value = " ".join(str(exc).split())[:120]
             return f"{path.name} holds a value this version does not know ({value}); it was damaged or edited by hand"
         return None
-    return f"{path.name} is damaged ({' '.join(str(verdict).split())[:120]}); restore it from a backup"
+    return (
+        f"{path.name} is damaged ({' '.join(str(verdict).split())[:120]}); restore it from a backup"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

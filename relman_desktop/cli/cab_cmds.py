@@ -26,14 +26,27 @@ def register(sub: Any) -> None:
     c.set_defaults(handler=cmd_list)
 
     c = kinds.add_parser("new", help="a new meeting; prints its id and its (frozen) agenda")
-    c.add_argument("--date", metavar="YYYY-MM-DD[THH:MM]", help="when it is held (default now; a date alone is 10:00)")
-    c.add_argument("--cutoff", metavar="YYYY-MM-DD[THH:MM]",
-                   help="when the agenda freezes (default now, or the meeting time if that is earlier; "
-                        "a date alone is 00:00)")
+    c.add_argument(
+        "--date",
+        metavar="YYYY-MM-DD[THH:MM]",
+        help="when it is held (default now; a date alone is 10:00)",
+    )
+    c.add_argument(
+        "--cutoff",
+        metavar="YYYY-MM-DD[THH:MM]",
+        help="when the agenda freezes (default now, or the meeting time if that is earlier; "
+        "a date alone is 00:00)",
+    )
     c.add_argument("--chair", metavar="EMAIL", help="who chairs the meeting")
-    c.add_argument("--title", metavar="TEXT", help="the meeting's title (default: CAB and the date)")
-    c.add_argument("--attendee", metavar="EMAIL", action="append",
-                   help="an attendee (repeat; default: everyone with the CAB-member role)")
+    c.add_argument(
+        "--title", metavar="TEXT", help="the meeting's title (default: CAB and the date)"
+    )
+    c.add_argument(
+        "--attendee",
+        metavar="EMAIL",
+        action="append",
+        help="an attendee (repeat; default: everyone with the CAB-member role)",
+    )
     c.add_argument("--json", action="store_true", help="print JSON")
     c.set_defaults(handler=cmd_new)
 
@@ -46,7 +59,9 @@ def register(sub: Any) -> None:
     c.add_argument("meeting", type=record_id, metavar="MEETING", help="the meeting id")
     c.add_argument("key", metavar="KEY", help="the release on the agenda")
     c.add_argument("decision", metavar="DECISION", help="approve, reject, defer or more_info")
-    c.add_argument("--rationale", metavar="TEXT", help="why (required for reject, defer and more_info)")
+    c.add_argument(
+        "--rationale", metavar="TEXT", help="why (required for reject, defer and more_info)"
+    )
     c.add_argument("--conditions", metavar="TEXT", help="conditions attached to the decision")
     c.set_defaults(handler=cmd_decide)
 
@@ -60,7 +75,9 @@ def register(sub: Any) -> None:
 
     export = group(sub, "export", "write a document or file from the plan")
     e = export.add_parser("minutes", help="the minutes of a CAB meeting as a Word (.docx) document")
-    e.add_argument("meeting", type=record_id, metavar="MEETING", help="the meeting id (see: relman cab list)")
+    e.add_argument(
+        "meeting", type=record_id, metavar="MEETING", help="the meeting id (see: relman cab list)"
+    )
     e.add_argument("file", metavar="FILE", help="the .docx file to write (replaced if it exists)")
     e.set_defaults(handler=cmd_export_minutes)
 
@@ -145,11 +162,25 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     table = [("ID", "HELD AT", "STATUS", "AGENDA", "DECIDED", "CHAIR", "TITLE")]
     for r in rows:
         agenda = f"{r.items}" if r.frozen else f"{r.items} (provisional)"
-        table.append((str(r.id), _when(r.held_at, zone), r.status, agenda, str(r.decided), r.chair_name or "—",
-                      r.title))
+        table.append(
+            (
+                str(r.id),
+                _when(r.held_at, zone),
+                r.status,
+                agenda,
+                str(r.decided),
+                r.chair_name or "—",
+                r.title,
+            )
+        )
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
     for row in table:
-        out.write("  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=False)) + "  " + row[-1] + "\n")
+        out.write(
+            "  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=False))
+            + "  "
+            + row[-1]
+            + "\n"
+        )
     return 0
 
 
@@ -185,8 +216,14 @@ def cmd_new(args: argparse.Namespace, out: TextIO) -> int:
         cutoff = parse_time(args.cutoff, typed_in, default_hour=0) if args.cutoff else None
         if cutoff is None and held is not None:
             cutoff = min(held, ctx.now())
-        meeting = cab.create_meeting(ctx, held_at=held, cutoff_at=cutoff, chair=args.chair, title=args.title,
-                                     attendees=args.attendee)
+        meeting = cab.create_meeting(
+            ctx,
+            held_at=held,
+            cutoff_at=cutoff,
+            chair=args.chair,
+            title=args.title,
+            attendees=args.attendee,
+        )
     finally:
         ctx.plan.close()
     if args.json:
@@ -217,10 +254,14 @@ def cmd_decide(args: argparse.Namespace, out: TextIO) -> int:
 
     ctx = open_ctx(args)
     try:
-        row = cab.record_decision(ctx, args.meeting, args.key, args.decision, args.rationale, args.conditions)
+        row = cab.record_decision(
+            ctx, args.meeting, args.key, args.decision, args.rationale, args.conditions
+        )
     finally:
         ctx.plan.close()
-    out.write(f"{row.release_key}: {cab.decision_word(row.decision)}; CAB stage {row.cab_stage_status or '—'}\n")
+    out.write(
+        f"{row.release_key}: {cab.decision_word(row.decision)}; CAB stage {row.cab_stage_status or '—'}\n"
+    )
     return 0
 
 

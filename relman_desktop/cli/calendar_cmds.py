@@ -25,10 +25,18 @@ def register(sub: Any) -> None:
     p = sub.add_parser("slots", help="the next free deployment slots for a release")
     p.add_argument("key", metavar="KEY", help="the release key, e.g. REL-2026-014")
     p.add_argument(
-        "--count", type=whole_number(1, 1000), default=3, metavar="N", help="how many slots (default 3)"
+        "--count",
+        type=whole_number(1, 1000),
+        default=3,
+        metavar="N",
+        help="how many slots (default 3)",
     )
     p.add_argument(
-        "--days", type=whole_number(1, limits.MAX_DURATION_DAYS), default=30, metavar="D", help="how many days ahead (default 30)"
+        "--days",
+        type=whole_number(1, limits.MAX_DURATION_DAYS),
+        default=30,
+        metavar="D",
+        help="how many days ahead (default 30)",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of one line per slot")
     p.set_defaults(handler=cmd_slots)

@@ -19,36 +19,60 @@ levels = whole_number(0, 1000)
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("impact", help="what moves and what breaks if a release (KEY) or task (KEY/T3) slips")
-    p.add_argument("key", metavar="KEY", help="a release key, or KEY/TASK for one task (e.g. REL-7/T3)")
-    p.add_argument("--days", type=shift_days, required=True, metavar="N",
-                   help="the slip: calendar days for a release, working days for a task (negative: earlier)")
+    p = sub.add_parser(
+        "impact", help="what moves and what breaks if a release (KEY) or task (KEY/T3) slips"
+    )
+    p.add_argument(
+        "key", metavar="KEY", help="a release key, or KEY/TASK for one task (e.g. REL-7/T3)"
+    )
+    p.add_argument(
+        "--days",
+        type=shift_days,
+        required=True,
+        metavar="N",
+        help="the slip: calendar days for a release, working days for a task (negative: earlier)",
+    )
     p.add_argument("--apply", action="store_true", help="write the shift to the plan (audited)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_impact)
 
-    p = sub.add_parser("depend", help="make release KEY depend on PREREQUISITE (refused if it closes a loop)")
+    p = sub.add_parser(
+        "depend", help="make release KEY depend on PREREQUISITE (refused if it closes a loop)"
+    )
     p.add_argument("key", metavar="KEY")
     p.add_argument("prerequisite", metavar="PREREQUISITE")
-    p.add_argument("--kind", choices=("before", "together"), default="before",
-                   help="the prerequisite deploys before KEY (default) or together with it")
+    p.add_argument(
+        "--kind",
+        choices=("before", "together"),
+        default="before",
+        help="the prerequisite deploys before KEY (default) or together with it",
+    )
     p.add_argument("--remove", action="store_true", help="remove the dependency instead")
     p.set_defaults(handler=cmd_depend)
 
-    p = sub.add_parser("graph", help="the release dependency graph (edges prerequisite → dependent)")
+    p = sub.add_parser(
+        "graph", help="the release dependency graph (edges prerequisite → dependent)"
+    )
     p.add_argument("--release", metavar="KEY", help="only this release and its neighbourhood")
-    p.add_argument("--up", type=levels, default=2, metavar="N", help="levels of prerequisites (with --release)")
-    p.add_argument("--down", type=levels, default=2, metavar="N", help="levels of dependents (with --release)")
+    p.add_argument(
+        "--up", type=levels, default=2, metavar="N", help="levels of prerequisites (with --release)"
+    )
+    p.add_argument(
+        "--down", type=levels, default=2, metavar="N", help="levels of dependents (with --release)"
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_graph)
 
-    p = sub.add_parser("ci-impact", help="every release and change touching a CI, its parents or children")
+    p = sub.add_parser(
+        "ci-impact", help="every release and change touching a CI, its parents or children"
+    )
     p.add_argument("ci", metavar="CI")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_ci_impact)
 
     p = group(sub, "export", "write a document or file from the plan").add_parser(
-        "graph", help="the dependency graph as a picture (.png, .svg or .pdf, by the file's extension)"
+        "graph",
+        help="the dependency graph as a picture (.png, .svg or .pdf, by the file's extension)",
     )
     p.add_argument("out", metavar="OUT")
     p.add_argument("--release", metavar="KEY", help="only this release and its neighbourhood")
@@ -125,13 +149,26 @@ def cmd_graph(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         ctx.plan.close()
     if args.json:
-        print_json({
-            "releases": [{"key": n.key, "title": n.title, "status": n.status, "application": n.application,
-                          "conflicts": n.conflicts} for n in g.nodes],
-            "dependencies": [{"prerequisite": e.prerequisite, "release": e.dependent, "kind": e.kind}
-                             for e in g.edges],
-            "critical_chain": g.critical_chain,
-        }, out)
+        print_json(
+            {
+                "releases": [
+                    {
+                        "key": n.key,
+                        "title": n.title,
+                        "status": n.status,
+                        "application": n.application,
+                        "conflicts": n.conflicts,
+                    }
+                    for n in g.nodes
+                ],
+                "dependencies": [
+                    {"prerequisite": e.prerequisite, "release": e.dependent, "kind": e.kind}
+                    for e in g.edges
+                ],
+                "critical_chain": g.critical_chain,
+            },
+            out,
+        )
         return 0
     out.write(f"{len(g.nodes)} releases, {len(g.edges)} dependencies\n")
     for e in g.edges:
@@ -152,7 +189,9 @@ def cmd_ci_impact(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         print_json(result.as_dict(), out)
         return 0
-    out.write(f"{result.ci}: parents {', '.join(result.parents) or '—'}; children {', '.join(result.children) or '—'}\n")
+    out.write(
+        f"{result.ci}: parents {', '.join(result.parents) or '—'}; children {', '.join(result.children) or '—'}\n"
+    )
     for r in result.releases:
         via = ", ".join(f"{v['ci']} ({v['relation']})" for v in r["via"])
         out.write(f"  release {r['key']} [{r['status']}] via {via}\n")

@@ -16,8 +16,19 @@ THEMES = ("light", "dark", "high-contrast")
 # Views that are a kind of their own: ``relman screenshot calendar out.png``. Every view listed in
 # the shell's composition root (views/shell/screens.py) is reachable as
 # ``relman screenshot view NAME out.png``; add its name here for the short form.
-VIEW_KINDS = ["releases", "release", "tasks", "approvals", "settings", "calendar", "dependencies",
-              "changes", "cis", "kpis", "cab"]
+VIEW_KINDS = [
+    "releases",
+    "release",
+    "tasks",
+    "approvals",
+    "settings",
+    "calendar",
+    "dependencies",
+    "changes",
+    "cis",
+    "kpis",
+    "cab",
+]
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -34,12 +45,17 @@ def register(sub: Any) -> None:
     for name in VIEW_KINDS:
         add_view_kind(shots, name)
     cal = group(sub, "export", "write a document or file from the plan").add_parser(
-        "calendar", help="the Gantt calendar as a picture (.png) or a multi-page PDF (.pdf) with row labels on each page"
+        "calendar",
+        help="the Gantt calendar as a picture (.png) or a multi-page PDF (.pdf) with row labels on each page",
     )
     cal.add_argument("file", metavar="FILE", help="where to write it (.png or .pdf)")
     cal.add_argument("--zoom", choices=("day", "week", "month", "quarter"), default="week")
-    cal.add_argument("--from", dest="start", type=day, metavar="DATE", help="first day shown (YYYY-MM-DD)")
-    cal.add_argument("--to", dest="end", type=day, metavar="DATE", help="last day shown (YYYY-MM-DD)")
+    cal.add_argument(
+        "--from", dest="start", type=day, metavar="DATE", help="first day shown (YYYY-MM-DD)"
+    )
+    cal.add_argument(
+        "--to", dest="end", type=day, metavar="DATE", help="last day shown (YYYY-MM-DD)"
+    )
     cal.add_argument("--theme", choices=THEMES, default="light")
     cal.set_defaults(handler=cmd_export_calendar)
 
@@ -54,7 +70,13 @@ def _add_arguments(p: argparse.ArgumentParser, view: str | None = None) -> None:
         p.add_argument("view", metavar="VIEW", help="which view to show")
     p.add_argument("out", metavar="OUT.png", help="where to write the picture")
     p.add_argument("--release", metavar="KEY", help="the release to show (default: the first)")
-    p.add_argument("--size", type=_size, default=(1366, 768), metavar="WxH", help="window size (default 1366x768)")
+    p.add_argument(
+        "--size",
+        type=_size,
+        default=(1366, 768),
+        metavar="WxH",
+        help="window size (default 1366x768)",
+    )
     p.add_argument("--theme", choices=THEMES, default="light", help="colour theme (default light)")
     p.set_defaults(handler=cmd_screenshot, view_name=view)
 
@@ -66,7 +88,9 @@ def cmd_export_calendar(args: argparse.Namespace, out: TextIO) -> int:
     ctx = open_ctx(args)
     from relman_desktop.views.calendar.calendar_export import export_calendar_file
 
-    target = export_calendar_file(ctx, args.file, zoom=args.zoom, start=start, end=end, theme=args.theme)
+    target = export_calendar_file(
+        ctx, args.file, zoom=args.zoom, start=start, end=end, theme=args.theme
+    )
     out.write(f"wrote {target}\n")
     return 0
 

@@ -19,32 +19,70 @@ from relman_desktop.importers.preview import ImportPreview
 
 def register(sub: Any) -> None:
     imports = group(sub, "import", "read a file into the plan")
-    p = imports.add_parser("msproject", help="a Microsoft Project XML (MSPDI) file's tasks into a release")
-    p.add_argument("file", metavar="FILE", help="the .xml file saved by Project, ProjectLibre, MPXJ…")
+    p = imports.add_parser(
+        "msproject", help="a Microsoft Project XML (MSPDI) file's tasks into a release"
+    )
+    p.add_argument(
+        "file", metavar="FILE", help="the .xml file saved by Project, ProjectLibre, MPXJ…"
+    )
     _schedule_args(p)
     p.set_defaults(handler=cmd_import_msproject)
-    p = imports.add_parser("gantt", help="a GanttProject .gan (or GNOME Planner .planner) file's tasks into a release")
+    p = imports.add_parser(
+        "gantt", help="a GanttProject .gan (or GNOME Planner .planner) file's tasks into a release"
+    )
     p.add_argument("file", metavar="FILE", help="the .gan or .planner file")
     _schedule_args(p)
     p.set_defaults(handler=cmd_import_gantt)
-    p = imports.add_parser("ics", help="calendar events (.ics) as maintenance, freeze, holiday or event windows")
-    p.add_argument("file", metavar="FILE", help="the .ics file (Outlook, Google, Thunderbird, Confluence…)")
-    p.add_argument("--as", dest="kind", required=True,
-                   choices=["maintenance", "freeze", "holiday", "event"], help="what the events become")
-    p.add_argument("--ci", action="append", default=[], metavar="NAME",
-                   help="scope the windows to this CI (repeat for several; default: everything)")
-    p.add_argument("--soft", action="store_true", help="make the windows soft (warnings, not errors)")
-    p.add_argument("--from", dest="since", metavar="YYYY-MM-DD",
-                   help="first day to take occurrences of recurring events from (default: a year ago)")
-    p.add_argument("--until", metavar="YYYY-MM-DD",
-                   help="last day of recurring occurrences (default: two years from today)")
+    p = imports.add_parser(
+        "ics", help="calendar events (.ics) as maintenance, freeze, holiday or event windows"
+    )
+    p.add_argument(
+        "file", metavar="FILE", help="the .ics file (Outlook, Google, Thunderbird, Confluence…)"
+    )
+    p.add_argument(
+        "--as",
+        dest="kind",
+        required=True,
+        choices=["maintenance", "freeze", "holiday", "event"],
+        help="what the events become",
+    )
+    p.add_argument(
+        "--ci",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="scope the windows to this CI (repeat for several; default: everything)",
+    )
+    p.add_argument(
+        "--soft", action="store_true", help="make the windows soft (warnings, not errors)"
+    )
+    p.add_argument(
+        "--from",
+        dest="since",
+        metavar="YYYY-MM-DD",
+        help="first day to take occurrences of recurring events from (default: a year ago)",
+    )
+    p.add_argument(
+        "--until",
+        metavar="YYYY-MM-DD",
+        help="last day of recurring occurrences (default: two years from today)",
+    )
     _preview_args(p)
     p.set_defaults(handler=cmd_import_ics)
-    p = imports.add_parser("changes", help="changes from a Jira or ServiceNow export (.csv or .xlsx)")
+    p = imports.add_parser(
+        "changes", help="changes from a Jira or ServiceNow export (.csv or .xlsx)"
+    )
     p.add_argument("file", metavar="FILE", help="the .csv or .xlsx file")
-    p.add_argument("--map", action="append", default=[], metavar="COLUMN=field",
-                   help="read COLUMN as this change field (repeat; see docs/interchange.md)")
-    p.add_argument("--release", metavar="KEY", help="bundle every imported change into this release")
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=field",
+        help="read COLUMN as this change field (repeat; see docs/interchange.md)",
+    )
+    p.add_argument(
+        "--release", metavar="KEY", help="bundle every imported change into this release"
+    )
     _preview_args(p)
     p.set_defaults(handler=cmd_import_changes)
 
@@ -62,14 +100,20 @@ def _preview_args(p: argparse.ArgumentParser) -> None:
 
 def _schedule_args(p: argparse.ArgumentParser) -> None:
     target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("--release", metavar="KEY", help="import into this release (re-import updates)")
-    target.add_argument("--new-release", action="store_true",
-                        help="create a release named after the project, dated by its tasks")
+    target.add_argument(
+        "--release", metavar="KEY", help="import into this release (re-import updates)"
+    )
+    target.add_argument(
+        "--new-release",
+        action="store_true",
+        help="create a release named after the project, dated by its tasks",
+    )
     _preview_args(p)
 
 
-def report(preview: ImportPreview, args: argparse.Namespace, out: TextIO, *, applied: bool,
-           **extra: Any) -> int:
+def report(
+    preview: ImportPreview, args: argparse.Namespace, out: TextIO, *, applied: bool, **extra: Any
+) -> int:
     if args.json:
         print_json({**preview.as_json(), "applied": applied, **extra}, out)
         return 0
@@ -100,7 +144,10 @@ def _plan_for_import(args: argparse.Namespace) -> Iterator[Any]:
     except BaseException:
         ctx.plan.close()
         if new_plan:
-            for leftover in (ctx.plan.path, *(Path(f"{ctx.plan.path}-{x}") for x in ("wal", "shm"))):
+            for leftover in (
+                ctx.plan.path,
+                *(Path(f"{ctx.plan.path}-{x}") for x in ("wal", "shm")),
+            ):
                 leftover.unlink(missing_ok=True)
         raise
     else:
@@ -165,8 +212,9 @@ def cmd_import_ics(args: argparse.Namespace, out: TextIO) -> int:
     since, until = day(args.since, "--from"), day(args.until, "--until")
     feed = read_ics(args.file)  # before opening: a refused file creates no plan
     with _plan_for_import(args) as ctx:
-        plan = preview_windows(ctx, feed, kind=args.kind, cis=args.ci, hard=not args.soft,
-                               since=since, until=until)
+        plan = preview_windows(
+            ctx, feed, kind=args.kind, cis=args.ci, hard=not args.soft, since=since, until=until
+        )
         if not args.dry_run:
             apply_windows(ctx, plan)
     return report(plan.preview, args, out, applied=not args.dry_run, release=None)

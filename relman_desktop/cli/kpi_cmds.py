@@ -16,7 +16,9 @@ def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--from", dest="start", type=day, metavar="DATE", help="first day counted (YYYY-MM-DD, UTC)"
     )
-    p.add_argument("--to", dest="end", type=day, metavar="DATE", help="last day counted (YYYY-MM-DD, UTC)")
+    p.add_argument(
+        "--to", dest="end", type=day, metavar="DATE", help="last day counted (YYYY-MM-DD, UTC)"
+    )
     p.add_argument(
         "--by", choices=kpis.PERIODS, default="month", help="period of the series (default: month)"
     )
@@ -80,8 +82,14 @@ def _fmt(value: Any, kind: str) -> str:
 def cmd_kpis(args: argparse.Namespace, out: TextIO) -> int:
     ctx = open_ctx(args)
     try:  # the aggregate path: no row objects, as the dashboard reads them
-        report = kpis.compute_kpis(ctx, start=args.start, end=args.end, by=args.by,
-                                   application=args.application, report_year=args.report_year)
+        report = kpis.compute_kpis(
+            ctx,
+            start=args.start,
+            end=args.end,
+            by=args.by,
+            application=args.application,
+            report_year=args.report_year,
+        )
     finally:
         ctx.plan.close()
     if args.json:
@@ -139,8 +147,9 @@ def cmd_export_notes(args: argparse.Namespace, out: TextIO) -> int:
         audit_head = head(ctx).text
     finally:
         ctx.plan.close()
-    path = write_release_notes(report, args.file, variant=args.variant, template=args.template,
-                               audit_head=audit_head)
+    path = write_release_notes(
+        report, args.file, variant=args.variant, template=args.template, audit_head=audit_head
+    )
     out.write(f"release notes written: {path}\n")
     return 0
 

@@ -18,8 +18,13 @@ from relman_desktop.services import backups, diagnostics
 
 def register(sub: Any) -> None:
     p = sub.add_parser("backup", help="take a backup of the plan now (into the backup folder)")
-    p.add_argument("--keep", type=int, default=backups.DEFAULT_KEEP, metavar="K",
-                   help=f"automatic backups to keep besides one a day for a week (default {backups.DEFAULT_KEEP})")
+    p.add_argument(
+        "--keep",
+        type=int,
+        default=backups.DEFAULT_KEEP,
+        metavar="K",
+        help=f"automatic backups to keep besides one a day for a week (default {backups.DEFAULT_KEEP})",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_backup)
 
@@ -27,25 +32,41 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_backups)
 
-    p = sub.add_parser("restore", help="restore a backup into a NEW plan file (never over an existing one)")
+    p = sub.add_parser(
+        "restore", help="restore a backup into a NEW plan file (never over an existing one)"
+    )
     p.add_argument("backup", metavar="BACKUP", help="the backup file (see 'relman backups')")
     p.add_argument("new_file", metavar="NEWFILE", help="the plan file to create")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_restore)
 
-    p = sub.add_parser("version", help="the app's, Python's, Qt's and SQLite's versions, the plan's schema, "
-                                       "where the log and backups are")
+    p = sub.add_parser(
+        "version",
+        help="the app's, Python's, Qt's and SQLite's versions, the plan's schema, "
+        "where the log and backups are",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_version)
 
 
 def _plan_path(args: argparse.Namespace) -> Path:
-    return Path(args.plan).expanduser().absolute() if getattr(args, "plan", None) else default_plan_path()
+    return (
+        Path(args.plan).expanduser().absolute()
+        if getattr(args, "plan", None)
+        else default_plan_path()
+    )
 
 
 def _backup_json(b: backups.Backup) -> dict[str, Any]:
-    return {"path": str(b.path), "taken_at": b.taken_at.isoformat(), "reason": b.reason, "size": b.size,
-            "releases": b.releases, "schema": b.revision, "problem": b.problem}
+    return {
+        "path": str(b.path),
+        "taken_at": b.taken_at.isoformat(),
+        "reason": b.reason,
+        "size": b.size,
+        "releases": b.releases,
+        "schema": b.revision,
+        "problem": b.problem,
+    }
 
 
 def cmd_backup(args: argparse.Namespace, out: TextIO) -> int:
@@ -61,16 +82,24 @@ def cmd_backups(args: argparse.Namespace, out: TextIO) -> int:
     plan = _plan_path(args)
     found = backups.list_backups(plan, count=True)
     if args.json:
-        print_json({"plan": str(plan), "folder": str(backups.backup_folder(plan)),
-                    "backups": [_backup_json(b) for b in found]}, out)
+        print_json(
+            {
+                "plan": str(plan),
+                "folder": str(backups.backup_folder(plan)),
+                "backups": [_backup_json(b) for b in found],
+            },
+            out,
+        )
         return 0
     if not found:
         out.write(f"no backups of {plan.name} yet (they go to {backups.backup_folder(plan)})\n")
         return 0
     for b in found:
         what = f"{b.releases} releases" if b.releases is not None else ""
-        out.write(f"{b.taken_at:%Y-%m-%d %H:%M:%S}  {b.reason:<6}  {what:<14}  {b.path}"
-                  f"{'  (' + b.problem + ')' if b.problem else ''}\n")
+        out.write(
+            f"{b.taken_at:%Y-%m-%d %H:%M:%S}  {b.reason:<6}  {what:<14}  {b.path}"
+            f"{'  (' + b.problem + ')' if b.problem else ''}\n"
+        )
     return 0
 
 
@@ -78,8 +107,15 @@ def cmd_restore(args: argparse.Namespace, out: TextIO) -> int:
     info = backups.check_restorable(Path(args.backup))
     target = backups.restore(info.path, Path(args.new_file))
     if args.json:
-        print_json({"backup": str(info.path), "plan": str(target), "releases": info.releases,
-                    "schema": info.revision}, out)
+        print_json(
+            {
+                "backup": str(info.path),
+                "plan": str(target),
+                "releases": info.releases,
+                "schema": info.revision,
+            },
+            out,
+        )
     else:
         out.write(f"restored {info.path.name} ({info.releases} releases) into {target}\n")
     return 0
@@ -120,8 +156,13 @@ class VersionAction(argparse.Action):
     def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: Any, option_string: str | None = None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         namespace.json = False
         try:
             cmd_version(namespace, sys.stdout)

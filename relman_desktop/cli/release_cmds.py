@@ -32,25 +32,50 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_transition)
 
     p = sub.add_parser("demo", help="fill a new plan with a realistic demo plan")
-    p.add_argument("--releases", type=whole_number(1, 100_000), default=40, metavar="N", help="how many releases (default 40)")
-    p.add_argument("--seed", type=whole_number(0, 2**32 - 1), default=1, metavar="S", help="random seed (default 1)")
+    p.add_argument(
+        "--releases",
+        type=whole_number(1, 100_000),
+        default=40,
+        metavar="N",
+        help="how many releases (default 40)",
+    )
+    p.add_argument(
+        "--seed",
+        type=whole_number(0, 2**32 - 1),
+        default=1,
+        metavar="S",
+        help="random seed (default 1)",
+    )
     p.set_defaults(handler=cmd_demo)
 
     p = sub.add_parser("audit", help="the audit trail")
     kinds = p.add_subparsers(dest="audit_kind", metavar="ACTION")
     kinds.required = True
-    v = kinds.add_parser("verify", help="check that no audit event was edited, removed or reordered")
+    v = kinds.add_parser(
+        "verify", help="check that no audit event was edited, removed or reordered"
+    )
     v.add_argument("--json", action="store_true")
-    v.add_argument("--against", metavar="HASH", type=_head_hash,
-                   help="a head hash recorded earlier (relman audit head): prove the history up to it is unchanged")
+    v.add_argument(
+        "--against",
+        metavar="HASH",
+        type=_head_hash,
+        help="a head hash recorded earlier (relman audit head): prove the history up to it is unchanged",
+    )
     v.set_defaults(handler=cmd_audit_verify)
-    hd = kinds.add_parser("head", help="the hash of the trail's last event, to keep outside the plan")
+    hd = kinds.add_parser(
+        "head", help="the hash of the trail's last event, to keep outside the plan"
+    )
     hd.add_argument("--json", action="store_true")
     hd.set_defaults(handler=cmd_audit_head)
     h = kinds.add_parser("log", help="print the audit trail, newest first")
     h.add_argument("--release", metavar="KEY")
-    h.add_argument("--limit", type=whole_number(1, 10_000_000), default=50, metavar="N",
-                   help="at most N events (default 50)")
+    h.add_argument(
+        "--limit",
+        type=whole_number(1, 10_000_000),
+        default=50,
+        metavar="N",
+        help="at most N events (default 50)",
+    )
     h.set_defaults(handler=cmd_audit_log)
 
 
@@ -69,7 +94,9 @@ def release_json(row: Any) -> dict[str, Any]:
         "planned_start": jsonable(row.planned_start),
         "planned_end": jsonable(row.planned_end),
         "deployment_window": (
-            {"start": jsonable(row.deploy_start), "end": jsonable(row.deploy_end)} if row.deploy_start else None
+            {"start": jsonable(row.deploy_start), "end": jsonable(row.deploy_end)}
+            if row.deploy_start
+            else None
         ),
     }
 
@@ -87,7 +114,11 @@ def cmd_releases(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     table: list[tuple[str, ...]] = [("KEY", "STATUS", "TYPE", "RISK", "PLANNED", "TITLE")]
     for r in rows:
-        planned = f"{r.planned_start or '?'} → {r.planned_end or '?'}" if (r.planned_start or r.planned_end) else ""
+        planned = (
+            f"{r.planned_start or '?'} → {r.planned_end or '?'}"
+            if (r.planned_start or r.planned_end)
+            else ""
+        )
         table.append((r.key, r.status, r.type, r.risk, planned, r.title))
     _print_table(table, out)
     return 0
@@ -96,7 +127,12 @@ def cmd_releases(args: argparse.Namespace, out: TextIO) -> int:
 def _print_table(rows: list[tuple[str, ...]], out: TextIO) -> None:
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:
-        out.write("  ".join(str(c).ljust(w) for c, w in zip(r[:-1], widths, strict=False)) + "  " + str(r[-1]) + "\n")
+        out.write(
+            "  ".join(str(c).ljust(w) for c, w in zip(r[:-1], widths, strict=False))
+            + "  "
+            + str(r[-1])
+            + "\n"
+        )
 
 
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
@@ -139,7 +175,13 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
                 "state": c.to_state,
                 "allowed": c.allowed,
                 "unmet": [
-                    {"guard": u.guard, "param": u.param, "soft": u.soft, "messages": list(u.messages)} for u in c.unmet
+                    {
+                        "guard": u.guard,
+                        "param": u.param,
+                        "soft": u.soft,
+                        "messages": list(u.messages),
+                    }
+                    for u in c.unmet
                 ],
             }
             for c in checks
@@ -155,7 +197,10 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
         ("Application", d.application or "—"),
         ("Release manager", f"{d.manager} <{d.manager_email}>" if d.manager_email else "—"),
         ("Planned", f"{d.planned_start or '?'} → {d.planned_end or '?'}"),
-        ("Deployment window", f"{jsonable(d.deploy_start)} → {jsonable(d.deploy_end)}" if d.deploy_start else "—"),
+        (
+            "Deployment window",
+            f"{jsonable(d.deploy_start)} → {jsonable(d.deploy_end)}" if d.deploy_start else "—",
+        ),
         ("Strategy", d.strategy or "—"),
         ("Rollback", f"{d.rollback_minutes} min: {d.rollback_plan}" if d.rollback_plan else "—"),
         ("Changes", ", ".join(f"{c.key} ({c.approval})" for c in change_rows) or "—"),
@@ -191,7 +236,12 @@ def cmd_transition(args: argparse.Namespace, out: TextIO) -> int:
                     "state": args.state,
                     "allowed": False,
                     "unmet": [
-                        {"guard": u.guard, "param": u.param, "soft": u.soft, "messages": list(u.messages)}
+                        {
+                            "guard": u.guard,
+                            "param": u.param,
+                            "soft": u.soft,
+                            "messages": list(u.messages),
+                        }
                         for u in refused.unmet
                     ],
                 },
@@ -228,7 +278,9 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
 def _head_hash(text: str) -> str:
     value = text.strip().lower().rpartition(":")[2]  # "SEQ:HASH" as printed is accepted too
     if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a head hash (64 hex digits, from relman audit head)")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a head hash (64 hex digits, from relman audit head)"
+        )
     return value
 
 
@@ -256,7 +308,11 @@ def cmd_audit_verify(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         ctx.plan.close()
     if args.json:
-        data: dict[str, Any] = {"ok": result.ok, "events": result.events, "problems": result.problems}
+        data: dict[str, Any] = {
+            "ok": result.ok,
+            "events": result.events,
+            "problems": result.problems,
+        }
         if args.against:
             data["anchored_at"] = result.anchored_at
         print_json(data, out)
@@ -266,7 +322,9 @@ def cmd_audit_verify(args: argparse.Namespace, out: TextIO) -> int:
             out.write(f"unchanged up to event {result.anchored_at} (hash {args.against[:16]}…)\n")
     if not result.ok:
         if not args.json:
-            args.err.write(f"relman: the audit trail has been tampered with ({len(result.problems)} problems):\n")
+            args.err.write(
+                f"relman: the audit trail has been tampered with ({len(result.problems)} problems):\n"
+            )
             for p in result.problems:
                 args.err.write(f"  - {p}\n")
         return EXIT_REFUSED

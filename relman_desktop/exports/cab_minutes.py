@@ -156,7 +156,9 @@ def build_minutes(
 
     w.heading("Attendance", 1)
     if meeting.attendees:
-        counts = {k: sum(1 for a in meeting.attendees if a.attendance == k) for k in ATTENDANCE_WORDS}
+        counts = {
+            k: sum(1 for a in meeting.attendees if a.attendance == k) for k in ATTENDANCE_WORDS
+        }
         w.text(
             f"Present {counts['present']} · apologies {counts['apologies']} · "
             f"absent {counts['absent']}"
@@ -165,8 +167,15 @@ def build_minutes(
         w.table(
             ["Name", "E-mail", "Role", "Attendance"],
             [
-                [a.name, a.email, "Chair" if a.is_chair else "Member", ATTENDANCE_WORDS[a.attendance]]
-                for a in sorted(meeting.attendees, key=lambda a: (order[a.attendance], not a.is_chair))
+                [
+                    a.name,
+                    a.email,
+                    "Chair" if a.is_chair else "Member",
+                    ATTENDANCE_WORDS[a.attendance],
+                ]
+                for a in sorted(
+                    meeting.attendees, key=lambda a: (order[a.attendance], not a.is_chair)
+                )
             ],
             [2.0, 2.4, 1.0, 1.1],
         )
@@ -215,7 +224,9 @@ def build_minutes(
                 ],
                 [
                     "CAB approval stage",
-                    K.capital(K.words(i.cab_stage_status)) if i.cab_stage_status else "No CAB stage",
+                    K.capital(K.words(i.cab_stage_status))
+                    if i.cab_stage_status
+                    else "No CAB stage",
                 ],
             ],
             (2.2, 4.3),
@@ -293,7 +304,9 @@ def minutes_context(ctx: Ctx, meeting: cab.Meeting) -> MinutesContext:
     """The next meeting after ``meeting`` and the manager and window of each release on it."""
     from relman_desktop.services import releases
 
-    later = [m for m in cab.list_meetings(ctx) if m.id != meeting.id and m.held_at > meeting.held_at]
+    later = [
+        m for m in cab.list_meetings(ctx) if m.id != meeting.id and m.held_at > meeting.held_at
+    ]
     nxt = min(later, key=lambda m: m.held_at) if later else None
     facts: dict[str, ReleaseFacts] = {}
     for item in meeting.items:

@@ -68,8 +68,10 @@ def fmt_duration(delta: dt.timedelta | None) -> str:
 def text_width(doc: DocxDocument) -> int:
     """The last section's text width in EMU (page width less the margins)."""
     section = doc.sections[-1]
-    width = (section.page_width or Inches(8.5)) - (section.left_margin or 0) - (
-        section.right_margin or 0
+    width = (
+        (section.page_width or Inches(8.5))
+        - (section.left_margin or 0)
+        - (section.right_margin or 0)
     )
     return int(width)
 
@@ -131,8 +133,10 @@ def needs_room(header: Sequence[str] | None, rows: Sequence[Sequence[str]], tota
     """True when the longest words of the columns do not fit side by side at 11 pt."""
     cols = len(header) if header is not None else len(rows[0]) if rows else 0
     least = [0] * cols
-    for values, width in [*([(header, _CHAR_BOLD)] if header is not None else []),
-                          *((r, _CHAR) for r in rows)]:
+    for values, width in [
+        *([(header, _CHAR_BOLD)] if header is not None else []),
+        *((r, _CHAR) for r in rows),
+    ]:
         for i, text in enumerate(values):
             size = max((len(w) for w in str(text).split()), default=0)
             least[i] = max(least[i], size * width + _PAD)

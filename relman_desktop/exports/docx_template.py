@@ -39,7 +39,11 @@ _DOCTYPE_MARKS = tuple("<!DOCTYPE".encode(codec) for codec in ("utf-8", "utf-16-
 
 def _parser() -> etree.XMLParser:
     return etree.XMLParser(
-        resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False, dtd_validation=False
+        resolve_entities=False,
+        load_dtd=False,
+        no_network=True,
+        huge_tree=False,
+        dtd_validation=False,
     )
 
 
@@ -51,7 +55,9 @@ def _read_parts(path: Path, data: bytes) -> list[tuple[zipfile.ZipInfo, bytes]]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, EOFError):
-        raise ServiceError(f"the style template {path.name} is not a Word document (.docx or .dotx)") from None
+        raise ServiceError(
+            f"the style template {path.name} is not a Word document (.docx or .dotx)"
+        ) from None
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_PARTS:
@@ -66,10 +72,18 @@ def _read_parts(path: Path, data: bytes) -> list[tuple[zipfile.ZipInfo, bytes]]:
                 raise _refuse(path, f"{info.filename} is encrypted")
             try:
                 content = archive.read(info)
-            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as exc:
+            except (
+                zipfile.BadZipFile,
+                zlib.error,
+                EOFError,
+                NotImplementedError,
+                ValueError,
+            ) as exc:
                 raise _refuse(path, f"{info.filename} is damaged ({exc})") from None
             if len(content) > MAX_UNPACKED:
-                raise _refuse(path, f"{info.filename} unpacks to more than {MAX_UNPACKED // 2**20} MB")
+                raise _refuse(
+                    path, f"{info.filename} unpacks to more than {MAX_UNPACKED // 2**20} MB"
+                )
             parts.append((info, content))
     return parts
 

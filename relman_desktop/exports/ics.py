@@ -156,8 +156,12 @@ def _window_event(w: WindowInfo, stamp: dt.datetime, uid: str | None = None) -> 
         if end - start == exact or start < w.start:
             continue
         hours = (end - start) / dt.timedelta(hours=1)
-        override = event(start, end, f"{description} The clocks change during this one: it still ends at "
-                                     f"{end.astimezone(tz):%H:%M} local time ({hours:g} hours).")
+        override = event(
+            start,
+            end,
+            f"{description} The clocks change during this one: it still ends at "
+            f"{end.astimezone(tz):%H:%M} local time ({hours:g} hours).",
+        )
         override.add("recurrence-id", start.astimezone(tz))
         events.append(tail(override))
     return events

@@ -119,7 +119,13 @@ def kb_blocks(report: ReleaseReport, variant: str = "business") -> list[Block]:
     if issues:
         blocks.append(("h2", "Known issues"))
         blocks.append(
-            ("ul", [f"{c.key}: {c.known_issues}" if technical else c.known_issues or "" for c in issues])
+            (
+                "ul",
+                [
+                    f"{c.key}: {c.known_issues}" if technical else c.known_issues or ""
+                    for c in issues
+                ],
+            )
         )
 
     blocks.append(("h2", "Service availability"))
@@ -168,7 +174,11 @@ def kb_blocks(report: ReleaseReport, variant: str = "business") -> list[Block]:
                 (
                     ["Stage", "Rule", "Result"],
                     [
-                        [s.name, K.capital(rule_words(s)), f"{K.capital(K.words(s.status))} — {s.explanation}"]
+                        [
+                            s.name,
+                            K.capital(rule_words(s)),
+                            f"{K.capital(K.words(s.status))} — {s.explanation}",
+                        ]
                         for s in report.stages
                     ],
                 ),
@@ -273,8 +283,7 @@ def page_html(blocks: Iterable[Block], *, title: str, nav: str = "", footer: str
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows_html}</tbody></table>")
         elif kind == "facts":
             rows_html = "".join(
-                f'<tr><th scope="row">{_h(k)}</th><td>{_h(v)}</td></tr>'
-                for k, v in value
+                f'<tr><th scope="row">{_h(k)}</th><td>{_h(v)}</td></tr>' for k, v in value
             )
             body.append(f'<table class="facts"><tbody>{rows_html}</tbody></table>')
     return (
@@ -320,7 +329,9 @@ def _write_page(report: ReleaseReport, folder: Path, variant: str, nav: str) -> 
     blocks = kb_blocks(report, variant)
     stem = file_stem(report.key)
     md = page_markdown(blocks)
-    page = page_html(blocks, title=f"{report.key} {report.title}", nav=nav, footer=_footer_text(report))
+    page = page_html(
+        blocks, title=f"{report.key} {report.title}", nav=nav, footer=_footer_text(report)
+    )
     return [_write_text(folder / f"{stem}.md", md), _write_text(folder / f"{stem}.html", page)]
 
 
@@ -338,9 +349,7 @@ class KbSite:
     pages: int
 
 
-def write_kb_site(
-    ctx: Ctx, target: str | os.PathLike[str], *, variant: str = "business"
-) -> KbSite:
+def write_kb_site(ctx: Ctx, target: str | os.PathLike[str], *, variant: str = "business") -> KbSite:
     """Every release as a page, and ``index.html`` / ``index.md`` listing them."""
     if variant not in VARIANTS:
         raise ServiceError(f"variant {variant!r} is not one of {', '.join(VARIANTS)}")

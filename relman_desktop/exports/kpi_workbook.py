@@ -500,7 +500,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
             [
                 ("Releases deployed", "=SUMPRODUCT(--(Rel_Period=$A{r}))", "0", False),
                 ("Succeeded", "=SUMPRODUCT((Rel_Period=$A{r})*(Rel_Succeeded=1))", "0", False),
-                ("Success rate", '=IF(D{r}=0,NA(),E{r}/D{r})', PERCENT, False),
+                ("Success rate", "=IF(D{r}=0,NA(),E{r}/D{r})", PERCENT, False),
             ],
             [6],
             "line",
@@ -524,7 +524,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
             [
                 ("Changes deployed", "=SUMPRODUCT(--(Chg_Period=$A{r}))", "0", False),
                 ("Failed changes", "=SUMPRODUCT((Chg_Period=$A{r})*(Chg_Failed=1))", "0", False),
-                ("Change failure rate", '=IF(D{r}=0,NA(),E{r}/D{r})', PERCENT, False),
+                ("Change failure rate", "=IF(D{r}=0,NA(),E{r}/D{r})", PERCENT, False),
             ],
             [6],
             "line",
@@ -544,13 +544,13 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
                 ),
                 (
                     "Mean hours",
-                    '=IFERROR(AVERAGE(IF((Dep_Period=$A{r})*ISNUMBER(Dep_RestoreHours),Dep_RestoreHours)),NA())',
+                    "=IFERROR(AVERAGE(IF((Dep_Period=$A{r})*ISNUMBER(Dep_RestoreHours),Dep_RestoreHours)),NA())",
                     HOURS,
                     True,
                 ),
                 (
                     "Median hours",
-                    '=IFERROR(MEDIAN(IF((Dep_Period=$A{r})*ISNUMBER(Dep_RestoreHours),Dep_RestoreHours)),NA())',
+                    "=IFERROR(MEDIAN(IF((Dep_Period=$A{r})*ISNUMBER(Dep_RestoreHours),Dep_RestoreHours)),NA())",
                     HOURS,
                     True,
                 ),
@@ -573,7 +573,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
                 ),
                 (
                     "Median hours",
-                    '=IFERROR(MEDIAN(IF((Chg_Period=$A{r})*ISNUMBER(Chg_LeadHours),Chg_LeadHours)),NA())',
+                    "=IFERROR(MEDIAN(IF((Chg_Period=$A{r})*ISNUMBER(Chg_LeadHours),Chg_LeadHours)),NA())",
                     HOURS,
                     True,
                 ),
@@ -595,7 +595,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
                     False,
                 ),
                 ("On time", "=SUMPRODUCT((Rel_Period=$A{r})*(Rel_OnTime=1))", "0", False),
-                ("On-time delivery", '=IF(D{r}=0,NA(),E{r}/D{r})', PERCENT, False),
+                ("On-time delivery", "=IF(D{r}=0,NA(),E{r}/D{r})", PERCENT, False),
             ],
             [6],
             "line",
@@ -610,7 +610,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
                 ("Decided approvals", "=SUMPRODUCT(--(Apr_Period=$A{r}))", "0", False),
                 (
                     "Median hours",
-                    '=IFERROR(MEDIAN(IF((Apr_Period=$A{r})*ISNUMBER(Apr_CycleHours),Apr_CycleHours)),NA())',
+                    "=IFERROR(MEDIAN(IF((Apr_Period=$A{r})*ISNUMBER(Apr_CycleHours),Apr_CycleHours)),NA())",
                     HOURS,
                     True,
                 ),

@@ -65,11 +65,24 @@ def collect(ctx: Ctx, key: str) -> ExportProject:
     with ctx.read() as s:
         rel = release_by_key(s, key)
         rows = s.execute(
-            select(Task.id, Task.title, Task.outline, Task.start, Task.end, Task.milestone,
-                   Task.percent_complete, Task.effort_hours, Task.assignee_id, Task.external_uid)
-            .where(Task.release_id == rel.id).order_by(Task.position, Task.id)
+            select(
+                Task.id,
+                Task.title,
+                Task.outline,
+                Task.start,
+                Task.end,
+                Task.milestone,
+                Task.percent_complete,
+                Task.effort_hours,
+                Task.assignee_id,
+                Task.external_uid,
+            )
+            .where(Task.release_id == rel.id)
+            .order_by(Task.position, Task.id)
         ).all()
-        default_day = rel.planned_start or next((r.start for r in rows if r.start), None) or ctx.today()
+        default_day = (
+            rel.planned_start or next((r.start for r in rows if r.start), None) or ctx.today()
+        )
         tasks: dict[int, ExportTask] = {}
         for t in rows:
             start = t.start or t.end or default_day
@@ -77,30 +90,58 @@ def collect(ctx: Ctx, key: str) -> ExportProject:
             external = t.external_uid or ""
             guid = external[5:] if external.startswith("guid:") else export_guid(t.id)
             outline = [p.strip() for p in (t.outline or "").split(" / ") if p.strip()]
-            tasks[t.id] = ExportTask(t.id, guid.upper(), t.title, outline, start, max(end, start),
-                                     bool(t.milestone), t.percent_complete, t.effort_hours,
-                                     t.assignee_id)
+            tasks[t.id] = ExportTask(
+                t.id,
+                guid.upper(),
+                t.title,
+                outline,
+                start,
+                max(end, start),
+                bool(t.milestone),
+                t.percent_complete,
+                t.effort_hours,
+                t.assignee_id,
+            )
         pred = aliased(Task)
         for pred_id, succ_id, kind, lag in s.execute(
-            select(TaskDependency.predecessor_id, TaskDependency.successor_id, TaskDependency.type,
-                   TaskDependency.lag_days)
-            .join(pred, pred.id == TaskDependency.predecessor_id).where(pred.release_id == rel.id)
+            select(
+                TaskDependency.predecessor_id,
+                TaskDependency.successor_id,
+                TaskDependency.type,
+                TaskDependency.lag_days,
+            )
+            .join(pred, pred.id == TaskDependency.predecessor_id)
+            .where(pred.release_id == rel.id)
             .order_by(TaskDependency.id)
         ):
             if succ_id in tasks:
                 tasks[succ_id].links.append((pred_id, kind, lag))
         ids = {t.assignee for t in tasks.values() if t.assignee}
-        people = {pid: (name, email) for pid, name, email in s.execute(
-            select(Person.id, Person.name, Person.email).where(Person.id.in_(ids)))} if ids else {}
+        people = (
+            {
+                pid: (name, email)
+                for pid, name, email in s.execute(
+                    select(Person.id, Person.name, Person.email).where(Person.id.in_(ids))
+                )
+            }
+            if ids
+            else {}
+        )
         starts = [t.start for t in tasks.values()] or [rel.planned_start or default_day]
-        ends = [t.end for t in tasks.values()] or [rel.planned_end or rel.planned_start or default_day]
+        ends = [t.end for t in tasks.values()] or [
+            rel.planned_end or rel.planned_start or default_day
+        ]
         first, last = min(starts), max(ends)
         if rel.planned_start:
             first = min(first, rel.planned_start)
         if rel.planned_end:
             last = max(last, rel.planned_end)
-        holidays = sorted(holiday_dates(s, first - dt.timedelta(days=31), last + dt.timedelta(days=366)))
-        return ExportProject(rel.key, rel.title, first, last, list(tasks.values()), people, holidays)
+        holidays = sorted(
+            holiday_dates(s, first - dt.timedelta(days=31), last + dt.timedelta(days=366))
+        )
+        return ExportProject(
+            rel.key, rel.title, first, last, list(tasks.values()), people, holidays
+        )
 
 
 def _workdays(start: dt.date, end: dt.date, holidays: set[dt.date]) -> int:
@@ -126,7 +167,7 @@ class _Writer:
     of 300,000 elements for a 10,000-task release, and the layout is Project's own."""
 
     def __init__(self) -> None:
-        self.parts: list[str] = ["<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"]
+        self.parts: list[str] = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n']
         self.depth = 0
 
     def open(self, tag: str, attrs: str = "") -> None:
@@ -151,25 +192,45 @@ def build_document(project: ExportProject) -> str:
     w = _Writer()
     w.open("Project", f' xmlns="{NS}"')
     for tag, value in (
-        ("SaveVersion", 14), ("Name", f"{project.key}.xml"),
+        ("SaveVersion", 14),
+        ("Name", f"{project.key}.xml"),
         ("GUID", str(uuid.uuid5(EXPORT_NAMESPACE, f"release:{project.key}")).upper()),
-        ("Title", project.title), ("ScheduleFromStart", 1),
-        ("StartDate", f"{project.start}T08:00:00"), ("FinishDate", f"{project.end}T17:00:00"),
-        ("FYStartDate", 1), ("CriticalSlackLimit", 0), ("CurrencyDigits", 2),
-        ("CurrencySymbol", "$"), ("CurrencySymbolPosition", 0), ("CalendarUID", 1),
-        ("DefaultStartTime", "08:00:00"), ("DefaultFinishTime", "17:00:00"),
-        ("MinutesPerDay", MINUTES_PER_DAY), ("MinutesPerWeek", MINUTES_PER_DAY * 5),
-        ("DaysPerMonth", 20), ("DefaultTaskType", 0), ("DefaultFixedCostAccrual", 3),
-        ("DurationFormat", 7), ("WorkFormat", 2), ("HonorConstraints", 0),
-        ("NewTasksEffortDriven", 0), ("NewTasksEstimated", 0), ("WeekStartDay", 1),
+        ("Title", project.title),
+        ("ScheduleFromStart", 1),
+        ("StartDate", f"{project.start}T08:00:00"),
+        ("FinishDate", f"{project.end}T17:00:00"),
+        ("FYStartDate", 1),
+        ("CriticalSlackLimit", 0),
+        ("CurrencyDigits", 2),
+        ("CurrencySymbol", "$"),
+        ("CurrencySymbolPosition", 0),
+        ("CalendarUID", 1),
+        ("DefaultStartTime", "08:00:00"),
+        ("DefaultFinishTime", "17:00:00"),
+        ("MinutesPerDay", MINUTES_PER_DAY),
+        ("MinutesPerWeek", MINUTES_PER_DAY * 5),
+        ("DaysPerMonth", 20),
+        ("DefaultTaskType", 0),
+        ("DefaultFixedCostAccrual", 3),
+        ("DurationFormat", 7),
+        ("WorkFormat", 2),
+        ("HonorConstraints", 0),
+        ("NewTasksEffortDriven", 0),
+        ("NewTasksEstimated", 0),
+        ("WeekStartDay", 1),
         ("NewTasksAreManual", 0),
     ):
         w.leaf(tag, value)
 
     w.open("Calendars")
     w.open("Calendar")
-    for tag, value in (("UID", 1), ("Name", "Standard"), ("IsBaseCalendar", 1),
-                       ("IsBaselineCalendar", 0), ("BaseCalendarUID", -1)):
+    for tag, value in (
+        ("UID", 1),
+        ("Name", "Standard"),
+        ("IsBaseCalendar", 1),
+        ("IsBaselineCalendar", 0),
+        ("BaseCalendarUID", -1),
+    ):
         w.leaf(tag, value)
     w.open("WeekDays")
     for day_type in range(1, 8):  # 1 = Sunday … 7 = Saturday
@@ -208,21 +269,46 @@ def build_document(project: ExportProject) -> str:
     w.open("Tasks")
     next_id = 0
 
-    def task_el(uid: int, guid: str, name: str, level: int, outline_number: str, start: dt.date,
-                end: dt.date, *, summary: bool, milestone: bool, percent: int,
-                effort: float | None, links: list[tuple[int, E.LinkType, int]] | None = None) -> None:
+    def task_el(
+        uid: int,
+        guid: str,
+        name: str,
+        level: int,
+        outline_number: str,
+        start: dt.date,
+        end: dt.date,
+        *,
+        summary: bool,
+        milestone: bool,
+        percent: int,
+        effort: float | None,
+        links: list[tuple[int, E.LinkType, int]] | None = None,
+    ) -> None:
         nonlocal next_id
         days = 0 if milestone else max(1, _workdays(start, end, holidays))
         w.open("Task")
         for tag, value in (
-            ("UID", uid), ("GUID", guid), ("ID", next_id), ("Name", name), ("Active", 1),
-            ("Manual", 0), ("Type", 1 if summary else 0), ("IsNull", 0), ("WBS", outline_number),
-            ("OutlineNumber", outline_number), ("OutlineLevel", level), ("Priority", 500),
+            ("UID", uid),
+            ("GUID", guid),
+            ("ID", next_id),
+            ("Name", name),
+            ("Active", 1),
+            ("Manual", 0),
+            ("Type", 1 if summary else 0),
+            ("IsNull", 0),
+            ("WBS", outline_number),
+            ("OutlineNumber", outline_number),
+            ("OutlineLevel", level),
+            ("Priority", 500),
             ("Start", f"{start}T08:00:00"),
             ("Finish", f"{end}T{'08:00:00' if milestone else '17:00:00'}"),
-            ("Duration", _hours(days * MINUTES_PER_DAY / 60)), ("DurationFormat", 7),
-            ("Work", _hours(effort or 0.0)), ("Estimated", 0), ("Milestone", int(milestone)),
-            ("Summary", int(summary)), ("PercentComplete", percent),
+            ("Duration", _hours(days * MINUTES_PER_DAY / 60)),
+            ("DurationFormat", 7),
+            ("Work", _hours(effort or 0.0)),
+            ("Estimated", 0),
+            ("Milestone", int(milestone)),
+            ("Summary", int(summary)),
+            ("PercentComplete", percent),
             ("ConstraintType", 0 if summary else 4),  # 4: start no earlier than
             ("CalendarUID", -1),
         ):
@@ -276,29 +362,70 @@ def build_document(project: ExportProject) -> str:
         for t in members.get(path, []):
             n += 1
             num = f"{number}.{n}" if number else str(n)
-            task_el(t.uid, t.guid, t.name, len(path) + 1, num, t.start, t.end, summary=False,
-                    milestone=t.milestone, percent=t.percent, effort=t.effort_hours, links=t.links)
+            task_el(
+                t.uid,
+                t.guid,
+                t.name,
+                len(path) + 1,
+                num,
+                t.start,
+                t.end,
+                summary=False,
+                milestone=t.milestone,
+                percent=t.percent,
+                effort=t.effort_hours,
+                links=t.links,
+            )
             exported.append(t)
         for child in tree.get(path, []):
             n += 1
             num = f"{number}.{n}" if number else str(n)
             first, last = span(child)
-            task_el(group_uid(child), str(uuid.uuid5(EXPORT_NAMESPACE, f"group:{project.key}:"
-                                                     + "\x1f".join(child))).upper(),
-                    child[-1], len(child), num, first, last, summary=True, milestone=False,
-                    percent=0, effort=None)
+            task_el(
+                group_uid(child),
+                str(
+                    uuid.uuid5(EXPORT_NAMESPACE, f"group:{project.key}:" + "\x1f".join(child))
+                ).upper(),
+                child[-1],
+                len(child),
+                num,
+                first,
+                last,
+                summary=True,
+                milestone=False,
+                percent=0,
+                effort=None,
+            )
             emit(child, num)
 
-    task_el(0, str(uuid.uuid5(EXPORT_NAMESPACE, f"project:{project.key}")).upper(), project.title,
-            0, "0", project.start, project.end, summary=True, milestone=False, percent=0, effort=None)
+    task_el(
+        0,
+        str(uuid.uuid5(EXPORT_NAMESPACE, f"project:{project.key}")).upper(),
+        project.title,
+        0,
+        "0",
+        project.start,
+        project.end,
+        summary=True,
+        milestone=False,
+        percent=0,
+        effort=None,
+    )
     emit((), "")
     w.close("Tasks")
 
     w.open("Resources")
     for pid, (name, email) in sorted(project.people.items()):
         w.open("Resource")
-        for tag, value in (("UID", pid), ("ID", pid), ("Name", name), ("Type", 1), ("IsNull", 0),
-                           ("EmailAddress", email), ("MaxUnits", "1.00")):
+        for tag, value in (
+            ("UID", pid),
+            ("ID", pid),
+            ("Name", name),
+            ("Type", 1),
+            ("IsNull", 0),
+            ("EmailAddress", email),
+            ("MaxUnits", "1.00"),
+        ):
             w.leaf(tag, value)
         w.close("Resource")
     w.close("Resources")
@@ -308,10 +435,14 @@ def build_document(project: ExportProject) -> str:
             continue
         w.open("Assignment")
         for tag, value in (
-            ("UID", t.uid), ("TaskUID", t.uid), ("ResourceUID", t.assignee),
+            ("UID", t.uid),
+            ("TaskUID", t.uid),
+            ("ResourceUID", t.assignee),
             ("PercentWorkComplete", t.percent),
             ("Finish", f"{t.end}T{'08:00:00' if t.milestone else '17:00:00'}"),
-            ("Start", f"{t.start}T08:00:00"), ("Units", 1), ("Work", _hours(t.effort_hours or 0.0)),
+            ("Start", f"{t.start}T08:00:00"),
+            ("Units", 1),
+            ("Work", _hours(t.effort_hours or 0.0)),
         ):
             w.leaf(tag, value)
         w.close("Assignment")

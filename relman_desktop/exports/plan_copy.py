@@ -24,7 +24,9 @@ def save_copy(plan: Plan, dest: str | os.PathLike[str]) -> Path:
             sqlite_copy(plan.path, tmp)
         except sqlite3.Error as exc:
             known = known_error(exc, name)
-            raise ServiceError(str(known) if known else f"{name} could not be written: {exc}") from exc
+            raise ServiceError(
+                str(known) if known else f"{name} could not be written: {exc}"
+            ) from exc
 
     target = write_atomically(
         dest,

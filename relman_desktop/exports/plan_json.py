@@ -268,7 +268,9 @@ def _releases(
             incidents_of_dep[inc.deployment_id].append(inc)
         elif inc.release_id is not None:
             incidents_of_rel[inc.release_id].append(inc)
-    review_of = {rv.release_id: rv for rv in s.execute(of(select(M.Review), M.Review.release_id)).scalars()}
+    review_of = {
+        rv.release_id: rv for rv in s.execute(of(select(M.Review), M.Review.release_id)).scalars()
+    }
     links_of: dict[int, list[M.LinkedRecord]] = defaultdict(list)
     for link in s.execute(of(select(M.LinkedRecord), M.LinkedRecord.release_id)).scalars():
         links_of[link.release_id].append(link)
@@ -474,7 +476,12 @@ def _workflow(s: Session, states: Any) -> dict[str, Any]:
     transitions = sorted(s.execute(select(M.WorkflowTransition)).scalars().all(), key=order)
     return {
         "states": [
-            {"name": st.name, "category": _enum(st.category), "color": st.color, "role": _enum(st.role)}
+            {
+                "name": st.name,
+                "category": _enum(st.category),
+                "color": st.color,
+                "role": _enum(st.role),
+            }
             for st in states
         ],
         "transitions": [
@@ -537,7 +544,9 @@ def release_snapshot(s: Session, release: Any) -> dict[str, Any]:
     template_name = dict(s.execute(select(M.Template.id, M.Template.name)).all())
     release_key = dict(s.execute(select(M.Release.id, M.Release.key)).all())
     changes_of = {release.id: sorted(c.key for c in release.changes)}
-    return _releases(s, [release], release_key, email, state_name, template_name, changes_of, only={release.id})[0]
+    return _releases(
+        s, [release], release_key, email, state_name, template_name, changes_of, only={release.id}
+    )[0]
 
 
 def dumps_plan(doc: dict[str, Any]) -> str:

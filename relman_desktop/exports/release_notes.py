@@ -91,7 +91,9 @@ def _open_template(template: str | os.PathLike[str] | None) -> DocxDocument:
             data = _template_as_document(data)
         doc = Document(io.BytesIO(data))
     except OSError as exc:
-        raise ServiceError(f"the style template {path.name} cannot be read: {exc.strerror or exc}") from None
+        raise ServiceError(
+            f"the style template {path.name} cannot be read: {exc.strerror or exc}"
+        ) from None
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, etree.LxmlError):
         raise ServiceError(
             f"the style template {path.name} is not a Word document (.docx or .dotx)"
@@ -324,7 +326,9 @@ def status_banner(report: ReleaseReport, zone: ZoneInfo) -> tuple[str, str, str]
             body += f" Last deployment: {last.environment}, {K.words(last.outcome)}."
     else:
         body = (
-            f"Go-live window {window}." if report.deploy_start else "No go-live window is scheduled yet."
+            f"Go-live window {window}."
+            if report.deploy_start
+            else "No go-live window is scheduled yet."
         )
     return fill, headline, body.strip()
 
@@ -535,7 +539,10 @@ def build_release_notes(
                 verdicts[t.kind] = t.verdict
             w.table(
                 ["Testing", "Result"],
-                [[K.capital(K.words(k)) + " testing", K.capital(K.words(v))] for k, v in verdicts.items()],
+                [
+                    [K.capital(K.words(k)) + " testing", K.capital(K.words(v))]
+                    for k, v in verdicts.items()
+                ],
                 [3.0, 3.0],
             )
         else:
@@ -553,7 +560,9 @@ def build_release_notes(
     K.set_properties(
         doc,
         title=clean(f"{report.key} {report.title}"),
-        subject=clean(f"{audience.capitalize()}" + (f", plan {report.plan_name}" if report.plan_name else "")),
+        subject=clean(
+            f"{audience.capitalize()}" + (f", plan {report.plan_name}" if report.plan_name else "")
+        ),
         author=clean(report.exported_by or report.manager or ""),
         created=report.generated_at or dt.datetime.now(dt.UTC),
         keywords=clean(", ".join(x for x in (report.key, report.application or "", status) if x)),
@@ -599,8 +608,11 @@ def _changes(w: _Writer, report: ReleaseReport, technical: bool) -> None:
     hidden = 0
     for category in order:
         items = by_category.get(category) or []
-        marked = [[c.title, (c.release_note or "").strip() or "—"] for c in items
-                  if c.audience == "business"]
+        marked = [
+            [c.title, (c.release_note or "").strip() or "—"]
+            for c in items
+            if c.audience == "business"
+        ]
         notes = [(c.release_note or "").strip() for c in items if c.audience != "business"]
         hidden += sum(1 for n in notes if not n)
         notes = list(dict.fromkeys(n for n in notes if n))  # one line per distinct note
@@ -662,7 +674,10 @@ def _review(w: _Writer, report: ReleaseReport, technical: bool, zone: ZoneInfo) 
     rows = [
         ["Outcome", K.capital(K.words(r.outcome))],
         ["Incidents", str(r.incidents)],
-        ["Closed", f"{K.fmt_local(r.closed_at, zone)}" + (f" by {r.closed_by}" if r.closed_by else "")],
+        [
+            "Closed",
+            f"{K.fmt_local(r.closed_at, zone)}" + (f" by {r.closed_by}" if r.closed_by else ""),
+        ],
     ]
     if r.user_feedback:
         rows.append(["User feedback", r.user_feedback])
@@ -692,7 +707,12 @@ def _sign_off(w: _Writer, report: ReleaseReport, technical: bool, zone: ZoneInfo
     for s in report.stages:
         for so in s.sign_offs:
             who = so.approver + (f" (delegated to {so.delegated_to})" if so.delegated_to else "")
-            row = [s.name, who, _decision_words(so.decision, s.status), K.fmt_local(so.decided_at, zone)]
+            row = [
+                s.name,
+                who,
+                _decision_words(so.decision, s.status),
+                K.fmt_local(so.decided_at, zone),
+            ]
             if technical:
                 row.append(so.comment or "")
             rows.append(row)
@@ -700,7 +720,9 @@ def _sign_off(w: _Writer, report: ReleaseReport, technical: bool, zone: ZoneInfo
         return
     w.heading("Approvers", 2)
     if technical:
-        w.table(["Stage", "Approver", "Decision", "Decided", "Comment"], rows, [1.0, 1.5, 1.2, 1.3, 1.4])
+        w.table(
+            ["Stage", "Approver", "Decision", "Decided", "Comment"], rows, [1.0, 1.5, 1.2, 1.3, 1.4]
+        )
     else:
         w.table(["Stage", "Approver", "Decision", "Decided"], rows, [1.3, 1.9, 1.6, 1.6])
 

@@ -96,7 +96,9 @@ def build_runbook(report: ReleaseReport) -> DocxDocument:
             ["Deployment window", K.fmt_range(report.deploy_start, report.deploy_end, zone)],
             [
                 "Expected downtime",
-                how if downtime in (None, dt.timedelta(0)) else f"{K.fmt_duration(downtime)} — {how}",
+                how
+                if downtime in (None, dt.timedelta(0))
+                else f"{K.fmt_duration(downtime)} — {how}",
             ],
             [
                 "Rollback takes",

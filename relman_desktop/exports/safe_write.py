@@ -169,7 +169,9 @@ def _plan_real(plan: str) -> str:
     return os.path.realpath(plan)
 
 
-def _refuse_unsafe_target(real: Path, name: str, plans: list[Path], *, allow_plan_files: bool) -> None:
+def _refuse_unsafe_target(
+    real: Path, name: str, plans: list[Path], *, allow_plan_files: bool
+) -> None:
     target = os.path.realpath(real)  # another spelling, or a link to the plan, ends here
     try:
         found = os.stat(target)
@@ -251,7 +253,9 @@ def _looks_complete(tmp: Path, suffix: str) -> bool:
     return True
 
 
-def _check_complete(tmp: Path, real: Path, name: str, complete: Callable[[Path], bool] | bool) -> None:
+def _check_complete(
+    tmp: Path, real: Path, name: str, complete: Callable[[Path], bool] | bool
+) -> None:
     if tmp.stat().st_size == 0:
         raise ServiceError(
             f"cannot write {name}: nothing was written (is the disk full?); "

@@ -32,12 +32,16 @@ def _load(path: str | Path) -> Any:
     if not file.is_file():
         raise ValidationError(f"{path}: no such file")
     try:
-        root = etree.parse(str(file), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+        root = etree.parse(
+            str(file), etree.XMLParser(resolve_entities=False, no_network=True)
+        ).getroot()
     except etree.XMLSyntaxError as exc:
         raise ValidationError(f"{file.name} is not XML: {exc.msg} (line {exc.lineno})") from None
     if root.tag != "project" or root.find("tasks") is None:
-        raise ValidationError(f"{file.name} is XML but not a GanttProject file: its root is "
-                              f"<{root.tag}>, not <project> with <tasks>")
+        raise ValidationError(
+            f"{file.name} is XML but not a GanttProject file: its root is "
+            f"<{root.tag}>, not <project> with <tasks>"
+        )
     return root
 
 
@@ -61,19 +65,24 @@ def read_gan(path: str | Path) -> Schedule:
 
     holidays: set[dt.date] = set()
     calendars = root.find("calendars")
-    for el in (calendars.findall("date") if calendars is not None else []):
+    for el in calendars.findall("date") if calendars is not None else []:
         try:
             if not el.get("year"):
-                schedule.warnings.append(f"yearly holiday {el.get('month')}/{el.get('date')} is left "
-                                         f"out: only dated holidays are read")
+                schedule.warnings.append(
+                    f"yearly holiday {el.get('month')}/{el.get('date')} is left "
+                    f"out: only dated holidays are read"
+                )
                 continue
             day = dt.date(int(el.get("year")), int(el.get("month")), int(el.get("date")))
         except (TypeError, ValueError):
             continue
         if (el.get("type") or "HOLIDAY").upper() == "HOLIDAY":
             holidays.add(day)
-            schedule.non_working.append(NonWorkingDays(f"gan:{schedule.title}:{day}",
-                                                       "Holiday (GanttProject calendar)", day, day))
+            schedule.non_working.append(
+                NonWorkingDays(
+                    f"gan:{schedule.title}:{day}", "Holiday (GanttProject calendar)", day, day
+                )
+            )
 
     by_id: dict[str, SourceTask] = {}
     leaves_of: dict[str, list[SourceTask]] = {}
@@ -94,13 +103,19 @@ def read_gan(path: str | Path) -> Schedule:
             try:
                 start = dt.date.fromisoformat(task_el.get("start", ""))
             except ValueError:
-                raise ValidationError(f"{name}: task {title!r} (id {tid}) has no valid start date") from None
+                raise ValidationError(
+                    f"{name}: task {title!r} (id {tid}) has no valid start date"
+                ) from None
             duration = int(float(task_el.get("duration") or 0))
             milestone = task_el.get("meeting") == "true" or duration == 0
             task = SourceTask(
-                identity=f"gan:{task_el.get('uid') or tid}", name=title, source=f"task id {tid}",
-                outline=" / ".join(outline) or None, phase=phase_for([title, *reversed(outline)]),
-                start=start, end=start if milestone else _end(start, duration, holidays),
+                identity=f"gan:{task_el.get('uid') or tid}",
+                name=title,
+                source=f"task id {tid}",
+                outline=" / ".join(outline) or None,
+                phase=phase_for([title, *reversed(outline)]),
+                start=start,
+                end=start if milestone else _end(start, duration, holidays),
                 milestone=milestone,
                 percent_complete=max(0, min(100, int(float(task_el.get("complete") or 0)))),
             )
@@ -118,28 +133,35 @@ def read_gan(path: str | Path) -> Schedule:
         kind = DEPEND_TYPES.get(dep.get("type", "2"), E.LinkType.FS)
         lag = int(float(dep.get("difference") or 0))
         if pred_id in summaries or succ_id in summaries:
-            summary_links.append((pred_id, succ_id, kind, {"LinkLag": str(lag * 4800), "LagFormat": "7"}))
+            summary_links.append(
+                (pred_id, succ_id, kind, {"LinkLag": str(lag * 4800), "LagFormat": "7"})
+            )
             continue
         pred, succ = by_id.get(pred_id), by_id.get(succ_id)
         if pred is None or succ is None:
-            schedule.warnings.append(f"link {pred_id} → {succ_id} names a task that is not in the file")
+            schedule.warnings.append(
+                f"link {pred_id} → {succ_id} names a task that is not in the file"
+            )
             continue
         if pred is succ or (pred.identity, succ.identity) in seen:
             continue
         seen.add((pred.identity, succ.identity))
         if dep.get("hardness") == "Rubber":
-            schedule.warnings.append(f"link {pred.name} → {succ.name} is 'Rubber' (at least the lag) "
-                                     f"in GanttProject; the plan keeps it as a plain {kind.value} link")
+            schedule.warnings.append(
+                f"link {pred.name} → {succ.name} is 'Rubber' (at least the lag) "
+                f"in GanttProject; the plan keeps it as a plain {kind.value} link"
+            )
         schedule.links.append(SourceLink(pred.identity, succ.identity, kind, lag))
     _links_through_summaries(schedule, summary_links, by_id, leaves_of, summaries, seen, 480, {})
 
     resources = root.find("resources")
-    for el in (resources.findall("resource") if resources is not None else []):
+    for el in resources.findall("resource") if resources is not None else []:
         rname = (el.get("name") or "").strip()
         if rname:
             email = (el.get("contacts") or "").strip()
             schedule.resources[el.get("id", "")] = SourceResource(
-                el.get("id", ""), rname, email if "@" in email else None)
+                el.get("id", ""), rname, email if "@" in email else None
+            )
     allocations = root.find("allocations")
     per_task: dict[str, list[tuple[int, float, int, str]]] = {}
     for n, el in enumerate(allocations.findall("allocation") if allocations is not None else []):
@@ -178,7 +200,7 @@ def read_planner(path: str | Path) -> Schedule:
             tid = task_el.get("id", "")
             title = (task_el.get("name") or "").strip() or f"(unnamed task {tid})"
             links = task_el.find("predecessors")
-            for p in (links.findall("predecessor") if links is not None else []):
+            for p in links.findall("predecessor") if links is not None else []:
                 preds.append((tid, p))
             if task_el.find("task") is not None:
                 summaries[tid] = title
@@ -193,9 +215,13 @@ def read_planner(path: str | Path) -> Schedule:
             if end and end > start and end.time() == dt.time(0):
                 last = (end - dt.timedelta(days=1)).date()
             task = SourceTask(
-                identity=f"planner:{tid}", name=title, source=f"task id {tid}",
-                outline=" / ".join(outline) or None, phase=phase_for([title, *reversed(outline)]),
-                start=start.date(), end=start.date() if milestone else max(last, start.date()),
+                identity=f"planner:{tid}",
+                name=title,
+                source=f"task id {tid}",
+                outline=" / ".join(outline) or None,
+                phase=phase_for([title, *reversed(outline)]),
+                start=start.date(),
+                end=start.date() if milestone else max(last, start.date()),
                 milestone=milestone,
                 percent_complete=max(0, min(100, int(task_el.get("percent-complete") or 0))),
                 effort_hours=round(int(task_el.get("work") or 0) / 3600, 2) or None,
@@ -213,8 +239,9 @@ def read_planner(path: str | Path) -> Schedule:
         kind = PLANNER_TYPES.get((p.get("type") or "FS").upper(), E.LinkType.FS)
         lag_days = round(int(p.get("lag") or 0) / 86400)  # seconds
         if pred_id in summaries or succ_id in summaries:
-            summary_links.append((pred_id, succ_id, kind,
-                                  {"LinkLag": str(lag_days * 4800), "LagFormat": "7"}))
+            summary_links.append(
+                (pred_id, succ_id, kind, {"LinkLag": str(lag_days * 4800), "LagFormat": "7"})
+            )
             continue
         pred, succ = by_id.get(pred_id), by_id.get(succ_id)
         if pred is None or succ is None or pred is succ or (pred.identity, succ.identity) in seen:
@@ -223,10 +250,13 @@ def read_planner(path: str | Path) -> Schedule:
         schedule.links.append(SourceLink(pred.identity, succ.identity, kind, lag_days))
     _links_through_summaries(schedule, summary_links, by_id, leaves_of, summaries, seen, 480, {})
     resources = root.find("resources")
-    for el in (resources.findall("resource") if resources is not None else []):
+    for el in resources.findall("resource") if resources is not None else []:
         if (el.get("name") or "").strip():
             schedule.resources[el.get("id", "")] = SourceResource(
-                el.get("id", ""), el.get("name", "").strip(), (el.get("email") or "").strip() or None)
+                el.get("id", ""),
+                el.get("name", "").strip(),
+                (el.get("email") or "").strip() or None,
+            )
     allocations = root.find("allocations")
     per_task: dict[str, list[tuple[float, int, str]]] = {}
     for n, el in enumerate(allocations.findall("allocation") if allocations is not None else []):

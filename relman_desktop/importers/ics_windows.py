@@ -24,8 +24,12 @@ from relman_desktop.models import enums as E
 from relman_desktop.models.entities import CalendarWindow, ConfigurationItem
 from relman_desktop.services.base import Ctx, ValidationError
 
-KINDS = {"maintenance": E.WindowKind.MAINTENANCE, "freeze": E.WindowKind.FREEZE,
-         "holiday": E.WindowKind.HOLIDAY, "event": E.WindowKind.BUSINESS_EVENT}
+KINDS = {
+    "maintenance": E.WindowKind.MAINTENANCE,
+    "freeze": E.WindowKind.FREEZE,
+    "holiday": E.WindowKind.HOLIDAY,
+    "event": E.WindowKind.BUSINESS_EVENT,
+}
 
 
 @dataclass
@@ -69,7 +73,9 @@ def read_ics(path: str | Path) -> Feed:
     raw = file.read_bytes()
     head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:15].upper()
     if not head.startswith(b"BEGIN:VCALENDAR"):
-        raise ValidationError(f"{name} is not an iCalendar file: it does not begin with BEGIN:VCALENDAR")
+        raise ValidationError(
+            f"{name} is not an iCalendar file: it does not begin with BEGIN:VCALENDAR"
+        )
     try:
         calendar = icalendar.Calendar.from_ical(raw)
     except Exception as exc:  # icalendar raises ValueError and others for broken feeds
@@ -96,7 +102,9 @@ def _as_utc(value: Any, zone: str) -> tuple[dt.datetime, str]:
     return day.astimezone(dt.UTC), zone
 
 
-def occurrences(feed: Feed, since: dt.date, until: dt.date) -> tuple[list[Occurrence], list[PreviewRow]]:
+def occurrences(
+    feed: Feed, since: dt.date, until: dt.date
+) -> tuple[list[Occurrence], list[PreviewRow]]:
     """Every occurrence that starts from ``since`` up to and including ``until``."""
     found: list[Occurrence] = []
     skipped: list[PreviewRow] = []
@@ -121,28 +129,60 @@ def occurrences(feed: Feed, since: dt.date, until: dt.date) -> tuple[list[Occurr
             end_value = start_value + dt.timedelta(days=1)  # a zero-length all-day event: its day
         start, tz = _as_utc(start_value, feed.zone)
         if end_value is None:
-            skipped.append(PreviewRow("skip", "window", title, str(start_value),
-                                      "the event has no end (zero length)", f"UID {uid}"))
+            skipped.append(
+                PreviewRow(
+                    "skip",
+                    "window",
+                    title,
+                    str(start_value),
+                    "the event has no end (zero length)",
+                    f"UID {uid}",
+                )
+            )
             continue
         end, _ = _as_utc(end_value, feed.zone)
         if end <= start:
-            skipped.append(PreviewRow("skip", "window", title, str(start_value),
-                                      "the event ends when it starts", f"UID {uid}"))
+            skipped.append(
+                PreviewRow(
+                    "skip",
+                    "window",
+                    title,
+                    str(start_value),
+                    "the event ends when it starts",
+                    f"UID {uid}",
+                )
+            )
             continue
         if str(event.get("STATUS", "")).upper() == "CANCELLED":
-            skipped.append(PreviewRow("skip", "window", title, str(start_value),
-                                      "the event is cancelled", f"UID {uid}"))
+            skipped.append(
+                PreviewRow(
+                    "skip",
+                    "window",
+                    title,
+                    str(start_value),
+                    "the event is cancelled",
+                    f"UID {uid}",
+                )
+            )
             continue
         if not uid:
-            feed.warnings.append(f"event {title!r} on {start_value} has no UID: a re-import "
-                                 f"will match it by title and start")
+            feed.warnings.append(
+                f"event {title!r} on {start_value} has no UID: a re-import "
+                f"will match it by title and start"
+            )
             uid = f"{title}"
         recurrence = event.get("RECURRENCE-ID")
         slot = recurrence.dt if recurrence is not None else start_value
-        slot_text = slot.isoformat() if not isinstance(slot, dt.datetime) else (
-            _as_utc(slot, feed.zone)[0].strftime("%Y%m%dT%H%M%SZ"))
-        found.append(Occurrence(f"ics:{uid}@{slot_text}"[:300], title[:300], start, end, tz, all_day,
-                                f"UID {uid}"))
+        slot_text = (
+            slot.isoformat()
+            if not isinstance(slot, dt.datetime)
+            else (_as_utc(slot, feed.zone)[0].strftime("%Y%m%dT%H%M%SZ"))
+        )
+        found.append(
+            Occurrence(
+                f"ics:{uid}@{slot_text}"[:300], title[:300], start, end, tz, all_day, f"UID {uid}"
+            )
+        )
     found.sort(key=lambda o: (o.start, o.title))
     return found, skipped
 
@@ -158,9 +198,16 @@ class WindowPlan:
     applied: dict[str, Any] | None = None  # what apply_windows did: what undo_windows reverses
 
 
-def preview_windows(ctx: Ctx, feed: Feed, *, kind: str, cis: list[str] | None = None,
-                    hard: bool = True, since: dt.date | None = None,
-                    until: dt.date | None = None) -> WindowPlan:
+def preview_windows(
+    ctx: Ctx,
+    feed: Feed,
+    *,
+    kind: str,
+    cis: list[str] | None = None,
+    hard: bool = True,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> WindowPlan:
     """What importing the feed's occurrences from ``since`` to ``until`` would do (no writes).
     Default range: from a year before today to two years after."""
     if kind not in KINDS:
@@ -177,42 +224,68 @@ def preview_windows(ctx: Ctx, feed: Feed, *, kind: str, cis: list[str] | None = 
         starts = [c.get("DTSTART").dt for c in feed.calendar.walk("VEVENT") if c.get("DTSTART")]
         if starts:
             days = sorted(s.date() if isinstance(s, dt.datetime) else s for s in starts)
-            preview.warnings.append(f"no event falls between {since} and {until}; the feed's events "
-                                    f"start from {days[0]} to {days[-1]} (use --from and --until)")
+            preview.warnings.append(
+                f"no event falls between {since} and {until}; the feed's events "
+                f"start from {days[0]} to {days[-1]} (use --from and --until)"
+            )
     with ctx.read() as s:
         if plan.cis:
-            known = set(s.execute(select(ConfigurationItem.name)
-                                  .where(ConfigurationItem.name.in_(plan.cis))).scalars())
+            known = set(
+                s.execute(
+                    select(ConfigurationItem.name).where(ConfigurationItem.name.in_(plan.cis))
+                ).scalars()
+            )
             missing = [c for c in plan.cis if c not in known]
             if missing:
                 raise ValidationError("unknown CI " + ", ".join(repr(c) for c in missing))
         ids = [o.identity for o in found]
         existing: dict[str, CalendarWindow] = {}
         for chunk in range(0, len(ids), 500):
-            for w in s.execute(select(CalendarWindow).where(
-                    CalendarWindow.external_uid.in_(ids[chunk:chunk + 500]))).scalars():
+            for w in s.execute(
+                select(CalendarWindow).where(
+                    CalendarWindow.external_uid.in_(ids[chunk : chunk + 500])
+                )
+            ).scalars():
                 existing[w.external_uid or ""] = w
         for occ in found:
-            when = occ.start.strftime("%Y-%m-%d") if occ.all_day else occ.start.strftime("%Y-%m-%d %H:%MZ")
+            when = (
+                occ.start.strftime("%Y-%m-%d")
+                if occ.all_day
+                else occ.start.strftime("%Y-%m-%d %H:%MZ")
+            )
             current = existing.get(occ.identity)
             if current is None:
                 plan.creates.append(occ)
                 preview.rows.append(PreviewRow("create", "window", occ.title, when, "", occ.source))
                 continue
-            differs = [n for n, a, b in (("title", current.title, occ.title),
-                                         ("start", current.start, occ.start),
-                                         ("end", current.end, occ.end),
-                                         ("kind", current.kind, plan.kind),
-                                         ("hard", current.hard, hard),
-                                         ("cis", sorted(c.name for c in current.cis), sorted(plan.cis)))
-                       if a != b]
+            differs = [
+                n
+                for n, a, b in (
+                    ("title", current.title, occ.title),
+                    ("start", current.start, occ.start),
+                    ("end", current.end, occ.end),
+                    ("kind", current.kind, plan.kind),
+                    ("hard", current.hard, hard),
+                    ("cis", sorted(c.name for c in current.cis), sorted(plan.cis)),
+                )
+                if a != b
+            ]
             if differs:
                 plan.updates.append((current.id, occ))
-                preview.rows.append(PreviewRow("update", "window", occ.title, when,
-                                               f"{', '.join(differs)} differ", occ.source))
+                preview.rows.append(
+                    PreviewRow(
+                        "update",
+                        "window",
+                        occ.title,
+                        when,
+                        f"{', '.join(differs)} differ",
+                        occ.source,
+                    )
+                )
             else:
-                preview.rows.append(PreviewRow("skip", "window", occ.title, when,
-                                               "already in the plan", occ.source))
+                preview.rows.append(
+                    PreviewRow("skip", "window", occ.title, when, "already in the plan", occ.source)
+                )
     preview.rows.extend(skipped)
     return plan
 
@@ -221,13 +294,27 @@ def apply_windows(ctx: Ctx, plan: WindowPlan) -> ImportPreview:
     """Write the previewed windows in one transaction, each audited."""
     with ctx.write() as tx:
         s = tx.session
-        cis = list(s.execute(select(ConfigurationItem).where(ConfigurationItem.name.in_(plan.cis)))
-                   .scalars()) if plan.cis else []
+        cis = (
+            list(
+                s.execute(
+                    select(ConfigurationItem).where(ConfigurationItem.name.in_(plan.cis))
+                ).scalars()
+            )
+            if plan.cis
+            else []
+        )
 
         def view(w: CalendarWindow) -> dict[str, Any]:
-            return {"title": w.title, "kind": w.kind, "hard": w.hard, "start": w.start,
-                    "end": w.end, "timezone": w.timezone, "cis": sorted(c.name for c in w.cis),
-                    "source": w.external_uid}
+            return {
+                "title": w.title,
+                "kind": w.kind,
+                "hard": w.hard,
+                "start": w.start,
+                "end": w.end,
+                "timezone": w.timezone,
+                "cis": sorted(c.name for c in w.cis),
+                "source": w.external_uid,
+            }
 
         applied: dict[str, Any] = {"created": [], "updated": []}
         for window_id, occ in plan.updates:
@@ -241,8 +328,15 @@ def apply_windows(ctx: Ctx, plan: WindowPlan) -> ImportPreview:
             tx.audit("calendar_window", window.id, "update", before, view(window))
         new = []
         for occ in plan.creates:
-            window = CalendarWindow(title=occ.title, kind=plan.kind, hard=plan.hard, start=occ.start,
-                                    end=occ.end, timezone=occ.timezone, external_uid=occ.identity)
+            window = CalendarWindow(
+                title=occ.title,
+                kind=plan.kind,
+                hard=plan.hard,
+                start=occ.start,
+                end=occ.end,
+                timezone=occ.timezone,
+                external_uid=occ.identity,
+            )
             window.cis = list(cis)
             new.append(window)
         s.add_all(new)
@@ -261,14 +355,27 @@ def undo_windows(ctx: Ctx, applied: dict[str, Any]) -> None:
         for window_id in applied["created"]:
             window = s.get(CalendarWindow, window_id)
             if window is not None:
-                tx.audit("calendar_window", window_id, "delete", {"source": window.external_uid}, None)
+                tx.audit(
+                    "calendar_window", window_id, "delete", {"source": window.external_uid}, None
+                )
                 s.delete(window)
         for window_id, before in applied["updated"]:
             window = s.get(CalendarWindow, window_id)
             if window is None:
                 continue
             window.title, window.start, window.end = before["title"], before["start"], before["end"]
-            window.timezone, window.kind, window.hard = before["timezone"], before["kind"], before["hard"]
-            window.cis = list(s.execute(select(ConfigurationItem).where(
-                ConfigurationItem.name.in_(before["cis"]))).scalars()) if before["cis"] else []
+            window.timezone, window.kind, window.hard = (
+                before["timezone"],
+                before["kind"],
+                before["hard"],
+            )
+            window.cis = (
+                list(
+                    s.execute(
+                        select(ConfigurationItem).where(ConfigurationItem.name.in_(before["cis"]))
+                    ).scalars()
+                )
+                if before["cis"]
+                else []
+            )
             tx.audit("calendar_window", window_id, "update", None, {"restored": before})

@@ -50,8 +50,14 @@ def duration_hours(text: str | None) -> float | None:
     if not m:
         return None
     sign, years, months, days, hours, minutes, seconds = m.groups()
-    total = (float(days or 0) * 24 + float(hours or 0) + float(minutes or 0) / 60
-             + float(seconds or 0) / 3600 + float(years or 0) * 8760 + float(months or 0) * 730)
+    total = (
+        float(days or 0) * 24
+        + float(hours or 0)
+        + float(minutes or 0) / 60
+        + float(seconds or 0) / 3600
+        + float(years or 0) * 8760
+        + float(months or 0) * 730
+    )
     return -total if sign else total
 
 
@@ -108,8 +114,9 @@ def load_root(path: str | Path) -> Any:
             f"as XML (File > Save As > XML Format), then import the .xml file"
         )
     try:
-        root = etree.parse(str(file), etree.XMLParser(resolve_entities=False, no_network=True,
-                                                       huge_tree=True)).getroot()
+        root = etree.parse(
+            str(file), etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+        ).getroot()
     except etree.XMLSyntaxError as exc:
         raise ValidationError(f"{name} is not XML: {exc.msg} (line {exc.lineno})") from None
     local = root.tag.rpartition("}")[2] if isinstance(root.tag, str) else ""
@@ -120,7 +127,9 @@ def load_root(path: str | Path) -> Any:
             f"{' in ' + namespace if namespace else ''}, not <Project> in {NS}"
         )
     if namespace == "" and _child(root, "Tasks") is None and _child(root, "Calendars") is None:
-        raise ValidationError(f"{name} is XML but not Microsoft Project XML: it has no Tasks or Calendars")
+        raise ValidationError(
+            f"{name} is XML but not Microsoft Project XML: it has no Tasks or Calendars"
+        )
     return root
 
 
@@ -135,7 +144,7 @@ def read_mspdi(path: str | Path) -> Schedule:
     # tasks, in ID order (the order Project shows them)
     rows = []
     tasks_el = _child(root, "Tasks")
-    for el in (_children(tasks_el, "Task") if tasks_el is not None else ()):
+    for el in _children(tasks_el, "Task") if tasks_el is not None else ():
         f = _leaves(el)
         if f.get("IsNull") == "1" or not f.get("UID"):
             continue
@@ -171,8 +180,9 @@ def read_mspdi(path: str | Path) -> Schedule:
             leaves_of[uid] = []
             continue
         if f.get("ExternalTask") == "1":
-            schedule.warnings.append(f"task UID {uid} ({title}) is a placeholder for another "
-                                     f"project's task: left out")
+            schedule.warnings.append(
+                f"task UID {uid} ({title}) is a placeholder for another project's task: left out"
+            )
             summaries[uid] = title
             continue
         hours = duration_hours(f.get("Duration"))
@@ -195,7 +205,9 @@ def read_mspdi(path: str | Path) -> Schedule:
             source=f"task UID {uid}",
             outline=" / ".join(outline_names) or None,
             phase=phase_for([title, *reversed(outline_names)]),
-            start=start_day, end=end_day, milestone=milestone,
+            start=start_day,
+            end=end_day,
+            milestone=milestone,
             percent_complete=max(0, min(100, _int(f.get("PercentComplete")))),
             effort_hours=round(work, 2) if work else None,
         )
@@ -207,7 +219,8 @@ def read_mspdi(path: str | Path) -> Schedule:
         hours_of[uid] = hours or 0.0
         schedule.tasks.append(task)
     schedule.title = (project_summary_name or head.get("Title") or "").strip() or (
-        (head.get("Name") or "").removesuffix(".xml").strip() or Path(path).stem)
+        (head.get("Name") or "").removesuffix(".xml").strip() or Path(path).stem
+    )
 
     # predecessor links (held by the successor)
     seen: set[tuple[str, str]] = set()
@@ -218,8 +231,10 @@ def read_mspdi(path: str | Path) -> Schedule:
             lf = _leaves(link_el)
             pred_uid = (lf.get("PredecessorUID") or "").strip()
             if lf.get("CrossProject") == "1":
-                schedule.warnings.append(f"link to task UID {succ_uid} from another project "
-                                         f"({lf.get('CrossProjectName') or 'unnamed'}): left out")
+                schedule.warnings.append(
+                    f"link to task UID {succ_uid} from another project "
+                    f"({lf.get('CrossProjectName') or 'unnamed'}): left out"
+                )
                 continue
             kind = LINK_TYPES.get(_int(lf.get("Type"), 1), E.LinkType.FS)
             succ, pred = by_uid.get(succ_uid), by_uid.get(pred_uid)
@@ -230,31 +245,40 @@ def read_mspdi(path: str | Path) -> Schedule:
                 if pred_uid in summaries or succ_uid in summaries:
                     schedule.warnings.append(
                         f"link UID {pred_uid} → UID {succ_uid} involves the project summary "
-                        f"task: left out")
+                        f"task: left out"
+                    )
                 else:
-                    schedule.warnings.append(f"link UID {pred_uid} → UID {succ_uid} names a task "
-                                             f"that is not in the file: left out")
+                    schedule.warnings.append(
+                        f"link UID {pred_uid} → UID {succ_uid} names a task "
+                        f"that is not in the file: left out"
+                    )
                 continue
             if (pred.identity, succ.identity) in seen:
-                schedule.warnings.append(f"a second link {pred.name} → {succ.name}: only the first is kept")
+                schedule.warnings.append(
+                    f"a second link {pred.name} → {succ.name}: only the first is kept"
+                )
                 continue
             if pred is succ:
-                raise ValidationError(f"{name}: task {succ.name!r} (UID {succ_uid}) is its own predecessor")
+                raise ValidationError(
+                    f"{name}: task {succ.name!r} (UID {succ_uid}) is its own predecessor"
+                )
             seen.add((pred.identity, succ.identity))
             lag_days = _lag_days(lf, minutes_per_day, hours_of.get(pred_uid, 0.0))
             whole = round(lag_days)
             if abs(lag_days - whole) > 1e-6:
                 schedule.warnings.append(
                     f"lag of {lag_days:.2f} days on {pred.name} → {succ.name} rounded to {whole} "
-                    f"(the plan keeps lags in whole days)")
+                    f"(the plan keeps lags in whole days)"
+                )
             schedule.links.append(SourceLink(pred.identity, succ.identity, kind, int(whole)))
 
-    _links_through_summaries(schedule, summary_links, by_uid, leaves_of, summaries, seen,
-                             minutes_per_day, hours_of)
+    _links_through_summaries(
+        schedule, summary_links, by_uid, leaves_of, summaries, seen, minutes_per_day, hours_of
+    )
 
     # resources and assignments
     res_el = _child(root, "Resources")
-    for el in (_children(res_el, "Resource") if res_el is not None else ()):
+    for el in _children(res_el, "Resource") if res_el is not None else ():
         f = _leaves(el)
         rname = (f.get("Name") or "").strip()
         if not rname or f.get("IsNull") == "1":
@@ -272,8 +296,10 @@ def read_mspdi(path: str | Path) -> Schedule:
         by_uid[tid].resources = [rid for _, _, rid in sorted(assigned)]
         if len(assigned) > 1:
             names = ", ".join(schedule.resources[rid].name for _, _, rid in sorted(assigned)[1:])
-            schedule.warnings.append(f"task {by_uid[tid].name!r} has {len(assigned)} resources: "
-                                     f"assigned to the one with the most work (not {names})")
+            schedule.warnings.append(
+                f"task {by_uid[tid].name!r} has {len(assigned)} resources: "
+                f"assigned to the one with the most work (not {names})"
+            )
 
     schedule.non_working = _non_working_days(root, head, name, schedule.warnings)
     return schedule
@@ -315,16 +341,23 @@ def _links_through_summaries(
     for pred_uid, succ_uid, kind, lf in summary_links:
         pred_side = "finish" if kind in (E.LinkType.FS, E.LinkType.FF) else "start"
         succ_side = "start" if kind in (E.LinkType.FS, E.LinkType.SS) else "finish"
-        label = (f"{summaries.get(pred_uid) or by_uid[pred_uid].name} → "
-                 f"{summaries.get(succ_uid) or by_uid[succ_uid].name}")
+        label = (
+            f"{summaries.get(pred_uid) or by_uid[pred_uid].name} → "
+            f"{summaries.get(succ_uid) or by_uid[succ_uid].name}"
+        )
         for pred in ends(pred_uid, pred_side):
             for succ in ends(succ_uid, succ_side):
                 if pred is succ or (pred.identity, succ.identity) in seen:
                     continue
-                if graph.has_node(succ.identity) and graph.has_node(pred.identity) and nx.has_path(
-                        graph, succ.identity, pred.identity):
-                    schedule.warnings.append(f"summary link {label}: {pred.name} → {succ.name} "
-                                             f"would close a loop, left out")
+                if (
+                    graph.has_node(succ.identity)
+                    and graph.has_node(pred.identity)
+                    and nx.has_path(graph, succ.identity, pred.identity)
+                ):
+                    schedule.warnings.append(
+                        f"summary link {label}: {pred.name} → {succ.name} "
+                        f"would close a loop, left out"
+                    )
                     continue
                 lag = round(_lag_days(lf, minutes_per_day, hours_of.get(uid_of[id(pred)], 0.0)))
                 schedule.links.append(SourceLink(pred.identity, succ.identity, kind, int(lag)))
@@ -333,7 +366,8 @@ def _links_through_summaries(
                 added += 1
     schedule.warnings.append(
         f"{len(summary_links)} link(s) to or from summary tasks became {added} link(s) between "
-        f"the work tasks that start or finish those summaries")
+        f"the work tasks that start or finish those summaries"
+    )
 
 
 def _lag_days(link: dict[str, str], minutes_per_day: int, predecessor_hours: float) -> float:
@@ -356,7 +390,7 @@ def _non_working_days(
     cal_uid = (head.get("CalendarUID") or "").strip()
     cals = _child(root, "Calendars")
     calendar = None
-    for el in (_children(cals, "Calendar") if cals is not None else ()):
+    for el in _children(cals, "Calendar") if cals is not None else ():
         if (_leaves(el).get("UID") or "").strip() == cal_uid:
             calendar = el
             break
@@ -374,26 +408,36 @@ def _non_working_days(
         if first is None or last is None:
             return
         if working:
-            warnings.append(f"{first.date()} is made a working day in the {cal_name} calendar: "
-                            f"the plan only records days off, so it is left out")
+            warnings.append(
+                f"{first.date()} is made a working day in the {cal_name} calendar: "
+                f"the plan only records days off, so it is left out"
+            )
             return
         if last.time() == dt.time(0) and last > first:
             last -= dt.timedelta(minutes=1)
-        spans.setdefault(first.date(), NonWorkingDays(
-            f"mspdi:{project}:{cal_uid}:{first.date().isoformat()}",
-            title or f"Non-working day ({cal_name} calendar)", first.date(), last.date()))
+        spans.setdefault(
+            first.date(),
+            NonWorkingDays(
+                f"mspdi:{project}:{cal_uid}:{first.date().isoformat()}",
+                title or f"Non-working day ({cal_name} calendar)",
+                first.date(),
+                last.date(),
+            ),
+        )
 
     weekdays = _child(calendar, "WeekDays")
-    for el in (_children(weekdays, "WeekDay") if weekdays is not None else ()):
+    for el in _children(weekdays, "WeekDay") if weekdays is not None else ():
         f = _leaves(el)
         if f.get("DayType") == "0":
             add(_child(el, "TimePeriod"), "", f.get("DayWorking") == "1")
     exceptions = _child(calendar, "Exceptions")
-    for el in (_children(exceptions, "Exception") if exceptions is not None else ()):
+    for el in _children(exceptions, "Exception") if exceptions is not None else ():
         f = _leaves(el)
         if _int(f.get("Occurrences"), 1) > 1 and f.get("Type") not in (None, "", "1"):
-            warnings.append(f"recurring calendar exception {f.get('Name') or ''!r} of the "
-                            f"{cal_name} calendar is left out: only single dates and ranges are read")
+            warnings.append(
+                f"recurring calendar exception {f.get('Name') or ''!r} of the "
+                f"{cal_name} calendar is left out: only single dates and ranges are read"
+            )
             continue
         add(_child(el, "TimePeriod"), (f.get("Name") or "").strip(), f.get("DayWorking") == "1")
     return sorted(spans.values(), key=lambda d: d.first)

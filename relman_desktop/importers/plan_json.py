@@ -152,11 +152,22 @@ def _describe(error: jsonschema.ValidationError) -> list[str]:
         return [_at(path, f"must be {word} {error.validator_value} characters long")]
     if kind == "pattern":
         if error.validator_value == load_schema()["$defs"]["date"]["pattern"]:
-            return [_at(path, f"{_show(error.instance)} is outside the years "
-                              f"{limits.EARLIEST_YEAR}–{limits.LATEST_YEAR}")]
+            return [
+                _at(
+                    path,
+                    f"{_show(error.instance)} is outside the years "
+                    f"{limits.EARLIEST_YEAR}–{limits.LATEST_YEAR}",
+                )
+            ]
         rule = error.schema.get("description", "")
-        return [_at(path, f"{_show(error.instance)} is not allowed here ({rule})" if rule
-                    else f"{_show(error.instance)} is not allowed here")]
+        return [
+            _at(
+                path,
+                f"{_show(error.instance)} is not allowed here ({rule})"
+                if rule
+                else f"{_show(error.instance)} is not allowed here",
+            )
+        ]
     if kind == "minItems":
         return [_at(path, f"needs at least {error.validator_value} item(s)")]
     return [_at(path, error.message)]
@@ -195,7 +206,9 @@ def load_plan_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         # a FIFO with no writer would block the read for ever; a device never ends
         if p.exists() and not stat.S_ISREG(p.stat().st_mode):
-            raise ValidationError(f"{p.name} is not a regular file (a pipe or a device); name a file")
+            raise ValidationError(
+                f"{p.name} is not a regular file (a pipe or a device); name a file"
+            )
         text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ValidationError(f"there is no file at {p}") from None
@@ -412,8 +425,12 @@ class _Check:
             except ValidationError as exc:
                 where = (exc.field or "").removeprefix("body").lstrip(".")
                 message = str(exc).removeprefix(f"{exc.field}: ") if exc.field else str(exc)
-                self.add(json_path(["templates", i, "body", *where.split(".")]) if where
-                         else f"templates[{i}].body", message)
+                self.add(
+                    json_path(["templates", i, "body", *where.split(".")])
+                    if where
+                    else f"templates[{i}].body",
+                    message,
+                )
 
     # keys and references
 
@@ -448,8 +465,10 @@ class _Check:
                 conditions = R.validate_conditions(None, rule.get("conditions"), states=self.states)
                 actions = R.validate_actions(None, rule.get("actions"), emails=emails)
             except ValidationError as exc:
-                self.add(f"rules[{i}].{exc.field}" if exc.field else f"rules[{i}]",
-                         str(exc).split(": ", 1)[-1])
+                self.add(
+                    f"rules[{i}].{exc.field}" if exc.field else f"rules[{i}]",
+                    str(exc).split(": ", 1)[-1],
+                )
                 cleaned.append(rule)
                 continue
             cleaned.append({**rule, "conditions": conditions, "actions": actions})
@@ -681,7 +700,10 @@ class _Check:
             if key is None:
                 continue
             if key in self.incident_paths:
-                self.add(f"{ipath}.key", f"incident {_show(key)} is listed twice (also {self.incident_paths[key]})")
+                self.add(
+                    f"{ipath}.key",
+                    f"incident {_show(key)} is listed twice (also {self.incident_paths[key]})",
+                )
             self.incident_paths.setdefault(key, ipath)
 
     def _tasks(self, path: str, key: str, tasks: list[Any]) -> None:
@@ -787,7 +809,9 @@ class _Check:
             self.add(where, f"parent loop {' → '.join(loop)}")
 
 
-def _incident_row(inc: dict[str, Any], release_id: int, deployment_id: int | None) -> dict[str, Any]:
+def _incident_row(
+    inc: dict[str, Any], release_id: int, deployment_id: int | None
+) -> dict[str, Any]:
     return {
         "key": inc["key"],
         "title": _or(inc.get("title"), inc["key"]),
@@ -904,9 +928,13 @@ def restore_release(ctx: Ctx, snapshot: dict[str, Any]) -> str:
             if change is not None and change.release_id is None:
                 change.release_id = rel.id
         for dep in snapshot.get("dependents") or []:
-            other = s.execute(select(Release).where(Release.key == dep["release"])).scalar_one_or_none()
+            other = s.execute(
+                select(Release).where(Release.key == dep["release"])
+            ).scalar_one_or_none()
             if other is not None:
-                s.add(ReleaseDependency(release_id=other.id, prerequisite_id=rel.id, kind=dep["kind"]))
+                s.add(
+                    ReleaseDependency(release_id=other.id, prerequisite_id=rel.id, kind=dep["kind"])
+                )
         tx.audit("release", rel.key, "restore", None, {"changes": change_keys}, release_key=rel.key)
         return str(rel.key)
 
@@ -1185,7 +1213,9 @@ class _Writer:
                     "category": st["category"],
                     "color": st.get("color"),
                     # A file from before roles: a default state's name gives its role.
-                    "role": st["role"] if "role" in st else ROLE_OF_DEFAULT_NAME.get(st["name"].strip().lower()),
+                    "role": st["role"]
+                    if "role" in st
+                    else ROLE_OF_DEFAULT_NAME.get(st["name"].strip().lower()),
                 }
                 for n, st in enumerate(states)
             ],
@@ -1403,9 +1433,14 @@ class _Writer:
         # imported from monitoring before) is linked again rather than duplicated
         known = [row for row in incident_rows if row["key"] in self.existing.incidents]
         for row in known:
-            self.s.execute(update(M.Incident).where(M.Incident.key == row["key"]).values(
-                {k: v for k, v in row.items() if k != "key"}))
-        self.insert_plain(M.Incident, [row for row in incident_rows if row["key"] not in self.existing.incidents])
+            self.s.execute(
+                update(M.Incident)
+                .where(M.Incident.key == row["key"])
+                .values({k: v for k, v in row.items() if k != "key"})
+            )
+        self.insert_plain(
+            M.Incident, [row for row in incident_rows if row["key"] not in self.existing.incidents]
+        )
         self.insert_plain(M.Review, review_rows)
         self.insert_plain(M.LinkedRecord, link_rows)
         return {

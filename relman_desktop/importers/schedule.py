@@ -90,7 +90,9 @@ class Schedule:
             return
         names = {t.identity: t.name for t in self.tasks}
         loop = [names.get(a, a) for a, _ in cycle] + [names.get(cycle[0][0], cycle[0][0])]
-        raise ValidationError(f"{self.source}: the predecessor links form a loop: {' → '.join(loop)}")
+        raise ValidationError(
+            f"{self.source}: the predecessor links form a loop: {' → '.join(loop)}"
+        )
 
 
 # --- phases from the outline ---------------------------------------------------------------------
@@ -99,12 +101,38 @@ PHASE_WORDS: list[tuple[E.Phase, tuple[str, ...]]] = [
     (E.Phase.ROLLBACK, ("rollback", "roll back", "roll-back", "backout", "back out", "fallback")),
     (E.Phase.APPROVE, ("approv", "sign-off", "signoff", "sign off", "cab", "authori")),
     (E.Phase.TEST, ("test", "qa", "uat", "validat", "pilot")),
-    (E.Phase.DEPLOY, ("deploy", "rollout", "roll-out", "roll out", "launch", "install", "cutover",
-                      "go-live", "go live", "release", "migrat")),
+    (
+        E.Phase.DEPLOY,
+        (
+            "deploy",
+            "rollout",
+            "roll-out",
+            "roll out",
+            "launch",
+            "install",
+            "cutover",
+            "go-live",
+            "go live",
+            "release",
+            "migrat",
+        ),
+    ),
     (E.Phase.VERIFY, ("verif", "monitor", "stabili", "hypercare")),
     (E.Phase.REVIEW, ("review", "retrospective", "closure", "close-out", "lessons", "post-")),
-    (E.Phase.PLAN, ("plan", "design", "envision", "scope", "requirement", "analys", "initiat",
-                    "specif", "concept")),
+    (
+        E.Phase.PLAN,
+        (
+            "plan",
+            "design",
+            "envision",
+            "scope",
+            "requirement",
+            "analys",
+            "initiat",
+            "specif",
+            "concept",
+        ),
+    ),
     (E.Phase.BUILD, ("build", "develop", "implement", "construct", "code", "manufactur")),
 ]
 
@@ -139,8 +167,17 @@ def status_for(percent: int) -> E.TaskStatus:
 
 # --- preview and apply ---------------------------------------------------------------------------
 
-TASK_FIELDS = ("title", "outline", "phase", "start", "end", "milestone", "percent_complete",
-               "effort_hours", "assignee")
+TASK_FIELDS = (
+    "title",
+    "outline",
+    "phase",
+    "start",
+    "end",
+    "milestone",
+    "percent_complete",
+    "effort_hours",
+    "assignee",
+)
 
 
 @dataclass
@@ -159,9 +196,14 @@ class _Plan:
 
 def _values(task: SourceTask, assignee: int | None) -> dict[str, Any]:
     return {
-        "title": task.name[:300], "outline": task.outline[:500] if task.outline else None,
-        "phase": task.phase, "start": task.start, "end": task.end, "milestone": task.milestone,
-        "percent_complete": task.percent_complete, "effort_hours": task.effort_hours,
+        "title": task.name[:300],
+        "outline": task.outline[:500] if task.outline else None,
+        "phase": task.phase,
+        "start": task.start,
+        "end": task.end,
+        "milestone": task.milestone,
+        "percent_complete": task.percent_complete,
+        "effort_hours": task.effort_hours,
         "assignee": assignee,
     }
 
@@ -189,16 +231,29 @@ def _people(session: Any, schedule: Schedule, preview: ImportPreview) -> dict[st
             found[key] = pid
             continue
         label = f"{res.name} <{res.email}>" if res.email else res.name
-        preview.rows.append(PreviewRow("skip", "person", label, res.name,
-                                       f"no person in the plan has this e-mail or name; "
-                                       f"its {count} task(s) are left unassigned", f"resource {key}"))
-        preview.warnings.append(f"resource {label!r} matches no person by e-mail or name: "
-                                f"{count} task(s) left unassigned")
+        preview.rows.append(
+            PreviewRow(
+                "skip",
+                "person",
+                label,
+                res.name,
+                f"no person in the plan has this e-mail or name; "
+                f"its {count} task(s) are left unassigned",
+                f"resource {key}",
+            )
+        )
+        preview.warnings.append(
+            f"resource {label!r} matches no person by e-mail or name: "
+            f"{count} task(s) left unassigned"
+        )
     return found
 
 
 def preview_schedule(
-    ctx: Ctx, schedule: Schedule, *, release_key: str | None = None,
+    ctx: Ctx,
+    schedule: Schedule,
+    *,
+    release_key: str | None = None,
     new_release: dict[str, Any] | None = None,
 ) -> _Plan:
     """Work out, without writing, what importing ``schedule`` into the release would do."""
@@ -210,18 +265,38 @@ def preview_schedule(
         release_id: int | None = None
         if new_release is not None:
             if s.execute(select(Release.id).where(Release.key == new_release["key"])).first():
-                raise ValidationError(f"a release {new_release['key']} already exists: "
-                                      f"use --release {new_release['key']} to update it")
-            preview.rows.append(PreviewRow("create", "release", new_release["key"], new_release["title"],
-                                           source=schedule.source))
+                raise ValidationError(
+                    f"a release {new_release['key']} already exists: "
+                    f"use --release {new_release['key']} to update it"
+                )
+            preview.rows.append(
+                PreviewRow(
+                    "create",
+                    "release",
+                    new_release["key"],
+                    new_release["title"],
+                    source=schedule.source,
+                )
+            )
         else:
             assert release_key is not None
             rel = release_by_key(s, release_key)
             release_id = rel.id
             for t in s.execute(
-                select(Task.id, Task.local_id, Task.title, Task.outline, Task.phase, Task.start,
-                       Task.end, Task.milestone, Task.percent_complete, Task.effort_hours,
-                       Task.assignee_id, Task.external_uid).where(Task.release_id == rel.id)
+                select(
+                    Task.id,
+                    Task.local_id,
+                    Task.title,
+                    Task.outline,
+                    Task.phase,
+                    Task.start,
+                    Task.end,
+                    Task.milestone,
+                    Task.percent_complete,
+                    Task.effort_hours,
+                    Task.assignee_id,
+                    Task.external_uid,
+                ).where(Task.release_id == rel.id)
             ):
                 existing.setdefault(f"guid:{export_guid(t.id)}".lower(), t)
                 if t.external_uid:
@@ -233,29 +308,56 @@ def preview_schedule(
             current = existing.get(task.identity.lower())
             if current is None:
                 plan.creates.append((task, values))
-                preview.rows.append(PreviewRow("create", "task", task.name, task.outline or "",
-                                               source=task.source))
+                preview.rows.append(
+                    PreviewRow("create", "task", task.name, task.outline or "", source=task.source)
+                )
                 continue
-            now = {"title": current.title, "outline": current.outline, "phase": current.phase,
-                   "start": current.start, "end": current.end, "milestone": current.milestone,
-                   "percent_complete": current.percent_complete,
-                   "effort_hours": current.effort_hours, "assignee": current.assignee_id}
+            now = {
+                "title": current.title,
+                "outline": current.outline,
+                "phase": current.phase,
+                "start": current.start,
+                "end": current.end,
+                "milestone": current.milestone,
+                "percent_complete": current.percent_complete,
+                "effort_hours": current.effort_hours,
+                "assignee": current.assignee_id,
+            }
             differs = [n for n in TASK_FIELDS if now[n] != values[n]]
             if differs:
                 plan.updates.append((current.id, task, {n: values[n] for n in differs}))
-                preview.rows.append(PreviewRow("update", "task", task.name, task.outline or "",
-                                               f"{current.local_id}: {', '.join(differs)} differ",
-                                               task.source))
+                preview.rows.append(
+                    PreviewRow(
+                        "update",
+                        "task",
+                        task.name,
+                        task.outline or "",
+                        f"{current.local_id}: {', '.join(differs)} differ",
+                        task.source,
+                    )
+                )
             else:
-                preview.rows.append(PreviewRow("skip", "task", task.name, task.outline or "",
-                                               f"{current.local_id} is already the same", task.source))
+                preview.rows.append(
+                    PreviewRow(
+                        "skip",
+                        "task",
+                        task.name,
+                        task.outline or "",
+                        f"{current.local_id} is already the same",
+                        task.source,
+                    )
+                )
         # links: the file's links replace the links between the tasks it holds
         names = {t.identity: t.name for t in schedule.tasks}
         have: dict[tuple[int, int], tuple[str, int]] = {}
         if release_id is not None:
             for pred, succ, kind, lag in s.execute(
-                select(TaskDependency.predecessor_id, TaskDependency.successor_id,
-                       TaskDependency.type, TaskDependency.lag_days)
+                select(
+                    TaskDependency.predecessor_id,
+                    TaskDependency.successor_id,
+                    TaskDependency.type,
+                    TaskDependency.lag_days,
+                )
                 .join(Task, Task.id == TaskDependency.successor_id)
                 .where(Task.release_id == release_id)
             ):
@@ -267,7 +369,9 @@ def preview_schedule(
             succ_task = existing.get(link.successor.lower())
             now_link = have.get((pred_task.id, succ_task.id)) if pred_task and succ_task else None
             if now_link == (link.type.value, link.lag_days):
-                preview.rows.append(PreviewRow("skip", "task_link", label, detail, "already linked"))
+                preview.rows.append(
+                    PreviewRow("skip", "task_link", label, detail, "already linked")
+                )
                 continue
             plan.links.append(link)
             action: Action = "update" if now_link else "create"
@@ -277,24 +381,41 @@ def preview_schedule(
         known = {
             uid: (title, start, end)
             for uid, title, start, end in s.execute(
-                select(CalendarWindow.external_uid, CalendarWindow.title, CalendarWindow.start,
-                       CalendarWindow.end).where(CalendarWindow.external_uid.is_not(None))
+                select(
+                    CalendarWindow.external_uid,
+                    CalendarWindow.title,
+                    CalendarWindow.start,
+                    CalendarWindow.end,
+                ).where(CalendarWindow.external_uid.is_not(None))
             )
         }
         for days in schedule.non_working:
             span = f"{days.first}" if days.first == days.last else f"{days.first} – {days.last}"
             if days.identity in known:
                 title, start, end = known[days.identity]
-                same = (title == days.title and start.date() == days.first
-                        and (end - dt.timedelta(seconds=1)).date() == days.last)
+                same = (
+                    title == days.title
+                    and start.date() == days.first
+                    and (end - dt.timedelta(seconds=1)).date() == days.last
+                )
                 if same:
-                    preview.rows.append(PreviewRow("skip", "window", span, days.title,
-                                                   "already a holiday window"))
+                    preview.rows.append(
+                        PreviewRow("skip", "window", span, days.title, "already a holiday window")
+                    )
                     continue
-                preview.rows.append(PreviewRow("update", "window", span, days.title, "dates differ"))
+                preview.rows.append(
+                    PreviewRow("update", "window", span, days.title, "dates differ")
+                )
             else:
-                preview.rows.append(PreviewRow("create", "window", span, days.title,
-                                               "non-working day of the project calendar"))
+                preview.rows.append(
+                    PreviewRow(
+                        "create",
+                        "window",
+                        span,
+                        days.title,
+                        "non-working day of the project calendar",
+                    )
+                )
             plan.windows.append(days)
     return plan
 
@@ -306,10 +427,15 @@ def new_release_fields(ctx: Ctx, schedule: Schedule) -> dict[str, Any]:
     ends = [d for d in (t.end or t.start for t in schedule.tasks) if d is not None]
     year = min(starts).year if starts else ctx.today().year
     with ctx.read() as s:
-        keys = set(s.execute(select(Release.key).where(Release.key.like(f"REL-{year}-%"))).scalars())
+        keys = set(
+            s.execute(select(Release.key).where(Release.key.like(f"REL-{year}-%"))).scalars()
+        )
     numbers = [int(m.group(1)) for k in keys if (m := re.fullmatch(rf"REL-{year}-(\d+)", k))]
-    fields: dict[str, Any] = {"key": f"REL-{year}-{max(numbers, default=0) + 1:03d}",
-                              "title": schedule.title[:300] or schedule.source, "type": "minor"}
+    fields: dict[str, Any] = {
+        "key": f"REL-{year}-{max(numbers, default=0) + 1:03d}",
+        "title": schedule.title[:300] or schedule.source,
+        "type": "minor",
+    }
     if starts:
         fields["planned_start"] = min(starts)
         fields["planned_end"] = max(ends)
@@ -324,14 +450,23 @@ def apply_schedule(ctx: Ctx, plan: _Plan) -> ImportPreview:
         s = tx.session
         if plan.new_release is not None:
             values = release_service._checked(s, plan.new_release, {}, None)
-            first = s.execute(select(release_service.WorkflowState)
-                              .order_by(release_service.WorkflowState.position).limit(1)).scalar_one()
+            first = s.execute(
+                select(release_service.WorkflowState)
+                .order_by(release_service.WorkflowState.position)
+                .limit(1)
+            ).scalar_one()
             rel = Release(status=first, waves=[], required_tests=[], created_at=ctx.now())
             release_service._apply(s, rel, values)
             s.add(rel)
             s.flush()
-            tx.audit("release", rel.key, "create", None, {**values, "imported_from": plan.preview.source},
-                     release_key=rel.key)
+            tx.audit(
+                "release",
+                rel.key,
+                "create",
+                None,
+                {**values, "imported_from": plan.preview.source},
+                release_key=rel.key,
+            )
         else:
             assert plan.release_key is not None
             rel = release_by_key(s, plan.release_key)
@@ -339,7 +474,10 @@ def apply_schedule(ctx: Ctx, plan: _Plan) -> ImportPreview:
         used = set(s.execute(select(Task.local_id).where(Task.release_id == rel.id)).scalars())
         numbers = [int(m.group(1)) for i in used if (m := re.fullmatch(r"T(\d+)", i))]
         next_number = max(numbers, default=0) + 1
-        position = (s.execute(select(func.max(Task.position)).where(Task.release_id == rel.id)).scalar() or 0)
+        position = (
+            s.execute(select(func.max(Task.position)).where(Task.release_id == rel.id)).scalar()
+            or 0
+        )
         # identity → (row id, task id) of every task the links may name
         by_identity: dict[str, tuple[int, str]] = {}
         for tid, local_id, external in s.execute(
@@ -350,9 +488,14 @@ def apply_schedule(ctx: Ctx, plan: _Plan) -> ImportPreview:
                 by_identity[external.lower()] = (tid, local_id)
         # One audit event for the whole import: a 10,000-task schedule would otherwise add 20,000
         # events; this one lists every task and link it created or changed, before and after.
-        record: dict[str, Any] = {"source": plan.preview.source, "tasks_created": [],
-                                  "tasks_updated": [], "links_created": [], "links_updated": [],
-                                  "windows": []}
+        record: dict[str, Any] = {
+            "source": plan.preview.source,
+            "tasks_created": [],
+            "tasks_updated": [],
+            "links_created": [],
+            "links_updated": [],
+            "windows": [],
+        }
         for task_id, source, values in plan.updates:
             task = s.get(Task, task_id)
             assert task is not None
@@ -360,7 +503,9 @@ def apply_schedule(ctx: Ctx, plan: _Plan) -> ImportPreview:
             for name, value in values.items():
                 setattr(task, "assignee_id" if name == "assignee" else name, value)
             task.status = status_for(task.percent_complete)
-            record["tasks_updated"].append({"task": task.local_id, "before": before, "after": values})
+            record["tasks_updated"].append(
+                {"task": task.local_id, "before": before, "after": values}
+            )
             by_identity[source.identity.lower()] = (task.id, task.local_id)
         rows: list[dict[str, Any]] = []
         for source, values in plan.creates:
@@ -370,25 +515,49 @@ def apply_schedule(ctx: Ctx, plan: _Plan) -> ImportPreview:
             local_id = f"T{next_number}"
             used.add(local_id)
             next_number += 1
-            rows.append({"release_id": rel.id, "local_id": local_id, "position": position,
-                         "title": values["title"], "outline": values["outline"],
-                         "phase": values["phase"], "start": values["start"], "end": values["end"],
-                         "milestone": values["milestone"],
-                         "percent_complete": values["percent_complete"],
-                         "effort_hours": values["effort_hours"], "assignee_id": values["assignee"],
-                         "status": status_for(values["percent_complete"]),
-                         "external_uid": source.identity})
+            rows.append(
+                {
+                    "release_id": rel.id,
+                    "local_id": local_id,
+                    "position": position,
+                    "title": values["title"],
+                    "outline": values["outline"],
+                    "phase": values["phase"],
+                    "start": values["start"],
+                    "end": values["end"],
+                    "milestone": values["milestone"],
+                    "percent_complete": values["percent_complete"],
+                    "effort_hours": values["effort_hours"],
+                    "assignee_id": values["assignee"],
+                    "status": status_for(values["percent_complete"]),
+                    "external_uid": source.identity,
+                }
+            )
             record["tasks_created"].append(
-                {"task": local_id, "title": values["title"], "outline": values["outline"],
-                 "start": values["start"], "end": values["end"], "source": source.identity})
+                {
+                    "task": local_id,
+                    "title": values["title"],
+                    "outline": values["outline"],
+                    "start": values["start"],
+                    "end": values["end"],
+                    "source": source.identity,
+                }
+            )
         s.flush()
         if rows:
             s.execute(insert(Task), rows)
-            for tid, local_id, external in s.execute(
-                select(Task.id, Task.local_id, Task.external_uid)
-                .where(Task.release_id == rel.id, Task.local_id.in_([r["local_id"] for r in rows]))
-            ) if len(rows) < 900 else s.execute(
-                select(Task.id, Task.local_id, Task.external_uid).where(Task.release_id == rel.id)
+            for tid, local_id, external in (
+                s.execute(
+                    select(Task.id, Task.local_id, Task.external_uid).where(
+                        Task.release_id == rel.id, Task.local_id.in_([r["local_id"] for r in rows])
+                    )
+                )
+                if len(rows) < 900
+                else s.execute(
+                    select(Task.id, Task.local_id, Task.external_uid).where(
+                        Task.release_id == rel.id
+                    )
+                )
             ):
                 if external:
                     by_identity[external.lower()] = (tid, local_id)
@@ -396,7 +565,8 @@ def apply_schedule(ctx: Ctx, plan: _Plan) -> ImportPreview:
         links_now = {
             (row.predecessor_id, row.successor_id): row
             for row in s.execute(
-                select(TaskDependency).join(succ_task, succ_task.id == TaskDependency.successor_id)
+                select(TaskDependency)
+                .join(succ_task, succ_task.id == TaskDependency.successor_id)
                 .where(succ_task.release_id == rel.id)
             ).scalars()
         }
@@ -405,15 +575,26 @@ def apply_schedule(ctx: Ctx, plan: _Plan) -> ImportPreview:
             (pred_id, pred_local) = by_identity[link.predecessor.lower()]
             (succ_id, succ_local) = by_identity[link.successor.lower()]
             row = links_now.get((pred_id, succ_id))
-            after = {"predecessor": pred_local, "successor": succ_local,
-                     "type": link.type.value, "lag_days": link.lag_days}
+            after = {
+                "predecessor": pred_local,
+                "successor": succ_local,
+                "type": link.type.value,
+                "lag_days": link.lag_days,
+            }
             if row is None:
-                new_links.append({"predecessor_id": pred_id, "successor_id": succ_id,
-                                  "type": link.type, "lag_days": link.lag_days})
+                new_links.append(
+                    {
+                        "predecessor_id": pred_id,
+                        "successor_id": succ_id,
+                        "type": link.type,
+                        "lag_days": link.lag_days,
+                    }
+                )
                 record["links_created"].append(after)
             else:
                 record["links_updated"].append(
-                    {**after, "before": {"type": row.type.value, "lag_days": row.lag_days}})
+                    {**after, "before": {"type": row.type.value, "lag_days": row.lag_days}}
+                )
                 row.type, row.lag_days = link.type, link.lag_days
         if new_links:
             s.execute(insert(TaskDependency), new_links)
@@ -428,25 +609,36 @@ def apply_schedule(ctx: Ctx, plan: _Plan) -> ImportPreview:
                 cycle = None
         if cycle:
             loop = " → ".join([a for a, _ in cycle] + [cycle[0][0]])
-            raise ValidationError(f"{plan.preview.source}: with the links already in {key} the "
-                                  f"tasks would form a loop: {loop}")
+            raise ValidationError(
+                f"{plan.preview.source}: with the links already in {key} the "
+                f"tasks would form a loop: {loop}"
+            )
         for days in plan.windows:
             start = dt.datetime.combine(days.first, dt.time(0), dt.UTC)
             end = dt.datetime.combine(days.last + dt.timedelta(days=1), dt.time(0), dt.UTC)
-            window = s.execute(select(CalendarWindow).where(CalendarWindow.external_uid == days.identity)
-                               ).scalar_one_or_none()
+            window = s.execute(
+                select(CalendarWindow).where(CalendarWindow.external_uid == days.identity)
+            ).scalar_one_or_none()
             after_w = {"title": days.title, "kind": "holiday", "start": start, "end": end}
             if window is None:
-                window = CalendarWindow(title=days.title, kind=E.WindowKind.HOLIDAY, hard=True,
-                                        start=start, end=end, timezone="UTC",
-                                        external_uid=days.identity)
+                window = CalendarWindow(
+                    title=days.title,
+                    kind=E.WindowKind.HOLIDAY,
+                    hard=True,
+                    start=start,
+                    end=end,
+                    timezone="UTC",
+                    external_uid=days.identity,
+                )
                 s.add(window)
                 s.flush()
                 record["windows"].append({"window": window.id, "after": after_w})
             else:
                 before_w = {"title": window.title, "start": window.start, "end": window.end}
                 window.title, window.start, window.end = days.title, start, end
-                record["windows"].append({"window": window.id, "before": before_w, "after": after_w})
+                record["windows"].append(
+                    {"window": window.id, "before": before_w, "after": after_w}
+                )
         tx.audit("release", key, "import", None, record, release_key=key)
         plan.applied = {**record, "release": key, "release_created": plan.new_release is not None}
         return plan.preview
@@ -459,7 +651,10 @@ def undo_schedule(ctx: Ctx, applied: dict[str, Any]) -> None:
         s = tx.session
         key = applied["release"]
         rel = release_by_key(s, key)
-        tasks = {t.local_id: t for t in s.execute(select(Task).where(Task.release_id == rel.id)).scalars()}
+        tasks = {
+            t.local_id: t
+            for t in s.execute(select(Task).where(Task.release_id == rel.id)).scalars()
+        }
         for entry in applied["windows"]:
             window = s.get(CalendarWindow, entry["window"])
             if window is None:
@@ -475,14 +670,21 @@ def undo_schedule(ctx: Ctx, applied: dict[str, Any]) -> None:
             for link in applied["links_created"]:
                 pred, succ = tasks.get(link["predecessor"]), tasks.get(link["successor"])
                 if pred is not None and succ is not None:
-                    s.execute(delete(TaskDependency).where(
-                        TaskDependency.predecessor_id == pred.id, TaskDependency.successor_id == succ.id))
+                    s.execute(
+                        delete(TaskDependency).where(
+                            TaskDependency.predecessor_id == pred.id,
+                            TaskDependency.successor_id == succ.id,
+                        )
+                    )
             for link in applied["links_updated"]:
                 pred, succ = tasks.get(link["predecessor"]), tasks.get(link["successor"])
                 if pred is None or succ is None:
                     continue
-                row = s.execute(select(TaskDependency).where(
-                    TaskDependency.predecessor_id == pred.id, TaskDependency.successor_id == succ.id)
+                row = s.execute(
+                    select(TaskDependency).where(
+                        TaskDependency.predecessor_id == pred.id,
+                        TaskDependency.successor_id == succ.id,
+                    )
                 ).scalar_one_or_none()
                 if row is not None:
                     row.type = E.LinkType(link["before"]["type"])
@@ -498,5 +700,6 @@ def undo_schedule(ctx: Ctx, applied: dict[str, Any]) -> None:
                 for name, value in entry["before"].items():
                     setattr(task, "assignee_id" if name == "assignee" else name, value)
                 task.status = status_for(task.percent_complete)
-        tx.audit("release", key, "import_undone", None, {"source": applied["source"]},
-                 release_key=key)
+        tx.audit(
+            "release", key, "import_undone", None, {"source": applied["source"]}, release_key=key
+        )

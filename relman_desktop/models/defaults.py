@@ -33,7 +33,9 @@ DEFAULT_STATES: list[tuple[str, StateCategory, str, StateRole]] = [
     ("Cancelled", TERMINAL, "#8b1e1e", R.CANCELLED),
     ("Rolled Back", OPEN, "#b22222", R.ROLLED_BACK),
 ]
-ROLE_OF_DEFAULT_NAME: dict[str, StateRole] = {name.lower(): role for name, _c, _col, role in DEFAULT_STATES}
+ROLE_OF_DEFAULT_NAME: dict[str, StateRole] = {
+    name.lower(): role for name, _c, _col, role in DEFAULT_STATES
+}
 
 
 def g(name: str, param: str | None = None, *, soft: bool) -> dict[str, Any]:
@@ -43,9 +45,21 @@ def g(name: str, param: str | None = None, *, soft: bool) -> dict[str, Any]:
 # (from, to, guards); None as "from" = any open state; None as "to" = back to the previous state.
 DEFAULT_TRANSITIONS: list[tuple[str | None, str | None, list[dict[str, Any]]]] = [
     ("Planning", "Build", [g("scope_defined", soft=False)]),
-    ("Build", "Testing", [g("changes_approved", soft=False), g("phase_tasks_done", "build", soft=True)]),
-    ("Testing", "Awaiting Approval", [g("tests_passed", soft=True), g("phase_tasks_done", "test", soft=True)]),
-    ("Awaiting Approval", "Approved", [g("approvals_complete", soft=False), g("rollback_ready", soft=False)]),
+    (
+        "Build",
+        "Testing",
+        [g("changes_approved", soft=False), g("phase_tasks_done", "build", soft=True)],
+    ),
+    (
+        "Testing",
+        "Awaiting Approval",
+        [g("tests_passed", soft=True), g("phase_tasks_done", "test", soft=True)],
+    ),
+    (
+        "Awaiting Approval",
+        "Approved",
+        [g("approvals_complete", soft=False), g("rollback_ready", soft=False)],
+    ),
     (
         "Approved",
         "Deploying",
@@ -58,7 +72,11 @@ DEFAULT_TRANSITIONS: list[tuple[str | None, str | None, list[dict[str, Any]]]] =
     ),
     ("Deploying", "Deployed", [g("phase_tasks_done", "deploy", soft=True)]),
     ("Deployed", "In Review", [g("phase_tasks_done", "verify", soft=True)]),
-    ("In Review", "Closed", [g("review_recorded", soft=False), g("phase_tasks_done", "review", soft=True)]),
+    (
+        "In Review",
+        "Closed",
+        [g("review_recorded", soft=False), g("phase_tasks_done", "review", soft=True)],
+    ),
     ("Deploying", "Rolled Back", []),
     ("Deployed", "Rolled Back", []),
     ("Rolled Back", "In Review", []),
@@ -77,7 +95,9 @@ REOPEN_TRANSITIONS: list[tuple[str, str, str]] = [
 def install_default_workflow(session: Session) -> None:
     states: dict[str, WorkflowState] = {}
     for position, (name, category, color, role) in enumerate(DEFAULT_STATES):
-        states[name] = WorkflowState(name=name, position=position, category=category, color=color, role=role)
+        states[name] = WorkflowState(
+            name=name, position=position, category=category, color=color, role=role
+        )
         session.add(states[name])
     session.flush()
     for src, dst, guards in DEFAULT_TRANSITIONS:
@@ -89,5 +109,7 @@ def install_default_workflow(session: Session) -> None:
             )
         )
     for src, dst, label in REOPEN_TRANSITIONS:
-        session.add(WorkflowTransition(from_state=states[src], to_state=states[dst], label=label, guards=[]))
+        session.add(
+            WorkflowTransition(from_state=states[src], to_state=states[dst], label=label, guards=[])
+        )
     session.flush()

@@ -133,7 +133,9 @@ class ConfigurationItem(Base):
     ci_class: Mapped[E.CIClass] = mapped_column(enum_col(E.CIClass, "ci_class"))
     environment: Mapped[str | None] = mapped_column(String(100))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    criticality: Mapped[E.Level] = mapped_column(enum_col(E.Level, "criticality"), default=E.Level.MEDIUM)
+    criticality: Mapped[E.Level] = mapped_column(
+        enum_col(E.Level, "criticality"), default=E.Level.MEDIUM
+    )
     requires_maintenance_window: Mapped[bool] = mapped_column(Boolean, default=False)
 
     parents: Mapped[list[ConfigurationItem]] = relationship(
@@ -164,7 +166,9 @@ class WorkflowState(Base):
     category: Mapped[E.StateCategory] = mapped_column(enum_col(E.StateCategory, "state_category"))
     color: Mapped[str | None] = mapped_column(String(16))
     # What the state means (StateRole); None: a custom state no built-in rule recognises.
-    role: Mapped[E.StateRole | None] = mapped_column(enum_col(E.StateRole, "state_role"), nullable=True)
+    role: Mapped[E.StateRole | None] = mapped_column(
+        enum_col(E.StateRole, "state_role"), nullable=True
+    )
 
 
 class WorkflowTransition(Base):
@@ -178,8 +182,12 @@ class WorkflowTransition(Base):
     __tablename__ = "workflow_transitions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    from_state_id: Mapped[int | None] = mapped_column(ForeignKey("workflow_states.id", ondelete="CASCADE"))
-    to_state_id: Mapped[int | None] = mapped_column(ForeignKey("workflow_states.id", ondelete="CASCADE"))
+    from_state_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workflow_states.id", ondelete="CASCADE")
+    )
+    to_state_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workflow_states.id", ondelete="CASCADE")
+    )
     label: Mapped[str | None] = mapped_column(String(100))
     guards: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
@@ -238,11 +246,17 @@ class Release(Base):
     priority: Mapped[E.Level] = mapped_column(enum_col(E.Level, "priority"), default=E.Level.MEDIUM)
     risk: Mapped[E.Level] = mapped_column(enum_col(E.Level, "risk"), default=E.Level.MEDIUM)
     application: Mapped[str | None] = mapped_column(String(200), index=True)
-    status_id: Mapped[int] = mapped_column(ForeignKey("workflow_states.id", ondelete="RESTRICT"), index=True)
-    previous_status_id: Mapped[int | None] = mapped_column(ForeignKey("workflow_states.id", ondelete="SET NULL"))
+    status_id: Mapped[int] = mapped_column(
+        ForeignKey("workflow_states.id", ondelete="RESTRICT"), index=True
+    )
+    previous_status_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workflow_states.id", ondelete="SET NULL")
+    )
     scope: Mapped[str | None] = mapped_column(Text)
     objectives: Mapped[str | None] = mapped_column(Text)
-    manager_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
     planned_start: Mapped[dt.date | None] = mapped_column(Date)
     planned_end: Mapped[dt.date | None] = mapped_column(Date)
     deploy_start: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -285,16 +299,31 @@ class Release(Base):
     deployments: Mapped[list[Deployment]] = relationship(
         back_populates="release", cascade="all, delete-orphan", order_by="Deployment.started_at"
     )
-    review: Mapped[Review | None] = relationship(back_populates="release", cascade="all, delete-orphan")
-    links: Mapped[list[LinkedRecord]] = relationship(back_populates="release", cascade="all, delete-orphan")
+    review: Mapped[Review | None] = relationship(
+        back_populates="release", cascade="all, delete-orphan"
+    )
+    links: Mapped[list[LinkedRecord]] = relationship(
+        back_populates="release", cascade="all, delete-orphan"
+    )
 
     __table_args__ = (
         CheckConstraint("length(key) > 0", name="key_not_empty"),
         CheckConstraint("length(title) > 0", name="title_not_empty"),
-        CheckConstraint("planned_end IS NULL OR planned_start IS NULL OR planned_end >= planned_start", name="planned_order"),
-        CheckConstraint("deploy_end IS NULL OR deploy_start IS NULL OR deploy_end >= deploy_start", name="deploy_order"),
-        CheckConstraint("actual_end IS NULL OR actual_start IS NULL OR actual_end >= actual_start", name="actual_order"),
-        CheckConstraint("rollback_minutes IS NULL OR rollback_minutes >= 0", name="rollback_minutes_positive"),
+        CheckConstraint(
+            "planned_end IS NULL OR planned_start IS NULL OR planned_end >= planned_start",
+            name="planned_order",
+        ),
+        CheckConstraint(
+            "deploy_end IS NULL OR deploy_start IS NULL OR deploy_end >= deploy_start",
+            name="deploy_order",
+        ),
+        CheckConstraint(
+            "actual_end IS NULL OR actual_start IS NULL OR actual_end >= actual_start",
+            name="actual_order",
+        ),
+        CheckConstraint(
+            "rollback_minutes IS NULL OR rollback_minutes >= 0", name="rollback_minutes_positive"
+        ),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
     )
 
@@ -305,8 +334,12 @@ class ReleaseDependency(Base):
     __tablename__ = "release_dependencies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
-    prerequisite_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), index=True
+    )
+    prerequisite_id: Mapped[int] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[E.DependencyKind] = mapped_column(
         enum_col(E.DependencyKind, "dependency_kind"), default=E.DependencyKind.BEFORE
     )
@@ -333,7 +366,9 @@ class Change(Base):
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
     type: Mapped[E.ChangeType] = mapped_column(enum_col(E.ChangeType, "change_type"))
-    category: Mapped[E.ChangeCategory] = mapped_column(enum_col(E.ChangeCategory, "change_category"))
+    category: Mapped[E.ChangeCategory] = mapped_column(
+        enum_col(E.ChangeCategory, "change_category")
+    )
     approval: Mapped[E.ChangeApproval] = mapped_column(
         enum_col(E.ChangeApproval, "change_approval"), default=E.ChangeApproval.PENDING
     )
@@ -346,12 +381,16 @@ class Change(Base):
     audience: Mapped[E.ChangeAudience] = mapped_column(
         enum_col(E.ChangeAudience, "change_audience"), default=E.ChangeAudience.TECHNICAL
     )
-    release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id", ondelete="SET NULL"), index=True)
+    release_id: Mapped[int | None] = mapped_column(
+        ForeignKey("releases.id", ondelete="SET NULL"), index=True
+    )
     external_ref: Mapped[str | None] = mapped_column(String(500))
 
     release: Mapped[Release | None] = relationship(back_populates="changes")
     requester: Mapped[Person | None] = relationship()
-    cis: Mapped[list[ConfigurationItem]] = relationship(secondary=change_cis, order_by=ConfigurationItem.name)
+    cis: Mapped[list[ConfigurationItem]] = relationship(
+        secondary=change_cis, order_by=ConfigurationItem.name
+    )
 
     __table_args__ = (
         CheckConstraint("length(key) > 0", name="key_not_empty"),
@@ -363,7 +402,9 @@ class LinkedRecord(Base):
     __tablename__ = "linked_records"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[E.LinkKind] = mapped_column(enum_col(E.LinkKind, "link_kind"))
     external_key: Mapped[str] = mapped_column(String(200))
     title: Mapped[str | None] = mapped_column(String(300))
@@ -385,13 +426,19 @@ class Task(Base):
     __tablename__ = "tasks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), index=True
+    )
     local_id: Mapped[str] = mapped_column(String(32))
     position: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[str] = mapped_column(String(300))
     phase: Mapped[E.Phase] = mapped_column(enum_col(E.Phase, "phase"))
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
-    status: Mapped[E.TaskStatus] = mapped_column(enum_col(E.TaskStatus, "task_status"), default=E.TaskStatus.TODO)
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[E.TaskStatus] = mapped_column(
+        enum_col(E.TaskStatus, "task_status"), default=E.TaskStatus.TODO
+    )
     start: Mapped[dt.date | None] = mapped_column(Date)
     end: Mapped[dt.date | None] = mapped_column(Date)
     effort_hours: Mapped[float | None] = mapped_column(Float)
@@ -421,9 +468,15 @@ class TaskDependency(Base):
     __tablename__ = "task_dependencies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    predecessor_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
-    successor_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
-    type: Mapped[E.LinkType] = mapped_column(enum_col(E.LinkType, "link_type"), default=E.LinkType.FS)
+    predecessor_id: Mapped[int] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), index=True
+    )
+    successor_id: Mapped[int] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[E.LinkType] = mapped_column(
+        enum_col(E.LinkType, "link_type"), default=E.LinkType.FS
+    )
     lag_days: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
@@ -440,7 +493,9 @@ class TestRun(Base):
     __test__ = False  # not a pytest class
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[E.TestKind] = mapped_column(enum_col(E.TestKind, "test_kind"))
     environment: Mapped[str | None] = mapped_column(String(100))
     passed: Mapped[int] = mapped_column(Integer, default=0)
@@ -469,12 +524,16 @@ class ApprovalStage(Base):
     __tablename__ = "approval_stages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(200))
     rule: Mapped[E.StageRule] = mapped_column(enum_col(E.StageRule, "stage_rule"))
     percent: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[E.StageStatus] = mapped_column(enum_col(E.StageStatus, "stage_status"), default=E.StageStatus.PENDING)
+    status: Mapped[E.StageStatus] = mapped_column(
+        enum_col(E.StageStatus, "stage_status"), default=E.StageStatus.PENDING
+    )
 
     release: Mapped[Release] = relationship(back_populates="stages")
     approvals: Mapped[list[Approval]] = relationship(
@@ -495,13 +554,19 @@ class Approval(Base):
     __tablename__ = "approvals"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    stage_id: Mapped[int] = mapped_column(ForeignKey("approval_stages.id", ondelete="CASCADE"), index=True)
+    stage_id: Mapped[int] = mapped_column(
+        ForeignKey("approval_stages.id", ondelete="CASCADE"), index=True
+    )
     approver_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))
-    decision: Mapped[E.Decision] = mapped_column(enum_col(E.Decision, "decision"), default=E.Decision.PENDING)
+    decision: Mapped[E.Decision] = mapped_column(
+        enum_col(E.Decision, "decision"), default=E.Decision.PENDING
+    )
     comment: Mapped[str | None] = mapped_column(Text)
     requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    delegated_to_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    delegated_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL")
+    )
 
     stage: Mapped[ApprovalStage] = relationship(back_populates="approvals")
     approver: Mapped[Person] = relationship(foreign_keys=[approver_id])
@@ -510,7 +575,8 @@ class Approval(Base):
     __table_args__ = (
         UniqueConstraint("stage_id", "approver_id", name="uq_approvals_approver"),
         CheckConstraint(
-            "decided_at IS NULL OR requested_at IS NULL OR decided_at >= requested_at", name="decided_after_requested"
+            "decided_at IS NULL OR requested_at IS NULL OR decided_at >= requested_at",
+            name="decided_after_requested",
         ),
     )
 
@@ -539,7 +605,9 @@ class CalendarWindow(Base):
     # occurrence, an MSPDI calendar exception), so a re-import updates it instead of duplicating.
     external_uid: Mapped[str | None] = mapped_column(String(300), unique=True)
 
-    cis: Mapped[list[ConfigurationItem]] = relationship(secondary=window_cis, order_by=ConfigurationItem.name)
+    cis: Mapped[list[ConfigurationItem]] = relationship(
+        secondary=window_cis, order_by=ConfigurationItem.name
+    )
 
     __table_args__ = (
         CheckConstraint('"end" > start', name="end_after_start"),
@@ -551,7 +619,9 @@ class Deployment(Base):
     __tablename__ = "deployments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), index=True
+    )
     environment: Mapped[str] = mapped_column(String(100))
     wave: Mapped[str | None] = mapped_column(String(100))
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -568,7 +638,10 @@ class Deployment(Base):
     release: Mapped[Release] = relationship(back_populates="deployments")
 
     __table_args__ = (
-        CheckConstraint("finished_at IS NULL OR started_at IS NULL OR finished_at >= started_at", name="finish_order"),
+        CheckConstraint(
+            "finished_at IS NULL OR started_at IS NULL OR finished_at >= started_at",
+            name="finish_order",
+        ),
         CheckConstraint(
             "restored_at IS NULL OR failure_detected_at IS NULL OR restored_at >= failure_detected_at",
             name="restore_order",
@@ -593,7 +666,9 @@ class Incident(Base):
     environment: Mapped[str | None] = mapped_column(String(100))
     detected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     restored_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id", ondelete="SET NULL"), index=True)
+    release_id: Mapped[int | None] = mapped_column(
+        ForeignKey("releases.id", ondelete="SET NULL"), index=True
+    )
     deployment_id: Mapped[int | None] = mapped_column(
         ForeignKey("deployments.id", ondelete="SET NULL"), index=True
     )
@@ -619,7 +694,9 @@ class ImportedSource(Base):
     identity: Mapped[str] = mapped_column(String(200))
     entity: Mapped[str] = mapped_column(String(64))  # what it became: change, test_run, ...
     entity_id: Mapped[str] = mapped_column(String(200))
-    release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    release_id: Mapped[int | None] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), index=True
+    )
     label: Mapped[str | None] = mapped_column(String(500))  # the file name, the commit subject
     imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -630,7 +707,9 @@ class Review(Base):
     __tablename__ = "reviews"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), unique=True)
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), unique=True
+    )
     outcome: Mapped[E.ReviewOutcome] = mapped_column(enum_col(E.ReviewOutcome, "review_outcome"))
     incidents: Mapped[int] = mapped_column(Integer, default=0)
     lessons_learned: Mapped[str | None] = mapped_column(Text)
@@ -701,7 +780,9 @@ class GuardOverride(Base):
     __tablename__ = "guard_overrides"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), index=True
+    )
     from_state: Mapped[str] = mapped_column(String(100))
     to_state: Mapped[str] = mapped_column(String(100))
     guard: Mapped[str] = mapped_column(String(100))
@@ -730,7 +811,6 @@ class CabDecision(StrEnum):
     REJECT = "reject"
     DEFER = "defer"
     MORE_INFO = "more_info"
-
 
 
 class CabMeeting(Base):
@@ -770,7 +850,9 @@ class CabAttendee(Base):
     __tablename__ = "cab_attendees"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("cab_meetings.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("cab_meetings.id", ondelete="CASCADE"), index=True
+    )
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     present: Mapped[bool] = mapped_column(Boolean, default=True)
     # not present, but sent apologies beforehand (minutes list them apart from the absent)
@@ -791,8 +873,12 @@ class CabAgendaItem(Base):
     __tablename__ = "cab_agenda_items"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("cab_meetings.id", ondelete="CASCADE"), index=True)
-    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("cab_meetings.id", ondelete="CASCADE"), index=True
+    )
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column(Integer)
     decision: Mapped[CabDecision | None] = mapped_column(enum_col(CabDecision, "cab_decision"))
     rationale: Mapped[str | None] = mapped_column(Text)
@@ -812,5 +898,7 @@ class CabAgendaItem(Base):
             "decision IS NULL OR decision = 'approve' OR (rationale IS NOT NULL AND length(rationale) > 0)",
             name="rationale_required",
         ),
-        CheckConstraint("(decision IS NULL) = (decided_at IS NULL)", name="decided_at_with_decision"),
+        CheckConstraint(
+            "(decision IS NULL) = (decided_at IS NULL)", name="decided_at_with_decision"
+        ),
     )

@@ -55,12 +55,16 @@ def copy_plan(src: Path, dst: Path) -> Path:
     except sqlite3.Error as exc:
         text = str(exc).lower()
         if "full" in text:
-            raise CopyError(f"the folder {folder} is full; free some space (nothing was written)") from exc
+            raise CopyError(
+                f"the folder {folder} is full; free some space (nothing was written)"
+            ) from exc
         if "readonly" in text or "read-only" in text or "unable to open" in text:
             raise CopyError(f"the folder {folder} is read-only (nothing was written)") from exc
         raise known_error(exc, src) or CopyError(f"{dst.name} could not be written: {exc}") from exc
     except OSError as exc:
-        raise CopyError(f"{dst.name} could not be written in {folder}: {exc.strerror or exc}") from exc
+        raise CopyError(
+            f"{dst.name} could not be written in {folder}: {exc.strerror or exc}"
+        ) from exc
     finally:
         src_con.close()
         for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
@@ -74,10 +78,14 @@ def _publish(tmp: Path, dst: Path) -> None:
     try:
         os.link(tmp, dst)  # fails if dst exists: no race can make a copy overwrite a file
     except FileExistsError:
-        raise CopyError(f"{dst.name} already exists; choose a new file (nothing was written)") from None
+        raise CopyError(
+            f"{dst.name} already exists; choose a new file (nothing was written)"
+        ) from None
     except OSError:  # a file system without hard links (FAT, some network shares)
         if dst.exists():
-            raise CopyError(f"{dst.name} already exists; choose a new file (nothing was written)") from None
+            raise CopyError(
+                f"{dst.name} already exists; choose a new file (nothing was written)"
+            ) from None
         os.replace(tmp, dst)
 
 
@@ -102,14 +110,28 @@ def peek_plan(path: Path, *, check_integrity: bool = False) -> PlanPeek:
             if problems != ["ok"]:
                 raise PlanError(f"{name} is damaged ({problems[0]}); choose another backup")
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        meta = dict(con.execute("SELECT key, value FROM plan_meta").fetchall()) if "plan_meta" in tables else {}
+        meta = (
+            dict(con.execute("SELECT key, value FROM plan_meta").fetchall())
+            if "plan_meta" in tables
+            else {}
+        )
         if meta.get("format") != PLAN_FORMAT:
             raise PlanError(f"{name} is a SQLite database but not a Release Manager plan")
-        row = con.execute("SELECT version_num FROM alembic_version").fetchone() if "alembic_version" in tables else None
+        row = (
+            con.execute("SELECT version_num FROM alembic_version").fetchone()
+            if "alembic_version" in tables
+            else None
+        )
         revision = row[0] if row else None
-        releases = con.execute("SELECT count(*) FROM releases").fetchone()[0] if "releases" in tables else 0
+        releases = (
+            con.execute("SELECT count(*) FROM releases").fetchone()[0]
+            if "releases" in tables
+            else 0
+        )
     except sqlite3.Error as exc:
         raise known_error(exc, path) or PlanError(f"{name} cannot be read: {exc}") from exc
     finally:
         con.close()
-    return PlanPeek(path, revision, int(releases), meta.get("created_at"), revision in KNOWN_REVISIONS)
+    return PlanPeek(
+        path, revision, int(releases), meta.get("created_at"), revision in KNOWN_REVISIONS
+    )

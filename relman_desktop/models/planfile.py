@@ -56,7 +56,9 @@ def _alembic_config() -> Any:
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("relman_desktop.models") / "migrations"))
+    cfg.set_main_option(
+        "script_location", str(resources.files("relman_desktop.models") / "migrations")
+    )
     return cfg
 
 
@@ -82,21 +84,31 @@ def known_error(exc: BaseException, path: Path | str) -> PlanError | None:
     text = str(getattr(exc, "orig", exc)).lower()
     name = Path(path).name if path else "the plan"
     if "locked" in text or "busy" in text:
-        return PlanError(f"{name} is locked by another process; try again once it has finished (nothing was saved)")
+        return PlanError(
+            f"{name} is locked by another process; try again once it has finished (nothing was saved)"
+        )
     if "disk is full" in text or "database or disk is full" in text:
-        return PlanError(f"the disk holding {name} is full; free some space and try again (nothing was saved)")
+        return PlanError(
+            f"the disk holding {name} is full; free some space and try again (nothing was saved)"
+        )
     if "readonly" in text or "read-only" in text:
         return PlanError(f"{name} is read-only; save a copy elsewhere to work on it")
     if "disk i/o error" in text:  # a full disk under the -shm/-wal, a removed or failing medium
-        return PlanError(f"{name} could not be read or written: the disk reported an I/O error (is it full, "
-                         "or was it removed?); free some space or check the medium, and try again (nothing was saved)")
+        return PlanError(
+            f"{name} could not be read or written: the disk reported an I/O error (is it full, "
+            "or was it removed?); free some space or check the medium, and try again (nothing was saved)"
+        )
     if "malformed" in text or "not a database" in text or "file is encrypted" in text:
         return PlanError(f"{name} is damaged or not a SQLite database; restore it from a backup")
     if "no such table" in text or "no such column" in text:
         what = str(getattr(exc, "orig", exc)).split(":", 1)[-1].strip()
-        return PlanError(f"{name} is damaged: {what} is missing (dropped outside the app?); restore it from a backup")
+        return PlanError(
+            f"{name} is damaged: {what} is missing (dropped outside the app?); restore it from a backup"
+        )
     if "unable to open" in text:
-        return PlanError(f"{name} cannot be opened: check that its folder exists and may be written")
+        return PlanError(
+            f"{name} cannot be opened: check that its folder exists and may be written"
+        )
     return None
 
 
@@ -112,7 +124,9 @@ def open_plan_paths() -> list[Path]:
 class Plan:
     """An open plan file: a read engine, a write engine (BEGIN IMMEDIATE) and their sessions."""
 
-    def __init__(self, path: Path, *, busy_timeout: float = 5.0, read_uri: str | None = None) -> None:
+    def __init__(
+        self, path: Path, *, busy_timeout: float = 5.0, read_uri: str | None = None
+    ) -> None:
         self.path = path
         _PLANS_OPENED[path] = None
         self.url = f"sqlite+pysqlite:///{path}"
@@ -132,12 +146,16 @@ class Plan:
             uri, timeout = self.read_uri, self._busy_timeout
             engine = create_engine(
                 "sqlite+pysqlite://",
-                creator=lambda: sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False),
+                creator=lambda: sqlite3.connect(
+                    uri, uri=True, timeout=timeout, check_same_thread=False
+                ),
                 json_deserializer=self._json_value,
             )
         else:
             engine = create_engine(
-                self.url, connect_args={"timeout": self._busy_timeout}, json_deserializer=self._json_value
+                self.url,
+                connect_args={"timeout": self._busy_timeout},
+                json_deserializer=self._json_value,
             )
         timeout_ms = int(self._busy_timeout * 1000)
         read_only = self.read_uri is not None
@@ -205,7 +223,9 @@ class Plan:
         try:
             return int(self._watcher.execute("PRAGMA data_version").fetchone()[0])
         except sqlite3.Error as exc:
-            raise (known_error(exc, self.path) or PlanError(f"{self.path.name} cannot be read: {exc}")) from exc
+            raise (
+                known_error(exc, self.path) or PlanError(f"{self.path.name} cannot be read: {exc}")
+            ) from exc
 
     def meta(self, key: str, default: str | None = None) -> str | None:
         with self.read() as s:
@@ -291,7 +311,9 @@ def _inspect(path: Path) -> tuple[set[str], dict[str, str], str | None]:
     except sqlite3.Error as exc:
         raise known_error(exc, path) or PlanError(f"{path.name} cannot be read: {exc}") from exc
     except (ValueError, TypeError) as exc:  # a header or catalogue damaged into nonsense
-        raise PlanError(f"{path.name} is damaged or not a SQLite database; restore it from a backup") from exc
+        raise PlanError(
+            f"{path.name} is damaged or not a SQLite database; restore it from a backup"
+        ) from exc
     finally:
         con.close()
 
@@ -303,7 +325,9 @@ def _check_tables(path: Path, tables: set[str]) -> None:
 
     missing = sorted(set(Base.metadata.tables) - tables)
     if missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
         raise PlanError(
             f"{path.name} is damaged: its table{'s' if len(missing) > 1 else ''} {shown} "
             f"{'are' if len(missing) > 1 else 'is'} missing; restore it from a backup"
@@ -343,12 +367,18 @@ def _check_length(path: Path) -> None:
 
 def _check_writable(path: Path) -> None:
     st = path.stat()
-    if not os.access(path, os.W_OK) or not (st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)):
+    if not os.access(path, os.W_OK) or not (
+        st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    ):
         raise PlanNotWritable(f"{path.name} is read-only; save a copy elsewhere to work on it")
     folder = path.parent
     fst = folder.stat()
-    if not os.access(folder, os.W_OK) or not (fst.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)):
-        raise PlanNotWritable(f"the folder of {path.name} is read-only, and a plan needs to write its journal beside it")
+    if not os.access(folder, os.W_OK) or not (
+        fst.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    ):
+        raise PlanNotWritable(
+            f"the folder of {path.name} is read-only, and a plan needs to write its journal beside it"
+        )
 
 
 def backup_path_for(path: Path, revision: str) -> Path:
@@ -380,7 +410,9 @@ def _upgrade(path: Path, rev: str) -> Path:
     except sqlite3.Error as exc:
         with contextlib.suppress(OSError):
             backup.unlink()
-        raise known_error(exc, path) or PlanError(f"{path.name} could not be backed up before upgrading: {exc}") from exc
+        raise known_error(exc, path) or PlanError(
+            f"{path.name} could not be backed up before upgrading: {exc}"
+        ) from exc
     plan = Plan(path)
     try:
         with plan.write_engine.connect() as conn:
@@ -396,7 +428,9 @@ def _upgrade(path: Path, rev: str) -> Path:
         known = known_error(exc, path)
         if known is not None:
             raise known from exc
-        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:200] or type(exc).__name__
+        reason = (
+            " ".join(str(getattr(exc, "orig", None) or exc).split())[:200] or type(exc).__name__
+        )
         raise PlanError(
             f"{path.name} could not be upgraded from schema {rev} to {HEAD}: {reason}; "
             "the plan was left as it was"
@@ -433,7 +467,12 @@ def _create(path: Path, *, busy_timeout: float) -> None:
                 conn.commit()
             with plan.write() as s:
                 s.add(PlanMeta(key="format", value=PLAN_FORMAT))
-                s.add(PlanMeta(key="created_at", value=dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
+                s.add(
+                    PlanMeta(
+                        key="created_at",
+                        value=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    )
+                )
                 defaults.install_default_workflow(s)
         finally:
             plan.close()  # the last connection to close checkpoints the WAL into the file
@@ -475,7 +514,9 @@ def open_plan(
         raise PlanError(f"{p} is a device, pipe or socket, not a plan file; name a file")
     if st is None or (create and st.st_size == 0):
         if not create:
-            raise PlanError(f"there is no plan file at {p}; create one with 'relman --plan {p} init'")
+            raise PlanError(
+                f"there is no plan file at {p}; create one with 'relman --plan {p} init'"
+            )
         if is_default:
             p.parent.mkdir(parents=True, exist_ok=True)
         _create(p, busy_timeout=busy_timeout)
@@ -497,7 +538,9 @@ def open_plan(
     if meta.get("format") != PLAN_FORMAT:
         raise PlanError(f"{p.name} is a SQLite database but not a Release Manager plan")
     if rev is None:
-        raise PlanError(f"{p.name} has no schema version; it was not written by Release Manager Desktop")
+        raise PlanError(
+            f"{p.name} has no schema version; it was not written by Release Manager Desktop"
+        )
     if rev not in _known_revisions():
         raise PlanError(
             f"{p.name} was written by a newer version of Release Manager Desktop (schema {rev}); "
@@ -553,7 +596,9 @@ def _check_lock(path: Path, busy_timeout: float) -> None:
     except sqlite3.Error as exc:
         known = known_error(exc, path)
         if "disk i/o" in str(exc).lower():  # a full disk refuses the WAL index
-            known = PlanNotWritable(f"{path.name} cannot be written: disk I/O error (is the disk full?)")
+            known = PlanNotWritable(
+                f"{path.name} cannot be written: disk I/O error (is the disk full?)"
+            )
         elif known is not None and "locked" not in str(known) and "damaged" not in str(known):
             known = PlanNotWritable(str(known))
         raise known or PlanError(f"{path.name} cannot be opened: {exc}") from exc

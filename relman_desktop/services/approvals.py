@@ -93,7 +93,11 @@ def outcome(rule: str, percent: int | None, votes: Sequence[Vote]) -> tuple[E.St
         if not decided:
             return E.StageStatus.PENDING, "no approver has decided yet, the first decision wins"
         first = decided[0]
-        status = E.StageStatus.APPROVED if first.decision == E.Decision.APPROVED else E.StageStatus.REJECTED
+        status = (
+            E.StageStatus.APPROVED
+            if first.decision == E.Decision.APPROVED
+            else E.StageStatus.REJECTED
+        )
         return status, f"{first.name} decided first: {first.decision}"
     needed = needed_approvals(rule, percent, n)
     needs = {
@@ -124,7 +128,9 @@ def _who(a: Approval) -> str:
 
 
 def votes_of(stage: ApprovalStage) -> list[Vote]:
-    return [Vote(_who(a), E.Decision(a.decision).value, a.decided_at, a.id) for a in stage.approvals]
+    return [
+        Vote(_who(a), E.Decision(a.decision).value, a.decided_at, a.id) for a in stage.approvals
+    ]
 
 
 def stage_outcome(stage: ApprovalStage) -> tuple[E.StageStatus, str]:
@@ -140,8 +146,14 @@ def refresh_stage(tx: Tx, stage: ApprovalStage) -> E.StageStatus:
     if stage.status != status:
         before = E.StageStatus(stage.status).value
         stage.status = status
-        tx.audit("approval_stage", stage.id, "status", {"status": before}, {"status": status.value, "why": why},
-                 release_key=stage.release.key)
+        tx.audit(
+            "approval_stage",
+            stage.id,
+            "status",
+            {"status": before},
+            {"status": status.value, "why": why},
+            release_key=stage.release.key,
+        )
     return status
 
 
@@ -153,7 +165,9 @@ def check_rule(rule: Any, percent: Any, *, prefix: str = "") -> tuple[E.StageRul
     try:
         value = E.StageRule(str(rule).strip().lower().replace(" ", "_"))
     except ValueError:
-        raise ValidationError(f"Rule: {rule!r} is not one of {words}", field=f"{prefix}rule") from None
+        raise ValidationError(
+            f"Rule: {rule!r} is not one of {words}", field=f"{prefix}rule"
+        ) from None
     if value == E.StageRule.PERCENT:
         if isinstance(percent, bool) or not isinstance(percent, int) or not 1 <= percent <= 100:
             raise ValidationError(
@@ -162,8 +176,10 @@ def check_rule(rule: Any, percent: Any, *, prefix: str = "") -> tuple[E.StageRul
             )
         return value, percent
     if percent is not None:
-        raise ValidationError(f"Percent: only the percent rule takes a percentage (rule is {value.value})",
-                              field=f"{prefix}percent")
+        raise ValidationError(
+            f"Percent: only the percent rule takes a percentage (rule is {value.value})",
+            field=f"{prefix}percent",
+        )
     return value, None
 
 
@@ -214,10 +230,19 @@ def add_stage_tx(
     s = tx.session
     name = _clean_name(name)
     rule_value, pct = check_rule(rule, percent)
-    existing = s.execute(select(ApprovalStage).where(ApprovalStage.release_id == release.id)
-                         .order_by(ApprovalStage.position)).scalars().all()
+    existing = (
+        s.execute(
+            select(ApprovalStage)
+            .where(ApprovalStage.release_id == release.id)
+            .order_by(ApprovalStage.position)
+        )
+        .scalars()
+        .all()
+    )
     if any(st.name.lower() == name.lower() for st in existing):
-        raise ValidationError(f"Stage name: {release.key} already has a stage {name!r}", field="name")
+        raise ValidationError(
+            f"Stage name: {release.key} already has a stage {name!r}", field="name"
+        )
     emails = list(approvers)
     people = [person_by_email(s, e, field="approvers") for e in emails]
     if len({p.id for p in people}) != len(people):
@@ -225,8 +250,14 @@ def add_stage_tx(
     if position is None or position >= len(existing):
         position = len(existing)
     position = max(0, position)
-    stage = ApprovalStage(release=release, name=name, rule=rule_value, percent=pct, position=position,
-                          status=E.StageStatus.PENDING)
+    stage = ApprovalStage(
+        release=release,
+        name=name,
+        rule=rule_value,
+        percent=pct,
+        position=position,
+        status=E.StageStatus.PENDING,
+    )
     ordered = list(existing)
     ordered.insert(position, stage)
     _renumber(ordered)
@@ -234,7 +265,9 @@ def add_stage_tx(
     for person in people:
         stage.approvals.append(Approval(approver=person, requested_at=tx.ctx.now()))
     s.flush()
-    tx.audit("approval_stage", stage.id, "create", None, _stage_snapshot(stage), release_key=release.key)
+    tx.audit(
+        "approval_stage", stage.id, "create", None, _stage_snapshot(stage), release_key=release.key
+    )
     refresh_stage(tx, stage)
     return stage
 
@@ -275,10 +308,19 @@ def rename_stage(ctx: Ctx, stage_id: int, name: str) -> None:
             )
         ).first()
         if clash:
-            raise ValidationError(f"Stage name: {stage.release.key} already has a stage {new!r}", field="name")
+            raise ValidationError(
+                f"Stage name: {stage.release.key} already has a stage {new!r}", field="name"
+            )
         before = stage.name
         stage.name = new
-        tx.audit("approval_stage", stage.id, "rename", {"name": before}, {"name": new}, release_key=stage.release.key)
+        tx.audit(
+            "approval_stage",
+            stage.id,
+            "rename",
+            {"name": before},
+            {"name": new},
+            release_key=stage.release.key,
+        )
 
 
 def reorder_stages(ctx: Ctx, key: str, stage_ids: Sequence[int]) -> None:
@@ -288,13 +330,21 @@ def reorder_stages(ctx: Ctx, key: str, stage_ids: Sequence[int]) -> None:
         stages = {st.id: st for st in rel.stages}
         if sorted(stage_ids) != sorted(stages):
             raise ValidationError(
-                f"Order: give every stage of {rel.key} exactly once ({len(stages)} stages)", field="order"
+                f"Order: give every stage of {rel.key} exactly once ({len(stages)} stages)",
+                field="order",
             )
         before = [st.name for st in sorted(stages.values(), key=lambda st: st.position)]
         _renumber([stages[i] for i in stage_ids])
         after = [stages[i].name for i in stage_ids]
         if before != after:
-            tx.audit("release", rel.key, "reorder_stages", {"stages": before}, {"stages": after}, release_key=rel.key)
+            tx.audit(
+                "release",
+                rel.key,
+                "reorder_stages",
+                {"stages": before},
+                {"stages": after},
+                release_key=rel.key,
+            )
 
 
 def remove_stage(ctx: Ctx, stage_id: int) -> None:
@@ -315,8 +365,14 @@ def set_stage_rule(ctx: Ctx, stage_id: int, rule: str, percent: int | None = Non
         value, pct = check_rule(rule, percent)
         before = {"rule": E.StageRule(stage.rule).value, "percent": stage.percent}
         stage.rule, stage.percent = value, pct
-        tx.audit("approval_stage", stage.id, "set_rule", before, {"rule": value.value, "percent": pct},
-                 release_key=stage.release.key)
+        tx.audit(
+            "approval_stage",
+            stage.id,
+            "set_rule",
+            before,
+            {"rule": value.value, "percent": pct},
+            release_key=stage.release.key,
+        )
         return refresh_stage(tx, stage).value
 
 
@@ -332,13 +388,20 @@ def add_approver_tx(tx: Tx, stage: ApprovalStage, email: str) -> Approval:
     """``add_approver`` inside an open transaction."""
     person = person_by_email(tx.session, email, field="email")
     if any(a.approver_id == person.id for a in stage.approvals):
-        raise ValidationError(f"Approver: {person.name} is already an approver of stage {stage.name}",
-                              field="email")
+        raise ValidationError(
+            f"Approver: {person.name} is already an approver of stage {stage.name}", field="email"
+        )
     approval = Approval(approver=person, requested_at=tx.ctx.now())
     stage.approvals.append(approval)
     tx.session.flush()
-    tx.audit("approval", approval.id, "create", None, {"stage": stage.name, "approver": person.email},
-             release_key=stage.release.key)
+    tx.audit(
+        "approval",
+        approval.id,
+        "create",
+        None,
+        {"stage": stage.name, "approver": person.email},
+        release_key=stage.release.key,
+    )
     refresh_stage(tx, stage)
     return approval
 
@@ -348,8 +411,14 @@ def remove_approver(ctx: Ctx, stage_id: int, email: str) -> None:
         stage = _stage(tx, stage_id)
         approval = next((a for a in stage.approvals if a.approver.email == email), None)
         if approval is None:
-            raise ValidationError(f"Approver: {email} is not an approver of stage {stage.name}", field="email")
-        before = {"stage": stage.name, "approver": email, "decision": E.Decision(approval.decision).value}
+            raise ValidationError(
+                f"Approver: {email} is not an approver of stage {stage.name}", field="email"
+            )
+        before = {
+            "stage": stage.name,
+            "approver": email,
+            "decision": E.Decision(approval.decision).value,
+        }
         stage.approvals.remove(approval)
         tx.session.delete(approval)
         tx.audit("approval", approval.id, "delete", before, None, release_key=stage.release.key)
@@ -358,7 +427,10 @@ def remove_approver(ctx: Ctx, stage_id: int, email: str) -> None:
 
 # --- decisions -----------------------------------------------------------------------------------------
 
-DECISIONS_NEEDING_COMMENT = {E.Decision.REJECTED: "rejecting", E.Decision.MORE_INFO: "asking for more information"}
+DECISIONS_NEEDING_COMMENT = {
+    E.Decision.REJECTED: "rejecting",
+    E.Decision.MORE_INFO: "asking for more information",
+}
 
 
 def _approval_snapshot(a: Approval) -> dict[str, Any]:
@@ -377,8 +449,14 @@ def decide_tx(tx: Tx, approval: Approval, decision: E.Decision, comment: str | N
     approval.decided_at = tx.ctx.now()
     if approval.requested_at is not None and approval.decided_at < approval.requested_at:
         approval.requested_at = approval.decided_at  # a clock set back must not break the record
-    tx.audit("approval", approval.id, "decide", before, _approval_snapshot(approval),
-             release_key=approval.stage.release.key)
+    tx.audit(
+        "approval",
+        approval.id,
+        "decide",
+        before,
+        _approval_snapshot(approval),
+        release_key=approval.stage.release.key,
+    )
 
 
 def decide(ctx: Ctx, approval_id: int, decision: str, comment: str | None = None) -> str:
@@ -388,12 +466,15 @@ def decide(ctx: Ctx, approval_id: int, decision: str, comment: str | None = None
     except ValueError:
         value = None
     if value is None or value == E.Decision.PENDING:
-        raise ValidationError(f"Decision: {decision!r} is not one of approved, rejected, more_info",
-                              field="decision")
+        raise ValidationError(
+            f"Decision: {decision!r} is not one of approved, rejected, more_info", field="decision"
+        )
     text = (comment or "").strip() or None
     if value in DECISIONS_NEEDING_COMMENT and text is None:
-        raise ValidationError(f"Comment: a comment is required when {DECISIONS_NEEDING_COMMENT[value]}",
-                              field="comment")
+        raise ValidationError(
+            f"Comment: a comment is required when {DECISIONS_NEEDING_COMMENT[value]}",
+            field="comment",
+        )
     with ctx.write() as tx:
         approval = _approval(tx, approval_id)
         decide_tx(tx, approval, value, text)
@@ -413,14 +494,24 @@ def delegate(ctx: Ctx, approval_id: int, to_email: str) -> None:
                 field="to_email",
             )
         if person.id == approval.approver_id:
-            raise ValidationError(f"Delegate: {person.name} is the approver already", field="to_email")
+            raise ValidationError(
+                f"Delegate: {person.name} is the approver already", field="to_email"
+            )
         if any(a.approver_id == person.id for a in stage.approvals):
-            raise ValidationError(f"Delegate: {person.name} is already an approver of stage {stage.name}",
-                                  field="to_email")
+            raise ValidationError(
+                f"Delegate: {person.name} is already an approver of stage {stage.name}",
+                field="to_email",
+            )
         before = _approval_snapshot(approval)
         approval.delegated_to = person
-        tx.audit("approval", approval.id, "delegate", before, _approval_snapshot(approval),
-                 release_key=stage.release.key)
+        tx.audit(
+            "approval",
+            approval.id,
+            "delegate",
+            before,
+            _approval_snapshot(approval),
+            release_key=stage.release.key,
+        )
 
 
 def approval_state(ctx: Ctx, approval_id: int) -> dict[str, Any]:
@@ -445,7 +536,9 @@ def _decision_of(state: dict[str, Any]) -> E.Decision:
     try:
         return E.Decision(state.get("decision", "pending"))
     except ValueError:
-        raise ValidationError(f"Decision: {state.get('decision')!r} is not a decision", field="decision") from None
+        raise ValidationError(
+            f"Decision: {state.get('decision')!r} is not a decision", field="decision"
+        ) from None
 
 
 def restore_approval_tx(tx: Tx, approval: Approval, state: dict[str, Any]) -> str:
@@ -459,8 +552,14 @@ def restore_approval_tx(tx: Tx, approval: Approval, state: dict[str, Any]) -> st
     approval.decided_at = decided
     delegate_email = state.get("delegated_to")
     approval.delegated_to = person_by_email(tx.session, delegate_email) if delegate_email else None
-    tx.audit("approval", approval.id, "restore", before, _approval_snapshot(approval),
-             release_key=approval.stage.release.key)
+    tx.audit(
+        "approval",
+        approval.id,
+        "restore",
+        before,
+        _approval_snapshot(approval),
+        release_key=approval.stage.release.key,
+    )
     return refresh_stage(tx, approval.stage).value
 
 
@@ -469,9 +568,15 @@ def reset_for_scope_change(tx: Tx, release: Release, why: str) -> int:
     back to pending, each reset audited. Returns how many were reset."""
     count = 0
     now = tx.ctx.now()
-    stages = tx.session.execute(
-        select(ApprovalStage).where(ApprovalStage.release_id == release.id).order_by(ApprovalStage.position)
-    ).scalars().all()
+    stages = (
+        tx.session.execute(
+            select(ApprovalStage)
+            .where(ApprovalStage.release_id == release.id)
+            .order_by(ApprovalStage.position)
+        )
+        .scalars()
+        .all()
+    )
     for stage in stages:
         for approval in stage.approvals:
             if approval.decision == E.Decision.PENDING:
@@ -512,8 +617,16 @@ def list_stages(ctx: Ctx, key: str) -> list[StageRow]:
                 for a in stage.approvals
             ]
             rows.append(
-                StageRow(stage.id, stage.position, stage.name, E.StageRule(stage.rule).value, stage.percent,
-                         status.value, why, approvers)
+                StageRow(
+                    stage.id,
+                    stage.position,
+                    stage.name,
+                    E.StageRule(stage.rule).value,
+                    stage.percent,
+                    status.value,
+                    why,
+                    approvers,
+                )
             )
         return rows
 
@@ -526,7 +639,11 @@ def approval_id_for(ctx: Ctx, key: str, stage_name: str, email: str) -> int:
             select(Approval.id)
             .join(ApprovalStage, ApprovalStage.id == Approval.stage_id)
             .join(Person, Person.id == Approval.approver_id)
-            .where(ApprovalStage.release_id == rel.id, ApprovalStage.name == stage_name, Person.email == email)
+            .where(
+                ApprovalStage.release_id == rel.id,
+                ApprovalStage.name == stage_name,
+                Person.email == email,
+            )
         ).first()
         if row is None:
             stages = list(

@@ -32,12 +32,17 @@ class AuditRow:
     def summary(self) -> str:
         """One readable line: who did what to which thing."""
         if self.damaged:
-            return (f"{self.actor}: {self.action} {self.entity.replace('_', ' ')} {self.entity_id} "
-                    f"[damaged: {self.damaged}; see relman audit verify]")
+            return (
+                f"{self.actor}: {self.action} {self.entity.replace('_', ' ')} {self.entity_id} "
+                f"[damaged: {self.damaged}; see relman audit verify]"
+            )
         changed = sorted(set((self.before or {}).keys()) | set((self.after or {}).keys()))
         what = f"{self.entity.replace('_', ' ')} {self.entity_id}"
         if self.action == "update" and changed:
-            parts = [f"{k}: {_short((self.before or {}).get(k))} → {_short((self.after or {}).get(k))}" for k in changed]
+            parts = [
+                f"{k}: {_short((self.before or {}).get(k))} → {_short((self.after or {}).get(k))}"
+                for k in changed
+            ]
             return f"{self.actor} changed {what} ({'; '.join(parts)})"
         if self.action == "transition" and self.after:
             return f"{self.actor} moved {what} to {self.after.get('status')}"
@@ -90,9 +95,16 @@ def _row(raw: Any) -> AuditRow:
     if None in texts:
         damage.append("a column holds no text")
     return AuditRow(
-        seq if _is_int(seq) else 0, when, texts[0] or "?", texts[1] or "?", texts[2] or "?",
-        release_key if isinstance(release_key, str) else None, texts[3] or "?",
-        data["before"], data["after"], damaged="; ".join(damage) or None,
+        seq if _is_int(seq) else 0,
+        when,
+        texts[0] or "?",
+        texts[1] or "?",
+        texts[2] or "?",
+        release_key if isinstance(release_key, str) else None,
+        texts[3] or "?",
+        data["before"],
+        data["after"],
+        damaged="; ".join(damage) or None,
     )
 
 
@@ -145,29 +157,51 @@ class AuditHead:
 
 # Tables filled only through audited actions: rows here and no event at all means the trail
 # was wiped (a new plan's default workflow is installed without events, so it is not listed).
-_AUDITED_TABLES = ("releases", "changes", "people", "configuration_items", "calendar_windows",
-                   "cab_meetings")
+_AUDITED_TABLES = (
+    "releases",
+    "changes",
+    "people",
+    "configuration_items",
+    "calendar_windows",
+    "cab_meetings",
+)
 
 
 def head(ctx: Ctx) -> AuditHead:
     """The last event of the trail as the plan records it."""
     with ctx.read() as s:
-        last = s.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
+        last = s.execute(
+            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+        ).first()
     if last is None:
         return AuditHead(0, GENESIS_HASH)
     if not _is_int(last[0]) or not isinstance(last[1], str):
-        raise ServiceError(f"the audit trail's last event is damaged (number {_show(last[0])}, hash "
-                           f"{_show(last[1])}): it has no head to record; run relman audit verify")
+        raise ServiceError(
+            f"the audit trail's last event is damaged (number {_show(last[0])}, hash "
+            f"{_show(last[1])}): it has no head to record; run relman audit verify"
+        )
     return AuditHead(last[0], last[1])
 
 
 def _raw_select() -> Any:
     """The events as stored, without the ORM's conversions: a row a person edited by hand
     (bad JSON, a bad time, a NULL, a number where text belongs) is reported, not a crash."""
-    cols = [AuditEvent.seq, AuditEvent.at, AuditEvent.actor, AuditEvent.entity, AuditEvent.entity_id,
-            AuditEvent.release_key, AuditEvent.action, AuditEvent.before, AuditEvent.after,
-            AuditEvent.prev_hash, AuditEvent.hash]
-    return select(*[type_coerce(c, String) if c.key in ("at", "before", "after") else c for c in cols])
+    cols = [
+        AuditEvent.seq,
+        AuditEvent.at,
+        AuditEvent.actor,
+        AuditEvent.entity,
+        AuditEvent.entity_id,
+        AuditEvent.release_key,
+        AuditEvent.action,
+        AuditEvent.before,
+        AuditEvent.after,
+        AuditEvent.prev_hash,
+        AuditEvent.hash,
+    ]
+    return select(
+        *[type_coerce(c, String) if c.key in ("at", "before", "after") else c for c in cols]
+    )
 
 
 def _raw_events(s: Any) -> Any:
@@ -187,15 +221,28 @@ def _decode(row: Any) -> tuple[dict[str, Any] | None, str | None]:
         payload[name], bad = _json(name, stored)
         if bad:
             return None, bad
-    for name, value in (("actor", actor), ("entity", entity), ("entity_id", entity_id),
-                        ("release_key", release_key), ("action", action)):
+    for name, value in (
+        ("actor", actor),
+        ("entity", entity),
+        ("entity_id", entity_id),
+        ("release_key", release_key),
+        ("action", action),
+    ):
         if isinstance(value, bytes):
             return None, f"its {name} is binary data, not text"
     for name, value in (("prev_hash", row[9]), ("hash", row[10])):
         if not isinstance(value, str):
             return None, f"its {name} {_show(value)} is not a hash"
-    ev = {"seq": seq, "at": when, "actor": actor, "entity": entity, "entity_id": entity_id,
-          "release_key": release_key, "action": action, **payload}
+    ev = {
+        "seq": seq,
+        "at": when,
+        "actor": actor,
+        "entity": entity,
+        "entity_id": entity_id,
+        "release_key": release_key,
+        "action": action,
+        **payload,
+    }
     return event_content(ev), None
 
 
@@ -224,13 +271,19 @@ def verify(ctx: Ctx, against: str | None = None) -> VerifyResult:
             elif seq != expected_seq:
                 problems.append(f"event {expected_seq} is missing (the next one is {seq})")
             if prev_hash != prev:
-                problems.append(f"event {seq} does not follow the event before it (deleted or reordered events)")
+                problems.append(
+                    f"event {seq} does not follow the event before it (deleted or reordered events)"
+                )
             if unreadable is not None:
-                problems.append(f"event {seq} ({row[6]} {row[3]} {row[4]}) was altered after it was written: {unreadable}")
+                problems.append(
+                    f"event {seq} ({row[6]} {row[3]} {row[4]}) was altered after it was written: {unreadable}"
+                )
             else:
                 assert content is not None
                 if event_hash(prev_hash, content) != stored:
-                    problems.append(f"event {seq} ({row[6]} {row[3]} {row[4]}) was altered after it was written")
+                    problems.append(
+                        f"event {seq} ({row[6]} {row[3]} {row[4]}) was altered after it was written"
+                    )
                 recomputed = event_hash(recomputed, content)
                 if against is not None and anchored_at is None and recomputed == against:
                     anchored_at = seq
@@ -244,7 +297,9 @@ def verify(ctx: Ctx, against: str | None = None) -> VerifyResult:
     if head_row is not None and not problems:
         seq_text, _, hash_ = head_row.value.partition(":")
         if seq_text != str(expected_seq - 1) or hash_ != prev:
-            problems.append(f"the trail ends at event {expected_seq - 1}, but event {seq_text} was written: events were removed from its end")
+            problems.append(
+                f"the trail ends at event {expected_seq - 1}, but event {seq_text} was written: events were removed from its end"
+            )
     elif head_row is None and n and not problems:
         problems.append("the record of the trail's last event is missing")
     held_rows = {t: c for t, c in held.items() if c}

@@ -27,7 +27,9 @@ DEFAULT_KEEP = 10
 DEFAULT_INTERVAL_MINUTES = 30
 DAILY_DAYS = 7
 REASONS = ("open", "auto", "manual")  # why a backup was taken; only "manual" is never pruned
-_NAME = re.compile(r"^(?P<stamp>\d{8}-\d{6})(?:-(?P<n>\d+))?-(?P<reason>[a-z]+)" + re.escape(PLAN_SUFFIX) + "$")
+_NAME = re.compile(
+    r"^(?P<stamp>\d{8}-\d{6})(?:-(?P<n>\d+))?-(?P<reason>[a-z]+)" + re.escape(PLAN_SUFFIX) + "$"
+)
 
 
 class BackupError(ServiceError):
@@ -94,8 +96,10 @@ def _counted(b: Backup) -> Backup:
 
 
 def _newer(name: str, revision: str | None) -> str:
-    return (f"{name} was made by a newer version of Release Manager Desktop (schema {revision}, "
-            f"this version knows up to {schema_head()}); upgrade the app to restore it")
+    return (
+        f"{name} was made by a newer version of Release Manager Desktop (schema {revision}, "
+        f"this version knows up to {schema_head()}); upgrade the app to restore it"
+    )
 
 
 def take_backup(
@@ -124,9 +128,13 @@ def take_backup(
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except PermissionError:
-        raise BackupError(f"the backup folder {folder} cannot be created: its parent is read-only") from None
+        raise BackupError(
+            f"the backup folder {folder} cannot be created: its parent is read-only"
+        ) from None
     except OSError as exc:
-        raise BackupError(f"the backup folder {folder} cannot be created: {exc.strerror or exc}") from None
+        raise BackupError(
+            f"the backup folder {folder} cannot be created: {exc.strerror or exc}"
+        ) from None
     if not os.access(folder, os.W_OK):
         raise BackupError(f"the backup folder {folder} is read-only; no backup was taken")
     stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
@@ -146,7 +154,11 @@ def take_backup(
 
 
 def prune(
-    plan_path: Path, *, root: Path | None = None, keep: int = DEFAULT_KEEP, now: dt.datetime | None = None
+    plan_path: Path,
+    *,
+    root: Path | None = None,
+    keep: int = DEFAULT_KEEP,
+    now: dt.datetime | None = None,
 ) -> list[Path]:
     """Delete the automatic backups that are neither among the newest ``keep`` nor the newest of
     one of the last ``DAILY_DAYS`` days; answer what was deleted. Manual backups stay."""
@@ -184,9 +196,19 @@ def check_restorable(backup: Path) -> Backup:
     if not peek.known:
         raise BackupError(f"cannot restore: {_newer(backup.name, peek.revision)}")
     parsed = _parse(backup)
-    taken = parsed.taken_at if parsed else dt.datetime.fromtimestamp(backup.stat().st_mtime).replace(microsecond=0)
-    return Backup(backup, taken, parsed.reason if parsed else "file", backup.stat().st_size,
-                  peek.releases, peek.revision)
+    taken = (
+        parsed.taken_at
+        if parsed
+        else dt.datetime.fromtimestamp(backup.stat().st_mtime).replace(microsecond=0)
+    )
+    return Backup(
+        backup,
+        taken,
+        parsed.reason if parsed else "file",
+        backup.stat().st_size,
+        peek.releases,
+        peek.revision,
+    )
 
 
 def restore(backup: Path, new_file: Path) -> Path:
@@ -196,7 +218,9 @@ def restore(backup: Path, new_file: Path) -> Path:
     info = check_restorable(backup)
     target = Path(new_file).expanduser().absolute()
     if target.exists():
-        raise BackupError(f"{target.name} already exists; restore into a new file (nothing was written)")
+        raise BackupError(
+            f"{target.name} already exists; restore into a new file (nothing was written)"
+        )
     if not target.parent.is_dir():
         raise BackupError(f"the folder {target.parent} does not exist")
     if not os.access(target.parent, os.W_OK):

@@ -40,7 +40,9 @@ class NotFound(ServiceError):
 class ValidationError(ServiceError):
     """Bad input. ``field`` names what is wrong (a form field, or a JSON path)."""
 
-    def __init__(self, message: str, field: str | None = None, problems: list[str] | None = None) -> None:
+    def __init__(
+        self, message: str, field: str | None = None, problems: list[str] | None = None
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.problems = problems or [message]
@@ -240,7 +242,9 @@ class Tx:
 
     def finish(self) -> None:
         if self.rule_events:  # a service raised rule events and did not run them: a bug
-            raise RuntimeError(f"rule events {self.rule_events} were raised but not run (rules.run_pending)")
+            raise RuntimeError(
+                f"rule events {self.rule_events} were raised but not run (rules.run_pending)"
+            )
         self.session.flush()
         from .changeset import ChangeSet  # derived from the events, here and nowhere else
 
@@ -274,7 +278,9 @@ def event_content(ev: AuditEvent | dict[str, Any]) -> dict[str, Any]:
 
 def append_events(session: Session, events: list[_Pending], *, actor: str, at: dt.datetime) -> None:
     """Extend the chain. The caller holds the plan's write lock, so no other writer interleaves."""
-    last = session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    last = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS_HASH)
     at = at.replace(microsecond=(at.microsecond // 1000) * 1000)  # what every database keeps
     rows = []
@@ -331,7 +337,9 @@ def refuse_if_read_only(session: Session, key: str) -> None:
         .where(Release.key == key)
     ).first()
     if row is not None and row.role in READ_ONLY_ROLES:
-        raise ReadOnlyRelease(f"{key} is {row.name}: reopen it through a workflow transition to edit it")
+        raise ReadOnlyRelease(
+            f"{key} is {row.name}: reopen it through a workflow transition to edit it"
+        )
 
 
 def person_by_email(session: Session, email: str, *, field: str | None = None) -> Any:
@@ -346,9 +354,13 @@ def person_by_email(session: Session, email: str, *, field: str | None = None) -
 def state_by_name(session: Session, name: str) -> Any:
     from relman_desktop.models.entities import WorkflowState
 
-    state = session.execute(select(WorkflowState).where(WorkflowState.name == name)).scalar_one_or_none()
+    state = session.execute(
+        select(WorkflowState).where(WorkflowState.name == name)
+    ).scalar_one_or_none()
     if state is None:
-        names = ", ".join(session.execute(select(WorkflowState.name).order_by(WorkflowState.position)).scalars())
+        names = ", ".join(
+            session.execute(select(WorkflowState.name).order_by(WorkflowState.position)).scalars()
+        )
         raise ValidationError(f"no workflow state {name!r} (states: {names})")
     return state
 

@@ -26,7 +26,9 @@ def list_baselines(ctx: Ctx) -> list[BaselineRow]:
     with ctx.read() as s:
         return [
             BaselineRow(b.name, b.created_at, dict(b.snapshot or {}))
-            for b in s.execute(select(Baseline).order_by(Baseline.created_at, Baseline.name)).scalars()
+            for b in s.execute(
+                select(Baseline).order_by(Baseline.created_at, Baseline.name)
+            ).scalars()
         ]
 
 
@@ -38,17 +40,32 @@ def create_baseline(ctx: Ctx, name: str) -> str:
     with ctx.write() as tx:
         s = tx.session
         if s.execute(select(Baseline.id).where(Baseline.name == name)).first():
-            raise ValidationError(f"Name: there is already a baseline called {name!r}", field="name")
+            raise ValidationError(
+                f"Name: there is already a baseline called {name!r}", field="name"
+            )
         snapshot: dict[str, Any] = {}
         keys: dict[int, str] = {}
         for rid, key, ps, pe, ds, de in s.execute(
-            select(Release.id, Release.key, Release.planned_start, Release.planned_end,
-                   Release.deploy_start, Release.deploy_end)
+            select(
+                Release.id,
+                Release.key,
+                Release.planned_start,
+                Release.planned_end,
+                Release.deploy_start,
+                Release.deploy_end,
+            )
         ):
             keys[rid] = key
-            snapshot[key] = {"planned_start": jsonable(ps), "planned_end": jsonable(pe),
-                             "deploy_start": jsonable(ds), "deploy_end": jsonable(de), "tasks": {}}
-        for rid, local_id, start, end in s.execute(select(Task.release_id, Task.local_id, Task.start, Task.end)):
+            snapshot[key] = {
+                "planned_start": jsonable(ps),
+                "planned_end": jsonable(pe),
+                "deploy_start": jsonable(ds),
+                "deploy_end": jsonable(de),
+                "tasks": {},
+            }
+        for rid, local_id, start, end in s.execute(
+            select(Task.release_id, Task.local_id, Task.start, Task.end)
+        ):
             snapshot[keys[rid]]["tasks"][local_id] = [jsonable(start), jsonable(end)]
         s.add(Baseline(name=name, created_at=ctx.now(), snapshot=snapshot))
         tx.audit("baseline", name, "create", None, {"releases": len(snapshot)})

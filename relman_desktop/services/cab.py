@@ -84,8 +84,11 @@ __all__ = [
 CAB_STAGE = "CAB"
 # Eligible: releases whose state's role is awaiting_approval, whatever the state is called.
 # A filter may instead name ``states`` (the user's own choice of state names).
-DEFAULT_FILTER: dict[str, Any] = {"roles": [E.StateRole.AWAITING_APPROVAL.value], "stage": CAB_STAGE,
-                                  "undecided_only": True}
+DEFAULT_FILTER: dict[str, Any] = {
+    "roles": [E.StateRole.AWAITING_APPROVAL.value],
+    "stage": CAB_STAGE,
+    "undecided_only": True,
+}
 
 NEEDS_RATIONALE = {CabDecision.REJECT, CabDecision.DEFER, CabDecision.MORE_INFO}
 APPROVAL_FOR = {
@@ -100,11 +103,20 @@ DECISION_WORDS = {
     CabDecision.MORE_INFO: "More information needed",
 }
 _ALIASES = {
-    "approve": CabDecision.APPROVE, "approved": CabDecision.APPROVE, "a": CabDecision.APPROVE,
-    "reject": CabDecision.REJECT, "rejected": CabDecision.REJECT, "r": CabDecision.REJECT,
-    "defer": CabDecision.DEFER, "deferred": CabDecision.DEFER, "d": CabDecision.DEFER,
-    "more_info": CabDecision.MORE_INFO, "more info": CabDecision.MORE_INFO, "more-info": CabDecision.MORE_INFO,
-    "info": CabDecision.MORE_INFO, "i": CabDecision.MORE_INFO,
+    "approve": CabDecision.APPROVE,
+    "approved": CabDecision.APPROVE,
+    "a": CabDecision.APPROVE,
+    "reject": CabDecision.REJECT,
+    "rejected": CabDecision.REJECT,
+    "r": CabDecision.REJECT,
+    "defer": CabDecision.DEFER,
+    "deferred": CabDecision.DEFER,
+    "d": CabDecision.DEFER,
+    "more_info": CabDecision.MORE_INFO,
+    "more info": CabDecision.MORE_INFO,
+    "more-info": CabDecision.MORE_INFO,
+    "info": CabDecision.MORE_INFO,
+    "i": CabDecision.MORE_INFO,
 }
 _RISK_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
@@ -243,7 +255,9 @@ def _clean(text: str | None) -> str | None:
 def _cab_stage(session: Session, release_id: int, name: str | None) -> ApprovalStage | None:
     if not name:
         return None
-    stages = session.execute(select(ApprovalStage).where(ApprovalStage.release_id == release_id)).scalars()
+    stages = session.execute(
+        select(ApprovalStage).where(ApprovalStage.release_id == release_id)
+    ).scalars()
     return next((st for st in stages if st.name.strip().lower() == name.strip().lower()), None)
 
 
@@ -257,15 +271,20 @@ def _meeting(session: Session, meeting_id: int) -> CabMeeting:
 # --- eligibility and the frozen agenda ----------------------------------------------------------------
 
 
-def _eligible_since(session: Session, release: Release, stage: ApprovalStage | None) -> dt.datetime | None:
+def _eligible_since(
+    session: Session, release: Release, stage: ApprovalStage | None
+) -> dt.datetime | None:
     """When the release last became eligible, from the audit trail: the later of its last move
     into its current state and the creation (or renaming) of its CAB stage. None: no record,
     it has been eligible for as long as the plan knows."""
     times = []
     moved = session.execute(
         select(AuditEvent.at)
-        .where(AuditEvent.entity == "release", AuditEvent.action == "transition",
-               AuditEvent.release_key == release.key)
+        .where(
+            AuditEvent.entity == "release",
+            AuditEvent.action == "transition",
+            AuditEvent.release_key == release.key,
+        )
         .order_by(AuditEvent.seq.desc())
         .limit(1)
     ).scalar_one_or_none()
@@ -274,8 +293,11 @@ def _eligible_since(session: Session, release: Release, stage: ApprovalStage | N
     if stage is not None:
         made = session.execute(
             select(AuditEvent.at)
-            .where(AuditEvent.entity == "approval_stage", AuditEvent.entity_id == str(stage.id),
-                   AuditEvent.action.in_(("create", "rename")))
+            .where(
+                AuditEvent.entity == "approval_stage",
+                AuditEvent.entity_id == str(stage.id),
+                AuditEvent.action.in_(("create", "rename")),
+            )
             .order_by(AuditEvent.seq.desc())
             .limit(1)
         ).scalar_one_or_none()
@@ -289,14 +311,18 @@ def _booked_elsewhere(session: Session, meeting_id: int | None) -> set[int]:
     rows = session.execute(
         select(CabAgendaItem.release_id)
         .join(CabMeeting, CabMeeting.id == CabAgendaItem.meeting_id)
-        .where(CabMeeting.status != CabMeetingStatus.CLOSED, CabAgendaItem.decision.is_(None),
-               CabMeeting.id != (meeting_id or 0))
+        .where(
+            CabMeeting.status != CabMeetingStatus.CLOSED,
+            CabAgendaItem.decision.is_(None),
+            CabMeeting.id != (meeting_id or 0),
+        )
     ).scalars()
     return set(rows)
 
 
-def _eligible(session: Session, flt: dict[str, Any], as_of: dt.datetime | None,
-              meeting_id: int | None) -> list[Release]:
+def _eligible(
+    session: Session, flt: dict[str, Any], as_of: dt.datetime | None, meeting_id: int | None
+) -> list[Release]:
     states = list(flt.get("states") or [])
     roles = list(flt.get("roles") or ([] if states else [E.StateRole.AWAITING_APPROVAL.value]))
     stage_name = flt.get("stage", CAB_STAGE)
@@ -305,9 +331,15 @@ def _eligible(session: Session, flt: dict[str, Any], as_of: dt.datetime | None,
     risks = set(flt.get("risks") or [])
     booked = _booked_elsewhere(session, meeting_id)
     in_state = WorkflowState.name.in_(states) if states else WorkflowState.role.in_(roles)
-    releases = session.execute(
-        select(Release).join(WorkflowState, WorkflowState.id == Release.status_id).where(in_state)
-    ).scalars().all()
+    releases = (
+        session.execute(
+            select(Release)
+            .join(WorkflowState, WorkflowState.id == Release.status_id)
+            .where(in_state)
+        )
+        .scalars()
+        .all()
+    )
     chosen = []
     for rel in releases:
         if rel.id in booked:
@@ -319,7 +351,11 @@ def _eligible(session: Session, flt: dict[str, Any], as_of: dt.datetime | None,
         stage = _cab_stage(session, rel.id, stage_name)
         if stage_name and stage is None:
             continue
-        if stage is not None and undecided_only and stage_outcome(stage)[0] != E.StageStatus.PENDING:
+        if (
+            stage is not None
+            and undecided_only
+            and stage_outcome(stage)[0] != E.StageStatus.PENDING
+        ):
             continue
         if as_of is not None:
             since = _eligible_since(session, rel, stage)
@@ -327,15 +363,22 @@ def _eligible(session: Session, flt: dict[str, Any], as_of: dt.datetime | None,
                 continue  # became eligible after the cut-off: the next meeting takes it
         chosen.append(rel)
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
-    chosen.sort(key=lambda r: (r.deploy_start or far, _RISK_ORDER.get(E.Level(r.risk).value, 9), r.key))
+    chosen.sort(
+        key=lambda r: (r.deploy_start or far, _RISK_ORDER.get(E.Level(r.risk).value, 9), r.key)
+    )
     return chosen
 
 
-def eligible_releases(ctx: Ctx, filter: dict[str, Any] | None = None, *, as_of: dt.datetime | None = None) -> list[str]:
+def eligible_releases(
+    ctx: Ctx, filter: dict[str, Any] | None = None, *, as_of: dt.datetime | None = None
+) -> list[str]:
     """Keys of the releases a meeting with this filter would put on its agenda (cut-off ``as_of``,
     default now) — what the next meeting's agenda holds."""
     with ctx.read() as s:
-        return [r.key for r in _eligible(s, {**DEFAULT_FILTER, **(filter or {})}, as_of or ctx.now(), None)]
+        return [
+            r.key
+            for r in _eligible(s, {**DEFAULT_FILTER, **(filter or {})}, as_of or ctx.now(), None)
+        ]
 
 
 def _freeze(tx: Tx, meeting: CabMeeting, as_of: dt.datetime) -> None:
@@ -345,8 +388,13 @@ def _freeze(tx: Tx, meeting: CabMeeting, as_of: dt.datetime) -> None:
         meeting.items.append(CabAgendaItem(release=rel, position=i, seconds_spent=0, undo_log=[]))
     meeting.frozen_at = tx.ctx.now()
     s.flush()
-    tx.audit("cab_meeting", meeting.id, "freeze_agenda", None,
-             {"cutoff_at": meeting.cutoff_at, "agenda": [r.key for r in releases]})
+    tx.audit(
+        "cab_meeting",
+        meeting.id,
+        "freeze_agenda",
+        None,
+        {"cutoff_at": meeting.cutoff_at, "agenda": [r.key for r in releases]},
+    )
 
 
 def _freeze_if_due(tx: Tx, meeting: CabMeeting) -> None:
@@ -382,25 +430,50 @@ def _item_row(session: Session, item: CabAgendaItem, stage_name: str | None) -> 
     )
 
 
-def _provisional_row(session: Session, position: int, rel: Release, stage_name: str | None) -> AgendaItemRow:
+def _provisional_row(
+    session: Session, position: int, rel: Release, stage_name: str | None
+) -> AgendaItemRow:
     stage = _cab_stage(session, rel.id, stage_name)
-    return AgendaItemRow(0, position, rel.key, rel.title, E.ReleaseType(rel.type).value, E.Level(rel.risk).value,
-                         rel.status.name, None, None, None, 0, None,
-                         stage_outcome(stage)[0].value if stage is not None else None)
+    return AgendaItemRow(
+        0,
+        position,
+        rel.key,
+        rel.title,
+        E.ReleaseType(rel.type).value,
+        E.Level(rel.risk).value,
+        rel.status.name,
+        None,
+        None,
+        None,
+        0,
+        None,
+        stage_outcome(stage)[0].value if stage is not None else None,
+    )
 
 
 def _meeting_data(session: Session, meeting: CabMeeting, now: dt.datetime) -> Meeting:
     flt = meeting.filter or DEFAULT_FILTER
     stage_name = flt.get("stage", CAB_STAGE)
     if meeting.frozen_at is not None:
-        items = [_item_row(session, it, stage_name) for it in sorted(meeting.items, key=lambda i: i.position)]
+        items = [
+            _item_row(session, it, stage_name)
+            for it in sorted(meeting.items, key=lambda i: i.position)
+        ]
     else:
         rels = _eligible(session, flt, min(now, meeting.cutoff_at), meeting.id)
         items = [_provisional_row(session, i, r, stage_name) for i, r in enumerate(rels)]
     attendees = sorted(
-        (AttendeeRow(a.person.id, a.person.name, a.person.email, bool(a.present),
-                     a.person_id == meeting.chair_id, bool(a.apologies) and not a.present)
-         for a in meeting.attendees),
+        (
+            AttendeeRow(
+                a.person.id,
+                a.person.name,
+                a.person.email,
+                bool(a.present),
+                a.person_id == meeting.chair_id,
+                bool(a.apologies) and not a.present,
+            )
+            for a in meeting.attendees
+        ),
         key=lambda a: (not a.is_chair, a.name.lower()),
     )
     return Meeting(
@@ -436,13 +509,31 @@ def list_meetings(ctx: Ctx) -> list[MeetingRow]:
     """Every meeting, the latest first."""
     with ctx.read() as s:
         rows = []
-        for m in s.execute(select(CabMeeting).order_by(CabMeeting.held_at.desc(), CabMeeting.id.desc())).scalars():
+        for m in s.execute(
+            select(CabMeeting).order_by(CabMeeting.held_at.desc(), CabMeeting.id.desc())
+        ).scalars():
             if m.frozen_at is not None:
                 n, decided = len(m.items), sum(1 for i in m.items if i.decision is not None)
             else:
-                n, decided = len(_eligible(s, m.filter or DEFAULT_FILTER, min(ctx.now(), m.cutoff_at), m.id)), 0
-            rows.append(MeetingRow(m.id, m.title, m.held_at, m.cutoff_at, CabMeetingStatus(m.status).value,
-                                   m.frozen_at is not None, m.chair.name if m.chair else None, n, decided))
+                n, decided = (
+                    len(
+                        _eligible(s, m.filter or DEFAULT_FILTER, min(ctx.now(), m.cutoff_at), m.id)
+                    ),
+                    0,
+                )
+            rows.append(
+                MeetingRow(
+                    m.id,
+                    m.title,
+                    m.held_at,
+                    m.cutoff_at,
+                    CabMeetingStatus(m.status).value,
+                    m.frozen_at is not None,
+                    m.chair.name if m.chair else None,
+                    n,
+                    decided,
+                )
+            )
         return rows
 
 
@@ -469,14 +560,19 @@ def create_meeting(
         if value.tzinfo is None:
             raise ValidationError(f"{name}: a meeting time needs a time zone", field=name)
     if cutoff_at > held_at:
-        raise ValidationError("Cut-off: the agenda must freeze before the meeting, not after it", field="cutoff_at")
+        raise ValidationError(
+            "Cut-off: the agenda must freeze before the meeting, not after it", field="cutoff_at"
+        )
     flt = {**DEFAULT_FILTER, **(filter or {})}
     with ctx.write() as tx:
         s = tx.session
         chair_person = person_by_email(s, chair, field="chair") if chair else None
         if attendees is None:
-            people = [p for p in s.execute(select(Person).order_by(Person.name)).scalars()
-                      if E.Role.CAB_MEMBER.value in (p.roles or [])]
+            people = [
+                p
+                for p in s.execute(select(Person).order_by(Person.name)).scalars()
+                if E.Role.CAB_MEMBER.value in (p.roles or [])
+            ]
         else:
             people = [person_by_email(s, e, field="attendees") for e in attendees]
         if chair_person is not None and all(p.id != chair_person.id for p in people):
@@ -485,8 +581,12 @@ def create_meeting(
         meeting = CabMeeting(
             title=limits.checked("title", _clean(title), "Title")
             or f"CAB {held_at.astimezone(_zone(s)):%Y-%m-%d}",
-            held_at=held_at, cutoff_at=cutoff_at, chair=chair_person,
-            status=CabMeetingStatus.PLANNED, filter=flt, created_at=now,
+            held_at=held_at,
+            cutoff_at=cutoff_at,
+            chair=chair_person,
+            status=CabMeetingStatus.PLANNED,
+            filter=flt,
+            created_at=now,
         )
         for p in people:
             if p.id not in seen:
@@ -494,16 +594,27 @@ def create_meeting(
                 meeting.attendees.append(CabAttendee(person=p, present=True))
         s.add(meeting)
         s.flush()
-        tx.audit("cab_meeting", meeting.id, "create", None, {
-            "title": meeting.title, "held_at": held_at, "cutoff_at": cutoff_at,
-            "chair": chair_person.email if chair_person else None,
-            "attendees": [p.email for p in people], "filter": flt,
-        })
+        tx.audit(
+            "cab_meeting",
+            meeting.id,
+            "create",
+            None,
+            {
+                "title": meeting.title,
+                "held_at": held_at,
+                "cutoff_at": cutoff_at,
+                "chair": chair_person.email if chair_person else None,
+                "attendees": [p.email for p in people],
+                "filter": flt,
+            },
+        )
         _freeze_if_due(tx, meeting)
         return _meeting_data(s, meeting, now)
 
 
-def set_attendance(ctx: Ctx, meeting_id: int, email: str, present: bool, *, apologies: bool = False) -> None:
+def set_attendance(
+    ctx: Ctx, meeting_id: int, email: str, present: bool, *, apologies: bool = False
+) -> None:
     """Mark someone present, absent with apologies, or absent (adding them to the attendees if
     they were not invited)."""
     apologies = bool(apologies) and not present
@@ -511,31 +622,56 @@ def set_attendance(ctx: Ctx, meeting_id: int, email: str, present: bool, *, apol
         meeting = _meeting(tx.session, meeting_id)
         person = person_by_email(tx.session, email, field="email")
         row = next((a for a in meeting.attendees if a.person_id == person.id), None)
-        before = None if row is None else {"present": bool(row.present), "apologies": bool(row.apologies)}
+        before = (
+            None
+            if row is None
+            else {"present": bool(row.present), "apologies": bool(row.apologies)}
+        )
         if row is None:
-            meeting.attendees.append(CabAttendee(person=person, present=present, apologies=apologies))
+            meeting.attendees.append(
+                CabAttendee(person=person, present=present, apologies=apologies)
+            )
         elif bool(row.present) == present and bool(row.apologies) == apologies:
             return
         else:
             row.present = present
             row.apologies = apologies
-        tx.audit("cab_meeting", meeting.id, "attendance", before,
-                 {"person": person.email, "present": present, "apologies": apologies})
+        tx.audit(
+            "cab_meeting",
+            meeting.id,
+            "attendance",
+            before,
+            {"person": person.email, "present": present, "apologies": apologies},
+        )
 
 
 def _start(tx: Tx, meeting: CabMeeting) -> None:
     if meeting.status == CabMeetingStatus.CLOSED:
-        raise ValidationError(f"the meeting {meeting.title!r} is closed; its decisions can no longer change")
+        raise ValidationError(
+            f"the meeting {meeting.title!r} is closed; its decisions can no longer change"
+        )
     if meeting.frozen_at is None:
         # Starting early moves the cut-off to now: a running meeting's agenda never changes.
         now = tx.ctx.now()
         if now < meeting.cutoff_at:
-            tx.audit("cab_meeting", meeting.id, "move_cutoff", {"cutoff_at": meeting.cutoff_at}, {"cutoff_at": now})
+            tx.audit(
+                "cab_meeting",
+                meeting.id,
+                "move_cutoff",
+                {"cutoff_at": meeting.cutoff_at},
+                {"cutoff_at": now},
+            )
             meeting.cutoff_at = now
     if meeting.status == CabMeetingStatus.PLANNED and tx.ctx.now() < meeting.held_at:
         # Held early: the meeting takes place now, so its minutes and decisions agree on the day.
         now = tx.ctx.now()
-        tx.audit("cab_meeting", meeting.id, "move_held_at", {"held_at": meeting.held_at}, {"held_at": now})
+        tx.audit(
+            "cab_meeting",
+            meeting.id,
+            "move_held_at",
+            {"held_at": meeting.held_at},
+            {"held_at": now},
+        )
         meeting.held_at = now
         _freeze(tx, meeting, meeting.cutoff_at)
     if meeting.status == CabMeetingStatus.PLANNED:
@@ -567,13 +703,17 @@ def close_meeting(ctx: Ctx, meeting_id: int) -> Meeting:
 
 def _find_item(meeting: CabMeeting, item: int | str) -> CabAgendaItem:
     for it in meeting.items:
-        if (isinstance(item, int) and it.id == item) or (isinstance(item, str) and it.release.key == item):
+        if (isinstance(item, int) and it.id == item) or (
+            isinstance(item, str) and it.release.key == item
+        ):
             return it
     what = f"#{item}" if isinstance(item, int) else repr(item)
     raise NotFound(f"{what} is not on the agenda of {meeting.title!r}")
 
 
-def _validated(meeting: CabMeeting, d: ItemDecision) -> tuple[CabAgendaItem, CabDecision, str | None, str | None]:
+def _validated(
+    meeting: CabMeeting, d: ItemDecision
+) -> tuple[CabAgendaItem, CabDecision, str | None, str | None]:
     item = _find_item(meeting, d.item)
     value = parse_decision(d.decision)
     rationale = limits.checked("rationale", _clean(d.rationale), "Rationale")
@@ -598,8 +738,13 @@ def _approval_state(a: Approval) -> dict[str, Any]:
     }
 
 
-def _comment(meeting: CabMeeting, value: CabDecision, rationale: str | None, conditions: str | None,
-             zone: ZoneInfo) -> str:
+def _comment(
+    meeting: CabMeeting,
+    value: CabDecision,
+    rationale: str | None,
+    conditions: str | None,
+    zone: ZoneInfo,
+) -> str:
     text = f"CAB: {decision_word(value.value).lower()}"
     if rationale:
         text += f": {rationale}"
@@ -611,7 +756,9 @@ def _comment(meeting: CabMeeting, value: CabDecision, rationale: str | None, con
     return f"{text} ({where})"
 
 
-def _restore_approvals(tx: Tx, states: Sequence[dict[str, Any]], release_key: str, why: str) -> None:
+def _restore_approvals(
+    tx: Tx, states: Sequence[dict[str, Any]], release_key: str, why: str
+) -> None:
     for st in states:
         a = tx.session.get(Approval, st["id"])
         if a is None:
@@ -622,13 +769,30 @@ def _restore_approvals(tx: Tx, states: Sequence[dict[str, Any]], release_key: st
         a.decision = E.Decision(st["decision"])
         a.comment = st["comment"]
         a.decided_at = dt.datetime.fromisoformat(st["decided_at"]) if st["decided_at"] else None
-        a.requested_at = dt.datetime.fromisoformat(st["requested_at"]) if st["requested_at"] else None
-        tx.audit("approval", a.id, why, {k: v for k, v in before.items() if k != "id"},
-                 {k: v for k, v in st.items() if k != "id"}, release_key=release_key)
+        a.requested_at = (
+            dt.datetime.fromisoformat(st["requested_at"]) if st["requested_at"] else None
+        )
+        tx.audit(
+            "approval",
+            a.id,
+            why,
+            {k: v for k, v in before.items() if k != "id"},
+            {k: v for k, v in st.items() if k != "id"},
+            release_key=release_key,
+        )
 
 
-def _apply(tx: Tx, meeting: CabMeeting, item: CabAgendaItem, value: CabDecision, rationale: str | None,
-           conditions: str | None, seconds: int | None, seq: int, zone: ZoneInfo) -> None:
+def _apply(
+    tx: Tx,
+    meeting: CabMeeting,
+    item: CabAgendaItem,
+    value: CabDecision,
+    rationale: str | None,
+    conditions: str | None,
+    seconds: int | None,
+    seq: int,
+    zone: ZoneInfo,
+) -> None:
     s = tx.session
     rel = item.release
     stage = _cab_stage(s, rel.id, (meeting.filter or DEFAULT_FILTER).get("stage", CAB_STAGE))
@@ -640,8 +804,10 @@ def _apply(tx: Tx, meeting: CabMeeting, item: CabAgendaItem, value: CabDecision,
         "seconds_spent": item.seconds_spent or 0,
         "decided_at": item.decided_at.isoformat() if item.decided_at else None,
     }
-    item.undo_log = [*(item.undo_log or []),
-                     {"seq": seq, **before_item, "approvals": [_approval_state(a) for a in approvals]}]
+    item.undo_log = [
+        *(item.undo_log or []),
+        {"seq": seq, **before_item, "approvals": [_approval_state(a) for a in approvals]},
+    ]
     item.decision = value
     item.rationale = rationale
     item.conditions = conditions
@@ -659,17 +825,32 @@ def _apply(tx: Tx, meeting: CabMeeting, item: CabAgendaItem, value: CabDecision,
                 if E.Decision(a.decision) != target or a.comment != comment:
                     decide_tx(tx, a, target, comment)
         refresh_stage(tx, stage)
-    tx.audit("cab_item", item.id, "decide", {k: v for k, v in before_item.items() if k != "decided_at"}, {
-        "meeting": meeting.title, "decision": value.value, "rationale": rationale, "conditions": conditions,
-        "seconds_spent": item.seconds_spent, "cab_stage": stage.name if stage is not None else None,
-    }, release_key=rel.key)
+    tx.audit(
+        "cab_item",
+        item.id,
+        "decide",
+        {k: v for k, v in before_item.items() if k != "decided_at"},
+        {
+            "meeting": meeting.title,
+            "decision": value.value,
+            "rationale": rationale,
+            "conditions": conditions,
+            "seconds_spent": item.seconds_spent,
+            "cab_stage": stage.name if stage is not None else None,
+        },
+        release_key=rel.key,
+    )
 
 
 def _next_seq(meeting: CabMeeting) -> int:
-    return 1 + max((e.get("seq", 0) for it in meeting.items for e in (it.undo_log or [])), default=0)
+    return 1 + max(
+        (e.get("seq", 0) for it in meeting.items for e in (it.undo_log or [])), default=0
+    )
 
 
-def record_decisions(ctx: Ctx, meeting_id: int, decisions: Sequence[ItemDecision]) -> list[AgendaItemRow]:
+def record_decisions(
+    ctx: Ctx, meeting_id: int, decisions: Sequence[ItemDecision]
+) -> list[AgendaItemRow]:
     """Several decisions at once, each with its own rationale: all land, or (when one is
     refused) none. Undo takes the whole batch back."""
     if not decisions:
@@ -698,13 +879,24 @@ def record_decisions(ctx: Ctx, meeting_id: int, decisions: Sequence[ItemDecision
         return [_item_row(s, c[0], stage_name) for c in checked]
 
 
-def record_decision(ctx: Ctx, meeting_id: int, item: int | str, decision: str, rationale: str | None = None,
-                    conditions: str | None = None, seconds_spent: int | None = None) -> AgendaItemRow:
+def record_decision(
+    ctx: Ctx,
+    meeting_id: int,
+    item: int | str,
+    decision: str,
+    rationale: str | None = None,
+    conditions: str | None = None,
+    seconds_spent: int | None = None,
+) -> AgendaItemRow:
     """The board's decision on one agenda item (an item id or a release key)."""
-    return record_decisions(ctx, meeting_id, [ItemDecision(item, decision, rationale, conditions, seconds_spent)])[0]
+    return record_decisions(
+        ctx, meeting_id, [ItemDecision(item, decision, rationale, conditions, seconds_spent)]
+    )[0]
 
 
-def undo_last_decision(ctx: Ctx, meeting_id: int, *, expect: Iterable[str] | None = None) -> list[AgendaItemRow]:
+def undo_last_decision(
+    ctx: Ctx, meeting_id: int, *, expect: Iterable[str] | None = None
+) -> list[AgendaItemRow]:
     """Take back the meeting's most recent decision (or bulk decision): the items and the CAB
     approvals return to what they were. Returns the items put back ([] when nothing to undo).
     ``expect``: the release keys that decision must be about; when it is about others (or there
@@ -713,16 +905,28 @@ def undo_last_decision(ctx: Ctx, meeting_id: int, *, expect: Iterable[str] | Non
         s = tx.session
         meeting = _meeting(s, meeting_id)
         if meeting.status == CabMeetingStatus.CLOSED:
-            raise ValidationError(f"the meeting {meeting.title!r} is closed; its decisions can no longer change")
-        last = max((it.undo_log[-1].get("seq", 0) for it in meeting.items if it.undo_log), default=None)
+            raise ValidationError(
+                f"the meeting {meeting.title!r} is closed; its decisions can no longer change"
+            )
+        last = max(
+            (it.undo_log[-1].get("seq", 0) for it in meeting.items if it.undo_log), default=None
+        )
         if expect is not None:
             wanted = sorted(set(expect))
-            found = sorted(it.release.key for it in meeting.items if it.undo_log and it.undo_log[-1].get("seq") == last)
+            found = sorted(
+                it.release.key
+                for it in meeting.items
+                if it.undo_log and it.undo_log[-1].get("seq") == last
+            )
             if found != wanted:
                 if not found:
-                    raise ValidationError(f"{meeting.title!r} has no decision on {', '.join(wanted)} left to take back")
-                raise ValidationError(f"the last decision in {meeting.title!r} is on {', '.join(found)}, not "
-                                      f"{', '.join(wanted)}: the meeting's decisions changed since")
+                    raise ValidationError(
+                        f"{meeting.title!r} has no decision on {', '.join(wanted)} left to take back"
+                    )
+                raise ValidationError(
+                    f"the last decision in {meeting.title!r} is on {', '.join(found)}, not "
+                    f"{', '.join(wanted)}: the meeting's decisions changed since"
+                )
         if last is None:
             return []
         stage_name = (meeting.filter or DEFAULT_FILTER).get("stage", CAB_STAGE)
@@ -732,19 +936,29 @@ def undo_last_decision(ctx: Ctx, meeting_id: int, *, expect: Iterable[str] | Non
                 continue
             entry = item.undo_log[-1]
             item.undo_log = list(item.undo_log[:-1])
-            before = {"decision": CabDecision(item.decision).value if item.decision else None,
-                      "rationale": item.rationale}
+            before = {
+                "decision": CabDecision(item.decision).value if item.decision else None,
+                "rationale": item.rationale,
+            }
             item.decision = CabDecision(entry["decision"]) if entry["decision"] else None
             item.rationale = entry["rationale"]
             item.conditions = entry["conditions"]
             item.seconds_spent = entry["seconds_spent"]
-            item.decided_at = dt.datetime.fromisoformat(entry["decided_at"]) if entry["decided_at"] else None
+            item.decided_at = (
+                dt.datetime.fromisoformat(entry["decided_at"]) if entry["decided_at"] else None
+            )
             _restore_approvals(tx, entry["approvals"], item.release.key, "cab_undo")
             stage = _cab_stage(s, item.release_id, stage_name)
             if stage is not None:
                 refresh_stage(tx, stage)
-            tx.audit("cab_item", item.id, "undo", before,
-                     {"decision": entry["decision"], "rationale": entry["rationale"]}, release_key=item.release.key)
+            tx.audit(
+                "cab_item",
+                item.id,
+                "undo",
+                before,
+                {"decision": entry["decision"], "rationale": entry["rationale"]},
+                release_key=item.release.key,
+            )
             undone.append(item)
         s.flush()
         return [_item_row(s, it, stage_name) for it in undone]
@@ -762,5 +976,11 @@ def record_time(ctx: Ctx, meeting_id: int, item: int | str, seconds: int) -> Non
             return
         before = it.seconds_spent or 0
         it.seconds_spent = seconds
-        tx.audit("cab_item", it.id, "time", {"seconds_spent": before}, {"seconds_spent": seconds},
-                 release_key=it.release.key)
+        tx.audit(
+            "cab_item",
+            it.id,
+            "time",
+            {"seconds_spent": before},
+            {"seconds_spent": seconds},
+            release_key=it.release.key,
+        )

@@ -70,19 +70,38 @@ FIELDS: dict[str, Any] = {
 
 def _row(c: Change) -> ChangeRow:
     return ChangeRow(
-        id=c.id, key=c.key, title=c.title, description=c.description, type=c.type.value,
-        category=c.category.value, approval=c.approval.value, risk=c.risk.value,
-        requester_email=c.requester.email if c.requester else None, created_at=c.created_at,
-        release_note=c.release_note, known_issues=c.known_issues, caused_incident=bool(c.caused_incident),
-        release=c.release.key if c.release else None, cis=[ci.name for ci in c.cis], external_ref=c.external_ref,
+        id=c.id,
+        key=c.key,
+        title=c.title,
+        description=c.description,
+        type=c.type.value,
+        category=c.category.value,
+        approval=c.approval.value,
+        risk=c.risk.value,
+        requester_email=c.requester.email if c.requester else None,
+        created_at=c.created_at,
+        release_note=c.release_note,
+        known_issues=c.known_issues,
+        caused_incident=bool(c.caused_incident),
+        release=c.release.key if c.release else None,
+        cis=[ci.name for ci in c.cis],
+        external_ref=c.external_ref,
     )
 
 
-def list_changes(ctx: Ctx, release_key: str | None = None, *, unbundled_only: bool = False) -> list[ChangeRow]:
+def list_changes(
+    ctx: Ctx, release_key: str | None = None, *, unbundled_only: bool = False
+) -> list[ChangeRow]:
     with ctx.read() as s:
-        stmt = select(Change).options(
-            selectinload(Change.cis), selectinload(Change.release), selectinload(Change.requester)
-        ).order_by(Change.key)
+        stmt = (
+            select(Change)
+            .options(
+                selectinload(Change.cis),
+                selectinload(Change.release),
+                selectinload(Change.requester),
+            )
+            .order_by(Change.key)
+        )
         if release_key is not None:
             stmt = stmt.where(Change.release_id == release_by_key(s, release_key).id)
         if unbundled_only:
@@ -104,14 +123,16 @@ def _change(s: Session, key: str) -> Change:
 
 def _coerce(name: str, value: Any) -> Any:
     """One field's value in the type the plan stores, within the plan's bounds."""
-    return limits.checked(name, _coerce_type(name, value), name.replace('_', ' ').capitalize())
+    return limits.checked(name, _coerce_type(name, value), name.replace("_", " ").capitalize())
 
 
 def _coerce_type(name: str, value: Any) -> Any:
     kind = FIELDS.get(name)
     if kind is None:
         raise ValidationError(f"unknown change field {name!r}", field=name)
-    if value is None or (isinstance(value, str) and not value.strip() and name not in ("key", "title")):
+    if value is None or (
+        isinstance(value, str) and not value.strip() and name not in ("key", "title")
+    ):
         return [] if kind is list else None
     try:
         if kind is str:
@@ -123,7 +144,11 @@ def _coerce_type(name: str, value: Any) -> Any:
         if kind is list:
             return [str(v) for v in value]
         if kind is dt.datetime:
-            moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            moment = (
+                value
+                if isinstance(value, dt.datetime)
+                else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            )
             if moment.tzinfo is None:
                 raise ValueError
             return moment
@@ -132,9 +157,12 @@ def _coerce_type(name: str, value: Any) -> Any:
         pass
     if isinstance(kind, type) and issubclass(kind, E.StrEnum):
         raise ValidationError(
-            f"{name.replace('_', ' ').capitalize()}: {value!r} is not one of {', '.join(m.value for m in kind)}", field=name
+            f"{name.replace('_', ' ').capitalize()}: {value!r} is not one of {', '.join(m.value for m in kind)}",
+            field=name,
         )
-    raise ValidationError(f"{name.replace('_', ' ').capitalize()}: {value!r} is not valid", field=name)
+    raise ValidationError(
+        f"{name.replace('_', ' ').capitalize()}: {value!r} is not valid", field=name
+    )
 
 
 def _apply(s: Session, c: Change, values: dict[str, Any]) -> None:
@@ -144,7 +172,9 @@ def _apply(s: Session, c: Change, values: dict[str, Any]) -> None:
         elif name == "cis":
             cis = []
             for ci_name in value:
-                ci = s.execute(select(ConfigurationItem).where(ConfigurationItem.name == ci_name)).scalar_one_or_none()
+                ci = s.execute(
+                    select(ConfigurationItem).where(ConfigurationItem.name == ci_name)
+                ).scalar_one_or_none()
                 if ci is None:
                     raise ValidationError(f"CIs: no configuration item {ci_name!r}", field="cis")
                 cis.append(ci)
@@ -181,14 +211,23 @@ def create_change_tx(tx: Any, fields: dict[str, Any], release: Release | None = 
 def _create(tx: Any, values: dict[str, Any], release: Release | None = None) -> str:
     s = tx.session
     if s.execute(select(Change.id).where(Change.key == values["key"])).first():
-        raise ValidationError(f"Key: {values['key']} is already used by another change", field="key")
+        raise ValidationError(
+            f"Key: {values['key']} is already used by another change", field="key"
+        )
     c = Change(caused_incident=False)
     _apply(s, c, values)
     if release is not None:
         c.release = release
     s.add(c)
     s.flush()
-    tx.audit("change", c.key, "create", None, _row(c).as_dict(), release_key=release.key if release else None)
+    tx.audit(
+        "change",
+        c.key,
+        "create",
+        None,
+        _row(c).as_dict(),
+        release_key=release.key if release else None,
+    )
     return c.key
 
 
@@ -200,15 +239,23 @@ def update_change(ctx: Ctx, key: str, fields: dict[str, Any]) -> ChangeRow:
         before = _row(c).as_dict()
         if values.get("key") and values["key"] != key:
             if s.execute(select(Change.id).where(Change.key == values["key"])).first():
-                raise ValidationError(f"Key: {values['key']} is already used by another change", field="key")
+                raise ValidationError(
+                    f"Key: {values['key']} is already used by another change", field="key"
+                )
         was_approved = c.approval == E.ChangeApproval.APPROVED
         _apply(s, c, values)
         s.flush()
         after = _row(c).as_dict()
         changed = {k for k in values if before.get(k) != after.get(k)}
         if changed:
-            tx.audit("change", c.key, "update", {k: before[k] for k in changed}, {k: after[k] for k in changed},
-                     release_key=after["release"])
+            tx.audit(
+                "change",
+                c.key,
+                "update",
+                {k: before[k] for k in changed},
+                {k: after[k] for k in changed},
+                release_key=after["release"],
+            )
         if was_approved and c.approval != E.ChangeApproval.APPROVED and c.release is not None:
             # A bundled change that loses its approval changes what the release was approved with.
             _reset_approvals(tx, c.release, f"{c.key} is no longer approved")
@@ -241,11 +288,19 @@ def bundle_change(ctx: Ctx, change_key: str, release_key: str) -> None:
             raise ValidationError(f"{change_key} is already in {release_key}", field="changes")
         if c.release is not None:
             raise ValidationError(
-                f"{change_key} is already bundled into {c.release.key}; remove it there first", field="changes"
+                f"{change_key} is already bundled into {c.release.key}; remove it there first",
+                field="changes",
             )
         c.release = rel
         s.flush()
-        tx.audit("change", change_key, "bundle", {"release": None}, {"release": release_key}, release_key=release_key)
+        tx.audit(
+            "change",
+            change_key,
+            "bundle",
+            {"release": None},
+            {"release": release_key},
+            release_key=release_key,
+        )
         _reset_approvals(tx, rel, f"{change_key} was added to the scope")
 
 
@@ -259,7 +314,14 @@ def unbundle_change(ctx: Ctx, change_key: str) -> str | None:
             return None
         c.release = None
         s.flush()
-        tx.audit("change", change_key, "unbundle", {"release": rel.key}, {"release": None}, release_key=rel.key)
+        tx.audit(
+            "change",
+            change_key,
+            "unbundle",
+            {"release": rel.key},
+            {"release": None},
+            release_key=rel.key,
+        )
         _reset_approvals(tx, rel, f"{change_key} was removed from the scope")
         return rel.key
 

@@ -107,7 +107,9 @@ class ChangeSet:
     touches: tuple[Touch, ...] = ()
     renamed: tuple[tuple[str, str], ...] = ()
     seq: int = 0
-    _index: dict[Kind, list[Touch]] = field(default_factory=dict, compare=False, repr=False, hash=False)
+    _index: dict[Kind, list[Touch]] = field(
+        default_factory=dict, compare=False, repr=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         for t in self.touches:
@@ -127,8 +129,13 @@ class ChangeSet:
             if ev.action in _NO_CHANGE:
                 continue
             kind = ENTITY_KINDS.get(ev.entity, Kind.PLAN)
-            action = (Action.CREATED if ev.action in _CREATE
-                      else Action.DELETED if ev.action in _DELETE else Action.UPDATED)
+            action = (
+                Action.CREATED
+                if ev.action in _CREATE
+                else Action.DELETED
+                if ev.action in _DELETE
+                else Action.UPDATED
+            )
             release_key = ev.release_key
             if ev.entity == "release":
                 old = (ev.before or {}).get("key")
@@ -136,7 +143,9 @@ class ChangeSet:
                 if ev.action == "update" and old and new and old != new:
                     renamed.append((str(old), str(new)))
                     release_key = str(new)
-                    touches.append(Touch(kind, ev.entity, str(old), Action.DELETED, str(old), ev_seq))
+                    touches.append(
+                        Touch(kind, ev.entity, str(old), Action.DELETED, str(old), ev_seq)
+                    )
                 release_key = release_key or ev.entity_id
             touches.append(Touch(kind, ev.entity, str(ev.entity_id), action, release_key, ev_seq))
         return cls(tuple(touches), tuple(renamed), seq)
@@ -240,5 +249,7 @@ def last_seq(ctx: Ctx) -> int:
 def changes_since(ctx: Ctx, seq: int) -> ChangeSet:
     """What every write after audit event ``seq`` changed (by anyone), as one change set."""
     with ctx.read() as s:
-        rows = s.execute(select(AuditEvent).where(AuditEvent.seq > seq).order_by(AuditEvent.seq)).scalars()
+        rows = s.execute(
+            select(AuditEvent).where(AuditEvent.seq > seq).order_by(AuditEvent.seq)
+        ).scalars()
         return ChangeSet.from_events(rows)

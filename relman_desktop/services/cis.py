@@ -33,8 +33,15 @@ class CIRow:
 
 def _row(ci: ConfigurationItem, owners: dict[int, str]) -> CIRow:
     return CIRow(
-        ci.id, ci.name, ci.ci_class.value, ci.environment, owners.get(ci.owner_id or -1), ci.criticality.value,
-        bool(ci.requires_maintenance_window), sorted(p.name for p in ci.parents), sorted(c.name for c in ci.children),
+        ci.id,
+        ci.name,
+        ci.ci_class.value,
+        ci.environment,
+        owners.get(ci.owner_id or -1),
+        ci.criticality.value,
+        bool(ci.requires_maintenance_window),
+        sorted(p.name for p in ci.parents),
+        sorted(c.name for c in ci.children),
     )
 
 
@@ -47,14 +54,20 @@ def _owners(s: Session) -> dict[int, str]:
 def list_cis(ctx: Ctx) -> list[CIRow]:
     with ctx.read() as s:
         owners = _owners(s)
-        stmt = select(ConfigurationItem).options(
-            selectinload(ConfigurationItem.parents), selectinload(ConfigurationItem.children)
-        ).order_by(ConfigurationItem.name)
+        stmt = (
+            select(ConfigurationItem)
+            .options(
+                selectinload(ConfigurationItem.parents), selectinload(ConfigurationItem.children)
+            )
+            .order_by(ConfigurationItem.name)
+        )
         return [_row(ci, owners) for ci in s.execute(stmt).scalars()]
 
 
 def _ci(s: Session, name: str) -> ConfigurationItem:
-    ci = s.execute(select(ConfigurationItem).where(ConfigurationItem.name == name)).scalar_one_or_none()
+    ci = s.execute(
+        select(ConfigurationItem).where(ConfigurationItem.name == name)
+    ).scalar_one_or_none()
     if ci is None:
         raise NotFound(f"no configuration item {name!r}")
     return ci
@@ -65,7 +78,10 @@ def ci_graph(s: Session) -> nx.DiGraph:
     names = dict(s.execute(select(ConfigurationItem.id, ConfigurationItem.name)).all())
     graph = nx.DiGraph()
     graph.add_nodes_from(names.values())
-    graph.add_edges_from((names[p], names[c]) for p, c in s.execute(select(ci_relations.c.parent_id, ci_relations.c.child_id)))
+    graph.add_edges_from(
+        (names[p], names[c])
+        for p, c in s.execute(select(ci_relations.c.parent_id, ci_relations.c.child_id))
+    )
     return graph
 
 
@@ -75,7 +91,9 @@ def _apply(s: Session, ci: ConfigurationItem, fields: dict[str, Any]) -> None:
             text = (value or "").strip()
             if not text:
                 raise ValidationError("Name must not be empty", field="name")
-            other = s.execute(select(ConfigurationItem.id).where(ConfigurationItem.name == text)).scalar()
+            other = s.execute(
+                select(ConfigurationItem.id).where(ConfigurationItem.name == text)
+            ).scalar()
             if other is not None and other != ci.id:
                 raise ValidationError(f"Name: {text} is already used by another CI", field="name")
             ci.name = text
@@ -86,7 +104,8 @@ def _apply(s: Session, ci: ConfigurationItem, fields: dict[str, Any]) -> None:
             except ValueError:
                 label = "Class" if name == "ci_class" else "Criticality"
                 raise ValidationError(
-                    f"{label}: {value!r} is not one of {', '.join(m.value for m in kind)}", field=name
+                    f"{label}: {value!r} is not one of {', '.join(m.value for m in kind)}",
+                    field=name,
                 ) from None
         elif name == "environment":
             ci.environment = (value or "").strip() or None
@@ -100,7 +119,11 @@ def _apply(s: Session, ci: ConfigurationItem, fields: dict[str, Any]) -> None:
             for parent in parents:
                 if parent.name == ci.name:
                     raise CycleError([ci.name, ci.name], "CI relation")
-                if ci.name in graph and parent.name in graph and nx.has_path(graph, ci.name, parent.name):
+                if (
+                    ci.name in graph
+                    and parent.name in graph
+                    and nx.has_path(graph, ci.name, parent.name)
+                ):
                     path = nx.shortest_path(graph, ci.name, parent.name)
                     raise CycleError([*path, ci.name], "CI relation")
             ci.parents = parents
@@ -111,8 +134,12 @@ def _apply(s: Session, ci: ConfigurationItem, fields: dict[str, Any]) -> None:
 def create_ci(ctx: Ctx, fields: dict[str, Any]) -> str:
     with ctx.write() as tx:
         s = tx.session
-        ci = ConfigurationItem(name="", ci_class=E.CIClass.SERVICE, criticality=E.Level.MEDIUM,
-                               requires_maintenance_window=False)
+        ci = ConfigurationItem(
+            name="",
+            ci_class=E.CIClass.SERVICE,
+            criticality=E.Level.MEDIUM,
+            requires_maintenance_window=False,
+        )
         fields = {"ci_class": "service", **fields}
         if not (fields.get("name") or "").strip():
             raise ValidationError("Name must not be empty", field="name")
@@ -138,7 +165,13 @@ def update_ci(ctx: Ctx, name: str, fields: dict[str, Any]) -> CIRow:
         after = _row(ci, owners).as_dict()
         changed = [k for k in after if before[k] != after[k] and k != "children"]
         if changed:
-            tx.audit("ci", ci.name, "update", {k: before[k] for k in changed}, {k: after[k] for k in changed})
+            tx.audit(
+                "ci",
+                ci.name,
+                "update",
+                {k: before[k] for k in changed},
+                {k: after[k] for k in changed},
+            )
         return _row(ci, owners)
 
 

@@ -375,7 +375,9 @@ def _c5(index: PlanIndex, focus: set[int] | None) -> list[Conflict]:
     return found
 
 
-def _detect(index: PlanIndex, focus: set[int] | None, *, errors_only: bool = False) -> list[Conflict]:
+def _detect(
+    index: PlanIndex, focus: set[int] | None, *, errors_only: bool = False
+) -> list[Conflict]:
     if focus is None:
         rels = [r for r in index.releases.values() if r.active]
     else:
@@ -476,4 +478,6 @@ def window_clear_problems(
     session.flush()
     index = load_index(session, around=release)
     rel = index.by_key[release.key]
-    return [c.message for c in _order(_detect(index, {rel.id}, errors_only=True)) if c.severity == ERROR]
+    return [
+        c.message for c in _order(_detect(index, {rel.id}, errors_only=True)) if c.severity == ERROR
+    ]

@@ -205,13 +205,29 @@ def _compute_cpm(
         ls[i] = latest - dur[i]
 
     dates: dict[int, dt.date] = {}  # a few hundred distinct days for thousands of activities
-    for number in {*es.values(), *ls.values(), *(n - 1 for n in ef.values()), *(n - 1 for n in lf.values())}:
+    for number in {
+        *es.values(),
+        *ls.values(),
+        *(n - 1 for n in ef.values()),
+        *(n - 1 for n in lf.values()),
+    }:
         dates[number] = _date(zero + number)
     items = []
     for i in order:
         slack = ls[i] - es[i]
-        items.append(Scheduled(i, acts[i].title, dur[i], dates[es[i]], dates[ef[i] - 1], dates[ls[i]],
-                               dates[lf[i] - 1], slack, slack <= 0))
+        items.append(
+            Scheduled(
+                i,
+                acts[i].title,
+                dur[i],
+                dates[es[i]],
+                dates[ef[i] - 1],
+                dates[ls[i]],
+                dates[lf[i] - 1],
+                slack,
+                slack <= 0,
+            )
+        )
     items.sort(key=lambda s: (s.early_start, s.early_finish, s.id))
     critical = [s.id for s in items if s.critical]
     return Schedule(
@@ -279,7 +295,9 @@ def release_critical_path(ctx: Ctx, key: str | None = None) -> Schedule:
                 WorkflowState.name,
             )
             .join(WorkflowState, WorkflowState.id == Release.status_id)
-            .where(WorkflowState.role.is_distinct_from(E.StateRole.CANCELLED))  # by role; NULL role kept
+            .where(
+                WorkflowState.role.is_distinct_from(E.StateRole.CANCELLED)
+            )  # by role; NULL role kept
         ).all()
         deps = s.execute(
             select(

@@ -160,7 +160,9 @@ class _Demo:
         self.rows: dict[Any, list[dict[str, Any]]] = {}
         self.next_id: dict[Any, int] = {}
         self.counts: Counter[str] = Counter()
-        self.release_dates: dict[int, tuple[dt.date, dt.date, dict[str, tuple[dt.date, dt.date]]]] = {}
+        self.release_dates: dict[
+            int, tuple[dt.date, dt.date, dict[str, tuple[dt.date, dt.date]]]
+        ] = {}
 
     # --- ids and rows ---------------------------------------------------------------------------
 
@@ -195,7 +197,8 @@ class _Demo:
         missing = [name for name in STATE_NAMES if name not in self.states]
         if missing:
             raise ServiceError(
-                "the demo needs the default workflow; this plan has no state " + ", ".join(repr(m) for m in missing)
+                "the demo needs the default workflow; this plan has no state "
+                + ", ".join(repr(m) for m in missing)
             )
         self._calendar_bounds()
         self._applications()
@@ -248,7 +251,10 @@ class _Demo:
         self.event = (_berlin(bf, 0), _berlin(bf + dt.timedelta(days=4), 0), year)
         candidates = []
         for y in (today.year - 1, today.year, today.year + 1):
-            candidates += [(dt.date(y, 5, 1), "Labour Day"), (dt.date(y, 10, 3), "German Unity Day")]
+            candidates += [
+                (dt.date(y, 5, 1), "Labour Day"),
+                (dt.date(y, 10, 3), "German Unity Day"),
+            ]
         self.holiday = min(candidates, key=lambda c: (abs((c[0] - today).days), c[0]))
 
     def _saturdays(self) -> list[dt.date]:
@@ -257,7 +263,9 @@ class _Demo:
         day = first
         while day <= self.range_end:
             w0, w1 = _berlin(day, 22), _berlin(day + DAY, 4)
-            blocked = _overlaps(w0, w1, self.freeze[0], self.freeze[1]) or _overlaps(w0, w1, self.event[0], self.event[1])
+            blocked = _overlaps(w0, w1, self.freeze[0], self.freeze[1]) or _overlaps(
+                w0, w1, self.event[0], self.event[1]
+            )
             if not blocked:
                 days.append(day)
             day += dt.timedelta(days=7)
@@ -290,8 +298,14 @@ class _Demo:
         extra = 0 if self.n <= 40 else math.ceil((self.n - 40) / 10)
         people: list[tuple[str, str, list[str]]] = list(DEFAULT_PEOPLE)
         cycle = [
-            ["release_team"], ["release_team"], ["release_team"], ["release_team", "approver"],
-            ["stakeholder", "approver"], ["release_manager"], ["cab_member", "approver"], ["stakeholder"],
+            ["release_team"],
+            ["release_team"],
+            ["release_team"],
+            ["release_team", "approver"],
+            ["stakeholder", "approver"],
+            ["release_manager"],
+            ["cab_member", "approver"],
+            ["stakeholder"],
         ]
         for k in range(extra):
             first = FIRST_NAMES[k % len(FIRST_NAMES)]
@@ -303,11 +317,19 @@ class _Demo:
         self.person_ids: list[int] = []
         self.person_email: dict[int, str] = {}
         self.person_name: dict[int, str] = {}
-        pools: dict[str, list[int]] = {"release_manager": [], "release_team": [], "stakeholder": [],
-                                      "cab_member": [], "approver": [], "qa": []}
+        pools: dict[str, list[int]] = {
+            "release_manager": [],
+            "release_team": [],
+            "stakeholder": [],
+            "cab_member": [],
+            "approver": [],
+            "qa": [],
+        }
         for name, team, roles in people:
             email = _ascii(name) + "@example.com"
-            pid = self._add(Person.__table__, {"email": email, "name": name, "team": team, "roles": roles})
+            pid = self._add(
+                Person.__table__, {"email": email, "name": name, "team": team, "roles": roles}
+            )
             self.person_ids.append(pid)
             self.person_email[pid] = email
             self.person_name[pid] = name
@@ -318,7 +340,23 @@ class _Demo:
         self.pools = pools
         ids = self.person_ids
         # The default cast, by position in DEFAULT_PEOPLE.
-        ana, jonas, priya, marta, david, sofia, lukas, chen, fatima, tom, elena, maxm, claire, ravi, hannah = ids[:15]
+        (
+            ana,
+            jonas,
+            priya,
+            marta,
+            david,
+            sofia,
+            lukas,
+            chen,
+            fatima,
+            tom,
+            elena,
+            maxm,
+            claire,
+            ravi,
+            hannah,
+        ) = ids[:15]
         self.cab_chair = marta
         self.cab_pool = [marta, david, sofia, lukas, ana] + pools["cab_member"][5:]
         self.qa_pool = [chen, fatima] + pools["qa"][2:]
@@ -329,7 +367,11 @@ class _Demo:
             (priya, maxm, [claire, ravi]),
             (priya, tom, [hannah, ravi]),
         ]
-        managers, teams, holders = pools["release_manager"], pools["release_team"], pools["stakeholder"]
+        managers, teams, holders = (
+            pools["release_manager"],
+            pools["release_team"],
+            pools["stakeholder"],
+        )
         for app in self.apps:
             if app.idx < len(default_cast):
                 app.manager, app.team_member, app.stakeholders = default_cast[app.idx]
@@ -346,32 +388,66 @@ class _Demo:
         for app in self.apps:
             owner = app.team_member
             crit = "critical" if app.idx in (0, 4) else self.rng.choice(["high", "medium"])
-            svc = self._add(table, {
-                "name": f"{app.slug}-service", "ci_class": "service", "environment": "production",
-                "owner_id": owner, "criticality": crit, "requires_maintenance_window": True,
-            })
+            svc = self._add(
+                table,
+                {
+                    "name": f"{app.slug}-service",
+                    "ci_class": "service",
+                    "environment": "production",
+                    "owner_id": owner,
+                    "criticality": crit,
+                    "requires_maintenance_window": True,
+                },
+            )
             servers = []
             for k in (1, 2):
-                sid = self._add(table, {
-                    "name": f"{app.slug}-app-0{k}", "ci_class": "server", "environment": "production",
-                    "owner_id": owner, "criticality": "medium", "requires_maintenance_window": False,
-                })
+                sid = self._add(
+                    table,
+                    {
+                        "name": f"{app.slug}-app-0{k}",
+                        "ci_class": "server",
+                        "environment": "production",
+                        "owner_id": owner,
+                        "criticality": "medium",
+                        "requires_maintenance_window": False,
+                    },
+                )
                 servers.append(sid)
                 self._add(ci_relations, {"parent_id": svc, "child_id": sid})
-            db = self._add(table, {
-                "name": f"{app.slug}-db", "ci_class": "database", "environment": "production",
-                "owner_id": owner, "criticality": "critical" if crit == "critical" else "high",
-                "requires_maintenance_window": True,
-            })
+            db = self._add(
+                table,
+                {
+                    "name": f"{app.slug}-db",
+                    "ci_class": "database",
+                    "environment": "production",
+                    "owner_id": owner,
+                    "criticality": "critical" if crit == "critical" else "high",
+                    "requires_maintenance_window": True,
+                },
+            )
             self._add(ci_relations, {"parent_id": svc, "child_id": db})
-            stg = self._add(table, {
-                "name": f"{app.slug}-service-staging", "ci_class": "service", "environment": "staging",
-                "owner_id": owner, "criticality": "low", "requires_maintenance_window": False,
-            })
-            stg_app = self._add(table, {
-                "name": f"{app.slug}-app-staging-01", "ci_class": "server", "environment": "staging",
-                "owner_id": owner, "criticality": "low", "requires_maintenance_window": False,
-            })
+            stg = self._add(
+                table,
+                {
+                    "name": f"{app.slug}-service-staging",
+                    "ci_class": "service",
+                    "environment": "staging",
+                    "owner_id": owner,
+                    "criticality": "low",
+                    "requires_maintenance_window": False,
+                },
+            )
+            stg_app = self._add(
+                table,
+                {
+                    "name": f"{app.slug}-app-staging-01",
+                    "ci_class": "server",
+                    "environment": "staging",
+                    "owner_id": owner,
+                    "criticality": "low",
+                    "requires_maintenance_window": False,
+                },
+            )
             self._add(ci_relations, {"parent_id": stg, "child_id": stg_app})
             app.prod_cis = [svc, *servers, db]
             self.service_ci[app.idx] = svc
@@ -379,29 +455,63 @@ class _Demo:
     def _windows(self) -> None:
         table = CalendarWindow.__table__
         first_sat = self.range_start - dt.timedelta(days=7 + (self.range_start.weekday() - 5) % 7)
-        self._add(table, {
-            "title": "Saturday night maintenance", "kind": "maintenance", "hard": True,
-            "start": _berlin(first_sat, 22), "end": _berlin(first_sat + DAY, 4), "timezone": "Europe/Berlin",
-            "rrule": "FREQ=WEEKLY", "scope_environment": "production",
-        })
+        self._add(
+            table,
+            {
+                "title": "Saturday night maintenance",
+                "kind": "maintenance",
+                "hard": True,
+                "start": _berlin(first_sat, 22),
+                "end": _berlin(first_sat + DAY, 4),
+                "timezone": "Europe/Berlin",
+                "rrule": "FREQ=WEEKLY",
+                "scope_environment": "production",
+            },
+        )
         f0, f1, year = self.freeze
-        self._add(table, {
-            "title": f"Year-end change freeze {year}/{year + 1}", "kind": "freeze", "hard": True,
-            "start": f0, "end": f1, "timezone": "Europe/Berlin", "rrule": None, "scope_environment": None,
-        })
+        self._add(
+            table,
+            {
+                "title": f"Year-end change freeze {year}/{year + 1}",
+                "kind": "freeze",
+                "hard": True,
+                "start": f0,
+                "end": f1,
+                "timezone": "Europe/Berlin",
+                "rrule": None,
+                "scope_environment": None,
+            },
+        )
         e0, e1, year = self.event
-        event_id = self._add(table, {
-            "title": f"Cyber Week sales campaign {year}", "kind": "business_event", "hard": False,
-            "start": e0, "end": e1, "timezone": "Europe/Berlin", "rrule": None, "scope_environment": None,
-        })
+        event_id = self._add(
+            table,
+            {
+                "title": f"Cyber Week sales campaign {year}",
+                "kind": "business_event",
+                "hard": False,
+                "start": e0,
+                "end": e1,
+                "timezone": "Europe/Berlin",
+                "rrule": None,
+                "scope_environment": None,
+            },
+        )
         for app in self.apps[:2]:  # billing and the customer portal carry the campaign
             self._add(window_cis, {"window_id": event_id, "ci_id": self.service_ci[app.idx]})
         day, name = self.holiday
-        self._add(table, {
-            "title": f"{name} (public holiday)", "kind": "holiday", "hard": False,
-            "start": _berlin(day, 0), "end": _berlin(day + DAY, 0), "timezone": "Europe/Berlin",
-            "rrule": None, "scope_environment": None,
-        })
+        self._add(
+            table,
+            {
+                "title": f"{name} (public holiday)",
+                "kind": "holiday",
+                "hard": False,
+                "start": _berlin(day, 0),
+                "end": _berlin(day + DAY, 0),
+                "timezone": "Europe/Berlin",
+                "rrule": None,
+                "scope_environment": None,
+            },
+        )
 
     # --- templates and the rule -------------------------------------------------------------------
 
@@ -419,13 +529,22 @@ class _Demo:
             start[tid], end[tid] = s, s + durations[rtype] - 1
             if rtype == "emergency":
                 title = EMERGENCY_TITLES.get(tid, title)
-            tasks.append({
-                "id": tid, "title": title.replace(" {version}", ""), "phase": phase,
-                "role": {"manager": "release_manager", "team": "release_team", "qa": "release_team",
-                         "stakeholder": "stakeholder"}[role],
-                "offset_days": s, "duration_days": durations[rtype],
-                "depends_on": [{"task": p, "type": k, "lag_days": lag} for p, k, lag in live],
-            })
+            tasks.append(
+                {
+                    "id": tid,
+                    "title": title.replace(" {version}", ""),
+                    "phase": phase,
+                    "role": {
+                        "manager": "release_manager",
+                        "team": "release_team",
+                        "qa": "release_team",
+                        "stakeholder": "stakeholder",
+                    }[role],
+                    "offset_days": s,
+                    "duration_days": durations[rtype],
+                    "depends_on": [{"task": p, "type": k, "lag_days": lag} for p, k, lag in live],
+                }
+            )
         return {"tasks": tasks, "duration": end["T12"] + 1}
 
     def _templates_and_rule(self) -> None:
@@ -434,43 +553,78 @@ class _Demo:
         std = self._template_body("minor")
         emg = self._template_body("emergency")
         self.template_ids = {
-            STANDARD_TEMPLATE: self._add(Template.__table__, {
-                "name": STANDARD_TEMPLATE, "release_type": "minor", "default_duration_days": std["duration"],
-                "body": {
-                    "tasks": std["tasks"],
-                    "approval_stages": [
-                        {"name": "QA sign-off", "rule": "all", "percent": None, "approvers": qa},
-                        {"name": "CAB", "rule": "majority", "percent": None, "approvers": cab},
-                        {"name": "Business", "rule": "first_response", "percent": None,
-                         "approvers": [self.person_email[p] for p in self.apps[0].stakeholders]},
-                    ],
-                    "required_tests": REQUIRED_TESTS["minor"],
-                    "rollback_rehearsal_days": 90,
+            STANDARD_TEMPLATE: self._add(
+                Template.__table__,
+                {
+                    "name": STANDARD_TEMPLATE,
+                    "release_type": "minor",
+                    "default_duration_days": std["duration"],
+                    "body": {
+                        "tasks": std["tasks"],
+                        "approval_stages": [
+                            {
+                                "name": "QA sign-off",
+                                "rule": "all",
+                                "percent": None,
+                                "approvers": qa,
+                            },
+                            {"name": "CAB", "rule": "majority", "percent": None, "approvers": cab},
+                            {
+                                "name": "Business",
+                                "rule": "first_response",
+                                "percent": None,
+                                "approvers": [
+                                    self.person_email[p] for p in self.apps[0].stakeholders
+                                ],
+                            },
+                        ],
+                        "required_tests": REQUIRED_TESTS["minor"],
+                        "rollback_rehearsal_days": 90,
+                    },
                 },
-            }),
-            EMERGENCY_TEMPLATE: self._add(Template.__table__, {
-                "name": EMERGENCY_TEMPLATE, "release_type": "emergency", "default_duration_days": emg["duration"],
-                "body": {
-                    "tasks": emg["tasks"],
-                    "approval_stages": [
-                        {"name": "QA sign-off", "rule": "any", "percent": None,
-                         "approvers": [self.person_email[p] for p in self.qa_pool[:2]]},
-                        {"name": "CAB", "rule": "first_response", "percent": None, "approvers": cab},
-                    ],
-                    "required_tests": REQUIRED_TESTS["emergency"],
-                    "rollback_rehearsal_days": 90,
+            ),
+            EMERGENCY_TEMPLATE: self._add(
+                Template.__table__,
+                {
+                    "name": EMERGENCY_TEMPLATE,
+                    "release_type": "emergency",
+                    "default_duration_days": emg["duration"],
+                    "body": {
+                        "tasks": emg["tasks"],
+                        "approval_stages": [
+                            {
+                                "name": "QA sign-off",
+                                "rule": "any",
+                                "percent": None,
+                                "approvers": [self.person_email[p] for p in self.qa_pool[:2]],
+                            },
+                            {
+                                "name": "CAB",
+                                "rule": "first_response",
+                                "percent": None,
+                                "approvers": cab,
+                            },
+                        ],
+                        "required_tests": REQUIRED_TESTS["emergency"],
+                        "rollback_rehearsal_days": 90,
+                    },
                 },
-            }),
+            ),
         }
-        self._add(Rule.__table__, {
-            "name": RULE_NAME, "event": "on_tests_recorded",
-            "conditions": [
-                {"field": "type", "op": "eq", "value": "standard"},
-                {"field": "tests_passed", "op": "eq", "value": True},
-            ],
-            "actions": [{"action": "auto_approve_stage", "stage": "CAB"}],
-            "enabled": True, "position": 0,
-        })
+        self._add(
+            Rule.__table__,
+            {
+                "name": RULE_NAME,
+                "event": "on_tests_recorded",
+                "conditions": [
+                    {"field": "type", "op": "eq", "value": "standard"},
+                    {"field": "tests_passed", "op": "eq", "value": True},
+                ],
+                "actions": [{"action": "auto_approve_stage", "stage": "CAB"}],
+                "enabled": True,
+                "position": 0,
+            },
+        )
 
     # --- dates, applications and statuses -----------------------------------------------------------
 
@@ -515,16 +669,25 @@ class _Demo:
         # Future releases by how close their window is.
         future.sort(key=lambda r: (r.deploy_day, r.idx))
         f = len(future)
-        shares = [("Approved", 0.10), ("Awaiting Approval", 0.13), ("Testing", 0.18), ("Build", 0.24)]
+        shares = [
+            ("Approved", 0.10),
+            ("Awaiting Approval", 0.13),
+            ("Testing", 0.18),
+            ("Build", 0.24),
+        ]
         at = 0
         for state, share in shares:
             k = max(1, round(share * f)) if f >= 5 else (1 if at < f else 0)
-            for r in future[at:at + k]:
+            for r in future[at : at + k]:
                 r.status = r.effective = state
             at += k
         for r in future[at:]:
             r.status = r.effective = "Planning"
-        holdable = [r for r in future if r.status in ("Build", "Testing") and (r.deploy_day - today).days > 7]
+        holdable = [
+            r
+            for r in future
+            if r.status in ("Build", "Testing") and (r.deploy_day - today).days > 7
+        ]
         left = Counter(r.status for r in holdable)
         for r in rng.sample(holdable, len(holdable)):
             if n_hold and left[r.status] > 1:  # keep one of each state in play
@@ -538,7 +701,13 @@ class _Demo:
         n_deployed = max(1, round(0.06 * p)) if p else 0
         n_review = max(1, round(0.08 * p)) if p >= 3 else 0
         for i, r in enumerate(past):
-            state = "Deployed" if i < n_deployed else "In Review" if i < n_deployed + n_review else "Closed"
+            state = (
+                "Deployed"
+                if i < n_deployed
+                else "In Review"
+                if i < n_deployed + n_review
+                else "Closed"
+            )
             days_ago = (today - r.deploy_day).days
             if state == "Closed" and days_ago <= 4:  # its review is not due yet
                 state = "In Review"
@@ -548,7 +717,11 @@ class _Demo:
         # Rollbacks: one recent release still stands Rolled Back; older ones were reviewed and closed.
         n_rb = max(1, round(0.06 * p)) if p >= 3 else 0
         if n_rb:
-            recent = [r for r in past[: max(2, n_deployed + n_review)] if r.status in ("In Review", "Deployed")]
+            recent = [
+                r
+                for r in past[: max(2, n_deployed + n_review)]
+                if r.status in ("In Review", "Deployed")
+            ]
             rolled = recent[-1:] if recent else []
             older = [r for r in past if r.status == "Closed"]
             rolled += rng.sample(older, min(n_rb - len(rolled), len(older)))
@@ -562,7 +735,7 @@ class _Demo:
         n_partial = max(1, round(0.05 * p)) if p >= 4 else 0
         for r in pool[:n_failed]:
             r.flavour = "failed"
-        for r in pool[n_failed:n_failed + n_partial]:
+        for r in pool[n_failed : n_failed + n_partial]:
             r.flavour = "partial"
             if r.type == "emergency":
                 r.type = "minor"
@@ -645,7 +818,11 @@ class _Demo:
                 target -= DAY
             gap = (friday - target).days
             k_target = gap // 7 * 5 + gap % 7
-            done_ends = [last - e_wd[t] for t in s_wd if t in PRE_DEPLOY and PHASE_DONE_AT[_phase_of(t)] <= level]
+            done_ends = [
+                last - e_wd[t]
+                for t in s_wd
+                if t in PRE_DEPLOY and PHASE_DONE_AT[_phase_of(t)] <= level
+            ]
             if done_ends:
                 early = max(0, k_target - min(done_ends))
         dates: dict[str, tuple[dt.date, dt.date]] = {}
@@ -683,29 +860,46 @@ class _Demo:
         closed_at: dt.datetime | None = None
         review_outcome: str | None = None
         if status == "Closed":
-            review_outcome = {"success": "successful", "failed": "successful_with_issues",
-                              "partial": "successful_with_issues", "rolled_back": "rolled_back"}[rel.flavour]
+            review_outcome = {
+                "success": "successful",
+                "failed": "successful_with_issues",
+                "partial": "successful_with_issues",
+                "rolled_back": "rolled_back",
+            }[rel.flavour]
             closed_at = self._past(_utc(dates["T12"][1], 15, rng.randint(0, 59)), 1)
         stakeholder_team = ", ".join(sorted({self.person_name[p] for p in app.stakeholders}))
         objective = rng.choice(OBJECTIVES).format(topic=topics[1], app=app.name)
         runbook = f"RB-{100 + app.idx * 7 % 900}"
         row = {
-            "id": rel.id, "key": rel.key, "title": title, "version": version, "type": rtype,
-            "priority": TYPE_RISK_PRIORITY[rtype][1], "risk": TYPE_RISK_PRIORITY[rtype][0],
-            "application": app.name, "status_id": self.states[status],
-            "previous_status_id": self.states[rel.effective] if status in ("On Hold", "Cancelled") else None,
+            "id": rel.id,
+            "key": rel.key,
+            "title": title,
+            "version": version,
+            "type": rtype,
+            "priority": TYPE_RISK_PRIORITY[rtype][1],
+            "risk": TYPE_RISK_PRIORITY[rtype][0],
+            "application": app.name,
+            "status_id": self.states[status],
+            "previous_status_id": self.states[rel.effective]
+            if status in ("On Hold", "Cancelled")
+            else None,
             "scope": (
                 f"{topics[0][0].upper() + topics[0][1:]} and {topics[1]} for {app.name}; "
                 f"services {app.slug}-service and {app.slug}-db."
             ),
             "objectives": objective,
-            "manager_id": manager, "planned_start": planned_start, "planned_end": planned_end,
-            "deploy_start": w_start, "deploy_end": w_end,
+            "manager_id": manager,
+            "planned_start": planned_start,
+            "planned_end": planned_end,
+            "deploy_start": w_start,
+            "deploy_end": w_end,
             "actual_start": min(dates["T1"][0], self.today) if level >= 1 else None,
             "actual_end": closed_at.date() if closed_at else None,
-            "strategy": strategy, "waves": WAVES.get(strategy, []),
+            "strategy": strategy,
+            "waves": WAVES.get(strategy, []),
             "rollback_plan": ROLLBACK_PLANS[strategy].format(prev=prev_version),
-            "rollback_minutes": rollback_minutes, "rollback_rehearsed_on": rehearsed,
+            "rollback_minutes": rollback_minutes,
+            "rollback_rehearsed_on": rehearsed,
             "communication_plan": (
                 f"Announce to {stakeholder_team} and the service desk two working days before; "
                 "status mail after the deployment; release notes on the intranet."
@@ -714,10 +908,13 @@ class _Demo:
                 f"Runbook {runbook}: pre-deployment checks (backups taken, alerts silenced), "
                 f"{STRATEGY_WORDS[strategy]}, post-deployment verification by QA."
             ),
-            "required_tests": REQUIRED_TESTS[rtype], "parent_id": None,
+            "required_tests": REQUIRED_TESTS[rtype],
+            "parent_id": None,
             "template_id": self.template_ids[template] if template else None,
             "closure_code": review_outcome or ("cancelled" if status == "Cancelled" else None),
-            "created_at": self._past(_utc(planned_start - dt.timedelta(days=rng.randint(3, 20)), 9, 30), 12),
+            "created_at": self._past(
+                _utc(planned_start - dt.timedelta(days=rng.randint(3, 20)), 9, 30), 12
+            ),
         }
         self.rows.setdefault(Release.__table__, []).append(row)
 
@@ -728,21 +925,37 @@ class _Demo:
         self._deployments(rel, level, dates, strategy, w_start, w_end, rollback_minutes)
         self._links(rel, change_keys, topics)
         if status == "Closed":
-            self._add(Review.__table__, {
-                "release_id": rel.id, "outcome": review_outcome,
-                "incidents": 0 if rel.flavour == "success" else rng.randint(1, 2),
-                "lessons_learned": rng.choice(LESSONS), "user_feedback": rng.choice(FEEDBACK),
-                "closed_at": closed_at, "closed_by_id": manager,
-            })
+            self._add(
+                Review.__table__,
+                {
+                    "release_id": rel.id,
+                    "outcome": review_outcome,
+                    "incidents": 0 if rel.flavour == "success" else rng.randint(1, 2),
+                    "lessons_learned": rng.choice(LESSONS),
+                    "user_feedback": rng.choice(FEEDBACK),
+                    "closed_at": closed_at,
+                    "closed_by_id": manager,
+                },
+            )
 
-    def _tasks(self, rel: _Rel, specs: list[Any], dates: dict[str, tuple[dt.date, dt.date]], dur: dict[str, int],
-               level: int, prev_version: str, version: str) -> None:
+    def _tasks(
+        self,
+        rel: _Rel,
+        specs: list[Any],
+        dates: dict[str, tuple[dt.date, dt.date]],
+        dur: dict[str, int],
+        level: int,
+        prev_version: str,
+        version: str,
+    ) -> None:
         rng = self.rng
         app = rel.app
         assert app is not None
         status = rel.status
         role_person = {
-            "manager": app.manager, "team": app.team_member, "qa": self.qa_pool[rel.idx % len(self.qa_pool)],
+            "manager": app.manager,
+            "team": app.team_member,
+            "qa": self.qa_pool[rel.idx % len(self.qa_pool)],
             "stakeholder": app.stakeholders[0],
         }
         active = ACTIVE_PHASE.get(level)
@@ -751,7 +964,15 @@ class _Demo:
         position = 0
         items = [(tid, title, phase, role, deps) for tid, title, phase, role, _d, deps in specs]
         if rel.flavour == "rolled_back" and level >= 6:
-            items.append(("T13", f"Execute rollback to {prev_version}", "rollback", "team", [("T10", "SS", 0)]))
+            items.append(
+                (
+                    "T13",
+                    f"Execute rollback to {prev_version}",
+                    "rollback",
+                    "team",
+                    [("T10", "SS", 0)],
+                )
+            )
             dates["T13"] = dates["T10"]
             dur["T13"] = 1
         for tid, title, phase, role, deps in items:
@@ -775,20 +996,39 @@ class _Demo:
             else:
                 t_status, pct = "todo", 0
             start, end = dates[tid]
-            task_ids[tid] = self._add(Task.__table__, {
-                "release_id": rel.id, "local_id": tid, "position": position, "title": title, "phase": phase,
-                "assignee_id": role_person[role], "status": t_status, "start": start, "end": end,
-                "effort_hours": float(dur[tid] * rng.choice([4, 5, 6, 7])), "percent_complete": pct,
-                "notes": notes,
-            })
+            task_ids[tid] = self._add(
+                Task.__table__,
+                {
+                    "release_id": rel.id,
+                    "local_id": tid,
+                    "position": position,
+                    "title": title,
+                    "phase": phase,
+                    "assignee_id": role_person[role],
+                    "status": t_status,
+                    "start": start,
+                    "end": end,
+                    "effort_hours": float(dur[tid] * rng.choice([4, 5, 6, 7])),
+                    "percent_complete": pct,
+                    "notes": notes,
+                },
+            )
             position += 1
             for pred, kind, lag in deps:
                 if pred in task_ids:
-                    self._add(TaskDependency.__table__, {
-                        "predecessor_id": task_ids[pred], "successor_id": task_ids[tid], "type": kind, "lag_days": lag,
-                    })
+                    self._add(
+                        TaskDependency.__table__,
+                        {
+                            "predecessor_id": task_ids[pred],
+                            "successor_id": task_ids[tid],
+                            "type": kind,
+                            "lag_days": lag,
+                        },
+                    )
 
-    def _changes(self, rel: _Rel, level: int, planned_start: dt.date, topics: list[str]) -> list[str]:
+    def _changes(
+        self, rel: _Rel, level: int, planned_start: dt.date, topics: list[str]
+    ) -> list[str]:
         rng = self.rng
         app = rel.app
         assert app is not None
@@ -814,12 +1054,26 @@ class _Demo:
                 approval = "approved" if rng.random() < 0.6 else "pending"
             else:
                 approval = "approved" if rng.random() < 0.3 else "pending"
-            created = _utc(planned_start - dt.timedelta(days=rng.randint(2, 30)), rng.randint(7, 18), rng.randint(0, 59))
+            created = _utc(
+                planned_start - dt.timedelta(days=rng.randint(2, 30)),
+                rng.randint(7, 18),
+                rng.randint(0, 59),
+            )
             key = self._change(
-                title=title, category=category, approval=approval, release_id=rel.id, created=created,
-                note=note, app=app, change_type={"standard": "standard", "emergency": "emergency"}.get(rel.type, "normal"),
+                title=title,
+                category=category,
+                approval=approval,
+                release_id=rel.id,
+                created=created,
+                note=note,
+                app=app,
+                change_type={"standard": "standard", "emergency": "emergency"}.get(
+                    rel.type, "normal"
+                ),
                 caused=caused and k == 0,
-                known=rng.choice(KNOWN_ISSUES) if category == "feature" and rng.random() < 0.2 else None,
+                known=rng.choice(KNOWN_ISSUES)
+                if category == "feature" and rng.random() < 0.2
+                else None,
             )
             keys.append(key)
         return keys
@@ -844,22 +1098,49 @@ class _Demo:
         doc = rng.choice(DOCS)
         return (f"Update the {doc}", f"The {doc} describes this release.")
 
-    def _change(self, *, title: str, category: str, approval: str, release_id: int | None, created: dt.datetime,
-                note: str, app: _App, change_type: str, caused: bool, known: str | None) -> str:
+    def _change(
+        self,
+        *,
+        title: str,
+        category: str,
+        approval: str,
+        release_id: int | None,
+        created: dt.datetime,
+        note: str,
+        app: _App,
+        change_type: str,
+        caused: bool,
+        known: str | None,
+    ) -> str:
         rng = self.rng
         number = 1001 + len(self.rows.get(Change.__table__, []))
         key = f"CHG-{number}"
         requester = app.stakeholders[0] if category == "feature" else app.team_member
-        ref = (f"git:{rng.getrandbits(28):07x}" if rng.random() < 0.6
-               else f"{app.slug.split('-')[0].upper()[:4]}-{rng.randint(100, 2999)}")
+        ref = (
+            f"git:{rng.getrandbits(28):07x}"
+            if rng.random() < 0.6
+            else f"{app.slug.split('-')[0].upper()[:4]}-{rng.randint(100, 2999)}"
+        )
         risk = CATEGORY_RISK[category]
-        cid = self._add(Change.__table__, {
-            "key": key, "title": title,
-            "description": f"{title}. Requested by {self.person_name[requester]}; tracked as {ref}.",
-            "type": change_type, "category": category, "approval": approval, "risk": risk,
-            "requester_id": requester, "created_at": self._past(created, 2), "release_note": note,
-            "known_issues": known, "caused_incident": caused, "release_id": release_id, "external_ref": ref,
-        })
+        cid = self._add(
+            Change.__table__,
+            {
+                "key": key,
+                "title": title,
+                "description": f"{title}. Requested by {self.person_name[requester]}; tracked as {ref}.",
+                "type": change_type,
+                "category": category,
+                "approval": approval,
+                "risk": risk,
+                "requester_id": requester,
+                "created_at": self._past(created, 2),
+                "release_note": note,
+                "known_issues": known,
+                "caused_incident": caused,
+                "release_id": release_id,
+                "external_ref": ref,
+            },
+        )
         cis = app.prod_cis
         touched = [cis[0]] if category in ("feature", "fix", "documentation") else [cis[-1]]
         if category in ("infrastructure", "security") or rng.random() < 0.3:
@@ -870,7 +1151,9 @@ class _Demo:
             self._add(change_cis, {"change_id": cid, "ci_id": ci})
         return key
 
-    def _tests(self, rel: _Rel, level: int, dates: dict[str, tuple[dt.date, dt.date]], version: str) -> None:
+    def _tests(
+        self, rel: _Rel, level: int, dates: dict[str, tuple[dt.date, dt.date]], version: str
+    ) -> None:
         if level < 2:
             return
         rng = self.rng
@@ -878,19 +1161,32 @@ class _Demo:
         assert app is not None
         required = REQUIRED_TESTS[rel.type]
         day_of = {
-            "unit": dates["T4"][0], "integration": dates["T6"][0], "regression": dates["T6"][1],
-            "performance": dates["T6"][1], "security": dates["T6"][0],
+            "unit": dates["T4"][0],
+            "integration": dates["T6"][0],
+            "regression": dates["T6"][1],
+            "performance": dates["T6"][1],
+            "security": dates["T6"][0],
             "uat": dates.get("T7", dates["T6"])[1],
         }
-        sizes = {"unit": (800, 3000), "integration": (120, 400), "regression": (300, 900),
-                 "performance": (12, 40), "security": (20, 80), "uat": (15, 60)}
+        sizes = {
+            "unit": (800, 3000),
+            "integration": (120, 400),
+            "regression": (300, 900),
+            "performance": (12, 40),
+            "security": (20, 80),
+            "uat": (15, 60),
+        }
         if level == 2:  # in testing: half the evidence is in, and the first in the plan still fails
             kinds = required[: max(1, (len(required) + 1) // 2)]
             failing = kinds[-1] if rel.idx % 2 == 0 else None
         else:
             kinds, failing = list(required), None
         if level >= 3 and rng.random() < 0.4:
-            kinds.append(rng.choice([k for k in ("performance", "security") if k not in required] or ["regression"]))
+            kinds.append(
+                rng.choice(
+                    [k for k in ("performance", "security") if k not in required] or ["regression"]
+                )
+            )
         for kind in kinds:
             lo, hi = sizes[kind]
             at = _utc(day_of[kind], 14, rng.randint(0, 59))
@@ -902,13 +1198,22 @@ class _Demo:
                 verdicts = ["passed"]
             for attempt, verdict in enumerate(verdicts):
                 failed = rng.randint(1, 9) if verdict == "failed" else 0
-                self._add(TestRun.__table__, {
-                    "release_id": rel.id, "kind": kind, "environment": "staging",
-                    "passed": rng.randint(lo, hi), "failed": failed, "skipped": rng.randint(0, 5),
-                    "run_at": self._past(at + attempt * 3 * HOUR, 60 - attempt * 6),
-                    "source": None if kind == "uat" else f"junit/{app.slug}-{kind}-{version}.xml",
-                    "verdict": verdict,
-                })
+                self._add(
+                    TestRun.__table__,
+                    {
+                        "release_id": rel.id,
+                        "kind": kind,
+                        "environment": "staging",
+                        "passed": rng.randint(lo, hi),
+                        "failed": failed,
+                        "skipped": rng.randint(0, 5),
+                        "run_at": self._past(at + attempt * 3 * HOUR, 60 - attempt * 6),
+                        "source": None
+                        if kind == "uat"
+                        else f"junit/{app.slug}-{kind}-{version}.xml",
+                        "verdict": verdict,
+                    },
+                )
 
     def _stages_for(self, rel: _Rel) -> list[tuple[str, str, int | None, list[int]]]:
         app = rel.app
@@ -919,14 +1224,22 @@ class _Demo:
         qa = self.qa_pool[k % len(self.qa_pool)]
         qa2 = self.qa_pool[(k + 1) % len(self.qa_pool)]
         if rel.type == "major":
-            return [("QA sign-off", "all", None, [qa, qa2] if qa2 != qa else [qa]),
-                    ("CAB", "majority", None, cab), ("Business", "percent", 50, app.stakeholders)]
+            return [
+                ("QA sign-off", "all", None, [qa, qa2] if qa2 != qa else [qa]),
+                ("CAB", "majority", None, cab),
+                ("Business", "percent", 50, app.stakeholders),
+            ]
         if rel.type == "minor":
-            return [("QA sign-off", "all", None, [qa]), ("CAB", "majority", None, cab),
-                    ("Business", "first_response", None, app.stakeholders)]
+            return [
+                ("QA sign-off", "all", None, [qa]),
+                ("CAB", "majority", None, cab),
+                ("Business", "first_response", None, app.stakeholders),
+            ]
         if rel.type == "emergency":
-            return [("QA sign-off", "any", None, [qa, qa2] if qa2 != qa else [qa]),
-                    ("CAB", "first_response", None, cab)]
+            return [
+                ("QA sign-off", "any", None, [qa, qa2] if qa2 != qa else [qa]),
+                ("CAB", "first_response", None, cab),
+            ]
         return [("QA sign-off", "all", None, [qa]), ("CAB", "majority", None, cab)]
 
     def _approvals(self, rel: _Rel, level: int, dates: dict[str, tuple[dt.date, dt.date]]) -> None:
@@ -943,8 +1256,14 @@ class _Demo:
         for position, (name, rule, percent, approvers) in enumerate(stages, start=1):
             votes: list[dict[str, Any]] = []
             for person in approvers:
-                vote: dict[str, Any] = {"approver_id": person, "decision": "pending", "comment": None,
-                                        "requested_at": None, "decided_at": None, "delegated_to_id": None}
+                vote: dict[str, Any] = {
+                    "approver_id": person,
+                    "decision": "pending",
+                    "comment": None,
+                    "requested_at": None,
+                    "decided_at": None,
+                    "delegated_to_id": None,
+                }
                 if level >= 3:
                     vote["requested_at"] = requested
                 if level >= 4 or (level == 3 and name == "QA sign-off" and flavour != 2):
@@ -961,12 +1280,21 @@ class _Demo:
                     vote["decided_at"] = max(self._past(decided, 1), requested + 5 * MINUTE)
             if rel.type == "standard" and name == "CAB" and level >= 4:
                 for vote in votes:
-                    vote["comment"] = f"Pre-approved by the rule '{RULE_NAME}': all required tests passed."
+                    vote["comment"] = (
+                        f"Pre-approved by the rule '{RULE_NAME}': all required tests passed."
+                    )
             status = _stage_status(rule, percent, [(v["decision"], v["decided_at"]) for v in votes])
-            stage_id = self._add(ApprovalStage.__table__, {
-                "release_id": rel.id, "position": position, "name": name, "rule": rule, "percent": percent,
-                "status": status,
-            })
+            stage_id = self._add(
+                ApprovalStage.__table__,
+                {
+                    "release_id": rel.id,
+                    "position": position,
+                    "name": name,
+                    "rule": rule,
+                    "percent": percent,
+                    "status": status,
+                },
+            )
             for vote in votes:
                 vote["stage_id"] = stage_id
                 self._add(Approval.__table__, vote)
@@ -974,7 +1302,9 @@ class _Demo:
     def _deputy(self, approvers: list[int]) -> int | None:
         return next((p for p in self.cab_pool if p not in approvers), None)
 
-    def _settled_variety(self, rel: _Rel, name: str, rule: str, votes: list[dict[str, Any]], approvers: list[int]) -> None:
+    def _settled_variety(
+        self, rel: _Rel, name: str, rule: str, votes: list[dict[str, Any]], approvers: list[int]
+    ) -> None:
         """Approved stages, but not all alike: a dissenting vote, a delegated vote, a silent member."""
         if name != "CAB" or rule != "majority" or len(votes) < 3 or rel.type == "standard":
             if rule == "first_response" and len(votes) > 1:
@@ -988,31 +1318,47 @@ class _Demo:
             deputy = self._deputy(approvers)
             if deputy is not None:
                 votes[1]["delegated_to_id"] = deputy
-                votes[1]["comment"] = f"Delegated to {self.person_name[deputy]} while on leave; approved."
+                votes[1]["comment"] = (
+                    f"Delegated to {self.person_name[deputy]} while on leave; approved."
+                )
         elif variant == 3:
             votes[2]["decision"] = "pending"
 
-    def _awaiting_variety(self, flavour: int | None, name: str, rule: str, votes: list[dict[str, Any]],
-                          approvers: list[int]) -> None:
+    def _awaiting_variety(
+        self,
+        flavour: int | None,
+        name: str,
+        rule: str,
+        votes: list[dict[str, Any]],
+        approvers: list[int],
+    ) -> None:
         """Releases waiting for approval show every kind of answer between them."""
         rng = self.rng
         if name == "CAB" and len(votes) >= 3:
             if flavour == 0:
                 votes[0]["decision"] = "approved"
-                votes[1]["decision"], votes[1]["comment"] = "more_info", rng.choice(MORE_INFO_COMMENTS)
+                votes[1]["decision"], votes[1]["comment"] = (
+                    "more_info",
+                    rng.choice(MORE_INFO_COMMENTS),
+                )
                 votes[2]["decision"], votes[2]["comment"] = "rejected", rng.choice(REJECT_COMMENTS)
             elif flavour == 1:
                 votes[0]["decision"] = "approved"
                 votes[1]["decision"] = "approved"
             elif flavour == 3:
                 votes[0]["decision"] = "approved"
-                votes[1]["decision"], votes[1]["comment"] = "more_info", rng.choice(MORE_INFO_COMMENTS)
+                votes[1]["decision"], votes[1]["comment"] = (
+                    "more_info",
+                    rng.choice(MORE_INFO_COMMENTS),
+                )
         elif name == "Business":
             if flavour == 0:
                 deputy = self._deputy(approvers)
                 if deputy is not None:
                     votes[0]["delegated_to_id"] = deputy
-                    votes[0]["comment"] = f"Delegated to {self.person_name[deputy]} while travelling."
+                    votes[0]["comment"] = (
+                        f"Delegated to {self.person_name[deputy]} while travelling."
+                    )
             elif flavour == 1 and rule == "first_response":
                 votes[0]["decision"], votes[0]["comment"] = "rejected", rng.choice(REJECT_COMMENTS)
             elif flavour == 3:
@@ -1020,17 +1366,35 @@ class _Demo:
         elif name == "QA sign-off" and flavour == 2 and len(votes) > 1:
             votes[0]["decision"] = "approved"
 
-    def _deployments(self, rel: _Rel, level: int, dates: dict[str, tuple[dt.date, dt.date]], strategy: str,
-                     w_start: dt.datetime, w_end: dt.datetime, rollback_minutes: int) -> None:
+    def _deployments(
+        self,
+        rel: _Rel,
+        level: int,
+        dates: dict[str, tuple[dt.date, dt.date]],
+        strategy: str,
+        w_start: dt.datetime,
+        w_end: dt.datetime,
+        rollback_minutes: int,
+    ) -> None:
         rng = self.rng
         table = Deployment.__table__
         if level >= 2:
             started = self._past(_utc(dates["T5"][0], 10, rng.randint(0, 50)), 80)
-            self._add(table, {
-                "release_id": rel.id, "environment": "staging", "wave": None, "started_at": started,
-                "finished_at": started + rng.randint(15, 50) * MINUTE, "outcome": "success", "incidents": 0,
-                "failure_detected_at": None, "restored_at": None, "hotfix": False,
-            })
+            self._add(
+                table,
+                {
+                    "release_id": rel.id,
+                    "environment": "staging",
+                    "wave": None,
+                    "started_at": started,
+                    "finished_at": started + rng.randint(15, 50) * MINUTE,
+                    "outcome": "success",
+                    "incidents": 0,
+                    "failure_detected_at": None,
+                    "restored_at": None,
+                    "hotfix": False,
+                },
+            )
         if level < 6:
             return
         labels = WAVE_LABELS.get(strategy, [None])
@@ -1039,9 +1403,16 @@ class _Demo:
         t = w_start + 5 * MINUTE
         for i, label in enumerate(labels):
             row: dict[str, Any] = {
-                "release_id": rel.id, "environment": "production", "wave": label, "started_at": t,
-                "finished_at": t + step - 5 * MINUTE, "outcome": "success", "incidents": 0,
-                "failure_detected_at": None, "restored_at": None, "hotfix": False,
+                "release_id": rel.id,
+                "environment": "production",
+                "wave": label,
+                "started_at": t,
+                "finished_at": t + step - 5 * MINUTE,
+                "outcome": "success",
+                "incidents": 0,
+                "failure_detected_at": None,
+                "restored_at": None,
+                "hotfix": False,
             }
             self._add(table, row)
             t += step
@@ -1058,16 +1429,28 @@ class _Demo:
             # Failed or partial: service restored, then the release finished with a hotfix.
             row["outcome"] = rel.flavour
             row["hotfix"] = True
-            row["restored_at"] = detected + rng.randint(15, 120 if rel.flavour == "failed" else 240) * MINUTE
+            row["restored_at"] = (
+                detected + rng.randint(15, 120 if rel.flavour == "failed" else 240) * MINUTE
+            )
             if rel.flavour == "failed":  # fixed forward the same night
                 again = row["restored_at"] + 10 * MINUTE
             else:  # the remaining wave goes out a few days later
                 again = _berlin(rel.deploy_day + 3 * DAY, 22, 15)
-            self._add(table, {
-                "release_id": rel.id, "environment": "production", "wave": "hotfix", "started_at": again,
-                "finished_at": again + rng.randint(20, 60) * MINUTE, "outcome": "success", "incidents": 0,
-                "failure_detected_at": None, "restored_at": None, "hotfix": False,
-            })
+            self._add(
+                table,
+                {
+                    "release_id": rel.id,
+                    "environment": "production",
+                    "wave": "hotfix",
+                    "started_at": again,
+                    "finished_at": again + rng.randint(20, 60) * MINUTE,
+                    "outcome": "success",
+                    "incidents": 0,
+                    "failure_detected_at": None,
+                    "restored_at": None,
+                    "hotfix": False,
+                },
+            )
             break
 
     def _links(self, rel: _Rel, change_keys: list[str], topics: list[str]) -> None:
@@ -1078,22 +1461,49 @@ class _Demo:
 
         def link(kind: str, prefix: str, title: str, relation: str) -> None:
             key = f"{prefix}-{rng.randint(1000, 99999)}"
-            self._add(table, {
-                "release_id": rel.id, "kind": kind, "external_key": key, "title": title,
-                "url": f"https://itsm.example.com/{kind}/{key}", "relation": relation,
-            })
+            self._add(
+                table,
+                {
+                    "release_id": rel.id,
+                    "kind": kind,
+                    "external_key": key,
+                    "title": title,
+                    "url": f"https://itsm.example.com/{kind}/{key}",
+                    "relation": relation,
+                },
+            )
 
         if rel.type == "emergency":
             title = self.rows[Release.__table__][-1]["title"]
-            link("incident", "INC", f"{app.name} outage: " + title.rsplit(" for ", 1)[0], "initiated_by")
+            link(
+                "incident",
+                "INC",
+                f"{app.name} outage: " + title.rsplit(" for ", 1)[0],
+                "initiated_by",
+            )
         elif rng.random() < 0.6:
-            link("request", "REQ", f"{topics[0][0].upper() + topics[0][1:]} for {app.team}", "initiated_by")
+            link(
+                "request",
+                "REQ",
+                f"{topics[0][0].upper() + topics[0][1:]} for {app.team}",
+                "initiated_by",
+            )
         if rel.type == "patch" or rng.random() < 0.25:
             link("problem", "PRB", f"Recurring {rng.choice(DEFECTS)}", "fixes")
         if rel.flavour != "success" and LEVEL[rel.effective] >= 6:
-            link("incident", "INC", f"{app.name} degraded after the {rel.key} deployment", "caused_by")
+            link(
+                "incident",
+                "INC",
+                f"{app.name} degraded after the {rel.key} deployment",
+                "caused_by",
+            )
         if rng.random() < 0.3:
-            link("knowledge_article", "KB", f"{app.name}: operating notes for {topics[0]}", "documents")
+            link(
+                "knowledge_article",
+                "KB",
+                f"{app.name}: operating notes for {topics[0]}",
+                "documents",
+            )
 
     # --- across releases ----------------------------------------------------------------------------
 
@@ -1114,7 +1524,11 @@ class _Demo:
                 continue
             lo = max(0, i - 40)
             b = ordered[rng.randrange(lo, i)]
-            if b.deploy_day >= a.deploy_day or b.app is a.app or b.status in ("Cancelled", "Rolled Back"):
+            if (
+                b.deploy_day >= a.deploy_day
+                or b.app is a.app
+                or b.status in ("Cancelled", "Rolled Back")
+            ):
                 continue
             if LEVEL[a.effective] >= 6 and b.status not in deployed:
                 continue
@@ -1127,8 +1541,12 @@ class _Demo:
         # One pair of future releases that must go out together.
         early = [r for r in ordered if r.status in ("Planning", "Build")]
         for x, y in zip(early, early[1:], strict=False):
-            if x.deploy_day == y.deploy_day and x.app is not y.app and (x.id, y.id) not in made \
-                    and (y.id, x.id) not in made:
+            if (
+                x.deploy_day == y.deploy_day
+                and x.app is not y.app
+                and (x.id, y.id) not in made
+                and (y.id, x.id) not in made
+            ):
                 self._add(table, {"release_id": y.id, "prerequisite_id": x.id, "kind": "together"})
                 break
 
@@ -1143,8 +1561,18 @@ class _Demo:
             title, note = self._change_text(category, app, rng.choice(app.topics))
             approval = "rejected" if k % 3 == 2 else "pending"
             created = self.now - rng.randint(1, 40) * DAY - rng.randint(0, 600) * MINUTE
-            self._change(title=title, category=category, approval=approval, release_id=None, created=created,
-                         note=note, app=app, change_type="normal", caused=False, known=None)
+            self._change(
+                title=title,
+                category=category,
+                approval=approval,
+                release_id=None,
+                created=created,
+                note=note,
+                app=app,
+                change_type="normal",
+                caused=False,
+                known=None,
+            )
 
     def _baseline(self, rels: list[_Rel]) -> None:
         """The plan as agreed a month ago: slipped releases show their original dates."""
@@ -1156,28 +1584,56 @@ class _Demo:
             snapshot[rel.key] = {
                 "planned_start": (row_start + base_shift).isoformat(),
                 "planned_end": (row_end + base_shift).isoformat(),
-                "deploy_start": None, "deploy_end": None,
-                "tasks": {tid: [(s + shift).isoformat(), (e + shift).isoformat()] for tid, (s, e) in dates.items()},
+                "deploy_start": None,
+                "deploy_end": None,
+                "tasks": {
+                    tid: [(s + shift).isoformat(), (e + shift).isoformat()]
+                    for tid, (s, e) in dates.items()
+                },
             }
         by_id = {row["id"]: row for row in self.rows[Release.__table__]}
         for rel in rels:
             row = by_id[rel.id]
             base = dt.timedelta(days=rel.baseline_shift)
-            snapshot[rel.key]["deploy_start"] = (row["deploy_start"] + base).isoformat().replace("+00:00", "Z")
-            snapshot[rel.key]["deploy_end"] = (row["deploy_end"] + base).isoformat().replace("+00:00", "Z")
-        self._add(Baseline.__table__, {
-            "name": "Quarterly plan baseline", "created_at": self.now - 30 * DAY, "snapshot": snapshot,
-        })
+            snapshot[rel.key]["deploy_start"] = (
+                (row["deploy_start"] + base).isoformat().replace("+00:00", "Z")
+            )
+            snapshot[rel.key]["deploy_end"] = (
+                (row["deploy_end"] + base).isoformat().replace("+00:00", "Z")
+            )
+        self._add(
+            Baseline.__table__,
+            {
+                "name": "Quarterly plan baseline",
+                "created_at": self.now - 30 * DAY,
+                "snapshot": snapshot,
+            },
+        )
 
     # --- writing -----------------------------------------------------------------------------------
 
     def _write(self) -> None:
         order: list[Any] = [
-            Person.__table__, ConfigurationItem.__table__, ci_relations, Template.__table__, Rule.__table__,
-            CalendarWindow.__table__, window_cis, Release.__table__, ReleaseDependency.__table__,
-            Change.__table__, change_cis, Task.__table__, TaskDependency.__table__, TestRun.__table__,
-            ApprovalStage.__table__, Approval.__table__, Deployment.__table__, Review.__table__,
-            LinkedRecord.__table__, Baseline.__table__,
+            Person.__table__,
+            ConfigurationItem.__table__,
+            ci_relations,
+            Template.__table__,
+            Rule.__table__,
+            CalendarWindow.__table__,
+            window_cis,
+            Release.__table__,
+            ReleaseDependency.__table__,
+            Change.__table__,
+            change_cis,
+            Task.__table__,
+            TaskDependency.__table__,
+            TestRun.__table__,
+            ApprovalStage.__table__,
+            Approval.__table__,
+            Deployment.__table__,
+            Review.__table__,
+            LinkedRecord.__table__,
+            Baseline.__table__,
         ]
         assert set(self.rows) <= set(order), set(self.rows) - set(order)
         for table in order:
@@ -1189,15 +1645,20 @@ class _Demo:
 # --- the service ------------------------------------------------------------------------------------
 
 _CONTENT = [
-    (Release, "release", "releases"), (Change, "change", "changes"), (Person, "person", "people"),
+    (Release, "release", "releases"),
+    (Change, "change", "changes"),
+    (Person, "person", "people"),
     (ConfigurationItem, "configuration item", "configuration items"),
-    (CalendarWindow, "calendar window", "calendar windows"), (Template, "template", "templates"),
-    (Rule, "rule", "rules"), (Baseline, "baseline", "baselines"),
+    (CalendarWindow, "calendar window", "calendar windows"),
+    (Template, "template", "templates"),
+    (Rule, "rule", "rules"),
+    (Baseline, "baseline", "baselines"),
 ]
 
 
-def generate_demo(ctx: Ctx, *, releases: int = DEFAULT_RELEASES, seed: int = 1,
-                  today: dt.date | None = None) -> dict[str, Any]:
+def generate_demo(
+    ctx: Ctx, *, releases: int = DEFAULT_RELEASES, seed: int = 1, today: dt.date | None = None
+) -> dict[str, Any]:
     """Fill an empty plan with a realistic demo; returns what was made.
 
     The summary maps each kind of record to its count (``releases``, ``tasks``, …), plus
@@ -1207,8 +1668,15 @@ def generate_demo(ctx: Ctx, *, releases: int = DEFAULT_RELEASES, seed: int = 1,
     Refuses a plan that already holds releases (or any people, CIs, changes, windows, templates,
     rules or baselines): the demo never mixes with real data.
     """
-    if isinstance(releases, bool) or not isinstance(releases, int) or not 1 <= releases <= MAX_RELEASES:
-        raise ValidationError(f"releases: a whole number from 1 to {MAX_RELEASES:,}, not {releases!r}", field="releases")
+    if (
+        isinstance(releases, bool)
+        or not isinstance(releases, int)
+        or not 1 <= releases <= MAX_RELEASES
+    ):
+        raise ValidationError(
+            f"releases: a whole number from 1 to {MAX_RELEASES:,}, not {releases!r}",
+            field="releases",
+        )
     day = today or ctx.today()
     with ctx.write() as tx:
         s = tx.session
@@ -1223,6 +1691,10 @@ def generate_demo(ctx: Ctx, *, releases: int = DEFAULT_RELEASES, seed: int = 1,
         summary = demo.run()
         counts = {k: v for k, v in summary.items() if isinstance(v, int)}
         summary["generated_with"] = {"seed": seed, "today": day.isoformat()}
-        tx.audit("plan", "demo", "generate demo", after={"seed": seed, "today": day.isoformat(), **counts})
+        tx.audit(
+            "plan",
+            "demo",
+            "generate demo",
+            after={"seed": seed, "today": day.isoformat(), **counts},
+        )
     return summary
-

@@ -48,11 +48,18 @@ class AboutFacts:
             ("Qt", self.qt or "not loaded"),
             ("SQLite", self.sqlite),
             ("Platform", self.platform),
-            ("Plan schema", f"{self.plan_schema or 'no plan'} (this version writes {self.schema_head})"),
+            (
+                "Plan schema",
+                f"{self.plan_schema or 'no plan'} (this version writes {self.schema_head})",
+            ),
         ]
         if self.plan:
             rows.append(("Plan", self.plan))
-        rows += [("Log", self.log_file), ("Crash log", self.crash_file), ("Backups", self.backup_folder)]
+        rows += [
+            ("Log", self.log_file),
+            ("Crash log", self.crash_file),
+            ("Backups", self.backup_folder),
+        ]
         return rows
 
 

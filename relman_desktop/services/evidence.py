@@ -38,12 +38,16 @@ def _enum(cls: type[StrEnum], value: Any, name: str) -> Any:
         return cls(value)
     except ValueError:
         words = ", ".join(m.value for m in cls)
-        raise ValidationError(f"{_label(name)}: {value!r} is not one of {words}", field=name) from None
+        raise ValidationError(
+            f"{_label(name)}: {value!r} is not one of {words}", field=name
+        ) from None
 
 
 def _count(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError(f"{_label(name)}: must be a whole number 0 or more, not {value!r}", field=name)
+        raise ValidationError(
+            f"{_label(name)}: must be a whole number 0 or more, not {value!r}", field=name
+        )
     return limits.check_number(name, value, _label(name)) if name in limits.BOUNDS else value
 
 
@@ -72,8 +76,11 @@ def _text(value: Any, name: str, *, required: bool = False) -> str | None:
 def _order(values: dict[str, Any], first: str, then: str, what: str) -> None:
     a, b = values.get(first), values.get(then)
     if a is not None and b is not None and b < a:
-        raise ValidationError(f"{_label(then)}: {what} ({b:%Y-%m-%d %H:%M}) before {_label(first).lower()} "
-                              f"({a:%Y-%m-%d %H:%M})", field=then)
+        raise ValidationError(
+            f"{_label(then)}: {what} ({b:%Y-%m-%d %H:%M}) before {_label(first).lower()} "
+            f"({a:%Y-%m-%d %H:%M})",
+            field=then,
+        )
 
 
 # --- test runs -------------------------------------------------------------------------------------------
@@ -116,19 +123,38 @@ def list_test_runs(ctx: Ctx, key: str) -> list[dict[str, Any]]:
     with ctx.read() as s:
         rel = release_by_key(s, key)
         return [
-            {"id": r.id, "kind": E.TestKind(r.kind).value, "environment": r.environment, "passed": r.passed,
-             "failed": r.failed, "skipped": r.skipped, "run_at": r.run_at, "source": r.source,
-             "verdict": E.Verdict(r.verdict).value,
-             # read from a report file (relman import tests): which tests failed, the file's hash
-             "failures": list(r.failures or []), "source_sha256": r.source_sha256, "note": r.note}
+            {
+                "id": r.id,
+                "kind": E.TestKind(r.kind).value,
+                "environment": r.environment,
+                "passed": r.passed,
+                "failed": r.failed,
+                "skipped": r.skipped,
+                "run_at": r.run_at,
+                "source": r.source,
+                "verdict": E.Verdict(r.verdict).value,
+                # read from a report file (relman import tests): which tests failed, the file's hash
+                "failures": list(r.failures or []),
+                "source_sha256": r.source_sha256,
+                "note": r.note,
+            }
             for r in sorted(rel.test_runs, key=lambda r: (r.run_at, r.id))
         ]
 
 
 # --- deployments ----------------------------------------------------------------------------------------
 
-DEPLOYMENT_FIELDS = ("environment", "wave", "started_at", "finished_at", "outcome", "incidents",
-                     "failure_detected_at", "restored_at", "hotfix")
+DEPLOYMENT_FIELDS = (
+    "environment",
+    "wave",
+    "started_at",
+    "finished_at",
+    "outcome",
+    "incidents",
+    "failure_detected_at",
+    "restored_at",
+    "hotfix",
+)
 
 
 def _deployment_values(fields: dict[str, Any]) -> dict[str, Any]:
@@ -178,11 +204,19 @@ def record_deployment(
     hotfix: bool = False,
 ) -> int:
     """A deployment of the release to an environment (a wave, its times and outcome)."""
-    values = _deployment_values({
-        "environment": environment, "wave": wave, "started_at": started_at, "finished_at": finished_at,
-        "outcome": outcome, "incidents": incidents, "failure_detected_at": failure_detected_at,
-        "restored_at": restored_at, "hotfix": hotfix,
-    })
+    values = _deployment_values(
+        {
+            "environment": environment,
+            "wave": wave,
+            "started_at": started_at,
+            "finished_at": finished_at,
+            "outcome": outcome,
+            "incidents": incidents,
+            "failure_detected_at": failure_detected_at,
+            "restored_at": restored_at,
+            "hotfix": hotfix,
+        }
+    )
     _check_deployment(values)
     with ctx.write() as tx:
         rel = release_by_key(tx.session, key)
@@ -207,8 +241,14 @@ def update_deployment(ctx: Ctx, deployment_id: int, **fields: Any) -> dict[str, 
         after = _deployment_view(dep)
         changed = sorted(k for k in after if after[k] != before[k])
         if changed:
-            tx.audit("deployment", dep.id, "update", {k: before[k] for k in changed}, {k: after[k] for k in changed},
-                     release_key=dep.release.key)
+            tx.audit(
+                "deployment",
+                dep.id,
+                "update",
+                {k: before[k] for k in changed},
+                {k: after[k] for k in changed},
+                release_key=dep.release.key,
+            )
         return after
 
 
@@ -237,7 +277,11 @@ def record_review(
     with ctx.write() as tx:
         s = tx.session
         rel = release_by_key(s, key)
-        values["closed_by"] = person_by_email(s, closed_by_email, field="closed_by_email") if closed_by_email else None
+        values["closed_by"] = (
+            person_by_email(s, closed_by_email, field="closed_by_email")
+            if closed_by_email
+            else None
+        )
         review = s.execute(select(Review).where(Review.release_id == rel.id)).scalar_one_or_none()
         view_names = ("outcome", "incidents", "lessons_learned", "user_feedback", "closed_at")
 
@@ -290,7 +334,8 @@ def add_link(
         ).first()
         if dup:
             raise ValidationError(
-                f"External key: {values['external_key']} is already linked to {rel.key}", field="external_key"
+                f"External key: {values['external_key']} is already linked to {rel.key}",
+                field="external_key",
             )
         link = LinkedRecord(**values)
         rel.links.append(link)
@@ -304,8 +349,13 @@ def remove_link(ctx: Ctx, link_id: int) -> None:
         link = tx.session.get(LinkedRecord, link_id)
         if link is None:
             raise NotFound(f"no linked record #{link_id} in this plan")
-        before = {"kind": link.kind, "external_key": link.external_key, "relation": link.relation,
-                  "title": link.title, "url": link.url}
+        before = {
+            "kind": link.kind,
+            "external_key": link.external_key,
+            "relation": link.relation,
+            "title": link.title,
+            "url": link.url,
+        }
         key = link.release.key
         link.release.links.remove(link)
         tx.session.delete(link)
@@ -334,17 +384,29 @@ def get_review(ctx: Ctx, key: str) -> dict[str, Any] | None:
         r = release_by_key(s, key).review
         if r is None:
             return None
-        return {"id": r.id, "outcome": r.outcome.value, "incidents": r.incidents,
-                "lessons_learned": r.lessons_learned, "user_feedback": r.user_feedback,
-                "closed_at": r.closed_at, "closed_by_email": r.closed_by.email if r.closed_by else None}
+        return {
+            "id": r.id,
+            "outcome": r.outcome.value,
+            "incidents": r.incidents,
+            "lessons_learned": r.lessons_learned,
+            "user_feedback": r.user_feedback,
+            "closed_at": r.closed_at,
+            "closed_by_email": r.closed_by.email if r.closed_by else None,
+        }
 
 
 def list_links(ctx: Ctx, key: str) -> list[dict[str, Any]]:
     with ctx.read() as s:
         rel = release_by_key(s, key)
         return [
-            {"id": link.id, "kind": link.kind.value, "external_key": link.external_key, "title": link.title,
-             "url": link.url, "relation": link.relation.value}
+            {
+                "id": link.id,
+                "kind": link.kind.value,
+                "external_key": link.external_key,
+                "title": link.title,
+                "url": link.url,
+                "relation": link.relation.value,
+            }
             for link in sorted(rel.links, key=lambda link: (link.kind.value, link.external_key))
         ]
 
@@ -355,8 +417,15 @@ def delete_test_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
         run = tx.session.get(TestRun, run_id)
         if run is None:
             raise NotFound(f"no test run #{run_id} in this plan")
-        before = {"kind": run.kind.value, "environment": run.environment, "passed": run.passed,
-                  "failed": run.failed, "skipped": run.skipped, "run_at": run.run_at, "source": run.source}
+        before = {
+            "kind": run.kind.value,
+            "environment": run.environment,
+            "passed": run.passed,
+            "failed": run.failed,
+            "skipped": run.skipped,
+            "run_at": run.run_at,
+            "source": run.source,
+        }
         key = run.release.key
         run.release.test_runs.remove(run)
         tx.session.delete(run)
@@ -386,9 +455,14 @@ def delete_review(ctx: Ctx, key: str) -> dict[str, Any] | None:
         r = rel.review
         if r is None:
             return None
-        before = {"outcome": r.outcome.value, "incidents": r.incidents, "lessons_learned": r.lessons_learned,
-                  "user_feedback": r.user_feedback, "closed_at": r.closed_at,
-                  "closed_by_email": r.closed_by.email if r.closed_by else None}
+        before = {
+            "outcome": r.outcome.value,
+            "incidents": r.incidents,
+            "lessons_learned": r.lessons_learned,
+            "user_feedback": r.user_feedback,
+            "closed_at": r.closed_at,
+            "closed_by_email": r.closed_by.email if r.closed_by else None,
+        }
         rel.review = None
         tx.session.flush()
         tx.audit("review", key, "delete", before, None, release_key=key)

@@ -134,9 +134,18 @@ def release_graph(ctx: Ctx, *, with_conflicts: bool = True) -> ReleaseGraph:
     """Every release and dependency of the plan, with conflict counts and the critical chain."""
     with ctx.read() as s:
         rows = s.execute(
-            select(Release.key, Release.title, Release.application, Release.planned_start,
-                   Release.planned_end, Release.deploy_start, Release.deploy_end,
-                   WorkflowState.name, WorkflowState.color, WorkflowState.category)
+            select(
+                Release.key,
+                Release.title,
+                Release.application,
+                Release.planned_start,
+                Release.planned_end,
+                Release.deploy_start,
+                Release.deploy_end,
+                WorkflowState.name,
+                WorkflowState.color,
+                WorkflowState.category,
+            )
             .join(WorkflowState, WorkflowState.id == Release.status_id)
             .order_by(Release.key)
         ).all()
@@ -156,11 +165,20 @@ def release_graph(ctx: Ctx, *, with_conflicts: bool = True) -> ReleaseGraph:
     for r in rows:
         start, end = _interval(r)
         rules = counts.get(r.key, [])
-        nodes.append(GraphNode(
-            key=r.key, title=r.title, status=r.name, status_color=r.color, application=r.application,
-            start=start, end=end, conflicts=len(rules), conflict_rules=tuple(sorted(set(rules))),
-            terminal=E.StateCategory(r.category) == E.StateCategory.TERMINAL,
-        ))
+        nodes.append(
+            GraphNode(
+                key=r.key,
+                title=r.title,
+                status=r.name,
+                status_color=r.color,
+                application=r.application,
+                start=start,
+                end=end,
+                conflicts=len(rules),
+                conflict_rules=tuple(sorted(set(rules))),
+                terminal=E.StateCategory(r.category) == E.StateCategory.TERMINAL,
+            )
+        )
     edges = [GraphEdge(p, d, E.DependencyKind(k).value) for p, d, k in edge_rows]
     graph = ReleaseGraph(nodes, edges)
     graph.critical_chain = critical_chain(graph)
@@ -194,6 +212,7 @@ def critical_chain(graph: ReleaseGraph) -> list[str]:
             cur = best.get(v)
             if cur is None or (cand[0], -cand[1], cand[2]) < (cur[0], -cur[1], cur[2]):
                 best[v] = cand
+
     def score(v: str) -> tuple[dt.timedelta, int, str]:
         start, length, _ = best[v]
         end = nodes[v].end
@@ -217,7 +236,9 @@ def neighbourhood(graph: nx.DiGraph, key: str, up: int, down: int) -> set[str]:
         return set()
     keep = {key}
     if up > 0:
-        keep |= set(nx.single_source_shortest_path_length(graph.reverse(copy=False), key, cutoff=up))
+        keep |= set(
+            nx.single_source_shortest_path_length(graph.reverse(copy=False), key, cutoff=up)
+        )
     if down > 0:
         keep |= set(nx.single_source_shortest_path_length(graph, key, cutoff=down))
     return keep
@@ -287,7 +308,9 @@ class TaskGraph:
     def digraph(self) -> nx.DiGraph:
         g = nx.DiGraph()
         g.add_nodes_from(n.id for n in self.nodes)
-        g.add_edges_from((e.predecessor, e.successor, {"type": e.type, "lag": e.lag_days}) for e in self.edges)
+        g.add_edges_from(
+            (e.predecessor, e.successor, {"type": e.type, "lag": e.lag_days}) for e in self.edges
+        )
         return g
 
 
@@ -298,14 +321,20 @@ def task_graph(ctx: Ctx, key: str) -> TaskGraph:
     with ctx.read() as s:
         rel = release_by_key(s, key)
         rows = s.execute(
-            select(Task.id, Task.local_id, Task.title, Task.phase, Task.status, Task.start, Task.end)
-            .where(Task.release_id == rel.id).order_by(Task.position, Task.id)
+            select(
+                Task.id, Task.local_id, Task.title, Task.phase, Task.status, Task.start, Task.end
+            )
+            .where(Task.release_id == rel.id)
+            .order_by(Task.position, Task.id)
         ).all()
         local = {r.id: r.local_id for r in rows}
         links = s.execute(
-            select(TaskDependency.predecessor_id, TaskDependency.successor_id, TaskDependency.type,
-                   TaskDependency.lag_days)
-            .where(TaskDependency.predecessor_id.in_(local))
+            select(
+                TaskDependency.predecessor_id,
+                TaskDependency.successor_id,
+                TaskDependency.type,
+                TaskDependency.lag_days,
+            ).where(TaskDependency.predecessor_id.in_(local))
         ).all()
     try:
         schedule = task_critical_path(ctx, key).by_id()
@@ -314,13 +343,22 @@ def task_graph(ctx: Ctx, key: str) -> TaskGraph:
     nodes = []
     for r in rows:
         sched = schedule.get(r.local_id)
-        nodes.append(TaskNode(
-            r.local_id, r.title, E.Phase(r.phase).value, E.TaskStatus(r.status).value, r.start, r.end,
-            critical=bool(sched and sched.critical), slack_days=sched.total_slack if sched else None,
-        ))
+        nodes.append(
+            TaskNode(
+                r.local_id,
+                r.title,
+                E.Phase(r.phase).value,
+                E.TaskStatus(r.status).value,
+                r.start,
+                r.end,
+                critical=bool(sched and sched.critical),
+                slack_days=sched.total_slack if sched else None,
+            )
+        )
     edges = [
         TaskEdge(local[p], local[q], E.LinkType(t).value, lag or 0)
-        for p, q, t, lag in links if p in local and q in local
+        for p, q, t, lag in links
+        if p in local and q in local
     ]
     return TaskGraph(key, nodes, edges)
 
@@ -354,23 +392,51 @@ class CIImpact:
     changes: list[dict[str, Any]]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ci": self.ci, "parents": self.parents, "children": self.children,
-                "releases": self.releases, "changes": self.changes}
+        return {
+            "ci": self.ci,
+            "parents": self.parents,
+            "children": self.children,
+            "releases": self.releases,
+            "changes": self.changes,
+        }
 
 
 def ci_impact(ctx: Ctx, name: str) -> CIImpact:
     """Every release and change that touches CI ``name`` or its direct parents and children."""
     with ctx.read() as s:
-        ci_id = s.execute(select(ConfigurationItem.id).where(ConfigurationItem.name == name)).scalar_one_or_none()
+        ci_id = s.execute(
+            select(ConfigurationItem.id).where(ConfigurationItem.name == name)
+        ).scalar_one_or_none()
         if ci_id is None:
             raise NotFound(f"no configuration item {name!r}")
         names = dict(s.execute(select(ConfigurationItem.id, ConfigurationItem.name)).all())
-        parents = {p for (p,) in s.execute(select(ci_relations.c.parent_id).where(ci_relations.c.child_id == ci_id))}
-        children = {c for (c,) in s.execute(select(ci_relations.c.child_id).where(ci_relations.c.parent_id == ci_id))}
-        relation = {ci_id: "itself", **{p: "parent" for p in parents}, **{c: "child" for c in children}}
+        parents = {
+            p
+            for (p,) in s.execute(
+                select(ci_relations.c.parent_id).where(ci_relations.c.child_id == ci_id)
+            )
+        }
+        children = {
+            c
+            for (c,) in s.execute(
+                select(ci_relations.c.child_id).where(ci_relations.c.parent_id == ci_id)
+            )
+        }
+        relation = {
+            ci_id: "itself",
+            **{p: "parent" for p in parents},
+            **{c: "child" for c in children},
+        }
         rows = s.execute(
-            select(Change.key, Change.title, Change.approval, Release.key, Release.title, WorkflowState.name,
-                   change_cis.c.ci_id)
+            select(
+                Change.key,
+                Change.title,
+                Change.approval,
+                Release.key,
+                Release.title,
+                WorkflowState.name,
+                change_cis.c.ci_id,
+            )
             .join(change_cis, change_cis.c.change_id == Change.id)
             .outerjoin(Release, Release.id == Change.release_id)
             .outerjoin(WorkflowState, WorkflowState.id == Release.status_id)
@@ -381,11 +447,21 @@ def ci_impact(ctx: Ctx, name: str) -> CIImpact:
     rels: dict[str, dict[str, Any]] = {}
     for ckey, ctitle, approval, rkey, rtitle, status, cid in rows:
         via = {"ci": names[cid], "relation": relation[cid]}
-        ch = changes.setdefault(ckey, {"key": ckey, "title": ctitle, "approval": E.ChangeApproval(approval).value,
-                                       "release": rkey, "via": []})
+        ch = changes.setdefault(
+            ckey,
+            {
+                "key": ckey,
+                "title": ctitle,
+                "approval": E.ChangeApproval(approval).value,
+                "release": rkey,
+                "via": [],
+            },
+        )
         ch["via"].append(via)
         if rkey is not None:
-            rel = rels.setdefault(rkey, {"key": rkey, "title": rtitle, "status": status, "changes": [], "via": []})
+            rel = rels.setdefault(
+                rkey, {"key": rkey, "title": rtitle, "status": status, "changes": [], "via": []}
+            )
             if ckey not in rel["changes"]:
                 rel["changes"].append(ckey)
             if via not in rel["via"]:

@@ -61,7 +61,11 @@ def scope_defined(session: Session, release: Release, param: Any, today: dt.date
 
 
 def changes_approved(session: Session, release: Release, param: Any, today: dt.date) -> list[str]:
-    changes = session.execute(select(Change).where(Change.release_id == release.id).order_by(Change.key)).scalars().all()
+    changes = (
+        session.execute(select(Change).where(Change.release_id == release.id).order_by(Change.key))
+        .scalars()
+        .all()
+    )
     if not changes:
         return ["no change is linked to this release"]
     return [
@@ -76,7 +80,9 @@ def phase_tasks_done(session: Session, release: Release, param: Any, today: dt.d
         return [f"this guard needs a task phase, not {param!r}"]
     tasks = (
         session.execute(
-            select(Task).where(Task.release_id == release.id, Task.phase == param).order_by(Task.position, Task.id)
+            select(Task)
+            .where(Task.release_id == release.id, Task.phase == param)
+            .order_by(Task.position, Task.id)
         )
         .scalars()
         .all()
@@ -112,7 +118,9 @@ def approvals_complete(session: Session, release: Release, param: Any, today: dt
 
     stages = (
         session.execute(
-            select(ApprovalStage).where(ApprovalStage.release_id == release.id).order_by(ApprovalStage.position)
+            select(ApprovalStage)
+            .where(ApprovalStage.release_id == release.id)
+            .order_by(ApprovalStage.position)
         )
         .scalars()
         .all()
@@ -140,9 +148,13 @@ def rollback_ready(session: Session, release: Release, param: Any, today: dt.dat
     if days is not None:
         rehearsed = release.rollback_rehearsed_on
         if rehearsed is None:
-            problems.append(f"rollback never rehearsed (the template asks for a rehearsal within {days} days)")
+            problems.append(
+                f"rollback never rehearsed (the template asks for a rehearsal within {days} days)"
+            )
         elif (today - rehearsed).days > days:
-            problems.append(f"rollback last rehearsed {rehearsed.isoformat()}, more than {days} days ago")
+            problems.append(
+                f"rollback last rehearsed {rehearsed.isoformat()}, more than {days} days ago"
+            )
     return problems
 
 
@@ -176,7 +188,9 @@ def dependencies_met(session: Session, release: Release, param: Any, today: dt.d
         state, role = pre.status.name, E.state_role(pre.status.role)
         if kind == E.DependencyKind.TOGETHER:
             if role not in E.READY_TO_DEPLOY_ROLES:
-                problems.append(f"{pre.key} (deploys together with this release) is {state}, not approved yet")
+                problems.append(
+                    f"{pre.key} (deploys together with this release) is {state}, not approved yet"
+                )
         elif role not in E.DEPLOYED_ROLES:
             problems.append(f"{pre.key} (a prerequisite) is {state}, not deployed or closed")
     return problems
@@ -240,7 +254,9 @@ class GuardResult:
         return not self.messages
 
 
-def check_guard(session: Session, release: Release, name: str, param: str | None, today: dt.date) -> GuardResult:
+def check_guard(
+    session: Session, release: Release, name: str, param: str | None, today: dt.date
+) -> GuardResult:
     guard = GUARDS.get(name)
     if guard is None:
         return GuardResult(name, param, [f"unknown guard {name!r} in the workflow"], "Overview")

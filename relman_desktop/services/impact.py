@@ -225,81 +225,135 @@ def _day(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def _load_releases(s: Session, index: Any = None) -> tuple[dict[int, _Rel], list[tuple[int, int, str]]]:
+def _load_releases(
+    s: Session, index: Any = None
+) -> tuple[dict[int, _Rel], list[tuple[int, int, str]]]:
     """Every release as a shift needs it, and the release dependencies. With ``index`` (the
     conflict service's PlanIndex, already read for the new-conflicts check) the keys, states,
     deployment windows and dependencies come from it: only the planned days are read again."""
     terminal = E.StateCategory.TERMINAL.value
     rels = {}
     if index is not None:
-        days: Any = s.execute(select(Release.id, type_coerce(Release.planned_start, String),
-                                     type_coerce(Release.planned_end, String),
-                                     type_coerce(Release.actual_end, String)))
+        days: Any = s.execute(
+            select(
+                Release.id,
+                type_coerce(Release.planned_start, String),
+                type_coerce(Release.planned_end, String),
+                type_coerce(Release.actual_end, String),
+            )
+        )
         for rid, p_start, p_end, a_end in days:
             info = index.releases[rid]
             rels[rid] = _Rel(
-                rid, info.key, _day(p_start), _day(p_end), info.start, info.end, info.status,
+                rid,
+                info.key,
+                _day(p_start),
+                _day(p_end),
+                info.start,
+                info.end,
+                info.status,
                 frozen=info.terminal or info.deployed or a_end is not None,
-                cancelled=info.role == E.StateRole.CANCELLED, deployed=info.deployed,
+                cancelled=info.role == E.StateRole.CANCELLED,
+                deployed=info.deployed,
             )
-        return rels, [(release_id, prereq_id, kind.value) for release_id, prereq_id, kind in index.dependencies]
-    raw = [type_coerce(c, String) for c in (Release.planned_start, Release.planned_end, Release.deploy_start,
-                                            Release.deploy_end, Release.actual_end, WorkflowState.category,
-                                            WorkflowState.role)]
+        return rels, [
+            (release_id, prereq_id, kind.value)
+            for release_id, prereq_id, kind in index.dependencies
+        ]
+    raw = [
+        type_coerce(c, String)
+        for c in (
+            Release.planned_start,
+            Release.planned_end,
+            Release.deploy_start,
+            Release.deploy_end,
+            Release.actual_end,
+            WorkflowState.category,
+            WorkflowState.role,
+        )
+    ]
     rows: list[Any] = s.execute(  # type: ignore[assignment]
-        select(Release.id, Release.key, WorkflowState.name, *raw)
-        .join(WorkflowState, WorkflowState.id == Release.status_id)
+        select(Release.id, Release.key, WorkflowState.name, *raw).join(
+            WorkflowState, WorkflowState.id == Release.status_id
+        )
     ).all()
     for rid, key, state, p_start, p_end, d_start, d_end, a_end, category, role in rows:
         deployed = role in E.DEPLOYED_ROLES  # by role, never by the state's (editable) name
         rels[rid] = _Rel(
-            rid, key, _day(p_start), _day(p_end), _utc(d_start), _utc(d_end), state,
+            rid,
+            key,
+            _day(p_start),
+            _day(p_end),
+            _utc(d_start),
+            _utc(d_end),
+            state,
             frozen=category == terminal or deployed or a_end is not None,
-            cancelled=role == E.StateRole.CANCELLED, deployed=deployed,
+            cancelled=role == E.StateRole.CANCELLED,
+            deployed=deployed,
         )
     deps = [
         (release_id, prereq_id, str(kind))
         for release_id, prereq_id, kind in s.execute(
-            select(ReleaseDependency.release_id, ReleaseDependency.prerequisite_id,
-                   type_coerce(ReleaseDependency.kind, String))
+            select(
+                ReleaseDependency.release_id,
+                ReleaseDependency.prerequisite_id,
+                type_coerce(ReleaseDependency.kind, String),
+            )
         )
     ]
     return rels, deps
 
 
-def _load_tasks(s: Session, release_ids: list[int], *, links: bool = True
-                ) -> tuple[list[_Task], list[tuple[int, int, str, int]]]:
+def _load_tasks(
+    s: Session, release_ids: list[int], *, links: bool = True
+) -> tuple[list[_Task], list[tuple[int, int, str, int]]]:
     """The tasks of ``release_ids`` (by release, in their order) and, with ``links``, the task
     links into them. Many releases (a shift at the root of a big plan) are read in one pass."""
     tasks: list[_Task] = []
     found: list[tuple[int, int, str, int]] = []
     stmt = (
-        select(Task.id, Task.release_id, Task.local_id, Task.title, type_coerce(Task.start, String),
-               type_coerce(Task.end, String), type_coerce(Task.status, String), Person.email)
+        select(
+            Task.id,
+            Task.release_id,
+            Task.local_id,
+            Task.title,
+            type_coerce(Task.start, String),
+            type_coerce(Task.end, String),
+            type_coerce(Task.status, String),
+            Person.email,
+        )
         .outerjoin(Person, Person.id == Task.assignee_id)
         .order_by(Task.release_id, Task.position, Task.id)
     )
     if len(release_ids) > ONE_PASS_RELEASES:
         chunks: Iterable[Any] = [s.execute(stmt)]
     else:
-        chunks = (s.execute(stmt.where(Task.release_id.in_(release_ids[i:i + 500])))
-                  for i in range(0, len(release_ids), 500))
+        chunks = (
+            s.execute(stmt.where(Task.release_id.in_(release_ids[i : i + 500])))
+            for i in range(0, len(release_ids), 500)
+        )
     by_release: dict[int, list[_Task]] = defaultdict(list)
     for rows in chunks:
         for tid, rid, local_id, title, start, end, status, email in rows:
-            by_release[rid].append(_Task(tid, rid, local_id, title, _day(start), _day(end), status, email))
+            by_release[rid].append(
+                _Task(tid, rid, local_id, title, _day(start), _day(end), status, email)
+            )
     for rid in release_ids:  # only these, in the caller's order (a shift: the order they move in)
         tasks += by_release.get(rid, ())
     if not links:
         return tasks, found
     ids = [t.id for t in tasks]
     for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
+        chunk = ids[i : i + 500]
         found += [
             (p, q, E.LinkType(t).value, lag or 0)
             for p, q, t, lag in s.execute(
-                select(TaskDependency.predecessor_id, TaskDependency.successor_id, TaskDependency.type,
-                       TaskDependency.lag_days).where(TaskDependency.successor_id.in_(chunk))
+                select(
+                    TaskDependency.predecessor_id,
+                    TaskDependency.successor_id,
+                    TaskDependency.type,
+                    TaskDependency.lag_days,
+                ).where(TaskDependency.successor_id.in_(chunk))
             )
         ]
     return tasks, found
@@ -321,10 +375,13 @@ class _Plan:
     moves: list[Move] = field(default_factory=list)
     holidays: frozenset[dt.date] = frozenset()
     _workdays: dict[tuple[dt.date, int], int] = field(default_factory=dict)
-    _spans: dict[int, tuple[tuple[dt.datetime, dt.datetime], tuple[dt.datetime, dt.datetime]] | None] = field(
-        default_factory=dict)
+    _spans: dict[
+        int, tuple[tuple[dt.datetime, dt.datetime], tuple[dt.datetime, dt.datetime]] | None
+    ] = field(default_factory=dict)
 
-    def span(self, rid: int) -> tuple[tuple[dt.datetime, dt.datetime], tuple[dt.datetime, dt.datetime]] | None:
+    def span(
+        self, rid: int
+    ) -> tuple[tuple[dt.datetime, dt.datetime], tuple[dt.datetime, dt.datetime]] | None:
         """A release's interval before and after the shift (its start kept when only its end
         moves), or None when it has no dates. Only asked once the release's shift is final."""
         if rid not in self._spans:
@@ -343,7 +400,9 @@ class _Plan:
         an anchor day: each pair is counted once)."""
         found = self._workdays.get((anchor, days))
         if found is None:
-            found = self._workdays[(anchor, days)] = W.workdays_between(anchor, anchor + days * DAY, self.holidays)
+            found = self._workdays[(anchor, days)] = W.workdays_between(
+                anchor, anchor + days * DAY, self.holidays
+            )
         return found
 
 
@@ -364,10 +423,13 @@ def _parse_key(key: str) -> tuple[str, str | None]:
 
 def _plan_shift(s: Session, key: str, shift: int, index: Any = None) -> _Plan:
     if not isinstance(shift, int) or isinstance(shift, bool):
-        raise ValidationError(f"the shift must be a whole number of days, not {shift!r}", field="days")
+        raise ValidationError(
+            f"the shift must be a whole number of days, not {shift!r}", field="days"
+        )
     if abs(shift) > MAX_SHIFT_DAYS:
         raise ValidationError(
-            f"the shift must be at most {MAX_SHIFT_DAYS:,} days either way, not {shift:,}", field="days"
+            f"the shift must be at most {MAX_SHIFT_DAYS:,} days either way, not {shift:,}",
+            field="days",
         )
     rel_key, task_id = _parse_key(key)
     source = release_by_key(s, rel_key)
@@ -398,9 +460,12 @@ def _plan_shift(s: Session, key: str, shift: int, index: Any = None) -> _Plan:
 
 
 def _has_task_dates(s: Session, release_id: int) -> bool:
-    return s.execute(
-        select(Task.id).where(Task.release_id == release_id, Task.start.is_not(None)).limit(1)
-    ).first() is not None
+    return (
+        s.execute(
+            select(Task.id).where(Task.release_id == release_id, Task.start.is_not(None)).limit(1)
+        ).first()
+        is not None
+    )
 
 
 def _record_release(plan: _Plan, rel: _Rel, days: int, reason: str) -> None:
@@ -410,11 +475,19 @@ def _record_release(plan: _Plan, rel: _Rel, days: int, reason: str) -> None:
     old, new = both if both is not None else (None, None)
     anchor = (old[1] if end_only else old[0]).date() if old else None
     work = plan.workdays(anchor, days) if anchor else 0
-    plan.moves.append(Move(
-        key=rel.key, kind="release", days=days, working_days=work,
-        old_start=old[0] if old else None, new_start=new[0] if new else None,
-        old_end=old[1] if old else None, new_end=new[1] if new else None, reason=reason,
-    ))
+    plan.moves.append(
+        Move(
+            key=rel.key,
+            kind="release",
+            days=days,
+            working_days=work,
+            old_start=old[0] if old else None,
+            new_start=new[0] if new else None,
+            old_end=old[1] if old else None,
+            new_end=new[1] if new else None,
+            reason=reason,
+        )
+    )
 
 
 def _propagate_releases(s: Session, plan: _Plan, source_id: int) -> None:
@@ -487,7 +560,9 @@ def _slide_tasks(s: Session, plan: _Plan, release_ids: list[int]) -> None:
         else:
             assert t.end is not None
             new_start, new_end = None, _on_workday(t.end + days * DAY, hol, forward=days >= 0)
-        _record_task(plan, t, keys[t.release_id], new_start, new_end, f"moves with {keys[t.release_id]}")
+        _record_task(
+            plan, t, keys[t.release_id], new_start, new_end, f"moves with {keys[t.release_id]}"
+        )
 
 
 def _on_workday(day: dt.date, holidays: frozenset[dt.date], *, forward: bool) -> dt.date:
@@ -497,23 +572,38 @@ def _on_workday(day: dt.date, holidays: frozenset[dt.date], *, forward: bool) ->
     return day
 
 
-def _record_task(plan: _Plan, t: _Task, rel_key: str, new_start: dt.date | None, new_end: dt.date | None,
-                 reason: str) -> None:
+def _record_task(
+    plan: _Plan,
+    t: _Task,
+    rel_key: str,
+    new_start: dt.date | None,
+    new_end: dt.date | None,
+    reason: str,
+) -> None:
     if (new_start, new_end) == (t.start, t.end):
         return
     plan.tasks[t.id] = t
     plan.task_dates[t.id] = (new_start, new_end)
     old_anchor, new_anchor = (t.start, new_start) if t.start is not None else (t.end, new_end)
     assert old_anchor is not None and new_anchor is not None
-    plan.moves.append(Move(
-        key=f"{rel_key}/{t.local_id}", kind="task", days=(new_anchor - old_anchor).days,
-        working_days=W.workdays_between(old_anchor, new_anchor, plan.holidays),
-        old_start=t.start, new_start=new_start, old_end=t.end, new_end=new_end, reason=reason,
-    ))
+    plan.moves.append(
+        Move(
+            key=f"{rel_key}/{t.local_id}",
+            kind="task",
+            days=(new_anchor - old_anchor).days,
+            working_days=W.workdays_between(old_anchor, new_anchor, plan.holidays),
+            old_start=t.start,
+            new_start=new_start,
+            old_end=t.end,
+            new_end=new_end,
+            reason=reason,
+        )
+    )
 
 
-def _link_bound(link_type: str, lag: int, p_start: dt.date, p_end: dt.date,
-                hol: frozenset[dt.date]) -> tuple[str, dt.date]:
+def _link_bound(
+    link_type: str, lag: int, p_start: dt.date, p_end: dt.date, hol: frozenset[dt.date]
+) -> tuple[str, dt.date]:
     """Which end of the successor the link holds, and the earliest date it allows."""
     if link_type == "FS":
         return "start", W.add_workdays(p_end, 1 + lag, hol)
@@ -558,7 +648,9 @@ def _shift_task(s: Session, plan: _Plan, rel: _Rel, local_id: str, shift: int) -
         incoming[q].append((p, kind, lag))
     if task.id in graph:
         down = nx.descendants(graph, task.id)
-        for tid in (n for n in nx.topological_sort(graph.subgraph(down | {task.id})) if n != task.id):
+        for tid in (
+            n for n in nx.topological_sort(graph.subgraph(down | {task.id})) if n != task.id
+        ):
             succ = by_id[tid]
             if succ.fixed or succ.start is None or succ.end is None:
                 continue
@@ -577,12 +669,19 @@ def _shift_task(s: Session, plan: _Plan, rel: _Rel, local_id: str, shift: int) -
                     lag_text = f"{lag:+d}" if lag else ""
                     why = f"{kind}{lag_text} after {pred.local_id}"
             if need > 0:
-                new[tid] = (W.add_workdays(succ.start, need, hol), W.add_workdays(succ.end, need, hol))
+                new[tid] = (
+                    W.add_workdays(succ.start, need, hol),
+                    W.add_workdays(succ.end, need, hol),
+                )
                 _record_task(plan, succ, rel.key, *new[tid], why)
-    old_finish = max([d for t in tasks if not t.fixed for d in (t.end,) if d is not None]
-                     + ([rel.planned_end] if rel.planned_end else []), default=None)
+    old_finish = max(
+        [d for t in tasks if not t.fixed for d in (t.end,) if d is not None]
+        + ([rel.planned_end] if rel.planned_end else []),
+        default=None,
+    )
     new_finish = max(
-        [new.get(t.id, (t.start, t.end))[1] for t in tasks if not t.fixed and t.end is not None], default=None
+        [new.get(t.id, (t.start, t.end))[1] for t in tasks if not t.fixed and t.end is not None],
+        default=None,
     )
     if old_finish is None or new_finish is None or rel.frozen:
         return 0
@@ -608,12 +707,19 @@ def _violations(plan: _Plan) -> list[PrerequisiteViolation]:
             continue
         (old_r, new_r), (old_p, new_p) = r_span, p_span
         if new_r[0] < new_p[1] and not old_r[0] < old_p[1]:
-            found.append(PrerequisiteViolation(
-                release=rel.key, prerequisite=pre.key, kind=kind, release_start=new_r[0],
-                prerequisite_end=new_p[1],
-                message=(f"{rel.key} would deploy {fmt_span(new_r[0], new_r[1], dt.UTC)} but depends on "
-                         f"{pre.key}, which would deploy until {new_p[1]:%Y-%m-%d %H:%M} UTC"),
-            ))
+            found.append(
+                PrerequisiteViolation(
+                    release=rel.key,
+                    prerequisite=pre.key,
+                    kind=kind,
+                    release_start=new_r[0],
+                    prerequisite_end=new_p[1],
+                    message=(
+                        f"{rel.key} would deploy {fmt_span(new_r[0], new_r[1], dt.UTC)} but depends on "
+                        f"{pre.key}, which would deploy until {new_p[1]:%Y-%m-%d %H:%M} UTC"
+                    ),
+                )
+            )
     return sorted(found, key=lambda v: (v.release, v.prerequisite))
 
 
@@ -650,8 +756,13 @@ def _new_conflicts(plan: _Plan, index: Any) -> list[Any]:
             if not spots:
                 continue
             new_start, new_end = plan.task_dates[tid]
-            rows[spots.pop()] = (t.release_id, (new_start or t.start).isoformat(),
-                                 (new_end or t.end).isoformat(), t.title, t.email)
+            rows[spots.pop()] = (
+                t.release_id,
+                (new_start or t.start).isoformat(),
+                (new_end or t.end).isoformat(),
+                t.title,
+                t.email,
+            )
     after = C._order(C._detect(index, moved_ids))
     return [c for c in after if _conflict_key(c) not in before]
 
@@ -670,13 +781,23 @@ def impact(ctx: Ctx, key: str, shift_days: int, *, conflicts: bool = True) -> Im
         plan = _plan_shift(s, key, shift_days, index)
         found = _new_conflicts(plan, index) if index is not None else []
     result = ImpactResult(
-        key=key, shift_days=shift_days, unit="working days" if "/" in key else "calendar days",
-        moved=plan.moves, prerequisite_violations=_violations(plan), new_conflicts=found,
+        key=key,
+        shift_days=shift_days,
+        unit="working days" if "/" in key else "calendar days",
+        moved=plan.moves,
+        prerequisite_violations=_violations(plan),
+        new_conflicts=found,
     )
     for c in found:
         if c.rule == "C1":
-            result.freezes_hit.append({"release": c.releases[0], "window": c.windows[0] if c.windows else None,
-                                       "severity": c.severity, "message": c.message})
+            result.freezes_hit.append(
+                {
+                    "release": c.releases[0],
+                    "window": c.windows[0] if c.windows else None,
+                    "severity": c.severity,
+                    "message": c.message,
+                }
+            )
     return result
 
 
@@ -719,7 +840,14 @@ def apply_shift(ctx: Ctx, key: str, shift_days: int) -> ShiftApplied:
             new = {n: getattr(rel, n) for n in _RELEASE_DATES}
             before["releases"][rel.key] = jsonable(old)
             after["releases"][rel.key] = jsonable(new)
-            tx.audit("release", rel.key, "shift", old, {**new, "shift": f"{key} {shift_days:+d}"}, release_key=rel.key)
+            tx.audit(
+                "release",
+                rel.key,
+                "shift",
+                old,
+                {**new, "shift": f"{key} {shift_days:+d}"},
+                release_key=rel.key,
+            )
             tx.rule_events.append(("on_schedule_change", rid))
         for tid, (start, end) in plan.task_dates.items():
             task = s.get(Task, tid)
@@ -730,7 +858,9 @@ def apply_shift(ctx: Ctx, key: str, shift_days: int) -> ShiftApplied:
             task.start, task.end = start, end
             before["tasks"][name] = jsonable(old_t)
             after["tasks"][name] = jsonable({"start": start, "end": end})
-            tx.audit("task", name, "shift", old_t, {"start": start, "end": end}, release_key=rel_key)
+            tx.audit(
+                "task", name, "shift", old_t, {"start": start, "end": end}, release_key=rel_key
+            )
         s.flush()
         rules.run_pending(tx)  # the rules this write raised act in the same transaction
     return ShiftApplied(key, shift_days, plan.moves, before, after)
@@ -747,13 +877,21 @@ def restore_dates(ctx: Ctx, dates: dict[str, Any]) -> None:
             for n in ("planned_start", "planned_end"):
                 setattr(rel, n, dt.date.fromisoformat(values[n]) if values.get(n) else None)
             for n in ("deploy_start", "deploy_end"):
-                setattr(rel, n, dt.datetime.fromisoformat(values[n].replace("Z", "+00:00")) if values.get(n) else None)
+                setattr(
+                    rel,
+                    n,
+                    dt.datetime.fromisoformat(values[n].replace("Z", "+00:00"))
+                    if values.get(n)
+                    else None,
+                )
             tx.audit("release", key, "restore dates", old, values, release_key=key)
             tx.rule_events.append(("on_schedule_change", rel.id))
         for name, values in dates.get("tasks", {}).items():
             rel_key, local_id = name.split("/", 1)
             rel = release_by_key(s, rel_key)
-            task = s.execute(select(Task).where(Task.release_id == rel.id, Task.local_id == local_id)).scalar_one_or_none()
+            task = s.execute(
+                select(Task).where(Task.release_id == rel.id, Task.local_id == local_id)
+            ).scalar_one_or_none()
             if task is None:
                 raise NotFound(f"no task {local_id!r} in release {rel_key}")
             old_t = {"start": task.start, "end": task.end}

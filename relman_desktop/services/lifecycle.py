@@ -89,7 +89,9 @@ def _label(t: WorkflowTransition, target: WorkflowState) -> str:
     return f"Back to {target.name}" if t.to_state_id is None else target.name
 
 
-def _resolve(s: Session, release: Release, to_state: str) -> tuple[WorkflowTransition, WorkflowState]:
+def _resolve(
+    s: Session, release: Release, to_state: str
+) -> tuple[WorkflowTransition, WorkflowState]:
     wanted = (to_state or "").strip().lower()
     options = _options(s, release)
     for t, target in options:
@@ -102,7 +104,11 @@ def _resolve(s: Session, release: Release, to_state: str) -> tuple[WorkflowTrans
             return t, target
     current = release.status.name
     allowed = ", ".join(target.name for _, target in options)
-    where = f"from {current} {release.key} can move to {allowed}" if allowed else f"{current} allows no further move"
+    where = (
+        f"from {current} {release.key} can move to {allowed}"
+        if allowed
+        else f"{current} allows no further move"
+    )
     exists = s.execute(select(WorkflowState.id).where(WorkflowState.name == to_state)).first()
     if not exists and wanted != BACK:
         raise ServiceError(f"no workflow state {to_state!r}; {where}")
@@ -116,7 +122,15 @@ def _unmet(s: Session, release: Release, t: WorkflowTransition, today: Any) -> l
         param = spec.get("param")
         result = check_guard(s, release, name, param, today)
         if not result.met:
-            unmet.append(UnmetGuard(name, param, bool(spec.get("soft", False)), list(result.messages), result.jump_to))
+            unmet.append(
+                UnmetGuard(
+                    name,
+                    param,
+                    bool(spec.get("soft", False)),
+                    list(result.messages),
+                    result.jump_to,
+                )
+            )
     return unmet
 
 
@@ -164,7 +178,9 @@ def transition(ctx: Ctx, key: str, to_state: str, reason: str | None = None) -> 
     Refused (GuardRefused) when a hard guard is unmet, or a soft one is unmet and no reason is
     given. With a reason each unmet soft guard is overridden, recorded and audited."""
     if reason is not None and not reason.strip():
-        raise ValidationError("Reason: an override needs a written reason, not an empty one", field="reason")
+        raise ValidationError(
+            "Reason: an override needs a written reason, not an empty one", field="reason"
+        )
     reason = reason.strip() if reason else None
     with ctx.write() as tx:
         s = tx.session
@@ -176,15 +192,30 @@ def transition(ctx: Ctx, key: str, to_state: str, reason: str | None = None) -> 
             raise GuardRefused(_refusal(rel.key, current.name, target.name, unmet), unmet)
         for u in unmet:
             guard = f"{u.guard}({u.param})" if u.param else u.guard
-            s.add(GuardOverride(release_id=rel.id, from_state=current.name, to_state=target.name, guard=guard,
-                                reason=reason, actor=ctx.actor, at=ctx.now()))
+            s.add(
+                GuardOverride(
+                    release_id=rel.id,
+                    from_state=current.name,
+                    to_state=target.name,
+                    guard=guard,
+                    reason=reason,
+                    actor=ctx.actor,
+                    at=ctx.now(),
+                )
+            )
             tx.audit(
                 "release",
                 rel.key,
                 "override",
                 None,
-                {"guard": u.guard, "param": u.param, "missing": u.messages, "reason": reason,
-                 "from": current.name, "to": target.name},
+                {
+                    "guard": u.guard,
+                    "param": u.param,
+                    "missing": u.messages,
+                    "reason": reason,
+                    "from": current.name,
+                    "to": target.name,
+                },
                 release_key=rel.key,
             )
         if target.category == E.StateCategory.HOLD:
@@ -195,7 +226,9 @@ def transition(ctx: Ctx, key: str, to_state: str, reason: str | None = None) -> 
         after: dict[str, Any] = {"status": target.name}
         if reason:
             after["reason"] = reason
-        tx.audit("release", rel.key, "transition", {"status": current.name}, after, release_key=rel.key)
+        tx.audit(
+            "release", rel.key, "transition", {"status": current.name}, after, release_key=rel.key
+        )
         tx.rule_events.append(("on_status_change", rel.id))
         rules.run_pending(tx)  # the rules this write raised act in the same transaction
         return target.name
@@ -209,7 +242,10 @@ def restore_status(ctx: Ctx, key: str, status: str, previous_status: str | None 
     with ctx.write() as tx:
         s = tx.session
         rel = release_by_key(s, key)
-        before = {"status": rel.status.name, "previous_status": rel.previous_status.name if rel.previous_status else None}
+        before = {
+            "status": rel.status.name,
+            "previous_status": rel.previous_status.name if rel.previous_status else None,
+        }
         rel.status = state_by_name(s, status)
         rel.previous_status = state_by_name(s, previous_status) if previous_status else None
         after = {"status": rel.status.name, "previous_status": previous_status}
@@ -223,11 +259,19 @@ def overrides(ctx: Ctx, key: str) -> list[dict[str, Any]]:
     with ctx.read() as s:
         rel = release_by_key(s, key)
         rows = s.execute(
-            select(GuardOverride).where(GuardOverride.release_id == rel.id).order_by(GuardOverride.at, GuardOverride.id)
+            select(GuardOverride)
+            .where(GuardOverride.release_id == rel.id)
+            .order_by(GuardOverride.at, GuardOverride.id)
         ).scalars()
         return [
-            {"from_state": o.from_state, "to_state": o.to_state, "guard": o.guard, "reason": o.reason,
-             "actor": o.actor, "at": o.at}
+            {
+                "from_state": o.from_state,
+                "to_state": o.to_state,
+                "guard": o.guard,
+                "reason": o.reason,
+                "actor": o.actor,
+                "at": o.at,
+            }
             for o in rows
         ]
 
@@ -255,25 +299,44 @@ def broken_entry_guards(ctx: Ctx, keys: Iterable[str]) -> dict[str, str]:
                 continue
             last = s.execute(
                 select(AuditEvent)
-                .where(AuditEvent.release_key == key, AuditEvent.entity == "release",
-                       AuditEvent.action.in_(("transition", "restore_status", "create", "import")))
-                .order_by(AuditEvent.seq.desc()).limit(1)
+                .where(
+                    AuditEvent.release_key == key,
+                    AuditEvent.entity == "release",
+                    AuditEvent.action.in_(("transition", "restore_status", "create", "import")),
+                )
+                .order_by(AuditEvent.seq.desc())
+                .limit(1)
             ).scalar_one_or_none()
-            if last is None or last.action != "transition" or (last.after or {}).get("status") != rel.status.name:
+            if (
+                last is None
+                or last.action != "transition"
+                or (last.after or {}).get("status") != rel.status.name
+            ):
                 continue
-            source = s.execute(select(WorkflowState).where(WorkflowState.name == (last.before or {}).get("status"))
-                               ).scalar_one_or_none()
-            moves = s.execute(select(WorkflowTransition).where(WorkflowTransition.to_state_id == rel.status.id)
-                              .order_by(WorkflowTransition.id)).scalars().all()
-            move = (next((t for t in moves if source is not None and t.from_state_id == source.id), None)
-                    or next((t for t in moves if t.from_state_id is None), None))
+            source = s.execute(
+                select(WorkflowState).where(WorkflowState.name == (last.before or {}).get("status"))
+            ).scalar_one_or_none()
+            moves = (
+                s.execute(
+                    select(WorkflowTransition)
+                    .where(WorkflowTransition.to_state_id == rel.status.id)
+                    .order_by(WorkflowTransition.id)
+                )
+                .scalars()
+                .all()
+            )
+            move = next(
+                (t for t in moves if source is not None and t.from_state_id == source.id), None
+            ) or next((t for t in moves if t.from_state_id is None), None)
             if move is None:
                 continue
             overridden = bool((last.after or {}).get("reason"))
             for u in _unmet(s, rel, move, ctx.today()):
                 if u.soft and overridden:
                     continue
-                broken[key] = f"is {rel.status.name}, which needs {u.title}: {'; '.join(u.messages)}"
+                broken[key] = (
+                    f"is {rel.status.name}, which needs {u.title}: {'; '.join(u.messages)}"
+                )
                 break
     return broken
 

@@ -67,7 +67,9 @@ def number_problem(value: Any, least: float, most: float, *, whole: bool = True)
     if whole and isinstance(value, float) and not value.is_integer():
         return f"{value} is not a whole number"
     if not least <= value <= most:
-        shown = f"{value:,}" if abs(value) < 10**30 else f"a number of {len(str(int(value)))} digits"
+        shown = (
+            f"{value:,}" if abs(value) < 10**30 else f"a number of {len(str(int(value)))} digits"
+        )
         return f"must be between {least:,} and {most:,}, not {shown}"
     return None
 
@@ -77,7 +79,9 @@ def check_number(field: str, value: Any, label: str | None = None, *, whole: boo
     least, most = BOUNDS[field]
     problem = number_problem(value, least, most, whole=whole)
     if problem:
-        raise ValidationError(f"{label or field.replace('_', ' ').capitalize()}: {problem}", field=field)
+        raise ValidationError(
+            f"{label or field.replace('_', ' ').capitalize()}: {problem}", field=field
+        )
     return value
 
 
@@ -103,7 +107,9 @@ def check_date(field: str, value: Any, label: str | None = None) -> Any:
     if isinstance(value, dt.date):
         problem = date_problem(value)
         if problem:
-            raise ValidationError(f"{label or field.replace('_', ' ').capitalize()}: {problem}", field=field)
+            raise ValidationError(
+                f"{label or field.replace('_', ' ').capitalize()}: {problem}", field=field
+            )
     return value
 
 
@@ -135,8 +141,20 @@ def rrule_problem(text: str) -> str | None:
 
 # Fields holding one line of short text (titles, names, keys); other text may run to pages.
 SHORT_TEXT = {
-    "key", "title", "name", "version", "application", "environment", "local_id", "closure_code",
-    "wave", "manager_email", "assignee_email", "requester_email", "external_ref", "source",
+    "key",
+    "title",
+    "name",
+    "version",
+    "application",
+    "environment",
+    "local_id",
+    "closure_code",
+    "wave",
+    "manager_email",
+    "assignee_email",
+    "requester_email",
+    "external_ref",
+    "source",
 }
 COLOR_RE = re.compile(r"#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})")
 
@@ -161,7 +179,9 @@ def checked(name: str, value: Any, label: str | None = None) -> Any:
         return check_date(name, value, label)
     if isinstance(value, str):
         short = name in SHORT_TEXT
-        problem = text_problem(value, max_length=MAX_TITLE if short else MAX_TEXT, single_line=short)
+        problem = text_problem(
+            value, max_length=MAX_TITLE if short else MAX_TEXT, single_line=short
+        )
         if problem:
             raise ValidationError(f"{label}: {problem}", field=name)
         return value
@@ -189,7 +209,9 @@ def check_waves(waves: list[Any], field: str = "waves") -> list[Any]:
     for i, wave in enumerate(waves):
         where = f"Waves[{i}]"
         if not isinstance(wave, dict):
-            raise ValidationError(f"{where}: must be an object with percent, batch, bake_minutes", field=field)
+            raise ValidationError(
+                f"{where}: must be an object with percent, batch, bake_minutes", field=field
+            )
         unknown = sorted(set(wave) - WAVE_FIELDS)
         if unknown:
             raise ValidationError(f"{where}.{unknown[0]}: unknown field", field=field)

@@ -54,7 +54,9 @@ def _validated(fields: dict[str, Any]) -> dict[str, Any]:
             text = (value or "").strip() if isinstance(value, str) or value is None else str(value)
             out[name] = text or None
     if "email" in out and (not out["email"] or not EMAIL_RE.match(out["email"])):
-        raise ValidationError(f"Email: {fields.get('email')!r} is not an email address", field="email")
+        raise ValidationError(
+            f"Email: {fields.get('email')!r} is not an email address", field="email"
+        )
     if "name" in out and not out["name"]:
         raise ValidationError("Name must not be empty", field="name")
     return out
@@ -68,7 +70,9 @@ def create_person(ctx: Ctx, fields: dict[str, Any]) -> str:
     with ctx.write() as tx:
         s = tx.session
         if s.execute(select(Person.id).where(Person.email == values["email"])).first():
-            raise ValidationError(f"Email: {values['email']} already belongs to someone", field="email")
+            raise ValidationError(
+                f"Email: {values['email']} already belongs to someone", field="email"
+            )
         p = Person(**{"roles": [], **values})
         s.add(p)
         s.flush()
@@ -85,7 +89,9 @@ def update_person(ctx: Ctx, email: str, fields: dict[str, Any]) -> PersonRow:
             raise NotFound(f"no person with email {email!r}")
         if values.get("email") and values["email"] != email:
             if s.execute(select(Person.id).where(Person.email == values["email"])).first():
-                raise ValidationError(f"Email: {values['email']} already belongs to someone", field="email")
+                raise ValidationError(
+                    f"Email: {values['email']} already belongs to someone", field="email"
+                )
         before = _row(p).as_dict()
         for k, v in values.items():
             setattr(p, k, v)
@@ -93,7 +99,13 @@ def update_person(ctx: Ctx, email: str, fields: dict[str, Any]) -> PersonRow:
         after = _row(p).as_dict()
         changed = [k for k in values if before[k] != after[k]]
         if changed:
-            tx.audit("person", p.email, "update", {k: before[k] for k in changed}, {k: after[k] for k in changed})
+            tx.audit(
+                "person",
+                p.email,
+                "update",
+                {k: before[k] for k in changed},
+                {k: after[k] for k in changed},
+            )
         return _row(p)
 
 

@@ -174,13 +174,22 @@ class PlanIndex:
             WorkflowState.role,
         ).join(WorkflowState, WorkflowState.id == Release.status_id)
         if around is not None:
-            related = select(ReleaseDependency.prerequisite_id).where(ReleaseDependency.release_id == around.id).union(
-                select(ReleaseDependency.release_id).where(ReleaseDependency.prerequisite_id == around.id)
+            related = (
+                select(ReleaseDependency.prerequisite_id)
+                .where(ReleaseDependency.release_id == around.id)
+                .union(
+                    select(ReleaseDependency.release_id).where(
+                        ReleaseDependency.prerequisite_id == around.id
+                    )
+                )
             )
             release_stmt = release_stmt.where(
                 (Release.id == around.id)
                 | Release.id.in_(related)
-                | ((Release.deploy_start < around.deploy_end) & (Release.deploy_end > around.deploy_start))
+                | (
+                    (Release.deploy_start < around.deploy_end)
+                    & (Release.deploy_end > around.deploy_start)
+                )
             )
         state_rows = session.execute(release_stmt).all()
         wanted = {r.id for r in state_rows} if around is not None else None

@@ -199,7 +199,11 @@ class ReleaseReport:
         implementation plan states, else the whole deployment window."""
         strategy = self.strategy
         if strategy in NO_DOWNTIME_STRATEGIES:
-            word = strategy.replace("_", "-") if strategy == "blue_green" else strategy.replace("_", " ")
+            word = (
+                strategy.replace("_", "-")
+                if strategy == "blue_green"
+                else strategy.replace("_", " ")
+            )
             return dt.timedelta(0), f"none expected: a {word} deployment keeps the service running"
         found = _DOWNTIME_FIGURE.search(self.implementation_plan or "")
         if found:
@@ -408,7 +412,9 @@ def _build(
     ]
     contacts: dict[str, Contact] = {}
     if rel.manager is not None:
-        contacts[rel.manager.email] = Contact(rel.manager.name, rel.manager.email, "Release manager")
+        contacts[rel.manager.email] = Contact(
+            rel.manager.name, rel.manager.email, "Release manager"
+        )
     for t in rel.tasks:
         if t.assignee is not None and t.assignee.email not in contacts:
             contacts[t.assignee.email] = Contact(t.assignee.name, t.assignee.email, "Task owner")

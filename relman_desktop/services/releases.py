@@ -290,9 +290,15 @@ def _coerce_type(name: str, value: Any) -> Any:
                 return value
             return dt.date.fromisoformat(str(value))
         if kind is dt.datetime:
-            moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            moment = (
+                value
+                if isinstance(value, dt.datetime)
+                else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            )
             if moment.tzinfo is None:
-                raise ValidationError(f"{_label(name)}: give a time zone offset (e.g. +01:00 or Z)", field=name)
+                raise ValidationError(
+                    f"{_label(name)}: give a time zone offset (e.g. +01:00 or Z)", field=name
+                )
             return moment
         if kind is list:
             if not isinstance(value, list):
@@ -306,12 +312,19 @@ def _coerce_type(name: str, value: Any) -> Any:
     if isinstance(kind, type) and issubclass(kind, E.StrEnum):
         allowed = ", ".join(m.value for m in kind)
         raise ValidationError(f"{_label(name)}: {value!r} is not one of {allowed}", field=name)
-    what = {dt.date: "a date (YYYY-MM-DD)", dt.datetime: "a date and time", int: "a whole number of 0 or more",
-            str: "text", list: "a list"}[kind]
+    what = {
+        dt.date: "a date (YYYY-MM-DD)",
+        dt.datetime: "a date and time",
+        int: "a whole number of 0 or more",
+        str: "text",
+        list: "a list",
+    }[kind]
     raise ValidationError(f"{_label(name)}: {value!r} is not {what}", field=name)
 
 
-def validate_release_fields(ctx: Ctx, fields: dict[str, Any], key: str | None = None) -> dict[str, str]:
+def validate_release_fields(
+    ctx: Ctx, fields: dict[str, Any], key: str | None = None
+) -> dict[str, str]:
     """What is wrong with these values, by field, without saving anything (for inline checks)."""
     try:
         with ctx.read() as s:
@@ -322,7 +335,9 @@ def validate_release_fields(ctx: Ctx, fields: dict[str, Any], key: str | None = 
     return {}
 
 
-def _checked(s: Session, fields: dict[str, Any], current: dict[str, Any], key: str | None) -> dict[str, Any]:
+def _checked(
+    s: Session, fields: dict[str, Any], current: dict[str, Any], key: str | None
+) -> dict[str, Any]:
     unknown = sorted(set(fields) - set(EDITABLE))
     if unknown:
         raise ValidationError(f"unknown release field {unknown[0]!r}", field=unknown[0])
@@ -335,25 +350,40 @@ def _checked(s: Session, fields: dict[str, Any], current: dict[str, Any], key: s
             raise ValidationError(f"{_label(name)} must not be empty", field=name)
     new_key = merged["key"]
     if not KEY_RE.match(new_key):
-        raise ValidationError(f"Key: {new_key!r} may hold only letters, digits, '-', '_' and '.'", field="key")
+        raise ValidationError(
+            f"Key: {new_key!r} may hold only letters, digits, '-', '_' and '.'", field="key"
+        )
     if new_key != key:
         if s.execute(select(Release.id).where(Release.key == new_key)).first():
             raise ValidationError(f"Key: {new_key} is already used by another release", field="key")
-    for start, end in (("planned_start", "planned_end"), ("deploy_start", "deploy_end"), ("actual_start", "actual_end")):
+    for start, end in (
+        ("planned_start", "planned_end"),
+        ("deploy_start", "deploy_end"),
+        ("actual_start", "actual_end"),
+    ):
         a, b = merged.get(start), merged.get(end)
         if a is not None and b is not None and b < a:
-            raise ValidationError(f"{_label(end)} ({_fmt(b)}) is before {_label(start).lower()} ({_fmt(a)})", field=end)
+            raise ValidationError(
+                f"{_label(end)} ({_fmt(b)}) is before {_label(start).lower()} ({_fmt(a)})",
+                field=end,
+            )
     if merged.get("manager_email"):
         person_by_email(s, merged["manager_email"], field="manager_email")
     if merged.get("parent"):
         if merged["parent"] == new_key:
-            raise ValidationError("Parent release: a release cannot be its own parent", field="parent")
+            raise ValidationError(
+                "Parent release: a release cannot be its own parent", field="parent"
+            )
         if not s.execute(select(Release.id).where(Release.key == merged["parent"])).first():
-            raise ValidationError(f"Parent release: no release {merged['parent']!r}", field="parent")
+            raise ValidationError(
+                f"Parent release: no release {merged['parent']!r}", field="parent"
+            )
     for kind in merged.get("required_tests") or []:
         if kind not in {m.value for m in E.TestKind}:
             allowed = ", ".join(m.value for m in E.TestKind)
-            raise ValidationError(f"Required tests: {kind!r} is not one of {allowed}", field="required_tests")
+            raise ValidationError(
+                f"Required tests: {kind!r} is not one of {allowed}", field="required_tests"
+            )
     return values
 
 
@@ -396,7 +426,14 @@ def create_release_tx(tx: Tx, fields: dict[str, Any]) -> str:
     _apply(s, rel, values)
     s.add(rel)
     s.flush()
-    tx.audit("release", rel.key, "create", None, _snapshot(_detail(s, rel), values.keys()), release_key=rel.key)
+    tx.audit(
+        "release",
+        rel.key,
+        "create",
+        None,
+        _snapshot(_detail(s, rel), values.keys()),
+        release_key=rel.key,
+    )
     tx.rule_events.append(("on_create", rel.id))
     rules.run_pending(tx)  # the rules this write raised act in the same transaction
     return rel.key
@@ -415,7 +452,14 @@ def update_release(ctx: Ctx, key: str, fields: dict[str, Any]) -> ReleaseDetail:
         _apply(s, rel, changed)
         s.flush()
         after = _detail(s, rel)
-        tx.audit("release", after.key, "update", _snapshot(before, changed), _snapshot(after, changed), release_key=after.key)
+        tx.audit(
+            "release",
+            after.key,
+            "update",
+            _snapshot(before, changed),
+            _snapshot(after, changed),
+            release_key=after.key,
+        )
         if SCHEDULE_FIELDS & changed.keys():
             tx.rule_events.append(("on_schedule_change", rel.id))
             rules.run_pending(tx)  # the rules this write raised act in the same transaction
@@ -475,7 +519,9 @@ def add_dependency(ctx: Ctx, key: str, prerequisite: str, kind: str = "before") 
     try:
         dep_kind = E.DependencyKind(kind)
     except ValueError:
-        raise ValidationError(f"dependency kind {kind!r} is not one of before, together", field="kind") from None
+        raise ValidationError(
+            f"dependency kind {kind!r} is not one of before, together", field="kind"
+        ) from None
     with ctx.write() as tx:
         s = tx.session
         rel, pre = release_by_key(s, key), release_by_key(s, prerequisite)
@@ -489,12 +535,22 @@ def add_dependency(ctx: Ctx, key: str, prerequisite: str, kind: str = "before") 
         if exists is not None:
             raise ValidationError(f"{key} already depends on {prerequisite}")
         graph = dependency_graph(s)
-        if graph.has_node(key) and graph.has_node(prerequisite) and nx.has_path(graph, key, prerequisite):
+        if (
+            graph.has_node(key)
+            and graph.has_node(prerequisite)
+            and nx.has_path(graph, key, prerequisite)
+        ):
             path = nx.shortest_path(graph, key, prerequisite)
             raise CycleError(_depends_loop(key, path), "release dependency")
         s.add(ReleaseDependency(release_id=rel.id, prerequisite_id=pre.id, kind=dep_kind))
-        tx.audit("release_dependency", f"{key}->{prerequisite}", "create", None,
-                 {"release": key, "prerequisite": prerequisite, "kind": dep_kind.value}, release_key=key)
+        tx.audit(
+            "release_dependency",
+            f"{key}->{prerequisite}",
+            "create",
+            None,
+            {"release": key, "prerequisite": prerequisite, "kind": dep_kind.value},
+            release_key=key,
+        )
 
 
 def _depends_loop(key: str, path: list[str]) -> list[str]:
@@ -517,5 +573,11 @@ def remove_dependency(ctx: Ctx, key: str, prerequisite: str) -> None:
             raise NotFound(f"{key} does not depend on {prerequisite}")
         kind = row.kind.value
         s.delete(row)
-        tx.audit("release_dependency", f"{key}->{prerequisite}", "delete",
-                 {"release": key, "prerequisite": prerequisite, "kind": kind}, None, release_key=key)
+        tx.audit(
+            "release_dependency",
+            f"{key}->{prerequisite}",
+            "delete",
+            {"release": key, "prerequisite": prerequisite, "kind": kind},
+            None,
+            release_key=key,
+        )

@@ -39,7 +39,16 @@ LEVELS = [lv.value for lv in E.Level]
 OPS = ("eq", "ne", "in", "not_in", "gte", "lte")
 ORDERED_FIELDS = {"risk", "priority", "max_ci_criticality", "change_count"}
 LEVEL_FIELDS = {"risk", "priority", "max_ci_criticality"}
-FIELDS = ("type", "risk", "priority", "application", "status", "tests_passed", "max_ci_criticality", "change_count")
+FIELDS = (
+    "type",
+    "risk",
+    "priority",
+    "application",
+    "status",
+    "tests_passed",
+    "max_ci_criticality",
+    "change_count",
+)
 ACTIONS = ("auto_approve_stage", "add_stage", "assign_phase", "require_test", "set_field")
 SAFE_FIELDS = ("priority", "risk", "application", "version", "strategy")
 # What each action holds besides "action": a key outside these is refused, not silently dropped
@@ -66,8 +75,15 @@ class RuleInfo:
 
 
 def _info(r: Rule) -> RuleInfo:
-    return RuleInfo(r.id, r.name, E.RuleEvent(r.event).value, list(r.conditions or []), list(r.actions or []),
-                    bool(r.enabled), r.position)
+    return RuleInfo(
+        r.id,
+        r.name,
+        E.RuleEvent(r.event).value,
+        list(r.conditions or []),
+        list(r.actions or []),
+        bool(r.enabled),
+        r.position,
+    )
 
 
 # --- validation ---------------------------------------------------------------------------------------
@@ -77,7 +93,9 @@ def _bad(where: str, message: str) -> ValidationError:
     return ValidationError(f"{where}: {message}", field=where)
 
 
-def _allowed_values(s: Session | None, name: str, states: list[str] | None = None) -> list[str] | None:
+def _allowed_values(
+    s: Session | None, name: str, states: list[str] | None = None
+) -> list[str] | None:
     if name == "type":
         return [t.value for t in E.ReleaseType]
     if name in LEVEL_FIELDS:
@@ -86,12 +104,15 @@ def _allowed_values(s: Session | None, name: str, states: list[str] | None = Non
         if states is not None:
             return list(states)
         assert s is not None
-        return list(s.execute(select(WorkflowState.name).order_by(WorkflowState.position)).scalars())
+        return list(
+            s.execute(select(WorkflowState.name).order_by(WorkflowState.position)).scalars()
+        )
     return None
 
 
-def _check_scalar(s: Session | None, name: str, value: Any, where: str,
-                  states: list[str] | None = None) -> Any:
+def _check_scalar(
+    s: Session | None, name: str, value: Any, where: str, states: list[str] | None = None
+) -> Any:
     if name == "tests_passed":
         if not isinstance(value, bool):
             raise _bad(where, f"tests_passed is true or false, not {value!r}")
@@ -108,8 +129,9 @@ def _check_scalar(s: Session | None, name: str, value: Any, where: str,
     return value
 
 
-def validate_conditions(s: Session | None, conditions: Any, *,
-                        states: list[str] | None = None) -> list[dict[str, Any]]:
+def validate_conditions(
+    s: Session | None, conditions: Any, *, states: list[str] | None = None
+) -> list[dict[str, Any]]:
     """The conditions as stored (``op`` filled in), or ``ValidationError`` naming the first
     problem. ``states`` (the workflow's state names) stands in for the session, for an import
     that brings its own workflow."""
@@ -132,7 +154,9 @@ def validate_conditions(s: Session | None, conditions: Any, *,
         if op not in OPS:
             raise _bad(f"{where}.op", f"{op!r} is not one of {', '.join(OPS)}")
         if op in ("gte", "lte") and name not in ORDERED_FIELDS:
-            raise _bad(f"{where}.op", f"{op} needs an ordered field ({', '.join(sorted(ORDERED_FIELDS))})")
+            raise _bad(
+                f"{where}.op", f"{op} needs an ordered field ({', '.join(sorted(ORDERED_FIELDS))})"
+            )
         if name == "tests_passed" and op not in ("eq", "ne"):
             raise _bad(f"{where}.op", "tests_passed is compared with eq or ne")
         value = c.get("value")
@@ -148,8 +172,9 @@ def validate_conditions(s: Session | None, conditions: Any, *,
     return out
 
 
-def validate_actions(s: Session | None, actions: Any, *,
-                     emails: set[str] | None = None) -> list[dict[str, Any]]:
+def validate_actions(
+    s: Session | None, actions: Any, *, emails: set[str] | None = None
+) -> list[dict[str, Any]]:
     """The actions as stored, or ``ValidationError`` naming the first problem. ``set_field``
     may set only ``SAFE_FIELDS``: never the status (that moves through transitions and their
     guards), a key, an id or a reference. ``emails`` (the people known) stands in for the
@@ -169,8 +194,10 @@ def validate_actions(s: Session | None, actions: Any, *,
             raise _bad(f"{where}.action", f"{kind!r} is not one of {', '.join(ACTIONS)}")
         extra = sorted(set(a) - ACTION_KEYS[kind] - {"action"})
         if extra:
-            raise _bad(f"{where}.{extra[0]}", f"unknown key (a {kind} action has "
-                       f"{', '.join(sorted(ACTION_KEYS[kind]))})")
+            raise _bad(
+                f"{where}.{extra[0]}",
+                f"unknown key (a {kind} action has {', '.join(sorted(ACTION_KEYS[kind]))})",
+            )
 
         def text(key: str, where: str = where, a: dict[str, Any] = a) -> str:
             v = a.get(key)
@@ -188,12 +215,22 @@ def validate_actions(s: Session | None, actions: Any, *,
             for e in approvers:
                 if not isinstance(e, str) or e not in emails:
                     raise _bad(f"{where}.approvers", f"unknown person {e!r}")
-            out.append({"action": kind, "name": text("name"), "rule": rule.value, "percent": pct,
-                        "approvers": list(approvers)})
+            out.append(
+                {
+                    "action": kind,
+                    "name": text("name"),
+                    "rule": rule.value,
+                    "percent": pct,
+                    "approvers": list(approvers),
+                }
+            )
         elif kind == "assign_phase":
             phase = a.get("phase")
             if not isinstance(phase, str) or phase not in {p.value for p in E.Phase}:
-                raise _bad(f"{where}.phase", f"{phase!r} is not one of {', '.join(p.value for p in E.Phase)}")
+                raise _bad(
+                    f"{where}.phase",
+                    f"{phase!r} is not one of {', '.join(p.value for p in E.Phase)}",
+                )
             person = text("person")
             if person not in emails:
                 raise _bad(f"{where}.person", f"unknown person {person!r}")
@@ -201,13 +238,24 @@ def validate_actions(s: Session | None, actions: Any, *,
         elif kind == "require_test":
             test = a.get("kind")
             if not isinstance(test, str) or test not in {k.value for k in E.TestKind}:
-                raise _bad(f"{where}.kind", f"{test!r} is not one of {', '.join(k.value for k in E.TestKind)}")
+                raise _bad(
+                    f"{where}.kind",
+                    f"{test!r} is not one of {', '.join(k.value for k in E.TestKind)}",
+                )
             out.append({"action": kind, "kind": test})
         else:  # set_field
             name = a.get("field")
             if not isinstance(name, str) or name not in SAFE_FIELDS:
-                raise _bad(f"{where}.field", f"a rule may set only {', '.join(SAFE_FIELDS)}, not {name!r}")
-            out.append({"action": kind, "field": name, "value": _safe_value(name, a.get("value"), f"{where}.value")})
+                raise _bad(
+                    f"{where}.field", f"a rule may set only {', '.join(SAFE_FIELDS)}, not {name!r}"
+                )
+            out.append(
+                {
+                    "action": kind,
+                    "field": name,
+                    "value": _safe_value(name, a.get("value"), f"{where}.value"),
+                }
+            )
     return out
 
 
@@ -228,7 +276,9 @@ def _event(value: Any) -> E.RuleEvent:
     try:
         return E.RuleEvent(value)
     except ValueError:
-        raise _bad("event", f"{value!r} is not one of {', '.join(e.value for e in E.RuleEvent)}") from None
+        raise _bad(
+            "event", f"{value!r} is not one of {', '.join(e.value for e in E.RuleEvent)}"
+        ) from None
 
 
 def _name(s: Session, value: Any, rule_id: int | None = None) -> str:
@@ -259,7 +309,9 @@ def create_rule(
     with ctx.write() as tx:
         s = tx.session
         if position is None:
-            position = int(s.execute(select(func.coalesce(func.max(Rule.position), -1))).scalar_one()) + 1
+            position = (
+                int(s.execute(select(func.coalesce(func.max(Rule.position), -1))).scalar_one()) + 1
+            )
         rule = Rule(
             name=_name(s, name),
             event=_event(event),
@@ -276,8 +328,14 @@ def create_rule(
 
 def _audit_view(rule: Rule) -> dict[str, Any]:
     info = _info(rule)
-    return {"name": info.name, "event": info.event, "conditions": info.conditions, "actions": info.actions,
-            "enabled": info.enabled, "position": info.position}
+    return {
+        "name": info.name,
+        "event": info.event,
+        "conditions": info.conditions,
+        "actions": info.actions,
+        "enabled": info.enabled,
+        "position": info.position,
+    }
 
 
 def _rule(s: Session, rule_id: int) -> Rule:
@@ -317,7 +375,13 @@ def update_rule(
         after = _audit_view(rule)
         if after != before:
             changed = sorted(k for k in after if after[k] != before[k])
-            tx.audit("rule", rule.id, "update", {k: before[k] for k in changed}, {k: after[k] for k in changed})
+            tx.audit(
+                "rule",
+                rule.id,
+                "update",
+                {k: before[k] for k in changed},
+                {k: after[k] for k in changed},
+            )
         return _info(rule)
 
 
@@ -331,7 +395,9 @@ def delete_rule(ctx: Ctx, rule_id: int) -> None:
 
 def list_rules(ctx: Ctx) -> list[RuleInfo]:
     with ctx.read() as s:
-        return [_info(r) for r in s.execute(select(Rule).order_by(Rule.position, Rule.id)).scalars()]
+        return [
+            _info(r) for r in s.execute(select(Rule).order_by(Rule.position, Rule.id)).scalars()
+        ]
 
 
 # --- evaluation -------------------------------------------------------------------------------------
@@ -339,14 +405,20 @@ def list_rules(ctx: Ctx) -> list[RuleInfo]:
 
 def facts(s: Session, release: Release, today: dt.date) -> dict[str, Any]:
     """What conditions can test: the release's own fields and facts derived from its evidence."""
-    crit = s.execute(
-        select(ConfigurationItem.criticality)
-        .join(change_cis, change_cis.c.ci_id == ConfigurationItem.id)
-        .join(Change, Change.id == change_cis.c.change_id)
-        .where(Change.release_id == release.id)
-    ).scalars().all()
+    crit = (
+        s.execute(
+            select(ConfigurationItem.criticality)
+            .join(change_cis, change_cis.c.ci_id == ConfigurationItem.id)
+            .join(Change, Change.id == change_cis.c.change_id)
+            .where(Change.release_id == release.id)
+        )
+        .scalars()
+        .all()
+    )
     levels = [E.Level(c).value for c in crit]
-    change_count = s.execute(select(func.count()).select_from(Change).where(Change.release_id == release.id)).scalar_one()
+    change_count = s.execute(
+        select(func.count()).select_from(Change).where(Change.release_id == release.id)
+    ).scalar_one()
     return {
         "type": E.ReleaseType(release.type).value,
         "risk": E.Level(release.risk).value,
@@ -392,7 +464,9 @@ def _apply(tx: Tx, rule: Rule, release: Release, action: dict[str, Any]) -> str:
     kind = action.get("action")
     if kind == "auto_approve_stage":
         stage = s.execute(
-            select(ApprovalStage).where(ApprovalStage.release_id == release.id, ApprovalStage.name == action["stage"])
+            select(ApprovalStage).where(
+                ApprovalStage.release_id == release.id, ApprovalStage.name == action["stage"]
+            )
         ).scalar_one_or_none()
         if stage is None:
             return f"skipped: no stage {action['stage']!r}"
@@ -403,31 +477,60 @@ def _apply(tx: Tx, rule: Rule, release: Release, action: dict[str, Any]) -> str:
         return f"approved {len(pending)} pending approval(s) of stage {stage.name}; stage is {status.value}"
     if kind == "add_stage":
         exists = s.execute(
-            select(ApprovalStage.id).where(ApprovalStage.release_id == release.id, ApprovalStage.name == action["name"])
+            select(ApprovalStage.id).where(
+                ApprovalStage.release_id == release.id, ApprovalStage.name == action["name"]
+            )
         ).first()
         if exists:
             return f"skipped: stage {action['name']!r} exists already"
-        add_stage_tx(tx, release, action["name"], action["rule"], action.get("percent"), action.get("approvers", []))
+        add_stage_tx(
+            tx,
+            release,
+            action["name"],
+            action["rule"],
+            action.get("percent"),
+            action.get("approvers", []),
+        )
         return f"added stage {action['name']}"
     if kind == "assign_phase":
-        person = s.execute(select(Person).where(Person.email == action["person"])).scalar_one_or_none()
+        person = s.execute(
+            select(Person).where(Person.email == action["person"])
+        ).scalar_one_or_none()
         if person is None:
             return f"skipped: unknown person {action['person']!r}"
-        tasks = s.execute(select(Task).where(Task.release_id == release.id, Task.phase == action["phase"])).scalars().all()
+        tasks = (
+            s.execute(
+                select(Task).where(Task.release_id == release.id, Task.phase == action["phase"])
+            )
+            .scalars()
+            .all()
+        )
         for task in tasks:
             if task.assignee_id != person.id:
                 before = task.assignee.email if task.assignee else None
                 task.assignee = person
-                tx.audit("task", task.id, "update", {"assignee": before}, {"assignee": person.email},
-                         release_key=release.key)
+                tx.audit(
+                    "task",
+                    task.id,
+                    "update",
+                    {"assignee": before},
+                    {"assignee": person.email},
+                    release_key=release.key,
+                )
         return f"assigned {len(tasks)} {action['phase']} task(s) to {person.email}"
     if kind == "require_test":
         kinds = list(release.required_tests or [])
         if action["kind"] in kinds:
             return f"{action['kind']} already required"
         release.required_tests = [*kinds, action["kind"]]  # a new list, so the JSON column is saved
-        tx.audit("release", release.key, "update", {"required_tests": kinds},
-                 {"required_tests": release.required_tests}, release_key=release.key)
+        tx.audit(
+            "release",
+            release.key,
+            "update",
+            {"required_tests": kinds},
+            {"required_tests": release.required_tests},
+            release_key=release.key,
+        )
         return f"required {action['kind']} tests"
     if kind == "set_field":
         name, value = action["field"], action.get("value")
@@ -439,7 +542,9 @@ def _apply(tx: Tx, rule: Rule, release: Release, action: dict[str, Any]) -> str:
         if before == value:
             return f"{name} already {value}"
         setattr(release, name, value)
-        tx.audit("release", release.key, "update", {name: before}, {name: value}, release_key=release.key)
+        tx.audit(
+            "release", release.key, "update", {name: before}, {name: value}, release_key=release.key
+        )
         return f"set {name} to {value}"
     return f"skipped: unknown action {kind!r}"
 
@@ -462,9 +567,15 @@ def run_pending(tx: Tx) -> None:
         pending = list(dict.fromkeys(tx.rule_events))
         tx.rule_events.clear()
         for event, release_id in pending:
-            rules = s.execute(
-                select(Rule).where(Rule.enabled.is_(True), Rule.event == event).order_by(Rule.position, Rule.id)
-            ).scalars().all()
+            rules = (
+                s.execute(
+                    select(Rule)
+                    .where(Rule.enabled.is_(True), Rule.event == event)
+                    .order_by(Rule.position, Rule.id)
+                )
+                .scalars()
+                .all()
+            )
             if not rules:
                 continue
             release = s.get(Release, release_id)
@@ -489,8 +600,14 @@ def run_pending(tx: Tx) -> None:
                         done.append(_apply(tx, rule, release, action))
                     except ValidationError as exc:
                         done.append(f"skipped: {exc}")
-                tx.audit("rule", rule.id, "fired", None, {"rule": rule.name, "event": event, "done": done},
-                         release_key=release.key)
+                tx.audit(
+                    "rule",
+                    rule.id,
+                    "fired",
+                    None,
+                    {"rule": rule.name, "event": event, "done": done},
+                    release_key=release.key,
+                )
     tx.rule_events.clear()
 
 
@@ -499,15 +616,22 @@ def _stored_rule(tx: Tx, rule: Rule) -> tuple[list[dict[str, Any]], list[dict[st
     by hand, or written by an older version): it is skipped, the action that raised its event
     goes on, and it is reported once — to whoever acts now, and in the audit trail."""
     try:
-        return (validate_conditions(tx.session, rule.conditions or []),
-                validate_actions(tx.session, rule.actions or []))
+        return (
+            validate_conditions(tx.session, rule.conditions or []),
+            validate_actions(tx.session, rule.actions or []),
+        )
     except ValidationError as exc:
         reason = str(exc)
     notice = f"rule {rule.name!r} was skipped: {reason}; fix it in Settings > Rules"
     tx.notices.append(notice)
     already = tx.session.execute(
-        select(AuditEvent.id).where(AuditEvent.entity == "rule", AuditEvent.entity_id == str(rule.id),
-                                    AuditEvent.action == "skipped").limit(1)
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.entity == "rule",
+            AuditEvent.entity_id == str(rule.id),
+            AuditEvent.action == "skipped",
+        )
+        .limit(1)
     ).first()
     if already is None:
         tx.audit("rule", rule.id, "skipped", None, {"rule": rule.name, "reason": reason})

@@ -41,6 +41,7 @@ __all__ = [
     "move_release",
 ]
 
+
 @dataclass(frozen=True)
 class DeploymentWindow:
     """A release's deployment window as plain data, for the calendar and its exports."""

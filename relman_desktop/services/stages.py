@@ -23,8 +23,15 @@ def stage_id(ctx: Ctx, key: str, name: str) -> int:
     raise NotFound(f"{key} has no approval stage {name!r} any more")
 
 
-def add_stage(ctx: Ctx, key: str, name: str, rule: str, approvers: Sequence[str] = (),
-              percent: int | None = None, position: int | None = None) -> str:
+def add_stage(
+    ctx: Ctx,
+    key: str,
+    name: str,
+    rule: str,
+    approvers: Sequence[str] = (),
+    percent: int | None = None,
+    position: int | None = None,
+) -> str:
     approvals.add_stage(ctx, key, name, rule, list(approvers), percent=percent, position=position)
     return name
 
@@ -54,7 +61,9 @@ def remove_approver(ctx: Ctx, key: str, stage: str, email: str) -> None:
 
 
 def decide(ctx: Ctx, key: str, stage: str, email: str, decision: str, comment: str | None) -> str:
-    return approvals.decide(ctx, approvals.approval_id_for(ctx, key, stage, email), decision, comment)
+    return approvals.decide(
+        ctx, approvals.approval_id_for(ctx, key, stage, email), decision, comment
+    )
 
 
 def delegate(ctx: Ctx, key: str, stage: str, email: str, to_email: str) -> None:
@@ -69,13 +78,23 @@ def _decided(state: dict[str, Any]) -> bool:
     return state.get("decision") != "pending" or bool(state.get("delegated_to"))
 
 
-def readd_stage(ctx: Ctx, key: str, name: str, rule: str, approvers: Sequence[str], percent: int | None,
-                position: int | None, states: dict[str, dict[str, Any]]) -> str:
+def readd_stage(
+    ctx: Ctx,
+    key: str,
+    name: str,
+    rule: str,
+    approvers: Sequence[str],
+    percent: int | None,
+    position: int | None,
+    states: dict[str, dict[str, Any]],
+) -> str:
     """Undo of removing a stage: the stage, its approvers and each one's decision, in one
     transaction (all of it comes back, or none)."""
     with ctx.write() as tx:
         rel = release_by_key(tx.session, key)
-        stage: ApprovalStage = approvals.add_stage_tx(tx, rel, name, rule, percent, list(approvers), position)
+        stage: ApprovalStage = approvals.add_stage_tx(
+            tx, rel, name, rule, percent, list(approvers), position
+        )
         tx.session.flush()
         by_email = {a.approver.email: a for a in stage.approvals}
         for email, state in states.items():
@@ -88,8 +107,11 @@ def readd_approver(ctx: Ctx, key: str, stage: str, email: str, state: dict[str, 
     """Undo of removing an approver: the approver and their decision, in one transaction."""
     with ctx.write() as tx:
         rel = release_by_key(tx.session, key)
-        row = tx.session.execute(select(ApprovalStage).where(ApprovalStage.release_id == rel.id,
-                                                             ApprovalStage.name == stage)).scalar_one_or_none()
+        row = tx.session.execute(
+            select(ApprovalStage).where(
+                ApprovalStage.release_id == rel.id, ApprovalStage.name == stage
+            )
+        ).scalar_one_or_none()
         if row is None:
             raise NotFound(f"{key} has no approval stage {stage!r} any more")
         approval = approvals.add_approver_tx(tx, row, email)

@@ -56,8 +56,12 @@ FIELDS: dict[str, Any] = {
     "outline": str,
     "milestone": bool,
 }
-LABELS = {"assignee_email": "Assignee", "percent_complete": "% complete", "effort_hours": "Effort (hours)",
-          "local_id": "Task id"}
+LABELS = {
+    "assignee_email": "Assignee",
+    "percent_complete": "% complete",
+    "effort_hours": "Effort (hours)",
+    "local_id": "Task id",
+}
 LOCAL_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 
 
@@ -75,12 +79,16 @@ def _rows(s: Session, release_id: int) -> list[TaskRow]:
     pred = aliased(Task)
     links: dict[int, list[dict[str, Any]]] = {}
     for succ_id, pred_local, kind, lag in s.execute(
-        select(TaskDependency.successor_id, pred.local_id, TaskDependency.type, TaskDependency.lag_days)
+        select(
+            TaskDependency.successor_id, pred.local_id, TaskDependency.type, TaskDependency.lag_days
+        )
         .join(pred, pred.id == TaskDependency.predecessor_id)
         .where(pred.release_id == release_id)
         .order_by(pred.position, pred.id)
     ):
-        links.setdefault(succ_id, []).append({"task": pred_local, "type": kind.value, "lag_days": lag})
+        links.setdefault(succ_id, []).append(
+            {"task": pred_local, "type": kind.value, "lag_days": lag}
+        )
     rows = s.execute(
         select(Task, Person.email, Person.name)
         .outerjoin(Person, Person.id == Task.assignee_id)
@@ -89,10 +97,22 @@ def _rows(s: Session, release_id: int) -> list[TaskRow]:
     ).all()
     return [
         TaskRow(
-            id=t.id, local_id=t.local_id, position=t.position, title=t.title, phase=t.phase.value,
-            assignee_email=email, assignee=name, status=t.status.value, start=t.start, end=t.end,
-            effort_hours=t.effort_hours, percent_complete=t.percent_complete, notes=t.notes,
-            predecessors=links.get(t.id, []), outline=t.outline, milestone=bool(t.milestone),
+            id=t.id,
+            local_id=t.local_id,
+            position=t.position,
+            title=t.title,
+            phase=t.phase.value,
+            assignee_email=email,
+            assignee=name,
+            status=t.status.value,
+            start=t.start,
+            end=t.end,
+            effort_hours=t.effort_hours,
+            percent_complete=t.percent_complete,
+            notes=t.notes,
+            predecessors=links.get(t.id, []),
+            outline=t.outline,
+            milestone=bool(t.milestone),
         )
         for t, email, name in rows
     ]
@@ -117,7 +137,9 @@ def _coerce_type(name: str, value: Any) -> Any:
                 return value.strip().lower() in ("1", "true", "yes")
             return bool(value)
         if kind is dt.date:
-            return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value).strip())
+            return (
+                value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value).strip())
+            )
         if kind is float:
             number = float(value)
             if number < 0:
@@ -126,7 +148,9 @@ def _coerce_type(name: str, value: Any) -> Any:
         if kind is int:
             number = int(value)
             if name == "percent_complete" and not 0 <= number <= 100:
-                raise ValidationError(f"% complete must be between 0 and 100, not {number}", field=name)
+                raise ValidationError(
+                    f"% complete must be between 0 and 100, not {number}", field=name
+                )
             return number
         return kind(value)
     except ValidationError:
@@ -136,7 +160,11 @@ def _coerce_type(name: str, value: Any) -> Any:
     if isinstance(kind, type) and issubclass(kind, E.StrEnum):
         allowed = ", ".join(m.value for m in kind)
         raise ValidationError(f"{_label(name)}: {value!r} is not one of {allowed}", field=name)
-    what = {dt.date: "a date (YYYY-MM-DD)", float: "a number of hours (0 or more)", int: "a whole number"}[kind]
+    what = {
+        dt.date: "a date (YYYY-MM-DD)",
+        float: "a number of hours (0 or more)",
+        int: "a whole number",
+    }[kind]
     raise ValidationError(f"{_label(name)}: {value!r} is not {what}", field=name)
 
 
@@ -157,7 +185,9 @@ def _apply(s: Session, task: Task, values: dict[str, Any]) -> None:
 
 
 def _task(s: Session, rel: Release, local_id: str) -> Task:
-    task = s.execute(select(Task).where(Task.release_id == rel.id, Task.local_id == local_id)).scalar_one_or_none()
+    task = s.execute(
+        select(Task).where(Task.release_id == rel.id, Task.local_id == local_id)
+    ).scalar_one_or_none()
     if task is None:
         raise NotFound(f"no task {local_id!r} in release {rel.key}")
     return task
@@ -177,24 +207,38 @@ def add_task(ctx: Ctx, key: str, fields: dict[str, Any]) -> str:
         rel = release_by_key(s, key)
         local_id = values.pop("local_id", None) or _next_local_id(s, rel.id)
         if not LOCAL_ID_RE.match(local_id):
-            raise ValidationError(f"Task id {local_id!r} may hold only letters, digits, '-', '_' and '.'", field="local_id")
-        if s.execute(select(Task.id).where(Task.release_id == rel.id, Task.local_id == local_id)).first():
+            raise ValidationError(
+                f"Task id {local_id!r} may hold only letters, digits, '-', '_' and '.'",
+                field="local_id",
+            )
+        if s.execute(
+            select(Task.id).where(Task.release_id == rel.id, Task.local_id == local_id)
+        ).first():
             raise ValidationError(f"Task id {local_id} is already used in {key}", field="local_id")
         position = values.pop("position", None)
         if position is None:
-            position = (s.execute(select(func.max(Task.position)).where(Task.release_id == rel.id)).scalar() or 0) + 1
+            position = (
+                s.execute(select(func.max(Task.position)).where(Task.release_id == rel.id)).scalar()
+                or 0
+            ) + 1
         else:  # make room
-            for t in s.execute(select(Task).where(Task.release_id == rel.id, Task.position >= position)).scalars():
+            for t in s.execute(
+                select(Task).where(Task.release_id == rel.id, Task.position >= position)
+            ).scalars():
                 t.position += 1
         values.setdefault("phase", E.Phase.BUILD)
         values.setdefault("status", E.TaskStatus.TODO)
-        task = Task(release_id=rel.id, local_id=local_id, position=position, title="", percent_complete=0)
+        task = Task(
+            release_id=rel.id, local_id=local_id, position=position, title="", percent_complete=0
+        )
         task.title = values.pop("title", None) or ""
         with s.no_autoflush:
             _apply(s, task, values)
         s.add(task)
         s.flush()
-        tx.audit("task", f"{key}/{local_id}", "create", None, _row(s, task).as_dict(), release_key=key)
+        tx.audit(
+            "task", f"{key}/{local_id}", "create", None, _row(s, task).as_dict(), release_key=key
+        )
         return local_id
 
 
@@ -212,9 +256,16 @@ def update_task(ctx: Ctx, key: str, local_id: str, fields: dict[str, Any]) -> Ta
         new_id = values.get("local_id")
         if new_id and new_id != local_id:
             if not LOCAL_ID_RE.match(new_id):
-                raise ValidationError(f"Task id {new_id!r} may hold only letters, digits, '-', '_' and '.'", field="local_id")
-            if s.execute(select(Task.id).where(Task.release_id == rel.id, Task.local_id == new_id)).first():
-                raise ValidationError(f"Task id {new_id} is already used in {key}", field="local_id")
+                raise ValidationError(
+                    f"Task id {new_id!r} may hold only letters, digits, '-', '_' and '.'",
+                    field="local_id",
+                )
+            if s.execute(
+                select(Task.id).where(Task.release_id == rel.id, Task.local_id == new_id)
+            ).first():
+                raise ValidationError(
+                    f"Task id {new_id} is already used in {key}", field="local_id"
+                )
         if "title" in values and not values["title"]:
             raise ValidationError("Title must not be empty", field="title")
         _apply(s, task, values)
@@ -222,8 +273,14 @@ def update_task(ctx: Ctx, key: str, local_id: str, fields: dict[str, Any]) -> Ta
         after = _row(s, task)
         changed = {k for k in values if before.get(k) != after.as_dict().get(k)}
         if changed:
-            tx.audit("task", f"{key}/{after.local_id}", "update",
-                     {k: before.get(k) for k in changed}, {k: after.as_dict().get(k) for k in changed}, release_key=key)
+            tx.audit(
+                "task",
+                f"{key}/{after.local_id}",
+                "update",
+                {k: before.get(k) for k in changed},
+                {k: after.as_dict().get(k) for k in changed},
+                release_key=key,
+            )
         return after
 
 
@@ -262,7 +319,9 @@ def restore_task(ctx: Ctx, key: str, row: dict[str, Any]) -> str:
 def task_graph(s: Session, release_id: int) -> nx.DiGraph:
     pred, succ = aliased(Task), aliased(Task)
     graph = nx.DiGraph()
-    graph.add_nodes_from(s.execute(select(Task.local_id).where(Task.release_id == release_id)).scalars())
+    graph.add_nodes_from(
+        s.execute(select(Task.local_id).where(Task.release_id == release_id)).scalars()
+    )
     graph.add_edges_from(
         s.execute(
             select(pred.local_id, succ.local_id)
@@ -281,11 +340,15 @@ def add_task_dependency(
     try:
         link_type = E.LinkType(str(type).upper())
     except ValueError:
-        raise ValidationError(f"dependency type {type!r} is not one of FS, SS, FF, SF", field="type") from None
+        raise ValidationError(
+            f"dependency type {type!r} is not one of FS, SS, FF, SF", field="type"
+        ) from None
     try:
         lag = int(lag_days)
     except (TypeError, ValueError):
-        raise ValidationError(f"lag {lag_days!r} is not a whole number of days", field="lag_days") from None
+        raise ValidationError(
+            f"lag {lag_days!r} is not a whole number of days", field="lag_days"
+        ) from None
     limits.check_number("lag_days", lag, "Lag (days)")
     with ctx.write() as tx:
         s = tx.session
@@ -304,10 +367,24 @@ def add_task_dependency(
         if nx.has_path(graph, successor, predecessor):
             path = nx.shortest_path(graph, successor, predecessor)
             raise CycleError([*path, successor], "task dependency")
-        s.add(TaskDependency(predecessor_id=pred.id, successor_id=succ.id, type=link_type, lag_days=lag))
-        tx.audit("task_dependency", f"{key}/{predecessor}->{successor}", "create", None,
-                 {"predecessor": predecessor, "successor": successor, "type": link_type.value, "lag_days": lag},
-                 release_key=key)
+        s.add(
+            TaskDependency(
+                predecessor_id=pred.id, successor_id=succ.id, type=link_type, lag_days=lag
+            )
+        )
+        tx.audit(
+            "task_dependency",
+            f"{key}/{predecessor}->{successor}",
+            "create",
+            None,
+            {
+                "predecessor": predecessor,
+                "successor": successor,
+                "type": link_type.value,
+                "lag_days": lag,
+            },
+            release_key=key,
+        )
 
 
 def remove_task_dependency(ctx: Ctx, key: str, predecessor: str, successor: str) -> dict[str, Any]:
@@ -322,7 +399,19 @@ def remove_task_dependency(ctx: Ctx, key: str, predecessor: str, successor: str)
         ).scalar_one_or_none()
         if link is None:
             raise NotFound(f"{successor} does not depend on {predecessor}")
-        before = {"predecessor": predecessor, "successor": successor, "type": link.type.value, "lag_days": link.lag_days}
+        before = {
+            "predecessor": predecessor,
+            "successor": successor,
+            "type": link.type.value,
+            "lag_days": link.lag_days,
+        }
         s.delete(link)
-        tx.audit("task_dependency", f"{key}/{predecessor}->{successor}", "delete", before, None, release_key=key)
+        tx.audit(
+            "task_dependency",
+            f"{key}/{predecessor}->{successor}",
+            "delete",
+            before,
+            None,
+            release_key=key,
+        )
         return before

@@ -76,7 +76,8 @@ def _no_unknown(d: dict[str, Any], allowed: set[str], where: str) -> None:
     extra = sorted(set(d) - allowed)
     if extra:
         raise ValidationError(
-            f"{where}.{extra[0]}: unknown field (allowed: {', '.join(sorted(allowed))})", field=f"{where}.{extra[0]}"
+            f"{where}.{extra[0]}: unknown field (allowed: {', '.join(sorted(allowed))})",
+            field=f"{where}.{extra[0]}",
         )
 
 
@@ -86,7 +87,9 @@ def validate_body(body: Any, known_emails: set[str] | None = None) -> dict[str, 
     if body is None:
         body = {}
     if not isinstance(body, dict):
-        raise ValidationError("body: must be an object with tasks, approval_stages, required_tests", field="body")
+        raise ValidationError(
+            "body: must be an object with tasks, approval_stages, required_tests", field="body"
+        )
     _no_unknown(body, BODY_KEYS, "body")
     tasks_in = body.get("tasks", [])
     if not isinstance(tasks_in, list):
@@ -103,11 +106,15 @@ def validate_body(body: Any, known_emails: set[str] | None = None) -> dict[str, 
         if len(tid) > 32:
             raise ValidationError(f"{where}.id: at most 32 characters", field=f"{where}.id")
         if tid in ids:
-            raise ValidationError(f"{where}.id: {tid!r} is used by another task", field=f"{where}.id")
+            raise ValidationError(
+                f"{where}.id: {tid!r} is used by another task", field=f"{where}.id"
+            )
         ids.add(tid)
         phase = t.get("phase")
         if phase not in {p.value for p in E.Phase}:
-            raise ValidationError(f"{where}.phase: {phase!r} is not one of {phases}", field=f"{where}.phase")
+            raise ValidationError(
+                f"{where}.phase: {phase!r} is not one of {phases}", field=f"{where}.phase"
+            )
         role = t.get("role")
         if role is not None and not isinstance(role, str):
             raise ValidationError(f"{where}.role: must be text", field=f"{where}.role")
@@ -118,16 +125,22 @@ def validate_body(body: Any, known_emails: set[str] | None = None) -> dict[str, 
                 "phase": phase,
                 "role": role or None,
                 "offset_days": _whole(t.get("offset_days", 0), f"{where}.offset_days", minimum=0),
-                "duration_days": _whole(t.get("duration_days", 1), f"{where}.duration_days", minimum=0),
+                "duration_days": _whole(
+                    t.get("duration_days", 1), f"{where}.duration_days", minimum=0
+                ),
                 "depends_on": t.get("depends_on") or [],
             }
         )
     graph: nx.DiGraph = nx.DiGraph()
-    graph.add_nodes_from(t["id"] for t in tasks)  # task order: a loop is named the same way each time
+    graph.add_nodes_from(
+        t["id"] for t in tasks
+    )  # task order: a loop is named the same way each time
     for i, t in enumerate(tasks):
         deps = t["depends_on"]
         if not isinstance(deps, list):
-            raise ValidationError(f"tasks[{i}].depends_on: must be a list", field=f"tasks[{i}].depends_on")
+            raise ValidationError(
+                f"tasks[{i}].depends_on: must be a list", field=f"tasks[{i}].depends_on"
+            )
         clean = []
         for j, d in enumerate(deps):
             where = f"tasks[{i}].depends_on[{j}]"
@@ -136,12 +149,18 @@ def validate_body(body: Any, known_emails: set[str] | None = None) -> dict[str, 
             _no_unknown(d, {"task", "type", "lag_days"}, where)
             other = d.get("task")
             if other not in ids:
-                raise ValidationError(f"{where}.task: no task {other!r} in this template", field=f"{where}.task")
+                raise ValidationError(
+                    f"{where}.task: no task {other!r} in this template", field=f"{where}.task"
+                )
             if other == t["id"]:
-                raise ValidationError(f"{where}.task: a task cannot depend on itself", field=f"{where}.task")
+                raise ValidationError(
+                    f"{where}.task: a task cannot depend on itself", field=f"{where}.task"
+                )
             kind = d.get("type", "FS")
             if kind not in {k.value for k in E.LinkType}:
-                raise ValidationError(f"{where}.type: {kind!r} is not one of FS, SS, FF, SF", field=f"{where}.type")
+                raise ValidationError(
+                    f"{where}.type: {kind!r} is not one of FS, SS, FF, SF", field=f"{where}.type"
+                )
             lag = _whole(d.get("lag_days", 0), f"{where}.lag_days")
             clean.append({"task": other, "type": kind, "lag_days": lag})
             graph.add_edge(other, t["id"])
@@ -166,25 +185,39 @@ def validate_body(body: Any, known_emails: set[str] | None = None) -> dict[str, 
         _no_unknown(st, STAGE_KEYS, where)
         name = _text(st.get("name"), f"{where}.name")
         if name.lower() in names:
-            raise ValidationError(f"{where}.name: {name!r} is used by another stage", field=f"{where}.name")
+            raise ValidationError(
+                f"{where}.name: {name!r} is used by another stage", field=f"{where}.name"
+            )
         names.add(name.lower())
         rule, pct = check_rule(st.get("rule", "all"), st.get("percent"), prefix=f"{where}.")
         approvers = st.get("approvers", [])
-        if not isinstance(approvers, list) or not all(isinstance(a, str) and a.strip() for a in approvers):
-            raise ValidationError(f"{where}.approvers: must be a list of e-mail addresses", field=f"{where}.approvers")
+        if not isinstance(approvers, list) or not all(
+            isinstance(a, str) and a.strip() for a in approvers
+        ):
+            raise ValidationError(
+                f"{where}.approvers: must be a list of e-mail addresses", field=f"{where}.approvers"
+            )
         if len(set(approvers)) != len(approvers):
-            raise ValidationError(f"{where}.approvers: the same person is listed twice", field=f"{where}.approvers")
+            raise ValidationError(
+                f"{where}.approvers: the same person is listed twice", field=f"{where}.approvers"
+            )
         if known_emails is not None:
             for a in approvers:
                 if a not in known_emails:
-                    raise ValidationError(f"{where}.approvers: unknown person {a!r}", field=f"{where}.approvers")
-        stages.append({"name": name, "rule": rule.value, "percent": pct, "approvers": list(approvers)})
+                    raise ValidationError(
+                        f"{where}.approvers: unknown person {a!r}", field=f"{where}.approvers"
+                    )
+        stages.append(
+            {"name": name, "rule": rule.value, "percent": pct, "approvers": list(approvers)}
+        )
 
     tests = body.get("required_tests", [])
     kinds = {k.value for k in E.TestKind}
     if not isinstance(tests, list) or any(k not in kinds for k in tests):
-        raise ValidationError(f"required_tests: each must be one of {', '.join(k.value for k in E.TestKind)}",
-                              field="required_tests")
+        raise ValidationError(
+            f"required_tests: each must be one of {', '.join(k.value for k in E.TestKind)}",
+            field="required_tests",
+        )
     rehearsal = body.get("rollback_rehearsal_days")
     if rehearsal is not None:
         rehearsal = _whole(rehearsal, "rollback_rehearsal_days", minimum=1)
@@ -201,7 +234,9 @@ def _release_type(value: Any) -> E.ReleaseType:
         return E.ReleaseType(value)
     except ValueError:
         words = ", ".join(t.value for t in E.ReleaseType)
-        raise ValidationError(f"Release type: {value!r} is not one of {words}", field="release_type") from None
+        raise ValidationError(
+            f"Release type: {value!r} is not one of {words}", field="release_type"
+        ) from None
 
 
 def _emails(s: Any) -> set[str]:
@@ -209,7 +244,13 @@ def _emails(s: Any) -> set[str]:
 
 
 def _info(t: Template) -> TemplateInfo:
-    return TemplateInfo(t.id, t.name, E.ReleaseType(t.release_type).value, t.default_duration_days, dict(t.body or {}))
+    return TemplateInfo(
+        t.id,
+        t.name,
+        E.ReleaseType(t.release_type).value,
+        t.default_duration_days,
+        dict(t.body or {}),
+    )
 
 
 def _by_name(s: Any, name: str) -> Template:
@@ -223,7 +264,11 @@ def _by_name(s: Any, name: str) -> Template:
 
 
 def create_template(
-    ctx: Ctx, name: str, release_type: str, body: dict[str, Any] | None = None, default_duration_days: int = 10
+    ctx: Ctx,
+    name: str,
+    release_type: str,
+    body: dict[str, Any] | None = None,
+    default_duration_days: int = 10,
 ) -> int:
     with ctx.write() as tx:
         s = tx.session
@@ -238,9 +283,18 @@ def create_template(
         )
         s.add(t)
         s.flush()
-        tx.audit("template", t.id, "create", None, {"name": t.name, "release_type": t.release_type,
-                                                     "default_duration_days": t.default_duration_days,
-                                                     "body": t.body})
+        tx.audit(
+            "template",
+            t.id,
+            "create",
+            None,
+            {
+                "name": t.name,
+                "release_type": t.release_type,
+                "default_duration_days": t.default_duration_days,
+                "body": t.body,
+            },
+        )
         return t.id
 
 
@@ -259,21 +313,34 @@ def update_template(
         before = _info(t)
         if new_name is not None:
             new_name = _text(new_name, "name")
-            if new_name != t.name and s.execute(select(Template.id).where(Template.name == new_name)).first():
+            if (
+                new_name != t.name
+                and s.execute(select(Template.id).where(Template.name == new_name)).first()
+            ):
                 raise ValidationError(f"name: a template {new_name!r} already exists", field="name")
             t.name = new_name
         if release_type is not None:
             t.release_type = _release_type(release_type)
         if default_duration_days is not None:
-            t.default_duration_days = _whole(default_duration_days, "default_duration_days", minimum=1)
+            t.default_duration_days = _whole(
+                default_duration_days, "default_duration_days", minimum=1
+            )
         if body is not None:
             t.body = validate_body(body, _emails(s))
         after = _info(t)
-        changed = {k for k in ("name", "release_type", "default_duration_days", "body")
-                   if getattr(before, k) != getattr(after, k)}
+        changed = {
+            k
+            for k in ("name", "release_type", "default_duration_days", "body")
+            if getattr(before, k) != getattr(after, k)
+        }
         if changed:
-            tx.audit("template", t.id, "update", {k: getattr(before, k) for k in sorted(changed)},
-                     {k: getattr(after, k) for k in sorted(changed)})
+            tx.audit(
+                "template",
+                t.id,
+                "update",
+                {k: getattr(before, k) for k in sorted(changed)},
+                {k: getattr(after, k) for k in sorted(changed)},
+            )
         return after
 
 
@@ -321,10 +388,17 @@ def create_release_from_template(
         if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
             raise ValidationError(f"Start: {start!r} is not a date", field="start")
         body = validate_body(template.body, _emails(s))
-        manager = person_by_email(s, manager_email, field="manager_email") if manager_email else None
-        first = s.execute(select(WorkflowState).order_by(WorkflowState.position).limit(1)).scalar_one()
+        manager = (
+            person_by_email(s, manager_email, field="manager_email") if manager_email else None
+        )
+        first = s.execute(
+            select(WorkflowState).order_by(WorkflowState.position).limit(1)
+        ).scalar_one()
 
-        span = max([t["offset_days"] + t["duration_days"] for t in body["tasks"]] + [template.default_duration_days])
+        span = max(
+            [t["offset_days"] + t["duration_days"] for t in body["tasks"]]
+            + [template.default_duration_days]
+        )
         horizon = start + dt.timedelta(days=3 * span + 60)  # room for weekends and holidays
         holidays = holiday_dates(s, start, horizon)
         day0 = next_workday(start, holidays)
@@ -373,8 +447,14 @@ def create_release_from_template(
         s.flush()
         for t in body["tasks"]:
             for d in t["depends_on"]:
-                s.add(TaskDependency(predecessor_id=tasks[d["task"]].id, successor_id=tasks[t["id"]].id,
-                                     type=E.LinkType(d["type"]), lag_days=d["lag_days"]))
+                s.add(
+                    TaskDependency(
+                        predecessor_id=tasks[d["task"]].id,
+                        successor_id=tasks[t["id"]].id,
+                        type=E.LinkType(d["type"]),
+                        lag_days=d["lag_days"],
+                    )
+                )
         s.flush()
         tx.audit(
             "release",
@@ -390,7 +470,10 @@ def create_release_from_template(
                 "manager_email": manager.email if manager else None,
                 "application": rel.application,
                 "required_tests": rel.required_tests,
-                "tasks": [{"id": t["id"], "start": dates[t["id"]][0], "end": dates[t["id"]][1]} for t in body["tasks"]],
+                "tasks": [
+                    {"id": t["id"], "start": dates[t["id"]][0], "end": dates[t["id"]][1]}
+                    for t in body["tasks"]
+                ],
             },
             release_key=rel.key,
         )

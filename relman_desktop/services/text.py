@@ -57,7 +57,9 @@ def _describe(char: str) -> str:
     return f"U+{code:04X}, which is not a character"
 
 
-def text_problem(value: str, *, max_length: int = MAX_TEXT, single_line: bool = False) -> str | None:
+def text_problem(
+    value: str, *, max_length: int = MAX_TEXT, single_line: bool = False
+) -> str | None:
     """Why ``value`` may not be stored, in words ("holds a control character (U+001B)"), or None.
 
     Tab, line feed and carriage return are fine in long text; ``single_line`` refuses them too
@@ -100,7 +102,9 @@ def clean_tree(value: Any, *, max_length: int | None = None) -> Any:
     return value
 
 
-_TERMINAL_UNFIT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + _NONCHARACTERS + "]")
+_TERMINAL_UNFIT = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + _NONCHARACTERS + "]"
+)
 
 
 def for_terminal(value: str, encoding: str | None = "utf-8") -> str:
@@ -119,5 +123,19 @@ def for_terminal(value: str, encoding: str | None = "utf-8") -> str:
 
 
 # Spellings for the few typographic characters the app prints, where a terminal lacks them.
-_PLAIN = str.maketrans({"→": "->", "←": "<-", "–": "-", "—": "--", "…": "...", "·": "-",
-                        "✓": "v", "✗": "x", "×": "x", "≥": ">=", "≤": "<=", "\u00a0": " "})
+_PLAIN = str.maketrans(
+    {
+        "→": "->",
+        "←": "<-",
+        "–": "-",
+        "—": "--",
+        "…": "...",
+        "·": "-",
+        "✓": "v",
+        "✗": "x",
+        "×": "x",
+        "≥": ">=",
+        "≤": "<=",
+        "\u00a0": " ",
+    }
+)

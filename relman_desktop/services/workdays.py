@@ -43,7 +43,9 @@ def add_workdays(day: dt.date, days: int, holidays: Collection[dt.date] = NO_HOL
     return day
 
 
-def count_workdays(start: dt.date, end: dt.date, holidays: Collection[dt.date] = NO_HOLIDAYS) -> int:
+def count_workdays(
+    start: dt.date, end: dt.date, holidays: Collection[dt.date] = NO_HOLIDAYS
+) -> int:
     """Working days from ``start`` to ``end``, both included; 0 when ``end`` is before ``start``."""
     if end < start:
         return 0
@@ -56,7 +58,9 @@ def count_workdays(start: dt.date, end: dt.date, holidays: Collection[dt.date] =
     return total
 
 
-def workdays_between(start: dt.date, end: dt.date, holidays: Collection[dt.date] = NO_HOLIDAYS) -> int:
+def workdays_between(
+    start: dt.date, end: dt.date, holidays: Collection[dt.date] = NO_HOLIDAYS
+) -> int:
     """How many working days ``add_workdays`` needs to go from ``start`` to ``end``
     (``start`` excluded, ``end`` included); negative when ``end`` is before ``start``."""
     if end >= start:
@@ -80,7 +84,9 @@ def holiday_dates(session: Session, start: dt.date, end: dt.date) -> set[dt.date
     from dateutil.rrule import rrulestr
 
     days: set[dt.date] = set()
-    windows = session.execute(select(CalendarWindow).where(CalendarWindow.kind == E.WindowKind.HOLIDAY)).scalars()
+    windows = session.execute(
+        select(CalendarWindow).where(CalendarWindow.kind == E.WindowKind.HOLIDAY)
+    ).scalars()
     lo = dt.datetime.combine(start - dt.timedelta(days=2), dt.time(), tzinfo=dt.UTC)
     hi = dt.datetime.combine(end + dt.timedelta(days=2), dt.time(), tzinfo=dt.UTC)
     for w in windows:

@@ -60,11 +60,22 @@ class TransitionInfo:
 
 
 def _state_infos(s: Session) -> list[StateInfo]:
-    counts = dict(s.execute(select(Release.status_id, func.count()).group_by(Release.status_id)).all())
+    counts = dict(
+        s.execute(select(Release.status_id, func.count()).group_by(Release.status_id)).all()
+    )
     return [
-        StateInfo(st.id, st.name, st.position, E.StateCategory(st.category).value, st.color,
-                  int(counts.get(st.id, 0)), st.role.value if st.role else None)
-        for st in s.execute(select(WorkflowState).order_by(WorkflowState.position, WorkflowState.id)).scalars()
+        StateInfo(
+            st.id,
+            st.name,
+            st.position,
+            E.StateCategory(st.category).value,
+            st.color,
+            int(counts.get(st.id, 0)),
+            st.role.value if st.role else None,
+        )
+        for st in s.execute(
+            select(WorkflowState).order_by(WorkflowState.position, WorkflowState.id)
+        ).scalars()
     ]
 
 
@@ -124,27 +135,40 @@ def validate_guards(guards: Any) -> list[dict[str, Any]]:
     for i, g in enumerate(guards):
         where = f"guards[{i}]"
         if not isinstance(g, dict):
-            raise ValidationError(f"{where}: must be an object with guard, param and soft", field=where)
+            raise ValidationError(
+                f"{where}: must be an object with guard, param and soft", field=where
+            )
         extra = sorted(set(g) - {"guard", "param", "soft"})
         if extra:
-            raise ValidationError(f"{where}.{extra[0]}: unknown key (a guard has guard, param and soft)",
-                                  field=f"{where}.{extra[0]}")
+            raise ValidationError(
+                f"{where}.{extra[0]}: unknown key (a guard has guard, param and soft)",
+                field=f"{where}.{extra[0]}",
+            )
         name = g.get("guard")
         if name not in GUARDS:
-            raise ValidationError(f"{where}.guard: {name!r} is not one of {', '.join(GUARDS)}",
-                                  field=f"{where}.guard")
+            raise ValidationError(
+                f"{where}.guard: {name!r} is not one of {', '.join(GUARDS)}", field=f"{where}.guard"
+            )
         param = g.get("param")
         if GUARDS[name].takes_phase:
             if param not in phases:
-                raise ValidationError(f"{where}.param: {name} needs a phase ({', '.join(phases)}), not {param!r}",
-                                      field=f"{where}.param")
+                raise ValidationError(
+                    f"{where}.param: {name} needs a phase ({', '.join(phases)}), not {param!r}",
+                    field=f"{where}.param",
+                )
         elif param is not None:
-            raise ValidationError(f"{where}.param: {name} takes no parameter", field=f"{where}.param")
+            raise ValidationError(
+                f"{where}.param: {name} takes no parameter", field=f"{where}.param"
+            )
         soft = g.get("soft", False)
         if not isinstance(soft, bool):
-            raise ValidationError(f"{where}.soft: true or false, not {soft!r}", field=f"{where}.soft")
+            raise ValidationError(
+                f"{where}.soft: true or false, not {soft!r}", field=f"{where}.soft"
+            )
         if (name, param) in seen:
-            raise ValidationError(f"{where}: {name}{f' ({param})' if param else ''} is listed twice", field=where)
+            raise ValidationError(
+                f"{where}: {name}{f' ({param})' if param else ''} is listed twice", field=where
+            )
         seen.add((name, param))
         out.append({"guard": name, "param": param, "soft": soft})
     return out
@@ -155,7 +179,9 @@ def _category(value: Any) -> E.StateCategory:
         return E.StateCategory(value)
     except ValueError:
         words = ", ".join(c.value for c in E.StateCategory)
-        raise ValidationError(f"Category: {value!r} is not one of {words}", field="category") from None
+        raise ValidationError(
+            f"Category: {value!r} is not one of {words}", field="category"
+        ) from None
 
 
 def _role(value: Any) -> E.StateRole | None:
@@ -167,7 +193,9 @@ def _role(value: Any) -> E.StateRole | None:
         return E.StateRole(text)
     except ValueError:
         words = ", ".join(r.value for r in E.StateRole)
-        raise ValidationError(f"Role: {value!r} is not one of {words} (or none)", field="role") from None
+        raise ValidationError(
+            f"Role: {value!r} is not one of {words} (or none)", field="role"
+        ) from None
 
 
 # --- states ------------------------------------------------------------------------------------------------
@@ -179,25 +207,50 @@ def _renumber(states: Sequence[WorkflowState]) -> None:
 
 
 def _ordered(s: Session) -> list[WorkflowState]:
-    return list(s.execute(select(WorkflowState).order_by(WorkflowState.position, WorkflowState.id)).scalars())
+    return list(
+        s.execute(
+            select(WorkflowState).order_by(WorkflowState.position, WorkflowState.id)
+        ).scalars()
+    )
 
 
-def add_state(ctx: Ctx, name: str, category: str = "open", color: str | None = None,
-              position: int | None = None, role: str | None = None) -> int:
+def add_state(
+    ctx: Ctx,
+    name: str,
+    category: str = "open",
+    color: str | None = None,
+    position: int | None = None,
+    role: str | None = None,
+) -> int:
     """A new state, placed at ``position`` (default: last), meaning ``role`` (default: none)."""
     with ctx.write() as tx:
         s = tx.session
         color = limits.check_color(color)
-        state = WorkflowState(name=_state_name(s, name), category=_category(category), color=color, position=0,
-                              role=_role(role))
+        state = WorkflowState(
+            name=_state_name(s, name),
+            category=_category(category),
+            color=color,
+            position=0,
+            role=_role(role),
+        )
         states = _ordered(s)
         at = len(states) if position is None else max(0, min(position, len(states)))
         states.insert(at, state)
         s.add(state)
         _renumber(states)
         s.flush()
-        tx.audit("workflow_state", state.id, "create", None,
-                 {"name": state.name, "category": state.category, "position": state.position, "role": state.role})
+        tx.audit(
+            "workflow_state",
+            state.id,
+            "create",
+            None,
+            {
+                "name": state.name,
+                "category": state.category,
+                "position": state.position,
+                "role": state.role,
+            },
+        )
         return state.id
 
 
@@ -229,7 +282,13 @@ def _follow_rename(tx: Tx, old: str, new: str) -> None:
             for c in rule.conditions or []
         ]
         if conditions != (rule.conditions or []):
-            tx.audit("rule", rule.id, "update", {"conditions": rule.conditions}, {"conditions": conditions})
+            tx.audit(
+                "rule",
+                rule.id,
+                "update",
+                {"conditions": rule.conditions},
+                {"conditions": conditions},
+            )
             rule.conditions = conditions
     for meeting in s.execute(select(CabMeeting)).scalars():
         flt = dict(meeting.filter or {})
@@ -250,11 +309,13 @@ def reorder_states(ctx: Ctx, names: Sequence[str]) -> None:
             missing = sorted(set(by_name) - set(names))
             unknown = sorted(set(names) - set(by_name))
             detail = "; ".join(
-                part for part in (
+                part
+                for part in (
                     f"missing: {', '.join(missing)}" if missing else "",
                     f"unknown: {', '.join(unknown)}" if unknown else "",
                     "a state is listed twice" if len(names) != len(set(names)) else "",
-                ) if part
+                )
+                if part
             )
             raise ValidationError(f"Order: give every state exactly once ({detail})", field="order")
         before = [st.name for st in states]
@@ -270,7 +331,13 @@ def set_state_category(ctx: Ctx, name: str, category: str) -> None:
         before = E.StateCategory(state.category).value
         if before != value:
             state.category = value
-            tx.audit("workflow_state", state.id, "update", {"category": before}, {"category": value.value})
+            tx.audit(
+                "workflow_state",
+                state.id,
+                "update",
+                {"category": before},
+                {"category": value.value},
+            )
 
 
 def set_state_role(ctx: Ctx, name: str, role: str | None) -> None:
@@ -307,16 +374,28 @@ def delete_state(ctx: Ctx, name: str) -> None:
         remaining = [st for st in _ordered(s) if st.id != state.id]
         if not remaining:
             raise ValidationError("cannot delete the last state of the workflow", field="name")
-        transitions = s.execute(
-            select(WorkflowTransition).where(
-                or_(WorkflowTransition.from_state_id == state.id, WorkflowTransition.to_state_id == state.id)
+        transitions = (
+            s.execute(
+                select(WorkflowTransition).where(
+                    or_(
+                        WorkflowTransition.from_state_id == state.id,
+                        WorkflowTransition.to_state_id == state.id,
+                    )
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         for t in transitions:
             tx.audit("workflow_transition", t.id, "delete", _audit_view(t), None)
             s.delete(t)
-        tx.audit("workflow_state", state.id, "delete",
-                 {"name": state.name, "category": state.category, "position": state.position}, None)
+        tx.audit(
+            "workflow_state",
+            state.id,
+            "delete",
+            {"name": state.name, "category": state.category, "position": state.position},
+            None,
+        )
         s.delete(state)
         _renumber(remaining)
 
@@ -326,7 +405,12 @@ def delete_state(ctx: Ctx, name: str) -> None:
 
 def _audit_view(t: WorkflowTransition) -> dict[str, Any]:
     info = _transition_info(t)
-    return {"from": info.from_state, "to": info.to_state, "label": info.label, "guards": info.guards}
+    return {
+        "from": info.from_state,
+        "to": info.to_state,
+        "label": info.label,
+        "guards": info.guards,
+    }
 
 
 def _transition(s: Session, transition_id: int) -> WorkflowTransition:
@@ -351,19 +435,30 @@ def add_transition(
         src = state_by_name(s, from_state) if from_state is not None else None
         dst = state_by_name(s, to_state) if to_state is not None else None
         if src is not None and dst is not None and src.id == dst.id:
-            raise ValidationError(f"To state: a transition from {src.name} to itself does nothing", field="to_state")
+            raise ValidationError(
+                f"To state: a transition from {src.name} to itself does nothing", field="to_state"
+            )
         dup = s.execute(
             select(WorkflowTransition.id).where(
-                WorkflowTransition.from_state_id.is_(None) if src is None else WorkflowTransition.from_state_id == src.id,
-                WorkflowTransition.to_state_id.is_(None) if dst is None else WorkflowTransition.to_state_id == dst.id,
+                WorkflowTransition.from_state_id.is_(None)
+                if src is None
+                else WorkflowTransition.from_state_id == src.id,
+                WorkflowTransition.to_state_id.is_(None)
+                if dst is None
+                else WorkflowTransition.to_state_id == dst.id,
             )
         ).first()
         if dup:
             raise ValidationError(
-                f"the transition {from_state or ANY_OPEN} → {to_state or PREVIOUS} exists already", field="to_state"
+                f"the transition {from_state or ANY_OPEN} → {to_state or PREVIOUS} exists already",
+                field="to_state",
             )
-        t = WorkflowTransition(from_state=src, to_state=dst, guards=validate_guards(guards),
-                               label=(label or "").strip() or None)
+        t = WorkflowTransition(
+            from_state=src,
+            to_state=dst,
+            guards=validate_guards(guards),
+            label=(label or "").strip() or None,
+        )
         s.add(t)
         s.flush()
         tx.audit("workflow_transition", t.id, "create", None, _audit_view(t))
@@ -377,14 +472,18 @@ def remove_transition(ctx: Ctx, transition_id: int) -> None:
         tx.session.delete(t)
 
 
-def set_transition_guards(ctx: Ctx, transition_id: int, guards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def set_transition_guards(
+    ctx: Ctx, transition_id: int, guards: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     with ctx.write() as tx:
         t = _transition(tx.session, transition_id)
         clean = validate_guards(guards)
         before = [dict(g) for g in t.guards or []]
         if clean != before:
             t.guards = clean
-            tx.audit("workflow_transition", t.id, "set_guards", {"guards": before}, {"guards": clean})
+            tx.audit(
+                "workflow_transition", t.id, "set_guards", {"guards": before}, {"guards": clean}
+            )
         return clean
 
 

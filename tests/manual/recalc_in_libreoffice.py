@@ -73,9 +73,20 @@ def same(got: Any, expected: Any) -> bool:
 
 def recalculate(soffice: str, source: Path, out: Path, profile: Path) -> Path:
     subprocess.run(
-        [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--calc",
-         "--convert-to", "xlsx", "--outdir", str(out), str(source)],
-        check=True, capture_output=True, timeout=600,
+        [
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--calc",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(out),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=600,
     )
     return out / source.name
 
@@ -94,7 +105,9 @@ def compare(path: Path, report: dict[str, Any]) -> tuple[int, list[str]]:
         ws = wb[title]
         for r, point in enumerate(report["series"], 2):
             if ws.cell(r, 1).value != point["period"]:
-                wrong.append(f"{title} row {r}: period {ws.cell(r, 1).value!r} ≠ {point['period']!r}")
+                wrong.append(
+                    f"{title} row {r}: period {ws.cell(r, 1).value!r} ≠ {point['period']!r}"
+                )
                 continue
             for c, key in enumerate(keys, 4):
                 if key is None:
@@ -113,13 +126,22 @@ def compare(path: Path, report: dict[str, Any]) -> tuple[int, list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--plan", type=Path, help="an existing plan (default: a 200-release demo plan)")
-    parser.add_argument("--pdf", type=Path, help="also write each recalculated workbook as PDF here")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--plan", type=Path, help="an existing plan (default: a 200-release demo plan)"
+    )
+    parser.add_argument(
+        "--pdf", type=Path, help="also write each recalculated workbook as PDF here"
+    )
     args = parser.parse_args(argv)
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
-        print("LibreOffice (soffice) is not installed: apt-get install libreoffice-calc", file=sys.stderr)
+        print(
+            "LibreOffice (soffice) is not installed: apt-get install libreoffice-calc",
+            file=sys.stderr,
+        )
         return 2
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -153,9 +175,19 @@ def main(argv: list[str] | None = None) -> int:
             if args.pdf is not None:
                 args.pdf.mkdir(parents=True, exist_ok=True)
                 subprocess.run(
-                    [soffice, f"-env:UserInstallation={(tmp / 'profile').as_uri()}", "--headless",
-                     "--convert-to", "pdf", "--outdir", str(args.pdf), str(done)],
-                    check=True, capture_output=True, timeout=600,
+                    [
+                        soffice,
+                        f"-env:UserInstallation={(tmp / 'profile').as_uri()}",
+                        "--headless",
+                        "--convert-to",
+                        "pdf",
+                        "--outdir",
+                        str(args.pdf),
+                        str(done),
+                    ],
+                    check=True,
+                    capture_output=True,
+                    timeout=600,
                 )
         plan.close()
     return 1 if failed else 0

@@ -24,8 +24,12 @@ def people_ctx(ctx):
     from relman_desktop.models.entities import Person
 
     with ctx.plan.write() as s:
-        s.add_all([Person(email="ann@example.com", name="Ann Lee", roles=[]),
-                   Person(email="bo@example.com", name="Bo Chen", roles=[])])
+        s.add_all(
+            [
+                Person(email="ann@example.com", name="Ann Lee", roles=[]),
+                Person(email="bo@example.com", name="Bo Chen", roles=[]),
+            ]
+        )
     return ctx
 
 
@@ -35,13 +39,51 @@ def releases_ctx(people_ctx):
 
     ctx = people_ctx
     specs = [
-        ("REL-2026-001", "Payments checkout redesign", "major", "high", "Payments", "ann@example.com", "2026-12-01", "2026-12-20"),
-        ("REL-2026-002", "Quarterly security patch", "patch", "low", "Identity", "bo@example.com", "2026-11-01", "2026-11-05"),
-        ("REL-2026-003", "Invoice export to PDF", "minor", "medium", "Billing", "ann@example.com", "2027-01-10", "2027-01-30"),
+        (
+            "REL-2026-001",
+            "Payments checkout redesign",
+            "major",
+            "high",
+            "Payments",
+            "ann@example.com",
+            "2026-12-01",
+            "2026-12-20",
+        ),
+        (
+            "REL-2026-002",
+            "Quarterly security patch",
+            "patch",
+            "low",
+            "Identity",
+            "bo@example.com",
+            "2026-11-01",
+            "2026-11-05",
+        ),
+        (
+            "REL-2026-003",
+            "Invoice export to PDF",
+            "minor",
+            "medium",
+            "Billing",
+            "ann@example.com",
+            "2027-01-10",
+            "2027-01-30",
+        ),
     ]
     for key, title, rtype, risk, app, manager, start, end in specs:
-        releases.create_release(ctx, {"key": key, "title": title, "type": rtype, "risk": risk, "application": app,
-                                      "manager_email": manager, "planned_start": start, "planned_end": end})
+        releases.create_release(
+            ctx,
+            {
+                "key": key,
+                "title": title,
+                "type": rtype,
+                "risk": risk,
+                "application": app,
+                "manager_email": manager,
+                "planned_start": start,
+                "planned_end": end,
+            },
+        )
     return ctx
 
 
@@ -86,22 +128,40 @@ def bulk_releases(plan, n: int) -> None:
     levels = ["low", "medium", "high", "critical"]
     base = dt.date(2026, 1, 1)
     with plan.write() as s:
-        s.execute(insert(Person), [{"email": f"p{i}@example.com", "name": f"Person {i}", "roles": []} for i in range(20)])
+        s.execute(
+            insert(Person),
+            [{"email": f"p{i}@example.com", "name": f"Person {i}", "roles": []} for i in range(20)],
+        )
         person_ids = list(s.execute(select(Person.id)).scalars())
-        states = list(s.execute(select(WorkflowState.id).order_by(WorkflowState.position)).scalars())[:8]
+        states = list(
+            s.execute(select(WorkflowState.id).order_by(WorkflowState.position)).scalars()
+        )[:8]
         rows = []
         for i in range(n):
             start = base + dt.timedelta(days=i % 365)
-            window_start = dt.datetime.combine(start + dt.timedelta(days=7), dt.time(22), tzinfo=dt.UTC)
-            rows.append({
-                "key": f"REL-{i:05d}", "title": f"Release {i} for app{i % 40} {'hotfix' if i % 10 == 0 else 'feature'}",
-                "version": f"1.{i}", "type": types[i % 5], "priority": levels[i % 4], "risk": levels[(i // 3) % 4],
-                "application": f"app{i % 40}", "status_id": states[i % len(states)],
-                "manager_id": person_ids[i % len(person_ids)], "planned_start": start,
-                "planned_end": start + dt.timedelta(days=10), "deploy_start": window_start,
-                "deploy_end": window_start + dt.timedelta(hours=2), "waves": [], "required_tests": [],
-                "created_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-            })
+            window_start = dt.datetime.combine(
+                start + dt.timedelta(days=7), dt.time(22), tzinfo=dt.UTC
+            )
+            rows.append(
+                {
+                    "key": f"REL-{i:05d}",
+                    "title": f"Release {i} for app{i % 40} {'hotfix' if i % 10 == 0 else 'feature'}",
+                    "version": f"1.{i}",
+                    "type": types[i % 5],
+                    "priority": levels[i % 4],
+                    "risk": levels[(i // 3) % 4],
+                    "application": f"app{i % 40}",
+                    "status_id": states[i % len(states)],
+                    "manager_id": person_ids[i % len(person_ids)],
+                    "planned_start": start,
+                    "planned_end": start + dt.timedelta(days=10),
+                    "deploy_start": window_start,
+                    "deploy_end": window_start + dt.timedelta(hours=2),
+                    "waves": [],
+                    "required_tests": [],
+                    "created_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                }
+            )
         s.execute(insert(Release), rows)
 
 

@@ -31,11 +31,21 @@ def meeting_id(ctx):
     for email, name in zip(BOARD, ("Marta Kowalski", "David Okafor", "Sofia Rossi"), strict=True):
         make_person(ctx, email, name, roles=["cab_member", "approver"])
     start = dt.datetime(2026, 12, 5, 21, 0, tzinfo=dt.UTC)
-    for n, title in enumerate(("Payments API 2.4", "Identity 3.0.4 – fixes", "Mobile App 2.14 – Dark theme"), 1):
+    for n, title in enumerate(
+        ("Payments API 2.4", "Identity 3.0.4 – fixes", "Mobile App 2.14 – Dark theme"), 1
+    ):
         key = f"REL-2026-00{n}"
-        make_ready_release(ctx, key, title=title, status="Awaiting Approval", rollback_plan="Redeploy the last build",
-                           rollback_minutes=30, deploy_start=start + dt.timedelta(days=n),
-                           deploy_end=start + dt.timedelta(days=n, hours=2), strategy="blue_green")
+        make_ready_release(
+            ctx,
+            key,
+            title=title,
+            status="Awaiting Approval",
+            rollback_plan="Redeploy the last build",
+            rollback_minutes=30,
+            deploy_start=start + dt.timedelta(days=n),
+            deploy_end=start + dt.timedelta(days=n, hours=2),
+            strategy="blue_green",
+        )
         make_change(ctx, f"CHG-10{n}", key, title=f"Change {n} of {title}")
         make_stage(ctx, key, "CAB", "majority", BOARD)
     return cab.create_meeting(ctx, chair="marta@example.com", title="Weekly CAB").id
@@ -92,12 +102,17 @@ def test_a_whole_meeting_from_the_keyboard(qtbot, ctx, presenter, meeting_id, tm
         press(qtbot, Qt.Key.Key_Escape)
 
     # the plan holds the decisions: the CAB approvals and the agenda items
-    decisions = {st.name: {a.decision for a in st.approvers} for st in approvals.list_stages(ctx, "REL-2026-001")}
+    decisions = {
+        st.name: {a.decision for a in st.approvers}
+        for st in approvals.list_stages(ctx, "REL-2026-001")
+    }
     assert decisions["CAB"] == {"approved"}
     rejected = approvals.list_stages(ctx, "REL-2026-002")[0].approvers
     assert {a.decision for a in rejected} == {"rejected"}
     assert all("Rollback never rehearsed" in (a.comment or "") for a in rejected)
-    assert {a.decision for a in approvals.list_stages(ctx, "REL-2026-003")[0].approvers} == {"pending"}
+    assert {a.decision for a in approvals.list_stages(ctx, "REL-2026-003")[0].approvers} == {
+        "pending"
+    }
     m = cab.get_meeting(ctx, meeting_id)
     assert [(i.release_key, i.decision, i.rationale) for i in m.items] == [
         ("REL-2026-001", "approve", None),
@@ -110,12 +125,20 @@ def test_a_whole_meeting_from_the_keyboard(qtbot, ctx, presenter, meeting_id, tm
 
     doc = Document(str(export_minutes(ctx, meeting_id, tmp_path / "minutes.docx")))
     cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
-    for expected in ("Approved", "Rejected", "Rollback never rehearsed", "Deferred", "Wait for the vendor patch"):
+    for expected in (
+        "Approved",
+        "Rejected",
+        "Rollback never rehearsed",
+        "Deferred",
+        "Wait for the vendor patch",
+    ):
         assert expected in cells
     assert any("REL-2026-002" in p.text for p in doc.paragraphs)
 
 
-def test_reject_with_an_empty_reason_is_not_recorded_and_esc_cancels(qtbot, ctx, presenter, meeting_id):
+def test_reject_with_an_empty_reason_is_not_recorded_and_esc_cancels(
+    qtbot, ctx, presenter, meeting_id
+):
     w = presenter
     press(qtbot, Qt.Key.Key_R)
     press(qtbot, Qt.Key.Key_Return)  # nothing typed: refused, the box keeps the focus
@@ -133,7 +156,9 @@ def test_ctrl_z_undoes_the_last_decision(qtbot, ctx, presenter, meeting_id):
     assert cab.get_meeting(ctx, meeting_id).items[0].decision == "approve"
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert cab.get_meeting(ctx, meeting_id).items[0].decision is None
-    assert {a.decision for a in approvals.list_stages(ctx, "REL-2026-001")[0].approvers} == {"pending"}
+    assert {a.decision for a in approvals.list_stages(ctx, "REL-2026-001")[0].approvers} == {
+        "pending"
+    }
     assert "NOT DECIDED" in w.decision_banner.text() and "Undone" in w.message.text()
 
 
@@ -160,7 +185,9 @@ def _decisions(ctx, meeting_id) -> list:
     return [(i.decision, i.rationale) for i in cab.get_meeting(ctx, meeting_id).items]
 
 
-def test_each_decision_is_one_step_on_the_apps_undo_stack(qtbot, ctx, on_store, cab_store, meeting_id):
+def test_each_decision_is_one_step_on_the_apps_undo_stack(
+    qtbot, ctx, on_store, cab_store, meeting_id
+):
     w, stack = on_store, cab_store.undo_stack
     press(qtbot, Qt.Key.Key_A)
     assert stack.undoText() == "CAB: approve REL-2026-001"
@@ -172,12 +199,19 @@ def test_each_decision_is_one_step_on_the_apps_undo_stack(qtbot, ctx, on_store, 
 
     stack.undo()  # Edit > Undo: the presenter on screen shows it
     assert _decisions(ctx, meeting_id)[:2] == [("approve", None), (None, None)]
-    assert {a.decision for a in approvals.list_stages(ctx, "REL-2026-002")[0].approvers} == {"pending"}
+    assert {a.decision for a in approvals.list_stages(ctx, "REL-2026-002")[0].approvers} == {
+        "pending"
+    }
     assert "NOT DECIDED" in w.decision_banner.text() and w.chips[1].text() == "2 ○"
     stack.redo()  # recorded again, with the same outcome and rationale
-    assert _decisions(ctx, meeting_id)[:2] == [("approve", None), ("reject", "Rollback never rehearsed")]
+    assert _decisions(ctx, meeting_id)[:2] == [
+        ("approve", None),
+        ("reject", "Rollback never rehearsed"),
+    ]
     rejected = approvals.list_stages(ctx, "REL-2026-002")[0].approvers
-    assert all(a.decision == "rejected" and "Rollback never rehearsed" in a.comment for a in rejected)
+    assert all(
+        a.decision == "rejected" and "Rollback never rehearsed" in a.comment for a in rejected
+    )
     assert w.decision_banner.text().startswith("✘ REJECTED — Rollback never rehearsed")
 
     # the presenter's Ctrl+Z is that same undo
@@ -191,7 +225,9 @@ def test_each_decision_is_one_step_on_the_apps_undo_stack(qtbot, ctx, on_store, 
     assert w.message.text() == "Nothing to undo."
 
 
-def test_a_bulk_decision_is_one_step_undone_and_redone_whole(qtbot, ctx, on_store, cab_store, meeting_id):
+def test_a_bulk_decision_is_one_step_undone_and_redone_whole(
+    qtbot, ctx, on_store, cab_store, meeting_id
+):
     w, stack = on_store, cab_store.undo_stack
     press(qtbot, Qt.Key.Key_B)  # nothing selected: every undecided item
     (_, _c1, reason1), (_, combo2, reason2), (_, combo3, reason3) = w.bulk_rows
@@ -202,7 +238,9 @@ def test_a_bulk_decision_is_one_step_undone_and_redone_whole(qtbot, ctx, on_stor
     reason3.setText("Which database version?")
     w.record_bulk()
     assert stack.count() == 1
-    assert stack.undoText() == ("CAB: approve REL-2026-001, reject REL-2026-002, more info REL-2026-003")
+    assert stack.undoText() == (
+        "CAB: approve REL-2026-001, reject REL-2026-002, more info REL-2026-003"
+    )
     decided = _decisions(ctx, meeting_id)
     stack.undo()
     assert _decisions(ctx, meeting_id) == [(None, None)] * 3
@@ -211,15 +249,24 @@ def test_a_bulk_decision_is_one_step_undone_and_redone_whole(qtbot, ctx, on_stor
     assert _decisions(ctx, meeting_id) == decided
 
 
-def test_an_undo_of_a_decision_no_longer_the_last_is_refused_on_screen(qtbot, ctx, on_store, cab_store, meeting_id):
+def test_an_undo_of_a_decision_no_longer_the_last_is_refused_on_screen(
+    qtbot, ctx, on_store, cab_store, meeting_id
+):
     w = on_store
     press(qtbot, Qt.Key.Key_A)
-    cab.record_decision(ctx, meeting_id, "REL-2026-003", "defer", "Vendor patch")  # meanwhile, elsewhere
+    cab.record_decision(
+        ctx, meeting_id, "REL-2026-003", "defer", "Vendor patch"
+    )  # meanwhile, elsewhere
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert w.message.text() == (
         "⚠ Undo of “CAB: approve REL-2026-001” was refused: the last decision in 'Weekly CAB' is on "
-        "REL-2026-003, not REL-2026-001: the meeting's decisions changed since")
-    assert _decisions(ctx, meeting_id) == [("approve", None), (None, None), ("defer", "Vendor patch")]
+        "REL-2026-003, not REL-2026-001: the meeting's decisions changed since"
+    )
+    assert _decisions(ctx, meeting_id) == [
+        ("approve", None),
+        (None, None),
+        ("defer", "Vendor patch"),
+    ]
     assert cab_store.undo_stack.count() == 0  # dropped, not left half-applied
 
 
@@ -259,14 +306,20 @@ def test_bulk_decision_each_with_its_own_reason(qtbot, ctx, presenter, meeting_i
     assert combo2.currentData() == "reject"
     press(qtbot, Qt.Key.Key_Tab)
     press(qtbot, None, "Clashes with the payroll run")
-    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(
+        QApplication.focusWidget(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier
+    )
     m = cab.get_meeting(ctx, meeting_id)
     assert [(i.decision, i.rationale) for i in m.items[:2]] == [
-        ("approve", "Low risk, tests green"), ("reject", "Clashes with the payroll run")]
+        ("approve", "Low risk, tests green"),
+        ("reject", "Clashes with the payroll run"),
+    ]
     assert w.stack.currentIndex() == 0 and not w.selected
 
 
-def test_the_timer_counts_and_the_time_is_saved_with_the_decision(qtbot, ctx, presenter, meeting_id):
+def test_the_timer_counts_and_the_time_is_saved_with_the_decision(
+    qtbot, ctx, presenter, meeting_id
+):
     w = presenter
     w.timer.setInterval(10)
     qtbot.waitUntil(lambda: w.seconds["REL-2026-001"] >= 3, timeout=2000)
@@ -315,7 +368,9 @@ def test_cab_page_previews_the_next_agenda_and_embeds_the_presenter(qtbot, ctx, 
     assert page.presenter.meeting.id == 0  # preview: what is eligible now
 
 
-def test_approvals_so_far_follow_a_decision_and_its_undo(qtbot, ctx, on_store, cab_store, meeting_id):
+def test_approvals_so_far_follow_a_decision_and_its_undo(
+    qtbot, ctx, on_store, cab_store, meeting_id
+):
     """The item's "Approvals so far" section is read again after a decision and after Edit > Undo,
     not kept from when the item was first shown."""
     w = on_store

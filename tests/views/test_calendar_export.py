@@ -18,8 +18,13 @@ def test_png_holds_every_row_and_the_range(releases_ctx, tmp_path, qapp):
         row_height_for,
     )
 
-    out = export_calendar_png(releases_ctx, tmp_path / "cal.png", zoom="day",
-                              start=dt.date(2026, 11, 1), end=dt.date(2026, 11, 30))
+    out = export_calendar_png(
+        releases_ctx,
+        tmp_path / "cal.png",
+        zoom="day",
+        start=dt.date(2026, 11, 1),
+        end=dt.date(2026, 11, 30),
+    )
     image = QImage(str(out))
     from PySide6.QtGui import QFont
 
@@ -29,17 +34,33 @@ def test_png_holds_every_row_and_the_range(releases_ctx, tmp_path, qapp):
     # December and January releases
     assert image.height() == header_height_for(font) + 1 * row_height_for(font)
     y = header_height_for(font) + int(row_height_for(font) * 0.25)
-    assert image.pixelColor(LABEL_WIDTH + int(4.5 * ZOOMS["day"]), y).name() == QColor(THEMES["light"].bar).name()
+    assert (
+        image.pixelColor(LABEL_WIDTH + int(4.5 * ZOOMS["day"]), y).name()
+        == QColor(THEMES["light"].bar).name()
+    )
 
 
 def test_pdf_tiles_a_wide_range_across_pages(releases_ctx, tmp_path, qapp):
     from relman_desktop.views.calendar.calendar_export import export_calendar_pdf, pdf_page_count
 
     for n in range(4, 70):
-        releases.create_release(releases_ctx, {"key": f"REL-2026-{n:03d}", "title": f"Release {n}", "type": "patch",
-                                               "planned_start": "2026-11-01", "planned_end": "2026-11-09"})
-    result = export_calendar_pdf(releases_ctx, tmp_path / "cal.pdf", zoom="day",
-                                 start=dt.date(2026, 10, 1), end=dt.date(2027, 1, 31))
+        releases.create_release(
+            releases_ctx,
+            {
+                "key": f"REL-2026-{n:03d}",
+                "title": f"Release {n}",
+                "type": "patch",
+                "planned_start": "2026-11-01",
+                "planned_end": "2026-11-09",
+            },
+        )
+    result = export_calendar_pdf(
+        releases_ctx,
+        tmp_path / "cal.pdf",
+        zoom="day",
+        start=dt.date(2026, 10, 1),
+        end=dt.date(2027, 1, 31),
+    )
     assert result.columns > 1 and result.bands > 1  # across time and down the rows
     # pages whose rows hold no bar in their weeks are left out (the 66 releases all sit in
     # 1–9 Nov, so most tiles across time are empty) ...
@@ -48,9 +69,14 @@ def test_pdf_tiles_a_wide_range_across_pages(releases_ctx, tmp_path, qapp):
     assert data.startswith(b"%PDF")
     assert pdf_page_count(tmp_path / "cal.pdf") == result.pages
     # ... unless asked for
-    every = export_calendar_pdf(releases_ctx, tmp_path / "all.pdf", zoom="day",
-                                start=dt.date(2026, 10, 1), end=dt.date(2027, 1, 31),
-                                keep_empty_pages=True)
+    every = export_calendar_pdf(
+        releases_ctx,
+        tmp_path / "all.pdf",
+        zoom="day",
+        start=dt.date(2026, 10, 1),
+        end=dt.date(2027, 1, 31),
+        keep_empty_pages=True,
+    )
     assert every.pages == every.columns * every.bands == pdf_page_count(every.path)
 
 
@@ -60,8 +86,17 @@ def test_pdf_pages_carry_a_legend_of_the_marks(releases_ctx, tmp_path, qapp):
 
     from relman_desktop.views.calendar.calendar_export import _chart, _legend
 
-    chart = _chart(releases_ctx, zoom="week", start=None, end=None, theme="light", font=QFont(),
-                   expand=False, baseline=None, filters=None)
+    chart = _chart(
+        releases_ctx,
+        zoom="week",
+        start=None,
+        end=None,
+        theme="light",
+        font=QFont(),
+        expand=False,
+        baseline=None,
+        filters=None,
+    )
     image = QImage(900, 24, QImage.Format.Format_ARGB32)
     image.fill(QColor("white"))
     p = QPainter(image)
@@ -76,8 +111,13 @@ def test_pdf_pages_carry_a_legend_of_the_marks(releases_ctx, tmp_path, qapp):
 def test_pdf_of_a_short_range_is_one_page(releases_ctx, tmp_path, qapp):
     from relman_desktop.views.calendar.calendar_export import export_calendar_pdf, pdf_page_count
 
-    result = export_calendar_pdf(releases_ctx, tmp_path / "one.pdf", zoom="month",
-                                 start=dt.date(2026, 11, 1), end=dt.date(2027, 1, 31))
+    result = export_calendar_pdf(
+        releases_ctx,
+        tmp_path / "one.pdf",
+        zoom="month",
+        start=dt.date(2026, 11, 1),
+        end=dt.date(2027, 1, 31),
+    )
     assert result.pages == 1 == pdf_page_count(result.path)
 
 
@@ -87,8 +127,11 @@ def test_export_from_the_view_uses_its_filters_and_expansion(releases_ctx, tmp_p
     from relman_desktop.views.calendar.calendar_view import CalendarView
     from relman_desktop.views.shell.store import Store
 
-    tasks.add_task(releases_ctx, "REL-2026-001", {"title": "Build", "phase": "build",
-                                                  "start": "2026-12-01", "end": "2026-12-03"})
+    tasks.add_task(
+        releases_ctx,
+        "REL-2026-001",
+        {"title": "Build", "phase": "build", "start": "2026-12-01", "end": "2026-12-03"},
+    )
     view = CalendarView(Store(releases_ctx))
     qtbot.addWidget(view)
     view.set_filter(manager="Ann Lee")
@@ -99,4 +142,6 @@ def test_export_from_the_view_uses_its_filters_and_expansion(releases_ctx, tmp_p
     from relman_desktop.views.calendar.gantt_render import header_height_for, row_height_for
 
     font = QFont()
-    assert QImage(str(out)).height() == header_height_for(font) + 3 * row_height_for(font)  # 2 releases + 1 task
+    assert QImage(str(out)).height() == header_height_for(font) + 3 * row_height_for(
+        font
+    )  # 2 releases + 1 task

@@ -14,7 +14,6 @@ from relman_desktop.services import releases
 UTC = dt.UTC
 
 
-
 @pytest.fixture
 def plan_ctx(releases_ctx):
     """Three releases (fixture) plus: 001 deploys inside a hard year-end freeze, 003 depends on
@@ -22,18 +21,38 @@ def plan_ctx(releases_ctx):
     from relman_desktop.services import tasks, windows
 
     ctx = releases_ctx
-    releases.update_release(ctx, "REL-2026-001", {
-        "deploy_start": dt.datetime(2026, 12, 19, 22, tzinfo=UTC),
-        "deploy_end": dt.datetime(2026, 12, 19, 23, tzinfo=UTC)})
-    windows.create_window(ctx, title="Year-end freeze", kind="freeze",
-                          start=dt.datetime(2026, 12, 18, tzinfo=UTC), end=dt.datetime(2027, 1, 4, tzinfo=UTC))
-    windows.create_window(ctx, title="Sunday maintenance", kind="maintenance",
-                          start=dt.datetime(2026, 11, 1, 20, tzinfo=UTC), end=dt.datetime(2026, 11, 2, 2, tzinfo=UTC),
-                          rrule="FREQ=WEEKLY")
+    releases.update_release(
+        ctx,
+        "REL-2026-001",
+        {
+            "deploy_start": dt.datetime(2026, 12, 19, 22, tzinfo=UTC),
+            "deploy_end": dt.datetime(2026, 12, 19, 23, tzinfo=UTC),
+        },
+    )
+    windows.create_window(
+        ctx,
+        title="Year-end freeze",
+        kind="freeze",
+        start=dt.datetime(2026, 12, 18, tzinfo=UTC),
+        end=dt.datetime(2027, 1, 4, tzinfo=UTC),
+    )
+    windows.create_window(
+        ctx,
+        title="Sunday maintenance",
+        kind="maintenance",
+        start=dt.datetime(2026, 11, 1, 20, tzinfo=UTC),
+        end=dt.datetime(2026, 11, 2, 2, tzinfo=UTC),
+        rrule="FREQ=WEEKLY",
+    )
     releases.add_dependency(ctx, "REL-2026-003", "REL-2026-001")
-    for title, start, end in (("Build", "2026-12-01", "2026-12-04"), ("Test", "2026-12-07", "2026-12-11"),
-                              ("Deploy", "2026-12-14", "2026-12-18")):
-        tasks.add_task(ctx, "REL-2026-001", {"title": title, "phase": "build", "start": start, "end": end})
+    for title, start, end in (
+        ("Build", "2026-12-01", "2026-12-04"),
+        ("Test", "2026-12-07", "2026-12-11"),
+        ("Deploy", "2026-12-14", "2026-12-18"),
+    ):
+        tasks.add_task(
+            ctx, "REL-2026-001", {"title": title, "phase": "build", "start": start, "end": end}
+        )
     return ctx
 
 
@@ -178,17 +197,30 @@ def test_a_release_in_a_freeze_has_a_badge_naming_the_rule(view):
     i = view.renderer.row_of("REL-2026-001")
     g = view.renderer.geom
     right = max(g.planned_rect(i, rel).right(), g.deploy_rect(i, rel).right())
-    badge = view.chart.to_view(badge_rect(QFontMetricsF(view.renderer.small), rel, right + 5, g.row_top(i), g.row_h))
+    badge = view.chart.to_view(
+        badge_rect(QFontMetricsF(view.renderer.small), rel, right + 5, g.row_top(i), g.row_h)
+    )
     tip = view.chart.tooltip_at(badge.center())
     assert "C1" in tip and "Year-end freeze" in tip
-    assert chart_pixel(view, badge.left() + 2, badge.center().y()) == QColor(view.renderer.colors.error).name()
+    assert (
+        chart_pixel(view, badge.left() + 2, badge.center().y())
+        == QColor(view.renderer.colors.error).name()
+    )
     assert "REL-2026-002" not in {k for c in rel.conflicts for k in c.releases}
 
 
 def test_tree_and_chart_stay_in_step(view, qtbot, plan_ctx):
     for n in range(4, 40):
-        releases.create_release(plan_ctx, {"key": f"REL-2026-{n:03d}", "title": f"Release {n}", "type": "minor",
-                                           "planned_start": "2026-11-10", "planned_end": "2026-11-20"})
+        releases.create_release(
+            plan_ctx,
+            {
+                "key": f"REL-2026-{n:03d}",
+                "title": f"Release {n}",
+                "type": "minor",
+                "planned_start": "2026-11-10",
+                "planned_end": "2026-11-20",
+            },
+        )
     view.store.releases_changed.emit()
     view.resize(1200, 400)
     hh, rh = view.header_h, view.model.row_height
@@ -247,8 +279,14 @@ def test_baseline_overlay_draws_ghost_bars(view, plan_ctx):
     from relman_desktop.models.entities import Baseline
 
     with plan_ctx.plan.write() as s:
-        s.add(Baseline(name="Agreed plan", snapshot={"REL-2026-002": {
-            "planned_start": "2026-10-20", "planned_end": "2026-10-24"}}))
+        s.add(
+            Baseline(
+                name="Agreed plan",
+                snapshot={
+                    "REL-2026-002": {"planned_start": "2026-10-20", "planned_end": "2026-10-24"}
+                },
+            )
+        )
     view.reload()
     view.set_zoom("day")
     view.set_baseline("Agreed plan")
@@ -297,7 +335,10 @@ def test_save_baseline_overlays_todays_dates_and_undo_removes_it(view):
     assert view.baseline_combo.currentData() == "Before the slip"
     before = view.renderer.baseline["REL-2026-001"]["planned_end"]
     releases.update_release(view.store.ctx, "REL-2026-001", {"planned_end": "2027-02-26"})
-    assert baselines.list_baselines(view.store.ctx)[0].snapshot["REL-2026-001"]["planned_end"] == before
+    assert (
+        baselines.list_baselines(view.store.ctx)[0].snapshot["REL-2026-001"]["planned_end"]
+        == before
+    )
     view.store.undo_stack.undo()
     assert baselines.list_baselines(view.store.ctx) == []
     assert view.save_baseline("Before the slip") and view.save_baseline("Before the slip") is None
@@ -317,6 +358,8 @@ def test_free_slots_read_in_the_plans_time_zone(view, plan_ctx):
     assert text.startswith(f"{first:%Y-%m-%d %H:%M}") and first.tzname() in text
     assert "UTC" not in text
     menu.close()
+
+
 def test_a_closed_release_cannot_be_dragged_resized_or_nudged(plan_ctx, qtbot):
     """Closed (by its state's role, here renamed "Done") is read-only on the calendar too."""
     from relman_desktop.services import workflow

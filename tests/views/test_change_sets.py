@@ -37,13 +37,17 @@ def other_plan(tmp_path):
     path = tmp_path / "other.relman"
     plan = open_plan(path, create=True)
     ctx = Ctx(plan, actor="other@example.com")
-    releases.create_release(ctx, {"key": KEY, "title": "Other plan's release", "type": "minor",
-                                  "application": "Warehouse"})
+    releases.create_release(
+        ctx,
+        {"key": KEY, "title": "Other plan's release", "type": "minor", "application": "Warehouse"},
+    )
     plan.close()
     return path
 
 
-def test_opening_another_plan_closes_the_editor_and_an_edit_lands_nowhere(window, store, other_plan, qtbot):
+def test_opening_another_plan_closes_the_editor_and_an_edit_lands_nowhere(
+    window, store, other_plan, qtbot
+):
     window.show()
     window.open_release(KEY, "Overview")
     overview = window.editor.overview
@@ -80,9 +84,10 @@ def test_one_selection_is_shared_by_the_list_the_inspector_and_file_export(windo
 def test_undo_after_close_reopens_the_release_and_keeps_its_review(window, store):
     ready_to_close(store)
 
-
-    store.edit("record the review of REL-2026-001",
-               Step(op(evidence.record_review, KEY, "successful"), op(evidence.delete_review, KEY)))
+    store.edit(
+        "record the review of REL-2026-001",
+        Step(op(evidence.record_review, KEY, "successful"), op(evidence.delete_review, KEY)),
+    )
     assert store.transition(KEY, "Closed")
     assert store.release(KEY).status == "Closed"
     assert store.undo_stack.undoText() == f"move {KEY} to Closed"
@@ -97,17 +102,20 @@ def test_undo_after_close_reopens_the_release_and_keeps_its_review(window, store
 def test_undoing_a_review_a_closed_release_needs_is_refused_in_one_line(store, qtbot):
     ready_to_close(store)
 
-
     errors: list[str] = []
     store.error.connect(errors.append)
-    store.edit("record the review of REL-2026-001",
-               Step(op(evidence.record_review, KEY, "successful"), op(evidence.delete_review, KEY)))
+    store.edit(
+        "record the review of REL-2026-001",
+        Step(op(evidence.record_review, KEY, "successful"), op(evidence.delete_review, KEY)),
+    )
     lifecycle.transition(store.ctx, KEY, "Closed")  # closed outside this window's undo stack
 
     store.undo_stack.undo()
 
-    assert errors == ["Undo of “record the review of REL-2026-001” was refused: REL-2026-001 is Closed: reopen it "
-                      "through a workflow transition to edit it"]
+    assert errors == [
+        "Undo of “record the review of REL-2026-001” was refused: REL-2026-001 is Closed: reopen it "
+        "through a workflow transition to edit it"
+    ]
     assert evidence.get_review(store.ctx, KEY) is not None
     assert store.release(KEY).status == "Closed"
     qtbot.waitUntil(lambda: store.undo_stack.index() == 1, timeout=1000)  # still undoable later
@@ -128,8 +136,14 @@ def test_a_transition_is_undone_and_redone_and_both_are_audited(store):
     assert heard == [KEY, KEY, KEY]  # the status line, hints and inspector heard each step
     from relman_desktop.services.audit import history
 
-    actions = [(row.action, (row.after or {}).get("status")) for row in history(store.ctx, KEY, limit=3)]
-    assert actions == [("transition", "Closed"), ("restore_status", "In Review"), ("transition", "Closed")]
+    actions = [
+        (row.action, (row.after or {}).get("status")) for row in history(store.ctx, KEY, limit=3)
+    ]
+    assert actions == [
+        ("transition", "Closed"),
+        ("restore_status", "In Review"),
+        ("transition", "Closed"),
+    ]
 
 
 def test_a_refused_transition_puts_nothing_on_the_stack(store):
@@ -144,9 +158,13 @@ def test_a_refused_transition_puts_nothing_on_the_stack(store):
 
 
 def test_a_stage_a_rule_adds_on_a_transition_shows_in_the_open_approvals_tab(window, store, qtbot):
-    rules.create_rule(store.ctx, "high risk gets a CAB", "on_status_change",
-                      [{"field": "risk", "op": "gte", "value": "high"}],
-                      [{"action": "add_stage", "name": "CAB", "rule": "all", "approvers": ["bo@example.com"]}])
+    rules.create_rule(
+        store.ctx,
+        "high risk gets a CAB",
+        "on_status_change",
+        [{"field": "risk", "op": "gte", "value": "high"}],
+        [{"action": "add_stage", "name": "CAB", "rule": "all", "approvers": ["bo@example.com"]}],
+    )
     releases.update_release(store.ctx, KEY, {"scope": "checkout pages"})
     window.open_release(KEY, "Approvals")
     tab = window.editor.tab_widgets["Approvals"]
@@ -166,12 +184,18 @@ def test_every_signal_comes_from_the_change_set(store):
     store.tasks_changed.connect(tasks_heard.append)
     from relman_desktop.services import tasks
 
-
-    store.edit("add task", Step(op(tasks.add_task, KEY, {"title": "Deploy"}),
-                                backward_from=lambda lid: op(tasks.delete_task, KEY, lid)))
+    store.edit(
+        "add task",
+        Step(
+            op(tasks.add_task, KEY, {"title": "Deploy"}),
+            backward_from=lambda lid: op(tasks.delete_task, KEY, lid),
+        ),
+    )
     store.undo_stack.undo()
     assert [cs.kinds for cs in heard] == [{Kind.TASKS}, {Kind.TASKS}]
-    assert heard[0].created(Kind.TASKS) == {f"{KEY}/T1"} and heard[1].deleted(Kind.TASKS) == {f"{KEY}/T1"}
+    assert heard[0].created(Kind.TASKS) == {f"{KEY}/T1"} and heard[1].deleted(Kind.TASKS) == {
+        f"{KEY}/T1"
+    }
     assert tasks_heard == [KEY, KEY]
 
 
@@ -191,14 +215,18 @@ def _title_shown(window, key: str) -> str:
     return model.rows[model.row_of_key(key)].title
 
 
-def test_a_write_by_relman_shows_in_the_open_window_within_two_seconds(window, store, elsewhere, qtbot):
+def test_a_write_by_relman_shows_in_the_open_window_within_two_seconds(
+    window, store, elsewhere, qtbot
+):
     window.show()
     told: list[str] = []
     store.message.connect(told.append)
     releases.update_release(elsewhere, "REL-2026-002", {"title": "Patched from the command line"})
 
-    qtbot.waitUntil(lambda: _title_shown(window, "REL-2026-002") == "Patched from the command line",
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: _title_shown(window, "REL-2026-002") == "Patched from the command line",
+        timeout=WAIT_MS,
+    )
     assert "Changed elsewhere: 1 release changed" in told
     assert store.undo_stack.count() == 0  # not this window's edit: nothing to undo here
 
@@ -211,7 +239,9 @@ def test_the_window_own_edits_are_not_reported_as_made_elsewhere(window, store, 
     assert not [m for m in told if m.startswith("Changed elsewhere")]
 
 
-def test_a_field_being_edited_that_changed_elsewhere_is_not_silently_overwritten(window, store, elsewhere, qtbot):
+def test_a_field_being_edited_that_changed_elsewhere_is_not_silently_overwritten(
+    window, store, elsewhere, qtbot
+):
     window.show()
     window.open_release(KEY, "Overview")
     field = window.editor.overview.editors["application"]
@@ -221,12 +251,16 @@ def test_a_field_being_edited_that_changed_elsewhere_is_not_silently_overwritten
     releases.update_release(elsewhere, KEY, {"application": "Payments EU"})
 
     qtbot.waitUntil(lambda: bool(errors), timeout=WAIT_MS)
-    assert errors == [f"{KEY} was changed elsewhere while you were editing Application: "
-                      "nothing of yours was saved over it yet"]
+    assert errors == [
+        f"{KEY} was changed elsewhere while you were editing Application: "
+        "nothing of yours was saved over it yet"
+    ]
     assert field.text() == "Checkout"  # the typing is kept
     shown = window.editor.overview.errors["application"].text()
     assert "changed elsewhere to “Payments EU”" in shown
-    assert store.release(KEY).application == "Payments EU"  # nothing overwritten behind the user's back
+    assert (
+        store.release(KEY).application == "Payments EU"
+    )  # nothing overwritten behind the user's back
     leave_field(qtbot, field)  # the user decides: theirs is replaced knowingly
     assert store.release(KEY).application == "Checkout"
 
@@ -242,14 +276,18 @@ def test_plan_switch_stops_watching_the_old_plan(window, store, other_plan, else
 def test_file_export_with_no_release_selected_asks_which_one(window, store, qtbot):
     assert store.selection.key is None
     ask = window.file_transfers.release_notes_dialog("business")
-    assert ask is not None and ask.objectName() == "ask_release" and ask.isVisible()  # open(), no exec()
+    assert (
+        ask is not None and ask.objectName() == "ask_release" and ask.isVisible()
+    )  # open(), no exec()
     assert ask.comboBoxItems()[0] == "REL-2026-001 — Payments checkout redesign"
 
     ask.textValueSelected.emit("REL-2026-003 — Invoice export to PDF")  # the user picks one
 
     assert store.selection.key == "REL-2026-003"
     assert window.releases_view.current_key() == "REL-2026-003"
-    files = [d for d in window.file_transfers._dialogs if d.windowTitle().startswith("Release notes of")]
+    files = [
+        d for d in window.file_transfers._dialogs if d.windowTitle().startswith("Release notes of")
+    ]
     assert [d.windowTitle() for d in files] == ["Release notes of REL-2026-003 (business)"]
     for d in list(window.file_transfers._dialogs):
         d.reject()
@@ -262,20 +300,38 @@ def test_a_transition_made_by_the_relman_command_shows_in_the_open_window(window
     window.show()
     window.open_release("REL-2026-002")
     relman = "import sys; from relman_desktop.cli import main; sys.exit(main())"
-    done = subprocess.run([sys.executable, "-c", relman, "--plan", str(store.ctx.plan.path),
-                           "--actor", "cli@example.com", "transition", "REL-2026-002", "On Hold"],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            relman,
+            "--plan",
+            str(store.ctx.plan.path),
+            "--actor",
+            "cli@example.com",
+            "transition",
+            "REL-2026-002",
+            "On Hold",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
 
     model = window.releases_view.model
-    qtbot.waitUntil(lambda: model.rows[model.row_of_key("REL-2026-002")].status == "On Hold", timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: model.rows[model.row_of_key("REL-2026-002")].status == "On Hold", timeout=WAIT_MS
+    )
     assert "On Hold" in window.editor.status.text()  # the open editor's status line too
     assert window.inspector.values["status"].text() == "On Hold"
 
 
 def test_a_change_to_many_releases_is_one_reload_not_a_query_per_release(store, elsewhere):
     for n in range(60):
-        releases.create_release(elsewhere, {"key": f"REL-2027-{n:03d}", "title": f"Imported {n}", "type": "minor"})
+        releases.create_release(
+            elsewhere, {"key": f"REL-2027-{n:03d}", "title": f"Imported {n}", "type": "minor"}
+        )
     releases.update_release(elsewhere, KEY, {"title": "Renamed in the same batch"})
     store.selection.set(KEY)
     reloads: list[None] = []
@@ -303,6 +359,8 @@ def test_a_redone_transition_asks_its_guards_again(store):
     store.undo_stack.redo()
 
     assert store.release(KEY).status == "In Review"
-    assert errors == [f"Redo of “move {KEY} to Closed” was refused: {KEY} cannot move from In Review to Closed: "
-                      "no post-release review recorded [review recorded, cannot be overridden]"]
+    assert errors == [
+        f"Redo of “move {KEY} to Closed” was refused: {KEY} cannot move from In Review to Closed: "
+        "no post-release review recorded [review recorded, cannot be overridden]"
+    ]
     assert not store.undo_stack.canRedo()  # dropped, not left half-applied

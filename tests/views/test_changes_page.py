@@ -15,12 +15,24 @@ KEY = "REL-2026-001"
 @pytest.fixture
 def page(store, qtbot):
     ctx = store.ctx
-    for key, title, approval, category in (("CHG-001", "Checkout API v2", "approved", "feature"),
-                                           ("CHG-002", "Card vault migration", "pending", "security"),
-                                           ("CHG-003", "Drop legacy endpoint", "rejected", "fix"),
-                                           ("CHG-004", "Fraud rules update", "approved", "configuration")):
-        changes.create_change(ctx, {"key": key, "title": title, "type": "normal", "category": category,
-                                    "approval": approval, "risk": "medium", "requester_email": "ann@example.com"})
+    for key, title, approval, category in (
+        ("CHG-001", "Checkout API v2", "approved", "feature"),
+        ("CHG-002", "Card vault migration", "pending", "security"),
+        ("CHG-003", "Drop legacy endpoint", "rejected", "fix"),
+        ("CHG-004", "Fraud rules update", "approved", "configuration"),
+    ):
+        changes.create_change(
+            ctx,
+            {
+                "key": key,
+                "title": title,
+                "type": "normal",
+                "category": category,
+                "approval": approval,
+                "risk": "medium",
+                "requester_email": "ann@example.com",
+            },
+        )
     changes.bundle_change(ctx, "CHG-004", KEY)
     approvals.add_stage(ctx, KEY, "CAB", "all", ["ann@example.com"])
     approvals.decide(ctx, approvals.approval_id_for(ctx, KEY, "CAB", "ann@example.com"), "approved")
@@ -56,7 +68,17 @@ def test_model_passes_qtmodeltester(page, qtmodeltester):
 def test_lists_every_change_with_every_column(page):
     m = page.model
     assert [m.headerData(i, Qt.Orientation.Horizontal) for i in range(m.columnCount())] == [
-        "Key", "Title", "Type", "Category", "Approval", "Risk", "Release", "CIs", "Requester", "Created"]
+        "Key",
+        "Title",
+        "Type",
+        "Category",
+        "Approval",
+        "Risk",
+        "Release",
+        "CIs",
+        "Requester",
+        "Created",
+    ]
     row = m.row_of("CHG-004")
     assert m.index(row, COLUMN["release"]).data() == KEY
     assert m.index(row, COLUMN["requester"]).data() == "Ann Lee"
@@ -92,13 +114,28 @@ def test_sorts_by_risk_and_by_title(page, store):
 
 def test_create_a_change_through_the_form_and_undo_redo(page, store, qtbot):
     qtbot.mouseClick(page.new_button, Qt.MouseButton.LeftButton)
-    fill(page, key="CHG-010", title="Rotate TLS certificates", type="standard", category="security",
-         approval="approved", risk="high", requester_email="bo@example.com", created_at="2026-10-01 09:30",
-         external_ref="JIRA-77", release_note="Certificates rotated.")
+    fill(
+        page,
+        key="CHG-010",
+        title="Rotate TLS certificates",
+        type="standard",
+        category="security",
+        approval="approved",
+        risk="high",
+        requester_email="bo@example.com",
+        created_at="2026-10-01 09:30",
+        external_ref="JIRA-77",
+        release_note="Certificates rotated.",
+    )
     qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
     row = changes.get_change(store.ctx, "CHG-010")
     assert (row.title, row.type, row.category, row.approval, row.risk) == (
-        "Rotate TLS certificates", "standard", "security", "approved", "high")
+        "Rotate TLS certificates",
+        "standard",
+        "security",
+        "approved",
+        "high",
+    )
     assert row.requester_email == "bo@example.com" and row.external_ref == "JIRA-77"
     assert row.release_note == "Certificates rotated." and row.created_at is not None
     assert page.current.key == "CHG-010" and page.save_button.text() == "Save changes"
@@ -109,13 +146,18 @@ def test_create_a_change_through_the_form_and_undo_redo(page, store, qtbot):
     assert changes.get_change(store.ctx, "CHG-010").title == "Rotate TLS certificates"
 
 
-@pytest.mark.parametrize(("field", "text", "reason"), [
-    ("requester_email", "nobody@example.com", "unknown person 'nobody@example.com'"),
-    ("cis", "no-such-ci", "CIs: no configuration item 'no-such-ci'"),
-    ("key", "CHG-001", "Key: CHG-001 is already used by another change"),
-    ("created_at", "tomorrow", "Created: 'tomorrow' is not a date and time (YYYY-MM-DD HH:MM)"),
-])
-def test_a_bad_value_is_refused_under_its_field_and_nothing_is_saved(page, store, field, text, reason):
+@pytest.mark.parametrize(
+    ("field", "text", "reason"),
+    [
+        ("requester_email", "nobody@example.com", "unknown person 'nobody@example.com'"),
+        ("cis", "no-such-ci", "CIs: no configuration item 'no-such-ci'"),
+        ("key", "CHG-001", "Key: CHG-001 is already used by another change"),
+        ("created_at", "tomorrow", "Created: 'tomorrow' is not a date and time (YYYY-MM-DD HH:MM)"),
+    ],
+)
+def test_a_bad_value_is_refused_under_its_field_and_nothing_is_saved(
+    page, store, field, text, reason
+):
     page.new()
     fill(page, key="CHG-020", title="Something")
     fill(page, **{field: text})
@@ -131,8 +173,10 @@ def test_edit_a_change_and_undo_redo(page, store):
     assert page.select_key("CHG-001")
     fill(page, title="Checkout API v3", risk="high", cis="")
     assert page.save()
-    assert (changes.get_change(store.ctx, "CHG-001").title, changes.get_change(store.ctx, "CHG-001").risk) == (
-        "Checkout API v3", "high")
+    assert (
+        changes.get_change(store.ctx, "CHG-001").title,
+        changes.get_change(store.ctx, "CHG-001").risk,
+    ) == ("Checkout API v3", "high")
     assert store.undo_stack.undoText() == "edit change CHG-001"
     store.undo_stack.undo()
     row = changes.get_change(store.ctx, "CHG-001")
@@ -157,7 +201,11 @@ def test_delete_and_undo_brings_it_back_into_its_release(page, store):
     store.undo_stack.undo()
     row = changes.get_change(store.ctx, "CHG-004")
     assert (row.title, row.release, row.category, row.requester_email) == (
-        "Fraud rules update", KEY, "configuration", "ann@example.com")
+        "Fraud rules update",
+        KEY,
+        "configuration",
+        "ann@example.com",
+    )
     store.undo_stack.redo()
     assert "CHG-004" not in keys(store)
 
@@ -191,9 +239,12 @@ def test_a_change_that_is_not_approved_cannot_be_bundled_and_says_why(page, stor
     page.select_key("CHG-002")
     assert not page.bundle_button.isEnabled()
     assert page.bundle_reason.text() == (
-        "It cannot be bundled: CHG-002 is pending, and only approved changes can be bundled.")
+        "It cannot be bundled: CHG-002 is pending, and only approved changes can be bundled."
+    )
     assert page.bundle(KEY) is False  # even when asked directly, the service's reason is shown
-    assert page.bundle_error.text() == "CHG-002 is pending, and only approved changes can be bundled"
+    assert (
+        page.bundle_error.text() == "CHG-002 is pending, and only approved changes can be bundled"
+    )
     assert changes.get_change(store.ctx, "CHG-002").release is None
 
 
@@ -210,8 +261,16 @@ def test_remove_from_its_release_resets_approvals_and_undo_redo(page, store):
 
 
 def test_double_click_on_the_release_opens_it_in_the_editor(window, store, qtbot):
-    changes.create_change(store.ctx, {"key": "CHG-100", "title": "T", "type": "normal", "category": "fix",
-                                      "approval": "approved"})
+    changes.create_change(
+        store.ctx,
+        {
+            "key": "CHG-100",
+            "title": "T",
+            "type": "normal",
+            "category": "fix",
+            "approval": "approved",
+        },
+    )
     changes.bundle_change(store.ctx, "CHG-100", KEY)
     window.show()
     assert window.show_page("changes")
@@ -220,7 +279,10 @@ def test_double_click_on_the_release_opens_it_in_the_editor(window, store, qtbot
     page.select_key("CHG-100")
     index = page.proxy.index(0, COLUMN["release"])
     page.table.scrollTo(index)
-    qtbot.waitUntil(lambda: page.table.viewport().rect().contains(page.table.visualRect(index).center()), timeout=2000)
+    qtbot.waitUntil(
+        lambda: page.table.viewport().rect().contains(page.table.visualRect(index).center()),
+        timeout=2000,
+    )
     rect = page.table.visualRect(index)
     # A real double-click is a press, a release, then the double-click (the view compares them).
     qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
@@ -230,10 +292,26 @@ def test_double_click_on_the_release_opens_it_in_the_editor(window, store, qtbot
 
 
 def test_selecting_a_bundled_change_shows_its_release_in_the_inspector(window, store, qtbot):
-    changes.create_change(store.ctx, {"key": "CHG-200", "title": "Bundled", "type": "normal", "category": "fix",
-                                      "approval": "approved"})
-    changes.create_change(store.ctx, {"key": "CHG-201", "title": "Loose", "type": "normal", "category": "fix",
-                                      "approval": "approved"})
+    changes.create_change(
+        store.ctx,
+        {
+            "key": "CHG-200",
+            "title": "Bundled",
+            "type": "normal",
+            "category": "fix",
+            "approval": "approved",
+        },
+    )
+    changes.create_change(
+        store.ctx,
+        {
+            "key": "CHG-201",
+            "title": "Loose",
+            "type": "normal",
+            "category": "fix",
+            "approval": "approved",
+        },
+    )
     changes.bundle_change(store.ctx, "CHG-200", "REL-2026-003")
     window.show()
     assert window.show_page("changes")
@@ -282,11 +360,21 @@ def test_unsaved_edits_to_a_change_are_kept_until_the_user_says_save_or_discard(
     assert "CHG-009" not in keys(store)
 
 
-def test_closing_the_window_or_opening_another_plan_asks_about_unsaved_edits(window, store, qtbot, tmp_path):
+def test_closing_the_window_or_opening_another_plan_asks_about_unsaved_edits(
+    window, store, qtbot, tmp_path
+):
     from PySide6.QtWidgets import QMessageBox
 
-    changes.create_change(store.ctx, {"key": "CHG-001", "title": "Checkout API v2", "type": "normal",
-                                      "category": "feature", "approval": "approved"})
+    changes.create_change(
+        store.ctx,
+        {
+            "key": "CHG-001",
+            "title": "Checkout API v2",
+            "type": "normal",
+            "category": "feature",
+            "approval": "approved",
+        },
+    )
     window.show()
     assert window.show_page("changes")
     page = window.page_widgets["changes"]

@@ -15,19 +15,59 @@ KEY = "REL-2026-001"
 @pytest.fixture
 def ci_ctx(store):
     ctx = store.ctx
-    cis.create_ci(ctx, {"name": "pay-service", "ci_class": "service", "environment": "production",
-                        "criticality": "critical", "requires_maintenance_window": True,
-                        "owner_email": "ann@example.com"})
+    cis.create_ci(
+        ctx,
+        {
+            "name": "pay-service",
+            "ci_class": "service",
+            "environment": "production",
+            "criticality": "critical",
+            "requires_maintenance_window": True,
+            "owner_email": "ann@example.com",
+        },
+    )
     cis.create_ci(ctx, {"name": "shared-lb", "ci_class": "network", "environment": "production"})
-    cis.create_ci(ctx, {"name": "pay-db", "ci_class": "database", "environment": "production",
-                        "parents": ["pay-service"]})
-    cis.create_ci(ctx, {"name": "pay-app", "ci_class": "server", "environment": "production",
-                        "parents": ["pay-service", "shared-lb"]})
+    cis.create_ci(
+        ctx,
+        {
+            "name": "pay-db",
+            "ci_class": "database",
+            "environment": "production",
+            "parents": ["pay-service"],
+        },
+    )
+    cis.create_ci(
+        ctx,
+        {
+            "name": "pay-app",
+            "ci_class": "server",
+            "environment": "production",
+            "parents": ["pay-service", "shared-lb"],
+        },
+    )
     cis.create_ci(ctx, {"name": "idp", "ci_class": "application", "environment": "staging"})
-    changes.create_change(ctx, {"key": "CHG-001", "title": "Index payments table", "type": "normal",
-                                "category": "infrastructure", "approval": "approved", "cis": ["pay-db"]})
-    changes.create_change(ctx, {"key": "CHG-002", "title": "Login page copy", "type": "standard",
-                                "category": "fix", "approval": "pending", "cis": ["idp"]})
+    changes.create_change(
+        ctx,
+        {
+            "key": "CHG-001",
+            "title": "Index payments table",
+            "type": "normal",
+            "category": "infrastructure",
+            "approval": "approved",
+            "cis": ["pay-db"],
+        },
+    )
+    changes.create_change(
+        ctx,
+        {
+            "key": "CHG-002",
+            "title": "Login page copy",
+            "type": "standard",
+            "category": "fix",
+            "approval": "pending",
+            "cis": ["idp"],
+        },
+    )
     changes.bundle_change(ctx, "CHG-001", KEY)
     return ctx
 
@@ -44,11 +84,17 @@ def page(store, ci_ctx, qtbot):
 
 def tree_names(page: CIsPage, parent: QModelIndex | None = None) -> list[str]:
     parent = parent or QModelIndex()
-    return [page.proxy.index(i, 0, parent).data(NAME_ROLE) for i in range(page.proxy.rowCount(parent))]
+    return [
+        page.proxy.index(i, 0, parent).data(NAME_ROLE) for i in range(page.proxy.rowCount(parent))
+    ]
 
 
 def child_of(page: CIsPage, name: str) -> QModelIndex:
-    return next(page.proxy.index(i, 0) for i in range(page.proxy.rowCount()) if page.proxy.index(i, 0).data(NAME_ROLE) == name)
+    return next(
+        page.proxy.index(i, 0)
+        for i in range(page.proxy.rowCount())
+        if page.proxy.index(i, 0).data(NAME_ROLE) == name
+    )
 
 
 def test_models_pass_qtmodeltester(page, qtmodeltester):
@@ -83,7 +129,12 @@ def test_impact_lists_a_release_touching_a_child_ci(page):
     assert page.impact_release_keys() == [KEY]
     m = page.release_model
     assert [m.index(0, c).data() for c in range(m.columnCount())] == [
-        KEY, "Planning", "Payments checkout redesign", "pay-db (its child)", "CHG-001"]
+        KEY,
+        "Planning",
+        "Payments checkout redesign",
+        "pay-db (its child)",
+        "CHG-001",
+    ]
     assert page.impact_change_keys() == ["CHG-001"]
     assert page.facts["children"].text() == "pay-app, pay-db"
     assert "1 release (1 not finished) and 1 change touch pay-service" in page.summary.text()

@@ -29,7 +29,9 @@ def settings():
     return Settings.in_memory()
 
 
-def test_a_narrow_window_hides_the_least_important_columns_and_scrolls_no_sideways(store, settings, qtbot):
+def test_a_narrow_window_hides_the_least_important_columns_and_scrolls_no_sideways(
+    store, settings, qtbot
+):
     view = _releases_view(store, settings, qtbot, 900)
     shown = _shown(view)
     assert shown[:2] == ["key", "title"] and "status" in shown and "deployment_window" in shown
@@ -43,12 +45,16 @@ def test_a_narrow_window_hides_the_least_important_columns_and_scrolls_no_sidewa
     assert _shown(view) == [c.name for c in COLUMNS]
     assert view.table.horizontalScrollBar().maximum() == 0
     header = view.table.horizontalHeader()
-    assert header.sectionViewportPosition(len(COLUMNS) - 1) + header.sectionSize(len(COLUMNS) - 1) == \
-        view.table.viewport().width()
+    assert (
+        header.sectionViewportPosition(len(COLUMNS) - 1) + header.sectionSize(len(COLUMNS) - 1)
+        == view.table.viewport().width()
+    )
     assert view.table.columnWidth(COLUMN_INDEX["title"]) > view.columns.natural["title"]
 
 
-def test_the_header_menu_hides_a_column_and_the_choice_survives_a_new_window(store, settings, qtbot):
+def test_the_header_menu_hides_a_column_and_the_choice_survives_a_new_window(
+    store, settings, qtbot
+):
     view = _releases_view(store, settings, qtbot, 2200)
     menu = view.columns.menu()
     entries = {a.data(): a for a in menu.actions() if a.data()}
@@ -102,12 +108,29 @@ def test_settings_lists_fit_beside_their_form_on_a_laptop_screen(window, store, 
     from relman_desktop.services import cis, templates, windows
 
     long = "payments-settlement-gateway-eu-west-primary"  # rows as wide as real ones
-    templates.create_template(store.ctx, "Quarterly platform upgrade with security review", "major",
-                              {"tasks": [], "approval_stages": [], "required_tests": ["unit", "integration", "regression"]})
-    cis.create_ci(store.ctx, {"name": long, "environment": "production", "owner_email": "ann@example.com"})
-    windows.create_window(store.ctx, title="Year-end change freeze for every production system", kind="freeze",
-                          start=dt.datetime(2026, 12, 19), end=dt.datetime(2027, 1, 4), timezone="Europe/Berlin",
-                          environment="production", cis=[long])
+    templates.create_template(
+        store.ctx,
+        "Quarterly platform upgrade with security review",
+        "major",
+        {
+            "tasks": [],
+            "approval_stages": [],
+            "required_tests": ["unit", "integration", "regression"],
+        },
+    )
+    cis.create_ci(
+        store.ctx, {"name": long, "environment": "production", "owner_email": "ann@example.com"}
+    )
+    windows.create_window(
+        store.ctx,
+        title="Year-end change freeze for every production system",
+        kind="freeze",
+        start=dt.datetime(2026, 12, 19),
+        end=dt.datetime(2027, 1, 4),
+        timezone="Europe/Berlin",
+        environment="production",
+        cis=[long],
+    )
     window.resize(1366, 768)
     window.show()
     assert window.show_page("settings")

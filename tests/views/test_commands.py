@@ -37,8 +37,10 @@ def titles(store) -> dict[str, str]:
 
 
 def retitle(local_id: str, new: str, old: str) -> Step:
-    return Step(op(tasks.update_task, KEY, local_id, {"title": new}),
-                op(tasks.update_task, KEY, local_id, {"title": old}))
+    return Step(
+        op(tasks.update_task, KEY, local_id, {"title": new}),
+        op(tasks.update_task, KEY, local_id, {"title": old}),
+    )
 
 
 def test_an_accepted_edit_is_saved_at_once_and_is_one_undo_step(two_tasks, heard):
@@ -60,8 +62,14 @@ def test_an_accepted_edit_is_saved_at_once_and_is_one_undo_step(two_tasks, heard
 
 
 def test_pushing_does_not_run_the_edit_a_second_time(store):
-    local_id = edit(store, "add task", Step(op(tasks.add_task, KEY, {"title": "Deploy"}),
-                                            backward_from=lambda lid: op(tasks.delete_task, KEY, lid)))
+    local_id = edit(
+        store,
+        "add task",
+        Step(
+            op(tasks.add_task, KEY, {"title": "Deploy"}),
+            backward_from=lambda lid: op(tasks.delete_task, KEY, lid),
+        ),
+    )
     assert local_id == "T1"
     assert titles(store) == {"T1": "Deploy"}  # one task, not two: Qt's redo on push was skipped
     store.undo_stack.undo()
@@ -77,7 +85,11 @@ def test_a_refused_edit_never_reaches_the_stack_and_names_its_field(two_tasks, h
     assert refused.value.field == "title"
     assert store.undo_stack.count() == 0
     assert titles(store)["T1"] == "Build"
-    assert heard == {"error": [], "message": [], "tasks_changed": []}  # nothing landed, nothing to re-read
+    assert heard == {
+        "error": [],
+        "message": [],
+        "tasks_changed": [],
+    }  # nothing landed, nothing to re-read
 
 
 def test_no_plan_open_is_a_refusal(qtbot):
@@ -88,7 +100,11 @@ def test_no_plan_open_is_a_refusal(qtbot):
 def test_a_step_refused_part_way_puts_back_the_steps_before_it(two_tasks, heard):
     store = two_tasks
     with pytest.raises(Refused, match="Title must not be empty"):
-        edit(store, "set title of 2 tasks", [retitle("T1", "Renamed", "Build"), retitle("T2", "", "Test")])
+        edit(
+            store,
+            "set title of 2 tasks",
+            [retitle("T1", "Renamed", "Build"), retitle("T2", "", "Test")],
+        )
 
     assert titles(store) == {"T1": "Build", "T2": "Test"}
     assert store.undo_stack.count() == 0
@@ -98,11 +114,17 @@ def test_a_step_refused_part_way_puts_back_the_steps_before_it(two_tasks, heard)
 
 def test_a_call_refused_inside_one_step_is_rolled_back(two_tasks, heard):
     store = two_tasks
-    step = Step([op(tasks.update_task, KEY, "T1", {"title": "Renamed"}),
-                 op(tasks.update_task, KEY, "T2", {"title": ""})],
-                [op(tasks.update_task, KEY, "T2", {"title": "Test"}),
-                 op(tasks.update_task, KEY, "T1", {"title": "Build"})],
-                rollback=[op(tasks.update_task, KEY, "T1", {"title": "Build"})])
+    step = Step(
+        [
+            op(tasks.update_task, KEY, "T1", {"title": "Renamed"}),
+            op(tasks.update_task, KEY, "T2", {"title": ""}),
+        ],
+        [
+            op(tasks.update_task, KEY, "T2", {"title": "Test"}),
+            op(tasks.update_task, KEY, "T1", {"title": "Build"}),
+        ],
+        rollback=[op(tasks.update_task, KEY, "T1", {"title": "Build"})],
+    )
     with pytest.raises(Refused):
         edit(store, "rename both", step)
 
@@ -113,8 +135,12 @@ def test_a_call_refused_inside_one_step_is_rolled_back(two_tasks, heard):
 
 def test_several_steps_are_one_undo_step(two_tasks):
     store = two_tasks
-    edit(store, "set title of 2 tasks", [retitle("T1", "A", "Build"), retitle("T2", "B", "Test")],
-         saved_message=False)
+    edit(
+        store,
+        "set title of 2 tasks",
+        [retitle("T1", "A", "Build"), retitle("T2", "B", "Test")],
+        saved_message=False,
+    )
 
     assert titles(store) == {"T1": "A", "T2": "B"}
     assert store.undo_stack.count() == 1
@@ -149,8 +175,13 @@ def test_a_step_without_an_undo_is_saved_but_not_pushed(two_tasks, heard):
 
 
 def _window(title: str) -> dict:
-    return {"title": title, "kind": "maintenance", "start": dt.datetime(2026, 12, 5, 22, 0),
-            "end": dt.datetime(2026, 12, 6, 4, 0), "timezone": "UTC"}
+    return {
+        "title": title,
+        "kind": "maintenance",
+        "start": dt.datetime(2026, 12, 5, 22, 0),
+        "end": dt.datetime(2026, 12, 6, 4, 0),
+        "timezone": "UTC",
+    }
 
 
 def test_a_ref_follows_a_row_recreated_by_undoing_its_delete(store):
@@ -163,9 +194,17 @@ def test_a_ref_follows_a_row_recreated_by_undoing_its_delete(store):
 
     same = ref(store, "calendar_window", first_id)
     assert same is target  # every command about the row shares one Ref
-    edit(store, "edit window Saturday", Step(op(windows.update_window, same, title="Sunday"),
-                                             op(windows.update_window, same, title="Saturday")))
-    other = windows.create_window(store.ctx, **_window("Other")).id  # so the row cannot get its old id back
+    edit(
+        store,
+        "edit window Saturday",
+        Step(
+            op(windows.update_window, same, title="Sunday"),
+            op(windows.update_window, same, title="Saturday"),
+        ),
+    )
+    other = windows.create_window(
+        store.ctx, **_window("Other")
+    ).id  # so the row cannot get its old id back
     back = op(windows.create_window, **_window("Sunday"))
     back.rebinds, back.result_id = same, lambda info: info.id
     edit(store, "delete window Sunday", Step(op(windows.delete_window, same), back))
@@ -177,21 +216,31 @@ def test_a_ref_follows_a_row_recreated_by_undoing_its_delete(store):
     assert target.id == again.id and ref(store, "calendar_window", again.id) is target
 
     store.undo_stack.undo()  # the edit, made before the delete, still reaches the row
-    assert {w.id: w.title for w in windows.list_windows(store.ctx)} == {again.id: "Saturday", other: "Other"}
+    assert {w.id: w.title for w in windows.list_windows(store.ctx)} == {
+        again.id: "Saturday",
+        other: "Other",
+    }
     store.undo_stack.undo()  # and so does the add
     assert [w.id for w in windows.list_windows(store.ctx)] == [other]
     assert store.undo_stack.index() == 0 and store.undo_stack.count() == 3
 
 
 def test_redo_runs_the_replay_and_undo_follows_what_it_answered(store):
-    step = Step(op(tasks.add_task, KEY, {"title": "Deploy"}),
-                backward_from=lambda lid: op(tasks.delete_task, KEY, lid),
-                replay=lambda lid: op(tasks.add_task, KEY, {"local_id": lid, "title": "Deploy"}))
+    step = Step(
+        op(tasks.add_task, KEY, {"title": "Deploy"}),
+        backward_from=lambda lid: op(tasks.delete_task, KEY, lid),
+        replay=lambda lid: op(tasks.add_task, KEY, {"local_id": lid, "title": "Deploy"}),
+    )
     assert edit(store, "add task", step) == "T1"
     store.undo_stack.undo()
-    tasks.add_task(store.ctx, KEY, {"local_id": "T5", "title": "Elsewhere"})  # the next free id is now T6
+    tasks.add_task(
+        store.ctx, KEY, {"local_id": "T5", "title": "Elsewhere"}
+    )  # the next free id is now T6
 
     store.undo_stack.redo()
-    assert titles(store) == {"T1": "Deploy", "T5": "Elsewhere"}  # the id the first run chose, not T6
+    assert titles(store) == {
+        "T1": "Deploy",
+        "T5": "Elsewhere",
+    }  # the id the first run chose, not T6
     store.undo_stack.undo()
     assert titles(store) == {"T5": "Elsewhere"}

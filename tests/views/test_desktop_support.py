@@ -39,7 +39,9 @@ def logged(tmp_path, monkeypatch):
 
 
 @pytest.mark.qt_no_exception_capture
-def test_an_exception_in_a_slot_shows_a_non_modal_dialog_and_the_app_goes_on(window, store, qtbot, logged, monkeypatch):
+def test_an_exception_in_a_slot_shows_a_non_modal_dialog_and_the_app_goes_on(
+    window, store, qtbot, logged, monkeypatch
+):
     import sys
 
     from relman_desktop.views.shell import crash_dialog
@@ -57,21 +59,30 @@ def test_an_exception_in_a_slot_shows_a_non_modal_dialog_and_the_app_goes_on(win
 
     dialog = reporter.dialog
     assert dialog is not None and dialog.isVisible() and not dialog.isModal()
-    assert dialog.summary.text() == ("An unexpected error happened: ZeroDivisionError: division by zero "
-                                     f"(in broken_slot, {Path(__file__).name}:"
-                                     f"{broken_slot.__code__.co_firstlineno + 1})")
+    assert dialog.summary.text() == (
+        "An unexpected error happened: ZeroDivisionError: division by zero "
+        f"(in broken_slot, {Path(__file__).name}:"
+        f"{broken_slot.__code__.co_firstlineno + 1})"
+    )
     assert str(logged) in dialog.log_label.text()
     dialog.copy_button.click()
     copied = QGuiApplication.clipboard().text()
-    assert "Release Manager Desktop 0.1.0" in copied and 'raise ZeroDivisionError("division by zero")' in copied
+    assert (
+        "Release Manager Desktop 0.1.0" in copied
+        and 'raise ZeroDivisionError("division by zero")' in copied
+    )
     logged_text = log_file().read_text()
     assert "unexpected error: ZeroDivisionError: division by zero" in logged_text
     assert "Traceback (most recent call last)" in logged_text
 
     # the app goes on: the window still edits and saves the plan
     key = window.new_release()
-    assert key and key in [r.key for r in store.call(__import__("relman_desktop.services.releases",
-                                                                fromlist=["x"]).list_releases)]
+    assert key and key in [
+        r.key
+        for r in store.call(
+            __import__("relman_desktop.services.releases", fromlist=["x"]).list_releases
+        )
+    ]
     emitter.fired.emit()  # a second error joins the open dialog
     assert reporter.dialog is dialog and "(2 errors so far)" in dialog.summary.text()
 
@@ -90,7 +101,9 @@ def test_about_shows_versions_schema_and_where_the_log_and_backups_are(window, s
     assert not dialog.isModal() or dialog.windowModality().name != "ApplicationModal"
 
 
-def test_a_backup_is_taken_on_open_and_after_editing_but_not_when_idle(window, store, tmp_path, qtbot):
+def test_a_backup_is_taken_on_open_and_after_editing_but_not_when_idle(
+    window, store, tmp_path, qtbot
+):
     other = tmp_path / "other.relman"
     from relman_desktop.exports.plan_copy import save_copy
 
@@ -107,7 +120,9 @@ def test_a_backup_is_taken_on_open_and_after_editing_but_not_when_idle(window, s
     assert window.backups.timer.interval() == 30 * 60_000
 
 
-def test_an_unwritable_backup_folder_is_one_line_in_the_status_bar(window, store, tmp_path, monkeypatch, qtbot):
+def test_an_unwritable_backup_folder_is_one_line_in_the_status_bar(
+    window, store, tmp_path, monkeypatch, qtbot
+):
     blocker = tmp_path / "blocked"
     blocker.write_text("not a folder")
     monkeypatch.setenv("RELMAN_BACKUP_DIR", str(blocker))
@@ -118,7 +133,9 @@ def test_an_unwritable_backup_folder_is_one_line_in_the_status_bar(window, store
     assert store.plan_path.read_bytes() == before and store.has_plan
 
 
-def test_restore_from_backup_lists_backups_and_restores_into_a_new_file(window, store, tmp_path, qtbot):
+def test_restore_from_backup_lists_backups_and_restores_into_a_new_file(
+    window, store, tmp_path, qtbot
+):
     plan = store.plan_path
     window.back_up_now()
     window.new_release()

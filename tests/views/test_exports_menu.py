@@ -60,12 +60,17 @@ def _files(folder):
 
 def test_the_file_menu_holds_the_exports_and_the_import(win):
     exports = [a.text().replace("&", "") for a in win.export_menu.actions() if not a.isSeparator()]
-    assert "Release Notes, Business (.docx)…" in exports and "Release Notes, Technical (.docx)…" in exports
+    assert (
+        "Release Notes, Business (.docx)…" in exports
+        and "Release Notes, Technical (.docx)…" in exports
+    )
     assert {"KPI Workbook (.xlsx)…", "Calendar (.ics)…", "Plan (JSON)…"} <= set(exports)
     assert "Calendar Picture (PNG/PDF)…" in exports
     assert {"Deployment Runbook (.docx)…", "Knowledge Base Pages (folder)…"} <= set(exports)
     imports = [a.text().replace("&", "") for a in win.import_menu.actions() if not a.isSeparator()]
-    assert imports[0] == "Plan (JSON)…"  # the toolchain imports follow (tests/views/test_toolchain_import.py)
+    assert (
+        imports[0] == "Plan (JSON)…"
+    )  # the toolchain imports follow (tests/views/test_toolchain_import.py)
     assert {"Microsoft Project (XML)…", "Calendar Events (.ics)…"} <= set(imports)  # interchange
 
 
@@ -102,7 +107,9 @@ def test_release_notes_run_through_the_worker_and_read_back(win, demo_ctx, qtbot
     assert job.state == "succeeded", job.error
     assert progress and progress == sorted(progress)
     text = "\n".join(p.text for p in docx.Document(str(target)).paragraphs)
-    text += "\n".join(c.text for t in docx.Document(str(target)).tables for r in t.rows for c in r.cells)
+    text += "\n".join(
+        c.text for t in docx.Document(str(target)).tables for r in t.rows for c in r.cells
+    )
     assert all(k in text for k in change_keys)
     assert win.file_transfers.panel.bar.value() == 100
     assert str(target) in win.file_transfers.panel.message.text()
@@ -139,7 +146,13 @@ def test_the_kpi_workbook_takes_the_dashboards_filters(win, qtbot, tmp_path):
     assert job.state == "succeeded", job.error
     book = openpyxl.load_workbook(target)
     assert "Summary" in book.sheetnames
-    cells = [str(c.value) for ws in book.worksheets for row in ws.iter_rows(max_row=60) for c in row if c.value]
+    cells = [
+        str(c.value)
+        for ws in book.worksheets
+        for row in ws.iter_rows(max_row=60)
+        for c in row
+        if c.value
+    ]
     assert any("-Q" in v for v in cells), "the series are per quarter"
     assert any("2021" in v for v in cells), "the tiers are those of the 2021 report"
 
@@ -180,14 +193,26 @@ def test_a_missing_folder_is_a_clear_message(win, qtbot, tmp_path):
     assert not (tmp_path / "nowhere").exists()
 
 
-def test_an_import_with_problems_lists_every_json_path_and_changes_nothing(win, demo_ctx, qtbot, tmp_path):
+def test_an_import_with_problems_lists_every_json_path_and_changes_nothing(
+    win, demo_ctx, qtbot, tmp_path
+):
     from relman_desktop.exports.plan_json import export_plan
 
     before = export_plan(demo_ctx)
-    doc = {"format": "relman-plan", "version": 1, "releases": [
-        {"key": "REL-2026-900", "title": "", "type": "minor", "manager": "nobody@example.com",
-         "planned_start": "2026-13-01"},
-        {"key": "REL-2026-901", "title": "Fine", "type": "bogus"}]}
+    doc = {
+        "format": "relman-plan",
+        "version": 1,
+        "releases": [
+            {
+                "key": "REL-2026-900",
+                "title": "",
+                "type": "minor",
+                "manager": "nobody@example.com",
+                "planned_start": "2026-13-01",
+            },
+            {"key": "REL-2026-901", "title": "Fine", "type": "bogus"},
+        ],
+    }
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(doc))
     job = win.file_transfers.import_plan(path)
@@ -198,7 +223,12 @@ def test_an_import_with_problems_lists_every_json_path_and_changes_nothing(win, 
     problems = [panel.problems.item(i).text() for i in range(panel.problems.count())]
     assert panel.problems.isVisibleTo(panel)
     assert len(problems) == 4
-    for expected in ("releases[0].title", "releases[0].manager", "releases[0].planned_start", "releases[1].type"):
+    for expected in (
+        "releases[0].title",
+        "releases[0].manager",
+        "releases[0].planned_start",
+        "releases[1].type",
+    ):
         assert any(p.startswith(expected) for p in problems), (expected, problems)
     assert "4 problems" in panel.message.text()
     assert export_plan(demo_ctx)["releases"] == before["releases"]

@@ -46,7 +46,10 @@ def _drag(qtbot, view, source: str, target: str) -> None:
 
 
 def _deps(ctx) -> set[tuple[str, str, str]]:
-    return {(e.prerequisite, e.dependent, e.kind) for e in G.release_graph(ctx, with_conflicts=False).edges}
+    return {
+        (e.prerequisite, e.dependent, e.kind)
+        for e in G.release_graph(ctx, with_conflicts=False).edges
+    }
 
 
 def test_draws_every_linked_release_and_arrow_without_overlap(gview):
@@ -61,7 +64,9 @@ def test_draws_every_linked_release_and_arrow_without_overlap(gview):
     assert gview.nodes["REL-A"].critical and gview.nodes["REL-C"].critical  # the critical chain
 
 
-def test_drag_from_one_release_to_another_adds_the_dependency_and_undo_removes_it(gview, qtbot, ctx):
+def test_drag_from_one_release_to_another_adds_the_dependency_and_undo_removes_it(
+    gview, qtbot, ctx
+):
     _drag(qtbot, gview, "REL-C", "REL-D")
     assert ("REL-C", "REL-D", "before") in _deps(ctx)
     assert ("REL-C", "REL-D") in gview.edges
@@ -120,7 +125,9 @@ def test_an_undo_the_plan_no_longer_allows_is_reported_to_the_app(gview, qtbot, 
     gview.hide()
     with qtbot.waitSignal(graph_store.error) as said:
         graph_store.undo_stack.undo()
-    assert said.args == ["Undo of “make REL-D depend on REL-C” was refused: REL-D does not depend on REL-C"]
+    assert said.args == [
+        "Undo of “make REL-D depend on REL-C” was refused: REL-D does not depend on REL-C"
+    ]
     assert graph_store.undo_stack.count() == 0  # dropped, not left half-applied
 
 
@@ -165,7 +172,9 @@ def test_graph_edits_are_undone_from_another_page_with_edit_undo(qtbot, ctx, gra
     win.show_page("dependencies")
     view = win.graph_view
     assert view.connect_releases("REL-C", "REL-D")
-    graph_store.update_release("REL-A", {"title": "Billing 2.5"})  # an edit on another page, after it
+    graph_store.update_release(
+        "REL-A", {"title": "Billing 2.5"}
+    )  # an edit on another page, after it
     undo = win.actions_by_name["undo"]
     win.show_page("releases")
     undo.trigger()
@@ -204,7 +213,9 @@ def test_zoom_keys_and_fit(gview, qtbot):
     assert gview.canvas.scale_factor() == pytest.approx(scale)
 
 
-@pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")])
+@pytest.mark.parametrize(
+    "suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")]
+)
 def test_exports(gview, tmp_path, suffix, magic):
     target = gview.export(tmp_path / f"graph{suffix}")
     assert target.read_bytes().startswith(magic)
@@ -230,8 +241,15 @@ def test_node_text_stays_inside_its_box_on_a_high_resolution_page(qapp):
     from relman_desktop.views.graph.graph_layout import NODE_H, NODE_W
     from relman_desktop.views.graph.graph_view import NodeItem
 
-    node = GraphNode("REL-2026-001", "Billing 3.0 – VAT breakdown on invoices", "Awaiting Approval",
-                     "#c28a00", "Billing", None, None)
+    node = GraphNode(
+        "REL-2026-001",
+        "Billing 3.0 – VAT breakdown on invoices",
+        "Awaiting Approval",
+        "#c28a00",
+        "Billing",
+        None,
+        None,
+    )
     item = NodeItem(node, NODE_W, NODE_H)
     scale = 3.0
     image = QImage(int(300 * scale), int(120 * scale), QImage.Format.Format_ARGB32)
@@ -247,13 +265,17 @@ def test_node_text_stays_inside_its_box_on_a_high_resolution_page(qapp):
     box = item.box().translated(150, 60)
     bottom = int((box.bottom() + 2) * scale)
     dark_below = [
-        (x, y) for y in range(bottom, image.height(), 2) for x in range(0, image.width(), 2)
+        (x, y)
+        for y in range(bottom, image.height(), 2)
+        for x in range(0, image.width(), 2)
         if image.pixelColor(x, y).lightness() < 100
     ]
     assert dark_below == []  # nothing drawn under the box
     right = int((box.right() + 2) * scale)
     dark_right = [
-        (x, y) for y in range(0, image.height(), 2) for x in range(right, image.width(), 2)
+        (x, y)
+        for y in range(0, image.height(), 2)
+        for x in range(right, image.width(), 2)
         if image.pixelColor(x, y).lightness() < 100
     ]
     assert dark_right == []

@@ -30,8 +30,13 @@ def _cells(dialog, column: int) -> list[str]:
 
 def test_menus_offer_each_import_and_the_project_export(win) -> None:
     names = {a.objectName() for a in win.import_menu.actions()}
-    assert {"action_import_msproject", "action_import_gantt", "action_import_ics",
-            "action_import_changes", "action_import_plan"} <= names
+    assert {
+        "action_import_msproject",
+        "action_import_gantt",
+        "action_import_ics",
+        "action_import_changes",
+        "action_import_plan",
+    } <= names
     assert "action_export_msproject" in {a.objectName() for a in win.export_menu.actions()}
 
 
@@ -49,7 +54,12 @@ def test_msproject_preview_then_import_then_undo(win, qtbot) -> None:
     assert _cells(dialog, 0).count("Create") == 9  # into an existing release: no new release
     dialog.import_button.click()
     assert [t.title for t in tasks.list_tasks(store.ctx, "REL-2026-003")] == [
-        "Task 1", "Task 2", "Task 3", "Task 4", "Task 5"]
+        "Task 1",
+        "Task 2",
+        "Task 3",
+        "Task 4",
+        "Task 5",
+    ]
     assert store.undo_stack.count() == 1
     assert store.undo_stack.undoText() == "Import msproject2007_relations.xml"
     store.undo_stack.undo()
@@ -105,9 +115,15 @@ def test_a_bad_file_is_refused_in_the_panel_and_nothing_opens(win, tmp_path: Pat
 def test_export_msproject_from_the_menu(win, tmp_path: Path) -> None:
     from relman_desktop.services import tasks
 
-    tasks.add_task(win.store.ctx, "REL-2026-001", {"title": "Build", "start": "2026-12-01",
-                                                     "end": "2026-12-04"})
+    tasks.add_task(
+        win.store.ctx,
+        "REL-2026-001",
+        {"title": "Build", "start": "2026-12-01", "end": "2026-12-04"},
+    )
     target = tmp_path / "rel.xml"
     win.interchange.export_msproject(target, key="REL-2026-001")
-    assert "Wrote" in win.file_transfers.panel.message.text() and "1 task" in win.file_transfers.panel.message.text()
+    assert (
+        "Wrote" in win.file_transfers.panel.message.text()
+        and "1 task" in win.file_transfers.panel.message.text()
+    )
     assert "<Name>Build</Name>" in target.read_text(encoding="utf-8")

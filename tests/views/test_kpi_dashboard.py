@@ -46,7 +46,9 @@ def test_a_chart_per_kpi_with_the_values_of_compute_kpis(page, demo_ctx):
         assert chart.periods == periods
         assert chart.values == [row[spec.series_key] for row in expected["series"]]
         assert chart.axes.lines, f"{spec.title} has no trend line"
-    assert page.charts["release_success_rate"].value_label.text() == fmt_rate(expected["release_success_rate"])
+    assert page.charts["release_success_rate"].value_label.text() == fmt_rate(
+        expected["release_success_rate"]
+    )
     tier = expected["tiers"]["change_failure_rate"]
     assert f"DORA 2023: {tier}" in page.charts["change_failure_rate"].tier_label.text()
     assert "No DORA tier" in page.charts["on_time_delivery"].tier_label.text()
@@ -70,19 +72,28 @@ def test_the_application_and_report_year_filters(page, demo_ctx, qtbot):
         page.set_filters(application=app, report_year=2019)
     expected = kpis.compute_kpis(demo_ctx, application=app, report_year=2019)
     assert page.report["application"] == app
-    assert page.charts["lead_time"].values == [r["lead_time_hours_median"] for r in expected["series"]]
+    assert page.charts["lead_time"].values == [
+        r["lead_time_hours_median"] for r in expected["series"]
+    ]
     assert "DORA 2019" in page.charts["mttr"].tier_label.text()
 
 
 def test_tier_bands_follow_the_dora_reference():
     spec = next(s for s in KPI_SPECS if s.name == "change_failure_rate")
     report = {"tiers": {"report_year": 2023}, "by": "month"}
-    assert tier_bands(spec, report) == [(0.0, 0.05, "elite"), (0.05, 0.10, "high"), (0.10, 0.15, "medium"),
-                                        (0.15, 1.0, "low")]
+    assert tier_bands(spec, report) == [
+        (0.0, 0.05, "elite"),
+        (0.05, 0.10, "high"),
+        (0.10, 0.15, "medium"),
+        (0.15, 1.0, "low"),
+    ]
     mttr = next(s for s in KPI_SPECS if s.name == "mttr")
     # 2019: high and medium are both "less than one day": the band belongs to the better tier.
     assert [b[2] for b in tier_bands(mttr, {"tiers": {"report_year": 2019}, "by": "month"})] == [
-        "elite", "high", "low"]
+        "elite",
+        "high",
+        "low",
+    ]
     assert tier_bands(next(s for s in KPI_SPECS if s.name == "on_time_delivery"), report) == []
 
 
@@ -108,7 +119,11 @@ def test_data_quality_gaps_are_listed(demo_ctx, worker, qtbot):
     from relman_desktop.models.entities import Deployment
 
     with demo_ctx.plan.write() as s:
-        dep = s.execute(select(Deployment).where(Deployment.failure_detected_at.is_not(None))).scalars().first()
+        dep = (
+            s.execute(select(Deployment).where(Deployment.failure_detected_at.is_not(None)))
+            .scalars()
+            .first()
+        )
         dep.restored_at = None
     p = KpiDashboard(Store(demo_ctx), worker=worker)
     qtbot.addWidget(p)

@@ -54,7 +54,16 @@ def test_opening_a_plan_shows_the_releases_and_remembers_it(window, store):
 
 def test_navigator_switches_to_every_view(window):
     names = [window.navigator.item(i).text() for i in range(window.navigator.count())]
-    assert names == ["Releases", "Calendar", "Dependencies", "Changes", "CIs", "KPIs", "CAB", "Settings"]
+    assert names == [
+        "Releases",
+        "Calendar",
+        "Dependencies",
+        "Changes",
+        "CIs",
+        "KPIs",
+        "CAB",
+        "Settings",
+    ]
     for name, page in window.page_widgets.items():
         assert window.show_page(name) and window.current_page() == name
         assert window.pages.currentWidget().widget() is page
@@ -85,7 +94,9 @@ def test_search_box_filters_the_list(window):
     window.releases_view.set_search_text("security")
     assert window.releases_view.proxy.rowCount() == 1
     assert "1 of 3" in window.releases_view.count_label.text()
-    window.releases_view.type_filter.setCurrentIndex(window.releases_view.type_filter.findData("major"))
+    window.releases_view.type_filter.setCurrentIndex(
+        window.releases_view.type_filter.findData("major")
+    )
     assert window.releases_view.proxy.rowCount() == 0
     window.releases_view.clear_filters()
     assert window.releases_view.proxy.rowCount() == 3
@@ -167,6 +178,21 @@ def test_the_window_opens_on_a_plan_of_10000_releases(qtbot, big_plan_file):
 
 def test_the_composition_root_lists_every_navigator_page_and_its_screenshot():
     assert [p.name for p in PAGES] == [
-        "releases", "calendar", "dependencies", "changes", "cis", "kpis", "cab", "settings"]
+        "releases",
+        "calendar",
+        "dependencies",
+        "changes",
+        "cis",
+        "kpis",
+        "cab",
+        "settings",
+    ]
     assert {p.name for p in PAGES} <= set(SCREENSHOT_VIEWS)
-    assert {"release", "tasks", "approvals", "release-changes", "history", "settings-workflow"} <= set(SCREENSHOT_VIEWS)
+    assert {
+        "release",
+        "tasks",
+        "approvals",
+        "release-changes",
+        "history",
+        "settings-workflow",
+    } <= set(SCREENSHOT_VIEWS)

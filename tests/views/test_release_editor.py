@@ -34,7 +34,16 @@ def type_into(qtbot, line, text: str, *, finish: bool = True) -> None:
 
 def test_editor_has_every_tab_in_order(editor):
     assert [editor.tabs.tabText(i) for i in range(editor.tabs.count())] == [
-        "Overview", "Changes", "Tasks", "Approvals", "Tests", "Deployments", "Review", "Links", "History"]
+        "Overview",
+        "Changes",
+        "Tasks",
+        "Approvals",
+        "Tests",
+        "Deployments",
+        "Review",
+        "Links",
+        "History",
+    ]
     assert editor.overview.editors["title"].text() == "Payments checkout redesign"
     assert editor.overview.editors["manager_email"].text() == "ann@example.com"
 
@@ -64,12 +73,16 @@ def test_end_before_start_is_shown_inline_and_nothing_is_saved(editor, qtbot, st
         ("waves", "150%", "wave 1: 150% is not between 1 and 100"),
     ],
 )
-def test_refused_values_show_their_reason_and_save_nothing(editor, qtbot, store, name, text, reason):
+def test_refused_values_show_their_reason_and_save_nothing(
+    editor, qtbot, store, name, text, reason
+):
     before = get_release(store.ctx, "REL-2026-001")
     type_into(qtbot, editor.overview.editors[name], text) if text else (
-        editor.overview.editors[name].setFocus(), editor.overview.editors[name].selectAll(),
+        editor.overview.editors[name].setFocus(),
+        editor.overview.editors[name].selectAll(),
         qtbot.keyClick(editor.overview.editors[name], Qt.Key.Key_Delete),
-        qtbot.keyClick(editor.overview.editors[name], Qt.Key.Key_Return))
+        qtbot.keyClick(editor.overview.editors[name], Qt.Key.Key_Return),
+    )
     assert reason in editor.overview.error_text(name)
     assert get_release(store.ctx, "REL-2026-001") == before
     assert store.undo_stack.count() == 0
@@ -85,7 +98,8 @@ def test_waves_are_typed_as_words_and_saved_as_data(editor, qtbot, store):
     ]
     editor.set_release("REL-2026-001")
     assert editor.overview.editors["waves"].text() == (
-        "10% bake 60 min abort: error rate above 2%; batch of 2 bake 15 min; 100%")
+        "10% bake 60 min abort: error rate above 2%; batch of 2 bake 15 min; 100%"
+    )
 
 
 def test_a_valid_edit_lands_and_undo_redo_restore_it(editor, qtbot, store):
@@ -137,7 +151,9 @@ def test_the_editor_builds_exactly_the_tabs_it_is_given(store, qtbot):
         def set_release(self, key):
             self.setText(key or "")
 
-    ed = ReleaseEditor(store, (RELEASE_TABS[0], TabSpec("Risks", lambda _store, _editor: KeyLabel())))
+    ed = ReleaseEditor(
+        store, (RELEASE_TABS[0], TabSpec("Risks", lambda _store, _editor: KeyLabel()))
+    )
     qtbot.addWidget(ed)
     ed.set_release("REL-2026-001")
     assert [ed.tabs.tabText(i) for i in range(ed.tabs.count())] == ["Overview", "Risks"]
@@ -185,10 +201,19 @@ def test_soft_guards_can_be_overridden_only_with_a_reason(store, qtbot):
     bar.key = "REL-2026-001"
     moves: list[tuple[str, str]] = []
     store.transition = lambda key, to, reason=None: moves.append((to, reason)) or True  # type: ignore[method-assign]
-    check = StubCheck(False, [
-        StubUnmet("phase_tasks_done", "build", True, ["2 of 5 build tasks are not done: Build image, Tag repo"], "Tasks"),
-        StubUnmet("tests_passed", None, True, ["no regression run"], "Tests"),
-    ])
+    check = StubCheck(
+        False,
+        [
+            StubUnmet(
+                "phase_tasks_done",
+                "build",
+                True,
+                ["2 of 5 build tasks are not done: Build image, Tag repo"],
+                "Tasks",
+            ),
+            StubUnmet("tests_passed", None, True, ["no regression run"], "Tests"),
+        ],
+    )
     bar.show()
     bar.show_check("Testing", check)
     panel = bar.panel
@@ -215,7 +240,12 @@ def test_a_hard_guard_offers_no_override(store, qtbot):
     bar = LifecycleBar(store)
     qtbot.addWidget(bar)
     bar.show()
-    bar.show_check("Approved", StubCheck(False, [StubUnmet("rollback_ready", None, False, ["no rollback plan"], "Deployments")]))
+    bar.show_check(
+        "Approved",
+        StubCheck(
+            False, [StubUnmet("rollback_ready", None, False, ["no rollback plan"], "Deployments")]
+        ),
+    )
     assert bar.panel.isVisible() and not bar.panel.override_button.isVisible()
 
 
@@ -240,7 +270,10 @@ def test_a_cancelled_release_opens_read_only_until_reopened(store, qtbot):
     transition(store.ctx, "REL-2026-001", "Cancelled")  # while it is open in the editor
     store.release_changed.emit("REL-2026-001")
     assert ed.read_only_notice.isVisible()
-    assert ed.read_only_notice.text() == "REL-2026-001 is Cancelled: reopen it through a workflow transition to edit it"
+    assert (
+        ed.read_only_notice.text()
+        == "REL-2026-001 is Cancelled: reopen it through a workflow transition to edit it"
+    )
     assert not ed.overview.isEnabled() and not ed.tab_widgets["Tasks"].isEnabled()
     assert ed.tab_widgets["History"].isEnabled() and ed.lifecycle.isEnabled()
     transition(store.ctx, "REL-2026-001", "Reopen")

@@ -24,12 +24,21 @@ def fake_rows(n: int) -> list[ReleaseRow]:
     base = dt.date(2026, 1, 1)
     return [
         ReleaseRow(
-            id=i, key=f"REL-{i:05d}", title=f"Release {i} {'payments' if i % 7 == 0 else 'portal'} work",
-            version=None, type=["major", "minor", "patch"][i % 3], priority=levels[i % 4], risk=levels[(i // 2) % 4],
-            status=statuses[i % 4], application=f"app{i % 25}", manager=f"Manager {i % 9}",
-            manager_email=f"m{i % 9}@example.com", planned_start=base + dt.timedelta(days=i % 300),
+            id=i,
+            key=f"REL-{i:05d}",
+            title=f"Release {i} {'payments' if i % 7 == 0 else 'portal'} work",
+            version=None,
+            type=["major", "minor", "patch"][i % 3],
+            priority=levels[i % 4],
+            risk=levels[(i // 2) % 4],
+            status=statuses[i % 4],
+            application=f"app{i % 25}",
+            manager=f"Manager {i % 9}",
+            manager_email=f"m{i % 9}@example.com",
+            planned_start=base + dt.timedelta(days=i % 300),
             planned_end=base + dt.timedelta(days=i % 300 + 9),
-            deploy_start=dt.datetime(2026, 2, 1, 22, tzinfo=dt.UTC) + dt.timedelta(hours=i), deploy_end=None,
+            deploy_start=dt.datetime(2026, 2, 1, 22, tzinfo=dt.UTC) + dt.timedelta(hours=i),
+            deploy_end=None,
         )
         for i in range(n)
     ]
@@ -70,7 +79,10 @@ def test_cells_show_words_and_dates(proxy):
     model = proxy.sourceModel()
     assert model.index(0, COLUMN_INDEX["type"]).data() == "Major"
     assert model.index(0, COLUMN_INDEX["planned_start"]).data() == "2026-01-01"
-    assert model.headerData(COLUMN_INDEX["deployment_window"], Qt.Orientation.Horizontal) == "Deployment window"
+    assert (
+        model.headerData(COLUMN_INDEX["deployment_window"], Qt.Orientation.Horizontal)
+        == "Deployment window"
+    )
     assert model.index(0, COLUMN_INDEX["deployment_window"]).data().startswith("from 2026-02-0")
 
 
@@ -91,10 +103,16 @@ def test_filters_by_status_type_risk_manager_application_and_dates(proxy):
     for r in range(proxy.rowCount()):
         row = model.rows[proxy.mapToSource(proxy.index(r, 0)).row()]
         assert (row.status, row.type) == ("Build", "minor")
-    proxy.set_filter(ReleaseFilter(risks={"critical"}, managers={"m3@example.com"}, applications={"app3"}))
+    proxy.set_filter(
+        ReleaseFilter(risks={"critical"}, managers={"m3@example.com"}, applications={"app3"})
+    )
     for r in range(proxy.rowCount()):
         row = model.rows[proxy.mapToSource(proxy.index(r, 0)).row()]
-        assert (row.risk, row.manager_email, row.application) == ("critical", "m3@example.com", "app3")
+        assert (row.risk, row.manager_email, row.application) == (
+            "critical",
+            "m3@example.com",
+            "app3",
+        )
     proxy.set_filter(ReleaseFilter(date_from=dt.date(2026, 1, 5), date_to=dt.date(2026, 1, 6)))
     # planned windows are [day i, day i + 9]: those overlapping 5–6 Jan start on days 0..5
     assert sorted(int(k[4:]) for k in keys(proxy)) == list(range(6))

@@ -96,7 +96,9 @@ def add_ci(qtbot, section, name, parents=""):
     click(qtbot, section.save_button)
 
 
-def test_a_ci_with_a_parent_and_a_loop_refused_with_the_loop_named(page, qtbot, store, qtmodeltester):
+def test_a_ci_with_a_parent_and_a_loop_refused_with_the_loop_named(
+    page, qtbot, store, qtmodeltester
+):
     section = open_section(page, "CIs")
     add_ci(qtbot, section, "payments-platform")
     add_ci(qtbot, section, "checkout-api", "payments-platform")
@@ -117,10 +119,14 @@ def test_a_ci_with_a_parent_and_a_loop_refused_with_the_loop_named(page, qtbot, 
     click(qtbot, section.delete_button)
     assert {c.name: c.parents for c in cis.list_cis(store.ctx)}["checkout-api"] == []
     store.undo_stack.undo()
-    assert {c.name: c.parents for c in cis.list_cis(store.ctx)}["checkout-api"] == ["payments-platform"]
+    assert {c.name: c.parents for c in cis.list_cis(store.ctx)}["checkout-api"] == [
+        "payments-platform"
+    ]
 
 
-def test_a_window_with_a_bad_rrule_is_refused_and_a_good_one_saved(page, qtbot, store, qtmodeltester):
+def test_a_window_with_a_bad_rrule_is_refused_and_a_good_one_saved(
+    page, qtbot, store, qtmodeltester
+):
     section = open_section(page, "Calendar windows")
     form = section.form
     type_into(qtbot, form.editors["title"], "Saturday maintenance")
@@ -139,7 +145,13 @@ def test_a_window_with_a_bad_rrule_is_refused_and_a_good_one_saved(page, qtbot, 
     click(qtbot, section.save_button)
     [w] = windows.list_windows(store.ctx)
     assert (w.title, w.kind, w.hard, w.timezone, w.rrule, w.environment) == (
-        "Saturday maintenance", "maintenance", True, "Europe/Berlin", "FREQ=WEEKLY;BYDAY=SA;COUNT=26", "production")
+        "Saturday maintenance",
+        "maintenance",
+        True,
+        "Europe/Berlin",
+        "FREQ=WEEKLY;BYDAY=SA;COUNT=26",
+        "production",
+    )
     assert w.start == dt.datetime(2026, 12, 5, 21, 0, tzinfo=dt.UTC)  # 22:00 in Berlin (CET)
     assert section.model.data(section.model.index(0, 3)) == "2026-12-05 22:00"
     qtmodeltester.check(section.model)
@@ -165,8 +177,14 @@ def test_a_template_body_error_is_named_by_its_path(page, qtbot, store):
     form, body = section.form, section.body
     type_into(qtbot, form.editors["name"], "Standard patch")
     choose(form.editors["release_type"], "patch")
-    body.set_value({"tasks": [{"id": "build", "title": "Build", "phase": "build", "duration_days": 2},
-                              {"id": "deploy", "title": "", "phase": "deploy"}]})
+    body.set_value(
+        {
+            "tasks": [
+                {"id": "build", "title": "Build", "phase": "build", "duration_days": 2},
+                {"id": "deploy", "title": "", "phase": "deploy"},
+            ]
+        }
+    )
     click(qtbot, section.save_button)
     assert body.tasks.error.shown_text == "Task 2 (deploy), title: must be non-empty text"
     index = body.tasks.table.currentIndex()
@@ -180,7 +198,8 @@ def test_a_template_body_error_is_named_by_its_path(page, qtbot, store):
     body.json_dialog.text.setPlainText(
         '{"tasks": [{"id": "build", "title": "Build", "phase": "build", "duration_days": 2},'
         ' {"id": "deploy", "title": "Deploy", "phase": "deploy", "offset_days": 2,'
-        '  "depends_on": [{"task": "build", "type": "FS"}]}], "required_tests": ["unit"]}')
+        '  "depends_on": [{"task": "build", "type": "FS"}]}], "required_tests": ["unit"]}'
+    )
     click(qtbot, body.json_dialog.ok_button)
     click(qtbot, section.save_button)
     [t] = templates.list_templates(store.ctx)
@@ -223,7 +242,11 @@ def test_a_rule_from_structured_rows(page, qtbot, store):
 
 
 def _transition(ctx, from_state, to_state):
-    return next(t for t in workflow.list_transitions(ctx) if (t.from_state, t.to_state) == (from_state, to_state))
+    return next(
+        t
+        for t in workflow.list_transitions(ctx)
+        if (t.from_state, t.to_state) == (from_state, to_state)
+    )
 
 
 def test_a_workflow_guard_change_with_undo(page, qtbot, store, qtmodeltester):
@@ -301,9 +324,13 @@ def test_screenshots_of_the_new_views_render(releases_ctx, tmp_path, qapp, view)
 
     from relman_desktop.views.shell.screenshot import render
 
-    rules.create_rule(releases_ctx, "Pre-approve standard", "on_tests_recorded",
-                      [{"field": "type", "op": "eq", "value": "standard"}],
-                      [{"action": "auto_approve_stage", "stage": "CAB"}])
+    rules.create_rule(
+        releases_ctx,
+        "Pre-approve standard",
+        "on_tests_recorded",
+        [{"field": "type", "op": "eq", "value": "standard"}],
+        [{"action": "auto_approve_stage", "stage": "CAB"}],
+    )
     out = render(releases_ctx, view, tmp_path / f"{view}.png", size=(1366, 768), theme="dark")
     image = QImage(str(out))
     assert (image.width(), image.height()) == (1366, 768)

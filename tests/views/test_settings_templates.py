@@ -104,14 +104,30 @@ def new_template(qtbot, section, name: str, release_type: str = "patch", days: s
 
 
 def two_tasks(qtbot, body) -> None:
-    add_task(qtbot, body, "Build image", id="build", phase="build", role="release_team", duration_days=2)
+    add_task(
+        qtbot, body, "Build image", id="build", phase="build", role="release_team", duration_days=2
+    )
     add_task(qtbot, body, "Deploy", id="deploy", phase="deploy", depends_on="build")
 
 
-BUILD = {"id": "build", "title": "Build image", "phase": "build", "role": "release_team", "offset_days": 0,
-         "duration_days": 2, "depends_on": []}
-DEPLOY = {"id": "deploy", "title": "Deploy", "phase": "deploy", "role": None, "offset_days": 2, "duration_days": 1,
-          "depends_on": [{"task": "build", "type": "FS", "lag_days": 0}]}
+BUILD = {
+    "id": "build",
+    "title": "Build image",
+    "phase": "build",
+    "role": "release_team",
+    "offset_days": 0,
+    "duration_days": 2,
+    "depends_on": [],
+}
+DEPLOY = {
+    "id": "deploy",
+    "title": "Deploy",
+    "phase": "deploy",
+    "role": None,
+    "offset_days": 2,
+    "duration_days": 1,
+    "depends_on": [{"task": "build", "type": "FS", "lag_days": 0}],
+}
 
 
 def test_a_template_built_entirely_through_the_form(section, qtbot, store, qtmodeltester):
@@ -153,19 +169,42 @@ def test_a_template_built_entirely_through_the_form(section, qtbot, store, qtmod
     t = templates.get_template(store.ctx, "Standard patch")
     assert (t.release_type, t.default_duration_days) == ("patch", 6)
     assert t.body == {
-        "tasks": [BUILD, DEPLOY,
-                  {"id": "T3", "title": "Verify in production", "phase": "verify", "role": None, "offset_days": 3,
-                   "duration_days": 1, "depends_on": [{"task": "deploy", "type": "SS", "lag_days": 1},
-                                                      {"task": "build", "type": "FS", "lag_days": 0}]}],
+        "tasks": [
+            BUILD,
+            DEPLOY,
+            {
+                "id": "T3",
+                "title": "Verify in production",
+                "phase": "verify",
+                "role": None,
+                "offset_days": 3,
+                "duration_days": 1,
+                "depends_on": [
+                    {"task": "deploy", "type": "SS", "lag_days": 1},
+                    {"task": "build", "type": "FS", "lag_days": 0},
+                ],
+            },
+        ],
         "approval_stages": [
-            {"name": "Change board", "rule": "percent", "percent": 60,
-             "approvers": ["bo@example.com", "ann@example.com"]},
-            {"name": "Business", "rule": "first_response", "percent": None, "approvers": ["ann@example.com"]},
+            {
+                "name": "Change board",
+                "rule": "percent",
+                "percent": 60,
+                "approvers": ["bo@example.com", "ann@example.com"],
+            },
+            {
+                "name": "Business",
+                "rule": "first_response",
+                "percent": None,
+                "approvers": ["ann@example.com"],
+            },
         ],
         "required_tests": ["unit", "regression"],
         "rollback_rehearsal_days": 30,
     }
-    assert section.current.name == "Standard patch"  # the new template stays selected, its rows shown
+    assert (
+        section.current.name == "Standard patch"
+    )  # the new template stays selected, its rows shown
     assert [cell(body.tasks.table, i, "id") for i in range(3)] == ["build", "deploy", "T3"]
     assert "after FS build" in section.outline.text()
     assert store.undo_stack.count() == 1
@@ -178,7 +217,9 @@ def test_renaming_moving_and_removing_tasks_keeps_the_dependencies_right(section
     new_template(qtbot, section, "Moves")
     two_tasks(qtbot, body)
     edit_cell(qtbot, body.tasks.table, 0, "id", "image")
-    assert cell(body.tasks.table, 1, "depends_on") == "image FS"  # the rename follows into the dependency
+    assert (
+        cell(body.tasks.table, 1, "depends_on") == "image FS"
+    )  # the rename follows into the dependency
 
     body.tasks.table.go_to(1, 1)
     qtbot.keyClick(body.tasks.table, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
@@ -199,7 +240,10 @@ def test_an_unknown_dependency_is_refused_at_its_row_and_nothing_saved(section, 
     two_tasks(qtbot, body)
     edit_cell(qtbot, body.tasks.table, 1, "depends_on", "build, bild")
     click(qtbot, section.save_button)
-    assert body.tasks.error.shown_text == "Task 2 (deploy), depends on: no task 'bild' in this template"
+    assert (
+        body.tasks.error.shown_text
+        == "Task 2 (deploy), depends on: no task 'bild' in this template"
+    )
     assert current_cell(body.tasks.table) == (1, "depends_on")
     assert templates.list_templates(store.ctx) == []
     assert store.undo_stack.count() == 0
@@ -213,7 +257,8 @@ def test_a_loop_is_refused_naming_its_rows(section, qtbot, store):
     edit_cell(qtbot, body.tasks.table, 0, "depends_on", "T3")
     click(qtbot, section.save_button)
     assert body.tasks.error.shown_text.startswith(
-        "Loop: Task 1 (build) → Task 2 (deploy) → Task 3 (T3) → Task 1 (build)")
+        "Loop: Task 1 (build) → Task 2 (deploy) → Task 3 (T3) → Task 1 (build)"
+    )
     assert current_cell(body.tasks.table) == (0, "depends_on")  # the link that closes it
     assert templates.list_templates(store.ctx) == []
     assert store.undo_stack.count() == 0
@@ -246,14 +291,18 @@ def test_the_services_refusals_land_on_their_cell(section, qtbot, store):
     edit_cell(qtbot, body.stages.table, 0, "rule", "percent")  # and no percent given
     click(qtbot, section.save_button)
     assert body.tasks.error.shown_text == ""
-    assert body.stages.error.shown_text == ("Approval stage 1 (CAB), percent: the percent rule needs a whole "
-                                            "number from 1 to 100, not None")
+    assert body.stages.error.shown_text == (
+        "Approval stage 1 (CAB), percent: the percent rule needs a whole "
+        "number from 1 to 100, not None"
+    )
     assert current_cell(body.stages.table) == (0, "percent")
     assert templates.list_templates(store.ctx) == []
     assert store.undo_stack.count() == 0
 
     # any path the service names finds its cell, e.g. a duration
-    section.show_refusal(Refused("tasks[1].duration_days: must be 0 or more, not -1", "tasks[1].duration_days"))
+    section.show_refusal(
+        Refused("tasks[1].duration_days: must be 0 or more, not -1", "tasks[1].duration_days")
+    )
     assert body.tasks.error.shown_text == "Task 2 (deploy), duration: must be 0 or more, not -1"
     assert current_cell(body.tasks.table) == (1, "duration_days")
 
@@ -264,12 +313,24 @@ def test_the_services_refusals_land_on_their_cell(section, qtbot, store):
 
 
 def existing(store) -> None:
-    templates.create_template(store.ctx, "Standard minor", "minor", {
-        "tasks": [BUILD, DEPLOY],
-        "approval_stages": [{"name": "CAB", "rule": "majority", "approvers": ["ann@example.com", "bo@example.com"]}],
-        "required_tests": ["regression", "unit"],
-        "rollback_rehearsal_days": 90,
-    }, default_duration_days=8)
+    templates.create_template(
+        store.ctx,
+        "Standard minor",
+        "minor",
+        {
+            "tasks": [BUILD, DEPLOY],
+            "approval_stages": [
+                {
+                    "name": "CAB",
+                    "rule": "majority",
+                    "approvers": ["ann@example.com", "bo@example.com"],
+                }
+            ],
+            "required_tests": ["regression", "unit"],
+            "rollback_rehearsal_days": 90,
+        },
+        default_duration_days=8,
+    )
 
 
 def test_editing_an_existing_template_shows_its_rows(section, qtbot, store, qtmodeltester):
@@ -278,23 +339,35 @@ def test_editing_an_existing_template_shows_its_rows(section, qtbot, store, qtmo
     assert section.select("Standard minor")
     body = section.body
     tasks = body.tasks.table
-    assert [[cell(tasks, r, k) for k in ("id", "title", "phase", "role", "offset_days", "duration_days",
-                                         "depends_on")] for r in range(2)] == [
+    assert [
+        [
+            cell(tasks, r, k)
+            for k in ("id", "title", "phase", "role", "offset_days", "duration_days", "depends_on")
+        ]
+        for r in range(2)
+    ] == [
         ["build", "Build image", "Build", "Release team", "0", "2", ""],
         ["deploy", "Deploy", "Deploy", "", "2", "1", "build FS"],
     ]
     assert [[cell(body.stages.table, 0, k) for k in ("name", "rule", "percent", "approvers")]] == [
-        ["CAB", "Majority", "", "ann@example.com, bo@example.com"]]
+        ["CAB", "Majority", "", "ann@example.com, bo@example.com"]
+    ]
     assert body.approvers_label.text() == "Approvers of stage 1 “CAB”:"
-    ticked = {body.approvers.item(i).data(Qt.ItemDataRole.UserRole) for i in range(body.approvers.count())
-              if body.approvers.item(i).checkState() == Qt.CheckState.Checked}
+    ticked = {
+        body.approvers.item(i).data(Qt.ItemDataRole.UserRole)
+        for i in range(body.approvers.count())
+        if body.approvers.item(i).checkState() == Qt.CheckState.Checked
+    }
     assert ticked == {"ann@example.com", "bo@example.com"}
     assert [k for k, box in body.tests.items() if box.isChecked()] == ["unit", "regression"]
     assert body.rehearsal.value() == 90
     qtmodeltester.check(body.tasks_model)
 
     click(qtbot, section.save_button)  # saved unchanged: the same body, the tests in their order
-    assert templates.get_template(store.ctx, "Standard minor").body["required_tests"] == ["regression", "unit"]
+    assert templates.get_template(store.ctx, "Standard minor").body["required_tests"] == [
+        "regression",
+        "unit",
+    ]
     assert templates.get_template(store.ctx, "Standard minor").body["tasks"] == [BUILD, DEPLOY]
 
 
@@ -336,18 +409,29 @@ def test_edit_as_json_replaces_the_form_without_saving(section, qtbot, store):
     dialog.text.setPlainText('{"tasks": [')
     click(qtbot, dialog.ok_button)
     assert dialog.error.shown_text.startswith("Not valid JSON")
-    dialog.text.setPlainText('{"tasks": [{"id": "a", "title": "A", "phase": "build", "duration_days": -1}]}')
+    dialog.text.setPlainText(
+        '{"tasks": [{"id": "a", "title": "A", "phase": "build", "duration_days": -1}]}'
+    )
     click(qtbot, dialog.ok_button)
     assert dialog.error.shown_text == "tasks[0].duration_days: must be 0 or more, not -1"
     assert dialog.isVisible()
 
-    dialog.text.setPlainText('{"tasks": [{"id": "a", "title": "Only task", "phase": "test"}],'
-                             ' "required_tests": ["security"]}')
+    dialog.text.setPlainText(
+        '{"tasks": [{"id": "a", "title": "Only task", "phase": "test"}],'
+        ' "required_tests": ["security"]}'
+    )
     click(qtbot, dialog.ok_button)
     assert not dialog.isVisible()
-    assert [cell(body.tasks.table, 0, k) for k in ("id", "title", "phase")] == ["a", "Only task", "Test"]
+    assert [cell(body.tasks.table, 0, k) for k in ("id", "title", "phase")] == [
+        "a",
+        "Only task",
+        "Test",
+    ]
     assert body.stages_model.rowCount() == 0
-    assert templates.get_template(store.ctx, "Standard minor").body["tasks"] == [BUILD, DEPLOY]  # not yet saved
+    assert templates.get_template(store.ctx, "Standard minor").body["tasks"] == [
+        BUILD,
+        DEPLOY,
+    ]  # not yet saved
     click(qtbot, section.save_button)
     saved = templates.get_template(store.ctx, "Standard minor").body
     assert [t["id"] for t in saved["tasks"]] == ["a"] and saved["required_tests"] == ["security"]
@@ -364,5 +448,8 @@ def test_ctrl_return_saves_what_is_being_typed_in_a_cell(section, qtbot, store):
     editor.selectAll()
     qtbot.keyClicks(editor, "Build and sign image")
     qtbot.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # no Enter first
-    assert templates.get_template(store.ctx, "Standard minor").body["tasks"][0]["title"] == "Build and sign image"
+    assert (
+        templates.get_template(store.ctx, "Standard minor").body["tasks"][0]["title"]
+        == "Build and sign image"
+    )
     assert store.undo_stack.count() == 1

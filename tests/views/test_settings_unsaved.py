@@ -44,12 +44,16 @@ def _team(store, email: str) -> str | None:
     return {p.email: p.team for p in people.list_people(store.ctx)}[email]
 
 
-def test_choosing_another_person_with_unsaved_edits_asks_and_cancel_keeps_them(qtbot, store, people_section):
+def test_choosing_another_person_with_unsaved_edits_asks_and_cancel_keeps_them(
+    qtbot, store, people_section
+):
     section = people_section
     type_into(qtbot, section.form.editors["team"], "Payments")
     _click_row(qtbot, section, "bo@example.com")
     assert section.current.email == "ann@example.com"  # still on Ann
-    assert section.table.selectionModel().selectedRows()[0].row() == _row_of(section, "ann@example.com")
+    assert section.table.selectionModel().selectedRows()[0].row() == _row_of(
+        section, "ann@example.com"
+    )
     _answer(qtbot, section, QMessageBox.StandardButton.Cancel)
     assert section.form.editors["team"].text() == "Payments"  # nothing lost
     assert section.current.email == "ann@example.com"
@@ -102,7 +106,9 @@ def test_no_question_without_edits_and_a_reload_keeps_what_is_typed(qtbot, store
     _click_row(qtbot, section, "bo@example.com")  # nothing typed: straight there
     assert section.unsaved_prompt is None and section.current.email == "bo@example.com"
     type_into(qtbot, section.form.editors["team"], "Half typed")
-    people.update_person(store.ctx, "ann@example.com", {"team": "Elsewhere"})  # an edit from elsewhere
+    people.update_person(
+        store.ctx, "ann@example.com", {"team": "Elsewhere"}
+    )  # an edit from elsewhere
     store.people_changed.emit()
     assert section.form.editors["team"].text() == "Half typed"
     assert section.current.email == "bo@example.com"

@@ -20,4 +20,7 @@ def test_a_dropped_table_is_an_error_not_an_empty_list(store, qtbot) -> None:
     store.close_plan()
     with qtbot.waitSignal(store.plan_failed) as refused:
         assert store.open_plan(path) is False
-    assert refused.args[0] == f"{path.name} is damaged: its table releases is missing; restore it from a backup"
+    assert (
+        refused.args[0]
+        == f"{path.name} is damaged: its table releases is missing; restore it from a backup"
+    )

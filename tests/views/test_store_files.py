@@ -34,8 +34,11 @@ def test_file_export_onto_the_open_plan_is_refused(store, qtbot) -> None:
     window.conflict_status.task._worker = worker
     plan = Path(store.ctx.plan.path)
     before = [r.key for r in releases.list_releases(store.ctx)]
-    for export in (window.file_transfers.export_plan, window.file_transfers.export_calendar,
-                   window.file_transfers.export_kpi_workbook):
+    for export in (
+        window.file_transfers.export_plan,
+        window.file_transfers.export_calendar,
+        window.file_transfers.export_kpi_workbook,
+    ):
         job = export(plan)
         with qtbot.waitSignal(job.finished, timeout=20_000):
             pass

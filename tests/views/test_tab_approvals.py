@@ -57,8 +57,16 @@ def test_models_pass_qtmodeltester(tab, qtmodeltester):
 def test_each_stage_says_whether_it_passes_and_why(tab):
     m = tab.stages_model
     assert [m.index(0, c).data() for c in range(m.columnCount())] == [
-        "1", "QA sign-off", "all", "Pending", "0 of 2 approvers approved, all 2 must approve"]
-    assert tab.outcome.text() == "Pending under the rule “all”: 0 of 2 approvers approved, all 2 must approve."
+        "1",
+        "QA sign-off",
+        "all",
+        "Pending",
+        "0 of 2 approvers approved, all 2 must approve",
+    ]
+    assert (
+        tab.outcome.text()
+        == "Pending under the rule “all”: 0 of 2 approvers approved, all 2 must approve."
+    )
     assert [tab.approvers_model.index(r, 0).data() for r in range(2)] == ["Ann Lee", "Bo Chen"]
 
 
@@ -132,7 +140,11 @@ def test_rename_reorder_rule_and_remove_each_undo(tab, qtbot, store):
 def test_add_and_remove_approver_with_undo(tab, store):
     tab.person.setCurrentIndex(tab.person.findData("cy@example.com"))
     tab.add_approver_button.click()
-    assert [a.email for a in stages(store)[0].approvers] == ["ann@example.com", "bo@example.com", "cy@example.com"]
+    assert [a.email for a in stages(store)[0].approvers] == [
+        "ann@example.com",
+        "bo@example.com",
+        "cy@example.com",
+    ]
     assert tab.current_approver().email == "cy@example.com"
     assert "all 3 must approve" in tab.outcome.text()
     tab.remove_approver_button.click()
@@ -165,7 +177,10 @@ def test_decide_records_the_decision_updates_the_outcome_and_undo_puts_it_back(t
     qa = stages(store)[0]
     assert [a.decision for a in qa.approvers] == ["approved", "approved"]
     assert qa.approvers[1].comment == "looks good"
-    assert tab.outcome.text() == "Passes under the rule “all”: 2 of 2 approvers approved, all 2 must approve."
+    assert (
+        tab.outcome.text()
+        == "Passes under the rule “all”: 2 of 2 approvers approved, all 2 must approve."
+    )
     assert tab.stages_model.index(0, 3).data() == "Passes"
     assert store.undo_stack.count() == 3  # the stage, then one step per decision
     store.undo_stack.undo()

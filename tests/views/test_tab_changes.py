@@ -15,12 +15,23 @@ KEY = "REL-2026-001"
 @pytest.fixture
 def tab(store, qtbot):
     ctx = store.ctx
-    for key, title, approval in (("CHG-001", "Checkout API v2", "approved"),
-                                 ("CHG-002", "Card vault migration", "pending"),
-                                 ("CHG-003", "Drop legacy endpoint", "rejected"),
-                                 ("CHG-004", "Fraud rules update", "approved")):
-        changes.create_change(ctx, {"key": key, "title": title, "type": "normal", "category": "feature",
-                                    "approval": approval, "risk": "medium"})
+    for key, title, approval in (
+        ("CHG-001", "Checkout API v2", "approved"),
+        ("CHG-002", "Card vault migration", "pending"),
+        ("CHG-003", "Drop legacy endpoint", "rejected"),
+        ("CHG-004", "Fraud rules update", "approved"),
+    ):
+        changes.create_change(
+            ctx,
+            {
+                "key": key,
+                "title": title,
+                "type": "normal",
+                "category": "feature",
+                "approval": approval,
+                "risk": "medium",
+            },
+        )
     changes.bundle_change(ctx, "CHG-004", KEY)
     stage = approvals.add_stage(ctx, KEY, "CAB", "all", ["ann@example.com"])
     approvals.decide(ctx, approvals.approval_id_for(ctx, KEY, "CAB", "ann@example.com"), "approved")
@@ -53,8 +64,21 @@ def test_lists_the_release_changes(tab):
     assert tab.heading.text() == "1 change in this release"
     m = tab.model
     assert [m.headerData(i, Qt.Orientation.Horizontal) for i in range(m.columnCount())] == [
-        "Key", "Title", "Category", "Type", "Approval", "Risk", "CIs"]
-    assert [m.index(0, i).data() for i in range(5)] == ["CHG-004", "Fraud rules update", "Feature", "Normal", "Approved"]
+        "Key",
+        "Title",
+        "Category",
+        "Type",
+        "Approval",
+        "Risk",
+        "CIs",
+    ]
+    assert [m.index(0, i).data() for i in range(5)] == [
+        "CHG-004",
+        "Fraud rules update",
+        "Feature",
+        "Normal",
+        "Approved",
+    ]
 
 
 def test_picker_shows_unapproved_changes_disabled_with_the_reason(tab, qtbot, store):
@@ -64,8 +88,13 @@ def test_picker_shows_unapproved_changes_disabled_with_the_reason(tab, qtbot, st
     assert [r.key for r in m.rows] == ["CHG-001", "CHG-002", "CHG-003"]  # approved first
     pending = m.row_of("CHG-002")
     reason = "CHG-002 is pending, and only approved changes can be bundled"
-    why = [m.headerData(c, Qt.Orientation.Horizontal) for c in range(m.columnCount())].index("Can it be added?")
-    assert m.index(pending, why).data() == "No: it is pending, and only approved changes can be bundled"
+    why = [m.headerData(c, Qt.Orientation.Horizontal) for c in range(m.columnCount())].index(
+        "Can it be added?"
+    )
+    assert (
+        m.index(pending, why).data()
+        == "No: it is pending, and only approved changes can be bundled"
+    )
     assert m.index(pending, why).data(Qt.ItemDataRole.ToolTipRole) == reason
     assert m.index(pending, 1).data(Qt.ItemDataRole.ToolTipRole) == reason
     assert not m.flags(m.index(pending, 0)) & Qt.ItemFlag.ItemIsEnabled
@@ -82,7 +111,9 @@ def test_a_change_that_is_not_approved_cannot_be_added_and_the_reason_is_shown(t
     assert cab_decision(store) == "approved"  # nothing reset either
 
 
-def test_adding_an_approved_change_says_approvals_were_reset_and_undo_takes_it_out(tab, qtbot, store):
+def test_adding_an_approved_change_says_approvals_were_reset_and_undo_takes_it_out(
+    tab, qtbot, store
+):
     tab.show_picker()
     tab.picker_table.setFocus()
     tab.picker_table.selectRow(0)  # CHG-001

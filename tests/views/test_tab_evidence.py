@@ -66,8 +66,14 @@ def test_record_a_test_run_through_the_form(editor, qtbot, store, qtmodeltester)
     runs = evidence.list_test_runs(store.ctx, KEY)
     assert len(runs) == 1
     run = runs[0]
-    assert (run["kind"], run["environment"], run["passed"], run["failed"], run["skipped"], run["verdict"]) == (
-        "integration", "staging", 120, 2, 3, "failed")
+    assert (
+        run["kind"],
+        run["environment"],
+        run["passed"],
+        run["failed"],
+        run["skipped"],
+        run["verdict"],
+    ) == ("integration", "staging", 120, 2, 3, "failed")
     assert run["run_at"] == dt.datetime(2026, 11, 20, 14, 30).astimezone()
     assert tests.model.rowCount() == 1
     assert tests.model.data(tests.model.index(0, 6)) == "Failed"
@@ -136,16 +142,23 @@ def _record_and_edit_a_deployment(deps, qtbot, store) -> int:
     type_into(qtbot, form.editors["incidents"], "2")
     choose(form.editors["outcome"], "partial")
     qtbot.mouseClick(deps.save_button, Qt.MouseButton.LeftButton)
-    assert store.undo_stack.undoText() == "edit outcome, incidents of the production deployment of REL-2026-001"
+    assert (
+        store.undo_stack.undoText()
+        == "edit outcome, incidents of the production deployment of REL-2026-001"
+    )
     return row["id"]
 
 
 def _deployment(store) -> tuple:
-    [row] = [r for r in evidence.list_deployments(store.ctx, KEY) if r["environment"] == "production"]
+    [row] = [
+        r for r in evidence.list_deployments(store.ctx, KEY) if r["environment"] == "production"
+    ]
     return row["id"], row["incidents"], row["outcome"]
 
 
-def test_an_edit_still_undoes_after_its_deployment_is_deleted_and_brought_back(editor, qtbot, store):
+def test_an_edit_still_undoes_after_its_deployment_is_deleted_and_brought_back(
+    editor, qtbot, store
+):
     from relman_desktop.views.shell.commands import Step, edit, op, ref
 
     deps = tab(editor, "Deployments")
@@ -161,8 +174,11 @@ def test_an_edit_still_undoes_after_its_deployment_is_deleted_and_brought_back(e
         again.rebinds = row
         return again
 
-    edit(store, "delete the production deployment", Step(op(evidence.delete_deployment, row),
-                                                         backward_from=record_again))
+    edit(
+        store,
+        "delete the production deployment",
+        Step(op(evidence.delete_deployment, row), backward_from=record_again),
+    )
     evidence.record_deployment(store.ctx, KEY, "staging")  # meanwhile: the old id is not free again
     store.undo_stack.undo()  # the delete: the deployment comes back under a new id
     new_id, incidents, outcome = _deployment(store)
@@ -171,8 +187,11 @@ def test_an_edit_still_undoes_after_its_deployment_is_deleted_and_brought_back(e
     store.undo_stack.undo()  # the edit, made before the delete, still reaches it
     assert _deployment(store) == (new_id, 0, "success")
     assert errors == [] and store.undo_stack.index() == 1
-    shown = [deps.model.data(deps.model.index(i, 4)) for i in range(deps.model.rowCount())
-             if deps.model.data(deps.model.index(i, 0)) == "production"]
+    shown = [
+        deps.model.data(deps.model.index(i, 4))
+        for i in range(deps.model.rowCount())
+        if deps.model.data(deps.model.index(i, 0)) == "production"
+    ]
     assert shown == ["Success"]
 
 
@@ -210,14 +229,21 @@ def test_finished_before_started_shows_the_reason_and_saves_nothing(editor, qtbo
     assert store.undo_stack.count() == 0
 
     # the same refusal when editing an existing deployment leaves it as it was
-    evidence.record_deployment(store.ctx, KEY, "staging", started_at=dt.datetime(2026, 12, 1, 10, tzinfo=dt.UTC),
-                               finished_at=dt.datetime(2026, 12, 1, 11, tzinfo=dt.UTC))
+    evidence.record_deployment(
+        store.ctx,
+        KEY,
+        "staging",
+        started_at=dt.datetime(2026, 12, 1, 10, tzinfo=dt.UTC),
+        finished_at=dt.datetime(2026, 12, 1, 11, tzinfo=dt.UTC),
+    )
     store.evidence_changed.emit(KEY)
     deps.table.selectRow(0)
     type_into(qtbot, form.editors["finished_at"], "2026-11-30 09:00")
     qtbot.mouseClick(deps.save_button, Qt.MouseButton.LeftButton)
     assert "before started" in form.error_text("finished_at")
-    assert evidence.list_deployments(store.ctx, KEY)[0]["finished_at"] == dt.datetime(2026, 12, 1, 11, tzinfo=dt.UTC)
+    assert evidence.list_deployments(store.ctx, KEY)[0]["finished_at"] == dt.datetime(
+        2026, 12, 1, 11, tzinfo=dt.UTC
+    )
     assert store.undo_stack.count() == 0
 
 
@@ -241,7 +267,10 @@ def test_record_the_review_then_edit_it_and_undo(editor, qtbot, store):
     form.editors["lessons_learned"].setPlainText("Rehearse the rollback on the real data set.")
     qtbot.mouseClick(review.save_button, Qt.MouseButton.LeftButton)
     saved = evidence.get_review(store.ctx, KEY)
-    assert saved["outcome"] == "successful_with_issues" and saved["closed_by_email"] == "ann@example.com"
+    assert (
+        saved["outcome"] == "successful_with_issues"
+        and saved["closed_by_email"] == "ann@example.com"
+    )
     assert saved["lessons_learned"] == "Rehearse the rollback on the real data set."
     assert store.undo_stack.count() == 1
     store.undo_stack.undo()  # undoing the first review deletes it
@@ -280,7 +309,8 @@ def test_add_and_remove_links_with_undo(editor, qtbot, store, qtmodeltester):
     qtbot.mouseClick(links.add_button, Qt.MouseButton.LeftButton)
     saved = evidence.list_links(store.ctx, KEY)
     assert [(x["kind"], x["external_key"], x["relation"], x["url"]) for x in saved] == [
-        ("incident", "INC-1042", "fixes", "https://itsm.example.com/INC-1042")]
+        ("incident", "INC-1042", "fixes", "https://itsm.example.com/INC-1042")
+    ]
     qtmodeltester.check(links.model)
 
     # the same key again is refused under the key field
@@ -306,7 +336,9 @@ def test_add_and_remove_links_with_undo(editor, qtbot, store, qtmodeltester):
 
 def test_tests_tab_says_which_required_kinds_have_passed(editor, qtbot, store):
     store.update_release(KEY, {"required_tests": ["unit", "uat"]})
-    evidence.record_test_run(store.ctx, KEY, "unit", "ci", 10, 0, 0, dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC))
+    evidence.record_test_run(
+        store.ctx, KEY, "unit", "ci", 10, 0, 0, dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
+    )
     store.evidence_changed.emit(KEY)
     tests = tab(editor, "Tests")
     text = tests.required.text()
@@ -316,5 +348,7 @@ def test_tests_tab_says_which_required_kinds_have_passed(editor, qtbot, store):
 def test_ctrl_return_records_from_the_keyboard(editor, qtbot, store):
     links = tab(editor, "Links")
     type_into(qtbot, links.form.editors["key"], "REQ-77")
-    qtbot.keyClick(links.form.editors["key"], Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(
+        links.form.editors["key"], Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier
+    )
     assert [x["external_key"] for x in evidence.list_links(store.ctx, KEY)] == ["REQ-77"]

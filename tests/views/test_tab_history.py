@@ -48,7 +48,9 @@ def test_history_shows_an_edit_summary_newest_first(editor, store, qtbot, qtmode
 def test_history_catches_up_when_shown_and_when_the_release_changes(editor, store, qtbot):
     history = editor.tab_widgets["History"]
     editor.show_tab("Overview")
-    evidence.record_deployment(store.ctx, KEY, "production", started_at=dt.datetime(2026, 12, 5, 22, tzinfo=dt.UTC))
+    evidence.record_deployment(
+        store.ctx, KEY, "production", started_at=dt.datetime(2026, 12, 5, 22, tzinfo=dt.UTC)
+    )
     store.evidence_changed.emit(KEY)  # hidden: read when next shown
     editor.show_tab("History")
     assert "Create deployment" in history.summaries()[0]

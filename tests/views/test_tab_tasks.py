@@ -24,9 +24,28 @@ KEY = "REL-2026-001"
 @pytest.fixture
 def tab(store, qtbot):
     ctx = store.ctx
-    tasks.add_task(ctx, KEY, {"title": "Build image", "phase": "build", "assignee_email": "ann@example.com",
-                              "start": "2026-12-01", "end": "2026-12-03", "effort_hours": 16})
-    tasks.add_task(ctx, KEY, {"title": "Deploy to staging", "phase": "deploy", "start": "2026-12-04", "end": "2026-12-04"})
+    tasks.add_task(
+        ctx,
+        KEY,
+        {
+            "title": "Build image",
+            "phase": "build",
+            "assignee_email": "ann@example.com",
+            "start": "2026-12-01",
+            "end": "2026-12-03",
+            "effort_hours": 16,
+        },
+    )
+    tasks.add_task(
+        ctx,
+        KEY,
+        {
+            "title": "Deploy to staging",
+            "phase": "deploy",
+            "start": "2026-12-04",
+            "end": "2026-12-04",
+        },
+    )
     tasks.add_task(ctx, KEY, {"title": "Smoke test", "phase": "test"})
     tasks.add_task_dependency(ctx, KEY, "T1", "T2", "FS", 0)
     w = TasksTab(store)
@@ -75,7 +94,9 @@ def test_typing_a_title_then_tab_saves_and_moves_to_the_next_cell(tab, qtbot, st
     qtbot.keyClick(editor, Qt.Key.Key_Tab)
     assert rows(store)["T1"].title == "Build container image"
     assert tab.table.currentIndex().column() == COLUMN_INDEX["phase"]
-    assert tab.table.state() == QAbstractItemView.State.EditingState  # the next cell is open for typing
+    assert (
+        tab.table.state() == QAbstractItemView.State.EditingState
+    )  # the next cell is open for typing
     assert tab.model.index(0, COLUMN_INDEX["title"]).data() == "Build container image"
     # undo / redo of a cell edit
     store.undo_stack.undo()
@@ -112,7 +133,9 @@ def test_end_before_start_is_refused_with_the_reason_and_nothing_is_saved(tab, q
     assert "before start" in tab.notice.shown_text
     assert "2026-11-20" in tab.notice.shown_text
     assert rows(store)["T1"].end == dt.date(2026, 12, 3)
-    assert tab.model.index(0, COLUMN_INDEX["end"]).data() == "2026-12-03"  # the cell keeps its value
+    assert (
+        tab.model.index(0, COLUMN_INDEX["end"]).data() == "2026-12-03"
+    )  # the cell keeps its value
     assert store.undo_stack.count() == 0
     # put right: the reason goes away
     editor = open_editor(qtbot, tab, 0, "end")
@@ -146,11 +169,18 @@ def test_any_key_on_the_empty_row_starts_a_task(tab, qtbot, store):
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "T4" in rows(store))
     assert rows(store)["T4"].title == "Verify"
-    qtbot.waitUntil(lambda: tab.table.currentIndex().row() == 4)  # back on the empty row for the next one
+    qtbot.waitUntil(
+        lambda: tab.table.currentIndex().row() == 4
+    )  # back on the empty row for the next one
 
 
-@pytest.mark.parametrize("key, modifier", [(Qt.Key.Key_Insert, Qt.KeyboardModifier.NoModifier),
-                                           (Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)])
+@pytest.mark.parametrize(
+    "key, modifier",
+    [
+        (Qt.Key.Key_Insert, Qt.KeyboardModifier.NoModifier),
+        (Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier),
+    ],
+)
 def test_insert_or_ctrl_n_adds_a_task_below_and_opens_its_title(tab, qtbot, store, key, modifier):
     tab.table.setFocus()
     tab.table.setCurrentIndex(tab.model.index(0, COLUMN_INDEX["title"]))
@@ -263,8 +293,10 @@ def test_typing_predecessors_links_tasks_and_refuses_a_loop(tab, qtbot, store):
     editor = open_editor(qtbot, tab, 2, "predecessors")
     qtbot.keyClicks(editor, "T1 FS+2, T2 SS")
     qtbot.keyClick(editor, Qt.Key.Key_Tab)
-    assert rows(store)["T3"].predecessors == [{"task": "T1", "type": "FS", "lag_days": 2},
-                                              {"task": "T2", "type": "SS", "lag_days": 0}]
+    assert rows(store)["T3"].predecessors == [
+        {"task": "T1", "type": "FS", "lag_days": 2},
+        {"task": "T2", "type": "SS", "lag_days": 0},
+    ]
     assert store.undo_stack.count() == 1  # two links, one undo step
     editor = open_editor(qtbot, tab, 0, "predecessors")
     qtbot.keyClicks(editor, "T3")
@@ -308,7 +340,11 @@ def test_empty_title_is_refused(tab, qtbot, store):
 
 def test_parse_links():
     assert [(x.task, x.type, x.lag_days) for x in parse_links("T1 FS+2, T3 SS; T4, T5 ff-1")] == [
-        ("T1", "FS", 2), ("T3", "SS", 0), ("T4", "FS", 0), ("T5", "FF", -1)]
+        ("T1", "FS", 2),
+        ("T3", "SS", 0),
+        ("T4", "FS", 0),
+        ("T5", "FF", -1),
+    ]
     assert parse_links("  ") == []
     with pytest.raises(LinkSyntaxError):
         parse_links("T1 XX")

@@ -26,7 +26,9 @@ def test_a_job_runs_on_a_pool_thread_and_reports_on_the_gui_thread(qtbot, worker
             task.progress(i, f"step {i}")
         return threading.current_thread() is threading.main_thread()
 
-    job_obj = worker.submit(job, on_progress=lambda p, m: seen.append((p, m, threading.current_thread().name)))
+    job_obj = worker.submit(
+        job, on_progress=lambda p, m: seen.append((p, m, threading.current_thread().name))
+    )
     with qtbot.waitSignal(job_obj.finished, timeout=5000):
         pass
     assert job_obj.state == "succeeded"
@@ -36,14 +38,18 @@ def test_a_job_runs_on_a_pool_thread_and_reports_on_the_gui_thread(qtbot, worker
 
 
 def test_a_refused_job_fails_with_the_service_line_and_a_bug_says_so(qtbot, worker):
-    refused = worker.submit(lambda task: (_ for _ in ()).throw(ValidationError("the folder /nope does not exist")))
+    refused = worker.submit(
+        lambda task: (_ for _ in ()).throw(ValidationError("the folder /nope does not exist"))
+    )
     with qtbot.waitSignal(refused.failed, timeout=5000) as blocker:
         pass
     assert blocker.args == ["the folder /nope does not exist"]
     bug = worker.submit(lambda task: 1 / 0)
     with qtbot.waitSignal(bug.finished, timeout=5000):
         pass
-    assert bug.state == "failed" and bug.error.startswith("Internal error (please report it): ZeroDivisionError")
+    assert bug.state == "failed" and bug.error.startswith(
+        "Internal error (please report it): ZeroDivisionError"
+    )
 
 
 def test_cancel_ends_the_job_as_cancelled(qtbot, worker):
@@ -64,7 +70,10 @@ def test_cancel_ends_the_job_as_cancelled(qtbot, worker):
 
 def test_drain_cancels_running_jobs_and_empties_the_pool(qtbot, worker):
     started = threading.Event()
-    jobs = [worker.submit(lambda task: (started.set(), task.wait_cancelled(10), task.check())) for _ in range(2)]
+    jobs = [
+        worker.submit(lambda task: (started.set(), task.wait_cancelled(10), task.check()))
+        for _ in range(2)
+    ]
     assert started.wait(5)
     assert worker.active >= 1
     assert worker.drain(5000)
@@ -76,10 +85,12 @@ def test_drain_cancels_running_jobs_and_empties_the_pool(qtbot, worker):
 def test_synchronous_mode_runs_inline_with_the_same_signals(qtbot):
     worker = Worker(synchronous=True)
     order: list[str] = []
-    job = worker.submit(lambda task: (task.progress(50, "half"), threading.current_thread().name)[1],
-                        on_progress=lambda p, m: order.append(f"progress {p}"),
-                        on_result=lambda r: order.append(f"result {r}"),
-                        on_finished=lambda: order.append("finished"))
+    job = worker.submit(
+        lambda task: (task.progress(50, "half"), threading.current_thread().name)[1],
+        on_progress=lambda p, m: order.append(f"progress {p}"),
+        on_result=lambda r: order.append(f"result {r}"),
+        on_finished=lambda: order.append("finished"),
+    )
     assert job.state == "succeeded"
     assert order == ["progress 50", f"result {threading.main_thread().name}", "finished"]
 

@@ -75,10 +75,16 @@ def sections_for(detail: ItemDetail, zone: ZoneInfo) -> dict[str, str]:
     """The screen's sections as rich text (user text escaped), by heading."""
     r = detail.report
     tz = zone.key
-    changes = [f"<b>{_esc(c.key)}</b> {_esc(c.title)} <span>({_words(c.category)}, {_esc(c.risk)} risk, "
-               f"{_esc(c.approval)})</span>" for c in r.changes]
-    cis = [f"{_esc(ci.name)} ({_words(ci.ci_class)}, {_esc(ci.criticality)}"
-           f"{', needs a maintenance window' if ci.requires_maintenance_window else ''})" for ci in r.cis]
+    changes = [
+        f"<b>{_esc(c.key)}</b> {_esc(c.title)} <span>({_words(c.category)}, {_esc(c.risk)} risk, "
+        f"{_esc(c.approval)})</span>"
+        for c in r.changes
+    ]
+    cis = [
+        f"{_esc(ci.name)} ({_words(ci.ci_class)}, {_esc(ci.criticality)}"
+        f"{', needs a maintenance window' if ci.requires_maintenance_window else ''})"
+        for ci in r.cis
+    ]
     downtime = r.downtime
     if downtime is not None:
         minutes = int(downtime.total_seconds() // 60)
@@ -89,14 +95,23 @@ def sections_for(detail: ItemDetail, zone: ZoneInfo) -> dict[str, str]:
     if detail.conflicts_error:
         conflicts = [f"⚠ {_esc(detail.conflicts_error)}"]
     elif detail.conflicts:
-        conflicts = [f"{'✘ error' if c.severity == 'error' else '⚠ warning'} <b>{_esc(c.rule)}</b> {_esc(c.message)}"
-                     for c in detail.conflicts]
+        conflicts = [
+            f"{'✘ error' if c.severity == 'error' else '⚠ warning'} <b>{_esc(c.rule)}</b> {_esc(c.message)}"
+            for c in detail.conflicts
+        ]
     else:
         conflicts = ["✔ no conflicts"]
-    tests = [f"{'✔' if t.verdict == 'passed' else '✘'} <b>{_esc(t.kind.upper() if t.kind == 'uat' else t.kind)}</b> "
-             f"{t.verdict}: {t.passed} passed, {t.failed} failed, {t.skipped} skipped "
-             f"({_esc(t.environment)}, {t.run_at.astimezone(zone):%Y-%m-%d})" for t in r.tests]
-    window = (f"{_when(r.deploy_start, zone)} → {_when(r.deploy_end, zone)} {tz}" if r.deploy_start else "not scheduled")
+    tests = [
+        f"{'✔' if t.verdict == 'passed' else '✘'} <b>{_esc(t.kind.upper() if t.kind == 'uat' else t.kind)}</b> "
+        f"{t.verdict}: {t.passed} passed, {t.failed} failed, {t.skipped} skipped "
+        f"({_esc(t.environment)}, {t.run_at.astimezone(zone):%Y-%m-%d})"
+        for t in r.tests
+    ]
+    window = (
+        f"{_when(r.deploy_start, zone)} → {_when(r.deploy_end, zone)} {tz}"
+        if r.deploy_start
+        else "not scheduled"
+    )
     deploy = [f"<b>Window:</b> {window}", f"<b>Strategy:</b> {_words(r.strategy)}"]
     for n, wave in enumerate(r.waves or [], 1):
         if wave.get("percent") is not None:
@@ -112,11 +127,15 @@ def sections_for(detail: ItemDetail, zone: ZoneInfo) -> dict[str, str]:
         rollback.append(f"<b>Rollback takes:</b> {r.rollback_minutes} min")
         if r.deploy_end is not None:
             pnr = r.deploy_end - dt.timedelta(minutes=r.rollback_minutes)
-            rollback.append(f"<b>Point of no return:</b> {_when(pnr, zone)} {tz} "
-                            "(a rollback started later cannot finish inside the window)")
+            rollback.append(
+                f"<b>Point of no return:</b> {_when(pnr, zone)} {tz} "
+                "(a rollback started later cannot finish inside the window)"
+            )
     else:
         rollback.append("⚠ <b>no rollback duration</b>: point of no return unknown")
-    rollback.append(f"<b>Last rehearsed:</b> {r.rollback_rehearsed_on.isoformat() if r.rollback_rehearsed_on else 'never'}")
+    rollback.append(
+        f"<b>Last rehearsed:</b> {r.rollback_rehearsed_on.isoformat() if r.rollback_rehearsed_on else 'never'}"
+    )
     # Approvers of one stage with the same decision and comment (the board's) share one line.
     groups: list[tuple[str, str, str | None, list[str]]] = []
     for so in r.sign_offs:
@@ -126,9 +145,11 @@ def sections_for(detail: ItemDetail, zone: ZoneInfo) -> dict[str, str]:
         else:
             groups.append((so.stage, so.decision, comment, [so.approver]))
     symbol_of = {"approved": "approve", "rejected": "reject", "more_info": "more_info"}
-    approvals = [f"{SYMBOL.get(symbol_of.get(decision))} <b>{_esc(stage)}</b> · {_esc(', '.join(names))}: "
-                 f"{_words(decision)}" + (f" — <i>{_esc(_short(comment, 90))}</i>" if comment else "")
-                 for stage, decision, comment, names in groups]
+    approvals = [
+        f"{SYMBOL.get(symbol_of.get(decision))} <b>{_esc(stage)}</b> · {_esc(', '.join(names))}: "
+        f"{_words(decision)}" + (f" — <i>{_esc(_short(comment, 90))}</i>" if comment else "")
+        for stage, decision, comment, names in groups
+    ]
     return {
         "Changes": _list(changes, 6),
         "Affected CIs and downtime": _list(cis, 6),
@@ -140,12 +161,24 @@ def sections_for(detail: ItemDetail, zone: ZoneInfo) -> dict[str, str]:
     }
 
 
-SECTIONS = ("Changes", "Affected CIs and downtime", "Conflicts", "Test evidence", "Deployment", "Rollback",
-            "Approvals so far")
+SECTIONS = (
+    "Changes",
+    "Affected CIs and downtime",
+    "Conflicts",
+    "Test evidence",
+    "Deployment",
+    "Rollback",
+    "Approvals so far",
+)
 # Which sections share a column, by the number of columns the width allows.
 COLUMNS = {
-    2: (("Changes", "Affected CIs and downtime", "Conflicts", "Test evidence"),
-        ("Deployment", "Rollback", "Approvals so far")),
-    3: (("Changes", "Affected CIs and downtime"), ("Conflicts", "Test evidence", "Deployment"),
-        ("Rollback", "Approvals so far")),
+    2: (
+        ("Changes", "Affected CIs and downtime", "Conflicts", "Test evidence"),
+        ("Deployment", "Rollback", "Approvals so far"),
+    ),
+    3: (
+        ("Changes", "Affected CIs and downtime"),
+        ("Conflicts", "Test evidence", "Deployment"),
+        ("Rollback", "Approvals so far"),
+    ),
 }

@@ -45,8 +45,14 @@ class CabPage(QWidget):
         self.minutes_button = QPushButton("Write &minutes…")
         self.close_button = QPushButton("C&lose meeting")
         bar = QHBoxLayout()
-        for w in (QLabel("Meeting:"), self.meetings, self.new_button, self.present_button, self.minutes_button,
-                  self.close_button):
+        for w in (
+            QLabel("Meeting:"),
+            self.meetings,
+            self.new_button,
+            self.present_button,
+            self.minutes_button,
+            self.close_button,
+        ):
             bar.addWidget(w)
         bar.addStretch(1)
         self.holder = QVBoxLayout()
@@ -95,7 +101,9 @@ class CabPage(QWidget):
         self.meetings.clear()
         self.meetings.addItem("Next agenda (preview)", None)
         for r in rows:
-            self.meetings.addItem(f"#{r.id} {r.title} · {r.status} · {r.decided}/{r.items} decided", r.id)
+            self.meetings.addItem(
+                f"#{r.id} {r.title} · {r.status} · {r.decided}/{r.items} decided", r.id
+            )
         ids = [None] + [r.id for r in rows]
         chosen = wanted if wanted in ids and not first else (rows[0].id if rows else None)
         self.meetings.setCurrentIndex(ids.index(chosen))
@@ -123,7 +131,9 @@ class CabPage(QWidget):
         m = self.store.run(cab.create_meeting)
         if m is Store.FAILED:
             return
-        self.store.message.emit(f"CAB meeting #{m.id} created; its agenda of {len(m.items)} item(s) is frozen")
+        self.store.message.emit(
+            f"CAB meeting #{m.id} created; its agenda of {len(m.items)} item(s) is frozen"
+        )
         self.meetings.addItem(m.title, m.id)
         self.meetings.setCurrentIndex(self.meetings.count() - 1)
         self.refresh()
@@ -141,7 +151,9 @@ class CabPage(QWidget):
         meeting_id = self.meetings.currentData()
         if meeting_id is None:
             return
-        dialog = QFileDialog(self, "Write CAB minutes", f"cab-minutes-{meeting_id}.docx", "Word documents (*.docx)")
+        dialog = QFileDialog(
+            self, "Write CAB minutes", f"cab-minutes-{meeting_id}.docx", "Word documents (*.docx)"
+        )
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("docx")
         dialog.fileSelected.connect(lambda path: self._write_minutes(meeting_id, path))

@@ -58,19 +58,48 @@ from .agenda_item import (
     sections_for,
 )
 
-WORD = {"approve": "APPROVED", "reject": "REJECTED", "defer": "DEFERRED", "more_info": "MORE INFORMATION NEEDED",
-        None: "NOT DECIDED YET"}
-KEY_DECISION = {Qt.Key.Key_A: "approve", Qt.Key.Key_R: "reject", Qt.Key.Key_D: "defer", Qt.Key.Key_I: "more_info"}
-DECISION_LABEL = {"approve": "Approve", "reject": "Reject", "defer": "Defer", "more_info": "More info"}
-HELP_TEXT = ("A approve · R reject · D defer · I more info · C conditions · N/→ next · P/← previous · "
-             "Space select · B bulk · Ctrl+Z undo · Esc leave")
+WORD = {
+    "approve": "APPROVED",
+    "reject": "REJECTED",
+    "defer": "DEFERRED",
+    "more_info": "MORE INFORMATION NEEDED",
+    None: "NOT DECIDED YET",
+}
+KEY_DECISION = {
+    Qt.Key.Key_A: "approve",
+    Qt.Key.Key_R: "reject",
+    Qt.Key.Key_D: "defer",
+    Qt.Key.Key_I: "more_info",
+}
+DECISION_LABEL = {
+    "approve": "Approve",
+    "reject": "Reject",
+    "defer": "Defer",
+    "more_info": "More info",
+}
+HELP_TEXT = (
+    "A approve · R reject · D defer · I more info · C conditions · N/→ next · P/← previous · "
+    "Space select · B bulk · Ctrl+Z undo · Esc leave"
+)
 LEGEND = "✔ approved  ✘ rejected  ↷ deferred  ? more info  ○ open  ■ selected"
 
 
 def _colours(dark: bool) -> dict[str | None, str]:
     if dark:  # on black / dark grey: light tints, all above 7:1 against black
-        return {"approve": "#7dff7d", "reject": "#ff9e9e", "defer": "#ffd54f", "more_info": "#80d8ff", None: "#ffffff"}
-    return {"approve": "#1f6b34", "reject": "#a4161a", "defer": "#7a4b00", "more_info": "#0b4f9c", None: "#1b1f24"}
+        return {
+            "approve": "#7dff7d",
+            "reject": "#ff9e9e",
+            "defer": "#ffd54f",
+            "more_info": "#80d8ff",
+            None: "#ffffff",
+        }
+    return {
+        "approve": "#1f6b34",
+        "reject": "#a4161a",
+        "defer": "#7a4b00",
+        "more_info": "#0b4f9c",
+        None: "#1b1f24",
+    }
 
 
 # --- the adapter ------------------------------------------------------------------------------------
@@ -78,7 +107,9 @@ def _colours(dark: bool) -> dict[str | None, str]:
 
 def decisions_text(decisions: list[cab.ItemDecision]) -> str:
     """What the undo stack calls a decision, or a bulk decision: "CAB: approve REL-2026-014"."""
-    parts = [f"{cab.parse_decision(d.decision).value.replace('_', ' ')} {d.item}" for d in decisions]
+    parts = [
+        f"{cab.parse_decision(d.decision).value.replace('_', ' ')} {d.item}" for d in decisions
+    ]
     if len(parts) > 3:
         return f"CAB: {len(parts)} decisions ({', '.join(parts[:2])}, …)"
     return "CAB: " + ", ".join(parts)
@@ -114,9 +145,12 @@ class CabBackend:
         decisions = list(decisions)
         # Undo takes back exactly these decisions, or is refused when the meeting's last decision
         # is another (recorded elsewhere since, or gone with its release).
-        step = Step(op(cab.record_decisions, meeting_id, decisions),
-                    backward_from=lambda rows: op(cab.undo_last_decision, meeting_id,
-                                                       expect=[r.release_key for r in rows]))
+        step = Step(
+            op(cab.record_decisions, meeting_id, decisions),
+            backward_from=lambda rows: op(
+                cab.undo_last_decision, meeting_id, expect=[r.release_key for r in rows]
+            ),
+        )
         return self.store.edit(decisions_text(decisions), step, saved_message=False)
 
     def undo(self) -> tuple[str, str | None] | None:
@@ -153,10 +187,26 @@ def preview_meeting(ctx: Ctx) -> cab.Meeting:
     for i, key in enumerate(keys):
         r = release_report(ctx, key)
         stage = next((s.stage_status for s in r.sign_offs if s.stage.lower() == "cab"), None)
-        items.append(cab.AgendaItemRow(0, i, key, r.title, r.type, r.risk, r.status, None, None, None, 0, None, stage))
+        items.append(
+            cab.AgendaItemRow(
+                0, i, key, r.title, r.type, r.risk, r.status, None, None, None, 0, None, stage
+            )
+        )
     now = ctx.now()
-    return cab.Meeting(0, "Next CAB (preview)", now, now, None, "planned", None, None, dict(cab.DEFAULT_FILTER),
-                       [], items, str(zone))
+    return cab.Meeting(
+        0,
+        "Next CAB (preview)",
+        now,
+        now,
+        None,
+        "planned",
+        None,
+        None,
+        dict(cab.DEFAULT_FILTER),
+        [],
+        items,
+        str(zone),
+    )
 
 
 # --- the presenter ----------------------------------------------------------------------------------
@@ -286,7 +336,9 @@ class CabPresenter(QWidget):
         self.rationale_edit = QLineEdit()
         self.rationale_edit.setObjectName("cab_rationale")
         self.rationale_edit.setAccessibleName("Rationale")
-        self.rationale_edit.setPlaceholderText("Rationale (required to reject, defer or ask for more information)")
+        self.rationale_edit.setPlaceholderText(
+            "Rationale (required to reject, defer or ask for more information)"
+        )
         self.conditions_edit = QLineEdit()
         self.conditions_edit.setObjectName("cab_conditions")
         self.conditions_edit.setAccessibleName("Conditions")
@@ -419,14 +471,20 @@ class CabPresenter(QWidget):
             mark = "■ " if item.release_key in self.selected else ""
             chip.setText(f"{mark}{item.position + 1} {SYMBOL[item.decision]}")
             chip.setToolTip(f"{item.release_key}: {cab.decision_word(item.decision)}")
-            chip.setAccessibleName(f"Item {item.position + 1}, {item.release_key}, {cab.decision_word(item.decision)}")
+            chip.setAccessibleName(
+                f"Item {item.position + 1}, {item.release_key}, {cab.decision_word(item.decision)}"
+            )
             if chip.index == self.index:
-                chip.setStyleSheet(f"QLabel {{ background: {hl}; color: {hl_text}; border: 3px solid {hl};"
-                                   " border-radius: 4px; padding: 2px 8px; font-weight: bold; }")
+                chip.setStyleSheet(
+                    f"QLabel {{ background: {hl}; color: {hl_text}; border: 3px solid {hl};"
+                    " border-radius: 4px; padding: 2px 8px; font-weight: bold; }"
+                )
             else:
                 colour = colours[item.decision] if item.decision else fg
-                chip.setStyleSheet(f"QLabel {{ color: {colour}; border: 2px solid {colour}; border-radius: 4px;"
-                                   " padding: 2px 8px; }")
+                chip.setStyleSheet(
+                    f"QLabel {{ color: {colour}; border: 2px solid {colour}; border-radius: 4px;"
+                    " padding: 2px 8px; }"
+                )
 
     def _show_item(self) -> None:
         m = self.meeting
@@ -441,8 +499,11 @@ class CabPresenter(QWidget):
         if item is None:
             self.position_label.setText("No items")
             self.title_label.setText("The agenda is empty")
-            self.facts_label.setText("No release awaits the board's approval." if m.id else
-                                     "No release awaits approval with a CAB stage.")
+            self.facts_label.setText(
+                "No release awaits the board's approval."
+                if m.id
+                else "No release awaits approval with a CAB stage."
+            )
             self.decision_banner.setText("")
             self.decision_banner.setStyleSheet("")
             for label in self.section_labels.values():
@@ -450,11 +511,17 @@ class CabPresenter(QWidget):
             self._update_timer()
             return
         decided = m.decided
-        self.position_label.setText(f"Item {self.index + 1} of {len(self.items)} · {decided} decided")
+        self.position_label.setText(
+            f"Item {self.index + 1} of {len(self.items)} · {decided} decided"
+        )
         self.title_label.setText(f"{item.release_key} — {item.release_title}")
-        cab_stage = f"CAB stage {item.cab_stage_status}" if item.cab_stage_status else "no CAB stage"
-        self.facts_label.setText(f"Type: {_words(item.release_type)} · Risk: {item.risk.upper()} · "
-                                 f"Status: {item.release_status} · {cab_stage}")
+        cab_stage = (
+            f"CAB stage {item.cab_stage_status}" if item.cab_stage_status else "no CAB stage"
+        )
+        self.facts_label.setText(
+            f"Type: {_words(item.release_type)} · Risk: {item.risk.upper()} · "
+            f"Status: {item.release_status} · {cab_stage}"
+        )
         self._paint_banner()
         detail = self.detail(item.release_key)
         if detail is not None:
@@ -472,8 +539,10 @@ class CabPresenter(QWidget):
         state = self.pending if self.pending else item.decision
         colour = colours[state]
         if self.pending:
-            text = (f"{SYMBOL[self.pending]} {DECISION_LABEL[self.pending].upper()}? Type the rationale and press "
-                    "Enter (Esc cancels)")
+            text = (
+                f"{SYMBOL[self.pending]} {DECISION_LABEL[self.pending].upper()}? Type the rationale and press "
+                "Enter (Esc cancels)"
+            )
             style = "dashed"
         elif item.decision:
             text = f"{SYMBOL[item.decision]} {WORD[item.decision]}"
@@ -489,13 +558,16 @@ class CabPresenter(QWidget):
         self.decision_banner.setProperty("decision", state or "none")
         self.decision_banner.setStyleSheet(
             f"QLabel#cab_decision_banner {{ color: {colour}; border: 4px {style} {colour}; padding: 6px 14px;"
-            f" font-weight: bold; }}")
+            f" font-weight: bold; }}"
+        )
 
     def show_message(self, text: str, *, error: bool = False) -> None:
         colours = _colours(self._dark())
         self.message.setText(text)
         self.message.setVisible(bool(text))
-        self.message.setStyleSheet(f"color: {colours['reject']}; font-weight: bold;" if error else "")
+        self.message.setStyleSheet(
+            f"color: {colours['reject']}; font-weight: bold;" if error else ""
+        )
 
     # --- the timer -----------------------------------------------------------------------------
 
@@ -512,11 +584,17 @@ class CabPresenter(QWidget):
 
     def _save_time(self) -> None:
         item = self.current
-        if item is None or self.meeting is None or self.meeting.id == 0 or self.meeting.status == "closed":
+        if (
+            item is None
+            or self.meeting is None
+            or self.meeting.id == 0
+            or self.meeting.status == "closed"
+        ):
             return
         seconds = self.seconds.get(item.release_key, 0)
         if seconds != self._saved_seconds.get(item.release_key) and self._call(
-                self.backend.record_time, self.meeting.id, item.release_key, seconds):
+            self.backend.record_time, self.meeting.id, item.release_key, seconds
+        ):
             self._saved_seconds[item.release_key] = seconds
 
     # --- actions -------------------------------------------------------------------------------
@@ -546,14 +624,18 @@ class CabPresenter(QWidget):
         if self.current is None:
             return
         if self.meeting is not None and self.meeting.id == 0:
-            self.show_message("⚠ This is a preview of the next agenda: create the meeting to record decisions.",
-                              error=True)
+            self.show_message(
+                "⚠ This is a preview of the next agenda: create the meeting to record decisions.",
+                error=True,
+            )
             return
         needs = cab.parse_decision(decision) in cab.NEEDS_RATIONALE
         if needs and not self.rationale_edit.text().strip():
             self.pending = decision
             self._paint_banner()
-            self.show_message(f"{DECISION_LABEL[decision]}: a rationale is required — type it and press Enter.")
+            self.show_message(
+                f"{DECISION_LABEL[decision]}: a rationale is required — type it and press Enter."
+            )
             self.rationale_edit.setProperty("invalid", True)
             self.rationale_edit.setFocus()
             return
@@ -573,8 +655,17 @@ class CabPresenter(QWidget):
             self.rationale_edit.setFocus()
             return
         seconds = self.seconds.get(item.release_key, 0)
-        rows = self._record([cab.ItemDecision(item.release_key, decision, rationale,
-                                              self.conditions_edit.text().strip() or None, seconds)])
+        rows = self._record(
+            [
+                cab.ItemDecision(
+                    item.release_key,
+                    decision,
+                    rationale,
+                    self.conditions_edit.text().strip() or None,
+                    seconds,
+                )
+            ]
+        )
         if rows is None:
             return
         self._saved_seconds[item.release_key] = seconds
@@ -583,8 +674,10 @@ class CabPresenter(QWidget):
         self.rationale_edit.clear()
         self.conditions_edit.clear()
         self.reload()
-        self.show_message(f"{SYMBOL[decision]} Recorded: {item.release_key} {cab.decision_word(decision).lower()}"
-                          " · Ctrl+Z undoes")
+        self.show_message(
+            f"{SYMBOL[decision]} Recorded: {item.release_key} {cab.decision_word(decision).lower()}"
+            " · Ctrl+Z undoes"
+        )
         self.decision_recorded.emit(item.release_key)
         self.setFocus()
 
@@ -626,8 +719,11 @@ class CabPresenter(QWidget):
         self.selected ^= {item.release_key}
         self._paint_chips()
         n = len(self.selected)
-        self.show_message(f"■ {n} item{'s' if n != 1 else ''} selected for a bulk decision · B opens it" if n else
-                          "No item selected.")
+        self.show_message(
+            f"■ {n} item{'s' if n != 1 else ''} selected for a bulk decision · B opens it"
+            if n
+            else "No item selected."
+        )
 
     def open_bulk(self) -> None:
         """The bulk panel: every selected item (or every undecided one) with its own decision and reason."""
@@ -635,7 +731,9 @@ class CabPresenter(QWidget):
         if not keys:
             keys = [i.release_key for i in self.items if not i.decided]
         if not keys or self.meeting is None or self.meeting.id == 0:
-            self.show_message("⚠ Nothing to decide in bulk: select items with Space first.", error=True)
+            self.show_message(
+                "⚠ Nothing to decide in bulk: select items with Space first.", error=True
+            )
             return
         while self.bulk_layout.count():
             taken = self.bulk_layout.takeAt(0)
@@ -643,8 +741,10 @@ class CabPresenter(QWidget):
                 taken.widget().hide()
                 taken.widget().deleteLater()
         self.bulk_rows = []
-        head = QLabel(f"Bulk decision — {len(keys)} items · each with its own reason · Ctrl+Enter records all · "
-                      "Esc cancels")
+        head = QLabel(
+            f"Bulk decision — {len(keys)} items · each with its own reason · Ctrl+Enter records all · "
+            "Esc cancels"
+        )
         head.setProperty("cab", "h2")
         head.setWordWrap(True)
         self.bulk_layout.addWidget(head, 0, 0, 1, 3)
@@ -671,14 +771,19 @@ class CabPresenter(QWidget):
         self.bulk_layout.setRowStretch(len(keys) + 1, 1)
         self.stack.setCurrentIndex(1)
         self.bulk_rows[0][1].setFocus()
-        self.show_message("Bulk: choose each decision (↑/↓), Tab to its reason, Ctrl+Enter records all.")
+        self.show_message(
+            "Bulk: choose each decision (↑/↓), Tab to its reason, Ctrl+Enter records all."
+        )
 
     def record_bulk(self) -> None:
         if self.meeting is None or not self.bulk_rows:
             return
-        decisions = [cab.ItemDecision(key, combo.currentData(), reason.text().strip() or None,
-                                      None, self.seconds.get(key))
-                     for key, combo, reason in self.bulk_rows]
+        decisions = [
+            cab.ItemDecision(
+                key, combo.currentData(), reason.text().strip() or None, None, self.seconds.get(key)
+            )
+            for key, combo, reason in self.bulk_rows
+        ]
         rows = self._record(decisions)
         if rows is None:
             return
@@ -761,8 +866,9 @@ class CabPresenter(QWidget):
             key = event.key()
             if self.stack.currentIndex() == 1:
                 if key == Qt.Key.Key_Escape or (
-                        event.modifiers() & Qt.KeyboardModifier.ControlModifier
-                        and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+                    event.modifiers() & Qt.KeyboardModifier.ControlModifier
+                    and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                ):
                     self.keyPressEvent(event)
                     return True
                 return False
@@ -806,7 +912,7 @@ class CabPresenter(QWidget):
 #cab_presenter QLabel#cab_decision_banner {{ font-size: {round(body * 1.3, 1)}pt; }}
 #cab_presenter QLineEdit {{ color: {fg}; background: {base}; border: 2px solid {mid}; padding: 4px 8px; }}
 #cab_presenter QLineEdit:focus {{ border: 4px solid {focus}; }}
-#cab_presenter QLineEdit[invalid="true"] {{ border: 4px solid {_colours(self._dark())['reject']}; }}
+#cab_presenter QLineEdit[invalid="true"] {{ border: 4px solid {_colours(self._dark())["reject"]}; }}
 """)
         self._styling = False
         self._paint_chips()

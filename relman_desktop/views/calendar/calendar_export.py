@@ -65,9 +65,18 @@ def _ctx_of(source: Any) -> Any:
     return source.ctx
 
 
-def _chart(source: Any, *, zoom: str | float, start: dt.date | None, end: dt.date | None,
-           theme: str, font: QFont, expand: bool | list[str], baseline: str | None,
-           filters: Filters | None) -> _Chart:
+def _chart(
+    source: Any,
+    *,
+    zoom: str | float,
+    start: dt.date | None,
+    end: dt.date | None,
+    theme: str,
+    font: QFont,
+    expand: bool | list[str],
+    baseline: str | None,
+    filters: Filters | None,
+) -> _Chart:
     from .calendar_view import CalendarView
 
     view = source if isinstance(source, CalendarView) else None
@@ -83,8 +92,13 @@ def _chart(source: Any, *, zoom: str | float, start: dt.date | None, end: dt.dat
         data = D.load(ctx)
         wanted = filters or Filters()
         rows = []
-        expand_keys = ({r.key for r in data.releases} if expand is True
-                       else set(expand) if isinstance(expand, list | tuple | set) else set())
+        expand_keys = (
+            {r.key for r in data.releases}
+            if expand is True
+            else set(expand)
+            if isinstance(expand, list | tuple | set)
+            else set()
+        )
         for i, rel in enumerate(r for r in data.releases if wanted.accepts(r)):
             rows.append(Row(rel, None, i))
             if rel.key in expand_keys:
@@ -108,18 +122,36 @@ MAX_PICTURE_SIDE = 32_767  # wider PNGs are refused by common viewers and by QIm
 MAX_PDF_PAGES = 2_000
 
 
-def export_calendar_png(source: Any, path: str | Path, *, zoom: str | float = "week",
-                        start: dt.date | None = None, end: dt.date | None = None, theme: str = "light",
-                        expand: bool | list[str] = False, baseline: str | None = None,
-                        filters: Filters | None = None, max_rows: int = 2000) -> Path:
+def export_calendar_png(
+    source: Any,
+    path: str | Path,
+    *,
+    zoom: str | float = "week",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    theme: str = "light",
+    expand: bool | list[str] = False,
+    baseline: str | None = None,
+    filters: Filters | None = None,
+    max_rows: int = 2000,
+) -> Path:
     """The whole chart (or ``start``–``end``) with its row labels as one PNG; returns the path.
     ``max_rows`` keeps a huge plan from asking for a picture no program can open."""
     from ..shell.screenshot import ensure_app
 
     ensure_app()
     font = QFont()
-    chart = _chart(source, zoom=zoom, start=start, end=end, theme=theme, font=font, expand=expand,
-                   baseline=baseline, filters=filters)
+    chart = _chart(
+        source,
+        zoom=zoom,
+        start=start,
+        end=end,
+        theme=theme,
+        font=font,
+        expand=expand,
+        baseline=baseline,
+        filters=filters,
+    )
     r = chart.renderer
     rows = min(len(r.rows), max_rows)
     hh = header_height_for(font)
@@ -136,8 +168,14 @@ def export_calendar_png(source: Any, path: str | Path, *, zoom: str | float = "w
     try:
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         r.paint_labels(p, 0, rows - 1, QRectF(0, 0, LABEL_WIDTH, height), hh)
-        r.paint_header(p, chart.x0, chart.x1 - chart.x0, QRectF(LABEL_WIDTH, 0, width - LABEL_WIDTH, hh))
-        r.paint_body(p, QRectF(chart.x0, 0, chart.x1 - chart.x0, rows * r.geom.row_h), QPointF(LABEL_WIDTH, hh))
+        r.paint_header(
+            p, chart.x0, chart.x1 - chart.x0, QRectF(LABEL_WIDTH, 0, width - LABEL_WIDTH, hh)
+        )
+        r.paint_body(
+            p,
+            QRectF(chart.x0, 0, chart.x1 - chart.x0, rows * r.geom.row_h),
+            QPointF(LABEL_WIDTH, hh),
+        )
     finally:
         p.end()
     from relman_desktop.exports.safe_write import write_atomically
@@ -157,12 +195,22 @@ class PdfResult:
     painted: bool = True  # the painter finished the file (False: the writer failed)
 
 
-def export_calendar_pdf(source: Any, path: str | Path, *, zoom: str | float = "week",
-                        start: dt.date | None = None, end: dt.date | None = None, theme: str = "light",
-                        expand: bool | list[str] = False, baseline: str | None = None,
-                        filters: Filters | None = None, page_size: str = "A4",
-                        landscape: bool = True, title: str = "Release calendar",
-                        keep_empty_pages: bool = False) -> PdfResult:
+def export_calendar_pdf(
+    source: Any,
+    path: str | Path,
+    *,
+    zoom: str | float = "week",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    theme: str = "light",
+    expand: bool | list[str] = False,
+    baseline: str | None = None,
+    filters: Filters | None = None,
+    page_size: str = "A4",
+    landscape: bool = True,
+    title: str = "Release calendar",
+    keep_empty_pages: bool = False,
+) -> PdfResult:
     """The chart tiled across pages; each page repeats the time scale, the row labels and the
     legend. Pages whose rows have no bar in their dates are left out unless asked for.
     Written beside ``path`` and renamed once complete (``exports.safe_write``)."""
@@ -171,10 +219,23 @@ def export_calendar_pdf(source: Any, path: str | Path, *, zoom: str | float = "w
     results: list[PdfResult] = []
 
     def paint(tmp: Path) -> bool:
-        results.append(_paint_pdf(source, tmp, zoom=zoom, start=start, end=end, theme=theme,
-                                  expand=expand, baseline=baseline, filters=filters,
-                                  page_size=page_size, landscape=landscape, title=title,
-                                  keep_empty_pages=keep_empty_pages))
+        results.append(
+            _paint_pdf(
+                source,
+                tmp,
+                zoom=zoom,
+                start=start,
+                end=end,
+                theme=theme,
+                expand=expand,
+                baseline=baseline,
+                filters=filters,
+                page_size=page_size,
+                landscape=landscape,
+                title=title,
+                keep_empty_pages=keep_empty_pages,
+            )
+        )
         return results[-1].painted
 
     target = write_atomically(path, paint, complete=True)
@@ -182,21 +243,49 @@ def export_calendar_pdf(source: Any, path: str | Path, *, zoom: str | float = "w
     return PdfResult(target, done.pages, done.columns, done.bands)
 
 
-def _paint_pdf(source: Any, path: Path, *, zoom: str | float, start: dt.date | None,
-               end: dt.date | None, theme: str, expand: bool | list[str], baseline: str | None,
-               filters: Filters | None, page_size: str, landscape: bool, title: str,
-               keep_empty_pages: bool) -> PdfResult:
+def _paint_pdf(
+    source: Any,
+    path: Path,
+    *,
+    zoom: str | float,
+    start: dt.date | None,
+    end: dt.date | None,
+    theme: str,
+    expand: bool | list[str],
+    baseline: str | None,
+    filters: Filters | None,
+    page_size: str,
+    landscape: bool,
+    title: str,
+    keep_empty_pages: bool,
+) -> PdfResult:
     from ..shell.screenshot import ensure_app
 
     ensure_app()
-    size = {"A4": QPageSize.PageSizeId.A4, "A3": QPageSize.PageSizeId.A3,
-            "Letter": QPageSize.PageSizeId.Letter}.get(page_size, QPageSize.PageSizeId.A4)
-    orientation = QPageLayout.Orientation.Landscape if landscape else QPageLayout.Orientation.Portrait
-    layout = QPageLayout(QPageSize(size), orientation, QMarginsF(10, 10, 10, 10), QPageLayout.Unit.Millimeter)
+    size = {
+        "A4": QPageSize.PageSizeId.A4,
+        "A3": QPageSize.PageSizeId.A3,
+        "Letter": QPageSize.PageSizeId.Letter,
+    }.get(page_size, QPageSize.PageSizeId.A4)
+    orientation = (
+        QPageLayout.Orientation.Landscape if landscape else QPageLayout.Orientation.Portrait
+    )
+    layout = QPageLayout(
+        QPageSize(size), orientation, QMarginsF(10, 10, 10, 10), QPageLayout.Unit.Millimeter
+    )
     font = QFont()
     font.setPointSizeF(8.5)
-    chart = _chart(source, zoom=zoom, start=start, end=end, theme=theme, font=font, expand=expand,
-                   baseline=baseline, filters=filters)
+    chart = _chart(
+        source,
+        zoom=zoom,
+        start=start,
+        end=end,
+        theme=theme,
+        font=font,
+        expand=expand,
+        baseline=baseline,
+        filters=filters,
+    )
     r = chart.renderer
     paint = layout.paintRectPixels(96)  # one device unit = one screen pixel: the chart's own sizes
     page_w, page_h = paint.width(), paint.height()
@@ -222,7 +311,9 @@ def _paint_pdf(source: Any, path: Path, *, zoom: str | float, start: dt.date | N
             x = chart.x0 + col * tile_w
             w = min(tile_w, chart.x1 - x)
             day0, day1 = r.geom.date_at(x), r.geom.date_at(x + w - 1)
-            if keep_empty_pages or any(_has_bar(r.rows[i], day0, day1) for i in range(first, last + 1)):
+            if keep_empty_pages or any(
+                _has_bar(r.rows[i], day0, day1) for i in range(first, last + 1)
+            ):
                 tiles.append((first, last, x, w))
     if not tiles:  # nothing to draw at all: one page that says so
         tiles.append((0, min(len(r.rows), rows_per_page) - 1, chart.x0, min(tile_w, total_w)))
@@ -243,7 +334,9 @@ def _paint_pdf(source: Any, path: Path, *, zoom: str | float, start: dt.date | N
             if last >= first:
                 r.paint_body(p, QRectF(x, first * r.geom.row_h, w, body_h), QPointF(label_w, hh))
             _legend(p, r, QRectF(0, page_h - foot - legend_h, page_w, legend_h))
-            _footer(p, r, n, pages, first, last, x, w, QRectF(0, page_h - foot, page_w, foot), title)
+            _footer(
+                p, r, n, pages, first, last, x, w, QRectF(0, page_h - foot, page_w, foot), title
+            )
     finally:
         painted = p.end()
     return PdfResult(Path(path), pages, columns, bands, painted)
@@ -258,23 +351,43 @@ def _legend(p: QPainter, r: GanttRenderer, rect: QRectF) -> None:
         ("Release (planned)", lambda box: p.fillRect(box, QColor(c.bar))),
         ("Task", lambda box: p.fillRect(box, QColor(c.task))),
         ("Actual dates", lambda box: p.fillRect(box.adjusted(0, 4, 0, -4), QColor(c.actual))),
-        ("Deployment window", lambda box: (p.setBrush(QColor(c.deploy)),
-                                           p.setPen(QPen(QColor(c.deploy_border), 1)),
-                                           p.drawPolygon(QPolygonF([
-                                               QPointF(box.center().x(), box.top()),
-                                               QPointF(box.center().x() + 6, box.center().y()),
-                                               QPointF(box.center().x(), box.bottom()),
-                                               QPointF(box.center().x() - 6, box.center().y()),
-                                           ])))),
-        ("Maintenance window", lambda box: (p.fillRect(box, QColor(c.maintenance)),
-                                            p.fillRect(box.adjusted(0, box.height() - 3, 0, 0),
-                                                       QColor(c.maintenance_border)))),
-        ("Freeze", lambda box: p.fillRect(box, QBrush(QColor(c.freeze), Qt.BrushStyle.BDiagPattern))),
+        (
+            "Deployment window",
+            lambda box: (
+                p.setBrush(QColor(c.deploy)),
+                p.setPen(QPen(QColor(c.deploy_border), 1)),
+                p.drawPolygon(
+                    QPolygonF(
+                        [
+                            QPointF(box.center().x(), box.top()),
+                            QPointF(box.center().x() + 6, box.center().y()),
+                            QPointF(box.center().x(), box.bottom()),
+                            QPointF(box.center().x() - 6, box.center().y()),
+                        ]
+                    )
+                ),
+            ),
+        ),
+        (
+            "Maintenance window",
+            lambda box: (
+                p.fillRect(box, QColor(c.maintenance)),
+                p.fillRect(box.adjusted(0, box.height() - 3, 0, 0), QColor(c.maintenance_border)),
+            ),
+        ),
+        (
+            "Freeze",
+            lambda box: p.fillRect(box, QBrush(QColor(c.freeze), Qt.BrushStyle.BDiagPattern)),
+        ),
         ("Business event", lambda box: p.fillRect(box, QColor(c.event))),
         ("Holiday", lambda box: p.fillRect(box, QColor(c.holiday))),
         ("Critical path", lambda box: p.fillRect(box.adjusted(0, 4, 0, -4), QColor(c.critical))),
-        ("Today", lambda box: p.fillRect(box.adjusted(box.width() / 2 - 1, 0,
-                                                      -box.width() / 2 + 1, 0), QColor(c.today))),
+        (
+            "Today",
+            lambda box: p.fillRect(
+                box.adjusted(box.width() / 2 - 1, 0, -box.width() / 2 + 1, 0), QColor(c.today)
+            ),
+        ),
     ]
     p.save()
     p.setFont(r.small)
@@ -293,22 +406,39 @@ def _legend(p: QPainter, r: GanttRenderer, rect: QRectF) -> None:
         x += 22
         p.setPen(QColor(r.colors.text))
         width = fm.horizontalAdvance(label)
-        p.drawText(QRectF(x, rect.y(), width + 2, rect.height()), Qt.AlignmentFlag.AlignVCenter, label)
+        p.drawText(
+            QRectF(x, rect.y(), width + 2, rect.height()), Qt.AlignmentFlag.AlignVCenter, label
+        )
         x += width + 14
     p.restore()
 
 
-def _footer(p: QPainter, r: GanttRenderer, n: int, pages: int, first: int, last: int, x: float, w: float,
-            rect: QRectF, title: str) -> None:
+def _footer(
+    p: QPainter,
+    r: GanttRenderer,
+    n: int,
+    pages: int,
+    first: int,
+    last: int,
+    x: float,
+    w: float,
+    rect: QRectF,
+    title: str,
+) -> None:
     day0 = r.geom.date_at(x)
     day1 = r.geom.date_at(x + w - 1)
     p.save()
     p.setPen(QColor(r.colors.subtle))
     p.setFont(r.small)
     rows = f"rows {first + 1}–{last + 1} of {len(r.rows)}" if last >= first else "no rows"
-    p.drawText(rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-               f"{title} — {rows}, {day0:%d %b %Y} – {day1:%d %b %Y}")
-    p.drawText(rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, f"Page {n} of {pages}")
+    p.drawText(
+        rect,
+        Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+        f"{title} — {rows}, {day0:%d %b %Y} – {day1:%d %b %Y}",
+    )
+    p.drawText(
+        rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, f"Page {n} of {pages}"
+    )
     p.restore()
 
 
@@ -332,10 +462,16 @@ def export_calendar_file(source: Any, path: str | Path, **options: Any) -> Path:
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in (".png", ".pdf"):
-        raise ServiceError(f"{target.name}: the calendar can be written as .png or .pdf, not {suffix or 'no extension'}")
+        raise ServiceError(
+            f"{target.name}: the calendar can be written as .png or .pdf, not {suffix or 'no extension'}"
+        )
     if not target.parent.exists():
         raise ServiceError(f"the folder {target.parent} does not exist")
-    page = getattr(source, "page_widgets", {}).get("calendar") if hasattr(source, "page_widgets") else None
+    page = (
+        getattr(source, "page_widgets", {}).get("calendar")
+        if hasattr(source, "page_widgets")
+        else None
+    )
     if page is not None:
         source = page
     if suffix == ".png":

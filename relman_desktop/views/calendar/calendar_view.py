@@ -100,14 +100,21 @@ class CalendarView(QWidget):
         self.tree.setAllColumnsShowFocus(True)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         self.tree.header().setStretchLastSection(True)
-        self.tree.header().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
+        self.tree.header().setDefaultAlignment(
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom
+        )
 
         font = self.font()
         self.header_h = header_height_for(font)
         self.model.row_height = row_height_for(font)
         self.tree.header().setFixedHeight(self.header_h)
-        self.renderer = GanttRenderer(self.data, [], Geometry(self.data.first_day, ZOOMS["week"], self.model.row_height),
-                                      colors_for(current_theme()), font)
+        self.renderer = GanttRenderer(
+            self.data,
+            [],
+            Geometry(self.data.first_day, ZOOMS["week"], self.model.row_height),
+            colors_for(current_theme()),
+            font,
+        )
         self.chart = GanttChart(self)
 
         # --- controls ---
@@ -119,7 +126,10 @@ class CalendarView(QWidget):
         self.zoom_combo.setCurrentIndex(list(ZOOMS).index("week"))
         self.zoom_in = QPushButton("+")
         self.zoom_out = QPushButton("−")
-        for b, tip in ((self.zoom_in, "Zoom in (+, Ctrl+wheel)"), (self.zoom_out, "Zoom out (−, Ctrl+wheel)")):
+        for b, tip in (
+            (self.zoom_in, "Zoom in (+, Ctrl+wheel)"),
+            (self.zoom_out, "Zoom out (−, Ctrl+wheel)"),
+        ):
             b.setToolTip(tip)
             b.setFixedWidth(b.fontMetrics().horizontalAdvance("+") + 28)
         self.fit_button = QPushButton("Fit release")
@@ -128,13 +138,17 @@ class CalendarView(QWidget):
         self.today_button.setToolTip("Scroll to today (T)")
         self.slots_button = QPushButton("Next free slots…")
         self.slots_button.setObjectName("calendar_slots")
-        self.slots_button.setToolTip("The next free deployment slots for the selected release; pick one to move it there")
+        self.slots_button.setToolTip(
+            "The next free deployment slots for the selected release; pick one to move it there"
+        )
         self.baseline_combo = QComboBox()
         self.baseline_combo.setObjectName("calendar_baseline")
         self.baseline_combo.setAccessibleName("Baseline")
         self.save_baseline_button = QPushButton("Save baseline")
         self.save_baseline_button.setObjectName("calendar_save_baseline")
-        self.save_baseline_button.setToolTip("Keep today's planned dates under a name, to compare the plan against them later")
+        self.save_baseline_button.setToolTip(
+            "Keep today's planned dates under a name, to compare the plan against them later"
+        )
         self.status_filter = self._filter_combo("calendar_status_filter", "Status")
         self.app_filter = self._filter_combo("calendar_app_filter", "Application")
         self.manager_filter = self._filter_combo("calendar_manager_filter", "Release manager")
@@ -159,8 +173,11 @@ class CalendarView(QWidget):
         bar1.addWidget(self.save_baseline_button)
         bar1.addStretch(1)
         bar2 = QHBoxLayout()
-        for label, combo in (("Status:", self.status_filter), ("Application:", self.app_filter),
-                             ("Manager:", self.manager_filter)):
+        for label, combo in (
+            ("Status:", self.status_filter),
+            ("Application:", self.app_filter),
+            ("Manager:", self.manager_filter),
+        ):
             bar2.addWidget(QLabel(label))
             bar2.addWidget(combo)
         bar2.addStretch(1)
@@ -194,7 +211,11 @@ class CalendarView(QWidget):
     def _tree_width(self) -> int:
         bold = self.font()
         bold.setBold(True)
-        key_w = int(QFontMetricsF(bold).horizontalAdvance("REL-2026-000")) + self.tree.indentation() + 34
+        key_w = (
+            int(QFontMetricsF(bold).horizontalAdvance("REL-2026-000"))
+            + self.tree.indentation()
+            + 34
+        )
         self.tree.setColumnWidth(0, key_w)
         return key_w + self.fontMetrics().horizontalAdvance("M" * 16) + 16
 
@@ -208,6 +229,7 @@ class CalendarView(QWidget):
 
     def _connect(self) -> None:
         tree_bar, chart_bar = self.tree.verticalScrollBar(), self.chart.verticalScrollBar()
+
         def follow_range(lo: int, hi: int) -> None:
             chart_bar.setRange(lo, hi)
             chart_bar.setPageStep(tree_bar.pageStep())
@@ -221,18 +243,28 @@ class CalendarView(QWidget):
         self.model.rowsRemoved.connect(lambda *_a: self.rebuild_rows())
         self.model.modelReset.connect(self.rebuild_rows)
         self.tree.selectionModel().currentChanged.connect(self._tree_current)
-        self.zoom_combo.currentIndexChanged.connect(lambda _i: self.set_zoom(self.zoom_combo.currentData()))
+        self.zoom_combo.currentIndexChanged.connect(
+            lambda _i: self.set_zoom(self.zoom_combo.currentData())
+        )
         self.zoom_in.clicked.connect(lambda: self.zoom_by(1.25))
         self.zoom_out.clicked.connect(lambda: self.zoom_by(0.8))
         self.fit_button.clicked.connect(self.fit_release)
         self.today_button.clicked.connect(lambda: self.scroll_to_date(self.data.today))
         self.slots_button.clicked.connect(lambda: self.show_free_slots())
-        self.baseline_combo.currentIndexChanged.connect(lambda _i: self.set_baseline(self.baseline_combo.currentData()))
+        self.baseline_combo.currentIndexChanged.connect(
+            lambda _i: self.set_baseline(self.baseline_combo.currentData())
+        )
         self.save_baseline_button.clicked.connect(lambda: self.save_baseline())
         for combo in (self.status_filter, self.app_filter, self.manager_filter):
             combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
         s = self.store
-        for sig in (s.plan_opened, s.releases_changed, s.calendar_changed, s.cis_changed, s.changes_changed):
+        for sig in (
+            s.plan_opened,
+            s.releases_changed,
+            s.calendar_changed,
+            s.cis_changed,
+            s.changes_changed,
+        ):
             sig.connect(lambda *_a: self.reload())
         s.release_changed.connect(lambda _k: self.reload())
         s.tasks_changed.connect(self._tasks_changed)
@@ -279,7 +311,9 @@ class CalendarView(QWidget):
         self.renderer.data = data
         if self.renderer.geom.origin != data.first_day:
             shift = (data.first_day - old_origin).days * self.renderer.geom.ppd
-            self.renderer.geom = Geometry(data.first_day, self.renderer.geom.ppd, self.model.row_height)
+            self.renderer.geom = Geometry(
+                data.first_day, self.renderer.geom.ppd, self.model.row_height
+            )
             if not first_load:
                 bar = self.chart.horizontalScrollBar()
                 bar.setValue(int(bar.value() - shift))
@@ -296,8 +330,10 @@ class CalendarView(QWidget):
             self.select_key(selected, scroll=False)
         if first_load:
             self.scroll_to_date(data.today - dt.timedelta(days=21), left=True)
-        self.conflicts_counted.emit(sum(c.severity == "error" for c in data.conflicts),
-                                    sum(c.severity != "error" for c in data.conflicts))
+        self.conflicts_counted.emit(
+            sum(c.severity == "error" for c in data.conflicts),
+            sum(c.severity != "error" for c in data.conflicts),
+        )
 
     def _plan_closed(self) -> None:
         self.data = D.GanttData([], [], [], {}, dt.date.today(), dt.date.today(), dt.date.today())
@@ -367,7 +403,11 @@ class CalendarView(QWidget):
         self._fill_combo(self.baseline_combo, list(self.data.baselines), "None")
 
     def _filters(self) -> Filters:
-        return Filters(self.status_filter.currentData(), self.app_filter.currentData(), self.manager_filter.currentData())
+        return Filters(
+            self.status_filter.currentData(),
+            self.app_filter.currentData(),
+            self.manager_filter.currentData(),
+        )
 
     def apply_filters(self) -> None:
         selected = self.selected_key()
@@ -379,9 +419,18 @@ class CalendarView(QWidget):
         shown, total = len(self.model.rows), len(self.data.releases)
         self.show_message(f"Showing {shown} of {total} releases" if shown != total else "")
 
-    def set_filter(self, *, status: str | None = None, application: str | None = None,
-                   manager: str | None = None) -> None:
-        for combo, value in ((self.status_filter, status), (self.app_filter, application), (self.manager_filter, manager)):
+    def set_filter(
+        self,
+        *,
+        status: str | None = None,
+        application: str | None = None,
+        manager: str | None = None,
+    ) -> None:
+        for combo, value in (
+            (self.status_filter, status),
+            (self.app_filter, application),
+            (self.manager_filter, manager),
+        ):
             combo.blockSignals(True)
             combo.setCurrentIndex(max(0, combo.findData(value)) if value is not None else 0)
             combo.blockSignals(False)
@@ -536,7 +585,9 @@ class CalendarView(QWidget):
         row = self.renderer.rows[i]
         return row.release if row.task is None else None
 
-    def candidate(self, i: int, part: str, delta: float) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    def candidate(
+        self, i: int, part: str, delta: float
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """(old, new) schedule fields for dragging ``part`` of row ``i`` by ``delta`` days."""
         row = self.renderer.rows[i]
         days = round(delta)
@@ -560,8 +611,10 @@ class CalendarView(QWidget):
             if rel.deploy_start is None or rel.deploy_end is None:
                 return None
             start, end = self.snap_deploy(rel, rel.deploy_start + dt.timedelta(days=delta))
-            return ({"deploy_start": rel.deploy_start, "deploy_end": rel.deploy_end},
-                    {"deploy_start": start, "deploy_end": end})
+            return (
+                {"deploy_start": rel.deploy_start, "deploy_end": rel.deploy_end},
+                {"deploy_start": start, "deploy_end": end},
+            )
         if part == "body":
             new = D.shifted_dates(rel, days)
             return D.schedule_fields(rel, new), new
@@ -569,14 +622,20 @@ class CalendarView(QWidget):
             return None
         step = dt.timedelta(days=days)
         if part == "start":
-            return ({"planned_start": rel.planned_start},
-                    {"planned_start": min(rel.planned_start + step, rel.planned_end)})
+            return (
+                {"planned_start": rel.planned_start},
+                {"planned_start": min(rel.planned_start + step, rel.planned_end)},
+            )
         if part == "end":
-            return ({"planned_end": rel.planned_end},
-                    {"planned_end": max(rel.planned_end + step, rel.planned_start)})
+            return (
+                {"planned_end": rel.planned_end},
+                {"planned_end": max(rel.planned_end + step, rel.planned_start)},
+            )
         return None
 
-    def snap_deploy(self, rel: D.GanttRelease, start: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    def snap_deploy(
+        self, rel: D.GanttRelease, start: dt.datetime
+    ) -> tuple[dt.datetime, dt.datetime]:
         """The nearest maintenance-window occurrence start (within 4 days), else a whole-hour
         move by whole days; the window keeps its length."""
         assert rel.deploy_start is not None and rel.deploy_end is not None
@@ -611,8 +670,11 @@ class CalendarView(QWidget):
             if part == "body" and days:
                 result = self.impact(row.release.key, days)
                 if result is not None:
-                    preview.moved = {m.key: m.days for m in result.moved
-                                     if m.kind == "release" and m.key != row.release.key}
+                    preview.moved = {
+                        m.key: m.days
+                        for m in result.moved
+                        if m.kind == "release" and m.key != row.release.key
+                    }
                     preview.text += _impact_text(result)
         self.renderer.preview = preview
         self.show_message(preview.text)
@@ -652,8 +714,10 @@ class CalendarView(QWidget):
         rel = self.renderer.rows[i].release
         if not rel.read_only:
             return False
-        self.show_message(f"{rel.key} is {rel.status}: reopen it through a workflow transition to edit it",
-                          error=True)
+        self.show_message(
+            f"{rel.key} is {rel.status}: reopen it through a workflow transition to edit it",
+            error=True,
+        )
         return True
 
     def _push_edit(self, i: int, old: dict[str, Any], new: dict[str, Any]) -> bool:
@@ -663,11 +727,15 @@ class CalendarView(QWidget):
         if row.task is not None:
             key, local = row.release.key, row.task.local_id
             text = f"move task {row.key} to {new['start']} → {new['end']}"
-            step = Step(op(tasks.update_task, key, local, new), op(tasks.update_task, key, local, old))
+            step = Step(
+                op(tasks.update_task, key, local, new), op(tasks.update_task, key, local, old)
+            )
         else:
             key = row.release.key
             text = _describe(key, old, new)
-            step = Step(op(releases.update_release, key, new), op(releases.update_release, key, old))
+            step = Step(
+                op(releases.update_release, key, new), op(releases.update_release, key, old)
+            )
         if not self._edit(text, step):
             return False
         self.show_message(f"{text} (Ctrl+Z to undo)")
@@ -716,7 +784,9 @@ class CalendarView(QWidget):
             earlier = [s for s in starts if s < rel.deploy_start]
             start = earlier[-1] if earlier else rel.deploy_start - dt.timedelta(days=1)
         old = {"deploy_start": rel.deploy_start, "deploy_end": rel.deploy_end}
-        return self._push_edit(self.selected_row, old, {"deploy_start": start, "deploy_end": start + length})
+        return self._push_edit(
+            self.selected_row, old, {"deploy_start": start, "deploy_end": start + length}
+        )
 
     # --- scheduling assistant -------------------------------------------------------------------
 
@@ -754,7 +824,10 @@ class CalendarView(QWidget):
         if rel is None or self.refuse_read_only(self.renderer.row_of(key)):
             return False
         old = {"deploy_start": rel.deploy_start, "deploy_end": rel.deploy_end}
-        step = Step(op(scheduling.move_release, key, slot.start, slot.end), op(releases.update_release, key, old))
+        step = Step(
+            op(scheduling.move_release, key, slot.start, slot.end),
+            op(releases.update_release, key, old),
+        )
         when = fmt_local(slot.start, self._zone())
         if not self._edit(f"move the deployment of {key} to {when}", step):
             return False
@@ -769,7 +842,9 @@ class CalendarView(QWidget):
             return None
         self.reload(force=True)
         self.set_baseline(name)
-        self.show_message(f"Saved the plan's dates as “{name}”; ghost bars show them (Ctrl+Z to undo)")
+        self.show_message(
+            f"Saved the plan's dates as “{name}”; ghost bars show them (Ctrl+Z to undo)"
+        )
         return name
 
     # --- messages ---------------------------------------------------------------------------
@@ -811,11 +886,17 @@ def _impact_text(result: Any) -> str:
     out = []
     others = [m for m in result.moved if m.kind == "release" and m.key != result.key]
     if others:
-        out.append("would also move: " + ", ".join(f"{m.key} ({m.days:+d} d)" for m in others[:6])
-                   + (" …" if len(others) > 6 else ""))
+        out.append(
+            "would also move: "
+            + ", ".join(f"{m.key} ({m.days:+d} d)" for m in others[:6])
+            + (" …" if len(others) > 6 else "")
+        )
     if result.new_conflicts:
-        out.append("new conflicts: " + "; ".join(f"{c.rule} {c.severity}: {c.message}" for c in result.new_conflicts[:3])
-                   + (" …" if len(result.new_conflicts) > 3 else ""))
+        out.append(
+            "new conflicts: "
+            + "; ".join(f"{c.rule} {c.severity}: {c.message}" for c in result.new_conflicts[:3])
+            + (" …" if len(result.new_conflicts) > 3 else "")
+        )
     else:
         out.append("no new conflicts")
     return " — " + " — ".join(out)
@@ -832,8 +913,11 @@ def page_factory(store: Any, window: Any) -> QWidget:
     # The one selection: a bar picked here is the current release everywhere, and the release
     # picked elsewhere is the bar selected here.
     view.release_selected.connect(store.selection.set)
-    store.selection.changed.connect(lambda key: view.select_key(key, scroll=False)
-                                    if key and key != view.selected_key() else None)
+    store.selection.changed.connect(
+        lambda key: (
+            view.select_key(key, scroll=False) if key and key != view.selected_key() else None
+        )
+    )
     return view
 
 
@@ -847,8 +931,13 @@ def prepare_screenshot(window: Any, key: str | None) -> None:
     if key is None or (rows and key == rows[0].key):
         # The default (first) release is often long closed: show the most telling one instead.
         today = view.data.today
-        near = [r for r in rows if (span := r.span()) is not None
-                and span[1] >= today - dt.timedelta(days=7) and span[0] <= today + dt.timedelta(days=21)]
+        near = [
+            r
+            for r in rows
+            if (span := r.span()) is not None
+            and span[1] >= today - dt.timedelta(days=7)
+            and span[0] <= today + dt.timedelta(days=21)
+        ]
         pick = next((r for r in near if r.conflicts), None) or (near[0] if near else None)
         key = pick.key if pick is not None else key
     view.set_zoom("week")

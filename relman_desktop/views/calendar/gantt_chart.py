@@ -103,10 +103,20 @@ class GanttChart(QAbstractScrollArea):
         if row.task is None:
             rel = row.release
             deploy = g.deploy_rect(i, rel)
-            if deploy is not None and deploy.adjusted(-2, -4, 2, 4).contains(QPointF(x, deploy.center().y())):
+            if deploy is not None and deploy.adjusted(-2, -4, 2, 4).contains(
+                QPointF(x, deploy.center().y())
+            ):
                 return i, "deploy"
             if rel.conflicts:
-                right = max(r.right() for r in (g.planned_rect(i, rel), g.actual_rect(i, rel, self.renderer.data.today), deploy) if r is not None)
+                right = max(
+                    r.right()
+                    for r in (
+                        g.planned_rect(i, rel),
+                        g.actual_rect(i, rel, self.renderer.data.today),
+                        deploy,
+                    )
+                    if r is not None
+                )
                 fm = QFontMetricsF(self.renderer.small)
                 badge = badge_rect(fm, rel, right + 5, g.row_top(i), g.row_h)
                 if badge.left() <= x <= badge.right():
@@ -126,7 +136,12 @@ class GanttChart(QAbstractScrollArea):
         i, part = self.hit(pos)
         if i >= 0:
             self.view.select_row(i)
-        if event.button() == Qt.MouseButton.LeftButton and part in ("body", "start", "end", "deploy"):
+        if event.button() == Qt.MouseButton.LeftButton and part in (
+            "body",
+            "start",
+            "end",
+            "deploy",
+        ):
             if self.view.refuse_read_only(i):  # a closed or cancelled release does not move
                 event.accept()
                 return
@@ -139,8 +154,12 @@ class GanttChart(QAbstractScrollArea):
         pos = event.position()
         if self._drag is None:
             _i, part = self.hit(pos)
-            shape = {"start": Qt.CursorShape.SizeHorCursor, "end": Qt.CursorShape.SizeHorCursor,
-                     "body": Qt.CursorShape.OpenHandCursor, "deploy": Qt.CursorShape.PointingHandCursor}
+            shape = {
+                "start": Qt.CursorShape.SizeHorCursor,
+                "end": Qt.CursorShape.SizeHorCursor,
+                "body": Qt.CursorShape.OpenHandCursor,
+                "deploy": Qt.CursorShape.PointingHandCursor,
+            }
             self.viewport().setCursor(shape.get(part, Qt.CursorShape.ArrowCursor))
             return
         delta = (pos.x() - self._drag["x"]) / self.renderer.geom.ppd
@@ -191,7 +210,12 @@ class GanttChart(QAbstractScrollArea):
         if part == "badge":
             return badge_tooltip(row.release)
         if part:
-            return self.view.model.data(self.view.model.index_of_key(row.key), Qt.ItemDataRole.ToolTipRole) or ""
+            return (
+                self.view.model.data(
+                    self.view.model.index_of_key(row.key), Qt.ItemDataRole.ToolTipRole
+                )
+                or ""
+            )
         return ""
 
     # --- keyboard -----------------------------------------------------------------------------
@@ -208,8 +232,15 @@ class GanttChart(QAbstractScrollArea):
             else:
                 self.view.nudge_selected(step)
         elif key in (K.Key_Up, K.Key_Down):
-            self.view.select_row(max(0, min(len(self.renderer.rows) - 1,
-                                            self.view.selected_row + (-1 if key == K.Key_Up else 1))))
+            self.view.select_row(
+                max(
+                    0,
+                    min(
+                        len(self.renderer.rows) - 1,
+                        self.view.selected_row + (-1 if key == K.Key_Up else 1),
+                    ),
+                )
+            )
         elif key in (K.Key_Plus, K.Key_Equal):
             self.view.zoom_by(1.25)
         elif key in (K.Key_Minus, K.Key_Underscore):

@@ -154,12 +154,23 @@ def load(ctx: Any, *, with_conflicts: bool = True, with_critical: bool = True) -
     zone = plan_zone_name(ctx)
     out: list[GanttRelease] = []
     for r in rows:
-        out.append(GanttRelease(
-            key=r.key, title=r.title, status=r.status, application=r.application, manager=r.manager,
-            planned_start=r.planned_start, planned_end=r.planned_end,
-            deploy_start=_utc(r.deploy_start), deploy_end=_utc(r.deploy_end),
-            actual_start=r.actual_start, actual_end=r.actual_end, zone=zone, role=r.status_role,
-        ))
+        out.append(
+            GanttRelease(
+                key=r.key,
+                title=r.title,
+                status=r.status,
+                application=r.application,
+                manager=r.manager,
+                planned_start=r.planned_start,
+                planned_end=r.planned_end,
+                deploy_start=_utc(r.deploy_start),
+                deploy_end=_utc(r.deploy_end),
+                actual_start=r.actual_start,
+                actual_end=r.actual_end,
+                zone=zone,
+                role=r.status_role,
+            )
+        )
     today = ctx.today()
     spans = [s for s in (r.span() for r in out) if s is not None]
     first = min([s[0] for s in spans] + [today]) - dt.timedelta(days=14)
@@ -206,8 +217,13 @@ def load(ctx: Any, *, with_conflicts: bool = True, with_critical: bool = True) -
         occ.sort()
         scope = w.environment or (", ".join(w.cis) if w.cis else "everything")
         bands.append(WindowBand(w.id, w.title, str(w.kind), bool(w.hard), occ, scope))
-    bands.sort(key=lambda b: ("maintenance", "holiday", "business_event", "freeze").index(b.kind)
-               if b.kind in ("maintenance", "holiday", "business_event", "freeze") else 9)
+    bands.sort(
+        key=lambda b: (
+            ("maintenance", "holiday", "business_event", "freeze").index(b.kind)
+            if b.kind in ("maintenance", "holiday", "business_event", "freeze")
+            else 9
+        )
+    )
     try:
         baselines = load_baselines(ctx)
     except Exception:  # an older plan without the table: no overlay offered
@@ -229,8 +245,15 @@ def load_tasks(ctx: Any, key: str) -> list[GanttTask]:
             critical = set()
     return [
         GanttTask(
-            release=key, local_id=t.local_id, title=t.title, phase=t.phase, status=t.status,
-            start=t.start, end=t.end, percent=int(t.percent_complete or 0), assignee=t.assignee,
+            release=key,
+            local_id=t.local_id,
+            title=t.title,
+            phase=t.phase,
+            status=t.status,
+            start=t.start,
+            end=t.end,
+            percent=int(t.percent_complete or 0),
+            assignee=t.assignee,
             predecessors=[(p["task"], p.get("type", "FS")) for p in t.predecessors],
             critical=t.local_id in critical,
         )

@@ -67,7 +67,9 @@ class GanttTreeModel(QAbstractItemModel):
         self.rows = shown
         self._row_of = {r.key: i for i, r in enumerate(self.rows)}
         if self.rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(HEADERS) - 1))
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self.rows) - 1, len(HEADERS) - 1)
+            )
         return True
 
     def set_filters(self, filters: Filters) -> None:
@@ -132,7 +134,9 @@ class GanttTreeModel(QAbstractItemModel):
         if parent.internalId() != 0 or parent.row() >= len(self.rows):
             return QModelIndex()
         tasks = self.tasks.get(self.rows[parent.row()].key) or []
-        return self.createIndex(row, column, parent.row() + 1) if row < len(tasks) else QModelIndex()
+        return (
+            self.createIndex(row, column, parent.row() + 1) if row < len(tasks) else QModelIndex()
+        )
 
     def parent(self, index: Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
         if not index.isValid() or index.internalId() == 0:
@@ -158,8 +162,13 @@ class GanttTreeModel(QAbstractItemModel):
         return key not in self.tasks or bool(self.tasks[key])
 
     def canFetchMore(self, parent: Index) -> bool:  # noqa: N802
-        return (parent.isValid() and parent.internalId() == 0 and parent.column() == 0
-                and parent.row() < len(self.rows) and self.rows[parent.row()].key not in self.tasks)
+        return (
+            parent.isValid()
+            and parent.internalId() == 0
+            and parent.column() == 0
+            and parent.row() < len(self.rows)
+            and self.rows[parent.row()].key not in self.tasks
+        )
 
     def fetchMore(self, parent: Index) -> None:  # noqa: N802
         if not self.canFetchMore(parent):
@@ -172,8 +181,14 @@ class GanttTreeModel(QAbstractItemModel):
         if tasks:
             self.endInsertRows()
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(HEADERS):
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # noqa: N802
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(HEADERS)
+        ):
             return HEADERS[section]
         return None
 
@@ -235,7 +250,10 @@ def _release_tip(rel: GanttRelease) -> str:
 
 
 def _task_tip(task: GanttTask) -> str:
-    lines = [f"{task.key} — {task.title}", f"Phase: {task.phase}; status: {task.status}; {task.percent}% done"]
+    lines = [
+        f"{task.key} — {task.title}",
+        f"Phase: {task.phase}; status: {task.status}; {task.percent}% done",
+    ]
     if task.start or task.end:
         lines.append(f"Planned: {task.start or '?'} → {task.end or '?'}")
     if task.assignee:

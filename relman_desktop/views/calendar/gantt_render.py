@@ -76,31 +76,100 @@ class GanttColors:
 
 THEMES: dict[str, GanttColors] = {
     "light": GanttColors(
-        base="#ffffff", alternate="#f6f7f9", text="#1b1f24", subtle="#5c6570", grid="#dde1e6",
-        header="#eef0f3", weekend="#f0f1f4", bar="#4c7fbf", bar_border="#1f4f8a", bar_text="#ffffff",
-        task="#9cc0e6", task_done="#3f6fa8", actual="#1b1f24", deploy="#f08c00", deploy_border="#5c3300",
-        maintenance="#2f9e4433", maintenance_border="#2b8a3e", freeze="#c92a2a", event="#7048e833",
-        holiday="#86868640", today="#d6336c", critical="#c2410c", baseline="#5c6570", arrow="#5c6773",
-        error="#b3261e", error_text="#ffffff", warning="#f5b400", warning_text="#1b1f24",
-        selection="#2f6fb3", preview="#1c7ed6",
+        base="#ffffff",
+        alternate="#f6f7f9",
+        text="#1b1f24",
+        subtle="#5c6570",
+        grid="#dde1e6",
+        header="#eef0f3",
+        weekend="#f0f1f4",
+        bar="#4c7fbf",
+        bar_border="#1f4f8a",
+        bar_text="#ffffff",
+        task="#9cc0e6",
+        task_done="#3f6fa8",
+        actual="#1b1f24",
+        deploy="#f08c00",
+        deploy_border="#5c3300",
+        maintenance="#2f9e4433",
+        maintenance_border="#2b8a3e",
+        freeze="#c92a2a",
+        event="#7048e833",
+        holiday="#86868640",
+        today="#d6336c",
+        critical="#c2410c",
+        baseline="#5c6570",
+        arrow="#5c6773",
+        error="#b3261e",
+        error_text="#ffffff",
+        warning="#f5b400",
+        warning_text="#1b1f24",
+        selection="#2f6fb3",
+        preview="#1c7ed6",
     ),
     "dark": GanttColors(
-        base="#16181b", alternate="#1d2024", text="#e6e8eb", subtle="#a3abb5", grid="#30353c",
-        header="#23272c", weekend="#1b1e22", bar="#3f78c9", bar_border="#9cc4ff", bar_text="#ffffff",
-        task="#30557f", task_done="#6ea0e0", actual="#e6e8eb", deploy="#ff9f2e", deploy_border="#fff0d6",
-        maintenance="#51cf6633", maintenance_border="#69db7c", freeze="#ff6b6b", event="#9775fa40",
-        holiday="#c8c8c833", today="#f06595", critical="#ff922b", baseline="#c3cad3", arrow="#aeb6c0",
-        error="#ff8a80", error_text="#16181b", warning="#ffd43b", warning_text="#16181b",
-        selection="#8ab8ff", preview="#74c0fc",
+        base="#16181b",
+        alternate="#1d2024",
+        text="#e6e8eb",
+        subtle="#a3abb5",
+        grid="#30353c",
+        header="#23272c",
+        weekend="#1b1e22",
+        bar="#3f78c9",
+        bar_border="#9cc4ff",
+        bar_text="#ffffff",
+        task="#30557f",
+        task_done="#6ea0e0",
+        actual="#e6e8eb",
+        deploy="#ff9f2e",
+        deploy_border="#fff0d6",
+        maintenance="#51cf6633",
+        maintenance_border="#69db7c",
+        freeze="#ff6b6b",
+        event="#9775fa40",
+        holiday="#c8c8c833",
+        today="#f06595",
+        critical="#ff922b",
+        baseline="#c3cad3",
+        arrow="#aeb6c0",
+        error="#ff8a80",
+        error_text="#16181b",
+        warning="#ffd43b",
+        warning_text="#16181b",
+        selection="#8ab8ff",
+        preview="#74c0fc",
     ),
     "high-contrast": GanttColors(
-        base="#000000", alternate="#121212", text="#ffffff", subtle="#ffffff", grid="#5a5a5a",
-        header="#000000", weekend="#0b0b0b", bar="#00e5ff", bar_border="#ffffff", bar_text="#000000",
-        task="#00707d", task_done="#00e5ff", actual="#ffffff", deploy="#ffff00", deploy_border="#000000",
-        maintenance="#00ff0040", maintenance_border="#00ff00", freeze="#ff5c5c", event="#ff00ff40",
-        holiday="#ffffff30", today="#ff00ff", critical="#ffff00", baseline="#ffffff", arrow="#ffffff",
-        error="#ff9e9e", error_text="#000000", warning="#ffff00", warning_text="#000000",
-        selection="#ffff00", preview="#00ffff",
+        base="#000000",
+        alternate="#121212",
+        text="#ffffff",
+        subtle="#ffffff",
+        grid="#5a5a5a",
+        header="#000000",
+        weekend="#0b0b0b",
+        bar="#00e5ff",
+        bar_border="#ffffff",
+        bar_text="#000000",
+        task="#00707d",
+        task_done="#00e5ff",
+        actual="#ffffff",
+        deploy="#ffff00",
+        deploy_border="#000000",
+        maintenance="#00ff0040",
+        maintenance_border="#00ff00",
+        freeze="#ff5c5c",
+        event="#ff00ff40",
+        holiday="#ffffff30",
+        today="#ff00ff",
+        critical="#ffff00",
+        baseline="#ffffff",
+        arrow="#ffffff",
+        error="#ff9e9e",
+        error_text="#000000",
+        warning="#ffff00",
+        warning_text="#000000",
+        selection="#ffff00",
+        preview="#00ffff",
     ),
 }
 
@@ -181,7 +250,9 @@ class Geometry:
         end = rel.actual_end or (max(rel.actual_start, today) if ongoing else rel.actual_start)
         x0, x1 = self.x_of_date(rel.actual_start), self.x_of_date(end + dt.timedelta(days=1))
         y = self.row_top(index)
-        return QRectF(x0, y + round(self.row_h * 0.70), max(2.0, x1 - x0), max(3, round(self.row_h * 0.14)))
+        return QRectF(
+            x0, y + round(self.row_h * 0.70), max(2.0, x1 - x0), max(3, round(self.row_h * 0.14))
+        )
 
     def deploy_rect(self, index: int, rel: GanttRelease) -> QRectF | None:
         """The deployment window: at least the diamond's width, centred on the window."""
@@ -228,8 +299,9 @@ class Preview:
 class GanttRenderer:
     """Paints a window onto the chart. ``rows`` is the flat list of shown rows."""
 
-    def __init__(self, data: GanttData, rows: list[Row], geom: Geometry, colors: GanttColors,
-                 font: QFont) -> None:
+    def __init__(
+        self, data: GanttData, rows: list[Row], geom: Geometry, colors: GanttColors, font: QFont
+    ) -> None:
         self.data = data
         self.rows = rows
         self.geom = geom
@@ -288,7 +360,9 @@ class GanttRenderer:
         last = min(len(self.rows) - 1, int(view.bottom() // g.row_h))
         for i in range(first, last + 1):
             if i % 2:
-                p.fillRect(QRectF(view.left(), g.row_top(i), view.width(), g.row_h), _c(c.alternate))
+                p.fillRect(
+                    QRectF(view.left(), g.row_top(i), view.width(), g.row_h), _c(c.alternate)
+                )
         self._weekends(p, view)
         self._grid(p, view)
         self._windows(p, view)
@@ -345,7 +419,10 @@ class GanttRenderer:
                     tint = _c(c.freeze)
                     tint.setAlpha(28)
                     p.fillRect(rect, tint)
-                    brush = QBrush(hatch, Qt.BrushStyle.BDiagPattern if band.hard else Qt.BrushStyle.FDiagPattern)
+                    brush = QBrush(
+                        hatch,
+                        Qt.BrushStyle.BDiagPattern if band.hard else Qt.BrushStyle.FDiagPattern,
+                    )
                     p.fillRect(rect, brush)
                     pen = QPen(_c(c.freeze), 1.5)
                     p.setPen(pen)
@@ -447,8 +524,13 @@ class GanttRenderer:
             if rel.critical and not ghost:
                 p.setPen(QPen(_c(c.critical), 3))
             else:
-                p.setPen(QPen(_c(c.preview if ghost else c.bar_border), 1.5 if ghost else 1,
-                              Qt.PenStyle.DashLine if ghost else Qt.PenStyle.SolidLine))
+                p.setPen(
+                    QPen(
+                        _c(c.preview if ghost else c.bar_border),
+                        1.5 if ghost else 1,
+                        Qt.PenStyle.DashLine if ghost else Qt.PenStyle.SolidLine,
+                    )
+                )
             p.drawRoundedRect(planned, 3, 3)
             if i == self.selected and not ghost:
                 p.setBrush(Qt.BrushStyle.NoBrush)
@@ -459,7 +541,11 @@ class GanttRenderer:
                 fm = QFontMetricsF(self.small)
                 p.setFont(self.small)
                 text = fm.elidedText(rel.title, Qt.TextElideMode.ElideRight, planned.width() - 8)
-                p.drawText(planned.adjusted(4, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+                p.drawText(
+                    planned.adjusted(4, 0, -4, 0),
+                    Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                    text,
+                )
                 p.setFont(self.font)
             right = planned.right()
         actual = g.actual_rect(i, rel, self.data.today)
@@ -493,7 +579,9 @@ class GanttRenderer:
         if rel.critical:
             p.setPen(_c(c.critical))
             p.setFont(self.bold)
-            p.drawText(QRectF(x, g.row_top(i), 200, g.row_h), Qt.AlignmentFlag.AlignVCenter, "critical")
+            p.drawText(
+                QRectF(x, g.row_top(i), 200, g.row_h), Qt.AlignmentFlag.AlignVCenter, "critical"
+            )
         p.setFont(self.font)
 
     def _task(self, p: QPainter, i: int, task: GanttTask, *, ghost: bool = False) -> None:
@@ -501,16 +589,24 @@ class GanttRenderer:
         rect = g.task_rect(i, task)
         if rect is None:
             return
-        p.setPen(QPen(_c(c.critical), 2.5) if task.critical and not ghost
-                 else QPen(_c(c.preview if ghost else c.bar_border), 1,
-                           Qt.PenStyle.DashLine if ghost else Qt.PenStyle.SolidLine))
+        p.setPen(
+            QPen(_c(c.critical), 2.5)
+            if task.critical and not ghost
+            else QPen(
+                _c(c.preview if ghost else c.bar_border),
+                1,
+                Qt.PenStyle.DashLine if ghost else Qt.PenStyle.SolidLine,
+            )
+        )
         fill = _c(c.preview if ghost else c.task)
         if ghost:
             fill.setAlpha(110)
         p.setBrush(fill)
         p.drawRect(rect)
         if task.percent > 0 and not ghost:
-            done = QRectF(rect.x(), rect.y(), rect.width() * min(100, task.percent) / 100, rect.height())
+            done = QRectF(
+                rect.x(), rect.y(), rect.width() * min(100, task.percent) / 100, rect.height()
+            )
             p.fillRect(done.adjusted(1, 1, 0, -1), _c(c.task_done))
         if i == self.selected and not ghost:
             p.setBrush(Qt.BrushStyle.NoBrush)
@@ -519,7 +615,11 @@ class GanttRenderer:
         if task.critical and not ghost:
             p.setPen(_c(c.critical))
             p.setFont(self.small)
-            p.drawText(QRectF(rect.right() + 5, g.row_top(i), 120, g.row_h), Qt.AlignmentFlag.AlignVCenter, "critical")
+            p.drawText(
+                QRectF(rect.right() + 5, g.row_top(i), 120, g.row_h),
+                Qt.AlignmentFlag.AlignVCenter,
+                "critical",
+            )
             p.setFont(self.font)
 
     def _preview(self, p: QPainter, first: int, last: int) -> None:
@@ -543,8 +643,11 @@ class GanttRenderer:
             rect = g.planned_rect(j, shifted) or g.deploy_rect(j, shifted)
             if rect is not None:
                 p.setPen(_c(c.preview))
-                p.drawText(QRectF(rect.right() + 6, g.row_top(j), 160, g.row_h), Qt.AlignmentFlag.AlignVCenter,
-                           f"would move {days:+d} d")
+                p.drawText(
+                    QRectF(rect.right() + 6, g.row_top(j), 160, g.row_h),
+                    Qt.AlignmentFlag.AlignVCenter,
+                    f"would move {days:+d} d",
+                )
         p.setFont(self.font)
 
     # --- header ----------------------------------------------------------------------------
@@ -594,7 +697,9 @@ class GanttRenderer:
         p.drawLine(QPointF(x0, 3 * tier - 0.5), QPointF(x0 + width, 3 * tier - 0.5))
         p.restore()
 
-    def _window_strip(self, p: QPainter, x0: float, width: float, top: float, h: float, fm: QFontMetricsF) -> None:
+    def _window_strip(
+        self, p: QPainter, x0: float, width: float, top: float, h: float, fm: QFontMetricsF
+    ) -> None:
         c, g = self.colors, self.geom
         a, b = g.time_at(x0), g.time_at(x0 + width + 1)
         labelled: list[tuple[float, float]] = []
@@ -606,7 +711,9 @@ class GanttRenderer:
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(_c(c.today))
             p.drawRoundedRect(rect, 3, 3)
-            p.setPen(_c(c.base) if self.colors is not THEMES["high-contrast"] else QColor("#000000"))
+            p.setPen(
+                _c(c.base) if self.colors is not THEMES["high-contrast"] else QColor("#000000")
+            )
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
             labelled.append((rect.left() - 2, rect.right() + 2))
         for band in self.data.windows:
@@ -615,7 +722,10 @@ class GanttRenderer:
                 rect = QRectF(xa, top + 2, max(2.0, xb - xa), h - 4)
                 if band.kind == "maintenance":
                     p.fillRect(rect, _c(c.maintenance))
-                    p.fillRect(QRectF(rect.x(), rect.bottom() - 3, rect.width(), 3), _c(c.maintenance_border))
+                    p.fillRect(
+                        QRectF(rect.x(), rect.bottom() - 3, rect.width(), 3),
+                        _c(c.maintenance_border),
+                    )
                     label = "maint."
                 elif band.kind == "freeze":
                     p.fillRect(rect, QBrush(_c(c.freeze), Qt.BrushStyle.BDiagPattern))
@@ -631,9 +741,17 @@ class GanttRenderer:
                     if lo <= left < hi:
                         left = hi + 3
                 room = min(xb, x0 + width) - left - 2
-                if band.kind != "maintenance" and room < fm.horizontalAdvance(label) and xb < x0 + width:
-                    room = max(room, min(fm.horizontalAdvance(label), 260))  # names may run past a short window
-                if room < fm.horizontalAdvance("maint.") or any(lo < left + room and left < hi for lo, hi in labelled):
+                if (
+                    band.kind != "maintenance"
+                    and room < fm.horizontalAdvance(label)
+                    and xb < x0 + width
+                ):
+                    room = max(
+                        room, min(fm.horizontalAdvance(label), 260)
+                    )  # names may run past a short window
+                if room < fm.horizontalAdvance("maint.") or any(
+                    lo < left + room and left < hi for lo, hi in labelled
+                ):
                     continue
                 text = fm.elidedText(label, Qt.TextElideMode.ElideRight, room)
                 if band.kind != "maintenance":
@@ -643,9 +761,12 @@ class GanttRenderer:
                 p.setPen(_c(c.text))
                 p.drawText(QRectF(left, top, room, h), Qt.AlignmentFlag.AlignVCenter, text)
                 labelled.append((left, left + fm.horizontalAdvance(text)))
+
     # --- row labels (exports) ----------------------------------------------------------------
 
-    def paint_labels(self, p: QPainter, first: int, last: int, dest: QRectF, header_h: float) -> None:
+    def paint_labels(
+        self, p: QPainter, first: int, last: int, dest: QRectF, header_h: float
+    ) -> None:
         """Key and title of rows ``first..last`` into ``dest`` (below a heading of ``header_h``)."""
         c, g = self.colors, self.geom
         p.save()
@@ -655,7 +776,11 @@ class GanttRenderer:
         p.fillRect(head, _c(c.header))
         p.setFont(self.bold)
         p.setPen(_c(c.text))
-        p.drawText(head.adjusted(6, 0, -4, -4), Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft, "Release / task")
+        p.drawText(
+            head.adjusted(6, 0, -4, -4),
+            Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft,
+            "Release / task",
+        )
         fm = QFontMetricsF(self.font)
         key_w = fm.horizontalAdvance("REL-2026-000 ") + 8
         for i in range(first, last + 1):
@@ -667,9 +792,13 @@ class GanttRenderer:
             if row.task is None:
                 p.setFont(self.bold)
                 p.setPen(_c(c.text))
-                p.drawText(rect.adjusted(6, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, row.release.key)
+                p.drawText(
+                    rect.adjusted(6, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, row.release.key
+                )
                 p.setFont(self.font)
-                title = fm.elidedText(row.release.title, Qt.TextElideMode.ElideRight, dest.width() - key_w - 10)
+                title = fm.elidedText(
+                    row.release.title, Qt.TextElideMode.ElideRight, dest.width() - key_w - 10
+                )
                 p.drawText(rect.adjusted(6 + key_w, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter, title)
             else:
                 p.setFont(self.font)
@@ -678,7 +807,9 @@ class GanttRenderer:
                 text = fm.elidedText(label, Qt.TextElideMode.ElideRight, dest.width() - 30)
                 p.drawText(rect.adjusted(24, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter, text)
         p.setPen(QPen(_c(c.subtle), 1))
-        p.drawLine(QPointF(dest.right() - 0.5, dest.top()), QPointF(dest.right() - 0.5, dest.bottom()))
+        p.drawLine(
+            QPointF(dest.right() - 0.5, dest.top()), QPointF(dest.right() - 0.5, dest.bottom())
+        )
         p.restore()
 
 
@@ -724,8 +855,17 @@ def _deploy_marker(p: QPainter, rect: QRectF, c: GanttColors, ghost: bool) -> No
     p.drawRect(band)
     h = rect.height()
     cx, cy = rect.center().x(), rect.center().y()
-    diamond = QPolygonF([QPointF(cx, cy - h / 2), QPointF(cx + h / 2, cy), QPointF(cx, cy + h / 2), QPointF(cx - h / 2, cy)])
-    p.setPen(QPen(_c(c.deploy_border), 1.2, Qt.PenStyle.DashLine if ghost else Qt.PenStyle.SolidLine))
+    diamond = QPolygonF(
+        [
+            QPointF(cx, cy - h / 2),
+            QPointF(cx + h / 2, cy),
+            QPointF(cx, cy + h / 2),
+            QPointF(cx - h / 2, cy),
+        ]
+    )
+    p.setPen(
+        QPen(_c(c.deploy_border), 1.2, Qt.PenStyle.DashLine if ghost else Qt.PenStyle.SolidLine)
+    )
     p.drawPolygon(diamond)
 
 
@@ -762,7 +902,8 @@ def _shifted_release(rel: GanttRelease, days: int) -> GanttRelease:
         planned_end=rel.planned_end + step if rel.planned_end else None,
         deploy_start=rel.deploy_start + step if rel.deploy_start else None,
         deploy_end=rel.deploy_end + step if rel.deploy_end else None,
-        conflicts=[], critical=False,
+        conflicts=[],
+        critical=False,
     )
 
 
@@ -780,8 +921,20 @@ def _day(value: Any) -> dt.date | None:
 
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-_MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-                "October", "November", "December"]
+_MONTH_NAMES = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _WEEKDAYS = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
 
 
@@ -862,13 +1015,19 @@ def minor_ticks(g: Geometry, x0: float, x1: float) -> list[tuple[dt.date, str]]:
     out = []
     if unit == "day":
         while day <= end:
-            out.append((day, f"{_WEEKDAYS[day.weekday()]} {day.day}" if g.ppd >= 36 else str(day.day)))
+            out.append(
+                (day, f"{_WEEKDAYS[day.weekday()]} {day.day}" if g.ppd >= 36 else str(day.day))
+            )
             day += dt.timedelta(days=1)
     elif unit == "week":
         day -= dt.timedelta(days=day.weekday())
         while day <= end:
             week = day.isocalendar()[1]
-            label = f"W{week} · {day.day} {_MONTHS[day.month - 1]}" if g.ppd * 7 >= 90 else f"{day.day} {_MONTHS[day.month - 1]}"
+            label = (
+                f"W{week} · {day.day} {_MONTHS[day.month - 1]}"
+                if g.ppd * 7 >= 90
+                else f"{day.day} {_MONTHS[day.month - 1]}"
+            )
             out.append((day, label))
             day += dt.timedelta(days=7)
     else:

@@ -17,8 +17,19 @@ if TYPE_CHECKING:
 class Legend(QWidget):
     """What each mark means, drawn with the same painter as the chart (patterns included)."""
 
-    ITEMS = ("planned", "actual", "deploy", "maintenance", "freeze", "event", "holiday", "today",
-             "critical", "baseline", "conflict")
+    ITEMS = (
+        "planned",
+        "actual",
+        "deploy",
+        "maintenance",
+        "freeze",
+        "event",
+        "holiday",
+        "today",
+        "critical",
+        "baseline",
+        "conflict",
+    )
 
     def __init__(self, view: CalendarView) -> None:
         super().__init__(view)
@@ -46,10 +57,19 @@ class Legend(QWidget):
         super().resizeEvent(event)
 
     def labels(self) -> dict[str, str]:
-        return {"planned": "planned", "actual": "actual", "deploy": "deployment window",
-                "maintenance": "maintenance", "freeze": "freeze", "event": "business event",
-                "holiday": "holiday", "today": "today", "critical": "critical path",
-                "baseline": "baseline", "conflict": "conflict (✖ error, ⚠ warning)"}
+        return {
+            "planned": "planned",
+            "actual": "actual",
+            "deploy": "deployment window",
+            "maintenance": "maintenance",
+            "freeze": "freeze",
+            "event": "business event",
+            "holiday": "holiday",
+            "today": "today",
+            "critical": "critical path",
+            "baseline": "baseline",
+            "conflict": "conflict (✖ error, ⚠ warning)",
+        }
 
     def paintEvent(self, event: Any) -> None:  # noqa: N802
         from .gantt_render import _c, _deploy_marker
@@ -90,7 +110,9 @@ class Legend(QWidget):
                 from PySide6.QtGui import QPen
 
                 p.setPen(QPen(_c(c.today), 2, Qt.PenStyle.DashLine))
-                p.drawLine(QPointF(box.center().x(), box.top()), QPointF(box.center().x(), box.bottom()))
+                p.drawLine(
+                    QPointF(box.center().x(), box.top()), QPointF(box.center().x(), box.bottom())
+                )
             elif name == "critical":
                 from PySide6.QtGui import QPen
 

@@ -55,9 +55,18 @@ _Index = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole + 3
 ANY = ""
 
-PAGE_COLUMNS = (("key", "Key"), ("title", "Title"), ("type", "Type"), ("category", "Category"),
-                ("approval", "Approval"), ("risk", "Risk"), ("release", "Release"), ("cis", "CIs"),
-                ("requester", "Requester"), ("created", "Created"))
+PAGE_COLUMNS = (
+    ("key", "Key"),
+    ("title", "Title"),
+    ("type", "Type"),
+    ("category", "Category"),
+    ("approval", "Approval"),
+    ("risk", "Risk"),
+    ("release", "Release"),
+    ("cis", "CIs"),
+    ("requester", "Requester"),
+    ("created", "Created"),
+)
 COLUMN = {name: i for i, (name, _t) in enumerate(PAGE_COLUMNS)}
 _LEVELS = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
@@ -74,7 +83,9 @@ FIELDS = (
     Field("external_ref", "External ref.", hint="ticket id, URL or commit"),
     Field("caused_incident", "Incident", "bool", hint="caused an incident"),
     Field("description", "Description", "multiline"),
-    Field("release_note", "Release note", "multiline", hint="what customers read in the release notes"),
+    Field(
+        "release_note", "Release note", "multiline", hint="what customers read in the release notes"
+    ),
     Field("known_issues", "Known issues", "multiline"),
 )
 FORM_NAMES = tuple(f.name for f in FIELDS)
@@ -98,8 +109,20 @@ class PageChangesModel(ChangesModel):
         super().set_rows(rows)
 
     def _search_text(self, r: Any) -> str:
-        parts = (r.key, r.title, r.type, r.category, r.approval, r.risk, r.release, ", ".join(r.cis),
-                 r.requester_email, self.people.get(r.requester_email or ""), r.external_ref, r.description)
+        parts = (
+            r.key,
+            r.title,
+            r.type,
+            r.category,
+            r.approval,
+            r.risk,
+            r.release,
+            ", ".join(r.cis),
+            r.requester_email,
+            self.people.get(r.requester_email or ""),
+            r.external_ref,
+            r.description,
+        )
         return "\x1f".join(p for p in parts if p).lower()
 
     def display(self, r: Any, name: str) -> str:  # type: ignore[override]
@@ -192,11 +215,18 @@ class ChangesPage(QWidget):
         self.count_label.setProperty("role", "subtle")
         self.clear_button = QPushButton("Clear filters")
         self.clear_button.clicked.connect(self.clear_filters)
-        self.approval_filter = self._combo("Approval", [(words(v.value), v.value) for v in E.ChangeApproval])
-        self.category_filter = self._combo("Category", [(words(v.value), v.value) for v in E.ChangeCategory])
+        self.approval_filter = self._combo(
+            "Approval", [(words(v.value), v.value) for v in E.ChangeApproval]
+        )
+        self.category_filter = self._combo(
+            "Category", [(words(v.value), v.value) for v in E.ChangeCategory]
+        )
         self.type_filter = self._combo("Type", [(words(v.value), v.value) for v in E.ChangeType])
-        self.bundled_filter = self._combo("Bundling", [("In a release", "yes"), ("In no release", "no")],
-                                          any_text="Bundled or not")
+        self.bundled_filter = self._combo(
+            "Bundling",
+            [("In a release", "yes"), ("In no release", "no")],
+            any_text="Bundled or not",
+        )
         self.release_filter = self._combo("Release", [])
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
@@ -216,7 +246,9 @@ class ChangesPage(QWidget):
         filter_area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         filter_area.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         filter_area.setMinimumHeight(filters.sizeHint().height())
-        filter_area.setMaximumHeight(filters.sizeHint().height() + filter_area.horizontalScrollBar().sizeHint().height())
+        filter_area.setMaximumHeight(
+            filters.sizeHint().height() + filter_area.horizontalScrollBar().sizeHint().height()
+        )
 
         self.table = ChangeTable("changes_table")
         self.table.setModel(self.proxy)
@@ -229,8 +261,13 @@ class ChangesPage(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         self._size_columns()
         self.columns = ColumnChooser(
-            self.table, "changes", [n for n, _t in PAGE_COLUMNS], [t for _n, t in PAGE_COLUMNS],
-            always=("key",), drop_order=CHANGES_DROP_ORDER, stretch="title",
+            self.table,
+            "changes",
+            [n for n, _t in PAGE_COLUMNS],
+            [t for _n, t in PAGE_COLUMNS],
+            always=("key",),
+            drop_order=CHANGES_DROP_ORDER,
+            stretch="title",
             settings=getattr(window, "settings", None),
         )
         self.table.doubleClicked.connect(self._double_clicked)
@@ -259,7 +296,9 @@ class ChangesPage(QWidget):
         self.save_button.clicked.connect(self.save)
         self.delete_button = QPushButton("Delete")
         self.delete_button.setObjectName("delete_change")
-        self.delete_button.setToolTip("Delete this change (Delete in the table); Undo brings it back")
+        self.delete_button.setToolTip(
+            "Delete this change (Delete in the table); Undo brings it back"
+        )
         self.delete_button.clicked.connect(self.delete)
         buttons = QHBoxLayout()
         buttons.addWidget(self.delete_button)
@@ -277,7 +316,9 @@ class ChangesPage(QWidget):
         self.release_choice = QComboBox()
         self.release_choice.setObjectName("bundle_release")
         self.release_choice.setAccessibleName("Release to bundle into")
-        self.release_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.release_choice.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.release_choice.setMinimumContentsLength(14)
         self.bundle_button = QPushButton("Bundle into release")
         self.bundle_button.setObjectName("bundle_change")
@@ -287,7 +328,9 @@ class ChangesPage(QWidget):
         self.unbundle_button.clicked.connect(self.unbundle)
         self.open_release_button = QPushButton("Open release")
         self.open_release_button.setObjectName("open_change_release")
-        self.open_release_button.clicked.connect(lambda: self.open_release(self.current.release if self.current else None))
+        self.open_release_button.clicked.connect(
+            lambda: self.open_release(self.current.release if self.current else None)
+        )
         self.bundle_reason = QLabel()
         self.bundle_reason.setObjectName("bundle_reason")
         self.bundle_reason.setProperty("role", "subtle")
@@ -326,8 +369,11 @@ class ChangesPage(QWidget):
         self.scroll.setWidget(self.box)
         # Never narrower than the form's widest row: the form does not scroll sideways.
         self.box.layout().activate()
-        self.scroll.setMinimumWidth(self.box.minimumSizeHint().width()
-                                    + self.scroll.verticalScrollBar().sizeHint().width() + 4)
+        self.scroll.setMinimumWidth(
+            self.box.minimumSizeHint().width()
+            + self.scroll.verticalScrollBar().sizeHint().width()
+            + 4
+        )
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
@@ -351,9 +397,17 @@ class ChangesPage(QWidget):
     # --- building -------------------------------------------------------------------------------
 
     def filter_combos(self) -> list[QComboBox]:
-        return [self.approval_filter, self.category_filter, self.type_filter, self.bundled_filter, self.release_filter]
+        return [
+            self.approval_filter,
+            self.category_filter,
+            self.type_filter,
+            self.bundled_filter,
+            self.release_filter,
+        ]
 
-    def _combo(self, label: str, items: list[tuple[str, str]], any_text: str | None = None) -> QComboBox:
+    def _combo(
+        self, label: str, items: list[tuple[str, str]], any_text: str | None = None
+    ) -> QComboBox:
         combo = QComboBox()
         combo.setObjectName(f"{label.lower()}_filter")
         combo.setAccessibleName(f"{label} filter")
@@ -368,10 +422,18 @@ class ChangesPage(QWidget):
 
     def _size_columns(self) -> None:
         fm = self.fontMetrics()
-        samples = {"key": "CHG-00000", "title": "Upgrade OpenSSL (CVE-2026-1", "type": "Emergency",
-                   "category": "Infrastructure", "approval": "Approved", "risk": "Critical",
-                   "release": "REL-2026-000", "cis": "billing-service", "requester": "Claire Dubois",
-                   "created": "2026-12-31"}
+        samples = {
+            "key": "CHG-00000",
+            "title": "Upgrade OpenSSL (CVE-2026-1",
+            "type": "Emergency",
+            "category": "Infrastructure",
+            "approval": "Approved",
+            "risk": "Critical",
+            "release": "REL-2026-000",
+            "cis": "billing-service",
+            "requester": "Claire Dubois",
+            "created": "2026-12-31",
+        }
         for name, sample in samples.items():
             self.table.setColumnWidth(COLUMN[name], fm.horizontalAdvance(sample) + 24)
 
@@ -410,9 +472,14 @@ class ChangesPage(QWidget):
         self.form.set_completions("requester_email", sorted(people))
         self.form.set_completions("cis", self._ci_names())
         releases = self.store.releases()
-        self._fill(self.release_filter, [(r.key, r.key) for r in sorted(releases, key=lambda r: r.key)])
-        self._fill(self.release_choice, [(f"{r.key} — {r.title}", r.key) for r in sorted(releases, key=lambda r: r.key)],
-                   keep_first=False)
+        self._fill(
+            self.release_filter, [(r.key, r.key) for r in sorted(releases, key=lambda r: r.key)]
+        )
+        self._fill(
+            self.release_choice,
+            [(f"{r.key} — {r.title}", r.key) for r in sorted(releases, key=lambda r: r.key)],
+            keep_first=False,
+        )
         self.apply_filters()
         if keep is not None and not self.select_key(keep):
             self.current = None  # it went away (deleted, or its creation undone)
@@ -442,9 +509,14 @@ class ChangesPage(QWidget):
     # --- filters --------------------------------------------------------------------------------
 
     def apply_filters(self) -> None:
-        self.proxy.set_filters(self.search.text(), approval=self.approval_filter.currentData(),
-                               category=self.category_filter.currentData(), type=self.type_filter.currentData(),
-                               bundled=self.bundled_filter.currentData(), release=self.release_filter.currentData())
+        self.proxy.set_filters(
+            self.search.text(),
+            approval=self.approval_filter.currentData(),
+            category=self.category_filter.currentData(),
+            type=self.type_filter.currentData(),
+            bundled=self.bundled_filter.currentData(),
+            release=self.release_filter.currentData(),
+        )
         self._update_count()
 
     def set_filter(self, combo: QComboBox, value: str) -> None:
@@ -463,7 +535,9 @@ class ChangesPage(QWidget):
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
         noun = "change" if total == 1 else "changes"
-        self.count_label.setText(f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun} shown")
+        self.count_label.setText(
+            f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun} shown"
+        )
 
     def shown_keys(self) -> list[str]:
         return [self.proxy.index(i, 0).data(KEY_ROLE) for i in range(self.proxy.rowCount())]
@@ -478,7 +552,10 @@ class ChangesPage(QWidget):
         if not index.isValid():
             return False
         self.table.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
         self.table.scrollTo(index)
         return True
 
@@ -521,7 +598,10 @@ class ChangesPage(QWidget):
         index = self.proxy.mapFromSource(self.model.index(back, 0)) if back >= 0 else QModelIndex()
         if index.isValid():
             selection.setCurrentIndex(
-                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+                index,
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
         else:
             selection.clearSelection()
             selection.setCurrentIndex(QModelIndex(), QItemSelectionModel.SelectionFlag.NoUpdate)
@@ -534,7 +614,9 @@ class ChangesPage(QWidget):
             self.box.setTitle("New change")
             self.save_button.setText("Add change")
         else:
-            title = c.title if len(c.title) <= 36 else c.title[:35] + "…"  # a group box title never wraps
+            title = (
+                c.title if len(c.title) <= 36 else c.title[:35] + "…"
+            )  # a group box title never wraps
             self.box.setTitle(f"{c.key}: {title}")
             self.box.setToolTip(f"{c.key}: {c.title}")
             self.save_button.setText("Save changes")
@@ -550,14 +632,18 @@ class ChangesPage(QWidget):
         self.release_choice.setVisible(not in_release)
         self.bundle_button.setVisible(not in_release)
         refusal = None if in_release else c.bundle_refusal
-        self.bundle_button.setEnabled(not in_release and refusal is None and self.release_choice.count() > 0)
+        self.bundle_button.setEnabled(
+            not in_release and refusal is None and self.release_choice.count() > 0
+        )
         self.bundle_button.setToolTip(refusal or "Add this change to the chosen release's scope")
         if in_release:
             reason = "Removing it changes the release's scope: approvals already given go back to pending."
         elif refusal:
             reason = f"It cannot be bundled: {refusal}."
         else:
-            reason = "Adding it changes the release's scope: approvals already given go back to pending."
+            reason = (
+                "Adding it changes the release's scope: approvals already given go back to pending."
+            )
         self.bundle_reason.setText(reason)
 
     def new(self) -> None:
@@ -570,7 +656,9 @@ class ChangesPage(QWidget):
         self.table.setCurrentIndex(QModelIndex())
         selection.blockSignals(False)
         self.current = None
-        self.form.set_values({"created_at": dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)})
+        self.form.set_values(
+            {"created_at": dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)}
+        )
         self.draft.filled()
         self._show_mode()
         self.form.editors["key"].setFocus()
@@ -590,7 +678,9 @@ class ChangesPage(QWidget):
         except LocalError:
             return False
         try:
-            key = self._create(values) if self.current is None else self._update(self.current, values)
+            key = (
+                self._create(values) if self.current is None else self._update(self.current, values)
+            )
         except Refused as exc:
             self.form.show_error(exc.field, str(exc))
             return False
@@ -603,14 +693,20 @@ class ChangesPage(QWidget):
 
     def _create(self, values: dict[str, Any]) -> str:
         fields = {k: v for k, v in values.items() if v not in (None, "", [])}
-        return self.store.edit(f"add change {fields.get('key') or ''}".strip(),
-                    Step(op(changes.create_change, fields),
-                         backward_from=lambda key: op(changes.delete_change, key)))
+        return self.store.edit(
+            f"add change {fields.get('key') or ''}".strip(),
+            Step(
+                op(changes.create_change, fields),
+                backward_from=lambda key: op(changes.delete_change, key),
+            ),
+        )
 
     def _update(self, record: Any, values: dict[str, Any]) -> str:
         old = {n: getattr(record, n) for n in FORM_NAMES}
         diff = {k: v for k, v in values.items() if v != old[k]}
-        if "created_at" in diff and show_moment(diff["created_at"]) == show_moment(old["created_at"]):
+        if "created_at" in diff and show_moment(diff["created_at"]) == show_moment(
+            old["created_at"]
+        ):
             del diff["created_at"]  # the form shows minutes: the same minute is no change
         if "cis" in diff and sorted(diff["cis"]) == sorted(old["cis"]):
             del diff["cis"]
@@ -618,9 +714,13 @@ class ChangesPage(QWidget):
             self.store.message.emit(f"{record.key}: nothing to save")
             return record.key
         new_key = diff.get("key") or record.key
-        self.store.edit(f"edit change {record.key}",
-             Step(op(changes.update_change, record.key, diff),
-                  op(changes.update_change, new_key, {k: old[k] for k in diff})))
+        self.store.edit(
+            f"edit change {record.key}",
+            Step(
+                op(changes.update_change, record.key, diff),
+                op(changes.update_change, new_key, {k: old[k] for k in diff}),
+            ),
+        )
         return new_key
 
     def delete(self) -> bool:
@@ -630,8 +730,10 @@ class ChangesPage(QWidget):
         if record is None:
             return False
         try:
-            self.store.edit(f"delete change {record.key}",
-                 Step(op(changes.delete_change, record.key), backward_from=_recreate))
+            self.store.edit(
+                f"delete change {record.key}",
+                Step(op(changes.delete_change, record.key), backward_from=_recreate),
+            )
         except Refused as exc:
             self.form.show_error(None, str(exc))
             return False
@@ -648,9 +750,13 @@ class ChangesPage(QWidget):
         if record is None or not target:
             return False
         try:
-            self.store.edit(f"add {record.key} to {target}",
-                 Step(op(changes.bundle_change, record.key, target),
-                      op(changes.unbundle_change, record.key)))
+            self.store.edit(
+                f"add {record.key} to {target}",
+                Step(
+                    op(changes.bundle_change, record.key, target),
+                    op(changes.unbundle_change, record.key),
+                ),
+            )
         except Refused as exc:
             self._bundle_refused(str(exc))
             return False
@@ -662,9 +768,13 @@ class ChangesPage(QWidget):
         if record is None or record.release is None:
             return False
         try:
-            self.store.edit(f"remove {record.key} from {record.release}",
-                 Step(op(changes.unbundle_change, record.key),
-                      _rebundle(record.key, record.approval, record.release)))
+            self.store.edit(
+                f"remove {record.key} from {record.release}",
+                Step(
+                    op(changes.unbundle_change, record.key),
+                    _rebundle(record.key, record.approval, record.release),
+                ),
+            )
         except Refused as exc:
             self._bundle_refused(str(exc))
             return False
@@ -701,14 +811,18 @@ def _rebundle(key: str, approval: str, release: str) -> list[Call]:
     moment it is put back, then given its own approval status again."""
     if approval == E.ChangeApproval.APPROVED:
         return [op(changes.bundle_change, key, release)]
-    return [op(changes.update_change, key, {"approval": "approved"}),
-            op(changes.bundle_change, key, release),
-            op(changes.update_change, key, {"approval": approval})]
+    return [
+        op(changes.update_change, key, {"approval": "approved"}),
+        op(changes.bundle_change, key, release),
+        op(changes.update_change, key, {"approval": approval}),
+    ]
 
 
 def _recreate(before: dict[str, Any]) -> list[Call]:
     """Undo of a delete: the change again from the fields ``delete_change`` returned."""
-    fields = {k: v for k, v in before.items() if k not in ("id", "release") and v not in (None, "", [])}
+    fields = {
+        k: v for k, v in before.items() if k not in ("id", "release") and v not in (None, "", [])
+    }
     calls = [op(changes.create_change, fields)]
     if before.get("release"):
         calls += _rebundle(before["key"], before["approval"], before["release"])
@@ -730,4 +844,3 @@ def prepare_screenshot(window: Any, _key: str | None) -> None:
         page.reload()
         if page.proxy.rowCount():
             page.table.selectRow(0)
-

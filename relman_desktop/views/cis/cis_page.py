@@ -47,8 +47,14 @@ NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 ANY = ""
 
-TREE_COLUMNS = (("name", "CI"), ("ci_class", "Class"), ("environment", "Environment"),
-                ("criticality", "Criticality"), ("window", "Maint. window"), ("owner", "Owner"))
+TREE_COLUMNS = (
+    ("name", "CI"),
+    ("ci_class", "Class"),
+    ("environment", "Environment"),
+    ("criticality", "Criticality"),
+    ("window", "Maint. window"),
+    ("owner", "Owner"),
+)
 _LEVELS = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 RELATION = {"itself": "itself", "parent": "its parent", "child": "its child"}
 
@@ -89,7 +95,10 @@ class CITreeModel(QAbstractItemModel):
             return node
 
         tops = [r for r in self.rows if not any(p in by_name for p in r.parents)]
-        self.roots = [grow(r, None, i, frozenset({r.name})) for i, r in enumerate(sorted(tops, key=lambda r: r.name))]
+        self.roots = [
+            grow(r, None, i, frozenset({r.name}))
+            for i, r in enumerate(sorted(tops, key=lambda r: r.name))
+        ]
         self.endResetModel()
 
     def _node(self, index: _Index) -> _Node | None:
@@ -121,8 +130,14 @@ class CITreeModel(QAbstractItemModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
         return len(TREE_COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(TREE_COLUMNS):
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # noqa: N802
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(TREE_COLUMNS)
+        ):
             return TREE_COLUMNS[section][1]
         return None
 
@@ -153,8 +168,16 @@ class CITreeModel(QAbstractItemModel):
         if role == NAME_ROLE:
             return node.ci.name
         if role == SORT_ROLE:
-            return _LEVELS.get(node.ci.criticality, 9) if name == "criticality" else self.text(node.ci, name).casefold()
-        if role == Qt.ItemDataRole.FontRole and name == "criticality" and node.ci.criticality in ("high", "critical"):
+            return (
+                _LEVELS.get(node.ci.criticality, 9)
+                if name == "criticality"
+                else self.text(node.ci, name).casefold()
+            )
+        if (
+            role == Qt.ItemDataRole.FontRole
+            and name == "criticality"
+            and node.ci.criticality in ("high", "critical")
+        ):
             font = QFont()
             font.setBold(True)
             return font
@@ -205,8 +228,16 @@ class CIFilterProxy(QSortFilterProxyModel):
         ci = node.ci
         if self.environment and (ci.environment or "") != self.environment:
             return False
-        text = " ".join((ci.name, ci.ci_class, ci.environment or "", ci.criticality, ci.owner_email or "",
-                         model.owners.get(ci.owner_email or "", ""))).lower()
+        text = " ".join(
+            (
+                ci.name,
+                ci.ci_class,
+                ci.environment or "",
+                ci.criticality,
+                ci.owner_email or "",
+                model.owners.get(ci.owner_email or "", ""),
+            )
+        ).lower()
         return all(w in text for w in self._words)
 
 
@@ -227,7 +258,10 @@ CHANGE_COLUMNS = (
 
 
 def _via(via: list[dict[str, str]]) -> str:
-    return "; ".join(v["ci"] if v["relation"] == "itself" else f"{v['ci']} ({RELATION[v['relation']]})" for v in via)
+    return "; ".join(
+        v["ci"] if v["relation"] == "itself" else f"{v['ci']} ({RELATION[v['relation']]})"
+        for v in via
+    )
 
 
 class CIsPage(QWidget):
@@ -274,9 +308,18 @@ class CIsPage(QWidget):
         self.tree.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.tree.header().setStretchLastSection(True)
         fm = self.fontMetrics()
-        for column, sample in enumerate(("billing-service-staging", "Application", "Environment",
-                                         "Criticality", "Maint. window")):
-            self.tree.setColumnWidth(column, fm.horizontalAdvance(sample) + (40 if column == 0 else 16))
+        for column, sample in enumerate(
+            (
+                "billing-service-staging",
+                "Application",
+                "Environment",
+                "Criticality",
+                "Maint. window",
+            )
+        ):
+            self.tree.setColumnWidth(
+                column, fm.horizontalAdvance(sample) + (40 if column == 0 else 16)
+            )
         self.tree.selectionModel().currentRowChanged.connect(lambda *_: self._selected())
 
         left = QWidget()
@@ -301,9 +344,15 @@ class CIsPage(QWidget):
         self.facts: dict[str, QLabel] = {}
         facts = QFormLayout()
         facts.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        for name, label in (("class", "Class"), ("environment", "Environment"), ("owner", "Owner"),
-                            ("criticality", "Criticality"), ("window", "Maintenance window"),
-                            ("parents", "Parents"), ("children", "Children")):
+        for name, label in (
+            ("class", "Class"),
+            ("environment", "Environment"),
+            ("owner", "Owner"),
+            ("criticality", "Criticality"),
+            ("window", "Maintenance window"),
+            ("parents", "Parents"),
+            ("children", "Children"),
+        ):
             value = QLabel()
             value.setObjectName(f"ci_{name}")
             value.setWordWrap(True)
@@ -314,17 +363,23 @@ class CIsPage(QWidget):
         self.summary.setObjectName("impact_summary")
         self.summary.setWordWrap(True)
         self.release_model = RowsModel(RELEASE_COLUMNS, self)
-        self.release_table = self._impact_table(self.release_model, "impact_releases", "Releases touching this CI")
+        self.release_table = self._impact_table(
+            self.release_model, "impact_releases", "Releases touching this CI"
+        )
         self.release_table.doubleClicked.connect(self._open_release)
         self.change_model = RowsModel(CHANGE_COLUMNS, self)
-        self.change_table = self._impact_table(self.change_model, "impact_changes", "Changes touching this CI")
+        self.change_table = self._impact_table(
+            self.change_model, "impact_changes", "Changes touching this CI"
+        )
         self.change_table.doubleClicked.connect(self._open_change)
         releases_box = QGroupBox("Releases touching it")
         QVBoxLayout(releases_box).addWidget(self.release_table)
         changes_box = QGroupBox("Changes touching it")
         QVBoxLayout(changes_box).addWidget(self.change_table)
-        hint = QLabel("Through the CI itself, its parents and its children. Double-click a release to open it, "
-                      "a change to see it on the Changes page.")
+        hint = QLabel(
+            "Through the CI itself, its parents and its children. Double-click a release to open it, "
+            "a change to see it on the Changes page."
+        )
         hint.setProperty("role", "subtle")
         hint.setWordWrap(True)
 
@@ -352,7 +407,12 @@ class CIsPage(QWidget):
         layout.setContentsMargins(8, 8, 8, 4)
         layout.addWidget(self.splitter)
 
-        for signal in (store.cis_changed, store.people_changed, store.releases_changed, store.workflow_changed):
+        for signal in (
+            store.cis_changed,
+            store.people_changed,
+            store.releases_changed,
+            store.workflow_changed,
+        ):
             signal.connect(lambda *_a: self.refresh())
         store.changes_changed.connect(lambda _k: self.refresh())
         store.release_changed.connect(lambda _k: self.refresh())
@@ -400,10 +460,14 @@ class CIsPage(QWidget):
             self.environment_filter.removeItem(1)
         for env in sorted({r.environment for r in rows if r.environment}):
             self.environment_filter.addItem(words(env), env)
-        self.environment_filter.setCurrentIndex(max(0, self.environment_filter.findData(current_env)))
+        self.environment_filter.setCurrentIndex(
+            max(0, self.environment_filter.findData(current_env))
+        )
         self.environment_filter.blockSignals(False)
         self.apply_filter()
-        self.tree.resizeColumnToContents(0)  # the names, indented, decide how wide the first column is
+        self.tree.resizeColumnToContents(
+            0
+        )  # the names, indented, decide how wide the first column is
         if keep is None or not self.select(keep):
             self.current = None
             self.show_impact(None)
@@ -420,7 +484,10 @@ class CIsPage(QWidget):
         if not index.isValid():
             return False
         self.tree.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
         self.tree.scrollTo(index)
         self._selected()
         return True
@@ -439,7 +506,9 @@ class CIsPage(QWidget):
             self.impact = None if result is Store.FAILED else result
         self.edit_button.setEnabled(ci is not None)
         if ci is None:
-            self.heading.setText("No CI selected" if self.model.rows else "No configuration items in this plan")
+            self.heading.setText(
+                "No CI selected" if self.model.rows else "No configuration items in this plan"
+            )
             for label in self.facts.values():
                 label.setText("")
             self.summary.setText("Choose a CI to see the releases and changes that touch it.")
@@ -450,9 +519,13 @@ class CIsPage(QWidget):
         self.facts["class"].setText(words(ci.ci_class))
         self.facts["environment"].setText(ci.environment or "—")
         owner = self.model.owners.get(ci.owner_email or "")
-        self.facts["owner"].setText(f"{owner} <{ci.owner_email}>" if owner else ci.owner_email or "—")
+        self.facts["owner"].setText(
+            f"{owner} <{ci.owner_email}>" if owner else ci.owner_email or "—"
+        )
         self.facts["criticality"].setText(words(ci.criticality))
-        self.facts["window"].setText("Required for changes" if ci.requires_maintenance_window else "Not required")
+        self.facts["window"].setText(
+            "Required for changes" if ci.requires_maintenance_window else "Not required"
+        )
         self.facts["parents"].setText(", ".join(ci.parents) or "none")
         self.facts["children"].setText(", ".join(ci.children) or "none")
         impact = self.impact
@@ -470,14 +543,19 @@ class CIsPage(QWidget):
         still_open = sum(1 for r in releases if r["status"] not in ended)
         self.summary.setText(
             f"{n_r} release{'s' if n_r != 1 else ''} ({still_open} not finished) and "
-            f"{n_c} change{'s' if n_c != 1 else ''} touch {ci.name}, its parents or its children.")
+            f"{n_c} change{'s' if n_c != 1 else ''} touch {ci.name}, its parents or its children."
+        )
 
     def _terminal_states(self) -> set[str]:
         """The workflow's end states (Closed, Cancelled… as this plan names them)."""
         from relman_desktop.services import workflow
 
         result = self.store.call(workflow.list_states)
-        return set() if result is Store.FAILED else {st.name for st in result if st.category == "terminal"}
+        return (
+            set()
+            if result is Store.FAILED
+            else {st.name for st in result if st.category == "terminal"}
+        )
 
     def impact_release_keys(self) -> list[str]:
         return [r["key"] for r in self.release_model.rows]
@@ -538,4 +616,3 @@ def prepare_screenshot(window: Any, _key: str | None) -> None:
                 break
         if best is not None:
             page.select(best)
-

@@ -56,7 +56,9 @@ class ColumnChooser(QObject):
         self.natural = {n: table.columnWidth(i) for i, n in enumerate(self.names)}
         stored = settings.hidden_columns(name) if settings is not None else None
         self.chosen: set[str] | None = (
-            {n for n in stored if n in self.titles and n not in self.always} if stored is not None else None
+            {n for n in stored if n in self.titles and n not in self.always}
+            if stored is not None
+            else None
         )
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._menu)
@@ -78,9 +80,15 @@ class ColumnChooser(QObject):
 
     def set_hidden(self, names: Sequence[str] | None) -> None:
         """The user's choice (``None``: fit to the window again), kept in the settings."""
-        self.chosen = None if names is None else {n for n in names if n in self.titles and n not in self.always}
+        self.chosen = (
+            None
+            if names is None
+            else {n for n in names if n in self.titles and n not in self.always}
+        )
         if self.settings is not None:
-            self.settings.set_hidden_columns(self.name, None if self.chosen is None else sorted(self.chosen))
+            self.settings.set_hidden_columns(
+                self.name, None if self.chosen is None else sorted(self.chosen)
+            )
         self.fit()
 
     # --- fitting ----------------------------------------------------------------------------
@@ -106,8 +114,11 @@ class ColumnChooser(QObject):
                     self.table.setColumnHidden(i, n in hide)
             if self.stretch is not None and self.stretch not in hide:
                 i = self.names.index(self.stretch)
-                others = sum(self.table.columnWidth(j) for j, n in enumerate(self.names)
-                             if n != self.stretch and n not in hide)
+                others = sum(
+                    self.table.columnWidth(j)
+                    for j, n in enumerate(self.names)
+                    if n != self.stretch and n not in hide
+                )
                 self.table.setColumnWidth(i, max(self.natural[self.stretch], available - others))
         finally:
             self._fitting = False
@@ -115,7 +126,9 @@ class ColumnChooser(QObject):
     def contents_sized(self) -> None:
         """The table just sized its columns to their contents (``resizeColumnsToContents``):
         those widths are now the natural ones, the stretch column's included; fit again."""
-        self.natural = {n: self.table.columnWidth(i) or self.natural[n] for i, n in enumerate(self.names)}
+        self.natural = {
+            n: self.table.columnWidth(i) or self.natural[n] for i, n in enumerate(self.names)
+        }
         self.fit()
 
     def _resized_by_user(self, index: int, _old: int, new: int) -> None:

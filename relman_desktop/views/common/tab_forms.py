@@ -85,7 +85,9 @@ class RowsModel(QAbstractTableModel):
             return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # noqa: N802
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
@@ -144,7 +146,7 @@ class LocalError(ValueError):
 
 
 def parse_moment(text: str, label: str, tz: ZoneInfo | None = None) -> dt.datetime | None:
-    """"2026-12-01 22:00" read as wall time in ``tz`` (the machine's zone when None); aware."""
+    """ "2026-12-01 22:00" read as wall time in ``tz`` (the machine's zone when None); aware."""
     text = text.strip()
     if not text:
         return None
@@ -180,8 +182,12 @@ class Field:
     default: Any = None
 
 
-def choices_of(enum: Any, *, blank: str | None = None, upper: Sequence[str] = ("uat",)) -> tuple[tuple[str, str], ...]:
-    items = tuple(((m.value.upper() if m.value in upper else words(m.value)), m.value) for m in enum)
+def choices_of(
+    enum: Any, *, blank: str | None = None, upper: Sequence[str] = ("uat",)
+) -> tuple[tuple[str, str], ...]:
+    items = tuple(
+        ((m.value.upper() if m.value in upper else words(m.value)), m.value) for m in enum
+    )
     return ((blank, ""),) + items if blank is not None else items
 
 
@@ -200,8 +206,14 @@ class Form(QWidget):
 
     edited = Signal()
 
-    def __init__(self, fields: Sequence[Field], *, columns: int = 1, tz: Callable[[], ZoneInfo | None] | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        fields: Sequence[Field],
+        *,
+        columns: int = 1,
+        tz: Callable[[], ZoneInfo | None] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.specs = {f.name: f for f in fields}
         self.editors: dict[str, QWidget] = {}
@@ -383,8 +395,10 @@ class Form(QWidget):
             try:
                 return json.loads(text)
             except json.JSONDecodeError as exc:
-                raise LocalError(f"{spec.label}: not valid JSON ({exc.msg} at line {exc.lineno}, "
-                                 f"column {exc.colno})") from None
+                raise LocalError(
+                    f"{spec.label}: not valid JSON ({exc.msg} at line {exc.lineno}, "
+                    f"column {exc.colno})"
+                ) from None
         text = w.text().strip()  # type: ignore[attr-defined]
         if spec.kind == "int":
             if not text:
@@ -449,11 +463,19 @@ class Form(QWidget):
         return label.text() if not label.isHidden() else ""
 
     def all_errors(self) -> str:
-        return " ".join(t for t in [self.error_text()] + [self.error_text(n) for n in self.errors] if t)
+        return " ".join(
+            t for t in [self.error_text()] + [self.error_text(n) for n in self.errors] if t
+        )
 
 
-ALIASES = {"external_key": "key", "closed_by_email": "closed_by", "owner_email": "owner_email",
-           "scope_environment": "environment", "from_state": "from_state", "to_state": "to_state"}
+ALIASES = {
+    "external_key": "key",
+    "closed_by_email": "closed_by",
+    "owner_email": "owner_email",
+    "scope_environment": "environment",
+    "from_state": "from_state",
+    "to_state": "to_state",
+}
 
 
 def _field_of(name: str | None, fields: dict[str, Any]) -> str | None:
@@ -469,7 +491,12 @@ def _field_of(name: str | None, fields: dict[str, Any]) -> str | None:
     if head in fields:
         return head
     for candidate in ("body", "json"):
-        if candidate in fields and head in ("tasks", "approval_stages", "required_tests", "rollback_rehearsal_days"):
+        if candidate in fields and head in (
+            "tasks",
+            "approval_stages",
+            "required_tests",
+            "rollback_rehearsal_days",
+        ):
             return candidate
     return None
 

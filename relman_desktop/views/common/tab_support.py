@@ -31,7 +31,11 @@ class NamedColumnsModel(QAbstractTableModel):
 
     def cell(self, index: _Index) -> tuple[Any, str] | None:
         """The row and the field name behind ``index``, or None outside the table."""
-        if not index.isValid() or index.row() >= len(self.rows) or index.column() >= len(self.columns):
+        if (
+            not index.isValid()
+            or index.row() >= len(self.rows)
+            or index.column() >= len(self.columns)
+        ):
             return None
         return self.rows[index.row()], self.columns[index.column()][0]
 
@@ -41,19 +45,29 @@ class NamedColumnsModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self.columns)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # noqa: N802
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
             return self.columns[section][1]
-        if self.numbered_rows and orientation == Qt.Orientation.Vertical and 0 <= section < len(self.rows):
+        if (
+            self.numbered_rows
+            and orientation == Qt.Orientation.Vertical
+            and 0 <= section < len(self.rows)
+        ):
             return str(section + 1)
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
 
 
 class Notice(QLabel):

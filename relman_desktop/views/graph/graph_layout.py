@@ -118,7 +118,9 @@ def _layout_component(keys: list[str], edges: list[tuple[str, str]], w: float, h
     sug = _Sugiyama(core)
     sug.xspace = ROW_GAP
     sug.yspace = COLUMN_GAP
-    sug.init_all(inverted_edges=[], optimize=True)  # no loops; roots pulled next to their dependents
+    sug.init_all(
+        inverted_edges=[], optimize=True
+    )  # no loops; roots pulled next to their dependents
     sug.draw(N=1.5)
 
     # Columns (layers) and the order of every box and dummy point within its column.

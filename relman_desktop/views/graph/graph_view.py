@@ -122,7 +122,9 @@ class NodeItem(QGraphicsItem):
     def box(self) -> QRectF:
         return QRectF(-self.w / 2, -self.h / 2, self.w, self.h)
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: Any = None) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: Any = None
+    ) -> None:
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         pal = widget.palette() if widget is not None else None
         base = pal.base().color() if pal else QColor("#ffffff")
@@ -154,8 +156,11 @@ class NodeItem(QGraphicsItem):
             font.setBold(True)
             painter.setFont(font)
             painter.setPen(text)
-            painter.drawText(rect.adjusted(14, 0, -4, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                             self.key)
+            painter.drawText(
+                rect.adjusted(14, 0, -4, 0),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                self.key,
+            )
             self._badges(painter, rect, font)
             return
         inner = rect.adjusted(16, 4, -8, -4)
@@ -166,22 +171,29 @@ class NodeItem(QGraphicsItem):
         painter.setPen(text)
         fm = QFontMetricsF(font)
         line_h = fm.height()
-        painter.drawText(QRectF(inner.left(), inner.top(), inner.width(), line_h),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         fm.elidedText(self.key, Qt.TextElideMode.ElideRight, inner.width()))
+        painter.drawText(
+            QRectF(inner.left(), inner.top(), inner.width(), line_h),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            fm.elidedText(self.key, Qt.TextElideMode.ElideRight, inner.width()),
+        )
         font.setBold(False)
         font.setPixelSize(12)
         painter.setFont(font)
         fm2 = QFontMetricsF(font)
         title = fm2.elidedText(self.node.title, Qt.TextElideMode.ElideRight, inner.width())
-        painter.drawText(QRectF(inner.left(), inner.top() + line_h, inner.width(), fm2.height()),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+        painter.drawText(
+            QRectF(inner.left(), inner.top() + line_h, inner.width(), fm2.height()),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            title,
+        )
         font.setItalic(True)
         painter.setFont(font)
         status_text = self.node.status + ("  · critical" if self.critical else "")
-        painter.drawText(QRectF(inner.left(), inner.top() + line_h + fm2.height(), inner.width(), fm2.height()),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         fm2.elidedText(status_text, Qt.TextElideMode.ElideRight, inner.width()))
+        painter.drawText(
+            QRectF(inner.left(), inner.top() + line_h + fm2.height(), inner.width(), fm2.height()),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            fm2.elidedText(status_text, Qt.TextElideMode.ElideRight, inner.width()),
+        )
         font.setItalic(False)
         self._badges(painter, rect, font)
 
@@ -220,7 +232,9 @@ class EdgeItem(QGraphicsPathItem):
         self.violated = False
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         self.setZValue(3 if critical else 1)
-        self.setToolTip(f"{edge.dependent} depends on {edge.prerequisite} ({edge.kind}) — select and press Delete to remove")
+        self.setToolTip(
+            f"{edge.dependent} depends on {edge.prerequisite} ({edge.kind}) — select and press Delete to remove"
+        )
         path = QPainterPath(points[0])
         for a, b in zip(points, points[1:], strict=False):
             if a.x() == b.x() or a.y() == b.y():
@@ -244,7 +258,9 @@ class EdgeItem(QGraphicsPathItem):
     def boundingRect(self) -> QRectF:  # noqa: N802
         return super().boundingRect().adjusted(-40, -14, 40, 14)
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: Any = None) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: Any = None
+    ) -> None:
         colour = CRITICAL if self.critical else EDGE
         if self.violated:
             colour = CONFLICT
@@ -257,11 +273,13 @@ class EdgeItem(QGraphicsPathItem):
         painter.drawPath(self.path())
         size = 9 + width
         a = self.angle
-        head = QPolygonF([
-            self.tip,
-            self.tip - QPointF(math.cos(a - 0.4) * size, math.sin(a - 0.4) * size),
-            self.tip - QPointF(math.cos(a + 0.4) * size, math.sin(a + 0.4) * size),
-        ])
+        head = QPolygonF(
+            [
+                self.tip,
+                self.tip - QPointF(math.cos(a - 0.4) * size, math.sin(a - 0.4) * size),
+                self.tip - QPointF(math.cos(a + 0.4) * size, math.sin(a + 0.4) * size),
+            ]
+        )
         painter.setPen(QPen(colour, 1))
         painter.setBrush(colour)
         painter.drawPolygon(head)
@@ -283,7 +301,6 @@ class EdgeItem(QGraphicsPathItem):
 
 
 # --- undoable edits -----------------------------------------------------------------------------
-
 
 
 # --- the canvas ------------------------------------------------------------------------------------
@@ -347,7 +364,7 @@ class GraphCanvas(QGraphicsView):
     def wheelEvent(self, event: Any) -> None:  # noqa: N802
         steps = event.angleDelta().y() / 120
         if steps:
-            self.zoom(1.15 ** steps)
+            self.zoom(1.15**steps)
         event.accept()
 
     def keyPressEvent(self, event: Any) -> None:  # noqa: N802
@@ -384,7 +401,9 @@ class GraphCanvas(QGraphicsView):
                 node.setSelected(True)
                 event.accept()
                 return
-            edge = next((i for i in self.items(event.position().toPoint()) if isinstance(i, EdgeItem)), None)
+            edge = next(
+                (i for i in self.items(event.position().toPoint()) if isinstance(i, EdgeItem)), None
+            )
             if edge is not None:
                 self.scene().clearSelection()
                 edge.setSelected(True)
@@ -452,7 +471,9 @@ class GraphView(QWidget):
         self.app_filter.setObjectName("graph_app_filter")
         self.app_filter.setAccessibleName("Filter by application")
         self.show_isolated = QCheckBox("Releases without dependencies")
-        self.show_isolated.setToolTip("Also show releases that neither depend on nor are depended on by another")
+        self.show_isolated.setToolTip(
+            "Also show releases that neither depend on nor are depended on by another"
+        )
         self.up_levels, self.down_levels = QSpinBox(), QSpinBox()
         for box, what in ((self.up_levels, "prerequisites"), (self.down_levels, "dependents")):
             box.setRange(0, 20)
@@ -467,7 +488,9 @@ class GraphView(QWidget):
         self.shift_days.setSuffix(" d")
         self.shift_days.setAccessibleName("What-if shift in days")
         self.what_if_button = QPushButton("What if…")
-        self.what_if_button.setToolTip("Show what moves and what breaks if the selected release slips")
+        self.what_if_button.setToolTip(
+            "Show what moves and what breaks if the selected release slips"
+        )
         self.apply_button = QPushButton("Apply")
         self.cancel_button = QPushButton("Cancel")
         self.fit_button = QPushButton("Fit")
@@ -516,7 +539,9 @@ class GraphView(QWidget):
         self.show_isolated.toggled.connect(lambda _on: self._rebuild(fit=True))
         self.focus_button.clicked.connect(lambda: self.focus_on(self.selected_key))
         self.unfocus_button.clicked.connect(lambda: self.focus_on(None))
-        self.what_if_button.clicked.connect(lambda: self.show_what_if(self.selected_key, self.shift_days.value()))
+        self.what_if_button.clicked.connect(
+            lambda: self.show_what_if(self.selected_key, self.shift_days.value())
+        )
         self.apply_button.clicked.connect(self.apply_what_if)
         self.cancel_button.clicked.connect(self.cancel_what_if)
         self.fit_button.clicked.connect(self.canvas.fit)
@@ -588,9 +613,12 @@ class GraphView(QWidget):
         if app and app != ALL_APPS:
             keys = {n.key for n in g.nodes if n.application == app}
         if self.focus_key is not None and g.node(self.focus_key) is not None:
-            keys &= G.neighbourhood(g.digraph(), self.focus_key, self.up_levels.value(), self.down_levels.value())
+            keys &= G.neighbourhood(
+                g.digraph(), self.focus_key, self.up_levels.value(), self.down_levels.value()
+            )
         linked = {e.prerequisite for e in g.edges if e.dependent in keys} | {
-            e.dependent for e in g.edges if e.prerequisite in keys}
+            e.dependent for e in g.edges if e.prerequisite in keys
+        }
         self.hidden_isolated = 0
         many = len(keys) > 300  # a grid of thousands of unlinked boxes helps nobody
         if not self.show_isolated.isChecked() and (g.edges or many) and self.focus_key is None:
@@ -607,7 +635,9 @@ class GraphView(QWidget):
         self.nodes, self.edges = {}, {}
         from .graph_layout import layered_layout  # grandalf (and numpy): loaded when first drawn
 
-        lay = layered_layout([n.key for n in sub.nodes], [(e.prerequisite, e.dependent) for e in sub.edges])
+        lay = layered_layout(
+            [n.key for n in sub.nodes], [(e.prerequisite, e.dependent) for e in sub.edges]
+        )
         self.layout_result = lay
         chain = set(self.graph.critical_chain)
         critical_edges = self.graph.critical_edges()
@@ -637,8 +667,11 @@ class GraphView(QWidget):
         if self.what_if is not None:
             self._paint_what_if()
         if self.hidden_isolated and not self.message.property("sticky"):
-            self.show_message(f"{self.hidden_isolated} releases without dependencies are hidden "
-                              "(tick “Releases without dependencies” to show them).", sticky=False)
+            self.show_message(
+                f"{self.hidden_isolated} releases without dependencies are hidden "
+                "(tick “Releases without dependencies” to show them).",
+                sticky=False,
+            )
         if fit:
             self.canvas.fit_readable()
 
@@ -646,7 +679,10 @@ class GraphView(QWidget):
 
     def show_message(self, text: str, *, error: bool = False, sticky: bool = True) -> None:
         """A one-line note above the graph (never a dialog); errors are marked in words too."""
-        self.message.setText(("Refused: " if error and not text.startswith(("Refused", "Undo", "Redo")) else "") + text)
+        self.message.setText(
+            ("Refused: " if error and not text.startswith(("Refused", "Undo", "Redo")) else "")
+            + text
+        )
         self.message.setProperty("role", "error" if error else "subtle")
         self.message.setProperty("sticky", sticky)
         self.message.style().unpolish(self.message)
@@ -682,19 +718,30 @@ class GraphView(QWidget):
     def connect_releases(self, prerequisite: str, dependent: str, kind: str = "before") -> bool:
         """``dependent`` depends on ``prerequisite`` (a drag from the first box to the second).
         The service refuses a loop (naming it) or a dependency that is already there."""
-        step = Step(op(graph.add_dependency, dependent, prerequisite, kind),
-                    op(graph.remove_dependency, dependent, prerequisite))
+        step = Step(
+            op(graph.add_dependency, dependent, prerequisite, kind),
+            op(graph.remove_dependency, dependent, prerequisite),
+        )
         if not self._edit(f"make {dependent} depend on {prerequisite}", step):
             return False
         self.show_message(f"{dependent} now depends on {prerequisite} (Ctrl+Z to undo)")
         return True
 
     def remove_dependency(self, prerequisite: str, dependent: str) -> bool:
-        edge = next((e for e in self.graph.edges if e.prerequisite == prerequisite and e.dependent == dependent), None)
+        edge = next(
+            (
+                e
+                for e in self.graph.edges
+                if e.prerequisite == prerequisite and e.dependent == dependent
+            ),
+            None,
+        )
         if edge is None:
             return False
-        step = Step(op(graph.remove_dependency, dependent, prerequisite),
-                    op(graph.add_dependency, dependent, prerequisite, edge.kind))
+        step = Step(
+            op(graph.remove_dependency, dependent, prerequisite),
+            op(graph.add_dependency, dependent, prerequisite, edge.kind),
+        )
         if not self._edit(f"remove {dependent}'s dependency on {prerequisite}", step):
             return False
         self.show_message(f"{dependent} no longer depends on {prerequisite} (Ctrl+Z to undo)")
@@ -716,15 +763,26 @@ class GraphView(QWidget):
         self._rebuild()
         releases = [m for m in result.moved if m.kind == "release"]
         tasks = [m for m in result.moved if m.kind == "task"]
-        parts = [f"What if {key} slips {days:+d} days: {len(releases)} release(s) and {len(tasks)} task(s) move"]
+        parts = [
+            f"What if {key} slips {days:+d} days: {len(releases)} release(s) and {len(tasks)} task(s) move"
+        ]
         if result.new_conflicts:
-            parts.append(f"{len(result.new_conflicts)} new conflict(s): "
-                         + "; ".join(f"{c.rule} {', '.join(c.releases)}" for c in result.new_conflicts[:4]))
+            parts.append(
+                f"{len(result.new_conflicts)} new conflict(s): "
+                + "; ".join(f"{c.rule} {', '.join(c.releases)}" for c in result.new_conflicts[:4])
+            )
         if result.prerequisite_violations:
-            parts.append("deploys before its prerequisite: "
-                         + ", ".join(f"{v.release} (needs {v.prerequisite})" for v in result.prerequisite_violations))
+            parts.append(
+                "deploys before its prerequisite: "
+                + ", ".join(
+                    f"{v.release} (needs {v.prerequisite})" for v in result.prerequisite_violations
+                )
+            )
         if result.freezes_hit:
-            parts.append("freeze hit: " + ", ".join(f"{f['release']} in {f['window']}" for f in result.freezes_hit))
+            parts.append(
+                "freeze hit: "
+                + ", ".join(f"{f['release']} in {f['window']}" for f in result.freezes_hit)
+            )
         self.show_message(". ".join(parts) + ". Apply or Cancel.", error=False)
         self._set_what_if_buttons()
         return result
@@ -752,9 +810,11 @@ class GraphView(QWidget):
         result, self.what_if = self.what_if, None
         self._set_what_if_buttons()
         # One step for the whole shift: undo restores every date it wrote, redo writes them again.
-        step = Step(op(impact.apply_shift, result.key, result.shift_days),
-                    backward_from=lambda applied: op(impact.restore_dates, applied.before),
-                    replay=lambda applied: op(impact.reapply_shift, applied))
+        step = Step(
+            op(impact.apply_shift, result.key, result.shift_days),
+            backward_from=lambda applied: op(impact.restore_dates, applied.before),
+            replay=lambda applied: op(impact.reapply_shift, applied),
+        )
         if not self._edit(f"shift {result.key} by {result.shift_days:+d} days", step):
             self._rebuild()  # the what-if outlines go; the refusal stays in the message line
             return False
@@ -796,11 +856,15 @@ def _render_scene(scene: QGraphicsScene, target: Path, suffix: str) -> bool:
         source = QRectF(0, 0, 200, 100)
     if suffix == ".png":
         scale = min(2.0, 16000 / max(source.width(), source.height()))
-        image = QImage(QSize(max(1, int(source.width() * scale)), max(1, int(source.height() * scale))),
-                       QImage.Format.Format_ARGB32)
+        image = QImage(
+            QSize(max(1, int(source.width() * scale)), max(1, int(source.height() * scale))),
+            QImage.Format.Format_ARGB32,
+        )
         image.fill(QColor("#ffffff"))
         painter = QPainter(image)
-        painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        painter.setRenderHints(
+            QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
+        )
         scene.render(painter, QRectF(image.rect()), source)
         painter.end()
         from ..shell.screenshot import png_bytes
@@ -825,7 +889,9 @@ def _render_scene(scene: QGraphicsScene, target: Path, suffix: str) -> bool:
         writer.setTitle("Release dependencies")
         writer.setPageSize(QPageSize(QPageSize.PageSizeId.A3))
         landscape = source.width() >= source.height()
-        writer.setPageOrientation(QPageLayout.Orientation.Landscape if landscape else QPageLayout.Orientation.Portrait)
+        writer.setPageOrientation(
+            QPageLayout.Orientation.Landscape if landscape else QPageLayout.Orientation.Portrait
+        )
         writer.setResolution(150)
         painter = QPainter(writer)
         page = QRectF(painter.viewport())
@@ -858,8 +924,13 @@ def export_graph_file(ctx: Any, path: str | Path, *, keys: Iterable[str] | None 
 def page_factory(store: Any, window: Any) -> QWidget:
     view = GraphView(store)
     view.release_selected.connect(store.selection.set)  # the one selection (see Store.selection)
-    store.selection.changed.connect(lambda key: view.select_release(key)
-                                    if key and key != view.selected_key and key in view.nodes else None)
+    store.selection.changed.connect(
+        lambda key: (
+            view.select_release(key)
+            if key and key != view.selected_key and key in view.nodes
+            else None
+        )
+    )
     window.graph_view = view
     return view
 

@@ -60,20 +60,62 @@ class KpiSpec:
 
 
 KPI_SPECS: tuple[KpiSpec, ...] = (
-    KpiSpec("release_success_rate", "Release success rate", "release_success_rate", "rate", None,
-            "Deployed releases without a failed production deployment ÷ deployed releases."),
-    KpiSpec("deployment_frequency", "Deployment frequency", "deployments", "count", "deployment_frequency",
-            "Finished production deployments per period."),
-    KpiSpec("change_failure_rate", "Change failure rate", "change_failure_rate", "rate", "change_failure_rate",
-            "Deployed changes that degraded service ÷ deployed changes."),
-    KpiSpec("mttr", "Time to restore (MTTR)", "mttr_hours_median", "hours", "mttr",
-            "Restored at − failure detected at, over failed deployments (median; mean dashed)."),
-    KpiSpec("lead_time", "Lead time for changes", "lead_time_hours_median", "hours", "lead_time",
-            "Release deployed at − change created at (median)."),
-    KpiSpec("on_time_delivery", "On-time delivery", "on_time_delivery", "rate", None,
-            "Releases deployed by their planned end ÷ deployed releases."),
-    KpiSpec("approval_cycle", "Approval cycle time", "approval_cycle_hours_median", "hours", None,
-            "Decided at − requested at, over decided approvals (median)."),
+    KpiSpec(
+        "release_success_rate",
+        "Release success rate",
+        "release_success_rate",
+        "rate",
+        None,
+        "Deployed releases without a failed production deployment ÷ deployed releases.",
+    ),
+    KpiSpec(
+        "deployment_frequency",
+        "Deployment frequency",
+        "deployments",
+        "count",
+        "deployment_frequency",
+        "Finished production deployments per period.",
+    ),
+    KpiSpec(
+        "change_failure_rate",
+        "Change failure rate",
+        "change_failure_rate",
+        "rate",
+        "change_failure_rate",
+        "Deployed changes that degraded service ÷ deployed changes.",
+    ),
+    KpiSpec(
+        "mttr",
+        "Time to restore (MTTR)",
+        "mttr_hours_median",
+        "hours",
+        "mttr",
+        "Restored at − failure detected at, over failed deployments (median; mean dashed).",
+    ),
+    KpiSpec(
+        "lead_time",
+        "Lead time for changes",
+        "lead_time_hours_median",
+        "hours",
+        "lead_time",
+        "Release deployed at − change created at (median).",
+    ),
+    KpiSpec(
+        "on_time_delivery",
+        "On-time delivery",
+        "on_time_delivery",
+        "rate",
+        None,
+        "Releases deployed by their planned end ÷ deployed releases.",
+    ),
+    KpiSpec(
+        "approval_cycle",
+        "Approval cycle time",
+        "approval_cycle_hours_median",
+        "hours",
+        None,
+        "Decided at − requested at, over decided approvals (median).",
+    ),
 )
 
 TIER_COLORS = {
@@ -104,7 +146,9 @@ def fmt_hours(value: float | None) -> str:
 def headline(spec: KpiSpec, report: dict[str, Any]) -> tuple[str, str]:
     """The big number of one KPI and the line under it."""
     if spec.name == "release_success_rate":
-        return fmt_rate(report["release_success_rate"]), f"{report['releases_deployed']} deployed releases"
+        return fmt_rate(
+            report["release_success_rate"]
+        ), f"{report['releases_deployed']} deployed releases"
     if spec.name == "deployment_frequency":
         df = report["deployment_frequency"]
         per_week = df.get("per_week")
@@ -112,14 +156,22 @@ def headline(spec: KpiSpec, report: dict[str, Any]) -> tuple[str, str]:
         bucket = df.get("bucket")
         return value, f"{df['count']} production deployments" + (f" · {bucket}" if bucket else "")
     if spec.name == "change_failure_rate":
-        return fmt_rate(report["change_failure_rate"]), f"{report['changes_deployed']} deployed changes"
+        return fmt_rate(
+            report["change_failure_rate"]
+        ), f"{report['changes_deployed']} deployed changes"
     if spec.name == "mttr":
         m = report["mttr_hours"]
-        return fmt_hours(m["median"]), f"median · mean {fmt_hours(m['mean'])} · {m['failed_deployments']} failed"
+        return fmt_hours(
+            m["median"]
+        ), f"median · mean {fmt_hours(m['mean'])} · {m['failed_deployments']} failed"
     if spec.name == "lead_time":
-        return fmt_hours(report["lead_time_hours"]["median"]), f"median over {report['changes_deployed']} changes"
+        return fmt_hours(
+            report["lead_time_hours"]["median"]
+        ), f"median over {report['changes_deployed']} changes"
     if spec.name == "on_time_delivery":
-        return fmt_rate(report["on_time_delivery"]), f"{report['releases_deployed']} deployed releases"
+        return fmt_rate(
+            report["on_time_delivery"]
+        ), f"{report['releases_deployed']} deployed releases"
     a = report["approval_cycle_hours"]
     return fmt_hours(a["median"]), f"median over {a['decided']} decisions"
 
@@ -151,8 +203,12 @@ def tier_bands(spec: KpiSpec, report: dict[str, Any]) -> list[tuple[float, float
     bands: list[tuple[float, float, str]] = []
     if spec.tier_metric == "deployment_frequency":
         days = PERIOD_DAYS.get(report["by"], 30.44)
-        edges = {"daily": (3 * days / 7, math.inf), "weekly": (days / 7, 3 * days / 7),
-                 "monthly": (days / 30.44, days / 7), "yearly": (0.0, days / 30.44)}
+        edges = {
+            "daily": (3 * days / 7, math.inf),
+            "weekly": (days / 7, 3 * days / 7),
+            "monthly": (days / 30.44, days / 7),
+            "yearly": (0.0, days / 30.44),
+        }
         for bucket in ("yearly", "monthly", "weekly", "daily"):
             lo, hi = edges[bucket]
             tier = ref["by_bucket"].get(bucket)
@@ -266,8 +322,16 @@ class KpiChart(QFrame):
         if report is None or not self.periods:
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.text(0.5, 0.5, "No data in this range", ha="center", va="center", color=text,
-                    transform=ax.transAxes, fontsize=9)
+            ax.text(
+                0.5,
+                0.5,
+                "No data in this range",
+                ha="center",
+                va="center",
+                color=text,
+                transform=ax.transAxes,
+                fontsize=9,
+            )
             self.canvas.draw_idle()
             return
         scale, unit = self._scale()
@@ -280,25 +344,45 @@ class KpiChart(QFrame):
             lo_s, hi_s = lo * scale, min(hi * scale, top * 4)
             if lo_s >= top:
                 continue
-            ax.axhspan(lo_s, hi_s, color=colors[tier], alpha=BAND_ALPHA[theme], linewidth=0,
-                       hatch="//" if theme == "high-contrast" and tier == "low" else None)
+            ax.axhspan(
+                lo_s,
+                hi_s,
+                color=colors[tier],
+                alpha=BAND_ALPHA[theme],
+                linewidth=0,
+                hatch="//" if theme == "high-contrast" and tier == "low" else None,
+            )
             visible = min(hi_s, top) - lo_s
             if visible < top * 0.07:  # too thin to label without overlapping its neighbour
                 continue
             mid = (lo_s + min(hi_s, top)) / 2
-            ax.text(0.995, mid, tier, transform=ax.get_yaxis_transform(), ha="right", va="center",
-                    fontsize=7, color=colors[tier], fontweight="bold")
+            ax.text(
+                0.995,
+                mid,
+                tier,
+                transform=ax.get_yaxis_transform(),
+                ha="right",
+                va="center",
+                fontsize=7,
+                color=colors[tier],
+                fontweight="bold",
+            )
         ax.plot(xs, ys, color=line, marker="o", markersize=3.5, linewidth=1.8)
         if self.spec.name == "mttr":
-            means = [math.nan if r.get("mttr_hours_mean") is None else r["mttr_hours_mean"] * scale
-                     for r in report["series"]]
+            means = [
+                math.nan if r.get("mttr_hours_mean") is None else r["mttr_hours_mean"] * scale
+                for r in report["series"]
+            ]
             ax.plot(xs, means, color=line, linestyle="--", linewidth=1, alpha=0.8)
         ax.set_ylim(0, top)
         ax.set_xlim(-0.5, len(xs) - 0.5)
         step = max(1, math.ceil(len(xs) / 8))
         ax.set_xticks(xs[::step])
-        ax.set_xticklabels(self.periods[::step], rotation=30 if len(xs[::step]) > 5 else 0,
-                           ha="right" if len(xs[::step]) > 5 else "center")
+        ax.set_xticklabels(
+            self.periods[::step],
+            rotation=30 if len(xs[::step]) > 5 else 0,
+            ha="right" if len(xs[::step]) > 5 else "center",
+        )
         ax.set_ylabel(unit, color=text, fontsize=7.5)
         self.canvas.draw_idle()
 
@@ -327,11 +411,16 @@ class KpiChart(QFrame):
 
     def png_bytes(self, dpi: int = 150) -> bytes:
         """The chart with its title and headline, as PNG."""
-        title = self.figure.suptitle(f"{self.spec.title}: {self.value_label.text()}",
-                                     color=self.palette().color(QPalette.ColorRole.Text).name(), fontsize=10)
+        title = self.figure.suptitle(
+            f"{self.spec.title}: {self.value_label.text()}",
+            color=self.palette().color(QPalette.ColorRole.Text).name(),
+            fontsize=10,
+        )
         try:
             buffer = io.BytesIO()
-            self.figure.savefig(buffer, format="png", dpi=dpi, facecolor=self.figure.get_facecolor())
+            self.figure.savefig(
+                buffer, format="png", dpi=dpi, facecolor=self.figure.get_facecolor()
+            )
             return buffer.getvalue()
         finally:
             title.remove()
@@ -359,8 +448,14 @@ class KpiDashboard(QWidget):
     updated = Signal()  # new KPIs are on screen
     failed = Signal(str)
 
-    def __init__(self, store: Store, window: Any = None, parent: QWidget | None = None, *,
-                 worker: Worker | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        window: Any = None,
+        parent: QWidget | None = None,
+        *,
+        worker: Worker | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("kpi_dashboard")
         self.store = store
@@ -388,7 +483,9 @@ class KpiDashboard(QWidget):
             self.report_year.addItem(f"DORA {year}", year)
         self.report_year.setCurrentIndex(self.report_year.count() - 1)
         for combo in (self.period, self.application, self.report_year):
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
             combo.setMinimumContentsLength(7)
         self.application.setMinimumContentsLength(12)
         reset = QPushButton("All dates")
@@ -397,9 +494,17 @@ class KpiDashboard(QWidget):
         # Two short rows rather than one long one: the page must fit beside the navigator and
         # the inspector at 1366 px, in the high-contrast theme's wider controls too.
         dates, choices = QHBoxLayout(), QHBoxLayout()
-        for row, fields in ((dates, (("From", self.date_from), ("to", self.date_to))),
-                            (choices, (("Period", self.period), ("Application", self.application),
-                                       ("Tiers", self.report_year)))):
+        for row, fields in (
+            (dates, (("From", self.date_from), ("to", self.date_to))),
+            (
+                choices,
+                (
+                    ("Period", self.period),
+                    ("Application", self.application),
+                    ("Tiers", self.report_year),
+                ),
+            ),
+        ):
             row.setSpacing(6)
             for label, widget in fields:
                 caption = QLabel(label)
@@ -452,8 +557,14 @@ class KpiDashboard(QWidget):
             w.currentIndexChanged.connect(self._filters_changed)
         for d in (self.date_from, self.date_to):
             d.dateChanged.connect(self._filters_changed)
-        for signal in (store.plan_opened, store.releases_changed, store.release_changed, store.evidence_changed,
-                       store.approvals_changed, store.changes_changed):
+        for signal in (
+            store.plan_opened,
+            store.releases_changed,
+            store.release_changed,
+            store.evidence_changed,
+            store.approvals_changed,
+            store.changes_changed,
+        ):
             signal.connect(self._plan_changed)
         store.plan_closed.connect(self._plan_closed)
         self._restyle()
@@ -481,12 +592,23 @@ class KpiDashboard(QWidget):
 
     def filters(self) -> dict[str, Any]:
         """The chosen filters, as ``compute_kpis`` / ``kpis.collect`` take them."""
-        return {"start": self._date_of(self.date_from), "end": self._date_of(self.date_to),
-                "by": self.period.currentData(), "application": self.application.currentData(),
-                "report_year": self.report_year.currentData()}
+        return {
+            "start": self._date_of(self.date_from),
+            "end": self._date_of(self.date_to),
+            "by": self.period.currentData(),
+            "application": self.application.currentData(),
+            "report_year": self.report_year.currentData(),
+        }
 
-    def set_filters(self, *, start: dt.date | None = None, end: dt.date | None = None, by: str | None = None,
-                    application: str | None = None, report_year: int | None = None) -> None:
+    def set_filters(
+        self,
+        *,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        by: str | None = None,
+        application: str | None = None,
+        report_year: int | None = None,
+    ) -> None:
         if start is not None:
             self.date_from.setDate(QDate(start.year, start.month, start.day))
         if end is not None:
@@ -535,8 +657,9 @@ class KpiDashboard(QWidget):
             task.progress(10, "reading the plan")
             report = kpis.compute_kpis(ctx, **filters)
             task.check()
-            apps = sorted({r.application for r in releases.list_releases(ctx) if r.application},
-                          key=str.lower)
+            apps = sorted(
+                {r.application for r in releases.list_releases(ctx) if r.application}, key=str.lower
+            )
             task.progress(100, "done")
             return {"report": report, "applications": apps, "filters": filters}
 
@@ -580,12 +703,16 @@ class KpiDashboard(QWidget):
         for chart in self.charts.values():
             chart.show_report(report)
         rng = report["range"]
-        span = f"{rng['start']} to {rng['end']}" if rng["start"] else "no deployments or decisions yet"
+        span = (
+            f"{rng['start']} to {rng['end']}" if rng["start"] else "no deployments or decisions yet"
+        )
         app = report["application"] or "all applications"
         self.status.setProperty("role", "subtle")
         self.status.style().unpolish(self.status)
         self.status.style().polish(self.status)
-        self.status.setText(f"{span} · per {report['by']} · {app} · DORA {report['report_year']} tiers")
+        self.status.setText(
+            f"{span} · per {report['by']} · {app} · DORA {report['report_year']} tiers"
+        )
         self._fill_quality(report["data_quality"])
         self.updated.emit()
 
@@ -606,10 +733,16 @@ class KpiDashboard(QWidget):
 
     def _fill_quality(self, issues: list[dict[str, str]]) -> None:
         self.quality.clear()
-        self.quality_title.setText(f"Data quality ({len(issues)} record{'s' if len(issues) != 1 else ''} "
-                                   "not counted everywhere)" if issues else "Data quality")
+        self.quality_title.setText(
+            f"Data quality ({len(issues)} record{'s' if len(issues) != 1 else ''} "
+            "not counted everywhere)"
+            if issues
+            else "Data quality"
+        )
         if not issues:
-            item = QListWidgetItem("No gaps: every deployment, change and approval in range could be counted.")
+            item = QListWidgetItem(
+                "No gaps: every deployment, change and approval in range could be counted."
+            )
             self.quality.addItem(item)
         for issue in issues:
             self.quality.addItem(QListWidgetItem(f"{issue['record']}: {issue['issue']}"))
@@ -624,7 +757,9 @@ class KpiDashboard(QWidget):
         for spec in KPI_SPECS:
             chart = KpiChart(spec)
             chart.copy_button.clicked.connect(lambda _c=False, n=spec.name: self.copy_chart(n))
-            chart.save_button.clicked.connect(lambda _c=False, n=spec.name: self.save_chart_dialog(n))
+            chart.save_button.clicked.connect(
+                lambda _c=False, n=spec.name: self.save_chart_dialog(n)
+            )
             self.charts[spec.name] = chart
         self._layout_charts(force=True)
 
@@ -661,8 +796,11 @@ class KpiDashboard(QWidget):
     def _restyle(self) -> None:
         # The high-contrast sheet outlines line edits and combos but not date edits.
         mid = self.palette().color(QPalette.ColorRole.Mid).name()
-        sheet = (f"QDateEdit {{ border: 2px solid {mid}; padding: 2px 4px; }}"
-                 if _theme_name() == "high-contrast" else "")
+        sheet = (
+            f"QDateEdit {{ border: 2px solid {mid}; padding: 2px 4px; }}"
+            if _theme_name() == "high-contrast"
+            else ""
+        )
         for edit in (self.date_from, self.date_to):
             if edit.styleSheet() != sheet:
                 edit.setStyleSheet(sheet)
@@ -691,7 +829,9 @@ class KpiDashboard(QWidget):
         if self.store.plan_path:
             dialog.setDirectory(str(self.store.plan_path.parent))
         dialog.fileSelected.connect(lambda path, n=name: self.save_chart(n, path))
-        dialog.finished.connect(lambda _r, d=dialog: self._dialogs.remove(d) if d in self._dialogs else None)
+        dialog.finished.connect(
+            lambda _r, d=dialog: self._dialogs.remove(d) if d in self._dialogs else None
+        )
         self._dialogs.append(dialog)
         dialog.open()
         return dialog
@@ -731,4 +871,14 @@ def prepare_screenshot(window: Any, _key: str | None) -> None:
         page._layout_charts(force=True)
 
 
-__all__ = ["KPI_SPECS", "KpiChart", "KpiDashboard", "KpiSpec", "headline", "page_factory", "prepare_screenshot", "series_values", "tier_bands"]
+__all__ = [
+    "KPI_SPECS",
+    "KpiChart",
+    "KpiDashboard",
+    "KpiSpec",
+    "headline",
+    "page_factory",
+    "prepare_screenshot",
+    "series_values",
+    "tier_bands",
+]

@@ -68,42 +68,78 @@ def _choices(enum: Any, *, blank: bool = False) -> tuple[tuple[str, str], ...]:
 
 
 FIELD_GROUPS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
-    ("Release", (
-        FieldSpec("key", "Key", "text", hint="e.g. REL-2026-014"),
-        FieldSpec("title", "Title", "text"),
-        FieldSpec("version", "Version", "text"),
-        FieldSpec("type", "Type", "choice", _choices(E.ReleaseType)),
-        FieldSpec("priority", "Priority", "choice", _choices(E.Level)),
-        FieldSpec("risk", "Risk", "choice", _choices(E.Level)),
-        FieldSpec("application", "Application", "text"),
-        FieldSpec("manager_email", "Release manager", "person", hint="e-mail of a person in the plan"),
-        FieldSpec("parent", "Parent release", "release", hint="key of the release train"),
-    )),
-    ("Schedule", (
-        FieldSpec("planned_start", "Planned start", "date", hint="YYYY-MM-DD"),
-        FieldSpec("planned_end", "Planned end", "date", hint="YYYY-MM-DD"),
-        FieldSpec("deploy_start", "Deployment window start", "datetime", hint="YYYY-MM-DD HH:MM (local time)"),
-        FieldSpec("deploy_end", "Deployment window end", "datetime", hint="YYYY-MM-DD HH:MM (local time)"),
-        FieldSpec("actual_start", "Actual start", "date", hint="YYYY-MM-DD"),
-        FieldSpec("actual_end", "Actual end", "date", hint="YYYY-MM-DD"),
-    )),
-    ("Deployment and rollback", (
-        FieldSpec("strategy", "Deployment strategy", "choice", _choices(E.StrategyKind, blank=True)),
-        FieldSpec("waves", "Waves", "waves", hint="e.g. 10% bake 60 min; 50% bake 30 min abort: error rate > 2%; 100%"),
-        FieldSpec("rollback_minutes", "Rollback duration (minutes)", "int"),
-        FieldSpec("rollback_rehearsed_on", "Rollback last rehearsed", "date", hint="YYYY-MM-DD"),
-        FieldSpec("rollback_plan", "Rollback plan", "multiline"),
-    )),
-    ("Closure", (
-        FieldSpec("required_tests", "Required tests", "tests"),
-        FieldSpec("closure_code", "Closure code", "text"),
-    )),
-    ("Scope and plans", (
-        FieldSpec("scope", "Scope", "multiline"),
-        FieldSpec("objectives", "Objectives", "multiline"),
-        FieldSpec("communication_plan", "Communication plan", "multiline"),
-        FieldSpec("implementation_plan", "Implementation plan", "multiline"),
-    )),
+    (
+        "Release",
+        (
+            FieldSpec("key", "Key", "text", hint="e.g. REL-2026-014"),
+            FieldSpec("title", "Title", "text"),
+            FieldSpec("version", "Version", "text"),
+            FieldSpec("type", "Type", "choice", _choices(E.ReleaseType)),
+            FieldSpec("priority", "Priority", "choice", _choices(E.Level)),
+            FieldSpec("risk", "Risk", "choice", _choices(E.Level)),
+            FieldSpec("application", "Application", "text"),
+            FieldSpec(
+                "manager_email", "Release manager", "person", hint="e-mail of a person in the plan"
+            ),
+            FieldSpec("parent", "Parent release", "release", hint="key of the release train"),
+        ),
+    ),
+    (
+        "Schedule",
+        (
+            FieldSpec("planned_start", "Planned start", "date", hint="YYYY-MM-DD"),
+            FieldSpec("planned_end", "Planned end", "date", hint="YYYY-MM-DD"),
+            FieldSpec(
+                "deploy_start",
+                "Deployment window start",
+                "datetime",
+                hint="YYYY-MM-DD HH:MM (local time)",
+            ),
+            FieldSpec(
+                "deploy_end",
+                "Deployment window end",
+                "datetime",
+                hint="YYYY-MM-DD HH:MM (local time)",
+            ),
+            FieldSpec("actual_start", "Actual start", "date", hint="YYYY-MM-DD"),
+            FieldSpec("actual_end", "Actual end", "date", hint="YYYY-MM-DD"),
+        ),
+    ),
+    (
+        "Deployment and rollback",
+        (
+            FieldSpec(
+                "strategy", "Deployment strategy", "choice", _choices(E.StrategyKind, blank=True)
+            ),
+            FieldSpec(
+                "waves",
+                "Waves",
+                "waves",
+                hint="e.g. 10% bake 60 min; 50% bake 30 min abort: error rate > 2%; 100%",
+            ),
+            FieldSpec("rollback_minutes", "Rollback duration (minutes)", "int"),
+            FieldSpec(
+                "rollback_rehearsed_on", "Rollback last rehearsed", "date", hint="YYYY-MM-DD"
+            ),
+            FieldSpec("rollback_plan", "Rollback plan", "multiline"),
+        ),
+    ),
+    (
+        "Closure",
+        (
+            FieldSpec("required_tests", "Required tests", "tests"),
+            FieldSpec("closure_code", "Closure code", "text"),
+        ),
+    ),
+    (
+        "Scope and plans",
+        (
+            FieldSpec("scope", "Scope", "multiline"),
+            FieldSpec("objectives", "Objectives", "multiline"),
+            FieldSpec("communication_plan", "Communication plan", "multiline"),
+            FieldSpec("implementation_plan", "Implementation plan", "multiline"),
+        ),
+    ),
 )
 FIELDS: dict[str, FieldSpec] = {f.name: f for _, group in FIELD_GROUPS for f in group}
 
@@ -147,7 +183,9 @@ def parse_waves(text: str) -> list[dict[str, Any]]:
             continue
         m = _WAVE_RE.match(part)
         if m is None:
-            raise ValueError(f"wave {n} ({part!r}): write it like “10% bake 60 min” or “batch of 2 abort: …”")
+            raise ValueError(
+                f"wave {n} ({part!r}): write it like “10% bake 60 min” or “batch of 2 abort: …”"
+            )
         wave: dict[str, Any] = {}
         if m["percent"] is not None:
             percent = int(m["percent"])
@@ -186,7 +224,9 @@ class OverviewTab(QScrollArea):
     """Every release field; checked as you type (reason shown beside the field), saved when
     editing finishes, as one undoable step. A refused value is never saved, not even in part."""
 
-    def __init__(self, store: Store, editor: ReleaseEditor | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, store: Store, editor: ReleaseEditor | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("overview_tab")
         self.store = store
@@ -194,7 +234,9 @@ class OverviewTab(QScrollArea):
         self.detail: Any = None
         self.editors: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
-        self._error_source: dict[str, str] = {}  # field showing an error -> field whose edit caused it
+        self._error_source: dict[
+            str, str
+        ] = {}  # field showing an error -> field whose edit caused it
         self._test_boxes: dict[str, QCheckBox] = {}
         self._loading = False
         self.setWidgetResizable(True)
@@ -309,7 +351,9 @@ class OverviewTab(QScrollArea):
         drafts = self._drafts() if old is not None else {}
         self.detail = self.store.release(self.key) if self.key else None
         self._people.setStringList([p.email for p in self.store.people()])
-        self._release_keys.setStringList([r.key for r in self.store.releases() if r.key != self.key])
+        self._release_keys.setStringList(
+            [r.key for r in self.store.releases() if r.key != self.key]
+        )
         self._loading = True
         clashes = []
         try:
@@ -326,17 +370,22 @@ class OverviewTab(QScrollArea):
                 theirs = getattr(self.detail, name, None)
                 if theirs != getattr(old, name, None):
                     clashes.append(name)
-                    self._set_error(name, f"{FIELDS[name].label} was changed elsewhere to "
-                                          f"“{self._text(FIELDS[name], theirs) or '(empty)'}” while you were "
-                                          "typing; your text is kept here: leave the field to save it over "
-                                          "theirs, or Esc to drop yours")
+                    self._set_error(
+                        name,
+                        f"{FIELDS[name].label} was changed elsewhere to "
+                        f"“{self._text(FIELDS[name], theirs) or '(empty)'}” while you were "
+                        "typing; your text is kept here: leave the field to save it over "
+                        "theirs, or Esc to drop yours",
+                    )
         finally:
             self._loading = False
         self.setEnabled(self.detail is not None)
         if clashes:
             labels = ", ".join(FIELDS[n].label for n in clashes)
-            self.store.error.emit(f"{self.key} was changed elsewhere while you were editing {labels}: "
-                                  "nothing of yours was saved over it yet")
+            self.store.error.emit(
+                f"{self.key} was changed elsewhere while you were editing {labels}: "
+                "nothing of yours was saved over it yet"
+            )
 
     def _drafts(self) -> dict[str, str]:
         """Text fields whose text differs from the value loaded: what the user is typing."""
@@ -512,7 +561,9 @@ class GuardPanel(QFrame):
         self.reason_box = QWidget()
         self.reason = QPlainTextEdit()
         self.reason.setObjectName("override_reason")
-        self.reason.setPlaceholderText("Why is it safe to go ahead without this? The reason is kept in the audit trail.")
+        self.reason.setPlaceholderText(
+            "Why is it safe to go ahead without this? The reason is kept in the audit trail."
+        )
         self.reason.setMaximumHeight(self.fontMetrics().height() * 4 + 12)
         self.reason.setAccessibleName("Override reason")
         self.reason_error = QLabel()
@@ -554,14 +605,18 @@ class GuardPanel(QFrame):
                 item.widget().deleteLater()
         unmet = list(getattr(check, "unmet", []) or [])
         n = len(unmet)
-        self.title.setText(f"Cannot move to {to_state} yet: {n} condition{'s' if n != 1 else ''} not met.")
+        self.title.setText(
+            f"Cannot move to {to_state} yet: {n} condition{'s' if n != 1 else ''} not met."
+        )
         for u in unmet:
             self.items.addWidget(self._item(u))
         overridable = bool(unmet) and all(u.soft for u in unmet)
         self.override_button.setVisible(overridable)
         self.override_button.setEnabled(overridable)
         if not overridable and unmet:
-            note = QLabel("Conditions marked “required” cannot be overridden; put them right first.")
+            note = QLabel(
+                "Conditions marked “required” cannot be overridden; put them right first."
+            )
             note.setWordWrap(True)
             self.items.addWidget(note)
         self.confirm_button.setText(f"Override and move to {to_state}")
@@ -576,7 +631,10 @@ class GuardPanel(QFrame):
         row.setContentsMargins(0, 0, 0, 0)
         title = getattr(unmet, "title", None) or unmet.guard.replace("_", " ")
         kind = "may be overridden" if unmet.soft else "required"
-        text = QLabel(f"<b>{_html(str(title)).capitalize()}</b> ({kind}): " + "; ".join(_html(m) for m in unmet.messages))
+        text = QLabel(
+            f"<b>{_html(str(title)).capitalize()}</b> ({kind}): "
+            + "; ".join(_html(m) for m in unmet.messages)
+        )
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.RichText)
         text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -694,7 +752,9 @@ class LifecycleBar(QWidget):
 class ReleaseEditor(QWidget):
     back_requested = Signal()
 
-    def __init__(self, store: Store, tabs: Sequence[TabSpec], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, store: Store, tabs: Sequence[TabSpec], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("release_editor")
         self.store = store
@@ -780,7 +840,8 @@ class ReleaseEditor(QWidget):
         self.read_only = bool(detail is not None and getattr(detail, "read_only", False))
         if self.read_only:
             self.read_only_notice.setText(
-                f"{detail.key} is {detail.status}: reopen it through a workflow transition to edit it")
+                f"{detail.key} is {detail.status}: reopen it through a workflow transition to edit it"
+            )
         self.read_only_notice.setVisible(self.read_only)
         for title, widget in self.tab_widgets.items():
             if title != "History":
@@ -821,6 +882,3 @@ class ReleaseEditor(QWidget):
             return
         self.set_release(None)
         self.back_requested.emit()
-
-
-

@@ -75,8 +75,18 @@ def deployment_window_text(start: dt.datetime | None, end: dt.datetime | None) -
 
 
 def search_text(row: Any) -> str:
-    parts = (row.key, row.title, row.version, row.status, row.type, row.risk, row.priority,
-             row.application, row.manager, row.manager_email)
+    parts = (
+        row.key,
+        row.title,
+        row.version,
+        row.status,
+        row.type,
+        row.risk,
+        row.priority,
+        row.application,
+        row.manager,
+        row.manager_email,
+    )
     return "\x1f".join(p for p in parts if p).lower()
 
 
@@ -92,7 +102,10 @@ def _sort_key(name: str) -> Any:
     if name in ("planned_start", "planned_end"):
         return ordered(name)
     if name == "deployment_window":
-        return lambda r: (r.deploy_start is None, r.deploy_start or dt.datetime.min.replace(tzinfo=dt.UTC))
+        return lambda r: (
+            r.deploy_start is None,
+            r.deploy_start or dt.datetime.min.replace(tzinfo=dt.UTC),
+        )
     return text(name)
 
 
@@ -112,7 +125,9 @@ class ReleasesModel(QAbstractTableModel):
         self.rows = list(rows)
         if self._sorted is not None:
             column, order = self._sorted
-            self.rows.sort(key=_sort_key(COLUMNS[column].name), reverse=order == Qt.SortOrder.DescendingOrder)
+            self.rows.sort(
+                key=_sort_key(COLUMNS[column].name), reverse=order == Qt.SortOrder.DescendingOrder
+            )
         self.search = [search_text(r) for r in self.rows]
         self.endResetModel()
 
@@ -145,7 +160,9 @@ class ReleasesModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # noqa: N802
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
             if role == Qt.ItemDataRole.DisplayRole:
                 return COLUMNS[section].title
@@ -188,7 +205,11 @@ class ReleasesModel(QAbstractTableModel):
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(COLUMNS):
@@ -208,7 +229,9 @@ class ReleasesModel(QAbstractTableModel):
         persistent = self.persistentIndexList()
         if persistent:
             moved = [
-                self.index(new_row_of_id[old_ids[p.row()]], p.column()) if p.row() < len(old_ids) else QModelIndex()
+                self.index(new_row_of_id[old_ids[p.row()]], p.column())
+                if p.row() < len(old_ids)
+                else QModelIndex()
                 for p in persistent
             ]
             self.changePersistentIndexList(persistent, moved)
@@ -229,8 +252,16 @@ class ReleaseFilter:
     text: str = ""
 
     def is_empty(self) -> bool:
-        return not (self.statuses or self.types or self.risks or self.managers or self.applications
-                    or self.date_from or self.date_to or self.text.strip())
+        return not (
+            self.statuses
+            or self.types
+            or self.risks
+            or self.managers
+            or self.applications
+            or self.date_from
+            or self.date_to
+            or self.text.strip()
+        )
 
 
 class ReleasesFilterProxy(QSortFilterProxyModel):

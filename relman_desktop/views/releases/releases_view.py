@@ -42,7 +42,15 @@ from .releases_model import (
 
 ANY = ""
 # Hidden first when the table is wider than its window (the Inspector shows them all).
-RELEASES_DROP_ORDER = ("priority", "planned_start", "type", "manager", "planned_end", "application", "risk")
+RELEASES_DROP_ORDER = (
+    "priority",
+    "planned_start",
+    "type",
+    "manager",
+    "planned_end",
+    "application",
+    "risk",
+)
 
 
 def row_from_detail(detail: Any) -> Any:
@@ -69,7 +77,9 @@ class ReleasesView(QWidget):
     open_release = Signal(str)  # key
     current_release_changed = Signal(str)  # key, or "" when nothing is selected
 
-    def __init__(self, store: Store, parent: QWidget | None = None, *, settings: Settings | None = None) -> None:
+    def __init__(
+        self, store: Store, parent: QWidget | None = None, *, settings: Settings | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("releases_view")
         self.store = store
@@ -109,7 +119,13 @@ class ReleasesView(QWidget):
         top.addWidget(self.count_label)
         top.addWidget(self.clear_button)
         bar = QHBoxLayout()
-        for w in (self.status_filter, self.type_filter, self.risk_filter, self.manager_filter, self.application_filter):
+        for w in (
+            self.status_filter,
+            self.type_filter,
+            self.risk_filter,
+            self.manager_filter,
+            self.application_filter,
+        ):
             bar.addWidget(w, 1)
         bar.addWidget(QLabel("Planned:"))
         bar.addWidget(self.date_from, 1)
@@ -132,8 +148,14 @@ class ReleasesView(QWidget):
         header.setStretchLastSection(False)
         self._size_columns()
         self.columns = ColumnChooser(
-            self.table, "releases", [c.name for c in COLUMNS], [c.title for c in COLUMNS],
-            always=("key",), drop_order=RELEASES_DROP_ORDER, stretch="title", settings=settings,
+            self.table,
+            "releases",
+            [c.name for c in COLUMNS],
+            [c.title for c in COLUMNS],
+            always=("key",),
+            drop_order=RELEASES_DROP_ORDER,
+            stretch="title",
+            settings=settings,
         )
         self.table.setAccessibleName("Releases")
         self.table.doubleClicked.connect(self._open_index)
@@ -155,7 +177,9 @@ class ReleasesView(QWidget):
         filter_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         filter_area.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         filter_area.setMinimumHeight(filters.sizeHint().height())
-        filter_area.setMaximumHeight(filters.sizeHint().height() + filter_area.horizontalScrollBar().sizeHint().height())
+        filter_area.setMaximumHeight(
+            filters.sizeHint().height() + filter_area.horizontalScrollBar().sizeHint().height()
+        )
         layout.addLayout(top)
         layout.addWidget(filter_area)
         layout.addWidget(self.table, 1)
@@ -182,13 +206,23 @@ class ReleasesView(QWidget):
 
     def _size_columns(self) -> None:
         fm = self.fontMetrics()
-        widths = {"key": "REL-2026-0000", "status": "Awaiting Approval", "type": "Emergency", "risk": "Critical",
-                  "priority": "Critical", "application": "Payments Gateway", "manager": "Alexandra Smith",
-                  "planned_start": "2026-12-31", "planned_end": "2026-12-31",
-                  "deployment_window": "2026-12-31 22:00–23:30"}
+        widths = {
+            "key": "REL-2026-0000",
+            "status": "Awaiting Approval",
+            "type": "Emergency",
+            "risk": "Critical",
+            "priority": "Critical",
+            "application": "Payments Gateway",
+            "manager": "Alexandra Smith",
+            "planned_start": "2026-12-31",
+            "planned_end": "2026-12-31",
+            "deployment_window": "2026-12-31 22:00–23:30",
+        }
         for name, sample in widths.items():
             self.table.setColumnWidth(COLUMN_INDEX[name], fm.horizontalAdvance(sample) + 24)
-        self.table.setColumnWidth(COLUMN_INDEX["title"], fm.horizontalAdvance("Quarterly security patch") + 24)
+        self.table.setColumnWidth(
+            COLUMN_INDEX["title"], fm.horizontalAdvance("Quarterly security patch") + 24
+        )
 
     @staticmethod
     def _refill(combo: QComboBox, values: list[str]) -> None:
@@ -210,7 +244,9 @@ class ReleasesView(QWidget):
         self.model.set_rows(rows)
         self._refill(self.status_filter, sorted({r.status for r in rows}))
         self._refill(self.manager_filter, sorted({r.manager for r in rows if r.manager}))
-        self._refill(self.application_filter, sorted({r.application for r in rows if r.application}))
+        self._refill(
+            self.application_filter, sorted({r.application for r in rows if r.application})
+        )
         self._apply_filters()
         if key:
             self.select_key(key)
@@ -244,7 +280,9 @@ class ReleasesView(QWidget):
         if not index.isValid():
             return False
         self.table.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
         )
         self.table.scrollTo(index)
         return True
@@ -296,7 +334,13 @@ class ReleasesView(QWidget):
         return value
 
     def clear_filters(self) -> None:
-        for combo in (self.status_filter, self.type_filter, self.risk_filter, self.manager_filter, self.application_filter):
+        for combo in (
+            self.status_filter,
+            self.type_filter,
+            self.risk_filter,
+            self.manager_filter,
+            self.application_filter,
+        ):
             combo.blockSignals(True)
             combo.setCurrentIndex(0)
             combo.blockSignals(False)

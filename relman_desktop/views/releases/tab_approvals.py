@@ -52,8 +52,12 @@ DECISIONS = (("approved", "Approve"), ("rejected", "Reject"), ("more_info", "Ask
 
 def state_of(a: Any) -> dict[str, Any]:
     """An approver row's decision as ``approvals.restore_approval`` takes it."""
-    return {"decision": a.decision, "comment": a.comment, "decided_at": a.decided_at,
-            "delegated_to": a.delegated_to_email}
+    return {
+        "decision": a.decision,
+        "comment": a.comment,
+        "decided_at": a.decided_at,
+        "delegated_to": a.delegated_to_email,
+    }
 
 
 def rule_text(rule: str, percent: int | None) -> str:
@@ -68,7 +72,13 @@ def rule_text(rule: str, percent: int | None) -> str:
 class StagesModel(NamedColumnsModel):
     """The release's stages in order: rule, outcome and the one-sentence reason."""
 
-    COLUMNS = (("position", "#"), ("name", "Stage"), ("rule", "Rule"), ("status", "Outcome"), ("explanation", "Why"))
+    COLUMNS = (
+        ("position", "#"),
+        ("name", "Stage"),
+        ("rule", "Rule"),
+        ("status", "Outcome"),
+        ("explanation", "Why"),
+    )
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(self.COLUMNS, parent)
@@ -98,16 +108,22 @@ class StagesModel(NamedColumnsModel):
         if name == "rule":
             return rule_text(r.rule, r.percent)
         if name == "status":
-            return {"approved": "Passes", "rejected": "Fails", "pending": "Pending"}.get(r.status, words(r.status))
+            return {"approved": "Passes", "rejected": "Fails", "pending": "Pending"}.get(
+                r.status, words(r.status)
+            )
         return str(getattr(r, name) or "")
-
 
 
 class ApproversModel(NamedColumnsModel):
     """The approvers of one stage and what each decided."""
 
-    COLUMNS = (("name", "Approver"), ("decision", "Decision"), ("comment", "Comment"), ("decided_at", "Decided"),
-               ("delegated", "Delegated to"))
+    COLUMNS = (
+        ("name", "Approver"),
+        ("decision", "Decision"),
+        ("comment", "Comment"),
+        ("decided_at", "Decided"),
+        ("delegated", "Delegated to"),
+    )
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(self.COLUMNS, parent)
@@ -123,7 +139,13 @@ class ApproversModel(NamedColumnsModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self.display(r, name)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return r.email if name == "name" else (r.delegated_to_email or "") if name == "delegated" else self.display(r, name)
+            return (
+                r.email
+                if name == "name"
+                else (r.delegated_to_email or "")
+                if name == "delegated"
+                else self.display(r, name)
+            )
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{self.columns[index.column()][1]}: {self.display(r, name) or 'none'}"
         return None
@@ -139,11 +161,12 @@ class ApproversModel(NamedColumnsModel):
         return str(getattr(r, name) or "")
 
 
-
 class ListTable(QTableView):
     delete_pressed = Signal()
 
-    def __init__(self, name: str, model: QAbstractTableModel, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, name: str, model: QAbstractTableModel, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName(name)
         self.setModel(model)
@@ -173,7 +196,9 @@ def _rule_combo(name: str) -> QComboBox:
     combo.setAccessibleName("Rule")
     for rule in RULES:
         combo.addItem(words(rule) if rule != "percent" else "Percent N", rule)
-    combo.setToolTip("any: one approval is enough · all · majority · percent N · first response wins")
+    combo.setToolTip(
+        "any: one approval is enough · all · majority · percent N · first response wins"
+    )
     return combo
 
 
@@ -257,7 +282,8 @@ class ApprovalsTab(QScrollArea):
         self.new_rule = _rule_combo("new_stage_rule")
         self.new_percent = _percent_spin("new_stage_percent")
         self.new_rule.currentIndexChanged.connect(
-            lambda _i: self.new_percent.setEnabled(self.new_rule.currentData() == "percent"))
+            lambda _i: self.new_percent.setEnabled(self.new_rule.currentData() == "percent")
+        )
         self.new_percent.setEnabled(False)
         self.add_stage_button = QPushButton("Add stage")
         self.add_stage_button.setObjectName("add_stage")
@@ -297,18 +323,24 @@ class ApprovalsTab(QScrollArea):
         self.person.setObjectName("approver_person")
         self.person.setAccessibleName("Person")
         self.person.setMinimumContentsLength(12)
-        self.person.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.person.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.add_approver_button = QPushButton("Add approver")
         self.add_approver_button.setObjectName("add_approver")
         self.add_approver_button.setToolTip("Make the chosen person an approver of this stage")
         self.add_approver_button.clicked.connect(self.add_approver)
         self.delegate_button = QPushButton("Delegate to")
         self.delegate_button.setObjectName("delegate")
-        self.delegate_button.setToolTip("Hand the selected approver's pending approval to the chosen person.")
+        self.delegate_button.setToolTip(
+            "Hand the selected approver's pending approval to the chosen person."
+        )
         self.delegate_button.clicked.connect(self.delegate)
         self.remove_approver_button = QPushButton("Remove")
         self.remove_approver_button.setObjectName("remove_approver")
-        self.remove_approver_button.setToolTip("Take the selected approver off this stage (Delete in the list)")
+        self.remove_approver_button.setToolTip(
+            "Take the selected approver off this stage (Delete in the list)"
+        )
         self.remove_approver_button.clicked.connect(self.remove_approver)
         people_box = QGroupBox("Approvers")
         pg = QGridLayout(people_box)
@@ -331,7 +363,9 @@ class ApprovalsTab(QScrollArea):
         self.comment.returnPressed.connect(self.record_decision)
         self.decide_button = QPushButton("Record decision")
         self.decide_button.setObjectName("record_decision")
-        self.decide_button.setToolTip("Record the selected approver's decision (Undo puts the previous one back).")
+        self.decide_button.setToolTip(
+            "Record the selected approver's decision (Undo puts the previous one back)."
+        )
         self.decide_button.clicked.connect(self.record_decision)
         decide_box = QGroupBox("Decision of the selected approver")
         dg = QGridLayout(decide_box)
@@ -424,8 +458,10 @@ class ApprovalsTab(QScrollArea):
             except (ServiceError, PlanError) as exc:
                 self.stage_notice.show_error(str(exc))
         self.stages_model.set_rows(rows)
-        self.select_stage(stage.name if stage else (rows[0].name if rows else None),
-                          approver.email if approver else None)
+        self.select_stage(
+            stage.name if stage else (rows[0].name if rows else None),
+            approver.email if approver else None,
+        )
         self.setEnabled(self.key is not None)
 
     def select_stage(self, name: str | None, approver_email: str | None = None) -> None:
@@ -442,15 +478,24 @@ class ApprovalsTab(QScrollArea):
         try:
             self.approvers_model.set_rows(stage.approvers if stage else [])
             if stage is None:
-                self.approvers_heading.setText("No stages yet: add one (e.g. QA sign-off, CAB, Business)."
-                                               if self.key else "No release")
+                self.approvers_heading.setText(
+                    "No stages yet: add one (e.g. QA sign-off, CAB, Business)."
+                    if self.key
+                    else "No release"
+                )
                 self.outcome.setText("")
                 self.stage_name.clear()
             else:
                 self.approvers_heading.setText(f"Approvers of {stage.name}")
-                verdict = {"approved": "Passes", "rejected": "Fails", "pending": "Pending"}.get(stage.status, stage.status)
-                self.outcome.setText(f"{verdict} under the rule “{rule_text(stage.rule, stage.percent)}”: {stage.explanation}.")
-                self.outcome.setProperty("role", {"approved": "ok", "rejected": "error"}.get(stage.status, ""))
+                verdict = {"approved": "Passes", "rejected": "Fails", "pending": "Pending"}.get(
+                    stage.status, stage.status
+                )
+                self.outcome.setText(
+                    f"{verdict} under the rule “{rule_text(stage.rule, stage.percent)}”: {stage.explanation}."
+                )
+                self.outcome.setProperty(
+                    "role", {"approved": "ok", "rejected": "error"}.get(stage.status, "")
+                )
                 self.outcome.style().unpolish(self.outcome)
                 self.outcome.style().polish(self.outcome)
                 self.stage_name.setText(stage.name)
@@ -472,7 +517,12 @@ class ApprovalsTab(QScrollArea):
         approver = self.current_approver()
         self.up_button.setEnabled(has_stage and row > 0)
         self.down_button.setEnabled(has_stage and row < len(self.stages_model.rows) - 1)
-        for w in (self.remove_stage_button, self.stage_name, self.stage_rule, self.add_approver_button):
+        for w in (
+            self.remove_stage_button,
+            self.stage_name,
+            self.stage_rule,
+            self.add_approver_button,
+        ):
             w.setEnabled(has_stage)
         self.stage_percent.setEnabled(has_stage and self.stage_rule.currentData() == "percent")
         for w in (self.remove_approver_button, self.decide_button, self.decision, self.comment):
@@ -494,13 +544,17 @@ class ApprovalsTab(QScrollArea):
             notice.clear_notice()
         return True
 
-    def add_stage(self, name: str, rule: str, percent: int | None = None, approvers: Sequence[str] = ()) -> bool:
+    def add_stage(
+        self, name: str, rule: str, percent: int | None = None, approvers: Sequence[str] = ()
+    ) -> bool:
         if not self.key:
             return False
         key, name = self.key, name.strip()
         position = len(self.stages_model.rows)
-        step = Step(op(stages.add_stage, key, name, rule, tuple(approvers), percent, position),
-                    op(stages.remove_stage, key, name))
+        step = Step(
+            op(stages.add_stage, key, name, rule, tuple(approvers), percent, position),
+            op(stages.remove_stage, key, name),
+        )
         if not self._run(f"add approval stage {name}", [step], self.stage_notice):
             return False
         self.select_stage(name)
@@ -508,7 +562,9 @@ class ApprovalsTab(QScrollArea):
 
     def add_stage_from_fields(self) -> None:
         rule = self.new_rule.currentData()
-        if self.add_stage(self.new_name.text(), rule, self.new_percent.value() if rule == "percent" else None):
+        if self.add_stage(
+            self.new_name.text(), rule, self.new_percent.value() if rule == "percent" else None
+        ):
             self.new_name.clear()
 
     def rename_stage(self, new: str) -> bool:
@@ -518,8 +574,7 @@ class ApprovalsTab(QScrollArea):
         key, old, new = self.key, stage.name, new.strip()
         if new == old:
             return True
-        step = Step(op(stages.rename_stage, key, old, new),
-                    op(stages.rename_stage, key, new, old))
+        step = Step(op(stages.rename_stage, key, old, new), op(stages.rename_stage, key, new, old))
         if not self._run(f"rename approval stage {old} to {new}", [step], self.stage_notice):
             self.stage_name.setText(old)
             return False
@@ -537,9 +592,13 @@ class ApprovalsTab(QScrollArea):
         if (rule, percent) == (stage.rule, stage.percent):
             return True
         key, name = self.key, stage.name
-        step = Step(op(stages.set_rule, key, name, rule, percent),
-                    op(stages.set_rule, key, name, stage.rule, stage.percent))
-        return self._run(f"set the rule of {name} to {rule_text(rule, percent)}", [step], self.stage_notice)
+        step = Step(
+            op(stages.set_rule, key, name, rule, percent),
+            op(stages.set_rule, key, name, stage.rule, stage.percent),
+        )
+        return self._run(
+            f"set the rule of {name} to {rule_text(rule, percent)}", [step], self.stage_notice
+        )
 
     def _rule_from_fields(self) -> None:
         if self._loading or self.current_stage() is None:
@@ -560,9 +619,14 @@ class ApprovalsTab(QScrollArea):
         new = list(names)
         new[i], new[j] = new[j], new[i]
         key = self.key
-        step = Step(op(stages.reorder_stages, key, tuple(new)),
-                    op(stages.reorder_stages, key, tuple(names)))
-        if not self._run(f"move approval stage {stage.name} {'up' if delta < 0 else 'down'}", [step], self.stage_notice):
+        step = Step(
+            op(stages.reorder_stages, key, tuple(new)), op(stages.reorder_stages, key, tuple(names))
+        )
+        if not self._run(
+            f"move approval stage {stage.name} {'up' if delta < 0 else 'down'}",
+            [step],
+            self.stage_notice,
+        ):
             return False
         self.select_stage(stage.name)
         return True
@@ -574,8 +638,10 @@ class ApprovalsTab(QScrollArea):
         key, row = self.key, self.stages.currentIndex().row()
         emails = tuple(a.email for a in stage.approvers)
         states = {a.email: state_of(a) for a in stage.approvers}
-        step = Step(op(stages.remove_stage, key, stage.name),
-                    op(stages.readd_stage, key, stage.name, stage.rule, emails, stage.percent, row, states))
+        step = Step(
+            op(stages.remove_stage, key, stage.name),
+            op(stages.readd_stage, key, stage.name, stage.rule, emails, stage.percent, row, states),
+        )
         return self._run(f"remove approval stage {stage.name}", [step], self.stage_notice)
 
     def add_approver(self, email: str | None = None) -> bool:
@@ -584,8 +650,9 @@ class ApprovalsTab(QScrollArea):
         if stage is None or not self.key or not email:
             return False
         key, name = self.key, stage.name
-        step = Step(op(stages.add_approver, key, name, email),
-                    op(stages.remove_approver, key, name, email))
+        step = Step(
+            op(stages.add_approver, key, name, email), op(stages.remove_approver, key, name, email)
+        )
         if not self._run(f"add approver {email} to {name}", [step], self.approver_notice):
             return False
         self.select_stage(name, email)
@@ -597,8 +664,10 @@ class ApprovalsTab(QScrollArea):
             return False
         key, name, email = self.key, stage.name, approver.email
         state = state_of(approver)
-        step = Step(op(stages.remove_approver, key, name, email),
-                    op(stages.readd_approver, key, name, email, state))
+        step = Step(
+            op(stages.remove_approver, key, name, email),
+            op(stages.readd_approver, key, name, email, state),
+        )
         return self._run(f"remove approver {email} from {name}", [step], self.approver_notice)
 
     # --- decisions: undo puts the approval back as it was ------------------------------------------
@@ -624,9 +693,13 @@ class ApprovalsTab(QScrollArea):
             return False
         who = approver.delegated_to_name or approver.name
         verb = dict(DECISIONS)[decision].lower()
-        step = Step(op(stages.decide, key, name, email, decision, self.comment.text()),
-                    op(stages.restore, key, name, email, before))
-        if not self._run(f"record {who}'s decision ({verb}) on {name}", [step], self.approver_notice):
+        step = Step(
+            op(stages.decide, key, name, email, decision, self.comment.text()),
+            op(stages.restore, key, name, email, before),
+        )
+        if not self._run(
+            f"record {who}'s decision ({verb}) on {name}", [step], self.approver_notice
+        ):
             return False
         self.comment.clear()
         self.store.message.emit(f"{who}: {verb} recorded for {name}")
@@ -642,10 +715,14 @@ class ApprovalsTab(QScrollArea):
         before = self._approval_state(approver)
         if before is None:
             return False
-        step = Step(op(stages.delegate, key, name, who, email),
-                    op(stages.restore, key, name, who, before))
-        if not self._run(f"delegate {approver.name}'s approval on {name} to {email}", [step], self.approver_notice):
+        step = Step(
+            op(stages.delegate, key, name, who, email), op(stages.restore, key, name, who, before)
+        )
+        if not self._run(
+            f"delegate {approver.name}'s approval on {name} to {email}",
+            [step],
+            self.approver_notice,
+        ):
             return False
         self.approver_notice.show_note(f"{approver.name}'s approval is delegated to {email}.")
         return True
-

@@ -41,10 +41,24 @@ from .releases_model import words
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 _Index = QModelIndex | QPersistentModelIndex
 
-COLUMNS = (("key", "Key"), ("title", "Title"), ("category", "Category"), ("type", "Type"),
-           ("approval", "Approval"), ("risk", "Risk"), ("cis", "CIs"))
-PICKER_COLUMNS = (("key", "Key"), ("title", "Title"), ("approval", "Approval"), ("reason", "Can it be added?"),
-                  ("category", "Category"), ("risk", "Risk"), ("cis", "CIs"))
+COLUMNS = (
+    ("key", "Key"),
+    ("title", "Title"),
+    ("category", "Category"),
+    ("type", "Type"),
+    ("approval", "Approval"),
+    ("risk", "Risk"),
+    ("cis", "CIs"),
+)
+PICKER_COLUMNS = (
+    ("key", "Key"),
+    ("title", "Title"),
+    ("approval", "Approval"),
+    ("reason", "Can it be added?"),
+    ("category", "Category"),
+    ("risk", "Risk"),
+    ("cis", "CIs"),
+)
 
 
 class ChangesModel(NamedColumnsModel):
@@ -86,7 +100,7 @@ class ChangesModel(NamedColumnsModel):
             if not refusal:
                 return "Yes, it is approved"
             # The service's sentence, without repeating the key the row starts with.
-            return "No: it" + refusal[len(r.key):] if refusal.startswith(r.key) else refusal
+            return "No: it" + refusal[len(r.key) :] if refusal.startswith(r.key) else refusal
         if name in ("category", "type", "approval", "risk"):
             return words(getattr(r, name))
         return str(getattr(r, name) or "")
@@ -151,7 +165,9 @@ class ChangesTab(QWidget):
         self.heading = QLabel()
         self.add_button = QPushButton("Add change…")
         self.add_button.setObjectName("add_change")
-        self.add_button.setToolTip("Choose changes that are in no release yet; only approved ones can be added")
+        self.add_button.setToolTip(
+            "Choose changes that are in no release yet; only approved ones can be added"
+        )
         self.add_button.clicked.connect(self.show_picker)
         self.remove_button = QPushButton("Remove")
         self.remove_button.setObjectName("remove_change")
@@ -187,7 +203,9 @@ class ChangesTab(QWidget):
         self.add_selected_button.clicked.connect(self.add_selected)
         close = QPushButton("Close")
         close.clicked.connect(self.hide_picker)
-        legend = QLabel("Only approved changes can be added; the others are greyed out and say why.")
+        legend = QLabel(
+            "Only approved changes can be added; the others are greyed out and say why."
+        )
         legend.setProperty("role", "subtle")
         legend.setWordWrap(True)
         prow = QHBoxLayout()
@@ -235,7 +253,9 @@ class ChangesTab(QWidget):
         rows = self._list(release_key=self.key) if ready else []
         self.model.set_rows(rows)
         n = len(rows)
-        self.heading.setText(f"{n} change{'s' if n != 1 else ''} in this release" if ready else "No release")
+        self.heading.setText(
+            f"{n} change{'s' if n != 1 else ''} in this release" if ready else "No release"
+        )
         if self.picker.isVisible() or not self.picker.isHidden():
             self._reload_picker()
         self.setEnabled(ready)
@@ -246,7 +266,9 @@ class ChangesTab(QWidget):
         rows.sort(key=lambda r: (r.bundle_refusal is not None, r.key))
         self.picker_model.set_rows(rows)
         if rows:  # the reason is what this list is for: never clip it
-            self.picker_table.resizeColumnToContents(PICKER_COLUMNS.index(("reason", "Can it be added?")))
+            self.picker_table.resizeColumnToContents(
+                PICKER_COLUMNS.index(("reason", "Can it be added?"))
+            )
         self._enable()
 
     def show_picker(self) -> None:
@@ -274,7 +296,11 @@ class ChangesTab(QWidget):
         return sum(1 for st in stages for a in st.approvers if a.decision != "pending")
 
     def _notify(self) -> list[tuple[str, tuple[Any, ...]]]:
-        return [("changes_changed", (self.key,)), ("changes_changed", ("",)), ("approvals_changed", (self.key,))]
+        return [
+            ("changes_changed", (self.key,)),
+            ("changes_changed", ("",)),
+            ("approvals_changed", (self.key,)),
+        ]
 
     def add_changes(self, keys: list[str]) -> bool:
         """Bundle these changes into the release, as one undo step; refused as a whole if one
@@ -283,7 +309,9 @@ class ChangesTab(QWidget):
             return False
         key = self.key
         decided = self._decided_approvals()
-        steps = [Step(op(changes.bundle_change, ck, key), op(changes.unbundle_change, ck)) for ck in keys]
+        steps = [
+            Step(op(changes.bundle_change, ck, key), op(changes.unbundle_change, ck)) for ck in keys
+        ]
         text = f"add {keys[0]} to {key}" if len(keys) == 1 else f"add {len(keys)} changes to {key}"
         return self._run(text, steps, decided, "Adding " + ", ".join(keys))
 
@@ -292,8 +320,14 @@ class ChangesTab(QWidget):
             return False
         key = self.key
         decided = self._decided_approvals()
-        steps = [Step(op(changes.unbundle_change, ck), op(changes.bundle_change, ck, key)) for ck in keys]
-        text = f"remove {keys[0]} from {key}" if len(keys) == 1 else f"remove {len(keys)} changes from {key}"
+        steps = [
+            Step(op(changes.unbundle_change, ck), op(changes.bundle_change, ck, key)) for ck in keys
+        ]
+        text = (
+            f"remove {keys[0]} from {key}"
+            if len(keys) == 1
+            else f"remove {len(keys)} changes from {key}"
+        )
         return self._run(text, steps, decided, "Removing " + ", ".join(keys))
 
     def _run(self, text: str, steps: list[Step], decided: int, doing: str) -> bool:
@@ -304,8 +338,10 @@ class ChangesTab(QWidget):
             self.notice.show_error(str(exc))
             return False
         if decided:
-            note = (f"{doing} changed the scope of {self.key}: {decided} approval{'s' if decided != 1 else ''} "
-                    f"given before {'were' if decided != 1 else 'was'} reset to pending and must be given again.")
+            note = (
+                f"{doing} changed the scope of {self.key}: {decided} approval{'s' if decided != 1 else ''} "
+                f"given before {'were' if decided != 1 else 'was'} reset to pending and must be given again."
+            )
             self.notice.show_note(note)
             self.store.message.emit(note)
         else:
@@ -331,4 +367,3 @@ def prepare_screenshot(window: Any, key: str | None) -> None:
     tab = window.findChild(ChangesTab, "changes_tab")
     if tab is not None:
         tab.show_picker()
-

@@ -170,17 +170,20 @@ class TestsTab(EvidenceTab):
         self.required.setObjectName("required_tests")
         self.required.setWordWrap(True)
         self.required.setTextFormat(Qt.TextFormat.RichText)
-        self.model = RowsModel([
-            Column("Run at", lambda r: show_moment(r["run_at"])),
-            Column("Kind", lambda r: _kind_word(r["kind"])),
-            Column("Environment", lambda r: r["environment"]),
-            Column("Passed", lambda r: r["passed"], True),
-            Column("Failed", lambda r: r["failed"], True),
-            Column("Skipped", lambda r: r["skipped"], True),
-            Column("Verdict", lambda r: words(r["verdict"])),
-            Column("Source", lambda r: r["source"]),
-            Column("Failed tests", _failed_tests),
-        ], self)
+        self.model = RowsModel(
+            [
+                Column("Run at", lambda r: show_moment(r["run_at"])),
+                Column("Kind", lambda r: _kind_word(r["kind"])),
+                Column("Environment", lambda r: r["environment"]),
+                Column("Passed", lambda r: r["passed"], True),
+                Column("Failed", lambda r: r["failed"], True),
+                Column("Skipped", lambda r: r["skipped"], True),
+                Column("Verdict", lambda r: words(r["verdict"])),
+                Column("Source", lambda r: r["source"]),
+                Column("Failed tests", _failed_tests),
+            ],
+            self,
+        )
         self.table = table_view(self.model, "test_runs_table")
         self.form = Form(self.FIELDS, columns=3)
         self.record_button = _button("Record test run", "record_test_run", default=True)
@@ -195,7 +198,9 @@ class TestsTab(EvidenceTab):
         tv.addWidget(self.table, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
-        layout.addWidget(_split(top, _group("Record a test run", self.form, [self.record_button], note)))
+        layout.addWidget(
+            _split(top, _group("Record a test run", self.form, [self.record_button], note))
+        )
         store.release_changed.connect(lambda key: key == self.key and self._show_required())
 
     def reset_form(self) -> None:
@@ -213,7 +218,9 @@ class TestsTab(EvidenceTab):
         detail = self.store.release(self.key) if self.key and self.store.has_plan else None
         kinds = list(getattr(detail, "required_tests", []) or [])
         if not kinds:
-            self.required.setText("No test kinds are required for this release (set them on the Overview tab).")
+            self.required.setText(
+                "No test kinds are required for this release (set them on the Overview tab)."
+            )
             return
         parts = []
         for kind in kinds:
@@ -222,8 +229,10 @@ class TestsTab(EvidenceTab):
                 parts.append(f"<b>{_kind_word(kind)}</b>: no run yet")
             else:
                 last = runs[-1]
-                parts.append(f"<b>{_kind_word(kind)}</b>: {words(last['verdict']).lower()} "
-                             f"({show_moment(last['run_at'])})")
+                parts.append(
+                    f"<b>{_kind_word(kind)}</b>: {words(last['verdict']).lower()} "
+                    f"({show_moment(last['run_at'])})"
+                )
         self.required.setText("Required tests — " + " · ".join(parts))
 
     def record(self) -> bool:
@@ -237,8 +246,17 @@ class TestsTab(EvidenceTab):
             self.form.show_error("run_at", "Run at: a date and time is required")
             return False
         target = Ref("test_run", -1)
-        call = op(evidence_service.record_test_run, self.key, v["kind"], v["environment"], v["passed"], v["failed"],
-                        v["skipped"], v["run_at"], v["source"])
+        call = op(
+            evidence_service.record_test_run,
+            self.key,
+            v["kind"],
+            v["environment"],
+            v["passed"],
+            v["failed"],
+            v["skipped"],
+            v["run_at"],
+            v["source"],
+        )
         call.rebinds = target
         text = f"record {_kind_word(v['kind'])} test run of {self.key}"
         try:
@@ -273,18 +291,21 @@ class DeploymentsTab(EvidenceTab):
         # The deployment the form edits (None: a new one), as the Ref every command about it shares:
         # undoing its deletion re-creates it under a new id, and the form and the stack follow.
         self.editing: Ref | None = None
-        self.model = RowsModel([
-            Column("Environment", lambda r: r["environment"]),
-            Column("Wave", lambda r: r["wave"]),
-            Column("Started", lambda r: show_moment(r["started_at"]) or None),
-            Column("Finished", lambda r: show_moment(r["finished_at"]) or None),
-            Column("Outcome", lambda r: words(r["outcome"]) if r["outcome"] else "in progress"),
-            Column("Incidents", lambda r: r["incidents"], True),
-            Column("Failure detected", lambda r: show_moment(r["failure_detected_at"]) or None),
-            Column("Restored", lambda r: show_moment(r["restored_at"]) or None),
-            Column("Hotfix", lambda r: r["hotfix"]),
-            Column("Source", lambda r: r.get("source") or r.get("url")),
-        ], self)
+        self.model = RowsModel(
+            [
+                Column("Environment", lambda r: r["environment"]),
+                Column("Wave", lambda r: r["wave"]),
+                Column("Started", lambda r: show_moment(r["started_at"]) or None),
+                Column("Finished", lambda r: show_moment(r["finished_at"]) or None),
+                Column("Outcome", lambda r: words(r["outcome"]) if r["outcome"] else "in progress"),
+                Column("Incidents", lambda r: r["incidents"], True),
+                Column("Failure detected", lambda r: show_moment(r["failure_detected_at"]) or None),
+                Column("Restored", lambda r: show_moment(r["restored_at"]) or None),
+                Column("Hotfix", lambda r: r["hotfix"]),
+                Column("Source", lambda r: r.get("source") or r.get("url")),
+            ],
+            self,
+        )
         self.table = table_view(self.model, "deployments_table")
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selected())
         self.form = Form(DEPLOYMENT_FIELDS, columns=3)
@@ -330,7 +351,9 @@ class DeploymentsTab(EvidenceTab):
         row = self.model.row(i)
         self.editing = ref(self.store, "deployment", row["id"])
         self.form.set_values(row)
-        self.box.setTitle(f"Deployment to {row['environment']}" + (f", wave {row['wave']}" if row["wave"] else ""))
+        self.box.setTitle(
+            f"Deployment to {row['environment']}" + (f", wave {row['wave']}" if row["wave"] else "")
+        )
         self.save_button.setText("Save changes")
 
     def save(self) -> bool:
@@ -349,8 +372,10 @@ class DeploymentsTab(EvidenceTab):
                 target = Ref("deployment", -1)
                 forward = op(evidence_service.record_deployment, key, environment, **v)
                 forward.rebinds = target
-                self.store.edit(f"record deployment of {key} to {environment or '?'}",
-                     Step(forward, op(evidence_service.delete_deployment, target)))
+                self.store.edit(
+                    f"record deployment of {key} to {environment or '?'}",
+                    Step(forward, op(evidence_service.delete_deployment, target)),
+                )
                 self.editing = target
                 self.load()
                 return True
@@ -363,9 +388,17 @@ class DeploymentsTab(EvidenceTab):
             if not changed:
                 return True
             names = ", ".join(f.label.lower() for f in DEPLOYMENT_FIELDS if f.name in changed)
-            self.store.edit(f"edit {names} of the {old['environment']} deployment of {key}",
-                 Step(op(evidence_service.update_deployment, target, **changed),
-                      op(evidence_service.update_deployment, target, **{n: old.get(n) for n in changed})))
+            self.store.edit(
+                f"edit {names} of the {old['environment']} deployment of {key}",
+                Step(
+                    op(evidence_service.update_deployment, target, **changed),
+                    op(
+                        evidence_service.update_deployment,
+                        target,
+                        **{n: old.get(n) for n in changed},
+                    ),
+                ),
+            )
         except Refused as exc:
             self.form.show_error(exc.field, str(exc))
             return False
@@ -406,7 +439,9 @@ class ReviewTab(EvidenceTab):
         self.revert_button = _button("Revert", "revert_review")
         self.revert_button.setToolTip("Show the review as it is saved in the plan")
         self.revert_button.clicked.connect(self.load)
-        box = _group("Post-release review", self.form, [self.revert_button, self.save_button], self.state)
+        box = _group(
+            "Post-release review", self.form, [self.revert_button, self.save_button], self.state
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(box)
@@ -437,16 +472,27 @@ class ReviewTab(EvidenceTab):
         if v["outcome"] is None:
             self.form.show_error("outcome", "Outcome: choose one")
             return False
-        kwargs = {"incidents": v["incidents"] or 0, "lessons_learned": v["lessons_learned"],
-                  "user_feedback": v["user_feedback"], "closed_by_email": v["closed_by"],
-                  "closed_at": v["closed_at"]}
+        kwargs = {
+            "incidents": v["incidents"] or 0,
+            "lessons_learned": v["lessons_learned"],
+            "user_feedback": v["user_feedback"],
+            "closed_by_email": v["closed_by"],
+            "closed_at": v["closed_at"],
+        }
         forward = op(evidence_service.record_review, self.key, v["outcome"], **kwargs)
         backward = op(evidence_service.delete_review, self.key)
         old = self.current
         if old is not None:
-            backward = op(evidence_service.record_review, self.key, old["outcome"], incidents=old["incidents"],
-                                lessons_learned=old["lessons_learned"], user_feedback=old["user_feedback"],
-                                closed_by_email=old["closed_by_email"], closed_at=old["closed_at"])
+            backward = op(
+                evidence_service.record_review,
+                self.key,
+                old["outcome"],
+                incidents=old["incidents"],
+                lessons_learned=old["lessons_learned"],
+                user_feedback=old["user_feedback"],
+                closed_by_email=old["closed_by_email"],
+                closed_at=old["closed_at"],
+            )
         verb = "edit" if old is not None else "record"
         try:
             self.store.edit(f"{verb} the review of {self.key}", Step(forward, backward))
@@ -473,13 +519,16 @@ class LinksTab(EvidenceTab):
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(store, parent)
         self.setObjectName("links_tab")
-        self.model = RowsModel([
-            Column("Kind", lambda r: words(r["kind"])),
-            Column("Key", lambda r: r["external_key"]),
-            Column("Relation", lambda r: words(r["relation"])),
-            Column("Title", lambda r: r["title"]),
-            Column("URL", lambda r: r["url"]),
-        ], self)
+        self.model = RowsModel(
+            [
+                Column("Kind", lambda r: words(r["kind"])),
+                Column("Key", lambda r: r["external_key"]),
+                Column("Relation", lambda r: words(r["relation"])),
+                Column("Title", lambda r: r["title"]),
+                Column("URL", lambda r: r["url"]),
+            ],
+            self,
+        )
         self.table = table_view(self.model, "links_table")
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.remove_button = _button("Remove selected link", "remove_link")
@@ -522,7 +571,10 @@ class LinksTab(EvidenceTab):
         forward = op(evidence_service.add_link, *args, **kwargs)
         forward.rebinds = target
         try:
-            self.store.edit(f"link {v['key']} to {self.key}", Step(forward, op(evidence_service.remove_link, target)))
+            self.store.edit(
+                f"link {v['key']} to {self.key}",
+                Step(forward, op(evidence_service.remove_link, target)),
+            )
         except Refused as exc:
             self.form.show_error(exc.field, str(exc))
             return False
@@ -535,14 +587,22 @@ class LinksTab(EvidenceTab):
             return False
         row = self.model.row(i)
         target = ref(self.store, "linked_record", row["id"])
-        back = op(evidence_service.add_link, self.key, row["kind"], row["external_key"], row["relation"],
-                        title=row["title"], url=row["url"])
+        back = op(
+            evidence_service.add_link,
+            self.key,
+            row["kind"],
+            row["external_key"],
+            row["relation"],
+            title=row["title"],
+            url=row["url"],
+        )
         back.rebinds = target
         try:
-            self.store.edit(f"unlink {row['external_key']} from {self.key}",
-                 Step(op(evidence_service.remove_link, target), back))
+            self.store.edit(
+                f"unlink {row['external_key']} from {self.key}",
+                Step(op(evidence_service.remove_link, target), back),
+            )
         except Refused as exc:
             self.form.show_error(None, str(exc))
             return False
         return True
-

@@ -41,7 +41,7 @@ def what_text(row: Any) -> str:
     actor = str(row.actor)
     for prefix in (f"{actor}: ", f"{actor} "):
         if summary.startswith(prefix):
-            summary = summary[len(prefix):]
+            summary = summary[len(prefix) :]
             break
     detail = _what_it_was(row)
     if detail:
@@ -76,11 +76,14 @@ class HistoryTab(QWidget):
         self.key: str | None = None
         self._stale = True
         self.events: list[Any] = []
-        self.model = RowsModel([
-            Column("When", lambda r: when_text(r.at)),
-            Column("Who", lambda r: r.actor),
-            Column("What", what_text),
-        ], self)
+        self.model = RowsModel(
+            [
+                Column("When", lambda r: when_text(r.at)),
+                Column("Who", lambda r: r.actor),
+                Column("What", what_text),
+            ],
+            self,
+        )
         self.table = table_view(self.model, "history_table")
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._show_detail())
         self.filter = QLineEdit()
@@ -91,8 +94,10 @@ class HistoryTab(QWidget):
         self.filter.textChanged.connect(lambda _t: self._show())
         self.count = QLabel()
         self.count.setProperty("role", "subtle")
-        self.empty = QLabel("No audit events are recorded for this release yet: every edit made from now on "
-                            "appears here, newest first.")
+        self.empty = QLabel(
+            "No audit events are recorded for this release yet: every edit made from now on "
+            "appears here, newest first."
+        )
         self.empty.setObjectName("history_empty")
         self.empty.setWordWrap(True)
         self.empty.setProperty("role", "subtle")
@@ -115,8 +120,13 @@ class HistoryTab(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.empty)
         layout.addWidget(splitter, 1)
-        for signal in (store.release_changed, store.tasks_changed, store.approvals_changed,
-                       store.changes_changed, store.evidence_changed):
+        for signal in (
+            store.release_changed,
+            store.tasks_changed,
+            store.approvals_changed,
+            store.changes_changed,
+            store.evidence_changed,
+        ):
             signal.connect(self._changed)
         store.release_renamed.connect(self._renamed)
         store.plan_opened.connect(lambda _p: self.set_release(None))
@@ -154,8 +164,11 @@ class HistoryTab(QWidget):
 
     def _show(self) -> None:
         needle = self.filter.text().strip().lower()
-        rows = [e for e in self.events
-                if not needle or needle in str(e.actor).lower() or needle in what_text(e).lower()]
+        rows = [
+            e
+            for e in self.events
+            if not needle or needle in str(e.actor).lower() or needle in what_text(e).lower()
+        ]
         self.model.set_rows(rows)  # history() answers newest first
         fit_columns(self.table, maximum=260)
         n = len(self.events)
@@ -186,4 +199,3 @@ def prepare_screenshot(window: Any, key: str | None) -> None:
     if key is None:
         raise LookupError("the plan has no release to show; give --release KEY or use another plan")
     window.open_release(key, "History")
-

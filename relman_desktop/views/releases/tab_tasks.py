@@ -86,12 +86,17 @@ class TaskTable(QTableView):
     @staticmethod
     def _is_add(event: QKeyEvent) -> bool:
         return event.key() == Qt.Key.Key_Insert or (
-            event.key() == Qt.Key.Key_N and event.modifiers() == Qt.KeyboardModifier.ControlModifier)
+            event.key() == Qt.Key.Key_N and event.modifiers() == Qt.KeyboardModifier.ControlModifier
+        )
 
     def event(self, event: QEvent) -> bool:
         # Ctrl+N is also File > New Plan: while the table has the focus it adds a task instead.
-        if (event.type() == QEvent.Type.ShortcutOverride and self.state() != QAbstractItemView.State.EditingState
-                and isinstance(event, QKeyEvent) and (self._is_add(event) or event.key() == Qt.Key.Key_Delete)):
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and self.state() != QAbstractItemView.State.EditingState
+            and isinstance(event, QKeyEvent)
+            and (self._is_add(event) or event.key() == Qt.Key.Key_Delete)
+        ):
             event.accept()
             return True
         return super().event(event)
@@ -104,7 +109,10 @@ class TaskTable(QTableView):
             if event.key() == Qt.Key.Key_Delete:
                 self.delete_requested.emit()
                 return
-            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            if (
+                event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and event.modifiers() == Qt.KeyboardModifier.NoModifier
+            ):
                 current = self.currentIndex()
                 if current.isValid() and self.task_model().is_new_row(current.row()):
                     self.add_requested.emit()
@@ -118,7 +126,9 @@ class TaskTable(QTableView):
         row = max(0, min(row, model.rowCount() - 1))
         column = max(0, min(column, model.columnCount() - 1))
         index = model.index(row, column)
-        self.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+        )
         self.scrollTo(index)
         if edit and index.flags() & Qt.ItemFlag.ItemIsEditable:
             self.edit(index)
@@ -170,13 +180,17 @@ class LinksPanel(QGroupBox):
         self.predecessor.setObjectName("link_predecessor")
         self.predecessor.setAccessibleName("Predecessor")
         self.predecessor.setMinimumContentsLength(10)
-        self.predecessor.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.predecessor.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.link_type = QComboBox()
         self.link_type.setObjectName("link_type")
         self.link_type.setAccessibleName("Dependency type")
         for t in LINK_TYPES:
             self.link_type.addItem(t, t)
-            self.link_type.setItemData(self.link_type.count() - 1, LINK_TYPE_TIPS[t], Qt.ItemDataRole.ToolTipRole)
+            self.link_type.setItemData(
+                self.link_type.count() - 1, LINK_TYPE_TIPS[t], Qt.ItemDataRole.ToolTipRole
+            )
         self.lag = QSpinBox()
         self.lag.setObjectName("link_lag")
         self.lag.setAccessibleName("Lag in working days")
@@ -226,14 +240,24 @@ class LinksPanel(QGroupBox):
         if changed:
             self.notice.clear_notice()
         enabled = task is not None
-        for w in (self.links, self.remove_button, self.predecessor, self.link_type, self.lag, self.add_button):
+        for w in (
+            self.links,
+            self.remove_button,
+            self.predecessor,
+            self.link_type,
+            self.lag,
+            self.add_button,
+        ):
             w.setEnabled(enabled)
         if task is None:
             self.heading.setText("Choose a task to see what it waits on.")
             return
         titles = {r.local_id: r.title for r in rows}
-        self.heading.setText(f"{task.local_id} — {task.title} waits on:" if task.predecessors
-                             else f"{task.local_id} — {task.title} waits on no other task.")
+        self.heading.setText(
+            f"{task.local_id} — {task.title} waits on:"
+            if task.predecessors
+            else f"{task.local_id} — {task.title} waits on no other task."
+        )
         for p in task.predecessors:
             lag = f" {p['lag_days']:+d} d" if p["lag_days"] else ""
             item = QListWidgetItem(f"{p['task']} {p['type']}{lag} — {titles.get(p['task'], '')}")
@@ -287,11 +311,15 @@ class TasksTab(QScrollArea):
 
         self.add_button = QPushButton("Add task")
         self.add_button.setObjectName("add_task")
-        self.add_button.setToolTip("Add a task below the current one (Insert, or Ctrl+N in the table)")
+        self.add_button.setToolTip(
+            "Add a task below the current one (Insert, or Ctrl+N in the table)"
+        )
         self.add_button.clicked.connect(self.add_task_here)
         self.delete_button = QPushButton("Delete")
         self.delete_button.setObjectName("delete_tasks")
-        self.delete_button.setToolTip("Delete the selected tasks (Delete); undo puts them back with their links")
+        self.delete_button.setToolTip(
+            "Delete the selected tasks (Delete); undo puts them back with their links"
+        )
         self.delete_button.clicked.connect(self.delete_selected)
         self.bulk: dict[str, QComboBox] = {}
         bar = QHBoxLayout()
@@ -306,7 +334,9 @@ class TasksTab(QScrollArea):
         ):
             combo = QComboBox()
             combo.setObjectName(f"bulk_{field}")
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
             combo.setMinimumContentsLength(7)
             combo.setAccessibleName(f"Set the {label.lower()} of the selected tasks")
             combo.addItem(f"{label}…", "")
@@ -345,9 +375,18 @@ class TasksTab(QScrollArea):
     def _size_columns(self) -> None:
         """Each column as wide as its header or a typical value, whichever is wider; Title takes
         the rest, so titles are clipped last."""
-        samples = {"local_id": "T99", "phase": "Rollback", "assignee": "Priya Natara", "status": "In progress",
-                   "start": "2026-12-31", "end": "2026-12-31", "effort": "999", "percent": "100 %",
-                   "predecessors": "T6 FS, T8 FS", "slack": "99"}
+        samples = {
+            "local_id": "T99",
+            "phase": "Rollback",
+            "assignee": "Priya Natara",
+            "status": "In progress",
+            "start": "2026-12-31",
+            "end": "2026-12-31",
+            "effort": "999",
+            "percent": "100 %",
+            "predecessors": "T6 FS, T8 FS",
+            "slack": "99",
+        }
         metrics = self.table.fontMetrics()
         self._compact: dict[int, int] = {}
         bold = self.table.horizontalHeader().font()
@@ -355,7 +394,10 @@ class TasksTab(QScrollArea):
         header_metrics = QFontMetrics(bold)
         for name, sample in samples.items():
             column = COLUMN_INDEX[name]
-            width = max(metrics.horizontalAdvance(sample), header_metrics.horizontalAdvance(COLUMNS[column].title))
+            width = max(
+                metrics.horizontalAdvance(sample),
+                header_metrics.horizontalAdvance(COLUMNS[column].title),
+            )
             self.table.horizontalHeader().resizeSection(column, width + 12)
             self._compact[column] = width + 12
 
@@ -413,7 +455,11 @@ class TasksTab(QScrollArea):
         self.model.set_rows(rows, slack, critical)
         self._fit_wide_columns()
         done = sum(1 for r in rows if r.status == "done")
-        self.summary.setText(f"{len(rows)} task{'s' if len(rows) != 1 else ''}, {done} done" if rows else "No tasks yet")
+        self.summary.setText(
+            f"{len(rows)} task{'s' if len(rows) != 1 else ''}, {done} done"
+            if rows
+            else "No tasks yet"
+        )
         self.setEnabled(self.key is not None)
         if not self.table.currentIndex().isValid() and rows:
             self.table.setCurrentIndex(self.model.index(0, COLUMN_INDEX["title"]))
@@ -442,18 +488,26 @@ class TasksTab(QScrollArea):
     def _update_step(self, local_id: str, field: str, value: Any, old: Any) -> Step:
         key = self.key
         after_id = value if field == "local_id" else local_id
-        return Step(op(tasks.update_task, key, local_id, {field: value}),
-                    op(tasks.update_task, key, after_id, {field: old}))
+        return Step(
+            op(tasks.update_task, key, local_id, {field: value}),
+            op(tasks.update_task, key, after_id, {field: old}),
+        )
 
     def _next_local_id(self) -> str:
-        numbers = [int(r.local_id[1:]) for r in self.model.rows if r.local_id[:1] == "T" and r.local_id[1:].isdigit()]
+        numbers = [
+            int(r.local_id[1:])
+            for r in self.model.rows
+            if r.local_id[:1] == "T" and r.local_id[1:].isdigit()
+        ]
         return f"T{max(numbers, default=0) + 1}"
 
     def _add_step(self, fields: dict[str, Any]) -> Step:
         key = self.key
         fields = {"local_id": self._next_local_id(), **fields}
-        return Step(op(tasks.add_task, key, fields),
-                    backward_from=lambda local_id: op(tasks.delete_task, key, local_id))
+        return Step(
+            op(tasks.add_task, key, fields),
+            backward_from=lambda local_id: op(tasks.delete_task, key, local_id),
+        )
 
     def _commit(self, local_id: str | None, field: str, value: Any) -> bool:
         """A cell edit from the table (``local_id`` None: typed into the empty row)."""
@@ -487,8 +541,10 @@ class TasksTab(QScrollArea):
                 return False
             return self._run(f"edit the predecessors of {local_id}", steps) if steps else True
         label = next((c.title for c in COLUMNS if c.field == field), field).lower()
-        return self._run(f"edit {label} of task {local_id}",
-                         [self._update_step(local_id, field, value, getattr(task, field))])
+        return self._run(
+            f"edit {label} of task {local_id}",
+            [self._update_step(local_id, field, value, getattr(task, field))],
+        )
 
     def _link_steps(self, successor: str, current: list[dict[str, Any]], text: str) -> list[Step]:
         key = self.key
@@ -498,12 +554,20 @@ class TasksTab(QScrollArea):
         for pred, (kind, lag) in have.items():
             w = wanted.get(pred)
             if w is None or (w.type, w.lag_days) != (kind, lag):
-                steps.append(Step(op(tasks.remove_task_dependency, key, pred, successor),
-                                  op(tasks.add_task_dependency, key, pred, successor, kind, lag)))
+                steps.append(
+                    Step(
+                        op(tasks.remove_task_dependency, key, pred, successor),
+                        op(tasks.add_task_dependency, key, pred, successor, kind, lag),
+                    )
+                )
         for pred, w in wanted.items():
             if have.get(pred) != (w.type, w.lag_days):
-                steps.append(Step(op(tasks.add_task_dependency, key, pred, successor, w.type, w.lag_days),
-                                  op(tasks.remove_task_dependency, key, pred, successor)))
+                steps.append(
+                    Step(
+                        op(tasks.add_task_dependency, key, pred, successor, w.type, w.lag_days),
+                        op(tasks.remove_task_dependency, key, pred, successor),
+                    )
+                )
         return steps
 
     # --- rows ------------------------------------------------------------------------------------
@@ -535,9 +599,18 @@ class TasksTab(QScrollArea):
         key = self.key
         first = self.model.row_of(chosen[0].local_id)
         column = max(0, self.table.currentIndex().column())
-        steps = [Step(op(tasks.delete_task, key, t.local_id),
-                      backward_from=lambda row: op(tasks.restore_task, key, row)) for t in chosen]
-        text = f"delete task {chosen[0].local_id}" if len(chosen) == 1 else f"delete {len(chosen)} tasks"
+        steps = [
+            Step(
+                op(tasks.delete_task, key, t.local_id),
+                backward_from=lambda row: op(tasks.restore_task, key, row),
+            )
+            for t in chosen
+        ]
+        text = (
+            f"delete task {chosen[0].local_id}"
+            if len(chosen) == 1
+            else f"delete {len(chosen)} tasks"
+        )
         if self._run(text, steps):
             self.table.move_to(first, column)
 
@@ -553,15 +626,22 @@ class TasksTab(QScrollArea):
         """One field of every selected task, as one undo step."""
         chosen = self.selected_tasks()
         if not chosen:
-            self.notice.show_error("Select the tasks to change first (Shift or Ctrl with the arrows or the mouse).")
+            self.notice.show_error(
+                "Select the tasks to change first (Shift or Ctrl with the arrows or the mouse)."
+            )
             return False
-        steps = [self._update_step(t.local_id, field, value, getattr(t, field))
-                 for t in chosen if getattr(t, field) != value]
+        steps = [
+            self._update_step(t.local_id, field, value, getattr(t, field))
+            for t in chosen
+            if getattr(t, field) != value
+        ]
         if not steps:
             return True
         label = {"assignee_email": "assignee"}.get(field, field)
         shown = words(value) if field != "assignee_email" else (value or "nobody")
-        return self._run(f"set {label} of {len(steps)} task{'s' if len(steps) != 1 else ''} to {shown}", steps)
+        return self._run(
+            f"set {label} of {len(steps)} task{'s' if len(steps) != 1 else ''} to {shown}", steps
+        )
 
     # --- links -------------------------------------------------------------------------------------
 
@@ -570,17 +650,28 @@ class TasksTab(QScrollArea):
         if task is None or not self.key:
             return False
         key, successor = self.key, task.local_id
-        step = Step(op(tasks.add_task_dependency, key, predecessor, successor, link_type, lag),
-                    op(tasks.remove_task_dependency, key, predecessor, successor))
-        return self._run(f"link {predecessor} → {successor} ({link_type})", [step], self.links.notice)
+        step = Step(
+            op(tasks.add_task_dependency, key, predecessor, successor, link_type, lag),
+            op(tasks.remove_task_dependency, key, predecessor, successor),
+        )
+        return self._run(
+            f"link {predecessor} → {successor} ({link_type})", [step], self.links.notice
+        )
 
     def remove_link(self, predecessor: str) -> bool:
         task = self.links.task
         if task is None or not self.key:
             return False
         key, successor = self.key, task.local_id
-        step = Step(op(tasks.remove_task_dependency, key, predecessor, successor),
-                    backward_from=lambda b: op(tasks.add_task_dependency, key, b["predecessor"], b["successor"],
-                                                 b["type"], b["lag_days"]))
+        step = Step(
+            op(tasks.remove_task_dependency, key, predecessor, successor),
+            backward_from=lambda b: op(
+                tasks.add_task_dependency,
+                key,
+                b["predecessor"],
+                b["successor"],
+                b["type"],
+                b["lag_days"],
+            ),
+        )
         return self._run(f"unlink {predecessor} → {successor}", [step], self.links.notice)
-

@@ -65,10 +65,20 @@ COLUMNS: tuple[TaskColumn, ...] = (
     TaskColumn("end", "End", "end", "date"),
     TaskColumn("effort", "Effort (h)", "effort_hours", "hours"),
     TaskColumn("percent", "% done", "percent_complete", "percent", "% complete"),
-    TaskColumn("predecessors", "Predecessors", "predecessors", "links",
-               "Tasks this one waits on: id, type (FS, SS, FF, SF) and lag in days, e.g. T1 FS+2, T3 SS"),
-    TaskColumn("slack", "Slack", None, "slack",
-               "Slack: working days this task can slip without moving the release's last task (0: critical path)"),
+    TaskColumn(
+        "predecessors",
+        "Predecessors",
+        "predecessors",
+        "links",
+        "Tasks this one waits on: id, type (FS, SS, FF, SF) and lag in days, e.g. T1 FS+2, T3 SS",
+    ),
+    TaskColumn(
+        "slack",
+        "Slack",
+        None,
+        "slack",
+        "Slack: working days this task can slip without moving the release's last task (0: critical path)",
+    ),
 )
 COLUMN_INDEX = {c.name: i for i, c in enumerate(COLUMNS)}
 PHASES = tuple(p.value for p in E.Phase)
@@ -95,7 +105,9 @@ class Link:
         return f"{self.task} {self.type}" + (f"{self.lag_days:+d}" if self.lag_days else "")
 
 
-_LINK_RE = re.compile(r"^([A-Za-z0-9_.-]+?)(?:\s+(FS|SS|FF|SF))?\s*(?:([+-])\s*(\d+)\s*d?)?$", re.IGNORECASE)
+_LINK_RE = re.compile(
+    r"^([A-Za-z0-9_.-]+?)(?:\s+(FS|SS|FF|SF))?\s*(?:([+-])\s*(\d+)\s*d?)?$", re.IGNORECASE
+)
 
 
 class LinkSyntaxError(ValueError):
@@ -116,7 +128,8 @@ def parse_links(text: str) -> list[Link]:
         m = _LINK_RE.match(part)
         if m is None:
             raise LinkSyntaxError(
-                f"Predecessors: {part!r} is not a task id with an optional type and lag, e.g. T1 FS+2")
+                f"Predecessors: {part!r} is not a task id with an optional type and lag, e.g. T1 FS+2"
+            )
         task, kind, sign, days = m.groups()
         lag = int(days) * (-1 if sign == "-" else 1) if days else 0
         if any(x.task == task for x in links):
@@ -143,8 +156,9 @@ class TaskModel(QAbstractTableModel):
 
     # --- the cache --------------------------------------------------------------------------
 
-    def set_rows(self, rows: Iterable[Any], slack: dict[str, int] | None = None,
-                 critical: Iterable[str] = ()) -> None:
+    def set_rows(
+        self, rows: Iterable[Any], slack: dict[str, int] | None = None, critical: Iterable[str] = ()
+    ) -> None:
         """Replace the cache; rows only added or only removed are announced as such, so an
         open editor (the empty row's, while a task is being created) survives the update."""
         new = list(rows)
@@ -207,7 +221,9 @@ class TaskModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # noqa: N802
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
             if role == Qt.ItemDataRole.DisplayRole:
                 return COLUMNS[section].title
@@ -237,9 +253,17 @@ class TaskModel(QAbstractTableModel):
             return r.local_id
         if role == ROW_ROLE:
             return r
-        if role == Qt.ItemDataRole.TextAlignmentRole and column.kind in ("hours", "percent", "slack"):
+        if role == Qt.ItemDataRole.TextAlignmentRole and column.kind in (
+            "hours",
+            "percent",
+            "slack",
+        ):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.FontRole and column.kind == "slack" and r.local_id in self.critical:
+        if (
+            role == Qt.ItemDataRole.FontRole
+            and column.kind == "slack"
+            and r.local_id in self.critical
+        ):
             font = QFont()
             font.setBold(True)
             return font
@@ -251,7 +275,9 @@ class TaskModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole and column.name == "title":
             return "Type a title to add a task…"
         if role == Qt.ItemDataRole.EditRole:
-            return {"phase": "build", "status": "todo", "percent": 0}.get(column.name, "" if column.kind in ("text", "links") else None)
+            return {"phase": "build", "status": "todo", "percent": 0}.get(
+                column.name, "" if column.kind in ("text", "links") else None
+            )
         if role == Qt.ItemDataRole.ForegroundRole:
             app = QApplication.instance()
             palette = app.palette() if isinstance(app, QApplication) else QPalette()
@@ -299,13 +325,21 @@ class TaskModel(QAbstractTableModel):
             value = self.slack.get(r.local_id)
             if value is None:
                 return "no schedule (cancelled, or no dates and effort)"
-            return "on the critical path" if r.local_id in self.critical else f"may slip {value} working day(s)"
+            return (
+                "on the critical path"
+                if r.local_id in self.critical
+                else f"may slip {value} working day(s)"
+            )
         return self.display(r, column) or column.tip
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        flags = (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
         if COLUMNS[index.column()].field is not None:
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
@@ -398,7 +432,9 @@ class TaskDelegate(QStyledItemDelegate):
             i = editor.findData(value)
             editor.setCurrentIndex(max(0, i))
         elif isinstance(editor, QDateEdit):
-            editor.setDate(QDate(value.year, value.month, value.day) if isinstance(value, dt.date) else NO_DATE)
+            editor.setDate(
+                QDate(value.year, value.month, value.day) if isinstance(value, dt.date) else NO_DATE
+            )
         elif isinstance(editor, QDoubleSpinBox):
             editor.setValue(float(value or 0))
         elif isinstance(editor, QSpinBox):
@@ -424,5 +460,7 @@ class TaskDelegate(QStyledItemDelegate):
             return
         model.setData(index, value, Qt.ItemDataRole.EditRole)
 
-    def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem, index: _Index) -> None:  # noqa: N802
+    def updateEditorGeometry(
+        self, editor: QWidget, option: QStyleOptionViewItem, index: _Index
+    ) -> None:  # noqa: N802
         place_cell_editor(editor, option.rect)

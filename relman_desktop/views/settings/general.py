@@ -42,7 +42,9 @@ class GeneralSettings(QWidget):
             size_row.addWidget(button)
         size_row.addStretch(1)
         self.plan_path = QLabel()
-        self.plan_path.setWordWrap(False)  # wrapped, a path breaks at "/" and shows its first line only
+        self.plan_path.setWordWrap(
+            False
+        )  # wrapped, a path breaks at "/" and shows its first line only
         self.plan_path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         backup = QPushButton("Back up now")
         backup.clicked.connect(window.back_up_now)

@@ -16,10 +16,26 @@ from ..shell.store import Store
 from .general import GeneralSettings
 from .settings_section import RecordSection
 
-SECTIONS = ("General", "Time zone", "People", "CIs", "Calendar windows", "Templates", "Rules", "Workflow")
-SECTION_IDS = {"general": "General", "timezone": "Time zone", "people": "People", "cis": "CIs",
-               "windows": "Calendar windows", "templates": "Templates", "rules": "Rules",
-               "workflow": "Workflow"}
+SECTIONS = (
+    "General",
+    "Time zone",
+    "People",
+    "CIs",
+    "Calendar windows",
+    "Templates",
+    "Rules",
+    "Workflow",
+)
+SECTION_IDS = {
+    "general": "General",
+    "timezone": "Time zone",
+    "people": "People",
+    "cis": "CIs",
+    "windows": "Calendar windows",
+    "templates": "Templates",
+    "rules": "Rules",
+    "workflow": "Workflow",
+}
 
 
 class SettingsPage(QWidget):
@@ -51,8 +67,14 @@ class SettingsPage(QWidget):
         self.templates = TemplatesSection(store)
         self.rules = RulesSection(store)
         self.workflow = WorkflowSection(store)
-        for title, widget in (("People", self.people), ("CIs", self.cis), ("Calendar windows", self.windows),
-                              ("Templates", self.templates), ("Rules", self.rules), ("Workflow", self.workflow)):
+        for title, widget in (
+            ("People", self.people),
+            ("CIs", self.cis),
+            ("Calendar windows", self.windows),
+            ("Templates", self.templates),
+            ("Rules", self.rules),
+            ("Workflow", self.workflow),
+        ):
             self._add(title, widget)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 8)
@@ -70,7 +92,6 @@ class SettingsPage(QWidget):
             return False
         self.tabs.setCurrentWidget(widget)
         return True
-
 
     def select_first(self) -> None:
         widget = self.tabs.currentWidget()
@@ -96,6 +117,7 @@ def page_factory(store: Store, window: Any) -> SettingsPage:
 
 def prepare_screenshot(section: str | None) -> Any:
     """The Settings page, on ``section`` (one of ``SECTION_IDS``) or on its first."""
+
     def prepare(window: Any, _key: str | None) -> None:
         window.show_page("settings")
         page = window.page_widgets.get("settings")
@@ -104,4 +126,3 @@ def prepare_screenshot(section: str | None) -> Any:
             page.select_first()  # the form shows a record being edited, which is what to look at
 
     return prepare
-

@@ -43,9 +43,13 @@ class PeopleSection(RecordSection):
         return f"{record.name} <{record.email}>"
 
     def create(self, values: dict[str, Any]) -> Any:
-        email = self.store.edit(f"add person {values.get('email') or ''}",
-                     Step(op(people.create_person, values),
-                          backward_from=lambda email: op(people.delete_person, email)))
+        email = self.store.edit(
+            f"add person {values.get('email') or ''}",
+            Step(
+                op(people.create_person, values),
+                backward_from=lambda email: op(people.delete_person, email),
+            ),
+        )
         return email
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
@@ -54,22 +58,30 @@ class PeopleSection(RecordSection):
         if not diff:
             return record.email
         new_email = diff.get("email", record.email)
-        self.store.edit(f"edit person {record.email}",
-             Step(op(people.update_person, record.email, diff),
-                  op(people.update_person, new_email, {k: old[k] for k in diff})))
+        self.store.edit(
+            f"edit person {record.email}",
+            Step(
+                op(people.update_person, record.email, diff),
+                op(people.update_person, new_email, {k: old[k] for k in diff}),
+            ),
+        )
         return new_email
 
     def remove(self, record: Any) -> None:
         before = {k: v for k, v in self.form_values(record).items() if k != "id"}
-        self.store.edit(f"delete person {record.email}",
-             Step(op(people.delete_person, record.email), op(people.create_person, before)))
+        self.store.edit(
+            f"delete person {record.email}",
+            Step(op(people.delete_person, record.email), op(people.create_person, before)),
+        )
 
 
 class CISection(RecordSection):
     title = "CIs"
     noun = "CI"
-    intro = ("Configuration items and their parent/child relations. A parent that would make a loop "
-             "(a CI above itself) is refused, with the loop named.")
+    intro = (
+        "Configuration items and their parent/child relations. A parent that would make a loop "
+        "(a CI above itself) is refused, with the loop named."
+    )
     signals = ("cis_changed", "people_changed")
     columns = (
         Column("Name", lambda c: c.name),
@@ -87,7 +99,12 @@ class CISection(RecordSection):
         Field("environment", "Environment", hint="e.g. production"),
         Field("owner_email", "Owner", hint="e-mail of a person in the plan"),
         Field("criticality", "Criticality", "choice", choices_of(E.Level), default="medium"),
-        Field("requires_maintenance_window", "Maintenance", "bool", hint="changes need a maintenance window"),
+        Field(
+            "requires_maintenance_window",
+            "Maintenance",
+            "bool",
+            hint="changes need a maintenance window",
+        ),
         Field("parents", "Parents", "list", hint="names of parent CIs, separated by commas"),
     )
 
@@ -113,8 +130,10 @@ class CISection(RecordSection):
 
     def create(self, values: dict[str, Any]) -> Any:
         try:
-            return self.store.edit(f"add CI {values.get('name') or ''}",
-                        Step(op(cis.create_ci, values), backward_from=lambda name: op(cis.delete_ci, name)))
+            return self.store.edit(
+                f"add CI {values.get('name') or ''}",
+                Step(op(cis.create_ci, values), backward_from=lambda name: op(cis.delete_ci, name)),
+            )
         except Refused as exc:
             raise _loop_under_parents(exc) from None
 
@@ -127,8 +146,13 @@ class CISection(RecordSection):
             return record.name
         new_name = diff.get("name", record.name)
         try:
-            self.store.edit(f"edit CI {record.name}",
-                 Step(op(cis.update_ci, record.name, diff), op(cis.update_ci, new_name, {k: old[k] for k in diff})))
+            self.store.edit(
+                f"edit CI {record.name}",
+                Step(
+                    op(cis.update_ci, record.name, diff),
+                    op(cis.update_ci, new_name, {k: old[k] for k in diff}),
+                ),
+            )
         except Refused as exc:
             raise _loop_under_parents(exc) from None
         return new_name
@@ -138,8 +162,10 @@ class CISection(RecordSection):
         # Undo brings the CI back with its parents, and puts it back above each of its children.
         parents_of = {r.name: list(r.parents) for r in self.model.rows}
         back = [op(cis.create_ci, before)]
-        back += [op(cis.update_ci, child, {"parents": parents_of.get(child, [record.name])})
-                 for child in record.children]
+        back += [
+            op(cis.update_ci, child, {"parents": parents_of.get(child, [record.name])})
+            for child in record.children
+        ]
         self.store.edit(f"delete CI {record.name}", Step(op(cis.delete_ci, record.name), back))
 
 

@@ -64,8 +64,14 @@ def set_combo(box: QComboBox, value: Any) -> None:
 class RowList(QWidget):
     """``title``, the rows, an Add button and the reason line. ``make_row()`` builds one row."""
 
-    def __init__(self, title: str, add_text: str, make_row: Callable[[], Row], name: str,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        add_text: str,
+        make_row: Callable[[], Row],
+        name: str,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName(name)
         self.make_row = make_row

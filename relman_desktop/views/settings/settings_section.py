@@ -62,8 +62,13 @@ class RecordSection(QWidget):
         titles = [c.title for c in self.columns]
         wide = self.stretch_column or (titles[0] if titles else None)
         self.column_fit = ColumnChooser(
-            self.table, f"settings_{self.noun.replace(' ', '_')}", titles, titles,
-            always=titles[:1] + ([wide] if wide else []), drop_order=titles[:0:-1], stretch=wide,
+            self.table,
+            f"settings_{self.noun.replace(' ', '_')}",
+            titles,
+            titles,
+            always=titles[:1] + ([wide] if wide else []),
+            drop_order=titles[:0:-1],
+            stretch=wide,
         )
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selected())
         self.form = self.make_form()
@@ -154,7 +159,9 @@ class RecordSection(QWidget):
         wanted = max(self.scroll.minimumWidth(), self.box.minimumSizeHint().width() + bar + 4)
         self.scroll.setMinimumWidth(wanted)
         sizes = self.splitter.sizes()
-        if len(sizes) == 2 and 0 < sizes[1] < wanted:  # the splitter applies a new minimum only when moved
+        if (
+            len(sizes) == 2 and 0 < sizes[1] < wanted
+        ):  # the splitter applies a new minimum only when moved
             self.splitter.setSizes([max(sizes[0] - (wanted - sizes[1]), 1), wanted])
 
     def make_form(self) -> Form:
@@ -247,8 +254,14 @@ class RecordSection(QWidget):
         """Another record was chosen while this one has unsaved edits: the selection stays."""
         model = self.table.selectionModel()
         model.blockSignals(True)
-        back = next((r for r, rec in enumerate(self.model.rows)
-                     if self.current is not None and self.identity(rec) == self.identity(self.current)), -1)
+        back = next(
+            (
+                r
+                for r, rec in enumerate(self.model.rows)
+                if self.current is not None and self.identity(rec) == self.identity(self.current)
+            ),
+            -1,
+        )
         if back >= 0:
             self.table.selectRow(back)
         else:

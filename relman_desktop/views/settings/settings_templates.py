@@ -37,19 +37,34 @@ def outline(body: Any) -> str:
         for t in tasks:
             if not isinstance(t, dict):
                 continue
-            deps = ", ".join(f"{d.get('type', 'FS')} {d.get('task')}"
-                             + (f" {d.get('lag_days'):+d}d" if d.get("lag_days") else "")
-                             for d in t.get("depends_on") or [] if isinstance(d, dict))
-            items.append(f"<li><b>{html.escape(str(t.get('id')))}</b> {html.escape(str(t.get('title')))} "
-                         f"({html.escape(str(t.get('phase')))}): day {t.get('offset_days', 0)}, "
-                         f"{t.get('duration_days', 1)} day(s)" + (f"; after {html.escape(deps)}" if deps else "") + "</li>")
+            deps = ", ".join(
+                f"{d.get('type', 'FS')} {d.get('task')}"
+                + (f" {d.get('lag_days'):+d}d" if d.get("lag_days") else "")
+                for d in t.get("depends_on") or []
+                if isinstance(d, dict)
+            )
+            items.append(
+                f"<li><b>{html.escape(str(t.get('id')))}</b> {html.escape(str(t.get('title')))} "
+                f"({html.escape(str(t.get('phase')))}): day {t.get('offset_days', 0)}, "
+                f"{t.get('duration_days', 1)} day(s)"
+                + (f"; after {html.escape(deps)}" if deps else "")
+                + "</li>"
+            )
         parts.append(f"<b>Tasks</b><ul>{''.join(items)}</ul>")
     stages = body.get("approval_stages") or []
     if stages:
-        items = [f"<li>{html.escape(str(s.get('name')))} — {html.escape(str(s.get('rule', 'all')))}"
-                 + (f" {s.get('percent')}%" if s.get("percent") else "")
-                 + (": " + html.escape(", ".join(s.get("approvers") or [])) if s.get("approvers") else "") + "</li>"
-                 for s in stages if isinstance(s, dict)]
+        items = [
+            f"<li>{html.escape(str(s.get('name')))} — {html.escape(str(s.get('rule', 'all')))}"
+            + (f" {s.get('percent')}%" if s.get("percent") else "")
+            + (
+                ": " + html.escape(", ".join(s.get("approvers") or []))
+                if s.get("approvers")
+                else ""
+            )
+            + "</li>"
+            for s in stages
+            if isinstance(s, dict)
+        ]
         parts.append(f"<b>Approval stages</b><ul>{''.join(items)}</ul>")
     tests = body.get("required_tests") or []
     if tests:
@@ -62,8 +77,10 @@ def outline(body: Any) -> str:
 class TemplatesSection(RecordSection):
     title = "Templates"
     noun = "template"
-    intro = ("Release patterns: tasks placed by working-day offset and duration with their dependencies "
-             "(FS/SS/FF/SF, lag), approval stages with their rule and approvers, and the required tests.")
+    intro = (
+        "Release patterns: tasks placed by working-day offset and duration with their dependencies "
+        "(FS/SS/FF/SF, lag), approval stages with their rule and approvers, and the required tests."
+    )
     signals = ("templates_changed", "people_changed")
     columns = (
         Column("Name", lambda t: t.name),
@@ -100,7 +117,9 @@ class TemplatesSection(RecordSection):
         left.addWidget(outline_scroll, 3)
         self.body.edited.connect(self._refresh_outline)
         self.body.set_value(EMPTY_BODY)
-        self.splitter.setSizes([1500, 3500])  # the body's tables need the room more than the list does
+        self.splitter.setSizes(
+            [1500, 3500]
+        )  # the body's tables need the room more than the list does
 
     def _refresh_outline(self) -> None:
         self.outline.setText(outline(self.body.draft()))
@@ -121,8 +140,12 @@ class TemplatesSection(RecordSection):
         return record.name
 
     def form_values(self, record: Any) -> dict[str, Any]:
-        return {"name": record.name, "release_type": record.release_type,
-                "default_duration_days": record.default_duration_days, "body": record.body}
+        return {
+            "name": record.name,
+            "release_type": record.release_type,
+            "default_duration_days": record.default_duration_days,
+            "body": record.body,
+        }
 
     def check(self, values: dict[str, Any]) -> None:
         values["body"] = self.body.value()
@@ -134,36 +157,83 @@ class TemplatesSection(RecordSection):
 
     def create(self, values: dict[str, Any]) -> Any:
         name = values.get("name") or ""
-        self.store.edit(f"add template {name}",
-             Step(op(templates.create_template, name, values["release_type"], values["body"] or {},
-                          values["default_duration_days"]),
-                  op(templates.delete_template, name)))
+        self.store.edit(
+            f"add template {name}",
+            Step(
+                op(
+                    templates.create_template,
+                    name,
+                    values["release_type"],
+                    values["body"] or {},
+                    values["default_duration_days"],
+                ),
+                op(templates.delete_template, name),
+            ),
+        )
         return name
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
         new_name = values.get("name") or ""
         old = self.form_values(record)
-        self.store.edit(f"edit template {record.name}",
-             Step(op(templates.update_template, record.name, new_name=new_name,
-                          release_type=values["release_type"], body=values["body"] or {},
-                          default_duration_days=values["default_duration_days"]),
-                  op(templates.update_template, new_name, new_name=record.name, release_type=old["release_type"],
-                          body=old["body"], default_duration_days=old["default_duration_days"])))
+        self.store.edit(
+            f"edit template {record.name}",
+            Step(
+                op(
+                    templates.update_template,
+                    record.name,
+                    new_name=new_name,
+                    release_type=values["release_type"],
+                    body=values["body"] or {},
+                    default_duration_days=values["default_duration_days"],
+                ),
+                op(
+                    templates.update_template,
+                    new_name,
+                    new_name=record.name,
+                    release_type=old["release_type"],
+                    body=old["body"],
+                    default_duration_days=old["default_duration_days"],
+                ),
+            ),
+        )
         return new_name
 
     def remove(self, record: Any) -> None:
-        self.store.edit(f"delete template {record.name}",
-             Step(op(templates.delete_template, record.name),
-                  op(templates.create_template, record.name, record.release_type, record.body,
-                          record.default_duration_days)))
+        self.store.edit(
+            f"delete template {record.name}",
+            Step(
+                op(templates.delete_template, record.name),
+                op(
+                    templates.create_template,
+                    record.name,
+                    record.release_type,
+                    record.body,
+                    record.default_duration_days,
+                ),
+            ),
+        )
 
 
 # --- rules ------------------------------------------------------------------------------------------------
 
-CONDITION_FIELDS = ("type", "risk", "priority", "application", "status", "tests_passed", "max_ci_criticality",
-                    "change_count")
-OPS = (("is", "eq"), ("is not", "ne"), ("is one of", "in"), ("is none of", "not_in"), ("at least", "gte"),
-       ("at most", "lte"))
+CONDITION_FIELDS = (
+    "type",
+    "risk",
+    "priority",
+    "application",
+    "status",
+    "tests_passed",
+    "max_ci_criticality",
+    "change_count",
+)
+OPS = (
+    ("is", "eq"),
+    ("is not", "ne"),
+    ("is one of", "in"),
+    ("is none of", "not_in"),
+    ("at least", "gte"),
+    ("at most", "lte"),
+)
 ACTION_HINTS = {
     "auto_approve_stage": "stage=CAB",
     "add_stage": "name=Security; rule=all; approvers=ann@example.com, bo@example.com",
@@ -226,7 +296,9 @@ class ConditionRow(Row):
         set_combo(self.field, value.get("field"))
         set_combo(self.op, value.get("op", "eq"))
         v = value.get("value")
-        self.value.setText(", ".join(_show_scalar(x) for x in v) if isinstance(v, list) else _show_scalar(v))
+        self.value.setText(
+            ", ".join(_show_scalar(x) for x in v) if isinstance(v, list) else _show_scalar(v)
+        )
 
 
 class ActionRow(Row):
@@ -253,8 +325,10 @@ class ActionRow(Row):
             key, sep, value = part.partition("=")
             key = key.strip()
             if not sep or not key:
-                raise LocalError(f"write the details as name=value pairs separated by ';', e.g. "
-                                 f"{ACTION_HINTS[out['action']]}")
+                raise LocalError(
+                    f"write the details as name=value pairs separated by ';', e.g. "
+                    f"{ACTION_HINTS[out['action']]}"
+                )
             value = value.strip()
             if key in LIST_KEYS:
                 out[key] = [v.strip() for v in value.split(",") if v.strip()]
@@ -281,12 +355,20 @@ class ActionRow(Row):
 def _rule_text(items: list[dict[str, Any]], kind: str) -> str:
     if kind == "if":
         ops = dict((v, k) for k, v in OPS)
-        return " and ".join(f"{words(c['field']).lower()} {ops.get(c['op'], c['op'])} "
-                            f"{', '.join(map(_show_scalar, c['value'])) if isinstance(c['value'], list) else _show_scalar(c['value']) or 'nothing'}"
-                            for c in items) or "always"
-    return "; ".join(words(a["action"]).lower() + " " + " ".join(str(v) for k, v in a.items()
-                                                                   if k != "action" and v not in (None, []))
-                     for a in items)
+        return (
+            " and ".join(
+                f"{words(c['field']).lower()} {ops.get(c['op'], c['op'])} "
+                f"{', '.join(map(_show_scalar, c['value'])) if isinstance(c['value'], list) else _show_scalar(c['value']) or 'nothing'}"
+                for c in items
+            )
+            or "always"
+        )
+    return "; ".join(
+        words(a["action"]).lower()
+        + " "
+        + " ".join(str(v) for k, v in a.items() if k != "action" and v not in (None, []))
+        for a in items
+    )
 
 
 class RulesSection(RecordSection):
@@ -311,7 +393,9 @@ class RulesSection(RecordSection):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.conditions = RowList("If (all of these hold)", "Add condition", ConditionRow, "conditions")
+        self.conditions = RowList(
+            "If (all of these hold)", "Add condition", ConditionRow, "conditions"
+        )
         self.actions = RowList("Then", "Add action", ActionRow, "actions")
         self.extra.addWidget(self.conditions)
         self.extra.addWidget(self.actions)
@@ -348,24 +432,57 @@ class RulesSection(RecordSection):
 
     def create(self, values: dict[str, Any]) -> Any:
         target = Ref("rule", -1)
-        forward = op(rules.create_rule, values.get("name") or "", values["event"], values["conditions"],
-                          values["actions"], enabled=values["enabled"])
+        forward = op(
+            rules.create_rule,
+            values.get("name") or "",
+            values["event"],
+            values["conditions"],
+            values["actions"],
+            enabled=values["enabled"],
+        )
         forward.rebinds = target
-        self.store.edit(f"add rule {values.get('name') or ''}", Step(forward, op(rules.delete_rule, target)))
+        self.store.edit(
+            f"add rule {values.get('name') or ''}", Step(forward, op(rules.delete_rule, target))
+        )
         return target.id
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
         target = ref(self.store, "rule", record.id)
-        self.store.edit(f"edit rule {record.name}",
-             Step(op(rules.update_rule, target, name=values.get("name") or "", event=values["event"],
-                          conditions=values["conditions"], actions=values["actions"], enabled=values["enabled"]),
-                  op(rules.update_rule, target, name=record.name, event=record.event,
-                          conditions=record.conditions, actions=record.actions, enabled=record.enabled)))
+        self.store.edit(
+            f"edit rule {record.name}",
+            Step(
+                op(
+                    rules.update_rule,
+                    target,
+                    name=values.get("name") or "",
+                    event=values["event"],
+                    conditions=values["conditions"],
+                    actions=values["actions"],
+                    enabled=values["enabled"],
+                ),
+                op(
+                    rules.update_rule,
+                    target,
+                    name=record.name,
+                    event=record.event,
+                    conditions=record.conditions,
+                    actions=record.actions,
+                    enabled=record.enabled,
+                ),
+            ),
+        )
         return target.id
 
     def remove(self, record: Any) -> None:
         target = ref(self.store, "rule", record.id)
-        back = op(rules.create_rule, record.name, record.event, record.conditions, record.actions,
-                       enabled=record.enabled, position=record.position)
+        back = op(
+            rules.create_rule,
+            record.name,
+            record.event,
+            record.conditions,
+            record.actions,
+            enabled=record.enabled,
+            position=record.position,
+        )
         back.rebinds = target
         self.store.edit(f"delete rule {record.name}", Step(op(rules.delete_rule, target), back))

@@ -53,8 +53,10 @@ def _scope(w: Any) -> str:
 class WindowsSection(RecordSection):
     title = "Calendar windows"
     noun = "window"
-    intro = ("Maintenance windows, freezes, business events and holidays. A hard window refuses deployments "
-             "that clash with it; a soft one warns. Leave the scope empty for a window that applies to everything.")
+    intro = (
+        "Maintenance windows, freezes, business events and holidays. A hard window refuses deployments "
+        "that clash with it; a soft one warns. Leave the scope empty for a window that applies to everything."
+    )
     signals = ("calendar_changed", "cis_changed")
     form_columns = 1
     columns = (
@@ -90,9 +92,17 @@ class WindowsSection(RecordSection):
         return f"{words(record.kind)}: {record.title}"
 
     def form_values(self, record: Any) -> dict[str, Any]:
-        return {"title": record.title, "kind": record.kind, "hard": record.hard, "timezone": record.timezone,
-                "start": _wall(record.start, record.timezone), "end": _wall(record.end, record.timezone),
-                "rrule": record.rrule, "environment": record.environment, "cis": list(record.cis)}
+        return {
+            "title": record.title,
+            "kind": record.kind,
+            "hard": record.hard,
+            "timezone": record.timezone,
+            "start": _wall(record.start, record.timezone),
+            "end": _wall(record.end, record.timezone),
+            "rrule": record.rrule,
+            "environment": record.environment,
+            "cis": list(record.cis),
+        }
 
     def _fields(self, values: dict[str, Any]) -> dict[str, Any]:
         out = dict(values)
@@ -114,27 +124,43 @@ class WindowsSection(RecordSection):
 
     @staticmethod
     def _snapshot(record: Any) -> dict[str, Any]:
-        return {"title": record.title, "kind": record.kind, "hard": record.hard, "start": record.start,
-                "end": record.end, "timezone": record.timezone, "rrule": record.rrule,
-                "environment": record.environment, "cis": list(record.cis)}
+        return {
+            "title": record.title,
+            "kind": record.kind,
+            "hard": record.hard,
+            "start": record.start,
+            "end": record.end,
+            "timezone": record.timezone,
+            "rrule": record.rrule,
+            "environment": record.environment,
+            "cis": list(record.cis),
+        }
 
     def create(self, values: dict[str, Any]) -> Any:
         target = Ref("calendar_window", -1)
         forward = op(windows.create_window, **self._fields(values))
         forward.rebinds, forward.result_id = target, lambda info: info.id
-        self.store.edit(f"add window {values.get('title') or ''}",
-             Step(forward, op(windows.delete_window, target)))
+        self.store.edit(
+            f"add window {values.get('title') or ''}",
+            Step(forward, op(windows.delete_window, target)),
+        )
         return target.id
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
         target = ref(self.store, "calendar_window", record.id)
-        self.store.edit(f"edit window {record.title}",
-             Step(op(windows.update_window, target, **self._fields(values)),
-                  op(windows.update_window, target, **self._snapshot(record))))
+        self.store.edit(
+            f"edit window {record.title}",
+            Step(
+                op(windows.update_window, target, **self._fields(values)),
+                op(windows.update_window, target, **self._snapshot(record)),
+            ),
+        )
         return target.id
 
     def remove(self, record: Any) -> None:
         target = ref(self.store, "calendar_window", record.id)
         back = op(windows.create_window, **self._snapshot(record))
         back.rebinds, back.result_id = target, lambda info: info.id
-        self.store.edit(f"delete window {record.title}", Step(op(windows.delete_window, target), back))
+        self.store.edit(
+            f"delete window {record.title}", Step(op(windows.delete_window, target), back)
+        )

@@ -25,8 +25,11 @@ PREVIOUS = "the previous state"
 def _guard_names() -> tuple[tuple[str, ...], frozenset[str], dict[str, str]]:
     from relman_desktop.services.guards import GUARDS
 
-    return (tuple(GUARDS), frozenset(g.name for g in GUARDS.values() if g.takes_phase),
-            {g.name: g.title for g in GUARDS.values()})
+    return (
+        tuple(GUARDS),
+        frozenset(g.name for g in GUARDS.values() if g.takes_phase),
+        {g.name: g.title for g in GUARDS.values()},
+    )
 
 
 def guard_text(g: dict[str, Any]) -> str:
@@ -39,9 +42,11 @@ def guard_text(g: dict[str, Any]) -> str:
 class StatesSection(RecordSection):
     title = "States"
     noun = "state"
-    intro = ("The states a release moves through, in order. A state's role says what it means (guards, "
-             "conflicts, CAB and the calendar read the role, not the name). A state with releases in it "
-             "cannot be deleted.")
+    intro = (
+        "The states a release moves through, in order. A state's role says what it means (guards, "
+        "conflicts, CAB and the calendar read the role, not the name). A state with releases in it "
+        "cannot be deleted."
+    )
     signals = ("workflow_changed",)
     stretch_column = "State"
     columns = (
@@ -54,8 +59,13 @@ class StatesSection(RecordSection):
     fields = (
         Field("name", "Name"),
         Field("category", "Category", "choice", choices_of(E.StateCategory)),
-        Field("role", "Role", "choice", choices_of(E.StateRole, blank="— none (a custom state)"),
-              hint="What the state means: renaming it changes nothing, its role does"),
+        Field(
+            "role",
+            "Role",
+            "choice",
+            choices_of(E.StateRole, blank="— none (a custom state)"),
+            hint="What the state means: renaming it changes nothing, its role does",
+        ),
     )
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
@@ -93,9 +103,20 @@ class StatesSection(RecordSection):
 
     def create(self, values: dict[str, Any]) -> Any:
         name = values.get("name") or ""
-        self.store.edit(f"add state {name}",
-             Step(op(workflow.add_state, name, values["category"], None, None, values.get("role") or None),
-                  op(workflow.delete_state, name)))
+        self.store.edit(
+            f"add state {name}",
+            Step(
+                op(
+                    workflow.add_state,
+                    name,
+                    values["category"],
+                    None,
+                    None,
+                    values.get("role") or None,
+                ),
+                op(workflow.delete_state, name),
+            ),
+        )
         return name
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
@@ -120,15 +141,28 @@ class StatesSection(RecordSection):
         from relman_desktop.services import workflow
 
         # Deleting a state deletes its transitions too; undo puts both back.
-        gone = [t for t in self.read(workflow.list_transitions)
-                if record.name in (t.from_state, t.to_state)]
-        back: list[Call] = [op(workflow.add_state, record.name, record.category, record.color, record.position,
-                               record.role)]
+        gone = [
+            t
+            for t in self.read(workflow.list_transitions)
+            if record.name in (t.from_state, t.to_state)
+        ]
+        back: list[Call] = [
+            op(
+                workflow.add_state,
+                record.name,
+                record.category,
+                record.color,
+                record.position,
+                record.role,
+            )
+        ]
         for t in gone:
             call = op(workflow.add_transition, t.from_state, t.to_state, t.guards, t.label)
             call.rebinds = ref(self.store, "workflow_transition", t.id)
             back.append(call)
-        self.store.edit(f"delete state {record.name}", Step(op(workflow.delete_state, record.name), back))
+        self.store.edit(
+            f"delete state {record.name}", Step(op(workflow.delete_state, record.name), back)
+        )
 
     def move(self, step: int) -> bool:
         if self.current is None:
@@ -141,8 +175,10 @@ class StatesSection(RecordSection):
         order = list(names)
         order[i], order[j] = order[j], order[i]
         try:
-            self.store.edit(f"move state {self.current.name} {'up' if step < 0 else 'down'}",
-                 Step(op(workflow.reorder_states, order), op(workflow.reorder_states, names)))
+            self.store.edit(
+                f"move state {self.current.name} {'up' if step < 0 else 'down'}",
+                Step(op(workflow.reorder_states, order), op(workflow.reorder_states, names)),
+            )
         except Refused as exc:
             self.show_refusal(exc)
             return False
@@ -155,7 +191,9 @@ class GuardRow(Row):
         super().__init__()
         names, self.with_phase, titles = _guard_names()
         self.guard = combo([(titles.get(n, n), n) for n in names], "guard_name")
-        self.phase = combo([("—", None)] + [(words(p.value), p.value) for p in E.Phase], "guard_phase")
+        self.phase = combo(
+            [("—", None)] + [(words(p.value), p.value) for p in E.Phase], "guard_phase"
+        )
         self.phase.setToolTip("The phase whose tasks must be done")
         self.soft = check("soft", "guard_soft")
         self.soft.setToolTip("A soft guard may be overridden with a written reason")
@@ -173,7 +211,11 @@ class GuardRow(Row):
             self.phase.setCurrentIndex(0)
 
     def get(self) -> dict[str, Any]:
-        return {"guard": self.guard.currentData(), "param": self.phase.currentData(), "soft": self.soft.isChecked()}
+        return {
+            "guard": self.guard.currentData(),
+            "param": self.phase.currentData(),
+            "soft": self.soft.isChecked(),
+        }
 
     def set(self, value: dict[str, Any]) -> None:
         set_combo(self.guard, value.get("guard"))
@@ -217,7 +259,11 @@ class TransitionsSection(RecordSection):
         return f"{record.from_state or ANY_OPEN} → {record.to_state or PREVIOUS}"
 
     def form_values(self, record: Any) -> dict[str, Any]:
-        return {"from_state": record.from_state or "", "to_state": record.to_state or "", "label": record.label}
+        return {
+            "from_state": record.from_state or "",
+            "to_state": record.to_state or "",
+            "label": record.label,
+        }
 
     def record_selected(self, record: Any) -> None:
         self.guards.set_values(record.guards if record else [])
@@ -233,43 +279,73 @@ class TransitionsSection(RecordSection):
             super().show_refusal(exc)
 
     def _add(self, values: dict[str, Any], target: Ref) -> Call:
-        call = op(workflow.add_transition, values["from_state"], values["to_state"], values["guards"],
-                       values["label"])
+        call = op(
+            workflow.add_transition,
+            values["from_state"],
+            values["to_state"],
+            values["guards"],
+            values["label"],
+        )
         call.rebinds = target
         return call
 
     def create(self, values: dict[str, Any]) -> Any:
         target = Ref("workflow_transition", -1)
-        text = f"add transition {values['from_state'] or ANY_OPEN} → {values['to_state'] or PREVIOUS}"
-        self.store.edit(text, Step(self._add(values, target), op(workflow.remove_transition, target)))
+        text = (
+            f"add transition {values['from_state'] or ANY_OPEN} → {values['to_state'] or PREVIOUS}"
+        )
+        self.store.edit(
+            text, Step(self._add(values, target), op(workflow.remove_transition, target))
+        )
         return target.id
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
         target = ref(self.store, "workflow_transition", record.id)
-        old = {"from_state": record.from_state, "to_state": record.to_state, "label": record.label,
-               "guards": record.guards}
+        old = {
+            "from_state": record.from_state,
+            "to_state": record.to_state,
+            "label": record.label,
+            "guards": record.guards,
+        }
         same_ends = (values["from_state"], values["to_state"], values["label"]) == (
-            record.from_state, record.to_state, record.label)
+            record.from_state,
+            record.to_state,
+            record.label,
+        )
         if same_ends:
             if values["guards"] == record.guards:
                 return record.id
-            self.store.edit(f"set guards of {self.describe(record)}",
-                 Step(op(workflow.set_transition_guards, target, values["guards"]),
-                      op(workflow.set_transition_guards, target, record.guards)))
+            self.store.edit(
+                f"set guards of {self.describe(record)}",
+                Step(
+                    op(workflow.set_transition_guards, target, values["guards"]),
+                    op(workflow.set_transition_guards, target, record.guards),
+                ),
+            )
             return target.id
         # No service changes a transition's states or label: replace it (undo swaps it back).
-        self.store.edit(f"edit transition {self.describe(record)}",
-             Step([op(workflow.remove_transition, target), self._add(values, target)],
-                  [op(workflow.remove_transition, target), self._add(old, target)],
-                  rollback=[self._add(old, target)]))
+        self.store.edit(
+            f"edit transition {self.describe(record)}",
+            Step(
+                [op(workflow.remove_transition, target), self._add(values, target)],
+                [op(workflow.remove_transition, target), self._add(old, target)],
+                rollback=[self._add(old, target)],
+            ),
+        )
         return target.id
 
     def remove(self, record: Any) -> None:
         target = ref(self.store, "workflow_transition", record.id)
-        old = {"from_state": record.from_state, "to_state": record.to_state, "label": record.label,
-               "guards": record.guards}
-        self.store.edit(f"remove transition {self.describe(record)}",
-             Step(op(workflow.remove_transition, target), self._add(old, target)))
+        old = {
+            "from_state": record.from_state,
+            "to_state": record.to_state,
+            "label": record.label,
+            "guards": record.guards,
+        }
+        self.store.edit(
+            f"remove transition {self.describe(record)}",
+            Step(op(workflow.remove_transition, target), self._add(old, target)),
+        )
 
 
 class WorkflowSection(QWidget):

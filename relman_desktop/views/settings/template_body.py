@@ -136,7 +136,9 @@ class BodyDelegate(QStyledItemDelegate):
         elif isinstance(editor, QComboBox):
             editor.setCurrentIndex(max(0, editor.findData(value)))
         elif isinstance(editor, QSpinBox):
-            empty = 50 if column_kind(index) == "percent" else 0  # a percent just asked for starts half way
+            empty = (
+                50 if column_kind(index) == "percent" else 0
+            )  # a percent just asked for starts half way
             editor.setValue(int(value) if value is not None else empty)
         elif isinstance(editor, QLineEdit):
             editor.setText("" if value is None else str(value))
@@ -159,7 +161,9 @@ class BodyDelegate(QStyledItemDelegate):
             return
         model.setData(index, value, Qt.ItemDataRole.EditRole)
 
-    def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem, index: _Index) -> None:  # noqa: N802
+    def updateEditorGeometry(
+        self, editor: QWidget, option: QStyleOptionViewItem, index: _Index
+    ) -> None:  # noqa: N802
         place_cell_editor(editor, option.rect)
 
 
@@ -171,18 +175,24 @@ class BodyTable(QTableView):
     remove_requested = Signal()
     move_requested = Signal(int)  # -1 up, +1 down
 
-    def __init__(self, model: BodyModel, name: str, title: str, stretch: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, model: BodyModel, name: str, title: str, stretch: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName(name)
         self.setAccessibleName(title)
         self.setModel(model)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                             | QAbstractItemView.EditTrigger.EditKeyPressed
-                             | QAbstractItemView.EditTrigger.AnyKeyPressed
-                             | QAbstractItemView.EditTrigger.SelectedClicked)
+        self.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+            | QAbstractItemView.EditTrigger.SelectedClicked
+        )
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setTabKeyNavigation(False)  # Tab leaves the table (to the buttons); while editing it moves on
+        self.setTabKeyNavigation(
+            False
+        )  # Tab leaves the table (to the buttons); while editing it moves on
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
@@ -205,10 +215,16 @@ class BodyTable(QTableView):
     def fit_height(self, *_: Any, least: int = 3, most: int = 10) -> None:
         """Tall enough for its rows (between ``least`` and ``most``; more scroll)."""
         rows = max(least, min(most, self.model().rowCount()))
-        wide = self.horizontalHeader().length() > self.viewport().width()  # columns wider than the table scroll
+        wide = (
+            self.horizontalHeader().length() > self.viewport().width()
+        )  # columns wider than the table scroll
         bar = self.horizontalScrollBar().sizeHint().height() if wide else 0
-        self.setFixedHeight(self.horizontalHeader().sizeHint().height() + rows * self.verticalHeader().defaultSectionSize()
-                            + bar + 2 * self.frameWidth())
+        self.setFixedHeight(
+            self.horizontalHeader().sizeHint().height()
+            + rows * self.verticalHeader().defaultSectionSize()
+            + bar
+            + 2 * self.frameWidth()
+        )
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -220,15 +236,28 @@ class BodyTable(QTableView):
         columns = self.body_model().columns
         for c in range(header.count()):
             if c != self.stretch:
-                width = max(self.sizeHintForColumn(c), header.sectionSizeHint(c), self._least_width(columns[c]))
+                width = max(
+                    self.sizeHintForColumn(c),
+                    header.sectionSizeHint(c),
+                    self._least_width(columns[c]),
+                )
                 header.resizeSection(c, min(width, maximum))
-        header.setSectionResizeMode(self.stretch, QHeaderView.ResizeMode.Stretch)  # and lay the sections out again
+        header.setSectionResizeMode(
+            self.stretch, QHeaderView.ResizeMode.Stretch
+        )  # and lay the sections out again
 
     def _least_width(self, column: BodyColumn) -> int:
         """Wide enough for the usual values even while the table is empty (rows are added later)."""
-        samples = {"phase": [text for text, _ in choices_of(E.Phase)], "role": [text for text, _ in choices_of(E.Role)],
-                   "rule": [text for text, _ in choices_of(E.StageRule)], "id": ["T10"], "text": ["QA sign-off"],
-                   "days": ["999"], "percent": ["100 %"], "links": ["T10 FS+2"]}.get(column.kind, [])
+        samples = {
+            "phase": [text for text, _ in choices_of(E.Phase)],
+            "role": [text for text, _ in choices_of(E.Role)],
+            "rule": [text for text, _ in choices_of(E.StageRule)],
+            "id": ["T10"],
+            "text": ["QA sign-off"],
+            "days": ["999"],
+            "percent": ["100 %"],
+            "links": ["T10 FS+2"],
+        }.get(column.kind, [])
         return max((self.fontMetrics().horizontalAdvance(t) for t in samples), default=0) + 16
 
     def _key(self, event: QKeyEvent) -> str | None:
@@ -237,14 +266,21 @@ class BodyTable(QTableView):
             return "add"
         if event.key() == Qt.Key.Key_Delete and mods == Qt.KeyboardModifier.NoModifier:
             return "remove"
-        if event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down) and mods == Qt.KeyboardModifier.AltModifier:
+        if (
+            event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down)
+            and mods == Qt.KeyboardModifier.AltModifier
+        ):
             return "up" if event.key() == Qt.Key.Key_Up else "down"
         return None
 
     def event(self, event: QEvent) -> bool:
         # Delete and Insert may be menu shortcuts elsewhere: while this table has the focus they are its own.
-        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
-                and self.state() != QAbstractItemView.State.EditingState and self._key(event)):
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and self.state() != QAbstractItemView.State.EditingState
+            and self._key(event)
+        ):
             event.accept()
             return True
         return super().event(event)
@@ -284,20 +320,37 @@ class RowsBox(QWidget):
     """A heading, the Add / Remove / Move up / Move down buttons, a table and the reason a row
     was refused."""
 
-    def __init__(self, title: str, noun: str, model: BodyModel, name: str, stretch: str,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        noun: str,
+        model: BodyModel,
+        name: str,
+        stretch: str,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName(f"{name}_box")
         self.model = model
         self.table = BodyTable(model, f"{name}_table", title, stretch)
         heading = QLabel(f"<b>{title}</b>")
         heading.setBuddy(self.table)
-        self.add_button = _button(f"Add {noun}", f"add_{noun.replace(' ', '_')}",
-                                  f"Add a {noun} below the current one (Insert in the table)")
-        self.remove_button = _button("Remove", f"remove_{noun.replace(' ', '_')}",
-                                     f"Remove the current {noun} (Delete in the table)")
-        self.up_button = _button("Move up", f"up_{noun.replace(' ', '_')}", "Move the current row up (Alt+Up)")
-        self.down_button = _button("Move down", f"down_{noun.replace(' ', '_')}", "Move the current row down (Alt+Down)")
+        self.add_button = _button(
+            f"Add {noun}",
+            f"add_{noun.replace(' ', '_')}",
+            f"Add a {noun} below the current one (Insert in the table)",
+        )
+        self.remove_button = _button(
+            "Remove",
+            f"remove_{noun.replace(' ', '_')}",
+            f"Remove the current {noun} (Delete in the table)",
+        )
+        self.up_button = _button(
+            "Move up", f"up_{noun.replace(' ', '_')}", "Move the current row up (Alt+Up)"
+        )
+        self.down_button = _button(
+            "Move down", f"down_{noun.replace(' ', '_')}", "Move the current row down (Alt+Down)"
+        )
         head = QHBoxLayout()
         head.addWidget(heading, 1)
         for b in (self.add_button, self.remove_button, self.up_button, self.down_button):
@@ -391,8 +444,10 @@ class TemplateBodyEditor(QWidget):
         self.tasks_model = TaskRowsModel(self)
         self.tasks = RowsBox("Tasks", "task", self.tasks_model, "tasks", "title")
         self.tasks.table.setItemDelegate(BodyDelegate(self.tasks_model.ids, self.tasks.table))
-        hint = QLabel("Offsets and durations are in working days from day 0 of the release; "
-                      f"“depends on” lists task ids, {LINK_HINT}.")
+        hint = QLabel(
+            "Offsets and durations are in working days from day 0 of the release; "
+            f"“depends on” lists task ids, {LINK_HINT}."
+        )
         hint.setWordWrap(True)
         hint.setProperty("role", "subtle")
         self.tasks.layout_.insertWidget(2, hint)
@@ -404,7 +459,9 @@ class TemplateBodyEditor(QWidget):
         self.approvers = QListWidget()
         self.approvers.setObjectName("stage_approvers")
         self.approvers.setAccessibleName("Approvers of the current stage")
-        self.approvers.setToolTip("Tick the people who approve the stage chosen in the table (Space ticks)")
+        self.approvers.setToolTip(
+            "Tick the people who approve the stage chosen in the table (Space ticks)"
+        )
         self.approvers.setMaximumHeight((self.fontMetrics().height() + 8) * 5 + 8)
         self.approvers_label.setBuddy(self.approvers)
         self.stages.layout_.insertWidget(2, self.approvers_label)
@@ -414,7 +471,9 @@ class TemplateBodyEditor(QWidget):
         self.stages_model.modelReset.connect(self._show_approvers)
         self.stages_model.rowsRemoved.connect(self._show_approvers)
         self.stages_model.rowsMoved.connect(self._show_approvers)
-        self.stages_model.dataChanged.connect(lambda *_: self._name_stage())  # a renamed stage; the list stays
+        self.stages_model.dataChanged.connect(
+            lambda *_: self._name_stage()
+        )  # a renamed stage; the list stays
 
         tests_label = QLabel("<b>Required tests</b>")
         self.tests: dict[str, QCheckBox] = {}
@@ -435,8 +494,10 @@ class TemplateBodyEditor(QWidget):
         self.rehearsal.setSpecialValueText("not required")
         self.rehearsal.setSuffix(" days")
         self.rehearsal.setAccessibleName("Rollback rehearsed within (days)")
-        self.rehearsal.setToolTip("A release from this template must have rehearsed its rollback within this many "
-                                  "days before it deploys; “not required” (0) when it need not")
+        self.rehearsal.setToolTip(
+            "A release from this template must have rehearsed its rollback within this many "
+            "days before it deploys; “not required” (0) when it need not"
+        )
         self.rehearsal.valueChanged.connect(lambda _v: self.edited.emit())
         rehearsal_label = QLabel("<b>Rollback rehearsed within</b>")
         rehearsal_label.setBuddy(self.rehearsal)
@@ -445,8 +506,11 @@ class TemplateBodyEditor(QWidget):
         rehearsal_row.addWidget(rehearsal_label)
         rehearsal_row.addWidget(self.rehearsal)
         rehearsal_row.addStretch(1)
-        self.json_button = _button("Edit as JSON…", "edit_body_json",
-                                   "The body as JSON, for power users; it replaces the form when it is valid")
+        self.json_button = _button(
+            "Edit as JSON…",
+            "edit_body_json",
+            "The body as JSON, for power users; it replaces the form when it is valid",
+        )
         self.json_button.clicked.connect(self.open_json)
         rehearsal_row.addWidget(self.json_button)
 
@@ -478,7 +542,9 @@ class TemplateBodyEditor(QWidget):
         with QSignalBlocker(self.approvers):
             self.approvers.clear()
             if not 0 <= i < self.stages_model.rowCount():
-                self.approvers_label.setText("Approvers: choose a stage in the table to tick who approves it.")
+                self.approvers_label.setText(
+                    "Approvers: choose a stage in the table to tick who approves it."
+                )
                 self.approvers.setEnabled(False)
                 return
             stage = self.stages_model.rows[i]
@@ -488,20 +554,29 @@ class TemplateBodyEditor(QWidget):
             chosen = stage["approvers"]
             shown = [(f"{name} — {email}", email) for name, email in self._people]
             row_height = self.approvers.fontMetrics().height() + 8
-            shown += [(f"{email} (not in this plan)", email) for email in chosen if email not in known]
+            shown += [
+                (f"{email} (not in this plan)", email) for email in chosen if email not in known
+            ]
             for text, email in shown:
                 item = QListWidgetItem(text)
                 item.setSizeHint(QSize(0, row_height))  # room for the themes' larger check boxes
                 item.setData(Qt.ItemDataRole.UserRole, email)
-                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                              | Qt.ItemFlag.ItemIsUserCheckable)
-                item.setCheckState(Qt.CheckState.Checked if email in chosen else Qt.CheckState.Unchecked)
+                item.setFlags(
+                    Qt.ItemFlag.ItemIsEnabled
+                    | Qt.ItemFlag.ItemIsSelectable
+                    | Qt.ItemFlag.ItemIsUserCheckable
+                )
+                item.setCheckState(
+                    Qt.CheckState.Checked if email in chosen else Qt.CheckState.Unchecked
+                )
                 self.approvers.addItem(item)
 
     def _name_stage(self) -> None:
         i = self.stages.current()
         if 0 <= i < self.stages_model.rowCount():
-            self.approvers_label.setText(f"Approvers of stage {i + 1} “{self.stages_model.rows[i]['name']}”:")
+            self.approvers_label.setText(
+                f"Approvers of stage {i + 1} “{self.stages_model.rows[i]['name']}”:"
+            )
 
     def _approver_ticked(self, item: QListWidgetItem) -> None:
         i = self.stages.current()
@@ -533,7 +608,9 @@ class TemplateBodyEditor(QWidget):
                 box.setChecked(kind in tests)
         with QSignalBlocker(self.rehearsal):
             days = body.get("rollback_rehearsal_days")
-            self.rehearsal.setValue(days if isinstance(days, int) and not isinstance(days, bool) else 0)
+            self.rehearsal.setValue(
+                days if isinstance(days, int) and not isinstance(days, bool) else 0
+            )
         for box in (self.tasks, self.stages):
             box.table.fit_columns()
         if self.stages_model.rowCount():  # the approvers list shows the current stage's
@@ -545,9 +622,13 @@ class TemplateBodyEditor(QWidget):
     def draft(self) -> dict[str, Any]:
         """The body as the form holds it now, unchecked."""
         chosen = [k for k, box in self.tests.items() if box.isChecked()]
-        tests = [k for k in self._tests_order if k in chosen] + [k for k in chosen if k not in self._tests_order]
+        tests = [k for k in self._tests_order if k in chosen] + [
+            k for k in chosen if k not in self._tests_order
+        ]
         return {
-            "tasks": [{**copy.deepcopy(t), "role": t["role"] or None} for t in self.tasks_model.rows],
+            "tasks": [
+                {**copy.deepcopy(t), "role": t["role"] or None} for t in self.tasks_model.rows
+            ],
             "approval_stages": copy.deepcopy(self.stages_model.rows),
             "required_tests": tests,
             "rollback_rehearsal_days": self.rehearsal.value() or None,
@@ -580,9 +661,11 @@ class TemplateBodyEditor(QWidget):
             box = self.tasks if table == "tasks" else self.stages
             columns = {c.key: c for c in box.model.columns}
             column = columns.get(key or "") or box.model.columns[0]
-            rest = message[len(field):].lstrip(": ") if message.startswith(field) else message
-            if rest.lower().startswith(column.label.lower() + ":"):  # "Percent: the percent rule needs…"
-                rest = rest[len(column.label) + 1:].strip()
+            rest = message[len(field) :].lstrip(": ") if message.startswith(field) else message
+            if rest.lower().startswith(
+                column.label.lower() + ":"
+            ):  # "Percent: the percent rule needs…"
+                rest = rest[len(column.label) + 1 :].strip()
             message = f"{_row_name(box, row)}, {column.label}: {rest}"
             self._show_at(box, row, column.key, message)
             return True
@@ -605,12 +688,27 @@ class TemplateBodyEditor(QWidget):
             box.table.go_to(row, box.model.column(key))
 
     def clear_errors(self) -> None:
-        for notice in (self.error, self.tasks.error, self.stages.error, self.tests_error, self.rehearsal_error):
+        for notice in (
+            self.error,
+            self.tasks.error,
+            self.stages.error,
+            self.tests_error,
+            self.rehearsal_error,
+        ):
             notice.clear_notice()
 
     def error_text(self) -> str:
-        return " ".join(n.shown_text for n in (self.error, self.tasks.error, self.stages.error, self.tests_error,
-                                               self.rehearsal_error) if n.shown_text)
+        return " ".join(
+            n.shown_text
+            for n in (
+                self.error,
+                self.tasks.error,
+                self.stages.error,
+                self.tests_error,
+                self.rehearsal_error,
+            )
+            if n.shown_text
+        )
 
     # --- JSON, for power users ------------------------------------------------------------------------
 
@@ -639,7 +737,9 @@ class BodyJsonDialog(QDialog):
 
     applied = Signal(object)
 
-    def __init__(self, body: dict[str, Any], known_emails: set[str] | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, body: dict[str, Any], known_emails: set[str] | None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("body_json_dialog")
         self.setWindowTitle("Template body as JSON")
@@ -649,7 +749,9 @@ class BodyJsonDialog(QDialog):
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text.setTabChangesFocus(True)
         self.error = Notice("body_json_error")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setText("Use this body")
         buttons.accepted.connect(self.use)
@@ -662,7 +764,9 @@ class BodyJsonDialog(QDialog):
         layout.addWidget(self.text, 1)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
-        self.resize(self.fontMetrics().horizontalAdvance("M") * 60, self.fontMetrics().height() * 32)
+        self.resize(
+            self.fontMetrics().horizontalAdvance("M") * 60, self.fontMetrics().height() * 32
+        )
 
     def use(self) -> bool:
         from relman_desktop.services.base import ServiceError
@@ -671,7 +775,9 @@ class BodyJsonDialog(QDialog):
         try:
             body = json.loads(self.text.toPlainText() or "{}")
         except json.JSONDecodeError as exc:
-            self.error.show_error(f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")
+            self.error.show_error(
+                f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+            )
             return False
         try:
             body = validate_body(body, self.known_emails)  # a pure check: no plan is read

@@ -18,8 +18,12 @@ from relman_desktop.models import enums as E
 from ..releases.releases_model import words
 
 _Index = QModelIndex | QPersistentModelIndex
-EMPTY_BODY: dict[str, Any] = {"tasks": [], "approval_stages": [], "required_tests": [],
-                              "rollback_rehearsal_days": None}
+EMPTY_BODY: dict[str, Any] = {
+    "tasks": [],
+    "approval_stages": [],
+    "required_tests": [],
+    "rollback_rehearsal_days": None,
+}
 MAX_ID = 32  # the service's limit on a task id
 LINK_HINT = "e.g. build, test SS+1 (type FS, SS, FF or SF; lag in working days)"
 
@@ -34,22 +38,48 @@ class BodyColumn:
 
 
 TASK_COLUMNS: tuple[BodyColumn, ...] = (
-    BodyColumn("id", "Id", "id", "id", f"The task's id in this template (at most {MAX_ID} characters); "
-               "dependencies name tasks by it"),
+    BodyColumn(
+        "id",
+        "Id",
+        "id",
+        "id",
+        f"The task's id in this template (at most {MAX_ID} characters); "
+        "dependencies name tasks by it",
+    ),
     BodyColumn("title", "Title", "text", "title"),
     BodyColumn("phase", "Phase", "phase", "phase"),
-    BodyColumn("role", "Role", "role", "role", "Who does it; a release made from the template gives "
-               "release-manager tasks to its manager"),
-    BodyColumn("offset_days", "Offset", "days", "offset", "Working days after the release starts (day 0)"),
+    BodyColumn(
+        "role",
+        "Role",
+        "role",
+        "role",
+        "Who does it; a release made from the template gives release-manager tasks to its manager",
+    ),
+    BodyColumn(
+        "offset_days", "Offset", "days", "offset", "Working days after the release starts (day 0)"
+    ),
     BodyColumn("duration_days", "Duration", "days", "duration", "Duration in working days"),
-    BodyColumn("depends_on", "Depends on", "links", "depends on",
-               f"Tasks of this template it waits on: {LINK_HINT}"),
+    BodyColumn(
+        "depends_on",
+        "Depends on",
+        "links",
+        "depends on",
+        f"Tasks of this template it waits on: {LINK_HINT}",
+    ),
 )
 STAGE_COLUMNS: tuple[BodyColumn, ...] = (
     BodyColumn("name", "Stage", "text", "name"),
     BodyColumn("rule", "Rule", "rule", "rule", "How many of the approvers must approve"),
-    BodyColumn("percent", "Percent", "percent", "percent", "For the percent rule: the share of approvers needed"),
-    BodyColumn("approvers", "Approvers", "people", "approvers", "Pick them in the list under the table"),
+    BodyColumn(
+        "percent",
+        "Percent",
+        "percent",
+        "percent",
+        "For the percent rule: the share of approvers needed",
+    ),
+    BodyColumn(
+        "approvers", "Approvers", "people", "approvers", "Pick them in the list under the table"
+    ),
 )
 
 
@@ -61,8 +91,11 @@ _ANY_LINK = re.compile(r"^(.+?)(?:\s+(FS|SS|FF|SF))?\s*(?:([+-])\s*(\d+)\s*d?)?$
 
 def links_text(deps: Iterable[dict[str, Any]]) -> str:
     """``[{"task": "build", "type": "FS", "lag_days": 0}, …]`` → ``"build FS, test SS+1"``."""
-    return ", ".join(f"{d['task']} {d.get('type') or 'FS'}" + (f"{d['lag_days']:+d}" if d.get("lag_days") else "")
-                     for d in deps)
+    return ", ".join(
+        f"{d['task']} {d.get('type') or 'FS'}"
+        + (f"{d['lag_days']:+d}" if d.get("lag_days") else "")
+        for d in deps
+    )
 
 
 def parse_links(text: str, ids: Iterable[str]) -> list[dict[str, Any]]:
@@ -78,7 +111,7 @@ def parse_links(text: str, ids: Iterable[str]) -> list[dict[str, Any]]:
         match = None
         for tid in known:
             if part.startswith(tid):
-                rest = _SUFFIX.match(part[len(tid):])
+                rest = _SUFFIX.match(part[len(tid) :])
                 if rest is not None:
                     match = (tid, *rest.groups())
                     break
@@ -157,11 +190,15 @@ class BodyModel(QAbstractTableModel):
             return self.display(row, column) or column.tip or None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             right = column.kind in ("days", "percent")
-            return int((Qt.AlignmentFlag.AlignRight if right else Qt.AlignmentFlag.AlignLeft)
-                       | Qt.AlignmentFlag.AlignVCenter)
+            return int(
+                (Qt.AlignmentFlag.AlignRight if right else Qt.AlignmentFlag.AlignLeft)
+                | Qt.AlignmentFlag.AlignVCenter
+            )
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # noqa: N802
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
             if role == Qt.ItemDataRole.DisplayRole:
                 return self.columns[section].title
@@ -175,7 +212,11 @@ class BodyModel(QAbstractTableModel):
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        flags = (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
         if self.editable(self.rows[index.row()], self.columns[index.column()]):
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
@@ -184,7 +225,11 @@ class BodyModel(QAbstractTableModel):
         return column.kind != "people"
 
     def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
-        if role != Qt.ItemDataRole.EditRole or not index.isValid() or not (index.flags() & Qt.ItemFlag.ItemIsEditable):
+        if (
+            role != Qt.ItemDataRole.EditRole
+            or not index.isValid()
+            or not (index.flags() & Qt.ItemFlag.ItemIsEditable)
+        ):
             return False
         column = self.columns[index.column()]
         if column.kind in ("text", "id"):
@@ -245,19 +290,35 @@ class TaskRowsModel(BodyModel):
         super().__init__(TASK_COLUMNS, parent)
 
     def normal(self, row: dict[str, Any]) -> dict[str, Any]:
-        deps = [{"task": str(d.get("task", "")), "type": d.get("type") or "FS", "lag_days": d.get("lag_days") or 0}
-                for d in row.get("depends_on") or [] if isinstance(d, dict)]
-        return {"id": str(row.get("id") or ""), "title": str(row.get("title") or ""),
-                "phase": row.get("phase") or E.Phase.PLAN.value, "role": row.get("role") or None,
-                "offset_days": row.get("offset_days", 0), "duration_days": row.get("duration_days", 1),
-                "depends_on": deps}
+        deps = [
+            {
+                "task": str(d.get("task", "")),
+                "type": d.get("type") or "FS",
+                "lag_days": d.get("lag_days") or 0,
+            }
+            for d in row.get("depends_on") or []
+            if isinstance(d, dict)
+        ]
+        return {
+            "id": str(row.get("id") or ""),
+            "title": str(row.get("title") or ""),
+            "phase": row.get("phase") or E.Phase.PLAN.value,
+            "role": row.get("role") or None,
+            "offset_days": row.get("offset_days", 0),
+            "duration_days": row.get("duration_days", 1),
+            "depends_on": deps,
+        }
 
     def ids(self) -> list[str]:
         return [r["id"] for r in self.rows]
 
     def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
-        if (role == Qt.ItemDataRole.EditRole and index.isValid()
-                and self.columns[index.column()].kind == "links" and isinstance(value, str)):
+        if (
+            role == Qt.ItemDataRole.EditRole
+            and index.isValid()
+            and self.columns[index.column()].kind == "links"
+            and isinstance(value, str)
+        ):
             value = parse_links(value, self.ids())
             if value == self.rows[index.row()]["depends_on"]:
                 return True
@@ -294,8 +355,15 @@ class TaskRowsModel(BodyModel):
             n += 1
         prev = self.rows[after] if 0 <= after < len(self.rows) else None
         offset = (prev["offset_days"] or 0) + (prev["duration_days"] or 0) if prev else 0
-        return {"id": f"T{n}", "title": "", "phase": prev["phase"] if prev else E.Phase.PLAN.value,
-                "role": None, "offset_days": offset, "duration_days": 1, "depends_on": []}
+        return {
+            "id": f"T{n}",
+            "title": "",
+            "phase": prev["phase"] if prev else E.Phase.PLAN.value,
+            "role": None,
+            "offset_days": offset,
+            "duration_days": 1,
+            "depends_on": [],
+        }
 
 
 class StageRowsModel(BodyModel):
@@ -305,8 +373,12 @@ class StageRowsModel(BodyModel):
         super().__init__(STAGE_COLUMNS, parent)
 
     def normal(self, row: dict[str, Any]) -> dict[str, Any]:
-        return {"name": str(row.get("name") or ""), "rule": row.get("rule") or E.StageRule.ALL.value,
-                "percent": row.get("percent"), "approvers": list(row.get("approvers") or [])}
+        return {
+            "name": str(row.get("name") or ""),
+            "rule": row.get("rule") or E.StageRule.ALL.value,
+            "percent": row.get("percent"),
+            "approvers": list(row.get("approvers") or []),
+        }
 
     def editable(self, row: dict[str, Any], column: BodyColumn) -> bool:
         if column.kind == "percent":
@@ -320,8 +392,11 @@ class StageRowsModel(BodyModel):
 
     def new_row(self, after: int) -> dict[str, Any]:
         names = {r["name"].lower() for r in self.rows}
-        name = next(n for n in (["CAB", "QA sign-off", "Business"] + [f"Stage {k}" for k in range(1, 999)])
-                    if n.lower() not in names)
+        name = next(
+            n
+            for n in (["CAB", "QA sign-off", "Business"] + [f"Stage {k}" for k in range(1, 999)])
+            if n.lower() not in names
+        )
         return {"name": name, "rule": E.StageRule.ALL.value, "percent": None, "approvers": []}
 
 
@@ -339,7 +414,11 @@ def task_problem(tasks: list[dict[str, Any]]) -> tuple[int, str, str] | None:
     for i, t in enumerate(tasks):
         tid = t["id"]
         if "," in tid:
-            return i, "id", f"{name(i)}, id: an id cannot contain a comma (“depends on” separates ids with commas)"
+            return (
+                i,
+                "id",
+                f"{name(i)}, id: an id cannot contain a comma (“depends on” separates ids with commas)",
+            )
         if tid and tid in first:
             return i, "id", f"Task {i + 1}, id: {tid!r} is already the id of task {first[tid] + 1}"
         first.setdefault(tid, i)
@@ -357,8 +436,11 @@ def task_problem(tasks: list[dict[str, Any]]) -> tuple[int, str, str] | None:
     loop = _loop(tasks, first)
     if loop is not None:
         where = " → ".join(name(i) for i in loop)
-        return loop[0], "depends_on", (f"Loop: {where} (each waits on the one before it); "
-                                        "remove one of these dependencies")
+        return (
+            loop[0],
+            "depends_on",
+            (f"Loop: {where} (each waits on the one before it); remove one of these dependencies"),
+        )
     return None
 
 
@@ -374,8 +456,12 @@ def _loop(tasks: list[dict[str, Any]], row_of: dict[str, int]) -> list[int] | No
         path.append(i)
         for j in waits_on[i]:
             if state[j] == 1:
-                cycle = list(reversed(path[path.index(j):]))  # each the predecessor of the next, the last of the first
-                k = cycle.index(min(cycle))  # start at the topmost row, so the loop reads the same whatever the order
+                cycle = list(
+                    reversed(path[path.index(j) :])
+                )  # each the predecessor of the next, the last of the first
+                k = cycle.index(
+                    min(cycle)
+                )  # start at the topmost row, so the loop reads the same whatever the order
                 cycle = cycle[k:] + cycle[:k]
                 return cycle + [cycle[0]]
             if state[j] == 0:

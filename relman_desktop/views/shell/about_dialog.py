@@ -32,8 +32,10 @@ class AboutDialog(QDialog):
         self.setObjectName("about_dialog")
         self.setWindowTitle("About Release Manager Desktop")
         self.facts = facts_for(plan)
-        rows = "".join(f"<tr><td><b>{escape(k)}</b>&nbsp;&nbsp;</td><td>{escape(v)}</td></tr>"
-                       for k, v in self.facts.lines())
+        rows = "".join(
+            f"<tr><td><b>{escape(k)}</b>&nbsp;&nbsp;</td><td>{escape(v)}</td></tr>"
+            for k, v in self.facts.lines()
+        )
         self.text = QLabel(
             "<p>Offline planning and governance of software releases (ITSM release management).</p>"
             f"<table>{rows}</table>"

@@ -63,7 +63,9 @@ class AutoBackups(QObject):
         if plan is None:
             return None
         try:
-            self.last = backups.take_backup(Path(plan), reason=reason, keep=self.settings.backups_kept)
+            self.last = backups.take_backup(
+                Path(plan), reason=reason, keep=self.settings.backups_kept
+            )
         except backups.BackupError as exc:
             self.last_error = str(exc)
             log.warning("backup of %s failed: %s", plan, exc)
@@ -84,16 +86,19 @@ class AutoBackups(QObject):
         if plan is None:
             self.store.error.emit("open a plan first: backups are listed per plan")
             return None
-        dialog = RestoreDialog(Path(plan), self.settings, self._restored, self.window,
-                               on_interval=self.set_interval)
+        dialog = RestoreDialog(
+            Path(plan), self.settings, self._restored, self.window, on_interval=self.set_interval
+        )
         dialog.show()  # non-modal
         return dialog
 
     def _restored(self, path: Path) -> None:
         old = self.store.plan_path
         if self.window.open_plan(path):
-            self.store.message.emit(f"Opened the restored plan {path.name}; {Path(old).name if old else 'the plan'} "
-                                    "is unchanged")
+            self.store.message.emit(
+                f"Opened the restored plan {path.name}; {Path(old).name if old else 'the plan'} "
+                "is unchanged"
+            )
 
 
 def interval_box(window: Any) -> QSpinBox:
@@ -104,7 +109,9 @@ def interval_box(window: Any) -> QSpinBox:
     box.setSuffix(" minutes of editing")
     box.setMinimumWidth(box.fontMetrics().horizontalAdvance("1440 minutes of editing") + 48)
     box.setValue(window.settings.backup_interval_minutes)
-    box.setToolTip("A backup is also taken each time a plan opens; File > Restore from Backup lists them")
+    box.setToolTip(
+        "A backup is also taken each time a plan opens; File > Restore from Backup lists them"
+    )
 
     def changed(minutes: int) -> None:
         support = getattr(window, "backups", None)

@@ -97,7 +97,9 @@ class Call:
     args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
     rebinds: Ref | None = None
-    result_id: Callable[[Any], int] | None = None  # the id inside the result, when not the result itself
+    result_id: Callable[[Any], int] | None = (
+        None  # the id inside the result, when not the result itself
+    )
 
     def __call__(self, store: Store) -> Any:
         result = self.fn(store.ctx, *_resolve(self.args), **_resolve(self.kwargs))
@@ -149,8 +151,16 @@ class EditCommand(QUndoCommand):
     and put back (see ``lifecycle.broken_entry_guards``). A ``transition`` command is exempt: its
     undo moves the release itself back."""
 
-    def __init__(self, store: Store, text: str, forward: Calls, backward: Calls, *,
-                 backward_from: Callable[[Any], Calls] | None = None, transition: bool = False) -> None:
+    def __init__(
+        self,
+        store: Store,
+        text: str,
+        forward: Calls,
+        backward: Calls,
+        *,
+        backward_from: Callable[[Any], Calls] | None = None,
+        transition: bool = False,
+    ) -> None:
         super().__init__(text)
         self.store = store
         self.forward = _calls(forward)
@@ -205,8 +215,10 @@ class EditCommand(QUndoCommand):
                 self.setObsolete(True)
             key, why = next(iter(newly.items()))
             self.store.announce(changes)
-            self.store.error.emit(f"{verb} of “{self.text()}” was refused: {key} {why}; "
-                                  f"move {key} back through its lifecycle first")
+            self.store.error.emit(
+                f"{verb} of “{self.text()}” was refused: {key} {why}; "
+                f"move {key} back through its lifecycle first"
+            )
             if not self.isObsolete():
                 self.store.refuse_step(self, forward)
             return
@@ -256,8 +268,14 @@ def attempt(store: Store, one: Call) -> Any:
         raise Refused(str(exc)) from None
 
 
-def edit(store: Store, text: str, steps: Step | Sequence[Step], *, saved_message: bool = True,
-         transition: bool = False) -> Any:
+def edit(
+    store: Store,
+    text: str,
+    steps: Step | Sequence[Step],
+    *,
+    saved_message: bool = True,
+    transition: bool = False,
+) -> Any:
     """Run ``steps`` now and, if the services accept every call, push them as one undo step named
     ``text`` (a macro when there are several steps); the store announces what they changed.
     Returns what the last call answered. ``saved_message``: say "Saved: <text>" in the status
@@ -297,8 +315,14 @@ def edit(store: Store, text: str, steps: Step | Sequence[Step], *, saved_message
             store.message.emit(f"Saved: {text} (this cannot be undone)")
         return result
     commands = [
-        EditCommand(store, text, step.replay(answer) if step.replay else step.forward, undo or [],
-                    backward_from=step.backward_from, transition=transition)
+        EditCommand(
+            store,
+            text,
+            step.replay(answer) if step.replay else step.forward,
+            undo or [],
+            backward_from=step.backward_from,
+            transition=transition,
+        )
         for (step, answer), undo in zip(done, undos, strict=True)
     ]
     for command in commands:

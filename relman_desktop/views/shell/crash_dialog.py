@@ -55,14 +55,18 @@ class CrashDialog(QDialog):
         self.summary.setObjectName("crash_summary")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        where = str(log_path) if log_path else "standard error (the log folder could not be written)"
+        where = (
+            str(log_path) if log_path else "standard error (the log folder could not be written)"
+        )
         self.log_label = QLabel(f"The details are in the log: {where}")
         self.log_label.setObjectName("crash_log_path")
         self.log_label.setWordWrap(True)
         self.log_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        reassure = QLabel("Your plan is safe: every finished edit was saved when you made it, and open forms keep "
-                          "what you typed. You can go on working; "
-                          "please send the details to whoever looks after the app.")
+        reassure = QLabel(
+            "Your plan is safe: every finished edit was saved when you made it, and open forms keep "
+            "what you typed. You can go on working; "
+            "please send the details to whoever looks after the app."
+        )
         reassure.setWordWrap(True)
         self.details = QPlainTextEdit()
         self.details.setObjectName("crash_details")
@@ -94,14 +98,17 @@ class CrashDialog(QDialog):
 class CrashReporter:
     """The excepthook: log, then show (or add to) the dialog. Never raises, never exits."""
 
-    def __init__(self, window: QWidget | None, log_path: Path | None,
-                 facts: Callable[[], str] | None = None) -> None:
+    def __init__(
+        self, window: QWidget | None, log_path: Path | None, facts: Callable[[], str] | None = None
+    ) -> None:
         self.window = window
         self.log_path = log_path
         self.facts = facts
         self.dialog: CrashDialog | None = None
 
-    def __call__(self, kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    def __call__(
+        self, kind: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
         if issubclass(kind, KeyboardInterrupt):
             sys.__excepthook__(kind, exc, tb)
             return
@@ -125,8 +132,9 @@ class CrashReporter:
             traceback.print_exception(kind, exc, tb)
 
 
-def install(window: QWidget | None, log_path: Path | None,
-            facts: Callable[[], str] | None = None) -> CrashReporter:
+def install(
+    window: QWidget | None, log_path: Path | None, facts: Callable[[], str] | None = None
+) -> CrashReporter:
     reporter = CrashReporter(window, log_path, facts)
     sys.excepthook = reporter
     return reporter

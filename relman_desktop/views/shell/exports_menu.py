@@ -141,7 +141,9 @@ class FileTransfers(QObject):
         self.dock = QDockWidget("Import and export", window)
         self.dock.setObjectName("transfer_dock")
         self.dock.setWidget(self.panel)
-        self.dock.setAllowedAreas(Qt.DockWidgetArea.BottomDockWidgetArea | Qt.DockWidgetArea.TopDockWidgetArea)
+        self.dock.setAllowedAreas(
+            Qt.DockWidgetArea.BottomDockWidgetArea | Qt.DockWidgetArea.TopDockWidgetArea
+        )
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         self.dock.hide()
         self._build_menus()
@@ -169,32 +171,85 @@ class FileTransfers(QObject):
         imp, exp = self.window.import_menu, self.window.export_menu
         imp.clear()
         exp.clear()
-        self._add(imp, "import_plan", "&Plan (JSON)…", self.import_plan_dialog,
-                  "Add releases, changes, people and windows from a plan JSON file (all or nothing)")
-        self._add(exp, "export_notes_business", "Release Notes, &Business (.docx)…",
-                  lambda: self.release_notes_dialog("business"),
-                  "Word release notes of the selected release for stakeholders (no technical detail)")
-        self._add(exp, "export_notes_technical", "Release Notes, &Technical (.docx)…",
-                  lambda: self.release_notes_dialog("technical"),
-                  "Word release notes of the selected release with deployment and rollback detail")
-        self._add(exp, "export_runbook", "Deployment &Runbook (.docx)…", self.runbook_dialog,
-                  "The selected release's deployment runbook: steps, owners, times, waves, rollback, sign-off")
-        self._add(exp, "export_kb", "Knowledge &Base Pages (folder)…", self.kb_dialog,
-                  "Every release's notes as Markdown and printable HTML, with an index page")
-        self._add(exp, "notes_template", "Word Style &Template for Release Notes…", self.template_dialog,
-                  "Use your own .docx as the style template of the release notes")
-        self._add(exp, "notes_template_clear", "Use the Built-in Release Notes Style", self.clear_template,
-                  "Forget the chosen Word template")
+        self._add(
+            imp,
+            "import_plan",
+            "&Plan (JSON)…",
+            self.import_plan_dialog,
+            "Add releases, changes, people and windows from a plan JSON file (all or nothing)",
+        )
+        self._add(
+            exp,
+            "export_notes_business",
+            "Release Notes, &Business (.docx)…",
+            lambda: self.release_notes_dialog("business"),
+            "Word release notes of the selected release for stakeholders (no technical detail)",
+        )
+        self._add(
+            exp,
+            "export_notes_technical",
+            "Release Notes, &Technical (.docx)…",
+            lambda: self.release_notes_dialog("technical"),
+            "Word release notes of the selected release with deployment and rollback detail",
+        )
+        self._add(
+            exp,
+            "export_runbook",
+            "Deployment &Runbook (.docx)…",
+            self.runbook_dialog,
+            "The selected release's deployment runbook: steps, owners, times, waves, rollback, sign-off",
+        )
+        self._add(
+            exp,
+            "export_kb",
+            "Knowledge &Base Pages (folder)…",
+            self.kb_dialog,
+            "Every release's notes as Markdown and printable HTML, with an index page",
+        )
+        self._add(
+            exp,
+            "notes_template",
+            "Word Style &Template for Release Notes…",
+            self.template_dialog,
+            "Use your own .docx as the style template of the release notes",
+        )
+        self._add(
+            exp,
+            "notes_template_clear",
+            "Use the Built-in Release Notes Style",
+            self.clear_template,
+            "Forget the chosen Word template",
+        )
         exp.addSeparator()
-        self._add(exp, "export_kpis", "&KPI Workbook (.xlsx)…", self.kpi_workbook_dialog,
-                  "The KPIs with the KPIs page's filters, as an Excel workbook with formulas and charts")
-        self._add(exp, "export_ics", "&Calendar (.ics)…", self.calendar_dialog,
-                  "Deployment, maintenance and freeze windows for Outlook, Google or Apple calendars")
-        self._add(exp, "export_plan", "&Plan (JSON)…", self.plan_json_dialog,
-                  "The whole plan as a JSON document (the interchange format)")
+        self._add(
+            exp,
+            "export_kpis",
+            "&KPI Workbook (.xlsx)…",
+            self.kpi_workbook_dialog,
+            "The KPIs with the KPIs page's filters, as an Excel workbook with formulas and charts",
+        )
+        self._add(
+            exp,
+            "export_ics",
+            "&Calendar (.ics)…",
+            self.calendar_dialog,
+            "Deployment, maintenance and freeze windows for Outlook, Google or Apple calendars",
+        )
+        self._add(
+            exp,
+            "export_plan",
+            "&Plan (JSON)…",
+            self.plan_json_dialog,
+            "The whole plan as a JSON document (the interchange format)",
+        )
         exp.addSeparator()
-        self._add(exp, "export_calendar_picture", "Calendar &Picture (PNG/PDF)…", self.calendar_picture_dialog,
-                  "The Gantt calendar as a PNG picture or a multi-page PDF")
+        self._add(
+            exp,
+            "export_calendar_picture",
+            "Calendar &Picture (PNG/PDF)…",
+            self.calendar_picture_dialog,
+            "The Gantt calendar as a PNG picture or a multi-page PDF",
+        )
         exp.aboutToShow.connect(self._update_menu)
         self._update_menu()
 
@@ -203,8 +258,11 @@ class FileTransfers(QObject):
         self.actions["export_calendar_picture"].setEnabled(has_plan)
         self.actions["notes_template_clear"].setVisible(self.template is not None)
         template = self.actions["notes_template"]
-        template.setText(f"Word Style &Template: {Path(self.template).name}…" if self.template
-                         else "Word Style &Template for Release Notes…")
+        template.setText(
+            f"Word Style &Template: {Path(self.template).name}…"
+            if self.template
+            else "Word Style &Template for Release Notes…"
+        )
 
     def _enable(self, on: bool) -> None:
         for action in self.actions.values():
@@ -214,7 +272,9 @@ class FileTransfers(QObject):
 
     # --- running ---------------------------------------------------------------------------------
 
-    def _run(self, title: str, fn: Callable[[Task], Any], on_done: Callable[[Any], str]) -> Job | None:
+    def _run(
+        self, title: str, fn: Callable[[Task], Any], on_done: Callable[[Any], str]
+    ) -> Job | None:
         if self.job is not None and not self.job.done:
             self.store.error.emit(f"wait for “{self.job.name}” to finish, or cancel it")
             return None
@@ -223,8 +283,14 @@ class FileTransfers(QObject):
         self.dock.raise_()
         self._fit_dock()
         self._on_done = on_done
-        self.job = self.worker.submit(fn, name=title, on_progress=self.panel.progress, on_result=self._succeeded,
-                                      on_error=self._failed, on_cancelled=self._cancelled)
+        self.job = self.worker.submit(
+            fn,
+            name=title,
+            on_progress=self.panel.progress,
+            on_result=self._succeeded,
+            on_error=self._failed,
+            on_cancelled=self._cancelled,
+        )
         return self.job
 
     def cancel(self) -> None:
@@ -240,8 +306,13 @@ class FileTransfers(QObject):
             rows = min(self.panel.problems.count(), 10)
             height += self.panel.fontMetrics().height() * max(0, rows - 5) + 8 * rows
         w = self.window
-        room = (w.height() - w.centralWidget().minimumSizeHint().height() - w.menuBar().height()
-                - w.statusBar().height() - 8)  # never push the window past its current height
+        room = (
+            w.height()
+            - w.centralWidget().minimumSizeHint().height()
+            - w.menuBar().height()
+            - w.statusBar().height()
+            - 8
+        )  # never push the window past its current height
         height = max(self.dock.minimumSizeHint().height(), min(height, room, w.height() // 2))
         w.resizeDocks([self.dock], [height], Qt.Orientation.Vertical)
 
@@ -254,7 +325,9 @@ class FileTransfers(QObject):
 
     def _failed(self, message: str) -> None:
         sender = self.sender()
-        job = sender if isinstance(sender, Job) else self.job  # a synchronous job reports before submit returns
+        job = (
+            sender if isinstance(sender, Job) else self.job
+        )  # a synchronous job reports before submit returns
         problems = list(getattr(job.exception, "problems", None) or []) if job is not None else []
         if problems == [message]:
             problems = []
@@ -275,8 +348,14 @@ class FileTransfers(QObject):
 
     # --- exports (each takes the target path; the dialogs call these) ------------------------
 
-    def export_release_notes(self, path: str | Path, *, key: str | None = None, variant: str = "business",
-                             template: str | Path | None = None) -> Job | None:
+    def export_release_notes(
+        self,
+        path: str | Path,
+        *,
+        key: str | None = None,
+        variant: str = "business",
+        template: str | Path | None = None,
+    ) -> Job | None:
         key = key or self._key()
         if not key:
             self.store.error.emit("select a release first (in the releases list or the editor)")
@@ -295,8 +374,14 @@ class FileTransfers(QObject):
             audit_head = head(ctx).text
             task.check()
             task.progress(40, "writing the Word document")
-            return write_release_notes(report, path, variant=variant, template=template,
-                                       cancelled=task.cancelled, audit_head=audit_head)
+            return write_release_notes(
+                report,
+                path,
+                variant=variant,
+                template=template,
+                cancelled=task.cancelled,
+                audit_head=audit_head,
+            )
 
         return self._run(f"Release notes of {key} ({variant})", run, lambda p: f"Wrote {p}")
 
@@ -328,7 +413,9 @@ class FileTransfers(QObject):
             task.progress(10, "writing the knowledge-base pages")
             return write_kb_site(ctx, folder)
 
-        return self._run("Knowledge-base pages", run, lambda r: f"Wrote {r.index} ({r.pages} releases)")
+        return self._run(
+            "Knowledge-base pages", run, lambda r: f"Wrote {r.index} ({r.pages} releases)"
+        )
 
     def kpi_filters(self) -> dict[str, Any]:
         page = getattr(self.window, "kpi_dashboard", None)
@@ -336,7 +423,9 @@ class FileTransfers(QObject):
             return dict(page.filters())
         return {"start": None, "end": None, "by": "month", "application": None, "report_year": 2023}
 
-    def export_kpi_workbook(self, path: str | Path, filters: dict[str, Any] | None = None) -> Job | None:
+    def export_kpi_workbook(
+        self, path: str | Path, filters: dict[str, Any] | None = None
+    ) -> Job | None:
         ctx = self.store.ctx
         chosen = dict(filters if filters is not None else self.kpi_filters())
 
@@ -362,9 +451,14 @@ class FileTransfers(QObject):
             task.check()
             return export_ics(ctx, path)
 
-        return self._run("Calendar (.ics)", run, lambda r: (
-            f"Wrote {r.path}: {r.deployments} deployment{'s' if r.deployments != 1 else ''}, "
-            f"{r.windows} window{'s' if r.windows != 1 else ''}"))
+        return self._run(
+            "Calendar (.ics)",
+            run,
+            lambda r: (
+                f"Wrote {r.path}: {r.deployments} deployment{'s' if r.deployments != 1 else ''}, "
+                f"{r.windows} window{'s' if r.windows != 1 else ''}"
+            ),
+        )
 
     def export_plan(self, path: str | Path) -> Job | None:
         ctx = self.store.ctx
@@ -409,16 +503,27 @@ class FileTransfers(QObject):
         return self._run(f"Import {Path(path).name}", run, self._imported)
 
     def _imported(self, outcome: Outcome[dict[str, Any]]) -> str:
-        self.store.announce(outcome.changes)  # an import changes the whole plan: every view re-reads
+        self.store.announce(
+            outcome.changes
+        )  # an import changes the whole plan: every view re-reads
         summary = outcome.result
-        counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in summary.items()
-                           if isinstance(v, int) and v)
+        counts = ", ".join(
+            f"{v} {k.replace('_', ' ')}" for k, v in summary.items() if isinstance(v, int) and v
+        )
         return f"Imported {counts or 'nothing new'}"
 
     # --- non-modal file dialogs -------------------------------------------------------------
 
-    def _dialog(self, title: str, name_filter: str, suffix: str, on_selected: Callable[[str], Any], *,
-                save: bool = True, file_name: str = "") -> QFileDialog:
+    def _dialog(
+        self,
+        title: str,
+        name_filter: str,
+        suffix: str,
+        on_selected: Callable[[str], Any],
+        *,
+        save: bool = True,
+        file_name: str = "",
+    ) -> QFileDialog:
         dialog = QFileDialog(self.window, title)
         dialog.setNameFilter(name_filter)
         if save:
@@ -431,7 +536,9 @@ class FileTransfers(QObject):
         if self.store.plan_path:
             dialog.setDirectory(str(self.store.plan_path.parent))
         dialog.fileSelected.connect(on_selected)
-        dialog.finished.connect(lambda _r, d=dialog: self._dialogs.remove(d) if d in self._dialogs else None)
+        dialog.finished.connect(
+            lambda _r, d=dialog: self._dialogs.remove(d) if d in self._dialogs else None
+        )
         self._dialogs.append(dialog)
         dialog.open()
         return dialog
@@ -441,17 +548,28 @@ class FileTransfers(QObject):
         which release (that choice becomes the selection)."""
         key = self._key()
         if not key:
-            return self.ask_release(f"Release notes ({variant})", lambda: self.release_notes_dialog(variant))
-        return self._dialog(f"Release notes of {key} ({variant})", "Word documents (*.docx)", "docx",
-                            lambda p: self.export_release_notes(p, key=key, variant=variant),
-                            file_name=f"{key}-release-notes-{variant}.docx")
+            return self.ask_release(
+                f"Release notes ({variant})", lambda: self.release_notes_dialog(variant)
+            )
+        return self._dialog(
+            f"Release notes of {key} ({variant})",
+            "Word documents (*.docx)",
+            "docx",
+            lambda p: self.export_release_notes(p, key=key, variant=variant),
+            file_name=f"{key}-release-notes-{variant}.docx",
+        )
 
     def runbook_dialog(self) -> QDialog | None:
         key = self._key()
         if not key:
             return self.ask_release("Deployment runbook", self.runbook_dialog)
-        return self._dialog(f"Runbook of {key}", "Word documents (*.docx)", "docx",
-                            lambda p: self.export_runbook(p, key=key), file_name=f"{key}-runbook.docx")
+        return self._dialog(
+            f"Runbook of {key}",
+            "Word documents (*.docx)",
+            "docx",
+            lambda p: self.export_runbook(p, key=key),
+            file_name=f"{key}-runbook.docx",
+        )
 
     def kb_dialog(self) -> QFileDialog:
         dialog = QFileDialog(self.window, "Folder for the knowledge-base pages")
@@ -460,7 +578,9 @@ class FileTransfers(QObject):
         if self.store.plan_path:
             dialog.setDirectory(str(self.store.plan_path.parent))
         dialog.fileSelected.connect(self.export_kb)
-        dialog.finished.connect(lambda _r, d=dialog: self._dialogs.remove(d) if d in self._dialogs else None)
+        dialog.finished.connect(
+            lambda _r, d=dialog: self._dialogs.remove(d) if d in self._dialogs else None
+        )
         self._dialogs.append(dialog)
         dialog.open()
         return dialog
@@ -484,14 +604,21 @@ class FileTransfers(QObject):
             then()
 
         dialog.textValueSelected.connect(chosen)
-        dialog.finished.connect(lambda _r, d=dialog: self._dialogs.remove(d) if d in self._dialogs else None)
+        dialog.finished.connect(
+            lambda _r, d=dialog: self._dialogs.remove(d) if d in self._dialogs else None
+        )
         self._dialogs.append(dialog)
         dialog.open()
         return dialog
 
     def template_dialog(self) -> QFileDialog:
-        return self._dialog("Word style template for release notes", "Word documents (*.docx *.dotx)", "docx",
-                            self.set_template, save=False)
+        return self._dialog(
+            "Word style template for release notes",
+            "Word documents (*.docx *.dotx)",
+            "docx",
+            self.set_template,
+            save=False,
+        )
 
     def set_template(self, path: str | Path) -> None:
         self.template = str(path)
@@ -503,25 +630,50 @@ class FileTransfers(QObject):
         self._update_menu()
 
     def kpi_workbook_dialog(self) -> QFileDialog:
-        return self._dialog("KPI workbook", "Excel workbooks (*.xlsx)", "xlsx", self.export_kpi_workbook,
-                            file_name="kpis.xlsx")
+        return self._dialog(
+            "KPI workbook",
+            "Excel workbooks (*.xlsx)",
+            "xlsx",
+            self.export_kpi_workbook,
+            file_name="kpis.xlsx",
+        )
 
     def calendar_dialog(self) -> QFileDialog:
-        return self._dialog("Calendar", "iCalendar files (*.ics)", "ics", self.export_calendar,
-                            file_name="release-calendar.ics")
+        return self._dialog(
+            "Calendar",
+            "iCalendar files (*.ics)",
+            "ics",
+            self.export_calendar,
+            file_name="release-calendar.ics",
+        )
 
     def plan_json_dialog(self) -> QFileDialog:
         stem = self.store.plan_path.stem if self.store.plan_path else "plan"
-        return self._dialog("Export the plan as JSON", "Plan JSON (*.json)", "json", self.export_plan,
-                            file_name=f"{stem}.json")
+        return self._dialog(
+            "Export the plan as JSON",
+            "Plan JSON (*.json)",
+            "json",
+            self.export_plan,
+            file_name=f"{stem}.json",
+        )
 
     def calendar_picture_dialog(self) -> QFileDialog:
-        return self._dialog("Calendar picture", "PNG images (*.png);;PDF documents (*.pdf)", "png",
-                            self.export_calendar_picture, file_name="calendar.png")
+        return self._dialog(
+            "Calendar picture",
+            "PNG images (*.png);;PDF documents (*.pdf)",
+            "png",
+            self.export_calendar_picture,
+            file_name="calendar.png",
+        )
 
     def import_plan_dialog(self) -> QFileDialog:
-        return self._dialog("Import a plan JSON", "Plan JSON (*.json);;All files (*)", "json",
-                            self.import_plan, save=False)
+        return self._dialog(
+            "Import a plan JSON",
+            "Plan JSON (*.json);;All files (*)",
+            "json",
+            self.import_plan,
+            save=False,
+        )
 
 
 class ConflictStatus(QObject):
@@ -536,9 +688,19 @@ class ConflictStatus(QObject):
         self.task = DebouncedTask(self._job, delay_ms=delay_ms, worker=worker, parent=self)
         self.task.result.connect(self._show)
         s = self.store
-        for signal in (s.plan_opened, s.releases_changed, s.release_changed, s.tasks_changed, s.changes_changed,
-                       s.approvals_changed, s.evidence_changed, s.cis_changed, s.calendar_changed,
-                       s.workflow_changed, s.people_changed):
+        for signal in (
+            s.plan_opened,
+            s.releases_changed,
+            s.release_changed,
+            s.tasks_changed,
+            s.changes_changed,
+            s.approvals_changed,
+            s.evidence_changed,
+            s.cis_changed,
+            s.calendar_changed,
+            s.workflow_changed,
+            s.people_changed,
+        ):
             signal.connect(self.task.trigger)
         s.plan_closed.connect(self._closed)
         if s.has_plan:
@@ -554,7 +716,10 @@ class ConflictStatus(QObject):
 
             found = all_conflicts(ctx, suggest=False)
             task.check()
-            return (sum(c.severity == ERROR for c in found), sum(c.severity == WARNING for c in found))
+            return (
+                sum(c.severity == ERROR for c in found),
+                sum(c.severity == WARNING for c in found),
+            )
 
         return count
 

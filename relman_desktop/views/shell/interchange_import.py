@@ -41,16 +41,27 @@ from relman_desktop.services.base import ServiceError
 from .commands import Refused, Step, edit, op
 
 KINDS = {
-    "msproject": ("Microsoft &Project (XML)…", "Microsoft Project XML (*.xml);;All files (*)",
-                  "Tasks, outline, links and lags, assignees and days off from a Project XML file"),
-    "gantt": ("&GanttProject or Planner…", "GanttProject / Planner (*.gan *.planner);;All files (*)",
-              "Tasks, nesting, milestones and links from a GanttProject or GNOME Planner file"),
-    "ics": ("Calendar &Events (.ics)…", "iCalendar files (*.ics);;All files (*)",
-            "Events of an Outlook, Google or Thunderbird calendar as maintenance, freeze, holiday "
-            "or event windows"),
-    "changes": ("&Changes from Jira or ServiceNow (.csv, .xlsx)…",
-                "Spreadsheets (*.csv *.xlsx);;All files (*)",
-                "Changes from a Jira issue export or a ServiceNow change_request export"),
+    "msproject": (
+        "Microsoft &Project (XML)…",
+        "Microsoft Project XML (*.xml);;All files (*)",
+        "Tasks, outline, links and lags, assignees and days off from a Project XML file",
+    ),
+    "gantt": (
+        "&GanttProject or Planner…",
+        "GanttProject / Planner (*.gan *.planner);;All files (*)",
+        "Tasks, nesting, milestones and links from a GanttProject or GNOME Planner file",
+    ),
+    "ics": (
+        "Calendar &Events (.ics)…",
+        "iCalendar files (*.ics);;All files (*)",
+        "Events of an Outlook, Google or Thunderbird calendar as maintenance, freeze, holiday "
+        "or event windows",
+    ),
+    "changes": (
+        "&Changes from Jira or ServiceNow (.csv, .xlsx)…",
+        "Spreadsheets (*.csv *.xlsx);;All files (*)",
+        "Changes from a Jira issue export or a ServiceNow change_request export",
+    ),
 }
 ACTION_WORDS = {"create": "Create", "update": "Update", "skip": "Skip"}
 
@@ -60,8 +71,14 @@ class PreviewDialog(QDialog):
 
     applied = Signal(str)  # the summary line
 
-    def __init__(self, interchange: Interchange, kind: str, path: Path, source: Any,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        interchange: Interchange,
+        kind: str,
+        path: Path,
+        source: Any,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.interchange, self.kind, self.path, self.source = interchange, kind, path, source
         self.store = interchange.store
@@ -87,7 +104,9 @@ class PreviewDialog(QDialog):
         self.warnings.setWordWrap(True)
         self.warnings.setMaximumHeight(self.fontMetrics().height() * 6)
         self.buttons = QDialogButtonBox()
-        self.import_button = self.buttons.addButton("Import", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.import_button = self.buttons.addButton(
+            "Import", QDialogButtonBox.ButtonRole.AcceptRole
+        )
         self.import_button.setObjectName("import_apply")
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.apply)
@@ -100,7 +119,9 @@ class PreviewDialog(QDialog):
         layout.addWidget(self.warnings)
         layout.addWidget(self.buttons)
         self._build_options()
-        self.resize(self.fontMetrics().horizontalAdvance("M") * 90, self.fontMetrics().height() * 32)
+        self.resize(
+            self.fontMetrics().horizontalAdvance("M") * 90, self.fontMetrics().height() * 32
+        )
         self.refresh()
 
     # --- options ---------------------------------------------------------------------------------
@@ -123,14 +144,20 @@ class PreviewDialog(QDialog):
         elif self.kind == "ics":
             self.as_kind = QComboBox()
             self.as_kind.setObjectName("import_window_kind")
-            for word, label in (("maintenance", "Maintenance windows"), ("freeze", "Freezes"),
-                                ("holiday", "Holidays"), ("event", "Business events")):
+            for word, label in (
+                ("maintenance", "Maintenance windows"),
+                ("freeze", "Freezes"),
+                ("holiday", "Holidays"),
+                ("event", "Business events"),
+            ):
                 self.as_kind.addItem(label, word)
             self.as_kind.currentIndexChanged.connect(self.refresh)
             today = ctx.today()
             self.since, self.until = QDateEdit(), QDateEdit()
-            for edit, day in ((self.since, today - dt.timedelta(days=365)),
-                              (self.until, today + dt.timedelta(days=730))):
+            for edit, day in (
+                (self.since, today - dt.timedelta(days=365)),
+                (self.until, today + dt.timedelta(days=730)),
+            ):
                 edit.setCalendarPopup(True)
                 edit.setDisplayFormat("yyyy-MM-dd")
                 edit.setDate(QDate(day.year, day.month, day.day))
@@ -189,13 +216,23 @@ class PreviewDialog(QDialog):
             return
         preview = self.plan.preview
         counts = preview.counts()
-        self.summary.setText(f"{self.path.name}: {preview.summary()}. Nothing is written until you "
-                             f"press Import; Edit > Undo takes the whole import back.")
+        self.summary.setText(
+            f"{self.path.name}: {preview.summary()}. Nothing is written until you "
+            f"press Import; Edit > Undo takes the whole import back."
+        )
         self.import_button.setEnabled(counts["create"] + counts["update"] > 0)
         self.table.setRowCount(len(preview.rows))
         for r, row in enumerate(preview.rows):
-            for c, text in enumerate((ACTION_WORDS[row.action], row.kind.replace("_", " "), row.key,
-                                      row.title, row.reason, row.source)):
+            for c, text in enumerate(
+                (
+                    ACTION_WORDS[row.action],
+                    row.kind.replace("_", " "),
+                    row.key,
+                    row.title,
+                    row.reason,
+                    row.source,
+                )
+            ):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
                 self.table.setItem(r, c, item)
@@ -213,14 +250,17 @@ class PreviewDialog(QDialog):
             key = self.target.currentData()
             if key:
                 return preview_schedule(ctx, self.source, release_key=key)
-            return preview_schedule(ctx, self.source, new_release=new_release_fields(ctx, self.source))
+            return preview_schedule(
+                ctx, self.source, new_release=new_release_fields(ctx, self.source)
+            )
         if self.kind == "ics":
             from relman_desktop.importers.ics_windows import preview_windows
 
             since = cast(dt.date, self.since.date().toPython())
             until = cast(dt.date, self.until.date().toPython())
-            return preview_windows(ctx, self.source, kind=self.as_kind.currentData(),
-                                   since=since, until=until)
+            return preview_windows(
+                ctx, self.source, kind=self.as_kind.currentData(), since=since, until=until
+            )
         from relman_desktop.importers.tracker_changes import preview_changes, read_table
 
         mapping = self.mapping()
@@ -258,15 +298,28 @@ class Interchange(QObject):
         menu = window.import_menu
         menu.addSeparator()
         for kind, (text, name_filter, tip) in KINDS.items():
-            self._add(menu, f"import_{kind}", text, tip,
-                      lambda k=kind, f=name_filter: self.transfers._dialog(  # type: ignore[misc]
-                          f"Import {KINDS[k][0].replace('&', '').rstrip('…')}", f, "",
-                          lambda p, k=k: self.import_file(k, p), save=False))
+            self._add(
+                menu,
+                f"import_{kind}",
+                text,
+                tip,
+                lambda k=kind, f=name_filter: self.transfers._dialog(  # type: ignore[misc]
+                    f"Import {KINDS[k][0].replace('&', '').rstrip('…')}",
+                    f,
+                    "",
+                    lambda p, k=k: self.import_file(k, p),
+                    save=False,
+                ),
+            )
         export = window.export_menu
         export.addSeparator()
-        self._add(export, "export_msproject", "Microsoft &Project (XML)…",
-                  "The selected release's tasks, links and lags as Microsoft Project XML",
-                  self.export_msproject_dialog)
+        self._add(
+            export,
+            "export_msproject",
+            "Microsoft &Project (XML)…",
+            "The selected release's tasks, links and lags as Microsoft Project XML",
+            self.export_msproject_dialog,
+        )
         self.store.plan_opened.connect(lambda _p: self._enable(True))
         self.store.plan_closed.connect(lambda: self._enable(False))
         self._enable(self.store.has_plan)
@@ -315,8 +368,9 @@ class Interchange(QObject):
 
             return read_table(file, self._usable_mapping(file), require_key=False)
 
-        return self.transfers._run(f"Read {file.name}", read,
-                                   lambda source: self._show(kind, file, source))
+        return self.transfers._run(
+            f"Read {file.name}", read, lambda source: self._show(kind, file, source)
+        )
 
     def _usable_mapping(self, file: Path) -> dict[str, str]:
         from relman_desktop.importers.tracker_changes import table_headers
@@ -326,7 +380,9 @@ class Interchange(QObject):
 
     def _show(self, kind: str, path: Path, source: Any) -> str:
         dialog = PreviewDialog(self, kind, path, source, self.window)
-        dialog.finished.connect(lambda _r, d=dialog: self.dialogs.remove(d) if d in self.dialogs else None)
+        dialog.finished.connect(
+            lambda _r, d=dialog: self.dialogs.remove(d) if d in self.dialogs else None
+        )
         self.dialogs.append(dialog)
         dialog.open()
         return f"Read {path.name}: see the preview"
@@ -390,17 +446,24 @@ class Interchange(QObject):
             task.check()
             return write_mspdi(ctx, key, path)
 
-        return self.transfers._run(f"Microsoft Project XML of {key}", run,
-                                   lambda r: f"Wrote {r[0]}: {r[1]} task{'s' if r[1] != 1 else ''}")
+        return self.transfers._run(
+            f"Microsoft Project XML of {key}",
+            run,
+            lambda r: f"Wrote {r[0]}: {r[1]} task{'s' if r[1] != 1 else ''}",
+        )
 
     def export_msproject_dialog(self) -> Any:
         key = self.current_key()
         if not key:
             self.store.error.emit("select a release first (in the releases list or the editor)")
             return None
-        return self.transfers._dialog(f"Microsoft Project XML of {key}", "Microsoft Project XML (*.xml)",
-                                      "xml", lambda p: self.export_msproject(p, key=key),
-                                      file_name=f"{key}.xml")
+        return self.transfers._dialog(
+            f"Microsoft Project XML of {key}",
+            "Microsoft Project XML (*.xml)",
+            "xml",
+            lambda p: self.export_msproject(p, key=key),
+            file_name=f"{key}.xml",
+        )
 
 
 def install(window: Any) -> Interchange:

@@ -63,7 +63,9 @@ def _heading(text: str) -> QLabel:
 class ReleasesPage(QStackedWidget):
     """The releases list, and the release editor over it (Esc goes back)."""
 
-    def __init__(self, store: Store, parent: QWidget | None = None, *, settings: Settings | None = None) -> None:
+    def __init__(
+        self, store: Store, parent: QWidget | None = None, *, settings: Settings | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("releases_page")
         self.list = ReleasesView(store, settings=settings)
@@ -98,10 +100,19 @@ class Inspector(QWidget):
         self.title.setStyleSheet("font-weight: 600;")
         self.form = QFormLayout()
         self.values: dict[str, QLabel] = {}
-        for name, label in (("key", "Key"), ("status", "Status"), ("type", "Type"), ("risk", "Risk"),
-                            ("priority", "Priority"), ("application", "Application"), ("manager", "Manager"),
-                            ("planned_start", "Planned start"), ("planned_end", "Planned end"),
-                            ("window_start", "Window start"), ("window_end", "Window end")):
+        for name, label in (
+            ("key", "Key"),
+            ("status", "Status"),
+            ("type", "Type"),
+            ("risk", "Risk"),
+            ("priority", "Priority"),
+            ("application", "Application"),
+            ("manager", "Manager"),
+            ("planned_start", "Planned start"),
+            ("planned_end", "Planned end"),
+            ("window_start", "Window start"),
+            ("window_end", "Window end"),
+        ):
             value = QLabel()
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -119,6 +130,7 @@ class Inspector(QWidget):
                 v.setText("")
             return
         self.title.setText(row.title)
+
         def when(value: Any) -> str:
             if value is None:
                 return "—"
@@ -126,11 +138,19 @@ class Inspector(QWidget):
                 return f"{value.astimezone():%Y-%m-%d %H:%M}"
             return value.isoformat()
 
-        for name, text in (("key", row.key), ("status", row.status), ("type", words(row.type)),
-                           ("risk", words(row.risk)), ("priority", words(row.priority)),
-                           ("application", row.application or "—"), ("manager", row.manager or "—"),
-                           ("planned_start", when(row.planned_start)), ("planned_end", when(row.planned_end)),
-                           ("window_start", when(row.deploy_start)), ("window_end", when(row.deploy_end))):
+        for name, text in (
+            ("key", row.key),
+            ("status", row.status),
+            ("type", words(row.type)),
+            ("risk", words(row.risk)),
+            ("priority", words(row.priority)),
+            ("application", row.application or "—"),
+            ("manager", row.manager or "—"),
+            ("planned_start", when(row.planned_start)),
+            ("planned_end", when(row.planned_end)),
+            ("window_start", when(row.deploy_start)),
+            ("window_end", when(row.deploy_end)),
+        ):
             self.values[name].setText(text)
 
 
@@ -171,7 +191,11 @@ class WelcomePage(QWidget):
         v.addWidget(_heading(f"Welcome to {APP_TITLE}"))
         v.addWidget(intro)
         v.addSpacing(16)
-        for button, note in ((self.demo_button, demo_note), (self.new_button, new_note), (self.open_button, open_note)):
+        for button, note in (
+            (self.demo_button, demo_note),
+            (self.new_button, new_note),
+            (self.open_button, open_note),
+        ):
             button.setMinimumHeight(button.sizeHint().height() + 12)
             v.addWidget(button)
             v.addWidget(note)
@@ -230,7 +254,12 @@ class PlanErrorPage(QWidget):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, store: Store | None = None, settings: Settings | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        store: Store | None = None,
+        settings: Settings | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("main_window")
         self.store = store or Store(parent=self)
@@ -271,7 +300,9 @@ class MainWindow(QMainWindow):
         self.inspector_dock = QDockWidget("Inspector", self)
         self.inspector_dock.setObjectName("inspector_dock")
         self.inspector_dock.setWidget(self.inspector)
-        self.inspector_dock.setMinimumWidth(self.fontMetrics().horizontalAdvance("Window start: 2026-12-31") + 24)
+        self.inspector_dock.setMinimumWidth(
+            self.fontMetrics().horizontalAdvance("Window start: 2026-12-31") + 24
+        )
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector_dock)
 
         self.plan_label = QLabel("No plan open")
@@ -284,11 +315,17 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self.file_transfers = install_file_transfers(self)  # File > Import/Export, conflict count
-        self.toolchain_imports = install_toolchain_imports(self)  # File > Import: tests, git, CI, incidents
+        self.toolchain_imports = install_toolchain_imports(
+            self
+        )  # File > Import: tests, git, CI, incidents
         self.backups = install_backups(self)  # automatic backups, File > Restore from Backup
-        self.interchange = install_interchange(self)  # MS Project, GanttProject, .ics, tracker sheets
+        self.interchange = install_interchange(
+            self
+        )  # MS Project, GanttProject, .ics, tracker sheets
         self._restore_geometry()
-        self.show_welcome() if not self.store.has_plan else self._plan_opened(str(self.store.plan_path))
+        self.show_welcome() if not self.store.has_plan else self._plan_opened(
+            str(self.store.plan_path)
+        )
 
     # --- pages --------------------------------------------------------------------------------
 
@@ -346,7 +383,9 @@ class MainWindow(QMainWindow):
 
     # --- menus --------------------------------------------------------------------------------
 
-    def _action(self, name: str, text: str, slot: Any = None, shortcut: Any = None, *, tip: str = "") -> QAction:
+    def _action(
+        self, name: str, text: str, slot: Any = None, shortcut: Any = None, *, tip: str = ""
+    ) -> QAction:
         action = QAction(text, self)
         action.setObjectName(f"action_{name}")
         if shortcut is not None:
@@ -372,9 +411,17 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file.addMenu(self.recent_menu)
         file.addSeparator()
-        file.addAction(self._action("save_copy", "Save a Copy &As…", self.save_copy_dialog, SK.SaveAs))
-        file.addAction(self._action("backup", "&Back Up Now", self.back_up_now,
-                                    tip="Copy the plan into its backup folder now (File > Restore from Backup lists them)"))
+        file.addAction(
+            self._action("save_copy", "Save a Copy &As…", self.save_copy_dialog, SK.SaveAs)
+        )
+        file.addAction(
+            self._action(
+                "backup",
+                "&Back Up Now",
+                self.back_up_now,
+                tip="Copy the plan into its backup folder now (File > Restore from Backup lists them)",
+            )
+        )
         file.addSeparator()
         self.import_menu = file.addMenu("&Import")
         self.export_menu = file.addMenu("&Export")
@@ -400,35 +447,63 @@ class MainWindow(QMainWindow):
         view = bar.addMenu("&View")
         themes = QActionGroup(self)
         for name in THEMES:
-            action = self._action(f"theme_{name}", name.replace("-", " ").capitalize() + " theme",
-                                  lambda n=name: self.set_theme(n))
+            action = self._action(
+                f"theme_{name}",
+                name.replace("-", " ").capitalize() + " theme",
+                lambda n=name: self.set_theme(n),
+            )
             action.setCheckable(True)
             action.setChecked(name == self.settings.theme)
             themes.addAction(action)
             view.addAction(action)
         view.addSeparator()
-        view.addAction(self._action("text_bigger", "&Bigger Text", lambda: self.change_text_size(1), SK.ZoomIn))
-        view.addAction(self._action("text_smaller", "&Smaller Text", lambda: self.change_text_size(-1), SK.ZoomOut))
-        view.addAction(self._action("text_reset", "&Reset Text Size", lambda: self.change_text_size(0), "Ctrl+0"))
+        view.addAction(
+            self._action("text_bigger", "&Bigger Text", lambda: self.change_text_size(1), SK.ZoomIn)
+        )
+        view.addAction(
+            self._action(
+                "text_smaller", "&Smaller Text", lambda: self.change_text_size(-1), SK.ZoomOut
+            )
+        )
+        view.addAction(
+            self._action(
+                "text_reset", "&Reset Text Size", lambda: self.change_text_size(0), "Ctrl+0"
+            )
+        )
         view.addSeparator()
-        full = self._action("full_screen", "&Full Screen", self.toggle_full_screen,
-                            SK.FullScreen if QKeySequence.keyBindings(SK.FullScreen) else "F11")
+        full = self._action(
+            "full_screen",
+            "&Full Screen",
+            self.toggle_full_screen,
+            SK.FullScreen if QKeySequence.keyBindings(SK.FullScreen) else "F11",
+        )
         full.setCheckable(True)
         view.addAction(full)
         view.addAction(self.inspector_dock.toggleViewAction())
 
         release = bar.addMenu("&Release")
-        release.addAction(self._action("new_release", "&New Release", self.new_release, "Ctrl+Shift+N"))
+        release.addAction(
+            self._action("new_release", "&New Release", self.new_release, "Ctrl+Shift+N")
+        )
         self.template_menu = QMenu("New from &Template", self)
         self.template_menu.aboutToShow.connect(self._fill_templates)
         release.addMenu(self.template_menu)
-        release.addAction(self._action("transition", "&Transition…", self.transition_current, "Ctrl+T",
-                                       tip="Open the selected release at its lifecycle buttons"))
+        release.addAction(
+            self._action(
+                "transition",
+                "&Transition…",
+                self.transition_current,
+                "Ctrl+T",
+                tip="Open the selected release at its lifecycle buttons",
+            )
+        )
         release.addSeparator()
         release.addAction(self._action("delete_release", "&Delete Release", self.delete_current))
 
         help_ = bar.addMenu("&Help")
-        help_.addAction(self._action("shortcuts", "&Keyboard Shortcuts", self.show_shortcuts, SK.HelpContents))
+        help_.addAction(
+            self._action("shortcuts", "&Keyboard Shortcuts", self.show_shortcuts, SK.HelpContents)
+        )
         help_.addAction(self._action("about", "&About", self.show_about))
 
     def _set_plan_actions(self, enabled: bool) -> None:
@@ -478,7 +553,9 @@ class MainWindow(QMainWindow):
         self.welcome.open_requested.connect(self.open_plan_dialog)
         self.error_page.open_requested.connect(self.open_plan_dialog)
         self.error_page.new_requested.connect(self.new_plan_dialog)
-        self.error_page.back_requested.connect(lambda: self.central.setCurrentWidget(self.workspace))
+        self.error_page.back_requested.connect(
+            lambda: self.central.setCurrentWidget(self.workspace)
+        )
 
     def _plan_opened(self, path: str) -> None:
         self.plan_label.setText(path)
@@ -497,8 +574,10 @@ class MainWindow(QMainWindow):
         if errors is None:
             self.conflicts_label.setText("Conflicts: not checked")
             return
-        self.conflicts_label.setText(f"Conflicts: {errors} error{'s' if errors != 1 else ''}, "
-                                     f"{warnings or 0} warning{'s' if warnings != 1 else ''}")
+        self.conflicts_label.setText(
+            f"Conflicts: {errors} error{'s' if errors != 1 else ''}, "
+            f"{warnings or 0} warning{'s' if warnings != 1 else ''}"
+        )
 
     # --- plans --------------------------------------------------------------------------------
 
@@ -506,7 +585,9 @@ class MainWindow(QMainWindow):
         """Open (or create) a plan. A form with unsaved edits is asked about first (Save,
         Discard, Cancel): then the plan opens once they are settled, and this answers False."""
         if unsaved_drafts(self):
-            settle_drafts(self, lambda: self.store.open_plan(path, create=create), "opening another plan")
+            settle_drafts(
+                self, lambda: self.store.open_plan(path, create=create), "opening another plan"
+            )
             return False
         return self.store.open_plan(path, create=create)
 
@@ -539,7 +620,9 @@ class MainWindow(QMainWindow):
         if self.store.plan_path:
             dialog.setDirectory(str(self.store.plan_path.parent))
         dialog.fileSelected.connect(on_selected)
-        dialog.finished.connect(lambda _r: self._dialogs.remove(dialog) if dialog in self._dialogs else None)
+        dialog.finished.connect(
+            lambda _r: self._dialogs.remove(dialog) if dialog in self._dialogs else None
+        )
         self._dialogs.append(dialog)
         dialog.open()
         return dialog
@@ -551,14 +634,18 @@ class MainWindow(QMainWindow):
         def create(path: str) -> None:
             p = Path(path)
             if p.exists():
-                self.store.error.emit(f"{p.name} already exists; open it with File > Open, or choose another name")
+                self.store.error.emit(
+                    f"{p.name} already exists; open it with File > Open, or choose another name"
+                )
                 return
             self.open_plan(p, create=True)
 
         return self._file_dialog("New plan", save=True, on_selected=create)
 
     def save_copy_dialog(self) -> QFileDialog:
-        return self._file_dialog("Save a copy of the plan", save=True, on_selected=self.store.save_copy)
+        return self._file_dialog(
+            "Save a copy of the plan", save=True, on_selected=self.store.save_copy
+        )
 
     def back_up_now(self) -> None:
         if self.store.has_plan:
@@ -567,7 +654,9 @@ class MainWindow(QMainWindow):
     # --- releases -----------------------------------------------------------------------------
 
     def new_release(self) -> str | None:
-        key = self.store.create_release({"key": self.store.next_release_key(), "title": "New release", "type": "minor"})
+        key = self.store.create_release(
+            {"key": self.store.next_release_key(), "title": "New release", "type": "minor"}
+        )
         if key:
             self.open_release(key, "Overview")
             self.editor.overview.editors["title"].setFocus()
@@ -575,11 +664,20 @@ class MainWindow(QMainWindow):
 
     def new_release_from_template(self, template: str) -> str | None:
         key = self.store.next_release_key()
-        forward = op(templates.create_release_from_template, template,
-                          key=key, title=f"New {template} release", start=dt.date.today())
+        forward = op(
+            templates.create_release_from_template,
+            template,
+            key=key,
+            title=f"New {template} release",
+            start=dt.date.today(),
+        )
         backward = op(releases.delete_release, key)
         try:
-            self.store.edit(f"create release {key} from {template}", Step(forward, backward), saved_message=False)
+            self.store.edit(
+                f"create release {key} from {template}",
+                Step(forward, backward),
+                saved_message=False,
+            )
         except Refused as exc:
             self.store.error.emit(str(exc))
             return None
@@ -606,7 +704,9 @@ class MainWindow(QMainWindow):
     def delete_current(self) -> None:
         key = self._current_key()
         if key and self.store.delete_release(key):
-            self.statusBar().showMessage(f"Deleted {key} (Undo brings back its fields and dependencies)", 10000)
+            self.statusBar().showMessage(
+                f"Deleted {key} (Undo brings back its fields and dependencies)", 10000
+            )
 
     def find(self) -> None:
         self.show_page("releases")
@@ -637,8 +737,14 @@ class MainWindow(QMainWindow):
         dialog = QDialog(self)
         dialog.setWindowTitle("Keyboard shortcuts")
         dialog.setObjectName("shortcuts_dialog")
-        rows = [(a.text().replace("&", ""), a.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
-                for a in self.actions_by_name.values() if not a.shortcut().isEmpty()]
+        rows = [
+            (
+                a.text().replace("&", ""),
+                a.shortcut().toString(QKeySequence.SequenceFormat.NativeText),
+            )
+            for a in self.actions_by_name.values()
+            if not a.shortcut().isEmpty()
+        ]
         rows += [("Open the selected release", "Enter"), ("Back to the releases list", "Esc")]
         table = QTableWidget(len(rows), 2)
         table.setHorizontalHeaderLabels(["Action", "Shortcut"])

@@ -53,8 +53,10 @@ class RestoreDialog(QDialog):
         self.on_restored = on_restored
         self.on_interval = on_interval
         self.folder = backups.backup_folder(plan)
-        intro = QLabel(f"Backups of <b>{plan.name}</b>, newest first. A backup is restored into a new "
-                       "file, which then opens; the plan you have open is left as it is.")
+        intro = QLabel(
+            f"Backups of <b>{plan.name}</b>, newest first. A backup is restored into a new "
+            "file, which then opens; the plan you have open is left as it is."
+        )
         intro.setWordWrap(True)
         self.table = QTableWidget(0, 4)
         self.table.setObjectName("backups_table")
@@ -126,7 +128,9 @@ class RestoreDialog(QDialog):
                 item = QTableWidgetItem(text)
                 item.setToolTip(b.problem or str(b.path))
                 if col == 2:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                 self.table.setItem(row, col, item)
         if self.items:
             self.table.selectRow(0)
@@ -139,7 +143,9 @@ class RestoreDialog(QDialog):
         return self.items[rows[0].row()] if rows else None
 
     def default_target(self, b: backups.Backup) -> Path:
-        base = self.plan.with_name(f"{self.plan.stem}-restored-{b.taken_at:%Y%m%d-%H%M}{self.plan.suffix}")
+        base = self.plan.with_name(
+            f"{self.plan.stem}-restored-{b.taken_at:%Y%m%d-%H%M}{self.plan.suffix}"
+        )
         n, target = 1, base
         while target.exists():
             n += 1
@@ -163,7 +169,9 @@ class RestoreDialog(QDialog):
     def restore_into(self, b: backups.Backup, target: Path) -> Path | None:
         """Restore ``b`` into ``target`` (a new file); a refusal is shown in one line."""
         if target.absolute() == self.plan.absolute():
-            self.status.setText("That is the plan you have open; choose a new file for the restored copy.")
+            self.status.setText(
+                "That is the plan you have open; choose a new file for the restored copy."
+            )
             return None
         try:
             restored = backups.restore(b.path, target)

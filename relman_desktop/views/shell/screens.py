@@ -45,25 +45,52 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("releases", "Releases", None,
-             "All releases, filtered and sorted; Enter opens the release editor."),
-    PageSpec("calendar", "Calendar", calendar_view.page_factory,
-             "Gantt rows of releases and tasks with windows, freezes, conflicts and the critical path."),
-    PageSpec("dependencies", "Dependencies", graph_view.page_factory,
-             "A layered graph of releases and their dependencies; what slips if this slips."),
-    PageSpec("changes", "Changes", changes_page.page_factory,
-             "Every change (CHG-…) with its type, category, approval status, risk and the release it "
-             "is bundled into; bundle approved changes into a release or take them out."),
-    PageSpec("cis", "CIs", cis_page.page_factory,
-             "Configuration items by class and environment with owner, criticality, maintenance-window "
-             "needs and parent/child relations, and the releases that touch each one."),
-    PageSpec("kpis", "KPIs", kpi_dashboard.page_factory,
-             "Release success rate, deployment frequency, change failure rate, time to restore, lead "
-             "time for changes, on-time delivery and approval cycle time, with DORA tiers."),
-    PageSpec("cab", "CAB", cab_page.page_factory,
-             "Presenter mode for the Change Advisory Board."),
-    PageSpec("settings", "Settings", settings_page.page_factory,
-             "Appearance, the plan file, people, CIs, calendar windows, templates, rules and the workflow."),
+    PageSpec(
+        "releases",
+        "Releases",
+        None,
+        "All releases, filtered and sorted; Enter opens the release editor.",
+    ),
+    PageSpec(
+        "calendar",
+        "Calendar",
+        calendar_view.page_factory,
+        "Gantt rows of releases and tasks with windows, freezes, conflicts and the critical path.",
+    ),
+    PageSpec(
+        "dependencies",
+        "Dependencies",
+        graph_view.page_factory,
+        "A layered graph of releases and their dependencies; what slips if this slips.",
+    ),
+    PageSpec(
+        "changes",
+        "Changes",
+        changes_page.page_factory,
+        "Every change (CHG-…) with its type, category, approval status, risk and the release it "
+        "is bundled into; bundle approved changes into a release or take them out.",
+    ),
+    PageSpec(
+        "cis",
+        "CIs",
+        cis_page.page_factory,
+        "Configuration items by class and environment with owner, criticality, maintenance-window "
+        "needs and parent/child relations, and the releases that touch each one.",
+    ),
+    PageSpec(
+        "kpis",
+        "KPIs",
+        kpi_dashboard.page_factory,
+        "Release success rate, deployment frequency, change failure rate, time to restore, lead "
+        "time for changes, on-time delivery and approval cycle time, with DORA tiers.",
+    ),
+    PageSpec("cab", "CAB", cab_page.page_factory, "Presenter mode for the Change Advisory Board."),
+    PageSpec(
+        "settings",
+        "Settings",
+        settings_page.page_factory,
+        "Appearance, the plan file, people, CIs, calendar windows, templates, rules and the workflow.",
+    ),
 )
 
 RELEASE_TABS: tuple[TabSpec, ...] = (
@@ -86,7 +113,9 @@ def _page(name: str) -> Prepare:
 def _release_tab(tab: str) -> Prepare:
     def prepare(window: Any, key: str | None) -> None:
         if key is None:
-            raise LookupError("the plan has no release to show; give --release KEY or use another plan")
+            raise LookupError(
+                "the plan has no release to show; give --release KEY or use another plan"
+            )
         window.open_release(key, tab)
 
     return prepare
@@ -118,6 +147,8 @@ SCREENSHOT_VIEWS: dict[str, Prepare] = {
     "kpis": kpi_dashboard.prepare_screenshot,
     "cab": cab_page.prepare_screenshot,
     "settings": settings_page.prepare_screenshot(None),
-    **{f"settings-{section}": settings_page.prepare_screenshot(section)
-       for section in settings_page.SECTION_IDS},
+    **{
+        f"settings-{section}": settings_page.prepare_screenshot(section)
+        for section in settings_page.SECTION_IDS
+    },
 }

@@ -45,8 +45,15 @@ def ensure_app() -> Any:
     return app
 
 
-def render(ctx: Any, view: str, out: str | Path, *, release: str | None = None,
-           size: tuple[int, int] = DEFAULT_SIZE, theme: str = "light") -> Path:
+def render(
+    ctx: Any,
+    view: str,
+    out: str | Path,
+    *,
+    release: str | None = None,
+    size: tuple[int, int] = DEFAULT_SIZE,
+    theme: str = "light",
+) -> Path:
     """Photograph ``view`` of the plan in ``ctx`` at ``size``; returns the PNG's path.
     Raises LookupError for an unknown view or release (one line, for the CLI to show)."""
     app = ensure_app()

@@ -60,7 +60,9 @@ class Store(QObject):
     plan_opened = Signal(str)  # the plan's path
     plan_failed = Signal(str)  # why a plan could not be opened (one line)
     plan_closed = Signal()
-    changed = Signal(object)  # the ChangeSet of an edit, an undo, a redo, or a change made elsewhere
+    changed = Signal(
+        object
+    )  # the ChangeSet of an edit, an undo, a redo, or a change made elsewhere
     outside_change = Signal(object)  # the ChangeSet of a write by another process (also on changed)
     releases_changed = Signal()  # releases were added or removed: reload the list
     release_changed = Signal(str)  # one release's fields or status changed (its current key)
@@ -87,8 +89,12 @@ class Store(QObject):
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(500)
         self.selection = Selection(self)
-        self.release_deleted.connect(lambda key: self.selection.set(None) if key == self.selection.key else None)
-        self.release_renamed.connect(lambda old, new: self.selection.set(new) if old == self.selection.key else None)
+        self.release_deleted.connect(
+            lambda key: self.selection.set(None) if key == self.selection.key else None
+        )
+        self.release_renamed.connect(
+            lambda old, new: self.selection.set(new) if old == self.selection.key else None
+        )
         # Changes made elsewhere: the last audit event this window has announced, and SQLite's
         # data_version (which moves when another connection commits).
         self._seen_seq = 0
@@ -133,7 +139,9 @@ class Store(QObject):
         self.set_ctx(Ctx(plan))
         backup = getattr(plan, "backup_made", None)
         if backup:
-            self.message.emit(f"The plan was upgraded; the old version is kept as {Path(backup).name}")
+            self.message.emit(
+                f"The plan was upgraded; the old version is kept as {Path(backup).name}"
+            )
         return True
 
     def close_plan(self, *, announce: bool = True) -> None:
@@ -173,7 +181,13 @@ class Store(QObject):
         def each(keys: set[str]) -> list[str]:
             return sorted(k for k in keys if not bulk or k == current)
 
-        if bulk or created or gone or changes.renamed or changes.ids(Kind.PEOPLE) - changes.created(Kind.PEOPLE):
+        if (
+            bulk
+            or created
+            or gone
+            or changes.renamed
+            or changes.ids(Kind.PEOPLE) - changes.created(Kind.PEOPLE)
+        ):
             self.releases_changed.emit()
         for key in each(created):
             self.release_created.emit(key)
@@ -307,8 +321,14 @@ class Store(QObject):
     def push(self, command: QUndoCommand) -> None:
         self.undo_stack.push(command)
 
-    def _edit(self, text: str, steps: Step | list[Step], *, saved_message: bool = False,
-              transition: bool = False) -> Any:
+    def _edit(
+        self,
+        text: str,
+        steps: Step | list[Step],
+        *,
+        saved_message: bool = False,
+        transition: bool = False,
+    ) -> Any:
         """``edit`` that answers ``Store.FAILED`` (and emits ``error``) instead of raising."""
         from .commands import Refused
 
@@ -375,15 +395,22 @@ class Store(QObject):
         def back(after: Any) -> Any:
             return op(releases.update_release, after.key, {n: old[n] for n in fields})
 
-        result = self._edit(text, Step(op(releases.update_release, key, fields), backward_from=back))
+        result = self._edit(
+            text, Step(op(releases.update_release, key, fields), backward_from=back)
+        )
         if result is _FAILED:
             return False
         self.message.emit(f"Saved {text}")
         return True
 
     def create_release(self, fields: dict[str, Any]) -> str | None:
-        key = self._edit("create release", Step(op(releases.create_release, dict(fields)),
-                                                backward_from=lambda k: op(releases.delete_release, k)))
+        key = self._edit(
+            "create release",
+            Step(
+                op(releases.create_release, dict(fields)),
+                backward_from=lambda k: op(releases.delete_release, k),
+            ),
+        )
         if key is _FAILED:
             return None
         self.undo_stack.command(self.undo_stack.index() - 1).setText(f"create release {key}")
@@ -395,9 +422,13 @@ class Store(QObject):
         # takes a fresh one. (Imported here: the importer is not needed to start the app.)
         from relman_desktop.importers import plan_json
 
-        result = self._edit(f"delete release {key}", Step(
-            op(releases.delete_release, key),
-            backward_from=lambda snapshot: op(plan_json.restore_release, snapshot)))
+        result = self._edit(
+            f"delete release {key}",
+            Step(
+                op(releases.delete_release, key),
+                backward_from=lambda snapshot: op(plan_json.restore_release, snapshot),
+            ),
+        )
         return result is not _FAILED
 
     def next_release_key(self, year: int | None = None) -> str:
@@ -419,9 +450,14 @@ class Store(QObject):
             return False
         came_from, held = status
         kwargs = {"reason": reason} if reason else {}
-        result = self._edit(f"move {key} to {to_state}", Step(
-            op(lifecycle.transition, key, to_state, **kwargs),
-            op(lifecycle.undo_transition, key, came_from, held)), transition=True)
+        result = self._edit(
+            f"move {key} to {to_state}",
+            Step(
+                op(lifecycle.transition, key, to_state, **kwargs),
+                op(lifecycle.undo_transition, key, came_from, held),
+            ),
+            transition=True,
+        )
         if result is _FAILED:
             return False
         self.message.emit(f"{key} moved to {result}")

@@ -39,25 +39,65 @@ class ThemeColors:
 
 THEME_COLORS: dict[str, ThemeColors] = {
     "light": ThemeColors(
-        window="#f3f4f6", window_text="#1b1f24", base="#ffffff", alternate_base="#f2f4f7",
-        text="#1b1f24", button="#e6e9ed", button_text="#1b1f24", highlight="#2f6fb3",
-        highlighted_text="#ffffff", link="#1a5fb4", mid="#b8bec6", disabled_text="#7a828c",
-        tooltip_base="#ffffe1", tooltip_text="#1b1f24", error="#b3261e", ok="#1f7a3a",
-        warning_bg="#fff4ce", focus="#2f6fb3",
+        window="#f3f4f6",
+        window_text="#1b1f24",
+        base="#ffffff",
+        alternate_base="#f2f4f7",
+        text="#1b1f24",
+        button="#e6e9ed",
+        button_text="#1b1f24",
+        highlight="#2f6fb3",
+        highlighted_text="#ffffff",
+        link="#1a5fb4",
+        mid="#b8bec6",
+        disabled_text="#7a828c",
+        tooltip_base="#ffffe1",
+        tooltip_text="#1b1f24",
+        error="#b3261e",
+        ok="#1f7a3a",
+        warning_bg="#fff4ce",
+        focus="#2f6fb3",
     ),
     "dark": ThemeColors(
-        window="#1f2226", window_text="#e6e8eb", base="#16181b", alternate_base="#202429",
-        text="#e6e8eb", button="#2c3137", button_text="#e6e8eb", highlight="#3d7dd8",
-        highlighted_text="#ffffff", link="#8ab8ff", mid="#4a5058", disabled_text="#8a9099",
-        tooltip_base="#2c3137", tooltip_text="#e6e8eb", error="#ff8a80", ok="#7ddc92",
-        warning_bg="#3b3320", focus="#8ab8ff",
+        window="#1f2226",
+        window_text="#e6e8eb",
+        base="#16181b",
+        alternate_base="#202429",
+        text="#e6e8eb",
+        button="#2c3137",
+        button_text="#e6e8eb",
+        highlight="#3d7dd8",
+        highlighted_text="#ffffff",
+        link="#8ab8ff",
+        mid="#4a5058",
+        disabled_text="#8a9099",
+        tooltip_base="#2c3137",
+        tooltip_text="#e6e8eb",
+        error="#ff8a80",
+        ok="#7ddc92",
+        warning_bg="#3b3320",
+        focus="#8ab8ff",
     ),
     "high-contrast": ThemeColors(
-        window="#000000", window_text="#ffffff", base="#000000", alternate_base="#141414",
-        text="#ffffff", button="#000000", button_text="#ffffff", highlight="#ffff00",
-        highlighted_text="#000000", link="#00ffff", mid="#ffffff", disabled_text="#c0c0c0",
-        tooltip_base="#000000", tooltip_text="#ffffff", error="#ff9e9e", ok="#7dff7d",
-        warning_bg="#000000", focus="#ffff00", border_width=2,
+        window="#000000",
+        window_text="#ffffff",
+        base="#000000",
+        alternate_base="#141414",
+        text="#ffffff",
+        button="#000000",
+        button_text="#ffffff",
+        highlight="#ffff00",
+        highlighted_text="#000000",
+        link="#00ffff",
+        mid="#ffffff",
+        disabled_text="#c0c0c0",
+        tooltip_base="#000000",
+        tooltip_text="#ffffff",
+        error="#ff9e9e",
+        ok="#7dff7d",
+        warning_bg="#000000",
+        focus="#ffff00",
+        border_width=2,
     ),
 }
 
@@ -67,13 +107,25 @@ def palette_for(name: str) -> QPalette:
     pal = QPalette()
     R, G = QPalette.ColorRole, QPalette.ColorGroup
     for role, value in (
-        (R.Window, c.window), (R.WindowText, c.window_text), (R.Base, c.base),
-        (R.AlternateBase, c.alternate_base), (R.Text, c.text), (R.Button, c.button),
-        (R.ButtonText, c.button_text), (R.Highlight, c.highlight),
-        (R.HighlightedText, c.highlighted_text), (R.Link, c.link), (R.LinkVisited, c.link),
-        (R.ToolTipBase, c.tooltip_base), (R.ToolTipText, c.tooltip_text),
-        (R.PlaceholderText, c.disabled_text), (R.Mid, c.mid), (R.Dark, c.mid),
-        (R.BrightText, c.error), (R.Light, c.alternate_base), (R.Midlight, c.alternate_base),
+        (R.Window, c.window),
+        (R.WindowText, c.window_text),
+        (R.Base, c.base),
+        (R.AlternateBase, c.alternate_base),
+        (R.Text, c.text),
+        (R.Button, c.button),
+        (R.ButtonText, c.button_text),
+        (R.Highlight, c.highlight),
+        (R.HighlightedText, c.highlighted_text),
+        (R.Link, c.link),
+        (R.LinkVisited, c.link),
+        (R.ToolTipBase, c.tooltip_base),
+        (R.ToolTipText, c.tooltip_text),
+        (R.PlaceholderText, c.disabled_text),
+        (R.Mid, c.mid),
+        (R.Dark, c.mid),
+        (R.BrightText, c.error),
+        (R.Light, c.alternate_base),
+        (R.Midlight, c.alternate_base),
     ):
         pal.setColor(role, QColor(value))
     for role in (R.WindowText, R.Text, R.ButtonText):
@@ -85,7 +137,8 @@ def stylesheet_for(name: str, point_size: float = 10.0) -> str:
     c = THEME_COLORS[name]
     bw = c.border_width
     heading = round(point_size * 1.5, 1)
-    return f"""
+    return (
+        f"""
 QLabel[role="error"] {{ color: {c.error}; font-weight: 600; }}
 QLabel[role="ok"] {{ color: {c.ok}; }}
 QLabel[role="heading"] {{ font-size: {heading}pt; font-weight: 600; }}
@@ -99,8 +152,10 @@ QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"] {{ border: {bw + 1}px 
 QPushButton[role="link"] {{ border: none; color: {c.link}; text-decoration: underline; text-align: left; padding: 0; }}
 QTableView {{ gridline-color: {c.mid}; }}
 QToolTip {{ color: {c.tooltip_text}; background: {c.tooltip_base}; border: 1px solid {c.mid}; }}
-""" + (_HIGH_CONTRAST_EXTRA.format(c=c) if name == "high-contrast" else "") + (
-        _DARK_EXTRA.format(c=c) if name == "dark" else "")
+"""
+        + (_HIGH_CONTRAST_EXTRA.format(c=c) if name == "high-contrast" else "")
+        + (_DARK_EXTRA.format(c=c) if name == "dark" else "")
+    )
 
 
 # Fusion draws field frames in shades the high-contrast palette flattens to black on black:
@@ -147,7 +202,9 @@ def apply_theme(app: QApplication, name: str, text_size_delta: int = 0) -> None:
     # First, so widgets redrawing on the palette change below already see the new theme's name.
     app.setProperty("relman_theme", name)
     app.setPalette(palette_for(name))
-    base = _BASE_POINT_SIZE.setdefault("size", app.font().pointSizeF() if app.font().pointSizeF() > 0 else 10.0)
+    base = _BASE_POINT_SIZE.setdefault(
+        "size", app.font().pointSizeF() if app.font().pointSizeF() > 0 else 10.0
+    )
     font = QFont(app.font())
     font.setPointSizeF(max(6.0, base + text_size_delta))
     app.setFont(font)

@@ -50,8 +50,14 @@ class Draft:
     ``save()``: the view's save (True when saved); ``describe()``: what is being edited, for
     the question ("Person Ann Lee", "CHG-12"); ``extra()``: more state to compare."""
 
-    def __init__(self, owner: QWidget, box: QWidget, save: Callable[[], bool], describe: Callable[[], str],
-                 extra: Callable[[], Any] = lambda: None) -> None:
+    def __init__(
+        self,
+        owner: QWidget,
+        box: QWidget,
+        save: Callable[[], bool],
+        describe: Callable[[], str],
+        extra: Callable[[], Any] = lambda: None,
+    ) -> None:
         self.owner = owner
         self.box = box
         self._save = save
@@ -79,12 +85,19 @@ class Draft:
         ``before``: what waits for the answer, in the question ("closing the window")."""
         if self.prompt is not None:
             return  # already asking
-        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved changes",
-                          f"{self._describe()} has changes that are not saved.", parent=self.owner)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Unsaved changes",
+            f"{self._describe()} has changes that are not saved.",
+            parent=self.owner,
+        )
         box.setObjectName("unsaved_prompt")
         box.setInformativeText(f"Save them before {before}?")
-        box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-                               | QMessageBox.StandardButton.Cancel)
+        box.setStandardButtons(
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel
+        )
         box.setDefaultButton(QMessageBox.StandardButton.Save)
         box.setEscapeButton(QMessageBox.StandardButton.Cancel)
         box.finished.connect(lambda _r: self._answered(box, then))
@@ -94,7 +107,11 @@ class Draft:
     def _answered(self, box: QMessageBox, then: Callable[[], Any]) -> None:
         self.prompt = None
         clicked = box.clickedButton()
-        button = box.standardButton(clicked) if clicked is not None else QMessageBox.StandardButton.Cancel
+        button = (
+            box.standardButton(clicked)
+            if clicked is not None
+            else QMessageBox.StandardButton.Cancel
+        )
         box.deleteLater()
         if button == QMessageBox.StandardButton.Cancel:
             return

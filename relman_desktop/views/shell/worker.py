@@ -178,8 +178,13 @@ class Worker(QObject):
     job_started = Signal(object)  # Job
     job_finished = Signal(object)  # Job
 
-    def __init__(self, parent: QObject | None = None, *, synchronous: bool = False,
-                 max_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        synchronous: bool = False,
+        max_threads: int | None = None,
+    ) -> None:
         super().__init__(parent)
         self.synchronous = synchronous
         self.pool = QThreadPool(self)
@@ -193,20 +198,29 @@ class Worker(QObject):
         """Jobs not finished yet (as the GUI thread has heard)."""
         return list(self._jobs)
 
-    def submit(self, fn: Callable[[Task], Any], *, name: str = "",
-               on_progress: Callable[[int, str], Any] | None = None,
-               on_result: Callable[[Any], Any] | None = None,
-               on_error: Callable[[str], Any] | None = None,
-               on_cancelled: Callable[[], Any] | None = None,
-               on_finished: Callable[[], Any] | None = None) -> Job:
+    def submit(
+        self,
+        fn: Callable[[Task], Any],
+        *,
+        name: str = "",
+        on_progress: Callable[[int, str], Any] | None = None,
+        on_result: Callable[[Any], Any] | None = None,
+        on_error: Callable[[str], Any] | None = None,
+        on_cancelled: Callable[[], Any] | None = None,
+        on_finished: Callable[[], Any] | None = None,
+    ) -> Job:
         """Run ``fn(task)`` off the GUI thread. The callbacks are connected before it starts
         (connect bound methods of QObjects: they disconnect themselves when their owner dies)."""
         self._finished.clear()
         # No Qt parent: the Job lives while someone holds it (this helper until it has finished).
         job = Job(name or getattr(fn, "__name__", "job"), queued=not self.synchronous)
-        for signal, slot in ((job.progress, on_progress), (job.succeeded, on_result),
-                             (job.failed, on_error), (job.cancelled, on_cancelled),
-                             (job.finished, on_finished)):
+        for signal, slot in (
+            (job.progress, on_progress),
+            (job.succeeded, on_result),
+            (job.failed, on_error),
+            (job.cancelled, on_cancelled),
+            (job.finished, on_finished),
+        ):
             if slot is not None:
                 signal.connect(slot)
         job.finished.connect(lambda j=job: self._forget(j))
@@ -286,8 +300,14 @@ class DebouncedTask(QObject):
     result = Signal(object)
     error = Signal(str)
 
-    def __init__(self, make_job: Callable[[], Callable[[Task], Any] | None], *, delay_ms: int = 400,
-                 worker: Worker | None = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        make_job: Callable[[], Callable[[Task], Any] | None],
+        *,
+        delay_ms: int = 400,
+        worker: Worker | None = None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._make_job = make_job
         self._worker = worker
@@ -322,9 +342,11 @@ class DebouncedTask(QObject):
             self.running.cancel()
         generation = self._generation
         job = self.worker.submit(
-            fn, name="recompute",
+            fn,
+            name="recompute",
             on_result=functools.partial(self._deliver, generation, "result"),
-            on_error=functools.partial(self._deliver, generation, "error"))
+            on_error=functools.partial(self._deliver, generation, "error"),
+        )
         self.running = None if job.done else job
         return job
 
