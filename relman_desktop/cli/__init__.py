@@ -220,7 +220,7 @@ def _damage_of(args: argparse.Namespace, exc: Exception) -> str | None:
             verdict = con.execute("PRAGMA quick_check").fetchone()[0]
         finally:
             con.close()
-    except sqlite3.Error as error:  # not ``exc``: that name is the failure being explained
+    except (sqlite3.Error, UnicodeDecodeError) as error:  # not ``exc``: the failure explained
         verdict = str(error)
     if verdict == "ok":
         if isinstance(exc, LookupError) and "not among the defined enum values" in str(exc):

@@ -276,6 +276,10 @@ def read_only_uri(path: Path) -> str:
             return ro
         finally:
             con.close()
+    except UnicodeDecodeError:  # bytes flipped in its schema: not text SQLite can read back
+        raise PlanError(
+            f"{path.name} is damaged (its schema is unreadable); restore it from a backup"
+        ) from None
     except sqlite3.Error as exc:
         text = str(exc).lower()
         if not any(w in text for w in ("disk i/o", "unable to open", "readonly", "read-only")):
