@@ -226,3 +226,33 @@ def test_a_backup_is_one_self_contained_file_even_after_it_was_listed(demo):
     b = backups.take_backup(demo)
     backups.list_backups(demo, count=True)
     assert sorted(p.name for p in b.path.parent.iterdir()) == [b.path.name]
+
+
+def test_backing_up_the_open_plan_leaves_this_process_seeing_other_writers(demo, tmp_path):
+    """The app backs up the plan it holds open. Reading the file with a Python open() and close()
+    dropped SQLite's POSIX locks on it for the whole process: the next command-line writer then
+    took the plan for unused, deleted the write-ahead log's index, and the window never saw
+    another change (nor did `relman` see the window's)."""
+    plan = open_plan(demo)
+    try:
+        before = plan.data_version()
+        backups.take_backup(demo, reason="open", root=tmp_path / "backups")
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "relman_desktop",
+                "--plan",
+                str(demo),
+                "timezone",
+                "Europe/Berlin",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert Path(f"{demo}-shm").exists()  # this process still holds the index it reads through
+        assert plan.data_version() != before  # and sees the other process's commit
+    finally:
+        plan.close()

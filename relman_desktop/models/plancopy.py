@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .migrations.revisions import KNOWN_REVISIONS
-from .planfile import PLAN_FORMAT, SQLITE_HEADER, PlanError, known_error
+from .planfile import PLAN_FORMAT, PlanError, known_error
 
 
 class CopyError(PlanError):
@@ -93,13 +93,11 @@ def peek_plan(path: Path, *, check_integrity: bool = False) -> PlanPeek:
     """Open ``path`` read-only and tell what it is; a file that is not a readable plan (or,
     with ``check_integrity``, whose pages are damaged) raises ``PlanError`` with one line."""
     name = path.name
-    try:
-        with path.open("rb") as fh:
-            header = fh.read(16)
-    except OSError as exc:
-        raise PlanError(f"{name} cannot be read: {exc.strerror or exc}") from exc
-    if header != SQLITE_HEADER:
-        raise PlanError(f"{name} is damaged or not a plan file (it is not a SQLite database)")
+    # Only SQLite reads the file: a Python open() and close() of a plan this process has open
+    # would drop every POSIX lock SQLite holds on it, and another process could then delete the
+    # write-ahead log's index from under this one (its later commits would go unseen).
+    if not path.is_file():
+        raise PlanError(f"{name} cannot be read: it is not a file")
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     except sqlite3.Error as exc:
@@ -128,6 +126,12 @@ def peek_plan(path: Path, *, check_integrity: bool = False) -> PlanPeek:
             if "releases" in tables
             else 0
         )
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc):
+            raise PlanError(
+                f"{name} is damaged or not a plan file (it is not a SQLite database)"
+            ) from exc
+        raise known_error(exc, path) or PlanError(f"{name} cannot be read: {exc}") from exc
     except sqlite3.Error as exc:
         raise known_error(exc, path) or PlanError(f"{name} cannot be read: {exc}") from exc
     finally:

@@ -221,7 +221,10 @@ class Plan:
         if self._watcher is None:
             self._watcher = sqlite3.connect(self.path, timeout=self._busy_timeout)
         try:
-            return int(self._watcher.execute("PRAGMA data_version").fetchone()[0])
+            # fetchall: the statement runs to its end, so no read snapshot stays open on the
+            # watcher (a half-read cursor pins it, and then no other commit is ever seen)
+            ((version,),) = self._watcher.execute("PRAGMA data_version").fetchall()
+            return int(version)
         except sqlite3.Error as exc:
             raise (
                 known_error(exc, self.path) or PlanError(f"{self.path.name} cannot be read: {exc}")
