@@ -70,6 +70,8 @@ __all__ = [
     "decision_word",
     "display_zone",
     "eligible_releases",
+    "eligible_summaries",
+    "preview_agenda",
     "get_meeting",
     "list_meetings",
     "parse_decision",
@@ -329,6 +331,7 @@ def _eligible(
     undecided_only = bool(flt.get("undecided_only", True))
     types = set(flt.get("types") or [])
     risks = set(flt.get("risks") or [])
+    only = set(flt["releases"]) if flt.get("releases") is not None else None
     booked = _booked_elsewhere(session, meeting_id)
     in_state = WorkflowState.name.in_(states) if states else WorkflowState.role.in_(roles)
     releases = (
@@ -342,7 +345,7 @@ def _eligible(
     )
     chosen = []
     for rel in releases:
-        if rel.id in booked:
+        if rel.id in booked or (only is not None and rel.key not in only):
             continue
         if types and E.ReleaseType(rel.type).value not in types:
             continue
@@ -378,6 +381,30 @@ def eligible_releases(
         return [
             r.key
             for r in _eligible(s, {**DEFAULT_FILTER, **(filter or {})}, as_of or ctx.now(), None)
+        ]
+
+
+def eligible_summaries(
+    ctx: Ctx, filter: dict[str, Any] | None = None
+) -> list[tuple[str, str, str]]:
+    """(key, title, risk) of each release the next meeting's agenda would hold now, in agenda
+    order: what "New meeting" offers as its items."""
+    with ctx.read() as s:
+        return [
+            (r.key, r.title, E.Level(r.risk).value)
+            for r in _eligible(s, {**DEFAULT_FILTER, **(filter or {})}, ctx.now(), None)
+        ]
+
+
+def preview_agenda(ctx: Ctx, filter: dict[str, Any] | None = None) -> list[AgendaItemRow]:
+    """The next meeting's agenda as it would be now (provisional rows, ``id`` 0): one read of the
+    eligible releases, not one release report per item."""
+    flt = {**DEFAULT_FILTER, **(filter or {})}
+    stage_name = flt.get("stage", CAB_STAGE)
+    with ctx.read() as s:
+        return [
+            _provisional_row(s, i, r, stage_name)
+            for i, r in enumerate(_eligible(s, flt, ctx.now(), None))
         ]
 
 
@@ -549,10 +576,15 @@ def create_meeting(
     attendees: Iterable[str] | None = None,
     title: str | None = None,
     filter: dict[str, Any] | None = None,
+    apologies: Iterable[str] = (),
+    releases: Iterable[str] | None = None,
 ) -> Meeting:
     """A new meeting. ``cutoff_at`` defaults to now (the agenda freezes at once); a cut-off in
     the future leaves the agenda provisional until then. ``attendees`` (e-mails) default to
-    everyone with the CAB-member role; the chair is always among them."""
+    everyone with the CAB-member role; the chair is always among them. ``apologies`` (e-mails)
+    are invited but sent apologies beforehand (absent, excused). ``releases`` (keys) narrows the
+    agenda to those of the eligible releases (the rest wait for another meeting); each key must
+    name a release."""
     now = ctx.now()
     held_at = held_at or now
     cutoff_at = cutoff_at or min(now, held_at)
@@ -564,8 +596,19 @@ def create_meeting(
             "Cut-off: the agenda must freeze before the meeting, not after it", field="cutoff_at"
         )
     flt = {**DEFAULT_FILTER, **(filter or {})}
+    if releases is not None:
+        flt["releases"] = sorted({str(k).strip() for k in releases})
     with ctx.write() as tx:
         s = tx.session
+        if releases is not None:
+            known = set(
+                s.execute(select(Release.key).where(Release.key.in_(flt["releases"]))).scalars()
+            )
+            missing = [k for k in flt["releases"] if k not in known]
+            if missing:
+                raise ValidationError(
+                    f"Agenda items: no release {missing[0]!r} in this plan", field="releases"
+                )
         chair_person = person_by_email(s, chair, field="chair") if chair else None
         if attendees is None:
             people = [
@@ -577,6 +620,14 @@ def create_meeting(
             people = [person_by_email(s, e, field="attendees") for e in attendees]
         if chair_person is not None and all(p.id != chair_person.id for p in people):
             people.insert(0, chair_person)
+        sorry_people = [person_by_email(s, e, field="apologies") for e in apologies]
+        sorry = {p.id for p in sorry_people}
+        if chair_person is not None and chair_person.id in sorry:
+            raise ValidationError(
+                "Apologies: the chair cannot send apologies to their own meeting",
+                field="apologies",
+            )
+        people += [p for p in sorry_people if all(p.id != q.id for q in people)]
         seen: set[int] = set()
         meeting = CabMeeting(
             title=limits.checked("title", _clean(title), "Title")
@@ -591,7 +642,8 @@ def create_meeting(
         for p in people:
             if p.id not in seen:
                 seen.add(p.id)
-                meeting.attendees.append(CabAttendee(person=p, present=True))
+                away = p.id in sorry
+                meeting.attendees.append(CabAttendee(person=p, present=not away, apologies=away))
         s.add(meeting)
         s.flush()
         tx.audit(
@@ -605,6 +657,7 @@ def create_meeting(
                 "cutoff_at": cutoff_at,
                 "chair": chair_person.email if chair_person else None,
                 "attendees": [p.email for p in people],
+                "apologies": [p.email for p in people if p.id in sorry],
                 "filter": flt,
             },
         )

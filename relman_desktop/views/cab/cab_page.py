@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -20,9 +21,11 @@ from PySide6.QtWidgets import (
 from relman_desktop.models.planfile import PlanError
 from relman_desktop.services import cab
 from relman_desktop.services.base import ServiceError
+from relman_desktop.services.people import list_people
 
 from ..shell.store import Store
 from .cab_presenter import CabPresenter
+from .new_meeting_dialog import Candidate, Invitee, NewMeetingDialog
 
 # --- the navigator page -------------------------------------------------------------------------------
 
@@ -37,13 +40,15 @@ class CabPage(QWidget):
         self.store = store
         self.window_ref = window
         self.full_screen: CabPresenter | None = None
+        self.dialog: NewMeetingDialog | None = None
+        self.question: QMessageBox | None = None
         self.meetings = QComboBox()
         self.meetings.setAccessibleName("CAB meeting")
         self.meetings.setMinimumContentsLength(28)
-        self.new_button = QPushButton("&New meeting")
+        self.new_button = QPushButton("&New meeting…")
         self.present_button = QPushButton("&Present full screen (F5)")
         self.minutes_button = QPushButton("Write &minutes…")
-        self.close_button = QPushButton("C&lose meeting")
+        self.close_button = QPushButton("C&lose meeting…")
         bar = QHBoxLayout()
         for w in (
             QLabel("Meeting:"),
@@ -127,12 +132,37 @@ class CabPage(QWidget):
         self.minutes_button.setEnabled(has_meeting)
         self.close_button.setEnabled(has_meeting)
 
-    def new_meeting(self) -> None:
-        m = self.store.run(cab.create_meeting)
+    def new_meeting(self) -> NewMeetingDialog | None:
+        """Open the "New meeting" dialog (date, time, chair, attendees, cut-off, items); the
+        meeting is created when it is accepted. Returns the open dialog (never exec())."""
+        if not self._has_plan():
+            return None
+        ctx = self.store.ctx
+        try:
+            zone = cab.display_zone(ctx)
+            people = [Invitee(p.email, p.name, "cab_member" in p.roles) for p in list_people(ctx)]
+            candidates = [Candidate(*row) for row in cab.eligible_summaries(ctx)]
+        except (ServiceError, PlanError) as exc:
+            self.store.error.emit(str(exc))
+            return None
+        dialog = NewMeetingDialog(people, candidates, ctx.now(), zone, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._create(dialog))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _create(self, dialog: NewMeetingDialog) -> None:
+        request = dialog.request
+        if request is None:
+            return
+        m = self.store.run(cab.create_meeting, **request.kwargs())
         if m is Store.FAILED:
             return
+        state = "frozen" if m.frozen else f"provisional until {request.cutoff_at:%Y-%m-%d %H:%M}"
         self.store.message.emit(
-            f"CAB meeting #{m.id} created; its agenda of {len(m.items)} item(s) is frozen"
+            f"CAB meeting #{m.id} {m.title!r} created; its agenda of {len(m.items)} item(s) is "
+            f"{state}"
         )
         self.meetings.addItem(m.title, m.id)
         self.meetings.setCurrentIndex(self.meetings.count() - 1)
@@ -169,12 +199,52 @@ class CabPage(QWidget):
             return
         self.store.message.emit(f"Minutes written to {target}")
 
-    def close_meeting(self) -> None:
+    def close_meeting(self) -> QMessageBox | None:
+        """Ask first (undecided items go to the next meeting; decisions can no longer change);
+        closing stops the presenter's timer. Returns the open question (never exec())."""
         meeting_id = self.meetings.currentData()
         if meeting_id is None:
+            return None
+        meeting = self.presenter.meeting if self.presenter is not None else None
+        if meeting is not None and meeting.status == "closed":
+            self.store.message.emit(f"{meeting.title} is already closed")
+            return None
+        open_items = sum(1 for i in meeting.items if not i.decided) if meeting is not None else 0
+        title = meeting.title if meeting is not None else f"meeting #{meeting_id}"
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Close meeting",
+            f"Close {title}?",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setInformativeText(
+            (
+                f"{open_items} undecided item{'s' if open_items != 1 else ''} will go to the "
+                "next meeting's agenda. "
+                if open_items
+                else ""
+            )
+            + "Its decisions can no longer change and its timer stops."
+        )
+        close = box.addButton("C&lose meeting", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.buttonClicked.connect(
+            lambda button: self._close(meeting_id) if button is close else None
+        )
+        self.question = box
+        box.open()
+        return box
+
+    def _close(self, meeting_id: int) -> None:
+        if self.presenter is not None and self.presenter.meeting_id == meeting_id:
+            self.presenter.stop_clock()  # its time is saved before the meeting is closed
+        closed = self.store.run(cab.close_meeting, meeting_id)
+        if closed is Store.FAILED:
             return
-        if self.store.run(cab.close_meeting, meeting_id) is not Store.FAILED:
-            self.refresh()
+        self.store.message.emit(f"{closed.title} closed; its timer is stopped")
+        self.refresh()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
         if event.key() == Qt.Key.Key_F5:

@@ -41,188 +41,25 @@ from PySide6.QtWidgets import (
 )
 
 from relman_desktop.models.planfile import PlanError
-from relman_desktop.services import cab, changeset
-from relman_desktop.services.base import Ctx, ServiceError
+from relman_desktop.services import cab
+from relman_desktop.services.base import ServiceError
 
-from ..shell.commands import Refused, Step, op
-from ..shell.store import Store
-from .agenda_item import (
-    COLUMNS,
-    SECTIONS,
-    SYMBOL,
-    ItemDetail,
-    _clock,
-    _when,
-    _words,
-    load_item_detail,
-    sections_for,
+from ..shell.commands import Refused
+from .agenda_item import COLUMNS, SECTIONS, SYMBOL, ItemDetail, _clock, _when, _words, sections_for
+from .agenda_strip import AgendaStrip
+from .cab_backend import CabBackend, decisions_text, preview_meeting
+from .presenter_style import (
+    DECISION_LABEL,
+    HELP_TEXT,
+    KEY_DECISION,
+    LEGEND,
+    WORD,
+    _colours,
+    _rule,
+    stylesheet,
 )
-
-WORD = {
-    "approve": "APPROVED",
-    "reject": "REJECTED",
-    "defer": "DEFERRED",
-    "more_info": "MORE INFORMATION NEEDED",
-    None: "NOT DECIDED YET",
-}
-KEY_DECISION = {
-    Qt.Key.Key_A: "approve",
-    Qt.Key.Key_R: "reject",
-    Qt.Key.Key_D: "defer",
-    Qt.Key.Key_I: "more_info",
-}
-DECISION_LABEL = {
-    "approve": "Approve",
-    "reject": "Reject",
-    "defer": "Defer",
-    "more_info": "More info",
-}
-HELP_TEXT = (
-    "A approve · R reject · D defer · I more info · C conditions · N/→ next · P/← previous · "
-    "Space select · B bulk · Ctrl+Z undo · Esc leave"
-)
-LEGEND = "✔ approved  ✘ rejected  ↷ deferred  ? more info  ○ open  ■ selected"
-
-
-def _colours(dark: bool) -> dict[str | None, str]:
-    if dark:  # on black / dark grey: light tints, all above 7:1 against black
-        return {
-            "approve": "#7dff7d",
-            "reject": "#ff9e9e",
-            "defer": "#ffd54f",
-            "more_info": "#80d8ff",
-            None: "#ffffff",
-        }
-    return {
-        "approve": "#1f6b34",
-        "reject": "#a4161a",
-        "defer": "#7a4b00",
-        "more_info": "#0b4f9c",
-        None: "#1b1f24",
-    }
-
-
-# --- the adapter ------------------------------------------------------------------------------------
-
-
-def decisions_text(decisions: list[cab.ItemDecision]) -> str:
-    """What the undo stack calls a decision, or a bulk decision: "CAB: approve REL-2026-014"."""
-    parts = [
-        f"{cab.parse_decision(d.decision).value.replace('_', ' ')} {d.item}" for d in decisions
-    ]
-    if len(parts) > 3:
-        return f"CAB: {len(parts)} decisions ({', '.join(parts[:2])}, …)"
-    return "CAB: " + ", ".join(parts)
-
-
-class CabBackend:
-    """``services.cab`` for the presenter, over the app's ``Store`` (or a ``Ctx``, given a store
-    of its own): decisions are steps on the store's undo stack."""
-
-    def __init__(self, source: Store | Ctx) -> None:
-        self.store = source if isinstance(source, Store) else Store(source)
-
-    @property
-    def ctx(self) -> Ctx:
-        return self.store.ctx
-
-    def refused(self, message: str) -> None:
-        self.store.error.emit(message)
-
-    def meeting(self, meeting_id: int | None) -> cab.Meeting:
-        if meeting_id is None:
-            return preview_meeting(self.ctx)
-        # Reading a meeting past its cut-off freezes its agenda (a write): announced as any write.
-        outcome = changeset.run(self.ctx, cab.get_meeting, meeting_id)
-        self.store.announce(outcome.changes)
-        return outcome.result
-
-    def item_detail(self, key: str) -> ItemDetail:
-        return load_item_detail(self.ctx, key)
-
-    def decide(self, meeting_id: int, decisions: list[cab.ItemDecision]) -> list[cab.AgendaItemRow]:
-        """Record the decisions now, as one undo step; ``Refused`` when the service refuses."""
-        decisions = list(decisions)
-        # Undo takes back exactly these decisions, or is refused when the meeting's last decision
-        # is another (recorded elsewhere since, or gone with its release).
-        step = Step(
-            op(cab.record_decisions, meeting_id, decisions),
-            backward_from=lambda rows: op(
-                cab.undo_last_decision, meeting_id, expect=[r.release_key for r in rows]
-            ),
-        )
-        return self.store.edit(decisions_text(decisions), step, saved_message=False)
-
-    def undo(self) -> tuple[str, str | None] | None:
-        """Undo the app's last step (Edit > Undo): its text and the refusal, if it was refused;
-        None when there is nothing to undo."""
-        stack = self.store.undo_stack
-        if not stack.canUndo():
-            return None
-        text = stack.undoText()
-        refusals: list[str] = []
-
-        def heard(message: str) -> None:
-            refusals.append(message)
-
-        self.store.error.connect(heard)
-        try:
-            stack.undo()
-        finally:
-            self.store.error.disconnect(heard)
-        return text, refusals[-1] if refusals else None
-
-    def record_time(self, meeting_id: int, key: str, seconds: int) -> bool:
-        """The time spent on an item (not an undo step; announced like every write)."""
-        return self.store.run(cab.record_time, meeting_id, key, seconds) is not Store.FAILED
-
-
-def preview_meeting(ctx: Ctx) -> cab.Meeting:
-    """What the next meeting's agenda would hold now (nothing stored; decisions need a meeting)."""
-    zone = cab.display_zone(ctx)
-    keys = cab.eligible_releases(ctx)
-    items = []
-    from relman_desktop.services.release_report import release_report
-
-    for i, key in enumerate(keys):
-        r = release_report(ctx, key)
-        stage = next((s.stage_status for s in r.sign_offs if s.stage.lower() == "cab"), None)
-        items.append(
-            cab.AgendaItemRow(
-                0, i, key, r.title, r.type, r.risk, r.status, None, None, None, 0, None, stage
-            )
-        )
-    now = ctx.now()
-    return cab.Meeting(
-        0,
-        "Next CAB (preview)",
-        now,
-        now,
-        None,
-        "planned",
-        None,
-        None,
-        dict(cab.DEFAULT_FILTER),
-        [],
-        items,
-        str(zone),
-    )
-
 
 # --- the presenter ----------------------------------------------------------------------------------
-
-
-class _Chip(QLabel):
-    clicked = Signal(int)
-
-    def __init__(self, index: int) -> None:
-        super().__init__()
-        self.index = index
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
-
-    def mousePressEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)
-        self.clicked.emit(self.index)
 
 
 class CabPresenter(QWidget):
@@ -261,6 +98,8 @@ class CabPresenter(QWidget):
         # header: meeting · item n of m · timer
         self.meeting_label = QLabel()
         self.meeting_label.setProperty("cab", "meta")
+        # A long meeting title elides into the space left, never pushing the timer off-screen.
+        self.meeting_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.position_label = QLabel()
         self.position_label.setProperty("cab", "meta")
         self.timer_label = QLabel()
@@ -272,12 +111,9 @@ class CabPresenter(QWidget):
         header.addSpacing(24)
         header.addWidget(self.timer_label)
 
-        # progress strip
-        self.strip = QWidget()
-        self.strip_layout = QHBoxLayout(self.strip)
-        self.strip_layout.setContentsMargins(0, 0, 0, 0)
-        self.strip_layout.setSpacing(6)
-        self.chips: list[_Chip] = []
+        # progress strip: scrolls on its own, however long the agenda
+        self.strip = AgendaStrip()
+        self.strip.clicked.connect(self.go_to)
         self.legend = QLabel(LEGEND)
         self.legend.setProperty("cab", "small")
 
@@ -430,6 +266,10 @@ class CabPresenter(QWidget):
         keys = [i.release_key for i in meeting.items]
         self.selected &= set(keys)
         self.index = keys.index(key) if key in keys else min(self.index, max(0, len(keys) - 1))
+        if not self._running():
+            self.timer.stop()
+        elif self.isVisible() and not self.timer.isActive():
+            self.timer.start()
         self._build_chips()
         self._show_item()
 
@@ -444,47 +284,18 @@ class CabPresenter(QWidget):
     # --- painting the state -------------------------------------------------------------------
 
     def _build_chips(self) -> None:
-        while self.strip_layout.count():
-            taken = self.strip_layout.takeAt(0)
-            if taken is not None and taken.widget() is not None:
-                taken.widget().hide()  # gone at once, not only when the event loop deletes it
-                taken.widget().deleteLater()
-        self.chips = []
-        for i, _item in enumerate(self.items):
-            chip = _Chip(i)
-            chip.clicked.connect(self.go_to)
-            self.chips.append(chip)
-            self.strip_layout.addWidget(chip)
-        self.strip_layout.addStretch(1)
+        self.strip.build(len(self.items))
         self._paint_chips()
+
+    @property
+    def chips(self) -> list[Any]:
+        return self.strip.chips
 
     def _dark(self) -> bool:
         return self.palette().color(QPalette.ColorRole.Window).lightness() < 128
 
     def _paint_chips(self) -> None:
-        colours = _colours(self._dark())
-        pal = self.palette()
-        fg = pal.color(QPalette.ColorRole.WindowText).name()
-        hl = pal.color(QPalette.ColorRole.Highlight).name()
-        hl_text = pal.color(QPalette.ColorRole.HighlightedText).name()
-        for chip, item in zip(self.chips, self.items, strict=False):
-            mark = "■ " if item.release_key in self.selected else ""
-            chip.setText(f"{mark}{item.position + 1} {SYMBOL[item.decision]}")
-            chip.setToolTip(f"{item.release_key}: {cab.decision_word(item.decision)}")
-            chip.setAccessibleName(
-                f"Item {item.position + 1}, {item.release_key}, {cab.decision_word(item.decision)}"
-            )
-            if chip.index == self.index:
-                chip.setStyleSheet(
-                    f"QLabel {{ background: {hl}; color: {hl_text}; border: 3px solid {hl};"
-                    " border-radius: 4px; padding: 2px 8px; font-weight: bold; }"
-                )
-            else:
-                colour = colours[item.decision] if item.decision else fg
-                chip.setStyleSheet(
-                    f"QLabel {{ color: {colour}; border: 2px solid {colour}; border-radius: 4px;"
-                    " padding: 2px 8px; }"
-                )
+        self.strip.paint(self.items, self.index, self.selected, self.palette(), self._dark())
 
     def _show_item(self) -> None:
         m = self.meeting
@@ -571,8 +382,23 @@ class CabPresenter(QWidget):
 
     # --- the timer -----------------------------------------------------------------------------
 
+    def _running(self) -> bool:
+        """A stored meeting that is not closed: its clock may count."""
+        return (
+            self.meeting is not None and bool(self.meeting.id) and self.meeting.status != "closed"
+        )
+
+    def stop_clock(self) -> None:
+        """Stop counting (the meeting is being closed), keeping the time spent so far."""
+        self._save_time()
+        self.timer.stop()
+        self._update_timer()
+
     def _tick(self) -> None:
         item = self.current
+        if not self._running():
+            self.timer.stop()
+            return
         if item is not None and self.isVisible():
             self.seconds[item.release_key] = self.seconds.get(item.release_key, 0) + 1
             self._update_timer()
@@ -580,7 +406,8 @@ class CabPresenter(QWidget):
     def _update_timer(self) -> None:
         item = self.current
         seconds = self.seconds.get(item.release_key, 0) if item else 0
-        self.timer_label.setText(f"◷ {_clock(seconds)}")
+        stopped = self.meeting is not None and self.meeting.status == "closed"
+        self.timer_label.setText(f"◷ {_clock(seconds)}" + (" · closed" if stopped else ""))
 
     def _save_time(self) -> None:
         item = self.current
@@ -890,30 +717,8 @@ class CabPresenter(QWidget):
         if body == self._body_pt:
             return
         self._body_pt = body
-        pal = self.palette()
-        fg = pal.color(QPalette.ColorRole.WindowText).name()
-        mid = pal.color(QPalette.ColorRole.Mid).name()
-        base = pal.color(QPalette.ColorRole.Base).name()
-        focus = pal.color(QPalette.ColorRole.Highlight).name()
-        bg = pal.color(QPalette.ColorRole.Window).name()
         self._styling = True
-        self.setStyleSheet(f"""
-#cab_presenter, #cab_presenter QWidget {{ font-size: {body}pt; color: {fg}; background: {bg}; }}
-#cab_presenter QComboBox, #cab_presenter QComboBox QAbstractItemView {{ border: 2px solid {mid};
-    selection-background-color: {focus}; selection-color: {pal.color(QPalette.ColorRole.HighlightedText).name()}; }}
-#cab_presenter QComboBox:focus {{ border: 4px solid {focus}; }}
-#cab_presenter QLabel[cab="h1"] {{ font-size: {round(body * 1.8, 1)}pt; font-weight: bold; }}
-#cab_presenter QLabel[cab="h2"] {{ font-size: {round(body * 1.25, 1)}pt; font-weight: bold; }}
-#cab_presenter QLabel[cab="h3"] {{ font-weight: bold; }}
-#cab_presenter QLabel[cab="facts"] {{ font-size: {round(body * 1.1, 1)}pt; }}
-#cab_presenter QLabel[cab="meta"] {{ font-size: {round(body * 0.9, 1)}pt; }}
-#cab_presenter QLabel[cab="timer"] {{ font-size: {round(body * 1.25, 1)}pt; font-weight: bold; }}
-#cab_presenter QLabel[cab="small"] {{ font-size: {round(max(12.0, body * 0.75), 1)}pt; }}
-#cab_presenter QLabel#cab_decision_banner {{ font-size: {round(body * 1.3, 1)}pt; }}
-#cab_presenter QLineEdit {{ color: {fg}; background: {base}; border: 2px solid {mid}; padding: 4px 8px; }}
-#cab_presenter QLineEdit:focus {{ border: 4px solid {focus}; }}
-#cab_presenter QLineEdit[invalid="true"] {{ border: 4px solid {_colours(self._dark())["reject"]}; }}
-""")
+        self.setStyleSheet(stylesheet(self.palette(), body, self._dark()))
         self._styling = False
         self._paint_chips()
         self._paint_banner()
@@ -957,21 +762,13 @@ class CabPresenter(QWidget):
         if self._stale:
             self._stale = False
             self.reload()
-        if self.meeting is not None and self.meeting.id:
+        if self._running():
             self.timer.start()
         self.setFocus()
 
     def hideEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)
         self.timer.stop()
         super().hideEvent(event)
-
-
-def _rule() -> QFrame:
-    line = QFrame()
-    line.setFrameShape(QFrame.Shape.HLine)
-    line.setFrameShadow(QFrame.Shadow.Plain)
-    line.setLineWidth(2)
-    return line
 
 
 def high_contrast(widget: QWidget) -> None:
@@ -984,4 +781,10 @@ def high_contrast(widget: QWidget) -> None:
         widget._restyle()
 
 
-__all__ = ["CabBackend", "CabPresenter", "high_contrast"]
+__all__ = [
+    "CabBackend",
+    "CabPresenter",
+    "decisions_text",
+    "high_contrast",
+    "preview_meeting",
+]
