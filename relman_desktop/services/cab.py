@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import (
@@ -263,6 +263,60 @@ def _cab_stage(session: Session, release_id: int, name: str | None) -> ApprovalS
     return next((st for st in stages if st.name.strip().lower() == name.strip().lower()), None)
 
 
+_CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
+
+
+def _chunks(values: list[Any]) -> Iterable[list[Any]]:
+    for i in range(0, len(values), _CHUNK):
+        yield values[i : i + _CHUNK]
+
+
+def _cab_stages(
+    session: Session, release_ids: Iterable[int], name: str | None
+) -> dict[int, ApprovalStage]:
+    """The CAB stage of each release (by id), approvals and approvers loaded with it: a few
+    queries for a whole agenda instead of several per release (issue 16: the CAB page on a
+    10,000-release plan)."""
+    found: dict[int, ApprovalStage] = {}
+    if not name:
+        return found
+    wanted = name.strip().lower()
+    approvals = selectinload(ApprovalStage.approvals)
+    for ids in _chunks(sorted(set(release_ids))):
+        stages = session.execute(
+            select(ApprovalStage)
+            .where(ApprovalStage.release_id.in_(ids))
+            .options(
+                approvals.selectinload(Approval.approver),
+                approvals.selectinload(Approval.delegated_to),
+            )
+        ).scalars()
+        for st in stages:
+            if st.name.strip().lower() == wanted:
+                found.setdefault(st.release_id, st)
+    return found
+
+
+def _latest_audit_at(
+    session: Session, column: Any, values: list[str], *where: Any
+) -> dict[str, dt.datetime]:
+    """For each value of ``column`` (release key or entity id), when its latest matching audit
+    event happened."""
+    latest: dict[str, dt.datetime] = {}
+    for chunk in _chunks(sorted(set(values))):
+        last = (
+            select(column.label("v"), func.max(AuditEvent.seq).label("seq"))
+            .where(column.in_(chunk), *where)
+            .group_by(column)
+            .subquery()
+        )
+        for value, at in session.execute(
+            select(last.c.v, AuditEvent.at).join(AuditEvent, AuditEvent.seq == last.c.seq)
+        ):
+            latest[value] = at
+    return latest
+
+
 def _meeting(session: Session, meeting_id: int) -> CabMeeting:
     meeting = session.get(CabMeeting, meeting_id)
     if meeting is None:
@@ -273,39 +327,30 @@ def _meeting(session: Session, meeting_id: int) -> CabMeeting:
 # --- eligibility and the frozen agenda ----------------------------------------------------------------
 
 
-def _eligible_since(
-    session: Session, release: Release, stage: ApprovalStage | None
-) -> dt.datetime | None:
-    """When the release last became eligible, from the audit trail: the later of its last move
-    into its current state and the creation (or renaming) of its CAB stage. None: no record,
-    it has been eligible for as long as the plan knows."""
-    times = []
-    moved = session.execute(
-        select(AuditEvent.at)
-        .where(
-            AuditEvent.entity == "release",
-            AuditEvent.action == "transition",
-            AuditEvent.release_key == release.key,
-        )
-        .order_by(AuditEvent.seq.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if moved is not None:
-        times.append(moved)
-    if stage is not None:
-        made = session.execute(
-            select(AuditEvent.at)
-            .where(
-                AuditEvent.entity == "approval_stage",
-                AuditEvent.entity_id == str(stage.id),
-                AuditEvent.action.in_(("create", "rename")),
-            )
-            .order_by(AuditEvent.seq.desc())
-            .limit(1)
-        ).scalar_one_or_none()
-        if made is not None:
-            times.append(made)
-    return max(times) if times else None
+def _eligible_since_all(
+    session: Session, releases: list[Release], stages: dict[int, ApprovalStage]
+) -> dict[int, dt.datetime | None]:
+    """``_eligible_since`` for many releases at once (two grouped queries, not two per release)."""
+    moved = _latest_audit_at(
+        session,
+        AuditEvent.release_key,
+        [r.key for r in releases],
+        AuditEvent.entity == "release",
+        AuditEvent.action == "transition",
+    )
+    made = _latest_audit_at(
+        session,
+        AuditEvent.entity_id,
+        [str(st.id) for st in stages.values()],
+        AuditEvent.entity == "approval_stage",
+        AuditEvent.action.in_(("create", "rename")),
+    )
+    since: dict[int, dt.datetime | None] = {}
+    for rel in releases:
+        stage = stages.get(rel.id)
+        times = [t for t in (moved.get(rel.key), made.get(str(stage.id)) if stage else None) if t]
+        since[rel.id] = max(times) if times else None
+    return since
 
 
 def _booked_elsewhere(session: Session, meeting_id: int | None) -> set[int]:
@@ -323,8 +368,14 @@ def _booked_elsewhere(session: Session, meeting_id: int | None) -> set[int]:
 
 
 def _eligible(
-    session: Session, flt: dict[str, Any], as_of: dt.datetime | None, meeting_id: int | None
+    session: Session,
+    flt: dict[str, Any],
+    as_of: dt.datetime | None,
+    meeting_id: int | None,
+    stages_out: dict[int, ApprovalStage] | None = None,
 ) -> list[Release]:
+    """The releases a meeting with this filter puts on its agenda, in agenda order;
+    ``stages_out`` receives the CAB stage of each (by release id) for the caller's rows."""
     states = list(flt.get("states") or [])
     roles = list(flt.get("roles") or ([] if states else [E.StateRole.AWAITING_APPROVAL.value]))
     stage_name = flt.get("stage", CAB_STAGE)
@@ -343,27 +394,33 @@ def _eligible(
         .scalars()
         .all()
     )
-    chosen = []
-    for rel in releases:
-        if rel.id in booked or (only is not None and rel.key not in only):
-            continue
-        if types and E.ReleaseType(rel.type).value not in types:
-            continue
-        if risks and E.Level(rel.risk).value not in risks:
-            continue
-        stage = _cab_stage(session, rel.id, stage_name)
-        if stage_name and stage is None:
-            continue
-        if (
-            stage is not None
+    candidates = [
+        rel
+        for rel in releases
+        if rel.id not in booked
+        and (only is None or rel.key in only)
+        and not (types and E.ReleaseType(rel.type).value not in types)
+        and not (risks and E.Level(rel.risk).value not in risks)
+    ]
+    stages = _cab_stages(session, (r.id for r in candidates), stage_name)
+    if stages_out is not None:
+        stages_out.update(stages)
+    candidates = [
+        rel
+        for rel in candidates
+        if not (stage_name and rel.id not in stages)
+        and not (
+            rel.id in stages
             and undecided_only
-            and stage_outcome(stage)[0] != E.StageStatus.PENDING
-        ):
-            continue
-        if as_of is not None:
-            since = _eligible_since(session, rel, stage)
-            if since is not None and since > as_of:
-                continue  # became eligible after the cut-off: the next meeting takes it
+            and stage_outcome(stages[rel.id])[0] != E.StageStatus.PENDING
+        )
+    ]
+    since = _eligible_since_all(session, candidates, stages) if as_of is not None else {}
+    chosen = []
+    for rel in candidates:
+        became = since.get(rel.id)
+        if as_of is not None and became is not None and became > as_of:
+            continue  # became eligible after the cut-off: the next meeting takes it
         chosen.append(rel)
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     chosen.sort(
@@ -402,10 +459,9 @@ def preview_agenda(ctx: Ctx, filter: dict[str, Any] | None = None) -> list[Agend
     flt = {**DEFAULT_FILTER, **(filter or {})}
     stage_name = flt.get("stage", CAB_STAGE)
     with ctx.read() as s:
-        return [
-            _provisional_row(s, i, r, stage_name)
-            for i, r in enumerate(_eligible(s, flt, ctx.now(), None))
-        ]
+        stages: dict[int, ApprovalStage] = {}
+        rels = _eligible(s, flt, ctx.now(), None, stages)
+        return [_provisional_row(s, i, r, stage_name, stages.get(r.id)) for i, r in enumerate(rels)]
 
 
 def _freeze(tx: Tx, meeting: CabMeeting, as_of: dt.datetime) -> None:
@@ -436,9 +492,18 @@ def _is_due(meeting: CabMeeting, now: dt.datetime) -> bool:
 # --- reading -------------------------------------------------------------------------------------------
 
 
-def _item_row(session: Session, item: CabAgendaItem, stage_name: str | None) -> AgendaItemRow:
+_UNSET: Any = object()
+
+
+def _item_row(
+    session: Session,
+    item: CabAgendaItem,
+    stage_name: str | None,
+    stage: ApprovalStage | None = _UNSET,
+) -> AgendaItemRow:
     rel = item.release
-    stage = _cab_stage(session, rel.id, stage_name)
+    if stage is _UNSET:
+        stage = _cab_stage(session, rel.id, stage_name)
     return AgendaItemRow(
         id=item.id,
         position=item.position,
@@ -458,9 +523,14 @@ def _item_row(session: Session, item: CabAgendaItem, stage_name: str | None) -> 
 
 
 def _provisional_row(
-    session: Session, position: int, rel: Release, stage_name: str | None
+    session: Session,
+    position: int,
+    rel: Release,
+    stage_name: str | None,
+    stage: ApprovalStage | None = _UNSET,
 ) -> AgendaItemRow:
-    stage = _cab_stage(session, rel.id, stage_name)
+    if stage is _UNSET:
+        stage = _cab_stage(session, rel.id, stage_name)
     return AgendaItemRow(
         0,
         position,
@@ -482,13 +552,16 @@ def _meeting_data(session: Session, meeting: CabMeeting, now: dt.datetime) -> Me
     flt = meeting.filter or DEFAULT_FILTER
     stage_name = flt.get("stage", CAB_STAGE)
     if meeting.frozen_at is not None:
-        items = [
-            _item_row(session, it, stage_name)
-            for it in sorted(meeting.items, key=lambda i: i.position)
-        ]
+        ordered = sorted(meeting.items, key=lambda i: i.position)
+        stages = _cab_stages(session, (it.release_id for it in ordered), stage_name)
+        items = [_item_row(session, it, stage_name, stages.get(it.release_id)) for it in ordered]
     else:
-        rels = _eligible(session, flt, min(now, meeting.cutoff_at), meeting.id)
-        items = [_provisional_row(session, i, r, stage_name) for i, r in enumerate(rels)]
+        stages = {}
+        rels = _eligible(session, flt, min(now, meeting.cutoff_at), meeting.id, stages)
+        items = [
+            _provisional_row(session, i, r, stage_name, stages.get(r.id))
+            for i, r in enumerate(rels)
+        ]
     attendees = sorted(
         (
             AttendeeRow(

@@ -21,6 +21,7 @@ from relman_desktop.services.base import ValidationError
 from relman_desktop.views.cab.cab_page import CabPage
 from relman_desktop.views.cab.cab_presenter import CabPresenter
 from relman_desktop.views.shell.store import Store
+from relman_desktop.views.shell.worker import Worker
 
 BOARD = ["marta@example.com", "david@example.com", "sofia@example.com"]
 NAMES = ("Marta Kowalski", "David Okafor", "Sofia Rossi")
@@ -67,7 +68,7 @@ def test_24_agenda_items_keep_the_timer_and_columns_on_a_1366_screen(qtbot, ctx)
     meeting_id = cab.create_meeting(
         ctx, chair="marta@example.com", title="A very long weekly CAB meeting title " * 3
     ).id
-    w = CabPresenter(ctx, meeting_id)
+    w = CabPresenter(ctx, meeting_id, worker=Worker(synchronous=True))
     qtbot.addWidget(w)
     w.resize(1366, 768)
     w.show()
@@ -93,13 +94,45 @@ def test_24_agenda_items_keep_the_timer_and_columns_on_a_1366_screen(qtbot, ctx)
     assert first.mapTo(view, first.rect().topLeft()).x() >= 0
 
 
+# --- a big plan: the item's details arrive in the background -------------------------------------
+
+
+@pytest.fixture
+def pool(qtbot):
+    w = Worker()
+    yield w
+    assert w.drain(10_000)
+
+
+def test_an_items_details_load_in_the_background_and_the_next_is_read_ahead(
+    qtbot, ctx, three, pool
+):
+    meeting_id = cab.create_meeting(ctx, chair="marta@example.com").id
+    w = CabPresenter(ctx, meeting_id, worker=pool)
+    qtbot.addWidget(w)
+    w.resize(1366, 768)
+    # The headline is there at once; the sections say they are coming.
+    assert three[0] in w.title_label.text()
+    assert "Loading this release" in w.section_labels["Changes"].text()
+    with qtbot.waitSignal(w.sections_loaded, timeout=10_000) as loaded:
+        pass
+    assert loaded.args == [three[0]]
+    assert "Redeploy the last build" in w.section_labels["Rollback"].text()
+    # The next item was read ahead: N shows its sections without waiting.
+    qtbot.waitUntil(lambda: three[1] in w._details, timeout=10_000)
+    w.next_item()
+    assert three[1] in w.title_label.text()
+    assert "Loading" not in w.section_labels["Changes"].text()
+    assert "Redeploy the last build" in w.section_labels["Rollback"].text()
+
+
 # --- "New meeting…" -------------------------------------------------------------------------------
 
 
 @pytest.fixture
 def page(qtbot, ctx, three):
     store = Store(ctx)
-    p = CabPage(store)
+    p = CabPage(store, worker=Worker(synchronous=True))
     qtbot.addWidget(p)
     p.resize(1366, 700)
     p.show()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 from relman_desktop.services import approvals, cab
 from relman_desktop.views.cab.cab_page import CabPage
 from relman_desktop.views.cab.cab_presenter import CabPresenter, high_contrast
+from relman_desktop.views.shell.worker import Worker
 
 BOARD = ["marta@example.com", "david@example.com", "sofia@example.com"]
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
@@ -63,7 +64,7 @@ def press(qtbot, key, text: str | None = None) -> None:
 
 @pytest.fixture
 def presenter(qtbot, ctx, meeting_id):
-    w = CabPresenter(ctx, meeting_id)
+    w = CabPresenter(ctx, meeting_id, worker=Worker(synchronous=True))
     qtbot.addWidget(w)
     w.resize(1366, 768)
     w.show()
@@ -172,7 +173,7 @@ def cab_store(ctx, meeting_id):
 @pytest.fixture
 def on_store(qtbot, cab_store, meeting_id):
     """The presenter over the app's store, as the CAB page builds it."""
-    w = CabPresenter(cab_store, meeting_id)
+    w = CabPresenter(cab_store, meeting_id, worker=Worker(synchronous=True))
     qtbot.addWidget(w)
     w.resize(1366, 768)
     w.show()
@@ -330,7 +331,7 @@ def test_the_timer_counts_and_the_time_is_saved_with_the_decision(
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
 def test_presenter_renders_large_and_unclipped_in_high_contrast(qtbot, ctx, meeting_id, size):
-    w = CabPresenter(ctx, meeting_id)
+    w = CabPresenter(ctx, meeting_id, worker=Worker(synchronous=True))
     qtbot.addWidget(w)
     high_contrast(w)
     w.resize(*size)

@@ -24,6 +24,7 @@ from relman_desktop.services.base import ServiceError
 from relman_desktop.services.people import list_people
 
 from ..shell.store import Store
+from ..shell.worker import Worker
 from .cab_presenter import CabPresenter
 from .new_meeting_dialog import Candidate, Invitee, NewMeetingDialog
 
@@ -34,8 +35,16 @@ class CabPage(QWidget):
     """The main window's CAB page: pick a meeting (or preview the next agenda), start a new one,
     present it full screen, write its minutes, close it. The presenter is embedded below."""
 
-    def __init__(self, store: Any, window: Any = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        store: Any,
+        window: Any = None,
+        parent: QWidget | None = None,
+        *,
+        worker: Worker | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.worker = worker  # reads each item's detail off the GUI thread (None: the app's)
         self.setObjectName("cab_page")
         self.store = store
         self.window_ref = window
@@ -125,7 +134,7 @@ class CabPage(QWidget):
             return
         if self.presenter is not None:
             self.presenter.deleteLater()
-        self.presenter = CabPresenter(self.store, meeting_id)
+        self.presenter = CabPresenter(self.store, meeting_id, worker=self.worker)
         self.presenter.left.connect(lambda: self.meetings.setFocus())
         self.holder.addWidget(self.presenter)
         has_meeting = meeting_id is not None
@@ -170,7 +179,7 @@ class CabPage(QWidget):
 
     def present(self) -> None:
         meeting_id = self.meetings.currentData()
-        self.full_screen = CabPresenter(self.store, meeting_id)
+        self.full_screen = CabPresenter(self.store, meeting_id, worker=self.worker)
         self.full_screen.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.full_screen.setWindowTitle("CAB presenter")
         self.full_screen.left.connect(self.full_screen.close)
@@ -263,6 +272,7 @@ def prepare_screenshot(window: Any, _key: str | None) -> None:
     page = getattr(window, "page_widgets", {}).get("cab")
     if isinstance(page, CabPage) and page.presenter is not None:
         page.presenter.go_to(0)
+        page.presenter.worker.wait()  # the item's sections, read in the background
 
 
 def page_factory(store: Store, window: Any) -> CabPage:

@@ -45,7 +45,18 @@ from relman_desktop.services import cab
 from relman_desktop.services.base import ServiceError
 
 from ..shell.commands import Refused
-from .agenda_item import COLUMNS, SECTIONS, SYMBOL, ItemDetail, _clock, _when, _words, sections_for
+from ..shell.worker import Task, Worker, shared_worker
+from .agenda_item import (
+    COLUMNS,
+    SECTIONS,
+    SYMBOL,
+    ItemDetail,
+    _clock,
+    _when,
+    _words,
+    load_item_detail,
+    sections_for,
+)
 from .agenda_strip import AgendaStrip
 from .cab_backend import CabBackend, decisions_text, preview_meeting
 from .presenter_style import (
@@ -68,8 +79,16 @@ class CabPresenter(QWidget):
     left = Signal()  # Esc: the user leaves presenter mode
     decision_recorded = Signal(str)  # release key
     current_changed = Signal(int)  # index of the item on screen
+    sections_loaded = Signal(str)  # release key whose sections are now on screen
 
-    def __init__(self, source: Any, meeting_id: int | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        source: Any,
+        meeting_id: int | None,
+        parent: QWidget | None = None,
+        *,
+        worker: Worker | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("cab_presenter")
         self.setAccessibleName("CAB presenter")
@@ -87,6 +106,9 @@ class CabPresenter(QWidget):
         self.seconds: dict[str, int] = {}
         self._saved_seconds: dict[str, int] = {}
         self._details: dict[str, ItemDetail] = {}
+        self._loading: set[str] = set()  # details being read off the GUI thread
+        self._generation: dict[str, int] = {}  # bumped when a key's detail goes stale
+        self._worker = worker
         self._body_pt = 0.0
         self._styling = False
         self.zone = ZoneInfo("UTC")
@@ -245,6 +267,7 @@ class CabPresenter(QWidget):
         """An undo or redo from anywhere (Edit > Undo) of a decision on this agenda: show it (when
         next shown, if hidden)."""
         self._details.pop(key, None)  # its "Approvals so far" changed, whoever decided
+        self._generation[key] = self._generation.get(key, 0) + 1
         if self._recording or all(i.release_key != key for i in self.items):
             return
         if self.isVisible():
@@ -274,12 +297,62 @@ class CabPresenter(QWidget):
         self._show_item()
 
     def detail(self, key: str) -> ItemDetail | None:
+        """The item's detail now (read on this thread when not loaded yet)."""
         if key not in self._details:
             found = self._call(self.backend.item_detail, key)
             if found is None:
                 return None
             self._details[key] = found
         return self._details[key]
+
+    @property
+    def worker(self) -> Worker:
+        return self._worker or shared_worker()
+
+    def _request_detail(self, key: str) -> None:
+        """Read an item's release report and conflicts off the GUI thread (seconds on a big
+        plan): the item's headline shows at once, its sections when they arrive."""
+        if key in self._details or key in self._loading:
+            return
+        generation = self._generation.get(key, 0)
+        self._loading.add(key)
+        ctx = self.backend.ctx
+
+        def load(_task: Task) -> tuple[str, int, ItemDetail | None, str | None]:
+            try:
+                return key, generation, load_item_detail(ctx, key), None
+            except (ServiceError, PlanError) as exc:
+                return key, generation, None, str(exc)
+
+        self.worker.submit(load, name=f"cab item {key}", on_result=self._detail_loaded)
+
+    def _detail_loaded(self, result: tuple[str, int, ItemDetail | None, str | None]) -> None:
+        key, generation, detail, error = result
+        self._loading.discard(key)
+        if generation != self._generation.get(key, 0):
+            self._request_detail(key)  # its approvals changed while it was read: read it again
+            return
+        current = self.current
+        if detail is not None:
+            self._details[key] = detail
+        if current is None or current.release_key != key:
+            return
+        if detail is None:
+            self.show_message(f"⚠ {error}", error=True)
+            self.section_labels[SECTIONS[0]].setText(f"⚠ {error}")
+            return
+        self._fill_sections(detail)
+        self._prefetch()
+
+    def _prefetch(self) -> None:
+        """Read the next item ahead, so N shows it at once."""
+        if self.index + 1 < len(self.items):
+            self._request_detail(self.items[self.index + 1].release_key)
+
+    def _fill_sections(self, detail: ItemDetail) -> None:
+        for name, text in sections_for(detail, self.zone).items():
+            self.section_labels[name].setText(text)
+        self.sections_loaded.emit(detail.report.key)
 
     # --- painting the state -------------------------------------------------------------------
 
@@ -334,10 +407,14 @@ class CabPresenter(QWidget):
             f"Status: {item.release_status} · {cab_stage}"
         )
         self._paint_banner()
-        detail = self.detail(item.release_key)
+        detail = self._details.get(item.release_key)
         if detail is not None:
-            for name, text in sections_for(detail, self.zone).items():
-                self.section_labels[name].setText(text)
+            self._fill_sections(detail)
+            self._prefetch()
+        else:
+            for n, label in enumerate(self.section_labels.values()):
+                label.setText("<i>Loading this release…</i>" if n == 0 else "")
+            self._request_detail(item.release_key)
         self.scroll.verticalScrollBar().setValue(0)
         self._update_timer()
         self.current_changed.emit(self.index)
