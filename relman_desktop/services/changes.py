@@ -11,10 +11,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from relman_desktop.models import enums as E
-from relman_desktop.models.entities import Change, ConfigurationItem, Release
+from relman_desktop.models.entities import (
+    Change,
+    ConfigurationItem,
+    Person,
+    Release,
+    change_cis,
+)
 
 from . import limits
 from .base import Ctx, NotFound, ValidationError, person_by_email, release_by_key
@@ -92,21 +98,69 @@ def _row(c: Change) -> ChangeRow:
 def list_changes(
     ctx: Ctx, release_key: str | None = None, *, unbundled_only: bool = False
 ) -> list[ChangeRow]:
+    """Every change (of one release, or not bundled yet), by key. Read as plain columns and one
+    grouped read of the CIs, not as ORM objects: 25,000 changes in well under a second instead
+    of ~15 s (issue 16, the Changes page on a 10,000-release plan)."""
     with ctx.read() as s:
         stmt = (
-            select(Change)
-            .options(
-                selectinload(Change.cis),
-                selectinload(Change.release),
-                selectinload(Change.requester),
+            select(
+                Change.id,
+                Change.key,
+                Change.title,
+                Change.description,
+                Change.type,
+                Change.category,
+                Change.approval,
+                Change.risk,
+                Person.email,
+                Change.created_at,
+                Change.release_note,
+                Change.known_issues,
+                Change.caused_incident,
+                Release.key,
+                Change.external_ref,
             )
+            .outerjoin(Person, Person.id == Change.requester_id)
+            .outerjoin(Release, Release.id == Change.release_id)
             .order_by(Change.key)
         )
+        wanted = select(Change.id)
         if release_key is not None:
-            stmt = stmt.where(Change.release_id == release_by_key(s, release_key).id)
+            release_id = release_by_key(s, release_key).id
+            stmt = stmt.where(Change.release_id == release_id)
+            wanted = wanted.where(Change.release_id == release_id)
         if unbundled_only:
             stmt = stmt.where(Change.release_id.is_(None))
-        return [_row(c) for c in s.execute(stmt).scalars()]
+            wanted = wanted.where(Change.release_id.is_(None))
+        cis: dict[int, list[str]] = {}
+        for change_id, name in s.execute(
+            select(change_cis.c.change_id, ConfigurationItem.name)
+            .join(ConfigurationItem, ConfigurationItem.id == change_cis.c.ci_id)
+            .where(change_cis.c.change_id.in_(wanted.scalar_subquery()))
+            .order_by(ConfigurationItem.name)
+        ):
+            cis.setdefault(change_id, []).append(name)
+        return [
+            ChangeRow(
+                id=row[0],
+                key=row[1],
+                title=row[2],
+                description=row[3],
+                type=row[4].value,
+                category=row[5].value,
+                approval=row[6].value,
+                risk=row[7].value,
+                requester_email=row[8],
+                created_at=row[9],
+                release_note=row[10],
+                known_issues=row[11],
+                caused_incident=bool(row[12]),
+                release=row[13],
+                cis=cis.get(row[0], []),
+                external_ref=row[14],
+            )
+            for row in s.execute(stmt)
+        ]
 
 
 def get_change(ctx: Ctx, key: str) -> ChangeRow:

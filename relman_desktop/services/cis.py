@@ -64,6 +64,14 @@ def list_cis(ctx: Ctx) -> list[CIRow]:
         return [_row(ci, owners) for ci in s.execute(stmt).scalars()]
 
 
+def ci_names(ctx: Ctx) -> list[str]:
+    """Every CI's name, sorted: what a form offers as completions (one column, not the graph)."""
+    with ctx.read() as s:
+        return list(
+            s.execute(select(ConfigurationItem.name).order_by(ConfigurationItem.name)).scalars()
+        )
+
+
 def _ci(s: Session, name: str) -> ConfigurationItem:
     ci = s.execute(
         select(ConfigurationItem).where(ConfigurationItem.name == name)
