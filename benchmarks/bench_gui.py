@@ -4,11 +4,19 @@
    done) on a 10,000-release plan, against a bare QApplication + QMainWindow started the same
    way in the same run (the floor: Python + Qt start-up). Best of ``--repeat`` runs each.
 2. The releases list at 10,000 rows: free-text search, a status filter, and a sort by title.
+3. The real pages of the main window on that plan (issue 16): each page's first open (the GUI
+   thread's time from the click to the page painted; a page that reads in the background
+   shows a placeholder, and the time until its data is in is a separate row), next to the
+   floor of switching between two empty pages of a bare QStackedWidget in the same process;
+   then the clicks a release manager makes there: the next CAB item, the presenter opened full
+   screen, a release dropped one day later on the calendar (and undone).
 
     .venv/bin/python benchmarks/bench_gui.py                      # generates a 10,000-release plan
     .venv/bin/python benchmarks/bench_gui.py --plan /tmp/big.relman
 
-Runs offscreen (QT_QPA_PLATFORM=offscreen unless set).
+Runs offscreen (QT_QPA_PLATFORM=offscreen unless set). The page rows work on a copy of the
+plan (the drop writes, then is undone). ``--profile PAGE`` prints cProfile's top entries for
+that page's first open.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -71,11 +80,155 @@ def best(fn, repeat: int) -> float:
     return min(times)
 
 
+PAGES = ("calendar", "dependencies", "changes", "cis", "kpis", "cab", "settings")
+
+
+def _settle(app) -> None:
+    """Let the window paint what it was just asked to (posted events, a repaint)."""
+    for _ in range(2):
+        app.processEvents()
+
+
+def _background(app) -> None:
+    """Wait for the background readers (the shared worker) and deliver what they found."""
+    from relman_desktop.views.shell.worker import shared_worker
+
+    shared_worker().wait(120_000)
+    _settle(app)
+
+
+def page_rows(app, plan_path: str, profile: str | None) -> list[tuple[str, str, str]]:
+    """First open of each page of the real main window, and the clicks measured on them."""
+    from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
+
+    from relman_desktop.app import build_window
+
+    floor_window = QMainWindow()
+    stack = QStackedWidget()
+    for _ in range(2):
+        stack.addWidget(QWidget())
+    floor_window.setCentralWidget(stack)
+    floor_window.resize(1366, 768)
+    floor_window.show()
+    _settle(app)
+
+    def switch() -> None:
+        stack.setCurrentIndex(1 - stack.currentIndex())
+        _settle(app)
+
+    floor = best(switch, 5)
+    floor_window.close()
+    rows = [("page: bare QStackedWidget switch", f"{floor * 1000:.1f} ms", "the floor")]
+
+    window = build_window(plan_path, app=app)
+    window.resize(1366, 768)
+    window.show()
+    _settle(app)
+    _background(app)
+    for name in PAGES:
+        t = time.perf_counter()
+        if profile == name:
+            import cProfile
+            import pstats
+
+            prof = cProfile.Profile()
+            prof.runcall(lambda n=name: (window.show_page(n), _settle(app)))
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
+        else:
+            window.show_page(name)
+            _settle(app)
+        opened = time.perf_counter() - t
+        _background(app)
+        loaded = time.perf_counter() - t
+        note = f"{opened / floor:.0f}× the floor; aim ≤ 300 ms"
+        if loaded - opened > 0.05:
+            note += f"; its data in after {loaded:.2f} s (placeholder meanwhile)"
+        rows.append((f"page: {name} (first open)", f"{opened * 1000:.0f} ms", note))
+
+    page = window.page_widgets["cab"]
+    window.show_page("cab")
+    _background(app)
+    presenter = page.presenter
+    if presenter is not None and len(presenter.items) > 2:
+        n = len(presenter.items)
+        presenter.go_to(0)
+        _background(app)  # item 1 shown, item 2 read ahead
+
+        def next_item() -> None:
+            presenter.next_item()
+            _settle(app)
+
+        t = time.perf_counter()
+        next_item()
+        rows.append(
+            (
+                "CAB: next item (N)",
+                f"{(time.perf_counter() - t) * 1000:.0f} ms",
+                f"{n} items on the agenda; read ahead in the background; aim ≤ 100 ms",
+            )
+        )
+        t = time.perf_counter()
+        presenter.go_to(n - 1)
+        _settle(app)
+        jump = time.perf_counter() - t
+        _background(app)
+        rows.append(
+            (
+                "CAB: jump to the last item (End)",
+                f"{jump * 1000:.0f} ms",
+                f"not read ahead: sections arrive after {time.perf_counter() - t:.2f} s",
+            )
+        )
+        t = time.perf_counter()
+        page.present()
+        _settle(app)
+        rows.append(
+            (
+                "CAB: presenter full screen (F5)",
+                f"{(time.perf_counter() - t) * 1000:.0f} ms",
+                "aim ≤ 300 ms",
+            )
+        )
+        _background(app)
+        if page.full_screen is not None:
+            page.full_screen.close()
+            _settle(app)
+
+    cal = getattr(window, "calendar_view", None)
+    if cal is not None:
+        window.show_page("calendar")
+        _background(app)
+        rows_ = cal.renderer.rows
+        key = next(
+            (r.release.key for r in rows_ if r.task is None and not r.release.read_only), None
+        )
+        if key is not None:
+            t = time.perf_counter()
+            moved = cal.move_item(key, 1)
+            _settle(app)
+            drop = time.perf_counter() - t
+            rows.append(
+                (
+                    "calendar: drop a release one day later",
+                    f"{drop * 1000:.0f} ms",
+                    f"{key} {'moved' if moved else 'NOT moved'} (undone after); aim ≤ 100 ms",
+                )
+            )
+            if moved:
+                window.store.undo_stack.undo()
+                _settle(app)
+    window.close()
+    _settle(app)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--plan", help="an existing plan (default: generate 10,000 releases)")
     parser.add_argument("--releases", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", choices=PAGES, help="cProfile this page's first open")
+    parser.add_argument("--no-pages", action="store_true", help="skip the page rows")
     args = parser.parse_args(argv)
 
     from relman_desktop.models.planfile import open_plan
@@ -158,6 +311,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     view.close()
     plan.close()
+
+    if not args.no_pages:
+        home = tempfile.mkdtemp(prefix="relman-bench-home-")
+        os.environ["HOME"] = home  # the window's settings: a first start, not this user's
+        work = Path(home) / "pages.relman"
+        shutil.copyfile(plan_path, work)
+        rows.extend(page_rows(app, str(work), args.profile))
 
     width = max(len(r[0]) for r in rows)
     print(f"{'step'.ljust(width)}  {'time':>9}  notes")

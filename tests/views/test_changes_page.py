@@ -401,3 +401,31 @@ def test_closing_the_window_or_opening_another_plan_asks_about_unsaved_edits(
 
     window.close()  # nothing unsaved now: it closes at once
     assert not window.isVisible()
+
+
+def test_the_selection_follows_its_row_through_a_sort_and_a_reload_stays_sorted(page, store):
+    """The model sorts its own rows (issue 16: fast on 25,000 changes): what a user sees is the
+    same as a proxy sort: order by the header, the selected change still selected, a filter
+    still applied, and rows read again arrive in the chosen order."""
+    assert page.select_key("CHG-003")
+    page.table.sortByColumn(COLUMN["title"], Qt.SortOrder.DescendingOrder)
+    assert page.shown_keys() == ["CHG-004", "CHG-003", "CHG-001", "CHG-002"]
+    selected = page.table.selectionModel().selectedRows()
+    assert [i.data(Qt.ItemDataRole.DisplayRole) for i in selected] == ["CHG-003"]
+    assert page.current is not None and page.current.key == "CHG-003"
+    page.search.setText("approved")  # the two approved changes, still in title order
+    assert page.shown_keys() == ["CHG-004", "CHG-001"]
+    page.search.setText("")
+    changes.create_change(
+        store.ctx,
+        {
+            "key": "CHG-005",
+            "title": "Zero-downtime schema change",
+            "type": "normal",
+            "category": "feature",
+            "risk": "low",
+        },
+    )
+    page.reload()
+    assert page.shown_keys() == ["CHG-005", "CHG-004", "CHG-003", "CHG-001", "CHG-002"]
+    assert page.table.horizontalHeader().sortIndicatorSection() == COLUMN["title"]
