@@ -278,3 +278,23 @@ def test_closing_the_meeting_stops_the_timer(qtbot, ctx, page, three):
     page.show()
     QApplication.processEvents()
     assert not page.presenter.timer.isActive()
+
+
+def test_present_full_screen_opens_on_the_item_being_discussed(qtbot, ctx, page, three):
+    meeting_id = cab.create_meeting(ctx, chair="marta@example.com").id
+    _choose(qtbot, page, meeting_id)
+    page.presenter.go_to(1)
+    page.present()
+    shown = page.full_screen
+    assert shown is not None  # deletes itself on close (below)
+    assert shown.current.release_key == three[1]
+    assert "Loading" not in shown.section_labels["Changes"].text()
+    assert "Redeploy the last build" in shown.section_labels["Rollback"].text()
+    # A decision there shows on its chip, and only that chip changes.
+    before = [c.text() for c in shown.chips]
+    shown.setFocus()
+    qtbot.keyClick(shown, Qt.Key.Key_A)
+    after = [c.text() for c in shown.chips]
+    assert after[1] == "2 ✔" and before[1] == "2 ○"
+    assert after[0] == before[0] and after[2] == before[2]
+    shown.close()

@@ -179,7 +179,18 @@ class CabPage(QWidget):
 
     def present(self) -> None:
         meeting_id = self.meetings.currentData()
-        self.full_screen = CabPresenter(self.store, meeting_id, worker=self.worker)
+        shown = (
+            self.presenter if self.presenter and self.presenter.meeting_id == meeting_id else None
+        )
+        self.full_screen = CabPresenter(
+            self.store,
+            meeting_id,
+            worker=self.worker,
+            meeting=shown.meeting if shown else None,
+            details=shown._details if shown else None,
+        )
+        if shown is not None:
+            self.full_screen.go_to(shown.index)  # the item the room was looking at
         self.full_screen.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.full_screen.setWindowTitle("CAB presenter")
         self.full_screen.left.connect(self.full_screen.close)

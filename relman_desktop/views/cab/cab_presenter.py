@@ -88,7 +88,11 @@ class CabPresenter(QWidget):
         parent: QWidget | None = None,
         *,
         worker: Worker | None = None,
+        meeting: cab.Meeting | None = None,
+        details: dict[str, ItemDetail] | None = None,
     ) -> None:
+        """``meeting`` and ``details``: what another presenter of the same meeting has read
+        already (the full-screen one opens at once instead of reading it all again)."""
         super().__init__(parent)
         self.setObjectName("cab_presenter")
         self.setAccessibleName("CAB presenter")
@@ -105,7 +109,7 @@ class CabPresenter(QWidget):
         self.selected: set[str] = set()
         self.seconds: dict[str, int] = {}
         self._saved_seconds: dict[str, int] = {}
-        self._details: dict[str, ItemDetail] = {}
+        self._details: dict[str, ItemDetail] = dict(details or {})
         self._loading: set[str] = set()  # details being read off the GUI thread
         self._generation: dict[str, int] = {}  # bumped when a key's detail goes stale
         self._worker = worker
@@ -120,8 +124,8 @@ class CabPresenter(QWidget):
         # header: meeting · item n of m · timer
         self.meeting_label = QLabel()
         self.meeting_label.setProperty("cab", "meta")
-        # A long meeting title elides into the space left, never pushing the timer off-screen.
-        self.meeting_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # A long meeting title wraps in the space left, never pushing the timer off-screen.
+        self.meeting_label.setWordWrap(True)
         self.position_label = QLabel()
         self.position_label.setProperty("cab", "meta")
         self.timer_label = QLabel()
@@ -243,7 +247,7 @@ class CabPresenter(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.keys_help)
 
-        self.reload()
+        self.reload(meeting)
 
     # --- data -------------------------------------------------------------------------------
 
@@ -275,10 +279,12 @@ class CabPresenter(QWidget):
         else:
             self._stale = True
 
-    def reload(self) -> None:
-        """Read the meeting again (keeps the item on screen)."""
+    def reload(self, meeting: cab.Meeting | None = None) -> None:
+        """Read the meeting again, or show ``meeting`` as read already (keeps the item on
+        screen)."""
         key = self.current.release_key if self.current else None
-        meeting = self._call(self.backend.meeting, self.meeting_id)
+        if meeting is None:
+            meeting = self._call(self.backend.meeting, self.meeting_id)
         if meeting is None:
             return
         self.meeting = meeting
@@ -357,7 +363,8 @@ class CabPresenter(QWidget):
     # --- painting the state -------------------------------------------------------------------
 
     def _build_chips(self) -> None:
-        self.strip.build(len(self.items))
+        if len(self.strip.chips) != len(self.items):  # the same agenda keeps its chips
+            self.strip.build(len(self.items))
         self._paint_chips()
 
     @property
@@ -797,6 +804,7 @@ class CabPresenter(QWidget):
         self._styling = True
         self.setStyleSheet(stylesheet(self.palette(), body, self._dark()))
         self._styling = False
+        self.strip.restyled()
         self._paint_chips()
         self._paint_banner()
 
