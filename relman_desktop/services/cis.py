@@ -7,7 +7,7 @@ from typing import Any
 
 import networkx as nx
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import ConfigurationItem, ci_relations
@@ -52,16 +52,44 @@ def _owners(s: Session) -> dict[int, str]:
 
 
 def list_cis(ctx: Ctx) -> list[CIRow]:
+    """Every CI by name, with its parents' and children's names. Read as plain columns and one
+    read of the relations, not as ORM objects with their graphs (issue 16: the CIs page on a
+    7,500-CI plan)."""
     with ctx.read() as s:
         owners = _owners(s)
-        stmt = (
-            select(ConfigurationItem)
-            .options(
-                selectinload(ConfigurationItem.parents), selectinload(ConfigurationItem.children)
+        names = dict(s.execute(select(ConfigurationItem.id, ConfigurationItem.name)).all())
+        parents: dict[int, list[str]] = {}
+        children: dict[int, list[str]] = {}
+        for parent_id, child_id in s.execute(
+            select(ci_relations.c.parent_id, ci_relations.c.child_id)
+        ):
+            parents.setdefault(child_id, []).append(names[parent_id])
+            children.setdefault(parent_id, []).append(names[child_id])
+        stmt = select(
+            ConfigurationItem.id,
+            ConfigurationItem.name,
+            ConfigurationItem.ci_class,
+            ConfigurationItem.environment,
+            ConfigurationItem.owner_id,
+            ConfigurationItem.criticality,
+            ConfigurationItem.requires_maintenance_window,
+        ).order_by(ConfigurationItem.name)
+        return [
+            CIRow(
+                ci_id,
+                name,
+                ci_class.value,
+                environment,
+                owners.get(owner_id or -1),
+                criticality.value,
+                bool(needs_window),
+                sorted(parents.get(ci_id, [])),
+                sorted(children.get(ci_id, [])),
             )
-            .order_by(ConfigurationItem.name)
-        )
-        return [_row(ci, owners) for ci in s.execute(stmt).scalars()]
+            for ci_id, name, ci_class, environment, owner_id, criticality, needs_window in s.execute(
+                stmt
+            )
+        ]
 
 
 def ci_names(ctx: Ctx) -> list[str]:
