@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QWidget
 
@@ -52,6 +52,7 @@ class AgendaStrip(QScrollArea):
         self.row.setSpacing(6)
         self.setWidget(self.inner)
         self.chips: list[_Chip] = []
+        self.current = -1
 
     def _fit_height(self) -> None:
         """As tall as a chip in the current type size, plus the scroll bar below the chips."""
@@ -120,8 +121,23 @@ class AgendaStrip(QScrollArea):
             chip.setAccessibleName(f"Item {item.position + 1}, {item.release_key}, {word}")
             chip.setStyleSheet(style)
         self._fit_height()
-        if 0 <= current < len(self.chips):
-            self.ensureWidgetVisible(self.chips[current], 48, 0)
+        self.current = current
+        self._follow()
+        # Once laid out (new chips have no geometry yet), follow the current chip again.
+        QTimer.singleShot(0, self, self._follow)
+
+    def _follow(self) -> None:
+        """Scroll so the current chip is in view (the first chip: all the way left)."""
+        if not 0 <= self.current < len(self.chips):
+            return
+        if self.current == 0:
+            self.horizontalScrollBar().setValue(0)
+        else:
+            self.ensureWidgetVisible(self.chips[self.current], 48, 0)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._follow()
 
     def restyled(self) -> None:
         """The type size changed (the presenter's style sheet): paint every chip again."""

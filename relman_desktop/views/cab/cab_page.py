@@ -149,7 +149,10 @@ class CabPage(QWidget):
         ctx = self.store.ctx
         try:
             zone = cab.display_zone(ctx)
-            people = [Invitee(p.email, p.name, "cab_member" in p.roles) for p in list_people(ctx)]
+            people = sorted(  # the board first: a plan holds hundreds of people
+                (Invitee(p.email, p.name, "cab_member" in p.roles) for p in list_people(ctx)),
+                key=lambda i: (not i.cab_member, i.name.casefold()),
+            )
             candidates = [Candidate(*row) for row in cab.eligible_summaries(ctx)]
         except (ServiceError, PlanError) as exc:
             self.store.error.emit(str(exc))
