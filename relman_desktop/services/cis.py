@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import ConfigurationItem, ci_relations
 
-from .base import Ctx, CycleError, NotFound, ValidationError, person_by_email
+from .base import Ctx, CycleError, NotFound, ValidationError, operation, person_by_email
 
 
 @dataclass
@@ -167,6 +167,7 @@ def _apply(s: Session, ci: ConfigurationItem, fields: dict[str, Any]) -> None:
             raise ValidationError(f"unknown CI field {name!r}", field=name)
 
 
+@operation
 def create_ci(ctx: Ctx, fields: dict[str, Any]) -> str:
     with ctx.write() as tx:
         s = tx.session
@@ -190,6 +191,7 @@ def create_ci(ctx: Ctx, fields: dict[str, Any]) -> str:
         return ci.name
 
 
+@operation
 def update_ci(ctx: Ctx, name: str, fields: dict[str, Any]) -> CIRow:
     with ctx.write() as tx:
         s = tx.session
@@ -211,6 +213,7 @@ def update_ci(ctx: Ctx, name: str, fields: dict[str, Any]) -> CIRow:
         return _row(ci, owners)
 
 
+@operation
 def delete_ci(ctx: Ctx, name: str) -> dict[str, Any]:
     with ctx.write() as tx:
         s = tx.session

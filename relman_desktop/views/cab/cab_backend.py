@@ -3,10 +3,9 @@ and the preview of the next agenda (``preview_meeting``). Split out of ``cab_pre
 
 from __future__ import annotations
 
-from relman_desktop.services import cab, changeset
+from relman_desktop.services import cab
 from relman_desktop.services.base import Ctx
 
-from ..shell.commands import Step, op
 from ..shell.store import Store
 from .agenda_item import ItemDetail, load_item_detail
 
@@ -41,9 +40,7 @@ class CabBackend:
         if meeting_id is None:
             return preview_meeting(self.ctx)
         # Reading a meeting past its cut-off freezes its agenda (a write): announced as any write.
-        outcome = changeset.run(self.ctx, cab.get_meeting, meeting_id)
-        self.store.announce(outcome.changes)
-        return outcome.result
+        return self.store.edits.read_cab_meeting(meeting_id)
 
     def item_detail(self, key: str) -> ItemDetail:
         return load_item_detail(self.ctx, key)
@@ -51,15 +48,9 @@ class CabBackend:
     def decide(self, meeting_id: int, decisions: list[cab.ItemDecision]) -> list[cab.AgendaItemRow]:
         """Record the decisions now, as one undo step; ``Refused`` when the service refuses."""
         decisions = list(decisions)
-        # Undo takes back exactly these decisions, or is refused when the meeting's last decision
-        # is another (recorded elsewhere since, or gone with its release).
-        step = Step(
-            op(cab.record_decisions, meeting_id, decisions),
-            backward_from=lambda rows: op(
-                cab.undo_last_decision, meeting_id, expect=[r.release_key for r in rows]
-            ),
+        return self.store.edits.record_cab_decisions(
+            meeting_id, decisions, decisions_text(decisions)
         )
-        return self.store.edit(decisions_text(decisions), step, saved_message=False)
 
     def undo(self) -> tuple[str, str | None] | None:
         """Undo the app's last step (Edit > Undo): its text and the refusal, if it was refused;
@@ -82,7 +73,7 @@ class CabBackend:
 
     def record_time(self, meeting_id: int, key: str, seconds: int) -> bool:
         """The time spent on an item (not an undo step; announced like every write)."""
-        return self.store.run(cab.record_time, meeting_id, key, seconds) is not Store.FAILED
+        return self.store.edits.run_record_cab_time(meeting_id, key, seconds) is not Store.FAILED
 
 
 def preview_meeting(ctx: Ctx) -> cab.Meeting:

@@ -168,7 +168,7 @@ class CabPage(QWidget):
         request = dialog.request
         if request is None:
             return
-        m = self.store.run(cab.create_meeting, **request.kwargs())
+        m = self.store.edits.run_create_cab_meeting(**request.kwargs())
         if m is Store.FAILED:
             return
         state = "frozen" if m.frozen else f"provisional until {request.cutoff_at:%Y-%m-%d %H:%M}"
@@ -263,7 +263,7 @@ class CabPage(QWidget):
     def _close(self, meeting_id: int) -> None:
         if self.presenter is not None and self.presenter.meeting_id == meeting_id:
             self.presenter.stop_clock()  # its time is saved before the meeting is closed
-        closed = self.store.run(cab.close_meeting, meeting_id)
+        closed = self.store.edits.run_close_cab_meeting(meeting_id)
         if closed is Store.FAILED:
             return
         self.store.message.emit(f"{closed.title} closed; its timer is stopped")
