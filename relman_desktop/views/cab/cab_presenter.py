@@ -29,7 +29,6 @@ from PySide6.QtGui import QKeyEvent, QPalette, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -45,7 +44,7 @@ from relman_desktop.services import cab
 from relman_desktop.services.base import ServiceError
 
 from ..shell.commands import Refused
-from ..shell.worker import Task, Worker, shared_worker
+from ..shell.worker import Worker
 from .agenda_item import (
     COLUMNS,
     SECTIONS,
@@ -54,11 +53,12 @@ from .agenda_item import (
     _clock,
     _when,
     _words,
-    load_item_detail,
     sections_for,
 )
 from .agenda_strip import AgendaStrip
+from .bulk_panel import BulkPanel
 from .cab_backend import CabBackend, decisions_text, preview_meeting
+from .detail_loader import DetailLoader
 from .presenter_style import (
     DECISION_LABEL,
     HELP_TEXT,
@@ -67,6 +67,7 @@ from .presenter_style import (
     WORD,
     _colours,
     _rule,
+    high_contrast,
     stylesheet,
 )
 
@@ -109,10 +110,8 @@ class CabPresenter(QWidget):
         self.selected: set[str] = set()
         self.seconds: dict[str, int] = {}
         self._saved_seconds: dict[str, int] = {}
-        self._details: dict[str, ItemDetail] = dict(details or {})
-        self._loading: set[str] = set()  # details being read off the GUI thread
-        self._generation: dict[str, int] = {}  # bumped when a key's detail goes stale
-        self._worker = worker
+        self.loader = DetailLoader(lambda: self.backend.ctx, worker, details, self)
+        self.loader.loaded.connect(self._detail_loaded)
         self._body_pt = 0.0
         self._styling = False
         self.zone = ZoneInfo("UTC")
@@ -183,9 +182,7 @@ class CabPresenter(QWidget):
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         # bulk panel
-        self.bulk = QWidget()
-        self.bulk_layout = QGridLayout(self.bulk)
-        self.bulk_rows: list[tuple[str, QComboBox, QLineEdit]] = []
+        self.bulk = BulkPanel(self)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.scroll)
         bulk_scroll = QScrollArea()
@@ -256,6 +253,11 @@ class CabPresenter(QWidget):
         return self.meeting.items if self.meeting is not None else []
 
     @property
+    def bulk_rows(self) -> list[tuple[str, QComboBox, QLineEdit]]:
+        """(key, decision box, reason) of each row of the bulk panel, while it is open."""
+        return self.bulk.rows
+
+    @property
     def current(self) -> cab.AgendaItemRow | None:
         return self.items[self.index] if 0 <= self.index < len(self.items) else None
 
@@ -270,8 +272,7 @@ class CabPresenter(QWidget):
     def _approvals_changed(self, key: str) -> None:
         """An undo or redo from anywhere (Edit > Undo) of a decision on this agenda: show it (when
         next shown, if hidden)."""
-        self._details.pop(key, None)  # its "Approvals so far" changed, whoever decided
-        self._generation[key] = self._generation.get(key, 0) + 1
+        self.loader.stale(key)  # its "Approvals so far" changed, whoever decided
         if self._recording or all(i.release_key != key for i in self.items):
             return
         if self.isVisible():
@@ -302,45 +303,16 @@ class CabPresenter(QWidget):
         self._build_chips()
         self._show_item()
 
-    def detail(self, key: str) -> ItemDetail | None:
-        """The item's detail now (read on this thread when not loaded yet)."""
-        if key not in self._details:
-            found = self._call(self.backend.item_detail, key)
-            if found is None:
-                return None
-            self._details[key] = found
-        return self._details[key]
-
     @property
     def worker(self) -> Worker:
-        return self._worker or shared_worker()
+        return self.loader.worker
 
-    def _request_detail(self, key: str) -> None:
-        """Read an item's release report and conflicts off the GUI thread (seconds on a big
-        plan): the item's headline shows at once, its sections when they arrive."""
-        if key in self._details or key in self._loading:
-            return
-        generation = self._generation.get(key, 0)
-        self._loading.add(key)
-        ctx = self.backend.ctx
+    @property
+    def _details(self) -> dict[str, ItemDetail]:
+        return self.loader.details
 
-        def load(_task: Task) -> tuple[str, int, ItemDetail | None, str | None]:
-            try:
-                return key, generation, load_item_detail(ctx, key), None
-            except (ServiceError, PlanError) as exc:
-                return key, generation, None, str(exc)
-
-        self.worker.submit(load, name=f"cab item {key}", on_result=self._detail_loaded)
-
-    def _detail_loaded(self, result: tuple[str, int, ItemDetail | None, str | None]) -> None:
-        key, generation, detail, error = result
-        self._loading.discard(key)
-        if generation != self._generation.get(key, 0):
-            self._request_detail(key)  # its approvals changed while it was read: read it again
-            return
+    def _detail_loaded(self, key: str, detail: ItemDetail | None, error: str | None) -> None:
         current = self.current
-        if detail is not None:
-            self._details[key] = detail
         if current is None or current.release_key != key:
             return
         if detail is None:
@@ -353,7 +325,7 @@ class CabPresenter(QWidget):
     def _prefetch(self) -> None:
         """Read the next item ahead, so N shows it at once."""
         if self.index + 1 < len(self.items):
-            self._request_detail(self.items[self.index + 1].release_key)
+            self.loader.request(self.items[self.index + 1].release_key)
 
     def _fill_sections(self, detail: ItemDetail) -> None:
         for name, text in sections_for(detail, self.zone).items():
@@ -421,7 +393,7 @@ class CabPresenter(QWidget):
         else:
             for n, label in enumerate(self.section_labels.values()):
                 label.setText("<i>Loading this release…</i>" if n == 0 else "")
-            self._request_detail(item.release_key)
+            self.loader.request(item.release_key)
         self.scroll.verticalScrollBar().setValue(0)
         self._update_timer()
         self.current_changed.emit(self.index)
@@ -646,42 +618,9 @@ class CabPresenter(QWidget):
                 "⚠ Nothing to decide in bulk: select items with Space first.", error=True
             )
             return
-        while self.bulk_layout.count():
-            taken = self.bulk_layout.takeAt(0)
-            if taken is not None and taken.widget() is not None:
-                taken.widget().hide()
-                taken.widget().deleteLater()
-        self.bulk_rows = []
-        head = QLabel(
-            f"Bulk decision — {len(keys)} items · each with its own reason · Ctrl+Enter records all · "
-            "Esc cancels"
-        )
-        head.setProperty("cab", "h2")
-        head.setWordWrap(True)
-        self.bulk_layout.addWidget(head, 0, 0, 1, 3)
-        by_key = {i.release_key: i for i in self.items}
-        for row, key in enumerate(keys, 1):
-            item = by_key[key]
-            label = QLabel(f"{key} — {item.release_title}")
-            label.setWordWrap(True)
-            combo = QComboBox()
-            combo.setAccessibleName(f"Decision for {key}")
-            for value, text in DECISION_LABEL.items():
-                combo.addItem(f"{SYMBOL[value]} {text}", value)
-            reason = QLineEdit()
-            reason.setAccessibleName(f"Reason for {key}")
-            reason.setPlaceholderText("Reason (required unless approving)")
-            reason.installEventFilter(self)
-            combo.installEventFilter(self)
-            self.bulk_layout.addWidget(label, row, 0)
-            self.bulk_layout.addWidget(combo, row, 1)
-            self.bulk_layout.addWidget(reason, row, 2)
-            self.bulk_rows.append((key, combo, reason))
-        self.bulk_layout.setColumnStretch(0, 2)
-        self.bulk_layout.setColumnStretch(2, 3)
-        self.bulk_layout.setRowStretch(len(keys) + 1, 1)
+        self.bulk.fill(self.items, keys)
         self.stack.setCurrentIndex(1)
-        self.bulk_rows[0][1].setFocus()
+        self.bulk.rows[0][1].setFocus()
         self.show_message(
             "Bulk: choose each decision (↑/↓), Tab to its reason, Ctrl+Enter records all."
         )
@@ -689,19 +628,14 @@ class CabPresenter(QWidget):
     def record_bulk(self) -> None:
         if self.meeting is None or not self.bulk_rows:
             return
-        decisions = [
-            cab.ItemDecision(
-                key, combo.currentData(), reason.text().strip() or None, None, self.seconds.get(key)
-            )
-            for key, combo, reason in self.bulk_rows
-        ]
+        decisions = self.bulk.decisions(self.seconds)
         rows = self._record(decisions)
         if rows is None:
             return
         for r in rows:
             self._saved_seconds[r.release_key] = self.seconds.get(r.release_key, 0)
         self.selected.clear()
-        self.bulk_rows = []
+        self.bulk.rows = []
         self.reload()
         self.show_message(f"Recorded {len(rows)} decisions in one go · Ctrl+Z undoes all of them")
         for r in rows:
@@ -709,7 +643,7 @@ class CabPresenter(QWidget):
         self.setFocus()
 
     def close_bulk(self) -> None:
-        self.bulk_rows = []
+        self.bulk.rows = []
         self.stack.setCurrentIndex(0)
         self.show_message("")
         self.setFocus()
@@ -854,16 +788,6 @@ class CabPresenter(QWidget):
     def hideEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)
         self.timer.stop()
         super().hideEvent(event)
-
-
-def high_contrast(widget: QWidget) -> None:
-    """Give one widget the high-contrast palette (tests and screenshots, without restyling the app)."""
-    from ..shell.theme import palette_for
-
-    widget.setPalette(palette_for("high-contrast"))
-    if isinstance(widget, CabPresenter):
-        widget._body_pt = 0.0
-        widget._restyle()
 
 
 __all__ = [

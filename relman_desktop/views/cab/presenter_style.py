@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QFrame
+from PySide6.QtWidgets import QFrame, QWidget
 
 WORD = {
     "approve": "APPROVED",
@@ -83,3 +83,15 @@ def _rule() -> QFrame:
     line.setFrameShadow(QFrame.Shadow.Plain)
     line.setLineWidth(2)
     return line
+
+
+def high_contrast(widget: QWidget) -> None:
+    """Give one widget the high-contrast palette (tests and screenshots, without restyling the
+    app); a presenter re-derives its style sheet from it."""
+    from ..shell.theme import palette_for
+
+    widget.setPalette(palette_for("high-contrast"))
+    restyle = getattr(widget, "_restyle", None)
+    if restyle is not None:
+        widget._body_pt = 0.0  # type: ignore[attr-defined]
+        restyle()
