@@ -36,7 +36,9 @@ from relman_desktop.models.entities import (
 )
 from relman_desktop.models.planfile import open_plan
 from relman_desktop.services import conflicts as C
+from relman_desktop.services import scheduling
 from relman_desktop.services.base import Ctx
+from relman_desktop.services.slots import find_slots
 
 NOW = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
 STATES = ["Planning", "Testing", "Approved", "Approved", "Approved", "Deploying", "Deployed"]
@@ -264,6 +266,11 @@ def test_indexed_checks_equal_the_naive_all_pairs_and_the_whole_plan_check(
                 suggest = key in keys[:3]  # suggestions search 30 days: a few releases suffice
                 focused = [c.as_dict() for c in C.conflicts_for_release(ctx, key, suggest=suggest)]
                 assert focused == _whole_plan_for_release(ctx, key, suggest), key
+                if suggest:  # the scheduling assistant's free slots, on the focused index too
+                    with ctx.read() as s:
+                        index = C.load_index(s)
+                        whole = find_slots(index, index.by_key[key], count=3, start=NOW)
+                    assert scheduling.free_slots(ctx, key, count=3, start=NOW) == whole, key
                 with ctx.read() as s:
                     release = s.scalars(select(Release).where(Release.key == key)).one()
                     index = C.load_index(s)
