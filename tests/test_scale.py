@@ -35,9 +35,11 @@ from relman_desktop.models.entities import (
     ci_relations,
 )
 from relman_desktop.models.planfile import open_plan
+from relman_desktop.services import changeset, releases, scheduling, tasks, windows
 from relman_desktop.services import conflicts as C
-from relman_desktop.services import scheduling
-from relman_desktop.services.base import Ctx
+from relman_desktop.services.base import Ctx, ServiceError
+from relman_desktop.services.changeset import ChangeSet
+from relman_desktop.services.conflict_tally import ConflictTally
 from relman_desktop.services.slots import find_slots
 
 NOW = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
@@ -346,3 +348,114 @@ def test_a_plan_from_before_the_scale_indexes_upgrades_and_keeps_its_conflicts(
         upgraded.close()
     assert SCALE_INDEXES <= _indexes(path)
     assert after == before and {c["rule"] for c in after} >= {"C3", "C4"}
+
+
+# --- the incremental tally -------------------------------------------------------------------------
+
+
+def _edit(ctx: Ctx, rng: random.Random, keys: list[str], serial: int) -> ChangeSet:
+    """One random write through the services, as the app makes them; its change set."""
+    key = rng.choice(keys)
+    what = rng.choice(["move", "move", "move", "task", "task", "depend", "undepend"])
+    what = rng.choice([what, "rename", "delete", "create"]) if rng.random() < 0.2 else what
+    try:
+        if what == "move":
+            start = dt.datetime(2026, 12, 1, 20, tzinfo=dt.UTC) + dt.timedelta(
+                hours=rng.randrange(0, 24 * 20)
+            )
+            end = start + dt.timedelta(minutes=30 * rng.randint(1, 12))
+            return changeset.run(ctx, scheduling.move_release, key, start, end).changes
+        if what == "task":
+            day = dt.date(2026, 12, 1) + dt.timedelta(days=rng.randrange(0, 40))
+            fields = {
+                "title": f"Edit {serial}",
+                "start": day,
+                "end": day + dt.timedelta(days=rng.randrange(0, 3)),
+                "assignee_email": f"p{rng.randrange(4)}@example.com",
+            }
+            return changeset.run(ctx, tasks.add_task, key, fields).changes
+        if what == "depend":
+            other = rng.choice(keys)
+            return changeset.run(ctx, releases.add_dependency, key, other).changes
+        if what == "undepend":
+            with ctx.read() as s:
+                pairs = s.execute(
+                    select(Release.key, ReleaseDependency.prerequisite_id).join(
+                        ReleaseDependency, ReleaseDependency.release_id == Release.id
+                    )
+                ).all()
+                if not pairs:
+                    return ChangeSet()
+                rel_key, pre_id = rng.choice(pairs)
+                pre_key = s.scalar(select(Release.key).where(Release.id == pre_id))
+            return changeset.run(ctx, releases.remove_dependency, rel_key, pre_key).changes
+        if what == "rename":
+            new = f"REN-{serial:03d}"
+            out = changeset.run(ctx, releases.update_release, key, {"key": new}).changes
+            keys[keys.index(key)] = new
+            return out
+        if what == "delete":
+            out = changeset.run(ctx, releases.delete_release, key).changes
+            keys.remove(key)
+            return out
+        new = f"NEW-{serial:03d}"
+        out = changeset.run(
+            ctx, releases.create_release, {"key": new, "title": "New", "type": "minor"}
+        ).changes
+        keys.append(new)
+        return out
+    except ServiceError:  # refused (a dependency loop, a closed release): nothing changed
+        return ChangeSet()
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(seed=st.integers(0, 2**32 - 1), n_releases=st.integers(3, 30))
+def test_the_tally_after_random_edits_equals_a_full_recompute(
+    plan_template: Path,  # noqa: F811
+    seed: int,
+    n_releases: int,
+) -> None:
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as folder:
+        ctx, p = _fresh_ctx(plan_template, Path(folder))
+        try:
+            _random_plan(ctx, rng, n_releases, 6)
+            tally = ConflictTally(ctx)
+            with ctx.read() as s:
+                keys = list(s.scalars(select(Release.key).order_by(Release.key)))
+            for serial in range(15):
+                if len(keys) < 2:
+                    break
+                tally.apply(ctx, _edit(ctx, rng, keys, serial))
+                full = C.all_conflicts(ctx, suggest=False)
+                assert [c.as_dict() for c in tally.conflicts()] == [c.as_dict() for c in full]
+                errors = sum(c.severity == C.ERROR for c in full)
+                assert tally.counts() == {"errors": errors, "warnings": len(full) - errors}
+                for key in keys:
+                    mine = [c.as_dict() for c in full if key in c.releases]
+                    assert [c.as_dict() for c in tally.for_release(key)] == mine, key
+            assert tally.full_reads == 1  # every edit above was applied release by release
+        finally:
+            p.close()  # type: ignore[attr-defined]
+
+
+def test_a_window_edit_makes_the_tally_read_the_whole_plan_again(ctx: Ctx) -> None:
+    _random_plan(ctx, random.Random(3), 12, 4)
+    tally = ConflictTally(ctx)
+    outcome = changeset.run(
+        ctx,
+        windows.create_window,
+        title="New freeze",
+        kind="freeze",
+        start=berlin(2026, 12, 1),
+        end=berlin(2026, 12, 31),
+    )
+    found = C.all_conflicts(ctx, suggest=False)
+    tally.apply(ctx, outcome.changes)
+    assert [c.as_dict() for c in tally.conflicts()] == [c.as_dict() for c in found]
+    assert tally.full_reads == 2
+    assert any(c.windows == ["New freeze"] for c in tally.conflicts())
