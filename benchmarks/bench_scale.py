@@ -65,7 +65,8 @@ OPERATIONS = [
     ("open (open_plan)", PER_RELEASE),
     ("list releases (list_releases)", WHOLE),
     ("  raw SELECT of the same columns", WHOLE),
-    ("can_transition Approved → Deploying", PER_RELEASE),
+    ("open a release (get_release + transitions)", PER_RELEASE),
+    ("can_transition Approved → Deploying (guard panel)", PER_RELEASE),
     ("conflicts for one release", PER_RELEASE),
     ("window_clear guard (one release)", PER_RELEASE),
     ("free slots for one release", PER_RELEASE),
@@ -151,8 +152,14 @@ def measure(path: Path, repeat: int, whole_repeat: int, gui: bool) -> dict[str, 
         run("list releases (list_releases)", lambda: releases.list_releases(ctx), whole_repeat)
         run("  raw SELECT of the same columns", lambda: _raw_list(path), whole_repeat)
         if approved:
+
+            def open_release() -> None:
+                releases.get_release(ctx, approved)
+                lifecycle.available_transitions(ctx, approved)
+
+            run("open a release (get_release + transitions)", open_release, repeat)
             run(
-                "can_transition Approved → Deploying",
+                "can_transition Approved → Deploying (guard panel)",
                 lambda: lifecycle.can_transition(ctx, approved, "Deploying"),
                 repeat,
             )

@@ -15,7 +15,10 @@ Task dates are whole days, both included (a task ending on the 3rd overlaps one 
 
 It scales: the whole plan is read with a handful of Core SELECTs into a ``PlanIndex``;
 C3 and C4 sweep sorted intervals per CI / per person (never all pairs), window rules look
-occurrences up by bisection. Releases in a terminal state (Closed, Cancelled) and releases
+occurrences up by bisection. One release's checks (``conflicts_for_release``, the
+``window_clear`` guard) read only what can conflict with it (``plan_index.Focus``, through the
+indexes of migration 0009_scale), so they cost what that release touches, not the plan; and
+``conflict_tally.ConflictTally`` keeps the whole plan's conflicts up to date from change sets. Releases in a terminal state (Closed, Cancelled) and releases
 without a deployment window are skipped by every rule that needs a window.
 
 Times in messages are shown in the window's own time zone for window rules, otherwise in the
