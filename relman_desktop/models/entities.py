@@ -756,6 +756,13 @@ class PlanMeta(Base):
 
 
 Index("ix_tasks_release_position", Task.release_id, Task.position)
+# Issue 19 (migration 0009_scale): what one release's conflict checks look up. The releases
+# that touch a CI (change_cis by CI), a CI's parents (ci_relations by child), the releases
+# deploying in an interval, and a person's task days.
+Index("ix_change_cis_ci_id", change_cis.c.ci_id)
+Index("ix_ci_relations_child_id", ci_relations.c.child_id)
+Index("ix_releases_deploy_window", Release.deploy_start, Release.deploy_end)
+Index("ix_tasks_assignee_start", Task.assignee_id, Task.start)
 
 
 class Baseline(Base):

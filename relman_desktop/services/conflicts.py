@@ -15,7 +15,10 @@ Task dates are whole days, both included (a task ending on the 3rd overlaps one 
 
 It scales: the whole plan is read with a handful of Core SELECTs into a ``PlanIndex``;
 C3 and C4 sweep sorted intervals per CI / per person (never all pairs), window rules look
-occurrences up by bisection. Releases in a terminal state (Closed, Cancelled) and releases
+occurrences up by bisection. One release's checks (``conflicts_for_release``, the
+``window_clear`` guard) read only what can conflict with it (``plan_index.Focus``, through the
+indexes of migration 0009_scale), so they cost what that release touches, not the plan; and
+``conflict_tally.ConflictTally`` keeps the whole plan's conflicts up to date from change sets. Releases in a terminal state (Closed, Cancelled) and releases
 without a deployment window are skipped by every rule that needs a window.
 
 Times in messages are shown in the window's own time zone for window rules, otherwise in the
@@ -27,13 +30,15 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relman_desktop.models import enums as E
+from relman_desktop.models.entities import Release
 
 from .base import Ctx, NotFound, gc_paused, jsonable
 from .plan_index import CIInfo, PlanIndex, RelInfo, WinInfo, load_index
@@ -49,6 +54,7 @@ __all__ = [
 ]
 
 ERROR, WARNING = "error", "warning"
+SEARCH_DAYS = 30  # how far ahead a suggestion looks for a free slot
 
 
 @dataclass
@@ -398,8 +404,15 @@ def _order(conflicts: list[Conflict]) -> list[Conflict]:
     return sorted(conflicts, key=lambda c: (c.severity != ERROR, c.rule, c.releases, c.message))
 
 
-def _suggest(index: PlanIndex, conflicts: list[Conflict], start: dt.datetime) -> None:
-    """C1–C3 and C6 carry the next free slot for the release to move (for C3: the later one)."""
+def _suggest(
+    index: PlanIndex,
+    conflicts: list[Conflict],
+    start: dt.datetime,
+    index_for: Callable[[str], PlanIndex] | None = None,
+) -> None:
+    """C1–C3 and C6 carry the next free slot for the release to move (for C3: the later one).
+    ``index_for(key)``: the index to search ``key``'s slots on, when ``index`` is one release's
+    focused index and the release to move is the other one of a C3 pair."""
     cache: dict[str, Any] = {}
     for c in conflicts:
         if c.rule not in ("C1", "C2", "C3", "C6"):
@@ -409,7 +422,8 @@ def _suggest(index: PlanIndex, conflicts: list[Conflict], start: dt.datetime) ->
             a, b = (index.by_key[k] for k in c.releases)
             key = max((a, b), key=lambda r: (r.start, r.key)).key
         if key not in cache:
-            slots = find_slots(index, index.by_key[key], count=1, start=start)
+            on = index if index_for is None else index_for(key)
+            slots = find_slots(on, on.by_key[key], count=1, days=SEARCH_DAYS, start=start)
             cache[key] = slots[0] if slots else None
         slot = cache[key]
         if slot is None:
@@ -457,13 +471,24 @@ def conflicts_for_release(
     """The conflicts involving release ``key``. Its own window rules (C1, C2, C6, C7) are
     checked even when it is closed or cancelled; pairs (C3, C4, C5) only while it is open."""
     with ctx.read() as s:
-        index = load_index(s)
-        rel = index.by_key.get(key)
-        if rel is None:
+        release_id = s.scalar(select(Release.id).where(Release.key == key))
+        if release_id is None:
             raise NotFound(f"no release {key!r} in this plan")
+        # Only what can conflict with it is read (plan_index.Focus), and for suggestions the
+        # releases sharing its CIs in the slot search's range.
+        start = _search_start(ctx, today)
+        spans = [(start, start + dt.timedelta(days=SEARCH_DAYS))] if suggest else []
+        index = load_index(s, release_id, spans=spans)
+        rel = index.by_key[key]
         found = _order(_detect(index, {rel.id}))
         if suggest:
-            _suggest(index, found, _search_start(ctx, today))
+
+            def index_for(other: str) -> PlanIndex:
+                if other == key:
+                    return index
+                return load_index(s, index.by_key[other].id, spans=spans)
+
+            _suggest(index, found, start, index_for)
     return found
 
 

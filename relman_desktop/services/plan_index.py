@@ -11,11 +11,12 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, select, type_coerce
+from sqlalchemy import String, cast, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from relman_desktop.models import enums as E
@@ -154,14 +155,129 @@ class WinInfo:
         return [(s, e) for s, e in self.between(a, b) if s <= a and b <= e]
 
 
+@dataclass
+class Focus:
+    """What one release's checks need, found through indexes (migration 0009_scale) without
+    reading the plan:
+
+    - the releases that change a CI it touches (a CI it changes, their parents and children)
+      and deploy at a time overlapping its own deployment or one of the extra ``spans`` —
+      every release rule C3 (and the slot search) could pair it with;
+    - the releases it depends on and those depending on it (C5), with those dependencies;
+    - its open assigned tasks and the open tasks of the same people on overlapping days (C4),
+      with their releases.
+    """
+
+    release_ids: set[int]
+    dependencies: list[Any]
+    tasks: list[Any]
+
+    @classmethod
+    def read(cls, session: Session, release_id: int, spans: Iterable[Interval]) -> Focus:
+        direct = set(
+            session.scalars(
+                select(change_cis.c.ci_id)
+                .join(Change, Change.id == change_cis.c.change_id)
+                .where(Change.release_id == release_id)
+            )
+        )
+        touched = set(direct)
+        if direct:
+            for parent, child in session.execute(
+                select(ci_relations.c.parent_id, ci_relations.c.child_id).where(
+                    ci_relations.c.parent_id.in_(direct) | ci_relations.c.child_id.in_(direct)
+                )
+            ):
+                touched |= {parent, child}
+        ids = {release_id}
+        intervals = list(spans)
+        row = session.execute(
+            select(Release.deploy_start, Release.deploy_end).where(Release.id == release_id)
+        ).one_or_none()
+        if row is not None and row.deploy_start is not None and row.deploy_end is not None:
+            intervals.append((row.deploy_start, row.deploy_end))
+        if touched and intervals:
+            overlapping = or_(
+                *((Release.deploy_start < b) & (Release.deploy_end > a) for a, b in intervals)
+            )
+            ids.update(
+                session.scalars(
+                    select(Change.release_id)
+                    .join(change_cis, change_cis.c.change_id == Change.id)
+                    .join(Release, Release.id == Change.release_id)
+                    .where(change_cis.c.ci_id.in_(touched), overlapping)
+                    .distinct()
+                )
+            )
+        dependencies = session.execute(
+            select(
+                ReleaseDependency.release_id,
+                ReleaseDependency.prerequisite_id,
+                type_coerce(ReleaseDependency.kind, String),
+            ).where(
+                (ReleaseDependency.release_id == release_id)
+                | (ReleaseDependency.prerequisite_id == release_id)
+            )
+        ).all()
+        for a, b, _kind in dependencies:
+            ids |= {a, b}
+        own = session.execute(
+            _open_tasks(Task.assignee_id, Task.start, Task.end).where(Task.release_id == release_id)
+        ).all()
+        tasks: list[Any] = []
+        if own:
+            people = {r.assignee_id for r in own}
+            first, last = min(r.start for r in own), max(r.end for r in own)
+            tasks = [
+                tuple(r)
+                for r in session.execute(
+                    _open_tasks(*TASK_COLUMNS).where(
+                        Task.assignee_id.in_(people), Task.start <= last, Task.end >= first
+                    )
+                )
+            ]
+            ids.update(t[0] for t in tasks)
+        return cls(ids, list(dependencies), tasks)
+
+
+TASK_COLUMNS = (
+    Task.release_id,
+    cast(Task.start, String),
+    cast(Task.end, String),
+    Task.title,
+    Person.email,
+)
+
+
+def _open_tasks(*columns: Any) -> Any:
+    """Assigned open tasks with days, of open releases: what rule C4 compares."""
+    return (
+        select(*columns)
+        .join(Person, Person.id == Task.assignee_id)
+        .join(Release, Release.id == Task.release_id)
+        .join(WorkflowState, WorkflowState.id == Release.status_id)
+        .where(
+            Task.start.is_not(None),
+            Task.end.is_not(None),
+            Task.status.not_in([E.TaskStatus.DONE, E.TaskStatus.CANCELLED]),
+            WorkflowState.category != E.StateCategory.TERMINAL,
+        )
+    )
+
+
 class PlanIndex:
     """Everything the conflict rules and the scheduling assistant read, loaded at once."""
 
-    def __init__(self, session: Session, around: Any = None) -> None:
-        """The whole plan, or — with ``around`` (a Release with a deployment window) — only
-        what can conflict with it: releases deploying at an overlapping time and the releases
-        it depends on or that depend on it. A guard on one release then reads a few rows,
-        not the whole plan."""
+    def __init__(
+        self, session: Session, around: Any = None, *, spans: Iterable[Interval] = ()
+    ) -> None:
+        """The whole plan, or — with ``around`` (a Release, or a release's id) — only what can
+        conflict with that release (see ``Focus``): what one release's checks read grows with
+        what it touches, not with the plan. ``spans`` (a slot search's range) widens the
+        intervals in which releases sharing a CI with it are read."""
+        focus: Focus | None = None
+        if around is not None:
+            focus = Focus.read(session, around if isinstance(around, int) else around.id, spans)
         release_stmt = select(
             Release.id,
             Release.key,
@@ -173,55 +289,45 @@ class PlanIndex:
             WorkflowState.category,
             WorkflowState.role,
         ).join(WorkflowState, WorkflowState.id == Release.status_id)
-        if around is not None:
-            related = (
-                select(ReleaseDependency.prerequisite_id)
-                .where(ReleaseDependency.release_id == around.id)
-                .union(
-                    select(ReleaseDependency.release_id).where(
-                        ReleaseDependency.prerequisite_id == around.id
-                    )
-                )
-            )
-            release_stmt = release_stmt.where(
-                (Release.id == around.id)
-                | Release.id.in_(related)
-                | (
-                    (Release.deploy_start < around.deploy_end)
-                    & (Release.deploy_end > around.deploy_start)
-                )
-            )
+        if focus is not None:
+            release_stmt = release_stmt.where(Release.id.in_(focus.release_ids))
         state_rows = session.execute(release_stmt).all()
-        wanted = {r.id for r in state_rows} if around is not None else None
-        self.cis: dict[int, CIInfo] = {
-            r.id: CIInfo(r.id, r.name, r.environment, bool(r.requires_maintenance_window))
-            for r in session.execute(
-                select(
-                    ConfigurationItem.id,
-                    ConfigurationItem.name,
-                    ConfigurationItem.environment,
-                    ConfigurationItem.requires_maintenance_window,
-                )
-            )
-        }
-        self.neighbours: dict[int, set[int]] = defaultdict(set)
-        self.parents: dict[int, set[int]] = defaultdict(set)
-        for parent, child in session.execute(
-            select(ci_relations.c.parent_id, ci_relations.c.child_id)
-        ):
-            self.neighbours[parent].add(child)
-            self.neighbours[child].add(parent)
-            self.parents[child].add(parent)
+
         direct: dict[int, set[int]] = defaultdict(set)
         touched_stmt = (
             select(Change.release_id, change_cis.c.ci_id)
             .join(change_cis, change_cis.c.change_id == Change.id)
             .where(Change.release_id.is_not(None))
         )
-        if wanted is not None:
-            touched_stmt = touched_stmt.where(Change.release_id.in_(wanted))
+        if focus is not None:
+            touched_stmt = touched_stmt.where(Change.release_id.in_(focus.release_ids))
         for release_id, ci_id in session.execute(touched_stmt):
             direct[release_id].add(ci_id)
+
+        relation_stmt = select(ci_relations.c.parent_id, ci_relations.c.child_id)
+        ci_stmt = select(
+            ConfigurationItem.id,
+            ConfigurationItem.name,
+            ConfigurationItem.environment,
+            ConfigurationItem.requires_maintenance_window,
+        )
+        if focus is not None:  # the CIs the loaded releases change, with parents and children
+            changed = set().union(*direct.values())
+            relation_stmt = relation_stmt.where(
+                ci_relations.c.parent_id.in_(changed) | ci_relations.c.child_id.in_(changed)
+            )
+        self.neighbours: dict[int, set[int]] = defaultdict(set)
+        self.parents: dict[int, set[int]] = defaultdict(set)
+        for parent, child in session.execute(relation_stmt):
+            self.neighbours[parent].add(child)
+            self.neighbours[child].add(parent)
+            self.parents[child].add(parent)
+        if focus is not None:
+            ci_stmt = ci_stmt.where(ConfigurationItem.id.in_(changed | set(self.neighbours)))
+        self.cis: dict[int, CIInfo] = {
+            r.id: CIInfo(r.id, r.name, r.environment, bool(r.requires_maintenance_window))
+            for r in session.execute(ci_stmt)
+        }
 
         self.releases: dict[int, RelInfo] = {}
         self.by_key: dict[str, RelInfo] = {}
@@ -284,15 +390,19 @@ class PlanIndex:
             )
         ]
         kinds = {k.value: k for k in E.DependencyKind}  # the stored word → its member, once
-        self.dependencies: list[tuple[int, int, E.DependencyKind]] = [
-            (release_id, prereq_id, kinds[kind])
-            for release_id, prereq_id, kind in session.execute(
+        dependency_rows = (
+            focus.dependencies
+            if focus is not None
+            else session.execute(
                 select(
                     ReleaseDependency.release_id,
                     ReleaseDependency.prerequisite_id,
                     type_coerce(ReleaseDependency.kind, String),
                 )
             )
+        )
+        self.dependencies: list[tuple[int, int, E.DependencyKind]] = [
+            (release_id, prereq_id, kinds[kind]) for release_id, prereq_id, kind in dependency_rows
         ]
         self._prerequisites: dict[int, list[int]] = defaultdict(list)
         self._dependents: dict[int, list[int]] = defaultdict(list)
@@ -304,7 +414,7 @@ class PlanIndex:
         self._maintenance: dict[int, list[WinInfo]] = {}
         self.display_tz = self._display_tz(session)
         self._session = session
-        self._tasks: list[Any] | None = None
+        self._tasks: list[Any] | None = focus.tasks if focus is not None else None
         self._touching: dict[int, tuple[list[dt.datetime], list[RelInfo], dt.timedelta]] | None = (
             None
         )
@@ -382,27 +492,14 @@ class PlanIndex:
         """``(release_id, start, end, title, email)`` of assigned open tasks of open releases.
         Dates come as ISO text (``YYYY-MM-DD``), which sorts and compares like the dates."""
         if self._tasks is None:
-            rows = self._session.execute(
-                select(
-                    Task.release_id,
-                    cast(Task.start, String),
-                    cast(Task.end, String),
-                    Task.title,
-                    Person.email,
-                )
-                .join(Person, Person.id == Task.assignee_id)
-                .join(Release, Release.id == Task.release_id)
-                .join(WorkflowState, WorkflowState.id == Release.status_id)
-                .where(
-                    Task.start.is_not(None),
-                    Task.end.is_not(None),
-                    Task.status.not_in([E.TaskStatus.DONE, E.TaskStatus.CANCELLED]),
-                    WorkflowState.category != E.StateCategory.TERMINAL,
-                )
-            )
+            rows = self._session.execute(_open_tasks(*TASK_COLUMNS))
             self._tasks = [tuple(row) for row in rows]  # type: ignore[misc]
         return self._tasks
 
 
-def load_index(session: Session, around: Any = None) -> PlanIndex:
-    return PlanIndex(session, around)
+def load_index(
+    session: Session, around: Any = None, *, spans: Iterable[Interval] = ()
+) -> PlanIndex:
+    """The whole plan's index, or only what can conflict with ``around`` (a Release or its
+    id; ``spans``: further intervals to read its CI's releases in, see ``Focus``)."""
+    return PlanIndex(session, around, spans=spans)

@@ -69,12 +69,12 @@ def free_slots(
     if start is not None and start.tzinfo is None:
         raise ValidationError("the search start needs a time zone", field="start")
     with ctx.read() as s:
-        index = C.load_index(s)
-        rel = index.by_key.get(key)
-        if rel is None:
-            release_by_key(s, key)  # raises NotFound naming the key
-        assert rel is not None
-        return find_slots(index, rel, count=count, days=days, start=start or ctx.now())
+        row = release_by_key(s, key)  # raises NotFound naming the key
+        start = start or ctx.now()
+        # only what can block this release in the searched days (plan_index.Focus)
+        index = C.load_index(s, row.id, spans=[(start, start + dt.timedelta(days=days))])
+        rel = index.by_key[key]
+        return find_slots(index, rel, count=count, days=days, start=start)
 
 
 def move_release(ctx: Ctx, key: str, start: dt.datetime, end: dt.datetime) -> DeploymentWindow:

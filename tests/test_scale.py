@@ -1,0 +1,461 @@
+"""Issue 19: one release's checks read only what can conflict with it, and find exactly what
+the whole-plan check finds; the whole-plan rules agree with a naive all-pairs check.
+
+Random plans (hypothesis draws the seed and the sizes): CIs with parents and children, people,
+releases in every kind of state (some unscheduled, closed, cancelled, deployed), overlapping
+deployments, tasks, dependencies, hard and soft freezes, a nightly maintenance window and a
+business event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import shutil
+import sqlite3
+import tempfile
+from itertools import combinations
+from pathlib import Path
+
+from helpers_builders import plan_template  # noqa: F401  (fixture)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from test_conflicts import Builder, berlin
+
+from relman_desktop.models import enums as E
+from relman_desktop.models.entities import (
+    Change,
+    Person,
+    Release,
+    ReleaseDependency,
+    Task,
+    WorkflowState,
+    change_cis,
+    ci_relations,
+)
+from relman_desktop.models.planfile import open_plan
+from relman_desktop.services import changeset, releases, scheduling, tasks, windows
+from relman_desktop.services import conflicts as C
+from relman_desktop.services.base import Ctx, ServiceError
+from relman_desktop.services.changeset import ChangeSet
+from relman_desktop.services.conflict_tally import ConflictTally
+from relman_desktop.services.slots import find_slots
+
+NOW = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
+STATES = ["Planning", "Testing", "Approved", "Approved", "Approved", "Deploying", "Deployed"]
+STATES += ["In Review", "On Hold", "Closed", "Cancelled"]
+
+
+def _random_plan(ctx: Ctx, rng: random.Random, n_releases: int, n_cis: int) -> None:
+    with ctx.write() as tx:
+        b = Builder(tx)
+        names = [f"ci-{i}" for i in range(n_cis)]
+        for i, name in enumerate(names):  # parents come before their children
+            parents = rng.sample(names[:i], k=min(i, rng.choice([0, 0, 1, 2])))
+            b.ci(
+                name,
+                env=rng.choice(["production", "staging"]),
+                needs_window=rng.random() < 0.3,
+                parents=parents,
+            )
+        people = [f"p{i}@example.com" for i in range(4)]
+        for email in people:
+            b.person(email)
+        b.window("Year-end", "freeze", berlin(2026, 12, 19), berlin(2027, 1, 4), hard=True)
+        b.window(
+            "Soft week",
+            "freeze",
+            berlin(2026, 12, 7),
+            berlin(2026, 12, 9),
+            hard=False,
+            env="staging",
+        )
+        b.window(
+            "Nightly",
+            "maintenance",
+            berlin(2026, 11, 1, 22),
+            berlin(2026, 11, 2, 4),
+            rrule="FREQ=DAILY",
+            env="production",
+        )
+        b.window(
+            "Weekend",
+            "maintenance",
+            berlin(2026, 11, 7, 20),
+            berlin(2026, 11, 8, 6),
+            rrule="FREQ=WEEKLY",
+            cis=rng.sample(names, k=min(2, n_cis)),
+        )
+        b.window("Launch", "business_event", berlin(2026, 12, 11), berlin(2026, 12, 12))
+        rels = []
+        base = dt.datetime(2026, 12, 1, 20, tzinfo=dt.UTC)
+        for i in range(n_releases):
+            start = end = None
+            if rng.random() < 0.9:
+                start = base + dt.timedelta(
+                    hours=rng.randrange(0, 24 * 20), minutes=30 * rng.randrange(2)
+                )
+                end = start + dt.timedelta(minutes=30 * rng.randint(1, 16))
+            rels.append(
+                b.release(
+                    f"REL-{i:03d}",
+                    start,
+                    end,
+                    cis=rng.sample(names, k=min(n_cis, rng.choice([0, 1, 1, 2, 3]))),
+                    status=rng.choice(STATES),
+                    rollback=rng.choice([None, 30, 120, 400]),
+                )
+            )
+        for rel in rels:
+            for n in range(rng.choice([0, 1, 2, 3])):
+                day = dt.date(2026, 12, 1) + dt.timedelta(days=rng.randrange(0, 40))
+                b.task(
+                    rel,
+                    f"T{n}",
+                    day,
+                    day + dt.timedelta(days=rng.randrange(0, 3)),
+                    rng.choice(people),
+                    status=rng.choice(["todo", "todo", "in_progress", "done"]),
+                )
+        pairs: set[tuple[int, int]] = set()
+        for _ in range(n_releases // 3):
+            a, p = rng.sample(rels, 2)
+            if (a.id, p.id) not in pairs and (p.id, a.id) not in pairs:
+                pairs.add((a.id, p.id))
+                b.depends(a, p, kind=rng.choice(["before", "before", "together"]))
+
+
+def _fresh_ctx(template: Path, folder: Path) -> tuple[Ctx, object]:
+    path = folder / "random.relman"
+    shutil.copyfile(template, path)
+    p = open_plan(path)
+    return Ctx(p, actor="tester@example.com", clock=lambda: NOW), p
+
+
+# --- the naive checks: every pair, straight from the tables ---------------------------------------
+
+
+def _naive(ctx: Ctx) -> dict[str, set[tuple[str, ...]]]:
+    """C3, C4 and C5 as pairs of release keys (C4 with the person), every pair compared."""
+    with ctx.read() as s:
+        states = {
+            r.id: (r.key, r.deploy_start, r.deploy_end, cat, role)
+            for r, cat, role in s.execute(
+                select(Release, WorkflowState.category, WorkflowState.role).join(
+                    WorkflowState, WorkflowState.id == Release.status_id
+                )
+            )
+        }
+        direct: dict[int, set[int]] = {r: set() for r in states}
+        for rid, ci in s.execute(
+            select(Change.release_id, change_cis.c.ci_id).join(
+                change_cis, change_cis.c.change_id == Change.id
+            )
+        ):
+            if rid is not None:
+                direct[rid].add(ci)
+        relations = set(s.execute(select(ci_relations.c.parent_id, ci_relations.c.child_id)))
+        tasks = s.execute(
+            select(Task.release_id, Task.start, Task.end, Task.status, Person.email).join(
+                Person, Person.id == Task.assignee_id
+            )
+        ).all()
+        deps = s.execute(
+            select(
+                ReleaseDependency.release_id,
+                ReleaseDependency.prerequisite_id,
+                ReleaseDependency.kind,
+            )
+        ).all()
+
+    def open_(r: int) -> bool:
+        return states[r][3] != E.StateCategory.TERMINAL
+
+    def active(r: int) -> bool:
+        _k, a, b, _c, _role = states[r]
+        return open_(r) and a is not None and b is not None and b > a
+
+    def touched(r: int) -> set[int]:
+        out = set(direct[r])
+        for p, c in relations:
+            if p in direct[r]:
+                out.add(c)
+            if c in direct[r]:
+                out.add(p)
+        return out
+
+    found: dict[str, set[tuple[str, ...]]] = {"C3": set(), "C4": set(), "C5": set()}
+    for x, y in combinations(sorted(states), 2):
+        if not (active(x) and active(y)):
+            continue
+        (kx, sx, ex, *_), (ky, sy, ey, *_) = states[x], states[y]
+        if not (sx < ey and sy < ex):
+            continue
+        shared = touched(x) & touched(y)
+        if any(c in direct[x] or c in direct[y] for c in shared):
+            found["C3"].add(tuple(sorted((kx, ky))))
+    for t, u in combinations(tasks, 2):
+        if t.release_id == u.release_id or t.email != u.email:
+            continue
+        if not (open_(t.release_id) and open_(u.release_id)):
+            continue
+        if {t.status, u.status} & {E.TaskStatus.DONE, E.TaskStatus.CANCELLED}:
+            continue
+        if None in (t.start, t.end, u.start, u.end):
+            continue
+        if t.start <= u.end and u.start <= t.end:
+            keys = sorted((states[t.release_id][0], states[u.release_id][0]))
+            found["C4"].add((*keys, t.email))
+    for rid, pid, kind in deps:
+        if kind != E.DependencyKind.BEFORE or not (active(rid) and active(pid)):
+            continue
+        if states[pid][4] in E.DEPLOYED_ROLES:
+            continue
+        if states[rid][1] < states[pid][2]:
+            found["C5"].add((states[rid][0], states[pid][0]))
+    return found
+
+
+def _pairs(found: list[C.Conflict]) -> dict[str, set[tuple[str, ...]]]:
+    out: dict[str, set[tuple[str, ...]]] = {"C3": set(), "C4": set(), "C5": set()}
+    for c in found:
+        if c.rule == "C3":
+            out["C3"].add(tuple(sorted(c.releases)))
+        elif c.rule == "C4":
+            out["C4"].add((*c.releases, *c.people))
+        elif c.rule == "C5":
+            out["C5"].add(tuple(c.releases))
+    return out
+
+
+def _whole_plan_for_release(ctx: Ctx, key: str, suggest: bool) -> list[dict]:
+    """What ``conflicts_for_release`` found before issue 19: the whole plan's index, then the
+    rules focused on the release (and suggestions searched on the whole plan)."""
+    with ctx.read() as s:
+        index = C.load_index(s)
+        found = C._order(C._detect(index, {index.by_key[key].id}))
+        if suggest:
+            C._suggest(index, found, ctx.now())
+    return [c.as_dict() for c in found]
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_releases=st.integers(2, 40),
+    n_cis=st.integers(1, 9),
+)
+def test_indexed_checks_equal_the_naive_all_pairs_and_the_whole_plan_check(
+    plan_template: Path,  # noqa: F811
+    seed: int,
+    n_releases: int,
+    n_cis: int,
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        ctx, p = _fresh_ctx(plan_template, Path(folder))
+        try:
+            _random_plan(ctx, random.Random(seed), n_releases, n_cis)
+            everything = C.all_conflicts(ctx, suggest=False)
+            assert _pairs(everything) == _naive(ctx)
+            with ctx.read() as s:
+                keys = list(s.scalars(select(Release.key).order_by(Release.key)))
+            for key in keys:
+                suggest = key in keys[:3]  # suggestions search 30 days: a few releases suffice
+                focused = [c.as_dict() for c in C.conflicts_for_release(ctx, key, suggest=suggest)]
+                assert focused == _whole_plan_for_release(ctx, key, suggest), key
+                if suggest:  # the scheduling assistant's free slots, on the focused index too
+                    with ctx.read() as s:
+                        index = C.load_index(s)
+                        whole = find_slots(index, index.by_key[key], count=3, start=NOW)
+                    assert scheduling.free_slots(ctx, key, count=3, start=NOW) == whole, key
+                with ctx.read() as s:
+                    release = s.scalars(select(Release).where(Release.key == key)).one()
+                    index = C.load_index(s)
+                    rel = index.by_key[key]
+                    expected = (
+                        [f"{key} has no deployment window set"]
+                        if not rel.scheduled
+                        else [
+                            c.message
+                            for c in C._order(C._detect(index, {rel.id}, errors_only=True))
+                            if c.severity == C.ERROR
+                        ]
+                    )
+                    assert C.window_clear_problems(s, release) == expected, key
+                mine = [c.as_dict() for c in everything if key in c.releases]
+                if rel.active:  # an open, scheduled release: exactly the plan's findings on it
+                    assert [
+                        c.as_dict() for c in C.conflicts_for_release(ctx, key, suggest=False)
+                    ] == mine
+        finally:
+            p.close()  # type: ignore[attr-defined]
+
+
+# --- migration 0009_scale ------------------------------------------------------------------------
+
+SCALE_INDEXES = {
+    "ix_change_cis_ci_id",
+    "ix_ci_relations_child_id",
+    "ix_releases_deploy_window",
+    "ix_tasks_assignee_start",
+}
+
+
+def _indexes(path: Path) -> set[str]:
+    con = sqlite3.connect(path)
+    try:
+        return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    finally:
+        con.close()
+
+
+def test_a_plan_from_before_the_scale_indexes_upgrades_and_keeps_its_conflicts(
+    plan_template: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from alembic import command
+
+    from relman_desktop.models.planfile import Plan, _alembic_config, current_revision
+
+    ctx, p = _fresh_ctx(plan_template, tmp_path)
+    try:
+        _random_plan(ctx, random.Random(7), 30, 5)
+        before = [c.as_dict() for c in C.all_conflicts(ctx, suggest=False)]
+    finally:
+        p.close()  # type: ignore[attr-defined]
+    path = tmp_path / "random.relman"
+    old = Plan(path)
+    try:
+        with old.write_engine.connect() as conn:
+            cfg = _alembic_config()
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0008")
+            conn.commit()
+    finally:
+        old.close()
+    assert not SCALE_INDEXES & _indexes(path)
+    upgraded = open_plan(path)
+    try:
+        assert current_revision(upgraded) == "0009_scale"
+        assert upgraded.backup_made is not None and "backup-0008" in upgraded.backup_made.name
+        after = [c.as_dict() for c in C.all_conflicts(Ctx(upgraded), suggest=False)]
+    finally:
+        upgraded.close()
+    assert SCALE_INDEXES <= _indexes(path)
+    assert after == before and {c["rule"] for c in after} >= {"C3", "C4"}
+
+
+# --- the incremental tally -------------------------------------------------------------------------
+
+
+def _edit(ctx: Ctx, rng: random.Random, keys: list[str], serial: int) -> ChangeSet:
+    """One random write through the services, as the app makes them; its change set."""
+    key = rng.choice(keys)
+    what = rng.choice(["move", "move", "move", "task", "task", "depend", "undepend"])
+    what = rng.choice([what, "rename", "delete", "create"]) if rng.random() < 0.2 else what
+    try:
+        if what == "move":
+            start = dt.datetime(2026, 12, 1, 20, tzinfo=dt.UTC) + dt.timedelta(
+                hours=rng.randrange(0, 24 * 20)
+            )
+            end = start + dt.timedelta(minutes=30 * rng.randint(1, 12))
+            return changeset.run(ctx, scheduling.move_release, key, start, end).changes
+        if what == "task":
+            day = dt.date(2026, 12, 1) + dt.timedelta(days=rng.randrange(0, 40))
+            fields = {
+                "title": f"Edit {serial}",
+                "start": day,
+                "end": day + dt.timedelta(days=rng.randrange(0, 3)),
+                "assignee_email": f"p{rng.randrange(4)}@example.com",
+            }
+            return changeset.run(ctx, tasks.add_task, key, fields).changes
+        if what == "depend":
+            other = rng.choice(keys)
+            return changeset.run(ctx, releases.add_dependency, key, other).changes
+        if what == "undepend":
+            with ctx.read() as s:
+                pairs = s.execute(
+                    select(Release.key, ReleaseDependency.prerequisite_id).join(
+                        ReleaseDependency, ReleaseDependency.release_id == Release.id
+                    )
+                ).all()
+                if not pairs:
+                    return ChangeSet()
+                rel_key, pre_id = rng.choice(pairs)
+                pre_key = s.scalar(select(Release.key).where(Release.id == pre_id))
+            return changeset.run(ctx, releases.remove_dependency, rel_key, pre_key).changes
+        if what == "rename":
+            new = f"REN-{serial:03d}"
+            out = changeset.run(ctx, releases.update_release, key, {"key": new}).changes
+            keys[keys.index(key)] = new
+            return out
+        if what == "delete":
+            out = changeset.run(ctx, releases.delete_release, key).changes
+            keys.remove(key)
+            return out
+        new = f"NEW-{serial:03d}"
+        out = changeset.run(
+            ctx, releases.create_release, {"key": new, "title": "New", "type": "minor"}
+        ).changes
+        keys.append(new)
+        return out
+    except ServiceError:  # refused (a dependency loop, a closed release): nothing changed
+        return ChangeSet()
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(seed=st.integers(0, 2**32 - 1), n_releases=st.integers(3, 30))
+def test_the_tally_after_random_edits_equals_a_full_recompute(
+    plan_template: Path,  # noqa: F811
+    seed: int,
+    n_releases: int,
+) -> None:
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as folder:
+        ctx, p = _fresh_ctx(plan_template, Path(folder))
+        try:
+            _random_plan(ctx, rng, n_releases, 6)
+            tally = ConflictTally(ctx)
+            with ctx.read() as s:
+                keys = list(s.scalars(select(Release.key).order_by(Release.key)))
+            for serial in range(15):
+                if len(keys) < 2:
+                    break
+                tally.apply(ctx, _edit(ctx, rng, keys, serial))
+                full = C.all_conflicts(ctx, suggest=False)
+                assert [c.as_dict() for c in tally.conflicts()] == [c.as_dict() for c in full]
+                errors = sum(c.severity == C.ERROR for c in full)
+                assert tally.counts() == {"errors": errors, "warnings": len(full) - errors}
+                for key in keys:
+                    mine = [c.as_dict() for c in full if key in c.releases]
+                    assert [c.as_dict() for c in tally.for_release(key)] == mine, key
+            assert tally.full_reads == 1  # every edit above was applied release by release
+        finally:
+            p.close()  # type: ignore[attr-defined]
+
+
+def test_a_window_edit_makes_the_tally_read_the_whole_plan_again(ctx: Ctx) -> None:
+    _random_plan(ctx, random.Random(3), 12, 4)
+    tally = ConflictTally(ctx)
+    outcome = changeset.run(
+        ctx,
+        windows.create_window,
+        title="New freeze",
+        kind="freeze",
+        start=berlin(2026, 12, 1),
+        end=berlin(2026, 12, 31),
+    )
+    found = C.all_conflicts(ctx, suggest=False)
+    tally.apply(ctx, outcome.changes)
+    assert [c.as_dict() for c in tally.conflicts()] == [c.as_dict() for c in found]
+    assert tally.full_reads == 2
+    assert any(c.windows == ["New freeze"] for c in tally.conflicts())
