@@ -31,6 +31,7 @@ from .base import (
     release_by_key,
     state_by_name,
 )
+from .release_snapshot import release_snapshot
 
 
 @dataclass(slots=True)
@@ -475,8 +476,6 @@ def delete_release(ctx: Ctx, key: str) -> dict[str, Any]:
 
     Returns a snapshot — ``{"release": <plan-JSON release object>, "dependents": [...]}`` —
     from which ``importers.plan_json.restore_release`` puts all of it back (undo)."""
-    from relman_desktop.exports.plan_json import release_snapshot
-
     with ctx.write() as tx:
         s = tx.session
         rel = release_by_key(s, key)

@@ -57,10 +57,16 @@ Interval = tuple[dt.datetime, dt.datetime]
 
 
 class _WindowLike(Protocol):
-    start: dt.datetime
-    end: dt.datetime
-    timezone: str
-    rrule: str | None
+    """What ``occurrences`` reads of a window (a row, or a frozen ``WindowInfo``)."""
+
+    @property
+    def start(self) -> dt.datetime: ...
+    @property
+    def end(self) -> dt.datetime: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def rrule(self) -> str | None: ...
 
 
 @dataclass(frozen=True)

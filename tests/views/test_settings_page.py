@@ -219,7 +219,7 @@ def test_a_rule_from_structured_rows(page, qtbot, store):
     choose(cond.field, "risk")
     choose(cond.op, "gte")
     type_into(qtbot, cond.value, "high")
-    action = section.actions.add_row()
+    action = section.action_rows.add_row()
     choose(action.action, "require_test")
     type_into(qtbot, action.details, "kind=security")
     click(qtbot, section.save_button)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from relman_desktop.models import enums as E
 
@@ -203,8 +203,8 @@ def load(ctx: Any, *, with_conflicts: bool = True, with_critical: bool = True) -
             critical &= linked
             if not critical:  # no chain drives the plan's end: show the longest dependency chain
                 critical = set(chain)
-            for r in out:
-                r.critical = r.key in critical
+            for shown in out:
+                shown.critical = shown.key in critical
 
     lo = dt.datetime.combine(first, dt.time(), tzinfo=dt.UTC)
     hi = dt.datetime.combine(last + DAY, dt.time(), tzinfo=dt.UTC)
@@ -261,6 +261,10 @@ def load_tasks(ctx: Any, key: str) -> list[GanttTask]:
     ]
 
 
+@overload
+def _utc(value: dt.datetime) -> dt.datetime: ...
+@overload
+def _utc(value: None) -> None: ...
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is None:
         return None

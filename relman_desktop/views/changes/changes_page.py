@@ -45,6 +45,7 @@ from relman_desktop.services import changes
 
 from ..common.columns import ColumnChooser
 from ..common.tab_forms import Field, Form, LocalError, choices_of, show_moment
+from ..common.underneath import refill
 from ..releases.releases_model import words
 from ..releases.tab_changes import KEY_ROLE, ChangesModel, ChangeTable
 from ..shell.commands import Refused
@@ -424,23 +425,24 @@ class ChangesPage(QWidget):
         fv.addLayout(buttons)
         fv.addWidget(self.bundle_box)
         fv.addStretch(1)
-        self.scroll = QScrollArea()
-        self.scroll.setObjectName("change_form_area")
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setWidget(self.box)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setObjectName("change_form_area")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setWidget(self.box)
         # Never narrower than the form's widest row: the form does not scroll sideways.
-        self.box.layout().activate()
-        self.scroll.setMinimumWidth(
+        if (form_layout := self.box.layout()) is not None:
+            form_layout.activate()
+        self.scroll_area.setMinimumWidth(
             self.box.minimumSizeHint().width()
-            + self.scroll.verticalScrollBar().sizeHint().width()
+            + self.scroll_area.verticalScrollBar().sizeHint().width()
             + 4
         )
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
-        self.splitter.addWidget(self.scroll)
+        self.splitter.addWidget(self.scroll_area)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
@@ -640,7 +642,19 @@ class ChangesPage(QWidget):
         chosen = self.model.rows[row]
         if self.draft.unsaved():
             if self.current is not None and chosen.key == self.current.key:
-                self.current = chosen  # the list was read again: keep what is being typed
+                # the list was read again: keep what is being typed, and say what clashes
+                old, self.current = self.current.as_dict(), chosen
+                new = chosen.as_dict()
+                clashes = refill(
+                    self.form,
+                    {n: old.get(n) for n in FORM_NAMES},
+                    {n: new.get(n) for n in FORM_NAMES},
+                )
+                if clashes:
+                    self.store.error.emit(
+                        f"{chosen.key} was changed elsewhere while you were editing "
+                        f"{', '.join(clashes)}: nothing of yours was saved over it yet"
+                    )
                 self._show_mode()
                 return
             self._hold_selection()

@@ -601,8 +601,9 @@ class GuardPanel(QFrame):
         self.check = check
         while self.items.count():
             item = self.items.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            gone = item.widget() if item is not None else None
+            if gone is not None:
+                gone.deleteLater()
         unmet = list(getattr(check, "unmet", []) or [])
         n = len(unmet)
         self.title.setText(
@@ -699,7 +700,7 @@ class LifecycleBar(QWidget):
     def refresh(self) -> None:
         while self.row.count():
             item = self.row.takeAt(0)
-            w = item.widget()
+            w = item.widget() if item is not None else None
             if w is not None and w is not self.caption:
                 w.deleteLater()
         self.buttons.clear()

@@ -449,8 +449,13 @@ class ApprovalsTab(QScrollArea):
         return self.approvers_model.rows[row] if 0 <= row < len(self.approvers_model.rows) else None
 
     def reload(self) -> None:
+        """Read the stages again. A new stage name being typed (not yet saved) is kept; if that
+        stage was renamed underneath meanwhile (another window, ``relman``, an undo), the
+        notice says so instead of the typing being dropped or saved over it unseen."""
         stage = self.current_stage()
         approver = self.current_approver()
+        typed = self.stage_name.text()
+        typing = stage is not None and typed.strip() != stage.name
         rows: list[Any] = []
         if self.key and self.store.has_plan:
             try:
@@ -458,11 +463,21 @@ class ApprovalsTab(QScrollArea):
             except (ServiceError, PlanError) as exc:
                 self.stage_notice.show_error(str(exc))
         self.stages_model.set_rows(rows)
+        same = next((r for r in rows if stage is not None and r.id == stage.id), None)
         self.select_stage(
-            stage.name if stage else (rows[0].name if rows else None),
+            same.name if same else stage.name if stage else (rows[0].name if rows else None),
             approver.email if approver else None,
         )
         self.setEnabled(self.key is not None)
+        if typing and stage is not None and same is not None and self.current_stage() == same:
+            self.stage_name.setText(typed)  # the typing stays
+            if same.name != stage.name and typed.strip() != same.name:
+                message = (
+                    f"Stage {stage.name} was renamed elsewhere to “{same.name}” while you were "
+                    "typing; your name is kept here: leave the field to rename it over theirs"
+                )
+                self.stage_notice.show_error(message)
+                self.store.error.emit(message)
 
     def select_stage(self, name: str | None, approver_email: str | None = None) -> None:
         row = self.stages_model.row_of(name) if name else -1

@@ -37,6 +37,7 @@ from ..common.tab_forms import (
     show_moment,
     table_view,
 )
+from ..common.underneath import refill
 from ..shell.commands import Ref, Refused
 from ..shell.store import Store
 from .releases_model import words
@@ -62,7 +63,8 @@ class EvidenceTab(QWidget):
 
     def save_on_ctrl_return(self, slot: Any) -> None:
         """Ctrl+Return anywhere in the tab records the form, as the default button does."""
-        shortcut = QShortcut(QKeySequence("Ctrl+Return"), self, activated=slot)
+        shortcut = QShortcut(QKeySequence("Ctrl+Return"), self)
+        shortcut.activated.connect(slot)
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
     def set_release(self, key: str | None) -> None:
@@ -92,6 +94,14 @@ class EvidenceTab(QWidget):
 
     def reset_form(self) -> None:
         pass
+
+    def _tell(self, clashes: list[str], what: str) -> None:
+        """Say in the status bar which typed fields were changed underneath (see ``refill``)."""
+        if clashes:
+            self.store.error.emit(
+                f"{what.capitalize()} of {self.key} was changed elsewhere while you were editing "
+                f"{', '.join(clashes)}: nothing of yours was saved over it yet"
+            )
 
     def read(self, fn: Any, default: Any) -> Any:
         if self.key is None or not self.store.has_plan:
@@ -200,7 +210,11 @@ class TestsTab(EvidenceTab):
         layout.addWidget(
             _split(top, _group("Record a test run", self.form, [self.record_button], note))
         )
-        store.release_changed.connect(lambda key: key == self.key and self._show_required())
+        store.release_changed.connect(self._release_changed)
+
+    def _release_changed(self, key: str) -> None:
+        if key == self.key:
+            self._show_required()
 
     def reset_form(self) -> None:
         self.form.clear()
@@ -277,6 +291,7 @@ class DeploymentsTab(EvidenceTab):
         # The deployment the form edits (None: a new one), as the Ref every command about it shares:
         # undoing its deletion re-creates it under a new id, and the form and the stack follow.
         self.editing: Ref | None = None
+        self.filled: dict[str, Any] | None = None  # the row the form was filled from
         self.model = RowsModel(
             [
                 Column("Environment", lambda r: r["environment"]),
@@ -314,6 +329,7 @@ class DeploymentsTab(EvidenceTab):
 
     def reset_form(self) -> None:
         self.editing = None
+        self.filled = None
         self.form.clear()
         self.box.setTitle("Record a deployment")
         self.save_button.setText("Record deployment")
@@ -335,8 +351,14 @@ class DeploymentsTab(EvidenceTab):
         if i < 0:
             return
         row = self.model.row(i)
+        same = self.editing is not None and self.editing.id == row["id"]
+        if same and self.filled is not None:
+            # read again (an edit elsewhere, an undo): keep what is being typed, say what clashes
+            self._tell(refill(self.form, self.filled, row), f"the {row['environment']} deployment")
+        else:
+            self.form.set_values(row)
+        self.filled = row
         self.editing = self.store.edits.deployment(row["id"])
-        self.form.set_values(row)
         self.box.setTitle(
             f"Deployment to {row['environment']}" + (f", wave {row['wave']}" if row["wave"] else "")
         )
@@ -403,6 +425,7 @@ class ReviewTab(EvidenceTab):
         super().__init__(store, parent)
         self.setObjectName("review_tab")
         self.current: dict[str, Any] | None = None
+        self.filled: dict[str, Any] | None = None  # what the form was filled from
         self.state = QLabel()
         self.state.setObjectName("review_state")
         self.state.setWordWrap(True)
@@ -412,7 +435,7 @@ class ReviewTab(EvidenceTab):
         self.save_on_ctrl_return(self.save)
         self.revert_button = _button("Revert", "revert_review")
         self.revert_button.setToolTip("Show the review as it is saved in the plan")
-        self.revert_button.clicked.connect(self.load)
+        self.revert_button.clicked.connect(lambda: self.load(keep_typing=False))
         box = _group(
             "Post-release review", self.form, [self.revert_button, self.save_button], self.state
         )
@@ -425,12 +448,21 @@ class ReviewTab(EvidenceTab):
     def _people(self) -> None:
         self.form.set_completions("closed_by", [p.email for p in self.store.people()])
 
-    def load(self) -> None:
+    def reset_form(self) -> None:
+        self.filled = None
+
+    def load(self, keep_typing: bool = True) -> None:
+        """Show the review as the plan has it; typing in progress is kept (``keep_typing``,
+        unless Revert), and a field also changed underneath says so."""
         self._people()
         self.current = self.read(ev.get_review, None)
         values = dict(self.current or {})
         values["closed_by"] = values.get("closed_by_email")
-        self.form.set_values(values)
+        if keep_typing and self.filled is not None:
+            self._tell(refill(self.form, self.filled, values), "the review")
+        else:
+            self.form.set_values(values)
+        self.filled = values
         if self.current is None:
             self.state.setText("No review is recorded for this release yet.")
         else:

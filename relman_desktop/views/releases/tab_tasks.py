@@ -375,6 +375,7 @@ class TasksTab(QScrollArea):
         layout.addWidget(self.notice)
         layout.addWidget(self.links)
 
+        self._saving = False  # this tab's own edit is running: its reload is not "elsewhere"
         store.tasks_changed.connect(self._tasks_changed)
         store.people_changed.connect(self._load_people)
         store.plan_opened.connect(lambda _p: self.set_release(None))
@@ -448,10 +449,29 @@ class TasksTab(QScrollArea):
             combo.addItem(p.name, p.email)
 
     def reload(self) -> None:
+        """Read the tasks again. A cell being typed in stays open with the typing; if that very
+        cell changed underneath (another window, ``relman``, an undo), the notice says so, and
+        Enter then saves the typing over it knowingly (Esc drops it)."""
+        index = self.table.currentIndex()
+        typing = (
+            self.table.state() == QAbstractItemView.State.EditingState
+            and not self._saving
+            and index.isValid()
+        )
+        before = self.model.task_at(index.row()) if typing else None
+        editor = self.table.indexWidget(index) if typing else None
+        # what the open editor holds (its user property: a line's text, a date, a number), put
+        # back after the model's update, which would otherwise load the plan's value over it
+        held = editor.metaObject().userProperty() if editor is not None else None
+        typed = (
+            held.read(editor)
+            if editor is not None and held is not None and held.isValid()
+            else None
+        )
         rows = self.store.tasks(self.key) if self.key and self.store.has_plan else []
         slack: dict[str, int] = {}
         critical: list[str] = []
-        if rows:
+        if rows and self.key:
             try:
                 schedule = critical_path.task_critical_path(self.store.ctx, self.key)
             except Exception:  # noqa: BLE001 - a schedule the CPM cannot compute just shows no slack
@@ -471,6 +491,31 @@ class TasksTab(QScrollArea):
         if not self.table.currentIndex().isValid() and rows:
             self.table.setCurrentIndex(self.model.index(0, COLUMN_INDEX["title"]))
         self._show_links()
+        if editor is not None and held is not None and typed is not None:
+            held.write(editor, typed)
+        if before is not None:
+            self._changed_while_typing(before, rows, index.column())
+
+    def _changed_while_typing(self, before: Any, rows: list[Any], column: int) -> None:
+        spec = COLUMNS[column]
+        after = next((r for r in rows if r.id == before.id), None)
+        if (
+            spec.field is None
+            or after is None
+            or getattr(after, spec.field, None) == getattr(before, spec.field, None)
+        ):
+            return
+        theirs = getattr(after, spec.field, None)
+        shown = (
+            ", ".join(p["task"] for p in theirs or []) if spec.field == "predecessors" else theirs
+        )
+        message = (
+            f"{spec.title} of task {after.local_id} was changed elsewhere to "
+            f"“{shown if shown not in (None, '') else '(empty)'}” while you were typing; your "
+            "text is kept: Enter saves it over theirs, Esc drops it"
+        )
+        self.notice.show_error(message)
+        self.store.error.emit(message)
 
     def _show_links(self) -> None:
         row = self.table.currentIndex().row()
@@ -484,12 +529,15 @@ class TasksTab(QScrollArea):
     def _run(self, action: Callable[[], object], notice: Notice | None = None) -> bool:
         """Run one store edit; a refusal is said in the status bar and in ``notice``."""
         notice = notice or self.notice
+        self._saving = True
         try:
             action()
         except Refused as exc:
             self.store.error.emit(str(exc))
             notice.show_error(str(exc))
             return False
+        finally:
+            self._saving = False
         notice.clear_notice()
         return True
 

@@ -41,10 +41,10 @@ class PeopleSection(RecordSection):
     def describe(self, record: Any) -> str:
         return f"{record.name} <{record.email}>"
 
-    def create(self, values: dict[str, Any]) -> Any:
+    def create_record(self, values: dict[str, Any]) -> Any:
         return self.store.edits.add_person(values)
 
-    def update(self, record: Any, values: dict[str, Any]) -> Any:
+    def update_record(self, record: Any, values: dict[str, Any]) -> Any:
         old = self.form_values(record)
         diff = changed(values, old)
         if not diff:
@@ -109,13 +109,13 @@ class CISection(RecordSection):
         values.pop("id", None)
         return values
 
-    def create(self, values: dict[str, Any]) -> Any:
+    def create_record(self, values: dict[str, Any]) -> Any:
         try:
             return self.store.edits.add_ci(values)
         except Refused as exc:
             raise _loop_under_parents(exc) from None
 
-    def update(self, record: Any, values: dict[str, Any]) -> Any:
+    def update_record(self, record: Any, values: dict[str, Any]) -> Any:
         old = self.form_values(record)
         diff = changed(values, old)
         if "parents" in diff and sorted(diff["parents"]) == sorted(old["parents"]):

@@ -33,6 +33,7 @@ from ..common.tab_forms import (
     selected_row,
     table_view,
 )
+from ..common.underneath import refill
 from ..shell.commands import Refused
 from ..shell.store import Store
 from ..shell.unsaved import Draft
@@ -82,7 +83,8 @@ class RecordSection(QWidget):
         self.delete_button = QPushButton("Delete")
         self.delete_button.setObjectName("delete_record")
         self.delete_button.clicked.connect(self.delete)
-        save_key = QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.save)
+        save_key = QShortcut(QKeySequence("Ctrl+Return"), self)
+        save_key.activated.connect(self.save)
         save_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # each section its own
 
         left = QWidget()
@@ -107,7 +109,7 @@ class RecordSection(QWidget):
         buttons.addWidget(self.new_button)
         buttons.addWidget(self.save_button)
         bv.addLayout(buttons)
-        self.scroll = scroll = QScrollArea()
+        self.scroll_area = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.box)
@@ -154,10 +156,12 @@ class RecordSection(QWidget):
         QTimer.singleShot(0, self, self._fit_form_now)
 
     def _fit_form_now(self) -> None:
-        self.box.layout().activate()
-        bar = self.scroll.verticalScrollBar().sizeHint().width()
-        wanted = max(self.scroll.minimumWidth(), self.box.minimumSizeHint().width() + bar + 4)
-        self.scroll.setMinimumWidth(wanted)
+        layout = self.box.layout()
+        if layout is not None:
+            layout.activate()
+        bar = self.scroll_area.verticalScrollBar().sizeHint().width()
+        wanted = max(self.scroll_area.minimumWidth(), self.box.minimumSizeHint().width() + bar + 4)
+        self.scroll_area.setMinimumWidth(wanted)
         sizes = self.splitter.sizes()
         if (
             len(sizes) == 2 and 0 < sizes[1] < wanted
@@ -222,7 +226,13 @@ class RecordSection(QWidget):
         same = self.current is not None and self.identity(row) == self.identity(self.current)
         if self.unsaved():
             if same:  # the list was read again (an edit elsewhere): keep what is being typed
-                self.current = row
+                old, self.current = self.current, row
+                clashes = refill(self.form, self.form_values(old), self.form_values(row))
+                if clashes:
+                    self.store.error.emit(
+                        f"{self.describe(row)} was changed elsewhere while you were editing "
+                        f"{', '.join(clashes)}: nothing of yours was saved over it yet"
+                    )
                 return
             wanted = self.identity(row)
             self._hold_selection()
@@ -313,9 +323,9 @@ class RecordSection(QWidget):
             return False
         try:
             if self.current is None:
-                identity = self.create(values)
+                identity = self.create_record(values)
             else:
-                identity = self.update(self.current, values)
+                identity = self.update_record(self.current, values)
         except Refused as exc:
             self.show_refusal(exc)
             return False
@@ -352,10 +362,12 @@ class RecordSection(QWidget):
         self.reload()
         return True
 
-    def create(self, values: dict[str, Any]) -> Any:  # pragma: no cover - each section
+    def create_record(self, values: dict[str, Any]) -> Any:  # pragma: no cover - each section
         raise NotImplementedError
 
-    def update(self, record: Any, values: dict[str, Any]) -> Any:  # pragma: no cover - each section
+    def update_record(
+        self, record: Any, values: dict[str, Any]
+    ) -> Any:  # pragma: no cover - each section
         raise NotImplementedError
 
     def remove(self, record: Any) -> None:  # pragma: no cover - each section

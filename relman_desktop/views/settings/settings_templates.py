@@ -13,7 +13,7 @@ import html
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QScrollArea
+from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout
 
 from relman_desktop.models import enums as E
 from relman_desktop.services import rules, templates
@@ -112,9 +112,11 @@ class TemplatesSection(RecordSection):
         outline_scroll.setObjectName("template_outline_scroll")
         outline_scroll.setWidgetResizable(True)
         outline_scroll.setWidget(self.outline)
-        left = self.splitter.widget(0).layout()
-        left.setStretchFactor(self.table, 1)
-        left.addWidget(outline_scroll, 3)
+        left = self.splitter.widget(0)
+        column = left.layout() if left is not None else None
+        assert isinstance(column, QVBoxLayout)  # RecordSection's list column
+        column.setStretchFactor(self.table, 1)
+        column.addWidget(outline_scroll, 3)
         self.body.edited.connect(self._refresh_outline)
         self.body.set_value(EMPTY_BODY)
         self.splitter.setSizes(
@@ -154,7 +156,7 @@ class TemplatesSection(RecordSection):
         if not self.body.show_refusal(exc.field, str(exc)):
             super().show_refusal(exc)
 
-    def create(self, values: dict[str, Any]) -> Any:
+    def create_record(self, values: dict[str, Any]) -> Any:
         return self.store.edits.add_template(
             values.get("name") or "",
             values["release_type"],
@@ -162,7 +164,7 @@ class TemplatesSection(RecordSection):
             values["default_duration_days"],
         )
 
-    def update(self, record: Any, values: dict[str, Any]) -> Any:
+    def update_record(self, record: Any, values: dict[str, Any]) -> Any:
         return self.store.edits.update_template(record.name, values, self.form_values(record))
 
     def remove(self, record: Any) -> None:
@@ -351,9 +353,9 @@ class RulesSection(RecordSection):
         self.conditions = RowList(
             "If (all of these hold)", "Add condition", ConditionRow, "conditions"
         )
-        self.actions = RowList("Then", "Add action", ActionRow, "actions")
+        self.action_rows = RowList("Then", "Add action", ActionRow, "actions")
         self.extra.addWidget(self.conditions)
-        self.extra.addWidget(self.actions)
+        self.extra.addWidget(self.action_rows)
 
     def records(self) -> list[Any]:
 
@@ -367,27 +369,27 @@ class RulesSection(RecordSection):
 
     def record_selected(self, record: Any) -> None:
         self.conditions.set_values(record.conditions if record else [])
-        self.actions.set_values(record.actions if record else [])
+        self.action_rows.set_values(record.actions if record else [])
 
     def check(self, values: dict[str, Any]) -> None:
         self.conditions.clear_error()
-        self.actions.clear_error()
+        self.action_rows.clear_error()
         values["conditions"] = self.conditions.values()
-        values["actions"] = self.actions.values()
+        values["actions"] = self.action_rows.values()
 
     def show_refusal(self, exc: Refused) -> None:
         where = (exc.field or "").split("[", 1)[0]
         if where == "conditions":
             self.conditions.show_error(str(exc))
         elif where == "actions":
-            self.actions.show_error(str(exc))
+            self.action_rows.show_error(str(exc))
         else:
             super().show_refusal(exc)
 
-    def create(self, values: dict[str, Any]) -> Any:
+    def create_record(self, values: dict[str, Any]) -> Any:
         return self.store.edits.add_rule(values)
 
-    def update(self, record: Any, values: dict[str, Any]) -> Any:
+    def update_record(self, record: Any, values: dict[str, Any]) -> Any:
         return self.store.edits.update_rule(record, values)
 
     def remove(self, record: Any) -> None:

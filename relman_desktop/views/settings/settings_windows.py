@@ -134,10 +134,10 @@ class WindowsSection(RecordSection):
             "cis": list(record.cis),
         }
 
-    def create(self, values: dict[str, Any]) -> Any:
+    def create_record(self, values: dict[str, Any]) -> Any:
         return self.store.edits.add_window(self._fields(values))
 
-    def update(self, record: Any, values: dict[str, Any]) -> Any:
+    def update_record(self, record: Any, values: dict[str, Any]) -> Any:
         return self.store.edits.update_window(
             record.id, record.title, self._fields(values), self._snapshot(record)
         )

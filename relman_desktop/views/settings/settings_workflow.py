@@ -72,10 +72,10 @@ class StatesSection(RecordSection):
         super().__init__(store, parent)
         self.up_button = QPushButton("Move up")
         self.up_button.setObjectName("state_up")
-        self.up_button.clicked.connect(lambda: self.move(-1))
+        self.up_button.clicked.connect(lambda: self.move_state(-1))
         self.down_button = QPushButton("Move down")
         self.down_button.setObjectName("state_down")
-        self.down_button.clicked.connect(lambda: self.move(1))
+        self.down_button.clicked.connect(lambda: self.move_state(1))
         row = QHBoxLayout()
         row.addWidget(self.up_button)
         row.addWidget(self.down_button)
@@ -100,12 +100,12 @@ class StatesSection(RecordSection):
         for b in (self.up_button, self.down_button):
             b.setEnabled(record is not None)
 
-    def create(self, values: dict[str, Any]) -> Any:
+    def create_record(self, values: dict[str, Any]) -> Any:
         return self.store.edits.add_state(
             values.get("name") or "", values["category"], values.get("role") or None
         )
 
-    def update(self, record: Any, values: dict[str, Any]) -> Any:
+    def update_record(self, record: Any, values: dict[str, Any]) -> Any:
         return self.store.edits.update_state(
             record.name,
             record.category,
@@ -125,7 +125,7 @@ class StatesSection(RecordSection):
         ]
         self.store.edits.delete_state(record, gone)
 
-    def move(self, step: int) -> bool:
+    def move_state(self, step: int) -> bool:
         if self.current is None:
             return False
         names = [s.name for s in self.model.rows]
@@ -237,13 +237,13 @@ class TransitionsSection(RecordSection):
         else:
             super().show_refusal(exc)
 
-    def create(self, values: dict[str, Any]) -> Any:
+    def create_record(self, values: dict[str, Any]) -> Any:
         text = (
             f"add transition {values['from_state'] or ANY_OPEN} → {values['to_state'] or PREVIOUS}"
         )
         return self.store.edits.add_transition(text, values)
 
-    def update(self, record: Any, values: dict[str, Any]) -> Any:
+    def update_record(self, record: Any, values: dict[str, Any]) -> Any:
         old = {
             "from_state": record.from_state,
             "to_state": record.to_state,

@@ -101,7 +101,9 @@ class BodyDelegate(QStyledItemDelegate):
             combo.addItem("", None)
             for text, value in choices_of(E.Role):
                 combo.addItem(text, value)
-            combo.lineEdit().setPlaceholderText("none, or any role")
+            line = combo.lineEdit()
+            if line is not None:
+                line.setPlaceholderText("none, or any role")
             editor = combo
         elif column.kind in ("days", "percent"):
             spin = QSpinBox(parent)
@@ -364,11 +366,11 @@ class RowsBox(QWidget):
         self.layout_.addWidget(self.error)
         self.add_button.clicked.connect(self.add)
         self.remove_button.clicked.connect(self.remove)
-        self.up_button.clicked.connect(lambda: self.move(-1))
-        self.down_button.clicked.connect(lambda: self.move(1))
+        self.up_button.clicked.connect(lambda: self.move_row(-1))
+        self.down_button.clicked.connect(lambda: self.move_row(1))
         self.table.add_requested.connect(self.add)
         self.table.remove_requested.connect(self.remove)
-        self.table.move_requested.connect(self.move)
+        self.table.move_requested.connect(self.move_row)
         self.table.selectionModel().currentChanged.connect(lambda *_: self._enable())
         model.modelReset.connect(self._enable)
         model.rowsInserted.connect(self._enable)
@@ -407,7 +409,7 @@ class RowsBox(QWidget):
             self.table.setFocus()
         self._enable()
 
-    def move(self, delta: int) -> None:
+    def move_row(self, delta: int) -> None:
         self.table.finish_editing()
         i = self.current()
         column = self.table.currentIndex().column()
@@ -611,8 +613,8 @@ class TemplateBodyEditor(QWidget):
             self.rehearsal.setValue(
                 days if isinstance(days, int) and not isinstance(days, bool) else 0
             )
-        for box in (self.tasks, self.stages):
-            box.table.fit_columns()
+        for rows_box in (self.tasks, self.stages):
+            rows_box.table.fit_columns()
         if self.stages_model.rowCount():  # the approvers list shows the current stage's
             self.stages.table.setCurrentIndex(self.stages_model.index(0, 0))
         self._show_approvers()
