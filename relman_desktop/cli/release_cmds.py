@@ -252,6 +252,8 @@ def cmd_transition(args: argparse.Namespace, out: TextIO) -> int:
             for m in u.messages:
                 hint = " (soft: --reason overrides it)" if u.soft and args.reason is None else ""
                 err.write(f"  - {m}{hint}\n")
+            if u.binding:
+                err.write(f"  {u.title} cannot be overridden: {u.binding}\n")
         return EXIT_REFUSED
     if args.json:
         print_json({"key": args.key, "state": new_state, "allowed": True, "unmet": []}, out)

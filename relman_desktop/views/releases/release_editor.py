@@ -631,6 +631,8 @@ class GuardPanel(QFrame):
         row.setContentsMargins(0, 0, 0, 0)
         title = getattr(unmet, "title", None) or unmet.guard.replace("_", " ")
         kind = "may be overridden" if unmet.soft else "required"
+        if getattr(unmet, "binding", ""):  # a hard freeze: no override, whatever the workflow says
+            kind = f"required: {unmet.binding}"
         text = QLabel(
             f"<b>{_html(str(title)).capitalize()}</b> ({kind}): "
             + "; ".join(_html(m) for m in unmet.messages)
