@@ -22,7 +22,9 @@ def register(sub: Any) -> None:
     )
     p.set_defaults(handler=cmd_conflicts)
 
-    p = sub.add_parser("slots", help="the next deployment slots for a release that raise no conflict, and why")
+    p = sub.add_parser(
+        "slots", help="the next deployment slots for a release that raise no conflict, and why"
+    )
     p.add_argument("key", metavar="KEY", help="the release key, e.g. REL-2026-014")
     p.add_argument(
         "--count",

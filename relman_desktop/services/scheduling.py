@@ -117,6 +117,7 @@ def _ready(session: Session, release_id: int, tz: dt.tzinfo) -> tuple[dt.datetim
     if row is None:
         return None
     phase, end = row
+    assert end is not None  # the query asks for tasks with an end date
     moment = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
     return moment.astimezone(dt.UTC), f"{_PHASE_WORDS[E.Phase(phase)]} ends {end:%-d %b}"
 

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from relman_desktop.models.planfile import PLAN_SUFFIX, default_plan_path
 from relman_desktop.services import demo, releases, templates
 
+from ..conflicts.conflicts_page import ClickableLabel
 from ..releases.release_editor import ReleaseEditor
 from ..releases.releases_model import words
 from ..releases.releases_view import ReleasesView
@@ -307,8 +308,10 @@ class MainWindow(QMainWindow):
 
         self.plan_label = QLabel("No plan open")
         self.plan_label.setObjectName("plan_path_label")
-        self.conflicts_label = QLabel("Conflicts: not checked")
+        self.conflicts_label = ClickableLabel("Conflicts: not checked")
         self.conflicts_label.setObjectName("conflicts_label")
+        self.conflicts_label.setToolTip("Open the Conflicts page")
+        self.conflicts_label.clicked.connect(lambda: self.show_conflicts())
         self.statusBar().addPermanentWidget(self.conflicts_label)
         self.statusBar().addPermanentWidget(self.plan_label)
 
@@ -368,6 +371,15 @@ class MainWindow(QMainWindow):
                 self.central.setCurrentWidget(self.workspace)
                 return True
         return False
+
+    def show_conflicts(self, release: str | None = None) -> bool:
+        """The Conflicts page, filtered on ``release`` when given (the editor's badge)."""
+        if not self.show_page("conflicts"):
+            return False
+        page = self.page_widgets["conflicts"]
+        if release and hasattr(page, "filter_release"):
+            page.filter_release(release)
+        return True
 
     def current_page(self) -> str:
         item = self.navigator.currentItem()
