@@ -244,3 +244,45 @@ def test_screenshot_renders_the_page(cwin, qtbot):
     assert page.stack.currentWidget() is page.table
     assert page.model.rowCount() == 3
     assert page.suggestion.text().startswith("Suggested: move ")
+
+
+def test_badges_in_the_list_and_the_editor_lead_to_the_release_conflicts(cwin, qtbot):
+    from relman_desktop.views.releases.releases_model import COLUMN_INDEX
+
+    with qtbot.waitSignal(cwin.conflict_status.per_release, timeout=20_000):
+        cwin.conflict_status.count_here()
+    model = cwin.releases_view.model
+    row = model.row_of_key("REL-2026-002")
+    key_cell = model.index(row, COLUMN_INDEX["key"])
+    assert key_cell.data(Qt.ItemDataRole.DecorationRole) is not None
+    assert key_cell.data(Qt.ItemDataRole.ToolTipRole) == (
+        "REL-2026-002: 2 conflicts (1 error, 1 warning) (Conflicts page)"
+    )
+    title_cell = model.index(row, COLUMN_INDEX["title"])
+    assert title_cell.data(Qt.ItemDataRole.DecorationRole) is None
+
+    cwin.open_release("REL-2026-002")
+    badge = cwin.conflict_badge
+    assert badge.isVisible() and badge.text() == "⚠ 2 conflicts (1 error, 1 warning)"
+    page = cwin.page_widgets["conflicts"]
+    with qtbot.waitSignal(page.loaded, timeout=20_000):
+        qtbot.mouseClick(badge, Qt.MouseButton.LeftButton)
+    assert cwin.current_page() == "conflicts"
+    assert page.release_filter.text() == "REL-2026-002"
+    assert sorted(t[0] for t in table_text(page)) == [
+        "C3 Same CI at the same time",
+        "C7 Rollback does not fit",
+    ]
+
+
+def test_a_release_without_conflicts_shows_no_badge(cwin, qtbot):
+    releases.update_release(
+        cwin.store.ctx, "REL-2026-003", {"deploy_start": None, "deploy_end": None}
+    )
+    with qtbot.waitSignal(cwin.conflict_status.per_release, timeout=20_000):
+        cwin.conflict_status.count_here()
+    cwin.open_release("REL-2026-003")
+    assert not cwin.conflict_badge.isVisible()
+    model = cwin.releases_view.model
+    cell = model.index(model.row_of_key("REL-2026-003"), 0)
+    assert cell.data(Qt.ItemDataRole.DecorationRole) is None

@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 from relman_desktop.services import releases, scheduling
 from relman_desktop.services.conflicts import ERROR
 
+from ..releases.releases_model import conflict_words
 from ..shell.commands import Step, op
 from ..shell.store import Store
 from ..shell.worker import DebouncedTask, Task, Worker
@@ -185,6 +186,41 @@ class ClickableLabel(QLabel):
         if event.button() == Qt.MouseButton.LeftButton:
             self.clicked.emit()
         super().mouseReleaseEvent(event)
+
+
+class ConflictBadge(QPushButton):
+    """The release editor's "⚠ 3 conflicts (1 error, 2 warnings)" link to the Conflicts page
+    filtered on that release; hidden while the release has none."""
+
+    open_requested = Signal(str)  # the release key
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("conflict_badge")
+        self.setProperty("role", "link")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("Show this release's conflicts on the Conflicts page")
+        self.key: str | None = None
+        self.counts: dict[str, tuple[int, int]] = {}
+        self.clicked.connect(lambda: self.key and self.open_requested.emit(self.key))
+        self.hide()
+
+    def set_counts(self, counts: dict[str, tuple[int, int]]) -> None:
+        self.counts = counts
+        self._update()
+
+    def set_release(self, key: str | None) -> None:
+        self.key = key
+        self._update()
+
+    def _update(self) -> None:
+        errors, warnings = self.counts.get(self.key or "", (0, 0))
+        if not errors and not warnings:
+            self.hide()
+            return
+        self.setText(f"⚠ {conflict_words(errors, warnings)}")
+        self.setAccessibleName(f"{conflict_words(errors, warnings)}: show them")
+        self.show()
 
 
 class ConflictsPage(QWidget):
@@ -651,6 +687,7 @@ def prepare_screenshot(window: Any, key: str | None) -> None:
 
 __all__ = [
     "ClickableLabel",
+    "ConflictBadge",
     "ConflictsModel",
     "ConflictsPage",
     "page_factory",

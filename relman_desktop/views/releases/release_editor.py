@@ -772,6 +772,7 @@ class ReleaseEditor(QWidget):
         top.addWidget(self.back)
         top.addWidget(self.heading, 1)
         top.addWidget(self.status)
+        self.top = top  # the shell adds the conflict badge here
         self.lifecycle = LifecycleBar(store)
         # Closed or Cancelled (by role): the tabs are read-only until a transition reopens it.
         self.read_only_notice = QLabel()

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from relman_desktop.models.planfile import PLAN_SUFFIX, default_plan_path
 from relman_desktop.services import demo, releases, templates
 
-from ..conflicts.conflicts_page import ClickableLabel
+from ..conflicts.conflicts_page import ClickableLabel, ConflictBadge
 from ..releases.release_editor import ReleaseEditor
 from ..releases.releases_model import words
 from ..releases.releases_view import ReleasesView
@@ -318,6 +318,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self.file_transfers = install_file_transfers(self)  # File > Import/Export, conflict count
+        self._install_conflict_badges()
         self.toolchain_imports = install_toolchain_imports(
             self
         )  # File > Import: tests, git, CI, incidents
@@ -380,6 +381,24 @@ class MainWindow(QMainWindow):
         if release and hasattr(page, "filter_release"):
             page.filter_release(release)
         return True
+
+    def _install_conflict_badges(self) -> None:
+        """The conflict count per release badges the list's Key cells and the editor's header;
+        the editor's badge opens the Conflicts page on that release."""
+        self.conflict_badge = ConflictBadge()
+        self.editor.top.insertWidget(2, self.conflict_badge)
+        self.conflict_badge.open_requested.connect(lambda key: self.show_conflicts(key))
+        # the editor shows the current release (Store.selection), so the badge follows it
+        self.store.selection.changed.connect(lambda k: self.conflict_badge.set_release(k or None))
+
+        def counts(by_release: dict[str, tuple[int, int]]) -> None:
+            model = self.releases_view.model
+            model.conflicts = by_release
+            if model.rowCount():
+                model.dataChanged.emit(model.index(0, 0), model.index(model.rowCount() - 1, 0))
+            self.conflict_badge.set_counts(by_release)
+
+        self.conflict_status.per_release.connect(counts)
 
     def current_page(self) -> str:
         item = self.navigator.currentItem()
