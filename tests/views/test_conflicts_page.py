@@ -121,8 +121,9 @@ def test_the_page_lists_every_conflict_computed_in_the_background(cwin, qtbot):
     ]
     assert page.summary.text() == "2 errors, 1 warning"
     c1 = next(r for r in range(3) if page.model.index(r, 0).data().startswith("C1"))
-    assert page.model.index(c1, 5).data() == "Year-end freeze"
-    assert "inside the hard freeze" in page.model.index(c1, 6).data()
+    assert page.model.index(c1, 6).data() == "Year-end freeze"
+    assert "inside the hard freeze" in page.model.index(c1, 3).data()
+    assert cwin.conflicts_label.text() == "Conflicts: 2 errors, 1 warning"
 
 
 def test_filters_by_rule_severity_release_ci_and_text(cwin, qtbot):

@@ -52,7 +52,8 @@ from .conflict_rows import RULE_NAMES, ConflictRow, counts_by_release, plan_conf
 _Index = QModelIndex | QPersistentModelIndex
 ALL = ""
 
-COLUMNS = ("Rule", "Severity", "Release(s)", "CIs", "People", "Windows", "Conflict")
+COLUMNS = ("Rule", "Severity", "Release(s)", "Conflict", "CIs", "People", "Windows")
+MESSAGE = COLUMNS.index("Conflict")
 
 
 def _cell(row: ConflictRow, column: int) -> str:
@@ -63,12 +64,12 @@ def _cell(row: ConflictRow, column: int) -> str:
     if column == 2:
         return ", ".join(row.releases)
     if column == 3:
-        return ", ".join(row.cis)
+        return row.message
     if column == 4:
-        return ", ".join(row.people)
+        return ", ".join(row.cis)
     if column == 5:
-        return ", ".join(row.windows)
-    return row.message
+        return ", ".join(row.people)
+    return ", ".join(row.windows)
 
 
 def _sort_key(column: int) -> Any:
@@ -314,6 +315,7 @@ class ConflictsPage(QWidget):
                 "C5 Deploys before its prerequisite",
                 "Warning",
                 "REL-2026-0000, REL-2026-0000",
+                "x" * 60,  # the sentence: the rest of it is in the tooltip and below the table
                 "billing-db, billing-db",
                 "someone@example.com",
                 "Saturday maintenance",
@@ -458,6 +460,10 @@ class ConflictsPage(QWidget):
         self._update_summary()
         self._reselect(key)
         self._update_completions()
+        show_counts = getattr(self.window_, "set_conflict_counts", None)
+        if callable(show_counts):  # the status bar agrees with what the page shows
+            errors = sum(1 for r in rows if r.is_error)
+            show_counts(errors, len(rows) - errors)
         self.loaded.emit()
 
     def _failed(self, message: str) -> None:
@@ -553,6 +559,9 @@ class ConflictsPage(QWidget):
 
     def _selected(self) -> None:
         self._show_selection(self._current_row())
+        key = self.selected_key()
+        if key:  # the inspector (and the editor, when opened) show the conflict's release
+            self.store.selection.set(key)
 
     def _show_selection(self, row: ConflictRow | None) -> None:
         self.proposal = None
