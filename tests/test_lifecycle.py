@@ -491,12 +491,11 @@ def _approved_in_freeze(ctx, *, hard):
     )
 
 
-def test_a_soft_freeze_clash_may_be_overridden_with_a_reason(ctx, release):
+def test_a_soft_freeze_only_warns_and_does_not_stop_the_move(ctx, release):
     _approved_in_freeze(ctx, hard=False)
     check = can_transition(ctx, KEY, "Deploying")
-    assert [u.guard for u in check.unmet] == ["window_clear"]
-    assert check.overridable
-    assert transition(ctx, KEY, "Deploying", reason="CFO signed the exception") == "Deploying"
+    assert check.allowed and check.unmet == []
+    assert transition(ctx, KEY, "Deploying") == "Deploying"
 
 
 def test_a_hard_freeze_clash_cannot_be_overridden(ctx, release):
@@ -518,3 +517,19 @@ def test_a_hard_freeze_clash_cannot_be_overridden(ctx, release):
     )
     assert status_of(ctx, KEY) == "Approved"
     assert overrides(ctx, KEY) == []
+
+
+def test_the_cli_refuses_to_override_a_hard_freeze_in_one_line(ctx, release, plan_path):
+    import io
+
+    from relman_desktop.cli import main
+
+    _approved_in_freeze(ctx, hard=True)
+    out, err = io.StringIO(), io.StringIO()
+    args = ["--plan", str(plan_path), "transition", KEY, "Deploying", "--reason", "CFO says go"]
+    assert main(args, out=out, err=err) == 1
+    assert err.getvalue() == (
+        f"relman: {KEY} cannot move to Deploying, not even with --reason: the hard freeze "
+        "\u201cYear-end freeze\u201d refuses deployments inside it\n"
+    )
+    assert status_of(ctx, KEY) == "Approved"

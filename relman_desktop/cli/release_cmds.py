@@ -247,6 +247,13 @@ def cmd_transition(args: argparse.Namespace, out: TextIO) -> int:
                 },
                 out,
             )
+        binding = [u.binding for u in refused.unmet if getattr(u, "binding", "")]
+        if args.reason is not None and binding:  # an override asked for that cannot be given
+            err.write(
+                f"relman: {args.key} cannot move to {args.state}, not even with --reason: "
+                f"{'; '.join(binding)}\n"
+            )
+            return EXIT_REFUSED
         err.write(f"relman: {args.key} cannot move to {args.state}:\n")
         for u in refused.unmet:
             for m in u.messages:

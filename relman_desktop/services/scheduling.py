@@ -102,7 +102,8 @@ _CANDIDATES = 24  # free slots looked at past the ones that raise a conflict
 
 def _ready(session: Session, release_id: int, tz: dt.tzinfo) -> tuple[dt.datetime, str] | None:
     """When the release's build and test are over: the start of the day after its last build or
-    test task ends (in the plan's zone), and the words for it ("testing ends 12 Dec")."""
+    test task ends (in the plan's zone), and the words for it ("testing end{s} 12 Dec", to be
+    formatted with ``s="s"`` or ``s="ed"``)."""
     row = session.execute(
         select(Task.phase, Task.end)
         .where(
@@ -119,7 +120,7 @@ def _ready(session: Session, release_id: int, tz: dt.tzinfo) -> tuple[dt.datetim
     phase, end = row
     assert end is not None  # the query asks for tasks with an end date
     moment = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
-    return moment.astimezone(dt.UTC), f"{_PHASE_WORDS[E.Phase(phase)]} ends {end:%-d %b}"
+    return moment.astimezone(dt.UTC), f"{_PHASE_WORDS[E.Phase(phase)]} end{{s}} {end:%-d %b}"
 
 
 def conflicts_if_moved(
@@ -197,9 +198,9 @@ def _propose(
     ready = _ready(session, rel.id, index.display_tz)
     begin = start
     if ready is not None and ready[0] > start:
-        begin, after = ready[0], f"after {ready[1]}"
+        begin, after = ready[0], f"after {ready[1].format(s='s')}"
     elif ready is not None:
-        after = f"after {ready[1]}"
+        after += f" ({ready[1].format(s='ed')})"
     remaining = (until - begin).total_seconds() / 86400
     if remaining <= 0:
         return []
