@@ -87,12 +87,14 @@ class ConflictsModel(QAbstractTableModel):
         super().__init__(parent)
         self.rows: list[ConflictRow] = []
         self.shown: list[ConflictRow] = []
+        self.known_keys: set[str] = set()
         self.filters: dict[str, str] = {}
         self._sort: tuple[int, Qt.SortOrder] | None = None
         self.error_brush = QBrush(QColor("#b3261e"))
 
     def set_rows(self, rows: list[ConflictRow]) -> None:
         self.rows = rows
+        self.known_keys = {k for r in rows for k in r.releases}
         self._refilter()
 
     def set_filters(self, **filters: str) -> None:
@@ -104,13 +106,18 @@ class ConflictsModel(QAbstractTableModel):
         rule, severity = f.get("rule"), f.get("severity")
         release, ci, person = f.get("release"), f.get("ci"), f.get("person")
         words = (f.get("text") or "").split()
+        # a whole key the plan knows matches only itself (REL-1 is not REL-10); a part matches
+        # every key containing it, so the list narrows while the key is typed
+        exact = bool(release) and any(release == k.lower() for k in self.known_keys)
 
         def ok(r: ConflictRow) -> bool:
             if rule and r.rule.lower() != rule:
                 return False
             if severity and r.severity != severity:
                 return False
-            if release and not any(release == k.lower() for k in r.releases):
+            if release and not any(
+                (release == k.lower()) if exact else (release in k.lower()) for k in r.releases
+            ):
                 return False
             if ci and not any(ci in c.lower() for c in r.cis):
                 return False
@@ -245,6 +252,7 @@ class ConflictsPage(QWidget):
         self._stale = True
         self.loading = False
         self.proposal: tuple[str, Any] | None = None  # (key, scheduling.Proposal)
+        self.source: Any = None  # the status bar's ConflictStatus, once ``use_source`` is called
 
         heading = QLabel("Conflicts")
         heading.setProperty("role", "heading")
@@ -418,6 +426,12 @@ class ConflictsPage(QWidget):
         if self._stale:
             self.reload()
 
+    def use_source(self, status: Any) -> None:
+        """Take the rows from the status bar's conflict check (``ConflictStatus.rows_ready``)
+        instead of running a second check of the whole plan beside it."""
+        self.source = status
+        status.rows_ready.connect(self._loaded)
+
     def reload(self) -> None:
         if not self.store.has_plan:
             return
@@ -426,7 +440,10 @@ class ConflictsPage(QWidget):
         if not self.model.rows:
             self.stack.setCurrentWidget(self.placeholder)
         self.summary.setText("Checking…")
-        self.task.trigger()
+        if self.source is not None:
+            self.source.task.trigger()
+        else:
+            self.task.trigger()
 
     def _job(self) -> Any:
         if not self.store.has_plan:
@@ -647,8 +664,12 @@ class ConflictsPage(QWidget):
         view = getattr(window, "calendar_view", None)
         if view is None:
             return False
-        view.reload(force=True) if hasattr(view, "reload") else None
-        return bool(view.select_key(key))
+        if not view.select_key(key):
+            return False
+        tree = getattr(view, "tree", None)
+        if tree is not None:  # the row in the middle of the chart, not half under its edge
+            tree.scrollTo(tree.currentIndex(), QAbstractItemView.ScrollHint.PositionAtCenter)
+        return True
 
     def move_to_suggestion(self) -> bool:
         """Move the release to the proposed slot: one undoable step through the store."""

@@ -681,6 +681,7 @@ class ConflictStatus(QObject):
 
     counted = Signal(int, int)  # errors, warnings
     per_release = Signal(object)  # {release key: (errors, warnings)}, for the conflict badges
+    rows_ready = Signal(object)  # the conflicts as ConflictRow values, for the Conflicts page
 
     def __init__(self, window: Any, worker: Worker | None = None, *, delay_ms: int = 500) -> None:
         super().__init__(window)
@@ -707,15 +708,19 @@ class ConflictStatus(QObject):
         if s.has_plan:
             self.task.trigger()
 
-    def _job(self) -> Callable[[Task], tuple[int, int, dict[str, tuple[int, int]]]] | None:
+    def _job(
+        self,
+    ) -> Callable[[Task], tuple[int, int, dict[str, tuple[int, int]], list[Any]]] | None:
         if not self.store.has_plan:
             return None
         ctx = self.store.ctx
 
-        def count(task: Task) -> tuple[int, int, dict[str, tuple[int, int]]]:
-            from relman_desktop.services.conflicts import ERROR, WARNING, all_conflicts
+        def count(task: Task) -> tuple[int, int, dict[str, tuple[int, int]], list[Any]]:
+            from relman_desktop.services.conflicts import ERROR, WARNING
 
-            found = all_conflicts(ctx, suggest=False)
+            from ..conflicts.conflict_rows import plan_conflicts, to_rows
+
+            found = plan_conflicts(ctx)
             task.check()
             by_release: dict[str, list[int]] = {}
             for c in found:
@@ -726,6 +731,7 @@ class ConflictStatus(QObject):
                 sum(c.severity == ERROR for c in found),
                 sum(c.severity == WARNING for c in found),
                 {k: (v[0], v[1]) for k, v in by_release.items()},
+                to_rows(found, task.check),
             )
 
         return count
@@ -745,6 +751,8 @@ class ConflictStatus(QObject):
         self.window.set_conflict_counts(errors, warnings)
         self.counted.emit(errors, warnings)
         self.per_release.emit(counts[2] if len(counts) > 2 else {})
+        if len(counts) > 3:
+            self.rows_ready.emit(counts[3])
 
     def _closed(self) -> None:
         self.task.stop()

@@ -399,6 +399,10 @@ class MainWindow(QMainWindow):
             self.conflict_badge.set_counts(by_release)
 
         self.conflict_status.per_release.connect(counts)
+        # one background check of the whole plan feeds the status bar, the badges and the page
+        page = self.page_widgets.get("conflicts")
+        if page is not None and hasattr(page, "use_source"):
+            page.use_source(self.conflict_status)
 
     def current_page(self) -> str:
         item = self.navigator.currentItem()
