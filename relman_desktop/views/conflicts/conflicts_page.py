@@ -709,7 +709,8 @@ def prepare_screenshot(window: Any, key: str | None) -> None:
     page: ConflictsPage | None = getattr(window, "conflicts_page", None)
     if page is None:
         return
-    page.load_here()
+    if not page.model.rows:  # (the status bar's check has usually filled it already)
+        page.load_here()
     if page.model.shown:
         page.table.selectRow(0)
         page.suggest_here()
