@@ -82,7 +82,9 @@ def render(
         window.show()
         # the status bar's conflict count, the list's and the editor's conflict badges and the
         # Conflicts page, as a user sees them once the background check has answered
-        window.conflict_status.count_here()
+        status = getattr(window, "conflict_status", None)  # set by exports_menu.install
+        if status is not None:
+            status.count_here()
         SCREENSHOT_VIEWS[view](window, key)
         window.resize(*size)
         for _ in range(3):
