@@ -40,11 +40,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from relman_desktop.services import releases, scheduling
+from relman_desktop.services import scheduling
 from relman_desktop.services.conflicts import ERROR
 
 from ..releases.releases_model import conflict_words
-from ..shell.commands import Step, op
+from ..shell.commands import Refused
 from ..shell.store import Store
 from ..shell.worker import DebouncedTask, Task, Worker
 from .conflict_rows import RULE_NAMES, ConflictRow, counts_by_release, plan_conflicts, to_rows
@@ -681,11 +681,11 @@ class ConflictsPage(QWidget):
             return False
         old = {"deploy_start": rel.deploy_start, "deploy_end": rel.deploy_end}
         when = proposal.when
-        step = Step(
-            op(scheduling.move_release, key, proposal.start, proposal.end),
-            op(releases.update_release, key, old),
-        )
-        if self.store._edit(f"move the deployment of {key} to {when}", step) is Store.FAILED:
+        text = f"move the deployment of {key} to {when}"
+        try:
+            self.store.edits.move_to_slot(key, text, proposal.start, proposal.end, old)
+        except Refused as exc:
+            self.store.error.emit(str(exc))
             return False
         self.store.message.emit(f"Moved the deployment of {key} to {when} (Ctrl+Z to undo)")
         self.proposal = None
