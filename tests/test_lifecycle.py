@@ -459,3 +459,77 @@ def test_restore_status_undoes_a_move_without_guards(ctx, release):
     assert restore_status(ctx, KEY, "On Hold", previous_status="Planning") == "On Hold"
     assert transition(ctx, KEY, "back") == "Planning"
     assert [a for a, _, _ in audit(ctx)].count("restore_status") == 2
+
+
+# --- a hard freeze cannot be overridden (issue 16) ------------------------------------------------
+
+
+def _approved_in_freeze(ctx, *, hard):
+    """KEY is Approved with its changes and approvals in order, deploying inside a freeze."""
+    from helpers_builders import make_window, set_change_approval
+
+    set_release(
+        ctx,
+        KEY,
+        status="Approved",
+        deploy_start=dt.datetime(2026, 12, 22, 20, tzinfo=UTC),
+        deploy_end=dt.datetime(2026, 12, 22, 22, tzinfo=UTC),
+    )
+    make_change(ctx, "CHG-1001", KEY)
+    set_change_approval(ctx, "CHG-1001", "approved")
+    make_person(ctx, "ann@example.com", "Ann")
+    make_stage(
+        ctx, KEY, "CAB", "all", ["ann@example.com"], decisions={"ann@example.com": "approved"}
+    )
+    make_window(
+        ctx,
+        "Year-end freeze",
+        "freeze",
+        dt.datetime(2026, 12, 19, tzinfo=UTC),
+        dt.datetime(2027, 1, 4, tzinfo=UTC),
+        hard=hard,
+    )
+
+
+def test_a_soft_freeze_only_warns_and_does_not_stop_the_move(ctx, release):
+    _approved_in_freeze(ctx, hard=False)
+    check = can_transition(ctx, KEY, "Deploying")
+    assert check.allowed and check.unmet == []
+    assert transition(ctx, KEY, "Deploying") == "Deploying"
+
+
+def test_a_hard_freeze_clash_cannot_be_overridden(ctx, release):
+    _approved_in_freeze(ctx, hard=True)
+    check = can_transition(ctx, KEY, "Deploying")
+    [unmet] = check.unmet
+    assert unmet.guard == "window_clear" and not unmet.soft
+    assert (
+        unmet.binding == "the hard freeze \u201cYear-end freeze\u201d refuses deployments inside it"
+    )
+    assert not check.overridable
+    with pytest.raises(GuardRefused) as info:
+        transition(ctx, KEY, "Deploying", reason="CFO signed the exception")
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.endswith(
+        "[deployment window clear, cannot be overridden: the hard freeze \u201cYear-end freeze\u201d "
+        "refuses deployments inside it]"
+    )
+    assert status_of(ctx, KEY) == "Approved"
+    assert overrides(ctx, KEY) == []
+
+
+def test_the_cli_refuses_to_override_a_hard_freeze_in_one_line(ctx, release, plan_path):
+    import io
+
+    from relman_desktop.cli import main
+
+    _approved_in_freeze(ctx, hard=True)
+    out, err = io.StringIO(), io.StringIO()
+    args = ["--plan", str(plan_path), "transition", KEY, "Deploying", "--reason", "CFO says go"]
+    assert main(args, out=out, err=err) == 1
+    assert err.getvalue() == (
+        f"relman: {KEY} cannot move to Deploying, not even with --reason: the hard freeze "
+        "\u201cYear-end freeze\u201d refuses deployments inside it\n"
+    )
+    assert status_of(ctx, KEY) == "Approved"

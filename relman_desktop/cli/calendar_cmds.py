@@ -22,7 +22,9 @@ def register(sub: Any) -> None:
     )
     p.set_defaults(handler=cmd_conflicts)
 
-    p = sub.add_parser("slots", help="the next free deployment slots for a release")
+    p = sub.add_parser(
+        "slots", help="the next deployment slots for a release that raise no conflict, and why"
+    )
     p.add_argument("key", metavar="KEY", help="the release key, e.g. REL-2026-014")
     p.add_argument(
         "--count",
@@ -113,6 +115,7 @@ def cmd_slots(args: argparse.Namespace, out: TextIO) -> int:
                 fmt_span(s.start, s.end, zone(tzname)),
                 tzname,
                 s.window_title or "working-day evening",
+                s.reason,
             ]
         )
     _table(rows, out)

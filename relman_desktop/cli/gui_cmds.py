@@ -23,6 +23,7 @@ VIEW_KINDS = [
     "approvals",
     "settings",
     "calendar",
+    "conflicts",
     "dependencies",
     "changes",
     "cis",

@@ -247,11 +247,20 @@ def cmd_transition(args: argparse.Namespace, out: TextIO) -> int:
                 },
                 out,
             )
+        binding = [u.binding for u in refused.unmet if getattr(u, "binding", "")]
+        if args.reason is not None and binding:  # an override asked for that cannot be given
+            err.write(
+                f"relman: {args.key} cannot move to {args.state}, not even with --reason: "
+                f"{'; '.join(binding)}\n"
+            )
+            return EXIT_REFUSED
         err.write(f"relman: {args.key} cannot move to {args.state}:\n")
         for u in refused.unmet:
             for m in u.messages:
                 hint = " (soft: --reason overrides it)" if u.soft and args.reason is None else ""
                 err.write(f"  - {m}{hint}\n")
+            if u.binding:
+                err.write(f"  {u.title} cannot be overridden: {u.binding}\n")
         return EXIT_REFUSED
     if args.json:
         print_json({"key": args.key, "state": new_state, "allowed": True, "unmet": []}, out)

@@ -175,6 +175,27 @@ def window_clear(session: Session, release: Release, param: Any, today: dt.date)
     return list(conflicts.window_clear_problems(session, release, today))
 
 
+def hard_freezes(session: Session, release: Release) -> list[str]:
+    """The hard freezes in scope that the release's deployment window overlaps, by title.
+
+    A hard freeze refuses deployments inside it: a ``window_clear`` guard that fails on one
+    cannot be overridden, whatever the workflow says about the guard."""
+    if release.deploy_start is None or release.deploy_end is None:
+        return []
+    from .plan_index import load_index
+
+    session.flush()
+    index = load_index(session, around=release)
+    rel = index.by_key.get(release.key)
+    if rel is None or rel.start is None or rel.end is None:
+        return []
+    return [
+        win.title
+        for win in index.windows_of(E.WindowKind.FREEZE)
+        if win.hard and win.applies_to(rel) and win.between(rel.start, rel.end)
+    ]
+
+
 def dependencies_met(session: Session, release: Release, param: Any, today: dt.date) -> list[str]:
     rows = session.execute(
         select(ReleaseDependency.kind, Release)
@@ -248,6 +269,9 @@ class GuardResult:
     param: str | None
     messages: list[str] = field(default_factory=list)
     jump_to: str = "Overview"
+    # Why this unmet guard cannot be overridden even where the workflow calls it soft
+    # (a hard freeze); "" when the workflow's word stands.
+    binding: str = ""
 
     @property
     def met(self) -> bool:
@@ -260,4 +284,11 @@ def check_guard(
     guard = GUARDS.get(name)
     if guard is None:
         return GuardResult(name, param, [f"unknown guard {name!r} in the workflow"], "Overview")
-    return GuardResult(name, param, guard.check(session, release, param, today), guard.jump_to)
+    messages = guard.check(session, release, param, today)
+    binding = ""
+    if messages and name == "window_clear":
+        frozen = hard_freezes(session, release)
+        if frozen:
+            titles = ", ".join(f"\u201c{t}\u201d" for t in frozen)
+            binding = f"the hard freeze {titles} refuses deployments inside it"
+    return GuardResult(name, param, messages, guard.jump_to, binding)

@@ -40,6 +40,7 @@ class UnmetGuard:
     soft: bool
     messages: list[str]
     jump_to: str
+    binding: str = ""  # why it cannot be overridden although the workflow calls it soft
 
     @property
     def title(self) -> str:
@@ -126,9 +127,10 @@ def _unmet(s: Session, release: Release, t: WorkflowTransition, today: Any) -> l
                 UnmetGuard(
                     name,
                     param,
-                    bool(spec.get("soft", False)),
+                    bool(spec.get("soft", False)) and not result.binding,
                     list(result.messages),
                     result.jump_to,
+                    result.binding,
                 )
             )
     return unmet
@@ -138,6 +140,8 @@ def _refusal(key: str, src: str, dst: str, unmet: list[UnmetGuard]) -> str:
     parts = []
     for u in unmet:
         how = "may be overridden with a reason" if u.soft else "cannot be overridden"
+        if u.binding:
+            how += f": {u.binding}"
         parts.append(f"{'; '.join(u.messages)} [{u.title}, {how}]")
     text = f"{key} cannot move from {src} to {dst}: " + "; ".join(parts)
     if all(u.soft for u in unmet):

@@ -16,6 +16,17 @@ Where slots are looked for:
 - No CI needs one: working days (Monday–Friday) at 20:00 local time, one per evening, where
   "local" is the plan's display zone (PlanMeta ``timezone``, else the zone most calendar
   windows use, else UTC).
+
+What the assistant proposes (``free_slots``, ``suggest_slot``) is stricter than a free slot:
+
+- never before the release is ready: not before the day after its last build or test task
+  ends (tasks not cancelled, with an end date);
+- never a slot that raises a conflict for the release: each candidate is checked with the
+  per-release conflict rules (C1 hard *and* soft freezes, C2, C3, C5, C6 business events, C7
+  the rollback fitting before the maintenance window closes). C4 is about people's task dates,
+  which moving the deployment does not change, so it is not asked;
+- each proposal says why it was chosen ("first free Saturday night maintenance slot after
+  testing ends 12 Dec; 120-minute rollback fits before the window closes at 04:00").
 """
 
 from __future__ import annotations
@@ -24,21 +35,28 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from relman_desktop.models.entities import Release
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from relman_desktop.models import enums as E
+from relman_desktop.models.entities import Release, Task
+
+from . import conflicts as CF
 from . import plan_index as C
 from . import rules
-from .base import Ctx, ValidationError, release_by_key
+from .base import Ctx, NotFound, ValidationError, release_by_key
 from .slots import DEFAULT_DURATION, Slot, find_slots
 
 __all__ = [
     "DEFAULT_DURATION",
     "DeploymentWindow",
+    "Proposal",
     "Slot",
     "deployment_windows",
     "find_slots",
     "free_slots",
     "move_release",
+    "suggest_slot",
 ]
 
 
@@ -57,11 +75,162 @@ class DeploymentWindow:
     rollback_minutes: int | None
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """A slot the assistant proposes, with the sentence saying why it was chosen."""
+
+    start: dt.datetime
+    end: dt.datetime
+    window_title: str | None = None
+    reason: str = ""
+    when: str = ""  # the slot in words, in its window's zone (else the plan's)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "window": self.window_title,
+            "reason": self.reason,
+        }
+
+
+# Rules a move of the deployment window can raise; C4 (people's task dates) it cannot.
+MOVE_RULES = frozenset({"C1", "C2", "C3", "C5", "C6", "C7"})
+_PHASE_WORDS = {E.Phase.BUILD: "the build", E.Phase.TEST: "testing"}
+_CANDIDATES = 24  # free slots looked at past the ones that raise a conflict
+
+
+def _ready(session: Session, release_id: int, tz: dt.tzinfo) -> tuple[dt.datetime, str] | None:
+    """When the release's build and test are over: the start of the day after its last build or
+    test task ends (in the plan's zone), and the words for it ("testing end{s} 12 Dec", to be
+    formatted with ``s="s"`` or ``s="ed"``)."""
+    row = session.execute(
+        select(Task.phase, Task.end)
+        .where(
+            Task.release_id == release_id,
+            Task.phase.in_([E.Phase.BUILD, E.Phase.TEST]),
+            Task.status != E.TaskStatus.CANCELLED,
+            Task.end.is_not(None),
+        )
+        .order_by(Task.end.desc(), Task.phase.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    phase, end = row
+    assert end is not None  # the query asks for tasks with an end date
+    moment = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+    return moment.astimezone(dt.UTC), f"{_PHASE_WORDS[E.Phase(phase)]} end{{s}} {end:%-d %b}"
+
+
+def conflicts_if_moved(
+    index: C.PlanIndex, rel: C.RelInfo, start: dt.datetime, end: dt.datetime
+) -> list[CF.Conflict]:
+    """The conflicts ``rel`` would have deploying ``[start, end)``, from the per-release
+    conflict check on the loaded index (nothing is written). The one place that asks the rules
+    about a hypothetical window: an incremental tally can answer here instead."""
+    saved = (rel.start, rel.end, rel.scheduled, rel.active)
+    rel.start, rel.end = start, end
+    rel.scheduled = True
+    rel.active = not rel.terminal
+    try:
+        found = CF._detect(index, {rel.id})  # noqa: SLF001 - the per-release check
+    finally:
+        rel.start, rel.end, rel.scheduled, rel.active = saved
+    return [c for c in found if c.rule in MOVE_RULES]
+
+
+def _hours(minutes: int) -> str:
+    if minutes % 60 == 0:
+        return f"{minutes // 60} h"
+    return f"{minutes} minutes" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
+def _zone_of(index: C.PlanIndex, slot: Slot) -> dt.tzinfo:
+    return next((w.tz for w in index.windows if w.title == slot.window_title), index.display_tz)
+
+
+def _why(
+    index: C.PlanIndex,
+    rel: C.RelInfo,
+    slot: Slot,
+    *,
+    first: bool,
+    after: str,
+    skipped: dict[str, int],
+) -> str:
+    tz = _zone_of(index, slot)
+    day = slot.start.astimezone(tz)
+    where = (
+        f"in \u201c{slot.window_title}\u201d" if slot.window_title else "on a working-day evening"
+    )
+    text = f"{'first' if first else 'next'} free slot {where} on {day:%a %-d %b}, {after}"
+    if rel.rollback_minutes:
+        rollback = f"rollback {_hours(rel.rollback_minutes)} fits"
+        closes = [
+            e
+            for w in index.windows
+            if w.title == slot.window_title
+            for _s, e in w.holding(slot.start, slot.end)
+        ]
+        if closes:
+            rollback += f" before the window closes at {min(closes).astimezone(tz):%H:%M}"
+        text += f"; {rollback}"
+    if skipped:
+        rules_text = ", ".join(f"{n} with {rule}" for rule, n in sorted(skipped.items()))
+        text += f" (earlier free slots would raise a conflict: {rules_text})"
+    return text
+
+
+def _propose(
+    session: Session,
+    index: C.PlanIndex,
+    rel: C.RelInfo,
+    *,
+    count: int,
+    days: int,
+    start: dt.datetime | None,
+    now: dt.datetime,
+) -> list[Proposal]:
+    after = "from today" if start is None else f"from {start.astimezone(index.display_tz):%-d %b}"
+    start = start or now
+    until = start + dt.timedelta(days=days)
+    ready = _ready(session, rel.id, index.display_tz)
+    begin = start
+    if ready is not None and ready[0] > start:
+        begin, after = ready[0], f"after {ready[1].format(s='s')}"
+    elif ready is not None:
+        after += f" ({ready[1].format(s='ed')})"
+    remaining = (until - begin).total_seconds() / 86400
+    if remaining <= 0:
+        return []
+    candidates = find_slots(
+        index, rel, count=count + _CANDIDATES, days=max(1, int(-(-remaining // 1))), start=begin
+    )
+    proposals: list[Proposal] = []
+    skipped: dict[str, int] = {}
+    for slot in candidates:
+        if slot.end > until:
+            break
+        raised = conflicts_if_moved(index, rel, slot.start, slot.end)
+        if raised:
+            for rule in {c.rule for c in raised}:
+                skipped[rule] = skipped.get(rule, 0) + 1
+            continue
+        reason = _why(index, rel, slot, first=not proposals, after=after, skipped=skipped)
+        when = CF.fmt_span(slot.start, slot.end, _zone_of(index, slot))
+        proposals.append(Proposal(slot.start, slot.end, slot.window_title, reason, when))
+        skipped = {}
+        if len(proposals) >= count:
+            break
+    return proposals
+
+
 def free_slots(
     ctx: Ctx, key: str, count: int = 3, days: int = 30, start: dt.datetime | None = None
-) -> list[Slot]:
-    """The next ``count`` free deployment slots for release ``key`` within ``days`` from
-    ``start`` (default: now)."""
+) -> list[Proposal]:
+    """The next ``count`` slots for release ``key`` within ``days`` from ``start`` (default:
+    now) that raise no conflict and come after its build and test, each with its reason."""
     if count < 1:
         raise ValidationError("ask for at least one slot", field="count")
     if days < 1:
@@ -70,11 +239,42 @@ def free_slots(
         raise ValidationError("the search start needs a time zone", field="start")
     with ctx.read() as s:
         row = release_by_key(s, key)  # raises NotFound naming the key
-        start = start or ctx.now()
+        now = ctx.now()
+        begin = start or now
         # only what can block this release in the searched days (plan_index.Focus)
-        index = C.load_index(s, row.id, spans=[(start, start + dt.timedelta(days=days))])
+        index = C.load_index(s, row.id, spans=[(begin, begin + dt.timedelta(days=days))])
         rel = index.by_key[key]
-        return find_slots(index, rel, count=count, days=days, start=start)
+        return _propose(s, index, rel, count=count, days=days, start=start, now=now)
+
+
+def _subject(index: C.PlanIndex, rule: str, keys: list[str]) -> str | None:
+    """The release a conflict's fix moves: the later of two clashing deployments (C3), the
+    dependent that deploys too early (C5), the release itself otherwise; None for C4."""
+    if rule not in MOVE_RULES or not keys:
+        return None
+    if rule == "C3" and len(keys) == 2:
+        a, b = (index.by_key[k] for k in keys)
+        return max((a, b), key=lambda r: (r.start is not None, r.start, r.key)).key
+    return keys[0]
+
+
+def suggest_slot(
+    ctx: Ctx, rule: str, keys: list[str], *, days: int = 60, start: dt.datetime | None = None
+) -> tuple[str, Proposal | None] | None:
+    """For one conflict (its rule and releases): the release to move and the first slot that
+    raises no conflict for it (None: none within ``days``); None when moving the deployment
+    cannot fix this rule (C4: people's overlapping tasks)."""
+    with ctx.read() as s:
+        index = C.load_index(s)
+        missing = [k for k in keys if k not in index.by_key]
+        if missing:
+            raise NotFound(f"no release {missing[0]!r} in this plan")
+        key = _subject(index, rule, keys)
+        if key is None:
+            return None
+        rel = index.by_key[key]
+        found = _propose(s, index, rel, count=1, days=days, start=start, now=ctx.now())
+        return key, (found[0] if found else None)
 
 
 def move_release(ctx: Ctx, key: str, start: dt.datetime, end: dt.datetime) -> DeploymentWindow:
@@ -121,7 +321,6 @@ def _deployment_window(rel: Release) -> DeploymentWindow:
 
 def deployment_windows(ctx: Ctx) -> list[DeploymentWindow]:
     """Every release that has a deployment window, by start."""
-    from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
     with ctx.read() as s:

@@ -57,6 +57,7 @@ def test_navigator_switches_to_every_view(window):
     assert names == [
         "Releases",
         "Calendar",
+        "Conflicts",
         "Dependencies",
         "Changes",
         "CIs",
@@ -180,6 +181,7 @@ def test_the_composition_root_lists_every_navigator_page_and_its_screenshot():
     assert [p.name for p in PAGES] == [
         "releases",
         "calendar",
+        "conflicts",
         "dependencies",
         "changes",
         "cis",

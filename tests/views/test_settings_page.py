@@ -334,3 +334,40 @@ def test_screenshots_of_the_new_views_render(releases_ctx, tmp_path, qapp, view)
     out = render(releases_ctx, view, tmp_path / f"{view}.png", size=(1366, 768), theme="dark")
     image = QImage(str(out))
     assert (image.width(), image.height()) == (1366, 768)
+
+
+def test_only_a_freeze_says_it_refuses_deployments(page, qtbot, store):
+    """Issue 16: "refuse deployments inside it" showed on maintenance windows too, and a hard
+    freeze's guard then offered an override."""
+    section = open_section(page, "Calendar windows")
+    form = section.form
+    hard = form.editors["hard"]
+    choose(form.editors["kind"], "maintenance")
+    assert hard.text() == "only freezes are hard or soft" and not hard.isEnabled()
+    choose(form.editors["kind"], "freeze")
+    assert hard.text() == "refuse deployments inside it (a hard freeze cannot be overridden)"
+    assert hard.isEnabled()
+    windows.create_window(
+        store.ctx,
+        title="Saturday maintenance",
+        kind="maintenance",
+        start=dt.datetime(2026, 12, 5, 22, tzinfo=dt.UTC),
+        end=dt.datetime(2026, 12, 6, 4, tzinfo=dt.UTC),
+    )
+    windows.create_window(
+        store.ctx,
+        title="Year-end freeze",
+        kind="freeze",
+        start=dt.datetime(2026, 12, 19, tzinfo=dt.UTC),
+        end=dt.datetime(2027, 1, 4, tzinfo=dt.UTC),
+    )
+    store.calendar_changed.emit()
+    section.reload()
+    rows = {
+        section.model.data(section.model.index(r, 0)): section.model.data(section.model.index(r, 2))
+        for r in range(section.model.rowCount())
+    }
+    assert rows == {"Saturday maintenance": "—", "Year-end freeze": "hard"}
+    [maintenance] = [w for w in windows.list_windows(store.ctx) if w.kind == "maintenance"]
+    select(section, maintenance.id)
+    assert hard.text() == "only freezes are hard or soft" and not hard.isEnabled()

@@ -632,6 +632,8 @@ class GuardPanel(QFrame):
         row.setContentsMargins(0, 0, 0, 0)
         title = getattr(unmet, "title", None) or unmet.guard.replace("_", " ")
         kind = "may be overridden" if unmet.soft else "required"
+        if getattr(unmet, "binding", ""):  # a hard freeze: no override, whatever the workflow says
+            kind = f"required: {unmet.binding}"
         text = QLabel(
             f"<b>{_html(str(title)).capitalize()}</b> ({kind}): "
             + "; ".join(_html(m) for m in unmet.messages)
@@ -771,6 +773,7 @@ class ReleaseEditor(QWidget):
         top.addWidget(self.back)
         top.addWidget(self.heading, 1)
         top.addWidget(self.status)
+        self.top = top  # the shell adds the conflict badge here
         self.lifecycle = LifecycleBar(store)
         # Closed or Cancelled (by role): the tabs are read-only until a transition reopens it.
         self.read_only_notice = QLabel()

@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QIcon
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # the release key of a row
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2  # the whole ReleaseRow
@@ -109,6 +109,23 @@ def _sort_key(name: str) -> Any:
     return text(name)
 
 
+def conflict_words(errors: int, warnings: int) -> str:
+    """``1 conflict (an error)``, ``3 conflicts (1 error, 2 warnings)``."""
+    n = errors + warnings
+    parts = []
+    if errors:
+        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    return f"{n} conflict{'s' if n != 1 else ''} ({', '.join(parts)})"
+
+
+def conflict_icon() -> QIcon:
+    from PySide6.QtWidgets import QApplication, QStyle
+
+    return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+
+
 class ReleasesModel(QAbstractTableModel):
     """Releases by row; ``rows`` is the cache (plain ReleaseRow values, never ORM objects)."""
 
@@ -117,6 +134,8 @@ class ReleasesModel(QAbstractTableModel):
         self.rows: list[Any] = []
         self.search: list[str] = []
         self._sorted: tuple[int, Qt.SortOrder] | None = None
+        # {key: (errors, warnings)} from the conflict count: the Key cell's warning badge
+        self.conflicts: dict[str, tuple[int, int]] = {}
 
     # --- filling the cache ------------------------------------------------------------------
 
@@ -175,6 +194,11 @@ class ReleasesModel(QAbstractTableModel):
             return None
         r = self.rows[index.row()]
         name = COLUMNS[index.column()].name
+        if name == "key" and r.key in self.conflicts:
+            if role == Qt.ItemDataRole.DecorationRole:
+                return conflict_icon()
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return f"{r.key}: {conflict_words(*self.conflicts[r.key])} (Conflicts page)"
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return self._display(r, name)
         if role == KEY_ROLE:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -220,6 +221,10 @@ class ReleasesView(QWidget):
         }
         for name, sample in widths.items():
             self.table.setColumnWidth(COLUMN_INDEX[name], fm.horizontalAdvance(sample) + 24)
+        icon = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        self.table.setColumnWidth(  # room for the conflict badge before the key
+            COLUMN_INDEX["key"], fm.horizontalAdvance(widths["key"]) + 24 + icon + 6
+        )
         self.table.setColumnWidth(
             COLUMN_INDEX["title"], fm.horizontalAdvance("Quarterly security patch") + 24
         )

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from relman_desktop.models import enums as E
 
-from ..common.tab_forms import Column, Field, LocalError, choices_of
+from ..common.tab_forms import Column, Field, Form, LocalError, choices_of
 from ..releases.releases_model import words
 from .settings_section import RecordSection
 
@@ -48,19 +48,49 @@ def _scope(w: Any) -> str:
     return str(w.scope_text)
 
 
+HARD_FREEZE = "refuse deployments inside it (a hard freeze cannot be overridden)"
+ONLY_FREEZES = "only freezes are hard or soft"
+
+
+def _hardness(w: Any) -> str:
+    if w.kind != E.WindowKind.FREEZE:
+        return "—"
+    return "hard" if w.hard else "soft"
+
+
+class WindowForm(Form):
+    """The window form; "Hard" means something only for a freeze, and says so."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.editors["kind"].currentIndexChanged.connect(lambda _i: self.show_hardness())  # type: ignore[attr-defined]
+        self.show_hardness()
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        super().set_values(values)
+        self.show_hardness()
+
+    def show_hardness(self) -> None:
+        freeze = self.editors["kind"].currentData() == E.WindowKind.FREEZE.value  # type: ignore[attr-defined]
+        box = self.editors["hard"]
+        box.setText(HARD_FREEZE if freeze else ONLY_FREEZES)  # type: ignore[attr-defined]
+        box.setEnabled(freeze)
+
+
 class WindowsSection(RecordSection):
     title = "Calendar windows"
     noun = "window"
     intro = (
-        "Maintenance windows, freezes, business events and holidays. A hard window refuses deployments "
-        "that clash with it; a soft one warns. Leave the scope empty for a window that applies to everything."
+        "Maintenance windows, freezes, business events and holidays. A hard freeze refuses deployments "
+        "inside it and cannot be overridden; a soft one warns. Leave the scope empty for a window that "
+        "applies to everything."
     )
     signals = ("calendar_changed", "cis_changed")
     form_columns = 1
     columns = (
         Column("Title", lambda w: w.title),
         Column("Kind", lambda w: words(w.kind)),
-        Column("Hard", lambda w: "hard" if w.hard else "soft"),
+        Column("Hard", _hardness),
         Column("Start", lambda w: _wall(w.start, w.timezone)),
         Column("End", lambda w: _wall(w.end, w.timezone)),
         Column("Time zone", lambda w: w.timezone),
@@ -70,7 +100,7 @@ class WindowsSection(RecordSection):
     fields = (
         Field("title", "Title"),
         Field("kind", "Kind", "choice", choices_of(E.WindowKind)),
-        Field("hard", "Hard", "bool", hint="refuse deployments inside it", default=True),
+        Field("hard", "Hard", "bool", hint=HARD_FREEZE, default=True),
         Field("timezone", "Time zone", hint="an IANA name, e.g. Europe/Berlin", default="UTC"),
         Field("start", "Start", hint=WALL_HINT),
         Field("end", "End", hint=WALL_HINT),
@@ -78,6 +108,9 @@ class WindowsSection(RecordSection):
         Field("environment", "Scope: environment", hint="e.g. production"),
         Field("cis", "Scope: CIs", "list", hint="CI names, separated by commas"),
     )
+
+    def make_form(self) -> Form:
+        return WindowForm(self.fields, columns=self.form_columns)
 
     def records(self) -> list[Any]:
         from relman_desktop.services import cis, windows

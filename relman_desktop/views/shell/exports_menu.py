@@ -681,6 +681,8 @@ class ConflictStatus(QObject):
     """Keeps the status bar's conflict count current, computed off the GUI thread."""
 
     counted = Signal(int, int)  # errors, warnings
+    per_release = Signal(object)  # {release key: (errors, warnings)}, for the conflict badges
+    rows_ready = Signal(object)  # the conflicts as ConflictRow values, for the Conflicts page
 
     def __init__(self, window: Any, worker: Worker | None = None, *, delay_ms: int = 500) -> None:
         super().__init__(window)
@@ -707,19 +709,30 @@ class ConflictStatus(QObject):
         if s.has_plan:
             self.task.trigger()
 
-    def _job(self) -> Callable[[Task], tuple[int, int]] | None:
+    def _job(
+        self,
+    ) -> Callable[[Task], tuple[int, int, dict[str, tuple[int, int]], list[Any]]] | None:
         if not self.store.has_plan:
             return None
         ctx = self.store.ctx
 
-        def count(task: Task) -> tuple[int, int]:
-            from relman_desktop.services.conflicts import ERROR, WARNING, all_conflicts
+        def count(task: Task) -> tuple[int, int, dict[str, tuple[int, int]], list[Any]]:
+            from relman_desktop.services.conflicts import ERROR, WARNING
 
-            found = all_conflicts(ctx, suggest=False)
+            from ..conflicts.conflict_rows import plan_conflicts, to_rows
+
+            found = plan_conflicts(ctx)
             task.check()
+            by_release: dict[str, list[int]] = {}
+            for c in found:
+                for key in c.releases:
+                    pair = by_release.setdefault(key, [0, 0])
+                    pair[0 if c.severity == ERROR else 1] += 1
             return (
                 sum(c.severity == ERROR for c in found),
                 sum(c.severity == WARNING for c in found),
+                {k: (v[0], v[1]) for k, v in by_release.items()},
+                to_rows(found, task.check),
             )
 
         return count
@@ -734,14 +747,18 @@ class ConflictStatus(QObject):
         if job.state == "succeeded":
             self._show(job.result)
 
-    def _show(self, counts: tuple[int, int]) -> None:
-        errors, warnings = counts
+    def _show(self, counts: tuple[Any, ...]) -> None:
+        errors, warnings = counts[0], counts[1]
         self.window.set_conflict_counts(errors, warnings)
         self.counted.emit(errors, warnings)
+        self.per_release.emit(counts[2] if len(counts) > 2 else {})
+        if len(counts) > 3:
+            self.rows_ready.emit(counts[3])
 
     def _closed(self) -> None:
         self.task.stop()
         self.window.set_conflict_counts(None)
+        self.per_release.emit({})
 
 
 def install(window: Any, worker: Worker | None = None) -> FileTransfers:

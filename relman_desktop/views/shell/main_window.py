@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from relman_desktop.models.planfile import PLAN_SUFFIX, default_plan_path
 from relman_desktop.services import templates
 
+from ..conflicts.conflicts_page import ClickableLabel, ConflictBadge
 from ..releases.release_editor import ReleaseEditor
 from ..releases.releases_model import words
 from ..releases.releases_view import ReleasesView
@@ -307,14 +308,17 @@ class MainWindow(QMainWindow):
 
         self.plan_label = QLabel("No plan open")
         self.plan_label.setObjectName("plan_path_label")
-        self.conflicts_label = QLabel("Conflicts: not checked")
+        self.conflicts_label = ClickableLabel("Conflicts: not checked")
         self.conflicts_label.setObjectName("conflicts_label")
+        self.conflicts_label.setToolTip("Open the Conflicts page")
+        self.conflicts_label.clicked.connect(lambda: self.show_conflicts())
         self.statusBar().addPermanentWidget(self.conflicts_label)
         self.statusBar().addPermanentWidget(self.plan_label)
 
         self._build_menus()
         self._connect()
         self.file_transfers = install_file_transfers(self)  # File > Import/Export, conflict count
+        self._install_conflict_badges()
         self.toolchain_imports = install_toolchain_imports(
             self
         )  # File > Import: tests, git, CI, incidents
@@ -368,6 +372,37 @@ class MainWindow(QMainWindow):
                 self.central.setCurrentWidget(self.workspace)
                 return True
         return False
+
+    def show_conflicts(self, release: str | None = None) -> bool:
+        """The Conflicts page, filtered on ``release`` when given (the editor's badge)."""
+        if not self.show_page("conflicts"):
+            return False
+        page = self.page_widgets["conflicts"]
+        if release and hasattr(page, "filter_release"):
+            page.filter_release(release)
+        return True
+
+    def _install_conflict_badges(self) -> None:
+        """The conflict count per release badges the list's Key cells and the editor's header;
+        the editor's badge opens the Conflicts page on that release."""
+        self.conflict_badge = ConflictBadge()
+        self.editor.top.insertWidget(2, self.conflict_badge)
+        self.conflict_badge.open_requested.connect(lambda key: self.show_conflicts(key))
+        # the editor shows the current release (Store.selection), so the badge follows it
+        self.store.selection.changed.connect(lambda k: self.conflict_badge.set_release(k or None))
+
+        def counts(by_release: dict[str, tuple[int, int]]) -> None:
+            model = self.releases_view.model
+            model.conflicts = by_release
+            if model.rowCount():
+                model.dataChanged.emit(model.index(0, 0), model.index(model.rowCount() - 1, 0))
+            self.conflict_badge.set_counts(by_release)
+
+        self.conflict_status.per_release.connect(counts)
+        # one background check of the whole plan feeds the status bar, the badges and the page
+        page = self.page_widgets.get("conflicts")
+        if page is not None and hasattr(page, "use_source"):
+            page.use_source(self.conflict_status)
 
     def current_page(self) -> str:
         item = self.navigator.currentItem()

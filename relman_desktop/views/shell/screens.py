@@ -18,6 +18,7 @@ from ..cab import cab_page
 from ..calendar import calendar_view
 from ..changes import changes_page
 from ..cis import cis_page
+from ..conflicts import conflicts_page
 from ..graph import graph_view
 from ..kpis import kpi_dashboard
 from ..releases import tab_changes, tab_history
@@ -56,6 +57,13 @@ PAGES: tuple[PageSpec, ...] = (
         "Calendar",
         calendar_view.page_factory,
         "Gantt rows of releases and tasks with windows, freezes, conflicts and the critical path.",
+    ),
+    PageSpec(
+        "conflicts",
+        "Conflicts",
+        conflicts_page.page_factory,
+        "Every conflict (rules C1–C7) filtered by rule, severity, release, CI and person; open "
+        "the release, its calendar bar, or move it to a slot that raises no conflict.",
     ),
     PageSpec(
         "dependencies",
@@ -144,6 +152,7 @@ SCREENSHOT_VIEWS: dict[str, Prepare] = {
     "dependencies": graph_view.prepare_screenshot,
     "changes": changes_page.prepare_screenshot,
     "cis": cis_page.prepare_screenshot,
+    "conflicts": conflicts_page.prepare_screenshot,
     "kpis": kpi_dashboard.prepare_screenshot,
     "cab": cab_page.prepare_screenshot,
     "settings": settings_page.prepare_screenshot(None),

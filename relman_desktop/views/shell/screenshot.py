@@ -80,6 +80,11 @@ def render(
             raise LookupError(f"no release {key!r} in this plan")
         window.resize(*size)
         window.show()
+        # the status bar's conflict count, the list's and the editor's conflict badges and the
+        # Conflicts page, as a user sees them once the background check has answered
+        status = getattr(window, "conflict_status", None)  # set by exports_menu.install
+        if status is not None:
+            status.count_here()
         SCREENSHOT_VIEWS[view](window, key)
         window.resize(*size)
         for _ in range(3):

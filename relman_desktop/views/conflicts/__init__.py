@@ -1,0 +1,1 @@
+"""The Conflicts page: every conflict of the plan, filtered, with the way to its fix."""

@@ -1,0 +1,294 @@
+"""The Conflicts page: every conflict in one table, filters, the way to the release and its
+calendar bar, the suggested slot as one undoable click, and the clickable status-bar count."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtCore import Qt
+
+from relman_desktop.services import changes, cis, releases, windows
+from relman_desktop.views.conflicts.conflicts_page import ConflictsPage
+
+UTC = dt.UTC
+
+
+def at(day: int, hour: int, minute: int = 0, month: int = 12) -> dt.datetime:
+    return dt.datetime(2026, month, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+def conflict_ctx(releases_ctx):
+    """billing-db needs Saturday-night maintenance (22:00–04:00 UTC). REL-001 and REL-002 both
+    change it on 5 December at the same time (C3); REL-002's 5-hour rollback does not fit (C7);
+    REL-003 deploys inside the hard year-end freeze (C1)."""
+    ctx = releases_ctx
+    cis.create_ci(
+        ctx,
+        {
+            "name": "billing-db",
+            "ci_class": "database",
+            "environment": "production",
+            "requires_maintenance_window": True,
+        },
+    )
+    windows.create_window(
+        ctx,
+        title="Saturday night maintenance",
+        kind="maintenance",
+        start=at(5, 22),
+        end=at(6, 4),
+        rrule="FREQ=WEEKLY;COUNT=20",
+    )
+    windows.create_window(
+        ctx,
+        title="Year-end freeze",
+        kind="freeze",
+        start=at(19, 0),
+        end=dt.datetime(2027, 1, 4, tzinfo=UTC),
+    )
+    for n, key in enumerate(("REL-2026-001", "REL-2026-002", "REL-2026-003"), 1):
+        changes.create_change(
+            ctx,
+            {
+                "key": f"CHG-{n}",
+                "title": f"Change {n}",
+                "type": "normal",
+                "category": "fix",
+                "approval": "approved",
+                "cis": ["billing-db"],
+            },
+        )
+        changes.bundle_change(ctx, f"CHG-{n}", key)
+    releases.update_release(
+        ctx, "REL-2026-001", {"deploy_start": at(5, 22), "deploy_end": at(5, 23, 30)}
+    )
+    releases.update_release(
+        ctx,
+        "REL-2026-002",
+        {"deploy_start": at(5, 23), "deploy_end": at(6, 0), "rollback_minutes": 300},
+    )
+    releases.update_release(
+        ctx, "REL-2026-003", {"deploy_start": at(19, 22), "deploy_end": at(19, 23)}
+    )
+    return ctx
+
+
+@pytest.fixture
+def cwin(conflict_ctx, qtbot):
+    from relman_desktop.views.shell.main_window import MainWindow
+    from relman_desktop.views.shell.settings import Settings
+    from relman_desktop.views.shell.store import Store
+
+    store = Store(conflict_ctx)
+    win = MainWindow(store, Settings.in_memory())
+    qtbot.addWidget(win)
+    win.resize(1366, 768)
+    win.show()
+    return win
+
+
+def open_page(win, qtbot) -> ConflictsPage:
+    page = win.page_widgets["conflicts"]
+    assert isinstance(page, ConflictsPage)
+    with qtbot.waitSignal(page.loaded, timeout=20_000):
+        win.show_page("conflicts")
+    return page
+
+
+def table_text(page: ConflictsPage) -> list[tuple[str, str, str]]:
+    m = page.model
+    return [
+        (m.index(r, 0).data(), m.index(r, 1).data(), m.index(r, 2).data())
+        for r in range(m.rowCount())
+    ]
+
+
+def test_the_page_lists_every_conflict_computed_in_the_background(cwin, qtbot):
+    page = cwin.page_widgets["conflicts"]
+    assert cwin.navigator.item(2).text() == "Conflicts"
+    with qtbot.waitSignal(page.loaded, timeout=20_000):
+        cwin.show_page("conflicts")
+        # until the background check answers, the page says so instead of an empty table
+        assert page.stack.currentWidget() is page.placeholder
+        assert page.placeholder.text() == "Checking the plan for conflicts…"
+    assert page.stack.currentWidget() is page.table
+    assert sorted(table_text(page)) == [
+        ("C1 Freeze", "Error", "REL-2026-003"),
+        ("C3 Same CI at the same time", "Error", "REL-2026-001, REL-2026-002"),
+        ("C7 Rollback does not fit", "Warning", "REL-2026-002"),
+    ]
+    assert page.summary.text() == "2 errors, 1 warning"
+    c1 = next(r for r in range(3) if page.model.index(r, 0).data().startswith("C1"))
+    assert page.model.index(c1, 6).data() == "Year-end freeze"
+    assert "inside the hard freeze" in page.model.index(c1, 3).data()
+    assert cwin.conflicts_label.text() == "Conflicts: 2 errors, 1 warning"
+
+
+def test_filters_by_rule_severity_release_ci_and_text(cwin, qtbot):
+    page = open_page(cwin, qtbot)
+    page.rule_filter.setCurrentIndex(page.rule_filter.findData("C3"))
+    assert [t[0] for t in table_text(page)] == ["C3 Same CI at the same time"]
+    assert page.summary.text() == "2 errors, 1 warning — 1 shown"
+    page.clear_filters()
+    page.severity_filter.setCurrentIndex(page.severity_filter.findData("warning"))
+    assert [t[0] for t in table_text(page)] == ["C7 Rollback does not fit"]
+    page.clear_filters()
+    page.release_filter.setText("2026-00")  # part of a key, while it is typed: all of them
+    page.apply_filters()  # what the typing timer does
+    assert len(table_text(page)) == 3
+    page.release_filter.setText("rel-2026-002")  # a whole key: only that release
+    page.apply_filters()
+    assert sorted(t[0] for t in table_text(page)) == [
+        "C3 Same CI at the same time",
+        "C7 Rollback does not fit",
+    ]
+    page.clear_filters()
+    page.ci_filter.setText("billing")
+    page.apply_filters()
+    assert sorted(t[0] for t in table_text(page)) == [
+        "C3 Same CI at the same time",
+        "C7 Rollback does not fit",
+    ]
+    page.search.setText("300-minute rollback")
+    page.apply_filters()
+    assert [t[2] for t in table_text(page)] == ["REL-2026-002"]
+    page.person_filter.setText("nobody@example.com")
+    page.apply_filters()
+    assert table_text(page) == []
+    page.clear_filters()
+    assert len(table_text(page)) == 3
+
+
+def test_enter_opens_the_release_and_the_calendar_shows_its_bar(cwin, qtbot):
+    page = open_page(cwin, qtbot)
+    page.filter_release("REL-2026-003")
+    assert page.table.currentIndex().row() == 0
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    assert cwin.current_page() == "releases"
+    assert cwin.releases_page.currentWidget() is cwin.editor
+    assert cwin.editor.key == "REL-2026-003"
+
+    cwin.show_page("conflicts")
+    page.filter_release("REL-2026-003")
+    assert page.show_on_calendar()
+    assert cwin.current_page() == "calendar"
+    assert cwin.calendar_view.selected_key() == "REL-2026-003"
+
+
+def test_the_suggested_slot_is_one_undoable_click(cwin, qtbot):
+    page = open_page(cwin, qtbot)
+    page.rule_filter.setCurrentIndex(page.rule_filter.findData("C3"))
+    with qtbot.waitSignal(page.suggest_task.result, timeout=20_000):
+        page.table.selectRow(0)
+    # the later of the two clashing deployments moves, to a slot that raises no conflict: right
+    # after REL-001 (23:30) its 5-hour rollback would not fit the window (C7), so a week later
+    assert page.suggestion.text() == (
+        "Suggested: move REL-2026-002 to 2026-12-12 22:00–23:00 (Saturday night maintenance) — "
+        "first free slot in “Saturday night maintenance” on Sat 12 Dec, from today; rollback 5 h "
+        "fits before the window closes at 04:00 (earlier free slots would raise a conflict: "
+        "1 with C7)."
+    )
+    assert page.move_button.isEnabled()
+    assert page.move_button.text() == "Move REL-2026-002 to 2026-12-12 22:00–23:00"
+
+    with qtbot.waitSignal(page.loaded, timeout=20_000):
+        qtbot.mouseClick(page.move_button, Qt.MouseButton.LeftButton)
+    detail = releases.get_release(cwin.store.ctx, "REL-2026-002")
+    assert detail.deploy_start == at(12, 22)
+    assert detail.deploy_end == at(12, 23)
+    page.clear_filters()
+    # C3 and C7 are gone and the move raised nothing new
+    assert table_text(page) == [("C1 Freeze", "Error", "REL-2026-003")]
+    assert cwin.store.undo_stack.undoText() == (
+        "move the deployment of REL-2026-002 to 2026-12-12 22:00–23:00"
+    )
+
+    with qtbot.waitSignal(page.loaded, timeout=20_000):
+        cwin.store.undo_stack.undo()
+    assert releases.get_release(cwin.store.ctx, "REL-2026-002").deploy_start == at(5, 23)
+    assert len(table_text(page)) == 3
+
+
+def test_a_double_booked_person_gets_no_slot_but_a_pointer_to_the_tasks(cwin, qtbot):
+    page = open_page(cwin, qtbot)
+    from relman_desktop.views.conflicts.conflict_rows import ConflictRow
+
+    row = ConflictRow(
+        "C4",
+        "warning",
+        ("REL-2026-001", "REL-2026-002"),
+        (),
+        ("ann@example.com",),
+        (),
+        "Ann has overlapping tasks",
+        "c4",
+    )
+    page.model.set_rows([row])
+    page.table.selectRow(0)
+    assert page.suggestion.text().startswith("Moving a deployment does not help here")
+    assert not page.move_button.isEnabled()
+
+
+def test_the_status_bar_count_opens_the_conflicts_page(cwin, qtbot):
+    cwin.conflict_status.count_here()
+    assert cwin.conflicts_label.text() == "Conflicts: 2 errors, 1 warning"
+    assert cwin.current_page() == "releases"
+    qtbot.mouseClick(cwin.conflicts_label, Qt.MouseButton.LeftButton)
+    assert cwin.current_page() == "conflicts"
+
+
+def test_screenshot_renders_the_page(cwin, qtbot):
+    from relman_desktop.views.shell.screens import SCREENSHOT_VIEWS
+
+    SCREENSHOT_VIEWS["conflicts"](cwin, None)
+    page = cwin.page_widgets["conflicts"]
+    assert cwin.current_page() == "conflicts"
+    assert page.stack.currentWidget() is page.table
+    assert page.model.rowCount() == 3
+    assert page.suggestion.text().startswith("Suggested: move ")
+
+
+def test_badges_in_the_list_and_the_editor_lead_to_the_release_conflicts(cwin, qtbot):
+    from relman_desktop.views.releases.releases_model import COLUMN_INDEX
+
+    with qtbot.waitSignal(cwin.conflict_status.per_release, timeout=20_000):
+        cwin.conflict_status.count_here()
+    model = cwin.releases_view.model
+    row = model.row_of_key("REL-2026-002")
+    key_cell = model.index(row, COLUMN_INDEX["key"])
+    assert key_cell.data(Qt.ItemDataRole.DecorationRole) is not None
+    assert key_cell.data(Qt.ItemDataRole.ToolTipRole) == (
+        "REL-2026-002: 2 conflicts (1 error, 1 warning) (Conflicts page)"
+    )
+    title_cell = model.index(row, COLUMN_INDEX["title"])
+    assert title_cell.data(Qt.ItemDataRole.DecorationRole) is None
+
+    cwin.open_release("REL-2026-002")
+    badge = cwin.conflict_badge
+    assert badge.isVisible() and badge.text() == "⚠ 2 conflicts (1 error, 1 warning)"
+    page = cwin.page_widgets["conflicts"]
+    # the status bar's check already filled the page: it opens with its rows, no second check
+    assert page.model.rowCount() == 3 and not page.loading
+    qtbot.mouseClick(badge, Qt.MouseButton.LeftButton)
+    assert cwin.current_page() == "conflicts"
+    assert page.stack.currentWidget() is page.table
+    assert page.release_filter.text() == "REL-2026-002"
+    assert sorted(t[0] for t in table_text(page)) == [
+        "C3 Same CI at the same time",
+        "C7 Rollback does not fit",
+    ]
+
+
+def test_a_release_without_conflicts_shows_no_badge(cwin, qtbot):
+    releases.update_release(
+        cwin.store.ctx, "REL-2026-003", {"deploy_start": None, "deploy_end": None}
+    )
+    with qtbot.waitSignal(cwin.conflict_status.per_release, timeout=20_000):
+        cwin.conflict_status.count_here()
+    cwin.open_release("REL-2026-003")
+    assert not cwin.conflict_badge.isVisible()
+    model = cwin.releases_view.model
+    cell = model.index(model.row_of_key("REL-2026-003"), 0)
+    assert cell.data(Qt.ItemDataRole.DecorationRole) is None
