@@ -7,9 +7,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
-from PySide6.QtGui import QFontMetricsF, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtGui import (
+    QContextMenuEvent,
+    QFontMetricsF,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
+    QMenu,
     QToolTip,
 )
 
@@ -176,7 +184,25 @@ class GanttChart(QAbstractScrollArea):
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         i, _part = self.hit(event.position())
         if i >= 0:
-            self.view.toggle_row(i)
+            self.view.open_row(i)  # the release (a task's row: its release, at the Tasks tab)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+        i, _part = self.hit(QPointF(event.pos()))
+        if i < 0:
+            super().contextMenuEvent(event)
+            return
+        self.view.select_row(i)
+        menu = QMenu(self)
+        menu.setObjectName("gantt_context_menu")
+        row = self.renderer.rows[i]
+        menu.addAction(f"Open release {row.release.key}", lambda: self.view.open_row(i))
+        if row.task is None:
+            expanded = self.view.tree.isExpanded(self.view.index_of_row(i))
+            menu.addAction(
+                "Hide its tasks" if expanded else "Show its tasks", lambda: self.view.toggle_row(i)
+            )
+        menu.popup(event.globalPos())
+        self.context_menu = menu  # kept for tests and until it closes
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         dy = event.angleDelta().y()
@@ -249,7 +275,9 @@ class GanttChart(QAbstractScrollArea):
             self.view.fit_release()
         elif key == K.Key_T:
             self.view.scroll_to_date(self.renderer.data.today)
-        elif key in (K.Key_Return, K.Key_Enter, K.Key_Space):
+        elif key in (K.Key_Return, K.Key_Enter):
+            self.view.open_row(self.view.selected_row)
+        elif key == K.Key_Space:
             self.view.toggle_row(self.view.selected_row)
         elif key == K.Key_Escape and self._drag is not None:
             self._drag = None

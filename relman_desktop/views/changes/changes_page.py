@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.models import enums as E
 from relman_desktop.services import changes
+from relman_desktop.services.keys import natural_key, natural_text
 
 from ..common.columns import ColumnChooser
 from ..common.tab_forms import Field, Form, LocalError, choices_of, show_moment
@@ -141,6 +142,8 @@ class PageChangesModel(ChangesModel):
                 return _LEVELS.get(r.risk, 9)
             if name == "created":
                 return r.created_at.isoformat() if r.created_at else ""
+            if name in ("key", "release"):  # CHG-9 before CHG-10
+                return natural_text(self.display(r, name))
             return self.display(r, name).casefold()
         if role == Qt.ItemDataRole.ToolTipRole and index.isValid() and index.row() < len(self.rows):
             r = self.rows[index.row()]
@@ -471,13 +474,11 @@ class ChangesPage(QWidget):
         self.model.set_rows(rows, people)
         self.form.set_completions("requester_email", sorted(people))
         self.form.set_completions("cis", self._ci_names())
-        releases = self.store.releases()
-        self._fill(
-            self.release_filter, [(r.key, r.key) for r in sorted(releases, key=lambda r: r.key)]
-        )
+        releases = sorted(self.store.releases(), key=lambda r: natural_key(r.key))
+        self._fill(self.release_filter, [(r.key, r.key) for r in releases])
         self._fill(
             self.release_choice,
-            [(f"{r.key} — {r.title}", r.key) for r in sorted(releases, key=lambda r: r.key)],
+            [(f"{r.key} — {r.title}", r.key) for r in releases],
             keep_first=False,
         )
         self.apply_filters()
@@ -620,6 +621,7 @@ class ChangesPage(QWidget):
             self.box.setTitle(f"{c.key}: {title}")
             self.box.setToolTip(f"{c.key}: {c.title}")
             self.save_button.setText("Save changes")
+            self.form.editors["key"].setPlaceholderText("CHG-…")
         self.delete_button.setEnabled(c is not None)
         self.bundle_box.setVisible(c is not None)
         self.bundle_error.hide()
@@ -661,7 +663,11 @@ class ChangesPage(QWidget):
         )
         self.draft.filled()
         self._show_mode()
-        self.form.editors["key"].setFocus()
+        key_edit = self.form.editors["key"]
+        following = self.store.call(changes.next_change_key)
+        if following is not Store.FAILED:  # left empty, the change gets this automatic key
+            key_edit.setPlaceholderText(f"{following} (automatic; type to choose another)")
+        self.form.editors["title"].setFocus()
 
     # --- editing ----------------------------------------------------------------------------------
 
