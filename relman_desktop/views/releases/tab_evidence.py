@@ -65,6 +65,7 @@ class EvidenceTab(QWidget):
         """Ctrl+Return anywhere in the tab records the form, as the default button does."""
         shortcut = QShortcut(QKeySequence("Ctrl+Return"), self, activated=slot)
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.setWhatsThis("Record the form (release editor's evidence tabs)")
 
     def set_release(self, key: str | None) -> None:
         self.key = key

@@ -83,6 +83,7 @@ class RecordSection(QWidget):
         self.delete_button.setObjectName("delete_record")
         self.delete_button.clicked.connect(self.delete)
         save_key = QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.save)
+        save_key.setWhatsThis("Save the record being edited")
         save_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # each section its own
 
         left = QWidget()

@@ -33,8 +33,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QStackedWidget,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -49,6 +47,7 @@ from .backup_support import install as install_backups
 from .commands import Refused, Step, op
 from .exports_menu import install as install_file_transfers
 from .interchange_import import install as install_interchange
+from .keys import install as install_keys
 from .screens import PAGES, RELEASE_TABS, PageSpec
 from .settings import THEMES, Settings
 from .store import Store
@@ -341,6 +340,7 @@ class MainWindow(QMainWindow):
         self.interchange = install_interchange(
             self
         )  # MS Project, GanttProject, .ics, tracker sheets
+        install_keys(self)  # Ctrl+1…8 pages, a field's own Ctrl+Z first
         self._restore_geometry()
         self.show_welcome() if not self.store.has_plan else self._plan_opened(
             str(self.store.plan_path)
@@ -770,35 +770,10 @@ class MainWindow(QMainWindow):
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
     def show_shortcuts(self) -> QDialog:
-        dialog = QDialog(self)
-        dialog.setWindowTitle("Keyboard shortcuts")
-        dialog.setObjectName("shortcuts_dialog")
-        rows = [
-            (
-                a.text().replace("&", ""),
-                a.shortcut().toString(QKeySequence.SequenceFormat.NativeText),
-            )
-            for a in self.actions_by_name.values()
-            if not a.shortcut().isEmpty()
-        ]
-        rows += [("Open the selected release", "Enter"), ("Back to the releases list", "Esc")]
-        table = QTableWidget(len(rows), 2)
-        table.setHorizontalHeaderLabels(["Action", "Shortcut"])
-        table.verticalHeader().setVisible(False)
-        for i, (text, keys) in enumerate(rows):
-            table.setItem(i, 0, QTableWidgetItem(text))
-            table.setItem(i, 1, QTableWidgetItem(keys))
-        table.resizeColumnsToContents()
-        table.horizontalHeader().setStretchLastSection(True)
-        close = QPushButton("Close")
-        close.clicked.connect(dialog.close)
-        layout = QVBoxLayout(dialog)
-        layout.addWidget(table)
-        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignRight)
-        dialog.resize(460, 520)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
+        """Every key the window answers to, read from its QActions and QShortcuts (F1)."""
+        from .keys import shortcuts_dialog
+
+        return shortcuts_dialog(self)
 
     def show_about(self) -> QDialog:
         from .about_dialog import AboutDialog
