@@ -45,6 +45,7 @@ from relman_desktop.services import changes
 from relman_desktop.services.keys import natural_key, natural_text
 
 from ..common.columns import ColumnChooser
+from ..common.confirm import ask_before_delete
 from ..common.tab_forms import Field, Form, LocalError, choices_of, show_moment
 from ..releases.releases_model import words
 from ..releases.tab_changes import KEY_ROLE, ChangesModel, ChangeTable
@@ -273,8 +274,9 @@ class ChangesPage(QWidget):
             stretch="title",
             settings=getattr(window, "settings", None),
         )
+        top.addWidget(self.columns.indicator)  # "2 columns hidden: …" when any are
         self.table.doubleClicked.connect(self._double_clicked)
-        self.table.delete_pressed.connect(self.delete)
+        self.table.delete_pressed.connect(self.ask_delete)  # the Delete key asks too
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selected())
 
         left = QWidget()
@@ -302,7 +304,7 @@ class ChangesPage(QWidget):
         self.delete_button.setToolTip(
             "Delete this change (Delete in the table); Undo brings it back"
         )
-        self.delete_button.clicked.connect(self.delete)
+        self.delete_button.clicked.connect(self.ask_delete)
         buttons = QHBoxLayout()
         buttons.addWidget(self.delete_button)
         buttons.addStretch(1)
@@ -728,6 +730,11 @@ class ChangesPage(QWidget):
             ),
         )
         return new_key
+
+    def ask_delete(self) -> None:
+        """The Delete button: asks first, then deletes (undoable)."""
+        if self.current is not None:
+            ask_before_delete(self, f"change {self.current.key}", self.delete)
 
     def delete(self) -> bool:
         """Delete the selected change; undo creates it again from what the service returned

@@ -158,6 +158,7 @@ class ReleasesView(QWidget):
             stretch="title",
             settings=settings,
         )
+        top.addWidget(self.columns.indicator)  # "2 columns hidden: …" when any are
         self.table.setAccessibleName("Releases")
         self.table.doubleClicked.connect(self._open_index)
         self.table.open_requested.connect(self._open_index)

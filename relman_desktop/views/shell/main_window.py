@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -40,6 +41,7 @@ from PySide6.QtWidgets import (
 from relman_desktop.models.planfile import PLAN_SUFFIX, default_plan_path
 from relman_desktop.services import demo, releases, templates
 
+from ..common.confirm import ask_before_delete
 from ..releases.release_editor import ReleaseEditor
 from ..releases.releases_model import words
 from ..releases.releases_view import ReleasesView
@@ -124,6 +126,11 @@ class Inspector(QWidget):
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.values[name] = value
             self.form.addRow(label + ":", value)
+        # The dock keeps its width whatever is shown: a long title (or an unbroken URL-like
+        # word) wraps, or is cut, inside the width the user gave the dock; it never widens it.
+        for label in (self.title, *self.values.values()):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            label.setMinimumWidth(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(self.form)
@@ -136,6 +143,7 @@ class Inspector(QWidget):
                 v.setText("")
             return
         self.title.setText(row.title)
+        self.title.setToolTip(row.title)
 
         def when(value: Any) -> str:
             if value is None:
@@ -738,8 +746,19 @@ class MainWindow(QMainWindow):
             buttons[0].setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def delete_current(self) -> None:
+        """Release > Delete Release: asks first (Delete or Cancel), then deletes (undoable)."""
         key = self._current_key()
-        if key and self.store.delete_release(key):
+        if key:
+            ask_before_delete(
+                self,
+                f"release {key}",
+                lambda: self._delete_release(key),
+                "Its tasks, approvals, evidence and dependencies go with it; Edit > Undo brings "
+                "them back.",
+            )
+
+    def _delete_release(self, key: str) -> None:
+        if self.store.delete_release(key):
             self.statusBar().showMessage(
                 f"Deleted {key} (Undo brings back its fields and dependencies)", 10000
             )

@@ -120,6 +120,16 @@ class Settings:
         else:
             self._prefs.setValue("files/last_plan", str(Path(value).absolute()))
 
+    @property
+    def last_export_folder(self) -> str | None:
+        """The folder the last export was saved in (export dialogs open there)."""
+        value = self._prefs.value("files/last_export_folder")
+        return str(value) if value else None
+
+    @last_export_folder.setter
+    def last_export_folder(self, value: str | None) -> None:
+        self._prefs.setValue("files/last_export_folder", value or "")
+
     def clear_recent_plans(self) -> None:
         self._prefs.setValue("files/recent", [])
 
