@@ -101,3 +101,18 @@ def test_the_inspector_keeps_its_width_whatever_the_title(window, qtbot, store):
     qtbot.wait(10)
     assert window.inspector.title.text() == long_title[:200]
     assert window.inspector_dock.width() == width
+
+
+def test_an_indicator_no_view_placed_never_becomes_a_window(window, qtbot):
+    from PySide6.QtWidgets import QApplication, QPushButton
+
+    window.resize(1366, 768)
+    window.show()
+    window.show_page("settings")
+    qtbot.waitExposed(window)
+    for section in window.findChildren(QPushButton):
+        assert section.isWindow() is False or not section.isVisible()
+    stray = [
+        w for w in QApplication.topLevelWidgets() if isinstance(w, QPushButton) and w.isVisible()
+    ]
+    assert stray == []

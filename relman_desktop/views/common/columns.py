@@ -146,7 +146,8 @@ class ColumnChooser(QObject):
             "Choose the columns (also: right-click a column header)"
             + ("" if self.chosen is not None else "; hidden to fit the window")
         )
-        self.indicator.setVisible(bool(hidden))
+        # only where the view placed it: an indicator no layout holds would be a window
+        self.indicator.setVisible(bool(hidden) and self.indicator.parentWidget() is not None)
 
     def contents_sized(self) -> None:
         """The table just sized its columns to their contents (``resizeColumnsToContents``):

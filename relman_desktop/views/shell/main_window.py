@@ -843,6 +843,10 @@ class MainWindow(QMainWindow):
         frame, inner = self.frameGeometry(), self.geometry()
         extra_w = max(0, frame.width() - inner.width())
         extra_h = max(0, frame.height() - inner.height())
+        if extra_h == 0 and QGuiApplication.platformName() not in ("offscreen", "minimal"):
+            # Not decorated yet (before the window manager framed it): leave room for a title
+            # bar, so the status bar is on screen from the first frame.
+            extra_h = 2 * self.fontMetrics().height() + 8
         width = min(self.width(), available.width() - extra_w)
         height = min(self.height(), available.height() - extra_h)
         if (width, height) != (self.width(), self.height()):
@@ -860,6 +864,7 @@ class MainWindow(QMainWindow):
         if not self._fitted_once and QGuiApplication.platformName() not in ("offscreen", "minimal"):
             self._fitted_once = True
             QTimer.singleShot(0, self._fit_current_screen)
+            QTimer.singleShot(600, self._fit_current_screen)  # once the frame surely exists
 
     def _fit_current_screen(self) -> None:
         facts = self._screen_facts()
