@@ -326,8 +326,9 @@ class MainWindow(QMainWindow):
         self.inspector_dock = QDockWidget("Inspector", self)
         self.inspector_dock.setObjectName("inspector_dock")
         self.inspector_dock.setWidget(self.inspector)
+        fm = self.fontMetrics()  # room for the widest value: a key, a date and time
         self.inspector_dock.setMinimumWidth(
-            self.fontMetrics().horizontalAdvance("Window start: 2026-12-31") + 24
+            fm.horizontalAdvance("Planned start:") + fm.horizontalAdvance("2026-12-31 22:00") + 48
         )
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector_dock)
 

@@ -150,7 +150,7 @@ QListWidget#navigator::item:selected {{ background: {c.highlight}; color: {c.hig
 QLineEdit:focus, QPlainTextEdit:focus, QComboBox:focus, QTableView:focus {{ border: {bw + 1}px solid {c.focus}; }}
 QTreeView:focus, QListView:focus, QGraphicsView:focus, QAbstractScrollArea#calendar_chart:focus,
 QListWidget#navigator:focus {{ border: {bw + 1}px solid {c.focus}; }}
-QPushButton:focus {{ border: 2px solid {c.focus}; border-radius: 3px; padding: 3px 10px;
+QPushButton:focus {{ border: 2px solid {c.focus}; border-radius: 3px; padding: 1px 4px;
     background: {c.button}; color: {c.button_text}; }}
 QCheckBox:focus, QRadioButton:focus {{ border: 2px solid {c.focus}; border-radius: 3px; }}
 QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"] {{ border: {bw + 1}px solid {c.error}; }}
