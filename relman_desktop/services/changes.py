@@ -17,7 +17,7 @@ from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Change, ConfigurationItem, Release
 
 from . import keys, limits
-from .base import Ctx, NotFound, ValidationError, person_by_email, release_by_key
+from .base import Ctx, NotFound, ValidationError, operation, person_by_email, release_by_key
 
 
 @dataclass
@@ -195,6 +195,7 @@ def _next_change_key(s: Session) -> str:
     return keys.next_key(keys.CHANGE_PREFIX, used.scalars())
 
 
+@operation
 def create_change(ctx: Ctx, fields: dict[str, Any]) -> str:
     """A new change; without a key (or with an empty one) it gets the next automatic key."""
     values = {n: _coerce(n, v) for n, v in fields.items() if not (n == "key" and _blank(v))}
@@ -247,6 +248,7 @@ def _create(tx: Any, values: dict[str, Any], release: Release | None = None) -> 
     return c.key
 
 
+@operation
 def update_change(ctx: Ctx, key: str, fields: dict[str, Any]) -> ChangeRow:
     values = {n: _coerce(n, v) for n, v in fields.items()}
     with ctx.write() as tx:
@@ -278,6 +280,7 @@ def update_change(ctx: Ctx, key: str, fields: dict[str, Any]) -> ChangeRow:
         return _row(c)
 
 
+@operation
 def delete_change(ctx: Ctx, key: str) -> dict[str, Any]:
     with ctx.write() as tx:
         s = tx.session
@@ -291,6 +294,7 @@ def delete_change(ctx: Ctx, key: str) -> dict[str, Any]:
         return before
 
 
+@operation
 def bundle_change(ctx: Ctx, change_key: str, release_key: str) -> None:
     """Add an approved change to a release's scope."""
     with ctx.write() as tx:
@@ -320,6 +324,7 @@ def bundle_change(ctx: Ctx, change_key: str, release_key: str) -> None:
         _reset_approvals(tx, rel, f"{change_key} was added to the scope")
 
 
+@operation
 def unbundle_change(ctx: Ctx, change_key: str) -> str | None:
     """Take a change out of its release; returns the release it was in (for undo)."""
     with ctx.write() as tx:

@@ -15,7 +15,15 @@ from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Person, Release, Task, TaskDependency
 
 from . import limits
-from .base import Ctx, CycleError, NotFound, ValidationError, person_by_email, release_by_key
+from .base import (
+    Ctx,
+    CycleError,
+    NotFound,
+    ValidationError,
+    operation,
+    person_by_email,
+    release_by_key,
+)
 
 
 @dataclass
@@ -199,6 +207,7 @@ def _next_local_id(s: Session, release_id: int) -> str:
     return f"T{max(numbers, default=0) + 1}"
 
 
+@operation
 def add_task(ctx: Ctx, key: str, fields: dict[str, Any]) -> str:
     """A new task at the end of the release (or at ``position``); returns its task id."""
     values = {n: _coerce(n, v) for n, v in fields.items()}
@@ -246,6 +255,7 @@ def _row(s: Session, task: Task) -> TaskRow:
     return next(r for r in _rows(s, task.release_id) if r.id == task.id)
 
 
+@operation
 def update_task(ctx: Ctx, key: str, local_id: str, fields: dict[str, Any]) -> TaskRow:
     values = {n: _coerce(n, v) for n, v in fields.items()}
     with ctx.write() as tx:
@@ -284,6 +294,7 @@ def update_task(ctx: Ctx, key: str, local_id: str, fields: dict[str, Any]) -> Ta
         return after
 
 
+@operation
 def delete_task(ctx: Ctx, key: str, local_id: str) -> dict[str, Any]:
     """Remove a task and its links; returns what undo needs to put it back (row + links)."""
     with ctx.write() as tx:
@@ -305,6 +316,7 @@ def delete_task(ctx: Ctx, key: str, local_id: str) -> dict[str, Any]:
         return row
 
 
+@operation
 def restore_task(ctx: Ctx, key: str, row: dict[str, Any]) -> str:
     """Undo of delete_task: the task at its old position with its links in both directions."""
     fields = {n: row.get(n) for n in FIELDS if n in row}
@@ -333,6 +345,7 @@ def task_graph(s: Session, release_id: int) -> nx.DiGraph:
     return graph
 
 
+@operation
 def add_task_dependency(
     ctx: Ctx, key: str, predecessor: str, successor: str, type: str = "FS", lag_days: int = 0
 ) -> None:
@@ -387,6 +400,7 @@ def add_task_dependency(
         )
 
 
+@operation
 def remove_task_dependency(ctx: Ctx, key: str, predecessor: str, successor: str) -> dict[str, Any]:
     with ctx.write() as tx:
         s = tx.session
