@@ -78,7 +78,8 @@ def test_hidden_columns_are_shown_as_hidden(window, qtbot):
     chooser.set_hidden(["priority", "type"])
     indicator = chooser.indicator
     assert indicator.isVisible()
-    assert indicator.text() == "2 columns hidden: Type, Priority ▾"
+    assert indicator.text() == "2 columns hidden ▾"
+    assert indicator.toolTip().startswith("Hidden: Type, Priority.")
     menu = chooser.menu()
     checks = {a.text(): a.isChecked() for a in menu.actions() if a.isCheckable()}
     assert checks["Type"] is False and checks["Priority"] is False and checks["Title"] is True

@@ -139,13 +139,13 @@ class ColumnChooser(QObject):
     def _show_indicator(self) -> None:
         hidden = [self.titles[n] for n in self.hidden()]
         n = len(hidden)
-        self.indicator.setText(
-            f"{n} column{'s' if n != 1 else ''} hidden: {', '.join(hidden)} ▾" if hidden else ""
-        )
+        # short, so it never squeezes the search box; the names are in the tooltip
+        self.indicator.setText(f"{n} column{'s' if n != 1 else ''} hidden ▾" if hidden else "")
         self.indicator.setToolTip(
-            "Choose the columns (also: right-click a column header)"
-            + ("" if self.chosen is not None else "; hidden to fit the window")
+            f"Hidden: {', '.join(hidden)}. Click to choose the columns (or right-click a column "
+            "header)" + ("" if self.chosen is not None else "; hidden to fit the window")
         )
+        self.indicator.setAccessibleName(f"{n} columns hidden: {', '.join(hidden)}")
         # only where the view placed it: an indicator no layout holds would be a window
         self.indicator.setVisible(bool(hidden) and self.indicator.parentWidget() is not None)
 
