@@ -76,6 +76,11 @@ def register(sub: Any) -> None:
         metavar="N",
         help="at most N events (default 50)",
     )
+    h.add_argument(
+        "--words",
+        action="store_true",
+        help="each event as a sentence, as the History tab shows it (overrides marked)",
+    )
     h.set_defaults(handler=cmd_audit_log)
 
 
@@ -344,8 +349,13 @@ def cmd_audit_log(args: argparse.Namespace, out: TextIO) -> int:
     from relman_desktop.services import audit
 
     ctx = open_ctx(args)
+    people: dict[str, str] | None = None
     try:
         rows = audit.history(ctx, args.release, limit=args.limit)
+        if args.words:
+            from relman_desktop.services.history_words import people_names
+
+            people = people_names(ctx)
         if args.release is not None and not rows:
             from relman_desktop.services.base import release_by_key
 
@@ -355,5 +365,10 @@ def cmd_audit_log(args: argparse.Namespace, out: TextIO) -> int:
         ctx.plan.close()
     for row in rows:
         when = f"{row.at:%Y-%m-%d %H:%M}" if row.at is not None else "????-??-?? ??:??"
-        out.write(f"{row.seq:>6}  {when}  {row.summary}\n")
+        if people is not None:
+            from relman_desktop.services.history_words import sentence
+
+            out.write(f"{row.seq:>6}  {when}  {sentence(row, people)}\n")
+        else:
+            out.write(f"{row.seq:>6}  {when}  {row.summary}\n")
     return 0

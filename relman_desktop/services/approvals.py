@@ -151,7 +151,7 @@ def refresh_stage(tx: Tx, stage: ApprovalStage) -> E.StageStatus:
             stage.id,
             "status",
             {"status": before},
-            {"status": status.value, "why": why},
+            {"status": status.value, "why": why, "stage": stage.name},
             release_key=stage.release.key,
         )
     return status
@@ -449,6 +449,11 @@ def _approval_snapshot(a: Approval) -> dict[str, Any]:
     }
 
 
+def _who_and_where(a: Approval) -> dict[str, Any]:
+    """The approver and stage, for the audit event (the History tab names them in words)."""
+    return {"stage": a.stage.name, "approver": a.approver.email if a.approver else None}
+
+
 def decide_tx(tx: Tx, approval: Approval, decision: E.Decision, comment: str | None) -> None:
     before = _approval_snapshot(approval)
     approval.decision = decision
@@ -461,7 +466,7 @@ def decide_tx(tx: Tx, approval: Approval, decision: E.Decision, comment: str | N
         approval.id,
         "decide",
         before,
-        _approval_snapshot(approval),
+        {**_approval_snapshot(approval), **_who_and_where(approval)},
         release_key=approval.stage.release.key,
     )
 

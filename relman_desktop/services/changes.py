@@ -22,7 +22,7 @@ from relman_desktop.models.entities import (
     change_cis,
 )
 
-from . import limits
+from . import keys, limits
 from .base import Ctx, NotFound, ValidationError, operation, person_by_email, release_by_key
 
 
@@ -140,7 +140,7 @@ def list_changes(
             .order_by(ConfigurationItem.name)
         ):
             cis.setdefault(change_id, []).append(name)
-        return [
+        rows = [
             ChangeRow(
                 id=row[0],
                 key=row[1],
@@ -161,6 +161,8 @@ def list_changes(
             )
             for row in s.execute(stmt)
         ]
+    rows.sort(key=lambda r: keys.natural_key(r.key))
+    return rows
 
 
 def get_change(ctx: Ctx, key: str) -> ChangeRow:
@@ -240,14 +242,32 @@ def _apply(s: Session, c: Change, values: dict[str, Any]) -> None:
             raise ValidationError(f"{required.capitalize()} must not be empty", field=required)
 
 
+def next_change_key(ctx: Ctx) -> str:
+    """The key a new change gets when none is given: ``CHG-<n>`` after the highest used."""
+    with ctx.read() as s:
+        return _next_change_key(s)
+
+
+def _next_change_key(s: Session) -> str:
+    used = s.execute(select(Change.key).where(Change.key.like(f"{keys.CHANGE_PREFIX}%")))
+    return keys.next_key(keys.CHANGE_PREFIX, used.scalars())
+
+
 @operation
 def create_change(ctx: Ctx, fields: dict[str, Any]) -> str:
-    values = {n: _coerce(n, v) for n, v in fields.items()}
-    for required in ("key", "title", "type", "category"):
+    """A new change; without a key (or with an empty one) it gets the next automatic key."""
+    values = {n: _coerce(n, v) for n, v in fields.items() if not (n == "key" and _blank(v))}
+    for required in ("title", "type", "category"):
         if not values.get(required):
             raise ValidationError(f"{required.capitalize()} must not be empty", field=required)
     with ctx.write() as tx:
+        if not values.get("key"):
+            values["key"] = _next_change_key(tx.session)
         return _create(tx, values)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def create_change_tx(tx: Any, fields: dict[str, Any], release: Release | None = None) -> str:

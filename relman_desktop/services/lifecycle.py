@@ -234,9 +234,54 @@ def transition(ctx: Ctx, key: str, to_state: str, reason: str | None = None) -> 
         tx.audit(
             "release", rel.key, "transition", {"status": current.name}, after, release_key=rel.key
         )
+        filled = _what_happened(tx, rel, target)
+        if filled:  # its own event: the transition's stays as it always was
+            tx.audit(
+                "release",
+                rel.key,
+                "record_dates",
+                dict.fromkeys(filled),
+                {**filled, "because": f"moved to {target.name}"},
+                release_key=rel.key,
+            )
         tx.rule_events.append(("on_status_change", rel.id))
         rules.run_pending(tx)  # the rules this write raised act in the same transaction
         return target.name
+
+
+# Work has begun once a release reaches one of these roles; it has ended once deployed.
+_STARTED_ROLES = (
+    frozenset(
+        {
+            E.StateRole.BUILD,
+            E.StateRole.TESTING,
+            E.StateRole.AWAITING_APPROVAL,
+            E.StateRole.APPROVED,
+            E.StateRole.DEPLOYING,
+        }
+    )
+    | E.DEPLOYED_ROLES
+)
+
+
+def _what_happened(tx: Any, rel: Any, target: Any) -> dict[str, Any]:
+    """Fill the release's actual dates (and its review's "Closed at") from the move it just
+    made, when nobody typed them: work started on the first move into build or later, ended
+    on reaching deployed, closed on reaching closed. Returns what it filled (for the audit)."""
+    filled: dict[str, Any] = {}
+    role = target.role
+    today = tx.ctx.today()
+    if role in _STARTED_ROLES and rel.actual_start is None:
+        rel.actual_start = today if rel.actual_end is None else min(today, rel.actual_end)
+        filled["actual_start"] = rel.actual_start.isoformat()
+    if role in E.DEPLOYED_ROLES and rel.actual_end is None:
+        rel.actual_end = max(today, rel.actual_start or today)
+        filled["actual_end"] = rel.actual_end.isoformat()
+    review = getattr(rel, "review", None)
+    if role == E.StateRole.CLOSED and review is not None and review.closed_at is None:
+        review.closed_at = tx.ctx.now()
+        filled["review_closed_at"] = review.closed_at.isoformat()
+    return filled
 
 
 @operation

@@ -31,6 +31,7 @@ from .base import (
     release_by_key,
     state_by_name,
 )
+from .keys import natural_key
 from .release_snapshot import release_snapshot
 
 
@@ -198,10 +199,10 @@ def list_releases(ctx: Ctx) -> list[ReleaseRow]:
         )
         .join(WorkflowState, WorkflowState.id == Release.status_id)
         .outerjoin(manager, manager.id == Release.manager_id)
-        .order_by(Release.key)
     )
     with ctx.read() as s:
         rows: list[Any] = list(s.connection().execute(stmt).all())
+    rows.sort(key=lambda r: natural_key(r[1]))  # REL-2026-559 before REL-2026-5589
     return [ReleaseRow(*r) for r in rows]
 
 

@@ -114,8 +114,14 @@ def test_new_release_is_undoable(window, store):
 
 
 def test_delete_release_and_undo(window, store):
+    from relman_desktop.views.common.confirm import answer_delete
+
     window.releases_view.select_key("REL-2026-002")
+    window.delete_current()  # asks first: Cancel keeps it
+    assert answer_delete(window, yes=False)
+    assert window.releases_view.model.row_of_key("REL-2026-002") >= 0
     window.delete_current()
+    assert answer_delete(window)
     assert window.releases_view.model.row_of_key("REL-2026-002") < 0
     store.undo_stack.undo()
     assert store.release("REL-2026-002").title == "Quarterly security patch"

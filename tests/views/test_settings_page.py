@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from relman_desktop.services import cis, people, rules, templates, windows, workflow
+from relman_desktop.views.common.confirm import answer_delete
 from relman_desktop.views.settings.settings_page import SettingsPage
 
 
@@ -68,6 +69,7 @@ def test_add_edit_and_delete_a_person_with_undo(page, qtbot, store, qtmodelteste
     assert {p.email: p.team for p in people.list_people(store.ctx)}["cy@example.com"] == "Identity"
 
     click(qtbot, section.delete_button)
+    answer_delete(section)  # Delete asks first
     assert "cy@example.com" not in {p.email for p in people.list_people(store.ctx)}
     store.undo_stack.undo()
     assert {p.email: p.team for p in people.list_people(store.ctx)}["cy@example.com"] == "Identity"
@@ -117,6 +119,7 @@ def test_a_ci_with_a_parent_and_a_loop_refused_with_the_loop_named(
     # deleting the parent and undoing puts it back above its child
     type_into(qtbot, section.form.editors["parents"], "")
     click(qtbot, section.delete_button)
+    answer_delete(section)  # Delete asks first
     assert {c.name: c.parents for c in cis.list_cis(store.ctx)}["checkout-api"] == []
     store.undo_stack.undo()
     assert {c.name: c.parents for c in cis.list_cis(store.ctx)}["checkout-api"] == [
@@ -162,6 +165,7 @@ def test_a_window_with_a_bad_rrule_is_refused_and_a_good_one_saved(
     click(qtbot, section.save_button)
     assert "before or when it starts" in form.error_text("end")
     click(qtbot, section.delete_button)
+    answer_delete(section)  # Delete asks first
     assert windows.list_windows(store.ctx) == []
     store.undo_stack.undo()
     assert [x.title for x in windows.list_windows(store.ctx)] == ["Saturday maintenance"]
@@ -236,6 +240,7 @@ def test_a_rule_from_structured_rows(page, qtbot, store):
     assert rules.list_rules(store.ctx)[0].conditions[0]["field"] == "risk"
 
     click(qtbot, section.delete_button)
+    answer_delete(section)  # Delete asks first
     assert rules.list_rules(store.ctx) == []
     store.undo_stack.undo()
     assert [x.name for x in rules.list_rules(store.ctx)] == ["Security review for risky releases"]
@@ -287,6 +292,7 @@ def test_workflow_states_add_move_and_delete_with_undo(page, qtbot, store):
     click(qtbot, states.up_button)
     assert [s.name for s in workflow.list_states(store.ctx)][-2] == "Security Review"
     click(qtbot, states.delete_button)
+    answer_delete(states)  # Delete asks first
     assert "Security Review" not in [s.name for s in workflow.list_states(store.ctx)]
     store.undo_stack.undo()
     assert [s.name for s in workflow.list_states(store.ctx)][-2] == "Security Review"
@@ -295,6 +301,7 @@ def test_workflow_states_add_move_and_delete_with_undo(page, qtbot, store):
     first = workflow.list_states(store.ctx)[0]
     select(states, first.name)
     click(qtbot, states.delete_button)
+    answer_delete(states)  # Delete asks first
     assert "cannot delete state" in states.form.error_text()
 
 

@@ -75,6 +75,7 @@ class CalendarView(QWidget):
     """The Calendar page. ``source`` is the Store (edits go on its undo stack)."""
 
     release_selected = Signal(str)
+    open_release_requested = Signal(str, str)  # key, tab ("" for the editor's first tab)
     conflicts_counted = Signal(int, int)  # errors, warnings (for the status bar)
 
     def __init__(self, store: Any, parent: QWidget | None = None) -> None:
@@ -332,6 +333,7 @@ class CalendarView(QWidget):
             self.select_key(selected, scroll=False)
         if first_load:
             self.scroll_to_date(data.today - dt.timedelta(days=21), left=True)
+            self.scroll_to_active_today()
         self.conflicts_counted.emit(
             sum(c.severity == "error" for c in data.conflicts),
             sum(c.severity != "error" for c in data.conflicts),
@@ -503,6 +505,12 @@ class CalendarView(QWidget):
             bar.blockSignals(False)
         self.chart.viewport().update()
 
+    def open_row(self, i: int) -> None:
+        """Open the release of row ``i`` in the editor (a task's row: at its Tasks tab)."""
+        if 0 <= i < len(self.renderer.rows):
+            row = self.renderer.rows[i]
+            self.open_release_requested.emit(row.release.key, "" if row.task is None else "Tasks")
+
     def toggle_row(self, i: int) -> None:
         index = self.index_of_row(i)
         if index.isValid() and not index.parent().isValid():
@@ -512,6 +520,26 @@ class CalendarView(QWidget):
         index = self.model.index_of_key(key)
         if index.isValid():
             self.tree.setExpanded(index, expanded)
+
+    def first_active_row(self) -> int:
+        """The first row whose release is under way today (or, failing that, the first that
+        starts after today): where the calendar opens, instead of long-closed releases."""
+        today, upcoming = self.data.today, -1
+        for i, row in enumerate(self.renderer.rows):
+            span = row.release.span() if row.task is None else None
+            if span is None:
+                continue
+            if span[0] <= today <= span[1]:
+                return i
+            if upcoming < 0 and span[0] > today:
+                upcoming = i
+        return upcoming
+
+    def scroll_to_active_today(self) -> None:
+        i = self.first_active_row()
+        index = self.index_of_row(i)
+        if index.isValid():  # scrollTo lays the rows out first (a fresh model has no range yet)
+            self.tree.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
 
     def scroll_to_x(self, x: float) -> None:
         self.chart.horizontalScrollBar().setValue(int(x))
@@ -906,6 +934,7 @@ def _impact_text(result: Any) -> str:
 def page_factory(store: Any, window: Any) -> QWidget:
     view = CalendarView(store)
     window.calendar_view = view
+    view.open_release_requested.connect(lambda key, tab: window.open_release(key, tab or None))
     if hasattr(window, "set_conflict_counts"):
         view.conflicts_counted.connect(window.set_conflict_counts)
     # The one selection: a bar picked here is the current release everywhere, and the release

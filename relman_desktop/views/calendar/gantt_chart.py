@@ -6,10 +6,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
-from PySide6.QtGui import QFontMetricsF, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtCore import QEvent, QKeyCombination, QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QAction,
+    QContextMenuEvent,
+    QFontMetricsF,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
+    QMenu,
     QToolTip,
 )
 
@@ -39,6 +49,7 @@ class GanttChart(QAbstractScrollArea):
         self.viewport().setMouseTracking(True)
         self.horizontalScrollBar().valueChanged.connect(lambda _v: self.viewport().update())
         self._drag: dict[str, Any] | None = None
+        self._add_key_actions()
 
     # --- coordinates ----------------------------------------------------------------------
 
@@ -176,7 +187,25 @@ class GanttChart(QAbstractScrollArea):
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         i, _part = self.hit(event.position())
         if i >= 0:
-            self.view.toggle_row(i)
+            self.view.open_row(i)  # the release (a task's row: its release, at the Tasks tab)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+        i, _part = self.hit(QPointF(event.pos()))
+        if i < 0:
+            super().contextMenuEvent(event)
+            return
+        self.view.select_row(i)
+        menu = QMenu(self)
+        menu.setObjectName("gantt_context_menu")
+        row = self.renderer.rows[i]
+        menu.addAction(f"Open release {row.release.key}", lambda: self.view.open_row(i))
+        if row.task is None:
+            expanded = self.view.tree.isExpanded(self.view.index_of_row(i))
+            menu.addAction(
+                "Hide its tasks" if expanded else "Show its tasks", lambda: self.view.toggle_row(i)
+            )
+        menu.popup(event.globalPos())
+        self.context_menu = menu  # kept for tests and until it closes
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         dy = event.angleDelta().y()
@@ -220,41 +249,56 @@ class GanttChart(QAbstractScrollArea):
 
     # --- keyboard -----------------------------------------------------------------------------
 
+    def _add_key_actions(self) -> None:
+        """The chart's keys as QActions on it (Help > Keyboard Shortcuts lists them from here):
+        active while the chart has the focus, and the only place the keys are defined."""
+        v = self.view
+
+        def step(delta: int) -> int:
+            return max(0, min(len(self.renderer.rows) - 1, v.selected_row + delta))
+
+        def cancel_drag() -> None:
+            if self._drag is not None:
+                self._drag = None
+                v.cancel_preview()
+
+        for keys, text, slot in (
+            (("Left",), "Move the selected bar a day earlier", lambda: v.nudge_selected(-1)),
+            (("Right",), "Move the selected bar a day later", lambda: v.nudge_selected(1)),
+            (("Shift+Left",), "Shorten the selected bar by a day", lambda: v.resize_selected(-1)),
+            (("Shift+Right",), "Lengthen the selected bar by a day", lambda: v.resize_selected(1)),
+            (("Alt+Left",), "Previous maintenance window", lambda: v.step_deploy_window(-1)),
+            (("Alt+Right",), "Next maintenance window", lambda: v.step_deploy_window(1)),
+            (("Up",), "Select the row above", lambda: v.select_row(step(-1))),
+            (("Down",), "Select the row below", lambda: v.select_row(step(1))),
+            (("+", "="), "Zoom in", lambda: v.zoom_by(1.25)),
+            (("-", "_"), "Zoom out", lambda: v.zoom_by(0.8)),
+            (("F",), "Fit the selected release in view", lambda: v.fit_release()),
+            (("T",), "Scroll to today", lambda: v.scroll_to_date(self.renderer.data.today)),
+            (("Return", "Enter"), "Open the selected release", lambda: v.open_row(v.selected_row)),
+            (("Space",), "Show or hide the release's tasks", lambda: v.toggle_row(v.selected_row)),
+            (("Esc",), "Cancel a drag", cancel_drag),
+        ):
+            action = QAction(text, self)
+            action.setShortcuts([QKeySequence(k) for k in keys])
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            action.triggered.connect(slot)
+            self.addAction(action)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        key, mods = event.key(), event.modifiers()
-        K, M = Qt.Key, Qt.KeyboardModifier
-        if key in (K.Key_Left, K.Key_Right):
-            step = -1 if key == K.Key_Left else 1
-            if mods & M.AltModifier:
-                self.view.step_deploy_window(step)
-            elif mods & M.ShiftModifier:
-                self.view.resize_selected(step)
-            else:
-                self.view.nudge_selected(step)
-        elif key in (K.Key_Up, K.Key_Down):
-            self.view.select_row(
-                max(
-                    0,
-                    min(
-                        len(self.renderer.rows) - 1,
-                        self.view.selected_row + (-1 if key == K.Key_Up else 1),
-                    ),
-                )
-            )
-        elif key in (K.Key_Plus, K.Key_Equal):
-            self.view.zoom_by(1.25)
-        elif key in (K.Key_Minus, K.Key_Underscore):
-            self.view.zoom_by(0.8)
-        elif key == K.Key_F:
-            self.view.fit_release()
-        elif key == K.Key_T:
-            self.view.scroll_to_date(self.renderer.data.today)
-        elif key in (K.Key_Return, K.Key_Enter, K.Key_Space):
-            self.view.toggle_row(self.view.selected_row)
-        elif key == K.Key_Escape and self._drag is not None:
-            self._drag = None
-            self.view.cancel_preview()
-        else:
-            super().keyPressEvent(event)
-            return
-        event.accept()
+        # A key the shortcut system did not deliver (the window not active yet): same actions.
+        combo = event.keyCombination()
+        candidates = [QKeySequence(combo)]
+        if combo.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier:  # "+" is Shift+= on US
+            mods = combo.keyboardModifiers() & ~Qt.KeyboardModifier.ShiftModifier
+            candidates.append(QKeySequence(QKeyCombination(mods, combo.key())))
+        for pressed in candidates:
+            for action in self.actions():
+                if any(
+                    k.matches(pressed) == QKeySequence.SequenceMatch.ExactMatch
+                    for k in action.shortcuts()
+                ):
+                    action.trigger()
+                    event.accept()
+                    return
+        super().keyPressEvent(event)

@@ -42,8 +42,10 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.models import enums as E
 from relman_desktop.services import changes
+from relman_desktop.services.keys import natural_key, natural_text
 
 from ..common.columns import ColumnChooser
+from ..common.confirm import ask_before_delete
 from ..common.tab_forms import Field, Form, LocalError, choices_of, show_moment
 from ..common.underneath import refill
 from ..releases.releases_model import words
@@ -162,6 +164,8 @@ class PageChangesModel(ChangesModel):
             return _LEVELS.get(r.risk, 9)
         if name == "created":
             return r.created_at.isoformat() if r.created_at else ""
+        if name in ("key", "release"):  # CHG-9 before CHG-10
+            return natural_text(self.display(r, name))
         return self.display(r, name).casefold()
 
     def _search_text(self, r: Any) -> str:
@@ -334,8 +338,9 @@ class ChangesPage(QWidget):
             stretch="title",
             settings=getattr(window, "settings", None),
         )
+        top.addWidget(self.columns.indicator)  # "2 columns hidden: …" when any are
         self.table.doubleClicked.connect(self._double_clicked)
-        self.table.delete_pressed.connect(self.delete)
+        self.table.delete_pressed.connect(self.ask_delete)  # the Delete key asks too
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selected())
 
         left = QWidget()
@@ -363,7 +368,7 @@ class ChangesPage(QWidget):
         self.delete_button.setToolTip(
             "Delete this change (Delete in the table); Undo brings it back"
         )
-        self.delete_button.clicked.connect(self.delete)
+        self.delete_button.clicked.connect(self.ask_delete)
         buttons = QHBoxLayout()
         buttons.addWidget(self.delete_button)
         buttons.addStretch(1)
@@ -544,13 +549,11 @@ class ChangesPage(QWidget):
         self.model.set_rows(rows, people)
         self.form.set_completions("requester_email", sorted(people))
         self.form.set_completions("cis", self._ci_names())
-        releases = self.store.releases()
-        self._fill(
-            self.release_filter, [(r.key, r.key) for r in sorted(releases, key=lambda r: r.key)]
-        )
+        releases = sorted(self.store.releases(), key=lambda r: natural_key(r.key))
+        self._fill(self.release_filter, [(r.key, r.key) for r in releases])
         self._fill(
             self.release_choice,
-            [(f"{r.key} — {r.title}", r.key) for r in sorted(releases, key=lambda r: r.key)],
+            [(f"{r.key} — {r.title}", r.key) for r in releases],
             keep_first=False,
         )
         self.apply_filters()
@@ -705,6 +708,7 @@ class ChangesPage(QWidget):
             self.box.setTitle(f"{c.key}: {title}")
             self.box.setToolTip(f"{c.key}: {c.title}")
             self.save_button.setText("Save changes")
+            self.form.editors["key"].setPlaceholderText("CHG-…")
         self.delete_button.setEnabled(c is not None)
         self.bundle_box.setVisible(c is not None)
         self.bundle_error.hide()
@@ -746,7 +750,11 @@ class ChangesPage(QWidget):
         )
         self.draft.filled()
         self._show_mode()
-        self.form.editors["key"].setFocus()
+        key_edit = self.form.editors["key"]
+        following = self.store.call(changes.next_change_key)
+        if following is not Store.FAILED:  # left empty, the change gets this automatic key
+            key_edit.setPlaceholderText(f"{following} (automatic; type to choose another)")
+        self.form.editors["title"].setFocus()
 
     # --- editing ----------------------------------------------------------------------------------
 
@@ -792,6 +800,11 @@ class ChangesPage(QWidget):
             self.store.message.emit(f"{record.key}: nothing to save")
             return record.key
         return self.store.edits.update_change(record.key, diff, old)
+
+    def ask_delete(self) -> None:
+        """The Delete button: asks first, then deletes (undoable)."""
+        if self.current is not None:
+            ask_before_delete(self, f"change {self.current.key}", self.delete)
 
     def delete(self) -> bool:
         """Delete the selected change; undo creates it again from what the service returned

@@ -16,7 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenu, QTableView
+from PySide6.QtWidgets import QMenu, QPushButton, QTableView
 
 from ..shell.settings import Settings
 
@@ -51,6 +51,18 @@ class ColumnChooser(QObject):
         self.drop_order = [n for n in drop_order if n not in self.always]
         self.stretch = stretch
         self.settings = settings
+        # Hidden columns are never a secret: "2 columns hidden: Priority, Type" next to the
+        # table (the view places it), opening the same menu as the header's right-click.
+        self.indicator = QPushButton()
+        self.indicator.setObjectName(f"{name}_hidden_columns")
+        self.indicator.setProperty("role", "link")
+        self.indicator.setFlat(True)
+        self.indicator.clicked.connect(
+            lambda: self.menu().popup(
+                self.indicator.mapToGlobal(self.indicator.rect().bottomLeft())
+            )
+        )
+        self.indicator.hide()
         header = table.horizontalHeader()
         # the widths the table was given are each column's natural width
         self.natural = {n: table.columnWidth(i) for i, n in enumerate(self.names)}
@@ -122,6 +134,20 @@ class ColumnChooser(QObject):
                 self.table.setColumnWidth(i, max(self.natural[self.stretch], available - others))
         finally:
             self._fitting = False
+        self._show_indicator()
+
+    def _show_indicator(self) -> None:
+        hidden = [self.titles[n] for n in self.hidden()]
+        n = len(hidden)
+        # short, so it never squeezes the search box; the names are in the tooltip
+        self.indicator.setText(f"{n} column{'s' if n != 1 else ''} hidden ▾" if hidden else "")
+        self.indicator.setToolTip(
+            f"Hidden: {', '.join(hidden)}. Click to choose the columns (or right-click a column "
+            "header)" + ("" if self.chosen is not None else "; hidden to fit the window")
+        )
+        self.indicator.setAccessibleName(f"{n} columns hidden: {', '.join(hidden)}")
+        # only where the view placed it: an indicator no layout holds would be a window
+        self.indicator.setVisible(bool(hidden) and self.indicator.parentWidget() is not None)
 
     def contents_sized(self) -> None:
         """The table just sized its columns to their contents (``resizeColumnsToContents``):

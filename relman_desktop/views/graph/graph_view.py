@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
     QGraphicsView,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSpinBox,
     QStyleOptionGraphicsItem,
@@ -310,6 +311,7 @@ class GraphCanvas(QGraphicsView):
     """Pan, zoom, fit, click to select, drag box-to-box to connect, Delete to remove an arrow."""
 
     node_clicked = Signal(str)
+    open_requested = Signal(str)  # a node double-clicked, Enter on it, or "Open release"
     connect_requested = Signal(str, str)  # prerequisite, dependent
     delete_requested = Signal(str, str)  # prerequisite, dependent
 
@@ -376,6 +378,8 @@ class GraphCanvas(QGraphicsView):
             self.zoom(0.8)
         elif key == Qt.Key.Key_F and not ctrl:
             self.fit()
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._selected_node() is not None:
+            self.open_requested.emit(self._selected_node().key)  # type: ignore[union-attr]
         elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             edges = [i for i in self.scene().selectedItems() if isinstance(i, EdgeItem)]
             for e in edges:
@@ -385,7 +389,34 @@ class GraphCanvas(QGraphicsView):
             return
         event.accept()
 
+    def _selected_node(self) -> NodeItem | None:
+        return next((i for i in self.scene().selectedItems() if isinstance(i, NodeItem)), None)
+
     # mouse
+    def mouseDoubleClickEvent(self, event: Any) -> None:  # noqa: N802
+        node = self._node_at(event.position().toPoint())
+        if node is not None:
+            self._from = None
+            self.open_requested.emit(node.key)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def contextMenuEvent(self, event: Any) -> None:  # noqa: N802
+        node = self._node_at(event.pos())
+        if node is None:
+            super().contextMenuEvent(event)
+            return
+        self.scene().clearSelection()
+        node.setSelected(True)
+        self.node_clicked.emit(node.key)
+        menu = QMenu(self)
+        menu.setObjectName("graph_context_menu")
+        key = node.key
+        menu.addAction(f"Open release {key}", lambda: self.open_requested.emit(key))
+        menu.popup(event.globalPos())
+        self.context_menu = menu  # kept for tests and until it closes
+
     def _node_at(self, pos: Any) -> NodeItem | None:
         for item in self.items(pos):
             if isinstance(item, NodeItem):
@@ -451,6 +482,7 @@ class GraphView(QWidget):
     undo stack (``commands.edit``), so Edit > Undo takes them back from any page."""
 
     release_selected = Signal(str)
+    open_release_requested = Signal(str)
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -533,6 +565,7 @@ class GraphView(QWidget):
         self.message.setMinimumWidth(10)
 
         self.canvas.node_clicked.connect(self.select_release)
+        self.canvas.open_requested.connect(self.open_release_requested)
         self.canvas.connect_requested.connect(self.connect_releases)
         self.canvas.delete_requested.connect(self.remove_dependency)
         self.app_filter.currentIndexChanged.connect(lambda _i: self._rebuild(fit=True))
@@ -913,6 +946,7 @@ def export_graph_file(ctx: Any, path: str | Path, *, keys: Iterable[str] | None 
 
 def page_factory(store: Any, window: Any) -> QWidget:
     view = GraphView(store)
+    view.open_release_requested.connect(lambda key: window.open_release(key))
     view.release_selected.connect(store.selection.set)  # the one selection (see Store.selection)
     store.selection.changed.connect(
         lambda key: (

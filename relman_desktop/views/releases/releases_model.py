@@ -19,7 +19,9 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QFont, QIcon
+from PySide6.QtGui import QColor, QFont, QIcon
+
+from relman_desktop.services.keys import natural_key
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # the release key of a row
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2  # the whole ReleaseRow
@@ -48,6 +50,42 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_INDEX = {c.name: i for i, c in enumerate(COLUMNS)}
 _LEVEL_ORDER = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+_STATUS_ORDER = {
+    "planning": 0,
+    "build": 1,
+    "testing": 2,
+    "awaiting_approval": 3,
+    "approved": 4,
+    "deploying": 5,
+    "deployed": 6,
+    "in_review": 7,
+    "closed": 8,
+    "on_hold": 9,
+    "cancelled": 10,
+    "rolled_back": 11,
+}
+# A swatch before the status, by what the state means (its role), readable on every theme:
+# grey not started, blue in the works, amber waiting for people, green live, red gone wrong.
+STATUS_COLOURS = {
+    "planning": "#8c96a0",
+    "build": "#3d7bd9",
+    "testing": "#3d7bd9",
+    "awaiting_approval": "#e0a100",
+    "approved": "#2fa87a",
+    "deploying": "#9b59d0",
+    "deployed": "#2f9e44",
+    "in_review": "#2f9e44",
+    "closed": "#5c6670",
+    "on_hold": "#e0a100",
+    "cancelled": "#d9480f",
+    "rolled_back": "#d9480f",
+}
+
+
+def status_colour(role: str | None) -> QColor | None:
+    """The swatch colour of a workflow role (None for a custom state without one)."""
+    value = STATUS_COLOURS.get(role or "")
+    return QColor(value) if value else None
 
 
 def words(value: str | None) -> str:
@@ -97,6 +135,10 @@ def _sort_key(name: str) -> Any:
     def ordered(attr: str) -> Any:
         return lambda r: (getattr(r, attr) is None, getattr(r, attr) or dt.date.min)
 
+    if name == "key":
+        return lambda r: natural_key(r.key)  # REL-2026-559 before REL-2026-5589
+    if name == "status":  # the workflow's order (Planning … Closed), then by name
+        return lambda r: (_STATUS_ORDER.get(r.status_role or "", 99), r.status.casefold())
     if name in ("risk", "priority"):
         return lambda r: _LEVEL_ORDER.get(getattr(r, name), 9)
     if name in ("planned_start", "planned_end"):
@@ -205,6 +247,8 @@ class ReleasesModel(QAbstractTableModel):
             return r.key
         if role == ROW_ROLE:
             return r
+        if role == Qt.ItemDataRole.DecorationRole and name == "status":
+            return status_colour(r.status_role)
         if role == Qt.ItemDataRole.FontRole and name == "risk" and r.risk in ("high", "critical"):
             font = QFont()
             font.setBold(True)

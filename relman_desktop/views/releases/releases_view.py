@@ -76,6 +76,7 @@ class ReleasesTable(QTableView):
 
 class ReleasesView(QWidget):
     open_release = Signal(str)  # key
+    new_release_requested = Signal()  # the empty plan's "New release" button
     current_release_changed = Signal(str)  # key, or "" when nothing is selected
 
     def __init__(
@@ -158,6 +159,7 @@ class ReleasesView(QWidget):
             stretch="title",
             settings=settings,
         )
+        top.addWidget(self.columns.indicator)  # "2 columns hidden: …" when any are
         self.table.setAccessibleName("Releases")
         self.table.doubleClicked.connect(self._open_index)
         self.table.open_requested.connect(self._open_index)
@@ -181,9 +183,28 @@ class ReleasesView(QWidget):
         filter_area.setMaximumHeight(
             filters.sizeHint().height() + filter_area.horizontalScrollBar().sizeHint().height()
         )
+        # An empty plan says what to do next instead of showing an empty table.
+        self.empty_hint = QFrame()
+        self.empty_hint.setObjectName("releases_empty_hint")
+        hint_text = QLabel(
+            "This plan has no releases yet. Create the first one here or with Release > New "
+            "Release (Ctrl+Shift+N); it gets the next key (REL-<year>-001) automatically. "
+            "File > Import brings releases from Microsoft Project, GanttProject or git tags."
+        )
+        hint_text.setWordWrap(True)
+        self.empty_new_button = QPushButton("New release")
+        self.empty_new_button.setObjectName("releases_empty_new")
+        self.empty_new_button.clicked.connect(self.new_release_requested)
+        hint_layout = QVBoxLayout(self.empty_hint)
+        hint_layout.setContentsMargins(24, 24, 24, 24)
+        hint_layout.addWidget(hint_text)
+        hint_layout.addWidget(self.empty_new_button, 0, Qt.AlignmentFlag.AlignLeft)
+        hint_layout.addStretch(1)
+        self.empty_hint.hide()
         layout.addLayout(top)
         layout.addWidget(filter_area)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty_hint, 1)
 
         store.releases_changed.connect(self.reload)
         store.release_changed.connect(self._release_changed)
@@ -366,6 +387,9 @@ class ReleasesView(QWidget):
 
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
+        empty = total == 0 and self.store.has_plan
+        self.empty_hint.setVisible(empty)
+        self.table.setVisible(not empty)
         if shown == total:
             self.count_label.setText(f"{total:,} releases")
         else:

@@ -66,6 +66,7 @@ class EvidenceTab(QWidget):
         shortcut = QShortcut(QKeySequence("Ctrl+Return"), self)
         shortcut.activated.connect(slot)
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.setWhatsThis("Record the form (release editor's evidence tabs)")
 
     def set_release(self, key: str | None) -> None:
         self.key = key

@@ -49,6 +49,15 @@ def what_text(row: Any) -> str:
     return summary[:1].upper() + summary[1:]
 
 
+def words_text(row: Any, people: dict[str, str] | None = None) -> str:
+    """The event as a sentence ("Carol Checker approved the CAB stage"); overrides start with
+    OVERRIDE. Events with no sentence of their own keep the audit summary (without the actor)."""
+    from relman_desktop.services.history_words import sentence
+
+    text = sentence(row, people)
+    return what_text(row) if text == row.summary else text
+
+
 DESCRIPTIVE = ("kind", "external_key", "environment", "wave", "name", "title", "outcome", "verdict")
 
 
@@ -76,11 +85,12 @@ class HistoryTab(QWidget):
         self.key: str | None = None
         self._stale = True
         self.events: list[Any] = []
+        self.people: dict[str, str] = {}  # e-mail → name, to name approvers in words
         self.model = RowsModel(
             [
                 Column("When", lambda r: when_text(r.at)),
                 Column("Who", lambda r: r.actor),
-                Column("What", what_text),
+                Column("What", lambda r: words_text(r, self.people)),
             ],
             self,
         )
@@ -160,6 +170,7 @@ class HistoryTab(QWidget):
         if self.key is not None and self.store.has_plan:
             result = self.store.call(audit.history, self.key)
             self.events = [] if result is Store.FAILED else list(result)
+            self.people = {p.email: p.name for p in self.store.people()}
         self._show()
 
     def _show(self) -> None:
@@ -167,7 +178,9 @@ class HistoryTab(QWidget):
         rows = [
             e
             for e in self.events
-            if not needle or needle in str(e.actor).lower() or needle in what_text(e).lower()
+            if not needle
+            or needle in str(e.actor).lower()
+            or needle in words_text(e, self.people).lower()
         ]
         self.model.set_rows(rows)  # history() answers newest first
         fit_columns(self.table, maximum=260)
@@ -183,7 +196,7 @@ class HistoryTab(QWidget):
             self.detail.clear()
             return
         e = self.model.row(i)
-        lines = [f"#{e.seq}  {when_text(e.at)}  {e.actor}", what_text(e), ""]
+        lines = [f"#{e.seq}  {when_text(e.at)}  {e.actor}", words_text(e, self.people), ""]
         if e.before:
             lines += ["Before:", _pretty(e.before), ""]
         if e.after:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..common.columns import ColumnChooser
+from ..common.confirm import ask_before_delete
 from ..common.tab_forms import (
     Column,
     Field,
@@ -82,9 +83,9 @@ class RecordSection(QWidget):
         self.save_button.clicked.connect(self.save)
         self.delete_button = QPushButton("Delete")
         self.delete_button.setObjectName("delete_record")
-        self.delete_button.clicked.connect(self.delete)
-        save_key = QShortcut(QKeySequence("Ctrl+Return"), self)
-        save_key.activated.connect(self.save)
+        self.delete_button.clicked.connect(self.ask_delete)
+        save_key = QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.save)
+        save_key.setWhatsThis("Save the record being edited")
         save_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # each section its own
 
         left = QWidget()
@@ -345,6 +346,11 @@ class RecordSection(QWidget):
 
     def check(self, values: dict[str, Any]) -> None:
         """Checks the view makes before any service is asked (raise LocalError after show_error)."""
+
+    def ask_delete(self) -> None:
+        """The Delete button: asks first (a window, a person, a CI…), then deletes."""
+        if self.current is not None:
+            ask_before_delete(self, self.describe(self.current).lower(), self.delete)
 
     def delete(self) -> bool:
         if self.current is None:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QDialog,
@@ -37,6 +37,16 @@ from PySide6.QtWidgets import (
 from relman_desktop.services.changeset import Outcome
 
 from .worker import DebouncedTask, Job, Task, Worker, shared_worker
+
+
+def export_folder(settings: Any) -> str:
+    """Where an export's file dialog opens: the folder the last export went to, while it still
+    exists; else the user's Documents folder (QStandardPaths); else home."""
+    last = getattr(settings, "last_export_folder", None) if settings is not None else None
+    if last and Path(last).is_dir():
+        return str(last)
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return documents if documents and Path(documents).is_dir() else str(Path.home())
 
 
 class TransferPanel(QWidget):
@@ -534,7 +544,10 @@ class FileTransfers(QObject):
                 dialog.selectFile(file_name)
         else:
             dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
-        if self.store.plan_path:
+        if save:  # exports: the last folder one went to, else Documents
+            dialog.setDirectory(export_folder(getattr(self.window, "settings", None)))
+            dialog.fileSelected.connect(self._remember_folder)
+        elif self.store.plan_path:
             dialog.setDirectory(str(self.store.plan_path.parent))
         dialog.fileSelected.connect(on_selected)
         dialog.finished.connect(
@@ -543,6 +556,11 @@ class FileTransfers(QObject):
         self._dialogs.append(dialog)
         dialog.open()
         return dialog
+
+    def _remember_folder(self, path: str) -> None:
+        settings = getattr(self.window, "settings", None)
+        if settings is not None and path:
+            settings.last_export_folder = str(Path(path).parent)
 
     def release_notes_dialog(self, variant: str) -> QDialog | None:
         """The file dialog for the selected release's notes; with none selected, first asks
@@ -576,8 +594,7 @@ class FileTransfers(QObject):
         dialog = QFileDialog(self.window, "Folder for the knowledge-base pages")
         dialog.setFileMode(QFileDialog.FileMode.Directory)
         dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
-        if self.store.plan_path:
-            dialog.setDirectory(str(self.store.plan_path.parent))
+        dialog.setDirectory(export_folder(getattr(self.window, "settings", None)))
         dialog.fileSelected.connect(self.export_kb)
         dialog.finished.connect(
             lambda _r, d=dialog: self._dialogs.remove(d) if d in self._dialogs else None

@@ -7,8 +7,15 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QGuiApplication,
+    QKeySequence,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -24,10 +31,9 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -36,6 +42,7 @@ from relman_desktop.models.planfile import PLAN_SUFFIX, default_plan_path
 from relman_desktop.services import templates
 
 from ..conflicts.conflicts_page import ClickableLabel, ConflictBadge
+from ..common.confirm import ask_before_delete
 from ..releases.release_editor import ReleaseEditor
 from ..releases.releases_model import words
 from ..releases.releases_view import ReleasesView
@@ -43,6 +50,7 @@ from .backup_support import install as install_backups
 from .commands import Refused
 from .exports_menu import install as install_file_transfers
 from .interchange_import import install as install_interchange
+from .keys import install as install_keys
 from .screens import PAGES, RELEASE_TABS, PageSpec
 from .settings import THEMES, Settings
 from .store import Store
@@ -119,6 +127,11 @@ class Inspector(QWidget):
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.values[name] = value
             self.form.addRow(label + ":", value)
+        # The dock keeps its width whatever is shown: a long title (or an unbroken URL-like
+        # word) wraps, or is cut, inside the width the user gave the dock; it never widens it.
+        for label in (self.title, *self.values.values()):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            label.setMinimumWidth(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(self.form)
@@ -131,6 +144,7 @@ class Inspector(QWidget):
                 v.setText("")
             return
         self.title.setText(row.title)
+        self.title.setToolTip(row.title)
 
         def when(value: Any) -> str:
             if value is None:
@@ -185,10 +199,17 @@ class WelcomePage(QWidget):
         self.demo_button.clicked.connect(self.demo_requested)
         self.new_button.clicked.connect(self.new_requested)
         self.open_button.clicked.connect(self.open_requested)
+        self.notice = QLabel()
+        self.notice.setObjectName("welcome_notice")
+        self.notice.setProperty("role", "error")
+        self.notice.setWordWrap(True)
+        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notice.hide()
 
         card = QFrame()
         card.setMaximumWidth(720)
         v = QVBoxLayout(card)
+        v.addWidget(self.notice)
         v.addWidget(_heading(f"Welcome to {APP_TITLE}"))
         v.addWidget(intro)
         v.addSpacing(16)
@@ -209,6 +230,11 @@ class WelcomePage(QWidget):
         column.addStretch(2)
         outer.addLayout(column, 4)
         outer.addStretch(1)
+
+    def show_notice(self, text: str) -> None:
+        """One line above the welcome (why the last plan did not reopen); "" hides it."""
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
 
 
 class PlanErrorPage(QWidget):
@@ -267,7 +293,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or Settings()
         self.actions_by_name: dict[str, QAction] = {}
         self._dialogs: list[Any] = []  # non-modal dialogs kept alive while open
-        self.resize(1280, 800)
+        self._fitted_once = False
         self.setWindowTitle(APP_TITLE)
 
         self.central = QStackedWidget()
@@ -301,8 +327,9 @@ class MainWindow(QMainWindow):
         self.inspector_dock = QDockWidget("Inspector", self)
         self.inspector_dock.setObjectName("inspector_dock")
         self.inspector_dock.setWidget(self.inspector)
+        fm = self.fontMetrics()  # room for the widest value: a key, a date and time
         self.inspector_dock.setMinimumWidth(
-            self.fontMetrics().horizontalAdvance("Window start: 2026-12-31") + 24
+            fm.horizontalAdvance("Planned start:") + fm.horizontalAdvance("2026-12-31 22:00") + 48
         )
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector_dock)
 
@@ -326,6 +353,7 @@ class MainWindow(QMainWindow):
         self.interchange = install_interchange(
             self
         )  # MS Project, GanttProject, .ics, tracker sheets
+        install_keys(self)  # Ctrl+1…8 pages, a field's own Ctrl+Z first
         self._restore_geometry()
         self.show_welcome() if not self.store.has_plan else self._plan_opened(
             str(self.store.plan_path)
@@ -583,6 +611,7 @@ class MainWindow(QMainWindow):
         s.release_changed.connect(lambda _k: self._inspect())
         s.releases_changed.connect(self._inspect)
         s.plan_closed.connect(self._inspect)
+        self.releases_view.new_release_requested.connect(self.new_release)
         self.welcome.demo_requested.connect(self.open_demo)
         self.welcome.new_requested.connect(lambda: self.open_plan(None, create=True))
         self.welcome.open_requested.connect(self.open_plan_dialog)
@@ -597,6 +626,8 @@ class MainWindow(QMainWindow):
         self.plan_label.setToolTip(f"The plan file: {path}")
         self.setWindowTitle(f"{Path(path).name} — {APP_TITLE}")
         self.settings.add_recent_plan(path)
+        self.settings.last_plan = path  # reopened on the next start
+        self.welcome.show_notice("")
         self.central.setCurrentWidget(self.workspace)
         self._set_plan_actions(True)
 
@@ -627,9 +658,23 @@ class MainWindow(QMainWindow):
         return self.store.open_plan(path, create=create)
 
     def start(self, plan: str | Path | None) -> None:
-        """The first screen: the given plan, the default plan, or (first start) the welcome."""
+        """The first screen: the given plan; else the plan open when the app last closed (the
+        demo plan too); else the default plan; else (first start) the welcome page. A last plan
+        that is gone is one line on the welcome page, never an error page on start."""
         if plan is not None:
             self.open_plan(plan)
+            return
+        last = self.settings.last_plan
+        if last is not None and Path(last).is_file():
+            self.open_plan(last)
+        elif last is not None:
+            self.settings.last_plan = None
+            self.settings.remove_recent_plan(last)
+            self.welcome.show_notice(
+                f"The plan you had open last time is no longer at {last}; "
+                "open it from where it is now, or choose below."
+            )
+            self.show_welcome()
         elif default_plan_path().exists():
             self.open_plan(None)
         else:
@@ -725,8 +770,19 @@ class MainWindow(QMainWindow):
             buttons[0].setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def delete_current(self) -> None:
+        """Release > Delete Release: asks first (Delete or Cancel), then deletes (undoable)."""
         key = self._current_key()
-        if key and self.store.delete_release(key):
+        if key:
+            ask_before_delete(
+                self,
+                f"release {key}",
+                lambda: self._delete_release(key),
+                "Its tasks, approvals, evidence and dependencies go with it; Edit > Undo brings "
+                "them back.",
+            )
+
+    def _delete_release(self, key: str) -> None:
+        if self.store.delete_release(key):
             self.statusBar().showMessage(
                 f"Deleted {key} (Undo brings back its fields and dependencies)", 10000
             )
@@ -757,35 +813,10 @@ class MainWindow(QMainWindow):
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
     def show_shortcuts(self) -> QDialog:
-        dialog = QDialog(self)
-        dialog.setWindowTitle("Keyboard shortcuts")
-        dialog.setObjectName("shortcuts_dialog")
-        rows = [
-            (
-                a.text().replace("&", ""),
-                a.shortcut().toString(QKeySequence.SequenceFormat.NativeText),
-            )
-            for a in self.actions_by_name.values()
-            if not a.shortcut().isEmpty()
-        ]
-        rows += [("Open the selected release", "Enter"), ("Back to the releases list", "Esc")]
-        table = QTableWidget(len(rows), 2)
-        table.setHorizontalHeaderLabels(["Action", "Shortcut"])
-        table.verticalHeader().setVisible(False)
-        for i, (text, keys) in enumerate(rows):
-            table.setItem(i, 0, QTableWidgetItem(text))
-            table.setItem(i, 1, QTableWidgetItem(keys))
-        table.resizeColumnsToContents()
-        table.horizontalHeader().setStretchLastSection(True)
-        close = QPushButton("Close")
-        close.clicked.connect(dialog.close)
-        layout = QVBoxLayout(dialog)
-        layout.addWidget(table)
-        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignRight)
-        dialog.resize(460, 520)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
+        """Every key the window answers to, read from its QActions and QShortcuts (F1)."""
+        from .keys import shortcuts_dialog
+
+        return shortcuts_dialog(self)
 
     def show_about(self) -> QDialog:
         from .about_dialog import AboutDialog
@@ -796,15 +827,80 @@ class MainWindow(QMainWindow):
 
     # --- geometry -----------------------------------------------------------------------------
 
-    def _restore_geometry(self) -> None:
-        geometry, state = self.settings.window_geometry, self.settings.window_state
+    @staticmethod
+    def screen_key(name: str, size: QSize) -> str:
+        """Which screen a remembered geometry belongs to: its name and size ("eDP-1 1366x768")."""
+        return f"{name} {size.width()}x{size.height()}"
+
+    def _screen_facts(self) -> tuple[str, QRect] | None:
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return None
+        return self.screen_key(screen.name(), screen.size()), screen.availableGeometry()
+
+    def _restore_geometry(
+        self, screen_key: str | None = None, available: QRect | None = None
+    ) -> None:
+        """The window as it was last on this screen (keyed by the screen's name and size), or
+        1280×800; either way never larger than the screen's available area, so on a 1366×768
+        laptop the status bar is on screen."""
+        facts = self._screen_facts()
+        if screen_key is None and facts is not None:
+            screen_key = facts[0]
+        if available is None and facts is not None:
+            available = facts[1]
+        geometry = self.settings.geometry_for(screen_key) if screen_key else None
         if geometry is not None:
             self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        state = self.settings.window_state
         if state is not None:
             self.restoreState(state)
+        if available is not None:
+            self.fit_to_screen(available)
+
+    def fit_to_screen(self, available: QRect) -> None:
+        """Shrink and move the window (its frame included) into ``available``."""
+        if self.isMaximized() or self.isFullScreen() or not available.isValid():
+            return
+        frame, inner = self.frameGeometry(), self.geometry()
+        extra_w = max(0, frame.width() - inner.width())
+        extra_h = max(0, frame.height() - inner.height())
+        if extra_h == 0 and QGuiApplication.platformName() not in ("offscreen", "minimal"):
+            # Not decorated yet (before the window manager framed it): leave room for a title
+            # bar, so the status bar is on screen from the first frame.
+            extra_h = 2 * self.fontMetrics().height() + 8
+        width = min(self.width(), available.width() - extra_w)
+        height = min(self.height(), available.height() - extra_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        frame = self.frameGeometry()
+        x = min(max(frame.x(), available.left()), available.right() + 1 - frame.width())
+        y = min(max(frame.y(), available.top()), available.bottom() + 1 - frame.height())
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(max(x, available.left()), max(y, available.top()))
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        # The window manager's frame is known only once shown; an offscreen "screen" (tests,
+        # screenshots at a chosen size) is no screen to fit.
+        if not self._fitted_once and QGuiApplication.platformName() not in ("offscreen", "minimal"):
+            self._fitted_once = True
+            QTimer.singleShot(0, self._fit_current_screen)
+            QTimer.singleShot(600, self._fit_current_screen)  # once the frame surely exists
+
+    def _fit_current_screen(self) -> None:
+        facts = self._screen_facts()
+        if facts is not None:
+            self.fit_to_screen(facts[1])
 
     def save_geometry(self) -> None:
-        self.settings.window_geometry = QByteArray(self.saveGeometry())
+        geometry = QByteArray(self.saveGeometry())
+        self.settings.window_geometry = geometry
+        facts = self._screen_facts()
+        if facts is not None:
+            self.settings.set_geometry_for(facts[0], geometry)
         self.settings.window_state = QByteArray(self.saveState())
         self.settings.sync()
 

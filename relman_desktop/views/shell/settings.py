@@ -22,6 +22,11 @@ def _config_dir() -> Path:
     return Path(platformdirs.user_config_dir("relman-desktop", appauthor=False))
 
 
+def _setting_name(text: str) -> str:
+    """``text`` as one QSettings key part (no slashes, which nest groups; no INI specials)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+
+
 class _MemoryStore:
     """A dict that answers like QSettings, for screenshots and tests that must not persist."""
 
@@ -102,6 +107,29 @@ class Settings:
         text = str(Path(path).absolute())
         self._prefs.setValue("files/recent", [p for p in self.recent_plans if p != text])
 
+    @property
+    def last_plan(self) -> str | None:
+        """The plan open when the window last showed one (reopened on the next start)."""
+        value = self._prefs.value("files/last_plan")
+        return str(value) if value else None
+
+    @last_plan.setter
+    def last_plan(self, value: str | Path | None) -> None:
+        if value is None:
+            self._prefs.remove("files/last_plan")
+        else:
+            self._prefs.setValue("files/last_plan", str(Path(value).absolute()))
+
+    @property
+    def last_export_folder(self) -> str | None:
+        """The folder the last export was saved in (export dialogs open there)."""
+        value = self._prefs.value("files/last_export_folder")
+        return str(value) if value else None
+
+    @last_export_folder.setter
+    def last_export_folder(self, value: str | None) -> None:
+        self._prefs.setValue("files/last_export_folder", value or "")
+
     def clear_recent_plans(self) -> None:
         self._prefs.setValue("files/recent", [])
 
@@ -142,6 +170,14 @@ class Settings:
     @window_geometry.setter
     def window_geometry(self, value: QByteArray) -> None:
         self._state.setValue("main_window/geometry", value)
+
+    def geometry_for(self, screen_key: str) -> QByteArray | None:
+        """The window geometry last used on the screen ``screen_key`` (name and size)."""
+        value = self._state.value(f"screens/{_setting_name(screen_key)}/geometry")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def set_geometry_for(self, screen_key: str, value: QByteArray) -> None:
+        self._state.setValue(f"screens/{_setting_name(screen_key)}/geometry", value)
 
     @property
     def window_state(self) -> QByteArray | None:

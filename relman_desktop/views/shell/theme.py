@@ -148,6 +148,11 @@ QListWidget#navigator {{ border: none; padding: 4px; background: {c.alternate_ba
 QListWidget#navigator::item {{ border-radius: 4px; padding-left: 8px; }}
 QListWidget#navigator::item:selected {{ background: {c.highlight}; color: {c.highlighted_text}; }}
 QLineEdit:focus, QPlainTextEdit:focus, QComboBox:focus, QTableView:focus {{ border: {bw + 1}px solid {c.focus}; }}
+QTreeView:focus, QListView:focus, QGraphicsView:focus, QAbstractScrollArea#calendar_chart:focus,
+QListWidget#navigator:focus {{ border: {bw + 1}px solid {c.focus}; }}
+QPushButton:focus {{ border: 2px solid {c.focus}; border-radius: 3px; padding: 1px 4px;
+    background: {c.button}; color: {c.button_text}; }}
+QCheckBox:focus, QRadioButton:focus {{ border: 2px solid {c.focus}; border-radius: 3px; }}
 QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"] {{ border: {bw + 1}px solid {c.error}; }}
 QPushButton[role="link"] {{ border: none; color: {c.link}; text-decoration: underline; text-align: left; padding: 0; }}
 QTableView {{ gridline-color: {c.mid}; }}
