@@ -41,8 +41,8 @@ from PySide6.QtWidgets import (
 from relman_desktop.models.planfile import PLAN_SUFFIX, default_plan_path
 from relman_desktop.services import templates
 
-from ..conflicts.conflicts_page import ClickableLabel, ConflictBadge
 from ..common.confirm import ask_before_delete
+from ..conflicts.conflicts_page import ClickableLabel, ConflictBadge
 from ..releases.release_editor import ReleaseEditor
 from ..releases.releases_model import words
 from ..releases.releases_view import ReleasesView
