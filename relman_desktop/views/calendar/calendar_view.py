@@ -727,8 +727,10 @@ class CalendarView(QWidget):
         if row.task is not None:
             key, local = row.release.key, row.task.local_id
             text = f"move task {row.key} to {new['start']} → {new['end']}"
+            # The tasks waiting on it follow (its links and lags); undo puts every one back.
             step = Step(
-                op(tasks.update_task, key, local, new), op(tasks.update_task, key, local, old)
+                op(tasks.schedule_task, key, local, new),
+                backward_from=lambda before: op(tasks.restore_tasks, key, before),
             )
         else:
             key = row.release.key

@@ -48,6 +48,7 @@ from .task_model import (
     LINK_TYPES,
     PHASES,
     STATUSES,
+    DateCellEditor,
     LinkSyntaxError,
     TaskDelegate,
     TaskModel,
@@ -63,6 +64,7 @@ class TaskTable(QTableView):
 
     add_requested = Signal()
     delete_requested = Signal()
+    refused = Signal(str)  # a typed value that cannot be read: it stays in its editor
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -134,10 +136,16 @@ class TaskTable(QTableView):
             self.edit(index)
 
     def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:  # noqa: N802
+        Hint = QAbstractItemDelegate.EndEditHint
+        if isinstance(editor, DateCellEditor) and editor.error and hint != Hint.RevertModelCache:
+            # A date that does not read stays as typed, with the reason under the table;
+            # Esc drops it.
+            self.refused.emit(editor.error + " (Esc puts back the old date)")
+            editor.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
         model = self.task_model()
         column = self.currentIndex().column()
         added = model.take_added()
-        Hint = QAbstractItemDelegate.EndEditHint
         if added is None:
             row = self.currentIndex().row()
             super().closeEditor(editor, hint)
@@ -306,6 +314,7 @@ class TasksTab(QScrollArea):
         self._size_columns()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
         self.table.add_requested.connect(self.add_task_here)
+        self.table.refused.connect(lambda message: self.notice.show_error(message))
         self.table.delete_requested.connect(self.delete_selected)
         self.table.selectionModel().currentChanged.connect(lambda *_: self._show_links())
 
@@ -382,6 +391,7 @@ class TasksTab(QScrollArea):
             "status": "In progress",
             "start": "2026-12-31",
             "end": "2026-12-31",
+            "duration": "999 d",
             "effort": "999",
             "percent": "100 %",
             "predecessors": "T6 FS, T8 FS",
@@ -486,11 +496,27 @@ class TasksTab(QScrollArea):
         return True
 
     def _update_step(self, local_id: str, field: str, value: Any, old: Any) -> Step:
+        """One field of a task. Anything but a rename goes through ``schedule_task``: the tasks
+        waiting on it move with it, and undo puts every one of them back."""
         key = self.key
-        after_id = value if field == "local_id" else local_id
+        if field == "local_id":
+            return Step(
+                op(tasks.update_task, key, local_id, {field: value}),
+                op(tasks.update_task, key, value, {field: old}),
+            )
         return Step(
-            op(tasks.update_task, key, local_id, {field: value}),
-            op(tasks.update_task, key, after_id, {field: old}),
+            op(tasks.schedule_task, key, local_id, {field: value}),
+            backward_from=lambda before: op(tasks.restore_tasks, key, before),
+        )
+
+    def _link_step(self, predecessor: str, successor: str, kind: str, lag: int) -> Step:
+        """A new link; the successor (and what waits on it) moves to where the link puts it."""
+        key = self.key
+        return Step(
+            op(tasks.link_tasks, key, predecessor, successor, kind, lag),
+            backward_from=lambda before: op(
+                tasks.unlink_tasks, key, predecessor, successor, before
+            ),
         )
 
     def _next_local_id(self) -> str:
@@ -543,7 +569,7 @@ class TasksTab(QScrollArea):
         label = next((c.title for c in COLUMNS if c.field == field), field).lower()
         return self._run(
             f"edit {label} of task {local_id}",
-            [self._update_step(local_id, field, value, getattr(task, field))],
+            [self._update_step(local_id, field, value, getattr(task, field, None))],
         )
 
     def _link_steps(self, successor: str, current: list[dict[str, Any]], text: str) -> list[Step]:
@@ -562,12 +588,7 @@ class TasksTab(QScrollArea):
                 )
         for pred, w in wanted.items():
             if have.get(pred) != (w.type, w.lag_days):
-                steps.append(
-                    Step(
-                        op(tasks.add_task_dependency, key, pred, successor, w.type, w.lag_days),
-                        op(tasks.remove_task_dependency, key, pred, successor),
-                    )
-                )
+                steps.append(self._link_step(pred, successor, w.type, w.lag_days))
         return steps
 
     # --- rows ------------------------------------------------------------------------------------
@@ -649,11 +670,8 @@ class TasksTab(QScrollArea):
         task = self.links.task
         if task is None or not self.key:
             return False
-        key, successor = self.key, task.local_id
-        step = Step(
-            op(tasks.add_task_dependency, key, predecessor, successor, link_type, lag),
-            op(tasks.remove_task_dependency, key, predecessor, successor),
-        )
+        successor = task.local_id
+        step = self._link_step(predecessor, successor, link_type, lag)
         return self._run(
             f"link {predecessor} → {successor} ({link_type})", [step], self.links.notice
         )
