@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QCheckBox,
     QComboBox,
     QCompleter,
@@ -39,6 +40,7 @@ from PySide6.QtWidgets import (
 from relman_desktop.models import enums as E
 
 from ..shell.store import Store
+from .guard_targets import Target, target_for
 from .releases_model import words
 
 TabFactory = Callable[[Store, "ReleaseEditor"], QWidget]
@@ -539,7 +541,9 @@ class GuardPanel(QFrame):
     """What is missing for a refused move, each item with a way to the tab that fixes it, and
     for soft guards an override that needs a written reason (no modal dialog)."""
 
-    jump_requested = Signal(str)  # tab title
+    jump_requested = Signal(str)  # tab title (or page name) of the fix
+    target_requested = Signal(object)  # the fix's guard_targets.Target
+    move_requested = Signal(str)  # the state to move to, once every condition holds
     override_requested = Signal(str, str)  # to_state, reason
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -638,14 +642,40 @@ class GuardPanel(QFrame):
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.RichText)
         text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        jump = QPushButton(f"Go to {unmet.jump_to}")
+        target = target_for(unmet.guard, unmet.messages)
+        jump = QPushButton(target.label)
         jump.setProperty("role", "link")
         jump.setObjectName(f"jump_{unmet.guard}")
         jump.setCursor(Qt.CursorShape.PointingHandCursor)
-        jump.clicked.connect(lambda _c=False, tab=unmet.jump_to: self.jump_requested.emit(tab))
+        jump.setToolTip(
+            f"Go to {target.tab} and put it right" if target.tab else f"Open {target.label}"
+        )
+        jump.clicked.connect(lambda _c=False, t=target: self._jump(t))
         row.addWidget(text, 1)
         row.addWidget(jump, 0, Qt.AlignmentFlag.AlignTop)
         return w
+
+    def _jump(self, target: Target) -> None:
+        self.jump_requested.emit(target.tab or target.page or "")
+        self.target_requested.emit(target)
+
+    def show_ready(self, to_state: str) -> None:
+        """Every condition now holds (put right while the panel was open): say so, and offer
+        the move itself."""
+        self.to_state = to_state
+        self.check = None
+        while self.items.count():
+            item = self.items.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.title.setText(f"All conditions are met now: {to_state} is allowed.")
+        move = QPushButton(f"Move to {to_state}")
+        move.setObjectName("move_now")
+        move.clicked.connect(lambda _c=False, s=to_state: self.move_requested.emit(s))
+        self.items.addWidget(move, 0, Qt.AlignmentFlag.AlignLeft)
+        self.override_button.hide()
+        self.reason_box.hide()
+        self.show()
 
     def show_override(self) -> None:
         unmet = list(getattr(self.check, "unmet", []) or [])
@@ -669,9 +699,11 @@ def _html(text: str) -> str:
 
 
 class LifecycleBar(QWidget):
-    """A button per state the release may move to; a refused move opens the guard panel."""
+    """A button per state the release may move to; a refused move opens the guard panel, which
+    checks again after every change to the plan until it is closed (or the move is allowed)."""
 
     jump_requested = Signal(str)
+    target_requested = Signal(object)  # guard_targets.Target
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -683,7 +715,10 @@ class LifecycleBar(QWidget):
         self.caption = QLabel("Move to:")
         self.panel = GuardPanel()
         self.panel.jump_requested.connect(self.jump_requested)
+        self.panel.target_requested.connect(self.target_requested)
+        self.panel.move_requested.connect(self.request)
         self.panel.override_requested.connect(self._override)
+        store.changed.connect(lambda _changes: self.recheck())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.row)
@@ -740,6 +775,24 @@ class LifecycleBar(QWidget):
             return
         self.panel.show_refusal(to_state, check)
 
+    def recheck(self) -> None:
+        """The plan changed while the guard panel is open: show what is still missing (a
+        reason being written is kept), or that the move is allowed now."""
+        to_state = getattr(self.panel, "to_state", None)
+        if not self.key or not to_state or self.panel.isHidden():
+            return
+        check = self.store.can_transition(self.key, to_state)
+        if check is None:
+            return
+        if getattr(check, "allowed", False):
+            self.panel.show_ready(to_state)
+            return
+        reason, writing = self.panel.reason.toPlainText(), self.panel.reason_box.isVisibleTo(self)
+        self.panel.show_refusal(to_state, check)
+        if writing and self.panel.override_button.isVisible():
+            self.panel.reason_box.show()
+            self.panel.reason.setPlainText(reason)
+
     def _override(self, to_state: str, reason: str) -> None:
         if self.key and self.store.transition(self.key, to_state, reason=reason):
             self.panel.hide()
@@ -751,6 +804,7 @@ class LifecycleBar(QWidget):
 
 class ReleaseEditor(QWidget):
     back_requested = Signal()
+    tool_requested = Signal(str, str, str)  # page, tool, release key: a guard's fix elsewhere
 
     def __init__(
         self, store: Store, tabs: Sequence[TabSpec], parent: QWidget | None = None
@@ -785,7 +839,7 @@ class ReleaseEditor(QWidget):
             widget = spec.factory(store, self)
             self.tab_widgets[spec.title] = widget
             self.tabs.addTab(widget, spec.title)
-        self.lifecycle.jump_requested.connect(self.show_tab)
+        self.lifecycle.target_requested.connect(self.go_to)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(top)
@@ -853,6 +907,35 @@ class ReleaseEditor(QWidget):
                 self.tabs.setCurrentIndex(i)
                 return True
         return False
+
+    def go_to(self, target: Target) -> QWidget | None:
+        """Land on a guard's fix: the tab, and the field or button in it scrolled into view and
+        focused (a button that opens a picker is pressed); a tool on another page is asked of
+        the main window. Answers the widget landed on."""
+        if target.page:
+            self.tool_requested.emit(target.page, target.tool or "", self.key or "")
+            return None
+        if not target.tab or not self.show_tab(target.tab):
+            return None
+        tab = self.tab_widgets[self.tabs.tabText(self.tabs.currentIndex())]
+        widget = tab.findChild(QWidget, target.widget) if target.widget else None
+        if widget is None:
+            return None
+        if target.click and isinstance(widget, QAbstractButton) and widget.isEnabled():
+            widget.click()
+        else:
+            widget.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._scroll_to(widget)
+        QTimer.singleShot(0, widget, lambda: self._scroll_to(widget))  # again once laid out
+        return widget
+
+    @staticmethod
+    def _scroll_to(widget: QWidget) -> None:
+        parent = widget.parentWidget()
+        while parent is not None:
+            if isinstance(parent, QScrollArea) and parent.widget() is not None:
+                parent.ensureWidgetVisible(widget, 16, 16)
+            parent = parent.parentWidget()
 
     def current_tab(self) -> str:
         return self.tabs.tabText(self.tabs.currentIndex())
