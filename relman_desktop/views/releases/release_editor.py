@@ -39,7 +39,9 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.models import enums as E
 
+from ..shell.commands import Refused, Step, op
 from ..shell.store import Store
+from ..shell.unsaved import Draft
 from .guard_targets import Target, target_for
 from .releases_model import words
 
@@ -222,6 +224,28 @@ def _parse_local_datetime(text: str) -> Any:
     return moment
 
 
+class OverviewDraft(Draft):
+    """The Overview saves a field when the cursor leaves it; before the window closes (or
+    another release or plan opens) it saves what the user is still typing the same way, and
+    only a value that does not validate is asked about (Save / Discard / Cancel): it stays
+    where it was typed, with its reason beside it."""
+
+    def __init__(self, tab: OverviewTab) -> None:
+        super().__init__(tab, tab, tab.save_drafts, lambda: f"The overview of {tab.key}")
+        self.tab = tab
+
+    def unsaved(self) -> bool:
+        if self.tab.key is None or self.tab.detail is None:
+            return False
+        return not self.tab.save_drafts()
+
+
+def _name_from_email(email: str) -> str:
+    """ "carol.checker@example.com" → "Carol Checker": a first guess the user can correct."""
+    local = email.split("@", 1)[0]
+    return " ".join(part.capitalize() for part in re.split(r"[._+-]+", local) if part)
+
+
 class OverviewTab(QScrollArea):
     """Every release field; checked as you type (reason shown beside the field), saved when
     editing finishes, as one undoable step. A refused value is never saved, not even in part."""
@@ -241,6 +265,9 @@ class OverviewTab(QScrollArea):
         ] = {}  # field showing an error -> field whose edit caused it
         self._test_boxes: dict[str, QCheckBox] = {}
         self._loading = False
+        self.add_person_button: QPushButton | None = None
+        self.add_person_form: QWidget | None = None
+        self.draft = OverviewDraft(self)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
 
@@ -291,6 +318,8 @@ class OverviewTab(QScrollArea):
             v.setSpacing(2)
             v.addWidget(editor)
             v.addWidget(error)
+            if spec.kind == "person":
+                v.addWidget(self._add_person_widgets(spec.name))
             label = QLabel(spec.label + ":")
             label.setBuddy(editor)
             form.addRow(label, cell)
@@ -298,6 +327,84 @@ class OverviewTab(QScrollArea):
             self.editors[spec.name] = editor
             self.errors[spec.name] = error
         return box
+
+    def _add_person_widgets(self, name: str) -> QWidget:
+        """Under a person field: "Add this person…" when the e-mail typed is nobody in the
+        plan, which opens a small form (e-mail and a name guessed from it) right there."""
+        box = QWidget()
+        v = QVBoxLayout(box)
+        v.setContentsMargins(0, 0, 0, 0)
+        button = QPushButton("Add this person…")
+        button.setObjectName(f"add_person_{name}")
+        button.setProperty("role", "link")
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        button.setToolTip("Add the e-mail typed above to the plan's people, then use it here")
+        button.clicked.connect(lambda _c=False, n=name: self.show_add_person(n))
+        button.hide()
+        form = QWidget()
+        form.setObjectName("add_person_form")
+        row = QHBoxLayout(form)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.new_person_name = QLineEdit()
+        self.new_person_name.setObjectName("new_person_name")
+        self.new_person_name.setAccessibleName("Name of the new person")
+        self.new_person_name.setPlaceholderText("Full name")
+        add = QPushButton("Add person")
+        add.setObjectName("confirm_add_person")
+        add.clicked.connect(lambda _c=False, n=name: self.add_person(n))
+        self.new_person_name.returnPressed.connect(lambda n=name: self.add_person(n))
+        cancel = QPushButton("Cancel")
+        cancel.clicked.connect(form.hide)
+        row.addWidget(QLabel("Name:"))
+        row.addWidget(self.new_person_name, 1)
+        row.addWidget(add)
+        row.addWidget(cancel)
+        form.hide()
+        v.addWidget(button)
+        v.addWidget(form)
+        self.add_person_button, self.add_person_form = button, form
+        return box
+
+    def show_add_person(self, name: str) -> None:
+        email = self.editors[name].text().strip()  # type: ignore[attr-defined]
+        if self.add_person_form is None or not email:
+            return
+        self.new_person_name.setText(_name_from_email(email))
+        self.new_person_name.selectAll()
+        self.add_person_form.show()
+        self.new_person_name.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def add_person(self, name: str) -> bool:
+        """Add the typed e-mail as a person (one undoable edit), then save the field with it."""
+        from relman_desktop.services import people
+
+        email = self.editors[name].text().strip()  # type: ignore[attr-defined]
+        person = self.new_person_name.text().strip()
+        try:
+            self.store.edit(
+                f"add person {email}",
+                Step(
+                    op(people.create_person, {"email": email, "name": person}),
+                    backward_from=lambda added: op(people.delete_person, added),
+                ),
+            )
+        except Refused as exc:
+            self._set_error(name, str(exc))
+            return False
+        if self.add_person_form is not None:
+            self.add_person_form.hide()
+        self._people.setStringList([p.email for p in self.store.people()])
+        self._commit(name)
+        return True
+
+    def save_drafts(self) -> bool:
+        """Save every field being typed in, as leaving it would; True when nothing typed is
+        left unsaved (a value that does not validate stays, with its reason beside it)."""
+        if self.key is None or self.detail is None:
+            return True
+        for name in self._drafts():
+            self._commit(name)
+        return not self._drafts()
 
     def _editor(self, spec: FieldSpec) -> QWidget:
         name = spec.name
@@ -522,6 +629,11 @@ class OverviewTab(QScrollArea):
         label = self.errors[name]
         label.setText(message)
         label.setVisible(bool(message))
+        if FIELDS[name].kind == "person" and self.add_person_button is not None:
+            unknown = message.startswith("unknown person") or "unknown person" in message
+            self.add_person_button.setVisible(unknown)
+            if not unknown and self.add_person_form is not None:
+                self.add_person_form.hide()
         editor = self.editors[name]
         editor.setProperty("invalid", bool(message))
         editor.setToolTip(message or FIELDS[name].hint)

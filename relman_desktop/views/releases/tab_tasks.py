@@ -40,6 +40,7 @@ from relman_desktop.services import critical_path, tasks
 from ..common.tab_support import Notice
 from ..shell.commands import Refused, Step, op
 from ..shell.store import Store
+from ..shell.unsaved import Draft
 from .releases_model import words
 from .task_model import (
     COLUMN_INDEX,
@@ -292,6 +293,18 @@ class LinksPanel(QGroupBox):
             self.remove_requested.emit(item.data(Qt.ItemDataRole.UserRole))
 
 
+class OpenCellDraft(Draft):
+    """The Tasks tab's only unsaved typing is a cell still open: asked about, it is saved as
+    leaving the cell would save it, and only a cell that cannot be saved is asked about."""
+
+    def __init__(self, tab: TasksTab) -> None:
+        super().__init__(tab, tab, tab.commit_open_editor, lambda: f"A task of {tab.key}")
+        self.tab = tab
+
+    def unsaved(self) -> bool:
+        return not self.tab.commit_open_editor()
+
+
 class TasksTab(QScrollArea):
     """A scroll area, so a small window scrolls the tab instead of growing past the screen."""
 
@@ -377,6 +390,9 @@ class TasksTab(QScrollArea):
         layout.addWidget(self.notice)
         layout.addWidget(self.links)
 
+        # A cell being typed in is saved before the window closes or another release or plan
+        # opens, as leaving the cell would; a date that does not read is asked about.
+        self.draft = OpenCellDraft(self)
         store.tasks_changed.connect(self._tasks_changed)
         store.people_changed.connect(self._load_people)
         store.plan_opened.connect(lambda _p: self.set_release(None))
@@ -480,6 +496,19 @@ class TasksTab(QScrollArea):
         self.links.set_task(self.model.task_at(row), self.model.rows)
 
     # --- saving -------------------------------------------------------------------------------
+
+    def commit_open_editor(self) -> bool:
+        """Save the cell being typed in, as leaving it would; True when no cell is left open
+        (a date that does not read stays open, with its reason under the table)."""
+        editing = QAbstractItemView.State.EditingState
+        if self.table.state() != editing:
+            return True
+        editor = self.table.indexWidget(self.table.currentIndex())
+        if editor is None:
+            return True
+        self.table.commitData(editor)
+        self.table.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+        return self.table.state() != editing
 
     def _notify(self) -> list[tuple[str, tuple[Any, ...]]]:
         return [("tasks_changed", (self.key,))]

@@ -76,6 +76,10 @@ class ReleasesPage(QStackedWidget):
         self.editor.back_requested.connect(self.show_list)
 
     def open_release(self, key: str, tab: str | None = None) -> None:
+        if self.editor.key not in (None, key) and unsaved_drafts(self.editor):
+            # Typing in the release shown is never dropped: ask, then open this one.
+            settle_drafts(self.editor, lambda: self.open_release(key, tab), f"opening {key}")
+            return
         self.list.select_key(key)
         self.editor.set_release(key)
         if tab:
