@@ -355,7 +355,10 @@ class OverviewTab(QScrollArea):
         self.new_person_name.returnPressed.connect(lambda n=name: self.add_person(n))
         cancel = QPushButton("Cancel")
         cancel.clicked.connect(form.hide)
-        row.addWidget(QLabel("Name:"))
+        label = QLabel("Name:")
+        label.setBuddy(self.new_person_name)
+        self.new_person_name.setMinimumWidth(self.fontMetrics().horizontalAdvance("M" * 14))
+        row.addWidget(label)
         row.addWidget(self.new_person_name, 1)
         row.addWidget(add)
         row.addWidget(cancel)
@@ -395,6 +398,7 @@ class OverviewTab(QScrollArea):
             self.add_person_form.hide()
         self._people.setStringList([p.email for p in self.store.people()])
         self._commit(name)
+        self.editors[name].setFocus(Qt.FocusReason.OtherFocusReason)
         return True
 
     def save_drafts(self) -> bool:
@@ -931,6 +935,10 @@ class ReleaseEditor(QWidget):
         self.heading = QLabel()
         self.heading.setProperty("role", "heading")
         self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A long title is clipped, never widens the editor past the window (which pushed the
+        # guard panel's "fix it" links off-screen); the whole heading is in the tooltip.
+        self.heading.setMinimumWidth(0)
+        self.heading.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.status = QLabel()
         top = QHBoxLayout()
         top.addWidget(self.back)
@@ -997,6 +1005,7 @@ class ReleaseEditor(QWidget):
             self._set_read_only(None)
             return
         self.heading.setText(f"{detail.key} — {detail.title}")
+        self.heading.setToolTip(self.heading.text())
         self.status.setText(f"Status: <b>{_html(detail.status)}</b>")
         self._set_read_only(detail)
 
@@ -1038,14 +1047,24 @@ class ReleaseEditor(QWidget):
         else:
             widget.setFocus(Qt.FocusReason.OtherFocusReason)
         self._scroll_to(widget)
-        QTimer.singleShot(0, widget, lambda: self._scroll_to(widget))  # again once laid out
+        # again once the guard panel and the tab are laid out (the viewport shrinks)
+        QTimer.singleShot(0, widget, lambda: self._scroll_to(widget))
+        QTimer.singleShot(150, widget, lambda: self._scroll_to(widget))
         return widget
 
     @staticmethod
     def _scroll_to(widget: QWidget) -> None:
+        """Bring ``widget`` into view in every scroll area holding it: whole, and near the top
+        when it was out of view (a field at the very bottom edge is easy to miss)."""
         parent = widget.parentWidget()
         while parent is not None:
             if isinstance(parent, QScrollArea) and parent.widget() is not None:
+                viewport = parent.viewport()
+                top = widget.mapTo(viewport, widget.rect().topLeft()).y()
+                bottom = top + widget.height()
+                if top < 0 or bottom > viewport.height():
+                    bar = parent.verticalScrollBar()
+                    bar.setValue(bar.value() + top - min(48, viewport.height() // 4))
                 parent.ensureWidgetVisible(widget, 16, 16)
             parent = parent.parentWidget()
 

@@ -453,6 +453,7 @@ class DateCellEditor(QWidget):
         self.fallback: dt.date | None = None  # where the calendar opens when nothing is typed
         self.line = QLineEdit(self)
         self.line.setObjectName("date_cell_text")
+        self.line.setMinimumWidth(self.line.fontMetrics().horizontalAdvance("2026-12-31") + 12)
         example = _locale_example(QLocale())
         self.line.setPlaceholderText(f"2026-12-31 or {example}")
         self.line.setToolTip(
