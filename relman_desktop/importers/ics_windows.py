@@ -22,7 +22,7 @@ from sqlalchemy import select
 from relman_desktop.importers.preview import ImportPreview, PreviewRow
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import CalendarWindow, ConfigurationItem
-from relman_desktop.services.base import Ctx, ValidationError
+from relman_desktop.services.base import Ctx, ValidationError, operation
 
 KINDS = {
     "maintenance": E.WindowKind.MAINTENANCE,
@@ -290,6 +290,7 @@ def preview_windows(
     return plan
 
 
+@operation
 def apply_windows(ctx: Ctx, plan: WindowPlan) -> ImportPreview:
     """Write the previewed windows in one transaction, each audited."""
     with ctx.write() as tx:
@@ -348,6 +349,7 @@ def apply_windows(ctx: Ctx, plan: WindowPlan) -> ImportPreview:
     return plan.preview
 
 
+@operation
 def undo_windows(ctx: Ctx, applied: dict[str, Any]) -> None:
     """Put the windows back as they were before ``apply_windows``, in one audited transaction."""
     with ctx.write() as tx:

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from relman_desktop.models import entities as M
 from relman_desktop.models.defaults import ROLE_OF_DEFAULT_NAME
 from relman_desktop.services import limits
-from relman_desktop.services.base import Ctx, Tx, ValidationError
+from relman_desktop.services.base import Ctx, Tx, ValidationError, operation
 from relman_desktop.services.text import MAX_TEXT, text_problem
 
 __all__ = ["import_plan", "load_plan_file", "load_schema", "schema_path", "schema_problems"]
@@ -864,6 +864,7 @@ def _loops(edges: list[tuple[str, str, str]]) -> list[tuple[list[str], str]]:
 # --- the import ---------------------------------------------------------------------------------------
 
 
+@operation
 def import_plan(ctx: Ctx, data: dict[str, Any]) -> dict[str, Any]:
     """Add the document's contents to the plan, all or nothing; returns counts per section.
 
@@ -904,6 +905,7 @@ def import_into(tx: Tx, data: dict[str, Any], *, restoring: bool = False) -> dic
     return summary
 
 
+@operation
 def restore_release(ctx: Ctx, snapshot: dict[str, Any]) -> str:
     """Undo of ``releases.delete_release``: the release as it was (state, tasks, stages and
     decisions, evidence, review, links, dependencies both ways) and its changes re-bundled

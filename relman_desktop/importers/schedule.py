@@ -25,7 +25,7 @@ from sqlalchemy.orm import aliased
 from relman_desktop.importers.preview import Action, ImportPreview, PreviewRow
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import CalendarWindow, Person, Release, Task, TaskDependency
-from relman_desktop.services.base import Ctx, ValidationError, release_by_key
+from relman_desktop.services.base import Ctx, ValidationError, operation, release_by_key
 from relman_desktop.services.task_identity import export_guid
 
 # Stable GUIDs for what the app exports (tasks, summary groups): same task, same GUID, every time.
@@ -442,6 +442,7 @@ def new_release_fields(ctx: Ctx, schedule: Schedule) -> dict[str, Any]:
     return fields
 
 
+@operation
 def apply_schedule(ctx: Ctx, plan: _Plan) -> ImportPreview:
     """Write what ``plan`` previewed, all in one transaction; returns the preview it applied."""
     from relman_desktop.services import releases as release_service
@@ -644,6 +645,7 @@ def apply_schedule(ctx: Ctx, plan: _Plan) -> ImportPreview:
         return plan.preview
 
 
+@operation
 def undo_schedule(ctx: Ctx, applied: dict[str, Any]) -> None:
     """Put the plan back as it was before ``apply_schedule`` (its ``plan.applied``), in one
     audited transaction: the undo of the app's File > Import."""

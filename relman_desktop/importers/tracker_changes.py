@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from relman_desktop.importers.preview import ImportPreview, PreviewRow
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Change, ConfigurationItem, Release
-from relman_desktop.services.base import Ctx, ValidationError
+from relman_desktop.services.base import Ctx, ValidationError, operation
 
 # the change fields a column can fill
 FIELDS = (
@@ -307,6 +307,7 @@ def last_mapping(ctx: Ctx) -> dict[str, str]:
     )
 
 
+@operation
 def remember_mapping(ctx: Ctx, mapping: dict[str, str]) -> None:
     """Keep ``mapping`` for the next change import into this plan (a preference, not audited)."""
     import json
@@ -557,6 +558,7 @@ def _convert(name: str, raw: Any, cis: set[str], releases: dict[str, str]) -> An
     return text[:300] if name in ("title", "key") else text
 
 
+@operation
 def apply_changes(ctx: Ctx, plan: ChangePlan) -> ImportPreview:
     """Create, update and bundle in one transaction, each step audited."""
     from relman_desktop.services import changes as change_service
@@ -605,6 +607,7 @@ def apply_changes(ctx: Ctx, plan: ChangePlan) -> ImportPreview:
     return plan.preview
 
 
+@operation
 def undo_changes(ctx: Ctx, applied: dict[str, Any]) -> None:
     """Put the changes back as they were before ``apply_changes``, in one audited transaction."""
     from relman_desktop.services import changes as change_service

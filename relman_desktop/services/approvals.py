@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Approval, ApprovalStage, Person, Release
 
-from .base import Ctx, NotFound, Tx, ValidationError, person_by_email, release_by_key
+from .base import Ctx, NotFound, Tx, ValidationError, operation, person_by_email, release_by_key
 
 RULE_WORDS = {
     E.StageRule.ANY: "any",
@@ -278,6 +278,7 @@ def _renumber(stages: Sequence[ApprovalStage]) -> None:
         st.position = i
 
 
+@operation
 def add_stage(
     ctx: Ctx,
     key: str,
@@ -294,6 +295,7 @@ def add_stage(
         return add_stage_tx(tx, rel, name, rule, percent, approvers, position).id
 
 
+@operation
 def rename_stage(ctx: Ctx, stage_id: int, name: str) -> None:
     with ctx.write() as tx:
         stage = _stage(tx, stage_id)
@@ -323,6 +325,7 @@ def rename_stage(ctx: Ctx, stage_id: int, name: str) -> None:
         )
 
 
+@operation
 def reorder_stages(ctx: Ctx, key: str, stage_ids: Sequence[int]) -> None:
     """Put the release's stages in this order (every stage, each once)."""
     with ctx.write() as tx:
@@ -347,6 +350,7 @@ def reorder_stages(ctx: Ctx, key: str, stage_ids: Sequence[int]) -> None:
             )
 
 
+@operation
 def remove_stage(ctx: Ctx, stage_id: int) -> None:
     with ctx.write() as tx:
         stage = _stage(tx, stage_id)
@@ -358,6 +362,7 @@ def remove_stage(ctx: Ctx, stage_id: int) -> None:
         tx.audit("approval_stage", stage_id, "delete", before, None, release_key=rel.key)
 
 
+@operation
 def set_stage_rule(ctx: Ctx, stage_id: int, rule: str, percent: int | None = None) -> str:
     """Change a stage's rule; returns the stage's status under the new rule."""
     with ctx.write() as tx:
@@ -379,6 +384,7 @@ def set_stage_rule(ctx: Ctx, stage_id: int, rule: str, percent: int | None = Non
 # --- approvers ----------------------------------------------------------------------------------------
 
 
+@operation
 def add_approver(ctx: Ctx, stage_id: int, email: str) -> int:
     with ctx.write() as tx:
         return add_approver_tx(tx, _stage(tx, stage_id), email).id
@@ -406,6 +412,7 @@ def add_approver_tx(tx: Tx, stage: ApprovalStage, email: str) -> Approval:
     return approval
 
 
+@operation
 def remove_approver(ctx: Ctx, stage_id: int, email: str) -> None:
     with ctx.write() as tx:
         stage = _stage(tx, stage_id)
@@ -459,6 +466,7 @@ def decide_tx(tx: Tx, approval: Approval, decision: E.Decision, comment: str | N
     )
 
 
+@operation
 def decide(ctx: Ctx, approval_id: int, decision: str, comment: str | None = None) -> str:
     """Record an approver's decision; returns the stage's status afterwards."""
     try:
@@ -481,6 +489,7 @@ def decide(ctx: Ctx, approval_id: int, decision: str, comment: str | None = None
         return refresh_stage(tx, approval.stage).value
 
 
+@operation
 def delegate(ctx: Ctx, approval_id: int, to_email: str) -> None:
     """Hand a pending approval to someone else, who then decides in the approver's place."""
     with ctx.write() as tx:
@@ -524,6 +533,7 @@ def approval_state(ctx: Ctx, approval_id: int) -> dict[str, Any]:
         return _approval_snapshot(approval)
 
 
+@operation
 def restore_approval(ctx: Ctx, approval_id: int, state: dict[str, Any]) -> str:
     """Put an approval back as ``approval_state`` saw it (the undo of a decision or a
     delegation); audited as "restore". Returns the stage's status afterwards."""

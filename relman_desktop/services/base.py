@@ -13,11 +13,11 @@ import getpass
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +27,25 @@ from relman_desktop.models.entities import AuditEvent, PlanMeta
 from relman_desktop.models.planfile import Plan, PlanError
 
 GENESIS_HASH = "0" * 64
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_WRITES = "__relman_writes__"
+
+
+def operation(fn: _F) -> _F:
+    """Mark ``fn`` as a write operation: it changes the plan (in one transaction, audited).
+
+    The mark changes nothing at run time; it is how the layering is checked. Views never call a
+    write operation, nor build an undo step, themselves: they call the store
+    (``views.shell.edits``), and ``tests/views/test_gateway.py`` fails on a view module that
+    references a function marked here."""
+    setattr(fn, _WRITES, True)
+    return fn
+
+
+def is_operation(obj: object) -> bool:
+    """Whether ``obj`` is a service write operation (see ``operation``)."""
+    return bool(getattr(obj, _WRITES, False))
 
 
 class ServiceError(Exception):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from relman_desktop.models.entities import Baseline, Release, Task
 
-from .base import Ctx, NotFound, ValidationError, jsonable
+from .base import Ctx, NotFound, ValidationError, jsonable, operation
 
 
 @dataclass
@@ -32,6 +32,7 @@ def list_baselines(ctx: Ctx) -> list[BaselineRow]:
         ]
 
 
+@operation
 def create_baseline(ctx: Ctx, name: str) -> str:
     """Freeze today's planned dates of every release and task under ``name``."""
     name = (name or "").strip()
@@ -72,6 +73,7 @@ def create_baseline(ctx: Ctx, name: str) -> str:
         return name
 
 
+@operation
 def delete_baseline(ctx: Ctx, name: str) -> None:
     with ctx.write() as tx:
         b = tx.session.execute(select(Baseline).where(Baseline.name == name)).scalar_one_or_none()

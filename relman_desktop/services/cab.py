@@ -56,7 +56,7 @@ from relman_desktop.models.entities import (
 
 from . import limits
 from .approvals import decide_tx, refresh_stage, stage_outcome
-from .base import Ctx, NotFound, Tx, ValidationError, person_by_email
+from .base import Ctx, NotFound, Tx, ValidationError, operation, person_by_email
 
 __all__ = [
     "AgendaItemRow",
@@ -492,6 +492,7 @@ def _meeting_data(session: Session, meeting: CabMeeting, now: dt.datetime) -> Me
     )
 
 
+@operation
 def get_meeting(ctx: Ctx, meeting_id: int) -> Meeting:
     """The meeting with its attendees and agenda. Past the cut-off an unfrozen agenda is frozen
     (written down) first; before it the items are provisional (``id`` 0)."""
@@ -540,6 +541,7 @@ def list_meetings(ctx: Ctx) -> list[MeetingRow]:
 # --- creating and running a meeting ---------------------------------------------------------------------
 
 
+@operation
 def create_meeting(
     ctx: Ctx,
     *,
@@ -612,6 +614,7 @@ def create_meeting(
         return _meeting_data(s, meeting, now)
 
 
+@operation
 def set_attendance(
     ctx: Ctx, meeting_id: int, email: str, present: bool, *, apologies: bool = False
 ) -> None:
@@ -679,6 +682,7 @@ def _start(tx: Tx, meeting: CabMeeting) -> None:
         tx.audit("cab_meeting", meeting.id, "start", {"status": "planned"}, {"status": "running"})
 
 
+@operation
 def start_meeting(ctx: Ctx, meeting_id: int) -> Meeting:
     with ctx.write() as tx:
         meeting = _meeting(tx.session, meeting_id)
@@ -686,6 +690,7 @@ def start_meeting(ctx: Ctx, meeting_id: int) -> Meeting:
         return _meeting_data(tx.session, meeting, ctx.now())
 
 
+@operation
 def close_meeting(ctx: Ctx, meeting_id: int) -> Meeting:
     """End the meeting: undecided items go to the next meeting's agenda."""
     with ctx.write() as tx:
@@ -848,6 +853,7 @@ def _next_seq(meeting: CabMeeting) -> int:
     )
 
 
+@operation
 def record_decisions(
     ctx: Ctx, meeting_id: int, decisions: Sequence[ItemDecision]
 ) -> list[AgendaItemRow]:
@@ -894,6 +900,7 @@ def record_decision(
     )[0]
 
 
+@operation
 def undo_last_decision(
     ctx: Ctx, meeting_id: int, *, expect: Iterable[str] | None = None
 ) -> list[AgendaItemRow]:
@@ -964,6 +971,7 @@ def undo_last_decision(
         return [_item_row(s, it, stage_name) for it in undone]
 
 
+@operation
 def record_time(ctx: Ctx, meeting_id: int, item: int | str, seconds: int) -> None:
     """How long the board has spent on an item so far (the presenter's timer)."""
     if seconds < 0:

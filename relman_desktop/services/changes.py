@@ -17,7 +17,7 @@ from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Change, ConfigurationItem, Release
 
 from . import limits
-from .base import Ctx, NotFound, ValidationError, person_by_email, release_by_key
+from .base import Ctx, NotFound, ValidationError, operation, person_by_email, release_by_key
 
 
 @dataclass
@@ -186,6 +186,7 @@ def _apply(s: Session, c: Change, values: dict[str, Any]) -> None:
             raise ValidationError(f"{required.capitalize()} must not be empty", field=required)
 
 
+@operation
 def create_change(ctx: Ctx, fields: dict[str, Any]) -> str:
     values = {n: _coerce(n, v) for n, v in fields.items()}
     for required in ("key", "title", "type", "category"):
@@ -231,6 +232,7 @@ def _create(tx: Any, values: dict[str, Any], release: Release | None = None) -> 
     return c.key
 
 
+@operation
 def update_change(ctx: Ctx, key: str, fields: dict[str, Any]) -> ChangeRow:
     values = {n: _coerce(n, v) for n, v in fields.items()}
     with ctx.write() as tx:
@@ -262,6 +264,7 @@ def update_change(ctx: Ctx, key: str, fields: dict[str, Any]) -> ChangeRow:
         return _row(c)
 
 
+@operation
 def delete_change(ctx: Ctx, key: str) -> dict[str, Any]:
     with ctx.write() as tx:
         s = tx.session
@@ -275,6 +278,7 @@ def delete_change(ctx: Ctx, key: str) -> dict[str, Any]:
         return before
 
 
+@operation
 def bundle_change(ctx: Ctx, change_key: str, release_key: str) -> None:
     """Add an approved change to a release's scope."""
     with ctx.write() as tx:
@@ -304,6 +308,7 @@ def bundle_change(ctx: Ctx, change_key: str, release_key: str) -> None:
         _reset_approvals(tx, rel, f"{change_key} was added to the scope")
 
 
+@operation
 def unbundle_change(ctx: Ctx, change_key: str) -> str | None:
     """Take a change out of its release; returns the release it was in (for undo)."""
     with ctx.write() as tx:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import ConfigurationItem, ci_relations
 
-from .base import Ctx, CycleError, NotFound, ValidationError, person_by_email
+from .base import Ctx, CycleError, NotFound, ValidationError, operation, person_by_email
 
 
 @dataclass
@@ -131,6 +131,7 @@ def _apply(s: Session, ci: ConfigurationItem, fields: dict[str, Any]) -> None:
             raise ValidationError(f"unknown CI field {name!r}", field=name)
 
 
+@operation
 def create_ci(ctx: Ctx, fields: dict[str, Any]) -> str:
     with ctx.write() as tx:
         s = tx.session
@@ -154,6 +155,7 @@ def create_ci(ctx: Ctx, fields: dict[str, Any]) -> str:
         return ci.name
 
 
+@operation
 def update_ci(ctx: Ctx, name: str, fields: dict[str, Any]) -> CIRow:
     with ctx.write() as tx:
         s = tx.session
@@ -175,6 +177,7 @@ def update_ci(ctx: Ctx, name: str, fields: dict[str, Any]) -> CIRow:
         return _row(ci, owners)
 
 
+@operation
 def delete_ci(ctx: Ctx, name: str) -> dict[str, Any]:
     with ctx.write() as tx:
         s = tx.session

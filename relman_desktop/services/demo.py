@@ -51,7 +51,7 @@ from relman_desktop.models.entities import (
     window_cis,
 )
 
-from .base import Ctx, ServiceError, ValidationError
+from .base import Ctx, ServiceError, ValidationError, operation
 from .demo_data import (
     ACTIVE_PHASE,
     CATEGORY_RISK,
@@ -1656,6 +1656,7 @@ _CONTENT = [
 ]
 
 
+@operation
 def generate_demo(
     ctx: Ctx, *, releases: int = DEFAULT_RELEASES, seed: int = 1, today: dt.date | None = None
 ) -> dict[str, Any]:

@@ -17,7 +17,15 @@ from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Deployment, LinkedRecord, Review, TestRun
 
 from . import limits, rules
-from .base import Ctx, NotFound, ValidationError, jsonable, person_by_email, release_by_key
+from .base import (
+    Ctx,
+    NotFound,
+    ValidationError,
+    jsonable,
+    operation,
+    person_by_email,
+    release_by_key,
+)
 
 LABELS = {
     "started_at": "Started",
@@ -86,6 +94,7 @@ def _order(values: dict[str, Any], first: str, then: str, what: str) -> None:
 # --- test runs -------------------------------------------------------------------------------------------
 
 
+@operation
 def record_test_run(
     ctx: Ctx,
     key: str,
@@ -189,6 +198,7 @@ def _deployment_view(d: Deployment) -> dict[str, Any]:
     return {name: jsonable(getattr(d, name)) for name in DEPLOYMENT_FIELDS}
 
 
+@operation
 def record_deployment(
     ctx: Ctx,
     key: str,
@@ -227,6 +237,7 @@ def record_deployment(
         return dep.id
 
 
+@operation
 def update_deployment(ctx: Ctx, deployment_id: int, **fields: Any) -> dict[str, Any]:
     values = _deployment_values(fields)
     with ctx.write() as tx:
@@ -255,6 +266,7 @@ def update_deployment(ctx: Ctx, deployment_id: int, **fields: Any) -> dict[str, 
 # --- review -----------------------------------------------------------------------------------------------
 
 
+@operation
 def record_review(
     ctx: Ctx,
     key: str,
@@ -306,6 +318,7 @@ def record_review(
 # --- linked records ---------------------------------------------------------------------------------------
 
 
+@operation
 def add_link(
     ctx: Ctx,
     key: str,
@@ -344,6 +357,7 @@ def add_link(
         return link.id
 
 
+@operation
 def remove_link(ctx: Ctx, link_id: int) -> None:
     with ctx.write() as tx:
         link = tx.session.get(LinkedRecord, link_id)
@@ -411,6 +425,7 @@ def list_links(ctx: Ctx, key: str) -> list[dict[str, Any]]:
         ]
 
 
+@operation
 def delete_test_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
     """Remove a test run recorded by mistake; returns it, so it can be recorded again."""
     with ctx.write() as tx:
@@ -435,6 +450,7 @@ def delete_test_run(ctx: Ctx, run_id: int) -> dict[str, Any]:
         return before
 
 
+@operation
 def delete_deployment(ctx: Ctx, deployment_id: int) -> dict[str, Any]:
     with ctx.write() as tx:
         dep = tx.session.get(Deployment, deployment_id)
@@ -448,6 +464,7 @@ def delete_deployment(ctx: Ctx, deployment_id: int) -> dict[str, Any]:
         return before
 
 
+@operation
 def delete_review(ctx: Ctx, key: str) -> dict[str, Any] | None:
     """Remove the release's post-release review; returns what it held (None if there was none)."""
     with ctx.write() as tx:

@@ -25,7 +25,7 @@ from relman_desktop.models.entities import (
 )
 
 from . import rules
-from .base import Ctx, Tx, ValidationError, release_by_key
+from .base import Ctx, Tx, ValidationError, operation, release_by_key
 
 __all__ = [
     "add_test_runs",
@@ -538,6 +538,7 @@ def _deployment_row(d: Deployment, key: str) -> dict[str, Any]:
     }
 
 
+@operation
 def start_deployment(
     ctx: Ctx,
     key: str,
@@ -584,6 +585,7 @@ def start_deployment(
         return _deployment_row(dep, rel.key)
 
 
+@operation
 def finish_deployment(
     ctx: Ctx,
     key: str,
@@ -829,6 +831,7 @@ def _refresh_deployment(tx: Tx, deployment_id: int) -> None:
 # --- taking an import back (the app's undo) --------------------------------------------------------------
 
 
+@operation
 def revert_import(ctx: Ctx, receipt: dict[str, Any]) -> None:
     """Undo one import from its receipt, in one transaction: delete what it created, put back
     what it replaced, forget the sources it remembered (so the import can be redone)."""

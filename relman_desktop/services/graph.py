@@ -36,7 +36,7 @@ from relman_desktop.models.entities import (
 )
 
 from . import releases as R
-from .base import Ctx, CycleError, NotFound, release_by_key
+from .base import Ctx, CycleError, NotFound, operation, release_by_key
 
 __all__ = [
     "CIGraph",
@@ -256,11 +256,13 @@ def loop_if_added(ctx: Ctx, key: str, prerequisite: str) -> list[str] | None:
     return None
 
 
+@operation
 def add_dependency(ctx: Ctx, key: str, prerequisite: str, kind: str = "before") -> None:
     """``key`` depends on ``prerequisite`` (audited); CycleError naming the loop if it closes one."""
     R.add_dependency(ctx, key, prerequisite, kind)
 
 
+@operation
 def remove_dependency(ctx: Ctx, key: str, prerequisite: str) -> str:
     """Remove the dependency; returns its kind so that undo can put it back as it was."""
     with ctx.read() as s:

@@ -55,7 +55,7 @@ from relman_desktop.models.entities import (
 
 from . import rules
 from . import workdays as W
-from .base import Ctx, NotFound, ValidationError, gc_paused, jsonable, release_by_key
+from .base import Ctx, NotFound, ValidationError, gc_paused, jsonable, operation, release_by_key
 from .limits import MAX_SHIFT_DAYS
 
 __all__ = [
@@ -819,6 +819,7 @@ class ShiftApplied:
 _RELEASE_DATES = ("planned_start", "planned_end", "deploy_start", "deploy_end")
 
 
+@operation
 def apply_shift(ctx: Ctx, key: str, shift_days: int) -> ShiftApplied:
     """Write the shift ``impact`` describes, in one audited transaction (schedule rules run)."""
     with ctx.write() as tx:
@@ -866,6 +867,7 @@ def apply_shift(ctx: Ctx, key: str, shift_days: int) -> ShiftApplied:
     return ShiftApplied(key, shift_days, plan.moves, before, after)
 
 
+@operation
 def restore_dates(ctx: Ctx, dates: dict[str, Any]) -> None:
     """Set release and task dates to ``dates`` (a ``ShiftApplied.before``/``after``), in one
     audited transaction: undo and redo of ``apply_shift``."""
@@ -903,6 +905,7 @@ def restore_dates(ctx: Ctx, dates: dict[str, Any]) -> None:
         rules.run_pending(tx)  # the rules this write raised act in the same transaction
 
 
+@operation
 def reapply_shift(ctx: Ctx, applied: ShiftApplied) -> ShiftApplied:
     """Redo of an applied what-if: the dates it wrote, put back (not a new plan of the shift, which
     could move other things now); answers ``applied`` again, which the next undo restores from."""

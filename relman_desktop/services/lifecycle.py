@@ -18,7 +18,7 @@ from relman_desktop.models import enums as E
 from relman_desktop.models.entities import GuardOverride, Release, WorkflowState, WorkflowTransition
 
 from . import rules
-from .base import Ctx, GuardRefused, ServiceError, ValidationError, release_by_key
+from .base import Ctx, GuardRefused, ServiceError, ValidationError, operation, release_by_key
 from .guards import check_guard, guard_title
 
 BACK = "back"
@@ -172,6 +172,7 @@ def can_transition(ctx: Ctx, key: str, to_state: str) -> TransitionCheck:
         return TransitionCheck(not unmet, rel.status.name, target.name, unmet)
 
 
+@operation
 def transition(ctx: Ctx, key: str, to_state: str, reason: str | None = None) -> str:
     """Move the release to ``to_state``; returns the name of the state it is now in.
 
@@ -234,6 +235,7 @@ def transition(ctx: Ctx, key: str, to_state: str, reason: str | None = None) -> 
         return target.name
 
 
+@operation
 def restore_status(ctx: Ctx, key: str, status: str, previous_status: str | None = None) -> str:
     """Put a release back in a state without guards (undo of a transition, restores); audited.
     Does not raise a status-change event: rules already acted on the move being undone."""
@@ -276,6 +278,7 @@ def overrides(ctx: Ctx, key: str) -> list[dict[str, Any]]:
         ]
 
 
+@operation
 def undo_transition(ctx: Ctx, key: str, status: str, previous_status: str | None = None) -> str:
     """Undo a move: the release goes back to ``status`` (and the state On Hold would return to),
     audited as a restore. Rules that acted on the move are not run again."""

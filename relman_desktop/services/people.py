@@ -11,7 +11,7 @@ from sqlalchemy import select
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Person
 
-from .base import Ctx, NotFound, ValidationError
+from .base import Ctx, NotFound, ValidationError, operation
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -62,6 +62,7 @@ def _validated(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+@operation
 def create_person(ctx: Ctx, fields: dict[str, Any]) -> str:
     values = _validated(fields)
     for required in ("email", "name"):
@@ -80,6 +81,7 @@ def create_person(ctx: Ctx, fields: dict[str, Any]) -> str:
         return p.email
 
 
+@operation
 def update_person(ctx: Ctx, email: str, fields: dict[str, Any]) -> PersonRow:
     values = _validated(fields)
     with ctx.write() as tx:
@@ -109,6 +111,7 @@ def update_person(ctx: Ctx, email: str, fields: dict[str, Any]) -> PersonRow:
         return _row(p)
 
 
+@operation
 def delete_person(ctx: Ctx, email: str) -> dict[str, Any]:
     with ctx.write() as tx:
         s = tx.session

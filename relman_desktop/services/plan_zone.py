@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from relman_desktop.models.entities import PlanMeta
 
-from .base import Ctx, ValidationError
+from .base import Ctx, ValidationError, operation
 
 META_KEY = "timezone"
 
@@ -68,6 +68,7 @@ def plan_zone(ctx: Ctx) -> ZoneInfo:
     return ZoneInfo(plan_zone_name(ctx))
 
 
+@operation
 def set_plan_zone(ctx: Ctx, name: str) -> str:
     """Store the plan's zone (audited); returns the stored name."""
     value = valid_zone(name)

@@ -26,6 +26,7 @@ from .base import (
     NotFound,
     Tx,
     ValidationError,
+    operation,
     person_by_email,
     release_by_key,
     state_by_name,
@@ -411,6 +412,7 @@ def _snapshot(rel_detail: ReleaseDetail, names: Any) -> dict[str, Any]:
 # --- writing ----------------------------------------------------------------------------------
 
 
+@operation
 def create_release(ctx: Ctx, fields: dict[str, Any]) -> str:
     """A new release in the workflow's first state; returns its key."""
     with ctx.write() as tx:
@@ -439,6 +441,7 @@ def create_release_tx(tx: Tx, fields: dict[str, Any]) -> str:
     return rel.key
 
 
+@operation
 def update_release(ctx: Ctx, key: str, fields: dict[str, Any]) -> ReleaseDetail:
     """Change some fields of a release; all are checked before any is saved."""
     with ctx.write() as tx:
@@ -466,6 +469,7 @@ def update_release(ctx: Ctx, key: str, fields: dict[str, Any]) -> ReleaseDetail:
         return after
 
 
+@operation
 def delete_release(ctx: Ctx, key: str) -> dict[str, Any]:
     """Delete a release with its tasks, stages, evidence; its changes are unbundled, not deleted.
 
@@ -514,6 +518,7 @@ def dependency_graph(s: Session) -> nx.DiGraph:
     return graph
 
 
+@operation
 def add_dependency(ctx: Ctx, key: str, prerequisite: str, kind: str = "before") -> None:
     """``key`` depends on ``prerequisite``; refused with the loop named if it closes a cycle."""
     try:
@@ -560,6 +565,7 @@ def _depends_loop(key: str, path: list[str]) -> list[str]:
     return [key, *reversed(path)]
 
 
+@operation
 def remove_dependency(ctx: Ctx, key: str, prerequisite: str) -> None:
     with ctx.write() as tx:
         s = tx.session

@@ -32,7 +32,7 @@ from relman_desktop.models.entities import (
 )
 
 from .approvals import add_stage_tx, check_rule, decide_tx, refresh_stage
-from .base import Ctx, NotFound, Tx, ValidationError, release_by_key
+from .base import Ctx, NotFound, Tx, ValidationError, operation, release_by_key
 from .guards import tests_passed
 
 LEVELS = [lv.value for lv in E.Level]
@@ -296,6 +296,7 @@ def _name(s: Session, value: Any, rule_id: int | None = None) -> str:
 # --- CRUD ------------------------------------------------------------------------------------------
 
 
+@operation
 def create_rule(
     ctx: Ctx,
     name: str,
@@ -345,6 +346,7 @@ def _rule(s: Session, rule_id: int) -> Rule:
     return rule
 
 
+@operation
 def update_rule(
     ctx: Ctx,
     rule_id: int,
@@ -385,6 +387,7 @@ def update_rule(
         return _info(rule)
 
 
+@operation
 def delete_rule(ctx: Ctx, rule_id: int) -> None:
     with ctx.write() as tx:
         rule = _rule(tx.session, rule_id)

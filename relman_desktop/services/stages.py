@@ -13,7 +13,7 @@ from sqlalchemy import select
 from relman_desktop.models.entities import ApprovalStage
 
 from . import approvals
-from .base import Ctx, NotFound, release_by_key
+from .base import Ctx, NotFound, operation, release_by_key
 
 
 def stage_id(ctx: Ctx, key: str, name: str) -> int:
@@ -23,6 +23,7 @@ def stage_id(ctx: Ctx, key: str, name: str) -> int:
     raise NotFound(f"{key} has no approval stage {name!r} any more")
 
 
+@operation
 def add_stage(
     ctx: Ctx,
     key: str,
@@ -36,40 +37,49 @@ def add_stage(
     return name
 
 
+@operation
 def remove_stage(ctx: Ctx, key: str, name: str) -> None:
     approvals.remove_stage(ctx, stage_id(ctx, key, name))
 
 
+@operation
 def rename_stage(ctx: Ctx, key: str, name: str, new: str) -> None:
     approvals.rename_stage(ctx, stage_id(ctx, key, name), new)
 
 
+@operation
 def reorder_stages(ctx: Ctx, key: str, names: Sequence[str]) -> None:
     approvals.reorder_stages(ctx, key, [stage_id(ctx, key, n) for n in names])
 
 
+@operation
 def set_rule(ctx: Ctx, key: str, name: str, rule: str, percent: int | None = None) -> str:
     return approvals.set_stage_rule(ctx, stage_id(ctx, key, name), rule, percent)
 
 
+@operation
 def add_approver(ctx: Ctx, key: str, stage: str, email: str) -> int:
     return approvals.add_approver(ctx, stage_id(ctx, key, stage), email)
 
 
+@operation
 def remove_approver(ctx: Ctx, key: str, stage: str, email: str) -> None:
     approvals.remove_approver(ctx, stage_id(ctx, key, stage), email)
 
 
+@operation
 def decide(ctx: Ctx, key: str, stage: str, email: str, decision: str, comment: str | None) -> str:
     return approvals.decide(
         ctx, approvals.approval_id_for(ctx, key, stage, email), decision, comment
     )
 
 
+@operation
 def delegate(ctx: Ctx, key: str, stage: str, email: str, to_email: str) -> None:
     approvals.delegate(ctx, approvals.approval_id_for(ctx, key, stage, email), to_email)
 
 
+@operation
 def restore(ctx: Ctx, key: str, stage: str, email: str, state: dict[str, Any]) -> str:
     return approvals.restore_approval(ctx, approvals.approval_id_for(ctx, key, stage, email), state)
 
@@ -78,6 +88,7 @@ def _decided(state: dict[str, Any]) -> bool:
     return state.get("decision") != "pending" or bool(state.get("delegated_to"))
 
 
+@operation
 def readd_stage(
     ctx: Ctx,
     key: str,
@@ -103,6 +114,7 @@ def readd_stage(
     return name
 
 
+@operation
 def readd_approver(ctx: Ctx, key: str, stage: str, email: str, state: dict[str, Any]) -> None:
     """Undo of removing an approver: the approver and their decision, in one transaction."""
     with ctx.write() as tx:

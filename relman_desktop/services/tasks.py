@@ -15,7 +15,15 @@ from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Person, Release, Task, TaskDependency
 
 from . import limits
-from .base import Ctx, CycleError, NotFound, ValidationError, person_by_email, release_by_key
+from .base import (
+    Ctx,
+    CycleError,
+    NotFound,
+    ValidationError,
+    operation,
+    person_by_email,
+    release_by_key,
+)
 
 
 @dataclass
@@ -206,6 +214,7 @@ def _next_local_id(s: Session, release_id: int) -> str:
     return f"T{max(numbers, default=0) + 1}"
 
 
+@operation
 def add_task(ctx: Ctx, key: str, fields: dict[str, Any]) -> str:
     """A new task at the end of the release (or at ``position``); returns its task id."""
     values = {n: _coerce(n, v) for n, v in fields.items()}
@@ -253,6 +262,7 @@ def _row(s: Session, task: Task) -> TaskRow:
     return next(r for r in _rows(s, task.release_id) if r.id == task.id)
 
 
+@operation
 def update_task(ctx: Ctx, key: str, local_id: str, fields: dict[str, Any]) -> TaskRow:
     values = _done_means_complete({n: _coerce(n, v) for n, v in fields.items()})
     with ctx.write() as tx:
@@ -291,6 +301,7 @@ def update_task(ctx: Ctx, key: str, local_id: str, fields: dict[str, Any]) -> Ta
         return after
 
 
+@operation
 def delete_task(ctx: Ctx, key: str, local_id: str) -> dict[str, Any]:
     """Remove a task and its links; returns what undo needs to put it back (row + links)."""
     with ctx.write() as tx:
@@ -312,6 +323,7 @@ def delete_task(ctx: Ctx, key: str, local_id: str) -> dict[str, Any]:
         return row
 
 
+@operation
 def restore_task(ctx: Ctx, key: str, row: dict[str, Any]) -> str:
     """Undo of delete_task: the task at its old position with its links in both directions."""
     fields = {n: row.get(n) for n in FIELDS if n in row}
@@ -340,6 +352,7 @@ def task_graph(s: Session, release_id: int) -> nx.DiGraph:
     return graph
 
 
+@operation
 def add_task_dependency(
     ctx: Ctx, key: str, predecessor: str, successor: str, type: str = "FS", lag_days: int = 0
 ) -> None:
@@ -403,6 +416,7 @@ def _link(
     )
 
 
+@operation
 def remove_task_dependency(ctx: Ctx, key: str, predecessor: str, successor: str) -> dict[str, Any]:
     with ctx.write() as tx:
         return _unlink(tx, key, predecessor, successor)
@@ -468,6 +482,7 @@ def _move_successors(tx: Any, key: str, rel: Release, moved: set[str], before: B
         )
 
 
+@operation
 def schedule_task(ctx: Ctx, key: str, local_id: str, fields: dict[str, Any]) -> Before:
     """Edit a task (any field but its id, plus ``duration_days``: working days, which moves
     its end) and move the tasks that wait on it, in one transaction. A new start keeps the
@@ -532,6 +547,7 @@ def schedule_task(ctx: Ctx, key: str, local_id: str, fields: dict[str, Any]) -> 
         return before
 
 
+@operation
 def restore_tasks(ctx: Ctx, key: str, before: Before) -> Before:
     """Put tasks' fields back as ``before`` has them (the undo of a scheduling edit), in one
     transaction; answers what they were just before, so it can be undone in turn."""
@@ -551,6 +567,7 @@ def restore_tasks(ctx: Ctx, key: str, before: Before) -> Before:
         return now
 
 
+@operation
 def link_tasks(
     ctx: Ctx, key: str, predecessor: str, successor: str, type: str = "FS", lag_days: int = 0
 ) -> Before:
@@ -565,6 +582,7 @@ def link_tasks(
         return before
 
 
+@operation
 def unlink_tasks(
     ctx: Ctx, key: str, predecessor: str, successor: str, restore: Before | None = None
 ) -> dict[str, Any]:

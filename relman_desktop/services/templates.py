@@ -31,7 +31,7 @@ from relman_desktop.models.entities import (
 
 from . import limits, rules
 from .approvals import add_stage_tx, check_rule
-from .base import Ctx, CycleError, NotFound, ValidationError, person_by_email
+from .base import Ctx, CycleError, NotFound, ValidationError, operation, person_by_email
 from .workdays import add_workdays, holiday_dates, next_workday
 
 BODY_KEYS = {"tasks", "approval_stages", "required_tests", "rollback_rehearsal_days"}
@@ -263,6 +263,7 @@ def _by_name(s: Any, name: str) -> Template:
 # --- CRUD ----------------------------------------------------------------------------------------
 
 
+@operation
 def create_template(
     ctx: Ctx,
     name: str,
@@ -298,6 +299,7 @@ def create_template(
         return t.id
 
 
+@operation
 def update_template(
     ctx: Ctx,
     name: str,
@@ -344,6 +346,7 @@ def update_template(
         return after
 
 
+@operation
 def delete_template(ctx: Ctx, name: str) -> None:
     """Releases made from it keep their tasks and stages; they just forget the template."""
     with ctx.write() as tx:
@@ -366,6 +369,7 @@ def list_templates(ctx: Ctx) -> list[TemplateInfo]:
 # --- instantiation -----------------------------------------------------------------------------------
 
 
+@operation
 def create_release_from_template(
     ctx: Ctx,
     template_name: str,

@@ -35,7 +35,7 @@ from relman_desktop.models.entities import (
 )
 
 from . import limits
-from .base import Ctx, NotFound, ValidationError
+from .base import Ctx, NotFound, ValidationError, operation
 
 __all__ = [
     "WindowInfo",
@@ -392,6 +392,7 @@ def _apply(session: Session, window: CalendarWindow, fields: dict[str, Any]) -> 
         window.cis = cis
 
 
+@operation
 def create_window(
     ctx: Ctx,
     *,
@@ -438,6 +439,7 @@ def _load(session: Session, window_id: int) -> CalendarWindow:
     return window
 
 
+@operation
 def update_window(ctx: Ctx, window_id: int, **fields: Any) -> WindowInfo:
     """Change some of a window's fields (title, kind, hard, start, end, timezone, rrule,
     environment, cis)."""
@@ -458,6 +460,7 @@ def update_window(ctx: Ctx, window_id: int, **fields: Any) -> WindowInfo:
     return after
 
 
+@operation
 def delete_window(ctx: Ctx, window_id: int) -> None:
     with ctx.write() as tx:
         window = _load(tx.session, window_id)

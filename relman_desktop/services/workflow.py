@@ -28,7 +28,7 @@ from relman_desktop.models.entities import (
 )
 
 from . import limits
-from .base import Ctx, NotFound, Tx, ValidationError, state_by_name
+from .base import Ctx, NotFound, Tx, ValidationError, operation, state_by_name
 from .guards import GUARDS
 
 ANY_OPEN = "any open state"
@@ -214,6 +214,7 @@ def _ordered(s: Session) -> list[WorkflowState]:
     )
 
 
+@operation
 def add_state(
     ctx: Ctx,
     name: str,
@@ -254,6 +255,7 @@ def add_state(
         return state.id
 
 
+@operation
 def rename_state(ctx: Ctx, old_name: str, new_name: str) -> None:
     with ctx.write() as tx:
         s = tx.session
@@ -299,6 +301,7 @@ def _follow_rename(tx: Tx, old: str, new: str) -> None:
             meeting.filter = flt
 
 
+@operation
 def reorder_states(ctx: Ctx, names: Sequence[str]) -> None:
     """Put the states in this order (every state, each once)."""
     with ctx.write() as tx:
@@ -324,6 +327,7 @@ def reorder_states(ctx: Ctx, names: Sequence[str]) -> None:
             tx.audit("workflow", "states", "reorder", {"states": before}, {"states": list(names)})
 
 
+@operation
 def set_state_category(ctx: Ctx, name: str, category: str) -> None:
     with ctx.write() as tx:
         state = state_by_name(tx.session, name)
@@ -340,6 +344,7 @@ def set_state_category(ctx: Ctx, name: str, category: str) -> None:
             )
 
 
+@operation
 def set_state_role(ctx: Ctx, name: str, role: str | None) -> None:
     """What the state means (a ``StateRole`` value, or None for no role). Guards, impact,
     conflicts, the critical path, CAB eligibility and the calendar read it; never the name."""
@@ -352,6 +357,7 @@ def set_state_role(ctx: Ctx, name: str, role: str | None) -> None:
             tx.audit("workflow_state", state.id, "update", {"role": before}, {"role": value})
 
 
+@operation
 def delete_state(ctx: Ctx, name: str) -> None:
     """Refused while any release is in the state (or would return to it from On Hold)."""
     with ctx.write() as tx:
@@ -420,6 +426,7 @@ def _transition(s: Session, transition_id: int) -> WorkflowTransition:
     return t
 
 
+@operation
 def add_transition(
     ctx: Ctx,
     from_state: str | None,
@@ -465,6 +472,7 @@ def add_transition(
         return t.id
 
 
+@operation
 def remove_transition(ctx: Ctx, transition_id: int) -> None:
     with ctx.write() as tx:
         t = _transition(tx.session, transition_id)
@@ -472,6 +480,7 @@ def remove_transition(ctx: Ctx, transition_id: int) -> None:
         tx.session.delete(t)
 
 
+@operation
 def set_transition_guards(
     ctx: Ctx, transition_id: int, guards: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:

@@ -128,7 +128,7 @@ class CabPage(QWidget):
         self.close_button.setEnabled(has_meeting)
 
     def new_meeting(self) -> None:
-        m = self.store.run(cab.create_meeting)
+        m = self.store.edits.run_create_cab_meeting()
         if m is Store.FAILED:
             return
         self.store.message.emit(
@@ -173,7 +173,7 @@ class CabPage(QWidget):
         meeting_id = self.meetings.currentData()
         if meeting_id is None:
             return
-        if self.store.run(cab.close_meeting, meeting_id) is not Store.FAILED:
+        if self.store.edits.run_close_cab_meeting(meeting_id) is not Store.FAILED:
             self.refresh()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)

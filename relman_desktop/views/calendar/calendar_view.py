@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,10 +45,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from relman_desktop.services import baselines, releases, scheduling, tasks
+from relman_desktop.services import scheduling
 from relman_desktop.services.plan_zone import fmt_local, fmt_range
 
-from ..shell.commands import Refused, Step, op
+from ..shell.commands import Refused
 from ..shell.store import Store
 from . import gantt_data as D
 from .gantt_chart import GanttChart
@@ -728,25 +730,21 @@ class CalendarView(QWidget):
             key, local = row.release.key, row.task.local_id
             text = f"move task {row.key} to {new['start']} → {new['end']}"
             # The tasks waiting on it follow (its links and lags); undo puts every one back.
-            step = Step(
-                op(tasks.schedule_task, key, local, new),
-                backward_from=lambda before: op(tasks.restore_tasks, key, before),
-            )
+            action = functools.partial(self.store.edits.move_task, key, local, text, new, old)
         else:
             key = row.release.key
             text = _describe(key, old, new)
-            step = Step(
-                op(releases.update_release, key, new), op(releases.update_release, key, old)
-            )
-        if not self._edit(text, step):
+            action = functools.partial(self.store.edits.move_release, key, text, new, old)
+        if not self._edit(action):
             return False
         self.show_message(f"{text} (Ctrl+Z to undo)")
         return True
 
-    def _edit(self, text: str, step: Step) -> bool:
-        """One undoable edit; a refusal goes to the status bar, and nothing is pushed."""
+    def _edit(self, action: Callable[[], object]) -> bool:
+        """One store edit (one undoable step); a refusal goes to the status bar, and nothing is
+        pushed."""
         try:
-            self.store.edit(text, step, saved_message=False)
+            action()
         except Refused as exc:
             self.store.error.emit(str(exc))
             return False
@@ -826,12 +824,11 @@ class CalendarView(QWidget):
         if rel is None or self.refuse_read_only(self.renderer.row_of(key)):
             return False
         old = {"deploy_start": rel.deploy_start, "deploy_end": rel.deploy_end}
-        step = Step(
-            op(scheduling.move_release, key, slot.start, slot.end),
-            op(releases.update_release, key, old),
-        )
         when = fmt_local(slot.start, self._zone())
-        if not self._edit(f"move the deployment of {key} to {when}", step):
+        text = f"move the deployment of {key} to {when}"
+        if not self._edit(
+            lambda: self.store.edits.move_to_slot(key, text, slot.start, slot.end, old)
+        ):
             return False
         self.show_message(f"Moved the deployment of {key} to {when} (Ctrl+Z to undo)")
         return True
@@ -839,8 +836,8 @@ class CalendarView(QWidget):
     def save_baseline(self, name: str | None = None) -> str | None:
         """Freeze the plan's dates now (one undoable step) and overlay them."""
         name = name or f"Baseline {dt.datetime.now():%Y-%m-%d %H:%M}"
-        step = Step(op(baselines.create_baseline, name), op(baselines.delete_baseline, name))
-        if not self._edit(f"save baseline {name}", step):
+        chosen = name
+        if not self._edit(lambda: self.store.edits.save_baseline(chosen)):
             return None
         self.reload(force=True)
         self.set_baseline(name)

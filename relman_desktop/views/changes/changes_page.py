@@ -47,7 +47,7 @@ from ..common.columns import ColumnChooser
 from ..common.tab_forms import Field, Form, LocalError, choices_of, show_moment
 from ..releases.releases_model import words
 from ..releases.tab_changes import KEY_ROLE, ChangesModel, ChangeTable
-from ..shell.commands import Call, Refused, Step, op
+from ..shell.commands import Refused
 from ..shell.store import Store
 from ..shell.unsaved import Draft
 
@@ -692,14 +692,7 @@ class ChangesPage(QWidget):
         return True
 
     def _create(self, values: dict[str, Any]) -> str:
-        fields = {k: v for k, v in values.items() if v not in (None, "", [])}
-        return self.store.edit(
-            f"add change {fields.get('key') or ''}".strip(),
-            Step(
-                op(changes.create_change, fields),
-                backward_from=lambda key: op(changes.delete_change, key),
-            ),
-        )
+        return self.store.edits.create_change(values)
 
     def _update(self, record: Any, values: dict[str, Any]) -> str:
         old = {n: getattr(record, n) for n in FORM_NAMES}
@@ -713,15 +706,7 @@ class ChangesPage(QWidget):
         if not diff:
             self.store.message.emit(f"{record.key}: nothing to save")
             return record.key
-        new_key = diff.get("key") or record.key
-        self.store.edit(
-            f"edit change {record.key}",
-            Step(
-                op(changes.update_change, record.key, diff),
-                op(changes.update_change, new_key, {k: old[k] for k in diff}),
-            ),
-        )
-        return new_key
+        return self.store.edits.update_change(record.key, diff, old)
 
     def delete(self) -> bool:
         """Delete the selected change; undo creates it again from what the service returned
@@ -730,10 +715,7 @@ class ChangesPage(QWidget):
         if record is None:
             return False
         try:
-            self.store.edit(
-                f"delete change {record.key}",
-                Step(op(changes.delete_change, record.key), backward_from=_recreate),
-            )
+            self.store.edits.delete_change(record.key)
         except Refused as exc:
             self.form.show_error(None, str(exc))
             return False
@@ -750,13 +732,7 @@ class ChangesPage(QWidget):
         if record is None or not target:
             return False
         try:
-            self.store.edit(
-                f"add {record.key} to {target}",
-                Step(
-                    op(changes.bundle_change, record.key, target),
-                    op(changes.unbundle_change, record.key),
-                ),
-            )
+            self.store.edits.bundle_change(record.key, target)
         except Refused as exc:
             self._bundle_refused(str(exc))
             return False
@@ -768,13 +744,7 @@ class ChangesPage(QWidget):
         if record is None or record.release is None:
             return False
         try:
-            self.store.edit(
-                f"remove {record.key} from {record.release}",
-                Step(
-                    op(changes.unbundle_change, record.key),
-                    _rebundle(record.key, record.approval, record.release),
-                ),
-            )
+            self.store.edits.unbundle_change(record.key, record.approval, record.release)
         except Refused as exc:
             self._bundle_refused(str(exc))
             return False
@@ -803,30 +773,6 @@ class ChangesPage(QWidget):
             return False
         self.window_.open_release(key, "Changes")
         return True
-
-
-def _rebundle(key: str, approval: str, release: str) -> list[Call]:
-    """The calls that put change ``key`` back into ``release``. The service bundles only approved
-    changes, so a change that was in a release while pending (or rejected) is approved for the
-    moment it is put back, then given its own approval status again."""
-    if approval == E.ChangeApproval.APPROVED:
-        return [op(changes.bundle_change, key, release)]
-    return [
-        op(changes.update_change, key, {"approval": "approved"}),
-        op(changes.bundle_change, key, release),
-        op(changes.update_change, key, {"approval": approval}),
-    ]
-
-
-def _recreate(before: dict[str, Any]) -> list[Call]:
-    """Undo of a delete: the change again from the fields ``delete_change`` returned."""
-    fields = {
-        k: v for k, v in before.items() if k not in ("id", "release") and v not in (None, "", [])
-    }
-    calls = [op(changes.create_change, fields)]
-    if before.get("release"):
-        calls += _rebundle(before["key"], before["approval"], before["release"])
-    return calls
 
 
 def page_factory(store: Store, window: Any) -> ChangesPage:

@@ -22,7 +22,7 @@ Exports: PNG, SVG (QSvgGenerator) and PDF (QPdfWriter) of the whole scene.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -57,11 +57,11 @@ from PySide6.QtWidgets import (
 )
 
 from relman_desktop.models.planfile import PlanError
-from relman_desktop.services import graph, impact
 from relman_desktop.services import graph as G
+from relman_desktop.services import impact
 from relman_desktop.services.base import ServiceError
 
-from ..shell.commands import Refused, Step, op
+from ..shell.commands import Refused
 from ..shell.store import Store
 
 CRITICAL = QColor("#d9480f")
@@ -564,12 +564,12 @@ class GraphView(QWidget):
         if not getattr(self, "_editing", False):
             self.reload()
 
-    def _edit(self, text: str, step: Step) -> bool:
-        """One undoable step on the store's stack; a refusal is shown in the message line and
+    def _edit(self, action: Callable[[], object]) -> bool:
+        """One store edit (one undoable step); a refusal is shown in the message line and
         nothing is pushed. The graph is read once afterwards, not once per release announced."""
         self._editing = True
         try:
-            self.store.edit(text, step, saved_message=False)
+            action()
         except Refused as exc:
             self.show_message(str(exc), error=True)
             return False
@@ -718,11 +718,7 @@ class GraphView(QWidget):
     def connect_releases(self, prerequisite: str, dependent: str, kind: str = "before") -> bool:
         """``dependent`` depends on ``prerequisite`` (a drag from the first box to the second).
         The service refuses a loop (naming it) or a dependency that is already there."""
-        step = Step(
-            op(graph.add_dependency, dependent, prerequisite, kind),
-            op(graph.remove_dependency, dependent, prerequisite),
-        )
-        if not self._edit(f"make {dependent} depend on {prerequisite}", step):
+        if not self._edit(lambda: self.store.edits.add_dependency(dependent, prerequisite, kind)):
             return False
         self.show_message(f"{dependent} now depends on {prerequisite} (Ctrl+Z to undo)")
         return True
@@ -738,11 +734,10 @@ class GraphView(QWidget):
         )
         if edge is None:
             return False
-        step = Step(
-            op(graph.remove_dependency, dependent, prerequisite),
-            op(graph.add_dependency, dependent, prerequisite, edge.kind),
-        )
-        if not self._edit(f"remove {dependent}'s dependency on {prerequisite}", step):
+        kind = edge.kind
+        if not self._edit(
+            lambda: self.store.edits.remove_dependency(dependent, prerequisite, kind)
+        ):
             return False
         self.show_message(f"{dependent} no longer depends on {prerequisite} (Ctrl+Z to undo)")
         return True
@@ -810,12 +805,7 @@ class GraphView(QWidget):
         result, self.what_if = self.what_if, None
         self._set_what_if_buttons()
         # One step for the whole shift: undo restores every date it wrote, redo writes them again.
-        step = Step(
-            op(impact.apply_shift, result.key, result.shift_days),
-            backward_from=lambda applied: op(impact.restore_dates, applied.before),
-            replay=lambda applied: op(impact.reapply_shift, applied),
-        )
-        if not self._edit(f"shift {result.key} by {result.shift_days:+d} days", step):
+        if not self._edit(lambda: self.store.edits.apply_shift(result.key, result.shift_days)):
             self._rebuild()  # the what-if outlines go; the refusal stays in the message line
             return False
         self.show_message(f"Shifted {result.key} by {result.shift_days:+d} days (Ctrl+Z to undo)")

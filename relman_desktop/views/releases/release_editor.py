@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.models import enums as E
 
-from ..shell.commands import Refused, Step, op
+from ..shell.commands import Refused
 from ..shell.store import Store
 from ..shell.unsaved import Draft
 from .guard_targets import Target, target_for
@@ -379,18 +379,10 @@ class OverviewTab(QScrollArea):
 
     def add_person(self, name: str) -> bool:
         """Add the typed e-mail as a person (one undoable edit), then save the field with it."""
-        from relman_desktop.services import people
-
         email = self.editors[name].text().strip()  # type: ignore[attr-defined]
         person = self.new_person_name.text().strip()
         try:
-            self.store.edit(
-                f"add person {email}",
-                Step(
-                    op(people.create_person, {"email": email, "name": person}),
-                    backward_from=lambda added: op(people.delete_person, added),
-                ),
-            )
+            self.store.edits.add_person({"email": email, "name": person})
         except Refused as exc:
             self._set_error(name, str(exc))
             return False

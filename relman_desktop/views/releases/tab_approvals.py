@@ -11,7 +11,7 @@ puts a previous decision or delegation back, and the tab says so rather than pre
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -37,11 +37,11 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.models import enums as E
 from relman_desktop.models.planfile import PlanError
-from relman_desktop.services import approvals, stages
+from relman_desktop.services import approvals
 from relman_desktop.services.base import ServiceError
 
 from ..common.tab_support import NamedColumnsModel, Notice
-from ..shell.commands import Refused, Step, attempt, op
+from ..shell.commands import Refused
 from ..shell.store import Store
 from .releases_model import words
 
@@ -529,11 +529,11 @@ class ApprovalsTab(QScrollArea):
             w.setEnabled(approver is not None)
         self.delegate_button.setEnabled(approver is not None and approver.decision == "pending")
 
-    # --- undoable edits -----------------------------------------------------------------------------
+    # --- undoable edits (each one store edit) ----------------------------------------------------
 
-    def _run(self, text: str, steps: list[Step], notice: Notice, note: str = "") -> bool:
+    def _run(self, action: Callable[[], object], notice: Notice, note: str = "") -> bool:
         try:
-            self.store.edit(text, steps, saved_message=False)
+            action()
         except Refused as exc:
             self.store.error.emit(str(exc))
             notice.show_error(str(exc))
@@ -551,11 +551,10 @@ class ApprovalsTab(QScrollArea):
             return False
         key, name = self.key, name.strip()
         position = len(self.stages_model.rows)
-        step = Step(
-            op(stages.add_stage, key, name, rule, tuple(approvers), percent, position),
-            op(stages.remove_stage, key, name),
-        )
-        if not self._run(f"add approval stage {name}", [step], self.stage_notice):
+        if not self._run(
+            lambda: self.store.edits.add_stage(key, name, rule, percent, approvers, position),
+            self.stage_notice,
+        ):
             return False
         self.select_stage(name)
         return True
@@ -574,8 +573,7 @@ class ApprovalsTab(QScrollArea):
         key, old, new = self.key, stage.name, new.strip()
         if new == old:
             return True
-        step = Step(op(stages.rename_stage, key, old, new), op(stages.rename_stage, key, new, old))
-        if not self._run(f"rename approval stage {old} to {new}", [step], self.stage_notice):
+        if not self._run(lambda: self.store.edits.rename_stage(key, old, new), self.stage_notice):
             self.stage_name.setText(old)
             return False
         self.select_stage(new)
@@ -592,12 +590,12 @@ class ApprovalsTab(QScrollArea):
         if (rule, percent) == (stage.rule, stage.percent):
             return True
         key, name = self.key, stage.name
-        step = Step(
-            op(stages.set_rule, key, name, rule, percent),
-            op(stages.set_rule, key, name, stage.rule, stage.percent),
-        )
+        text = f"set the rule of {name} to {rule_text(rule, percent)}"
         return self._run(
-            f"set the rule of {name} to {rule_text(rule, percent)}", [step], self.stage_notice
+            lambda: self.store.edits.set_stage_rule(
+                key, name, text, rule, percent, stage.rule, stage.percent
+            ),
+            self.stage_notice,
         )
 
     def _rule_from_fields(self) -> None:
@@ -619,13 +617,9 @@ class ApprovalsTab(QScrollArea):
         new = list(names)
         new[i], new[j] = new[j], new[i]
         key = self.key
-        step = Step(
-            op(stages.reorder_stages, key, tuple(new)), op(stages.reorder_stages, key, tuple(names))
-        )
+        text = f"move approval stage {stage.name} {'up' if delta < 0 else 'down'}"
         if not self._run(
-            f"move approval stage {stage.name} {'up' if delta < 0 else 'down'}",
-            [step],
-            self.stage_notice,
+            lambda: self.store.edits.reorder_stages(key, text, new, names), self.stage_notice
         ):
             return False
         self.select_stage(stage.name)
@@ -636,24 +630,20 @@ class ApprovalsTab(QScrollArea):
         if stage is None or not self.key:
             return False
         key, row = self.key, self.stages.currentIndex().row()
-        emails = tuple(a.email for a in stage.approvers)
         states = {a.email: state_of(a) for a in stage.approvers}
-        step = Step(
-            op(stages.remove_stage, key, stage.name),
-            op(stages.readd_stage, key, stage.name, stage.rule, emails, stage.percent, row, states),
+        return self._run(
+            lambda: self.store.edits.remove_stage(key, stage, row, states), self.stage_notice
         )
-        return self._run(f"remove approval stage {stage.name}", [step], self.stage_notice)
 
     def add_approver(self, email: str | None = None) -> bool:
         stage = self.current_stage()
         email = email or self.person.currentData()
         if stage is None or not self.key or not email:
             return False
-        key, name = self.key, stage.name
-        step = Step(
-            op(stages.add_approver, key, name, email), op(stages.remove_approver, key, name, email)
-        )
-        if not self._run(f"add approver {email} to {name}", [step], self.approver_notice):
+        key, name, who = self.key, stage.name, email
+        if not self._run(
+            lambda: self.store.edits.add_approver(key, name, who), self.approver_notice
+        ):
             return False
         self.select_stage(name, email)
         return True
@@ -664,23 +654,12 @@ class ApprovalsTab(QScrollArea):
             return False
         key, name, email = self.key, stage.name, approver.email
         state = state_of(approver)
-        step = Step(
-            op(stages.remove_approver, key, name, email),
-            op(stages.readd_approver, key, name, email, state),
+        return self._run(
+            lambda: self.store.edits.remove_approver(key, name, email, state),
+            self.approver_notice,
         )
-        return self._run(f"remove approver {email} from {name}", [step], self.approver_notice)
 
     # --- decisions: undo puts the approval back as it was ------------------------------------------
-
-    def _approval_state(self, approver: Any) -> dict[str, Any] | None:
-        """What ``approver``'s approval holds now (what undo puts back); None, with the reason
-        shown, when it cannot be read."""
-        try:
-            return attempt(self.store, op(approvals.approval_state, approver.approval_id))
-        except Refused as exc:
-            self.store.error.emit(str(exc))
-            self.approver_notice.show_error(str(exc))
-            return None
 
     def record_decision(self) -> bool:
         stage, approver = self.current_stage(), self.current_approver()
@@ -688,17 +667,20 @@ class ApprovalsTab(QScrollArea):
             return False
         decision = self.decision.currentData()
         key, name, email = self.key, stage.name, approver.email
-        before = self._approval_state(approver)
-        if before is None:
-            return False
         who = approver.delegated_to_name or approver.name
         verb = dict(DECISIONS)[decision].lower()
-        step = Step(
-            op(stages.decide, key, name, email, decision, self.comment.text()),
-            op(stages.restore, key, name, email, before),
-        )
+        comment = self.comment.text()
         if not self._run(
-            f"record {who}'s decision ({verb}) on {name}", [step], self.approver_notice
+            lambda: self.store.edits.decide(
+                key,
+                name,
+                email,
+                approver.approval_id,
+                decision,
+                comment,
+                f"record {who}'s decision ({verb}) on {name}",
+            ),
+            self.approver_notice,
         ):
             return False
         self.comment.clear()
@@ -711,16 +693,16 @@ class ApprovalsTab(QScrollArea):
         email = email or self.person.currentData()
         if stage is None or approver is None or not email or not self.key:
             return False
-        key, name, who = self.key, stage.name, approver.email
-        before = self._approval_state(approver)
-        if before is None:
-            return False
-        step = Step(
-            op(stages.delegate, key, name, who, email), op(stages.restore, key, name, who, before)
-        )
+        key, name, who, to = self.key, stage.name, approver.email, email
         if not self._run(
-            f"delegate {approver.name}'s approval on {name} to {email}",
-            [step],
+            lambda: self.store.edits.delegate(
+                key,
+                name,
+                who,
+                approver.approval_id,
+                to,
+                f"delegate {approver.name}'s approval on {name} to {to}",
+            ),
             self.approver_notice,
         ):
             return False

@@ -6,6 +6,7 @@ already given back to pending; the tab says so when it happens. Both are undoabl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
@@ -34,7 +35,7 @@ from relman_desktop.services import approvals, changes
 from relman_desktop.services.base import ServiceError
 
 from ..common.tab_support import NamedColumnsModel, Notice
-from ..shell.commands import Refused, Step, op
+from ..shell.commands import Refused
 from ..shell.store import Store
 from .releases_model import words
 
@@ -309,30 +310,24 @@ class ChangesTab(QWidget):
             return False
         key = self.key
         decided = self._decided_approvals()
-        steps = [
-            Step(op(changes.bundle_change, ck, key), op(changes.unbundle_change, ck)) for ck in keys
-        ]
-        text = f"add {keys[0]} to {key}" if len(keys) == 1 else f"add {len(keys)} changes to {key}"
-        return self._run(text, steps, decided, "Adding " + ", ".join(keys))
+        return self._run(
+            lambda: self.store.edits.bundle_changes(key, keys), decided, "Adding " + ", ".join(keys)
+        )
 
     def remove_changes(self, keys: list[str]) -> bool:
         if not self.key or not keys:
             return False
         key = self.key
         decided = self._decided_approvals()
-        steps = [
-            Step(op(changes.unbundle_change, ck), op(changes.bundle_change, ck, key)) for ck in keys
-        ]
-        text = (
-            f"remove {keys[0]} from {key}"
-            if len(keys) == 1
-            else f"remove {len(keys)} changes from {key}"
+        return self._run(
+            lambda: self.store.edits.unbundle_changes(key, keys),
+            decided,
+            "Removing " + ", ".join(keys),
         )
-        return self._run(text, steps, decided, "Removing " + ", ".join(keys))
 
-    def _run(self, text: str, steps: list[Step], decided: int, doing: str) -> bool:
+    def _run(self, action: Callable[[], object], decided: int, doing: str) -> bool:
         try:
-            self.store.edit(text, steps, saved_message=False)
+            action()
         except Refused as exc:
             self.store.error.emit(str(exc))
             self.notice.show_error(str(exc))

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.models import enums as E
 from relman_desktop.services import evidence as ev
-from relman_desktop.services import evidence as evidence_service
 
 from ..common.tab_forms import (
     Column,
@@ -38,7 +37,7 @@ from ..common.tab_forms import (
     show_moment,
     table_view,
 )
-from ..shell.commands import Ref, Refused, Step, op, ref
+from ..shell.commands import Ref, Refused
 from ..shell.store import Store
 from ..shell.unsaved import Draft
 from .releases_model import words
@@ -260,22 +259,9 @@ class TestsTab(EvidenceTab):
         if v["run_at"] is None:
             self.form.show_error("run_at", "Run at: a date and time is required")
             return False
-        target = Ref("test_run", -1)
-        call = op(
-            evidence_service.record_test_run,
-            self.key,
-            v["kind"],
-            v["environment"],
-            v["passed"],
-            v["failed"],
-            v["skipped"],
-            v["run_at"],
-            v["source"],
-        )
-        call.rebinds = target
         text = f"record {_kind_word(v['kind'])} test run of {self.key}"
         try:
-            self.store.edit(text, Step(call, op(evidence_service.delete_test_run, target)))
+            self.store.edits.record_test_run(self.key, text, v)
         except Refused as exc:
             self.form.show_error(exc.field, str(exc))
             return False
@@ -366,7 +352,7 @@ class DeploymentsTab(EvidenceTab):
         if i < 0:
             return
         row = self.model.row(i)
-        self.editing = ref(self.store, "deployment", row["id"])
+        self.editing = self.store.edits.deployment(row["id"])
         self.form.set_values(row)
         self.box.setTitle(
             f"Deployment to {row['environment']}" + (f", wave {row['wave']}" if row["wave"] else "")
@@ -387,14 +373,7 @@ class DeploymentsTab(EvidenceTab):
         try:
             if self.editing is None:
                 environment = v.pop("environment")
-                target = Ref("deployment", -1)
-                forward = op(evidence_service.record_deployment, key, environment, **v)
-                forward.rebinds = target
-                self.store.edit(
-                    f"record deployment of {key} to {environment or '?'}",
-                    Step(forward, op(evidence_service.delete_deployment, target)),
-                )
-                self.editing = target
+                self.editing = self.store.edits.record_deployment(key, environment, v)
                 self.load()
                 return True
             target = self.editing
@@ -406,16 +385,11 @@ class DeploymentsTab(EvidenceTab):
             if not changed:
                 return True
             names = ", ".join(f.label.lower() for f in DEPLOYMENT_FIELDS if f.name in changed)
-            self.store.edit(
+            self.store.edits.update_deployment(
+                target,
                 f"edit {names} of the {old['environment']} deployment of {key}",
-                Step(
-                    op(evidence_service.update_deployment, target, **changed),
-                    op(
-                        evidence_service.update_deployment,
-                        target,
-                        **{n: old.get(n) for n in changed},
-                    ),
-                ),
+                changed,
+                old,
             )
         except Refused as exc:
             self.form.show_error(exc.field, str(exc))
@@ -500,23 +474,8 @@ class ReviewTab(EvidenceTab):
             "closed_by_email": v["closed_by"],
             "closed_at": v["closed_at"],
         }
-        forward = op(evidence_service.record_review, self.key, v["outcome"], **kwargs)
-        backward = op(evidence_service.delete_review, self.key)
-        old = self.current
-        if old is not None:
-            backward = op(
-                evidence_service.record_review,
-                self.key,
-                old["outcome"],
-                incidents=old["incidents"],
-                lessons_learned=old["lessons_learned"],
-                user_feedback=old["user_feedback"],
-                closed_by_email=old["closed_by_email"],
-                closed_at=old["closed_at"],
-            )
-        verb = "edit" if old is not None else "record"
         try:
-            self.store.edit(f"{verb} the review of {self.key}", Step(forward, backward))
+            self.store.edits.record_review(self.key, v["outcome"], kwargs, self.current)
         except Refused as exc:
             self.form.show_error(exc.field, str(exc))
             return False
@@ -588,15 +547,9 @@ class LinksTab(EvidenceTab):
             v = self.form.values()
         except LocalError:
             return False
-        target = Ref("linked_record", -1)
-        args = (self.key, v["kind"], v["key"] or "", v["relation"])
-        kwargs = {"title": v["title"], "url": v["url"]}
-        forward = op(evidence_service.add_link, *args, **kwargs)
-        forward.rebinds = target
         try:
-            self.store.edit(
-                f"link {v['key']} to {self.key}",
-                Step(forward, op(evidence_service.remove_link, target)),
+            self.store.edits.add_link(
+                self.key, v["kind"], v["key"] or "", v["relation"], v["title"], v["url"]
             )
         except Refused as exc:
             self.form.show_error(exc.field, str(exc))
@@ -610,22 +563,8 @@ class LinksTab(EvidenceTab):
         if i < 0 or self.key is None:
             return False
         row = self.model.row(i)
-        target = ref(self.store, "linked_record", row["id"])
-        back = op(
-            evidence_service.add_link,
-            self.key,
-            row["kind"],
-            row["external_key"],
-            row["relation"],
-            title=row["title"],
-            url=row["url"],
-        )
-        back.rebinds = target
         try:
-            self.store.edit(
-                f"unlink {row['external_key']} from {self.key}",
-                Step(op(evidence_service.remove_link, target), back),
-            )
+            self.store.edits.remove_link(self.key, row)
         except Refused as exc:
             self.form.show_error(None, str(exc))
             return False

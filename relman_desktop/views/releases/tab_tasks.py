@@ -10,6 +10,7 @@ edit shows the service's reason under the table and the cell keeps its old value
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, Signal
@@ -35,10 +36,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from relman_desktop.services import critical_path, tasks
+from relman_desktop.services import critical_path
 
 from ..common.tab_support import Notice
-from ..shell.commands import Refused, Step, op
+from ..shell.commands import Refused
+from ..shell.edits import TaskLink
 from ..shell.store import Store
 from ..shell.unsaved import Draft
 from .releases_model import words
@@ -57,6 +59,11 @@ from .task_model import (
 )
 
 NEW_TITLE = "New task"
+
+
+def _links(text: str) -> list[TaskLink]:
+    """The predecessors typed in a cell, as ``(task, type, lag)``; ``LinkSyntaxError`` if not."""
+    return [(link.task, link.type, link.lag_days) for link in parse_links(text)]
 
 
 class TaskTable(QTableView):
@@ -513,40 +520,17 @@ class TasksTab(QScrollArea):
     def _notify(self) -> list[tuple[str, tuple[Any, ...]]]:
         return [("tasks_changed", (self.key,))]
 
-    def _run(self, text: str, steps: list[Step], notice: Notice | None = None) -> bool:
+    def _run(self, action: Callable[[], object], notice: Notice | None = None) -> bool:
+        """Run one store edit; a refusal is said in the status bar and in ``notice``."""
         notice = notice or self.notice
         try:
-            self.store.edit(text, steps, saved_message=False)
+            action()
         except Refused as exc:
             self.store.error.emit(str(exc))
             notice.show_error(str(exc))
             return False
         notice.clear_notice()
         return True
-
-    def _update_step(self, local_id: str, field: str, value: Any, old: Any) -> Step:
-        """One field of a task. Anything but a rename goes through ``schedule_task``: the tasks
-        waiting on it move with it, and undo puts every one of them back."""
-        key = self.key
-        if field == "local_id":
-            return Step(
-                op(tasks.update_task, key, local_id, {field: value}),
-                op(tasks.update_task, key, value, {field: old}),
-            )
-        return Step(
-            op(tasks.schedule_task, key, local_id, {field: value}),
-            backward_from=lambda before: op(tasks.restore_tasks, key, before),
-        )
-
-    def _link_step(self, predecessor: str, successor: str, kind: str, lag: int) -> Step:
-        """A new link; the successor (and what waits on it) moves to where the link puts it."""
-        key = self.key
-        return Step(
-            op(tasks.link_tasks, key, predecessor, successor, kind, lag),
-            backward_from=lambda before: op(
-                tasks.unlink_tasks, key, predecessor, successor, before
-            ),
-        )
 
     def _next_local_id(self) -> str:
         numbers = [
@@ -556,32 +540,24 @@ class TasksTab(QScrollArea):
         ]
         return f"T{max(numbers, default=0) + 1}"
 
-    def _add_step(self, fields: dict[str, Any]) -> Step:
-        key = self.key
-        fields = {"local_id": self._next_local_id(), **fields}
-        return Step(
-            op(tasks.add_task, key, fields),
-            backward_from=lambda local_id: op(tasks.delete_task, key, local_id),
-        )
-
     def _commit(self, local_id: str | None, field: str, value: Any) -> bool:
         """A cell edit from the table (``local_id`` None: typed into the empty row)."""
         if not self.key:
             return False
+        key = self.key
         if local_id is None:
-            fields: dict[str, Any] = {"title": NEW_TITLE}
+            new_id = self._next_local_id()
+            fields: dict[str, Any] = {"local_id": new_id, "title": NEW_TITLE}
             if field != "predecessors":
                 fields[field] = value
-            step = self._add_step(fields)
-            new_id = step.forward.args[1]["local_id"]
-            steps = [step]
+            links: list[TaskLink] = []
             if field == "predecessors":
                 try:
-                    steps += self._link_steps(new_id, [], str(value))
+                    links = _links(str(value))
                 except LinkSyntaxError as exc:
                     self.notice.show_error(str(exc))
                     return False
-            if not self._run(f"add task {new_id}", steps):
+            if not self._run(lambda: self.store.edits.add_task(key, fields, links)):
                 return False
             self.model.added = new_id
             return True
@@ -590,35 +566,20 @@ class TasksTab(QScrollArea):
             return False
         if field == "predecessors":
             try:
-                steps = self._link_steps(local_id, task.predecessors, str(value or ""))
+                wanted = _links(str(value or ""))
             except LinkSyntaxError as exc:
                 self.notice.show_error(str(exc))
                 return False
-            return self._run(f"edit the predecessors of {local_id}", steps) if steps else True
+            return self._run(
+                lambda: self.store.edits.set_task_links(key, local_id, task.predecessors, wanted)
+            )
         label = next((c.title for c in COLUMNS if c.field == field), field).lower()
+        old = getattr(task, field, None)  # duration_days is worked out, not stored
         return self._run(
-            f"edit {label} of task {local_id}",
-            [self._update_step(local_id, field, value, getattr(task, field, None))],
+            lambda: self.store.edits.update_tasks(
+                key, f"edit {label} of task {local_id}", [(local_id, field, value, old)]
+            )
         )
-
-    def _link_steps(self, successor: str, current: list[dict[str, Any]], text: str) -> list[Step]:
-        key = self.key
-        wanted = {link.task: link for link in parse_links(text)}
-        have = {p["task"]: (p["type"], p["lag_days"]) for p in current}
-        steps: list[Step] = []
-        for pred, (kind, lag) in have.items():
-            w = wanted.get(pred)
-            if w is None or (w.type, w.lag_days) != (kind, lag):
-                steps.append(
-                    Step(
-                        op(tasks.remove_task_dependency, key, pred, successor),
-                        op(tasks.add_task_dependency, key, pred, successor, kind, lag),
-                    )
-                )
-        for pred, w in wanted.items():
-            if have.get(pred) != (w.type, w.lag_days):
-                steps.append(self._link_step(pred, successor, w.type, w.lag_days))
-        return steps
 
     # --- rows ------------------------------------------------------------------------------------
 
@@ -633,12 +594,11 @@ class TasksTab(QScrollArea):
         if not self.key:
             return
         current = self.model.task_at(self.table.currentIndex().row())
-        fields: dict[str, Any] = {"title": NEW_TITLE}
+        key, new_id = self.key, self._next_local_id()
+        fields: dict[str, Any] = {"local_id": new_id, "title": NEW_TITLE}
         if current is not None:
             fields["position"] = current.position + 1
-        step = self._add_step(fields)
-        new_id = step.forward.args[1]["local_id"]
-        if self._run(f"add task {new_id}", [step]):
+        if self._run(lambda: self.store.edits.add_task(key, fields)):
             self.table.setFocus(Qt.FocusReason.OtherFocusReason)
             self.table.move_to(self.model.row_of(new_id), COLUMN_INDEX["title"], edit=True)
 
@@ -649,19 +609,8 @@ class TasksTab(QScrollArea):
         key = self.key
         first = self.model.row_of(chosen[0].local_id)
         column = max(0, self.table.currentIndex().column())
-        steps = [
-            Step(
-                op(tasks.delete_task, key, t.local_id),
-                backward_from=lambda row: op(tasks.restore_task, key, row),
-            )
-            for t in chosen
-        ]
-        text = (
-            f"delete task {chosen[0].local_id}"
-            if len(chosen) == 1
-            else f"delete {len(chosen)} tasks"
-        )
-        if self._run(text, steps):
+        ids = [t.local_id for t in chosen]
+        if self._run(lambda: self.store.edits.delete_tasks(key, ids)):
             self.table.move_to(first, column)
 
     def _bulk_chosen(self, field: str, i: int) -> None:
@@ -680,18 +629,18 @@ class TasksTab(QScrollArea):
                 "Select the tasks to change first (Shift or Ctrl with the arrows or the mouse)."
             )
             return False
-        steps = [
-            self._update_step(t.local_id, field, value, getattr(t, field))
+        changed = [
+            (t.local_id, field, value, getattr(t, field))
             for t in chosen
             if getattr(t, field) != value
         ]
-        if not steps:
-            return True
+        if not changed or not self.key:
+            return not changed
+        key, n = self.key, len(changed)
         label = {"assignee_email": "assignee"}.get(field, field)
         shown = words(value) if field != "assignee_email" else (value or "nobody")
-        return self._run(
-            f"set {label} of {len(steps)} task{'s' if len(steps) != 1 else ''} to {shown}", steps
-        )
+        text = f"set {label} of {n} task{'s' if n != 1 else ''} to {shown}"
+        return self._run(lambda: self.store.edits.update_tasks(key, text, changed))
 
     # --- links -------------------------------------------------------------------------------------
 
@@ -699,10 +648,10 @@ class TasksTab(QScrollArea):
         task = self.links.task
         if task is None or not self.key:
             return False
-        successor = task.local_id
-        step = self._link_step(predecessor, successor, link_type, lag)
+        key, successor = self.key, task.local_id
         return self._run(
-            f"link {predecessor} → {successor} ({link_type})", [step], self.links.notice
+            lambda: self.store.edits.link_tasks(key, predecessor, successor, link_type, lag),
+            self.links.notice,
         )
 
     def remove_link(self, predecessor: str) -> bool:
@@ -710,15 +659,6 @@ class TasksTab(QScrollArea):
         if task is None or not self.key:
             return False
         key, successor = self.key, task.local_id
-        step = Step(
-            op(tasks.remove_task_dependency, key, predecessor, successor),
-            backward_from=lambda b: op(
-                tasks.add_task_dependency,
-                key,
-                b["predecessor"],
-                b["successor"],
-                b["type"],
-                b["lag_days"],
-            ),
+        return self._run(
+            lambda: self.store.edits.unlink_tasks(key, predecessor, successor), self.links.notice
         )
-        return self._run(f"unlink {predecessor} → {successor}", [step], self.links.notice)

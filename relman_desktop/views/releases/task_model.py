@@ -369,6 +369,8 @@ class TaskModel(QAbstractTableModel):
         if column.field is None:
             return False
         if index.row() == len(self.rows):
+            if column.kind == "days":
+                return False  # a length needs a task with dates first
             if not value or value == self._new_row_data(column, role):
                 return False  # nothing typed (or the default left as it was): no task
             return self.commit(None, column.field, value)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from relman_desktop.models import enums as E
-from relman_desktop.services import cis, people
 
 from ..common.tab_forms import Column, Field, choices_of
 from ..releases.releases_model import words
-from ..shell.commands import Refused, Step, op
+from ..shell.commands import Refused
 from .settings_section import RecordSection, changed
 
 
@@ -43,36 +42,18 @@ class PeopleSection(RecordSection):
         return f"{record.name} <{record.email}>"
 
     def create(self, values: dict[str, Any]) -> Any:
-        email = self.store.edit(
-            f"add person {values.get('email') or ''}",
-            Step(
-                op(people.create_person, values),
-                backward_from=lambda email: op(people.delete_person, email),
-            ),
-        )
-        return email
+        return self.store.edits.add_person(values)
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
         old = self.form_values(record)
         diff = changed(values, old)
         if not diff:
             return record.email
-        new_email = diff.get("email", record.email)
-        self.store.edit(
-            f"edit person {record.email}",
-            Step(
-                op(people.update_person, record.email, diff),
-                op(people.update_person, new_email, {k: old[k] for k in diff}),
-            ),
-        )
-        return new_email
+        return self.store.edits.update_person(record.email, diff, old)
 
     def remove(self, record: Any) -> None:
         before = {k: v for k, v in self.form_values(record).items() if k != "id"}
-        self.store.edit(
-            f"delete person {record.email}",
-            Step(op(people.delete_person, record.email), op(people.create_person, before)),
-        )
+        self.store.edits.delete_person(record.email, before)
 
 
 class CISection(RecordSection):
@@ -130,10 +111,7 @@ class CISection(RecordSection):
 
     def create(self, values: dict[str, Any]) -> Any:
         try:
-            return self.store.edit(
-                f"add CI {values.get('name') or ''}",
-                Step(op(cis.create_ci, values), backward_from=lambda name: op(cis.delete_ci, name)),
-            )
+            return self.store.edits.add_ci(values)
         except Refused as exc:
             raise _loop_under_parents(exc) from None
 
@@ -144,29 +122,16 @@ class CISection(RecordSection):
             del diff["parents"]
         if not diff:
             return record.name
-        new_name = diff.get("name", record.name)
         try:
-            self.store.edit(
-                f"edit CI {record.name}",
-                Step(
-                    op(cis.update_ci, record.name, diff),
-                    op(cis.update_ci, new_name, {k: old[k] for k in diff}),
-                ),
-            )
+            return self.store.edits.update_ci(record.name, diff, old)
         except Refused as exc:
             raise _loop_under_parents(exc) from None
-        return new_name
 
     def remove(self, record: Any) -> None:
         before = self.form_values(record)
         # Undo brings the CI back with its parents, and puts it back above each of its children.
         parents_of = {r.name: list(r.parents) for r in self.model.rows}
-        back = [op(cis.create_ci, before)]
-        back += [
-            op(cis.update_ci, child, {"parents": parents_of.get(child, [record.name])})
-            for child in record.children
-        ]
-        self.store.edit(f"delete CI {record.name}", Step(op(cis.delete_ci, record.name), back))
+        self.store.edits.delete_ci(record.name, before, record.children, parents_of)
 
 
 def _loop_under_parents(exc: Refused) -> Refused:

@@ -20,7 +20,7 @@ from relman_desktop.services import rules, templates
 
 from ..common.tab_forms import Column, Field, LocalError, choices_of
 from ..releases.releases_model import words
-from ..shell.commands import Ref, Refused, Step, op, ref
+from ..shell.commands import Refused
 from .settings_rows import Row, RowList, combo, line, set_combo
 from .settings_section import RecordSection
 from .template_body import EMPTY_BODY, TemplateBodyEditor
@@ -131,7 +131,6 @@ class TemplatesSection(RecordSection):
         self.body.set_value(record.body if record is not None else EMPTY_BODY)
 
     def records(self) -> list[Any]:
-        from relman_desktop.services import templates
 
         self.body.set_people(self.store.people() if self.store.has_plan else [])
         return self.read(templates.list_templates)
@@ -156,62 +155,18 @@ class TemplatesSection(RecordSection):
             super().show_refusal(exc)
 
     def create(self, values: dict[str, Any]) -> Any:
-        name = values.get("name") or ""
-        self.store.edit(
-            f"add template {name}",
-            Step(
-                op(
-                    templates.create_template,
-                    name,
-                    values["release_type"],
-                    values["body"] or {},
-                    values["default_duration_days"],
-                ),
-                op(templates.delete_template, name),
-            ),
+        return self.store.edits.add_template(
+            values.get("name") or "",
+            values["release_type"],
+            values["body"] or {},
+            values["default_duration_days"],
         )
-        return name
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
-        new_name = values.get("name") or ""
-        old = self.form_values(record)
-        self.store.edit(
-            f"edit template {record.name}",
-            Step(
-                op(
-                    templates.update_template,
-                    record.name,
-                    new_name=new_name,
-                    release_type=values["release_type"],
-                    body=values["body"] or {},
-                    default_duration_days=values["default_duration_days"],
-                ),
-                op(
-                    templates.update_template,
-                    new_name,
-                    new_name=record.name,
-                    release_type=old["release_type"],
-                    body=old["body"],
-                    default_duration_days=old["default_duration_days"],
-                ),
-            ),
-        )
-        return new_name
+        return self.store.edits.update_template(record.name, values, self.form_values(record))
 
     def remove(self, record: Any) -> None:
-        self.store.edit(
-            f"delete template {record.name}",
-            Step(
-                op(templates.delete_template, record.name),
-                op(
-                    templates.create_template,
-                    record.name,
-                    record.release_type,
-                    record.body,
-                    record.default_duration_days,
-                ),
-            ),
-        )
+        self.store.edits.delete_template(record)
 
 
 # --- rules ------------------------------------------------------------------------------------------------
@@ -401,7 +356,6 @@ class RulesSection(RecordSection):
         self.extra.addWidget(self.actions)
 
     def records(self) -> list[Any]:
-        from relman_desktop.services import rules
 
         return self.read(rules.list_rules)
 
@@ -431,58 +385,10 @@ class RulesSection(RecordSection):
             super().show_refusal(exc)
 
     def create(self, values: dict[str, Any]) -> Any:
-        target = Ref("rule", -1)
-        forward = op(
-            rules.create_rule,
-            values.get("name") or "",
-            values["event"],
-            values["conditions"],
-            values["actions"],
-            enabled=values["enabled"],
-        )
-        forward.rebinds = target
-        self.store.edit(
-            f"add rule {values.get('name') or ''}", Step(forward, op(rules.delete_rule, target))
-        )
-        return target.id
+        return self.store.edits.add_rule(values)
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
-        target = ref(self.store, "rule", record.id)
-        self.store.edit(
-            f"edit rule {record.name}",
-            Step(
-                op(
-                    rules.update_rule,
-                    target,
-                    name=values.get("name") or "",
-                    event=values["event"],
-                    conditions=values["conditions"],
-                    actions=values["actions"],
-                    enabled=values["enabled"],
-                ),
-                op(
-                    rules.update_rule,
-                    target,
-                    name=record.name,
-                    event=record.event,
-                    conditions=record.conditions,
-                    actions=record.actions,
-                    enabled=record.enabled,
-                ),
-            ),
-        )
-        return target.id
+        return self.store.edits.update_rule(record, values)
 
     def remove(self, record: Any) -> None:
-        target = ref(self.store, "rule", record.id)
-        back = op(
-            rules.create_rule,
-            record.name,
-            record.event,
-            record.conditions,
-            record.actions,
-            enabled=record.enabled,
-            position=record.position,
-        )
-        back.rebinds = target
-        self.store.edit(f"delete rule {record.name}", Step(op(rules.delete_rule, target), back))
+        self.store.edits.delete_rule(record)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..shell.commands import Refused, Step, edit, op
+from ..shell.commands import Refused
 from ..shell.store import Store
 
 
@@ -75,7 +75,6 @@ class TimeZoneSection(QWidget):
         self.problem.clear()
 
     def save(self) -> None:
-        from relman_desktop.services import plan_zone
         from relman_desktop.services.plan_zone import plan_zone_name
 
         wanted = self.zone.currentText().strip()
@@ -83,11 +82,7 @@ class TimeZoneSection(QWidget):
         if wanted == before:
             return
         try:
-            edit(
-                self.store,
-                f"Set the plan's time zone to {wanted}",
-                Step(op(plan_zone.set_plan_zone, wanted), op(plan_zone.set_plan_zone, before)),
-            )
+            self.store.edits.set_plan_zone(wanted, before)
         except Refused as exc:
             self.problem.setText(str(exc))
             return

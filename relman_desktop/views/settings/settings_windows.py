@@ -12,11 +12,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from relman_desktop.models import enums as E
-from relman_desktop.services import windows
 
 from ..common.tab_forms import Column, Field, LocalError, choices_of
 from ..releases.releases_model import words
-from ..shell.commands import Ref, Step, op, ref
 from .settings_section import RecordSection
 
 WALL_HINT = "YYYY-MM-DD HH:MM, in the window's time zone"
@@ -137,30 +135,12 @@ class WindowsSection(RecordSection):
         }
 
     def create(self, values: dict[str, Any]) -> Any:
-        target = Ref("calendar_window", -1)
-        forward = op(windows.create_window, **self._fields(values))
-        forward.rebinds, forward.result_id = target, lambda info: info.id
-        self.store.edit(
-            f"add window {values.get('title') or ''}",
-            Step(forward, op(windows.delete_window, target)),
-        )
-        return target.id
+        return self.store.edits.add_window(self._fields(values))
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
-        target = ref(self.store, "calendar_window", record.id)
-        self.store.edit(
-            f"edit window {record.title}",
-            Step(
-                op(windows.update_window, target, **self._fields(values)),
-                op(windows.update_window, target, **self._snapshot(record)),
-            ),
+        return self.store.edits.update_window(
+            record.id, record.title, self._fields(values), self._snapshot(record)
         )
-        return target.id
 
     def remove(self, record: Any) -> None:
-        target = ref(self.store, "calendar_window", record.id)
-        back = op(windows.create_window, **self._snapshot(record))
-        back.rebinds, back.result_id = target, lambda info: info.id
-        self.store.edit(
-            f"delete window {record.title}", Step(op(windows.delete_window, target), back)
-        )
+        self.store.edits.delete_window(record.id, record.title, self._snapshot(record))

@@ -13,7 +13,7 @@ from relman_desktop.services import workflow
 
 from ..common.tab_forms import Column, Field, choices_of
 from ..releases.releases_model import words
-from ..shell.commands import Call, Ref, Refused, Step, op, ref
+from ..shell.commands import Refused
 from ..shell.store import Store
 from .settings_rows import Row, RowList, check, combo, set_combo
 from .settings_section import RecordSection
@@ -84,7 +84,6 @@ class StatesSection(RecordSection):
         self.record_selected(None)
 
     def records(self) -> list[Any]:
-        from relman_desktop.services import workflow
 
         return self.read(workflow.list_states)
 
@@ -102,43 +101,21 @@ class StatesSection(RecordSection):
             b.setEnabled(record is not None)
 
     def create(self, values: dict[str, Any]) -> Any:
-        name = values.get("name") or ""
-        self.store.edit(
-            f"add state {name}",
-            Step(
-                op(
-                    workflow.add_state,
-                    name,
-                    values["category"],
-                    None,
-                    None,
-                    values.get("role") or None,
-                ),
-                op(workflow.delete_state, name),
-            ),
+        return self.store.edits.add_state(
+            values.get("name") or "", values["category"], values.get("role") or None
         )
-        return name
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
-        name = (values.get("name") or "").strip()
-        forward: list[Call] = []
-        backward: list[Call] = []
-        if name != record.name:
-            forward.append(op(workflow.rename_state, record.name, name))
-            backward.insert(0, op(workflow.rename_state, name, record.name))
-        if values["category"] != record.category:
-            forward.append(op(workflow.set_state_category, name, values["category"]))
-            backward.insert(0, op(workflow.set_state_category, name, record.category))
-        role = values.get("role") or None
-        if role != record.role:
-            forward.append(op(workflow.set_state_role, name, role))
-            backward.insert(0, op(workflow.set_state_role, name, record.role))
-        if forward:
-            self.store.edit(f"edit state {record.name}", Step(forward, backward))
-        return name
+        return self.store.edits.update_state(
+            record.name,
+            record.category,
+            record.role,
+            (values.get("name") or "").strip(),
+            values["category"],
+            values.get("role") or None,
+        )
 
     def remove(self, record: Any) -> None:
-        from relman_desktop.services import workflow
 
         # Deleting a state deletes its transitions too; undo puts both back.
         gone = [
@@ -146,23 +123,7 @@ class StatesSection(RecordSection):
             for t in self.read(workflow.list_transitions)
             if record.name in (t.from_state, t.to_state)
         ]
-        back: list[Call] = [
-            op(
-                workflow.add_state,
-                record.name,
-                record.category,
-                record.color,
-                record.position,
-                record.role,
-            )
-        ]
-        for t in gone:
-            call = op(workflow.add_transition, t.from_state, t.to_state, t.guards, t.label)
-            call.rebinds = ref(self.store, "workflow_transition", t.id)
-            back.append(call)
-        self.store.edit(
-            f"delete state {record.name}", Step(op(workflow.delete_state, record.name), back)
-        )
+        self.store.edits.delete_state(record, gone)
 
     def move(self, step: int) -> bool:
         if self.current is None:
@@ -175,9 +136,8 @@ class StatesSection(RecordSection):
         order = list(names)
         order[i], order[j] = order[j], order[i]
         try:
-            self.store.edit(
-                f"move state {self.current.name} {'up' if step < 0 else 'down'}",
-                Step(op(workflow.reorder_states, order), op(workflow.reorder_states, names)),
+            self.store.edits.reorder_states(
+                f"move state {self.current.name} {'up' if step < 0 else 'down'}", order, names
             )
         except Refused as exc:
             self.show_refusal(exc)
@@ -248,7 +208,6 @@ class TransitionsSection(RecordSection):
         self.extra.addWidget(self.guards)
 
     def records(self) -> list[Any]:
-        from relman_desktop.services import workflow
 
         names = [(s.name, s.name) for s in self.read(workflow.list_states)]
         self.form.set_choices("from_state", [(ANY_OPEN, "")] + names)
@@ -278,29 +237,13 @@ class TransitionsSection(RecordSection):
         else:
             super().show_refusal(exc)
 
-    def _add(self, values: dict[str, Any], target: Ref) -> Call:
-        call = op(
-            workflow.add_transition,
-            values["from_state"],
-            values["to_state"],
-            values["guards"],
-            values["label"],
-        )
-        call.rebinds = target
-        return call
-
     def create(self, values: dict[str, Any]) -> Any:
-        target = Ref("workflow_transition", -1)
         text = (
             f"add transition {values['from_state'] or ANY_OPEN} → {values['to_state'] or PREVIOUS}"
         )
-        self.store.edit(
-            text, Step(self._add(values, target), op(workflow.remove_transition, target))
-        )
-        return target.id
+        return self.store.edits.add_transition(text, values)
 
     def update(self, record: Any, values: dict[str, Any]) -> Any:
-        target = ref(self.store, "workflow_transition", record.id)
         old = {
             "from_state": record.from_state,
             "to_state": record.to_state,
@@ -315,36 +258,23 @@ class TransitionsSection(RecordSection):
         if same_ends:
             if values["guards"] == record.guards:
                 return record.id
-            self.store.edit(
-                f"set guards of {self.describe(record)}",
-                Step(
-                    op(workflow.set_transition_guards, target, values["guards"]),
-                    op(workflow.set_transition_guards, target, record.guards),
-                ),
+            return self.store.edits.set_transition_guards(
+                f"set guards of {self.describe(record)}", record.id, values["guards"], record.guards
             )
-            return target.id
         # No service changes a transition's states or label: replace it (undo swaps it back).
-        self.store.edit(
-            f"edit transition {self.describe(record)}",
-            Step(
-                [op(workflow.remove_transition, target), self._add(values, target)],
-                [op(workflow.remove_transition, target), self._add(old, target)],
-                rollback=[self._add(old, target)],
-            ),
+        return self.store.edits.replace_transition(
+            f"edit transition {self.describe(record)}", record.id, values, old
         )
-        return target.id
 
     def remove(self, record: Any) -> None:
-        target = ref(self.store, "workflow_transition", record.id)
         old = {
             "from_state": record.from_state,
             "to_state": record.to_state,
             "label": record.label,
             "guards": record.guards,
         }
-        self.store.edit(
-            f"remove transition {self.describe(record)}",
-            Step(op(workflow.remove_transition, target), self._add(old, target)),
+        self.store.edits.remove_transition(
+            f"remove transition {self.describe(record)}", record.id, old
         )
 
 

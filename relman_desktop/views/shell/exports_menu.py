@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from relman_desktop.services import changeset
 from relman_desktop.services.changeset import Outcome
 
 from .worker import DebouncedTask, Job, Task, Worker, shared_worker
@@ -492,13 +491,15 @@ class FileTransfers(QObject):
         ctx = self.store.ctx
 
         def run(task: Task) -> Outcome[dict[str, Any]]:
-            from relman_desktop.importers.plan_json import import_plan, load_plan_file
+            from relman_desktop.importers.plan_json import load_plan_file
+
+            from .edits.plan import import_plan_data
 
             task.progress(10, f"reading {Path(path).name}")
             data = load_plan_file(path)
             task.check()
             task.progress(40, "checking every record, then importing")
-            return changeset.run(ctx, import_plan, data)
+            return import_plan_data(ctx, data)
 
         return self._run(f"Import {Path(path).name}", run, self._imported)
 

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from relman_desktop.models.planfile import PlanError
 from relman_desktop.services.base import ServiceError
 
-from .commands import Refused, Step, edit, op
+from .commands import Refused
 
 KINDS = {
     "msproject": (
@@ -391,27 +391,8 @@ class Interchange(QObject):
         """Write the previewed ``plan`` as one undo step (undo reverses what it wrote, redo
         applies the same preview again); the store announces what it changed. Returns why it
         was refused, or None."""
-        from relman_desktop.importers import ics_windows, schedule, tracker_changes
-
-        apply_fn: Callable[..., Any]
-        undo_fn: Callable[..., Any]
-        if kind in ("msproject", "gantt"):
-            apply_fn, undo_fn = schedule.apply_schedule, schedule.undo_schedule
-        elif kind == "ics":
-            apply_fn, undo_fn = ics_windows.apply_windows, ics_windows.undo_windows
-        else:
-            apply_fn, undo_fn = tracker_changes.apply_changes, tracker_changes.undo_changes
         try:
-            edit(
-                self.store,
-                f"Import {path.name}",
-                Step(
-                    op(apply_fn, plan),
-                    backward_from=lambda _result: op(undo_fn, plan.applied),
-                    replay=lambda _result: op(apply_fn, plan),
-                ),
-                saved_message=False,
-            )
+            self.store.edits.apply_import(kind, f"Import {path.name}", plan)
         except Refused as exc:
             self.store.error.emit(str(exc))
             return str(exc)
@@ -426,9 +407,7 @@ class Interchange(QObject):
             return {}
 
     def remember_mapping(self, mapping: dict[str, str]) -> None:
-        from relman_desktop.importers.tracker_changes import remember_mapping
-
-        self.store.run(remember_mapping, mapping)
+        self.store.edits.run_remember_mapping(mapping)
 
     # --- export --------------------------------------------------------------------------------
 

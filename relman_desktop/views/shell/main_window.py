@@ -33,13 +33,13 @@ from PySide6.QtWidgets import (
 )
 
 from relman_desktop.models.planfile import PLAN_SUFFIX, default_plan_path
-from relman_desktop.services import demo, releases, templates
+from relman_desktop.services import templates
 
 from ..releases.release_editor import ReleaseEditor
 from ..releases.releases_model import words
 from ..releases.releases_view import ReleasesView
 from .backup_support import install as install_backups
-from .commands import Refused, Step, op
+from .commands import Refused
 from .exports_menu import install as install_file_transfers
 from .interchange_import import install as install_interchange
 from .screens import PAGES, RELEASE_TABS, PageSpec
@@ -626,7 +626,7 @@ class MainWindow(QMainWindow):
         fresh = not path.exists()
         if not self.open_plan(path, create=True):
             return
-        if fresh and self.store.run(demo.generate_demo) is not Store.FAILED:
+        if fresh and self.store.edits.run_demo() is not Store.FAILED:
             self.store.refresh_all()  # the demo is written in bulk, without an audit event per row
 
     def _file_dialog(self, title: str, *, save: bool, on_selected: Any) -> QFileDialog:
@@ -684,20 +684,8 @@ class MainWindow(QMainWindow):
 
     def new_release_from_template(self, template: str) -> str | None:
         key = self.store.next_release_key()
-        forward = op(
-            templates.create_release_from_template,
-            template,
-            key=key,
-            title=f"New {template} release",
-            start=dt.date.today(),
-        )
-        backward = op(releases.delete_release, key)
         try:
-            self.store.edit(
-                f"create release {key} from {template}",
-                Step(forward, backward),
-                saved_message=False,
-            )
+            self.store.edits.create_release_from_template(template, key, dt.date.today())
         except Refused as exc:
             self.store.error.emit(str(exc))
             return None

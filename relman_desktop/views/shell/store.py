@@ -10,6 +10,12 @@ command, another window) is found by polling the plan and announced the same way
 
 A refused action (``ServiceError``, ``PlanError``) becomes one line on ``error``; every edit
 goes on the one undo stack as a command holding plain data, and is in the plan file at once.
+
+Writing, from a view: ``store.edits.<method>(...)`` (``views.shell.edits``: one typed method per
+edit, e.g. ``store.edits.add_task(key, fields)``, raising ``commands.Refused``), or the release
+methods here (``update_release``, ``create_release``, ``delete_release``, ``transition``). A
+view never builds ``Step``/``op`` nor calls a service write operation itself
+(``tests/views/test_gateway.py`` enforces it); reads go through ``call`` or a service read.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from relman_desktop.services.base import Ctx, ServiceError
 from relman_desktop.services.changeset import ChangeSet, Kind
 
 from .commands import EditCommand, Step, edit, op
+from .edits import Edits
 
 _FAILED = object()
 POLL_MS = 500  # how often the plan file is asked whether someone else wrote to it
@@ -89,6 +96,8 @@ class Store(QObject):
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(500)
         self.selection = Selection(self)
+        # Every write a view makes, as typed methods (see views.shell.edits).
+        self.edits = Edits(self)
         self.release_deleted.connect(
             lambda key: self.selection.set(None) if key == self.selection.key else None
         )

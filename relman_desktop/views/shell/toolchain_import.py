@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.importers.preview import ImportPreview, PreviewRow
 
-from .commands import Refused, Step, edit, op
+from .commands import Refused
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Action", "What", "Key", "Title", "From", "Why")  # "Why" last: it takes the spare width
@@ -289,20 +289,8 @@ class ToolchainImports(QObject):
 
     def apply(self, kind: str, params: dict[str, Any], job: Any) -> bool:
         """Write what the preview showed, as one undo step (redo imports the source again)."""
-        from relman_desktop.importers.toolchain import apply_job, run_import
-        from relman_desktop.services.evidence_import import revert_import
-
         try:
-            edit(
-                self.store,
-                f"Import {WHAT[kind]}",
-                Step(
-                    op(apply_job, job),
-                    backward_from=lambda receipt: op(revert_import, receipt),
-                    replay=lambda _receipt: op(run_import, kind, params),
-                ),
-                saved_message=False,
-            )
+            self.store.edits.apply_toolchain_job(f"Import {WHAT[kind]}", kind, params, job)
         except Refused as exc:
             self.store.error.emit(str(exc))
             return False
