@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import networkx as nx
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import (
@@ -49,8 +50,12 @@ __all__ = [
     "Schedule",
     "Scheduled",
     "compute_cpm",
+    "finish_after",
+    "first_working_day",
     "release_critical_path",
+    "reschedule_successors",
     "task_critical_path",
+    "working_days",
 ]
 
 _MONDAY = dt.date(2001, 1, 1)  # a Monday: working-day numbers count from here
@@ -338,3 +343,84 @@ def release_critical_path(ctx: Ctx, key: str | None = None) -> Schedule:
     links = [lk for lk in links if lk.predecessor in wanted and lk.successor in wanted]
     anchor = min((a.start for a in activities if a.start is not None), default=ctx.today())
     return compute_cpm(activities, links, project_start=anchor, what="release dependency")
+
+
+def working_days(start: dt.date, end: dt.date) -> int:
+    """How many working days (Monday to Friday) a task from ``start`` to ``end`` lasts, both
+    included, as the CPM counts them (at least 1)."""
+    return _duration(Activity("", "", start=start, end=end))
+
+
+def finish_after(start: dt.date, days: int) -> dt.date:
+    """The day a task starting on ``start`` and lasting ``days`` working days finishes (a
+    weekend start counts from the Monday after, as the CPM does)."""
+    return _date(_number(start) + max(1, days) - 1)
+
+
+def first_working_day(day: dt.date) -> dt.date:
+    """``day``, or the Monday after when it falls on a weekend."""
+    return _date(_number(day))
+
+
+def reschedule_successors(
+    s: Session, release_id: int, moved: Collection[str], today: dt.date
+) -> dict[str, tuple[dt.date, dt.date]]:
+    """New dates for the tasks downstream of ``moved`` (task ids), as MS Project moves an
+    auto-scheduled task when its predecessor moves: each starts as early as its links allow
+    (lags in working days) and keeps its length. Every other task stays where the plan has it
+    and is read as a fixed date, and so are done and cancelled tasks. Only tasks whose dates
+    change are answered."""
+    rows = s.execute(
+        select(
+            Task.id, Task.local_id, Task.title, Task.start, Task.end, Task.effort_hours, Task.status
+        ).where(Task.release_id == release_id, Task.status != E.TaskStatus.CANCELLED)
+    ).all()
+    local = {r.id: r.local_id for r in rows}
+    deps = s.execute(
+        select(
+            TaskDependency.predecessor_id,
+            TaskDependency.successor_id,
+            TaskDependency.type,
+            TaskDependency.lag_days,
+        ).where(TaskDependency.successor_id.in_(local), TaskDependency.predecessor_id.in_(local))
+    ).all()
+    graph = nx.DiGraph()
+    graph.add_nodes_from(local.values())
+    graph.add_edges_from((local[d.predecessor_id], local[d.successor_id]) for d in deps)
+    downstream: set[str] = set()
+    for task in moved:
+        if task in graph:
+            downstream |= nx.descendants(graph, task)
+    by_id = {r.local_id: r for r in rows}
+    floating = {t for t in downstream - set(moved) if by_id[t].status != E.TaskStatus.DONE}
+    free = {t for t in floating if by_id[t].start or by_id[t].end}  # an undated task stays so
+    if not free:
+        return {}
+    activities = [
+        Activity(
+            id=r.local_id,
+            title=r.title,
+            start=r.start,
+            end=r.end,
+            duration=math.ceil(r.effort_hours / 8) if r.effort_hours else None,
+        )
+        for r in rows
+    ]
+    # Only the tasks that move keep their incoming links; the others are anchored where they are.
+    links = [
+        Link(local[d.predecessor_id], local[d.successor_id], E.LinkType(d.type).value, d.lag_days)
+        for d in deps
+        if local[d.successor_id] in floating
+    ]
+    starts = [a.start for a in activities if a.start is not None]
+    anchor = min(starts, default=today)
+    schedule = compute_cpm(activities, links, project_start=anchor, what="task dependency")
+    answer: dict[str, tuple[dt.date, dt.date]] = {}
+    for item in schedule.items:
+        if item.id not in free:
+            continue
+        r = by_id[item.id]
+        new = (item.early_start, item.early_finish)
+        if (r.start, r.end) != new:
+            answer[item.id] = new
+    return answer

@@ -176,6 +176,13 @@ def _coerce_type(name: str, value: Any) -> Any:
     raise ValidationError(f"{_label(name)}: {value!r} is not {what}", field=name)
 
 
+def _done_means_complete(values: dict[str, Any]) -> dict[str, Any]:
+    """A task set to done is 100 % complete, unless the same edit says otherwise."""
+    if values.get("status") == E.TaskStatus.DONE and "percent_complete" not in values:
+        values["percent_complete"] = 100
+    return values
+
+
 def _apply(s: Session, task: Task, values: dict[str, Any]) -> None:
     for name, value in values.items():
         if name == "assignee_email":
@@ -257,7 +264,7 @@ def _row(s: Session, task: Task) -> TaskRow:
 
 @operation
 def update_task(ctx: Ctx, key: str, local_id: str, fields: dict[str, Any]) -> TaskRow:
-    values = {n: _coerce(n, v) for n, v in fields.items()}
+    values = _done_means_complete({n: _coerce(n, v) for n, v in fields.items()})
     with ctx.write() as tx:
         s = tx.session
         rel = release_by_key(s, key)
@@ -350,6 +357,12 @@ def add_task_dependency(
     ctx: Ctx, key: str, predecessor: str, successor: str, type: str = "FS", lag_days: int = 0
 ) -> None:
     """``successor`` waits on ``predecessor``; a link that closes a loop is refused, naming it."""
+    link_type, lag = _link_args(type, lag_days)
+    with ctx.write() as tx:
+        _link(tx, key, predecessor, successor, link_type, lag)
+
+
+def _link_args(type: str, lag_days: Any) -> tuple[E.LinkType, int]:
     try:
         link_type = E.LinkType(str(type).upper())
     except ValueError:
@@ -363,69 +376,231 @@ def add_task_dependency(
             f"lag {lag_days!r} is not a whole number of days", field="lag_days"
         ) from None
     limits.check_number("lag_days", lag, "Lag (days)")
-    with ctx.write() as tx:
-        s = tx.session
-        rel = release_by_key(s, key)
-        if predecessor == successor:
-            raise CycleError([predecessor, predecessor], "task dependency")
-        pred, succ = _task(s, rel, predecessor), _task(s, rel, successor)
-        existing = s.execute(
-            select(TaskDependency).where(
-                TaskDependency.predecessor_id == pred.id, TaskDependency.successor_id == succ.id
-            )
-        ).scalar_one_or_none()
-        if existing is not None:
-            raise ValidationError(f"{successor} already depends on {predecessor}")
-        graph = task_graph(s, rel.id)
-        if nx.has_path(graph, successor, predecessor):
-            path = nx.shortest_path(graph, successor, predecessor)
-            raise CycleError([*path, successor], "task dependency")
-        s.add(
-            TaskDependency(
-                predecessor_id=pred.id, successor_id=succ.id, type=link_type, lag_days=lag
-            )
+    return link_type, lag
+
+
+def _link(
+    tx: Any, key: str, predecessor: str, successor: str, link_type: E.LinkType, lag: int
+) -> None:
+    s = tx.session
+    rel = release_by_key(s, key)
+    if predecessor == successor:
+        raise CycleError([predecessor, predecessor], "task dependency")
+    pred, succ = _task(s, rel, predecessor), _task(s, rel, successor)
+    existing = s.execute(
+        select(TaskDependency).where(
+            TaskDependency.predecessor_id == pred.id, TaskDependency.successor_id == succ.id
         )
-        tx.audit(
-            "task_dependency",
-            f"{key}/{predecessor}->{successor}",
-            "create",
-            None,
-            {
-                "predecessor": predecessor,
-                "successor": successor,
-                "type": link_type.value,
-                "lag_days": lag,
-            },
-            release_key=key,
-        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        raise ValidationError(f"{successor} already depends on {predecessor}")
+    graph = task_graph(s, rel.id)
+    if nx.has_path(graph, successor, predecessor):
+        path = nx.shortest_path(graph, successor, predecessor)
+        raise CycleError([*path, successor], "task dependency")
+    s.add(
+        TaskDependency(predecessor_id=pred.id, successor_id=succ.id, type=link_type, lag_days=lag)
+    )
+    tx.audit(
+        "task_dependency",
+        f"{key}/{predecessor}->{successor}",
+        "create",
+        None,
+        {
+            "predecessor": predecessor,
+            "successor": successor,
+            "type": link_type.value,
+            "lag_days": lag,
+        },
+        release_key=key,
+    )
 
 
 @operation
 def remove_task_dependency(ctx: Ctx, key: str, predecessor: str, successor: str) -> dict[str, Any]:
     with ctx.write() as tx:
-        s = tx.session
-        rel = release_by_key(s, key)
-        pred, succ = _task(s, rel, predecessor), _task(s, rel, successor)
-        link = s.execute(
-            select(TaskDependency).where(
-                TaskDependency.predecessor_id == pred.id, TaskDependency.successor_id == succ.id
-            )
-        ).scalar_one_or_none()
-        if link is None:
-            raise NotFound(f"{successor} does not depend on {predecessor}")
-        before = {
-            "predecessor": predecessor,
-            "successor": successor,
-            "type": link.type.value,
-            "lag_days": link.lag_days,
-        }
-        s.delete(link)
+        return _unlink(tx, key, predecessor, successor)
+
+
+def _unlink(tx: Any, key: str, predecessor: str, successor: str) -> dict[str, Any]:
+    s = tx.session
+    rel = release_by_key(s, key)
+    pred, succ = _task(s, rel, predecessor), _task(s, rel, successor)
+    link = s.execute(
+        select(TaskDependency).where(
+            TaskDependency.predecessor_id == pred.id, TaskDependency.successor_id == succ.id
+        )
+    ).scalar_one_or_none()
+    if link is None:
+        raise NotFound(f"{successor} does not depend on {predecessor}")
+    before = {
+        "predecessor": predecessor,
+        "successor": successor,
+        "type": link.type.value,
+        "lag_days": link.lag_days,
+    }
+    s.delete(link)
+    tx.audit(
+        "task_dependency",
+        f"{key}/{predecessor}->{successor}",
+        "delete",
+        before,
+        None,
+        release_key=key,
+    )
+    return before
+
+
+# --- scheduling: edits that move the tasks downstream, as MS Project does ---------------------
+
+Before = dict[str, dict[str, Any]]  # task id -> the fields an edit changed, as they were
+
+
+def _move_successors(tx: Any, key: str, rel: Release, moved: set[str], before: Before) -> None:
+    """Move every task downstream of ``moved`` to where its links now put it (see
+    ``critical_path.reschedule_successors``), noting in ``before`` where each one was."""
+    from .critical_path import reschedule_successors
+
+    s = tx.session
+    s.flush()
+    for local_id, (start, end) in sorted(
+        reschedule_successors(s, rel.id, moved, tx.ctx.today()).items()
+    ):
+        task = _task(s, rel, local_id)
+        old = {"start": task.start, "end": task.end}
+        noted = before.setdefault(local_id, {})
+        for name, value in old.items():
+            noted.setdefault(name, value)
+        task.start, task.end = start, end
         tx.audit(
-            "task_dependency",
-            f"{key}/{predecessor}->{successor}",
-            "delete",
-            before,
-            None,
+            "task",
+            f"{key}/{local_id}",
+            "update",
+            old,
+            {"start": start, "end": end},
             release_key=key,
         )
+
+
+@operation
+def schedule_task(ctx: Ctx, key: str, local_id: str, fields: dict[str, Any]) -> Before:
+    """Edit a task (any field but its id, plus ``duration_days``: working days, which moves
+    its end) and move the tasks that wait on it, in one transaction. A new start keeps the
+    task's length; done means 100 %. Answers what changed, as it was, for ``restore_tasks``."""
+    fields = dict(fields)
+    if "local_id" in fields:
+        raise ValidationError("rename a task with update_task", field="local_id")
+    duration = fields.pop("duration_days", None) if "duration_days" in fields else None
+    if duration is not None:
+        try:
+            duration = int(duration)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                f"Duration: {duration!r} is not a whole number of working days",
+                field="duration_days",
+            ) from None
+        if not 1 <= duration <= 3650:
+            raise ValidationError(
+                f"Duration must be between 1 and 3650 working days, not {duration}",
+                field="duration_days",
+            )
+    values = _done_means_complete({n: _coerce(n, v) for n, v in fields.items()})
+    from .critical_path import finish_after, first_working_day, working_days
+
+    with ctx.write() as tx:
+        s = tx.session
+        rel = release_by_key(s, key)
+        task = _task(s, rel, local_id)
+        row = _row(s, task).as_dict()
+        start = values["start"] if "start" in values else task.start
+        if duration is not None:
+            if start is None:
+                start = first_working_day(ctx.today())
+                values["start"] = start
+            values["end"] = finish_after(start, duration)
+        elif (
+            "start" in values
+            and "end" not in values
+            and values["start"] is not None
+            and task.start is not None
+            and task.end is not None
+        ):
+            values["end"] = finish_after(values["start"], working_days(task.start, task.end))
+        if "title" in values and not values["title"]:
+            raise ValidationError("Title must not be empty", field="title")
+        _apply(s, task, values)
+        s.flush()
+        after = _row(s, task).as_dict()
+        changed = {k for k in values if row.get(k) != after.get(k)}
+        before: Before = {local_id: {k: row.get(k) for k in changed}}
+        if changed:
+            tx.audit(
+                "task",
+                f"{key}/{local_id}",
+                "update",
+                {k: row.get(k) for k in changed},
+                {k: after.get(k) for k in changed},
+                release_key=key,
+            )
+        if changed & {"start", "end", "status", "effort_hours"}:
+            _move_successors(tx, key, rel, {local_id}, before)
         return before
+
+
+@operation
+def restore_tasks(ctx: Ctx, key: str, before: Before) -> Before:
+    """Put tasks' fields back as ``before`` has them (the undo of a scheduling edit), in one
+    transaction; answers what they were just before, so it can be undone in turn."""
+    with ctx.write() as tx:
+        s = tx.session
+        rel = release_by_key(s, key)
+        now: Before = {}
+        for local_id, fields in before.items():
+            task = _task(s, rel, local_id)
+            row = _row(s, task).as_dict()
+            values = {n: _coerce(n, v) for n, v in fields.items()}
+            now[local_id] = {n: row.get(n) for n in fields}
+            _apply(s, task, values)
+            tx.audit(
+                "task", f"{key}/{local_id}", "update", now[local_id], dict(fields), release_key=key
+            )
+        return now
+
+
+@operation
+def link_tasks(
+    ctx: Ctx, key: str, predecessor: str, successor: str, type: str = "FS", lag_days: int = 0
+) -> Before:
+    """``add_task_dependency`` that also moves ``successor`` (and what waits on it) to where
+    the new link puts it, in one transaction; answers the dates it moved, for ``unlink_tasks``."""
+    link_type, lag = _link_args(type, lag_days)
+    with ctx.write() as tx:
+        _link(tx, key, predecessor, successor, link_type, lag)
+        rel = release_by_key(tx.session, key)
+        before: Before = {}
+        _move_successors(tx, key, rel, {predecessor}, before)
+        return before
+
+
+@operation
+def unlink_tasks(
+    ctx: Ctx, key: str, predecessor: str, successor: str, restore: Before | None = None
+) -> dict[str, Any]:
+    """Remove a link and put back the dates it had moved (``restore``), in one transaction."""
+    with ctx.write() as tx:
+        link = _unlink(tx, key, predecessor, successor)
+        s = tx.session
+        rel = release_by_key(s, key)
+        for local_id, fields in (restore or {}).items():
+            task = _task(s, rel, local_id)
+            row = _row(s, task).as_dict()
+            _apply(s, task, {n: _coerce(n, v) for n, v in fields.items()})
+            tx.audit(
+                "task",
+                f"{key}/{local_id}",
+                "update",
+                {n: row.get(n) for n in fields},
+                dict(fields),
+                release_key=key,
+            )
+        return link

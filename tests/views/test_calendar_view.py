@@ -397,3 +397,22 @@ def test_a_closed_release_cannot_be_dragged_resized_or_nudged(plan_ctx, qtbot):
     assert store.undo_stack.count() == 0
     # An open release beside it still moves.
     assert view.move_item("REL-2026-003", 1)
+
+
+def test_dragging_a_task_bar_moves_the_task_waiting_on_it_and_one_undo_puts_both_back(
+    view, plan_ctx
+):
+    from relman_desktop.services import tasks
+
+    tasks.add_task_dependency(plan_ctx, "REL-2026-001", "T2", "T3", "FS", 0)
+    view.reload(force=True)
+    view.expand_key("REL-2026-001")
+    i = view.renderer.row_of("REL-2026-001/T2")
+    assert view.drop(i, "body", 7.0)  # a week later: ends Fri 18 Dec
+    by_id = {t.local_id: t for t in tasks.list_tasks(plan_ctx, "REL-2026-001")}
+    assert (by_id["T2"].start, by_id["T2"].end) == (dt.date(2026, 12, 14), dt.date(2026, 12, 18))
+    assert (by_id["T3"].start, by_id["T3"].end) == (dt.date(2026, 12, 21), dt.date(2026, 12, 25))
+    view.store.undo_stack.undo()
+    by_id = {t.local_id: t for t in tasks.list_tasks(plan_ctx, "REL-2026-001")}
+    assert by_id["T2"].start == dt.date(2026, 12, 7)
+    assert (by_id["T3"].start, by_id["T3"].end) == (dt.date(2026, 12, 14), dt.date(2026, 12, 18))

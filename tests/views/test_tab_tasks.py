@@ -6,15 +6,18 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from PySide6.QtCore import QDate, Qt
-from PySide6.QtWidgets import QAbstractItemView, QComboBox, QDateEdit, QLineEdit
+from PySide6.QtCore import QDate, QLocale, Qt
+from PySide6.QtWidgets import QAbstractItemView, QCalendarWidget, QComboBox, QLineEdit
 
 from relman_desktop.services import tasks
 from relman_desktop.views.releases.tab_tasks import TasksTab
 from relman_desktop.views.releases.task_model import (
     COLUMN_INDEX,
+    DateCellEditor,
+    DateSyntaxError,
     LinkSyntaxError,
     TaskModel,
+    parse_date,
     parse_links,
 )
 
@@ -127,9 +130,9 @@ def test_combo_box_cell_from_the_keyboard(tab, qtbot, store):
 
 def test_end_before_start_is_refused_with_the_reason_and_nothing_is_saved(tab, qtbot, store):
     editor = open_editor(qtbot, tab, 0, "end")
-    assert isinstance(editor, QDateEdit)
-    editor.setDate(QDate(2026, 11, 20))
-    qtbot.keyClick(editor, Qt.Key.Key_Tab)
+    assert isinstance(editor, DateCellEditor)
+    qtbot.keyClicks(editor.line, "2026-11-20")
+    qtbot.keyClick(editor.line, Qt.Key.Key_Tab)
     assert "before start" in tab.notice.shown_text
     assert "2026-11-20" in tab.notice.shown_text
     assert rows(store)["T1"].end == dt.date(2026, 12, 3)
@@ -139,8 +142,8 @@ def test_end_before_start_is_refused_with_the_reason_and_nothing_is_saved(tab, q
     assert store.undo_stack.count() == 0
     # put right: the reason goes away
     editor = open_editor(qtbot, tab, 0, "end")
-    editor.setDate(QDate(2026, 12, 5))
-    qtbot.keyClick(editor, Qt.Key.Key_Tab)
+    qtbot.keyClicks(editor.line, "2026-12-05")
+    qtbot.keyClick(editor.line, Qt.Key.Key_Tab)
     assert rows(store)["T1"].end == dt.date(2026, 12, 5)
     assert tab.notice.shown_text == ""
 
@@ -350,3 +353,114 @@ def test_parse_links():
         parse_links("T1 XX")
     with pytest.raises(LinkSyntaxError):
         parse_links("T1, T1 SS")
+
+
+# --- tasks that schedule themselves (issue 16) ------------------------------------------------
+
+
+def open_calendar(qtbot, editor: DateCellEditor) -> QCalendarWidget:
+    qtbot.keyClick(editor.line, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
+    assert editor.popup is not None and editor.popup.isVisible()
+    assert editor.calendar is not None
+    return editor.calendar
+
+
+def test_the_calendar_opens_at_the_tasks_date_or_today_never_january_2000(tab, qtbot, store):
+    editor = open_editor(qtbot, tab, 0, "start")
+    calendar = open_calendar(qtbot, editor)
+    assert (calendar.yearShown(), calendar.monthShown()) == (2026, 12)
+    assert calendar.selectedDate() == QDate(2026, 12, 1)
+    editor.popup.close()
+    qtbot.keyClick(editor.line, Qt.Key.Key_Escape)
+    # T3 has no dates: its calendar opens on today's month
+    editor = open_editor(qtbot, tab, 2, "start")
+    calendar = open_calendar(qtbot, editor)
+    today = dt.date.today()
+    assert (calendar.yearShown(), calendar.monthShown()) == (today.year, today.month)
+    # picking a day saves it at once
+    calendar.clicked.emit(QDate(today.year, today.month, 15))
+    assert rows(store)["T3"].start == dt.date(today.year, today.month, 15)
+
+
+def test_dates_typed_in_the_locales_short_format_are_read(tab, qtbot, store):
+    QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
+    try:
+        editor = open_editor(qtbot, tab, 2, "start")
+        qtbot.keyClicks(editor.line, "12/7/26")
+        qtbot.keyClick(editor.line, Qt.Key.Key_Tab)
+    finally:
+        QLocale.setDefault(QLocale.system())
+    assert rows(store)["T3"].start == dt.date(2026, 12, 7)
+    assert tab.model.index(2, COLUMN_INDEX["start"]).data() == "2026-12-07"
+
+
+def test_a_bad_date_stays_typed_with_the_reason_and_esc_puts_back_the_old_one(tab, qtbot, store):
+    editor = open_editor(qtbot, tab, 0, "end")
+    qtbot.keyClicks(editor.line, "31 Febuary")
+    qtbot.keyClick(editor.line, Qt.Key.Key_Tab)
+    index = tab.model.index(0, COLUMN_INDEX["end"])
+    assert tab.table.indexWidget(index) is editor  # still open
+    assert editor.line.text() == "31 Febuary"  # nothing lost
+    assert "End: “31 Febuary” is not a date" in tab.notice.shown_text
+    assert rows(store)["T1"].end == dt.date(2026, 12, 3)
+    qtbot.keyClick(editor.line, Qt.Key.Key_Escape)
+    assert tab.table.indexWidget(index) is None
+    assert index.data() == "2026-12-03"
+    assert store.undo_stack.count() == 0
+
+
+def test_parse_date_formats():
+    us = QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
+    uk = QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom)
+    assert parse_date("2026-12-03") == dt.date(2026, 12, 3)
+    assert parse_date("12/3/26", locale=us) == dt.date(2026, 12, 3)
+    assert parse_date("03/12/2026", locale=uk) == dt.date(2026, 12, 3)
+    assert parse_date("  ") is None
+    with pytest.raises(DateSyntaxError, match="Start: “soon” is not a date"):
+        parse_date("soon", "Start", locale=us)
+
+
+def test_duration_column_in_working_days_moves_the_end_and_what_waits_on_it(tab, qtbot, store):
+    assert tab.model.index(0, COLUMN_INDEX["duration"]).data() == "3"  # Tue 1 – Thu 3 Dec
+    assert tab.model.index(2, COLUMN_INDEX["duration"]).data() == ""  # no dates
+    editor = open_editor(qtbot, tab, 0, "duration")
+    editor.setValue(5)
+    qtbot.keyClick(editor, Qt.Key.Key_Tab)
+    now = rows(store)
+    assert now["T1"].end == dt.date(2026, 12, 7)  # five working days: Tue..Mon
+    assert now["T2"].start == dt.date(2026, 12, 8)  # T2 waits on T1 (FS): moved with it
+    assert tab.model.index(1, COLUMN_INDEX["start"]).data() == "2026-12-08"
+    store.undo_stack.undo()  # one edit puts both back
+    now = rows(store)
+    assert (now["T1"].end, now["T2"].start) == (dt.date(2026, 12, 3), dt.date(2026, 12, 4))
+
+
+def test_moving_a_tasks_start_keeps_its_length_and_moves_its_successor(tab, qtbot, store):
+    editor = open_editor(qtbot, tab, 0, "start")
+    qtbot.keyClicks(editor.line, "2026-12-03")
+    qtbot.keyClick(editor.line, Qt.Key.Key_Tab)
+    now = rows(store)
+    assert (now["T1"].start, now["T1"].end) == (dt.date(2026, 12, 3), dt.date(2026, 12, 7))
+    assert (now["T2"].start, now["T2"].end) == (dt.date(2026, 12, 8), dt.date(2026, 12, 8))
+    assert store.undo_stack.count() == 1
+    store.undo_stack.undo()
+    now = rows(store)
+    assert (now["T1"].start, now["T2"].start) == (dt.date(2026, 12, 1), dt.date(2026, 12, 4))
+
+
+def test_a_lag_typed_in_predecessors_moves_the_successor(tab, qtbot, store):
+    editor = open_editor(qtbot, tab, 1, "predecessors")
+    qtbot.keyClicks(editor, "T1 FS+2")
+    qtbot.keyClick(editor, Qt.Key.Key_Tab)
+    assert rows(store)["T2"].start == dt.date(2026, 12, 8)  # Thu + 2 working days → Tue
+    store.undo_stack.undo()
+    assert rows(store)["T2"].start == dt.date(2026, 12, 4)
+    assert rows(store)["T2"].predecessors == [{"task": "T1", "type": "FS", "lag_days": 0}]
+
+
+def test_done_sets_100_percent(tab, qtbot, store):
+    tab.table.setCurrentIndex(tab.model.index(2, COLUMN_INDEX["title"]))
+    assert tab.set_for_selected("status", "done")
+    assert tab.model.index(2, COLUMN_INDEX["percent"]).data() == "100 %"
+    store.undo_stack.undo()
+    assert tab.model.index(2, COLUMN_INDEX["percent"]).data() == "0 %"

@@ -757,6 +757,7 @@ class CalendarView(QWidget):
         if row.task is not None:
             key, local = row.release.key, row.task.local_id
             text = f"move task {row.key} to {new['start']} → {new['end']}"
+            # The tasks waiting on it follow (its links and lags); undo puts every one back.
             action = functools.partial(self.store.edits.move_task, key, local, text, new, old)
         else:
             key = row.release.key

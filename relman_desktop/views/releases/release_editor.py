@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QCheckBox,
     QComboBox,
     QCompleter,
@@ -38,7 +39,10 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.models import enums as E
 
+from ..shell.commands import Refused
 from ..shell.store import Store
+from ..shell.unsaved import Draft
+from .guard_targets import Target, target_for
 from .releases_model import words
 
 TabFactory = Callable[[Store, "ReleaseEditor"], QWidget]
@@ -220,6 +224,28 @@ def _parse_local_datetime(text: str) -> Any:
     return moment
 
 
+class OverviewDraft(Draft):
+    """The Overview saves a field when the cursor leaves it; before the window closes (or
+    another release or plan opens) it saves what the user is still typing the same way, and
+    only a value that does not validate is asked about (Save / Discard / Cancel): it stays
+    where it was typed, with its reason beside it."""
+
+    def __init__(self, tab: OverviewTab) -> None:
+        super().__init__(tab, tab, tab.save_drafts, lambda: f"The overview of {tab.key}")
+        self.tab = tab
+
+    def unsaved(self) -> bool:
+        if self.tab.key is None or self.tab.detail is None:
+            return False
+        return not self.tab.save_drafts()
+
+
+def _name_from_email(email: str) -> str:
+    """ "carol.checker@example.com" → "Carol Checker": a first guess the user can correct."""
+    local = email.split("@", 1)[0]
+    return " ".join(part.capitalize() for part in re.split(r"[._+-]+", local) if part)
+
+
 class OverviewTab(QScrollArea):
     """Every release field; checked as you type (reason shown beside the field), saved when
     editing finishes, as one undoable step. A refused value is never saved, not even in part."""
@@ -239,6 +265,9 @@ class OverviewTab(QScrollArea):
         ] = {}  # field showing an error -> field whose edit caused it
         self._test_boxes: dict[str, QCheckBox] = {}
         self._loading = False
+        self.add_person_button: QPushButton | None = None
+        self.add_person_form: QWidget | None = None
+        self.draft = OverviewDraft(self)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
 
@@ -289,6 +318,8 @@ class OverviewTab(QScrollArea):
             v.setSpacing(2)
             v.addWidget(editor)
             v.addWidget(error)
+            if spec.kind == "person":
+                v.addWidget(self._add_person_widgets(spec.name))
             label = QLabel(spec.label + ":")
             label.setBuddy(editor)
             form.addRow(label, cell)
@@ -296,6 +327,80 @@ class OverviewTab(QScrollArea):
             self.editors[spec.name] = editor
             self.errors[spec.name] = error
         return box
+
+    def _add_person_widgets(self, name: str) -> QWidget:
+        """Under a person field: "Add this person…" when the e-mail typed is nobody in the
+        plan, which opens a small form (e-mail and a name guessed from it) right there."""
+        box = QWidget()
+        v = QVBoxLayout(box)
+        v.setContentsMargins(0, 0, 0, 0)
+        button = QPushButton("Add this person…")
+        button.setObjectName(f"add_person_{name}")
+        button.setProperty("role", "link")
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        button.setToolTip("Add the e-mail typed above to the plan's people, then use it here")
+        button.clicked.connect(lambda _c=False, n=name: self.show_add_person(n))
+        button.hide()
+        form = QWidget()
+        form.setObjectName("add_person_form")
+        row = QHBoxLayout(form)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.new_person_name = QLineEdit()
+        self.new_person_name.setObjectName("new_person_name")
+        self.new_person_name.setAccessibleName("Name of the new person")
+        self.new_person_name.setPlaceholderText("Full name")
+        add = QPushButton("Add person")
+        add.setObjectName("confirm_add_person")
+        add.clicked.connect(lambda _c=False, n=name: self.add_person(n))
+        self.new_person_name.returnPressed.connect(lambda n=name: self.add_person(n))
+        cancel = QPushButton("Cancel")
+        cancel.clicked.connect(form.hide)
+        label = QLabel("Name:")
+        label.setBuddy(self.new_person_name)
+        self.new_person_name.setMinimumWidth(self.fontMetrics().horizontalAdvance("M" * 14))
+        row.addWidget(label)
+        row.addWidget(self.new_person_name, 1)
+        row.addWidget(add)
+        row.addWidget(cancel)
+        form.hide()
+        v.addWidget(button)
+        v.addWidget(form)
+        self.add_person_button, self.add_person_form = button, form
+        return box
+
+    def show_add_person(self, name: str) -> None:
+        email = self.editors[name].text().strip()  # type: ignore[attr-defined]
+        if self.add_person_form is None or not email:
+            return
+        self.new_person_name.setText(_name_from_email(email))
+        self.new_person_name.selectAll()
+        self.add_person_form.show()
+        self.new_person_name.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def add_person(self, name: str) -> bool:
+        """Add the typed e-mail as a person (one undoable edit), then save the field with it."""
+        email = self.editors[name].text().strip()  # type: ignore[attr-defined]
+        person = self.new_person_name.text().strip()
+        try:
+            self.store.edits.add_person({"email": email, "name": person})
+        except Refused as exc:
+            self._set_error(name, str(exc))
+            return False
+        if self.add_person_form is not None:
+            self.add_person_form.hide()
+        self._people.setStringList([p.email for p in self.store.people()])
+        self._commit(name)
+        self.editors[name].setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
+
+    def save_drafts(self) -> bool:
+        """Save every field being typed in, as leaving it would; True when nothing typed is
+        left unsaved (a value that does not validate stays, with its reason beside it)."""
+        if self.key is None or self.detail is None:
+            return True
+        for name in self._drafts():
+            self._commit(name)
+        return not self._drafts()
 
     def _editor(self, spec: FieldSpec) -> QWidget:
         name = spec.name
@@ -520,6 +625,11 @@ class OverviewTab(QScrollArea):
         label = self.errors[name]
         label.setText(message)
         label.setVisible(bool(message))
+        if FIELDS[name].kind == "person" and self.add_person_button is not None:
+            unknown = message.startswith("unknown person") or "unknown person" in message
+            self.add_person_button.setVisible(unknown)
+            if not unknown and self.add_person_form is not None:
+                self.add_person_form.hide()
         editor = self.editors[name]
         editor.setProperty("invalid", bool(message))
         editor.setToolTip(message or FIELDS[name].hint)
@@ -539,7 +649,9 @@ class GuardPanel(QFrame):
     """What is missing for a refused move, each item with a way to the tab that fixes it, and
     for soft guards an override that needs a written reason (no modal dialog)."""
 
-    jump_requested = Signal(str)  # tab title
+    jump_requested = Signal(str)  # tab title (or page name) of the fix
+    target_requested = Signal(object)  # the fix's guard_targets.Target
+    move_requested = Signal(str)  # the state to move to, once every condition holds
     override_requested = Signal(str, str)  # to_state, reason
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -641,14 +753,40 @@ class GuardPanel(QFrame):
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.RichText)
         text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        jump = QPushButton(f"Go to {unmet.jump_to}")
+        target = target_for(unmet.guard, unmet.messages)
+        jump = QPushButton(target.label)
         jump.setProperty("role", "link")
         jump.setObjectName(f"jump_{unmet.guard}")
         jump.setCursor(Qt.CursorShape.PointingHandCursor)
-        jump.clicked.connect(lambda _c=False, tab=unmet.jump_to: self.jump_requested.emit(tab))
+        jump.setToolTip(
+            f"Go to {target.tab} and put it right" if target.tab else f"Open {target.label}"
+        )
+        jump.clicked.connect(lambda _c=False, t=target: self._jump(t))
         row.addWidget(text, 1)
         row.addWidget(jump, 0, Qt.AlignmentFlag.AlignTop)
         return w
+
+    def _jump(self, target: Target) -> None:
+        self.jump_requested.emit(target.tab or target.page or "")
+        self.target_requested.emit(target)
+
+    def show_ready(self, to_state: str) -> None:
+        """Every condition now holds (put right while the panel was open): say so, and offer
+        the move itself."""
+        self.to_state = to_state
+        self.check = None
+        while self.items.count():
+            item = self.items.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.title.setText(f"All conditions are met now: {to_state} is allowed.")
+        move = QPushButton(f"Move to {to_state}")
+        move.setObjectName("move_now")
+        move.clicked.connect(lambda _c=False, s=to_state: self.move_requested.emit(s))
+        self.items.addWidget(move, 0, Qt.AlignmentFlag.AlignLeft)
+        self.override_button.hide()
+        self.reason_box.hide()
+        self.show()
 
     def show_override(self) -> None:
         unmet = list(getattr(self.check, "unmet", []) or [])
@@ -672,9 +810,11 @@ def _html(text: str) -> str:
 
 
 class LifecycleBar(QWidget):
-    """A button per state the release may move to; a refused move opens the guard panel."""
+    """A button per state the release may move to; a refused move opens the guard panel, which
+    checks again after every change to the plan until it is closed (or the move is allowed)."""
 
     jump_requested = Signal(str)
+    target_requested = Signal(object)  # guard_targets.Target
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -686,7 +826,10 @@ class LifecycleBar(QWidget):
         self.caption = QLabel("Move to:")
         self.panel = GuardPanel()
         self.panel.jump_requested.connect(self.jump_requested)
+        self.panel.target_requested.connect(self.target_requested)
+        self.panel.move_requested.connect(self.request)
         self.panel.override_requested.connect(self._override)
+        store.changed.connect(lambda _changes: self.recheck())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.row)
@@ -743,6 +886,24 @@ class LifecycleBar(QWidget):
             return
         self.panel.show_refusal(to_state, check)
 
+    def recheck(self) -> None:
+        """The plan changed while the guard panel is open: show what is still missing (a
+        reason being written is kept), or that the move is allowed now."""
+        to_state = getattr(self.panel, "to_state", None)
+        if not self.key or not to_state or self.panel.isHidden():
+            return
+        check = self.store.can_transition(self.key, to_state)
+        if check is None:
+            return
+        if getattr(check, "allowed", False):
+            self.panel.show_ready(to_state)
+            return
+        reason, writing = self.panel.reason.toPlainText(), self.panel.reason_box.isVisibleTo(self)
+        self.panel.show_refusal(to_state, check)
+        if writing and self.panel.override_button.isVisible():
+            self.panel.reason_box.show()
+            self.panel.reason.setPlainText(reason)
+
     def _override(self, to_state: str, reason: str) -> None:
         if self.key and self.store.transition(self.key, to_state, reason=reason):
             self.panel.hide()
@@ -754,6 +915,7 @@ class LifecycleBar(QWidget):
 
 class ReleaseEditor(QWidget):
     back_requested = Signal()
+    tool_requested = Signal(str, str, str)  # page, tool, release key: a guard's fix elsewhere
 
     def __init__(
         self, store: Store, tabs: Sequence[TabSpec], parent: QWidget | None = None
@@ -768,6 +930,10 @@ class ReleaseEditor(QWidget):
         self.heading = QLabel()
         self.heading.setProperty("role", "heading")
         self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A long title is clipped, never widens the editor past the window (which pushed the
+        # guard panel's "fix it" links off-screen); the whole heading is in the tooltip.
+        self.heading.setMinimumWidth(0)
+        self.heading.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.status = QLabel()
         top = QHBoxLayout()
         top.addWidget(self.back)
@@ -789,7 +955,7 @@ class ReleaseEditor(QWidget):
             widget = spec.factory(store, self)
             self.tab_widgets[spec.title] = widget
             self.tabs.addTab(widget, spec.title)
-        self.lifecycle.jump_requested.connect(self.show_tab)
+        self.lifecycle.target_requested.connect(self.go_to)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(top)
@@ -835,6 +1001,7 @@ class ReleaseEditor(QWidget):
             self._set_read_only(None)
             return
         self.heading.setText(f"{detail.key} — {detail.title}")
+        self.heading.setToolTip(self.heading.text())
         self.status.setText(f"Status: <b>{_html(detail.status)}</b>")
         self._set_read_only(detail)
 
@@ -857,6 +1024,45 @@ class ReleaseEditor(QWidget):
                 self.tabs.setCurrentIndex(i)
                 return True
         return False
+
+    def go_to(self, target: Target) -> QWidget | None:
+        """Land on a guard's fix: the tab, and the field or button in it scrolled into view and
+        focused (a button that opens a picker is pressed); a tool on another page is asked of
+        the main window. Answers the widget landed on."""
+        if target.page:
+            self.tool_requested.emit(target.page, target.tool or "", self.key or "")
+            return None
+        if not target.tab or not self.show_tab(target.tab):
+            return None
+        tab = self.tab_widgets[self.tabs.tabText(self.tabs.currentIndex())]
+        widget = tab.findChild(QWidget, target.widget) if target.widget else None
+        if widget is None:
+            return None
+        if target.click and isinstance(widget, QAbstractButton) and widget.isEnabled():
+            widget.click()
+        else:
+            widget.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._scroll_to(widget)
+        # again once the guard panel and the tab are laid out (the viewport shrinks)
+        QTimer.singleShot(0, widget, lambda: self._scroll_to(widget))
+        QTimer.singleShot(150, widget, lambda: self._scroll_to(widget))
+        return widget
+
+    @staticmethod
+    def _scroll_to(widget: QWidget) -> None:
+        """Bring ``widget`` into view in every scroll area holding it: whole, and near the top
+        when it was out of view (a field at the very bottom edge is easy to miss)."""
+        parent = widget.parentWidget()
+        while parent is not None:
+            if isinstance(parent, QScrollArea) and parent.widget() is not None:
+                viewport = parent.viewport()
+                top = widget.mapTo(viewport, widget.rect().topLeft()).y()
+                bottom = top + widget.height()
+                if top < 0 or bottom > viewport.height():
+                    bar = parent.verticalScrollBar()
+                    bar.setValue(bar.value() + top - min(48, viewport.height() // 4))
+                parent.ensureWidgetVisible(widget, 16, 16)
+            parent = parent.parentWidget()
 
     def current_tab(self) -> str:
         return self.tabs.tabText(self.tabs.currentIndex())

@@ -40,6 +40,7 @@ from ..common.tab_forms import (
 from ..common.underneath import refill
 from ..shell.commands import Ref, Refused
 from ..shell.store import Store
+from ..shell.unsaved import Draft
 from .releases_model import words
 
 
@@ -58,8 +59,20 @@ class EvidenceTab(QWidget):
         self.store = store
         self.key: str | None = None
         self._stale = True
+        # The form's unsaved typing: asked about (Save / Discard / Cancel) before the window
+        # closes, another plan opens or another release is shown (see shell/unsaved.py).
+        self.draft: Draft | None = None
         store.evidence_changed.connect(self._evidence_changed)
         store.plan_opened.connect(lambda _p: self.set_release(None))
+
+    def guard_form(self, form: QWidget, save: Any, what: str) -> None:
+        """Never lose what is typed into ``form``: ``save()`` is its Save button's action."""
+        self.draft = Draft(self, form, save, lambda: f"{what} of {self.key or 'this release'}")
+
+    def form_filled(self) -> None:
+        """The form now shows a saved record (or a fresh one): nothing typed yet."""
+        if self.draft is not None:
+            self.draft.filled()
 
     def save_on_ctrl_return(self, slot: Any) -> None:
         """Ctrl+Return anywhere in the tab records the form, as the default button does."""
@@ -199,6 +212,7 @@ class TestsTab(EvidenceTab):
         self.record_button = _button("Record test run", "record_test_run", default=True)
         self.record_button.clicked.connect(self.record)
         self.save_on_ctrl_return(self.record)
+        self.guard_form(self.form, self.record, "The test run being recorded")
         note = QLabel("The verdict is “failed” when any test failed.")
         note.setProperty("role", "subtle")
         top = QWidget()
@@ -220,6 +234,7 @@ class TestsTab(EvidenceTab):
     def reset_form(self) -> None:
         self.form.clear()
         self.form.editors["run_at"].setText(_now_text())  # type: ignore[attr-defined]
+        self.form_filled()
 
     def load(self) -> None:
 
@@ -315,6 +330,7 @@ class DeploymentsTab(EvidenceTab):
         self.save_button.clicked.connect(self.save)
         self.save_on_ctrl_return(self.save)
         self.new_button = _button("New deployment", "new_deployment")
+        self.guard_form(self.form, self.save, "The deployment")
         self.new_button.clicked.connect(self.new)
         self.box = _group("Record a deployment", self.form, [self.new_button, self.save_button])
         layout = QVBoxLayout(self)
@@ -334,6 +350,7 @@ class DeploymentsTab(EvidenceTab):
         self.form.clear()
         self.box.setTitle("Record a deployment")
         self.save_button.setText("Record deployment")
+        self.form_filled()
 
     def new(self) -> None:
         self.table.clearSelection()
@@ -364,6 +381,7 @@ class DeploymentsTab(EvidenceTab):
             f"Deployment to {row['environment']}" + (f", wave {row['wave']}" if row["wave"] else "")
         )
         self.save_button.setText("Save changes")
+        self.form_filled()
 
     def save(self) -> bool:
         if self.key is None:
@@ -399,6 +417,7 @@ class DeploymentsTab(EvidenceTab):
         except Refused as exc:
             self.form.show_error(exc.field, str(exc))
             return False
+        self.form_filled()
         return True
 
 
@@ -434,6 +453,7 @@ class ReviewTab(EvidenceTab):
         self.save_button = _button("Save review", "save_review", default=True)
         self.save_button.clicked.connect(self.save)
         self.save_on_ctrl_return(self.save)
+        self.guard_form(self.form, self.save, "The post-release review")
         self.revert_button = _button("Revert", "revert_review")
         self.revert_button.setToolTip("Show the review as it is saved in the plan")
         self.revert_button.clicked.connect(lambda: self.load(keep_typing=False))
@@ -468,6 +488,7 @@ class ReviewTab(EvidenceTab):
             self.state.setText("No review is recorded for this release yet.")
         else:
             self.state.setText("The review is recorded; saving again updates it.")
+        self.form_filled()
 
     def save(self) -> bool:
         if self.key is None:
@@ -529,6 +550,8 @@ class LinksTab(EvidenceTab):
         self.add_button = _button("Add link", "add_link", default=True)
         self.add_button.clicked.connect(self.add)
         self.save_on_ctrl_return(self.add)
+        self.guard_form(self.form, self.add, "The link being added")
+        self.form_filled()
         top = QWidget()
         tv = QVBoxLayout(top)
         tv.setContentsMargins(0, 0, 0, 0)
@@ -565,6 +588,7 @@ class LinksTab(EvidenceTab):
             self.form.show_error(exc.field, str(exc))
             return False
         self.form.clear()
+        self.form_filled()
         return True
 
     def remove_selected(self) -> bool:

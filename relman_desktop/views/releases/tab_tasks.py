@@ -42,6 +42,7 @@ from ..common.tab_support import Notice
 from ..shell.commands import Refused
 from ..shell.edits import TaskLink
 from ..shell.store import Store
+from ..shell.unsaved import Draft
 from .releases_model import words
 from .task_model import (
     COLUMN_INDEX,
@@ -50,6 +51,7 @@ from .task_model import (
     LINK_TYPES,
     PHASES,
     STATUSES,
+    DateCellEditor,
     LinkSyntaxError,
     TaskDelegate,
     TaskModel,
@@ -70,6 +72,7 @@ class TaskTable(QTableView):
 
     add_requested = Signal()
     delete_requested = Signal()
+    refused = Signal(str)  # a typed value that cannot be read: it stays in its editor
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -141,10 +144,16 @@ class TaskTable(QTableView):
             self.edit(index)
 
     def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:  # noqa: N802
+        Hint = QAbstractItemDelegate.EndEditHint
+        if isinstance(editor, DateCellEditor) and editor.error and hint != Hint.RevertModelCache:
+            # A date that does not read stays as typed, with the reason under the table;
+            # Esc drops it.
+            self.refused.emit(editor.error + " (Esc puts back the old date)")
+            editor.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
         model = self.task_model()
         column = self.currentIndex().column()
         added = model.take_added()
-        Hint = QAbstractItemDelegate.EndEditHint
         if added is None:
             row = self.currentIndex().row()
             super().closeEditor(editor, hint)
@@ -291,6 +300,18 @@ class LinksPanel(QGroupBox):
             self.remove_requested.emit(item.data(Qt.ItemDataRole.UserRole))
 
 
+class OpenCellDraft(Draft):
+    """The Tasks tab's only unsaved typing is a cell still open: asked about, it is saved as
+    leaving the cell would save it, and only a cell that cannot be saved is asked about."""
+
+    def __init__(self, tab: TasksTab) -> None:
+        super().__init__(tab, tab, tab.commit_open_editor, lambda: f"A task of {tab.key}")
+        self.tab = tab
+
+    def unsaved(self) -> bool:
+        return not self.tab.commit_open_editor()
+
+
 class TasksTab(QScrollArea):
     """A scroll area, so a small window scrolls the tab instead of growing past the screen."""
 
@@ -313,6 +334,7 @@ class TasksTab(QScrollArea):
         self._size_columns()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
         self.table.add_requested.connect(self.add_task_here)
+        self.table.refused.connect(lambda message: self.notice.show_error(message))
         self.table.delete_requested.connect(self.delete_selected)
         self.table.selectionModel().currentChanged.connect(lambda *_: self._show_links())
 
@@ -376,6 +398,9 @@ class TasksTab(QScrollArea):
         layout.addWidget(self.links)
 
         self._saving = False  # this tab's own edit is running: its reload is not "elsewhere"
+        # A cell being typed in is saved before the window closes or another release or plan
+        # opens, as leaving the cell would; a date that does not read is asked about.
+        self.draft = OpenCellDraft(self)
         store.tasks_changed.connect(self._tasks_changed)
         store.people_changed.connect(self._load_people)
         store.plan_opened.connect(lambda _p: self.set_release(None))
@@ -390,6 +415,7 @@ class TasksTab(QScrollArea):
             "status": "In progress",
             "start": "2026-12-31",
             "end": "2026-12-31",
+            "duration": "999 d",
             "effort": "999",
             "percent": "100 %",
             "predecessors": "T6 FS, T8 FS",
@@ -523,6 +549,19 @@ class TasksTab(QScrollArea):
 
     # --- saving -------------------------------------------------------------------------------
 
+    def commit_open_editor(self) -> bool:
+        """Save the cell being typed in, as leaving it would; True when no cell is left open
+        (a date that does not read stays open, with its reason under the table)."""
+        editing = QAbstractItemView.State.EditingState
+        if self.table.state() != editing:
+            return True
+        editor = self.table.indexWidget(self.table.currentIndex())
+        if editor is None:
+            return True
+        self.table.commitData(editor)
+        self.table.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+        return self.table.state() != editing
+
     def _notify(self) -> list[tuple[str, tuple[Any, ...]]]:
         return [("tasks_changed", (self.key,))]
 
@@ -583,7 +622,7 @@ class TasksTab(QScrollArea):
                 lambda: self.store.edits.set_task_links(key, local_id, task.predecessors, wanted)
             )
         label = next((c.title for c in COLUMNS if c.field == field), field).lower()
-        old = getattr(task, field)
+        old = getattr(task, field, None)  # duration_days is worked out, not stored
         return self._run(
             lambda: self.store.edits.update_tasks(
                 key, f"edit {label} of task {local_id}", [(local_id, field, value, old)]

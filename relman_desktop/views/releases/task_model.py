@@ -18,24 +18,30 @@ from PySide6.QtCore import (
     QAbstractItemModel,
     QAbstractTableModel,
     QDate,
+    QLocale,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    Signal,
 )
-from PySide6.QtGui import QBrush, QFont, QPalette
+from PySide6.QtGui import QBrush, QFont, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QApplication,
+    QCalendarWidget,
     QComboBox,
-    QDateEdit,
     QDoubleSpinBox,
+    QHBoxLayout,
     QLineEdit,
     QSpinBox,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
 from relman_desktop.models import enums as E
+from relman_desktop.services.critical_path import working_days
 
 from ..common.tab_forms import place_cell_editor
 from .releases_model import words
@@ -43,7 +49,6 @@ from .releases_model import words
 _Index = QModelIndex | QPersistentModelIndex
 LOCAL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
-NO_DATE = QDate(2000, 1, 1)  # the date editor's minimum, shown as "—": no date
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,7 @@ class TaskColumn:
     name: str
     title: str
     field: str | None  # the service's field, None when read-only
-    kind: str  # text, phase, status, person, date, hours, percent, links, slack
+    kind: str  # text, phase, status, person, date, days, hours, percent, links, slack
     tip: str = ""
 
 
@@ -63,6 +68,13 @@ COLUMNS: tuple[TaskColumn, ...] = (
     TaskColumn("status", "Status", "status", "status"),
     TaskColumn("start", "Start", "start", "date"),
     TaskColumn("end", "End", "end", "date"),
+    TaskColumn(
+        "duration",
+        "Days",
+        "duration_days",
+        "days",
+        "Duration in working days (Monday to Friday); changing it moves the end",
+    ),
     TaskColumn("effort", "Effort (h)", "effort_hours", "hours"),
     TaskColumn("percent", "% done", "percent_complete", "percent", "% complete"),
     TaskColumn(
@@ -254,6 +266,7 @@ class TaskModel(QAbstractTableModel):
         if role == ROW_ROLE:
             return r
         if role == Qt.ItemDataRole.TextAlignmentRole and column.kind in (
+            "days",
             "hours",
             "percent",
             "slack",
@@ -297,6 +310,9 @@ class TaskModel(QAbstractTableModel):
         if name in ("start", "end"):
             value = getattr(r, name)
             return value.isoformat() if value else ""
+        if name == "duration":
+            days = duration_of(r)
+            return "" if days is None else str(days)
         if name == "effort":
             return "" if r.effort_hours is None else f"{r.effort_hours:g}"
         if name == "percent":
@@ -310,6 +326,8 @@ class TaskModel(QAbstractTableModel):
         return "" if value is None else str(value)
 
     def edit_value(self, r: Any, column: TaskColumn) -> Any:
+        if column.kind == "days":
+            return duration_of(r)
         if column.kind == "links":
             return links_text(r.predecessors)
         if column.kind == "slack":
@@ -351,14 +369,25 @@ class TaskModel(QAbstractTableModel):
         if column.field is None:
             return False
         if index.row() == len(self.rows):
+            if column.kind == "days":
+                return False  # a length needs a task with dates first
             if not value or value == self._new_row_data(column, role):
                 return False  # nothing typed (or the default left as it was): no task
             return self.commit(None, column.field, value)
         r = self.rows[index.row()]
+        if column.kind == "days" and not value:
+            return True  # "—" left as it was: no duration typed
         current = self.edit_value(r, column)
         if _same(current, value) or (column.kind == "hours" and current is None and not value):
             return True
         return self.commit(r.local_id, column.field, value)
+
+
+def duration_of(r: Any) -> int | None:
+    """A task's length in working days, when it has both dates."""
+    if r.start is None or r.end is None or r.end < r.start:
+        return None
+    return working_days(r.start, r.end)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -370,6 +399,149 @@ def _same(a: Any, b: Any) -> bool:
 def _is_subsequence(short: list[int], long: list[int]) -> bool:
     it = iter(long)
     return len(short) <= len(long) and all(x in it for x in short)
+
+
+# --- dates typed with the keyboard --------------------------------------------------------------
+
+
+class DateSyntaxError(ValueError):
+    pass
+
+
+def _locale_example(locale: QLocale) -> str:
+    return locale.toString(QDate(2026, 12, 31), QLocale.FormatType.ShortFormat)
+
+
+def parse_date(text: str, label: str = "Date", locale: QLocale | None = None) -> dt.date | None:
+    """A date as people type it: ISO (``2026-12-03``) or the locale's short format (``12/3/26``
+    in the US, ``03/12/2026`` in the UK); empty means no date. Two-digit years are this century.
+    Anything else raises ``DateSyntaxError`` naming the field and the formats it takes."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    locales = [locale] if locale is not None else [QLocale(), QLocale.system()]
+    for loc in locales:
+        for fmt in (
+            loc.dateFormat(QLocale.FormatType.ShortFormat),
+            loc.dateFormat(QLocale.FormatType.ShortFormat).replace("yyyy", "yy"),
+        ):
+            day = loc.toDate(text, fmt)
+            if not day.isValid() and "yyyy" not in fmt and "yy" in fmt:
+                day = loc.toDate(text, fmt.replace("yy", "yyyy"))
+            if day.isValid():
+                year = day.year()
+                if "yyyy" not in fmt and year < 2000:
+                    year += 100  # Qt reads "26" as 1926
+                return dt.date(year, day.month(), day.day())
+    example = _locale_example(locales[0])
+    raise DateSyntaxError(f"{label}: “{text}” is not a date; type it as 2026-12-31 or {example}")
+
+
+class DateCellEditor(QWidget):
+    """A date typed like text (ISO or the locale's short format) with a calendar that opens at
+    the typed date, else the task's date, else today (Alt+Down or the ▾ button). A date that
+    does not read stays as typed; ``error`` says why."""
+
+    picked = Signal()
+
+    def __init__(self, label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = label
+        self.error = ""
+        self.fallback: dt.date | None = None  # where the calendar opens when nothing is typed
+        self.line = QLineEdit(self)
+        self.line.setObjectName("date_cell_text")
+        self.line.setMinimumWidth(self.line.fontMetrics().horizontalAdvance("2026-12-31") + 12)
+        example = _locale_example(QLocale())
+        self.line.setPlaceholderText(f"2026-12-31 or {example}")
+        self.line.setToolTip(
+            f"Type a date (2026-12-31 or {example}); empty: no date. Alt+Down opens a calendar."
+        )
+        self.button = QToolButton(self)
+        self.button.setObjectName("date_cell_calendar")
+        self.button.setText("▾")
+        self.button.setToolTip("Pick the date on a calendar (Alt+Down)")
+        self.button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.button.clicked.connect(self.show_calendar)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.line, 1)
+        layout.addWidget(self.button)
+        self.setFocusProxy(self.line)
+        self.line.installEventFilter(self)
+        self.popup: QWidget | None = None
+        self.calendar: QCalendarWidget | None = None
+
+    def set_date(self, value: dt.date | None) -> None:
+        self.fallback = value
+        self.line.setText(value.isoformat() if value else "")
+        self.line.selectAll()
+
+    def text(self) -> str:
+        return self.line.text()
+
+    def date(self) -> dt.date | None:
+        """The typed date (None: no date); raises DateSyntaxError and keeps ``error``."""
+        try:
+            value = parse_date(self.line.text(), self.label)
+        except DateSyntaxError as exc:
+            self.error = str(exc)
+            raise
+        self.error = ""
+        return value
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802
+        if (
+            watched is self.line
+            and isinstance(event, QKeyEvent)
+            and event.type() == event.Type.KeyPress
+            and event.key() == Qt.Key.Key_Down
+            and event.modifiers() & Qt.KeyboardModifier.AltModifier
+        ):
+            self.show_calendar()
+            return True
+        return super().eventFilter(watched, event)
+
+    def opening_date(self) -> dt.date:
+        """Where the calendar opens: the typed date, else the task's, else today."""
+        try:
+            typed = parse_date(self.line.text(), self.label)
+        except DateSyntaxError:
+            typed = None
+        return typed or self.fallback or dt.date.today()
+
+    def show_calendar(self) -> None:
+        popup = QWidget(self, Qt.WindowType.Popup)
+        popup.setObjectName("date_cell_popup")
+        calendar = QCalendarWidget(popup)
+        calendar.setObjectName("date_cell_calendar_widget")
+        calendar.setGridVisible(True)
+        day = self.opening_date()
+        calendar.setSelectedDate(QDate(day.year, day.month, day.day))
+        calendar.setCurrentPage(day.year, day.month)
+        calendar.clicked.connect(self._choose)
+        calendar.activated.connect(self._choose)
+        box = QVBoxLayout(popup)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(calendar)
+        popup.adjustSize()
+        popup.move(self.mapToGlobal(self.rect().bottomLeft()))
+        self.popup, self.calendar = popup, calendar
+        popup.show()
+        calendar.setFocus(Qt.FocusReason.PopupFocusReason)
+
+    def _choose(self, day: QDate) -> None:
+        self.line.setText(dt.date(day.year(), day.month(), day.day()).isoformat())
+        self.error = ""
+        if self.popup is not None:
+            self.popup.close()
+        self.line.setFocus(Qt.FocusReason.PopupFocusReason)
+        self.picked.emit()
 
 
 # --- the cell editors ---------------------------------------------------------------------------
@@ -398,13 +570,14 @@ class TaskDelegate(QStyledItemDelegate):
                 combo.setItemData(combo.count() - 1, p.email, Qt.ItemDataRole.ToolTipRole)
             editor = combo
         elif kind == "date":
-            edit = QDateEdit(parent)
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
-            edit.setMinimumDate(NO_DATE)
-            edit.setSpecialValueText("—")
-            edit.setToolTip("YYYY-MM-DD; the earliest date (shown as —) means no date")
-            editor = edit
+            editor = DateCellEditor(COLUMNS[index.column()].title, parent)
+        elif kind == "days":
+            days = QSpinBox(parent)
+            days.setRange(0, 3650)
+            days.setSpecialValueText("—")  # 0: no dates yet, nothing to change
+            days.setSuffix(" d")
+            days.setToolTip("Working days (Monday to Friday); the end moves with it")
+            editor = days
         elif kind == "hours":
             spin = QDoubleSpinBox(parent)
             spin.setRange(0, 100_000)
@@ -424,17 +597,24 @@ class TaskDelegate(QStyledItemDelegate):
             editor = line
         editor.setAccessibleName(COLUMNS[index.column()].title)
         editor.setAutoFillBackground(True)
+        if isinstance(editor, DateCellEditor):  # a date picked on the calendar is saved at once
+            editor.picked.connect(lambda e=editor: self._picked(e))
         return editor
+
+    def _picked(self, editor: DateCellEditor) -> None:
+        self.commitData.emit(editor)
+        self.closeEditor.emit(editor, QStyledItemDelegate.EndEditHint.NoHint)
 
     def setEditorData(self, editor: QWidget, index: _Index) -> None:  # noqa: N802
         value = index.data(Qt.ItemDataRole.EditRole)
         if isinstance(editor, QComboBox):
             i = editor.findData(value)
             editor.setCurrentIndex(max(0, i))
-        elif isinstance(editor, QDateEdit):
-            editor.setDate(
-                QDate(value.year, value.month, value.day) if isinstance(value, dt.date) else NO_DATE
-            )
+        elif isinstance(editor, DateCellEditor):
+            row = index.data(ROW_ROLE)
+            editor.set_date(value if isinstance(value, dt.date) else None)
+            if editor.fallback is None and row is not None:
+                editor.fallback = row.start or row.end  # an empty end opens at the start
         elif isinstance(editor, QDoubleSpinBox):
             editor.setValue(float(value or 0))
         elif isinstance(editor, QSpinBox):
@@ -447,9 +627,11 @@ class TaskDelegate(QStyledItemDelegate):
         value: Any
         if isinstance(editor, QComboBox):
             value = editor.currentData()
-        elif isinstance(editor, QDateEdit):
-            date = editor.date()
-            value = None if date == NO_DATE else dt.date(date.year(), date.month(), date.day())
+        elif isinstance(editor, DateCellEditor):
+            try:
+                value = editor.date()
+            except DateSyntaxError:
+                return  # kept as typed: the table keeps the editor open and shows why
         elif isinstance(editor, QDoubleSpinBox):
             value = editor.value()
         elif isinstance(editor, QSpinBox):

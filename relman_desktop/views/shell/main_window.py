@@ -85,6 +85,10 @@ class ReleasesPage(QStackedWidget):
         self.editor.back_requested.connect(self.show_list)
 
     def open_release(self, key: str, tab: str | None = None) -> None:
+        if self.editor.key not in (None, key) and unsaved_drafts(self.editor):
+            # Typing in the release shown is never dropped: ask, then open this one.
+            settle_drafts(self.editor, lambda: self.open_release(key, tab), f"opening {key}")
+            return
         self.list.select_key(key)
         self.editor.set_release(key)
         if tab:
@@ -440,6 +444,21 @@ class MainWindow(QMainWindow):
         self.show_page("releases")
         self.releases_page.open_release(key, tab)
 
+    def run_tool(self, page: str, tool: str, key: str) -> bool:
+        """A guard's fix on another page (see releases/guard_targets.py): show the page with
+        the release selected and open the tool ("free_slots": the calendar's "Next free
+        slots…" menu; "focus_release": the release in the dependency graph)."""
+        if not self.show_page(page):
+            return False
+        widget: Any = self.page_widgets.get(page)
+        if tool == "free_slots" and hasattr(widget, "show_free_slots"):
+            widget.select_key(key)
+            return widget.show_free_slots(key) is not None
+        if tool == "focus_release" and hasattr(widget, "select_release"):
+            widget.select_release(key)
+            return True
+        return False
+
     def show_welcome(self) -> None:
         self.central.setCurrentWidget(self.welcome)
         self._set_plan_actions(False)
@@ -612,6 +631,7 @@ class MainWindow(QMainWindow):
         s.releases_changed.connect(self._inspect)
         s.plan_closed.connect(self._inspect)
         self.releases_view.new_release_requested.connect(self.new_release)
+        self.editor.tool_requested.connect(self.run_tool)
         self.welcome.demo_requested.connect(self.open_demo)
         self.welcome.new_requested.connect(lambda: self.open_plan(None, create=True))
         self.welcome.open_requested.connect(self.open_plan_dialog)

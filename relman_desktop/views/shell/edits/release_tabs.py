@@ -40,13 +40,19 @@ class ReleaseTabEdits(EditsBase):
                 )
         for pred, (kind, lag) in want.items():
             if have.get(pred) != (kind, lag):
-                steps.append(
-                    Step(
-                        op(tasks.add_task_dependency, key, pred, successor, kind, lag),
-                        op(tasks.remove_task_dependency, key, pred, successor),
-                    )
-                )
+                steps.append(ReleaseTabEdits._link_step(key, pred, successor, kind, lag))
         return steps
+
+    @staticmethod
+    def _link_step(key: str, predecessor: str, successor: str, kind: str, lag: int) -> Step:
+        """A new link; the successor (and what waits on it) moves to where the link puts it,
+        and undo takes the link away and puts back every date it moved (issue 16)."""
+        return Step(
+            op(tasks.link_tasks, key, predecessor, successor, kind, lag),
+            backward_from=lambda before: op(
+                tasks.unlink_tasks, key, predecessor, successor, before
+            ),
+        )
 
     def add_task(self, key: str, fields: Mapping[str, Any], links: Sequence[TaskLink] = ()) -> str:
         """Task ``fields["local_id"]`` in release ``key``, with the predecessors ``links``, as
@@ -76,27 +82,37 @@ class ReleaseTabEdits(EditsBase):
             self._edit(f"edit the predecessors of {successor}", steps, saved_message=False)
 
     def update_tasks(self, key: str, text: str, changed: Sequence[FieldChange]) -> None:
-        """Set one field of one or more tasks, as one undo step named ``text``."""
+        """Set one field of one or more tasks, as one undo step named ``text``. Anything but a
+        rename goes through ``tasks.schedule_task`` (``duration_days`` too): the tasks waiting
+        on it move with it, as in MS Project, and undo puts every one of them back."""
         steps = []
         for local_id, field, value, old in changed:
-            after_id = value if field == "local_id" else local_id
-            steps.append(
-                Step(
-                    op(tasks.update_task, key, local_id, {field: value}),
-                    op(tasks.update_task, key, after_id, {field: old}),
+            if field == "local_id":
+                steps.append(
+                    Step(
+                        op(tasks.update_task, key, local_id, {field: value}),
+                        op(tasks.update_task, key, value, {field: old}),
+                    )
                 )
-            )
+            else:
+                steps.append(
+                    Step(
+                        op(tasks.schedule_task, key, local_id, {field: value}),
+                        backward_from=lambda before: op(tasks.restore_tasks, key, before),
+                    )
+                )
         self._edit(text, steps, saved_message=False)
 
     def move_task(
         self, key: str, local_id: str, text: str, new: Mapping[str, Any], old: Mapping[str, Any]
     ) -> None:
-        """Some fields of a task at once (its dates, dragged on the calendar)."""
+        """Some fields of a task at once (its dates, dragged on the calendar); the tasks
+        waiting on it follow, and undo puts them all back (``old`` is what the task had)."""
         self._edit(
             text,
             Step(
-                op(tasks.update_task, key, local_id, dict(new)),
-                op(tasks.update_task, key, local_id, dict(old)),
+                op(tasks.schedule_task, key, local_id, dict(new)),
+                backward_from=lambda before: op(tasks.restore_tasks, key, before),
             ),
             saved_message=False,
         )
@@ -122,10 +138,7 @@ class ReleaseTabEdits(EditsBase):
     ) -> None:
         self._edit(
             f"link {predecessor} → {successor} ({link_type})",
-            Step(
-                op(tasks.add_task_dependency, key, predecessor, successor, link_type, lag),
-                op(tasks.remove_task_dependency, key, predecessor, successor),
-            ),
+            self._link_step(key, predecessor, successor, link_type, lag),
             saved_message=False,
         )
 
