@@ -696,6 +696,11 @@ class ChangesPage(QWidget):
         selection.blockSignals(False)
         self.table.viewport().update()
 
+    def _key_edit(self) -> QLineEdit:
+        edit = self.form.editors["key"]
+        assert isinstance(edit, QLineEdit)
+        return edit
+
     def _show_mode(self) -> None:
         c = self.current
         if c is None:
@@ -708,7 +713,7 @@ class ChangesPage(QWidget):
             self.box.setTitle(f"{c.key}: {title}")
             self.box.setToolTip(f"{c.key}: {c.title}")
             self.save_button.setText("Save changes")
-            self.form.editors["key"].setPlaceholderText("CHG-…")
+            self._key_edit().setPlaceholderText("CHG-…")
         self.delete_button.setEnabled(c is not None)
         self.bundle_box.setVisible(c is not None)
         self.bundle_error.hide()
@@ -750,7 +755,7 @@ class ChangesPage(QWidget):
         )
         self.draft.filled()
         self._show_mode()
-        key_edit = self.form.editors["key"]
+        key_edit = self._key_edit()
         following = self.store.call(changes.next_change_key)
         if following is not Store.FAILED:  # left empty, the change gets this automatic key
             key_edit.setPlaceholderText(f"{following} (automatic; type to choose another)")

@@ -777,8 +777,9 @@ class GuardPanel(QFrame):
         self.check = None
         while self.items.count():
             item = self.items.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.title.setText(f"All conditions are met now: {to_state} is allowed.")
         move = QPushButton(f"Move to {to_state}")
         move.setObjectName("move_now")

@@ -334,7 +334,7 @@ class TasksTab(QScrollArea):
         self._size_columns()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
         self.table.add_requested.connect(self.add_task_here)
-        self.table.refused.connect(lambda message: self.notice.show_error(message))
+        self.table.refused.connect(self._show_refusal)
         self.table.delete_requested.connect(self.delete_selected)
         self.table.selectionModel().currentChanged.connect(lambda *_: self._show_links())
 
@@ -542,6 +542,9 @@ class TasksTab(QScrollArea):
         )
         self.notice.show_error(message)
         self.store.error.emit(message)
+
+    def _show_refusal(self, message: str) -> None:
+        self.notice.show_error(message)
 
     def _show_links(self) -> None:
         row = self.table.currentIndex().row()

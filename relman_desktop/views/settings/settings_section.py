@@ -84,7 +84,8 @@ class RecordSection(QWidget):
         self.delete_button = QPushButton("Delete")
         self.delete_button.setObjectName("delete_record")
         self.delete_button.clicked.connect(self.ask_delete)
-        save_key = QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.save)
+        save_key = QShortcut(QKeySequence("Ctrl+Return"), self)
+        save_key.activated.connect(self.save)
         save_key.setWhatsThis("Save the record being edited")
         save_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # each section its own
 
