@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO, cast
 
-from relman_desktop.models.planfile import Plan, PlanError, PlanNotWritable, open_plan
+from relman_desktop.models.database import Database, is_server_url, open_database
+from relman_desktop.models.planfile import PlanError, PlanNotWritable
 from relman_desktop.services.base import Ctx, ServiceError, jsonable
 from relman_desktop.services.text import for_terminal
 
@@ -87,7 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="relman", description="Release Manager Desktop, from the command line.")
     parser.add_argument(
-        "--plan", metavar="FILE", help="the plan file (default: the plan in your data folder)"
+        "--plan",
+        metavar="FILE|URL",
+        help="the plan file, or a server plan as postgresql://user@host:port/database "
+        "(password from PGPASSWORD or ~/.pgpass; default: the plan in your data folder)",
     )
     parser.add_argument(
         "--actor",
@@ -109,16 +113,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def plan_target(args: argparse.Namespace) -> str | Path | None:
+    """What ``--plan`` names: a server URL as typed, a file as a path, or None (the default)."""
+    if not args.plan:
+        return None
+    return str(args.plan) if is_server_url(args.plan) else Path(args.plan)
+
+
 def open_ctx(args: argparse.Namespace, *, create: bool = False) -> Ctx:
     """The plan named by ``--plan``. A plan that cannot be written (a read-only medium, a full
     disk) is opened read-only: reading needs neither, and a write is refused with the reason."""
-    path = Path(args.plan) if args.plan else None
+    target = plan_target(args)
     try:
-        plan: Plan = open_plan(path, create=create)
+        plan: Database = open_database(target, create=create)
     except PlanNotWritable as exc:
         if create:
             raise
-        plan = open_plan(path, read_only=True)
+        plan = open_database(target, read_only=True)
         plan.why_read_only = str(exc).rstrip(".")
     ctx = Ctx(plan)
     if getattr(args, "actor", None):

@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import defaults
+from .database import Database
 from .entities import PlanMeta
 from .migrations.revisions import HEAD, KNOWN_REVISIONS
 from .tempfiles import remove_stale_temp_files, temp_prefix
@@ -121,8 +122,11 @@ def open_plan_paths() -> list[Path]:
     return list(_PLANS_OPENED)
 
 
-class Plan:
+class Plan(Database):
     """An open plan file: a read engine, a write engine (BEGIN IMMEDIATE) and their sessions."""
+
+    times_as_text = True  # SQLite keeps SQLAlchemy's ISO text as it was written
+    path: Path
 
     def __init__(
         self, path: Path, *, busy_timeout: float = 5.0, read_uri: str | None = None
@@ -230,10 +234,13 @@ class Plan:
                 known_error(exc, self.path) or PlanError(f"{self.path.name} cannot be read: {exc}")
             ) from exc
 
-    def meta(self, key: str, default: str | None = None) -> str | None:
-        with self.read() as s:
-            row = s.get(PlanMeta, key)
-            return row.value if row else default
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    @property
+    def display_name(self) -> str:
+        return self.path.name
 
     def close(self) -> None:
         if self._watcher is not None:
@@ -241,12 +248,6 @@ class Plan:
             self._watcher = None
         self.read_engine.dispose()
         self.write_engine.dispose()
-
-    def __enter__(self) -> Plan:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _text_from_bytes(data: bytes) -> str:

@@ -23,8 +23,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from relman_desktop.models.database import Database
 from relman_desktop.models.entities import AuditEvent, PlanMeta
-from relman_desktop.models.planfile import Plan, PlanError
+from relman_desktop.models.planfile import PlanError
 
 GENESIS_HASH = "0" * 64
 
@@ -93,7 +94,7 @@ def default_actor() -> str:
 class Ctx:
     """Who acts on which plan. ``clock`` is injectable so tests and demo data control time."""
 
-    plan: Plan
+    plan: Database
     actor: str = field(default_factory=default_actor)
     clock: Any = None
     run_rules: bool = True
