@@ -145,6 +145,7 @@ def _print_notices(err: TextIO) -> None:
     for ctx in _contexts:
         for notice in dict.fromkeys(ctx.notices):
             err.write(f"relman: note: {notice}\n")
+        ctx.plan.close()  # a command that failed half-way still lets go of its connections
     _contexts.clear()
 
 

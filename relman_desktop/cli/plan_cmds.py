@@ -26,9 +26,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("plan", help="whole-plan operations: copy between a file and a server")
     kinds = p.add_subparsers(dest="plan_kind", metavar="KIND", parser_class=type(p))
     kinds.required = True
-    p = kinds.add_parser(
-        "copy", help="copy a whole plan: file or server URL to file or server URL"
-    )
+    p = kinds.add_parser("copy", help="copy a whole plan: file or server URL to file or server URL")
     p.add_argument("source", metavar="SOURCE", help="the plan to copy (a file or a server URL)")
     p.add_argument("target", metavar="TARGET", help="where to copy it (a file or a server URL)")
     p.add_argument(

@@ -228,10 +228,15 @@ class ServerPlan(Database):
         self.read_engine.dispose()
 
 
-def _inspect(conn: Connection) -> tuple[set[str], dict[str, str], str | None]:
+def _inspect(conn: Connection, url: URL) -> tuple[set[str], dict[str, str], str | None]:
     tables = set(inspect(conn).get_table_names())
     meta: dict[str, str] = {}
     if "plan_meta" in tables:
+        if not conn.execute(text("SELECT has_table_privilege('plan_meta', 'SELECT')")).scalar():
+            raise PlanError(
+                f"{url.username or 'your login'} may not read the plan at {shown_url(url)}; "
+                "ask its owner to grant access"
+            )
         meta = {k: v for k, v in conn.execute(text("SELECT key, value FROM plan_meta"))}
     rev = None
     if "alembic_version" in tables:
@@ -276,7 +281,7 @@ def open_server(
     try:
         with plan.write_engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK})
-            tables, meta, rev = _inspect(conn)
+            tables, meta, rev = _inspect(conn, url)
             if not tables:
                 if not create or read_only:
                     raise PlanError(

@@ -91,9 +91,7 @@ def copy_into(
             rows = [dict(r) for r in src.execute(select(table)).mappings()]
             if not rows:
                 continue
-            self_refs = [
-                fk.parent.name for fk in table.foreign_keys if fk.column.table is table
-            ]
+            self_refs = [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
             later: list[dict[str, Any]] = []
             if self_refs:  # a parent may come after its child: link them once all are in
                 pk = next(iter(table.primary_key.columns)).name
