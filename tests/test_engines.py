@@ -315,3 +315,23 @@ def test_redact_hides_passwords_in_any_text():
         == "open postgresql://ana:***@h:5/db failed"
     )
     assert redact("postgresql://ana@h/db") == "postgresql://ana@h/db"
+
+
+def test_a_lost_connection_is_one_line_and_the_next_action_reconnects(pg_cluster, server_url):
+    from relman_desktop.models.planfile import PlanError
+
+    plan = open_database(server_url)
+    try:
+        ctx = Ctx(plan, actor="ana@example.com", clock=lambda: NOW)
+        assert releases.list_releases(ctx) == []
+        db = server_url.rsplit("/", 1)[1]
+        pg_cluster.sql(
+            "postgres",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{db}' AND pid <> pg_backend_pid()",
+        )
+        with pytest.raises(PlanError, match="connection to the server at 127.0.0.1:.* was lost"):
+            releases.list_releases(ctx)
+        assert releases.list_releases(ctx) == []  # the next action connects afresh
+    finally:
+        plan.close()

@@ -145,7 +145,9 @@ class ServerPlan(Database):
             url,
             connect_args=connect_args,
             json_deserializer=self._json_value,
-            pool_pre_ping=True,  # a connection lost since the last action is replaced, silently
+            # no pre-ping (a round trip per action): a lost connection fails that one action
+            # with a clear line (``known_server_error``), SQLAlchemy drops the pool's dead
+            # connections on it, and the next action connects afresh
             pool_size=2,
             max_overflow=4,
         )
