@@ -335,3 +335,20 @@ def test_a_lost_connection_is_one_line_and_the_next_action_reconnects(pg_cluster
         assert releases.list_releases(ctx) == []  # the next action connects afresh
     finally:
         plan.close()
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"], indirect=True)
+def test_a_write_the_schema_refuses_is_one_line_on_both_engines(ctx):
+    from relman_desktop.models.entities import Person
+    from relman_desktop.services.base import ValidationError
+
+    with ctx.write() as tx:
+        tx.session.add(Person(email="ana@example.com", name="Ana", roles=[]))
+    with pytest.raises(ValidationError, match="that would duplicate an existing value"):
+        with ctx.write() as tx:
+            tx.session.add(Person(email="ana@example.com", name="Ana again", roles=[]))
+    with pytest.raises(ValidationError, match="a required value is missing"):
+        with ctx.write() as tx:
+            tx.session.add(Person(email="bo@example.com", name=None, roles=[]))
+    with ctx.read() as s:
+        assert [p.name for p in s.query(Person)] == ["Ana"]

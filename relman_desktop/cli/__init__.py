@@ -220,20 +220,13 @@ def main(
 def _damage_of(args: argparse.Namespace, exc: Exception) -> str | None:
     """When a command failed in a way no check foresaw, is the plan file damaged? SQLite's
     quick_check says, and a damaged plan is the user's to restore, not a bug to report."""
-    import sqlite3
+    from relman_desktop.models.planfile import quick_check
 
-    path = Path(args.plan).expanduser() if getattr(args, "plan", None) else None
+    target = plan_target(args) if getattr(args, "plan", None) else None
+    path = target.expanduser() if isinstance(target, Path) else None
     if path is None or not path.is_file():
         return None
-    try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
-        try:
-            con.text_factory = lambda data: data.decode("utf-8", "replace")
-            verdict = con.execute("PRAGMA quick_check").fetchone()[0]
-        finally:
-            con.close()
-    except (sqlite3.Error, UnicodeDecodeError) as error:  # not ``exc``: the failure explained
-        verdict = str(error)
+    verdict = quick_check(path)
     if verdict == "ok":
         if isinstance(exc, LookupError) and "not among the defined enum values" in str(exc):
             value = " ".join(str(exc).split())[:120]

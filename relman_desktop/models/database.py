@@ -92,6 +92,38 @@ class Database:
         self.close()
 
 
+# SQLSTATE of PostgreSQL's integrity errors; SQLite names them in its message
+_INTEGRITY_STATES = {
+    "23505": "unique",
+    "23503": "foreign_key",
+    "23514": "check",
+    "23502": "not_null",
+}
+_INTEGRITY_WORDS = {
+    "UNIQUE": "unique",
+    "FOREIGN KEY": "foreign_key",
+    "CHECK": "check",
+    "NOT NULL": "not_null",
+}
+
+
+def integrity_problem(exc: BaseException) -> tuple[str | None, str]:
+    """Which rule a refused write broke (``unique``, ``foreign_key``, ``check``, ``not_null``,
+    or None) and what the engine says about it (a constraint or column name, when it says)."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig)
+    state = getattr(orig, "sqlstate", None)
+    if state is not None:  # a server: the kind from the SQLSTATE, the detail from its fields
+        diag = getattr(orig, "diag", None)
+        detail = getattr(diag, "constraint_name", None) or getattr(diag, "column_name", None) or ""
+        return _INTEGRITY_STATES.get(state), detail or text.strip().splitlines()[0]
+    detail = text.split(":", 1)[-1].strip()
+    for word, kind in _INTEGRITY_WORDS.items():
+        if word in text.upper():
+            return kind, detail
+    return None, text
+
+
 def is_server_url(target: str | os.PathLike[str] | None) -> bool:
     """True when ``target`` names a server plan (a ``postgresql://`` URL), not a file."""
     return isinstance(target, str) and target.strip().lower().startswith(SERVER_SCHEMES)
@@ -128,4 +160,11 @@ def plan_location(target: str | os.PathLike[str] | None) -> str:
     return redact(str(target)) if target is not None else ""
 
 
-__all__ = ["Database", "is_server_url", "open_database", "plan_location", "redact"]
+__all__ = [
+    "Database",
+    "integrity_problem",
+    "is_server_url",
+    "open_database",
+    "plan_location",
+    "redact",
+]

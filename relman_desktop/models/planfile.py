@@ -614,6 +614,19 @@ def _check_lock(path: Path, busy_timeout: float) -> None:
         con.close()
 
 
+def quick_check(path: Path) -> str:
+    """SQLite's ``quick_check`` of a plan file, read-only: "ok", or what is wrong with it."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
+        try:
+            con.text_factory = _text_from_bytes
+            return str(con.execute("PRAGMA quick_check").fetchone()[0])
+        finally:
+            con.close()
+    except (sqlite3.Error, UnicodeDecodeError) as error:
+        return str(error)
+
+
 def current_revision(plan: Plan) -> str | None:
     with plan.read_engine.connect() as conn:
         from alembic.runtime.migration import MigrationContext
