@@ -352,3 +352,9 @@ def test_a_write_the_schema_refuses_is_one_line_on_both_engines(ctx):
             tx.session.add(Person(email="bo@example.com", name=None, roles=[]))
     with ctx.read() as s:
         assert [p.name for p in s.query(Person)] == ["Ana"]
+
+
+def test_file_backups_of_a_server_plan_point_to_the_server_and_plan_copy():
+    for command in ("backup", "backups"):
+        code, _out, err = run("--plan", "postgresql://ana@127.0.0.1:5432/releases", command)
+        assert "relman plan copy URL FILE" in one_line_refusal(code, err)
