@@ -358,3 +358,16 @@ def test_file_backups_of_a_server_plan_point_to_the_server_and_plan_copy():
     for command in ("backup", "backups"):
         code, _out, err = run("--plan", "postgresql://ana@127.0.0.1:5432/releases", command)
         assert "relman plan copy URL FILE" in one_line_refusal(code, err)
+
+
+def test_a_write_by_another_user_moves_the_server_plans_data_version(server_url):
+    """What a window polls to notice other users' changes (the file's PRAGMA data_version)."""
+    mine = open_database(server_url)
+    try:
+        before = mine.data_version()
+        assert mine.data_version() == before  # reading changes nothing
+        code, _out, err = run("--plan", server_url, "--actor", "bo@example.com", "timezone", "UTC")
+        assert code == 0, err
+        assert mine.data_version() != before
+    finally:
+        mine.close()
