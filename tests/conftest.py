@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -32,11 +33,79 @@ def plan_path(tmp_path: Path) -> Path:
     return tmp_path / "test.relman"
 
 
-@pytest.fixture
-def plan(plan_path: Path):
-    from relman_desktop.models.planfile import open_plan
+# The service test modules that run on both engines: every test of theirs that takes ``plan``
+# (or ``ctx``) runs once on a plan file and once on a PostgreSQL plan (a fresh database per
+# test). A test that also names ``plan_path`` or opens SQLite itself is about the file, and
+# runs on the file only.
+TWO_ENGINE_MODULES = {
+    "test_approvals",
+    "test_audit",
+    "test_cab",
+    "test_changes_service",
+    "test_conflicts",
+    "test_guards",
+    "test_kpis",
+    "test_lifecycle",
+    "test_plan_io",
+    "test_releases_service",
+}
+ENGINES = ("sqlite", "postgresql")
 
-    p = open_plan(plan_path, create=True)
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    import inspect
+
+    if "engine" not in metafunc.fixturenames or metafunc.module.__name__ not in TWO_ENGINE_MODULES:
+        return
+    if metafunc.function.__name__ in getattr(metafunc.module, "FILE_ONLY_TESTS", ()):
+        return
+    source = inspect.getsource(metafunc.function)
+    if "plan_path" in inspect.signature(metafunc.function).parameters or "sqlite" in source:
+        return
+    metafunc.parametrize("engine", ENGINES, indirect=True)
+
+
+@pytest.fixture
+def engine(request: pytest.FixtureRequest) -> str:
+    """Which engine ``plan`` is on: a file unless the test is parametrized over both."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway PostgreSQL cluster for the session, with a template database that holds an
+    empty plan (what ``relman --plan URL init`` makes): each test copies it in milliseconds."""
+    from pgcluster import Cluster
+
+    from relman_desktop.models.database import open_database
+
+    cluster = Cluster()
+    try:
+        open_database(cluster.create_database("relman_template"), create=True).close()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+_DATABASES = iter(range(1, 10**9))
+
+
+@pytest.fixture
+def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh PostgreSQL database holding an empty plan, dropped after the test."""
+    cluster = request.getfixturevalue("pg_cluster")
+    name = f"plan_{next(_DATABASES)}"
+    url = cluster.create_database(name, template="relman_template")
+    yield url
+    cluster.drop_database(name)
+
+
+@pytest.fixture
+def plan(engine: str, plan_path: Path, request: pytest.FixtureRequest):
+    from relman_desktop.models.database import open_database
+
+    target = str(request.getfixturevalue("server_url")) if engine == "postgresql" else plan_path
+    p = open_database(target, create=True)
     yield p
     p.close()
 

@@ -52,11 +52,17 @@ def plan_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def plan(plan_template: Path, plan_path: Path):
+def plan(plan_template: Path, plan_path: Path, engine: str, request: pytest.FixtureRequest):
+    """A new plan: a copy of the template file, or (``engine`` "postgresql", see conftest.py)
+    a fresh database copied from the server's template."""
+    from relman_desktop.models.database import open_database
     from relman_desktop.models.planfile import open_plan
 
-    shutil.copyfile(plan_template, plan_path)
-    p = open_plan(plan_path)
+    if engine == "postgresql":
+        p = open_database(request.getfixturevalue("server_url"))
+    else:
+        shutil.copyfile(plan_template, plan_path)
+        p = open_plan(plan_path)
     yield p
     p.close()
 

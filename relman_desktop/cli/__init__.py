@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO, cast
 
-from relman_desktop.models.planfile import Plan, PlanError, PlanNotWritable, open_plan
+from relman_desktop.models.database import Database, is_server_url, open_database
+from relman_desktop.models.planfile import PlanError, PlanNotWritable
 from relman_desktop.services.base import Ctx, ServiceError, jsonable
 from relman_desktop.services.text import for_terminal
 
@@ -88,7 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="relman", description="Release Manager Desktop, from the command line.")
     parser.add_argument(
-        "--plan", metavar="FILE", help="the plan file (default: the plan in your data folder)"
+        "--plan",
+        metavar="FILE|URL",
+        help="the plan file, or a server plan as postgresql://user@host:port/database "
+        "(password from PGPASSWORD or ~/.pgpass; default: the plan in your data folder)",
     )
     parser.add_argument(
         "--actor",
@@ -110,16 +114,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def plan_target(args: argparse.Namespace) -> str | Path | None:
+    """What ``--plan`` names: a server URL as typed, a file as a path, or None (the default)."""
+    if not args.plan:
+        return None
+    return str(args.plan) if is_server_url(args.plan) else Path(args.plan)
+
+
 def open_ctx(args: argparse.Namespace, *, create: bool = False) -> Ctx:
     """The plan named by ``--plan``. A plan that cannot be written (a read-only medium, a full
     disk) is opened read-only: reading needs neither, and a write is refused with the reason."""
-    path = Path(args.plan) if args.plan else None
+    target = plan_target(args)
     try:
-        plan: Plan = open_plan(path, create=create)
+        plan: Database = open_database(target, create=create)
     except PlanNotWritable as exc:
         if create:
             raise
-        plan = open_plan(path, read_only=True)
+        plan = open_database(target, read_only=True)
         plan.why_read_only = str(exc).rstrip(".")
     ctx = Ctx(plan)
     if getattr(args, "actor", None):
@@ -135,6 +146,7 @@ def _print_notices(err: TextIO) -> None:
     for ctx in _contexts:
         for notice in dict.fromkeys(ctx.notices):
             err.write(f"relman: note: {notice}\n")
+        ctx.plan.close()  # a command that failed half-way still lets go of its connections
     _contexts.clear()
 
 
@@ -209,20 +221,13 @@ def main(
 def _damage_of(args: argparse.Namespace, exc: Exception) -> str | None:
     """When a command failed in a way no check foresaw, is the plan file damaged? SQLite's
     quick_check says, and a damaged plan is the user's to restore, not a bug to report."""
-    import sqlite3
+    from relman_desktop.models.planfile import quick_check
 
-    path = Path(args.plan).expanduser() if getattr(args, "plan", None) else None
+    target = plan_target(args) if getattr(args, "plan", None) else None
+    path = target.expanduser() if isinstance(target, Path) else None
     if path is None or not path.is_file():
         return None
-    try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
-        try:
-            con.text_factory = lambda data: data.decode("utf-8", "replace")
-            verdict = con.execute("PRAGMA quick_check").fetchone()[0]
-        finally:
-            con.close()
-    except (sqlite3.Error, UnicodeDecodeError) as error:  # not ``exc``: the failure explained
-        verdict = str(error)
+    verdict = quick_check(path)
     if verdict == "ok":
         if isinstance(exc, LookupError) and "not among the defined enum values" in str(exc):
             value = " ".join(str(exc).split())[:120]

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from relman_desktop.cli import group, open_ctx, print_json
+from relman_desktop.cli import group, open_ctx, plan_target, print_json
 from relman_desktop.importers.preview import ImportPreview
 
 
@@ -136,18 +136,16 @@ def report(
 def _plan_for_import(args: argparse.Namespace) -> Iterator[Any]:
     """The plan to import into, created when absent unless this is a dry run; a refused import
     leaves no plan behind that the user did not ask for."""
-    path = Path(args.plan).expanduser() if args.plan else None
+    target = plan_target(args)
+    path = target.expanduser() if isinstance(target, Path) else None
     new_plan = path is not None and not path.exists()
     ctx = open_ctx(args, create=not args.dry_run)
     try:
         yield ctx
     except BaseException:
         ctx.plan.close()
-        if new_plan:
-            for leftover in (
-                ctx.plan.path,
-                *(Path(f"{ctx.plan.path}-{x}") for x in ("wal", "shm")),
-            ):
+        if new_plan and path is not None:
+            for leftover in (path, *(Path(f"{ctx.plan.path}-{x}") for x in ("wal", "shm"))):
                 leftover.unlink(missing_ok=True)
         raise
     else:

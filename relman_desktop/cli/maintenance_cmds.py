@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from relman_desktop.cli import print_json
-from relman_desktop.models.planfile import default_plan_path
+from relman_desktop.models.database import is_server_url
+from relman_desktop.models.planfile import PlanError, default_plan_path
 from relman_desktop.services import backups, diagnostics
 
 
@@ -50,6 +51,11 @@ def register(sub: Any) -> None:
 
 
 def _plan_path(args: argparse.Namespace) -> Path:
+    if is_server_url(getattr(args, "plan", None)):
+        raise PlanError(
+            "backups here are of plan files; a plan on a server is backed up by the server "
+            "(pg_dump), or copied to a file with 'relman plan copy URL FILE'"
+        )
     return (
         Path(args.plan).expanduser().absolute()
         if getattr(args, "plan", None)
@@ -135,6 +141,8 @@ def qt_version() -> str | None:
 
 
 def facts(args: argparse.Namespace) -> diagnostics.AboutFacts:
+    if is_server_url(getattr(args, "plan", None)):
+        return diagnostics.about_facts(None, qt=qt_version())
     plan = _plan_path(args)
     return diagnostics.about_facts(plan if plan.exists() else None, qt=qt_version())
 

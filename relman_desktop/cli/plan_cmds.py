@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from relman_desktop.cli import group, open_ctx
+from relman_desktop.cli import group, open_ctx, plan_target
 
 
 def register(sub: Any) -> None:
@@ -23,11 +23,22 @@ def register(sub: Any) -> None:
     )
     p.add_argument("file", metavar="FILE", help="the plan JSON file to read")
     p.set_defaults(handler=cmd_import_plan)
+    p = sub.add_parser("plan", help="whole-plan operations: copy between a file and a server")
+    kinds = p.add_subparsers(dest="plan_kind", metavar="KIND", parser_class=type(p))
+    kinds.required = True
+    p = kinds.add_parser("copy", help="copy a whole plan: file or server URL to file or server URL")
+    p.add_argument("source", metavar="SOURCE", help="the plan to copy (a file or a server URL)")
+    p.add_argument("target", metavar="TARGET", help="where to copy it (a file or a server URL)")
+    p.add_argument(
+        "--replace", action="store_true", help="overwrite a target that already holds records"
+    )
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(handler=cmd_plan_copy)
 
 
 def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
     ctx = open_ctx(args, create=True)
-    out.write(f"plan ready: {ctx.plan.path}\n")
+    out.write(f"plan ready: {ctx.plan.location}\n")
     ctx.plan.close()
     return 0
 
@@ -37,17 +48,15 @@ def cmd_import_plan(args: argparse.Namespace, out: TextIO) -> int:
     from relman_desktop.services.base import ValidationError
 
     data = load_plan_file(args.file)  # before opening: a bad file creates no plan
-    new_plan = bool(args.plan) and not Path(args.plan).expanduser().exists()
+    new_plan = isinstance(plan_target(args), Path) and not Path(args.plan).expanduser().exists()
     ctx = open_ctx(args, create=True)
     try:
         summary = import_plan(ctx, data)
     except ValidationError as exc:
         ctx.plan.close()
         if new_plan:  # refused: leave no empty plan behind that the user did not ask for
-            for leftover in (
-                ctx.plan.path,
-                *(Path(f"{ctx.plan.path}-{x}") for x in ("wal", "shm")),
-            ):
+            path = Path(str(ctx.plan.path))
+            for leftover in (path, *(Path(f"{path}-{x}") for x in ("wal", "shm"))):
                 leftover.unlink(missing_ok=True)
         err = getattr(args, "err", None) or sys.stderr
         err.write(f"relman: {exc}\n")
@@ -59,7 +68,7 @@ def cmd_import_plan(args: argparse.Namespace, out: TextIO) -> int:
     counts = ", ".join(
         f"{n} {name.replace('_', ' ')}" for name, n in summary.items() if isinstance(n, int) and n
     )
-    out.write(f"imported {counts or 'nothing'} into {ctx.plan.path}\n")
+    out.write(f"imported {counts or 'nothing'} into {ctx.plan.location}\n")
     return 0
 
 
@@ -72,4 +81,36 @@ def cmd_export_plan(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         ctx.plan.close()
     out.write(f"exported the plan to {target}\n")
+    return 0
+
+
+def cmd_plan_copy(args: argparse.Namespace, out: TextIO) -> int:
+    from relman_desktop.cli import print_json
+    from relman_desktop.models.transfer import copy_plan
+    from relman_desktop.services import audit
+    from relman_desktop.services.base import Ctx
+
+    result = copy_plan(
+        args.source,
+        args.target,
+        replace=args.replace,
+        verify=lambda plan: audit.verify(Ctx(plan)).problems,
+    )
+    if args.json:
+        print_json(
+            {
+                "source": result.source,
+                "target": result.target,
+                "rows": result.rows,
+                "audit_events": result.audit_events,
+                "audit_verified": True,
+            },
+            out,
+        )
+        return 0
+    releases = result.rows.get("releases", 0)
+    out.write(
+        f"copied {result.source} to {result.target}: {releases} releases, "
+        f"{sum(result.rows.values())} rows; audit trail of {result.audit_events} events verified\n"
+    )
     return 0

@@ -285,7 +285,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         ctx.plan.close()  # the last connection checkpoints the WAL into the plan file
     counts = ", ".join(f"{v} {k}" for k, v in summary.items() if isinstance(v, int))
-    out.write(f"demo plan written to {ctx.plan.path}: {counts}\n")
+    out.write(f"demo plan written to {ctx.plan.location}: {counts}\n")
     return 0
 
 

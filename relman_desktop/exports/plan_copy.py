@@ -8,18 +8,23 @@ import os
 import sqlite3
 from pathlib import Path
 
-from relman_desktop.models.planfile import Plan, known_error, sqlite_copy
+from relman_desktop.models.database import Database
+from relman_desktop.models.planfile import known_error, sqlite_copy
 from relman_desktop.services.base import ServiceError
 
 from .safe_write import write_atomically
 
 
-def save_copy(plan: Plan, dest: str | os.PathLike[str]) -> Path:
+def save_copy(plan: Database, dest: str | os.PathLike[str]) -> Path:
     """Copy the open plan (WAL included, through SQLite's backup API) to ``dest``; a copy may
-    replace an older copy, never the plan itself."""
+    replace an older copy, never the plan itself. A server plan is copied row by row into a new
+    plan file, its audit chain verified (``models.transfer``)."""
     name = Path(dest).name
 
     def copy(tmp: Path) -> None:
+        if plan.path is None:
+            _copy_from_server(plan, tmp)
+            return
         try:
             sqlite_copy(plan.path, tmp)
         except sqlite3.Error as exc:
@@ -31,8 +36,21 @@ def save_copy(plan: Plan, dest: str | os.PathLike[str]) -> Path:
     target = write_atomically(
         dest,
         copy,
-        protect=[plan.path],
+        protect=[p for p in (plan.path,) if p is not None],
         allow_plan_files=True,
         complete=True,
     )
     return target.absolute()
+
+
+def _copy_from_server(plan: Database, tmp: Path) -> None:
+    from relman_desktop.models.planfile import open_plan
+    from relman_desktop.models.transfer import copy_into
+    from relman_desktop.services import audit
+    from relman_desktop.services.base import Ctx
+
+    target = open_plan(tmp, create=True)
+    try:
+        copy_into(plan, target, lambda copy: audit.verify(Ctx(copy)).problems)
+    finally:
+        target.close()

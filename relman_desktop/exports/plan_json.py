@@ -235,5 +235,9 @@ def write_plan_file(ctx: Ctx, path: str | os.PathLike[str]) -> Path:
     if not target.parent.is_dir():
         raise ValidationError(f"the folder {target.parent} does not exist; create it first")
     data = dumps_plan(export_plan(ctx)).encode("utf-8")
-    write_atomically(target, lambda tmp: tmp.write_bytes(data), protect=[ctx.plan.path])
+    write_atomically(
+        target,
+        lambda tmp: tmp.write_bytes(data),
+        protect=[p for p in (ctx.plan.path,) if p is not None],
+    )
     return target

@@ -68,7 +68,13 @@ class UTCDateTime(TypeDecorator):
 
     def result_processor(self, dialect: Any, coltype: Any) -> Any:
         if dialect.name != "sqlite":
-            return super().result_processor(dialect, coltype)
+            # a server's driver hands back naive datetimes (UTC as stored): one call each
+            utc = dt.UTC
+
+            def aware(value: dt.datetime | None) -> dt.datetime | None:
+                return None if value is None else value.replace(tzinfo=utc)
+
+            return aware
         # SQLite hands back the stored ISO text: one C call makes the aware datetime (the
         # releases list reads 20,000 of these).
         parse = dt.datetime.fromisoformat

@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import defaults
+from .database import Database
 from .entities import PlanMeta
 from .migrations.revisions import HEAD, KNOWN_REVISIONS
 from .tempfiles import remove_stale_temp_files, temp_prefix
@@ -121,8 +122,11 @@ def open_plan_paths() -> list[Path]:
     return list(_PLANS_OPENED)
 
 
-class Plan:
+class Plan(Database):
     """An open plan file: a read engine, a write engine (BEGIN IMMEDIATE) and their sessions."""
+
+    times_as_text = True  # SQLite keeps SQLAlchemy's ISO text as it was written
+    path: Path
 
     def __init__(
         self, path: Path, *, busy_timeout: float = 5.0, read_uri: str | None = None
@@ -230,10 +234,13 @@ class Plan:
                 known_error(exc, self.path) or PlanError(f"{self.path.name} cannot be read: {exc}")
             ) from exc
 
-    def meta(self, key: str, default: str | None = None) -> str | None:
-        with self.read() as s:
-            row = s.get(PlanMeta, key)
-            return row.value if row else default
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    @property
+    def display_name(self) -> str:
+        return self.path.name
 
     def close(self) -> None:
         if self._watcher is not None:
@@ -241,12 +248,6 @@ class Plan:
             self._watcher = None
         self.read_engine.dispose()
         self.write_engine.dispose()
-
-    def __enter__(self) -> Plan:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _text_from_bytes(data: bytes) -> str:
@@ -611,6 +612,19 @@ def _check_lock(path: Path, busy_timeout: float) -> None:
         raise known or PlanError(f"{path.name} cannot be opened: {exc}") from exc
     finally:
         con.close()
+
+
+def quick_check(path: Path) -> str:
+    """SQLite's ``quick_check`` of a plan file, read-only: "ok", or what is wrong with it."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
+        try:
+            con.text_factory = _text_from_bytes
+            return str(con.execute("PRAGMA quick_check").fetchone()[0])
+        finally:
+            con.close()
+    except (sqlite3.Error, UnicodeDecodeError) as error:
+        return str(error)
 
 
 def current_revision(plan: Plan) -> str | None:

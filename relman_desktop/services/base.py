@@ -23,8 +23,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from relman_desktop.models.database import Database, integrity_problem
 from relman_desktop.models.entities import AuditEvent, PlanMeta
-from relman_desktop.models.planfile import Plan, PlanError
+from relman_desktop.models.planfile import PlanError
 
 GENESIS_HASH = "0" * 64
 
@@ -112,7 +113,7 @@ def default_actor() -> str:
 class Ctx:
     """Who acts on which plan. ``clock`` is injectable so tests and demo data control time."""
 
-    plan: Plan
+    plan: Database
     actor: str = field(default_factory=default_actor)
     clock: Any = None
     run_rules: bool = True
@@ -168,19 +169,16 @@ class Ctx:
 
 def describe_integrity_error(exc: IntegrityError) -> str:
     """A constraint the services did not check first: still a clear line, naming the rule."""
-    text = str(exc.orig)
-    if "UNIQUE" in text.upper():
-        what = text.split(":", 1)[-1].strip()
-        return f"that would duplicate an existing value ({what})"
-    if "FOREIGN KEY" in text.upper():
+    kind, detail = integrity_problem(exc)
+    if kind == "unique":
+        return f"that would duplicate an existing value ({detail})"
+    if kind == "foreign_key":
         return "that refers to something that does not exist (or is still in use)"
-    if "CHECK" in text.upper():
-        rule = text.split(":", 1)[-1].strip()
-        return f"that breaks the rule {rule}"
-    if "NOT NULL" in text.upper():
-        what = text.split(":", 1)[-1].strip()
-        return f"a required value is missing ({what})"
-    return f"the plan refused the change: {text}"
+    if kind == "check":
+        return f"that breaks the rule {detail}"
+    if kind == "not_null":
+        return f"a required value is missing ({detail})"
+    return f"the plan refused the change: {detail}"
 
 
 def jsonable(value: Any) -> Any:

@@ -943,7 +943,9 @@ def compute_from(data: KpiData) -> dict[str, Any]:
 #
 # The SQL reads times as stored: SQLAlchemy writes naive UTC as ``YYYY-MM-DD HH:MM:SS.ffffff``,
 # so the first ten characters are the UTC day and text order is time order. A time stored any
-# other way (a plan edited with another tool) sends the call back to ``collect``.
+# other way (a plan edited with another tool) sends the call back to ``collect``, and so does a
+# plan whose times are not stored as text at all (a server plan: ``Database.times_as_text``),
+# where ``collect``'s portable SELECTs give the same report (tests/test_engines.py compares them).
 
 _HOUR_US = 3_600_000_000  # HOUR in microseconds
 _STORED_TIME = "2026-11-27 09:00:00.000000"
@@ -1249,6 +1251,8 @@ def compute_kpis(
     first, last = _check_args(start, end, by, report_year)
     app_filter = application.strip().lower() if application else None
     try:
+        if not ctx.plan.times_as_text:  # the SQL below reads times as SQLite keeps them
+            raise _NotStoredAsExpected
         # ~50,000 fetched tuples: the cyclic GC would sweep them (and every other object of
         # the app) again and again while they pile up; reference counting frees them
         with gc_paused(), ctx.read() as s:

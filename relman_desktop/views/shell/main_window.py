@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -48,6 +49,7 @@ from ..releases.releases_model import words
 from ..releases.releases_view import ReleasesView
 from .backup_support import install as install_backups
 from .commands import Refused
+from .connect_dialog import install as install_connect
 from .exports_menu import install as install_file_transfers
 from .interchange_import import install as install_interchange
 from .keys import install as install_keys
@@ -177,6 +179,7 @@ class WelcomePage(QWidget):
     demo_requested = Signal()
     new_requested = Signal()
     open_requested = Signal()
+    connect_requested = Signal(str)  # a server URL typed here (connect_dialog.py)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -197,6 +200,17 @@ class WelcomePage(QWidget):
         self.open_button = QPushButton("Open an existing plan…")
         self.open_button.setObjectName("welcome_open")
         open_note = QLabel("A .relman file from a colleague, a backup or another folder.")
+        self.server_url = QLineEdit()
+        self.server_url.setObjectName("welcome_server_url")
+        self.server_url.setPlaceholderText("or a team plan: postgresql://user@host:5432/database")
+        self.server_url.returnPressed.connect(
+            lambda: self.connect_requested.emit(self.server_url.text().strip())
+        )
+        self.connect_button = QPushButton("Connect…")
+        self.connect_button.setObjectName("welcome_connect")
+        self.connect_button.clicked.connect(
+            lambda: self.connect_requested.emit(self.server_url.text().strip())
+        )
         for note in (demo_note, new_note, open_note):
             note.setProperty("role", "subtle")
             note.setWordWrap(True)
@@ -226,6 +240,10 @@ class WelcomePage(QWidget):
             v.addWidget(button)
             v.addWidget(note)
             v.addSpacing(8)
+        server_row = QHBoxLayout()
+        server_row.addWidget(self.server_url, 1)
+        server_row.addWidget(self.connect_button)
+        v.addLayout(server_row)
         outer = QHBoxLayout(self)
         outer.addStretch(1)
         column = QVBoxLayout()
@@ -492,6 +510,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = QMenu("Open &Recent", self)
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file.addMenu(self.recent_menu)
+        install_connect(self, file, self.recent_menu.menuAction())
         file.addSeparator()
         file.addAction(
             self._action("save_copy", "Save a Copy &As…", self.save_copy_dialog, SK.SaveAs)
@@ -642,9 +661,9 @@ class MainWindow(QMainWindow):
         )
 
     def _plan_opened(self, path: str) -> None:
-        self.plan_label.setText(path)
-        self.plan_label.setToolTip(f"The plan file: {path}")
-        self.setWindowTitle(f"{Path(path).name} — {APP_TITLE}")
+        self.plan_label.setText(path)  # a server's URL as shown: never with a password
+        self.plan_label.setToolTip(f"The plan: {path}")
+        self.setWindowTitle(f"{self.store.ctx.plan.display_name} — {APP_TITLE}")
         self.settings.add_recent_plan(path)
         self.settings.last_plan = path  # reopened on the next start
         self.welcome.show_notice("")
@@ -667,15 +686,20 @@ class MainWindow(QMainWindow):
 
     # --- plans --------------------------------------------------------------------------------
 
-    def open_plan(self, path: str | Path | None, *, create: bool = False) -> bool:
-        """Open (or create) a plan. A form with unsaved edits is asked about first (Save,
-        Discard, Cancel): then the plan opens once they are settled, and this answers False."""
+    def open_plan(
+        self, path: str | Path | None, *, create: bool = False, password: str | None = None
+    ) -> bool:
+        """Open (or create) a plan, a file or a server URL. A form with unsaved edits is asked
+        about first (Save, Discard, Cancel): then the plan opens once they are settled, and this
+        answers False."""
         if unsaved_drafts(self):
             settle_drafts(
-                self, lambda: self.store.open_plan(path, create=create), "opening another plan"
+                self,
+                lambda: self.store.open_plan(path, create=create, password=password),
+                "opening another plan",
             )
             return False
-        return self.store.open_plan(path, create=create)
+        return self.store.open_plan(path, create=create, password=password)
 
     def start(self, plan: str | Path | None) -> None:
         """The first screen: the given plan; else the plan open when the app last closed (the

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from relman_desktop.models.database import is_server_url, redact
+
 THEMES = ("light", "dark", "high-contrast")
 MAX_RECENT = 10
 TEXT_SIZE_RANGE = (-4, 12)  # steps of one point around the platform's default size
@@ -99,12 +101,13 @@ class Settings:
         return [str(v) for v in items if v][:MAX_RECENT]
 
     def add_recent_plan(self, path: str | Path) -> None:
-        text = str(Path(path).absolute())
+        # a server plan is kept as its URL, which never holds a password (redacted anyway)
+        text = redact(str(path)) if is_server_url(str(path)) else str(Path(path).absolute())
         recent = [p for p in self.recent_plans if p != text]
         self._prefs.setValue("files/recent", [text, *recent][:MAX_RECENT])
 
     def remove_recent_plan(self, path: str | Path) -> None:
-        text = str(Path(path).absolute())
+        text = str(path) if is_server_url(str(path)) else str(Path(path).absolute())
         self._prefs.setValue("files/recent", [p for p in self.recent_plans if p != text])
 
     @property

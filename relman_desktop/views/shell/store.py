@@ -29,7 +29,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from relman_desktop.exports.plan_copy import save_copy
-from relman_desktop.models.planfile import PlanError, open_plan
+from relman_desktop.models.database import open_database
+from relman_desktop.models.planfile import PLAN_SUFFIX, PlanError, default_plan_path
 from relman_desktop.services import changeset, lifecycle, people, releases, tasks
 from relman_desktop.services.base import Ctx, ServiceError
 from relman_desktop.services.changeset import ChangeSet, Kind
@@ -135,13 +136,16 @@ class Store(QObject):
         self.close_plan(announce=False)
         self._ctx = ctx
         self._start_watching()
-        self.plan_opened.emit(str(ctx.plan.path))
+        self.plan_opened.emit(ctx.plan.location)
         self.refresh_all()
 
-    def open_plan(self, path: str | Path | None, *, create: bool = False) -> bool:
-        """Open (or create) a plan; on failure ``plan_failed`` carries the reason."""
+    def open_plan(
+        self, path: str | Path | None, *, create: bool = False, password: str | None = None
+    ) -> bool:
+        """Open (or create) a plan, a file or a server URL (``password`` from a prompt, for this
+        session only); on failure ``plan_failed`` carries the reason."""
         try:
-            plan = open_plan(path, create=create)
+            plan = open_database(path, create=create, password=password)
         except PlanError as exc:
             self.plan_failed.emit(str(exc))
             return False
@@ -484,7 +488,9 @@ class Store(QObject):
         return target
 
     def back_up_now(self) -> Path | None:
-        path = self.ctx.plan.path
+        path = self.ctx.plan.path or default_plan_path().with_name(
+            "".join(c if c.isalnum() else "-" for c in self.ctx.plan.display_name) + PLAN_SUFFIX
+        )  # a server plan: its copy goes to the data folder
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         return self.save_copy(path.with_name(f"{path.stem}.backup-manual-{stamp}{path.suffix}"))
 
