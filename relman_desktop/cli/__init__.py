@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "relman_desktop.cli.document_cmds",
     "relman_desktop.cli.maintenance_cmds",
     "relman_desktop.cli.interchange_cmds",
+    "relman_desktop.cli.team_cmds",
 ]
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2

@@ -118,7 +118,10 @@ def _show(value: Any) -> str:
 
 def _time(at: Any) -> tuple[dt.datetime | None, str | None]:
     """A stored time (UTC, without a zone); one written with a zone is moved to UTC, so an
-    edited offset changes the event's content (and its hash)."""
+    edited offset changes the event's content (and its hash). A server's driver hands back
+    the time itself rather than its text."""
+    if isinstance(at, dt.datetime):
+        at = at.isoformat()
     if not isinstance(at, str):
         return None, f"its time {_show(at)} is not a time"
     try:
@@ -133,6 +136,8 @@ def _time(at: Any) -> tuple[dt.datetime | None, str | None]:
 def _json(name: str, stored: Any) -> tuple[Any, str | None]:
     if stored is None:
         return None, None
+    if isinstance(stored, (dict, list)):  # a server's driver decodes JSON itself
+        return stored, None
     if isinstance(stored, (int, float)) and not isinstance(stored, bool):
         stored = str(stored)  # SQLite's JSON affinity keeps a bare number as a number
     try:

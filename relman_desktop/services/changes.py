@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Change, ConfigurationItem, Release
 
-from . import limits
+from . import limits, locking
 from .base import Ctx, NotFound, ValidationError, person_by_email, release_by_key
 
 
@@ -231,11 +231,15 @@ def _create(tx: Any, values: dict[str, Any], release: Release | None = None) -> 
     return c.key
 
 
-def update_change(ctx: Ctx, key: str, fields: dict[str, Any]) -> ChangeRow:
+def update_change(
+    ctx: Ctx, key: str, fields: dict[str, Any], *, version: int | None = None
+) -> ChangeRow:
+    """``version``: the change's ``row_version`` as the editor loaded it (None: no check)."""
     values = {n: _coerce(n, v) for n, v in fields.items()}
     with ctx.write() as tx:
         s = tx.session
         c = _change(s, key)
+        locking.check(s, c, version, label=key, entity="change", entity_id=key)
         before = _row(c).as_dict()
         if values.get("key") and values["key"] != key:
             if s.execute(select(Change.id).where(Change.key == values["key"])).first():

@@ -6,5 +6,14 @@ second of start-up, so Alembic is loaded only to create or upgrade a plan.
 new migration's revision here.
 """
 
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004_toolchain_evidence", "0006", "0007", "0008")
+KNOWN_REVISIONS = (
+    "0001",
+    "0002",
+    "0003",
+    "0004_toolchain_evidence",
+    "0006",
+    "0007",
+    "0008",
+    "0009_team",
+)
 HEAD = KNOWN_REVISIONS[-1]
