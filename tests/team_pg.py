@@ -94,6 +94,8 @@ class PgPlan:
         self.path = Path(url.rsplit("/", 1)[-1])  # what messages name
         self.engine = create_engine(url, pool_size=2)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.roles: list[str] = []
+        self.others: list[PgPlan] = []
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
@@ -104,6 +106,25 @@ class PgPlan:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def as_role(self, role: str) -> PgPlan:
+        """The same plan, connected as database role ``role`` (created with rights on every
+        table; dropped with the plan's database by ``pg_plan``)."""
+        owner = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        with owner.connect() as conn:
+            if not conn.execute(
+                text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}
+            ).first():
+                conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+            conn.execute(text(f'GRANT ALL ON ALL TABLES IN SCHEMA public TO "{role}"'))
+            conn.execute(text(f'GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO "{role}"'))
+        owner.dispose()
+        self.roles.append(role)
+        server, name = self.url.rsplit("/", 1)
+        scheme, rest = server.split("://", 1)
+        other = PgPlan(f"{scheme}://{role}@{rest.split('@', 1)[-1]}/{name}")
+        self.others.append(other)
+        return other
 
 
 def create_plan_database(server: str) -> str:
@@ -148,5 +169,12 @@ def pg_plan_fixture(pg_server: str) -> Iterator[PgPlan]:
     url = create_plan_database(pg_server)
     plan = PgPlan(url)
     yield plan
+    for other in plan.others:
+        other.close()
     plan.close()
     drop_plan_database(pg_server, url)
+    admin = create_engine(f"{pg_server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for role in dict.fromkeys(plan.roles):
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+    admin.dispose()

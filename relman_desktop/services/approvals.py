@@ -489,7 +489,7 @@ def decide(
         approval = _approval(tx, approval_id)
         permissions.require_decider(tx.identity, approval)
         locking.check(
-            tx.session,
+            tx,
             approval,
             version,
             label=f"{approval.approver.email}'s approval in {approval.stage.release.key}",

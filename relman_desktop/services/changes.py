@@ -239,7 +239,7 @@ def update_change(
     with ctx.write() as tx:
         s = tx.session
         c = _change(s, key)
-        locking.check(s, c, version, label=key, entity="change", entity_id=key)
+        locking.check(tx, c, version, label=key, entity="change", entity_id=key)
         before = _row(c).as_dict()
         if values.get("key") and values["key"] != key:
             if s.execute(select(Change.id).where(Change.key == values["key"])).first():

@@ -188,7 +188,7 @@ def transition(
     with ctx.write(need=permissions.Capability.TRANSITION) as tx:
         s = tx.session
         rel = release_by_key(s, key)
-        locking.check(s, rel, version, label=rel.key, entity="release", entity_id=rel.key)
+        locking.check(tx, rel, version, label=rel.key, entity="release", entity_id=rel.key)
         t, target = _resolve(s, rel, to_state)
         current = rel.status
         unmet = _unmet(s, rel, t, ctx.today())

@@ -36,7 +36,7 @@ from relman_desktop.models.entities import (
     WorkflowTransition,
 )
 
-from .base import ConcurrentEdit, Ctx, NotFound, StaleVersion
+from .base import ConcurrentEdit, Ctx, NotFound, StaleVersion, Tx
 
 __all__ = ["ConcurrentEdit", "StaleVersion", "check", "stale_message", "version_of"]
 
@@ -87,7 +87,7 @@ def version_of(ctx: Ctx, entity: str, ident: Any) -> int:
 
 
 def check(
-    session: Session,
+    tx: Tx,
     obj: Any,
     expected: int | None,
     *,
@@ -101,6 +101,7 @@ def check(
     ``entity``/``entity_id`` find its last audit event (who changed it, and when)."""
     if expected is None:
         return
+    session = tx.session
     cls = type(obj)
     current = session.execute(
         select(cls.row_version).where(cls.id == obj.id).with_for_update()
@@ -109,10 +110,12 @@ def check(
         if obj.row_version != current:  # loaded before another writer committed
             session.refresh(obj)
         return
-    raise StaleVersion(stale_message(session, label, entity, str(entity_id)))
+    raise StaleVersion(stale_message(session, label, entity, str(entity_id), tx.ctx.now()))
 
 
-def stale_message(session: Session, label: str, entity: str, entity_id: str) -> str:
+def stale_message(
+    session: Session, label: str, entity: str, entity_id: str, now: dt.datetime
+) -> str:
     """The refusal: "<label> was changed by <actor> at <local time>; reload and try again"."""
     last = session.execute(
         select(AuditEvent.actor, AuditEvent.at)
@@ -122,12 +125,11 @@ def stale_message(session: Session, label: str, entity: str, entity_id: str) -> 
     ).first()
     if last is None:
         return f"{label} was changed by someone else; reload and try again"
-    return (
-        f"{label} was changed by {last.actor} at {_local(session, last.at)}; reload and try again"
-    )
+    when = _local(session, last.at, now)
+    return f"{label} was changed by {last.actor} at {when}; reload and try again"
 
 
-def _local(session: Session, at: dt.datetime) -> str:
+def _local(session: Session, at: dt.datetime, now: dt.datetime) -> str:
     """The time in the plan's zone (else the machine's), as every view shows times."""
     from .plan_zone import machine_zone_name
 
@@ -137,5 +139,5 @@ def _local(session: Session, at: dt.datetime) -> str:
     except (ValueError, KeyError):
         zone = ZoneInfo("UTC")
     local = at.astimezone(zone)
-    today = dt.datetime.now(zone).date()
+    today = now.astimezone(zone).date()
     return local.strftime("%H:%M") if local.date() == today else local.strftime("%Y-%m-%d %H:%M")

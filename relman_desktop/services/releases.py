@@ -447,7 +447,7 @@ def update_release(
     with ctx.write() as tx:
         s = tx.session
         rel = release_by_key(s, key)
-        locking.check(s, rel, version, label=key, entity="release", entity_id=key)
+        locking.check(tx, rel, version, label=key, entity="release", entity_id=key)
         before = _detail(s, rel)
         values = _checked(s, fields, before.as_dict(), key)
         changed = {n: v for n, v in values.items() if before.as_dict().get(n) != v}

@@ -256,7 +256,7 @@ def update_task(
         rel = release_by_key(s, key)
         task = _task(s, rel, local_id)
         locking.check(
-            s,
+            tx,
             task,
             version,
             label=f"task {local_id} of {key}",

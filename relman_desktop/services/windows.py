@@ -446,7 +446,7 @@ def update_window(
     with ctx.write() as tx:
         window = _load(tx.session, window_id)
         locking.check(
-            tx.session,
+            tx,
             window,
             expected_version,
             label=f"window {window.title!r}",
