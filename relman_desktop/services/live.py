@@ -34,16 +34,19 @@ CHANNEL = "relman_changes"
 PAYLOAD_LIMIT = 8000  # bytes: PostgreSQL refuses a longer NOTIFY payload
 FORMAT = 1
 
-# Who sent a change set: a listener skips its own process's (that window announced them).
-ORIGIN = f"{socket.gethostname()}:{os.getpid()}"
+def origin() -> str:
+    """Who sends: this process (a listener skips its own process's change sets, which that
+    window announced when it made them). Asked each time: a forked process is another one."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def encode(changes: ChangeSet, origin: str = ORIGIN) -> str:
+def encode(changes: ChangeSet, sender: str | None = None) -> str:
     """The NOTIFY payload: the change set as compact JSON, or, when that would exceed the
     payload limit, a marker that says "reload everything" (with the last audit event)."""
+    sender = sender or origin()
     body = {
         "v": FORMAT,
-        "origin": origin,
+        "origin": sender,
         "seq": changes.seq,
         "touches": [
             [t.kind.value, t.entity, t.id, t.action.value, t.release_key, t.seq]
@@ -54,7 +57,7 @@ def encode(changes: ChangeSet, origin: str = ORIGIN) -> str:
     payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
     if len(payload.encode("utf-8")) < PAYLOAD_LIMIT:
         return payload
-    return json.dumps({"v": FORMAT, "origin": origin, "seq": changes.seq, "reload": True})
+    return json.dumps({"v": FORMAT, "origin": sender, "seq": changes.seq, "reload": True})
 
 
 RELOAD = Touch(Kind.PLAN, "plan", "*", Action.UPDATED)
@@ -65,16 +68,16 @@ def decode(payload: str) -> tuple[str | None, ChangeSet]:
     channel, a newer format) is a change to the whole plan, so nothing is ever missed."""
     try:
         body = json.loads(payload)
-        origin = body.get("origin")
+        sender = body.get("origin")
         seq = int(body.get("seq") or 0)
         if body.get("v") != FORMAT or body.get("reload"):
-            return origin, ChangeSet((RELOAD,), (), seq)
+            return sender, ChangeSet((RELOAD,), (), seq)
         touches = tuple(
             Touch(Kind(kind), entity, str(ident), Action(action), release_key, int(ev_seq))
             for kind, entity, ident, action, release_key, ev_seq in body["touches"]
         )
         renamed = tuple((str(old), str(new)) for old, new in body.get("renamed", ()))
-        return origin, ChangeSet(touches, renamed, seq)
+        return sender, ChangeSet(touches, renamed, seq)
     except (ValueError, TypeError, KeyError, AttributeError):
         return None, ChangeSet((RELOAD,), (), 0)
 
@@ -109,9 +112,10 @@ class Listener:
     def poll(self) -> list[ChangeSet]:
         """The change sets received since the last call, oldest first ([] when none)."""
         received = []
+        me = origin()
         for note in self._conn.notifies(timeout=0):
-            origin, changes = decode(note.payload)
-            if self.skip_own and origin == ORIGIN:
+            sender, changes = decode(note.payload)
+            if self.skip_own and sender == me:
                 continue
             received.append(changes)
         return received
