@@ -41,9 +41,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # ALTER TABLE … DROP COLUMN on both engines (SQLite 3.35+), as 0007 does: a batch
+    # "move and copy" would drop tables other tables refer to, which SQLite's foreign keys refuse
     for table in reversed(VERSIONED):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_column("row_version")
-    with op.batch_alter_table("people", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_people_login"))
-        batch_op.drop_column("login")
+        op.execute(f"ALTER TABLE {table} DROP COLUMN row_version")
+    op.drop_index(op.f("ix_people_login"), table_name="people")
+    op.execute("ALTER TABLE people DROP COLUMN login")
