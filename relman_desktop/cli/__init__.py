@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "relman_desktop.cli.maintenance_cmds",
     "relman_desktop.cli.interchange_cmds",
     "relman_desktop.cli.change_cmds",
+    "relman_desktop.cli.team_cmds",
 ]
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2

@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jsonschema
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from relman_desktop.models import entities as M
@@ -1094,12 +1094,19 @@ class _Writer:
             **{r["key"]: i for r, i in zip(releases, ids, strict=True)},
         }
         parents = [
-            {"id": release[r["key"]], "parent_id": release[r["parent"]]}
+            {"b_id": release[r["key"]], "b_parent": release[r["parent"]]}
             for r in releases
             if r.get("parent")
         ]
-        if parents:
-            self.s.execute(update(M.Release), parents)
+        if parents:  # Core, not the ORM's bulk update, which wants each row's row_version
+            table = M.Release.__table__
+            assert isinstance(table, Table)
+            self.s.execute(
+                update(table)
+                .where(table.c.id == bindparam("b_id"))
+                .values(parent_id=bindparam("b_parent")),
+                parents,
+            )
         deps = []
         for r in releases:
             for dep in _or(r.get("depends_on"), []):

@@ -113,6 +113,9 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(200))
     team: Mapped[str | None] = mapped_column(String(200))
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Team mode (issue 12): the login that signs in as this person (a database role on a server
+    # plan, the OS user or --actor on a file plan); see services/permissions.py.
+    login: Mapped[str | None] = mapped_column(String(128), unique=True, index=True)
 
     __table_args__ = (
         CheckConstraint("length(email) > 2", name="email_not_empty"),
@@ -167,6 +170,10 @@ class WorkflowState(Base):
     __tablename__ = "workflow_states"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Optimistic locking (issue 12): bumped by every ORM update (the mapper's version_id_col),
+    # so a write carrying an older number is refused (services/locking.py).
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
     name: Mapped[str] = mapped_column(String(100), unique=True)
     position: Mapped[int] = mapped_column(Integer)
     category: Mapped[E.StateCategory] = mapped_column(enum_col(E.StateCategory, "state_category"))
@@ -188,6 +195,10 @@ class WorkflowTransition(Base):
     __tablename__ = "workflow_transitions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Optimistic locking (issue 12): bumped by every ORM update (the mapper's version_id_col),
+    # so a write carrying an older number is refused (services/locking.py).
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
     from_state_id: Mapped[int | None] = mapped_column(
         ForeignKey("workflow_states.id", ondelete="CASCADE")
     )
@@ -245,6 +256,10 @@ class Release(Base):
     __tablename__ = "releases"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Optimistic locking (issue 12): bumped by every ORM update (the mapper's version_id_col),
+    # so a write carrying an older number is refused (services/locking.py).
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
     key: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(300))
     version: Mapped[str | None] = mapped_column(String(64))
@@ -368,6 +383,10 @@ class Change(Base):
     __tablename__ = "changes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Optimistic locking (issue 12): bumped by every ORM update (the mapper's version_id_col),
+    # so a write carrying an older number is refused (services/locking.py).
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
     key: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
@@ -432,6 +451,10 @@ class Task(Base):
     __tablename__ = "tasks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Optimistic locking (issue 12): bumped by every ORM update (the mapper's version_id_col),
+    # so a write carrying an older number is refused (services/locking.py).
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
     release_id: Mapped[int] = mapped_column(
         ForeignKey("releases.id", ondelete="CASCADE"), index=True
     )
@@ -560,6 +583,10 @@ class Approval(Base):
     __tablename__ = "approvals"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Optimistic locking (issue 12): bumped by every ORM update (the mapper's version_id_col),
+    # so a write carrying an older number is refused (services/locking.py).
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
     stage_id: Mapped[int] = mapped_column(
         ForeignKey("approval_stages.id", ondelete="CASCADE"), index=True
     )
@@ -599,6 +626,10 @@ class CalendarWindow(Base):
     __tablename__ = "calendar_windows"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Optimistic locking (issue 12): bumped by every ORM update (the mapper's version_id_col),
+    # so a write carrying an older number is refused (services/locking.py).
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
     title: Mapped[str] = mapped_column(String(300))
     kind: Mapped[E.WindowKind] = mapped_column(enum_col(E.WindowKind, "window_kind"))
     hard: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -834,6 +865,10 @@ class CabMeeting(Base):
     __tablename__ = "cab_meetings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Optimistic locking (issue 12): bumped by every ORM update (the mapper's version_id_col),
+    # so a write carrying an older number is refused (services/locking.py).
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
     title: Mapped[str] = mapped_column(String(300))
     held_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     cutoff_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

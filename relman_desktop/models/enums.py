@@ -15,6 +15,8 @@ class Role(StrEnum):
     STAKEHOLDER = "stakeholder"
     CAB_MEMBER = "cab_member"
     APPROVER = "approver"
+    CAB_CHAIR = "cab_chair"  # runs CAB meetings and records the board's decisions
+    VIEWER = "viewer"  # reads and exports, changes nothing (team mode, issue 12)
 
 
 class ReleaseType(StrEnum):

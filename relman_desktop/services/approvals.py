@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Approval, ApprovalStage, Person, Release
 
+from . import locking, permissions
 from .base import Ctx, NotFound, Tx, ValidationError, operation, person_by_email, release_by_key
 
 RULE_WORDS = {
@@ -472,8 +473,17 @@ def decide_tx(tx: Tx, approval: Approval, decision: E.Decision, comment: str | N
 
 
 @operation
-def decide(ctx: Ctx, approval_id: int, decision: str, comment: str | None = None) -> str:
-    """Record an approver's decision; returns the stage's status afterwards."""
+def decide(
+    ctx: Ctx,
+    approval_id: int,
+    decision: str,
+    comment: str | None = None,
+    *,
+    version: int | None = None,
+) -> str:
+    """Record an approver's decision; returns the stage's status afterwards. Only the
+    approver or their delegate decides (``permissions``); ``version``: the approval's
+    ``row_version`` as the person saw it (None: no check)."""
     try:
         value = E.Decision(decision)
     except ValueError:
@@ -490,6 +500,15 @@ def decide(ctx: Ctx, approval_id: int, decision: str, comment: str | None = None
         )
     with ctx.write() as tx:
         approval = _approval(tx, approval_id)
+        permissions.require_decider(tx.identity, approval)
+        locking.check(
+            tx,
+            approval,
+            version,
+            label=f"{approval.approver.email}'s approval in {approval.stage.release.key}",
+            entity="approval",
+            entity_id=approval.id,
+        )
         decide_tx(tx, approval, value, text)
         return refresh_stage(tx, approval.stage).value
 

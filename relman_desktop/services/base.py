@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from relman_desktop.models.database import Database, integrity_problem
 from relman_desktop.models.entities import AuditEvent, PlanMeta
@@ -88,7 +89,16 @@ class ReadOnlyRelease(ServiceError):
     """A write to a release whose state's role is closed or cancelled: one line naming it."""
 
 
+class StaleVersion(ServiceError):
+    """The record changed since the person loaded it (see ``locking``): reload and try again."""
+
+
+class ConcurrentEdit(StaleVersion):
+    """Two writers updated the same row at once (a server plan); the later one is refused."""
+
+
 __all__ = [
+    "ConcurrentEdit",
     "Ctx",
     "CycleError",
     "GuardRefused",
@@ -96,6 +106,7 @@ __all__ = [
     "PlanError",
     "ReadOnlyRelease",
     "ServiceError",
+    "StaleVersion",
     "Tx",
     "ValidationError",
     "jsonable",
@@ -142,16 +153,35 @@ class Ctx:
         with self.plan.read() as s:
             yield s
 
+    def identity(self) -> Any:
+        """Who is signed in on this plan and what they may do (``permissions.Identity``)."""
+        from .permissions import identify
+
+        with self.read() as s:
+            return identify(s, self.actor)
+
     @contextlib.contextmanager
-    def write(self) -> Iterator[Tx]:
-        """One user action: its changes and their audit events land together, or not at all."""
+    def write(self, need: Any = None) -> Iterator[Tx]:
+        """One user action: its changes and their audit events land together, or not at all.
+        A person who may not change the plan (or do ``need``, a ``permissions.Capability``)
+        is refused before anything is written."""
+        from .permissions import Capability, identify, require
+
         try:
             with self.plan.write() as s:
-                tx = Tx(s, self)
+                identity = identify(s, self.actor)
+                require(identity, need or Capability.WRITE)
+                require(identity, Capability.WRITE)
+                tx = Tx(s, self, identity)
                 yield tx
                 tx.finish()
         except IntegrityError as exc:
             raise ValidationError(describe_integrity_error(exc)) from exc
+        except StaleDataError as exc:  # another writer updated the same row first
+            raise ConcurrentEdit(
+                "a record you changed was changed by someone else at the same moment; "
+                "reload and try again (nothing was saved)"
+            ) from exc
         if tx.changes is not None:  # committed: tell whoever records what changed
             for recorder in self._recorders:
                 recorder.append(tx.changes)
@@ -228,14 +258,20 @@ class Tx:
     service. A release moved through the workflow in this transaction (and what the rules
     did because of the move) is not refused: the move is what reopens or closes it."""
 
-    def __init__(self, session: Session, ctx: Ctx) -> None:
+    def __init__(self, session: Session, ctx: Ctx, identity: Any = None) -> None:
         self.session = session
         self.ctx = ctx
+        self.identity = identity  # permissions.Identity: who writes (None: not checked)
         self._events: list[_Pending] = []
         self.rule_events: list[tuple[str, int]] = []
         self.notices: list[str] = []  # what the person acting should hear (a rule skipped)
         self.changes: Any = None  # the ChangeSet, once finished
         self._writable: set[str] = set()  # release keys checked, or moved, in this transaction
+
+    @property
+    def actor(self) -> str:
+        """Who the audit trail records for this write (the signed-in person's email)."""
+        return self.identity.actor if self.identity is not None else self.ctx.actor
 
     def audit(
         self,
@@ -246,6 +282,10 @@ class Tx:
         after: dict[str, Any] | None = None,
         release_key: str | None = None,
     ) -> None:
+        if self.identity is not None:
+            from .permissions import check_event
+
+            check_event(self.identity, entity, action)
         if release_key is not None and release_key not in self._writable:
             if action in LIFECYCLE_ACTIONS or (entity == "release" and action in RELEASE_ACTIONS):
                 if action != "override":
@@ -266,8 +306,12 @@ class Tx:
         from .changeset import ChangeSet  # derived from the events, here and nowhere else
 
         if self._events:
-            append_events(self.session, self._events, actor=self.ctx.actor, at=self.ctx.now())
+            append_events(self.session, self._events, actor=self.actor, at=self.ctx.now())
         self.changes = ChangeSet.from_events(self._events)
+        if self.changes:  # a server plan tells every other window, in this transaction
+            from .live import publish
+
+            publish(self.session, self.changes)
         self._events = []
         self.ctx.notices.extend(self.notices)
 
@@ -293,8 +337,24 @@ def event_content(ev: AuditEvent | dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# pg_advisory_xact_lock key of the audit chain's head (any constant; "relm" in ASCII).
+CHAIN_LOCK_KEY = 0x72656C6D
+
+
+def lock_chain_head(session: Session) -> None:
+    """Make this transaction the only one extending the audit chain until it commits, so the
+    chain stays single with many writers. A server plan takes a transaction-scoped advisory
+    lock (released by the commit or rollback); a SQLite writer already holds the whole file
+    (BEGIN IMMEDIATE), so there it is nothing to do."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+
+
 def append_events(session: Session, events: list[_Pending], *, actor: str, at: dt.datetime) -> None:
-    """Extend the chain. The caller holds the plan's write lock, so no other writer interleaves."""
+    """Extend the chain, holding its head (``lock_chain_head``) so no other writer interleaves."""
+    lock_chain_head(session)
     last = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()

@@ -22,7 +22,7 @@ from relman_desktop.models.entities import (
     change_cis,
 )
 
-from . import keys, limits
+from . import keys, limits, locking
 from .base import Ctx, NotFound, ValidationError, operation, person_by_email, release_by_key
 
 
@@ -307,11 +307,15 @@ def _create(tx: Any, values: dict[str, Any], release: Release | None = None) -> 
 
 
 @operation
-def update_change(ctx: Ctx, key: str, fields: dict[str, Any]) -> ChangeRow:
+def update_change(
+    ctx: Ctx, key: str, fields: dict[str, Any], *, version: int | None = None
+) -> ChangeRow:
+    """``version``: the change's ``row_version`` as the editor loaded it (None: no check)."""
     values = {n: _coerce(n, v) for n, v in fields.items()}
     with ctx.write() as tx:
         s = tx.session
         c = _change(s, key)
+        locking.check(tx, c, version, label=key, entity="change", entity_id=key)
         before = _row(c).as_dict()
         if values.get("key") and values["key"] != key:
             if s.execute(select(Change.id).where(Change.key == values["key"])).first():

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import GuardOverride, Release, WorkflowState, WorkflowTransition
 
-from . import rules
+from . import locking, permissions, rules
 from .base import Ctx, GuardRefused, ServiceError, ValidationError, operation, release_by_key
 from .guards import check_guard, guard_title
 
@@ -177,19 +177,23 @@ def can_transition(ctx: Ctx, key: str, to_state: str) -> TransitionCheck:
 
 
 @operation
-def transition(ctx: Ctx, key: str, to_state: str, reason: str | None = None) -> str:
+def transition(
+    ctx: Ctx, key: str, to_state: str, reason: str | None = None, *, version: int | None = None
+) -> str:
     """Move the release to ``to_state``; returns the name of the state it is now in.
 
     Refused (GuardRefused) when a hard guard is unmet, or a soft one is unmet and no reason is
-    given. With a reason each unmet soft guard is overridden, recorded and audited."""
+    given. With a reason each unmet soft guard is overridden, recorded and audited.
+    ``version``: the release's ``row_version`` as the person saw it (None: no check)."""
     if reason is not None and not reason.strip():
         raise ValidationError(
             "Reason: an override needs a written reason, not an empty one", field="reason"
         )
     reason = reason.strip() if reason else None
-    with ctx.write() as tx:
+    with ctx.write(need=permissions.Capability.TRANSITION) as tx:
         s = tx.session
         rel = release_by_key(s, key)
+        locking.check(tx, rel, version, label=rel.key, entity="release", entity_id=rel.key)
         t, target = _resolve(s, rel, to_state)
         current = rel.status
         unmet = _unmet(s, rel, t, ctx.today())
@@ -204,7 +208,7 @@ def transition(ctx: Ctx, key: str, to_state: str, reason: str | None = None) -> 
                     to_state=target.name,
                     guard=guard,
                     reason=reason,
-                    actor=ctx.actor,
+                    actor=tx.actor,
                     at=ctx.now(),
                 )
             )

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Person
 
+from . import permissions
 from .base import Ctx, NotFound, ValidationError, operation
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -32,6 +33,11 @@ def _row(p: Person) -> PersonRow:
     return PersonRow(p.id, p.email, p.name, p.team, list(p.roles or []))
 
 
+# Who signs in as whom, and with which rights: only a release manager changes these.
+_ACCESS_FIELDS = frozenset({"roles", "login"})
+LOGIN_RE = re.compile(r"^[^\s]{1,128}$")
+
+
 def list_people(ctx: Ctx, role: str | None = None) -> list[PersonRow]:
     with ctx.read() as s:
         rows = [_row(p) for p in s.execute(select(Person).order_by(Person.name)).scalars()]
@@ -41,7 +47,7 @@ def list_people(ctx: Ctx, role: str | None = None) -> list[PersonRow]:
 def _validated(fields: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in fields.items():
-        if name not in ("email", "name", "team", "roles"):
+        if name not in ("email", "name", "team", "roles", "login"):
             raise ValidationError(f"unknown person field {name!r}", field=name)
         if name == "roles":
             roles = list(value or [])
@@ -57,6 +63,11 @@ def _validated(fields: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError(
             f"Email: {fields.get('email')!r} is not an email address", field="email"
         )
+    if out.get("login") is not None and not LOGIN_RE.match(out["login"]):
+        raise ValidationError(
+            f"Login: {fields.get('login')!r} must be one word of at most 128 characters",
+            field="login",
+        )
     if "name" in out and not out["name"]:
         raise ValidationError("Name must not be empty", field="name")
     return out
@@ -70,6 +81,8 @@ def create_person(ctx: Ctx, fields: dict[str, Any]) -> str:
             raise ValidationError(f"{required.capitalize()} must not be empty", field=required)
     with ctx.write() as tx:
         s = tx.session
+        if values.get("roles") or values.get("login"):
+            permissions.require(tx.identity, permissions.Capability.MANAGE_PEOPLE)
         if s.execute(select(Person.id).where(Person.email == values["email"])).first():
             raise ValidationError(
                 f"Email: {values['email']} already belongs to someone", field="email"
@@ -94,11 +107,21 @@ def update_person(ctx: Ctx, email: str, fields: dict[str, Any]) -> PersonRow:
                 raise ValidationError(
                     f"Email: {values['email']} already belongs to someone", field="email"
                 )
-        before = _row(p).as_dict()
+        if values.get("login") and values["login"] != p.login:
+            taken = s.execute(
+                select(Person.email).where(Person.login == values["login"])
+            ).scalar_one_or_none()
+            if taken is not None:
+                raise ValidationError(
+                    f"Login: {values['login']} already signs in as {taken}", field="login"
+                )
+        before = {**_row(p).as_dict(), "login": p.login}
+        if any(values[k] != getattr(p, k) for k in _ACCESS_FIELDS & values.keys()):
+            permissions.require(tx.identity, permissions.Capability.MANAGE_PEOPLE)
         for k, v in values.items():
             setattr(p, k, v)
         s.flush()
-        after = _row(p).as_dict()
+        after = {**_row(p).as_dict(), "login": p.login}
         changed = [k for k in values if before[k] != after[k]]
         if changed:
             tx.audit(

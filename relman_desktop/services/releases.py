@@ -19,7 +19,7 @@ from relman_desktop.models.entities import (
     WorkflowState,
 )
 
-from . import limits, rules
+from . import limits, locking, rules
 from .base import (
     Ctx,
     CycleError,
@@ -444,11 +444,15 @@ def create_release_tx(tx: Tx, fields: dict[str, Any]) -> str:
 
 
 @operation
-def update_release(ctx: Ctx, key: str, fields: dict[str, Any]) -> ReleaseDetail:
-    """Change some fields of a release; all are checked before any is saved."""
+def update_release(
+    ctx: Ctx, key: str, fields: dict[str, Any], *, version: int | None = None
+) -> ReleaseDetail:
+    """Change some fields of a release; all are checked before any is saved. ``version``:
+    the ``row_version`` the editor loaded (``locking.version_of``); refused if it moved."""
     with ctx.write() as tx:
         s = tx.session
         rel = release_by_key(s, key)
+        locking.check(tx, rel, version, label=key, entity="release", entity_id=key)
         before = _detail(s, rel)
         values = _checked(s, fields, before.as_dict(), key)
         changed = {n: v for n, v in values.items() if before.as_dict().get(n) != v}

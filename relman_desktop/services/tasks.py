@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Person, Release, Task, TaskDependency
 
-from . import limits
+from . import limits, locking
 from .base import (
     Ctx,
     CycleError,
@@ -217,7 +217,7 @@ def _next_local_id(s: Session, release_id: int) -> str:
 @operation
 def add_task(ctx: Ctx, key: str, fields: dict[str, Any]) -> str:
     """A new task at the end of the release (or at ``position``); returns its task id."""
-    values = {n: _coerce(n, v) for n, v in fields.items()}
+    values = _done_means_complete({n: _coerce(n, v) for n, v in fields.items()})
     with ctx.write() as tx:
         s = tx.session
         rel = release_by_key(s, key)
@@ -263,12 +263,23 @@ def _row(s: Session, task: Task) -> TaskRow:
 
 
 @operation
-def update_task(ctx: Ctx, key: str, local_id: str, fields: dict[str, Any]) -> TaskRow:
-    values = _done_means_complete({n: _coerce(n, v) for n, v in fields.items()})
+def update_task(
+    ctx: Ctx, key: str, local_id: str, fields: dict[str, Any], *, version: int | None = None
+) -> TaskRow:
+    """``version``: the task's ``row_version`` as the editor loaded it (None: no check)."""
+    values = {n: _coerce(n, v) for n, v in fields.items()}
     with ctx.write() as tx:
         s = tx.session
         rel = release_by_key(s, key)
         task = _task(s, rel, local_id)
+        locking.check(
+            tx,
+            task,
+            version,
+            label=f"task {local_id} of {key}",
+            entity="task",
+            entity_id=f"{key}/{local_id}",
+        )
         before = _row(s, task).as_dict()
         new_id = values.get("local_id")
         if new_id and new_id != local_id:

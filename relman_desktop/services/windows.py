@@ -34,7 +34,7 @@ from relman_desktop.models.entities import (
     ci_relations,
 )
 
-from . import limits
+from . import limits, locking
 from .base import Ctx, NotFound, ValidationError, operation
 
 __all__ = [
@@ -446,11 +446,21 @@ def _load(session: Session, window_id: int) -> CalendarWindow:
 
 
 @operation
-def update_window(ctx: Ctx, window_id: int, **fields: Any) -> WindowInfo:
+def update_window(
+    ctx: Ctx, window_id: int, *, expected_version: int | None = None, **fields: Any
+) -> WindowInfo:
     """Change some of a window's fields (title, kind, hard, start, end, timezone, rrule,
-    environment, cis)."""
+    environment, cis). ``expected_version``: its ``row_version`` as the editor loaded it."""
     with ctx.write() as tx:
         window = _load(tx.session, window_id)
+        locking.check(
+            tx,
+            window,
+            expected_version,
+            label=f"window {window.title!r}",
+            entity="calendar_window",
+            entity_id=window.id,
+        )
         before = _info(window)
         _apply(tx.session, window, fields)
         tx.session.flush()

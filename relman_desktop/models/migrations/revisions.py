@@ -15,5 +15,6 @@ KNOWN_REVISIONS = (
     "0007",
     "0008",
     "0009_scale",
+    "0009_team",
 )
 HEAD = KNOWN_REVISIONS[-1]
