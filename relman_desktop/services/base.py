@@ -28,6 +28,8 @@ from relman_desktop.models.database import Database, integrity_problem
 from relman_desktop.models.entities import AuditEvent, PlanMeta
 from relman_desktop.models.planfile import PlanError
 
+from .errors import ServiceError
+
 GENESIS_HASH = "0" * 64
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -48,10 +50,6 @@ def operation(fn: _F) -> _F:
 def is_operation(obj: object) -> bool:
     """Whether ``obj`` is a service write operation (see ``operation``)."""
     return bool(getattr(obj, _WRITES, False))
-
-
-class ServiceError(Exception):
-    """A user's mistake or a refused action, with a one-line message ready to show."""
 
 
 class NotFound(ServiceError):

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Person
 
-from .base import ServiceError
+from .errors import ServiceError
 
 
 class PermissionDenied(ServiceError):
