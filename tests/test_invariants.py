@@ -4,18 +4,20 @@ overridden with a recorded reason."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import networkx as nx
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from relman_desktop.models.entities import Release, Task, TaskDependency
+from relman_desktop.models.entities import AuditEvent, Release, Task, TaskDependency
 from relman_desktop.models.planfile import open_plan
 from relman_desktop.services import (
     approvals,
@@ -27,7 +29,7 @@ from relman_desktop.services import (
     releases,
     tasks,
 )
-from relman_desktop.services.base import Ctx, GuardRefused, ServiceError
+from relman_desktop.services.base import Ctx, GuardRefused, ReadOnlyRelease, ServiceError
 from relman_desktop.services.releases import dependency_graph
 
 NOW = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
@@ -65,6 +67,20 @@ class PlanMachine(RuleBasedStateMachine):
         self.plan.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    @contextlib.contextmanager
+    def unless_read_only(self, key: str) -> Iterator[None]:
+        """A write to a Closed or Cancelled release is refused by name and changes nothing;
+        any other refusal is a failure."""
+        with self.ctx.read() as s:
+            events_before = s.execute(select(func.count(AuditEvent.id))).scalar_one()
+        try:
+            yield
+        except ReadOnlyRelease as refused:
+            assert key in str(refused)
+            assert releases.get_release(self.ctx, key).status in ("Closed", "Cancelled")
+            with self.ctx.read() as s:
+                assert s.execute(select(func.count(AuditEvent.id))).scalar_one() == events_before
+
     @rule(full=st.booleans())
     def create_release(self, full: bool) -> None:
         key = f"REL-{len(self.keys) + 1}"
@@ -89,7 +105,10 @@ class PlanMachine(RuleBasedStateMachine):
     )
     def add_task(self, data: st.DataObject, phase: str, status: str) -> None:
         key = data.draw(st.sampled_from(self.keys))
-        tasks.add_task(self.ctx, key, {"title": f"{phase} work", "phase": phase, "status": status})
+        with self.unless_read_only(key):
+            tasks.add_task(
+                self.ctx, key, {"title": f"{phase} work", "phase": phase, "status": status}
+            )
 
     @precondition(lambda self: self.keys)
     @rule(data=st.data(), kind=st.sampled_from(["FS", "SS", "FF", "SF"]), lag=st.integers(-2, 3))
@@ -164,7 +183,8 @@ class PlanMachine(RuleBasedStateMachine):
     @rule(data=st.data(), failed=st.integers(0, 2))
     def test_run(self, data: st.DataObject, failed: int) -> None:
         key = data.draw(st.sampled_from(self.keys))
-        evidence.record_test_run(self.ctx, key, "regression", "staging", 10, failed, 0, NOW)
+        with self.unless_read_only(key):
+            evidence.record_test_run(self.ctx, key, "regression", "staging", 10, failed, 0, NOW)
 
     @precondition(lambda self: self.keys)
     @rule(data=st.data(), state=st.sampled_from(STATES), with_reason=st.booleans())
