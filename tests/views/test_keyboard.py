@@ -1,4 +1,4 @@
-"""Issue 16, the keyboard: Ctrl+1…8 switch pages, F1 lists every key (from the widgets' own
+"""Issue 16, the keyboard: Ctrl+1…9 switch pages, F1 lists every key (from the widgets' own
 QActions and QShortcuts), a focus ring in every theme, and Ctrl+Z that undoes a field's typing
 first and the app's last edit otherwise."""
 
@@ -39,6 +39,10 @@ def test_ctrl_and_a_digit_switch_pages(window, qtbot):
     table.setFocus()
     qtbot.waitUntil(table.hasFocus)
     qtbot.keyClick(table, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_page() == "conflicts"  # the third page in the navigator
+    qtbot.keyClick(
+        window.focusWidget() or window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier
+    )
     assert window.current_page() == "dependencies"
 
 
@@ -56,7 +60,7 @@ def test_f1_lists_menu_page_calendar_and_cab_keys_from_the_widgets(window, qtbot
         for w, a, k in rows
     )
     assert len(rows) == len(as_set)  # each line once
-    assert ("Everywhere", "Go to CAB", QKeySequence("Ctrl+7").toString(native)) in as_set
+    assert ("Everywhere", "Go to CAB", QKeySequence("Ctrl+8").toString(native)) in as_set
     assert ("Calendar", "Zoom in", "+, =") in as_set
     assert ("Calendar", "Open the selected release", "Return, Enter") in as_set
     assert ("CAB presenter", "Approve", "A") in as_set

@@ -21,7 +21,6 @@ Every change is one undoable step on the store's stack (``commands.edit`` throug
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import functools
 from collections.abc import Callable
@@ -34,11 +33,8 @@ from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
-    QLabel,
     QMenu,
-    QPushButton,
     QSplitter,
     QTreeView,
     QVBoxLayout,
@@ -50,7 +46,9 @@ from relman_desktop.services.plan_zone import fmt_local, fmt_range
 
 from ..shell.commands import Refused
 from ..shell.store import Store
+from . import calendar_drag as drag
 from . import gantt_data as D
+from .calendar_controls import CalendarControls
 from .gantt_chart import GanttChart
 from .gantt_model import Filters, GanttTreeModel
 from .gantt_render import (
@@ -120,70 +118,23 @@ class CalendarView(QWidget):
         )
         self.chart = GanttChart(self)
 
-        # --- controls ---
-        self.zoom_combo = QComboBox()
-        self.zoom_combo.setObjectName("calendar_zoom")
-        self.zoom_combo.setAccessibleName("Zoom")
-        for name in ZOOMS:
-            self.zoom_combo.addItem(name.capitalize(), name)
-        self.zoom_combo.setCurrentIndex(list(ZOOMS).index("week"))
-        self.zoom_in = QPushButton("+")
-        self.zoom_out = QPushButton("−")
-        for b, tip in (
-            (self.zoom_in, "Zoom in (+, Ctrl+wheel)"),
-            (self.zoom_out, "Zoom out (−, Ctrl+wheel)"),
-        ):
-            b.setToolTip(tip)
-            b.setFixedWidth(b.fontMetrics().horizontalAdvance("+") + 28)
-        self.fit_button = QPushButton("Fit release")
-        self.fit_button.setToolTip("Zoom to the selected release's dates (F)")
-        self.today_button = QPushButton("Today")
-        self.today_button.setToolTip("Scroll to today (T)")
-        self.slots_button = QPushButton("Next free slots…")
-        self.slots_button.setObjectName("calendar_slots")
-        self.slots_button.setToolTip(
-            "The next free deployment slots for the selected release; pick one to move it there"
+        # --- controls (calendar_controls.CalendarControls: two rows above the chart) ---
+        self.controls = CalendarControls(self)
+        c = self.controls
+        self.zoom_combo, self.zoom_in, self.zoom_out = c.zoom_combo, c.zoom_in, c.zoom_out
+        self.fit_button, self.today_button, self.slots_button = (
+            c.fit_button,
+            c.today_button,
+            c.slots_button,
         )
-        self.baseline_combo = QComboBox()
-        self.baseline_combo.setObjectName("calendar_baseline")
-        self.baseline_combo.setAccessibleName("Baseline")
-        self.save_baseline_button = QPushButton("Save baseline")
-        self.save_baseline_button.setObjectName("calendar_save_baseline")
-        self.save_baseline_button.setToolTip(
-            "Keep today's planned dates under a name, to compare the plan against them later"
+        self.baseline_combo, self.save_baseline_button = c.baseline_combo, c.save_baseline_button
+        self.status_filter, self.app_filter, self.manager_filter = (
+            c.status_filter,
+            c.app_filter,
+            c.manager_filter,
         )
-        self.status_filter = self._filter_combo("calendar_status_filter", "Status")
-        self.app_filter = self._filter_combo("calendar_app_filter", "Application")
-        self.manager_filter = self._filter_combo("calendar_manager_filter", "Release manager")
-        self.message = QLabel("")
-        self.message.setObjectName("calendar_message")
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message = c.message
         self.slots_menu: QMenu | None = None
-
-        bar1 = QHBoxLayout()
-        bar1.addWidget(QLabel("Zoom:"))
-        bar1.addWidget(self.zoom_combo)
-        bar1.addWidget(self.zoom_out)
-        bar1.addWidget(self.zoom_in)
-        bar1.addWidget(self.fit_button)
-        bar1.addWidget(self.today_button)
-        bar1.addSpacing(12)
-        bar1.addWidget(self.slots_button)
-        bar1.addSpacing(12)
-        bar1.addWidget(QLabel("Baseline:"))
-        bar1.addWidget(self.baseline_combo)
-        bar1.addWidget(self.save_baseline_button)
-        bar1.addStretch(1)
-        bar2 = QHBoxLayout()
-        for label, combo in (
-            ("Status:", self.status_filter),
-            ("Application:", self.app_filter),
-            ("Manager:", self.manager_filter),
-        ):
-            bar2.addWidget(QLabel(label))
-            bar2.addWidget(combo)
-        bar2.addStretch(1)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.tree)
@@ -197,8 +148,7 @@ class CalendarView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(4)
-        layout.addLayout(bar1)
-        layout.addLayout(bar2)
+        layout.addWidget(self.controls)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.message)
         layout.addWidget(self.legend)
@@ -221,14 +171,6 @@ class CalendarView(QWidget):
         )
         self.tree.setColumnWidth(0, key_w)
         return key_w + self.fontMetrics().horizontalAdvance("M" * 16) + 16
-
-    def _filter_combo(self, name: str, what: str) -> QComboBox:
-        combo = QComboBox()
-        combo.setObjectName(name)
-        combo.setAccessibleName(f"Filter by {what.lower()}")
-        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        combo.setMinimumContentsLength(10)
-        return combo
 
     def _connect(self) -> None:
         tree_bar, chart_bar = self.tree.verticalScrollBar(), self.chart.verticalScrollBar()
@@ -619,67 +561,16 @@ class CalendarView(QWidget):
         self, i: int, part: str, delta: float
     ) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """(old, new) schedule fields for dragging ``part`` of row ``i`` by ``delta`` days."""
-        row = self.renderer.rows[i]
-        days = round(delta)
-        if row.task is not None:
-            t = row.task
-            if t.start is None or t.end is None:
-                return None
-            step = dt.timedelta(days=days)
-            old = {"start": t.start, "end": t.end}
-            if part == "body":
-                new = {"start": t.start + step, "end": t.end + step}
-            elif part == "start":
-                new = {"start": min(t.start + step, t.end), "end": t.end}
-            elif part == "end":
-                new = {"start": t.start, "end": max(t.end + step, t.start)}
-            else:
-                return None
-            return old, new
-        rel = row.release
-        if part == "deploy":
-            if rel.deploy_start is None or rel.deploy_end is None:
-                return None
-            start, end = self.snap_deploy(rel, rel.deploy_start + dt.timedelta(days=delta))
-            return (
-                {"deploy_start": rel.deploy_start, "deploy_end": rel.deploy_end},
-                {"deploy_start": start, "deploy_end": end},
-            )
-        if part == "body":
-            new = D.shifted_dates(rel, days)
-            return D.schedule_fields(rel, new), new
-        if rel.planned_start is None or rel.planned_end is None:
-            return None
-        step = dt.timedelta(days=days)
-        if part == "start":
-            return (
-                {"planned_start": rel.planned_start},
-                {"planned_start": min(rel.planned_start + step, rel.planned_end)},
-            )
-        if part == "end":
-            return (
-                {"planned_end": rel.planned_end},
-                {"planned_end": max(rel.planned_end + step, rel.planned_start)},
-            )
-        return None
+        return drag.candidate(self.renderer.rows[i], part, delta, self._maintenance_starts())
 
     def snap_deploy(
         self, rel: D.GanttRelease, start: dt.datetime
     ) -> tuple[dt.datetime, dt.datetime]:
-        """The nearest maintenance-window occurrence start (within 4 days), else a whole-hour
-        move by whole days; the window keeps its length."""
-        assert rel.deploy_start is not None and rel.deploy_end is not None
-        length = rel.deploy_end - rel.deploy_start
-        starts = sorted(s for band in self.data.maintenance() for s, _e in band.occurrences)
-        if starts:
-            k = bisect.bisect_left(starts, start)
-            near = [starts[j] for j in (k - 1, k) if 0 <= j < len(starts)]
-            best = min(near, key=lambda s: abs(s - start))
-            if abs(best - start) <= dt.timedelta(days=4):
-                return best, best + length
-        days = round((start - rel.deploy_start) / dt.timedelta(days=1))
-        moved = rel.deploy_start + dt.timedelta(days=days)
-        return moved, moved + length
+        """Where a dragged deployment window lands (``drag.snap_deploy``)."""
+        return drag.snap_deploy(rel, start, self._maintenance_starts())
+
+    def _maintenance_starts(self) -> list[dt.datetime]:
+        return sorted(s for band in self.data.maintenance() for s, _e in band.occurrences)
 
     def drag_to(self, i: int, part: str, delta: float) -> None:
         """Show the candidate dates while dragging: the ghost bar, what else would move, which
@@ -695,7 +586,7 @@ class CalendarView(QWidget):
             preview.text = f"{row.key}: {new['start']} → {new['end']}"
         else:
             preview.release = replace(row.release, **new)
-            preview.text = _describe(row.release.key, old, new)
+            preview.text = drag.describe(row.release.key, old, new)
             days = round(delta)
             if part == "body" and days:
                 result = self.impact(row.release.key, days)
@@ -705,7 +596,7 @@ class CalendarView(QWidget):
                         for m in result.moved
                         if m.kind == "release" and m.key != row.release.key
                     }
-                    preview.text += _impact_text(result)
+                    preview.text += drag.impact_text(result)
         self.renderer.preview = preview
         self.show_message(preview.text)
         self.chart.viewport().update()
@@ -761,7 +652,7 @@ class CalendarView(QWidget):
             action = functools.partial(self.store.edits.move_task, key, local, text, new, old)
         else:
             key = row.release.key
-            text = _describe(key, old, new)
+            text = drag.describe(key, old, new)
             action = functools.partial(self.store.edits.move_release, key, text, new, old)
         if not self._edit(action):
             return False
@@ -803,18 +694,8 @@ class CalendarView(QWidget):
         rel = self._release_of(self.selected_row)
         if rel is None or rel.deploy_start is None or rel.deploy_end is None:
             return False
-        starts = sorted(s for band in self.data.maintenance() for s, _e in band.occurrences)
-        length = rel.deploy_end - rel.deploy_start
-        if direction > 0:
-            later = [s for s in starts if s > rel.deploy_start]
-            start = later[0] if later else rel.deploy_start + dt.timedelta(days=1)
-        else:
-            earlier = [s for s in starts if s < rel.deploy_start]
-            start = earlier[-1] if earlier else rel.deploy_start - dt.timedelta(days=1)
-        old = {"deploy_start": rel.deploy_start, "deploy_end": rel.deploy_end}
-        return self._push_edit(
-            self.selected_row, old, {"deploy_start": start, "deploy_end": start + length}
-        )
+        old, new = drag.stepped_deploy(rel, direction, self._maintenance_starts())
+        return self._push_edit(self.selected_row, old, new)
 
     # --- scheduling assistant -------------------------------------------------------------------
 
@@ -888,45 +769,6 @@ class CalendarView(QWidget):
             self.legend.update()
             self.chart.viewport().update()
         super().changeEvent(event)
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
-    return str(value)
-
-
-def _describe(key: str, old: dict[str, Any], new: dict[str, Any]) -> str:
-    parts = []
-    if "planned_start" in new and "planned_end" in new:
-        parts.append(f"planned {new['planned_start']} → {new['planned_end']}")
-    elif "planned_start" in new:
-        parts.append(f"planned start {new['planned_start']}")
-    elif "planned_end" in new:
-        parts.append(f"planned end {new['planned_end']}")
-    if "deploy_start" in new:
-        parts.append(f"deployment {_fmt(new['deploy_start'])} UTC")
-    return f"move {key}: " + ", ".join(parts) if parts else f"edit {key}"
-
-
-def _impact_text(result: Any) -> str:
-    out = []
-    others = [m for m in result.moved if m.kind == "release" and m.key != result.key]
-    if others:
-        out.append(
-            "would also move: "
-            + ", ".join(f"{m.key} ({m.days:+d} d)" for m in others[:6])
-            + (" …" if len(others) > 6 else "")
-        )
-    if result.new_conflicts:
-        out.append(
-            "new conflicts: "
-            + "; ".join(f"{c.rule} {c.severity}: {c.message}" for c in result.new_conflicts[:3])
-            + (" …" if len(result.new_conflicts) > 3 else "")
-        )
-    else:
-        out.append("no new conflicts")
-    return " — " + " — ".join(out)
 
 
 # --- registration -----------------------------------------------------------------------------------
