@@ -91,7 +91,7 @@ def test_double_click_and_enter_open_the_release_editor(window, qtbot):
 
 
 def test_search_box_filters_the_list(window):
-    window.find()
+    window.find_release()
     window.releases_view.set_search_text("security")
     assert window.releases_view.proxy.rowCount() == 1
     assert "1 of 3" in window.releases_view.count_label.text()

@@ -4,6 +4,7 @@ the welcome and "could not open" pages shown inside the window (never a modal di
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -135,9 +136,9 @@ class Inspector(QWidget):
             self.form.addRow(label + ":", value)
         # The dock keeps its width whatever is shown: a long title (or an unbroken URL-like
         # word) wraps, or is cut, inside the width the user gave the dock; it never widens it.
-        for label in (self.title, *self.values.values()):
-            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-            label.setMinimumWidth(1)
+        for shown in (self.title, *self.values.values()):
+            shown.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            shown.setMinimumWidth(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(self.form)
@@ -303,6 +304,9 @@ class PlanErrorPage(QWidget):
 
 
 class MainWindow(QMainWindow):
+    # the status bar's background conflict check (exports_menu.install sets it)
+    conflict_status: Any
+
     def __init__(
         self,
         store: Store | None = None,
@@ -543,7 +547,7 @@ class MainWindow(QMainWindow):
         edit.addAction(undo)
         edit.addAction(redo)
         edit.addSeparator()
-        edit.addAction(self._action("find", "&Find…", self.find, SK.Find))
+        edit.addAction(self._action("find", "&Find…", self.find_release, SK.Find))
 
         view = bar.addMenu("&View")
         themes = QActionGroup(self)
@@ -631,7 +635,9 @@ class MainWindow(QMainWindow):
             infos = []
         for info in infos:
             name = str(getattr(info, "name", info))
-            self.template_menu.addAction(name, lambda n=name: self.new_release_from_template(n))
+            self.template_menu.addAction(
+                name, functools.partial(self.new_release_from_template, name)
+            )
         if not infos:
             self.template_menu.addAction("No templates in this plan").setEnabled(False)
 
@@ -831,7 +837,8 @@ class MainWindow(QMainWindow):
                 f"Deleted {key} (Undo brings back its fields and dependencies)", 10000
             )
 
-    def find(self) -> None:
+    def find_release(self) -> None:
+        """Edit > Find: the releases list with its search field focused (QWidget.find is Qt's)."""
         self.show_page("releases")
         self.releases_page.show_list()
         self.releases_view.focus_search()
