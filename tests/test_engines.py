@@ -11,12 +11,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from helpers_builders import make_person
 from pgcluster import PASSWORD, PASSWORD_ROLE, free_port
 from test_kpis import differences, every_filter
 
 from relman_desktop.cli import main
 from relman_desktop.models.database import open_database, redact
-from relman_desktop.services import demo, kpis, releases
+from relman_desktop.services import demo, kpis, people, releases
 from relman_desktop.services.base import Ctx
 
 NOW = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
@@ -242,6 +243,10 @@ def test_a_bad_password_is_one_line_and_the_right_one_comes_from_pgpassword(
     pg_cluster, server_url, monkeypatch
 ):
     db = server_url.rsplit("/", 1)[1]
+    with open_database(server_url) as owner:  # team mode: the role is a release manager's login
+        ctx = Ctx(owner, actor="admin")
+        make_person(ctx, "ana@example.com", roles=["release_manager"])
+        people.update_person(ctx, "ana@example.com", {"login": PASSWORD_ROLE})
     pg_cluster.sql(db, f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {PASSWORD_ROLE}")
     pg_cluster.sql(db, f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {PASSWORD_ROLE}")
     url = pg_cluster.url(db, user=PASSWORD_ROLE)
