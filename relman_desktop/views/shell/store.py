@@ -31,7 +31,15 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from relman_desktop.exports.plan_copy import save_copy
 from relman_desktop.models.database import open_database
 from relman_desktop.models.planfile import PLAN_SUFFIX, PlanError, default_plan_path
-from relman_desktop.services import changeset, lifecycle, live, people, releases, tasks
+from relman_desktop.services import (
+    changeset,
+    lifecycle,
+    live,
+    locking,
+    people,
+    releases,
+    tasks,
+)
 from relman_desktop.services.base import Ctx, ServiceError
 from relman_desktop.services.changeset import ChangeSet, Kind
 
@@ -429,24 +437,51 @@ class Store(QObject):
 
     # --- editing (each edit undoable, saved at once) ---------------------------------------
 
-    def update_release(self, key: str, fields: dict[str, Any]) -> bool:
-        """Save some fields of a release as one undoable step; False (and ``error``) if refused."""
+    def update_release(
+        self, key: str, fields: dict[str, Any], *, version: int | None = None
+    ) -> bool:
+        """Save some fields of a release as one undoable step; False (and ``error``) if refused.
+        ``version``: the release's version as the form loaded it (``release_version``)."""
+        from .commands import Refused
+
+        try:
+            self.save_release(key, fields, version=version)
+        except Refused as exc:
+            self.error.emit(str(exc))
+            return False
+        return True
+
+    def save_release(self, key: str, fields: dict[str, Any], *, version: int | None = None) -> None:
+        """``update_release`` for a form that shows the refusal itself: raises ``Refused``. With
+        ``version``, a release changed since the form loaded it is refused with who changed it
+        and when, and nothing is written (optimistic locking); undo and redo check nothing."""
+        from .commands import Refused
+
         before = self.release(key)
         if before is None:
-            return False
+            raise Refused(f"no release {key} in this plan")
         old = {n: getattr(before, n) for n in fields}
         text = f"edit {', '.join(_field_label(n) for n in fields)} of {key}"
 
         def back(after: Any) -> Any:
             return op(releases.update_release, after.key, {n: old[n] for n in fields})
 
-        result = self._edit(
-            text, Step(op(releases.update_release, key, fields), backward_from=back)
+        edit(
+            self,
+            text,
+            Step(
+                op(releases.update_release, key, fields, version=version),
+                backward_from=back,
+                replay=lambda _after: op(releases.update_release, key, fields),
+            ),
+            saved_message=False,
         )
-        if result is _FAILED:
-            return False
         self.message.emit(f"Saved {text}")
-        return True
+
+    def release_version(self, key: str) -> int | None:
+        """The release's version now (what a form hands back with its save), None if unknown."""
+        result = self.call(locking.version_of, "release", key)
+        return None if result is _FAILED else int(result)
 
     def create_release(self, fields: dict[str, Any]) -> str | None:
         key = self._edit(
