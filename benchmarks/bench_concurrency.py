@@ -2,8 +2,8 @@
 
 Run from the project root:
 
-    .venv/bin/python benchmarks/bench_concurrency.py                     # SQLite, and the server below
-    .venv/bin/python benchmarks/bench_concurrency.py --pg postgresql+psycopg://postgres@127.0.0.1:55433
+    .venv/bin/python benchmarks/bench_concurrency.py                 # SQLite, and a throwaway server
+    .venv/bin/python benchmarks/bench_concurrency.py --pg postgresql+psycopg://postgres@127.0.0.1:5432
     .venv/bin/python benchmarks/bench_concurrency.py --workers 8 --writes 200 --notifies 100
 
 For each engine: ``--workers`` processes each make ``--writes`` separate writes (a person
@@ -14,7 +14,8 @@ from a write's COMMIT to another connection's ``Listener.poll()`` handing over i
 (LISTEN/NOTIFY), median and worst of ``--notifies`` writes; aim: median ≤ 1 s.
 
 ``--pg`` names a PostgreSQL server (no database: a throwaway one is created and dropped; the
-role must be allowed to create databases). When it cannot be reached, its rows say skipped
+role must be allowed to create databases); by default a throwaway cluster is started from
+tests/pgcluster.py (the one the tests use) and removed afterwards. When it cannot be reached, its rows say skipped
 and why. See benchmarks/README.md.
 """
 
@@ -35,6 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from benchkit import fmt_time, report  # noqa: E402
 from sqlalchemy import create_engine, event, text  # noqa: E402
@@ -189,8 +191,26 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--writes", type=int, default=200)
     ap.add_argument("--notifies", type=int, default=100)
-    ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:55433")
+    ap.add_argument("--pg", help="a PostgreSQL server (default: a throwaway cluster)")
     args = ap.parse_args()
+    cluster = None
+    if args.pg is None:
+        from pgcluster import Cluster
+
+        try:
+            cluster = Cluster()
+        except Exception as exc:  # noqa: BLE001 - the row says why
+            args.pg = f"(no cluster: {exc})"
+        else:
+            args.pg = f"postgresql+psycopg://postgres@127.0.0.1:{cluster.port}"
+    try:
+        return run(args)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+def run(args: argparse.Namespace) -> int:
     total = args.workers * args.writes
     rows: list[tuple[str, str, str]] = []
     problems: list[str] = []

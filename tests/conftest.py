@@ -118,3 +118,22 @@ def ctx(plan):
     from relman_desktop.services.base import Ctx
 
     return Ctx(plan, actor="tester@example.com", clock=lambda: FIXED_NOW)
+
+
+@pytest.fixture
+def pg_plan(server_url: str, pg_cluster):
+    """A server plan for the team-mode tests: a fresh database in the session cluster, opened
+    as its owner (``postgres``). Roles a test signs in as (``team_pg.as_role``) are dropped
+    after it, with the database (a role cannot go while a database grants it rights)."""
+    from team_pg import ROLE_PLANS, open_server_plan
+
+    plan = open_server_plan(server_url)
+    yield plan
+    plan.close()
+    roles = list(dict.fromkeys(str(p.url.username) for p in ROLE_PLANS))
+    for other in ROLE_PLANS:
+        other.close()
+    ROLE_PLANS.clear()
+    if roles:
+        pg_cluster.drop_database(server_url.rsplit("/", 1)[-1])
+        pg_cluster.sql("postgres", *(f'DROP ROLE IF EXISTS "{role}"' for role in roles))

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from helpers_builders import make_person
 from pgcluster import PASSWORD, PASSWORD_ROLE, free_port
 from test_kpis import differences, every_filter
 
 from relman_desktop.cli import main
 from relman_desktop.models.database import open_database, redact
-from relman_desktop.services import demo, kpis, releases
+from relman_desktop.services import demo, kpis, people, releases
 from relman_desktop.services.base import Ctx
 
 NOW = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
@@ -242,6 +243,10 @@ def test_a_bad_password_is_one_line_and_the_right_one_comes_from_pgpassword(
     pg_cluster, server_url, monkeypatch
 ):
     db = server_url.rsplit("/", 1)[1]
+    with open_database(server_url) as owner:  # team mode: the role is a release manager's login
+        ctx = Ctx(owner, actor="admin")
+        make_person(ctx, "ana@example.com", roles=["release_manager"])
+        people.update_person(ctx, "ana@example.com", {"login": PASSWORD_ROLE})
     pg_cluster.sql(db, f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {PASSWORD_ROLE}")
     pg_cluster.sql(db, f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {PASSWORD_ROLE}")
     url = pg_cluster.url(db, user=PASSWORD_ROLE)
@@ -371,3 +376,95 @@ def test_a_write_by_another_user_moves_the_server_plans_data_version(server_url)
         assert mine.data_version() != before
     finally:
         mine.close()
+
+
+def team_columns(url_or_path: str | Path) -> tuple[dict[str, str | None], dict[str, list]]:
+    """People's logins, and every row's ``row_version`` (by table, in primary-key order)."""
+    from sqlalchemy import select
+
+    from relman_desktop.models.entities import Base, Person
+
+    plan = open_database(url_or_path)
+    try:
+        with plan.read() as s:
+            logins = {p.email: p.login for p in s.scalars(select(Person))}
+            versions = {
+                t.name: [
+                    tuple(row)
+                    for row in s.execute(
+                        select(*t.primary_key.columns, t.c.row_version).order_by(
+                            *t.primary_key.columns
+                        )
+                    )
+                ]
+                for t in Base.metadata.sorted_tables
+                if "row_version" in t.c
+            }
+        return logins, versions
+    finally:
+        plan.close()
+
+
+def schema_of(url_or_path: str | Path) -> tuple[str, dict[str, set[str]], set[str]]:
+    """The plan's migration revision, every table's columns, and every index's name."""
+    from sqlalchemy import inspect, text
+
+    plan = open_database(url_or_path)
+    try:
+        with plan.read() as s:
+            revision = s.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+            found = inspect(s.connection())
+            tables = sorted(found.get_table_names())
+            columns = {t: {c["name"] for c in found.get_columns(t)} for t in tables}
+            indexes = {i["name"] for t in tables for i in found.get_indexes(t)}
+        return str(revision), columns, indexes
+    finally:
+        plan.close()
+
+
+def test_plan_copy_carries_logins_row_versions_and_the_team_schema(tmp_path, server_url):
+    """Team mode's columns survive file → server → file: people's logins, and every record's
+    version (a window holding version 3 of a release still holds the current one after)."""
+    from helpers_builders import make_release, make_task
+
+    from relman_desktop.models.migrations.revisions import HEAD
+    from relman_desktop.services import locking, tasks
+
+    source = tmp_path / "laptop.relman"
+    plan = open_database(source, create=True)
+    try:
+        ctx = Ctx(plan, actor="admin")
+        make_person(ctx, "ana@example.com", roles=["release_manager"])
+        make_person(ctx, "raj@example.com", roles=["approver"])
+        people.update_person(ctx, "ana@example.com", {"login": "relman_ana"})
+        make_release(ctx, "REL-1", title="Payments")
+        releases.update_release(ctx, "REL-1", {"title": "Payments v2"})
+        releases.update_release(ctx, "REL-1", {"scope": "cards"})
+        make_task(ctx, "REL-1", "Deploy", local_id="T1")
+        tasks.update_task(ctx, "REL-1", "T1", {"title": "Deploy cards"})
+        assert locking.version_of(ctx, "release", "REL-1") == 3
+    finally:
+        plan.close()
+    logins, versions = team_columns(source)
+    assert logins == {"ana@example.com": "relman_ana", "raj@example.com": None}
+    assert versions["releases"] == [(1, 3)] and versions["tasks"][0][1] == 2
+    revision, columns, indexes = schema_of(source)
+    assert revision == HEAD == "0009_team" and "login" in columns["people"]
+    assert "ix_releases_deploy_window" in indexes  # 0009_scale's
+
+    code, _out, err = run("plan", "copy", str(source), server_url)
+    assert code == 0, err
+    assert team_columns(server_url) == (logins, versions)
+    assert schema_of(server_url)[0] == HEAD
+    assert schema_of(server_url)[1] == columns and indexes <= schema_of(server_url)[2]
+    server = open_database(server_url)
+    try:  # the copied version is the one a stale save is checked against on the server
+        assert locking.version_of(Ctx(server), "release", "REL-1") == 3
+    finally:
+        server.close()
+
+    back = tmp_path / "back.relman"
+    code, _out, err = run("plan", "copy", server_url, str(back))
+    assert code == 0, err
+    assert team_columns(back) == (logins, versions)
+    assert schema_of(back) == (revision, columns, indexes)

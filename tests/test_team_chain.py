@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 
-from team_pg import PgPlan, pg_plan_fixture, pg_server_fixture  # noqa: F401 - fixtures
+from team_pg import open_server_plan, url_of
 
 from relman_desktop.models.planfile import open_plan
 from relman_desktop.services import audit, people
@@ -19,7 +19,9 @@ def _writer(target: str, worker: int, writes: int, start: object) -> None:
     # SQLite makes a writer wait for the file's write lock; eight busy writers on a loaded
     # machine can wait longer than the app's 5 s before they give up, so wait as long as it takes
     plan = (
-        PgPlan(target) if target.startswith("postgresql") else open_plan(target, busy_timeout=120)
+        open_server_plan(target)
+        if target.startswith("postgresql")
+        else open_plan(target, busy_timeout=120)
     )
     ctx = Ctx(plan, actor=f"writer{worker}")
     start.wait()  # type: ignore[attr-defined]  # every writer has opened the plan: go
@@ -64,5 +66,5 @@ def test_many_writers_on_a_server_plan(pg_plan) -> None:
     """Each process on its own connection, so only the chain head's lock keeps the chain
     single. They sign in as the database's owner (unmapped, it may write), which the trail
     records: on a server the login is the database role, whatever name a client claims."""
-    assert run_writers(pg_plan.url) == [0] * WORKERS
+    assert run_writers(url_of(pg_plan)) == [0] * WORKERS
     check_chain(pg_plan, {"postgres"})

@@ -9,7 +9,7 @@ import threading
 import pytest
 from helpers_builders import make_person, make_release, make_stage, make_task, make_window
 from sqlalchemy import create_engine, text
-from team_pg import PgPlan, pg_plan_fixture, pg_server_fixture  # noqa: F401 - fixtures
+from team_pg import as_role, open_server_plan, url_of
 
 from relman_desktop.models.planfile import open_plan
 from relman_desktop.services import (
@@ -75,8 +75,8 @@ def test_two_connections_to_a_server_plan(pg_plan) -> None:
 def two_people_on_server(pg_plan) -> tuple[Ctx, Ctx]:
     """Ana and Raj signed in as their own database roles."""
     return (
-        Ctx(pg_plan.as_role("ana"), clock=lambda: AT_1042),
-        Ctx(pg_plan.as_role("raj"), clock=lambda: AT_1042),
+        Ctx(as_role(pg_plan, "ana"), clock=lambda: AT_1042),
+        Ctx(as_role(pg_plan, "raj"), clock=lambda: AT_1042),
     )
 
 
@@ -128,7 +128,7 @@ def test_every_edited_kind_carries_a_version(plan) -> None:
 def test_simultaneous_writers_on_a_server_never_both_win(pg_plan) -> None:
     """Two transactions update the same release at once, without a version: the row lock
     makes the second wait, and its UPDATE then finds the version moved: refused, not lost."""
-    other = PgPlan(pg_plan.url)
+    other = open_server_plan(url_of(pg_plan))
     try:
         two_people(pg_plan, pg_plan)
         ana, raj = two_people_on_server(pg_plan)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 from helpers_builders import make_release
-from team_pg import PgPlan, pg_plan_fixture, pg_server_fixture  # noqa: F401 - fixtures
+from team_pg import open_server_plan, url_of
 
 from relman_desktop.services import changeset, live, releases
 from relman_desktop.services.base import Ctx, ValidationError
@@ -28,7 +28,7 @@ def wait_for(listener: live.Listener, count: int) -> list[changeset.ChangeSet]:
 def test_a_write_reaches_another_connection_as_its_change_set(pg_plan) -> None:
     writer = Ctx(pg_plan, actor="ana")
     make_release(writer, "REL-1", title="Payments")
-    with live.Listener(pg_plan.url, skip_own=False) as listener:
+    with live.Listener(url_of(pg_plan), skip_own=False) as listener:
         assert listener.poll() == []  # nothing yet, and poll does not wait
         outcome = changeset.run(writer, releases.update_release, "REL-1", {"title": "Cards"})
         received = wait_for(listener, 1)
@@ -48,7 +48,7 @@ def test_a_write_reaches_another_connection_as_its_change_set(pg_plan) -> None:
 
 def test_a_change_set_over_the_payload_limit_says_reload_everything(pg_plan) -> None:
     writer = Ctx(pg_plan, actor="ana")
-    with live.Listener(pg_plan.url, skip_own=False) as listener:
+    with live.Listener(url_of(pg_plan), skip_own=False) as listener:
         with writer.write() as tx:  # one write touching 400 rows: far over 8000 bytes
             for i in range(400):
                 tx.audit("ci", f"server-{i:04d}", "create", None, {"name": f"server-{i:04d}"})
@@ -58,7 +58,7 @@ def test_a_change_set_over_the_payload_limit_says_reload_everything(pg_plan) -> 
 
 
 def _write_elsewhere(url: str) -> None:
-    plan = PgPlan(url)
+    plan = open_server_plan(url)
     try:
         releases.update_release(Ctx(plan, actor="raj"), "REL-1", {"scope": "cards"})
     finally:
@@ -68,10 +68,10 @@ def _write_elsewhere(url: str) -> None:
 def test_a_window_skips_its_own_writes_but_hears_other_processes(pg_plan) -> None:
     writer = Ctx(pg_plan, actor="ana")
     make_release(writer, "REL-1")
-    with live.Listener(pg_plan.url) as listener:
+    with live.Listener(url_of(pg_plan)) as listener:
         releases.update_release(writer, "REL-1", {"title": "mine"})  # announced locally already
         proc = multiprocessing.get_context("fork").Process(
-            target=_write_elsewhere, args=(pg_plan.url,)
+            target=_write_elsewhere, args=(url_of(pg_plan),)
         )
         proc.start()
         proc.join(60)

@@ -9,7 +9,7 @@ import io
 import pytest
 from helpers_builders import make_person, make_release, make_stage, status_of
 from sqlalchemy import create_engine, text
-from team_pg import PgPlan, pg_plan_fixture, pg_server_fixture  # noqa: F401 - fixtures
+from team_pg import open_server_plan, url_of
 
 from relman_desktop.cli import main
 from relman_desktop.services import approvals, audit, lifecycle, people, releases, workflow
@@ -151,7 +151,7 @@ def test_cli_refusal_is_one_line_with_exit_status_2(team, plan_path) -> None:
 
 def test_server_plan_signs_people_in_by_their_database_role(pg_plan) -> None:
     """On PostgreSQL the login is the connection's role, whatever name the client claims."""
-    url = pg_plan.url
+    url = url_of(pg_plan)
     admin = Ctx(pg_plan, actor="admin", clock=lambda: NOW)  # the database's owner: set-up
     make_person(admin, "ana@example.com", roles=["viewer"])
     make_person(admin, "rm@example.com", roles=["release_manager"])
@@ -169,7 +169,7 @@ def test_server_plan_signs_people_in_by_their_database_role(pg_plan) -> None:
     owner.dispose()
     db = url.rsplit("/", 1)[1]
     plans = {
-        r: PgPlan(f"{server.replace('postgres@', f'{r}@')}/{db}")
+        r: open_server_plan(f"{server.replace('postgres@', f'{r}@')}/{db}")
         for r in ("relman_ana", "relman_rm", "relman_nobody")
     }
     try:

@@ -141,6 +141,7 @@ class ServerPlan(Database):
         }
         if password is not None:  # from the GUI's prompt, for this session only
             connect_args["password"] = password
+        self._password = password
         engine = create_engine(
             url,
             connect_args=connect_args,
@@ -210,6 +211,12 @@ class ServerPlan(Database):
                 known_server_error(exc, self.url)
                 or PlanError(f"{self.display_name} cannot be read: {exc.orig}")
             ) from exc
+
+    def listen_target(self) -> tuple[str, str | None]:
+        """Where a second connection (a LISTEN for other people's changes) connects: the
+        plan's libpq URL and the session's password from the prompt, if any."""
+        url = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return url, self._password
 
     def after_bulk_copy(self, session: Session, tables: list[Any]) -> None:
         for table in tables:

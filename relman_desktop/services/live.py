@@ -101,11 +101,16 @@ class Listener:
     ``postgresql+psycopg://`` prefix is accepted too). ``skip_own``: drop the change sets this
     process sent (the window announced them when it made them)."""
 
-    def __init__(self, conninfo: str, *, skip_own: bool = True) -> None:
+    def __init__(
+        self, conninfo: str, *, skip_own: bool = True, password: str | None = None
+    ) -> None:
         import psycopg
 
+        extra: dict[str, Any] = {"password": password} if password is not None else {}
         self._conn: Any = psycopg.connect(
-            conninfo.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True
+            conninfo.replace("postgresql+psycopg://", "postgresql://", 1),
+            autocommit=True,
+            **extra,
         )
         self._conn.execute(f"LISTEN {CHANNEL}")
         self.skip_own = skip_own
@@ -133,3 +138,22 @@ class Listener:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def listener_for(plan: Any, *, skip_own: bool = True) -> Listener | None:
+    """A ``Listener`` on ``plan`` when it is a server plan (None for a file, which announces
+    nothing: its windows watch ``data_version``). A server that cannot be reached raises
+    ``PlanError``, one line."""
+    target = getattr(plan, "listen_target", None)
+    if target is None:
+        return None
+    import psycopg
+
+    from relman_desktop.models.planfile import PlanError
+
+    url, password = target()
+    try:
+        return Listener(url, skip_own=skip_own, password=password)
+    except psycopg.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PlanError(f"{plan.display_name}: cannot listen for changes ({first})") from exc

@@ -258,6 +258,7 @@ class OverviewTab(QScrollArea):
         self.store = store
         self.key: str | None = None
         self.detail: Any = None
+        self.version: int | None = None  # the release's version as loaded (optimistic locking)
         self.editors: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
         self._error_source: dict[
@@ -455,6 +456,8 @@ class OverviewTab(QScrollArea):
         old = self.detail if self.detail is not None and self.detail.key == self.key else None
         drafts = self._drafts() if old is not None else {}
         self.detail = self.store.release(self.key) if self.key else None
+        # the version this form shows: a save made from it is refused if the release moved on
+        self.version = self.store.release_version(self.key) if self.key and self.detail else None
         self._people.setStringList([p.email for p in self.store.people()])
         self._release_keys.setStringList(
             [r.key for r in self.store.releases() if r.key != self.key]
@@ -619,7 +622,13 @@ class OverviewTab(QScrollArea):
         self._show_problems(name, problems)
         if problems or self._unchanged(name):
             return
-        self.store.update_release(self.key, {name: value})
+        try:
+            self.store.save_release(self.key, {name: value}, version=self.version)
+        except Refused as exc:  # e.g. changed elsewhere since loaded: the typing stays, and why
+            self._set_error(name, str(exc))
+            self.store.error.emit(str(exc))
+            return
+        self.version = self.store.release_version(self.key)
 
     def _set_error(self, name: str, message: str) -> None:
         label = self.errors[name]

@@ -31,7 +31,15 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from relman_desktop.exports.plan_copy import save_copy
 from relman_desktop.models.database import open_database
 from relman_desktop.models.planfile import PLAN_SUFFIX, PlanError, default_plan_path
-from relman_desktop.services import changeset, lifecycle, people, releases, tasks
+from relman_desktop.services import (
+    changeset,
+    lifecycle,
+    live,
+    locking,
+    people,
+    releases,
+    tasks,
+)
 from relman_desktop.services.base import Ctx, ServiceError
 from relman_desktop.services.changeset import ChangeSet, Kind
 
@@ -110,6 +118,9 @@ class Store(QObject):
         self._seen_seq = 0
         self._own_seqs: set[int] = set()  # our own writes newer than _seen_seq: not "elsewhere"
         self._data_version: int | None = None
+        # On a server plan its change sets arrive by LISTEN/NOTIFY instead (every window and
+        # the CLI announce theirs), polled from the same timer.
+        self._listener: live.Listener | None = None
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self.check_outside_changes)
@@ -160,6 +171,7 @@ class Store(QObject):
     def close_plan(self, *, announce: bool = True) -> None:
         if self._ctx is not None:
             self._poll.stop()
+            self._stop_listening()
             self._ctx.plan.close()
             self._ctx = None
             self.undo_stack.clear()
@@ -281,13 +293,26 @@ class Store(QObject):
             self._data_version = self.ctx.plan.data_version()
         except (ServiceError, PlanError):
             return
+        try:
+            # every change set, this process's too: another window here is "elsewhere" as
+            # well; this window's own writes are skipped by their audit events (_own_seqs)
+            self._listener = live.listener_for(self.ctx.plan, skip_own=False)
+        except PlanError as exc:  # polling data_version still finds other people's writes
+            self.message.emit(str(exc))
         self._poll.start()
+
+    def _stop_listening(self) -> None:
+        if self._listener is not None:
+            listener, self._listener = self._listener, None
+            listener.close()
 
     def check_outside_changes(self) -> ChangeSet | None:
         """Poll: if another connection committed to the plan since the last look, announce what
         its audit events say changed (and say so in the status bar). Cheap when nothing did."""
         if not self.has_plan:
             return None
+        if self._listener is not None:
+            return self._check_listener(self._listener)
         try:
             version = self.ctx.plan.data_version()
             if version == self._data_version:
@@ -296,6 +321,21 @@ class Store(QObject):
             found = changeset.changes_since(self.ctx, self._seen_seq)
         except (ServiceError, PlanError):
             return None
+        return self._announce_outside(found)
+
+    def _check_listener(self, listener: live.Listener) -> ChangeSet | None:
+        """The change sets a server plan announced since the last look, as one."""
+        try:
+            received = listener.poll()
+        except Exception as exc:  # noqa: BLE001 - a lost connection: back to polling the plan
+            self._stop_listening()
+            self.message.emit(f"Stopped listening for changes elsewhere ({exc}); polling instead")
+            return None
+        if not received:
+            return None
+        return self._announce_outside(ChangeSet.merge(received))
+
+    def _announce_outside(self, found: ChangeSet) -> ChangeSet | None:
         changes = found.without(self._own_seqs)
         self._seen_seq = max(self._seen_seq, found.seq)
         self._own_seqs = {n for n in self._own_seqs if n > self._seen_seq}
@@ -397,24 +437,51 @@ class Store(QObject):
 
     # --- editing (each edit undoable, saved at once) ---------------------------------------
 
-    def update_release(self, key: str, fields: dict[str, Any]) -> bool:
-        """Save some fields of a release as one undoable step; False (and ``error``) if refused."""
+    def update_release(
+        self, key: str, fields: dict[str, Any], *, version: int | None = None
+    ) -> bool:
+        """Save some fields of a release as one undoable step; False (and ``error``) if refused.
+        ``version``: the release's version as the form loaded it (``release_version``)."""
+        from .commands import Refused
+
+        try:
+            self.save_release(key, fields, version=version)
+        except Refused as exc:
+            self.error.emit(str(exc))
+            return False
+        return True
+
+    def save_release(self, key: str, fields: dict[str, Any], *, version: int | None = None) -> None:
+        """``update_release`` for a form that shows the refusal itself: raises ``Refused``. With
+        ``version``, a release changed since the form loaded it is refused with who changed it
+        and when, and nothing is written (optimistic locking); undo and redo check nothing."""
+        from .commands import Refused
+
         before = self.release(key)
         if before is None:
-            return False
+            raise Refused(f"no release {key} in this plan")
         old = {n: getattr(before, n) for n in fields}
         text = f"edit {', '.join(_field_label(n) for n in fields)} of {key}"
 
         def back(after: Any) -> Any:
             return op(releases.update_release, after.key, {n: old[n] for n in fields})
 
-        result = self._edit(
-            text, Step(op(releases.update_release, key, fields), backward_from=back)
+        edit(
+            self,
+            text,
+            Step(
+                op(releases.update_release, key, fields, version=version),
+                backward_from=back,
+                replay=lambda _after: op(releases.update_release, key, fields),
+            ),
+            saved_message=False,
         )
-        if result is _FAILED:
-            return False
         self.message.emit(f"Saved {text}")
-        return True
+
+    def release_version(self, key: str) -> int | None:
+        """The release's version now (what a form hands back with its save), None if unknown."""
+        result = self.call(locking.version_of, "release", key)
+        return None if result is _FAILED else int(result)
 
     def create_release(self, fields: dict[str, Any]) -> str | None:
         key = self._edit(
