@@ -717,6 +717,7 @@ class ConflictStatus(QObject):
         self.store = window.store
         self.tally: Any = None  # services.conflict_tally.ConflictTally, once built
         self.rows: list[Any] | None = None  # the last rows sent on rows_ready
+        self._row_of: dict[int, tuple[Any, Any]] = {}  # id(conflict): (conflict, its row)
         self._seen = 0  # change sets announced since the plan opened
         self._log: list[tuple[int, ChangeSet]] = []  # those a build in flight may not have seen
         self._building = False
@@ -819,7 +820,15 @@ class ConflictStatus(QObject):
         if tally is None:
             return
         counts = tally.counts()
-        self.rows = to_rows(tally.conflicts())
+        # a conflict the tally kept (the same object) keeps its row: only new ones are made
+        rows, fresh = [], {}
+        for c in tally.conflicts():
+            hit = self._row_of.get(id(c))
+            row = hit[1] if hit is not None and hit[0] is c else to_rows([c])[0]
+            fresh[id(c)] = (c, row)  # the conflict is held, so its id is not reused
+            rows.append(row)
+        self._row_of = fresh
+        self.rows = rows
         self.window.set_conflict_counts(counts["errors"], counts["warnings"])
         self.counted.emit(counts["errors"], counts["warnings"])
         self.per_release.emit(counts_by_release(self.rows))
@@ -829,6 +838,7 @@ class ConflictStatus(QObject):
         self.task.stop()
         self.tally = None
         self.rows = None
+        self._row_of = {}
         self._log = []
         self._building = False
         self.window.set_conflict_counts(None)
