@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 import shutil
 import sqlite3
 import tempfile
 from itertools import combinations
 from pathlib import Path
 
+import pytest
 from helpers_builders import plan_template  # noqa: F401  (fixture)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -459,3 +461,51 @@ def test_a_window_edit_makes_the_tally_read_the_whole_plan_again(ctx: Ctx) -> No
     assert [c.as_dict() for c in tally.conflicts()] == [c.as_dict() for c in found]
     assert tally.full_reads == 2
     assert any(c.windows == ["New freeze"] for c in tally.conflicts())
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_releases=st.integers(2, 30),
+    n_cis=st.integers(1, 6),
+)
+def test_impact_reading_what_it_touches_equals_the_whole_plan_reading(
+    plan_template: Path,  # noqa: F811
+    seed: int,
+    n_releases: int,
+    n_cis: int,
+) -> None:
+    """``impact`` reads the releases a shift reaches through the dependencies and, when one
+    release moves, only what can conflict with it; the answer is the whole-index reading's."""
+    from relman_desktop.services import impact as I
+
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as folder:
+        ctx, p = _fresh_ctx(plan_template, Path(folder))
+        try:
+            _random_plan(ctx, rng, n_releases, n_cis)
+            with ctx.read() as s:
+                keys = list(s.scalars(select(Release.key).order_by(Release.key)))
+                task_keys = [
+                    f"{k}/{t}"
+                    for k, t in s.execute(
+                        select(Release.key, Task.local_id).join(Task, Task.release_id == Release.id)
+                    )
+                ]
+            picks = rng.sample(keys, k=min(6, len(keys)))
+            picks += rng.sample(task_keys, k=min(4, len(task_keys)))
+            for key in picks:
+                for days in (rng.choice([-3, -1, 1, 2, 7, 30]), 1):
+                    try:
+                        whole = I._impact_whole(ctx, key, days).as_dict()
+                    except ServiceError as exc:
+                        with pytest.raises(ServiceError, match=re.escape(str(exc))):
+                            I.impact(ctx, key, days)
+                        continue
+                    assert I.impact(ctx, key, days).as_dict() == whole, (key, days)
+        finally:
+            p.close()  # type: ignore[attr-defined]

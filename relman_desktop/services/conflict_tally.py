@@ -101,28 +101,40 @@ class ConflictTally:
         Returns the keys of the releases re-checked (every key involved after a full read)."""
         if not changes:
             return set()
-        if (
-            changes.whole_plan
-            or changes.kinds & _WHOLE_KINDS
-            or changes.ids(Kind.CHANGES, Action.UPDATED) | changes.ids(Kind.CHANGES, Action.DELETED)
-        ):
+        if self.needs_full_read(changes):
             self.refresh(ctx)
             return set(self._involving)
-        keys: set[str] = set()
-        for kind in _RELEASE_KINDS:
-            keys |= changes.releases(kind)
-        for old, new in changes.renamed:
-            keys |= {old, new}
-        if len(keys) > FULL_AFTER:
-            self.refresh(ctx)
-            return set(self._involving)
+        keys = self._keys(changes)
         with ctx.read() as s, gc_paused():
             for key in sorted(keys):
                 self._forget(key)
                 self._add(self._check(s, key))
         return keys
 
+    @classmethod
+    def needs_full_read(cls, changes: ChangeSet) -> bool:
+        """Whether ``apply(ctx, changes)`` would read the whole plan again (a caller on a GUI
+        thread then rebuilds in the background instead)."""
+        if not changes:
+            return False
+        if (
+            changes.whole_plan
+            or changes.kinds & _WHOLE_KINDS
+            or changes.ids(Kind.CHANGES, Action.UPDATED) | changes.ids(Kind.CHANGES, Action.DELETED)
+        ):
+            return True
+        return len(cls._keys(changes)) > FULL_AFTER
+
     # --- inside ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _keys(changes: ChangeSet) -> set[str]:
+        keys: set[str] = set()
+        for kind in _RELEASE_KINDS:
+            keys |= changes.releases(kind)
+        for old, new in changes.renamed:
+            keys |= {old, new}
+        return keys
 
     @staticmethod
     def _check(s: Session, key: str) -> list[Conflict]:

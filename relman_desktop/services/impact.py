@@ -28,6 +28,14 @@ The result also lists every release that would now deploy before a prerequisite,
 the shifted plan would have that the current one does not (the conflict service run on the
 shifted plan in memory — nothing is written), and the freezes those new conflicts hit.
 ``apply_shift`` writes the shift in one audited transaction and returns what undo needs.
+
+``impact`` reads what the shift touches, not the plan: the releases downstream of the shifted
+one through the dependencies (with the dependencies into and out of them), and, when only one
+release moves (a leaf), the conflict rules' focused index around it (``plan_index.Focus``: its
+CIs with parents and children, the releases changing them where it is and where it would be,
+its dependencies, its people's tasks on the days before and after). A shift that moves several
+releases still reads the whole plan's conflict index (``_impact_whole`` is the old reading,
+which ``tests/test_scale.py`` compares against on random plans).
 """
 
 from __future__ import annotations
@@ -304,6 +312,66 @@ def _load_releases(
     return rels, deps
 
 
+def _load_near(s: Session, source_id: int) -> tuple[dict[int, _Rel], list[tuple[int, int, str]]]:
+    """What a shift of ``source_id`` reads instead of every release: the releases downstream of
+    it through the dependencies (what can move), every dependency into or out of them, and the
+    releases at their other ends (what holds them back, what a violation names)."""
+    dep = ReleaseDependency
+    cols = (dep.id, dep.release_id, dep.prerequisite_id, type_coerce(dep.kind, String))
+    found: dict[int, tuple[int, int, str]] = {}
+    downstream, frontier = {source_id}, [source_id]
+    while frontier:
+        step: list[int] = []
+        for i in range(0, len(frontier), 500):
+            chunk = frontier[i : i + 500]
+            rows = s.execute(
+                select(*cols).where(dep.prerequisite_id.in_(chunk) | dep.release_id.in_(chunk))
+            )
+            for dep_id, release_id, prereq_id, kind in rows:
+                found[dep_id] = (release_id, prereq_id, str(kind))
+                if prereq_id in chunk and release_id not in downstream:
+                    downstream.add(release_id)
+                    step.append(release_id)
+        frontier = step
+    deps = [found[k] for k in sorted(found)]  # the table's order, as a whole read gives it
+    ids = sorted(downstream | {r for d in deps for r in d[:2]})
+    terminal = E.StateCategory.TERMINAL.value
+    raw = [
+        type_coerce(c, String)
+        for c in (
+            Release.planned_start,
+            Release.planned_end,
+            Release.deploy_start,
+            Release.deploy_end,
+            Release.actual_end,
+            WorkflowState.category,
+            WorkflowState.role,
+        )
+    ]
+    rels: dict[int, _Rel] = {}
+    for i in range(0, len(ids), 500):
+        found_rels: list[Any] = s.execute(  # type: ignore[assignment]
+            select(Release.id, Release.key, WorkflowState.name, *raw)
+            .join(WorkflowState, WorkflowState.id == Release.status_id)
+            .where(Release.id.in_(ids[i : i + 500]))
+        ).all()
+        for rid, key, state, p_start, p_end, d_start, d_end, a_end, category, role in found_rels:
+            deployed = role in E.DEPLOYED_ROLES
+            rels[rid] = _Rel(
+                rid,
+                key,
+                _day(p_start),
+                _day(p_end),
+                _utc(d_start),
+                _utc(d_end),
+                state,
+                frozen=category == terminal or deployed or a_end is not None,
+                cancelled=role == E.StateRole.CANCELLED,
+                deployed=deployed,
+            )
+    return rels, deps
+
+
 def _load_tasks(
     s: Session, release_ids: list[int], *, links: bool = True
 ) -> tuple[list[_Task], list[tuple[int, int, str, int]]]:
@@ -421,7 +489,9 @@ def _parse_key(key: str) -> tuple[str, str | None]:
     return key.strip(), None
 
 
-def _plan_shift(s: Session, key: str, shift: int, index: Any = None) -> _Plan:
+def _plan_shift(
+    s: Session, key: str, shift: int, index: Any = None, *, near: bool = False
+) -> _Plan:
     if not isinstance(shift, int) or isinstance(shift, bool):
         raise ValidationError(
             f"the shift must be a whole number of days, not {shift!r}", field="days"
@@ -433,7 +503,7 @@ def _plan_shift(s: Session, key: str, shift: int, index: Any = None) -> _Plan:
         )
     rel_key, task_id = _parse_key(key)
     source = release_by_key(s, rel_key)
-    rels, deps = _load_releases(s, index)
+    rels, deps = _load_near(s, source.id) if near else _load_releases(s, index)
     plan = _Plan(rels, deps)
     src = rels[source.id]
     around = src.interval()
@@ -767,19 +837,54 @@ def _new_conflicts(plan: _Plan, index: Any) -> list[Any]:
     return [c for c in after if _conflict_key(c) not in before]
 
 
+def _new_conflicts_near(s: Session, plan: _Plan) -> list[Any]:
+    """``_new_conflicts`` for a shift that moves one release (a leaf): the conflict index holds
+    only what can conflict with it where it is and where it would be (``plan_index.Focus``).
+    A shift moving several releases reads the whole plan's index."""
+    from . import conflicts as C
+
+    moved_ids = set(plan.release_shift) | {t.release_id for t in plan.tasks.values()}
+    if not moved_ids:
+        return []
+    if len(moved_ids) > 1:
+        return _new_conflicts(plan, C.load_index(s))
+    (rid,) = moved_ids
+    rel, days = plan.rels[rid], plan.release_shift.get(rid, 0)
+    spans = []
+    if rel.deploy_start is not None and rel.deploy_end is not None and days:
+        spans.append((rel.deploy_start + days * DAY, rel.deploy_end + days * DAY))
+    new_days = [d for start_end in plan.task_dates.values() for d in start_end if d is not None]
+    task_days = (min(new_days), max(new_days)) if new_days else None
+    return _new_conflicts(plan, C.load_index(s, rid, spans=spans, task_days=task_days))
+
+
+def _impact_whole(ctx: Ctx, key: str, shift_days: int) -> ImpactResult:
+    """``impact`` as it was: every release and the whole plan's conflict index read (kept to
+    check the focused reading against, and for benchmarks)."""
+    from . import conflicts as C
+
+    with ctx.read() as s, gc_paused():
+        index = C.load_index(s)
+        plan = _plan_shift(s, key, shift_days, index)
+        found = _new_conflicts(plan, index)
+    return _result(key, shift_days, plan, found)
+
+
 def impact(ctx: Ctx, key: str, shift_days: int, *, conflicts: bool = True) -> ImpactResult:
     """What moves and what breaks if release ``key`` (or task ``KEY/T3``) slips ``shift_days``
     (calendar days for a release, working days for a task; negative moves it earlier).
     ``conflicts=False`` skips the conflict rules (new_conflicts and freezes_hit stay empty):
     on a 10,000-release plan, indexing the plan for them is most of the time.
     Reads only: the plan is not changed."""
-    from . import conflicts as C
-
     with ctx.read() as s, gc_paused():
-        # one read of the plan serves both: the conflict index, then the shift built on its rows
-        index = C.load_index(s) if conflicts else None
-        plan = _plan_shift(s, key, shift_days, index)
-        found = _new_conflicts(plan, index) if index is not None else []
+        # what the shift reaches through the dependencies, then — for a shift moving one
+        # release — only what can conflict with that release, before and after
+        plan = _plan_shift(s, key, shift_days, near=True)
+        found = _new_conflicts_near(s, plan) if conflicts else []
+    return _result(key, shift_days, plan, found)
+
+
+def _result(key: str, shift_days: int, plan: _Plan, found: list[Any]) -> ImpactResult:
     result = ImpactResult(
         key=key,
         shift_days=shift_days,

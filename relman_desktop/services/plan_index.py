@@ -173,7 +173,13 @@ class Focus:
     tasks: list[Any]
 
     @classmethod
-    def read(cls, session: Session, release_id: int, spans: Iterable[Interval]) -> Focus:
+    def read(
+        cls,
+        session: Session,
+        release_id: int,
+        spans: Iterable[Interval],
+        task_days: tuple[Any, Any] | None = None,
+    ) -> Focus:
         direct = set(
             session.scalars(
                 select(change_cis.c.ci_id)
@@ -228,6 +234,8 @@ class Focus:
         if own:
             people = {r.assignee_id for r in own}
             first, last = min(r.start for r in own), max(r.end for r in own)
+            if task_days is not None:  # where its tasks would be after a shift (impact)
+                first, last = min(first, task_days[0]), max(last, task_days[1])
             tasks = [
                 tuple(r)
                 for r in session.execute(
@@ -269,7 +277,12 @@ class PlanIndex:
     """Everything the conflict rules and the scheduling assistant read, loaded at once."""
 
     def __init__(
-        self, session: Session, around: Any = None, *, spans: Iterable[Interval] = ()
+        self,
+        session: Session,
+        around: Any = None,
+        *,
+        spans: Iterable[Interval] = (),
+        task_days: tuple[Any, Any] | None = None,
     ) -> None:
         """The whole plan, or — with ``around`` (a Release, or a release's id) — only what can
         conflict with that release (see ``Focus``): what one release's checks read grows with
@@ -277,7 +290,9 @@ class PlanIndex:
         intervals in which releases sharing a CI with it are read."""
         focus: Focus | None = None
         if around is not None:
-            focus = Focus.read(session, around if isinstance(around, int) else around.id, spans)
+            focus = Focus.read(
+                session, around if isinstance(around, int) else around.id, spans, task_days
+            )
         release_stmt = select(
             Release.id,
             Release.key,
@@ -498,8 +513,13 @@ class PlanIndex:
 
 
 def load_index(
-    session: Session, around: Any = None, *, spans: Iterable[Interval] = ()
+    session: Session,
+    around: Any = None,
+    *,
+    spans: Iterable[Interval] = (),
+    task_days: tuple[Any, Any] | None = None,
 ) -> PlanIndex:
     """The whole plan's index, or only what can conflict with ``around`` (a Release or its
-    id; ``spans``: further intervals to read its CI's releases in, see ``Focus``)."""
-    return PlanIndex(session, around, spans=spans)
+    id; ``spans``: further intervals to read its CI's releases in; ``task_days``: further
+    days to read its people's tasks on, see ``Focus``)."""
+    return PlanIndex(session, around, spans=spans, task_days=task_days)

@@ -292,3 +292,92 @@ def test_a_release_without_conflicts_shows_no_badge(cwin, qtbot):
     model = cwin.releases_view.model
     cell = model.index(model.row_of_key("REL-2026-003"), 0)
     assert cell.data(Qt.ItemDataRole.DecorationRole) is None
+
+
+def test_an_edit_and_its_undo_update_the_count_page_and_badges_without_a_whole_plan_read(
+    cwin, qtbot
+):
+    """One tally per plan, built once; an edit through the undo stack is applied to it (only the
+    release it names is re-checked) and the status bar, the page and the badges follow."""
+    from relman_desktop.views.releases.releases_model import COLUMN_INDEX
+    from relman_desktop.views.shell.commands import Step, edit, op
+
+    status = cwin.conflict_status
+    status.count_here()
+    tally = status.tally
+    assert tally.full_reads == 1
+    page = cwin.page_widgets["conflicts"]
+    cwin.show_page("conflicts")
+    assert cwin.conflicts_label.text() == "Conflicts: 2 errors, 1 warning"
+    assert page.model.rowCount() == 3
+    model = cwin.releases_view.model
+    key_cell = model.index(model.row_of_key("REL-2026-003"), COLUMN_INDEX["key"])
+    assert key_cell.data(Qt.ItemDataRole.ToolTipRole) == (
+        "REL-2026-003: 1 conflict (1 error) (Conflicts page)"
+    )
+
+    # REL-2026-003 moves out of the freeze onto billing-db at the same time as 001 and 002
+    before = {"deploy_start": at(19, 22), "deploy_end": at(19, 23)}
+    after = {"deploy_start": at(5, 23), "deploy_end": at(5, 23, 30)}
+    with qtbot.waitSignal(status.rows_ready, timeout=5_000):
+        edit(
+            cwin.store,
+            "Move REL-2026-003",
+            Step(
+                op(releases.update_release, "REL-2026-003", after),
+                backward=op(releases.update_release, "REL-2026-003", before),
+            ),
+        )
+    assert status.tally is tally and tally.full_reads == 1  # no whole-plan recomputation
+    assert cwin.conflicts_label.text() == "Conflicts: 3 errors, 1 warning"
+    assert sorted(t[0] for t in table_text(page)) == [
+        "C3 Same CI at the same time",
+        "C3 Same CI at the same time",
+        "C3 Same CI at the same time",
+        "C7 Rollback does not fit",
+    ]
+    assert key_cell.data(Qt.ItemDataRole.ToolTipRole) == (
+        "REL-2026-003: 2 conflicts (2 errors) (Conflicts page)"
+    )
+
+    with qtbot.waitSignal(status.rows_ready, timeout=5_000):
+        cwin.store.undo_stack.undo()
+    assert tally.full_reads == 1
+    assert cwin.conflicts_label.text() == "Conflicts: 2 errors, 1 warning"
+    assert sorted(t[0] for t in table_text(page)) == [
+        "C1 Freeze",
+        "C3 Same CI at the same time",
+        "C7 Rollback does not fit",
+    ]
+    assert key_cell.data(Qt.ItemDataRole.ToolTipRole) == (
+        "REL-2026-003: 1 conflict (1 error) (Conflicts page)"
+    )
+    # the tally still agrees with a whole-plan check
+    from relman_desktop.services.conflicts import all_conflicts
+
+    assert tally.conflicts() == all_conflicts(cwin.store.ctx, suggest=False)
+
+
+def test_a_calendar_change_rebuilds_the_tally_in_the_background(cwin, qtbot):
+    from relman_desktop.views.shell.commands import Step, edit, op
+
+    status = cwin.conflict_status
+    status.count_here()
+    first = status.tally
+    with qtbot.waitSignal(status.rows_ready, timeout=20_000):
+        edit(
+            cwin.store,
+            "Add a freeze",
+            Step(
+                op(
+                    windows.create_window,
+                    title="Emergency freeze",
+                    kind="freeze",
+                    start=at(5, 0),
+                    end=at(7, 0),
+                )
+            ),
+        )
+    # a window can touch any release: a new tally read the whole plan once, off the GUI thread
+    assert status.tally is not first and status.tally.full_reads == 1
+    assert cwin.conflicts_label.text() == "Conflicts: 4 errors, 1 warning"

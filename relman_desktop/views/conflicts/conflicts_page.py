@@ -253,6 +253,7 @@ class ConflictsPage(QWidget):
         self.loading = False
         self.proposal: tuple[str, Any] | None = None  # (key, scheduling.Proposal)
         self.source: Any = None  # the status bar's ConflictStatus, once ``use_source`` is called
+        self._source_rows: list[ConflictRow] | None = None  # the rows last shown
 
         heading = QLabel("Conflicts")
         heading.setProperty("role", "heading")
@@ -427,8 +428,8 @@ class ConflictsPage(QWidget):
             self.reload()
 
     def use_source(self, status: Any) -> None:
-        """Take the rows from the status bar's conflict check (``ConflictStatus.rows_ready``)
-        instead of running a second check of the whole plan beside it."""
+        """Take the rows from the status bar's conflict tally (``ConflictStatus.rows_ready``,
+        sent after its build and after each edit) instead of checking the whole plan again."""
         self.source = status
         status.rows_ready.connect(self._loaded)
 
@@ -436,13 +437,19 @@ class ConflictsPage(QWidget):
         if not self.store.has_plan:
             return
         self._stale = False
+        if self.source is not None:
+            # the source's tally follows every edit and sends new rows itself: take its current
+            # rows if this page has not shown them yet, or wait for the build under way
+            rows = self.source.ensure()
+            if rows is not None:
+                if rows is not self._source_rows:
+                    self._loaded(rows)
+                return
         self.loading = True
         if not self.model.rows:
             self.stack.setCurrentWidget(self.placeholder)
         self.summary.setText("Checking…")
-        if self.source is not None:
-            self.source.task.trigger()
-        else:
+        if self.source is None:
             self.task.trigger()
 
     def _job(self) -> Any:
@@ -468,6 +475,7 @@ class ConflictsPage(QWidget):
             self._loaded(job.result)
 
     def _loaded(self, rows: list[ConflictRow]) -> None:
+        self._source_rows = rows
         self.loading = False
         self._stale = False
         key = self._current_row()

@@ -7,8 +7,9 @@ another program), or every problem with its JSON path when a plan JSON is refuse
 imported then). File dialogs open non-modally; each action also has a method taking the path,
 which is what the dialog calls and what tests call.
 
-The conflict count (errors / warnings from ``conflicts.all_conflicts``) is recomputed off the
-GUI thread a moment after the last edit (a single-shot timer on the store's change signals).
+The conflict count (errors / warnings), the conflict badges and the Conflicts page's rows come
+from one ``ConflictTally`` per open plan: built once off the GUI thread, then kept up to date
+from the store's change sets (``ConflictStatus``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from relman_desktop.services.changeset import Outcome
+from relman_desktop.services.changeset import ChangeSet, Outcome
 
 from .worker import DebouncedTask, Job, Task, Worker, shared_worker
 
@@ -695,7 +696,16 @@ class FileTransfers(QObject):
 
 
 class ConflictStatus(QObject):
-    """Keeps the status bar's conflict count current, computed off the GUI thread."""
+    """Keeps the status bar's conflict count, the conflict badges and the Conflicts page's rows
+    current from one ``ConflictTally`` per open plan.
+
+    The tally is built once off the GUI thread (the worker reads the whole plan; the status bar
+    keeps its placeholder meanwhile), then each store ``changed(ChangeSet)`` — an edit, an undo
+    or redo, a change made elsewhere — is applied to it on the GUI thread, which re-checks only
+    the releases the change set names. A change set the tally cannot follow release by release
+    (calendar windows, CIs, people, an import, ...) rebuilds it in the background; change sets
+    arriving while a build runs are applied to the new tally when it arrives (re-checking a
+    release is idempotent, so one the build already saw costs a re-check, nothing more)."""
 
     counted = Signal(int, int)  # errors, warnings
     per_release = Signal(object)  # {release key: (errors, warnings)}, for the conflict badges
@@ -705,75 +715,132 @@ class ConflictStatus(QObject):
         super().__init__(window)
         self.window = window
         self.store = window.store
+        self.tally: Any = None  # services.conflict_tally.ConflictTally, once built
+        self.rows: list[Any] | None = None  # the last rows sent on rows_ready
+        self._row_of: dict[int, tuple[Any, Any]] = {}  # id(conflict): (conflict, its row)
+        self._seen = 0  # change sets announced since the plan opened
+        self._log: list[tuple[int, ChangeSet]] = []  # those a build in flight may not have seen
+        self._building = False
         self.task = DebouncedTask(self._job, delay_ms=delay_ms, worker=worker, parent=self)
-        self.task.result.connect(self._show)
+        self.task.result.connect(self._built)
+        self.task.error.connect(self._failed)
         s = self.store
-        for signal in (
-            s.plan_opened,
-            s.releases_changed,
-            s.release_changed,
-            s.tasks_changed,
-            s.changes_changed,
-            s.approvals_changed,
-            s.evidence_changed,
-            s.cis_changed,
-            s.calendar_changed,
-            s.workflow_changed,
-            s.people_changed,
-        ):
-            signal.connect(self.task.trigger)
+        s.plan_opened.connect(self._opened)
+        s.changed.connect(self._changed)
         s.plan_closed.connect(self._closed)
         if s.has_plan:
-            self.task.trigger()
+            self.rebuild()
 
-    def _job(
-        self,
-    ) -> Callable[[Task], tuple[int, int, dict[str, tuple[int, int]], list[Any]]] | None:
+    # --- building ---------------------------------------------------------------------------------
+
+    def rebuild(self) -> None:
+        """Read the whole plan again in the background (the current figures stay until then)."""
+        self._building = True
+        self.task.trigger()
+
+    def _job(self) -> Callable[[Task], tuple[Any, int]] | None:
         if not self.store.has_plan:
             return None
         ctx = self.store.ctx
+        since = self._seen  # every change set announced before this is in what the job reads
 
-        def count(task: Task) -> tuple[int, int, dict[str, tuple[int, int]], list[Any]]:
-            from relman_desktop.services.conflicts import ERROR, WARNING
+        def build(task: Task) -> tuple[Any, int]:
+            from relman_desktop.services.conflict_tally import ConflictTally
 
-            from ..conflicts.conflict_rows import plan_conflicts, to_rows
-
-            found = plan_conflicts(ctx)
+            tally = ConflictTally(ctx)
             task.check()
-            by_release: dict[str, list[int]] = {}
-            for c in found:
-                for key in c.releases:
-                    pair = by_release.setdefault(key, [0, 0])
-                    pair[0 if c.severity == ERROR else 1] += 1
-            return (
-                sum(c.severity == ERROR for c in found),
-                sum(c.severity == WARNING for c in found),
-                {k: (v[0], v[1]) for k, v in by_release.items()},
-                to_rows(found, task.check),
-            )
+            return tally, since
 
-        return count
+        return build
+
+    def ensure(self) -> list[Any] | None:
+        """The current rows, or None while the first build is under way (started if need be)."""
+        if self.tally is not None and self.rows is not None:
+            return self.rows
+        if not self._building:
+            self.rebuild()
+        return None
 
     def count_here(self) -> None:
-        """Count on this thread (the screenshot command takes its picture without an event loop)."""
+        """Build on this thread (the screenshot command takes its picture without an event loop)."""
         fn = self._job()
         if fn is None:
             return
         self.task.stop()
         job = Worker(synchronous=True).submit(fn, name="conflicts")
         if job.state == "succeeded":
-            self._show(job.result)
+            self._built(job.result)
 
-    def _show(self, counts: tuple[Any, ...]) -> None:
-        errors, warnings = counts[0], counts[1]
-        self.window.set_conflict_counts(errors, warnings)
-        self.counted.emit(errors, warnings)
-        self.per_release.emit(counts[2] if len(counts) > 2 else {})
-        if len(counts) > 3:
-            self.rows_ready.emit(counts[3])
+    def _built(self, result: tuple[Any, int]) -> None:
+        tally, since = result
+        self._building = False
+        later = [changes for n, changes in self._log if n > since]
+        self._log = []
+        self.tally = tally
+        for changes in later:
+            if tally.needs_full_read(changes):
+                self.rebuild()  # this one shows meanwhile, the next build catches up
+            else:
+                tally.apply(self.store.ctx, changes)
+        self._show()
+
+    def _failed(self, _message: str) -> None:
+        self._building = False  # the next change set tries again
+        self._log = []
+
+    # --- following the plan -----------------------------------------------------------------------
+
+    def _opened(self, *_args: Any) -> None:
+        self.task.stop()  # a build of the plan before must not arrive as this plan's
+        self.tally = None
+        self.rows = None
+        self._seen = 0
+        self._log = []
+        self.rebuild()
+
+    def _changed(self, changes: ChangeSet) -> None:
+        self._seen += 1
+        if self._building:
+            self._log.append((self._seen, changes))
+        if self.tally is None:
+            if not self._building:
+                self.rebuild()
+            return
+        if self.tally.needs_full_read(changes):
+            if not self._building:
+                self._log.append((self._seen, changes))
+            self.rebuild()
+        elif self.tally.apply(self.store.ctx, changes):
+            self._show()
+
+    def _show(self) -> None:
+        from ..conflicts.conflict_rows import counts_by_release, to_rows
+
+        tally = self.tally
+        if tally is None:
+            return
+        counts = tally.counts()
+        # a conflict the tally kept (the same object) keeps its row: only new ones are made
+        rows, fresh = [], {}
+        for c in tally.conflicts():
+            hit = self._row_of.get(id(c))
+            row = hit[1] if hit is not None and hit[0] is c else to_rows([c])[0]
+            fresh[id(c)] = (c, row)  # the conflict is held, so its id is not reused
+            rows.append(row)
+        self._row_of = fresh
+        self.rows = rows
+        self.window.set_conflict_counts(counts["errors"], counts["warnings"])
+        self.counted.emit(counts["errors"], counts["warnings"])
+        self.per_release.emit(counts_by_release(self.rows))
+        self.rows_ready.emit(self.rows)
 
     def _closed(self) -> None:
         self.task.stop()
+        self.tally = None
+        self.rows = None
+        self._row_of = {}
+        self._log = []
+        self._building = False
         self.window.set_conflict_counts(None)
         self.per_release.emit({})
 
