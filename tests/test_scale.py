@@ -36,13 +36,13 @@ from relman_desktop.models.entities import (
     change_cis,
     ci_relations,
 )
+from relman_desktop.models.migrations.revisions import HEAD
 from relman_desktop.models.planfile import open_plan
 from relman_desktop.services import changeset, releases, scheduling, tasks, windows
 from relman_desktop.services import conflicts as C
 from relman_desktop.services.base import Ctx, ServiceError
 from relman_desktop.services.changeset import ChangeSet
 from relman_desktop.services.conflict_tally import ConflictTally
-from relman_desktop.services.slots import find_slots
 
 NOW = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
 STATES = ["Planning", "Testing", "Approved", "Approved", "Approved", "Deploying", "Deployed"]
@@ -273,7 +273,10 @@ def test_indexed_checks_equal_the_naive_all_pairs_and_the_whole_plan_check(
                 if suggest:  # the scheduling assistant's free slots, on the focused index too
                     with ctx.read() as s:
                         index = C.load_index(s)
-                        whole = find_slots(index, index.by_key[key], count=3, start=NOW)
+                        rel = index.by_key[key]
+                        whole = scheduling._propose(
+                            s, index, rel, count=3, days=30, start=NOW, now=ctx.now()
+                        )
                     assert scheduling.free_slots(ctx, key, count=3, start=NOW) == whole, key
                 with ctx.read() as s:
                     release = s.scalars(select(Release).where(Release.key == key)).one()
@@ -343,7 +346,7 @@ def test_a_plan_from_before_the_scale_indexes_upgrades_and_keeps_its_conflicts(
     assert not SCALE_INDEXES & _indexes(path)
     upgraded = open_plan(path)
     try:
-        assert current_revision(upgraded) == "0009_scale"
+        assert current_revision(upgraded) == HEAD  # through 0009_scale and on
         assert upgraded.backup_made is not None and "backup-0008" in upgraded.backup_made.name
         after = [c.as_dict() for c in C.all_conflicts(Ctx(upgraded), suggest=False)]
     finally:
