@@ -27,7 +27,6 @@ in ``data_quality`` naming the record — never silently dropped.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from relman_desktop.services.base import Ctx, gc_paused
 from relman_desktop.services.kpis.report import (
@@ -39,10 +38,18 @@ from relman_desktop.services.kpis.report import (
     PRODUCTION,
     REPORT_YEARS,
     TIER_NAMES,
+    ApprovalCycleHours,
     ApprovalRow,
     ChangeRow,
+    DeploymentFrequency,
     DeploymentRow,
     KpiData,
+    KpiRange,
+    KpiReport,
+    KpiTiers,
+    LeadTimeHours,
+    MttrHours,
+    PeriodKpis,
     ReleaseRow,
     _check_args,
     _report,
@@ -65,6 +72,14 @@ from relman_desktop.services.kpis.sql import _HOUR_US, _us  # noqa: F401  # isor
 # stays here and calls ``collect`` through this module, as it always did.
 
 __all__ = [
+    "ApprovalCycleHours",
+    "DeploymentFrequency",
+    "KpiRange",
+    "KpiReport",
+    "KpiTiers",
+    "LeadTimeHours",
+    "MttrHours",
+    "PeriodKpis",
     "ApprovalRow",
     "ChangeRow",
     "DORA_TIERS",
@@ -98,7 +113,7 @@ def compute_kpis(
     by: str = "month",
     application: str | None = None,
     report_year: int = 2023,
-) -> dict[str, Any]:
+) -> KpiReport:
     """The KPIs of PRODUCT.md §6 over ``start..end`` (inclusive; default: all the data), per
     ``by`` period (week, month, quarter), for one application or all. Rates are fractions
     0..1 and every value is ``None`` when there is nothing to measure.

@@ -8,7 +8,7 @@ import datetime as dt
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from relman_desktop.models.entities import (
@@ -407,6 +407,98 @@ def _no_requested_issue(release_key: str, stage: str, approver: str) -> dict[str
     }
 
 
+# --- the report (typed; ``as_dict`` is the shape ``relman kpis --json`` prints) ---------------
+
+
+@dataclass(frozen=True)
+class KpiRange:
+    start: dt.date | None
+    end: dt.date | None
+
+
+@dataclass(frozen=True)
+class DeploymentFrequency:
+    count: int
+    per_week: float | None
+    bucket: str | None
+    median_days_per_week: float | None
+    median_days_per_month: float | None
+
+
+@dataclass(frozen=True)
+class MttrHours:
+    mean: float | None
+    median: float | None
+    failed_deployments: int
+
+
+@dataclass(frozen=True)
+class LeadTimeHours:
+    median: float | None
+
+
+@dataclass(frozen=True)
+class ApprovalCycleHours:
+    median: float | None
+    decided: int
+
+
+@dataclass(frozen=True)
+class PeriodKpis:
+    """One period of the series (its label, first and last day, and its metrics)."""
+
+    period: str
+    start: dt.date
+    end: dt.date
+    deployments: int
+    releases_deployed: int
+    release_success_rate: float | None
+    changes_deployed: int
+    change_failure_rate: float | None
+    failed_deployments: int
+    mttr_hours_mean: float | None
+    mttr_hours_median: float | None
+    lead_time_hours_median: float | None
+    on_time_delivery: float | None
+    approval_cycle_hours_median: float | None
+
+
+@dataclass(frozen=True)
+class KpiTiers:
+    report_year: int
+    deployment_frequency: str | None
+    lead_time: str | None
+    mttr: str | None
+    change_failure_rate: str | None
+    reference: dict[str, dict[str, str]]  # metric → tier → what the tier means
+
+
+@dataclass(frozen=True)
+class KpiReport:
+    """The KPI report of ``compute_kpis`` and ``compute_from`` (fields in the order of the
+    JSON of ``relman kpis --json``, which is ``as_dict()``)."""
+
+    range: KpiRange
+    by: str
+    application: str | None
+    report_year: int
+    release_success_rate: float | None
+    releases_deployed: int
+    deployment_frequency: DeploymentFrequency
+    change_failure_rate: float | None
+    changes_deployed: int
+    mttr_hours: MttrHours
+    lead_time_hours: LeadTimeHours
+    on_time_delivery: float | None
+    approval_cycle_hours: ApprovalCycleHours
+    series: list[PeriodKpis]
+    data_quality: list[dict[str, str]]
+    tiers: KpiTiers
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 # --- computing ----------------------------------------------------------------------------------
 
 
@@ -515,66 +607,66 @@ def _report(
     tallies: dict[str, _Tally],
     deploy_days: Iterable[dt.date],
     data_quality: list[dict[str, str]],
-) -> dict[str, Any]:
+) -> KpiReport:
     """The KPI report from the tallies of each period (by label) over ``start..end``."""
     total = _Tally()
     for tally in tallies.values():
         total.add(tally)
     overall = total.metrics()
-    series: list[dict[str, Any]] = []
+    series: list[PeriodKpis] = []
     if start is not None and end is not None:
         empty = _Tally()
         for label, first, last in periods_between(start, end, by):
             m = tallies.get(label, empty).metrics()
-            series.append({"period": label, "start": first, "end": last, **m})
+            series.append(PeriodKpis(period=label, start=first, end=last, **m))
         freq = frequency_bucket(deploy_days, start, end)
         weeks = ((end - start).days + 1) / 7
     else:
         freq = {"bucket": None, "median_days_per_week": None, "median_days_per_month": None}
         weeks = 0
-    deployment_frequency = {
-        "count": overall["deployments"],
-        "per_week": overall["deployments"] / weeks if weeks else None,
+    deployment_frequency = DeploymentFrequency(
+        count=overall["deployments"],
+        per_week=overall["deployments"] / weeks if weeks else None,
         **freq,
-    }
-    tiers = {
-        "report_year": report_year,
-        "deployment_frequency": tier_for(report_year, "deployment_frequency", freq["bucket"]),
-        "lead_time": tier_for(report_year, "lead_time", overall["lead_time_hours_median"]),
-        "mttr": tier_for(report_year, "mttr", overall["mttr_hours_median"]),
-        "change_failure_rate": tier_for(
+    )
+    tiers = KpiTiers(
+        report_year=report_year,
+        deployment_frequency=tier_for(report_year, "deployment_frequency", freq["bucket"]),
+        lead_time=tier_for(report_year, "lead_time", overall["lead_time_hours_median"]),
+        mttr=tier_for(report_year, "mttr", overall["mttr_hours_median"]),
+        change_failure_rate=tier_for(
             report_year, "change_failure_rate", overall["change_failure_rate"]
         ),
-        "reference": {metric: ref["text"] for metric, ref in DORA_TIERS[report_year].items()},
-    }
-    return {
-        "range": {"start": start, "end": end},
-        "by": by,
-        "application": application,
-        "report_year": report_year,
-        "release_success_rate": overall["release_success_rate"],
-        "releases_deployed": overall["releases_deployed"],
-        "deployment_frequency": deployment_frequency,
-        "change_failure_rate": overall["change_failure_rate"],
-        "changes_deployed": overall["changes_deployed"],
-        "mttr_hours": {
-            "mean": overall["mttr_hours_mean"],
-            "median": overall["mttr_hours_median"],
-            "failed_deployments": overall["failed_deployments"],
-        },
-        "lead_time_hours": {"median": overall["lead_time_hours_median"]},
-        "on_time_delivery": overall["on_time_delivery"],
-        "approval_cycle_hours": {
-            "median": overall["approval_cycle_hours_median"],
-            "decided": total.approvals,
-        },
-        "series": series,
-        "data_quality": list(data_quality),
-        "tiers": tiers,
-    }
+        reference={metric: ref["text"] for metric, ref in DORA_TIERS[report_year].items()},
+    )
+    return KpiReport(
+        range=KpiRange(start=start, end=end),
+        by=by,
+        application=application,
+        report_year=report_year,
+        release_success_rate=overall["release_success_rate"],
+        releases_deployed=overall["releases_deployed"],
+        deployment_frequency=deployment_frequency,
+        change_failure_rate=overall["change_failure_rate"],
+        changes_deployed=overall["changes_deployed"],
+        mttr_hours=MttrHours(
+            mean=overall["mttr_hours_mean"],
+            median=overall["mttr_hours_median"],
+            failed_deployments=overall["failed_deployments"],
+        ),
+        lead_time_hours=LeadTimeHours(median=overall["lead_time_hours_median"]),
+        on_time_delivery=overall["on_time_delivery"],
+        approval_cycle_hours=ApprovalCycleHours(
+            median=overall["approval_cycle_hours_median"],
+            decided=total.approvals,
+        ),
+        series=series,
+        data_quality=list(data_quality),
+        tiers=tiers,
+    )
 
 
-def compute_from(data: KpiData) -> dict[str, Any]:
+def compute_from(data: KpiData) -> KpiReport:
     """The KPI report for already collected rows (see ``compute_kpis``)."""
     tallies: dict[str, _Tally] = defaultdict(_Tally)
     for d in data.deployments:
