@@ -334,7 +334,7 @@ class KpiChart(QFrame):
         xs = list(range(len(ys)))
         present = [y for y in ys if not math.isnan(y)]
         top = self._top(present, scale)
-        colors = TIER_COLORS[theme]
+        tier_colors = TIER_COLORS[theme]
         for lo, hi, tier in tier_bands(self.spec, report.tiers.report_year, report.by):
             lo_s, hi_s = lo * scale, min(hi * scale, top * 4)
             if lo_s >= top:
@@ -342,7 +342,7 @@ class KpiChart(QFrame):
             ax.axhspan(
                 lo_s,
                 hi_s,
-                color=colors[tier],
+                color=tier_colors[tier],
                 alpha=BAND_ALPHA[theme],
                 linewidth=0,
                 hatch="//" if theme == "high-contrast" and tier == "low" else None,
@@ -359,7 +359,7 @@ class KpiChart(QFrame):
                 ha="right",
                 va="center",
                 fontsize=7,
-                color=colors[tier],
+                color=tier_colors[tier],
                 fontweight="bold",
             )
         ax.plot(xs, ys, color=line, marker="o", markersize=3.5, linewidth=1.8)
@@ -530,10 +530,10 @@ class KpiDashboard(QWidget):
         self.grid = QGridLayout(self.grid_host)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(10)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setWidget(self.grid_host)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setWidget(self.grid_host)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 8)
@@ -547,7 +547,7 @@ class KpiDashboard(QWidget):
         layout.addLayout(choices)
         layout.addWidget(self.quality_title)
         layout.addWidget(self.quality)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.scroll_area, 1)
 
         self.recompute = DebouncedTask(self._job, delay_ms=150, worker=worker, parent=self)
         self.recompute.result.connect(self._show)
@@ -759,7 +759,7 @@ class KpiDashboard(QWidget):
         self._layout_charts(force=True)
 
     def _layout_charts(self, *, force: bool = False) -> None:
-        width = self.scroll.viewport().width() or self.width()
+        width = self.scroll_area.viewport().width() or self.width()
         columns = 3 if width >= 1250 else 2 if width >= 700 else 1
         if columns == self._columns and not force:
             return
@@ -770,7 +770,7 @@ class KpiDashboard(QWidget):
             self.grid.addWidget(chart, i // columns, i % columns)
         for c in range(3):
             self.grid.setColumnStretch(c, 1 if c < columns else 0)
-        height = max(300, min(360, (self.scroll.viewport().height() - 10) // 2))
+        height = max(300, min(360, (self.scroll_area.viewport().height() - 10) // 2))
         for chart in self.charts.values():
             chart.setMinimumHeight(height)
 
