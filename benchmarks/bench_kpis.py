@@ -339,23 +339,23 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             t_kpis, kpis = timed(lambda: compute_kpis(ctx), args.repeat)
-            same = kpis["releases_deployed"] == deployed and (
+            same = kpis.releases_deployed == deployed and (
                 rate is None
-                if kpis["release_success_rate"] is None
-                else abs(kpis["release_success_rate"] - rate) < 1e-12
+                if kpis.release_success_rate is None
+                else abs(kpis.release_success_rate - rate) < 1e-12
             )
             if not same:
                 problems.append(
-                    f"compute_kpis says {kpis['release_success_rate']} of "
-                    f"{kpis['releases_deployed']}, the SQL {rate} of {deployed}"
+                    f"compute_kpis says {kpis.release_success_rate} of "
+                    f"{kpis.releases_deployed}, the SQL {rate} of {deployed}"
                 )
             rows.append(
                 (
                     "KPIs: compute_kpis (all KPIs, monthly series)",
                     fmt_time(t_kpis),
-                    f"success rate {kpis['release_success_rate']:.4f} "
+                    f"success rate {kpis.release_success_rate:.4f} "
                     f"({'same as the SQL' if same else 'DIFFERS from the SQL'}), "
-                    f"{len(kpis['series'])} periods, {len(kpis['data_quality']):,} data-quality notes; "
+                    f"{len(kpis.series)} periods, {len(kpis.data_quality):,} data-quality notes; "
                     f"{t_kpis / t_sql:.0f}× the floor; {verdict(t_kpis, KPIS_AIM)}",
                 )
             )

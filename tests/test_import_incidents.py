@@ -132,8 +132,8 @@ def test_change_failure_rate_and_mttr_come_from_the_incidents(
         "--plan", str(plan_file), "import", "incidents", str(INCIDENTS / "servicenow_incidents.csv")
     )
     report = with_plan(plan_file, lambda p: kpis.compute_kpis(Ctx(p)))
-    assert report["change_failure_rate"] == pytest.approx(1.0)  # CHG-1's only deployment failed
-    assert report["mttr_hours"]["failed_deployments"] == 1 and report["mttr_hours"]["mean"] is None
+    assert report.change_failure_rate == pytest.approx(1.0)  # CHG-1's only deployment failed
+    assert report.mttr_hours.failed_deployments == 1 and report.mttr_hours.mean is None
     # the open incident is resolved later: exported again, imported again
     text = (INCIDENTS / "servicenow_incidents.csv").read_text()
     later = tmp_path / "later.csv"
@@ -147,9 +147,7 @@ def test_change_failure_rate_and_mttr_come_from_the_incidents(
     assert code == 0 and "update  incident    INC0010002" in out
     assert billing_deployment(plan_file)[2] == dt.datetime(2026, 12, 2, 9, tzinfo=UTC)
     report = with_plan(plan_file, lambda p: kpis.compute_kpis(Ctx(p)))
-    assert report["mttr_hours"]["mean"] == pytest.approx(
-        9 + 50 / 60
-    )  # 23:10 detected, 09:00 restored
+    assert report.mttr_hours.mean == pytest.approx(9 + 50 / 60)  # 23:10 detected, 09:00 restored
 
 
 def test_importing_the_same_export_again_changes_nothing(plan_file: Path) -> None:

@@ -12,6 +12,9 @@ import pytest
 
 from relman_desktop.services.base import ValidationError
 from relman_desktop.services.kpis import (
+    ApprovalCycleHours,
+    KpiRange,
+    MttrHours,
     collect,
     compute_from,
     compute_kpis,
@@ -189,78 +192,78 @@ def kpi_ctx(ctx):
 
 def test_whole_plan_kpis_match_the_hand_computed_values(kpi_ctx):
     k = compute_kpis(kpi_ctx)
-    assert k["range"] == {"start": dt.date(2026, 10, 1), "end": dt.date(2026, 11, 24)}
-    assert k["releases_deployed"] == 5
-    assert k["release_success_rate"] == pytest.approx(2 / 5)
-    assert k["deployment_frequency"]["count"] == 7  # staging is not production
-    assert k["changes_deployed"] == 6
-    assert k["change_failure_rate"] == pytest.approx(3 / 6)
-    assert k["mttr_hours"]["mean"] == pytest.approx((2 + 1 + 7) / 3)
-    assert k["mttr_hours"]["median"] == pytest.approx(2)
-    assert k["mttr_hours"]["failed_deployments"] == 4
-    assert k["lead_time_hours"]["median"] == pytest.approx(48)
-    assert k["on_time_delivery"] == pytest.approx(3 / 4)
-    assert k["approval_cycle_hours"]["median"] == pytest.approx(6)
+    assert k.range == KpiRange(start=dt.date(2026, 10, 1), end=dt.date(2026, 11, 24))
+    assert k.releases_deployed == 5
+    assert k.release_success_rate == pytest.approx(2 / 5)
+    assert k.deployment_frequency.count == 7  # staging is not production
+    assert k.changes_deployed == 6
+    assert k.change_failure_rate == pytest.approx(3 / 6)
+    assert k.mttr_hours.mean == pytest.approx((2 + 1 + 7) / 3)
+    assert k.mttr_hours.median == pytest.approx(2)
+    assert k.mttr_hours.failed_deployments == 4
+    assert k.lead_time_hours.median == pytest.approx(48)
+    assert k.on_time_delivery == pytest.approx(3 / 4)
+    assert k.approval_cycle_hours.median == pytest.approx(6)
 
 
 def test_monthly_series_has_each_period_with_its_own_values(kpi_ctx):
-    series = {p["period"]: p for p in compute_kpis(kpi_ctx, by="month")["series"]}
+    series = {p.period: p for p in compute_kpis(kpi_ctx, by="month").series}
     assert list(series) == ["2026-10", "2026-11"]
     oct_, nov = series["2026-10"], series["2026-11"]
-    assert (oct_["deployments"], nov["deployments"]) == (3, 4)
-    assert oct_["release_success_rate"] == pytest.approx(1 / 2)
-    assert nov["release_success_rate"] == pytest.approx(1 / 3)
-    assert oct_["change_failure_rate"] == pytest.approx(1 / 3)
-    assert nov["change_failure_rate"] == pytest.approx(2 / 3)
-    assert oct_["lead_time_hours_median"] == pytest.approx(48)
-    assert nov["lead_time_hours_median"] == pytest.approx(34.5)
-    assert oct_["mttr_hours_median"] == pytest.approx(2)
-    assert nov["mttr_hours_mean"] == pytest.approx(4)
-    assert oct_["on_time_delivery"] == pytest.approx(1 / 2)
-    assert nov["on_time_delivery"] == pytest.approx(1)
-    assert oct_["approval_cycle_hours_median"] == pytest.approx(15)
-    assert nov["approval_cycle_hours_median"] == pytest.approx(4)
-    assert oct_["start"] == dt.date(2026, 10, 1) and oct_["end"] == dt.date(2026, 10, 31)
+    assert (oct_.deployments, nov.deployments) == (3, 4)
+    assert oct_.release_success_rate == pytest.approx(1 / 2)
+    assert nov.release_success_rate == pytest.approx(1 / 3)
+    assert oct_.change_failure_rate == pytest.approx(1 / 3)
+    assert nov.change_failure_rate == pytest.approx(2 / 3)
+    assert oct_.lead_time_hours_median == pytest.approx(48)
+    assert nov.lead_time_hours_median == pytest.approx(34.5)
+    assert oct_.mttr_hours_median == pytest.approx(2)
+    assert nov.mttr_hours_mean == pytest.approx(4)
+    assert oct_.on_time_delivery == pytest.approx(1 / 2)
+    assert nov.on_time_delivery == pytest.approx(1)
+    assert oct_.approval_cycle_hours_median == pytest.approx(15)
+    assert nov.approval_cycle_hours_median == pytest.approx(4)
+    assert oct_.start == dt.date(2026, 10, 1) and oct_.end == dt.date(2026, 10, 31)
 
 
 def test_weekly_and_quarterly_series_cover_every_period_including_empty_ones(kpi_ctx):
-    weeks = compute_kpis(kpi_ctx, by="week")["series"]
-    assert weeks[0]["period"] == "2026-W40" and weeks[-1]["period"] == "2026-W48"
+    weeks = compute_kpis(kpi_ctx, by="week").series
+    assert weeks[0].period == "2026-W40" and weeks[-1].period == "2026-W48"
     assert len(weeks) == 9
-    assert sum(w["deployments"] for w in weeks) == 7
-    empty = next(w for w in weeks if w["period"] == "2026-W44")
-    assert empty["deployments"] == 0 and empty["release_success_rate"] is None
-    quarters = compute_kpis(kpi_ctx, by="quarter")["series"]
-    assert [q["period"] for q in quarters] == ["2026-Q4"]
-    assert quarters[0]["release_success_rate"] == pytest.approx(2 / 5)
+    assert sum(w.deployments for w in weeks) == 7
+    empty = next(w for w in weeks if w.period == "2026-W44")
+    assert empty.deployments == 0 and empty.release_success_rate is None
+    quarters = compute_kpis(kpi_ctx, by="quarter").series
+    assert [q.period for q in quarters] == ["2026-Q4"]
+    assert quarters[0].release_success_rate == pytest.approx(2 / 5)
 
 
 def test_per_application_filter(kpi_ctx):
     k = compute_kpis(kpi_ctx, application="Portal")
-    assert k["releases_deployed"] == 3
-    assert k["deployment_frequency"]["count"] == 4
-    assert k["release_success_rate"] == pytest.approx(1 / 3)
-    assert k["change_failure_rate"] == pytest.approx(2 / 3)
-    assert k["mttr_hours"]["mean"] == pytest.approx(4)
-    assert k["lead_time_hours"]["median"] == pytest.approx(34.5)
-    assert k["on_time_delivery"] == pytest.approx(1)
-    assert k["approval_cycle_hours"]["median"] == pytest.approx(4)
-    assert compute_kpis(kpi_ctx, application="nothing-here")["release_success_rate"] is None
+    assert k.releases_deployed == 3
+    assert k.deployment_frequency.count == 4
+    assert k.release_success_rate == pytest.approx(1 / 3)
+    assert k.change_failure_rate == pytest.approx(2 / 3)
+    assert k.mttr_hours.mean == pytest.approx(4)
+    assert k.lead_time_hours.median == pytest.approx(34.5)
+    assert k.on_time_delivery == pytest.approx(1)
+    assert k.approval_cycle_hours.median == pytest.approx(4)
+    assert compute_kpis(kpi_ctx, application="nothing-here").release_success_rate is None
 
 
 def test_date_range_filter(kpi_ctx):
     k = compute_kpis(kpi_ctx, start="2026-11-01", end=dt.date(2026, 11, 30))
-    assert k["deployment_frequency"]["count"] == 4
-    assert k["releases_deployed"] == 3
-    assert k["approval_cycle_hours"]["median"] == pytest.approx(4)
+    assert k.deployment_frequency.count == 4
+    assert k.releases_deployed == 3
+    assert k.approval_cycle_hours.median == pytest.approx(4)
     october = compute_kpis(kpi_ctx, end="2026-10-22")
     # REL-2's rollback on 10-22 counts as a deployment; REL-2 itself was deployed on 10-23
-    assert october["deployment_frequency"]["count"] == 2
-    assert october["releases_deployed"] == 1
+    assert october.deployment_frequency.count == 2
+    assert october.releases_deployed == 1
 
 
 def test_data_quality_names_each_record_left_out(kpi_ctx):
-    issues = compute_kpis(kpi_ctx)["data_quality"]
+    issues = compute_kpis(kpi_ctx).data_quality
     by_record = {i["record"]: i for i in issues}
     assert len(issues) == 4
     rel6 = next(i for i in issues if i["record"].startswith("REL-6 production deployment"))
@@ -273,16 +276,16 @@ def test_data_quality_names_each_record_left_out(kpi_ctx):
 def test_dora_tiers_follow_the_chosen_report_year(kpi_ctx):
     k = compute_kpis(kpi_ctx, report_year=2023)
     # 7 deployment days over 9 weeks: the median week has one → weekly
-    assert k["deployment_frequency"]["bucket"] == "weekly"
-    assert k["tiers"]["deployment_frequency"] == "high"
-    assert k["tiers"]["lead_time"] == "high"  # 48 h: between a day and a week
-    assert k["tiers"]["mttr"] == "high"  # 2 h: less than a day
-    assert k["tiers"]["change_failure_rate"] == "low"  # 50 %
+    assert k.deployment_frequency.bucket == "weekly"
+    assert k.tiers.deployment_frequency == "high"
+    assert k.tiers.lead_time == "high"  # 48 h: between a day and a week
+    assert k.tiers.mttr == "high"  # 2 h: less than a day
+    assert k.tiers.change_failure_rate == "low"  # 50 %
     k21 = compute_kpis(kpi_ctx, report_year=2021)
-    assert k21["tiers"]["change_failure_rate"] == "low"
-    assert k21["tiers"]["reference"]["lead_time"]["elite"] == "less than one hour"
+    assert k21.tiers.change_failure_rate == "low"
+    assert k21.tiers.reference["lead_time"]["elite"] == "less than one hour"
     k19 = compute_kpis(kpi_ctx, report_year=2019)
-    assert k19["tiers"]["reference"]["change_failure_rate"]["low"] == "46–60 %"
+    assert k19.tiers.reference["change_failure_rate"]["low"] == "46–60 %"
 
 
 def test_tier_boundaries():
@@ -317,18 +320,15 @@ def test_period_labels():
 def test_empty_plan_gives_none_not_a_crash(ctx):
     k = compute_kpis(ctx)
     for name in ("release_success_rate", "change_failure_rate", "on_time_delivery"):
-        assert k[name] is None
-    assert k["mttr_hours"] == {"mean": None, "median": None, "failed_deployments": 0}
-    assert k["lead_time_hours"]["median"] is None
-    assert k["approval_cycle_hours"]["median"] is None
-    assert (
-        k["deployment_frequency"]["bucket"] is None
-        and k["deployment_frequency"]["per_week"] is None
-    )
-    assert k["series"] == [] and k["data_quality"] == []
+        assert getattr(k, name) is None
+    assert k.mttr_hours == MttrHours(mean=None, median=None, failed_deployments=0)
+    assert k.lead_time_hours.median is None
+    assert k.approval_cycle_hours.median is None
+    assert k.deployment_frequency.bucket is None and k.deployment_frequency.per_week is None
+    assert k.series == [] and k.data_quality == []
     ranged = compute_kpis(ctx, start="2026-01-01", end="2026-03-31", by="month")
-    assert len(ranged["series"]) == 3 and ranged["series"][0]["deployments"] == 0
-    assert ranged["deployment_frequency"]["count"] == 0
+    assert len(ranged.series) == 3 and ranged.series[0].deployments == 0
+    assert ranged.deployment_frequency.count == 0
 
 
 def test_bad_input_is_one_clear_message(ctx):
@@ -427,24 +427,24 @@ def test_a_change_whose_release_deploys_across_two_periods_counts_once_in_the_la
         s.add(rel)
 
     k = compute_kpis(ctx, by="month")
-    assert (k["releases_deployed"], k["changes_deployed"]) == (1, 1)
-    assert k["deployment_frequency"]["count"] == 2
-    assert k["lead_time_hours"]["median"] == pytest.approx(72)  # 10-30 12:00 → 11-02 12:00
-    assert k["on_time_delivery"] == 0  # deployed on 11-02, planned to end on 11-01
-    october, november = k["series"]
-    assert (october["period"], november["period"]) == ("2026-10", "2026-11")
-    assert (october["deployments"], november["deployments"]) == (1, 1)
-    assert (october["releases_deployed"], november["releases_deployed"]) == (0, 1)
-    assert (october["changes_deployed"], november["changes_deployed"]) == (0, 1)
-    assert october["lead_time_hours_median"] is None
-    assert november["lead_time_hours_median"] == pytest.approx(72)
-    assert november["release_success_rate"] == 1
+    assert (k.releases_deployed, k.changes_deployed) == (1, 1)
+    assert k.deployment_frequency.count == 2
+    assert k.lead_time_hours.median == pytest.approx(72)  # 10-30 12:00 → 11-02 12:00
+    assert k.on_time_delivery == 0  # deployed on 11-02, planned to end on 11-01
+    october, november = k.series
+    assert (october.period, november.period) == ("2026-10", "2026-11")
+    assert (october.deployments, november.deployments) == (1, 1)
+    assert (october.releases_deployed, november.releases_deployed) == (0, 1)
+    assert (october.changes_deployed, november.changes_deployed) == (0, 1)
+    assert october.lead_time_hours_median is None
+    assert november.lead_time_hours_median == pytest.approx(72)
+    assert november.release_success_rate == 1
 
     # cut the range at the end of October: the first wave counts, the release and its change
     # do not (they are deployed only when the last wave finishes)
     k = compute_kpis(ctx, end="2026-10-31")
-    assert k["deployment_frequency"]["count"] == 1
-    assert (k["releases_deployed"], k["changes_deployed"]) == (0, 0)
+    assert k.deployment_frequency.count == 1
+    assert (k.releases_deployed, k.changes_deployed) == (0, 0)
     assert [c.key for c in collect(ctx, start="2026-11-01").changes] == ["CHG-W"]
 
 
@@ -475,12 +475,14 @@ def differences(a, b, path="report"):
 
 
 def report_differences(ctx, **kw):
-    return differences(compute_kpis(ctx, **kw), compute_from(collect(ctx, **kw)))
+    return differences(
+        compute_kpis(ctx, **kw).as_dict(), compute_from(collect(ctx, **kw)).as_dict()
+    )
 
 
 def assert_same_report(ctx, **kw):
     report = compute_kpis(ctx, **kw)
-    problems = differences(report, compute_from(collect(ctx, **kw)))
+    problems = differences(report.as_dict(), compute_from(collect(ctx, **kw)).as_dict())
     assert not problems, f"compute_kpis({kw}) ≠ compute_from(collect(…)): " + "; ".join(
         problems[:6]
     )
@@ -699,7 +701,7 @@ def test_compute_kpis_is_compute_from_collect_on_generated_plans(
 
 def test_the_generated_plans_hold_every_kind_of_data_quality_note(rough_plans):
     for ctx in rough_plans.values():
-        notes = compute_kpis(ctx)["data_quality"]
+        notes = compute_kpis(ctx).data_quality
         kinds = {(n["kpi"], n["issue"].split(":")[0]) for n in notes}
         assert kinds == {
             ("deployment_frequency", "production deployment has an outcome but no finish time"),
@@ -711,7 +713,7 @@ def test_the_generated_plans_hold_every_kind_of_data_quality_note(rough_plans):
             ("lead_time", "change was created after its release was deployed"),
             ("approval_cycle_time", "decided approval has no requested time"),
         }
-        weeks = {p["period"] for p in compute_kpis(ctx, by="week")["series"] if p["deployments"]}
+        weeks = {p.period for p in compute_kpis(ctx, by="week").series if p.deployments}
         assert {"2026-W52", "2026-W53", "2027-W01"} <= weeks
 
 
@@ -794,10 +796,10 @@ def test_a_plan_with_no_deployments_counts_its_approvals_alone(ctx, no_fallback)
         approvals=[(T(11, 2, 9), T(11, 2, 17)), (None, T(11, 3))],
     )
     k = assert_same_report(ctx)
-    assert k["releases_deployed"] == k["changes_deployed"] == 0
-    assert k["deployment_frequency"]["count"] == 0
-    assert k["approval_cycle_hours"] == {"median": 8.0, "decided": 2}
-    assert [n["kpi"] for n in k["data_quality"]] == ["approval_cycle_time"]
+    assert k.releases_deployed == k.changes_deployed == 0
+    assert k.deployment_frequency.count == 0
+    assert k.approval_cycle_hours == ApprovalCycleHours(median=8.0, decided=2)
+    assert [n["kpi"] for n in k.data_quality] == ["approval_cycle_time"]
     assert_same_reports(ctx)
 
 
@@ -824,8 +826,8 @@ def test_failed_deployments_with_missing_recovery_times(ctx, no_fallback):
         ],
     )
     k = assert_same_report(ctx, by="week")
-    assert k["mttr_hours"] == {"mean": 3.5, "median": 3.5, "failed_deployments": 5}
-    assert [n["issue"] for n in k["data_quality"]] == [
+    assert k.mttr_hours == MttrHours(mean=3.5, median=3.5, failed_deployments=5)
+    assert [n["issue"] for n in k.data_quality] == [
         "failed deployment has no restored time: left out of MTTR",
         "failed deployment has no failure detected time: left out of MTTR",
         "failed deployment has no failure detected and restored time: left out of MTTR",
@@ -850,12 +852,10 @@ def test_production_in_any_case_and_spacing_and_nothing_else(ctx, no_fallback):
         changes=[T(10, 30)],
     )
     k = assert_same_report(ctx)
-    assert k["deployment_frequency"]["count"] == 4
+    assert k.deployment_frequency.count == 4
     # deployed with its last production deployment (4 November), not pre-production's (5th)
-    assert k["lead_time_hours"]["median"] == (T(11, 4, 12) - T(10, 30)) / dt.timedelta(hours=1)
-    assert [n["record"] for n in k["data_quality"]] == [
-        "REL-1 PRODUCTION deployment #10, wave late"
-    ]
+    assert k.lead_time_hours.median == (T(11, 4, 12) - T(10, 30)) / dt.timedelta(hours=1)
+    assert [n["record"] for n in k.data_quality] == ["REL-1 PRODUCTION deployment #10, wave late"]
     assert_same_reports(ctx)
 
 
@@ -887,18 +887,18 @@ def test_periods_are_utc_days_and_iso_weeks_across_the_year_end(ctx, no_fallback
             changes=[moment - dt.timedelta(hours=1, microseconds=1)],
             approvals=[(moment - dt.timedelta(hours=2), moment)],
         )
-    weeks = {p["period"]: p for p in assert_same_report(ctx, by="week")["series"]}
-    assert weeks["2026-W01"]["start"] == dt.date(2025, 12, 29)
-    assert weeks["2026-W01"]["deployments"] == 1
-    assert (weeks["2026-W52"]["deployments"], weeks["2026-W53"]["deployments"]) == (1, 5)
-    assert weeks["2027-W01"]["deployments"] == 1
-    assert weeks["2026-W53"]["on_time_delivery"] == 1.0
+    weeks = {p.period: p for p in assert_same_report(ctx, by="week").series}
+    assert weeks["2026-W01"].start == dt.date(2025, 12, 29)
+    assert weeks["2026-W01"].deployments == 1
+    assert (weeks["2026-W52"].deployments, weeks["2026-W53"].deployments) == (1, 5)
+    assert weeks["2027-W01"].deployments == 1
+    assert weeks["2026-W53"].on_time_delivery == 1.0
     lead = dt.timedelta(hours=1, microseconds=1) / dt.timedelta(hours=1)
-    assert weeks["2026-W53"]["lead_time_hours_median"] == lead
-    months = {p["period"]: p["deployments"] for p in assert_same_report(ctx)["series"]}
+    assert weeks["2026-W53"].lead_time_hours_median == lead
+    months = {p.period: p.deployments for p in assert_same_report(ctx).series}
     assert (months["2026-12"], months["2027-01"]) == (4, 3)
     quarters = assert_same_report(ctx, by="quarter", start="2026-12-31", end="2027-01-01")
-    assert [(q["period"], q["deployments"]) for q in quarters["series"]] == [
+    assert [(q.period, q.deployments) for q in quarters.series] == [
         ("2026-Q4", 2),
         ("2027-Q1", 1),
     ]
@@ -926,7 +926,7 @@ def test_a_time_stored_by_another_tool_takes_the_row_by_row_path(ctx, monkeypatc
     )
     assert_same_report(ctx)
     assert len(calls) == 1
-    assert compute_kpis(ctx)["lead_time_hours"]["median"] == 48  # CHG-1 still 168 h
+    assert compute_kpis(ctx).lead_time_hours.median == 48  # CHG-1 still 168 h
     # out of scope (another application), the odd time is not read at all
     calls.clear()
     assert_same_report(ctx, application="portal")
@@ -941,7 +941,7 @@ def test_records_of_a_release_deleted_with_foreign_keys_off_count_nowhere(kpi_ct
         con.execute("DELETE FROM releases WHERE key = 'REL-3'")
     con.close()
     k = assert_same_report(kpi_ctx)
-    assert k["releases_deployed"] == 4
+    assert k.releases_deployed == 4
     assert_same_reports(kpi_ctx)
 
 

@@ -93,45 +93,45 @@ def cmd_kpis(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         ctx.plan.close()
     if args.json:
-        print_json(report, out)
+        print_json(report.as_dict(), out)
         return 0
-    rng = report["range"]
-    scope = f"application {report['application']}" if report["application"] else "all applications"
+    rng = report.range
+    scope = f"application {report.application}" if report.application else "all applications"
     out.write(
-        f"KPIs {rng['start'] or '—'} – {rng['end'] or '—'}, {scope}, DORA {report['report_year']} tiers\n"
+        f"KPIs {rng.start or '—'} – {rng.end or '—'}, {scope}, DORA {report.report_year} tiers\n"
     )
-    tiers = report["tiers"]
-    freq = report["deployment_frequency"]
+    tiers = report.tiers
+    freq = report.deployment_frequency
     rows = [
-        ("Release success rate", _fmt(report["release_success_rate"], "rate"), ""),
+        ("Release success rate", _fmt(report.release_success_rate, "rate"), ""),
         (
             "Deployment frequency",
-            f"{freq['count']} deployments, {_fmt(freq['bucket'], 'text')}",
-            tiers["deployment_frequency"] or "",
+            f"{freq.count} deployments, {_fmt(freq.bucket, 'text')}",
+            tiers.deployment_frequency or "",
         ),
         (
             "Change failure rate",
-            _fmt(report["change_failure_rate"], "rate"),
-            tiers["change_failure_rate"] or "",
+            _fmt(report.change_failure_rate, "rate"),
+            tiers.change_failure_rate or "",
         ),
         (
             "MTTR mean / median",
-            f"{_fmt(report['mttr_hours']['mean'], 'hours')} / {_fmt(report['mttr_hours']['median'], 'hours')}",
-            tiers["mttr"] or "",
+            f"{_fmt(report.mttr_hours.mean, 'hours')} / {_fmt(report.mttr_hours.median, 'hours')}",
+            tiers.mttr or "",
         ),
         (
             "Lead time median",
-            _fmt(report["lead_time_hours"]["median"], "hours"),
-            tiers["lead_time"] or "",
+            _fmt(report.lead_time_hours.median, "hours"),
+            tiers.lead_time or "",
         ),
-        ("On-time delivery", _fmt(report["on_time_delivery"], "rate"), ""),
-        ("Approval cycle median", _fmt(report["approval_cycle_hours"]["median"], "hours"), ""),
+        ("On-time delivery", _fmt(report.on_time_delivery, "rate"), ""),
+        ("Approval cycle median", _fmt(report.approval_cycle_hours.median, "hours"), ""),
     ]
     for name, value, tier in rows:
         out.write(f"  {name:<24} {value:<32} {tier}\n".rstrip() + "\n")
-    if report["data_quality"]:
-        out.write(f"Data quality ({len(report['data_quality'])} records not fully counted):\n")
-        for item in report["data_quality"]:
+    if report.data_quality:
+        out.write(f"Data quality ({len(report.data_quality)} records not fully counted):\n")
+        for item in report.data_quality:
             out.write(f"  {item['record']}: {item['issue']}\n")
     return 0
 

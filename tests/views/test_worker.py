@@ -102,7 +102,7 @@ def test_the_plan_is_readable_from_a_pool_thread(qtbot, worker, ctx):
     with qtbot.waitSignal(job.finished, timeout=10_000):
         pass
     assert job.state == "succeeded", job.error
-    assert job.result["releases_deployed"] == 0
+    assert job.result.releases_deployed == 0
 
 
 def test_debounced_task_runs_once_after_the_last_trigger_and_drops_stale_answers(qtbot, worker):

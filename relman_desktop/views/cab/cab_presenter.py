@@ -174,17 +174,17 @@ class CabPresenter(QWidget):
             self.section_heads[name] = head
             self.section_labels[name] = body
         self._arrange(2)
-        self.scroll = QScrollArea()
-        self.scroll.setWidget(self.content)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidget(self.content)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         # bulk panel
         self.bulk = BulkPanel(self)
         self.stack = QStackedWidget()
-        self.stack.addWidget(self.scroll)
+        self.stack.addWidget(self.scroll_area)
         bulk_scroll = QScrollArea()
         bulk_scroll.setWidget(self.bulk)
         bulk_scroll.setWidgetResizable(True)
@@ -394,7 +394,7 @@ class CabPresenter(QWidget):
             for n, label in enumerate(self.section_labels.values()):
                 label.setText("<i>Loading this release…</i>" if n == 0 else "")
             self.loader.request(item.release_key)
-        self.scroll.verticalScrollBar().setValue(0)
+        self.scroll_area.verticalScrollBar().setValue(0)
         self._update_timer()
         self.current_changed.emit(self.index)
 
@@ -671,7 +671,7 @@ class CabPresenter(QWidget):
         elif ctrl:
             super().keyPressEvent(event)
         elif key in KEY_DECISION:
-            self.request(KEY_DECISION[key])
+            self.request(KEY_DECISION[Qt.Key(key)])
         elif key in (Qt.Key.Key_N, Qt.Key.Key_Right, Qt.Key.Key_PageDown):
             self.next_item()
         elif key in (Qt.Key.Key_P, Qt.Key.Key_Left, Qt.Key.Key_PageUp):
@@ -681,10 +681,10 @@ class CabPresenter(QWidget):
         elif key == Qt.Key.Key_End:
             self.go_to(len(self.items) - 1)
         elif key == Qt.Key.Key_Down:
-            bar = self.scroll.verticalScrollBar()
+            bar = self.scroll_area.verticalScrollBar()
             bar.setValue(bar.value() + bar.singleStep() * 3)
         elif key == Qt.Key.Key_Up:
-            bar = self.scroll.verticalScrollBar()
+            bar = self.scroll_area.verticalScrollBar()
             bar.setValue(bar.value() - bar.singleStep() * 3)
         elif key == Qt.Key.Key_Space:
             self.toggle_selected()
@@ -755,8 +755,7 @@ class CabPresenter(QWidget):
         self.columns = columns
         while self.content_layout.count():
             taken = self.content_layout.takeAt(0)
-            if taken is not None and taken.layout() is not None:
-                inner = taken.layout()
+            if taken is not None and (inner := taken.layout()) is not None:
                 while inner.count():
                     inner.takeAt(0)
                 inner.deleteLater()

@@ -143,66 +143,61 @@ def fmt_hours(value: float | None) -> str:
     return f"{value / 24:.1f} days"
 
 
-def headline(spec: KpiSpec, report: dict[str, Any]) -> tuple[str, str]:
+def headline(spec: KpiSpec, report: kpis.KpiReport) -> tuple[str, str]:
     """The big number of one KPI and the line under it."""
     if spec.name == "release_success_rate":
         return fmt_rate(
-            report["release_success_rate"]
-        ), f"{report['releases_deployed']} deployed releases"
+            report.release_success_rate
+        ), f"{report.releases_deployed} deployed releases"
     if spec.name == "deployment_frequency":
-        df = report["deployment_frequency"]
-        per_week = df.get("per_week")
+        df = report.deployment_frequency
+        per_week = df.per_week
         value = f"{per_week:.1f} / week" if per_week is not None else "—"
-        bucket = df.get("bucket")
-        return value, f"{df['count']} production deployments" + (f" · {bucket}" if bucket else "")
+        bucket = df.bucket
+        return value, f"{df.count} production deployments" + (f" · {bucket}" if bucket else "")
     if spec.name == "change_failure_rate":
-        return fmt_rate(
-            report["change_failure_rate"]
-        ), f"{report['changes_deployed']} deployed changes"
+        return fmt_rate(report.change_failure_rate), f"{report.changes_deployed} deployed changes"
     if spec.name == "mttr":
-        m = report["mttr_hours"]
+        m = report.mttr_hours
         return fmt_hours(
-            m["median"]
-        ), f"median · mean {fmt_hours(m['mean'])} · {m['failed_deployments']} failed"
+            m.median
+        ), f"median · mean {fmt_hours(m.mean)} · {m.failed_deployments} failed"
     if spec.name == "lead_time":
         return fmt_hours(
-            report["lead_time_hours"]["median"]
-        ), f"median over {report['changes_deployed']} changes"
+            report.lead_time_hours.median
+        ), f"median over {report.changes_deployed} changes"
     if spec.name == "on_time_delivery":
-        return fmt_rate(
-            report["on_time_delivery"]
-        ), f"{report['releases_deployed']} deployed releases"
-    a = report["approval_cycle_hours"]
-    return fmt_hours(a["median"]), f"median over {a['decided']} decisions"
+        return fmt_rate(report.on_time_delivery), f"{report.releases_deployed} deployed releases"
+    a = report.approval_cycle_hours
+    return fmt_hours(a.median), f"median over {a.decided} decisions"
 
 
-def tier_text(spec: KpiSpec, report: dict[str, Any]) -> str:
+def tier_text(spec: KpiSpec, report: kpis.KpiReport) -> str:
     if spec.tier_metric is None:
         return "No DORA tier for this KPI"
-    tiers = report["tiers"]
-    year = tiers["report_year"]
-    tier = tiers.get(spec.tier_metric)
+    tiers = report.tiers
+    year = tiers.report_year
+    tier: str | None = getattr(tiers, spec.tier_metric)
     if tier is None:
         return f"DORA {year}: no data to rate"
-    reference = tiers["reference"][spec.tier_metric][tier]
+    reference = tiers.reference[spec.tier_metric][tier]
     return f"DORA {year}: {tier} — {reference}"
 
 
-def series_values(spec: KpiSpec, report: dict[str, Any]) -> list[float | None]:
+def series_values(spec: KpiSpec, report: kpis.KpiReport) -> list[float | None]:
     """The plotted values per period, in the KPI's own unit (rates as fractions, hours)."""
-    return [row.get(spec.series_key) for row in report["series"]]
+    return [getattr(row, spec.series_key) for row in report.series]
 
 
-def tier_bands(spec: KpiSpec, report: dict[str, Any]) -> list[tuple[float, float, str]]:
+def tier_bands(spec: KpiSpec, report_year: int, by: str) -> list[tuple[float, float, str]]:
     """``(low, high, tier)`` bands in the KPI's unit (rates as fractions, hours, deployments per
     period), classified as ``kpis.tier_for`` classifies; tiers with identical limits merge."""
     if spec.tier_metric is None:
         return []
-    year = report["tiers"]["report_year"]
-    ref = kpis.DORA_TIERS[year][spec.tier_metric]
+    ref = kpis.DORA_TIERS[report_year][spec.tier_metric]
     bands: list[tuple[float, float, str]] = []
     if spec.tier_metric == "deployment_frequency":
-        days = PERIOD_DAYS.get(report["by"], 30.44)
+        days = PERIOD_DAYS.get(by, 30.44)
         edges = {
             "daily": (3 * days / 7, math.inf),
             "weekly": (days / 7, 3 * days / 7),
@@ -249,7 +244,7 @@ class KpiChart(QFrame):
         self.spec = spec
         self.setObjectName(f"kpi_card_{spec.name}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.report: dict[str, Any] | None = None
+        self.report: kpis.KpiReport | None = None
         self.values: list[float | None] = []
         self.periods: list[str] = []
         self.title = QLabel(spec.title)
@@ -295,14 +290,14 @@ class KpiChart(QFrame):
         layout.addWidget(self.tier_label)
         layout.addWidget(self.canvas, 1)
 
-    def show_report(self, report: dict[str, Any]) -> None:
+    def show_report(self, report: kpis.KpiReport) -> None:
         self.report = report
         value, detail = headline(self.spec, report)
         self.value_label.setText(value)
         self.detail_label.setText(detail)
         self.tier_label.setText(tier_text(self.spec, report))
         self.values = series_values(self.spec, report)
-        self.periods = [row["period"] for row in report["series"]]
+        self.periods = [row.period for row in report.series]
         self.redraw()
 
     def redraw(self) -> None:
@@ -339,15 +334,15 @@ class KpiChart(QFrame):
         xs = list(range(len(ys)))
         present = [y for y in ys if not math.isnan(y)]
         top = self._top(present, scale)
-        colors = TIER_COLORS[theme]
-        for lo, hi, tier in tier_bands(self.spec, report):
+        tier_colors = TIER_COLORS[theme]
+        for lo, hi, tier in tier_bands(self.spec, report.tiers.report_year, report.by):
             lo_s, hi_s = lo * scale, min(hi * scale, top * 4)
             if lo_s >= top:
                 continue
             ax.axhspan(
                 lo_s,
                 hi_s,
-                color=colors[tier],
+                color=tier_colors[tier],
                 alpha=BAND_ALPHA[theme],
                 linewidth=0,
                 hatch="//" if theme == "high-contrast" and tier == "low" else None,
@@ -364,14 +359,14 @@ class KpiChart(QFrame):
                 ha="right",
                 va="center",
                 fontsize=7,
-                color=colors[tier],
+                color=tier_colors[tier],
                 fontweight="bold",
             )
         ax.plot(xs, ys, color=line, marker="o", markersize=3.5, linewidth=1.8)
         if self.spec.name == "mttr":
             means = [
-                math.nan if r.get("mttr_hours_mean") is None else r["mttr_hours_mean"] * scale
-                for r in report["series"]
+                math.nan if r.mttr_hours_mean is None else r.mttr_hours_mean * scale
+                for r in report.series
             ]
             ax.plot(xs, means, color=line, linestyle="--", linewidth=1, alpha=0.8)
         ax.set_ylim(0, top)
@@ -390,7 +385,7 @@ class KpiChart(QFrame):
         if self.spec.kind == "rate":
             return 100.0, "%"
         if self.spec.kind == "count":
-            return 1.0, f"deployments / {self.report['by'] if self.report else 'period'}"
+            return 1.0, f"deployments / {self.report.by if self.report else 'period'}"
         present = [v for v in self.values if v is not None]
         if present and max(present) >= 72:
             return 1 / 24, "days"
@@ -403,7 +398,11 @@ class KpiChart(QFrame):
             return min(105.0, max(25.0, max(present, default=0.0) * 1.3))
         top = max(present) * 1.25 if present else 0.0
         if top <= 0:
-            bands = tier_bands(self.spec, self.report or {})
+            bands = (
+                tier_bands(self.spec, self.report.tiers.report_year, self.report.by)
+                if self.report is not None
+                else []
+            )
             top = bands[1][0] * scale * 1.5 if len(bands) > 1 else 1.0
         return max(top, 1.0 if self.spec.kind == "count" else 0.1)
 
@@ -461,7 +460,7 @@ class KpiDashboard(QWidget):
         self.store = store
         self.window_ = window
         self._worker = worker
-        self.report: dict[str, Any] | None = None
+        self.report: kpis.KpiReport | None = None
         self.charts: dict[str, KpiChart] = {}
         self._dirty = True
         self._columns = 0
@@ -531,10 +530,10 @@ class KpiDashboard(QWidget):
         self.grid = QGridLayout(self.grid_host)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(10)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setWidget(self.grid_host)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setWidget(self.grid_host)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 8)
@@ -548,7 +547,7 @@ class KpiDashboard(QWidget):
         layout.addLayout(choices)
         layout.addWidget(self.quality_title)
         layout.addWidget(self.quality)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.scroll_area, 1)
 
         self.recompute = DebouncedTask(self._job, delay_ms=150, worker=worker, parent=self)
         self.recompute.result.connect(self._show)
@@ -702,18 +701,14 @@ class KpiDashboard(QWidget):
         self._ensure_charts()
         for chart in self.charts.values():
             chart.show_report(report)
-        rng = report["range"]
-        span = (
-            f"{rng['start']} to {rng['end']}" if rng["start"] else "no deployments or decisions yet"
-        )
-        app = report["application"] or "all applications"
+        rng = report.range
+        span = f"{rng.start} to {rng.end}" if rng.start else "no deployments or decisions yet"
+        app = report.application or "all applications"
         self.status.setProperty("role", "subtle")
         self.status.style().unpolish(self.status)
         self.status.style().polish(self.status)
-        self.status.setText(
-            f"{span} · per {report['by']} · {app} · DORA {report['report_year']} tiers"
-        )
-        self._fill_quality(report["data_quality"])
+        self.status.setText(f"{span} · per {report.by} · {app} · DORA {report.report_year} tiers")
+        self._fill_quality(report.data_quality)
         self.updated.emit()
 
     def _fill_applications(self, apps: list[str]) -> None:
@@ -764,7 +759,7 @@ class KpiDashboard(QWidget):
         self._layout_charts(force=True)
 
     def _layout_charts(self, *, force: bool = False) -> None:
-        width = self.scroll.viewport().width() or self.width()
+        width = self.scroll_area.viewport().width() or self.width()
         columns = 3 if width >= 1250 else 2 if width >= 700 else 1
         if columns == self._columns and not force:
             return
@@ -775,7 +770,7 @@ class KpiDashboard(QWidget):
             self.grid.addWidget(chart, i // columns, i % columns)
         for c in range(3):
             self.grid.setColumnStretch(c, 1 if c < columns else 0)
-        height = max(300, min(360, (self.scroll.viewport().height() - 10) // 2))
+        height = max(300, min(360, (self.scroll_area.viewport().height() - 10) // 2))
         for chart in self.charts.values():
             chart.setMinimumHeight(height)
 
