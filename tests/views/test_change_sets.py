@@ -137,8 +137,10 @@ def test_a_transition_is_undone_and_redone_and_both_are_audited(store):
     from relman_desktop.services.audit import history
 
     actions = [
-        (row.action, (row.after or {}).get("status")) for row in history(store.ctx, KEY, limit=3)
-    ]
+        (row.action, (row.after or {}).get("status"))
+        for row in history(store.ctx, KEY, limit=10)
+        if row.action != "record_dates"  # the actual dates a first Closed filled in
+    ][:3]
     assert actions == [
         ("transition", "Closed"),
         ("restore_status", "In Review"),
