@@ -217,7 +217,7 @@ def _next_local_id(s: Session, release_id: int) -> str:
 @operation
 def add_task(ctx: Ctx, key: str, fields: dict[str, Any]) -> str:
     """A new task at the end of the release (or at ``position``); returns its task id."""
-    values = _done_means_complete({n: _coerce(n, v) for n, v in fields.items()})
+    values = {n: _coerce(n, v) for n, v in fields.items()}
     with ctx.write() as tx:
         s = tx.session
         rel = release_by_key(s, key)
@@ -267,7 +267,7 @@ def update_task(
     ctx: Ctx, key: str, local_id: str, fields: dict[str, Any], *, version: int | None = None
 ) -> TaskRow:
     """``version``: the task's ``row_version`` as the editor loaded it (None: no check)."""
-    values = {n: _coerce(n, v) for n, v in fields.items()}
+    values = _done_means_complete({n: _coerce(n, v) for n, v in fields.items()})
     with ctx.write() as tx:
         s = tx.session
         rel = release_by_key(s, key)
