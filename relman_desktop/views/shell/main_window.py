@@ -354,8 +354,15 @@ class MainWindow(QMainWindow):
         self.inspector_dock.setObjectName("inspector_dock")
         self.inspector_dock.setWidget(self.inspector)
         fm = self.fontMetrics()  # room for the widest value: a key, a date and time
+        # ... but never so much that the window cannot fit an 800-pixel-wide screen with the
+        # large high-contrast font (a value wraps there instead)
         self.inspector_dock.setMinimumWidth(
-            fm.horizontalAdvance("Planned start:") + fm.horizontalAdvance("2026-12-31 22:00") + 48
+            min(
+                fm.horizontalAdvance("Planned start:")
+                + fm.horizontalAdvance("2026-12-31 22:00")
+                + 48,
+                200,
+            )
         )
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector_dock)
 
