@@ -354,17 +354,14 @@ class MainWindow(QMainWindow):
         self.inspector_dock.setObjectName("inspector_dock")
         self.inspector_dock.setWidget(self.inspector)
         fm = self.fontMetrics()  # room for the widest value: a key, a date and time
-        # ... but never so much that the window cannot fit an 800-pixel-wide screen with the
-        # large high-contrast font (a value wraps there instead)
-        self.inspector_dock.setMinimumWidth(
-            min(
-                fm.horizontalAdvance("Planned start:")
-                + fm.horizontalAdvance("2026-12-31 22:00")
-                + 48,
-                200,
-            )
+        roomy = (
+            fm.horizontalAdvance("Planned start:") + fm.horizontalAdvance("2026-12-31 22:00") + 48
         )
+        # at least 200 px, so the window still fits an 800-pixel screen with the large
+        # high-contrast font (a value wraps there); it opens roomier where there is room
+        self.inspector_dock.setMinimumWidth(min(roomy, 200))
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector_dock)
+        self.resizeDocks([self.inspector_dock], [roomy], Qt.Orientation.Horizontal)
 
         self.plan_label = QLabel("No plan open")
         self.plan_label.setObjectName("plan_path_label")
