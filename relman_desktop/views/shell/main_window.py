@@ -647,16 +647,27 @@ class MainWindow(QMainWindow):
 
     # --- store wiring -------------------------------------------------------------------------
 
+    def _show_store_error(self, msg: str) -> None:
+        self.statusBar().showMessage(f"⚠ {msg}", 15000)
+
+    def _show_store_message(self, msg: str) -> None:
+        self.statusBar().showMessage(msg, 8000)
+
+    def _inspect_key(self, _key: object = None) -> None:
+        self._inspect()
+
     def _connect(self) -> None:
         s = self.store
         s.plan_opened.connect(self._plan_opened)
         s.plan_failed.connect(self._plan_failed)
         s.plan_closed.connect(self.show_welcome)
-        s.error.connect(lambda msg: self.statusBar().showMessage(f"⚠ {msg}", 15000))
-        s.message.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
+        # Bound methods, not lambdas: Qt drops them when this window is gone, while the store
+        # (its watcher, a server plan's listener) may live on and still report.
+        s.error.connect(self._show_store_error)
+        s.message.connect(self._show_store_message)
         # The inspector shows the one current release (Store.selection), from the list's row cache.
-        s.selection.changed.connect(lambda _k: self._inspect())
-        s.release_changed.connect(lambda _k: self._inspect())
+        s.selection.changed.connect(self._inspect_key)
+        s.release_changed.connect(self._inspect_key)
         s.releases_changed.connect(self._inspect)
         s.plan_closed.connect(self._inspect)
         self.releases_view.new_release_requested.connect(self.new_release)
