@@ -99,7 +99,7 @@ def test_a_whole_meeting_from_the_keyboard(qtbot, ctx, presenter, meeting_id, tm
 
     press(qtbot, Qt.Key.Key_Left)
     assert "REL-2026-002" in w.title_label.text()
-    with qtbot.waitSignal(w.left, timeout=1000):
+    with qtbot.waitSignal(w.left, timeout=10_000):
         press(qtbot, Qt.Key.Key_Escape)
 
     # the plan holds the decisions: the CAB approvals and the agenda items
@@ -323,7 +323,7 @@ def test_the_timer_counts_and_the_time_is_saved_with_the_decision(
 ):
     w = presenter
     w.timer.setInterval(10)
-    qtbot.waitUntil(lambda: w.seconds["REL-2026-001"] >= 3, timeout=2000)
+    qtbot.waitUntil(lambda: w.seconds["REL-2026-001"] >= 3, timeout=10_000)
     press(qtbot, Qt.Key.Key_A)
     assert cab.get_meeting(ctx, meeting_id).items[0].seconds_spent >= 3
     assert w.timer_label.text().startswith("◷ 00:0")

@@ -281,7 +281,7 @@ def test_double_click_on_the_release_opens_it_in_the_editor(window, store, qtbot
     page.table.scrollTo(index)
     qtbot.waitUntil(
         lambda: page.table.viewport().rect().contains(page.table.visualRect(index).center()),
-        timeout=2000,
+        timeout=10_000,
     )
     rect = page.table.visualRect(index)
     # A real double-click is a press, a release, then the double-click (the view compares them).

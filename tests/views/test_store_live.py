@@ -10,6 +10,9 @@ from relman_desktop.services.base import Ctx
 from relman_desktop.services.changeset import ChangeSet, Kind
 from relman_desktop.views.shell.store import Store
 
+# an upper bound so a broken test ends, not a speed check (a busy CI machine is slow)
+WAIT_MS = 15_000
+
 NEW = {"key": "REL-7", "title": "Payments", "type": "minor"}
 
 
@@ -29,7 +32,7 @@ def test_a_write_in_another_window_reaches_this_one_on_a_server_plan(qtbot, serv
         assert first._listener is not None  # the server's change sets, not data_version
         heard: list[ChangeSet] = []
         second.outside_change.connect(heard.append)
-        with qtbot.waitSignal(first.changed, timeout=2000, check_params_cb=is_release("REL-7")):
+        with qtbot.waitSignal(first.changed, timeout=WAIT_MS, check_params_cb=is_release("REL-7")):
             assert second.run(releases.create_release, NEW) == "REL-7"
         assert first.call(releases.get_release, "REL-7").title == "Payments"
         # the window that wrote it announced it once, when it wrote it: not again as "elsewhere"
@@ -47,7 +50,7 @@ def test_a_cli_write_on_a_second_connection_reaches_the_window(qtbot, server_url
         releases.create_release(Ctx(cli, actor="raj"), NEW)
         messages: list[str] = []
         window.message.connect(messages.append)
-        with qtbot.waitSignal(window.release_changed, timeout=2000) as changed:
+        with qtbot.waitSignal(window.release_changed, timeout=WAIT_MS) as changed:
             releases.update_release(Ctx(cli, actor="raj"), "REL-7", {"title": "Cards"})
         assert changed.args == ["REL-7"]
         assert messages and messages[0].startswith("Changed elsewhere")
@@ -61,9 +64,11 @@ def test_a_reload_everything_marker_refreshes_every_list(qtbot, server_url, pg_c
     window = Store(Ctx(open_database(server_url), actor="ana"))
     try:
         with (
-            qtbot.waitSignal(window.changed, timeout=2000, check_params_cb=lambda c: c.whole_plan),
-            qtbot.waitSignal(window.releases_changed, timeout=2000),
-            qtbot.waitSignal(window.people_changed, timeout=2000),
+            qtbot.waitSignal(
+                window.changed, timeout=WAIT_MS, check_params_cb=lambda c: c.whole_plan
+            ),
+            qtbot.waitSignal(window.releases_changed, timeout=WAIT_MS),
+            qtbot.waitSignal(window.people_changed, timeout=WAIT_MS),
         ):  # what a change set over NOTIFY's payload limit (or anything unreadable) says
             pg_cluster.sql(server_url.rsplit("/", 1)[1], "NOTIFY relman_changes, 'garbage'")
     finally:
@@ -88,7 +93,7 @@ def test_a_plan_file_still_watches_its_data_version(qtbot, plan_path):
     first, second = two_windows(plan_path)
     try:
         assert first._listener is None
-        with qtbot.waitSignal(first.changed, timeout=2000, check_params_cb=is_release("REL-7")):
+        with qtbot.waitSignal(first.changed, timeout=WAIT_MS, check_params_cb=is_release("REL-7")):
             second.run(releases.create_release, NEW)
         assert first.call(releases.get_release, "REL-7").title == "Payments"
     finally:
