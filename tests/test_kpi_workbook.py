@@ -391,3 +391,28 @@ def test_line_charts_draw_straight_segments_and_sheets_print_one_page_wide(workb
         assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
         assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0), ws.title
         assert ws.print_title_rows == "$1:$1", ws.title
+
+
+def test_a_line_chart_spans_the_measured_periods_so_no_client_draws_a_false_zero(ctx, kpi_data):
+    """LibreOffice draws a #N/A as 0 (a fall to 0 % success that did not happen): a line chart
+    runs from the first to the last period with data; the table still lists every period."""
+    measured = kpis.compute_from(kpi_data).series
+    wider = kpis.collect(  # an empty month before the data and two after it
+        ctx,
+        start=measured[0].start - dt.timedelta(days=20),
+        end=measured[-1].end + dt.timedelta(days=45),
+    )
+    series = kpis.compute_from(wider).series
+    rows = [r for r, p in enumerate(series, 2) if p.release_success_rate is not None]
+    assert (rows[0], rows[-1], len(series)) == (3, len(measured) + 2, len(measured) + 3)
+    workbook = kpi_workbook.build_kpi_workbook(wider)
+    ws = workbook["Release success"]
+    [chart] = ws._charts
+    [line] = chart.series
+    assert line.val.numRef.f == f"'Release success'!$F${rows[0]}:$F${rows[-1]}"
+    cats = line.cat.strRef.f if line.cat.strRef is not None else line.cat.numRef.f
+    assert cats == f"'Release success'!$A${rows[0]}:$A${rows[-1]}"
+    assert line.tx.strRef.f == "'Release success'!$F$1"  # the legend still says "Success rate"
+    assert ws.max_row == len(series) + 1  # every period is still in the table
+    [bars] = workbook["Deployment frequency"]._charts[0].series
+    assert bars.val.numRef.f.endswith(f"$D${len(series) + 1}")  # a count of 0 is a true 0

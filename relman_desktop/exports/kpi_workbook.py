@@ -9,8 +9,10 @@ as ``Dep_Period``), using only functions Excel and LibreOffice both compute: SUM
 counts, MEDIAN/AVERAGE of a column, and MEDIAN(IF(…)) array formulas for per-period medians.
 Helper columns in the raw sheets (failed, hours, on time) are formulas over the row's own
 cells; the period label is written by the app (ISO week labels are not portable formulas).
-A charted rate or median of a period without data is ``#N/A`` (``NA()``), never "" — a chart
-draws "" as 0 (0 % success, 0 h to restore), and leaves #N/A out.
+A charted rate or median of a period without data is ``#N/A`` (``NA()``), never "" — Excel
+draws "" as 0 (0 % success, 0 h to restore) and leaves #N/A out. LibreOffice (7.4) draws both
+as 0, so a line chart spans only the periods from the first to the last with data: the
+current month with nothing deployed yet is not charted as a fall to 0 %.
 
 Text that came from users never becomes a formula: a value starting with = + - @ (or a tab
 or carriage return) is stored as a string cell with Excel's quote prefix.
@@ -34,6 +36,7 @@ from zipfile import ZIP_DEFLATED, ZipFile
 from openpyxl import Workbook
 from openpyxl.cell.cell import ERROR_CODES, Cell
 from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.series import SeriesLabel, StrRef
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
@@ -255,7 +258,12 @@ def _series_sheet(
     chart_kind: str,
     y_title: str,
     y_format: str,
+    measured: Callable[[PeriodKpis], bool] | None = None,
 ) -> Worksheet:
+    """A KPI sheet: one row of live formulas per period, and its chart. A line chart spans the
+    periods from the first to the last that ``measured`` (e.g. the current month with nothing
+    deployed yet is left off): LibreOffice draws a #N/A as 0 — a fall to 0 % success that did not
+    happen — where Excel leaves a gap; the table still lists every period."""
     ws = wb.create_sheet(title)
     headers = ["Period", "From", "To"] + [c[0] for c in columns]
     for c, h in enumerate(headers, 1):
@@ -291,14 +299,19 @@ def _series_sheet(
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.height, chart.width = 9, 18
-    last = max(n + 1, 2)
+    first, last = 2, max(n + 1, 2)
+    rows = [r for r, point in enumerate(series, 2) if measured is None or measured(point)]
+    if chart_kind == "line" and rows:
+        first, last = rows[0], rows[-1]
     for chart_col in chart_cols:
-        data = Reference(ws, min_col=chart_col, min_row=1, max_row=last)
-        chart.add_data(data, titles_from_data=True)
+        chart.add_data(Reference(ws, min_col=chart_col, min_row=first, max_row=last))
+        label = f"'{title}'!${get_column_letter(chart_col)}$1"
+        chart.series[-1].tx = SeriesLabel(strRef=StrRef(label))
     if chart_kind == "line":
         for s in chart.series:  # straight segments: a smoothed curve overshoots (MTTR below 0)
             s.smooth = False
-    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
+            s.marker.symbol = "circle"  # a lone measured period between gaps still shows
+    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
     ws.add_chart(chart, f"{get_column_letter(len(headers) + 2)}2")
     return ws
 
@@ -513,6 +526,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
             "line",
             "Success rate",
             PERCENT,
+            lambda p: p.release_success_rate is not None,
         ),
         _series_sheet(
             wb,
@@ -537,6 +551,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
             "line",
             "Change failure rate",
             PERCENT,
+            lambda p: p.change_failure_rate is not None,
         ),
         _series_sheet(
             wb,
@@ -566,6 +581,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
             "line",
             "Hours to restore",
             HOURS,
+            lambda p: p.mttr_hours_mean is not None,
         ),
         _series_sheet(
             wb,
@@ -589,6 +605,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
             "line",
             "Lead time (hours)",
             HOURS,
+            lambda p: p.lead_time_hours_median is not None,
         ),
         _series_sheet(
             wb,
@@ -608,6 +625,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
             "line",
             "On time",
             PERCENT,
+            lambda p: p.on_time_delivery is not None,
         ),
         _series_sheet(
             wb,
@@ -626,6 +644,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
             "line",
             "Approval cycle (hours)",
             HOURS,
+            lambda p: p.approval_cycle_hours_median is not None,
         ),
     ]
     check()
