@@ -205,6 +205,17 @@ def _approval(tx: Tx, approval_id: int) -> Approval:
     return approval
 
 
+def _check_stage(tx: Tx, stage: ApprovalStage, version: int | None) -> None:
+    locking.check(
+        tx,
+        stage,
+        version,
+        label=f"approval stage {stage.name} of {stage.release.key}",
+        entity="approval_stage",
+        entity_id=stage.id,
+    )
+
+
 def _stage_snapshot(stage: ApprovalStage) -> dict[str, Any]:
     return {
         "name": stage.name,
@@ -297,9 +308,12 @@ def add_stage(
 
 
 @operation
-def rename_stage(ctx: Ctx, stage_id: int, name: str) -> None:
+def rename_stage(ctx: Ctx, stage_id: int, name: str, *, version: int | None = None) -> None:
+    """``version`` (here and in the other stage edits): the stage's ``row_version`` as the
+    form loaded it (None: no check; see ``locking``)."""
     with ctx.write() as tx:
         stage = _stage(tx, stage_id)
+        _check_stage(tx, stage, version)
         new = _clean_name(name)
         if new == stage.name:
             return
@@ -352,9 +366,10 @@ def reorder_stages(ctx: Ctx, key: str, stage_ids: Sequence[int]) -> None:
 
 
 @operation
-def remove_stage(ctx: Ctx, stage_id: int) -> None:
+def remove_stage(ctx: Ctx, stage_id: int, *, version: int | None = None) -> None:
     with ctx.write() as tx:
         stage = _stage(tx, stage_id)
+        _check_stage(tx, stage, version)
         rel = stage.release
         before = _stage_snapshot(stage)
         rel.stages.remove(stage)
@@ -364,10 +379,13 @@ def remove_stage(ctx: Ctx, stage_id: int) -> None:
 
 
 @operation
-def set_stage_rule(ctx: Ctx, stage_id: int, rule: str, percent: int | None = None) -> str:
+def set_stage_rule(
+    ctx: Ctx, stage_id: int, rule: str, percent: int | None = None, *, version: int | None = None
+) -> str:
     """Change a stage's rule; returns the stage's status under the new rule."""
     with ctx.write() as tx:
         stage = _stage(tx, stage_id)
+        _check_stage(tx, stage, version)
         value, pct = check_rule(rule, percent)
         before = {"rule": E.StageRule(stage.rule).value, "percent": stage.percent}
         stage.rule, stage.percent = value, pct
@@ -514,10 +532,19 @@ def decide(
 
 
 @operation
-def delegate(ctx: Ctx, approval_id: int, to_email: str) -> None:
-    """Hand a pending approval to someone else, who then decides in the approver's place."""
+def delegate(ctx: Ctx, approval_id: int, to_email: str, *, version: int | None = None) -> None:
+    """Hand a pending approval to someone else, who then decides in the approver's place.
+    ``version``: as for ``decide``."""
     with ctx.write() as tx:
         approval = _approval(tx, approval_id)
+        locking.check(
+            tx,
+            approval,
+            version,
+            label=f"{approval.approver.email}'s approval in {approval.stage.release.key}",
+            entity="approval",
+            entity_id=approval.id,
+        )
         person = person_by_email(tx.session, to_email, field="to_email")
         stage = approval.stage
         if approval.decision != E.Decision.PENDING:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import ConfigurationItem, ci_relations
 
+from . import locking
 from .base import Ctx, CycleError, NotFound, ValidationError, operation, person_by_email
 
 
@@ -192,10 +193,12 @@ def create_ci(ctx: Ctx, fields: dict[str, Any]) -> str:
 
 
 @operation
-def update_ci(ctx: Ctx, name: str, fields: dict[str, Any]) -> CIRow:
+def update_ci(ctx: Ctx, name: str, fields: dict[str, Any], *, version: int | None = None) -> CIRow:
+    """``version``: the CI's ``row_version`` as the form loaded it (None: no check)."""
     with ctx.write() as tx:
         s = tx.session
         ci = _ci(s, name)
+        locking.check(tx, ci, version, label=f"CI {name}", entity="ci", entity_id=name)
         owners = _owners(s)
         before = _row(ci, owners).as_dict()
         _apply(s, ci, fields)
@@ -214,10 +217,11 @@ def update_ci(ctx: Ctx, name: str, fields: dict[str, Any]) -> CIRow:
 
 
 @operation
-def delete_ci(ctx: Ctx, name: str) -> dict[str, Any]:
+def delete_ci(ctx: Ctx, name: str, *, version: int | None = None) -> dict[str, Any]:
     with ctx.write() as tx:
         s = tx.session
         ci = _ci(s, name)
+        locking.check(tx, ci, version, label=f"CI {name}", entity="ci", entity_id=name)
         before = _row(ci, _owners(s)).as_dict()
         s.delete(ci)
         tx.audit("ci", name, "delete", before, None)

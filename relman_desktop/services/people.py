@@ -11,7 +11,7 @@ from sqlalchemy import select
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Person
 
-from . import permissions
+from . import locking, permissions
 from .base import Ctx, NotFound, ValidationError, operation
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -95,13 +95,17 @@ def create_person(ctx: Ctx, fields: dict[str, Any]) -> str:
 
 
 @operation
-def update_person(ctx: Ctx, email: str, fields: dict[str, Any]) -> PersonRow:
+def update_person(
+    ctx: Ctx, email: str, fields: dict[str, Any], *, version: int | None = None
+) -> PersonRow:
+    """``version``: the person's ``row_version`` as the form loaded it (None: no check)."""
     values = _validated(fields)
     with ctx.write() as tx:
         s = tx.session
         p = s.execute(select(Person).where(Person.email == email)).scalar_one_or_none()
         if p is None:
             raise NotFound(f"no person with email {email!r}")
+        locking.check(tx, p, version, label=email, entity="person", entity_id=email)
         if values.get("email") and values["email"] != email:
             if s.execute(select(Person.id).where(Person.email == values["email"])).first():
                 raise ValidationError(
@@ -135,12 +139,13 @@ def update_person(ctx: Ctx, email: str, fields: dict[str, Any]) -> PersonRow:
 
 
 @operation
-def delete_person(ctx: Ctx, email: str) -> dict[str, Any]:
+def delete_person(ctx: Ctx, email: str, *, version: int | None = None) -> dict[str, Any]:
     with ctx.write() as tx:
         s = tx.session
         p = s.execute(select(Person).where(Person.email == email)).scalar_one_or_none()
         if p is None:
             raise NotFound(f"no person with email {email!r}")
+        locking.check(tx, p, version, label=email, entity="person", entity_id=email)
         before = _row(p).as_dict()
         s.delete(p)
         s.flush()
