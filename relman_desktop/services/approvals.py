@@ -43,6 +43,7 @@ class ApproverRow:
     decided_at: dt.datetime | None
     delegated_to_name: str | None
     delegated_to_email: str | None
+    version: int = field(default=0, compare=False)  # the approval's row_version (``locking``)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class StageRow:
     status: str
     explanation: str
     approvers: list[ApproverRow] = field(default_factory=list)
+    version: int = field(default=0, compare=False)  # the stage's row_version (``locking``)
 
 
 # --- outcome of a stage ----------------------------------------------------------------------------
@@ -674,6 +676,7 @@ def list_stages(ctx: Ctx, key: str) -> list[StageRow]:
                     decided_at=a.decided_at,
                     delegated_to_name=a.delegated_to.name if a.delegated_to else None,
                     delegated_to_email=a.delegated_to.email if a.delegated_to else None,
+                    version=a.row_version,
                 )
                 for a in stage.approvals
             ]
@@ -687,6 +690,7 @@ def list_stages(ctx: Ctx, key: str) -> list[StageRow]:
                     status.value,
                     why,
                     approvers,
+                    version=stage.row_version,
                 )
             )
         return rows

@@ -27,9 +27,14 @@ class CIRow:
     requires_maintenance_window: bool
     parents: list[str] = field(default_factory=list)
     children: list[str] = field(default_factory=list)
+    # the row_version: a form hands it back with its save (``version=``); not one of the
+    # record's values (``as_dict``: what the audit trail and undo see)
+    version: int = field(default=0, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        del d["version"]
+        return d
 
 
 def _row(ci: ConfigurationItem, owners: dict[int, str]) -> CIRow:
@@ -43,6 +48,7 @@ def _row(ci: ConfigurationItem, owners: dict[int, str]) -> CIRow:
         bool(ci.requires_maintenance_window),
         sorted(p.name for p in ci.parents),
         sorted(c.name for c in ci.children),
+        version=ci.row_version,
     )
 
 
@@ -74,6 +80,7 @@ def list_cis(ctx: Ctx) -> list[CIRow]:
             ConfigurationItem.owner_id,
             ConfigurationItem.criticality,
             ConfigurationItem.requires_maintenance_window,
+            ConfigurationItem.row_version,
         ).order_by(ConfigurationItem.name)
         return [
             CIRow(
@@ -86,10 +93,18 @@ def list_cis(ctx: Ctx) -> list[CIRow]:
                 bool(needs_window),
                 sorted(parents.get(ci_id, [])),
                 sorted(children.get(ci_id, [])),
+                version=version,
             )
-            for ci_id, name, ci_class, environment, owner_id, criticality, needs_window in s.execute(
-                stmt
-            )
+            for (
+                ci_id,
+                name,
+                ci_class,
+                environment,
+                owner_id,
+                criticality,
+                needs_window,
+                version,
+            ) in s.execute(stmt)
         ]
 
 

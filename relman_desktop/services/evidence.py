@@ -412,6 +412,7 @@ def list_deployments(ctx: Ctx, key: str) -> list[dict[str, Any]]:
             row["outcome"] = d.outcome.value if d.outcome is not None else None
             row["id"] = d.id
             row["source"], row["url"] = d.source, d.url  # a CI run it was imported from
+            row["version"] = d.row_version  # handed back with an edit (``locking``)
             rows.append(row)
         return rows
 
@@ -429,6 +430,7 @@ def get_review(ctx: Ctx, key: str) -> dict[str, Any] | None:
             "user_feedback": r.user_feedback,
             "closed_at": r.closed_at,
             "closed_by_email": r.closed_by.email if r.closed_by else None,
+            "version": r.row_version,  # handed back with an edit (``locking``)
         }
 
 

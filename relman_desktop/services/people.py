@@ -24,13 +24,18 @@ class PersonRow:
     name: str
     team: str | None
     roles: list[str] = field(default_factory=list)
+    # the row_version: a form hands it back with its save (``version=``); not one of the
+    # record's values (``as_dict``: what the audit trail and undo see)
+    version: int = field(default=0, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        del d["version"]
+        return d
 
 
 def _row(p: Person) -> PersonRow:
-    return PersonRow(p.id, p.email, p.name, p.team, list(p.roles or []))
+    return PersonRow(p.id, p.email, p.name, p.team, list(p.roles or []), version=p.row_version)
 
 
 # Who signs in as whom, and with which rights: only a release manager changes these.

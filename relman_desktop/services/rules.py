@@ -73,6 +73,7 @@ class RuleInfo:
     actions: list[dict[str, Any]] = field(default_factory=list)
     enabled: bool = True
     position: int = 0
+    version: int = field(default=0, compare=False)  # row_version, for a form's ``version=``
 
 
 def _info(r: Rule) -> RuleInfo:
@@ -84,6 +85,7 @@ def _info(r: Rule) -> RuleInfo:
         list(r.actions or []),
         bool(r.enabled),
         r.position,
+        r.row_version,
     )
 
 

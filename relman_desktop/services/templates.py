@@ -46,6 +46,7 @@ class TemplateInfo:
     release_type: str
     default_duration_days: int
     body: dict[str, Any] = field(default_factory=dict)
+    version: int = field(default=0, compare=False)  # row_version, for a form's ``version=``
 
     @property
     def task_count(self) -> int:
@@ -250,6 +251,7 @@ def _info(t: Template) -> TemplateInfo:
         E.ReleaseType(t.release_type).value,
         t.default_duration_days,
         dict(t.body or {}),
+        t.row_version,
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -83,6 +83,7 @@ class WindowInfo:
     rrule: str | None
     environment: str | None
     cis: tuple[str, ...]
+    version: int = field(default=0, compare=False)  # row_version, for a form's ``version=``
 
     @property
     def scope_text(self) -> str:
@@ -288,6 +289,7 @@ def _info(window: CalendarWindow) -> WindowInfo:
         rrule=window.rrule,
         environment=window.scope_environment,
         cis=tuple(c.name for c in window.cis),
+        version=window.row_version,
     )
 
 

@@ -44,6 +44,7 @@ class StateInfo:
     color: str | None
     release_count: int
     role: str | None = None  # StateRole value: what the state means; None for a custom state
+    version: int = field(default=0, compare=False)  # row_version, for a form's ``version=``
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class TransitionInfo:
     to_state: str | None  # None: back to the previous state
     label: str | None
     guards: list[dict[str, Any]] = field(default_factory=list)
+    version: int = field(default=0, compare=False)  # row_version, for a form's ``version=``
 
     @property
     def description(self) -> str:
@@ -72,6 +74,7 @@ def _state_infos(s: Session) -> list[StateInfo]:
             st.color,
             int(counts.get(st.id, 0)),
             st.role.value if st.role else None,
+            st.row_version,
         )
         for st in s.execute(
             select(WorkflowState).order_by(WorkflowState.position, WorkflowState.id)
@@ -86,6 +89,7 @@ def _transition_info(t: WorkflowTransition) -> TransitionInfo:
         t.to_state.name if t.to_state else None,
         t.label,
         [dict(g) for g in t.guards or []],
+        t.row_version,
     )
 
 
