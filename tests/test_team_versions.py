@@ -47,17 +47,17 @@ AT_1042 = dt.datetime(2026, 11, 27, 10, 42, tzinfo=dt.UTC)
 def pair(engine: str, request: pytest.FixtureRequest) -> tuple[Ctx, Ctx]:
     """Ana and Raj, release managers and approvers, each on their own connection (on a server,
     signed in as their own database roles, as the audit trail then names them)."""
-    plan = request.getfixturevalue("pg_plan" if engine == "postgresql" else "plan")
-    admin = Ctx(plan, actor="admin", clock=lambda: AT_1042)
+    shared = request.getfixturevalue("pg_plan" if engine == "postgresql" else "plan")
+    admin = Ctx(shared, actor="admin", clock=lambda: AT_1042)
     for email, login in (("ana@example.com", "ana"), ("raj@example.com", "raj")):
         make_person(admin, email, roles=["release_manager", "approver", "cab_member"])
         people.update_person(admin, email, {"login": login})
     if engine == "postgresql":
         from team_pg import as_role
 
-        plans = as_role(plan, "ana"), as_role(plan, "raj")
+        plans = as_role(shared, "ana"), as_role(shared, "raj")
     else:
-        plans = plan, open_plan(plan.path)
+        plans = shared, open_plan(shared.path)
         request.addfinalizer(plans[1].close)
     return Ctx(plans[0], clock=lambda: AT_1042, actor="ana"), Ctx(
         plans[1], clock=lambda: AT_1042, actor="raj"
@@ -262,3 +262,35 @@ def test_cab_decisions_and_meeting(pair) -> None:
         lambda: cab.close_meeting(raj, meeting.id, version=seen),
         "the CAB meeting 'Weekly CAB'",
     )
+
+
+def test_an_old_plan_upgrades_with_versions_and_downgrades_again(plan_path) -> None:
+    """0010_versions adds row_version to a plan made before it (rows start at 1) and its
+    downgrade takes the columns away again."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from relman_desktop.models.planfile import _alembic_config
+
+    open_plan(plan_path, create=True).close()
+    engine = create_engine(f"sqlite:///{plan_path}")
+    with engine.connect() as conn:
+        cfg = _alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0009_team")
+        conn.commit()
+        for table in ("people", "configuration_items", "deployments", "cab_agenda_items"):
+            assert "row_version" not in {
+                r[1] for r in conn.execute(text(f"PRAGMA table_info({table})"))
+            }
+        conn.execute(
+            text("INSERT INTO people (email, name, roles) VALUES ('eve@example.com', 'Eve', '[]')")
+        )
+        conn.commit()
+    engine.dispose()
+    with open_plan(plan_path) as upgraded:  # opening an older plan upgrades it
+        ctx = Ctx(upgraded, actor="me", clock=lambda: AT_1042)
+        assert locking.version_of(ctx, "person", "eve@example.com") == 1
+        people.update_person(ctx, "eve@example.com", {"team": "Payments"}, version=1)
+        with pytest.raises(StaleVersion, match="^eve@example.com was changed by me at 10:42"):
+            people.update_person(ctx, "eve@example.com", {"team": "Cards"}, version=1)

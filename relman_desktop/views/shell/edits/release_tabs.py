@@ -4,7 +4,7 @@ See ``views.shell.edits``; every method raises ``Refused`` when the services ref
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from relman_desktop.models.planfile import PlanError
@@ -12,11 +12,16 @@ from relman_desktop.services import approvals, changes, stages, tasks
 from relman_desktop.services import evidence as evidence_service
 from relman_desktop.services.base import ServiceError
 
-from ..commands import Ref, Refused, Step, op
+from ..commands import Call, Ref, Refused, Step, op
 from ._base import EditsBase
 
 TaskLink = tuple[str, str, int]  # predecessor task id, link type (FS, SS, FF, SF), lag in days
 FieldChange = tuple[str, str, Any, Any]  # task id, field, new value, old value
+
+
+def _again(call: Call) -> Callable[[Any], Call]:
+    """What redo runs: ``call`` (the edit without the version its first run checked)."""
+    return lambda _result: call
 
 
 class ReleaseTabEdits(EditsBase):
@@ -102,9 +107,7 @@ class ReleaseTabEdits(EditsBase):
                     Step(
                         op(tasks.update_task, key, local_id, {field: value}, version=version),
                         op(tasks.update_task, key, value, {field: old}),
-                        replay=lambda _r, i=local_id, f=field, v=value: op(
-                            tasks.update_task, key, i, {f: v}
-                        ),
+                        replay=_again(op(tasks.update_task, key, local_id, {field: value})),
                     )
                 )
             else:
@@ -112,9 +115,7 @@ class ReleaseTabEdits(EditsBase):
                     Step(
                         op(tasks.schedule_task, key, local_id, {field: value}, version=version),
                         backward_from=lambda before: op(tasks.restore_tasks, key, before),
-                        replay=lambda _r, i=local_id, f=field, v=value: op(
-                            tasks.schedule_task, key, i, {f: v}
-                        ),
+                        replay=_again(op(tasks.schedule_task, key, local_id, {field: value})),
                     )
                 )
         self._edit(text, steps, saved_message=False)
