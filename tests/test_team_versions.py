@@ -28,6 +28,7 @@ from relman_desktop.services import (
     approvals,
     audit,
     cab,
+    changes,
     cis,
     evidence,
     locking,
@@ -262,6 +263,17 @@ def test_cab_decisions_and_meeting(pair) -> None:
         lambda: cab.close_meeting(raj, meeting.id, version=seen),
         "the CAB meeting 'Weekly CAB'",
     )
+
+
+def test_a_change_deleted_from_an_old_copy(pair) -> None:
+    ana, raj = pair
+    changes.create_change(
+        ana, {"key": "CHG-7", "title": "Card limits", "type": "normal", "category": "feature"}
+    )
+    seen = locking.version_of(raj, "change", "CHG-7")
+    changes.update_change(ana, "CHG-7", {"title": "Card limits v2"}, version=seen)
+    refused(raj, lambda: changes.delete_change(raj, "CHG-7", version=seen), "CHG-7")
+    assert changes.get_change(raj, "CHG-7").title == "Card limits v2"
 
 
 def test_an_old_plan_upgrades_with_versions_and_downgrades_again(plan_path) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import object_session
 
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Approval, ApprovalStage, Person, Release
@@ -148,7 +149,7 @@ def refresh_stage(tx: Tx, stage: ApprovalStage) -> E.StageStatus:
     status, why = stage_outcome(stage)
     if stage.status != status:
         before = E.StageStatus(stage.status).value
-        stage.status = status
+        locking.write_quietly(tx.session, stage, status=status)  # worked out: no new version
         tx.audit(
             "approval_stage",
             stage.id,
@@ -287,9 +288,14 @@ def add_stage_tx(
 
 
 def _renumber(stages: Sequence[ApprovalStage]) -> None:
-    # Positions are not unique in the schema, so stages can be renumbered in place.
+    # Positions are not unique in the schema, so stages can be renumbered in place; a place in
+    # the list is not an edit of the stage (its version stays)
     for i, st in enumerate(stages):
-        st.position = i
+        session = object_session(st)
+        if session is None:
+            st.position = i
+        else:
+            locking.write_quietly(session, st, position=i)
 
 
 @operation

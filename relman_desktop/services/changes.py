@@ -351,10 +351,12 @@ def update_change(
 
 
 @operation
-def delete_change(ctx: Ctx, key: str) -> dict[str, Any]:
+def delete_change(ctx: Ctx, key: str, *, version: int | None = None) -> dict[str, Any]:
+    """``version``: the change's ``row_version`` as the form loaded it (None: no check)."""
     with ctx.write() as tx:
         s = tx.session
         c = _change(s, key)
+        locking.check(tx, c, version, label=key, entity="change", entity_id=key)
         before = _row(c).as_dict()
         release = c.release
         s.delete(c)

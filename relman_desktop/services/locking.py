@@ -21,8 +21,9 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from relman_desktop.models.entities import (
     Approval,
@@ -47,7 +48,14 @@ from relman_desktop.models.entities import (
 
 from .base import ConcurrentEdit, Ctx, NotFound, StaleVersion, Tx
 
-__all__ = ["ConcurrentEdit", "StaleVersion", "check", "stale_message", "version_of"]
+__all__ = [
+    "ConcurrentEdit",
+    "StaleVersion",
+    "check",
+    "stale_message",
+    "version_of",
+    "write_quietly",
+]
 
 
 def _release_task(s: Session, ident: Any) -> Any:
@@ -145,6 +153,23 @@ def check(
             session.refresh(obj)
         return
     raise StaleVersion(stale_message(session, label, entity, str(entity_id), tx.ctx.now()))
+
+
+def write_quietly(session: Session, obj: Any, **values: Any) -> None:
+    """Set columns that are worked out or positional (a stage's status, its place in a list)
+    without moving the record's version: a form that loaded the record is not refused because
+    an approver decided or someone reordered the list; what people type still moves it."""
+    if not inspect(obj).persistent:
+        for name, value in values.items():
+            setattr(obj, name, value)
+        return
+    if all(getattr(obj, name) == value for name, value in values.items()):
+        return
+    table = type(obj).__table__
+    with session.no_autoflush:  # pending edits of the record are flushed (versioned) as usual
+        session.execute(update(table).where(table.c.id == obj.id).values(**values))
+    for name, value in values.items():
+        set_committed_value(obj, name, value)
 
 
 def stale_message(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import (
@@ -206,8 +206,13 @@ def _role(value: Any) -> E.StateRole | None:
 
 
 def _renumber(states: Sequence[WorkflowState]) -> None:
+    # a state's place in the list is not an edit of the state: its version stays
     for i, st in enumerate(states):
-        st.position = i
+        session = object_session(st)
+        if session is None:
+            st.position = i
+        else:
+            locking.write_quietly(session, st, position=i)
 
 
 def _ordered(s: Session) -> list[WorkflowState]:

@@ -819,7 +819,7 @@ class ChangesPage(QWidget):
         if record is None:
             return False
         try:
-            self.store.edits.delete_change(record.key)
+            self.store.edits.delete_change(record.key, record.version)
         except Refused as exc:
             self.form.show_error(None, str(exc))
             return False

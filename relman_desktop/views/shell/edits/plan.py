@@ -97,12 +97,16 @@ class PlanEdits(EditsBase):
         )
         return new_key
 
-    def delete_change(self, key: str) -> None:
+    def delete_change(self, key: str, version: int | None = None) -> None:
         """Delete change ``key``; undo creates it again from what the service returned (and puts
-        it back into its release)."""
+        it back into its release). ``version``: as for ``update_change``."""
         self._edit(
             f"delete change {key}",
-            Step(op(changes.delete_change, key), backward_from=_recreate),
+            Step(
+                op(changes.delete_change, key, version=version),
+                backward_from=_recreate,
+                replay=lambda _r: op(changes.delete_change, key),
+            ),
         )
 
     def bundle_change(self, key: str, release: str) -> None:
