@@ -48,6 +48,7 @@ TWO_ENGINE_MODULES = {
     "test_lifecycle",
     "test_plan_io",
     "test_releases_service",
+    "test_team_versions",
 }
 ENGINES = ("sqlite", "postgresql")
 

@@ -102,9 +102,9 @@ def test_every_edited_kind_carries_a_version(plan) -> None:
 
     wid = make_window(ana, "Freeze", "freeze", AT_1042, AT_1042 + dt.timedelta(days=1))
     v = locking.version_of(raj, "calendar_window", wid)
-    windows.update_window(ana, wid, expected_version=v, title="Year-end freeze")
+    windows.update_window(ana, wid, version=v, title="Year-end freeze")
     with pytest.raises(StaleVersion, match="^window 'Year-end freeze' was changed by ana@"):
-        windows.update_window(raj, wid, expected_version=v, title="x")
+        windows.update_window(raj, wid, version=v, title="x")
 
     make_stage(ana, "REL-1", "Business", approvers=["raj@example.com"])
     aid = approvals.approval_id_for(ana, "REL-1", "Business", "raj@example.com")

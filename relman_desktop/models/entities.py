@@ -116,6 +116,8 @@ class Person(Base):
     # Team mode (issue 12): the login that signs in as this person (a database role on a server
     # plan, the OS user or --actor on a file plan); see services/permissions.py.
     login: Mapped[str | None] = mapped_column(String(128), unique=True, index=True)
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
 
     __table_args__ = (
         CheckConstraint("length(email) > 2", name="email_not_empty"),
@@ -146,6 +148,8 @@ class ConfigurationItem(Base):
         enum_col(E.Level, "criticality"), default=E.Level.MEDIUM
     )
     requires_maintenance_window: Mapped[bool] = mapped_column(Boolean, default=False)
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
 
     parents: Mapped[list[ConfigurationItem]] = relationship(
         secondary=ci_relations,
@@ -231,6 +235,8 @@ class Template(Base):
     release_type: Mapped[E.ReleaseType] = mapped_column(enum_col(E.ReleaseType, "release_type"))
     default_duration_days: Mapped[int] = mapped_column(Integer, default=10)
     body: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
 
     __table_args__ = (CheckConstraint("default_duration_days >= 1", name="duration_positive"),)
 
@@ -247,6 +253,8 @@ class Rule(Base):
     actions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
 
 
 # --- releases -----------------------------------------------------------------------------------
@@ -563,6 +571,8 @@ class ApprovalStage(Base):
     status: Mapped[E.StageStatus] = mapped_column(
         enum_col(E.StageStatus, "stage_status"), default=E.StageStatus.PENDING
     )
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
 
     release: Mapped[Release] = relationship(back_populates="stages")
     approvals: Mapped[list[Approval]] = relationship(
@@ -671,6 +681,8 @@ class Deployment(Base):
     # Where it came from: a CI run ("GitHub Actions run 123"), the run's URL, or "relman cli".
     source: Mapped[str | None] = mapped_column(String(500))
     url: Mapped[str | None] = mapped_column(String(1000))
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
 
     release: Mapped[Release] = relationship(back_populates="deployments")
 
@@ -753,6 +765,8 @@ class Review(Base):
     user_feedback: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
 
     release: Mapped[Release] = relationship(back_populates="review")
     closed_by: Mapped[Person | None] = relationship()
@@ -934,6 +948,8 @@ class CabAgendaItem(Base):
     seconds_spent: Mapped[int] = mapped_column(Integer, default=0)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     undo_log: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": row_version}
 
     meeting: Mapped[CabMeeting] = relationship(back_populates="items")
     release: Mapped[Release] = relationship()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import object_session
 
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Approval, ApprovalStage, Person, Release
@@ -43,6 +44,7 @@ class ApproverRow:
     decided_at: dt.datetime | None
     delegated_to_name: str | None
     delegated_to_email: str | None
+    version: int = field(default=0, compare=False)  # the approval's row_version (``locking``)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class StageRow:
     status: str
     explanation: str
     approvers: list[ApproverRow] = field(default_factory=list)
+    version: int = field(default=0, compare=False)  # the stage's row_version (``locking``)
 
 
 # --- outcome of a stage ----------------------------------------------------------------------------
@@ -146,7 +149,7 @@ def refresh_stage(tx: Tx, stage: ApprovalStage) -> E.StageStatus:
     status, why = stage_outcome(stage)
     if stage.status != status:
         before = E.StageStatus(stage.status).value
-        stage.status = status
+        locking.write_quietly(tx.session, stage, status=status)  # worked out: no new version
         tx.audit(
             "approval_stage",
             stage.id,
@@ -203,6 +206,17 @@ def _approval(tx: Tx, approval_id: int) -> Approval:
     if approval is None:
         raise NotFound(f"no approval #{approval_id} in this plan")
     return approval
+
+
+def _check_stage(tx: Tx, stage: ApprovalStage, version: int | None) -> None:
+    locking.check(
+        tx,
+        stage,
+        version,
+        label=f"approval stage {stage.name} of {stage.release.key}",
+        entity="approval_stage",
+        entity_id=stage.id,
+    )
 
 
 def _stage_snapshot(stage: ApprovalStage) -> dict[str, Any]:
@@ -274,9 +288,14 @@ def add_stage_tx(
 
 
 def _renumber(stages: Sequence[ApprovalStage]) -> None:
-    # Positions are not unique in the schema, so stages can be renumbered in place.
+    # Positions are not unique in the schema, so stages can be renumbered in place; a place in
+    # the list is not an edit of the stage (its version stays)
     for i, st in enumerate(stages):
-        st.position = i
+        session = object_session(st)
+        if session is None:
+            st.position = i
+        else:
+            locking.write_quietly(session, st, position=i)
 
 
 @operation
@@ -297,9 +316,12 @@ def add_stage(
 
 
 @operation
-def rename_stage(ctx: Ctx, stage_id: int, name: str) -> None:
+def rename_stage(ctx: Ctx, stage_id: int, name: str, *, version: int | None = None) -> None:
+    """``version`` (here and in the other stage edits): the stage's ``row_version`` as the
+    form loaded it (None: no check; see ``locking``)."""
     with ctx.write() as tx:
         stage = _stage(tx, stage_id)
+        _check_stage(tx, stage, version)
         new = _clean_name(name)
         if new == stage.name:
             return
@@ -352,9 +374,10 @@ def reorder_stages(ctx: Ctx, key: str, stage_ids: Sequence[int]) -> None:
 
 
 @operation
-def remove_stage(ctx: Ctx, stage_id: int) -> None:
+def remove_stage(ctx: Ctx, stage_id: int, *, version: int | None = None) -> None:
     with ctx.write() as tx:
         stage = _stage(tx, stage_id)
+        _check_stage(tx, stage, version)
         rel = stage.release
         before = _stage_snapshot(stage)
         rel.stages.remove(stage)
@@ -364,10 +387,13 @@ def remove_stage(ctx: Ctx, stage_id: int) -> None:
 
 
 @operation
-def set_stage_rule(ctx: Ctx, stage_id: int, rule: str, percent: int | None = None) -> str:
+def set_stage_rule(
+    ctx: Ctx, stage_id: int, rule: str, percent: int | None = None, *, version: int | None = None
+) -> str:
     """Change a stage's rule; returns the stage's status under the new rule."""
     with ctx.write() as tx:
         stage = _stage(tx, stage_id)
+        _check_stage(tx, stage, version)
         value, pct = check_rule(rule, percent)
         before = {"rule": E.StageRule(stage.rule).value, "percent": stage.percent}
         stage.rule, stage.percent = value, pct
@@ -514,10 +540,19 @@ def decide(
 
 
 @operation
-def delegate(ctx: Ctx, approval_id: int, to_email: str) -> None:
-    """Hand a pending approval to someone else, who then decides in the approver's place."""
+def delegate(ctx: Ctx, approval_id: int, to_email: str, *, version: int | None = None) -> None:
+    """Hand a pending approval to someone else, who then decides in the approver's place.
+    ``version``: as for ``decide``."""
     with ctx.write() as tx:
         approval = _approval(tx, approval_id)
+        locking.check(
+            tx,
+            approval,
+            version,
+            label=f"{approval.approver.email}'s approval in {approval.stage.release.key}",
+            entity="approval",
+            entity_id=approval.id,
+        )
         person = person_by_email(tx.session, to_email, field="to_email")
         stage = approval.stage
         if approval.decision != E.Decision.PENDING:
@@ -647,6 +682,7 @@ def list_stages(ctx: Ctx, key: str) -> list[StageRow]:
                     decided_at=a.decided_at,
                     delegated_to_name=a.delegated_to.name if a.delegated_to else None,
                     delegated_to_email=a.delegated_to.email if a.delegated_to else None,
+                    version=a.row_version,
                 )
                 for a in stage.approvals
             ]
@@ -660,6 +696,7 @@ def list_stages(ctx: Ctx, key: str) -> list[StageRow]:
                     status.value,
                     why,
                     approvers,
+                    version=stage.row_version,
                 )
             )
         return rows

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from relman_desktop.models import enums as E
@@ -54,7 +54,7 @@ from relman_desktop.models.entities import (
     WorkflowState,
 )
 
-from . import limits
+from . import limits, locking
 from .approvals import decide_tx, refresh_stage, stage_outcome
 from .base import Ctx, NotFound, Tx, ValidationError, operation, person_by_email
 
@@ -157,6 +157,9 @@ class AgendaItemRow:
     decided_at: dt.datetime | None
     cab_stage_status: str | None  # None: the release has no CAB stage
     can_undo: bool = False
+    # the item's row_version (None while provisional): a decision made from this row hands it
+    # back (``ItemDecision.version``) and is refused if someone decided the item since
+    version: int | None = None
 
     @property
     def decided(self) -> bool:
@@ -190,6 +193,7 @@ class Meeting:
     attendees: list[AttendeeRow] = field(default_factory=list)
     items: list[AgendaItemRow] = field(default_factory=list)
     timezone: str = "UTC"
+    version: int = 1  # the meeting's row_version (for ``close_meeting``'s ``version``)
 
     @property
     def frozen(self) -> bool:
@@ -209,6 +213,7 @@ class ItemDecision:
     rationale: str | None = None
     conditions: str | None = None
     seconds_spent: int | None = None
+    version: int | None = None  # the item's version as the form showed it (None: no check)
 
 
 # --- small helpers -----------------------------------------------------------------------------------
@@ -519,6 +524,7 @@ def _item_row(
         decided_at=item.decided_at,
         cab_stage_status=stage_outcome(stage)[0].value if stage is not None else None,
         can_undo=bool(item.undo_log),
+        version=item.row_version,
     )
 
 
@@ -589,6 +595,7 @@ def _meeting_data(session: Session, meeting: CabMeeting, now: dt.datetime) -> Me
         attendees=attendees,
         items=items,
         timezone=str(_zone(session)),
+        version=meeting.row_version,
     )
 
 
@@ -817,10 +824,19 @@ def start_meeting(ctx: Ctx, meeting_id: int) -> Meeting:
 
 
 @operation
-def close_meeting(ctx: Ctx, meeting_id: int) -> Meeting:
-    """End the meeting: undecided items go to the next meeting's agenda."""
+def close_meeting(ctx: Ctx, meeting_id: int, *, version: int | None = None) -> Meeting:
+    """End the meeting: undecided items go to the next meeting's agenda. ``version``: the
+    meeting's ``row_version`` as the form loaded it (``Meeting.version``; None: no check)."""
     with ctx.write() as tx:
         meeting = _meeting(tx.session, meeting_id)
+        locking.check(
+            tx,
+            meeting,
+            version,
+            label=f"the CAB meeting {meeting.title!r}",
+            entity="cab_meeting",
+            entity_id=meeting.id,
+        )
         if meeting.status != CabMeetingStatus.CLOSED:
             _freeze_if_due(tx, meeting)
             before = CabMeetingStatus(meeting.status).value
@@ -1002,6 +1018,16 @@ def record_decisions(
             raise ValidationError("; ".join(problems), field="rationale", problems=problems)
         if len({c[0].id for c in checked}) != len(checked):
             raise ValidationError("the same agenda item is decided twice in one go")
+        for d, c in zip(decisions, checked, strict=True):
+            item = c[0]
+            locking.check(
+                tx,
+                item,
+                d.version,
+                label=f"the decision on {item.release.key} in {meeting.title!r}",
+                entity="cab_item",
+                entity_id=item.id,
+            )
         seq = _next_seq(meeting)
         zone = _zone(s)
         for item, value, rationale, conditions, seconds in checked:
@@ -1019,10 +1045,15 @@ def record_decision(
     rationale: str | None = None,
     conditions: str | None = None,
     seconds_spent: int | None = None,
+    *,
+    version: int | None = None,
 ) -> AgendaItemRow:
-    """The board's decision on one agenda item (an item id or a release key)."""
+    """The board's decision on one agenda item (an item id or a release key). ``version``: the
+    item's ``AgendaItemRow.version`` as the form showed it (None: no check)."""
     return record_decisions(
-        ctx, meeting_id, [ItemDecision(item, decision, rationale, conditions, seconds_spent)]
+        ctx,
+        meeting_id,
+        [ItemDecision(item, decision, rationale, conditions, seconds_spent, version)],
     )[0]
 
 
@@ -1109,7 +1140,11 @@ def record_time(ctx: Ctx, meeting_id: int, item: int | str, seconds: int) -> Non
         if (it.seconds_spent or 0) == seconds:
             return
         before = it.seconds_spent or 0
-        it.seconds_spent = seconds
+        # the timer is not an edit of the item: written without moving its version, so a
+        # decision made from the presenter's copy is not refused because the clock ran
+        table = CabAgendaItem.__table__
+        assert isinstance(table, Table)
+        tx.session.execute(update(table).where(table.c.id == it.id).values(seconds_spent=seconds))
         tx.audit(
             "cab_item",
             it.id,

@@ -44,9 +44,14 @@ class ChangeRow:
     release: str | None
     cis: list[str] = field(default_factory=list)
     external_ref: str | None = None
+    # the change's row_version: a form hands it back with its save (``version=``); not one of
+    # the change's values (``as_dict``: what the audit trail and undo see)
+    version: int = field(default=0, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        del d["version"]
+        return d
 
     @property
     def bundle_refusal(self) -> str | None:
@@ -92,6 +97,7 @@ def _row(c: Change) -> ChangeRow:
         release=c.release.key if c.release else None,
         cis=[ci.name for ci in c.cis],
         external_ref=c.external_ref,
+        version=c.row_version,
     )
 
 
@@ -119,6 +125,7 @@ def list_changes(
                 Change.caused_incident,
                 Release.key,
                 Change.external_ref,
+                Change.row_version,
             )
             .outerjoin(Person, Person.id == Change.requester_id)
             .outerjoin(Release, Release.id == Change.release_id)
@@ -158,6 +165,7 @@ def list_changes(
                 release=row[13],
                 cis=cis.get(row[0], []),
                 external_ref=row[14],
+                version=row[15],
             )
             for row in s.execute(stmt)
         ]
@@ -343,10 +351,12 @@ def update_change(
 
 
 @operation
-def delete_change(ctx: Ctx, key: str) -> dict[str, Any]:
+def delete_change(ctx: Ctx, key: str, *, version: int | None = None) -> dict[str, Any]:
+    """``version``: the change's ``row_version`` as the form loaded it (None: no check)."""
     with ctx.write() as tx:
         s = tx.session
         c = _change(s, key)
+        locking.check(tx, c, version, label=key, entity="change", entity_id=key)
         before = _row(c).as_dict()
         release = c.release
         s.delete(c)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import ConfigurationItem, ci_relations
 
+from . import locking
 from .base import Ctx, CycleError, NotFound, ValidationError, operation, person_by_email
 
 
@@ -26,9 +27,14 @@ class CIRow:
     requires_maintenance_window: bool
     parents: list[str] = field(default_factory=list)
     children: list[str] = field(default_factory=list)
+    # the row_version: a form hands it back with its save (``version=``); not one of the
+    # record's values (``as_dict``: what the audit trail and undo see)
+    version: int = field(default=0, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        del d["version"]
+        return d
 
 
 def _row(ci: ConfigurationItem, owners: dict[int, str]) -> CIRow:
@@ -42,6 +48,7 @@ def _row(ci: ConfigurationItem, owners: dict[int, str]) -> CIRow:
         bool(ci.requires_maintenance_window),
         sorted(p.name for p in ci.parents),
         sorted(c.name for c in ci.children),
+        version=ci.row_version,
     )
 
 
@@ -73,6 +80,7 @@ def list_cis(ctx: Ctx) -> list[CIRow]:
             ConfigurationItem.owner_id,
             ConfigurationItem.criticality,
             ConfigurationItem.requires_maintenance_window,
+            ConfigurationItem.row_version,
         ).order_by(ConfigurationItem.name)
         return [
             CIRow(
@@ -85,10 +93,18 @@ def list_cis(ctx: Ctx) -> list[CIRow]:
                 bool(needs_window),
                 sorted(parents.get(ci_id, [])),
                 sorted(children.get(ci_id, [])),
+                version=version,
             )
-            for ci_id, name, ci_class, environment, owner_id, criticality, needs_window in s.execute(
-                stmt
-            )
+            for (
+                ci_id,
+                name,
+                ci_class,
+                environment,
+                owner_id,
+                criticality,
+                needs_window,
+                version,
+            ) in s.execute(stmt)
         ]
 
 
@@ -192,10 +208,12 @@ def create_ci(ctx: Ctx, fields: dict[str, Any]) -> str:
 
 
 @operation
-def update_ci(ctx: Ctx, name: str, fields: dict[str, Any]) -> CIRow:
+def update_ci(ctx: Ctx, name: str, fields: dict[str, Any], *, version: int | None = None) -> CIRow:
+    """``version``: the CI's ``row_version`` as the form loaded it (None: no check)."""
     with ctx.write() as tx:
         s = tx.session
         ci = _ci(s, name)
+        locking.check(tx, ci, version, label=f"CI {name}", entity="ci", entity_id=name)
         owners = _owners(s)
         before = _row(ci, owners).as_dict()
         _apply(s, ci, fields)
@@ -214,10 +232,11 @@ def update_ci(ctx: Ctx, name: str, fields: dict[str, Any]) -> CIRow:
 
 
 @operation
-def delete_ci(ctx: Ctx, name: str) -> dict[str, Any]:
+def delete_ci(ctx: Ctx, name: str, *, version: int | None = None) -> dict[str, Any]:
     with ctx.write() as tx:
         s = tx.session
         ci = _ci(s, name)
+        locking.check(tx, ci, version, label=f"CI {name}", entity="ci", entity_id=name)
         before = _row(ci, _owners(s)).as_dict()
         s.delete(ci)
         tx.audit("ci", name, "delete", before, None)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Deployment, LinkedRecord, Review, TestRun
 
-from . import limits, rules
+from . import limits, locking, rules
 from .base import (
     Ctx,
     NotFound,
@@ -238,12 +238,23 @@ def record_deployment(
 
 
 @operation
-def update_deployment(ctx: Ctx, deployment_id: int, **fields: Any) -> dict[str, Any]:
+def update_deployment(
+    ctx: Ctx, deployment_id: int, *, version: int | None = None, **fields: Any
+) -> dict[str, Any]:
+    """``version``: the deployment's ``row_version`` as the form loaded it (None: no check)."""
     values = _deployment_values(fields)
     with ctx.write() as tx:
         dep = tx.session.get(Deployment, deployment_id)
         if dep is None:
             raise NotFound(f"no deployment #{deployment_id} in this plan")
+        locking.check(
+            tx,
+            dep,
+            version,
+            label=f"the deployment of {dep.release.key} to {dep.environment}",
+            entity="deployment",
+            entity_id=dep.id,
+        )
         before = _deployment_view(dep)
         merged = {name: getattr(dep, name) for name in DEPLOYMENT_FIELDS} | values
         _check_deployment(merged)
@@ -277,8 +288,11 @@ def record_review(
     user_feedback: str | None = None,
     closed_by_email: str | None = None,
     closed_at: dt.datetime | None = None,
+    version: int | None = None,
 ) -> int:
-    """The post-release review (one per release: recording again updates it)."""
+    """The post-release review (one per release: recording again updates it). ``version``:
+    the review's ``row_version`` as the form loaded it, 0 when it showed no review yet (None:
+    no check); a review recorded or changed since is refused (see ``locking``)."""
     values: dict[str, Any] = {
         "outcome": _enum(E.ReviewOutcome, outcome, "outcome"),
         "incidents": _count(incidents, "incidents"),
@@ -302,6 +316,15 @@ def record_review(
             d["closed_by"] = r.closed_by.email if r.closed_by else None
             return d
 
+        if review is not None:
+            locking.check(
+                tx,
+                review,
+                version,
+                label=f"the review of {rel.key}",
+                entity="review",
+                entity_id=review.id,
+            )
         if review is None:
             review = Review(release_id=rel.id, **values)
             s.add(review)
@@ -389,6 +412,7 @@ def list_deployments(ctx: Ctx, key: str) -> list[dict[str, Any]]:
             row["outcome"] = d.outcome.value if d.outcome is not None else None
             row["id"] = d.id
             row["source"], row["url"] = d.source, d.url  # a CI run it was imported from
+            row["version"] = d.row_version  # handed back with an edit (``locking``)
             rows.append(row)
         return rows
 
@@ -406,6 +430,7 @@ def get_review(ctx: Ctx, key: str) -> dict[str, Any] | None:
             "user_feedback": r.user_feedback,
             "closed_at": r.closed_at,
             "closed_by_email": r.closed_by.email if r.closed_by else None,
+            "version": r.row_version,  # handed back with an edit (``locking``)
         }
 
 

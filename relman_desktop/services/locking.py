@@ -1,7 +1,8 @@
 """Optimistic locking (team mode, issue 12): a write made against an old copy is refused.
 
-Every record people edit (releases, tasks, approvals, changes, windows, CAB meetings, workflow
-states and transitions) carries ``row_version``, bumped by every update (SQLAlchemy's
+Every record people edit in a form (releases, tasks, approvals and approval stages, changes,
+windows, CAB meetings and their agenda items' decisions, workflow states and transitions,
+people, CIs, templates, rules, deployments, reviews) carries ``row_version``, bumped by every update (SQLAlchemy's
 ``version_id_col``). A form remembers the version it loaded (``version_of``) and hands it to
 the update (``version=``); when someone else changed the record since, the update is refused
 with one line naming who and when, from the audit trail — "REL-2026-014 was changed by
@@ -20,25 +21,41 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from relman_desktop.models.entities import (
     Approval,
+    ApprovalStage,
     AuditEvent,
+    CabAgendaItem,
     CabMeeting,
     CalendarWindow,
     Change,
+    ConfigurationItem,
+    Deployment,
+    Person,
     PlanMeta,
     Release,
+    Review,
+    Rule,
     Task,
+    Template,
     WorkflowState,
     WorkflowTransition,
 )
 
 from .base import ConcurrentEdit, Ctx, NotFound, StaleVersion, Tx
 
-__all__ = ["ConcurrentEdit", "StaleVersion", "check", "stale_message", "version_of"]
+__all__ = [
+    "ConcurrentEdit",
+    "StaleVersion",
+    "check",
+    "stale_message",
+    "version_of",
+    "write_quietly",
+]
 
 
 def _release_task(s: Session, ident: Any) -> Any:
@@ -69,6 +86,29 @@ _FINDERS: dict[str, tuple[type, Any]] = {
         WorkflowTransition,
         lambda s, i: select(WorkflowTransition).where(WorkflowTransition.id == int(i)),
     ),
+    "person": (Person, lambda s, email: select(Person).where(Person.email == email)),
+    "ci": (
+        ConfigurationItem,
+        lambda s, n: select(ConfigurationItem).where(ConfigurationItem.name == n),
+    ),
+    "approval_stage": (
+        ApprovalStage,
+        lambda s, i: select(ApprovalStage).where(ApprovalStage.id == int(i)),
+    ),
+    "deployment": (Deployment, lambda s, i: select(Deployment).where(Deployment.id == int(i))),
+    # a release's review, by the release's key
+    "review": (
+        Review,
+        lambda s, key: (
+            select(Review).join(Release, Release.id == Review.release_id).where(Release.key == key)
+        ),
+    ),
+    "template": (Template, lambda s, name: select(Template).where(Template.name == name)),
+    "rule": (Rule, lambda s, i: select(Rule).where(Rule.id == int(i))),
+    "cab_item": (
+        CabAgendaItem,
+        lambda s, i: select(CabAgendaItem).where(CabAgendaItem.id == int(i)),
+    ),
 }
 
 
@@ -76,8 +116,10 @@ def version_of(ctx: Ctx, entity: str, ident: Any) -> int:
     """The version of a record now: what a form keeps to hand back with its update.
 
     ``entity`` is the audit trail's name ("release", "task", "change", "approval",
-    "calendar_window", "cab_meeting", "workflow_state", "workflow_transition"); ``ident`` is
-    the key, id or name the services take (a task: ``(release_key, local_id)``)."""
+    "approval_stage", "calendar_window", "cab_meeting", "cab_item", "workflow_state",
+    "workflow_transition", "person", "ci", "template", "rule", "deployment", "review");
+    ``ident`` is the key, id or name the services take (a task: ``(release_key, local_id)``,
+    a review: its release's key)."""
     cls, finder = _FINDERS[entity]
     with ctx.read() as s:
         obj = s.execute(finder(s, ident)).scalar_one_or_none()
@@ -111,6 +153,23 @@ def check(
             session.refresh(obj)
         return
     raise StaleVersion(stale_message(session, label, entity, str(entity_id), tx.ctx.now()))
+
+
+def write_quietly(session: Session, obj: Any, **values: Any) -> None:
+    """Set columns that are worked out or positional (a stage's status, its place in a list)
+    without moving the record's version: a form that loaded the record is not refused because
+    an approver decided or someone reordered the list; what people type still moves it."""
+    if not inspect(obj).persistent:
+        for name, value in values.items():
+            setattr(obj, name, value)
+        return
+    if all(getattr(obj, name) == value for name, value in values.items()):
+        return
+    table = type(obj).__table__
+    with session.no_autoflush:  # pending edits of the record are flushed (versioned) as usual
+        session.execute(update(table).where(table.c.id == obj.id).values(**values))
+    for name, value in values.items():
+        set_committed_value(obj, name, value)
 
 
 def stale_message(

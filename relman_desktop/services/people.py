@@ -11,7 +11,7 @@ from sqlalchemy import select
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import Person
 
-from . import permissions
+from . import locking, permissions
 from .base import Ctx, NotFound, ValidationError, operation
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -24,13 +24,18 @@ class PersonRow:
     name: str
     team: str | None
     roles: list[str] = field(default_factory=list)
+    # the row_version: a form hands it back with its save (``version=``); not one of the
+    # record's values (``as_dict``: what the audit trail and undo see)
+    version: int = field(default=0, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        del d["version"]
+        return d
 
 
 def _row(p: Person) -> PersonRow:
-    return PersonRow(p.id, p.email, p.name, p.team, list(p.roles or []))
+    return PersonRow(p.id, p.email, p.name, p.team, list(p.roles or []), version=p.row_version)
 
 
 # Who signs in as whom, and with which rights: only a release manager changes these.
@@ -95,13 +100,17 @@ def create_person(ctx: Ctx, fields: dict[str, Any]) -> str:
 
 
 @operation
-def update_person(ctx: Ctx, email: str, fields: dict[str, Any]) -> PersonRow:
+def update_person(
+    ctx: Ctx, email: str, fields: dict[str, Any], *, version: int | None = None
+) -> PersonRow:
+    """``version``: the person's ``row_version`` as the form loaded it (None: no check)."""
     values = _validated(fields)
     with ctx.write() as tx:
         s = tx.session
         p = s.execute(select(Person).where(Person.email == email)).scalar_one_or_none()
         if p is None:
             raise NotFound(f"no person with email {email!r}")
+        locking.check(tx, p, version, label=email, entity="person", entity_id=email)
         if values.get("email") and values["email"] != email:
             if s.execute(select(Person.id).where(Person.email == values["email"])).first():
                 raise ValidationError(
@@ -135,12 +144,13 @@ def update_person(ctx: Ctx, email: str, fields: dict[str, Any]) -> PersonRow:
 
 
 @operation
-def delete_person(ctx: Ctx, email: str) -> dict[str, Any]:
+def delete_person(ctx: Ctx, email: str, *, version: int | None = None) -> dict[str, Any]:
     with ctx.write() as tx:
         s = tx.session
         p = s.execute(select(Person).where(Person.email == email)).scalar_one_or_none()
         if p is None:
             raise NotFound(f"no person with email {email!r}")
+        locking.check(tx, p, version, label=email, entity="person", entity_id=email)
         before = _row(p).as_dict()
         s.delete(p)
         s.flush()

@@ -31,6 +31,7 @@ from relman_desktop.models.entities import (
     change_cis,
 )
 
+from . import locking
 from .approvals import add_stage_tx, check_rule, decide_tx, refresh_stage
 from .base import Ctx, NotFound, Tx, ValidationError, operation, release_by_key
 from .guards import tests_passed
@@ -72,6 +73,7 @@ class RuleInfo:
     actions: list[dict[str, Any]] = field(default_factory=list)
     enabled: bool = True
     position: int = 0
+    version: int = field(default=0, compare=False)  # row_version, for a form's ``version=``
 
 
 def _info(r: Rule) -> RuleInfo:
@@ -83,6 +85,7 @@ def _info(r: Rule) -> RuleInfo:
         list(r.actions or []),
         bool(r.enabled),
         r.position,
+        r.row_version,
     )
 
 
@@ -346,6 +349,10 @@ def _rule(s: Session, rule_id: int) -> Rule:
     return rule
 
 
+def _check(tx: Tx, rule: Rule, version: int | None) -> None:
+    locking.check(tx, rule, version, label=f"rule {rule.name!r}", entity="rule", entity_id=rule.id)
+
+
 @operation
 def update_rule(
     ctx: Ctx,
@@ -357,10 +364,13 @@ def update_rule(
     actions: list[dict[str, Any]] | None = None,
     enabled: bool | None = None,
     position: int | None = None,
+    version: int | None = None,
 ) -> RuleInfo:
+    """``version``: the rule's ``row_version`` as the form loaded it (None: no check)."""
     with ctx.write() as tx:
         s = tx.session
         rule = _rule(s, rule_id)
+        _check(tx, rule, version)
         before = _audit_view(rule)
         if name is not None:
             rule.name = _name(s, name, rule.id)
@@ -388,9 +398,10 @@ def update_rule(
 
 
 @operation
-def delete_rule(ctx: Ctx, rule_id: int) -> None:
+def delete_rule(ctx: Ctx, rule_id: int, *, version: int | None = None) -> None:
     with ctx.write() as tx:
         rule = _rule(tx.session, rule_id)
+        _check(tx, rule, version)
         before = _audit_view(rule)
         tx.session.delete(rule)
         tx.audit("rule", rule_id, "delete", before, None)

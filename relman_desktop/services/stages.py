@@ -38,13 +38,15 @@ def add_stage(
 
 
 @operation
-def remove_stage(ctx: Ctx, key: str, name: str) -> None:
-    approvals.remove_stage(ctx, stage_id(ctx, key, name))
+def remove_stage(ctx: Ctx, key: str, name: str, *, version: int | None = None) -> None:
+    approvals.remove_stage(ctx, stage_id(ctx, key, name), version=version)
 
 
 @operation
-def rename_stage(ctx: Ctx, key: str, name: str, new: str) -> None:
-    approvals.rename_stage(ctx, stage_id(ctx, key, name), new)
+def rename_stage(ctx: Ctx, key: str, name: str, new: str, *, version: int | None = None) -> None:
+    """``version`` (here and below): the stage's (or the approval's) ``row_version`` as the
+    form loaded it; None: no check."""
+    approvals.rename_stage(ctx, stage_id(ctx, key, name), new, version=version)
 
 
 @operation
@@ -53,8 +55,16 @@ def reorder_stages(ctx: Ctx, key: str, names: Sequence[str]) -> None:
 
 
 @operation
-def set_rule(ctx: Ctx, key: str, name: str, rule: str, percent: int | None = None) -> str:
-    return approvals.set_stage_rule(ctx, stage_id(ctx, key, name), rule, percent)
+def set_rule(
+    ctx: Ctx,
+    key: str,
+    name: str,
+    rule: str,
+    percent: int | None = None,
+    *,
+    version: int | None = None,
+) -> str:
+    return approvals.set_stage_rule(ctx, stage_id(ctx, key, name), rule, percent, version=version)
 
 
 @operation
@@ -68,15 +78,28 @@ def remove_approver(ctx: Ctx, key: str, stage: str, email: str) -> None:
 
 
 @operation
-def decide(ctx: Ctx, key: str, stage: str, email: str, decision: str, comment: str | None) -> str:
+def decide(
+    ctx: Ctx,
+    key: str,
+    stage: str,
+    email: str,
+    decision: str,
+    comment: str | None,
+    *,
+    version: int | None = None,
+) -> str:
     return approvals.decide(
-        ctx, approvals.approval_id_for(ctx, key, stage, email), decision, comment
+        ctx, approvals.approval_id_for(ctx, key, stage, email), decision, comment, version=version
     )
 
 
 @operation
-def delegate(ctx: Ctx, key: str, stage: str, email: str, to_email: str) -> None:
-    approvals.delegate(ctx, approvals.approval_id_for(ctx, key, stage, email), to_email)
+def delegate(
+    ctx: Ctx, key: str, stage: str, email: str, to_email: str, *, version: int | None = None
+) -> None:
+    approvals.delegate(
+        ctx, approvals.approval_id_for(ctx, key, stage, email), to_email, version=version
+    )
 
 
 @operation

@@ -44,9 +44,14 @@ class TaskRow:
     predecessors: list[dict[str, Any]] = field(default_factory=list)
     outline: str | None = None  # the summary tasks above it in an imported schedule
     milestone: bool = False
+    # the task's row_version: a form hands it back with its save (``version=``); not part of
+    # the row's values (``as_dict``: what the audit trail, undo and exports see)
+    version: int = field(default=0, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        del d["version"]
+        return d
 
 
 FIELDS: dict[str, Any] = {
@@ -121,6 +126,7 @@ def _rows(s: Session, release_id: int) -> list[TaskRow]:
             predecessors=links.get(t.id, []),
             outline=t.outline,
             milestone=bool(t.milestone),
+            version=t.row_version,
         )
         for t, email, name in rows
     ]
@@ -494,10 +500,13 @@ def _move_successors(tx: Any, key: str, rel: Release, moved: set[str], before: B
 
 
 @operation
-def schedule_task(ctx: Ctx, key: str, local_id: str, fields: dict[str, Any]) -> Before:
+def schedule_task(
+    ctx: Ctx, key: str, local_id: str, fields: dict[str, Any], *, version: int | None = None
+) -> Before:
     """Edit a task (any field but its id, plus ``duration_days``: working days, which moves
     its end) and move the tasks that wait on it, in one transaction. A new start keeps the
-    task's length; done means 100 %. Answers what changed, as it was, for ``restore_tasks``."""
+    task's length; done means 100 %. Answers what changed, as it was, for ``restore_tasks``.
+    ``version``: the task's ``row_version`` as the form loaded it (None: no check)."""
     fields = dict(fields)
     if "local_id" in fields:
         raise ValidationError("rename a task with update_task", field="local_id")
@@ -522,6 +531,14 @@ def schedule_task(ctx: Ctx, key: str, local_id: str, fields: dict[str, Any]) -> 
         s = tx.session
         rel = release_by_key(s, key)
         task = _task(s, rel, local_id)
+        locking.check(
+            tx,
+            task,
+            version,
+            label=f"task {local_id} of {key}",
+            entity="task",
+            entity_id=f"{key}/{local_id}",
+        )
         row = _row(s, task).as_dict()
         start = values["start"] if "start" in values else task.start
         if duration is not None:

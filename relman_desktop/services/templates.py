@@ -29,7 +29,7 @@ from relman_desktop.models.entities import (
     WorkflowState,
 )
 
-from . import limits, rules
+from . import limits, locking, rules
 from .approvals import add_stage_tx, check_rule
 from .base import Ctx, CycleError, NotFound, ValidationError, operation, person_by_email
 from .workdays import add_workdays, holiday_dates, next_workday
@@ -46,6 +46,7 @@ class TemplateInfo:
     release_type: str
     default_duration_days: int
     body: dict[str, Any] = field(default_factory=dict)
+    version: int = field(default=0, compare=False)  # row_version, for a form's ``version=``
 
     @property
     def task_count(self) -> int:
@@ -250,6 +251,7 @@ def _info(t: Template) -> TemplateInfo:
         E.ReleaseType(t.release_type).value,
         t.default_duration_days,
         dict(t.body or {}),
+        t.row_version,
     )
 
 
@@ -308,10 +310,15 @@ def update_template(
     release_type: str | None = None,
     body: dict[str, Any] | None = None,
     default_duration_days: int | None = None,
+    version: int | None = None,
 ) -> TemplateInfo:
+    """``version``: the template's ``row_version`` as the form loaded it (None: no check)."""
     with ctx.write() as tx:
         s = tx.session
         t = _by_name(s, name)
+        locking.check(
+            tx, t, version, label=f"template {t.name!r}", entity="template", entity_id=t.id
+        )
         before = _info(t)
         if new_name is not None:
             new_name = _text(new_name, "name")
@@ -347,10 +354,13 @@ def update_template(
 
 
 @operation
-def delete_template(ctx: Ctx, name: str) -> None:
+def delete_template(ctx: Ctx, name: str, *, version: int | None = None) -> None:
     """Releases made from it keep their tasks and stages; they just forget the template."""
     with ctx.write() as tx:
         t = _by_name(tx.session, name)
+        locking.check(
+            tx, t, version, label=f"template {t.name!r}", entity="template", entity_id=t.id
+        )
         before = _info(t)
         tx.session.delete(t)
         tx.audit("template", before.id, "delete", {"name": before.name, "body": before.body}, None)

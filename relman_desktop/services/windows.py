@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -83,6 +83,7 @@ class WindowInfo:
     rrule: str | None
     environment: str | None
     cis: tuple[str, ...]
+    version: int = field(default=0, compare=False)  # row_version, for a form's ``version=``
 
     @property
     def scope_text(self) -> str:
@@ -288,6 +289,7 @@ def _info(window: CalendarWindow) -> WindowInfo:
         rrule=window.rrule,
         environment=window.scope_environment,
         cis=tuple(c.name for c in window.cis),
+        version=window.row_version,
     )
 
 
@@ -447,16 +449,17 @@ def _load(session: Session, window_id: int) -> CalendarWindow:
 
 @operation
 def update_window(
-    ctx: Ctx, window_id: int, *, expected_version: int | None = None, **fields: Any
+    ctx: Ctx, window_id: int, *, version: int | None = None, **fields: Any
 ) -> WindowInfo:
     """Change some of a window's fields (title, kind, hard, start, end, timezone, rrule,
-    environment, cis). ``expected_version``: its ``row_version`` as the editor loaded it."""
+    environment, cis). ``version``: its ``row_version`` as the editor loaded it (None: no
+    check; see ``locking``)."""
     with ctx.write() as tx:
         window = _load(tx.session, window_id)
         locking.check(
             tx,
             window,
-            expected_version,
+            version,
             label=f"window {window.title!r}",
             entity="calendar_window",
             entity_id=window.id,
@@ -477,9 +480,17 @@ def update_window(
 
 
 @operation
-def delete_window(ctx: Ctx, window_id: int) -> None:
+def delete_window(ctx: Ctx, window_id: int, *, version: int | None = None) -> None:
     with ctx.write() as tx:
         window = _load(tx.session, window_id)
+        locking.check(
+            tx,
+            window,
+            version,
+            label=f"window {window.title!r}",
+            entity="calendar_window",
+            entity_id=window.id,
+        )
         before = _info(window)
         tx.session.delete(window)
         tx.audit("calendar_window", window_id, "delete", before=_audit_view(before))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import (
@@ -27,7 +27,7 @@ from relman_desktop.models.entities import (
     WorkflowTransition,
 )
 
-from . import limits
+from . import limits, locking
 from .base import Ctx, NotFound, Tx, ValidationError, operation, state_by_name
 from .guards import GUARDS
 
@@ -44,6 +44,7 @@ class StateInfo:
     color: str | None
     release_count: int
     role: str | None = None  # StateRole value: what the state means; None for a custom state
+    version: int = field(default=0, compare=False)  # row_version, for a form's ``version=``
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class TransitionInfo:
     to_state: str | None  # None: back to the previous state
     label: str | None
     guards: list[dict[str, Any]] = field(default_factory=list)
+    version: int = field(default=0, compare=False)  # row_version, for a form's ``version=``
 
     @property
     def description(self) -> str:
@@ -72,6 +74,7 @@ def _state_infos(s: Session) -> list[StateInfo]:
             st.color,
             int(counts.get(st.id, 0)),
             st.role.value if st.role else None,
+            st.row_version,
         )
         for st in s.execute(
             select(WorkflowState).order_by(WorkflowState.position, WorkflowState.id)
@@ -86,6 +89,7 @@ def _transition_info(t: WorkflowTransition) -> TransitionInfo:
         t.to_state.name if t.to_state else None,
         t.label,
         [dict(g) for g in t.guards or []],
+        t.row_version,
     )
 
 
@@ -202,8 +206,13 @@ def _role(value: Any) -> E.StateRole | None:
 
 
 def _renumber(states: Sequence[WorkflowState]) -> None:
+    # a state's place in the list is not an edit of the state: its version stays
     for i, st in enumerate(states):
-        st.position = i
+        session = object_session(st)
+        if session is None:
+            st.position = i
+        else:
+            locking.write_quietly(session, st, position=i)
 
 
 def _ordered(s: Session) -> list[WorkflowState]:
@@ -256,10 +265,13 @@ def add_state(
 
 
 @operation
-def rename_state(ctx: Ctx, old_name: str, new_name: str) -> None:
+def rename_state(ctx: Ctx, old_name: str, new_name: str, *, version: int | None = None) -> None:
+    """``version`` (here and in the other state and transition edits): the record's
+    ``row_version`` as the form loaded it (None: no check; see ``locking``)."""
     with ctx.write() as tx:
         s = tx.session
         state = state_by_name(s, old_name)
+        _check_state(tx, state, version)
         new = _state_name(s, new_name, except_id=state.id)
         if new == state.name:
             return
@@ -328,9 +340,10 @@ def reorder_states(ctx: Ctx, names: Sequence[str]) -> None:
 
 
 @operation
-def set_state_category(ctx: Ctx, name: str, category: str) -> None:
+def set_state_category(ctx: Ctx, name: str, category: str, *, version: int | None = None) -> None:
     with ctx.write() as tx:
         state = state_by_name(tx.session, name)
+        _check_state(tx, state, version)
         value = _category(category)
         before = E.StateCategory(state.category).value
         if before != value:
@@ -345,11 +358,12 @@ def set_state_category(ctx: Ctx, name: str, category: str) -> None:
 
 
 @operation
-def set_state_role(ctx: Ctx, name: str, role: str | None) -> None:
+def set_state_role(ctx: Ctx, name: str, role: str | None, *, version: int | None = None) -> None:
     """What the state means (a ``StateRole`` value, or None for no role). Guards, impact,
     conflicts, the critical path, CAB eligibility and the calendar read it; never the name."""
     with ctx.write() as tx:
         state = state_by_name(tx.session, name)
+        _check_state(tx, state, version)
         value = _role(role)
         before = state.role.value if state.role else None
         if before != (value.value if value else None):
@@ -358,11 +372,12 @@ def set_state_role(ctx: Ctx, name: str, role: str | None) -> None:
 
 
 @operation
-def delete_state(ctx: Ctx, name: str) -> None:
+def delete_state(ctx: Ctx, name: str, *, version: int | None = None) -> None:
     """Refused while any release is in the state (or would return to it from On Hold)."""
     with ctx.write() as tx:
         s = tx.session
         state = state_by_name(s, name)
+        _check_state(tx, state, version)
         keys = list(
             s.execute(
                 select(Release.key)
@@ -419,6 +434,29 @@ def _audit_view(t: WorkflowTransition) -> dict[str, Any]:
     }
 
 
+def _check_state(tx: Tx, state: WorkflowState, version: int | None) -> None:
+    locking.check(
+        tx,
+        state,
+        version,
+        label=f"workflow state {state.name}",
+        entity="workflow_state",
+        entity_id=state.id,
+    )
+
+
+def _check_transition(tx: Tx, t: WorkflowTransition, version: int | None) -> None:
+    info = _transition_info(t)
+    locking.check(
+        tx,
+        t,
+        version,
+        label=f"the transition {info.description}",
+        entity="workflow_transition",
+        entity_id=t.id,
+    )
+
+
 def _transition(s: Session, transition_id: int) -> WorkflowTransition:
     t = s.get(WorkflowTransition, transition_id)
     if t is None:
@@ -473,19 +511,21 @@ def add_transition(
 
 
 @operation
-def remove_transition(ctx: Ctx, transition_id: int) -> None:
+def remove_transition(ctx: Ctx, transition_id: int, *, version: int | None = None) -> None:
     with ctx.write() as tx:
         t = _transition(tx.session, transition_id)
+        _check_transition(tx, t, version)
         tx.audit("workflow_transition", t.id, "delete", _audit_view(t), None)
         tx.session.delete(t)
 
 
 @operation
 def set_transition_guards(
-    ctx: Ctx, transition_id: int, guards: list[dict[str, Any]]
+    ctx: Ctx, transition_id: int, guards: list[dict[str, Any]], *, version: int | None = None
 ) -> list[dict[str, Any]]:
     with ctx.write() as tx:
         t = _transition(tx.session, transition_id)
+        _check_transition(tx, t, version)
         clean = validate_guards(guards)
         before = [dict(g) for g in t.guards or []]
         if clean != before:

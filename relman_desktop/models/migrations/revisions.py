@@ -16,5 +16,6 @@ KNOWN_REVISIONS = (
     "0008",
     "0009_scale",
     "0009_team",
+    "0010_versions",
 )
 HEAD = KNOWN_REVISIONS[-1]

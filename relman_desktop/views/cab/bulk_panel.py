@@ -59,11 +59,20 @@ class BulkPanel(QWidget):
         self.grid.setColumnStretch(2, 3)
         self.grid.setRowStretch(len(keys) + 1, 1)
 
-    def decisions(self, seconds: dict[str, int]) -> list[cab.ItemDecision]:
-        """What the rows say, each with the time spent on its item."""
+    def decisions(
+        self, seconds: dict[str, int], versions: dict[str, int | None] | None = None
+    ) -> list[cab.ItemDecision]:
+        """What the rows say, each with the time spent on its item and (``versions``, by
+        release key) the item's version as shown: one decided elsewhere since is refused."""
+        versions = versions or {}
         return [
             cab.ItemDecision(
-                key, combo.currentData(), reason.text().strip() or None, None, seconds.get(key)
+                key,
+                combo.currentData(),
+                reason.text().strip() or None,
+                None,
+                seconds.get(key),
+                versions.get(key),
             )
             for key, combo, reason in self.rows
         ]

@@ -546,6 +546,8 @@ class CabPresenter(QWidget):
                     rationale,
                     self.conditions_edit.text().strip() or None,
                     seconds,
+                    # the item as shown: refused (the typing kept) if decided elsewhere since
+                    item.version,
                 )
             ]
         )
@@ -628,7 +630,8 @@ class CabPresenter(QWidget):
     def record_bulk(self) -> None:
         if self.meeting is None or not self.bulk_rows:
             return
-        decisions = self.bulk.decisions(self.seconds)
+        versions = {i.release_key: i.version for i in self.items}
+        decisions = self.bulk.decisions(self.seconds, versions)
         rows = self._record(decisions)
         if rows is None:
             return

@@ -804,7 +804,8 @@ class ChangesPage(QWidget):
         if not diff:
             self.store.message.emit(f"{record.key}: nothing to save")
             return record.key
-        return self.store.edits.update_change(record.key, diff, old)
+        # the version the form was filled from: refused (typing kept) if saved by someone since
+        return self.store.edits.update_change(record.key, diff, old, record.version)
 
     def ask_delete(self) -> None:
         """The Delete button: asks first, then deletes (undoable)."""
@@ -818,7 +819,7 @@ class ChangesPage(QWidget):
         if record is None:
             return False
         try:
-            self.store.edits.delete_change(record.key)
+            self.store.edits.delete_change(record.key, record.version)
         except Refused as exc:
             self.form.show_error(None, str(exc))
             return False

@@ -225,6 +225,7 @@ class ApprovalsTab(QScrollArea):
         self.key: str | None = None
         self._people: list[Any] = []
         self._loading = False
+        self._stale = False  # the last edit was refused: the record changed since it was read
 
         # --- stages: the table, and beside it the order buttons and the stage forms ---
         self.stages_model = StagesModel(self)
@@ -547,9 +548,13 @@ class ApprovalsTab(QScrollArea):
     # --- undoable edits (each one store edit) ----------------------------------------------------
 
     def _run(self, action: Callable[[], object], notice: Notice, note: str = "") -> bool:
+        self._stale = False
         try:
             action()
         except Refused as exc:
+            # refused because the stage or approval changed since this tab read it: what was
+            # typed stays, to save again once the tab reads it again
+            self._stale = exc.stale
             self.store.error.emit(str(exc))
             notice.show_error(str(exc))
             return False
@@ -588,8 +593,12 @@ class ApprovalsTab(QScrollArea):
         key, old, new = self.key, stage.name, new.strip()
         if new == old:
             return True
-        if not self._run(lambda: self.store.edits.rename_stage(key, old, new), self.stage_notice):
-            self.stage_name.setText(old)
+        version = stage.version  # as this tab read it: refused if the stage changed since
+        if not self._run(
+            lambda: self.store.edits.rename_stage(key, old, new, version), self.stage_notice
+        ):
+            if not self._stale:
+                self.stage_name.setText(old)
             return False
         self.select_stage(new)
         return True
@@ -608,7 +617,7 @@ class ApprovalsTab(QScrollArea):
         text = f"set the rule of {name} to {rule_text(rule, percent)}"
         return self._run(
             lambda: self.store.edits.set_stage_rule(
-                key, name, text, rule, percent, stage.rule, stage.percent
+                key, name, text, rule, percent, stage.rule, stage.percent, stage.version
             ),
             self.stage_notice,
         )
@@ -694,6 +703,7 @@ class ApprovalsTab(QScrollArea):
                 decision,
                 comment,
                 f"record {who}'s decision ({verb}) on {name}",
+                approver.version,  # as this tab read it: refused if decided or handed on since
             ),
             self.approver_notice,
         ):
@@ -717,6 +727,7 @@ class ApprovalsTab(QScrollArea):
                 approver.approval_id,
                 to,
                 f"delegate {approver.name}'s approval on {name} to {to}",
+                approver.version,
             ),
             self.approver_notice,
         ):

@@ -413,6 +413,8 @@ class DeploymentsTab(EvidenceTab):
                 f"edit {names} of the {old['environment']} deployment of {key}",
                 changed,
                 old,
+                # the version the form was filled from: refused if someone saved it since
+                (self.filled or old).get("version"),
             )
         except Refused as exc:
             self.form.show_error(exc.field, str(exc))
@@ -507,8 +509,13 @@ class ReviewTab(EvidenceTab):
             "closed_by_email": v["closed_by"],
             "closed_at": v["closed_at"],
         }
+        # the version the form was filled from (0: it showed no review): a review someone else
+        # recorded or changed since is refused with who and when; the typing stays
+        version = None if self.filled is None else self.filled.get("version", 0)
         try:
-            self.store.edits.record_review(self.key, v["outcome"], kwargs, self.current)
+            self.store.edits.record_review(
+                self.key, v["outcome"], kwargs, self.current, version=version
+            )
         except Refused as exc:
             self.form.show_error(exc.field, str(exc))
             return False

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
@@ -626,11 +626,44 @@ class TasksTab(QScrollArea):
             )
         label = next((c.title for c in COLUMNS if c.field == field), field).lower()
         old = getattr(task, field, None)  # duration_days is worked out, not stored
-        return self._run(
-            lambda: self.store.edits.update_tasks(
-                key, f"edit {label} of task {local_id}", [(local_id, field, value, old)]
-            )
-        )
+        # the task's version as the table shows it: refused if someone saved the task since,
+        # and then the cell opens again with what was typed (nothing typed is lost)
+        stale: list[Refused] = []
+
+        def save() -> None:
+            try:
+                self.store.edits.update_tasks(
+                    key,
+                    f"edit {label} of task {local_id}",
+                    [(local_id, field, value, old)],
+                    {local_id: task.version},
+                )
+            except Refused as exc:
+                if exc.stale:
+                    stale.append(exc)
+                raise
+
+        if self._run(save):
+            return True
+        if stale:
+            QTimer.singleShot(0, lambda: self._type_again(local_id, field, value))
+        return False
+
+    def _type_again(self, local_id: str, field: str, value: Any) -> None:
+        """Open the cell of ``local_id``'s ``field`` again holding ``value`` (what was typed
+        before a save refused because the task had changed since): Enter saves it after the
+        table reads the task again, Esc drops it."""
+        row = self.model.row_of(local_id)
+        column = next((i for i, c in enumerate(COLUMNS) if c.field == field), -1)
+        if row < 0 or column < 0:
+            return
+        index = self.model.index(row, column)
+        self.table.setCurrentIndex(index)
+        self.table.edit(index)
+        editor = self.table.indexWidget(index)
+        held = editor.metaObject().userProperty() if editor is not None else None
+        if editor is not None and held is not None and held.isValid():
+            held.write(editor, value)
 
     # --- rows ------------------------------------------------------------------------------------
 
@@ -691,7 +724,8 @@ class TasksTab(QScrollArea):
         label = {"assignee_email": "assignee"}.get(field, field)
         shown = words(value) if field != "assignee_email" else (value or "nobody")
         text = f"set {label} of {n} task{'s' if n != 1 else ''} to {shown}"
-        return self._run(lambda: self.store.edits.update_tasks(key, text, changed))
+        versions = {t.local_id: t.version for t in chosen}
+        return self._run(lambda: self.store.edits.update_tasks(key, text, changed, versions))
 
     # --- links -------------------------------------------------------------------------------------
 

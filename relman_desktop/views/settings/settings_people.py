@@ -49,11 +49,12 @@ class PeopleSection(RecordSection):
         diff = changed(values, old)
         if not diff:
             return record.email
-        return self.store.edits.update_person(record.email, diff, old)
+        # the version the form was filled from: refused if someone saved the person since
+        return self.store.edits.update_person(record.email, diff, old, record.version)
 
     def remove(self, record: Any) -> None:
         before = {k: v for k, v in self.form_values(record).items() if k != "id"}
-        self.store.edits.delete_person(record.email, before)
+        self.store.edits.delete_person(record.email, before, record.version)
 
 
 class CISection(RecordSection):
@@ -107,6 +108,7 @@ class CISection(RecordSection):
         values = dict(vars(record))
         values.pop("children", None)
         values.pop("id", None)
+        values.pop("version", None)  # goes with a save, not in the form
         return values
 
     def create_record(self, values: dict[str, Any]) -> Any:
@@ -123,7 +125,7 @@ class CISection(RecordSection):
         if not diff:
             return record.name
         try:
-            return self.store.edits.update_ci(record.name, diff, old)
+            return self.store.edits.update_ci(record.name, diff, old, record.version)
         except Refused as exc:
             raise _loop_under_parents(exc) from None
 
@@ -131,7 +133,7 @@ class CISection(RecordSection):
         before = self.form_values(record)
         # Undo brings the CI back with its parents, and puts it back above each of its children.
         parents_of = {r.name: list(r.parents) for r in self.model.rows}
-        self.store.edits.delete_ci(record.name, before, record.children, parents_of)
+        self.store.edits.delete_ci(record.name, before, record.children, parents_of, record.version)
 
 
 def _loop_under_parents(exc: Refused) -> Refused:

@@ -183,7 +183,9 @@ class RecordSection(QWidget):
         return getattr(record, "id", None)
 
     def form_values(self, record: Any) -> dict[str, Any]:
-        return dict(record) if isinstance(record, dict) else dict(vars(record))
+        values = dict(record) if isinstance(record, dict) else dict(vars(record))
+        values.pop("version", None)  # the record's version goes with a save, not in the form
+        return values
 
     def read(self, fn: Any, *args: Any, default: Any = None) -> Any:
         if not self.store.has_plan:

@@ -165,7 +165,9 @@ class TemplatesSection(RecordSection):
         )
 
     def update_record(self, record: Any, values: dict[str, Any]) -> Any:
-        return self.store.edits.update_template(record.name, values, self.form_values(record))
+        return self.store.edits.update_template(
+            record.name, values, self.form_values(record), record.version
+        )
 
     def remove(self, record: Any) -> None:
         self.store.edits.delete_template(record)

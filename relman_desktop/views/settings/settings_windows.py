@@ -172,8 +172,10 @@ class WindowsSection(RecordSection):
 
     def update_record(self, record: Any, values: dict[str, Any]) -> Any:
         return self.store.edits.update_window(
-            record.id, record.title, self._fields(values), self._snapshot(record)
+            record.id, record.title, self._fields(values), self._snapshot(record), record.version
         )
 
     def remove(self, record: Any) -> None:
-        self.store.edits.delete_window(record.id, record.title, self._snapshot(record))
+        self.store.edits.delete_window(
+            record.id, record.title, self._snapshot(record), record.version
+        )

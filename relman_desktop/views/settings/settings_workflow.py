@@ -113,6 +113,7 @@ class StatesSection(RecordSection):
             (values.get("name") or "").strip(),
             values["category"],
             values.get("role") or None,
+            record.version,  # as the form loaded it: refused if someone saved the state since
         )
 
     def remove(self, record: Any) -> None:
@@ -259,7 +260,11 @@ class TransitionsSection(RecordSection):
             if values["guards"] == record.guards:
                 return record.id
             return self.store.edits.set_transition_guards(
-                f"set guards of {self.describe(record)}", record.id, values["guards"], record.guards
+                f"set guards of {self.describe(record)}",
+                record.id,
+                values["guards"],
+                record.guards,
+                record.version,
             )
         # No service changes a transition's states or label: replace it (undo swaps it back).
         return self.store.edits.replace_transition(
@@ -274,7 +279,7 @@ class TransitionsSection(RecordSection):
             "guards": record.guards,
         }
         self.store.edits.remove_transition(
-            f"remove transition {self.describe(record)}", record.id, old
+            f"remove transition {self.describe(record)}", record.id, old, record.version
         )
 
 

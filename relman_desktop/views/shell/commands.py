@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtGui import QUndoCommand
 
 from relman_desktop.models.planfile import PlanError
-from relman_desktop.services.base import ReadOnlyRelease, ServiceError
+from relman_desktop.services.base import ReadOnlyRelease, ServiceError, StaleVersion
 from relman_desktop.services.changeset import ChangeSet
 
 if TYPE_CHECKING:
@@ -249,11 +249,14 @@ class Step:
 
 
 class Refused(Exception):
-    """A refused edit, carrying the service's message and the field it names (if any)."""
+    """A refused edit, carrying the service's message and the field it names (if any).
+    ``stale``: refused because the record changed since the form loaded it (``StaleVersion``):
+    the form keeps what was typed, to save again after a reload."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, *, stale: bool = False) -> None:
         super().__init__(message)
         self.field = field
+        self.stale = stale
 
 
 def attempt(store: Store, one: Call) -> Any:
@@ -263,7 +266,8 @@ def attempt(store: Store, one: Call) -> Any:
     try:
         return one(store)
     except ServiceError as exc:
-        raise Refused(str(exc), getattr(exc, "field", None)) from None
+        stale = isinstance(exc, StaleVersion)
+        raise Refused(str(exc), getattr(exc, "field", None), stale=stale) from None
     except PlanError as exc:
         raise Refused(str(exc)) from None
 

@@ -4,6 +4,7 @@ the demo, and CAB meetings. See ``views.shell.edits``."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -75,24 +76,37 @@ class PlanEdits(EditsBase):
         )
         return key
 
-    def update_change(self, key: str, diff: Mapping[str, Any], old: Mapping[str, Any]) -> str:
-        """Change ``key`` gets the fields ``diff`` (``old``: what they held); its key after."""
+    def update_change(
+        self,
+        key: str,
+        diff: Mapping[str, Any],
+        old: Mapping[str, Any],
+        version: int | None = None,
+    ) -> str:
+        """Change ``key`` gets the fields ``diff`` (``old``: what they held); its key after.
+        ``version``: the change's as the form loaded it (``ChangeRow.version``): a change saved
+        by someone else since is refused with who and when (undo and redo check none)."""
         new_key = str(diff.get("key") or key)
         self._edit(
             f"edit change {key}",
             Step(
-                op(changes.update_change, key, dict(diff)),
+                op(changes.update_change, key, dict(diff), version=version),
                 op(changes.update_change, new_key, {k: old[k] for k in diff}),
+                replay=lambda _r: op(changes.update_change, key, dict(diff)),
             ),
         )
         return new_key
 
-    def delete_change(self, key: str) -> None:
+    def delete_change(self, key: str, version: int | None = None) -> None:
         """Delete change ``key``; undo creates it again from what the service returned (and puts
-        it back into its release)."""
+        it back into its release). ``version``: as for ``update_change``."""
         self._edit(
             f"delete change {key}",
-            Step(op(changes.delete_change, key), backward_from=_recreate),
+            Step(
+                op(changes.delete_change, key, version=version),
+                backward_from=_recreate,
+                replay=lambda _r: op(changes.delete_change, key),
+            ),
         )
 
     def bundle_change(self, key: str, release: str) -> None:
@@ -294,6 +308,12 @@ class PlanEdits(EditsBase):
                 op(cab.record_decisions, meeting_id, list(decisions)),
                 backward_from=lambda done: op(
                     cab.undo_last_decision, meeting_id, expect=[r.release_key for r in done]
+                ),
+                # redo is this window's own history: it checks no version
+                replay=lambda _done: op(
+                    cab.record_decisions,
+                    meeting_id,
+                    [dataclasses.replace(d, version=None) for d in decisions],
                 ),
             ),
             saved_message=False,

@@ -4,7 +4,7 @@ See ``views.shell.edits``; every method raises ``Refused`` when the services ref
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from relman_desktop.models.planfile import PlanError
@@ -12,11 +12,16 @@ from relman_desktop.services import approvals, changes, stages, tasks
 from relman_desktop.services import evidence as evidence_service
 from relman_desktop.services.base import ServiceError
 
-from ..commands import Ref, Refused, Step, op
+from ..commands import Call, Ref, Refused, Step, op
 from ._base import EditsBase
 
 TaskLink = tuple[str, str, int]  # predecessor task id, link type (FS, SS, FF, SF), lag in days
 FieldChange = tuple[str, str, Any, Any]  # task id, field, new value, old value
+
+
+def _again(call: Call) -> Callable[[Any], Call]:
+    """What redo runs: ``call`` (the edit without the version its first run checked)."""
+    return lambda _result: call
 
 
 class ReleaseTabEdits(EditsBase):
@@ -81,24 +86,36 @@ class ReleaseTabEdits(EditsBase):
         if steps:
             self._edit(f"edit the predecessors of {successor}", steps, saved_message=False)
 
-    def update_tasks(self, key: str, text: str, changed: Sequence[FieldChange]) -> None:
+    def update_tasks(
+        self,
+        key: str,
+        text: str,
+        changed: Sequence[FieldChange],
+        versions: Mapping[str, int] | None = None,
+    ) -> None:
         """Set one field of one or more tasks, as one undo step named ``text``. Anything but a
         rename goes through ``tasks.schedule_task`` (``duration_days`` too): the tasks waiting
-        on it move with it, as in MS Project, and undo puts every one of them back."""
+        on it move with it, as in MS Project, and undo puts every one of them back.
+        ``versions``: each task's version as the form loaded it, by task id (``TaskRow.version``):
+        a task changed since is refused with who changed it (undo and redo check none)."""
+        versions = versions or {}
         steps = []
         for local_id, field, value, old in changed:
+            version = versions.get(local_id)
             if field == "local_id":
                 steps.append(
                     Step(
-                        op(tasks.update_task, key, local_id, {field: value}),
+                        op(tasks.update_task, key, local_id, {field: value}, version=version),
                         op(tasks.update_task, key, value, {field: old}),
+                        replay=_again(op(tasks.update_task, key, local_id, {field: value})),
                     )
                 )
             else:
                 steps.append(
                     Step(
-                        op(tasks.schedule_task, key, local_id, {field: value}),
+                        op(tasks.schedule_task, key, local_id, {field: value}, version=version),
                         backward_from=lambda before: op(tasks.restore_tasks, key, before),
+                        replay=_again(op(tasks.schedule_task, key, local_id, {field: value})),
                     )
                 )
         self._edit(text, steps, saved_message=False)
@@ -179,10 +196,17 @@ class ReleaseTabEdits(EditsBase):
             saved_message=False,
         )
 
-    def rename_stage(self, key: str, old: str, new: str) -> None:
+    def rename_stage(self, key: str, old: str, new: str, version: int | None = None) -> None:
+        """``version`` (here and in the other stage and approval edits): the record's version
+        as the tab loaded it (``StageRow.version``, ``ApproverRow.version``); undo and redo
+        check none."""
         self._edit(
             f"rename approval stage {old} to {new}",
-            Step(op(stages.rename_stage, key, old, new), op(stages.rename_stage, key, new, old)),
+            Step(
+                op(stages.rename_stage, key, old, new, version=version),
+                op(stages.rename_stage, key, new, old),
+                replay=lambda _r: op(stages.rename_stage, key, old, new),
+            ),
             saved_message=False,
         )
 
@@ -195,12 +219,14 @@ class ReleaseTabEdits(EditsBase):
         percent: int | None,
         old_rule: str,
         old_percent: int | None,
+        version: int | None = None,
     ) -> None:
         self._edit(
             text,
             Step(
-                op(stages.set_rule, key, name, rule, percent),
+                op(stages.set_rule, key, name, rule, percent, version=version),
                 op(stages.set_rule, key, name, old_rule, old_percent),
+                replay=lambda _r: op(stages.set_rule, key, name, rule, percent),
             ),
             saved_message=False,
         )
@@ -224,13 +250,13 @@ class ReleaseTabEdits(EditsBase):
         row: int,
         approver_states: Mapping[str, Any],
     ) -> None:
-        """Remove ``stage`` (an approvals tab row); undo re-adds it at ``row`` with its
-        approvers in the states they held (``approver_states``, by e-mail)."""
+        """Remove ``stage`` (an approvals tab row, whose ``version`` is checked); undo re-adds
+        it at ``row`` with its approvers in the states they held (``approver_states``)."""
         emails = tuple(a.email for a in stage.approvers)
         self._edit(
             f"remove approval stage {stage.name}",
             Step(
-                op(stages.remove_stage, key, stage.name),
+                op(stages.remove_stage, key, stage.name, version=getattr(stage, "version", None)),
                 op(
                     stages.readd_stage,
                     key,
@@ -285,28 +311,38 @@ class ReleaseTabEdits(EditsBase):
         decision: str,
         comment: str,
         text: str,
+        version: int | None = None,
     ) -> None:
         """Record ``email``'s decision on ``stage``; undo puts the approval back as it was."""
         before = self._approval_state(approval_id)
         self._edit(
             text,
             Step(
-                op(stages.decide, key, stage, email, decision, comment),
+                op(stages.decide, key, stage, email, decision, comment, version=version),
                 op(stages.restore, key, stage, email, before),
+                replay=lambda _r: op(stages.decide, key, stage, email, decision, comment),
             ),
             saved_message=False,
         )
 
     def delegate(
-        self, key: str, stage: str, email: str, approval_id: int, to_email: str, text: str
+        self,
+        key: str,
+        stage: str,
+        email: str,
+        approval_id: int,
+        to_email: str,
+        text: str,
+        version: int | None = None,
     ) -> None:
         """Delegate ``email``'s approval on ``stage`` to ``to_email``; undo puts it back."""
         before = self._approval_state(approval_id)
         self._edit(
             text,
             Step(
-                op(stages.delegate, key, stage, email, to_email),
+                op(stages.delegate, key, stage, email, to_email, version=version),
                 op(stages.restore, key, stage, email, before),
+                replay=lambda _r: op(stages.delegate, key, stage, email, to_email),
             ),
             saved_message=False,
         )
@@ -376,13 +412,20 @@ class ReleaseTabEdits(EditsBase):
         return self._ref("deployment", deployment_id)
 
     def update_deployment(
-        self, target: Ref, text: str, changed: Mapping[str, Any], old: Mapping[str, Any]
+        self,
+        target: Ref,
+        text: str,
+        changed: Mapping[str, Any],
+        old: Mapping[str, Any],
+        version: int | None = None,
     ) -> None:
+        """``version``: the deployment's as the form loaded it (its row's ``version``)."""
         self._edit(
             text,
             Step(
-                op(evidence_service.update_deployment, target, **changed),
+                op(evidence_service.update_deployment, target, version=version, **changed),
                 op(evidence_service.update_deployment, target, **{n: old.get(n) for n in changed}),
+                replay=lambda _r: op(evidence_service.update_deployment, target, **changed),
             ),
         )
 
@@ -392,9 +435,12 @@ class ReleaseTabEdits(EditsBase):
         outcome: str,
         fields: Mapping[str, Any],
         old: Mapping[str, Any] | None,
+        version: int | None = None,
     ) -> None:
-        """Record (or, with ``old``, edit) the post-implementation review of ``key``."""
-        forward = op(evidence_service.record_review, key, outcome, **fields)
+        """Record (or, with ``old``, edit) the post-implementation review of ``key``.
+        ``version``: the review's as the form loaded it, 0 when it showed none yet."""
+        forward = op(evidence_service.record_review, key, outcome, version=version, **fields)
+        replay = op(evidence_service.record_review, key, outcome, **fields)
         backward = op(evidence_service.delete_review, key)
         if old is not None:
             backward = op(
@@ -408,7 +454,7 @@ class ReleaseTabEdits(EditsBase):
                 closed_at=old["closed_at"],
             )
         verb = "edit" if old is not None else "record"
-        self._edit(f"{verb} the review of {key}", Step(forward, backward))
+        self._edit(f"{verb} the review of {key}", Step(forward, backward, replay=lambda _r: replay))
 
     def add_link(
         self,

@@ -27,25 +27,43 @@ class SettingsEdits(EditsBase):
         return target.id
 
     def update_window(
-        self, window_id: int, title: str, fields: Mapping[str, Any], before: Mapping[str, Any]
+        self,
+        window_id: int,
+        title: str,
+        fields: Mapping[str, Any],
+        before: Mapping[str, Any],
+        version: int | None = None,
     ) -> int:
-        """Window ``window_id`` (titled ``title``) gets ``fields``; undo puts ``before`` back."""
+        """Window ``window_id`` (titled ``title``) gets ``fields``; undo puts ``before`` back.
+        ``version`` (here and in the other settings edits): the record's version as the form
+        loaded it (its row's ``version``): a record someone saved since is refused with who
+        and when; undo and redo check none."""
         target = self._ref("calendar_window", window_id)
         self._edit(
             f"edit window {title}",
             Step(
-                op(windows.update_window, target, **fields),
+                op(windows.update_window, target, version=version, **fields),
                 op(windows.update_window, target, **before),
+                replay=lambda _r: op(windows.update_window, target, **fields),
             ),
         )
         return target.id
 
-    def delete_window(self, window_id: int, title: str, before: Mapping[str, Any]) -> None:
+    def delete_window(
+        self, window_id: int, title: str, before: Mapping[str, Any], version: int | None = None
+    ) -> None:
         """Delete a window; undo creates it again from ``before`` (its fields)."""
         target = self._ref("calendar_window", window_id)
         back = op(windows.create_window, **before)
         back.rebinds, back.result_id = target, lambda info: info.id
-        self._edit(f"delete window {title}", Step(op(windows.delete_window, target), back))
+        self._edit(
+            f"delete window {title}",
+            Step(
+                op(windows.delete_window, target, version=version),
+                back,
+                replay=lambda _r: op(windows.delete_window, target),
+            ),
+        )
 
     # --- the plan's time zone -----------------------------------------------------------------
 
@@ -69,24 +87,39 @@ class SettingsEdits(EditsBase):
         )
         return email
 
-    def update_person(self, email: str, diff: Mapping[str, Any], old: Mapping[str, Any]) -> str:
+    def update_person(
+        self,
+        email: str,
+        diff: Mapping[str, Any],
+        old: Mapping[str, Any],
+        version: int | None = None,
+    ) -> str:
         """Change the fields ``diff`` of the person known by ``email`` (``old``: what they held);
-        the person's e-mail address afterwards."""
+        the person's e-mail address afterwards. ``version`` (here and in the other settings
+        edits): the record's version as the form loaded it (its row's ``version``): a record
+        someone saved since is refused with who and when; undo and redo check none."""
         new_email = str(diff.get("email", email))
         self._edit(
             f"edit person {email}",
             Step(
-                op(people.update_person, email, dict(diff)),
+                op(people.update_person, email, dict(diff), version=version),
                 op(people.update_person, new_email, {k: old[k] for k in diff}),
+                replay=lambda _r: op(people.update_person, email, dict(diff)),
             ),
         )
         return new_email
 
-    def delete_person(self, email: str, before: Mapping[str, Any]) -> None:
+    def delete_person(
+        self, email: str, before: Mapping[str, Any], version: int | None = None
+    ) -> None:
         """Delete a person; undo creates them again from ``before``."""
         self._edit(
             f"delete person {email}",
-            Step(op(people.delete_person, email), op(people.create_person, dict(before))),
+            Step(
+                op(people.delete_person, email, version=version),
+                op(people.create_person, dict(before)),
+                replay=lambda _r: op(people.delete_person, email),
+            ),
         )
 
     # --- configuration items --------------------------------------------------------------------
@@ -99,14 +132,21 @@ class SettingsEdits(EditsBase):
         )
         return name
 
-    def update_ci(self, name: str, diff: Mapping[str, Any], old: Mapping[str, Any]) -> str:
+    def update_ci(
+        self,
+        name: str,
+        diff: Mapping[str, Any],
+        old: Mapping[str, Any],
+        version: int | None = None,
+    ) -> str:
         """Change the fields ``diff`` of CI ``name`` (``old``: what it held); its name after."""
         new_name = str(diff.get("name", name))
         self._edit(
             f"edit CI {name}",
             Step(
-                op(cis.update_ci, name, dict(diff)),
+                op(cis.update_ci, name, dict(diff), version=version),
                 op(cis.update_ci, new_name, {k: old[k] for k in diff}),
+                replay=lambda _r: op(cis.update_ci, name, dict(diff)),
             ),
         )
         return new_name
@@ -117,6 +157,7 @@ class SettingsEdits(EditsBase):
         before: Mapping[str, Any],
         children: Sequence[str],
         parents_of: Mapping[str, Sequence[str]],
+        version: int | None = None,
     ) -> None:
         """Delete CI ``name``; undo brings it back from ``before`` with its parents, and puts it
         back above each of its ``children`` (whose parents were ``parents_of[child]``)."""
@@ -125,7 +166,14 @@ class SettingsEdits(EditsBase):
             op(cis.update_ci, child, {"parents": list(parents_of.get(child, [name]))})
             for child in children
         ]
-        self._edit(f"delete CI {name}", Step(op(cis.delete_ci, name), back))
+        self._edit(
+            f"delete CI {name}",
+            Step(
+                op(cis.delete_ci, name, version=version),
+                back,
+                replay=lambda _r: op(cis.delete_ci, name),
+            ),
+        )
 
     # --- workflow states --------------------------------------------------------------------------
 
@@ -147,8 +195,11 @@ class SettingsEdits(EditsBase):
         name: str,
         category: str,
         role: str | None,
+        version: int | None = None,
     ) -> str:
-        """Rename a state and/or set its category and role, as one undo step; its name after."""
+        """Rename a state and/or set its category and role, as one undo step; its name after.
+        ``version``: the state's as the form loaded it, checked by the first of the calls (the
+        later ones see the state as the first left it)."""
         forward: list[Call] = []
         backward: list[Call] = []
         if name != old_name:
@@ -161,7 +212,10 @@ class SettingsEdits(EditsBase):
             forward.append(op(workflow.set_state_role, name, role))
             backward.insert(0, op(workflow.set_state_role, name, old_role))
         if forward:
-            self._edit(f"edit state {old_name}", Step(forward, backward))
+            replay = list(forward)
+            first = forward[0]
+            forward[0] = op(first.fn, *first.args, **first.kwargs, version=version)
+            self._edit(f"edit state {old_name}", Step(forward, backward, replay=lambda _r: replay))
         return name
 
     def delete_state(self, state: Any, transitions: Sequence[Any]) -> None:
@@ -181,7 +235,15 @@ class SettingsEdits(EditsBase):
             call = op(workflow.add_transition, t.from_state, t.to_state, t.guards, t.label)
             call.rebinds = self._ref("workflow_transition", t.id)
             back.append(call)
-        self._edit(f"delete state {state.name}", Step(op(workflow.delete_state, state.name), back))
+        version = getattr(state, "version", None)  # as the form loaded it (undo/redo: none)
+        self._edit(
+            f"delete state {state.name}",
+            Step(
+                op(workflow.delete_state, state.name, version=version),
+                back,
+                replay=lambda _r: op(workflow.delete_state, state.name),
+            ),
+        )
 
     def reorder_states(self, text: str, order: Sequence[str], before: Sequence[str]) -> None:
         """Put the states in ``order`` (undo: ``before``)."""
@@ -216,14 +278,20 @@ class SettingsEdits(EditsBase):
         return target.id
 
     def set_transition_guards(
-        self, text: str, transition_id: int, guards: Sequence[Any], before: Sequence[Any]
+        self,
+        text: str,
+        transition_id: int,
+        guards: Sequence[Any],
+        before: Sequence[Any],
+        version: int | None = None,
     ) -> int:
         target = self._ref("workflow_transition", transition_id)
         self._edit(
             text,
             Step(
-                op(workflow.set_transition_guards, target, guards),
+                op(workflow.set_transition_guards, target, guards, version=version),
                 op(workflow.set_transition_guards, target, before),
+                replay=lambda _r: op(workflow.set_transition_guards, target, guards),
             ),
         )
         return target.id
@@ -247,11 +315,17 @@ class SettingsEdits(EditsBase):
         )
         return target.id
 
-    def remove_transition(self, text: str, transition_id: int, old: Mapping[str, Any]) -> None:
+    def remove_transition(
+        self, text: str, transition_id: int, old: Mapping[str, Any], version: int | None = None
+    ) -> None:
         target = self._ref("workflow_transition", transition_id)
         self._edit(
             text,
-            Step(op(workflow.remove_transition, target), self._add_transition(old, target)),
+            Step(
+                op(workflow.remove_transition, target, version=version),
+                self._add_transition(old, target),
+                replay=lambda _r: op(workflow.remove_transition, target),
+            ),
         )
 
     # --- release templates ------------------------------------------------------------------------
@@ -268,21 +342,26 @@ class SettingsEdits(EditsBase):
         )
         return name
 
-    def update_template(self, name: str, values: Mapping[str, Any], old: Mapping[str, Any]) -> str:
+    def update_template(
+        self,
+        name: str,
+        values: Mapping[str, Any],
+        old: Mapping[str, Any],
+        version: int | None = None,
+    ) -> str:
         """Template ``name`` gets ``values`` (``name``, ``release_type``, ``body``,
         ``default_duration_days``); undo puts ``old`` back. Its name after."""
         new_name = str(values.get("name") or "")
+        forward = {
+            "new_name": new_name,
+            "release_type": values["release_type"],
+            "body": values["body"] or {},
+            "default_duration_days": values["default_duration_days"],
+        }
         self._edit(
             f"edit template {name}",
             Step(
-                op(
-                    templates.update_template,
-                    name,
-                    new_name=new_name,
-                    release_type=values["release_type"],
-                    body=values["body"] or {},
-                    default_duration_days=values["default_duration_days"],
-                ),
+                op(templates.update_template, name, version=version, **forward),
                 op(
                     templates.update_template,
                     new_name,
@@ -291,6 +370,7 @@ class SettingsEdits(EditsBase):
                     body=old["body"],
                     default_duration_days=old["default_duration_days"],
                 ),
+                replay=lambda _r: op(templates.update_template, name, **forward),
             ),
         )
         return new_name
@@ -300,7 +380,11 @@ class SettingsEdits(EditsBase):
         self._edit(
             f"delete template {template.name}",
             Step(
-                op(templates.delete_template, template.name),
+                op(
+                    templates.delete_template,
+                    template.name,
+                    version=getattr(template, "version", None),
+                ),
                 op(
                     templates.create_template,
                     template.name,
@@ -308,6 +392,7 @@ class SettingsEdits(EditsBase):
                     template.body,
                     template.default_duration_days,
                 ),
+                replay=lambda _r: op(templates.delete_template, template.name),
             ),
         )
 
@@ -333,18 +418,18 @@ class SettingsEdits(EditsBase):
     def update_rule(self, rule: Any, values: Mapping[str, Any]) -> int:
         """Rule ``rule`` (a ``rules.list_rules`` row) gets ``values``; its id."""
         target = self._ref("rule", rule.id)
+        forward = {
+            "name": values.get("name") or "",
+            "event": values["event"],
+            "conditions": values["conditions"],
+            "actions": values["actions"],
+            "enabled": values["enabled"],
+        }
         self._edit(
             f"edit rule {rule.name}",
             Step(
-                op(
-                    rules.update_rule,
-                    target,
-                    name=values.get("name") or "",
-                    event=values["event"],
-                    conditions=values["conditions"],
-                    actions=values["actions"],
-                    enabled=values["enabled"],
-                ),
+                # the rule's version as the form loaded it (undo and redo check none)
+                op(rules.update_rule, target, version=getattr(rule, "version", None), **forward),
                 op(
                     rules.update_rule,
                     target,
@@ -354,6 +439,7 @@ class SettingsEdits(EditsBase):
                     actions=rule.actions,
                     enabled=rule.enabled,
                 ),
+                replay=lambda _r: op(rules.update_rule, target, **forward),
             ),
         )
         return target.id
@@ -370,4 +456,11 @@ class SettingsEdits(EditsBase):
             position=rule.position,
         )
         back.rebinds = target
-        self._edit(f"delete rule {rule.name}", Step(op(rules.delete_rule, target), back))
+        self._edit(
+            f"delete rule {rule.name}",
+            Step(
+                op(rules.delete_rule, target, version=getattr(rule, "version", None)),
+                back,
+                replay=lambda _r: op(rules.delete_rule, target),
+            ),
+        )
