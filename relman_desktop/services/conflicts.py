@@ -42,7 +42,6 @@ from relman_desktop.models.entities import Release
 
 from .base import Ctx, NotFound, gc_paused, jsonable
 from .plan_index import CIInfo, PlanIndex, RelInfo, WinInfo, load_index
-from .slots import find_slots
 
 __all__ = [
     "Conflict",
@@ -54,7 +53,7 @@ __all__ = [
 ]
 
 ERROR, WARNING = "error", "warning"
-SEARCH_DAYS = 30  # how far ahead a suggestion looks for a free slot
+SEARCH_DAYS = 60  # how far ahead a suggestion looks (as far as the Conflicts page does)
 
 
 @dataclass
@@ -72,6 +71,7 @@ class Conflict:
     suggested_start: dt.datetime | None = None
     suggested_end: dt.datetime | None = None
     suggested_window: str | None = None
+    suggested_reason: str | None = None  # why the assistant chose the suggested slot
 
     def as_dict(self) -> dict[str, Any]:
         return jsonable(asdict(self))
@@ -405,47 +405,47 @@ def _order(conflicts: list[Conflict]) -> list[Conflict]:
 
 
 def _suggest(
+    session: Session,
     index: PlanIndex,
     conflicts: list[Conflict],
-    start: dt.datetime,
+    start: dt.datetime | None,
+    now: dt.datetime,
     index_for: Callable[[str], PlanIndex] | None = None,
 ) -> None:
-    """C1–C3 and C6 carry the next free slot for the release to move (for C3: the later one).
+    """Each conflict a move of the deployment can fix carries the scheduling assistant's first
+    proposal for the release to move (the Conflicts page's "Move to suggested slot"): a slot
+    after the release's build and test that raises no conflict, and why it was chosen.
     ``index_for(key)``: the index to search ``key``'s slots on, when ``index`` is one release's
-    focused index and the release to move is the other one of a C3 pair."""
+    focused index and the release to move is another one (the later of a C3 pair)."""
+    from . import scheduling  # it asks these rules about each slot, so it imports this module
+
     cache: dict[str, Any] = {}
     for c in conflicts:
-        if c.rule not in ("C1", "C2", "C3", "C6"):
+        key = scheduling.subject_of(index, c.rule, c.releases)
+        if key is None:
             continue
-        key = c.releases[0]
-        if c.rule == "C3":
-            a, b = (index.by_key[k] for k in c.releases)
-            key = max((a, b), key=lambda r: (r.start, r.key)).key
         if key not in cache:
             on = index if index_for is None else index_for(key)
-            slots = find_slots(on, on.by_key[key], count=1, days=SEARCH_DAYS, start=start)
-            cache[key] = slots[0] if slots else None
+            found = scheduling.proposals(
+                session, on, on.by_key[key], count=1, days=SEARCH_DAYS, start=start, now=now
+            )
+            cache[key] = found[0] if found else None
         slot = cache[key]
         if slot is None:
             c.suggestion = (
-                f"no free slot for {key} in the next 30 days; move it by hand or widen the search"
+                f"no slot for {key} in the next {SEARCH_DAYS} days raises no conflict; "
+                "move it by hand on the calendar"
             )
             continue
-        tz = next((w.tz for w in index.windows if w.title == slot.window_title), index.display_tz)
-        where = f" ({slot.window_title})" if slot.window_title else ""
-        c.suggestion = (
-            f"move {key} to {fmt_span(slot.start, slot.end, tz)}{where}, the next free slot"
-        )
-        c.suggested_start, c.suggested_end, c.suggested_window = (
-            slot.start,
-            slot.end,
-            slot.window_title,
-        )
+        c.suggestion = f"move {key} to {slot.when}: {slot.reason}"
+        c.suggested_start, c.suggested_end = slot.start, slot.end
+        c.suggested_window, c.suggested_reason = slot.window_title, slot.reason
 
 
-def _search_start(ctx: Ctx, today: dt.date | None) -> dt.datetime:
+def _search_start(ctx: Ctx, today: dt.date | None) -> dt.datetime | None:
+    """Where suggestions are searched from: None for now (the assistant says "from today")."""
     if today is None or today == ctx.today():
-        return ctx.now()
+        return None
     return dt.datetime.combine(today, dt.time(0), tzinfo=dt.UTC)
 
 
@@ -461,7 +461,7 @@ def all_conflicts(
         index = load_index(s)
         found = _order(_detect(index, None))
         if suggest:
-            _suggest(index, found, _search_start(ctx, today))
+            _suggest(s, index, found, _search_start(ctx, today), ctx.now())
     return found
 
 
@@ -476,8 +476,9 @@ def conflicts_for_release(
             raise NotFound(f"no release {key!r} in this plan")
         # Only what can conflict with it is read (plan_index.Focus), and for suggestions the
         # releases sharing its CIs in the slot search's range.
-        start = _search_start(ctx, today)
-        spans = [(start, start + dt.timedelta(days=SEARCH_DAYS))] if suggest else []
+        start, now = _search_start(ctx, today), ctx.now()
+        begin = start or now
+        spans = [(begin, begin + dt.timedelta(days=SEARCH_DAYS))] if suggest else []
         index = load_index(s, release_id, spans=spans)
         rel = index.by_key[key]
         found = _order(_detect(index, {rel.id}))
@@ -488,7 +489,7 @@ def conflicts_for_release(
                     return index
                 return load_index(s, index.by_key[other].id, spans=spans)
 
-            _suggest(index, found, start, index_for)
+            _suggest(s, index, found, start, now, index_for)
     return found
 
 

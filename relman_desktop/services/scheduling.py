@@ -56,6 +56,8 @@ __all__ = [
     "find_slots",
     "free_slots",
     "move_release",
+    "proposals",
+    "subject_of",
     "suggest_slot",
 ]
 
@@ -182,7 +184,7 @@ def _why(
     return text
 
 
-def _propose(
+def proposals(
     session: Session,
     index: C.PlanIndex,
     rel: C.RelInfo,
@@ -192,6 +194,9 @@ def _propose(
     start: dt.datetime | None,
     now: dt.datetime,
 ) -> list[Proposal]:
+    """Up to ``count`` proposals for ``rel`` on a loaded index, within ``days`` from ``start``
+    (None: from ``now``, said "from today"): what ``free_slots`` answers, and what the conflict
+    list (``relman conflicts``) suggests."""
     after = "from today" if start is None else f"from {start.astimezone(index.display_tz):%-d %b}"
     start = start or now
     until = start + dt.timedelta(days=days)
@@ -244,10 +249,10 @@ def free_slots(
         # only what can block this release in the searched days (plan_index.Focus)
         index = C.load_index(s, row.id, spans=[(begin, begin + dt.timedelta(days=days))])
         rel = index.by_key[key]
-        return _propose(s, index, rel, count=count, days=days, start=start, now=now)
+        return proposals(s, index, rel, count=count, days=days, start=start, now=now)
 
 
-def _subject(index: C.PlanIndex, rule: str, keys: list[str]) -> str | None:
+def subject_of(index: C.PlanIndex, rule: str, keys: list[str]) -> str | None:
     """The release a conflict's fix moves: the later of two clashing deployments (C3), the
     dependent that deploys too early (C5), the release itself otherwise; None for C4."""
     if rule not in MOVE_RULES or not keys:
@@ -269,11 +274,11 @@ def suggest_slot(
         missing = [k for k in keys if k not in index.by_key]
         if missing:
             raise NotFound(f"no release {missing[0]!r} in this plan")
-        key = _subject(index, rule, keys)
+        key = subject_of(index, rule, keys)
         if key is None:
             return None
         rel = index.by_key[key]
-        found = _propose(s, index, rel, count=1, days=days, start=start, now=ctx.now())
+        found = proposals(s, index, rel, count=1, days=days, start=start, now=ctx.now())
         return key, (found[0] if found else None)
 
 
