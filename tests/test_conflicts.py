@@ -23,6 +23,7 @@ from relman_desktop.models.entities import (
 )
 from relman_desktop.services import conflicts as C
 from relman_desktop.services.base import NotFound
+from relman_desktop.services.scheduling import suggest_moves
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = dt.UTC
@@ -549,7 +550,7 @@ def test_window_clear_problems_lists_error_sentences(ctx, build):
 
 def test_suggestions_name_the_next_free_slot(ctx, build):
     build(_freeze_and_clash)
-    found = {c.rule + c.releases[0]: c for c in C.all_conflicts(ctx)}
+    found = {c.rule + c.releases[0]: c for c in C.all_conflicts(ctx, suggest=suggest_moves)}
     c1 = found["C1REL-C"]
     # The maintenance window's first night (5 December) is the first free one after now (27 November).
     assert c1.suggested_start == berlin(2026, 12, 5, 22)
@@ -592,7 +593,11 @@ def test_suggestions_are_the_assistants_proposals_and_raise_no_conflict(ctx, bui
         b.task(rel_c, "T1", dt.date(2026, 12, 1), dt.date(2026, 12, 8), None, phase="test")
 
     build(plan)
-    c1 = next(c for c in C.all_conflicts(ctx) if c.rule == "C1" and c.releases == ["REL-C"])
+    c1 = next(
+        c
+        for c in C.all_conflicts(ctx, suggest=suggest_moves)
+        if c.rule == "C1" and c.releases == ["REL-C"]
+    )
     assert c1.suggested_start is not None and c1.suggested_start >= berlin(2026, 12, 9)
     assert "after testing ends 8 Dec" in c1.suggested_reason
     assert "rollback 2 h 30 min fits before the window closes at 04:00" in c1.suggested_reason
@@ -604,8 +609,10 @@ def test_suggestions_are_the_assistants_proposals_and_raise_no_conflict(ctx, bui
     scheduling.move_release(ctx, "REL-C", c1.suggested_start, c1.suggested_end)
     assert C.conflicts_for_release(ctx, "REL-C", suggest=False) == []
     # one release's list suggests the same slot
-    (again,) = [c for c in C.conflicts_for_release(ctx, "REL-B") if c.rule == "C3"]
-    (whole,) = [c for c in C.all_conflicts(ctx) if c.rule == "C3"]
+    (again,) = [
+        c for c in C.conflicts_for_release(ctx, "REL-B", suggest=suggest_moves) if c.rule == "C3"
+    ]
+    (whole,) = [c for c in C.all_conflicts(ctx, suggest=suggest_moves) if c.rule == "C3"]
     assert (again.suggestion, again.suggested_start) == (whole.suggestion, whole.suggested_start)
 
 

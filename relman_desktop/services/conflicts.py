@@ -32,7 +32,7 @@ import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,6 +46,7 @@ from .plan_index import CIInfo, PlanIndex, RelInfo, WinInfo, load_index
 __all__ = [
     "Conflict",
     "PlanIndex",
+    "Suggester",
     "all_conflicts",
     "conflicts_for_release",
     "load_index",
@@ -404,42 +405,27 @@ def _order(conflicts: list[Conflict]) -> list[Conflict]:
     return sorted(conflicts, key=lambda c: (c.severity != ERROR, c.rule, c.releases, c.message))
 
 
-def _suggest(
-    session: Session,
-    index: PlanIndex,
-    conflicts: list[Conflict],
-    start: dt.datetime | None,
-    now: dt.datetime,
-    index_for: Callable[[str], PlanIndex] | None = None,
-) -> None:
-    """Each conflict a move of the deployment can fix carries the scheduling assistant's first
-    proposal for the release to move (the Conflicts page's "Move to suggested slot"): a slot
-    after the release's build and test that raises no conflict, and why it was chosen.
-    ``index_for(key)``: the index to search ``key``'s slots on, when ``index`` is one release's
-    focused index and the release to move is another one (the later of a C3 pair)."""
-    from . import scheduling  # it asks these rules about each slot, so it imports this module
+class Suggester(Protocol):
+    """Fills in each conflict's suggested slot: ``scheduling.suggest_moves`` (the scheduling
+    assistant asks these rules about each slot it considers, so it is handed in, not imported).
+    ``start`` None: from now. ``index_for(key)``: the index to search ``key``'s slots on, when
+    ``index`` is one release's focused index and the release to move is another one."""
 
-    cache: dict[str, Any] = {}
-    for c in conflicts:
-        key = scheduling.subject_of(index, c.rule, c.releases)
-        if key is None:
-            continue
-        if key not in cache:
-            on = index if index_for is None else index_for(key)
-            found = scheduling.proposals(
-                session, on, on.by_key[key], count=1, days=SEARCH_DAYS, start=start, now=now
-            )
-            cache[key] = found[0] if found else None
-        slot = cache[key]
-        if slot is None:
-            c.suggestion = (
-                f"no slot for {key} in the next {SEARCH_DAYS} days raises no conflict; "
-                "move it by hand on the calendar"
-            )
-            continue
-        c.suggestion = f"move {key} to {slot.when}: {slot.reason}"
-        c.suggested_start, c.suggested_end = slot.start, slot.end
-        c.suggested_window, c.suggested_reason = slot.window_title, slot.reason
+    def __call__(
+        self,
+        session: Session,
+        index: PlanIndex,
+        conflicts: list[Conflict],
+        start: dt.datetime | None,
+        now: dt.datetime,
+        index_for: Callable[[str], PlanIndex] | None = None,
+    ) -> None: ...
+
+
+def _suggester(suggest: Suggester | bool) -> Suggester | None:
+    if suggest is True:
+        raise TypeError("suggest= takes the scheduling assistant's scheduling.suggest_moves")
+    return suggest or None
 
 
 def _search_start(ctx: Ctx, today: dt.date | None) -> dt.datetime | None:
@@ -453,20 +439,22 @@ def _search_start(ctx: Ctx, today: dt.date | None) -> dt.datetime | None:
 
 
 def all_conflicts(
-    ctx: Ctx, *, today: dt.date | None = None, suggest: bool = True
+    ctx: Ctx, *, today: dt.date | None = None, suggest: Suggester | bool = False
 ) -> list[Conflict]:
-    """Every conflict in the plan, errors first. ``today`` only sets where suggested slots are
-    searched from (default: now)."""
+    """Every conflict in the plan, errors first; with ``suggest=scheduling.suggest_moves`` each
+    carries the assistant's slot where moving a deployment helps. ``today`` only sets where
+    suggested slots are searched from (default: now)."""
+    suggester = _suggester(suggest)
     with ctx.read() as s, gc_paused():
         index = load_index(s)
         found = _order(_detect(index, None))
-        if suggest:
-            _suggest(s, index, found, _search_start(ctx, today), ctx.now())
+        if suggester is not None:
+            suggester(s, index, found, _search_start(ctx, today), ctx.now())
     return found
 
 
 def conflicts_for_release(
-    ctx: Ctx, key: str, *, today: dt.date | None = None, suggest: bool = True
+    ctx: Ctx, key: str, *, today: dt.date | None = None, suggest: Suggester | bool = False
 ) -> list[Conflict]:
     """The conflicts involving release ``key``. Its own window rules (C1, C2, C6, C7) are
     checked even when it is closed or cancelled; pairs (C3, C4, C5) only while it is open."""
@@ -478,18 +466,19 @@ def conflicts_for_release(
         # releases sharing its CIs in the slot search's range.
         start, now = _search_start(ctx, today), ctx.now()
         begin = start or now
-        spans = [(begin, begin + dt.timedelta(days=SEARCH_DAYS))] if suggest else []
+        suggester = _suggester(suggest)
+        spans = [(begin, begin + dt.timedelta(days=SEARCH_DAYS))] if suggester else []
         index = load_index(s, release_id, spans=spans)
         rel = index.by_key[key]
         found = _order(_detect(index, {rel.id}))
-        if suggest:
+        if suggester is not None:
 
             def index_for(other: str) -> PlanIndex:
                 if other == key:
                     return index
                 return load_index(s, index.by_key[other].id, spans=spans)
 
-            _suggest(s, index, found, start, now, index_for)
+            suggester(s, index, found, start, now, index_for)
     return found
 
 

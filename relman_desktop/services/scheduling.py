@@ -32,6 +32,7 @@ What the assistant proposes (``free_slots``, ``suggest_slot``) is stricter than 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,7 @@ __all__ = [
     "move_release",
     "proposals",
     "subject_of",
+    "suggest_moves",
     "suggest_slot",
 ]
 
@@ -280,6 +282,42 @@ def suggest_slot(
         rel = index.by_key[key]
         found = proposals(s, index, rel, count=1, days=days, start=start, now=ctx.now())
         return key, (found[0] if found else None)
+
+
+def suggest_moves(
+    session: Session,
+    index: C.PlanIndex,
+    conflicts: list[CF.Conflict],
+    start: dt.datetime | None,
+    now: dt.datetime,
+    index_for: Callable[[str], C.PlanIndex] | None = None,
+) -> None:
+    """Each conflict a move of the deployment can fix carries the scheduling assistant's first
+    proposal for the release to move (the Conflicts page's "Move to suggested slot"): a slot
+    after the release's build and test that raises no conflict, and why it was chosen.
+    ``index_for(key)``: the index to search ``key``'s slots on, when ``index`` is one release's
+    focused index and the release to move is another one (the later of a C3 pair)."""
+    cache: dict[str, Proposal | None] = {}
+    for c in conflicts:
+        key = subject_of(index, c.rule, c.releases)
+        if key is None:
+            continue
+        if key not in cache:
+            on = index if index_for is None else index_for(key)
+            found = proposals(
+                session, on, on.by_key[key], count=1, days=CF.SEARCH_DAYS, start=start, now=now
+            )
+            cache[key] = found[0] if found else None
+        slot = cache[key]
+        if slot is None:
+            c.suggestion = (
+                f"no slot for {key} in the next {CF.SEARCH_DAYS} days raises no conflict; "
+                "move it by hand on the calendar"
+            )
+            continue
+        c.suggestion = f"move {key} to {slot.when}: {slot.reason}"
+        c.suggested_start, c.suggested_end = slot.start, slot.end
+        c.suggested_window, c.suggested_reason = slot.window_title, slot.reason
 
 
 def move_release(ctx: Ctx, key: str, start: dt.datetime, end: dt.datetime) -> DeploymentWindow:
