@@ -381,3 +381,22 @@ def test_a_calendar_change_rebuilds_the_tally_in_the_background(cwin, qtbot):
     # a window can touch any release: a new tally read the whole plan once, off the GUI thread
     assert status.tally is not first and status.tally.full_reads == 1
     assert cwin.conflicts_label.text() == "Conflicts: 4 errors, 1 warning"
+
+
+@pytest.mark.parametrize("theme", ["light", "dark", "high-contrast"])
+def test_the_search_box_has_room_at_1366_in_every_theme(cwin, qtbot, theme):
+    """Beside five filters and a button it was squeezed to a few pixels ("S…") at 1366×768."""
+    cwin.set_theme(theme)
+    try:
+        cwin.resize(1366, 768)
+        page = open_page(cwin, qtbot)
+        qtbot.waitUntil(lambda: page.search.isVisible(), timeout=10_000)
+        assert page.search.width() >= 200
+        assert page.search.placeholderText() == "Search the conflicts…"
+        # the other filters stay readable too
+        for box in (page.release_filter, page.ci_filter, page.person_filter):
+            assert box.width() >= 100, box.objectName()
+        page.search.setText("freeze")
+        qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=10_000)
+    finally:
+        cwin.set_theme("light")
