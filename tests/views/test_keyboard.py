@@ -119,6 +119,7 @@ def test_f1_lists_exactly_the_keys_the_cab_presenter_and_the_calendar_answer(
     assert ("CAB presenter", "First item", "Home") in listed
     assert ("CAB presenter", "Undo the last decision", "Ctrl+Z") in listed
     assert ("CAB presenter, bulk panel", "Record every bulk decision", "Ctrl+Return") in listed
+    assert ("CAB", "Present the meeting full screen", "F5") in set(shortcut_rows(window))
 
     answered: list[tuple[str, str]] = []
     for name in ("PRESENTER_KEYS", "BULK_KEYS"):

@@ -62,7 +62,7 @@ PRESENTER_KEYS: tuple[PresenterKey, ...] = (
     PresenterKey("Bulk decision on the selected items", (K.Key_B,), lambda p: p.open_bulk()),
     PresenterKey("Full screen on or off", (K.Key_F11,), _full_screen),
     PresenterKey(
-        "Cancel the decision being typed, else leave the presenter",
+        "Leave, or cancel the decision being typed",
         (K.Key_Escape,),
         lambda p: p.escape(),
     ),
