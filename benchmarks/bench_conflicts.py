@@ -32,6 +32,7 @@ from benchkit import fmt_time, profile_top, report, timed, verdict  # noqa: E402
 
 from relman_desktop.models.planfile import open_plan  # noqa: E402
 from relman_desktop.services.base import Ctx  # noqa: E402
+from relman_desktop.services.scheduling import suggest_moves  # noqa: E402
 
 TODAY = dt.date(2026, 11, 27)
 NOW = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
@@ -291,11 +292,13 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
 
-            t_sugg, found_s = timed(lambda: C.all_conflicts(ctx, suggest=True, today=TODAY))
+            t_sugg, found_s = timed(
+                lambda: C.all_conflicts(ctx, suggest=suggest_moves, today=TODAY)
+            )
             with_fix = sum(1 for c in found_s if c.suggested_start is not None)
             rows.append(
                 (
-                    f"{label}: all_conflicts(suggest=True), once",
+                    f"{label}: all_conflicts(suggest=suggest_moves), once",
                     fmt_time(t_sugg),
                     f"as `relman conflicts` runs it; {with_fix:,} findings with a suggested slot (no aim)",
                 )

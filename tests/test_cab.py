@@ -470,3 +470,63 @@ def test_cli_new_list_decide_and_minutes(ctx, clock, board, plan_path, tmp_path)
     assert "No rehearsal" in cells
     code, _, err = run("export", "minutes", "9", str(tmp_path / "x.docx"))
     assert code == 2 and "no CAB meeting #9" in err
+
+
+def test_cli_new_takes_apologies_and_chosen_items(ctx, clock, board, plan_path):
+    import io
+    import json
+
+    from relman_desktop.cli import main
+
+    for key in ("REL-2026-001", "REL-2026-002", "REL-2026-003"):
+        awaiting(ctx, key)
+    make_ready_release(ctx, "REL-2026-004", status="Planning")
+    ctx.plan.close()
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["--plan", str(plan_path), "cab", "new", *argv], out, err)
+        return code, out.getvalue(), err.getvalue()
+
+    base = ("--chair", "marta@example.com")
+    # bad input: one line each, exit 2, no meeting made
+    for argv, line in [
+        (("--apologies", "nobody@example.com"), "unknown person 'nobody@example.com'"),
+        (("--item", "REL-2099-999"), "no release 'REL-2099-999' in this plan"),
+        (
+            ("--item", "REL-2026-004"),
+            "REL-2026-004 is not eligible for this meeting: it is Planning, not awaiting approval",
+        ),
+        (("--apologies", "marta@example.com"), "the chair cannot send apologies"),
+    ]:
+        code, out, err = run(*base, *argv)
+        assert code == 2 and out == "", argv
+        assert len(err.splitlines()) == 1 and line in err, err
+    listed = io.StringIO()
+    assert main(["--plan", str(plan_path), "cab", "list", "--json"], listed, io.StringIO()) == 0
+    assert json.loads(listed.getvalue()) == []  # the refusals wrote nothing
+
+    code, out, _ = run(
+        *base,
+        "--apologies",
+        "david@example.com",
+        "--item",
+        "REL-2026-003",
+        "--item",
+        "REL-2026-001",
+        "--json",
+    )
+    meeting = json.loads(out)
+    assert code == 0 and meeting["id"] == 1
+    attendance = {a["email"]: (a["present"], a["apologies"]) for a in meeting["attendees"]}
+    assert attendance["david@example.com"] == (False, True)
+    assert attendance["marta@example.com"] == (True, False)
+    assert [i["release_key"] for i in meeting["items"]] == ["REL-2026-001", "REL-2026-003"]
+    # an item already on an open meeting's agenda is not eligible for another one
+    code, _, err = run(*base, "--item", "REL-2026-001")
+    assert code == 2 and err.strip().endswith(
+        "REL-2026-001 is not eligible for this meeting: "
+        "it waits undecided on another meeting that is not closed"
+    )
+    code, out, _ = run(*base, "--apologies", "sofia@example.com", "--item", "REL-2026-002")
+    assert code == 0 and "  apologies: Sofia Rossi\n" in out and "REL-2026-002" in out

@@ -23,6 +23,7 @@ from relman_desktop.models.entities import (
 )
 from relman_desktop.services import conflicts as C
 from relman_desktop.services.base import NotFound
+from relman_desktop.services.scheduling import suggest_moves
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = dt.UTC
@@ -117,14 +118,14 @@ class Builder:
             )
         )
 
-    def task(self, rel, local_id, start, end, assignee, status="todo"):
+    def task(self, rel, local_id, start, end, assignee, status="todo", phase="deploy"):
         self.s.add(
             Task(
                 release_id=rel.id,
                 local_id=local_id,
                 title=f"Task {local_id}",
-                phase=E.Phase.DEPLOY,
-                assignee=self.people[assignee],
+                phase=E.Phase(phase),
+                assignee=self.people[assignee] if assignee else None,
                 start=start,
                 end=end,
                 status=E.TaskStatus(status),
@@ -549,14 +550,18 @@ def test_window_clear_problems_lists_error_sentences(ctx, build):
 
 def test_suggestions_name_the_next_free_slot(ctx, build):
     build(_freeze_and_clash)
-    found = {c.rule + c.releases[0]: c for c in C.all_conflicts(ctx)}
+    found = {c.rule + c.releases[0]: c for c in C.all_conflicts(ctx, suggest=suggest_moves)}
     c1 = found["C1REL-C"]
     # The maintenance window's first night (5 December) is the first free one after now (27 November).
     assert c1.suggested_start == berlin(2026, 12, 5, 22)
     assert c1.suggested_end == berlin(2026, 12, 5, 23)
+    assert c1.suggestion == (
+        "move REL-C to 2026-12-05 22:00–23:00: first free slot in “Saturday night maintenance” "
+        "on Sat 5 Dec, from today"
+    )
     assert (
-        c1.suggestion
-        == "move REL-C to 2026-12-05 22:00–23:00 (Saturday night maintenance), the next free slot"
+        c1.suggested_reason
+        == "first free slot in “Saturday night maintenance” on Sat 5 Dec, from today"
     )
     c3 = found["C3REL-A"]
     assert "move REL-B to" in c3.suggestion  # the later of the two moves
@@ -570,8 +575,45 @@ def test_suggestions_name_the_next_free_slot(ctx, build):
         "windows",
         "people",
         "suggestion",
+        "suggested_reason",
     }
     assert as_json["suggested_start"].endswith("Z")
+
+
+def test_suggestions_are_the_assistants_proposals_and_raise_no_conflict(ctx, build):
+    """The older slot search offered REL-C 5 December, before its testing ends; the suggestion is
+    now the scheduling assistant's, as on the Conflicts page: after testing, conflict-free, and
+    saying why (the rollback fitting the window included)."""
+    from relman_desktop.services import scheduling
+
+    def plan(b):
+        _freeze_and_clash(b)
+        rel_c = b.s.execute(select(Release).where(Release.key == "REL-C")).scalar_one()
+        rel_c.rollback_minutes = 150
+        b.task(rel_c, "T1", dt.date(2026, 12, 1), dt.date(2026, 12, 8), None, phase="test")
+
+    build(plan)
+    c1 = next(
+        c
+        for c in C.all_conflicts(ctx, suggest=suggest_moves)
+        if c.rule == "C1" and c.releases == ["REL-C"]
+    )
+    assert c1.suggested_start is not None and c1.suggested_start >= berlin(2026, 12, 9)
+    assert "after testing ends 8 Dec" in c1.suggested_reason
+    assert "rollback 2 h 30 min fits before the window closes at 04:00" in c1.suggested_reason
+    assert c1.suggested_reason in c1.suggestion
+    # the same slot the Conflicts page offers for this conflict
+    key, proposal = scheduling.suggest_slot(ctx, "C1", ["REL-C"], days=C.SEARCH_DAYS)
+    assert (key, proposal.start, proposal.end) == ("REL-C", c1.suggested_start, c1.suggested_end)
+    # taking it leaves REL-C with no conflict at all
+    scheduling.move_release(ctx, "REL-C", c1.suggested_start, c1.suggested_end)
+    assert C.conflicts_for_release(ctx, "REL-C", suggest=False) == []
+    # one release's list suggests the same slot
+    (again,) = [
+        c for c in C.conflicts_for_release(ctx, "REL-B", suggest=suggest_moves) if c.rule == "C3"
+    ]
+    (whole,) = [c for c in C.all_conflicts(ctx, suggest=suggest_moves) if c.rule == "C3"]
+    assert (again.suggestion, again.suggested_start) == (whole.suggestion, whole.suggested_start)
 
 
 # --- scale -----------------------------------------------------------------------------------------------

@@ -238,7 +238,7 @@ def _whole_plan_for_release(ctx: Ctx, key: str, suggest: bool) -> list[dict]:
         index = C.load_index(s)
         found = C._order(C._detect(index, {index.by_key[key].id}))
         if suggest:
-            C._suggest(index, found, ctx.now())
+            scheduling.suggest_moves(s, index, found, None, ctx.now())
     return [c.as_dict() for c in found]
 
 
@@ -267,14 +267,15 @@ def test_indexed_checks_equal_the_naive_all_pairs_and_the_whole_plan_check(
             with ctx.read() as s:
                 keys = list(s.scalars(select(Release.key).order_by(Release.key)))
             for key in keys:
-                suggest = key in keys[:3]  # suggestions search 30 days: a few releases suffice
-                focused = [c.as_dict() for c in C.conflicts_for_release(ctx, key, suggest=suggest)]
+                suggest = key in keys[:3]  # suggestions search 60 days: a few releases suffice
+                fix = scheduling.suggest_moves if suggest else False
+                focused = [c.as_dict() for c in C.conflicts_for_release(ctx, key, suggest=fix)]
                 assert focused == _whole_plan_for_release(ctx, key, suggest), key
                 if suggest:  # the scheduling assistant's free slots, on the focused index too
                     with ctx.read() as s:
                         index = C.load_index(s)
                         rel = index.by_key[key]
-                        whole = scheduling._propose(
+                        whole = scheduling.proposals(
                             s, index, rel, count=3, days=30, start=NOW, now=ctx.now()
                         )
                     assert scheduling.free_slots(ctx, key, count=3, start=NOW) == whole, key

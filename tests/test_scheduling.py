@@ -288,6 +288,10 @@ def test_cli_slots_and_conflicts(billing, plan_path):
     ]
     assert set(found[0]) >= {"message", "cis", "windows", "people", "suggestion"}
     assert found[0]["suggestion"].startswith("move REL-1 to 2026-12-05 22:00–23:30")
+    # the scheduling assistant's proposal, with why it was chosen (a field added to the shape)
+    assert found[0]["suggested_reason"].startswith("first free slot in \u201cSaturday night")
+    assert found[0]["suggestion"].endswith(": " + found[0]["suggested_reason"])
+    assert found[0]["suggested_start"] == "2026-12-05T21:00:00Z"
 
     out = io.StringIO()
     assert main(["--plan", str(plan_path), "conflicts"], out=out) == 0

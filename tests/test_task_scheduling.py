@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from relman_desktop.services import releases, tasks
+from relman_desktop.services import critical_path, releases, tasks
 from relman_desktop.services.base import ValidationError
 
 KEY = "REL-2026-900"
@@ -98,3 +98,68 @@ def test_a_refused_edit_moves_nothing(chain):
     with pytest.raises(ValidationError):
         tasks.schedule_task(chain, KEY, "T1", {"end": "2026-11-01"})
     assert dates(chain) == before
+
+
+# --- the plan's holidays are not working days -------------------------------------------------------
+
+
+def _holiday(ctx, day: dt.date, title: str = "Public holiday", **extra) -> None:
+    from relman_desktop.services import windows
+
+    start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+    windows.create_window(
+        ctx,
+        title=title,
+        kind="holiday",
+        start=start,
+        end=start + dt.timedelta(days=1),
+        timezone="UTC",
+        **extra,
+    )
+
+
+def test_a_duration_over_a_public_holiday_ends_one_working_day_later(chain):
+    _holiday(chain, D(2026, 12, 2))  # Wednesday
+    tasks.schedule_task(chain, KEY, "T1", {"duration_days": 3})
+    rows = {r.local_id: r for r in tasks.list_tasks(chain, KEY)}
+    assert (rows["T1"].start, rows["T1"].end) == (D(2026, 12, 1), D(2026, 12, 4))  # Tue, Thu, Fri
+    assert rows["T1"].duration_days == 3
+    # T2 waits FS+1 after T1: Mon 7 is the lag, so it starts Tue 8 and keeps its 2 days
+    assert (rows["T2"].start, rows["T2"].end) == (D(2026, 12, 8), D(2026, 12, 9))
+    schedule = critical_path.task_critical_path(chain, KEY).by_id()
+    assert (schedule["T1"].duration_days, schedule["T1"].early_finish) == (3, D(2026, 12, 4))
+
+
+def test_a_lag_and_a_moved_start_skip_a_holiday_too(chain):
+    _holiday(chain, D(2026, 12, 7))  # the Monday T2's lag would take
+    tasks.schedule_task(chain, KEY, "T1", {"start": "2026-11-30"})  # Mon: 3 days, Mon–Wed
+    now = dates(chain)
+    assert now["T1"] == (D(2026, 11, 30), D(2026, 12, 2))
+    assert now["T2"] == (D(2026, 12, 4), D(2026, 12, 8))  # Thu lag, Fri start; Mon off: Fri–Tue
+    assert now["T3"] == (D(2026, 12, 4), D(2026, 12, 4))
+
+
+def test_a_yearly_holiday_and_a_weekend_holiday(ctx):
+    """A recurring holiday (RRULE) is off every year; one on a Saturday changes nothing."""
+    releases.create_release(ctx, {"key": KEY, "title": "Year end", "type": "minor"})
+    tasks.add_task(ctx, KEY, {"title": "Cut-over", "start": "2026-12-31", "end": "2026-12-31"})
+    _holiday(ctx, D(2020, 1, 1), "New Year's Day", rrule="FREQ=YEARLY")
+    _holiday(ctx, D(2027, 1, 2), "A Saturday")
+    tasks.schedule_task(ctx, KEY, "T1", {"duration_days": 3})
+    row = tasks.list_tasks(ctx, KEY)[0]
+    assert (row.end, row.duration_days) == (D(2027, 1, 5), 3)  # Thu 31; Fri 1 off; Mon 4, Tue 5
+
+
+def test_the_calendar_counts_holidays_as_days_off():
+    cal = critical_path.WorkCalendar([D(2026, 12, 2), D(2026, 12, 5)])  # a Wednesday, a Saturday
+    assert critical_path.working_days(D(2026, 11, 30), D(2026, 12, 4), cal) == 4
+    assert critical_path.finish_after(D(2026, 12, 1), 2, cal) == D(2026, 12, 3)
+    assert critical_path.first_working_day(D(2026, 12, 2), cal) == D(2026, 12, 3)
+    assert critical_path.first_working_day(D(2026, 12, 5), cal) == D(2026, 12, 7)
+    assert [cal.date(cal.number(D(2026, 11, 30)) + n) for n in range(5)] == [
+        D(2026, 11, 30),
+        D(2026, 12, 1),
+        D(2026, 12, 3),
+        D(2026, 12, 4),
+        D(2026, 12, 7),
+    ]

@@ -47,6 +47,19 @@ def register(sub: Any) -> None:
         action="append",
         help="an attendee (repeat; default: everyone with the CAB-member role)",
     )
+    c.add_argument(
+        "--apologies",
+        metavar="EMAIL",
+        action="append",
+        default=[],
+        help="an invited person who sent apologies: absent, excused (repeat)",
+    )
+    c.add_argument(
+        "--item",
+        metavar="KEY",
+        action="append",
+        help="a release to put on the agenda (repeat; default: every eligible release)",
+    )
     c.add_argument("--json", action="store_true", help="print JSON")
     c.set_defaults(handler=cmd_new)
 
@@ -192,8 +205,11 @@ def _print_meeting(m: Any, zone: ZoneInfo, out: TextIO) -> None:
     frozen = "frozen" if m.frozen else "provisional until the cut-off"
     out.write(f"  agenda {frozen} at {_when(m.cutoff_at, zone)}: {len(m.items)} item(s)\n")
     present = [a.name for a in m.attendees if a.present]
-    absent = [a.name for a in m.attendees if not a.present]
+    sorry = [a.name for a in m.attendees if not a.present and a.apologies]
+    absent = [a.name for a in m.attendees if not a.present and not a.apologies]
     out.write(f"  present: {', '.join(present) or '—'}\n")
+    if sorry:
+        out.write(f"  apologies: {', '.join(sorry)}\n")
     if absent:
         out.write(f"  absent: {', '.join(absent)}\n")
     for i in m.items:
@@ -223,6 +239,8 @@ def cmd_new(args: argparse.Namespace, out: TextIO) -> int:
             chair=args.chair,
             title=args.title,
             attendees=args.attendee,
+            apologies=args.apologies,
+            releases=args.item,
         )
     finally:
         ctx.plan.close()

@@ -70,10 +70,11 @@ def cmd_export_ics(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_conflicts(args: argparse.Namespace, out: TextIO) -> int:
     from relman_desktop.services.conflicts import all_conflicts
+    from relman_desktop.services.scheduling import suggest_moves
 
     ctx = open_ctx(args)
     try:
-        found = all_conflicts(ctx)
+        found = all_conflicts(ctx, suggest=suggest_moves)
     finally:
         ctx.plan.close()
     if args.json:

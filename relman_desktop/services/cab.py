@@ -691,6 +691,7 @@ def create_meeting(
                 raise ValidationError(
                     f"Agenda items: no release {missing[0]!r} in this plan", field="releases"
                 )
+            _check_items_eligible(s, flt, min(cutoff_at, now))
         chair_person = person_by_email(s, chair, field="chair") if chair else None
         if attendees is None:
             people = [
@@ -745,6 +746,43 @@ def create_meeting(
         )
         _freeze_if_due(tx, meeting)
         return _meeting_data(s, meeting, now)
+
+
+def _check_items_eligible(session: Session, flt: dict[str, Any], as_of: dt.datetime) -> None:
+    """Each release named as an agenda item must be one the meeting could hold: an item the
+    filter leaves out would otherwise vanish from the agenda without a word."""
+    open_items = {r.key for r in _eligible(session, {**flt, "releases": None}, as_of, None)}
+    for key in flt["releases"]:
+        if key not in open_items:
+            raise ValidationError(
+                f"Agenda items: {key} is not eligible for this meeting: "
+                + _why_not_eligible(session, key, flt),
+                field="releases",
+            )
+
+
+def _why_not_eligible(session: Session, key: str, flt: dict[str, Any]) -> str:
+    rel = session.execute(select(Release).where(Release.key == key)).scalar_one()
+    states = list(flt.get("states") or [])
+    roles = list(flt.get("roles") or ([] if states else [E.StateRole.AWAITING_APPROVAL.value]))
+    state = rel.status
+    role = E.StateRole(state.role).value if state.role is not None else None
+    if (states and state.name not in states) or (not states and role not in roles):
+        wanted = ", ".join(states) if states else "awaiting approval"
+        return f"it is {state.name}, not {wanted}"
+    if rel.id in _booked_elsewhere(session, None):
+        return "it waits undecided on another meeting that is not closed"
+    if flt.get("types") and E.ReleaseType(rel.type).value not in flt["types"]:
+        return f"the meeting takes only {', '.join(flt['types'])} releases"
+    if flt.get("risks") and E.Level(rel.risk).value not in flt["risks"]:
+        return f"the meeting takes only {', '.join(flt['risks'])} risk releases"
+    stage_name = flt.get("stage", CAB_STAGE)
+    stage = _cab_stage(session, rel.id, stage_name) if stage_name else None
+    if stage_name and stage is None:
+        return f"it has no {stage_name} approval stage"
+    if stage is not None and stage_outcome(stage)[0] != E.StageStatus.PENDING:
+        return f"its {stage.name} stage is already decided"
+    return "it became eligible after the agenda's cut-off"
 
 
 @operation

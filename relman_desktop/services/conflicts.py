@@ -32,7 +32,7 @@ import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,11 +42,11 @@ from relman_desktop.models.entities import Release
 
 from .base import Ctx, NotFound, gc_paused, jsonable
 from .plan_index import CIInfo, PlanIndex, RelInfo, WinInfo, load_index
-from .slots import find_slots
 
 __all__ = [
     "Conflict",
     "PlanIndex",
+    "Suggester",
     "all_conflicts",
     "conflicts_for_release",
     "load_index",
@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 ERROR, WARNING = "error", "warning"
-SEARCH_DAYS = 30  # how far ahead a suggestion looks for a free slot
+SEARCH_DAYS = 60  # how far ahead a suggestion looks (as far as the Conflicts page does)
 
 
 @dataclass
@@ -72,6 +72,7 @@ class Conflict:
     suggested_start: dt.datetime | None = None
     suggested_end: dt.datetime | None = None
     suggested_window: str | None = None
+    suggested_reason: str | None = None  # why the assistant chose the suggested slot
 
     def as_dict(self) -> dict[str, Any]:
         return jsonable(asdict(self))
@@ -404,48 +405,33 @@ def _order(conflicts: list[Conflict]) -> list[Conflict]:
     return sorted(conflicts, key=lambda c: (c.severity != ERROR, c.rule, c.releases, c.message))
 
 
-def _suggest(
-    index: PlanIndex,
-    conflicts: list[Conflict],
-    start: dt.datetime,
-    index_for: Callable[[str], PlanIndex] | None = None,
-) -> None:
-    """C1–C3 and C6 carry the next free slot for the release to move (for C3: the later one).
-    ``index_for(key)``: the index to search ``key``'s slots on, when ``index`` is one release's
-    focused index and the release to move is the other one of a C3 pair."""
-    cache: dict[str, Any] = {}
-    for c in conflicts:
-        if c.rule not in ("C1", "C2", "C3", "C6"):
-            continue
-        key = c.releases[0]
-        if c.rule == "C3":
-            a, b = (index.by_key[k] for k in c.releases)
-            key = max((a, b), key=lambda r: (r.start, r.key)).key
-        if key not in cache:
-            on = index if index_for is None else index_for(key)
-            slots = find_slots(on, on.by_key[key], count=1, days=SEARCH_DAYS, start=start)
-            cache[key] = slots[0] if slots else None
-        slot = cache[key]
-        if slot is None:
-            c.suggestion = (
-                f"no free slot for {key} in the next 30 days; move it by hand or widen the search"
-            )
-            continue
-        tz = next((w.tz for w in index.windows if w.title == slot.window_title), index.display_tz)
-        where = f" ({slot.window_title})" if slot.window_title else ""
-        c.suggestion = (
-            f"move {key} to {fmt_span(slot.start, slot.end, tz)}{where}, the next free slot"
-        )
-        c.suggested_start, c.suggested_end, c.suggested_window = (
-            slot.start,
-            slot.end,
-            slot.window_title,
-        )
+class Suggester(Protocol):
+    """Fills in each conflict's suggested slot: ``scheduling.suggest_moves`` (the scheduling
+    assistant asks these rules about each slot it considers, so it is handed in, not imported).
+    ``start`` None: from now. ``index_for(key)``: the index to search ``key``'s slots on, when
+    ``index`` is one release's focused index and the release to move is another one."""
+
+    def __call__(
+        self,
+        session: Session,
+        index: PlanIndex,
+        conflicts: list[Conflict],
+        start: dt.datetime | None,
+        now: dt.datetime,
+        index_for: Callable[[str], PlanIndex] | None = None,
+    ) -> None: ...
 
 
-def _search_start(ctx: Ctx, today: dt.date | None) -> dt.datetime:
+def _suggester(suggest: Suggester | bool) -> Suggester | None:
+    if suggest is True:
+        raise TypeError("suggest= takes the scheduling assistant's scheduling.suggest_moves")
+    return suggest or None
+
+
+def _search_start(ctx: Ctx, today: dt.date | None) -> dt.datetime | None:
+    """Where suggestions are searched from: None for now (the assistant says "from today")."""
     if today is None or today == ctx.today():
-        return ctx.now()
+        return None
     return dt.datetime.combine(today, dt.time(0), tzinfo=dt.UTC)
 
 
@@ -453,20 +439,22 @@ def _search_start(ctx: Ctx, today: dt.date | None) -> dt.datetime:
 
 
 def all_conflicts(
-    ctx: Ctx, *, today: dt.date | None = None, suggest: bool = True
+    ctx: Ctx, *, today: dt.date | None = None, suggest: Suggester | bool = False
 ) -> list[Conflict]:
-    """Every conflict in the plan, errors first. ``today`` only sets where suggested slots are
-    searched from (default: now)."""
+    """Every conflict in the plan, errors first; with ``suggest=scheduling.suggest_moves`` each
+    carries the assistant's slot where moving a deployment helps. ``today`` only sets where
+    suggested slots are searched from (default: now)."""
+    suggester = _suggester(suggest)
     with ctx.read() as s, gc_paused():
         index = load_index(s)
         found = _order(_detect(index, None))
-        if suggest:
-            _suggest(index, found, _search_start(ctx, today))
+        if suggester is not None:
+            suggester(s, index, found, _search_start(ctx, today), ctx.now())
     return found
 
 
 def conflicts_for_release(
-    ctx: Ctx, key: str, *, today: dt.date | None = None, suggest: bool = True
+    ctx: Ctx, key: str, *, today: dt.date | None = None, suggest: Suggester | bool = False
 ) -> list[Conflict]:
     """The conflicts involving release ``key``. Its own window rules (C1, C2, C6, C7) are
     checked even when it is closed or cancelled; pairs (C3, C4, C5) only while it is open."""
@@ -476,19 +464,21 @@ def conflicts_for_release(
             raise NotFound(f"no release {key!r} in this plan")
         # Only what can conflict with it is read (plan_index.Focus), and for suggestions the
         # releases sharing its CIs in the slot search's range.
-        start = _search_start(ctx, today)
-        spans = [(start, start + dt.timedelta(days=SEARCH_DAYS))] if suggest else []
+        start, now = _search_start(ctx, today), ctx.now()
+        begin = start or now
+        suggester = _suggester(suggest)
+        spans = [(begin, begin + dt.timedelta(days=SEARCH_DAYS))] if suggester else []
         index = load_index(s, release_id, spans=spans)
         rel = index.by_key[key]
         found = _order(_detect(index, {rel.id}))
-        if suggest:
+        if suggester is not None:
 
             def index_for(other: str) -> PlanIndex:
                 if other == key:
                     return index
                 return load_index(s, index.by_key[other].id, spans=spans)
 
-            _suggest(index, found, start, index_for)
+            suggester(s, index, found, start, now, index_for)
     return found
 
 

@@ -1,6 +1,7 @@
 """Critical path (CPM) over a release's tasks, and over a chain of dependent releases.
 
-Time is counted in working days, Monday to Friday. An activity occupies whole days: one planned
+Time is counted in working days: Monday to Friday, minus the plan's holidays (calendar windows
+of kind holiday, ``workdays.holiday_dates``), which count as weekend days do. An activity occupies whole days: one planned
 from Monday to Wednesday lasts 3 days (early start Monday, early finish Wednesday).
 
 Links, with ``lag`` in working days (may be negative), from predecessor P to successor S:
@@ -23,9 +24,10 @@ the deployment window); "before" is FS 0 from the prerequisite, "together" SS 0.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -43,12 +45,14 @@ from relman_desktop.models.entities import (
 )
 
 from .base import Ctx, CycleError, ValidationError, gc_paused, release_by_key
+from .workdays import holiday_dates
 
 __all__ = [
     "Activity",
     "Link",
     "Schedule",
     "Scheduled",
+    "WorkCalendar",
     "compute_cpm",
     "finish_after",
     "first_working_day",
@@ -59,6 +63,7 @@ __all__ = [
 ]
 
 _MONDAY = dt.date(2001, 1, 1)  # a Monday: working-day numbers count from here
+HOLIDAY_YEARS_BACK, HOLIDAY_YEARS_AHEAD = 2, 12  # holidays read around a schedule's first day
 
 
 @dataclass(frozen=True)
@@ -107,21 +112,52 @@ class Schedule:
         return {s.id: s for s in self.items}
 
 
-def _number(day: dt.date) -> int:
-    """Working-day number of ``day``; a weekend day gets the number of the Monday after."""
+def _weekday_number(day: dt.date) -> int:
+    """Monday-to-Friday number of ``day``; a weekend day gets the number of the Monday after."""
     weeks, weekday = divmod((day - _MONDAY).days, 7)
     return weeks * 5 + min(weekday, 5)
 
 
-def _date(number: int) -> dt.date:
+def _weekday_date(number: int) -> dt.date:
     weeks, weekday = divmod(number, 5)
     return _MONDAY + dt.timedelta(days=weeks * 7 + weekday)
 
 
-def _duration(a: Activity) -> int:
-    if a.start is not None and a.end is not None:
-        return max(1, _number(a.end + dt.timedelta(days=1)) - _number(a.start))
-    return max(1, a.duration or 1)
+class WorkCalendar:
+    """Working-day numbers: Monday to Friday, minus ``holidays``. A day off (weekend or
+    holiday) gets the number of the working day after it, so arithmetic on numbers is
+    arithmetic in working days (the CPM's passes stay integer sums)."""
+
+    def __init__(self, holidays: Iterable[dt.date] = ()) -> None:
+        # holidays on weekdays, by their Monday-to-Friday number (a Saturday holiday changes nothing)
+        self._off = sorted({_weekday_number(d) for d in holidays if d.weekday() < 5})
+
+    def number(self, day: dt.date) -> int:
+        n = _weekday_number(day)
+        return n - bisect.bisect_left(self._off, n)
+
+    def date(self, number: int) -> dt.date:
+        n = number  # the weekday number whose working number is ``number``: skip holidays
+        while True:
+            moved = number + bisect.bisect_right(self._off, n)
+            if moved == n:
+                return _weekday_date(n)
+            n = moved
+
+    def duration(self, a: Activity) -> int:
+        if a.start is not None and a.end is not None:
+            return max(1, self.number(a.end + dt.timedelta(days=1)) - self.number(a.start))
+        return max(1, a.duration or 1)
+
+
+WEEKDAYS = WorkCalendar()  # no holidays
+
+
+def plan_calendar(session: Session, around: dt.date) -> WorkCalendar:
+    """The plan's working days near ``around`` (years before and after it): its holidays out."""
+    lo = around.replace(year=max(1, around.year - HOLIDAY_YEARS_BACK), month=1, day=1)
+    hi = around.replace(year=min(9999, around.year + HOLIDAY_YEARS_AHEAD), month=12, day=31)
+    return WorkCalendar(holiday_dates(session, lo, hi))
 
 
 def _check_acyclic(graph: nx.DiGraph, what: str) -> list[str]:
@@ -139,17 +175,23 @@ def compute_cpm(
     *,
     project_start: dt.date | None = None,
     what: str = "task dependency",
+    calendar: WorkCalendar = WEEKDAYS,
 ) -> Schedule:
-    """Forward and backward pass (see the module doc). Raises CycleError on a loop."""
+    """Forward and backward pass (see the module doc) in ``calendar``'s working days. Raises
+    CycleError on a loop."""
     if not activities:
         return Schedule(None, None, [], [])
     # tens of thousands of small dicts (the graph's adjacency) and results, no cycles among them
     with gc_paused():
-        return _compute_cpm(activities, links, project_start, what)
+        return _compute_cpm(activities, links, project_start, what, calendar)
 
 
 def _compute_cpm(
-    activities: Sequence[Activity], links: Sequence[Link], project_start: dt.date | None, what: str
+    activities: Sequence[Activity],
+    links: Sequence[Link],
+    project_start: dt.date | None,
+    what: str,
+    cal: WorkCalendar,
 ) -> Schedule:
     acts = {a.id: a for a in activities}
     for link in links:
@@ -167,8 +209,8 @@ def _compute_cpm(
 
     starts = [a.start for a in activities if a.start is not None]
     anchor = project_start or (min(starts) if starts else dt.date.today())
-    zero = _number(anchor)
-    dur = {i: _duration(a) for i, a in acts.items()}
+    zero = cal.number(anchor)
+    dur = {i: cal.duration(a) for i, a in acts.items()}
     # Each link as the end of P it reads (start or finish) and the end of S it holds: S's start
     # must be ≥ P's end + lag − (S's duration when it holds S's finish). Backwards the same
     # arithmetic bounds P's finish by S's start or finish. Numbers, not words, in the loops.
@@ -193,7 +235,7 @@ def _compute_cpm(
                     earliest = bound
         else:
             start = acts[i].start
-            earliest = max(0, _number(start) - zero) if start is not None else 0
+            earliest = max(0, cal.number(start) - zero) if start is not None else 0
         es[i] = earliest
         ef[i] = earliest + dur[i]
 
@@ -216,7 +258,7 @@ def _compute_cpm(
         *(n - 1 for n in ef.values()),
         *(n - 1 for n in lf.values()),
     }:
-        dates[number] = _date(zero + number)
+        dates[number] = cal.date(zero + number)
     items = []
     for i in order:
         slack = ls[i] - es[i]
@@ -236,7 +278,7 @@ def _compute_cpm(
     items.sort(key=lambda s: (s.early_start, s.early_finish, s.id))
     critical = [s.id for s in items if s.critical]
     return Schedule(
-        start=_date(zero), finish=_date(zero + finish - 1), items=items, critical=critical
+        start=cal.date(zero), finish=cal.date(zero + finish - 1), items=items, critical=critical
     )
 
 
@@ -261,6 +303,9 @@ def task_critical_path(ctx: Ctx, key: str) -> Schedule:
             )
         ).all()
         project_start = rel.planned_start
+        starts = [r.start for r in rows if r.start is not None]
+        anchor = min([d for d in (project_start, *starts) if d is not None], default=ctx.today())
+        calendar = plan_calendar(s, anchor)
     activities = [
         Activity(
             id=r.local_id,
@@ -280,9 +325,9 @@ def task_critical_path(ctx: Ctx, key: str) -> Schedule:
         )
         for d in deps
     ]
-    starts = [a.start for a in activities if a.start is not None]
-    anchor = min([d for d in (project_start, *starts) if d is not None], default=ctx.today())
-    return compute_cpm(activities, links, project_start=anchor, what="task dependency")
+    return compute_cpm(
+        activities, links, project_start=anchor, what="task dependency", calendar=calendar
+    )
 
 
 def release_critical_path(ctx: Ctx, key: str | None = None) -> Schedule:
@@ -342,24 +387,28 @@ def release_critical_path(ctx: Ctx, key: str | None = None) -> Schedule:
         activities.append(Activity(id=r.key, title=r.title, start=start, end=end))
     links = [lk for lk in links if lk.predecessor in wanted and lk.successor in wanted]
     anchor = min((a.start for a in activities if a.start is not None), default=ctx.today())
-    return compute_cpm(activities, links, project_start=anchor, what="release dependency")
+    with ctx.read() as s:
+        calendar = plan_calendar(s, anchor)
+    return compute_cpm(
+        activities, links, project_start=anchor, what="release dependency", calendar=calendar
+    )
 
 
-def working_days(start: dt.date, end: dt.date) -> int:
-    """How many working days (Monday to Friday) a task from ``start`` to ``end`` lasts, both
-    included, as the CPM counts them (at least 1)."""
-    return _duration(Activity("", "", start=start, end=end))
+def working_days(start: dt.date, end: dt.date, calendar: WorkCalendar = WEEKDAYS) -> int:
+    """How many working days a task from ``start`` to ``end`` lasts, both included, as the CPM
+    counts them (at least 1)."""
+    return calendar.duration(Activity("", "", start=start, end=end))
 
 
-def finish_after(start: dt.date, days: int) -> dt.date:
-    """The day a task starting on ``start`` and lasting ``days`` working days finishes (a
-    weekend start counts from the Monday after, as the CPM does)."""
-    return _date(_number(start) + max(1, days) - 1)
+def finish_after(start: dt.date, days: int, calendar: WorkCalendar = WEEKDAYS) -> dt.date:
+    """The day a task starting on ``start`` and lasting ``days`` working days finishes (a start
+    on a day off counts from the working day after, as the CPM does)."""
+    return calendar.date(calendar.number(start) + max(1, days) - 1)
 
 
-def first_working_day(day: dt.date) -> dt.date:
-    """``day``, or the Monday after when it falls on a weekend."""
-    return _date(_number(day))
+def first_working_day(day: dt.date, calendar: WorkCalendar = WEEKDAYS) -> dt.date:
+    """``day``, or the first working day after it when it is a day off."""
+    return calendar.date(calendar.number(day))
 
 
 def reschedule_successors(
@@ -414,7 +463,13 @@ def reschedule_successors(
     ]
     starts = [a.start for a in activities if a.start is not None]
     anchor = min(starts, default=today)
-    schedule = compute_cpm(activities, links, project_start=anchor, what="task dependency")
+    schedule = compute_cpm(
+        activities,
+        links,
+        project_start=anchor,
+        what="task dependency",
+        calendar=plan_calendar(s, anchor),
+    )
     answer: dict[str, tuple[dt.date, dt.date]] = {}
     for item in schedule.items:
         if item.id not in free:

@@ -32,6 +32,7 @@ What the assistant proposes (``free_slots``, ``suggest_slot``) is stricter than 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +57,9 @@ __all__ = [
     "find_slots",
     "free_slots",
     "move_release",
+    "proposals",
+    "subject_of",
+    "suggest_moves",
     "suggest_slot",
 ]
 
@@ -182,7 +186,7 @@ def _why(
     return text
 
 
-def _propose(
+def proposals(
     session: Session,
     index: C.PlanIndex,
     rel: C.RelInfo,
@@ -192,6 +196,9 @@ def _propose(
     start: dt.datetime | None,
     now: dt.datetime,
 ) -> list[Proposal]:
+    """Up to ``count`` proposals for ``rel`` on a loaded index, within ``days`` from ``start``
+    (None: from ``now``, said "from today"): what ``free_slots`` answers, and what the conflict
+    list (``relman conflicts``) suggests."""
     after = "from today" if start is None else f"from {start.astimezone(index.display_tz):%-d %b}"
     start = start or now
     until = start + dt.timedelta(days=days)
@@ -244,10 +251,10 @@ def free_slots(
         # only what can block this release in the searched days (plan_index.Focus)
         index = C.load_index(s, row.id, spans=[(begin, begin + dt.timedelta(days=days))])
         rel = index.by_key[key]
-        return _propose(s, index, rel, count=count, days=days, start=start, now=now)
+        return proposals(s, index, rel, count=count, days=days, start=start, now=now)
 
 
-def _subject(index: C.PlanIndex, rule: str, keys: list[str]) -> str | None:
+def subject_of(index: C.PlanIndex, rule: str, keys: list[str]) -> str | None:
     """The release a conflict's fix moves: the later of two clashing deployments (C3), the
     dependent that deploys too early (C5), the release itself otherwise; None for C4."""
     if rule not in MOVE_RULES or not keys:
@@ -269,12 +276,48 @@ def suggest_slot(
         missing = [k for k in keys if k not in index.by_key]
         if missing:
             raise NotFound(f"no release {missing[0]!r} in this plan")
-        key = _subject(index, rule, keys)
+        key = subject_of(index, rule, keys)
         if key is None:
             return None
         rel = index.by_key[key]
-        found = _propose(s, index, rel, count=1, days=days, start=start, now=ctx.now())
+        found = proposals(s, index, rel, count=1, days=days, start=start, now=ctx.now())
         return key, (found[0] if found else None)
+
+
+def suggest_moves(
+    session: Session,
+    index: C.PlanIndex,
+    conflicts: list[CF.Conflict],
+    start: dt.datetime | None,
+    now: dt.datetime,
+    index_for: Callable[[str], C.PlanIndex] | None = None,
+) -> None:
+    """Each conflict a move of the deployment can fix carries the scheduling assistant's first
+    proposal for the release to move (the Conflicts page's "Move to suggested slot"): a slot
+    after the release's build and test that raises no conflict, and why it was chosen.
+    ``index_for(key)``: the index to search ``key``'s slots on, when ``index`` is one release's
+    focused index and the release to move is another one (the later of a C3 pair)."""
+    cache: dict[str, Proposal | None] = {}
+    for c in conflicts:
+        key = subject_of(index, c.rule, c.releases)
+        if key is None:
+            continue
+        if key not in cache:
+            on = index if index_for is None else index_for(key)
+            found = proposals(
+                session, on, on.by_key[key], count=1, days=CF.SEARCH_DAYS, start=start, now=now
+            )
+            cache[key] = found[0] if found else None
+        slot = cache[key]
+        if slot is None:
+            c.suggestion = (
+                f"no slot for {key} in the next {CF.SEARCH_DAYS} days raises no conflict; "
+                "move it by hand on the calendar"
+            )
+            continue
+        c.suggestion = f"move {key} to {slot.when}: {slot.reason}"
+        c.suggested_start, c.suggested_end = slot.start, slot.end
+        c.suggested_window, c.suggested_reason = slot.window_title, slot.reason
 
 
 def move_release(ctx: Ctx, key: str, start: dt.datetime, end: dt.datetime) -> DeploymentWindow:

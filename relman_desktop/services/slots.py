@@ -1,5 +1,6 @@
-"""Free deployment slots, found on the indexed plan (``plan_index``); the scheduling assistant
-(``scheduling``) and the conflict rules' suggestions (``conflicts``) both use them.
+"""Free deployment slots, found on the indexed plan (``plan_index``): the candidates the
+scheduling assistant (``scheduling``) checks against every conflict rule before it proposes one
+(the conflict list's suggestions are the assistant's proposals).
 
 A *free slot* for a release lasts as long as its deployment window (2 hours when it has none)
 and raises no error-level conflict: no hard freeze in scope (C1), no other release touching the

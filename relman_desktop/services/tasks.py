@@ -47,6 +47,9 @@ class TaskRow:
     # the task's row_version: a form hands it back with its save (``version=``); not part of
     # the row's values (``as_dict``: what the audit trail, undo and exports see)
     version: int = field(default=0, compare=False)
+    # working days from start to end, both included, weekends and the plan's holidays out
+    # (what the critical path counts); None without both dates
+    duration_days: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -108,6 +111,10 @@ def _rows(s: Session, release_id: int) -> list[TaskRow]:
         .where(Task.release_id == release_id)
         .order_by(Task.position, Task.id)
     ).all()
+    from .critical_path import plan_calendar, working_days
+
+    starts = [t.start for t, _e, _n in rows if t.start is not None]
+    days_off = plan_calendar(s, min(starts)) if starts else None
     return [
         TaskRow(
             id=t.id,
@@ -127,6 +134,11 @@ def _rows(s: Session, release_id: int) -> list[TaskRow]:
             outline=t.outline,
             milestone=bool(t.milestone),
             version=t.row_version,
+            duration_days=(
+                working_days(t.start, t.end, days_off)
+                if days_off is not None and t.start and t.end and t.end >= t.start
+                else None
+            ),
         )
         for t, email, name in rows
     ]
@@ -525,7 +537,7 @@ def schedule_task(
                 field="duration_days",
             )
     values = _done_means_complete({n: _coerce(n, v) for n, v in fields.items()})
-    from .critical_path import finish_after, first_working_day, working_days
+    from .critical_path import finish_after, first_working_day, plan_calendar, working_days
 
     with ctx.write() as tx:
         s = tx.session
@@ -541,11 +553,13 @@ def schedule_task(
         )
         row = _row(s, task).as_dict()
         start = values["start"] if "start" in values else task.start
+        # working days skip the plan's holidays as well as weekends
+        days_off = plan_calendar(s, start or task.start or ctx.today())
         if duration is not None:
             if start is None:
-                start = first_working_day(ctx.today())
+                start = first_working_day(ctx.today(), days_off)
                 values["start"] = start
-            values["end"] = finish_after(start, duration)
+            values["end"] = finish_after(start, duration, days_off)
         elif (
             "start" in values
             and "end" not in values
@@ -553,7 +567,8 @@ def schedule_task(
             and task.start is not None
             and task.end is not None
         ):
-            values["end"] = finish_after(values["start"], working_days(task.start, task.end))
+            length = working_days(task.start, task.end, days_off)
+            values["end"] = finish_after(values["start"], length, days_off)
         if "title" in values and not values["title"]:
             raise ValidationError("Title must not be empty", field="title")
         _apply(s, task, values)

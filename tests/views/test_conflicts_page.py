@@ -381,3 +381,25 @@ def test_a_calendar_change_rebuilds_the_tally_in_the_background(cwin, qtbot):
     # a window can touch any release: a new tally read the whole plan once, off the GUI thread
     assert status.tally is not first and status.tally.full_reads == 1
     assert cwin.conflicts_label.text() == "Conflicts: 4 errors, 1 warning"
+
+
+def test_the_search_box_has_room_at_1366_in_every_theme(cwin, qtbot):
+    """Beside five filters and a button it was squeezed to a few pixels ("S…") at 1366×768."""
+    from PySide6.QtWidgets import QApplication
+
+    cwin.resize(1366, 768)
+    page = open_page(cwin, qtbot)
+    try:
+        for theme in ("light", "dark", "high-contrast"):
+            cwin.set_theme(theme)
+            QApplication.processEvents()  # the new font and style laid out
+            assert cwin.width() == 1366
+            assert page.search.width() >= 200, theme
+            # the other filters stay readable too
+            for box in (page.release_filter, page.ci_filter, page.person_filter):
+                assert box.width() >= 100, (theme, box.objectName())
+    finally:
+        cwin.set_theme("light")
+    assert page.search.placeholderText() == "Search the conflicts…"
+    page.search.setText("freeze")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=10_000)

@@ -78,6 +78,88 @@ def test_f1_lists_menu_page_calendar_and_cab_keys_from_the_widgets(window, qtbot
     dialog.close()
 
 
+_PROBES = [
+    *(getattr(Qt.Key, f"Key_{c}") for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+    *(getattr(Qt.Key, f"Key_F{n}") for n in range(1, 13)),
+    *(
+        getattr(Qt.Key, f"Key_{name}")
+        for name in (
+            "Escape Return Enter Space Backspace Delete Insert Home End Left Right Up Down "
+            "PageUp PageDown Plus Minus Equal Comma Period Slash"
+        ).split()
+    ),
+]
+
+
+def test_f1_lists_exactly_the_keys_the_cab_presenter_and_the_calendar_answer(
+    window, qtbot, monkeypatch
+):
+    """Every key the presenter's handler answers is in the F1 list under the presenter, with
+    the words F1 gives it, and every key listed there is answered: pressed on a real presenter
+    (each binding's action swapped for a recorder), in both of its modes. Likewise the
+    calendar's listed keys are the chart's own actions."""
+    from dataclasses import replace
+
+    from PySide6.QtCore import QEvent, QKeyCombination
+    from PySide6.QtGui import QKeyEvent
+
+    from relman_desktop.services import cab
+    from relman_desktop.views.cab import cab_presenter
+    from relman_desktop.views.cab.cab_presenter import CabPresenter
+    from relman_desktop.views.shell.worker import Worker
+
+    native = QKeySequence.SequenceFormat.NativeText
+    listed = {
+        (where, what, key)
+        for where, what, keys in shortcut_rows(window)
+        if where.startswith("CAB presenter")
+        for key in keys.split(", ")
+    }
+    assert ("CAB presenter", "Next item", "N") in listed
+    assert ("CAB presenter", "First item", "Home") in listed
+    assert ("CAB presenter", "Undo the last decision", "Ctrl+Z") in listed
+    assert ("CAB presenter, bulk panel", "Record every bulk decision", "Ctrl+Return") in listed
+    assert ("CAB", "Present the meeting full screen", "F5") in set(shortcut_rows(window))
+
+    answered: list[tuple[str, str]] = []
+    for name in ("PRESENTER_KEYS", "BULK_KEYS"):
+        recorded = tuple(
+            replace(b, act=lambda _p, b=b, n=name: answered.append((n, b.label)))
+            for b in getattr(cab_presenter, name)
+        )
+        monkeypatch.setattr(cab_presenter, name, recorded)
+    meeting = cab.create_meeting(window.store.ctx, title="Keys")
+    presenter = CabPresenter(window.store.ctx, meeting.id, worker=Worker(synchronous=True))
+    qtbot.addWidget(presenter)
+    where_of = {"PRESENTER_KEYS": "CAB presenter", "BULK_KEYS": "CAB presenter, bulk panel"}
+    found: set[tuple[str, str, str]] = set()
+    for page in (0, 1):  # the agenda item, then the bulk panel
+        presenter.stack.setCurrentIndex(page)
+        for key in _PROBES:
+            for mods in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ControlModifier):
+                answered.clear()
+                event = QKeyEvent(QEvent.Type.KeyPress, key, mods)
+                presenter.keyPressEvent(event)
+                text = QKeySequence(QKeyCombination(mods, key)).toString(native)
+                # a key the table does not answer goes on to Qt, which ignores it
+                assert event.isAccepted() == bool(answered), text
+                found |= {(where_of[table], label, text) for table, label in answered}
+    assert found == listed
+
+    calendar = {(w, a, k) for w, a, k in shortcut_rows(window) if w == "Calendar"}
+    bound = {
+        (
+            "Calendar",
+            a.text().replace("&", "").rstrip("…"),
+            ", ".join(k.toString(native) for k in a.shortcuts()),
+        )
+        for a in window.page_widgets["calendar"].findChildren(QAction)
+        if a.shortcuts()
+    }
+    assert bound and bound <= calendar
+    assert ("Calendar", "Open the selected release", "Return, Enter") in bound
+
+
 @pytest.mark.parametrize("theme", ["light", "dark", "high-contrast"])
 def test_a_focused_button_has_a_visible_ring_in_every_theme(qtbot, theme):
     app = QApplication.instance()

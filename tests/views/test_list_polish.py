@@ -69,6 +69,38 @@ def test_export_dialogs_open_in_documents_then_the_last_folder(window, tmp_path)
     again.close()
 
 
+def test_the_kpi_chart_save_dialog_opens_where_the_other_exports_do(window, qtbot, tmp_path):
+    """It opened in the plan's folder; like every export it opens in the last export folder (or
+    Documents), and a chart saved there becomes the last export folder."""
+    window.show()
+    window.show_page("kpis")
+    page = window.page_widgets["kpis"]
+    qtbot.waitUntil(lambda: bool(page.charts), timeout=20_000)
+    last = tmp_path / "exports"
+    last.mkdir()
+    window.settings.last_export_folder = str(last)
+    dialog = page.save_chart_dialog("lead_time")
+    assert Path(dialog.directory().absolutePath()) == last
+    assert Path(dialog.directory().absolutePath()) != Path(window.store.plan_path).parent
+    charts = tmp_path / "charts"
+    charts.mkdir()
+    dialog.fileSelected.emit(str(charts / "lead_time.png"))
+    dialog.close()
+    assert (charts / "lead_time.png").is_file()
+    assert window.settings.last_export_folder == str(charts)
+    again = window.file_transfers.kpi_workbook_dialog()
+    assert Path(again.directory().absolutePath()) == charts
+    again.close()
+    window.settings.last_export_folder = str(tmp_path / "removed since")
+    documents = Path(
+        QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    )
+    documents.mkdir(parents=True, exist_ok=True)
+    fallback = page.save_chart_dialog("mttr")
+    assert Path(fallback.directory().absolutePath()) == documents
+    fallback.close()
+
+
 def test_hidden_columns_are_shown_as_hidden(window, qtbot):
     window.resize(1366, 768)
     window.show()

@@ -464,3 +464,34 @@ def test_done_sets_100_percent(tab, qtbot, store):
     assert tab.model.index(2, COLUMN_INDEX["percent"]).data() == "100 %"
     store.undo_stack.undo()
     assert tab.model.index(2, COLUMN_INDEX["percent"]).data() == "0 %"
+
+
+def test_a_public_holiday_is_not_a_working_day_in_the_column_or_on_the_gantt(tab, qtbot, store):
+    from relman_desktop.services import windows
+    from relman_desktop.views.calendar.gantt_data import load_tasks
+
+    holiday = dt.datetime(2026, 12, 2, tzinfo=dt.UTC)  # the Wednesday inside T1
+    windows.create_window(
+        store.ctx,
+        title="Public holiday",
+        kind="holiday",
+        start=holiday,
+        end=holiday + dt.timedelta(days=1),
+    )
+    tab.set_release(KEY)
+    assert tab.model.index(0, COLUMN_INDEX["duration"]).data() == "2"  # Tue 1, Thu 3
+    editor = open_editor(qtbot, tab, 0, "duration")
+    editor.setValue(3)
+    qtbot.keyClick(editor, Qt.Key.Key_Tab)
+    assert tab.model.index(0, COLUMN_INDEX["duration"]).data() == "3"
+    assert tab.model.index(0, COLUMN_INDEX["end"]).data() == "2026-12-04"  # one day later: Fri
+    assert tab.model.index(1, COLUMN_INDEX["start"]).data() == "2026-12-07"  # T2 (FS 0): Mon
+    # the Gantt draws each task bar from the same dates the tab shows
+    bars = {t.local_id: (t.start, t.end) for t in load_tasks(store.ctx, KEY)}
+    for row, task in enumerate(("T1", "T2")):
+        shown = tuple(
+            dt.date.fromisoformat(tab.model.index(row, COLUMN_INDEX[c]).data())
+            for c in ("start", "end")
+        )
+        assert bars[task] == shown, task
+    assert bars["T1"] == (dt.date(2026, 12, 1), dt.date(2026, 12, 4))

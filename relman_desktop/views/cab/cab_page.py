@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeyEvent, QShowEvent
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -78,6 +78,12 @@ class CabPage(QWidget):
         self.meetings.activated.connect(lambda _i: self._show_meeting(self.meetings.currentData()))
         self.new_button.clicked.connect(self.new_meeting)
         self.present_button.clicked.connect(self.present)
+        # F5 as an action of the page, so Help > Keyboard Shortcuts (F1) lists it
+        self.present_action = QAction("Present the meeting full screen", self)
+        self.present_action.setShortcut(QKeySequence(Qt.Key.Key_F5))
+        self.present_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.present_action.triggered.connect(self.present)
+        self.addAction(self.present_action)
         self.minutes_button.clicked.connect(self.write_minutes)
         self.close_button.clicked.connect(self.close_meeting)
         for signal in (store.releases_changed, store.approvals_changed):
@@ -270,8 +276,8 @@ class CabPage(QWidget):
         self.refresh()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
-        if event.key() == Qt.Key.Key_F5:
-            self.present()
+        if event.key() == Qt.Key.Key_F5:  # a key the shortcut system did not deliver
+            self.present_action.trigger()
         else:
             super().keyPressEvent(event)
 

@@ -59,10 +59,10 @@ from .agenda_strip import AgendaStrip
 from .bulk_panel import BulkPanel
 from .cab_backend import CabBackend, decisions_text, preview_meeting
 from .detail_loader import DetailLoader
+from .presenter_keys import BULK_KEYS, PRESENTER_KEYS, binding_for
 from .presenter_style import (
     DECISION_LABEL,
     HELP_TEXT,
-    KEY_DECISION,
     LEGEND,
     WORD,
     _colours,
@@ -659,55 +659,24 @@ class CabPresenter(QWidget):
     # --- keys ----------------------------------------------------------------------------------
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
-        key, mods = event.key(), event.modifiers()
-        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
-        if self.stack.currentIndex() == 1:  # the bulk panel
-            if key == Qt.Key.Key_Escape:
-                self.close_bulk()
-            elif ctrl and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-                self.record_bulk()
-            else:
-                super().keyPressEvent(event)
-            return
-        if ctrl and key == Qt.Key.Key_Z:
-            self.undo()
-        elif ctrl:
+        # One table (presenter_keys) answers the keys and fills the F1 list.
+        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        table = BULK_KEYS if self.stack.currentIndex() == 1 else PRESENTER_KEYS
+        binding = binding_for(table, event.key(), ctrl)
+        if binding is None:
             super().keyPressEvent(event)
-        elif key in KEY_DECISION:
-            self.request(KEY_DECISION[Qt.Key(key)])
-        elif key in (Qt.Key.Key_N, Qt.Key.Key_Right, Qt.Key.Key_PageDown):
-            self.next_item()
-        elif key in (Qt.Key.Key_P, Qt.Key.Key_Left, Qt.Key.Key_PageUp):
-            self.previous_item()
-        elif key == Qt.Key.Key_Home:
-            self.go_to(0)
-        elif key == Qt.Key.Key_End:
-            self.go_to(len(self.items) - 1)
-        elif key == Qt.Key.Key_Down:
-            bar = self.scroll_area.verticalScrollBar()
-            bar.setValue(bar.value() + bar.singleStep() * 3)
-        elif key == Qt.Key.Key_Up:
-            bar = self.scroll_area.verticalScrollBar()
-            bar.setValue(bar.value() - bar.singleStep() * 3)
-        elif key == Qt.Key.Key_Space:
-            self.toggle_selected()
-        elif key == Qt.Key.Key_B:
-            self.open_bulk()
-        elif key == Qt.Key.Key_C:
-            self.conditions_edit.setFocus()
-        elif key == Qt.Key.Key_F11:
-            if self.isWindow():
-                self.showNormal() if self.isFullScreen() else self.showFullScreen()
-        elif key == Qt.Key.Key_Escape:
-            if self.pending:
-                self._cancel_pending()
-            else:
-                self._save_time()
-                if self.isWindow() and self.isFullScreen():
-                    self.showNormal()
-                self.left.emit()
         else:
-            super().keyPressEvent(event)
+            binding.act(self)
+
+    def escape(self) -> None:
+        """Esc: cancel the decision being typed; else leave the presenter."""
+        if self.pending:
+            self._cancel_pending()
+            return
+        self._save_time()
+        if self.isWindow() and self.isFullScreen():
+            self.showNormal()
+        self.left.emit()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):

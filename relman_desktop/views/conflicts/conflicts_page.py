@@ -51,6 +51,7 @@ from .conflict_rows import RULE_NAMES, ConflictRow, counts_by_release, plan_conf
 
 _Index = QModelIndex | QPersistentModelIndex
 ALL = ""
+SEARCH_MIN_WIDTH = 240  # the free-text filter stays usable on a 1366-pixel screen
 
 COLUMNS = ("Rule", "Severity", "Release(s)", "Conflict", "CIs", "People", "Windows")
 MESSAGE = COLUMNS.index("Conflict")
@@ -291,13 +292,16 @@ class ConflictsPage(QWidget):
         for line in (self.release_filter, self.ci_filter, self.person_filter, self.search):
             line.textChanged.connect(lambda _t: self._filter_timer.start())
 
+        # The free-text box sits on the heading's row, where it has room: beside five filters
+        # and a button it was squeezed to a few pixels on a 1366-pixel screen.
+        self.search.setMinimumWidth(
+            max(SEARCH_MIN_WIDTH, self._text_width("Search the conflicts…"))
+        )
         filters = QHBoxLayout()
         filters.addWidget(self.rule_filter)
         filters.addWidget(self.severity_filter)
-        filters.addWidget(self.release_filter)
-        filters.addWidget(self.ci_filter)
-        filters.addWidget(self.person_filter)
-        filters.addWidget(self.search, 2)
+        for line in (self.release_filter, self.ci_filter, self.person_filter):
+            filters.addWidget(line, 1)
         filters.addWidget(self.clear_button)
 
         self.model = ConflictsModel(self)
@@ -370,7 +374,9 @@ class ConflictsPage(QWidget):
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(heading)
-        top.addStretch(1)
+        top.addSpacing(12)
+        top.addWidget(self.search, 1)
+        top.addSpacing(12)
         top.addWidget(self.summary)
         layout.addLayout(top)
         layout.addLayout(filters)
@@ -405,6 +411,10 @@ class ConflictsPage(QWidget):
         s.plan_closed.connect(self._closed)
         if s.has_plan:
             self.refresh()
+
+    def _text_width(self, text: str) -> int:
+        """Room for ``text`` in a line edit (its frame, the clear button) in this theme's font."""
+        return self.fontMetrics().horizontalAdvance(text) + 48
 
     def _line(self, name: str, accessible: str, placeholder: str) -> QLineEdit:
         line = QLineEdit()

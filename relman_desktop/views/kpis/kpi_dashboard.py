@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from relman_desktop.services import kpis
 from relman_desktop.services.base import ServiceError
 
+from ..shell.exports_menu import export_folder
 from ..shell.theme import THEME_COLORS
 from ..shell.worker import DebouncedTask, Task, Worker, shared_worker
 
@@ -815,15 +816,23 @@ class KpiDashboard(QWidget):
         self._note(f"Saved {Path(target).name}")
         return target
 
+    @staticmethod
+    def _remember_folder(settings: Any, path: str) -> None:
+        if settings is not None and path:
+            settings.last_export_folder = str(Path(path).parent)
+
     def save_chart_dialog(self, name: str) -> QFileDialog:
         dialog = QFileDialog(self, f"Save the {self.charts[name].spec.title.lower()} chart")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setNameFilter("PNG images (*.png)")
         dialog.setDefaultSuffix("png")
+        # like every export: the folder the last export went to, else Documents (never the
+        # plan's folder, which may be a shared drive or the app's data folder)
+        settings = getattr(self.window(), "settings", None)
+        dialog.setDirectory(export_folder(settings))
         dialog.selectFile(f"{name}.png")
-        if self.store.plan_path:
-            dialog.setDirectory(str(self.store.plan_path.parent))
         dialog.fileSelected.connect(lambda path, n=name: self.save_chart(n, path))
+        dialog.fileSelected.connect(lambda path: self._remember_folder(settings, path))
         dialog.finished.connect(
             lambda _r, d=dialog: self._dialogs.remove(d) if d in self._dialogs else None
         )

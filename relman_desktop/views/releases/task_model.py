@@ -73,7 +73,7 @@ COLUMNS: tuple[TaskColumn, ...] = (
         "Days",
         "duration_days",
         "days",
-        "Duration in working days (Monday to Friday); changing it moves the end",
+        "Duration in working days (Monday to Friday, the plan's holidays out); changing it moves the end",
     ),
     TaskColumn("effort", "Effort (h)", "effort_hours", "hours"),
     TaskColumn("percent", "% done", "percent_complete", "percent", "% complete"),
@@ -384,10 +384,12 @@ class TaskModel(QAbstractTableModel):
 
 
 def duration_of(r: Any) -> int | None:
-    """A task's length in working days, when it has both dates."""
+    """A task's length in working days (the plan's holidays out, as the service counts them),
+    when it has both dates."""
     if r.start is None or r.end is None or r.end < r.start:
         return None
-    return working_days(r.start, r.end)
+    counted = getattr(r, "duration_days", None)
+    return counted if counted is not None else working_days(r.start, r.end)
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -3,7 +3,7 @@ key the app answers to, and Ctrl+Z undoes a text field's own typing before the a
 
 The list is read from the widgets themselves: every QAction and QShortcut with a key, wherever
 it lives (menus, the calendar chart, a form's Ctrl+Return), named by the page it belongs to,
-plus the CAB presenter's decision keys from its own table. A key added anywhere shows up in it.
+plus the CAB presenter's keys from the table its key handler reads. A key added anywhere shows up in it.
 """
 
 from __future__ import annotations
@@ -155,15 +155,11 @@ def shortcut_rows(window: Any) -> list[tuple[str, str, str]]:
 
 
 def _cab_keys() -> list[tuple[str, str, str]]:
-    """The CAB presenter's decision keys, from the table its key handler reads."""
-    try:
-        from ..cab.cab_presenter import DECISION_LABEL, KEY_DECISION
-    except ImportError:  # pragma: no cover - the presenter renamed its tables
-        return []
-    return [
-        ("CAB presenter", DECISION_LABEL.get(d, d), QKeySequence(k).toString(NATIVE))
-        for k, d in KEY_DECISION.items()
-    ]
+    """The CAB presenter's keys, from the table its key handler reads (it lives outside the
+    window, full screen, and may not exist yet)."""
+    from ..cab.presenter_keys import shortcut_rows as presenter_rows
+
+    return presenter_rows()
 
 
 def shortcuts_dialog(window: Any) -> QDialog:
