@@ -48,6 +48,15 @@ TWO_ENGINE_MODULES = {
     "test_lifecycle",
     "test_plan_io",
     "test_releases_service",
+    # tasks, evidence, windows, baselines and the importers that write into a plan
+    "test_baselines",
+    "test_import_git",
+    "test_import_incidents",
+    "test_import_pipeline",
+    "test_import_tests",
+    "test_interchange_undo",
+    "test_task_scheduling",
+    "test_windows",
 }
 ENGINES = ("sqlite", "postgresql")
 
