@@ -12,8 +12,8 @@ from git_repos import billing_repo  # tests/ is on sys.path under pytest
 from sqlalchemy import func, select
 
 from relman_desktop.cli import main
-from relman_desktop.models.entities import AuditEvent, Change, Release
 from relman_desktop.models.database import open_database
+from relman_desktop.models.entities import AuditEvent, Change, Release
 from relman_desktop.services import changes, releases
 from relman_desktop.services.base import Ctx
 

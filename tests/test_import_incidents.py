@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from relman_desktop.cli import main
-from relman_desktop.models.entities import AuditEvent, Deployment, Incident
 from relman_desktop.models.database import open_database
+from relman_desktop.models.entities import AuditEvent, Deployment, Incident
 from relman_desktop.services import changes, evidence, kpis, releases
 from relman_desktop.services.base import Ctx
 

@@ -13,8 +13,8 @@ from helpers_builders import make_person  # tests/ is on sys.path under pytest
 from sqlalchemy import func, select
 
 from relman_desktop.cli import main
-from relman_desktop.models.entities import AuditEvent, Deployment
 from relman_desktop.models.database import open_database
+from relman_desktop.models.entities import AuditEvent, Deployment
 from relman_desktop.services import approvals, releases
 from relman_desktop.services.base import Ctx
 
