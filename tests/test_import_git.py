@@ -77,6 +77,25 @@ def test_default_range_is_the_previous_version_tag_to_the_releases_tag(
     assert rel.commit_authors == ["Alice Adams", "Bob Brown", "Carol Chen", "Dave Diaz"]
 
 
+def test_a_lower_case_key_does_not_move_the_numbering_on_either_engine(plan_file, repo) -> None:
+    """Draft changes number on after the highest CHG-n; a change keyed "chg-40" (the plan
+    keeps keys as typed) is not one of them — SQLite's LIKE ignores case, PostgreSQL's not."""
+    plan = open_database(plan_file)
+    try:
+        changes.create_change(
+            Ctx(plan, actor="tester"),
+            {"key": "chg-40", "title": "typed by hand", "type": "normal", "category": "fix"},
+        )
+    finally:
+        plan.close()
+    code, _out, err = run(
+        "--plan", str(plan_file), "import", "git", str(repo.repo.workdir), "--release", "REL-1"
+    )
+    assert code == 0, err
+    keys = read(plan_file, lambda s: set(s.execute(select(Change.key)).scalars()))
+    assert {"CHG-8", "CHG-9", "chg-40"} <= keys and "CHG-41" not in keys
+
+
 def test_commits_become_draft_changes_or_attach_to_named_ones(plan_file: Path, repo) -> None:
     run("--plan", str(plan_file), "import", "git", str(repo.repo.workdir), "--release", "REL-1")
     rows = read(
