@@ -531,3 +531,24 @@ def test_plan_copy_keeps_every_value_a_late_parent_and_goes_on_numbering(tmp_pat
     finally:
         plan.close()
     assert run("--plan", str(back), "audit", "verify")[0] == 0
+
+
+def test_a_source_with_a_broken_reference_is_one_line_and_nothing_is_written(tmp_path, server_url):
+    """A plan file edited by another tool (a task left pointing at a deleted release) is not
+    copied half: a file target checks every reference before it commits, a server refuses the
+    row; either way one line, exit 2, the target as it was."""
+    import sqlite3
+
+    source = tmp_path / "edited.relman"
+    assert run("--plan", str(source), "demo", "--releases", "3")[0] == 0
+    con = sqlite3.connect(source)  # foreign keys off: what a careless tool does
+    con.execute("UPDATE tasks SET release_id = 9999 WHERE id = (SELECT min(id) FROM tasks)")
+    con.commit()
+    con.close()
+    target = tmp_path / "copy.relman"
+    code, _out, err = run("plan", "copy", str(source), str(target))
+    assert "tasks names a missing releases" in one_line_refusal(code, err)
+    assert not target.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["edited.relman"]
+    code, _out, err = run("plan", "copy", str(source), server_url)
+    assert "tasks" in one_line_refusal(code, err)
+    assert counts(server_url)["releases"] == 0

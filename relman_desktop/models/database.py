@@ -69,6 +69,13 @@ class Database:
         raise NotImplementedError
         yield  # pragma: no cover
 
+    @contextlib.contextmanager
+    def bulk_write(self) -> Iterator[Session]:
+        """A write transaction for loading many rows at once (a whole-plan copy); an engine may
+        check references once at the end rather than per row. By default: ``write()``."""
+        with self.write() as session:
+            yield session
+
     def data_version(self) -> int:
         raise NotImplementedError
 

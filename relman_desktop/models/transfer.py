@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .database import Database, is_server_url, open_database
+from .database import Database, integrity_problem, is_server_url, open_database
 from .entities import Base
 from .planfile import PlanError
 
@@ -101,71 +102,88 @@ def copy_into(
     every few thousand rows."""
     counts: dict[str, int] = {}
     tables = _tables()
-    with source.read() as src, target.write() as dst:
-        source.consistent_read(src)  # every table as of one instant, while others write
-        totals = {
-            t.name: src.execute(select(func.count()).select_from(t)).scalar_one() for t in tables
-        }
-        total = sum(totals.values())
-        done = 0
-        for table in reversed(tables):
-            dst.execute(table.delete())
-        dialect = dst.connection().dialect
-        for table in tables:
-            if not totals[table.name]:
-                continue
-            columns = list(table.columns)
-            procs = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-            pk = next(iter(table.primary_key.columns))
-            pk_at = columns.index(pk)
-            # a parent may come after its child (a release's parent_id): a link to a row not
-            # yet written is left empty and set once all rows are in
-            self_refs = [
-                columns.index(fk.parent) for fk in table.foreign_keys if fk.column.table is table
-            ]
-            seen: set[Any] = set()
-            later: list[tuple[str, Any, Any]] = []
+    writing = ""  # the table being written: what a refused row is named by
+    try:
+        with source.read() as src, target.bulk_write() as dst:
+            source.consistent_read(src)  # every table as of one instant, while others write
+            totals = {
+                t.name: src.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in tables
+            }
+            total = sum(totals.values())
+            done = 0
+            for table in reversed(tables):
+                dst.execute(table.delete())
+            dialect = dst.connection().dialect
+            for table in tables:
+                writing = table.name
+                if not totals[table.name]:
+                    continue
+                columns = list(table.columns)
+                procs = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+                pk = next(iter(table.primary_key.columns))
+                pk_at = columns.index(pk)
+                # a parent may come after its child (a release's parent_id): a link to a row not
+                # yet written is left empty and set once all rows are in
+                self_refs = [
+                    columns.index(fk.parent)
+                    for fk in table.foreign_keys
+                    if fk.column.table is table
+                ]
+                seen: set[Any] = set()
+                later: list[tuple[str, Any, Any]] = []
 
-            def rows(
-                table: Table = table,
-                procs: list[Any] = procs,
-                self_refs: list[int] = self_refs,
-                seen: set[Any] = seen,
-                later: list[tuple[str, Any, Any]] = later,
-                pk_at: int = pk_at,
-            ) -> Iterator[tuple[Any, ...]]:
-                nonlocal done
-                result = src.execute(select(table).execution_options(yield_per=_CHUNK))
-                converting = [(i, f) for i, f in enumerate(procs) if f is not None]
-                for row in result:
-                    values = list(row)
-                    for i in self_refs:
-                        if values[i] is not None and values[i] not in seen:
-                            later.append((table.columns[i].name, values[pk_at], values[i]))
-                            values[i] = None
-                    if self_refs:
-                        seen.add(values[pk_at])
-                    for i, f in converting:
-                        values[i] = f(values[i])
-                    yield tuple(values)
-                    done += 1
-                    if progress is not None and done % _CHUNK == 0:
-                        progress(done, total)
+                def rows(
+                    table: Table = table,
+                    procs: list[Any] = procs,
+                    self_refs: list[int] = self_refs,
+                    seen: set[Any] = seen,
+                    later: list[tuple[str, Any, Any]] = later,
+                    pk_at: int = pk_at,
+                ) -> Iterator[tuple[Any, ...]]:
+                    nonlocal done
+                    result = src.execute(select(table).execution_options(yield_per=_CHUNK))
+                    converting = [(i, f) for i, f in enumerate(procs) if f is not None]
+                    for row in result:
+                        values = list(row)
+                        for i in self_refs:
+                            if values[i] is not None and values[i] not in seen:
+                                later.append((table.columns[i].name, values[pk_at], values[i]))
+                                values[i] = None
+                        if self_refs:
+                            seen.add(values[pk_at])
+                        for i, f in converting:
+                            values[i] = f(values[i])
+                        yield tuple(values)
+                        done += 1
+                        if progress is not None and done % _CHUNK == 0:
+                            progress(done, total)
 
-            names = [c.name for c in columns]
-            counts[table.name] = target.bulk_insert(dst, table, names, rows())
-            for name, pk_value, link in later:
-                dst.execute(update(table).where(pk == pk_value).values({name: link}))
-            if progress is not None:
-                progress(done, total)
-        dst.flush()
-        target.after_bulk_copy(dst, tables)
-        problems = verify(_InTransaction(dst, target))
-        if problems:
-            raise PlanError(
-                f"the copy's audit trail does not verify ({problems[0]}); nothing was copied "
-                "(run 'relman audit verify' on the source)"
-            )
+                names = [c.name for c in columns]
+                counts[table.name] = target.bulk_insert(dst, table, names, rows())
+                for name, pk_value, link in later:
+                    dst.execute(update(table).where(pk == pk_value).values({name: link}))
+                if progress is not None:
+                    progress(done, total)
+            dst.flush()
+            target.after_bulk_copy(dst, tables)
+            problems = verify(_InTransaction(dst, target))
+            if problems:
+                raise PlanError(
+                    f"the copy's audit trail does not verify ({problems[0]}); nothing was copied "
+                    "(run 'relman audit verify' on the source)"
+                )
+    except IntegrityError as exc:  # a server refusing a row of a damaged source
+        kind, detail = integrity_problem(exc)
+        what = (
+            "names a missing record"
+            if kind == "foreign_key"
+            else f"breaks a {(kind or 'data').replace('_', ' ')} rule"
+        )
+        raise PlanError(
+            f"a row of {writing} in {source.display_name} {what} ({detail}); nothing was copied"
+        ) from exc
+
     return CopyResult(
         source=source.location,
         target=target.location,
