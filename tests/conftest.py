@@ -56,6 +56,7 @@ TWO_ENGINE_MODULES = {
     "test_import_tests",
     "test_interchange_changes",
     "test_interchange_ics",
+    "test_interchange_msproject",
     "test_interchange_schedules",
     "test_interchange_undo",
     "test_task_scheduling",
