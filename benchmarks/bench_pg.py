@@ -23,8 +23,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 import psycopg  # noqa: E402
 from bench_foundation import NOW, RAW_LIST_SQL  # noqa: E402
 from benchkit import fmt_time, report, timed  # noqa: E402
+from sqlalchemy import Table  # noqa: E402
 
 from relman_desktop.models.database import open_database  # noqa: E402
+from relman_desktop.models.entities import Base  # noqa: E402
 from relman_desktop.models.transfer import copy_plan  # noqa: E402
 from relman_desktop.services import audit  # noqa: E402
 from relman_desktop.services.base import Ctx  # noqa: E402
@@ -32,6 +34,63 @@ from relman_desktop.services.demo import generate_demo  # noqa: E402
 from relman_desktop.services.releases import list_releases  # noqa: E402
 
 AIM_RATIO = 3.0
+
+
+def _columns(table: Table) -> str:
+    return ", ".join(f'"{c.name}"' for c in table.columns)
+
+
+def raw_copy_in(path: Path, url: str) -> int:
+    """The floor of a file → server copy: every table's stored values as sqlite3 returns them,
+    through psycopg's COPY, into an empty plan, in one transaction; no type conversion, no
+    audit check, no sequences."""
+    from psycopg import sql
+
+    tables = Base.metadata.sorted_tables
+    n = 0
+    src = sqlite3.connect(path)
+    try:
+        with psycopg.connect(url) as con, con.cursor() as cur:
+            for table in reversed(tables):
+                cur.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table.name)))
+            for table in tables:
+                stmt = sql.SQL(f"COPY {{}} ({_columns(table)}) FROM STDIN").format(
+                    sql.Identifier(table.name)
+                )
+                with cur.copy(stmt) as copy:
+                    for row in src.execute(f'SELECT {_columns(table)} FROM "{table.name}"'):
+                        copy.write_row(row)
+                        n += 1
+    finally:
+        src.close()
+    return n
+
+
+def raw_copy_out(url: str, path: Path) -> int:
+    """The floor of a server → file copy: every table read with a psycopg cursor (JSON left as
+    text), written with sqlite3's executemany into an empty plan file, in one transaction."""
+    from psycopg.types.string import TextLoader
+
+    tables = Base.metadata.sorted_tables
+    n = 0
+    dst = sqlite3.connect(path)
+    try:
+        with psycopg.connect(url) as con:
+            con.adapters.register_loader("json", TextLoader)
+            for table in reversed(tables):
+                dst.execute(f'DELETE FROM "{table.name}"')
+            for table in tables:
+                marks = ", ".join("?" * len(table.columns))
+                insert = f'INSERT INTO "{table.name}" ({_columns(table)}) VALUES ({marks})'
+                with con.cursor(name=f"raw_{table.name}") as cur:
+                    cur.execute(f'SELECT {_columns(table)} FROM "{table.name}"')
+                    while batch := cur.fetchmany(5000):
+                        dst.executemany(insert, batch)
+                        n += len(batch)
+        dst.commit()
+    finally:
+        dst.close()
+    return n
 
 
 def main() -> int:
@@ -60,12 +119,45 @@ def main() -> int:
             )
             plan.close()
             rows.append((f"demo plan file, {args.releases:,} releases", fmt_time(t), "setup"))
+            raw_url = url.rsplit("/", 1)[0] + "/bench_raw"
+            with psycopg.connect(url, autocommit=True) as con:  # beside the named database
+                con.execute("DROP DATABASE IF EXISTS bench_raw")
+                con.execute("CREATE DATABASE bench_raw")
+            open_database(raw_url, create=True).close()
+            t_raw_in, raw_total = timed(lambda: raw_copy_in(path, raw_url))
+            rows.append(
+                (
+                    "raw: sqlite3 SELECT + psycopg COPY FROM",
+                    fmt_time(t_raw_in),
+                    f"baseline, {raw_total:,} rows",
+                )
+            )
             t, result = timed(lambda: copy_plan(str(path), url, verify=verify))
             total = sum(result.rows.values())
-            rows.append(("plan copy file → server", fmt_time(t), f"{total:,} rows, chain verified"))
+            if total != raw_total:
+                problems.append(f"plan copy wrote {total:,} rows, the raw copy {raw_total:,}")
+            rows.append(
+                (
+                    "plan copy file → server",
+                    fmt_time(t),
+                    f"{t / t_raw_in:.1f}× raw; {total:,} rows, chain verified",
+                )
+            )
+            raw_back = Path(tmp) / "raw.relman"
+            open_database(raw_back, create=True).close()
+            t_raw_out, _ = timed(lambda: raw_copy_out(url, raw_back))
+            rows.append(
+                ("raw: psycopg SELECT + sqlite3 executemany", fmt_time(t_raw_out), "baseline")
+            )
             back = Path(tmp) / "back.relman"
             t, _ = timed(lambda: copy_plan(url, str(back), verify=verify))
-            rows.append(("plan copy server → file", fmt_time(t), f"{total:,} rows, chain verified"))
+            rows.append(
+                (
+                    "plan copy server → file",
+                    fmt_time(t),
+                    f"{t / t_raw_out:.1f}× raw; {total:,} rows, chain verified",
+                )
+            )
 
             for name, target in (("PostgreSQL", url), ("SQLite file", path)):
                 plan = open_database(target)
@@ -99,6 +191,9 @@ def main() -> int:
     finally:
         if cluster is not None:
             cluster.stop()
+        else:
+            with psycopg.connect(url, autocommit=True) as con:
+                con.execute("DROP DATABASE IF EXISTS bench_raw WITH (FORCE)")
     return report(
         "plan on PostgreSQL",
         f"{args.releases:,} releases; best of 3 after one warm-up; local server, no fsync",

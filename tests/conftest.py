@@ -49,6 +49,19 @@ TWO_ENGINE_MODULES = {
     "test_plan_io",
     "test_releases_service",
     "test_team_versions",
+    # tasks, evidence, windows, baselines and the importers that write into a plan
+    "test_baselines",
+    "test_import_git",
+    "test_import_incidents",
+    "test_import_pipeline",
+    "test_import_tests",
+    "test_interchange_changes",
+    "test_interchange_ics",
+    "test_interchange_msproject",
+    "test_interchange_schedules",
+    "test_interchange_undo",
+    "test_task_scheduling",
+    "test_windows",
 }
 ENGINES = ("sqlite", "postgresql")
 

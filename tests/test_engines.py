@@ -468,3 +468,87 @@ def test_plan_copy_carries_logins_row_versions_and_the_team_schema(tmp_path, ser
     assert code == 0, err
     assert team_columns(back) == (logins, versions)
     assert schema_of(back) == (revision, columns, indexes)
+
+
+def test_plan_copy_keeps_every_value_a_late_parent_and_goes_on_numbering(tmp_path, server_url):
+    """A copy reads back as its source did (the plan JSON of each is the same document), a
+    release whose parent was created after it keeps its parent both ways, the server's ids go
+    on after the copied ones (a new record does not collide), and a long copy reports its
+    progress on stderr."""
+    from helpers_builders import make_release
+
+    from relman_desktop.cli import plan_cmds
+    from relman_desktop.exports.plan_json import export_plan
+
+    source = tmp_path / "laptop.relman"
+    assert run("--plan", str(source), "demo", "--releases", "6")[0] == 0
+    plan = open_database(source)
+    try:
+        ctx = Ctx(plan, actor="ana@example.com", clock=lambda: NOW)
+        make_release(ctx, "REL-CHILD", title="Child first")
+        make_release(ctx, "REL-PARENT", title="Parent later")
+        releases.update_release(ctx, "REL-CHILD", {"parent": "REL-PARENT"})
+        expected = export_plan(ctx)
+    finally:
+        plan.close()
+
+    rows = counts(source)
+    plan_cmds.PROGRESS_FROM_ROWS, saved = 10, plan_cmds.PROGRESS_FROM_ROWS
+    try:
+        code, _out, err = run("plan", "copy", str(source), server_url)
+    finally:
+        plan_cmds.PROGRESS_FROM_ROWS = saved
+    assert code == 0, err
+    lines = err.strip().splitlines()
+    assert (
+        lines[-1] == f"relman: copied {sum(rows.values()):,} of {sum(rows.values()):,} rows (100 %)"
+    )
+    assert len(lines) <= 10 and all(line.startswith("relman: copied ") for line in lines)
+
+    server = open_database(server_url)
+    try:
+        ctx = Ctx(server, actor="ana@example.com", clock=lambda: NOW)
+        assert export_plan(ctx) == expected
+        assert releases.get_release(ctx, "REL-CHILD").parent == "REL-PARENT"
+        make_person(ctx, "new@example.com")  # ids continue after the copied ones
+        make_release(ctx, "REL-NEW", title="After the copy")
+        assert len(releases.list_releases(ctx)) == rows["releases"] + 1
+    finally:
+        server.close()
+
+    back = tmp_path / "back.relman"
+    code, _out, err = run("plan", "copy", server_url, str(back))
+    assert code == 0 and "Traceback" not in err, err
+    plan = open_database(back)
+    try:
+        ctx = Ctx(plan, actor="ana@example.com", clock=lambda: NOW)
+        assert releases.get_release(ctx, "REL-CHILD").parent == "REL-PARENT"
+        doc = export_plan(ctx)
+        assert [p["email"] for p in doc["people"]] == sorted(
+            [p["email"] for p in expected["people"]] + ["new@example.com"]
+        )
+        make_release(ctx, "REL-NEWER", title="On the laptop again")
+    finally:
+        plan.close()
+    assert run("--plan", str(back), "audit", "verify")[0] == 0
+
+
+def test_a_source_with_a_broken_reference_is_one_line_and_nothing_is_written(tmp_path, server_url):
+    """A plan file edited by another tool (a task left pointing at a deleted release) is not
+    copied half: a file target checks every reference before it commits, a server refuses the
+    row; either way one line, exit 2, the target as it was."""
+    import sqlite3
+
+    source = tmp_path / "edited.relman"
+    assert run("--plan", str(source), "demo", "--releases", "3")[0] == 0
+    con = sqlite3.connect(source)  # foreign keys off: what a careless tool does
+    con.execute("UPDATE tasks SET release_id = 9999 WHERE id = (SELECT min(id) FROM tasks)")
+    con.commit()
+    con.close()
+    target = tmp_path / "copy.relman"
+    code, _out, err = run("plan", "copy", str(source), str(target))
+    assert "tasks names a missing releases" in one_line_refusal(code, err)
+    assert not target.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["edited.relman"]
+    code, _out, err = run("plan", "copy", str(source), server_url)
+    assert "tasks" in one_line_refusal(code, err)
+    assert counts(server_url)["releases"] == 0

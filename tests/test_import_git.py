@@ -12,10 +12,16 @@ from git_repos import billing_repo  # tests/ is on sys.path under pytest
 from sqlalchemy import func, select
 
 from relman_desktop.cli import main
+from relman_desktop.models.database import open_database
 from relman_desktop.models.entities import AuditEvent, Change, Release
-from relman_desktop.models.planfile import open_plan
 from relman_desktop.services import changes, releases
 from relman_desktop.services.base import Ctx
+
+# Checks of the file's content, refused before any write: the plan file is enough (conftest.py)
+FILE_ONLY_TESTS = {
+    "test_an_empty_repository_says_it_has_no_commits",
+    "test_bad_revisions_are_refused",
+}
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -25,7 +31,8 @@ def run(*argv: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def plan_file(ctx: Ctx, plan_path: Path) -> Path:
+def plan_file(ctx: Ctx) -> str:
+    """The plan the importer writes into: a file, or a server URL (both engines)."""
     releases.create_release(
         ctx, {"key": "REL-1", "title": "Billing 1.1", "type": "minor", "version": "1.1.0"}
     )
@@ -33,7 +40,7 @@ def plan_file(ctx: Ctx, plan_path: Path) -> Path:
         ctx, {"key": "CHG-7", "title": "TLS hardening", "type": "normal", "category": "security"}
     )
     ctx.plan.close()
-    return plan_path
+    return ctx.plan.location
 
 
 @pytest.fixture
@@ -42,7 +49,7 @@ def repo(tmp_path: Path):
 
 
 def read(plan_path: Path, fn):
-    plan = open_plan(plan_path)
+    plan = open_database(plan_path)
     try:
         with plan.read() as s:
             return fn(s)
@@ -68,6 +75,25 @@ def test_default_range_is_the_previous_version_tag_to_the_releases_tag(
     # merges and the bot left out; the side-branch commit counted; the docs commit after v1.1.0 not
     assert rel.commit_count == 7
     assert rel.commit_authors == ["Alice Adams", "Bob Brown", "Carol Chen", "Dave Diaz"]
+
+
+def test_a_lower_case_key_does_not_move_the_numbering_on_either_engine(plan_file, repo) -> None:
+    """Draft changes number on after the highest CHG-n; a change keyed "chg-40" (the plan
+    keeps keys as typed) is not one of them — SQLite's LIKE ignores case, PostgreSQL's not."""
+    plan = open_database(plan_file)
+    try:
+        changes.create_change(
+            Ctx(plan, actor="tester"),
+            {"key": "chg-40", "title": "typed by hand", "type": "normal", "category": "fix"},
+        )
+    finally:
+        plan.close()
+    code, _out, err = run(
+        "--plan", str(plan_file), "import", "git", str(repo.repo.workdir), "--release", "REL-1"
+    )
+    assert code == 0, err
+    keys = read(plan_file, lambda s: set(s.execute(select(Change.key)).scalars()))
+    assert {"CHG-8", "CHG-9", "chg-40"} <= keys and "CHG-41" not in keys
 
 
 def test_commits_become_draft_changes_or_attach_to_named_ones(plan_file: Path, repo) -> None:

@@ -41,35 +41,32 @@ SNOW = [
 ]
 
 
-def run(plan: Path, *argv: str) -> tuple[int, str, str]:
+def run(plan: Path | str, *argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(["--plan", str(plan), "--actor", "tester", *argv], out=out, err=err)
     return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture
-def plan_file(tmp_path: Path) -> Path:
-    from relman_desktop.models.planfile import open_plan
+def plan_file(ctx) -> str:
+    """The plan the changes are imported into: a file, or a server URL (both engines)."""
     from relman_desktop.services import cis, releases
-    from relman_desktop.services.base import Ctx
 
-    plan = tmp_path / "p.relman"
-    ctx = Ctx(open_plan(plan, create=True), actor="tester")
     for name in ("billing-web", "billing-db"):
         cis.create_ci(ctx, {"name": name, "ci_class": "application"})
     releases.create_release(
         ctx, {"key": "REL-1", "title": "Billing 2.4", "type": "minor", "version": "2.4.0"}
     )
     ctx.plan.close()
-    return plan
+    return ctx.plan.location
 
 
-def changes(plan: Path) -> dict:
-    from relman_desktop.models.planfile import open_plan
+def changes(plan: Path | str) -> dict:
+    from relman_desktop.models.database import open_database
     from relman_desktop.services.base import Ctx
     from relman_desktop.services.changes import list_changes
 
-    ctx = Ctx(open_plan(plan))
+    ctx = Ctx(open_database(plan))
     try:
         return {c.key: c for c in list_changes(ctx)}
     finally:

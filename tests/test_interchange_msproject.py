@@ -22,7 +22,15 @@ CORPUS = (
 D = dt.date
 
 
-def run(plan: Path, *argv: str) -> tuple[int, str, str]:
+# MPXJ reads the file the export wrote: the export's SQL runs on both engines in the round-trip
+# tests, so the JVM's readings stay on the plan file (conftest.py)
+FILE_ONLY_TESTS = {
+    "test_mpxj_reads_the_export_as_the_app_holds_it",
+    "test_mpxj_sees_the_plans_holidays_as_calendar_exceptions",
+}
+
+
+def run(plan: Path | str, *argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(["--plan", str(plan), "--actor", "tester", *argv], out=out, err=err)
     return code, out.getvalue(), err.getvalue()
@@ -149,8 +157,10 @@ def test_calendar_only_file_gives_its_day_off_and_says_what_it_left_out() -> Non
 # --- through the command line -----------------------------------------------------------------
 
 
-def test_import_into_a_new_release_then_again_updates_nothing(tmp_path: Path) -> None:
-    plan = tmp_path / "p.relman"
+def test_import_into_a_new_release_then_again_updates_nothing(ctx) -> None:
+    """Into a new release, then again by its key: on a plan file and on a server."""
+    ctx.plan.close()
+    plan = ctx.plan.location
     code, out, err = run(
         plan, "import", "msproject", str(CORPUS / "msproject2002_mpxj-sample.xml"), "--new-release"
     )

@@ -19,7 +19,7 @@ CORPUS = (
 D = dt.date
 
 
-def run(plan: Path, *argv: str) -> tuple[int, str, str]:
+def run(plan: Path | str, *argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(["--plan", str(plan), "--actor", "tester", *argv], out=out, err=err)
     return code, out.getvalue(), err.getvalue()
@@ -74,8 +74,10 @@ def test_planner_sample() -> None:
 @pytest.mark.parametrize(
     "name", ["ganttproject_HouseBuildingSample.gan", "planner_project1.planner"]
 )
-def test_import_and_reimport(tmp_path: Path, name: str) -> None:
-    plan = tmp_path / "p.relman"
+def test_import_and_reimport(ctx, name: str) -> None:
+    """Imported into a new release, then again by its key: on a plan file and on a server."""
+    ctx.plan.close()
+    plan = ctx.plan.location
     code, out, err = run(plan, "import", "gantt", str(CORPUS / name), "--new-release", "--json")
     assert code == 0, err
     first = json.loads(out)

@@ -263,6 +263,18 @@ def _set(path: list[Any], value: Any) -> Mutation:
 
 BAD_INPUTS: list[tuple[str, Mutation, str]] = [
     (
+        "duplicate login",
+        _set(["people", 3, "login"], "relman_ana"),
+        'people[3].login: duplicate login "relman_ana": people[0] ("ana@example.com") signs in '
+        "with it too; a login signs in as one person",
+    ),
+    (
+        "login of two words",
+        _set(["people", 2, "login"], "cleo durand"),
+        'people[2].login: "cleo durand" is not allowed here (a login is one word of at most 128 '
+        "characters: a database role on a server plan, the user name on a plan file)",
+    ),
+    (
         "unknown person",
         _set(["changes", 0, "requester"], "zoe@example.com"),
         'changes[0].requester: no person "zoe@example.com" in this file or the plan',
@@ -422,6 +434,59 @@ def test_keys_already_in_the_plan_are_refused(ctx: Ctx) -> None:
     assert 'people[0].email: person "ana@example.com" already exists in the plan' in problems
     assert 'changes[0].key: change "CHG-1001" already exists in the plan' in problems
     assert count_of(ctx, M.Release) == 1
+
+
+def test_logins_travel_with_their_people_and_stay_unique(ctx: Ctx) -> None:
+    """people.login (who signs in as whom in team mode) is exported and imported; a login the
+    plan already maps to someone is refused at the row that repeats it, nothing written."""
+    import_plan(ctx, fixture())
+    with ctx.read() as s:
+        logins = dict(s.execute(select(M.Person.email, M.Person.login)).all())
+    assert logins == {
+        "ana@example.com": "relman_ana",
+        "ben@example.com": "CORP\\ben.okafor",
+        "cleo@example.com": None,
+        "dev@example.com": None,
+    }
+    exported = {p["email"]: p["login"] for p in export_plan(ctx)["people"]}
+    assert exported == logins
+    doc = {
+        "format": "relman-plan",
+        "version": 1,
+        "people": [
+            {"email": "zed@example.com", "name": "Zed", "login": "zed"},
+            {"email": "yan@example.com", "name": "Yan", "login": "CORP\\ben.okafor"},
+        ],
+    }
+    problems = refusal(ctx, doc)
+    assert problems == [
+        'people[1].login: login "CORP\\\\ben.okafor" already signs in as ben@example.com in '
+        "the plan"
+    ]
+    assert count_of(ctx, M.Person) == 4
+
+
+def test_only_a_release_manager_imports_people_who_sign_in(ctx: Ctx) -> None:
+    """Who signs in as whom is a release manager's decision, in an import as in the people
+    editor: a release-team member's import of people with logins is refused, whole."""
+    from relman_desktop.services import people, permissions
+
+    with ctx.read() as s:
+        login = permissions.login_of(s, ctx.actor)
+    people.create_person(
+        ctx, {"email": "tm@example.com", "name": "Tam", "roles": ["release_team"], "login": login}
+    )
+    doc = {
+        "format": "relman-plan",
+        "version": 1,
+        "people": [{"email": "zed@example.com", "name": "Zed", "login": "zed"}],
+    }
+    with pytest.raises(permissions.PermissionDenied, match="change who signs in as whom"):
+        import_plan(ctx, doc)
+    assert count_of(ctx, M.Person) == 1
+    del doc["people"][0]["login"]
+    import_plan(ctx, doc)  # people without logins or roles: any writer may add them
+    assert count_of(ctx, M.Person) == 2
 
 
 def test_loops_are_refused_naming_the_loop(ctx: Ctx) -> None:

@@ -11,6 +11,11 @@ import pytest
 from relman_desktop.services import critical_path, releases, tasks
 from relman_desktop.services.base import ValidationError
 
+# Input checks refused before any write (pure Python): run on the plan file only (conftest.py)
+FILE_ONLY_TESTS = {
+    "test_a_bad_duration_is_refused_and_nothing_moves",
+}
+
 KEY = "REL-2026-900"
 D = dt.date
 

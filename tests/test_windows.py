@@ -20,6 +20,11 @@ from relman_desktop.models.entities import (
 from relman_desktop.services import windows as W
 from relman_desktop.services.base import NotFound, ValidationError
 
+# Input checks refused before any write (pure Python): run on the plan file only (conftest.py)
+FILE_ONLY_TESTS = {
+    "test_create_refuses_bad_windows_naming_the_problem",
+}
+
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = dt.UTC
 

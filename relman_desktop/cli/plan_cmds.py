@@ -84,17 +84,33 @@ def cmd_export_plan(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+#: a copy of at least this many rows reports its progress on stderr
+PROGRESS_FROM_ROWS = 20_000
+
+
 def cmd_plan_copy(args: argparse.Namespace, out: TextIO) -> int:
     from relman_desktop.cli import print_json
     from relman_desktop.models.transfer import copy_plan
     from relman_desktop.services import audit
     from relman_desktop.services.base import Ctx
 
+    err = getattr(args, "err", None) or sys.stderr
+    shown = [0]  # the last tenth reported
+
+    def progress(done: int, total: int) -> None:
+        """A line per tenth of a long copy (a 10,000-release plan is ~460,000 rows)."""
+        tenth = done * 10 // total if total else 10
+        if total >= PROGRESS_FROM_ROWS and tenth > shown[0]:
+            shown[0] = tenth
+            err.write(f"relman: copied {done:,} of {total:,} rows ({tenth * 10} %)\n")
+            err.flush()
+
     result = copy_plan(
         args.source,
         args.target,
         replace=args.replace,
         verify=lambda plan: audit.verify(Ctx(plan)).problems,
+        progress=progress,
     )
     if args.json:
         print_json(

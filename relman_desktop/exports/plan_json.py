@@ -67,7 +67,13 @@ def _export(s: Session) -> dict[str, Any]:
 
     doc: dict[str, Any] = {"format": PLAN_FORMAT, "version": PLAN_FORMAT_VERSION}
     doc["people"] = [
-        {"email": p.email, "name": p.name, "team": p.team, "roles": list(p.roles or [])}
+        {
+            "email": p.email,
+            "name": p.name,
+            "team": p.team,
+            "roles": list(p.roles or []),
+            "login": p.login,
+        }
         for p in sorted(people, key=lambda p: p.email)
     ]
     doc["configuration_items"] = [

@@ -476,7 +476,8 @@ def _short(repo: pygit2.Repository, rev: str) -> str:
 def _next_change_keys(ctx: Ctx) -> Iterator[str]:
     with ctx.read() as s:
         keys = s.execute(select(M.Change.key).where(M.Change.key.like("CHG-%"))).scalars().all()
-    numbers = [int(k[4:]) for k in keys if k[4:].isdigit()]
+    # LIKE ignores case on SQLite, not on PostgreSQL: "chg-40" is no CHG key on either engine
+    numbers = [int(k[4:]) for k in keys if k.startswith("CHG-") and k[4:].isdigit()]
     n = max(numbers, default=0)
     while True:
         n += 1

@@ -14,8 +14,9 @@ Passwords are never part of what the user types or what the app stores: libpq re
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +69,13 @@ class Database:
         raise NotImplementedError
         yield  # pragma: no cover
 
+    @contextlib.contextmanager
+    def bulk_write(self) -> Iterator[Session]:
+        """A write transaction for loading many rows at once (a whole-plan copy); an engine may
+        check references once at the end rather than per row. By default: ``write()``."""
+        with self.write() as session:
+            yield session
+
     def data_version(self) -> int:
         raise NotImplementedError
 
@@ -77,6 +85,28 @@ class Database:
         with self.read() as s:
             row = s.get(PlanMeta, key)
             return row.value if row else default
+
+    def consistent_read(self, session: Session) -> None:
+        """Make ``session``'s transaction (just begun, nothing read yet) see the whole plan as of
+        one instant, for a read of many tables (a whole-plan copy). A plan file's read
+        transaction already does."""
+
+    def bulk_insert(
+        self, session: Session, table: Any, columns: list[str], rows: Iterable[Sequence[Any]]
+    ) -> int:
+        """Write ``rows`` (values already in this engine's bind form, one per column) into
+        ``table`` inside ``session``'s transaction, as fast as the engine allows; returns the
+        number of rows. The default: the driver's ``executemany`` in batches (SQLite)."""
+        conn = session.connection()
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        names = ", ".join(f'"{c}"' for c in columns)
+        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join([mark] * len(columns))})'
+        n = 0
+        it = iter(rows)
+        while batch := list(itertools.islice(it, 5000)):
+            conn.exec_driver_sql(sql, batch)
+            n += len(batch)
+        return n
 
     def after_bulk_copy(self, session: Session, tables: list[Any]) -> None:
         """Called by a whole-plan copy after it wrote rows with their ids: an engine whose ids

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .database import Database, is_server_url, open_database
+from .database import Database, integrity_problem, is_server_url, open_database
 from .entities import Base
 from .planfile import PlanError
 
@@ -78,43 +79,111 @@ class _InTransaction(Database):
         pass
 
 
+#: rows read from the source at a time (a server source streams them through a server-side
+#: cursor): memory stays flat however large the plan
+_CHUNK = 5000
+
+Progress = Callable[[int, int], None]
+
+
 def copy_into(
-    source: Database, target: Database, verify: Callable[[Database], list[str]]
+    source: Database,
+    target: Database,
+    verify: Callable[[Database], list[str]],
+    progress: Progress | None = None,
 ) -> CopyResult:
     """Replace everything in ``target`` with ``source``'s rows; ``verify`` (the audit check)
-    returns the problems of the copy read inside the transaction (none: it commits)."""
+    returns the problems of the copy read inside the transaction (none: it commits).
+
+    Rows are streamed table by table, each value turned from what the source's engine stored
+    into what the target's stores (the columns' own type conversions, so a copy reads back as
+    the original did), and written with the target's bulk path (``Database.bulk_insert``:
+    ``COPY`` on a server, ``executemany`` into a file). ``progress(done, total)`` is called
+    every few thousand rows."""
     counts: dict[str, int] = {}
-    with source.read() as src, target.write() as dst:
-        for table in reversed(_tables()):
-            dst.execute(table.delete())
-        for table in _tables():
-            rows = [dict(r) for r in src.execute(select(table)).mappings()]
-            if not rows:
-                continue
-            self_refs = [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
-            later: list[dict[str, Any]] = []
-            if self_refs:  # a parent may come after its child: link them once all are in
-                pk = next(iter(table.primary_key.columns)).name
-                for row in rows:
-                    links = {c: row[c] for c in self_refs if row[c] is not None}
-                    if links:
-                        later.append({"_pk": row[pk], **links})
-                        for c in links:
-                            row[c] = None
-            dst.execute(insert(table), rows)
-            for link in later:
-                pk_value = link.pop("_pk")
-                pk_col = next(iter(table.primary_key.columns))
-                dst.execute(update(table).where(pk_col == pk_value).values(**link))
-            counts[table.name] = len(rows)
-        dst.flush()
-        target.after_bulk_copy(dst, _tables())
-        problems = verify(_InTransaction(dst, target))
-        if problems:
-            raise PlanError(
-                f"the copy's audit trail does not verify ({problems[0]}); nothing was copied "
-                "(run 'relman audit verify' on the source)"
-            )
+    tables = _tables()
+    writing = ""  # the table being written: what a refused row is named by
+    try:
+        with source.read() as src, target.bulk_write() as dst:
+            source.consistent_read(src)  # every table as of one instant, while others write
+            totals = {
+                t.name: src.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in tables
+            }
+            total = sum(totals.values())
+            done = 0
+            for table in reversed(tables):
+                dst.execute(table.delete())
+            dialect = dst.connection().dialect
+            for table in tables:
+                writing = table.name
+                if not totals[table.name]:
+                    continue
+                columns = list(table.columns)
+                procs = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+                pk = next(iter(table.primary_key.columns))
+                pk_at = columns.index(pk)
+                # a parent may come after its child (a release's parent_id): a link to a row not
+                # yet written is left empty and set once all rows are in
+                self_refs = [
+                    columns.index(fk.parent)
+                    for fk in table.foreign_keys
+                    if fk.column.table is table
+                ]
+                seen: set[Any] = set()
+                later: list[tuple[str, Any, Any]] = []
+
+                def rows(
+                    table: Table = table,
+                    procs: list[Any] = procs,
+                    self_refs: list[int] = self_refs,
+                    seen: set[Any] = seen,
+                    later: list[tuple[str, Any, Any]] = later,
+                    pk_at: int = pk_at,
+                ) -> Iterator[tuple[Any, ...]]:
+                    nonlocal done
+                    result = src.execute(select(table).execution_options(yield_per=_CHUNK))
+                    converting = [(i, f) for i, f in enumerate(procs) if f is not None]
+                    for row in result:
+                        values = list(row)
+                        for i in self_refs:
+                            if values[i] is not None and values[i] not in seen:
+                                later.append((table.columns[i].name, values[pk_at], values[i]))
+                                values[i] = None
+                        if self_refs:
+                            seen.add(values[pk_at])
+                        for i, f in converting:
+                            values[i] = f(values[i])
+                        yield tuple(values)
+                        done += 1
+                        if progress is not None and done % _CHUNK == 0:
+                            progress(done, total)
+
+                names = [c.name for c in columns]
+                counts[table.name] = target.bulk_insert(dst, table, names, rows())
+                for name, pk_value, link in later:
+                    dst.execute(update(table).where(pk == pk_value).values({name: link}))
+                if progress is not None:
+                    progress(done, total)
+            dst.flush()
+            target.after_bulk_copy(dst, tables)
+            problems = verify(_InTransaction(dst, target))
+            if problems:
+                raise PlanError(
+                    f"the copy's audit trail does not verify ({problems[0]}); nothing was copied "
+                    "(run 'relman audit verify' on the source)"
+                )
+    except IntegrityError as exc:  # a server refusing a row of a damaged source
+        kind, detail = integrity_problem(exc)
+        what = (
+            "names a missing record"
+            if kind == "foreign_key"
+            else f"breaks a {(kind or 'data').replace('_', ' ')} rule"
+        )
+        raise PlanError(
+            f"a row of {writing} in {source.display_name} {what} ({detail}); nothing was copied"
+        ) from exc
+
     return CopyResult(
         source=source.location,
         target=target.location,
@@ -129,6 +198,7 @@ def copy_plan(
     *,
     replace: bool = False,
     verify: Callable[[Database], list[str]],
+    progress: Progress | None = None,
 ) -> CopyResult:
     """Copy the plan ``source`` names to ``target`` (a file path or a server URL).
 
@@ -148,10 +218,12 @@ def copy_plan(
                         f"{dst.location} already holds a plan with records; add --replace to "
                         "overwrite it (nothing was copied)"
                     )
-                return copy_into(src, dst, verify)
+                return copy_into(src, dst, verify, progress)
             finally:
                 dst.close()
-        return _copy_to_file(src, Path(target).expanduser(), replace=replace, verify=verify)
+        return _copy_to_file(
+            src, Path(target).expanduser(), replace=replace, verify=verify, progress=progress
+        )
     finally:
         src.close()
 
@@ -170,7 +242,12 @@ def _same(a: str, b: str) -> bool:
 
 
 def _copy_to_file(
-    src: Database, path: Path, *, replace: bool, verify: Callable[[Database], list[str]]
+    src: Database,
+    path: Path,
+    *,
+    replace: bool,
+    verify: Callable[[Database], list[str]],
+    progress: Progress | None = None,
 ) -> CopyResult:
     from .tempfiles import temp_prefix
 
@@ -193,7 +270,7 @@ def _copy_to_file(
     try:
         dst = open_database(tmp, create=True)
         try:
-            result = copy_into(src, dst, verify)
+            result = copy_into(src, dst, verify, progress)
         finally:
             dst.close()
         os.replace(tmp, path)

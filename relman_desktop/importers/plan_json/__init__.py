@@ -62,6 +62,12 @@ def import_into(tx: Tx, data: dict[str, Any], *, restoring: bool = False) -> dic
             field=None,
             problems=problems,
         )
+    if tx.identity is not None and any(
+        isinstance(p, dict) and (p.get("roles") or p.get("login")) for p in data.get("people") or []
+    ):  # who signs in as whom, and with which rights: as in the people editor
+        from relman_desktop.services import permissions
+
+        permissions.require(tx.identity, permissions.Capability.MANAGE_PEOPLE)
     summary = _Writer(tx, data, existing, replace_workflow).run()
     summary["workflow"] = (
         "replaced"

@@ -46,6 +46,7 @@ class _Existing:
     state_order: list[str]
     next_rule_position: int
     incidents: set[str] = field(default_factory=set)
+    logins: dict[str, str] = field(default_factory=dict)  # login → the email it signs in as
 
     @classmethod
     def load(cls, s: Session) -> _Existing:
@@ -67,6 +68,12 @@ class _Existing:
             )
             + 1,
             incidents=set(s.execute(select(M.Incident.key)).scalars()),
+            logins={
+                str(login): email
+                for login, email in s.execute(
+                    select(M.Person.login, M.Person.email).where(M.Person.login.is_not(None))
+                )
+            },
         )
 
 
@@ -94,6 +101,7 @@ class _Check:
             self._values()
         self._template_bodies()
         self.file_people = self._keys("people", "email", "person", self.existing.people)
+        self._logins()
         self.file_cis = self._keys(
             "configuration_items", "name", "configuration item", self.existing.cis
         )
@@ -198,6 +206,32 @@ class _Check:
             if value in existing:
                 self.add(path, f"{noun} {_show(value)} already exists in the plan")
         return set(seen)
+
+    def _logins(self) -> None:
+        """A login signs in as one person: two people of the file with one login, or a login
+        the plan already maps to someone, is a problem at the person's row."""
+        seen: dict[str, int] = {}
+        for i, item in enumerate(_list(self.data.get("people"))):
+            person = _dict(item)
+            login = _str(person.get("login"))
+            if login is None:
+                continue
+            path = f"people[{i}].login"
+            if login in seen:
+                self.add(
+                    path,
+                    f"duplicate login {_show(login)}: people[{seen[login]}] "
+                    f"({_show(_dict(_list(self.data.get('people'))[seen[login]]).get('email'))}) "
+                    "signs in with it too; a login signs in as one person",
+                )
+            else:
+                seen[login] = i
+            if login in self.existing.logins:
+                self.add(
+                    path,
+                    f"login {_show(login)} already signs in as {self.existing.logins[login]} "
+                    "in the plan",
+                )
 
     def _rules(self) -> None:
         """Each rule through the rule editor's own validation (``services.rules``): a rule that

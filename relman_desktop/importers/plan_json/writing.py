@@ -83,6 +83,7 @@ class _Writer:
                     "name": p["name"],
                     "team": p.get("team"),
                     "roles": _or(p.get("roles"), []),
+                    "login": p.get("login"),
                 }
                 for p in people
             ],
