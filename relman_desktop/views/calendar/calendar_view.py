@@ -90,10 +90,13 @@ class CalendarView(QWidget):
         self.worker = worker or Worker(self, synchronous=True)
         self.range: tuple[dt.date, dt.date] | None = None  # the days read, end exclusive
         self.conflict_source: Any = None  # the window's ConflictStatus (its tally), if any
+        self.host: Any = None  # the main window holding this page, if any
         self.extras: D.Extras | None = None  # critical path and baselines, read after the bars
         self.loads = 0  # range reads delivered (tests follow the background reads with it)
         self._pending_baseline: str | None = None
         self._want_key: str | None = None  # asked to select before its range was read
+        self._applying = False
+        self._tally_seen: Any = None  # the conflict tally the badges were last read from
         self._loader = DebouncedTask(self._load_job, delay_ms=0, worker=self.worker, parent=self)
         self._loader.result.connect(self._loaded)
         self._loader.error.connect(self._load_failed)
@@ -181,10 +184,14 @@ class CalendarView(QWidget):
         layout.addWidget(self.legend)
 
         self._connect()
-        self.reload()
+        if self.worker.synchronous:
+            self.reload()
+        else:  # read when first shown (a page of the window is built long before that)
+            self._stale = True
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
+        self._find_conflict_source()
         if getattr(self, "_stale", False):
             self.reload(force=True)
 
@@ -331,11 +338,24 @@ class CalendarView(QWidget):
             return
         self.loads += 1
         self._show_placeholder(False)
+        self._applying = True  # the scroll bar moves while rows and origin change: no new read
+        try:
+            self._apply(data)
+        finally:
+            self._applying = False
+        self._extend_if_near()
+        if extras:
+            if self.worker.synchronous:
+                self._extras_task.run_now()
+            else:
+                self._extras_task.trigger()
+
+    def _apply(self, data: D.GanttData) -> None:
         selected = self.selected_key()
         first_load = not self.data.releases
         old_origin = self.data.first_day
         if self.conflict_source is not None:
-            self._take_conflicts(data)
+            self._carry_conflicts(data)
         if self.extras is not None:
             self._take_extras(data, self.extras)
         self.data = data
@@ -371,11 +391,6 @@ class CalendarView(QWidget):
                 sum(c.severity == "error" for c in data.conflicts),
                 sum(c.severity != "error" for c in data.conflicts),
             )
-        if extras:
-            if self.worker.synchronous:
-                self._extras_task.run_now()
-            else:
-                self._extras_task.trigger()
 
     def _extras_loaded(self, extras: D.Extras) -> None:
         self.extras = extras
@@ -394,21 +409,66 @@ class CalendarView(QWidget):
 
     # --- conflicts from the window's tally ---------------------------------------------------------
 
+    def _find_conflict_source(self) -> None:
+        """The window's ``ConflictStatus`` (installed after the pages are built), once there."""
+        if self.conflict_source is None and self.host is not None:
+            source = getattr(self.host, "conflict_status", None)
+            if source is not None:
+                self.use_conflicts(source)
+
     def use_conflicts(self, source: Any) -> None:
         """Take the conflict badges from ``source`` (the main window's ``ConflictStatus``: one
         tally of the plan's conflicts kept current from each edit's change set, the moved
         release re-checked through its focused index) instead of checking the plan here."""
         self.conflict_source = source
         source.rows_ready.connect(self._conflicts_changed)
+        # connected after the source's own listener: the tally has re-checked when this runs
+        self.store.changed.connect(self._conflicts_followed)
 
     def _conflicts_changed(self, *_args: Any) -> None:
-        self._take_conflicts(self.data)
+        """New figures from the source: a tally built anew gives every release its conflicts;
+        one that followed an edit was already read by ``_conflicts_followed``."""
+        tally = getattr(self.conflict_source, "tally", None)
+        if tally is not None and tally is not self._tally_seen:
+            self._take_conflicts(self.data)
+            self.chart.viewport().update()
+
+    def _conflicts_followed(self, changes: Any) -> None:
+        """After an edit the tally followed release by release: only the releases it re-checked
+        and those their conflicts name (before or after) get their badges again — a drop costs
+        what the moved release touches, not the thousands of bars read."""
+        tally = getattr(self.conflict_source, "tally", None)
+        if tally is None or tally is not self._tally_seen or tally.needs_full_read(changes):
+            return
+        keys = set(changes.releases()) | {new for _old, new in changes.renamed}
+        touched = set(keys)
+        for key in keys:
+            rel = self.data.by_key.get(key)
+            old = rel.conflicts if rel is not None else []
+            for c in [*old, *tally.for_release(key)]:
+                touched.update(c.releases)
+        for key in touched:
+            rel = self.data.by_key.get(key)
+            if rel is not None:
+                rel.conflicts = tally.for_release(key)
         self.chart.viewport().update()
+
+    def _carry_conflicts(self, data: D.GanttData) -> None:
+        """A new read of the range: the releases already shown keep the badges the tally gave
+        them (kept current edit by edit); only releases new to the range are looked up."""
+        tally = getattr(self.conflict_source, "tally", None)
+        if tally is None or tally is not self._tally_seen:
+            self._take_conflicts(data)
+            return
+        for rel in data.releases:
+            shown = self.data.by_key.get(rel.key)
+            rel.conflicts = shown.conflicts if shown is not None else tally.for_release(rel.key)
 
     def _take_conflicts(self, data: D.GanttData) -> None:
         tally = getattr(self.conflict_source, "tally", None)
         if tally is None:
             return
+        self._tally_seen = tally
         for rel in data.releases:
             rel.conflicts = tally.for_release(rel.key)
 
@@ -422,17 +482,20 @@ class CalendarView(QWidget):
     def _extend_if_near(self) -> None:
         """Scrolled or zoomed near an edge of what was read: read a wider range (the bars shown
         stay until it arrives)."""
-        if self.range is None or self.loads == 0 or not self._has_plan():
+        if self.range is None or self.loads == 0 or self._applying or not self._has_plan():
             return
         first, last = self.visible_days()
         start, end = self.range
         margin = dt.timedelta(weeks=2)
         if first >= start + margin and last < end - margin:
             return
-        ahead = dt.timedelta(weeks=12)
-        new_start = min(start, first - ahead)
-        new_start -= dt.timedelta(days=new_start.weekday())
-        wanted = (new_start, max(end, last + ahead))
+        ahead = dt.timedelta(weeks=12)  # the side that is near grows by twelve weeks
+        if first < start + margin:
+            start = first - ahead
+            start -= dt.timedelta(days=start.weekday())
+        if last >= end - margin:
+            end = last + ahead
+        wanted = (min(start, self.range[0]), max(end, self.range[1]))
         if wanted != self.range:
             self.range = wanted
             self.reload(force=True)
@@ -981,11 +1044,9 @@ def page_factory(store: Any, window: Any) -> QWidget:
     view = CalendarView(store, worker=shared_worker())
     window.calendar_view = view
     view.open_release_requested.connect(lambda key, tab: window.open_release(key, tab or None))
-    source = getattr(window, "conflict_status", None)
-    if source is not None:  # the badges come from the window's tally, not a check of the plan
-        view.use_conflicts(source)
-    elif hasattr(window, "set_conflict_counts"):
-        view.conflicts_counted.connect(window.set_conflict_counts)
+    # the badges (and the status bar's count) come from the window's conflict tally, not a
+    # check of the plan here
+    view.host = window
     # The one selection: a bar picked here is the current release everywhere, and the release
     # picked elsewhere is the bar selected here.
     view.release_selected.connect(store.selection.set)
@@ -1002,6 +1063,7 @@ def prepare_screenshot(window: Any, key: str | None) -> None:
     view: CalendarView | None = getattr(window, "calendar_view", None)
     if view is None:
         return
+    view._find_conflict_source()
     source = view.conflict_source
     if source is not None and getattr(source, "tally", None) is None:
         source.count_here()

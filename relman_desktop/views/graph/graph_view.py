@@ -499,6 +499,7 @@ class GraphView(QWidget):
         # page opens at once on a placeholder); without one they run inline.
         self.worker = worker or Worker(self, synchronous=True)
         self.conflict_source: Any = None  # the window's ConflictStatus (its tally), if any
+        self.host: Any = None  # the main window holding this page, if any
         self.drawn = 0  # layouts drawn (tests follow the background work with it)
         self._auto_focus = True  # a big graph opens focused until the user asks for all
         self._fit_next = False
@@ -675,6 +676,8 @@ class GraphView(QWidget):
     def _read_job(self) -> Callable[[Task | None], Any] | None:
         if not self.store.has_plan:
             return None
+        if self.conflict_source is None and self.host is not None:
+            self.conflict_source = getattr(self.host, "conflict_status", None)
         ctx = self.ctx
         with_conflicts = self.conflict_source is None
 
@@ -1091,9 +1094,7 @@ def page_factory(store: Any, window: Any) -> QWidget:
     from ..shell.worker import shared_worker
 
     view = GraphView(store, worker=shared_worker())
-    source = getattr(window, "conflict_status", None)
-    if source is not None:
-        view.use_conflicts(source)
+    view.host = window  # its ConflictStatus (installed after the pages) gives the badges
     view.open_release_requested.connect(lambda key: window.open_release(key))
     view.release_selected.connect(store.selection.set)  # the one selection (see Store.selection)
     store.selection.changed.connect(
