@@ -195,3 +195,18 @@ def test_a_big_graph_opens_on_the_selected_releases_neighbourhood(graph_store, q
     assert set(view.nodes) == {"REL-A", "REL-B", "REL-C", "REL-D"}
     view.reload(force=True)  # once asked for everything, an edit does not focus it again
     assert view.focus_key is None and len(view.nodes) == 4
+
+
+def test_the_dependencies_page_of_the_window_takes_its_badges_from_the_conflict_tally(
+    cal_ctx, window, qtbot
+):
+    releases.add_dependency(cal_ctx, "REL-2026-003", "REL-2026-001")
+    window.store.releases_changed.emit()
+    window.show()
+    window.show_page("dependencies")
+    view = window.graph_view
+    qtbot.waitUntil(lambda: "REL-2026-001" in view.nodes, timeout=15_000)
+    qtbot.waitUntil(lambda: view.nodes["REL-2026-001"].node.conflicts == 1, timeout=15_000)
+    assert view.conflict_source is window.conflict_status
+    assert view.nodes["REL-2026-001"].node.conflict_rules == ("C1",)  # the freeze
+    assert view.nodes["REL-2026-003"].node.conflicts == 0

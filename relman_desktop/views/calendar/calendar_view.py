@@ -354,6 +354,8 @@ class CalendarView(QWidget):
         selected = self.selected_key()
         first_load = not self.data.releases
         old_origin = self.data.first_day
+        top = self.model.item(self.tree.indexAt(QPoint(2, 2)))
+        top_key = top.key if top is not None else None
         if self.conflict_source is not None:
             self._carry_conflicts(data)
         if self.extras is not None:
@@ -386,6 +388,10 @@ class CalendarView(QWidget):
         if first_load:
             self.scroll_to_date(data.today - dt.timedelta(days=21), left=True)
             self.scroll_to_active_today()
+        elif top_key is not None:  # rows read for a wider range: the same release stays on top
+            index = self.model.index_of_key(top_key)
+            if index.isValid():
+                self.tree.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
         if self.conflict_source is None:
             self.conflicts_counted.emit(
                 sum(c.severity == "error" for c in data.conflicts),
@@ -1069,7 +1075,9 @@ def prepare_screenshot(window: Any, key: str | None) -> None:
         source.count_here()
     view.load_now()
     rows = view.model.rows
-    if key is None or (rows and key == rows[0].key):
+    listed = getattr(getattr(window, "releases_view", None), "model", None)
+    first = listed.rows[0].key if listed is not None and getattr(listed, "rows", None) else None
+    if key is None or key == first or (rows and key == rows[0].key):
         # The default (first) release is often long closed: show the most telling one instead.
         today = view.data.today
         near = [

@@ -502,6 +502,7 @@ class GraphView(QWidget):
         self.host: Any = None  # the main window holding this page, if any
         self.drawn = 0  # layouts drawn (tests follow the background work with it)
         self._auto_focus = True  # a big graph opens focused until the user asks for all
+        self._tally_seen: Any = None  # the conflict tally the badges were last drawn from
         self._fit_next = False
         self._reader = DebouncedTask(self._read_job, delay_ms=0, worker=self.worker, parent=self)
         self._reader.result.connect(self._graph_read)
@@ -653,8 +654,14 @@ class GraphView(QWidget):
         self._fit_next = self._fit_next or fit
         if self._inline():
             job = self._read_job()
-            if job is not None:
-                self._graph_read(job(None))
+            if job is None:
+                return
+            try:
+                graph = job(None)
+            except (ServiceError, PlanError) as exc:
+                graph = G.ReleaseGraph([], [])
+                self.show_message(str(exc), error=True)
+            self._graph_read(graph)
         else:
             if self.drawn == 0:
                 self._placeholder("Reading the dependencies…")
@@ -677,7 +684,9 @@ class GraphView(QWidget):
         if not self.store.has_plan:
             return None
         if self.conflict_source is None and self.host is not None:
-            self.conflict_source = getattr(self.host, "conflict_status", None)
+            source = getattr(self.host, "conflict_status", None)
+            if source is not None:
+                self.use_conflicts(source)
         ctx = self.ctx
         with_conflicts = self.conflict_source is None
 
@@ -792,6 +801,7 @@ class GraphView(QWidget):
         return lay_out
 
     def _draw(self, result: tuple[G.ReleaseGraph, Any]) -> None:
+        self._last_drawn = result
         sub, lay = result
         fit, self._fit_next = self._fit_next, False
         self._placeholder(None)
@@ -806,6 +816,7 @@ class GraphView(QWidget):
 
         zone = plan_zone_name(self.store.ctx) if self.store.has_plan else "UTC"
         tally = getattr(self.conflict_source, "tally", None)
+        self._tally_seen = tally
         for n in sub.nodes:
             if tally is not None:  # the badges from the window's tally, not a check here
                 rules = [c.rule for c in tally.for_release(n.key)]
@@ -852,6 +863,15 @@ class GraphView(QWidget):
         """Take the conflict badges from ``source`` (the main window's ``ConflictStatus`` and
         its tally) instead of checking the whole plan on every read."""
         self.conflict_source = source
+        source.rows_ready.connect(self._tally_ready)
+
+    def _tally_ready(self, *_args: Any) -> None:
+        """The window's tally built (or rebuilt): draw the badges from it. After an edit the
+        graph is read again anyway, and takes the tally's figures then."""
+        tally = getattr(self.conflict_source, "tally", None)
+        last = getattr(self, "_last_drawn", None)
+        if tally is not None and tally is not self._tally_seen and last is not None:
+            self._draw(last)
 
     # --- messages ----------------------------------------------------------------------------------
 
