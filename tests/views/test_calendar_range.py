@@ -213,3 +213,13 @@ def test_the_dependencies_page_of_the_window_takes_its_badges_from_the_conflict_
     assert view.conflict_source is window.conflict_status
     assert view.nodes["REL-2026-001"].node.conflict_rules == ("C1",)  # the freeze
     assert view.nodes["REL-2026-003"].node.conflicts == 0
+
+
+def test_a_release_selected_elsewhere_outside_the_days_read_is_read_and_selected(cal_ctx, qtbot):
+    view = _calendar(cal_ctx, qtbot)
+    assert FAR_KEY not in view.data.by_key
+    # what the window does when the release is picked in the releases list, say
+    assert not view.select_key(FAR_KEY, scroll=False)  # not there yet: asked for
+    assert FAR_KEY in view.data.by_key  # its months read (inline here: no background worker)
+    assert view.selected_key() == FAR_KEY
+    assert view.range[0] <= dt.date(2026, 6, 1)

@@ -658,6 +658,7 @@ class CalendarView(QWidget):
         if not index.isValid() and self._has_plan():
             if not scroll:
                 self._want_key = key
+                self._widen_for(key.split("/", 1)[0])
                 return False
             if self._reveal(key.split("/", 1)[0]):
                 index = self.model.index_of_key(key)
@@ -672,6 +673,28 @@ class CalendarView(QWidget):
             if bar is not None and not self._x_visible(bar):
                 self.scroll_to_x(bar.left() - 60)
         return True
+
+    def _widen_for(self, key: str) -> None:
+        """Selected elsewhere but outside the days read: widen the range to hold its bar and
+        read it in the background (selected when it arrives)."""
+        if self.range is None or key in self.data.by_key:
+            return
+        from relman_desktop.services.calendar_data import release_span
+
+        try:
+            span = release_span(self.ctx, key)
+        except Exception:  # a selection the plan no longer has: nothing to read
+            return
+        if span is None:
+            return
+        start, end = self.range
+        wanted = (
+            min(start, span[0] - dt.timedelta(days=span[0].weekday())),
+            max(end, span[1] + dt.timedelta(days=1)),
+        )
+        if wanted != self.range:
+            self.range = wanted
+            self.reload()
 
     def _reveal(self, key: str) -> bool:
         """Read, on this thread, a range that holds release ``key``'s bar (the critical path
