@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHeaderView,
+    QLabel,
     QMenu,
     QSplitter,
     QTreeView,
@@ -46,6 +47,7 @@ from relman_desktop.services.plan_zone import fmt_local, fmt_range
 
 from ..shell.commands import Refused
 from ..shell.store import Store
+from ..shell.worker import DebouncedTask, Task, Worker
 from . import calendar_drag as drag
 from . import gantt_data as D
 from .calendar_controls import CalendarControls
@@ -76,11 +78,32 @@ class CalendarView(QWidget):
     open_release_requested = Signal(str, str)  # key, tab ("" for the editor's first tab)
     conflicts_counted = Signal(int, int)  # errors, warnings (for the status bar)
 
-    def __init__(self, store: Any, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, store: Any, parent: QWidget | None = None, *, worker: Worker | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("calendar_view")
         self.store = store
         self.data = D.GanttData([], [], [], {}, dt.date.today(), dt.date.today(), dt.date.today())
+        # Reads run on ``worker`` (the main window passes the shared one: the page opens at once
+        # on a placeholder); without one they run inline, as a standalone view's callers expect.
+        self.worker = worker or Worker(self, synchronous=True)
+        self.range: tuple[dt.date, dt.date] | None = None  # the days read, end exclusive
+        self.conflict_source: Any = None  # the window's ConflictStatus (its tally), if any
+        self.host: Any = None  # the main window holding this page, if any
+        self.extras: D.Extras | None = None  # critical path and baselines, read after the bars
+        self.loads = 0  # range reads delivered (tests follow the background reads with it)
+        self._pending_baseline: str | None = None
+        self._want_key: str | None = None  # asked to select before its range was read
+        self._applying = False
+        self._tally_seen: Any = None  # the conflict tally the badges were last read from
+        self._loader = DebouncedTask(self._load_job, delay_ms=0, worker=self.worker, parent=self)
+        self._loader.result.connect(self._loaded)
+        self._loader.error.connect(self._load_failed)
+        self._extras_task = DebouncedTask(
+            self._extras_job, delay_ms=0, worker=self.worker, parent=self
+        )
+        self._extras_task.result.connect(self._extras_loaded)
         self.expanded: set[str] = set()
         self.selected_row = -1
         self.zoom_name = "week"
@@ -145,19 +168,30 @@ class CalendarView(QWidget):
         self.legend = Legend(self)
         self.splitter.setSizes([self._tree_width(), 1600])
 
+        self.placeholder = QLabel("Reading the calendar…")
+        self.placeholder.setObjectName("calendar_placeholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setProperty("role", "subtle")
+        self.placeholder.hide()
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(4)
         layout.addWidget(self.controls)
+        layout.addWidget(self.placeholder, 1)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.message)
         layout.addWidget(self.legend)
 
         self._connect()
-        self.reload()
+        if self.worker.synchronous:
+            self.reload()
+        else:  # read when first shown (a page of the window is built long before that)
+            self._stale = True
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
+        self._find_conflict_source()
         if getattr(self, "_stale", False):
             self.reload(force=True)
 
@@ -181,6 +215,7 @@ class CalendarView(QWidget):
 
         tree_bar.rangeChanged.connect(follow_range)
         tree_bar.valueChanged.connect(self._tree_scrolled)
+        self.chart.horizontalScrollBar().valueChanged.connect(lambda _v: self._extend_if_near())
         chart_bar.valueChanged.connect(tree_bar.setValue)
         self.tree.expanded.connect(self._expanded)
         self.tree.collapsed.connect(self._collapsed)
@@ -203,8 +238,8 @@ class CalendarView(QWidget):
         for combo in (self.status_filter, self.app_filter, self.manager_filter):
             combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
         s = self.store
+        s.plan_opened.connect(self._plan_opened)
         for sig in (
-            s.plan_opened,
             s.releases_changed,
             s.calendar_changed,
             s.cis_changed,
@@ -234,24 +269,97 @@ class CalendarView(QWidget):
             return []
 
     def reload(self, *, force: bool = False) -> None:
-        """Read the plan again (after any edit): rows, conflicts, windows, critical path.
+        """Read the shown range again (after any edit): rows, conflicts, windows; then, in the
+        background, the critical path and baselines.
 
         A calendar page the user is not looking at only notes that it is out of date and reads
-        the plan when it is next shown, so opening a big plan does not wait for it."""
+        when it is next shown, so opening a big plan does not wait for it. With a background
+        worker the read runs there (a burst of announcements for one edit is one read) and the
+        page shows its placeholder until the first range arrives."""
         if not self._has_plan():
             return
         if not force and self.parentWidget() is not None and not self.isVisible():
             self._stale = True
             return
         self._stale = False
-        try:
-            data = D.load(self.ctx)
-        except Exception as exc:
-            self.show_message(f"Could not read the calendar: {exc}", error=True)
+        if self.range is None:
+            self.range = D.range_around(self.ctx.today(), before=6, after=12)
+        if not self.data.releases and self.loads == 0 and not self.worker.synchronous:
+            self._show_placeholder(True)
+        if self.worker.synchronous:
+            self._loader.run_now()
+        else:
+            self._loader.trigger()
+
+    def load_now(self, *, extras_now: bool = True) -> None:
+        """Read the shown range (and, with ``extras_now``, the critical path and baselines) on
+        this thread: the screenshot command has no event loop to deliver a background read."""
+        if not self._has_plan():
             return
+        self._loader.stop()
+        self._extras_task.stop()
+        if self.range is None:
+            self.range = D.range_around(self.ctx.today(), before=6, after=12)
+        start, end = self.range
+        tally = getattr(self.conflict_source, "tally", None)
+        data = D.load_range(self.ctx, start, end, with_conflicts=tally is None)
+        self._loaded(data, extras=not extras_now)
+        if extras_now:
+            self._extras_loaded(D.load_extras(self.ctx))
+
+    def _load_job(self) -> Callable[[Task], Any] | None:
+        if not self._has_plan() or self.range is None:
+            return None
+        ctx, (start, end) = self.ctx, self.range
+        with_conflicts = self.conflict_source is None
+
+        def read(_task: Task) -> D.GanttData:
+            return D.load_range(ctx, start, end, with_conflicts=with_conflicts)
+
+        return read
+
+    def _extras_job(self) -> Callable[[Task], Any] | None:
+        if not self._has_plan():
+            return None
+        ctx = self.ctx
+        return lambda _task: D.load_extras(ctx)
+
+    def _load_failed(self, message: str) -> None:
+        self._show_placeholder(False)
+        self.show_message(f"Could not read the calendar: {message}", error=True)
+
+    def _show_placeholder(self, on: bool) -> None:
+        self.placeholder.setVisible(on)
+        self.splitter.setVisible(not on)
+
+    def _loaded(self, data: D.GanttData, *, extras: bool = True) -> None:
+        """A range read arrived: show it (keeping selection, expansion and scroll)."""
+        if not self._has_plan():
+            return
+        self.loads += 1
+        self._show_placeholder(False)
+        self._applying = True  # the scroll bar moves while rows and origin change: no new read
+        try:
+            self._apply(data)
+        finally:
+            self._applying = False
+        self._extend_if_near()
+        if extras:
+            if self.worker.synchronous:
+                self._extras_task.run_now()
+            else:
+                self._extras_task.trigger()
+
+    def _apply(self, data: D.GanttData) -> None:
         selected = self.selected_key()
         first_load = not self.data.releases
         old_origin = self.data.first_day
+        top = self.model.item(self.tree.indexAt(QPoint(2, 2)))
+        top_key = top.key if top is not None else None
+        if self.conflict_source is not None:
+            self._carry_conflicts(data)
+        if self.extras is not None:
+            self._take_extras(data, self.extras)
         self.data = data
         self.renderer.data = data
         if self.renderer.geom.origin != data.first_day:
@@ -261,7 +369,10 @@ class CalendarView(QWidget):
             )
             if not first_load:
                 bar = self.chart.horizontalScrollBar()
+                bar.blockSignals(True)
+                self.chart.update_scroll_range()
                 bar.setValue(int(bar.value() - shift))
+                bar.blockSignals(False)
         self._impact_cache.clear()
         self._fill_filters()
         self._fill_baselines()
@@ -271,17 +382,142 @@ class CalendarView(QWidget):
         self.rebuild_rows()
         if self.renderer.baseline is not None:
             self.set_baseline(self.baseline_combo.currentData())
-        if selected:
-            self.select_key(selected, scroll=False)
+        want = self._want_key or selected
+        if want:
+            self.select_key(want, scroll=False)
         if first_load:
             self.scroll_to_date(data.today - dt.timedelta(days=21), left=True)
             self.scroll_to_active_today()
-        self.conflicts_counted.emit(
-            sum(c.severity == "error" for c in data.conflicts),
-            sum(c.severity != "error" for c in data.conflicts),
-        )
+        elif top_key is not None:  # rows read for a wider range: the same release stays on top
+            index = self.model.index_of_key(top_key)
+            if index.isValid():
+                self.tree.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
+        if self.conflict_source is None:
+            self.conflicts_counted.emit(
+                sum(c.severity == "error" for c in data.conflicts),
+                sum(c.severity != "error" for c in data.conflicts),
+            )
+
+    def _extras_loaded(self, extras: D.Extras) -> None:
+        self.extras = extras
+        self._take_extras(self.data, extras)
+        self._fill_baselines()
+        pending, self._pending_baseline = self._pending_baseline, None
+        if pending or self.renderer.baseline is not None:
+            self.set_baseline(pending or self.baseline_combo.currentData())
+        self.chart.viewport().update()
+
+    @staticmethod
+    def _take_extras(data: D.GanttData, extras: D.Extras) -> None:
+        data.baselines = extras.baselines
+        for rel in data.releases:
+            rel.critical = rel.key in extras.critical
+
+    # --- conflicts from the window's tally ---------------------------------------------------------
+
+    def _find_conflict_source(self) -> None:
+        """The window's ``ConflictStatus`` (installed after the pages are built), once there."""
+        if self.conflict_source is None and self.host is not None:
+            source = getattr(self.host, "conflict_status", None)
+            if source is not None:
+                self.use_conflicts(source)
+
+    def use_conflicts(self, source: Any) -> None:
+        """Take the conflict badges from ``source`` (the main window's ``ConflictStatus``: one
+        tally of the plan's conflicts kept current from each edit's change set, the moved
+        release re-checked through its focused index) instead of checking the plan here."""
+        self.conflict_source = source
+        source.rows_ready.connect(self._conflicts_changed)
+        # connected after the source's own listener: the tally has re-checked when this runs
+        self.store.changed.connect(self._conflicts_followed)
+
+    def _conflicts_changed(self, *_args: Any) -> None:
+        """New figures from the source: a tally built anew gives every release its conflicts;
+        one that followed an edit was already read by ``_conflicts_followed``."""
+        tally = getattr(self.conflict_source, "tally", None)
+        if tally is not None and tally is not self._tally_seen:
+            self._take_conflicts(self.data)
+            self.chart.viewport().update()
+
+    def _conflicts_followed(self, changes: Any) -> None:
+        """After an edit the tally followed release by release: only the releases it re-checked
+        and those their conflicts name (before or after) get their badges again — a drop costs
+        what the moved release touches, not the thousands of bars read."""
+        tally = getattr(self.conflict_source, "tally", None)
+        if tally is None or tally is not self._tally_seen or tally.needs_full_read(changes):
+            return
+        keys = set(changes.releases()) | {new for _old, new in changes.renamed}
+        touched = set(keys)
+        for key in keys:
+            rel = self.data.by_key.get(key)
+            old = rel.conflicts if rel is not None else []
+            for c in [*old, *tally.for_release(key)]:
+                touched.update(c.releases)
+        for key in touched:
+            rel = self.data.by_key.get(key)
+            if rel is not None:
+                rel.conflicts = tally.for_release(key)
+        self.chart.viewport().update()
+
+    def _carry_conflicts(self, data: D.GanttData) -> None:
+        """A new read of the range: the releases already shown keep the badges the tally gave
+        them (kept current edit by edit); only releases new to the range are looked up."""
+        tally = getattr(self.conflict_source, "tally", None)
+        if tally is None or tally is not self._tally_seen:
+            self._take_conflicts(data)
+            return
+        for rel in data.releases:
+            shown = self.data.by_key.get(rel.key)
+            rel.conflicts = shown.conflicts if shown is not None else tally.for_release(rel.key)
+
+    def _take_conflicts(self, data: D.GanttData) -> None:
+        tally = getattr(self.conflict_source, "tally", None)
+        if tally is None:
+            return
+        self._tally_seen = tally
+        for rel in data.releases:
+            rel.conflicts = tally.for_release(rel.key)
+
+    # --- the range read follows the view ------------------------------------------------------------
+
+    def visible_days(self) -> tuple[dt.date, dt.date]:
+        g = self.renderer.geom
+        x = self.chart.x_offset()
+        return g.date_at(x), g.date_at(x + self.chart.viewport().width())
+
+    def _extend_if_near(self) -> None:
+        """Scrolled or zoomed near an edge of what was read: read a wider range (the bars shown
+        stay until it arrives)."""
+        if self.range is None or self.loads == 0 or self._applying or not self._has_plan():
+            return
+        first, last = self.visible_days()
+        start, end = self.range
+        margin = dt.timedelta(weeks=2)
+        if first >= start + margin and last < end - margin:
+            return
+        ahead = dt.timedelta(weeks=12)  # the side that is near grows by twelve weeks
+        if first < start + margin:
+            start = first - ahead
+            start -= dt.timedelta(days=start.weekday())
+        if last >= end - margin:
+            end = last + ahead
+        wanted = (min(start, self.range[0]), max(end, self.range[1]))
+        if wanted != self.range:
+            self.range = wanted
+            self.reload(force=True)
+
+    def _plan_opened(self, *_args: Any) -> None:
+        self.range = None
+        self.extras = None
+        self.loads = 0
+        self.reload()
 
     def _plan_closed(self) -> None:
+        self._loader.stop()
+        self._extras_task.stop()
+        self.range = None
+        self.extras = None
+        self.loads = 0
         self.data = D.GanttData([], [], [], {}, dt.date.today(), dt.date.today(), dt.date.today())
         self.renderer.data = self.data
         self.expanded.clear()
@@ -415,9 +651,20 @@ class CalendarView(QWidget):
             self.tree.scrollTo(index)
 
     def select_key(self, key: str, *, scroll: bool = True) -> bool:
+        """Select ``key``'s row (a release, or ``KEY/T1`` a task). A release outside the days
+        read: with ``scroll`` (a "show it on the calendar" request) its days are read now;
+        without, it is selected if a later read brings it."""
         index = self.model.index_of_key(key)
+        if not index.isValid() and self._has_plan():
+            if not scroll:
+                self._want_key = key
+                self._widen_for(key.split("/", 1)[0])
+                return False
+            if self._reveal(key.split("/", 1)[0]):
+                index = self.model.index_of_key(key)
         if not index.isValid():
             return False
+        self._want_key = None
         self.tree.setCurrentIndex(index)
         if scroll:
             self.tree.scrollTo(index)
@@ -425,6 +672,45 @@ class CalendarView(QWidget):
             bar = self.renderer.geom.bar_rect(i, self.renderer.rows[i]) if i >= 0 else None
             if bar is not None and not self._x_visible(bar):
                 self.scroll_to_x(bar.left() - 60)
+        return True
+
+    def _widen_for(self, key: str) -> None:
+        """Selected elsewhere but outside the days read: widen the range to hold its bar and
+        read it in the background (selected when it arrives)."""
+        if self.range is None or key in self.data.by_key:
+            return
+        from relman_desktop.services.calendar_data import release_span
+
+        try:
+            span = release_span(self.ctx, key)
+        except Exception:  # a selection the plan no longer has: nothing to read
+            return
+        if span is None:
+            return
+        start, end = self.range
+        wanted = (
+            min(start, span[0] - dt.timedelta(days=span[0].weekday())),
+            max(end, span[1] + dt.timedelta(days=1)),
+        )
+        if wanted != self.range:
+            self.range = wanted
+            self.reload()
+
+    def _reveal(self, key: str) -> bool:
+        """Read, on this thread, a range that holds release ``key``'s bar (the critical path
+        and baselines follow in the background). False when it has no dates to show."""
+        from relman_desktop.services.calendar_data import release_span
+
+        span = release_span(self.ctx, key)
+        if span is None and self.loads:
+            return False
+        start, end = self.range or D.range_around(self.ctx.today(), before=6, after=12)
+        if span is not None:
+            start = min(start, span[0] - dt.timedelta(weeks=2))
+            start -= dt.timedelta(days=start.weekday())
+            end = max(end, span[1] + dt.timedelta(weeks=4))
+        self.range = (start, end)
+        self.load_now(extras_now=False)
         return True
 
     def _x_visible(self, rect: QRectF) -> bool:
@@ -656,6 +942,12 @@ class CalendarView(QWidget):
             action = functools.partial(self.store.edits.move_release, key, text, new, old)
         if not self._edit(action):
             return False
+        if row.task is None:
+            # The bar shows where it went now; the range read the edit triggered confirms it
+            # in the background (and its conflicts come from the tally's re-check of it).
+            for name, value in new.items():
+                setattr(row.release, name, value)
+            self.chart.viewport().update()
         self.show_message(f"{text} (Ctrl+Z to undo)")
         return True
 
@@ -748,6 +1040,7 @@ class CalendarView(QWidget):
         chosen = name
         if not self._edit(lambda: self.store.edits.save_baseline(chosen)):
             return None
+        self._pending_baseline = name  # shown once the baselines are read again
         self.reload(force=True)
         self.set_baseline(name)
         self.show_message(
@@ -775,11 +1068,14 @@ class CalendarView(QWidget):
 
 
 def page_factory(store: Any, window: Any) -> QWidget:
-    view = CalendarView(store)
+    from ..shell.worker import shared_worker
+
+    view = CalendarView(store, worker=shared_worker())
     window.calendar_view = view
     view.open_release_requested.connect(lambda key, tab: window.open_release(key, tab or None))
-    if hasattr(window, "set_conflict_counts"):
-        view.conflicts_counted.connect(window.set_conflict_counts)
+    # the badges (and the status bar's count) come from the window's conflict tally, not a
+    # check of the plan here
+    view.host = window
     # The one selection: a bar picked here is the current release everywhere, and the release
     # picked elsewhere is the bar selected here.
     view.release_selected.connect(store.selection.set)
@@ -796,9 +1092,15 @@ def prepare_screenshot(window: Any, key: str | None) -> None:
     view: CalendarView | None = getattr(window, "calendar_view", None)
     if view is None:
         return
-    view.reload(force=True)
+    view._find_conflict_source()
+    source = view.conflict_source
+    if source is not None and getattr(source, "tally", None) is None:
+        source.count_here()
+    view.load_now()
     rows = view.model.rows
-    if key is None or (rows and key == rows[0].key):
+    listed = getattr(getattr(window, "releases_view", None), "model", None)
+    first = listed.rows[0].key if listed is not None and getattr(listed, "rows", None) else None
+    if key is None or key == first or (rows and key == rows[0].key):
         # The default (first) release is often long closed: show the most telling one instead.
         today = view.data.today
         near = [

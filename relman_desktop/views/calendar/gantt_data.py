@@ -117,6 +117,7 @@ class GanttData:
     conflicts: list[Any] = field(default_factory=list)
     by_key: dict[str, GanttRelease] = field(default_factory=dict)
     zone: str = "UTC"  # the plan's time zone (services.plan_zone)
+    total: int = -1  # releases in the plan when only a range was read (-1: all were)
 
     def __post_init__(self) -> None:
         self.by_key = {r.key: r for r in self.releases}
@@ -145,71 +146,49 @@ def load(ctx: Any, *, with_conflicts: bool = True, with_critical: bool = True) -
     """The whole calendar: releases with their conflicts and critical flag, dependency edges,
     windows expanded over the shown range, baselines."""
     from relman_desktop.services import conflicts, graph
-    from relman_desktop.services import critical_path as cp
     from relman_desktop.services import releases as R
     from relman_desktop.services import windows as W
     from relman_desktop.services.plan_zone import plan_zone_name
 
     rows = R.list_releases(ctx)
     zone = plan_zone_name(ctx)
-    out: list[GanttRelease] = []
-    for r in rows:
-        out.append(
-            GanttRelease(
-                key=r.key,
-                title=r.title,
-                status=r.status,
-                application=r.application,
-                manager=r.manager,
-                planned_start=r.planned_start,
-                planned_end=r.planned_end,
-                deploy_start=_utc(r.deploy_start),
-                deploy_end=_utc(r.deploy_end),
-                actual_start=r.actual_start,
-                actual_end=r.actual_end,
-                zone=zone,
-                role=r.status_role,
-            )
-        )
+    out = [_gantt_release(r, zone) for r in rows]
     today = ctx.today()
     spans = [s for s in (r.span() for r in out) if s is not None]
     first = min([s[0] for s in spans] + [today]) - dt.timedelta(days=14)
     last = max([s[1] for s in spans] + [today]) + dt.timedelta(days=45)
     first -= dt.timedelta(days=first.weekday())  # a Monday: week ticks line up
 
-    edges: list[tuple[str, str, str]] = []
-    chain: list[str] = []
     g = graph.release_graph(ctx, with_conflicts=False)
     edges = [(e.prerequisite, e.dependent, e.kind) for e in g.edges]
-    chain = list(g.critical_chain)
 
     found: list[Any] = []
     if with_conflicts:
         found = conflicts.all_conflicts(ctx, suggest=False)
-        by_key = {r.key: r for r in out}
-        for c in found:
-            for key in c.releases:
-                if key in by_key:
-                    by_key[key].conflicts.append(c)
+        attach_conflicts(out, found)
 
-    if with_critical:
-        if edges:
-            try:
-                critical = set(cp.release_critical_path(ctx).critical)
-            except Exception:  # a loop the services refuse elsewhere: no highlight, not a crash
-                critical = set()
-            # Only a chain of dependent releases is a "path"; a lone release is not highlighted.
-            linked = {p for p, _d, _k in edges} | {d for _p, d, _k in edges}
-            critical &= linked
-            if not critical:  # no chain drives the plan's end: show the longest dependency chain
-                critical = set(chain)
-            for shown in out:
-                shown.critical = shown.key in critical
+    if with_critical and edges:
+        critical = critical_keys(ctx, g)
+        for shown in out:
+            shown.critical = shown.key in critical
+
+    bands = window_bands(W.list_windows(ctx), first, last)
+    try:
+        baselines = load_baselines(ctx)
+    except Exception:  # an older plan without the table: no overlay offered
+        baselines = {}
+    return GanttData(out, edges, bands, baselines, today, first, last, found, zone=zone)
+
+
+def window_bands(windows: Any, first: dt.date, last: dt.date) -> list[WindowBand]:
+    """Calendar windows as bands expanded over the days ``first``..``last`` (inclusive),
+    maintenance first and freezes last (drawn on top)."""
+    from relman_desktop.services import windows as W
 
     lo = dt.datetime.combine(first, dt.time(), tzinfo=dt.UTC)
     hi = dt.datetime.combine(last + DAY, dt.time(), tzinfo=dt.UTC)
     bands = []
-    for w in W.list_windows(ctx):
+    for w in windows:
         try:
             occ = [(_utc(s), _utc(e)) for s, e in W.occurrences(w, lo, hi)]
         except Exception:  # an unreadable rule: its first occurrence still shows
@@ -217,18 +196,108 @@ def load(ctx: Any, *, with_conflicts: bool = True, with_critical: bool = True) -
         occ.sort()
         scope = w.environment or (", ".join(w.cis) if w.cis else "everything")
         bands.append(WindowBand(w.id, w.title, str(w.kind), bool(w.hard), occ, scope))
-    bands.sort(
-        key=lambda b: (
-            ("maintenance", "holiday", "business_event", "freeze").index(b.kind)
-            if b.kind in ("maintenance", "holiday", "business_event", "freeze")
-            else 9
-        )
-    )
+    order = ("maintenance", "holiday", "business_event", "freeze")
+    bands.sort(key=lambda b: order.index(b.kind) if b.kind in order else 9)
+    return bands
+
+
+def range_around(today: dt.date, before: int = 8, after: int = 20) -> tuple[dt.date, dt.date]:
+    """The days a calendar opening on ``today`` reads: ``before`` weeks back (from a Monday, so
+    week ticks line up) to ``after`` weeks ahead, end exclusive."""
+    first = today - dt.timedelta(weeks=before)
+    first -= dt.timedelta(days=first.weekday())
+    return first, today + dt.timedelta(weeks=after)
+
+
+def load_range(ctx: Any, start: dt.date, end: dt.date, *, with_conflicts: bool = True) -> GanttData:
+    """The calendar for the days ``[start, end)`` only (``services.calendar_data.read_range``):
+    the releases, dependency arrows and windows there, read for that range. ``with_conflicts``
+    adds the plan's conflicts to those releases (a whole-plan check: the main window's calendar
+    takes them from the conflict tally instead). The critical path and the saved baselines are
+    whole-plan reads: ``load_extras`` brings them, after the bars are shown."""
+    from relman_desktop.services import calendar_data
+    from relman_desktop.services.plan_zone import plan_zone_name
+
+    part = calendar_data.read_range(ctx, start, end)
+    zone = plan_zone_name(ctx)
+    out = [_gantt_release(r, zone) for r in part.releases]
+    found: list[Any] = []
+    if with_conflicts:
+        from relman_desktop.services import conflicts
+
+        found = conflicts.all_conflicts(ctx, suggest=False)
+        attach_conflicts(out, found)
+    bands = window_bands(part.windows, start, end - DAY)
+    data = GanttData(out, part.edges, bands, {}, ctx.today(), start, end - DAY, found, zone=zone)
+    data.total = part.total
+    return data
+
+
+def attach_conflicts(releases: list[GanttRelease], found: Any) -> None:
+    """Give each release the conflicts naming it (``found``: every conflict, or the ones a
+    conflict tally holds for these releases)."""
+    by_key = {r.key: r for r in releases}
+    for r in releases:
+        r.conflicts = []
+    for c in found:
+        for key in c.releases:
+            if key in by_key:
+                by_key[key].conflicts.append(c)
+
+
+@dataclass
+class Extras:
+    """The whole-plan parts of the calendar, read after its bars: the critical releases and the
+    saved baselines."""
+
+    critical: set[str]
+    baselines: dict[str, dict[str, Any]]
+
+
+def load_extras(ctx: Any) -> Extras:
+    from relman_desktop.services import graph
+
+    critical = critical_keys(ctx, graph.release_graph(ctx, with_conflicts=False))
     try:
         baselines = load_baselines(ctx)
     except Exception:  # an older plan without the table: no overlay offered
         baselines = {}
-    return GanttData(out, edges, bands, baselines, today, first, last, found, zone=zone)
+    return Extras(critical, baselines)
+
+
+def critical_keys(ctx: Any, g: Any) -> set[str]:
+    """The releases on the critical path (``g``: the plan's ``graph.release_graph``). Only a
+    chain of dependent releases is a "path": a lone release is not highlighted; when no chain
+    drives the plan's end, the longest dependency chain is shown instead."""
+    from relman_desktop.services import critical_path as cp
+
+    edges = [(e.prerequisite, e.dependent) for e in g.edges]
+    if not edges:
+        return set()
+    try:
+        critical = set(cp.release_critical_path(ctx).critical)
+    except Exception:  # a loop the services refuse elsewhere: no highlight, not a crash
+        critical = set()
+    critical &= {p for p, _d in edges} | {d for _p, d in edges}
+    return critical or set(g.critical_chain)
+
+
+def _gantt_release(r: Any, zone: str) -> GanttRelease:
+    return GanttRelease(
+        key=r.key,
+        title=r.title,
+        status=r.status,
+        application=r.application,
+        manager=r.manager,
+        planned_start=r.planned_start,
+        planned_end=r.planned_end,
+        deploy_start=_utc(r.deploy_start),
+        deploy_end=_utc(r.deploy_end),
+        actual_start=r.actual_start,
+        actual_end=r.actual_end,
+        zone=zone,
+        role=r.status_role,
+    )
 
 
 def load_tasks(ctx: Any, key: str) -> list[GanttTask]:

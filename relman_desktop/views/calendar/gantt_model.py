@@ -63,13 +63,22 @@ class GanttTreeModel(QAbstractItemModel):
         shown = [r for r in releases if self.filters.accepts(r)]
         if [r.key for r in shown] != [r.key for r in self.rows]:
             return False
+        # Only rows whose words changed are announced: one range over thousands of rows made
+        # the tree ask every row for its flags and children after each edit's re-read.
+        changed = [
+            i
+            for i, (old, new) in enumerate(zip(self.rows, shown, strict=True))
+            if (old.title, old.status) != (new.title, new.status)
+        ]
         self.all_rows = list(releases)
         self.rows = shown
         self._row_of = {r.key: i for i, r in enumerate(self.rows)}
-        if self.rows:
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self.rows) - 1, len(HEADERS) - 1)
-            )
+        last = len(HEADERS) - 1
+        if len(changed) > 50:
+            self.dataChanged.emit(self.index(changed[0], 0), self.index(changed[-1], last))
+        else:
+            for i in changed:
+                self.dataChanged.emit(self.index(i, 0), self.index(i, last))
         return True
 
     def set_filters(self, filters: Filters) -> None:

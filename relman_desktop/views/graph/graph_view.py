@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,7 @@ from relman_desktop.services.base import ServiceError
 
 from ..shell.commands import Refused
 from ..shell.store import Store
+from ..shell.worker import DebouncedTask, Task, Worker
 
 CRITICAL = QColor("#d9480f")
 MOVED = QColor("#1c7ed6")
@@ -71,6 +73,9 @@ CONFLICT = QColor("#c92a2a")
 EDGE = QColor("#5c6773")
 SELECTED = QColor("#2f6fb3")
 ALL_APPS = "All applications"
+# More releases than this to draw at once: the page opens on a focused neighbourhood instead
+# (a layered layout of thousands of boxes takes seconds), the whole graph on "Show all".
+FOCUS_ABOVE = 300
 
 
 # --- scene items --------------------------------------------------------------------------------
@@ -484,10 +489,29 @@ class GraphView(QWidget):
     release_selected = Signal(str)
     open_release_requested = Signal(str)
 
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, store: Store, parent: QWidget | None = None, *, worker: Worker | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("graph_view")
         self.store = store
+        # The read and the layout run on ``worker`` (the main window passes the shared one: the
+        # page opens at once on a placeholder); without one they run inline.
+        self.worker = worker or Worker(self, synchronous=True)
+        self.conflict_source: Any = None  # the window's ConflictStatus (its tally), if any
+        self.host: Any = None  # the main window holding this page, if any
+        self.drawn = 0  # layouts drawn (tests follow the background work with it)
+        self._auto_focus = True  # a big graph opens focused until the user asks for all
+        self._tally_seen: Any = None  # the conflict tally the badges were last drawn from
+        self._fit_next = False
+        self._reader = DebouncedTask(self._read_job, delay_ms=0, worker=self.worker, parent=self)
+        self._reader.result.connect(self._graph_read)
+        self._reader.error.connect(lambda m: self._failed(m))
+        self._layouter = DebouncedTask(
+            self._layout_job, delay_ms=0, worker=self.worker, parent=self
+        )
+        self._layouter.result.connect(self._draw)
+        self._layouter.error.connect(lambda m: self._failed(m))
         self.graph: G.ReleaseGraph = G.ReleaseGraph([], [])
         self.layout_result: Any = None  # a graph_layout.GraphLayout once the graph is drawn
         self.nodes: dict[str, NodeItem] = {}
@@ -558,6 +582,12 @@ class GraphView(QWidget):
         layout.addLayout(bar)
         layout.addLayout(bar2)
         layout.addWidget(self.message)
+        self.placeholder = QLabel("Reading the dependencies…")
+        self.placeholder.setObjectName("graph_placeholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setProperty("role", "subtle")
+        self.placeholder.hide()
+        layout.addWidget(self.placeholder, 1)
         layout.addWidget(self.canvas, 1)
         # the window decides the width: the toolbars may be clipped, never widen the window
         self.setMinimumSize(320, 240)
@@ -571,7 +601,7 @@ class GraphView(QWidget):
         self.app_filter.currentIndexChanged.connect(lambda _i: self._rebuild(fit=True))
         self.show_isolated.toggled.connect(lambda _on: self._rebuild(fit=True))
         self.focus_button.clicked.connect(lambda: self.focus_on(self.selected_key))
-        self.unfocus_button.clicked.connect(lambda: self.focus_on(None))
+        self.unfocus_button.clicked.connect(self.show_all)
         self.what_if_button.clicked.connect(
             lambda: self.show_what_if(self.selected_key, self.shift_days.value())
         )
@@ -613,17 +643,71 @@ class GraphView(QWidget):
 
     def reload(self, *, fit: bool = False, force: bool = False) -> None:
         """Read the graph again (one service call) and redraw; while the view is hidden this
-        only marks it stale, and it reloads when shown (the store signals every edit)."""
+        only marks it stale, and it reloads when shown (the store signals every edit). With a
+        background worker the read and the layout run there, the page showing a placeholder
+        until its first drawing."""
         if not force and not self.isVisible():
             self._stale = True
             self._fit_when_shown = getattr(self, "_fit_when_shown", False) or fit
             return
         self._stale = False
+        self._fit_next = self._fit_next or fit
+        if self._inline():
+            job = self._read_job()
+            if job is None:
+                return
+            try:
+                graph = job(None)
+            except (ServiceError, PlanError) as exc:
+                graph = G.ReleaseGraph([], [])
+                self.show_message(str(exc), error=True)
+            self._graph_read(graph)
+        else:
+            if self.drawn == 0:
+                self._placeholder("Reading the dependencies…")
+            self._reader.trigger()
+
+    def _inline(self) -> bool:
+        return self.worker.synchronous or getattr(self, "_now", False)
+
+    def load_now(self) -> None:
+        """Read and draw on this thread (the screenshot command has no event loop)."""
+        self._reader.stop()
+        self._layouter.stop()
+        self._now = True
         try:
-            self.graph = G.release_graph(self.ctx)
-        except (ServiceError, PlanError) as exc:
-            self.graph = G.ReleaseGraph([], [])
-            self.show_message(str(exc), error=True)
+            self.reload(force=True)
+        finally:
+            self._now = False
+
+    def _read_job(self) -> Callable[[Task | None], Any] | None:
+        if not self.store.has_plan:
+            return None
+        if self.conflict_source is None and self.host is not None:
+            source = getattr(self.host, "conflict_status", None)
+            if source is not None:
+                self.use_conflicts(source)
+        ctx = self.ctx
+        with_conflicts = self.conflict_source is None
+
+        def read(_task: Task | None) -> G.ReleaseGraph:
+            return G.release_graph(ctx, with_conflicts=with_conflicts)
+
+        return read
+
+    def _failed(self, message: str) -> None:
+        self._placeholder(None)
+        self.show_message(message, error=True)
+
+    def _placeholder(self, text: str | None) -> None:
+        """Show ``text`` instead of the drawing (None: the drawing)."""
+        if text is not None:
+            self.placeholder.setText(text)
+        self.placeholder.setVisible(text is not None)
+        self.canvas.setVisible(text is None)
+
+    def _graph_read(self, graph: G.ReleaseGraph) -> None:
+        self.graph = graph
         apps = self.graph.applications()
         current = self.app_filter.currentText()
         self.app_filter.blockSignals(True)
@@ -631,7 +715,34 @@ class GraphView(QWidget):
         self.app_filter.addItems([ALL_APPS, *apps])
         self.app_filter.setCurrentIndex(max(0, self.app_filter.findText(current)))
         self.app_filter.blockSignals(False)
+        if self._auto_focus and self.focus_key is None:
+            self._focus_if_big()
+        fit, self._fit_next = self._fit_next, False
         self._rebuild(fit=fit)
+
+    def _focus_if_big(self) -> None:
+        """A graph too big to lay out at once opens on one release's neighbourhood: the
+        selected release, else the first of the critical chain (what drives the plan's end)."""
+        keys = self.visible_keys()
+        if len(keys) <= FOCUS_ABOVE:
+            return
+        known = {n.key for n in self.graph.nodes}
+        chosen = self.store.selection.key if hasattr(self.store, "selection") else None
+        if chosen not in known:
+            chosen = next(iter(self.graph.critical_chain), None)
+        if chosen is None:
+            chosen = next((e.prerequisite for e in self.graph.edges), None)
+        if chosen is None:
+            return
+        self.focus_key = chosen
+        self.selected_key = chosen
+        self._focused_from = len(keys)
+
+    def show_all(self) -> None:
+        """Every release (linked ones, unless the box is ticked): laid out in the background,
+        with a note saying how many while it runs."""
+        self._auto_focus = False
+        self.focus_on(None)
 
     def showEvent(self, event: Any) -> None:  # noqa: N802
         super().showEvent(event)
@@ -661,23 +772,55 @@ class GraphView(QWidget):
         return keys
 
     def _rebuild(self, *, fit: bool = False) -> None:
+        """Lay out what ``visible_keys`` picks (on the worker when there is one) and draw it."""
         keys = self.visible_keys()
         sub = self.graph.subgraph(keys)
+        self._fit_next = self._fit_next or fit
+        self._pending = sub
+        if self._inline():
+            job = self._layout_job()
+            if job is not None:
+                self._draw(job(None))
+            return
+        if len(sub.nodes) > FOCUS_ABOVE or self.drawn == 0:
+            self._placeholder(f"Laying out {len(sub.nodes):,} releases…")
+        self._layouter.trigger()
+
+    def _layout_job(self) -> Callable[[Task | None], Any] | None:
+        sub = getattr(self, "_pending", None)
+        if sub is None:
+            return None
+
+        def lay_out(_task: Task | None) -> tuple[G.ReleaseGraph, Any]:
+            from .graph_layout import layered_layout  # grandalf (and numpy): loaded when used
+
+            return sub, layered_layout(
+                [n.key for n in sub.nodes], [(e.prerequisite, e.dependent) for e in sub.edges]
+            )
+
+        return lay_out
+
+    def _draw(self, result: tuple[G.ReleaseGraph, Any]) -> None:
+        self._last_drawn = result
+        sub, lay = result
+        fit, self._fit_next = self._fit_next, False
+        self._placeholder(None)
+        self.drawn += 1
         self.scene.clear()
         self.canvas._rubber = None
         self.nodes, self.edges = {}, {}
-        from .graph_layout import layered_layout  # grandalf (and numpy): loaded when first drawn
-
-        lay = layered_layout(
-            [n.key for n in sub.nodes], [(e.prerequisite, e.dependent) for e in sub.edges]
-        )
         self.layout_result = lay
         chain = set(self.graph.critical_chain)
         critical_edges = self.graph.critical_edges()
         from relman_desktop.services.plan_zone import plan_zone_name
 
         zone = plan_zone_name(self.store.ctx) if self.store.has_plan else "UTC"
+        tally = getattr(self.conflict_source, "tally", None)
+        self._tally_seen = tally
         for n in sub.nodes:
+            if tally is not None:  # the badges from the window's tally, not a check here
+                rules = [c.rule for c in tally.for_release(n.key)]
+                n = replace(n, conflicts=len(rules), conflict_rules=tuple(sorted(set(rules))))
             item = NodeItem(n, lay.node_w, lay.node_h, zone)
             item.critical = n.key in chain
             item.setPos(*lay.positions[n.key])
@@ -699,7 +842,15 @@ class GraphView(QWidget):
             self.nodes[self.selected_key].setSelected(True)
         if self.what_if is not None:
             self._paint_what_if()
-        if self.hidden_isolated and not self.message.property("sticky"):
+        focused_from = getattr(self, "_focused_from", 0)
+        if focused_from and self.focus_key is not None and not self.message.property("sticky"):
+            self.show_message(
+                f"Showing {self.focus_key} and its neighbours ({len(self.nodes)} of "
+                f"{focused_from:,} linked releases); press “Show all” to lay out the whole "
+                "graph (it takes a while).",
+                sticky=False,
+            )
+        elif self.hidden_isolated and not self.message.property("sticky"):
             self.show_message(
                 f"{self.hidden_isolated} releases without dependencies are hidden "
                 "(tick “Releases without dependencies” to show them).",
@@ -707,6 +858,20 @@ class GraphView(QWidget):
             )
         if fit:
             self.canvas.fit_readable()
+
+    def use_conflicts(self, source: Any) -> None:
+        """Take the conflict badges from ``source`` (the main window's ``ConflictStatus`` and
+        its tally) instead of checking the whole plan on every read."""
+        self.conflict_source = source
+        source.rows_ready.connect(self._tally_ready)
+
+    def _tally_ready(self, *_args: Any) -> None:
+        """The window's tally built (or rebuilt): draw the badges from it. After an edit the
+        graph is read again anyway, and takes the tally's figures then."""
+        tally = getattr(self.conflict_source, "tally", None)
+        last = getattr(self, "_last_drawn", None)
+        if tally is not None and tally is not self._tally_seen and last is not None:
+            self._draw(last)
 
     # --- messages ----------------------------------------------------------------------------------
 
@@ -738,6 +903,7 @@ class GraphView(QWidget):
         if down is not None:
             self.down_levels.setValue(down)
         self.focus_key = key
+        self._focused_from = 0  # the user's own focus: no note about an automatic one
         self._rebuild(fit=True)
         if key is not None:
             self.select_release(key)
@@ -945,7 +1111,10 @@ def export_graph_file(ctx: Any, path: str | Path, *, keys: Iterable[str] | None 
 
 
 def page_factory(store: Any, window: Any) -> QWidget:
-    view = GraphView(store)
+    from ..shell.worker import shared_worker
+
+    view = GraphView(store, worker=shared_worker())
+    view.host = window  # its ConflictStatus (installed after the pages) gives the badges
     view.open_release_requested.connect(lambda key: window.open_release(key))
     view.release_selected.connect(store.selection.set)  # the one selection (see Store.selection)
     store.selection.changed.connect(
@@ -963,7 +1132,7 @@ def prepare_screenshot(window: Any, key: str | None) -> None:
     window.show_page("dependencies")
     view = getattr(window, "graph_view", None)
     if view is not None:
-        view.reload()
+        view.load_now()
         view.canvas.fit_readable()
 
 
