@@ -29,6 +29,9 @@ def heard(store):
 def two_tasks(store):
     for local_id, title in (("T1", "Build"), ("T2", "Test")):
         tasks.add_task(store.ctx, KEY, {"local_id": local_id, "title": title})
+    # written past the store, as another program would: take them in now, or the store's poll
+    # timer announces them ("Changed elsewhere: 2 tasks changed") mid-test on a slow machine
+    assert store.check_outside_changes() is not None
     return store
 
 
