@@ -22,7 +22,7 @@ import pytest
 from helpers_builders import plan_template  # noqa: F401  (fixture)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from plans import berlin, random_plan
+from plans import Builder, berlin, random_plan
 from sqlalchemy import select
 
 from relman_desktop.models import enums as E
@@ -365,6 +365,37 @@ def test_the_tally_after_random_edits_equals_a_full_recompute(
             assert tally.full_reads == 1  # every edit above was applied release by release
         finally:
             p.close()  # type: ignore[attr-defined]
+
+
+def test_plan_wide_reads_show_text_that_is_not_utf8_with_a_replacement_character(
+    ctx: Ctx,
+) -> None:
+    """The list and the whole-plan check read text with SQLite's own decoder; a value that is
+    not UTF-8 (a raw edit, a damaged page) still reads, with U+FFFD for its bad bytes, and
+    the connection goes back to the tolerant decoder for what is read after."""
+    with ctx.write() as tx:
+        b = Builder(tx)
+        b.person("ana@example.com")
+        r1 = b.release("REL-1", berlin(2026, 12, 12, 22), berlin(2026, 12, 12, 23))
+        r2 = b.release("REL-2", berlin(2026, 12, 19, 22), berlin(2026, 12, 19, 23))
+        b.task(r1, "T1", dt.date(2026, 12, 1), dt.date(2026, 12, 3), "ana@example.com")
+        b.task(r2, "T1", dt.date(2026, 12, 3), dt.date(2026, 12, 4), "ana@example.com")
+    con = sqlite3.connect(ctx.plan.path)  # type: ignore[attr-defined]
+    with con:
+        con.execute("UPDATE releases SET title = CAST(X'52656cff31' AS TEXT) WHERE key = 'REL-1'")
+        con.execute(
+            "UPDATE tasks SET title = CAST(X'54ff31' AS TEXT) WHERE release_id = ?", [r2.id]
+        )
+    con.close()
+
+    rows = {r.key: r.title for r in releases.list_releases(ctx)}
+    assert rows == {"REL-1": "Rel\ufffd1", "REL-2": "Release REL-2"}
+    [c4] = C.all_conflicts(ctx, suggest=False)
+    assert c4.message == (
+        "ana@example.com has overlapping tasks in REL-1 (\u201cTask T1\u201d 2026-12-01 → "
+        "2026-12-03) and REL-2 (\u201cT\ufffd1\u201d 2026-12-03 → 2026-12-04)"
+    )
+    assert releases.get_release(ctx, "REL-1").title == "Rel\ufffd1"  # read tolerantly again
 
 
 def test_a_window_edit_makes_the_tally_read_the_whole_plan_again(ctx: Ctx) -> None:
