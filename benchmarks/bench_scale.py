@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
 import math
 import os
 import sqlite3
@@ -82,15 +81,9 @@ OPERATIONS = [
 
 
 def timed_cpu(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
-    """As ``benchkit.timed``, in this process's CPU time (``time.process_time``): on a machine
-    shared with other work, what waiting for a core adds to the wall time is left out."""
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        gc.collect()
-        t0 = time.process_time()
-        result = fn()
-        best = min(best, time.process_time() - t0)
-    return best, result
+    """``timed`` in this process's CPU time: on a machine shared with other work, what waiting
+    for a core adds to the wall time is left out."""
+    return timed(fn, repeat, clock=time.process_time)
 
 
 def _one(path: Path, sql: str) -> Any:
