@@ -368,11 +368,20 @@ def test_the_tally_after_random_edits_equals_a_full_recompute(
 
 
 def test_plan_wide_reads_show_text_that_is_not_utf8_with_a_replacement_character(
-    ctx: Ctx,
+    plan_template: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     """The list and the whole-plan check read text with SQLite's own decoder; a value that is
     not UTF-8 (a raw edit, a damaged page) still reads, with U+FFFD for its bad bytes, and
     the connection goes back to the tolerant decoder for what is read after."""
+    ctx, p = _fresh_ctx(plan_template, tmp_path)
+    try:
+        _read_damaged_text(ctx)
+    finally:
+        p.close()  # type: ignore[attr-defined]
+
+
+def _read_damaged_text(ctx: Ctx) -> None:
     with ctx.write() as tx:
         b = Builder(tx)
         b.person("ana@example.com")
