@@ -13,7 +13,8 @@
 Intervals are half-open: a window ending at 22:00 and one starting at 22:00 do not overlap.
 Task dates are whole days, both included (a task ending on the 3rd overlaps one starting then).
 
-It scales: the whole plan is read with a handful of Core SELECTs into a ``PlanIndex``;
+It scales: the plan's open releases (no whole-plan rule looks at closed or cancelled ones)
+are read with a handful of Core SELECTs, text decoded by SQLite, into a ``PlanIndex``;
 C3 and C4 sweep sorted intervals per CI / per person (never all pairs), window rules look
 occurrences up by bisection. One release's checks (``conflicts_for_release``, the
 ``window_clear`` guard) read only what can conflict with it (``plan_index.Focus``, through the
@@ -471,8 +472,8 @@ def _search_start(ctx: Ctx, today: dt.date | None) -> dt.datetime:
 
 
 def _whole_index(s: Session) -> PlanIndex:
-    """The index the whole-plan rules need: closed and cancelled releases are in no conflict,
-    so they are not read (``open_only``); people's tasks are read at once."""
+    """The index the whole-plan rules need: no rule of the whole-plan check looks at a closed
+    or cancelled release, so none is read (``open_only``); people's tasks are read at once."""
     index = load_index(s, open_only=True)
     index.tasks()
     return index

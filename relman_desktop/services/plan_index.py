@@ -290,8 +290,8 @@ class PlanIndex:
         what it touches, not with the plan. ``spans`` (a slot search's range) widens the
         intervals in which releases sharing a CI with it are read. ``open_only`` (whole plan):
         only releases in a state that is not terminal, and the dependencies between them —
-        all that the whole-plan rules look at (a closed or cancelled release is in no
-        conflict), without the years of closed releases a plan piles up."""
+        all that the whole-plan rules look at — without the years of closed releases a plan
+        piles up."""
         focus: Focus | None = None
         if around is not None:
             focus = Focus.read(
