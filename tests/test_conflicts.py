@@ -3,134 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
+from plans import Builder, berlin
 from sqlalchemy import insert, select
 
-from relman_desktop.models import enums as E
 from relman_desktop.models.entities import (
-    CalendarWindow,
     Change,
-    ConfigurationItem,
-    Person,
     PlanMeta,
     Release,
-    ReleaseDependency,
-    Task,
-    WorkflowState,
     change_cis,
 )
 from relman_desktop.services import conflicts as C
 from relman_desktop.services.base import NotFound
 from relman_desktop.services.scheduling import suggest_moves
 
-BERLIN = ZoneInfo("Europe/Berlin")
 UTC = dt.UTC
-
-
-def berlin(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=BERLIN)
-
-
-class Builder:
-    """Rows straight through the ORM, inside one ``ctx.write()``."""
-
-    def __init__(self, tx) -> None:
-        self.s = tx.session
-        self.states = {w.name: w for w in self.s.execute(select(WorkflowState)).scalars()}
-        self.cis: dict[str, ConfigurationItem] = {}
-        self.people: dict[str, Person] = {}
-
-    def ci(self, name, env="production", needs_window=False, parents=()):
-        ci = ConfigurationItem(
-            name=name,
-            ci_class=E.CIClass.SERVICE,
-            environment=env,
-            requires_maintenance_window=needs_window,
-        )
-        ci.parents = [self.cis[p] for p in parents]
-        self.s.add(ci)
-        self.cis[name] = ci
-        return ci
-
-    def person(self, email):
-        p = Person(email=email, name=email.split("@")[0])
-        self.s.add(p)
-        self.people[email] = p
-        return p
-
-    def release(self, key, start=None, end=None, cis=(), status="Approved", rollback=None):
-        rel = Release(
-            key=key,
-            title=f"Release {key}",
-            type=E.ReleaseType.MINOR,
-            status=self.states[status],
-            deploy_start=start,
-            deploy_end=end,
-            rollback_minutes=rollback,
-        )
-        self.s.add(rel)
-        self.s.flush()
-        if cis:
-            change = Change(
-                key=f"CHG-{key}",
-                title="change",
-                type=E.ChangeType.NORMAL,
-                category=E.ChangeCategory.FIX,
-                release=rel,
-            )
-            change.cis = [self.cis[c] for c in cis]
-            self.s.add(change)
-        return rel
-
-    def window(
-        self,
-        title,
-        kind,
-        start,
-        end,
-        *,
-        tz="Europe/Berlin",
-        rrule=None,
-        hard=True,
-        env=None,
-        cis=(),
-    ):
-        w = CalendarWindow(
-            title=title,
-            kind=E.WindowKind(kind),
-            hard=hard,
-            start=start,
-            end=end,
-            timezone=tz,
-            rrule=rrule,
-            scope_environment=env,
-        )
-        w.cis = [self.cis[c] for c in cis]
-        self.s.add(w)
-        return w
-
-    def depends(self, rel, prereq, kind="before"):
-        self.s.add(
-            ReleaseDependency(
-                release_id=rel.id, prerequisite_id=prereq.id, kind=E.DependencyKind(kind)
-            )
-        )
-
-    def task(self, rel, local_id, start, end, assignee, status="todo", phase="deploy"):
-        self.s.add(
-            Task(
-                release_id=rel.id,
-                local_id=local_id,
-                title=f"Task {local_id}",
-                phase=E.Phase(phase),
-                assignee=self.people[assignee] if assignee else None,
-                start=start,
-                end=end,
-                status=E.TaskStatus(status),
-            )
-        )
 
 
 @pytest.fixture

@@ -22,8 +22,8 @@ import pytest
 from helpers_builders import plan_template  # noqa: F401  (fixture)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from plans import Builder, berlin, random_plan
 from sqlalchemy import select
-from test_conflicts import Builder, berlin
 
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import (
@@ -45,87 +45,6 @@ from relman_desktop.services.changeset import ChangeSet
 from relman_desktop.services.conflict_tally import ConflictTally
 
 NOW = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
-STATES = ["Planning", "Testing", "Approved", "Approved", "Approved", "Deploying", "Deployed"]
-STATES += ["In Review", "On Hold", "Closed", "Cancelled"]
-
-
-def _random_plan(ctx: Ctx, rng: random.Random, n_releases: int, n_cis: int) -> None:
-    with ctx.write() as tx:
-        b = Builder(tx)
-        names = [f"ci-{i}" for i in range(n_cis)]
-        for i, name in enumerate(names):  # parents come before their children
-            parents = rng.sample(names[:i], k=min(i, rng.choice([0, 0, 1, 2])))
-            b.ci(
-                name,
-                env=rng.choice(["production", "staging"]),
-                needs_window=rng.random() < 0.3,
-                parents=parents,
-            )
-        people = [f"p{i}@example.com" for i in range(4)]
-        for email in people:
-            b.person(email)
-        b.window("Year-end", "freeze", berlin(2026, 12, 19), berlin(2027, 1, 4), hard=True)
-        b.window(
-            "Soft week",
-            "freeze",
-            berlin(2026, 12, 7),
-            berlin(2026, 12, 9),
-            hard=False,
-            env="staging",
-        )
-        b.window(
-            "Nightly",
-            "maintenance",
-            berlin(2026, 11, 1, 22),
-            berlin(2026, 11, 2, 4),
-            rrule="FREQ=DAILY",
-            env="production",
-        )
-        b.window(
-            "Weekend",
-            "maintenance",
-            berlin(2026, 11, 7, 20),
-            berlin(2026, 11, 8, 6),
-            rrule="FREQ=WEEKLY",
-            cis=rng.sample(names, k=min(2, n_cis)),
-        )
-        b.window("Launch", "business_event", berlin(2026, 12, 11), berlin(2026, 12, 12))
-        rels = []
-        base = dt.datetime(2026, 12, 1, 20, tzinfo=dt.UTC)
-        for i in range(n_releases):
-            start = end = None
-            if rng.random() < 0.9:
-                start = base + dt.timedelta(
-                    hours=rng.randrange(0, 24 * 20), minutes=30 * rng.randrange(2)
-                )
-                end = start + dt.timedelta(minutes=30 * rng.randint(1, 16))
-            rels.append(
-                b.release(
-                    f"REL-{i:03d}",
-                    start,
-                    end,
-                    cis=rng.sample(names, k=min(n_cis, rng.choice([0, 1, 1, 2, 3]))),
-                    status=rng.choice(STATES),
-                    rollback=rng.choice([None, 30, 120, 400]),
-                )
-            )
-        for rel in rels:
-            for n in range(rng.choice([0, 1, 2, 3])):
-                day = dt.date(2026, 12, 1) + dt.timedelta(days=rng.randrange(0, 40))
-                b.task(
-                    rel,
-                    f"T{n}",
-                    day,
-                    day + dt.timedelta(days=rng.randrange(0, 3)),
-                    rng.choice(people),
-                    status=rng.choice(["todo", "todo", "in_progress", "done"]),
-                )
-        pairs: set[tuple[int, int]] = set()
-        for _ in range(n_releases // 3):
-            a, p = rng.sample(rels, 2)
-            if (a.id, p.id) not in pairs and (p.id, a.id) not in pairs:
-                pairs.add((a.id, p.id))
-                b.depends(a, p, kind=rng.choice(["before", "before", "together"]))
 
 
 def _fresh_ctx(template: Path, folder: Path) -> tuple[Ctx, object]:
@@ -261,7 +180,7 @@ def test_indexed_checks_equal_the_naive_all_pairs_and_the_whole_plan_check(
     with tempfile.TemporaryDirectory() as folder:
         ctx, p = _fresh_ctx(plan_template, Path(folder))
         try:
-            _random_plan(ctx, random.Random(seed), n_releases, n_cis)
+            random_plan(ctx, random.Random(seed), n_releases, n_cis)
             everything = C.all_conflicts(ctx, suggest=False)
             assert _pairs(everything) == _naive(ctx)
             with ctx.read() as s:
@@ -330,7 +249,7 @@ def test_a_plan_from_before_the_scale_indexes_upgrades_and_keeps_its_conflicts(
 
     ctx, p = _fresh_ctx(plan_template, tmp_path)
     try:
-        _random_plan(ctx, random.Random(7), 30, 5)
+        random_plan(ctx, random.Random(7), 30, 5)
         before = [c.as_dict() for c in C.all_conflicts(ctx, suggest=False)]
     finally:
         p.close()  # type: ignore[attr-defined]
@@ -429,7 +348,7 @@ def test_the_tally_after_random_edits_equals_a_full_recompute(
     with tempfile.TemporaryDirectory() as folder:
         ctx, p = _fresh_ctx(plan_template, Path(folder))
         try:
-            _random_plan(ctx, rng, n_releases, 6)
+            random_plan(ctx, rng, n_releases, 6)
             tally = ConflictTally(ctx)
             with ctx.read() as s:
                 keys = list(s.scalars(select(Release.key).order_by(Release.key)))
@@ -449,8 +368,48 @@ def test_the_tally_after_random_edits_equals_a_full_recompute(
             p.close()  # type: ignore[attr-defined]
 
 
+def test_plan_wide_reads_show_text_that_is_not_utf8_with_a_replacement_character(
+    plan_template: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The list and the whole-plan check read text with SQLite's own decoder; a value that is
+    not UTF-8 (a raw edit, a damaged page) still reads, with U+FFFD for its bad bytes, and
+    the connection goes back to the tolerant decoder for what is read after."""
+    ctx, p = _fresh_ctx(plan_template, tmp_path)
+    try:
+        _read_damaged_text(ctx)
+    finally:
+        p.close()  # type: ignore[attr-defined]
+
+
+def _read_damaged_text(ctx: Ctx) -> None:
+    with ctx.write() as tx:
+        b = Builder(tx)
+        b.person("ana@example.com")
+        r1 = b.release("REL-1", berlin(2026, 12, 12, 22), berlin(2026, 12, 12, 23))
+        r2 = b.release("REL-2", berlin(2026, 12, 19, 22), berlin(2026, 12, 19, 23))
+        b.task(r1, "T1", dt.date(2026, 12, 1), dt.date(2026, 12, 3), "ana@example.com")
+        b.task(r2, "T1", dt.date(2026, 12, 3), dt.date(2026, 12, 4), "ana@example.com")
+    con = sqlite3.connect(ctx.plan.path)  # type: ignore[attr-defined]
+    with con:
+        con.execute("UPDATE releases SET title = CAST(X'52656cff31' AS TEXT) WHERE key = 'REL-1'")
+        con.execute(
+            "UPDATE tasks SET title = CAST(X'54ff31' AS TEXT) WHERE release_id = ?", [r2.id]
+        )
+    con.close()
+
+    rows = {r.key: r.title for r in releases.list_releases(ctx)}
+    assert rows == {"REL-1": "Rel\ufffd1", "REL-2": "Release REL-2"}
+    [c4] = C.all_conflicts(ctx, suggest=False)
+    assert c4.message == (
+        "ana@example.com has overlapping tasks in REL-1 (\u201cTask T1\u201d 2026-12-01 → "
+        "2026-12-03) and REL-2 (\u201cT\ufffd1\u201d 2026-12-03 → 2026-12-04)"
+    )
+    assert releases.get_release(ctx, "REL-1").title == "Rel\ufffd1"  # read tolerantly again
+
+
 def test_a_window_edit_makes_the_tally_read_the_whole_plan_again(ctx: Ctx) -> None:
-    _random_plan(ctx, random.Random(3), 12, 4)
+    random_plan(ctx, random.Random(3), 12, 4)
     tally = ConflictTally(ctx)
     outcome = changeset.run(
         ctx,
@@ -491,7 +450,7 @@ def test_impact_reading_what_it_touches_equals_the_whole_plan_reading(
     with tempfile.TemporaryDirectory() as folder:
         ctx, p = _fresh_ctx(plan_template, Path(folder))
         try:
-            _random_plan(ctx, rng, n_releases, n_cis)
+            random_plan(ctx, rng, n_releases, n_cis)
             with ctx.read() as s:
                 keys = list(s.scalars(select(Release.key).order_by(Release.key)))
                 task_keys = [

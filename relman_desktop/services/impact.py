@@ -239,7 +239,6 @@ def _load_releases(
     """Every release as a shift needs it, and the release dependencies. With ``index`` (the
     conflict service's PlanIndex, already read for the new-conflicts check) the keys, states,
     deployment windows and dependencies come from it: only the planned days are read again."""
-    terminal = E.StateCategory.TERMINAL.value
     rels = {}
     if index is not None:
         days: Any = s.execute(
@@ -268,37 +267,7 @@ def _load_releases(
             (release_id, prereq_id, kind.value)
             for release_id, prereq_id, kind in index.dependencies
         ]
-    raw = [
-        type_coerce(c, String)
-        for c in (
-            Release.planned_start,
-            Release.planned_end,
-            Release.deploy_start,
-            Release.deploy_end,
-            Release.actual_end,
-            WorkflowState.category,
-            WorkflowState.role,
-        )
-    ]
-    rows: list[Any] = s.execute(  # type: ignore[assignment]
-        select(Release.id, Release.key, WorkflowState.name, *raw).join(
-            WorkflowState, WorkflowState.id == Release.status_id
-        )
-    ).all()
-    for rid, key, state, p_start, p_end, d_start, d_end, a_end, category, role in rows:
-        deployed = role in E.DEPLOYED_ROLES  # by role, never by the state's (editable) name
-        rels[rid] = _Rel(
-            rid,
-            key,
-            _day(p_start),
-            _day(p_end),
-            _utc(d_start),
-            _utc(d_end),
-            state,
-            frozen=category == terminal or deployed or a_end is not None,
-            cancelled=role == E.StateRole.CANCELLED,
-            deployed=deployed,
-        )
+    rels = _read_rels(s, None)
     deps = [
         (release_id, prereq_id, str(kind))
         for release_id, prereq_id, kind in s.execute(
@@ -335,6 +304,12 @@ def _load_near(s: Session, source_id: int) -> tuple[dict[int, _Rel], list[tuple[
         frontier = step
     deps = [found[k] for k in sorted(found)]  # the table's order, as a whole read gives it
     ids = sorted(downstream | {r for d in deps for r in d[:2]})
+    return _read_rels(s, ids), deps
+
+
+def _read_rels(s: Session, ids: list[int] | None) -> dict[int, _Rel]:
+    """Releases as a shift needs them, read from their rows: every release (``ids`` None), or
+    those of ``ids`` (500 to a statement)."""
     terminal = E.StateCategory.TERMINAL.value
     raw = [
         type_coerce(c, String)
@@ -348,15 +323,19 @@ def _load_near(s: Session, source_id: int) -> tuple[dict[int, _Rel], list[tuple[
             WorkflowState.role,
         )
     ]
+    stmt = select(Release.id, Release.key, WorkflowState.name, *raw).join(
+        WorkflowState, WorkflowState.id == Release.status_id
+    )
+    chunks = (
+        [stmt]
+        if ids is None
+        else [stmt.where(Release.id.in_(ids[i : i + 500])) for i in range(0, len(ids), 500)]
+    )
     rels: dict[int, _Rel] = {}
-    for i in range(0, len(ids), 500):
-        found_rels: list[Any] = s.execute(  # type: ignore[assignment]
-            select(Release.id, Release.key, WorkflowState.name, *raw)
-            .join(WorkflowState, WorkflowState.id == Release.status_id)
-            .where(Release.id.in_(ids[i : i + 500]))
-        ).all()
-        for rid, key, state, p_start, p_end, d_start, d_end, a_end, category, role in found_rels:
-            deployed = role in E.DEPLOYED_ROLES
+    for chunk in chunks:
+        rows: list[Any] = s.execute(chunk).all()  # type: ignore[assignment]
+        for rid, key, state, p_start, p_end, d_start, d_end, a_end, category, role in rows:
+            deployed = role in E.DEPLOYED_ROLES  # by role, never by the state's (editable) name
             rels[rid] = _Rel(
                 rid,
                 key,
@@ -369,7 +348,7 @@ def _load_near(s: Session, source_id: int) -> tuple[dict[int, _Rel], list[tuple[
                 cancelled=role == E.StateRole.CANCELLED,
                 deployed=deployed,
             )
-    return rels, deps
+    return rels
 
 
 def _load_tasks(

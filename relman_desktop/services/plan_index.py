@@ -43,7 +43,7 @@ Interval = tuple[dt.datetime, dt.datetime]
 # --- the plan, indexed ---------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class RelInfo:
     id: int
     key: str
@@ -70,7 +70,7 @@ class RelInfo:
         return self.role in E.DEPLOYED_ROLES
 
 
-@dataclass
+@dataclass(slots=True)
 class CIInfo:
     id: int
     name: str
@@ -283,11 +283,15 @@ class PlanIndex:
         *,
         spans: Iterable[Interval] = (),
         task_days: tuple[Any, Any] | None = None,
+        open_only: bool = False,
     ) -> None:
         """The whole plan, or — with ``around`` (a Release, or a release's id) — only what can
         conflict with that release (see ``Focus``): what one release's checks read grows with
         what it touches, not with the plan. ``spans`` (a slot search's range) widens the
-        intervals in which releases sharing a CI with it are read."""
+        intervals in which releases sharing a CI with it are read. ``open_only`` (whole plan):
+        only releases in a state that is not terminal, and the dependencies between them —
+        all that the whole-plan rules look at — without the years of closed releases a plan
+        piles up."""
         focus: Focus | None = None
         if around is not None:
             focus = Focus.read(
@@ -306,6 +310,8 @@ class PlanIndex:
         ).join(WorkflowState, WorkflowState.id == Release.status_id)
         if focus is not None:
             release_stmt = release_stmt.where(Release.id.in_(focus.release_ids))
+        elif open_only:
+            release_stmt = release_stmt.where(WorkflowState.category != E.StateCategory.TERMINAL)
         state_rows = session.execute(release_stmt).all()
 
         direct: dict[int, set[int]] = defaultdict(set)
@@ -316,6 +322,12 @@ class PlanIndex:
         )
         if focus is not None:
             touched_stmt = touched_stmt.where(Change.release_id.in_(focus.release_ids))
+        elif open_only:
+            touched_stmt = (
+                touched_stmt.join(Release, Release.id == Change.release_id)
+                .join(WorkflowState, WorkflowState.id == Release.status_id)
+                .where(WorkflowState.category != E.StateCategory.TERMINAL)
+            )
         for release_id, ci_id in session.execute(touched_stmt):
             direct[release_id].add(ci_id)
 
@@ -419,6 +431,10 @@ class PlanIndex:
         self.dependencies: list[tuple[int, int, E.DependencyKind]] = [
             (release_id, prereq_id, kinds[kind]) for release_id, prereq_id, kind in dependency_rows
         ]
+        if open_only and focus is None:  # a dependency on a closed release binds nothing
+            self.dependencies = [
+                d for d in self.dependencies if d[0] in self.releases and d[1] in self.releases
+            ]
         self._prerequisites: dict[int, list[int]] = defaultdict(list)
         self._dependents: dict[int, list[int]] = defaultdict(list)
         for release_id, prereq_id, kind in self.dependencies:
@@ -518,8 +534,10 @@ def load_index(
     *,
     spans: Iterable[Interval] = (),
     task_days: tuple[Any, Any] | None = None,
+    open_only: bool = False,
 ) -> PlanIndex:
     """The whole plan's index, or only what can conflict with ``around`` (a Release or its
     id; ``spans``: further intervals to read its CI's releases in; ``task_days``: further
-    days to read its people's tasks on, see ``Focus``)."""
-    return PlanIndex(session, around, spans=spans, task_days=task_days)
+    days to read its people's tasks on, see ``Focus``; ``open_only``: the whole plan's
+    releases that are not closed or cancelled, see ``PlanIndex``)."""
+    return PlanIndex(session, around, spans=spans, task_days=task_days, open_only=open_only)

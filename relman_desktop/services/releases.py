@@ -18,6 +18,7 @@ from relman_desktop.models.entities import (
     ReleaseDependency,
     WorkflowState,
 )
+from relman_desktop.models.planfile import decoded_in_c
 
 from . import limits, locking, rules
 from .base import (
@@ -26,6 +27,7 @@ from .base import (
     NotFound,
     Tx,
     ValidationError,
+    gc_paused,
     operation,
     person_by_email,
     release_by_key,
@@ -173,8 +175,10 @@ def _label(name: str) -> str:
 
 
 def list_releases(ctx: Ctx) -> list[ReleaseRow]:
-    """All releases in one Core SELECT (no ORM identity map): the list shows 10,000 rows.
-    Enumerations come back as their stored words, which is what a row holds anyway."""
+    """All releases in one Core SELECT (no ORM identity map): the list shows 100,000 rows.
+    Enumerations come back as their stored words, which is what a row holds anyway. Text is
+    decoded by SQLite (``decoded_in_c``) and the collector sleeps while the rows are built:
+    what is left per row is the natural sort key and the row itself."""
     manager = aliased(Person)
     stmt = (
         select(
@@ -200,10 +204,10 @@ def list_releases(ctx: Ctx) -> list[ReleaseRow]:
         .join(WorkflowState, WorkflowState.id == Release.status_id)
         .outerjoin(manager, manager.id == Release.manager_id)
     )
-    with ctx.read() as s:
-        rows: list[Any] = list(s.connection().execute(stmt).all())
-    rows.sort(key=lambda r: natural_key(r[1]))  # REL-2026-559 before REL-2026-5589
-    return [ReleaseRow(*r) for r in rows]
+    with ctx.read() as s, gc_paused():
+        rows: list[Any] = decoded_in_c(s, lambda: list(s.connection().execute(stmt).all()))
+        rows.sort(key=lambda r: natural_key(r[1]))  # REL-2026-559 before REL-2026-5589
+        return [ReleaseRow(*r) for r in rows]
 
 
 def get_release(ctx: Ctx, key: str) -> ReleaseDetail:

@@ -55,110 +55,128 @@ TIER_NAMES = ("elite", "high", "medium", "low")
 DAY, WEEK, MONTH, SIX_MONTHS = 24.0, 168.0, 720.0, 4380.0
 INF = float("inf")
 
+Tiers = tuple[Any, Any, Any, Any]  # one value per tier, elite first
+
+
+def _metric(text: Tiers, key: str, values: Tiers) -> dict[str, dict[str, Any]]:
+    """One metric's reference data: each tier's published wording, and ``key`` (how a measured
+    value is classified: ``by_bucket``, ``limits_hours`` or ``limits``) with each tier's value."""
+    return {
+        "text": dict(zip(TIER_NAMES, text, strict=True)),
+        key: dict(zip(TIER_NAMES, values, strict=True)),
+    }
+
+
+def _frequency(text: Tiers, daily: str, weekly: str, monthly: str, yearly: str) -> dict:
+    """Deployment frequency: its wording, and the tier of each frequency bucket."""
+    return {
+        "text": dict(zip(TIER_NAMES, text, strict=True)),
+        "by_bucket": {"daily": daily, "weekly": weekly, "monthly": monthly, "yearly": yearly},
+    }
+
+
 DORA_TIERS: dict[int, dict[str, Any]] = {
     2019: {
-        "deployment_frequency": {
-            "text": {
-                "elite": "on demand (multiple deploys per day)",
-                "high": "between once per day and once per week",
-                "medium": "between once per week and once per month",
-                "low": "between once per month and once every six months",
-            },
-            "by_bucket": {"daily": "elite", "weekly": "high", "monthly": "medium", "yearly": "low"},
-        },
-        "lead_time": {
-            "text": {
-                "elite": "less than one day",
-                "high": "between one day and one week",
-                "medium": "between one week and one month",
-                "low": "between one month and six months",
-            },
-            "limits_hours": {"elite": DAY, "high": WEEK, "medium": MONTH, "low": INF},
-        },
-        "mttr": {
-            "text": {
-                "elite": "less than one hour",
-                "high": "less than one day",
-                "medium": "less than one day",
-                "low": "between one week and one month",
-            },
-            "limits_hours": {"elite": 1.0, "high": DAY, "medium": DAY, "low": INF},
-        },
-        "change_failure_rate": {
-            "text": {"elite": "0–15 %", "high": "0–15 %", "medium": "0–15 %", "low": "46–60 %"},
-            "limits": {"elite": 0.15, "high": 0.15, "medium": 0.15, "low": 1.0},
-        },
+        "deployment_frequency": _frequency(
+            (
+                "on demand (multiple deploys per day)",
+                "between once per day and once per week",
+                "between once per week and once per month",
+                "between once per month and once every six months",
+            ),
+            *("elite", "high", "medium", "low"),
+        ),
+        "lead_time": _metric(
+            (
+                "less than one day",
+                "between one day and one week",
+                "between one week and one month",
+                "between one month and six months",
+            ),
+            "limits_hours",
+            (DAY, WEEK, MONTH, INF),
+        ),
+        "mttr": _metric(
+            (
+                "less than one hour",
+                "less than one day",
+                "less than one day",
+                "between one week and one month",
+            ),
+            "limits_hours",
+            (1.0, DAY, DAY, INF),
+        ),
+        "change_failure_rate": _metric(
+            ("0–15 %", "0–15 %", "0–15 %", "46–60 %"), "limits", (0.15, 0.15, 0.15, 1.0)
+        ),
     },
     2021: {
-        "deployment_frequency": {
-            "text": {
-                "elite": "on demand (multiple deploys per day)",
-                "high": "between once per week and once per month",
-                "medium": "between once per month and once every six months",
-                "low": "fewer than once per six months",
-            },
-            "by_bucket": {
-                "daily": "elite",
-                "weekly": "high",
-                "monthly": "high",
-                "yearly": "medium",
-            },
-        },
-        "lead_time": {
-            "text": {
-                "elite": "less than one hour",
-                "high": "between one day and one week",
-                "medium": "between one month and six months",
-                "low": "more than six months",
-            },
-            "limits_hours": {"elite": 1.0, "high": WEEK, "medium": SIX_MONTHS, "low": INF},
-        },
-        "mttr": {
-            "text": {
-                "elite": "less than one hour",
-                "high": "less than one day",
-                "medium": "between one day and one week",
-                "low": "more than six months",
-            },
-            "limits_hours": {"elite": 1.0, "high": DAY, "medium": WEEK, "low": INF},
-        },
-        "change_failure_rate": {
-            "text": {"elite": "0–15 %", "high": "16–30 %", "medium": "16–30 %", "low": "16–30 %"},
-            "limits": {"elite": 0.15, "high": 0.30, "medium": 0.30, "low": 1.0},
-        },
+        "deployment_frequency": _frequency(
+            (
+                "on demand (multiple deploys per day)",
+                "between once per week and once per month",
+                "between once per month and once every six months",
+                "fewer than once per six months",
+            ),
+            *("elite", "high", "high", "medium"),
+        ),
+        "lead_time": _metric(
+            (
+                "less than one hour",
+                "between one day and one week",
+                "between one month and six months",
+                "more than six months",
+            ),
+            "limits_hours",
+            (1.0, WEEK, SIX_MONTHS, INF),
+        ),
+        "mttr": _metric(
+            (
+                "less than one hour",
+                "less than one day",
+                "between one day and one week",
+                "more than six months",
+            ),
+            "limits_hours",
+            (1.0, DAY, WEEK, INF),
+        ),
+        "change_failure_rate": _metric(
+            ("0–15 %", "16–30 %", "16–30 %", "16–30 %"), "limits", (0.15, 0.30, 0.30, 1.0)
+        ),
     },
     2023: {
-        "deployment_frequency": {
-            "text": {
-                "elite": "on demand",
-                "high": "between once per day and once per week",
-                "medium": "between once per week and once per month",
-                "low": "between once per week and once per month",
-            },
-            "by_bucket": {"daily": "elite", "weekly": "high", "monthly": "medium", "yearly": "low"},
-        },
-        "lead_time": {
-            "text": {
-                "elite": "less than one day",
-                "high": "between one day and one week",
-                "medium": "between one week and one month",
-                "low": "between one week and one month",
-            },
-            "limits_hours": {"elite": DAY, "high": WEEK, "medium": MONTH, "low": INF},
-        },
-        "mttr": {
-            "text": {
-                "elite": "less than one hour",
-                "high": "less than one day",
-                "medium": "between one day and one week",
-                "low": "between one month and six months",
-            },
-            "limits_hours": {"elite": 1.0, "high": DAY, "medium": WEEK, "low": INF},
-        },
-        "change_failure_rate": {
-            "text": {"elite": "5 %", "high": "10 %", "medium": "15 %", "low": "64 %"},
-            "limits": {"elite": 0.05, "high": 0.10, "medium": 0.15, "low": 1.0},
-        },
+        "deployment_frequency": _frequency(
+            (
+                "on demand",
+                "between once per day and once per week",
+                "between once per week and once per month",
+                "between once per week and once per month",
+            ),
+            *("elite", "high", "medium", "low"),
+        ),
+        "lead_time": _metric(
+            (
+                "less than one day",
+                "between one day and one week",
+                "between one week and one month",
+                "between one week and one month",
+            ),
+            "limits_hours",
+            (DAY, WEEK, MONTH, INF),
+        ),
+        "mttr": _metric(
+            (
+                "less than one hour",
+                "less than one day",
+                "between one day and one week",
+                "between one month and six months",
+            ),
+            "limits_hours",
+            (1.0, DAY, WEEK, INF),
+        ),
+        "change_failure_rate": _metric(
+            ("5 %", "10 %", "15 %", "64 %"), "limits", (0.05, 0.10, 0.15, 1.0)
+        ),
     },
 }
 REPORT_YEARS = tuple(sorted(DORA_TIERS))
