@@ -55,7 +55,27 @@ w = build_window(sys.argv[2], app=app); w.resize(1366, 768); w.show()
 rows = w.releases_view.model.rowCount()
 QTimer.singleShot(0, lambda: (print(time.time() - t0, rows), app.quit()))
 app.exec()
+# a big plan's list fills in the background: when is every release in?
+from relman_desktop.views.shell.worker import shared_worker
+while not w.releases_view.complete:
+    shared_worker().wait(100)
+    app.processEvents()
+print(time.time() - t0, w.releases_view.model.rowCount())
 """
+
+
+def start_times(script: str, *args: str) -> tuple[float, str, float, str]:
+    """Start to interactive (and what is listed then), start to the whole list in."""
+    env = dict(os.environ, HOME=tempfile.mkdtemp(prefix="relman-bench-home-"))
+    t0 = time.time()
+    out = subprocess.run(
+        [sys.executable, "-c", script, repr(t0), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout.split()
+    return float(out[0]), out[1], float(out[2]), out[3]
 
 
 def start_time(script: str, *args: str) -> tuple[float, str]:
@@ -247,15 +267,24 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[tuple[str, str, str]] = []
     bare = min(start_time(BARE)[0] for _ in range(args.repeat))
-    runs = [start_time(APP, plan_path) for _ in range(args.repeat)]
-    app_s = min(t for t, _ in runs)
+    runs = [start_times(APP, plan_path) for _ in range(args.repeat)]
+    app_s = min(r[0] for r in runs)
     shown = runs[0][1]
+    whole_s = min(r[2] for r in runs)
     rows.append(("start: bare QApplication + QMainWindow", f"{bare * 1000:.0f} ms", "the floor"))
     rows.append(
         (
             "start: main window on the plan",
             f"{app_s * 1000:.0f} ms",
-            f"{shown} releases listed; {app_s - bare:+.2f} s over the floor; aim ≤ 1.5 s",
+            f"{shown} releases listed (interactive); {app_s - bare:+.2f} s over the floor; "
+            "aim ≤ 1.5 s",
+        )
+    )
+    rows.append(
+        (
+            "start: every release in the list",
+            f"{whole_s * 1000:.0f} ms",
+            f"{runs[0][3]} releases, read in the background after the window was interactive",
         )
     )
 
@@ -271,6 +300,10 @@ def main(argv: list[str] | None = None) -> int:
     view = ReleasesView(store)
     view.resize(1366, 700)
     view.show()
+    app.processEvents()
+    from relman_desktop.views.shell.worker import shared_worker
+
+    shared_worker().wait(120_000)  # the list's background read of every release
     app.processEvents()
     n = view.model.rowCount()
 
