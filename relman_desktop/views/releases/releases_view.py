@@ -322,6 +322,13 @@ class ReleasesView(QWidget):
 
         return read_all
 
+    def load_here(self) -> None:
+        """Read the rest of the list on this thread (``relman screenshot``: no event loop)."""
+        if not self.complete:
+            from ..common.run_here import run_here
+
+            run_here(self._rest_job, self._rest_loaded, stop=self.rest, name="releases list")
+
     def _rest_loaded(self, rows: list[Any]) -> None:
         scroll = self.table.verticalScrollBar().value()
         self.complete = True
