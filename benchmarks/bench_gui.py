@@ -53,14 +53,15 @@ from relman_desktop.app import build_window
 app = QApplication([])
 w = build_window(sys.argv[2], app=app); w.resize(1366, 768); w.show()
 rows = w.releases_view.model.rowCount()
-QTimer.singleShot(0, lambda: (print(time.time() - t0, rows), app.quit()))
-app.exec()
+QTimer.singleShot(0, lambda: print(time.time() - t0, rows, flush=True))
 # a big plan's list fills in the background: when is every release in?
-from relman_desktop.views.shell.worker import shared_worker
-while not w.releases_view.complete:
-    shared_worker().wait(100)
-    app.processEvents()
-print(time.time() - t0, w.releases_view.model.rowCount())
+def whole():
+    if not w.releases_view.complete:
+        return QTimer.singleShot(20, whole)
+    print(time.time() - t0, w.releases_view.model.rowCount())
+    app.quit()
+QTimer.singleShot(0, whole)
+app.exec()
 """
 
 
