@@ -105,3 +105,23 @@ def test_a_screenshot_of_a_big_plan_lists_every_release(qtbot, big_view, held):
     view.load_here()
     assert view.complete and view.model.rowCount() == 10_000
     assert view.count_label.text() == "10,000 releases"
+
+
+def test_opening_a_plan_reads_no_people_until_a_release_is_shown(
+    window, store, tmp_path, monkeypatch, qtbot
+):
+    """The editor's hidden tabs (approvals, tasks, review) read the plan's people, thousands on
+    a big plan, only once a release is shown: not while the plan opens."""
+    from relman_desktop.exports.plan_copy import save_copy
+
+    other = tmp_path / "other.relman"
+    save_copy(store.ctx.plan, other)
+    real = store.people
+    calls: list[int] = []
+    monkeypatch.setattr(store, "people", lambda: calls.append(1) or real())
+    assert window.open_plan(other)
+    assert calls == []
+    window.open_release("REL-2026-001")
+    approvals = window.editor.tab_widgets["Approvals"]
+    assert approvals.person.findData("ann@example.com") >= 0  # the people are there to pick
+    window.backups.worker.wait()  # the open's backup, copied in the background
