@@ -238,9 +238,50 @@ def page_rows(app, plan_path: str, profile: str | None) -> list[tuple[str, str, 
             if moved:
                 window.store.undo_stack.undo()
                 _settle(app)
+    rows.extend(edit_rows(app, window))
     window.close()
     _settle(app)
     return rows
+
+
+def edit_rows(app, window) -> list[tuple[str, str, str]]:
+    """What the conflict count, badges and Conflicts page cost after one edit (the page off
+    screen, as while editing in the list): the status bar's handling of each change set."""
+    from relman_desktop.services import releases
+    from relman_desktop.views.shell.commands import Step, edit, op
+
+    status = getattr(window, "conflict_status", None)
+    if status is None or status.tally is None:
+        return []
+    window.show_page("releases")
+    _settle(app)
+    keys = [r.key for r in window.releases_view.model.rows if not r.read_only][:9]
+    handle = status._changed
+    times: list[float] = []
+
+    def timed(changes) -> None:
+        t = time.perf_counter()
+        handle(changes)
+        times.append(time.perf_counter() - t)
+
+    window.store.changed.disconnect(handle)
+    window.store.changed.connect(timed)
+    for key in keys:
+        edit(window.store, "bench", Step(op(releases.update_release, key, {"title": f"{key} b"})))
+        _settle(app)
+    window.store.changed.disconnect(timed)
+    window.store.changed.connect(handle)
+    if not times:
+        return []
+    times.sort()
+    return [
+        (
+            "edit: conflict count and badges",
+            f"{times[len(times) // 2] * 1000:.0f} ms",
+            f"median of {len(times)} title edits (the tally's apply, badges, count); "
+            f"{status.tally.full_reads} whole-plan read(s) in all",
+        )
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
