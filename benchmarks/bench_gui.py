@@ -65,30 +65,28 @@ app.exec()
 """
 
 
-def start_times(script: str, *args: str) -> tuple[float, str, float, str]:
-    """Start to interactive (and what is listed then), start to the whole list in."""
+def _started(script: str, *args: str) -> list[str]:
+    """What ``script`` prints, run in a fresh process (a first start: its own HOME) that is
+    given its start time."""
     env = dict(os.environ, HOME=tempfile.mkdtemp(prefix="relman-bench-home-"))
     t0 = time.time()
-    out = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", script, repr(t0), *args],
         capture_output=True,
         text=True,
         env=env,
         check=True,
     ).stdout.split()
+
+
+def start_times(script: str, *args: str) -> tuple[float, str, float, str]:
+    """Start to interactive (and what is listed then), start to the whole list in."""
+    out = _started(script, *args)
     return float(out[0]), out[1], float(out[2]), out[3]
 
 
 def start_time(script: str, *args: str) -> tuple[float, str]:
-    env = dict(os.environ, HOME=tempfile.mkdtemp(prefix="relman-bench-home-"))
-    t0 = time.time()
-    out = subprocess.run(
-        [sys.executable, "-c", script, repr(t0), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    ).stdout.split()
+    out = _started(script, *args)
     return float(out[0]), " ".join(out[1:])
 
 
