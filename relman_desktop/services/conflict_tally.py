@@ -59,6 +59,7 @@ class ConflictTally:
     def __init__(self, ctx: Ctx | None = None) -> None:
         self._found: dict[_Ident, tuple[Conflict, int]] = {}
         self._involving: dict[str, set[_Ident]] = {}
+        self._totals: Counter[str] = Counter({ERROR: 0, WARNING: 0})  # kept by _add/_forget
         self.full_reads = 0  # how often the whole plan was read (for tests and benchmarks)
         if ctx is not None:
             self.refresh(ctx)
@@ -74,10 +75,27 @@ class ConflictTally:
 
     def counts(self) -> dict[str, int]:
         """``{"errors": n, "warnings": m}``: what a status bar shows."""
-        tally = Counter({ERROR: 0, WARNING: 0})
-        for c, n in self._found.values():
-            tally[c.severity] += n
-        return {"errors": tally[ERROR], "warnings": tally[WARNING]}
+        return {"errors": self._totals[ERROR], "warnings": self._totals[WARNING]}
+
+    def release_counts(self, key: str) -> tuple[int, int]:
+        """``(errors, warnings)`` of the conflicts involving release ``key`` (a list's badge)."""
+        errors = warnings = 0
+        for ident in self._involving.get(key, ()):
+            c, n = self._found[ident]
+            if c.severity == ERROR:
+                errors += n
+            else:
+                warnings += n
+        return errors, warnings
+
+    def related(self, keys: set[str]) -> set[str]:
+        """``keys`` and every release sharing a conflict with one of them: whose badges an
+        update of ``keys`` can change."""
+        out = set(keys)
+        for key in keys:
+            for ident in self._involving.get(key, ()):
+                out.update(self._found[ident][0].releases)
+        return out
 
     def for_release(self, key: str) -> list[Conflict]:
         """The conflicts involving release ``key``, as the whole-plan check finds them."""
@@ -93,6 +111,7 @@ class ConflictTally:
         """Read the whole plan again."""
         self._found.clear()
         self._involving.clear()
+        self._totals = Counter({ERROR: 0, WARNING: 0})
         self._add(all_conflicts(ctx, suggest=False))
         self.full_reads += 1
 
@@ -125,6 +144,11 @@ class ConflictTally:
             return True
         return len(cls._keys(changes)) > FULL_AFTER
 
+    @classmethod
+    def keys_of(cls, changes: ChangeSet) -> set[str]:
+        """The releases ``apply(ctx, changes)`` re-checks when it needs no full read."""
+        return cls._keys(changes)
+
     # --- inside ----------------------------------------------------------------------------------
 
     @staticmethod
@@ -154,6 +178,7 @@ class ConflictTally:
             found = self._found.pop(ident, None)
             if found is None:
                 continue
+            self._totals[found[0].severity] -= found[1]
             for other in found[0].releases:
                 if other != key and other in self._involving:
                     self._involving[other].discard(ident)
@@ -163,5 +188,6 @@ class ConflictTally:
             ident = _ident(c)
             known = self._found.get(ident)
             self._found[ident] = (c, known[1] + 1 if known else 1)
+            self._totals[c.severity] += 1
             for key in c.releases:
                 self._involving.setdefault(key, set()).add(ident)

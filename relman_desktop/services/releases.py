@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import networkx as nx
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from relman_desktop.models import enums as E
@@ -174,11 +175,16 @@ def _label(name: str) -> str:
 # --- reading ----------------------------------------------------------------------------------
 
 
-def list_releases(ctx: Ctx) -> list[ReleaseRow]:
+def list_releases(
+    ctx: Ctx, *, first: int | None = None, keys: Iterable[str] | None = None
+) -> list[ReleaseRow]:
     """All releases in one Core SELECT (no ORM identity map): the list shows 100,000 rows.
     Enumerations come back as their stored words, which is what a row holds anyway. Text is
     decoded by SQLite (``decoded_in_c``) and the collector sleeps while the rows are built:
-    what is left per row is the natural sort key and the row itself."""
+    what is left per row is the natural sort key and the row itself.
+
+    ``first=n``: only the first ``n`` by key (what a lazily filled list shows at once);
+    ``keys``: only those releases (an unknown key is simply absent)."""
     manager = aliased(Person)
     stmt = (
         select(
@@ -204,10 +210,20 @@ def list_releases(ctx: Ctx) -> list[ReleaseRow]:
         .join(WorkflowState, WorkflowState.id == Release.status_id)
         .outerjoin(manager, manager.id == Release.manager_id)
     )
+    if keys is not None:
+        stmt = stmt.where(Release.key.in_(list(keys)))
+    if first is not None:  # shorter keys first: REL-2026-559 before REL-2026-5589, as below
+        stmt = stmt.order_by(func.length(Release.key), Release.key).limit(first)
     with ctx.read() as s, gc_paused():
         rows: list[Any] = decoded_in_c(s, lambda: list(s.connection().execute(stmt).all()))
         rows.sort(key=lambda r: natural_key(r[1]))  # REL-2026-559 before REL-2026-5589
         return [ReleaseRow(*r) for r in rows]
+
+
+def count_releases(ctx: Ctx) -> int:
+    """How many releases the plan holds (one indexed count, whatever the plan's size)."""
+    with ctx.read() as s:
+        return int(s.scalar(select(func.count(Release.id))) or 0)
 
 
 def get_release(ctx: Ctx, key: str) -> ReleaseDetail:

@@ -366,7 +366,11 @@ def test_cab_page_previews_the_next_agenda_and_embeds_the_presenter(qtbot, ctx, 
     assert page.presenter is not None and len(page.presenter.items) == 3
     page.meetings.setCurrentIndex(0)
     page._show_meeting(None)
+    # the preview reads every eligible release: in the background, behind a placeholder
+    assert page.presenter is None and "Reading the next agenda" in page.placeholder.text()
+    qtbot.waitUntil(lambda: page.presenter is not None, timeout=15_000)
     assert page.presenter.meeting.id == 0  # preview: what is eligible now
+    assert page.placeholder.isHidden()
 
 
 def test_approvals_so_far_follow_a_decision_and_its_undo(

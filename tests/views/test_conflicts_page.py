@@ -269,10 +269,12 @@ def test_badges_in_the_list_and_the_editor_lead_to_the_release_conflicts(cwin, q
     badge = cwin.conflict_badge
     assert badge.isVisible() and badge.text() == "⚠ 2 conflicts (1 error, 1 warning)"
     page = cwin.page_widgets["conflicts"]
-    # the status bar's check already filled the page: it opens with its rows, no second check
-    assert page.model.rowCount() == 3 and not page.loading
+    # hidden, the page is not filled for nobody; it opens with the status bar's rows
+    assert page.model.rows == []
     qtbot.mouseClick(badge, Qt.MouseButton.LeftButton)
     assert cwin.current_page() == "conflicts"
+    assert len(page.model.rows) == 3 and not page.loading  # no second check of the plan
+    assert cwin.conflict_status.tally.full_reads == 1
     assert page.stack.currentWidget() is page.table
     assert page.release_filter.text() == "REL-2026-002"
     assert sorted(t[0] for t in table_text(page)) == [
@@ -403,3 +405,60 @@ def test_the_search_box_has_room_at_1366_in_every_theme(cwin, qtbot):
     assert page.search.placeholderText() == "Search the conflicts…"
     page.search.setText("freeze")
     qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=10_000)
+def test_an_edit_updates_the_count_and_badges_from_the_release_it_touched_only(
+    cwin, qtbot, monkeypatch
+):
+    """With the Conflicts page off screen, an edit to one release re-checks that release only:
+    no whole-plan read, no rows rebuilt over every conflict, no badge recounted over every
+    conflict; what the status bar and the badges say equals a whole-plan check."""
+    from relman_desktop.services.conflict_tally import ConflictTally
+    from relman_desktop.services.conflicts import all_conflicts
+    from relman_desktop.views.conflicts import conflict_rows
+    from relman_desktop.views.releases.releases_model import COLUMN_INDEX
+    from relman_desktop.views.shell.commands import Step, edit, op
+
+    status = cwin.conflict_status
+    status.count_here()
+    assert not cwin.page_widgets["conflicts"].isVisible()  # the releases list is shown
+    calls: list[str] = []
+    monkeypatch.setattr(ConflictTally, "refresh", lambda *_a: calls.append("refresh"))
+    real_to_rows, real_by_release = conflict_rows.to_rows, conflict_rows.counts_by_release
+    monkeypatch.setattr(
+        conflict_rows, "to_rows", lambda found, *a: calls.append("to_rows") or real_to_rows(found)
+    )
+    monkeypatch.setattr(
+        conflict_rows,
+        "counts_by_release",
+        lambda rows: calls.append("counts_by_release") or real_by_release(rows),
+    )
+    rows_sent: list[object] = []
+    status.rows_ready.connect(rows_sent.append)
+
+    after = {"deploy_start": at(5, 23), "deploy_end": at(5, 23, 30)}  # onto 001/002's CI slot
+    with qtbot.waitSignal(status.counted, timeout=10_000):
+        edit(
+            cwin.store,
+            "Move REL-2026-003",
+            Step(op(releases.update_release, "REL-2026-003", after)),
+        )
+    assert calls == [] and rows_sent == []  # nothing was redone over the whole plan
+
+    whole = all_conflicts(cwin.store.ctx, suggest=False)
+    errors = sum(1 for c in whole if c.severity == "error")
+    assert cwin.conflicts_label.text() == (
+        f"Conflicts: {errors} errors, {len(whole) - errors} warning"
+        + ("s" if len(whole) - errors != 1 else "")
+    )
+    expected = real_by_release(real_to_rows(whole))
+    assert status.by_release == expected
+    model = cwin.releases_view.model
+    for key, (e, w) in expected.items():
+        cell = model.index(model.row_of_key(key), COLUMN_INDEX["key"])
+        assert cell.data(Qt.ItemDataRole.ToolTipRole).startswith(f"{key}: {e + w} conflict")
+    # the page, opened now, shows the tally's rows: the same conflicts as a whole-plan check
+    page = cwin.page_widgets["conflicts"]
+    cwin.show_page("conflicts")
+    assert page.model.rowCount() == len(whole)
+    assert sorted(t[0] for t in table_text(page)) == sorted(
+        f"{c.rule} {conflict_rows.RULE_NAMES[c.rule]}" for c in whole
+    )

@@ -109,6 +109,7 @@ def test_a_backup_is_taken_on_open_and_after_editing_but_not_when_idle(
 
     save_copy(store.ctx.plan, other)
     assert window.open_plan(other)
+    window.backups.worker.wait()  # the open's backup is copied off the GUI thread
     first = backups.list_backups(other, count=True)
     assert [(b.reason, b.releases) for b in first] == [("open", 3)]
     window.backups.tick()  # nothing edited since: no new backup

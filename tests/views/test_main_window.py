@@ -175,6 +175,8 @@ def test_the_window_opens_on_a_plan_of_10000_releases(qtbot, big_plan_file):
     win.start(big_plan_file)
     win.show()
     qtbot.waitExposed(win)
+    # the first page at once, every release once the background read is in
+    qtbot.waitUntil(lambda: win.releases_view.complete, timeout=60_000)
     assert win.releases_view.model.rowCount() == 10_000
     win.releases_view.set_search_text("hotfix app0")
     assert win.releases_view.proxy.rowCount() == 250

@@ -23,8 +23,10 @@ from relman_desktop.services import cab
 from relman_desktop.services.base import ServiceError
 from relman_desktop.services.people import list_people
 
+from ..common.run_here import run_here
 from ..shell.store import Store
-from ..shell.worker import Worker
+from ..shell.worker import DebouncedTask, Task, Worker
+from .cab_backend import preview_meeting
 from .cab_presenter import CabPresenter
 from .new_meeting_dialog import Candidate, Invitee, NewMeetingDialog
 
@@ -71,6 +73,16 @@ class CabPage(QWidget):
         bar.addStretch(1)
         self.holder = QVBoxLayout()
         self.presenter: CabPresenter | None = None
+        # The next agenda's preview reads every eligible release (seconds on a big plan): it is
+        # read in the background, behind this line, like an item's sections in the presenter.
+        self.placeholder = QLabel("<i>Reading the next agenda…</i>")
+        self.placeholder.setObjectName("cab_placeholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.hide()
+        self.holder.addWidget(self.placeholder)
+        self.preview = DebouncedTask(self._preview_job, delay_ms=0, worker=worker, parent=self)
+        self.preview.result.connect(self._preview_read)
+        self.preview.error.connect(self._preview_failed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 0)
         layout.addLayout(bar)
@@ -135,17 +147,54 @@ class CabPage(QWidget):
             self.refresh(force=True)
 
     def _show_meeting(self, meeting_id: int | None) -> None:
+        if meeting_id is None:  # the preview: read off the GUI thread (see __init__)
+            self.minutes_button.setEnabled(False)
+            self.close_button.setEnabled(False)
+            if self.presenter is None or self.presenter.meeting_id is not None:
+                self._put_presenter(None)
+                self.placeholder.setText("<i>Reading the next agenda…</i>")
+                self.placeholder.show()
+            self.preview.run_now()
+            return
+        self.preview.stop()
         if self.presenter is not None and self.presenter.meeting_id == meeting_id:
             self.presenter.reload()
             return
+        # a meeting is read here: reading one past its cut-off freezes its agenda, a write
+        self._put_presenter(CabPresenter(self.store, meeting_id, worker=self.worker))
+        self.minutes_button.setEnabled(True)
+        self.close_button.setEnabled(True)
+
+    def _put_presenter(self, presenter: CabPresenter | None) -> None:
         if self.presenter is not None:
             self.presenter.deleteLater()
-        self.presenter = CabPresenter(self.store, meeting_id, worker=self.worker)
-        self.presenter.left.connect(lambda: self.meetings.setFocus())
-        self.holder.addWidget(self.presenter)
-        has_meeting = meeting_id is not None
-        self.minutes_button.setEnabled(has_meeting)
-        self.close_button.setEnabled(has_meeting)
+        self.presenter = presenter
+        if presenter is not None:
+            self.placeholder.hide()
+            presenter.left.connect(lambda: self.meetings.setFocus())
+            self.holder.addWidget(presenter)
+
+    def _preview_job(self) -> Any:
+        if not self._has_plan():
+            return None
+        ctx = self.store.ctx
+
+        def read(_task: Task) -> cab.Meeting:
+            return preview_meeting(ctx)
+
+        return read
+
+    def _preview_read(self, meeting: cab.Meeting) -> None:
+        if self.meetings.currentData() is not None:  # another meeting was chosen meanwhile
+            return
+        if self.presenter is not None and self.presenter.meeting_id is None:
+            self.presenter.reload(meeting)
+        else:
+            self._put_presenter(CabPresenter(self.store, None, worker=self.worker, meeting=meeting))
+
+    def _preview_failed(self, message: str) -> None:
+        self.placeholder.setText(f"⚠ The next agenda could not be read: {message}")
+        self.placeholder.show()
 
     def new_meeting(self) -> NewMeetingDialog | None:
         """Open the "New meeting" dialog (date, time, chair, attendees, cut-off, items); the
@@ -290,6 +339,8 @@ def prepare_screenshot(window: Any, _key: str | None) -> None:
     meeting (or of the next agenda, when the plan has no meeting yet)."""
     window.show_page("cab")
     page = getattr(window, "page_widgets", {}).get("cab")
+    if isinstance(page, CabPage) and page.presenter is None:  # the preview, read here
+        run_here(page._preview_job, page._preview_read, stop=page.preview, name="cab preview")
     if isinstance(page, CabPage) and page.presenter is not None:
         page.presenter.go_to(0)
         page.presenter.worker.wait()  # the item's sections, read in the background

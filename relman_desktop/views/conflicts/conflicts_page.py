@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 from relman_desktop.services import scheduling
 from relman_desktop.services.conflicts import ERROR
 
+from ..common.run_here import run_here
 from ..releases.releases_model import conflict_words
 from ..shell.commands import Refused
 from ..shell.store import Store
@@ -434,14 +435,21 @@ class ConflictsPage(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)
-        if self._stale:
+        if self._stale or self.source is not None:  # the tally's rows may be newer than shown
             self.reload()
 
     def use_source(self, status: Any) -> None:
         """Take the rows from the status bar's conflict tally (``ConflictStatus.rows_ready``,
         sent after its build and after each edit) instead of checking the whole plan again."""
         self.source = status
-        status.rows_ready.connect(self._loaded)
+        status.rows_ready.connect(self._source_ready)
+        status.wanted = self.isVisible  # hidden, the page asks for the rows when next shown
+
+    def _source_ready(self, rows: list[ConflictRow]) -> None:
+        if self.isVisible():
+            self._loaded(rows)
+        else:  # not filled (sorted, filtered) for nobody: showEvent takes the newest rows
+            self._stale = True
 
     def reload(self) -> None:
         if not self.store.has_plan:
@@ -476,13 +484,7 @@ class ConflictsPage(QWidget):
 
     def load_here(self) -> None:
         """Load on this thread (screenshots and tests without a running event loop)."""
-        fn = self._job()
-        if fn is None:
-            return
-        self.task.stop()
-        job = Worker(synchronous=True).submit(fn, name="conflicts")
-        if job.state == "succeeded":
-            self._loaded(job.result)
+        run_here(self._job, self._loaded, stop=self.task, name="conflicts")
 
     def _loaded(self, rows: list[ConflictRow]) -> None:
         self._source_rows = rows
@@ -631,13 +633,7 @@ class ConflictsPage(QWidget):
         return run
 
     def suggest_here(self) -> None:
-        fn = self._suggest_job()
-        if fn is None:
-            return
-        self.suggest_task.stop()
-        job = Worker(synchronous=True).submit(fn, name="suggest")
-        if job.state == "succeeded":
-            self._suggested(job.result)
+        run_here(self._suggest_job, self._suggested, stop=self.suggest_task, name="suggest")
 
     def _suggested(self, answer: tuple[ConflictRow, Any]) -> None:
         row, result = answer

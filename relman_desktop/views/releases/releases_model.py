@@ -192,6 +192,28 @@ class ReleasesModel(QAbstractTableModel):
         self.search = [search_text(r) for r in self.rows]
         self.endResetModel()
 
+    def add_row(self, row_value: Any) -> int:
+        """One release more, at its place in the current sort (a key found before the lazily
+        filled list has read it); returns its row. A release already listed stays as it is."""
+        known = self.row_of_id(row_value.id)
+        if known >= 0:
+            return known
+        column, order = self._sorted or (COLUMN_INDEX["key"], Qt.SortOrder.AscendingOrder)
+        row_key = _sort_key(COLUMNS[column].name)
+        new_key = row_key(row_value)
+        descending = order == Qt.SortOrder.DescendingOrder
+        i = 0
+        while i < len(self.rows):  # rows are few while the list fills; no bisect needed
+            other = row_key(self.rows[i])
+            if (other > new_key) if not descending else (other < new_key):
+                break
+            i += 1
+        self.beginInsertRows(QModelIndex(), i, i)
+        self.rows.insert(i, row_value)
+        self.search.insert(i, search_text(row_value))
+        self.endInsertRows()
+        return i
+
     def row_of_key(self, key: str) -> int:
         for i, r in enumerate(self.rows):
             if r.key == key:

@@ -1,5 +1,11 @@
 """The releases list: filters, free-text search, a sortable table; Enter or double-click opens
-a release. It reads only the store's row cache and reloads when the store says so."""
+a release. It reads only the store's row cache and reloads when the store says so.
+
+A big plan fills the list lazily: its first ``FIRST_PAGE`` releases by key are read at once (the
+window is usable at start whatever the plan's size) and the rest in the background; meanwhile
+sorting and filters work on what is read, a key searched for or selected that is not read yet is
+asked of the service, and the whole list replaces the first page when it arrives (the current
+release, sort and filters kept)."""
 
 from __future__ import annotations
 
@@ -31,6 +37,7 @@ from relman_desktop.models import enums as E
 from ..common.columns import ColumnChooser
 from ..shell.settings import Settings
 from ..shell.store import Store
+from ..shell.worker import DebouncedTask, Task, Worker
 from .releases_model import (
     COLUMN_INDEX,
     COLUMNS,
@@ -42,6 +49,9 @@ from .releases_model import (
 )
 
 ANY = ""
+# A plan with more releases than this opens on its first page; the rest is read in the background.
+LAZY_ABOVE = 2_000
+FIRST_PAGE = 300
 # Hidden first when the table is wider than its window (the Inspector shows them all).
 RELEASES_DROP_ORDER = (
     "priority",
@@ -80,7 +90,12 @@ class ReleasesView(QWidget):
     current_release_changed = Signal(str)  # key, or "" when nothing is selected
 
     def __init__(
-        self, store: Store, parent: QWidget | None = None, *, settings: Settings | None = None
+        self,
+        store: Store,
+        parent: QWidget | None = None,
+        *,
+        settings: Settings | None = None,
+        worker: Worker | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("releases_view")
@@ -88,6 +103,12 @@ class ReleasesView(QWidget):
         self.model = ReleasesModel(self)
         self.proxy = ReleasesFilterProxy(self)
         self.proxy.setSourceModel(self.model)
+        # Whether every release is in the list (a big plan's first page is not; see module doc).
+        self.complete = True
+        self.total = 0  # releases in the plan, as counted when the list was (re)loaded
+        self.rest = DebouncedTask(self._rest_job, delay_ms=0, worker=worker, parent=self)
+        self.rest.result.connect(self._rest_loaded)
+        self.rest.error.connect(self._rest_failed)
 
         self.search = QLineEdit(placeholderText="Search key, title, application, manager…")
         self.search.setClearButtonEnabled(True)
@@ -208,7 +229,7 @@ class ReleasesView(QWidget):
 
         store.releases_changed.connect(self.reload)
         store.release_changed.connect(self._release_changed)
-        store.plan_closed.connect(lambda: self.model.set_rows([]))
+        store.plan_closed.connect(self._closed)
         store.selection.changed.connect(self._selection_changed)
         self.reload()
 
@@ -265,8 +286,18 @@ class ReleasesView(QWidget):
     # --- data -------------------------------------------------------------------------------
 
     def reload(self) -> None:
+        self.rest.stop()  # a read in flight would bring rows older than this reload
+        self.total = self.store.release_count()
+        if self.total > LAZY_ABOVE:
+            self.complete = False
+            self._fill(self.store.releases(first=FIRST_PAGE))
+            self.rest.run_now()
+        else:
+            self.complete = True
+            self._fill(self.store.releases())
+
+    def _fill(self, rows: list[Any]) -> None:
         key = self.store.selection.key  # the one current release (none after another plan opens)
-        rows = self.store.releases()
         self.model.set_rows(rows)
         self._refill(self.status_filter, sorted({r.status for r in rows}))
         self._refill(self.manager_filter, sorted({r.manager for r in rows if r.manager}))
@@ -276,6 +307,53 @@ class ReleasesView(QWidget):
         self._apply_filters()
         if key:
             self.select_key(key)
+
+    def _rest_job(self) -> Any:
+        if not self.store.has_plan:
+            return None
+        ctx = self.store.ctx
+
+        def read_all(task: Task) -> list[Any]:
+            from relman_desktop.services.releases import list_releases
+
+            rows = list_releases(ctx)
+            task.check()
+            return rows
+
+        return read_all
+
+    def load_here(self) -> None:
+        """Read the rest of the list on this thread (``relman screenshot``: no event loop)."""
+        if not self.complete:
+            from ..common.run_here import run_here
+
+            run_here(self._rest_job, self._rest_loaded, stop=self.rest, name="releases list")
+
+    def _rest_loaded(self, rows: list[Any]) -> None:
+        scroll = self.table.verticalScrollBar().value()
+        self.complete = True
+        self.total = len(rows)
+        self._fill(rows)
+        if not self.store.selection.key:  # where the user had scrolled the first page to
+            self.table.verticalScrollBar().setValue(scroll)
+
+    def _rest_failed(self, message: str) -> None:
+        self.store.error.emit(f"The releases list could not be read: {message}")
+
+    def _closed(self) -> None:
+        self.rest.stop()
+        self.complete = True
+        self.total = 0
+        self.model.set_rows([])
+
+    def _read_keys(self, keys: list[str]) -> None:
+        """Keys not read yet by a filling list: ask the service, add those that exist."""
+        if self.complete or not self.store.has_plan:
+            return
+        missing = [k for k in dict.fromkeys(keys) if k and self.model.row_of_key(k) < 0]
+        if missing:
+            for row in self.store.releases(keys=missing):
+                self.model.add_row(row)
 
     def _release_changed(self, key: str) -> None:
         detail = self.store.release(key)
@@ -287,6 +365,8 @@ class ReleasesView(QWidget):
             return
         self.model.update_row(row_from_detail(detail))
         self._update_count()
+        if not self.complete:  # the read in flight may predate this edit: read again
+            self.reload()
 
     def current_key(self) -> str:
         index = self.table.currentIndex()
@@ -299,6 +379,7 @@ class ReleasesView(QWidget):
         return self.model.rows[self.proxy.mapToSource(index).row()]
 
     def select_key(self, key: str) -> bool:
+        self._read_keys([key])
         row = self.model.row_of_key(key)
         if row < 0:
             return False
@@ -317,6 +398,9 @@ class ReleasesView(QWidget):
 
     def _apply_text(self) -> None:
         self._search_timer.stop()
+        text = self.search.text().strip()
+        if text and not self.complete:  # a key typed in full is found before its row is read
+            self._read_keys([text, text.upper()])
         self._apply_filters()
 
     def _apply_filters(self) -> None:
@@ -390,7 +474,9 @@ class ReleasesView(QWidget):
         empty = total == 0 and self.store.has_plan
         self.empty_hint.setVisible(empty)
         self.table.setVisible(not empty)
-        if shown == total:
+        if not self.complete:
+            self.count_label.setText(f"{shown:,} shown; reading {self.total:,} releases…")
+        elif shown == total:
             self.count_label.setText(f"{total:,} releases")
         else:
             self.count_label.setText(f"{shown:,} of {total:,} releases shown")

@@ -434,7 +434,9 @@ class ApprovalsTab(QScrollArea):
             self.reload()
 
     def _load_people(self) -> None:
-        self._people = self.store.people() if self.store.has_plan else []
+        # no release shown (a plan just opened): nothing to pick people for; a big plan's
+        # thousands of people are read when a release is
+        self._people = self.store.people() if self.store.has_plan and self.key else []
         current = self.person.currentData()
         self.person.clear()
         for p in self._people:

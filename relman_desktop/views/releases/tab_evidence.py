@@ -469,7 +469,9 @@ class ReviewTab(EvidenceTab):
         store.people_changed.connect(self._people)
 
     def _people(self) -> None:
-        self.form.set_completions("closed_by", [p.email for p in self.store.people()])
+        # no release shown (a plan just opened): a big plan's people are read when one is
+        people = self.store.people() if self.key is not None else []
+        self.form.set_completions("closed_by", [p.email for p in people])
 
     def reset_form(self) -> None:
         self.filled = None

@@ -466,7 +466,9 @@ class TasksTab(QScrollArea):
             self.reload()
 
     def _load_people(self) -> None:
-        self._people = self.store.people() if self.store.has_plan else []
+        # no release shown (a plan just opened): nothing to pick people for; a big plan's
+        # thousands of people are read when a release is
+        self._people = self.store.people() if self.store.has_plan and self.key else []
         combo = self.bulk["assignee_email"]
         combo.clear()
         combo.addItem("Assignee…", "")

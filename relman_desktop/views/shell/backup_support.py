@@ -1,6 +1,7 @@
 """Automatic backups in the app, and the File menu's Back Up Now / Restore from Backup.
 
-A backup is taken when a plan opens, and then every N minutes (Settings; default 30) while it
+A backup is taken when a plan opens (off the GUI thread: copying a 100,000-release plan takes
+seconds the window does not wait for), and then every N minutes (Settings; default 30) while it
 is being edited: the timer's tick takes one only if something changed since the last. A backup
 that cannot be taken (a read-only or full backup folder) is one line in the status bar and the
 log; the plan and the app go on.
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import QMenu, QSpinBox
 from relman_desktop.services import backups
 
 from .restore_dialog import RestoreDialog
+from .worker import Job, Task, Worker, shared_worker
 
 log = logging.getLogger("relman_desktop.backups")
 
@@ -41,10 +43,38 @@ class AutoBackups(QObject):
     def _mark(self, *_args: object) -> None:
         self.edited = True
 
+    @property
+    def worker(self) -> Worker:
+        return getattr(self, "_worker", None) or shared_worker()
+
     def _opened(self, _path: str) -> None:
-        self.take("open")
         self.edited = False
         self.timer.start(self.settings.backup_interval_minutes * 60_000)
+        self.take_in_background("open")
+
+    def take_in_background(self, reason: str) -> Job | None:
+        """``take(reason)`` on the worker; the outcome is reported the same way."""
+        plan = self.store.plan_path
+        if plan is None:
+            return None
+        keep = self.settings.backups_kept
+
+        def copy(_task: Task) -> backups.Backup | str:
+            try:
+                return backups.take_backup(Path(plan), reason=reason, keep=keep)
+            except backups.BackupError as exc:
+                return str(exc)
+
+        return self.worker.submit(copy, name=f"backup ({reason})", on_result=self._taken)
+
+    def _taken(self, outcome: backups.Backup | str) -> None:
+        if isinstance(outcome, str):
+            self.last_error = outcome
+            log.warning("backup failed: %s", outcome)
+            self.store.error.emit(outcome)
+            return
+        self.last, self.last_error = outcome, None
+        log.info("backup (%s) written to %s", outcome.reason, outcome.path)
 
     def set_interval(self, minutes: int) -> None:
         """A new interval (Settings) applies at once, not after the current one has run out."""

@@ -72,6 +72,7 @@ def render(
     window = MainWindow(store, settings)
     try:
         window.store.set_ctx(ctx)
+        window.releases_view.load_here()  # a big plan's list is read lazily in the app
         key = release
         if key is None:
             rows = window.releases_view.model.rows

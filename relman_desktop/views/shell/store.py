@@ -393,11 +393,18 @@ class Store(QObject):
 
     # --- reading ----------------------------------------------------------------------------
 
-    def releases(self) -> list[Any]:
+    def releases(self, *, first: int | None = None, keys: list[str] | None = None) -> list[Any]:
+        """The list rows: all of them, the ``first`` n by key, or those of ``keys``."""
         if not self.has_plan:
             return []
-        result = self.call(releases.list_releases)
+        result = self.call(releases.list_releases, first=first, keys=keys)
         return [] if result is _FAILED else result
+
+    def release_count(self) -> int:
+        if not self.has_plan:
+            return 0
+        result = self.call(releases.count_releases)
+        return 0 if result is _FAILED else int(result)
 
     def release(self, key: str) -> Any | None:
         if not self.has_plan:
