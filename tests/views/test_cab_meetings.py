@@ -298,3 +298,48 @@ def test_present_full_screen_opens_on_the_item_being_discussed(qtbot, ctx, page,
     assert after[1] == "2 ✔" and before[1] == "2 ○"
     assert after[0] == before[0] and after[2] == before[2]
     shown.close()
+
+
+def _close_from_the_question(qtbot, page) -> None:
+    page.close_meeting()
+    box = _question(page)
+    close = next(b for b in box.buttons() if b.text() == "C&lose meeting")
+    qtbot.mouseClick(close, Qt.MouseButton.LeftButton)
+
+
+def test_the_chair_closes_after_deciding_in_the_presenter_without_being_refused(
+    qtbot, ctx, page, three
+):
+    meeting_id = cab.create_meeting(ctx, chair="marta@example.com").id
+    _choose(qtbot, page, meeting_id)
+    errors: list[str] = []
+    page.store.error.connect(errors.append)
+    presenter = page.presenter
+    presenter.setFocus()
+    qtbot.keyClick(presenter, Qt.Key.Key_A)  # the first decision also starts the meeting
+    assert cab.get_meeting(ctx, meeting_id).status == "running"
+    _close_from_the_question(qtbot, page)
+    assert errors == []
+    assert cab.get_meeting(ctx, meeting_id).status == "closed"
+
+
+def test_a_close_over_a_change_made_elsewhere_is_refused_in_one_line(qtbot, ctx, page, three):
+    from relman_desktop.models.planfile import open_plan
+    from relman_desktop.services.base import Ctx
+
+    meeting_id = cab.create_meeting(ctx, chair="marta@example.com").id
+    _choose(qtbot, page, meeting_id)
+    errors: list[str] = []
+    page.store.error.connect(errors.append)
+    page.close_meeting()  # the chair is asked; meanwhile another chair starts the meeting
+    other = open_plan(ctx.plan.path)
+    try:
+        cab.start_meeting(Ctx(other, actor="raj@example.com"), meeting_id)
+    finally:
+        other.close()
+    box = _question(page)
+    close = next(b for b in box.buttons() if b.text() == "C&lose meeting")
+    qtbot.mouseClick(close, Qt.MouseButton.LeftButton)
+    assert len(errors) == 1 and errors[0].endswith("; reload and try again"), errors
+    assert "raj@example.com" in errors[0]
+    assert cab.get_meeting(ctx, meeting_id).status == "running"  # not closed blindly

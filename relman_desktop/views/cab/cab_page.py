@@ -308,17 +308,20 @@ class CabPage(QWidget):
         close = box.addButton("C&lose meeting", QMessageBox.ButtonRole.AcceptRole)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        # the meeting as the chair saw it when asked: closed over someone else's later change
+        # (its title, date, attendees), the close is refused in one line, not applied blindly
+        version = meeting.version if meeting is not None else None
         box.buttonClicked.connect(
-            lambda button: self._close(meeting_id) if button is close else None
+            lambda button: self._close(meeting_id, version) if button is close else None
         )
         self.question = box
         box.open()
         return box
 
-    def _close(self, meeting_id: int) -> None:
+    def _close(self, meeting_id: int, version: int | None = None) -> None:
         if self.presenter is not None and self.presenter.meeting_id == meeting_id:
             self.presenter.stop_clock()  # its time is saved before the meeting is closed
-        closed = self.store.edits.run_close_cab_meeting(meeting_id)
+        closed = self.store.edits.run_close_cab_meeting(meeting_id, version=version)
         if closed is Store.FAILED:
             return
         self.store.message.emit(f"{closed.title} closed; its timer is stopped")

@@ -289,8 +289,10 @@ class PlanEdits(EditsBase):
         result: cab.Meeting = outcome.result
         return result
 
-    def run_close_cab_meeting(self, meeting_id: int) -> Any:
-        return self._run(cab.close_meeting, meeting_id)
+    def run_close_cab_meeting(self, meeting_id: int, *, version: int | None = None) -> Any:
+        """Close a meeting; ``version``: the meeting's row_version as the chair last saw it (a
+        stale one is refused with who changed it and when)."""
+        return self._run(cab.close_meeting, meeting_id, version=version)
 
     def run_record_cab_time(self, meeting_id: int, key: str, seconds: int) -> Any:
         """The time spent on an agenda item (not an undo step; announced like every write)."""
