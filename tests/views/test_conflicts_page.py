@@ -405,6 +405,8 @@ def test_the_search_box_has_room_at_1366_in_every_theme(cwin, qtbot):
     assert page.search.placeholderText() == "Search the conflicts…"
     page.search.setText("freeze")
     qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=10_000)
+
+
 def test_an_edit_updates_the_count_and_badges_from_the_release_it_touched_only(
     cwin, qtbot, monkeypatch
 ):

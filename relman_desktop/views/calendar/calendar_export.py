@@ -81,8 +81,10 @@ def _chart(
 
     view = source if isinstance(source, CalendarView) else None
     if view is not None:
-        if getattr(view, "_stale", False):  # a page not shown since the plan changed
-            view.reload(force=True)
+        if getattr(view, "_stale", False) or view.loads == 0:
+            # a page not shown since the plan changed, or whose first background read has not
+            # arrived: read the days it shows now, or the picture is an empty chart
+            view.load_now()
         data = view.data
         rows = list(view.renderer.rows)
         ppd = view.renderer.geom.ppd if zoom is None else None
