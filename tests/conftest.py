@@ -62,6 +62,17 @@ TWO_ENGINE_MODULES = {
     "test_interchange_undo",
     "test_task_scheduling",
     "test_windows",
+    # rules, templates, workflow roles, impact, the scheduling assistant, the dependency graph,
+    # CAB timing and change sets
+    "test_cab_times",
+    "test_changeset",
+    "test_graph",
+    "test_impact",
+    "test_rules",
+    "test_rules_hardening",
+    "test_scheduling",
+    "test_templates",
+    "test_workflow_roles",
 }
 ENGINES = ("sqlite", "postgresql")
 
