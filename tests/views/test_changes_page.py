@@ -276,6 +276,7 @@ def test_double_click_on_the_release_opens_it_in_the_editor(window, store, qtbot
     assert window.show_page("changes")
     page = window.page_widgets["changes"]
     assert isinstance(page, ChangesPage)
+    qtbot.waitUntil(lambda: page.loads > 0, timeout=10_000)  # the rows are read in the background
     page.select_key("CHG-100")
     index = page.proxy.index(0, COLUMN["release"])
     page.table.scrollTo(index)
@@ -317,6 +318,7 @@ def test_selecting_a_bundled_change_shows_its_release_in_the_inspector(window, s
     assert window.show_page("changes")
     page = window.page_widgets["changes"]
     page.reload()
+    qtbot.waitUntil(lambda: page.loads > 0 and not page.loading, timeout=10_000)
     assert page.select_key("CHG-200")
     assert window.inspector.values["key"].text() == "REL-2026-003"
     assert window.inspector.title.text() == "Invoice export to PDF"
@@ -379,6 +381,7 @@ def test_closing_the_window_or_opening_another_plan_asks_about_unsaved_edits(
     assert window.show_page("changes")
     page = window.page_widgets["changes"]
     page.reload()
+    qtbot.waitUntil(lambda: page.loads > 0 and not page.loading, timeout=10_000)
     assert page.select_key("CHG-001")
     fill(page, title="Typed, not saved")
 
@@ -429,3 +432,36 @@ def test_the_selection_follows_its_row_through_a_sort_and_a_reload_stays_sorted(
     page.reload()
     assert page.shown_keys() == ["CHG-005", "CHG-004", "CHG-003", "CHG-001", "CHG-002"]
     assert page.table.horizontalHeader().sortIndicatorSection() == COLUMN["title"]
+
+
+def test_the_page_opens_on_a_placeholder_and_the_rows_arrive_from_the_worker(store, qtbot):
+    """Issue 16: the first open shows the page at once and reads in the background; a change
+    chosen before its row arrived is selected when it does."""
+    from relman_desktop.views.shell.worker import Worker
+
+    for n in (1, 2, 3):
+        changes.create_change(
+            store.ctx,
+            {"key": f"CHG-00{n}", "title": f"Change {n}", "type": "normal", "category": "fix"},
+        )
+    worker = Worker()
+    page = ChangesPage(store, worker=worker)
+    qtbot.addWidget(page)
+    page.show()  # the read is on a pool thread: its answer waits for the event loop
+    assert page.placeholder.isVisibleTo(page) and not page.table.isVisibleTo(page)
+    assert page.model.rowCount() == 0 and page.count_label.text() == "Reading…"
+    assert page.select_key("CHG-002")  # asked for before the rows are in
+    qtbot.waitUntil(lambda: page.loads == 1, timeout=10_000)
+    assert not page.placeholder.isVisibleTo(page) and page.table.isVisibleTo(page)
+    assert page.shown_keys() == ["CHG-001", "CHG-002", "CHG-003"]
+    assert page.current.key == "CHG-002" and page.box.title() == "CHG-002: Change 2"
+    # an edit elsewhere is announced: the page reads again in the background, keeping the choice
+    changes.create_change(
+        store.ctx, {"key": "CHG-004", "title": "Change 4", "type": "normal", "category": "fix"}
+    )
+    store.changes_changed.emit("")
+    qtbot.waitUntil(lambda: page.loads == 2, timeout=10_000)
+    assert not page.placeholder.isVisibleTo(page)  # only the first read shows it
+    assert page.count_label.text() == "4 changes"
+    assert page.current.key == "CHG-002"
+    worker.drain()

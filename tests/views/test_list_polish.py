@@ -40,6 +40,7 @@ def test_deleting_a_change_asks_from_the_button_and_the_delete_key(window, qtbot
     window.show_page("changes")
     page = window.page_widgets["changes"]
     page.reload()
+    qtbot.waitUntil(lambda: page.loads > 0 and not page.loading, timeout=10_000)  # background read
     assert page.select_key("CHG-001")
     page.delete_button.click()
     assert _open_question(window).text() == "Delete change CHG-001?"

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from relman_desktop.models import enums as E
-from relman_desktop.services import changes
+from relman_desktop.services import changes, cis, people, releases
 from relman_desktop.services.keys import natural_key, natural_text
 
 from ..common.columns import ColumnChooser
@@ -53,6 +53,7 @@ from ..releases.tab_changes import KEY_ROLE, ChangesModel, ChangeTable
 from ..shell.commands import Refused
 from ..shell.store import Store
 from ..shell.unsaved import Draft
+from ..shell.worker import DebouncedTask, Task, Worker
 
 _Index = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole + 3
@@ -262,13 +263,29 @@ class ChangesPage(QWidget):
     # it, so the Inspector shows that release
     release_selected = Signal(str)
 
-    def __init__(self, store: Store, window: Any = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        window: Any = None,
+        parent: QWidget | None = None,
+        *,
+        worker: Worker | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("changes_page")
         self.store = store
         self.window_ = window
         self.current: Any = None  # the ChangeRow the form edits; None: a new change
         self._stale = True
+        # Reads run on ``worker`` (the main window passes the shared one: the page opens at once
+        # on a placeholder, issue 16); without one they run inline, as a standalone page's
+        # callers expect.
+        self.worker = worker or Worker(self, synchronous=True)
+        self.loads = 0  # reads delivered (tests follow the background reads with it)
+        self._want_key: str | None = None  # asked to select before its row was read
+        self._loader = DebouncedTask(self._load_job, delay_ms=0, worker=self.worker, parent=self)
+        self._loader.result.connect(self._loaded)
+        self._loader.error.connect(self._load_failed)
 
         # --- the list ----------------------------------------------------------------------
         self.model = PageChangesModel(self)
@@ -343,11 +360,18 @@ class ChangesPage(QWidget):
         self.table.delete_pressed.connect(self.ask_delete)  # the Delete key asks too
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selected())
 
+        self.placeholder = QLabel("Reading the changes…")
+        self.placeholder.setObjectName("changes_placeholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setProperty("role", "subtle")
+        self.placeholder.hide()
+
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
         lv.addLayout(top)
         lv.addWidget(filter_area)
+        lv.addWidget(self.placeholder, 1)
         lv.addWidget(self.table, 1)
 
         # --- the form ----------------------------------------------------------------------
@@ -536,40 +560,95 @@ class ChangesPage(QWidget):
         if self._stale:
             self.reload()
 
-    def reload(self) -> None:
+    def reload(self, select: str | None = None) -> None:
+        """Read the changes again (on the worker: the rows arrive in ``_loaded``, which keeps the
+        selection, or selects ``select``); the first read shows a placeholder meanwhile."""
         self._stale = False
-        keep = self.current.key if self.current is not None else None
+        if select is not None:
+            self._want_key = select
         if not self.store.has_plan:
+            self._loader.stop()
+            self._show_placeholder(False)
             self.model.set_rows([], {})
             self._update_count()
             return
-        result = self.store.call(changes.list_changes)
-        rows = [] if result is Store.FAILED else result
-        people = {p.email: p.name for p in self.store.people()}
-        self.model.set_rows(rows, people)
-        self.form.set_completions("requester_email", sorted(people))
-        self.form.set_completions("cis", self._ci_names())
-        releases = sorted(self.store.releases(), key=lambda r: natural_key(r.key))
-        self._fill(self.release_filter, [(r.key, r.key) for r in releases])
+        if self.loads == 0 and not self.worker.synchronous:
+            self._show_placeholder(True)
+        self._loader.run_now()
+
+    def load_now(self) -> None:
+        """Read on this thread: the screenshot command has no event loop to deliver a
+        background read."""
+        self._stale = False
+        self._loader.stop()
+        self._loader.running = None  # the cancelled read's answer is dropped (stale)
+        job = self._load_job() if self.store.has_plan else None
+        if job is None:
+            self.reload()
+            return
+        self._loaded(job(None))  # type: ignore[arg-type]
+
+    @property
+    def loading(self) -> bool:
+        """A read was asked for and its rows have not arrived yet."""
+        return self._loader.running is not None
+
+    def _load_job(self) -> Any:
+        if not self.store.has_plan:
+            return None
+        ctx = self.store.ctx
+
+        def read(_task: Task) -> dict[str, Any]:
+            listed = sorted(releases.list_releases(ctx), key=lambda r: natural_key(r.key))
+            return {
+                "rows": changes.list_changes(ctx),
+                "people": {p.email: p.name for p in people.list_people(ctx)},
+                "cis": list(cis.ci_names(ctx)),
+                "releases": [(r.key, r.title) for r in listed],
+            }
+
+        return read
+
+    def _load_failed(self, message: str) -> None:
+        self._show_placeholder(False)
+        self.store.error.emit(message)
+
+    def _show_placeholder(self, on: bool) -> None:
+        self.placeholder.setVisible(on)
+        self.table.setVisible(not on)
+        if on:
+            self.count_label.setText("Reading…")
+
+    def _loaded(self, data: dict[str, Any]) -> None:
+        """The rows arrived: show them, keeping filters, sort and the selected change."""
+        if not self.store.has_plan:
+            return
+        self.loads += 1
+        self._show_placeholder(False)
+        want, self._want_key = self._want_key, None
+        keep = want or (self.current.key if self.current is not None else None)
+        people_names = data["people"]
+        self.model.set_rows(data["rows"], people_names)
+        self.form.set_completions("requester_email", sorted(people_names))
+        self.form.set_completions("cis", data["cis"])
+        listed = data["releases"]
+        self._fill(self.release_filter, [(key, key) for key, _title in listed])
         self._fill(
             self.release_choice,
-            [(f"{r.key} — {r.title}", r.key) for r in releases],
+            [(f"{key} — {title}", key) for key, title in listed],
             keep_first=False,
         )
         self.apply_filters()
-        if keep is not None and not self.select_key(keep):
+        if want is not None and not self.select_key(want):
+            self.clear_filters()  # asked for by name (another page, a save): show it
+            self.select_key(want)
+        elif keep is not None and not self.select_key(keep):
             self.current = None  # it went away (deleted, or its creation undone)
             self.form.clear()
             self.draft.filled()
             self._show_mode()
         elif keep is not None:
             self._selected()
-
-    def _ci_names(self) -> list[str]:
-        from relman_desktop.services import cis
-
-        result = self.store.call(cis.ci_names)
-        return [] if result is Store.FAILED else list(result)
 
     @staticmethod
     def _fill(combo: QComboBox, items: list[tuple[str, str]], *, keep_first: bool = True) -> None:
@@ -621,7 +700,12 @@ class ChangesPage(QWidget):
     # --- selection --------------------------------------------------------------------------------
 
     def select_key(self, key: str) -> bool:
+        """Select the change ``key``; asked before its row was read, it is selected when the
+        rows arrive (True then too)."""
         row = self.model.row_of(key)
+        if row < 0 and (self.loading or self._stale or self.loads == 0):
+            self._want_key = key
+            return True
         if row < 0:
             return False
         index = self.proxy.mapFromSource(self.model.index(row, 0))
@@ -784,9 +868,7 @@ class ChangesPage(QWidget):
             return False
         self.draft.forget()  # saved: the form is filled again from what the plan now holds
         self.current = None
-        self.reload()
-        if key:
-            self.select_key(key)
+        self.reload(select=key or None)
         return True
 
     def _create(self, values: dict[str, Any]) -> str:
@@ -880,7 +962,9 @@ class ChangesPage(QWidget):
 
 
 def page_factory(store: Store, window: Any) -> ChangesPage:
-    page = ChangesPage(store, window)
+    from ..shell.worker import shared_worker
+
+    page = ChangesPage(store, window, worker=shared_worker())
     releases_view = getattr(window, "releases_view", None)
     if releases_view is not None and hasattr(releases_view, "select_key"):
         page.release_selected.connect(releases_view.select_key)
@@ -891,6 +975,6 @@ def prepare_screenshot(window: Any, _key: str | None) -> None:
     window.show_page("changes")
     page = window.page_widgets.get("changes")
     if isinstance(page, ChangesPage):
-        page.reload()
+        page.load_now()
         if page.proxy.rowCount():
             page.table.selectRow(0)
