@@ -164,6 +164,7 @@ def test_edit_in_settings_opens_the_ci_there(window, ci_ctx, qtbot):
     window.show()
     window.show_page("cis")
     page = window.page_widgets["cis"]
+    qtbot.waitUntil(lambda: page.loads > 0, timeout=10_000)  # read in the background
     assert isinstance(page, CIsPage)
     assert page.select("pay-db")
     qtbot.mouseClick(page.edit_button, Qt.MouseButton.LeftButton)
@@ -177,6 +178,7 @@ def test_double_click_on_an_impact_release_opens_it(window, ci_ctx, qtbot):
     window.show()
     window.show_page("cis")
     page = window.page_widgets["cis"]
+    qtbot.waitUntil(lambda: page.loads > 0, timeout=10_000)  # read in the background
     page.select("pay-service")
     index = page.release_model.index(0, 0)
     rect = page.release_table.visualRect(index)
@@ -184,3 +186,29 @@ def test_double_click_on_an_impact_release_opens_it(window, ci_ctx, qtbot):
     qtbot.mouseDClick(page.release_table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.current_page() == "releases"
     assert window.editor.key == KEY
+
+
+def test_the_page_opens_on_a_placeholder_and_the_cis_arrive_from_the_worker(store, ci_ctx, qtbot):
+    """Issue 16: the first open shows the page at once and reads in the background; a CI chosen
+    before the tree arrived is selected (with its impact) when it does."""
+    from relman_desktop.views.shell.worker import Worker
+
+    worker = Worker()
+    page = CIsPage(store, worker=worker)
+    qtbot.addWidget(page)
+    page.show()  # the read is on a pool thread: its answer waits for the event loop
+    assert page.placeholder.isVisibleTo(page) and not page.tree.isVisibleTo(page)
+    assert tree_names(page) == [] and page.count_label.text() == "Reading…"
+    assert page.select("pay-service")  # asked for before the tree is in
+    qtbot.waitUntil(lambda: page.loads == 1, timeout=10_000)
+    assert not page.placeholder.isVisibleTo(page) and page.tree.isVisibleTo(page)
+    assert "pay-service" in tree_names(page)
+    assert page.current == "pay-service" and page.heading.text() == "pay-service"
+    # a CI added elsewhere is announced: read again in the background, keeping the choice
+    cis.create_ci(store.ctx, {"name": "new-cache", "ci_class": "database"})
+    store.cis_changed.emit()
+    qtbot.waitUntil(lambda: page.loads == 2, timeout=10_000)
+    assert not page.placeholder.isVisibleTo(page)  # only the first read shows it
+    assert "new-cache" in tree_names(page)
+    assert page.current == "pay-service"
+    worker.drain()

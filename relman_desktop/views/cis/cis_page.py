@@ -36,11 +36,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from relman_desktop.services import cis, graph
+from relman_desktop.services import cis, graph, people
 
 from ..common.tab_forms import Column, RowsModel, table_view
 from ..releases.releases_model import words
 from ..shell.store import Store
+from ..shell.worker import DebouncedTask, Task, Worker
 
 _Index = QModelIndex | QPersistentModelIndex
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -265,7 +266,14 @@ def _via(via: list[dict[str, str]]) -> str:
 
 
 class CIsPage(QWidget):
-    def __init__(self, store: Store, window: Any = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        window: Any = None,
+        parent: QWidget | None = None,
+        *,
+        worker: Worker | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("cis_page")
         self.store = store
@@ -273,6 +281,19 @@ class CIsPage(QWidget):
         self.current: str | None = None
         self.impact: Any = None
         self._stale = True
+        # Reads run on ``worker`` (the main window passes the shared one: the page opens at once
+        # on a placeholder, issue 16); without one they run inline.
+        self.worker = worker or Worker(self, synchronous=True)
+        self.loads = 0  # reads delivered (tests follow the background reads with it)
+        self._want: str | None = None  # asked to select before its row was read
+        self._loader = DebouncedTask(self._load_job, delay_ms=0, worker=self.worker, parent=self)
+        self._loader.result.connect(self._loaded)
+        self._loader.error.connect(self._load_failed)
+        self.placeholder = QLabel("Reading the configuration items…")
+        self.placeholder.setObjectName("cis_placeholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setProperty("role", "subtle")
+        self.placeholder.hide()
 
         # --- the tree ------------------------------------------------------------------------
         self.model = CITreeModel(self)
@@ -326,6 +347,7 @@ class CIsPage(QWidget):
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
         lv.addLayout(top)
+        lv.addWidget(self.placeholder, 1)
         lv.addWidget(self.tree, 1)
 
         # --- the impact ----------------------------------------------------------------------
@@ -445,15 +467,65 @@ class CIsPage(QWidget):
             self.reload()
 
     def reload(self) -> None:
+        """Read the CIs again (on the worker: they arrive in ``_loaded``, which keeps the
+        selection); the first read shows a placeholder meanwhile."""
         self._stale = False
-        keep = self.current
-        rows: list[Any] = []
-        owners: dict[str, str] = {}
-        if self.store.has_plan:
-            result = self.store.call(cis.list_cis)
-            rows = [] if result is Store.FAILED else result
-            owners = {p.email: p.name for p in self.store.people()}
-        self.model.set_rows(rows, owners)
+        if not self.store.has_plan:
+            self._loader.stop()
+            self._loaded({"rows": [], "owners": {}})
+            return
+        if self.loads == 0 and not self.worker.synchronous:
+            self._show_placeholder(True)
+        self._loader.run_now()
+
+    def load_now(self) -> None:
+        """Read on this thread: the screenshot command has no event loop to deliver a
+        background read."""
+        self._stale = False
+        self._loader.stop()
+        self._loader.running = None  # the cancelled read's answer is dropped (stale)
+        job = self._load_job()
+        if job is None:
+            self.reload()
+            return
+        self._loaded(job(None))  # type: ignore[arg-type]
+
+    @property
+    def loading(self) -> bool:
+        """A read was asked for and its rows have not arrived yet."""
+        return self._loader.running is not None
+
+    def _load_job(self) -> Any:
+        if not self.store.has_plan:
+            return None
+        ctx = self.store.ctx
+
+        def read(_task: Task) -> dict[str, Any]:
+            return {
+                "rows": cis.list_cis(ctx),
+                "owners": {p.email: p.name for p in people.list_people(ctx)},
+            }
+
+        return read
+
+    def _load_failed(self, message: str) -> None:
+        self._show_placeholder(False)
+        self.store.error.emit(message)
+
+    def _show_placeholder(self, on: bool) -> None:
+        self.placeholder.setVisible(on)
+        self.tree.setVisible(not on)
+        if on:
+            self.count_label.setText("Reading…")
+
+    def _loaded(self, data: dict[str, Any]) -> None:
+        """The CIs arrived: show them, keeping the filter and the selected CI."""
+        self.loads += 1
+        self._show_placeholder(False)
+        want, self._want = self._want, None
+        keep = want or self.current
+        rows = data["rows"]
+        self.model.set_rows(rows, data["owners"])
         current_env = self.environment_filter.currentData()
         self.environment_filter.blockSignals(True)
         while self.environment_filter.count() > 1:
@@ -479,8 +551,13 @@ class CIsPage(QWidget):
         self.count_label.setText(f"{total} CI{'s' if total != 1 else ''}")
 
     def select(self, name: str) -> bool:
+        """Select the CI ``name``; asked before the CIs were read, it is selected when they
+        arrive (True then too)."""
         source = self.model.index_of(name)
         index = self.proxy.mapFromSource(source) if source.isValid() else QModelIndex()
+        if not source.isValid() and (self.loading or self._stale or self.loads == 0):
+            self._want = name
+            return True
         if not index.isValid():
             return False
         self.tree.selectionModel().setCurrentIndex(
@@ -600,14 +677,16 @@ class CIsPage(QWidget):
 
 
 def page_factory(store: Store, window: Any) -> CIsPage:
-    return CIsPage(store, window)
+    from ..shell.worker import shared_worker
+
+    return CIsPage(store, window, worker=shared_worker())
 
 
 def prepare_screenshot(window: Any, _key: str | None) -> None:
     window.show_page("cis")
     page = window.page_widgets.get("cis")
     if isinstance(page, CIsPage):
-        page.reload()
+        page.load_now()
         # The CI with the most releases touching it: the impact is what this page is for.
         best = None
         for row in page.model.rows:
