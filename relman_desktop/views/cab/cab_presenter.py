@@ -652,6 +652,11 @@ class CabPresenter(QWidget):
         self.setFocus()
 
     def present_full_screen(self) -> None:
+        # At the screen's size before it shows: the type is sized (one style sheet over every
+        # chip) once, not first for the window's default size and again for the screen.
+        screen = self.screen()
+        if screen is not None:
+            self.resize(screen.geometry().size())
         self.showFullScreen()
         self.activateWindow()
         self.setFocus()
