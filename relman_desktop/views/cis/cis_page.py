@@ -476,7 +476,10 @@ class CIsPage(QWidget):
             return
         if self.loads == 0 and not self.worker.synchronous:
             self._show_placeholder(True)
-        self._loader.run_now()
+        if self.worker.synchronous:
+            self._loader.run_now()
+        else:  # a burst of announcements for one edit is one read
+            self._loader.trigger()
 
     def load_now(self) -> None:
         """Read on this thread: the screenshot command has no event loop to deliver a
@@ -493,7 +496,7 @@ class CIsPage(QWidget):
     @property
     def loading(self) -> bool:
         """A read was asked for and its rows have not arrived yet."""
-        return self._loader.running is not None
+        return self._loader.running is not None or self._loader.timer.isActive()
 
     def _load_job(self) -> Any:
         if not self.store.has_plan:
