@@ -130,6 +130,9 @@ def _page_titles(window: Any) -> dict[str, str]:
 
 def shortcut_rows(window: Any) -> list[tuple[str, str, str]]:
     """(where, what, keys) for every key the window's widgets answer to, menus first."""
+    # the keys of every page, also the ones not opened yet (pages are built on first show)
+    for _page in getattr(window, "page_widgets", {}).values():
+        pass
     rows: list[tuple[str, str, str]] = []
     seen: set[int] = set()
     for action in [*window.actions_by_name.values(), *window.findChildren(QAction)]:

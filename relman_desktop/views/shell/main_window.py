@@ -5,10 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QByteArray,
+    QEvent,
+    QEventLoop,
+    QObject,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -303,6 +314,54 @@ class PlanErrorPage(QWidget):
         self.back_button.setVisible(can_go_back)
 
 
+# the attribute a page's factory sets on the window -> that page's name (see screens.PAGES)
+_PAGE_ATTRIBUTES = {
+    "calendar_view": "calendar",
+    "conflicts_page": "conflicts",
+    "graph_view": "dependencies",
+    "kpi_dashboard": "kpis",
+}
+
+
+class _WindowsShown(QObject):
+    """Notes whether a top-level window was shown (while a page was being built)."""
+
+    shown = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Show and isinstance(watched, QWidget) and watched.isWindow():
+            self.shown = True
+        return False
+
+
+class LazyPages(Mapping[str, QWidget]):
+    """The navigator's pages by name, each built by ``build`` the first time it is asked for
+    (``pages[name]``, ``.get``, ``.items()``); ``name in pages`` and iteration build nothing."""
+
+    def __init__(self, specs: dict[str, PageSpec], build: Callable[[PageSpec], QWidget]) -> None:
+        self._specs = specs
+        self._build = build
+        self._built: dict[str, QWidget] = {}
+
+    def __getitem__(self, name: str) -> QWidget:
+        widget = self._built.get(name)
+        if widget is None:
+            widget = self._built[name] = self._build(self._specs[name])
+        return widget
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def built(self, name: str) -> bool:
+        return name in self._built
+
+
 class MainWindow(QMainWindow):
     # the status bar's background conflict check (exports_menu.install sets it)
     conflict_status: Any
@@ -330,14 +389,18 @@ class MainWindow(QMainWindow):
         self.navigator.setObjectName("navigator")
         self.navigator.setAccessibleName("Navigator")
         self.pages = QStackedWidget()
-        self.page_widgets: dict[str, QWidget] = {}
+        self._page_holders: dict[str, QScrollArea] = {}
+        # a page other than the releases list is built the first time it is shown or asked for
+        # (issue 16: the start to an interactive list does not wait for eight pages nobody sees)
+        self.page_widgets = LazyPages({spec.name: spec for spec in PAGES}, self._build_page)
         for spec in PAGES:
             self._add_page(spec)
+        self.page_widgets["releases"]  # the first page shown: built now
         self.navigator.setSpacing(1)
         nav_width = self.fontMetrics().horizontalAdvance("Dependencies") + 56
         self.navigator.setMinimumWidth(nav_width)
         self.navigator.setMaximumWidth(nav_width + 80)
-        self.navigator.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.navigator.currentRowChanged.connect(self._show_row)
         self.navigator.setCurrentRow(0)
         self.workspace.addWidget(self.navigator)
         self.workspace.addWidget(self.pages)
@@ -392,24 +455,63 @@ class MainWindow(QMainWindow):
     # --- pages --------------------------------------------------------------------------------
 
     def _add_page(self, spec: PageSpec) -> None:
-        if spec.factory is None:  # the shell's own page: the releases list and editor
-            widget: QWidget = ReleasesPage(self.store, settings=self.settings)
-        else:
-            widget = spec.factory(self.store, self)
-        self.page_widgets[spec.name] = widget
         # A page wider or taller than the window scrolls instead of forcing the whole window to
         # grow past a small laptop's screen (the CAB page alone wants ~810 px).
         holder = QScrollArea()
         holder.setObjectName(f"page_{spec.name}")
         holder.setWidgetResizable(True)
         holder.setFrameShape(QFrame.Shape.NoFrame)
-        holder.setWidget(widget)
+        self._page_holders[spec.name] = holder
         self.pages.addWidget(holder)
         item = QListWidgetItem(spec.title)
         item.setData(Qt.ItemDataRole.UserRole, spec.name)
         item.setToolTip(spec.description)
         item.setSizeHint(QSize(0, self.fontMetrics().height() + 14))
         self.navigator.addItem(item)
+
+    def _build_page(self, spec: PageSpec) -> QWidget:
+        # building a page in a shown window must not take the focus from it (the CIs page's
+        # construction shows its parentless "Edit in Settings" button for a moment, a window
+        # that deactivates this one: unseen when every page was built before the window showed)
+        watch = _WindowsShown()
+        app = QApplication.instance()
+        if app is not None and self.isVisible():
+            app.installEventFilter(watch)
+        try:
+            if spec.factory is None:  # the shell's own page: the releases list and editor
+                widget: QWidget = ReleasesPage(self.store, settings=self.settings)
+            else:
+                widget = spec.factory(self.store, self)
+        finally:
+            if app is not None:
+                app.removeEventFilter(watch)
+        self._page_holders[spec.name].setWidget(widget)
+        # one background check of the whole plan feeds the status bar, the badges and the page
+        status = self.__dict__.get("conflict_status")
+        if spec.name == "conflicts" and status is not None and hasattr(widget, "use_source"):
+            widget.use_source(status)
+        if watch.shown:
+            # the deactivation arrives from the platform: let it in, then take the focus back
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+            if QApplication.activeWindow() is None:
+                self.activateWindow()
+        return widget
+
+    def _show_row(self, row: int) -> None:
+        item = self.navigator.item(row)
+        if item is not None:
+            self.page_widgets[str(item.data(Qt.ItemDataRole.UserRole))]  # built on first show
+        self.pages.setCurrentIndex(row)
+
+    def __getattr__(self, name: str) -> Any:
+        # the attributes a page's factory sets on the window (window.calendar_view, ...): asking
+        # for one builds its page, as when every page was built at start
+        page = _PAGE_ATTRIBUTES.get(name)
+        pages = self.__dict__.get("page_widgets")
+        if page is None or pages is None or pages.built(page):
+            raise AttributeError(name)
+        pages[page]
+        return self.__dict__[name] if name in self.__dict__ else super().__getattribute__(name)
 
     @property
     def releases_page(self) -> ReleasesPage:
@@ -458,9 +560,11 @@ class MainWindow(QMainWindow):
 
         self.conflict_status.per_release.connect(counts)
         # one background check of the whole plan feeds the status bar, the badges and the page
-        page = self.page_widgets.get("conflicts")
-        if page is not None and hasattr(page, "use_source"):
-            page.use_source(self.conflict_status)
+        # (a Conflicts page built later is given it in _build_page)
+        if self.page_widgets.built("conflicts"):
+            page = self.page_widgets["conflicts"]
+            if hasattr(page, "use_source"):
+                page.use_source(self.conflict_status)
 
     def current_page(self) -> str:
         item = self.navigator.currentItem()

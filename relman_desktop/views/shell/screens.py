@@ -10,17 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QWidget
 
-from ..cab import cab_page
-from ..calendar import calendar_view
 from ..changes import changes_page
 from ..cis import cis_page
 from ..conflicts import conflicts_page
-from ..graph import graph_view
-from ..kpis import kpi_dashboard
 from ..releases import tab_changes, tab_history
 from ..releases.release_editor import OverviewTab, TabSpec
 from ..releases.tab_approvals import ApprovalsTab
@@ -35,6 +32,23 @@ if TYPE_CHECKING:
 
 PageFactory = Callable[["Store", Any], QWidget]
 Prepare = Callable[[Any, "str | None"], None]
+
+
+def _later(module: str, name: str) -> Callable[..., Any]:
+    """``module.name``, imported on its first call: the main window builds a page on its first
+    show, and the code of a page nobody has opened is not imported at start (issue 16)."""
+
+    def call(*args: Any) -> Any:
+        return getattr(import_module(module, __package__), name)(*args)
+
+    call.__qualname__ = f"{module.lstrip('.')}.{name}"
+    return call
+
+
+_CALENDAR = "..calendar.calendar_view"
+_GRAPH = "..graph.graph_view"
+_KPIS = "..kpis.kpi_dashboard"
+_CAB = "..cab.cab_page"
 
 
 @dataclass(frozen=True)
@@ -55,7 +69,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "calendar",
         "Calendar",
-        calendar_view.page_factory,
+        _later(_CALENDAR, "page_factory"),
         "Gantt rows of releases and tasks with windows, freezes, conflicts and the critical path.",
     ),
     PageSpec(
@@ -68,7 +82,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "dependencies",
         "Dependencies",
-        graph_view.page_factory,
+        _later(_GRAPH, "page_factory"),
         "A layered graph of releases and their dependencies; what slips if this slips.",
     ),
     PageSpec(
@@ -88,11 +102,16 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "kpis",
         "KPIs",
-        kpi_dashboard.page_factory,
+        _later(_KPIS, "page_factory"),
         "Release success rate, deployment frequency, change failure rate, time to restore, lead "
         "time for changes, on-time delivery and approval cycle time, with DORA tiers.",
     ),
-    PageSpec("cab", "CAB", cab_page.page_factory, "Presenter mode for the Change Advisory Board."),
+    PageSpec(
+        "cab",
+        "CAB",
+        _later(_CAB, "page_factory"),
+        "Presenter mode for the Change Advisory Board.",
+    ),
     PageSpec(
         "settings",
         "Settings",
@@ -148,13 +167,13 @@ SCREENSHOT_VIEWS: dict[str, Prepare] = {
     "review": _release_tab("Review"),
     "links": _release_tab("Links"),
     "history": tab_history.prepare_screenshot,
-    "calendar": calendar_view.prepare_screenshot,
-    "dependencies": graph_view.prepare_screenshot,
+    "calendar": _later(_CALENDAR, "prepare_screenshot"),
+    "dependencies": _later(_GRAPH, "prepare_screenshot"),
     "changes": changes_page.prepare_screenshot,
     "cis": cis_page.prepare_screenshot,
     "conflicts": conflicts_page.prepare_screenshot,
-    "kpis": kpi_dashboard.prepare_screenshot,
-    "cab": cab_page.prepare_screenshot,
+    "kpis": _later(_KPIS, "prepare_screenshot"),
+    "cab": _later(_CAB, "prepare_screenshot"),
     "settings": settings_page.prepare_screenshot(None),
     **{
         f"settings-{section}": settings_page.prepare_screenshot(section)
