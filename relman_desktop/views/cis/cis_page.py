@@ -359,7 +359,8 @@ class CIsPage(QWidget):
         self.edit_button.setObjectName("edit_ci_in_settings")
         self.edit_button.setToolTip("CIs, their owners and parents are edited in Settings › CIs")
         self.edit_button.clicked.connect(self.edit_in_settings)
-        self.edit_button.setVisible(self._can_show_settings())
+        if not self._can_show_settings():  # hidden, never shown: it has no parent yet
+            self.edit_button.hide()
         head = QHBoxLayout()
         head.addWidget(self.heading, 1)
         head.addWidget(self.edit_button, 0, Qt.AlignmentFlag.AlignTop)

@@ -11,9 +11,6 @@ from typing import Any
 
 from PySide6.QtCore import (
     QByteArray,
-    QEvent,
-    QEventLoop,
-    QObject,
     QRect,
     QSize,
     Qt,
@@ -323,17 +320,6 @@ _PAGE_ATTRIBUTES = {
 }
 
 
-class _WindowsShown(QObject):
-    """Notes whether a top-level window was shown (while a page was being built)."""
-
-    shown = False
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() == QEvent.Type.Show and isinstance(watched, QWidget) and watched.isWindow():
-            self.shown = True
-        return False
-
-
 class LazyPages(Mapping[str, QWidget]):
     """The navigator's pages by name, each built by ``build`` the first time it is asked for
     (``pages[name]``, ``.get``, ``.items()``); ``name in pages`` and iteration build nothing."""
@@ -470,31 +456,15 @@ class MainWindow(QMainWindow):
         self.navigator.addItem(item)
 
     def _build_page(self, spec: PageSpec) -> QWidget:
-        # building a page in a shown window must not take the focus from it (the CIs page's
-        # construction shows its parentless "Edit in Settings" button for a moment, a window
-        # that deactivates this one: unseen when every page was built before the window showed)
-        watch = _WindowsShown()
-        app = QApplication.instance()
-        if app is not None and self.isVisible():
-            app.installEventFilter(watch)
-        try:
-            if spec.factory is None:  # the shell's own page: the releases list and editor
-                widget: QWidget = ReleasesPage(self.store, settings=self.settings)
-            else:
-                widget = spec.factory(self.store, self)
-        finally:
-            if app is not None:
-                app.removeEventFilter(watch)
+        if spec.factory is None:  # the shell's own page: the releases list and editor
+            widget: QWidget = ReleasesPage(self.store, settings=self.settings)
+        else:
+            widget = spec.factory(self.store, self)
         self._page_holders[spec.name].setWidget(widget)
         # one background check of the whole plan feeds the status bar, the badges and the page
         status = self.__dict__.get("conflict_status")
         if spec.name == "conflicts" and status is not None and hasattr(widget, "use_source"):
             widget.use_source(status)
-        if watch.shown:
-            # the deactivation arrives from the platform: let it in, then take the focus back
-            QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
-            if QApplication.activeWindow() is None:
-                self.activateWindow()
         return widget
 
     def _show_row(self, row: int) -> None:
