@@ -199,6 +199,7 @@ def test_the_page_opens_on_a_placeholder_and_the_cis_arrive_from_the_worker(stor
     page.show()  # the read is on a pool thread: its answer waits for the event loop
     assert page.placeholder.isVisibleTo(page) and not page.tree.isVisibleTo(page)
     assert tree_names(page) == [] and page.count_label.text() == "Reading…"
+    assert page.heading.text() == "No CI selected"  # not "none in this plan" while reading
     assert page.select("pay-service")  # asked for before the tree is in
     qtbot.waitUntil(lambda: page.loads == 1, timeout=10_000)
     assert not page.placeholder.isVisibleTo(page) and page.tree.isVisibleTo(page)

@@ -521,6 +521,8 @@ class CIsPage(QWidget):
         self.tree.setVisible(not on)
         if on:
             self.count_label.setText("Reading…")
+            if not self.model.rows:  # not "no configuration items in this plan" while reading
+                self.heading.setText("No CI selected")
 
     def _loaded(self, data: dict[str, Any]) -> None:
         """The CIs arrived: show them, keeping the filter and the selected CI."""
