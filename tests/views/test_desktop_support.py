@@ -166,6 +166,7 @@ def test_the_backup_interval_is_a_setting_that_applies_at_once(window, store, tm
     assert window.backups.timer.isActive() and window.backups.timer.interval() == 30 * 60_000
     from PySide6.QtWidgets import QSpinBox
 
+    window.page_widgets["settings"]  # built on its first show, as the user opens Settings
     box = window.findChild(QSpinBox, "backup_interval")
     assert box is not None and box.value() == 30
     box.setValue(5)

@@ -98,17 +98,24 @@ class CabPage(QWidget):
         self.addAction(self.present_action)
         self.minutes_button.clicked.connect(self.write_minutes)
         self.close_button.clicked.connect(self.close_meeting)
+        # The store outlives the page: it calls bound methods, which Qt drops with the page (a
+        # lambda would call into a deleted page).
         for signal in (store.releases_changed, store.approvals_changed):
-            signal.connect(lambda *_a: self.refresh())
+            signal.connect(self._changed)
         # Meetings changed (here or by `relman cab`): re-read once the current step is done,
         # since reading a meeting can itself freeze its agenda and announce that.
-        store.cab_changed.connect(lambda: QTimer.singleShot(0, self.refresh))
-        store.plan_opened.connect(lambda _p: self._plan_opened())
+        self._refresh_soon = QTimer(self, singleShot=True, interval=0)
+        self._refresh_soon.timeout.connect(self.refresh)
+        store.cab_changed.connect(self._refresh_soon.start)
+        store.plan_opened.connect(self._plan_opened)
         self.refresh()
 
-    def _plan_opened(self) -> None:
+    def _plan_opened(self, *_args: object) -> None:
         """Another plan: no meeting of the old one stays chosen (ids repeat across plans)."""
         self.meetings.clear()
+        self.refresh()
+
+    def _changed(self, *_args: object) -> None:
         self.refresh()
 
     def _has_plan(self) -> bool:
@@ -252,7 +259,7 @@ class CabPage(QWidget):
         self.full_screen.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.full_screen.setWindowTitle("CAB presenter")
         self.full_screen.left.connect(self.full_screen.close)
-        self.full_screen.destroyed.connect(lambda *_a: self.refresh())
+        self.full_screen.destroyed.connect(self._changed)
         self.full_screen.present_full_screen()
 
     def write_minutes(self) -> None:
