@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.models import enums as E
 from relman_desktop.services import changes, cis, people, releases
-from relman_desktop.services.keys import natural_key, natural_text
+from relman_desktop.services.keys import natural_text
 
 from ..common.columns import ColumnChooser
 from ..common.confirm import ask_before_delete
@@ -583,8 +583,7 @@ class ChangesPage(QWidget):
         """Read on this thread: the screenshot command has no event loop to deliver a
         background read."""
         self._stale = False
-        self._loader.stop()
-        self._loader.running = None  # the cancelled read's answer is dropped (stale)
+        self._loader.stop()  # a background read's answer, if one runs, is dropped (stale)
         job = self._load_job() if self.store.has_plan else None
         if job is None:
             self.reload()
@@ -594,7 +593,7 @@ class ChangesPage(QWidget):
     @property
     def loading(self) -> bool:
         """A read was asked for and its rows have not arrived yet."""
-        return self._loader.running is not None or self._loader.timer.isActive()
+        return self._loader.pending
 
     def _load_job(self) -> Any:
         if not self.store.has_plan:
@@ -602,7 +601,7 @@ class ChangesPage(QWidget):
         ctx = self.store.ctx
 
         def read(_task: Task) -> dict[str, Any]:
-            listed = sorted(releases.list_releases(ctx), key=lambda r: natural_key(r.key))
+            listed = releases.list_releases(ctx)  # already in natural key order
             return {
                 "rows": changes.list_changes(ctx),
                 "people": {p.email: p.name for p in people.list_people(ctx)},

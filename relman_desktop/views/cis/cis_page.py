@@ -486,8 +486,7 @@ class CIsPage(QWidget):
         """Read on this thread: the screenshot command has no event loop to deliver a
         background read."""
         self._stale = False
-        self._loader.stop()
-        self._loader.running = None  # the cancelled read's answer is dropped (stale)
+        self._loader.stop()  # a background read's answer, if one runs, is dropped (stale)
         job = self._load_job()
         if job is None:
             self.reload()
@@ -497,7 +496,7 @@ class CIsPage(QWidget):
     @property
     def loading(self) -> bool:
         """A read was asked for and its rows have not arrived yet."""
-        return self._loader.running is not None or self._loader.timer.isActive()
+        return self._loader.pending
 
     def _load_job(self) -> Any:
         if not self.store.has_plan:

@@ -326,10 +326,17 @@ class DebouncedTask(QObject):
         self.timer.start()
 
     def stop(self) -> None:
+        """Nothing pending any more: the timer stops and a running job's answer is dropped."""
         self.timer.stop()
         self._generation += 1
         if self.running is not None:
             self.running.cancel()
+            self.running = None
+
+    @property
+    def pending(self) -> bool:
+        """A run was asked for and its answer has not been delivered yet."""
+        return self.running is not None or self.timer.isActive()
 
     @Slot()
     def run_now(self) -> Job | None:
