@@ -416,3 +416,18 @@ def test_a_line_chart_spans_the_measured_periods_so_no_client_draws_a_false_zero
     assert ws.max_row == len(series) + 1  # every period is still in the table
     [bars] = workbook["Deployment frequency"]._charts[0].series
     assert bars.val.numRef.f.endswith(f"$D${len(series) + 1}")  # a count of 0 is a true 0
+
+
+def test_from_and_to_are_the_days_counted_so_a_cut_period_is_not_read_as_a_whole_one(ctx):
+    """A range ending two days into a month: that month's row says it counts two days, not the
+    whole month a stakeholder would otherwise compare with the full ones above it."""
+    build_kpi_plan(ctx.plan)
+    data = kpis.collect(ctx, by="month", start=dt.date(2026, 10, 5), end=dt.date(2026, 11, 2))
+    buf = io.BytesIO()
+    kpi_workbook.build_kpi_workbook(data).save(buf)
+    ws = load_workbook(buf)["Deployment frequency"]
+    rows = [[ws.cell(r, c).value for c in (1, 2, 3)] for r in (2, 3)]
+    assert rows == [
+        ["2026-10", dt.datetime(2026, 10, 5), dt.datetime(2026, 10, 31)],
+        ["2026-11", dt.datetime(2026, 11, 1), dt.datetime(2026, 11, 2)],
+    ]

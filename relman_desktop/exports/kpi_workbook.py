@@ -27,6 +27,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import chain, product
 from operator import itemgetter
 from pathlib import Path
@@ -259,6 +260,7 @@ def _series_sheet(
     y_title: str,
     y_format: str,
     measured: Callable[[PeriodKpis], bool] | None = None,
+    span: tuple[dt.date | None, dt.date | None] = (None, None),
 ) -> Worksheet:
     """A KPI sheet: one row of live formulas per period, and its chart. A line chart spans the
     periods from the first to the last that ``measured`` (e.g. the current month with nothing
@@ -273,8 +275,12 @@ def _series_sheet(
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for r, point in enumerate(series, 2):
         put_text(ws, r, 1, point.period)
-        ws.cell(row=r, column=2, value=point.start).number_format = DATE
-        ws.cell(row=r, column=3, value=point.end).number_format = DATE
+        # the days counted: a period the range cuts (this month, two days in) says so, so its
+        # count is not read as a whole month's
+        since = max(point.start, span[0]) if span[0] else point.start
+        until = min(point.end, span[1]) if span[1] else point.end
+        ws.cell(row=r, column=2, value=since).number_format = DATE
+        ws.cell(row=r, column=3, value=until).number_format = DATE
         for c, (_, formula, fmt, array) in enumerate(columns, 4):
             text = formula.format(r=r)
             ref = f"{get_column_letter(c)}{r}"
@@ -512,8 +518,9 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
     check()
 
     series = report.series
+    sheet = partial(_series_sheet, span=(report.range.start, report.range.end))
     kpi_sheets = [
-        _series_sheet(
+        sheet(
             wb,
             "Release success",
             series,
@@ -528,7 +535,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
             PERCENT,
             lambda p: p.release_success_rate is not None,
         ),
-        _series_sheet(
+        sheet(
             wb,
             "Deployment frequency",
             series,
@@ -538,7 +545,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
             "Deployments",
             "0",
         ),
-        _series_sheet(
+        sheet(
             wb,
             "Change failure rate",
             series,
@@ -553,7 +560,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
             PERCENT,
             lambda p: p.change_failure_rate is not None,
         ),
-        _series_sheet(
+        sheet(
             wb,
             "MTTR",
             series,
@@ -583,7 +590,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
             HOURS,
             lambda p: p.mttr_hours_mean is not None,
         ),
-        _series_sheet(
+        sheet(
             wb,
             "Lead time",
             series,
@@ -607,7 +614,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
             HOURS,
             lambda p: p.lead_time_hours_median is not None,
         ),
-        _series_sheet(
+        sheet(
             wb,
             "On-time delivery",
             series,
@@ -627,7 +634,7 @@ def _build(data: KpiData, cancelled: Callable[[], bool] | None) -> Workbook:
             PERCENT,
             lambda p: p.on_time_delivery is not None,
         ),
-        _series_sheet(
+        sheet(
             wb,
             "Approval cycle",
             series,

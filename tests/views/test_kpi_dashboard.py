@@ -150,3 +150,36 @@ def test_charts_follow_the_theme(page, qapp):
     finally:
         apply_theme(qapp, "light")
     assert to_hex(page.charts["mttr"].figure.get_facecolor()) == THEME_COLORS["light"].base
+
+
+def test_the_running_period_is_drawn_hollow_ticked_and_explained(demo_ctx, worker, qtbot):
+    """This month, a few days in, has few deployments: its point is hollow, reached by a
+    dotted line, its tick says '*' and the chart says why — not a fall the team did not have."""
+    import datetime as dt
+
+    from relman_desktop.views.kpis.kpi_dashboard import partial_note, partial_periods
+
+    today = demo_ctx.today()
+    p = KpiDashboard(Store(demo_ctx), worker=worker)
+    qtbot.addWidget(p)
+    p.resize(1200, 900)
+    with qtbot.waitSignal(p.updated, timeout=20_000):
+        p.show()
+    chart = p.charts["deployment_frequency"]
+    labels = [t.get_text() for t in chart.axes.get_xticklabels()]
+    running = [row.period for row in p.report.series if row.start <= today <= row.end]
+    assert running and labels[-1] == running[0] + "*", labels
+    assert not any(label.endswith("*") for label in labels[:-1]), labels
+    assert chart.axes.get_title(loc="right") == (
+        f"* partial: {running[0]} (running, to {today.day} {today:%b})"
+    )
+    # the whole periods are one solid line; the running one is left out of it
+    solid = chart.axes.lines[1].get_ydata()
+    assert str(solid[-1]) == "nan" and str(solid[-2]) != "nan"
+    # a From date inside a period cuts it too; "earliest" (no From) does not
+    first = p.report.series[0]
+    cut = partial_periods(p.report, today, start_given=True, end_given=False)
+    kept = partial_periods(p.report, today, start_given=False, end_given=False)
+    assert cut[0] is (first.start < p.report.range.start) and kept[0] is (first.start > today)
+    assert "(running, to" in partial_note(p.report, kept, today)
+    assert partial_note(p.report, [False] * len(kept), dt.date(2000, 1, 1)) == ""

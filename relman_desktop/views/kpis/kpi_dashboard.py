@@ -190,6 +190,42 @@ def series_values(spec: KpiSpec, report: kpis.KpiReport) -> list[float | None]:
     return [getattr(row, spec.series_key) for row in report.series]
 
 
+def partial_periods(
+    report: kpis.KpiReport, today: dt.date, *, start_given: bool, end_given: bool
+) -> list[bool]:
+    """For each period of the series: is it counted only in part? The period still running
+    today is, and so is one a chosen From or To date cuts. ("earliest"/"latest" start and end
+    at the first and last thing recorded: nothing is left out there.)"""
+    start, end = report.range.start, report.range.end
+    return [
+        row.start <= today <= row.end
+        or (start_given and start is not None and row.start < start)
+        or (end_given and end is not None and row.end > end)
+        for row in report.series
+    ]
+
+
+def partial_note(report: kpis.KpiReport, partial: list[bool], today: dt.date) -> str:
+    """The chart's footnote for its partial periods, e.g.
+    "* partial: 2026-12 (running, to 3 Dec)"."""
+    start, end = report.range.start, report.range.end
+    parts = []
+    for row, cut in zip(report.series, partial, strict=True):
+        if not cut:
+            continue
+        if row.start <= today <= row.end:
+            what = f"running, to {today.day} {today:%b}"
+        else:
+            bits = []
+            if start is not None and row.start < start:
+                bits.append(f"from {start.day} {start:%b}")
+            if end is not None and row.end > end:
+                bits.append(f"to {end.day} {end:%b}")
+            what = " ".join(bits)
+        parts.append(f"{row.period} ({what})")
+    return "* partial: " + ", ".join(parts) if parts else ""
+
+
 def tier_bands(spec: KpiSpec, report_year: int, by: str) -> list[tuple[float, float, str]]:
     """``(low, high, tier)`` bands in the KPI's unit (rates as fractions, hours, deployments per
     period), classified as ``kpis.tier_for`` classifies; tiers with identical limits merge."""
@@ -248,6 +284,8 @@ class KpiChart(QFrame):
         self.report: kpis.KpiReport | None = None
         self.values: list[float | None] = []
         self.periods: list[str] = []
+        self.partial: list[bool] = []
+        self.partial_note = ""
         self.title = QLabel(spec.title)
         self.title.setStyleSheet("font-weight: 600;")
         self.title.setToolTip(spec.what)
@@ -291,8 +329,14 @@ class KpiChart(QFrame):
         layout.addWidget(self.tier_label)
         layout.addWidget(self.canvas, 1)
 
-    def show_report(self, report: kpis.KpiReport) -> None:
+    def show_report(
+        self, report: kpis.KpiReport, partial: list[bool] | None = None, note: str = ""
+    ) -> None:
+        """Show ``report``; ``partial`` marks the periods counted only in part (drawn hollow,
+        reached by a dotted line, ticked with "*"), explained by ``note``."""
         self.report = report
+        self.partial = partial if partial is not None else [False] * len(report.series)
+        self.partial_note = note
         value, detail = headline(self.spec, report)
         self.value_label.setText(value)
         self.detail_label.setText(detail)
@@ -363,7 +407,23 @@ class KpiChart(QFrame):
                 color=tier_colors[tier],
                 fontweight="bold",
             )
-        ax.plot(xs, ys, color=line, marker="o", markersize=3.5, linewidth=1.8)
+        # A period the range covers only in part (this month, two days in) is drawn hollow and
+        # reached by a dotted line: its count is not comparable with a whole period's.
+        partial = self.partial
+        whole = [math.nan if partial[i] else y for i, y in enumerate(ys)]
+        ax.plot(xs, ys, color=line, linewidth=1.2, linestyle=":")
+        ax.plot(xs, whole, color=line, marker="o", markersize=3.5, linewidth=1.8)
+        if any(partial):
+            px = [x for x in xs if partial[x] and not math.isnan(ys[x])]
+            ax.plot(
+                px,
+                [ys[x] for x in px],
+                linestyle="none",
+                marker="o",
+                markersize=4.5,
+                markerfacecolor=face,
+                markeredgecolor=line,
+            )
         if self.spec.name == "mttr":
             means = [
                 math.nan if r.mttr_hours_mean is None else r.mttr_hours_mean * scale
@@ -374,12 +434,21 @@ class KpiChart(QFrame):
         ax.set_xlim(-0.5, len(xs) - 0.5)
         step = max(1, math.ceil(len(xs) / 8))
         ax.set_xticks(xs[::step])
+        labels = [p + ("*" if partial[i] else "") for i, p in enumerate(self.periods)]
         ax.set_xticklabels(
-            self.periods[::step],
+            labels[::step],
             rotation=30 if len(xs[::step]) > 5 else 0,
             ha="right" if len(xs[::step]) > 5 else "center",
         )
         ax.set_ylabel(unit, color=text, fontsize=7.5)
+        if self.partial_note:
+            ax.set_title(
+                self.partial_note,
+                loc="right",
+                fontsize=7,
+                color=text,
+                pad=3,
+            )
         self.canvas.draw_idle()
 
     def _scale(self) -> tuple[float, str]:
@@ -656,12 +725,13 @@ class KpiDashboard(QWidget):
 
             task.progress(10, "reading the plan")
             report = kpis.compute_kpis(ctx, **filters)
+            today = ctx.today()
             task.check()
             apps = sorted(
                 {r.application for r in releases.list_releases(ctx) if r.application}, key=str.lower
             )
             task.progress(100, "done")
-            return {"report": report, "applications": apps, "filters": filters}
+            return {"report": report, "applications": apps, "filters": filters, "today": today}
 
         return compute
 
@@ -700,8 +770,16 @@ class KpiDashboard(QWidget):
         self.report = report
         self._fill_applications(result["applications"])
         self._ensure_charts()
+        filters, today = result["filters"], result["today"]
+        partial = partial_periods(
+            report,
+            today,
+            start_given=filters["start"] is not None,
+            end_given=filters["end"] is not None,
+        )
+        note = partial_note(report, partial, today)
         for chart in self.charts.values():
-            chart.show_report(report)
+            chart.show_report(report, partial, note)
         rng = report.range
         span = f"{rng.start} to {rng.end}" if rng.start else "no deployments or decisions yet"
         app = report.application or "all applications"
