@@ -85,13 +85,15 @@ def sections_for(detail: ItemDetail, zone: ZoneInfo) -> dict[str, str]:
         f"{', needs a maintenance window' if ci.requires_maintenance_window else ''})"
         for ci in r.cis
     ]
-    downtime = r.downtime
-    if downtime is not None:
+    # the same reasoning as the release notes and the runbook: the figure and how it was found
+    downtime, how = r.expected_downtime()
+    how = _esc(how.replace(": ", " — ", 1))
+    if not downtime:  # not known, or none expected: the reason says which
+        cis.insert(0, f"<b>Downtime:</b> {how}")
+    else:
         minutes = int(downtime.total_seconds() // 60)
         down = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
-        cis.insert(0, f"<b>Downtime:</b> up to {down} (the deployment window)")
-    else:
-        cis.insert(0, "<b>Downtime:</b> unknown — no deployment window")
+        cis.insert(0, f"<b>Downtime:</b> {down} — {how}")
     if detail.conflicts_error:
         conflicts = [f"⚠ {_esc(detail.conflicts_error)}"]
     elif detail.conflicts:
