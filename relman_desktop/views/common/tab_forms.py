@@ -238,6 +238,8 @@ class Form(QWidget):
             form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
             form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            # the style's spacing is 0 under an app style sheet: fields would touch, one block
+            form.setVerticalSpacing(6)
             grid.addLayout(form, 0, c)
             grid.setColumnStretch(c, 1)
             forms.append(form)

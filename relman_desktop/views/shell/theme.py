@@ -184,12 +184,16 @@ QPushButton[role="link"] {{ border: none; }}
 
 # Fusion outlines an unchecked box in a darker shade of the window colour: on the dark theme's
 # near-black that outline disappears, so the box does too (a check box's, and a checkable list item's).
+# A text field's frame goes the same way: two fields one above the other read as one dark block.
 _DARK_EXTRA = """
 QCheckBox::indicator, QAbstractItemView::indicator {{ width: 13px; height: 13px; border: 1px solid {c.disabled_text};
     border-radius: 2px; background: {c.base}; }}
 QCheckBox::indicator:checked, QAbstractItemView::indicator:checked {{ background: {c.highlight};
     border-color: {c.highlight}; }}
 QCheckBox::indicator:disabled, QAbstractItemView::indicator:disabled {{ border-color: {c.mid}; }}
+QLineEdit, QPlainTextEdit {{ border: 1px solid {c.mid}; border-radius: 2px; background: {c.base}; }}
+QLineEdit {{ padding: 1px 3px; }}
+QLineEdit:disabled, QPlainTextEdit:disabled {{ border-color: {c.button}; }}
 """
 
 

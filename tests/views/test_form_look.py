@@ -1,0 +1,39 @@
+"""Form fields read as separate fields in every theme: rows keep a gap under the app's style
+sheet (which sets the style's layout spacing to 0), and the dark theme outlines text fields
+(Fusion draws their frame in a shade of the near-black window colour, so it vanished)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from relman_desktop.views.common.tab_forms import Field, Form
+from relman_desktop.views.shell.theme import THEME_COLORS, apply_theme
+
+
+@pytest.mark.parametrize("theme", ["light", "dark", "high-contrast"])
+def test_rows_of_a_form_do_not_touch(qtbot, theme):
+    app = QApplication.instance()
+    apply_theme(app, theme)
+    try:
+        form = Form([Field("a", "Incidents"), Field("b", "Closed at"), Field("c", "Closed by")])
+        qtbot.addWidget(form)
+        form.resize(500, 200)
+        form.show()
+        qtbot.waitExposed(form)
+        a, b, c = (form.editors[n].mapTo(form, form.editors[n].rect().topLeft()) for n in "abc")
+        height = form.editors["a"].height()
+        assert b.y() - (a.y() + height) >= 4 and c.y() - (b.y() + height) >= 4, (a, b, c, height)
+    finally:
+        apply_theme(app, "light")
+
+
+def test_the_dark_theme_outlines_text_fields():
+    app = QApplication.instance()
+    apply_theme(app, "dark")
+    try:
+        sheet = app.styleSheet()
+        mid = THEME_COLORS["dark"].mid
+        assert f"QLineEdit, QPlainTextEdit {{ border: 1px solid {mid};" in sheet
+    finally:
+        apply_theme(app, "light")
