@@ -146,6 +146,7 @@ def test_undo_is_refused_when_a_decision_the_rule_gave_changed_since(ctx, releas
     )
     moved = lifecycle.move(ctx, KEY, "Build")
     cole = approvals.approval_id_for(ctx, KEY, "CAB", COLE)
+    as_the_rule_left_it = approvals.approval_state(ctx, cole)
     approvals.decide(ctx, cole, "rejected", "not this week")
 
     with pytest.raises(UndoRefused) as refused:
@@ -158,6 +159,10 @@ def test_undo_is_refused_when_a_decision_the_rule_gave_changed_since(ctx, releas
     )
     assert lifecycle.status_of(ctx, KEY)[0] == "Build"
     assert stages(ctx)[0][2] == [(CARA, "approved"), (COLE, "rejected")]
+
+    approvals.restore_approval(ctx, cole, as_the_rule_left_it)  # Cole's rejection undone
+    undo(ctx, moved)
+    assert stages(ctx) == [("CAB", "pending", [(CARA, "pending"), (COLE, "pending")])]
 
 
 def test_decisions_on_a_stage_the_same_move_added_go_with_the_stage(ctx, release):

@@ -18,7 +18,10 @@ latest first, inside the undo's transaction:
 - ``require_test``: the kind of test the rule added is no longer required ("update"); if it
   was dropped since, there is nothing to take back.
 
-An effect whose row is gone (a stage or a task deleted since) has nothing left to take back.
+"Since" is judged by value, not by whether anything was written in between: an edit made and
+undone again (a decision taken back) leaves nothing to refuse. An approval is as the move left
+it while its decision, comment and delegate are. An effect whose row is gone (a stage or a task
+deleted since) has nothing left to take back.
 A refusal raises ``UndoRefused`` with one line saying what changed since; the transaction rolls
 back, so nothing is written and the same undo applies once that change is taken back.
 """
@@ -105,15 +108,20 @@ def take_back(tx: Tx, key: str, first: int, last: int, what: str) -> int:
         for e in effects
         if (e.event.entity, e.event.action) == ("approval_stage", "create")
     }
+    left = {  # what the move left each approval it decided as (the latest decision wins)
+        int(e.event.entity_id): _decision(e.event.after or {})
+        for e in effects
+        if (e.event.entity, e.event.action) == ("approval", "decide")
+    }
     because = f"undo of {what}"
     done = 0
     for effect in reversed(effects):
         ev = effect.event
         kind = (ev.entity, ev.action)
         if kind == ("approval_stage", "create"):
-            done += _remove_stage(tx, rel, effect, last, because)
+            done += _remove_stage(tx, rel, effect, left, because)
         elif kind == ("approval", "decide"):
-            done += _restore_decision(tx, rel, effect, last, added)
+            done += _restore_decision(tx, rel, effect, added)
         elif kind == ("task", "update") and "assignee" in (ev.after or {}):
             done += _restore_assignee(tx, rel, effect)
         elif kind == ("release", "update") and "required_tests" in (ev.after or {}):
@@ -131,35 +139,30 @@ def take_back(tx: Tx, key: str, first: int, last: int, what: str) -> int:
 # --- each kind of effect ------------------------------------------------------------------------
 
 
-def _changed_since(s: Session, entity: str, entity_ids: list[str], last: int) -> bool:
-    if not entity_ids:
-        return False
-    return (
-        s.execute(
-            select(AuditEvent.seq)
-            .where(
-                AuditEvent.seq > last,
-                AuditEvent.entity == entity,
-                AuditEvent.entity_id.in_(entity_ids),
-            )
-            .limit(1)
-        ).first()
-        is not None
-    )
+def _decision(snapshot: dict[str, Any]) -> tuple[Any, ...]:
+    """What "changed since" compares for an approval: the decision, its comment, the delegate."""
+    return (snapshot.get("decision"), snapshot.get("comment"), snapshot.get("delegated_to"))
+
+
+def _now(a: Approval) -> tuple[Any, ...]:
+    delegate = a.delegated_to.email if a.delegated_to is not None else None
+    return (E.Decision(a.decision).value, a.comment, delegate)
 
 
 def _decider(a: Approval) -> str:
     return a.delegated_to.name if a.delegated_to is not None else a.approver.name
 
 
-def _remove_stage(tx: Tx, rel: Release, effect: Effect, last: int, because: str) -> int:
+def _remove_stage(
+    tx: Tx, rel: Release, effect: Effect, left: dict[int, tuple[Any, ...]], because: str
+) -> int:
     s = tx.session
     stage = s.get(ApprovalStage, int(effect.event.entity_id))
     if stage is None or stage.release_id != rel.id:
         return 0  # removed since: nothing left to take back
     for approval in stage.approvals:
         decided = E.Decision(approval.decision) != E.Decision.PENDING
-        if decided and _changed_since(s, "approval", [str(approval.id)], last):
+        if decided and left.get(approval.id) != _now(approval):  # not as the move's rules left it
             raise UndoRefused(
                 f"the {stage.name} stage the rule '{effect.rule}' added has a decision by "
                 f"{_decider(approval)} since; take that decision back first, or move {rel.key} "
@@ -169,9 +172,7 @@ def _remove_stage(tx: Tx, rel: Release, effect: Effect, last: int, because: str)
     return 1
 
 
-def _restore_decision(
-    tx: Tx, rel: Release, effect: Effect, last: int, added_stages: set[int]
-) -> int:
+def _restore_decision(tx: Tx, rel: Release, effect: Effect, added_stages: set[int]) -> int:
     s = tx.session
     ev = effect.event
     approval = s.get(Approval, int(ev.entity_id))
@@ -179,7 +180,7 @@ def _restore_decision(
         return 0  # the approver (or the stage) was removed since
     if approval.stage_id in added_stages:
         return 0  # the stage the same move added goes, with its approvals
-    if _changed_since(s, "approval", [ev.entity_id], last):
+    if _now(approval) != _decision(ev.after or {}):
         now = E.Decision(approval.decision).value
         raise UndoRefused(
             f"{approval.approver.name}'s approval in the {approval.stage.name} stage, which the "
