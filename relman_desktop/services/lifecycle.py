@@ -277,9 +277,10 @@ def move(
             )
         tx.rule_events.append(("on_status_change", rel.id))
         rules.run_pending(tx)  # the rules this write raised act in the same transaction
-        moved = (rel.key, target.name, current.name)
-    seqs = [t.seq for t in tx.changes.touches] or [tx.changes.seq]
-    return Moved(*moved, held, min(seqs), tx.changes.seq)
+        came_from, state = current.name, target.name
+    # committed: the transaction's audit events, its rules' included, are known by now
+    first = min((t.seq for t in tx.changes.touches), default=tx.changes.seq)
+    return Moved(key, state, came_from, held, first, tx.changes.seq)
 
 
 # Work has begun once a release reaches one of these roles; it has ended once deployed.
