@@ -70,6 +70,7 @@ TWO_ENGINE_MODULES = {
     "test_impact",
     "test_rules",
     "test_rules_hardening",
+    "test_rule_undo",
     "test_scheduling",
     "test_templates",
     "test_workflow_roles",

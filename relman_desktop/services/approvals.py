@@ -378,12 +378,20 @@ def remove_stage(ctx: Ctx, stage_id: int, *, version: int | None = None) -> None
     with ctx.write() as tx:
         stage = _stage(tx, stage_id)
         _check_stage(tx, stage, version)
-        rel = stage.release
-        before = _stage_snapshot(stage)
-        rel.stages.remove(stage)
-        tx.session.delete(stage)
-        _renumber(sorted(rel.stages, key=lambda st: st.position))
-        tx.audit("approval_stage", stage_id, "delete", before, None, release_key=rel.key)
+        remove_stage_tx(tx, stage)
+
+
+def remove_stage_tx(tx: Tx, stage: ApprovalStage, because: str | None = None) -> None:
+    """Remove a stage with its approvals inside an open transaction; audited as "delete"
+    (``because``: why, when it is not the person's own edit, e.g. an undo taking back a rule)."""
+    rel = stage.release
+    stage_id = stage.id
+    before = _stage_snapshot(stage)
+    rel.stages.remove(stage)
+    tx.session.delete(stage)
+    _renumber(sorted(rel.stages, key=lambda st: st.position))
+    after = {"because": because} if because else None
+    tx.audit("approval_stage", stage_id, "delete", before, after, release_key=rel.key)
 
 
 @operation

@@ -87,6 +87,12 @@ class ReadOnlyRelease(ServiceError):
     """A write to a release whose state's role is closed or cancelled: one line naming it."""
 
 
+class UndoRefused(ServiceError):
+    """An undo the plan has moved on from (a stage a rule added has been decided on since): one
+    line naming what changed and by whom; nothing was written, so the same undo applies once
+    that is taken back."""
+
+
 class StaleVersion(ServiceError):
     """The record changed since the person loaded it (see ``locking``): reload and try again."""
 
@@ -106,6 +112,7 @@ __all__ = [
     "ServiceError",
     "StaleVersion",
     "Tx",
+    "UndoRefused",
     "ValidationError",
     "jsonable",
 ]

@@ -88,7 +88,8 @@ def sentence(row: AuditRow, people: dict[str, str] | None = None) -> str:
         if row.action == "create":
             return f"{actor} added {stage}"
         if row.action == "delete":
-            return f"{actor} removed {stage}"
+            because = f" ({after['because']})" if after.get("because") else ""
+            return f"{actor} removed {stage}{because}"
     return row.summary
 
 

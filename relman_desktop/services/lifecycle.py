@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import GuardOverride, Release, WorkflowState, WorkflowTransition
 
-from . import locking, permissions, rules
+from . import locking, permissions, rule_undo, rules
 from .base import Ctx, GuardRefused, ServiceError, ValidationError, operation, release_by_key
 from .guards import check_guard, guard_title
 
@@ -176,6 +176,24 @@ def can_transition(ctx: Ctx, key: str, to_state: str) -> TransitionCheck:
         return TransitionCheck(not unmet, rel.status.name, target.name, unmet)
 
 
+@dataclass(frozen=True)
+class Moved:
+    """A move made: where the release is now, where it came from (and the state On Hold would
+    have returned it to), and the audit events ``first``..``last`` of the move's transaction,
+    its rules' effects included: what ``undo_transition`` needs to take it back."""
+
+    key: str
+    state: str
+    came_from: str
+    held: str | None
+    first: int
+    last: int
+
+    @property
+    def events(self) -> tuple[int, int]:
+        return (self.first, self.last)
+
+
 @operation
 def transition(
     ctx: Ctx, key: str, to_state: str, reason: str | None = None, *, version: int | None = None
@@ -185,6 +203,14 @@ def transition(
     Refused (GuardRefused) when a hard guard is unmet, or a soft one is unmet and no reason is
     given. With a reason each unmet soft guard is overridden, recorded and audited.
     ``version``: the release's ``row_version`` as the person saw it (None: no check)."""
+    return move(ctx, key, to_state, reason, version=version).state
+
+
+@operation
+def move(
+    ctx: Ctx, key: str, to_state: str, reason: str | None = None, *, version: int | None = None
+) -> Moved:
+    """``transition``, answering what an undo needs (see ``Moved``)."""
     if reason is not None and not reason.strip():
         raise ValidationError(
             "Reason: an override needs a written reason, not an empty one", field="reason"
@@ -196,6 +222,7 @@ def transition(
         locking.check(tx, rel, version, label=rel.key, entity="release", entity_id=rel.key)
         t, target = _resolve(s, rel, to_state)
         current = rel.status
+        held = rel.previous_status.name if rel.previous_status else None  # for the undo
         unmet = _unmet(s, rel, t, ctx.today())
         if any(not u.soft for u in unmet) or (unmet and reason is None):
             raise GuardRefused(_refusal(rel.key, current.name, target.name, unmet), unmet)
@@ -250,7 +277,10 @@ def transition(
             )
         tx.rule_events.append(("on_status_change", rel.id))
         rules.run_pending(tx)  # the rules this write raised act in the same transaction
-        return target.name
+        came_from, state = current.name, target.name
+    # committed: the transaction's audit events, its rules' included, are known by now
+    first = min((t.seq for t in tx.changes.touches), default=tx.changes.seq)
+    return Moved(key, state, came_from, held, first, tx.changes.seq)
 
 
 # Work has begun once a release reaches one of these roles; it has ended once deployed.
@@ -292,21 +322,25 @@ def _what_happened(tx: Any, rel: Any, target: Any) -> dict[str, Any]:
 def restore_status(ctx: Ctx, key: str, status: str, previous_status: str | None = None) -> str:
     """Put a release back in a state without guards (undo of a transition, restores); audited.
     Does not raise a status-change event: rules already acted on the move being undone."""
+    with ctx.write() as tx:
+        return _restore_status_tx(tx, key, status, previous_status)
+
+
+def _restore_status_tx(tx: Any, key: str, status: str, previous_status: str | None) -> str:
     from .base import state_by_name
 
-    with ctx.write() as tx:
-        s = tx.session
-        rel = release_by_key(s, key)
-        before = {
-            "status": rel.status.name,
-            "previous_status": rel.previous_status.name if rel.previous_status else None,
-        }
-        rel.status = state_by_name(s, status)
-        rel.previous_status = state_by_name(s, previous_status) if previous_status else None
-        after = {"status": rel.status.name, "previous_status": previous_status}
-        if after != before:
-            tx.audit("release", rel.key, "restore_status", before, after, release_key=rel.key)
-        return rel.status.name
+    s = tx.session
+    rel = release_by_key(s, key)
+    before = {
+        "status": rel.status.name,
+        "previous_status": rel.previous_status.name if rel.previous_status else None,
+    }
+    rel.status = state_by_name(s, status)
+    rel.previous_status = state_by_name(s, previous_status) if previous_status else None
+    after = {"status": rel.status.name, "previous_status": previous_status}
+    if after != before:
+        tx.audit("release", rel.key, "restore_status", before, after, release_key=rel.key)
+    return str(rel.status.name)
 
 
 def overrides(ctx: Ctx, key: str) -> list[dict[str, Any]]:
@@ -332,10 +366,28 @@ def overrides(ctx: Ctx, key: str) -> list[dict[str, Any]]:
 
 
 @operation
-def undo_transition(ctx: Ctx, key: str, status: str, previous_status: str | None = None) -> str:
+def undo_transition(
+    ctx: Ctx,
+    key: str,
+    status: str,
+    previous_status: str | None = None,
+    *,
+    events: tuple[int, int] | None = None,
+) -> str:
     """Undo a move: the release goes back to ``status`` (and the state On Hold would return to),
-    audited as a restore. Rules that acted on the move are not run again."""
-    return restore_status(ctx, key, status, previous_status)
+    audited as a restore, and what the rules did on the move is taken back, in the same
+    transaction (``rule_undo``). ``events``: the move's audit events (``Moved.events``), where
+    its rules' effects are found; None: only the state is put back.
+
+    Refused (``UndoRefused``, nothing written) when a rule's effect changed since: a decision on
+    the stage it added, a field it set that holds another value now."""
+    with ctx.write() as tx:  # restore_status is a lifecycle event: it needs TRANSITION
+        current = release_by_key(tx.session, key).status.name
+        state = _restore_status_tx(tx, key, status, previous_status)
+        if events is not None:
+            first, last = events
+            rule_undo.take_back(tx, key, first, last, f"moving {key} to {current}")
+        return state
 
 
 def broken_entry_guards(ctx: Ctx, keys: Iterable[str]) -> dict[str, str]:

@@ -33,7 +33,12 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtGui import QUndoCommand
 
 from relman_desktop.models.planfile import PlanError
-from relman_desktop.services.base import ReadOnlyRelease, ServiceError, StaleVersion
+from relman_desktop.services.base import (
+    ReadOnlyRelease,
+    ServiceError,
+    StaleVersion,
+    UndoRefused,
+)
 from relman_desktop.services.changeset import ChangeSet
 
 if TYPE_CHECKING:
@@ -149,7 +154,8 @@ class EditCommand(QUndoCommand):
     Undo respects the lifecycle: an undo that would leave a release in a state whose entry
     guards no longer hold (the review of a Closed release) is refused with one line saying why,
     and put back (see ``lifecycle.broken_entry_guards``). A ``transition`` command is exempt: its
-    undo moves the release itself back."""
+    undo moves the release itself back, taking back what the rules did on the move, or is
+    refused (``UndoRefused``) and stays on the stack when that changed since."""
 
     def __init__(
         self,
@@ -188,9 +194,10 @@ class EditCommand(QUndoCommand):
         try:
             before = {} if self.transition else self.store.broken_guards(self.releases)
             result, changes = _recorded(self.store, self.forward if forward else self.backward)
-        except ReadOnlyRelease as exc:
-            # Closed or Cancelled: nothing was written, and once the release is reopened the same
-            # step applies again, so it stays on the stack where it was.
+        except (ReadOnlyRelease, UndoRefused) as exc:
+            # Closed or Cancelled, or what a rule did on a move changed since: nothing was
+            # written, and once that is put right the same step applies again, so it stays on
+            # the stack where it was.
             self.store.error.emit(f"{verb} of “{self.text()}” was refused: {exc}")
             self.store.refuse_step(self, forward)
             return

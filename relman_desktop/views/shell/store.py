@@ -43,7 +43,7 @@ from relman_desktop.services import (
 from relman_desktop.services.base import Ctx, ServiceError
 from relman_desktop.services.changeset import ChangeSet, Kind
 
-from .commands import EditCommand, Step, edit, op
+from .commands import Call, EditCommand, Step, edit, op
 from .edits import Edits
 
 _FAILED = object()
@@ -530,24 +530,24 @@ class Store(QObject):
 
     def transition(self, key: str, to_state: str, reason: str | None = None) -> bool:
         """Move a release to another state (an override needs ``reason``), as one undoable step:
-        undo puts it back in the state it came from (audited), redo moves it again (guards are
-        asked again)."""
-        status = self.call(lifecycle.status_of, key)
-        if status is _FAILED:
-            return False
-        came_from, held = status
+        undo puts it back in the state it came from and takes back what the rules did on the
+        move (audited; refused, staying on the stack, when that changed since), redo moves it
+        again (guards are asked again, rules act again)."""
         kwargs = {"reason": reason} if reason else {}
+
+        def undo(moved: lifecycle.Moved) -> Call:  # rebuilt from each redo's move
+            return op(
+                lifecycle.undo_transition, key, moved.came_from, moved.held, events=moved.events
+            )
+
         result = self._edit(
             f"move {key} to {to_state}",
-            Step(
-                op(lifecycle.transition, key, to_state, **kwargs),
-                op(lifecycle.undo_transition, key, came_from, held),
-            ),
+            Step(op(lifecycle.move, key, to_state, **kwargs), backward_from=undo),
             transition=True,
         )
         if result is _FAILED:
             return False
-        self.message.emit(f"{key} moved to {result}")
+        self.message.emit(f"{key} moved to {result.state}")
         return True
 
     # --- files ------------------------------------------------------------------------------
