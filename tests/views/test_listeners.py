@@ -76,11 +76,11 @@ def _names(expr: ast.AST) -> set[str]:
 class _Scope:
     """One function body: what each local name is bound to."""
 
-    def __init__(self, func: ast.AST) -> None:
+    def __init__(self, func: ast.AST, nodes: list[ast.AST]) -> None:
         self.bound: dict[str, list[ast.AST]] = {}
         self.local_functions: set[str] = set()
         self.disconnected: set[str] = set()
-        for node in _own_nodes(func):
+        for node in nodes:
             if isinstance(node, ast.Assign):
                 for target in node.targets:
                     for name in _target_names(target):
@@ -171,8 +171,9 @@ def violations(name: str, source: str) -> list[str]:
         n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
     ]
     for func in scopes:
-        scope = _Scope(func)
-        for node in _own_nodes(func):
+        nodes = _own_nodes(func)
+        scope: _Scope | None = None  # read only where something is connected to a non-attribute
+        for node in nodes:
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue
             pairs: list[tuple[ast.AST, ast.AST]] = []  # (sender, callable)
@@ -181,6 +182,9 @@ def violations(name: str, source: str) -> list[str]:
             elif node.func.attr == "submit":  # Worker.submit: connected to its job's signals
                 pairs += [(node.func.value, k.value) for k in node.keywords if k.arg in CALLBACKS]
             for sender, callable_ in pairs:
+                if isinstance(callable_, ast.Attribute):
+                    continue  # a bound method, or a signal to forward to
+                scope = scope or _Scope(func, nodes)
                 kind = scope.dangling(callable_)
                 if kind is None:
                     continue
