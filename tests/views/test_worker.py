@@ -124,3 +124,28 @@ def test_debounced_task_runs_once_after_the_last_trigger_and_drops_stale_answers
     debounced.result.connect(results.append)
     qtbot.waitUntil(lambda: first.done and second.done, timeout=5000)
     qtbot.waitUntil(lambda: results == [2], timeout=5000)
+
+
+def test_a_debounced_task_deleted_while_its_job_runs_hears_nothing(qtbot, worker, monkeypatch):
+    """A page (and its DebouncedTask) deleted while the task's job still runs on the pool: the
+    job's answer arrives later and must reach nobody, not the deleted task (the job outlives
+    it, so the answer goes through a bound method Qt drops with the task)."""
+    import shiboken6
+    from PySide6.QtCore import QCoreApplication, QEvent, QObject
+
+    release = threading.Event()
+    heard: list[tuple] = []
+    monkeypatch.setattr(DebouncedTask, "_deliver", lambda _self, *args: heard.append(args))
+    page = QObject()
+    debounced = DebouncedTask(
+        lambda: lambda task: release.wait(10) and "late", delay_ms=0, worker=worker, parent=page
+    )
+    job = debounced.run_now()
+    assert job is not None and not job.done
+    page.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert not shiboken6.isValid(debounced)
+    release.set()
+    qtbot.waitUntil(lambda: job.done, timeout=10_000)
+    QCoreApplication.processEvents()
+    assert job.result == "late" and heard == []

@@ -245,8 +245,8 @@ class CalendarView(QWidget):
             s.cis_changed,
             s.changes_changed,
         ):
-            sig.connect(lambda *_a: self.reload())
-        s.release_changed.connect(lambda _k: self.reload())
+            sig.connect(self._store_changed)
+        s.release_changed.connect(self._store_changed)
         s.tasks_changed.connect(self._tasks_changed)
         s.plan_closed.connect(self._plan_closed)
 
@@ -523,6 +523,11 @@ class CalendarView(QWidget):
         self.expanded.clear()
         self.model.set_releases([])
 
+    def _store_changed(self, *_args: Any) -> None:
+        """The store outlives this view: it calls a bound method, which Qt disconnects when the
+        view is deleted (a lambda would call into the deleted view)."""
+        self.reload()
+
     def _tasks_changed(self, key: str) -> None:
         if key in self.model.tasks:
             self.model.replace_tasks(key, self._load_tasks(key))
@@ -649,6 +654,11 @@ class CalendarView(QWidget):
         if index.isValid():
             self.tree.setCurrentIndex(index)
             self.tree.scrollTo(index)
+
+    def follow_selection(self, key: str) -> None:
+        """The release picked elsewhere (``Store.selection``) is the bar selected here."""
+        if key and key != self.selected_key():
+            self.select_key(key, scroll=False)
 
     def select_key(self, key: str, *, scroll: bool = True) -> bool:
         """Select ``key``'s row (a release, or ``KEY/T1`` a task). A release outside the days
@@ -1079,11 +1089,7 @@ def page_factory(store: Any, window: Any) -> QWidget:
     # The one selection: a bar picked here is the current release everywhere, and the release
     # picked elsewhere is the bar selected here.
     view.release_selected.connect(store.selection.set)
-    store.selection.changed.connect(
-        lambda key: (
-            view.select_key(key, scroll=False) if key and key != view.selected_key() else None
-        )
-    )
+    store.selection.changed.connect(view.follow_selection)
     return view
 
 

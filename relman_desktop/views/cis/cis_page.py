@@ -430,16 +430,17 @@ class CIsPage(QWidget):
         layout.setContentsMargins(8, 8, 8, 4)
         layout.addWidget(self.splitter)
 
+        # The store outlives the page: it calls bound methods, which Qt drops with the page.
         for signal in (
             store.cis_changed,
             store.people_changed,
             store.releases_changed,
             store.workflow_changed,
+            store.changes_changed,
+            store.release_changed,
         ):
-            signal.connect(lambda *_a: self.refresh())
-        store.changes_changed.connect(lambda _k: self.refresh())
-        store.release_changed.connect(lambda _k: self.refresh())
-        store.plan_opened.connect(lambda _p: self._plan_opened())
+            signal.connect(self._store_changed)
+        store.plan_opened.connect(self._plan_opened)
         store.plan_closed.connect(self._plan_opened)
         self.show_impact(None)
 
@@ -452,8 +453,11 @@ class CIsPage(QWidget):
 
     # --- reading --------------------------------------------------------------------------------
 
-    def _plan_opened(self) -> None:
+    def _plan_opened(self, *_args: object) -> None:
         self.current = None
+        self.refresh()
+
+    def _store_changed(self, *_args: object) -> None:
         self.refresh()
 
     def refresh(self) -> None:

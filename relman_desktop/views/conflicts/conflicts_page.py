@@ -220,7 +220,8 @@ class ConflictBadge(QPushButton):
         self._update()
 
     def set_release(self, key: str | None) -> None:
-        self.key = key
+        """The release whose counts show (``Store.selection``'s key: "" for none)."""
+        self.key = key or None
         self._update()
 
     def _update(self) -> None:
@@ -408,7 +409,7 @@ class ConflictsPage(QWidget):
             s.workflow_changed,
             s.people_changed,
         ):
-            signal.connect(lambda *_a: self.refresh())
+            signal.connect(self._store_changed)  # bound: Qt drops it with the page
         s.plan_closed.connect(self._closed)
         if s.has_plan:
             self.refresh()
@@ -432,6 +433,9 @@ class ConflictsPage(QWidget):
         self._stale = True
         if self.isVisible():
             self.reload()
+
+    def _store_changed(self, *_args: object) -> None:
+        self.refresh()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)

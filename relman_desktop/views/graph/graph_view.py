@@ -620,8 +620,11 @@ class GraphView(QWidget):
 
     def _listen(self, store: Store) -> None:
         for signal in (store.releases_changed, store.calendar_changed, store.plan_opened):
-            signal.connect(lambda *_a: self.reload())
+            signal.connect(self._store_changed)  # bound: Qt drops it with the view
         store.release_changed.connect(self._release_changed)
+
+    def _store_changed(self, *_args: object) -> None:
+        self.reload()
 
     def _release_changed(self, _key: str) -> None:
         if not getattr(self, "_editing", False):
@@ -888,6 +891,11 @@ class GraphView(QWidget):
 
     # --- selection, focus --------------------------------------------------------------------------
 
+    def follow_selection(self, key: str) -> None:
+        """The release picked elsewhere (``Store.selection``) is the node selected here."""
+        if key and key != self.selected_key and key in self.nodes:
+            self.select_release(key)
+
     def select_release(self, key: str) -> None:
         self.selected_key = key
         item = self.nodes.get(key)
@@ -1117,13 +1125,7 @@ def page_factory(store: Any, window: Any) -> QWidget:
     view.host = window  # its ConflictStatus (installed after the pages) gives the badges
     view.open_release_requested.connect(lambda key: window.open_release(key))
     view.release_selected.connect(store.selection.set)  # the one selection (see Store.selection)
-    store.selection.changed.connect(
-        lambda key: (
-            view.select_release(key)
-            if key and key != view.selected_key and key in view.nodes
-            else None
-        )
-    )
+    store.selection.changed.connect(view.follow_selection)
     window.graph_view = view
     return view
 

@@ -839,7 +839,7 @@ class LifecycleBar(QWidget):
         self.panel.target_requested.connect(self.target_requested)
         self.panel.move_requested.connect(self.request)
         self.panel.override_requested.connect(self._override)
-        store.changed.connect(lambda _changes: self.recheck())
+        store.changed.connect(self._store_changed)  # bound: Qt drops it with the bar
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.row)
@@ -895,6 +895,9 @@ class LifecycleBar(QWidget):
                 self.refresh()
             return
         self.panel.show_refusal(to_state, check)
+
+    def _store_changed(self, _changes: object) -> None:
+        self.recheck()
 
     def recheck(self) -> None:
         """The plan changed while the guard panel is open: show what is still missing (a
@@ -977,7 +980,7 @@ class ReleaseEditor(QWidget):
         store.release_deleted.connect(self._deleted)
         # Another plan (or none): nothing of the old plan's release stays open, so no edit in
         # progress can land in the new plan's release of the same key.
-        store.plan_opened.connect(lambda _path: self._plan_gone())
+        store.plan_opened.connect(self._plan_gone)  # bound: the store outlives the editor
         store.plan_closed.connect(self._plan_gone)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
@@ -1097,7 +1100,7 @@ class ReleaseEditor(QWidget):
         if key == self.key:
             self.back_requested.emit()
 
-    def _plan_gone(self) -> None:
+    def _plan_gone(self, *_path: object) -> None:
         if self.key is None:
             return
         self.set_release(None)

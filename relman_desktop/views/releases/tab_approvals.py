@@ -417,9 +417,13 @@ class ApprovalsTab(QScrollArea):
 
         store.approvals_changed.connect(self._approvals_changed)
         store.people_changed.connect(self._load_people)
-        store.plan_opened.connect(lambda _p: self.set_release(None))
+        store.plan_opened.connect(self._plan_opened)  # bound: the store outlives the tab
 
     # --- showing ----------------------------------------------------------------------------------
+
+    def _plan_opened(self, _path: str) -> None:
+        """Another plan: no release of the old one stays shown here."""
+        self.set_release(None)
 
     def set_release(self, key: str | None) -> None:
         if key != self.key:

@@ -227,10 +227,14 @@ class ChangesTab(QWidget):
         layout.addWidget(self.picker, 3)
 
         store.changes_changed.connect(self._changes_changed)
-        store.plan_opened.connect(lambda _p: self.set_release(None))
+        store.plan_opened.connect(self._plan_opened)  # bound: the store outlives the tab
         self._enable()
 
     # --- showing ------------------------------------------------------------------------------
+
+    def _plan_opened(self, _path: str) -> None:
+        """Another plan: no release of the old one stays shown here."""
+        self.set_release(None)
 
     def set_release(self, key: str | None) -> None:
         if key != self.key:

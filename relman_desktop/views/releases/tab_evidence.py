@@ -63,7 +63,7 @@ class EvidenceTab(QWidget):
         # closes, another plan opens or another release is shown (see shell/unsaved.py).
         self.draft: Draft | None = None
         store.evidence_changed.connect(self._evidence_changed)
-        store.plan_opened.connect(lambda _p: self.set_release(None))
+        store.plan_opened.connect(self._plan_opened)  # bound: the store outlives the tab
 
     def guard_form(self, form: QWidget, save: Any, what: str) -> None:
         """Never lose what is typed into ``form``: ``save()`` is its Save button's action."""
@@ -80,6 +80,10 @@ class EvidenceTab(QWidget):
         shortcut.activated.connect(slot)
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         shortcut.setWhatsThis("Record the form (release editor's evidence tabs)")
+
+    def _plan_opened(self, _path: str) -> None:
+        """Another plan: no release of the old one stays shown here."""
+        self.set_release(None)
 
     def set_release(self, key: str | None) -> None:
         self.key = key

@@ -139,7 +139,11 @@ class HistoryTab(QWidget):
         ):
             signal.connect(self._changed)
         store.release_renamed.connect(self._renamed)
-        store.plan_opened.connect(lambda _p: self.set_release(None))
+        store.plan_opened.connect(self._plan_opened)  # bound: the store outlives the tab
+
+    def _plan_opened(self, _path: str) -> None:
+        """Another plan: no release of the old one stays shown here."""
+        self.set_release(None)
 
     def set_release(self, key: str | None) -> None:
         self.key = key

@@ -403,7 +403,7 @@ class TasksTab(QScrollArea):
         self.draft = OpenCellDraft(self)
         store.tasks_changed.connect(self._tasks_changed)
         store.people_changed.connect(self._load_people)
-        store.plan_opened.connect(lambda _p: self.set_release(None))
+        store.plan_opened.connect(self._plan_opened)  # bound: the store outlives the tab
 
     def _size_columns(self) -> None:
         """Each column as wide as its header or a typical value, whichever is wider; Title takes
@@ -453,6 +453,10 @@ class TasksTab(QScrollArea):
         self._fit_wide_columns()
 
     # --- showing a release ------------------------------------------------------------------
+
+    def _plan_opened(self, _path: str) -> None:
+        """Another plan: no release of the old one stays shown here."""
+        self.set_release(None)
 
     def set_release(self, key: str | None) -> None:
         if key != self.key:

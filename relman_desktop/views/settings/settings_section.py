@@ -129,10 +129,10 @@ class RecordSection(QWidget):
         self._stale = True
         for name in self.signals:
             getattr(store, name).connect(self.refresh)
-        store.plan_opened.connect(lambda _p: self._plan_opened())
+        store.plan_opened.connect(self._plan_opened)  # bound: the store outlives the section
         self._show_mode()
 
-    def _plan_opened(self) -> None:
+    def _plan_opened(self, *_path: object) -> None:
         self.current = None
         self.form.clear()
         self.record_selected(None)

@@ -58,7 +58,10 @@ class TimeZoneSection(QWidget):
         layout.addWidget(self.note)
         layout.addWidget(self.problem)
         layout.addStretch(1)
-        store.plan_opened.connect(lambda _p: self.reload())
+        store.plan_opened.connect(self._plan_opened)  # bound: the store outlives the row
+        self.reload()
+
+    def _plan_opened(self, _path: str) -> None:
         self.reload()
 
     def reload(self) -> None:

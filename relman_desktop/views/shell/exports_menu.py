@@ -157,8 +157,9 @@ class FileTransfers(QObject):
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         self.dock.hide()
         self._build_menus()
-        self.store.plan_opened.connect(lambda _p: self._enable(True))
-        self.store.plan_closed.connect(lambda: self._enable(False))
+        # bound methods: Qt drops them with this object (the store may outlive the window)
+        self.store.plan_opened.connect(self._plan_opened)
+        self.store.plan_closed.connect(self._plan_closed)
         self._enable(self.store.has_plan)
 
     @property
@@ -273,6 +274,12 @@ class FileTransfers(QObject):
             if self.template
             else "Word Style &Template for Release Notes…"
         )
+
+    def _plan_opened(self, _path: str) -> None:
+        self._enable(True)
+
+    def _plan_closed(self) -> None:
+        self._enable(False)
 
     def _enable(self, on: bool) -> None:
         for action in self.actions.values():

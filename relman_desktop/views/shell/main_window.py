@@ -519,22 +519,21 @@ class MainWindow(QMainWindow):
         self.editor.top.insertWidget(2, self.conflict_badge)
         self.conflict_badge.open_requested.connect(lambda key: self.show_conflicts(key))
         # the editor shows the current release (Store.selection), so the badge follows it
-        self.store.selection.changed.connect(lambda k: self.conflict_badge.set_release(k or None))
-
-        def counts(by_release: dict[str, tuple[int, int]]) -> None:
-            model = self.releases_view.model
-            model.conflicts = by_release
-            if model.rowCount():
-                model.dataChanged.emit(model.index(0, 0), model.index(model.rowCount() - 1, 0))
-            self.conflict_badge.set_counts(by_release)
-
-        self.conflict_status.per_release.connect(counts)
+        self.store.selection.changed.connect(self.conflict_badge.set_release)
+        self.conflict_status.per_release.connect(self._conflict_counts)
         # one background check of the whole plan feeds the status bar, the badges and the page
         # (a Conflicts page built later is given it in _build_page)
         if self.page_widgets.built("conflicts"):
             page = self.page_widgets["conflicts"]
             if hasattr(page, "use_source"):
                 page.use_source(self.conflict_status)
+
+    def _conflict_counts(self, by_release: dict[str, tuple[int, int]]) -> None:
+        model = self.releases_view.model
+        model.conflicts = by_release
+        if model.rowCount():
+            model.dataChanged.emit(model.index(0, 0), model.index(model.rowCount() - 1, 0))
+        self.conflict_badge.set_counts(by_release)
 
     def current_page(self) -> str:
         item = self.navigator.currentItem()

@@ -187,9 +187,16 @@ class ToolchainImports(QObject):
             action.triggered.connect(lambda _c=False, f=slot: f())
             menu.addAction(action)
             self.actions[name] = action
-        self.store.plan_opened.connect(lambda _p: self._enable(True))
-        self.store.plan_closed.connect(lambda: self._enable(False))
+        # bound methods: Qt drops them with this object (the store may outlive the window)
+        self.store.plan_opened.connect(self._plan_opened)
+        self.store.plan_closed.connect(self._plan_closed)
         self._enable(self.store.has_plan)
+
+    def _plan_opened(self, _path: str) -> None:
+        self._enable(True)
+
+    def _plan_closed(self) -> None:
+        self._enable(False)
 
     def _enable(self, on: bool) -> None:
         for action in self.actions.values():

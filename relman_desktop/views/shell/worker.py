@@ -22,7 +22,6 @@ waits for the pool (called on ``QCoreApplication.aboutToQuit`` for the shared he
 from __future__ import annotations
 
 import atexit
-import functools
 import sys
 import threading
 import traceback
@@ -290,6 +289,24 @@ def _drain_at_exit(worker: Worker) -> None:
         pass
 
 
+class _Delivery(QObject):
+    """Where one run's answer goes: a child of the ``DebouncedTask`` that started the run.
+    The job outlives the task when its page is deleted mid-run; Qt drops a bound method's
+    connection with its receiver, so the answer then reaches nobody (a ``functools.partial``
+    of the task's method would still call into the deleted task: PySide6 does not track a
+    partial's receiver)."""
+
+    def __init__(self, owner: DebouncedTask) -> None:
+        super().__init__(owner)
+        self._owner = owner
+
+    def on_result(self, value: Any) -> None:
+        self._owner._deliver(self, "result", value)
+
+    def on_error(self, message: str) -> None:
+        self._owner._deliver(self, "error", message)
+
+
 class DebouncedTask(QObject):
     """Recompute something off the GUI thread a moment after the last trigger.
 
@@ -311,7 +328,7 @@ class DebouncedTask(QObject):
         super().__init__(parent)
         self._make_job = make_job
         self._worker = worker
-        self._generation = 0
+        self._delivery: _Delivery | None = None  # where the newest run's answer goes
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(delay_ms)
@@ -328,7 +345,7 @@ class DebouncedTask(QObject):
     def stop(self) -> None:
         """Nothing pending any more: the timer stops and a running job's answer is dropped."""
         self.timer.stop()
-        self._generation += 1
+        self._drop_delivery()
         if self.running is not None:
             self.running.cancel()
             self.running = None
@@ -344,27 +361,27 @@ class DebouncedTask(QObject):
         fn = self._make_job()
         if fn is None:
             return None
-        self._generation += 1
+        self._drop_delivery()  # an older run still going: its answer is stale
         if self.running is not None:
             self.running.cancel()
-        generation = self._generation
+        delivery = self._delivery = _Delivery(self)
         job = self.worker.submit(
-            fn,
-            name="recompute",
-            on_result=functools.partial(self._deliver, generation, "result"),
-            on_error=functools.partial(self._deliver, generation, "error"),
+            fn, name="recompute", on_result=delivery.on_result, on_error=delivery.on_error
         )
         self.running = None if job.done else job
         return job
 
-    def _deliver(self, generation: int, signal: str, value: Any) -> None:
-        if generation != self._generation:
-            return
+    def _drop_delivery(self) -> None:
+        if self._delivery is not None:
+            self._delivery.deleteLater()
+            self._delivery = None
+
+    def _deliver(self, delivery: _Delivery, signal: str, value: Any) -> None:
+        if delivery is not self._delivery:
+            return  # a newer run was started (or stop() was called) meanwhile
+        self._drop_delivery()
         self.running = None
-        try:
-            getattr(self, signal).emit(value)
-        except RuntimeError:  # the owner was deleted while the job ran: nobody to tell
-            pass
+        getattr(self, signal).emit(value)
 
 
 __all__ = ["DebouncedTask", "Job", "JobCancelled", "Task", "Worker", "one_line", "shared_worker"]
