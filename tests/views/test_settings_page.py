@@ -378,3 +378,13 @@ def test_only_a_freeze_says_it_refuses_deployments(page, qtbot, store):
     [maintenance] = [w for w in windows.list_windows(store.ctx) if w.kind == "maintenance"]
     select(section, maintenance.id)
     assert hard.text() == "only freezes are hard or soft" and not hard.isEnabled()
+    # stored hard (the default), but a maintenance window's box does not read as ticked; the
+    # stored value is kept, and shown again once the kind is a freeze
+    assert maintenance.hard and not hard.isChecked()
+    assert form.values()["hard"] is True
+    choose(form.editors["kind"], "freeze")
+    assert hard.isChecked() and hard.isEnabled()
+    hard.setChecked(False)
+    choose(form.editors["kind"], "maintenance")
+    choose(form.editors["kind"], "freeze")
+    assert not hard.isChecked() and form.values()["hard"] is False

@@ -59,20 +59,43 @@ def _hardness(w: Any) -> str:
 
 
 class WindowForm(Form):
-    """The window form; "Hard" means something only for a freeze, and says so."""
+    """The window form; "Hard" means something only for a freeze, and says so: on any other kind
+    the box is shown empty and disabled, and the stored value is kept for when it is a freeze
+    again (a maintenance window does not read as "hard")."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._hard = True
         super().__init__(*args, **kwargs)
-        self.editors["kind"].currentIndexChanged.connect(lambda _i: self.show_hardness())  # type: ignore[attr-defined]
+        self.editors["kind"].currentIndexChanged.connect(self._kind_changed)  # type: ignore[attr-defined]
+        self.editors["hard"].toggled.connect(self._hard_toggled)  # type: ignore[attr-defined]
         self.show_hardness()
 
     def set_values(self, values: dict[str, Any]) -> None:
+        self._hard = bool(values.get("hard", self.specs["hard"].default))
         super().set_values(values)
         self.show_hardness()
 
+    def value(self, name: str) -> Any:
+        if name == "hard":
+            return self._hard
+        return super().value(name)
+
+    def _kind_changed(self, _index: int) -> None:
+        self.show_hardness()
+
+    def _hard_toggled(self, checked: bool) -> None:
+        if self._is_freeze():
+            self._hard = checked
+
+    def _is_freeze(self) -> bool:
+        return bool(self.editors["kind"].currentData() == E.WindowKind.FREEZE.value)  # type: ignore[attr-defined]
+
     def show_hardness(self) -> None:
-        freeze = self.editors["kind"].currentData() == E.WindowKind.FREEZE.value  # type: ignore[attr-defined]
+        freeze = self._is_freeze()
         box = self.editors["hard"]
+        box.blockSignals(True)
+        box.setChecked(self._hard if freeze else False)  # type: ignore[attr-defined]
+        box.blockSignals(False)
         box.setText(HARD_FREEZE if freeze else ONLY_FREEZES)  # type: ignore[attr-defined]
         box.setEnabled(freeze)
 
