@@ -19,6 +19,7 @@ NOT_AT_START = (
     "matplotlib",
     "openpyxl",
     "docx",
+    "relman_desktop.services.demo",
     "relman_desktop.views.releases.release_editor",
     "relman_desktop.views.releases.tab_tasks",
     "relman_desktop.views.releases.tab_approvals",
