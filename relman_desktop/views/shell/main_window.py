@@ -555,7 +555,7 @@ class MainWindow(QMainWindow):
         badge in its header (opening the Conflicts page on that release) and the guard links
         that land on another page."""
         self.conflict_badge = ConflictBadge()
-        self.conflict_badge.set_counts(self.__dict__.get("_conflict_counts", {}))
+        self.conflict_badge.set_counts(self.__dict__.get("_counts_by_release", {}))
         self.conflict_badge.set_release(self.store.selection.key or None)
         editor.top.insertWidget(2, self.conflict_badge)
         self.conflict_badge.open_requested.connect(lambda key: self.show_conflicts(key))
@@ -570,26 +570,25 @@ class MainWindow(QMainWindow):
     def _install_conflict_badges(self) -> None:
         """The conflict count per release badges the list's Key cells and, once the release
         editor is built, the editor's header (see ``_editor_built``)."""
-        self._conflict_counts: dict[str, tuple[int, int]] = {}
+        self._counts_by_release: dict[str, tuple[int, int]] = {}  # for an editor built later
         self.store.selection.changed.connect(self._badge_follows)
-
-        def counts(by_release: dict[str, tuple[int, int]]) -> None:
-            model = self.releases_view.model
-            model.conflicts = by_release
-            if model.rowCount():
-                model.dataChanged.emit(model.index(0, 0), model.index(model.rowCount() - 1, 0))
-            self._conflict_counts = by_release
-            badge = self.__dict__.get("conflict_badge")
-            if badge is not None:
-                badge.set_counts(by_release)
-
-        self.conflict_status.per_release.connect(counts)
+        self.conflict_status.per_release.connect(self._conflict_counts)
         # one background check of the whole plan feeds the status bar, the badges and the page
         # (a Conflicts page built later is given it in _build_page)
         if self.page_widgets.built("conflicts"):
             page = self.page_widgets["conflicts"]
             if hasattr(page, "use_source"):
                 page.use_source(self.conflict_status)
+
+    def _conflict_counts(self, by_release: dict[str, tuple[int, int]]) -> None:
+        model = self.releases_view.model
+        model.conflicts = by_release
+        if model.rowCount():
+            model.dataChanged.emit(model.index(0, 0), model.index(model.rowCount() - 1, 0))
+        self._counts_by_release = by_release
+        badge = self.__dict__.get("conflict_badge")  # none until the editor is built
+        if badge is not None:
+            badge.set_counts(by_release)
 
     def current_page(self) -> str:
         item = self.navigator.currentItem()
