@@ -18,7 +18,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import aliased
 
@@ -82,6 +81,8 @@ class Schedule:
 
     def check_loops(self) -> None:
         """Predecessor links that go round in a circle cannot be scheduled: refuse the file."""
+        import networkx as nx
+
         graph = nx.DiGraph()
         graph.add_edges_from((link.predecessor, link.successor) for link in self.links)
         try:
@@ -445,6 +446,8 @@ def new_release_fields(ctx: Ctx, schedule: Schedule) -> dict[str, Any]:
 @operation
 def apply_schedule(ctx: Ctx, plan: _Plan) -> ImportPreview:
     """Write what ``plan`` previewed, all in one transaction; returns the preview it applied."""
+    import networkx as nx
+
     from relman_desktop.services import releases as release_service
 
     with ctx.write() as tx:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,6 +13,9 @@ from relman_desktop.models.entities import ConfigurationItem, ci_relations
 
 from . import locking
 from .base import Ctx, CycleError, NotFound, ValidationError, operation, person_by_email
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass
@@ -127,6 +129,8 @@ def _ci(s: Session, name: str) -> ConfigurationItem:
 
 def ci_graph(s: Session) -> nx.DiGraph:
     """Edges parent → child, nodes are CI names."""
+    import networkx as nx
+
     names = dict(s.execute(select(ConfigurationItem.id, ConfigurationItem.name)).all())
     graph = nx.DiGraph()
     graph.add_nodes_from(names.values())
@@ -138,6 +142,8 @@ def ci_graph(s: Session) -> nx.DiGraph:
 
 
 def _apply(s: Session, ci: ConfigurationItem, fields: dict[str, Any]) -> None:
+    import networkx as nx
+
     for name, value in fields.items():
         if name == "name":
             text = (value or "").strip()

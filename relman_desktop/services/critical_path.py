@@ -29,9 +29,8 @@ import datetime as dt
 import math
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import networkx as nx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -46,6 +45,9 @@ from relman_desktop.models.entities import (
 
 from .base import Ctx, CycleError, ValidationError, gc_paused, release_by_key
 from .workdays import holiday_dates
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = [
     "Activity",
@@ -161,6 +163,8 @@ def plan_calendar(session: Session, around: dt.date) -> WorkCalendar:
 
 
 def _check_acyclic(graph: nx.DiGraph, what: str) -> list[str]:
+    import networkx as nx
+
     try:
         return list(nx.topological_sort(graph))
     except nx.NetworkXUnfeasible:
@@ -193,6 +197,8 @@ def _compute_cpm(
     what: str,
     cal: WorkCalendar,
 ) -> Schedule:
+    import networkx as nx
+
     acts = {a.id: a for a in activities}
     for link in links:
         for end in (link.predecessor, link.successor):
@@ -333,6 +339,8 @@ def task_critical_path(ctx: Ctx, key: str) -> Schedule:
 def release_critical_path(ctx: Ctx, key: str | None = None) -> Schedule:
     """CPM over releases linked by dependencies: the chain holding ``key`` (default: every
     release of the plan). Cancelled releases are left out."""
+    import networkx as nx
+
     with ctx.read() as s:
         rows = s.execute(
             select(
@@ -419,6 +427,8 @@ def reschedule_successors(
     (lags in working days) and keeps its length. Every other task stays where the plan has it
     and is read as a fixed date, and so are done and cancelled tasks. Only tasks whose dates
     change are answered."""
+    import networkx as nx
+
     rows = s.execute(
         select(
             Task.id, Task.local_id, Task.title, Task.start, Task.end, Task.effort_hours, Task.status

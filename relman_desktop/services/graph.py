@@ -16,9 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
@@ -37,6 +36,9 @@ from relman_desktop.models.entities import (
 
 from . import releases as R
 from .base import Ctx, CycleError, NotFound, operation, release_by_key
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = [
     "CIGraph",
@@ -89,6 +91,8 @@ class ReleaseGraph:
     critical_chain: list[str] = field(default_factory=list)
 
     def digraph(self) -> nx.DiGraph:
+        import networkx as nx
+
         g = nx.DiGraph()
         g.add_nodes_from(n.key for n in self.nodes)
         g.add_edges_from((e.prerequisite, e.dependent, {"kind": e.kind}) for e in self.edges)
@@ -195,6 +199,8 @@ def critical_chain(graph: ReleaseGraph) -> list[str]:
     """The longest dependency chain by dates: of all chains of two or more releases linked by
     dependencies, the one from the earliest start of its first release to the latest end of
     its last spans the most time (ties: more releases, then keys). Undated releases still link."""
+    import networkx as nx
+
     g = graph.digraph()
     if g.number_of_edges() == 0:
         return []
@@ -232,6 +238,8 @@ def critical_chain(graph: ReleaseGraph) -> list[str]:
 
 def neighbourhood(graph: nx.DiGraph, key: str, up: int, down: int) -> set[str]:
     """``key`` with its prerequisites up to ``up`` levels and dependents up to ``down`` levels."""
+    import networkx as nx
+
     if key not in graph:
         return set()
     keep = {key}
@@ -247,6 +255,8 @@ def neighbourhood(graph: nx.DiGraph, key: str, up: int, down: int) -> set[str]:
 def loop_if_added(ctx: Ctx, key: str, prerequisite: str) -> list[str] | None:
     """The loop ``key`` depending on ``prerequisite`` would close (as CycleError words it),
     or None when the dependency is acyclic. Reads only."""
+    import networkx as nx
+
     if key == prerequisite:
         return [key, key]
     with ctx.read() as s:
@@ -308,6 +318,8 @@ class TaskGraph:
     edges: list[TaskEdge]
 
     def digraph(self) -> nx.DiGraph:
+        import networkx as nx
+
         g = nx.DiGraph()
         g.add_nodes_from(n.id for n in self.nodes)
         g.add_edges_from(

@@ -47,7 +47,6 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import networkx as nx
 from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
@@ -541,6 +540,8 @@ def _record_release(plan: _Plan, rel: _Rel, days: int, reason: str) -> None:
 
 def _propagate_releases(s: Session, plan: _Plan, source_id: int) -> None:
     """Dependents move by whole days, only by what their slack does not absorb."""
+    import networkx as nx
+
     rels, shift = plan.rels, plan.release_shift
     graph = nx.DiGraph()
     graph.add_edges_from((prereq_id, release_id) for release_id, prereq_id, _k in plan.deps)
@@ -670,6 +671,8 @@ def _lacking(current: dt.date, bound: dt.date, hol: frozenset[dt.date]) -> int:
 
 def _shift_task(s: Session, plan: _Plan, rel: _Rel, local_id: str, shift: int) -> int:
     """Shift one task and its successors; returns the release's overrun in calendar days."""
+    import networkx as nx
+
     tasks, links = _load_tasks(s, [rel.id])
     by_local = {t.local_id: t for t in tasks}
     task = by_local.get(local_id)

@@ -6,9 +6,8 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
@@ -36,6 +35,9 @@ from .base import (
 )
 from .keys import natural_key
 from .release_snapshot import release_snapshot
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(slots=True)
@@ -530,6 +532,8 @@ def set_status_direct(tx: Any, rel: Release, state_name: str) -> None:
 
 def dependency_graph(s: Session) -> nx.DiGraph:
     """Edges prerequisite → dependent, nodes are release keys."""
+    import networkx as nx
+
     pre = aliased(Release)
     dep = aliased(Release)
     graph = nx.DiGraph()
@@ -545,6 +549,8 @@ def dependency_graph(s: Session) -> nx.DiGraph:
 @operation
 def add_dependency(ctx: Ctx, key: str, prerequisite: str, kind: str = "before") -> None:
     """``key`` depends on ``prerequisite``; refused with the loop named if it closes a cycle."""
+    import networkx as nx
+
     try:
         dep_kind = E.DependencyKind(kind)
     except ValueError:

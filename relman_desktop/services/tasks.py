@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -24,6 +23,9 @@ from .base import (
     person_by_email,
     release_by_key,
 )
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass
@@ -365,6 +367,8 @@ def restore_task(ctx: Ctx, key: str, row: dict[str, Any]) -> str:
 
 
 def task_graph(s: Session, release_id: int) -> nx.DiGraph:
+    import networkx as nx
+
     pred, succ = aliased(Task), aliased(Task)
     graph = nx.DiGraph()
     graph.add_nodes_from(
@@ -411,6 +415,8 @@ def _link_args(type: str, lag_days: Any) -> tuple[E.LinkType, int]:
 def _link(
     tx: Any, key: str, predecessor: str, successor: str, link_type: E.LinkType, lag: int
 ) -> None:
+    import networkx as nx
+
     s = tx.session
     rel = release_by_key(s, key)
     if predecessor == successor:

@@ -16,7 +16,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
 from sqlalchemy import select
 
 from relman_desktop.models import enums as E
@@ -85,6 +84,8 @@ def _no_unknown(d: dict[str, Any], allowed: set[str], where: str) -> None:
 def validate_body(body: Any, known_emails: set[str] | None = None) -> dict[str, Any]:
     """The body, checked and normalised; ValidationError names the first bad field by its path
     (``tasks[2].duration_days``)."""
+    import networkx as nx
+
     if body is None:
         body = {}
     if not isinstance(body, dict):

@@ -24,7 +24,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import networkx as nx
 from grandalf.graphs import Edge, Vertex, graph_core
 from grandalf.layouts import SugiyamaLayout
 from grandalf.utils.poset import Poset
@@ -171,6 +170,8 @@ def layered_layout(
     aspect: float = 1.6,
 ) -> GraphLayout:
     """Place ``nodes`` with ``edges`` (prerequisite → dependent) left to right."""
+    import networkx as nx
+
     g = nx.DiGraph()
     g.add_nodes_from(nodes)
     g.add_edges_from(edges)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,15 +44,7 @@ from ..shell.store import Store
 from ..shell.unsaved import Draft
 from .guard_targets import Target, target_for
 from .releases_model import words
-
-TabFactory = Callable[[Store, "ReleaseEditor"], QWidget]
-
-
-@dataclass
-class TabSpec:
-    title: str
-    factory: TabFactory
-
+from .tab_spec import TabSpec  # apart, so screens.py lists the tabs without this module
 
 # --- Overview ---------------------------------------------------------------------------------
 

@@ -133,6 +133,8 @@ def shortcut_rows(window: Any) -> list[tuple[str, str, str]]:
     # the keys of every page, also the ones not opened yet (pages are built on first show)
     for _page in getattr(window, "page_widgets", {}).values():
         pass
+    if hasattr(window, "releases_page"):  # and the release editor's (built on first open too)
+        window.releases_page.build_editor()
     rows: list[tuple[str, str, str]] = []
     seen: set[int] = set()
     for action in [*window.actions_by_name.values(), *window.findChildren(QAction)]:

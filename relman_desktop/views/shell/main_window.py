@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QByteArray,
@@ -53,7 +53,6 @@ from relman_desktop.services import templates
 
 from ..common.confirm import ask_before_delete
 from ..conflicts.conflicts_page import ClickableLabel, ConflictBadge
-from ..releases.release_editor import ReleaseEditor
 from ..releases.releases_model import words
 from ..releases.releases_view import ReleasesView
 from .backup_support import install as install_backups
@@ -62,12 +61,15 @@ from .connect_dialog import install as install_connect
 from .exports_menu import install as install_file_transfers
 from .interchange_import import install as install_interchange
 from .keys import install as install_keys
-from .screens import PAGES, RELEASE_TABS, PageSpec
+from .screens import PAGES, PageSpec
 from .settings import THEMES, Settings
 from .store import Store
 from .theme import apply_theme
 from .toolchain_import import install as install_toolchain_imports
 from .unsaved import settle_drafts, unsaved_drafts
+
+if TYPE_CHECKING:
+    from ..releases.release_editor import ReleaseEditor
 
 APP_TITLE = "Release Manager Desktop"
 PLAN_FILTER = f"Release Manager plans (*{PLAN_SUFFIX});;All files (*)"
@@ -81,22 +83,51 @@ def _heading(text: str) -> QLabel:
 
 
 class ReleasesPage(QStackedWidget):
-    """The releases list, and the release editor over it (Esc goes back)."""
+    """The releases list, and the release editor over it (Esc goes back).
+
+    The editor and its nine tabs are built the first time a release is opened or ``editor`` is
+    asked for, not at start (issue 16); ``on_editor(editor)`` is then called, for what the
+    window adds to it (the conflict badge, guard links to other pages)."""
 
     def __init__(
-        self, store: Store, parent: QWidget | None = None, *, settings: Settings | None = None
+        self,
+        store: Store,
+        parent: QWidget | None = None,
+        *,
+        settings: Settings | None = None,
+        on_editor: Callable[[ReleaseEditor], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("releases_page")
         self.list = ReleasesView(store, settings=settings)
-        self.editor = ReleaseEditor(store, RELEASE_TABS)
+        self._editor: ReleaseEditor | None = None
+        self._on_editor = on_editor
         self.addWidget(self.list)
-        self.addWidget(self.editor)
         self.list.open_release.connect(self.open_release)
-        self.editor.back_requested.connect(self.show_list)
+
+    @property
+    def editor(self) -> ReleaseEditor:
+        return self.build_editor()
+
+    def build_editor(self) -> ReleaseEditor:
+        """The release editor, built now if it was not yet."""
+        if self._editor is None:
+            from ..releases.release_editor import ReleaseEditor
+            from .screens import RELEASE_TABS
+
+            self._editor = ReleaseEditor(self.list.store, RELEASE_TABS)
+            self.addWidget(self._editor)
+            self._editor.back_requested.connect(self.show_list)
+            if self._on_editor is not None:
+                self._on_editor(self._editor)
+        return self._editor
+
+    def editor_built(self) -> bool:
+        return self._editor is not None
 
     def open_release(self, key: str, tab: str | None = None) -> None:
-        if self.editor.key not in (None, key) and unsaved_drafts(self.editor):
+        shown = self._editor.key if self._editor is not None else None
+        if shown not in (None, key) and unsaved_drafts(self.editor):
             # Typing in the release shown is never dropped: ask, then open this one.
             settle_drafts(self.editor, lambda: self.open_release(key, tab), f"opening {key}")
             return
@@ -107,7 +138,8 @@ class ReleasesPage(QStackedWidget):
         self.setCurrentWidget(self.editor)
 
     def show_list(self) -> None:
-        key = self.editor.key or self.list.store.selection.key
+        shown = self._editor.key if self._editor is not None else None
+        key = shown or self.list.store.selection.key
         self.setCurrentWidget(self.list)
         if key:
             self.list.select_key(key)
@@ -457,7 +489,9 @@ class MainWindow(QMainWindow):
 
     def _build_page(self, spec: PageSpec) -> QWidget:
         if spec.factory is None:  # the shell's own page: the releases list and editor
-            widget: QWidget = ReleasesPage(self.store, settings=self.settings)
+            widget: QWidget = ReleasesPage(
+                self.store, settings=self.settings, on_editor=self._editor_built
+            )
         else:
             widget = spec.factory(self.store, self)
         self._page_holders[spec.name].setWidget(widget)
@@ -478,6 +512,10 @@ class MainWindow(QMainWindow):
         # for one builds its page, as when every page was built at start
         page = _PAGE_ATTRIBUTES.get(name)
         pages = self.__dict__.get("page_widgets")
+        if name == "conflict_badge" and pages is not None and pages.built("releases"):
+            if not self.releases_page.editor_built():
+                self.releases_page.build_editor()  # the badge comes with it (_editor_built)
+                return self.__dict__[name]
         if page is None or pages is None or pages.built(page):
             raise AttributeError(name)
         pages[page]
@@ -512,14 +550,28 @@ class MainWindow(QMainWindow):
             page.filter_release(release)
         return True
 
-    def _install_conflict_badges(self) -> None:
-        """The conflict count per release badges the list's Key cells and the editor's header;
-        the editor's badge opens the Conflicts page on that release."""
+    def _editor_built(self, editor: ReleaseEditor) -> None:
+        """What the window adds to the release editor when it is first built: the conflict
+        badge in its header (opening the Conflicts page on that release) and the guard links
+        that land on another page."""
         self.conflict_badge = ConflictBadge()
-        self.editor.top.insertWidget(2, self.conflict_badge)
+        self.conflict_badge.set_counts(self.__dict__.get("_counts_by_release", {}))
+        self.conflict_badge.set_release(self.store.selection.key or None)
+        editor.top.insertWidget(2, self.conflict_badge)
         self.conflict_badge.open_requested.connect(lambda key: self.show_conflicts(key))
+        editor.tool_requested.connect(self.run_tool)
+
+    def _badge_follows(self, key: object) -> None:
         # the editor shows the current release (Store.selection), so the badge follows it
-        self.store.selection.changed.connect(self.conflict_badge.set_release)
+        badge = self.__dict__.get("conflict_badge")
+        if badge is not None:
+            badge.set_release(str(key) if key else None)
+
+    def _install_conflict_badges(self) -> None:
+        """The conflict count per release badges the list's Key cells and, once the release
+        editor is built, the editor's header (see ``_editor_built``)."""
+        self._counts_by_release: dict[str, tuple[int, int]] = {}  # for an editor built later
+        self.store.selection.changed.connect(self._badge_follows)
         self.conflict_status.per_release.connect(self._conflict_counts)
         # one background check of the whole plan feeds the status bar, the badges and the page
         # (a Conflicts page built later is given it in _build_page)
@@ -533,7 +585,10 @@ class MainWindow(QMainWindow):
         model.conflicts = by_release
         if model.rowCount():
             model.dataChanged.emit(model.index(0, 0), model.index(model.rowCount() - 1, 0))
-        self.conflict_badge.set_counts(by_release)
+        self._counts_by_release = by_release
+        badge = self.__dict__.get("conflict_badge")  # none until the editor is built
+        if badge is not None:
+            badge.set_counts(by_release)
 
     def current_page(self) -> str:
         item = self.navigator.currentItem()
@@ -744,7 +799,6 @@ class MainWindow(QMainWindow):
         s.releases_changed.connect(self._inspect)
         s.plan_closed.connect(self._inspect)
         self.releases_view.new_release_requested.connect(self.new_release)
-        self.editor.tool_requested.connect(self.run_tool)
         self.welcome.demo_requested.connect(self.open_demo)
         self.welcome.new_requested.connect(lambda: self.open_plan(None, create=True))
         self.welcome.open_requested.connect(self.open_plan_dialog)

@@ -8,6 +8,7 @@ a ``prepare(window, release_key)`` for ``relman screenshot``; it appears once it
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
@@ -15,17 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QWidget
 
-from ..changes import changes_page
-from ..cis import cis_page
 from ..conflicts import conflicts_page
-from ..releases import tab_changes, tab_history
-from ..releases.release_editor import OverviewTab, TabSpec
-from ..releases.tab_approvals import ApprovalsTab
-from ..releases.tab_changes import ChangesTab
-from ..releases.tab_evidence import DeploymentsTab, LinksTab, ReviewTab, TestsTab
-from ..releases.tab_history import HistoryTab
-from ..releases.tab_tasks import TasksTab
-from ..settings import settings_page
+from ..releases.tab_spec import TabSpec
 
 if TYPE_CHECKING:
     from .store import Store
@@ -49,6 +41,18 @@ _CALENDAR = "..calendar.calendar_view"
 _GRAPH = "..graph.graph_view"
 _KPIS = "..kpis.kpi_dashboard"
 _CAB = "..cab.cab_page"
+_CHANGES = "..changes.changes_page"
+_CIS = "..cis.cis_page"
+_SETTINGS = "..settings.settings_page"
+_EDITOR = "..releases.release_editor"
+_EVIDENCE = "..releases.tab_evidence"
+
+
+def _tab(module: str, name: str, *, takes_editor: bool = True) -> Callable[..., Any]:
+    """A release-editor tab's factory ``(store, editor)``: ``module.name(store[, editor])``,
+    imported when the editor is first built (on the first release opened, not at start)."""
+    make = _later(module, name)
+    return make if takes_editor else lambda store, _editor: make(store)
 
 
 @dataclass(frozen=True)
@@ -88,14 +92,14 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "changes",
         "Changes",
-        changes_page.page_factory,
+        _later(_CHANGES, "page_factory"),
         "Every change (CHG-…) with its type, category, approval status, risk and the release it "
         "is bundled into; bundle approved changes into a release or take them out.",
     ),
     PageSpec(
         "cis",
         "CIs",
-        cis_page.page_factory,
+        _later(_CIS, "page_factory"),
         "Configuration items by class and environment with owner, criticality, maintenance-window "
         "needs and parent/child relations, and the releases that touch each one.",
     ),
@@ -115,21 +119,21 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "settings",
         "Settings",
-        settings_page.page_factory,
+        _later(_SETTINGS, "page_factory"),
         "Appearance, the plan file, people, CIs, calendar windows, templates, rules and the workflow.",
     ),
 )
 
 RELEASE_TABS: tuple[TabSpec, ...] = (
-    TabSpec("Overview", lambda store, editor: OverviewTab(store, editor)),
-    TabSpec("Changes", lambda store, editor: ChangesTab(store, editor)),
-    TabSpec("Tasks", lambda store, editor: TasksTab(store, editor)),
-    TabSpec("Approvals", lambda store, editor: ApprovalsTab(store, editor)),
-    TabSpec("Tests", lambda store, _editor: TestsTab(store)),
-    TabSpec("Deployments", lambda store, _editor: DeploymentsTab(store)),
-    TabSpec("Review", lambda store, _editor: ReviewTab(store)),
-    TabSpec("Links", lambda store, _editor: LinksTab(store)),
-    TabSpec("History", lambda store, _editor: HistoryTab(store)),
+    TabSpec("Overview", _tab(_EDITOR, "OverviewTab")),
+    TabSpec("Changes", _tab("..releases.tab_changes", "ChangesTab")),
+    TabSpec("Tasks", _tab("..releases.tab_tasks", "TasksTab")),
+    TabSpec("Approvals", _tab("..releases.tab_approvals", "ApprovalsTab")),
+    TabSpec("Tests", _tab(_EVIDENCE, "TestsTab", takes_editor=False)),
+    TabSpec("Deployments", _tab(_EVIDENCE, "DeploymentsTab", takes_editor=False)),
+    TabSpec("Review", _tab(_EVIDENCE, "ReviewTab", takes_editor=False)),
+    TabSpec("Links", _tab(_EVIDENCE, "LinksTab", takes_editor=False)),
+    TabSpec("History", _tab("..releases.tab_history", "HistoryTab", takes_editor=False)),
 )
 
 
@@ -154,29 +158,45 @@ def _releases(window: Any, key: str | None) -> None:
         window.releases_view.select_key(key)
 
 
-# ``relman screenshot VIEW``: a page by its name, or one of these states of the window.
-SCREENSHOT_VIEWS: dict[str, Prepare] = {
-    **{spec.name: _page(spec.name) for spec in PAGES},
-    "releases": _releases,
-    "release": _release_tab("Overview"),
-    "tasks": _release_tab("Tasks"),
-    "approvals": _release_tab("Approvals"),
-    "release-changes": tab_changes.prepare_screenshot,
-    "tests": _release_tab("Tests"),
-    "deployments": _release_tab("Deployments"),
-    "review": _release_tab("Review"),
-    "links": _release_tab("Links"),
-    "history": tab_history.prepare_screenshot,
-    "calendar": _later(_CALENDAR, "prepare_screenshot"),
-    "dependencies": _later(_GRAPH, "prepare_screenshot"),
-    "changes": changes_page.prepare_screenshot,
-    "cis": cis_page.prepare_screenshot,
-    "conflicts": conflicts_page.prepare_screenshot,
-    "kpis": _later(_KPIS, "prepare_screenshot"),
-    "cab": _later(_CAB, "prepare_screenshot"),
-    "settings": settings_page.prepare_screenshot(None),
-    **{
-        f"settings-{section}": settings_page.prepare_screenshot(section)
-        for section in settings_page.SECTION_IDS
-    },
-}
+@functools.cache
+def screenshot_views() -> dict[str, Prepare]:
+    """``relman screenshot VIEW``: a page by its name, or one of these states of the window.
+    Built when first asked for (``SCREENSHOT_VIEWS``), with the code of the views it names."""
+    from ..changes import changes_page
+    from ..cis import cis_page
+    from ..releases import tab_changes, tab_history
+    from ..settings import settings_page
+
+    return {
+        **{spec.name: _page(spec.name) for spec in PAGES},
+        "releases": _releases,
+        "release": _release_tab("Overview"),
+        "tasks": _release_tab("Tasks"),
+        "approvals": _release_tab("Approvals"),
+        "release-changes": tab_changes.prepare_screenshot,
+        "tests": _release_tab("Tests"),
+        "deployments": _release_tab("Deployments"),
+        "review": _release_tab("Review"),
+        "links": _release_tab("Links"),
+        "history": tab_history.prepare_screenshot,
+        "calendar": _later(_CALENDAR, "prepare_screenshot"),
+        "dependencies": _later(_GRAPH, "prepare_screenshot"),
+        "changes": changes_page.prepare_screenshot,
+        "cis": cis_page.prepare_screenshot,
+        "conflicts": conflicts_page.prepare_screenshot,
+        "kpis": _later(_KPIS, "prepare_screenshot"),
+        "cab": _later(_CAB, "prepare_screenshot"),
+        "settings": settings_page.prepare_screenshot(None),
+        **{
+            f"settings-{section}": settings_page.prepare_screenshot(section)
+            for section in settings_page.SECTION_IDS
+        },
+    }
+
+
+def __getattr__(name: str) -> Any:
+    # ``SCREENSHOT_VIEWS``: the table above, built on first use, so that importing this module
+    # (the main window does, at start) imports no page's code but the Conflicts page's
+    if name == "SCREENSHOT_VIEWS":
+        return screenshot_views()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

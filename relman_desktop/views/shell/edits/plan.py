@@ -15,7 +15,6 @@ from relman_desktop.services import (
     cab,
     changes,
     changeset,
-    demo,
     graph,
     impact,
     releases,
@@ -271,6 +270,8 @@ class PlanEdits(EditsBase):
 
     def run_demo(self) -> Any:
         """Fill the plan with the demo (not undoable); ``Store.FAILED`` when refused."""
+        from relman_desktop.services import demo  # seven modules the window's start needs not
+
         return self._run(demo.generate_demo)
 
     # --- CAB meetings ----------------------------------------------------------------------------
