@@ -37,3 +37,25 @@ def test_the_dark_theme_outlines_text_fields():
         assert f"QLineEdit, QPlainTextEdit {{ border: 1px solid {mid};" in sheet
     finally:
         apply_theme(app, "light")
+
+
+def test_a_long_heading_ends_in_an_ellipsis_and_keeps_its_whole_text(qtbot):
+    from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+    from relman_desktop.views.common.elided_label import ElidedLabel
+
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    title = "REL-2026-146 — Notifications Service 4.2 – Configurable notifications for every team"
+    heading = ElidedLabel(title)
+    layout.addWidget(heading, 1)
+    layout.addWidget(QLabel("Status: Awaiting Approval"))
+    qtbot.addWidget(row)
+    row.resize(420, 40)
+    row.show()
+    qtbot.waitExposed(row)
+    assert heading.text() == title and heading.toolTip() == title
+    shown = heading.shown_text()
+    assert shown.endswith("…") and title.startswith(shown[:-1]) and len(shown) < len(title)
+    row.resize(2000, 40)
+    qtbot.waitUntil(lambda: heading.shown_text() == title, timeout=10_000)

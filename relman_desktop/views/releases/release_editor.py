@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.models import enums as E
 
+from ..common.elided_label import ElidedLabel
 from ..shell.commands import Refused
 from ..shell.store import Store
 from ..shell.unsaved import Draft
@@ -932,13 +933,10 @@ class ReleaseEditor(QWidget):
         self.back = QPushButton("← Releases")
         self.back.setToolTip("Back to the releases list (Esc)")
         self.back.clicked.connect(self.back_requested)
-        self.heading = QLabel()
-        self.heading.setProperty("role", "heading")
-        self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # A long title is clipped, never widens the editor past the window (which pushed the
+        # A long title ends in "…", never widens the editor past the window (which pushed the
         # guard panel's "fix it" links off-screen); the whole heading is in the tooltip.
-        self.heading.setMinimumWidth(0)
-        self.heading.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.heading = ElidedLabel()
+        self.heading.setProperty("role", "heading")
         self.status = QLabel()
         top = QHBoxLayout()
         top.addWidget(self.back)
@@ -1006,7 +1004,6 @@ class ReleaseEditor(QWidget):
             self._set_read_only(None)
             return
         self.heading.setText(f"{detail.key} — {detail.title}")
-        self.heading.setToolTip(self.heading.text())
         self.status.setText(f"Status: <b>{_html(detail.status)}</b>")
         self._set_read_only(detail)
 
