@@ -123,7 +123,9 @@ def parse_time(text: str, zone: ZoneInfo | None, *, default_hour: int) -> dt.dat
         parsed = parsed.replace(tzinfo=zone) if zone is not None else parsed.astimezone()
         back = parsed.astimezone(dt.UTC).astimezone(zone)  # zone None: the local zone
         if back.replace(tzinfo=None) != wall:
-            name = zone.key if zone is not None else (back.tzname() or "your time zone")
+            from relman_desktop.services.plan_zone import zone_label
+
+            name = zone_label(zone) if zone is not None else (back.tzname() or "your time zone")
             raise UsageError(
                 f"{text!r} does not exist in {name}: the clocks skip that time (summer time "
                 "begins); choose another time, or add the UTC offset you mean (e.g. +01:00)"
@@ -144,7 +146,9 @@ def input_zone(ctx: Any) -> ZoneInfo | None:
 
 
 def _when(value: dt.datetime, zone: ZoneInfo) -> str:
-    return f"{value.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+    from relman_desktop.services.plan_zone import zone_label
+
+    return f"{value.astimezone(zone):%Y-%m-%d %H:%M} {zone_label(zone)}"
 
 
 def _meeting_json(m: Any) -> dict[str, Any]:

@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from relman_desktop.services.plan_zone import zone_label
+
 # What each attendee row offers; "not invited" leaves the person off the meeting.
 ATTENDANCE = ("present", "apologies", "not invited")
 
@@ -120,7 +122,7 @@ class NewMeetingDialog(QDialog):
         when = QHBoxLayout()
         when.addWidget(self.date_edit)
         when.addWidget(self.time_edit)
-        when.addWidget(QLabel(zone.key))
+        when.addWidget(QLabel(zone_label(zone)))
         when.addStretch(1)
 
         self.chair_combo = QComboBox()
