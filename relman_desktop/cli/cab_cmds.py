@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from relman_desktop.cli import UsageError, _Parser, group, open_ctx, print_json
 from relman_desktop.cli.values import record_id
 from relman_desktop.services import limits
+from relman_desktop.services.text import counted
 
 
 def register(sub: Any) -> None:
@@ -207,7 +208,7 @@ def _print_meeting(m: Any, zone: ZoneInfo, out: TextIO) -> None:
     out.write(f"meeting {m.id}: {m.title}\n")
     out.write(f"  held at {_when(m.held_at, zone)}, chair {m.chair_name or '—'}, {m.status}\n")
     frozen = "frozen" if m.frozen else "provisional until the cut-off"
-    out.write(f"  agenda {frozen} at {_when(m.cutoff_at, zone)}: {len(m.items)} item(s)\n")
+    out.write(f"  agenda {frozen} at {_when(m.cutoff_at, zone)}: {counted(len(m.items), 'item')}\n")
     present = [a.name for a in m.attendees if a.present]
     sorry = [a.name for a in m.attendees if not a.present and a.apologies]
     absent = [a.name for a in m.attendees if not a.present and not a.apologies]
@@ -310,7 +311,7 @@ def cmd_close(args: argparse.Namespace, out: TextIO) -> int:
         m = cab.close_meeting(ctx, args.meeting)
     finally:
         ctx.plan.close()
-    out.write(f"meeting {m.id} closed: {m.decided} of {len(m.items)} item(s) decided\n")
+    out.write(f"meeting {m.id} closed: {m.decided} of {counted(len(m.items), 'item')} decided\n")
     return 0
 
 
