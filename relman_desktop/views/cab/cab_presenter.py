@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 from relman_desktop.models.planfile import PlanError
 from relman_desktop.services import cab
 from relman_desktop.services.base import ServiceError
+from relman_desktop.services.text import as_sentence
 
 from ..shell.commands import Refused
 from ..shell.worker import Worker
@@ -448,6 +449,8 @@ class CabPresenter(QWidget):
 
     def show_message(self, text: str, *, error: bool = False) -> None:
         colours = _colours(self._dark())
+        if text.startswith("⚠ "):  # a refusal from the service: a clause, shown as a line
+            text = f"⚠ {as_sentence(text[2:])}"
         self.message.setText(text)
         self.message.setVisible(bool(text))
         self.message.setStyleSheet(

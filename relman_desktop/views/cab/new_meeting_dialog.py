@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from relman_desktop.services.plan_zone import zone_label
+from relman_desktop.services.text import as_sentence
 
 # What each attendee row offers; "not invited" leaves the person off the meeting.
 ATTENDANCE = ("present", "apologies", "not invited")
@@ -251,7 +252,7 @@ class NewMeetingDialog(QDialog):
         return dt.datetime(d.year(), d.month(), d.day(), t.hour(), t.minute(), tzinfo=self.zone)
 
     def show_error(self, text: str) -> None:
-        self.error_label.setText(f"⚠ {text}")
+        self.error_label.setText(f"⚠ {as_sentence(text)}")
         self.error_label.setVisible(True)
 
     def _accept(self) -> None:
