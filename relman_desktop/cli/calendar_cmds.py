@@ -108,7 +108,13 @@ def cmd_slots(args: argparse.Namespace, out: TextIO) -> int:
         print_json([s.as_dict() for s in slots], out)
         return 0
     if not slots:
-        out.write(f"no free slot for {args.key} in the next {args.days} days\n")
+        from relman_desktop.services.scheduling import why_no_slot
+
+        ctx = open_ctx(args)
+        try:
+            out.write(f"{why_no_slot(ctx, args.key, days=args.days)}\n")
+        finally:
+            ctx.plan.close()
         return 0
     rows = []
     for s in slots:
