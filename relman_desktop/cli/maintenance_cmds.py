@@ -124,9 +124,8 @@ def cmd_restore(args: argparse.Namespace, out: TextIO) -> int:
             out,
         )
     else:
-        out.write(
-            f"restored {info.path.name} ({counted(info.releases, 'release')}) into {target}\n"
-        )
+        held = f" ({counted(info.releases, 'release')})" if info.releases is not None else ""
+        out.write(f"restored {info.path.name}{held} into {target}\n")
     return 0
 
 
