@@ -80,3 +80,21 @@ def test_a_time_the_clocks_skip_is_refused(
 def test_a_time_that_comes_twice_is_the_first(ctx: Ctx, plan_path: Path, new_york: None) -> None:
     meeting = new_meeting(plan_path, "--date", "2027-11-07T01:30")  # 01:30 EDT, then 01:30 EST
     assert meeting["held_at"] == "2027-11-07T05:30:00Z"
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"), [("Etc/UTC", "UTC"), ("Etc/Zulu", "UTC"), ("GMT", "GMT")]
+)
+def test_times_after_a_utc_alias_say_utc_and_json_keeps_the_iana_name(
+    ctx: Ctx, plan_path: Path, name: str, shown: str
+) -> None:
+    with ctx.plan.write() as s:
+        s.add(PlanMeta(key="timezone", value=name))
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["--plan", str(plan_path), "cab", "new", "--date", "2027-01-05T10:00"]
+    assert main(argv, out, err) == 0, err.getvalue()
+    assert f"held at 2027-01-05 10:00 {shown}," in out.getvalue()
+    assert name == shown or name not in out.getvalue()
+    show = io.StringIO()
+    assert main(["--plan", str(plan_path), "cab", "show", "1", "--json"], show, err) == 0
+    assert json.loads(show.getvalue())["timezone"] == name  # the contract: the IANA name

@@ -91,3 +91,25 @@ def test_sensible_numbers_still_work(plan_with_a_meeting: Path) -> None:
     assert code == 0 and len(out.splitlines()) == 1
     assert run(plan_with_a_meeting, "cab", "show", "1")[0] == 0
     assert run(plan_with_a_meeting, "impact", "REL-1", "--days", "-3650")[0] == 0
+
+
+def test_plan_copy_names_both_plans_alike_and_counts_in_words(
+    plan_with_a_meeting: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One release: "1 release" (not "1 releases"); the source and the target both as full
+    paths, however they were typed."""
+    monkeypatch.chdir(tmp_path)
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["plan", "copy", str(plan_with_a_meeting), "copy.relman"], out, err) == 0
+    copy = (tmp_path / "copy.relman").resolve()
+    line = out.getvalue()
+    assert line.startswith(f"copied {plan_with_a_meeting.resolve()} to {copy}: 1 release, ")
+    verified = run(copy, "audit", "verify")[1]  # "audit trail intact: 3 events"
+    assert line.endswith(f" rows; audit trail of {verified.split(': ')[1].strip()} verified\n")
+
+
+def test_demo_counts_one_of_a_kind_in_the_singular(tmp_path: Path) -> None:
+    code, out, _err = run(tmp_path / "one.relman", "demo", "--releases", "1")
+    assert code == 0
+    assert ": 1 release, " in out and "1 rule, 1 baseline" in out and "15 people" in out
+    assert "configuration items" in out and "_" not in out.split(": ", 1)[1]

@@ -160,7 +160,7 @@ def test_cli_export_ics(calendar_plan, tmp_path, plan_path):
     out = io.StringIO()
     target = tmp_path / "cli.ics"
     assert main(["--plan", str(plan_path), "export", "ics", str(target)], out=out) == 0
-    assert out.getvalue() == f"wrote {target}: 1 deployment window(s), 3 calendar window(s)\n"
+    assert out.getvalue() == f"wrote {target}: 1 deployment window, 3 calendar windows\n"
     _, events = _events(target)
     assert len(events) == 4
 

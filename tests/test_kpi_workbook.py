@@ -431,3 +431,25 @@ def test_from_and_to_are_the_days_counted_so_a_cut_period_is_not_read_as_a_whole
         ["2026-10", dt.datetime(2026, 10, 5), dt.datetime(2026, 10, 31)],
         ["2026-11", dt.datetime(2026, 11, 1), dt.datetime(2026, 11, 2)],
     ]
+def test_data_quality_sheet_says_no_gaps_were_found_and_what_was_checked(ctx, tmp_path):
+    target = tmp_path / "clean.xlsx"
+    write_kpi_workbook(kpis.collect(ctx), target)
+    sheet = load_workbook(target)["Data quality"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0] == ["Kind", "Record", "KPI", "Issue"]
+    assert rows[1][3] == "No data-quality gaps found. Checked:" and sheet["D2"].font.bold
+    checked = {(kind, kpi) for kind, _, kpi, _ in rows[2:]}
+    assert checked == {
+        ("deployment", "deployment_frequency"),
+        ("deployment", "mttr"),
+        ("release", "on_time_delivery"),
+        ("change", "lead_time"),
+        ("approval", "approval_cycle_time"),
+    }
+    assert all(issue.endswith(": yes") for *_, issue in rows[2:])
+
+
+def test_data_quality_sheet_lists_the_gaps_and_no_all_clear(workbook):
+    gaps = [row[3].value for row in workbook["Data quality"].iter_rows(min_row=2)]
+    assert "deployed release has no planned end: left out of on-time delivery" in gaps
+    assert not any("No data-quality gaps" in g for g in gaps)

@@ -414,3 +414,53 @@ def test_no_slot_whose_rollback_does_not_fit_the_window(billing):
         "rollback 3 h fits before the window closes at 04:00 "
         "(earlier free slots would raise a conflict: 1 with C7)"
     )
+
+
+def test_no_slot_says_which_dependent_blocks_every_candidate(billing):
+    """REL-APP depends on REL-1 and deploys on 9 December, before REL-1's testing ends: no slot
+    for REL-1 can come before it, and the assistant says so in plain words."""
+    from relman_desktop.models.entities import Task
+    from relman_desktop.services import conflicts as CF
+
+    def plan(s, _db):
+        rel = s.execute(select(Release).where(Release.key == "REL-1")).scalar_one()
+        app = _release(s, "REL-APP", berlin(2026, 12, 9, 20), berlin(2026, 12, 9, 21))
+        s.add(ReleaseDependency(release_id=app.id, prerequisite_id=rel.id))
+        s.add(
+            Task(
+                release_id=rel.id,
+                local_id="T1",
+                title="test it",
+                phase=E.Phase.TEST,
+                start=dt.date(2026, 12, 1),
+                end=dt.date(2026, 12, 12),
+            )
+        )
+
+    _add(billing, plan)
+    key, answer = S.suggest_slot(billing, "C1", ["REL-1"])
+    assert key == "REL-1"
+    assert answer == (
+        "no slot for REL-1 in the next 60 days: REL-APP, which depends on it, deploys on "
+        "Wed 9 Dec, before testing ends 12 Dec"
+    )
+    (c1,) = [c for c in CF.all_conflicts(billing, suggest=S.suggest_moves) if c.rule == "C1"]
+    assert c1.suggestion == f"{answer}; move it by hand on the calendar"
+    assert c1.suggested_start is None
+
+
+def test_no_slot_past_a_late_prerequisite_names_it(billing, plan_path):
+    def plan(s, _db):
+        rel = s.execute(select(Release).where(Release.key == "REL-1")).scalar_one()
+        pre = _release(s, "REL-API", berlin(2027, 3, 1, 20), berlin(2027, 3, 1, 21))
+        s.add(ReleaseDependency(release_id=rel.id, prerequisite_id=pre.id))
+
+    _add(billing, plan)
+    _key, answer = S.suggest_slot(billing, "C1", ["REL-1"], days=30)
+    assert answer == (
+        "no slot for REL-1 in the next 30 days: it depends on REL-API, which deploys until "
+        "Mon 1 Mar"
+    )
+    out = io.StringIO()
+    assert main(["--plan", str(plan_path), "slots", "REL-1", "--days", "30"], out=out) == 0
+    assert out.getvalue() == f"{answer}\n"

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from relman_desktop.cli import UsageError, _Parser, group, open_ctx, print_json
 from relman_desktop.cli.values import record_id
 from relman_desktop.services import limits
+from relman_desktop.services.text import counted
 
 
 def register(sub: Any) -> None:
@@ -123,7 +124,9 @@ def parse_time(text: str, zone: ZoneInfo | None, *, default_hour: int) -> dt.dat
         parsed = parsed.replace(tzinfo=zone) if zone is not None else parsed.astimezone()
         back = parsed.astimezone(dt.UTC).astimezone(zone)  # zone None: the local zone
         if back.replace(tzinfo=None) != wall:
-            name = zone.key if zone is not None else (back.tzname() or "your time zone")
+            from relman_desktop.services.plan_zone import zone_label
+
+            name = zone_label(zone) if zone is not None else (back.tzname() or "your time zone")
             raise UsageError(
                 f"{text!r} does not exist in {name}: the clocks skip that time (summer time "
                 "begins); choose another time, or add the UTC offset you mean (e.g. +01:00)"
@@ -144,7 +147,9 @@ def input_zone(ctx: Any) -> ZoneInfo | None:
 
 
 def _when(value: dt.datetime, zone: ZoneInfo) -> str:
-    return f"{value.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+    from relman_desktop.services.plan_zone import zone_label
+
+    return f"{value.astimezone(zone):%Y-%m-%d %H:%M} {zone_label(zone)}"
 
 
 def _meeting_json(m: Any) -> dict[str, Any]:
@@ -203,7 +208,7 @@ def _print_meeting(m: Any, zone: ZoneInfo, out: TextIO) -> None:
     out.write(f"meeting {m.id}: {m.title}\n")
     out.write(f"  held at {_when(m.held_at, zone)}, chair {m.chair_name or '—'}, {m.status}\n")
     frozen = "frozen" if m.frozen else "provisional until the cut-off"
-    out.write(f"  agenda {frozen} at {_when(m.cutoff_at, zone)}: {len(m.items)} item(s)\n")
+    out.write(f"  agenda {frozen} at {_when(m.cutoff_at, zone)}: {counted(len(m.items), 'item')}\n")
     present = [a.name for a in m.attendees if a.present]
     sorry = [a.name for a in m.attendees if not a.present and a.apologies]
     absent = [a.name for a in m.attendees if not a.present and not a.apologies]
@@ -306,7 +311,7 @@ def cmd_close(args: argparse.Namespace, out: TextIO) -> int:
         m = cab.close_meeting(ctx, args.meeting)
     finally:
         ctx.plan.close()
-    out.write(f"meeting {m.id} closed: {m.decided} of {len(m.items)} item(s) decided\n")
+    out.write(f"meeting {m.id} closed: {m.decided} of {counted(len(m.items), 'item')} decided\n")
     return 0
 
 

@@ -8,6 +8,7 @@ from typing import Any, TextIO
 from relman_desktop.cli import group, open_ctx, print_json
 from relman_desktop.cli.values import whole_number
 from relman_desktop.services import limits
+from relman_desktop.services.text import counted
 
 
 def register(sub: Any) -> None:
@@ -63,7 +64,8 @@ def cmd_export_ics(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         ctx.plan.close()
     out.write(
-        f"wrote {result.path}: {result.deployments} deployment window(s), {result.windows} calendar window(s)\n"
+        f"wrote {result.path}: {counted(result.deployments, 'deployment window')}, "
+        f"{counted(result.windows, 'calendar window')}\n"
     )
     return 0
 
@@ -106,7 +108,13 @@ def cmd_slots(args: argparse.Namespace, out: TextIO) -> int:
         print_json([s.as_dict() for s in slots], out)
         return 0
     if not slots:
-        out.write(f"no free slot for {args.key} in the next {args.days} days\n")
+        from relman_desktop.services.scheduling import why_no_slot
+
+        ctx = open_ctx(args)
+        try:
+            out.write(f"{why_no_slot(ctx, args.key, days=args.days)}\n")
+        finally:
+            ctx.plan.close()
         return 0
     rows = []
     for s in slots:

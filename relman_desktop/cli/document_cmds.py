@@ -8,6 +8,7 @@ import argparse
 from typing import Any, TextIO
 
 from relman_desktop.cli import UsageError, group, open_ctx
+from relman_desktop.services.text import counted
 
 
 def register(sub: Any) -> None:
@@ -61,7 +62,9 @@ def cmd_export_kb(args: argparse.Namespace, out: TextIO) -> int:
     try:
         if args.all:
             result = write_kb_site(ctx, args.dir, variant=args.variant)
-            out.write(f"knowledge base written: {result.index} ({result.pages} releases)\n")
+            out.write(
+                f"knowledge base written: {result.index} ({counted(result.pages, 'release')})\n"
+            )
         else:
             paths = write_kb_release(ctx, args.key, args.dir, variant=args.variant)
             out.write("".join(f"written: {p}\n" for p in paths))

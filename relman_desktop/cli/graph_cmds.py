@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from relman_desktop.cli import EXIT_REFUSED, UsageError, group, open_ctx, print_json
 from relman_desktop.cli.values import shift_days, whole_number
+from relman_desktop.services.text import counted
 
 levels = whole_number(0, 1000)
 
@@ -170,7 +171,9 @@ def cmd_graph(args: argparse.Namespace, out: TextIO) -> int:
             out,
         )
         return 0
-    out.write(f"{len(g.nodes)} releases, {len(g.edges)} dependencies\n")
+    out.write(
+        f"{counted(len(g.nodes), 'release')}, {counted(len(g.edges), 'dependency', 'dependencies')}\n"
+    )
     for e in g.edges:
         out.write(f"  {e.prerequisite} → {e.dependent} ({e.kind})\n")
     if g.critical_chain:

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from relman_desktop.cli import group, open_ctx, plan_target, print_json
 from relman_desktop.importers.preview import ImportPreview
+from relman_desktop.services.text import counted
 
 
 def register(sub: Any) -> None:
@@ -189,7 +190,7 @@ def cmd_export_msproject(args: argparse.Namespace, out: TextIO) -> int:
         target, count = write_mspdi(ctx, args.key, args.file)
     finally:
         ctx.plan.close()
-    out.write(f"exported {count} task(s) of {args.key} to {target}\n")
+    out.write(f"exported {counted(count, 'task')} of {args.key} to {target}\n")
     return 0
 
 

@@ -10,6 +10,7 @@ from relman_desktop.cli import group, open_ctx, print_json
 from relman_desktop.cli.values import day
 from relman_desktop.services import kpis
 from relman_desktop.services.base import ValidationError
+from relman_desktop.services.text import counted
 
 
 def _filters(p: argparse.ArgumentParser) -> None:
@@ -130,7 +131,9 @@ def cmd_kpis(args: argparse.Namespace, out: TextIO) -> int:
     for name, value, tier in rows:
         out.write(f"  {name:<24} {value:<32} {tier}\n".rstrip() + "\n")
     if report.data_quality:
-        out.write(f"Data quality ({len(report.data_quality)} records not fully counted):\n")
+        out.write(
+            f"Data quality ({counted(len(report.data_quality), 'record')} not fully counted):\n"
+        )
         for item in report.data_quality:
             out.write(f"  {item['record']}: {item['issue']}\n")
     return 0

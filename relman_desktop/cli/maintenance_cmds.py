@@ -15,6 +15,7 @@ from relman_desktop.cli import print_json
 from relman_desktop.models.database import is_server_url
 from relman_desktop.models.planfile import PlanError, default_plan_path
 from relman_desktop.services import backups, diagnostics
+from relman_desktop.services.text import counted
 
 
 def register(sub: Any) -> None:
@@ -101,7 +102,7 @@ def cmd_backups(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"no backups of {plan.name} yet (they go to {backups.backup_folder(plan)})\n")
         return 0
     for b in found:
-        what = f"{b.releases} releases" if b.releases is not None else ""
+        what = counted(b.releases, "release") if b.releases is not None else ""
         out.write(
             f"{b.taken_at:%Y-%m-%d %H:%M:%S}  {b.reason:<6}  {what:<14}  {b.path}"
             f"{'  (' + b.problem + ')' if b.problem else ''}\n"
@@ -123,7 +124,8 @@ def cmd_restore(args: argparse.Namespace, out: TextIO) -> int:
             out,
         )
     else:
-        out.write(f"restored {info.path.name} ({info.releases} releases) into {target}\n")
+        held = f" ({counted(info.releases, 'release')})" if info.releases is not None else ""
+        out.write(f"restored {info.path.name}{held} into {target}\n")
     return 0
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from relman_desktop.cli import group, open_ctx, plan_target
+from relman_desktop.services.text import counted
 
 
 def register(sub: Any) -> None:
@@ -124,9 +125,11 @@ def cmd_plan_copy(args: argparse.Namespace, out: TextIO) -> int:
             out,
         )
         return 0
-    releases = result.rows.get("releases", 0)
+    releases = counted(result.rows.get("releases", 0), "release")
+    rows = counted(sum(result.rows.values()), "row")
+    events = counted(result.audit_events, "event")
     out.write(
-        f"copied {result.source} to {result.target}: {releases} releases, "
-        f"{sum(result.rows.values())} rows; audit trail of {result.audit_events} events verified\n"
+        f"copied {result.source} to {result.target}: {releases}, {rows}; "
+        f"audit trail of {events} verified\n"
     )
     return 0

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from relman_desktop.cli import EXIT_REFUSED, open_ctx, print_json
 from relman_desktop.cli.values import whole_number
 from relman_desktop.services.base import GuardRefused, ValidationError, jsonable
+from relman_desktop.services.text import counted
 
 
 def register(sub: Any) -> None:
@@ -274,6 +275,15 @@ def cmd_transition(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _count_of(n: int, things: str) -> str:
+    """``1 task dependency``, ``2 task dependencies``: a count and a table's plural name."""
+    if n != 1:
+        return f"{n:,} {things}"
+    if things.endswith("people"):
+        return f"1 {things[:-6]}person"
+    return f"1 {things[:-3] + 'y' if things.endswith('ies') else things.removesuffix('s')}"
+
+
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     from relman_desktop.services import demo
 
@@ -284,7 +294,9 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
         summary = demo.generate_demo(ctx, releases=args.releases, seed=args.seed)
     finally:
         ctx.plan.close()  # the last connection checkpoints the WAL into the plan file
-    counts = ", ".join(f"{v} {k}" for k, v in summary.items() if isinstance(v, int))
+    counts = ", ".join(
+        _count_of(v, k.replace("_", " ")) for k, v in summary.items() if isinstance(v, int)
+    )
     out.write(f"demo plan written to {ctx.plan.location}: {counts}\n")
     return 0
 
@@ -331,7 +343,7 @@ def cmd_audit_verify(args: argparse.Namespace, out: TextIO) -> int:
             data["anchored_at"] = result.anchored_at
         print_json(data, out)
     elif result.ok:
-        out.write(f"audit trail intact: {result.events} events\n")
+        out.write(f"audit trail intact: {counted(result.events, 'event')}\n")
         if args.against:
             out.write(f"unchanged up to event {result.anchored_at} (hash {args.against[:16]}…)\n")
     if not result.ok:

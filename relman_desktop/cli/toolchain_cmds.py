@@ -16,6 +16,7 @@ from relman_desktop.cli import group, open_ctx, print_json
 from relman_desktop.importers.preview import ImportPreview
 from relman_desktop.models.enums import TestKind
 from relman_desktop.services.base import ValidationError
+from relman_desktop.services.text import counted
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -404,7 +405,8 @@ def cmd_import_incidents(args: argparse.Namespace, out: TextIO) -> int:
     print_preview(job.preview, out, what=f"incidents in {args.file}", dry_run=args.dry_run)
     if result is not None:
         out.write(
-            f"created {len(result['created'])}, updated {len(result['updated'])} incidents; "
-            f"{len(result['deployments'])} deployments now carry them\n"
+            f"created {len(result['created'])}, updated "
+            f"{counted(len(result['updated']), 'incident')}; "
+            f"{counted(len(result['deployments']), 'deployment')} now carry them\n"
         )
     return 0

@@ -322,7 +322,7 @@ def _folder(target: str | os.PathLike[str]) -> Path:
 def _footer_text(report: ReleaseReport) -> str:
     zone = ZoneInfo(report.zone)
     who = f" by {report.exported_by}" if report.exported_by else ""
-    return f"Exported {K.fmt_local(report.generated_at, zone)}{who}. Times in {report.zone}."
+    return f"Exported {K.fmt_local(report.generated_at, zone)}{who}. Times in {K.zone_label(zone)}."
 
 
 def _write_page(report: ReleaseReport, folder: Path, variant: str, nav: str) -> list[Path]:

@@ -278,8 +278,12 @@ def _copy_to_file(
         for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
             with contextlib.suppress(OSError):
                 leftover.unlink()
+    # the target as the source is named: its full path (the source's ``location``)
     return CopyResult(
-        source=result.source, target=str(path), rows=result.rows, audit_events=result.audit_events
+        source=result.source,
+        target=str(path.resolve()),
+        rows=result.rows,
+        audit_events=result.audit_events,
     )
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -160,6 +160,9 @@ class AgendaItemRow:
     # the item's row_version (None while provisional): a decision made from this row hands it
     # back (``ItemDecision.version``) and is refused if someone decided the item since
     version: int | None = None
+    # an undecided item of a closed meeting: the later meeting whose agenda holds the release
+    carried_to: str | None = None
+    carried_to_at: dt.datetime | None = None
 
     @property
     def decided(self) -> bool:
@@ -554,6 +557,29 @@ def _provisional_row(
     )
 
 
+def _carried_over(session: Session, meeting: CabMeeting) -> dict[int, CabMeeting]:
+    """Of a closed meeting's undecided releases, the first later meeting whose (frozen)
+    agenda holds each, by release id."""
+    undecided = [it.release_id for it in meeting.items if it.decision is None]
+    if meeting.status != CabMeetingStatus.CLOSED or not undecided:
+        return {}
+    found: dict[int, CabMeeting] = {}
+    for chunk in _chunks(undecided):
+        rows = session.execute(
+            select(CabAgendaItem.release_id, CabMeeting)
+            .join(CabMeeting, CabMeeting.id == CabAgendaItem.meeting_id)
+            .where(
+                CabAgendaItem.release_id.in_(chunk),
+                CabMeeting.id != meeting.id,
+                CabMeeting.held_at >= meeting.held_at,
+            )
+            .order_by(CabMeeting.held_at, CabMeeting.id)
+        ).all()
+        for release_id, later in rows:
+            found.setdefault(release_id, later)
+    return found
+
+
 def _meeting_data(session: Session, meeting: CabMeeting, now: dt.datetime) -> Meeting:
     flt = meeting.filter or DEFAULT_FILTER
     stage_name = flt.get("stage", CAB_STAGE)
@@ -561,6 +587,13 @@ def _meeting_data(session: Session, meeting: CabMeeting, now: dt.datetime) -> Me
         ordered = sorted(meeting.items, key=lambda i: i.position)
         stages = _cab_stages(session, (it.release_id for it in ordered), stage_name)
         items = [_item_row(session, it, stage_name, stages.get(it.release_id)) for it in ordered]
+        if carried := _carried_over(session, meeting):
+            items = [
+                replace(row, carried_to=later.title, carried_to_at=later.held_at)
+                if (later := carried.get(it.release_id)) is not None
+                else row
+                for it, row in zip(ordered, items, strict=True)
+            ]
     else:
         stages = {}
         rels = _eligible(session, flt, min(now, meeting.cutoff_at), meeting.id, stages)

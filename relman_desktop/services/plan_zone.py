@@ -93,8 +93,18 @@ def all_zone_names() -> list[str]:
 # --- times as a reader sees them --------------------------------------------------------------
 
 
-def zone_label(zone: ZoneInfo) -> str:
-    return "UTC" if zone.key in ("UTC", "Etc/UTC") else zone.key
+# IANA names that are UTC itself (aliases in tzdata's "backward" file). GMT and Etc/GMT are
+# left as they are: a reader of "GMT" may mean London, and Europe/London is not UTC at all.
+UTC_NAMES = frozenset(
+    ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu")
+)
+
+
+def zone_label(zone: ZoneInfo | str) -> str:
+    """A zone's name as a reader sees it after a time: ``UTC`` for every alias of UTC
+    (``Etc/UTC`` …), else the IANA name. ``--json`` output keeps the IANA name (a contract)."""
+    name = zone if isinstance(zone, str) else zone.key
+    return "UTC" if name in UTC_NAMES else name
 
 
 def fmt_local(value: dt.datetime | None, zone: ZoneInfo, *, with_zone: bool = True) -> str:

@@ -57,10 +57,12 @@ __all__ = [
     "find_slots",
     "free_slots",
     "move_release",
+    "no_slot_reason",
     "proposals",
     "subject_of",
     "suggest_moves",
     "suggest_slot",
+    "why_no_slot",
 ]
 
 
@@ -233,6 +235,83 @@ def proposals(
     return proposals
 
 
+def _day(moment: dt.datetime, tz: dt.tzinfo) -> str:
+    return f"{moment.astimezone(tz):%a %-d %b}"
+
+
+def no_slot_reason(
+    session: Session,
+    index: C.PlanIndex,
+    rel: C.RelInfo,
+    *,
+    days: int,
+    start: dt.datetime | None,
+    now: dt.datetime,
+) -> str:
+    """Why ``proposals`` found nothing for ``rel`` within ``days``, as a clause naming what
+    blocks: "no slot for REL-A in the next 60 days: REL-B, which depends on it, deploys on
+    Tue 12 May, before testing of REL-A ends 14 May"."""
+    tz = index.display_tz
+    head = f"no slot for {rel.key} in the next {days} days"
+    start = start or now
+    until = start + dt.timedelta(days=days)
+    ready = _ready(session, rel.id, tz)
+    begin = max(start, ready[0]) if ready is not None else start
+    ready_words = ready[1].format(s="s") if ready is not None and ready[0] > start else None
+    if begin >= until:
+        return f"{head}: {ready_words or 'its build and test end after that'}"
+    duration = rel.end - rel.start if rel.scheduled else DEFAULT_DURATION  # type: ignore[operator]
+    # a release that depends on it deploys before it could (C5 the other way round)
+    dependents = sorted(
+        (
+            index.releases[i]
+            for i in index.dependents(rel.id)
+            if index.releases[i].active and index.releases[i].start < begin + duration  # type: ignore[operator]
+        ),
+        key=lambda r: (r.start, r.key),
+    )
+    if dependents:
+        dep = dependents[0]
+        text = f"{head}: {dep.key}, which depends on it, deploys on {_day(dep.start, tz)}"  # type: ignore[arg-type]
+        if ready_words:
+            return f"{text}, before {ready_words}"
+        return text + (", which is already past" if dep.start <= now else "")  # type: ignore[operator]
+    # a prerequisite that deploys too late for any slot in the search
+    late = sorted(
+        (
+            index.releases[i]
+            for i in index.prerequisites(rel.id)
+            if index.releases[i].active
+            and not index.releases[i].deployed
+            and index.releases[i].end + duration > until  # type: ignore[operator]
+        ),
+        key=lambda r: (r.end, r.key),
+    )
+    if late:
+        pre = late[-1]
+        return f"{head}: it depends on {pre.key}, which deploys until {_day(pre.end, tz)}"  # type: ignore[arg-type]
+    # free slots exist, but each raises a conflict: name the most common, with its evidence
+    remaining = (until - begin).total_seconds() / 86400
+    found: dict[str, list[CF.Conflict]] = {}
+    for slot in find_slots(
+        index, rel, count=_CANDIDATES, days=max(1, int(-(-remaining // 1))), start=begin
+    ):
+        if slot.end <= until:
+            for c in conflicts_if_moved(index, rel, slot.start, slot.end):
+                found.setdefault(c.rule, []).append(c)
+    if found:
+        rule, hits = max(found.items(), key=lambda kv: (len(kv[1]), kv[0]))
+        return f"{head}: every free slot raises a conflict, e.g. {rule}: {hits[0].message}"
+    required = index.required_cis(rel)
+    if required:
+        names = ", ".join(sorted(ci.name for ci in required))
+        return (
+            f"{head}: no maintenance window of {names} in them has room for its "
+            f"{_hours(int(duration.total_seconds() // 60))} deployment"
+        )
+    return f"{head}: hard freezes and other releases on its CIs fill every working-day evening"
+
+
 def free_slots(
     ctx: Ctx, key: str, count: int = 3, days: int = 30, start: dt.datetime | None = None
 ) -> list[Proposal]:
@@ -254,6 +333,16 @@ def free_slots(
         return proposals(s, index, rel, count=count, days=days, start=start, now=now)
 
 
+def why_no_slot(ctx: Ctx, key: str, days: int = 30, start: dt.datetime | None = None) -> str:
+    """``no_slot_reason`` for release ``key`` (when ``free_slots`` found none)."""
+    with ctx.read() as s:
+        row = release_by_key(s, key)
+        now = ctx.now()
+        begin = start or now
+        index = C.load_index(s, row.id, spans=[(begin, begin + dt.timedelta(days=days))])
+        return no_slot_reason(s, index, index.by_key[key], days=days, start=start, now=now)
+
+
 def subject_of(index: C.PlanIndex, rule: str, keys: list[str]) -> str | None:
     """The release a conflict's fix moves: the later of two clashing deployments (C3), the
     dependent that deploys too early (C5), the release itself otherwise; None for C4."""
@@ -267,10 +356,11 @@ def subject_of(index: C.PlanIndex, rule: str, keys: list[str]) -> str | None:
 
 def suggest_slot(
     ctx: Ctx, rule: str, keys: list[str], *, days: int = 60, start: dt.datetime | None = None
-) -> tuple[str, Proposal | None] | None:
+) -> tuple[str, Proposal | str] | None:
     """For one conflict (its rule and releases): the release to move and the first slot that
-    raises no conflict for it (None: none within ``days``); None when moving the deployment
-    cannot fix this rule (C4: people's overlapping tasks)."""
+    raises no conflict for it — or, when there is none within ``days``, the clause saying what
+    blocks (``no_slot_reason``); None when moving the deployment cannot fix this rule (C4:
+    people's overlapping tasks)."""
     with ctx.read() as s:
         index = C.load_index(s)
         missing = [k for k in keys if k not in index.by_key]
@@ -281,7 +371,9 @@ def suggest_slot(
             return None
         rel = index.by_key[key]
         found = proposals(s, index, rel, count=1, days=days, start=start, now=ctx.now())
-        return key, (found[0] if found else None)
+        if found:
+            return key, found[0]
+        return key, no_slot_reason(s, index, rel, days=days, start=start, now=ctx.now())
 
 
 def suggest_moves(
@@ -297,7 +389,7 @@ def suggest_moves(
     after the release's build and test that raises no conflict, and why it was chosen.
     ``index_for(key)``: the index to search ``key``'s slots on, when ``index`` is one release's
     focused index and the release to move is another one (the later of a C3 pair)."""
-    cache: dict[str, Proposal | None] = {}
+    cache: dict[str, Proposal | str] = {}
     for c in conflicts:
         key = subject_of(index, c.rule, c.releases)
         if key is None:
@@ -307,13 +399,16 @@ def suggest_moves(
             found = proposals(
                 session, on, on.by_key[key], count=1, days=CF.SEARCH_DAYS, start=start, now=now
             )
-            cache[key] = found[0] if found else None
-        slot = cache[key]
-        if slot is None:
-            c.suggestion = (
-                f"no slot for {key} in the next {CF.SEARCH_DAYS} days raises no conflict; "
-                "move it by hand on the calendar"
+            cache[key] = (
+                found[0]
+                if found
+                else no_slot_reason(
+                    session, on, on.by_key[key], days=CF.SEARCH_DAYS, start=start, now=now
+                )
             )
+        slot = cache[key]
+        if isinstance(slot, str):
+            c.suggestion = f"{slot}; move it by hand on the calendar"
             continue
         c.suggestion = f"move {key} to {slot.when}: {slot.reason}"
         c.suggested_start, c.suggested_end = slot.start, slot.end

@@ -25,8 +25,10 @@ __all__ = [
     "MAX_TEXT",
     "MAX_TITLE",
     "REPLACEMENT",
+    "as_sentence",
     "clean_text",
     "clean_tree",
+    "counted",
     "for_terminal",
     "text_problem",
 ]
@@ -139,3 +141,25 @@ _PLAIN = str.maketrans(
         "\u00a0": " ",
     }
 )
+
+
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """``1 release``, ``2 releases``, ``1,234 entries`` (``plural`` when not ``word + "s"``)."""
+    return f"{n:,} {word if n == 1 else (plural or word + 's')}"
+
+
+_ORDINARY_FIRST_WORD = re.compile(r"[a-z]+(?=[\s,;:]|$)")
+
+
+def as_sentence(message: str) -> str:
+    """A message shown as a line of its own (a status bar, a notice), starting with a capital.
+
+    Service messages are written as clauses ("the deployment of REL-1 to prod was changed by
+    …") so that they also read inside other sentences ("Undo was refused: the deployment …");
+    the place that shows one alone calls this. Only an ordinary lower-case first word is
+    capitalised: a file name (``x.relman``), an e-mail, a key or a quoted name keeps its
+    spelling."""
+    stripped = message.lstrip()
+    if _ORDINARY_FIRST_WORD.match(stripped) is None:
+        return message
+    return stripped[0].upper() + stripped[1:]

@@ -271,6 +271,9 @@ def test_closing_the_meeting_stops_the_timer(qtbot, ctx, page, three):
     presenter = page.presenter
     assert not presenter.timer.isActive()
     assert presenter.timer_label.text() == "◷ 01:35 · closed"
+    # the presenter now reads as the record: no key prompt, no decision form
+    assert presenter.decision_banner.text() == "○ NOT DECIDED — meeting closed"
+    assert presenter.decision_form.isHidden()
     # The time on the item was kept when the clock stopped.
     assert cab.get_meeting(ctx, meeting_id).items[0].seconds_spent == 95
     # Reopening the page does not start the clock again.

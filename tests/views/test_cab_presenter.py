@@ -387,3 +387,44 @@ def test_approvals_so_far_follow_a_decision_and_its_undo(
     assert ": approved" in shown.text() and ": pending" not in shown.text()
     cab_store.undo_stack.undo()
     assert ": approved" not in shown.text() and ": pending" in shown.text()
+
+
+def test_a_closed_meetings_presenter_reads_as_a_record(qtbot, ctx, meeting_id):
+    """Undecided items of a closed meeting say so (and where they went), the decision keys say
+    the meeting is closed and record nothing, and times after a UTC alias say "UTC"."""
+    from relman_desktop.models.entities import PlanMeta
+
+    with ctx.plan.write() as s:
+        s.add(PlanMeta(key="timezone", value="Etc/UTC"))
+    cab.record_decision(ctx, meeting_id, "REL-2026-001", "approve")
+    first = cab.close_meeting(ctx, meeting_id)
+    later = cab.create_meeting(
+        ctx, held_at=first.held_at + dt.timedelta(days=7), cutoff_at=first.held_at, title="Next CAB"
+    )
+    assert [i.release_key for i in later.items] == ["REL-2026-002", "REL-2026-003"]
+
+    w = CabPresenter(ctx, meeting_id, worker=Worker(synchronous=True))
+    qtbot.addWidget(w)
+    w.resize(1366, 768)
+    w.show()
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is w, timeout=10_000)
+    assert w.decision_banner.text().startswith("✔ APPROVED")
+    assert "closed" in w.meeting_label.text()
+    assert w.decision_form.isHidden() and "press A" not in w.keys_help.text()
+    assert "○ open" not in w.legend.text()
+
+    press(qtbot, Qt.Key.Key_N)
+    banner = w.decision_banner.text()
+    assert banner.startswith("○ NOT DECIDED — meeting closed · carried over to Next CAB, ")
+    assert "press A" not in banner and "YET" not in banner
+    window = w.section_labels["Deployment"].text()
+    assert " UTC" in window and "Etc/UTC" not in window
+    for key in (Qt.Key.Key_A, Qt.Key.Key_R, Qt.Key.Key_C, Qt.Key.Key_Space, Qt.Key.Key_B):
+        w.show_message("")
+        press(qtbot, key)
+        assert QApplication.focusWidget() is w  # no rationale box, no bulk panel
+        assert w.message.text().startswith("⚠ The meeting 'Weekly CAB' is closed")
+        assert w.stack.currentIndex() == 0 and not w.selected
+    assert w.decision_banner.text() == banner
+    assert [i.decision for i in cab.get_meeting(ctx, meeting_id).items] == ["approve", None, None]

@@ -68,6 +68,14 @@ def test_pdf_tiles_a_wide_range_across_pages(releases_ctx, tmp_path, qapp):
     data = (tmp_path / "cal.pdf").read_bytes()
     assert data.startswith(b"%PDF")
     assert pdf_page_count(tmp_path / "cal.pdf") == result.pages
+
+    # each stretch of dates lists only the rows with a bar in it: the December and January
+    # pages hold REL-2026-001 (1–20 Dec) or REL-2026-003, not the 66 releases of early November
+    def first_day(footer: str) -> dt.date:
+        return dt.datetime.strptime(footer.rsplit(", ", 1)[1].split(" – ")[0], "%d %b %Y").date()
+
+    later = [f for f in result.footers if first_day(f) > dt.date(2026, 11, 9)]
+    assert len(later) >= 4 and all("— 1 of 69 rows" in f for f in later), later
     # ... unless asked for
     every = export_calendar_pdf(
         releases_ctx,
@@ -78,6 +86,7 @@ def test_pdf_tiles_a_wide_range_across_pages(releases_ctx, tmp_path, qapp):
         keep_empty_pages=True,
     )
     assert every.pages == every.columns * every.bands == pdf_page_count(every.path)
+    assert all("rows " in f and " of 69 (" in f for f in every.footers)  # every row, numbered
 
 
 def test_pdf_pages_carry_a_legend_of_the_marks(releases_ctx, tmp_path, qapp):

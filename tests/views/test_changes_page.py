@@ -149,7 +149,7 @@ def test_create_a_change_through_the_form_and_undo_redo(page, store, qtbot):
 @pytest.mark.parametrize(
     ("field", "text", "reason"),
     [
-        ("requester_email", "nobody@example.com", "unknown person 'nobody@example.com'"),
+        ("requester_email", "nobody@example.com", "Unknown person 'nobody@example.com'"),
         ("cis", "no-such-ci", "CIs: no configuration item 'no-such-ci'"),
         ("key", "CHG-001", "Key: CHG-001 is already used by another change"),
         ("created_at", "tomorrow", "Created: 'tomorrow' is not a date and time (YYYY-MM-DD HH:MM)"),

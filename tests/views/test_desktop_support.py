@@ -129,7 +129,7 @@ def test_an_unwritable_backup_folder_is_one_line_in_the_status_bar(
     monkeypatch.setenv("RELMAN_BACKUP_DIR", str(blocker))
     before = store.plan_path.read_bytes()
     window.back_up_now()
-    assert window.statusBar().currentMessage().startswith("⚠ the backup folder ")
+    assert window.statusBar().currentMessage().startswith("⚠ The backup folder ")
     assert "cannot be created" in window.statusBar().currentMessage()
     assert store.plan_path.read_bytes() == before and store.has_plan
 

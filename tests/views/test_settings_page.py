@@ -302,7 +302,7 @@ def test_workflow_states_add_move_and_delete_with_undo(page, qtbot, store):
     select(states, first.name)
     click(qtbot, states.delete_button)
     answer_delete(states)  # Delete asks first
-    assert "cannot delete state" in states.form.error_text()
+    assert "Cannot delete state Planning: 3 releases are in it" in states.form.error_text()
 
 
 def test_a_state_role_is_shown_and_edited_with_undo(page, qtbot, store):

@@ -70,7 +70,7 @@ def test_the_deployments_tab(qtbot, store, elsewhere):
     type_into(qtbot, deps.form.editors["wave"], "2")
     click(qtbot, deps.save_button)
 
-    assert deps.form.error_text() == said("the deployment of REL-2026-001 to production")
+    assert deps.form.error_text() == said("The deployment of REL-2026-001 to production")
     assert deps.form.editors["wave"].text() == "2"  # the typing is kept
     [row] = evidence.list_deployments(elsewhere, KEY)
     assert (row["wave"], row["outcome"]) == (None, "failed")  # theirs, none of ours
@@ -104,7 +104,7 @@ def test_a_task_cell(qtbot, store, elsewhere):
 
     qtbot.waitUntil(lambda: bool(errors), timeout=10_000)  # Enter commits the cell
     assert errors == [said("task T1 of REL-2026-001")]
-    assert tab.notice.text() == errors[0]
+    assert tab.notice.text() == said("Task T1 of REL-2026-001")  # a line of its own
     assert tasks.list_tasks(elsewhere, KEY)[0].title == "Build the image"
     # the cell opens again holding what was typed
     qtbot.waitUntil(
@@ -176,7 +176,7 @@ def test_a_cab_decision(qtbot, ctx):
         qtbot.keyClicks(w.rationale_edit, "Rollback never rehearsed")
         qtbot.keyClick(w.rationale_edit, Qt.Key.Key_Return)
 
-        assert w.message.text() == "⚠ " + said("the decision on REL-2026-001 in 'Weekly CAB'")
+        assert w.message.text() == "⚠ " + said("The decision on REL-2026-001 in 'Weekly CAB'")
         assert w.rationale_edit.text() == "Rollback never rehearsed"  # the typing is kept
         [item] = cab.get_meeting(elsewhere, meeting.id).items
         assert (item.decision, item.rationale) == ("approve", None)

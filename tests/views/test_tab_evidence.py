@@ -294,7 +294,7 @@ def test_an_unknown_person_closing_the_review_is_refused_inline(editor, qtbot, s
     review = tab(editor, "Review")
     type_into(qtbot, review.form.editors["closed_by"], "nobody@example.com")
     qtbot.mouseClick(review.save_button, Qt.MouseButton.LeftButton)
-    assert "unknown person" in review.form.error_text("closed_by")
+    assert "Unknown person" in review.form.error_text("closed_by")
     assert evidence.get_review(store.ctx, KEY) is None
 
 

@@ -287,7 +287,7 @@ def test_a_link_closing_a_loop_is_refused_and_the_loop_named(tab, qtbot, store):
     panel = tab.links
     panel.predecessor.setCurrentIndex(panel.predecessor.findData("T2"))
     panel.add_button.click()
-    assert panel.notice.shown_text == "that task dependency would close a loop: T1 → T2 → T1"
+    assert panel.notice.shown_text == "That task dependency would close a loop: T1 → T2 → T1"
     assert rows(store)["T1"].predecessors == []
     assert store.undo_stack.count() == 0
 

@@ -30,6 +30,7 @@ import datetime as dt
 
 from relman_desktop.services.base import Ctx, gc_paused
 from relman_desktop.services.kpis.report import (
+    DATA_QUALITY_CHECKS,
     DORA_TIERS,
     FAILED_OUTCOMES,
     HOUR,
@@ -82,6 +83,7 @@ __all__ = [
     "PeriodKpis",
     "ApprovalRow",
     "ChangeRow",
+    "DATA_QUALITY_CHECKS",
     "DORA_TIERS",
     "DeploymentRow",
     "FAILED_OUTCOMES",

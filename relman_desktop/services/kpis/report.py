@@ -425,6 +425,25 @@ def _no_requested_issue(release_key: str, stage: str, approver: str) -> dict[str
     }
 
 
+# What the data-quality checks above look at, (kind, kpi, check), for a report that found no
+# gap to say what it checked (one line per ``_..._issue`` above; keep them together).
+DATA_QUALITY_CHECKS: tuple[tuple[str, str, str], ...] = (
+    (
+        "deployment",
+        "deployment_frequency",
+        "every production deployment with an outcome has a finish time",
+    ),
+    ("deployment", "mttr", "every failed deployment has its failure-detected and restored times"),
+    ("release", "on_time_delivery", "every deployed release has a planned end"),
+    (
+        "change",
+        "lead_time",
+        "every deployed change has a created/committed time before its release was deployed",
+    ),
+    ("approval", "approval_cycle_time", "every decided approval has a requested time"),
+)
+
+
 # --- the report (typed; ``as_dict`` is the shape ``relman kpis --json`` prints) ---------------
 
 

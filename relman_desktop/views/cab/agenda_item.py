@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from relman_desktop.services.base import Ctx, ServiceError
+from relman_desktop.services.plan_zone import zone_label
 
 # Symbols say the decision without colour (colour only repeats it).
 SYMBOL = {"approve": "✔", "reject": "✘", "defer": "↷", "more_info": "?", None: "○"}
@@ -74,7 +75,7 @@ def _list(lines: list[str], limit: int) -> str:
 def sections_for(detail: ItemDetail, zone: ZoneInfo) -> dict[str, str]:
     """The screen's sections as rich text (user text escaped), by heading."""
     r = detail.report
-    tz = zone.key
+    tz = zone_label(zone)
     changes = [
         f"<b>{_esc(c.key)}</b> {_esc(c.title)} <span>({_words(c.category)}, {_esc(c.risk)} risk, "
         f"{_esc(c.approval)})</span>"

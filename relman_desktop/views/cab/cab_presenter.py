@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 from relman_desktop.models.planfile import PlanError
 from relman_desktop.services import cab
 from relman_desktop.services.base import ServiceError
+from relman_desktop.services.text import as_sentence
 
 from ..shell.commands import Refused
 from ..shell.worker import Worker
@@ -61,6 +62,9 @@ from .cab_backend import CabBackend, decisions_text, preview_meeting
 from .detail_loader import DetailLoader
 from .presenter_keys import BULK_KEYS, PRESENTER_KEYS, binding_for
 from .presenter_style import (
+    CLOSED_HELP_TEXT,
+    CLOSED_LEGEND,
+    CLOSED_WORD,
     DECISION_LABEL,
     HELP_TEXT,
     LEGEND,
@@ -211,7 +215,10 @@ class CabPresenter(QWidget):
         conditions_label = QLabel("Conditions")
         conditions_label.setProperty("cab", "h3")
         conditions_label.setBuddy(self.conditions_edit)
-        form = QHBoxLayout()
+        # the decision form, hidden on a closed meeting (its presenter is a record)
+        self.decision_form = QWidget()
+        form = QHBoxLayout(self.decision_form)
+        form.setContentsMargins(0, 0, 0, 0)
         form.addWidget(self.rationale_label)
         form.addWidget(self.rationale_edit, 3)
         form.addSpacing(12)
@@ -240,7 +247,7 @@ class CabPresenter(QWidget):
         layout.addWidget(self.facts_label)
         layout.addWidget(self.decision_banner)
         layout.addWidget(self.stack, 1)
-        layout.addLayout(form)
+        layout.addWidget(self.decision_form)
         layout.addWidget(self.message)
         layout.addWidget(self.keys_help)
 
@@ -355,7 +362,13 @@ class CabPresenter(QWidget):
             return
         chair = f" · chair {m.chair_name}" if m.chair_name else ""
         frozen = "" if m.frozen or m.id == 0 else " · agenda provisional until the cut-off"
-        self.meeting_label.setText(f"{m.title} · {_when(m.held_at, self.zone)}{chair}{frozen}")
+        closed = " · closed" if self.closed else ""
+        self.meeting_label.setText(
+            f"{m.title} · {_when(m.held_at, self.zone)}{chair}{frozen}{closed}"
+        )
+        self.decision_form.setVisible(not self.closed)
+        self.keys_help.setText(CLOSED_HELP_TEXT if self.closed else HELP_TEXT)
+        self.legend.setText(CLOSED_LEGEND if self.closed else LEGEND)
         item = self.current
         self._paint_chips()
         self.stack.setCurrentIndex(0)
@@ -418,6 +431,12 @@ class CabPresenter(QWidget):
             if item.conditions:
                 text += f" · Conditions: {item.conditions}"
             style = "solid"
+        elif self.closed:
+            text = f"{SYMBOL[None]} {CLOSED_WORD} — meeting closed"
+            if item.carried_to:
+                when = f", {_when(item.carried_to_at, self.zone)}" if item.carried_to_at else ""
+                text += f" · carried over to {item.carried_to}{when}"
+            style = "dotted"
         else:
             text = f"{SYMBOL[None]} {WORD[None]} — press A, R, D or I"
             style = "dotted"
@@ -430,6 +449,8 @@ class CabPresenter(QWidget):
 
     def show_message(self, text: str, *, error: bool = False) -> None:
         colours = _colours(self._dark())
+        if text.startswith("⚠ "):  # a refusal from the service: a clause, shown as a line
+            text = f"⚠ {as_sentence(text[2:])}"
         self.message.setText(text)
         self.message.setVisible(bool(text))
         self.message.setStyleSheet(
@@ -437,6 +458,23 @@ class CabPresenter(QWidget):
         )
 
     # --- the timer -----------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """A closed meeting: what it shows is the record; decision keys only say so."""
+        return self.meeting is not None and self.meeting.status == "closed"
+
+    def refuse_closed(self) -> bool:
+        """On a closed meeting, say why a decision key does nothing (True: refused)."""
+        if not self.closed:
+            return False
+        assert self.meeting is not None
+        self.show_message(
+            f"⚠ The meeting {self.meeting.title!r} is closed: its decisions are a record and can "
+            "no longer change. Undecided releases go to the next meeting.",
+            error=True,
+        )
+        return True
 
     def _running(self) -> bool:
         """A stored meeting that is not closed: its clock may count."""
@@ -496,6 +534,11 @@ class CabPresenter(QWidget):
         self._show_item()
         self.setFocus()
 
+    def type_conditions(self) -> None:
+        """C: the conditions box takes the keyboard (on an open meeting)."""
+        if not self.refuse_closed():
+            self.conditions_edit.setFocus()
+
     def next_item(self) -> None:
         self.go_to(self.index + 1)
 
@@ -504,7 +547,7 @@ class CabPresenter(QWidget):
 
     def request(self, decision: str) -> None:
         """A decision key: record now, or ask for the rationale first when one is needed."""
-        if self.current is None:
+        if self.current is None or self.refuse_closed():
             return
         if self.meeting is not None and self.meeting.id == 0:
             self.show_message(
@@ -599,7 +642,7 @@ class CabPresenter(QWidget):
 
     def toggle_selected(self) -> None:
         item = self.current
-        if item is None:
+        if item is None or self.refuse_closed():
             return
         self.selected ^= {item.release_key}
         self._paint_chips()
@@ -612,6 +655,8 @@ class CabPresenter(QWidget):
 
     def open_bulk(self) -> None:
         """The bulk panel: every selected item (or every undecided one) with its own decision and reason."""
+        if self.refuse_closed():
+            return
         keys = [i.release_key for i in self.items if i.release_key in self.selected]
         if not keys:
             keys = [i.release_key for i in self.items if not i.decided]

@@ -30,6 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from relman_desktop.services.plan_zone import zone_label
+from relman_desktop.services.text import as_sentence
+
 # What each attendee row offers; "not invited" leaves the person off the meeting.
 ATTENDANCE = ("present", "apologies", "not invited")
 
@@ -120,7 +123,7 @@ class NewMeetingDialog(QDialog):
         when = QHBoxLayout()
         when.addWidget(self.date_edit)
         when.addWidget(self.time_edit)
-        when.addWidget(QLabel(zone.key))
+        when.addWidget(QLabel(zone_label(zone)))
         when.addStretch(1)
 
         self.chair_combo = QComboBox()
@@ -249,7 +252,7 @@ class NewMeetingDialog(QDialog):
         return dt.datetime(d.year(), d.month(), d.day(), t.hour(), t.minute(), tzinfo=self.zone)
 
     def show_error(self, text: str) -> None:
-        self.error_label.setText(f"⚠ {text}")
+        self.error_label.setText(f"⚠ {as_sentence(text)}")
         self.error_label.setVisible(True)
 
     def _accept(self) -> None:

@@ -49,7 +49,7 @@ def _decide(decision: str) -> Callable[[Any], object]:
 # On an agenda item (the rationale box and the conditions box keep their own typing).
 PRESENTER_KEYS: tuple[PresenterKey, ...] = (
     *(PresenterKey(DECISION_LABEL[d], (k,), _decide(d)) for k, d in KEY_DECISION.items()),
-    PresenterKey("Type the conditions", (K.Key_C,), lambda p: p.conditions_edit.setFocus()),
+    PresenterKey("Type the conditions", (K.Key_C,), lambda p: p.type_conditions()),
     PresenterKey("Next item", (K.Key_N, K.Key_Right, K.Key_PageDown), lambda p: p.next_item()),
     PresenterKey("Previous item", (K.Key_P, K.Key_Left, K.Key_PageUp), lambda p: p.previous_item()),
     PresenterKey("First item", (K.Key_Home,), lambda p: p.go_to(0)),

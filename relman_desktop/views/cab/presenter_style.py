@@ -31,6 +31,13 @@ HELP_TEXT = (
     "Space select · B bulk · Ctrl+Z undo · Esc leave"
 )
 LEGEND = "✔ approved  ✘ rejected  ↷ deferred  ? more info  ○ open  ■ selected"
+# A closed meeting's presenter is a record: no decision keys, nothing "open" on it.
+CLOSED_WORD = "NOT DECIDED"
+CLOSED_HELP_TEXT = (
+    "N/→ next · P/← previous · Home first · End last · Esc leave · the meeting is closed: "
+    "decisions can no longer change"
+)
+CLOSED_LEGEND = "✔ approved  ✘ rejected  ↷ deferred  ? more info  ○ not decided"
 
 
 def _colours(dark: bool) -> dict[str | None, str]:

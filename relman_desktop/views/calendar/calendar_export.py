@@ -2,10 +2,11 @@
 
 Both draw with the calendar's own renderer (``gantt_render``), so the paper looks like the
 screen. The PDF repeats the time scale, the row labels (key and title) and a legend on every
-page, and numbers its pages with the rows and dates each one holds. Pages run row band by row
-band, left to right in time within a band; a page whose rows have no bar in its dates is left
-out (``keep_empty_pages`` keeps them). With ``start``/``end`` only rows with a bar in that range
-are drawn.
+page, and numbers its pages with the rows and dates each one holds. Pages run left to right in
+time; each stretch of dates lists only the rows with a bar in it (a task with its release), so
+a page of old releases over future months — blank but for its labels — is never printed
+(``keep_empty_pages`` prints every row on every stretch, as the screen shows them). With
+``start``/``end`` only rows with a bar in that range are drawn.
 
 ``source`` is a Store, a Ctx, or a CalendarView (then its zoom, filters, expanded releases and
 baseline are used). Exports print in the light theme unless told otherwise.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,28 @@ def _row_span(row: Row) -> tuple[dt.date, dt.date] | None:
 def _has_bar(row: Row, first: dt.date, last: dt.date) -> bool:
     span = _row_span(row)
     return span is not None and span[0] <= last and span[1] >= first
+
+
+def _rows_in(rows: list[Row], first: dt.date, last: dt.date) -> list[int]:
+    """Indexes of the rows with a bar in ``first..last``, and the release row of each such
+    task (its label names the release the task belongs to)."""
+    keep = {i for i, row in enumerate(rows) if _has_bar(row, first, last)}
+    parents = {rows[i].release.key for i in keep if rows[i].task is not None}
+    return [
+        i
+        for i, row in enumerate(rows)
+        if i in keep or (row.task is None and row.release.key in parents)
+    ]
+
+
+def _with_rows(r: GanttRenderer, indexes: list[int]) -> GanttRenderer:
+    """A renderer of the same chart drawing only ``indexes`` of its rows, one under another."""
+    if len(indexes) == len(r.rows):
+        return r
+    sub = GanttRenderer(r.data, [r.rows[i] for i in indexes], r.geom, r.colors, r.font)
+    sub.baseline = r.baseline
+    sub.show_weekends = r.show_weekends
+    return sub
 
 
 def _ctx_of(source: Any) -> Any:
@@ -195,6 +218,7 @@ class PdfResult:
     columns: int  # tiles across time
     bands: int  # tiles down the rows
     painted: bool = True  # the painter finished the file (False: the writer failed)
+    footers: list[str] = field(default_factory=list)  # each page's rows and dates, as printed
 
 
 def export_calendar_pdf(
@@ -242,7 +266,7 @@ def export_calendar_pdf(
 
     target = write_atomically(path, paint, complete=True)
     done = results[-1]
-    return PdfResult(target, done.pages, done.columns, done.bands)
+    return PdfResult(target, done.pages, done.columns, done.bands, footers=done.footers)
 
 
 def _paint_pdf(
@@ -305,20 +329,25 @@ def _paint_pdf(
             f"the calendar would take {columns * bands:,} pages (at most {MAX_PDF_PAGES:,}): choose a shorter "
             "--from/--to range or a coarser --zoom"
         )
-    tiles = []
-    for band in range(bands):
-        first = band * rows_per_page
-        last = min(len(r.rows), first + rows_per_page) - 1
-        for col in range(columns):
-            x = chart.x0 + col * tile_w
-            w = min(tile_w, chart.x1 - x)
-            day0, day1 = r.geom.date_at(x), r.geom.date_at(x + w - 1)
-            if keep_empty_pages or any(
-                _has_bar(r.rows[i], day0, day1) for i in range(first, last + 1)
-            ):
-                tiles.append((first, last, x, w))
+    # (renderer of the page's rows, first and last of them, x and width of its dates)
+    tiles: list[tuple[GanttRenderer, int, int, float, float]] = []
+    most_bands = 0
+    for col in range(columns):
+        x = chart.x0 + col * tile_w
+        w = min(tile_w, chart.x1 - x)
+        day0, day1 = r.geom.date_at(x), r.geom.date_at(x + w - 1)
+        shown = list(range(len(r.rows))) if keep_empty_pages else _rows_in(r.rows, day0, day1)
+        if not shown:
+            continue
+        page_rows = _with_rows(r, shown)
+        starts = range(0, len(shown), rows_per_page)
+        most_bands = max(most_bands, len(starts))
+        for first in starts:
+            tiles.append((page_rows, first, min(len(shown), first + rows_per_page) - 1, x, w))
     if not tiles:  # nothing to draw at all: one page that says so
-        tiles.append((0, min(len(r.rows), rows_per_page) - 1, chart.x0, min(tile_w, total_w)))
+        last = min(len(r.rows), rows_per_page) - 1
+        tiles.append((r, 0, last, chart.x0, min(tile_w, total_w)))
+    bands = max(1, most_bands)
     pages = len(tiles)
     writer = QPdfWriter(str(path))
     writer.setTitle(title)
@@ -326,22 +355,24 @@ def _paint_pdf(
     writer.setPageLayout(layout)
     writer.setResolution(96)
     p = QPainter(writer)
+    footers: list[str] = []
     try:
-        for n, (first, last, x, w) in enumerate(tiles, 1):
+        for n, (rows, first, last, x, w) in enumerate(tiles, 1):
             if n > 1:
                 writer.newPage()
             body_h = max(0, last - first + 1) * r.geom.row_h
-            r.paint_labels(p, first, last, QRectF(0, 0, label_w, hh + body_h), hh)
-            r.paint_header(p, x, w, QRectF(label_w, 0, w, hh))
+            rows.paint_labels(p, first, last, QRectF(0, 0, label_w, hh + body_h), hh)
+            rows.paint_header(p, x, w, QRectF(label_w, 0, w, hh))
             if last >= first:
-                r.paint_body(p, QRectF(x, first * r.geom.row_h, w, body_h), QPointF(label_w, hh))
+                rows.paint_body(p, QRectF(x, first * r.geom.row_h, w, body_h), QPointF(label_w, hh))
             _legend(p, r, QRectF(0, page_h - foot - legend_h, page_w, legend_h))
-            _footer(
-                p, r, n, pages, first, last, x, w, QRectF(0, page_h - foot, page_w, foot), title
+            where = _page_rows(rows, first, last, len(r.rows))
+            footers.append(
+                _footer(p, r, n, pages, where, x, w, QRectF(0, page_h - foot, page_w, foot), title)
             )
     finally:
         painted = p.end()
-    return PdfResult(Path(path), pages, columns, bands, painted)
+    return PdfResult(Path(path), pages, columns, bands, painted, footers)
 
 
 def _legend(p: QPainter, r: GanttRenderer, rect: QRectF) -> None:
@@ -415,33 +446,41 @@ def _legend(p: QPainter, r: GanttRenderer, rect: QRectF) -> None:
     p.restore()
 
 
+def _page_rows(r: GanttRenderer, first: int, last: int, total: int) -> str:
+    """Which rows a page holds, for its footer: their keys and how many of the chart's."""
+    if last < first:
+        return "no rows"
+    n = last - first + 1
+    keys = r.rows[first].key if n == 1 else f"{r.rows[first].key} … {r.rows[last].key}"
+    if len(r.rows) == total:  # every row of the chart, in order: number them
+        return f"rows {first + 1}–{last + 1} of {total} ({keys})"
+    return f"{n} of {total} rows, those with a bar in these dates ({keys})"
+
+
 def _footer(
     p: QPainter,
     r: GanttRenderer,
     n: int,
     pages: int,
-    first: int,
-    last: int,
+    rows: str,
     x: float,
     w: float,
     rect: QRectF,
     title: str,
-) -> None:
+) -> str:
+    """Print the page's footer; returns its left-hand text (the rows and dates)."""
     day0 = r.geom.date_at(x)
     day1 = r.geom.date_at(x + w - 1)
+    text = f"{title} — {rows}, {day0:%d %b %Y} – {day1:%d %b %Y}"
     p.save()
     p.setPen(QColor(r.colors.subtle))
     p.setFont(r.small)
-    rows = f"rows {first + 1}–{last + 1} of {len(r.rows)}" if last >= first else "no rows"
-    p.drawText(
-        rect,
-        Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-        f"{title} — {rows}, {day0:%d %b %Y} – {day1:%d %b %Y}",
-    )
+    p.drawText(rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
     p.drawText(
         rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, f"Page {n} of {pages}"
     )
     p.restore()
+    return text
 
 
 def pdf_page_count(path: str | Path) -> int:

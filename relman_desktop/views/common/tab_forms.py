@@ -35,6 +35,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from relman_desktop.services.text import as_sentence
+
 from ..releases.releases_model import words
 
 Index = QModelIndex | QPersistentModelIndex
@@ -435,6 +437,7 @@ class Form(QWidget):
     # --- reasons ------------------------------------------------------------------------------
 
     def show_error(self, name: str | None, message: str) -> None:
+        message = as_sentence(message)
         target = _field_of(name, self.errors)
         if target is None:
             self.general_error.setText(message)

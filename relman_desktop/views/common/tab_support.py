@@ -9,6 +9,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
+from relman_desktop.services.text import as_sentence
+
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -90,6 +92,7 @@ class Notice(QLabel):
         self._show(text, "banner")
 
     def _show(self, text: str, role: str) -> None:
+        text = as_sentence(text)
         self.setProperty("role", role)
         self.style().unpolish(self)
         self.style().polish(self)

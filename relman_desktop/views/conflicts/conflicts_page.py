@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.services import scheduling
 from relman_desktop.services.conflicts import ERROR
+from relman_desktop.services.text import as_sentence
 
 from ..common.run_here import run_here
 from ..releases.releases_model import conflict_words
@@ -644,11 +645,8 @@ class ConflictsPage(QWidget):
         if row != self._current_row() or result is None:
             return
         key, proposal = result
-        if proposal is None:
-            self.suggestion.setText(
-                f"No slot for {key} in the next 60 days raises no conflict; "
-                "move it by hand on the calendar."
-            )
+        if isinstance(proposal, str):  # no slot: the assistant says what blocks every one
+            self.suggestion.setText(f"{as_sentence(proposal)}; move it by hand on the calendar.")
             return
         self.proposal = (key, proposal)
         when = proposal.when

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from relman_desktop.services.text import as_sentence
+
 from ..common.tab_forms import LocalError
 
 
@@ -134,7 +136,7 @@ class RowList(QWidget):
         return out
 
     def show_error(self, message: str) -> None:
-        self.error.setText(message)
+        self.error.setText(as_sentence(message))
         self.error.show()
 
     def clear_error(self) -> None:

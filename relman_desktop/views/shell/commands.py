@@ -218,7 +218,7 @@ class EditCommand(QUndoCommand):
                     self.backward = _calls(self.backward_from(answer))
                 changes = changes | back
             except (ServiceError, PlanError) as exc:
-                self.store.error.emit(f"could not put back “{self.text()}”: {exc}")
+                self.store.error.emit(f"Could not put back “{self.text()}”: {exc}")
                 self.setObsolete(True)
             key, why = next(iter(newly.items()))
             self.store.announce(changes)

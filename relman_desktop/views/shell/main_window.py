@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.models.planfile import PLAN_SUFFIX, default_plan_path
 from relman_desktop.services import templates
+from relman_desktop.services.text import as_sentence
 
 from ..common.confirm import ask_before_delete
 from ..conflicts.conflicts_page import ClickableLabel, ConflictBadge
@@ -776,10 +777,10 @@ class MainWindow(QMainWindow):
     # --- store wiring -------------------------------------------------------------------------
 
     def _show_store_error(self, msg: str) -> None:
-        self.statusBar().showMessage(f"⚠ {msg}", 15000)
+        self.statusBar().showMessage(f"⚠ {as_sentence(msg)}", 15000)
 
     def _show_store_message(self, msg: str) -> None:
-        self.statusBar().showMessage(msg, 8000)
+        self.statusBar().showMessage(as_sentence(msg), 8000)
 
     def _inspect_key(self, _key: object = None) -> None:
         self._inspect()
