@@ -431,6 +431,8 @@ def test_from_and_to_are_the_days_counted_so_a_cut_period_is_not_read_as_a_whole
         ["2026-10", dt.datetime(2026, 10, 5), dt.datetime(2026, 10, 31)],
         ["2026-11", dt.datetime(2026, 11, 1), dt.datetime(2026, 11, 2)],
     ]
+
+
 def test_data_quality_sheet_says_no_gaps_were_found_and_what_was_checked(ctx, tmp_path):
     target = tmp_path / "clean.xlsx"
     write_kpi_workbook(kpis.collect(ctx), target)
