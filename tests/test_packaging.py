@@ -300,3 +300,60 @@ def test_no_qt_library_or_plugin_the_bundle_keeps_links_a_library_it_drops():
                 todo.append(qt_lib / name)
     assert qt_lib / "libQt6XcbQpa.so.6" in seen  # the walk reached Qt's libraries
     assert links == []
+
+
+_BLOCKED_RUN = """
+import importlib, importlib.abc, io, json, pkgutil, sys
+
+EXCLUDED = json.loads(sys.stdin.read())
+
+
+class LeftOut(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if any(name == gone or name.startswith(gone + ".") for gone in EXCLUDED):
+            raise ModuleNotFoundError(f"No module named {name!r} (left out of the bundle)", name=name)
+        return None
+
+
+sys.meta_path.insert(0, LeftOut())
+import relman_desktop
+
+for info in pkgutil.walk_packages(relman_desktop.__path__, "relman_desktop."):
+    if not info.name.endswith(".__main__"):  # that one runs the CLI
+        importlib.import_module(info.name)
+
+from matplotlib.figure import Figure  # the KPI charts' Copy / Save PNG: savefig through Pillow
+from PIL import Image
+
+figure = Figure(figsize=(2, 1))
+figure.add_subplot().plot([1, 3, 2])
+png = io.BytesIO()
+figure.savefig(png, format="png", dpi=50)
+image = Image.open(io.BytesIO(png.getvalue()))
+import sqlalchemy
+
+with sqlalchemy.create_engine("sqlite://").connect() as connection:
+    sqlite = connection.exec_driver_sql("select sqlite_version()").scalar()
+postgres = sqlalchemy.create_engine("postgresql+psycopg://relman@localhost/plan").dialect.name
+print(json.dumps({"png": [image.format, *image.size], "sqlite": bool(sqlite), "pg": postgres}))
+"""
+
+
+def test_the_app_and_its_libraries_work_without_the_modules_the_bundle_leaves_out():
+    """Every relman_desktop module imports, matplotlib writes a chart as PNG (through Pillow)
+    and SQLAlchemy makes SQLite and PostgreSQL engines while importing any module prune.py
+    leaves out fails: what a library imports on the way is checked too, not only the app."""
+    import json
+
+    excluded = _prune().EXCLUDED_MODULES
+    done = subprocess.run(
+        [sys.executable, "-c", _BLOCKED_RUN],
+        input=json.dumps(excluded),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "MPLBACKEND": "Agg"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"png": ["PNG", 100, 50], "sqlite": True, "pg": "postgresql"}
