@@ -46,8 +46,12 @@ EXCLUDED_MODULES = [
 # The app runs on X11 (xcb), Wayland, Windows, macOS, or offscreen (screenshots, exports);
 # PNG is built into QtGui, SVG draws the icon, ICO is the Windows icon.
 QT_PLUGINS_DROPPED = {
-    "platforms": {"qvnc", "qlinuxfb", "qeglfs", "qminimalegl", "qvkkhrdisplay"},
-    "imageformats": {"qtiff", "qwebp", "qjpeg", "qicns", "qgif", "qpdf"},
+    # Windows' Direct2D platform is an alternative to qwindows that is never picked by default
+    "platforms": {"qvnc", "qlinuxfb", "qeglfs", "qminimalegl", "qvkkhrdisplay", "qdirect2d"},
+    # macOS' HEIF and JPEG 2000 readers included
+    "imageformats": {"qtiff", "qwebp", "qjpeg", "qicns", "qgif", "qpdf", "qmacheif", "qmacjp2"},
+    # the on-screen keyboard needs QtQuick (not in the bundle); ibus and compose stay
+    "platforminputcontexts": {"qtvirtualkeyboardplugin"},
     # the GTK theme plugin drags in GTK's stack; the app draws with Qt's Fusion style
     "platformthemes": {"qgtk3"},
     # Wayland compositor-side ("server") buffer plugins: the app is a client

@@ -357,3 +357,38 @@ def test_the_app_and_its_libraries_work_without_the_modules_the_bundle_leaves_ou
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result == {"png": ["PNG", 100, 50], "sqlite": True, "pg": "postgresql"}
+
+
+def test_the_prune_rules_on_the_windows_and_macos_wheels_of_pyside6():
+    """On the real file names of PySide6-Essentials 6.11.2 for Windows and macOS (the Windows
+    and macOS builds have never run here): the platform plugin, PNG/SVG/ICO, the native style
+    and Qt's Core/Gui/Widgets/Svg stay; translations, other platforms and formats, QtNetwork and
+    the software OpenGL DLL go."""
+    dropped = _prune().dropped
+    listing = ROOT / "tests" / "fixtures" / "pyside6-6.11.2-windows-macos-files.txt"
+    files = [line for line in listing.read_text().splitlines() if not line.startswith("#")]
+    kept: dict[tuple[str, str], set[str]] = {}
+    gone: dict[tuple[str, str], set[str]] = {}
+    for dest in files:
+        system = "macos" if dest.startswith("PySide6/Qt/") else "windows"
+        parts = dest.split("/")
+        folder = parts[-2] if "plugins" in parts or "translations" in parts else "lib"
+        name = parts[-1].removeprefix("lib").split(".")[0]
+        (gone if dropped(dest) else kept).setdefault((system, folder), set()).add(name)
+    for system, native, style in (
+        ("windows", "qwindows", "qmodernwindowsstyle"),
+        ("macos", "qcocoa", "qmacstyle"),
+    ):
+        assert kept[(system, "platforms")] == {native, "qoffscreen", "qminimal"}
+        assert {"qsvg", "qico"} <= kept[(system, "imageformats")]
+        assert {"qtiff", "qwebp", "qjpeg", "qgif", "qpdf"} <= gone[(system, "imageformats")]
+        assert kept[(system, "styles")] == {style}
+        assert kept[(system, "iconengines")] == {"qsvgicon"}
+        assert (system, "translations") not in kept and len(gone[(system, "translations")]) > 4
+        assert (system, "generic") not in kept
+        assert (system, "platforminputcontexts") not in kept
+    assert gone[("windows", "platforms")] == {"qdirect2d"}
+    assert {"Qt6Core", "Qt6Gui", "Qt6Widgets", "Qt6Svg"} <= kept[("windows", "lib")]
+    assert {"Qt6Network", "opengl32sw"} <= gone[("windows", "lib")]
+    assert {"QtCore", "QtGui", "QtWidgets", "QtSvg"} <= kept[("macos", "lib")]
+    assert "QtNetwork" in gone[("macos", "lib")]
