@@ -1,6 +1,10 @@
 ; Inno Setup script: the Windows installer of the PyInstaller folder (dist\relman-desktop).
 ; Per-user install (no administrator needed), a Start menu entry, .relman files open in the app.
+; ISCC /DAppVersion=X.Y.Z sets the version (CI passes the package version); a #define
+; without #ifndef would override the command line.
+#ifndef AppVersion
 #define AppVersion "0.1.0"
+#endif
 
 [Setup]
 AppId={{5B0B7A7E-52D4-4C1B-9E0A-6C2F1F3E9A11}
