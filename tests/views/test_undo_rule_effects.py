@@ -37,12 +37,16 @@ def test_undo_of_a_transition_drops_the_stage_its_rule_added_and_redo_brings_it_
     window, store, tab
 ):
     heard = []
+    said: list[str] = []
     store.changed.connect(heard.append)
+    store.message.connect(said.append)
     assert store.transition(KEY, "Build")
     assert shown(tab) == ["CAB"]
     stage_id = str(approvals.list_stages(store.ctx, KEY)[0].id)
 
     window.actions_by_name["undo"].trigger()  # Edit > Undo (Ctrl+Z)
+
+    assert said[-1] == f"Undone: move {KEY} to Build"  # the status bar says what Ctrl+Z did
 
     assert store.release(KEY).status == "Planning"
     assert shown(tab) == []
@@ -50,6 +54,7 @@ def test_undo_of_a_transition_drops_the_stage_its_rule_added_and_redo_brings_it_
     assert KEY in heard[-1].releases(Kind.RELEASES)
 
     window.actions_by_name["redo"].trigger()  # the move again: its rule acts again, once
+    assert said[-1] == f"Redone: move {KEY} to Build"
 
     assert store.release(KEY).status == "Build"
     assert shown(tab) == ["CAB"]

@@ -230,6 +230,9 @@ class EditCommand(QUndoCommand):
                 self.store.refuse_step(self, forward)
             return
         self.store.announce(changes)
+        # the status bar says what Ctrl+Z did (it still showed "… moved to On Hold" after the
+        # move was undone)
+        self.store.message.emit(f"{'Redone' if forward else 'Undone'}: {self.text()}")
 
 
 # --- running an edit now ---------------------------------------------------------------------------
