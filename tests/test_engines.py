@@ -127,7 +127,7 @@ def test_every_migration_runs_up_and_down_on_the_server(empty_url):
     code, _out, err = run("--plan", empty_url, "--actor", "ana@example.com", "timezone", "UTC")
     assert code == 0, err
     code, out, _err = run("--plan", empty_url, "audit", "verify")
-    assert code == 0 and "intact: 1 events" in out
+    assert code == 0 and "audit trail intact: 1 event\n" in out
 
 
 # --- plan copy -----------------------------------------------------------------------------------
