@@ -75,6 +75,8 @@ LINUX_LIBS_DROPPED = (
     # Kerberos from the system: psycopg's libpq brings its own copy in psycopg_binary.libs
     "libkrb5.", "libkrb5support.", "libk5crypto.", "libgssapi_krb5.", "libcom_err.",
     "libkeyutils.",
+    # JPEG for gdk-pixbuf (the GTK stack above); Qt's JPEG plugin is dropped too
+    "libjpeg.so.62",
 )  # fmt: skip
 
 # Windows: Qt's software OpenGL renderer (opengl32sw.dll, about 20 MB) is for OpenGL contexts

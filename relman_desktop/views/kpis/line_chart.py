@@ -35,7 +35,7 @@ class Band:
 class Line:
     ys: list[float | None]  # one per x; None breaks the line
     style: str = "solid"  # solid | dotted | dashed | none (markers only)
-    width: float = 2.2
+    width: float = 2.5
     markers: str = ""  # "" | filled | hollow
     alpha: float = 1.0
 
