@@ -20,7 +20,7 @@ import re
 
 EXCLUDED_MODULES = [
     # GUI toolkits and tools of other stacks; docs and tests (not unittest: pyparsing, for
-    # matplotlib, imports it)
+    # grandalf, imports it)
     "tkinter", "_tkinter", "pydoc_data", "IPython", "pytest", "hypothesis",
     # Qt modules the app never imports (it uses QtCore, QtGui, QtWidgets, QtSvg)
     "PySide6.QtNetwork", "PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtQuickWidgets",
@@ -29,15 +29,13 @@ EXCLUDED_MODULES = [
     "PySide6.QtHelp", "PySide6.QtUiTools", "PySide6.QtTest", "PySide6.QtMultimedia",
     "PySide6.QtWebEngineCore", "PySide6.QtWebEngineWidgets", "PySide6.Qt3DCore",
     "PySide6.QtCharts", "PySide6.QtDataVisualization", "PySide6.QtPdf", "PySide6.QtSvgWidgets",
-    # matplotlib draws the KPI charts with Agg into Qt; no other GUI backend
-    "matplotlib.backends.backend_tkagg", "matplotlib.backends.backend_gtk3agg",
-    "matplotlib.backends.backend_wxagg", "matplotlib.backends.backend_webagg",
+    # The KPI charts are painted with Qt (views/kpis/line_chart.py): no matplotlib, and none of
+    # what it brought (numpy and its OpenBLAS, Pillow, contourpy, kiwisolver, fontTools: about
+    # 70 MB). Listed so that a build venv which has them anyway (openpyxl and grandalf import
+    # Pillow and numpy if present) still leaves them out.
+    "matplotlib", "numpy", "PIL", "contourpy", "kiwisolver", "fontTools",
     # python-docx and openpyxl use lxml.etree only
     "lxml.objectify", "lxml.html", "lxml.isoschematron",
-    # Pillow is there for matplotlib's PNG path: no AVIF/WebP codecs (and their libwebp,
-    # libavif), no colour management (lcms2, only for Image.convert to LAB), no Tk bridge
-    "PIL._avif", "PIL.AvifImagePlugin", "PIL._webp", "PIL._imagingcms", "PIL.ImageCms",
-    "PIL._imagingtk", "PIL.ImageTk",
     # a plan is SQLite or PostgreSQL; SQLAlchemy's hook would add every dialect
     "sqlalchemy.dialects.mysql", "sqlalchemy.dialects.mssql", "sqlalchemy.dialects.oracle",
 ]  # fmt: skip
@@ -77,7 +75,7 @@ LINUX_LIBS_DROPPED = (
     # Kerberos from the system: psycopg's libpq brings its own copy in psycopg_binary.libs
     "libkrb5.", "libkrb5support.", "libk5crypto.", "libgssapi_krb5.", "libcom_err.",
     "libkeyutils.",
-    # Pillow links its own libjpeg from pillow.libs
+    # JPEG for gdk-pixbuf (the GTK stack above); Qt's JPEG plugin is dropped too
     "libjpeg.so.62",
 )  # fmt: skip
 
@@ -89,17 +87,8 @@ WINDOWS_LIBS_DROPPED = ("opengl32sw.dll",)
 # the app is in English.
 QT_TRANSLATIONS = ("PySide6/translations/", "PySide6/Qt/translations/")
 
-# matplotlib's sample data and the fonts it never picks (the KPI charts use DejaVu Sans;
-# LastResort is its fallback).
-PATHS_DROPPED = (
-    "matplotlib/mpl-data/sample_data/",
-    "matplotlib/mpl-data/fonts/afm/",
-    "matplotlib/mpl-data/fonts/pdfcorefonts/",
-)
-
 _PLUGIN = re.compile(r"(?:^|/)plugins/([^/]+)/(?:lib)?([^/]+?)(?:\.so|\.dll|\.dylib)$")
 _QT_LIB = re.compile(r"(?:^|/)(?:lib)?Qt6?(\w+?)(?:\.so|\.dll|\.dylib|\.framework/)")
-_MPL_FONTS = "matplotlib/mpl-data/fonts/ttf/"
 
 
 def dropped(dest: str) -> bool:
@@ -115,10 +104,6 @@ def dropped(dest: str) -> bool:
             return True
     qt_lib = _QT_LIB.search(dest)
     if qt_lib is not None and qt_lib.group(1) in QT_LIBS_DROPPED:
-        return True
-    if dest.startswith(_MPL_FONTS):
-        return not name.startswith(("DejaVuSans", "LastResort"))
-    if dest.startswith(PATHS_DROPPED):
         return True
     if "/" not in dest and ".so" in name and name.startswith(LINUX_LIBS_DROPPED):
         return True

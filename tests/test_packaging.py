@@ -218,10 +218,6 @@ def test_the_prune_rules_keep_what_runs_on_linux_windows_and_macos():
         "PySide6/Qt/lib/QtCore.framework/Versions/A/QtCore",
         "PySide6/Qt/lib/QtGui.framework/Versions/A/QtGui",
         # everywhere
-        "matplotlib/mpl-data/fonts/ttf/DejaVuSans.ttf",
-        "matplotlib/mpl-data/fonts/ttf/DejaVuSans-Bold.ttf",
-        "matplotlib/mpl-data/fonts/ttf/LastResortHE-Regular.ttf",
-        "matplotlib/mpl-data/matplotlibrc",
         "relman_desktop/schema/plan-v1.schema.json",
         "relman_desktop/models/migrations/env.py",
     ]
@@ -242,9 +238,6 @@ def test_the_prune_rules_keep_what_runs_on_linux_windows_and_macos():
         "libgdk-3.so.0",
         "libkrb5.so.3",
         "PySide6\\opengl32sw.dll",
-        "matplotlib/mpl-data/sample_data/goog.npz",
-        "matplotlib/mpl-data/fonts/ttf/cmr10.ttf",
-        "matplotlib/mpl-data/fonts/afm/pagd8a.afm",
     ]
     assert [dest for dest in kept if dropped(dest)] == []
     assert [dest for dest in gone if not dropped(dest)] == []
@@ -303,7 +296,7 @@ def test_no_qt_library_or_plugin_the_bundle_keeps_links_a_library_it_drops():
 
 
 _BLOCKED_RUN = """
-import importlib, importlib.abc, io, json, pkgutil, sys
+import importlib, importlib.abc, json, pkgutil, sys
 
 EXCLUDED = json.loads(sys.stdin.read())
 
@@ -322,41 +315,60 @@ for info in pkgutil.walk_packages(relman_desktop.__path__, "relman_desktop."):
     if not info.name.endswith(".__main__"):  # that one runs the CLI
         importlib.import_module(info.name)
 
-from matplotlib.figure import Figure  # the KPI charts' Copy / Save PNG: savefig through Pillow
-from PIL import Image
+# a KPI chart's Copy / Save PNG (painted by Qt) and the dependency graph's layout (grandalf,
+# which uses numpy only when it is there)
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
+from relman_desktop.views.graph.graph_layout import layered_layout
+from relman_desktop.views.kpis.line_chart import Line, LineChart, Plot
+from relman_desktop.views.shell.screenshot import png_bytes
 
-figure = Figure(figsize=(2, 1))
-figure.add_subplot().plot([1, 3, 2])
-png = io.BytesIO()
-figure.savefig(png, format="png", dpi=50)
-image = Image.open(io.BytesIO(png.getvalue()))
+app = QApplication([])
+chart = LineChart()
+chart.set_plot(Plot(labels=["2026-01", "2026-02", "2026-03"], lines=[Line([1.0, 3.0, 2.0])], top=4))
+image = QImage.fromData(png_bytes(chart.image(2.0, QSize(100, 50))))
+layout = layered_layout(["A", "B", "C"], [("A", "B"), ("B", "C")])
+columns = [layout.columns[key] for key in "ABC"]
 import sqlalchemy
 
 with sqlalchemy.create_engine("sqlite://").connect() as connection:
     sqlite = connection.exec_driver_sql("select sqlite_version()").scalar()
 postgres = sqlalchemy.create_engine("postgresql+psycopg://relman@localhost/plan").dialect.name
-print(json.dumps({"png": [image.format, *image.size], "sqlite": bool(sqlite), "pg": postgres}))
+print(json.dumps({
+    "png": [image.width(), image.height()], "columns": columns, "sqlite": bool(sqlite),
+    "pg": postgres, "loaded": sorted(m for m in EXCLUDED if m in sys.modules),
+}))
 """
 
 
 def test_the_app_and_its_libraries_work_without_the_modules_the_bundle_leaves_out():
-    """Every relman_desktop module imports, matplotlib writes a chart as PNG (through Pillow)
-    and SQLAlchemy makes SQLite and PostgreSQL engines while importing any module prune.py
-    leaves out fails: what a library imports on the way is checked too, not only the app."""
+    """Every relman_desktop module imports, a KPI chart is written as PNG, the dependency
+    graph is laid out in columns (grandalf without numpy) and SQLAlchemy makes SQLite and
+    PostgreSQL engines while importing any module prune.py leaves out (numpy, matplotlib,
+    Pillow among them) fails: what a library imports on the way is checked too, not only the
+    app."""
     import json
 
     excluded = _prune().EXCLUDED_MODULES
+    assert {"numpy", "matplotlib", "PIL", "contourpy", "kiwisolver", "fontTools"} <= set(excluded)
     done = subprocess.run(
         [sys.executable, "-c", _BLOCKED_RUN],
         input=json.dumps(excluded),
         capture_output=True,
         text=True,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "MPLBACKEND": "Agg"},
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result == {"png": ["PNG", 100, 50], "sqlite": True, "pg": "postgresql"}
+    assert result == {
+        "png": [200, 100],  # drawn at twice its size, as for a 192 dpi Save PNG
+        "columns": [0, 1, 2],
+        "sqlite": True,
+        "pg": "postgresql",
+        "loaded": [],
+    }
 
 
 def test_the_prune_rules_on_the_windows_and_macos_wheels_of_pyside6():

@@ -795,7 +795,7 @@ class GraphView(QWidget):
             return None
 
         def lay_out(_task: Task | None) -> tuple[G.ReleaseGraph, Any]:
-            from .graph_layout import layered_layout  # grandalf (and numpy): loaded when used
+            from .graph_layout import layered_layout  # grandalf: loaded when used
 
             return sub, layered_layout(
                 [n.key for n in sub.nodes], [(e.prerequisite, e.dependent) for e in sub.edges]

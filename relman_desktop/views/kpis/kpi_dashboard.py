@@ -1,16 +1,15 @@
-"""The KPIs page: one matplotlib chart per KPI (PRODUCT.md §6), with DORA tier bands.
+"""The KPIs page: one line chart per KPI (PRODUCT.md §6), with DORA tier bands.
 
 Filters (dates, period, application, DORA report year) recompute the KPIs off the GUI thread
 through the worker helper (``services.kpis.compute_kpis``); a newer answer replaces an older
-one. Each chart is a ``FigureCanvasQTAgg(Figure())`` — never pyplot — that can be copied to the
-clipboard or saved as PNG. matplotlib is imported when the page is first drawn, not when the
-app starts. Importing this module registers the ``kpis`` page and screenshot view.
+one. Each chart is a :class:`~.line_chart.LineChart` painted with QPainter (no matplotlib: it
+brought numpy and Pillow, ~70 MB of the bundle) that can be copied to the clipboard or saved as
+PNG. Importing this module registers the ``kpis`` page and screenshot view.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -40,8 +38,10 @@ from relman_desktop.services import kpis
 from relman_desktop.services.base import ServiceError
 
 from ..shell.exports_menu import export_folder
+from ..shell.screenshot import png_bytes
 from ..shell.theme import THEME_COLORS
 from ..shell.worker import DebouncedTask, Task, Worker, shared_worker
+from .line_chart import Band, Line, LineChart, Plot
 
 if TYPE_CHECKING:
     from ..shell.store import Store
@@ -275,9 +275,6 @@ class KpiChart(QFrame):
 
     def __init__(self, spec: KpiSpec, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-        from matplotlib.figure import Figure
-
         self.spec = spec
         self.setObjectName(f"kpi_card_{spec.name}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -301,12 +298,9 @@ class KpiChart(QFrame):
         self.tier_label.setObjectName(f"kpi_tier_{spec.name}")
         self.tier_label.setWordWrap(True)
         self.tier_label.setProperty("role", "subtle")
-        self.figure = Figure(figsize=(4.0, 2.2), layout="constrained")
-        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas = LineChart()
         self.canvas.setMinimumHeight(190)
-        self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.canvas.setAccessibleName(f"{spec.title} chart")
-        self.axes = self.figure.add_subplot()
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy this chart to the clipboard as a picture")
         self.save_button = QPushButton("Save PNG…")
@@ -349,107 +343,44 @@ class KpiChart(QFrame):
         # The app's theme decides (a palette inherited by this widget may lag a theme switch).
         theme = _theme_name()
         colors = THEME_COLORS[theme]
-        face, text, grid, line = colors.base, colors.text, colors.mid, colors.link
-        ax = self.axes
-        ax.clear()
-        self.figure.set_facecolor(face)
-        ax.set_facecolor(face)
-        for side in ax.spines.values():
-            side.set_color(grid)
-        ax.tick_params(colors=text, labelsize=7.5)
-        ax.grid(True, axis="y", color=grid, linewidth=0.5, alpha=0.6)
+        plot = Plot(face=colors.base, text=colors.text, grid=colors.mid, line=colors.link)
         report = self.report
-        if report is None or not self.periods:
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.text(
-                0.5,
-                0.5,
-                "No data in this range",
-                ha="center",
-                va="center",
-                color=text,
-                transform=ax.transAxes,
-                fontsize=9,
-            )
-            self.canvas.draw_idle()
+        if report is None or all(v is None for v in self.values):  # "No data in this range"
+            self.canvas.set_plot(plot)
             return
-        scale, unit = self._scale()
-        ys = [math.nan if v is None else v * scale for v in self.values]
-        xs = list(range(len(ys)))
-        present = [y for y in ys if not math.isnan(y)]
-        top = self._top(present, scale)
+        scale, plot.unit = self._scale()
+        ys = [None if v is None else v * scale for v in self.values]
+        present = [y for y in ys if y is not None]
+        plot.top = top = self._top(present, scale)
         tier_colors = TIER_COLORS[theme]
         for lo, hi, tier in tier_bands(self.spec, report.tiers.report_year, report.by):
-            lo_s, hi_s = lo * scale, min(hi * scale, top * 4)
-            if lo_s >= top:
-                continue
-            ax.axhspan(
-                lo_s,
-                hi_s,
-                color=tier_colors[tier],
-                alpha=BAND_ALPHA[theme],
-                linewidth=0,
-                hatch="//" if theme == "high-contrast" and tier == "low" else None,
-            )
-            visible = min(hi_s, top) - lo_s
-            if visible < top * 0.07:  # too thin to label without overlapping its neighbour
-                continue
-            mid = (lo_s + min(hi_s, top)) / 2
-            ax.text(
-                0.995,
-                mid,
-                tier,
-                transform=ax.get_yaxis_transform(),
-                ha="right",
-                va="center",
-                fontsize=7,
-                color=tier_colors[tier],
-                fontweight="bold",
+            plot.bands.append(
+                Band(
+                    lo * scale,
+                    min(hi * scale, top * 4),
+                    tier_colors[tier],
+                    BAND_ALPHA[theme],
+                    label=tier,
+                    hatched=theme == "high-contrast" and tier == "low",
+                )
             )
         # A period the range covers only in part (this month, two days in) is drawn hollow and
         # reached by a dotted line: its count is not comparable with a whole period's.
         partial = self.partial
-        whole = [math.nan if partial[i] else y for i, y in enumerate(ys)]
-        ax.plot(xs, ys, color=line, linewidth=1.2, linestyle=":")
-        ax.plot(xs, whole, color=line, marker="o", markersize=3.5, linewidth=1.8)
-        if any(partial):
-            px = [x for x in xs if partial[x] and not math.isnan(ys[x])]
-            ax.plot(
-                px,
-                [ys[x] for x in px],
-                linestyle="none",
-                marker="o",
-                markersize=4.5,
-                markerfacecolor=face,
-                markeredgecolor=line,
-            )
+        plot.lines = [
+            Line(ys, style="dotted", width=1.4),
+            Line([None if partial[i] else y for i, y in enumerate(ys)], markers="filled"),
+            Line([y if partial[i] else None for i, y in enumerate(ys)], "none", markers="hollow"),
+        ]
         if self.spec.name == "mttr":
             means = [
-                math.nan if r.mttr_hours_mean is None else r.mttr_hours_mean * scale
+                None if r.mttr_hours_mean is None else r.mttr_hours_mean * scale
                 for r in report.series
             ]
-            ax.plot(xs, means, color=line, linestyle="--", linewidth=1, alpha=0.8)
-        ax.set_ylim(0, top)
-        ax.set_xlim(-0.5, len(xs) - 0.5)
-        step = max(1, math.ceil(len(xs) / 8))
-        ax.set_xticks(xs[::step])
-        labels = [p + ("*" if partial[i] else "") for i, p in enumerate(self.periods)]
-        ax.set_xticklabels(
-            labels[::step],
-            rotation=30 if len(xs[::step]) > 5 else 0,
-            ha="right" if len(xs[::step]) > 5 else "center",
-        )
-        ax.set_ylabel(unit, color=text, fontsize=7.5)
-        if self.partial_note:
-            ax.set_title(
-                self.partial_note,
-                loc="right",
-                fontsize=7,
-                color=text,
-                pad=3,
-            )
-        self.canvas.draw_idle()
+            plot.lines.append(Line(means, style="dashed", width=1.2, alpha=0.8))
+        plot.labels = [p + ("*" if partial[i] else "") for i, p in enumerate(self.periods)]
+        plot.note = self.partial_note
+        self.canvas.set_plot(plot)
 
     def _scale(self) -> tuple[float, str]:
         if self.spec.kind == "rate":
@@ -479,21 +410,9 @@ class KpiChart(QFrame):
     # --- leaving the app --------------------------------------------------------------------------
 
     def png_bytes(self, dpi: int = 150) -> bytes:
-        """The chart with its title and headline, as PNG."""
-        title = self.figure.suptitle(
-            f"{self.spec.title}: {self.value_label.text()}",
-            color=self.palette().color(QPalette.ColorRole.Text).name(),
-            fontsize=10,
-        )
-        try:
-            buffer = io.BytesIO()
-            self.figure.savefig(
-                buffer, format="png", dpi=dpi, facecolor=self.figure.get_facecolor()
-            )
-            return buffer.getvalue()
-        finally:
-            title.remove()
-            self.canvas.draw_idle()
+        """The chart with its title and headline, as PNG (``dpi`` / 96 times the screen size)."""
+        title = f"{self.spec.title}: {self.value_label.text()}"
+        return png_bytes(self.canvas.image(dpi / 96, title=title))
 
     def copy_to_clipboard(self) -> QImage:
         image = QImage.fromData(self.png_bytes())
