@@ -249,6 +249,7 @@ def _question(page) -> QMessageBox:
 def test_close_meeting_asks_first_and_cancel_keeps_it_open(qtbot, ctx, page, three):
     meeting_id = cab.create_meeting(ctx, chair="marta@example.com").id
     _choose(qtbot, page, meeting_id)
+    assert page.close_button.isEnabled()
     qtbot.mouseClick(page.close_button, Qt.MouseButton.LeftButton)
     box = _question(page)
     assert "3 undecided items will go to the next meeting" in box.informativeText()
@@ -274,6 +275,8 @@ def test_closing_the_meeting_stops_the_timer(qtbot, ctx, page, three):
     # the presenter now reads as the record: no key prompt, no decision form
     assert presenter.decision_banner.text() == "○ NOT DECIDED — meeting closed"
     assert presenter.decision_form.isHidden()
+    # a closed meeting cannot be closed again; its minutes can still be written
+    assert not page.close_button.isEnabled() and page.minutes_button.isEnabled()
     # The time on the item was kept when the clock stopped.
     assert cab.get_meeting(ctx, meeting_id).items[0].seconds_spent == 95
     # Reopening the page does not start the clock again.

@@ -166,11 +166,13 @@ class CabPage(QWidget):
         self.preview.stop()
         if self.presenter is not None and self.presenter.meeting_id == meeting_id:
             self.presenter.reload()
-            return
-        # a meeting is read here: reading one past its cut-off freezes its agenda, a write
-        self._put_presenter(CabPresenter(self.store, meeting_id, worker=self.worker))
-        self.minutes_button.setEnabled(True)
-        self.close_button.setEnabled(True)
+        else:
+            # a meeting is read here: reading one past its cut-off freezes its agenda, a write
+            self._put_presenter(CabPresenter(self.store, meeting_id, worker=self.worker))
+        # minutes can be written for any meeting; a closed one cannot be closed again
+        meeting = self.presenter.meeting if self.presenter is not None else None
+        self.minutes_button.setEnabled(meeting is not None)
+        self.close_button.setEnabled(meeting is not None and meeting.status != "closed")
 
     def _put_presenter(self, presenter: CabPresenter | None) -> None:
         if self.presenter is not None:
