@@ -52,20 +52,19 @@ from . import calendar_drag as drag
 from . import gantt_data as D
 from .calendar_controls import CalendarControls
 from .gantt_chart import GanttChart
-from .gantt_model import Filters, GanttTreeModel
-from .gantt_render import (
+from .gantt_colors import colors_for, current_theme
+from .gantt_geometry import (
     MAX_PPD,
     MIN_PPD,
     ZOOMS,
-    GanttRenderer,
     Geometry,
     Preview,
     Row,
-    colors_for,
-    current_theme,
     header_height_for,
     row_height_for,
 )
+from .gantt_model import Filters, GanttTreeModel
+from .gantt_render import GanttRenderer
 from .legend import Legend
 
 ALL = "(all)"
