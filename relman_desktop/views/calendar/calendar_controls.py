@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from .gantt_render import ZOOMS
+from .gantt_geometry import ZOOMS
 
 
 class CalendarControls(QWidget):

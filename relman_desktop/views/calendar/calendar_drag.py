@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 from . import gantt_data as D
-from .gantt_render import Row
+from .gantt_geometry import Row
 
 Fields = dict[str, Any]
 

@@ -26,16 +26,10 @@ from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainte
 from relman_desktop.services.base import ServiceError
 
 from . import gantt_data as D
+from .gantt_colors import colors_for
+from .gantt_geometry import ZOOMS, Geometry, Row, header_height_for, row_height_for
 from .gantt_model import Filters
-from .gantt_render import (
-    ZOOMS,
-    GanttRenderer,
-    Geometry,
-    Row,
-    colors_for,
-    header_height_for,
-    row_height_for,
-)
+from .gantt_render import GanttRenderer
 
 LABEL_WIDTH = 300
 

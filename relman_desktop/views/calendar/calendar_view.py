@@ -17,18 +17,24 @@ dates, the releases that would have to move and the conflicts that would appear.
 ←/→ move the selected bar a day, Shift+←/→ move its end, Alt+←/→ move the deployment window to
 the previous/next maintenance window, ↑/↓ select, +/− zoom, F fit the release, T today.
 Every change is one undoable step on the store's stack (``commands.edit`` through the services).
+
+What lives where: this module holds the page's widget (``CalendarView``: the tree, the chart
+beside it, rows, selection, scrolling and zoom) and its registration with the window
+(``page_factory``, ``prepare_screenshot``). Reading the plan's range, the critical path, the
+baselines and the conflict badges is ``calendar_loading.CalendarLoading``; dragging, nudging,
+free slots and baselines saved are ``calendar_editing.CalendarEditing`` (both mixins of the
+view). The controls above the chart are ``calendar_controls``, the chart widget
+``gantt_chart``, its painting ``gantt_render`` (with ``gantt_geometry`` and ``gantt_colors``),
+the legend ``legend``, the drag arithmetic ``calendar_drag``, the PNG/PDF export
+``calendar_export``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QRectF, Qt, Signal
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -42,37 +48,34 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from relman_desktop.services import scheduling
-from relman_desktop.services.plan_zone import fmt_local, fmt_range
-
-from ..shell.commands import Refused
-from ..shell.store import Store
-from ..shell.worker import DebouncedTask, Task, Worker
-from . import calendar_drag as drag
+from ..shell.worker import DebouncedTask, Worker
 from . import gantt_data as D
 from .calendar_controls import CalendarControls
+from .calendar_editing import CalendarEditing
+from .calendar_loading import CalendarLoading
 from .gantt_chart import GanttChart
-from .gantt_model import Filters, GanttTreeModel
-from .gantt_render import (
+from .gantt_colors import colors_for, current_theme
+from .gantt_geometry import (
     MAX_PPD,
     MIN_PPD,
     ZOOMS,
-    GanttRenderer,
     Geometry,
-    Preview,
     Row,
-    colors_for,
-    current_theme,
     header_height_for,
     row_height_for,
 )
+from .gantt_model import Filters, GanttTreeModel
+from .gantt_render import GanttRenderer
 from .legend import Legend
 
 ALL = "(all)"
 
 
-class CalendarView(QWidget):
-    """The Calendar page. ``source`` is the Store (edits go on its undo stack)."""
+class CalendarView(CalendarLoading, CalendarEditing, QWidget):
+    """The Calendar page. ``source`` is the Store (edits go on its undo stack).
+
+    Its reads are ``CalendarLoading``'s and its edits ``CalendarEditing``'s (mixins); the
+    widgets, rows, selection, scrolling and zoom are here."""
 
     release_selected = Signal(str)
     open_release_requested = Signal(str, str)  # key, tab ("" for the editor's first tab)
@@ -250,290 +253,7 @@ class CalendarView(QWidget):
         s.tasks_changed.connect(self._tasks_changed)
         s.plan_closed.connect(self._plan_closed)
 
-    # --- loading ----------------------------------------------------------------------------
-
-    @property
-    def ctx(self) -> Any:
-        return self.store.ctx
-
-    def _has_plan(self) -> bool:
-        return self.store.has_plan
-
-    def _load_tasks(self, key: str) -> list[D.GanttTask]:
-        if not self._has_plan():
-            return []
-        try:
-            return D.load_tasks(self.ctx, key)
-        except Exception as exc:  # a refused read shows on the message line, never a crash
-            self.show_message(f"Could not load the tasks of {key}: {exc}", error=True)
-            return []
-
-    def reload(self, *, force: bool = False) -> None:
-        """Read the shown range again (after any edit): rows, conflicts, windows; then, in the
-        background, the critical path and baselines.
-
-        A calendar page the user is not looking at only notes that it is out of date and reads
-        when it is next shown, so opening a big plan does not wait for it. With a background
-        worker the read runs there (a burst of announcements for one edit is one read) and the
-        page shows its placeholder until the first range arrives."""
-        if not self._has_plan():
-            return
-        if not force and self.parentWidget() is not None and not self.isVisible():
-            self._stale = True
-            return
-        self._stale = False
-        if self.range is None:
-            self.range = D.range_around(self.ctx.today(), before=6, after=12)
-        if not self.data.releases and self.loads == 0 and not self.worker.synchronous:
-            self._show_placeholder(True)
-        if self.worker.synchronous:
-            self._loader.run_now()
-        else:
-            self._loader.trigger()
-
-    def load_now(self, *, extras_now: bool = True) -> None:
-        """Read the shown range (and, with ``extras_now``, the critical path and baselines) on
-        this thread: the screenshot command has no event loop to deliver a background read."""
-        if not self._has_plan():
-            return
-        self._loader.stop()
-        self._extras_task.stop()
-        if self.range is None:
-            self.range = D.range_around(self.ctx.today(), before=6, after=12)
-        start, end = self.range
-        tally = getattr(self.conflict_source, "tally", None)
-        data = D.load_range(self.ctx, start, end, with_conflicts=tally is None)
-        self._loaded(data, extras=not extras_now)
-        if extras_now:
-            self._extras_loaded(D.load_extras(self.ctx))
-
-    def _load_job(self) -> Callable[[Task], Any] | None:
-        if not self._has_plan() or self.range is None:
-            return None
-        ctx, (start, end) = self.ctx, self.range
-        with_conflicts = self.conflict_source is None
-
-        def read(_task: Task) -> D.GanttData:
-            return D.load_range(ctx, start, end, with_conflicts=with_conflicts)
-
-        return read
-
-    def _extras_job(self) -> Callable[[Task], Any] | None:
-        if not self._has_plan():
-            return None
-        ctx = self.ctx
-        return lambda _task: D.load_extras(ctx)
-
-    def _load_failed(self, message: str) -> None:
-        self._show_placeholder(False)
-        self.show_message(f"Could not read the calendar: {message}", error=True)
-
-    def _show_placeholder(self, on: bool) -> None:
-        self.placeholder.setVisible(on)
-        self.splitter.setVisible(not on)
-
-    def _loaded(self, data: D.GanttData, *, extras: bool = True) -> None:
-        """A range read arrived: show it (keeping selection, expansion and scroll)."""
-        if not self._has_plan():
-            return
-        self.loads += 1
-        self._show_placeholder(False)
-        self._applying = True  # the scroll bar moves while rows and origin change: no new read
-        try:
-            self._apply(data)
-        finally:
-            self._applying = False
-        self._extend_if_near()
-        if extras:
-            if self.worker.synchronous:
-                self._extras_task.run_now()
-            else:
-                self._extras_task.trigger()
-
-    def _apply(self, data: D.GanttData) -> None:
-        selected = self.selected_key()
-        first_load = not self.data.releases
-        old_origin = self.data.first_day
-        top = self.model.item(self.tree.indexAt(QPoint(2, 2)))
-        top_key = top.key if top is not None else None
-        if self.conflict_source is not None:
-            self._carry_conflicts(data)
-        if self.extras is not None:
-            self._take_extras(data, self.extras)
-        self.data = data
-        self.renderer.data = data
-        if self.renderer.geom.origin != data.first_day:
-            shift = (data.first_day - old_origin).days * self.renderer.geom.ppd
-            self.renderer.geom = Geometry(
-                data.first_day, self.renderer.geom.ppd, self.model.row_height
-            )
-            if not first_load:
-                bar = self.chart.horizontalScrollBar()
-                bar.blockSignals(True)
-                self.chart.update_scroll_range()
-                bar.setValue(int(bar.value() - shift))
-                bar.blockSignals(False)
-        self._impact_cache.clear()
-        self._fill_filters()
-        self._fill_baselines()
-        if not self.model.update_in_place(data.releases):
-            self.model.set_releases(data.releases)
-            self._restore_expansion()
-        self.rebuild_rows()
-        if self.renderer.baseline is not None:
-            self.set_baseline(self.baseline_combo.currentData())
-        want = self._want_key or selected
-        if want:
-            self.select_key(want, scroll=False)
-        if first_load:
-            self.scroll_to_date(data.today - dt.timedelta(days=21), left=True)
-            self.scroll_to_active_today()
-        elif top_key is not None:  # rows read for a wider range: the same release stays on top
-            index = self.model.index_of_key(top_key)
-            if index.isValid():
-                self.tree.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
-        if self.conflict_source is None:
-            self.conflicts_counted.emit(
-                sum(c.severity == "error" for c in data.conflicts),
-                sum(c.severity != "error" for c in data.conflicts),
-            )
-
-    def _extras_loaded(self, extras: D.Extras) -> None:
-        self.extras = extras
-        self._take_extras(self.data, extras)
-        self._fill_baselines()
-        pending, self._pending_baseline = self._pending_baseline, None
-        if pending or self.renderer.baseline is not None:
-            self.set_baseline(pending or self.baseline_combo.currentData())
-        self.chart.viewport().update()
-
-    @staticmethod
-    def _take_extras(data: D.GanttData, extras: D.Extras) -> None:
-        data.baselines = extras.baselines
-        for rel in data.releases:
-            rel.critical = rel.key in extras.critical
-
-    # --- conflicts from the window's tally ---------------------------------------------------------
-
-    def _find_conflict_source(self) -> None:
-        """The window's ``ConflictStatus`` (installed after the pages are built), once there."""
-        if self.conflict_source is None and self.host is not None:
-            source = getattr(self.host, "conflict_status", None)
-            if source is not None:
-                self.use_conflicts(source)
-
-    def use_conflicts(self, source: Any) -> None:
-        """Take the conflict badges from ``source`` (the main window's ``ConflictStatus``: one
-        tally of the plan's conflicts kept current from each edit's change set, the moved
-        release re-checked through its focused index) instead of checking the plan here."""
-        self.conflict_source = source
-        source.rows_ready.connect(self._conflicts_changed)
-        # connected after the source's own listener: the tally has re-checked when this runs
-        self.store.changed.connect(self._conflicts_followed)
-
-    def _conflicts_changed(self, *_args: Any) -> None:
-        """New figures from the source: a tally built anew gives every release its conflicts;
-        one that followed an edit was already read by ``_conflicts_followed``."""
-        tally = getattr(self.conflict_source, "tally", None)
-        if tally is not None and tally is not self._tally_seen:
-            self._take_conflicts(self.data)
-            self.chart.viewport().update()
-
-    def _conflicts_followed(self, changes: Any) -> None:
-        """After an edit the tally followed release by release: only the releases it re-checked
-        and those their conflicts name (before or after) get their badges again — a drop costs
-        what the moved release touches, not the thousands of bars read."""
-        tally = getattr(self.conflict_source, "tally", None)
-        if tally is None or tally is not self._tally_seen or tally.needs_full_read(changes):
-            return
-        keys = set(changes.releases()) | {new for _old, new in changes.renamed}
-        touched = set(keys)
-        for key in keys:
-            rel = self.data.by_key.get(key)
-            old = rel.conflicts if rel is not None else []
-            for c in [*old, *tally.for_release(key)]:
-                touched.update(c.releases)
-        for key in touched:
-            rel = self.data.by_key.get(key)
-            if rel is not None:
-                rel.conflicts = tally.for_release(key)
-        self.chart.viewport().update()
-
-    def _carry_conflicts(self, data: D.GanttData) -> None:
-        """A new read of the range: the releases already shown keep the badges the tally gave
-        them (kept current edit by edit); only releases new to the range are looked up."""
-        tally = getattr(self.conflict_source, "tally", None)
-        if tally is None or tally is not self._tally_seen:
-            self._take_conflicts(data)
-            return
-        for rel in data.releases:
-            shown = self.data.by_key.get(rel.key)
-            rel.conflicts = shown.conflicts if shown is not None else tally.for_release(rel.key)
-
-    def _take_conflicts(self, data: D.GanttData) -> None:
-        tally = getattr(self.conflict_source, "tally", None)
-        if tally is None:
-            return
-        self._tally_seen = tally
-        for rel in data.releases:
-            rel.conflicts = tally.for_release(rel.key)
-
-    # --- the range read follows the view ------------------------------------------------------------
-
-    def visible_days(self) -> tuple[dt.date, dt.date]:
-        g = self.renderer.geom
-        x = self.chart.x_offset()
-        return g.date_at(x), g.date_at(x + self.chart.viewport().width())
-
-    def _extend_if_near(self) -> None:
-        """Scrolled or zoomed near an edge of what was read: read a wider range (the bars shown
-        stay until it arrives)."""
-        if self.range is None or self.loads == 0 or self._applying or not self._has_plan():
-            return
-        first, last = self.visible_days()
-        start, end = self.range
-        margin = dt.timedelta(weeks=2)
-        if first >= start + margin and last < end - margin:
-            return
-        ahead = dt.timedelta(weeks=12)  # the side that is near grows by twelve weeks
-        if first < start + margin:
-            start = first - ahead
-            start -= dt.timedelta(days=start.weekday())
-        if last >= end - margin:
-            end = last + ahead
-        wanted = (min(start, self.range[0]), max(end, self.range[1]))
-        if wanted != self.range:
-            self.range = wanted
-            self.reload(force=True)
-
-    def _plan_opened(self, *_args: Any) -> None:
-        self.range = None
-        self.extras = None
-        self.loads = 0
-        self.reload()
-
-    def _plan_closed(self) -> None:
-        self._loader.stop()
-        self._extras_task.stop()
-        self.range = None
-        self.extras = None
-        self.loads = 0
-        self.data = D.GanttData([], [], [], {}, dt.date.today(), dt.date.today(), dt.date.today())
-        self.renderer.data = self.data
-        self.expanded.clear()
-        self.model.set_releases([])
-
-    def _store_changed(self, *_args: Any) -> None:
-        """The store outlives this view: it calls a bound method, which Qt disconnects when the
-        view is deleted (a lambda would call into the deleted view)."""
-        self.reload()
-
-    def _tasks_changed(self, key: str) -> None:
-        if key in self.model.tasks:
-            self.model.replace_tasks(key, self._load_tasks(key))
-            if key in self.expanded:
-                self.tree.expand(self.model.index_of_key(key))
-        self.reload()
+    # --- rows and the tree (the reads are in calendar_loading.CalendarLoading) -------------------
 
     def _restore_expansion(self) -> None:
         for key in list(self.expanded):
@@ -845,218 +565,7 @@ class CalendarView(QWidget):
             rect = g.bar_rect(i, row)
         return self.chart.to_view(rect) if rect is not None else None
 
-    # --- editing ------------------------------------------------------------------------------
-
-    def _release_of(self, i: int) -> D.GanttRelease | None:
-        if not 0 <= i < len(self.renderer.rows):
-            return None
-        row = self.renderer.rows[i]
-        return row.release if row.task is None else None
-
-    def candidate(
-        self, i: int, part: str, delta: float
-    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        """(old, new) schedule fields for dragging ``part`` of row ``i`` by ``delta`` days."""
-        return drag.candidate(self.renderer.rows[i], part, delta, self._maintenance_starts())
-
-    def snap_deploy(
-        self, rel: D.GanttRelease, start: dt.datetime
-    ) -> tuple[dt.datetime, dt.datetime]:
-        """Where a dragged deployment window lands (``drag.snap_deploy``)."""
-        return drag.snap_deploy(rel, start, self._maintenance_starts())
-
-    def _maintenance_starts(self) -> list[dt.datetime]:
-        return sorted(s for band in self.data.maintenance() for s, _e in band.occurrences)
-
-    def drag_to(self, i: int, part: str, delta: float) -> None:
-        """Show the candidate dates while dragging: the ghost bar, what else would move, which
-        conflicts would appear. Nothing is written."""
-        pair = self.candidate(i, part, delta)
-        if pair is None:
-            return
-        old, new = pair
-        row = self.renderer.rows[i]
-        preview = Preview(row.key)
-        if row.task is not None:
-            preview.task = replace(row.task, start=new["start"], end=new["end"], critical=False)
-            preview.text = f"{row.key}: {new['start']} → {new['end']}"
-        else:
-            preview.release = replace(row.release, **new)
-            preview.text = drag.describe(row.release.key, old, new)
-            days = round(delta)
-            if part == "body" and days:
-                result = self.impact(row.release.key, days)
-                if result is not None:
-                    preview.moved = {
-                        m.key: m.days
-                        for m in result.moved
-                        if m.kind == "release" and m.key != row.release.key
-                    }
-                    preview.text += drag.impact_text(result)
-        self.renderer.preview = preview
-        self.show_message(preview.text)
-        self.chart.viewport().update()
-
-    def impact(self, key: str, days: int) -> Any:
-        """What moves and which conflicts appear if ``key`` moves ``days`` (read only, cached)."""
-        cache_key = (key, days)
-        if cache_key not in self._impact_cache:
-            try:
-                from relman_desktop.services import impact
-
-                self._impact_cache[cache_key] = impact.impact(self.ctx, key, days)
-            except Exception:  # the preview is a help, never a blocker
-                self._impact_cache[cache_key] = None
-        return self._impact_cache[cache_key]
-
-    def cancel_preview(self) -> None:
-        self.renderer.preview = None
-        self.show_message("")
-        self.chart.viewport().update()
-
-    def drop(self, i: int, part: str, delta: float) -> bool:
-        pair = self.candidate(i, part, delta)
-        self.renderer.preview = None
-        self.chart.viewport().update()
-        if pair is None or pair[0] == pair[1]:
-            self.show_message("")
-            return False
-        return self._push_edit(i, *pair)
-
-    def refuse_read_only(self, i: int) -> bool:
-        """True (and the reason shown) when row ``i`` belongs to a Closed or Cancelled release
-        (by its state's role): dragging, resizing and nudging it are refused until reopened."""
-        if not 0 <= i < len(self.renderer.rows):
-            return False
-        rel = self.renderer.rows[i].release
-        if not rel.read_only:
-            return False
-        self.show_message(
-            f"{rel.key} is {rel.status}: reopen it through a workflow transition to edit it",
-            error=True,
-        )
-        return True
-
-    def _push_edit(self, i: int, old: dict[str, Any], new: dict[str, Any]) -> bool:
-        if self.refuse_read_only(i):
-            return False
-        row = self.renderer.rows[i]
-        if row.task is not None:
-            key, local = row.release.key, row.task.local_id
-            text = f"move task {row.key} to {new['start']} → {new['end']}"
-            # The tasks waiting on it follow (its links and lags); undo puts every one back.
-            action = functools.partial(self.store.edits.move_task, key, local, text, new, old)
-        else:
-            key = row.release.key
-            text = drag.describe(key, old, new)
-            action = functools.partial(self.store.edits.move_release, key, text, new, old)
-        if not self._edit(action):
-            return False
-        if row.task is None:
-            # The bar shows where it went now; the range read the edit triggered confirms it
-            # in the background (and its conflicts come from the tally's re-check of it).
-            for name, value in new.items():
-                setattr(row.release, name, value)
-            self.chart.viewport().update()
-        self.show_message(f"{text} (Ctrl+Z to undo)")
-        return True
-
-    def _edit(self, action: Callable[[], object]) -> bool:
-        """One store edit (one undoable step); a refusal goes to the status bar, and nothing is
-        pushed."""
-        try:
-            action()
-        except Refused as exc:
-            self.store.error.emit(str(exc))
-            return False
-        return True
-
-    def move_item(self, key: str, days: int) -> bool:
-        """Move a release (planned dates and deployment window) or task by ``days``."""
-        i = self.renderer.row_of(key)
-        pair = self.candidate(i, "body", days) if i >= 0 else None
-        return pair is not None and pair[0] != pair[1] and self._push_edit(i, *pair)
-
-    def resize_item(self, key: str, days: int, edge: str = "end") -> bool:
-        i = self.renderer.row_of(key)
-        pair = self.candidate(i, edge, days) if i >= 0 else None
-        return pair is not None and pair[0] != pair[1] and self._push_edit(i, *pair)
-
-    def nudge_selected(self, days: int) -> bool:
-        key = self.selected_key()
-        return key is not None and self.move_item(key, days)
-
-    def resize_selected(self, days: int) -> bool:
-        key = self.selected_key()
-        return key is not None and self.resize_item(key, days, "end")
-
-    def step_deploy_window(self, direction: int) -> bool:
-        """Move the selected release's deployment window to the previous/next maintenance
-        window occurrence (or a day when there is none)."""
-        rel = self._release_of(self.selected_row)
-        if rel is None or rel.deploy_start is None or rel.deploy_end is None:
-            return False
-        old, new = drag.stepped_deploy(rel, direction, self._maintenance_starts())
-        return self._push_edit(self.selected_row, old, new)
-
-    # --- scheduling assistant -------------------------------------------------------------------
-
-    def free_slots(self, key: str, count: int = 5, days: int = 60) -> list[Any]:
-        result = self.store.call(scheduling.free_slots, key, count, days)
-        return [] if result is Store.FAILED else list(result)
-
-    def show_free_slots(self, key: str | None = None) -> QMenu | None:
-        """A non-modal menu of the next free slots; picking one moves the release (undoable)."""
-        key = (key or self.selected_key() or "").split("/", 1)[0]
-        if not key:
-            self.show_message("Select a release to look for free deployment slots.")
-            return None
-        slots = self.free_slots(key)
-        menu = QMenu(self)
-        menu.setObjectName("calendar_slots_menu")
-        if not slots:
-            action = menu.addAction(f"No free slot for {key} in the next 60 days")
-            action.setEnabled(False)
-        for slot in slots:
-            where = f"  ({slot.window_title})" if slot.window_title else ""
-            text = f"{fmt_range(slot.start, slot.end, self._zone())}{where}"
-            action = menu.addAction(text)
-            action.triggered.connect(lambda _c=False, s=slot: self.move_to_slot(key, s))
-        self.slots_menu = menu
-        menu.popup(self.slots_button.mapToGlobal(QPoint(0, self.slots_button.height())))
-        return menu
-
-    def _zone(self) -> ZoneInfo:
-        """The plan's zone, for the times this page writes in words."""
-        return ZoneInfo(self.data.zone)
-
-    def move_to_slot(self, key: str, slot: Any) -> bool:
-        rel = self.data.by_key.get(key)
-        if rel is None or self.refuse_read_only(self.renderer.row_of(key)):
-            return False
-        old = {"deploy_start": rel.deploy_start, "deploy_end": rel.deploy_end}
-        when = fmt_local(slot.start, self._zone())
-        text = f"move the deployment of {key} to {when}"
-        if not self._edit(
-            lambda: self.store.edits.move_to_slot(key, text, slot.start, slot.end, old)
-        ):
-            return False
-        self.show_message(f"Moved the deployment of {key} to {when} (Ctrl+Z to undo)")
-        return True
-
-    def save_baseline(self, name: str | None = None) -> str | None:
-        """Freeze the plan's dates now (one undoable step) and overlay them."""
-        name = name or f"Baseline {dt.datetime.now():%Y-%m-%d %H:%M}"
-        chosen = name
-        if not self._edit(lambda: self.store.edits.save_baseline(chosen)):
-            return None
-        self._pending_baseline = name  # shown once the baselines are read again
-        self.reload(force=True)
-        self.set_baseline(name)
-        self.show_message(
-            f"Saved the plan's dates as “{name}”; ghost bars show them (Ctrl+Z to undo)"
-        )
-        return name
+    # (editing and the scheduling assistant: calendar_editing.CalendarEditing)
 
     # --- messages ---------------------------------------------------------------------------
 

@@ -10,12 +10,16 @@ No colour is the only signal: freezes are hatched, maintenance shaded with a lab
 deployment windows are diamonds, conflicts carry a badge naming the rules (✖ error,
 ⚠ warning), the critical path has a thick outline and the word "critical", baselines are
 dashed outlines.
+
+What lives where: this module holds the renderer and its drawing helpers (badges, the
+deployment diamond, dependency arrows); the palettes are in ``gantt_colors``; rows, geometry,
+zoom levels, heights and the time scale's ticks are in ``gantt_geometry``. The names the tests
+and older callers import from here are re-exported.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -30,268 +34,20 @@ from PySide6.QtGui import (
     QPolygonF,
 )
 
+from .gantt_colors import THEMES, GanttColors, _c, colors_for
 from .gantt_data import GanttData, GanttRelease, GanttTask
-
-ZOOMS: dict[str, float] = {"day": 44.0, "week": 16.0, "month": 5.0, "quarter": 1.6}
-MIN_PPD, MAX_PPD = 0.6, 120.0
-EPOCH_TIME = dt.time(0, tzinfo=dt.UTC)
-
-
-# --- colours ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GanttColors:
-    base: str
-    alternate: str
-    text: str
-    subtle: str
-    grid: str
-    header: str
-    weekend: str
-    bar: str
-    bar_border: str
-    bar_text: str
-    task: str
-    task_done: str
-    actual: str
-    deploy: str
-    deploy_border: str
-    maintenance: str
-    maintenance_border: str
-    freeze: str
-    event: str
-    holiday: str
-    today: str
-    critical: str
-    baseline: str
-    arrow: str
-    error: str
-    error_text: str
-    warning: str
-    warning_text: str
-    selection: str
-    preview: str
-
-
-THEMES: dict[str, GanttColors] = {
-    "light": GanttColors(
-        base="#ffffff",
-        alternate="#f6f7f9",
-        text="#1b1f24",
-        subtle="#5c6570",
-        grid="#dde1e6",
-        header="#eef0f3",
-        weekend="#f0f1f4",
-        bar="#4c7fbf",
-        bar_border="#1f4f8a",
-        bar_text="#ffffff",
-        task="#9cc0e6",
-        task_done="#3f6fa8",
-        actual="#1b1f24",
-        deploy="#f08c00",
-        deploy_border="#5c3300",
-        maintenance="#2f9e4433",
-        maintenance_border="#2b8a3e",
-        freeze="#c92a2a",
-        event="#7048e833",
-        holiday="#86868640",
-        today="#d6336c",
-        critical="#c2410c",
-        baseline="#5c6570",
-        arrow="#5c6773",
-        error="#b3261e",
-        error_text="#ffffff",
-        warning="#f5b400",
-        warning_text="#1b1f24",
-        selection="#2f6fb3",
-        preview="#1c7ed6",
-    ),
-    "dark": GanttColors(
-        base="#16181b",
-        alternate="#1d2024",
-        text="#e6e8eb",
-        subtle="#a3abb5",
-        grid="#30353c",
-        header="#23272c",
-        weekend="#1b1e22",
-        bar="#3f78c9",
-        bar_border="#9cc4ff",
-        bar_text="#ffffff",
-        task="#30557f",
-        task_done="#6ea0e0",
-        actual="#e6e8eb",
-        deploy="#ff9f2e",
-        deploy_border="#fff0d6",
-        maintenance="#51cf6633",
-        maintenance_border="#69db7c",
-        freeze="#ff6b6b",
-        event="#9775fa40",
-        holiday="#c8c8c833",
-        today="#f06595",
-        critical="#ff922b",
-        baseline="#c3cad3",
-        arrow="#aeb6c0",
-        error="#ff8a80",
-        error_text="#16181b",
-        warning="#ffd43b",
-        warning_text="#16181b",
-        selection="#8ab8ff",
-        preview="#74c0fc",
-    ),
-    "high-contrast": GanttColors(
-        base="#000000",
-        alternate="#121212",
-        text="#ffffff",
-        subtle="#ffffff",
-        grid="#5a5a5a",
-        header="#000000",
-        weekend="#0b0b0b",
-        bar="#00e5ff",
-        bar_border="#ffffff",
-        bar_text="#000000",
-        task="#00707d",
-        task_done="#00e5ff",
-        actual="#ffffff",
-        deploy="#ffff00",
-        deploy_border="#000000",
-        maintenance="#00ff0040",
-        maintenance_border="#00ff00",
-        freeze="#ff5c5c",
-        event="#ff00ff40",
-        holiday="#ffffff30",
-        today="#ff00ff",
-        critical="#ffff00",
-        baseline="#ffffff",
-        arrow="#ffffff",
-        error="#ff9e9e",
-        error_text="#000000",
-        warning="#ffff00",
-        warning_text="#000000",
-        selection="#ffff00",
-        preview="#00ffff",
-    ),
-}
-
-
-def colors_for(theme: str | None) -> GanttColors:
-    return THEMES.get(theme or "light", THEMES["light"])
-
-
-def current_theme() -> str:
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance()
-    name = app.property("relman_theme") if app is not None else None
-    return str(name) if name in THEMES else "light"
-
-
-def _c(value: str) -> QColor:
-    return QColor(value) if len(value) != 9 else QColor.fromRgba(int(value[7:9] + value[1:7], 16))
-
-
-# --- rows and geometry --------------------------------------------------------------------------
-
-
-@dataclass
-class Row:
-    """One line of the chart: a release, or one of its tasks when it is expanded."""
-
-    release: GanttRelease
-    task: GanttTask | None = None
-    release_row: int = 0  # row of the release in the (filtered) tree model
-    task_row: int = -1
-
-    @property
-    def key(self) -> str:
-        return self.task.key if self.task is not None else self.release.key
-
-
-@dataclass
-class Geometry:
-    """Content coordinates: x = days since ``origin`` × ``ppd``; y = row × ``row_h``."""
-
-    origin: dt.date
-    ppd: float
-    row_h: int
-
-    def x_of_date(self, day: dt.date) -> float:
-        return (day - self.origin).days * self.ppd
-
-    def x_of_time(self, moment: dt.datetime) -> float:
-        origin = dt.datetime.combine(self.origin, EPOCH_TIME)
-        return (moment - origin).total_seconds() / 86400.0 * self.ppd
-
-    def date_at(self, x: float) -> dt.date:
-        return self.origin + dt.timedelta(days=int(x // self.ppd))
-
-    def time_at(self, x: float) -> dt.datetime:
-        origin = dt.datetime.combine(self.origin, EPOCH_TIME)
-        return origin + dt.timedelta(days=x / self.ppd)
-
-    def row_top(self, index: int) -> float:
-        return index * self.row_h
-
-    def planned_rect(self, index: int, rel: GanttRelease) -> QRectF | None:
-        if rel.planned_start is None and rel.planned_end is None:
-            return None
-        start = rel.planned_start or rel.planned_end
-        end = rel.planned_end or rel.planned_start
-        assert start is not None and end is not None
-        x0, x1 = self.x_of_date(start), self.x_of_date(end + dt.timedelta(days=1))
-        y = self.row_top(index)
-        return QRectF(x0, y + round(self.row_h * 0.18), max(2.0, x1 - x0), round(self.row_h * 0.44))
-
-    def actual_rect(self, index: int, rel: GanttRelease, today: dt.date) -> QRectF | None:
-        if rel.actual_start is None:
-            return None
-        # An open release runs on to today; a closed or cancelled one without an end stops where it began.
-        ongoing = not rel.finished
-        end = rel.actual_end or (max(rel.actual_start, today) if ongoing else rel.actual_start)
-        x0, x1 = self.x_of_date(rel.actual_start), self.x_of_date(end + dt.timedelta(days=1))
-        y = self.row_top(index)
-        return QRectF(
-            x0, y + round(self.row_h * 0.70), max(2.0, x1 - x0), max(3, round(self.row_h * 0.14))
-        )
-
-    def deploy_rect(self, index: int, rel: GanttRelease) -> QRectF | None:
-        """The deployment window: at least the diamond's width, centred on the window."""
-        if rel.deploy_start is None:
-            return None
-        x0 = self.x_of_time(rel.deploy_start)
-        x1 = self.x_of_time(rel.deploy_end) if rel.deploy_end is not None else x0
-        y = self.row_top(index)
-        size = max(8.0, round(self.row_h * 0.56))
-        mid = (x0 + x1) / 2
-        width = max(size, x1 - x0)
-        return QRectF(mid - width / 2, y + (self.row_h - size) / 2, width, size)
-
-    def task_rect(self, index: int, task: GanttTask) -> QRectF | None:
-        if task.start is None and task.end is None:
-            return None
-        start = task.start or task.end
-        end = task.end or task.start
-        assert start is not None and end is not None
-        x0, x1 = self.x_of_date(start), self.x_of_date(end + dt.timedelta(days=1))
-        y = self.row_top(index)
-        return QRectF(x0, y + round(self.row_h * 0.26), max(2.0, x1 - x0), round(self.row_h * 0.44))
-
-    def bar_rect(self, index: int, row: Row) -> QRectF | None:
-        if row.task is not None:
-            return self.task_rect(index, row.task)
-        return self.planned_rect(index, row.release)
-
-
-@dataclass
-class Preview:
-    """A drag in progress: the candidate dates of the dragged item and what else would move."""
-
-    key: str
-    release: GanttRelease | None = None  # the dragged release with its candidate dates
-    task: GanttTask | None = None
-    moved: dict[str, int] = field(default_factory=dict)  # other release keys → days they move
-    text: str = ""
-
+from .gantt_geometry import (
+    ZOOMS,
+    Geometry,
+    Preview,
+    Row,
+    _next_major,
+    header_height_for,
+    major_ticks,
+    minor_ticks,
+    minor_width,
+    row_height_for,
+)
 
 # --- the renderer -------------------------------------------------------------------------------
 
@@ -816,14 +572,6 @@ class GanttRenderer:
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def header_height_for(font: QFont) -> int:
-    return int(3 * (QFontMetricsF(font).height() + 6))
-
-
-def row_height_for(font: QFont) -> int:
-    return max(24, int(QFontMetricsF(font).height() * 1.9))
-
-
 def badge_text(rel: GanttRelease) -> str:
     rules = sorted({c.rule for c in rel.conflicts})
     mark = "✖" if rel.worst_severity == "error" else "⚠"
@@ -920,130 +668,6 @@ def _day(value: Any) -> dt.date | None:
         return None
 
 
-_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-_MONTH_NAMES = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
-_WEEKDAYS = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
-
-
-def _month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def _add_months(day: dt.date, n: int) -> dt.date:
-    m = day.month - 1 + n
-    return dt.date(day.year + m // 12, m % 12 + 1, 1)
-
-
-def _quarter_start(day: dt.date) -> dt.date:
-    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-
-def major_unit(g: Geometry) -> str:
-    if g.ppd >= 8:
-        return "month"
-    if g.ppd >= 2.5:
-        return "quarter"
-    return "year"
-
-
-def _next_major(g: Geometry, day: dt.date) -> dt.date:
-    unit = major_unit(g)
-    if unit == "month":
-        return _add_months(day, 1)
-    if unit == "quarter":
-        return _add_months(day, 3)
-    return dt.date(day.year + 1, 1, 1)
-
-
-def major_ticks(g: Geometry, x0: float, x1: float) -> list[tuple[dt.date, str]]:
-    unit = major_unit(g)
-    day = g.date_at(x0)
-    if unit == "month":
-        day = _month_start(day)
-    elif unit == "quarter":
-        day = _quarter_start(day)
-    else:
-        day = dt.date(day.year, 1, 1)
-    out = []
-    end = g.date_at(x1)
-    while day <= end:
-        if unit == "month":
-            label = f"{_MONTH_NAMES[day.month - 1]} {day.year}"
-        elif unit == "quarter":
-            label = f"Q{(day.month - 1) // 3 + 1} {day.year}"
-        else:
-            label = str(day.year)
-        out.append((day, label))
-        day = _next_major(g, day)
-    return out
-
-
-def minor_unit(g: Geometry) -> str:
-    if g.ppd >= 24:
-        return "day"
-    if g.ppd >= 8:
-        return "week"
-    return "month"
-
-
-def minor_width(g: Geometry, day: dt.date) -> float:
-    unit = minor_unit(g)
-    if unit == "day":
-        return g.ppd
-    if unit == "week":
-        return 7 * g.ppd
-    return (_add_months(day, 1) - day).days * g.ppd
-
-
-def minor_ticks(g: Geometry, x0: float, x1: float) -> list[tuple[dt.date, str]]:
-    unit = minor_unit(g)
-    day = g.date_at(x0)
-    end = g.date_at(x1)
-    out = []
-    if unit == "day":
-        while day <= end:
-            out.append(
-                (day, f"{_WEEKDAYS[day.weekday()]} {day.day}" if g.ppd >= 36 else str(day.day))
-            )
-            day += dt.timedelta(days=1)
-    elif unit == "week":
-        day -= dt.timedelta(days=day.weekday())
-        while day <= end:
-            week = day.isocalendar()[1]
-            label = (
-                f"W{week} · {day.day} {_MONTHS[day.month - 1]}"
-                if g.ppd * 7 >= 90
-                else f"{day.day} {_MONTHS[day.month - 1]}"
-            )
-            out.append((day, label))
-            day += dt.timedelta(days=7)
-    else:
-        day = _month_start(day)
-        while day <= end:
-            out.append((day, _MONTHS[day.month - 1]))
-            day = _add_months(day, 1)
-    return out
-
-
-def visible_rows(first_y: float, height: float, row_h: int, count: int) -> range:
-    first = max(0, int(first_y // row_h))
-    last = min(count - 1, int((first_y + height) // row_h))
-    return range(first, last + 1)
-
-
 __all__ = [
     "THEMES",
     "ZOOMS",
@@ -1052,6 +676,9 @@ __all__ = [
     "Geometry",
     "Preview",
     "Row",
+    "badge_rect",
     "badge_tooltip",
     "colors_for",
+    "header_height_for",
+    "row_height_for",
 ]

@@ -72,7 +72,8 @@ class Legend(QWidget):
         }
 
     def paintEvent(self, event: Any) -> None:  # noqa: N802
-        from .gantt_render import _c, _deploy_marker
+        from .gantt_colors import _c
+        from .gantt_render import _deploy_marker
 
         c = self.view.renderer.colors
         p = QPainter(self)
