@@ -5,6 +5,11 @@ an incident id), kept in ``imported_sources`` (test runs carry their file's sha2
 
 The importers (``relman_desktop/importers/``) read and validate the files and build the
 preview; these functions take the plain data they produce and write it.
+
+What lives where: this module holds the receipt, test runs, git history, incidents and the
+undo of an import (:func:`revert_import`); the ``imported_sources`` book is in
+``import_sources`` and pipeline runs and deployments started/finished from the command line
+are in ``deployment_runs``. The names callers use from there are re-exported here.
 """
 
 from __future__ import annotations
@@ -26,13 +31,25 @@ from relman_desktop.models.entities import (
 
 from . import rules
 from .base import Ctx, Tx, ValidationError, operation, release_by_key
+from .deployment_runs import (
+    _deployment_snapshot,
+    deployment_values,
+    finish_deployment,
+    record_pipeline_run,
+    start_deployment,
+)
+from .import_sources import known_sources, remember_source, remember_sources
 
 __all__ = [
     "add_test_runs",
+    "deployment_values",
+    "finish_deployment",
     "known_sources",
     "known_test_reports",
     "list_incidents",
+    "record_pipeline_run",
     "release_exists",
+    "start_deployment",
 ]
 
 
@@ -137,86 +154,6 @@ def add_test_runs(
     if receipt is not None:
         receipt["test_runs"].extend(ids)
     return ids
-
-
-# --- sources already imported (commits, pipeline runs, incidents) -----------------------------------------
-
-_ENTITIES: dict[str, Any] = {
-    "change": Change,
-    "deployment": Deployment,
-    "incident": Incident,
-    "release": Release,
-    "test_run": TestRun,
-}
-
-
-def known_sources(ctx: Ctx, kind: str, identities: list[str]) -> dict[str, dict[str, Any]]:
-    """The identities of ``kind`` already imported, each with what it became and into which
-    release. A record whose entity was deleted since does not count (it may be imported again)."""
-    if not identities:
-        return {}
-    found: dict[str, dict[str, Any]] = {}
-    with ctx.read() as s:
-        wanted = sorted(set(identities))
-        for start in range(0, len(wanted), 500):
-            rows = s.execute(
-                select(ImportedSource, Release.key)
-                .outerjoin(Release, Release.id == ImportedSource.release_id)
-                .where(
-                    ImportedSource.kind == kind,
-                    ImportedSource.identity.in_(wanted[start : start + 500]),
-                )
-            ).all()
-            for src, release_key in rows:
-                found[src.identity] = {
-                    "entity": src.entity,
-                    "entity_id": src.entity_id,
-                    "release": release_key,
-                    "label": src.label,
-                }
-    return found
-
-
-def remember_source(
-    tx: Tx,
-    kind: str,
-    identity: str,
-    entity: str,
-    entity_id: Any,
-    release_id: int | None,
-    label: str | None,
-) -> None:
-    """Note that ``identity`` was imported (replacing a record whose entity is gone)."""
-    s = tx.session
-    old = s.execute(
-        select(ImportedSource).where(
-            ImportedSource.kind == kind, ImportedSource.identity == identity
-        )
-    ).scalar_one_or_none()
-    if old is not None:
-        s.delete(old)
-        s.flush()
-    s.add(
-        ImportedSource(
-            kind=kind,
-            identity=identity,
-            entity=entity,
-            entity_id=str(entity_id),
-            release_id=release_id,
-            label=(label or "")[:500] or None,
-            imported_at=tx.ctx.now(),
-        )
-    )
-
-
-def entity_exists(ctx: Ctx, entity: str, entity_id: str) -> bool:
-    model = _ENTITIES.get(entity)
-    if model is None:
-        return False
-    with ctx.read() as s:
-        if entity in ("change", "release"):
-            return s.execute(select(model.id).where(model.key == entity_id)).first() is not None
-        return s.get(model, int(entity_id)) is not None
 
 
 # --- incidents --------------------------------------------------------------------------------------------
@@ -360,41 +297,6 @@ def _existing_change_keys(s: Any, keys: list[str]) -> set[str]:
     return found
 
 
-def remember_sources(
-    tx: Tx, kind: str, rows: list[tuple[str, str, Any, int | None, str | None]]
-) -> None:
-    """:func:`remember_source` for many identities at once: (identity, entity, id, release id, label)."""
-    from sqlalchemy import delete, insert
-
-    if not rows:
-        return
-    s = tx.session
-    identities = [r[0] for r in rows]
-    for start in range(0, len(identities), 500):
-        s.execute(
-            delete(ImportedSource).where(
-                ImportedSource.kind == kind,
-                ImportedSource.identity.in_(identities[start : start + 500]),
-            )
-        )
-    now = tx.ctx.now()
-    s.execute(
-        insert(ImportedSource),
-        [
-            {
-                "kind": kind,
-                "identity": identity,
-                "entity": entity,
-                "entity_id": str(entity_id),
-                "release_id": rid,
-                "label": (label or "")[:500] or None,
-                "imported_at": now,
-            }
-            for identity, entity, entity_id, rid, label in rows
-        ],
-    )
-
-
 def create_releases_from_tags(
     tx: Tx, proposals: list[dict[str, Any]], receipt: dict[str, Any] | None = None
 ) -> list[str]:
@@ -431,215 +333,6 @@ def create_releases_from_tags(
             receipt["releases"].append(key)
             receipt["sources"].append(["tag", p["identity"]])
     return created
-
-
-# --- pipeline runs and deployments from a CI pipeline ---------------------------------------------------
-
-RUN_DEPLOYMENT_FIELDS = ("environment", "started_at", "finished_at", "outcome", "url", "source")
-
-
-def deployment_values(ctx: Ctx, deployment_id: int) -> dict[str, Any] | None:
-    with ctx.read() as s:
-        d = s.get(Deployment, deployment_id)
-        if d is None:
-            return None
-        row = {n: getattr(d, n) for n in RUN_DEPLOYMENT_FIELDS}
-        row["outcome"] = d.outcome.value if d.outcome is not None else None
-        return row
-
-
-def _deployment_snapshot(d: Deployment) -> dict[str, Any]:
-    from .evidence import _deployment_view
-
-    return _deployment_view(d) | {"url": d.url, "source": d.source}
-
-
-def _checked_deployment(values: dict[str, Any]) -> dict[str, Any]:
-    from .evidence import _check_deployment, _deployment_values
-
-    plain = _deployment_values({k: v for k, v in values.items() if k not in ("url", "source")})
-    _check_deployment(plain)
-    for name in ("url", "source"):
-        if name in values:
-            text = values[name]
-            plain[name] = text.strip()[:1000] if isinstance(text, str) and text.strip() else None
-    return plain
-
-
-def record_pipeline_run(
-    tx: Tx,
-    key: str,
-    identity: str,
-    label: str,
-    values: dict[str, Any],
-    deployment_id: int | None = None,
-    receipt: dict[str, Any] | None = None,
-) -> int:
-    """A CI run as a deployment of the release (or the update of the one it made before)."""
-    s = tx.session
-    rel = release_by_key(s, key)
-    if deployment_id is not None:
-        dep = s.get(Deployment, deployment_id)
-        if dep is None:
-            raise ValidationError(f"deployment #{deployment_id} is gone; import the run again")
-        before = _deployment_snapshot(dep)
-        if receipt is not None:
-            receipt["deployments_before"][dep.id] = {n: getattr(dep, n) for n in values}
-        merged = {
-            n: getattr(dep, n) for n in ("environment", "started_at", "finished_at", "outcome")
-        } | values
-        checked = _checked_deployment(
-            {k: v for k, v in merged.items() if k in RUN_DEPLOYMENT_FIELDS}
-        )
-        for name in values:
-            setattr(dep, name, checked[name])
-        s.flush()
-        after = _deployment_snapshot(dep)
-        changed = sorted(k for k in after if after[k] != before[k])
-        tx.audit(
-            "deployment",
-            dep.id,
-            "import_update",
-            {k: before[k] for k in changed},
-            {k: after[k] for k in changed} | {"run": identity},
-            release_key=rel.key,
-        )
-        return dep.id
-    checked = _checked_deployment(values)
-    dep = Deployment(incidents=0, hotfix=False, **checked)
-    rel.deployments.append(dep)
-    s.flush()
-    tx.audit(
-        "deployment",
-        dep.id,
-        "import",
-        None,
-        _deployment_snapshot(dep) | {"run": identity},
-        release_key=rel.key,
-    )
-    remember_source(tx, "pipeline_run", identity, "deployment", dep.id, rel.id, label)
-    if receipt is not None:
-        receipt["deployments"].append(dep.id)
-        receipt["sources"].append(["pipeline_run", identity])
-    return dep.id
-
-
-def _deployment_row(d: Deployment, key: str) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "release": key,
-        "environment": d.environment,
-        "wave": d.wave,
-        "started_at": d.started_at,
-        "finished_at": d.finished_at,
-        "outcome": d.outcome.value if d.outcome is not None else None,
-        "url": d.url,
-        "source": d.source,
-    }
-
-
-@operation
-def start_deployment(
-    ctx: Ctx,
-    key: str,
-    environment: str,
-    *,
-    at: dt.datetime | None = None,
-    wave: str | None = None,
-    url: str | None = None,
-    source: str = "relman cli",
-) -> dict[str, Any]:
-    """A pipeline starts deploying the release to ``environment`` (now, unless ``at``)."""
-    with ctx.write() as tx:
-        s = tx.session
-        rel = release_by_key(s, key)
-        env = (environment or "").strip()
-        running = [
-            d
-            for d in rel.deployments
-            if d.environment == env
-            and d.finished_at is None
-            and d.started_at is not None
-            and (d.wave or None) == (wave or None)
-        ]
-        if running:
-            raise ValidationError(
-                f"{key} is already being deployed to {env} (started {running[0].started_at:%Y-%m-%d %H:%M} UTC); "
-                "finish that deployment first"
-            )
-        checked = _checked_deployment(
-            {
-                "environment": env,
-                "wave": wave,
-                "started_at": at or tx.ctx.now(),
-                "url": url,
-                "source": source,
-            }
-        )
-        dep = Deployment(incidents=0, hotfix=False, **checked)
-        rel.deployments.append(dep)
-        s.flush()
-        tx.audit(
-            "deployment", dep.id, "start", None, _deployment_snapshot(dep), release_key=rel.key
-        )
-        return _deployment_row(dep, rel.key)
-
-
-@operation
-def finish_deployment(
-    ctx: Ctx,
-    key: str,
-    outcome: str,
-    *,
-    environment: str | None = None,
-    at: dt.datetime | None = None,
-) -> dict[str, Any]:
-    """The deployment in progress ends (now, unless ``at``) with ``outcome``."""
-    with ctx.write() as tx:
-        rel = release_by_key(tx.session, key)
-        env = (environment or "").strip() or None
-        running = [
-            d
-            for d in rel.deployments
-            if d.finished_at is None
-            and d.started_at is not None
-            and (env is None or d.environment == env)
-        ]
-        if not running:
-            where = f" to {env}" if env else ""
-            raise ValidationError(
-                f"{key} has no deployment{where} in progress; "
-                f"start one with: relman deployment start {key} --env NAME"
-            )
-        if len(running) > 1:
-            envs = ", ".join(
-                sorted({d.environment + (f" ({d.wave})" if d.wave else "") for d in running})
-            )
-            raise ValidationError(
-                f"{key} has {len(running)} deployments in progress ({envs}); name one with --env"
-            )
-        dep = running[0]
-        before = _deployment_snapshot(dep)
-        merged = {
-            "environment": dep.environment,
-            "started_at": dep.started_at,
-            "finished_at": at or tx.ctx.now(),
-            "outcome": outcome,
-        }
-        checked = _checked_deployment(merged)
-        dep.finished_at, dep.outcome = checked["finished_at"], checked["outcome"]
-        tx.session.flush()
-        after = _deployment_snapshot(dep)
-        changed = sorted(k for k in after if after[k] != before[k])
-        tx.audit(
-            "deployment",
-            dep.id,
-            "finish",
-            {k: before[k] for k in changed},
-            {k: after[k] for k in changed},
-            release_key=rel.key,
-        )
-        return _deployment_row(dep, rel.key)
 
 
 # --- incidents and the deployments that caused them ----------------------------------------------------

@@ -6,6 +6,11 @@ refuses is shown under its field and nothing is saved. A change is bundled into 
 taken out of it here too; only approved changes can be bundled, and the page says why a change
 cannot. Double-clicking a change's release opens that release in the editor.
 
+What lives where: this module holds the page (its layout, reading, selection, the form and
+bundling); the table's columns, model and filter proxy are in ``changes_model`` (``COLUMN``
+and ``PageChangesModel`` are re-exported here), and the filter bar's behaviour is the
+``ChangeFilters`` mix-in in ``changes_filters``.
+
 Importing this module registers the page and the ``changes`` screenshot view.
 """
 
@@ -17,8 +22,6 @@ from typing import Any
 from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     Signal,
 )
@@ -42,37 +45,19 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.models import enums as E
 from relman_desktop.services import changes, cis, people, releases
-from relman_desktop.services.keys import natural_text
 
 from ..common.columns import ColumnChooser
 from ..common.confirm import ask_before_delete
 from ..common.tab_forms import Field, Form, LocalError, choices_of, show_moment
 from ..common.underneath import refill
 from ..releases.releases_model import words
-from ..releases.tab_changes import KEY_ROLE, ChangesModel, ChangeTable
+from ..releases.tab_changes import KEY_ROLE, ChangeTable
 from ..shell.commands import Refused
 from ..shell.store import Store
 from ..shell.unsaved import Draft
 from ..shell.worker import DebouncedTask, Task, Worker
-
-_Index = QModelIndex | QPersistentModelIndex
-SORT_ROLE = Qt.ItemDataRole.UserRole + 3
-ANY = ""
-
-PAGE_COLUMNS = (
-    ("key", "Key"),
-    ("title", "Title"),
-    ("type", "Type"),
-    ("category", "Category"),
-    ("approval", "Approval"),
-    ("risk", "Risk"),
-    ("release", "Release"),
-    ("cis", "CIs"),
-    ("requester", "Requester"),
-    ("created", "Created"),
-)
-COLUMN = {name: i for i, (name, _t) in enumerate(PAGE_COLUMNS)}
-_LEVELS = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+from .changes_filters import ChangeFilters
+from .changes_model import COLUMN, PAGE_COLUMNS, ChangeFilterProxy, PageChangesModel
 
 FIELDS = (
     Field("key", "Key", hint="CHG-…"),
@@ -95,170 +80,11 @@ FIELDS = (
 FORM_NAMES = tuple(f.name for f in FIELDS)
 
 
-class PageChangesModel(ChangesModel):
-    """The Changes tab's row-cache model with every column the page shows; requester names
-    come from a lookup made once per reload, so ``data()`` never queries."""
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent=parent)
-        self.columns = PAGE_COLUMNS
-        self.people: dict[str, str] = {}
-        self.search: list[str] = []
-        # Sort keys by column, made once per reload: sorting 25,000 rows asks for them ~400,000
-        # times, and building each anew froze the page for seconds (issue 16).
-        self._sort_keys: dict[int, list[Any]] = {}
-        self.order: tuple[int, Qt.SortOrder] | None = None
-
-    def set_rows(self, rows: Any, people: dict[str, str] | None = None) -> None:
-        if people is not None:
-            self.people = people
-        rows = list(rows)
-        self._sort_keys = {}
-        if self.order is not None:  # arrive sorted: no proxy sort over 25,000 rows
-            column, order = self.order
-            keys = self._keys_of(rows, column)
-            perm = self._permutation(keys, order)
-            rows = [rows[i] for i in perm]
-            self._sort_keys[column] = [keys[i] for i in perm]
-        self.search = [self._search_text(r) for r in rows]
-        super().set_rows(rows)
-
-    def _keys_of(self, rows: list[Any], column: int) -> list[Any]:
-        name = self.columns[column][0]
-        return [self._sort_key(r, name) for r in rows]
-
-    @staticmethod
-    def _permutation(keys: list[Any], order: Qt.SortOrder) -> list[int]:
-        # Stable either way, as Qt's own sort: equal keys keep their order.
-        return sorted(
-            range(len(keys)),
-            key=keys.__getitem__,
-            reverse=order == Qt.SortOrder.DescendingOrder,
-        )
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Sort the rows themselves, in Python over cached keys (the proxy asking for each key
-        through ``data()`` took seconds on 25,000 changes); selections follow their rows."""
-        if not 0 <= column < len(self.columns):
-            self.order = None
-            return
-        self.order = (column, order)
-        if not self.rows:
-            return
-        self.layoutAboutToBeChanged.emit()
-        keys = self._sort_keys.get(column) or self._keys_of(self.rows, column)
-        perm = self._permutation(keys, order)
-        moved_to = [0] * len(perm)
-        for new, old in enumerate(perm):
-            moved_to[old] = new
-        self.rows = [self.rows[i] for i in perm]
-        self.search = [self.search[i] for i in perm]
-        self._sort_keys = {c: [k[i] for i in perm] for c, k in self._sort_keys.items()}
-        self._sort_keys[column] = [keys[i] for i in perm]
-        before = self.persistentIndexList()
-        after = [self.index(moved_to[i.row()], i.column()) for i in before]
-        self.changePersistentIndexList(before, after)
-        self.layoutChanged.emit()
-
-    def _sort_key(self, r: Any, name: str) -> Any:
-        if name == "risk":
-            return _LEVELS.get(r.risk, 9)
-        if name == "created":
-            return r.created_at.isoformat() if r.created_at else ""
-        if name in ("key", "release"):  # CHG-9 before CHG-10
-            return natural_text(self.display(r, name))
-        return self.display(r, name).casefold()
-
-    def _search_text(self, r: Any) -> str:
-        parts = (
-            r.key,
-            r.title,
-            r.type,
-            r.category,
-            r.approval,
-            r.risk,
-            r.release,
-            ", ".join(r.cis),
-            r.requester_email,
-            self.people.get(r.requester_email or ""),
-            r.external_ref,
-            r.description,
-        )
-        return "\x1f".join(p for p in parts if p).lower()
-
-    def display(self, r: Any, name: str) -> str:  # type: ignore[override]
-        if name == "requester":
-            email = r.requester_email or ""
-            return self.people.get(email, email)
-        if name == "created":
-            return show_moment(r.created_at)[:10] if r.created_at else ""
-        return ChangesModel.display(r, name)
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == SORT_ROLE and index.isValid() and index.row() < len(self.rows):
-            column = index.column()
-            keys = self._sort_keys.get(column)
-            if keys is None:
-                name = self.columns[column][0]
-                keys = self._sort_keys[column] = [self._sort_key(r, name) for r in self.rows]
-            return keys[index.row()]
-        if role == Qt.ItemDataRole.ToolTipRole and index.isValid() and index.row() < len(self.rows):
-            r = self.rows[index.row()]
-            name = self.columns[index.column()][0]
-            if name == "release" and r.release:
-                return f"{r.release} — double-click to open it"
-            if name == "requester":
-                return r.requester_email or ""
-            if name == "created" and r.created_at:
-                return show_moment(r.created_at)
-        return super().data(index, role)
-
-
-class ChangeFilterProxy(QSortFilterProxyModel):
-    """Filters by approval, category, type, bundled or not, release and free text (every word)."""
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.filters: dict[str, str] = {}
-        self._words: list[str] = []
-        self.setSortRole(SORT_ROLE)
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """The header's sort: the source model sorts its own rows (see ``PageChangesModel.sort``);
-        this proxy keeps their order and only filters."""
-        source = self.sourceModel()
-        if isinstance(source, PageChangesModel):
-            source.sort(column, order)
-        else:
-            super().sort(column, order)
-
-    def set_filters(self, text: str = "", **filters: str) -> None:
-        self.beginFilterChange()
-        self.filters = {k: v for k, v in filters.items() if v}
-        self._words = text.lower().split()
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:  # noqa: N802
-        model: PageChangesModel = self.sourceModel()  # type: ignore[assignment]
-        r = model.rows[source_row]
-        f = self.filters
-        for name in ("approval", "category", "type"):
-            if f.get(name) and getattr(r, name) != f[name]:
-                return False
-        bundled = f.get("bundled")
-        if bundled == "yes" and not r.release or bundled == "no" and r.release:
-            return False
-        if f.get("release") and r.release != f["release"]:
-            return False
-        text = model.search[source_row]
-        return all(w in text for w in self._words)
-
-
 # Hidden first when the table is wider than its window (the form beside it shows them all).
 CHANGES_DROP_ORDER = ("created", "requester", "cis", "type", "category", "risk")
 
 
-class ChangesPage(QWidget):
+class ChangesPage(ChangeFilters, QWidget):
     # the release the selected change is bundled into: the main window's releases list follows
     # it, so the Inspector shows that release
     release_selected = Signal(str)
@@ -498,30 +324,6 @@ class ChangesPage(QWidget):
 
     # --- building -------------------------------------------------------------------------------
 
-    def filter_combos(self) -> list[QComboBox]:
-        return [
-            self.approval_filter,
-            self.category_filter,
-            self.type_filter,
-            self.bundled_filter,
-            self.release_filter,
-        ]
-
-    def _combo(
-        self, label: str, items: list[tuple[str, str]], any_text: str | None = None
-    ) -> QComboBox:
-        combo = QComboBox()
-        combo.setObjectName(f"{label.lower()}_filter")
-        combo.setAccessibleName(f"{label} filter")
-        combo.setToolTip(f"Show only changes with this {label.lower()}")
-        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        combo.setMinimumContentsLength(8)
-        combo.addItem(any_text or f"Any {label.lower()}", ANY)
-        for text, value in items:
-            combo.addItem(text, value)
-        combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
-        return combo
-
     def _size_columns(self) -> None:
         fm = self.fontMetrics()
         samples = {
@@ -651,53 +453,6 @@ class ChangesPage(QWidget):
             self._show_mode()
         elif keep is not None:
             self._selected()
-
-    @staticmethod
-    def _fill(combo: QComboBox, items: list[tuple[str, str]], *, keep_first: bool = True) -> None:
-        current = combo.currentData()
-        combo.blockSignals(True)
-        while combo.count() > (1 if keep_first else 0):
-            combo.removeItem(combo.count() - 1)
-        for text, value in items:
-            combo.addItem(text, value)
-        combo.setCurrentIndex(max(0, combo.findData(current)))
-        combo.blockSignals(False)
-
-    # --- filters --------------------------------------------------------------------------------
-
-    def apply_filters(self) -> None:
-        self.proxy.set_filters(
-            self.search.text(),
-            approval=self.approval_filter.currentData(),
-            category=self.category_filter.currentData(),
-            type=self.type_filter.currentData(),
-            bundled=self.bundled_filter.currentData(),
-            release=self.release_filter.currentData(),
-        )
-        self._update_count()
-
-    def set_filter(self, combo: QComboBox, value: str) -> None:
-        combo.setCurrentIndex(max(0, combo.findData(value)))
-
-    def clear_filters(self) -> None:
-        for combo in self.filter_combos():
-            combo.blockSignals(True)
-            combo.setCurrentIndex(0)
-            combo.blockSignals(False)
-        self.search.blockSignals(True)
-        self.search.clear()
-        self.search.blockSignals(False)
-        self.apply_filters()
-
-    def _update_count(self) -> None:
-        shown, total = self.proxy.rowCount(), self.model.rowCount()
-        noun = "change" if total == 1 else "changes"
-        self.count_label.setText(
-            f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun} shown"
-        )
-
-    def shown_keys(self) -> list[str]:
-        return [self.proxy.index(i, 0).data(KEY_ROLE) for i in range(self.proxy.rowCount())]
 
     # --- selection --------------------------------------------------------------------------------
 
