@@ -21,6 +21,7 @@ NOT_AT_START = (
     "docx",
     "relman_desktop.services.demo",
     "relman_desktop.views.releases.release_editor",
+    "relman_desktop.views.releases.overview_tab",
     "relman_desktop.views.releases.tab_tasks",
     "relman_desktop.views.releases.tab_approvals",
     "relman_desktop.views.releases.tab_evidence",
