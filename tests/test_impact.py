@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from relman_desktop.models.entities import AuditEvent
 from relman_desktop.services import impact as I
+from relman_desktop.services import impact_load
 from relman_desktop.services.base import NotFound, ValidationError
 from relman_desktop.services.releases import get_release
 from relman_desktop.services.tasks import list_tasks
@@ -202,6 +203,7 @@ def test_impact_with_and_without_the_conflict_index_moves_the_same(
         assert sum(len(r.new_conflicts) for r in full.values()) > 0
     for case, result in full.items():
         assert _same_but_conflicts(I.impact(ctx, *case, conflicts=False), result), case
-    monkeypatch.setattr(I, "ONE_PASS_RELEASES", 0)  # every shift now reads its tasks in one pass
+    # every shift now reads its tasks in one pass (the reading lives in impact_load)
+    monkeypatch.setattr(impact_load, "ONE_PASS_RELEASES", 0)
     for case, result in full.items():
         assert I.impact(ctx, *case).as_dict() == result.as_dict(), case
