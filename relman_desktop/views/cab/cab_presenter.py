@@ -14,6 +14,12 @@ Space selects the item for a bulk decision · B opens the bulk panel (each item 
 and reason; Ctrl+Enter records all) · Ctrl+Z undo (the app's last step) · F11 full screen ·
 Esc leaves (``left`` signal).
 
+Where things live: the screen's widgets and their layout are built by the base class
+``presenter_screen.PresenterScreen``; this module fills them and holds the behaviour (data,
+the timer, decisions, bulk, keys, type size). Its parts: ``agenda_item`` (sections),
+``agenda_strip``, ``bulk_panel``, ``cab_backend``, ``detail_loader``, ``presenter_keys``,
+``presenter_style``.
+
 ``CabPage`` is the navigator's CAB page (meeting chooser, new meeting, present, minutes, close);
 the shell's composition root (``views/shell/screens.py``) lists it and the ``cab`` screenshot view.
 """
@@ -28,14 +34,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPalette, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
     QLineEdit,
-    QScrollArea,
-    QSizePolicy,
-    QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -47,7 +46,6 @@ from relman_desktop.services.text import as_sentence
 from ..shell.commands import Refused
 from ..shell.worker import Worker
 from .agenda_item import (
-    COLUMNS,
     SECTIONS,
     SYMBOL,
     ItemDetail,
@@ -56,11 +54,10 @@ from .agenda_item import (
     _words,
     sections_for,
 )
-from .agenda_strip import AgendaStrip
-from .bulk_panel import BulkPanel
 from .cab_backend import CabBackend, decisions_text, preview_meeting
 from .detail_loader import DetailLoader
 from .presenter_keys import BULK_KEYS, PRESENTER_KEYS, binding_for
+from .presenter_screen import PresenterScreen
 from .presenter_style import (
     CLOSED_HELP_TEXT,
     CLOSED_LEGEND,
@@ -70,7 +67,6 @@ from .presenter_style import (
     LEGEND,
     WORD,
     _colours,
-    _rule,
     high_contrast,
     stylesheet,
 )
@@ -78,7 +74,7 @@ from .presenter_style import (
 # --- the presenter ----------------------------------------------------------------------------------
 
 
-class CabPresenter(QWidget):
+class CabPresenter(PresenterScreen):
     """The shared screen of a CAB meeting (``meeting_id`` None: a preview of the next agenda)."""
 
     left = Signal()  # Esc: the user leaves presenter mode
@@ -124,132 +120,11 @@ class CabPresenter(QWidget):
         self.timer.setInterval(1000)
         self.timer.timeout.connect(self._tick)
 
-        # header: meeting · item n of m · timer
-        self.meeting_label = QLabel()
-        self.meeting_label.setProperty("cab", "meta")
-        # A long meeting title wraps in the space left, never pushing the timer off-screen.
-        self.meeting_label.setWordWrap(True)
-        self.position_label = QLabel()
-        self.position_label.setProperty("cab", "meta")
-        self.timer_label = QLabel()
-        self.timer_label.setProperty("cab", "timer")
-        self.timer_label.setAccessibleName("Time on this item")
-        header = QHBoxLayout()
-        header.addWidget(self.meeting_label, 1)
-        header.addWidget(self.position_label)
-        header.addSpacing(24)
-        header.addWidget(self.timer_label)
-
-        # progress strip: scrolls on its own, however long the agenda
-        self.strip = AgendaStrip()
+        # what the screen's widgets (built by PresenterScreen) do
         self.strip.clicked.connect(self.go_to)
-        self.legend = QLabel(LEGEND)
-        self.legend.setProperty("cab", "small")
-
-        # the release and its decision
-        self.title_label = QLabel()
-        self.title_label.setProperty("cab", "h1")
-        self.title_label.setWordWrap(True)
-        self.facts_label = QLabel()
-        self.facts_label.setProperty("cab", "facts")
-        self.facts_label.setWordWrap(True)
-        self.decision_banner = QLabel()
-        self.decision_banner.setObjectName("cab_decision_banner")
-        self.decision_banner.setWordWrap(True)
-        self.decision_banner.setAccessibleName("Decision")
-
-        # sections, in a scroll area so nothing is ever cut off
-        self.section_labels: dict[str, QLabel] = {}
-        self.section_heads: dict[str, QLabel] = {}
-        self.content = QWidget()
-        self.content_layout = QHBoxLayout(self.content)
-        self.content_layout.setContentsMargins(0, 0, 8, 0)
-        self.content_layout.setSpacing(36)
-        self.columns = 0
-        for name in SECTIONS:
-            head = QLabel(name)
-            head.setProperty("cab", "h2")
-            body = QLabel()
-            body.setWordWrap(True)
-            body.setTextFormat(Qt.TextFormat.RichText)
-            body.setProperty("cab", "body")
-            body.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-            body.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
-            self.section_heads[name] = head
-            self.section_labels[name] = body
-        self._arrange(2)
-        self.scroll_area = QScrollArea()
-        self.scroll_area.setWidget(self.content)
-        self.scroll_area.setWidgetResizable(True)
-        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-
-        # bulk panel
-        self.bulk = BulkPanel(self)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.scroll_area)
-        bulk_scroll = QScrollArea()
-        bulk_scroll.setWidget(self.bulk)
-        bulk_scroll.setWidgetResizable(True)
-        bulk_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.stack.addWidget(bulk_scroll)
-
-        # rationale and conditions
-        self.rationale_edit = QLineEdit()
-        self.rationale_edit.setObjectName("cab_rationale")
-        self.rationale_edit.setAccessibleName("Rationale")
-        self.rationale_edit.setPlaceholderText(
-            "Rationale (required to reject, defer or ask for more information)"
-        )
-        self.conditions_edit = QLineEdit()
-        self.conditions_edit.setObjectName("cab_conditions")
-        self.conditions_edit.setAccessibleName("Conditions")
-        self.conditions_edit.setPlaceholderText("Conditions (optional)")
         for line in (self.rationale_edit, self.conditions_edit):
             line.installEventFilter(self)
             line.returnPressed.connect(self._confirm)
-        self.rationale_label = QLabel("Rationale")
-        self.rationale_label.setProperty("cab", "h3")
-        self.rationale_label.setBuddy(self.rationale_edit)
-        conditions_label = QLabel("Conditions")
-        conditions_label.setProperty("cab", "h3")
-        conditions_label.setBuddy(self.conditions_edit)
-        # the decision form, hidden on a closed meeting (its presenter is a record)
-        self.decision_form = QWidget()
-        form = QHBoxLayout(self.decision_form)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.addWidget(self.rationale_label)
-        form.addWidget(self.rationale_edit, 3)
-        form.addSpacing(12)
-        form.addWidget(conditions_label)
-        form.addWidget(self.conditions_edit, 2)
-
-        self.message = QLabel()
-        self.message.setObjectName("cab_message")
-        self.message.setWordWrap(True)
-        self.message.setProperty("cab", "message")
-        self.message.setVisible(False)
-        self.keys_help = QLabel(HELP_TEXT)
-        self.keys_help.setWordWrap(True)
-        self.keys_help.setProperty("cab", "small")
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(28, 18, 28, 14)
-        layout.setSpacing(8)
-        strip_row = QHBoxLayout()
-        strip_row.addWidget(self.strip, 1)
-        strip_row.addWidget(self.legend)
-        layout.addLayout(header)
-        layout.addLayout(strip_row)
-        layout.addWidget(_rule())
-        layout.addWidget(self.title_label)
-        layout.addWidget(self.facts_label)
-        layout.addWidget(self.decision_banner)
-        layout.addWidget(self.stack, 1)
-        layout.addWidget(self.decision_form)
-        layout.addWidget(self.message)
-        layout.addWidget(self.keys_help)
 
         self.reload(meeting)
 
@@ -769,27 +644,6 @@ class CabPresenter(QWidget):
         if event.type() == QEvent.Type.PaletteChange and not self._styling:
             self._body_pt = 0.0  # the theme changed: colours come from the new palette
             self._restyle()
-
-    def _arrange(self, columns: int) -> None:
-        """Lay the sections out in 2 or 3 columns (3 when the screen is wide enough)."""
-        if columns == self.columns:
-            return
-        self.columns = columns
-        while self.content_layout.count():
-            taken = self.content_layout.takeAt(0)
-            if taken is not None and (inner := taken.layout()) is not None:
-                while inner.count():
-                    inner.takeAt(0)
-                inner.deleteLater()
-        for names in COLUMNS[columns]:
-            col = QVBoxLayout()
-            col.setSpacing(4)
-            for name in names:
-                col.addWidget(self.section_heads[name])
-                col.addWidget(self.section_labels[name])
-                col.addSpacing(10)
-            col.addStretch(1)
-            self.content_layout.addLayout(col, 1)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)

@@ -17,43 +17,29 @@ would move are outlined with their shift, new conflicts get a "NEW" badge, nothi
 *Apply* writes it as one undo step; *Cancel* leaves the plan as it was.
 
 Exports: PNG, SVG (QSvgGenerator) and PDF (QPdfWriter) of the whole scene.
+
+Where things live: this module holds the page (``GraphView``: reading, filtering, focus,
+edits, what-if) and its registration in the window; the boxes and arrows are in
+``graph_items``, the pan/zoom/drag canvas in ``graph_canvas``, the file export in
+``graph_export``, the layered layout in ``graph_layout``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import (
-    QBrush,
-    QColor,
-    QFont,
-    QFontMetricsF,
-    QImage,
-    QPainter,
-    QPainterPath,
-    QPainterPathStroker,
-    QPen,
-    QPolygonF,
-)
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QGraphicsItem,
-    QGraphicsLineItem,
-    QGraphicsPathItem,
     QGraphicsScene,
-    QGraphicsView,
     QHBoxLayout,
     QLabel,
-    QMenu,
     QPushButton,
     QSpinBox,
-    QStyleOptionGraphicsItem,
     QVBoxLayout,
     QWidget,
 )
@@ -66,417 +52,14 @@ from relman_desktop.services.base import ServiceError
 from ..shell.commands import Refused
 from ..shell.store import Store
 from ..shell.worker import DebouncedTask, Task, Worker
+from .graph_canvas import GraphCanvas
+from .graph_export import export_scene
+from .graph_items import EdgeItem, NodeItem
 
-CRITICAL = QColor("#d9480f")
-MOVED = QColor("#1c7ed6")
-CONFLICT = QColor("#c92a2a")
-EDGE = QColor("#5c6773")
-SELECTED = QColor("#2f6fb3")
 ALL_APPS = "All applications"
 # More releases than this to draw at once: the page opens on a focused neighbourhood instead
 # (a layered layout of thousands of boxes takes seconds), the whole graph on "Show all".
 FOCUS_ABOVE = 300
-
-
-# --- scene items --------------------------------------------------------------------------------
-
-
-class NodeItem(QGraphicsItem):
-    """One release: a box painted directly (no child items), cheap at 1,000 releases.
-
-    Its fonts are sized in pixels, i.e. scene units like the box itself: a PDF or a zoomed view
-    scales text and box together, so the key is never clipped nor the status line outside."""
-
-    def __init__(self, node: G.GraphNode, w: float, h: float, zone: str = "UTC") -> None:
-        super().__init__()
-        self.zone = zone
-        self.node = node
-        self.key = node.key
-        self.w, self.h = w, h
-        self.critical = False
-        self.moved_days: int | None = None
-        self.new_conflicts = 0
-        self.violated = False
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
-        self.setAcceptHoverEvents(True)
-        self.setToolTip(self._tooltip())
-        self.setZValue(2)
-
-    def _tooltip(self) -> str:
-        n = self.node
-        lines = [f"{n.key} — {n.title}", f"Status: {n.status}"]
-        if n.application:
-            lines.append(f"Application: {n.application}")
-        if n.start and n.end:
-            from zoneinfo import ZoneInfo
-
-            from relman_desktop.services.plan_zone import fmt_range
-
-            lines.append(f"Deploys {fmt_range(n.start, n.end, ZoneInfo(self.zone))}")
-        if n.conflicts:
-            lines.append(f"Conflicts: {n.conflicts} ({', '.join(n.conflict_rules)})")
-        return "\n".join(lines)
-
-    def boundingRect(self) -> QRectF:  # noqa: N802
-        return QRectF(-self.w / 2 - 6, -self.h / 2 - 12, self.w + 12, self.h + 24)
-
-    def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        path.addRect(QRectF(-self.w / 2, -self.h / 2, self.w, self.h))
-        return path
-
-    def box(self) -> QRectF:
-        return QRectF(-self.w / 2, -self.h / 2, self.w, self.h)
-
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: Any = None
-    ) -> None:
-        lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        pal = widget.palette() if widget is not None else None
-        base = pal.base().color() if pal else QColor("#ffffff")
-        text = pal.text().color() if pal else QColor("#1b1f24")
-        rect = self.box()
-        status = QColor(self.node.status_color or "#6b7b8c")
-        outline = QPen(EDGE, 1.2)
-        if self.critical:
-            outline = QPen(CRITICAL, 3)
-        if self.moved_days is not None:
-            outline = QPen(MOVED, 3, Qt.PenStyle.DashLine)
-        if self.isSelected():
-            outline = QPen(SELECTED, 4)
-        painter.setPen(outline)
-        painter.setBrush(QBrush(base))
-        painter.drawRoundedRect(rect, 6, 6)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(status)
-        stripe = QRectF(rect.left() + 1.5, rect.top() + 1.5, 9, rect.height() - 3)
-        painter.drawRoundedRect(stripe, 3, 3)
-        if self.node.terminal:  # closed/cancelled: a hatched stripe, and the status says so
-            painter.setBrush(QBrush(base, Qt.BrushStyle.BDiagPattern))
-            painter.drawRoundedRect(stripe, 3, 3)
-        if lod < 0.2:
-            return  # an overview: colour, outline and badges are enough
-        if lod < 0.5:  # too small for the title: the key alone, large
-            font = QFont(painter.font())
-            font.setPixelSize(20)
-            font.setBold(True)
-            painter.setFont(font)
-            painter.setPen(text)
-            painter.drawText(
-                rect.adjusted(14, 0, -4, 0),
-                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                self.key,
-            )
-            self._badges(painter, rect, font)
-            return
-        inner = rect.adjusted(16, 4, -8, -4)
-        font = QFont(painter.font())
-        font.setPixelSize(13)
-        font.setBold(True)
-        painter.setFont(font)
-        painter.setPen(text)
-        fm = QFontMetricsF(font)
-        line_h = fm.height()
-        painter.drawText(
-            QRectF(inner.left(), inner.top(), inner.width(), line_h),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            fm.elidedText(self.key, Qt.TextElideMode.ElideRight, inner.width()),
-        )
-        font.setBold(False)
-        font.setPixelSize(12)
-        painter.setFont(font)
-        fm2 = QFontMetricsF(font)
-        title = fm2.elidedText(self.node.title, Qt.TextElideMode.ElideRight, inner.width())
-        painter.drawText(
-            QRectF(inner.left(), inner.top() + line_h, inner.width(), fm2.height()),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            title,
-        )
-        font.setItalic(True)
-        painter.setFont(font)
-        status_text = self.node.status + ("  · critical" if self.critical else "")
-        painter.drawText(
-            QRectF(inner.left(), inner.top() + line_h + fm2.height(), inner.width(), fm2.height()),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            fm2.elidedText(status_text, Qt.TextElideMode.ElideRight, inner.width()),
-        )
-        font.setItalic(False)
-        self._badges(painter, rect, font)
-
-    def _badges(self, painter: QPainter, rect: QRectF, font: QFont) -> None:
-        badges: list[tuple[str, QColor]] = []
-        if self.node.conflicts:
-            badges.append((f"⚠ {self.node.conflicts}", CONFLICT))
-        if self.new_conflicts:
-            badges.append((f"NEW ⚠ {self.new_conflicts}", CONFLICT))
-        if self.violated:
-            badges.append(("before prereq!", CONFLICT))
-        if self.moved_days is not None:
-            badges.append((f"{self.moved_days:+d} d", MOVED))
-        font.setBold(True)
-        font.setPixelSize(11)
-        painter.setFont(font)
-        fm = QFontMetricsF(font)
-        x = rect.right() - 4
-        for label, colour in badges:
-            w = fm.horizontalAdvance(label) + 10
-            badge = QRectF(x - w, rect.top() - 9, w, 17)
-            painter.setPen(QPen(QColor("#ffffff"), 1))
-            painter.setBrush(colour)
-            painter.drawRoundedRect(badge, 8, 8)
-            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
-            x -= w + 4
-
-
-class EdgeItem(QGraphicsPathItem):
-    """prerequisite → dependent, following the layout's bends; the head is part of the path."""
-
-    def __init__(self, edge: G.GraphEdge, points: list[QPointF], critical: bool) -> None:
-        super().__init__()
-        self.edge = edge
-        self.critical = critical
-        self.violated = False
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
-        self.setZValue(3 if critical else 1)
-        self.setToolTip(
-            f"{edge.dependent} depends on {edge.prerequisite} ({edge.kind}) — select and press Delete to remove"
-        )
-        path = QPainterPath(points[0])
-        for a, b in zip(points, points[1:], strict=False):
-            if a.x() == b.x() or a.y() == b.y():
-                path.lineTo(b)
-            else:  # a gentle S between columns
-                mid = (a.x() + b.x()) / 2
-                path.cubicTo(QPointF(mid, a.y()), QPointF(mid, b.y()), b)
-        self.setPath(path)
-        self.tip = points[-1]
-        before = points[-2]
-        self.angle = math.atan2(self.tip.y() - before.y(), self.tip.x() - before.x())
-        if before.y() != self.tip.y() and before.x() != self.tip.x():
-            self.angle = 0.0  # curves arrive horizontally
-        self.label_at = path.pointAtPercent(0.5)
-
-    def shape(self) -> QPainterPath:
-        stroker = QPainterPathStroker()
-        stroker.setWidth(10)
-        return stroker.createStroke(self.path())
-
-    def boundingRect(self) -> QRectF:  # noqa: N802
-        return super().boundingRect().adjusted(-40, -14, 40, 14)
-
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: Any = None
-    ) -> None:
-        colour = CRITICAL if self.critical else EDGE
-        if self.violated:
-            colour = CONFLICT
-        width = 3.2 if self.critical else 1.6
-        if self.isSelected():
-            colour, width = SELECTED, 4.0
-        style = Qt.PenStyle.DashLine if self.edge.kind == "together" else Qt.PenStyle.SolidLine
-        painter.setPen(QPen(colour, width, style, Qt.PenCapStyle.RoundCap))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(self.path())
-        size = 9 + width
-        a = self.angle
-        head = QPolygonF(
-            [
-                self.tip,
-                self.tip - QPointF(math.cos(a - 0.4) * size, math.sin(a - 0.4) * size),
-                self.tip - QPointF(math.cos(a + 0.4) * size, math.sin(a + 0.4) * size),
-            ]
-        )
-        painter.setPen(QPen(colour, 1))
-        painter.setBrush(colour)
-        painter.drawPolygon(head)
-        lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        if self.edge.kind == "together" and lod >= 0.35:
-            font = QFont(painter.font())
-            font.setPixelSize(11)
-            painter.setFont(font)
-            fm = QFontMetricsF(font)
-            label = "together"
-            r = QRectF(0, 0, fm.horizontalAdvance(label) + 8, fm.height() + 2)
-            r.moveCenter(self.label_at)
-            pal = widget.palette() if widget is not None else None
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(pal.base().color() if pal else QColor("#ffffff"))
-            painter.drawRoundedRect(r, 4, 4)
-            painter.setPen(colour)
-            painter.drawText(r, Qt.AlignmentFlag.AlignCenter, label)
-
-
-# --- undoable edits -----------------------------------------------------------------------------
-
-
-# --- the canvas ------------------------------------------------------------------------------------
-
-
-class GraphCanvas(QGraphicsView):
-    """Pan, zoom, fit, click to select, drag box-to-box to connect, Delete to remove an arrow."""
-
-    node_clicked = Signal(str)
-    open_requested = Signal(str)  # a node double-clicked, Enter on it, or "Open release"
-    connect_requested = Signal(str, str)  # prerequisite, dependent
-    delete_requested = Signal(str, str)  # prerequisite, dependent
-
-    MIN_SCALE, MAX_SCALE = 0.05, 4.0
-
-    def __init__(self, scene: QGraphicsScene, parent: QWidget | None = None) -> None:
-        super().__init__(scene, parent)
-        self.setObjectName("dependency_canvas")
-        self.setAccessibleName("Dependency graph")
-        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
-        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
-        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self._from: NodeItem | None = None
-        self._rubber: QGraphicsLineItem | None = None
-
-    # zoom
-    def zoom(self, factor: float) -> None:
-        current = self.transform().m11()
-        factor = max(self.MIN_SCALE / current, min(self.MAX_SCALE / current, factor))
-        self.scale(factor, factor)
-
-    READABLE = 0.75  # the smallest scale at which a box's title can be read
-
-    def fit(self) -> None:
-        """The whole graph in the window (an overview when it is large)."""
-        rect = self.scene().itemsBoundingRect().adjusted(-20, -20, 20, 20)
-        if rect.isEmpty():
-            return
-        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.transform().m11() > 1.0:  # never blow a small graph up past its natural size
-            self.resetTransform()
-            self.centerOn(rect.center())
-
-    def fit_readable(self) -> None:
-        """Fit when the whole graph stays readable; otherwise a readable scale from the top left
-        (where the first prerequisites are), the rest a pan or an F away."""
-        self.fit()
-        if self.transform().m11() >= self.READABLE:
-            return
-        rect = self.scene().itemsBoundingRect().adjusted(-20, -20, 20, 20)
-        self.resetTransform()
-        self.scale(self.READABLE, self.READABLE)
-        view_w = self.viewport().width() / self.READABLE
-        view_h = self.viewport().height() / self.READABLE
-        self.centerOn(QPointF(rect.left() + view_w / 2, rect.top() + view_h / 2))
-
-    def scale_factor(self) -> float:
-        return self.transform().m11()
-
-    def wheelEvent(self, event: Any) -> None:  # noqa: N802
-        steps = event.angleDelta().y() / 120
-        if steps:
-            self.zoom(1.15**steps)
-        event.accept()
-
-    def keyPressEvent(self, event: Any) -> None:  # noqa: N802
-        key, mods = event.key(), event.modifiers()
-        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
-        if ctrl and key in (Qt.Key.Key_Equal, Qt.Key.Key_Plus):
-            self.zoom(1.25)
-        elif ctrl and key == Qt.Key.Key_Minus:
-            self.zoom(0.8)
-        elif key == Qt.Key.Key_F and not ctrl:
-            self.fit()
-        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._selected_node() is not None:
-            self.open_requested.emit(self._selected_node().key)  # type: ignore[union-attr]
-        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
-            edges = [i for i in self.scene().selectedItems() if isinstance(i, EdgeItem)]
-            for e in edges:
-                self.delete_requested.emit(e.edge.prerequisite, e.edge.dependent)
-        else:
-            super().keyPressEvent(event)
-            return
-        event.accept()
-
-    def _selected_node(self) -> NodeItem | None:
-        return next((i for i in self.scene().selectedItems() if isinstance(i, NodeItem)), None)
-
-    # mouse
-    def mouseDoubleClickEvent(self, event: Any) -> None:  # noqa: N802
-        node = self._node_at(event.position().toPoint())
-        if node is not None:
-            self._from = None
-            self.open_requested.emit(node.key)
-            event.accept()
-            return
-        super().mouseDoubleClickEvent(event)
-
-    def contextMenuEvent(self, event: Any) -> None:  # noqa: N802
-        node = self._node_at(event.pos())
-        if node is None:
-            super().contextMenuEvent(event)
-            return
-        self.scene().clearSelection()
-        node.setSelected(True)
-        self.node_clicked.emit(node.key)
-        menu = QMenu(self)
-        menu.setObjectName("graph_context_menu")
-        key = node.key
-        menu.addAction(f"Open release {key}", lambda: self.open_requested.emit(key))
-        menu.popup(event.globalPos())
-        self.context_menu = menu  # kept for tests and until it closes
-
-    def _node_at(self, pos: Any) -> NodeItem | None:
-        for item in self.items(pos):
-            if isinstance(item, NodeItem):
-                return item
-        return None
-
-    def mousePressEvent(self, event: Any) -> None:  # noqa: N802
-        if event.button() == Qt.MouseButton.LeftButton:
-            node = self._node_at(event.position().toPoint())
-            if node is not None:
-                self._from = node
-                self.scene().clearSelection()
-                node.setSelected(True)
-                event.accept()
-                return
-            edge = next(
-                (i for i in self.items(event.position().toPoint()) if isinstance(i, EdgeItem)), None
-            )
-            if edge is not None:
-                self.scene().clearSelection()
-                edge.setSelected(True)
-                self.setFocus()
-                event.accept()
-                return
-            self.scene().clearSelection()
-        super().mousePressEvent(event)
-
-    def mouseMoveEvent(self, event: Any) -> None:  # noqa: N802
-        if self._from is not None:
-            start = self._from.scenePos() + QPointF(self._from.w / 2, 0)
-            end = self.mapToScene(event.position().toPoint())
-            if self._rubber is None:
-                self._rubber = QGraphicsLineItem()
-                self._rubber.setPen(QPen(SELECTED, 2, Qt.PenStyle.DashLine))
-                self._rubber.setZValue(10)
-                self.scene().addItem(self._rubber)
-            self._rubber.setLine(start.x(), start.y(), end.x(), end.y())
-            event.accept()
-            return
-        super().mouseMoveEvent(event)
-
-    def mouseReleaseEvent(self, event: Any) -> None:  # noqa: N802
-        if self._from is not None:
-            source, self._from = self._from, None
-            if self._rubber is not None:
-                self.scene().removeItem(self._rubber)
-                self._rubber = None
-            target = self._node_at(event.position().toPoint())
-            if target is None or target is source:
-                self.node_clicked.emit(source.key)
-            else:
-                self.connect_requested.emit(source.key, target.key)
-            event.accept()
-            return
-        super().mouseReleaseEvent(event)
 
 
 # --- the view ----------------------------------------------------------------------------------------
@@ -1035,68 +618,6 @@ class GraphView(QWidget):
         return export_scene(self.scene, path)
 
 
-def export_scene(scene: QGraphicsScene, path: str | Path) -> Path:
-    """The whole scene to ``path``: .png (2× for sharpness, capped), .svg or .pdf, written
-    beside it and renamed once complete (``exports.safe_write``)."""
-    from relman_desktop.exports.safe_write import write_atomically
-
-    suffix = Path(path).suffix.lower()
-    if suffix not in (".png", ".svg", ".pdf"):
-        raise ValueError(f"{Path(path).name}: export to .png, .svg or .pdf")
-    return write_atomically(path, lambda tmp: _render_scene(scene, tmp, suffix), complete=True)
-
-
-def _render_scene(scene: QGraphicsScene, target: Path, suffix: str) -> bool:
-    """Paint the scene into ``target`` as ``suffix``; False when the writer failed."""
-    source = scene.itemsBoundingRect().adjusted(-20, -20, 20, 20)
-    if source.isEmpty():
-        source = QRectF(0, 0, 200, 100)
-    if suffix == ".png":
-        scale = min(2.0, 16000 / max(source.width(), source.height()))
-        image = QImage(
-            QSize(max(1, int(source.width() * scale)), max(1, int(source.height() * scale))),
-            QImage.Format.Format_ARGB32,
-        )
-        image.fill(QColor("#ffffff"))
-        painter = QPainter(image)
-        painter.setRenderHints(
-            QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
-        )
-        scene.render(painter, QRectF(image.rect()), source)
-        painter.end()
-        from ..shell.screenshot import png_bytes
-
-        target.write_bytes(png_bytes(image))
-        return True
-    if suffix == ".svg":
-        from PySide6.QtSvg import QSvgGenerator
-
-        gen = QSvgGenerator()
-        gen.setFileName(str(target))
-        gen.setSize(QSize(int(source.width()), int(source.height())))
-        gen.setViewBox(QRectF(0, 0, source.width(), source.height()))
-        gen.setTitle("Release dependencies")
-        painter = QPainter(gen)
-        scene.render(painter, QRectF(0, 0, source.width(), source.height()), source)
-        return painter.end()
-    if suffix == ".pdf":
-        from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter
-
-        writer = QPdfWriter(str(target))
-        writer.setTitle("Release dependencies")
-        writer.setPageSize(QPageSize(QPageSize.PageSizeId.A3))
-        landscape = source.width() >= source.height()
-        writer.setPageOrientation(
-            QPageLayout.Orientation.Landscape if landscape else QPageLayout.Orientation.Portrait
-        )
-        writer.setResolution(150)
-        painter = QPainter(writer)
-        page = QRectF(painter.viewport())
-        scene.render(painter, page, source, Qt.AspectRatioMode.KeepAspectRatio)
-        return painter.end()
-    return False
-
-
 def export_graph_file(ctx: Any, path: str | Path, *, keys: Iterable[str] | None = None) -> Path:
     """Headless export for ``relman export graph``: the view built offscreen, its scene saved."""
     from ..shell.screenshot import ensure_app
@@ -1141,6 +662,7 @@ def prepare_screenshot(window: Any, key: str | None) -> None:
 __all__ = [
     "GraphCanvas",
     "GraphView",
+    "NodeItem",
     "export_graph_file",
     "export_scene",
     "page_factory",

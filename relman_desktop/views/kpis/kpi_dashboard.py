@@ -5,18 +5,21 @@ through the worker helper (``services.kpis.compute_kpis``); a newer answer repla
 one. Each chart is a :class:`~.line_chart.LineChart` painted with QPainter (no matplotlib: it
 brought numpy and Pillow, ~70 MB of the bundle) that can be copied to the clipboard or saved as
 PNG. Importing this module registers the ``kpis`` page and screenshot view.
+
+Where things live: this module holds the page (``KpiDashboard``: filters, the background
+computation, the grid of cards) and its registration; one KPI's card is ``kpi_chart.KpiChart``,
+what each KPI is and how its numbers read (specs, headlines, tiers, partial periods) is
+``kpi_specs``, the painted chart ``line_chart``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, QSize, Signal
-from PySide6.QtGui import QGuiApplication, QImage, QPalette, QResizeEvent, QShowEvent
+from PySide6.QtGui import QImage, QPalette, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -38,393 +41,23 @@ from relman_desktop.services import kpis
 from relman_desktop.services.base import ServiceError
 
 from ..shell.exports_menu import export_folder
-from ..shell.screenshot import png_bytes
-from ..shell.theme import THEME_COLORS
 from ..shell.worker import DebouncedTask, Task, Worker, shared_worker
-from .line_chart import Band, Line, LineChart, Plot
+from .kpi_chart import KpiChart, _theme_name
+from .kpi_specs import (
+    KPI_SPECS,
+    KpiSpec,
+    fmt_rate,
+    headline,
+    partial_note,
+    partial_periods,
+    series_values,
+    tier_bands,
+)
 
 if TYPE_CHECKING:
     from ..shell.store import Store
 
 NO_DATE = QDate(2000, 1, 1)  # the date edits' "no limit" value (shown as their special text)
-PERIOD_DAYS = {"week": 7.0, "month": 30.44, "quarter": 91.31}
-
-
-@dataclass(frozen=True)
-class KpiSpec:
-    name: str
-    title: str
-    series_key: str  # the key in each ``series`` entry
-    kind: str  # rate | hours | count
-    tier_metric: str | None  # key in DORA_TIERS[year], or None: no DORA tier
-    what: str  # one sentence: the definition
-
-
-KPI_SPECS: tuple[KpiSpec, ...] = (
-    KpiSpec(
-        "release_success_rate",
-        "Release success rate",
-        "release_success_rate",
-        "rate",
-        None,
-        "Deployed releases without a failed production deployment ÷ deployed releases.",
-    ),
-    KpiSpec(
-        "deployment_frequency",
-        "Deployment frequency",
-        "deployments",
-        "count",
-        "deployment_frequency",
-        "Finished production deployments per period.",
-    ),
-    KpiSpec(
-        "change_failure_rate",
-        "Change failure rate",
-        "change_failure_rate",
-        "rate",
-        "change_failure_rate",
-        "Deployed changes that degraded service ÷ deployed changes.",
-    ),
-    KpiSpec(
-        "mttr",
-        "Time to restore (MTTR)",
-        "mttr_hours_median",
-        "hours",
-        "mttr",
-        "Restored at − failure detected at, over failed deployments (median; mean dashed).",
-    ),
-    KpiSpec(
-        "lead_time",
-        "Lead time for changes",
-        "lead_time_hours_median",
-        "hours",
-        "lead_time",
-        "Release deployed at − change created at (median).",
-    ),
-    KpiSpec(
-        "on_time_delivery",
-        "On-time delivery",
-        "on_time_delivery",
-        "rate",
-        None,
-        "Releases deployed by their planned end ÷ deployed releases.",
-    ),
-    KpiSpec(
-        "approval_cycle",
-        "Approval cycle time",
-        "approval_cycle_hours_median",
-        "hours",
-        None,
-        "Decided at − requested at, over decided approvals (median).",
-    ),
-)
-
-TIER_COLORS = {
-    "light": {"elite": "#1b7f3b", "high": "#1f5fa8", "medium": "#b7791f", "low": "#b3261e"},
-    "dark": {"elite": "#5ccf7e", "high": "#6ea8ff", "medium": "#f0b54a", "low": "#ff7b72"},
-    "high-contrast": {"elite": "#00ff00", "high": "#00ffff", "medium": "#ffff00", "low": "#ff6060"},
-}
-BAND_ALPHA = {"light": 0.13, "dark": 0.2, "high-contrast": 0.28}
-
-
-# --- numbers as people read them ------------------------------------------------------------------
-
-
-def fmt_rate(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.0f} %"
-
-
-def fmt_hours(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if value < 1:
-        return f"{value * 60:.0f} min"
-    if value < 48:
-        return f"{value:.1f} h"
-    return f"{value / 24:.1f} days"
-
-
-def headline(spec: KpiSpec, report: kpis.KpiReport) -> tuple[str, str]:
-    """The big number of one KPI and the line under it."""
-    if spec.name == "release_success_rate":
-        return fmt_rate(
-            report.release_success_rate
-        ), f"{report.releases_deployed} deployed releases"
-    if spec.name == "deployment_frequency":
-        df = report.deployment_frequency
-        per_week = df.per_week
-        value = f"{per_week:.1f} / week" if per_week is not None else "—"
-        bucket = df.bucket
-        return value, f"{df.count} production deployments" + (f" · {bucket}" if bucket else "")
-    if spec.name == "change_failure_rate":
-        return fmt_rate(report.change_failure_rate), f"{report.changes_deployed} deployed changes"
-    if spec.name == "mttr":
-        m = report.mttr_hours
-        return fmt_hours(
-            m.median
-        ), f"median · mean {fmt_hours(m.mean)} · {m.failed_deployments} failed"
-    if spec.name == "lead_time":
-        return fmt_hours(
-            report.lead_time_hours.median
-        ), f"median over {report.changes_deployed} changes"
-    if spec.name == "on_time_delivery":
-        return fmt_rate(report.on_time_delivery), f"{report.releases_deployed} deployed releases"
-    a = report.approval_cycle_hours
-    return fmt_hours(a.median), f"median over {a.decided} decisions"
-
-
-def tier_text(spec: KpiSpec, report: kpis.KpiReport) -> str:
-    if spec.tier_metric is None:
-        return "No DORA tier for this KPI"
-    tiers = report.tiers
-    year = tiers.report_year
-    tier: str | None = getattr(tiers, spec.tier_metric)
-    if tier is None:
-        return f"DORA {year}: no data to rate"
-    reference = tiers.reference[spec.tier_metric][tier]
-    return f"DORA {year}: {tier} — {reference}"
-
-
-def series_values(spec: KpiSpec, report: kpis.KpiReport) -> list[float | None]:
-    """The plotted values per period, in the KPI's own unit (rates as fractions, hours)."""
-    return [getattr(row, spec.series_key) for row in report.series]
-
-
-def partial_periods(
-    report: kpis.KpiReport, today: dt.date, *, start_given: bool, end_given: bool
-) -> list[bool]:
-    """For each period of the series: is it counted only in part? The period still running
-    today is, and so is one a chosen From or To date cuts. ("earliest"/"latest" start and end
-    at the first and last thing recorded: nothing is left out there.)"""
-    start, end = report.range.start, report.range.end
-    return [
-        row.start <= today <= row.end
-        or (start_given and start is not None and row.start < start)
-        or (end_given and end is not None and row.end > end)
-        for row in report.series
-    ]
-
-
-def partial_note(report: kpis.KpiReport, partial: list[bool], today: dt.date) -> str:
-    """The chart's footnote for its partial periods, e.g.
-    "* partial: 2026-12 (running, to 3 Dec)"."""
-    start, end = report.range.start, report.range.end
-    parts = []
-    for row, cut in zip(report.series, partial, strict=True):
-        if not cut:
-            continue
-        if row.start <= today <= row.end:
-            what = f"running, to {today.day} {today:%b}"
-        else:
-            bits = []
-            if start is not None and row.start < start:
-                bits.append(f"from {start.day} {start:%b}")
-            if end is not None and row.end > end:
-                bits.append(f"to {end.day} {end:%b}")
-            what = " ".join(bits)
-        parts.append(f"{row.period} ({what})")
-    return "* partial: " + ", ".join(parts) if parts else ""
-
-
-def tier_bands(spec: KpiSpec, report_year: int, by: str) -> list[tuple[float, float, str]]:
-    """``(low, high, tier)`` bands in the KPI's unit (rates as fractions, hours, deployments per
-    period), classified as ``kpis.tier_for`` classifies; tiers with identical limits merge."""
-    if spec.tier_metric is None:
-        return []
-    ref = kpis.DORA_TIERS[report_year][spec.tier_metric]
-    bands: list[tuple[float, float, str]] = []
-    if spec.tier_metric == "deployment_frequency":
-        days = PERIOD_DAYS.get(by, 30.44)
-        edges = {
-            "daily": (3 * days / 7, math.inf),
-            "weekly": (days / 7, 3 * days / 7),
-            "monthly": (days / 30.44, days / 7),
-            "yearly": (0.0, days / 30.44),
-        }
-        for bucket in ("yearly", "monthly", "weekly", "daily"):
-            lo, hi = edges[bucket]
-            tier = ref["by_bucket"].get(bucket)
-            if tier is None or hi <= lo:
-                continue
-            if bands and bands[-1][2] == tier:
-                bands[-1] = (bands[-1][0], hi, tier)
-            else:
-                bands.append((lo, hi, tier))
-        return bands
-    limits = ref["limits"] if spec.tier_metric == "change_failure_rate" else ref["limits_hours"]
-    lo = 0.0
-    for tier in kpis.TIER_NAMES:
-        hi = float(limits[tier])
-        if hi > lo:
-            bands.append((lo, hi, tier))
-            lo = hi
-    return bands
-
-
-# --- one chart ---------------------------------------------------------------------------------
-
-
-def _theme_name() -> str:
-    app = QApplication.instance()
-    name = app.property("relman_theme") if app is not None else None
-    return str(name) if name in TIER_COLORS else "light"
-
-
-class KpiChart(QFrame):
-    """A KPI's card: title, headline, DORA tier, the trend chart, Copy and Save PNG."""
-
-    def __init__(self, spec: KpiSpec, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.spec = spec
-        self.setObjectName(f"kpi_card_{spec.name}")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.report: kpis.KpiReport | None = None
-        self.values: list[float | None] = []
-        self.periods: list[str] = []
-        self.partial: list[bool] = []
-        self.partial_note = ""
-        self.title = QLabel(spec.title)
-        self.title.setStyleSheet("font-weight: 600;")
-        self.title.setToolTip(spec.what)
-        self.value_label = QLabel("—")
-        self.value_label.setObjectName(f"kpi_value_{spec.name}")
-        font = self.value_label.font()
-        font.setPointSizeF(font.pointSizeF() * 1.6)
-        font.setBold(True)
-        self.value_label.setFont(font)
-        self.detail_label = QLabel("")
-        self.detail_label.setWordWrap(True)
-        self.tier_label = QLabel("")
-        self.tier_label.setObjectName(f"kpi_tier_{spec.name}")
-        self.tier_label.setWordWrap(True)
-        self.tier_label.setProperty("role", "subtle")
-        self.canvas = LineChart()
-        self.canvas.setMinimumHeight(190)
-        self.canvas.setAccessibleName(f"{spec.title} chart")
-        self.copy_button = QPushButton("Copy")
-        self.copy_button.setToolTip("Copy this chart to the clipboard as a picture")
-        self.save_button = QPushButton("Save PNG…")
-        self.save_button.setToolTip("Save this chart as a PNG image")
-        for b in (self.copy_button, self.save_button):
-            b.setAccessibleName(f"{b.text().rstrip('…')} {spec.title} chart")
-        top = QHBoxLayout()
-        top.addWidget(self.title, 1)
-        top.addWidget(self.copy_button)
-        top.addWidget(self.save_button)
-        numbers = QHBoxLayout()
-        numbers.addWidget(self.value_label)
-        numbers.addSpacing(8)
-        numbers.addWidget(self.detail_label, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 8, 10, 8)
-        layout.setSpacing(2)
-        layout.addLayout(top)
-        layout.addLayout(numbers)
-        layout.addWidget(self.tier_label)
-        layout.addWidget(self.canvas, 1)
-
-    def show_report(
-        self, report: kpis.KpiReport, partial: list[bool] | None = None, note: str = ""
-    ) -> None:
-        """Show ``report``; ``partial`` marks the periods counted only in part (drawn hollow,
-        reached by a dotted line, ticked with "*"), explained by ``note``."""
-        self.report = report
-        self.partial = partial if partial is not None else [False] * len(report.series)
-        self.partial_note = note
-        value, detail = headline(self.spec, report)
-        self.value_label.setText(value)
-        self.detail_label.setText(detail)
-        self.tier_label.setText(tier_text(self.spec, report))
-        self.values = series_values(self.spec, report)
-        self.periods = [row.period for row in report.series]
-        self.redraw()
-
-    def redraw(self) -> None:
-        # The app's theme decides (a palette inherited by this widget may lag a theme switch).
-        theme = _theme_name()
-        colors = THEME_COLORS[theme]
-        plot = Plot(face=colors.base, text=colors.text, grid=colors.mid, line=colors.link)
-        report = self.report
-        if report is None or all(v is None for v in self.values):  # "No data in this range"
-            self.canvas.set_plot(plot)
-            return
-        scale, plot.unit = self._scale()
-        ys = [None if v is None else v * scale for v in self.values]
-        present = [y for y in ys if y is not None]
-        plot.top = top = self._top(present, scale)
-        tier_colors = TIER_COLORS[theme]
-        for lo, hi, tier in tier_bands(self.spec, report.tiers.report_year, report.by):
-            plot.bands.append(
-                Band(
-                    lo * scale,
-                    min(hi * scale, top * 4),
-                    tier_colors[tier],
-                    BAND_ALPHA[theme],
-                    label=tier,
-                    hatched=theme == "high-contrast" and tier == "low",
-                )
-            )
-        # A period the range covers only in part (this month, two days in) is drawn hollow and
-        # reached by a dotted line: its count is not comparable with a whole period's.
-        partial = self.partial
-        plot.lines = [
-            Line(ys, style="dotted", width=1.4),
-            Line([None if partial[i] else y for i, y in enumerate(ys)], markers="filled"),
-            Line([y if partial[i] else None for i, y in enumerate(ys)], "none", markers="hollow"),
-        ]
-        if self.spec.name == "mttr":
-            means = [
-                None if r.mttr_hours_mean is None else r.mttr_hours_mean * scale
-                for r in report.series
-            ]
-            plot.lines.append(Line(means, style="dashed", width=1.2, alpha=0.8))
-        plot.labels = [p + ("*" if partial[i] else "") for i, p in enumerate(self.periods)]
-        plot.note = self.partial_note
-        self.canvas.set_plot(plot)
-
-    def _scale(self) -> tuple[float, str]:
-        if self.spec.kind == "rate":
-            return 100.0, "%"
-        if self.spec.kind == "count":
-            return 1.0, f"deployments / {self.report.by if self.report else 'period'}"
-        present = [v for v in self.values if v is not None]
-        if present and max(present) >= 72:
-            return 1 / 24, "days"
-        return 1.0, "hours"
-
-    def _top(self, present: list[float], scale: float) -> float:
-        if self.spec.kind == "rate" and self.spec.tier_metric is None:
-            return 105.0
-        if self.spec.kind == "rate":  # change failure rate: the tier limits sit low on the scale
-            return min(105.0, max(25.0, max(present, default=0.0) * 1.3))
-        top = max(present) * 1.25 if present else 0.0
-        if top <= 0:
-            bands = (
-                tier_bands(self.spec, self.report.tiers.report_year, self.report.by)
-                if self.report is not None
-                else []
-            )
-            top = bands[1][0] * scale * 1.5 if len(bands) > 1 else 1.0
-        return max(top, 1.0 if self.spec.kind == "count" else 0.1)
-
-    # --- leaving the app --------------------------------------------------------------------------
-
-    def png_bytes(self, dpi: int = 150) -> bytes:
-        """The chart with its title and headline, as PNG (``dpi`` / 96 times the screen size)."""
-        title = f"{self.spec.title}: {self.value_label.text()}"
-        return png_bytes(self.canvas.image(dpi / 96, title=title))
-
-    def copy_to_clipboard(self) -> QImage:
-        image = QImage.fromData(self.png_bytes())
-        QGuiApplication.clipboard().setImage(image)
-        return image
-
-    def save_png(self, path: str | Path) -> Path:
-        """Write the chart to ``path`` (atomically; a missing folder is a ``ServiceError``)."""
-        from relman_desktop.exports.safe_write import write_atomically
-
-        data = self.png_bytes()
-        return write_atomically(path, lambda tmp: tmp.write_bytes(data))
 
 
 # --- the page ----------------------------------------------------------------------------------
@@ -877,7 +510,10 @@ __all__ = [
     "KpiChart",
     "KpiDashboard",
     "KpiSpec",
+    "fmt_rate",
     "headline",
+    "partial_note",
+    "partial_periods",
     "page_factory",
     "prepare_screenshot",
     "series_values",
