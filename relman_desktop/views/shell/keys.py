@@ -131,8 +131,9 @@ def _page_titles(window: Any) -> dict[str, str]:
 def shortcut_rows(window: Any) -> list[tuple[str, str, str]]:
     """(where, what, keys) for every key the window's widgets answer to, menus first."""
     # the keys of every page, also the ones not opened yet (pages are built on first show)
-    for _page in getattr(window, "page_widgets", {}).values():
-        pass
+    for page in getattr(window, "page_widgets", {}).values():
+        for title in getattr(page, "lazy_sections", lambda: ())():
+            page.section(title)  # Settings builds a section when its tab is first shown
     if hasattr(window, "releases_page"):  # and the release editor's (built on first open too)
         window.releases_page.build_editor()
     rows: list[tuple[str, str, str]] = []
