@@ -29,7 +29,6 @@ from sqlalchemy.orm import aliased
 from relman_desktop.models import enums as E
 from relman_desktop.models.entities import (
     CalendarWindow,
-    Person,
     Release,
     ReleaseDependency,
     WorkflowState,
@@ -37,7 +36,7 @@ from relman_desktop.models.entities import (
 
 from .base import Ctx
 from .keys import natural_key
-from .releases import ReleaseRow
+from .releases import ReleaseRow, release_rows_select
 from .windows import WindowInfo, _info, occurrences
 
 __all__ = ["CalendarRange", "read_range", "release_span"]
@@ -103,32 +102,7 @@ def read_range(ctx: Ctx, start: dt.date, end: dt.date) -> CalendarRange:
     (see the module doc). ``end`` must be after ``start``."""
     if end <= start:
         raise ValueError(f"calendar range: the end {end} must be after the start {start}")
-    manager = aliased(Person)
-    stmt = (
-        select(
-            Release.id,
-            Release.key,
-            Release.title,
-            Release.version,
-            type_coerce(Release.type, String),
-            type_coerce(Release.priority, String),
-            type_coerce(Release.risk, String),
-            WorkflowState.name,
-            Release.application,
-            manager.name,
-            manager.email,
-            Release.planned_start,
-            Release.planned_end,
-            Release.deploy_start,
-            Release.deploy_end,
-            Release.actual_start,
-            Release.actual_end,
-            type_coerce(WorkflowState.role, String),
-        )
-        .join(WorkflowState, WorkflowState.id == Release.status_id)
-        .outerjoin(manager, manager.id == Release.manager_id)
-        .where(_overlaps(start, end))
-    )
+    stmt = release_rows_select().where(_overlaps(start, end))
     lo, hi = _midnight(start), _midnight(end)
     with ctx.read() as s:
         found: list[Any] = list(s.connection().execute(stmt).all())

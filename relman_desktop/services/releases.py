@@ -177,18 +177,11 @@ def _label(name: str) -> str:
 # --- reading ----------------------------------------------------------------------------------
 
 
-def list_releases(
-    ctx: Ctx, *, first: int | None = None, keys: Iterable[str] | None = None
-) -> list[ReleaseRow]:
-    """All releases in one Core SELECT (no ORM identity map): the list shows 100,000 rows.
-    Enumerations come back as their stored words, which is what a row holds anyway. Text is
-    decoded by SQLite (``decoded_in_c``) and the collector sleeps while the rows are built:
-    what is left per row is the natural sort key and the row itself.
-
-    ``first=n``: only the first ``n`` by key (what a lazily filled list shows at once);
-    ``keys``: only those releases (an unknown key is simply absent)."""
+def release_rows_select() -> Any:  # a Select of ReleaseRow's columns
+    """The Core SELECT of ``ReleaseRow``'s columns, in its field order (releases with their
+    state and manager): the list and the calendar's range read (``calendar_data``) narrow it."""
     manager = aliased(Person)
-    stmt = (
+    return (
         select(
             Release.id,
             Release.key,
@@ -212,6 +205,19 @@ def list_releases(
         .join(WorkflowState, WorkflowState.id == Release.status_id)
         .outerjoin(manager, manager.id == Release.manager_id)
     )
+
+
+def list_releases(
+    ctx: Ctx, *, first: int | None = None, keys: Iterable[str] | None = None
+) -> list[ReleaseRow]:
+    """All releases in one Core SELECT (no ORM identity map): the list shows 100,000 rows.
+    Enumerations come back as their stored words, which is what a row holds anyway. Text is
+    decoded by SQLite (``decoded_in_c``) and the collector sleeps while the rows are built:
+    what is left per row is the natural sort key and the row itself.
+
+    ``first=n``: only the first ``n`` by key (what a lazily filled list shows at once);
+    ``keys``: only those releases (an unknown key is simply absent)."""
+    stmt = release_rows_select()
     if keys is not None:
         stmt = stmt.where(Release.key.in_(list(keys)))
     if first is not None:  # shorter keys first: REL-2026-559 before REL-2026-5589, as below
