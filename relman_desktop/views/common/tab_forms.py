@@ -201,6 +201,25 @@ class PlainTextField(QPlainTextEdit):
         self.editingFinished.emit()
 
 
+def field_cell(editor: QWidget, name: str) -> tuple[QWidget, QLabel, QVBoxLayout]:
+    """A form row's field: ``editor`` over its (hidden) error line ``error_<name>``, which
+    says what is wrong with a value; returns the cell, the error label and the cell's layout
+    (to add more under the field)."""
+    error = QLabel()
+    error.setObjectName(f"error_{name}")
+    error.setProperty("role", "error")
+    error.setWordWrap(True)
+    error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    error.hide()
+    cell = QWidget()
+    v = QVBoxLayout(cell)
+    v.setContentsMargins(0, 0, 0, 0)
+    v.setSpacing(2)
+    v.addWidget(editor)
+    v.addWidget(error)
+    return cell, error, v
+
+
 class Form(QWidget):
     """Fields built from ``Field`` specs; ``values()`` reads them (raising ``LocalError`` with the
     field's name on a value that cannot even be parsed); ``show_error`` puts a reason under a field
@@ -250,18 +269,7 @@ class Form(QWidget):
             editor = self._editor(spec)
             editor.setObjectName(f"field_{spec.name}")
             editor.setAccessibleName(spec.label)
-            error = QLabel()
-            error.setObjectName(f"error_{spec.name}")
-            error.setProperty("role", "error")
-            error.setWordWrap(True)
-            error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            error.hide()
-            cell = QWidget()
-            v = QVBoxLayout(cell)
-            v.setContentsMargins(0, 0, 0, 0)
-            v.setSpacing(2)
-            v.addWidget(editor)
-            v.addWidget(error)
+            cell, error, _v = field_cell(editor, spec.name)
             label = QLabel(spec.label + ":")
             label.setBuddy(editor if spec.kind != "checks" else self)
             forms[min(i // per_column, columns - 1)].addRow(label, cell)

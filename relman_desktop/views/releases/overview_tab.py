@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.models import enums as E
 
+from ..common.tab_forms import field_cell
 from ..shell.commands import Refused
 from ..shell.store import Store
 from ..shell.unsaved import Draft
@@ -296,18 +297,7 @@ class OverviewTab(QScrollArea):
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         for spec in specs:
             editor = self._editor(spec)
-            error = QLabel()
-            error.setObjectName(f"error_{spec.name}")
-            error.setProperty("role", "error")
-            error.setWordWrap(True)
-            error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            error.hide()
-            cell = QWidget()
-            v = QVBoxLayout(cell)
-            v.setContentsMargins(0, 0, 0, 0)
-            v.setSpacing(2)
-            v.addWidget(editor)
-            v.addWidget(error)
+            cell, error, v = field_cell(editor, spec.name)
             if spec.kind == "person":
                 v.addWidget(self._add_person_widgets(spec.name))
             label = QLabel(spec.label + ":")
