@@ -506,6 +506,18 @@ def decide_tx(tx: Tx, approval: Approval, decision: E.Decision, comment: str | N
     )
 
 
+def _check_version(tx: Tx, approval: Approval, version: int | None) -> None:
+    """Refuse a decision or delegation on an approval changed since ``version`` was read."""
+    locking.check(
+        tx,
+        approval,
+        version,
+        label=f"{approval.approver.email}'s approval in {approval.stage.release.key}",
+        entity="approval",
+        entity_id=approval.id,
+    )
+
+
 @operation
 def decide(
     ctx: Ctx,
@@ -535,14 +547,7 @@ def decide(
     with ctx.write() as tx:
         approval = _approval(tx, approval_id)
         permissions.require_decider(tx.identity, approval)
-        locking.check(
-            tx,
-            approval,
-            version,
-            label=f"{approval.approver.email}'s approval in {approval.stage.release.key}",
-            entity="approval",
-            entity_id=approval.id,
-        )
+        _check_version(tx, approval, version)
         decide_tx(tx, approval, value, text)
         return refresh_stage(tx, approval.stage).value
 
@@ -553,14 +558,7 @@ def delegate(ctx: Ctx, approval_id: int, to_email: str, *, version: int | None =
     ``version``: as for ``decide``."""
     with ctx.write() as tx:
         approval = _approval(tx, approval_id)
-        locking.check(
-            tx,
-            approval,
-            version,
-            label=f"{approval.approver.email}'s approval in {approval.stage.release.key}",
-            entity="approval",
-            entity_id=approval.id,
-        )
+        _check_version(tx, approval, version)
         person = person_by_email(tx.session, to_email, field="to_email")
         stage = approval.stage
         if approval.decision != E.Decision.PENDING:
