@@ -25,7 +25,6 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -46,6 +45,7 @@ from PySide6.QtWidgets import (
 from relman_desktop.models import enums as E
 from relman_desktop.services import changes, cis, people, releases
 
+from ..common.background_read import BackgroundRead
 from ..common.columns import ColumnChooser
 from ..common.confirm import ask_before_delete
 from ..common.tab_forms import Field, Form, LocalError, choices_of, show_moment
@@ -55,7 +55,7 @@ from ..releases.tab_changes import KEY_ROLE, ChangeTable
 from ..shell.commands import Refused
 from ..shell.store import Store
 from ..shell.unsaved import Draft
-from ..shell.worker import DebouncedTask, Task, Worker
+from ..shell.worker import Task, Worker
 from .changes_filters import ChangeFilters
 from .changes_model import COLUMN, PAGE_COLUMNS, ChangeFilterProxy, PageChangesModel
 
@@ -84,7 +84,7 @@ FORM_NAMES = tuple(f.name for f in FIELDS)
 CHANGES_DROP_ORDER = ("created", "requester", "cis", "type", "category", "risk")
 
 
-class ChangesPage(ChangeFilters, QWidget):
+class ChangesPage(ChangeFilters, BackgroundRead, QWidget):
     # the release the selected change is bundled into: the main window's releases list follows
     # it, so the Inspector shows that release
     release_selected = Signal(str)
@@ -102,16 +102,8 @@ class ChangesPage(ChangeFilters, QWidget):
         self.store = store
         self.window_ = window
         self.current: Any = None  # the ChangeRow the form edits; None: a new change
-        self._stale = True
-        # Reads run on ``worker`` (the main window passes the shared one: the page opens at once
-        # on a placeholder, issue 16); without one they run inline, as a standalone page's
-        # callers expect.
-        self.worker = worker or Worker(self, synchronous=True)
-        self.loads = 0  # reads delivered (tests follow the background reads with it)
         self._want_key: str | None = None  # asked to select before its row was read
-        self._loader = DebouncedTask(self._load_job, delay_ms=0, worker=self.worker, parent=self)
-        self._loader.result.connect(self._loaded)
-        self._loader.error.connect(self._load_failed)
+        self._init_background_read(worker)
 
         # --- the list ----------------------------------------------------------------------
         self.model = PageChangesModel(self)
@@ -350,18 +342,6 @@ class ChangesPage(ChangeFilters, QWidget):
         self._show_mode()
         self.refresh()
 
-    def refresh(self) -> None:
-        """Re-read now when shown; otherwise the next time the page is shown (a plan of 10,000
-        releases opens without this page reading anything)."""
-        self._stale = True
-        if self.isVisible():
-            self.reload()
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
-        super().showEvent(event)
-        if self._stale:
-            self.reload()
-
     def reload(self, select: str | None = None) -> None:
         """Read the changes again (on the worker: the rows arrive in ``_loaded``, which keeps the
         selection, or selects ``select``); the first read shows a placeholder meanwhile."""
@@ -374,28 +354,7 @@ class ChangesPage(ChangeFilters, QWidget):
             self.model.set_rows([], {})
             self._update_count()
             return
-        if self.loads == 0 and not self.worker.synchronous:
-            self._show_placeholder(True)
-        if self.worker.synchronous:
-            self._loader.run_now()
-        else:  # a burst of announcements for one edit is one read
-            self._loader.trigger()
-
-    def load_now(self) -> None:
-        """Read on this thread: the screenshot command has no event loop to deliver a
-        background read."""
-        self._stale = False
-        self._loader.stop()  # a background read's answer, if one runs, is dropped (stale)
-        job = self._load_job() if self.store.has_plan else None
-        if job is None:
-            self.reload()
-            return
-        self._loaded(job(None))  # type: ignore[arg-type]
-
-    @property
-    def loading(self) -> bool:
-        """A read was asked for and its rows have not arrived yet."""
-        return self._loader.pending
+        self._start_read()
 
     def _load_job(self) -> Any:
         if not self.store.has_plan:

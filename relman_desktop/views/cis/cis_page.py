@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QFont, QShowEvent
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -38,10 +38,11 @@ from PySide6.QtWidgets import (
 
 from relman_desktop.services import cis, graph, people
 
+from ..common.background_read import BackgroundRead
 from ..common.tab_forms import Column, RowsModel, table_view
 from ..releases.releases_model import words
 from ..shell.store import Store
-from ..shell.worker import DebouncedTask, Task, Worker
+from ..shell.worker import Task, Worker
 
 _Index = QModelIndex | QPersistentModelIndex
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -265,7 +266,7 @@ def _via(via: list[dict[str, str]]) -> str:
     )
 
 
-class CIsPage(QWidget):
+class CIsPage(BackgroundRead, QWidget):
     def __init__(
         self,
         store: Store,
@@ -280,15 +281,8 @@ class CIsPage(QWidget):
         self.window_ = window
         self.current: str | None = None
         self.impact: Any = None
-        self._stale = True
-        # Reads run on ``worker`` (the main window passes the shared one: the page opens at once
-        # on a placeholder, issue 16); without one they run inline.
-        self.worker = worker or Worker(self, synchronous=True)
-        self.loads = 0  # reads delivered (tests follow the background reads with it)
         self._want: str | None = None  # asked to select before its row was read
-        self._loader = DebouncedTask(self._load_job, delay_ms=0, worker=self.worker, parent=self)
-        self._loader.result.connect(self._loaded)
-        self._loader.error.connect(self._load_failed)
+        self._init_background_read(worker)
         self.placeholder = QLabel("Reading the configuration items…")
         self.placeholder.setObjectName("cis_placeholder")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -460,17 +454,6 @@ class CIsPage(QWidget):
     def _store_changed(self, *_args: object) -> None:
         self.refresh()
 
-    def refresh(self) -> None:
-        """Re-read now when shown; otherwise the next time the page is shown."""
-        self._stale = True
-        if self.isVisible():
-            self.reload()
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
-        super().showEvent(event)
-        if self._stale:
-            self.reload()
-
     def reload(self) -> None:
         """Read the CIs again (on the worker: they arrive in ``_loaded``, which keeps the
         selection); the first read shows a placeholder meanwhile."""
@@ -479,28 +462,7 @@ class CIsPage(QWidget):
             self._loader.stop()
             self._loaded({"rows": [], "owners": {}})
             return
-        if self.loads == 0 and not self.worker.synchronous:
-            self._show_placeholder(True)
-        if self.worker.synchronous:
-            self._loader.run_now()
-        else:  # a burst of announcements for one edit is one read
-            self._loader.trigger()
-
-    def load_now(self) -> None:
-        """Read on this thread: the screenshot command has no event loop to deliver a
-        background read."""
-        self._stale = False
-        self._loader.stop()  # a background read's answer, if one runs, is dropped (stale)
-        job = self._load_job()
-        if job is None:
-            self.reload()
-            return
-        self._loaded(job(None))  # type: ignore[arg-type]
-
-    @property
-    def loading(self) -> bool:
-        """A read was asked for and its rows have not arrived yet."""
-        return self._loader.pending
+        self._start_read()
 
     def _load_job(self) -> Any:
         if not self.store.has_plan:
